@@ -1,0 +1,257 @@
+/**
+ * bubblewrap backend: policy -> bwrap argv. Pure; see types.ts.
+ */
+import { dirname } from 'node:path';
+import { IsolateError } from '../errors.js';
+import { computeEnvironment } from '../profile/environment.js';
+import type { MountRule, Policy } from '../profile/types.js';
+import { effectiveKind, governing, isVisible, isWithin, orderRules } from './mounts.js';
+import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
+import { pickCommand } from './command.js';
+
+export const BWRAP_MIN_VERSION = '0.8.0';
+const ARGS_FD = 3;
+const STATUS_FD = 4;
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  const pb = b.split('.').map((n) => Number.parseInt(n, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** Fail closed on anything that would stop bwrap from building the sandbox we promise. */
+export function checkBwrapHost(host: HostFacts): { path: string; version: string } {
+  if (host.platform !== 'linux') {
+    throw new IsolateError('E_BACKEND_UNSUPPORTED', `the bwrap backend needs Linux; this is ${host.platform}`, {
+      fix: 'run isolate on Linux (sandbox-exec for macOS is planned)',
+    });
+  }
+  const bwrap = host.bwrap;
+  if (bwrap === undefined) {
+    throw new IsolateError('E_BACKEND_MISSING', 'bubblewrap (bwrap) is not installed; refusing to run the command unsandboxed', {
+      fix: 'sudo apt-get install -y bubblewrap   (Fedora: sudo dnf install bubblewrap; Arch: sudo pacman -S bubblewrap)',
+    });
+  }
+  if (compareVersions(bwrap.version, BWRAP_MIN_VERSION) < 0) {
+    throw new IsolateError(
+      'E_BACKEND_TOO_OLD',
+      `bubblewrap ${bwrap.version} at ${bwrap.path} is too old: ${BWRAP_MIN_VERSION} or newer is needed to disable nested user namespaces`,
+      { fix: 'install bubblewrap 0.8.0 or newer (Debian 12, Ubuntu 24.04 and later ship it)' },
+    );
+  }
+  const u = host.userns;
+  if (u.maxUserNamespaces === 0) {
+    throw new IsolateError('E_USERNS_UNAVAILABLE', 'user namespaces are disabled on this host (user.max_user_namespaces = 0)', {
+      fix: 'sudo sysctl -w user.max_user_namespaces=15000   (persist it in /etc/sysctl.d/)',
+    });
+  }
+  if (host.uid !== 0 && u.unprivilegedClone === 0) {
+    throw new IsolateError('E_USERNS_UNAVAILABLE', 'unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)', {
+      fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1   (persist it in /etc/sysctl.d/)',
+    });
+  }
+  if (host.uid !== 0 && u.apparmorRestrict === 1) {
+    throw new IsolateError(
+      'E_USERNS_UNAVAILABLE',
+      'AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1), so bwrap cannot create its sandbox',
+      {
+        fix:
+          'allow bwrap to create user namespaces with an AppArmor profile: write\n' +
+          `  abi <abi/4.0>,\n  include <tunables/global>\n  profile bwrap ${bwrap.path} flags=(unconfined) {\n    userns,\n  }\n` +
+          'to /etc/apparmor.d/bwrap, then run: sudo apparmor_parser -r /etc/apparmor.d/bwrap',
+      },
+    );
+  }
+  return bwrap;
+}
+
+function bindFlag(kind: 'read' | 'write', type: MountRule['type']): string {
+  if (type === 'other') return kind === 'read' ? '--ro-bind' : '--bind';
+  return kind === 'read' ? '--ro-bind' : '--bind';
+}
+
+interface MountOps {
+  args: string[];
+  cleanup: Cleanup[];
+  summary: Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
+}
+
+/** Translate the mount rules and protected paths into bwrap arguments, in order. */
+function mountArgs(policy: Policy, host: HostFacts): MountOps {
+  const rules = policy.filesystem.mounts;
+  const args: string[] = [];
+  const cleanup: Cleanup[] = [];
+  const summary: MountOps['summary'] = { readable: [], writable: [], hidden: [], tmpfs: [], protected: [], placeholders: [], notes: [] };
+
+  type Op = { path: string; order: number; emit: () => void };
+  const ops: Op[] = [];
+  const applied: MountRule[] = [];
+
+  for (const rule of orderRules(rules)) {
+    // What governs this path from the rules applied so far (parents, weaker kinds).
+    const before = governing(applied, rule.path);
+    const beforeKind = before?.kind ?? 'none';
+    applied.push(rule);
+    if (governing(rules, rule.path) !== rule) continue; // a stronger rule at the same path wins
+    switch (rule.kind) {
+      case 'tmpfs':
+        summary.tmpfs.push(rule.path);
+        ops.push({ path: rule.path, order: 0, emit: () => args.push('--tmpfs', rule.path) });
+        break;
+      case 'read':
+      case 'write': {
+        (rule.kind === 'read' ? summary.readable : summary.writable).push(rule.path);
+        if (beforeKind === rule.kind && before !== undefined && before.kind === rule.kind) {
+          // Already visible with the same access through a parent bind.
+        } else {
+          const flag = bindFlag(rule.kind, rule.type);
+          ops.push({ path: rule.path, order: 1, emit: () => args.push(flag, rule.path, rule.path) });
+        }
+        break;
+      }
+      case 'deny': {
+        if (beforeKind !== 'read' && beforeKind !== 'write') {
+          summary.notes.push(`${rule.path}: not visible anyway, nothing to hide`);
+          break;
+        }
+        summary.hidden.push(rule.path);
+        if (rule.type === 'dir') {
+          ops.push({
+            path: rule.path,
+            order: 3,
+            emit: () => args.push('--perms', '0555', '--tmpfs', rule.path, '--remount-ro', rule.path),
+          });
+        } else {
+          ops.push({ path: rule.path, order: 3, emit: () => args.push('--ro-bind', '/dev/null', rule.path) });
+        }
+        break;
+      }
+    }
+  }
+
+  // Symlinks named in the profile (/bin -> usr/bin) are recreated where the
+  // sandbox owns the parent directory; inside a bind the host's link is there.
+  for (const rule of rules) {
+    if (rule.linkFrom === undefined || rule.kind === 'deny') continue;
+    const parentKind = effectiveKind(rules, dirname(rule.linkFrom));
+    if (parentKind === 'none') {
+      const from = rule.linkFrom;
+      ops.push({ path: from, order: 4, emit: () => args.push('--symlink', rule.path, from) });
+    }
+  }
+
+  // Protected names inside writable roots.
+  const pinned = new Set<string>();
+  for (const fact of host.protect) {
+    if (effectiveKind(rules, fact.path) !== 'write') continue;
+    if (fact.state === 'symlink') {
+      throw new IsolateError('E_PROTECT_SYMLINK', `protected path ${fact.path} is a symbolic link; isolate cannot keep a link read-only`, {
+        fix: 'replace the link with the file it points to, or run with a profile in which this directory is read-only (--profile strict)',
+      });
+    }
+    for (const pin of fact.pins) {
+      if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || rules.some((r) => r.path === pin)) continue;
+      pinned.add(pin);
+      ops.push({ path: pin, order: 1, emit: () => args.push('--bind', pin, pin) });
+    }
+    if (fact.state === 'missing') {
+      summary.placeholders.push(fact.path);
+      cleanup.push({ removeIfPlaceholder: fact.path });
+      ops.push({ path: fact.path, order: 2, emit: () => args.push('--ro-bind', '/dev/null', fact.path) });
+    } else {
+      summary.protected.push(fact.path);
+      ops.push({ path: fact.path, order: 2, emit: () => args.push('--ro-bind', fact.path, fact.path) });
+    }
+  }
+
+  const depthOf = (p: string): number => (p === '/' ? 0 : p.split('/').length - 1);
+  ops
+    .map((op, i) => ({ op, i }))
+    .sort((a, b) => depthOf(a.op.path) - depthOf(b.op.path) || a.op.order - b.op.order || a.i - b.i)
+    .forEach(({ op }) => op.emit());
+  return { args, cleanup, summary };
+}
+
+function envAssignments(env: Record<string, string>): string[] {
+  const out: string[] = ['--clearenv'];
+  for (const [name, value] of Object.entries(env)) out.push('--setenv', name, value);
+  return out;
+}
+
+export const bwrapBackend: Backend = {
+  name: 'bwrap',
+  plan(policy, command, host): Plan {
+    const bwrap = checkBwrapHost(host);
+    if (command.length === 0 || command[0] === '') {
+      throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
+    }
+    const { env, withheld } = computeEnvironment(policy.environment, host.env);
+    const rules = policy.filesystem.mounts;
+
+    if (!isVisible(rules, policy.process.cwd) && !rules.some((r) => r.kind === 'tmpfs' && isWithin(policy.process.cwd, r.path))) {
+      throw new IsolateError('E_PATH_INVALID', `the working directory ${policy.process.cwd} is not visible inside the sandbox`, {
+        fix: `add --allow-read ${policy.process.cwd}, or run from a directory the profile exposes`,
+      });
+    }
+    const resolved = pickCommand(host.command, rules);
+    const mounts = mountArgs(policy, host);
+    const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount'];
+    if (policy.network.mode === 'none') namespaces.push('net');
+
+    const argv = [
+      bwrap.path,
+      '--args',
+      String(ARGS_FD),
+      '--unshare-user',
+      '--unshare-ipc',
+      '--unshare-pid',
+      '--unshare-uts',
+      '--unshare-cgroup',
+      ...(policy.network.mode === 'none' ? ['--unshare-net'] : []),
+      '--disable-userns',
+      '--die-with-parent',
+      '--new-session',
+      '--cap-drop',
+      'ALL',
+      '--hostname',
+      policy.process.hostname,
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      ...mounts.args,
+      '--chdir',
+      policy.process.cwd,
+      '--json-status-fd',
+      String(STATUS_FD),
+      '--',
+      resolved,
+      ...command.slice(1),
+    ];
+
+    return {
+      backend: 'bwrap',
+      backendVersion: bwrap.version,
+      argv,
+      pipedArgs: envAssignments(env),
+      fds: { args: ARGS_FD, status: STATUS_FD },
+      launcherEnv: {},
+      childEnv: env,
+      withheldEnv: withheld,
+      command: { program: command[0] ?? '', resolved, args: command.slice(1) },
+      cwd: policy.process.cwd,
+      cleanup: mounts.cleanup,
+      summary: {
+        ...mounts.summary,
+        network: policy.network.mode,
+        env: Object.keys(env).sort(),
+        namespaces,
+        notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`)],
+      },
+    };
+  },
+};

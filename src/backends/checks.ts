@@ -1,0 +1,153 @@
+/**
+ * Host checks behind `isolate doctor`. Each check says what it found and,
+ * when something is wrong, the exact fix.
+ */
+import { existsSync, readFileSync, accessSync, constants } from 'node:fs';
+import { IsolateError } from '../errors.js';
+import { run } from '../index.js';
+import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from './bwrap.js';
+import { bwrapFacts, usernsFacts } from './host.js';
+import type { HostFacts } from './types.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}
+
+function read(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function containerHint(): string | undefined {
+  if (existsSync('/.dockerenv')) return 'Docker (/.dockerenv)';
+  if (existsSync('/run/.containerenv')) return 'Podman (/run/.containerenv)';
+  const cg = read('/proc/1/cgroup') ?? '';
+  if (/docker|kubepods|containerd|lxc|libpod/.test(cg)) return 'a container (/proc/1/cgroup)';
+  const env1 = read('/proc/1/environ');
+  if (env1 !== undefined && /(^|\0)container=/.test(env1)) return 'a container (container= in /proc/1/environ)';
+  return undefined;
+}
+
+function cgroupCheck(uid: number): Check {
+  if (!existsSync('/sys/fs/cgroup/cgroup.controllers')) {
+    const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
+    return {
+      name: 'cgroup v2',
+      status: 'warn',
+      detail: hybrid ? 'hybrid hierarchy (v1 controllers, v2 mounted at /sys/fs/cgroup/unified)' : 'cgroup v2 is not mounted',
+      fix: 'boot with systemd.unified_cgroup_hierarchy=1 to use cgroup memory and process limits (rlimits still apply)',
+    };
+  }
+  const self = (read('/proc/self/cgroup') ?? '').split('\n').find((l) => l.startsWith('0::'));
+  const path = self === undefined ? undefined : `/sys/fs/cgroup${self.slice(3)}`;
+  let delegated = false;
+  if (path !== undefined) {
+    try {
+      accessSync(`${path}/cgroup.procs`, constants.W_OK);
+      accessSync(`${path}/cgroup.subtree_control`, constants.W_OK);
+      delegated = true;
+    } catch {
+      delegated = false;
+    }
+  }
+  return delegated || uid === 0
+    ? { name: 'cgroup v2', status: 'ok', detail: `unified hierarchy; ${uid === 0 ? 'running as root' : `delegated (${path ?? '?'})`}` }
+    : {
+        name: 'cgroup v2',
+        status: 'warn',
+        detail: `unified hierarchy, but ${path ?? 'this process\'s cgroup'} is not delegated to this user`,
+        fix: 'run inside a delegated scope, e.g. systemd-run --user --scope -p Delegate=yes isolate run ...',
+      };
+}
+
+export async function runChecks(env: Readonly<Record<string, string | undefined>>): Promise<Check[]> {
+  const checks: Check[] = [];
+  const uid = process.getuid?.() ?? -1;
+  const bwrap = bwrapFacts(env);
+  if (bwrap === undefined) {
+    checks.push({ name: 'bubblewrap', status: 'fail', detail: 'bwrap not found', fix: 'sudo apt-get install -y bubblewrap' });
+  } else if (compareVersions(bwrap.version, BWRAP_MIN_VERSION) < 0) {
+    checks.push({
+      name: 'bubblewrap',
+      status: 'fail',
+      detail: `${bwrap.path} is version ${bwrap.version}; ${BWRAP_MIN_VERSION} or newer is needed`,
+      fix: 'install bubblewrap 0.8.0 or newer (Debian 12, Ubuntu 24.04 and later ship it)',
+    });
+  } else {
+    checks.push({ name: 'bubblewrap', status: 'ok', detail: `${bwrap.path} version ${bwrap.version}` });
+  }
+
+  const u = usernsFacts();
+  const hostLike = { platform: process.platform, uid, bwrap, userns: u } as unknown as HostFacts;
+  try {
+    if (bwrap !== undefined) checkBwrapHost(hostLike);
+    checks.push({
+      name: 'user namespace settings',
+      status: 'ok',
+      detail: `max_user_namespaces=${u.maxUserNamespaces ?? '?'}${u.unprivilegedClone === undefined ? '' : `, unprivileged_userns_clone=${u.unprivilegedClone}`}`,
+    });
+  } catch (e: unknown) {
+    if (!(e instanceof IsolateError)) throw e;
+    if (e.code === 'E_USERNS_UNAVAILABLE') checks.push({ name: 'user namespace settings', status: 'fail', detail: e.message, ...(e.fix ? { fix: e.fix } : {}) });
+  }
+
+  const aa = u.apparmorRestrict;
+  checks.push(
+    aa === undefined
+      ? { name: 'AppArmor user namespace restriction', status: 'ok', detail: 'not present on this kernel' }
+      : aa === 0 || uid === 0
+        ? { name: 'AppArmor user namespace restriction', status: 'ok', detail: `kernel.apparmor_restrict_unprivileged_userns=${aa}${uid === 0 ? ' (root is not restricted)' : ''}` }
+        : {
+            name: 'AppArmor user namespace restriction',
+            status: 'fail',
+            detail: 'kernel.apparmor_restrict_unprivileged_userns=1: bwrap needs an AppArmor profile that allows userns',
+            fix: 'see `isolate run` error text for the profile to install, or: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
+          },
+  );
+
+  // The real test: a sandbox with the default profile.
+  if (bwrap !== undefined) {
+    const report = await run(['true'], { profile: 'default', callerEnv: { PATH: '/usr/bin:/bin' }, callerCwd: '/', cwd: '/tmp' });
+    checks.push(
+      report.exitCode === 0
+        ? { name: 'sandbox with the default profile', status: 'ok', detail: 'started and ran `true` (user, pid, ipc, uts, cgroup, net, mount namespaces)' }
+        : {
+            name: 'sandbox with the default profile',
+            status: 'fail',
+            detail: `exit ${report.exitCode}: ${report.error?.summary ?? ''} ${(report.stderr ?? '').trim()}`.trim(),
+            fix: report.error?.fix ?? 'see the message above; if running inside a container, it must allow user namespaces (e.g. docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined)',
+          },
+    );
+  }
+
+  const status = read('/proc/self/status') ?? '';
+  const seccompActions = read('/proc/sys/kernel/seccomp/actions_avail');
+  checks.push(
+    /^Seccomp:/m.test(status) && seccompActions !== undefined
+      ? { name: 'seccomp', status: 'ok', detail: `available (actions: ${seccompActions.trim()})` }
+      : { name: 'seccomp', status: 'warn', detail: 'seccomp filtering is not available in this kernel', fix: 'use a kernel built with CONFIG_SECCOMP_FILTER=y' },
+  );
+
+  checks.push(cgroupCheck(uid));
+
+  const container = containerHint();
+  checks.push(
+    container === undefined
+      ? { name: 'container', status: 'ok', detail: 'not running inside a container' }
+      : {
+          name: 'container',
+          status: 'warn',
+          detail: `running inside ${container}: the sandbox nests inside it and needs user namespaces allowed by the container runtime`,
+          fix: 'if the sandbox check fails, start the container with --security-opt seccomp=unconfined --security-opt apparmor=unconfined (or --privileged)',
+        },
+  );
+  return checks;
+}

@@ -1,0 +1,208 @@
+/**
+ * The one place that looks at the machine for the backends: which bwrap,
+ * which kernel switches, what the protected paths and the command are on disk.
+ * plan() then turns these facts into a Plan without touching anything.
+ */
+import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { delimiter, join, resolve } from 'node:path';
+import { IsolateError, errnoCode } from '../errors.js';
+import { computeEnvironment } from '../profile/environment.js';
+import type { Policy } from '../profile/types.js';
+import { effectiveKind, writableRoots } from './mounts.js';
+import type { CommandFact, HostFacts, ProtectFact, UsernsFacts } from './types.js';
+
+/** Directories the protected-name search never enters (documented in README). */
+export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
+export const PROTECT_SCAN_LIMIT = 50_000;
+
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+function readNumber(file: string): number | undefined {
+  try {
+    const n = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isNaN(n) ? undefined : n;
+  } catch {
+    return undefined;
+  }
+}
+
+export function usernsFacts(): UsernsFacts {
+  return {
+    maxUserNamespaces: readNumber('/proc/sys/user/max_user_namespaces'),
+    unprivilegedClone: readNumber('/proc/sys/kernel/unprivileged_userns_clone'),
+    apparmorRestrict: readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
+  };
+}
+
+/**
+ * Find bwrap: ISOLATE_BWRAP if set, else the first `bwrap` on the system
+ * directories, then on the caller's PATH.
+ */
+export function findBwrap(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const explicit = env['ISOLATE_BWRAP'];
+  if (explicit !== undefined && explicit !== '') return existsSync(explicit) ? explicit : undefined;
+  const dirs = [...SYSTEM_PATH.split(':'), ...(env['PATH'] ?? '').split(delimiter)];
+  for (const dir of dirs) {
+    if (dir === '') continue;
+    const candidate = join(dir, 'bwrap');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+/**
+ * bwrap's version. Its binary embeds "bubblewrap X.Y.Z"; reading that is much
+ * cheaper than starting `bwrap --version` on every run, which is the fallback.
+ */
+export function bwrapVersion(path: string): string | undefined {
+  try {
+    const bytes = readFileSync(path);
+    const m = /bubblewrap (\d+\.\d+(?:\.\d+)?)/.exec(bytes.toString('latin1'));
+    if (m?.[1] !== undefined) return m[1];
+  } catch {
+    return undefined;
+  }
+  const r = spawnSync(path, ['--version'], { encoding: 'utf8', env: {}, timeout: 5000 });
+  const m = /(\d+\.\d+(?:\.\d+)?)/.exec(r.stdout ?? '');
+  return m?.[1];
+}
+
+export function bwrapFacts(env: Readonly<Record<string, string | undefined>>): HostFacts['bwrap'] {
+  const path = findBwrap(env);
+  if (path === undefined) return undefined;
+  const version = bwrapVersion(path);
+  return version === undefined ? undefined : { path, version };
+}
+
+function lstatState(path: string): ProtectFact['state'] {
+  try {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return 'symlink';
+    if (st.isDirectory()) return 'dir';
+    if (st.isFile()) return 'file';
+    return 'other';
+  } catch (e: unknown) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
+  }
+}
+
+/**
+ * Find every protected name under each writable root, at any depth.
+ * Single names (`.bashrc`) that do not exist are protected at the top of each
+ * root (a placeholder is mounted); nested names (`.git/hooks`) wherever their
+ * parent directory exists. `.git` files (worktree and submodule pointers) are
+ * protected too: rewriting one would redirect git to another hooks directory.
+ */
+export function scanProtected(policy: Policy): ProtectFact[] {
+  const names = policy.filesystem.protect;
+  if (names.length === 0) return [];
+  const rules = policy.filesystem.mounts;
+  const facts = new Map<string, ProtectFact>();
+  let visited = 0;
+
+  const consider = (root: string, dir: string, name: string, ancestors: string[]): void => {
+    const segments = name.split('/');
+    const path = join(dir, name);
+    if (facts.has(path)) return;
+    const state = lstatState(path);
+    if (state === 'missing') {
+      if (segments.length === 1 && dir !== root) return;
+      if (segments.length > 1 && lstatState(join(dir, ...segments.slice(0, -1))) !== 'dir') return;
+    }
+    const pins = [...ancestors];
+    for (let i = 1; i < segments.length; i++) pins.push(join(dir, ...segments.slice(0, i)));
+    facts.set(path, { path, state, pins });
+  };
+
+  const walk = (root: string, dir: string, ancestors: string[]): void => {
+    if (++visited > PROTECT_SCAN_LIMIT) {
+      throw new IsolateError('E_PROTECT_SCAN_LIMIT', `more than ${PROTECT_SCAN_LIMIT} directories under the writable path ${root}`, {
+        detail: 'isolate looks for protected files (.git/hooks, .bashrc, ...) at every depth of a writable path',
+        fix: 'make a smaller directory writable (--cwd or the profile\'s filesystem.write), or use --profile strict',
+      });
+    }
+    for (const name of names) consider(root, dir, name, ancestors);
+    const gitFile = join(dir, '.git');
+    if (!facts.has(gitFile) && lstatState(gitFile) === 'file') facts.set(gitFile, { path: gitFile, state: 'file', pins: [...ancestors] });
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e: unknown) {
+      const code = errnoCode(e);
+      if (code === 'EACCES' || code === 'ENOENT') return;
+      throw new IsolateError('E_IO', `cannot list ${dir}: ${code ?? String(e)}`, { cause: e });
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory() || PROTECT_SCAN_SKIP.has(entry.name) || entry.name === '.git') continue;
+      const child = join(dir, entry.name);
+      if (facts.has(child)) continue; // protected as a whole
+      if (effectiveKind(rules, child) !== 'write') continue;
+      walk(root, child, [...ancestors, child]);
+    }
+  };
+
+  for (const root of writableRoots(rules)) {
+    if (lstatState(root) !== 'dir') continue;
+    walk(root, root, []);
+  }
+  return [...facts.values()];
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function commandFacts(program: string, sandboxPath: string | undefined, cwd: string): CommandFact {
+  const paths = program.includes('/')
+    ? [resolve(cwd, program)]
+    : (sandboxPath ?? SYSTEM_PATH)
+        .split(':')
+        .filter((d) => d.startsWith('/'))
+        .map((d) => join(d, program));
+  const candidates: CommandFact['candidates'] = [];
+  for (const path of paths) {
+    let real: string | undefined;
+    let isFile = false;
+    try {
+      real = realpathSync.native(path);
+      isFile = statSync(real).isFile();
+    } catch {
+      real = undefined;
+    }
+    if (real === undefined) continue;
+    candidates.push({ path, real, isFile, executable: isFile && isExecutable(real) });
+  }
+  return { program, candidates };
+}
+
+export interface GatherOptions {
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
+  const { env } = computeEnvironment(policy.environment, options.env);
+  return {
+    platform: process.platform,
+    arch: process.arch,
+    uid: process.getuid?.() ?? -1,
+    gid: process.getgid?.() ?? -1,
+    bwrap: bwrapFacts(options.env),
+    userns: usernsFacts(),
+    env: options.env,
+    protect: scanProtected(policy),
+    command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
+  };
+}

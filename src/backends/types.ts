@@ -1,0 +1,92 @@
+/**
+ * The contract between the policy layer and the enforcement backends.
+ * A backend's plan() is pure: (policy, command, host facts) -> Plan.
+ * Only run/ executes a Plan.
+ */
+import type { Policy } from '../profile/types.js';
+
+export type BackendName = 'bwrap';
+export const BACKEND_NAMES: readonly BackendName[] = ['bwrap'];
+
+export interface ProtectFact {
+  /** Absolute path of the protected name inside a writable root. */
+  path: string;
+  state: 'file' | 'dir' | 'symlink' | 'other' | 'missing';
+  /** Existing directories between the writable root and `path`, to pin in place. */
+  pins: string[];
+}
+
+export interface CommandFact {
+  /** What the user typed as the program. */
+  program: string;
+  /** Candidates in PATH order (or the single path when the program contains a slash). */
+  candidates: { path: string; real: string | undefined; isFile: boolean; executable: boolean }[];
+}
+
+export interface UsernsFacts {
+  maxUserNamespaces: number | undefined;
+  /** Debian's kernel.unprivileged_userns_clone, when the kernel has it. */
+  unprivilegedClone: number | undefined;
+  /** Ubuntu's kernel.apparmor_restrict_unprivileged_userns, when present. */
+  apparmorRestrict: number | undefined;
+}
+
+/** Everything a backend needs to know about the machine; gathered by host.ts. */
+export interface HostFacts {
+  platform: NodeJS.Platform;
+  arch: string;
+  uid: number;
+  gid: number;
+  bwrap: { path: string; version: string } | undefined;
+  userns: UsernsFacts;
+  /** The caller's environment. Values reach only the child, never output. */
+  env: Readonly<Record<string, string | undefined>>;
+  protect: ProtectFact[];
+  command: CommandFact;
+}
+
+/** A step the plan asks run/ to take after the sandbox exits. */
+export interface Cleanup {
+  /** Remove a placeholder the backend created as a mount point, if it is still an empty file or directory. */
+  removeIfPlaceholder: string;
+}
+
+export interface Plan {
+  backend: BackendName;
+  backendVersion: string;
+  /** The exact argv run/ executes (argv[0] is the program). */
+  argv: string[];
+  /** Extra arguments handed to the backend through a pipe (kept out of the host's process list). */
+  pipedArgs: string[];
+  /** File descriptor number on which pipedArgs are passed, and the JSON status descriptor. */
+  fds: { args: number; status: number };
+  /** The environment the backend process itself starts with (empty for bwrap). */
+  launcherEnv: Record<string, string>;
+  /** The environment the sandboxed command receives. */
+  childEnv: Record<string, string>;
+  /** Names the caller had that the profile's wildcards would pass but were withheld as secrets. */
+  withheldEnv: string[];
+  command: { program: string; resolved: string; args: string[] };
+  cwd: string;
+  cleanup: Cleanup[];
+  /** Readable account of what is enforced, for explain and the run report. */
+  summary: PlanSummary;
+}
+
+export interface PlanSummary {
+  readable: string[];
+  writable: string[];
+  hidden: string[];
+  tmpfs: string[];
+  protected: string[];
+  placeholders: string[];
+  network: Policy['network']['mode'];
+  env: string[];
+  namespaces: string[];
+  notes: string[];
+}
+
+export interface Backend {
+  name: BackendName;
+  plan(policy: Policy, command: readonly string[], host: HostFacts): Plan;
+}

@@ -1,0 +1,33 @@
+/** Shared option handling for run, explain and profiles show. */
+import { IsolateError } from '../errors.js';
+import type { IsolateOptions } from '../index.js';
+import type { BackendChoice } from '../backends/index.js';
+import type { NetworkMode } from '../profile/types.js';
+import { optionList, optionString, type Parsed } from './args.js';
+
+export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | undefined>>, profileArg?: string): IsolateOptions {
+  const profile = profileArg ?? optionString(p, 'profile') ?? (env['ISOLATE_PROFILE'] || 'default');
+  const o: IsolateOptions = { profile, callerEnv: env, callerCwd: process.cwd() };
+  const backend = optionString(p, 'backend');
+  if (backend !== undefined) o.backend = backend as BackendChoice;
+  const read = optionList(p, 'allow-read');
+  if (read) o.allowRead = read;
+  const write = optionList(p, 'allow-write');
+  if (write) o.allowWrite = write;
+  const deny = optionList(p, 'deny');
+  if (deny) o.deny = deny;
+  const envs = optionList(p, 'env');
+  if (envs) o.env = envs;
+  const net = optionString(p, 'net');
+  if (net !== undefined) o.net = net as NetworkMode;
+  const cwd = optionString(p, 'cwd');
+  if (cwd !== undefined) o.cwd = cwd;
+  return o;
+}
+
+export function requireCommand(p: Parsed): string[] {
+  if (p.positionals.length === 0 || p.positionals[0] === '') {
+    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
+  }
+  return p.positionals;
+}

@@ -1,0 +1,38 @@
+import { explain, type Explanation } from '../index.js';
+import type { Parsed } from './args.js';
+import { requireCommand, sandboxOptions } from './common.js';
+import type { CliContext } from './main.js';
+import { bold } from './output.js';
+
+function list(items: readonly string[]): string {
+  return items.length === 0 ? '(none)' : items.join('\n            ');
+}
+
+export function renderExplanation(e: Explanation, color: boolean): string {
+  const s = e.summary;
+  const row = (k: string, v: string): string => `${bold(color, k.padEnd(11))} ${v}\n`;
+  let text = '';
+  text += row('profile', `${e.profile.name} (${e.profile.sources.join(' -> ')})`);
+  text += row('backend', `${e.backend.name} ${e.backend.version}`);
+  text += row('command', [e.command.resolved, ...e.command.args].join(' '));
+  text += row('cwd', e.cwd);
+  text += row('network', s.network === 'none' ? 'none (an empty network namespace: no interfaces but loopback)' : 'host (shares the host network)');
+  text += row('readable', list(s.readable));
+  text += row('writable', list(s.writable));
+  text += row('hidden', list(s.hidden));
+  text += row('private', list(s.tmpfs.map((p) => `${p} (empty, discarded after the run)`)));
+  text += row('protected', list([...s.protected, ...s.placeholders.map((p) => `${p} (does not exist; blocked for the run)`)]));
+  text += row('env', s.env.join(' '));
+  if (e.withheldEnv.length > 0) text += row('withheld', `${e.withheldEnv.join(' ')} (secret-looking; pass with --env NAME)`);
+  text += row('isolation', `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
+  for (const note of s.notes) text += row('note', note);
+  text += `\n${bold(color, 'command line')} (bash; isolate passes the environment through a pipe on fd 3 and reads bwrap's status on fd 4):\n${e.commandLine}\n`;
+  return text;
+}
+
+export async function explainCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
+  const command = requireCommand(parsed);
+  const e = await explain(command, sandboxOptions(parsed, ctx.env));
+  ctx.output.out(ctx.json ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e, ctx.output.color('out')));
+  return 0;
+}

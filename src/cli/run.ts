@@ -1,0 +1,29 @@
+import { writeFileSync } from 'node:fs';
+import { run } from '../index.js';
+import { IsolateError, errnoCode } from '../errors.js';
+import { optionString, type Parsed } from './args.js';
+import { requireCommand, sandboxOptions } from './common.js';
+import type { CliContext } from './main.js';
+
+export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
+  const command = requireCommand(parsed);
+  const reportFile = optionString(parsed, 'report');
+  const report = await run(command, {
+    ...sandboxOptions(parsed, ctx.env),
+    stdio: ctx.json ? 'capture' : 'inherit',
+    forwardSignals: true,
+  });
+  if (reportFile !== undefined) {
+    try {
+      writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+    } catch (e: unknown) {
+      throw new IsolateError('E_IO', `cannot write the report to ${reportFile}: ${errnoCode(e) ?? String(e)}`, { cause: e });
+    }
+  }
+  if (ctx.json) {
+    ctx.output.out(`${JSON.stringify(report, null, 2)}\n`);
+  } else if (report.error !== null) {
+    ctx.printError(report.error);
+  }
+  return report.exitCode;
+}

@@ -1,0 +1,70 @@
+/** The command-line contract: every command, option and its help text. */
+import type { CommandSpec, OptionSpec } from './args.js';
+
+const sandboxOptions: OptionSpec[] = [
+  { long: 'profile', short: 'p', value: 'name|path', help: 'profile: built-in name, user profile name or file (default: $ISOLATE_PROFILE or "default")' },
+  { long: 'backend', value: 'name', choices: ['auto', 'bwrap'], help: 'enforcement backend' },
+  { long: 'allow-read', value: 'path', repeatable: true, help: 'also mount <path> read-only' },
+  { long: 'allow-write', value: 'path', repeatable: true, help: 'also mount <path> read-write' },
+  { long: 'deny', value: 'path', repeatable: true, help: 'hide <path> from the sandbox' },
+  { long: 'env', value: 'NAME[=VALUE]', repeatable: true, help: 'pass NAME from your environment, or set it' },
+  { long: 'net', value: 'mode', choices: ['none', 'host'], help: 'network: none (default profiles) or host' },
+  { long: 'cwd', value: 'dir', help: 'working directory (and ${CWD}); default: the current directory' },
+  { long: 'json', help: 'machine-readable output' },
+  { long: 'debug', help: 'stack traces and timings for isolate\'s own errors' },
+];
+
+export const runSpec: CommandSpec = {
+  name: 'run',
+  usage: 'isolate run [options] -- <command> [args...]',
+  summary:
+    'Run <command> inside the sandbox the profile describes. Its stdin, stdout and stderr are yours and isolate prints nothing on success; the exit code is the command\'s (128+N for signal N, 125 isolate failed, 126 not executable, 127 not found). With --json, output is captured and one JSON report is printed.',
+  options: [
+    ...sandboxOptions,
+    { long: 'report', value: 'file', help: 'write the JSON run report to <file>; stdio passes through untouched' },
+  ],
+  positionals: 'command',
+};
+
+export const explainSpec: CommandSpec = {
+  name: 'explain',
+  usage: 'isolate explain [options] -- <command> [args...]',
+  summary: 'Print what `isolate run` would execute: the exact command line and a readable summary. Runs nothing.',
+  options: sandboxOptions,
+  positionals: 'command',
+};
+
+export const profilesSpec: CommandSpec = {
+  name: 'profiles',
+  usage: 'isolate profiles [list] | isolate profiles show [options] <name|path>',
+  summary: 'List the built-in and user profiles, or print one fully resolved (after extends, variables and overrides).',
+  options: sandboxOptions.filter((o) => o.long !== 'profile' && o.long !== 'backend'),
+  positionals: 'some',
+};
+
+export const doctorSpec: CommandSpec = {
+  name: 'doctor',
+  usage: 'isolate doctor [--json]',
+  summary: 'Check that this host can enforce the sandbox, and print the fix for every problem. Exits 1 when `isolate run` with the default profile would fail.',
+  options: [{ long: 'json', help: 'machine-readable output' }],
+  positionals: 'none',
+};
+
+export const COMMANDS = [runSpec, explainSpec, profilesSpec, doctorSpec];
+
+export const MAIN_HELP = `usage: isolate <command> [options]
+
+Run a command inside an OS-level sandbox described by a profile.
+
+commands:
+  run      [options] -- <command> [args...]   run a command in the sandbox
+  explain  [options] -- <command> [args...]   show what run would do; runs nothing
+  profiles [list] | show <name|path>         list profiles, or print one resolved
+  doctor   [--json]                          check this host
+
+  isolate <command> --help    options of one command
+  isolate --version
+
+exit codes: the command's own; 128+N killed by signal N; 125 isolate failed
+(bad profile, backend missing, cannot enforce); 126 not executable; 127 not found.
+`;

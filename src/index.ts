@@ -1,0 +1,180 @@
+/**
+ * isolate's programmatic API. The CLI is a thin layer over these functions.
+ * Nothing here prints, exits the process or changes global process state
+ * (signal forwarding is opt-in for the CLI).
+ */
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { buildReport, type RunReport } from './audit/report.js';
+import { selectBackend, type BackendChoice } from './backends/index.js';
+import { gatherHostFacts } from './backends/host.js';
+import type { HostFacts, Plan } from './backends/types.js';
+import { IsolateError, isIsolateError } from './errors.js';
+import { isSecretName } from './profile/environment.js';
+import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
+import { pathVars, resolvePolicy } from './profile/resolve.js';
+import type { MergedProfile, NetworkMode, Policy } from './profile/types.js';
+import { execute, type ExecuteResult } from './run/execute.js';
+import { shellJoin, shellQuote } from './run/quote.js';
+
+export { IsolateError } from './errors.js';
+export type { RunReport } from './audit/report.js';
+export type { Plan, HostFacts } from './backends/types.js';
+export type { Policy, MergedProfile, ProfileDoc } from './profile/types.js';
+
+export interface IsolateOptions {
+  /** Built-in name, user profile name or file path. Default `default`. */
+  profile?: string;
+  backend?: BackendChoice;
+  allowRead?: string[];
+  allowWrite?: string[];
+  deny?: string[];
+  /** `NAME` passes NAME from `callerEnv`; `NAME=VALUE` sets it. */
+  env?: string[];
+  net?: NetworkMode;
+  cwd?: string;
+  /** The environment isolate may pass variables from. Default: process.env. */
+  callerEnv?: Readonly<Record<string, string | undefined>>;
+  /** Where relative paths are resolved from. Default: process.cwd(). */
+  callerCwd?: string;
+}
+
+export interface RunOptions extends IsolateOptions {
+  /** Default `capture` for the API: stdout and stderr are returned in the report. */
+  stdio?: 'inherit' | 'capture';
+  /** @internal CLI only: forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the sandbox. */
+  forwardSignals?: boolean;
+}
+
+export interface Prepared {
+  merged: MergedProfile;
+  policy: Policy;
+}
+
+function context(options: IsolateOptions): LoadContext & { env: Readonly<Record<string, string | undefined>> } {
+  return { callerCwd: options.callerCwd ?? process.cwd(), env: options.callerEnv ?? process.env };
+}
+
+/** Load a profile with extends and overrides applied, and resolve it to a Policy. */
+export async function loadProfile(options: IsolateOptions = {}): Promise<Prepared> {
+  const ctx = context(options);
+  const loaded = await loadMergedProfile(options.profile ?? 'default', ctx);
+  const merged = applyOverrides(
+    loaded,
+    {
+      ...(options.allowRead ? { read: options.allowRead } : {}),
+      ...(options.allowWrite ? { write: options.allowWrite } : {}),
+      ...(options.deny ? { deny: options.deny } : {}),
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.net ? { net: options.net } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+    },
+    ctx,
+  );
+  const cwd = options.cwd === undefined ? ctx.callerCwd : resolve(ctx.callerCwd, options.cwd);
+  const policy = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()) });
+  return { merged, policy };
+}
+
+export interface PlanResult extends Prepared {
+  host: HostFacts;
+  plan: Plan;
+}
+
+export async function plan(command: readonly string[], options: IsolateOptions = {}): Promise<PlanResult> {
+  if (command.length === 0 || command[0] === '') {
+    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
+  }
+  const prepared = await loadProfile(options);
+  const ctx = context(options);
+  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env });
+  const backend = selectBackend(options.backend ?? 'auto', host.platform);
+  return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
+}
+
+export const EXPLAIN_SCHEMA_VERSION = 1;
+
+export interface Explanation {
+  schemaVersion: typeof EXPLAIN_SCHEMA_VERSION;
+  kind: 'explain';
+  profile: { name: string; sources: string[]; description: string };
+  backend: { name: string; version: string };
+  command: { program: string; resolved: string; args: string[] };
+  cwd: string;
+  /** A bash command line that does what `isolate run` does; variable values appear as "$NAME". */
+  commandLine: string;
+  argv: string[];
+  /** The arguments isolate pipes to the backend, with values of passed-through variables shown as "$NAME". */
+  pipedArgs: string[];
+  summary: Plan['summary'];
+  withheldEnv: string[];
+}
+
+function redactPipedArgs(p: Plan, callerEnv: Readonly<Record<string, string | undefined>>, setNames: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < p.pipedArgs.length; i++) {
+    const a = p.pipedArgs[i] ?? '';
+    out.push(a);
+    if (a === '--setenv') {
+      const name = p.pipedArgs[i + 1] ?? '';
+      const value = p.pipedArgs[i + 2] ?? '';
+      out.push(name);
+      const fromCaller = !setNames.has(name) && callerEnv[name] === value;
+      out.push(fromCaller ? `$${name}` : isSecretName(name) ? '<redacted>' : value);
+      i += 2;
+    }
+  }
+  return out;
+}
+
+export async function explain(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
+  const r = await plan(command, options);
+  const setNames = new Set(Object.keys(r.policy.environment.set));
+  const piped = redactPipedArgs(r.plan, r.host.env, setNames);
+  const quotedPiped = piped.map((a) => (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `"${a}"` : shellQuote(a))).join(' ');
+  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])} ${r.plan.fds.args}< <(printf '%s\\0' ${quotedPiped}) ${r.plan.fds.status}>/dev/null`;
+  return {
+    schemaVersion: EXPLAIN_SCHEMA_VERSION,
+    kind: 'explain',
+    profile: r.policy.profile,
+    backend: { name: r.plan.backend, version: r.plan.backendVersion },
+    command: r.plan.command,
+    cwd: r.plan.cwd,
+    commandLine,
+    argv: r.plan.argv,
+    pipedArgs: piped,
+    summary: r.plan.summary,
+    withheldEnv: r.plan.withheldEnv,
+  };
+}
+
+/**
+ * Run a command in the sandbox. Resolves to the run report; isolate's own
+ * failures (bad profile, backend missing) are in `report.error` with exit 125.
+ */
+export async function run(command: readonly string[], options: RunOptions = {}): Promise<RunReport> {
+  const startedAt = new Date();
+  let planned: PlanResult | undefined;
+  let result: ExecuteResult | undefined;
+  let error: IsolateError | undefined;
+  try {
+    planned = await plan(command, options);
+    result = await execute(planned.plan, {
+      stdio: options.stdio ?? 'capture',
+      ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
+      forwardSignals: options.forwardSignals ?? false,
+    });
+  } catch (e: unknown) {
+    if (!isIsolateError(e)) throw e;
+    error = e;
+  }
+  return buildReport({
+    startedAt,
+    command,
+    policy: planned?.policy,
+    plan: planned?.plan,
+    result,
+    error,
+    cwd: options.callerCwd ?? process.cwd(),
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * The child's environment: empty, then the profile's allowlist, then what it
+ * sets. Names that look like secrets never pass through a wildcard; they pass
+ * only when named exactly (`pass: [GITHUB_TOKEN]`, `--env GITHUB_TOKEN`).
+ */
+
+/**
+ * Patterns for names that hold secrets. Matched case-insensitively against
+ * the whole name; `*` matches any run of characters.
+ */
+export const SECRET_PATTERNS: readonly string[] = [
+  '*TOKEN*',
+  '*SECRET*',
+  '*PASSWORD*',
+  '*PASSWD*',
+  '*PASSPHRASE*',
+  '*_KEY',
+  '*_KEY_*',
+  '*APIKEY*',
+  '*API_KEY*',
+  '*PRIVATE*',
+  '*CREDENTIAL*',
+  '*AUTH*',
+  '*COOKIE*',
+  '*SESSION*',
+  '*_PAT',
+  '*_DSN',
+  '*DATABASE_URL*',
+  'AWS_*',
+  'AZURE_*',
+  'ARM_*',
+  'GOOGLE_*',
+  'GCLOUD_*',
+  'GCP_*',
+  'CLOUDSDK_*',
+  'DIGITALOCEAN_*',
+  'HCLOUD_*',
+  'OS_*',
+  'VAULT_*',
+  'CONSUL_HTTP_*',
+  'KUBECONFIG',
+  'DOCKER_*',
+  'SSH_*',
+  'GPG_*',
+  'GNUPGHOME',
+  'NPM_CONFIG_*',
+  'PIP_INDEX_URL',
+  'PIP_EXTRA_INDEX_URL',
+  'TWINE_*',
+  'CARGO_REGISTRY_*',
+  'GH_*',
+  'GITHUB_*',
+  'GITLAB_*',
+  'CI_JOB_*',
+  'ACTIONS_*',
+  'BUILDKITE_*',
+  'CIRCLE_*',
+  'TRAVIS_*',
+  'HEROKU_*',
+  'NETLIFY_*',
+  'VERCEL_*',
+  'OPENAI_*',
+  'ANTHROPIC_*',
+  'HF_*',
+  'HUGGING_FACE_*',
+  'STRIPE_*',
+  'TWILIO_*',
+  'SENTRY_*',
+  'SLACK_*',
+];
+
+const cache = new Map<string, RegExp>();
+
+function toRegExp(pattern: string, flags: string): RegExp {
+  const key = `${flags}:${pattern}`;
+  let re = cache.get(key);
+  if (re === undefined) {
+    const body = pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+    re = new RegExp(`^${body}$`, flags);
+    cache.set(key, re);
+  }
+  return re;
+}
+
+export function matchesPattern(name: string, pattern: string, caseInsensitive = false): boolean {
+  return toRegExp(pattern, caseInsensitive ? 'i' : '').test(name);
+}
+
+export function isSecretName(name: string, extra: readonly string[] = []): boolean {
+  return SECRET_PATTERNS.some((p) => matchesPattern(name, p, true)) || extra.some((p) => matchesPattern(name, p, true));
+}
+
+export interface EnvironmentRules {
+  pass: readonly string[];
+  set: Readonly<Record<string, string>>;
+  secrets: readonly string[];
+}
+
+export interface ComputedEnv {
+  env: Record<string, string>;
+  /** Names the caller had that matched a pass pattern but were withheld as secrets. */
+  withheld: string[];
+}
+
+/** Pure: the exact environment the sandboxed command receives. */
+export function computeEnvironment(rules: EnvironmentRules, caller: Readonly<Record<string, string | undefined>>): ComputedEnv {
+  const env: Record<string, string> = {};
+  const withheld: string[] = [];
+  const exact = new Set(rules.pass.filter((p) => !p.includes('*')));
+  const wild = rules.pass.filter((p) => p.includes('*'));
+  for (const name of Object.keys(caller).sort()) {
+    const value = caller[name];
+    if (value === undefined) continue;
+    if (exact.has(name)) {
+      env[name] = value;
+    } else if (wild.some((p) => matchesPattern(name, p))) {
+      if (isSecretName(name, rules.secrets)) withheld.push(name);
+      else env[name] = value;
+    }
+  }
+  for (const [name, value] of Object.entries(rules.set)) env[name] = value;
+  return { env, withheld };
+}

@@ -1,0 +1,38 @@
+/**
+ * Build step: validate the built-in profiles, write them as JSON for the fast
+ * path, and write the profile JSON Schema. Run by `npm run build`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { BUILTIN_NAMES, builtinSourcePath, packageRoot } from './builtin.js';
+import { profileJsonSchema, validateProfileDoc } from './schema.js';
+import type { ProfileDoc } from './types.js';
+
+export function compileBuiltins(): Record<string, ProfileDoc> {
+  const out: Record<string, ProfileDoc> = {};
+  for (const name of BUILTIN_NAMES) {
+    const file = builtinSourcePath(name);
+    const result = validateProfileDoc(parse(readFileSync(file, 'utf8')));
+    if (!result.ok) {
+      throw new Error(`${file}: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    }
+    out[name] = result.value;
+  }
+  return out;
+}
+
+export function schemaText(): string {
+  return `${JSON.stringify(profileJsonSchema(), null, 2)}\n`;
+}
+
+/** The JSON Schema is committed (profiles/profile.schema.json) so changes show in review. */
+export const SCHEMA_FILE = 'profiles/profile.schema.json';
+
+function main(argv: string[]): void {
+  const root = packageRoot();
+  writeFileSync(new URL('dist/builtin-profiles.json', root), `${JSON.stringify(compileBuiltins())}\n`);
+  if (argv.includes('--schema')) writeFileSync(new URL(SCHEMA_FILE, root), schemaText());
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

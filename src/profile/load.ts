@@ -1,0 +1,254 @@
+/**
+ * Find, read, validate and merge profiles (`extends`), then apply CLI
+ * overrides. Reading files is the only I/O here; YAML and zod are loaded only
+ * when a profile file from disk is involved.
+ */
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { IsolateError, errnoCode } from '../errors.js';
+import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
+import type { MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
+
+export interface ProfileOverrides {
+  read?: string[];
+  write?: string[];
+  deny?: string[];
+  /** `NAME` passes NAME through (even a secret-looking one); `NAME=VALUE` sets it. */
+  env?: string[];
+  net?: NetworkMode;
+  cwd?: string;
+}
+
+export interface LoadContext {
+  /** Where relative profile paths and CLI paths are resolved from. */
+  callerCwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+interface Located {
+  id: string;
+  label: string;
+  dir: string | undefined;
+  load: () => Promise<ProfileDoc>;
+}
+
+export function looksLikePath(ref: string): boolean {
+  return ref.includes('/') || /\.(ya?ml|json)$/i.test(ref);
+}
+
+export function userProfileDir(env: LoadContext['env']): string | undefined {
+  const base = env['XDG_CONFIG_HOME'] || (env['HOME'] ? join(env['HOME'], '.config') : undefined);
+  return base === undefined ? undefined : join(base, 'isolate', 'profiles');
+}
+
+function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string | undefined): Located {
+  const inWhat = referrer === undefined ? '' : ` (extends in ${referrer})`;
+  if (looksLikePath(ref)) {
+    const file = isAbsolute(ref) ? ref : resolve(fromDir, ref);
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch (e: unknown) {
+      throw new IsolateError('E_PROFILE_NOT_FOUND', `profile file ${file} not found${inWhat}`, {
+        detail: errnoCode(e),
+        fix: 'check the path, or use a built-in profile name: ' + BUILTIN_NAMES.join(', '),
+        cause: e,
+      });
+    }
+    return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real) };
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) {
+    throw new IsolateError('E_PROFILE_NOT_FOUND', `"${ref}" is not a profile name${inWhat}`, {
+      fix: 'use a built-in name (' + BUILTIN_NAMES.join(', ') + '), a user profile name, or a path to a file',
+    });
+  }
+  if (isBuiltinName(ref)) {
+    return { id: `builtin:${ref}`, label: `builtin:${ref}`, dir: undefined, load: async () => loadBuiltin(ref) };
+  }
+  const dir = userProfileDir(ctx.env);
+  if (dir !== undefined) {
+    for (const ext of ['.yaml', '.yml', '.json']) {
+      const file = join(dir, ref + ext);
+      if (existsSync(file)) {
+        const real = realpathSync(file);
+        return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real) };
+      }
+    }
+  }
+  throw new IsolateError('E_PROFILE_NOT_FOUND', `unknown profile "${ref}"${inWhat}`, {
+    detail: `looked for a built-in profile and for ${dir === undefined ? 'a user profile (no HOME set)' : join(dir, ref + '.yaml')}`,
+    fix: `use one of the built-in profiles (${BUILTIN_NAMES.join(', ')}), create ${dir ?? '$XDG_CONFIG_HOME/isolate/profiles'}/${ref}.yaml, or pass a file path`,
+  });
+}
+
+export async function readProfileFile(file: string): Promise<ProfileDoc> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e: unknown) {
+    throw new IsolateError('E_PROFILE_NOT_FOUND', `cannot read profile ${file}: ${errnoCode(e) ?? String(e)}`, { cause: e });
+  }
+  const data = await parseProfileText(file, text);
+  const { validateProfileDoc } = await import('./schema.js');
+  const result = validateProfileDoc(data);
+  if (!result.ok) {
+    const lines = result.issues.map((i) => `${file}: ${i.path}: ${i.message}`);
+    throw new IsolateError('E_PROFILE_INVALID', lines[0] ?? `${file}: invalid profile`, {
+      detail: lines.length > 1 ? lines.slice(1).join('\n') : undefined,
+      fix: 'see the profile reference in README.md, or point your editor at profiles/profile.schema.json',
+    });
+  }
+  return result.value;
+}
+
+async function parseProfileText(file: string, text: string): Promise<unknown> {
+  if (/\.json$/i.test(file)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (e: unknown) {
+      throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed JSON: ${e instanceof Error ? e.message : String(e)}`, {
+        cause: e,
+      });
+    }
+  }
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const pos = first.linePos?.[0];
+    const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
+    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${first.message.split('\n')[0]}`, {
+      cause: first,
+    });
+  }
+  return doc.toJS() as unknown;
+}
+
+function emptyMerged(): MergedProfile {
+  return {
+    name: '',
+    sources: [],
+    description: '',
+    filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [] },
+    network: { mode: 'none' },
+    environment: { pass: [], set: {}, secrets: [] },
+    process: { cwd: '${CWD}', hostname: 'isolate' },
+  };
+}
+
+function sourced(entries: readonly (PathEntry | string)[] | undefined, from: string): SourcedPath[] {
+  return (entries ?? []).map((e, i) =>
+    typeof e === 'string'
+      ? { path: e, optional: false, from: `${from}[${i}]` }
+      : { path: e.path, optional: e.optional ?? false, from: `${from}[${i}]` },
+  );
+}
+
+function appendUnique<T>(base: T[], more: T[], key: (t: T) => string): T[] {
+  const seen = new Set(base.map(key));
+  const out = [...base];
+  for (const item of more) {
+    const k = key(item);
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+/**
+ * The merge rule: lists append (duplicates dropped, the parent's entries
+ * first), scalars and `environment.set` entries from the child override.
+ */
+export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): MergedProfile {
+  const fs = doc.filesystem ?? {};
+  const byPath = (p: SourcedPath): string => p.path;
+  const env = doc.environment ?? {};
+  return {
+    name: base.name,
+    sources: [...base.sources, label],
+    description: doc.description ?? base.description,
+    filesystem: {
+      read: appendUnique(base.filesystem.read, sourced(fs.read, `${label}: filesystem.read`), byPath),
+      write: appendUnique(base.filesystem.write, sourced(fs.write, `${label}: filesystem.write`), byPath),
+      deny: appendUnique(base.filesystem.deny, sourced(fs.deny, `${label}: filesystem.deny`), byPath),
+      tmpfs: appendUnique(base.filesystem.tmpfs, sourced(fs.tmpfs, `${label}: filesystem.tmpfs`), byPath),
+      protect: appendUnique(base.filesystem.protect, fs.protect ?? [], (s) => s),
+    },
+    network: { mode: doc.network?.mode ?? base.network.mode },
+    environment: {
+      pass: appendUnique(base.environment.pass, env.pass ?? [], (s) => s),
+      set: { ...base.environment.set, ...(env.set ?? {}) },
+      secrets: appendUnique(base.environment.secrets, env.secrets ?? [], (s) => s),
+    },
+    process: {
+      cwd: doc.process?.cwd ?? base.process.cwd,
+      hostname: doc.process?.hostname ?? base.process.hostname,
+    },
+  };
+}
+
+async function loadChain(ref: string, fromDir: string, ctx: LoadContext, stack: string[], referrer?: string): Promise<MergedProfile> {
+  const located = locate(ref, fromDir, ctx, referrer);
+  if (stack.includes(located.id)) {
+    const chain = [...stack, located.id].map((s) => s.replace(/^(file|builtin):/, '')).join(' -> ');
+    throw new IsolateError('E_PROFILE_CYCLE', `profile extends cycle: ${chain}`, {
+      fix: 'remove one of the extends entries so the chain ends at a profile without extends',
+    });
+  }
+  const doc = await located.load();
+  const base =
+    doc.extends === undefined
+      ? emptyMerged()
+      : await loadChain(doc.extends, located.dir ?? fromDir, ctx, [...stack, located.id], located.label);
+  return mergeDoc(base, doc, located.label);
+}
+
+export async function loadMergedProfile(ref: string, ctx: LoadContext): Promise<MergedProfile> {
+  const merged = await loadChain(ref, ctx.callerCwd, ctx, []);
+  return { ...merged, name: ref };
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Apply --allow-read/--allow-write/--deny/--env/--net/--cwd on top of a merged profile. */
+export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx: LoadContext): MergedProfile {
+  const abs = (flag: string) => (p: string, i: number): SourcedPath => {
+    if (p === '' || p.includes('\0')) {
+      throw new IsolateError('E_PATH_INVALID', `${flag}: expected a path, received ${JSON.stringify(p)}`);
+    }
+    const expanded = p === '~' || p.startsWith('~/') || p.startsWith('${') ? p : resolve(ctx.callerCwd, p);
+    return { path: expanded, optional: false, from: `${flag}[${i}]` };
+  };
+  const pass: string[] = [];
+  const set: Record<string, string> = {};
+  for (const item of o.env ?? []) {
+    const eq = item.indexOf('=');
+    const name = eq === -1 ? item : item.slice(0, eq);
+    if (!ENV_NAME.test(name)) {
+      throw new IsolateError('E_ENV_INVALID', `--env: "${name}" is not a valid variable name`, {
+        fix: 'use --env NAME to pass a variable from your environment, or --env NAME=VALUE to set one',
+      });
+    }
+    if (eq === -1) pass.push(name);
+    else set[name] = item.slice(eq + 1);
+  }
+  const byPath = (p: SourcedPath): string => p.path;
+  return {
+    ...profile,
+    filesystem: {
+      ...profile.filesystem,
+      read: appendUnique(profile.filesystem.read, (o.read ?? []).map(abs('--allow-read')), byPath),
+      write: appendUnique(profile.filesystem.write, (o.write ?? []).map(abs('--allow-write')), byPath),
+      deny: appendUnique(profile.filesystem.deny, (o.deny ?? []).map(abs('--deny')), byPath),
+    },
+    network: { mode: o.net ?? profile.network.mode },
+    environment: {
+      ...profile.environment,
+      pass: appendUnique(profile.environment.pass, pass, (s) => s),
+      set: { ...profile.environment.set, ...set },
+    },
+    process: { ...profile.process, cwd: o.cwd === undefined ? profile.process.cwd : resolve(ctx.callerCwd, o.cwd) },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Turn a merged profile into a Policy: expand ~ and ${VARS}, make every path
+ * absolute and real (symlinks resolved), and check that what must exist does.
+ */
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { IsolateError, errnoCode } from '../errors.js';
+import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
+
+export interface PathVars {
+  CWD: string;
+  HOME: string;
+  TMPDIR: string;
+}
+
+export function pathVars(cwd: string, env: Readonly<Record<string, string | undefined>>, home: string): PathVars {
+  return { CWD: cwd, HOME: env['HOME'] || home, TMPDIR: env['TMPDIR'] || '/tmp' };
+}
+
+/** Expand `~` and `${CWD}`/`${HOME}`/`${TMPDIR}`; the result is absolute and normalized. */
+export function expandPath(raw: string, vars: PathVars, from: string): string {
+  let p = raw;
+  if (p === '~') p = vars.HOME;
+  else if (p.startsWith('~/')) p = join(vars.HOME, p.slice(2));
+  p = p.replace(/\$\{([^}]*)\}/g, (_m, name: string) => {
+    if (name === 'CWD' || name === 'HOME' || name === 'TMPDIR') return vars[name];
+    throw new IsolateError('E_PATH_INVALID', `${from}: unknown variable \${${name}} in "${raw}"`, {
+      fix: 'paths may use ~, ${CWD}, ${HOME} and ${TMPDIR}',
+    });
+  });
+  if (!isAbsolute(p)) {
+    throw new IsolateError('E_PATH_INVALID', `${from}: "${raw}" is not an absolute path`, {
+      fix: 'write an absolute path, or start it with ~, ${CWD}, ${HOME} or ${TMPDIR}',
+    });
+  }
+  return normalize(p).replace(/(.)\/+$/, '$1');
+}
+
+type Found = { real: string; type: MountRule['type'] } | { real: undefined; type: 'missing' };
+
+function inspect(path: string): Found {
+  try {
+    const real = realpathSync.native(path);
+    const st = statSync(real);
+    return { real, type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other' };
+  } catch (e: unknown) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { real: undefined, type: 'missing' };
+    if (code === 'ELOOP') {
+      throw new IsolateError('E_PATH_INVALID', `${path}: too many levels of symbolic links`, { cause: e });
+    }
+    throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
+  }
+}
+
+/** A path that may not exist yet (tmpfs): resolve its deepest existing ancestor. */
+function resolveMaybeMissing(path: string): string {
+  const found = inspect(path);
+  if (found.real !== undefined) return found.real;
+  const parent = dirname(path);
+  if (parent === path) return path;
+  return join(resolveMaybeMissing(parent), basename(path));
+}
+
+export interface ResolveContext {
+  vars: PathVars;
+}
+
+export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Policy {
+  const mounts: MountRule[] = [];
+  const skipped: Policy['filesystem']['skipped'] = [];
+
+  const add = (kind: MountKind, entries: SourcedPath[]): void => {
+    for (const entry of entries) {
+      const abs = expandPath(entry.path, ctx.vars, entry.from);
+      if (kind === 'tmpfs') {
+        const real = resolveMaybeMissing(abs);
+        mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(real === abs ? {} : { linkFrom: abs }) });
+        continue;
+      }
+      const found = inspect(abs);
+      if (found.real === undefined) {
+        if (kind === 'deny') {
+          skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
+          continue;
+        }
+        if (entry.optional) {
+          skipped.push({ path: abs, reason: `${kind}: optional and does not exist` });
+          continue;
+        }
+        throw new IsolateError('E_PATH_MISSING', `${entry.from}: ${kind === 'write' ? 'writable' : 'readable'} path ${abs} does not exist`, {
+          fix:
+            kind === 'write'
+              ? `create it first, or mark it optional in the profile: { path: "${entry.path}", optional: true }`
+              : `check the path, or mark it optional in the profile: { path: "${entry.path}", optional: true }`,
+        });
+      }
+      const isLink = lstatSync(abs).isSymbolicLink();
+      mounts.push({
+        kind,
+        path: found.real,
+        requested: abs,
+        type: found.type,
+        ...(found.real !== abs && isLink ? { linkFrom: abs } : {}),
+      });
+    }
+  };
+  add('tmpfs', profile.filesystem.tmpfs);
+  add('read', profile.filesystem.read);
+  add('write', profile.filesystem.write);
+  add('deny', profile.filesystem.deny);
+
+  const cwdAbs = expandPath(profile.process.cwd, ctx.vars, 'process.cwd');
+  const cwd = inspect(cwdAbs);
+  if (cwd.real === undefined || cwd.type !== 'dir') {
+    throw new IsolateError('E_PATH_MISSING', `working directory ${cwdAbs} is not an existing directory`, {
+      fix: 'pass --cwd with an existing directory',
+    });
+  }
+
+  return {
+    profile: { name: profile.name, sources: profile.sources, description: profile.description },
+    filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
+    network: { mode: profile.network.mode },
+    environment: {
+      pass: [...profile.environment.pass],
+      set: { ...profile.environment.set },
+      secrets: [...profile.environment.secrets],
+    },
+    process: { cwd: cwd.real, hostname: profile.process.hostname },
+  };
+}

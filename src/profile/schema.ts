@@ -1,0 +1,122 @@
+/**
+ * The profile schema. Loaded lazily: only profile files read from disk and
+ * the build step (JSON Schema, built-in profiles) need it.
+ */
+import { z } from 'zod';
+import type { ProfileDoc } from './types.js';
+
+const noDotDot = (p: string): boolean => !p.split('/').includes('..');
+
+const profilePath = z
+  .string()
+  .min(1, 'expected a non-empty path')
+  .refine((p) => !p.includes('\0'), 'a path may not contain a NUL byte')
+  .refine(noDotDot, 'a path may not contain ".." segments')
+  .refine(
+    (p) => p.startsWith('/') || p === '~' || p.startsWith('~/') || p.startsWith('${'),
+    'expected an absolute path, "~", "~/..." or one starting with ${CWD}, ${HOME} or ${TMPDIR}',
+  )
+  .describe('Absolute path; may start with ~, ${CWD}, ${HOME} or ${TMPDIR}. Symlinks are resolved.');
+
+const pathEntry = z.union([
+  profilePath,
+  z.strictObject({
+    path: profilePath,
+    optional: z.boolean().optional().describe('When true, a path that does not exist is skipped instead of being an error.'),
+  }),
+]);
+
+const protectName = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'expected a relative name such as ".git/hooks"')
+  .refine((p) => p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'), 'expected plain path segments (no "", "." or "..")')
+  .refine((p) => !/[*?[\]\0]/.test(p), 'wildcards are not supported in protected names')
+  .describe('A name relative to each writable root that stays read-only, e.g. ".git/hooks".');
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
+const envPattern = z
+  .string()
+  .regex(/^[A-Za-z0-9_*]+$/, 'expected a variable name, optionally with * wildcards (e.g. LC_*)');
+
+export const profileSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
+    extends: z.string().min(1).optional().describe('A built-in profile name, a user profile name, or a path to a profile file.'),
+    description: z.string().optional(),
+    filesystem: z
+      .strictObject({
+        read: z.array(pathEntry).optional().describe('Paths mounted read-only.'),
+        write: z.array(pathEntry).optional().describe('Paths mounted read-write.'),
+        deny: z.array(profilePath).optional().describe('Paths hidden from the sandbox (an empty directory or file is shown instead).'),
+        tmpfs: z.array(profilePath).optional().describe('Paths replaced by an empty, private, writable directory.'),
+        protect: z.array(protectName).optional().describe('Names kept read-only inside every writable path.'),
+      })
+      .optional(),
+    network: z
+      .strictObject({
+        mode: z.enum(['none', 'host']).optional().describe('none: no network at all; host: the host network.'),
+      })
+      .optional(),
+    environment: z
+      .strictObject({
+        pass: z.array(envPattern).optional().describe('Variables passed from the caller; * is a wildcard.'),
+        set: z.record(envName, z.string()).optional().describe('Variables set to a fixed value.'),
+        secrets: z.array(envPattern).optional().describe('Extra patterns that never pass unless named exactly.'),
+      })
+      .optional(),
+    process: z
+      .strictObject({
+        cwd: profilePath.optional().describe('Working directory inside the sandbox (default ${CWD}).'),
+        hostname: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/, 'expected a host name')
+          .optional(),
+      })
+      .optional(),
+  })
+  .describe('An isolate sandbox profile.');
+
+// Keep the hand-written types and the schema in step, both ways.
+type Inferred = z.infer<typeof profileSchema>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesTypes: Same<Inferred, ProfileDoc> = true;
+void schemaMatchesTypes;
+
+export interface SchemaIssue {
+  path: string;
+  message: string;
+}
+
+/** Render a key path the way a user reads it: `filesystem.write[2]`. */
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+export function validateProfileDoc(data: unknown): { ok: true; value: ProfileDoc } | { ok: false; issues: SchemaIssue[] } {
+  const result = profileSchema.safeParse(data);
+  if (result.success) return { ok: true, value: result.data as ProfileDoc };
+  const issues: SchemaIssue[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        issues.push({ path: formatKeyPath([...issue.path, key]), message: 'unknown key' });
+      }
+    } else if (issue.code === 'invalid_union') {
+      issues.push({ path: formatKeyPath(issue.path), message: 'expected a path string or { path, optional }' });
+    } else {
+      const hint = issue.message.endsWith('received null') ? ' (a bare ~ is YAML for null: write "~")' : '';
+      issues.push({ path: formatKeyPath(issue.path), message: issue.message + hint });
+    }
+  }
+  return { ok: false, issues };
+}
+
+export function profileJsonSchema(): unknown {
+  return z.toJSONSchema(profileSchema, { target: 'draft-2020-12' });
+}

@@ -1,0 +1,89 @@
+/**
+ * Shapes of profiles at each stage of the flow:
+ * ProfileDoc (one file, validated) -> MergedProfile (after extends and CLI
+ * overrides) -> Policy (variables expanded, paths absolute and real).
+ * These are plain types; the zod schema in schema.ts is checked against them
+ * at compile time, so loading a built-in profile never needs zod at run time.
+ */
+
+export type PathEntry = string | { path: string; optional?: boolean | undefined };
+
+export type NetworkMode = 'none' | 'host';
+
+export interface FilesystemDoc {
+  read?: PathEntry[] | undefined;
+  write?: PathEntry[] | undefined;
+  deny?: string[] | undefined;
+  tmpfs?: string[] | undefined;
+  protect?: string[] | undefined;
+}
+
+export interface EnvironmentDoc {
+  pass?: string[] | undefined;
+  set?: Record<string, string> | undefined;
+  secrets?: string[] | undefined;
+}
+
+export interface ProfileDoc {
+  $schema?: string | undefined;
+  extends?: string | undefined;
+  description?: string | undefined;
+  filesystem?: FilesystemDoc | undefined;
+  network?: { mode?: NetworkMode | undefined } | undefined;
+  environment?: EnvironmentDoc | undefined;
+  process?: { cwd?: string | undefined; hostname?: string | undefined } | undefined;
+}
+
+/** A path from a profile or a flag, with where it came from (for error messages). */
+export interface SourcedPath {
+  path: string;
+  optional: boolean;
+  /** e.g. `profiles/default.yaml: filesystem.write[0]` or `--allow-write`. */
+  from: string;
+}
+
+/** A profile after `extends` and CLI overrides, before any path is resolved. */
+export interface MergedProfile {
+  name: string;
+  /** The files (or built-in names) that were merged, base first. */
+  sources: string[];
+  description: string;
+  filesystem: {
+    read: SourcedPath[];
+    write: SourcedPath[];
+    deny: SourcedPath[];
+    tmpfs: SourcedPath[];
+    protect: string[];
+  };
+  network: { mode: NetworkMode };
+  environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
+  process: { cwd: string; hostname: string };
+}
+
+export type MountKind = 'tmpfs' | 'read' | 'write' | 'deny';
+
+export interface MountRule {
+  kind: MountKind;
+  /** Absolute path with every symlink resolved (for tmpfs: the resolved parent + name). */
+  path: string;
+  /** The path as the profile or flag wrote it, for messages. */
+  requested: string;
+  /** For read/write/deny: what the path is on the host. */
+  type: 'dir' | 'file' | 'other' | 'missing';
+  /** Set when `requested` expanded to a different absolute path than `path` (a symlink). */
+  linkFrom?: string;
+}
+
+export interface Policy {
+  profile: { name: string; sources: string[]; description: string };
+  filesystem: {
+    mounts: MountRule[];
+    /** Names relative to each writable root that stay read-only (e.g. `.git/hooks`). */
+    protect: string[];
+    /** Requested paths that were left out, and why (optional and missing, nothing to hide). */
+    skipped: { path: string; reason: string }[];
+  };
+  network: { mode: NetworkMode };
+  environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
+  process: { cwd: string; hostname: string };
+}

@@ -1,0 +1,168 @@
+/**
+ * Execute a Plan: the only place isolate starts the sandbox. It owns stdio,
+ * signal forwarding, exit-code mapping and removing what the run created.
+ *
+ * Processes are started with node:child_process rather than execa: execa
+ * costs ~60 ms to import, which alone would break the start-up budget
+ * (README, "Performance"), and the launcher needs two extra pipes (the
+ * argument pipe and bwrap's JSON status pipe) that child_process gives directly.
+ */
+import { spawn } from 'node:child_process';
+import { lstatSync, rmdirSync, unlinkSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { constants as osConstants } from 'node:os';
+import { IsolateError } from '../errors.js';
+import type { Plan } from '../backends/types.js';
+
+export interface ExecuteOptions {
+  /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
+  stdio: 'inherit' | 'capture';
+  /** For capture: what the child reads (default: nothing). */
+  input?: 'inherit' | 'ignore';
+  /** Forward these signals from this process to the sandbox (CLI only; the API leaves process state alone). */
+  forwardSignals?: boolean;
+  /** Cap per captured stream; the rest is dropped and `truncated` set. */
+  maxCapture?: number;
+}
+
+export interface ExecuteResult {
+  exitCode: number;
+  signal: string | null;
+  /** The sandboxed command started (bwrap reported its child). */
+  started: boolean;
+  durationMs: number;
+  stdout?: string;
+  stderr?: string;
+  truncated?: { stdout: boolean; stderr: boolean };
+  /** When the sandbox could not be set up. */
+  error?: IsolateError;
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
+const DEFAULT_MAX_CAPTURE = 64 * 1024 * 1024;
+
+function signalName(n: number): string | null {
+  for (const [name, value] of Object.entries(osConstants.signals)) if (value === n) return name;
+  return null;
+}
+
+function signalNumber(name: string): number {
+  return (osConstants.signals as Record<string, number>)[name] ?? 0;
+}
+
+/** Remove the mount points a backend created for missing protected paths, if they are still empty. */
+export function removePlaceholders(plan: Plan): void {
+  for (const step of plan.cleanup) {
+    const path = step.removeIfPlaceholder;
+    try {
+      const st = lstatSync(path);
+      if (st.isFile() && st.size === 0) unlinkSync(path);
+      else if (st.isDirectory()) rmdirSync(path);
+    } catch {
+      // already gone, or not empty: leave it alone
+    }
+  }
+}
+
+function collect(stream: Readable | null, limit: number): { text: () => string; truncated: () => boolean } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let cut = false;
+  stream?.on('data', (chunk: Buffer) => {
+    if (size >= limit) {
+      cut = true;
+      return;
+    }
+    const room = limit - size;
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (part.length < chunk.length) cut = true;
+    chunks.push(part);
+    size += part.length;
+  });
+  return { text: () => Buffer.concat(chunks).toString('utf8'), truncated: () => cut };
+}
+
+export function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
+  const started = performance.now();
+  const [file, ...args] = plan.argv;
+  if (file === undefined) throw new IsolateError('E_SANDBOX_SETUP', 'empty plan');
+  const capture = options.stdio === 'capture';
+  const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
+
+  return new Promise((resolvePromise) => {
+    const child = spawn(file, args, {
+      env: plan.launcherEnv,
+      cwd: '/',
+      stdio: [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit', 'pipe', 'pipe'],
+    });
+
+    const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
+    const out = capture ? collect(child.stdout, limit) : undefined;
+    const err = capture ? collect(child.stderr, limit) : undefined;
+
+    const argsPipe = child.stdio[plan.fds.args] as Writable | null;
+    argsPipe?.on('error', () => undefined);
+    argsPipe?.end(plan.pipedArgs.length === 0 ? '' : plan.pipedArgs.join('\0') + '\0');
+
+    let sandboxStarted = false;
+    let reportedExit: number | undefined;
+    let statusText = '';
+    const statusPipe = child.stdio[plan.fds.status] as Readable | null;
+    statusPipe?.setEncoding('utf8');
+    statusPipe?.on('data', (chunk: string) => {
+      statusText += chunk;
+      let nl: number;
+      while ((nl = statusText.indexOf('\n')) !== -1) {
+        const line = statusText.slice(0, nl);
+        statusText = statusText.slice(nl + 1);
+        try {
+          const msg = JSON.parse(line) as Record<string, unknown>;
+          if (typeof msg['child-pid'] === 'number') sandboxStarted = true;
+          if (typeof msg['exit-code'] === 'number') reportedExit = msg['exit-code'];
+        } catch {
+          // not a status line
+        }
+      }
+    });
+
+    const forward = (sig: NodeJS.Signals): void => {
+      child.kill(sig);
+    };
+    if (options.forwardSignals === true) for (const sig of FORWARDED) process.on(sig, forward);
+
+    let spawnError: Error | undefined;
+    child.on('error', (e) => {
+      spawnError = e;
+    });
+
+    child.on('close', (code, signal) => {
+      if (options.forwardSignals === true) for (const sig of FORWARDED) process.off(sig, forward);
+      removePlaceholders(plan);
+      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      const base = {
+        durationMs,
+        started: sandboxStarted,
+        ...(out === undefined || err === undefined
+          ? {}
+          : { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } }),
+      };
+      if (reportedExit !== undefined) {
+        const sig = reportedExit > 128 && reportedExit < 128 + 65 ? signalName(reportedExit - 128) : null;
+        resolvePromise({ ...base, exitCode: reportedExit, signal: sig });
+        return;
+      }
+      if (signal !== null) {
+        // bwrap itself was killed (a forwarded signal): the sandbox died with it.
+        resolvePromise({ ...base, exitCode: 128 + signalNumber(signal), signal });
+        return;
+      }
+      const error = spawnError
+        ? new IsolateError('E_BACKEND_MISSING', `cannot start ${file}: ${spawnError.message}`, { cause: spawnError })
+        : new IsolateError('E_SANDBOX_SETUP', `${plan.backend} could not set up the sandbox (exit ${code ?? '?'}); the command was not run`, {
+            detail: 'the backend printed the reason above',
+            fix: 'run `isolate doctor` to check this host',
+          });
+      resolvePromise({ ...base, exitCode: 125, signal: null, error });
+    });
+  });
+}
