@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The isolate CLI. All logic lives in dist/cli/main.js (built by `npm run build`).
-import { main } from '../dist/cli/main.js';
+// The isolate CLI. All logic lives in src/cli/main.ts, bundled to dist/bundle/ for start-up speed (built by `npm run build`).
+import { main } from '../dist/bundle/main.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -63,7 +63,8 @@ export function findBwrap(env: Readonly<Record<string, string | undefined>>): st
 export function bwrapVersion(path: string): string | undefined {
   try {
     const bytes = readFileSync(path);
-    const m = /bubblewrap (\d+\.\d+(?:\.\d+)?)/.exec(bytes.toString('latin1'));
+    const at = bytes.indexOf('bubblewrap ');
+    const m = at === -1 ? null : /^bubblewrap (\d+\.\d+(?:\.\d+)?)/.exec(bytes.subarray(at, at + 32).toString('latin1'));
     if (m?.[1] !== undefined) return m[1];
   } catch {
     return undefined;
@@ -82,7 +83,8 @@ export function bwrapFacts(env: Readonly<Record<string, string | undefined>>): H
 
 function lstatState(path: string): ProtectFact['state'] {
   try {
-    const st = lstatSync(path);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined) return 'missing';
     if (st.isSymbolicLink()) return 'symlink';
     if (st.isDirectory()) return 'dir';
     if (st.isFile()) return 'file';
@@ -174,15 +176,15 @@ export function commandFacts(program: string, sandboxPath: string | undefined, c
         .map((d) => join(d, program));
   const candidates: CommandFact['candidates'] = [];
   for (const path of paths) {
-    let real: string | undefined;
-    let isFile = false;
+    let st;
     try {
-      real = realpathSync.native(path);
-      isFile = statSync(real).isFile();
+      st = statSync(path, { throwIfNoEntry: false });
     } catch {
-      real = undefined;
+      st = undefined;
     }
-    if (real === undefined) continue;
+    if (st === undefined) continue;
+    const real = realpathSync.native(path);
+    const isFile = st.isFile();
     candidates.push({ path, real, isFile, executable: isFile && isExecutable(real) });
   }
   return { program, candidates };

@@ -22,7 +22,7 @@ function version(): string {
 }
 
 export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = process.env): Promise<number> {
-  const started = performance.now();
+  const started = process.hrtime.bigint();
   const output = processOutput(env);
   const ctx: CliContext = {
     env,
@@ -85,6 +85,6 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     }
     return e.exitCode;
   } finally {
-    if (ctx.debug) output.err(`isolate: ${(performance.now() - started).toFixed(1)} ms in isolate\n`);
+    if (ctx.debug) output.err(`isolate: ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms in isolate\n`);
   }
 }

@@ -40,8 +40,10 @@ type Found = { real: string; type: MountRule['type'] } | { real: undefined; type
 
 function inspect(path: string): Found {
   try {
+    // throwIfNoEntry keeps the common "does not exist" case free of exceptions (this runs for every path of every run).
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st === undefined) return { real: undefined, type: 'missing' };
     const real = realpathSync.native(path);
-    const st = statSync(real);
     return { real, type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other' };
   } catch (e: unknown) {
     const code = errnoCode(e);
@@ -75,7 +77,8 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       const abs = expandPath(entry.path, ctx.vars, entry.from);
       if (kind === 'tmpfs') {
         const real = resolveMaybeMissing(abs);
-        mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(real === abs ? {} : { linkFrom: abs }) });
+        const isLink = real !== abs && lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+        mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
         continue;
       }
       const found = inspect(abs);
@@ -95,7 +98,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
               : `check the path, or mark it optional in the profile: { path: "${entry.path}", optional: true }`,
         });
       }
-      const isLink = lstatSync(abs).isSymbolicLink();
+      const isLink = found.real !== abs && lstatSync(abs).isSymbolicLink();
       mounts.push({
         kind,
         path: found.real,

@@ -83,7 +83,7 @@ function collect(stream: Readable | null, limit: number): { text: () => string; 
 }
 
 export function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
-  const started = performance.now();
+  const started = process.hrtime.bigint();
   const [file, ...args] = plan.argv;
   if (file === undefined) throw new IsolateError('E_SANDBOX_SETUP', 'empty plan');
   const capture = options.stdio === 'capture';
@@ -138,7 +138,7 @@ export function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteRes
     child.on('close', (code, signal) => {
       if (options.forwardSignals === true) for (const sig of FORWARDED) process.off(sig, forward);
       removePlaceholders(plan);
-      const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+      const durationMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
       const base = {
         durationMs,
         started: sandboxStarted,

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// isolate's benchmark: `npm run bench`. Every figure is a ratio against a
+// baseline measured in the same run on the same machine, never an absolute
+// time. It prints a table and the targets; it does not fail the build.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const bin = join(repo, 'bin', 'isolate.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const WARMUP = 5;
+const work = mkdtempSync(join(tmpdir(), 'isolate-bench-'));
+const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8' };
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function timeSync(file, args) {
+  const out = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const t = process.hrtime.bigint();
+    const r = spawnSync(file, args, { cwd: work, env, stdio: 'ignore' });
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}`);
+    if (i >= WARMUP) out.push(ms);
+  }
+  return median(out);
+}
+
+function spawnWait(file, args, options) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, options);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${file} exited ${code}`))));
+  });
+}
+
+async function timeAsync(fn) {
+  const out = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const t = process.hrtime.bigint();
+    await fn();
+    if (i >= WARMUP) out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(out);
+}
+
+const rows = [];
+const row = (name, ms, note = '') => rows.push({ name, ms, note });
+
+try {
+  const api = await import(join(repo, 'dist', 'index.js'));
+  const explained = await api.explain(['true'], { callerEnv: env, callerCwd: work });
+  // The same bwrap invocation isolate makes, environment inline instead of piped.
+  const rawArgs = [];
+  const argv = explained.argv;
+  for (let i = 1; i < argv.length; i++) {
+    if (argv[i] === '--args' || argv[i] === '--json-status-fd') { i++; continue; }
+    if (argv[i] === '--') rawArgs.push('--clearenv', '--setenv', 'PATH', env.PATH);
+    rawArgs.push(argv[i]);
+  }
+  const minimal = ['--unshare-all', '--unshare-user', '--die-with-parent', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
+
+  const node0 = timeSync(process.execPath, ['-e', '0']);
+  row('node -e 0', node0, 'baseline');
+  const bwrapMin = timeSync(argv[0], minimal);
+  row('bwrap, minimal sandbox', bwrapMin);
+  const bwrapSame = timeSync(argv[0], rawArgs);
+  row('bwrap, isolate\'s exact sandbox', bwrapSame, 'baseline');
+  const cli = timeSync(process.execPath, [bin, 'run', '--profile', 'default', '--', 'true']);
+  row('isolate run --profile default -- true', cli);
+
+  const inProcess = await timeAsync(() => api.run(['true'], { callerEnv: env, callerCwd: work, stdio: 'inherit' }));
+  row('API run([\'true\']) in-process', inProcess);
+  const rawSpawn = await timeAsync(() => spawnWait(argv[0], rawArgs, { cwd: work, env: {}, stdio: 'ignore' }));
+  row('bwrap, isolate\'s exact sandbox, spawned from Node', rawSpawn, 'baseline');
+
+  const rss = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(repo, 'dist', 'bundle', 'main.js'))}); const c = await m.main(['run', '--', 'true']); process.stdout.write(String(process.resourceUsage().maxRSS)); process.exitCode = c;`],
+    { cwd: work, env, encoding: 'utf8' },
+  );
+  const rssMiB = Number(rss.stdout) / 1024;
+
+  const w = Math.max(...rows.map((r) => r.name.length));
+  console.log(`isolate benchmark: median of ${RUNS} runs after ${WARMUP} warm-up runs, ${new Date().toISOString()}`);
+  for (const r of rows) console.log(`  ${r.name.padEnd(w)}  ${r.ms.toFixed(1).padStart(7)} ms  ${r.note}`);
+  const targets = [
+    ['isolate run -- true / node -e 0', cli / node0, 1.3],
+    ['isolate run -- true / bwrap (same sandbox)', cli / bwrapSame, null],
+    ['in-process run / raw bwrap spawned from Node', inProcess / rawSpawn, 3],
+  ];
+  console.log('\nratios:');
+  for (const [name, ratio, target] of targets) {
+    const verdict = target === null ? '' : ratio <= target ? `  target <= ${target}x: met` : `  target <= ${target}x: MISSED`;
+    console.log(`  ${name.padEnd(46)} ${ratio.toFixed(2)}x${verdict}`);
+  }
+  console.log(`  ${'peak RSS of isolate during a run'.padEnd(46)} ${rssMiB.toFixed(1)} MiB  target <= 60 MiB: ${rssMiB <= 60 ? 'met' : 'MISSED'}`);
+  console.log(`  (the Node start-up alone: ${node0.toFixed(1)} ms; isolate's own share of a CLI run: ${(cli - node0 - bwrapSame).toFixed(1)} ms)`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

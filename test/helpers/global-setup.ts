@@ -1,0 +1,50 @@
+/**
+ * When the tests run as root, the integration tests also run every sandbox as
+ * an unprivileged user: create that user and a copy of the built package it
+ * can read (the checkout may live under /root, which it cannot enter).
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+export const TEST_USER = 'isolate-test';
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function ensureUser(): { uid: number; gid: number } {
+  try {
+    execFileSync('id', ['-u', TEST_USER], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', TEST_USER]);
+  }
+  const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', TEST_USER], { encoding: 'utf8' }).trim());
+  return { uid, gid };
+}
+
+export default function setup(project: TestProject): () => void {
+  if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` before the tests (npm test does)');
+  }
+  if (process.getuid?.() !== 0) {
+    project.provide('unprivileged', null);
+    return () => undefined;
+  }
+  const { uid, gid } = ensureUser();
+  const copy = mkdtempSync(join(tmpdir(), 'isolate-pkg-'));
+  chmodSync(copy, 0o755);
+  for (const part of ['bin', 'dist', 'profiles', 'package.json', 'node_modules/yaml', 'node_modules/zod']) {
+    cpSync(join(root, part), join(copy, part), { recursive: true });
+  }
+  execFileSync('chmod', ['-R', 'a+rX', copy]);
+  project.provide('unprivileged', { user: TEST_USER, uid, gid, packageDir: copy });
+  return () => rmSync(copy, { recursive: true, force: true });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    unprivileged: { user: string; uid: number; gid: number; packageDir: string } | null;
+  }
+}
