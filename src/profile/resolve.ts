@@ -98,6 +98,11 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
               : `check the path, or mark it optional in the profile: { path: "${entry.path}", optional: true }`,
         });
       }
+      if (found.real === '/' && kind !== 'deny') {
+        throw new IsolateError('E_PATH_INVALID', `${entry.from}: "${entry.path}" is the root directory; isolate will not expose the whole filesystem`, {
+          fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
+        });
+      }
       const isLink = found.real !== abs && lstatSync(abs).isSymbolicLink();
       mounts.push({
         kind,

@@ -159,7 +159,7 @@ export function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteRes
       const error = spawnError
         ? new IsolateError('E_BACKEND_MISSING', `cannot start ${file}: ${spawnError.message}`, { cause: spawnError })
         : new IsolateError('E_SANDBOX_SETUP', `${plan.backend} could not set up the sandbox (exit ${code ?? '?'}); the command was not run`, {
-            detail: 'the backend printed the reason above',
+            detail: err === undefined ? 'the backend printed the reason above' : err.text().trim().split('\n').slice(-5).join('\n'),
             fix: 'run `isolate doctor` to check this host',
           });
       resolvePromise({ ...base, exitCode: 125, signal: null, error });
