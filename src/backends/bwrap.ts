@@ -69,11 +69,6 @@ export function checkBwrapHost(host: HostFacts): { path: string; version: string
   return bwrap;
 }
 
-function bindFlag(kind: 'read' | 'write', type: MountRule['type']): string {
-  if (type === 'other') return kind === 'read' ? '--ro-bind' : '--bind';
-  return kind === 'read' ? '--ro-bind' : '--bind';
-}
-
 interface MountOps {
   args: string[];
   cleanup: Cleanup[];
@@ -90,6 +85,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
   type Op = { path: string; order: number; emit: () => void };
   const ops: Op[] = [];
   const applied: MountRule[] = [];
+  const remountReadOnly: string[] = [];
 
   for (const rule of orderRules(rules)) {
     // What governs this path from the rules applied so far (parents, weaker kinds).
@@ -108,7 +104,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
         if (beforeKind === rule.kind && before !== undefined && before.kind === rule.kind) {
           // Already visible with the same access through a parent bind.
         } else {
-          const flag = bindFlag(rule.kind, rule.type);
+          const flag = rule.kind === 'read' ? '--ro-bind' : '--bind';
           ops.push({ path: rule.path, order: 1, emit: () => args.push(flag, rule.path, rule.path) });
         }
         break;
@@ -120,11 +116,10 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
         }
         summary.hidden.push(rule.path);
         if (rule.type === 'dir') {
-          ops.push({
-            path: rule.path,
-            order: 3,
-            emit: () => args.push('--perms', '0555', '--tmpfs', rule.path, '--remount-ro', rule.path),
-          });
+          // An empty directory, made read-only only after everything beneath it is mounted
+          // (a bind inside it still needs its mount point created).
+          ops.push({ path: rule.path, order: 3, emit: () => args.push('--perms', '0555', '--tmpfs', rule.path) });
+          remountReadOnly.push(rule.path);
         } else {
           ops.push({ path: rule.path, order: 3, emit: () => args.push('--ro-bind', '/dev/null', rule.path) });
         }
@@ -173,6 +168,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     .map((op, i) => ({ op, i }))
     .sort((a, b) => depthOf(a.op.path) - depthOf(b.op.path) || a.op.order - b.op.order || a.i - b.i)
     .forEach(({ op }) => op.emit());
+  for (const path of remountReadOnly) args.push('--remount-ro', path);
   return { args, cleanup, summary };
 }
 
