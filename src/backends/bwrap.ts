@@ -86,6 +86,8 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
   const ops: Op[] = [];
   const applied: MountRule[] = [];
   const remountReadOnly: string[] = [];
+  /** Paths that get a mount of their own (and so cannot be renamed inside the sandbox). */
+  const bound = new Set<string>();
 
   for (const rule of orderRules(rules)) {
     // What governs this path from the rules applied so far (parents, weaker kinds).
@@ -105,6 +107,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
           // Already visible with the same access through a parent bind.
         } else {
           const flag = rule.kind === 'read' ? '--ro-bind' : '--bind';
+          bound.add(rule.path);
           ops.push({ path: rule.path, order: 1, emit: () => args.push(flag, rule.path, rule.path) });
         }
         break;
@@ -149,7 +152,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
       });
     }
     for (const pin of fact.pins) {
-      if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || rules.some((r) => r.path === pin)) continue;
+      if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
       pinned.add(pin);
       ops.push({ path: pin, order: 1, emit: () => args.push('--bind', pin, pin) });
     }
@@ -188,7 +191,9 @@ export const bwrapBackend: Backend = {
     const { env, withheld } = computeEnvironment(policy.environment, host.env);
     const rules = policy.filesystem.mounts;
 
-    if (!isVisible(rules, policy.process.cwd) && !rules.some((r) => r.kind === 'tmpfs' && isWithin(policy.process.cwd, r.path))) {
+    const cwdRule = governing(rules, policy.process.cwd);
+    const cwdShown = isVisible(rules, policy.process.cwd) || (cwdRule?.kind === 'tmpfs' && cwdRule.path === policy.process.cwd);
+    if (!cwdShown) {
       throw new IsolateError('E_PATH_INVALID', `the working directory ${policy.process.cwd} is not visible inside the sandbox`, {
         fix: `add --allow-read ${policy.process.cwd}, or run from a directory the profile exposes`,
       });

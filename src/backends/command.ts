@@ -5,13 +5,26 @@
  */
 import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
-import { isVisible } from './mounts.js';
+import { isVisible, isWithin } from './mounts.js';
 import type { CommandFact } from './types.js';
+
+/**
+ * Whether the path bwrap will execute exists inside the sandbox: either a
+ * read or write rule governs it as written, or it lies under a symlink the
+ * sandbox recreates (/bin -> /usr/bin) and its target is visible.
+ */
+export function reachable(rules: readonly MountRule[], path: string): boolean {
+  if (isVisible(rules, path)) return true;
+  return rules.some(
+    (r) => r.linkFrom !== undefined && r.kind !== 'deny' && isWithin(path, r.linkFrom) && isVisible(rules, r.path + path.slice(r.linkFrom.length)),
+  );
+}
 
 export function pickCommand(fact: CommandFact, rules: readonly MountRule[]): string {
   let notExecutable: string | undefined;
   for (const c of fact.candidates) {
-    if (c.real === undefined || !isVisible(rules, c.real)) continue;
+    // Both the path as written and the file it finally names must be inside the sandbox.
+    if (c.real === undefined || !isVisible(rules, c.real) || !reachable(rules, c.path)) continue;
     if (c.isFile && c.executable) return c.path;
     notExecutable ??= c.path;
   }

@@ -117,7 +117,8 @@ async function parseProfileText(file: string, text: string): Promise<unknown> {
   if (first !== undefined) {
     const pos = first.linePos?.[0];
     const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
-    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${first.message.split('\n')[0]}`, {
+    const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${reason}`, {
       cause: first,
     });
   }

@@ -98,22 +98,40 @@ export function formatKeyPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-export function validateProfileDoc(data: unknown): { ok: true; value: ProfileDoc } | { ok: false; issues: SchemaIssue[] } {
-  const result = profileSchema.safeParse(data);
-  if (result.success) return { ok: true, value: result.data as ProfileDoc };
-  const issues: SchemaIssue[] = [];
-  for (const issue of result.error.issues) {
+const NULL_HINT = ' (a bare ~ is YAML for null: write "~")';
+
+type ZodIssue = z.core.$ZodIssue;
+
+function collectIssues(list: readonly ZodIssue[], prefix: readonly PropertyKey[], out: SchemaIssue[]): void {
+  for (const issue of list) {
+    const path = [...prefix, ...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        issues.push({ path: formatKeyPath([...issue.path, key]), message: 'unknown key' });
-      }
+      for (const key of issue.keys) out.push({ path: formatKeyPath([...path, key]), message: 'unknown key' });
     } else if (issue.code === 'invalid_union') {
-      issues.push({ path: formatKeyPath(issue.path), message: 'expected a path string or { path, optional }' });
+      // A path entry is a string or { path, optional }: report against the shape the user wrote.
+      const input = (issue as { input?: unknown }).input;
+      const objectBranch = issue.errors.find((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+      if (typeof input === 'object' && input !== null && objectBranch !== undefined) {
+        collectIssues(objectBranch, path, out);
+      } else {
+        const hint = input === null ? NULL_HINT : '';
+        out.push({ path: formatKeyPath(path), message: `expected a path string or { path, optional }${hint}` });
+      }
     } else {
-      const hint = issue.message.endsWith('received null') ? ' (a bare ~ is YAML for null: write "~")' : '';
-      issues.push({ path: formatKeyPath(issue.path), message: issue.message + hint });
+      const hint = issue.message.endsWith('received null') ? NULL_HINT : '';
+      out.push({ path: formatKeyPath(path), message: issue.message + hint });
     }
   }
+}
+
+export function validateProfileDoc(data: unknown): { ok: true; value: ProfileDoc } | { ok: false; issues: SchemaIssue[] } {
+  if (data === null || data === undefined) {
+    return { ok: false, issues: [{ path: '(top level)', message: 'the profile is empty; expected a mapping such as `extends: default`' }] };
+  }
+  const result = profileSchema.safeParse(data, { reportInput: true });
+  if (result.success) return { ok: true, value: result.data as ProfileDoc };
+  const issues: SchemaIssue[] = [];
+  collectIssues(result.error.issues, [], issues);
   return { ok: false, issues };
 }
 

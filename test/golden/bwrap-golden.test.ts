@@ -1,0 +1,103 @@
+import { hostname, homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bwrapBackend } from '../../src/backends/bwrap.js';
+import type { CommandFact, Plan } from '../../src/backends/types.js';
+import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
+import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
+import { HOST_ENV, VARS, redactPiped, renderPlan, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
+
+async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}): Promise<Plan> {
+  const merged = applyOverrides(await loadMergedProfile(profile, CTX), overrides, CTX);
+  const policy = syntheticPolicy(merged);
+  return bwrapBackend.plan(policy, command, syntheticHost(policy, fact));
+}
+
+/** Paths the synthetic host has; anything else in a golden file came from this machine. */
+const SYNTHETIC_ROOTS = [
+  '/usr',
+  '/etc',
+  '/opt',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/nix/store',
+  '/snap',
+  '/home/linuxbrew/.linuxbrew',
+  '/home/user',
+  '/tmp',
+  '/var/tmp',
+  '/proc',
+  '/dev',
+  '/run/systemd/resolve',
+];
+
+function expectOnlySyntheticPaths(text: string): void {
+  const paths = text.match(/(?<![\w.~$}:/])\/[^\s'"`:;,|)]*/g) ?? [];
+  const foreign = paths.filter((p) => !SYNTHETIC_ROOTS.some((r) => p === r || p.startsWith(`${r}/`)));
+  expect(foreign, 'paths in the golden that the synthetic host does not have').toEqual([]);
+  for (const local of [REPO.replace(/\/$/, ''), hostname()]) expect(text).not.toContain(local);
+  if (homedir() !== VARS.HOME && homedir() !== '/') expect(text).not.toContain(homedir());
+}
+
+function expectNoSecretValues(text: string): void {
+  for (const value of Object.values(HOST_ENV)) {
+    if (value.includes('synthetic')) expect(text).not.toContain(value);
+  }
+}
+
+/** The plan passes the caller's real values (the golden only shows placeholders). */
+function expectValuesFromHost(plan: Plan): void {
+  for (const [name, value] of Object.entries(plan.childEnv)) expect(value, name).toBe(HOST_ENV[name]);
+  expect(redactPiped(plan.pipedArgs).join('\n')).not.toContain('en_US.UTF-8');
+}
+
+describe('golden bwrap plans for the built-in profiles', () => {
+  it.each([...BUILTIN_NAMES])('%s', async (name) => {
+    const plan = await goldenPlan(name, ['make', 'test'], usrBinCommand('make'));
+    const text = renderPlan(`isolate run --profile ${name} -- make test`, plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    expectValuesFromHost(plan);
+    await expect(text).toMatchFileSnapshot(`./bwrap/${name}.txt`);
+  });
+
+  it('default with --net host', async () => {
+    const plan = await goldenPlan('default', ['curl', 'https://example.org/'], usrBinCommand('curl'), { net: 'host' });
+    expect(plan.argv).not.toContain('--unshare-net');
+    const text = renderPlan('isolate run --net host -- curl https://example.org/', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    await expect(text).toMatchFileSnapshot('./bwrap/default-net-host.txt');
+  });
+
+  it('default with a command with tricky arguments', async () => {
+    const args = [
+      '-c',
+      'printf "%s\\n" "$@" | wc -l; echo `id -u` $(pwd) \'quoted\'',
+      'sh',
+      '',
+      ' leading space',
+      "it's",
+      '$HOME',
+      '--help',
+      '--',
+      'new\nline',
+      'tab\there',
+      '*.txt',
+      'ünïcödé',
+    ];
+    const plan = await goldenPlan('default', ['sh', ...args], usrBinCommand('sh', '/usr/bin/dash'));
+    expect(plan.command.args).toEqual(args);
+    expect(plan.argv.slice(plan.argv.lastIndexOf('/usr/bin/sh'))).toEqual(['/usr/bin/sh', ...args]);
+    const text = renderPlan('isolate run -- sh -c <script> sh <tricky arguments>', plan);
+    expectNoSecretValues(text);
+    await expect(text).toMatchFileSnapshot('./bwrap/default-tricky-args.txt');
+  });
+});

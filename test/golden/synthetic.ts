@@ -1,0 +1,279 @@
+/**
+ * A synthetic host for the golden plans: turns a MergedProfile into a Policy
+ * without touching the disk, as resolvePolicy would on a typical merged-/usr
+ * Debian machine, and builds fixed HostFacts. Nothing here reads this machine.
+ */
+import { writableRoots } from '../../src/backends/mounts.js';
+import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
+import { expandPath, type PathVars } from '../../src/profile/resolve.js';
+import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
+import { shellQuote } from '../../src/run/quote.js';
+
+export const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/tmp' };
+
+/** Optional paths a typical Debian host does not have. */
+const ABSENT_PREFIXES = ['/nix', '/snap', '/home/linuxbrew', '/lib32', '/libx32'];
+
+/** Merged /usr: these are symlinks into /usr. */
+const USR_LINKS: Readonly<Record<string, string>> = { '/bin': '/usr/bin', '/sbin': '/usr/sbin', '/lib': '/usr/lib', '/lib64': '/usr/lib64' };
+
+/** Paths from the built-in profiles that name files (everything else is a directory). */
+const FILES = new Set([
+  '/etc/shadow',
+  '/etc/gshadow',
+  '/etc/shadow-',
+  '/etc/gshadow-',
+  '/etc/sudoers',
+  '/etc/security/opasswd',
+]);
+const HOME_FILES = new Set([
+  '.netrc',
+  '.npmrc',
+  '.yarnrc',
+  '.yarnrc.yml',
+  '.pypirc',
+  '.git-credentials',
+  '.config/git/credentials',
+  '.vault-token',
+  '.cargo/credentials',
+  '.cargo/credentials.toml',
+  '.gem/credentials',
+  '.m2/settings.xml',
+  '.gradle/gradle.properties',
+  '.bash_history',
+  '.zsh_history',
+  '.python_history',
+  '.node_repl_history',
+  '.psql_history',
+  '.mysql_history',
+  '.lesshst',
+  '.viminfo',
+]);
+
+function isFile(path: string): boolean {
+  if (FILES.has(path)) return true;
+  const home = `${VARS.HOME}/`;
+  return path.startsWith(home) && HOME_FILES.has(path.slice(home.length));
+}
+
+const absent = (path: string): boolean => ABSENT_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+
+/** resolvePolicy on the synthetic host. */
+export function syntheticPolicy(profile: MergedProfile): Policy {
+  const mounts: MountRule[] = [];
+  const skipped: Policy['filesystem']['skipped'] = [];
+  const add = (kind: MountKind, entries: readonly SourcedPath[]): void => {
+    for (const entry of entries) {
+      const abs = expandPath(entry.path, VARS, entry.from);
+      if (kind === 'tmpfs') {
+        mounts.push({ kind, path: abs, requested: abs, type: 'dir' });
+        continue;
+      }
+      if (absent(abs)) {
+        if (kind === 'deny') skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
+        else if (entry.optional) skipped.push({ path: abs, reason: `${kind}: optional and does not exist` });
+        else throw new Error(`synthetic host: ${entry.from}: ${abs} does not exist`);
+        continue;
+      }
+      const link = USR_LINKS[abs];
+      if (link !== undefined) {
+        mounts.push({ kind, path: link, requested: abs, type: 'dir', linkFrom: abs });
+      } else {
+        mounts.push({ kind, path: abs, requested: abs, type: isFile(abs) ? 'file' : 'dir' });
+      }
+    }
+  };
+  add('tmpfs', profile.filesystem.tmpfs);
+  add('read', profile.filesystem.read);
+  add('write', profile.filesystem.write);
+  add('deny', profile.filesystem.deny);
+  return {
+    profile: { name: profile.name, sources: profile.sources, description: profile.description },
+    filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
+    network: { mode: profile.network.mode },
+    environment: {
+      pass: [...profile.environment.pass],
+      set: { ...profile.environment.set },
+      secrets: [...profile.environment.secrets],
+    },
+    process: { cwd: expandPath(profile.process.cwd, VARS, 'process.cwd'), hostname: profile.process.hostname },
+  };
+}
+
+/** The project on the synthetic host: a git checkout with hooks and config; nothing else protected exists. */
+const PROJECT_ENTRIES: Readonly<Record<string, ProtectFact['state']>> = { '.git': 'dir', '.git/hooks': 'dir', '.git/config': 'file' };
+
+/** scanProtected on the synthetic host (the project has no subdirectories). */
+export function syntheticProtect(policy: Policy): ProtectFact[] {
+  const facts: ProtectFact[] = [];
+  for (const root of writableRoots(policy.filesystem.mounts)) {
+    if (root !== VARS.CWD) throw new Error(`synthetic host: no layout for writable root ${root}`);
+    for (const name of policy.filesystem.protect) {
+      const segments = name.split('/');
+      const state = PROJECT_ENTRIES[name] ?? 'missing';
+      if (state === 'missing' && segments.length > 1 && PROJECT_ENTRIES[segments.slice(0, -1).join('/')] !== 'dir') continue;
+      const pins = segments.slice(0, -1).map((_s, i) => `${root}/${segments.slice(0, i + 1).join('/')}`);
+      facts.push({ path: `${root}/${name}`, state, pins });
+    }
+  }
+  return facts;
+}
+
+/** The caller's environment on the synthetic host, secrets included. */
+export const HOST_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  HOME: '/home/user',
+  USER: 'user',
+  LOGNAME: 'user',
+  SHELL: '/bin/bash',
+  LANG: 'en_US.UTF-8',
+  LC_ALL: 'en_US.UTF-8',
+  LC_TIME: 'en_GB.UTF-8',
+  LC_SESSION_TOKEN: 'synthetic-lc-secret',
+  TERM: 'xterm-256color',
+  COLORTERM: 'truecolor',
+  TZ: 'Europe/Berlin',
+  EDITOR: 'vim',
+  GITHUB_TOKEN: 'ghp_synthetic000000000000000000000000',
+  AWS_SECRET_ACCESS_KEY: 'synthetic-aws-secret',
+  SSH_AUTH_SOCK: '/run/user/1000/ssh-agent.sock',
+  NPM_CONFIG__AUTH: 'synthetic-npm-auth',
+};
+
+/** A command found in /usr/bin (through /usr/local/bin:/usr/bin:/bin). */
+export function usrBinCommand(program: string, real = `/usr/bin/${program}`): CommandFact {
+  return {
+    program,
+    candidates: [
+      { path: `/usr/bin/${program}`, real, isFile: true, executable: true },
+      { path: `/bin/${program}`, real, isFile: true, executable: true },
+    ],
+  };
+}
+
+export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
+  return {
+    platform: 'linux',
+    arch: 'x64',
+    uid: 1000,
+    gid: 1000,
+    bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' },
+    userns: { maxUserNamespaces: 63379, unprivilegedClone: 1, apparmorRestrict: undefined },
+    env: HOST_ENV,
+    protect: syntheticProtect(policy),
+    command,
+  };
+}
+
+// ---- rendering -------------------------------------------------------------------
+
+/** How many values each bwrap option takes (an unknown option fails the golden: add it here). */
+const ARITY: Readonly<Record<string, number>> = {
+  '--args': 1,
+  '--unshare-user': 0,
+  '--unshare-ipc': 0,
+  '--unshare-pid': 0,
+  '--unshare-uts': 0,
+  '--unshare-cgroup': 0,
+  '--unshare-net': 0,
+  '--disable-userns': 0,
+  '--die-with-parent': 0,
+  '--new-session': 0,
+  '--cap-drop': 1,
+  '--hostname': 1,
+  '--proc': 1,
+  '--dev': 1,
+  '--tmpfs': 1,
+  '--perms': 1,
+  '--remount-ro': 1,
+  '--ro-bind': 2,
+  '--bind': 2,
+  '--symlink': 2,
+  '--chdir': 1,
+  '--json-status-fd': 1,
+  '--clearenv': 0,
+  '--setenv': 2,
+};
+
+/** One bwrap option and its values per line, shell-quoted; after `--`, the command one argument per line as JSON. */
+export function renderArgs(args: readonly string[]): string[] {
+  const lines: string[] = [];
+  let i = 0;
+  while (i < args.length) {
+    const a = args[i] as string;
+    if (a === '--') {
+      // The command and its arguments as JSON strings: one per line, escapes visible.
+      lines.push('--', ...args.slice(i + 1).map((x) => `    ${JSON.stringify(x)}`));
+      break;
+    }
+    const n = ARITY[a];
+    if (n === undefined) {
+      if (i === 0) {
+        lines.push(shellQuote(a));
+        i++;
+        continue;
+      }
+      throw new Error(`golden renderer: unknown bwrap option ${a}; add its arity to ARITY in test/golden/synthetic.ts`);
+    }
+    lines.push([a, ...args.slice(i + 1, i + 1 + n)].map(shellQuote).join(' '));
+    i += 1 + n;
+  }
+  return lines;
+}
+
+/** pipedArgs with every variable's value replaced by <value:NAME>. */
+export function redactPiped(piped: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < piped.length; i++) {
+    const a = piped[i] as string;
+    if (a === '--setenv') {
+      const name = piped[i + 1] ?? '';
+      out.push('--setenv', name, `<value:${name}>`);
+      i += 2;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
+function list(title: string, items: readonly string[]): string[] {
+  return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((x) => `  ${x}`))];
+}
+
+export function renderPlan(title: string, plan: Plan): string {
+  const s = plan.summary;
+  const lines = [
+    `# ${title}`,
+    '# Synthetic host (uid 1000, bwrap 0.8.0, merged /usr, project at /home/user/project).',
+    '# Regenerate after an intended change: npx vitest run --config test/vitest.config.ts test/golden -u',
+    '',
+    `backend: ${plan.backend} ${plan.backendVersion}`,
+    `command: ${plan.command.program} -> ${plan.command.resolved}`,
+    `cwd: ${plan.cwd}`,
+    `fds: args=${plan.fds.args} status=${plan.fds.status}`,
+    `launcherEnv: ${JSON.stringify(plan.launcherEnv)}`,
+    '',
+    '== argv ==',
+    ...renderArgs(plan.argv),
+    '',
+    `== pipedArgs (fd ${plan.fds.args}) ==`,
+    ...renderArgs(redactPiped(plan.pipedArgs)),
+    '',
+    ...list('withheld env', plan.withheldEnv),
+    ...list('cleanup', plan.cleanup.map((c) => `remove placeholder ${c.removeIfPlaceholder}`)),
+    '',
+    '== summary ==',
+    ...list('readable', s.readable),
+    ...list('writable', s.writable),
+    ...list('hidden', s.hidden),
+    ...list('tmpfs', s.tmpfs),
+    ...list('protected', s.protected),
+    ...list('placeholders', s.placeholders),
+    `network: ${s.network}`,
+    ...list('env', s.env),
+    `namespaces: ${s.namespaces.join(' ')}`,
+    ...list('notes', s.notes),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,274 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { expandPath, pathVars, resolvePolicy, type PathVars } from '../../src/profile/resolve.js';
+import type { MergedProfile, MountRule, SourcedPath } from '../../src/profile/types.js';
+import { expectIsolateError } from './expect-error.js';
+
+const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/var/tmp/u' };
+
+describe('expandPath', () => {
+  it.each([
+    ['~', '/home/user'],
+    ['~/x', '/home/user/x'],
+    ['~/.config/gh', '/home/user/.config/gh'],
+    ['${CWD}', '/home/user/project'],
+    ['${CWD}/sub', '/home/user/project/sub'],
+    ['${HOME}', '/home/user'],
+    ['${HOME}/.ssh', '/home/user/.ssh'],
+    ['${TMPDIR}', '/var/tmp/u'],
+    ['${TMPDIR}/cache', '/var/tmp/u/cache'],
+    ['/usr', '/usr'],
+    ['/usr/', '/usr'],
+    ['/a//b/./c/', '/a/b/c'],
+    ['/', '/'],
+  ])('%s -> %s', (raw, expected) => {
+    expect(expandPath(raw, VARS, 'test')).toBe(expected);
+  });
+
+  it('does not expand ~ in the middle of a path', () => {
+    expect(expandPath('/srv/~/x', VARS, 'test')).toBe('/srv/~/x');
+  });
+
+  it('does not interpret $ replacement patterns in variable values', () => {
+    const vars: PathVars = { CWD: "/w/$&/$'/$1", HOME: '/h', TMPDIR: '/t' };
+    expect(expandPath('${CWD}/x', vars, 'test')).toBe("/w/$&/$'/$1/x");
+  });
+
+  it('an unknown ${X} is E_PATH_INVALID naming where it came from', () => {
+    const err = expectIsolateError(() => expandPath('${XDG_DATA}/x', VARS, 'p.yaml: filesystem.read[3]'), 'E_PATH_INVALID');
+    expect(err.message).toContain('p.yaml: filesystem.read[3]');
+    expect(err.message).toContain('${XDG_DATA}');
+  });
+
+  it('a relative path is E_PATH_INVALID', () => {
+    const err = expectIsolateError(() => expandPath('relative/dir', VARS, '--allow-read[0]'), 'E_PATH_INVALID');
+    expect(err.message).toContain('--allow-read[0]');
+    expect(err.message).toContain('relative/dir');
+  });
+
+  it('a variable that expands to a relative path is E_PATH_INVALID', () => {
+    expectIsolateError(() => expandPath('${CWD}', { ...VARS, CWD: 'rel' }, 'x'), 'E_PATH_INVALID');
+  });
+});
+
+describe('pathVars', () => {
+  it('takes HOME and TMPDIR from the environment, with fallbacks', () => {
+    expect(pathVars('/c', { HOME: '/h', TMPDIR: '/t' }, '/fallback')).toEqual({ CWD: '/c', HOME: '/h', TMPDIR: '/t' });
+    expect(pathVars('/c', {}, '/fallback')).toEqual({ CWD: '/c', HOME: '/fallback', TMPDIR: '/tmp' });
+    expect(pathVars('/c', { HOME: '', TMPDIR: '' }, '/fallback')).toEqual({ CWD: '/c', HOME: '/fallback', TMPDIR: '/tmp' });
+  });
+});
+
+describe('resolvePolicy (on a temp directory)', () => {
+  let root: string;
+  let vars: PathVars;
+
+  beforeEach(() => {
+    root = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-resolve-')));
+    for (const d of ['home', 'home/project', 'real', 'real/inner', 'tmp']) mkdirSync(join(root, d));
+    writeFileSync(join(root, 'real/file.txt'), 'x');
+    symlinkSync(join(root, 'real'), join(root, 'link'));
+    symlinkSync('real/file.txt', join(root, 'filelink'));
+    vars = { CWD: join(root, 'home/project'), HOME: join(root, 'home'), TMPDIR: join(root, 'tmp') };
+  });
+
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const sp = (path: string, from: string, optional = false): SourcedPath => ({ path, optional, from });
+
+  function profile(fs: Partial<MergedProfile['filesystem']>, cwd = '${CWD}'): MergedProfile {
+    return {
+      name: 'test',
+      sources: ['test.yaml'],
+      description: 'a test profile',
+      filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [], ...fs },
+      network: { mode: 'none' },
+      environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
+      process: { cwd, hostname: 'box' },
+    };
+  }
+
+  const find = (mounts: MountRule[], kind: MountRule['kind'], requested: string): MountRule => {
+    const m = mounts.find((r) => r.kind === kind && r.requested === requested);
+    if (m === undefined) throw new Error(`no ${kind} mount for ${requested}: ${JSON.stringify(mounts)}`);
+    return m;
+  };
+
+  it('resolves plain directories and files, with their types and no linkFrom', () => {
+    const p = resolvePolicy(
+      profile({ read: [sp(join(root, 'real'), 'r[0]'), sp(join(root, 'real/file.txt'), 'r[1]')], write: [sp('${CWD}', 'w[0]')] }),
+      { vars },
+    );
+    expect(p.filesystem.mounts).toEqual([
+      { kind: 'read', path: join(root, 'real'), requested: join(root, 'real'), type: 'dir' },
+      { kind: 'read', path: join(root, 'real/file.txt'), requested: join(root, 'real/file.txt'), type: 'file' },
+      { kind: 'write', path: join(root, 'home/project'), requested: join(root, 'home/project'), type: 'dir' },
+    ]);
+    expect(p.filesystem.skipped).toEqual([]);
+  });
+
+  it('a device node is type "other"', () => {
+    const p = resolvePolicy(profile({ read: [sp('/dev/null', 'r[0]')], write: [sp('${CWD}', 'w[0]')] }), { vars });
+    expect(find(p.filesystem.mounts, 'read', '/dev/null').type).toBe('other');
+  });
+
+  it('resolves a symlinked directory to its real path and records linkFrom', () => {
+    const p = resolvePolicy(profile({ read: [sp(join(root, 'link'), 'r[0]'), sp('${CWD}', 'r[1]')] }), { vars });
+    expect(find(p.filesystem.mounts, 'read', join(root, 'link'))).toEqual({
+      kind: 'read',
+      path: join(root, 'real'),
+      requested: join(root, 'link'),
+      type: 'dir',
+      linkFrom: join(root, 'link'),
+    });
+  });
+
+  it('resolves a relative symlink to a file', () => {
+    const p = resolvePolicy(profile({ read: [sp(join(root, 'filelink'), 'r[0]'), sp('${CWD}', 'r[1]')] }), { vars });
+    expect(find(p.filesystem.mounts, 'read', join(root, 'filelink'))).toMatchObject({
+      path: join(root, 'real/file.txt'),
+      type: 'file',
+      linkFrom: join(root, 'filelink'),
+    });
+  });
+
+  it('a path below a symlinked directory resolves to the real path', () => {
+    const p = resolvePolicy(profile({ write: [sp(join(root, 'link/inner'), 'w[0]'), sp('${CWD}', 'w[1]')] }), { vars });
+    expect(find(p.filesystem.mounts, 'write', join(root, 'link/inner')).path).toBe(join(root, 'real/inner'));
+  });
+
+  it('a missing writable path is E_PATH_MISSING naming the file and key path it came from', () => {
+    const missing = join(root, 'nope');
+    const err = expectIsolateError(
+      () => resolvePolicy(profile({ write: [sp(missing, '/etc/isolate/p.yaml: filesystem.write[2]')] }), { vars }),
+      'E_PATH_MISSING',
+    );
+    expect(err.message).toContain('/etc/isolate/p.yaml: filesystem.write[2]');
+    expect(err.message).toContain(missing);
+    expect(err.message).toContain('writable');
+    expect(err.fix).toContain('optional: true');
+  });
+
+  it('a missing readable path is E_PATH_MISSING too', () => {
+    const err = expectIsolateError(
+      () => resolvePolicy(profile({ read: [sp('${HOME}/gone', '--allow-read[0]')] }), { vars }),
+      'E_PATH_MISSING',
+    );
+    expect(err.message).toContain('--allow-read[0]');
+    expect(err.message).toContain(join(root, 'home/gone'));
+  });
+
+  it('a path through a file (ENOTDIR) counts as missing', () => {
+    expectIsolateError(
+      () => resolvePolicy(profile({ read: [sp(join(root, 'real/file.txt/x'), 'r[0]')] }), { vars }),
+      'E_PATH_MISSING',
+    );
+  });
+
+  it('an optional missing path is skipped and listed', () => {
+    const p = resolvePolicy(
+      profile({ read: [sp('/nonexistent-isolate-test/x', 'r[0]', true), sp('${CWD}', 'r[1]')], write: [sp('${HOME}/opt', 'w[0]', true)] }),
+      { vars },
+    );
+    expect(p.filesystem.mounts.map((m) => m.requested)).toEqual([join(root, 'home/project')]);
+    expect(p.filesystem.skipped).toEqual([
+      { path: '/nonexistent-isolate-test/x', reason: 'read: optional and does not exist' },
+      { path: join(root, 'home/opt'), reason: 'write: optional and does not exist' },
+    ]);
+  });
+
+  it('an optional path that exists is mounted', () => {
+    const p = resolvePolicy(profile({ read: [sp(join(root, 'real'), 'r[0]', true), sp('${CWD}', 'r[1]')] }), { vars });
+    expect(find(p.filesystem.mounts, 'read', join(root, 'real')).path).toBe(join(root, 'real'));
+  });
+
+  it('a missing deny is skipped (nothing to hide); an existing one is kept', () => {
+    const p = resolvePolicy(
+      profile({ read: [sp('${CWD}', 'r[0]')], deny: [sp('~/.ssh', 'd[0]'), sp(join(root, 'real/file.txt'), 'd[1]')] }),
+      { vars },
+    );
+    expect(p.filesystem.skipped).toEqual([{ path: join(root, 'home/.ssh'), reason: 'deny: does not exist, nothing to hide' }]);
+    expect(find(p.filesystem.mounts, 'deny', join(root, 'real/file.txt')).type).toBe('file');
+  });
+
+  it('tmpfs of a missing path resolves the real path of its parent', () => {
+    const p = resolvePolicy(
+      profile({ read: [sp('${CWD}', 'r[0]')], tmpfs: [sp(join(root, 'link/new'), 't[0]'), sp(join(root, 'link/a/b'), 't[1]')] }),
+      { vars },
+    );
+    expect(find(p.filesystem.mounts, 'tmpfs', join(root, 'link/new'))).toMatchObject({ path: join(root, 'real/new'), type: 'dir' });
+    expect(find(p.filesystem.mounts, 'tmpfs', join(root, 'link/a/b')).path).toBe(join(root, 'real/a/b'));
+  });
+
+  it('tmpfs of an existing path resolves it; of a symlink records linkFrom', () => {
+    const p = resolvePolicy(profile({ read: [sp('${CWD}', 'r[0]')], tmpfs: [sp('${TMPDIR}', 't[0]'), sp(join(root, 'link'), 't[1]')] }), {
+      vars,
+    });
+    const tmp = find(p.filesystem.mounts, 'tmpfs', join(root, 'tmp'));
+    expect(tmp.path).toBe(join(root, 'tmp'));
+    expect(tmp.linkFrom).toBeUndefined();
+    expect(find(p.filesystem.mounts, 'tmpfs', join(root, 'link'))).toMatchObject({ path: join(root, 'real'), linkFrom: join(root, 'link') });
+  });
+
+  it('orders mounts tmpfs, read, write, deny as the merged profile lists them', () => {
+    const p = resolvePolicy(
+      profile({
+        deny: [sp(join(root, 'real/inner'), 'd[0]')],
+        write: [sp('${CWD}', 'w[0]')],
+        read: [sp(join(root, 'real'), 'r[0]')],
+        tmpfs: [sp('~', 't[0]')],
+      }),
+      { vars },
+    );
+    expect(p.filesystem.mounts.map((m) => m.kind)).toEqual(['tmpfs', 'read', 'write', 'deny']);
+  });
+
+  it('refuses to expose the root directory (directly or through a symlink), but a deny of / is not refused', () => {
+    expectIsolateError(() => resolvePolicy(profile({ read: [sp('/', 'r[0]')] }), { vars }), 'E_PATH_INVALID');
+    symlinkSync('/', join(root, 'rootlink'));
+    const err = expectIsolateError(() => resolvePolicy(profile({ write: [sp(join(root, 'rootlink'), 'p.yaml: filesystem.write[0]')] }), { vars }), 'E_PATH_INVALID');
+    expect(err.message).toContain('p.yaml: filesystem.write[0]');
+    const p = resolvePolicy(profile({ read: [sp('${CWD}', 'r[0]')], deny: [sp('/', 'd[0]')] }), { vars });
+    expect(p.filesystem.mounts.some((m) => m.kind === 'deny' && m.path === '/')).toBe(true);
+  });
+
+  it('a symlink loop is E_PATH_INVALID', () => {
+    symlinkSync(join(root, 'loop-b'), join(root, 'loop-a'));
+    symlinkSync(join(root, 'loop-a'), join(root, 'loop-b'));
+    expectIsolateError(() => resolvePolicy(profile({ read: [sp(join(root, 'loop-a'), 'r[0]')] }), { vars }), 'E_PATH_INVALID');
+  });
+
+  it('an unknown variable in a profile path is E_PATH_INVALID naming its source', () => {
+    const err = expectIsolateError(() => resolvePolicy(profile({ read: [sp('${NOPE}/x', 'p.yaml: filesystem.read[0]')] }), { vars }), 'E_PATH_INVALID');
+    expect(err.message).toContain('p.yaml: filesystem.read[0]');
+  });
+
+  it('the working directory is resolved to its real path', () => {
+    const p = resolvePolicy(profile({ read: [sp(join(root, 'real'), 'r[0]')] }, join(root, 'link/inner')), { vars });
+    expect(p.process.cwd).toBe(join(root, 'real/inner'));
+  });
+
+  it('a missing or non-directory working directory is E_PATH_MISSING', () => {
+    expectIsolateError(() => resolvePolicy(profile({}, join(root, 'nope')), { vars }), 'E_PATH_MISSING');
+    expectIsolateError(() => resolvePolicy(profile({}, join(root, 'real/file.txt')), { vars }), 'E_PATH_MISSING');
+  });
+
+  it('copies profile metadata, network, environment and protect into the policy', () => {
+    const merged = profile({ read: [sp('${CWD}', 'r[0]')], protect: ['.git/hooks'] });
+    const p = resolvePolicy(merged, { vars });
+    expect(p.profile).toEqual({ name: 'test', sources: ['test.yaml'], description: 'a test profile' });
+    expect(p.network).toEqual({ mode: 'none' });
+    expect(p.environment).toEqual({ pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] });
+    expect(p.filesystem.protect).toEqual(['.git/hooks']);
+    expect(p.process.hostname).toBe('box');
+    // the policy owns its lists
+    p.environment.pass.push('X');
+    p.filesystem.protect.push('y');
+    expect(merged.environment.pass).toEqual(['PATH']);
+    expect(merged.filesystem.protect).toEqual(['.git/hooks']);
+  });
+});
