@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'E_BACKEND_TOO_OLD'
   | 'E_USERNS_UNAVAILABLE'
   | 'E_SANDBOX_SETUP'
+  | 'E_NETWORK_RULE'
+  | 'E_NETWORK_PROXY'
+  | 'E_FORWARDER_MISSING'
   | 'E_IO';
 
 export interface IsolateErrorOptions {

@@ -32,6 +32,9 @@ export interface IsolateOptions {
   /** `NAME` passes NAME from `callerEnv`; `NAME=VALUE` sets it. */
   env?: string[];
   net?: NetworkMode;
+  /** Domain patterns the command may reach (implies net: 'filtered'). */
+  allowDomain?: string[];
+  denyDomain?: string[];
   cwd?: string;
   /** The environment isolate may pass variables from. Default: process.env. */
   callerEnv?: Readonly<Record<string, string | undefined>>;
@@ -67,6 +70,8 @@ export async function loadProfile(options: IsolateOptions = {}): Promise<Prepare
       ...(options.deny ? { deny: options.deny } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.net ? { net: options.net } : {}),
+      ...(options.allowDomain ? { allowDomain: options.allowDomain } : {}),
+      ...(options.denyDomain ? { denyDomain: options.denyDomain } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
     },
     ctx,

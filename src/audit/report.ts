@@ -7,6 +7,7 @@ import type { Plan } from '../backends/types.js';
 import type { IsolateError } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import type { ExecuteResult } from '../run/execute.js';
+import type { NetworkEvent } from '../network/proxy.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -20,7 +21,8 @@ export interface RunReport {
   cwd: string;
   profile: { name: string; sources: string[] };
   backend: { name: string; version: string; argv: string[] } | null;
-  network: string | null;
+  /** Network mode and, for filtered, the rules and every connection attempt. */
+  network: { mode: string; allow: string[]; deny: string[]; events: NetworkEvent[] } | null;
   env: string[];
   exitCode: number;
   signal: string | null;
@@ -55,7 +57,10 @@ export function buildReport(input: ReportInput): RunReport {
     cwd: policy?.process.cwd ?? input.cwd,
     profile: { name: policy?.profile.name ?? '', sources: policy?.profile.sources ?? [] },
     backend: plan === undefined ? null : { name: plan.backend, version: plan.backendVersion, argv: plan.argv },
-    network: policy?.network.mode ?? null,
+    network:
+      policy === undefined
+        ? null
+        : { mode: policy.network.mode, allow: policy.network.allow, deny: policy.network.deny, events: result?.networkEvents ?? [] },
     env: plan === undefined ? [] : Object.keys(plan.childEnv).sort(),
     exitCode: err !== undefined && result?.error === undefined ? err.exitCode : (result?.exitCode ?? 125),
     signal: result?.signal ?? null,

@@ -6,8 +6,9 @@ import { IsolateError } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, governing, isVisible, isWithin, orderRules } from './mounts.js';
-import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
-import { pickCommand } from './command.js';
+import type { Backend, Cleanup, HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
+import { pickCommand, reachable } from './command.js';
+import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from '../network/forwarder.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
@@ -175,6 +176,44 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
   return { args, cleanup, summary };
 }
 
+/**
+ * filtered: the sandbox keeps its own empty network namespace; the proxy's
+ * socket directory is mounted read-only at SANDBOX_NET_DIR and a forwarder
+ * started before the command exposes it on loopback.
+ */
+function filteredNetwork(policy: Policy, host: HostFacts): { mounts: string[]; wrapper: string[]; service: ProxyService } {
+  const facts = host.network;
+  const rules = policy.filesystem.mounts;
+  if (facts?.socat === undefined || !reachable(rules, facts.socat)) {
+    throw new IsolateError(
+      'E_FORWARDER_MISSING',
+      facts?.socat === undefined
+        ? 'network mode filtered needs socat, which is not installed; refusing to run without the filter'
+        : `network mode filtered needs socat, but ${facts.socat} is not visible inside the sandbox`,
+      { fix: facts?.socat === undefined ? 'sudo apt-get install -y socat' : `add --allow-read ${facts.socat}` },
+    );
+  }
+  if (facts.shell === undefined || !reachable(rules, facts.shell)) {
+    throw new IsolateError('E_FORWARDER_MISSING', 'network mode filtered needs /bin/sh inside the sandbox to start the forwarder', {
+      fix: 'make /bin/sh (and what it links to) readable in the profile',
+    });
+  }
+  const socketPath = `${facts.socketDir}/proxy.sock`;
+  return {
+    mounts: ['--ro-bind', facts.socketDir, SANDBOX_NET_DIR],
+    wrapper: [facts.shell, '-c', forwarderScript(facts.socat), 'isolate-net'],
+    service: {
+      kind: 'proxy',
+      socketDir: facts.socketDir,
+      socketPath,
+      sandboxSocket: SANDBOX_SOCKET,
+      port: PROXY_PORT,
+      allow: [...policy.network.allow],
+      deny: [...policy.network.deny],
+    },
+  };
+}
+
 function envAssignments(env: Record<string, string>): string[] {
   const out: string[] = ['--clearenv'];
   for (const [name, value] of Object.entries(env)) out.push('--setenv', name, value);
@@ -200,8 +239,14 @@ export const bwrapBackend: Backend = {
     }
     const resolved = pickCommand(host.command, rules);
     const mounts = mountArgs(policy, host);
-    const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount'];
-    if (policy.network.mode === 'none') namespaces.push('net');
+    const net = policy.network.mode === 'filtered' ? filteredNetwork(policy, host) : undefined;
+    if (net !== undefined) {
+      for (const name of BYPASS_VARIABLES) delete env[name];
+      Object.assign(env, proxyEnvironment());
+    }
+    const ownNetwork = policy.network.mode !== 'host';
+    const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
+    const commandArgv = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
 
     const argv = [
       bwrap.path,
@@ -212,7 +257,7 @@ export const bwrapBackend: Backend = {
       '--unshare-pid',
       '--unshare-uts',
       '--unshare-cgroup',
-      ...(policy.network.mode === 'none' ? ['--unshare-net'] : []),
+      ...(ownNetwork ? ['--unshare-net'] : []),
       '--disable-userns',
       '--die-with-parent',
       '--new-session',
@@ -225,13 +270,13 @@ export const bwrapBackend: Backend = {
       '--dev',
       '/dev',
       ...mounts.args,
+      ...(net === undefined ? [] : net.mounts),
       '--chdir',
       policy.process.cwd,
       '--json-status-fd',
       String(STATUS_FD),
       '--',
-      resolved,
-      ...command.slice(1),
+      ...commandArgv,
     ];
 
     return {
@@ -246,9 +291,20 @@ export const bwrapBackend: Backend = {
       command: { program: command[0] ?? '', resolved, args: command.slice(1) },
       cwd: policy.process.cwd,
       cleanup: mounts.cleanup,
+      services: net === undefined ? [] : [net.service],
       summary: {
         ...mounts.summary,
         network: policy.network.mode,
+        ...(net === undefined
+          ? {}
+          : {
+              proxy: {
+                allow: [...policy.network.allow],
+                deny: [...policy.network.deny],
+                listen: PROXY_URL,
+                socket: `${net.service.socketPath} (inside: ${SANDBOX_SOCKET})`,
+              },
+            }),
         env: Object.keys(env).sort(),
         namespaces,
         notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`)],

@@ -5,12 +5,14 @@
  */
 import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from './mounts.js';
-import type { CommandFact, HostFacts, ProtectFact, UsernsFacts } from './types.js';
+import type { CommandFact, HostFacts, NetworkFacts, ProtectFact, UsernsFacts } from './types.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -39,6 +41,35 @@ export function usernsFacts(): UsernsFacts {
  * Find bwrap: ISOLATE_BWRAP if set, else the first `bwrap` on the system
  * directories, then on the caller's PATH.
  */
+/** The first executable `name` in the system directories. */
+export function findSystemProgram(name: string): string | undefined {
+  for (const dir of SYSTEM_PATH.split(':')) {
+    const candidate = join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** Where the proxy socket of a filtered run lives: $XDG_RUNTIME_DIR when usable, else the temp directory. */
+export function networkFacts(env: Readonly<Record<string, string | undefined>>): NetworkFacts {
+  const runtime = env['XDG_RUNTIME_DIR'];
+  let base = tmpdir();
+  if (runtime !== undefined && runtime.startsWith('/')) {
+    try {
+      accessSync(runtime, constants.W_OK | constants.X_OK);
+      base = runtime;
+    } catch {
+      // not usable: fall back to the temp directory
+    }
+  }
+  const shell = ['/bin/sh', '/usr/bin/sh'].find((p) => isExecutable(p));
+  return {
+    socat: findSystemProgram('socat'),
+    shell,
+    socketDir: join(base, `isolate-net-${process.pid}-${randomBytes(6).toString('hex')}`),
+  };
+}
+
 export function findBwrap(env: Readonly<Record<string, string | undefined>>): string | undefined {
   const explicit = env['ISOLATE_BWRAP'];
   if (explicit !== undefined && explicit !== '') return existsSync(explicit) ? explicit : undefined;
@@ -206,5 +237,6 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     env: options.env,
     protect: scanProtected(policy),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
+    ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
   };
 }

@@ -31,6 +31,16 @@ export interface UsernsFacts {
   apparmorRestrict: number | undefined;
 }
 
+/** What the filtered network mode needs from the host. */
+export interface NetworkFacts {
+  /** socat, the forwarder that exposes the proxy on the sandbox's loopback. */
+  socat: string | undefined;
+  /** A POSIX shell to start the forwarder before the command. */
+  shell: string | undefined;
+  /** A fresh, not yet created, private directory for the proxy's socket. */
+  socketDir: string;
+}
+
 /** Everything a backend needs to know about the machine; gathered by host.ts. */
 export interface HostFacts {
   platform: NodeJS.Platform;
@@ -43,7 +53,24 @@ export interface HostFacts {
   env: Readonly<Record<string, string | undefined>>;
   protect: ProtectFact[];
   command: CommandFact;
+  /** Present when the policy's network mode is filtered. */
+  network?: NetworkFacts;
 }
+
+/** A process isolate runs beside the sandbox for the length of the run. */
+export interface ProxyService {
+  kind: 'proxy';
+  /** Created by run/ (mode 0700) and removed after the run. */
+  socketDir: string;
+  socketPath: string;
+  /** Where the socket appears inside the sandbox, and the loopback port the forwarder listens on. */
+  sandboxSocket: string;
+  port: number;
+  allow: string[];
+  deny: string[];
+}
+
+export type Service = ProxyService;
 
 /** A step the plan asks run/ to take after the sandbox exits. */
 export interface Cleanup {
@@ -69,6 +96,8 @@ export interface Plan {
   command: { program: string; resolved: string; args: string[] };
   cwd: string;
   cleanup: Cleanup[];
+  /** Started by run/ before the sandbox and stopped after it. */
+  services: Service[];
   /** Readable account of what is enforced, for explain and the run report. */
   summary: PlanSummary;
 }
@@ -81,6 +110,8 @@ export interface PlanSummary {
   protected: string[];
   placeholders: string[];
   network: Policy['network']['mode'];
+  /** filtered mode: the rules and how the proxy is reached. */
+  proxy?: { allow: string[]; deny: string[]; listen: string; socket: string };
   env: string[];
   namespaces: string[];
   notes: string[];

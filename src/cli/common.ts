@@ -20,6 +20,10 @@ export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | 
   if (envs) o.env = envs;
   const net = optionString(p, 'net');
   if (net !== undefined) o.net = net as NetworkMode;
+  const allowDomain = optionList(p, 'allow-domain');
+  if (allowDomain) o.allowDomain = allowDomain;
+  const denyDomain = optionList(p, 'deny-domain');
+  if (denyDomain) o.denyDomain = denyDomain;
   const cwd = optionString(p, 'cwd');
   if (cwd !== undefined) o.cwd = cwd;
   return o;

@@ -16,7 +16,18 @@ export function renderExplanation(e: Explanation, color: boolean): string {
   text += row('backend', `${e.backend.name} ${e.backend.version}`);
   text += row('command', [e.command.resolved, ...e.command.args].join(' '));
   text += row('cwd', e.cwd);
-  text += row('network', s.network === 'none' ? 'none (an empty network namespace: no interfaces but loopback)' : 'host (shares the host network)');
+  text += row(
+    'network',
+    s.network === 'none'
+      ? 'none (an empty network namespace: no interfaces but loopback)'
+      : s.network === 'host'
+        ? 'host (shares the host network)'
+        : `filtered: own empty network namespace; ${s.proxy?.listen ?? ''} inside is forwarded by socat to isolate's proxy at ${s.proxy?.socket ?? ''}`,
+  );
+  if (s.proxy !== undefined) {
+    text += row('allow', s.proxy.allow.length === 0 ? '(nothing: every connection is denied)' : s.proxy.allow.join(' '));
+    if (s.proxy.deny.length > 0) text += row('deny', s.proxy.deny.join(' '));
+  }
   text += row('readable', list(s.readable));
   text += row('writable', list(s.writable));
   text += row('hidden', list(s.hidden));

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
+import { parseRule } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
 import type { MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
@@ -16,6 +17,10 @@ export interface ProfileOverrides {
   /** `NAME` passes NAME through (even a secret-looking one); `NAME=VALUE` sets it. */
   env?: string[];
   net?: NetworkMode;
+  /** --allow-domain: implies filtered. */
+  allowDomain?: string[];
+  /** --deny-domain. */
+  denyDomain?: string[];
   cwd?: string;
 }
 
@@ -131,7 +136,7 @@ function emptyMerged(): MergedProfile {
     sources: [],
     description: '',
     filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [] },
-    network: { mode: 'none' },
+    network: { mode: 'none', allow: [], deny: [] },
     environment: { pass: [], set: {}, secrets: [] },
     process: { cwd: '${CWD}', hostname: 'isolate' },
   };
@@ -177,7 +182,11 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       tmpfs: appendUnique(base.filesystem.tmpfs, sourced(fs.tmpfs, `${label}: filesystem.tmpfs`), byPath),
       protect: appendUnique(base.filesystem.protect, fs.protect ?? [], (s) => s),
     },
-    network: { mode: doc.network?.mode ?? base.network.mode },
+    network: {
+      mode: doc.network?.mode ?? base.network.mode,
+      allow: appendUnique(base.network.allow, doc.network?.allow ?? [], (s) => s),
+      deny: appendUnique(base.network.deny, doc.network?.deny ?? [], (s) => s),
+    },
     environment: {
       pass: appendUnique(base.environment.pass, env.pass ?? [], (s) => s),
       set: { ...base.environment.set, ...(env.set ?? {}) },
@@ -209,6 +218,29 @@ async function loadChain(ref: string, fromDir: string, ctx: LoadContext, stack: 
 export async function loadMergedProfile(ref: string, ctx: LoadContext): Promise<MergedProfile> {
   const merged = await loadChain(ref, ctx.callerCwd, ctx, []);
   return { ...merged, name: ref };
+}
+
+function checkDomains(flag: string, patterns: readonly string[]): string[] {
+  for (const p of patterns) {
+    const r = parseRule(p);
+    if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `${flag} ${JSON.stringify(p)}: ${r.message}`, { fix: 'write host, *.suffix or an IP, optionally with :port or :*' });
+  }
+  return [...patterns];
+}
+
+/** --net, --allow-domain (implies filtered) and --deny-domain on top of the profile's network. */
+export function networkOverrides(base: MergedProfile['network'], o: ProfileOverrides): MergedProfile['network'] {
+  const allow = checkDomains('--allow-domain', o.allowDomain ?? []);
+  const deny = checkDomains('--deny-domain', o.denyDomain ?? []);
+  if (allow.length > 0 && o.net !== undefined && o.net !== 'filtered') {
+    throw new IsolateError('E_USAGE', `--allow-domain needs --net filtered, not --net ${o.net}`, { fix: 'drop --net, or use --net filtered' });
+  }
+  const mode = o.net ?? (allow.length > 0 ? 'filtered' : base.mode);
+  return {
+    mode,
+    allow: appendUnique(base.allow, allow, (s) => s),
+    deny: appendUnique(base.deny, deny, (s) => s),
+  };
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -244,7 +276,7 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
       write: appendUnique(profile.filesystem.write, (o.write ?? []).map(abs('--allow-write')), byPath),
       deny: appendUnique(profile.filesystem.deny, (o.deny ?? []).map(abs('--deny')), byPath),
     },
-    network: { mode: o.net ?? profile.network.mode },
+    network: networkOverrides(profile.network, o),
     environment: {
       ...profile.environment,
       pass: appendUnique(profile.environment.pass, pass, (s) => s),

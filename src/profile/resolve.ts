@@ -64,6 +64,16 @@ function resolveMaybeMissing(path: string): string {
   return join(resolveMaybeMissing(parent), basename(path));
 }
 
+/** Rules only mean something in filtered mode; in host mode they would be silently ignored, so refuse. */
+export function resolveNetwork(n: MergedProfile['network']): Policy['network'] {
+  if (n.mode === 'host' && (n.allow.length > 0 || n.deny.length > 0)) {
+    throw new IsolateError('E_NETWORK_RULE', 'network.allow/network.deny are set but network.mode is host, which would not enforce them', {
+      fix: 'set network.mode: filtered (or --net filtered), or remove the domain rules',
+    });
+  }
+  return { mode: n.mode, allow: [...n.allow], deny: [...n.deny] };
+}
+
 export interface ResolveContext {
   vars: PathVars;
 }
@@ -129,7 +139,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
-    network: { mode: profile.network.mode },
+    network: resolveNetwork(profile.network),
     environment: {
       pass: [...profile.environment.pass],
       set: { ...profile.environment.set },

@@ -3,6 +3,7 @@
  * the build step (JSON Schema, built-in profiles) need it.
  */
 import { z } from 'zod';
+import { parseRule } from '../network/rules.js';
 import type { ProfileDoc } from './types.js';
 
 const noDotDot = (p: string): boolean => !p.split('/').includes('..');
@@ -34,6 +35,14 @@ const protectName = z
   .refine((p) => !/[*?[\]\0]/.test(p), 'wildcards are not supported in protected names')
   .describe('A name relative to each writable root that stays read-only, e.g. ".git/hooks".');
 
+const domainPattern = z
+  .string()
+  .superRefine((p, ctx) => {
+    const r = parseRule(p);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+  })
+  .describe('host, *.suffix or IP, optionally :port or :* (default ports 80 and 443).');
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
 const envPattern = z
   .string()
@@ -55,7 +64,12 @@ export const profileSchema = z
       .optional(),
     network: z
       .strictObject({
-        mode: z.enum(['none', 'host']).optional().describe('none: no network at all; host: the host network.'),
+        mode: z
+          .enum(['none', 'host', 'filtered'])
+          .optional()
+          .describe('none: no network at all; host: the host network; filtered: only the allowed domains, through isolate\'s proxy.'),
+        allow: z.array(domainPattern).optional().describe('filtered mode: domains the command may reach.'),
+        deny: z.array(domainPattern).optional().describe('filtered mode: domains it may not reach; deny wins over allow.'),
       })
       .optional(),
     environment: z

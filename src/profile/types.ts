@@ -8,7 +8,7 @@
 
 export type PathEntry = string | { path: string; optional?: boolean | undefined };
 
-export type NetworkMode = 'none' | 'host';
+export type NetworkMode = 'none' | 'host' | 'filtered';
 
 export interface FilesystemDoc {
   read?: PathEntry[] | undefined;
@@ -29,7 +29,7 @@ export interface ProfileDoc {
   extends?: string | undefined;
   description?: string | undefined;
   filesystem?: FilesystemDoc | undefined;
-  network?: { mode?: NetworkMode | undefined } | undefined;
+  network?: { mode?: NetworkMode | undefined; allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
   environment?: EnvironmentDoc | undefined;
   process?: { cwd?: string | undefined; hostname?: string | undefined } | undefined;
 }
@@ -55,9 +55,16 @@ export interface MergedProfile {
     tmpfs: SourcedPath[];
     protect: string[];
   };
-  network: { mode: NetworkMode };
+  network: NetworkPolicy;
   environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
   process: { cwd: string; hostname: string };
+}
+
+/** Network access. allow/deny are domain patterns (see network/rules.ts), used in filtered mode. */
+export interface NetworkPolicy {
+  mode: NetworkMode;
+  allow: string[];
+  deny: string[];
 }
 
 export type MountKind = 'tmpfs' | 'read' | 'write' | 'deny';
@@ -83,7 +90,7 @@ export interface Policy {
     /** Requested paths that were left out, and why (optional and missing, nothing to hide). */
     skipped: { path: string; reason: string }[];
   };
-  network: { mode: NetworkMode };
+  network: NetworkPolicy;
   environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
   process: { cwd: string; hostname: string };
 }

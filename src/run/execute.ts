@@ -13,6 +13,8 @@ import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { IsolateError } from '../errors.js';
 import type { Plan } from '../backends/types.js';
+import type { NetworkEvent } from '../network/proxy.js';
+import { startServices } from './services.js';
 
 export interface ExecuteOptions {
   /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
@@ -36,6 +38,8 @@ export interface ExecuteResult {
   truncated?: { stdout: boolean; stderr: boolean };
   /** When the sandbox could not be set up. */
   error?: IsolateError;
+  /** filtered network: every connection attempt the proxy saw. */
+  networkEvents?: NetworkEvent[];
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -82,7 +86,18 @@ function collect(stream: Readable | null, limit: number): { text: () => string; 
   return { text: () => Buffer.concat(chunks).toString('utf8'), truncated: () => cut };
 }
 
-export function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
+/** Start the plan's services (the network proxy), run the sandbox, and always stop the services. */
+export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
+  const services = plan.services.length > 0 ? await startServices(plan.services) : undefined;
+  try {
+    const result = await runSandbox(plan, options);
+    return services === undefined ? result : { ...result, networkEvents: services.events };
+  } finally {
+    await services?.stop();
+  }
+}
+
+function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
   const started = process.hrtime.bigint();
   const [file, ...args] = plan.argv;
   if (file === undefined) throw new IsolateError('E_SANDBOX_SETUP', 'empty plan');

@@ -90,7 +90,7 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
-    network: { mode: profile.network.mode },
+    network: { mode: profile.network.mode, allow: [...profile.network.allow], deny: [...profile.network.deny] },
     environment: {
       pass: [...profile.environment.pass],
       set: { ...profile.environment.set },

@@ -28,7 +28,7 @@ function policy(over: { mounts?: MountRule[]; network?: 'none' | 'host'; cwd?: s
       protect: over.protect ?? ['.git/hooks'],
       skipped: over.skipped ?? [],
     },
-    network: { mode: over.network ?? 'none' },
+    network: { mode: over.network ?? 'none', allow: [], deny: [] },
     environment: { pass: ['PATH', 'HOME', 'LC_*'], set: {}, secrets: [], ...over.env },
     process: { cwd: over.cwd ?? PROJECT, hostname: 'isolate' },
   };

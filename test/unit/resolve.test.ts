@@ -86,7 +86,7 @@ describe('resolvePolicy (on a temp directory)', () => {
       sources: ['test.yaml'],
       description: 'a test profile',
       filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [], ...fs },
-      network: { mode: 'none' },
+      network: { mode: 'none', allow: [], deny: [] },
       environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
       process: { cwd, hostname: 'box' },
     };
@@ -261,7 +261,7 @@ describe('resolvePolicy (on a temp directory)', () => {
     const merged = profile({ read: [sp('${CWD}', 'r[0]')], protect: ['.git/hooks'] });
     const p = resolvePolicy(merged, { vars });
     expect(p.profile).toEqual({ name: 'test', sources: ['test.yaml'], description: 'a test profile' });
-    expect(p.network).toEqual({ mode: 'none' });
+    expect(p.network).toEqual({ mode: 'none', allow: [], deny: [] });
     expect(p.environment).toEqual({ pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] });
     expect(p.filesystem.protect).toEqual(['.git/hooks']);
     expect(p.process.hostname).toBe('box');

@@ -1,0 +1,63 @@
+/**
+ * Addresses the proxy refuses unless a rule names the host and port
+ * explicitly: loopback, link-local, private and shared ranges, cloud metadata
+ * endpoints, unspecified, multicast and reserved addresses, in IPv4, IPv6 and
+ * IPv4-mapped IPv6 form.
+ */
+import { BlockList, isIP } from 'node:net';
+
+let list: BlockList | undefined;
+
+function blockList(): BlockList {
+  if (list !== undefined) return list;
+  const b = new BlockList();
+  const v4: [string, number][] = [
+    ['0.0.0.0', 8], // "this network", unspecified
+    ['10.0.0.0', 8], // private
+    ['100.64.0.0', 10], // carrier-grade NAT
+    ['127.0.0.0', 8], // loopback
+    ['169.254.0.0', 16], // link-local, including 169.254.169.254 (cloud metadata)
+    ['172.16.0.0', 12], // private
+    ['192.0.0.0', 24], // IETF protocol assignments (includes 192.0.0.192 Oracle metadata)
+    ['192.168.0.0', 16], // private
+    ['198.18.0.0', 15], // benchmarking
+    ['224.0.0.0', 4], // multicast
+    ['240.0.0.0', 4], // reserved, broadcast
+  ];
+  for (const [net, prefix] of v4) b.addSubnet(net, prefix, 'ipv4');
+  const v6: [string, number][] = [
+    ['::', 128], // unspecified
+    ['::1', 128], // loopback
+    ['fc00::', 7], // unique local, including fd00:ec2::254 (AWS metadata)
+    ['fe80::', 10], // link-local
+    ['ff00::', 8], // multicast
+    ['64:ff9b:1::', 48], // local-use NAT64
+  ];
+  for (const [net, prefix] of v6) b.addSubnet(net, prefix, 'ipv6');
+  list = b;
+  return b;
+}
+
+/** IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms are judged as IPv4. */
+function embeddedV4(address: string): string | undefined {
+  const m = /^(?:0{0,4}:){0,5}(?:ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (m?.[1] !== undefined && isIP(m[1]) === 4) return m[1];
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hex?.[1] !== undefined && hex[2] !== undefined) {
+    const hi = Number.parseInt(hex[1], 16);
+    const lo = Number.parseInt(hex[2], 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return undefined;
+}
+
+export function isRestrictedAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return true; // not an address: refuse
+  if (family === 6) {
+    const v4 = embeddedV4(address);
+    if (v4 !== undefined) return blockList().check(v4, 'ipv4');
+    return blockList().check(address, 'ipv6');
+  }
+  return blockList().check(address, 'ipv4');
+}

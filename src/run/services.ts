@@ -1,0 +1,55 @@
+/**
+ * Services isolate runs beside a sandbox: today the filtering proxy. Started
+ * before the sandbox (a failure is exit 125: the command never runs without
+ * its filter) and always stopped, with their sockets and directories removed.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import type { Service } from '../backends/types.js';
+import { IsolateError, errnoCode } from '../errors.js';
+import type { NetworkEvent } from '../network/proxy.js';
+
+export interface RunningServices {
+  events: NetworkEvent[];
+  stop(): Promise<void>;
+}
+
+export async function startServices(services: readonly Service[]): Promise<RunningServices> {
+  const events: NetworkEvent[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s();
+    stops.length = 0;
+  };
+  try {
+    for (const service of services) {
+      const { FilterProxy } = await import('../network/proxy.js');
+      const { parseRule } = await import('../network/rules.js');
+      const rules = (patterns: readonly string[]) =>
+        patterns.map((p) => {
+          const r = parseRule(p);
+          if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
+          return r.rule;
+        });
+      const proxy = new FilterProxy({ rules: { allow: rules(service.allow), deny: rules(service.deny) }, onEvent: (e) => events.push(e) });
+      try {
+        mkdirSync(service.socketDir, { mode: 0o700 });
+      } catch (e: unknown) {
+        throw new IsolateError('E_NETWORK_PROXY', `cannot create the proxy directory ${service.socketDir}: ${errnoCode(e) ?? String(e)}`, { cause: e });
+      }
+      stops.push(async () => rmSync(service.socketDir, { recursive: true, force: true }));
+      try {
+        await proxy.listen({ path: service.socketPath });
+      } catch (e: unknown) {
+        throw new IsolateError('E_NETWORK_PROXY', `the network proxy could not listen on ${service.socketPath}: ${errnoCode(e) ?? String(e)}`, {
+          cause: e,
+          fix: 'check that the temporary directory (or $XDG_RUNTIME_DIR) is writable',
+        });
+      }
+      stops.push(() => proxy.close());
+    }
+  } catch (e: unknown) {
+    await stop();
+    throw e;
+  }
+  return { events, stop };
+}
