@@ -6,7 +6,7 @@ import { existsSync, readFileSync, accessSync, constants } from 'node:fs';
 import { IsolateError } from '../errors.js';
 import { run } from '../index.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from './bwrap.js';
-import { bwrapFacts, usernsFacts } from './host.js';
+import { bwrapFacts, findSystemProgram, usernsFacts } from './host.js';
 import type { HostFacts } from './types.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -127,6 +127,18 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
           },
     );
   }
+
+  const socat = findSystemProgram('socat');
+  checks.push(
+    socat === undefined
+      ? {
+          name: 'network forwarder (socat)',
+          status: 'warn',
+          detail: 'socat is not installed: runs with network mode filtered (--allow-domain) will be refused',
+          fix: 'sudo apt-get install -y socat',
+        }
+      : { name: 'network forwarder (socat)', status: 'ok', detail: `${socat} (used by network mode filtered)` },
+  );
 
   const status = read('/proc/self/status') ?? '';
   const seccompActions = read('/proc/sys/kernel/seccomp/actions_avail');

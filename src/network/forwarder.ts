@@ -15,7 +15,7 @@ const portHex = PROXY_PORT.toString(16).toUpperCase().padStart(4, '0');
 
 export function forwarderScript(socat: string): string {
   return [
-    `(exec ${socat} TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_SOCKET} </dev/null >/dev/null 2>&1 &)`,
+    `(exec ${socat} -b 262144 TCP-LISTEN:${PROXY_PORT},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_SOCKET} </dev/null >/dev/null 2>&1 &)`,
     'i=0',
     'while :; do',
     '  while read -r sl local rem st rest; do',

@@ -7,7 +7,6 @@
  * rebind it), and recorded.
  */
 import { lookup } from 'node:dns/promises';
-import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, isIP, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isRestrictedAddress } from './address.js';
@@ -53,30 +52,15 @@ type Verdict =
   | { ok: true; address: string; rule: string | null; reason: string }
   | { ok: false; rule: string | null; reason: string; status: 'denied' | 'unresolved' };
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 export class FilterProxy {
   readonly events: NetworkEvent[] = [];
   private readonly server: Server;
-  private readonly http = createHttpServer();
   private readonly sockets = new Set<Duplex>();
   private readonly resolve: Resolver;
 
   constructor(private readonly options: ProxyOptions) {
     this.resolve = options.resolve ?? defaultResolve;
-    this.http.on('request', (req, res) => void this.onRequest(req, res));
-    this.http.on('connect', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.onConnect(req, socket, head));
-    this.http.on('clientError', (_err, socket: Duplex) => socket.destroy());
     this.server = createNetServer((socket) => this.onSocket(socket));
   }
 
@@ -109,13 +93,34 @@ export class FilterProxy {
 
   private onSocket(socket: Socket): void {
     this.track(socket);
-    socket.once('data', (first: Buffer) => {
+    let buf: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      if (buf[0] === 0x05) {
+        socket.off('data', onData);
+        socket.pause();
+        socket.unshift(buf);
+        this.onSocks(socket);
+        socket.resume();
+        return;
+      }
+      const end = buf.indexOf('\r\n\r\n');
+      if (end === -1) {
+        if (buf.length > MAX_HEAD) socket.end(simpleResponse(431, 'Request Header Fields Too Large', 'request head too large'));
+        return;
+      }
+      socket.off('data', onData);
       socket.pause();
-      socket.unshift(first);
-      if (first[0] === 0x05) this.onSocks(socket);
-      else this.http.emit('connection', socket);
-      socket.resume();
-    });
+      const head = parseRequestHead(buf.subarray(0, end).toString('latin1'));
+      const rest = buf.subarray(end + 4);
+      if (head === undefined) {
+        socket.end(simpleResponse(400, 'Bad Request', 'malformed request'));
+        return;
+      }
+      if (head.method === 'CONNECT') void this.onConnect(socket, head, rest);
+      else void this.onRequest(socket, head, rest);
+    };
+    socket.on('data', onData);
   }
 
   private record(target: Target, started: bigint, fields: Omit<NetworkEvent, 'time' | 'protocol' | 'host' | 'port' | 'durationMs'>): void {
@@ -159,12 +164,11 @@ export class FilterProxy {
     return { ok: true, address, rule: d.rule?.pattern ?? null, reason: d.reason };
   }
 
-  private async onConnect(req: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
-    this.track(client);
+  private async onConnect(client: Socket, head: RequestHead, early: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
-    const target = parseAuthority(req.url ?? '', 443);
+    const target = parseAuthority(head.target, 443);
     if (target === undefined) {
-      client.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      client.end(simpleResponse(400, 'Bad Request', 'CONNECT needs host:port'));
       return;
     }
     const t: Target = { protocol: 'connect', ...target };
@@ -174,25 +178,65 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    const upstream = netConnect({ host: verdict.address, port: t.port });
-    this.track(upstream);
+    this.tunnel(client, t, verdict, started, early, {
+      established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+      failed: () => client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n'),
+    });
+  }
+
+  /**
+   * Relay an allowed connection. Downloads are read with a 1 MiB buffer
+   * (onread): far fewer callbacks than stream piping, about twice the
+   * throughput. Bytes are counted each way and the attempt recorded on close.
+   */
+  private tunnel(
+    client: Duplex,
+    t: Target,
+    verdict: Extract<Verdict, { ok: true }>,
+    started: bigint,
+    early: Buffer,
+    reply: { established: () => void; failed: (e: NodeJS.ErrnoException) => void },
+  ): void {
     let up = 0;
     let down = 0;
     let error: string | undefined;
-    upstream.once('connect', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) {
-        up += head.length;
-        upstream.write(head);
-      }
-      client.on('data', (c: Buffer) => (up += c.length));
-      upstream.on('data', (c: Buffer) => (down += c.length));
-      client.pipe(upstream);
-      upstream.pipe(client);
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const upstream: Socket = netConnect({
+      host: verdict.address,
+      port: t.port,
+      onread: {
+        buffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          down += n;
+          if (!client.write(Buffer.from(buf.subarray(0, n)))) {
+            upstream.pause();
+            client.once('drain', () => upstream.resume());
+          }
+          return true;
+        },
+      },
     });
-    upstream.once('error', (e) => {
+    this.track(upstream);
+    upstream.once('connect', () => {
+      reply.established();
+      if (early.length > 0) {
+        up += early.length;
+        upstream.write(early);
+      }
+      client.on('data', (c: Buffer) => {
+        up += c.length;
+        if (!upstream.write(c)) {
+          client.pause();
+          upstream.once('drain', () => client.resume());
+        }
+      });
+      client.on('end', () => upstream.end());
+      upstream.on('end', () => client.end());
+      client.resume();
+    });
+    upstream.once('error', (e: NodeJS.ErrnoException) => {
       error = e.message;
-      if (up === 0 && down === 0 && client.writable) client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n');
+      if (up === 0 && down === 0 && client.writable) reply.failed(e);
       else client.destroy();
     });
     client.once('close', () => upstream.destroy());
@@ -210,65 +254,47 @@ export class FilterProxy {
     });
   }
 
-  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /**
+   * An absolute-URI request (`GET http://host/path HTTP/1.1`): decide, then
+   * send the request on in origin form with `Connection: close` and relay the
+   * rest of the connection as is. Anything more the client sends on it can
+   * only reach the same, allowed, upstream.
+   */
+  private async onRequest(client: Socket, head: RequestHead, early: Buffer): Promise<void> {
     const started = process.hrtime.bigint();
     let url: URL;
     try {
-      url = new URL(req.url ?? '');
+      url = new URL(head.target);
     } catch {
-      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end('isolate proxy: expected an absolute http:// URL or CONNECT\n');
+      client.end(simpleResponse(400, 'Bad Request', 'expected an absolute http:// URL or CONNECT'));
       return;
     }
     if (url.protocol !== 'http:') {
-      res.writeHead(400, { 'content-type': 'text/plain', connection: 'close' }).end(`isolate proxy: ${url.protocol} URLs go through CONNECT\n`);
+      client.end(simpleResponse(400, 'Bad Request', `${url.protocol} URLs go through CONNECT`));
       return;
     }
     const t: Target = { protocol: 'http', host: normalizeHost(url.hostname.replace(/^\[|\]$/g, '')), port: url.port === '' ? 80 : Number(url.port) };
     const verdict = await this.judge(t);
     if (!verdict.ok) {
-      res.writeHead(403, { 'content-type': 'text/plain', 'x-isolate-denied': verdict.reason, connection: 'close' }).end(`isolate: ${verdict.reason}\n`);
+      client.end(denialResponse(verdict.reason));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
-    headers['connection'] = 'close';
-    let up = 0;
-    let down = 0;
-    const upstream = httpRequest({
-      host: verdict.address,
-      port: t.port,
-      method: req.method,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      setHost: false,
-      agent: false,
+    const lines = [`${head.method} ${url.pathname}${url.search} ${head.version}`];
+    let hasHost = false;
+    for (const [name, value] of head.headers) {
+      const lower = name.toLowerCase();
+      if (lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-')) continue;
+      if (lower === 'host') hasHost = true;
+      lines.push(`${name}: ${value}`);
+    }
+    if (!hasHost) lines.push(`Host: ${url.host}`);
+    lines.push('Connection: close', '', '');
+    const rewritten = Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), early]);
+    this.tunnel(client, t, verdict, started, rewritten, {
+      established: () => undefined,
+      failed: (e) => client.end(simpleResponse(502, 'Bad Gateway', e.message)),
     });
-    const finish = (error?: string): void =>
-      this.record(t, started, {
-        decision: 'allowed',
-        rule: verdict.rule,
-        reason: verdict.reason,
-        address: verdict.address,
-        bytesUp: up,
-        bytesDown: down,
-        ...(error === undefined ? {} : { error }),
-      });
-    req.on('data', (c: Buffer) => (up += c.length));
-    upstream.on('response', (r) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(r.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-      res.writeHead(r.statusCode ?? 502, r.statusMessage, out);
-      r.on('data', (c: Buffer) => (down += c.length));
-      r.pipe(res);
-      r.on('end', () => finish());
-    });
-    upstream.on('error', (e) => {
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain', connection: 'close' }).end(`isolate proxy: ${e.message}\n`);
-      else res.destroy();
-      finish(e.message);
-    });
-    req.pipe(upstream);
   }
 
   private onSocks(client: Socket): void {
@@ -320,42 +346,38 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    const upstream = netConnect({ host: verdict.address, port: t.port });
-    this.track(upstream);
-    let up = 0;
-    let down = 0;
-    let error: string | undefined;
-    upstream.once('connect', () => {
-      client.write(reply(0));
-      if (rest.length > 0) {
-        up += rest.length;
-        upstream.write(rest);
-      }
-      client.on('data', (c: Buffer) => (up += c.length));
-      upstream.on('data', (c: Buffer) => (down += c.length));
-      client.pipe(upstream);
-      upstream.pipe(client);
-      client.resume();
-    });
-    upstream.once('error', (e) => {
-      error = e.message;
-      if (up === 0 && down === 0 && client.writable) client.end(reply((e as { code?: string }).code === 'ECONNREFUSED' ? 5 : 1));
-      else client.destroy();
-    });
-    client.once('close', () => upstream.destroy());
-    upstream.once('close', () => {
-      client.destroy();
-      this.record(t, started, {
-        decision: 'allowed',
-        rule: verdict.rule,
-        reason: verdict.reason,
-        address: verdict.address,
-        bytesUp: up,
-        bytesDown: down,
-        ...(error === undefined ? {} : { error }),
-      });
+    this.tunnel(client, t, verdict, started, rest, {
+      established: () => client.write(reply(0)),
+      failed: (e) => client.end(reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
     });
   }
+}
+
+const MAX_HEAD = 64 * 1024;
+
+interface RequestHead {
+  method: string;
+  target: string;
+  version: string;
+  headers: [string, string][];
+}
+
+export function parseRequestHead(text: string): RequestHead | undefined {
+  const [requestLine, ...headerLines] = text.split('\r\n');
+  const m = /^([A-Z]+) (\S+) (HTTP\/1\.[01])$/.exec(requestLine ?? '');
+  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
+  const headers: [string, string][] = [];
+  for (const line of headerLines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) return undefined;
+    headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+  }
+  return { method: m[1], target: m[2], version: m[3], headers };
+}
+
+function simpleResponse(status: number, text: string, message: string): string {
+  const body = `isolate proxy: ${message}\n`;
+  return `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 function denialResponse(reason: string): string {

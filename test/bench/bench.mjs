@@ -3,6 +3,7 @@
 // baseline measured in the same run on the same machine, never an absolute
 // time. It prints a table and the targets; it does not fail the build.
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,44 @@ try {
   const rawSpawn = await timeAsync(() => spawnWait(argv[0], rawArgs, { cwd: work, env: {}, stdio: 'ignore' }));
   row('bwrap, isolate\'s exact sandbox, spawned from Node', rawSpawn, 'baseline');
 
+  // filtered network: start-up, and throughput of a 100 MiB download from a loopback server.
+  const filteredStart = timeSync(process.execPath, [bin, 'run', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true']);
+  row('isolate run --net filtered --allow-domain example.test -- true', filteredStart);
+  const SIZE = 100 * 1024 * 1024;
+  const chunk = Buffer.alloc(1024 * 1024, 7);
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-length': String(SIZE) });
+    let sent = 0;
+    const pump = () => {
+      while (sent < SIZE) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const url = `http://127.0.0.1:${port}/big`;
+  const curlSpeed = async (args) => {
+    const speeds = [];
+    for (let i = 0; i < 3; i++) {
+      const out = await new Promise((resolve, reject) => {
+        const c = spawn(args[0], args.slice(1), { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
+        let text = '';
+        c.stdout.on('data', (d) => (text += d));
+        c.on('error', reject);
+        c.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+      });
+      speeds.push(Number(out.trim().split(/\s+/).pop()));
+    }
+    return median(speeds);
+  };
+  const direct = await curlSpeed(['curl', '-s', '--noproxy', '*', '-o', '/dev/null', '-w', '%{speed_download}', url]);
+  const proxied = await curlSpeed([process.execPath, bin, 'run', '--allow-domain', `127.0.0.1:${port}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{speed_download}', url]);
+  server.close();
+
   const rss = spawnSync(
     process.execPath,
     ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(repo, 'dist', 'bundle', 'main.js'))}); const c = await m.main(['run', '--', 'true']); process.stdout.write(String(process.resourceUsage().maxRSS)); process.exitCode = c;`],
@@ -95,12 +134,15 @@ try {
     ['isolate run -- true / node -e 0', cli / node0, 1.3],
     ['isolate run -- true / bwrap (same sandbox)', cli / bwrapSame, null],
     ['in-process run / raw bwrap spawned from Node', inProcess / rawSpawn, 3],
+    ['filtered run -- true / node -e 0', filteredStart / node0, 1.6],
   ];
   console.log('\nratios:');
   for (const [name, ratio, target] of targets) {
     const verdict = target === null ? '' : ratio <= target ? `  target <= ${target}x: met` : `  target <= ${target}x: MISSED`;
     console.log(`  ${name.padEnd(46)} ${ratio.toFixed(2)}x${verdict}`);
   }
+  const share = proxied / direct;
+  console.log(`  ${'100 MiB through the proxy / direct loopback'.padEnd(46)} ${(share * 100).toFixed(0)}% (${(proxied / 1048576).toFixed(0)} vs ${(direct / 1048576).toFixed(0)} MiB/s)  target >= 80%: ${share >= 0.8 ? 'met' : 'MISSED'}`);
   console.log(`  ${'peak RSS of isolate during a run'.padEnd(46)} ${rssMiB.toFixed(1)} MiB  target <= 60 MiB: ${rssMiB <= 60 ? 'met' : 'MISSED'}`);
   console.log(`  (the Node start-up alone: ${node0.toFixed(1)} ms; isolate's own share of a CLI run: ${(cli - node0 - bwrapSame).toFixed(1)} ms)`);
 } finally {
