@@ -158,6 +158,11 @@ export async function explain(command: readonly string[], options: IsolateOption
  * failures (bad profile, backend missing) are in `report.error` with exit 125.
  */
 export async function run(command: readonly string[], options: RunOptions = {}): Promise<RunReport> {
+  return (await runWithError(command, options)).report;
+}
+
+/** As run(), also returning isolate's own error object (for the CLI's --debug stack traces). */
+export async function runWithError(command: readonly string[], options: RunOptions = {}): Promise<{ report: RunReport; error: IsolateError | undefined }> {
   const startedAt = new Date();
   let planned: PlanResult | undefined;
   let result: ExecuteResult | undefined;
@@ -173,7 +178,7 @@ export async function run(command: readonly string[], options: RunOptions = {}):
     if (!isIsolateError(e)) throw e;
     error = e;
   }
-  return buildReport({
+  const report = buildReport({
     startedAt,
     command,
     policy: planned?.policy,
@@ -182,4 +187,5 @@ export async function run(command: readonly string[], options: RunOptions = {}):
     error,
     cwd: options.callerCwd ?? process.cwd(),
   });
+  return { report, error: error ?? result?.error };
 }

@@ -2,7 +2,9 @@
  * Host checks behind `isolate doctor`. Each check says what it found and,
  * when something is wrong, the exact fix.
  */
-import { existsSync, readFileSync, accessSync, constants } from 'node:fs';
+import { existsSync, readFileSync, accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { IsolateError } from '../errors.js';
 import { run } from '../index.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from './bwrap.js';
@@ -115,7 +117,14 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
 
   // The real test: a sandbox with the default profile.
   if (bwrap !== undefined) {
-    const report = await run(['true'], { profile: 'default', callerEnv: { PATH: '/usr/bin:/bin' }, callerCwd: '/', cwd: '/tmp' });
+    // In a fresh empty directory: the check must not depend on what else is in /tmp.
+    const dir = mkdtempSync(join(tmpdir(), 'isolate-doctor-'));
+    let report;
+    try {
+      report = await run(['true'], { profile: 'default', callerEnv: { PATH: '/usr/bin:/bin' }, callerCwd: dir, cwd: dir });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     checks.push(
       report.exitCode === 0
         ? { name: 'sandbox with the default profile', status: 'ok', detail: 'started and ran `true` (user, pid, ipc, uts, cgroup, net, mount namespaces)' }

@@ -112,7 +112,19 @@ export function bwrapFacts(env: Readonly<Record<string, string | undefined>>): H
   return version === undefined ? undefined : { path, version };
 }
 
-function lstatState(path: string): ProtectFact['state'] {
+type PathState = ProtectFact['state'] | 'inaccessible';
+
+/**
+ * Whether the sandboxed command could enter a directory: the sandbox has no
+ * capabilities, so even root gets only the owner/group/other permission bits.
+ */
+export function sandboxCanEnter(mode: number, uid: number, gid: number, self: { uid: number; groups: readonly number[] }): boolean {
+  if (uid === self.uid) return (mode & 0o100) !== 0;
+  if (self.groups.includes(gid)) return (mode & 0o010) !== 0;
+  return (mode & 0o001) !== 0;
+}
+
+function lstatState(path: string): PathState {
   try {
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (st === undefined) return 'missing';
@@ -123,6 +135,7 @@ function lstatState(path: string): ProtectFact['state'] {
   } catch (e: unknown) {
     const code = errnoCode(e);
     if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    if (code === 'EACCES') return 'inaccessible';
     throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
   }
 }
@@ -141,11 +154,22 @@ export function scanProtected(policy: Policy): ProtectFact[] {
   const facts = new Map<string, ProtectFact>();
   let visited = 0;
 
+  const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
+  const enterable = (path: string): boolean => {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st !== undefined && st.isDirectory() && sandboxCanEnter(st.mode, st.uid, st.gid, self);
+  };
+
   const consider = (root: string, dir: string, name: string, ancestors: string[]): void => {
     const segments = name.split('/');
+    for (let i = 1; i < segments.length; i++) {
+      const parent = join(dir, ...segments.slice(0, i));
+      if (lstatSync(parent, { throwIfNoEntry: false }) !== undefined && !enterable(parent)) return;
+    }
     const path = join(dir, name);
     if (facts.has(path)) return;
     const state = lstatState(path);
+    if (state === 'inaccessible') return; // the sandbox cannot reach it either
     if (state === 'missing') {
       if (segments.length === 1 && dir !== root) return;
       if (segments.length > 1 && lstatState(join(dir, ...segments.slice(0, -1))) !== 'dir') return;
@@ -176,6 +200,8 @@ export function scanProtected(policy: Policy): ProtectFact[] {
     for (const entry of entries) {
       if (!entry.isDirectory() || PROTECT_SCAN_SKIP.has(entry.name) || entry.name === '.git') continue;
       const child = join(dir, entry.name);
+      // A directory the sandbox cannot enter holds nothing it could write: skip it.
+      if (!enterable(child)) continue;
       if (facts.has(child)) continue; // protected as a whole
       if (effectiveKind(rules, child) !== 'write') continue;
       walk(root, child, [...ancestors, child]);

@@ -14,6 +14,7 @@ export interface CliContext {
   json: boolean;
   debug: boolean;
   printError(e: { code: string; summary: string; detail?: string; fix?: string }): void;
+  printStack(e: Error): void;
 }
 
 function version(): string {
@@ -35,6 +36,10 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       if (e.detail !== undefined) text += `  ${e.detail.replace(/\n/g, '\n  ')}\n`;
       if (e.fix !== undefined) text += `  fix: ${e.fix.replace(/\n/g, '\n  ')}\n`;
       output.err(text);
+    },
+    printStack(e) {
+      output.err(`${e.stack ?? ''}\n`);
+      if (e.cause !== undefined) output.err(`cause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
     },
   };
   const [name, ...rest] = argv;
@@ -79,10 +84,7 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
     } else {
       ctx.printError(e.toJSON());
     }
-    if (ctx.debug) {
-      output.err(`${e.stack ?? ''}\n`);
-      if (e.cause !== undefined) output.err(`cause: ${e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause)}\n`);
-    }
+    if (ctx.debug) ctx.printStack(e);
     return e.exitCode;
   } finally {
     if (ctx.debug) output.err(`isolate: ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms in isolate\n`);

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { run } from '../index.js';
+import { runWithError } from '../index.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { optionString, type Parsed } from './args.js';
 import { requireCommand, sandboxOptions } from './common.js';
@@ -8,7 +8,7 @@ import type { CliContext } from './main.js';
 export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
   const command = requireCommand(parsed);
   const reportFile = optionString(parsed, 'report');
-  const report = await run(command, {
+  const { report, error } = await runWithError(command, {
     ...sandboxOptions(parsed, ctx.env),
     stdio: ctx.json ? 'capture' : 'inherit',
     forwardSignals: true,
@@ -25,5 +25,6 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
   } else if (report.error !== null) {
     ctx.printError(report.error);
   }
+  if (ctx.debug && error !== undefined) ctx.printStack(error);
   return report.exitCode;
 }

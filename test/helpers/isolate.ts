@@ -2,10 +2,10 @@
  * Run the real isolate CLI as the current user and, when the tests run as
  * root, also as an unprivileged user. Every sandbox test loops over `runners()`.
  */
-import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
@@ -79,3 +79,138 @@ export function tempDirFor(runner: Runner, prefix = 'isolate-it-'): { dir: strin
 export function giveTo(runner: Runner, path: string): void {
   spawnSync('chown', ['-R', `${runner.uid}:${runner.gid}`, path]);
 }
+
+// ---------------------------------------------------------------------------
+// Additions for the integration suite (test/integration). Existing exports
+// above keep their behaviour.
+
+export const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** Every temp entry the integration tests create in /tmp starts with this. */
+export const TEMP_PREFIX = 'isolate-it-';
+
+export interface Project {
+  /** A fake home directory owned by the runner (pass it as HOME). */
+  home: string;
+  /** `home/project`: the working directory of the runs. */
+  project: string;
+  /** The environment to run isolate with: HOME and PATH. */
+  env: Record<string, string>;
+  cleanup: () => void;
+}
+
+/** A fake home owned by the runner, with a project directory inside it. */
+export function homeWithProject(runner: Runner, prefix = TEMP_PREFIX): Project {
+  const { dir: home, cleanup } = tempDirFor(runner, prefix);
+  const project = join(home, 'project');
+  mkdirSync(project);
+  chownSync(project, runner.uid, runner.gid);
+  return { home, project, env: { HOME: home, PATH: DEFAULT_PATH }, cleanup };
+}
+
+/**
+ * Write `content` to `root/rel` (creating parent directories) and give
+ * everything under `root` to the runner, so the file is readable by the
+ * runner on the host (the positive control for "hidden in the sandbox").
+ */
+export function plant(runner: Runner, root: string, rel: string, content: string, mode = 0o644): string {
+  const file = join(root, rel);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, content, { mode });
+  chmodSync(file, mode);
+  giveTo(runner, root);
+  return file;
+}
+
+/** Run argv directly on the host as the runner (no sandbox): positive controls. */
+export function asRunner(runner: Runner, argv: readonly string[], options: RunOptions): Result {
+  const env = { PATH: DEFAULT_PATH, ...(options.env ?? {}) };
+  const [file, ...rest] = [...runner.prefix, ...argv];
+  const r = spawnSync(file as string, rest, {
+    cwd: options.cwd,
+    env,
+    input: options.input ?? '',
+    encoding: 'utf8',
+    timeout: options.timeoutMs ?? 20_000,
+    killSignal: 'SIGKILL',
+  });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The argv that starts the CLI as the runner (setpriv execs, so the pid is node's). */
+export function isolateArgv(runner: Runner, args: readonly string[]): string[] {
+  return [...runner.prefix, process.execPath, runner.bin, ...args];
+}
+
+/** Start `isolate <args>` as the runner without waiting for it. */
+export function spawnIsolate(runner: Runner, args: readonly string[], options: Omit<RunOptions, 'input' | 'timeoutMs'>): ChildProcess {
+  const env = { PATH: DEFAULT_PATH, ...(options.env ?? {}) };
+  const [file, ...rest] = isolateArgv(runner, args);
+  return spawn(file as string, rest, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Spawn argv with exactly env (plus PATH), collect its output, without blocking this process's event loop. */
+function collectAsync(argv: readonly string[], options: RunOptions): Promise<Result> {
+  const env = { PATH: DEFAULT_PATH, ...(options.env ?? {}) };
+  const [file, ...rest] = argv;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(file as string, rest, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ status, signal, stdout, stderr });
+    });
+  });
+}
+
+/** As isolate(), but without blocking this process's event loop (a test server can answer meanwhile). */
+export function isolateAsync(runner: Runner, args: readonly string[], options: RunOptions): Promise<Result> {
+  return collectAsync(isolateArgv(runner, args), options);
+}
+
+/** As asRunner(), but without blocking this process's event loop. */
+export function asRunnerAsync(runner: Runner, argv: readonly string[], options: RunOptions): Promise<Result> {
+  return collectAsync([...runner.prefix, ...argv], options);
+}
+
+/** A recursive listing of a directory: relative path -> type and content (files), for before/after comparisons. */
+export function snapshot(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      const rel = relative(root, path);
+      if (entry.isSymbolicLink()) out[rel] = `link:${readlinkSync(path)}`;
+      else if (entry.isDirectory()) {
+        out[rel] = 'dir';
+        walk(path);
+      } else if (entry.isFile()) out[rel] = `file:${readFileSync(path, 'utf8')}`;
+      else out[rel] = 'other';
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Lines of `key=value` output -> object. */
+export function keyValues(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/** A stack trace line as Node prints it. */
+export const STACK_LINE = /^\s{4}at /m;
