@@ -13,7 +13,7 @@ import { IsolateError, isIsolateError } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
 import { pathVars, resolvePolicy } from './profile/resolve.js';
-import type { MergedProfile, NetworkMode, Policy } from './profile/types.js';
+import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
 
@@ -36,6 +36,8 @@ export interface IsolateOptions {
   allowDomain?: string[];
   denyDomain?: string[];
   cwd?: string;
+  /** Resource limits, as in a profile's `limits` (e.g. { timeout: '30s', memory: '512M' }). */
+  limits?: LimitsDoc;
   /** The environment isolate may pass variables from. Default: process.env. */
   callerEnv?: Readonly<Record<string, string | undefined>>;
   /** Where relative paths are resolved from. Default: process.cwd(). */
@@ -73,6 +75,7 @@ export async function loadProfile(options: IsolateOptions = {}): Promise<Prepare
       ...(options.allowDomain ? { allowDomain: options.allowDomain } : {}),
       ...(options.denyDomain ? { denyDomain: options.denyDomain } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.limits ? { limits: options.limits } : {}),
     },
     ctx,
   );

@@ -5,7 +5,7 @@
  */
 import type { Plan } from '../backends/types.js';
 import type { IsolateError } from '../errors.js';
-import type { Policy } from '../profile/types.js';
+import type { Limits, Policy } from '../profile/types.js';
 import type { ExecuteResult } from '../run/execute.js';
 import type { NetworkEvent } from '../network/proxy.js';
 
@@ -27,6 +27,10 @@ export interface RunReport {
   exitCode: number;
   signal: string | null;
   timedOut: boolean;
+  /** Which limit ended the run, when certain: timeout, cpu, fileSize; else null. */
+  limit: 'timeout' | 'cpu' | 'fileSize' | null;
+  /** The limits in force (milliseconds, seconds and bytes). */
+  limits: Limits | null;
   stdout?: string;
   stderr?: string;
   truncated?: { stdout: boolean; stderr: boolean };
@@ -64,7 +68,9 @@ export function buildReport(input: ReportInput): RunReport {
     env: plan === undefined ? [] : Object.keys(plan.childEnv).sort(),
     exitCode: err !== undefined && result?.error === undefined ? err.exitCode : (result?.exitCode ?? 125),
     signal: result?.signal ?? null,
-    timedOut: false,
+    timedOut: result?.timedOut ?? false,
+    limit: result?.limit ?? null,
+    limits: policy?.limits ?? null,
     ...(result?.stdout === undefined ? {} : { stdout: result.stdout }),
     ...(result?.stderr === undefined ? {} : { stderr: result.stderr }),
     ...(result?.truncated === undefined ? {} : { truncated: result.truncated }),

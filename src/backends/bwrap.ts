@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { MountRule, Policy } from '../profile/types.js';
+import { formatBytes } from '../profile/limits.js';
 import { effectiveKind, governing, isVisible, isWithin, orderRules } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 import { pickCommand, reachable } from './command.js';
@@ -214,6 +215,59 @@ function filteredNetwork(policy: Policy, host: HostFacts): { mounts: string[]; w
   };
 }
 
+/**
+ * rlimits are applied inside the sandbox by prlimit, just before the command:
+ * there, RLIMIT_NPROC counts the processes of the sandbox's own user
+ * namespace (not every process the user has on the host), and it applies
+ * even when isolate runs as root. Core dumps are always off.
+ */
+function rlimits(policy: Policy, host: HostFacts): { prefix: string[]; summary: string[] } {
+  const l = policy.limits;
+  if (l.enforce === 'cgroup') {
+    throw new IsolateError('E_CGROUP_UNAVAILABLE', 'the profile requires cgroup enforcement of its limits (limits.enforce: cgroup), which this version of isolate cannot provide', {
+      detail: 'isolate enforces limits with rlimits; cgroup enforcement is not implemented yet',
+      fix: 'remove limits.enforce (or set it to rlimit) to run with rlimits',
+    });
+  }
+  const prlimit = host.prlimit;
+  if (prlimit === undefined || !reachable(policy.filesystem.mounts, prlimit)) {
+    throw new IsolateError('E_PRLIMIT_MISSING', prlimit === undefined ? 'prlimit (util-linux) is not installed; isolate needs it to apply resource limits' : `${prlimit} is not visible inside the sandbox`, {
+      fix: prlimit === undefined ? 'sudo apt-get install -y util-linux' : `add --allow-read ${prlimit}`,
+    });
+  }
+  const args = ['--core=0'];
+  const summary = ['core dumps: off (RLIMIT_CORE=0)'];
+  if (l.cpuSeconds !== undefined) {
+    args.push(`--cpu=${l.cpuSeconds}:${l.cpuSeconds + 1}`);
+    summary.push(`cpu: ${l.cpuSeconds}s per process (RLIMIT_CPU: SIGXCPU, then SIGKILL a second later)`);
+  }
+  if (l.memoryBytes !== undefined) {
+    args.push(`--data=${l.memoryBytes}`);
+    summary.push(`memory: ${formatBytes(l.memoryBytes)} of data per process (RLIMIT_DATA)`);
+  }
+  if (l.processes !== undefined) {
+    if (host.uid === 0) {
+      throw new IsolateError('E_LIMIT_INVALID', 'a process limit cannot be enforced when isolate runs as root: the kernel exempts uid 0 from RLIMIT_NPROC', {
+        fix: 'run isolate as an ordinary user to use --processes / limits.processes',
+      });
+    }
+    args.push(`--nproc=${l.processes}`);
+    summary.push(`processes: ${l.processes} in the sandbox (RLIMIT_NPROC in its user namespace)`);
+  }
+  if (l.openFiles !== undefined) {
+    args.push(`--nofile=${l.openFiles}`);
+    summary.push(`open files: ${l.openFiles} per process (RLIMIT_NOFILE)`);
+  }
+  if (l.fileSizeBytes !== undefined) {
+    args.push(`--fsize=${l.fileSizeBytes}`);
+    summary.push(`file size: ${formatBytes(l.fileSizeBytes)} per file (RLIMIT_FSIZE: SIGXFSZ)`);
+  }
+  if (l.timeoutMs !== undefined) {
+    summary.push(`timeout: ${l.timeoutMs / 1000}s wall clock, by isolate (SIGTERM, SIGKILL ${l.killAfterMs / 1000}s later; exit 124)`);
+  }
+  return { prefix: [prlimit, ...args, '--'], summary };
+}
+
 function envAssignments(env: Record<string, string>): string[] {
   const out: string[] = ['--clearenv'];
   for (const [name, value] of Object.entries(env)) out.push('--setenv', name, value);
@@ -246,7 +300,9 @@ export const bwrapBackend: Backend = {
     }
     const ownNetwork = policy.network.mode !== 'host';
     const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
-    const commandArgv = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
+    const rl = rlimits(policy, host);
+    const inner = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
+    const commandArgv = [...rl.prefix, ...inner];
 
     const argv = [
       bwrap.path,
@@ -292,6 +348,7 @@ export const bwrapBackend: Backend = {
       cwd: policy.process.cwd,
       cleanup: mounts.cleanup,
       services: net === undefined ? [] : [net.service],
+      limits: policy.limits,
       summary: {
         ...mounts.summary,
         network: policy.network.mode,
@@ -306,6 +363,7 @@ export const bwrapBackend: Backend = {
               },
             }),
         env: Object.keys(env).sort(),
+        limits: rl.summary,
         namespaces,
         notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`)],
       },

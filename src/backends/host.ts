@@ -264,5 +264,6 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     protect: scanProtected(policy),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
+    prlimit: findSystemProgram('prlimit'),
   };
 }

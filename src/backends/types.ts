@@ -3,7 +3,7 @@
  * A backend's plan() is pure: (policy, command, host facts) -> Plan.
  * Only run/ executes a Plan.
  */
-import type { Policy } from '../profile/types.js';
+import type { Limits, Policy } from '../profile/types.js';
 
 export type BackendName = 'bwrap';
 export const BACKEND_NAMES: readonly BackendName[] = ['bwrap'];
@@ -55,6 +55,8 @@ export interface HostFacts {
   command: CommandFact;
   /** Present when the policy's network mode is filtered. */
   network?: NetworkFacts;
+  /** util-linux prlimit, which applies the rlimits inside the sandbox. */
+  prlimit: string | undefined;
 }
 
 /** A process isolate runs beside the sandbox for the length of the run. */
@@ -98,6 +100,8 @@ export interface Plan {
   cleanup: Cleanup[];
   /** Started by run/ before the sandbox and stopped after it. */
   services: Service[];
+  /** The timeout is run/'s job; the rlimits are in argv. */
+  limits: Limits;
   /** Readable account of what is enforced, for explain and the run report. */
   summary: PlanSummary;
 }
@@ -110,6 +114,8 @@ export interface PlanSummary {
   protected: string[];
   placeholders: string[];
   network: Policy['network']['mode'];
+  /** How each limit is enforced, e.g. "cpu: 10s per process (RLIMIT_CPU)". */
+  limits: string[];
   /** filtered mode: the rules and how the proxy is reached. */
   proxy?: { allow: string[]; deny: string[]; listen: string; socket: string };
   env: string[];

@@ -2,7 +2,8 @@
 import { IsolateError } from '../errors.js';
 import type { IsolateOptions } from '../index.js';
 import type { BackendChoice } from '../backends/index.js';
-import type { NetworkMode } from '../profile/types.js';
+import type { LimitsDoc, NetworkMode } from '../profile/types.js';
+import { parseCount } from '../profile/limits.js';
 import { optionList, optionString, type Parsed } from './args.js';
 
 export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | undefined>>, profileArg?: string): IsolateOptions {
@@ -24,6 +25,27 @@ export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | 
   if (allowDomain) o.allowDomain = allowDomain;
   const denyDomain = optionList(p, 'deny-domain');
   if (denyDomain) o.denyDomain = denyDomain;
+  const limits: LimitsDoc = {};
+  for (const [flag, key] of [
+    ['timeout', 'timeout'],
+    ['cpu', 'cpu'],
+    ['memory', 'memory'],
+    ['file-size', 'fileSize'],
+  ] as const) {
+    const v = optionString(p, flag);
+    if (v !== undefined) limits[key] = v;
+  }
+  for (const [flag, key] of [
+    ['processes', 'processes'],
+    ['open-files', 'openFiles'],
+  ] as const) {
+    const v = optionString(p, flag);
+    if (v === undefined) continue;
+    const n = parseCount(v);
+    if (!n.ok) throw new IsolateError('E_LIMIT_INVALID', `--${flag}: ${n.message}`, { fix: `--${flag} takes a positive whole number` });
+    limits[key] = n.value;
+  }
+  if (Object.keys(limits).length > 0) o.limits = limits;
   const cwd = optionString(p, 'cwd');
   if (cwd !== undefined) o.cwd = cwd;
   return o;

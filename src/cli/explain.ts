@@ -34,6 +34,7 @@ export function renderExplanation(e: Explanation, color: boolean): string {
   text += row('private', list(s.tmpfs.map((p) => `${p} (empty, discarded after the run)`)));
   text += row('protected', list([...s.protected, ...s.placeholders.map((p) => `${p} (does not exist; blocked for the run)`)]));
   text += row('env', s.env.join(' '));
+  text += row('limits', list(s.limits));
   if (e.withheldEnv.length > 0) text += row('withheld', `${e.withheldEnv.join(' ')} (secret-looking; pass with --env NAME)`);
   text += row('isolation', `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
   for (const note of s.notes) text += row('note', note);

@@ -12,6 +12,12 @@ const sandboxOptions: OptionSpec[] = [
   { long: 'allow-domain', value: 'pattern', repeatable: true, help: 'allow host, *.suffix or IP, optionally :port (implies --net filtered)' },
   { long: 'deny-domain', value: 'pattern', repeatable: true, help: 'deny a domain pattern; deny wins over allow' },
   { long: 'cwd', value: 'dir', help: 'working directory (and ${CWD}); default: the current directory' },
+  { long: 'timeout', value: 'duration', help: 'wall-clock limit (30s, 5m); then SIGTERM, SIGKILL, exit 124' },
+  { long: 'cpu', value: 'duration', help: 'CPU time per process (RLIMIT_CPU)' },
+  { long: 'memory', value: 'size', help: 'data segment per process, e.g. 512M (RLIMIT_DATA)' },
+  { long: 'processes', value: 'n', help: 'processes in the sandbox (RLIMIT_NPROC)' },
+  { long: 'open-files', value: 'n', help: 'open files per process (RLIMIT_NOFILE)' },
+  { long: 'file-size', value: 'size', help: 'largest file a process may write (RLIMIT_FSIZE)' },
   { long: 'json', help: 'machine-readable output' },
   { long: 'debug', help: 'stack traces and timings for isolate\'s own errors' },
 ];

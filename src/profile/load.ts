@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { parseRule } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
-import type { MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
+import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
 export interface ProfileOverrides {
   read?: string[];
@@ -22,6 +22,8 @@ export interface ProfileOverrides {
   /** --deny-domain. */
   denyDomain?: string[];
   cwd?: string;
+  /** --timeout, --cpu, --memory, --processes, --open-files, --file-size: as in a profile's limits. */
+  limits?: LimitsDoc;
 }
 
 export interface LoadContext {
@@ -139,6 +141,7 @@ function emptyMerged(): MergedProfile {
     network: { mode: 'none', allow: [], deny: [] },
     environment: { pass: [], set: {}, secrets: [] },
     process: { cwd: '${CWD}', hostname: 'isolate' },
+    limits: {},
   };
 }
 
@@ -196,7 +199,17 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       cwd: doc.process?.cwd ?? base.process.cwd,
       hostname: doc.process?.hostname ?? base.process.hostname,
     },
+    limits: mergeLimits(base.limits, doc.limits ?? {}),
   };
+}
+
+/** Scalars: a value the child sets overrides the parent's. */
+function mergeLimits(base: LimitsDoc, over: LimitsDoc): LimitsDoc {
+  const out: LimitsDoc = { ...base };
+  for (const [k, v] of Object.entries(over) as [keyof LimitsDoc, LimitsDoc[keyof LimitsDoc]][]) {
+    if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  }
+  return out;
 }
 
 async function loadChain(ref: string, fromDir: string, ctx: LoadContext, stack: string[], referrer?: string): Promise<MergedProfile> {
@@ -283,5 +296,6 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
       set: { ...profile.environment.set, ...set },
     },
     process: { ...profile.process, cwd: o.cwd === undefined ? profile.process.cwd : resolve(ctx.callerCwd, o.cwd) },
+    limits: mergeLimits(profile.limits, o.limits ?? {}),
   };
 }

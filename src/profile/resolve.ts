@@ -5,7 +5,8 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
-import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
+import { DEFAULT_KILL_AFTER_MS, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
+import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 
 export interface PathVars {
   CWD: string;
@@ -72,6 +73,45 @@ export function resolveNetwork(n: MergedProfile['network']): Policy['network'] {
     });
   }
   return { mode: n.mode, allow: [...n.allow], deny: [...n.deny] };
+}
+
+const LIMIT_FLAGS: Record<string, string> = {
+  timeout: '--timeout',
+  killAfter: 'limits.killAfter',
+  cpu: '--cpu',
+  memory: '--memory',
+  processes: '--processes',
+  openFiles: '--open-files',
+  fileSize: '--file-size',
+};
+
+/** Parse limit values (profile values were checked by the schema; flags are checked here). */
+export function resolveLimits(doc: LimitsDoc): Limits {
+  const get = (key: keyof typeof LIMIT_FLAGS, parse: (v: string | number) => Parsed): number | undefined => {
+    const raw = doc[key as keyof LimitsDoc];
+    if (raw === undefined) return undefined;
+    const r = parse(raw as string | number);
+    if (!r.ok) {
+      throw new IsolateError('E_LIMIT_INVALID', `limits.${key} (${LIMIT_FLAGS[key]}): ${r.message}`, {
+        fix: 'durations: 30s, 5m, 1h, 500ms; sizes: 512M, 2G (binary units); counts: positive whole numbers',
+      });
+    }
+    return r.value;
+  };
+  const limits: Limits = { killAfterMs: get('killAfter', parseDuration) ?? DEFAULT_KILL_AFTER_MS, enforce: doc.enforce ?? 'rlimit' };
+  const timeoutMs = get('timeout', parseDuration);
+  if (timeoutMs !== undefined) limits.timeoutMs = timeoutMs;
+  const cpuMs = get('cpu', parseDuration);
+  if (cpuMs !== undefined) limits.cpuSeconds = Math.max(1, Math.ceil(cpuMs / 1000));
+  const memoryBytes = get('memory', parseSize);
+  if (memoryBytes !== undefined) limits.memoryBytes = memoryBytes;
+  const processes = get('processes', (v) => parseCount(v));
+  if (processes !== undefined) limits.processes = processes;
+  const openFiles = get('openFiles', (v) => parseCount(v));
+  if (openFiles !== undefined) limits.openFiles = openFiles;
+  const fileSizeBytes = get('fileSize', parseSize);
+  if (fileSizeBytes !== undefined) limits.fileSizeBytes = fileSizeBytes;
+  return limits;
 }
 
 export interface ResolveContext {
@@ -146,5 +186,6 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       secrets: [...profile.environment.secrets],
     },
     process: { cwd: cwd.real, hostname: profile.process.hostname },
+    limits: resolveLimits(profile.limits),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseRule } from '../network/rules.js';
+import { parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { ProfileDoc } from './types.js';
 
 const noDotDot = (p: string): boolean => !p.split('/').includes('..');
@@ -42,6 +43,16 @@ const domainPattern = z
     if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
   })
   .describe('host, *.suffix or IP, optionally :port or :* (default ports 80 and 443).');
+
+function checked(parse: (v: string | number) => Parsed) {
+  return (v: string | number, ctx: z.RefinementCtx): void => {
+    const r = parse(v);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+  };
+}
+const duration = z.union([z.string(), z.number()]).superRefine(checked(parseDuration));
+const size = z.union([z.string(), z.number()]).superRefine(checked(parseSize));
+const count = z.number().superRefine(checked(parseCount));
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
 const envPattern = z
@@ -86,6 +97,18 @@ export const profileSchema = z
           .string()
           .regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/, 'expected a host name')
           .optional(),
+      })
+      .optional(),
+    limits: z
+      .strictObject({
+        timeout: duration.optional().describe('Wall-clock limit, e.g. 30s or 5m; then SIGTERM, and SIGKILL after killAfter. Exit 124.'),
+        killAfter: duration.optional().describe('Grace period between SIGTERM and SIGKILL when the timeout fires (default 2s).'),
+        cpu: duration.optional().describe('CPU time per process (RLIMIT_CPU), whole seconds.'),
+        memory: size.optional().describe('Data segment per process (RLIMIT_DATA), e.g. 512M.'),
+        processes: count.optional().describe('Processes in the sandbox (RLIMIT_NPROC in its user namespace).'),
+        openFiles: count.optional().describe('Open files per process (RLIMIT_NOFILE).'),
+        fileSize: size.optional().describe('Largest file a process may write (RLIMIT_FSIZE).'),
+        enforce: z.enum(['rlimit', 'cgroup']).optional().describe('cgroup: refuse to run unless the limits can be enforced by a cgroup.'),
       })
       .optional(),
   })

@@ -24,6 +24,9 @@ export interface EnvironmentDoc {
   secrets?: string[] | undefined;
 }
 
+export type { LimitsDoc, Limits } from './limits.js';
+import type { LimitsDoc, Limits } from './limits.js';
+
 export interface ProfileDoc {
   $schema?: string | undefined;
   extends?: string | undefined;
@@ -32,6 +35,7 @@ export interface ProfileDoc {
   network?: { mode?: NetworkMode | undefined; allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
   environment?: EnvironmentDoc | undefined;
   process?: { cwd?: string | undefined; hostname?: string | undefined } | undefined;
+  limits?: LimitsDoc | undefined;
 }
 
 /** A path from a profile or a flag, with where it came from (for error messages). */
@@ -58,6 +62,8 @@ export interface MergedProfile {
   network: NetworkPolicy;
   environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
   process: { cwd: string; hostname: string };
+  /** Raw limit values; later entries override earlier ones. Parsed in resolve. */
+  limits: LimitsDoc;
 }
 
 /** Network access. allow/deny are domain patterns (see network/rules.ts), used in filtered mode. */
@@ -93,4 +99,5 @@ export interface Policy {
   network: NetworkPolicy;
   environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
   process: { cwd: string; hostname: string };
+  limits: Limits;
 }

@@ -15,6 +15,7 @@ import { IsolateError } from '../errors.js';
 import type { Plan } from '../backends/types.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
+import { signalSandbox } from './sandbox-procs.js';
 
 export interface ExecuteOptions {
   /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
@@ -38,6 +39,10 @@ export interface ExecuteResult {
   truncated?: { stdout: boolean; stderr: boolean };
   /** When the sandbox could not be set up. */
   error?: IsolateError;
+  /** The run was ended by isolate's timeout (exit code 124). */
+  timedOut?: boolean;
+  /** Which limit ended the run, when that is certain: timeout, cpu (SIGXCPU), fileSize (SIGXFSZ). */
+  limit?: 'timeout' | 'cpu' | 'fileSize';
   /** filtered network: every connection attempt the proxy saw. */
   networkEvents?: NetworkEvent[];
 }
@@ -52,6 +57,12 @@ function signalName(n: number): string | null {
 
 function signalNumber(name: string): number {
   return (osConstants.signals as Record<string, number>)[name] ?? 0;
+}
+
+function limitFromSignal(sig: string | null): Pick<ExecuteResult, 'limit'> {
+  if (sig === 'SIGXCPU') return { limit: 'cpu' };
+  if (sig === 'SIGXFSZ') return { limit: 'fileSize' };
+  return {};
 }
 
 /** Remove the mount points a backend created for missing protected paths, if they are still empty. */
@@ -121,6 +132,10 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
 
     let sandboxStarted = false;
     let reportedExit: number | undefined;
+    let childPid: number | undefined;
+    let pidNamespace: number | undefined;
+    let timedOut = false;
+    const timers: NodeJS.Timeout[] = [];
     let statusText = '';
     const statusPipe = child.stdio[plan.fds.status] as Readable | null;
     statusPipe?.setEncoding('utf8');
@@ -132,7 +147,11 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
         statusText = statusText.slice(nl + 1);
         try {
           const msg = JSON.parse(line) as Record<string, unknown>;
-          if (typeof msg['child-pid'] === 'number') sandboxStarted = true;
+          if (typeof msg['child-pid'] === 'number') {
+            sandboxStarted = true;
+            childPid = msg['child-pid'];
+          }
+          if (typeof msg['pid-namespace'] === 'number') pidNamespace = msg['pid-namespace'];
           if (typeof msg['exit-code'] === 'number') reportedExit = msg['exit-code'];
         } catch {
           // not a status line
@@ -140,9 +159,32 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
       }
     });
 
-    const forward = (sig: NodeJS.Signals): void => {
-      child.kill(sig);
+    /** Everything in the sandbox dies with bwrap (its init has PR_SET_PDEATHSIG). */
+    const killAll = (): void => {
+      child.kill('SIGKILL');
+      if (pidNamespace !== undefined) signalSandbox(pidNamespace, 'SIGKILL');
     };
+    /** Deliver a signal to the sandboxed processes, as a terminal would to its foreground job. */
+    const deliver = (sig: NodeJS.Signals): void => {
+      if (pidNamespace === undefined) child.kill(sig);
+      else signalSandbox(pidNamespace, sig, childPid);
+    };
+    // The first SIGINT/SIGTERM/SIGHUP/SIGQUIT is passed on; a second one ends the sandbox.
+    let forwarded = 0;
+    const forward = (sig: NodeJS.Signals): void => {
+      if (++forwarded > 1) killAll();
+      else deliver(sig);
+    };
+    const timeoutMs = plan.limits.timeoutMs;
+    if (timeoutMs !== undefined) {
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          deliver('SIGTERM');
+          timers.push(setTimeout(killAll, plan.limits.killAfterMs));
+        }, timeoutMs),
+      );
+    }
     if (options.forwardSignals === true) for (const sig of FORWARDED) process.on(sig, forward);
 
     let spawnError: Error | undefined;
@@ -151,6 +193,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     });
 
     child.on('close', (code, signal) => {
+      for (const t of timers) clearTimeout(t);
       if (options.forwardSignals === true) for (const sig of FORWARDED) process.off(sig, forward);
       removePlaceholders(plan);
       const durationMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
@@ -161,9 +204,14 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
           ? {}
           : { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } }),
       };
+      if (timedOut) {
+        const sig = reportedExit !== undefined && reportedExit > 128 ? signalName(reportedExit - 128) : signal;
+        resolvePromise({ ...base, exitCode: 124, signal: sig, timedOut: true, limit: 'timeout' });
+        return;
+      }
       if (reportedExit !== undefined) {
         const sig = reportedExit > 128 && reportedExit < 128 + 65 ? signalName(reportedExit - 128) : null;
-        resolvePromise({ ...base, exitCode: reportedExit, signal: sig });
+        resolvePromise({ ...base, exitCode: reportedExit, signal: sig, ...limitFromSignal(sig) });
         return;
       }
       if (signal !== null) {

@@ -5,7 +5,7 @@
  */
 import { writableRoots } from '../../src/backends/mounts.js';
 import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
-import { expandPath, type PathVars } from '../../src/profile/resolve.js';
+import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
 import { shellQuote } from '../../src/run/quote.js';
 
@@ -97,6 +97,7 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
       secrets: [...profile.environment.secrets],
     },
     process: { cwd: expandPath(profile.process.cwd, VARS, 'process.cwd'), hostname: profile.process.hostname },
+    limits: resolveLimits(profile.limits),
   };
 }
 
@@ -158,6 +159,7 @@ export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
     uid: 1000,
     gid: 1000,
     bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' },
+    prlimit: '/usr/bin/prlimit',
     userns: { maxUserNamespaces: 63379, unprivilegedClone: 1, apparmorRestrict: undefined },
     env: HOST_ENV,
     protect: syntheticProtect(policy),

@@ -31,6 +31,7 @@ function policy(over: { mounts?: MountRule[]; network?: 'none' | 'host'; cwd?: s
     network: { mode: over.network ?? 'none', allow: [], deny: [] },
     environment: { pass: ['PATH', 'HOME', 'LC_*'], set: {}, secrets: [], ...over.env },
     process: { cwd: over.cwd ?? PROJECT, hostname: 'isolate' },
+    limits: { killAfterMs: 2000, enforce: 'rlimit' },
   };
 }
 
@@ -43,6 +44,7 @@ function host(over: Partial<HostFacts> = {}): HostFacts {
     uid: 1000,
     gid: 1000,
     bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' },
+    prlimit: '/usr/bin/prlimit',
     userns: { maxUserNamespaces: 63000, unprivilegedClone: undefined, apparmorRestrict: undefined },
     env: {
       PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -206,7 +208,7 @@ describe('plan: process and namespaces', () => {
     const args = ['-la', '--help', '', 'a b', "'q'", '$HOME', '--', 'new\nline'];
     const p = plan(policy(), ['ls', ...args]);
     const dd = p.argv.indexOf('--');
-    expect(p.argv.slice(dd - 4)).toEqual(['--chdir', PROJECT, '--json-status-fd', '4', '--', '/usr/bin/ls', ...args]);
+    expect(p.argv.slice(dd - 4)).toEqual(['--chdir', PROJECT, '--json-status-fd', '4', '--', '/usr/bin/prlimit', '--core=0', '--', '/usr/bin/ls', ...args]);
     expect(p.command).toEqual({ program: 'ls', resolved: '/usr/bin/ls', args });
     expect(p.cwd).toBe(PROJECT);
   });

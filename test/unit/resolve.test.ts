@@ -89,6 +89,7 @@ describe('resolvePolicy (on a temp directory)', () => {
       network: { mode: 'none', allow: [], deny: [] },
       environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
       process: { cwd, hostname: 'box' },
+      limits: {},
     };
   }
 
