@@ -140,7 +140,11 @@ export async function explain(command: readonly string[], options: IsolateOption
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
   const quotedPiped = piped.map((a) => (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `"${a}"` : shellQuote(a))).join(' ');
-  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])} ${r.plan.fds.args}< <(printf '%s\\0' ${quotedPiped}) ${r.plan.fds.status}>/dev/null`;
+  const seccomp =
+    r.plan.seccomp === undefined
+      ? ''
+      : ` ${r.plan.seccomp.fd}< <(printf '${[...r.plan.seccomp.program].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}')`;
+  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])} ${r.plan.fds.args}< <(printf '%s\\0' ${quotedPiped}) ${r.plan.fds.status}>/dev/null${seccomp}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',

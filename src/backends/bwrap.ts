@@ -6,6 +6,9 @@ import { IsolateError } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { formatBytes } from '../profile/limits.js';
+import { buildFilter } from '../seccomp/bpf.js';
+import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
+import { seccompArchFromNode } from '../seccomp/syscalls.js';
 import { effectiveKind, governing, isVisible, isWithin, orderRules } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 import { pickCommand, reachable } from './command.js';
@@ -14,6 +17,7 @@ import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKE
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
 const STATUS_FD = 4;
+const SECCOMP_FD = 5;
 
 export function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map((n) => Number.parseInt(n, 10) || 0);
@@ -268,6 +272,20 @@ function rlimits(policy: Policy, host: HostFacts): { prefix: string[]; summary: 
   return { prefix: [prlimit, ...args, '--'], summary };
 }
 
+/** The seccomp filter for this host's architecture; an architecture isolate has no table for is refused. */
+function seccompFilter(policy: Policy, host: HostFacts): { program: Buffer | undefined; summary: PlanSummary['seccomp'] } {
+  const resolved = resolveSeccomp(policy.syscalls);
+  const rules = describeRules(resolved.rules);
+  if (!resolved.install) return { program: undefined, summary: { preset: resolved.preset, install: false, arch: null, rules } };
+  const arch = seccompArchFromNode(host.arch);
+  if (arch === undefined) {
+    throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp filter for the ${host.arch} architecture`, {
+      fix: 'set syscalls.preset: none in the profile to run without a syscall filter (weaker isolation)',
+    });
+  }
+  return { program: buildFilter(arch, resolved.rules), summary: { preset: resolved.preset, install: true, arch, rules } };
+}
+
 function envAssignments(env: Record<string, string>): string[] {
   const out: string[] = ['--clearenv'];
   for (const [name, value] of Object.entries(env)) out.push('--setenv', name, value);
@@ -301,6 +319,7 @@ export const bwrapBackend: Backend = {
     const ownNetwork = policy.network.mode !== 'host';
     const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
     const rl = rlimits(policy, host);
+    const sc = seccompFilter(policy, host);
     const inner = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
     const commandArgv = [...rl.prefix, ...inner];
 
@@ -331,6 +350,7 @@ export const bwrapBackend: Backend = {
       policy.process.cwd,
       '--json-status-fd',
       String(STATUS_FD),
+      ...(sc.program === undefined ? [] : ['--seccomp', String(SECCOMP_FD)]),
       '--',
       ...commandArgv,
     ];
@@ -341,6 +361,7 @@ export const bwrapBackend: Backend = {
       argv,
       pipedArgs: envAssignments(env),
       fds: { args: ARGS_FD, status: STATUS_FD },
+      ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
       launcherEnv: {},
       childEnv: env,
       withheldEnv: withheld,
@@ -364,6 +385,7 @@ export const bwrapBackend: Backend = {
             }),
         env: Object.keys(env).sort(),
         limits: rl.summary,
+        seccomp: sc.summary,
         namespaces,
         notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`)],
       },

@@ -89,6 +89,8 @@ export interface Plan {
   pipedArgs: string[];
   /** File descriptor number on which pipedArgs are passed, and the JSON status descriptor. */
   fds: { args: number; status: number };
+  /** The seccomp BPF program, handed to the backend on `fd` (absent: no filter). */
+  seccomp?: { fd: number; program: Buffer };
   /** The environment the backend process itself starts with (empty for bwrap). */
   launcherEnv: Record<string, string>;
   /** The environment the sandboxed command receives. */
@@ -116,6 +118,8 @@ export interface PlanSummary {
   network: Policy['network']['mode'];
   /** How each limit is enforced, e.g. "cpu: 10s per process (RLIMIT_CPU)". */
   limits: string[];
+  /** The seccomp preset and one line per refused system call. */
+  seccomp: { preset: string; install: boolean; arch: string | null; rules: string[] };
   /** filtered mode: the rules and how the proxy is reached. */
   proxy?: { allow: string[]; deny: string[]; listen: string; socket: string };
   env: string[];

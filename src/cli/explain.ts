@@ -35,6 +35,12 @@ export function renderExplanation(e: Explanation, color: boolean): string {
   text += row('protected', list([...s.protected, ...s.placeholders.map((p) => `${p} (does not exist; blocked for the run)`)]));
   text += row('env', s.env.join(' '));
   text += row('limits', list(s.limits));
+  text += row(
+    'syscalls',
+    s.seccomp.install
+      ? `seccomp preset ${s.seccomp.preset} (${s.seccomp.arch ?? '?'}); foreign architectures killed, x32 refused; refused:\n            ${s.seccomp.rules.join('\n            ')}`
+      : 'no seccomp filter (preset none)',
+  );
   if (e.withheldEnv.length > 0) text += row('withheld', `${e.withheldEnv.join(' ')} (secret-looking; pass with --env NAME)`);
   text += row('isolation', `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
   for (const note of s.notes) text += row('note', note);

@@ -56,12 +56,14 @@ type Verdict =
 export class FilterProxy {
   readonly events: NetworkEvent[] = [];
   private readonly server: Server;
-  private readonly sockets = new Set<Duplex>();
+  /** Open sockets, each with a promise that settles when it has closed. */
+  private readonly sockets = new Map<Duplex, Promise<void>>();
   private readonly resolve: Resolver;
 
   constructor(private readonly options: ProxyOptions) {
     this.resolve = options.resolve ?? defaultResolve;
-    this.server = createNetServer((socket) => this.onSocket(socket));
+    // allowHalfOpen: a client may send its request and shut down its side; the reply must still reach it.
+    this.server = createNetServer({ allowHalfOpen: true }, (socket) => this.onSocket(socket));
   }
 
   /** Listen on a unix socket path, or a TCP port on loopback (tests). */
@@ -79,16 +81,25 @@ export class FilterProxy {
     return this.server.address();
   }
 
-  close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    return new Promise((resolvePromise) => this.server.close(() => resolvePromise()));
+  /** Stop listening, end every open connection, and resolve once each has been recorded. */
+  async close(): Promise<void> {
+    const closing = [...this.sockets.values()];
+    for (const s of this.sockets.keys()) s.destroy();
+    await Promise.all(closing);
+    await new Promise<void>((resolvePromise) => this.server.close(() => resolvePromise()));
   }
 
   private track(s: Duplex): void {
-    this.sockets.add(s);
-    s.on('close', () => this.sockets.delete(s));
     s.on('error', () => undefined);
+    this.sockets.set(
+      s,
+      new Promise((resolvePromise) =>
+        s.once('close', () => {
+          this.sockets.delete(s);
+          resolvePromise();
+        }),
+      ),
+    );
   }
 
   private onSocket(socket: Socket): void {
@@ -106,7 +117,7 @@ export class FilterProxy {
       }
       const end = buf.indexOf('\r\n\r\n');
       if (end === -1) {
-        if (buf.length > MAX_HEAD) socket.end(simpleResponse(431, 'Request Header Fields Too Large', 'request head too large'));
+        if (buf.length > MAX_HEAD) finish(socket, simpleResponse(431, 'Request Header Fields Too Large', 'request head too large'));
         return;
       }
       socket.off('data', onData);
@@ -114,7 +125,7 @@ export class FilterProxy {
       const head = parseRequestHead(buf.subarray(0, end).toString('latin1'));
       const rest = buf.subarray(end + 4);
       if (head === undefined) {
-        socket.end(simpleResponse(400, 'Bad Request', 'malformed request'));
+        finish(socket, simpleResponse(400, 'Bad Request', 'malformed request'));
         return;
       }
       if (head.method === 'CONNECT') void this.onConnect(socket, head, rest);
@@ -168,19 +179,19 @@ export class FilterProxy {
     const started = process.hrtime.bigint();
     const target = parseAuthority(head.target, 443);
     if (target === undefined) {
-      client.end(simpleResponse(400, 'Bad Request', 'CONNECT needs host:port'));
+      finish(client, simpleResponse(400, 'Bad Request', 'CONNECT needs host:port'));
       return;
     }
     const t: Target = { protocol: 'connect', ...target };
     const verdict = await this.judge(t);
     if (!verdict.ok) {
-      client.end(denialResponse(verdict.reason));
+      finish(client, denialResponse(verdict.reason));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
     this.tunnel(client, t, verdict, started, early, {
       established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
-      failed: () => client.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n'),
+      failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
     });
   }
 
@@ -204,6 +215,7 @@ export class FilterProxy {
     const upstream: Socket = netConnect({
       host: verdict.address,
       port: t.port,
+      allowHalfOpen: true,
       onread: {
         buffer,
         callback: (n: number, buf: Uint8Array): boolean => {
@@ -266,17 +278,17 @@ export class FilterProxy {
     try {
       url = new URL(head.target);
     } catch {
-      client.end(simpleResponse(400, 'Bad Request', 'expected an absolute http:// URL or CONNECT'));
+      finish(client, simpleResponse(400, 'Bad Request', 'expected an absolute http:// URL or CONNECT'));
       return;
     }
     if (url.protocol !== 'http:') {
-      client.end(simpleResponse(400, 'Bad Request', `${url.protocol} URLs go through CONNECT`));
+      finish(client, simpleResponse(400, 'Bad Request', `${url.protocol} URLs go through CONNECT`));
       return;
     }
     const t: Target = { protocol: 'http', host: normalizeHost(url.hostname.replace(/^\[|\]$/g, '')), port: url.port === '' ? 80 : Number(url.port) };
     const verdict = await this.judge(t);
     if (!verdict.ok) {
-      client.end(denialResponse(verdict.reason));
+      finish(client, denialResponse(verdict.reason));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
@@ -293,7 +305,7 @@ export class FilterProxy {
     const rewritten = Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), early]);
     this.tunnel(client, t, verdict, started, rewritten, {
       established: () => undefined,
-      failed: (e) => client.end(simpleResponse(502, 'Bad Gateway', e.message)),
+      failed: (e) => finish(client, simpleResponse(502, 'Bad Gateway', e.message)),
     });
   }
 
@@ -311,7 +323,7 @@ export class FilterProxy {
         const methods = buf.subarray(2, 2 + n);
         buf = buf.subarray(2 + n);
         if (!methods.includes(0)) {
-          client.end(Buffer.from([5, 0xff]));
+          finish(client, Buffer.from([5, 0xff]));
           stage = 'done';
           return;
         }
@@ -324,11 +336,11 @@ export class FilterProxy {
         stage = 'done';
         client.off('data', onData);
         if (parsed === 'bad') {
-          client.end(reply(1));
+          finish(client, reply(1));
           return;
         }
         if (parsed.cmd !== 1) {
-          client.end(reply(7));
+          finish(client, reply(7));
           return;
         }
         const rest = buf.subarray(parsed.length);
@@ -342,13 +354,13 @@ export class FilterProxy {
     client.pause();
     const verdict = await this.judge(t);
     if (!verdict.ok) {
-      client.end(reply(verdict.status === 'unresolved' ? 4 : 2));
+      finish(client, reply(verdict.status === 'unresolved' ? 4 : 2));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
     this.tunnel(client, t, verdict, started, rest, {
       established: () => client.write(reply(0)),
-      failed: (e) => client.end(reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
+      failed: (e) => finish(client, reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
     });
   }
 }
@@ -373,6 +385,11 @@ export function parseRequestHead(text: string): RequestHead | undefined {
     headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
   }
   return { method: m[1], target: m[2], version: m[3], headers };
+}
+
+/** Send a last reply and close: the connection is finished even if the client keeps its side open. */
+function finish(socket: Duplex, data: string | Buffer): void {
+  socket.end(data, () => socket.destroy());
 }
 
 function simpleResponse(status: number, text: string, message: string): string {

@@ -27,8 +27,17 @@ export type RuleParse = { ok: true; rule: DomainRule } | { ok: false; message: s
 
 const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
+/** Lower case, no trailing dot; IPv6 addresses in their one canonical (compressed) form. */
 export function normalizeHost(host: string): string {
-  return host.toLowerCase().replace(/\.$/, '');
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (isIP(h) === 6) {
+    try {
+      return new URL(`http://[${h}]/`).hostname.slice(1, -1);
+    } catch {
+      return h;
+    }
+  }
+  return h;
 }
 
 export function isHostName(host: string): boolean {

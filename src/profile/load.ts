@@ -142,6 +142,7 @@ function emptyMerged(): MergedProfile {
     environment: { pass: [], set: {}, secrets: [] },
     process: { cwd: '${CWD}', hostname: 'isolate' },
     limits: {},
+    syscalls: { preset: 'default', deny: [], allow: [] },
   };
 }
 
@@ -200,6 +201,11 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       hostname: doc.process?.hostname ?? base.process.hostname,
     },
     limits: mergeLimits(base.limits, doc.limits ?? {}),
+    syscalls: {
+      preset: doc.syscalls?.preset ?? base.syscalls.preset,
+      deny: appendUnique(base.syscalls.deny, doc.syscalls?.deny ?? [], (s) => s),
+      allow: appendUnique(base.syscalls.allow, doc.syscalls?.allow ?? [], (s) => s),
+    },
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { parseRule } from '../network/rules.js';
+import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { ProfileDoc } from './types.js';
 
@@ -53,6 +54,10 @@ function checked(parse: (v: string | number) => Parsed) {
 const duration = z.union([z.string(), z.number()]).superRefine(checked(parseDuration));
 const size = z.union([z.string(), z.number()]).superRefine(checked(parseSize));
 const count = z.number().superRefine(checked(parseCount));
+
+const syscallName = z
+  .string()
+  .refine((n) => isKnownSyscall(n), 'not a system call name on x86_64 or aarch64 (see `man 2 syscalls`)');
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
 const envPattern = z
@@ -109,6 +114,13 @@ export const profileSchema = z
         openFiles: count.optional().describe('Open files per process (RLIMIT_NOFILE).'),
         fileSize: size.optional().describe('Largest file a process may write (RLIMIT_FSIZE).'),
         enforce: z.enum(['rlimit', 'cgroup']).optional().describe('cgroup: refuse to run unless the limits can be enforced by a cgroup.'),
+      })
+      .optional(),
+    syscalls: z
+      .strictObject({
+        preset: z.enum(['default', 'none']).optional().describe('default: refuse the documented set (README, "System calls"); none: no filter.'),
+        deny: z.array(syscallName).optional().describe('Also refuse these system calls (EPERM).'),
+        allow: z.array(syscallName).optional().describe('Remove these system calls from the preset.'),
       })
       .optional(),
   })

@@ -36,6 +36,20 @@ export interface ProfileDoc {
   environment?: EnvironmentDoc | undefined;
   process?: { cwd?: string | undefined; hostname?: string | undefined } | undefined;
   limits?: LimitsDoc | undefined;
+  syscalls?: SyscallsDoc | undefined;
+}
+
+export interface SyscallsDoc {
+  preset?: 'default' | 'none' | undefined;
+  deny?: string[] | undefined;
+  allow?: string[] | undefined;
+}
+
+/** The seccomp filter: a preset, plus names denied, minus names allowed. */
+export interface SyscallPolicy {
+  preset: 'default' | 'none';
+  deny: string[];
+  allow: string[];
 }
 
 /** A path from a profile or a flag, with where it came from (for error messages). */
@@ -64,6 +78,7 @@ export interface MergedProfile {
   process: { cwd: string; hostname: string };
   /** Raw limit values; later entries override earlier ones. Parsed in resolve. */
   limits: LimitsDoc;
+  syscalls: SyscallPolicy;
 }
 
 /** Network access. allow/deny are domain patterns (see network/rules.ts), used in filtered mode. */
@@ -100,4 +115,5 @@ export interface Policy {
   environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
   process: { cwd: string; hostname: string };
   limits: Limits;
+  syscalls: SyscallPolicy;
 }

@@ -119,7 +119,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     const child = spawn(file, args, {
       env: plan.launcherEnv,
       cwd: '/',
-      stdio: [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit', 'pipe', 'pipe'],
+      stdio: [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit', 'pipe', 'pipe', ...(plan.seccomp === undefined ? [] : ['pipe' as const])],
     });
 
     const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
@@ -129,6 +129,12 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     const argsPipe = child.stdio[plan.fds.args] as Writable | null;
     argsPipe?.on('error', () => undefined);
     argsPipe?.end(plan.pipedArgs.length === 0 ? '' : plan.pipedArgs.join('\0') + '\0');
+
+    if (plan.seccomp !== undefined) {
+      const seccompPipe = child.stdio[plan.seccomp.fd] as Writable | null;
+      seccompPipe?.on('error', () => undefined);
+      seccompPipe?.end(plan.seccomp.program);
+    }
 
     let sandboxStarted = false;
     let reportedExit: number | undefined;

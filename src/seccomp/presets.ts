@@ -10,9 +10,9 @@
  * so a comparison on all 64 bits could be dodged by setting high bits
  * (CVE-2019-10063).
  *
- * Names that do not exist on an architecture (iopl, ioperm and uselib on aarch64, or a
- * user's `deny: [open]`) are skipped when the filter for that architecture is
- * built: there is nothing to refuse.
+ * Names that do not exist on an architecture (iopl, ioperm and uselib on
+ * aarch64, or a user's `deny: [open]`) are skipped when the filter for that
+ * architecture is built: there is nothing to refuse.
  */
 import { IsolateError } from '../errors.js';
 import { isKnownSyscall, knownSyscalls } from './syscalls.js';
@@ -191,7 +191,7 @@ export function describeCondition(rule: Pick<SeccompRule, 'syscall' | 'when'>): 
   }
 }
 
-/** One line per rule: `ptrace  EPERM  always  -- reason`. */
+/** One line per rule: `ptrace: EPERM always (reason)`. */
 export function describeRules(rules: readonly SeccompRule[]): string[] {
   return rules.map((r) => `${r.syscall}: ${r.errno} ${describeCondition(r)} (${r.reason})`);
 }

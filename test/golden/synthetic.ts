@@ -8,6 +8,7 @@ import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backen
 import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
 import { shellQuote } from '../../src/run/quote.js';
+import { disassemble } from '../../src/seccomp/bpf.js';
 
 export const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/tmp' };
 
@@ -98,6 +99,7 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
     },
     process: { cwd: expandPath(profile.process.cwd, VARS, 'process.cwd'), hostname: profile.process.hostname },
     limits: resolveLimits(profile.limits),
+    syscalls: { ...profile.syscalls },
   };
 }
 
@@ -172,6 +174,7 @@ export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
 /** How many values each bwrap option takes (an unknown option fails the golden: add it here). */
 const ARITY: Readonly<Record<string, number>> = {
   '--args': 1,
+  '--seccomp': 1,
   '--unshare-user': 0,
   '--unshare-ipc': 0,
   '--unshare-pid': 0,
@@ -262,6 +265,9 @@ export function renderPlan(title: string, plan: Plan): string {
     `== pipedArgs (fd ${plan.fds.args}) ==`,
     ...renderArgs(redactPiped(plan.pipedArgs)),
     '',
+    ...(plan.seccomp === undefined
+      ? ['== seccomp: none ==', '']
+      : [`== seccomp (fd ${plan.seccomp.fd}, ${plan.seccomp.program.length / 8} instructions) ==`, ...disassemble(plan.seccomp.program, { arch: 'x86_64' }), '']),
     ...list('withheld env', plan.withheldEnv),
     ...list('cleanup', plan.cleanup.map((c) => `remove placeholder ${c.removeIfPlaceholder}`)),
     '',
@@ -273,6 +279,7 @@ export function renderPlan(title: string, plan: Plan): string {
     ...list('protected', s.protected),
     ...list('placeholders', s.placeholders),
     `network: ${s.network}`,
+    ...list('limits', s.limits),
     ...list('env', s.env),
     `namespaces: ${s.namespaces.join(' ')}`,
     ...list('notes', s.notes),

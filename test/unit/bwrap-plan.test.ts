@@ -32,6 +32,7 @@ function policy(over: { mounts?: MountRule[]; network?: 'none' | 'host'; cwd?: s
     environment: { pass: ['PATH', 'HOME', 'LC_*'], set: {}, secrets: [], ...over.env },
     process: { cwd: over.cwd ?? PROJECT, hostname: 'isolate' },
     limits: { killAfterMs: 2000, enforce: 'rlimit' },
+    syscalls: { preset: 'default', deny: [], allow: [] },
   };
 }
 
@@ -208,7 +209,7 @@ describe('plan: process and namespaces', () => {
     const args = ['-la', '--help', '', 'a b', "'q'", '$HOME', '--', 'new\nline'];
     const p = plan(policy(), ['ls', ...args]);
     const dd = p.argv.indexOf('--');
-    expect(p.argv.slice(dd - 4)).toEqual(['--chdir', PROJECT, '--json-status-fd', '4', '--', '/usr/bin/prlimit', '--core=0', '--', '/usr/bin/ls', ...args]);
+    expect(p.argv.slice(dd - 6)).toEqual(['--chdir', PROJECT, '--json-status-fd', '4', '--seccomp', '5', '--', '/usr/bin/prlimit', '--core=0', '--', '/usr/bin/ls', ...args]);
     expect(p.command).toEqual({ program: 'ls', resolved: '/usr/bin/ls', args });
     expect(p.cwd).toBe(PROJECT);
   });

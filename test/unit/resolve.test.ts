@@ -90,6 +90,7 @@ describe('resolvePolicy (on a temp directory)', () => {
       environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
       process: { cwd, hostname: 'box' },
       limits: {},
+      syscalls: { preset: 'default', deny: [], allow: [] },
     };
   }
 

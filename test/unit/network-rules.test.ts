@@ -1,0 +1,239 @@
+/**
+ * Domain rules of the filtered network mode: parsing patterns, matching a
+ * host and port, and deciding (deny wins; nothing matching means denied).
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PORTS, decide, isHostName, normalizeHost, parseRule, ruleMatches, type DomainRule, type RuleSet } from '../../src/network/rules.js';
+
+/** Parse a pattern that must be valid. */
+function rule(pattern: string): DomainRule {
+  const r = parseRule(pattern);
+  if (!r.ok) throw new Error(`expected ${JSON.stringify(pattern)} to parse, got: ${r.message}`);
+  return r.rule;
+}
+
+function rules(allow: string[], deny: string[] = []): RuleSet {
+  return { allow: allow.map(rule), deny: deny.map(rule) };
+}
+
+describe('parseRule', () => {
+  it.each([
+    // pattern, host, wildcard, ports, explicit
+    ['example.com', 'example.com', false, [80, 443], false],
+    ['Example.COM', 'example.com', false, [80, 443], false],
+    ['example.com.', 'example.com', false, [80, 443], false],
+    ['  example.com  ', 'example.com', false, [80, 443], false],
+    ['example.com:8080', 'example.com', false, [8080], true],
+    ['example.com:1', 'example.com', false, [1], true],
+    ['example.com:65535', 'example.com', false, [65535], true],
+    ['example.com:*', 'example.com', false, 'any', false],
+    ['localhost', 'localhost', false, [80, 443], false],
+    ['localhost:8080', 'localhost', false, [8080], true],
+    ['localhost:*', 'localhost', false, 'any', false],
+    ['*.github.com', 'github.com', true, [80, 443], false],
+    ['*.GitHub.com', 'github.com', true, [80, 443], false],
+    ['*.github.com:443', 'github.com', true, [443], false],
+    ['*.github.com:*', 'github.com', true, 'any', false],
+    ['*.com', 'com', true, [80, 443], false],
+    ['registry_1.internal', 'registry_1.internal', false, [80, 443], false],
+    ['xn--bcher-kva.example', 'xn--bcher-kva.example', false, [80, 443], false],
+    ['1.2.3.4', '1.2.3.4', false, [80, 443], false],
+    ['1.2.3.4:22', '1.2.3.4', false, [22], true],
+    ['127.0.0.1:*', '127.0.0.1', false, 'any', false],
+    ['[::1]', '::1', false, [80, 443], false],
+    ['[::1]:443', '::1', false, [443], true],
+    ['[::1]:*', '::1', false, 'any', false],
+    ['[2001:DB8::1]:8443', '2001:db8::1', false, [8443], true],
+    ['[::ffff:127.0.0.1]:80', '::ffff:7f00:1', false, [80], true], // IPv6 hosts are kept in canonical (WHATWG URL) form
+  ] as const)('accepts %j', (pattern, host, wildcard, ports, explicit) => {
+    const r = parseRule(pattern);
+    expect(r.ok, r.ok ? '' : r.message).toBe(true);
+    if (!r.ok) return;
+    expect(r.rule).toEqual({ pattern, host, wildcard, ports, explicit });
+  });
+
+  it('uses ports 80 and 443 when no port is given', () => {
+    expect(DEFAULT_PORTS).toEqual([80, 443]);
+    expect(rule('example.com').ports).toEqual([80, 443]);
+    expect(rule('*.example.com').ports).toEqual([80, 443]);
+    expect(rule('[2001:db8::1]').ports).toEqual([80, 443]);
+  });
+
+  it('is explicit only for one exact host with one numeric port', () => {
+    expect(rule('localhost:8080').explicit).toBe(true);
+    expect(rule('10.0.0.5:5432').explicit).toBe(true);
+    expect(rule('[fd00::1]:53').explicit).toBe(true);
+    expect(rule('localhost').explicit).toBe(false); // two default ports
+    expect(rule('localhost:*').explicit).toBe(false); // any port
+    expect(rule('*.internal:8080').explicit).toBe(false); // a wildcard host
+    expect(rule('*.internal:*').explicit).toBe(false);
+  });
+
+  it.each([
+    ['', /empty/],
+    ['   ', /empty/],
+    ['*', /\*/],
+    ['*.', /./],
+    ['a*b', /\*/],
+    ['a*b.com', /\*/],
+    ['foo.*.com', /\*/],
+    ['*.*.com', /\*/],
+    ['**.com', /\*/],
+    ['*example.com', /\*/],
+    ['example.*', /\*/],
+    ['*.1.2.3.4', /IP/],
+    ['*.1.2.3.4:80', /IP/],
+    ['example.com:0', /port/],
+    ['example.com:65536', /port/],
+    ['example.com:99999', /port/],
+    ['example.com:123456', /port/],
+    ['example.com:abc', /port/],
+    ['example.com:-1', /port/],
+    ['example.com:8o', /port/],
+    ['example.com:', /port/],
+    ['example.com:+80', /port/],
+    ['example.com: 80', /port/],
+    ['[::1]:0', /port/],
+    ['[::1]:65536', /port/],
+    ['::1', /bracket/],
+    ['::1:443', /bracket/],
+    ['2001:db8::1', /bracket/],
+    ['fe80::1:80', /bracket/],
+    ['[::1', /\[/],
+    ['[::1]443', /after/],
+    ['[::1]x:443', /after/],
+    ['[example.com]:443', /IPv6/],
+    ['[1.2.3.4]', /IPv6/],
+    ['[]', /IPv6/],
+    [':*', /host name/],
+    [':443', /host name/],
+    ['-bad.example.com', /host name/],
+    ['bad-.example.com', /host name/],
+    ['exa mple.com', /host name/],
+    ['exa/mple.com', /host name/],
+    ['http://example.com', /./],
+    ['example..com', /host name/],
+    [`${'a'.repeat(64)}.com`, /host name/],
+  ])('rejects %j', (pattern, message) => {
+    const r = parseRule(pattern);
+    expect(r.ok, `${JSON.stringify(pattern)} should be rejected`).toBe(false);
+    if (r.ok) return;
+    expect(r.message).toMatch(message);
+  });
+
+  it('keeps the pattern as written for messages and reports', () => {
+    expect(rule('*.GitHub.com.:443').pattern).toBe('*.GitHub.com.:443');
+    expect(rule('*.GitHub.com.:443').host).toBe('github.com');
+  });
+});
+
+describe('normalizeHost and isHostName', () => {
+  it('lower-cases and drops one trailing dot', () => {
+    expect(normalizeHost('API.GitHub.COM.')).toBe('api.github.com');
+    expect(normalizeHost('example.com')).toBe('example.com');
+  });
+
+  it('accepts host names and rejects other strings', () => {
+    for (const h of ['a', 'localhost', 'a.b.c', 'a-b.c_d', '1.2.3.4', 'x'.repeat(63)]) expect(isHostName(h), h).toBe(true);
+    for (const h of ['', 'a..b', '-a', 'a-', 'a b', 'x'.repeat(64), `${'a.'.repeat(127)}ab`]) expect(isHostName(h), h).toBe(false);
+  });
+});
+
+describe('ruleMatches', () => {
+  it('matches an exact host case-insensitively and without a trailing dot', () => {
+    const r = rule('example.com');
+    expect(ruleMatches(r, 'example.com', 443)).toBe(true);
+    expect(ruleMatches(r, 'EXAMPLE.com', 443)).toBe(true);
+    expect(ruleMatches(r, 'example.com.', 80)).toBe(true);
+    expect(ruleMatches(r, 'Example.Com.', 80)).toBe(true);
+    expect(ruleMatches(rule('EXAMPLE.COM.'), 'example.com', 80)).toBe(true);
+  });
+
+  it('an exact host does not cover subdomains or look-alikes', () => {
+    const r = rule('example.com');
+    expect(ruleMatches(r, 'www.example.com', 443)).toBe(false);
+    expect(ruleMatches(r, 'example.com.evil.net', 443)).toBe(false);
+    expect(ruleMatches(r, 'notexample.com', 443)).toBe(false);
+    expect(ruleMatches(r, 'example.co', 443)).toBe(false);
+  });
+
+  it('*.github.com matches subdomains only', () => {
+    const r = rule('*.github.com');
+    expect(ruleMatches(r, 'api.github.com', 443)).toBe(true);
+    expect(ruleMatches(r, 'API.GitHub.com.', 443)).toBe(true);
+    expect(ruleMatches(r, 'a.b.github.com', 80)).toBe(true);
+    expect(ruleMatches(r, 'github.com', 443)).toBe(false);
+    expect(ruleMatches(r, 'evilgithub.com', 443)).toBe(false);
+    expect(ruleMatches(r, 'api.evilgithub.com', 443)).toBe(false);
+    expect(ruleMatches(r, 'github.com.evil.net', 443)).toBe(false);
+  });
+
+  it('without a port, covers 80 and 443 only', () => {
+    const r = rule('example.com');
+    expect(ruleMatches(r, 'example.com', 80)).toBe(true);
+    expect(ruleMatches(r, 'example.com', 443)).toBe(true);
+    for (const port of [22, 8080, 8443, 1, 65535]) expect(ruleMatches(r, 'example.com', port), String(port)).toBe(false);
+  });
+
+  it('with a port, covers that port only; with :*, every port', () => {
+    const r = rule('example.com:8080');
+    expect(ruleMatches(r, 'example.com', 8080)).toBe(true);
+    expect(ruleMatches(r, 'example.com', 80)).toBe(false);
+    expect(ruleMatches(r, 'example.com', 443)).toBe(false);
+    const any = rule('example.com:*');
+    for (const port of [1, 22, 80, 443, 8080, 65535]) expect(ruleMatches(any, 'example.com', port), String(port)).toBe(true);
+    expect(ruleMatches(any, 'other.com', 80)).toBe(false);
+  });
+
+  it('matches IP literals', () => {
+    expect(ruleMatches(rule('10.0.0.5:5432'), '10.0.0.5', 5432)).toBe(true);
+    expect(ruleMatches(rule('10.0.0.5:5432'), '10.0.0.50', 5432)).toBe(false);
+    expect(ruleMatches(rule('[::1]:443'), '::1', 443)).toBe(true);
+    expect(ruleMatches(rule('[2001:DB8::1]'), '2001:db8::1', 443)).toBe(true);
+  });
+});
+
+describe('decide', () => {
+  it('allows what an allow rule matches, naming the rule', () => {
+    const d = decide(rules(['example.com', '*.npmjs.org']), 'registry.npmjs.org', 443);
+    expect(d.allowed).toBe(true);
+    expect(d.rule?.pattern).toBe('*.npmjs.org');
+    expect(d.reason).toContain('*.npmjs.org');
+  });
+
+  it('denies when nothing matches, with rule null', () => {
+    const d = decide(rules(['example.com']), 'other.com', 443);
+    expect(d.allowed).toBe(false);
+    expect(d.rule).toBeNull();
+    expect(d.reason).toMatch(/no allow rule matches/);
+    expect(decide(rules(['example.com']), 'example.com', 8080)).toMatchObject({ allowed: false, rule: null });
+    expect(decide(rules([]), 'example.com', 443)).toMatchObject({ allowed: false, rule: null });
+  });
+
+  it('deny wins over allow, in whatever order they are given', () => {
+    const set = rules(['*.example.com', 'bad.example.com:*'], ['bad.example.com']);
+    const bad = decide(set, 'bad.example.com', 443);
+    expect(bad.allowed).toBe(false);
+    expect(bad.rule?.pattern).toBe('bad.example.com');
+    expect(bad.reason).toContain('denied by rule "bad.example.com"');
+    // The deny rule only covers its ports: 8080 falls through to the allow rule.
+    expect(decide(set, 'bad.example.com', 8080)).toMatchObject({ allowed: true, rule: { pattern: 'bad.example.com:*' } });
+    // Control: the neighbour is allowed.
+    expect(decide(set, 'good.example.com', 443)).toMatchObject({ allowed: true, rule: { pattern: '*.example.com' } });
+  });
+
+  it('an exact allow does not beat a wildcard deny', () => {
+    const set = rules(['api.example.com:*'], ['*.example.com:*']);
+    expect(decide(set, 'api.example.com', 443)).toMatchObject({ allowed: false, rule: { pattern: '*.example.com:*' } });
+    expect(decide(rules(['api.example.com:*']), 'api.example.com', 443).allowed).toBe(true);
+  });
+
+  it('a deny rule on its own denies, naming the rule', () => {
+    expect(decide(rules([], ['example.com']), 'example.com', 443)).toMatchObject({ allowed: false, rule: { pattern: 'example.com' } });
+  });
+
+  it('picks the first matching allow rule', () => {
+    const d = decide(rules(['api.example.com', '*.example.com']), 'api.example.com', 443);
+    expect(d.rule?.pattern).toBe('api.example.com');
+  });
+});
