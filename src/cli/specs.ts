@@ -58,7 +58,20 @@ export const doctorSpec: CommandSpec = {
   positionals: 'none',
 };
 
-export const COMMANDS = [runSpec, explainSpec, profilesSpec, doctorSpec];
+export const selftestSpec: CommandSpec = {
+  name: 'selftest',
+  usage: 'isolate selftest [-p profile] [--json]',
+  summary:
+    'Try to escape the sandbox the profile builds: read planted secrets, write outside, inject keystrokes, ptrace, nest namespaces, reach the host network and sockets, fork-bomb, exhaust memory and CPU. Prints a scorecard; exits 1 when any probe escapes.',
+  options: [
+    { long: 'profile', short: 'p', value: 'name|path', help: 'profile to test (default: $ISOLATE_PROFILE or "default")' },
+    { long: 'backend', value: 'name', choices: ['auto', 'bwrap'], help: 'enforcement backend' },
+    { long: 'json', help: 'machine-readable output' },
+  ],
+  positionals: 'none',
+};
+
+export const COMMANDS = [runSpec, explainSpec, profilesSpec, doctorSpec, selftestSpec];
 
 export const MAIN_HELP = `usage: isolate <command> [options]
 
@@ -69,6 +82,7 @@ commands:
   explain  [options] -- <command> [args...]   show what run would do; runs nothing
   profiles [list] | show <name|path>         list profiles, or print one resolved
   doctor   [--json]                          check this host
+  selftest [-p profile] [--json]             try to escape the sandbox; print a scorecard
 
   isolate <command> --help    options of one command
   isolate --version
