@@ -157,6 +157,16 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
       : { name: 'seccomp', status: 'warn', detail: 'seccomp filtering is not available in this kernel', fix: 'use a kernel built with CONFIG_SECCOMP_FILTER=y' },
   );
 
+  const prlimit = findSystemProgram('prlimit');
+  checks.push(
+    prlimit === undefined
+      ? { name: 'resource limits', status: 'fail', detail: 'prlimit (util-linux) is missing: isolate applies every rlimit, and turns core dumps off, with it', fix: 'sudo apt-get install -y util-linux' }
+      : {
+          name: 'resource limits',
+          status: 'ok',
+          detail: `rlimits, applied inside the sandbox by ${prlimit}${uid === 0 ? '; as root a process limit is refused (the kernel exempts uid 0 from RLIMIT_NPROC)' : ''}; cgroup enforcement is not implemented (limits.enforce: cgroup is refused)`,
+        },
+  );
   checks.push(cgroupCheck(uid));
 
   const container = containerHint();
