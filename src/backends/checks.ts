@@ -45,7 +45,7 @@ function cgroupCheck(uid: number): Check {
       name: 'cgroup v2',
       status: 'warn',
       detail: hybrid ? 'hybrid hierarchy (v1 controllers, v2 mounted at /sys/fs/cgroup/unified)' : 'cgroup v2 is not mounted',
-      fix: 'boot with systemd.unified_cgroup_hierarchy=1 to use cgroup memory and process limits (rlimits still apply)',
+      fix: 'nothing to do today: isolate enforces limits with rlimits. Planned cgroup limits will need a unified hierarchy (boot with systemd.unified_cgroup_hierarchy=1)',
     };
   }
   const self = (read('/proc/self/cgroup') ?? '').split('\n').find((l) => l.startsWith('0::'));
@@ -66,7 +66,7 @@ function cgroupCheck(uid: number): Check {
         name: 'cgroup v2',
         status: 'warn',
         detail: `unified hierarchy, but ${path ?? 'this process\'s cgroup'} is not delegated to this user`,
-        fix: 'run inside a delegated scope, e.g. systemd-run --user --scope -p Delegate=yes isolate run ...',
+        fix: 'nothing to do today: isolate enforces limits with rlimits. Planned cgroup limits will need a delegated scope (systemd-run --user --scope -p Delegate=yes)',
       };
 }
 
