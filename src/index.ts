@@ -3,9 +3,12 @@
  * Nothing here prints, exits the process or changes global process state
  * (signal forwarding is opt-in for the CLI).
  */
-import { homedir } from 'node:os';
+import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { buildReport, type RunReport } from './audit/report.js';
+import { randomUUID } from 'node:crypto';
+import { buildReport, policyDigest, type RunReport } from './audit/report.js';
+import { redactArgv } from './audit/redact.js';
+import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './backends/host.js';
 import type { HostFacts, Plan } from './backends/types.js';
@@ -169,13 +172,67 @@ export async function run(command: readonly string[], options: RunOptions = {}):
 }
 
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces). */
+export interface CheckResult {
+  schemaVersion: 1;
+  kind: 'check';
+  command: string[];
+  /** The program as the sandbox would execute it. */
+  resolved: string;
+  decision: 'allowed' | 'refused';
+  rule: string | null;
+  list: 'allow' | 'deny' | null;
+  reason: string;
+  /** The command matched against, after looking through wrappers such as env. */
+  effective: string[];
+}
+
+/** Decide whether the profile's command policy lets `command` start. Runs nothing. */
+export async function check(command: readonly string[], options: IsolateOptions = {}): Promise<CheckResult> {
+  const r = await plan(command, options);
+  const d = decideCommand(r.policy.commands, command, r.plan.command.resolved);
+  return {
+    schemaVersion: 1,
+    kind: 'check',
+    command: redactArgv(command),
+    resolved: r.plan.command.resolved,
+    decision: d.decision,
+    rule: d.rule,
+    list: d.list,
+    reason: d.reason,
+    effective: redactArgv(d.effective),
+  };
+}
+
+function callingUser(): RunReport['user'] {
+  let name: string | null = null;
+  try {
+    name = userInfo().username;
+  } catch {
+    name = null;
+  }
+  return { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, name };
+}
+
+/** As run(), also returning isolate's own error object (for the CLI's --debug stack traces). */
 export async function runWithError(command: readonly string[], options: RunOptions = {}): Promise<{ report: RunReport; error: IsolateError | undefined }> {
   const startedAt = new Date();
+  const runId = randomUUID();
   let planned: PlanResult | undefined;
+  let decision: CommandDecision | undefined;
   let result: ExecuteResult | undefined;
   let error: IsolateError | undefined;
   try {
     planned = await plan(command, options);
+    const rules = planned.policy.commands;
+    if (rules.allow.length > 0 || rules.deny.length > 0) {
+      decision = decideCommand(rules, command, planned.plan.command.resolved);
+      if (decision.decision === 'refused') {
+        throw new IsolateError('E_COMMAND_REFUSED', `refused by the command policy: ${decision.reason}`, {
+          exitCode: 126,
+          fix: 'change the profile\'s commands.allow / commands.deny, or run another command',
+        });
+      }
+    }
     result = await execute(planned.plan, {
       stdio: options.stdio ?? 'capture',
       ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
@@ -186,13 +243,17 @@ export async function runWithError(command: readonly string[], options: RunOptio
     error = e;
   }
   const report = buildReport({
+    runId,
     startedAt,
     command,
     policy: planned?.policy,
+    policySha256: planned === undefined ? undefined : policyDigest(planned.policy),
     plan: planned?.plan,
+    decision,
     result,
     error,
     cwd: options.callerCwd ?? process.cwd(),
+    user: callingUser(),
   });
   return { report, error: error ?? result?.error };
 }

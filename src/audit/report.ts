@@ -8,22 +8,35 @@ import type { IsolateError } from '../errors.js';
 import type { Limits, Policy } from '../profile/types.js';
 import type { ExecuteResult } from '../run/execute.js';
 import type { NetworkEvent } from '../network/proxy.js';
+import { createHash } from 'node:crypto';
+import type { CommandDecision } from '../policy/commands.js';
+import { redactArgv } from './redact.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
   kind: 'run';
+  /** A random identifier of this run. */
+  runId: string;
   startedAt: string;
   endedAt: string;
   durationMs: number;
+  /** The command as given, with secret-looking values redacted. */
   command: string[];
   cwd: string;
-  profile: { name: string; sources: string[] };
+  /** Who ran isolate. */
+  user: { uid: number; gid: number; name: string | null };
+  /** The profile; sha256 is over the fully resolved policy (canonical JSON), so two runs under the same policy share it. */
+  profile: { name: string; sources: string[]; sha256: string | null };
+  /** The backend and the exact argv it was started with (command arguments redacted like `command`). */
   backend: { name: string; version: string; argv: string[] } | null;
   /** Network mode and, for filtered, the rules and every connection attempt. */
   network: { mode: string; allow: string[]; deny: string[]; events: NetworkEvent[] } | null;
+  /** Names of the environment variables the command received (never their values). */
   env: string[];
+  /** The command-policy decision, when the profile has command rules. */
+  policy: { decision: 'allowed' | 'refused'; rule: string | null; list: 'allow' | 'deny' | null; reason: string } | null;
   exitCode: number;
   signal: string | null;
   timedOut: boolean;
@@ -31,6 +44,8 @@ export interface RunReport {
   limit: 'timeout' | 'cpu' | 'fileSize' | null;
   /** The limits in force (milliseconds, seconds and bytes). */
   limits: Limits | null;
+  /** CPU time of the sandbox's processes that were waited for, and the largest resident memory seen. */
+  resources: { userCpuMs: number | null; systemCpuMs: number | null; peakMemoryBytes: number | null };
   stdout?: string;
   stderr?: string;
   truncated?: { stdout: boolean; stderr: boolean };
@@ -38,39 +53,70 @@ export interface RunReport {
 }
 
 export interface ReportInput {
+  runId: string;
   startedAt: Date;
   command: readonly string[];
   policy: Policy | undefined;
+  policySha256: string | undefined;
   plan: Plan | undefined;
+  decision: CommandDecision | undefined;
   result: ExecuteResult | undefined;
   error: IsolateError | undefined;
   cwd: string;
+  user: RunReport['user'];
+}
+
+/** Canonical JSON: object keys sorted at every level, no whitespace. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function policyDigest(policy: Policy): string {
+  return createHash('sha256').update(canonicalJson(policy)).digest('hex');
+}
+
+/** The backend argv with the command's own arguments (after the last "--") redacted. */
+function redactBackendArgv(argv: readonly string[], commandLength: number): string[] {
+  if (commandLength <= 1 || argv.length < commandLength) return [...argv];
+  const head = argv.slice(0, argv.length - (commandLength - 1));
+  return [...head, ...redactArgv(argv.slice(argv.length - (commandLength - 1)))];
 }
 
 export function buildReport(input: ReportInput): RunReport {
   const ended = new Date();
-  const { plan, policy, result, error } = input;
+  const { plan, policy, result, error, decision } = input;
   const err = error ?? result?.error;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     kind: 'run',
+    runId: input.runId,
     startedAt: input.startedAt.toISOString(),
     endedAt: ended.toISOString(),
     durationMs: result?.durationMs ?? ended.getTime() - input.startedAt.getTime(),
-    command: [...input.command],
+    command: redactArgv(input.command),
     cwd: policy?.process.cwd ?? input.cwd,
-    profile: { name: policy?.profile.name ?? '', sources: policy?.profile.sources ?? [] },
-    backend: plan === undefined ? null : { name: plan.backend, version: plan.backendVersion, argv: plan.argv },
+    user: input.user,
+    profile: { name: policy?.profile.name ?? '', sources: policy?.profile.sources ?? [], sha256: input.policySha256 ?? null },
+    backend: plan === undefined ? null : { name: plan.backend, version: plan.backendVersion, argv: redactBackendArgv(plan.argv, input.command.length) },
     network:
       policy === undefined
         ? null
         : { mode: policy.network.mode, allow: policy.network.allow, deny: policy.network.deny, events: result?.networkEvents ?? [] },
     env: plan === undefined ? [] : Object.keys(plan.childEnv).sort(),
+    policy: decision === undefined ? null : { decision: decision.decision, rule: decision.rule, list: decision.list, reason: decision.reason },
     exitCode: err !== undefined && result?.error === undefined ? err.exitCode : (result?.exitCode ?? 125),
     signal: result?.signal ?? null,
     timedOut: result?.timedOut ?? false,
     limit: result?.limit ?? null,
     limits: policy?.limits ?? null,
+    resources: result?.resources ?? { userCpuMs: null, systemCpuMs: null, peakMemoryBytes: null },
     ...(result?.stdout === undefined ? {} : { stdout: result.stdout }),
     ...(result?.stderr === undefined ? {} : { stderr: result.stderr }),
     ...(result?.truncated === undefined ? {} : { truncated: result.truncated }),

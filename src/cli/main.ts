@@ -71,6 +71,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         return await (await import('./explain.js')).explainCommand(parsed, ctx);
       case 'profiles':
         return await (await import('./profiles.js')).profilesCommand(parsed, ctx);
+      case 'check':
+        return await (await import('./check.js')).checkCommand(parsed, ctx);
       case 'selftest':
         return await (await import('./selftest.js')).selftestCommand(parsed, ctx);
       default:

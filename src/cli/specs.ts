@@ -58,6 +58,14 @@ export const doctorSpec: CommandSpec = {
   positionals: 'none',
 };
 
+export const checkSpec: CommandSpec = {
+  name: 'check',
+  usage: 'isolate check [options] -- <command> [args...]',
+  summary: "Say whether the profile's command policy lets <command> start, and why. Runs nothing. Exit 0 allowed, 126 refused.",
+  options: sandboxOptions,
+  positionals: 'command',
+};
+
 export const selftestSpec: CommandSpec = {
   name: 'selftest',
   usage: 'isolate selftest [-p profile] [--json]',
@@ -71,7 +79,7 @@ export const selftestSpec: CommandSpec = {
   positionals: 'none',
 };
 
-export const COMMANDS = [runSpec, explainSpec, profilesSpec, doctorSpec, selftestSpec];
+export const COMMANDS = [runSpec, explainSpec, checkSpec, profilesSpec, doctorSpec, selftestSpec];
 
 export const MAIN_HELP = `usage: isolate <command> [options]
 
@@ -80,6 +88,7 @@ Run a command inside an OS-level sandbox described by a profile.
 commands:
   run      [options] -- <command> [args...]   run a command in the sandbox
   explain  [options] -- <command> [args...]   show what run would do; runs nothing
+  check    [options] -- <command> [args...]   would the command policy allow it?
   profiles [list] | show <name|path>         list profiles, or print one resolved
   doctor   [--json]                          check this host
   selftest [-p profile] [--json]             try to escape the sandbox; print a scorecard

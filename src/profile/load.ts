@@ -143,6 +143,7 @@ function emptyMerged(): MergedProfile {
     process: { cwd: '${CWD}', hostname: 'isolate' },
     limits: {},
     syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
   };
 }
 
@@ -205,6 +206,10 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       preset: doc.syscalls?.preset ?? base.syscalls.preset,
       deny: appendUnique(base.syscalls.deny, doc.syscalls?.deny ?? [], (s) => s),
       allow: appendUnique(base.syscalls.allow, doc.syscalls?.allow ?? [], (s) => s),
+    },
+    commands: {
+      allow: appendUnique(base.commands.allow, doc.commands?.allow ?? [], (s) => s),
+      deny: appendUnique(base.commands.deny, doc.commands?.deny ?? [], (s) => s),
     },
   };
 }

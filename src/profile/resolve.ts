@@ -188,5 +188,6 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     process: { cwd: cwd.real, hostname: profile.process.hostname },
     limits: resolveLimits(profile.limits),
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
+    commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
   };
 }

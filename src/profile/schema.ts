@@ -59,6 +59,11 @@ const syscallName = z
   .string()
   .refine((n) => isKnownSyscall(n), 'not a system call name on x86_64 or aarch64 (see `man 2 syscalls`)');
 
+const commandRule = z
+  .string()
+  .refine((r) => r.trim() !== '', 'expected a rule such as "git *" or "npm test"')
+  .describe('Program then arguments, space-separated; * and ? wildcards; a final * matches any remaining arguments.');
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
 const envPattern = z
   .string()
@@ -114,6 +119,12 @@ export const profileSchema = z
         openFiles: count.optional().describe('Open files per process (RLIMIT_NOFILE).'),
         fileSize: size.optional().describe('Largest file a process may write (RLIMIT_FSIZE).'),
         enforce: z.enum(['rlimit', 'cgroup']).optional().describe('cgroup: refuse to run unless the limits can be enforced by a cgroup.'),
+      })
+      .optional(),
+    commands: z
+      .strictObject({
+        allow: z.array(commandRule).optional().describe('With an allow list, only matching commands start. "git *", "npm test".'),
+        deny: z.array(commandRule).optional().describe('Commands that never start; deny wins.'),
       })
       .optional(),
     syscalls: z

@@ -37,6 +37,7 @@ export interface ProfileDoc {
   process?: { cwd?: string | undefined; hostname?: string | undefined } | undefined;
   limits?: LimitsDoc | undefined;
   syscalls?: SyscallsDoc | undefined;
+  commands?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
 }
 
 export interface SyscallsDoc {
@@ -79,6 +80,7 @@ export interface MergedProfile {
   /** Raw limit values; later entries override earlier ones. Parsed in resolve. */
   limits: LimitsDoc;
   syscalls: SyscallPolicy;
+  commands: { allow: string[]; deny: string[] };
 }
 
 /** Network access. allow/deny are domain patterns (see network/rules.ts), used in filtered mode. */
@@ -116,4 +118,6 @@ export interface Policy {
   process: { cwd: string; hostname: string };
   limits: Limits;
   syscalls: SyscallPolicy;
+  /** Command policy rules (see policy/commands.ts). */
+  commands: { allow: string[]; deny: string[] };
 }

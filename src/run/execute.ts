@@ -16,6 +16,7 @@ import type { Plan } from '../backends/types.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
 import { signalSandbox } from './sandbox-procs.js';
+import { MemorySampler, childTimes, cpuBetween } from './resources.js';
 
 export interface ExecuteOptions {
   /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
@@ -45,6 +46,7 @@ export interface ExecuteResult {
   limit?: 'timeout' | 'cpu' | 'fileSize';
   /** filtered network: every connection attempt the proxy saw. */
   networkEvents?: NetworkEvent[];
+  resources?: { userCpuMs: number | null; systemCpuMs: number | null; peakMemoryBytes: number | null };
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -115,6 +117,8 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
   const capture = options.stdio === 'capture';
   const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
 
+  const timesBefore = childTimes();
+  const memory = new MemorySampler();
   return new Promise((resolvePromise) => {
     const child = spawn(file, args, {
       env: plan.launcherEnv,
@@ -157,7 +161,10 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
             sandboxStarted = true;
             childPid = msg['child-pid'];
           }
-          if (typeof msg['pid-namespace'] === 'number') pidNamespace = msg['pid-namespace'];
+          if (typeof msg['pid-namespace'] === 'number') {
+            pidNamespace = msg['pid-namespace'];
+            memory.start(pidNamespace, childPid);
+          }
           if (typeof msg['exit-code'] === 'number') reportedExit = msg['exit-code'];
         } catch {
           // not a status line
@@ -206,6 +213,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
       const base = {
         durationMs,
         started: sandboxStarted,
+        resources: { ...cpuBetween(timesBefore, childTimes()), peakMemoryBytes: memory.stop() },
         ...(out === undefined || err === undefined
           ? {}
           : { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } }),

@@ -100,6 +100,7 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
     process: { cwd: expandPath(profile.process.cwd, VARS, 'process.cwd'), hostname: profile.process.hostname },
     limits: resolveLimits(profile.limits),
     syscalls: { ...profile.syscalls },
+    commands: { ...profile.commands },
   };
 }
 

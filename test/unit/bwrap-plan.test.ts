@@ -33,6 +33,7 @@ function policy(over: { mounts?: MountRule[]; network?: 'none' | 'host'; cwd?: s
     process: { cwd: over.cwd ?? PROJECT, hostname: 'isolate' },
     limits: { killAfterMs: 2000, enforce: 'rlimit' },
     syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
   };
 }
 

@@ -91,6 +91,7 @@ describe('resolvePolicy (on a temp directory)', () => {
       process: { cwd, hostname: 'box' },
       limits: {},
       syscalls: { preset: 'default', deny: [], allow: [] },
+      commands: { allow: [], deny: [] },
     };
   }
 

@@ -11,6 +11,7 @@ const policy: Policy = {
   process: { cwd: '/p', hostname: 'isolate' },
   limits: { killAfterMs: 2000, enforce: 'rlimit' },
   syscalls: { preset: 'default', deny: [], allow: [] },
+  commands: { allow: [], deny: [] },
 };
 
 function ctx(over: Partial<ProbeContext> = {}): ProbeContext {
@@ -38,12 +39,16 @@ function report(over: Partial<RunReport>): RunReport {
   return {
     schemaVersion: 1,
     kind: 'run',
+    runId: 'r',
+    user: { uid: 1000, gid: 1000, name: 'u' },
+    policy: null,
+    resources: { userCpuMs: null, systemCpuMs: null, peakMemoryBytes: null },
     startedAt: '',
     endedAt: '',
     durationMs: 1,
     command: [],
     cwd: '/p',
-    profile: { name: 't', sources: [] },
+    profile: { name: 't', sources: [], sha256: null },
     backend: null,
     network: null,
     env: [],

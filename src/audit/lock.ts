@@ -1,0 +1,226 @@
+/**
+ * An exclusive lock between processes, as a lock file.
+ *
+ * Acquiring creates `<path>` with O_CREAT|O_EXCL ('wx'): exactly one creator
+ * wins. The file holds `{"pid", "host", "time", "token"}` of the holder.
+ * Others retry with a small randomized backoff until `timeoutMs` has passed,
+ * then throw. A lock is stale, and taken over, when its holder is a process
+ * on this host that no longer exists, or when it is older than `staleMs`
+ * (a holder keeps it for milliseconds; this also covers a reused pid and a
+ * holder on another host of a shared file system).
+ *
+ * Takeover is serialized by a second, short-lived lock file
+ * (`<path>.takeover`, also O_EXCL): under it, the taker re-reads the lock,
+ * and removes it only if it is still the stale one it judged (same token).
+ * Only a takeover removes someone else's lock, so a fresh lock can never be
+ * removed by mistake. (A takeover lock left by a process that died in those
+ * few microseconds is removed after TAKEOVER_STALE_MS.)
+ *
+ * Release removes the lock file only if it still holds our token.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IsolateError, errnoCode } from '../errors.js';
+
+export interface LockOptions {
+  /** Give up (throw) after waiting this long. Default 10 s. */
+  timeoutMs?: number | undefined;
+  /** A lock older than this is stale whoever holds it. Default 30 s. */
+  staleMs?: number | undefined;
+}
+
+/** What a lock file holds. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  /** When it was taken, milliseconds since the epoch. */
+  time: number;
+  token: string;
+}
+
+export interface HeldLock {
+  readonly path: string;
+  readonly token: string;
+  /** Remove the lock if it is still ours. Safe to call more than once. */
+  release(): void;
+}
+
+export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
+export const DEFAULT_STALE_MS = 30_000;
+const TAKEOVER_STALE_MS = 5_000;
+const MIN_BACKOFF_MS = 2;
+const MAX_BACKOFF_MS = 50;
+
+/** The content of a lock file for `pid` (exported for tests and tools). */
+export function lockContent(info: LockInfo): string {
+  return `${JSON.stringify(info)}\n`;
+}
+
+/** Read and parse a lock file; undefined when it is gone. `info` is undefined when unparseable. */
+function readLock(path: string): { info: LockInfo | undefined; raw: string; mtimeMs: number } | undefined {
+  let raw: string;
+  let mtimeMs: number;
+  try {
+    mtimeMs = statSync(path).mtimeMs;
+    raw = readFileSync(path, 'utf8');
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+  let info: LockInfo | undefined;
+  try {
+    const v = JSON.parse(raw) as Partial<LockInfo> | null;
+    if (
+      v !== null && typeof v === 'object' &&
+      typeof v.pid === 'number' && Number.isSafeInteger(v.pid) && v.pid > 0 &&
+      typeof v.host === 'string' && typeof v.time === 'number' && Number.isFinite(v.time) && typeof v.token === 'string'
+    ) {
+      info = { pid: v.pid, host: v.host, time: v.time, token: v.token };
+    }
+  } catch {
+    info = undefined;
+  }
+  return { info, raw, mtimeMs };
+}
+
+/** True unless `pid` certainly does not exist (EPERM means it exists but is not ours). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    return errnoCode(e) !== 'ESRCH';
+  }
+}
+
+/** Why the lock is stale, or undefined when it must be waited for. */
+function staleReason(lock: { info: LockInfo | undefined; mtimeMs: number }, staleMs: number, now: number): string | undefined {
+  const { info } = lock;
+  // An unparseable lock may be one being written right now: only its age counts.
+  const since = info === undefined ? lock.mtimeMs : Math.min(info.time, lock.mtimeMs);
+  if (now - since > staleMs) return `older than ${staleMs} ms`;
+  if (info !== undefined && info.host === hostname() && !processExists(info.pid)) return `holder pid ${info.pid} is gone`;
+  return undefined;
+}
+
+/** Create `path` exclusively with `content`; false when it already exists. */
+function createExclusive(path: string, content: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+function unlinkIfExists(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (e: unknown) {
+    if (errnoCode(e) !== 'ENOENT') throw e;
+  }
+}
+
+/**
+ * Remove the lock at `path` if it is still the stale one with `raw` content,
+ * under the takeover lock. Returns whether anything was removed.
+ */
+function takeOver(path: string, raw: string, staleMs: number): boolean {
+  const guard = `${path}.takeover`;
+  const me: LockInfo = { pid: process.pid, host: hostname(), time: Date.now(), token: randomBytes(12).toString('hex') };
+  if (!createExclusive(guard, lockContent(me))) {
+    const other = readLock(guard);
+    if (other !== undefined && Date.now() - other.mtimeMs > TAKEOVER_STALE_MS) unlinkIfExists(guard);
+    return false;
+  }
+  try {
+    const again = readLock(path);
+    if (again === undefined) return true; // released meanwhile
+    if (again.raw !== raw || staleReason(again, staleMs, Date.now()) === undefined) return false;
+    unlinkIfExists(path);
+    return true;
+  } finally {
+    const mine = readLock(guard);
+    if (mine?.info?.token === me.token) unlinkIfExists(guard);
+  }
+}
+
+/**
+ * Take the lock at `path`, waiting up to `timeoutMs`. Throws an IsolateError
+ * when it cannot be had in time or the lock file cannot be created.
+ */
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  const token = randomBytes(12).toString('hex');
+  const deadline = Date.now() + timeoutMs;
+  let backoff = MIN_BACKOFF_MS;
+  let holder: LockInfo | undefined;
+  for (;;) {
+    const info: LockInfo = { pid: process.pid, host: hostname(), time: Date.now(), token };
+    let created: boolean;
+    try {
+      created = createExclusive(path, lockContent(info));
+    } catch (e: unknown) {
+      throw new IsolateError('E_IO', `cannot create the lock file ${path}`, {
+        detail: e instanceof Error ? e.message : String(e),
+        fix: 'check that the directory exists and is writable by you',
+        cause: e,
+      });
+    }
+    if (created) return heldLock(path, token);
+
+    const current = readLock(path);
+    if (current === undefined) continue; // released between our attempt and the read: retry at once
+    holder = current.info;
+    if (staleReason(current, staleMs, Date.now()) !== undefined && takeOver(path, current.raw, staleMs)) continue;
+
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      const who = holder === undefined ? 'an unknown process' : `pid ${holder.pid} on ${holder.host} since ${new Date(holder.time).toISOString()}`;
+      throw new IsolateError('E_IO', `timed out after ${timeoutMs} ms waiting for the lock ${path}`, {
+        detail: `it is held by ${who}`,
+        fix: `if no isolate process is running, remove ${path}`,
+      });
+    }
+    // Randomized exponential backoff: spreads out many waiters.
+    const wait = Math.min(left, backoff / 2 + Math.random() * backoff);
+    await sleep(wait);
+    backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+  }
+}
+
+function heldLock(path: string, token: string): HeldLock {
+  let released = false;
+  return {
+    path,
+    token,
+    release(): void {
+      if (released) return;
+      released = true;
+      const current = readLock(path);
+      // Not ours any more (taken over as stale): leave the new holder's lock alone.
+      if (current?.info?.token === token) unlinkIfExists(path);
+    },
+  };
+}
+
+/** Run `fn` holding the lock at `path`; the lock is released however `fn` ends. */
+export async function withLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const lock = await acquireLock(path, options);
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { commandForms, decideCommand, ruleMatches, unwrapOnce } from '../../src/policy/commands.js';
+
+const RULES = {
+  allow: ['git *', 'npm test', 'npm run *', 'node *'],
+  deny: ['git push *', 'npm publish *', 'curl *'],
+};
+
+describe('ruleMatches', () => {
+  it.each([
+    ['git *', ['git'], true],
+    ['git *', ['git', 'status'], true],
+    ['git *', ['gitk'], false],
+    ['npm test', ['npm', 'test'], true],
+    ['npm test', ['npm', 'test', '--watch'], false],
+    ['npm test', ['npm'], false],
+    ['npm run *', ['npm', 'run', 'build', '--', '-x'], true],
+    ['npm run *', ['npm', 'runx'], false],
+    ['git push *', ['git', 'push'], true],
+    ['git push *', ['git', 'push', 'origin', 'main'], true],
+    ['git p?sh *', ['git', 'push'], true],
+    ['node *.js', ['node', 'a.js'], true],
+    ['node *.js', ['node', 'a.ts'], false],
+    ['* --version', ['anything', '--version'], true],
+  ])('%s vs %j → %s', (rule, argv, expected) => {
+    expect(ruleMatches(rule, argv)).toBe(expected);
+  });
+
+  it('matches the program by file name, or by path when the rule names one', () => {
+    expect(ruleMatches('git *', ['/usr/bin/git', 'status'])).toBe(true);
+    expect(ruleMatches('git *', ['./git', 'status'])).toBe(true);
+    expect(ruleMatches('/usr/bin/git *', ['git', 'status'], '/usr/bin/git')).toBe(true);
+    expect(ruleMatches('/usr/bin/git *', ['git', 'status'], '/usr/local/bin/git')).toBe(false);
+    expect(ruleMatches('/opt/*/bin/tool', ['/opt/x/bin/tool'])).toBe(true);
+  });
+
+  it('treats regular-expression characters in rules literally', () => {
+    expect(ruleMatches('a.b', ['axb'])).toBe(false);
+    expect(ruleMatches('c++', ['c++'])).toBe(true);
+    expect(ruleMatches('x (y)', ['x', '(y)'])).toBe(true);
+  });
+});
+
+describe('wrappers are looked through', () => {
+  it.each([
+    [['env', 'FOO=1', 'git', 'push'], ['git', 'push']],
+    [['env', '-i', '-u', 'HOME', 'A=b', 'git', 'push'], ['git', 'push']],
+    [['/usr/bin/env', '--', 'git', 'push'], ['git', 'push']],
+    [['nice', '-n', '5', 'git', 'push'], ['git', 'push']],
+    [['nohup', 'git', 'push'], ['git', 'push']],
+    [['timeout', '-s', 'KILL', '10s', 'git', 'push'], ['git', 'push']],
+    [['stdbuf', '-o', 'L', 'git', 'push'], ['git', 'push']],
+    [['setsid', 'env', 'X=1', 'nice', 'git', 'push'], ['git', 'push']],
+  ])('%j → %j', (argv, inner) => {
+    expect(commandForms(argv).at(-1)).toEqual(inner);
+  });
+
+  it('a wrapper with no command inside is not unwrapped', () => {
+    expect(unwrapOnce(['env'])).toBeUndefined();
+    expect(unwrapOnce(['env', 'A=1'])).toBeUndefined();
+    expect(unwrapOnce(['git', 'push'])).toBeUndefined();
+  });
+});
+
+describe('decideCommand', () => {
+  it('allows what the allow list names', () => {
+    expect(decideCommand(RULES, ['git', 'status'])).toMatchObject({ decision: 'allowed', rule: 'git *', list: 'allow' });
+    expect(decideCommand(RULES, ['npm', 'test'])).toMatchObject({ decision: 'allowed', rule: 'npm test' });
+  });
+
+  it('deny wins over allow', () => {
+    expect(decideCommand(RULES, ['git', 'push', 'origin', 'main'])).toMatchObject({ decision: 'refused', rule: 'git push *', list: 'deny' });
+  });
+
+  it('with an allow list, anything else is refused', () => {
+    const d = decideCommand(RULES, ['ls', '-la']);
+    expect(d).toMatchObject({ decision: 'refused', rule: null, list: null });
+    expect(d.reason).toContain('not in the allow list');
+  });
+
+  it('without rules everything is allowed', () => {
+    expect(decideCommand({ allow: [], deny: [] }, ['rm', '-rf', 'x'])).toMatchObject({ decision: 'allowed', rule: null });
+  });
+
+  it('a path to the binary is the same program', () => {
+    expect(decideCommand(RULES, ['/usr/bin/git', 'push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+    expect(decideCommand(RULES, ['/usr/bin/curl', 'https://x'])).toMatchObject({ decision: 'refused', rule: 'curl *' });
+  });
+
+  it('an env-prefixed command is judged by the command inside', () => {
+    expect(decideCommand(RULES, ['env', 'GIT_TRACE=1', 'git', 'push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+    expect(decideCommand(RULES, ['env', 'CI=1', 'npm', 'test'])).toMatchObject({ decision: 'allowed', rule: 'npm test' });
+    expect(decideCommand({ allow: [], deny: ['curl *'] }, ['nice', '-n', '10', 'curl', 'x'])).toMatchObject({ decision: 'refused' });
+  });
+
+  it('sh -c strings are the program sh: the policy does not parse shell', () => {
+    // With an allow list, sh itself must be allowed; a deny rule for git does not see inside the string.
+    expect(decideCommand(RULES, ['sh', '-c', 'git push'])).toMatchObject({ decision: 'refused', rule: null });
+    expect(decideCommand({ allow: ['sh *'], deny: ['git push *'] }, ['sh', '-c', 'git push'])).toMatchObject({ decision: 'allowed' });
+  });
+
+  it('the resolved path counts for rules that name a path', () => {
+    const rules = { allow: [], deny: ['/usr/local/bin/* *'] };
+    expect(decideCommand(rules, ['tool', 'x'], '/usr/local/bin/tool').decision).toBe('refused');
+    expect(decideCommand(rules, ['tool', 'x'], '/usr/bin/tool').decision).toBe('allowed');
+  });
+});
