@@ -19,7 +19,7 @@
  * Release removes the lock file only if it still holds our token.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode } from '../errors.js';
@@ -115,8 +115,8 @@ function createExclusive(path: string, content: string): boolean {
     throw e;
   }
   try {
+    // No fsync: a lock does not need to survive a crash (its holder would be gone).
     writeSync(fd, content);
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -180,10 +180,18 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     }
     if (created) return heldLock(path, token);
 
-    const current = readLock(path);
-    if (current === undefined) continue; // released between our attempt and the read: retry at once
+    let current: ReturnType<typeof readLock>;
+    try {
+      current = readLock(path);
+      if (current === undefined) continue; // released between our attempt and the read: retry at once
+      if (staleReason(current, staleMs, Date.now()) !== undefined && takeOver(path, current.raw, staleMs)) continue;
+    } catch (e: unknown) {
+      throw new IsolateError('E_IO', `cannot read the lock file ${path}`, {
+        detail: e instanceof Error ? e.message : String(e),
+        cause: e,
+      });
+    }
     holder = current.info;
-    if (staleReason(current, staleMs, Date.now()) !== undefined && takeOver(path, current.raw, staleMs)) continue;
 
     const left = deadline - Date.now();
     if (left <= 0) {
@@ -208,9 +216,13 @@ function heldLock(path: string, token: string): HeldLock {
     release(): void {
       if (released) return;
       released = true;
-      const current = readLock(path);
-      // Not ours any more (taken over as stale): leave the new holder's lock alone.
-      if (current?.info?.token === token) unlinkIfExists(path);
+      try {
+        const current = readLock(path);
+        // Not ours any more (taken over as stale): leave the new holder's lock alone.
+        if (current?.info?.token === token) unlinkIfExists(path);
+      } catch {
+        // Best effort: a lock we could not remove is stale as soon as we exit.
+      }
     },
   };
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { BUILTIN_NAMES, builtinSourcePath, packageRoot } from './builtin.js';
 import { profileJsonSchema, validateProfileDoc } from './schema.js';
+import { reportJsonSchema } from '../audit/report-schema.js';
 import type { ProfileDoc } from './types.js';
 
 export function compileBuiltins(): Record<string, ProfileDoc> {
@@ -26,13 +27,22 @@ export function schemaText(): string {
   return `${JSON.stringify(profileJsonSchema(), null, 2)}\n`;
 }
 
+export function reportSchemaText(): string {
+  return `${JSON.stringify(reportJsonSchema(), null, 2)}\n`;
+}
+
+export const REPORT_SCHEMA_FILE = 'profiles/report.schema.json';
+
 /** The JSON Schema is committed (profiles/profile.schema.json) so changes show in review. */
 export const SCHEMA_FILE = 'profiles/profile.schema.json';
 
 function main(argv: string[]): void {
   const root = packageRoot();
   writeFileSync(new URL('dist/builtin-profiles.json', root), `${JSON.stringify(compileBuiltins())}\n`);
-  if (argv.includes('--schema')) writeFileSync(new URL(SCHEMA_FILE, root), schemaText());
+  if (argv.includes('--schema')) {
+    writeFileSync(new URL(SCHEMA_FILE, root), schemaText());
+    writeFileSync(new URL(REPORT_SCHEMA_FILE, root), reportSchemaText());
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));

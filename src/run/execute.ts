@@ -16,7 +16,7 @@ import type { Plan } from '../backends/types.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
 import { signalSandbox } from './sandbox-procs.js';
-import { MemorySampler, childTimes, cpuBetween } from './resources.js';
+import { ResourceSampler } from './resources.js';
 
 export interface ExecuteOptions {
   /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
@@ -117,8 +117,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
   const capture = options.stdio === 'capture';
   const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
 
-  const timesBefore = childTimes();
-  const memory = new MemorySampler();
+  const sampler = new ResourceSampler();
   return new Promise((resolvePromise) => {
     const child = spawn(file, args, {
       env: plan.launcherEnv,
@@ -163,7 +162,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
           }
           if (typeof msg['pid-namespace'] === 'number') {
             pidNamespace = msg['pid-namespace'];
-            memory.start(pidNamespace, childPid);
+            sampler.start(pidNamespace);
           }
           if (typeof msg['exit-code'] === 'number') reportedExit = msg['exit-code'];
         } catch {
@@ -213,7 +212,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
       const base = {
         durationMs,
         started: sandboxStarted,
-        resources: { ...cpuBetween(timesBefore, childTimes()), peakMemoryBytes: memory.stop() },
+        resources: sampler.stop(),
         ...(out === undefined || err === undefined
           ? {}
           : { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } }),

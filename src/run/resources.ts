@@ -1,10 +1,10 @@
 /**
- * What a sandbox used. CPU time: the kernel adds a reaped child's CPU time
- * (and what it collected from its own reaped children) to the parent's
- * cutime/cstime, so the growth of isolate's own counters across a run is the
- * CPU time of the sandbox's processes (exact when one run is in flight per
- * isolate process). Memory: the largest resident set seen while sampling the
- * sandbox's processes.
+ * What a sandbox used, sampled from /proc while it runs: the CPU time of its
+ * processes (each live process's own time plus what it collected from the
+ * children it reaped) and the largest resident memory. bwrap does not pass
+ * its children's CPU time up to isolate, so sampling is the only source; the
+ * figures are lower bounds, and null when the run ended before the first
+ * sample.
  */
 import { readFileSync } from 'node:fs';
 import { sandboxPids } from './sandbox-procs.js';
@@ -12,26 +12,16 @@ import { sandboxPids } from './sandbox-procs.js';
 /** Linux reports these counters in USER_HZ, which is 100 on every mainstream architecture. */
 const TICK_MS = 10;
 
-export interface ChildTimes {
-  userTicks: number;
-  systemTicks: number;
-}
-
-export function childTimes(): ChildTimes | undefined {
+/** utime, stime, cutime, cstime of one process, in ticks. */
+function cpuTicks(pid: number): { user: number; system: number } | undefined {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const cutime = Number(fields[13]);
-    const cstime = Number(fields[14]);
-    return Number.isFinite(cutime) && Number.isFinite(cstime) ? { userTicks: cutime, systemTicks: cstime } : undefined;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const n = (i: number): number => Number(f[i] ?? 0) || 0;
+    return { user: n(11) + n(13), system: n(12) + n(14) };
   } catch {
     return undefined;
   }
-}
-
-export function cpuBetween(before: ChildTimes | undefined, after: ChildTimes | undefined): { userCpuMs: number | null; systemCpuMs: number | null } {
-  if (before === undefined || after === undefined) return { userCpuMs: null, systemCpuMs: null };
-  return { userCpuMs: (after.userTicks - before.userTicks) * TICK_MS, systemCpuMs: (after.systemTicks - before.systemTicks) * TICK_MS };
 }
 
 function statusKiB(pid: number, field: string): number {
@@ -43,30 +33,52 @@ function statusKiB(pid: number, field: string): number {
   }
 }
 
-/** Samples the sandbox's memory: the largest single-process high-water mark and the largest total resident set. */
-export class MemorySampler {
+export interface Resources {
+  userCpuMs: number | null;
+  systemCpuMs: number | null;
+  peakMemoryBytes: number | null;
+}
+
+/** Samples the sandbox's processes: CPU time so far, the largest single-process high-water mark and the largest total resident set. */
+export class ResourceSampler {
   private peak = 0;
+  private user = -1;
+  private system = -1;
   private timer: NodeJS.Timeout | undefined;
+  private sample: (() => void) | undefined;
 
-  constructor(private readonly intervalMs = 250) {}
+  constructor(private readonly intervalMs = 200) {}
 
-  start(pidNamespace: number, except: number | undefined): void {
-    const sample = (): void => {
-      let total = 0;
+  start(pidNamespace: number): void {
+    this.sample = (): void => {
+      let rss = 0;
+      let user = 0;
+      let system = 0;
       for (const pid of sandboxPids(pidNamespace)) {
-        if (pid === except) continue;
-        total += statusKiB(pid, 'VmRSS');
+        rss += statusKiB(pid, 'VmRSS');
         this.peak = Math.max(this.peak, statusKiB(pid, 'VmHWM') * 1024);
+        const t = cpuTicks(pid);
+        if (t !== undefined) {
+          user += t.user;
+          system += t.system;
+        }
       }
-      this.peak = Math.max(this.peak, total * 1024);
+      this.peak = Math.max(this.peak, rss * 1024);
+      this.user = Math.max(this.user, user);
+      this.system = Math.max(this.system, system);
     };
-    sample();
-    this.timer = setInterval(sample, this.intervalMs);
+    this.sample();
+    this.timer = setInterval(this.sample, this.intervalMs);
     this.timer.unref();
   }
 
-  stop(): number | null {
+  /** One last sample while the sandbox's processes may still exist, then stop. */
+  stop(): Resources {
     if (this.timer !== undefined) clearInterval(this.timer);
-    return this.peak === 0 ? null : this.peak;
+    return {
+      userCpuMs: this.user < 0 ? null : this.user * TICK_MS,
+      systemCpuMs: this.system < 0 ? null : this.system * TICK_MS,
+      peakMemoryBytes: this.peak === 0 ? null : this.peak,
+    };
   }
 }

@@ -1,0 +1,709 @@
+/**
+ * The audit log: one run report per line (JSON Lines), hash-chained, with a
+ * head file so that cutting lines off the end is detectable.
+ *
+ * Each line is a JSON object: the report's fields plus the envelope
+ *   seq       1, 2, 3, ... (consecutive)
+ *   prevHash  the previous record's hash; GENESIS_HASH (64 zeros) for the first
+ *   hash      hex sha256(prevHash + "\n" + canonical JSON of the record without `hash`)
+ * (see chain.ts). `<log>.head` holds `{"seq": N, "hash": "..."}` of the last
+ * record and is replaced atomically (temp file + rename) on every append;
+ * `<log>.lock` is the appenders' lock (see lock.ts).
+ *
+ * Appending holds the lock, checks the tail (the last line and the head file,
+ * never the whole file), writes the line with one O_APPEND write, fsyncs,
+ * then replaces the head file. A crash between the write and the head update
+ * leaves the head exactly one record behind, which both appending and
+ * verification accept; anything else inconsistent at the tail makes appending
+ * refuse, so a damaged log is never silently extended (or its truncation
+ * laundered by a fresh head file).
+ *
+ * The chain detects a changed, removed, reordered or cut-off line; it does
+ * not stop someone who can write the log from rewriting all of it.
+ */
+import {
+  accessSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  chmodSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
+import {
+  ENVELOPE_FIELDS,
+  GENESIS_HASH,
+  envelopeProblem,
+  hashMatches,
+  isHash,
+  chainRecord,
+  type AuditRecord,
+  type JsonObject,
+} from './chain.js';
+import { withLock, type LockOptions } from './lock.js';
+
+export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
+export type { AuditRecord } from './chain.js';
+
+/** The head file of `file`. */
+export function headPath(file: string): string {
+  return `${file}.head`;
+}
+
+/** The lock file of `file`. */
+export function lockPath(file: string): string {
+  return `${file}.lock`;
+}
+
+/**
+ * Where the audit log lives by default: `$XDG_STATE_HOME/isolate/audit.jsonl`,
+ * else `$HOME/.local/state/isolate/audit.jsonl`; undefined when neither is an
+ * absolute path (the XDG spec says to ignore relative values).
+ */
+export function defaultAuditLogPath(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const state = env['XDG_STATE_HOME'];
+  if (state !== undefined && isAbsolute(state)) return join(state, 'isolate', 'audit.jsonl');
+  const home = env['HOME'];
+  if (home !== undefined && isAbsolute(home)) return join(home, '.local', 'state', 'isolate', 'audit.jsonl');
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+const CORRUPT_FIX = (file: string): string =>
+  `run \`isolate audit verify\` to see what is wrong; to start a new log, move ${file} and ${headPath(file)} aside`;
+
+function ioError(summary: string, e: unknown, fix?: string): IsolateError {
+  if (isIsolateError(e)) return e;
+  return new IsolateError('E_IO', summary, {
+    detail: e instanceof Error ? e.message : String(e),
+    fix,
+    cause: e,
+  });
+}
+
+function corrupt(file: string, detail: string): IsolateError {
+  return new IsolateError('E_IO', `the audit log ${file} is damaged; not appending to it`, { detail, fix: CORRUPT_FIX(file) });
+}
+
+// ---------------------------------------------------------------------------
+// Directory, head file, reading lines
+
+/**
+ * Create `dir` and its missing parents with mode 0700. Directories that
+ * already exist are left as they are (never loosened, never tightened).
+ */
+function ensureDir(dir: string): void {
+  const target = resolve(dir);
+  const first = mkdirSync(target, { recursive: true, mode: 0o700 });
+  if (first === undefined) return;
+  // The umask may have removed bits from 0700; set exactly 0700 on what we created.
+  const top = resolve(first);
+  for (let p = target; ; p = dirname(p)) {
+    chmodSync(p, 0o700);
+    if (p === top || dirname(p) === p) break;
+  }
+}
+
+type Head = { state: 'missing' } | { state: 'invalid'; detail: string } | { state: 'ok'; seq: number; hash: string; raw: string };
+
+function readHead(file: string): Head {
+  let raw: string;
+  try {
+    raw = readFileSync(headPath(file), 'utf8');
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'ENOENT') return { state: 'missing' };
+    throw ioError(`cannot read the audit head file ${headPath(file)}`, e);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return { state: 'invalid', detail: `the head file ${headPath(file)} is not JSON` };
+  }
+  if (typeof v !== 'object' || v === null) return { state: 'invalid', detail: `the head file ${headPath(file)} is not a JSON object` };
+  const { seq, hash } = v as { seq?: unknown; hash?: unknown };
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0 || !isHash(hash) || (seq === 0 && hash !== GENESIS_HASH)) {
+    return { state: 'invalid', detail: `the head file ${headPath(file)} does not hold a valid {"seq", "hash"}` };
+  }
+  return { state: 'ok', seq, hash, raw };
+}
+
+/** Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. */
+function writeHead(file: string, seq: number, hash: string): void {
+  const head = headPath(file);
+  const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'wx', 0o600);
+  try {
+    try {
+      writeSync(fd, `${JSON.stringify({ seq, hash })}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, head);
+  } catch (e: unknown) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // already renamed or never written
+    }
+    throw e;
+  }
+  fsyncDir(dirname(file));
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some file systems cannot fsync a directory; the rename itself is still atomic.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+const CHUNK = 64 * 1024;
+const NEWLINE = 0x0a;
+// ignoreBOM keeps a byte-order mark in the text, so a line starting with one is not JSON.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decode strict UTF-8; undefined when the bytes are not UTF-8. */
+function decode(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+interface RawLine {
+  /** 1-based line number. */
+  line: number;
+  /** The line without its newline; undefined when it is not valid UTF-8. */
+  text: string | undefined;
+  /** False only for a last line that does not end with a newline. */
+  terminated: boolean;
+}
+
+/** Stream the lines of `file` in 64 KiB reads; nothing when it does not exist. */
+function* rawLines(file: string): Generator<RawLine> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'ENOENT') return;
+    throw ioError(`cannot read the audit log ${file}`, e);
+  }
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let pending: Buffer[] = [];
+    let line = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, CHUNK, null);
+      } catch (e: unknown) {
+        throw ioError(`cannot read the audit log ${file}`, e);
+      }
+      if (n === 0) break;
+      let start = 0;
+      for (;;) {
+        const nl = buf.indexOf(NEWLINE, start);
+        if (nl === -1 || nl >= n) break;
+        pending.push(buf.subarray(start, nl));
+        line += 1;
+        yield { line, text: decode(Buffer.concat(pending)), terminated: true };
+        pending = [];
+        start = nl + 1;
+      }
+      // Copy: `buf` is reused by the next read.
+      if (start < n) pending.push(Buffer.from(buf.subarray(start, n)));
+    }
+    if (pending.length > 0) yield { line: line + 1, text: decode(Buffer.concat(pending)), terminated: false };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The last line of the open file, read backwards from the end; undefined when empty. */
+function lastLine(fd: number, size: number): { text: string | undefined; terminated: boolean } | undefined {
+  if (size === 0) return undefined;
+  const one = Buffer.alloc(1);
+  readSync(fd, one, 0, 1, size - 1);
+  const terminated = one[0] === NEWLINE;
+  const end = terminated ? size - 1 : size;
+  const chunks: Buffer[] = [];
+  let pos = end;
+  while (pos > 0) {
+    const len = Math.min(CHUNK, pos);
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, pos - len);
+    const nl = buf.lastIndexOf(NEWLINE);
+    if (nl !== -1) {
+      chunks.unshift(buf.subarray(nl + 1));
+      break;
+    }
+    chunks.unshift(buf);
+    pos -= len;
+  }
+  return { text: decode(Buffer.concat(chunks)), terminated };
+}
+
+type Parsed = { ok: true; record: AuditRecord } | { ok: false; reason: 'malformed' | 'edited'; detail: string };
+
+/** Parse one line as a record: JSON object with a well-typed envelope. */
+function parseRecord(text: string | undefined): Parsed {
+  if (text === undefined) return { ok: false, reason: 'malformed', detail: 'the line is not valid UTF-8' };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'malformed', detail: text === '' ? 'the line is empty' : 'the line is not valid JSON' };
+  }
+  const problem = envelopeProblem(v);
+  if (problem === undefined) return { ok: true, record: v as AuditRecord };
+  // A JSON object with all three envelope fields, one of them with a wrong value, was edited.
+  const hasAll = typeof v === 'object' && v !== null && !Array.isArray(v) && ENVELOPE_FIELDS.every((k) => k in v);
+  return { ok: false, reason: hasAll ? 'edited' : 'malformed', detail: hasAll ? problem : `not an audit record: ${problem}` };
+}
+
+// ---------------------------------------------------------------------------
+// Head consistency
+
+export type VerifyReason = 'edited' | 'deleted' | 'reordered' | 'truncated' | 'malformed' | 'head-mismatch';
+
+export type VerifyResult =
+  | { ok: true; records: number }
+  | { ok: false; line: number; reason: VerifyReason; detail: string };
+
+type Failure = Extract<VerifyResult, { ok: false }>;
+
+/**
+ * Compare the head file with the last record of a valid chain (whose line
+ * numbers equal seq). Accepted: the head names the last record, or the one
+ * before it (an append that stopped between writing its line and replacing
+ * the head file), or is missing while there is at most one record.
+ */
+function headProblem(file: string, head: Head, last: AuditRecord | undefined): Failure | undefined {
+  const L = last?.seq ?? 0;
+  const lastLineNo = Math.max(L, 1);
+  if (head.state === 'missing') {
+    if (L <= 1) return undefined;
+    return { ok: false, line: lastLineNo, reason: 'head-mismatch', detail: `the head file ${headPath(file)} is missing but the log has ${L} records` };
+  }
+  if (head.state === 'invalid') return { ok: false, line: lastLineNo, reason: 'head-mismatch', detail: head.detail };
+  const H = head.seq;
+  if (last === undefined) {
+    if (H === 0) return undefined;
+    return { ok: false, line: 1, reason: 'truncated', detail: `the log is empty but the head file records ${H} records: all were cut off` };
+  }
+  if (H > L) {
+    const n = H - L;
+    return {
+      ok: false,
+      line: L + 1,
+      reason: 'truncated',
+      detail: `the head file records seq ${H} but the log ends at seq ${L}: ${n} record${n === 1 ? '' : 's'} cut off the end`,
+    };
+  }
+  if (H === L) {
+    if (head.hash === last.hash) return undefined;
+    return { ok: false, line: L, reason: 'head-mismatch', detail: `the head file's hash for seq ${H} differs from the last record's hash` };
+  }
+  if (H === L - 1) {
+    if (head.hash === last.prevHash) return undefined;
+    return { ok: false, line: L - 1 || 1, reason: 'head-mismatch', detail: `the head file's hash for seq ${H} differs from that record's hash` };
+  }
+  return {
+    ok: false,
+    line: H + 1,
+    reason: 'head-mismatch',
+    detail: `the head file records seq ${H} but the log continues to seq ${L}: records were added without updating it`,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Appending
+
+export interface AppendOptions {
+  /** Give up waiting for the lock after this long. Default 10 s. */
+  lockTimeoutMs?: number | undefined;
+  /** Take over a lock older than this. Default 30 s. */
+  staleLockMs?: number | undefined;
+}
+
+/** The report as plain JSON data (what `JSON.stringify` makes of it). */
+function toJsonObject(report: object): JsonObject {
+  let data: unknown;
+  try {
+    data = JSON.parse(JSON.stringify(report)) as unknown;
+  } catch (e: unknown) {
+    throw ioError('the run report cannot be written to the audit log: it is not JSON data', e);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new IsolateError('E_IO', 'the run report cannot be written to the audit log: it is not a JSON object');
+  }
+  const obj = data as JsonObject;
+  for (const k of ENVELOPE_FIELDS) {
+    if (Object.prototype.hasOwnProperty.call(obj, k)) {
+      throw new IsolateError('E_IO', `the run report cannot be written to the audit log: it has a field "${k}", which the log's envelope uses`);
+    }
+  }
+  return obj;
+}
+
+/**
+ * Append `report` as the next record of the log at `file`; returns its seq
+ * and hash. Creates the directory (0700) and the file (0600) when missing.
+ * Throws an IsolateError when the log cannot be written, its lock cannot be
+ * had in time, or its tail is damaged.
+ */
+export async function appendRecord(file: string, report: object, options: AppendOptions = {}): Promise<{ seq: number; hash: string }> {
+  const data = toJsonObject(report);
+  try {
+    ensureDir(dirname(file));
+  } catch (e: unknown) {
+    throw ioError(`cannot create the directory of the audit log ${file}`, e, 'check the path, or set another audit log location');
+  }
+  const lockOptions: LockOptions = { timeoutMs: options.lockTimeoutMs, staleMs: options.staleLockMs };
+  return withLock(lockPath(file), async () => appendLocked(file, data), lockOptions);
+}
+
+function appendLocked(file: string, data: JsonObject): { seq: number; hash: string } {
+  let fd: number;
+  let existed = true;
+  try {
+    try {
+      fd = openSync(file, constants.O_RDWR | constants.O_APPEND);
+    } catch (e: unknown) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+      existed = false;
+      fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
+      fchmodSync(fd, 0o600); // exactly 0600 whatever the umask
+    }
+  } catch (e: unknown) {
+    throw ioError(`cannot open the audit log ${file}`, e, 'check that the file and its directory are writable by you');
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new IsolateError('E_IO', `the audit log ${file} is not a regular file`);
+    const size = stat.size;
+
+    // The tail: the last record and the head file must agree.
+    let last: AuditRecord | undefined;
+    const tail = lastLine(fd, size);
+    if (tail !== undefined) {
+      if (!tail.terminated) throw corrupt(file, 'the last line is incomplete (no newline at the end)');
+      const parsed = parseRecord(tail.text);
+      if (!parsed.ok) throw corrupt(file, `the last line: ${parsed.detail}`);
+      if (!hashMatches(parsed.record)) throw corrupt(file, `the last record (seq ${parsed.record.seq}) does not match its hash`);
+      last = parsed.record;
+    }
+    const problem = headProblem(file, readHead(file), last);
+    if (problem !== undefined) throw corrupt(file, `${problem.reason}: ${problem.detail}`);
+
+    const { record, line } = chainRecord(data, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
+    const bytes = Buffer.from(`${line}\n`, 'utf8');
+    try {
+      const written = writeSync(fd, bytes);
+      if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
+      fsyncSync(fd);
+    } catch (e: unknown) {
+      // Leave no partial line behind (we hold the lock: nobody appended since `size`).
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        // the next append will refuse the damaged tail
+      }
+      throw e;
+    }
+    writeHead(file, record.seq, record.hash);
+    return { seq: record.seq, hash: record.hash };
+  } catch (e: unknown) {
+    throw ioError(`cannot append to the audit log ${file}`, e);
+  } finally {
+    closeSync(fd);
+    if (!existed) fsyncDir(dirname(file));
+  }
+}
+
+/**
+ * A cheap pre-flight check: throws an IsolateError when the log at `file`
+ * cannot be written (its directory cannot be created or written, or the file
+ * cannot be opened for appending). Creates the directory (0700) and an empty
+ * log file (0600) when they are missing, exactly as appending would.
+ */
+export function checkWritable(file: string): void {
+  const dir = dirname(file);
+  const fix = 'check the path and its permissions, or set another audit log location';
+  try {
+    ensureDir(dir);
+  } catch (e: unknown) {
+    throw ioError(`cannot create the directory of the audit log ${file}`, e, fix);
+  }
+  try {
+    // The lock and head files are created in the directory.
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    let existed = true;
+    try {
+      if (!statSync(file).isFile()) throw new IsolateError('E_IO', `the audit log ${file} is not a regular file`, { fix });
+    } catch (e: unknown) {
+      if (errnoCode(e) !== 'ENOENT') throw e;
+      existed = false;
+    }
+    const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
+    try {
+      if (!existed) fchmodSync(fd, 0o600);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e: unknown) {
+    throw ioError(`the audit log ${file} is not writable`, e, fix);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Verifying
+
+/** Line number of the first record with `seq` after line `after`, or undefined. */
+function findSeq(file: string, after: number, seq: number): number | undefined {
+  for (const l of rawLines(file)) {
+    if (l.line <= after) continue;
+    const p = parseRecord(l.text);
+    if (p.ok && p.record.seq === seq) return l.line;
+  }
+  return undefined;
+}
+
+function verifyOnce(file: string): VerifyResult {
+  // The head first: a concurrent append can then only put the log ahead of
+  // it, by at most the one record in flight, which headProblem accepts.
+  const head = readHead(file);
+  let expectedSeq = 1;
+  let expectedPrev = GENESIS_HASH;
+  let last: AuditRecord | undefined;
+  for (const l of rawLines(file)) {
+    const fail = (reason: VerifyReason, detail: string): Failure => ({ ok: false, line: l.line, reason, detail });
+    const parsed = parseRecord(l.text);
+    if (!parsed.ok) {
+      if (!l.terminated) return fail('truncated', `the last line is incomplete: ${parsed.detail}`);
+      return fail(parsed.reason, parsed.detail);
+    }
+    const r = parsed.record;
+    if (!hashMatches(r)) return fail('edited', `the record (seq ${r.seq}) does not match its hash: its content was changed`);
+    if (r.seq < expectedSeq) {
+      return fail('reordered', `seq ${r.seq} comes after seq ${expectedSeq - 1}: the records are out of order`);
+    }
+    if (r.seq > expectedSeq) {
+      const at = findSeq(file, l.line, expectedSeq);
+      if (at !== undefined) {
+        return fail('reordered', `seq ${r.seq} where seq ${expectedSeq} was expected; seq ${expectedSeq} is at line ${at}: the records are out of order`);
+      }
+      const missing = r.seq - expectedSeq;
+      return fail(
+        'deleted',
+        `seq ${r.seq} where seq ${expectedSeq} was expected: ${missing} record${missing === 1 ? ' was' : 's were'} removed before this line`,
+      );
+    }
+    if (r.prevHash !== expectedPrev) {
+      return fail(
+        'edited',
+        l.line === 1
+          ? 'the first record\'s prevHash is not the genesis value'
+          : `prevHash does not match the hash of line ${l.line - 1}: that record or this one was rewritten`,
+      );
+    }
+    if (!l.terminated) return fail('truncated', 'the last line has no newline at the end: the log was cut');
+    expectedSeq += 1;
+    expectedPrev = r.hash;
+    last = r;
+  }
+  return headProblem(file, head, last) ?? { ok: true, records: last?.seq ?? 0 };
+}
+
+/** The log's size and head content, to see whether an append happened meanwhile. */
+function fingerprint(file: string): string {
+  let size = -1;
+  let head = '';
+  try {
+    size = statSync(file).size;
+  } catch {
+    // missing
+  }
+  try {
+    head = readFileSync(headPath(file), 'utf8');
+  } catch {
+    // missing
+  }
+  return `${size}\n${head}`;
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Check the whole log at `file` and its head file. On failure, names the
+ * first bad line (1-based) and why:
+ * - `edited`: a record does not match its hash, or its prevHash does not
+ *   match the previous record's hash (a record rewritten with a new hash);
+ * - `deleted`: seq skips ahead and the missing seq appears nowhere later;
+ * - `reordered`: seq goes backwards, or skips ahead to a seq that appears later;
+ * - `truncated`: an incomplete last line, or the head file names a later
+ *   record than the last one (the line is then one past the end);
+ * - `malformed`: a line that is not a JSON object with the envelope fields;
+ * - `head-mismatch`: the head file is missing (with more than one record),
+ *   unreadable, or disagrees with the records.
+ * A missing or empty log without a head file is ok with 0 records.
+ * Does not take the lock: when the log changes while it is read, it reads
+ * again. Throws an IsolateError only when the files cannot be read.
+ */
+export function verifyLog(file: string): VerifyResult {
+  let result: VerifyResult = { ok: true, records: 0 };
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const before = fingerprint(file);
+    result = verifyOnce(file);
+    if (result.ok || fingerprint(file) === before) return result;
+    sleepSync(10 + attempt * 10);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Reading and filtering
+
+export interface LogEntry {
+  /** 1-based line number in the log. */
+  line: number;
+  record: Record<string, unknown>;
+}
+
+/**
+ * The records of the log at `file`, in order, read in chunks (never the
+ * whole file at once); nothing when it does not exist. Does not check the
+ * chain (that is verifyLog's job), but throws an IsolateError at a line that
+ * is not a JSON object, after yielding the ones before it.
+ */
+export function* readRecords(file: string): Generator<LogEntry, void, undefined> {
+  for (const l of rawLines(file)) {
+    let v: unknown;
+    try {
+      v = l.text === undefined ? undefined : JSON.parse(l.text);
+    } catch {
+      v = undefined;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !l.terminated) {
+      throw new IsolateError('E_IO', `the audit log ${file} is damaged at line ${l.line}`, {
+        detail: l.terminated ? 'the line is not a JSON object' : 'the last line is incomplete',
+        fix: 'run `isolate audit verify` to see what is wrong',
+      });
+    }
+    yield { line: l.line, record: v as Record<string, unknown> };
+  }
+}
+
+/** What `isolate audit show` selects; every given criterion must hold. */
+export interface AuditFilter {
+  /** Records whose `startedAt` is at or after this time: a Date, an ISO timestamp, or relative (`30s`, `15m`, `1h`, `2d`, `1w`). */
+  since?: Date | string | undefined;
+  /** A glob (`*` matches anything, including spaces) against the command's argv joined by spaces. */
+  command?: string | undefined;
+  /** Only refused or denied runs: `policy.decision` "refused", a denied network event, or exit code 126. */
+  denied?: boolean | undefined;
+}
+
+const RELATIVE = /^(\d+)(s|m|h|d|w)$/;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * Parse a `--since` value: an ISO timestamp (`2026-11-26`, `2026-11-26T18:00:00Z`)
+ * or a time before `now` (`30s`, `15m`, `1h`, `2d`, `1w`). Throws E_USAGE.
+ */
+export function parseSince(text: string, now: Date = new Date()): Date {
+  const value = text.trim();
+  const rel = RELATIVE.exec(value);
+  if (rel?.[1] !== undefined && rel[2] !== undefined) {
+    return new Date(now.getTime() - Number(rel[1]) * (UNIT_MS[rel[2]] ?? 0));
+  }
+  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    const t = Date.parse(value);
+    if (!Number.isNaN(t)) return new Date(t);
+  }
+  throw new IsolateError('E_USAGE', `--since: cannot read "${text}" as a time`, {
+    fix: 'give an ISO timestamp (2026-11-26 or 2026-11-26T18:00:00Z) or a duration back from now (30s, 15m, 1h, 2d, 1w)',
+  });
+}
+
+/** A matcher for a command glob: `*` matches any run of characters; everything else is literal. */
+export function commandGlob(glob: string): (command: string) => boolean {
+  const source = glob
+    .split('*')
+    .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
+    .join('[\\s\\S]*');
+  const re = new RegExp(`^${source}$`);
+  return (command) => re.test(command);
+}
+
+/** True when the record is a refused or denied run (see AuditFilter.denied). */
+export function isDenied(record: Record<string, unknown>): boolean {
+  const policy = record['policy'];
+  if (typeof policy === 'object' && policy !== null && (policy as Record<string, unknown>)['decision'] === 'refused') return true;
+  if (record['exitCode'] === 126) return true;
+  const network = record['network'];
+  if (typeof network === 'object' && network !== null) {
+    const events = (network as Record<string, unknown>)['events'];
+    if (Array.isArray(events)) {
+      return events.some((e: unknown) => typeof e === 'object' && e !== null && (e as Record<string, unknown>)['decision'] === 'denied');
+    }
+  }
+  return false;
+}
+
+/** The predicate for `filter`; parses `since` now, so a bad value throws here. */
+export function recordFilter(filter: AuditFilter, now: Date = new Date()): (record: Record<string, unknown>) => boolean {
+  const since = filter.since === undefined ? undefined : filter.since instanceof Date ? filter.since : parseSince(filter.since, now);
+  const command = filter.command === undefined ? undefined : commandGlob(filter.command);
+  return (record) => {
+    if (since !== undefined) {
+      const started = typeof record['startedAt'] === 'string' ? Date.parse(record['startedAt']) : Number.NaN;
+      if (Number.isNaN(started) || started < since.getTime()) return false;
+    }
+    if (command !== undefined) {
+      const argv = record['command'];
+      if (!Array.isArray(argv) || !command(argv.map((a: unknown) => String(a)).join(' '))) return false;
+    }
+    if (filter.denied === true && !isDenied(record)) return false;
+    return true;
+  };
+}
+
+/**
+ * The entries of `entries` (e.g. readRecords(file)) that match `filter`,
+ * lazily. A bad `since` throws when this is called, not when iterating.
+ */
+export function filterRecords<T extends { record: Record<string, unknown> }>(
+  entries: Iterable<T>,
+  filter: AuditFilter,
+  now: Date = new Date(),
+): Iterable<T> {
+  const keep = recordFilter(filter, now);
+  return (function* () {
+    for (const e of entries) if (keep(e.record)) yield e;
+  })();
+}

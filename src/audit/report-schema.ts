@@ -1,0 +1,94 @@
+/**
+ * The run report as a zod schema, for the published JSON Schema
+ * (profiles/report.schema.json) and for tests that check real reports
+ * against it. Kept in step with the RunReport type by a compile-time check.
+ */
+import { z } from 'zod';
+import type { RunReport } from './report.js';
+
+const nullableNumber = z.number().nullable();
+
+const networkEvent = z.strictObject({
+  time: z.string().describe('ISO 8601 time the attempt ended'),
+  protocol: z.enum(['http', 'connect', 'socks5']),
+  host: z.string(),
+  port: z.number().int(),
+  decision: z.enum(['allowed', 'denied']),
+  rule: z.string().nullable().describe('the rule that decided; null when no allow rule matched'),
+  reason: z.string(),
+  address: z.string().optional().describe('the address connected to'),
+  bytesUp: z.number().int(),
+  bytesDown: z.number().int(),
+  durationMs: z.number(),
+  error: z.string().optional(),
+});
+
+const limits = z.strictObject({
+  timeoutMs: z.number().optional(),
+  killAfterMs: z.number(),
+  cpuSeconds: z.number().optional(),
+  memoryBytes: z.number().optional(),
+  processes: z.number().optional(),
+  openFiles: z.number().optional(),
+  fileSizeBytes: z.number().optional(),
+  enforce: z.enum(['rlimit', 'cgroup']),
+});
+
+export const runReportSchema = z
+  .strictObject({
+    schemaVersion: z.literal(1),
+    kind: z.literal('run'),
+    runId: z.string().describe('random identifier of the run (UUID)'),
+    startedAt: z.string().describe('ISO 8601'),
+    endedAt: z.string().describe('ISO 8601'),
+    durationMs: z.number().describe('time the sandbox ran, or isolate worked when it refused'),
+    command: z.array(z.string()).describe('argv as given, secret-looking values replaced by <redacted>'),
+    cwd: z.string().describe('working directory inside the sandbox'),
+    user: z.strictObject({ uid: z.number().int(), gid: z.number().int(), name: z.string().nullable() }).describe('who ran isolate'),
+    profile: z
+      .strictObject({
+        name: z.string(),
+        sources: z.array(z.string()).describe('the files or built-ins merged, base first'),
+        sha256: z.string().nullable().describe('sha256 of the fully resolved policy, canonical JSON'),
+      })
+      .describe('the profile'),
+    backend: z
+      .strictObject({ name: z.string(), version: z.string(), argv: z.array(z.string()).describe('exact argv executed, command arguments redacted') })
+      .nullable(),
+    network: z
+      .strictObject({ mode: z.string(), allow: z.array(z.string()), deny: z.array(z.string()), events: z.array(networkEvent) })
+      .nullable()
+      .describe('network mode; for filtered, the rules and every connection attempt'),
+    env: z.array(z.string()).describe('names of the variables the command received, never values'),
+    policy: z
+      .strictObject({
+        decision: z.enum(['allowed', 'refused']),
+        rule: z.string().nullable(),
+        list: z.enum(['allow', 'deny']).nullable(),
+        reason: z.string(),
+      })
+      .nullable()
+      .describe('the command-policy decision, when the profile has command rules'),
+    exitCode: z.number().int().describe("the command's code; 128+N signal; 124 timeout; 125 isolate failed; 126 not executable or refused; 127 not found"),
+    signal: z.string().nullable(),
+    timedOut: z.boolean(),
+    limit: z.enum(['timeout', 'cpu', 'fileSize']).nullable().describe('the limit that ended the run, when certain'),
+    limits: limits.nullable(),
+    resources: z.strictObject({ userCpuMs: nullableNumber, systemCpuMs: nullableNumber, peakMemoryBytes: nullableNumber }),
+    stdout: z.string().optional().describe('--json and the API only'),
+    stderr: z.string().optional(),
+    truncated: z.strictObject({ stdout: z.boolean(), stderr: z.boolean() }).optional(),
+    error: z
+      .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
+      .nullable()
+      .describe("isolate's own failure, if any"),
+  })
+  .describe('isolate run report');
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const inSync: Same<keyof z.infer<typeof runReportSchema>, keyof RunReport> = true;
+void inSync;
+
+export function reportJsonSchema(): unknown {
+  return z.toJSONSchema(runReportSchema, { target: 'draft-2020-12' });
+}
