@@ -25,12 +25,17 @@ export type ErrorCode =
   | 'E_SANDBOX_SETUP'
   | 'E_NETWORK_RULE'
   | 'E_LIMIT_INVALID'
+  | 'E_LIMIT_UNENFORCEABLE'
   | 'E_SECCOMP_UNSUPPORTED'
   | 'E_CGROUP_UNAVAILABLE'
   | 'E_PRLIMIT_MISSING'
   | 'E_NETWORK_PROXY'
   | 'E_FORWARDER_MISSING'
-  | 'E_IO';
+  | 'E_IO'
+  | 'E_AUDIT_IO'
+  | 'E_AUDIT_CORRUPT'
+  | 'E_AUDIT_LOCKED'
+  | 'E_AUDIT_REPORT';
 
 export interface IsolateErrorOptions {
   detail?: string | undefined;

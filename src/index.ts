@@ -6,8 +6,11 @@
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { buildReport, policyDigest, type RunReport } from './audit/report.js';
+import { auditRecordOf, buildReport, policyDigest, type RunReport } from './audit/report.js';
+import { appendRecord, checkWritable, defaultAuditLogPath } from './audit/log.js';
 import { redactArgv } from './audit/redact.js';
+import { registerRun, type Registration } from './run/placeholders.js';
+import { writableRoots } from './backends/mounts.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './backends/host.js';
@@ -47,7 +50,25 @@ export interface IsolateOptions {
   callerCwd?: string;
 }
 
+export interface AuditOptions {
+  /** false: do not record this run (the CLI's --no-audit). */
+  enabled?: boolean;
+  /** The audit log file, overriding the profile's audit.log and the default. */
+  log?: string;
+}
+
+export interface AuditOutcome {
+  /** The file the run was (or would have been) recorded in. */
+  log: string | null;
+  seq: number | null;
+  hash: string | null;
+  /** Why the run is not in the log, when it is not (and the log was enabled). */
+  error: string | null;
+}
+
 export interface RunOptions extends IsolateOptions {
+  /** Where and whether the run is recorded. Default: the profile's audit settings. */
+  audit?: AuditOptions;
   /** Default `capture` for the API: stdout and stderr are returned in the report. */
   stdio?: 'inherit' | 'capture';
   /** @internal CLI only: forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the sandbox. */
@@ -93,10 +114,17 @@ export interface PlanResult extends Prepared {
 }
 
 export async function plan(command: readonly string[], options: IsolateOptions = {}): Promise<PlanResult> {
+  return planPrepared(await prepare(command, options), command, options);
+}
+
+async function prepare(command: readonly string[], options: IsolateOptions): Promise<Prepared> {
   if (command.length === 0 || command[0] === '') {
     throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
   }
-  const prepared = await loadProfile(options);
+  return loadProfile(options);
+}
+
+function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): PlanResult {
   const ctx = context(options);
   const host = gatherHostFacts(prepared.policy, command, { env: ctx.env });
   const backend = selectBackend(options.backend ?? 'auto', host.platform);
@@ -213,16 +241,60 @@ function callingUser(): RunReport['user'] {
   return { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, name };
 }
 
-/** As run(), also returning isolate's own error object (for the CLI's --debug stack traces). */
-export async function runWithError(command: readonly string[], options: RunOptions = {}): Promise<{ report: RunReport; error: IsolateError | undefined }> {
+interface AuditTarget {
+  enabled: boolean;
+  required: boolean;
+  log: string | undefined;
+}
+
+function auditTarget(policy: Policy | undefined, options: RunOptions): AuditTarget {
+  const enabled = options.audit?.enabled ?? policy?.audit.enabled ?? true;
+  const required = policy?.audit.required ?? false;
+  const explicit = options.audit?.log === undefined ? undefined : resolve(options.callerCwd ?? process.cwd(), options.audit.log);
+  return { enabled, required, log: explicit ?? policy?.audit.log ?? defaultAuditLogPath(options.callerEnv ?? process.env) };
+}
+
+async function recordRun(target: AuditTarget, report: RunReport): Promise<AuditOutcome> {
+  if (!target.enabled) return { log: null, seq: null, hash: null, error: null };
+  if (target.log === undefined) {
+    return { log: null, seq: null, hash: null, error: 'no audit log location: set HOME or XDG_STATE_HOME, or pass --audit-log <file>' };
+  }
+  try {
+    const { seq, hash } = await appendRecord(target.log, auditRecordOf(report));
+    return { log: target.log, seq, hash, error: null };
+  } catch (e: unknown) {
+    return { log: target.log, seq: null, hash: null, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */
+export async function runWithError(
+  command: readonly string[],
+  options: RunOptions = {},
+): Promise<{ report: RunReport; error: IsolateError | undefined; audit: AuditOutcome }> {
   const startedAt = new Date();
   const runId = randomUUID();
   let planned: PlanResult | undefined;
   let decision: CommandDecision | undefined;
   let result: ExecuteResult | undefined;
   let error: IsolateError | undefined;
+  let registration: Registration | undefined;
   try {
-    planned = await plan(command, options);
+    const prepared = await prepare(command, options);
+    // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
+    const protectedRoots = prepared.policy.filesystem.protect.length > 0 ? writableRoots(prepared.policy.filesystem.mounts) : [];
+    registration = await registerRun(protectedRoots, context(options).env);
+    planned = planPrepared(prepared, command, options);
+    await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
+    const target = auditTarget(planned.policy, options);
+    if (target.enabled && target.required) {
+      if (target.log === undefined) {
+        throw new IsolateError('E_AUDIT_IO', 'the profile requires an audit log (audit.required), but there is no place for it', {
+          fix: 'set HOME or XDG_STATE_HOME, or give audit.log / --audit-log',
+        });
+      }
+      checkWritable(target.log);
+    }
     const rules = planned.policy.commands;
     if (rules.allow.length > 0 || rules.deny.length > 0) {
       decision = decideCommand(rules, command, planned.plan.command.resolved);
@@ -239,8 +311,16 @@ export async function runWithError(command: readonly string[], options: RunOptio
       forwardSignals: options.forwardSignals ?? false,
     });
   } catch (e: unknown) {
-    if (!isIsolateError(e)) throw e;
+    if (!isIsolateError(e)) {
+      await registration?.release();
+      throw e;
+    }
     error = e;
+  }
+  try {
+    await registration?.release();
+  } catch {
+    // The command has run; placeholders left behind are removed by the next run in this directory.
   }
   const report = buildReport({
     runId,
@@ -255,5 +335,6 @@ export async function runWithError(command: readonly string[], options: RunOptio
     cwd: options.callerCwd ?? process.cwd(),
     user: callingUser(),
   });
-  return { report, error: error ?? result?.error };
+  const audit = await recordRun(auditTarget(planned?.policy, options), report);
+  return { report, error: error ?? result?.error, audit };
 }

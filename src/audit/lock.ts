@@ -172,7 +172,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     try {
       created = createExclusive(path, lockContent(info));
     } catch (e: unknown) {
-      throw new IsolateError('E_IO', `cannot create the lock file ${path}`, {
+      throw new IsolateError('E_AUDIT_IO', `cannot create the lock file ${path}`, {
         detail: e instanceof Error ? e.message : String(e),
         fix: 'check that the directory exists and is writable by you',
         cause: e,
@@ -186,7 +186,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       if (current === undefined) continue; // released between our attempt and the read: retry at once
       if (staleReason(current, staleMs, Date.now()) !== undefined && takeOver(path, current.raw, staleMs)) continue;
     } catch (e: unknown) {
-      throw new IsolateError('E_IO', `cannot read the lock file ${path}`, {
+      throw new IsolateError('E_AUDIT_IO', `cannot read the lock file ${path}`, {
         detail: e instanceof Error ? e.message : String(e),
         cause: e,
       });
@@ -196,7 +196,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     const left = deadline - Date.now();
     if (left <= 0) {
       const who = holder === undefined ? 'an unknown process' : `pid ${holder.pid} on ${holder.host} since ${new Date(holder.time).toISOString()}`;
-      throw new IsolateError('E_IO', `timed out after ${timeoutMs} ms waiting for the lock ${path}`, {
+      throw new IsolateError('E_AUDIT_LOCKED', `timed out after ${timeoutMs} ms waiting for the lock ${path}`, {
         detail: `it is held by ${who}`,
         fix: `if no isolate process is running, remove ${path}`,
       });

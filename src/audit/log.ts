@@ -88,7 +88,7 @@ const CORRUPT_FIX = (file: string): string =>
 
 function ioError(summary: string, e: unknown, fix?: string): IsolateError {
   if (isIsolateError(e)) return e;
-  return new IsolateError('E_IO', summary, {
+  return new IsolateError('E_AUDIT_IO', summary, {
     detail: e instanceof Error ? e.message : String(e),
     fix,
     cause: e,
@@ -96,7 +96,7 @@ function ioError(summary: string, e: unknown, fix?: string): IsolateError {
 }
 
 function corrupt(file: string, detail: string): IsolateError {
-  return new IsolateError('E_IO', `the audit log ${file} is damaged; not appending to it`, { detail, fix: CORRUPT_FIX(file) });
+  return new IsolateError('E_AUDIT_CORRUPT', `the audit log ${file} is damaged; not appending to it`, { detail, fix: CORRUPT_FIX(file) });
 }
 
 // ---------------------------------------------------------------------------
@@ -354,15 +354,15 @@ function toJsonObject(report: object): JsonObject {
   try {
     data = JSON.parse(JSON.stringify(report)) as unknown;
   } catch (e: unknown) {
-    throw ioError('the run report cannot be written to the audit log: it is not JSON data', e);
+    throw new IsolateError('E_AUDIT_REPORT', 'the run report cannot be written to the audit log: it is not JSON data', { cause: e });
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new IsolateError('E_IO', 'the run report cannot be written to the audit log: it is not a JSON object');
+    throw new IsolateError('E_AUDIT_REPORT', 'the run report cannot be written to the audit log: it is not a JSON object');
   }
   const obj = data as JsonObject;
   for (const k of ENVELOPE_FIELDS) {
     if (Object.prototype.hasOwnProperty.call(obj, k)) {
-      throw new IsolateError('E_IO', `the run report cannot be written to the audit log: it has a field "${k}", which the log's envelope uses`);
+      throw new IsolateError('E_AUDIT_REPORT', `the run report cannot be written to the audit log: it has a field "${k}", which the log's envelope uses`);
     }
   }
   return obj;
@@ -402,7 +402,7 @@ function appendLocked(file: string, data: JsonObject): { seq: number; hash: stri
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new IsolateError('E_IO', `the audit log ${file} is not a regular file`);
+    if (!stat.isFile()) throw new IsolateError('E_AUDIT_IO', `the audit log ${file} is not a regular file`);
     const size = stat.size;
 
     // The tail: the last record and the head file must agree.
@@ -433,7 +433,12 @@ function appendLocked(file: string, data: JsonObject): { seq: number; hash: stri
       }
       throw e;
     }
-    writeHead(file, record.seq, record.hash);
+    try {
+      writeHead(file, record.seq, record.hash);
+    } catch (e: unknown) {
+      // The record is written; the head is one behind, which the next append repairs.
+      throw ioError(`the audit record (seq ${record.seq}) was written, but the head file ${headPath(file)} could not be updated`, e);
+    }
     return { seq: record.seq, hash: record.hash };
   } catch (e: unknown) {
     throw ioError(`cannot append to the audit log ${file}`, e);
@@ -462,7 +467,7 @@ export function checkWritable(file: string): void {
     accessSync(dir, constants.W_OK | constants.X_OK);
     let existed = true;
     try {
-      if (!statSync(file).isFile()) throw new IsolateError('E_IO', `the audit log ${file} is not a regular file`, { fix });
+      if (!statSync(file).isFile()) throw new IsolateError('E_AUDIT_IO', `the audit log ${file} is not a regular file`, { fix });
     } catch (e: unknown) {
       if (errnoCode(e) !== 'ENOENT') throw e;
       existed = false;
@@ -609,7 +614,7 @@ export function* readRecords(file: string): Generator<LogEntry, void, undefined>
       v = undefined;
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v) || !l.terminated) {
-      throw new IsolateError('E_IO', `the audit log ${file} is damaged at line ${l.line}`, {
+      throw new IsolateError('E_AUDIT_CORRUPT', `the audit log ${file} is damaged at line ${l.line}`, {
         detail: l.terminated ? 'the line is not a JSON object' : 'the last line is incomplete',
         fix: 'run `isolate audit verify` to see what is wrong',
       });

@@ -11,6 +11,7 @@ import type { NetworkEvent } from '../network/proxy.js';
 import { createHash } from 'node:crypto';
 import type { CommandDecision } from '../policy/commands.js';
 import { redactArgv } from './redact.js';
+import { canonicalJson } from './chain.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
@@ -66,20 +67,15 @@ export interface ReportInput {
   user: RunReport['user'];
 }
 
-/** Canonical JSON: object keys sorted at every level, no whitespace. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+/** The report as the audit log keeps it: without the captured output. */
+export function auditRecordOf(report: RunReport): Omit<RunReport, 'stdout' | 'stderr' | 'truncated'> {
+  const { stdout: _stdout, stderr: _stderr, truncated: _truncated, ...rest } = report;
+  return rest;
 }
 
 export function policyDigest(policy: Policy): string {
-  return createHash('sha256').update(canonicalJson(policy)).digest('hex');
+  // Through JSON first: optional fields that are absent or undefined mean the same.
+  return createHash('sha256').update(canonicalJson(JSON.parse(JSON.stringify(policy)))).digest('hex');
 }
 
 /** The backend argv with the command's own arguments (after the last "--") redacted. */

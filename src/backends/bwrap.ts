@@ -251,7 +251,7 @@ function rlimits(policy: Policy, host: HostFacts): { prefix: string[]; summary: 
   }
   if (l.processes !== undefined) {
     if (host.uid === 0) {
-      throw new IsolateError('E_LIMIT_INVALID', 'a process limit cannot be enforced when isolate runs as root: the kernel exempts uid 0 from RLIMIT_NPROC', {
+      throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root: the kernel exempts uid 0 from RLIMIT_NPROC', {
         fix: 'run isolate as an ordinary user to use --processes / limits.processes',
       });
     }

@@ -121,7 +121,7 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
     const dir = mkdtempSync(join(tmpdir(), 'isolate-doctor-'));
     let report;
     try {
-      report = await run(['true'], { profile: 'default', callerEnv: { PATH: '/usr/bin:/bin' }, callerCwd: dir, cwd: dir });
+      report = await run(['true'], { profile: 'default', callerEnv: { PATH: '/usr/bin:/bin' }, callerCwd: dir, cwd: dir, audit: { enabled: false } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

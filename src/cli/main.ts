@@ -73,6 +73,8 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
         return await (await import('./profiles.js')).profilesCommand(parsed, ctx);
       case 'check':
         return await (await import('./check.js')).checkCommand(parsed, ctx);
+      case 'audit':
+        return await (await import('./audit.js')).auditCommand(parsed, ctx);
       case 'selftest':
         return await (await import('./selftest.js')).selftestCommand(parsed, ctx);
       default:

@@ -1,15 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { runWithError } from '../index.js';
 import { IsolateError, errnoCode } from '../errors.js';
-import { optionString, type Parsed } from './args.js';
+import { optionFlag, optionString, type Parsed } from './args.js';
 import { requireCommand, sandboxOptions } from './common.js';
 import type { CliContext } from './main.js';
 
 export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
   const command = requireCommand(parsed);
   const reportFile = optionString(parsed, 'report');
-  const { report, error } = await runWithError(command, {
+  const auditLog = optionString(parsed, 'audit-log');
+  const { report, error, audit } = await runWithError(command, {
     ...sandboxOptions(parsed, ctx.env),
+    audit: { ...(optionFlag(parsed, 'no-audit') ? { enabled: false } : {}), ...(auditLog === undefined ? {} : { log: auditLog }) },
     stdio: ctx.json ? 'capture' : 'inherit',
     forwardSignals: true,
   });
@@ -26,5 +28,6 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
     ctx.printError(report.error);
   }
   if (ctx.debug && error !== undefined) ctx.printStack(error);
+  if (audit.error !== null) ctx.output.err(`isolate: warning: this run is not in the audit log: ${audit.error}\n`);
   return report.exitCode;
 }

@@ -30,6 +30,8 @@ export const runSpec: CommandSpec = {
   options: [
     ...sandboxOptions,
     { long: 'report', value: 'file', help: 'write the JSON run report to <file>; stdio passes through untouched' },
+    { long: 'audit-log', value: 'file', help: 'record the run in <file> (default: $XDG_STATE_HOME/isolate/audit.jsonl)' },
+    { long: 'no-audit', help: 'do not record this run in the audit log' },
   ],
   positionals: 'command',
 };
@@ -58,6 +60,20 @@ export const doctorSpec: CommandSpec = {
   positionals: 'none',
 };
 
+export const auditSpec: CommandSpec = {
+  name: 'audit',
+  usage: 'isolate audit verify [file] | isolate audit show [file] [--since <time>] [--command <glob>] [--denied] [--json]',
+  summary:
+    'verify: check the audit log\'s hash chain; exit 0 when intact, else name the first bad line and why. show: a table of recorded runs (--json: one record per line).',
+  options: [
+    { long: 'since', value: 'time', help: 'runs started since an ISO time or a relative time (30m, 2h, 7d)' },
+    { long: 'command', value: 'glob', help: 'runs whose command matches (* matches anything)' },
+    { long: 'denied', help: 'runs with something refused: the command, or a network connection' },
+    { long: 'json', help: 'machine-readable output' },
+  ],
+  positionals: 'some',
+};
+
 export const checkSpec: CommandSpec = {
   name: 'check',
   usage: 'isolate check [options] -- <command> [args...]',
@@ -79,7 +95,7 @@ export const selftestSpec: CommandSpec = {
   positionals: 'none',
 };
 
-export const COMMANDS = [runSpec, explainSpec, checkSpec, profilesSpec, doctorSpec, selftestSpec];
+export const COMMANDS = [runSpec, explainSpec, checkSpec, profilesSpec, doctorSpec, selftestSpec, auditSpec];
 
 export const MAIN_HELP = `usage: isolate <command> [options]
 
@@ -92,6 +108,7 @@ commands:
   profiles [list] | show <name|path>         list profiles, or print one resolved
   doctor   [--json]                          check this host
   selftest [-p profile] [--json]             try to escape the sandbox; print a scorecard
+  audit    verify [file] | show [file]       check or read the audit log
 
   isolate <command> --help    options of one command
   isolate --version

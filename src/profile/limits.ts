@@ -59,6 +59,9 @@ export function parseSize(input: string | number): Parsed {
   if (m === null || m[1] === undefined) {
     return { ok: false, message: `expected a size such as 512M, 2G or 100K (binary units), received "${input}"` };
   }
+  if ((m[2] ?? '') === '' && !Number.isInteger(Number(m[1]))) {
+    return { ok: false, message: `a size without a unit is a whole number of bytes, received "${input}"` };
+  }
   const value = Math.floor(Number(m[1]) * (SIZE_UNITS[(m[2] ?? '').toUpperCase()] ?? 1));
   if (!(value >= 1)) return { ok: false, message: `expected a positive size, received "${input}"` };
   return { ok: true, value };

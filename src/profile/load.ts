@@ -144,6 +144,7 @@ function emptyMerged(): MergedProfile {
     limits: {},
     syscalls: { preset: 'default', deny: [], allow: [] },
     commands: { allow: [], deny: [] },
+    audit: { enabled: true, log: undefined, required: false },
   };
 }
 
@@ -210,6 +211,11 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
     commands: {
       allow: appendUnique(base.commands.allow, doc.commands?.allow ?? [], (s) => s),
       deny: appendUnique(base.commands.deny, doc.commands?.deny ?? [], (s) => s),
+    },
+    audit: {
+      enabled: doc.audit?.enabled ?? base.audit.enabled,
+      log: doc.audit?.log ?? base.audit.log,
+      required: doc.audit?.required ?? base.audit.required,
     },
   };
 }

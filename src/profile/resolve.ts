@@ -189,5 +189,10 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     limits: resolveLimits(profile.limits),
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
+    audit: {
+      enabled: profile.audit.enabled,
+      log: profile.audit.log === undefined ? undefined : expandPath(profile.audit.log, ctx.vars, 'audit.log'),
+      required: profile.audit.required,
+    },
   };
 }

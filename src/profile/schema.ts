@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseRule } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
+import { suggestion } from '../seccomp/presets.js';
 import { parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { ProfileDoc } from './types.js';
 
@@ -55,9 +56,14 @@ const duration = z.union([z.string(), z.number()]).superRefine(checked(parseDura
 const size = z.union([z.string(), z.number()]).superRefine(checked(parseSize));
 const count = z.number().superRefine(checked(parseCount));
 
-const syscallName = z
-  .string()
-  .refine((n) => isKnownSyscall(n), 'not a system call name on x86_64 or aarch64 (see `man 2 syscalls`)');
+const syscallName = z.string().superRefine((n, ctx) => {
+  if (isKnownSyscall(n)) return;
+  const close = suggestion(n);
+  ctx.addIssue({
+    code: 'custom',
+    message: `"${n}" is not a system call name on x86_64 or aarch64${close === undefined ? '' : ` (did you mean ${close}?)`}; see \`man 2 syscalls\``,
+  });
+});
 
 const commandRule = z
   .string()
@@ -119,6 +125,13 @@ export const profileSchema = z
         openFiles: count.optional().describe('Open files per process (RLIMIT_NOFILE).'),
         fileSize: size.optional().describe('Largest file a process may write (RLIMIT_FSIZE).'),
         enforce: z.enum(['rlimit', 'cgroup']).optional().describe('cgroup: refuse to run unless the limits can be enforced by a cgroup.'),
+      })
+      .optional(),
+    audit: z
+      .strictObject({
+        enabled: z.boolean().optional().describe('Record every run in the audit log (default true).'),
+        log: profilePath.optional().describe('The audit log file (default $XDG_STATE_HOME/isolate/audit.jsonl).'),
+        required: z.boolean().optional().describe('Refuse to run (exit 125) when the audit log cannot be written.'),
       })
       .optional(),
     commands: z

@@ -38,6 +38,7 @@ export interface ProfileDoc {
   limits?: LimitsDoc | undefined;
   syscalls?: SyscallsDoc | undefined;
   commands?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
+  audit?: { enabled?: boolean | undefined; log?: string | undefined; required?: boolean | undefined } | undefined;
 }
 
 export interface SyscallsDoc {
@@ -81,6 +82,7 @@ export interface MergedProfile {
   limits: LimitsDoc;
   syscalls: SyscallPolicy;
   commands: { allow: string[]; deny: string[] };
+  audit: { enabled: boolean; log: string | undefined; required: boolean };
 }
 
 /** Network access. allow/deny are domain patterns (see network/rules.ts), used in filtered mode. */
@@ -120,4 +122,6 @@ export interface Policy {
   syscalls: SyscallPolicy;
   /** Command policy rules (see policy/commands.ts). */
   commands: { allow: string[]; deny: string[] };
+  /** The audit log: on by default, at an absolute path once resolved (undefined: the default location). */
+  audit: { enabled: boolean; log: string | undefined; required: boolean };
 }

@@ -8,7 +8,6 @@
  * argument pipe and bwrap's JSON status pipe) that child_process gives directly.
  */
 import { spawn } from 'node:child_process';
-import { lstatSync, rmdirSync, unlinkSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { IsolateError } from '../errors.js';
@@ -50,7 +49,8 @@ export interface ExecuteResult {
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-const DEFAULT_MAX_CAPTURE = 64 * 1024 * 1024;
+/** Per captured stream (--json, the API): enough for any report a person reads, small enough that a flood cannot exhaust isolate. */
+const DEFAULT_MAX_CAPTURE = 4 * 1024 * 1024;
 
 function signalName(n: number): string | null {
   for (const [name, value] of Object.entries(osConstants.signals)) if (value === n) return name;
@@ -67,19 +67,6 @@ function limitFromSignal(sig: string | null): Pick<ExecuteResult, 'limit'> {
   return {};
 }
 
-/** Remove the mount points a backend created for missing protected paths, if they are still empty. */
-export function removePlaceholders(plan: Plan): void {
-  for (const step of plan.cleanup) {
-    const path = step.removeIfPlaceholder;
-    try {
-      const st = lstatSync(path);
-      if (st.isFile() && st.size === 0) unlinkSync(path);
-      else if (st.isDirectory()) rmdirSync(path);
-    } catch {
-      // already gone, or not empty: leave it alone
-    }
-  }
-}
 
 function collect(stream: Readable | null, limit: number): { text: () => string; truncated: () => boolean } {
   const chunks: Buffer[] = [];
@@ -207,7 +194,6 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     child.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
       if (options.forwardSignals === true) for (const sig of FORWARDED) process.off(sig, forward);
-      removePlaceholders(plan);
       const durationMs = Number((process.hrtime.bigint() - started) / 1000n) / 1000;
       const base = {
         durationMs,

@@ -238,7 +238,7 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
-function suggestion(name: string): string | undefined {
+export function suggestion(name: string): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const known of knownSyscalls()) {
     const d = editDistance(name, known);

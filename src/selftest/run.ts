@@ -128,6 +128,8 @@ export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeRe
           ...(probe.env === undefined ? {} : { callerEnv: { ...callerEnv, ...probe.env(ctx) } }),
           ...(probe.limits === undefined ? {} : { limits: probe.limits(ctx) }),
           stdio: 'capture',
+          // Synthetic escape attempts are not the user's runs: keep them out of the audit log.
+          audit: { enabled: false },
         });
         backend ??= report.backend === null ? null : `${report.backend.name} ${report.backend.version}`;
         if (report.error !== null) {

@@ -101,6 +101,7 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
     limits: resolveLimits(profile.limits),
     syscalls: { ...profile.syscalls },
     commands: { ...profile.commands },
+    audit: { ...profile.audit },
   };
 }
 

@@ -4,7 +4,7 @@
  * can read (the checkout may live under /root, which it cannot enter).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, cpSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,11 +28,21 @@ export default function setup(project: TestProject): () => void {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the tests (npm test does)');
   }
+  // Every run records itself in an audit log; keep the tests' logs in a temp directory of their own.
+  const stateRoot = mkdtempSync(join(tmpdir(), 'isolate-state-'));
+  chmodSync(stateRoot, 0o755);
+  const selfState = join(stateRoot, 'self');
+  mkdirSync(selfState);
   if (process.getuid?.() !== 0) {
     project.provide('unprivileged', null);
-    return () => undefined;
+    project.provide('stateDirs', { self: selfState, unprivileged: null });
+    return () => rmSync(stateRoot, { recursive: true, force: true });
   }
   const { uid, gid } = ensureUser();
+  const unprivState = join(stateRoot, 'unprivileged');
+  mkdirSync(unprivState);
+  chownSync(unprivState, uid, gid);
+  project.provide('stateDirs', { self: selfState, unprivileged: unprivState });
   const copy = mkdtempSync(join(tmpdir(), 'isolate-pkg-'));
   chmodSync(copy, 0o755);
   for (const part of ['bin', 'dist', 'profiles', 'package.json', 'node_modules/yaml', 'node_modules/zod']) {
@@ -40,11 +50,16 @@ export default function setup(project: TestProject): () => void {
   }
   execFileSync('chmod', ['-R', 'a+rX', copy]);
   project.provide('unprivileged', { user: TEST_USER, uid, gid, packageDir: copy });
-  return () => rmSync(copy, { recursive: true, force: true });
+  return () => {
+    rmSync(copy, { recursive: true, force: true });
+    rmSync(stateRoot, { recursive: true, force: true });
+  };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     unprivileged: { user: string; uid: number; gid: number; packageDir: string } | null;
+    /** XDG_STATE_HOME for each runner, so audit logs land in a temp directory. */
+    stateDirs: { self: string; unprivileged: string | null };
   }
 }

@@ -19,6 +19,8 @@ export interface Runner {
   bin: string;
   /** Prefix that switches to this runner's user (empty for the current user). */
   prefix: string[];
+  /** XDG_STATE_HOME for this runner: its audit log lives in a temp directory. */
+  stateDir: string;
 }
 
 export interface Result {
@@ -31,9 +33,10 @@ export interface Result {
 export function runners(): Runner[] {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
-  const self: Runner = { label: uid === 0 ? 'as root' : `as uid ${uid}`, uid, gid, bin: join(REPO, 'bin', 'isolate.js'), prefix: [] };
+  const states = inject('stateDirs');
+  const self: Runner = { label: uid === 0 ? 'as root' : `as uid ${uid}`, uid, gid, bin: join(REPO, 'bin', 'isolate.js'), prefix: [], stateDir: states.self };
   const u = inject('unprivileged');
-  if (u === null) return [self];
+  if (u === null || states.unprivileged === null) return [self];
   return [
     self,
     {
@@ -42,6 +45,7 @@ export function runners(): Runner[] {
       gid: u.gid,
       bin: join(u.packageDir, 'bin', 'isolate.js'),
       prefix: ['setpriv', `--reuid=${u.uid}`, `--regid=${u.gid}`, '--clear-groups', '--'],
+      stateDir: states.unprivileged,
     },
   ];
 }
@@ -55,7 +59,7 @@ export interface RunOptions {
 
 /** Run `isolate <args>` as the runner, with exactly `env` (plus PATH if not given). */
 export function isolate(runner: Runner, args: readonly string[], options: RunOptions): Result {
-  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', ...(options.env ?? {}) };
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', XDG_STATE_HOME: runner.stateDir, ...(options.env ?? {}) };
   const [file, ...rest] = [...runner.prefix, process.execPath, runner.bin, ...args];
   const r = spawnSync(file as string, rest, {
     cwd: options.cwd,
@@ -144,7 +148,7 @@ export function isolateArgv(runner: Runner, args: readonly string[]): string[] {
 
 /** Start `isolate <args>` as the runner without waiting for it. */
 export function spawnIsolate(runner: Runner, args: readonly string[], options: Omit<RunOptions, 'input' | 'timeoutMs'>): ChildProcess {
-  const env = { PATH: DEFAULT_PATH, ...(options.env ?? {}) };
+  const env = { PATH: DEFAULT_PATH, XDG_STATE_HOME: runner.stateDir, ...(options.env ?? {}) };
   const [file, ...rest] = isolateArgv(runner, args);
   return spawn(file as string, rest, { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -175,7 +179,7 @@ function collectAsync(argv: readonly string[], options: RunOptions): Promise<Res
 
 /** As isolate(), but without blocking this process's event loop (a test server can answer meanwhile). */
 export function isolateAsync(runner: Runner, args: readonly string[], options: RunOptions): Promise<Result> {
-  return collectAsync(isolateArgv(runner, args), options);
+  return collectAsync(isolateArgv(runner, args), { ...options, env: { XDG_STATE_HOME: runner.stateDir, ...(options.env ?? {}) } });
 }
 
 /** As asRunner(), but without blocking this process's event loop. */
@@ -214,3 +218,79 @@ export function keyValues(text: string): Record<string, string> {
 
 /** A stack trace line as Node prints it. */
 export const STACK_LINE = /^\s{4}at /m;
+
+// ---------------------------------------------------------------------------
+// Process helpers for the limits, faults and seccomp tests (appended; the
+// exports above are unchanged).
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  /** One-letter state from /proc/PID/stat (Z: zombie). */
+  state: string;
+  argv: string[];
+}
+
+/** /proc/PID/stat and cmdline, or undefined when the process is gone. */
+export function readProcInfo(pid: number): ProcInfo | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const argv = raw === '' ? [] : raw.replace(/\0$/, '').split('\0');
+    return { pid, state: rest[0] ?? '?', ppid: Number(rest[1]), argv };
+  } catch {
+    return undefined;
+  }
+}
+
+export function listProcs(): ProcInfo[] {
+  return readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map((n) => readProcInfo(Number(n)))
+    .filter((p): p is ProcInfo => p !== undefined);
+}
+
+/** Live (not zombie) processes running exactly `sleep <duration>`. */
+export function sleepProcs(duration: string): ProcInfo[] {
+  return listProcs().filter((p) => p.state !== 'Z' && p.argv.length === 2 && /(^|\/)sleep$/.test(p.argv[0] ?? '') && p.argv[1] === duration);
+}
+
+let uniqueCounter = 0;
+/** A `sleep` duration (seconds) no other test or process uses, so its processes can be found by argv. */
+export function uniqueSleep(base: number): string {
+  uniqueCounter++;
+  return `${base}.${process.pid}${String(uniqueCounter).padStart(3, '0')}`;
+}
+
+/** Poll `probe` every 25 ms until it returns a value other than undefined. */
+export async function pollFor<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** SIGKILL every live `sleep <duration>` process (cleanup after a test). */
+export function killSleepers(duration: string): void {
+  for (const s of sleepProcs(duration)) {
+    try {
+      process.kill(s.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Peak resident set size of a live process in KiB (VmHWM), or undefined when it is gone. */
+export function peakRssKiB(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] === undefined ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}

@@ -34,6 +34,7 @@ function policy(over: { mounts?: MountRule[]; network?: 'none' | 'host'; cwd?: s
     limits: { killAfterMs: 2000, enforce: 'rlimit' },
     syscalls: { preset: 'default', deny: [], allow: [] },
     commands: { allow: [], deny: [] },
+    audit: { enabled: true, log: undefined, required: false },
   };
 }
 

@@ -92,6 +92,7 @@ describe('resolvePolicy (on a temp directory)', () => {
       limits: {},
       syscalls: { preset: 'default', deny: [], allow: [] },
       commands: { allow: [], deny: [] },
+      audit: { enabled: true, log: undefined, required: false },
     };
   }
 

@@ -12,6 +12,7 @@ const policy: Policy = {
   limits: { killAfterMs: 2000, enforce: 'rlimit' },
   syscalls: { preset: 'default', deny: [], allow: [] },
   commands: { allow: [], deny: [] },
+  audit: { enabled: true, log: undefined, required: false },
 };
 
 function ctx(over: Partial<ProbeContext> = {}): ProbeContext {

@@ -1,0 +1,183 @@
+/**
+ * Placeholders shared between concurrent runs.
+ *
+ * To keep a protected name that does not exist yet (".bashrc" at the top of
+ * the project) read-only, bubblewrap has to create an empty file there as a
+ * mount point. Two runs in the same project see each other's placeholders,
+ * so removing them when one run ends could pull a mount point from under the
+ * other. Runs therefore register per writable root in a private runtime
+ * directory, and the last run out of a root removes every placeholder any
+ * run there created (if it is still an empty file or directory). A run that
+ * was killed is noticed by its dead pid and its placeholders are removed by
+ * the next run to finish there.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, lstatSync, mkdirSync, readFileSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withLock } from '../audit/lock.js';
+import { IsolateError, errnoCode } from '../errors.js';
+
+interface Entry {
+  pid: number;
+  placeholders: string[];
+}
+
+export interface Registration {
+  /** Record the placeholders this run's sandbox will create. */
+  update(placeholders: readonly string[]): Promise<void>;
+  /** Leave; when no other live run remains in a root, remove every recorded placeholder. */
+  release(): Promise<void>;
+}
+
+function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
+  const uid = process.getuid?.() ?? 0;
+  const xdg = env['XDG_RUNTIME_DIR'];
+  if (xdg !== undefined && xdg.startsWith('/')) {
+    try {
+      accessSync(xdg, constants.W_OK | constants.X_OK);
+      return join(xdg, 'isolate');
+    } catch {
+      // fall through to the temp directory
+    }
+  }
+  return join(tmpdir(), `isolate-${uid}`);
+}
+
+/** Create (or accept) a directory that is ours alone: a shared /tmp is hostile. */
+function privateDir(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (e: unknown) {
+    if (errnoCode(e) !== 'EEXIST') throw new IsolateError('E_IO', `cannot create ${path}: ${errnoCode(e) ?? String(e)}`, { cause: e });
+  }
+  const st = lstatSync(path);
+  if (!st.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid) || (st.mode & 0o022) !== 0) {
+    throw new IsolateError('E_IO', `${path} is not a private directory of yours (a symlink, another user's, or writable by others)`, {
+      fix: `remove ${path}, or set XDG_RUNTIME_DIR to a private directory`,
+    });
+  }
+}
+
+function alive(pid: number): boolean {
+  // Never 0 or negative: kill() would address a process group or every process.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    return errnoCode(e) === 'EPERM';
+  }
+}
+
+function removeIfPlaceholder(path: string): void {
+  try {
+    const st = lstatSync(path);
+    if (st.isFile() && st.size === 0) unlinkSync(path);
+    else if (st.isDirectory()) rmdirSync(path);
+  } catch {
+    // already gone, or not empty: leave it alone
+  }
+}
+
+function readEntries(dir: string): Map<string, Entry> {
+  const out = new Map<string, Entry>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    try {
+      out.set(name, JSON.parse(readFileSync(join(dir, name), 'utf8')) as Entry);
+    } catch {
+      out.set(name, { pid: -1, placeholders: [] });
+    }
+  }
+  return out;
+}
+
+export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Registration> {
+  if (roots.length === 0) return { update: async () => undefined, release: async () => undefined };
+  const base = runtimeBase(env);
+  const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const slots = roots.map((root) => {
+    const id = createHash('sha256').update(root).digest('hex').slice(0, 32);
+    return { root, dir: join(base, 'roots', id), lock: join(base, 'roots', `${id}.lock`) };
+  });
+  let placeholders: string[] = [];
+  const write = (dir: string): void => writeFileSync(join(dir, me), JSON.stringify({ pid: process.pid, placeholders } satisfies Entry), { mode: 0o600 });
+
+  for (const slot of slots) {
+    // Another run may remove the shared directories the moment they are empty: retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        privateDir(base);
+        privateDir(join(base, 'roots'));
+        await withLock(slot.lock, async () => {
+          try {
+            mkdirSync(slot.dir, { mode: 0o700 });
+          } catch (e: unknown) {
+            if (errnoCode(e) !== 'EEXIST') throw e;
+          }
+          write(slot.dir);
+        });
+        break;
+      } catch (e: unknown) {
+        if (attempt >= 5) throw e;
+      }
+    }
+  }
+
+  return {
+    async update(paths) {
+      placeholders = [...paths];
+      for (const slot of slots) {
+        const mine = placeholders.filter((p) => p.startsWith(`${slot.root}/`));
+        await withLock(slot.lock, async () => {
+          writeFileSync(join(slot.dir, me), JSON.stringify({ pid: process.pid, placeholders: mine } satisfies Entry), { mode: 0o600 });
+        });
+      }
+    },
+    async release() {
+      for (const slot of slots) {
+        await withLock(slot.lock, async () => {
+          const entries = readEntries(slot.dir);
+          const others = [...entries].filter(([name, e]) => name !== me && alive(e.pid));
+          if (others.length > 0) {
+            // Still in use: leave our placeholders for the last run out.
+            const mine = entries.get(me);
+            if (mine !== undefined) writeFileSync(join(slot.dir, `gone-${me}`), JSON.stringify({ pid: -1, placeholders: mine.placeholders }), { mode: 0o600 });
+            try {
+              unlinkSync(join(slot.dir, me));
+            } catch {
+              // already gone
+            }
+            return;
+          }
+          for (const [name, e] of entries) {
+            for (const p of e.placeholders) removeIfPlaceholder(p);
+            try {
+              unlinkSync(join(slot.dir, name));
+            } catch {
+              // already gone
+            }
+          }
+          try {
+            rmdirSync(slot.dir);
+          } catch {
+            // a new run registered meanwhile
+          }
+        });
+      }
+      for (const dir of [join(base, 'roots'), base]) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // still in use by another run
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * The audit log's lock file: a live holder in another process makes an
+ * appender wait; a stale lock (dead holder, or too old) is taken over; a
+ * lock is released however the critical section ends, and only by its
+ * holder.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireLock, lockContent, withLock } from '../../src/audit/lock.js';
+import { appendRecord, lockPath, verifyLog } from '../../src/audit/log.js';
+import { expectIsolateRejection } from './expect-error.js';
+
+let dir: string;
+let log: string;
+let children: ChildProcess[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'isolate-audit-lock-'));
+  log = join(dir, 'audit.jsonl');
+});
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children = [];
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** The pid of a process that has exited. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', '']);
+  expect(r.status).toBe(0);
+  return r.pid;
+}
+
+/**
+ * Another process that takes the lock itself (O_EXCL, its own pid), says
+ * "locked", holds it for `holdMs`, then releases it and exits.
+ */
+function holdInChild(path: string, holdMs: number): Promise<ChildProcess> {
+  const script = `
+    const fs = require('node:fs');
+    const os = require('node:os');
+    const path = process.argv[1];
+    const fd = fs.openSync(path, 'wx', 0o600);
+    fs.writeSync(fd, JSON.stringify({ pid: process.pid, host: os.hostname(), time: Date.now(), token: 'child' }) + '\\n');
+    fs.closeSync(fd);
+    process.stdout.write('locked\\n');
+    setTimeout(() => { fs.unlinkSync(path); process.exit(0); }, Number(process.argv[2]));
+  `;
+  const child = spawn(process.execPath, ['-e', script, path, String(holdMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout?.once('data', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`lock holder exited early with ${code}`)));
+  });
+}
+
+describe('the audit lock', () => {
+  it('makes a second appender wait for a live holder in another process, then succeed', async () => {
+    await appendRecord(log, { kind: 'run', n: 1 });
+    const child = await holdInChild(lockPath(log), 700);
+    const t0 = Date.now();
+    let done = false;
+    const pending = appendRecord(log, { kind: 'run', n: 2 }).then((r) => {
+      done = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    expect(readFileSync(log, 'utf8').split('\n')).toHaveLength(2); // still one record
+    const result = await pending;
+    expect(result.seq).toBe(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+    await new Promise<void>((r) => (child.exitCode === null ? child.once('exit', () => r()) : r()));
+    expect(child.exitCode).toBe(0); // the holder released its own lock: nobody removed it
+    expect(verifyLog(log)).toEqual({ ok: true, records: 2 });
+  });
+
+  it('takes over a lock whose holder pid is dead', async () => {
+    writeFileSync(lockPath(log), lockContent({ pid: deadPid(), host: hostname(), time: Date.now(), token: 'dead' }));
+    const t0 = Date.now();
+    expect((await appendRecord(log, { kind: 'run' })).seq).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(existsSync(lockPath(log))).toBe(false);
+  });
+
+  it('takes over a lock older than the stale limit even when its pid is alive (a reused pid)', async () => {
+    writeFileSync(lockPath(log), lockContent({ pid: process.pid, host: hostname(), time: Date.now() - 60_000, token: 'old' }));
+    expect((await appendRecord(log, { kind: 'run' })).seq).toBe(1);
+    expect(existsSync(lockPath(log))).toBe(false);
+  });
+
+  it('takes over an old lock file that is empty or unreadable (its writer died), by its mtime', async () => {
+    writeFileSync(lockPath(log), '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lockPath(log), old, old);
+    expect((await appendRecord(log, { kind: 'run' })).seq).toBe(1);
+  });
+
+  it('waits for a fresh lock file that is empty (being written), and times out', async () => {
+    writeFileSync(lockPath(log), '');
+    const err = await expectIsolateRejection(appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 200 }), 'E_AUDIT_LOCKED');
+    expect(err.message).toContain('timed out');
+    expect(existsSync(lockPath(log))).toBe(true);
+  });
+
+  it('does not take over a lock on another host by pid, only by age', async () => {
+    writeFileSync(lockPath(log), lockContent({ pid: deadPid(), host: `not-${hostname()}`, time: Date.now(), token: 'remote' }));
+    await expectIsolateRejection(appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 200 }), 'E_AUDIT_LOCKED');
+    expect((await appendRecord(log, { kind: 'run' }, { staleLockMs: 100, lockTimeoutMs: 2000 })).seq).toBe(1);
+  });
+
+  it('gives up after the wait limit while a live holder keeps the lock, naming the holder, and leaves its lock alone', async () => {
+    const child = await holdInChild(lockPath(log), 5_000);
+    const err = await expectIsolateRejection(appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 300 }), 'E_AUDIT_LOCKED');
+    expect(err.message).toContain('timed out');
+    expect(err.detail).toContain(`pid ${child.pid}`);
+    expect(err.fix).toContain(lockPath(log));
+    expect(existsSync(lockPath(log))).toBe(true);
+    expect(existsSync(log)).toBe(false);
+  });
+
+  it('releases the lock when the critical section throws', async () => {
+    const path = join(dir, 'x.lock');
+    await expect(withLock(path, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(existsSync(path)).toBe(false);
+    // and it can be taken again at once
+    const again = await acquireLock(path, { timeoutMs: 100 });
+    again.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('release removes only its own lock (not one that replaced it after a takeover)', async () => {
+    const path = join(dir, 'x.lock');
+    const held = await acquireLock(path);
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname(), token: held.token });
+    const other = lockContent({ pid: process.pid, host: hostname(), time: Date.now(), token: 'someone-else' });
+    writeFileSync(path, other);
+    held.release();
+    expect(readFileSync(path, 'utf8')).toBe(other);
+  });
+
+  it('excludes concurrent holders in one process', async () => {
+    const path = join(dir, 'x.lock');
+    let inside = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        withLock(path, async () => {
+          inside += 1;
+          most = Math.max(most, inside);
+          await new Promise((r) => setTimeout(r, 5));
+          inside -= 1;
+        }),
+      ),
+    );
+    expect(most).toBe(1);
+  });
+});
