@@ -11,8 +11,9 @@ import { appendRecord, checkWritable, defaultAuditLogPath } from './audit/log.js
 import { redactArgv } from './audit/redact.js';
 import { registerRun, type Registration } from './run/placeholders.js';
 import { writableRoots } from './backends/mounts.js';
+import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
-import { selectBackend, type BackendChoice } from './backends/index.js';
+import { BACKEND_CHOICES, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './backends/host.js';
 import type { HostFacts, Plan } from './backends/types.js';
 import { IsolateError, isIsolateError } from './errors.js';
@@ -126,8 +127,10 @@ async function prepare(command: readonly string[], options: IsolateOptions): Pro
 
 function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): PlanResult {
   const ctx = context(options);
-  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env });
-  const backend = selectBackend(options.backend ?? 'auto', host.platform);
+  const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
+  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice });
+  const backend = selectBackend(choice, host);
+  assertEnforceable(prepared.policy, backend.name);
   return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
 }
 
@@ -147,6 +150,8 @@ export interface Explanation {
   pipedArgs: string[];
   summary: Plan['summary'];
   withheldEnv: string[];
+  /** How this backend enforces each policy feature (natively, by isolate, or not at all). */
+  conformance: ReturnType<typeof conformanceRows>;
 }
 
 function redactPipedArgs(p: Plan, callerEnv: Readonly<Record<string, string | undefined>>, setNames: ReadonlySet<string>): string[] {
@@ -175,7 +180,11 @@ export async function explain(command: readonly string[], options: IsolateOption
     r.plan.seccomp === undefined
       ? ''
       : ` ${r.plan.seccomp.fd}< <(printf '${[...r.plan.seccomp.program].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('')}')`;
-  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])} ${r.plan.fds.args}< <(printf '%s\\0' ${quotedPiped}) ${r.plan.fds.status}>/dev/null${seccomp}`;
+  const fds = r.plan.fds;
+  const argsPart = fds.args === undefined ? '' : ` ${fds.args}< <(printf '%s\\0' ${quotedPiped})`;
+  const statusPart = fds.status === undefined ? '' : ` ${fds.status}>/dev/null`;
+  const inputsPart = (r.plan.inputs ?? []).map((i) => ` ${i.fd}< <(printf '%s' ${shellQuote(i.data.toString())})`).join('');
+  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${seccomp}${inputsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',
@@ -188,6 +197,7 @@ export async function explain(command: readonly string[], options: IsolateOption
     pipedArgs: piped,
     summary: r.plan.summary,
     withheldEnv: r.plan.withheldEnv,
+    conformance: conformanceRows(r.policy, r.plan.backend),
   };
 }
 

@@ -105,6 +105,24 @@ export function bwrapVersion(path: string): string | undefined {
   return m?.[1];
 }
 
+/** nsjail: ISOLATE_NSJAIL if set, else the first `nsjail` in the system directories or on PATH. */
+export function findNsjail(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const explicit = env['ISOLATE_NSJAIL'];
+  if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? explicit : undefined;
+  for (const dir of [...SYSTEM_PATH.split(':'), ...(env['PATH'] ?? '').split(delimiter)]) {
+    if (dir.startsWith('/') && isExecutable(join(dir, 'nsjail'))) return join(dir, 'nsjail');
+  }
+  return undefined;
+}
+
+export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): HostFacts['nsjail'] {
+  const path = findNsjail(env);
+  if (path === undefined) return undefined;
+  const r = spawnSync(path, ['--help'], { encoding: 'utf8', env: {}, timeout: 5000 });
+  const m = /(\d+\.\d+(?:\.\d+)?)/.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').slice(0, 3).join(' '));
+  return { path, version: m?.[1] ?? 'unknown' };
+}
+
 export function bwrapFacts(env: Readonly<Record<string, string | undefined>>): HostFacts['bwrap'] {
   const path = findBwrap(env);
   if (path === undefined) return undefined;
@@ -249,6 +267,8 @@ export function commandFacts(program: string, sandboxPath: string | undefined, c
 
 export interface GatherOptions {
   env: Readonly<Record<string, string | undefined>>;
+  /** Which backend was asked for: facts only it needs are gathered only for it. */
+  backend?: 'auto' | 'bwrap' | 'nsjail' | 'sandbox-exec';
 }
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
@@ -259,6 +279,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     uid: process.getuid?.() ?? -1,
     gid: process.getgid?.() ?? -1,
     bwrap: bwrapFacts(options.env),
+    ...(options.backend === 'nsjail' || (options.backend === 'auto' && findBwrap(options.env) === undefined) ? { nsjail: nsjailFacts(options.env) } : {}),
     userns: usernsFacts(),
     env: options.env,
     protect: scanProtected(policy),

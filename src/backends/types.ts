@@ -5,8 +5,8 @@
  */
 import type { Limits, Policy } from '../profile/types.js';
 
-export type BackendName = 'bwrap';
-export const BACKEND_NAMES: readonly BackendName[] = ['bwrap'];
+export type BackendName = 'bwrap' | 'nsjail' | 'sandbox-exec';
+export const BACKEND_NAMES: readonly BackendName[] = ['bwrap', 'nsjail', 'sandbox-exec'];
 
 export interface ProtectFact {
   /** Absolute path of the protected name inside a writable root. */
@@ -48,6 +48,10 @@ export interface HostFacts {
   uid: number;
   gid: number;
   bwrap: { path: string; version: string } | undefined;
+  /** nsjail, when installed (or named by ISOLATE_NSJAIL). */
+  nsjail?: { path: string; version: string } | undefined;
+  /** /usr/bin/sandbox-exec on macOS. */
+  sandboxExec?: { path: string } | undefined;
   userns: UsernsFacts;
   /** The caller's environment. Values reach only the child, never output. */
   env: Readonly<Record<string, string | undefined>>;
@@ -87,8 +91,14 @@ export interface Plan {
   argv: string[];
   /** Extra arguments handed to the backend through a pipe (kept out of the host's process list). */
   pipedArgs: string[];
-  /** File descriptor number on which pipedArgs are passed, and the JSON status descriptor. */
-  fds: { args: number; status: number };
+  /**
+   * args: the descriptor pipedArgs are written to (bwrap --args). status: the
+   * descriptor of bwrap's JSON status; without it, run/ takes the launcher's
+   * own exit status as the command's.
+   */
+  fds: { args?: number; status?: number };
+  /** Further data handed to the launcher on descriptors (e.g. a generated config). */
+  inputs?: { fd: number; data: string | Buffer }[];
   /** The seccomp BPF program, handed to the backend on `fd` (absent: no filter). */
   seccomp?: { fd: number; program: Buffer };
   /** The environment the backend process itself starts with (empty for bwrap). */

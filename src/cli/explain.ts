@@ -44,6 +44,11 @@ export function renderExplanation(e: Explanation, color: boolean): string {
   if (e.withheldEnv.length > 0) text += row('withheld', `${e.withheldEnv.join(' ')} (secret-looking; pass with --env NAME)`);
   text += row('isolation', `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
   for (const note of s.notes) text += row('note', note);
+  text += `\n${bold(color, `how ${e.backend.name} enforces each feature`)}:\n`;
+  for (const c of e.conformance) {
+    text += `  ${(c.requested ? '*' : ' ')} ${c.id.padEnd(18)} ${c.how.padEnd(8)} ${c.note}\n`;
+  }
+  text += '  (* = asked for by this profile; native: by the backend; isolate: by isolate around it; none: not enforced)\n';
   text += `\n${bold(color, 'command line')} (bash; isolate passes the environment through a pipe on fd 3 and reads bwrap's status on fd 4):\n${e.commandLine}\n`;
   return text;
 }

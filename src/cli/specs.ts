@@ -3,7 +3,7 @@ import type { CommandSpec, OptionSpec } from './args.js';
 
 const sandboxOptions: OptionSpec[] = [
   { long: 'profile', short: 'p', value: 'name|path', help: 'profile: built-in name, user profile name or file (default: $ISOLATE_PROFILE or "default")' },
-  { long: 'backend', value: 'name', choices: ['auto', 'bwrap'], help: 'enforcement backend' },
+  { long: 'backend', value: 'name', choices: ['auto', 'bwrap', 'nsjail', 'sandbox-exec'], help: 'enforcement backend (default: $ISOLATE_BACKEND or auto)' },
   { long: 'allow-read', value: 'path', repeatable: true, help: 'also mount <path> read-only' },
   { long: 'allow-write', value: 'path', repeatable: true, help: 'also mount <path> read-write' },
   { long: 'deny', value: 'path', repeatable: true, help: 'hide <path> from the sandbox' },
@@ -89,7 +89,7 @@ export const selftestSpec: CommandSpec = {
     'Try to escape the sandbox the profile builds: read planted secrets, write outside, inject keystrokes, ptrace, nest namespaces, reach the host network and sockets, fork-bomb, exhaust memory and CPU. Prints a scorecard; exits 1 when any probe escapes.',
   options: [
     { long: 'profile', short: 'p', value: 'name|path', help: 'profile to test (default: $ISOLATE_PROFILE or "default")' },
-    { long: 'backend', value: 'name', choices: ['auto', 'bwrap'], help: 'enforcement backend' },
+    { long: 'backend', value: 'name', choices: ['auto', 'bwrap', 'nsjail', 'sandbox-exec'], help: 'enforcement backend' },
     { long: 'json', help: 'machine-readable output' },
   ],
   positionals: 'none',

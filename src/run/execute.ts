@@ -105,26 +105,26 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
   const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
 
   const sampler = new ResourceSampler();
+  const extra = [plan.fds.args, plan.fds.status, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
+  const top = Math.max(2, ...extra);
+  const stdio: ('pipe' | 'inherit' | 'ignore')[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];
+  for (let fd = 3; fd <= top; fd++) stdio.push(extra.includes(fd) ? 'pipe' : 'ignore');
   return new Promise((resolvePromise) => {
-    const child = spawn(file, args, {
-      env: plan.launcherEnv,
-      cwd: '/',
-      stdio: [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit', 'pipe', 'pipe', ...(plan.seccomp === undefined ? [] : ['pipe' as const])],
-    });
+    const child = spawn(file, args, { env: plan.launcherEnv, cwd: '/', stdio });
 
     const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
     const out = capture ? collect(child.stdout, limit) : undefined;
     const err = capture ? collect(child.stderr, limit) : undefined;
 
-    const argsPipe = child.stdio[plan.fds.args] as Writable | null;
-    argsPipe?.on('error', () => undefined);
-    argsPipe?.end(plan.pipedArgs.length === 0 ? '' : plan.pipedArgs.join('\0') + '\0');
+    const feed = (fd: number, data: string | Buffer): void => {
+      const pipe = child.stdio[fd] as Writable | null;
+      pipe?.on('error', () => undefined);
+      pipe?.end(data);
+    };
+    if (plan.fds.args !== undefined) feed(plan.fds.args, plan.pipedArgs.length === 0 ? '' : plan.pipedArgs.join('\0') + '\0');
+    for (const input of plan.inputs ?? []) feed(input.fd, input.data);
 
-    if (plan.seccomp !== undefined) {
-      const seccompPipe = child.stdio[plan.seccomp.fd] as Writable | null;
-      seccompPipe?.on('error', () => undefined);
-      seccompPipe?.end(plan.seccomp.program);
-    }
+    if (plan.seccomp !== undefined) feed(plan.seccomp.fd, plan.seccomp.program);
 
     let sandboxStarted = false;
     let reportedExit: number | undefined;
@@ -133,7 +133,10 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     let timedOut = false;
     const timers: NodeJS.Timeout[] = [];
     let statusText = '';
-    const statusPipe = child.stdio[plan.fds.status] as Readable | null;
+    // Without a status descriptor the launcher's exit status is the command's (nsjail, sandbox-exec).
+    const plainExit = plan.fds.status === undefined;
+    if (plainExit) sandboxStarted = true;
+    const statusPipe = plan.fds.status === undefined ? null : (child.stdio[plan.fds.status] as Readable | null);
     statusPipe?.setEncoding('utf8');
     statusPipe?.on('data', (chunk: string) => {
       statusText += chunk;
@@ -213,8 +216,13 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
         resolvePromise({ ...base, exitCode: reportedExit, signal: sig, ...limitFromSignal(sig) });
         return;
       }
+      if (plainExit && spawnError === undefined && code !== null) {
+        const sig = code > 128 && code < 128 + 65 ? signalName(code - 128) : null;
+        resolvePromise({ ...base, exitCode: code, signal: sig, ...limitFromSignal(sig) });
+        return;
+      }
       if (signal !== null) {
-        // bwrap itself was killed (a forwarded signal): the sandbox died with it.
+        // The launcher itself was killed (a forwarded signal): the sandbox died with it.
         resolvePromise({ ...base, exitCode: 128 + signalNumber(signal), signal });
         return;
       }

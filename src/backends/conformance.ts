@@ -1,0 +1,173 @@
+/**
+ * One profile, one meaning: for each policy feature, how each backend
+ * enforces it. `native`: the backend enforces it itself; `isolate`: isolate
+ * enforces it around the backend (before the command starts, or from
+ * outside); `none`: not enforced, so a profile that asks for it is refused on
+ * that backend at plan time. `explain --backend X` prints this table.
+ */
+import { IsolateError } from '../errors.js';
+import type { Policy } from '../profile/types.js';
+import type { BackendName } from './types.js';
+
+export type How = 'native' | 'isolate' | 'none';
+
+export interface Enforcement {
+  how: How;
+  note: string;
+}
+
+export interface Feature {
+  id: string;
+  title: string;
+  /** Whether the policy asks for the feature (always-on guarantees return true). */
+  requested(policy: Policy): boolean;
+  by: Record<BackendName, Enforcement>;
+}
+
+const always = (): boolean => true;
+const n = (note: string): Enforcement => ({ how: 'native', note });
+const i = (note: string): Enforcement => ({ how: 'isolate', note });
+const none = (note: string): Enforcement => ({ how: 'none', note });
+
+export const FEATURES: readonly Feature[] = [
+  {
+    id: 'filesystem.read',
+    title: 'read-only paths',
+    requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'read'),
+    by: { bwrap: n('--ro-bind'), nsjail: n('read-only bind mounts (-R)'), 'sandbox-exec': n('file-read* allowed for the paths (subpath)') },
+  },
+  {
+    id: 'filesystem.write',
+    title: 'writable paths',
+    requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'write'),
+    by: { bwrap: n('--bind'), nsjail: n('read-write bind mounts (-B)'), 'sandbox-exec': n('file-write* allowed for the paths') },
+  },
+  {
+    id: 'filesystem.deny',
+    title: 'hidden paths',
+    requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'deny'),
+    by: {
+      bwrap: n('an empty read-only tmpfs or /dev/null mounted over them'),
+      nsjail: n('an empty read-only tmpfs or /dev/null mounted over them'),
+      'sandbox-exec': n('file-read* and file-write* denied, emitted after the allows'),
+    },
+  },
+  {
+    id: 'filesystem.tmpfs',
+    title: 'private empty directories (/tmp, the home directory)',
+    requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'tmpfs'),
+    by: {
+      bwrap: n('--tmpfs'),
+      nsjail: n('tmpfs mounts (-T)'),
+      'sandbox-exec': none('macOS has no per-process mounts: the real directory would be shared'),
+    },
+  },
+  {
+    id: 'filesystem.protect',
+    title: 'protected names stay read-only inside writable paths',
+    requested: (p) => p.filesystem.protect.length > 0,
+    by: {
+      bwrap: n('read-only binds over each (placeholders for missing ones), parent directories pinned'),
+      nsjail: n('read-only binds over each (placeholders for missing ones), parent directories pinned'),
+      'sandbox-exec': n('file-write* denied for the names (literal and subpath), and unlink/rename of their parents'),
+    },
+  },
+  {
+    id: 'network.none',
+    title: 'no network',
+    requested: (p) => p.network.mode === 'none',
+    by: { bwrap: n('an empty network namespace'), nsjail: n('an empty network namespace'), 'sandbox-exec': n('network* denied') },
+  },
+  {
+    id: 'network.filtered',
+    title: 'only allowed domains, through isolate\'s proxy',
+    requested: (p) => p.network.mode === 'filtered',
+    by: {
+      bwrap: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
+      nsjail: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
+      'sandbox-exec': i('network-outbound allowed only to the proxy\'s loopback port'),
+    },
+  },
+  {
+    id: 'environment',
+    title: 'environment allowlist; secrets withheld',
+    requested: always,
+    by: { bwrap: i('the launcher starts with an empty environment; the child\'s is piped to bwrap'), nsjail: i('nsjail keeps nothing; each variable passed with -E'), 'sandbox-exec': i('the launcher is started with exactly the child\'s environment') },
+  },
+  {
+    id: 'namespaces',
+    title: 'own user, PID, IPC, UTS, cgroup and mount namespaces; nested user namespaces off',
+    requested: always,
+    by: {
+      bwrap: n('--unshare-* and --disable-userns'),
+      nsjail: n('clone flags; nested user namespaces refused by the seccomp filter'),
+      'sandbox-exec': none('macOS has no namespaces: processes, IPC and the host name are shared (signals and process-info are limited to the sandbox)'),
+    },
+  },
+  {
+    id: 'capabilities',
+    title: 'no capabilities, no_new_privs, new session',
+    requested: always,
+    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('capabilities dropped; no_new_privs; setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed') },
+  },
+  {
+    id: 'syscalls',
+    title: 'seccomp syscall filter',
+    requested: (p) => p.syscalls.preset !== 'none' || p.syscalls.deny.length > 0,
+    by: {
+      bwrap: n('a BPF program built by isolate, passed with --seccomp'),
+      nsjail: n('the same deny list, expressed in nsjail\'s policy language (kafel)'),
+      'sandbox-exec': none('macOS has no seccomp; SBPL cannot filter system calls by number'),
+    },
+  },
+  {
+    id: 'limits.timeout',
+    title: 'wall-clock timeout',
+    requested: (p) => p.limits.timeoutMs !== undefined,
+    by: { bwrap: i('isolate signals the sandbox'), nsjail: n('--time_limit, and isolate'), 'sandbox-exec': i('isolate signals the sandbox') },
+  },
+  {
+    id: 'limits.rlimits',
+    title: 'CPU, memory, open files, file size limits',
+    requested: (p) => [p.limits.cpuSeconds, p.limits.memoryBytes, p.limits.openFiles, p.limits.fileSizeBytes].some((v) => v !== undefined),
+    by: { bwrap: i('prlimit inside the sandbox'), nsjail: n('--rlimit_*'), 'sandbox-exec': i('rlimits set by isolate before exec') },
+  },
+  {
+    id: 'limits.processes',
+    title: 'process limit',
+    requested: (p) => p.limits.processes !== undefined,
+    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root)'), nsjail: n('--rlimit_nproc, or cgroup pids.max'), 'sandbox-exec': i('RLIMIT_NPROC (per user on macOS)') },
+  },
+  {
+    id: 'commands',
+    title: 'command policy',
+    requested: (p) => p.commands.allow.length > 0 || p.commands.deny.length > 0,
+    by: { bwrap: i('checked before the sandbox starts'), nsjail: i('checked before the sandbox starts'), 'sandbox-exec': i('checked before the sandbox starts') },
+  },
+  {
+    id: 'audit',
+    title: 'audit log',
+    requested: (p) => p.audit.enabled,
+    by: { bwrap: i('written by isolate'), nsjail: i('written by isolate'), 'sandbox-exec': i('written by isolate') },
+  },
+];
+
+/** Refuse, at plan time, a policy that asks for something the backend cannot enforce. */
+export function assertEnforceable(policy: Policy, backend: BackendName): void {
+  const missing = FEATURES.filter((f) => f.by[backend].how === 'none' && f.id !== 'namespaces' && f.requested(policy));
+  const first = missing[0];
+  if (first !== undefined) {
+    throw new IsolateError(
+      'E_BACKEND_UNSUPPORTED',
+      `the ${backend} backend cannot enforce ${first.title} (${first.id}), which the profile asks for`,
+      {
+        detail: missing.map((f) => `${f.id}: ${f.by[backend].note}`).join('\n'),
+        fix: `use a backend that enforces it (isolate explain --backend <name> shows how each one does), or remove it from the profile`,
+      },
+    );
+  }
+}
+
+export function conformanceRows(policy: Policy, backend: BackendName): { id: string; title: string; requested: boolean; how: How; note: string }[] {
+  return FEATURES.map((f) => ({ id: f.id, title: f.title, requested: f.requested(policy), how: f.by[backend].how, note: f.by[backend].note }));
+}
