@@ -4,7 +4,7 @@
 // time. It prints a table and the targets; it does not fail the build.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,11 +22,11 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function timeSync(file, args) {
+function timeSync(file, args, stdio = 'ignore') {
   const out = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
     const t = process.hrtime.bigint();
-    const r = spawnSync(file, args, { cwd: work, env, stdio: 'ignore' });
+    const r = spawnSync(file, args, { cwd: work, env, stdio: typeof stdio === 'function' ? stdio() : stdio });
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}`);
     if (i >= WARMUP) out.push(ms);
@@ -58,28 +58,36 @@ const row = (name, ms, note = '') => rows.push({ name, ms, note });
 try {
   const api = await import(join(repo, 'dist', 'index.js'));
   const explained = await api.explain(['true'], { callerEnv: env, callerCwd: work });
-  // The same bwrap invocation isolate makes, environment inline instead of piped.
+  // The same bwrap invocation isolate makes (seccomp filter included), environment inline instead of piped.
   const rawArgs = [];
   const argv = explained.argv;
+  let envDone = false;
   for (let i = 1; i < argv.length; i++) {
     if (argv[i] === '--args' || argv[i] === '--json-status-fd') { i++; continue; }
-    if (argv[i] === '--') rawArgs.push('--clearenv', '--setenv', 'PATH', env.PATH);
+    if (argv[i] === '--' && !envDone) {
+      rawArgs.push('--clearenv', '--setenv', 'PATH', env.PATH);
+      envDone = true;
+    }
     rawArgs.push(argv[i]);
   }
+  const planned = await api.plan(['true'], { callerEnv: env, callerCwd: work });
+  const seccompFile = join(work, 'filter.bpf');
+  writeFileSync(seccompFile, planned.plan.seccomp.program);
+  const withSeccomp = (stdio) => [...stdio, 'ignore', 'ignore', openSync(seccompFile, 'r')];
   const minimal = ['--unshare-all', '--unshare-user', '--die-with-parent', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
 
   const node0 = timeSync(process.execPath, ['-e', '0']);
   row('node -e 0', node0, 'baseline');
   const bwrapMin = timeSync(argv[0], minimal);
   row('bwrap, minimal sandbox', bwrapMin);
-  const bwrapSame = timeSync(argv[0], rawArgs);
+  const bwrapSame = timeSync(argv[0], rawArgs, () => withSeccomp(['ignore', 'ignore', 'ignore']));
   row('bwrap, isolate\'s exact sandbox', bwrapSame, 'baseline');
   const cli = timeSync(process.execPath, [bin, 'run', '--profile', 'default', '--', 'true']);
   row('isolate run --profile default -- true', cli);
 
   const inProcess = await timeAsync(() => api.run(['true'], { callerEnv: env, callerCwd: work, stdio: 'inherit' }));
   row('API run([\'true\']) in-process', inProcess);
-  const rawSpawn = await timeAsync(() => spawnWait(argv[0], rawArgs, { cwd: work, env: {}, stdio: 'ignore' }));
+  const rawSpawn = await timeAsync(() => spawnWait(argv[0], rawArgs, { cwd: work, env: {}, stdio: withSeccomp(['ignore', 'ignore', 'ignore']) }));
   row('bwrap, isolate\'s exact sandbox, spawned from Node', rawSpawn, 'baseline');
 
   // filtered network: start-up, and throughput of a 100 MiB download from a loopback server.
