@@ -292,15 +292,14 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    const lines = [`${head.method} ${url.pathname}${url.search} ${head.version}`];
-    let hasHost = false;
+    // The Host header is always the host that was decided on: a different one would let a request
+    // reach another site served from the same address (a CDN) than the rule allowed.
+    const lines = [`${head.method} ${url.pathname}${url.search} ${head.version}`, `Host: ${url.host}`];
     for (const [name, value] of head.headers) {
       const lower = name.toLowerCase();
-      if (lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-')) continue;
-      if (lower === 'host') hasHost = true;
+      if (lower === 'host' || lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-')) continue;
       lines.push(`${name}: ${value}`);
     }
-    if (!hasHost) lines.push(`Host: ${url.host}`);
     lines.push('Connection: close', '', '');
     const rewritten = Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), early]);
     this.tunnel(client, t, verdict, started, rewritten, {

@@ -887,3 +887,40 @@ describe('parseSocksRequest', () => {
     expect(parseSocksRequest(wrongType)).toBe('bad');
   });
 });
+
+describe('FilterProxy: the Host header', () => {
+  it('an absolute-URI request reaches the upstream with the Host of the URL, whatever the client sent', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const upstream = createServer((req, res) => {
+      seen.push(req.headers.host ?? '');
+      res.end('ok');
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    const port = (upstream.address() as { port: number }).port;
+    const { FilterProxy } = await import('../../src/network/proxy.js');
+    const { parseRule } = await import('../../src/network/rules.js');
+    const rule = parseRule(`allowed.test:${port}`);
+    if (!rule.ok) throw new Error(rule.message);
+    const proxy = new FilterProxy({ rules: { allow: [rule.rule], deny: [] }, resolve: async () => ['127.0.0.1'] });
+    await proxy.listen({ host: '127.0.0.1', port: 0 });
+    const proxyPort = (proxy.address() as { port: number }).port;
+    try {
+      const { connect } = await import('node:net');
+      const reply = await new Promise<string>((resolve, reject) => {
+        const s = connect(proxyPort, '127.0.0.1', () => {
+          s.write(`GET http://allowed.test:${port}/ HTTP/1.1\r\nHost: evil.example\r\nHost: another.example\r\n\r\n`);
+        });
+        let data = '';
+        s.on('data', (d: Buffer) => (data += d.toString()));
+        s.on('end', () => resolve(data));
+        s.on('error', reject);
+      });
+      expect(reply).toContain('200');
+      expect(seen).toEqual([`allowed.test:${port}`]);
+    } finally {
+      await proxy.close();
+      await new Promise<void>((r) => upstream.close(() => r()));
+    }
+  });
+});
