@@ -12,6 +12,7 @@ import { redactArgv } from './audit/redact.js';
 import { registerRun, type Registration } from './run/placeholders.js';
 import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
+import { mapConfigEnv } from './backends/nsjail.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './backends/host.js';
@@ -183,7 +184,11 @@ export async function explain(command: readonly string[], options: IsolateOption
   const fds = r.plan.fds;
   const argsPart = fds.args === undefined ? '' : ` ${fds.args}< <(printf '%s\\0' ${quotedPiped})`;
   const statusPart = fds.status === undefined ? '' : ` ${fds.status}>/dev/null`;
-  const inputsPart = (r.plan.inputs ?? []).map((i) => ` ${i.fd}< <(printf '%s' ${shellQuote(i.data.toString())})`).join('');
+  // Generated configs carry the environment (nsjail): show passed-through values as "$NAME", like the piped args.
+  const redactValue = (name: string, value: string): string =>
+    !setNames.has(name) && r.host.env[name] === value ? `$${name}` : isSecretName(name) ? '<redacted>' : value;
+  const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
+  const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${shellQuote(i.text)})`).join('');
   const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${seccomp}${inputsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,

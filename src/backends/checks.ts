@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { IsolateError } from '../errors.js';
 import { run } from '../index.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from './bwrap.js';
-import { bwrapFacts, findSystemProgram, usernsFacts } from './host.js';
+import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from './host.js';
 import type { HostFacts } from './types.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -136,6 +136,17 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
           },
     );
   }
+
+  const nsjail = nsjailFacts(env);
+  checks.push(
+    nsjail === undefined
+      ? {
+          name: 'nsjail (optional backend)',
+          status: 'ok',
+          detail: 'not installed; --backend nsjail would be refused. To use it, build nsjail from source (README, "Installing nsjail") and put it on PATH or in ISOLATE_NSJAIL',
+        }
+      : { name: 'nsjail (optional backend)', status: 'ok', detail: `${nsjail.path} version ${nsjail.version}` },
+  );
 
   const socat = findSystemProgram('socat');
   checks.push(

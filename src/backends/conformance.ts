@@ -34,13 +34,13 @@ export const FEATURES: readonly Feature[] = [
     id: 'filesystem.read',
     title: 'read-only paths',
     requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'read'),
-    by: { bwrap: n('--ro-bind'), nsjail: n('read-only bind mounts (-R)'), 'sandbox-exec': n('file-read* allowed for the paths (subpath)') },
+    by: { bwrap: n('--ro-bind'), nsjail: n('read-only bind mounts (rw: false), remounted read-only after the tree is built; a mount nested under a read-only path keeps its own flags (nsjail remounts only the top mount; bwrap makes nested mounts read-only too)'), 'sandbox-exec': n('file-read* and process-exec allowed for the paths (subpath), file-write* denied; the paths reach SBPL only as -D parameters') },
   },
   {
     id: 'filesystem.write',
     title: 'writable paths',
     requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'write'),
-    by: { bwrap: n('--bind'), nsjail: n('read-write bind mounts (-B)'), 'sandbox-exec': n('file-write* allowed for the paths') },
+    by: { bwrap: n('--bind'), nsjail: n('read-write bind mounts (rw: true)'), 'sandbox-exec': n('file-read*, file-write* and process-exec allowed for the paths (subpath)') },
   },
   {
     id: 'filesystem.deny',
@@ -48,8 +48,8 @@ export const FEATURES: readonly Feature[] = [
     requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'deny'),
     by: {
       bwrap: n('an empty read-only tmpfs or /dev/null mounted over them'),
-      nsjail: n('an empty read-only tmpfs or /dev/null mounted over them'),
-      'sandbox-exec': n('file-read* and file-write* denied, emitted after the allows'),
+      nsjail: n('an empty read-only tmpfs (mode 0555) or /dev/null mounted over them'),
+      'sandbox-exec': n('file-read*, file-write* and process-exec denied, emitted after the allows of every path that contains them (a deeper allow still wins, as on bwrap); hidden paths are refused (EPERM), not shown empty'),
     },
   },
   {
@@ -58,8 +58,8 @@ export const FEATURES: readonly Feature[] = [
     requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'tmpfs'),
     by: {
       bwrap: n('--tmpfs'),
-      nsjail: n('tmpfs mounts (-T)'),
-      'sandbox-exec': none('macOS has no per-process mounts: the real directory would be shared'),
+      nsjail: n('tmpfs mounts'),
+      'sandbox-exec': i('macOS has no per-process mounts: the path is hidden and a private empty directory, created by isolate for the run and removed after it, stands in for it; HOME, TMPDIR and the working directory point there when they named the path'),
     },
   },
   {
@@ -69,14 +69,14 @@ export const FEATURES: readonly Feature[] = [
     by: {
       bwrap: n('read-only binds over each (placeholders for missing ones), parent directories pinned'),
       nsjail: n('read-only binds over each (placeholders for missing ones), parent directories pinned'),
-      'sandbox-exec': n('file-write* denied for the names (literal and subpath), and unlink/rename of their parents'),
+      'sandbox-exec': n('file-write* denied for the names (literal and subpath), existing or not, and for every writable directory above them (no unlink, rename or rmdir of the directory itself); emitted last'),
     },
   },
   {
     id: 'network.none',
     title: 'no network',
     requested: (p) => p.network.mode === 'none',
-    by: { bwrap: n('an empty network namespace'), nsjail: n('an empty network namespace'), 'sandbox-exec': n('network* denied') },
+    by: { bwrap: n('an empty network namespace'), nsjail: n('an empty network namespace (clone_newnet) with loopback up'), 'sandbox-exec': n('network* denied, loopback included; unix sockets only when named, or in the private directories') },
   },
   {
     id: 'network.filtered',
@@ -85,14 +85,14 @@ export const FEATURES: readonly Feature[] = [
     by: {
       bwrap: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
       nsjail: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
-      'sandbox-exec': i('network-outbound allowed only to the proxy\'s loopback port'),
+      'sandbox-exec': i('network* denied but TCP to isolate\'s proxy on the host loopback (127.0.0.1:3128), where the proxy listens; no forwarder, no name resolution'),
     },
   },
   {
     id: 'environment',
     title: 'environment allowlist; secrets withheld',
     requested: always,
-    by: { bwrap: i('the launcher starts with an empty environment; the child\'s is piped to bwrap'), nsjail: i('nsjail keeps nothing; each variable passed with -E'), 'sandbox-exec': i('the launcher is started with exactly the child\'s environment') },
+    by: { bwrap: i('the launcher starts with an empty environment; the child\'s is piped to bwrap'), nsjail: i('nsjail starts with an empty environment; the child\'s variables are in the generated config, handed to nsjail on a pipe (never on its command line)'), 'sandbox-exec': i('the launcher is started with exactly the child\'s environment') },
   },
   {
     id: 'namespaces',
@@ -100,7 +100,7 @@ export const FEATURES: readonly Feature[] = [
     requested: always,
     by: {
       bwrap: n('--unshare-* and --disable-userns'),
-      nsjail: n('clone flags; nested user namespaces refused by the seccomp filter'),
+      nsjail: n('clone flags (clone_new*); nsjail has no --disable-userns, so seccomp rules always refuse CLONE_NEWUSER in clone and unshare, and clone3 (ENOSYS), whatever the profile\'s syscall rules'),
       'sandbox-exec': none('macOS has no namespaces: processes, IPC and the host name are shared (signals and process-info are limited to the sandbox)'),
     },
   },
@@ -108,7 +108,7 @@ export const FEATURES: readonly Feature[] = [
     id: 'capabilities',
     title: 'no capabilities, no_new_privs, new session',
     requested: always,
-    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('capabilities dropped; no_new_privs; setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed') },
+    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal)') },
   },
   {
     id: 'syscalls',
@@ -116,27 +116,27 @@ export const FEATURES: readonly Feature[] = [
     requested: (p) => p.syscalls.preset !== 'none' || p.syscalls.deny.length > 0,
     by: {
       bwrap: n('a BPF program built by isolate, passed with --seccomp'),
-      nsjail: n('the same deny list, expressed in nsjail\'s policy language (kafel)'),
-      'sandbox-exec': none('macOS has no seccomp; SBPL cannot filter system calls by number'),
+      nsjail: n('the same rules, generated as a kafel policy (system call numbers from isolate\'s tables, DEFAULT ALLOW, x32 numbers refused); always installed'),
+      'sandbox-exec': none('macOS has no seccomp, and isolate\'s syscall rules name Linux system calls; set syscalls.preset: none (and no syscalls.deny) to use this backend'),
     },
   },
   {
     id: 'limits.timeout',
     title: 'wall-clock timeout',
     requested: (p) => p.limits.timeoutMs !== undefined,
-    by: { bwrap: i('isolate signals the sandbox'), nsjail: n('--time_limit, and isolate'), 'sandbox-exec': i('isolate signals the sandbox') },
+    by: { bwrap: i('isolate signals the sandbox'), nsjail: i('isolate signals nsjail, which kills the sandbox at once (no SIGTERM grace period); nsjail\'s time_limit as a backstop a little later'), 'sandbox-exec': i('isolate signals the command, and its process group when it runs in a new session; with no PID namespace, a process that leaves the group is not reached') },
   },
   {
     id: 'limits.rlimits',
     title: 'CPU, memory, open files, file size limits',
     requested: (p) => [p.limits.cpuSeconds, p.limits.memoryBytes, p.limits.openFiles, p.limits.fileSizeBytes].some((v) => v !== undefined),
-    by: { bwrap: i('prlimit inside the sandbox'), nsjail: n('--rlimit_*'), 'sandbox-exec': i('rlimits set by isolate before exec') },
+    by: { bwrap: i('prlimit inside the sandbox'), nsjail: n('nsjail sets every rlimit (open files, file size in whole MiB, the CPU hard limit, core 0; the rest at this process\'s own limits); prlimit inside adds what nsjail cannot express: RLIMIT_DATA for memory, the CPU soft limit, a file size that is not whole MiB'), 'sandbox-exec': i('ulimit in /bin/sh inside the sandbox, just before the command (CPU, open files, file size); a memory limit is refused: macOS enforces neither RLIMIT_DATA nor RLIMIT_AS') },
   },
   {
     id: 'limits.processes',
     title: 'process limit',
     requested: (p) => p.limits.processes !== undefined,
-    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root)'), nsjail: n('--rlimit_nproc, or cgroup pids.max'), 'sandbox-exec': i('RLIMIT_NPROC (per user on macOS)') },
+    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root); cgroup pids.max is not used'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)') },
   },
   {
     id: 'commands',

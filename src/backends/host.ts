@@ -13,6 +13,7 @@ import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from './mounts.js';
 import type { CommandFact, HostFacts, NetworkFacts, ProtectFact, UsernsFacts } from './types.js';
+import type { NsjailFacts } from './nsjail.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -115,12 +116,66 @@ export function findNsjail(env: Readonly<Record<string, string | undefined>>): s
   return undefined;
 }
 
+/**
+ * nsjail prints no version and embeds none. Its options tell the release
+ * line: each marker is an option that release added (cmdline.cc), checked
+ * newest first. The option names are in the binary, so reading it is enough
+ * (and much cheaper than starting it); `nsjail --help` lists the same names
+ * when the binary cannot be read.
+ */
+export const NSJAIL_VERSION_MARKERS: readonly (readonly [marker: string, version: string])[] = [
+  ['experimental_mnt', '>=3.5'],
+  ['detect_cgroupv2', '>=3.3'],
+  ['forward_signals', '>=3.2'],
+  ['disable_tsc', '>=3.1'],
+];
+
+/** The release line of an nsjail binary from its option names, or undefined when `text` is not nsjail's. */
+export function nsjailVersionFromText(text: string): string | undefined {
+  if (!text.includes('seccomp_string') || !text.includes('rlimit_nofile')) return undefined;
+  for (const [marker, version] of NSJAIL_VERSION_MARKERS) if (text.includes(marker)) return version;
+  return '<=3.0';
+}
+
+/** Every mount point of this process's mount namespace (/proc/self/mountinfo, escapes decoded), or [] when unreadable. */
+export function mountPoints(mountinfo?: string): string[] {
+  let text = mountinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/mountinfo', 'utf8');
+    } catch {
+      return [];
+    }
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field === undefined || !field.startsWith('/')) continue;
+    out.push(field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(Number.parseInt(oct, 8))));
+  }
+  return [...new Set(out)];
+}
+
+/**
+ * nsjail, its release line, and the host's mount points: nsjail makes only
+ * the top mount of a read-only bind read-only, so the plan re-binds mounts
+ * nested under read-only paths itself (bwrap does that on its own).
+ */
 export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): HostFacts['nsjail'] {
   const path = findNsjail(env);
   if (path === undefined) return undefined;
-  const r = spawnSync(path, ['--help'], { encoding: 'utf8', env: {}, timeout: 5000 });
-  const m = /(\d+\.\d+(?:\.\d+)?)/.exec(`${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').slice(0, 3).join(' '));
-  return { path, version: m?.[1] ?? 'unknown' };
+  let version: string | undefined;
+  try {
+    version = nsjailVersionFromText(readFileSync(path).toString('latin1'));
+  } catch {
+    version = undefined;
+  }
+  if (version === undefined) {
+    const r = spawnSync(path, ['--help'], { encoding: 'utf8', env: {}, timeout: 5000 });
+    version = nsjailVersionFromText(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+  }
+  const facts: NsjailFacts = { path, version: version ?? 'unknown', mountPoints: mountPoints() };
+  return facts;
 }
 
 export function bwrapFacts(env: Readonly<Record<string, string | undefined>>): HostFacts['bwrap'] {

@@ -1,10 +1,343 @@
-/** sandbox-exec (Seatbelt) backend: policy -> SBPL profile and argv. Pure; see types.ts. (Being written.) */
+/**
+ * sandbox-exec (Seatbelt) backend: policy -> SBPL profile, -D parameters and
+ * argv. Pure; see types.ts, and sbpl.ts for the profile itself.
+ *
+ *   /usr/bin/sandbox-exec -p <profile> -D NAME=value ... -- [limits wrapper] <command> [args...]
+ *
+ * sandbox-exec applies the profile to itself and execs the command, so its
+ * exit status is the command's (no status descriptor), and the environment it
+ * is started with is the command's (launcherEnv === childEnv).
+ *
+ * What macOS cannot do as bubblewrap does, and what the plan does instead:
+ * - tmpfs: no per-process mounts. Each governing tmpfs path is hidden, and a
+ *   fresh private directory under the run directory stands in for it; HOME
+ *   and TMPDIR point there when the tmpfs path is the home or a temp
+ *   directory, and so does the working directory when it is a tmpfs path.
+ *   run/ creates the directories before the run and removes them after
+ *   (plan.sandboxExec.runDir and .dirs).
+ * - no new session flag: the plan asks run/ to start sandbox-exec in a new
+ *   session (plan.sandboxExec.newSession), so the command has no controlling
+ *   terminal to inject input into (TIOCSTI), and in plan.cwd (sandbox-exec
+ *   has no --chdir).
+ * - no prlimit: rlimits are set by /bin/sh's ulimit inside the sandbox just
+ *   before the command. A memory limit is refused: macOS enforces neither
+ *   RLIMIT_DATA nor RLIMIT_AS.
+ * - filtered network: no network namespace and no forwarder. The command
+ *   reaches isolate's proxy directly on the host loopback at PROXY_PORT, the
+ *   only network destination the profile allows; the proxy service says so
+ *   (service.tcp), and run/ must listen there.
+ * - no seccomp: a profile that asks for a syscall filter is refused (see
+ *   conformance.ts); set `syscalls: { preset: none }` to use this backend.
+ */
 import { IsolateError } from '../errors.js';
-import type { Backend } from './types.js';
+import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, proxyEnvironment } from '../network/forwarder.js';
+import { computeEnvironment } from '../profile/environment.js';
+import { formatBytes } from '../profile/limits.js';
+import type { MountRule, Policy } from '../profile/types.js';
+import { pickCommand, reachable } from './command.js';
+import { assertEnforceable } from './conformance.js';
+import { effectiveKind, governing, isVisible, orderRules } from './mounts.js';
+import { SYSTEM_READ, buildSbpl, normalizeDir, tmpfsRoles, type Sbpl, type SbplParam } from './sbpl.js';
+import type { Backend, HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
+
+export const SANDBOX_EXEC_PATH = '/usr/bin/sandbox-exec';
+/** The shell that applies the rlimits inside the sandbox. */
+export const LIMITS_SHELL = '/bin/sh';
+/** ulimit -f counts 512-byte blocks in POSIX sh (bash as sh, dash, zsh). */
+const FSIZE_BLOCK = 512;
+
+/**
+ * What host.ts gathers for this backend on macOS, in HostFacts.sandboxExec.
+ * `runDir` and `version` extend the `{ path }` of types.ts.
+ */
+export interface SandboxExecFacts {
+  path: string;
+  /**
+   * A fresh directory for this run, not yet created, as a real path (on
+   * macOS: under realpath($TMPDIR), e.g. /private/var/folders/../T/isolate-run-<pid>-<random>).
+   * Needed when the profile has tmpfs paths.
+   */
+  runDir?: string | undefined;
+  /** The macOS version (sw_vers -productVersion), for the report. */
+  version?: string | undefined;
+}
+
+/** The filtering proxy, reached by the command over the host's loopback rather than through a mounted socket. */
+export interface LoopbackProxyService extends ProxyService {
+  /** Where run/ must make the proxy listen: the only destination the profile lets the command connect to. */
+  tcp: { host: '127.0.0.1'; port: number };
+}
+
+export interface SandboxExecPlan extends Plan {
+  backend: 'sandbox-exec';
+  sandboxExec: {
+    /** The SBPL profile (also argv[2]). */
+    profile: string;
+    /** The -D parameters, in argv order. */
+    params: SbplParam[];
+    /**
+     * run/ creates this directory (mode 0700; it must not exist yet), then
+     * each of `dirs` (0700), before starting the sandbox, and removes it with
+     * everything in it after the run, however the run ends. Undefined when
+     * there is nothing to create.
+     */
+    runDir: string | undefined;
+    /** Private directories standing in for tmpfs paths, and the variables of the child's environment that point to them. */
+    dirs: { path: string; replaces: string; env: string[] }[];
+    /** Start the launcher in a new session (setsid: node's spawn with detached: true), so the command has no controlling terminal. */
+    newSession: true;
+    /** The directory to start the launcher in (sandbox-exec cannot change directory itself); equals plan.cwd. */
+    cwd: string;
+  };
+}
+
+function sandboxExecFacts(host: HostFacts): SandboxExecFacts | undefined {
+  return host.sandboxExec as SandboxExecFacts | undefined;
+}
+
+/** Fail closed anywhere but on macOS with sandbox-exec. */
+export function checkSandboxExecHost(host: HostFacts): SandboxExecFacts {
+  if (host.platform !== 'darwin') {
+    throw new IsolateError('E_BACKEND_UNSUPPORTED', `the sandbox-exec backend needs macOS; this is ${host.platform}`, {
+      fix: 'on Linux use --backend bwrap (or nsjail)',
+    });
+  }
+  const facts = sandboxExecFacts(host);
+  if (facts === undefined) {
+    throw new IsolateError('E_BACKEND_MISSING', `${SANDBOX_EXEC_PATH} was not found; refusing to run the command unsandboxed`, {
+      fix: 'sandbox-exec ships with macOS at /usr/bin/sandbox-exec; check that it exists and is executable',
+    });
+  }
+  return facts;
+}
+
+/** Validated whole numbers only ever reach the wrapper script. */
+function count(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new IsolateError('E_LIMIT_INVALID', `${what}: ${n} is not a whole number`);
+  return n;
+}
+
+/**
+ * rlimits, set by /bin/sh's ulimit inside the sandbox just before it execs
+ * the command. Only whole numbers from the resolved limits are in the
+ * script; the command arrives as "$@".
+ */
+export function limitsWrapper(policy: Policy, host: HostFacts): { prefix: string[]; summary: string[] } {
+  const l = policy.limits;
+  if (l.enforce === 'cgroup') {
+    throw new IsolateError('E_CGROUP_UNAVAILABLE', 'the profile requires cgroup enforcement of its limits (limits.enforce: cgroup), which macOS does not have', {
+      fix: 'remove limits.enforce (or set it to rlimit) to run with rlimits',
+    });
+  }
+  if (l.memoryBytes !== undefined) {
+    throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a memory limit cannot be enforced with sandbox-exec: macOS enforces neither RLIMIT_DATA nor RLIMIT_AS', {
+      fix: 'remove --memory / limits.memory to run on macOS, or run on Linux (bwrap)',
+    });
+  }
+  const steps: string[] = [];
+  const summary: string[] = [];
+  if (l.cpuSeconds !== undefined) {
+    const s = count(l.cpuSeconds, 'limits.cpu');
+    steps.push(`ulimit -S -t ${s}`, `ulimit -H -t ${s + 1}`);
+    summary.push(`cpu: ${s}s per process (RLIMIT_CPU: SIGXCPU, then SIGKILL a second later)`);
+  }
+  if (l.processes !== undefined) {
+    if (host.uid === 0) {
+      throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root: the kernel exempts uid 0 from RLIMIT_NPROC', {
+        fix: 'run isolate as an ordinary user to use --processes / limits.processes',
+      });
+    }
+    const n = count(l.processes, 'limits.processes');
+    steps.push(`ulimit -u ${n}`);
+    summary.push(`processes: ${n} (RLIMIT_NPROC; on macOS it counts all of your processes, not only the sandbox's)`);
+  }
+  if (l.openFiles !== undefined) {
+    const n = count(l.openFiles, 'limits.openFiles');
+    steps.push(`ulimit -n ${n}`);
+    summary.push(`open files: ${n} per process (RLIMIT_NOFILE)`);
+  }
+  if (l.fileSizeBytes !== undefined) {
+    const blocks = Math.floor(count(l.fileSizeBytes, 'limits.fileSize') / FSIZE_BLOCK);
+    steps.push(`ulimit -f ${blocks}`);
+    summary.push(`file size: ${formatBytes(blocks * FSIZE_BLOCK)} per file (RLIMIT_FSIZE in ${FSIZE_BLOCK}-byte blocks, rounded down: SIGXFSZ)`);
+  }
+  if (l.timeoutMs !== undefined) {
+    summary.push(`timeout: ${l.timeoutMs / 1000}s wall clock, by isolate (SIGTERM, SIGKILL ${l.killAfterMs / 1000}s later; exit 124)`);
+  }
+  if (steps.length === 0) {
+    summary.unshift('core dumps: the caller\'s RLIMIT_CORE (0 on macOS unless raised)');
+    return { prefix: [], summary };
+  }
+  if (!reachable(policy.filesystem.mounts, LIMITS_SHELL)) {
+    throw new IsolateError('E_LIMIT_UNENFORCEABLE', `resource limits are applied by ${LIMITS_SHELL} inside the sandbox, which the profile does not make readable`, {
+      fix: `add --allow-read /bin (or remove the limits)`,
+    });
+  }
+  summary.unshift('core dumps: off (RLIMIT_CORE=0)');
+  const script = `ulimit -c 0 && ${steps.join(' && ')} || { echo 'isolate: cannot apply the resource limits' >&2; exit 125; }\nexec "$@"`;
+  return { prefix: [LIMITS_SHELL, '-c', script, 'isolate-limits'], summary };
+}
+
+/** The summary's hidden paths: deny rules that hide something visible (as the bwrap backend counts them). */
+function hiddenPaths(rules: readonly MountRule[]): { hidden: string[]; notes: string[] } {
+  const hidden: string[] = [];
+  const notes: string[] = [];
+  const applied: MountRule[] = [];
+  for (const rule of orderRules(rules)) {
+    const before = governing(applied, rule.path)?.kind ?? 'none';
+    applied.push(rule);
+    if (rule.kind !== 'deny' || governing(rules, rule.path) !== rule) continue;
+    if (before === 'read' || before === 'write') hidden.push(rule.path);
+    else notes.push(`${rule.path}: not visible anyway, nothing to hide`);
+  }
+  return { hidden, notes };
+}
+
+export function planSandboxExec(policy: Policy, command: readonly string[], host: HostFacts): SandboxExecPlan {
+  const facts = checkSandboxExecHost(host);
+  if (command.length === 0 || command[0] === '') {
+    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
+  }
+  // The caller checks this before plan(); checked again so that nothing this backend cannot enforce is ever ignored.
+  assertEnforceable(policy, 'sandbox-exec');
+  const rules = policy.filesystem.mounts;
+  const home = normalizeDir(host.env['HOME']) ?? '/var/empty';
+  const sbpl: Sbpl = buildSbpl(policy, { protect: host.protect, runDir: facts.runDir, home, proxyPort: PROXY_PORT, terminalIoctl: host.uid !== 0 });
+
+  // Working directory: visible, or a tmpfs path (then its private replacement).
+  let cwd = policy.process.cwd;
+  if (!isVisible(rules, cwd)) {
+    const stand = sbpl.scratch.find((s) => s.replaces === cwd);
+    if (stand === undefined) {
+      throw new IsolateError('E_PATH_INVALID', `the working directory ${policy.process.cwd} is not visible inside the sandbox`, {
+        fix: `add --allow-read ${policy.process.cwd}, or run from a directory the profile exposes`,
+      });
+    }
+    cwd = stand.path;
+  }
+
+  const resolved = pickCommand(host.command, rules);
+  const { env, withheld } = computeEnvironment(policy.environment, host.env);
+
+  let service: LoopbackProxyService | undefined;
+  if (policy.network.mode === 'filtered') {
+    const socketDir = host.network?.socketDir;
+    if (socketDir === undefined) {
+      throw new IsolateError('E_NETWORK_PROXY', 'network mode filtered: the host facts name no directory for the proxy; refusing to run without the filter');
+    }
+    for (const name of BYPASS_VARIABLES) delete env[name];
+    Object.assign(env, proxyEnvironment());
+    service = {
+      kind: 'proxy',
+      socketDir,
+      socketPath: `${socketDir}/proxy.sock`,
+      // Nothing is mounted into a Seatbelt sandbox: the command connects to `tcp`.
+      sandboxSocket: '',
+      port: PROXY_PORT,
+      tcp: { host: '127.0.0.1', port: PROXY_PORT },
+      allow: [...policy.network.allow],
+      deny: [...policy.network.deny],
+    };
+  }
+
+  // HOME and TMPDIR follow the tmpfs paths they named to their private replacements.
+  const roles = tmpfsRoles(sbpl.scratch, host.env);
+  const pointers = new Map<string, string[]>();
+  const point = (name: string, path: string): void => {
+    env[name] = path;
+    pointers.set(path, [...(pointers.get(path) ?? []), name]);
+  };
+  if (roles.home !== undefined && (env['HOME'] === undefined || normalizeDir(env['HOME']) === roles.home.replaces)) point('HOME', roles.home.path);
+  if (roles.temp !== undefined) {
+    const tmpdir = normalizeDir(env['TMPDIR']);
+    if (tmpdir === undefined || effectiveKind(rules, tmpdir) !== 'write') point('TMPDIR', roles.temp.path);
+  }
+
+  const limits = limitsWrapper(policy, host);
+  const params = sbpl.params;
+  const argv = [
+    facts.path,
+    '-p',
+    sbpl.text,
+    ...params.flatMap((p) => ['-D', `${p.name}=${p.value}`]),
+    '--',
+    ...limits.prefix,
+    resolved,
+    ...command.slice(1),
+  ];
+
+  const dirs = sbpl.scratch.map((s) => ({ path: s.path, replaces: s.replaces, env: pointers.get(s.path) ?? [] }));
+  const { hidden, notes: hiddenNotes } = hiddenPaths(rules);
+  const summary: PlanSummary = {
+    readable: sbpl.rules.filter((r) => r.kind === 'read').map((r) => r.path),
+    writable: sbpl.rules.filter((r) => r.kind === 'write').map((r) => r.path),
+    hidden,
+    tmpfs: dirs.map((d) => `${d.replaces} -> ${d.path}${d.env.length > 0 ? ` (${d.env.map((n) => `$${n}`).join(', ')})` : ''}`),
+    protected: sbpl.protect,
+    placeholders: [],
+    network: policy.network.mode,
+    ...(service === undefined
+      ? {}
+      : {
+          proxy: {
+            allow: [...policy.network.allow],
+            deny: [...policy.network.deny],
+            listen: PROXY_URL,
+            socket: `none: the command connects to ${service.tcp.host}:${service.tcp.port} on the host, the only address the profile allows`,
+          },
+        }),
+    env: Object.keys(env).sort(),
+    limits: limits.summary,
+    seccomp: { preset: policy.syscalls.preset, install: false, arch: null, rules: [] },
+    namespaces: [],
+    notes: [
+      'macOS has no namespaces: processes, IPC and the host name are shared with the host; signals and process information reach only processes of this sandbox',
+      'the command runs in a new session, without a controlling terminal (no TIOCSTI)',
+      ...(host.uid === 0 ? ['as root, the terminal the command inherits accepts no ioctls (root could inject input into it): it does not behave as a terminal'] : []),
+      `readable for every program to start: ${SYSTEM_READ.map((s) => s.path).join(', ')}`,
+      'hidden paths are refused (EPERM) rather than shown empty',
+      ...dirs.map((d) =>
+        d.env.length > 0 || d.path === cwd
+          ? `${d.replaces}: hidden; an empty private directory for this run stands in for it`
+          : `${d.replaces}: hidden; its private replacement ${d.path} is reachable only by that path`,
+      ),
+      ...(sbpl.pins.length > 0 ? [`kept in place, so protected names cannot be moved away (the directories themselves cannot be renamed, removed or changed; their contents stay writable): ${sbpl.pins.join(', ')}`] : []),
+      ...(policy.network.mode === 'none' ? ['network none: loopback is denied too'] : []),
+      'no hard links or clones (file-link, file-clone): they would alias hidden or protected files',
+      'unix sockets: only those the profile names, and those the command creates in its private directories',
+      'denied whatever the profile says: the keychains, Docker (~/.docker, /var/run/docker.sock), Launch Services and Apple Events',
+      ...hiddenNotes,
+      ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`),
+    ],
+  };
+
+  return {
+    backend: 'sandbox-exec',
+    backendVersion: facts.version ?? 'system',
+    argv,
+    pipedArgs: [],
+    fds: {},
+    launcherEnv: { ...env },
+    childEnv: env,
+    withheldEnv: withheld,
+    command: { program: command[0] ?? '', resolved, args: command.slice(1) },
+    cwd,
+    cleanup: [],
+    services: service === undefined ? [] : [service],
+    limits: policy.limits,
+    summary,
+    sandboxExec: {
+      profile: sbpl.text,
+      params,
+      runDir: dirs.length > 0 ? normalizeDir(facts.runDir) : undefined,
+      dirs,
+      newSession: true,
+      cwd,
+    },
+  };
+}
 
 export const sandboxExecBackend: Backend = {
   name: 'sandbox-exec',
-  plan() {
-    throw new IsolateError('E_BACKEND_UNSUPPORTED', 'the sandbox-exec backend is not available in this version', { fix: 'run isolate on Linux' });
-  },
+  plan: planSandboxExec,
 };

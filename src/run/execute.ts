@@ -14,7 +14,7 @@ import { IsolateError } from '../errors.js';
 import type { Plan } from '../backends/types.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
-import { signalSandbox } from './sandbox-procs.js';
+import { findSandboxNamespace, signalSandbox } from './sandbox-procs.js';
 import { ResourceSampler } from './resources.js';
 
 export interface ExecuteOptions {
@@ -135,7 +135,23 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     let statusText = '';
     // Without a status descriptor the launcher's exit status is the command's (nsjail, sandbox-exec).
     const plainExit = plan.fds.status === undefined;
-    if (plainExit) sandboxStarted = true;
+    if (plainExit) {
+      sandboxStarted = true;
+      // No status from the launcher: find the sandbox's PID namespace ourselves, for signals and sampling.
+      let tries = 0;
+      const look = (): void => {
+        if (child.pid === undefined || pidNamespace !== undefined) return;
+        const found = findSandboxNamespace(child.pid);
+        if (found !== undefined) {
+          pidNamespace = found.pidNamespace;
+          childPid = found.initPid;
+          sampler.start(found.pidNamespace);
+        } else if (++tries < 200) {
+          timers.push(setTimeout(look, 10));
+        }
+      };
+      look();
+    }
     const statusPipe = plan.fds.status === undefined ? null : (child.stdio[plan.fds.status] as Readable | null);
     statusPipe?.setEncoding('utf8');
     statusPipe?.on('data', (chunk: string) => {
@@ -207,7 +223,8 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
           : { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } }),
       };
       if (timedOut) {
-        const sig = reportedExit !== undefined && reportedExit > 128 ? signalName(reportedExit - 128) : signal;
+        const status = reportedExit ?? (plainExit ? code : null) ?? undefined;
+        const sig = status !== undefined && status > 128 && status < 128 + 65 ? signalName(status - 128) : signal;
         resolvePromise({ ...base, exitCode: 124, signal: sig, timedOut: true, limit: 'timeout' });
         return;
       }

@@ -4,7 +4,7 @@
  * ever signalled, and a process that left the sandbox's process group or
  * session is still found.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 export function sandboxPids(pidNamespace: number): number[] {
   const want = `pid:[${pidNamespace}]`;
@@ -39,4 +39,42 @@ export function signalSandbox(pidNamespace: number, signal: NodeJS.Signals, exce
     }
   }
   return sent;
+}
+
+function nsInode(pid: number | 'self'): number | undefined {
+  try {
+    const m = /^pid:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/pid`));
+    return m?.[1] === undefined ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * For launchers that do not report it (nsjail): the PID namespace of the
+ * sandbox started under `launcher`, and its init (PID 1 inside), found by
+ * walking the launcher's descendants to the first one in another namespace.
+ */
+export function findSandboxNamespace(launcher: number): { pidNamespace: number; initPid: number } | undefined {
+  const own = nsInode('self');
+  const queue = [launcher];
+  for (let seen = 0; queue.length > 0 && seen < 64; seen++) {
+    const pid = queue.shift() as number;
+    const ns = nsInode(pid);
+    if (ns !== undefined && ns !== own) return { pidNamespace: ns, initPid: pid };
+    queue.push(...children(pid));
+  }
+  return undefined;
 }

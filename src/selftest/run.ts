@@ -76,8 +76,11 @@ export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeRe
       GITHUB_TOKEN: envTokens[0] ?? '',
       ISOLATE_SELFTEST_TOKEN: envTokens[1] ?? '',
     };
-    const home = (options.callerEnv ?? process.env)['HOME'];
-    if (home !== undefined) callerEnv['HOME'] = home;
+    const outer = options.callerEnv ?? process.env;
+    for (const name of ['HOME', 'ISOLATE_BWRAP', 'ISOLATE_NSJAIL', 'ISOLATE_BACKEND']) {
+      const value = outer[name];
+      if (value !== undefined) callerEnv[name] = value;
+    }
     const runOptions: IsolateOptions = { ...options, cwd: project, callerCwd: project, callerEnv };
 
     const { policy } = await loadProfile(runOptions);

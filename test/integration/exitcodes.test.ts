@@ -208,7 +208,8 @@ describe.each(runners())('exit codes ($label)', (runner) => {
 
   describe('when bubblewrap cannot be used, isolate refuses and runs nothing', () => {
     it('bwrap missing (ISOLATE_BWRAP points nowhere): 125 and the fix', () => {
-      const r = run(['run', '--', 'touch', 'ran.txt'], { ...p.env, ISOLATE_BWRAP: '/nonexistent/bwrap' });
+      // With no bubblewrap, auto would pick nsjail when it is installed: point that nowhere too.
+      const r = run(['run', '--', 'touch', 'ran.txt'], { ...p.env, ISOLATE_BWRAP: '/nonexistent/bwrap', ISOLATE_NSJAIL: '/nonexistent/nsjail' });
       expectRefused(r, /bubblewrap/, 'apt-get install');
       expect(r.stderr).toContain('bubblewrap');
     });

@@ -1,0 +1,261 @@
+/**
+ * Golden sandbox-exec plans for the built-in profiles on a synthetic macOS
+ * host: the SBPL profile exactly as handed to sandbox-exec, and every -D
+ * parameter. Nothing here reads this machine (which is not a Mac).
+ *
+ * The built-in profiles ask for the default seccomp filter, which macOS
+ * cannot enforce; the goldens set `syscalls: { preset: none }`, as a user of
+ * this backend must.
+ */
+import { hostname, homedir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { writableRoots } from '../../src/backends/mounts.js';
+import { planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
+import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
+import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
+import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
+import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
+import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+// ---- a synthetic Mac -------------------------------------------------------------
+
+const VARS: PathVars = { CWD: '/Users/user/project', HOME: '/Users/user', TMPDIR: '/var/folders/zz/abc123/T' };
+const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
+const RUN_DIR = '/private/var/folders/zz/abc123/T/isolate-run-4242-0123456789ab';
+const SOCKET_DIR = '/private/var/folders/zz/abc123/T/isolate-net-4242-0123456789ab';
+
+/** macOS's own symlinks: /etc, /tmp and /var live in /private. */
+const LINKS: Readonly<Record<string, string>> = { '/etc': '/private/etc', '/tmp': '/private/tmp', '/var': '/private/var' };
+
+function realpath(path: string): string {
+  for (const [link, target] of Object.entries(LINKS)) {
+    if (path === link || path.startsWith(`${link}/`)) return target + path.slice(link.length);
+  }
+  return path;
+}
+
+/** What exists on the synthetic Mac, beyond the system directories (everything else named by a profile does not). */
+const EXISTS_DIRS = new Set(['/usr', '/private/etc', '/opt', '/bin', '/sbin', '/Users/user', '/Users/user/project', '/private/tmp', '/private/var/tmp', '/private/etc/ssh', '/private/etc/sudoers.d', '/Users/user/.ssh', '/Users/user/.docker', '/Users/user/.config/gh', '/Users/user/.aws']);
+const EXISTS_FILES = new Set(['/private/etc/sudoers', '/Users/user/.zsh_history', '/Users/user/.npmrc', '/Users/user/.lesshst']);
+
+/** resolvePolicy on the synthetic Mac. */
+function darwinPolicy(profile: MergedProfile): Policy {
+  const mounts: MountRule[] = [];
+  const skipped: Policy['filesystem']['skipped'] = [];
+  const add = (kind: MountKind, entries: readonly SourcedPath[]): void => {
+    for (const entry of entries) {
+      const abs = expandPath(entry.path, VARS, entry.from);
+      const real = realpath(abs);
+      const link = real !== abs && LINKS[abs] !== undefined ? { linkFrom: abs } : {};
+      if (kind === 'tmpfs') {
+        mounts.push({ kind, path: real, requested: abs, type: 'dir', ...link });
+        continue;
+      }
+      const type = EXISTS_DIRS.has(real) ? 'dir' : EXISTS_FILES.has(real) ? 'file' : undefined;
+      if (type === undefined) {
+        if (kind === 'deny') skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
+        else if (entry.optional) skipped.push({ path: abs, reason: `${kind}: optional and does not exist` });
+        else throw new Error(`synthetic Mac: ${entry.from}: ${abs} does not exist`);
+        continue;
+      }
+      mounts.push({ kind, path: real, requested: abs, type, ...link });
+    }
+  };
+  add('tmpfs', profile.filesystem.tmpfs);
+  add('read', profile.filesystem.read);
+  add('write', profile.filesystem.write);
+  add('deny', profile.filesystem.deny);
+  return {
+    profile: { name: profile.name, sources: profile.sources, description: profile.description },
+    filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
+    network: { mode: profile.network.mode, allow: [...profile.network.allow], deny: [...profile.network.deny] },
+    environment: { pass: [...profile.environment.pass], set: { ...profile.environment.set }, secrets: [...profile.environment.secrets] },
+    process: { cwd: realpath(expandPath(profile.process.cwd, VARS, 'process.cwd')), hostname: profile.process.hostname },
+    limits: resolveLimits(profile.limits),
+    syscalls: { preset: 'none', deny: [], allow: [] },
+    commands: { ...profile.commands },
+    audit: { ...profile.audit },
+  };
+}
+
+/** The project is a git checkout with hooks and config; nothing else protected exists (scanProtected on the synthetic Mac). */
+const PROJECT_ENTRIES: Readonly<Record<string, ProtectFact['state']>> = { '.git': 'dir', '.git/hooks': 'dir', '.git/config': 'file' };
+
+function darwinProtect(policy: Policy): ProtectFact[] {
+  const facts: ProtectFact[] = [];
+  for (const root of writableRoots(policy.filesystem.mounts)) {
+    if (root !== VARS.CWD) throw new Error(`synthetic Mac: no layout for writable root ${root}`);
+    for (const name of policy.filesystem.protect) {
+      const segments = name.split('/');
+      const state = PROJECT_ENTRIES[name] ?? 'missing';
+      if (state === 'missing' && segments.length > 1 && PROJECT_ENTRIES[segments.slice(0, -1).join('/')] !== 'dir') continue;
+      const pins = segments.slice(0, -1).map((_s, i) => `${root}/${segments.slice(0, i + 1).join('/')}`);
+      facts.push({ path: `${root}/${name}`, state, pins });
+    }
+  }
+  return facts;
+}
+
+/** The caller's environment on the synthetic Mac, secrets included. */
+const HOST_ENV: Readonly<Record<string, string>> = {
+  PATH: '/opt/homebrew/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+  HOME: '/Users/user',
+  USER: 'user',
+  LOGNAME: 'user',
+  SHELL: '/bin/zsh',
+  TMPDIR: '/var/folders/zz/abc123/T/',
+  LANG: 'en_US.UTF-8',
+  LC_CTYPE: 'UTF-8',
+  LC_SESSION_TOKEN: 'synthetic-lc-secret',
+  TERM: 'xterm-256color',
+  COLORTERM: 'truecolor',
+  NO_PROXY: 'synthetic-no-proxy.example',
+  GITHUB_TOKEN: 'ghp_synthetic000000000000000000000000',
+  AWS_SECRET_ACCESS_KEY: 'synthetic-aws-secret',
+  SSH_AUTH_SOCK: '/private/tmp/com.apple.launchd.synthetic/Listeners',
+};
+
+const MAKE: CommandFact = { program: 'make', candidates: [{ path: '/usr/bin/make', real: '/usr/bin/make', isFile: true, executable: true }] };
+const CURL: CommandFact = { program: 'curl', candidates: [{ path: '/usr/bin/curl', real: '/usr/bin/curl', isFile: true, executable: true }] };
+
+function darwinHost(policy: Policy, command: CommandFact): HostFacts {
+  return {
+    platform: 'darwin',
+    arch: 'arm64',
+    uid: 501,
+    gid: 20,
+    bwrap: undefined,
+    sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '14.5' } as HostFacts['sandboxExec'],
+    userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
+    env: HOST_ENV,
+    protect: darwinProtect(policy),
+    command,
+    ...(policy.network.mode === 'filtered' ? { network: { socat: undefined, shell: '/bin/sh', socketDir: SOCKET_DIR } } : {}),
+    prlimit: undefined,
+  };
+}
+
+async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}): Promise<SandboxExecPlan> {
+  const merged = applyOverrides(await loadMergedProfile(profile, CTX), overrides, CTX);
+  const policy = darwinPolicy(merged);
+  return planSandboxExec(policy, command, darwinHost(policy, fact));
+}
+
+// ---- rendering -------------------------------------------------------------------
+
+function list(title: string, items: readonly string[]): string[] {
+  return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((x) => `  ${x}`))];
+}
+
+function renderPlan(title: string, plan: SandboxExecPlan): string {
+  const se = plan.sandboxExec;
+  const dashes = plan.argv.indexOf('--');
+  const s = plan.summary;
+  const env = Object.entries(plan.launcherEnv).map(([name, value]) => (HOST_ENV[name] === value ? `${name}=<caller's ${name}>` : `${name}=${JSON.stringify(value)}`));
+  const lines = [
+    `# ${title}`,
+    '# Synthetic macOS host (uid 501, Apple silicon, project at /Users/user/project), syscalls.preset: none.',
+    '# Regenerate after an intended change: npx vitest run --config test/vitest.config.ts test/golden -u',
+    '',
+    `backend: ${plan.backend} ${plan.backendVersion}`,
+    `command: ${plan.command.program} -> ${plan.command.resolved}`,
+    `cwd: ${plan.cwd} (new session: ${se.newSession})`,
+    `fds: ${JSON.stringify(plan.fds)}  pipedArgs: ${JSON.stringify(plan.pipedArgs)}`,
+    `run directory: ${se.runDir ?? '(none)'}`,
+    ...se.dirs.map((d) => `  ${d.path} replaces ${d.replaces}${d.env.length > 0 ? `; ${d.env.join(', ')}` : ''}`),
+    ...list('services', plan.services.map((p) => JSON.stringify(p))),
+    '',
+    '== argv ==',
+    JSON.stringify(plan.argv[0]),
+    `-p <the profile below>`,
+    ...plan.argv.slice(3, dashes).reduce<string[]>((out, a, i, all) => (i % 2 === 0 ? [...out, `${a} ${JSON.stringify(all[i + 1])}`] : out), []),
+    '--',
+    ...plan.argv.slice(dashes + 1).map((a) => `    ${JSON.stringify(a)}`),
+    '',
+    '== profile (-p) ==',
+    plan.argv[2] ?? '',
+    '== environment (launcherEnv = childEnv) ==',
+    ...env,
+    '',
+    ...list('withheld env', plan.withheldEnv),
+    '',
+    '== summary ==',
+    ...list('readable', s.readable),
+    ...list('writable', s.writable),
+    ...list('hidden', s.hidden),
+    ...list('tmpfs', s.tmpfs),
+    ...list('protected', s.protected),
+    `network: ${s.network}`,
+    ...(s.proxy === undefined ? [] : [`proxy: ${JSON.stringify(s.proxy)}`]),
+    ...list('limits', s.limits),
+    `seccomp: ${JSON.stringify(s.seccomp)}`,
+    `namespaces: ${s.namespaces.join(' ') || '(none)'}`,
+    ...list('notes', s.notes),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+// ---- checks ----------------------------------------------------------------------
+
+const SYNTHETIC_ROOTS = ['/usr', '/private', '/etc', '/tmp', '/var', '/opt', '/bin', '/sbin', '/Users/user', '/System', '/Library', '/Applications/Xcode.app', '/Applications', '/dev', '/nix', '/snap', '/home/linuxbrew', '/lib', '/lib32', '/lib64', '/libx32', '/run/systemd/resolve'];
+
+function expectOnlySyntheticPaths(text: string): void {
+  const paths = text.match(/(?<![\w.~$}:/\\])\/[^\s'"`:;,|)\\]*/g) ?? [];
+  const foreign = paths.filter((p) => p !== '/' && p !== '/Users' && !SYNTHETIC_ROOTS.some((r) => p === r || p.startsWith(`${r}/`)));
+  expect(foreign, 'paths in the golden that the synthetic host does not have').toEqual([]);
+  expect(text).not.toContain(REPO.replace(/\/$/, ''));
+  const host = hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // As a word of its own: a short host name ("vm") is also part of sysctl names ("vm.loadavg").
+  expect(text).not.toMatch(new RegExp(`(^|[^A-Za-z0-9_.-])${host}($|[^A-Za-z0-9_.-])`));
+  if (homedir() !== VARS.HOME && homedir() !== '/') expect(text).not.toContain(homedir());
+}
+
+function expectNoSecrets(plan: SandboxExecPlan, text: string): void {
+  for (const value of Object.values(HOST_ENV)) if (value.includes('synthetic')) expect(text).not.toContain(value);
+  for (const name of ['GITHUB_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'SSH_AUTH_SOCK', 'LC_SESSION_TOKEN', 'NO_PROXY']) expect(plan.launcherEnv).not.toHaveProperty(name);
+  expect(plan.launcherEnv).toEqual(plan.childEnv);
+}
+
+/** The profile text names no path of the policy: those are -D parameters (the unit tests prove it for any path). */
+function expectPathsOnlyInParams(plan: SandboxExecPlan): void {
+  const profile = plan.argv[2] ?? '';
+  expect(profile).toBe(plan.sandboxExec.profile);
+  for (const secret of ['/Users/user', 'abc123', 'project', '.git', '.ssh']) expect(profile).not.toContain(secret);
+}
+
+describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls preset none)', () => {
+  it.each([...BUILTIN_NAMES])('%s', async (name) => {
+    const plan = await goldenPlan(name, ['make', 'test'], MAKE);
+    const text = renderPlan(`isolate run --backend sandbox-exec --profile ${name} -- make test`, plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecrets(plan, text);
+    expectPathsOnlyInParams(plan);
+    await expect(text).toMatchFileSnapshot(`./sandbox-exec/${name}.txt`);
+  });
+
+  it('default with filtered network', async () => {
+    const overrides: ProfileOverrides = { allowDomain: ['registry.npmjs.org', '*.github.com'], denyDomain: ['gist.github.com'] };
+    const plan = await goldenPlan('default', ['curl', 'https://registry.npmjs.org/'], CURL, overrides);
+    expect(plan.summary.network).toBe('filtered');
+    const text = renderPlan('isolate run --backend sandbox-exec --allow-domain registry.npmjs.org --allow-domain *.github.com --deny-domain gist.github.com -- curl https://registry.npmjs.org/', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecrets(plan, text);
+    expectPathsOnlyInParams(plan);
+    await expect(text).toMatchFileSnapshot('./sandbox-exec/default-net-filtered.txt');
+  });
+
+  it('strict with limits and a private working directory', async () => {
+    const plan = await goldenPlan('strict', ['make', 'test'], MAKE, { cwd: '/tmp', limits: { cpu: '10s', openFiles: 256, fileSize: '100M', processes: 64, timeout: '5m' } });
+    const tmp = plan.sandboxExec.dirs.find((d) => d.replaces === '/private/tmp');
+    expect(plan.cwd).toBe(tmp?.path);
+    expect(tmp?.env).toEqual(['TMPDIR']);
+    const text = renderPlan('isolate run --backend sandbox-exec --profile strict --cwd /tmp --cpu 10s --open-files 256 --file-size 100M --processes 64 --timeout 5m -- make test', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecrets(plan, text);
+    expectPathsOnlyInParams(plan);
+    await expect(text).toMatchFileSnapshot('./sandbox-exec/strict-limits-tmp-cwd.txt');
+  });
+});

@@ -1,0 +1,822 @@
+/**
+ * The nsjail backend in real sandboxes: the isolation checks the bubblewrap
+ * suite makes, through `isolate run --backend nsjail`, as the current user
+ * and (as root) as an unprivileged user. Skipped, with the reason printed,
+ * when no nsjail binary is on PATH or named by ISOLATE_NSJAIL.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { findNsjail } from '../../src/backends/host.js';
+import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';
+import {
+  DEFAULT_PATH,
+  STACK_LINE,
+  TEMP_PREFIX,
+  asRunner,
+  giveTo,
+  homeWithProject,
+  isolate,
+  isolateAsync,
+  keyValues,
+  killSleepers,
+  plant,
+  runners,
+  sleepProcs,
+  snapshot,
+  spawnIsolate,
+  tempDirFor,
+  uniqueSleep,
+  type Project,
+  type Result,
+  type Runner,
+} from '../helpers/isolate.js';
+
+const NSJAIL = findNsjail(process.env);
+const PYTHON = '/usr/bin/python3';
+const skipReason = process.platform !== 'linux' ? `nsjail needs Linux (this is ${process.platform})` : NSJAIL === undefined ? 'no nsjail binary on PATH or named by ISOLATE_NSJAIL (see README, "Installing nsjail")' : undefined;
+if (skipReason !== undefined) console.warn(`nsjail integration tests skipped: ${skipReason}`);
+
+/** The environment every run gets: the runner's, plus ISOLATE_NSJAIL when the tests were given one. */
+const NSJAIL_ENV: Record<string, string> = process.env['ISOLATE_NSJAIL'] === undefined ? {} : { ISOLATE_NSJAIL: process.env['ISOLATE_NSJAIL'] };
+
+const token = (label: string): string => `${label}-${randomBytes(8).toString('hex')}`;
+
+/** `isolate run --backend nsjail <args>` as the runner. */
+function nsj(runner: Runner, args: readonly string[], cwd: string, env: Record<string, string>, timeoutMs?: number): Result {
+  return isolate(runner, ['run', '--backend', 'nsjail', ...args], { cwd, env: { ...env, ...NSJAIL_ENV }, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+}
+
+function nsjAsync(runner: Runner, args: readonly string[], cwd: string, env: Record<string, string>): Promise<Result> {
+  return isolateAsync(runner, ['run', '--backend', 'nsjail', ...args], { cwd, env: { ...env, ...NSJAIL_ENV } });
+}
+
+/** One sandbox run tries each `name: command`; prints `name=WROTE` or `name=blocked`. */
+function attempts(ops: Record<string, string>): string {
+  return Object.entries(ops)
+    .map(([name, cmd]) => `if (${cmd}) >&2; then echo "${name}=WROTE"; else echo "${name}=blocked"; fi`)
+    .join('\n');
+}
+
+/** What bwrap's --dev provides, and so nsjail's /dev must stay within. */
+const FRESH_DEV = new Set(['null', 'zero', 'full', 'random', 'urandom', 'tty', 'console', 'pts', 'ptmx', 'shm', 'fd', 'stdin', 'stdout', 'stderr', 'core', 'mqueue']);
+
+describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
+  describe.each(runners())('the backend ($label)', (runner) => {
+    let p: Project;
+    beforeAll(() => {
+      p = homeWithProject(runner);
+    });
+    afterAll(() => p.cleanup());
+
+    it('runs the command under nsjail and reports it', () => {
+      const r = nsj(runner, ['--json', '--', 'sh', '-c', 'echo hello from nsjail'], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { backend: { name: string; version: string; argv: string[] }; stdout: string; exitCode: number };
+      expect(report.backend.name).toBe('nsjail');
+      expect(report.backend.version).toMatch(/^(>=3\.[1-9]|<=3\.0|unknown)$/);
+      expect(report.backend.argv).toContain(NSJAIL);
+      expect(report.stdout).toBe('hello from nsjail\n');
+      expect(report.exitCode).toBe(0);
+    });
+
+    it('prints nothing of its own: the command\'s output only', () => {
+      const r = nsj(runner, ['--', 'sh', '-c', 'echo out; echo err >&2'], p.project, p.env);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('out\n');
+      expect(r.stderr).toBe('err\n');
+    });
+
+    it('a missing nsjail fails closed: exit 125, the build instructions, and the command does not run', () => {
+      const marker = join(p.project, 'ran.txt');
+      const r = isolate(runner, ['run', '--backend', 'nsjail', '--', 'touch', 'ran.txt'], { cwd: p.project, env: { ...p.env, ISOLATE_NSJAIL: '/nonexistent/nsjail' } });
+      expect(r.status).toBe(125);
+      expect(r.stderr).toMatch(/^isolate: nsjail is not installed/);
+      expect(r.stderr).toContain('build it from source');
+      expect(r.stderr).toContain('Installing nsjail');
+      expect(r.stderr).not.toMatch(STACK_LINE);
+      expect(existsSync(marker)).toBe(false);
+    });
+  });
+
+  // ---- the filesystem ---------------------------------------------------------------
+
+  interface Fixture extends Project {
+    ssh: string;
+    aws: string;
+    notes: string;
+    outside: string;
+    outsideSecret: string;
+    cleanupOutside: () => void;
+  }
+
+  function fixture(runner: Runner): Fixture {
+    const p = homeWithProject(runner);
+    const ssh = token('SSH-PRIVATE-KEY');
+    const aws = token('AWS-CREDENTIALS');
+    const notes = token('PLAIN-NOTES');
+    const outsideSecret = token('OUTSIDE-SECRET');
+    plant(runner, p.home, '.ssh/id_rsa', ssh, 0o600);
+    plant(runner, p.home, '.aws/credentials', aws, 0o600);
+    plant(runner, p.home, 'notes.txt', notes);
+    const { dir: outside, cleanup: cleanupOutside } = tempDirFor(runner);
+    plant(runner, outside, 'secret.txt', outsideSecret);
+    symlinkSync(join(p.home, '.ssh', 'id_rsa'), join(p.project, 'link-ssh'));
+    symlinkSync(join(outside, 'secret.txt'), join(p.project, 'link-outside'));
+    symlinkSync('../.ssh/id_rsa', join(p.project, 'link-relative'));
+    giveTo(runner, p.home);
+    return { ...p, ssh, aws, notes, outside, outsideSecret, cleanupOutside };
+  }
+
+  describe.each(runners())('filesystem ($label)', (runner) => {
+    let f: Fixture;
+    beforeAll(() => {
+      f = fixture(runner);
+    });
+    afterAll(() => {
+      f.cleanup();
+      f.cleanupOutside();
+    });
+    const run = (args: string[]): Result => nsj(runner, args, f.project, f.env);
+
+    it('the home holds secrets the runner can read on the host (control)', () => {
+      const r = asRunner(runner, ['sh', '-c', `cat ${f.home}/.ssh/id_rsa ${f.home}/.aws/credentials ${f.home}/notes.txt project/link-ssh project/link-outside`], { cwd: f.home, env: f.env });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(f.ssh + f.aws + f.notes + f.ssh + f.outsideSecret);
+    });
+
+    it('has a fresh, minimal /dev and a fresh /proc', () => {
+      const r = run(['--', 'sh', '-c', 'ls -A /dev; echo "blockdevs=$(find /dev -type b | wc -l)"; echo "urandom=$(head -c 16 /dev/urandom | wc -c)"; echo x > /dev/null && echo "null=ok"; echo "procs=$(ls /proc | grep -c "^[0-9]")"']);
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n').filter((l) => l !== '' && !l.includes('='));
+      expect(lines).toEqual(expect.arrayContaining(['null', 'zero', 'urandom', 'random', 'full', 'tty', 'pts', 'ptmx', 'shm']));
+      expect(lines.filter((n) => !FRESH_DEV.has(n))).toEqual([]);
+      const kv = keyValues(r.stdout);
+      expect(kv).toMatchObject({ blockdevs: '0', urandom: '16', null: 'ok' });
+      expect(Number(kv['procs'])).toBeGreaterThan(0);
+      expect(Number(kv['procs'])).toBeLessThanOrEqual(5);
+    });
+
+    it('has a private /tmp', () => {
+      const hostFile = join('/tmp', `${TEMP_PREFIX}nsjail-hostfile-${randomBytes(6).toString('hex')}`);
+      const insideName = `${TEMP_PREFIX}nsjail-inside-${randomBytes(6).toString('hex')}`;
+      const secret = token('HOST-TMP');
+      writeFileSync(hostFile, secret, { mode: 0o644 });
+      try {
+        const r = run(['--', 'sh', '-c', `if cat ${hostFile} 2>/dev/null; then echo "hostfile=visible"; else echo "hostfile=hidden"; fi; echo inside > /tmp/${insideName} && echo "tmp=$(cat /tmp/${insideName})"`]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(keyValues(r.stdout)).toMatchObject({ hostfile: 'hidden', tmp: 'inside' });
+        expect(r.stdout).not.toContain(secret);
+        expect(existsSync(join('/tmp', insideName))).toBe(false);
+      } finally {
+        rmSync(hostFile, { force: true });
+        rmSync(join('/tmp', insideName), { force: true });
+      }
+    });
+
+    it('hides the host\'s secret files (/etc/shadow is an empty device, /etc/ssh an empty directory)', () => {
+      const r = run(['--', 'sh', '-c', 'test -c /etc/shadow && echo "shadow=dev"; echo "shadowbytes=$(cat /etc/shadow | wc -c)"; echo "ssh=$(ls -A /etc/ssh | wc -l)"; echo "passwd=$(test -s /etc/passwd && echo readable)"']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(keyValues(r.stdout)).toEqual({ shadow: 'dev', shadowbytes: '0', ssh: '0', passwd: 'readable' });
+    });
+
+    for (const profile of ['default', 'strict']) {
+      it(`replaces the home with an empty one (${profile})`, () => {
+        const script = ['echo "home=$HOME"', 'echo "listing=$(ls -A ~ | tr "\\n" " ")"', `cat ~/.ssh/id_rsa ${f.home}/.aws/credentials ~/notes.txt 2>/dev/null`, 'true'].join('\n');
+        const r = run(['-p', profile, '--', 'sh', '-c', script]);
+        expect(r.status, r.stderr).toBe(0);
+        const kv = keyValues(r.stdout);
+        expect(kv['home']).toBe(f.home);
+        expect(kv['listing']?.trim()).toBe('project');
+        for (const secret of [f.ssh, f.aws, f.notes]) expect(r.stdout).not.toContain(secret);
+      });
+    }
+
+    it('dev: the home is readable, the secret stores are not', () => {
+      const script = ['echo "notes=$(cat ~/notes.txt)"', 'if cat ~/.ssh/id_rsa; then echo; echo "ssh=read"; else echo "ssh=blocked"; fi', `if cat ${f.home}/.aws/credentials; then echo; echo "aws=read"; else echo "aws=blocked"; fi`].join('\n');
+      const r = run(['-p', 'dev', '--', 'sh', '-c', script]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(keyValues(r.stdout)).toMatchObject({ notes: f.notes, ssh: 'blocked', aws: 'blocked' });
+      expect(r.stdout).not.toContain(f.ssh);
+      expect(r.stdout).not.toContain(f.aws);
+    });
+
+    for (const profile of ['default', 'strict', 'dev']) {
+      it(`symlinks in the project do not reach hidden files (${profile})`, () => {
+        const script = ['link-ssh', 'link-relative', 'link-outside'].map((l) => `if cat ${l}; then echo; echo "${l}=read"; else echo "${l}=blocked"; fi`).join('\n');
+        const r = run(['-p', profile, '--', 'sh', '-c', script]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(keyValues(r.stdout)).toEqual({ 'link-ssh': 'blocked', 'link-relative': 'blocked', 'link-outside': 'blocked' });
+        expect(r.stdout).not.toContain(f.ssh);
+        expect(r.stdout).not.toContain(f.outsideSecret);
+      });
+    }
+
+    it('--allow-read makes a link target readable (control for the symlink test)', () => {
+      const r = run(['--allow-read', f.outside, '--', 'cat', 'link-outside']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(f.outsideSecret);
+    });
+
+    for (const profile of ['default', 'dev']) {
+      it(`writes outside the working directory do not reach the host (${profile})`, () => {
+        const name = `${TEMP_PREFIX}nsjail-probe-${randomBytes(6).toString('hex')}`;
+        const ops = {
+          etc: `echo pwned > /etc/${name}`,
+          usr: `echo pwned > /usr/${name}`,
+          notes: `echo pwned > ${join(f.home, 'notes.txt')}`,
+          homeNew: `echo pwned > ${join(f.home, name)}`,
+          outside: `echo pwned > ${join(f.outside, 'secret.txt')}`,
+          root: `echo pwned > /${name}`,
+          project: `echo fine > ${name}`,
+        };
+        try {
+          const r = run(['-p', profile, '--', 'sh', '-c', attempts(ops)]);
+          expect(r.status, r.stderr).toBe(0);
+          const kv = keyValues(r.stdout);
+          expect(kv).toMatchObject({ etc: 'blocked', usr: 'blocked', root: 'blocked', outside: 'blocked', project: 'WROTE' });
+          if (profile === 'dev') expect(kv['notes']).toBe('blocked');
+          expect(existsSync(`/etc/${name}`)).toBe(false);
+          expect(existsSync(`/usr/${name}`)).toBe(false);
+          expect(existsSync(`/${name}`)).toBe(false);
+          expect(readFileSync(join(f.home, 'notes.txt'), 'utf8')).toBe(f.notes);
+          expect(existsSync(join(f.home, name))).toBe(false);
+          expect(readFileSync(join(f.outside, 'secret.txt'), 'utf8')).toBe(f.outsideSecret);
+          expect(readFileSync(join(f.project, name), 'utf8')).toBe('fine\n');
+        } finally {
+          rmSync(join(f.project, name), { force: true });
+        }
+      });
+    }
+
+    it('the working directory is writable with default and read-only with strict', () => {
+      writeFileSync(join(f.project, 'existing.txt'), 'before\n');
+      giveTo(runner, f.project);
+      try {
+        const w = run(['--', 'sh', '-c', 'echo after > existing.txt && mkdir -p dir/sub && echo deep > dir/sub/file']);
+        expect(w.status, w.stderr).toBe(0);
+        expect(readFileSync(join(f.project, 'existing.txt'), 'utf8')).toBe('after\n');
+        expect(readFileSync(join(f.project, 'dir/sub/file'), 'utf8')).toBe('deep\n');
+        const before = snapshot(f.project);
+        const ops = { create: 'echo x > created.txt', modify: 'echo x >> existing.txt', remove: 'rm existing.txt', mkdir: 'mkdir newdir', read: 'test "$(cat existing.txt)" = after' };
+        const r = run(['-p', 'strict', '--', 'sh', '-c', attempts(ops)]);
+        expect(r.status, r.stderr).toBe(0);
+        expect(keyValues(r.stdout)).toEqual({ create: 'blocked', modify: 'blocked', remove: 'blocked', mkdir: 'blocked', read: 'WROTE' });
+        expect(snapshot(f.project)).toEqual(before);
+      } finally {
+        for (const n of ['existing.txt', 'dir']) rmSync(join(f.project, n), { recursive: true, force: true });
+      }
+    });
+  });
+
+  // ---- protected files, and nothing left behind ----------------------------------------
+
+  const REPO_FILES: Record<string, string> = {
+    '.git': 'dir',
+    '.git/hooks': 'dir',
+    '.git/hooks/pre-commit': 'file:#!/bin/sh\necho original hook\n',
+    '.git/config': 'file:[core]\n\tbare = false\n',
+    '.git/HEAD': 'file:ref: refs/heads/main\n',
+    sub: 'dir',
+    'sub/deeper': 'dir',
+    'sub/deeper/.git': 'dir',
+    'sub/deeper/.git/hooks': 'dir',
+    'sub/deeper/.git/hooks/pre-push': 'file:#!/bin/sh\necho nested hook\n',
+    'sub/deeper/code.txt': 'file:code\n',
+    'README.md': 'file:readme\n',
+  };
+
+  describe.each(runners())('protected files ($label)', (runner) => {
+    let p: Project;
+    beforeEach(() => {
+      p = homeWithProject(runner);
+      for (const [rel, what] of Object.entries(REPO_FILES)) {
+        if (what.startsWith('file:')) plant(runner, p.project, rel, what.slice(5), rel.includes('/hooks/') ? 0o755 : 0o644);
+      }
+      giveTo(runner, p.home);
+      expect(snapshot(p.project)).toEqual(REPO_FILES);
+    });
+    afterEach(() => p.cleanup());
+
+    it('stay read-only, and the run leaves nothing behind but the command\'s own files', () => {
+      const ops = {
+        hookAppend: 'echo pwned >> .git/hooks/pre-commit',
+        hookCreate: 'echo pwned > .git/hooks/post-checkout',
+        hookRemove: 'rm .git/hooks/pre-commit',
+        hooksMove: 'mv .git/hooks .git/hooks-moved',
+        configAppend: 'echo pwned >> .git/config',
+        configRemove: 'rm .git/config',
+        gitMove: 'mv .git .git2',
+        nestedHook: 'echo pwned > sub/deeper/.git/hooks/pre-push',
+        nestedConfigCreate: 'echo pwned > sub/deeper/.git/config',
+        subMove: 'mv sub sub2',
+        bashrc: 'echo pwned > .bashrc',
+        envrc: 'echo pwned > .envrc',
+        vscode: 'mkdir .vscode && echo "{}" > .vscode/tasks.json',
+        normal: 'echo fine > normal.txt',
+        nestedNormal: 'echo fine > sub/deeper/normal.txt',
+        headWrite: 'echo "ref: refs/heads/other" > .git/HEAD.new && rm .git/HEAD.new',
+      };
+      const r = nsj(runner, ['--', 'sh', '-c', attempts(ops)], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      const expected: Record<string, string> = Object.fromEntries(Object.keys(ops).map((k) => [k, 'blocked']));
+      Object.assign(expected, { normal: 'WROTE', nestedNormal: 'WROTE', headWrite: 'WROTE' });
+      expect(keyValues(r.stdout)).toEqual(expected);
+      expect(snapshot(p.project)).toEqual({ ...REPO_FILES, 'normal.txt': 'file:fine\n', 'sub/deeper/normal.txt': 'file:fine\n' });
+    });
+
+    it('no placeholder is left when the command fails, is killed by a signal, or isolate is stopped with SIGTERM', async () => {
+      expect(nsj(runner, ['--', 'sh', '-c', 'test -c .bashrc && exit 3'], p.project, p.env).status).toBe(3);
+      expect(snapshot(p.project)).toEqual(REPO_FILES);
+      expect(nsj(runner, ['--', 'sh', '-c', 'kill -KILL $$'], p.project, p.env).status).toBe(137);
+      expect(snapshot(p.project)).toEqual(REPO_FILES);
+
+      const child = spawnIsolate(runner, ['run', '--backend', 'nsjail', '--', 'sh', '-c', 'echo ready; exec sleep 30'], { cwd: p.project, env: { ...p.env, ...NSJAIL_ENV } });
+      try {
+        await new Promise<void>((res, rej) => {
+          let out = '';
+          child.stdout?.on('data', (d: Buffer) => {
+            out += d.toString();
+            if (out.includes('ready')) res();
+          });
+          child.on('close', () => rej(new Error(`isolate exited before the command started: ${out}`)));
+        });
+        expect(existsSync(join(p.project, '.bashrc'))).toBe(true); // the placeholder exists while it runs
+        const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+        child.kill('SIGTERM');
+        expect(await exited).toBe(143);
+        expect(snapshot(p.project)).toEqual(REPO_FILES);
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    });
+  });
+
+  // ---- environment ---------------------------------------------------------------------
+
+  describe.each(runners())('environment ($label)', (runner) => {
+    let p: Project;
+    let caller: Record<string, string>;
+    const secrets: Record<string, string> = {
+      GITHUB_TOKEN: token('ghp'),
+      AWS_SECRET_ACCESS_KEY: token('aws'),
+      DB_PASSWORD: token('dbpw'),
+      LC_SECRET_TOKEN: token('lcsecret'),
+      FOO: token('foo'),
+    };
+    beforeAll(() => {
+      p = homeWithProject(runner);
+      caller = { ...p.env, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', TERM: 'xterm-256color', TZ: 'UTC', USER: 'someone', PWD: '/caller/pwd', SHELL: '/bin/caller-shell', ...secrets };
+    });
+    afterAll(() => p.cleanup());
+
+    const allowed = (): Record<string, string> => ({ PATH: DEFAULT_PATH, HOME: p.home, LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', TERM: 'xterm-256color', TZ: 'UTC', USER: 'someone', PWD: p.project });
+
+    it('passes exactly the allowlist', () => {
+      const r = nsj(runner, ['--', 'env'], p.project, caller);
+      expect(r.status, r.stderr).toBe(0);
+      expect(keyValues(r.stdout)).toEqual(allowed());
+      for (const value of Object.values(secrets)) expect(r.stdout + r.stderr).not.toContain(value);
+    });
+
+    it('no caller secret is readable in any /proc/*/environ inside, pid 1\'s included', () => {
+      const script = ['cat /proc/1/environ > /dev/null && echo "pid1read=ok"', 'for e in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$e"; done', 'echo "self=$(cat /proc/self/environ | tr "\\0" " ")"'].join('\n');
+      const r = nsj(runner, ['--', 'sh', '-c', script], p.project, caller);
+      expect(r.status, r.stderr).toBe(0);
+      const kv = keyValues(r.stdout);
+      expect(kv['pid1read']).toBe('ok');
+      expect(kv['self']).toContain('LANG=C.UTF-8');
+      for (const value of Object.values(secrets)) expect(r.stdout).not.toContain(value);
+    });
+
+    it('no passed value is on the host\'s process list while the sandbox runs', async () => {
+      const marker = uniqueSleep(30);
+      const child = spawnIsolate(runner, ['run', '--backend', 'nsjail', '--env', 'GITHUB_TOKEN', '--', 'sleep', marker], { cwd: p.project, env: { ...caller, ...NSJAIL_ENV } });
+      try {
+        for (let i = 0; i < 200 && sleepProcs(marker).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+        expect(sleepProcs(marker).length).toBe(1);
+        let seen = 0;
+        for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+          let cmdline = '';
+          try {
+            cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+          } catch {
+            continue;
+          }
+          if (cmdline.startsWith(`${NSJAIL ?? ''}\0`)) {
+            seen++;
+            expect(readFileSync(`/proc/${pid}/environ`, 'utf8'), 'nsjail starts with an empty environment').toBe('');
+          }
+          expect(cmdline).not.toContain(secrets['GITHUB_TOKEN']);
+        }
+        expect(seen).toBeGreaterThan(0); // control: nsjail's own command line was looked at
+      } finally {
+        child.kill('SIGKILL');
+        killSleepers(marker);
+      }
+    });
+
+    it('--env NAME passes that one variable; --env NAME=VALUE sets one, newlines and quotes included', () => {
+      const r = nsj(runner, ['--env', 'GITHUB_TOKEN', '--env', 'ODD=a "b" \\c\nd=e', '--', 'sh', '-c', 'printf "%s|" "$GITHUB_TOKEN" "$ODD"'], p.project, caller);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${secrets['GITHUB_TOKEN']}|a "b" \\c\nd=e|`);
+    });
+  });
+
+  // ---- namespaces and privileges ---------------------------------------------------------
+
+  const NAMESPACES = ['user', 'pid', 'ipc', 'uts', 'net', 'cgroup', 'mnt'] as const;
+  const NS_PROBE = `for n in ${NAMESPACES.join(' ')}; do echo "$n=$(readlink /proc/self/ns/$n)"; done`;
+
+  describe.each(runners())('namespaces and privileges ($label)', (runner) => {
+    let p: Project;
+    let server: NetServer;
+    let port = 0;
+    let connections = 0;
+    beforeAll(async () => {
+      p = homeWithProject(runner);
+      server = createNetServer((s) => {
+        connections++;
+        s.end('hello from host\n');
+      });
+      await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      p.cleanup();
+      await new Promise<void>((res) => server.close(() => res()));
+    });
+
+    it('every namespace differs from the host\'s; with --net host only the network is shared', () => {
+      const host = Object.fromEntries(NAMESPACES.map((n) => [n, readlinkSync(`/proc/self/ns/${n}`)]));
+      const r = nsj(runner, ['--', 'sh', '-c', NS_PROBE], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      const inside = keyValues(r.stdout);
+      for (const n of NAMESPACES) {
+        expect(inside[n], n).toMatch(new RegExp(`^${n}:\\[\\d+\\]$`));
+        expect(inside[n], `${n} must differ`).not.toBe(host[n]);
+      }
+      const h = nsj(runner, ['--net', 'host', '--', 'sh', '-c', NS_PROBE], p.project, p.env);
+      expect(h.status, h.stderr).toBe(0);
+      const hostNet = keyValues(h.stdout);
+      expect(hostNet['net']).toBe(host['net']);
+      for (const n of NAMESPACES.filter((x) => x !== 'net')) expect(hostNet[n], n).not.toBe(host[n]);
+    });
+
+    it('has no capabilities and no_new_privs, also as root', () => {
+      const control = asRunner(runner, ['cat', '/proc/self/status'], { cwd: p.project, env: p.env }).stdout;
+      expect(control).not.toMatch(/^CapBnd:\s+0000000000000000$/m);
+      const r = nsj(runner, ['--', 'cat', '/proc/self/status'], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      for (const field of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) expect(r.stdout).toMatch(new RegExp(`^${field}:\\s+0000000000000000$`, 'm'));
+      expect(r.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
+      expect(r.stdout).toMatch(/^Seccomp:\s+2$/m);
+      expect(r.stdout).toMatch(new RegExp(`^Uid:\\s+${runner.uid}\\s`, 'm')); // the same uid inside
+    });
+
+    it('cannot create nested user namespaces, with the default preset or with none', () => {
+      expect(asRunner(runner, ['unshare', '--user', 'true'], { cwd: p.project, env: p.env }).status).toBe(0); // control
+      const r = nsj(runner, ['--', 'unshare', '--user', 'true'], p.project, p.env);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/unshare failed/);
+      const profile = join(p.home, 'no-seccomp.yaml');
+      writeFileSync(profile, 'extends: default\nsyscalls:\n  preset: none\n');
+      giveTo(runner, p.home);
+      const none = nsj(runner, ['-p', profile, '--', 'unshare', '--user', 'true'], p.project, p.env);
+      expect(none.status).not.toBe(0);
+      expect(none.stderr).toMatch(/unshare failed/);
+    });
+
+    it('has its own pid numbering and the hostname "isolate"', () => {
+      const r = nsj(runner, ['--', 'sh', '-c', 'echo "pid=$$"; echo "hostname=$(hostname)"'], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      const kv = keyValues(r.stdout);
+      expect(Number(kv['pid'])).toBeLessThanOrEqual(5);
+      expect(Number(kv['pid'])).toBeGreaterThan(1); // the init is PID 1, the command its child
+      expect(kv['hostname']).toBe('isolate');
+      expect(hostname()).not.toBe('isolate');
+    });
+
+    it('has no network: only loopback, and the host\'s loopback server is unreachable', async () => {
+      const probe = ['bash', '-c', `cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " " | tr "\\n" " "; echo; if exec 3<>/dev/tcp/127.0.0.1/${port}; then read -r line <&3; echo "connected: $line"; else echo "no connection"; fi`];
+      const before = connections;
+      const control = await nsjAsync(runner, ['--net', 'host', '--', ...probe], p.project, p.env);
+      expect(control.stdout).toContain('connected: hello from host');
+      const r = await nsjAsync(runner, ['--', ...probe], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.split('\n')[0]?.trim()).toBe('lo');
+      expect(r.stdout).toContain('no connection');
+      await new Promise((res) => setTimeout(res, 50));
+      expect(connections).toBe(before + 1);
+    });
+  });
+
+  // ---- seccomp -------------------------------------------------------------------------
+
+  const arch = seccompArchFromNode();
+  const seccompSkip = !existsSync(PYTHON) ? `${PYTHON} is not installed` : arch === undefined ? `no seccomp tables for ${process.arch}` : undefined;
+  if (skipReason === undefined && seccompSkip !== undefined) console.warn(`nsjail seccomp tests skipped: ${seccompSkip}`);
+
+  /** {ret, errno} of raw system calls, made with ctypes; ptrace and personality in a forked child. */
+  const PROBE = String.raw`import ctypes, json, os, sys
+nr = json.loads(sys.argv[1])
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+U = ctypes.c_ulong
+def sc(n, *a):
+    ctypes.set_errno(0)
+    r = libc.syscall(U(n), *[U(x & 0xffffffffffffffff) for x in a])
+    return [r, ctypes.get_errno()]
+def child(fn):
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(wfd, json.dumps(fn()).encode()); os._exit(0)
+    os.close(wfd); data = os.read(rfd, 4096); os.waitpid(pid, 0)
+    return json.loads(data)
+out = {}
+out['ptrace'] = child(lambda: sc(nr['ptrace'], 0, 0, 0, 0))
+out['mount'] = sc(nr['mount'], 0, 0, 0, 0, 0)
+out['unshare_user'] = sc(nr['unshare'], 0x10000000)
+out['bpf'] = sc(nr['bpf'], 0xffff, 0, 0)
+out['keyctl'] = sc(nr['keyctl'], 0, -3, 0)
+out['io_uring_setup'] = sc(nr['io_uring_setup'], 1, 0)
+out['clone3'] = sc(nr['clone3'], 0, 0)
+out['tiocsti'] = sc(nr['ioctl'], 0, 0x5412, 0)
+out['tiocsti_high'] = sc(nr['ioctl'], 0, 0x100005412, 0)
+out['tcgets'] = sc(nr['ioctl'], 99, 0x5401, 0)
+out['personality'] = child(lambda: sc(nr['personality'], 0x0040000))
+out['personality_query'] = sc(nr['personality'], 0xffffffff)
+out['chroot'] = sc(nr['chroot'], 0)
+if nr.get('x32_getpid'):
+    out['x32_getpid'] = sc(nr['x32_getpid'])
+print(json.dumps(out))`;
+
+  function probeNumbers(): Record<string, number> {
+    if (arch === undefined) throw new Error('unreachable');
+    const out: Record<string, number> = {};
+    for (const name of ['ptrace', 'mount', 'unshare', 'bpf', 'keyctl', 'io_uring_setup', 'clone3', 'ioctl', 'personality', 'chroot']) {
+      const n = syscallNumber(arch, name);
+      if (n === undefined) throw new Error(name);
+      out[name] = n;
+    }
+    if (arch === 'x86_64') out['x32_getpid'] = 0x40000000 + 39;
+    return out;
+  }
+
+  describe.skipIf(seccompSkip !== undefined).each(runners())('seccomp ($label)', (runner) => {
+    let p: Project;
+    beforeAll(() => {
+      p = homeWithProject(runner);
+      writeFileSync(join(p.home, 'probe.py'), PROBE);
+      writeFileSync(join(p.home, 'no-seccomp.yaml'), `extends: default\nfilesystem:\n  read: [${p.home}/probe.py]\nsyscalls:\n  preset: none\n`);
+      writeFileSync(join(p.home, 'chroot-denied.yaml'), `extends: default\nfilesystem:\n  read: [${p.home}/probe.py]\nsyscalls:\n  deny: [chroot]\n  allow: [ptrace]\n`);
+      giveTo(runner, p.home);
+    });
+    afterAll(() => p.cleanup());
+
+    const probe = (profileArgs: string[]): Record<string, [number, number]> => {
+      const r = nsj(runner, [...profileArgs, '--allow-read', join(p.home, 'probe.py'), '--', PYTHON, join(p.home, 'probe.py'), JSON.stringify(probeNumbers())], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout) as Record<string, [number, number]>;
+    };
+
+    it('refuses the preset\'s calls with EPERM or ENOSYS, arguments checked on their low 32 bits', () => {
+      const out = probe([]);
+      const EPERM = 1;
+      const ENOSYS = 38;
+      expect(out['ptrace']).toEqual([-1, EPERM]);
+      expect(out['mount']).toEqual([-1, EPERM]);
+      expect(out['unshare_user']).toEqual([-1, EPERM]);
+      expect(out['bpf']).toEqual([-1, EPERM]);
+      expect(out['keyctl']).toEqual([-1, EPERM]);
+      expect(out['io_uring_setup']).toEqual([-1, ENOSYS]);
+      expect(out['clone3']).toEqual([-1, ENOSYS]);
+      expect(out['tiocsti']).toEqual([-1, EPERM]);
+      expect(out['tiocsti_high']).toEqual([-1, EPERM]);
+      expect(out['tcgets']?.[1]).toBe(9); // EBADF: other ioctls reach the kernel
+      expect(out['personality']).toEqual([-1, EPERM]);
+      expect(out['personality_query']?.[0]).toBeGreaterThanOrEqual(0);
+      expect(out['chroot']?.[1]).not.toBe(EPERM); // not in the preset: EFAULT from the kernel
+      if (arch === 'x86_64') expect(out['x32_getpid']).toEqual([-1, EPERM]);
+    });
+
+    it('follows the profile: preset none lets the calls through (control), deny and allow change single calls', () => {
+      const none = probe(['-p', join(p.home, 'no-seccomp.yaml')]);
+      expect(none['ptrace']?.[0]).toBe(0); // PTRACE_TRACEME works without the filter
+      expect(none['bpf']?.[1]).not.toBe(1);
+      expect(none['tiocsti']?.[1]).not.toBe(1);
+      expect(none['unshare_user']).toEqual([-1, 1]); // still refused: nested user namespaces stay off
+      const custom = probe(['-p', join(p.home, 'chroot-denied.yaml')]);
+      expect(custom['chroot']).toEqual([-1, 1]);
+      expect(custom['ptrace']?.[0]).toBe(0);
+      expect(custom['mount']).toEqual([-1, 1]);
+    });
+  });
+
+  // ---- exit codes, limits and the timeout ----------------------------------------------------
+
+  describe.each(runners())('exit codes and limits ($label)', (runner) => {
+    let p: Project;
+    beforeAll(() => {
+      p = homeWithProject(runner);
+    });
+    afterAll(() => p.cleanup());
+    const run = (args: string[], timeoutMs?: number): Result => nsj(runner, args, p.project, p.env, timeoutMs);
+
+    it("returns the child's exit code, with nothing on stderr", () => {
+      for (const code of [0, 1, 7, 42, 124, 125, 126, 127, 255]) {
+        const r = run(['--', 'sh', '-c', `exit ${code}`]);
+        expect(r.status, `exit ${code}`).toBe(code);
+        expect(r.stderr).toBe('');
+      }
+    });
+
+    it('returns 128+N when the command is killed by signal N (also when it signals itself), without notices on stderr', () => {
+      for (const [sig, code] of [['TERM', 143], ['KILL', 137], ['INT', 130], ['SEGV', 139], ['HUP', 129]] as const) {
+        const r = run(['--', 'sh', '-c', `kill -${sig} $$`]);
+        expect(r.status, `SIG${sig}`).toBe(code);
+        expect(r.signal).toBeNull();
+        expect(r.stderr, `SIG${sig}`).toBe('');
+      }
+    });
+
+    it('127 for a command that is not there, 126 for one that is not executable; the command does not run', () => {
+      const r = run(['--', 'no-such-command-xyz']);
+      expect(r.status).toBe(127);
+      expect(r.stderr).toMatch(/not found/);
+      plant(runner, p.project, 'script.sh', '#!/bin/sh\ntouch ran.txt\n', 0o644);
+      const n = run(['--', './script.sh']);
+      expect(n.status).toBe(126);
+      expect(existsSync(join(p.project, 'ran.txt'))).toBe(false);
+      rmSync(join(p.project, 'script.sh'));
+    });
+
+    it('--timeout: exit 124 after the timeout, not after the command, and nothing keeps running', () => {
+      const marker = uniqueSleep(30);
+      const started = Date.now();
+      const r = run(['--timeout', '1s', '--', 'sh', '-c', `sleep ${marker}; echo not-reached`], 15_000);
+      const took = Date.now() - started;
+      expect(r.status, r.stderr).toBe(124);
+      expect(r.stdout).not.toContain('not-reached');
+      expect(took).toBeGreaterThanOrEqual(1000);
+      expect(took).toBeLessThan(8000);
+      expect(sleepProcs(marker)).toEqual([]);
+    });
+
+    it('without limits in the profile nothing is limited by nsjail\'s own defaults', () => {
+      // The runner's hard limits (what a command could raise its soft limits to), never nsjail's defaults
+      // (32 open files, 1 MiB files, 600 s of CPU, 4 GiB of address space).
+      const host = keyValues(asRunner(runner, ['sh', '-c', 'echo "nofile=$(ulimit -H -n)"; echo "fsize=$(ulimit -H -f)"; echo "cpu=$(ulimit -H -t)"; echo "as=$(ulimit -H -v)"'], { cwd: p.project, env: p.env }).stdout);
+      const r = run(['--', 'sh', '-c', 'echo "nofile=$(ulimit -n)"; echo "fsize=$(ulimit -f)"; echo "cpu=$(ulimit -t)"; echo "as=$(ulimit -v)"; echo "core=$(ulimit -c)"']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(keyValues(r.stdout)).toEqual({ ...host, core: '0' });
+      expect(Number(host['nofile'])).toBeGreaterThan(32);
+    });
+
+    it('--cpu ends a busy loop with SIGXCPU (152); --file-size a large write with SIGXFSZ (153)', () => {
+      const cpu = run(['--cpu', '1s', '--', 'sh', '-c', 'while :; do :; done'], 15_000);
+      expect(cpu.status).toBe(152);
+      const fsize = run(['--file-size', '100K', '--', 'dd', 'if=/dev/zero', 'of=big.bin', 'bs=1024', 'count=200'], 15_000);
+      expect(fsize.status).toBe(153);
+      expect(readFileSync(join(p.project, 'big.bin')).length).toBe(100 * 1024); // exactly the limit: prlimit, not nsjail's whole MiB
+      rmSync(join(p.project, 'big.bin'), { force: true });
+    });
+
+    it('--open-files and --memory limit the command', () => {
+      const files = run(['--open-files', '16', '--', 'sh', '-c', 'ulimit -n; for i in $(seq 20 40); do eval "exec $i</dev/null" || exit 9; done'], 15_000);
+      expect(files.stdout.trim()).toBe('16');
+      expect(files.status).not.toBe(0);
+      if (existsSync(PYTHON)) {
+        const mem = run(['--memory', '64M', '--', PYTHON, '-c', 'x = bytearray(256 * 1024 * 1024)'], 15_000);
+        expect(mem.status).toBe(1);
+        expect(mem.stderr).toContain('MemoryError');
+        const ok = run(['--memory', '256M', '--', PYTHON, '-c', 'x = bytearray(16 * 1024 * 1024); print("ok")'], 15_000);
+        expect(ok.stdout).toBe('ok\n');
+      }
+    });
+
+    it.skipIf(runner.uid === 0)('--processes stops a fork bomb (not as root)', () => {
+      const r = run(['--processes', '16', '--', 'sh', '-c', 'i=0; while [ $i -lt 40 ]; do sleep 2 & i=$((i+1)); done; wait'], 20_000);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/fork|Resource temporarily unavailable/i);
+    });
+
+    it('refuses --processes as root', () => {
+      if (runner.uid !== 0) return;
+      const r = run(['--processes', '16', '--', 'true']);
+      expect(r.status).toBe(125);
+      expect(r.stderr).toContain('root');
+    });
+  });
+
+  // ---- the filtered network --------------------------------------------------------------
+
+  describe.each(runners())('network filtered ($label)', (runner) => {
+    let p: Project;
+    let server: HttpServer;
+    let port = 0;
+    const body = token('through-the-filter');
+    beforeAll(async () => {
+      p = homeWithProject(runner);
+      server = createHttpServer((_req, res) => res.end(body));
+      await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterAll(async () => {
+      p.cleanup();
+      server.closeAllConnections();
+      await new Promise<void>((res) => server.close(() => res()));
+    });
+
+    it('reaches an allowed host through the proxy, and nothing else', async () => {
+      const curl = (url: string): string[] => ['curl', '-sS', '--max-time', '5', '-o', '-', '-w', '\\n%{http_code}', url];
+      const ok = await nsjAsync(runner, ['--allow-domain', `localhost:${port}`, '--', ...curl(`http://localhost:${port}/`)], p.project, p.env);
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stdout).toBe(`${body}\n200`);
+      const denied = await nsjAsync(runner, ['--allow-domain', `localhost:${port}`, '--', ...curl('http://example.org/')], p.project, p.env);
+      expect(denied.stdout).toMatch(/403$/);
+      expect(denied.stdout).not.toContain(body);
+      // Direct connections (no proxy) fail: the sandbox has no network but loopback.
+      const direct = await nsjAsync(runner, ['--allow-domain', `localhost:${port}`, '--', 'curl', '-sS', '--noproxy', '*', '--max-time', '3', `http://127.0.0.1:${port}/`], p.project, p.env);
+      expect(direct.status).not.toBe(0);
+      expect(direct.stdout).not.toContain(body);
+    });
+  });
+
+  // ---- mounts nested under read-only paths ------------------------------------------------
+
+  const canMount = process.getuid?.() === 0;
+  if (skipReason === undefined && !canMount) console.warn('nsjail nested-mount test skipped: mounting a tmpfs on the host needs root');
+
+  describe.skipIf(!canMount).each(runners())('a mount nested in a read-only path ($label)', (runner) => {
+    it('is read-only inside, as bwrap makes it (nsjail alone would leave it writable)', () => {
+      const { dir, cleanup } = tempDirFor(runner);
+      const nested = join(dir, 'ro', 'nested');
+      mkdirSync(nested, { recursive: true });
+      giveTo(runner, dir);
+      const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `mode=0777,uid=${runner.uid},gid=${runner.gid}`, 'tmpfs', nested]);
+      try {
+        expect(mounted.status, mounted.stderr?.toString()).toBe(0);
+        // Control: the runner can write there on the host.
+        expect(asRunner(runner, ['sh', '-c', `echo host > ${nested}/control`], { cwd: dir, env: { PATH: DEFAULT_PATH } }).status).toBe(0);
+        const project = join(dir, 'project');
+        mkdirSync(project);
+        giveTo(runner, project);
+        const r = nsj(runner, ['--allow-read', join(dir, 'ro'), '--', 'sh', '-c', attempts({ nested: `echo pwned > ${nested}/f`, top: `echo pwned > ${dir}/ro/f`, read: `test "$(cat ${nested}/control)" = host` })], project, { HOME: dir, PATH: DEFAULT_PATH });
+        expect(r.status, r.stderr).toBe(0);
+        expect(keyValues(r.stdout)).toEqual({ nested: 'blocked', top: 'blocked', read: 'WROTE' });
+        expect(existsSync(join(nested, 'f'))).toBe(false);
+      } finally {
+        spawnSync('umount', [nested]);
+        cleanup();
+      }
+    });
+  });
+
+  // ---- isolate's own escape attempts ------------------------------------------------------
+
+  // The selftest API runs its probes with a synthetic environment: nsjail must be in a system directory.
+  const selftestSkip = findNsjail({ PATH: DEFAULT_PATH }) === undefined ? 'nsjail is only named by ISOLATE_NSJAIL, which the selftest does not pass on' : undefined;
+  if (skipReason === undefined && selftestSkip !== undefined) console.warn(`nsjail selftest skipped: ${selftestSkip}`);
+
+  it.skipIf(selftestSkip !== undefined)(`selftest: every escape probe is blocked under nsjail (as ${process.getuid?.() === 0 ? 'root' : 'this user'})`, async () => {
+    const { selftest } = await import('../../src/selftest/run.js');
+    const card = await selftest({ backend: 'nsjail', profile: 'default' });
+    expect(card.backend).toMatch(/^nsjail /);
+    const outcomes = Object.fromEntries(card.probes.map((p) => [p.id, p.outcome]));
+    expect(outcomes['fork-bomb']).toBe(process.getuid?.() === 0 ? 'skipped' : 'blocked');
+    delete outcomes['fork-bomb'];
+    expect(Object.keys(outcomes).length).toBeGreaterThanOrEqual(15);
+    for (const [id, outcome] of Object.entries(outcomes)) expect(outcome, id).toBe('blocked');
+    expect(card.ok).toBe(true);
+  }, 120_000);
+
+  // ---- the other user's directory, and leftovers ----------------------------------------
+
+  describe.each(runners())('leftovers ($label)', (runner) => {
+    it('leaves nothing in the project, and no process behind', () => {
+      const { dir, cleanup } = tempDirFor(runner);
+      try {
+        const project = join(dir, 'project');
+        mkdirSync(project);
+        chmodSync(project, 0o755);
+        giveTo(runner, dir);
+        const env = { HOME: dir, PATH: DEFAULT_PATH };
+        const marker = uniqueSleep(30);
+        const r = nsj(runner, ['--', 'sh', '-c', `sleep ${marker} & echo started`], project, env);
+        expect(r.status, r.stderr).toBe(0);
+        expect(readdirSync(project)).toEqual([]);
+        expect(sleepProcs(marker)).toEqual([]); // the background child died with the sandbox
+      } finally {
+        cleanup();
+      }
+    });
+  });
+});
