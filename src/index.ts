@@ -12,9 +12,8 @@ import { redactArgv } from './audit/redact.js';
 import { registerRun, type Registration } from './run/placeholders.js';
 import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
-import { mapConfigEnv } from './backends/nsjail.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
-import { BACKEND_CHOICES, selectBackend, type BackendChoice } from './backends/index.js';
+import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './backends/host.js';
 import type { HostFacts, Plan } from './backends/types.js';
 import { IsolateError, isIsolateError } from './errors.js';
@@ -116,7 +115,7 @@ export interface PlanResult extends Prepared {
 }
 
 export async function plan(command: readonly string[], options: IsolateOptions = {}): Promise<PlanResult> {
-  return planPrepared(await prepare(command, options), command, options);
+  return await planPrepared(await prepare(command, options), command, options);
 }
 
 async function prepare(command: readonly string[], options: IsolateOptions): Promise<Prepared> {
@@ -126,11 +125,11 @@ async function prepare(command: readonly string[], options: IsolateOptions): Pro
   return loadProfile(options);
 }
 
-function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): PlanResult {
+async function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): Promise<PlanResult> {
   const ctx = context(options);
   const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
   const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice });
-  const backend = selectBackend(choice, host);
+  const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
   return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
 }
@@ -187,6 +186,7 @@ export async function explain(command: readonly string[], options: IsolateOption
   // Generated configs carry the environment (nsjail): show passed-through values as "$NAME", like the piped args.
   const redactValue = (name: string, value: string): string =>
     !setNames.has(name) && r.host.env[name] === value ? `$${name}` : isSecretName(name) ? '<redacted>' : value;
+  const { mapConfigEnv } = await import('./backends/nsjail.js');
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${shellQuote(i.text)})`).join('');
   const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${seccomp}${inputsPart}`;
@@ -299,7 +299,7 @@ export async function runWithError(
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
     const protectedRoots = prepared.policy.filesystem.protect.length > 0 ? writableRoots(prepared.policy.filesystem.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
-    planned = planPrepared(prepared, command, options);
+    planned = await planPrepared(prepared, command, options);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
     const target = auditTarget(planned.policy, options);
     if (target.enabled && target.required) {

@@ -4,29 +4,28 @@
  * the default choice.
  */
 import { IsolateError } from '../errors.js';
-import { bwrapBackend } from './bwrap.js';
-import { nsjailBackend } from './nsjail.js';
-import { sandboxExecBackend } from './sandbox-exec.js';
-import type { Backend, HostFacts } from './types.js';
+import type { Backend, BackendName, HostFacts } from './types.js';
 
 export type BackendChoice = 'auto' | 'bwrap' | 'nsjail' | 'sandbox-exec';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'bwrap', 'nsjail', 'sandbox-exec'];
 
-export function backendByName(name: Exclude<BackendChoice, 'auto'>): Backend {
+/** Loaded on demand: a run loads only the backend it uses. */
+export async function loadBackend(name: BackendName): Promise<Backend> {
   switch (name) {
     case 'bwrap':
-      return bwrapBackend;
+      return (await import('./bwrap.js')).bwrapBackend;
     case 'nsjail':
-      return nsjailBackend;
+      return (await import('./nsjail.js')).nsjailBackend;
     case 'sandbox-exec':
-      return sandboxExecBackend;
+      return (await import('./sandbox-exec.js')).sandboxExecBackend;
   }
 }
 
-export function selectBackend(choice: BackendChoice, host: Pick<HostFacts, 'platform' | 'bwrap' | 'nsjail'>): Backend {
-  if (choice !== 'auto') return backendByName(choice);
-  if (host.platform === 'darwin') return sandboxExecBackend;
-  if (host.platform === 'linux') return host.bwrap === undefined && host.nsjail !== undefined ? nsjailBackend : bwrapBackend;
+/** Which backend a choice means on this host. */
+export function selectBackend(choice: BackendChoice, host: Pick<HostFacts, 'platform' | 'bwrap' | 'nsjail'>): BackendName {
+  if (choice !== 'auto') return choice;
+  if (host.platform === 'darwin') return 'sandbox-exec';
+  if (host.platform === 'linux') return host.bwrap === undefined && host.nsjail !== undefined ? 'nsjail' : 'bwrap';
   throw new IsolateError('E_BACKEND_UNSUPPORTED', `no sandbox backend for ${host.platform}`, {
     fix: 'isolate runs on Linux (bubblewrap or nsjail) and macOS (sandbox-exec)',
   });

@@ -166,12 +166,12 @@ describe('checkBwrapHost', () => {
   it('selectBackend: auto picks bwrap on linux (nsjail when only it is installed), sandbox-exec on macOS, and refuses elsewhere', () => {
     const bwrap = { path: '/usr/bin/bwrap', version: '0.8.0' };
     const nsjail = { path: '/usr/local/bin/nsjail', version: '3.4' };
-    expect(selectBackend('auto', { platform: 'linux', bwrap }).name).toBe('bwrap');
-    expect(selectBackend('auto', { platform: 'linux', bwrap, nsjail }).name).toBe('bwrap');
-    expect(selectBackend('auto', { platform: 'linux', bwrap: undefined, nsjail }).name).toBe('nsjail');
-    expect(selectBackend('auto', { platform: 'linux', bwrap: undefined }).name).toBe('bwrap');
-    expect(selectBackend('auto', { platform: 'darwin', bwrap: undefined }).name).toBe('sandbox-exec');
-    expect(selectBackend('bwrap', { platform: 'darwin', bwrap: undefined }).name).toBe('bwrap');
+    expect(selectBackend('auto', { platform: 'linux', bwrap })).toBe('bwrap');
+    expect(selectBackend('auto', { platform: 'linux', bwrap, nsjail })).toBe('bwrap');
+    expect(selectBackend('auto', { platform: 'linux', bwrap: undefined, nsjail })).toBe('nsjail');
+    expect(selectBackend('auto', { platform: 'linux', bwrap: undefined })).toBe('bwrap');
+    expect(selectBackend('auto', { platform: 'darwin', bwrap: undefined })).toBe('sandbox-exec');
+    expect(selectBackend('bwrap', { platform: 'darwin', bwrap: undefined })).toBe('bwrap');
     expectIsolateError(() => selectBackend('auto', { platform: 'win32', bwrap: undefined }), 'E_BACKEND_UNSUPPORTED');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURES, conformanceRows } from '../../src/backends/conformance.js';
-import { backendByName } from '../../src/backends/index.js';
+import { loadBackend } from '../../src/backends/index.js';
 import { LIMITS_SHELL, planSandboxExec, sandboxExecBackend, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
 import { SYSTEM_READ } from '../../src/backends/sbpl.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
@@ -137,8 +137,8 @@ describe('sandbox-exec plan: the host', () => {
     expectIsolateError(() => plan({}, {}, ['']), 'E_COMMAND_EMPTY');
   });
 
-  it('is the backend selected by name, and plans through the Backend interface', () => {
-    expect(backendByName('sandbox-exec')).toBe(sandboxExecBackend);
+  it('is the backend selected by name, and plans through the Backend interface', async () => {
+    expect(await loadBackend('sandbox-exec')).toBe(sandboxExecBackend);
     const p = sandboxExecBackend.plan(policy(), ['ls'], host());
     expect(p.backend).toBe('sandbox-exec');
   });
