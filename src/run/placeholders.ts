@@ -12,7 +12,7 @@
  * the next run to finish there.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, lstatSync, mkdirSync, readFileSync, readdirSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withLock } from '../audit/lock.js';
@@ -89,6 +89,7 @@ function readEntries(dir: string): Map<string, Entry> {
     return out;
   }
   for (const name of names) {
+    if (name.startsWith('.')) continue; // an entry being replaced
     try {
       out.set(name, JSON.parse(readFileSync(join(dir, name), 'utf8')) as Entry);
     } catch {
@@ -96,6 +97,46 @@ function readEntries(dir: string): Map<string, Entry> {
     }
   }
   return out;
+}
+
+/** Last out for the root in `dir`: remove every recorded placeholder, the entries and the directory. */
+function clearSlot(dir: string, entries: Map<string, Entry>): void {
+  for (const [name, e] of entries) {
+    for (const p of e.placeholders) removeIfPlaceholder(p);
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // already gone
+    }
+  }
+  try {
+    rmdirSync(dir);
+  } catch {
+    // a new run registered meanwhile, or a half-written entry remains
+  }
+}
+
+/** Roots whose runs were all killed (isolate itself SIGKILLed): clean up after them. */
+async function collectAbandoned(rootsDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(rootsDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.endsWith('.lock') || name.startsWith('.')) continue;
+    const dir = join(rootsDir, name);
+    if ([...readEntries(dir).values()].some((e) => alive(e.pid))) continue;
+    try {
+      await withLock(`${dir}.lock`, async () => {
+        const entries = readEntries(dir);
+        if (![...entries.values()].some((e) => alive(e.pid))) clearSlot(dir, entries);
+      }, { timeoutMs: 500 });
+    } catch {
+      // busy: another run is there, and will clean up itself
+    }
+  }
 }
 
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Registration> {
@@ -135,9 +176,11 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
       placeholders = [...paths];
       for (const slot of slots) {
         const mine = placeholders.filter((p) => p.startsWith(`${slot.root}/`));
-        await withLock(slot.lock, async () => {
-          writeFileSync(join(slot.dir, me), JSON.stringify({ pid: process.pid, placeholders: mine } satisfies Entry), { mode: 0o600 });
-        });
+        // Our own entry, replaced atomically: a run reading it under the lock sees the old or the new list,
+        // with our live pid either way, so no lock is needed.
+        const temp = join(slot.dir, `.${me}.tmp`);
+        writeFileSync(temp, JSON.stringify({ pid: process.pid, placeholders: mine } satisfies Entry), { mode: 0o600 });
+        renameSync(temp, join(slot.dir, me));
       }
     },
     async release() {
@@ -156,21 +199,10 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
             }
             return;
           }
-          for (const [name, e] of entries) {
-            for (const p of e.placeholders) removeIfPlaceholder(p);
-            try {
-              unlinkSync(join(slot.dir, name));
-            } catch {
-              // already gone
-            }
-          }
-          try {
-            rmdirSync(slot.dir);
-          } catch {
-            // a new run registered meanwhile
-          }
+          clearSlot(slot.dir, entries);
         });
       }
+      await collectAbandoned(join(base, 'roots'));
       for (const dir of [join(base, 'roots'), base]) {
         try {
           rmdirSync(dir);
