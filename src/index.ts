@@ -189,7 +189,8 @@ export async function explain(command: readonly string[], options: IsolateOption
   const { mapConfigEnv } = await import('./backends/nsjail.js');
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${shellQuote(i.text)})`).join('');
-  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${seccomp}${inputsPart}`;
+  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}< ${shellQuote(p.path)}`).join('');
+  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',

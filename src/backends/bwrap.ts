@@ -75,7 +75,11 @@ export function checkBwrapHost(host: HostFacts): { path: string; version: string
   return bwrap;
 }
 
+/** Descriptors from 6 on carry paths opened by run/ (after args 3, status 4, seccomp 5). */
+const FIRST_PATH_FD = 6;
+
 interface MountOps {
+  pathFds: { fd: number; path: string }[];
   args: string[];
   cleanup: Cleanup[];
   summary: Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
@@ -86,6 +90,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
   const rules = policy.filesystem.mounts;
   const args: string[] = [];
   const cleanup: Cleanup[] = [];
+  const pathFds: { fd: number; path: string }[] = [];
   const summary: MountOps['summary'] = { readable: [], writable: [], hidden: [], tmpfs: [], protected: [], placeholders: [], notes: [] };
 
   type Op = { path: string; order: number; emit: () => void };
@@ -160,7 +165,9 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     for (const pin of fact.pins) {
       if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
       pinned.add(pin);
-      ops.push({ path: pin, order: 1, emit: () => args.push('--bind', pin, pin) });
+      const fd = FIRST_PATH_FD + pathFds.length;
+      pathFds.push({ fd, path: pin });
+      ops.push({ path: pin, order: 1, emit: () => args.push('--bind-fd', String(fd), pin) });
     }
     if (fact.state === 'missing') {
       summary.placeholders.push(fact.path);
@@ -168,7 +175,9 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
       ops.push({ path: fact.path, order: 2, emit: () => args.push('--ro-bind', '/dev/null', fact.path) });
     } else {
       summary.protected.push(fact.path);
-      ops.push({ path: fact.path, order: 2, emit: () => args.push('--ro-bind', fact.path, fact.path) });
+      const fd = FIRST_PATH_FD + pathFds.length;
+      pathFds.push({ fd, path: fact.path });
+      ops.push({ path: fact.path, order: 2, emit: () => args.push('--ro-bind-fd', String(fd), fact.path) });
     }
   }
 
@@ -178,7 +187,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     .sort((a, b) => depthOf(a.op.path) - depthOf(b.op.path) || a.op.order - b.op.order || a.i - b.i)
     .forEach(({ op }) => op.emit());
   for (const path of remountReadOnly) args.push('--remount-ro', path);
-  return { args, cleanup, summary };
+  return { args, cleanup, summary, pathFds };
 }
 
 /**
@@ -362,6 +371,7 @@ export const bwrapBackend: Backend = {
       pipedArgs: envAssignments(env),
       fds: { args: ARGS_FD, status: STATUS_FD },
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
+      ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds }),
       launcherEnv: {},
       childEnv: env,
       withheldEnv: withheld,

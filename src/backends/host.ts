@@ -252,6 +252,7 @@ export function scanProtected(policy: Policy): ProtectFact[] {
     facts.set(path, { path, state, pins });
   };
 
+  const gitNames = names.some((n) => n.startsWith('.git/'));
   const walk = (root: string, dir: string, ancestors: string[]): void => {
     if (++visited > PROTECT_SCAN_LIMIT) {
       throw new IsolateError('E_PROTECT_SCAN_LIMIT', `more than ${PROTECT_SCAN_LIMIT} directories under the writable path ${root}`, {
@@ -260,6 +261,10 @@ export function scanProtected(policy: Policy): ProtectFact[] {
       });
     }
     for (const name of names) consider(root, dir, name, ancestors);
+    // No repository at the top of a writable root: none may be created there.
+    if (gitNames && dir === root && !facts.has(join(dir, '.git')) && lstatState(join(dir, '.git')) === 'missing') {
+      facts.set(join(dir, '.git'), { path: join(dir, '.git'), state: 'missing', pins: [] });
+    }
     const gitFile = join(dir, '.git');
     if (!facts.has(gitFile) && lstatState(gitFile) === 'file') facts.set(gitFile, { path: gitFile, state: 'file', pins: [...ancestors] });
     let entries;

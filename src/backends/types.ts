@@ -101,6 +101,13 @@ export interface Plan {
   inputs?: { fd: number; data: string | Buffer }[];
   /** The seccomp BPF program, handed to the backend on `fd` (absent: no filter). */
   seccomp?: { fd: number; program: Buffer };
+  /**
+   * Paths inside writable roots (pinned directories, protected files) that
+   * run/ opens without following symlinks just before the sandbox starts and
+   * hands over on `fd`: a concurrent sandbox in the same project could swap
+   * them for symlinks between the search and the mount.
+   */
+  pathFds?: { fd: number; path: string }[];
   /** The environment the backend process itself starts with (empty for bwrap). */
   launcherEnv: Record<string, string>;
   /** The environment the sandboxed command receives. */

@@ -32,6 +32,7 @@ function blockList(): BlockList {
     ['fe80::', 10], // link-local
     ['ff00::', 8], // multicast
     ['64:ff9b:1::', 48], // local-use NAT64
+    ['64:ff9b::', 96], // well-known NAT64: 64:ff9b::a9fe:a9fe is 169.254.169.254 behind DNS64
   ];
   for (const [net, prefix] of v6) b.addSubnet(net, prefix, 'ipv6');
   list = b;

@@ -10,7 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { connect as netConnect, createServer as createNetServer, isIP, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isRestrictedAddress } from './address.js';
-import { decide, normalizeHost, type RuleSet } from './rules.js';
+import { decide, isHostName, normalizeHost, type RuleSet } from './rules.js';
 
 export type Protocol = 'http' | 'connect' | 'socks5';
 
@@ -149,6 +149,11 @@ export class FilterProxy {
 
   /** Rules first (deny wins), then the resolved addresses. */
   private async judge(target: Target): Promise<Verdict> {
+    // A host the resolver would read differently from the rules (a NUL byte, spaces, control
+    // characters: getaddrinfo stops at a NUL) is refused before any rule sees it.
+    if (isIP(target.host) === 0 && !isHostName(target.host)) {
+      return { ok: false, rule: null, reason: `${JSON.stringify(target.host)} is not a valid host name`, status: 'denied' };
+    }
     const d = decide(this.options.rules, target.host, target.port);
     if (!d.allowed) return { ok: false, rule: d.rule?.pattern ?? null, reason: d.reason, status: 'denied' };
     let addresses: string[];

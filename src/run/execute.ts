@@ -10,7 +10,8 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
-import { IsolateError } from '../errors.js';
+import { IsolateError, errnoCode } from '../errors.js';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
 import type { Plan } from '../backends/types.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
@@ -97,6 +98,43 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
   }
 }
 
+/** O_PATH: a descriptor that names a file without opening it for reading (Linux). */
+const O_PATH = 0o10000000;
+
+/**
+ * Open each path without following a final symlink, and check that the
+ * descriptor names exactly that path (so no directory on the way was swapped
+ * for a symlink since the plan was made). Returns the descriptors by number.
+ */
+export function openPathFds(entries: readonly { fd: number; path: string }[]): Map<number, number> {
+  const opened = new Map<number, number>();
+  try {
+    for (const { fd, path } of entries) {
+      let handle: number;
+      try {
+        handle = openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
+      } catch (e: unknown) {
+        throw new IsolateError('E_SANDBOX_SETUP', `${path} changed while the sandbox was being set up; the command was not run`, {
+          detail: errnoCode(e) ?? String(e),
+          fix: 'run again; if it keeps happening, something in the project is replacing this path',
+          cause: e,
+        });
+      }
+      opened.set(fd, handle);
+      // O_PATH|O_NOFOLLOW opens a final symlink itself: refuse it, as any link on the way.
+      if (fstatSync(handle).isSymbolicLink() || readlinkSync(`/proc/self/fd/${handle}`) !== path) {
+        throw new IsolateError('E_SANDBOX_SETUP', `${path} is reached through a symbolic link now; the command was not run`, {
+          fix: 'run again; if it keeps happening, something in the project is replacing a directory with a link',
+        });
+      }
+    }
+    return opened;
+  } catch (e: unknown) {
+    for (const handle of opened.values()) closeSync(handle);
+    throw e;
+  }
+}
+
 function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
   const started = process.hrtime.bigint();
   const [file, ...args] = plan.argv;
@@ -105,12 +143,19 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
   const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
 
   const sampler = new ResourceSampler();
+  const pathFds = openPathFds(plan.pathFds ?? []);
   const extra = [plan.fds.args, plan.fds.status, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
-  const top = Math.max(2, ...extra);
-  const stdio: ('pipe' | 'inherit' | 'ignore')[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];
-  for (let fd = 3; fd <= top; fd++) stdio.push(extra.includes(fd) ? 'pipe' : 'ignore');
+  const top = Math.max(2, ...extra, ...pathFds.keys());
+  const stdio: ('pipe' | 'inherit' | 'ignore' | number)[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];
+  for (let fd = 3; fd <= top; fd++) stdio.push(pathFds.get(fd) ?? (extra.includes(fd) ? 'pipe' : 'ignore'));
   return new Promise((resolvePromise) => {
-    const child = spawn(file, args, { env: plan.launcherEnv, cwd: '/', stdio });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, { env: plan.launcherEnv, cwd: '/', stdio });
+    } finally {
+      // The child has its own copies now.
+      for (const handle of pathFds.values()) closeSync(handle);
+    }
 
     const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
     const out = capture ? collect(child.stdout, limit) : undefined;

@@ -12,9 +12,9 @@
  * the next run to finish there.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { withLock } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
 
@@ -72,6 +72,8 @@ function alive(pid: number): boolean {
 
 function removeIfPlaceholder(path: string): void {
   try {
+    // Only where the path still leads: never through a directory swapped for a symlink.
+    if (realpathSync(dirname(path)) !== dirname(path)) return;
     const st = lstatSync(path);
     if (st.isFile() && st.size === 0) unlinkSync(path);
     else if (st.isDirectory()) rmdirSync(path);

@@ -177,6 +177,8 @@ export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
 const ARITY: Readonly<Record<string, number>> = {
   '--args': 1,
   '--seccomp': 1,
+  '--bind-fd': 2,
+  '--ro-bind-fd': 2,
   '--unshare-user': 0,
   '--unshare-ipc': 0,
   '--unshare-pid': 0,

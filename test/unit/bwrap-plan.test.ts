@@ -86,7 +86,29 @@ function expectNoSeq(argv: readonly string[], seq: readonly string[]): void {
 }
 
 /** The sandbox setup part of argv (before `--` and the command). */
-const setup = (p: Plan): string[] => p.argv.slice(0, p.argv.indexOf('--'));
+/**
+ * The setup part of argv, with the descriptor binds (--bind-fd N dest: paths run/ opens without
+ * following symlinks) written as the path binds they stand for, after checking each descriptor
+ * names its destination.
+ */
+const setup = (p: Plan): string[] => {
+  const argv = p.argv.slice(0, p.argv.indexOf('--'));
+  const byFd = new Map((p.pathFds ?? []).map((e) => [String(e.fd), e.path]));
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--bind-fd' || a === '--ro-bind-fd') {
+      const fd = argv[i + 1] ?? '';
+      const dest = argv[i + 2] ?? '';
+      expect(byFd.get(fd), `descriptor ${fd} must be opened on ${dest}`).toBe(dest);
+      out.push(a === '--bind-fd' ? '--bind' : '--ro-bind', dest, dest);
+      i += 2;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+};
 
 // ---- checkBwrapHost ------------------------------------------------------------
 

@@ -924,3 +924,39 @@ describe('FilterProxy: the Host header', () => {
     }
   });
 });
+
+describe('FilterProxy: hosts the resolver would read differently', () => {
+  it('a NUL byte (or other non-host characters) in the host is refused before any rule matches', async () => {
+    const { FilterProxy } = await import('../../src/network/proxy.js');
+    const { parseRule } = await import('../../src/network/rules.js');
+    const rule = parseRule('*.example.com:*');
+    if (!rule.ok) throw new Error(rule.message);
+    const resolved: string[] = [];
+    const proxy = new FilterProxy({
+      rules: { allow: [rule.rule], deny: [] },
+      resolve: async (h) => {
+        resolved.push(h);
+        return ['93.184.216.34'];
+      },
+    });
+    await proxy.listen({ host: '127.0.0.1', port: 0 });
+    const proxyPort = (proxy.address() as { port: number }).port;
+    try {
+      const { connect } = await import('node:net');
+      for (const host of ['203.0.113.5\0.example.com', 'evil .example.com', 'a\r\nb.example.com']) {
+        const reply = await new Promise<string>((resolve, reject) => {
+          const s = connect(proxyPort, '127.0.0.1', () => s.write(`CONNECT ${host}:8080 HTTP/1.1\r\n\r\n`));
+          let data = '';
+          s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+          s.on('close', () => resolve(data));
+          s.on('error', reject);
+        });
+        expect(reply.startsWith('HTTP/1.1 200'), JSON.stringify(host)).toBe(false);
+      }
+      expect(resolved).toEqual([]);
+      expect(proxy.events.every((e) => e.decision === 'denied')).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

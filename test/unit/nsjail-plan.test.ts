@@ -620,7 +620,19 @@ function asBwrapArgs(ops: readonly MountOp[]): string[] {
 function bwrapMounts(p: Plan): string[] {
   const start = p.argv.indexOf('--dev') + 2;
   const end = p.argv.indexOf('--chdir');
-  const part = p.argv.slice(start, end);
+  const raw = p.argv.slice(start, end);
+  // Descriptor binds (run/ opens the path without following symlinks) mean the same path bind.
+  const part: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const a = raw[i] ?? '';
+    if (a === '--bind-fd' || a === '--ro-bind-fd') {
+      const dest = raw[i + 2] ?? '';
+      part.push(a === '--bind-fd' ? '--bind' : '--ro-bind', dest, dest);
+      i += 2;
+    } else {
+      part.push(a);
+    }
+  }
   const net = part.indexOf('/run/isolate');
   return net === -1 ? part : part.slice(0, net - 2);
 }
