@@ -9,10 +9,11 @@ import { formatBytes } from '../profile/limits.js';
 import { buildFilter } from '../seccomp/bpf.js';
 import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
-import { effectiveKind, governing, isVisible, isWithin, orderRules } from './mounts.js';
-import type { Backend, Cleanup, HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
+import { effectiveKind, governing, isVisible, orderRules } from './mounts.js';
+import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 import { pickCommand, reachable } from './command.js';
-import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from '../network/forwarder.js';
+import { checkUserns, filteredNetwork } from './linux-common.js';
+import { BYPASS_VARIABLES, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, proxyEnvironment } from '../network/forwarder.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
@@ -49,29 +50,7 @@ export function checkBwrapHost(host: HostFacts): { path: string; version: string
       { fix: 'install bubblewrap 0.8.0 or newer (Debian 12, Ubuntu 24.04 and later ship it)' },
     );
   }
-  const u = host.userns;
-  if (u.maxUserNamespaces === 0) {
-    throw new IsolateError('E_USERNS_UNAVAILABLE', 'user namespaces are disabled on this host (user.max_user_namespaces = 0)', {
-      fix: 'sudo sysctl -w user.max_user_namespaces=15000   (persist it in /etc/sysctl.d/)',
-    });
-  }
-  if (host.uid !== 0 && u.unprivilegedClone === 0) {
-    throw new IsolateError('E_USERNS_UNAVAILABLE', 'unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)', {
-      fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1   (persist it in /etc/sysctl.d/)',
-    });
-  }
-  if (host.uid !== 0 && u.apparmorRestrict === 1) {
-    throw new IsolateError(
-      'E_USERNS_UNAVAILABLE',
-      'AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1), so bwrap cannot create its sandbox',
-      {
-        fix:
-          'allow bwrap to create user namespaces with an AppArmor profile: write\n' +
-          `  abi <abi/4.0>,\n  include <tunables/global>\n  profile bwrap ${bwrap.path} flags=(unconfined) {\n    userns,\n  }\n` +
-          'to /etc/apparmor.d/bwrap, then run: sudo apparmor_parser -r /etc/apparmor.d/bwrap',
-      },
-    );
-  }
+  checkUserns(host, { name: 'bwrap', path: bwrap.path });
   return bwrap;
 }
 
@@ -190,43 +169,6 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
   return { args, cleanup, summary, pathFds };
 }
 
-/**
- * filtered: the sandbox keeps its own empty network namespace; the proxy's
- * socket directory is mounted read-only at SANDBOX_NET_DIR and a forwarder
- * started before the command exposes it on loopback.
- */
-function filteredNetwork(policy: Policy, host: HostFacts): { mounts: string[]; wrapper: string[]; service: ProxyService } {
-  const facts = host.network;
-  const rules = policy.filesystem.mounts;
-  if (facts?.socat === undefined || !reachable(rules, facts.socat)) {
-    throw new IsolateError(
-      'E_FORWARDER_MISSING',
-      facts?.socat === undefined
-        ? 'network mode filtered needs socat, which is not installed; refusing to run without the filter'
-        : `network mode filtered needs socat, but ${facts.socat} is not visible inside the sandbox`,
-      { fix: facts?.socat === undefined ? 'sudo apt-get install -y socat' : `add --allow-read ${facts.socat}` },
-    );
-  }
-  if (facts.shell === undefined || !reachable(rules, facts.shell)) {
-    throw new IsolateError('E_FORWARDER_MISSING', 'network mode filtered needs /bin/sh inside the sandbox to start the forwarder', {
-      fix: 'make /bin/sh (and what it links to) readable in the profile',
-    });
-  }
-  const socketPath = `${facts.socketDir}/proxy.sock`;
-  return {
-    mounts: ['--ro-bind', facts.socketDir, SANDBOX_NET_DIR],
-    wrapper: [facts.shell, '-c', forwarderScript(facts.socat), 'isolate-net'],
-    service: {
-      kind: 'proxy',
-      socketDir: facts.socketDir,
-      socketPath,
-      sandboxSocket: SANDBOX_SOCKET,
-      port: PROXY_PORT,
-      allow: [...policy.network.allow],
-      deny: [...policy.network.deny],
-    },
-  };
-}
 
 /**
  * rlimits are applied inside the sandbox by prlimit, just before the command:
@@ -354,7 +296,7 @@ export const bwrapBackend: Backend = {
       '--dev',
       '/dev',
       ...mounts.args,
-      ...(net === undefined ? [] : net.mounts),
+      ...(net === undefined ? [] : ['--ro-bind', net.socketDir, SANDBOX_NET_DIR]),
       '--chdir',
       policy.process.cwd,
       '--json-status-fd',

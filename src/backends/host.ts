@@ -178,8 +178,7 @@ export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): 
   return facts;
 }
 
-export function bwrapFacts(env: Readonly<Record<string, string | undefined>>): HostFacts['bwrap'] {
-  const path = findBwrap(env);
+export function bwrapFacts(env: Readonly<Record<string, string | undefined>>, path = findBwrap(env)): HostFacts['bwrap'] {
   if (path === undefined) return undefined;
   const version = bwrapVersion(path);
   return version === undefined ? undefined : { path, version };
@@ -333,13 +332,16 @@ export interface GatherOptions {
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
   const { env } = computeEnvironment(policy.environment, options.env);
+  const bwrapPath = findBwrap(options.env);
+  const bwrap = bwrapFacts(options.env, bwrapPath);
   return {
     platform: process.platform,
     arch: process.arch,
     uid: process.getuid?.() ?? -1,
     gid: process.getgid?.() ?? -1,
-    bwrap: bwrapFacts(options.env),
-    ...(options.backend === 'nsjail' || (options.backend === 'auto' && findBwrap(options.env) === undefined) ? { nsjail: nsjailFacts(options.env) } : {}),
+    bwrap,
+    // nsjail is looked for only when it is asked for, or when auto would fall back to it.
+    ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env) } : {}),
     userns: usernsFacts(),
     env: options.env,
     protect: scanProtected(policy),

@@ -30,10 +30,11 @@ import { formatBytes } from '../profile/limits.js';
 import type { Limits, MountRule, Policy } from '../profile/types.js';
 import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, describeRules, resolveSeccomp, type ArgCondition, type SeccompRule } from '../seccomp/presets.js';
 import { seccompArchFromNode, syscallNumber, type SeccompArch } from '../seccomp/syscalls.js';
-import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from '../network/forwarder.js';
+import { BYPASS_VARIABLES, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, proxyEnvironment } from '../network/forwarder.js';
 import { pickCommand, reachable } from './command.js';
+import { checkUserns, filteredNetwork } from './linux-common.js';
 import { depth, effectiveKind, governing, isVisible, orderRules } from './mounts.js';
-import type { Backend, Cleanup, HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
+import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 
 /** The descriptor the generated config is handed to nsjail on. */
 export const NSJAIL_CONFIG_FD = 3;
@@ -107,29 +108,7 @@ export function checkNsjailHost(host: HostFacts): { path: string; version: strin
       fix: NSJAIL_INSTALL_FIX,
     });
   }
-  const u = host.userns;
-  if (u.maxUserNamespaces === 0) {
-    throw new IsolateError('E_USERNS_UNAVAILABLE', 'user namespaces are disabled on this host (user.max_user_namespaces = 0)', {
-      fix: 'sudo sysctl -w user.max_user_namespaces=15000   (persist it in /etc/sysctl.d/)',
-    });
-  }
-  if (host.uid !== 0 && u.unprivilegedClone === 0) {
-    throw new IsolateError('E_USERNS_UNAVAILABLE', 'unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)', {
-      fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1   (persist it in /etc/sysctl.d/)',
-    });
-  }
-  if (host.uid !== 0 && u.apparmorRestrict === 1) {
-    throw new IsolateError(
-      'E_USERNS_UNAVAILABLE',
-      'AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1), so nsjail cannot create its sandbox',
-      {
-        fix:
-          'allow nsjail to create user namespaces with an AppArmor profile: write\n' +
-          `  abi <abi/4.0>,\n  include <tunables/global>\n  profile nsjail ${nsjail.path} flags=(unconfined) {\n    userns,\n  }\n` +
-          'to /etc/apparmor.d/nsjail, then run: sudo apparmor_parser -r /etc/apparmor.d/nsjail',
-      },
-    );
-  }
+  checkUserns(host, { name: 'nsjail', path: nsjail.path });
   return nsjail;
 }
 
@@ -618,37 +597,6 @@ export function mapConfigEnv(config: string, map: (name: string, value: string) 
 
 // ---- network ----------------------------------------------------------------------
 
-function filteredNetwork(policy: Policy, host: HostFacts): { mount: MountOp; wrapper: string[]; service: ProxyService } {
-  const facts = host.network;
-  const rules = policy.filesystem.mounts;
-  if (facts?.socat === undefined || !reachable(rules, facts.socat)) {
-    throw new IsolateError(
-      'E_FORWARDER_MISSING',
-      facts?.socat === undefined
-        ? 'network mode filtered needs socat, which is not installed; refusing to run without the filter'
-        : `network mode filtered needs socat, but ${facts.socat} is not visible inside the sandbox`,
-      { fix: facts?.socat === undefined ? 'sudo apt-get install -y socat' : `add --allow-read ${facts.socat}` },
-    );
-  }
-  if (facts.shell === undefined || !reachable(rules, facts.shell)) {
-    throw new IsolateError('E_FORWARDER_MISSING', 'network mode filtered needs /bin/sh inside the sandbox to start the forwarder', {
-      fix: 'make /bin/sh (and what it links to) readable in the profile',
-    });
-  }
-  return {
-    mount: { op: 'bind', src: facts.socketDir, dst: SANDBOX_NET_DIR, readOnly: true, dir: true, exists: false },
-    wrapper: [facts.shell, '-c', forwarderScript(facts.socat), 'isolate-net'],
-    service: {
-      kind: 'proxy',
-      socketDir: facts.socketDir,
-      socketPath: `${facts.socketDir}/proxy.sock`,
-      sandboxSocket: SANDBOX_SOCKET,
-      port: PROXY_PORT,
-      allow: [...policy.network.allow],
-      deny: [...policy.network.deny],
-    },
-  };
-}
 
 // ---- the backend ------------------------------------------------------------------
 
@@ -709,7 +657,7 @@ export const nsjailBackend: Backend = {
     ];
     const commandArgv = [...prefix, resolved, ...command.slice(1)];
 
-    const allMounts: MountOp[] = [...systemMounts(), ...mounts.ops, ...(net === undefined ? [] : [net.mount])];
+    const allMounts: MountOp[] = [...systemMounts(), ...mounts.ops, ...(net === undefined ? [] : [{ op: 'bind', src: net.socketDir, dst: SANDBOX_NET_DIR, readOnly: true, dir: true, exists: false } satisfies MountOp])];
     const config: Field[] = [
       ['name', 'isolate'],
       ['mode', { enum: 'ONCE' }],

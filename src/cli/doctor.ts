@@ -3,7 +3,7 @@ import type { Parsed } from './args.js';
 import type { CliContext } from './main.js';
 import { bold, green, red, yellow } from './output.js';
 
-export async function doctorCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
+export async function doctorCommand(_parsed: Parsed, ctx: CliContext): Promise<number> {
   const checks = await runChecks(ctx.env);
   const ok = !checks.some((c) => c.status === 'fail');
   if (ctx.json) {
