@@ -34,7 +34,7 @@ export function compareVersions(a: string, b: string): number {
 export function checkBwrapHost(host: HostFacts): { path: string; version: string } {
   if (host.platform !== 'linux') {
     throw new IsolateError('E_BACKEND_UNSUPPORTED', `the bwrap backend needs Linux; this is ${host.platform}`, {
-      fix: 'run isolate on Linux (sandbox-exec for macOS is planned)',
+      fix: host.platform === 'darwin' ? 'use --backend sandbox-exec (or auto) on macOS' : 'run isolate on Linux',
     });
   }
   const bwrap = host.bwrap;

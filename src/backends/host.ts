@@ -14,6 +14,7 @@ import type { Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from './mounts.js';
 import type { CommandFact, HostFacts, NetworkFacts, ProtectFact, UsernsFacts } from './types.js';
 import type { NsjailFacts } from './nsjail.js';
+import type { SandboxExecFacts } from './sandbox-exec.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -324,6 +325,80 @@ export function commandFacts(program: string, sandboxPath: string | undefined, c
   return { program, candidates };
 }
 
+/** Where sandbox-exec is on every macOS (sandbox-exec.ts has the same; not imported, so that Linux runs never load that backend). */
+const SANDBOX_EXEC = '/usr/bin/sandbox-exec';
+/** Where macOS keeps its version; reading it is cheaper than starting sw_vers. */
+export const SYSTEM_VERSION_PLIST = '/System/Library/CoreServices/SystemVersion.plist';
+
+/** ProductVersion from the text of SystemVersion.plist (an XML property list), or undefined. */
+export function productVersionFromPlist(text: string): string | undefined {
+  const m = /<key>ProductVersion<\/key>\s*<string>\s*([0-9][0-9A-Za-z.]*)\s*<\/string>/.exec(text);
+  return m?.[1];
+}
+
+/** The macOS version: SystemVersion.plist, else `sw_vers -productVersion`. */
+export function macosVersion(): string | undefined {
+  try {
+    const v = productVersionFromPlist(readFileSync(SYSTEM_VERSION_PLIST, 'utf8'));
+    if (v !== undefined) return v;
+  } catch {
+    // fall back to sw_vers
+  }
+  const r = spawnSync('/usr/bin/sw_vers', ['-productVersion'], { encoding: 'utf8', env: {}, timeout: 2000 });
+  const m = /^\s*([0-9][0-9A-Za-z.]*)\s*$/.exec(r.stdout ?? '');
+  return m?.[1];
+}
+
+/** The dynamic ports (RFC 6335), where the loopback proxy of a sandbox-exec run listens. */
+export const DYNAMIC_PORTS = { first: 49152, last: 65535 } as const;
+
+/**
+ * The proxy port of one sandbox-exec run: random among the dynamic ports, so
+ * that concurrent filtered runs do not collide on one fixed port. Not probed
+ * (that cannot be done synchronously); run/ fails closed (125) if another
+ * program holds it.
+ */
+export function randomProxyPort(): number {
+  return DYNAMIC_PORTS.first + (randomBytes(2).readUInt16BE(0) % (DYNAMIC_PORTS.last - DYNAMIC_PORTS.first + 1));
+}
+
+/** The directory a sandbox-exec run directory goes in: the real path of the caller's $TMPDIR, else of os.tmpdir(), else of /tmp. */
+export function runDirBase(env: Readonly<Record<string, string | undefined>>): string {
+  for (const dir of [env['TMPDIR'], tmpdir(), '/tmp']) {
+    if (dir === undefined || !dir.startsWith('/')) continue;
+    try {
+      const real = realpathSync.native(dir);
+      if (statSync(real).isDirectory()) return real;
+    } catch {
+      // try the next
+    }
+  }
+  return '/tmp';
+}
+
+/**
+ * sandbox-exec on macOS: the program, the macOS version, a fresh (not yet
+ * created) run directory, and in filtered network mode the loopback port of
+ * the proxy. Undefined when the program is missing or not executable.
+ */
+export function sandboxExecFacts(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { filtered: boolean; path?: string; version?: () => string | undefined },
+): SandboxExecFacts | undefined {
+  const path = options.path ?? SANDBOX_EXEC;
+  try {
+    if (!statSync(path).isFile() || !isExecutable(path)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return {
+    path,
+    version: (options.version ?? macosVersion)(),
+    runDir: join(runDirBase(env), `isolate-run-${process.pid}-${randomBytes(6).toString('hex')}`),
+    ...(options.filtered ? { proxyPort: randomProxyPort() } : {}),
+  };
+}
+
 export interface GatherOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Which backend was asked for: facts only it needs are gathered only for it. */
@@ -348,5 +423,9 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     prlimit: findSystemProgram('prlimit'),
+    // sandbox-exec: only on macOS, and only when it may be the backend (no cost on Linux).
+    ...(process.platform === 'darwin' && (options.backend === undefined || options.backend === 'auto' || options.backend === 'sandbox-exec')
+      ? { sandboxExec: sandboxExecFacts(options.env, { filtered: policy.network.mode === 'filtered' }) }
+      : {}),
   };
 }

@@ -23,11 +23,17 @@
  *   before the command. A memory limit is refused: macOS enforces neither
  *   RLIMIT_DATA nor RLIMIT_AS.
  * - filtered network: no network namespace and no forwarder. The command
- *   reaches isolate's proxy directly on the host loopback at PROXY_PORT, the
- *   only network destination the profile allows; the proxy service says so
- *   (service.tcp), and run/ must listen there.
+ *   reaches isolate's proxy directly on the host loopback at the run's proxy
+ *   port (a random dynamic port host.ts chose, so concurrent runs do not
+ *   collide; PROXY_PORT when the facts name none), the only network
+ *   destination the profile allows; the proxy service says so (service.tcp),
+ *   and run/ listens there, failing closed if the port is taken.
  * - no seccomp: a profile that asks for a syscall filter is refused (see
  *   conformance.ts); set `syscalls: { preset: none }` to use this backend.
+ *
+ * run/sandbox-exec.ts does what the plan asks of run/: the run directory,
+ * the new session, signals to the process group, the loopback proxy, and
+ * afterwards the denials from macOS's unified log.
  */
 import { IsolateError } from '../errors.js';
 import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, proxyEnvironment } from '../network/forwarder.js';
@@ -60,6 +66,13 @@ export interface SandboxExecFacts {
   runDir?: string | undefined;
   /** The macOS version (sw_vers -productVersion), for the report. */
   version?: string | undefined;
+  /**
+   * filtered network: the loopback port the proxy listens on for this run,
+   * chosen by host.ts among the dynamic ports so that concurrent runs do not
+   * collide (PROXY_PORT when absent). It reaches the profile as the
+   * PROXY_PORT parameter, and the proxy variables of the environment.
+   */
+  proxyPort?: number | undefined;
 }
 
 /** The filtering proxy, reached by the command over the host's loopback rather than through a mounted socket. */
@@ -89,6 +102,18 @@ export interface SandboxExecPlan extends Plan {
     /** The directory to start the launcher in (sandbox-exec cannot change directory itself); equals plan.cwd. */
     cwd: string;
   };
+}
+
+/** The proxy's URL on the host loopback. */
+function proxyUrl(port: number): string {
+  return PROXY_URL.replace(`127.0.0.1:${PROXY_PORT}`, `127.0.0.1:${port}`);
+}
+
+/** The proxy variables of forwarder.ts, pointing at `port` on the host loopback instead of PROXY_PORT. */
+export function loopbackProxyEnvironment(port: number): Record<string, string> {
+  const from = `127.0.0.1:${PROXY_PORT}`;
+  const to = `127.0.0.1:${port}`;
+  return Object.fromEntries(Object.entries(proxyEnvironment()).map(([name, value]) => [name, value.split(from).join(to)]));
 }
 
 function sandboxExecFacts(host: HostFacts): SandboxExecFacts | undefined {
@@ -202,7 +227,8 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
   assertEnforceable(policy, 'sandbox-exec');
   const rules = policy.filesystem.mounts;
   const home = normalizeDir(host.env['HOME']) ?? '/var/empty';
-  const sbpl: Sbpl = buildSbpl(policy, { protect: host.protect, runDir: facts.runDir, home, proxyPort: PROXY_PORT, terminalIoctl: host.uid !== 0 });
+  const proxyPort = facts.proxyPort ?? PROXY_PORT;
+  const sbpl: Sbpl = buildSbpl(policy, { protect: host.protect, runDir: facts.runDir, home, proxyPort, terminalIoctl: host.uid !== 0 });
 
   // Working directory: visible, or a tmpfs path (then its private replacement).
   let cwd = policy.process.cwd;
@@ -226,15 +252,15 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
       throw new IsolateError('E_NETWORK_PROXY', 'network mode filtered: the host facts name no directory for the proxy; refusing to run without the filter');
     }
     for (const name of BYPASS_VARIABLES) delete env[name];
-    Object.assign(env, proxyEnvironment());
+    Object.assign(env, loopbackProxyEnvironment(proxyPort));
     service = {
       kind: 'proxy',
       socketDir,
       socketPath: `${socketDir}/proxy.sock`,
       // Nothing is mounted into a Seatbelt sandbox: the command connects to `tcp`.
       sandboxSocket: '',
-      port: PROXY_PORT,
-      tcp: { host: '127.0.0.1', port: PROXY_PORT },
+      port: proxyPort,
+      tcp: { host: '127.0.0.1', port: proxyPort },
       allow: [...policy.network.allow],
       deny: [...policy.network.deny],
     };
@@ -282,7 +308,7 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
           proxy: {
             allow: [...policy.network.allow],
             deny: [...policy.network.deny],
-            listen: PROXY_URL,
+            listen: proxyUrl(proxyPort),
             socket: `none: the command connects to ${service.tcp.host}:${service.tcp.port} on the host, the only address the profile allows`,
           },
         }),

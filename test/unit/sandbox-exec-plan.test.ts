@@ -328,6 +328,22 @@ describe('sandbox-exec plan: network', () => {
     expect(p.summary.proxy?.listen).toBe(`http://127.0.0.1:${PROXY_PORT}`);
   });
 
+  it('filtered: the proxy port of the host facts (one per run) reaches the profile parameter, the service and the variables', () => {
+    const facts = { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, proxyPort: 51234 } as HostFacts['sandboxExec'];
+    const p = plan({ network: 'filtered' }, { sandboxExec: facts });
+    expect(params(p).get('PROXY_PORT')).toBe('51234');
+    expect(p.argv).toContain('PROXY_PORT=51234');
+    expect(p.services[0]).toMatchObject({ port: 51234, tcp: { host: '127.0.0.1', port: 51234 } });
+    for (const name of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'npm_config_proxy', 'npm_config_https_proxy', 'YARN_HTTP_PROXY', 'PIP_PROXY']) {
+      expect(p.childEnv[name], name).toBe('http://127.0.0.1:51234');
+    }
+    expect(p.childEnv['ALL_PROXY']).toBe('socks5h://127.0.0.1:51234');
+    expect(Object.values(p.childEnv).some((v) => v.includes(`:${PROXY_PORT}`))).toBe(false);
+    expect(p.summary.proxy?.listen).toBe('http://127.0.0.1:51234');
+    // The profile text is the same whatever the port: it reads it from the parameter.
+    expect(p.sandboxExec.profile).toBe(plan({ network: 'filtered' }).sandboxExec.profile);
+  });
+
   it('filtered without a proxy directory in the host facts is refused', () => {
     expectIsolateError(() => planSandboxExec(policy({ network: 'filtered' }), ['ls'], hostWithoutNetwork()), 'E_NETWORK_PROXY');
   });
