@@ -23,6 +23,26 @@ const networkEvent = z.strictObject({
   error: z.string().optional(),
 });
 
+const denial = z.strictObject({
+  time: z.string().describe('ISO 8601 time the log first recorded it'),
+  pid: z.number().int(),
+  process: z.string().describe('the process name as the kernel logged it'),
+  operation: z.string().describe('the Seatbelt operation, e.g. file-read-data, file-write-create, network-outbound, mach-lookup'),
+  target: z.string().nullable().describe('what it was on: a path, an address, a service name'),
+  count: z.number().int().describe('how many log records reported this pid, operation and target'),
+  systemPolicy: z.literal(true).optional().describe("refused by macOS's own system policy, not by isolate's profile"),
+});
+
+const denials = z
+  .strictObject({
+    source: z.literal('macos-unified-log'),
+    pids: z.array(z.number().int()).describe('the processes of the sandbox isolate saw, which the denials are attributed to'),
+    entries: z.array(denial),
+    truncated: z.boolean().describe('more denials or log than isolate reads; the rest is left out'),
+    error: z.string().nullable().describe('why the log could not be read (completely)'),
+  })
+  .describe('sandbox-exec on macOS only: what the sandbox refused, from the unified log; best effort (the log may record a denial after isolate read it)');
+
 const limits = z.strictObject({
   timeoutMs: z.number().optional(),
   killAfterMs: z.number(),
@@ -78,6 +98,7 @@ export const runReportSchema = z
     stdout: z.string().optional().describe('--json and the API only'),
     stderr: z.string().optional(),
     truncated: z.strictObject({ stdout: z.boolean(), stderr: z.boolean() }).optional(),
+    denials: denials.optional(),
     error: z
       .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
       .nullable()

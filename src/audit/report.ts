@@ -8,6 +8,7 @@ import type { IsolateError } from '../errors.js';
 import type { Limits, Policy } from '../profile/types.js';
 import type { ExecuteResult } from '../run/execute.js';
 import type { NetworkEvent } from '../network/proxy.js';
+import type { SandboxDenials } from '../run/denials.js';
 import { createHash } from 'node:crypto';
 import type { CommandDecision } from '../policy/commands.js';
 import { redactArgv } from './redact.js';
@@ -50,6 +51,8 @@ export interface RunReport {
   stdout?: string;
   stderr?: string;
   truncated?: { stdout: boolean; stderr: boolean };
+  /** sandbox-exec on macOS only: what the sandbox refused, from the unified log (best effort; absent on other backends). */
+  denials?: SandboxDenials;
   error: { code: string; summary: string; detail?: string; fix?: string } | null;
 }
 
@@ -116,6 +119,7 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.stdout === undefined ? {} : { stdout: result.stdout }),
     ...(result?.stderr === undefined ? {} : { stderr: result.stderr }),
     ...(result?.truncated === undefined ? {} : { truncated: result.truncated }),
+    ...(result?.denials === undefined ? {} : { denials: result.denials }),
     error: err === undefined ? null : err.toJSON(),
   };
 }

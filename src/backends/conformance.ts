@@ -85,7 +85,7 @@ export const FEATURES: readonly Feature[] = [
     by: {
       bwrap: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
       nsjail: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
-      'sandbox-exec': i('network* denied but TCP to isolate\'s proxy on the host loopback (127.0.0.1:3128), where the proxy listens; no forwarder, no name resolution'),
+      'sandbox-exec': i('network* denied but TCP to isolate\'s proxy on the host loopback, at a port chosen for each run, where the proxy listens (on 127.0.0.1 and [::1]; the run is refused if another program holds the port); no forwarder, no name resolution'),
     },
   },
   {
@@ -124,7 +124,7 @@ export const FEATURES: readonly Feature[] = [
     id: 'limits.timeout',
     title: 'wall-clock timeout',
     requested: (p) => p.limits.timeoutMs !== undefined,
-    by: { bwrap: i('isolate signals the sandbox'), nsjail: i('isolate signals nsjail, which kills the sandbox at once (no SIGTERM grace period); nsjail\'s time_limit as a backstop a little later'), 'sandbox-exec': i('isolate signals the command, and its process group when it runs in a new session; with no PID namespace, a process that leaves the group is not reached') },
+    by: { bwrap: i('isolate signals the sandbox'), nsjail: i('isolate signals nsjail, which kills the sandbox at once (no SIGTERM grace period); nsjail\'s time_limit as a backstop a little later'), 'sandbox-exec': i('isolate signals the command\'s process group (it runs in a new session), and kills what is left of the group when the command exits; with no PID namespace, a process that leaves the group is not reached') },
   },
   {
     id: 'limits.rlimits',

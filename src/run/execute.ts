@@ -17,6 +17,9 @@ import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
 import { findSandboxNamespace, signalSandbox } from './sandbox-procs.js';
 import { ResourceSampler } from './resources.js';
+import type { SandboxExecPlan } from '../backends/sandbox-exec.js';
+import type { SandboxDenials } from './denials.js';
+import type { Launch } from './sandbox-exec.js';
 
 export interface ExecuteOptions {
   /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
@@ -47,6 +50,8 @@ export interface ExecuteResult {
   /** filtered network: every connection attempt the proxy saw. */
   networkEvents?: NetworkEvent[];
   resources?: { userCpuMs: number | null; systemCpuMs: number | null; peakMemoryBytes: number | null };
+  /** sandbox-exec on macOS: what the sandbox refused, from the unified log (run/denials.ts). */
+  denials?: SandboxDenials;
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
@@ -88,10 +93,12 @@ function collect(stream: Readable | null, limit: number): { text: () => string; 
 }
 
 /** Start the plan's services (the network proxy), run the sandbox, and always stop the services. */
-export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
+export async function execute(plan: Plan, options: ExecuteOptions, launch?: Launch): Promise<ExecuteResult> {
+  // sandbox-exec: run/sandbox-exec.ts creates the run directory, then calls back here with a Launch (new process group, no /proc).
+  if (plan.backend === 'sandbox-exec' && launch === undefined) return (await import('./sandbox-exec.js')).executeSandboxExec(plan as SandboxExecPlan, options, execute);
   const services = plan.services.length > 0 ? await startServices(plan.services) : undefined;
   try {
-    const result = await runSandbox(plan, options);
+    const result = await runSandbox(plan, options, launch);
     return services === undefined ? result : { ...result, networkEvents: services.events };
   } finally {
     await services?.stop();
@@ -135,7 +142,7 @@ export function openPathFds(entries: readonly { fd: number; path: string }[]): M
   }
 }
 
-function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
+function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promise<ExecuteResult> {
   const started = process.hrtime.bigint();
   const [file, ...args] = plan.argv;
   if (file === undefined) throw new IsolateError('E_SANDBOX_SETUP', 'empty plan');
@@ -151,11 +158,13 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
   return new Promise((resolvePromise) => {
     let child: ReturnType<typeof spawn>;
     try {
-      child = spawn(file, args, { env: plan.launcherEnv, cwd: '/', stdio });
+      // With a Launch (sandbox-exec): in its directory, in a new session and process group.
+      child = spawn(file, args, { env: plan.launcherEnv, cwd: launch?.cwd ?? '/', stdio, ...(launch === undefined ? {} : { detached: true }) });
     } finally {
       // The child has its own copies now.
       for (const handle of pathFds.values()) closeSync(handle);
     }
+    if (launch !== undefined && child.pid !== undefined) launch.started(child.pid);
 
     const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
     const out = capture ? collect(child.stdout, limit) : undefined;
@@ -195,7 +204,8 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
           timers.push(setTimeout(look, 10));
         }
       };
-      look();
+      // A Launch means no PID namespace (and no /proc on macOS): signals go to the process group.
+      if (launch === undefined) look();
     }
     const statusPipe = plan.fds.status === undefined ? null : (child.stdio[plan.fds.status] as Readable | null);
     statusPipe?.setEncoding('utf8');
@@ -225,11 +235,13 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     /** Everything in the sandbox dies with bwrap (its init has PR_SET_PDEATHSIG). */
     const killAll = (): void => {
       child.kill('SIGKILL');
+      launch?.signal('SIGKILL');
       if (pidNamespace !== undefined) signalSandbox(pidNamespace, 'SIGKILL');
     };
     /** Deliver a signal to the sandboxed processes, as a terminal would to its foreground job. */
     const deliver = (sig: NodeJS.Signals): void => {
-      if (pidNamespace === undefined) child.kill(sig);
+      if (launch !== undefined) launch.signal(sig);
+      else if (pidNamespace === undefined) child.kill(sig);
       else signalSandbox(pidNamespace, sig, childPid);
     };
     // The first SIGINT/SIGTERM/SIGHUP/SIGQUIT is passed on; a second one ends the sandbox.
@@ -254,6 +266,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
     child.on('error', (e) => {
       spawnError = e;
     });
+    if (launch !== undefined) child.on('exit', () => launch.exited());
 
     child.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
@@ -285,7 +298,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult>
       }
       if (signal !== null) {
         // The launcher itself was killed (a forwarded signal): the sandbox died with it.
-        resolvePromise({ ...base, exitCode: 128 + signalNumber(signal), signal });
+        resolvePromise({ ...base, exitCode: 128 + signalNumber(signal), signal, ...limitFromSignal(signal) });
         return;
       }
       const error = spawnError

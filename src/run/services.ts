@@ -5,6 +5,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import type { Service } from '../backends/types.js';
+import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { NetworkEvent } from '../network/proxy.js';
 
@@ -30,7 +31,16 @@ export async function startServices(services: readonly Service[]): Promise<Runni
           if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
           return r.rule;
         });
-      const proxy = new FilterProxy({ rules: { allow: rules(service.allow), deny: rules(service.deny) }, onEvent: (e) => events.push(e) });
+      const ruleSet = { allow: rules(service.allow), deny: rules(service.deny) };
+      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => events.push(e) });
+      const tcp = (service as Partial<LoopbackProxyService>).tcp;
+      if (tcp !== undefined) {
+        // The command reaches the proxy over the host loopback (sandbox-exec): no socket, no directory.
+        const { listenLoopback } = await import('./loopback-proxy.js');
+        stops.push(...(await listenLoopback(tcp, make)));
+        continue;
+      }
+      const proxy = make();
       try {
         mkdirSync(service.socketDir, { mode: 0o700 });
       } catch (e: unknown) {

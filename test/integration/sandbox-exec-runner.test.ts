@@ -1,0 +1,438 @@
+/**
+ * run/'s wiring for the sandbox-exec backend, tested on Linux. There is no
+ * Seatbelt here, so these tests enforce NOTHING: a plan is built from
+ * synthetic macOS host facts (the plan is pure), its argv[0] is replaced by a
+ * fake `sandbox-exec` (a /bin/sh script that skips `-p PROFILE` and
+ * `-D NAME=VALUE` up to `--` and execs the rest), and execute() runs it. What
+ * is checked is only what run/ does around the launcher: the run directory
+ * and its private directories, the working directory, the new session and
+ * process group, signals and the timeout to the group, the rlimit wrapper,
+ * the loopback proxy, exit codes, and clean-up however the run ends.
+ *
+ * The real isolation checks for sandbox-exec (test/integration/backends.test.ts)
+ * need macOS and are skipped here with the reason printed.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, connect, type AddressInfo, type Server as NetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
+import type { CommandFact, HostFacts } from '../../src/backends/types.js';
+import { IsolateError } from '../../src/errors.js';
+import type { Limits, MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
+import { execute, type ExecuteResult } from '../../src/run/execute.js';
+import { pidsInGroup } from '../../src/run/process-group.js';
+import { expectIsolateRejection } from '../unit/expect-error.js';
+
+const FAKE_SANDBOX_EXEC = `#!/bin/sh
+# A stand-in for macOS's /usr/bin/sandbox-exec in tests on Linux.
+# It skips -p PROFILE and -D NAME=VALUE up to --, then execs the rest.
+# It enforces NOTHING: no profile is applied.
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -p|-D) shift 2 ;;
+    --) shift; break ;;
+    *) echo "fake sandbox-exec: unexpected argument $1" >&2; exit 71 ;;
+  esac
+done
+exec "$@"
+`;
+
+let base: string;
+let fake: string;
+let project: string;
+let home: string;
+let tmp: string;
+let runs = 0;
+
+beforeAll(() => {
+  base = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-sbx-runner-')));
+  fake = join(base, 'bin', 'sandbox-exec');
+  mkdirSync(join(base, 'bin'));
+  writeFileSync(fake, FAKE_SANDBOX_EXEC, { mode: 0o755 });
+  project = join(base, 'project');
+  home = join(base, 'home');
+  tmp = join(base, 'tmp');
+  for (const d of [project, home, tmp]) mkdirSync(d);
+});
+
+afterAll(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+function rule(kind: MountKind, path: string): MountRule {
+  return { kind, path, requested: path, type: 'dir' };
+}
+
+interface Over {
+  network?: NetworkMode;
+  allow?: string[];
+  limits?: Partial<Limits>;
+  cwd?: string;
+  proxyPort?: number;
+}
+
+function policy(over: Over): Policy {
+  const mode = over.network ?? 'none';
+  return {
+    profile: { name: 'runner-test', sources: ['test'], description: 'runner wiring test' },
+    filesystem: {
+      mounts: [rule('tmpfs', home), rule('tmpfs', tmp), rule('read', '/usr'), rule('read', '/bin'), rule('read', '/etc'), rule('write', project)],
+      protect: [],
+      skipped: [],
+    },
+    network: { mode, allow: over.allow ?? [], deny: [] },
+    environment: { pass: ['PATH', 'HOME', 'TMPDIR'], set: {}, secrets: [] },
+    process: { cwd: over.cwd ?? project, hostname: 'isolate' },
+    limits: { killAfterMs: 500, enforce: 'rlimit', ...over.limits },
+    syscalls: { preset: 'none', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: false, log: undefined, required: false },
+  };
+}
+
+/** /bin/sh as the command, as the plan resolves it. */
+function shFact(): CommandFact {
+  return { program: 'sh', candidates: [{ path: '/bin/sh', real: realpathSync('/bin/sh'), isFile: true, executable: true }] };
+}
+
+/** A plan from synthetic macOS facts, with argv[0] replaced by the fake sandbox-exec. */
+function plan(script: string, over: Over = {}): SandboxExecPlan {
+  const runDir = join(base, `isolate-run-${process.pid}-${++runs}`);
+  const host: HostFacts = {
+    platform: 'darwin',
+    arch: 'arm64',
+    uid: process.getuid?.() ?? 0,
+    gid: process.getgid?.() ?? 0,
+    bwrap: undefined,
+    sandboxExec: { path: '/usr/bin/sandbox-exec', runDir, version: '15.0', ...(over.proxyPort === undefined ? {} : { proxyPort: over.proxyPort }) } as HostFacts['sandboxExec'],
+    userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
+    env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: tmp },
+    protect: [],
+    command: shFact(),
+    network: { socat: undefined, shell: undefined, socketDir: join(base, `isolate-net-${runs}`) },
+    prlimit: undefined,
+  };
+  const p = planSandboxExec(policy(over), ['sh', '-c', script], host);
+  expect(p.argv[0]).toBe('/usr/bin/sandbox-exec');
+  return { ...p, argv: [fake, ...p.argv.slice(1)] };
+}
+
+function run(p: SandboxExecPlan): Promise<ExecuteResult> {
+  return execute(p, { stdio: 'capture' });
+}
+
+/** Alive and not a zombie (an orphan's zombie waits for init to reap it). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Live processes still in process group `pgid`. */
+function groupSurvivors(pgid: number): number[] {
+  return pidsInGroup(execFileSync('ps', ['-A', '-o', 'pid=', '-o', 'pgid='], { encoding: 'utf8' }), pgid).filter(alive);
+}
+
+function readPids(file: string): number[] {
+  return readFileSync(file, 'utf8')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+}
+
+async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('sandbox-exec runner wiring (fake sandbox-exec, no isolation)', () => {
+  it('creates the run directory and the private directories (0700) for the run, runs in plan.cwd in a new session, and removes them after', async () => {
+    const p = plan(
+      [
+        'pwd',
+        'echo "sid=$(ps -o sid= -p $$ | tr -d " ") pgid=$(ps -o pgid= -p $$ | tr -d " ") pid=$$"',
+        'echo "home=$HOME tmp=$TMPDIR"',
+        'echo written > "$HOME/file" && echo written > "$TMPDIR/file" && echo writes-ok',
+        'stat -c "%a %n" "$(dirname "$HOME")" "$HOME" "$TMPDIR"',
+      ].join('\n'),
+    );
+    const runDir = p.sandboxExec.runDir as string;
+    expect(runDir).toMatch(/\/isolate-run-\d+-\d+$/);
+    expect(existsSync(runDir)).toBe(false);
+    const r = await run(p);
+    expect(r.error).toBeUndefined();
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = (r.stdout ?? '').trim().split('\n');
+    expect(lines[0]).toBe(p.sandboxExec.cwd);
+    expect(lines[0]).toBe(project);
+    // A new session: the command (sandbox-exec and sh exec it) leads its session and its process group.
+    const ids = /^sid=(\d+) pgid=(\d+) pid=(\d+)$/.exec(lines[1] ?? '');
+    expect(ids, lines[1]).not.toBeNull();
+    expect(ids?.[1]).toBe(ids?.[3]);
+    expect(ids?.[2]).toBe(ids?.[3]);
+    expect(Number(ids?.[3])).not.toBe(process.pid);
+    // HOME and TMPDIR point to the private directories that stand in for the tmpfs paths.
+    const homeDir = p.sandboxExec.dirs.find((d) => d.replaces === home)?.path;
+    const tmpDir = p.sandboxExec.dirs.find((d) => d.replaces === tmp)?.path;
+    expect(homeDir?.startsWith(`${runDir}/`)).toBe(true);
+    expect(lines[2]).toBe(`home=${homeDir} tmp=${tmpDir}`);
+    expect(lines[3]).toBe('writes-ok');
+    expect(lines.slice(4)).toEqual([`700 ${runDir}`, `700 ${homeDir}`, `700 ${tmpDir}`]);
+    // Nothing written to the real paths the private directories stand in for, and all of it gone after the run.
+    expect(existsSync(join(home, 'file'))).toBe(false);
+    expect(existsSync(runDir)).toBe(false);
+  });
+
+  it('starts in the private directory when the working directory is a tmpfs path', async () => {
+    const p = plan('pwd; touch here', { cwd: tmp });
+    const stand = p.sandboxExec.dirs.find((d) => d.replaces === tmp)?.path;
+    expect(p.sandboxExec.cwd).toBe(stand);
+    const r = await run(p);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout?.trim()).toBe(stand);
+    expect(existsSync(join(tmp, 'here'))).toBe(false);
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+  });
+
+  it('exit codes: 0, the command\'s own N, 128+N for a signal', async () => {
+    expect((await run(plan('exit 0'))).exitCode).toBe(0);
+    const seven = await run(plan('exit 7'));
+    expect(seven).toMatchObject({ exitCode: 7, signal: null });
+    const term = await run(plan('kill -TERM $$'));
+    expect(term).toMatchObject({ exitCode: 143, signal: 'SIGTERM' });
+    const p = plan('echo x > "$HOME/f"; kill -KILL $$');
+    const killed = await run(p);
+    expect(killed).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+  });
+
+  it('the timeout kills a grandchild that ignores SIGTERM (exit 124), leaves no process of the group, and removes the run directory', async () => {
+    const pidFile = join(project, 'timeout-pids');
+    // The command and its grandchild both ignore SIGTERM: only the SIGKILL after the grace period ends them.
+    const p = plan(
+      `trap '' TERM; echo $$ > ${pidFile}; sh -c 'trap "" TERM; echo $$ >> ${pidFile}; echo x > "$HOME/f"; exec sleep 300' & wait; echo not-reached`,
+      { limits: { timeoutMs: 600, killAfterMs: 400 } },
+    );
+    const started = Date.now();
+    const r = await run(p);
+    const took = Date.now() - started;
+    expect(r).toMatchObject({ exitCode: 124, timedOut: true, limit: 'timeout' });
+    expect(r.stdout).not.toContain('not-reached');
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(10_000);
+    const pids = readPids(pidFile);
+    expect(pids).toHaveLength(2);
+    const leader = pids[0] as number;
+    await waitFor(() => pids.every((pid) => !alive(pid)));
+    expect(pids.filter(alive)).toEqual([]);
+    expect(groupSurvivors(leader)).toEqual([]);
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+  });
+
+  it('the timeout: when the command dies of SIGTERM, the grandchild that ignores it dies with it', async () => {
+    const pidFile = join(project, 'timeout-pids-2');
+    const p = plan(`echo $$ > ${pidFile}; sh -c 'trap "" TERM; echo $$ >> ${pidFile}; exec sleep 300' & wait`, {
+      limits: { timeoutMs: 500, killAfterMs: 5000 },
+    });
+    const started = Date.now();
+    const r = await run(p);
+    expect(r).toMatchObject({ exitCode: 124, timedOut: true, signal: 'SIGTERM' });
+    // Well before the grace period ends: the group is killed when the command exits.
+    expect(Date.now() - started).toBeLessThan(4000);
+    const pids = readPids(pidFile);
+    expect(pids).toHaveLength(2);
+    await waitFor(() => pids.every((pid) => !alive(pid)));
+    expect(pids.filter(alive)).toEqual([]);
+    expect(groupSurvivors(pids[0] as number)).toEqual([]);
+  });
+
+  it('a background process the command leaves behind is killed when it exits (as with a PID namespace)', async () => {
+    const pidFile = join(project, 'background-pid');
+    const p = plan(`sleep 300 & echo $! > ${pidFile}; exit 3`);
+    const started = Date.now();
+    const r = await run(p);
+    expect(r.exitCode).toBe(3);
+    // The captured stdout of the sleep does not hold the run open.
+    expect(Date.now() - started).toBeLessThan(5000);
+    const [pid] = readPids(pidFile);
+    await waitFor(() => !alive(pid as number));
+    expect(alive(pid as number)).toBe(false);
+  });
+
+  it('applies the profile\'s rlimits inside (ulimit in /bin/sh before the command)', async () => {
+    const p = plan('echo "$(ulimit -n) $(ulimit -f) $(ulimit -t) $(ulimit -c)"', { limits: { openFiles: 64, fileSizeBytes: 1024 * 1024, cpuSeconds: 30 } });
+    expect(p.argv[p.argv.indexOf('--') + 1]).toBe('/bin/sh');
+    const r = await run(p);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout?.trim()).toBe('64 2048 30 0');
+  });
+
+  it('removes the run directory even when the command made parts of it unreadable', async () => {
+    const p = plan('mkdir -p "$HOME/a/b" && echo x > "$HOME/a/b/f" && chmod 000 "$HOME/a/b" "$HOME/a" && ln -s / "$TMPDIR/root-link"');
+    const r = await run(p);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+    expect(existsSync('/bin/sh')).toBe(true);
+  });
+
+  it('refuses (125) a run directory that exists already, and leaves it alone', async () => {
+    const p = plan('echo should-not-run');
+    const runDir = p.sandboxExec.runDir as string;
+    mkdirSync(runDir, { mode: 0o755 });
+    writeFileSync(join(runDir, 'keep'), 'someone else\'s');
+    const err = await expectIsolateRejection(run(p), 'E_SANDBOX_SETUP');
+    expect(err.exitCode).toBe(125);
+    expect(err.message).toContain('exists already');
+    expect(readFileSync(join(runDir, 'keep'), 'utf8')).toBe('someone else\'s');
+    rmSync(runDir, { recursive: true });
+  });
+
+  it('refuses (125) a missing working directory and removes the run directory', async () => {
+    const gone = join(project, 'gone');
+    mkdirSync(gone);
+    const p = plan('echo should-not-run', { cwd: gone });
+    rmSync(gone, { recursive: true });
+    const err = await expectIsolateRejection(run(p), 'E_PATH_INVALID');
+    expect(err.exitCode).toBe(125);
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+  });
+
+  it('a launcher that cannot start is an error (125), and the run directory is removed', async () => {
+    const planned = plan('true');
+    const p = { ...planned, argv: [join(base, 'bin', 'no-such-sandbox-exec'), ...planned.argv.slice(1)] };
+    const r = await run(p);
+    expect(r.exitCode).toBe(125);
+    expect(r.error).toBeInstanceOf(IsolateError);
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+  });
+});
+
+// ---- filtered network: the proxy on the host loopback -------------------------------
+
+function listenOn(server: HttpServer | NetServer, port = 0): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolvePromise((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: HttpServer | NetServer): Promise<void> {
+  return new Promise((resolvePromise) => server.close(() => resolvePromise()));
+}
+
+/** A free port on 127.0.0.1 (free now; the test then plans with it, as host.ts would with a random one). */
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  const port = await listenOn(s);
+  await close(s);
+  return port;
+}
+
+function connects(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePromise(true);
+    });
+    socket.once('error', () => resolvePromise(false));
+  });
+}
+
+describe('sandbox-exec runner wiring: filtered network (fake sandbox-exec, no isolation)', () => {
+  let web: HttpServer;
+  let webPort: number;
+  let other: HttpServer;
+  let otherPort: number;
+
+  beforeAll(async () => {
+    web = createHttpServer((_req, res) => res.end('hello from the allowed server\n'));
+    webPort = await listenOn(web);
+    other = createHttpServer((_req, res) => res.end('must not be reached\n'));
+    otherPort = await listenOn(other);
+  });
+
+  afterAll(async () => {
+    await close(web);
+    await close(other);
+  });
+
+  it('the proxy listens on the planned 127.0.0.1 port for the run: allows what the rules allow, refuses the rest, and is gone after', async () => {
+    const proxyPort = await freePort();
+    const p = plan(
+      [
+        'echo "proxy=$http_proxy"',
+        `curl -sS --max-time 10 http://localhost:${webPort}/`,
+        `curl -sS --max-time 10 -o /dev/null -w "denied=%{http_code}\\n" http://localhost:${otherPort}/`,
+      ].join('\n'),
+      { network: 'filtered', allow: [`localhost:${webPort}`], proxyPort },
+    );
+    const service = p.services[0] as { tcp?: { host: string; port: number } };
+    expect(service.tcp).toEqual({ host: '127.0.0.1', port: proxyPort });
+    expect(p.argv).toContain(`PROXY_PORT=${proxyPort}`);
+    const r = await run(p);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`proxy=http://127.0.0.1:${proxyPort}\nhello from the allowed server\ndenied=403\n`);
+    const events = r.networkEvents ?? [];
+    expect(events.find((e) => e.port === webPort)).toMatchObject({ host: 'localhost', decision: 'allowed' });
+    expect(events.find((e) => e.port === otherPort)).toMatchObject({ host: 'localhost', decision: 'denied' });
+    // Stopped with the run; no socket directory was made for it.
+    expect(await connects(proxyPort)).toBe(false);
+    expect(existsSync(p.services[0]?.socketDir as string)).toBe(false);
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+  });
+
+  it('refuses to run (125) when another program holds the planned port, and removes the run directory', async () => {
+    const squatter = createNetServer();
+    const port = await listenOn(squatter);
+    try {
+      const p = plan('echo should-not-run', { network: 'filtered', allow: [`localhost:${webPort}`], proxyPort: port });
+      const err = await expectIsolateRejection(run(p), 'E_NETWORK_PROXY');
+      expect(err.exitCode).toBe(125);
+      expect(err.message).toContain(`127.0.0.1:${port}`);
+      expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+    } finally {
+      await close(squatter);
+    }
+  });
+
+  it('refuses to run (125) when another program holds the port on the IPv6 loopback', async (ctx) => {
+    const squatter = createNetServer();
+    const port = await freePort();
+    try {
+      await new Promise<void>((resolvePromise, reject) => {
+        squatter.once('error', reject);
+        squatter.listen(port, '::1', () => resolvePromise());
+      });
+    } catch {
+      ctx.skip('no IPv6 loopback on this machine');
+      return;
+    }
+    try {
+      const p = plan('echo should-not-run', { network: 'filtered', allow: [`localhost:${webPort}`], proxyPort: port });
+      const err = await expectIsolateRejection(run(p), 'E_NETWORK_PROXY');
+      expect(err.message).toContain(`[::1]:${port}`);
+      // The IPv4 listener it had opened is closed again.
+      expect(await connects(port)).toBe(false);
+    } finally {
+      await close(squatter);
+    }
+  });
+});
+
+describe('sandbox-exec runner wiring: file modes', () => {
+  it('the fake sandbox-exec is executable (sanity)', () => {
+    chmodSync(fake, 0o755);
+    expect(execFileSync(fake, ['-p', '(version 1)', '-D', 'A=b', '--', '/bin/echo', 'ok'], { encoding: 'utf8' })).toBe('ok\n');
+  });
+});
