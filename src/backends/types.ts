@@ -94,9 +94,14 @@ export interface Plan {
   /**
    * args: the descriptor pipedArgs are written to (bwrap --args). status: the
    * descriptor of bwrap's JSON status; without it, run/ takes the launcher's
-   * own exit status as the command's.
+   * own exit status as the command's. started (only without status): a
+   * socket on which the sandbox's init writes one byte once the sandbox is
+   * set up, then waits for run/ to answer "go\n" before it starts the
+   * command (nsjail's init). If the launcher exits without that byte having
+   * arrived (or without the answer: see checkPathFds), run/ reports a setup
+   * failure (exit 125) instead of taking its exit status as the command's.
    */
-  fds: { args?: number; status?: number };
+  fds: { args?: number; status?: number; started?: number };
   /** Further data handed to the launcher on descriptors (e.g. a generated config). */
   inputs?: { fd: number; data: string | Buffer }[];
   /** The seccomp BPF program, handed to the backend on `fd` (absent: no filter). */
@@ -105,9 +110,19 @@ export interface Plan {
    * Paths inside writable roots (pinned directories, protected files) that
    * run/ opens without following symlinks just before the sandbox starts and
    * hands over on `fd`: a concurrent sandbox in the same project could swap
-   * them for symlinks between the search and the mount.
+   * them for symlinks between the search and the mount. bwrap mounts from
+   * them (--bind-fd, and checks its mount against the descriptor).
    */
   pathFds?: { fd: number; path: string }[];
+  /**
+   * The backend mounts pathFds by path (nsjail cannot bind a descriptor):
+   * run/ keeps its descriptors until the started byte arrives, checks that
+   * each path inside the sandbox (through /proc/<sandbox init>/root) has no
+   * symlink on the way and is the very file or directory it opened, and only
+   * then answers "go". A mismatch ends the run before the command starts
+   * (exit 125). Needs fds.started.
+   */
+  checkPathFds?: boolean;
   /** The environment the backend process itself starts with (empty for bwrap). */
   launcherEnv: Record<string, string>;
   /** The environment the sandboxed command receives. */

@@ -8,7 +8,7 @@
  * argument pipe and bwrap's JSON status pipe) that child_process gives directly.
  */
 import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { constants as osConstants } from 'node:os';
 import { IsolateError, errnoCode } from '../errors.js';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
@@ -17,6 +17,7 @@ import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
 import { findSandboxNamespace, signalSandbox } from './sandbox-procs.js';
 import { ResourceSampler } from './resources.js';
+import { checkSandboxPaths } from './path-check.js';
 import type { SandboxExecPlan } from '../backends/sandbox-exec.js';
 import type { SandboxDenials } from './denials.js';
 import type { Launch } from './sandbox-exec.js';
@@ -151,7 +152,11 @@ function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promi
 
   const sampler = new ResourceSampler();
   const pathFds = openPathFds(plan.pathFds ?? []);
-  const extra = [plan.fds.args, plan.fds.status, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
+  const closePathFds = (): void => {
+    for (const handle of pathFds.values()) closeSync(handle);
+    pathFds.clear();
+  };
+  const extra = [plan.fds.args, plan.fds.status, plan.fds.started, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
   const top = Math.max(2, ...extra, ...pathFds.keys());
   const stdio: ('pipe' | 'inherit' | 'ignore' | number)[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];
   for (let fd = 3; fd <= top; fd++) stdio.push(pathFds.get(fd) ?? (extra.includes(fd) ? 'pipe' : 'ignore'));
@@ -161,8 +166,8 @@ function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promi
       // With a Launch (sandbox-exec): in its directory, in a new session and process group.
       child = spawn(file, args, { env: plan.launcherEnv, cwd: launch?.cwd ?? '/', stdio, ...(launch === undefined ? {} : { detached: true }) });
     } finally {
-      // The child has its own copies now.
-      for (const handle of pathFds.values()) closeSync(handle);
+      // The child has its own copies now (checkPathFds: kept until the sandbox is checked).
+      if (plan.checkPathFds !== true) closePathFds();
     }
     if (launch !== undefined && child.pid !== undefined) launch.started(child.pid);
 
@@ -181,6 +186,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promi
     if (plan.seccomp !== undefined) feed(plan.seccomp.fd, plan.seccomp.program);
 
     let sandboxStarted = false;
+    let setupError: IsolateError | undefined;
     let reportedExit: number | undefined;
     let childPid: number | undefined;
     let pidNamespace: number | undefined;
@@ -190,7 +196,26 @@ function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promi
     // Without a status descriptor the launcher's exit status is the command's (nsjail, sandbox-exec).
     const plainExit = plan.fds.status === undefined;
     if (plainExit) {
-      sandboxStarted = true;
+      // With a started socket the sandbox's init reports the end of its setup and waits for "go" (types.ts).
+      const startedPipe = plan.fds.started === undefined ? null : (child.stdio[plan.fds.started] as Duplex | null);
+      if (startedPipe === null) sandboxStarted = true;
+      startedPipe?.on('error', () => undefined);
+      startedPipe?.once('data', () => {
+        if (plan.checkPathFds === true) {
+          const init = child.pid === undefined ? undefined : findSandboxNamespace(child.pid)?.initPid;
+          setupError =
+            init === undefined
+              ? new IsolateError('E_SANDBOX_SETUP', 'cannot find the sandbox to check its mounts; the command was not run')
+              : checkSandboxPaths(`/proc/${init}/root`, plan.pathFds ?? [], pathFds);
+          closePathFds();
+        }
+        // Without "go" the init exits 125 and the command never runs.
+        if (setupError !== undefined) startedPipe.end();
+        else {
+          sandboxStarted = true;
+          startedPipe.write('go\n');
+        }
+      });
       // No status from the launcher: find the sandbox's PID namespace ourselves, for signals and sampling.
       let tries = 0;
       const look = (): void => {
@@ -280,6 +305,11 @@ function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promi
           ? {}
           : { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } }),
       };
+      closePathFds();
+      if (setupError !== undefined) {
+        resolvePromise({ ...base, exitCode: 125, signal: null, error: setupError });
+        return;
+      }
       if (timedOut) {
         const status = reportedExit ?? (plainExit ? code : null) ?? undefined;
         const sig = status !== undefined && status > 128 && status < 128 + 65 ? signalName(status - 128) : signal;
@@ -291,7 +321,8 @@ function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promi
         resolvePromise({ ...base, exitCode: reportedExit, signal: sig, ...limitFromSignal(sig) });
         return;
       }
-      if (plainExit && spawnError === undefined && code !== null) {
+      // Without the started byte the launcher's status is its own (nsjail: 255), not the command's; unless isolate passed a signal on.
+      if (plainExit && spawnError === undefined && code !== null && (sandboxStarted || forwarded > 0)) {
         const sig = code > 128 && code < 128 + 65 ? signalName(code - 128) : null;
         resolvePromise({ ...base, exitCode: code, signal: sig, ...limitFromSignal(sig) });
         return;
