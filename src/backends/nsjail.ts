@@ -22,6 +22,20 @@
  *   seccomp rules that are always present (see USERNS_GUARD).
  * - The seccomp rules are the ones resolveSeccomp gives bwrap, written as a
  *   kafel policy by system call number from isolate's own tables.
+ * - nsjail exits 255 when its own setup fails, as a command may: the init
+ *   writes one byte on NSJAIL_STARTED_FD once the sandbox is set up, and
+ *   waits for run/'s answer before it starts the command (Plan fds.started),
+ *   so run/ can tell a setup failure (exit 125) from the command's 255.
+ * - Pinned directories and protected files: run/ opens them without
+ *   following symlinks just before the start (Plan.pathFds), as for bwrap,
+ *   but nsjail cannot mount a descriptor: /proc/self/fd/N names a mount of
+ *   the caller's mount namespace, which the kernel refuses to bind into the
+ *   sandbox's (EINVAL; bwrap's --bind-fd resolves the path too). So nsjail
+ *   binds them by path, and when the init reports the start run/ checks,
+ *   through the init's root, that each path in the sandbox is exactly what it
+ *   opened (no symlink, same device and inode) before it lets the command
+ *   start (Plan.checkPathFds): a swap between its search and nsjail's mount
+ *   stops the run (exit 125). The descriptors never enter the sandbox.
  */
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
@@ -39,6 +53,14 @@ import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js'
 /** The descriptor the generated config is handed to nsjail on. */
 export const NSJAIL_CONFIG_FD = 3;
 export const NSJAIL_CONFIG_PATH = `/proc/self/fd/${NSJAIL_CONFIG_FD}`;
+/**
+ * The init writes one byte here once nsjail's setup is done and waits for
+ * run/'s "go" (Plan.fds.started); the only descriptor passed into the
+ * sandbox besides stdio (pass_fd), and closed before the command starts.
+ */
+export const NSJAIL_STARTED_FD = 4;
+/** Pinned directories and protected files (Plan.pathFds) are handed over from this descriptor on. */
+export const NSJAIL_FIRST_PATH_FD = 5;
 
 /**
  * nsjail reads its config by opening a path, and the descriptor run/ hands
@@ -76,10 +98,16 @@ export const NSJAIL_INSTALL_FIX =
  * for the command and closes its own (so a shell's "Terminated" notices never
  * reach the user), runs the command as its child in a subshell that execs it,
  * and exits with the command's status: 128+N when signal N killed it.
+ *
+ * First it tells run/ the sandbox is set up (one byte on NSJAIL_STARTED_FD)
+ * and waits for its "go" (sent after run/ has checked the mounts of
+ * Plan.pathFds); without it (a mount was swapped, or isolate is gone) it
+ * exits 125 and the command never runs. It closes the descriptor before
+ * starting the command.
  */
 export const INIT_SHELL = '/bin/sh';
-export const INIT_SCRIPT = 'exec 3>&2 2>&-; (exec "$@" 2>&3 3>&-); exit $?';
 export const INIT_NAME = 'isolate-init';
+export const INIT_SCRIPT = `exec 3>&2 2>&-; printf . >&${NSJAIL_STARTED_FD}; read -r go <&${NSJAIL_STARTED_FD} && [ "$go" = go ] || exit 125; exec ${NSJAIL_STARTED_FD}>&-; (exec "$@" 2>&3 3>&-); exit $?`;
 
 const MIB = 1024 * 1024;
 
@@ -128,6 +156,8 @@ export type MountOp =
 export interface MountPlan {
   ops: MountOp[];
   cleanup: Cleanup[];
+  /** Pinned directories and protected files, bound by path: run/ opens them and checks the mounts against them (Plan.pathFds). */
+  pathFds: { fd: number; path: string }[];
   summary: Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
 }
 
@@ -142,6 +172,7 @@ export interface MountPlan {
 export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readonly string[] = []): MountPlan {
   const rules = policy.filesystem.mounts;
   const cleanup: Cleanup[] = [];
+  const pathFds: MountPlan['pathFds'] = [];
   const summary: MountPlan['summary'] = { readable: [], writable: [], hidden: [], tmpfs: [], protected: [], placeholders: [], notes: [] };
 
   type Pending = { path: string; order: number; op: MountOp };
@@ -222,6 +253,7 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
     for (const pin of fact.pins) {
       if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
       pinned.add(pin);
+      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: pin });
       pending.push({ path: pin, order: 1, op: { op: 'bind', src: pin, dst: pin, readOnly: false, dir: true, exists: true } });
     }
     if (fact.state === 'missing') {
@@ -230,6 +262,7 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
       pending.push({ path: fact.path, order: 2, op: { op: 'bind', src: '/dev/null', dst: fact.path, readOnly: true, dir: false, exists: false } });
     } else {
       summary.protected.push(fact.path);
+      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: fact.path });
       pending.push({ path: fact.path, order: 2, op: { op: 'bind', src: fact.path, dst: fact.path, readOnly: true, dir: fact.state === 'dir', exists: true } });
     }
   }
@@ -238,7 +271,7 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
     .map((p, i) => ({ p, i }))
     .sort((a, b) => depth(a.p.path) - depth(b.p.path) || a.p.order - b.p.order || a.i - b.i)
     .map(({ p }) => p.op);
-  return { ops, cleanup, summary };
+  return { ops, cleanup, pathFds, summary };
 }
 
 /** The minimal /dev bwrap's --dev builds, and /proc. Mounted before the profile's mounts. */
@@ -643,7 +676,11 @@ export const nsjailBackend: Backend = {
     if (!init) {
       notes.push(
         `${INIT_SHELL} is not visible inside the sandbox, so the command runs as PID 1 of its namespace: signals it has no handler for (including SIGXCPU and SIGXFSZ from the limits) do not end it`,
+        `without the init, exit status 255 may be nsjail's own setup failure as well as the command's`,
       );
+      if (mounts.pathFds.length > 0) {
+        notes.push('without the init, pinned directories and protected files are checked just before nsjail starts but not after it mounts them (by path)');
+      }
     }
     notes.push(
       '/proc is mounted read-only',
@@ -672,6 +709,8 @@ export const nsjailBackend: Backend = {
       ['keep_caps', false],
       ['skip_setsid', false],
       ['disable_no_new_privs', false],
+      // The init's line to run/; every other descriptor nsjail has (the config, Plan.pathFds) is closed in the sandbox.
+      ...(init ? [['pass_fd', NSJAIL_STARTED_FD] as Field] : []),
       ...rl.fields,
       ['clone_newnet', ownNetwork],
       ['clone_newuser', true],
@@ -696,8 +735,9 @@ export const nsjailBackend: Backend = {
       backendVersion: nsjail.version,
       argv,
       pipedArgs: [],
-      fds: {},
+      fds: init ? { started: NSJAIL_STARTED_FD } : {},
       inputs: [{ fd: NSJAIL_CONFIG_FD, data: configText }],
+      ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds, ...(init ? { checkPathFds: true } : {}) }),
       launcherEnv: {},
       childEnv: env,
       withheldEnv: withheld,

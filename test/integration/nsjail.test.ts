@@ -11,7 +11,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/backends/host.js';
 import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';
@@ -355,6 +355,208 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
         expect(snapshot(p.project)).toEqual(REPO_FILES);
       } finally {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    });
+  });
+
+  // ---- pinned directories and protected files: a swap between isolate's search and nsjail's mount ----
+
+  /**
+   * Plan with isolate's API as the runner, change the host, then execute the
+   * plan (what `isolate run` does, with a gap the test controls). `between`:
+   * a shell script run between plan and execute; `inLauncher`: one run by the
+   * launcher itself, after run/ opened the plan's descriptors and before
+   * nsjail starts; `noCheck`: drop run/'s check of the mounts (the control).
+   * Paths reach both scripts as positional parameters. Prints the result.
+   */
+  const PLAN_THEN_RUN = `
+    const { pathToFileURL } = await import('node:url');
+    const { execFileSync } = await import('node:child_process');
+    const [dist, json] = process.argv.slice(1);
+    const o = JSON.parse(json);
+    const api = await import(pathToFileURL(dist + '/index.js').href);
+    const { execute } = await import(pathToFileURL(dist + '/run/execute.js').href);
+    let out;
+    try {
+      const { plan } = await api.plan(o.command, { backend: 'nsjail', callerCwd: o.cwd, callerEnv: process.env, ...(o.allowRead ? { allowRead: o.allowRead } : {}) });
+      if (o.noCheck) delete plan.checkPathFds;
+      if (o.between) execFileSync('/bin/sh', ['-c', o.between.script, 'between', ...o.between.args], { stdio: 'inherit' });
+      if (o.inLauncher) plan.argv = ['/bin/sh', '-c', o.inLauncher.script + '\\nshift ' + o.inLauncher.args.length + '\\nexec "$@"', 'swap', ...o.inLauncher.args, ...plan.argv];
+      const r = await execute(plan, { stdio: 'capture' });
+      out = { exitCode: r.exitCode, started: r.started, stdout: r.stdout, stderr: r.stderr, error: r.error === undefined ? null : { code: r.error.code, message: r.error.message, detail: r.error.detail ?? null } };
+    } catch (e) {
+      out = { thrown: { code: e.code, message: e.message } };
+    }
+    console.log(JSON.stringify(out));
+  `;
+
+  interface PlanThenRun {
+    command: string[];
+    allowRead?: string[];
+    between?: { script: string; args: string[] };
+    inLauncher?: { script: string; args: string[] };
+    noCheck?: boolean;
+  }
+  interface PlanThenRunResult {
+    exitCode?: number;
+    started?: boolean;
+    stdout?: string;
+    stderr?: string;
+    error?: { code: string; message: string; detail: string | null } | null;
+    thrown?: { code: string; message: string };
+  }
+
+  function planThenRun(runner: Runner, p: Project, o: PlanThenRun): PlanThenRunResult {
+    const dist = join(dirname(dirname(runner.bin)), 'dist');
+    const r = asRunner(runner, [process.execPath, '--input-type=module', '-e', PLAN_THEN_RUN, dist, JSON.stringify({ ...o, cwd: p.project })], {
+      cwd: p.project,
+      env: { ...p.env, ...NSJAIL_ENV },
+      timeoutMs: 20_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PlanThenRunResult;
+  }
+
+  /** Replace $1 with a symlink to $2, keeping the original directory as $1.orig. */
+  const SWAP = '/bin/mv "$1" "$1.orig" && /bin/ln -s "$2" "$1"';
+
+  describe.each(runners())('a pinned directory swapped for a symlink ($label)', (runner) => {
+    let p: Project;
+    let outside: { dir: string; cleanup: () => void };
+    const HOOK = '.git/hooks/pre-commit';
+    const ORIGINAL_HOOK = '#!/bin/sh\necho original hook\n';
+    beforeEach(() => {
+      p = homeWithProject(runner);
+      for (const [rel, what] of Object.entries(REPO_FILES)) {
+        if (what.startsWith('file:')) plant(runner, p.project, rel, what.slice(5), rel.includes('/hooks/') ? 0o755 : 0o644);
+      }
+      // What a concurrent sandbox in the project points the link to: a directory of its own.
+      mkdirSync(join(p.project, 'decoy'));
+      outside = tempDirFor(runner);
+      giveTo(runner, p.home);
+    });
+    afterEach(() => {
+      p.cleanup();
+      outside.cleanup();
+    });
+    const git = (): string => join(p.project, '.git');
+    // The protected hook, reached through the name the real .git has after the swap.
+    const attack = ['sh', '-c', 'echo pwned >> .git.orig/hooks/pre-commit; echo ran'];
+    const hook = (): string => readFileSync(join(p.project, '.git.orig', 'hooks', 'pre-commit'), 'utf8');
+
+    it('before the start: run/ refuses to open it, nsjail never starts, nothing changes', () => {
+      const r = planThenRun(runner, p, { command: attack, between: { script: SWAP, args: [git(), 'decoy'] } });
+      expect(r.thrown?.code).toBe('E_SANDBOX_SETUP');
+      expect(r.thrown?.message).toBe(`${git()} is reached through a symbolic link now; the command was not run`);
+      expect(hook()).toBe(ORIGINAL_HOOK);
+      expect(readdirSync(join(p.project, 'decoy'))).toEqual([]);
+    });
+
+    it('after run/ opened it, before nsjail mounts it: run/ checks the mounts, refuses, and the command does not run', () => {
+      const r = planThenRun(runner, p, { command: attack, inLauncher: { script: SWAP, args: [git(), 'decoy'] } });
+      expect(r.exitCode).toBe(125);
+      expect(r.started).toBe(false);
+      expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+      expect(r.error?.message).toBe(`${git()} changed while the sandbox was being set up; the command was not run`);
+      expect(r.error?.detail).toBe(`inside the sandbox ${git()} is a symbolic link`);
+      expect(r.stdout).toBe('');
+      expect(hook()).toBe(ORIGINAL_HOOK);
+      // nsjail resolves mount targets on the host, through the link: it made empty mount points in the decoy.
+      for (const [rel, what] of Object.entries(snapshot(join(p.project, 'decoy')))) expect(what, rel).toMatch(/^(dir|file:)$/);
+    });
+
+    it('control: without run/\'s check nsjail starts the command, which writes the protected hook', () => {
+      const r = planThenRun(runner, p, { command: attack, inLauncher: { script: SWAP, args: [git(), 'decoy'] }, noCheck: true });
+      expect(r.exitCode, JSON.stringify(r)).toBe(0);
+      expect(r.stdout).toBe('ran\n');
+      expect(hook()).toBe(`${ORIGINAL_HOOK}pwned\n`);
+    });
+
+    it('a link out of the project: nsjail itself fails (its remount finds no mount there), the command does not run, nothing outside gets content', () => {
+      const r = planThenRun(runner, p, { command: ['sh', '-c', 'echo pwned > .git/marker; echo ran'], inLauncher: { script: SWAP, args: [git(), outside.dir] } });
+      expect(r.exitCode).toBe(125);
+      expect(r.started).toBe(false);
+      expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+      expect(r.stdout).toBe('');
+      expect(existsSync(join(outside.dir, 'marker'))).toBe(false);
+      // Empty mount points nsjail made where the link leads, before it failed: no content.
+      for (const [rel, what] of Object.entries(snapshot(outside.dir))) expect(what, rel).toMatch(/^(dir|file:)$/);
+    });
+
+    it('unswapped, the same plan runs, and the hook stays read-only', () => {
+      const r = planThenRun(runner, p, { command: ['sh', '-c', `echo x > .git/marker; echo pwned >> ${HOOK} || echo refused`] });
+      expect(r.exitCode, JSON.stringify(r)).toBe(0);
+      expect(r.started).toBe(true);
+      expect(r.stdout).toBe('refused\n');
+      expect(readFileSync(join(git(), 'marker'), 'utf8')).toBe('x\n');
+      expect(readFileSync(join(p.project, HOOK), 'utf8')).toBe(ORIGINAL_HOOK);
+    });
+
+    it('the sandbox never holds isolate\'s descriptors: the init keeps only its stdio, no process any of the pinned paths', () => {
+      const r = nsj(runner, ['--', 'sh', '-c', 'echo "init: $(ls /proc/1/fd | tr "\\n" " ")"; for f in /proc/[0-9]*/fd/*; do readlink "$f" || true; done'], p.project, p.env);
+      expect(r.status, r.stderr).toBe(0);
+      const [init, ...links] = r.stdout.trim().split('\n');
+      // stdin, stdout and the command's stderr (3): not the start descriptor (4), nothing isolate opened.
+      expect(init).toBe('init: 0 1 3 ');
+      expect(links.filter((l) => l.includes('.git'))).toEqual([]);
+      expect(links.length).toBeGreaterThan(3);
+    });
+  });
+
+  // ---- nsjail's own failures are not the command's exit status ------------------------------
+
+  describe.each(runners())('setup failures and exit 255 ($label)', (runner) => {
+    let p: Project;
+    beforeAll(() => {
+      p = homeWithProject(runner);
+    });
+    afterAll(() => p.cleanup());
+
+    it('a command that exits 255 is 255, with nothing from isolate on stderr', () => {
+      const r = nsj(runner, ['--', 'sh', '-c', 'exit 255'], p.project, p.env);
+      expect(r.status).toBe(255);
+      expect(r.stderr).toBe('');
+      const j = nsj(runner, ['--json', '--', 'sh', '-c', 'echo started; exit 255'], p.project, p.env);
+      expect(j.status).toBe(255);
+      const report = JSON.parse(j.stdout) as { exitCode: number; stdout: string; error?: unknown };
+      expect(report.exitCode).toBe(255);
+      expect(report.stdout).toBe('started\n');
+      expect(report.error ?? null).toBeNull();
+    });
+
+    it('a mount source that disappears after the plan: nsjail fails (255), isolate reports 125 with nsjail\'s reason', () => {
+      const gone = tempDirFor(runner);
+      const marker = join(p.project, 'ran.txt');
+      try {
+        const r = planThenRun(runner, p, { command: ['touch', 'ran.txt'], allowRead: [gone.dir], between: { script: 'rmdir "$1"', args: [gone.dir] } });
+        expect(r.exitCode).toBe(125);
+        expect(r.started).toBe(false);
+        expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+        expect(r.error?.message).toBe('nsjail could not set up the sandbox (exit 255); the command was not run');
+        expect(r.error?.detail).toContain(`Failed to mount mandatory point: '${gone.dir}'`);
+        expect(existsSync(marker)).toBe(false);
+      } finally {
+        gone.cleanup();
+      }
+    });
+
+    it('through the CLI: an nsjail that cannot set up the sandbox is exit 125 with its message, and the command does not run', () => {
+      // A real nsjail, given one more mount whose source does not exist.
+      const bin = tempDirFor(runner);
+      try {
+        const wrapper = join(bin.dir, 'nsjail');
+        // isolate starts it as `nsjail --config /proc/self/fd/3 -- ...`; options after --config add to the config.
+        writeFileSync(wrapper, `#!/bin/sh\n[ "$1" = --config ] || exec ${NSJAIL} "$@"\nc=$2; shift 2\nexec ${NSJAIL} --config "$c" --bindmount_ro /nonexistent-isolate-test:/mnt "$@"\n`);
+        chmodSync(wrapper, 0o755);
+        chmodSync(bin.dir, 0o755);
+        const r = isolate(runner, ['run', '--backend', 'nsjail', '--', 'touch', 'ran.txt'], { cwd: p.project, env: { ...p.env, ISOLATE_NSJAIL: wrapper } });
+        expect(r.status).toBe(125);
+        expect(r.stderr).toContain('Failed to mount mandatory point');
+        expect(r.stderr).toContain('isolate: nsjail could not set up the sandbox (exit 255); the command was not run');
+        expect(r.stderr).not.toMatch(STACK_LINE);
+        expect(existsSync(join(p.project, 'ran.txt'))).toBe(false);
+      } finally {
+        bin.cleanup();
       }
     });
   });

@@ -16,6 +16,8 @@ import {
   LAUNCH_SCRIPT,
   LAUNCH_SHELL,
   NSJAIL_CONFIG_FD,
+  NSJAIL_FIRST_PATH_FD,
+  NSJAIL_STARTED_FD,
   USERNS_GUARD,
   X32_LISTED,
   X32_SYSCALL_BIT,
@@ -230,17 +232,60 @@ describe('plan: argv and config', () => {
     expect(LAUNCH_SCRIPT).not.toMatch(/<<['"]/);
   });
 
-  it('the init keeps stderr for the command only and exits with its status', () => {
-    expect(INIT_SCRIPT).toBe('exec 3>&2 2>&-; (exec "$@" 2>&3 3>&-); exit $?');
+  it('the init keeps stderr for the command only, reports the start on fd 4, waits for "go", closes fd 4, and exits with the command\'s status', () => {
+    expect(NSJAIL_STARTED_FD).toBe(4);
+    expect(INIT_SCRIPT).toBe('exec 3>&2 2>&-; printf . >&4; read -r go <&4 && [ "$go" = go ] || exit 125; exec 4>&-; (exec "$@" 2>&3 3>&-); exit $?');
   });
 
-  it('hands nothing on fds other than the config: no args pipe, no status pipe, no BPF program', () => {
+  it('hands the config on fd 3 and reads the start on fd 4: no args pipe, no status pipe, no BPF program', () => {
     const p = plan();
-    expect(p.fds).toEqual({});
+    expect(p.fds).toEqual({ started: NSJAIL_STARTED_FD });
     expect(p.pipedArgs).toEqual([]);
     expect(p.seccomp).toBeUndefined();
     expect(p.inputs?.map((i) => i.fd)).toEqual([3]);
     expect(p.launcherEnv).toEqual({});
+    expect(p.pathFds).toBeUndefined();
+    // Only the start descriptor is passed into the sandbox (nsjail closes every other one before the init).
+    expect(fields(p).filter(([n]) => n === 'pass_fd')).toEqual([['pass_fd', '4']]);
+  });
+
+  it('pins and protected files: run/ opens them (the paths and order of bwrap\'s --bind-fd), nsjail binds the paths, run/ checks the mounts', () => {
+    const protect = [
+      { path: `${PROJECT}/.git/hooks`, state: 'dir' as const, pins: [`${PROJECT}/.git`] },
+      { path: `${PROJECT}/.git/config`, state: 'file' as const, pins: [`${PROJECT}/.git`] },
+      { path: `${PROJECT}/.bashrc`, state: 'missing' as const, pins: [] },
+      { path: `${PROJECT}/sub/.git/hooks`, state: 'dir' as const, pins: [`${PROJECT}/sub`, `${PROJECT}/sub/.git`] },
+    ];
+    const pol = policy({ protect: ['.git/hooks', '.git/config', '.bashrc'] });
+    const h = host({ protect });
+    const p = plan(pol, ['ls'], h);
+    const paths = [`${PROJECT}/.git`, `${PROJECT}/.git/hooks`, `${PROJECT}/.git/config`, `${PROJECT}/sub`, `${PROJECT}/sub/.git`, `${PROJECT}/sub/.git/hooks`];
+    expect(p.pathFds).toEqual(paths.map((path, i) => ({ fd: NSJAIL_FIRST_PATH_FD + i, path })));
+    expect(p.checkPathFds).toBe(true);
+    expect(p.fds).toEqual({ started: NSJAIL_STARTED_FD });
+    const bw = bwrapBackend.plan(pol, ['ls'], { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } });
+    expect(p.pathFds?.map((e) => e.path)).toEqual(bw.pathFds?.map((e) => e.path));
+    // The descriptors never enter the sandbox: only the start descriptor is passed.
+    expect(fields(p).filter(([n]) => n === 'pass_fd')).toEqual([['pass_fd', '4']]);
+    expect(commandPart(p)).toEqual([INIT_SHELL, '-c', INIT_SCRIPT, INIT_NAME, '/usr/bin/ls']);
+    // nsjail cannot bind a descriptor of another mount namespace (EINVAL): the mounts name the paths.
+    const lines = mountLines(p);
+    expect(lines).toContain(`mount { src: "${PROJECT}/.git" dst: "${PROJECT}/.git" is_bind: true rw: true is_dir: true nosuid: true nodev: true }`);
+    expect(lines).toContain(`mount { src: "${PROJECT}/.git/hooks" dst: "${PROJECT}/.git/hooks" is_bind: true rw: false is_dir: true nosuid: true nodev: true }`);
+    expect(lines.filter((l) => l.includes('is_bind: true') && l.includes('/proc/self/fd'))).toEqual([]);
+  });
+
+  it('without the init nothing is passed into the sandbox, the start cannot be told, and the summary says so', () => {
+    const h = host({ protect: [{ path: `${PROJECT}/.git/hooks`, state: 'dir', pins: [`${PROJECT}/.git`] }] });
+    const p = plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], h);
+    expect(p.fds).toEqual({});
+    expect(p.checkPathFds).toBeUndefined();
+    expect(fields(p).filter(([n]) => n === 'pass_fd')).toEqual([]);
+    // run/ still opens and checks them just before the start.
+    expect(p.pathFds?.map((e) => e.path)).toEqual([`${PROJECT}/.git`, `${PROJECT}/.git/hooks`]);
+    const notes = p.summary.notes.join('\n');
+    expect(notes).toMatch(/exit status 255 may be nsjail's own setup failure/);
+    expect(notes).toMatch(/checked just before nsjail starts but not after it mounts them/);
   });
 
   it('mode ONCE, quiet logging, no kept capabilities, no_new_privs kept, setsid, every namespace', () => {
