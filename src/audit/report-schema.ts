@@ -92,7 +92,7 @@ export const runReportSchema = z
     exitCode: z.number().int().describe("the command's code; 128+N signal; 124 timeout; 125 isolate failed; 126 not executable or refused; 127 not found"),
     signal: z.string().nullable(),
     timedOut: z.boolean(),
-    limit: z.enum(['timeout', 'cpu', 'fileSize']).nullable().describe('the limit that ended the run, when certain'),
+    limit: z.enum(['timeout', 'cpu', 'fileSize', 'memory', 'processes']).nullable().describe('the limit that ended the run, when certain (memory and processes: only when a cgroup enforced them)'),
     limits: limits.nullable(),
     resources: z.strictObject({ userCpuMs: nullableNumber, systemCpuMs: nullableNumber, peakMemoryBytes: nullableNumber }),
     stdout: z.string().optional().describe('--json and the API only'),

@@ -42,8 +42,8 @@ export interface RunReport {
   exitCode: number;
   signal: string | null;
   timedOut: boolean;
-  /** Which limit ended the run, when certain: timeout, cpu, fileSize; else null. */
-  limit: 'timeout' | 'cpu' | 'fileSize' | null;
+  /** Which limit ended the run, when certain: timeout, cpu, fileSize, memory (the cgroup's OOM kill), processes (the cgroup's pids.max); else null. */
+  limit: 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes' | null;
   /** The limits in force (milliseconds, seconds and bytes). */
   limits: Limits | null;
   /** CPU time of the sandbox's processes that were waited for, and the largest resident memory seen. */

@@ -13,6 +13,7 @@ import { effectiveKind, governing, isVisible, orderRules } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 import { pickCommand, reachable } from './command.js';
 import { checkUserns, filteredNetwork } from './linux-common.js';
+import { cgroupLimits } from './cgroup.js';
 import { BYPASS_VARIABLES, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, proxyEnvironment } from '../network/forwarder.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
@@ -176,14 +177,8 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
  * namespace (not every process the user has on the host), and it applies
  * even when isolate runs as root. Core dumps are always off.
  */
-function rlimits(policy: Policy, host: HostFacts): { prefix: string[]; summary: string[] } {
+function rlimits(policy: Policy, host: HostFacts, cgroupPids: boolean): { prefix: string[]; summary: string[] } {
   const l = policy.limits;
-  if (l.enforce === 'cgroup') {
-    throw new IsolateError('E_CGROUP_UNAVAILABLE', 'the profile requires cgroup enforcement of its limits (limits.enforce: cgroup), which this version of isolate cannot provide', {
-      detail: 'isolate enforces limits with rlimits; cgroup enforcement is not implemented yet',
-      fix: 'remove limits.enforce (or set it to rlimit) to run with rlimits',
-    });
-  }
   const prlimit = host.prlimit;
   if (prlimit === undefined || !reachable(policy.filesystem.mounts, prlimit)) {
     throw new IsolateError('E_PRLIMIT_MISSING', prlimit === undefined ? 'prlimit (util-linux) is not installed; isolate needs it to apply resource limits' : `${prlimit} is not visible inside the sandbox`, {
@@ -201,13 +196,16 @@ function rlimits(policy: Policy, host: HostFacts): { prefix: string[]; summary: 
     summary.push(`memory: ${formatBytes(l.memoryBytes)} of data per process (RLIMIT_DATA)`);
   }
   if (l.processes !== undefined) {
-    if (host.uid === 0) {
-      throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root: the kernel exempts uid 0 from RLIMIT_NPROC', {
-        fix: 'run isolate as an ordinary user to use --processes / limits.processes',
+    if (host.uid === 0 && !cgroupPids) {
+      throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root without a cgroup: the kernel exempts uid 0 from RLIMIT_NPROC', {
+        detail: host.cgroup?.unusable?.reason,
+        fix: 'run isolate as an ordinary user to use --processes / limits.processes, or on a host where root can use a cgroup with the pids controller',
       });
     }
-    args.push(`--nproc=${l.processes}`);
-    summary.push(`processes: ${l.processes} in the sandbox (RLIMIT_NPROC in its user namespace)`);
+    if (host.uid !== 0) {
+      args.push(`--nproc=${l.processes}`);
+      summary.push(`processes: ${l.processes} in the sandbox (RLIMIT_NPROC in its user namespace)`);
+    }
   }
   if (l.openFiles !== undefined) {
     args.push(`--nofile=${l.openFiles}`);
@@ -269,7 +267,9 @@ export const bwrapBackend: Backend = {
     }
     const ownNetwork = policy.network.mode !== 'host';
     const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
-    const rl = rlimits(policy, host);
+    // bwrap itself and its init inside the sandbox live in the cgroup too; so does the forwarder.
+    const cg = cgroupLimits(policy.limits, host, { processes: net === undefined ? 2 : 3, name: net === undefined ? 'bwrap' : 'bwrap and the network forwarder' });
+    const rl = rlimits(policy, host, cg.plan?.events.pids !== undefined);
     const sc = seccompFilter(policy, host);
     const inner = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
     const commandArgv = [...rl.prefix, ...inner];
@@ -314,6 +314,7 @@ export const bwrapBackend: Backend = {
       fds: { args: ARGS_FD, status: STATUS_FD },
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
       ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds }),
+      ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       launcherEnv: {},
       childEnv: env,
       withheldEnv: withheld,
@@ -336,7 +337,7 @@ export const bwrapBackend: Backend = {
               },
             }),
         env: Object.keys(env).sort(),
-        limits: rl.summary,
+        limits: [...rl.summary, ...cg.summary],
         seccomp: sc.summary,
         namespaces,
         notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`)],

@@ -10,6 +10,7 @@ import { run } from '../index.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from './bwrap.js';
 import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from './host.js';
 import type { HostFacts } from './types.js';
+import { cgroupFacts } from './cgroup-host.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -39,35 +40,21 @@ function containerHint(): string | undefined {
 }
 
 function cgroupCheck(uid: number): Check {
-  if (!existsSync('/sys/fs/cgroup/cgroup.controllers')) {
-    const hybrid = existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
+  const facts = cgroupFacts({ memory: true, pids: true }, uid);
+  if (facts.version === undefined) {
     return {
-      name: 'cgroup v2',
+      name: 'cgroup limits',
       status: 'warn',
-      detail: hybrid ? 'hybrid hierarchy (v1 controllers, v2 mounted at /sys/fs/cgroup/unified)' : 'cgroup v2 is not mounted',
-      fix: 'nothing to do today: isolate enforces limits with rlimits. Planned cgroup limits will need a unified hierarchy (boot with systemd.unified_cgroup_hierarchy=1)',
+      detail: `not available: ${facts.unusable?.reason ?? 'unknown'}. Memory and process limits are per-process rlimits only, and a profile with limits.enforce: cgroup is refused`,
+      fix: facts.unusable?.fix ?? '',
     };
   }
-  const self = (read('/proc/self/cgroup') ?? '').split('\n').find((l) => l.startsWith('0::'));
-  const path = self === undefined ? undefined : `/sys/fs/cgroup${self.slice(3)}`;
-  let delegated = false;
-  if (path !== undefined) {
-    try {
-      accessSync(`${path}/cgroup.procs`, constants.W_OK);
-      accessSync(`${path}/cgroup.subtree_control`, constants.W_OK);
-      delegated = true;
-    } catch {
-      delegated = false;
-    }
-  }
-  return delegated || uid === 0
-    ? { name: 'cgroup v2', status: 'ok', detail: `unified hierarchy; ${uid === 0 ? 'running as root' : `delegated (${path ?? '?'})`}` }
-    : {
-        name: 'cgroup v2',
-        status: 'warn',
-        detail: `unified hierarchy, but ${path ?? 'this process\'s cgroup'} is not delegated to this user`,
-        fix: 'nothing to do today: isolate enforces limits with rlimits. Planned cgroup limits will need a delegated scope (systemd-run --user --scope -p Delegate=yes)',
-      };
+  const where = facts.parents?.memory === facts.parents?.pids ? facts.parents?.memory : `${facts.parents?.memory} and ${facts.parents?.pids}`;
+  return {
+    name: 'cgroup limits',
+    status: 'ok',
+    detail: `active: memory and process limits are also enforced for the whole sandbox by a cgroup v${facts.version} created in ${where ?? '?'}${uid === 0 ? ' (as root)' : ' (delegated)'}`,
+  };
 }
 
 export async function runChecks(env: Readonly<Record<string, string | undefined>>): Promise<Check[]> {

@@ -130,13 +130,23 @@ export const FEATURES: readonly Feature[] = [
     id: 'limits.rlimits',
     title: 'CPU, memory, open files, file size limits',
     requested: (p) => [p.limits.cpuSeconds, p.limits.memoryBytes, p.limits.openFiles, p.limits.fileSizeBytes].some((v) => v !== undefined),
-    by: { bwrap: i('prlimit inside the sandbox'), nsjail: n('nsjail sets every rlimit (open files, file size in whole MiB, the CPU hard limit, core 0; the rest at this process\'s own limits); prlimit inside adds what nsjail cannot express: RLIMIT_DATA for memory, the CPU soft limit, a file size that is not whole MiB'), 'sandbox-exec': i('ulimit in /bin/sh inside the sandbox, just before the command (CPU, open files, file size); a memory limit is refused: macOS enforces neither RLIMIT_DATA nor RLIMIT_AS') },
+    by: { bwrap: i('prlimit inside the sandbox; memory also as a total for the sandbox through the run\'s cgroup where the host has one'), nsjail: n('nsjail sets every rlimit (open files, file size in whole MiB, the CPU hard limit, core 0; the rest at this process\'s own limits); prlimit inside adds what nsjail cannot express: RLIMIT_DATA for memory, the CPU soft limit, a file size that is not whole MiB'), 'sandbox-exec': i('ulimit in /bin/sh inside the sandbox, just before the command (CPU, open files, file size); a memory limit is refused: macOS enforces neither RLIMIT_DATA nor RLIMIT_AS') },
   },
   {
     id: 'limits.processes',
     title: 'process limit',
     requested: (p) => p.limits.processes !== undefined,
-    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root); cgroup pids.max is not used'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)') },
+    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root), and pids.max of the run\'s cgroup where the host has one (root included)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included)'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)') },
+  },
+  {
+    id: 'limits.cgroup',
+    title: 'memory and process limits for the whole sandbox through a cgroup',
+    requested: (p) => p.limits.enforce === 'cgroup',
+    by: {
+      bwrap: i('a cgroup isolate creates (v2 delegated or as root; v1 as root) with memory.max / pids.max, joined by bwrap before it starts anything; used whenever the host allows it, required with limits.enforce: cgroup'),
+      nsjail: i('the same cgroup as for bwrap, joined by nsjail before it starts anything (nsjail\'s own cgroup options are not used)'),
+      'sandbox-exec': none('macOS has no cgroups'),
+    },
   },
   {
     id: 'commands',

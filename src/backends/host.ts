@@ -14,6 +14,8 @@ import type { Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from './mounts.js';
 import type { CommandFact, HostFacts, NetworkFacts, ProtectFact, UsernsFacts } from './types.js';
 import type { NsjailFacts } from './nsjail.js';
+import { cgroupNeeds, wantsCgroup } from './cgroup.js';
+import { cgroupFacts } from './cgroup-host.js';
 import type { SandboxExecFacts } from './sandbox-exec.js';
 
 /** Directories the protected-name search never enters (documented in README). */
@@ -423,6 +425,9 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     prlimit: findSystemProgram('prlimit'),
+    ...(wantsCgroup(policy.limits)
+      ? { cgroup: cgroupFacts(cgroupNeeds(policy.limits), process.getuid?.() ?? -1) }
+      : {}),
     // sandbox-exec: only on macOS, and only when it may be the backend (no cost on Linux).
     ...(process.platform === 'darwin' && (options.backend === undefined || options.backend === 'auto' || options.backend === 'sandbox-exec')
       ? { sandboxExec: sandboxExecFacts(options.env, { filtered: policy.network.mode === 'filtered' }) }

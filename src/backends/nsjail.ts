@@ -46,6 +46,7 @@ import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, describeRules, resolveSeccomp, typ
 import { seccompArchFromNode, syscallNumber, type SeccompArch } from '../seccomp/syscalls.js';
 import { BYPASS_VARIABLES, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, proxyEnvironment } from '../network/forwarder.js';
 import { pickCommand, reachable } from './command.js';
+import { cgroupLimits } from './cgroup.js';
 import { checkUserns, filteredNetwork } from './linux-common.js';
 import { depth, effectiveKind, governing, isVisible, orderRules } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
@@ -431,17 +432,12 @@ export function timeLimitSeconds(l: Limits): number {
   return l.timeoutMs === undefined ? 0 : Math.ceil((l.timeoutMs + l.killAfterMs) / 1000) + 1;
 }
 
-function rlimits(policy: Policy, host: HostFacts): RlimitPlan {
+function rlimits(policy: Policy, host: HostFacts, cgroupPids: boolean): RlimitPlan {
   const l = policy.limits;
-  if (l.enforce === 'cgroup') {
-    throw new IsolateError('E_CGROUP_UNAVAILABLE', 'the profile requires cgroup enforcement of its limits (limits.enforce: cgroup), which this version of isolate cannot provide', {
-      detail: 'isolate enforces limits with rlimits; nsjail\'s cgroup options are not used yet',
-      fix: 'remove limits.enforce (or set it to rlimit) to run with rlimits',
-    });
-  }
-  if (l.processes !== undefined && host.uid === 0) {
-    throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root: the kernel exempts uid 0 from RLIMIT_NPROC', {
-      fix: 'run isolate as an ordinary user to use --processes / limits.processes',
+  if (l.processes !== undefined && host.uid === 0 && !cgroupPids) {
+    throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root without a cgroup: the kernel exempts uid 0 from RLIMIT_NPROC', {
+      detail: host.cgroup?.unusable?.reason,
+      fix: 'run isolate as an ordinary user to use --processes / limits.processes, or on a host where root can use a cgroup with the pids controller',
     });
   }
   const fields: Field[] = [];
@@ -659,7 +655,9 @@ export const nsjailBackend: Backend = {
     }
     const ownNetwork = policy.network.mode !== 'host';
     const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
-    const rl = rlimits(policy, host);
+    // nsjail's own process lives in isolate's cgroup beside the sandbox (and the forwarder, for filtered network).
+    const cg = cgroupLimits(policy.limits, host, { processes: net === undefined ? 1 : 2, name: net === undefined ? 'nsjail' : 'nsjail and the network forwarder' });
+    const rl = rlimits(policy, host, cg.plan?.events.pids !== undefined);
     if (rl.prlimit.length > 0 && (host.prlimit === undefined || !reachable(rules, host.prlimit))) {
       const prlimit = host.prlimit;
       throw new IsolateError(
@@ -738,6 +736,7 @@ export const nsjailBackend: Backend = {
       fds: init ? { started: NSJAIL_STARTED_FD } : {},
       inputs: [{ fd: NSJAIL_CONFIG_FD, data: configText }],
       ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds, ...(init ? { checkPathFds: true } : {}) }),
+      ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       launcherEnv: {},
       childEnv: env,
       withheldEnv: withheld,
@@ -760,7 +759,7 @@ export const nsjailBackend: Backend = {
               },
             }),
         env: Object.keys(env).sort(),
-        limits: [...rl.summary, 'cgroups: not used (nsjail\'s cgroup memory and pids limits are left off)'],
+        limits: [...rl.summary, ...cg.summary, 'nsjail\'s own cgroup options: not used (isolate makes the cgroup)'],
         seccomp: sc.summary,
         namespaces,
         notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...sc.notes, ...notes],

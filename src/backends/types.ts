@@ -41,6 +41,23 @@ export interface NetworkFacts {
   socketDir: string;
 }
 
+/**
+ * Where a run's cgroup can go, gathered by cgroup-host.ts when the policy has
+ * a memory or process limit or requires cgroup enforcement.
+ */
+export interface CgroupFacts {
+  /** The hierarchy isolate can use: v2 (unified, delegated or as root), v1 (root only); undefined when none. */
+  version: 1 | 2 | undefined;
+  /** Per controller, the directory the run's cgroup is created in (v2: the same directory for both). */
+  parents?: { memory: string; pids: string };
+  /** Optional control files this kernel has (e.g. memory.swap.max, memory.memsw.limit_in_bytes, cgroup.kill). */
+  files?: string[];
+  /** Why no cgroup can be used, and how to fix it, when version is undefined. */
+  unusable?: { reason: string; fix: string };
+  /** A fresh name for this run's cgroup, isolate-<pid>-<random>. */
+  name: string;
+}
+
 /** Everything a backend needs to know about the machine; gathered by host.ts. */
 export interface HostFacts {
   platform: NodeJS.Platform;
@@ -61,6 +78,8 @@ export interface HostFacts {
   network?: NetworkFacts;
   /** util-linux prlimit, which applies the rlimits inside the sandbox. */
   prlimit: string | undefined;
+  /** Present when the policy has a memory or process limit, or requires a cgroup. */
+  cgroup?: CgroupFacts;
 }
 
 /** A process isolate runs beside the sandbox for the length of the run. */
@@ -134,10 +153,29 @@ export interface Plan {
   cleanup: Cleanup[];
   /** Started by run/ before the sandbox and stopped after it. */
   services: Service[];
+  /**
+   * A cgroup for the whole sandbox (memory and process limits). run/ creates
+   * the directories and writes the limits before the start, adds the launcher
+   * to it before handing it its arguments (so nothing runs outside the
+   * cgroup), and removes it after the run.
+   */
+  cgroup?: CgroupPlan;
   /** The timeout is run/'s job; the rlimits are in argv. */
   limits: Limits;
   /** Readable account of what is enforced, for explain and the run report. */
   summary: PlanSummary;
+}
+
+export interface CgroupPlan {
+  version: 1 | 2;
+  /** Directories to create, in order (v2: one; v1: one per controller hierarchy), and to remove after the run. */
+  dirs: string[];
+  /** Limits to write after creating them, in order. `optional`: the file may not exist on this kernel. */
+  writes: { file: string; value: string; optional?: boolean }[];
+  /** cgroup.procs files the launcher's pid is written to. */
+  procs: string[];
+  /** Files to read after the run: which limit was hit, and the peak memory. */
+  events: { memory?: string; pids?: string; peak?: string };
 }
 
 export interface PlanSummary {

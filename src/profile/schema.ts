@@ -124,7 +124,7 @@ export const profileSchema = z
         processes: count.optional().describe('Processes in the sandbox (RLIMIT_NPROC in its user namespace).'),
         openFiles: count.optional().describe('Open files per process (RLIMIT_NOFILE).'),
         fileSize: size.optional().describe('Largest file a process may write (RLIMIT_FSIZE).'),
-        enforce: z.enum(['rlimit', 'cgroup']).optional().describe('cgroup: refuse to run unless the limits can be enforced by a cgroup.'),
+        enforce: z.enum(['rlimit', 'cgroup']).optional().describe('rlimit (default): per-process rlimits, plus a cgroup for memory and processes where the host allows one. cgroup: refuse to run unless the sandbox gets a cgroup of its own that enforces them.'),
       })
       .optional(),
     audit: z

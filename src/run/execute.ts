@@ -17,6 +17,7 @@ import type { NetworkEvent } from '../network/proxy.js';
 import { startServices } from './services.js';
 import { findSandboxNamespace, signalSandbox } from './sandbox-procs.js';
 import { ResourceSampler } from './resources.js';
+import { RunCgroup, type CgroupOutcome } from './cgroup.js';
 import { checkSandboxPaths } from './path-check.js';
 import type { SandboxExecPlan } from '../backends/sandbox-exec.js';
 import type { SandboxDenials } from './denials.js';
@@ -47,7 +48,7 @@ export interface ExecuteResult {
   /** The run was ended by isolate's timeout (exit code 124). */
   timedOut?: boolean;
   /** Which limit ended the run, when that is certain: timeout, cpu (SIGXCPU), fileSize (SIGXFSZ). */
-  limit?: 'timeout' | 'cpu' | 'fileSize';
+  limit?: 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
   /** filtered network: every connection attempt the proxy saw. */
   networkEvents?: NetworkEvent[];
   resources?: { userCpuMs: number | null; systemCpuMs: number | null; peakMemoryBytes: number | null };
@@ -97,13 +98,32 @@ function collect(stream: Readable | null, limit: number): { text: () => string; 
 export async function execute(plan: Plan, options: ExecuteOptions, launch?: Launch): Promise<ExecuteResult> {
   // sandbox-exec: run/sandbox-exec.ts creates the run directory, then calls back here with a Launch (new process group, no /proc).
   if (plan.backend === 'sandbox-exec' && launch === undefined) return (await import('./sandbox-exec.js')).executeSandboxExec(plan as SandboxExecPlan, options, execute);
+  if (plan.cgroup !== undefined && plan.fds.args === undefined && (plan.inputs ?? []).length === 0) {
+    // The launcher is moved into the cgroup before it is handed its input; without input it could start the command first.
+    throw new IsolateError('E_SANDBOX_SETUP', `the ${plan.backend} plan has a cgroup but no input pipe to hold the launcher until it is in it`);
+  }
   const services = plan.services.length > 0 ? await startServices(plan.services) : undefined;
+  let cgroup: RunCgroup | undefined;
   try {
-    const result = await runSandbox(plan, options, launch);
+    cgroup = plan.cgroup === undefined ? undefined : RunCgroup.create(plan.cgroup);
+    let result = await runSandbox(plan, options, cgroup, launch);
+    if (cgroup !== undefined) result = withCgroupOutcome(result, cgroup.outcome());
     return services === undefined ? result : { ...result, networkEvents: services.events };
   } finally {
+    await cgroup?.remove();
     await services?.stop();
   }
+}
+
+/** Which cgroup limit ended the run, and the peak memory as the cgroup counted it. */
+export function withCgroupOutcome(result: ExecuteResult, outcome: CgroupOutcome): ExecuteResult {
+  // The cgroup's count is exact (pages shared between processes once); the sampled sum of RSS is not.
+  const peak = outcome.peakMemoryBytes ?? result.resources?.peakMemoryBytes ?? null;
+  const resources = { userCpuMs: null, systemCpuMs: null, ...result.resources, peakMemoryBytes: peak };
+  if (result.limit !== undefined || result.error !== undefined || result.exitCode === 0) return { ...result, resources };
+  if (outcome.memoryKilled) return { ...result, resources, limit: 'memory' };
+  if (outcome.processesHit) return { ...result, resources, limit: 'processes' };
+  return { ...result, resources };
 }
 
 /** O_PATH: a descriptor that names a file without opening it for reading (Linux). */
@@ -143,7 +163,7 @@ export function openPathFds(entries: readonly { fd: number; path: string }[]): M
   }
 }
 
-function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promise<ExecuteResult> {
+function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | undefined, launch?: Launch): Promise<ExecuteResult> {
   const started = process.hrtime.bigint();
   const [file, ...args] = plan.argv;
   if (file === undefined) throw new IsolateError('E_SANDBOX_SETUP', 'empty plan');
@@ -174,6 +194,18 @@ function runSandbox(plan: Plan, options: ExecuteOptions, launch?: Launch): Promi
     const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
     const out = capture ? collect(child.stdout, limit) : undefined;
     const err = capture ? collect(child.stderr, limit) : undefined;
+
+    if (cgroup !== undefined && child.pid !== undefined) {
+      try {
+        cgroup.attach(child.pid);
+      } catch (e: unknown) {
+        // Never let the launcher go on outside its cgroup: it is still waiting for its input.
+        child.kill('SIGKILL');
+        child.on('error', () => undefined);
+        child.on('close', () => resolvePromise({ exitCode: 125, signal: null, started: false, durationMs: 0, error: e as IsolateError }));
+        return;
+      }
+    }
 
     const feed = (fd: number, data: string | Buffer): void => {
       const pipe = child.stdio[fd] as Writable | null;

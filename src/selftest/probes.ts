@@ -12,6 +12,8 @@ import { shellQuote } from '../run/quote.js';
 export interface ProbeContext {
   policy: Policy;
   uid: number;
+  /** A cgroup with the pids controller is usable (then a process limit holds for root too). */
+  cgroupPids: boolean;
   python: string | undefined;
   /** Files and servers planted on the host for the probes. */
   outside: string;
@@ -186,7 +188,9 @@ export function probes(visible: (path: string) => boolean, writable: (path: stri
       expect: always,
       skip: (c) =>
         needsPython(c) ??
-        (c.uid === 0 ? 'a process limit cannot be enforced when isolate runs as root (the kernel exempts uid 0); run selftest as an ordinary user' : undefined),
+        (c.uid === 0 && !c.cgroupPids
+          ? 'a process limit cannot be enforced when isolate runs as root without a cgroup (the kernel exempts uid 0 from RLIMIT_NPROC); run selftest as an ordinary user'
+          : undefined),
       limits: (c) => ({ processes: c.policy.limits.processes ?? 64, timeout: '20s' }),
       command: (c) =>
         py(

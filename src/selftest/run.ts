@@ -13,6 +13,7 @@ import { computeEnvironment } from '../profile/environment.js';
 import { loadProfile, run, type IsolateOptions } from '../index.js';
 import type { RunReport } from '../audit/report.js';
 import { probes, type Outcome, type ProbeContext } from './probes.js';
+import { cgroupFacts } from '../backends/cgroup-host.js';
 
 export const SELFTEST_SCHEMA_VERSION = 1;
 
@@ -90,6 +91,7 @@ export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeRe
     const ctx: ProbeContext = {
       policy,
       uid: process.getuid?.() ?? -1,
+      cgroupPids: process.platform === 'linux' && cgroupFacts({ memory: false, pids: true }, process.getuid?.() ?? -1).version !== undefined,
       python,
       outside,
       secretFile,

@@ -471,7 +471,7 @@ describe('sandbox-exec plan: resource limits', () => {
 
   it('refuses what macOS cannot enforce: memory, cgroups, a process limit as root', () => {
     expectIsolateError(() => plan({ limits: { memoryBytes: 1 << 30 } }), 'E_LIMIT_UNENFORCEABLE');
-    expectIsolateError(() => plan({ limits: { enforce: 'cgroup' } }), 'E_CGROUP_UNAVAILABLE');
+    expectIsolateError(() => plan({ limits: { enforce: 'cgroup' } }), 'E_BACKEND_UNSUPPORTED'); // the conformance table: macOS has no cgroups
     expectIsolateError(() => plan({ limits: { processes: 10 } }, { uid: 0 }), 'E_LIMIT_UNENFORCEABLE');
   });
 

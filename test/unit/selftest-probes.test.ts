@@ -19,6 +19,7 @@ function ctx(over: Partial<ProbeContext> = {}): ProbeContext {
   return {
     policy,
     uid: 1000,
+    cgroupPids: false,
     python: '/usr/bin/python3',
     outside: '/o',
     secretFile: '/o/secret.txt',
@@ -124,8 +125,9 @@ describe('selftest probes judge what they see', () => {
     expect(byId('host-tcp').expect(ctx()).blocked).toBe(true);
   });
 
-  it('the fork bomb is skipped as root, where no process limit can be enforced, and without python', () => {
+  it('the fork bomb is skipped as root without a cgroup, where no process limit can be enforced, and without python', () => {
     expect(byId('fork-bomb').skip?.(ctx({ uid: 0 }))).toMatch(/root/);
+    expect(byId('fork-bomb').skip?.(ctx({ uid: 0, cgroupPids: true }))).toBeUndefined();
     expect(byId('fork-bomb').skip?.(ctx())).toBeUndefined();
     expect(byId('ptrace').skip?.(ctx({ python: undefined }))).toMatch(/python3/);
   });

@@ -1,0 +1,186 @@
+/**
+ * The run's cgroup (see backends/cgroup.ts for what goes in it): created and
+ * filled with the limits before the sandbox starts, joined by the launcher
+ * before it is handed its arguments, read and removed after the run.
+ *
+ * Everything here fails closed: a limit that cannot be written, or a launcher
+ * that cannot be moved into the cgroup, is a setup failure (exit 125), never
+ * a run without the limit.
+ */
+import { readFileSync, readdirSync, rmdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IsolateError, errnoCode } from '../errors.js';
+import type { CgroupPlan } from '../backends/types.js';
+
+const RUN_NAME = /^isolate-(\d+)-[0-9a-f]+$/;
+
+function readText(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A "key value" line of a cgroup events file (memory.events, pids.events, memory.oom_control). */
+export function eventCount(text: string | undefined, key: string): number {
+  if (text === undefined) return 0;
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k === key && v !== undefined) return Number(v) || 0;
+  }
+  return 0;
+}
+
+function pidsIn(dir: string): number[] {
+  return (readText(`${dir}/cgroup.procs`) ?? '')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n > 0);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: unknown) {
+    return errnoCode(e) === 'EPERM';
+  }
+}
+
+/** Kill whatever is left in a cgroup: cgroup.kill where the kernel has it (v2, 5.14+), else each process. */
+function killAll(dir: string): void {
+  try {
+    // r+: write the kernel's file, never create one where it does not exist.
+    writeFileSync(`${dir}/cgroup.kill`, '1', { flag: 'r+' });
+    return;
+  } catch {
+    // v1, or an older kernel: one by one.
+  }
+  for (const pid of pidsIn(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Remove a cgroup once its processes are gone; true when it no longer exists. */
+function tryRemove(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (e: unknown) {
+    return errnoCode(e) === 'ENOENT';
+  }
+}
+
+/**
+ * Remove the cgroups of earlier runs whose isolate was killed before it could
+ * (SIGKILL leaves them behind): names of isolate runs whose process is gone.
+ */
+export function sweepStale(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = RUN_NAME.exec(name);
+    if (m === null || alive(Number(m[1]))) continue;
+    const dir = `${parent}/${name}`;
+    killAll(dir);
+    tryRemove(dir);
+  }
+}
+
+export interface CgroupOutcome {
+  /** The memory limit was hit and the kernel's OOM killer killed a process of the sandbox. */
+  memoryKilled: boolean;
+  /** A fork or clone failed at the process limit. */
+  processesHit: boolean;
+  /** The most memory the sandbox used at once, as the cgroup counted it. */
+  peakMemoryBytes: number | undefined;
+}
+
+export class RunCgroup {
+  private constructor(private readonly plan: CgroupPlan, private readonly created: string[]) {}
+
+  /** Create the cgroup and write its limits; on any failure nothing is left behind. */
+  static create(plan: CgroupPlan): RunCgroup {
+    const created: string[] = [];
+    const cgroup = new RunCgroup(plan, created);
+    try {
+      for (const parent of new Set(plan.dirs.map((d) => dirname(d)))) sweepStale(parent);
+      for (const dir of plan.dirs) {
+        if (!RUN_NAME.test(basename(dir))) throw new Error(`not a run cgroup name: ${dir}`);
+        mkdirSync(dir);
+        created.push(dir);
+      }
+      for (const { file, value, optional } of plan.writes) {
+        try {
+          writeFileSync(file, value);
+        } catch (e: unknown) {
+          if (optional === true && errnoCode(e) === 'ENOENT') continue;
+          throw e;
+        }
+      }
+    } catch (e: unknown) {
+      cgroup.removeNow();
+      throw new IsolateError('E_SANDBOX_SETUP', `cannot set up the cgroup that enforces the memory and process limits; the command was not run`, {
+        detail: e instanceof Error ? e.message : String(e),
+        fix: 'run `isolate doctor`; a profile without limits.enforce: cgroup falls back to rlimits only when no cgroup is usable at all',
+        cause: e,
+      });
+    }
+    return cgroup;
+  }
+
+  /** Move the launcher into the cgroup. Called before the launcher has its arguments, so it has started nothing yet. */
+  attach(pid: number): void {
+    try {
+      for (const procs of this.plan.procs) writeFileSync(procs, String(pid), { flag: 'r+' });
+    } catch (e: unknown) {
+      throw new IsolateError('E_SANDBOX_SETUP', 'cannot move the sandbox into its cgroup; the command was not run', {
+        detail: e instanceof Error ? e.message : String(e),
+        fix: 'run `isolate doctor`',
+        cause: e,
+      });
+    }
+  }
+
+  outcome(): CgroupOutcome {
+    const { events } = this.plan;
+    const memory = readText(events.memory);
+    const peak = Number(readText(events.peak)?.trim());
+    return {
+      memoryKilled: eventCount(memory, 'oom_kill') > 0,
+      processesHit: eventCount(readText(events.pids), 'max') > 0,
+      peakMemoryBytes: Number.isFinite(peak) && peak > 0 ? peak : undefined,
+    };
+  }
+
+  private removeNow(): boolean {
+    let all = true;
+    for (const dir of [...this.created].reverse()) {
+      if (tryRemove(dir)) this.created.splice(this.created.indexOf(dir), 1);
+      else all = false;
+    }
+    return all;
+  }
+
+  /** Kill anything still in the cgroup and remove it; waits up to ~2 s for the kernel to let the directories go. */
+  async remove(): Promise<void> {
+    for (let attempt = 0; attempt < 40; attempt++) {
+      for (const dir of this.created) killAll(dir);
+      if (this.removeNow()) return;
+      await sleep(attempt < 10 ? 5 : 50);
+    }
+    // Left for the next run's sweep (its isolate process is gone by then).
+  }
+}
