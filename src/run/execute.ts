@@ -200,6 +200,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
         cgroup.attach(child.pid);
       } catch (e: unknown) {
         // Never let the launcher go on outside its cgroup: it is still waiting for its input.
+        closePathFds();
         child.kill('SIGKILL');
         child.on('error', () => undefined);
         child.on('close', () => resolvePromise({ exitCode: 125, signal: null, started: false, durationMs: 0, error: e as IsolateError }));
