@@ -2,11 +2,22 @@
  * sandbox-exec (Seatbelt) backend: policy -> SBPL profile, -D parameters and
  * argv. Pure; see types.ts, and sbpl.ts for the profile itself.
  *
- *   /usr/bin/sandbox-exec -p <profile> -D NAME=value ... -- [limits wrapper] <command> [args...]
+ *   /usr/bin/sandbox-exec -p <profile> -D NAME=value ... -- /bin/sh -c <start script> isolate-start <command> [args...]
  *
- * sandbox-exec applies the profile to itself and execs the command, so its
- * exit status is the command's (no status descriptor), and the environment it
- * is started with is the command's (launcherEnv === childEnv).
+ * sandbox-exec applies the profile to itself and execs the start wrapper,
+ * which execs the command, so the environment sandbox-exec is started with is
+ * the command's (launcherEnv === childEnv) and its exit status is the
+ * command's, except when sandbox-exec fails itself: macOS rejects the profile
+ * or a parameter, or refuses to run the wrapper. It then prints
+ * `sandbox-exec: ...` and exits with a status of its own (65, 71) that a
+ * command may exit with as well. So the command starts through a tiny
+ * /bin/sh wrapper inside the sandbox (startWrapper) that applies the rlimits
+ * and writes one byte on READY_FD just before it execs the command
+ * (Plan.fds.ready); if the launcher exits without that byte, run/ reports a
+ * setup failure (exit 125) instead of its status. One way: nothing is
+ * checked between the sandbox's start and the command's (there are no mounts
+ * to compare, unlike nsjail's fds.started), so the wrapper does not wait
+ * for an answer and the run costs no round trip.
  *
  * What macOS cannot do as bubblewrap does, and what the plan does instead:
  * - tmpfs: no per-process mounts. Each governing tmpfs path is hidden, and a
@@ -19,9 +30,9 @@
  *   session (plan.sandboxExec.newSession), so the command has no controlling
  *   terminal to inject input into (TIOCSTI), and in plan.cwd (sandbox-exec
  *   has no --chdir).
- * - no prlimit: rlimits are set by /bin/sh's ulimit inside the sandbox just
- *   before the command. A memory limit is refused: macOS enforces neither
- *   RLIMIT_DATA nor RLIMIT_AS.
+ * - no prlimit: rlimits are set by the start wrapper's ulimit inside the
+ *   sandbox just before the command. A memory limit is refused: macOS
+ *   enforces neither RLIMIT_DATA nor RLIMIT_AS.
  * - filtered network: no network namespace and no forwarder. The command
  *   reaches isolate's proxy directly on the host loopback at the run's proxy
  *   port (a random dynamic port host.ts chose, so concurrent runs do not
@@ -47,8 +58,26 @@ import { SYSTEM_READ, buildSbpl, normalizeDir, tmpfsRoles, type Sbpl, type SbplP
 import type { Backend, HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 
 export const SANDBOX_EXEC_PATH = '/usr/bin/sandbox-exec';
-/** The shell that applies the rlimits inside the sandbox. */
-export const LIMITS_SHELL = '/bin/sh';
+/** The shell of the start wrapper: it applies the rlimits inside the sandbox and reports the start. */
+export const START_SHELL = '/bin/sh';
+/** The start wrapper's $0 (what error messages of the shell and ps show). */
+export const START_NAME = 'isolate-start';
+/**
+ * The start wrapper writes one byte on this descriptor just before it execs
+ * the command, then closes it (Plan.fds.ready). A socket run/ passes to
+ * sandbox-exec, which the wrapper inherits: writing to an inherited
+ * descriptor is no open, and Seatbelt does not check it (see sbpl.ts).
+ */
+export const READY_FD = 3;
+/**
+ * `ulimit -n` below this many descriptors comes after the byte: to redirect
+ * printf's output the shell first saves its own stdout on a descriptor of 10
+ * or more (dash, zsh; bash needs 5), which such a limit forbids. A limit this
+ * small only lowers the caller's, which cannot fail; a larger one may exceed
+ * the hard limit or kern.maxfilesperproc, and is set before the byte, so that
+ * its failure is reported as a setup failure.
+ */
+const NOFILE_BEFORE_READY = 64;
 /** ulimit -f counts 512-byte blocks in POSIX sh (bash as sh, dash, zsh). */
 const FSIZE_BLOCK = 512;
 
@@ -143,11 +172,16 @@ function count(n: number, what: string): number {
 }
 
 /**
- * rlimits, set by /bin/sh's ulimit inside the sandbox just before it execs
- * the command. Only whole numbers from the resolved limits are in the
- * script; the command arrives as "$@".
+ * The start wrapper: /bin/sh inside the sandbox, which sets the rlimits with
+ * ulimit, writes one byte on READY_FD (so run/ knows sandbox-exec has applied
+ * the profile and started it), closes the descriptor (the command never
+ * holds it) and execs the command. It fails closed: if a limit cannot be set
+ * or the byte cannot be written, it exits 125 before the command starts, and
+ * run/, without the byte, reports a setup failure. Only constants and whole
+ * numbers from the resolved limits are in the script; the command arrives as
+ * "$@".
  */
-export function limitsWrapper(policy: Policy, host: HostFacts): { prefix: string[]; summary: string[] } {
+export function startWrapper(policy: Policy, host: HostFacts): { prefix: string[]; summary: string[] } {
   const l = policy.limits;
   if (l.enforce === 'cgroup') {
     throw new IsolateError('E_CGROUP_UNAVAILABLE', 'the profile requires cgroup enforcement of its limits (limits.enforce: cgroup), which macOS does not have', {
@@ -159,7 +193,10 @@ export function limitsWrapper(policy: Policy, host: HostFacts): { prefix: string
       fix: 'remove --memory / limits.memory to run on macOS, or run on Linux (bwrap)',
     });
   }
+  /** Set before the byte: a failure is a setup failure. */
   const steps: string[] = [];
+  /** Set after it: only a small open-files limit (NOFILE_BEFORE_READY). */
+  const late: string[] = [];
   const summary: string[] = [];
   if (l.cpuSeconds !== undefined) {
     const s = count(l.cpuSeconds, 'limits.cpu');
@@ -178,7 +215,7 @@ export function limitsWrapper(policy: Policy, host: HostFacts): { prefix: string
   }
   if (l.openFiles !== undefined) {
     const n = count(l.openFiles, 'limits.openFiles');
-    steps.push(`ulimit -n ${n}`);
+    (n < NOFILE_BEFORE_READY ? late : steps).push(`ulimit -n ${n}`);
     summary.push(`open files: ${n} per process (RLIMIT_NOFILE)`);
   }
   if (l.fileSizeBytes !== undefined) {
@@ -189,18 +226,27 @@ export function limitsWrapper(policy: Policy, host: HostFacts): { prefix: string
   if (l.timeoutMs !== undefined) {
     summary.push(`timeout: ${l.timeoutMs / 1000}s wall clock, by isolate (SIGTERM, SIGKILL ${l.killAfterMs / 1000}s later; exit 124)`);
   }
-  if (steps.length === 0) {
-    summary.unshift('core dumps: the caller\'s RLIMIT_CORE (0 on macOS unless raised)');
-    return { prefix: [], summary };
+  if (!reachable(policy.filesystem.mounts, START_SHELL)) {
+    throw new IsolateError(
+      'E_SANDBOX_SETUP',
+      `the sandbox-exec backend starts the command through ${START_SHELL} inside the sandbox (it applies the resource limits and tells isolate that sandbox-exec has set the sandbox up), and the profile does not make ${START_SHELL} readable`,
+      { fix: 'add --allow-read /bin' },
+    );
   }
-  if (!reachable(policy.filesystem.mounts, LIMITS_SHELL)) {
-    throw new IsolateError('E_LIMIT_UNENFORCEABLE', `resource limits are applied by ${LIMITS_SHELL} inside the sandbox, which the profile does not make readable`, {
-      fix: `add --allow-read /bin (or remove the limits)`,
-    });
+  if (steps.length + late.length === 0) summary.unshift('core dumps: the caller\'s RLIMIT_CORE (0 on macOS unless raised)');
+  else {
+    steps.unshift('ulimit -c 0');
+    summary.unshift('core dumps: off (RLIMIT_CORE=0)');
   }
-  summary.unshift('core dumps: off (RLIMIT_CORE=0)');
-  const script = `ulimit -c 0 && ${steps.join(' && ')} || { echo 'isolate: cannot apply the resource limits' >&2; exit 125; }\nexec "$@"`;
-  return { prefix: [LIMITS_SHELL, '-c', script, 'isolate-limits'], summary };
+  const fail = "|| { echo 'isolate: cannot apply the resource limits' >&2; exit 125; }";
+  const script = [
+    ...(steps.length > 0 ? [`${steps.join(' && ')} ${fail}`] : []),
+    `printf . >&${READY_FD} || exit 125`,
+    `exec ${READY_FD}>&-`,
+    ...(late.length > 0 ? [`${late.join(' && ')} ${fail}`] : []),
+    'exec "$@"',
+  ].join('\n');
+  return { prefix: [START_SHELL, '-c', script, START_NAME], summary };
 }
 
 /** The summary's hidden paths: deny rules that hide something visible (as the bwrap backend counts them). */
@@ -279,7 +325,7 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
     if (tmpdir === undefined || effectiveKind(rules, tmpdir) !== 'write') point('TMPDIR', roles.temp.path);
   }
 
-  const limits = limitsWrapper(policy, host);
+  const start = startWrapper(policy, host);
   const params = sbpl.params;
   const argv = [
     facts.path,
@@ -287,7 +333,7 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
     sbpl.text,
     ...params.flatMap((p) => ['-D', `${p.name}=${p.value}`]),
     '--',
-    ...limits.prefix,
+    ...start.prefix,
     resolved,
     ...command.slice(1),
   ];
@@ -313,12 +359,13 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
           },
         }),
     env: Object.keys(env).sort(),
-    limits: limits.summary,
+    limits: start.summary,
     seccomp: { preset: policy.syscalls.preset, install: false, arch: null, rules: [] },
     namespaces: [],
     notes: [
       'macOS has no namespaces: processes, IPC and the host name are shared with the host; signals and process information reach only processes of this sandbox',
       'the command runs in a new session, without a controlling terminal (no TIOCSTI)',
+      `the command starts through ${START_SHELL} inside the sandbox (${START_NAME}): it sets the rlimits, if any, and writes one byte on descriptor ${READY_FD} just before it execs the command; if sandbox-exec exits without that byte (e.g. macOS rejected the profile), the run is a setup failure (exit 125), not the command's exit status`,
       ...(host.uid === 0 ? ['as root, the terminal the command inherits accepts no ioctls (root could inject input into it): it does not behave as a terminal'] : []),
       `readable for every program to start: ${SYSTEM_READ.map((s) => s.path).join(', ')}`,
       'hidden paths are refused (EPERM) rather than shown empty',
@@ -342,7 +389,7 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
     backendVersion: facts.version ?? 'system',
     argv,
     pipedArgs: [],
-    fds: {},
+    fds: { ready: READY_FD },
     launcherEnv: { ...env },
     childEnv: env,
     withheldEnv: withheld,

@@ -30,7 +30,14 @@
  *   a rename), which is what keeps a protected name from being renamed away.
  *   `file-test-existence` is not part of `file-read*` and is named beside it.
  * - Descriptors the command inherited are not checked again (reading and
- *   writing them is not an open); ioctls on them are (`file-ioctl`).
+ *   writing them is not an open); ioctls on them are (`file-ioctl`). Nor are
+ *   writes to an inherited, connected socket (no `network-outbound`: that is
+ *   checked on connect and on sends to an address): the start wrapper's byte
+ *   on READY_FD (sandbox-exec.ts) needs no rule, as a captured stdout (also a
+ *   socket pair from run/) needs none. The wrapper is /bin/sh, allowed like
+ *   any program only by the policy's read rules (a policy that does not make
+ *   it readable is refused at plan time); the shell it runs is chosen in
+ *   /private/var/select (SYSTEM_READ).
  * - Hard links (`file-link`) and clones (`file-clone`) are checked against
  *   the new name only; the profile allows neither anywhere.
  */

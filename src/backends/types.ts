@@ -119,8 +119,15 @@ export interface Plan {
    * command (nsjail's init). If the launcher exits without that byte having
    * arrived (or without the answer: see checkPathFds), run/ reports a setup
    * failure (exit 125) instead of taking its exit status as the command's.
+   * ready (only without status and started): the one-way form of started, for
+   * launchers with nothing to check between the sandbox's start and the
+   * command's (sandbox-exec): a wrapper inside the sandbox writes one byte
+   * just before it execs the command, closes the descriptor, and waits for
+   * no answer. If the launcher exits (or is killed) without that byte having
+   * arrived, and isolate passed no signal on, run/ reports a setup failure
+   * (exit 125) instead of its status.
    */
-  fds: { args?: number; status?: number; started?: number };
+  fds: { args?: number; status?: number; started?: number; ready?: number };
   /** Further data handed to the launcher on descriptors (e.g. a generated config). */
   inputs?: { fd: number; data: string | Buffer }[];
   /** The seccomp BPF program, handed to the backend on `fd` (absent: no filter). */

@@ -170,13 +170,16 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
   const capture = options.stdio === 'capture';
   const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
 
+  if (plan.fds.ready !== undefined && (plan.fds.status !== undefined || plan.fds.started !== undefined)) {
+    throw new IsolateError('E_SANDBOX_SETUP', `the ${plan.backend} plan has a ready descriptor beside a status or started one`);
+  }
   const sampler = new ResourceSampler();
   const pathFds = openPathFds(plan.pathFds ?? []);
   const closePathFds = (): void => {
     for (const handle of pathFds.values()) closeSync(handle);
     pathFds.clear();
   };
-  const extra = [plan.fds.args, plan.fds.status, plan.fds.started, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
+  const extra = [plan.fds.args, plan.fds.status, plan.fds.started, plan.fds.ready, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
   const top = Math.max(2, ...extra, ...pathFds.keys());
   const stdio: ('pipe' | 'inherit' | 'ignore' | number)[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];
   for (let fd = 3; fd <= top; fd++) stdio.push(pathFds.get(fd) ?? (extra.includes(fd) ? 'pipe' : 'ignore'));
@@ -231,7 +234,13 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
     if (plainExit) {
       // With a started socket the sandbox's init reports the end of its setup and waits for "go" (types.ts).
       const startedPipe = plan.fds.started === undefined ? null : (child.stdio[plan.fds.started] as Duplex | null);
-      if (startedPipe === null) sandboxStarted = true;
+      // With a ready socket a wrapper in the sandbox writes one byte just before it execs the command, and waits for nothing.
+      const readyPipe = plan.fds.ready === undefined ? null : (child.stdio[plan.fds.ready] as Readable | null);
+      if (startedPipe === null && readyPipe === null) sandboxStarted = true;
+      readyPipe?.on('error', () => undefined);
+      readyPipe?.once('data', () => {
+        sandboxStarted = true;
+      });
       startedPipe?.on('error', () => undefined);
       startedPipe?.once('data', () => {
         if (plan.checkPathFds === true) {
@@ -354,20 +363,22 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
         resolvePromise({ ...base, exitCode: reportedExit, signal: sig, ...limitFromSignal(sig) });
         return;
       }
-      // Without the started byte the launcher's status is its own (nsjail: 255), not the command's; unless isolate passed a signal on.
+      // Without the started or ready byte the launcher's status is its own (nsjail: 255, sandbox-exec: 65, 71), not the command's; unless isolate passed a signal on.
       if (plainExit && spawnError === undefined && code !== null && (sandboxStarted || forwarded > 0)) {
         const sig = code > 128 && code < 128 + 65 ? signalName(code - 128) : null;
         resolvePromise({ ...base, exitCode: code, signal: sig, ...limitFromSignal(sig) });
         return;
       }
-      if (signal !== null) {
+      // The ready byte precedes the command's exec: a launcher killed before it never ran the command, whatever the signal.
+      const killedBeforeReady = plan.fds.ready !== undefined && !sandboxStarted && forwarded === 0;
+      if (signal !== null && !killedBeforeReady) {
         // The launcher itself was killed (a forwarded signal): the sandbox died with it.
         resolvePromise({ ...base, exitCode: 128 + signalNumber(signal), signal, ...limitFromSignal(signal) });
         return;
       }
       const error = spawnError
         ? new IsolateError('E_BACKEND_MISSING', `cannot start ${file}: ${spawnError.message}`, { cause: spawnError })
-        : new IsolateError('E_SANDBOX_SETUP', `${plan.backend} could not set up the sandbox (exit ${code ?? '?'}); the command was not run`, {
+        : new IsolateError('E_SANDBOX_SETUP', `${plan.backend} could not set up the sandbox (${code === null && signal !== null ? `killed by ${signal}` : `exit ${code ?? '?'}`}); the command was not run`, {
             detail: err === undefined ? 'the backend printed the reason above' : err.text().trim().split('\n').slice(-5).join('\n'),
             fix: 'run `isolate doctor` to check this host',
           });

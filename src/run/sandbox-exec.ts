@@ -10,6 +10,11 @@
  *   there is no PID namespace. When the command exits, what is left of its
  *   group is killed, as the processes of a PID namespace die with its init;
  *   a process that moved itself to another group or session is not reached;
+ * - tells sandbox-exec's own failures (a profile macOS rejects: it prints
+ *   `sandbox-exec: ...` and exits 65 or 71) from the command's status:
+ *   execute() waits for the start wrapper's byte on plan.fds.ready and, if
+ *   the launcher exits without it, reports a setup failure (exit 125, with
+ *   sandbox-exec's last stderr lines when they are captured);
  * - after the run, however it ends (also when it could not start): removes
  *   the run directory with everything in it;
  * - on macOS, reads the sandbox's denials from the unified log for the run
@@ -35,7 +40,7 @@ export interface Launch {
   started(pid: number): void;
   /** Deliver a signal to the sandbox: its process group. */
   signal(signal: NodeJS.Signals): void;
-  /** The launcher exited (sandbox-exec execs the command, so the command did): end what is left of its group. */
+  /** The launcher exited (sandbox-exec execs the start wrapper, which execs the command, so the command did): end what is left of its group. */
   exited(): void;
 }
 

@@ -6,8 +6,10 @@
  * `-D NAME=VALUE` up to `--` and execs the rest), and execute() runs it. What
  * is checked is only what run/ does around the launcher: the run directory
  * and its private directories, the working directory, the new session and
- * process group, signals and the timeout to the group, the rlimit wrapper,
- * the loopback proxy, exit codes, and clean-up however the run ends.
+ * process group, signals and the timeout to the group, the start wrapper
+ * (rlimits, and its ready byte that tells sandbox-exec's own failures from
+ * the command's status), the loopback proxy, exit codes, and clean-up
+ * however the run ends.
  *
  * The real isolation checks for sandbox-exec (test/integration/backends.test.ts)
  * need macOS and are skipped here with the reason printed.
@@ -41,6 +43,17 @@ done
 exec "$@"
 `;
 
+/** sandbox-exec as it fails itself when macOS rejects the profile: a message, a status of its own, nothing run. */
+const REJECTING_SANDBOX_EXEC = `#!/bin/sh
+echo "sandbox-exec: invalid profile" >&2
+exit 65
+`;
+
+/** sandbox-exec dying of a signal before it runs anything. */
+const CRASHING_SANDBOX_EXEC = `#!/bin/sh
+kill -ABRT $$
+`;
+
 let base: string;
 let fake: string;
 let project: string;
@@ -53,6 +66,8 @@ beforeAll(() => {
   fake = join(base, 'bin', 'sandbox-exec');
   mkdirSync(join(base, 'bin'));
   writeFileSync(fake, FAKE_SANDBOX_EXEC, { mode: 0o755 });
+  writeFileSync(join(base, 'bin', 'rejecting-sandbox-exec'), REJECTING_SANDBOX_EXEC, { mode: 0o755 });
+  writeFileSync(join(base, 'bin', 'crashing-sandbox-exec'), CRASHING_SANDBOX_EXEC, { mode: 0o755 });
   project = join(base, 'project');
   home = join(base, 'home');
   tmp = join(base, 'tmp');
@@ -214,6 +229,76 @@ describe('sandbox-exec runner wiring (fake sandbox-exec, no isolation)', () => {
     const killed = await run(p);
     expect(killed).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
     expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+  });
+
+  it('the command\'s own exit status stays its own, also those sandbox-exec fails with (65, 71) and 125', async () => {
+    for (const n of [65, 71, 125, 255]) {
+      const r = await run(plan(`exit ${n}`));
+      expect(r, `exit ${n}`).toMatchObject({ exitCode: n, signal: null, started: true });
+      expect(r.error).toBeUndefined();
+    }
+  });
+
+  it('sandbox-exec failing itself (a rejected profile, exit 65) is a setup failure (125) with its message, not the command\'s status', async () => {
+    const marker = join(project, 'rejected-ran');
+    const planned = plan(`touch ${marker}`);
+    const p = { ...planned, argv: [join(base, 'bin', 'rejecting-sandbox-exec'), ...planned.argv.slice(1)] };
+    const r = await run(p);
+    expect(r).toMatchObject({ exitCode: 125, signal: null, started: false });
+    expect(r.error).toBeInstanceOf(IsolateError);
+    expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+    expect(r.error?.message).toContain('exit 65');
+    expect(r.error?.message).toContain('the command was not run');
+    expect(r.error?.detail).toBe('sandbox-exec: invalid profile');
+    expect(existsSync(marker)).toBe(false);
+    expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+    // The same for a failure the fake itself reports (exit 71).
+    const bad = await run({ ...planned, argv: [fake, '--bogus', ...planned.argv.slice(1)] });
+    expect(bad).toMatchObject({ exitCode: 125, started: false });
+    expect(bad.error?.detail).toContain('unexpected argument --bogus');
+  });
+
+  it('sandbox-exec killed by a signal before it starts the command is a setup failure too', async () => {
+    const planned = plan('echo should-not-run');
+    const r = await run({ ...planned, argv: [join(base, 'bin', 'crashing-sandbox-exec'), ...planned.argv.slice(1)] });
+    expect(r).toMatchObject({ exitCode: 125, signal: null, started: false });
+    expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+    expect(r.error?.message).toContain('killed by SIGABRT');
+  });
+
+  it('a command killed by a signal still gives 128+N once the wrapper has started it', async () => {
+    expect(await run(plan('kill -TERM $$'))).toMatchObject({ exitCode: 143, signal: 'SIGTERM', started: true });
+    expect(await run(plan('kill -KILL $$'))).toMatchObject({ exitCode: 137, signal: 'SIGKILL', started: true });
+    const withLimits = await run(plan('kill -INT $$', { limits: { openFiles: 128 } }));
+    expect(withLimits).toMatchObject({ exitCode: 130, signal: 'SIGINT', started: true });
+    expect(withLimits.error).toBeUndefined();
+  });
+
+  it('the command does not hold the ready descriptor, nor does what it starts', async () => {
+    const fd = 3;
+    // In a subshell: a redirection error of a special builtin would end the shell itself.
+    // Checked before any command substitution or pipe, which would open descriptors of their own.
+    const held = `test -e /proc/$$/fd/${fd} && echo held || echo free`;
+    const p = plan(`${held}; sh -c '${held}'; if (: >&${fd}) 2>/dev/null; then echo open; else echo closed; fi`);
+    expect(p.fds).toEqual({ ready: fd });
+    const r = await run(p);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe('free\nfree\nclosed\n');
+  });
+
+  it('a limit the wrapper cannot apply is a setup failure (125) with its message; the command does not run', async () => {
+    const marker = join(project, 'unlimited-ran');
+    const r = await run(plan(`touch ${marker}`, { limits: { openFiles: 2_000_000_000 } }));
+    expect(r).toMatchObject({ exitCode: 125, started: false });
+    expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+    expect(r.error?.detail).toContain('isolate: cannot apply the resource limits');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('a small open-files limit is set after the byte, and applies to the command', async () => {
+    const r = await run(plan('ulimit -n', { limits: { openFiles: 8 } }));
+    expect(r).toMatchObject({ exitCode: 0, started: true });
+    expect(r.stdout?.trim()).toBe('8');
   });
 
   it('the timeout kills a grandchild that ignores SIGTERM (exit 124), leaves no process of the group, and removes the run directory', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURES, conformanceRows } from '../../src/backends/conformance.js';
 import { loadBackend } from '../../src/backends/index.js';
-import { LIMITS_SHELL, planSandboxExec, sandboxExecBackend, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
+import { READY_FD, START_NAME, START_SHELL, planSandboxExec, sandboxExecBackend, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
 import { SYSTEM_READ } from '../../src/backends/sbpl.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
 import { PROXY_PORT } from '../../src/network/forwarder.js';
@@ -145,7 +145,7 @@ describe('sandbox-exec plan: the host', () => {
 });
 
 describe('sandbox-exec plan: argv and the plan data', () => {
-  it('is sandbox-exec -p <profile> -D NAME=value ... -- <resolved command> <args>', () => {
+  it('is sandbox-exec -p <profile> -D NAME=value ... -- <start wrapper> <resolved command> <args>', () => {
     const p = plan({}, {}, ['ls', '-la', '--', '-p', 'a b']);
     const dashes = p.argv.indexOf('--');
     expect(p.argv.slice(0, 3)).toEqual(['/usr/bin/sandbox-exec', '-p', p.sandboxExec.profile]);
@@ -153,14 +153,14 @@ describe('sandbox-exec plan: argv and the plan data', () => {
     expect(dArgs.length % 2).toBe(0);
     expect(dArgs.filter((_a, i) => i % 2 === 0).every((a) => a === '-D')).toBe(true);
     expect(dArgs.filter((_a, i) => i % 2 === 1)).toEqual(p.sandboxExec.params.map((x) => `${x.name}=${x.value}`));
-    expect(p.argv.slice(dashes + 1)).toEqual(['/bin/ls', '-la', '--', '-p', 'a b']);
+    expect(p.argv.slice(dashes + 1)).toEqual([START_SHELL, '-c', p.argv[dashes + 3], START_NAME, '/bin/ls', '-la', '--', '-p', 'a b']);
     expect(p.command).toEqual({ program: 'ls', resolved: '/bin/ls', args: ['-la', '--', '-p', 'a b'] });
   });
 
-  it('has no descriptors, piped arguments or cleanup steps; carries the policy limits', () => {
+  it('has only the ready descriptor, no piped arguments or cleanup steps; carries the policy limits', () => {
     const limits: Partial<Limits> = { timeoutMs: 5000 };
     const p = plan({ limits });
-    expect(p.fds).toEqual({});
+    expect(p.fds).toEqual({ ready: READY_FD });
     expect(p.pipedArgs).toEqual([]);
     expect(p.cleanup).toEqual([]);
     expect(p.seccomp).toBeUndefined();
@@ -452,21 +452,53 @@ describe('sandbox-exec plan: protected names', () => {
   });
 });
 
-describe('sandbox-exec plan: resource limits', () => {
-  it('without limits, sandbox-exec runs the command itself', () => {
+describe('sandbox-exec plan: the start wrapper and resource limits', () => {
+  const after = (p: SandboxExecPlan): string[] => p.argv.slice(p.argv.indexOf('--') + 1);
+
+  it('without limits, the wrapper only writes the ready byte, closes the descriptor and execs the command', () => {
     const p = plan();
-    expect(p.argv[p.argv.indexOf('--') + 1]).toBe('/bin/ls');
+    expect(after(p)).toEqual([START_SHELL, '-c', `printf . >&${READY_FD} || exit 125\nexec ${READY_FD}>&-\nexec "$@"`, START_NAME, '/bin/ls', '-la']);
+    expect(p.fds).toEqual({ ready: READY_FD });
+    expect(p.summary.notes.some((n) => n.includes(`one byte on descriptor ${READY_FD}`))).toBe(true);
   });
 
-  it('applies rlimits with ulimit in /bin/sh, the command as "$@"', () => {
+  it('applies rlimits with ulimit in /bin/sh before the ready byte, the command as "$@"', () => {
     const p = plan({ limits: { cpuSeconds: 10, openFiles: 256, fileSizeBytes: 100 * 1024 * 1024 + 100, processes: 50 } });
-    const after = p.argv.slice(p.argv.indexOf('--') + 1);
-    expect(after[0]).toBe(LIMITS_SHELL);
-    expect(after[1]).toBe('-c');
-    expect(after[2]).toBe(
-      'ulimit -c 0 && ulimit -S -t 10 && ulimit -H -t 11 && ulimit -u 50 && ulimit -n 256 && ulimit -f 204800 || { echo \'isolate: cannot apply the resource limits\' >&2; exit 125; }\nexec "$@"',
+    const a = after(p);
+    expect(a[0]).toBe(START_SHELL);
+    expect(a[1]).toBe('-c');
+    expect(a[2]).toBe(
+      [
+        'ulimit -c 0 && ulimit -S -t 10 && ulimit -H -t 11 && ulimit -u 50 && ulimit -n 256 && ulimit -f 204800 || { echo \'isolate: cannot apply the resource limits\' >&2; exit 125; }',
+        `printf . >&${READY_FD} || exit 125`,
+        `exec ${READY_FD}>&-`,
+        'exec "$@"',
+      ].join('\n'),
     );
-    expect(after.slice(3)).toEqual(['isolate-limits', '/bin/ls', '-la']);
+    expect(a.slice(3)).toEqual([START_NAME, '/bin/ls', '-la']);
+  });
+
+  it('a small open-files limit comes after the byte (the shell needs a spare descriptor to redirect printf)', () => {
+    const p = plan({ limits: { openFiles: 8, cpuSeconds: 5 } });
+    expect(after(p)[2]).toBe(
+      [
+        'ulimit -c 0 && ulimit -S -t 5 && ulimit -H -t 6 || { echo \'isolate: cannot apply the resource limits\' >&2; exit 125; }',
+        `printf . >&${READY_FD} || exit 125`,
+        `exec ${READY_FD}>&-`,
+        'ulimit -n 8 || { echo \'isolate: cannot apply the resource limits\' >&2; exit 125; }',
+        'exec "$@"',
+      ].join('\n'),
+    );
+    expect(after(plan({ limits: { openFiles: 64 } }))[2]).toContain('ulimit -c 0 && ulimit -n 64 ||');
+  });
+
+  it('puts nothing of the command, the environment or the paths into the script', () => {
+    const evil = ['ls', '$(touch /tmp/pwned)', '`id`', "'; exit 0; '", '"$@"', '\nexec sh'];
+    const p = plan({ limits: { openFiles: 32 }, env: { set: { EVIL: '$(id)' } } }, {}, evil);
+    const script = after(p)[2] ?? '';
+    expect(script).toMatch(/^[a-z0-9 &|{}'.:>;\n$@"-]+$/);
+    for (const bit of ['touch', '`', '$(', 'EVIL', 'sh']) expect(script).not.toContain(bit);
+    expect(after(p).slice(3)).toEqual([START_NAME, '/bin/ls', ...evil.slice(1)]);
   });
 
   it('refuses what macOS cannot enforce: memory, cgroups, a process limit as root', () => {
@@ -475,10 +507,13 @@ describe('sandbox-exec plan: resource limits', () => {
     expectIsolateError(() => plan({ limits: { processes: 10 } }, { uid: 0 }), 'E_LIMIT_UNENFORCEABLE');
   });
 
-  it('refuses limits when /bin/sh is not readable in the sandbox', () => {
+  it('refuses to plan when /bin/sh is not readable in the sandbox, with or without limits (fail closed)', () => {
     const mounts = MOUNTS.filter((m) => m.path !== '/bin');
     const ls: CommandFact = { program: 'ls', candidates: [{ path: '/usr/bin/ls', real: '/usr/bin/ls', isFile: true, executable: true }] };
-    expect(plan({ mounts }, { command: ls }).argv).toContain('/usr/bin/ls');
-    expectIsolateError(() => plan({ mounts, limits: { openFiles: 64 } }, { command: ls }), 'E_LIMIT_UNENFORCEABLE');
+    const err = expectIsolateError(() => plan({ mounts }, { command: ls }), 'E_SANDBOX_SETUP');
+    expect(err.message).toContain(START_SHELL);
+    expect(err.fix).toBe('add --allow-read /bin');
+    expectIsolateError(() => plan({ mounts, limits: { openFiles: 64 } }, { command: ls }), 'E_SANDBOX_SETUP');
+    expectIsolateError(() => plan({ mounts: [...MOUNTS, rule('deny', '/bin/sh', 'file')] }), 'E_SANDBOX_SETUP');
   });
 });

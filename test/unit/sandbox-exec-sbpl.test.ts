@@ -408,8 +408,8 @@ describe('injection: paths reach the profile only as -D parameters', () => {
       network: { socat: undefined, shell: undefined, socketDir: '/private/var/folders/ab/cd/T/isolate-net-1' },
       prlimit: undefined,
     };
-    // The command must be visible: make /usr/bin readable under its hostile name's real path.
-    const plan = planSandboxExec({ ...policy, filesystem: { ...policy.filesystem, mounts: [...mounts, rule('read', '/usr/bin')] } }, [evilCommand, '(allow default)'], host);
+    // The command must be visible: make /usr/bin readable under its hostile name's real path; and /bin, for the start wrapper's /bin/sh.
+    const plan = planSandboxExec({ ...policy, filesystem: { ...policy.filesystem, mounts: [...mounts, rule('read', '/usr/bin'), rule('read', '/bin')] } }, [evilCommand, '(allow default)'], host);
     const profile = plan.argv[2] ?? '';
     expect(profile).not.toContain('(allow default)');
     plan.argv.forEach((a, i) => {
