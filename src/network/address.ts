@@ -4,7 +4,8 @@
  * endpoints, unspecified, multicast and reserved addresses, in IPv4, IPv6 and
  * IPv4-mapped IPv6 form.
  */
-import { BlockList, isIP } from 'node:net';
+import { BlockList } from 'node:net';
+import { ipVersion } from './rules.js';
 
 let list: BlockList | undefined;
 
@@ -42,7 +43,7 @@ function blockList(): BlockList {
 /** IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms are judged as IPv4. */
 function embeddedV4(address: string): string | undefined {
   const m = /^(?:0{0,4}:){0,5}(?:ffff:)?(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (m?.[1] !== undefined && isIP(m[1]) === 4) return m[1];
+  if (m?.[1] !== undefined && ipVersion(m[1]) === 4) return m[1];
   const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
   if (hex?.[1] !== undefined && hex[2] !== undefined) {
     const hi = Number.parseInt(hex[1], 16);
@@ -53,7 +54,7 @@ function embeddedV4(address: string): string | undefined {
 }
 
 export function isRestrictedAddress(address: string): boolean {
-  const family = isIP(address);
+  const family = ipVersion(address);
   if (family === 0) return true; // not an address: refuse
   if (family === 6) {
     const v4 = embeddedV4(address);

@@ -7,10 +7,10 @@
  * rebind it), and recorded.
  */
 import { lookup } from 'node:dns/promises';
-import { connect as netConnect, createServer as createNetServer, isIP, type Server, type Socket } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isRestrictedAddress } from './address.js';
-import { decide, isHostName, normalizeHost, type RuleSet } from './rules.js';
+import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
 
 export type Protocol = 'http' | 'connect' | 'socks5';
 
@@ -151,13 +151,13 @@ export class FilterProxy {
   private async judge(target: Target): Promise<Verdict> {
     // A host the resolver would read differently from the rules (a NUL byte, spaces, control
     // characters: getaddrinfo stops at a NUL) is refused before any rule sees it.
-    if (isIP(target.host) === 0 && !isHostName(target.host)) {
+    if (ipVersion(target.host) === 0 && !isHostName(target.host)) {
       return { ok: false, rule: null, reason: `${JSON.stringify(target.host)} is not a valid host name`, status: 'denied' };
     }
     const d = decide(this.options.rules, target.host, target.port);
     if (!d.allowed) return { ok: false, rule: d.rule?.pattern ?? null, reason: d.reason, status: 'denied' };
     let addresses: string[];
-    if (isIP(target.host) !== 0) addresses = [target.host];
+    if (ipVersion(target.host) !== 0) addresses = [target.host];
     else {
       try {
         addresses = await this.resolve(target.host);

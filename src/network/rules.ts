@@ -7,7 +7,7 @@
  * example.com itself. Host names compare case-insensitively, without a
  * trailing dot. Deny rules win over allow rules.
  */
-import { isIP } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 
 export const DEFAULT_PORTS: readonly number[] = [80, 443];
 
@@ -27,10 +27,21 @@ export type RuleParse = { ok: true; rule: DomainRule } | { ok: false; message: s
 
 const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
+/**
+ * What node:net's isIP answers (0, 4 or 6), without running its IPv6 pattern
+ * on strings that cannot be IPv6 addresses (every one has a colon): the first
+ * use of that pattern costs about 3 ms, on the start-up path of every
+ * filtered run.
+ */
+export function ipVersion(s: string): 0 | 4 | 6 {
+  if (s.includes(':')) return isIPv6(s) ? 6 : 0;
+  return isIPv4(s) ? 4 : 0;
+}
+
 /** Lower case, no trailing dot; IPv6 addresses in their one canonical (compressed) form. */
 export function normalizeHost(host: string): string {
   const h = host.toLowerCase().replace(/\.$/, '');
-  if (isIP(h) === 6) {
+  if (ipVersion(h) === 6) {
     try {
       return new URL(`http://[${h}]/`).hostname.slice(1, -1);
     } catch {
@@ -57,7 +68,7 @@ export function parseRule(pattern: string): RuleParse {
     const after = rest.slice(end + 1);
     if (after !== '' && !after.startsWith(':')) return { ok: false, message: `unexpected "${after}" after "]"` };
     portPart = after === '' ? undefined : after.slice(1);
-    if (isIP(host) !== 6) return { ok: false, message: `"${host}" is not an IPv6 address` };
+    if (ipVersion(host) !== 6) return { ok: false, message: `"${host}" is not an IPv6 address` };
   } else {
     const colon = rest.lastIndexOf(':');
     if (colon !== -1 && rest.indexOf(':') !== colon) {
@@ -73,8 +84,8 @@ export function parseRule(pattern: string): RuleParse {
     rest = rest.slice(2);
   }
   if (rest.includes('*')) return { ok: false, message: `"*" is only allowed as a leading "*." in "${pattern}"` };
-  if (isIP(rest) === 0 && !isHostName(rest)) return { ok: false, message: `"${host}" is not a host name` };
-  if (wildcard && isIP(rest) !== 0) return { ok: false, message: `"*." cannot prefix an IP address in "${pattern}"` };
+  if (ipVersion(rest) === 0 && !isHostName(rest)) return { ok: false, message: `"${host}" is not a host name` };
+  if (wildcard && ipVersion(rest) !== 0) return { ok: false, message: `"*." cannot prefix an IP address in "${pattern}"` };
   let ports: DomainRule['ports'];
   if (portPart === undefined) ports = DEFAULT_PORTS;
   else if (portPart === '*') ports = 'any';

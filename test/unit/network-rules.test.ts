@@ -2,8 +2,9 @@
  * Domain rules of the filtered network mode: parsing patterns, matching a
  * host and port, and deciding (deny wins; nothing matching means denied).
  */
+import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PORTS, decide, isHostName, normalizeHost, parseRule, ruleMatches, type DomainRule, type RuleSet } from '../../src/network/rules.js';
+import { DEFAULT_PORTS, decide, ipVersion, isHostName, normalizeHost, parseRule, ruleMatches, type DomainRule, type RuleSet } from '../../src/network/rules.js';
 
 /** Parse a pattern that must be valid. */
 function rule(pattern: string): DomainRule {
@@ -235,5 +236,15 @@ describe('decide', () => {
   it('picks the first matching allow rule', () => {
     const d = decide(rules(['api.example.com', '*.example.com']), 'api.example.com', 443);
     expect(d.rule?.pattern).toBe('api.example.com');
+  });
+});
+
+describe('ipVersion', () => {
+  it.each([
+    '127.0.0.1', '0.0.0.0', '255.255.255.255', '256.1.1.1', '1.2.3', '01.2.3.4', '1.2.3.4.', ' 1.2.3.4', '1.2.3.4:80',
+    '::', '::1', '2001:db8::1', 'fe80::1%eth0', '::ffff:1.2.3.4', '::ffff:0a00:0001', '[::1]', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8:9', ':::',
+    'example.com', 'localhost', '', 'a\u0000b', '\u0661.2.3.4', '1.2.3.4\u0000',
+  ])('%j: the same answer as node:net isIP', (s) => {
+    expect(ipVersion(s)).toBe(isIP(s));
   });
 });
