@@ -171,6 +171,28 @@ function redactPipedArgs(p: Plan, callerEnv: Readonly<Record<string, string | un
   return out;
 }
 
+/**
+ * A generated config as one shell word in which the values shown as "$NAME"
+ * (envar lines) are expanded by the shell that runs the printed command line,
+ * as the piped arguments are.
+ */
+function configWord(text: string): string {
+  const parts: string[] = [];
+  let literal = '';
+  for (const [i, line] of text.split('\n').entries()) {
+    if (i > 0) literal += '\n';
+    const m = /^(\s*envar: "([A-Za-z_][A-Za-z0-9_]*)=)\$([A-Za-z_][A-Za-z0-9_]*)"$/.exec(line);
+    if (m === null || m[1] === undefined || m[2] !== m[3]) {
+      literal += line;
+      continue;
+    }
+    parts.push(shellQuote(literal + m[1]), `"$${m[2]}"`);
+    literal = '"';
+  }
+  parts.push(shellQuote(literal));
+  return parts.join('');
+}
+
 export async function explain(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
   const r = await plan(command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
@@ -183,14 +205,17 @@ export async function explain(command: readonly string[], options: IsolateOption
   const fds = r.plan.fds;
   const argsPart = fds.args === undefined ? '' : ` ${fds.args}< <(printf '%s\\0' ${quotedPiped})`;
   const statusPart = fds.status === undefined ? '' : ` ${fds.status}>/dev/null`;
+  // sandbox-exec's wrapper writes one byte on `ready`; nsjail's init writes one on `started` and waits to read "go" on it.
+  const readyPart = fds.ready === undefined ? '' : ` ${fds.ready}>/dev/null`;
+  const startedPart = fds.started === undefined ? '' : ` ${fds.started}<> <(echo go)`;
   // Generated configs carry the environment (nsjail): show passed-through values as "$NAME", like the piped args.
   const redactValue = (name: string, value: string): string =>
     !setNames.has(name) && r.host.env[name] === value ? `$${name}` : isSecretName(name) ? '<redacted>' : value;
   const { mapConfigEnv } = await import('./backends/nsjail.js');
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
-  const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${shellQuote(i.text)})`).join('');
+  const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text)})`).join('');
   const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}< ${shellQuote(p.path)}`).join('');
-  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${seccomp}${inputsPart}${pathsPart}`;
+  const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',

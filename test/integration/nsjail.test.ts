@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/backends/host.js';
+import { cgroupSupport } from '../helpers/cgroup.js';
 import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';
 import {
   DEFAULT_PATH,
@@ -85,6 +86,22 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
       expect(report.backend.argv).toContain(NSJAIL);
       expect(report.stdout).toBe('hello from nsjail\n');
       expect(report.exitCode).toBe(0);
+    });
+
+    it('explain prints a command line that, run with bash, runs the command under nsjail (the init gets its "go")', () => {
+      const q = homeWithProject(runner);
+      try {
+        const env = { ...q.env, ...NSJAIL_ENV };
+        const e = JSON.parse(isolate(runner, ['explain', '--json', '--backend', 'nsjail', '--', 'sh', '-c', 'echo "pasted $(cat /proc/sys/kernel/hostname)"; exit 3'], { cwd: q.project, env }).stdout) as {
+          commandLine: string;
+        };
+        expect(e.commandLine).toMatch(/ 4<> <\(echo go\)/);
+        const r = asRunner(runner, ['bash', '-c', e.commandLine], { cwd: q.project, env: q.env });
+        expect(r.stdout).toBe('pasted isolate\n');
+        expect(r.status, r.stderr).toBe(3);
+      } finally {
+        q.cleanup();
+      }
     });
 
     it('prints nothing of its own: the command\'s output only', () => {
@@ -906,18 +923,27 @@ print(json.dumps(out))`;
       expect(ok.stdout).toBe('ok\n');
     });
 
-    // The kernel exempts uid 0 from RLIMIT_NPROC: as root the limit is refused (next test), not enforced.
-    if (runner.uid === 0) console.warn('nsjail fork-bomb test skipped as root: the kernel does not apply process limits to uid 0');
+    // The kernel exempts uid 0 from RLIMIT_NPROC: as root the limit is held by a cgroup, or refused without one (next tests).
+    if (runner.uid === 0) console.warn('nsjail RLIMIT_NPROC fork-bomb test skipped as root: the kernel does not apply RLIMIT_NPROC to uid 0 (the cgroup tests below cover root)');
     it.skipIf(runner.uid === 0)('--processes stops a fork bomb (not as root)', () => {
       const r = run(['--processes', '16', '--', 'sh', '-c', 'i=0; while [ $i -lt 40 ]; do sleep 2 & i=$((i+1)); done; wait'], 20_000);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(/fork|Resource temporarily unavailable/i);
     });
 
-    it.skipIf(runner.uid !== 0)('refuses --processes as root', () => {
+    it.skipIf(runner.uid !== 0 || cgroupSupport(runner).usable)('as root without a cgroup, refuses --processes', () => {
       const r = run(['--processes', '16', '--', 'true']);
       expect(r.status).toBe(125);
       expect(r.stderr).toContain('root');
+    });
+
+    it.skipIf(runner.uid !== 0 || !cgroupSupport(runner).usable)('as root with a cgroup, --processes 5 holds: forks fail with EAGAIN', () => {
+      const fork = 'import os\nn = 0\ntry:\n    for i in range(20):\n        if os.fork() == 0:\n            import time; time.sleep(1); os._exit(0)\n        n += 1\n    print("forked", n)\nexcept OSError as e:\n    print("stopped", n, e.errno)\n';
+      const r = run(['--processes', '5', '--', '/usr/bin/python3', '-c', fork]);
+      expect(r.status, r.stderr).toBe(0);
+      const m = /stopped (\d+) 11/.exec(r.stdout);
+      expect(m, r.stdout).not.toBeNull();
+      expect(Number(m?.[1])).toBeLessThan(5);
     });
   });
 
