@@ -786,6 +786,84 @@ describe('FilterProxy: SOCKS5', () => {
   });
 });
 
+describe('FilterProxy: the relay', () => {
+  it('a large download to a slow reader arrives intact, in order, and counted', async () => {
+    // No two 4-byte words alike: bytes lost, repeated or reordered (a read buffer reused too early) would show.
+    const SIZE = 24 * 1024 * 1024;
+    const blob = Buffer.allocUnsafe(SIZE);
+    for (let i = 0; i < SIZE; i += 4) blob.writeUInt32LE(Math.imul(i >>> 2, 2654435761) >>> 0, i);
+    const source = createNetServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', () => s.end(blob));
+    });
+    extraServers.push(source);
+    const sourcePort = await listenOn(source, '127.0.0.1');
+    const { proxy, port } = await startProxy([`allowed.test:${sourcePort}`]);
+
+    const socket = netConnect({ host: '127.0.0.1', port });
+    sockets.push(socket);
+    socket.write(connectRequest(`allowed.test:${sourcePort}`) + 'go');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    socket.on('data', (c: Buffer) => {
+      chunks.push(c);
+      received += c.length;
+      // A slow reader: the proxy's writes back up, and it has to pause the upstream.
+      if (received < SIZE / 2) {
+        socket.pause();
+        setTimeout(() => socket.resume(), 1);
+      }
+    });
+    await once(socket, 'end');
+    const all = Buffer.concat(chunks);
+    const head = all.indexOf('\r\n\r\n') + 4;
+    expect(all.subarray(0, head).toString('latin1')).toMatch(/^HTTP\/1\.1 200 /);
+    const body = all.subarray(head);
+    expect(body.length).toBe(SIZE);
+    expect(body.equals(blob)).toBe(true);
+    socket.end();
+    await eventually(proxy.events);
+    expect(proxy.events[0]).toMatchObject({ protocol: 'connect', decision: 'allowed', bytesUp: 2, bytesDown: SIZE });
+  });
+});
+
+describe('FilterProxy: latency', () => {
+  it('a request written in two pieces reaches the upstream at once (no Nagle on the upstream socket)', async () => {
+    // The upstream answers once it has both pieces. With Nagle on, the proxy holds the second piece until the
+    // upstream's delayed ACK of the first (40 ms).
+    const answer = createNetServer((s) => {
+      s.on('error', () => undefined);
+      let got = 0;
+      s.on('data', (d: Buffer) => {
+        got += d.length;
+        if (got >= 10) {
+          got = 0;
+          s.write('ok');
+        }
+      });
+    });
+    extraServers.push(answer);
+    const answerPort = await listenOn(answer, '127.0.0.1');
+    const { port } = await startProxy([`allowed.test:${answerPort}`]);
+    const c = new Client(port);
+    c.socket.setNoDelay(true);
+    c.write(connectRequest(`allowed.test:${answerPort}`));
+    await c.readUntil('\r\n\r\n');
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t = process.hrtime.bigint();
+      c.write('hello');
+      await new Promise((r) => setTimeout(r, 1));
+      c.write('world');
+      expect((await c.read(2)).toString()).toBe('ok');
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[3], `ms per round trip: ${times.map((x) => x.toFixed(1)).join(' ')}`).toBeLessThan(25);
+    c.socket.destroy();
+  });
+});
+
 describe('FilterProxy: close()', () => {
   it('destroys open tunnels and has recorded them when it resolves', async () => {
     const { proxy, port } = await startProxy([`allowed.test:${echoPort}`]);
