@@ -28,11 +28,13 @@ let httpServer: HttpServer;
 let otherServer: HttpServer;
 let httpsServer: HttpsServer;
 let slowServer: HttpServer;
+let splitServer: HttpServer;
 let v6Server: HttpServer | undefined;
 let P: number; // the allowed HTTP server
 let OTHER: number; // an HTTP server no rule names
 let TLS: number; // the HTTPS server (self-signed, CN=localhost)
 let SLOW: number; // an HTTP server that sends part of a body and never finishes
+let SPLIT: number; // an HTTP server that sends its head and, a moment later, its body
 let V6: number | undefined; // the HTTP server on [::1], when this host has IPv6 loopback
 const hits = { http: 0, other: 0, tls: 0, slow: 0 };
 let certDir: string;
@@ -79,6 +81,11 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('partial');
   });
+  splitServer = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-length': String(BODY.length) });
+    res.flushHeaders();
+    setTimeout(() => res.end(BODY), 2);
+  });
   const v6 = createHttpServer((_req, res) => res.end(BODY));
   V6 = await new Promise<number | undefined>((resolvePromise) => {
     v6.once('error', () => resolvePromise(undefined));
@@ -87,6 +94,7 @@ beforeAll(async () => {
   if (V6 !== undefined) v6Server = v6;
   P = await listen(httpServer);
   SLOW = await listen(slowServer);
+  SPLIT = await listen(splitServer);
   OTHER = await listen(otherServer);
   TLS = await listen(httpsServer);
 });
@@ -96,6 +104,7 @@ afterAll(async () => {
   await stop(otherServer);
   await stop(httpsServer);
   await stop(slowServer);
+  await stop(splitServer);
   await stop(v6Server);
   rmSync(certDir, { recursive: true, force: true });
 });
@@ -270,6 +279,15 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       const r = await isolate([...allow(TLS), '--', 'curl', '-sS', '-k', `https://localhost:${TLS}/`]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe(TLS_BODY);
+    });
+
+    it('a reply that comes in pieces is not held back in a tunnel (no Nagle stall on the way)', async () => {
+      // Head, then the body 2 ms later: a relay writing with Nagle on waits for the client's delayed ACK (40 ms) before the body.
+      const r = await isolate([...allow(SPLIT), '--', 'sh', '-c', `for i in 1 2 3 4 5; do curl -sS -p -o /dev/null -w '%{time_total}\\n' ${url(SPLIT)}; done`]);
+      expect(r.status, r.stderr).toBe(0);
+      const times = r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
+      expect(times).toHaveLength(5);
+      expect(times[2], `seconds per request: ${times.join(' ')}`).toBeLessThan(0.025);
     });
 
     it('an IPv6 literal rule ([::1]:<port>) works through HTTP and SOCKS5', async (ctx) => {
