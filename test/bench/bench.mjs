@@ -42,6 +42,26 @@ function spawnWait(file, args, options) {
   });
 }
 
+/** Alternate two commands run for run; the median of each and of their per-pair difference (what b adds to a). */
+function timePairSync(a, b) {
+  const ta = [];
+  const tb = [];
+  const diff = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    const [x, y] = [a, b].map(([file, args]) => {
+      const t = process.hrtime.bigint();
+      const r = spawnSync(file, args, { cwd: work, env, stdio: 'ignore' });
+      if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}`);
+      return Number(process.hrtime.bigint() - t) / 1e6;
+    });
+    if (i < WARMUP) continue;
+    ta.push(x);
+    tb.push(y);
+    diff.push(y - x);
+  }
+  return { a: median(ta), b: median(tb), diff: median(diff) };
+}
+
 async function timeAsync(fn) {
   const out = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
@@ -91,8 +111,12 @@ try {
   row('bwrap, isolate\'s exact sandbox, spawned from Node', rawSpawn, 'baseline');
 
   // filtered network: start-up, and throughput of a 100 MiB download from a loopback server.
-  const filteredStart = timeSync(process.execPath, [bin, 'run', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true']);
+  const filteredArgs = [bin, 'run', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true'];
+  const filteredStart = timeSync(process.execPath, filteredArgs);
   row('isolate run --net filtered --allow-domain example.test -- true', filteredStart);
+  // What the filter itself adds (proxy, forwarder, clean-up): runs alternating with plain ones, so load drift cancels out.
+  const pair = timePairSync([process.execPath, [bin, 'run', '--profile', 'default', '--', 'true']], [process.execPath, filteredArgs]);
+  row('  the filter\'s own cost (filtered minus plain, alternating runs)', pair.diff);
   const SIZE = 100 * 1024 * 1024;
   const chunk = Buffer.alloc(1024 * 1024, 7);
   const server = createServer((req, res) => {
@@ -111,21 +135,24 @@ try {
   const port = server.address().port;
   const url = `http://127.0.0.1:${port}/big`;
   const curlSpeed = async (args) => {
-    const speeds = [];
-    for (let i = 0; i < 3; i++) {
-      const out = await new Promise((resolve, reject) => {
-        const c = spawn(args[0], args.slice(1), { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
-        let text = '';
-        c.stdout.on('data', (d) => (text += d));
-        c.on('error', reject);
-        c.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`${args.join(' ')} exited ${code}`))));
-      });
-      speeds.push(Number(out.trim().split(/\s+/).pop()));
-    }
-    return median(speeds);
+    const out = await new Promise((resolve, reject) => {
+      const c = spawn(args[0], args.slice(1), { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      c.stdout.on('data', (d) => (text += d));
+      c.on('error', reject);
+      c.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+    });
+    return Number(out.trim().split(/\s+/).pop());
   };
-  const direct = await curlSpeed(['curl', '-s', '--noproxy', '*', '-o', '/dev/null', '-w', '%{speed_download}', url]);
-  const proxied = await curlSpeed([process.execPath, bin, 'run', '--allow-domain', `127.0.0.1:${port}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{speed_download}', url]);
+  // Direct and proxied downloads alternate, so a change in the machine's load hits both alike.
+  const directSpeeds = [];
+  const proxiedSpeeds = [];
+  for (let i = 0; i < 5; i++) {
+    directSpeeds.push(await curlSpeed(['curl', '-s', '--noproxy', '*', '-o', '/dev/null', '-w', '%{speed_download}', url]));
+    proxiedSpeeds.push(await curlSpeed([process.execPath, bin, 'run', '--allow-domain', `127.0.0.1:${port}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{speed_download}', url]));
+  }
+  const direct = median(directSpeeds);
+  const proxied = median(proxiedSpeeds);
   server.close();
 
   const rss = spawnSync(
