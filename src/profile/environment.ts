@@ -71,12 +71,19 @@ export const SECRET_PATTERNS: readonly string[] = [
 
 const cache = new Map<string, RegExp>();
 
+/** A name pattern as a regular expression body: `*` matches any run of characters, everything else itself. */
+function patternBody(pattern: string): string {
+  return pattern
+    .split('*')
+    .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+}
+
 function toRegExp(pattern: string, flags: string): RegExp {
   const key = `${flags}:${pattern}`;
   let re = cache.get(key);
   if (re === undefined) {
-    const body = pattern.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-    re = new RegExp(`^${body}$`, flags);
+    re = new RegExp(`^${patternBody(pattern)}$`, flags);
     cache.set(key, re);
   }
   return re;
@@ -86,8 +93,12 @@ export function matchesPattern(name: string, pattern: string, caseInsensitive = 
   return toRegExp(pattern, caseInsensitive ? 'i' : '').test(name);
 }
 
+/** All of SECRET_PATTERNS as one expression: compiled once, not once per pattern (start-up time). */
+let secretRegExp: RegExp | undefined;
+
 export function isSecretName(name: string, extra: readonly string[] = []): boolean {
-  return SECRET_PATTERNS.some((p) => matchesPattern(name, p, true)) || extra.some((p) => matchesPattern(name, p, true));
+  secretRegExp ??= new RegExp(`^(?:${SECRET_PATTERNS.map(patternBody).join('|')})$`, 'i');
+  return secretRegExp.test(name) || extra.some((p) => matchesPattern(name, p, true));
 }
 
 export interface EnvironmentRules {
