@@ -266,7 +266,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
         if (found !== undefined) {
           pidNamespace = found.pidNamespace;
           childPid = found.initPid;
-          sampler.start(found.pidNamespace);
+          sampler.start(found.pidNamespace, found.initPid);
         } else if (++tries < 200) {
           timers.push(setTimeout(look, 10));
         }
@@ -290,7 +290,8 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
           }
           if (typeof msg['pid-namespace'] === 'number') {
             pidNamespace = msg['pid-namespace'];
-            sampler.start(pidNamespace);
+            // bwrap reports its child (the sandbox's init) and the namespace in the same line.
+            if (childPid !== undefined) sampler.start(pidNamespace, childPid);
           }
           if (typeof msg['exit-code'] === 'number') reportedExit = msg['exit-code'];
         } catch {

@@ -7,7 +7,7 @@
  * sample.
  */
 import { readFileSync } from 'node:fs';
-import { sandboxPids } from './sandbox-procs.js';
+import { sandboxTree } from './sandbox-procs.js';
 
 /** Linux reports these counters in USER_HZ, which is 100 on every mainstream architecture. */
 const TICK_MS = 10;
@@ -24,13 +24,16 @@ function cpuTicks(pid: number): { user: number; system: number } | undefined {
   }
 }
 
-function statusKiB(pid: number, field: string): number {
+/** VmRSS and VmHWM of one process, in KiB (0 when it is gone or has no memory of its own). */
+function memoryKiB(pid: number): { rss: number; hwm: number } {
+  let status: string;
   try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m?.[1] === undefined ? 0 : Number(m[1]);
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return 0;
+    return { rss: 0, hwm: 0 };
   }
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: field('VmRSS'), hwm: field('VmHWM') };
 }
 
 export interface Resources {
@@ -49,14 +52,16 @@ export class ResourceSampler {
 
   constructor(private readonly intervalMs = 200) {}
 
-  start(pidNamespace: number): void {
+  /** `init`: the sandbox's PID 1 as the host numbers it; its descendants are the sandbox's processes. */
+  start(pidNamespace: number, init: number): void {
     this.sample = (): void => {
       let rss = 0;
       let user = 0;
       let system = 0;
-      for (const pid of sandboxPids(pidNamespace)) {
-        rss += statusKiB(pid, 'VmRSS');
-        this.peak = Math.max(this.peak, statusKiB(pid, 'VmHWM') * 1024);
+      for (const pid of sandboxTree(init, pidNamespace)) {
+        const memory = memoryKiB(pid);
+        rss += memory.rss;
+        this.peak = Math.max(this.peak, memory.hwm * 1024);
         const t = cpuTicks(pid);
         if (t !== undefined) {
           user += t.user;

@@ -50,9 +50,9 @@ function nsInode(pid: number | 'self'): number | undefined {
   }
 }
 
-function children(pid: number): number[] {
+function children(pid: number, tid = pid): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
       .trim()
       .split(/\s+/)
       .filter(Boolean)
@@ -60,6 +60,35 @@ function children(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * The sandbox's processes, found by walking down from its init: every process
+ * in a PID namespace descends from the namespace's init (orphans are
+ * re-parented to it), so this finds the same processes as scanning /proc,
+ * at a cost that grows with the sandbox rather than with the host. Children
+ * are listed per thread, so every thread's list is read. Empty when `init`
+ * is no longer the sandbox's (it exited, and its number may be reused).
+ */
+export function sandboxTree(init: number, pidNamespace: number): number[] {
+  if (nsInode(init) !== pidNamespace) return [];
+  const found: number[] = [];
+  const seen = new Set<number>();
+  const queue = [init];
+  while (queue.length > 0 && found.length < 65536) {
+    const pid = queue.shift() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    found.push(pid);
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tasks) queue.push(...children(pid, Number(tid)));
+  }
+  return found;
 }
 
 /**
