@@ -162,7 +162,7 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
       : {
           name: 'resource limits',
           status: 'ok',
-          detail: `rlimits, applied inside the sandbox by ${prlimit}${uid === 0 ? '; as root a process limit is refused (the kernel exempts uid 0 from RLIMIT_NPROC)' : ''}; cgroup enforcement is not implemented (limits.enforce: cgroup is refused)`,
+          detail: `rlimits, applied inside the sandbox by ${prlimit}${uid === 0 ? '; as root RLIMIT_NPROC does not apply (the kernel exempts uid 0): a process limit needs the cgroup, and is refused without one' : ''}; memory and process limits also through a cgroup where one is usable (see "cgroup limits")`,
         },
   );
   checks.push(cgroupCheck(uid));

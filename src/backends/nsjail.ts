@@ -75,11 +75,14 @@ export const NSJAIL_FIRST_PATH_FD = 5;
 export const LAUNCH_SHELL = '/bin/sh';
 export const LAUNCH_NAME = 'isolate-nsjail';
 export const LAUNCH_SCRIPT = [
-  // cat and env from the system directories; env -i: nsjail starts with an empty environment
-  // (a shell exports PWD, SHLVL and the like on its own).
+  // cat, env and setpriv (util-linux) from the system directories; env -i: nsjail starts with an
+  // empty environment (a shell exports PWD, SHLVL and the like on its own). setpriv --pdeathsig:
+  // nsjail gets SIGKILL when isolate dies (even by SIGKILL), and the sandbox dies with nsjail,
+  // as it does with bwrap's --die-with-parent. Armed before nsjail starts, so before the init's
+  // byte reaches isolate and isolate answers "go": a command never runs unarmed.
   'PATH=/usr/bin:/bin:/run/current-system/sw/bin',
   'nsjail=$1; shift',
-  `exec env -i "$nsjail" --config ${NSJAIL_CONFIG_PATH} "$@" ${NSJAIL_CONFIG_FD}<<ISOLATE_NSJAIL_CONFIG`,
+  `exec setpriv --pdeathsig KILL env -i "$nsjail" --config ${NSJAIL_CONFIG_PATH} "$@" ${NSJAIL_CONFIG_FD}<<ISOLATE_NSJAIL_CONFIG`,
   '$(cat <&3)',
   'ISOLATE_NSJAIL_CONFIG',
 ].join('\n');

@@ -82,6 +82,11 @@ function tryRemove(dir: string): boolean {
 /**
  * Remove the cgroups of earlier runs whose isolate was killed before it could
  * (SIGKILL leaves them behind): names of isolate runs whose process is gone.
+ * Only empty ones: the pid in a name means something only in the PID
+ * namespace of the isolate that made it, and another isolate (in a container
+ * sharing this cgroup parent) may still be running there. rmdir fails while
+ * a cgroup has processes, so nothing that still runs is touched; a sandbox
+ * whose isolate died has died with it (bwrap's --die-with-parent).
  */
 export function sweepStale(parent: string): void {
   let names: string[];
@@ -93,9 +98,7 @@ export function sweepStale(parent: string): void {
   for (const name of names) {
     const m = RUN_NAME.exec(name);
     if (m === null || alive(Number(m[1]))) continue;
-    const dir = `${parent}/${name}`;
-    killAll(dir);
-    tryRemove(dir);
+    tryRemove(`${parent}/${name}`);
   }
 }
 
@@ -124,7 +127,8 @@ export class RunCgroup {
       }
       for (const { file, value, optional } of plan.writes) {
         try {
-          writeFileSync(file, value);
+          // r+: the kernel's file or nothing (kernfs answers O_CREAT of a missing file with EACCES, not ENOENT).
+          writeFileSync(file, value, { flag: 'r+' });
         } catch (e: unknown) {
           if (optional === true && errnoCode(e) === 'ENOENT') continue;
           throw e;

@@ -188,10 +188,12 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
     try {
       // With a Launch (sandbox-exec): in its directory, in a new session and process group.
       child = spawn(file, args, { env: plan.launcherEnv, cwd: launch?.cwd ?? '/', stdio, ...(launch === undefined ? {} : { detached: true }) });
-    } finally {
-      // The child has its own copies now (checkPathFds: kept until the sandbox is checked).
-      if (plan.checkPathFds !== true) closePathFds();
+    } catch (e: unknown) {
+      closePathFds();
+      throw e;
     }
+    // The child has its own copies now (checkPathFds: kept until the sandbox is checked).
+    if (plan.checkPathFds !== true) closePathFds();
     if (launch !== undefined && child.pid !== undefined) launch.started(child.pid);
 
     const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;

@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findNsjail } from '../../src/backends/host.js';
 import {
   homeWithProject,
   killSleepers,
@@ -25,6 +26,7 @@ import {
   type Project,
 } from '../helpers/isolate.js';
 
+const NSJAIL = findNsjail(process.env);
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -150,6 +152,24 @@ describe.each(runners())('faults ($label)', (runner) => {
       child.kill('SIGKILL');
       const e = await w.exit;
       expect(e.signal).toBe('SIGKILL');
+      await within(5000, () => stillAlive(tree).length === 0 && sleepProcs(d).length === 0);
+      expect(stillAlive(tree).map((t) => `${t.pid} ${t.argv.join(' ')}`)).toEqual([]);
+      expect(sleepProcs(d)).toEqual([]);
+    });
+
+    if (NSJAIL === undefined) console.warn('skipping the nsjail SIGKILL test: no nsjail binary on PATH or in ISOLATE_NSJAIL');
+    it.skipIf(NSJAIL === undefined)('with nsjail too: nsjail dies with isolate (setpriv --pdeathsig), and the sandbox with nsjail', async () => {
+      const d = sleepMarker(300);
+      const child = spawnIsolate(runner, ['run', '--backend', 'nsjail', '--', 'sh', '-c', `sleep ${d} & sleep ${d}`], { cwd: p.project, env: { ...p.env, ISOLATE_NSJAIL: NSJAIL ?? '' } });
+      started.push(child);
+      const w = watch(child);
+      const before = await sleepersStarted(w, d, 2);
+      const tree = descendants(child.pid as number);
+      for (const s of before) expect(tree.map((t) => t.pid)).toContain(s.pid);
+      expect(tree.some((t) => /(^|\/)nsjail$/.test(t.argv[0] ?? ''))).toBe(true);
+
+      child.kill('SIGKILL');
+      expect((await w.exit).signal).toBe('SIGKILL');
       await within(5000, () => stillAlive(tree).length === 0 && sleepProcs(d).length === 0);
       expect(stillAlive(tree).map((t) => `${t.pid} ${t.argv.join(' ')}`)).toEqual([]);
       expect(sleepProcs(d)).toEqual([]);

@@ -196,18 +196,41 @@ describe('the run cgroup on a stand-in directory', () => {
     expect(() => cg.attach(1)).toThrow(/cannot move the sandbox into its cgroup/);
   });
 
-  it('creates the directory and writes the limits in order; remove() takes it away', async () => {
+  it('creates the directory and writes the limits in order, into existing files only; remove() takes it away', async () => {
     const root = fake();
     const dir = join(root, 'isolate-1-ab');
-    const cg = RunCgroup.create({ version: 2, dirs: [dir], writes: [{ file: join(dir, 'memory.max'), value: '100' }], procs: [join(dir, 'cgroup.procs')], events: {} });
-    expect(readFileSync(join(dir, 'memory.max'), 'utf8')).toBe('100');
+    // Stand-ins for the kernel's files (a plain directory has none; cgroupfs makes them with the directory).
+    const kernel = join(root, 'kernel');
+    mkdirSync(kernel);
+    writeFileSync(join(kernel, 'memory.max'), '');
+    writeFileSync(join(kernel, 'pids.max'), '');
+    const cg = RunCgroup.create({
+      version: 2,
+      dirs: [dir],
+      writes: [
+        { file: join(kernel, 'memory.max'), value: '100' },
+        { file: join(kernel, 'pids.max'), value: '7' },
+      ],
+      procs: [join(dir, 'cgroup.procs')],
+      events: {},
+    });
+    expect(existsSync(dir)).toBe(true);
+    expect(readFileSync(join(kernel, 'memory.max'), 'utf8')).toBe('100');
+    expect(readFileSync(join(kernel, 'pids.max'), 'utf8')).toBe('7');
     writeFileSync(join(dir, 'cgroup.procs'), ''); // the kernel's file
     cg.attach(4242);
     expect(readFileSync(join(dir, 'cgroup.procs'), 'utf8')).toBe('4242');
-    // A real cgroup directory has only kernel files; the stand-in must be emptied for rmdir.
-    rmSync(join(dir, 'memory.max'));
-    rmSync(join(dir, 'cgroup.procs'));
+    rmSync(join(dir, 'cgroup.procs')); // a real cgroup directory goes with its kernel files
     await cg.remove();
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('never creates a limit file that does not exist: a required one fails closed (kernfs would answer EACCES, not ENOENT, to a create)', () => {
+    const root = fake();
+    const dir = join(root, 'isolate-1-ab');
+    expect(() => RunCgroup.create({ version: 2, dirs: [dir], writes: [{ file: join(dir, 'memory.max'), value: '1' }], procs: [], events: {} })).toThrow(
+      /cannot set up the cgroup/,
+    );
     expect(existsSync(dir)).toBe(false);
   });
 
@@ -223,7 +246,7 @@ describe('the run cgroup on a stand-in directory', () => {
   it('an optional file that does not exist is skipped; a required one is not', () => {
     const root = fake();
     const dir = join(root, 'isolate-1-ab');
-    const optional = { file: join(root, 'nowhere', 'memory.swap.max'), value: '0', optional: true };
+    const optional = { file: join(dir, 'memory.swap.max'), value: '0', optional: true };
     RunCgroup.create({ version: 2, dirs: [dir], writes: [optional], procs: [], events: {} });
     expect(existsSync(dir)).toBe(true);
   });
@@ -243,12 +266,15 @@ describe('the run cgroup on a stand-in directory', () => {
     expect(existsSync(join(root, 'isolate-1-ab'))).toBe(true);
   });
 
-  it('sweeps the cgroups of dead isolate processes and keeps the live ones and everything else', () => {
+  it('sweeps the empty cgroups of dead isolate processes; never one that is not empty, a live one, or anything else', () => {
     const root = fake();
     const dead = 2 ** 22 + 12345; // above pid_max's default: no such process
-    for (const n of [`isolate-${dead}-aa`, `isolate-${process.pid}-bb`, 'isolate-x', 'user.slice']) mkdirSync(join(root, n));
+    for (const n of [`isolate-${dead}-aa`, `isolate-${dead}-cc`, `isolate-${process.pid}-bb`, 'isolate-x', 'user.slice']) mkdirSync(join(root, n));
+    // Not empty: in cgroupfs, rmdir fails while processes remain (here: a file stands in for them). Nothing is killed.
+    writeFileSync(join(root, `isolate-${dead}-cc`, 'cgroup.procs'), '1\n');
     sweepStale(root);
     expect(existsSync(join(root, `isolate-${dead}-aa`))).toBe(false);
+    expect(existsSync(join(root, `isolate-${dead}-cc`, 'cgroup.procs'))).toBe(true);
     expect(existsSync(join(root, `isolate-${process.pid}-bb`))).toBe(true);
     expect(existsSync(join(root, 'isolate-x'))).toBe(true);
     expect(existsSync(join(root, 'user.slice'))).toBe(true);

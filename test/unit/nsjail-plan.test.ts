@@ -225,7 +225,7 @@ describe('plan: argv and config', () => {
   });
 
   it('the launch script reads the config from fd 3 and execs nsjail with --config on that descriptor', () => {
-    expect(LAUNCH_SCRIPT).toContain('exec env -i "$nsjail" --config /proc/self/fd/3 "$@" 3<<');
+    expect(LAUNCH_SCRIPT).toContain('exec setpriv --pdeathsig KILL env -i "$nsjail" --config /proc/self/fd/3 "$@" 3<<'); // nsjail dies with isolate
     expect(LAUNCH_SCRIPT).toContain('$(cat <&3)');
     expect(LAUNCH_SCRIPT).not.toMatch(/\bexport\b/); // PATH for cat only: nsjail's own environment stays empty
     // The delimiter is unquoted: the here-document is expanded (that is what reads fd 3).
