@@ -173,16 +173,19 @@ function redactPipedArgs(p: Plan, callerEnv: Readonly<Record<string, string | un
 
 /**
  * A generated config as one shell word in which the values shown as "$NAME"
- * (envar lines) are expanded by the shell that runs the printed command line,
- * as the piped arguments are.
+ * (envar lines of the names in `expanded`) are expanded by the shell that
+ * runs the printed command line, as the piped arguments are. Only values
+ * that cannot end the config's quoted string are shown that way (see
+ * explain), and only the names explain put there: a literal "$X" a profile
+ * sets stays literal.
  */
-function configWord(text: string): string {
+function configWord(text: string, expanded: ReadonlySet<string>): string {
   const parts: string[] = [];
   let literal = '';
   for (const [i, line] of text.split('\n').entries()) {
     if (i > 0) literal += '\n';
     const m = /^(\s*envar: "([A-Za-z_][A-Za-z0-9_]*)=)\$([A-Za-z_][A-Za-z0-9_]*)"$/.exec(line);
-    if (m === null || m[1] === undefined || m[2] !== m[3]) {
+    if (m === null || m[1] === undefined || m[2] === undefined || m[2] !== m[3] || !expanded.has(m[2])) {
       literal += line;
       continue;
     }
@@ -208,12 +211,19 @@ export async function explain(command: readonly string[], options: IsolateOption
   // sandbox-exec's wrapper writes one byte on `ready`; nsjail's init writes one on `started` and waits to read "go" on it.
   const readyPart = fds.ready === undefined ? '' : ` ${fds.ready}>/dev/null`;
   const startedPart = fds.started === undefined ? '' : ` ${fds.started}<> <(echo go)`;
-  // Generated configs carry the environment (nsjail): show passed-through values as "$NAME", like the piped args.
-  const redactValue = (name: string, value: string): string =>
-    !setNames.has(name) && r.host.env[name] === value ? `$${name}` : isSecretName(name) ? '<redacted>' : value;
+  // Generated configs carry the environment (nsjail): show passed-through values as "$NAME", like the piped args,
+  // when the value, pasted into the config's quoted string, cannot end it (no quote, backslash or control character).
+  const expanded = new Set<string>();
+  const redactValue = (name: string, value: string): string => {
+    if (!setNames.has(name) && r.host.env[name] === value && /^[^"\\\x00-\x1f\x7f]*$/.test(value)) {
+      expanded.add(name);
+      return `$${name}`;
+    }
+    return isSecretName(name) ? '<redacted>' : value;
+  };
   const { mapConfigEnv } = await import('./backends/nsjail.js');
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
-  const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text)})`).join('');
+  const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text, expanded)})`).join('');
   const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}< ${shellQuote(p.path)}`).join('');
   const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
