@@ -68,7 +68,7 @@ export const FEATURES: readonly Feature[] = [
     requested: (p) => p.filesystem.protect.length > 0,
     by: {
       bwrap: n('read-only binds over each (placeholders for missing ones), parent directories pinned'),
-      nsjail: n('read-only binds over each (placeholders for missing ones), parent directories pinned; bound by path (nsjail cannot bind a descriptor), then checked by isolate, before the command starts, against the descriptors it opened just before the start: a swap for a symlink refuses the run'),
+      nsjail: n('read-only binds over each (placeholders for missing ones), parent directories pinned; bound by path (nsjail cannot bind a descriptor), then checked by isolate, before the command starts, against the descriptors it opened just before the start (same file, no symlink on the way, and nsjail\'s read-only or read-write bind on top at exactly that path in the sandbox\'s mount table): a swap for a symlink refuses the run; without /bin/sh in the sandbox (no init to wait for the check) the plan is refused'),
       'sandbox-exec': n('file-write* denied for the names (literal and subpath), existing or not, and for every writable directory above them (no unlink, rename or rmdir of the directory itself); emitted last'),
     },
   },

@@ -160,8 +160,11 @@ export type MountOp =
 export interface MountPlan {
   ops: MountOp[];
   cleanup: Cleanup[];
-  /** Pinned directories and protected files, bound by path: run/ opens them and checks the mounts against them (Plan.pathFds). */
-  pathFds: { fd: number; path: string }[];
+  /**
+   * Pinned directories (read-write) and protected files (read-only), bound
+   * by path: run/ opens them and checks the mounts against them (Plan.pathFds).
+   */
+  pathFds: { fd: number; path: string; readOnly: boolean }[];
   summary: Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
 }
 
@@ -257,7 +260,7 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
     for (const pin of fact.pins) {
       if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
       pinned.add(pin);
-      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: pin });
+      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: pin, readOnly: false });
       pending.push({ path: pin, order: 1, op: { op: 'bind', src: pin, dst: pin, readOnly: false, dir: true, exists: true } });
     }
     if (fact.state === 'missing') {
@@ -266,7 +269,7 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
       pending.push({ path: fact.path, order: 2, op: { op: 'bind', src: '/dev/null', dst: fact.path, readOnly: true, dir: false, exists: false } });
     } else {
       summary.protected.push(fact.path);
-      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: fact.path });
+      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: fact.path, readOnly: true });
       pending.push({ path: fact.path, order: 2, op: { op: 'bind', src: fact.path, dst: fact.path, readOnly: true, dir: fact.state === 'dir', exists: true } });
     }
   }
@@ -658,8 +661,17 @@ export const nsjailBackend: Backend = {
     }
     const ownNetwork = policy.network.mode !== 'host';
     const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
-    // nsjail's own process lives in isolate's cgroup beside the sandbox (and the forwarder, for filtered network).
-    const cg = cgroupLimits(policy.limits, host, { processes: net === undefined ? 1 : 2, name: net === undefined ? 'nsjail' : 'nsjail and the network forwarder' });
+    const init = reachable(rules, INIT_SHELL);
+    if (!init && mounts.pathFds.length > 0) {
+      // Without the init nothing reports the end of nsjail's setup, so nothing can check its mounts (by path) before the command starts.
+      throw new IsolateError('E_SANDBOX_SETUP', `${INIT_SHELL} is not visible inside the sandbox, so isolate cannot check that nsjail mounted the protected paths before the command starts`, {
+        detail: `protected or pinned: ${mounts.pathFds.map((e) => e.path).join(', ')}`,
+        fix: `make ${INIT_SHELL} visible inside the sandbox (e.g. --allow-read /bin), or use --backend bwrap`,
+      });
+    }
+    // nsjail's own process and its init (PID 1 in the sandbox) live in isolate's cgroup beside the command (and the forwarder, for filtered network).
+    const launcher = ['nsjail', ...(init ? ['its init'] : []), ...(net === undefined ? [] : ['the network forwarder'])];
+    const cg = cgroupLimits(policy.limits, host, { processes: launcher.length, name: launcher.length === 1 ? 'nsjail' : `${launcher.slice(0, -1).join(', ')} and ${launcher.at(-1) ?? ''}` });
     const rl = rlimits(policy, host, cg.plan?.events.pids !== undefined);
     if (rl.prlimit.length > 0 && (host.prlimit === undefined || !reachable(rules, host.prlimit))) {
       const prlimit = host.prlimit;
@@ -673,15 +685,11 @@ export const nsjailBackend: Backend = {
     }
     const sc = seccomp(policy, host);
     const notes: string[] = [];
-    const init = reachable(rules, INIT_SHELL);
     if (!init) {
       notes.push(
         `${INIT_SHELL} is not visible inside the sandbox, so the command runs as PID 1 of its namespace: signals it has no handler for (including SIGXCPU and SIGXFSZ from the limits) do not end it`,
         `without the init, exit status 255 may be nsjail's own setup failure as well as the command's`,
       );
-      if (mounts.pathFds.length > 0) {
-        notes.push('without the init, pinned directories and protected files are checked just before nsjail starts but not after it mounts them (by path)');
-      }
     }
     notes.push(
       '/proc is mounted read-only',

@@ -138,14 +138,18 @@ export interface Plan {
    * hands over on `fd`: a concurrent sandbox in the same project could swap
    * them for symlinks between the search and the mount. bwrap mounts from
    * them (--bind-fd, and checks its mount against the descriptor).
+   * readOnly (with checkPathFds): the flag the bind mount at the path has
+   * (protected names read-only, pinned directories read-write).
    */
-  pathFds?: { fd: number; path: string }[];
+  pathFds?: { fd: number; path: string; readOnly?: boolean }[];
   /**
    * The backend mounts pathFds by path (nsjail cannot bind a descriptor):
    * run/ keeps its descriptors until the started byte arrives, checks that
    * each path inside the sandbox (through /proc/<sandbox init>/root) has no
-   * symlink on the way and is the very file or directory it opened, and only
-   * then answers "go". A mismatch ends the run before the command starts
+   * symlink on the way and is the very file or directory it opened, and that
+   * the topmost mount at exactly that path (/proc/<sandbox init>/mountinfo)
+   * is the one the path leads to, with the entry's readOnly flag; only then
+   * it answers "go". A mismatch ends the run before the command starts
    * (exit 125). Needs fds.started.
    */
   checkPathFds?: boolean;

@@ -250,7 +250,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
           setupError =
             init === undefined
               ? new IsolateError('E_SANDBOX_SETUP', 'cannot find the sandbox to check its mounts; the command was not run')
-              : checkSandboxPaths(`/proc/${init}/root`, plan.pathFds ?? [], pathFds);
+              : checkSandboxPaths(`/proc/${init}`, plan.pathFds ?? [], pathFds);
           closePathFds();
         }
         // Without "go" the init exits 125 and the command never runs.

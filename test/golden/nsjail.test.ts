@@ -66,7 +66,7 @@ function render(title: string, plan: Plan): string {
     `command: ${plan.command.program} -> ${plan.command.resolved}`,
     `cwd: ${plan.cwd}`,
     `fds: args=${String(plan.fds.args)} status=${String(plan.fds.status)} started=${String(plan.fds.started)} inputs=${(plan.inputs ?? []).map((i) => i.fd).join(',')}`,
-    ...list(`path fds (opened by run/${plan.checkPathFds === true ? ', mounts checked against them before the command starts' : ''})`, (plan.pathFds ?? []).map((e) => `${e.fd} ${e.path}`)),
+    ...list(`path fds (opened by run/${plan.checkPathFds === true ? ', mounts checked against them before the command starts' : ''})`, (plan.pathFds ?? []).map((e) => `${e.fd} ${e.path}${e.readOnly === undefined ? '' : e.readOnly ? ' (bound read-only)' : ' (bound read-write)'}`)),
     `launcherEnv: ${JSON.stringify(plan.launcherEnv)}`,
     `pipedArgs: ${JSON.stringify(plan.pipedArgs)}`,
     `seccomp fd: ${plan.seccomp === undefined ? 'none (the filter is in the config)' : String(plan.seccomp.fd)}`,

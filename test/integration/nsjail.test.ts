@@ -383,8 +383,10 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
    * plan (what `isolate run` does, with a gap the test controls). `between`:
    * a shell script run between plan and execute; `inLauncher`: one run by the
    * launcher itself, after run/ opened the plan's descriptors and before
-   * nsjail starts; `noCheck`: drop run/'s check of the mounts (the control).
-   * Paths reach both scripts as positional parameters. Prints the result.
+   * nsjail starts; `noCheck`: drop run/'s check of the mounts (the control);
+   * `initPrefix`: shell text the sandbox's init runs first (before it reports
+   * the start). Paths reach both scripts as positional parameters. Prints the
+   * result.
    */
   const PLAN_THEN_RUN = `
     const { pathToFileURL } = await import('node:url');
@@ -398,6 +400,11 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
       const { plan } = await api.plan(o.command, { backend: 'nsjail', callerCwd: o.cwd, callerEnv: process.env, ...(o.allowRead ? { allowRead: o.allowRead } : {}) });
       if (o.noCheck) delete plan.checkPathFds;
       if (o.between) execFileSync('/bin/sh', ['-c', o.between.script, 'between', ...o.between.args], { stdio: 'inherit' });
+      if (o.initPrefix) {
+        const at = plan.argv.indexOf('isolate-init') - 1;
+        if (at < 1 || plan.argv[at - 1] !== '-c') throw new Error('no init in the plan');
+        plan.argv[at] = o.initPrefix + plan.argv[at];
+      }
       if (o.inLauncher) plan.argv = ['/bin/sh', '-c', o.inLauncher.script + '\\nshift ' + o.inLauncher.args.length + '\\nexec "$@"', 'swap', ...o.inLauncher.args, ...plan.argv];
       const r = await execute(plan, { stdio: 'capture' });
       out = { exitCode: r.exitCode, started: r.started, stdout: r.stdout, stderr: r.stderr, error: r.error === undefined ? null : { code: r.error.code, message: r.error.message, detail: r.error.detail ?? null } };
@@ -412,6 +419,7 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
     allowRead?: string[];
     between?: { script: string; args: string[] };
     inLauncher?: { script: string; args: string[] };
+    initPrefix?: string;
     noCheck?: boolean;
   }
   interface PlanThenRunResult {
@@ -436,6 +444,18 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
 
   /** Replace $1 with a symlink to $2, keeping the original directory as $1.orig. */
   const SWAP = '/bin/mv "$1" "$1.orig" && /bin/ln -s "$2" "$1"';
+  /**
+   * SWAP, then, once nsjail has mounted everything and started the init ($3
+   * appears: see waitThenReport), swap the original back and say so ($4):
+   * the mounts are wherever the link led, the path is the original again.
+   */
+  const SWAP_AND_BACK = `${SWAP} && (
+    i=0; while [ ! -e "$3" ] && [ $i -lt 1000 ]; do /bin/sleep 0.01; i=$((i + 1)); done
+    /bin/rm "$1" && /bin/mv "$1.orig" "$1" && : > "$4"
+  ) </dev/null >/dev/null 2>&1 3<&- 4<&- &`;
+  /** For the init: say it has started ($started), then wait until the original is back ($back), before it reports the start to run/. */
+  const waitThenReport = (started: string, back: string): string =>
+    `: > '${started}'; i=0; while [ ! -e '${back}' ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done; `;
 
   describe.each(runners())('a pinned directory swapped for a symlink ($label)', (runner) => {
     let p: Project;
@@ -480,6 +500,33 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
       expect(hook()).toBe(ORIGINAL_HOOK);
       // nsjail resolves mount targets on the host, through the link: it made empty mount points in the decoy.
       for (const [rel, what] of Object.entries(snapshot(join(p.project, 'decoy')))) expect(what, rel).toMatch(/^(dir|file:)$/);
+    });
+
+    it('swapped during nsjail\'s mounts and back before run/ looks: the mounts are not at the paths, so run/ refuses', () => {
+      // The same inode and no link at the path when run/ checks: only where the mounts are tells the difference.
+      const [started, back] = [join(p.project, 'init-started'), join(p.project, 'swapped-back')];
+      const o: PlanThenRun = {
+        command: ['sh', '-c', 'echo pwned >> .git/hooks/pre-commit; echo ran'],
+        inLauncher: { script: SWAP_AND_BACK, args: [git(), 'decoy', started, back] },
+        initPrefix: waitThenReport(started, back),
+      };
+      const r = planThenRun(runner, p, o);
+      expect(existsSync(back), 'the swap back never happened').toBe(true);
+      expect(r.exitCode, JSON.stringify(r)).toBe(125);
+      expect(r.started).toBe(false);
+      expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+      expect(r.error?.message).toBe(`${git()} is not mounted inside the sandbox as isolate asked; the command was not run`);
+      expect(r.error?.detail).toBe(`nothing is mounted at ${git()} inside the sandbox (the read-write bind landed elsewhere)`);
+      expect(r.stdout).toBe('');
+      expect(readFileSync(join(git(), 'hooks', 'pre-commit'), 'utf8')).toBe(ORIGINAL_HOOK);
+
+      // The control: without the check the command runs, and writes the protected hook of the real .git.
+      rmSync(started);
+      rmSync(back);
+      const c = planThenRun(runner, p, { ...o, noCheck: true });
+      expect(c.exitCode, JSON.stringify(c)).toBe(0);
+      expect(c.stdout).toBe('ran\n');
+      expect(readFileSync(join(git(), 'hooks', 'pre-commit'), 'utf8')).toBe(`${ORIGINAL_HOOK}pwned\n`);
     });
 
     it('control: without run/\'s check nsjail starts the command, which writes the protected hook', () => {
@@ -937,13 +984,12 @@ print(json.dumps(out))`;
       expect(r.stderr).toContain('root');
     });
 
-    it.skipIf(runner.uid !== 0 || !cgroupSupport(runner).usable)('as root with a cgroup, --processes 5 holds: forks fail with EAGAIN', () => {
+    it.skipIf(runner.uid !== 0 || !cgroupSupport(runner).usable)('as root with a cgroup, --processes 5 holds: the command gets exactly 5 (itself and 4 children), then forks fail with EAGAIN', () => {
       const fork = 'import os\nn = 0\ntry:\n    for i in range(20):\n        if os.fork() == 0:\n            import time; time.sleep(1); os._exit(0)\n        n += 1\n    print("forked", n)\nexcept OSError as e:\n    print("stopped", n, e.errno)\n';
       const r = run(['--processes', '5', '--', '/usr/bin/python3', '-c', fork]);
       expect(r.status, r.stderr).toBe(0);
-      const m = /stopped (\d+) 11/.exec(r.stdout);
-      expect(m, r.stdout).not.toBeNull();
-      expect(Number(m?.[1])).toBeLessThan(5);
+      // pids.max also counts nsjail and its init (the sandbox's PID 1), which are not the command's.
+      expect(r.stdout.trim()).toBe('stopped 4 11');
     });
   });
 

@@ -260,7 +260,9 @@ describe('plan: argv and config', () => {
     const h = host({ protect });
     const p = plan(pol, ['ls'], h);
     const paths = [`${PROJECT}/.git`, `${PROJECT}/.git/hooks`, `${PROJECT}/.git/config`, `${PROJECT}/sub`, `${PROJECT}/sub/.git`, `${PROJECT}/sub/.git/hooks`];
-    expect(p.pathFds).toEqual(paths.map((path, i) => ({ fd: NSJAIL_FIRST_PATH_FD + i, path })));
+    // Pins are bound read-write, protected names read-only: run/ checks the mount at each path has that flag.
+    const readOnly = [false, true, true, false, false, true];
+    expect(p.pathFds).toEqual(paths.map((path, i) => ({ fd: NSJAIL_FIRST_PATH_FD + i, path, readOnly: readOnly[i] })));
     expect(p.checkPathFds).toBe(true);
     expect(p.fds).toEqual({ started: NSJAIL_STARTED_FD });
     const bw = bwrapBackend.plan(pol, ['ls'], { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } });
@@ -276,16 +278,30 @@ describe('plan: argv and config', () => {
   });
 
   it('without the init nothing is passed into the sandbox, the start cannot be told, and the summary says so', () => {
-    const h = host({ protect: [{ path: `${PROJECT}/.git/hooks`, state: 'dir', pins: [`${PROJECT}/.git`] }] });
-    const p = plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], h);
+    const p = plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], host());
     expect(p.fds).toEqual({});
     expect(p.checkPathFds).toBeUndefined();
+    expect(p.pathFds).toBeUndefined();
     expect(fields(p).filter(([n]) => n === 'pass_fd')).toEqual([]);
-    // run/ still opens and checks them just before the start.
-    expect(p.pathFds?.map((e) => e.path)).toEqual([`${PROJECT}/.git`, `${PROJECT}/.git/hooks`]);
+    expect(commandPart(p)).toEqual(['/usr/bin/ls']);
     const notes = p.summary.notes.join('\n');
     expect(notes).toMatch(/exit status 255 may be nsjail's own setup failure/);
-    expect(notes).toMatch(/checked just before nsjail starts but not after it mounts them/);
+  });
+
+  it('without the init, protected paths in a writable root are refused: nothing could check nsjail\'s mounts before the command starts', () => {
+    const h = host({ protect: [{ path: `${PROJECT}/.git/hooks`, state: 'dir', pins: [`${PROJECT}/.git`] }] });
+    const e = expectIsolateError(() => plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], h), 'E_SANDBOX_SETUP');
+    expect(e.exitCode).toBe(125);
+    expect(e.message).toBe('/bin/sh is not visible inside the sandbox, so isolate cannot check that nsjail mounted the protected paths before the command starts');
+    expect(e.detail).toBe(`protected or pinned: ${PROJECT}/.git, ${PROJECT}/.git/hooks`);
+    expect(e.fix).toMatch(/--allow-read \/bin/);
+    // A protected file alone (no pin) is refused as well; a missing one (a placeholder, bound from /dev/null) is not checked by descriptor.
+    const file = host({ protect: [{ path: `${PROJECT}/.bashrc`, state: 'file', pins: [] }] });
+    expectIsolateError(() => plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], file), 'E_SANDBOX_SETUP');
+    const missing = host({ protect: [{ path: `${PROJECT}/.bashrc`, state: 'missing', pins: [] }] });
+    expect(plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], missing).pathFds).toBeUndefined();
+    // With /bin/sh visible the same protection plans, and is checked.
+    expect(plan(policy(), ['ls'], h).checkPathFds).toBe(true);
   });
 
   it('mode ONCE, quiet logging, no kept capabilities, no_new_privs kept, setsid, every namespace', () => {
@@ -617,6 +633,27 @@ describe('plan: rlimits and the time limit', () => {
     expect(config(plan())).not.toMatch(/^(cgroup_|use_cgroupv2|detect_cgroupv2)/m);
   });
 
+  it('cgroup pids.max: the profile\'s number for the command, plus nsjail, its init and the forwarder (each when there is one)', () => {
+    const cg = { cgroup: { version: 2 as const, parents: { memory: '/c', pids: '/c' }, name: 'isolate-1-a' } };
+    const net = { network: { socat: '/usr/bin/socat', shell: '/bin/sh', socketDir: '/tmp/isolate-net-x' } };
+    const noSh = [rule('read', '/usr'), rule('write', PROJECT)];
+    const pidsMax = (p: Plan): string | undefined => p.cgroup?.writes.find((w) => w.file === '/c/isolate-1-a/pids.max')?.value;
+    const line = (p: Plan): string | undefined => p.summary.limits.find((l) => l.startsWith('processes: 5 processes'));
+    const cases: [Plan, string, string][] = [
+      // nsjail, and the init (/bin/sh as PID 1) that starts the command.
+      [plan(policy({ limits: { processes: 5 } }), ['ls'], host(cg)), '7', 'counting 2 of nsjail and its init\'s own'],
+      [plan(policy({ network: 'filtered', limits: { processes: 5 } }), ['ls'], host({ ...cg, ...net })), '8', 'counting 3 of nsjail, its init and the network forwarder\'s own'],
+      // Without /bin/sh in the sandbox there is no init: the command is PID 1.
+      [plan(policy({ mounts: noSh, limits: { processes: 5 } }), ['ls'], host(cg)), '6', 'counting 1 of nsjail\'s own'],
+    ];
+    for (const [p, max, counting] of cases) {
+      expect(pidsMax(p)).toBe(max);
+      expect(line(p)).toContain(`pids.max ${max}, ${counting}`);
+    }
+    // The same as root (where the cgroup is the only process limit).
+    expect(pidsMax(plan(policy({ limits: { processes: 5 } }), ['ls'], host({ ...cg, uid: 0, gid: 0 })))).toBe('7');
+  });
+
   it('time_limit: 0 without a timeout; with one, a backstop after isolate\'s own timeout and grace period', () => {
     expect(timeLimitSeconds({ killAfterMs: 2000, enforce: 'rlimit' })).toBe(0);
     for (const [timeoutMs, killAfterMs, expected] of [
@@ -770,7 +807,8 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
 
   it('targets nsjail must create are created as what they are; existing ones are never opened', () => {
     const pol = policy({
-      mounts: [rule('tmpfs', HOME), rule('read', '/usr'), rule('read', `${HOME}/.gitconfig`, 'file'), rule('write', PROJECT), rule('read', `${PROJECT}/data.bin`, 'file')],
+      // /bin: the init's shell (without it the protected file would be refused).
+      mounts: [rule('tmpfs', HOME), rule('read', '/usr'), rule('read', '/bin'), rule('read', `${HOME}/.gitconfig`, 'file'), rule('write', PROJECT), rule('read', `${PROJECT}/data.bin`, 'file')],
       protect: ['.bashrc', '.git/config'],
     });
     const p = plan(pol, ['ls'], host({ protect: [{ path: `${PROJECT}/.bashrc`, state: 'missing', pins: [] }, { path: `${PROJECT}/.git/config`, state: 'file', pins: [`${PROJECT}/.git`] }] }));
