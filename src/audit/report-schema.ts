@@ -31,6 +31,9 @@ const denial = z.strictObject({
   target: z.string().nullable().describe('what it was on: a path, an address, a service name'),
   count: z.number().int().describe('how many log records reported this pid, operation and target'),
   systemPolicy: z.literal(true).optional().describe("refused by macOS's own system policy, not by isolate's profile"),
+  message: z
+    .string()
+    .describe("the log message's first line as logged, which the fields above were parsed from; its process name and target are the sandbox's choice and may read like another denial"),
 });
 
 const denials = z
@@ -99,6 +102,12 @@ export const runReportSchema = z
     stderr: z.string().optional(),
     truncated: z.strictObject({ stdout: z.boolean(), stderr: z.boolean() }).optional(),
     denials: denials.optional(),
+    outputCut: z
+      .literal(true)
+      .optional()
+      .describe(
+        'sandbox-exec only: a process that left the process group (setsid) still held stdout or stderr open after the command exited; isolate stopped reading a moment later, so output may be cut',
+      ),
     error: z
       .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
       .nullable()

@@ -53,6 +53,8 @@ export interface RunReport {
   truncated?: { stdout: boolean; stderr: boolean };
   /** sandbox-exec on macOS only: what the sandbox refused, from the unified log (best effort; absent on other backends). */
   denials?: SandboxDenials;
+  /** sandbox-exec only: a process that left the command's process group held stdout or stderr open after the command exited; isolate stopped reading shortly after, so output may be cut. */
+  outputCut?: true;
   error: { code: string; summary: string; detail?: string; fix?: string } | null;
 }
 
@@ -120,6 +122,7 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.stderr === undefined ? {} : { stderr: result.stderr }),
     ...(result?.truncated === undefined ? {} : { truncated: result.truncated }),
     ...(result?.denials === undefined ? {} : { denials: result.denials }),
+    ...(result?.outputCut === true ? { outputCut: true as const } : {}),
     error: err === undefined ? null : err.toJSON(),
   };
 }

@@ -36,6 +36,12 @@ export interface SandboxDenial {
   count: number;
   /** Refused by macOS's own system policy rather than by the profile isolate generated. */
   systemPolicy?: true;
+  /**
+   * The first line of the log message (of the first record counted here), as logged: what
+   * the fields above were parsed from. Its process name and target are the sandbox's choice
+   * and may themselves read like a denial.
+   */
+  message: string;
 }
 
 export interface SandboxDenials {
@@ -65,7 +71,18 @@ interface Parsed {
   systemPolicy: boolean;
 }
 
-const MESSAGE = /^Sandbox: (.+)\((\d+)\) (System Policy: )?(deny|allow)\(\d+\) (\S+)(?: (.*))?$/;
+/**
+ * The process name is matched lazily and at most 32 characters long (the
+ * kernel logs p_name: at most 2 * MAXCOMLEN bytes), so the leftmost
+ * `(<pid>) deny(<n>) <operation>` is the one taken. The target, which the
+ * sandbox chooses (a path, a mach-lookup name), comes after it and may itself
+ * read `x(4243) deny(1) file-read-data /etc/shadow`: a greedy name took the
+ * rightmost such pattern, so a target could forge an entry for another pid,
+ * or hide the real one behind a pid that is not the sandbox's. A process
+ * name (the sandbox's choice too, but short) can still spell one: each entry
+ * keeps the line as logged (`message`).
+ */
+const MESSAGE = /^Sandbox: (.{1,32}?)\((\d+)\) (System Policy: )?(deny|allow)\(\d+\) (\S+)(?: (.*))?$/;
 
 /**
  * One Sandbox message: `Sandbox: <process>(<pid>) [System Policy: ]deny(<n>) <operation>[ <target>]`.
@@ -136,6 +153,7 @@ export function denialsFromNdjson(text: string, pids: ReadonlySet<number>, max =
       target: parsed.target,
       count: 1,
       ...(parsed.systemPolicy ? { systemPolicy: true as const } : {}),
+      message: (eventMessage.split('\n', 1)[0] ?? '').trimEnd(),
     });
   }
   return { entries: [...byKey.values()], truncated };

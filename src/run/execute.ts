@@ -54,11 +54,18 @@ export interface ExecuteResult {
   resources?: { userCpuMs: number | null; systemCpuMs: number | null; peakMemoryBytes: number | null };
   /** sandbox-exec on macOS: what the sandbox refused, from the unified log (run/denials.ts). */
   denials?: SandboxDenials;
+  /**
+   * With a Launch (sandbox-exec): stdout or stderr was still held open after the command exited, by a process that
+   * left its process group (setsid); isolate stopped reading HELD_OUTPUT_GRACE_MS later, so output may be cut.
+   */
+  outputCut?: true;
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 /** Per captured stream (--json, the API): enough for any report a person reads, small enough that a flood cannot exhaust isolate. */
 const DEFAULT_MAX_CAPTURE = 4 * 1024 * 1024;
+/** With a Launch: how long after the launcher's exit isolate still reads a captured stream some escaped process holds open. */
+export const HELD_OUTPUT_GRACE_MS = 300;
 
 function signalName(n: number): string | null {
   for (const [name, value] of Object.entries(osConstants.signals)) if (value === n) return name;
@@ -336,7 +343,20 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
     child.on('error', (e) => {
       spawnError = e;
     });
-    if (launch !== undefined) child.on('exit', () => launch.exited());
+    let outputCut = false;
+    if (launch !== undefined) {
+      child.on('exit', () => {
+        launch.exited();
+        // 'close' waits for every pipe to close, and a process that left the group (setsid) outlives the kill above
+        // and may hold stdout open: after a grace period for what is in flight, stop reading (bounds the run and its timeout).
+        timers.push(
+          setTimeout(() => {
+            outputCut = capture && [child.stdout, child.stderr].some((s) => s !== null && !s.closed);
+            for (const s of child.stdio) s?.destroy();
+          }, HELD_OUTPUT_GRACE_MS),
+        );
+      });
+    }
 
     child.on('close', (code, signal) => {
       for (const t of timers) clearTimeout(t);
@@ -349,6 +369,7 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
         ...(out === undefined || err === undefined
           ? {}
           : { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } }),
+        ...(outputCut ? { outputCut: true as const } : {}),
       };
       closePathFds();
       if (setupError !== undefined) {

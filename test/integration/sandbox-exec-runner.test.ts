@@ -15,18 +15,19 @@
  * need macOS and are skipped here with the reason printed.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, connect, type AddressInfo, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
 import type { CommandFact, HostFacts } from '../../src/backends/types.js';
 import { IsolateError } from '../../src/errors.js';
 import type { Limits, MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
 import { execute, type ExecuteResult } from '../../src/run/execute.js';
 import { pidsInGroup } from '../../src/run/process-group.js';
+import { removeTree, runDirWritable } from '../../src/run/sandbox-exec.js';
 import { expectIsolateRejection } from '../unit/expect-error.js';
 
 const FAKE_SANDBOX_EXEC = `#!/bin/sh
@@ -354,6 +355,41 @@ describe('sandbox-exec runner wiring (fake sandbox-exec, no isolation)', () => {
     expect(alive(pid as number)).toBe(false);
   });
 
+  it('captured output held open by a process that left the group (setsid) does not hold the run: it ends a grace period after the command, and says the output may be cut', async () => {
+    const pidFile = join(project, 'held-pids');
+    const holder = `setsid sh -c 'echo $$ >> ${pidFile}; echo from-escaped; exec sleep 8' &`;
+    try {
+      // With the timeout: bounded by it (and the grace periods), not by the process that escaped.
+      const timed = plan(`${holder} sleep 0.2; echo from-command; trap '' TERM; sleep 30`, { limits: { timeoutMs: 1000, killAfterMs: 300 } });
+      let started = Date.now();
+      const r = await run(timed);
+      expect(Date.now() - started).toBeLessThan(3500);
+      expect(r).toMatchObject({ exitCode: 124, timedOut: true, outputCut: true });
+      expect(r.stdout).toContain('from-command');
+      expect(r.stdout).toContain('from-escaped');
+      // Without one: the command's own exit ends the run.
+      const plain = plan(`${holder} sleep 0.2; echo done; exit 3`);
+      started = Date.now();
+      const q = await run(plain);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(q).toMatchObject({ exitCode: 3, outputCut: true });
+      expect(q.stdout).toContain('done');
+      expect(existsSync(plain.sandboxExec.runDir as string)).toBe(false);
+      // Nothing held open: nothing said.
+      const clean = await run(plan('echo fine'));
+      expect(clean.exitCode).toBe(0);
+      expect(clean.outputCut).toBeUndefined();
+    } finally {
+      for (const pid of existsSync(pidFile) ? readPids(pidFile) : []) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  });
+
   it('applies the profile\'s rlimits inside (ulimit in /bin/sh before the command)', async () => {
     const p = plan('echo "$(ulimit -n) $(ulimit -f) $(ulimit -t) $(ulimit -c)"', { limits: { openFiles: 64, fileSizeBytes: 1024 * 1024, cpuSeconds: 30 } });
     expect(p.argv[p.argv.indexOf('--') + 1]).toBe('/bin/sh');
@@ -369,6 +405,79 @@ describe('sandbox-exec runner wiring (fake sandbox-exec, no isolation)', () => {
     expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
     expect(existsSync('/bin/sh')).toBe(true);
   });
+
+  it('removing the run directory never follows a directory the sandbox swaps for a symlink (a setsid process racing the removal; many trials)', async () => {
+    // The race of the security review: a process that left the group with setsid outlives the run
+    // and keeps flipping its subdirectory `sub` (full of files named as the victim's) to a symlink
+    // to a directory outside the run directory, while isolate removes the run directory. It works
+    // by relative paths from inside the private directory, so the rename of the run directory does
+    // not stop it here (on macOS Seatbelt refuses its writes after the rename; the fake enforces
+    // nothing): what is tested is that the removal itself never follows the link.
+    const files = 200;
+    const racer = join(base, 'bin', 'racer.mjs');
+    writeFileSync(
+      racer,
+      [
+        "import { mkdirSync, writeFileSync, renameSync, symlinkSync, unlinkSync, lstatSync } from 'node:fs';",
+        'const [victim, pidFile, files] = process.argv.slice(2);',
+        "mkdirSync('sub/deep', { recursive: true });",
+        "for (let i = 0; i < Number(files); i++) { writeFileSync(`sub/f${i}`, ''); writeFileSync(`sub/deep/f${i}`, ''); }",
+        "symlinkSync(victim, 'sub/deep/link');",
+        'writeFileSync(pidFile, String(process.pid));',
+        'const gone = (p) => { try { lstatSync(p); return false; } catch { return true; } };',
+        'const spin = (us) => { const t = process.hrtime.bigint() + BigInt(us) * 1000n; while (process.hrtime.bigint() < t); };',
+        'const end = Date.now() + 10000;',
+        // The real directory most of the time (so that a removal starts into it), a link to the victim now and then.
+        "while (Date.now() < end && !(gone('sub') && gone('sub.x'))) {",
+        '  spin(300);',
+        "  try { renameSync('sub', 'sub.x'); } catch {}",
+        "  try { symlinkSync(victim, 'sub'); } catch {}",
+        '  spin(150);',
+        "  try { unlinkSync('sub'); } catch {}",
+        "  try { renameSync('sub.x', 'sub'); } catch {}",
+        '}',
+      ].join('\n'),
+    );
+    const victim = join(base, 'victim');
+    mkdirSync(join(victim, 'deep'), { recursive: true });
+    for (let i = 0; i < files; i++) {
+      writeFileSync(join(victim, `f${i}`), 'keep');
+      writeFileSync(join(victim, 'deep', `f${i}`), 'keep');
+    }
+    const victimFiles = (): number => readdirSync(victim).length + readdirSync(join(victim, 'deep')).length;
+    expect(victimFiles()).toBe(2 * files + 1);
+    const racers: number[] = [];
+    try {
+      for (let trial = 0; trial < 25; trial++) {
+        const pidFile = join(project, `racer-${trial}`);
+        const p = plan(
+          `cd "$HOME" && setsid ${process.execPath} ${racer} ${victim} ${pidFile} ${files} </dev/null >/dev/null 2>&1 & ` +
+            `i=0; while [ ! -s ${pidFile} ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done; test -s ${pidFile}`,
+        );
+        const r = await run(p);
+        expect(r.exitCode, r.stderr).toBe(0);
+        const pid = readPids(pidFile)[0] as number;
+        racers.push(pid);
+        expect(victimFiles(), `trial ${trial}: files outside the run directory were removed`).toBe(2 * files + 1);
+        // Moved away before the walk (whether the walk got everything while the racer ran is not the point here).
+        expect(existsSync(p.sandboxExec.runDir as string)).toBe(false);
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    } finally {
+      for (const pid of racers) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    expect(victimFiles()).toBe(2 * files + 1);
+  }, 300_000);
 
   it('refuses (125) a run directory that exists already, and leaves it alone', async () => {
     const p = plan('echo should-not-run');
@@ -512,6 +621,143 @@ describe('sandbox-exec runner wiring: filtered network (fake sandbox-exec, no is
     } finally {
       await close(squatter);
     }
+  });
+});
+
+describe('sandbox-exec runner: removing the run directory', () => {
+  /** A tree with links out of it, unreadable directories and a name that is not UTF-8; and a directory outside it. */
+  function tree(name: string): { root: string; outside: string } {
+    const root = join(base, `tree-${name}`);
+    const outside = join(base, `outside-${name}`);
+    mkdirSync(join(outside, 'sub'), { recursive: true, mode: 0o755 });
+    chmodSync(outside, 0o755);
+    writeFileSync(join(outside, 'keep'), 'keep');
+    writeFileSync(join(outside, 'sub', 'keep'), 'keep');
+    mkdirSync(join(root, 'a', 'b'), { recursive: true });
+    writeFileSync(join(root, 'a', 'b', 'f'), 'x');
+    symlinkSync(outside, join(root, 'link'));
+    symlinkSync(join(outside, 'keep'), join(root, 'a', 'file-link'));
+    symlinkSync(join(base, 'no-such-file'), join(root, 'dangling'));
+    mkdirSync(join(root, 'a', 'closed'));
+    writeFileSync(join(root, 'a', 'closed', 'f'), 'x');
+    symlinkSync(outside, join(root, 'a', 'closed', 'link'));
+    chmodSync(join(root, 'a', 'closed'), 0o000);
+    mkdirSync(join(root, 'noread'));
+    writeFileSync(join(root, 'noread', 'f'), 'x');
+    chmodSync(join(root, 'noread'), 0o300);
+    writeFileSync(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x66, 0xff, 0xfe])]), 'not utf-8');
+    chmodSync(join(root, 'a'), 0o500);
+    return { root, outside };
+  }
+
+  function intact(outside: string): void {
+    expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('keep');
+    expect(readFileSync(join(outside, 'sub', 'keep'), 'utf8')).toBe('keep');
+    // Nothing chmod-ed through a link.
+    expect(statSync(outside).mode & 0o7777).toBe(0o755);
+  }
+
+  it('removes everything, links as entries (never followed), unreadable directories included, through /proc/self/fd and by joined paths', () => {
+    for (const fdRelative of [true, false]) {
+      const { root, outside } = tree(`fd-${fdRelative}`);
+      expect(removeTree(root, { quiet: true, fdRelative })).toBeUndefined();
+      expect(existsSync(root)).toBe(false);
+      expect(readdirSync(base).filter((n) => n.startsWith('isolate-removing-'))).toEqual([]);
+      intact(outside);
+    }
+  });
+
+  it('as an unprivileged user (root reads any directory, so the tests above take no permission path as root)', (ctx) => {
+    const u = inject('unprivileged');
+    if (u === null) {
+      ctx.skip('not root: the test above ran these paths already');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'isolate-remove-'));
+    try {
+      chownSync(dir, u.uid, u.gid);
+      const script = [
+        "import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';",
+        'const [mod, dir] = process.argv.slice(1);',
+        'const { removeTree } = await import(mod);',
+        'for (const fdRelative of [true, false]) {',
+        '  const root = `${dir}/tree-${fdRelative}`; const outside = `${dir}/outside-${fdRelative}`;',
+        "  mkdirSync(`${outside}/sub`, { recursive: true }); writeFileSync(`${outside}/keep`, 'keep'); chmodSync(outside, 0o755);",
+        "  mkdirSync(`${root}/a/closed`, { recursive: true }); writeFileSync(`${root}/a/closed/f`, 'x'); symlinkSync(outside, `${root}/a/closed/link`);",
+        "  mkdirSync(`${root}/noread`); writeFileSync(`${root}/noread/f`, 'x'); symlinkSync(outside, `${root}/noread/link`);",
+        '  chmodSync(`${root}/a/closed`, 0); chmodSync(`${root}/noread`, 0o300); chmodSync(`${root}/a`, 0o500); chmodSync(root, 0);',
+        '  const left = removeTree(root, { quiet: true, fdRelative });',
+        "  console.log(JSON.stringify({ fdRelative, left: left ?? null, exists: existsSync(root), keep: readFileSync(`${outside}/keep`, 'utf8'), mode: statSync(outside).mode & 0o7777 }));",
+        '}',
+      ].join('\n');
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, '--', join(u.packageDir, 'dist', 'run', 'sandbox-exec.js'), dir], {
+        uid: u.uid,
+        gid: u.gid,
+        encoding: 'utf8',
+      });
+      const results = out.trim().split('\n').map((l) => JSON.parse(l) as unknown);
+      expect(results).toEqual([
+        { fdRelative: true, left: null, exists: false, keep: 'keep', mode: 0o755 },
+        { fdRelative: false, left: null, exists: false, keep: 'keep', mode: 0o755 },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a run directory replaced by a link: the link is removed, not what it names', () => {
+    const { root, outside } = tree('replaced');
+    const moved = `${root}-moved`;
+    renameSync(root, moved);
+    symlinkSync(outside, root);
+    expect(removeTree(root, { quiet: true })).toBeUndefined();
+    expect(existsSync(root)).toBe(false);
+    intact(outside);
+    expect(removeTree(moved, { quiet: true })).toBeUndefined();
+  });
+
+  it('renames the run directory first; without /proc it walks it only where the sandbox cannot write, and leaves it otherwise', () => {
+    const { root, outside } = tree('writable');
+    let renamedTo = '';
+    const left = removeTree(root, {
+      fdRelative: false,
+      sandboxMayWrite: (p) => {
+        renamedTo = p;
+        return true;
+      },
+    });
+    expect(left).toBe('ESANDBOXWRITABLE');
+    expect(existsSync(root)).toBe(false);
+    expect(renamedTo).toMatch(new RegExp(`^${base}/isolate-removing-${process.pid}-[0-9a-f]{12}$`));
+    expect(readFileSync(join(renamedTo, 'a', 'b', 'f'), 'utf8')).toBe('x');
+    intact(outside);
+    // Not said: assumed writable.
+    expect(removeTree(renamedTo, { fdRelative: false })).toBe('ESANDBOXWRITABLE');
+    const again = readdirSync(base).find((n) => n.startsWith('isolate-removing-')) as string;
+    expect(removeTree(join(base, again), { fdRelative: false, sandboxMayWrite: () => false })).toBeUndefined();
+    expect(readdirSync(base).filter((n) => n.startsWith('isolate-removing-'))).toEqual([]);
+    intact(outside);
+  });
+
+  it('runDirWritable: whether a WRITE parameter of the profile covers the renamed run directory', () => {
+    const T = '/private/var/folders/xy/abc/T';
+    const renamed = `${T}/isolate-removing-1-0123456789ab`;
+    const base0 = [
+      { name: 'READ_0', value: '/usr' },
+      { name: 'WRITE_0', value: '/Users/alice/project' },
+      { name: 'TMPFS_0', value: '/private/tmp' },
+      { name: 'SCRATCH_0', value: `${T}/isolate-run-1-aaaa/tmpfs-0` },
+    ];
+    expect(runDirWritable(renamed, base0)).toBe(false);
+    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: T }])).toBe(true);
+    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: '/private/var' }])).toBe(true);
+    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: '/' }])).toBe(true);
+    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: `${T}/isolate-removing-1` }])).toBe(false);
+    expect(runDirWritable(renamed, [...base0, { name: 'READ_1', value: T }])).toBe(false);
+    // The plans of this file: the project is writable, the run directory's parent is not.
+    const p = plan('true');
+    expect(runDirWritable(join(base, 'isolate-removing-x'), p.sandboxExec.params)).toBe(false);
+    expect(runDirWritable(join(project, 'isolate-removing-x'), p.sandboxExec.params)).toBe(true);
   });
 });
 

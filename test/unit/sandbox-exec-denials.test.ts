@@ -91,6 +91,36 @@ describe('sandbox denials: one Sandbox message', () => {
     expect(parseSandboxMessage('Sandbox: node(7) deny(1) process-fork')).toMatchObject({ operation: 'process-fork', target: null });
   });
 
+  it('takes the first "<process>(<pid>) deny(n) <operation>" of the line: a target (chosen by the sandbox) cannot forge an entry', () => {
+    // A mach-lookup name or a path the sandbox picked, spelling another denial of another pid.
+    const forged = parseSandboxMessage('Sandbox: node(4242) deny(1) mach-lookup com.x(4243) deny(1) file-read-data /etc/shadow');
+    expect(forged).toMatchObject({ process: 'node', pid: 4242, operation: 'mach-lookup', target: 'com.x(4243) deny(1) file-read-data /etc/shadow' });
+    const inPath = parseSandboxMessage('Sandbox: cat(4242) deny(1) file-read-data /Users/a/x(4243) System Policy: deny(1) file-write-data /etc/passwd');
+    expect(inPath).toMatchObject({ process: 'cat', pid: 4242, operation: 'file-read-data', systemPolicy: false });
+    // The forged pid gets no entry; the real one keeps its own.
+    const ndjson = [record('Sandbox: node(4242) deny(1) mach-lookup com.x(4243) deny(1) file-read-data /etc/shadow')].join('\n');
+    const { entries } = denialsFromNdjson(ndjson, new Set([4242, 4243]));
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ pid: 4242, operation: 'mach-lookup', target: 'com.x(4243) deny(1) file-read-data /etc/shadow' });
+  });
+
+  it('a target ending in "(1) deny(1) x" cannot hide the real entry (attribute it to a pid that is not the sandbox\'s)', () => {
+    const message = 'Sandbox: cat(4242) deny(1) file-read-data /Users/alice/.ssh/id_ed25519(1) deny(1) x';
+    expect(parseSandboxMessage(message)).toMatchObject({ process: 'cat', pid: 4242, operation: 'file-read-data', target: '/Users/alice/.ssh/id_ed25519(1) deny(1) x' });
+    const { entries } = denialsFromNdjson(record(message), new Set([4242]));
+    expect(entries).toEqual([
+      { time: '2025-03-01T13:05:09.123Z', pid: 4242, process: 'cat', operation: 'file-read-data', target: '/Users/alice/.ssh/id_ed25519(1) deny(1) x', count: 1, message },
+    ]);
+  });
+
+  it('the process name is at most 32 characters, as macOS logs it; the entry keeps the raw line', () => {
+    const name32 = 'P'.repeat(31) + ')';
+    expect(parseSandboxMessage(`Sandbox: ${name32}(77) deny(1) process-fork`)).toMatchObject({ process: name32, pid: 77 });
+    expect(parseSandboxMessage(`Sandbox: ${'P'.repeat(33)}(77) deny(1) process-fork`)).toBeUndefined();
+    const { entries } = denialsFromNdjson(record('Sandbox: sh(3) deny(1) file-write-data /y\nisolate-tag'), new Set([3]));
+    expect(entries[0]?.message).toBe('Sandbox: sh(3) deny(1) file-write-data /y');
+  });
+
   it('marks the system policy, reads only the first line, and ignores what is not a denial report', () => {
     expect(parseSandboxMessage('Sandbox: ls(9) System Policy: deny(1) file-read-data /x')).toMatchObject({ pid: 9, systemPolicy: true });
     expect(parseSandboxMessage('Sandbox: sh(3) deny(1) file-write-data /y\nisolate-tag')).toMatchObject({ pid: 3, target: '/y' });
@@ -106,14 +136,14 @@ describe('sandbox denials: log show --style ndjson', () => {
     const { entries, truncated } = denialsFromNdjson(SAMPLE, OURS);
     expect(truncated).toBe(false);
     expect(entries).toEqual([
-      { time: '2025-03-01T13:05:09.123Z', pid: 4242, process: 'cat', operation: 'file-read-data', target: '/Users/alice/.ssh/id_ed25519', count: 2 },
-      { time: '2025-03-01T13:05:08.900Z', pid: 4240, process: 'sh', operation: 'file-write-create', target: '/Users/alice/project/.git/hooks/pre-commit', count: 1 },
-      { time: '2025-03-01T13:05:09.123Z', pid: 4250, process: 'curl', operation: 'network-outbound', target: '140.82.112.3:443', count: 1 },
-      { time: '2025-03-01T13:05:09.123Z', pid: 4251, process: 'node', operation: 'mach-lookup', target: 'com.apple.pasteboard.1', count: 1 },
-      { time: '2025-03-01T13:05:09.123Z', pid: 4251, process: 'node', operation: 'process-fork', target: null, count: 1 },
-      { time: '2025-03-01T13:05:09.123Z', pid: 4252, process: 'Google Chrome He', operation: 'file-read-data', target: '/Users/alice/Library/Cookies', count: 1 },
-      { time: '2025-03-01T13:05:09.123Z', pid: 4253, process: 'ls', operation: 'file-read-data', target: '/Users/alice/Library/Mail', count: 1, systemPolicy: true },
-      { time: '2025-03-01T13:05:09.123Z', pid: 4240, process: 'sh', operation: 'file-write-data', target: '/Users/alice/.bashrc', count: 1 },
+      { time: '2025-03-01T13:05:09.123Z', pid: 4242, process: 'cat', operation: 'file-read-data', target: '/Users/alice/.ssh/id_ed25519', count: 2, message: 'Sandbox: cat(4242) deny(1) file-read-data /Users/alice/.ssh/id_ed25519' },
+      { time: '2025-03-01T13:05:08.900Z', pid: 4240, process: 'sh', operation: 'file-write-create', target: '/Users/alice/project/.git/hooks/pre-commit', count: 1, message: 'Sandbox: sh(4240) deny(1) file-write-create /Users/alice/project/.git/hooks/pre-commit' },
+      { time: '2025-03-01T13:05:09.123Z', pid: 4250, process: 'curl', operation: 'network-outbound', target: '140.82.112.3:443', count: 1, message: 'Sandbox: curl(4250) deny(1) network-outbound 140.82.112.3:443' },
+      { time: '2025-03-01T13:05:09.123Z', pid: 4251, process: 'node', operation: 'mach-lookup', target: 'com.apple.pasteboard.1', count: 1, message: 'Sandbox: node(4251) deny(1) mach-lookup com.apple.pasteboard.1' },
+      { time: '2025-03-01T13:05:09.123Z', pid: 4251, process: 'node', operation: 'process-fork', target: null, count: 1, message: 'Sandbox: node(4251) deny(1) process-fork' },
+      { time: '2025-03-01T13:05:09.123Z', pid: 4252, process: 'Google Chrome He', operation: 'file-read-data', target: '/Users/alice/Library/Cookies', count: 1, message: 'Sandbox: Google Chrome He(4252) deny(1) file-read-data /Users/alice/Library/Cookies' },
+      { time: '2025-03-01T13:05:09.123Z', pid: 4253, process: 'ls', operation: 'file-read-data', target: '/Users/alice/Library/Mail', count: 1, systemPolicy: true, message: 'Sandbox: ls(4253) System Policy: deny(1) file-read-data /Users/alice/Library/Mail' },
+      { time: '2025-03-01T13:05:09.123Z', pid: 4240, process: 'sh', operation: 'file-write-data', target: '/Users/alice/.bashrc', count: 1, message: 'Sandbox: sh(4240) deny(1) file-write-data /Users/alice/.bashrc' },
     ]);
     expect(entries.some((e) => e.pid === 999)).toBe(false);
   });
@@ -238,6 +268,14 @@ describe('sandbox denials in the run report', () => {
     const report = buildReport({ ...base, result: { exitCode: 0, signal: null, started: true, durationMs: 5 } });
     expect('denials' in report).toBe(false);
     expect(runReportSchema.safeParse(JSON.parse(JSON.stringify(report))).success).toBe(true);
+  });
+
+  it('says when captured output was cut because an escaped process held it open (outputCut), and matches the schema', () => {
+    const report = buildReport({ ...base, result: { exitCode: 124, signal: 'SIGTERM', started: true, durationMs: 1300, timedOut: true, stdout: 'x', stderr: '', outputCut: true } });
+    expect(report.outputCut).toBe(true);
+    const parsed = runReportSchema.safeParse(JSON.parse(JSON.stringify(report)));
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect('outputCut' in buildReport({ ...base, result: { exitCode: 0, signal: null, started: true, durationMs: 5 } })).toBe(false);
   });
 });
 
