@@ -44,11 +44,18 @@ export default function setup(project: TestProject): () => void {
   chownSync(unprivState, uid, gid);
   project.provide('stateDirs', { self: selfState, unprivileged: unprivState });
   const copy = mkdtempSync(join(tmpdir(), 'isolate-pkg-'));
-  chmodSync(copy, 0o755);
-  for (const part of ['bin', 'dist', 'profiles', 'package.json', 'node_modules/yaml', 'node_modules/zod']) {
-    cpSync(join(root, part), join(copy, part), { recursive: true });
+  try {
+    chmodSync(copy, 0o755);
+    for (const part of ['bin', 'dist', 'profiles', 'package.json', 'node_modules/yaml', 'node_modules/zod']) {
+      cpSync(join(root, part), join(copy, part), { recursive: true });
+    }
+    execFileSync('chmod', ['-R', 'a+rX', copy]);
+  } catch (e: unknown) {
+    // Nothing left behind when the copy fails (e.g. dist/ being rebuilt meanwhile).
+    rmSync(copy, { recursive: true, force: true });
+    rmSync(stateRoot, { recursive: true, force: true });
+    throw e;
   }
-  execFileSync('chmod', ['-R', 'a+rX', copy]);
   project.provide('unprivileged', { user: TEST_USER, uid, gid, packageDir: copy });
   return () => {
     rmSync(copy, { recursive: true, force: true });
