@@ -12,6 +12,7 @@ import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { CgroupPlan } from '../backends/types.js';
+import { processAlive } from './alive.js';
 
 const RUN_NAME = /^isolate-(\d+)-[0-9a-f]+$/;
 
@@ -40,15 +41,6 @@ function pidsIn(dir: string): number[] {
     .filter((l) => l !== '')
     .map(Number)
     .filter((n) => Number.isSafeInteger(n) && n > 0);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    return errnoCode(e) === 'EPERM';
-  }
 }
 
 /** Kill whatever is left in a cgroup: cgroup.kill where the kernel has it (v2, 5.14+), else each process. */
@@ -97,7 +89,7 @@ export function sweepStale(parent: string): void {
   }
   for (const name of names) {
     const m = RUN_NAME.exec(name);
-    if (m === null || alive(Number(m[1]))) continue;
+    if (m === null || processAlive(Number(m[1]))) continue;
     tryRemove(`${parent}/${name}`);
   }
 }

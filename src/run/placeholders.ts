@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { withLock } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
+import { processAlive } from './alive.js';
 
 interface Entry {
   pid: number;
@@ -56,17 +57,6 @@ function privateDir(path: string): void {
     throw new IsolateError('E_IO', `${path} is not a private directory of yours (a symlink, another user's, or writable by others)`, {
       fix: `remove ${path}, or set XDG_RUNTIME_DIR to a private directory`,
     });
-  }
-}
-
-function alive(pid: number): boolean {
-  // Never 0 or negative: kill() would address a process group or every process.
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: unknown) {
-    return errnoCode(e) === 'EPERM';
   }
 }
 
@@ -129,11 +119,11 @@ async function collectAbandoned(rootsDir: string): Promise<void> {
   for (const name of names) {
     if (name.endsWith('.lock') || name.startsWith('.')) continue;
     const dir = join(rootsDir, name);
-    if ([...readEntries(dir).values()].some((e) => alive(e.pid))) continue;
+    if ([...readEntries(dir).values()].some((e) => processAlive(e.pid))) continue;
     try {
       await withLock(`${dir}.lock`, async () => {
         const entries = readEntries(dir);
-        if (![...entries.values()].some((e) => alive(e.pid))) clearSlot(dir, entries);
+        if (![...entries.values()].some((e) => processAlive(e.pid))) clearSlot(dir, entries);
       }, { timeoutMs: 500 });
     } catch {
       // busy: another run is there, and will clean up itself
@@ -189,7 +179,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
       for (const slot of slots) {
         await withLock(slot.lock, async () => {
           const entries = readEntries(slot.dir);
-          const others = [...entries].filter(([name, e]) => name !== me && alive(e.pid));
+          const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
           if (others.length > 0) {
             // Still in use: leave our placeholders for the last run out.
             const mine = entries.get(me);

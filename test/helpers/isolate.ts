@@ -251,6 +251,23 @@ export function listProcs(): ProcInfo[] {
     .filter((p): p is ProcInfo => p !== undefined);
 }
 
+/** Every process below `root` (by ppid), from one snapshot of /proc. */
+export function descendants(root: number): ProcInfo[] {
+  const procs = listProcs();
+  const out: ProcInfo[] = [];
+  const frontier = [root];
+  while (frontier.length > 0) {
+    const parent = frontier.pop() as number;
+    for (const p of procs) {
+      if (p.ppid === parent) {
+        out.push(p);
+        frontier.push(p.pid);
+      }
+    }
+  }
+  return out;
+}
+
 /** Live (not zombie) processes running exactly `sleep <duration>`. */
 export function sleepProcs(duration: string): ProcInfo[] {
   return listProcs().filter((p) => p.state !== 'Z' && p.argv.length === 2 && /(^|\/)sleep$/.test(p.argv[0] ?? '') && p.argv[1] === duration);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMountinfo } from '../../src/backends/cgroup-host.js';
 import { cgroupSupport } from '../helpers/cgroup.js';
-import { STACK_LINE, homeWithProject, isolate, listProcs, plant, pollFor, runners, spawnIsolate, type Project, type Result } from '../helpers/isolate.js';
+import { STACK_LINE, descendants, homeWithProject, isolate, plant, pollFor, runners, spawnIsolate, type Project, type Result } from '../helpers/isolate.js';
 
 const PYTHON = '/usr/bin/python3';
 const MiB = 1024 * 1024;
@@ -73,20 +73,11 @@ function runCgroups(pid?: number): string[] {
   return [...new Set(found)];
 }
 
-function descendants(pid: number): number[] {
-  const procs = listProcs();
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    const parent = queue.shift() as number;
-    for (const p of procs) {
-      if (p.ppid === parent && p.state !== 'Z') {
-        out.push(p.pid);
-        queue.push(p.pid);
-      }
-    }
-  }
-  return out;
+/** The live processes below `pid`. */
+function livePids(pid: number): number[] {
+  return descendants(pid)
+    .filter((p) => p.state !== 'Z')
+    .map((p) => p.pid);
 }
 
 describe.each(runners())('cgroup limits ($label)', (runner) => {
@@ -150,9 +141,9 @@ describe.each(runners())('cgroup limits ($label)', (runner) => {
         const pid = child.pid as number;
         const dirs = await pollFor('the run cgroup', () => {
           const d = runCgroups(pid);
-          return d.length > 0 && descendants(pid).length >= 5 ? d : undefined;
+          return d.length > 0 && livePids(pid).length >= 5 ? d : undefined;
         });
-        const sandbox = descendants(pid);
+        const sandbox = livePids(pid);
         for (const dir of dirs) {
           const members = readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim().split('\n').map(Number);
           for (const proc of sandbox) expect(members, `${dir} must hold every sandbox process`).toContain(proc);
@@ -170,7 +161,7 @@ describe.each(runners())('cgroup limits ($label)', (runner) => {
       const pid = child.pid as number;
       const dirs = await pollFor('the run cgroup', () => {
         const d = runCgroups(pid);
-        return d.length > 0 && descendants(pid).length >= 3 ? d : undefined;
+        return d.length > 0 && livePids(pid).length >= 3 ? d : undefined;
       });
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('close', resolve));

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/backends/host.js';
 import {
+  descendants,
   homeWithProject,
   killSleepers,
-  listProcs,
   peakRssKiB,
   plant,
   pollFor,
@@ -61,23 +61,6 @@ function watch(child: ChildProcess): Watched {
 /** Collect a spawned isolate's output and wait for it to exit. */
 function finished(child: ChildProcess): Promise<Exit> {
   return watch(child).exit;
-}
-
-/** Every process below `root` (by ppid), from one snapshot of /proc. */
-function descendants(root: number): ProcInfo[] {
-  const procs = listProcs();
-  const out: ProcInfo[] = [];
-  const frontier = [root];
-  while (frontier.length > 0) {
-    const parent = frontier.pop() as number;
-    for (const p of procs) {
-      if (p.ppid === parent) {
-        out.push(p);
-        frontier.push(p.pid);
-      }
-    }
-  }
-  return out;
 }
 
 /** Of `procs`, those still alive (same pid, same argv, not a zombie). */
