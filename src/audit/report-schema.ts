@@ -108,6 +108,10 @@ export const runReportSchema = z
       .describe(
         'sandbox-exec only: a process that left the process group (setsid) still held stdout or stderr open after the command exited; isolate stopped reading a moment later, so output may be cut',
       ),
+    leftBehind: z
+      .strictObject({ path: z.string(), reason: z.string() })
+      .optional()
+      .describe('sandbox-exec only: the run directory could not be removed safely and was left at path (reason: an errno code, or ESANDBOXWRITABLE when the profile could still write there)'),
     error: z
       .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
       .nullable()

@@ -55,6 +55,8 @@ export interface RunReport {
   denials?: SandboxDenials;
   /** sandbox-exec only: a process that left the command's process group held stdout or stderr open after the command exited; isolate stopped reading shortly after, so output may be cut. */
   outputCut?: true;
+  /** sandbox-exec only: the run directory could not be removed safely and was left at `path` (`reason`: an errno code, or ESANDBOXWRITABLE when the profile could still write there). */
+  leftBehind?: { path: string; reason: string };
   error: { code: string; summary: string; detail?: string; fix?: string } | null;
 }
 
@@ -123,6 +125,7 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.truncated === undefined ? {} : { truncated: result.truncated }),
     ...(result?.denials === undefined ? {} : { denials: result.denials }),
     ...(result?.outputCut === true ? { outputCut: true as const } : {}),
+    ...(result?.leftBehind === undefined ? {} : { leftBehind: result.leftBehind }),
     error: err === undefined ? null : err.toJSON(),
   };
 }

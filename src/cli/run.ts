@@ -28,6 +28,9 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
     ctx.printError(report.error);
   }
   if (ctx.debug && error !== undefined) ctx.printStack(error);
+  if (report.leftBehind !== undefined) {
+    ctx.output.err(`isolate: warning: the run directory could not be removed safely (${report.leftBehind.reason}); remove it yourself: ${report.leftBehind.path} (or a sibling named isolate-removing-*)\n`);
+  }
   if (audit.error !== null) ctx.output.err(`isolate: warning: this run is not in the audit log: ${audit.error}\n`);
   return report.exitCode;
 }

@@ -59,6 +59,8 @@ export interface ExecuteResult {
    * left its process group (setsid); isolate stopped reading HELD_OUTPUT_GRACE_MS later, so output may be cut.
    */
   outputCut?: true;
+  /** sandbox-exec: the run directory could not be removed safely and was left at this path, with the reason. */
+  leftBehind?: { path: string; reason: string };
 }
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];

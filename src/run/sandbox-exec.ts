@@ -418,13 +418,16 @@ export async function executeSandboxExec(
     },
   };
   let result: ExecuteResult;
+  let left: string | undefined;
   try {
     assertCwd(spec.cwd);
     result = await execute(plan, options, launch);
   } finally {
     pids = sampler?.stop() ?? [];
-    if (spec.runDir !== undefined) removeTree(spec.runDir, { sandboxMayWrite: (renamedTo) => runDirWritable(renamedTo, spec.params) });
+    if (spec.runDir !== undefined) left = removeTree(spec.runDir, { sandboxMayWrite: (renamedTo) => runDirWritable(renamedTo, spec.params) });
   }
+  // Said in the report (and by the CLI), never silently: the directory holds what the command wrote to its stand-ins.
+  if (left !== undefined && spec.runDir !== undefined) result = { ...result, leftBehind: { path: spec.runDir, reason: left } };
   if (!host.denials || result.error !== undefined || pgid === undefined) return result;
   return { ...result, denials: await collectDenials({ since, pids }) };
 }

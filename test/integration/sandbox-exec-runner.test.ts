@@ -739,6 +739,24 @@ describe('sandbox-exec runner: removing the run directory', () => {
     intact(outside);
   });
 
+  // A mount inside the run directory (the command, unsandboxed under the fake, mounts a tmpfs there) is a tree the walk never enters.
+  it.runIf(process.getuid?.() === 0)('a run directory that cannot be removed is reported (leftBehind), not dropped silently', async () => {
+    const p = plan('mkdir "$HOME/m" && mount -t tmpfs isolate-test-leftover "$HOME/m" && echo mounted');
+    const r = await run(p);
+    const runDir = p.sandboxExec.runDir as string;
+    try {
+      expect(r.stdout, r.stderr).toBe('mounted\n');
+      expect(r.exitCode).toBe(0);
+      expect(r.leftBehind?.path).toBe(runDir);
+      expect(r.leftBehind?.reason).toMatch(/^E[A-Z]+$/);
+    } finally {
+      // Undo the mount wherever the removal left the directory (renamed to isolate-removing-*), then remove it.
+      const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').filter((l) => l.startsWith('isolate-test-leftover '));
+      for (const m of mounts) execFileSync('umount', [m.split(' ')[1] ?? '']);
+      for (const name of readdirSync(base)) if (name.startsWith('isolate-removing-') || name === runDir.slice(base.length + 1)) rmSync(join(base, name), { recursive: true, force: true });
+    }
+  });
+
   it('runDirWritable: whether a WRITE parameter of the profile covers the renamed run directory', () => {
     const T = '/private/var/folders/xy/abc/T';
     const renamed = `${T}/isolate-removing-1-0123456789ab`;

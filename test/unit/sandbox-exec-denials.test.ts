@@ -277,6 +277,15 @@ describe('sandbox denials in the run report', () => {
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
     expect('outputCut' in buildReport({ ...base, result: { exitCode: 0, signal: null, started: true, durationMs: 5 } })).toBe(false);
   });
+
+  it('says when the run directory was left behind (leftBehind: path and reason), and matches the schema', () => {
+    const leftBehind = { path: '/private/var/folders/xy/T/isolate-run-1-ab', reason: 'ESANDBOXWRITABLE' };
+    const report = buildReport({ ...base, result: { exitCode: 0, signal: null, started: true, durationMs: 5, leftBehind } });
+    expect(report.leftBehind).toEqual(leftBehind);
+    const parsed = runReportSchema.safeParse(JSON.parse(JSON.stringify(report)));
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect('leftBehind' in buildReport({ ...base, result: { exitCode: 0, signal: null, started: true, durationMs: 5 } })).toBe(false);
+  });
 });
 
 describe('process groups', () => {
