@@ -3,18 +3,17 @@
  */
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
-import { computeEnvironment } from '../profile/environment.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { formatBytes } from '../profile/limits.js';
 import { buildFilter } from '../seccomp/bpf.js';
 import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
-import { effectiveKind, governing, isVisible, orderRules } from './mounts.js';
+import { effectiveKind, governing, orderRules } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
-import { pickCommand, reachable } from './command.js';
-import { checkUserns, filteredNetwork } from './linux-common.js';
+import { reachable } from './command.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon } from './linux-common.js';
 import { cgroupLimits } from './cgroup.js';
-import { BYPASS_VARIABLES, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, proxyEnvironment } from '../network/forwarder.js';
+import { SANDBOX_NET_DIR } from '../network/forwarder.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
@@ -245,28 +244,10 @@ export const bwrapBackend: Backend = {
   name: 'bwrap',
   plan(policy, command, host): Plan {
     const bwrap = checkBwrapHost(host);
-    if (command.length === 0 || command[0] === '') {
-      throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
-    }
-    const { env, withheld } = computeEnvironment(policy.environment, host.env);
-    const rules = policy.filesystem.mounts;
-
-    const cwdRule = governing(rules, policy.process.cwd);
-    const cwdShown = isVisible(rules, policy.process.cwd) || (cwdRule?.kind === 'tmpfs' && cwdRule.path === policy.process.cwd);
-    if (!cwdShown) {
-      throw new IsolateError('E_PATH_INVALID', `the working directory ${policy.process.cwd} is not visible inside the sandbox`, {
-        fix: `add --allow-read ${policy.process.cwd}, or run from a directory the profile exposes`,
-      });
-    }
-    const resolved = pickCommand(host.command, rules);
-    const mounts = mountArgs(policy, host);
-    const net = policy.network.mode === 'filtered' ? filteredNetwork(policy, host) : undefined;
-    if (net !== undefined) {
-      for (const name of BYPASS_VARIABLES) delete env[name];
-      Object.assign(env, proxyEnvironment());
-    }
+    const base = linuxPlanBase(policy, command, host);
+    const { env, resolved, net } = base;
     const ownNetwork = policy.network.mode !== 'host';
-    const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
+    const mounts = mountArgs(policy, host);
     // bwrap itself and its init inside the sandbox live in the cgroup too; so does the forwarder.
     const cg = cgroupLimits(policy.limits, host, { processes: net === undefined ? 2 : 3, name: net === undefined ? 'bwrap' : 'bwrap and the network forwarder' });
     const rl = rlimits(policy, host, cg.plan?.events.pids !== undefined);
@@ -315,33 +296,7 @@ export const bwrapBackend: Backend = {
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
       ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
-      launcherEnv: {},
-      childEnv: env,
-      withheldEnv: withheld,
-      command: { program: command[0] ?? '', resolved, args: command.slice(1) },
-      cwd: policy.process.cwd,
-      cleanup: mounts.cleanup,
-      services: net === undefined ? [] : [net.service],
-      limits: policy.limits,
-      summary: {
-        ...mounts.summary,
-        network: policy.network.mode,
-        ...(net === undefined
-          ? {}
-          : {
-              proxy: {
-                allow: [...policy.network.allow],
-                deny: [...policy.network.deny],
-                listen: PROXY_URL,
-                socket: `${net.service.socketPath} (inside: ${SANDBOX_SOCKET})`,
-              },
-            }),
-        env: Object.keys(env).sort(),
-        limits: [...rl.summary, ...cg.summary],
-        seccomp: sc.summary,
-        namespaces,
-        notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`)],
-      },
+      ...linuxPlanCommon(policy, command, base, mounts, { limits: [...rl.summary, ...cg.summary], seccomp: sc.summary }),
     };
   },
 };

@@ -1,13 +1,15 @@
 /**
  * What the Linux namespace backends (bubblewrap, nsjail) share: the checks
- * that user namespaces are usable, and the filtered network's forwarder.
- * Pure, like plan().
+ * that user namespaces are usable, the filtered network's forwarder, and the
+ * parts of a plan that do not depend on the backend. Pure, like plan().
  */
 import { IsolateError } from '../errors.js';
-import { PROXY_PORT, SANDBOX_SOCKET, forwarderScript } from '../network/forwarder.js';
+import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from '../network/forwarder.js';
+import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
-import { reachable } from './command.js';
-import type { HostFacts, ProxyService } from './types.js';
+import { pickCommand, reachable } from './command.js';
+import { governing, isVisible } from './mounts.js';
+import type { HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 
 /** Fail closed when the kernel will not let `launcher` create the user namespace it needs. */
 export function checkUserns(host: HostFacts, launcher: { name: string; path: string }): void {
@@ -75,3 +77,80 @@ export function filteredNetwork(policy: Policy, host: HostFacts): { socketDir: s
   };
 }
 
+
+/** Where every Linux plan starts: the command, its environment, the working directory, the network and the namespaces. */
+export interface LinuxPlanBase {
+  /** The child's environment (with the proxy's variables in filtered mode). */
+  env: Record<string, string>;
+  withheld: string[];
+  /** The command's program as the sandbox will find it. */
+  resolved: string;
+  /** filtered mode: the forwarder and the proxy service. */
+  net: ReturnType<typeof filteredNetwork> | undefined;
+  namespaces: string[];
+}
+
+export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
+  if (command.length === 0 || command[0] === '') {
+    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
+  }
+  const { env, withheld } = computeEnvironment(policy.environment, host.env);
+  const rules = policy.filesystem.mounts;
+  const cwdRule = governing(rules, policy.process.cwd);
+  const cwdShown = isVisible(rules, policy.process.cwd) || (cwdRule?.kind === 'tmpfs' && cwdRule.path === policy.process.cwd);
+  if (!cwdShown) {
+    throw new IsolateError('E_PATH_INVALID', `the working directory ${policy.process.cwd} is not visible inside the sandbox`, {
+      fix: `add --allow-read ${policy.process.cwd}, or run from a directory the profile exposes`,
+    });
+  }
+  const resolved = pickCommand(host.command, rules);
+  const net = policy.network.mode === 'filtered' ? filteredNetwork(policy, host) : undefined;
+  if (net !== undefined) {
+    for (const name of BYPASS_VARIABLES) delete env[name];
+    Object.assign(env, proxyEnvironment());
+  }
+  const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(policy.network.mode !== 'host' ? ['net'] : [])];
+  return { env, withheld, resolved, net, namespaces };
+}
+
+type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
+
+/** The fields of a Linux plan that do not depend on the backend, with its summary; the backend adds its own limits, seccomp and notes. */
+export function linuxPlanCommon(
+  policy: Policy,
+  command: readonly string[],
+  base: LinuxPlanBase,
+  mounts: { cleanup: Plan['cleanup']; summary: MountSummary },
+  own: { limits: string[]; seccomp: PlanSummary['seccomp']; notes?: string[] },
+): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'services' | 'limits' | 'summary'> {
+  const { env, net } = base;
+  return {
+    launcherEnv: {},
+    childEnv: env,
+    withheldEnv: base.withheld,
+    command: { program: command[0] ?? '', resolved: base.resolved, args: command.slice(1) },
+    cwd: policy.process.cwd,
+    cleanup: mounts.cleanup,
+    services: net === undefined ? [] : [net.service],
+    limits: policy.limits,
+    summary: {
+      ...mounts.summary,
+      network: policy.network.mode,
+      ...(net === undefined
+        ? {}
+        : {
+            proxy: {
+              allow: [...policy.network.allow],
+              deny: [...policy.network.deny],
+              listen: PROXY_URL,
+              socket: `${net.service.socketPath} (inside: ${SANDBOX_SOCKET})`,
+            },
+          }),
+      env: Object.keys(env).sort(),
+      limits: own.limits,
+      seccomp: own.seccomp,
+      namespaces: base.namespaces,
+      notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...(own.notes ?? [])],
+    },
+  };
+}

@@ -39,16 +39,15 @@
  */
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
-import { computeEnvironment } from '../profile/environment.js';
 import { formatBytes } from '../profile/limits.js';
 import type { Limits, MountRule, Policy } from '../profile/types.js';
 import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, describeRules, resolveSeccomp, type ArgCondition, type SeccompRule } from '../seccomp/presets.js';
 import { seccompArchFromNode, syscallNumber, type SeccompArch } from '../seccomp/syscalls.js';
-import { BYPASS_VARIABLES, PROXY_URL, SANDBOX_NET_DIR, SANDBOX_SOCKET, proxyEnvironment } from '../network/forwarder.js';
-import { pickCommand, reachable } from './command.js';
+import { SANDBOX_NET_DIR } from '../network/forwarder.js';
+import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
-import { checkUserns, filteredNetwork } from './linux-common.js';
-import { depth, effectiveKind, governing, isVisible, orderRules } from './mounts.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon } from './linux-common.js';
+import { depth, effectiveKind, governing, orderRules } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 
 /** The descriptor the generated config is handed to nsjail on. */
@@ -639,28 +638,11 @@ export const nsjailBackend: Backend = {
   name: 'nsjail',
   plan(policy, command, host): Plan {
     const nsjail = checkNsjailHost(host) as NsjailFacts;
-    if (command.length === 0 || command[0] === '') {
-      throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
-    }
-    const { env, withheld } = computeEnvironment(policy.environment, host.env);
+    const base = linuxPlanBase(policy, command, host);
+    const { env, resolved, net, namespaces } = base;
     const rules = policy.filesystem.mounts;
-
-    const cwdRule = governing(rules, policy.process.cwd);
-    const cwdShown = isVisible(rules, policy.process.cwd) || (cwdRule?.kind === 'tmpfs' && cwdRule.path === policy.process.cwd);
-    if (!cwdShown) {
-      throw new IsolateError('E_PATH_INVALID', `the working directory ${policy.process.cwd} is not visible inside the sandbox`, {
-        fix: `add --allow-read ${policy.process.cwd}, or run from a directory the profile exposes`,
-      });
-    }
-    const resolved = pickCommand(host.command, rules);
     const mounts = planMounts(policy, host, nsjail.mountPoints);
-    const net = policy.network.mode === 'filtered' ? filteredNetwork(policy, host) : undefined;
-    if (net !== undefined) {
-      for (const name of BYPASS_VARIABLES) delete env[name];
-      Object.assign(env, proxyEnvironment());
-    }
     const ownNetwork = policy.network.mode !== 'host';
-    const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(ownNetwork ? ['net'] : [])];
     const init = reachable(rules, INIT_SHELL);
     if (!init && mounts.pathFds.length > 0) {
       // Without the init nothing reports the end of nsjail's setup, so nothing can check its mounts (by path) before the command starts.
@@ -748,33 +730,11 @@ export const nsjailBackend: Backend = {
       inputs: [{ fd: NSJAIL_CONFIG_FD, data: configText }],
       ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds, ...(init ? { checkPathFds: true } : {}) }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
-      launcherEnv: {},
-      childEnv: env,
-      withheldEnv: withheld,
-      command: { program: command[0] ?? '', resolved, args: command.slice(1) },
-      cwd: policy.process.cwd,
-      cleanup: mounts.cleanup,
-      services: net === undefined ? [] : [net.service],
-      limits: policy.limits,
-      summary: {
-        ...mounts.summary,
-        network: policy.network.mode,
-        ...(net === undefined
-          ? {}
-          : {
-              proxy: {
-                allow: [...policy.network.allow],
-                deny: [...policy.network.deny],
-                listen: PROXY_URL,
-                socket: `${net.service.socketPath} (inside: ${SANDBOX_SOCKET})`,
-              },
-            }),
-        env: Object.keys(env).sort(),
+      ...linuxPlanCommon(policy, command, base, mounts, {
         limits: [...rl.summary, ...cg.summary, 'nsjail\'s own cgroup options: not used (isolate makes the cgroup)'],
         seccomp: sc.summary,
-        namespaces,
-        notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...sc.notes, ...notes],
-      },
+        notes: [...sc.notes, ...notes],
+      }),
     };
   },
 };
