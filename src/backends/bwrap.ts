@@ -8,7 +8,7 @@ import { formatBytes } from '../profile/limits.js';
 import { buildFilter } from '../seccomp/bpf.js';
 import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
-import { effectiveKind, governing, orderRules } from './mounts.js';
+import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 import { reachable } from './command.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon } from './linux-common.js';
@@ -132,38 +132,27 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     }
   }
 
-  // Protected names inside writable roots.
-  const pinned = new Set<string>();
-  for (const fact of host.protect) {
-    if (effectiveKind(rules, fact.path) !== 'write') continue;
-    if (fact.state === 'symlink') {
-      throw new IsolateError('E_PROTECT_SYMLINK', `protected path ${fact.path} is a symbolic link; isolate cannot keep a link read-only`, {
-        fix: 'replace the link with the file it points to, or run with a profile in which this directory is read-only (--profile strict)',
-      });
+  // Protected names inside writable roots: pins and protected files are bound from descriptors run/ opens (pathFds).
+  for (const p of protectOps(rules, host.protect, bound)) {
+    if (p.kind === 'placeholder') {
+      summary.placeholders.push(p.path);
+      cleanup.push({ removeIfPlaceholder: p.path });
+      ops.push({ path: p.path, order: 2, emit: () => args.push('--ro-bind', '/dev/null', p.path) });
+      continue;
     }
-    for (const pin of fact.pins) {
-      if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
-      pinned.add(pin);
-      const fd = FIRST_PATH_FD + pathFds.length;
-      pathFds.push({ fd, path: pin });
-      ops.push({ path: pin, order: 1, emit: () => args.push('--bind-fd', String(fd), pin) });
-    }
-    if (fact.state === 'missing') {
-      summary.placeholders.push(fact.path);
-      cleanup.push({ removeIfPlaceholder: fact.path });
-      ops.push({ path: fact.path, order: 2, emit: () => args.push('--ro-bind', '/dev/null', fact.path) });
+    const fd = FIRST_PATH_FD + pathFds.length;
+    pathFds.push({ fd, path: p.path });
+    if (p.kind === 'pin') {
+      ops.push({ path: p.path, order: 1, emit: () => args.push('--bind-fd', String(fd), p.path) });
     } else {
-      summary.protected.push(fact.path);
-      const fd = FIRST_PATH_FD + pathFds.length;
-      pathFds.push({ fd, path: fact.path });
-      ops.push({ path: fact.path, order: 2, emit: () => args.push('--ro-bind-fd', String(fd), fact.path) });
+      summary.protected.push(p.path);
+      ops.push({ path: p.path, order: 2, emit: () => args.push('--ro-bind-fd', String(fd), p.path) });
     }
   }
 
-  const depthOf = (p: string): number => (p === '/' ? 0 : p.split('/').length - 1);
   ops
     .map((op, i) => ({ op, i }))
-    .sort((a, b) => depthOf(a.op.path) - depthOf(b.op.path) || a.op.order - b.op.order || a.i - b.i)
+    .sort((a, b) => depth(a.op.path) - depth(b.op.path) || a.op.order - b.op.order || a.i - b.i)
     .forEach(({ op }) => op.emit());
   for (const path of remountReadOnly) args.push('--remount-ro', path);
   return { args, cleanup, summary, pathFds };

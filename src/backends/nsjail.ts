@@ -47,7 +47,7 @@ import { SANDBOX_NET_DIR } from '../network/forwarder.js';
 import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon } from './linux-common.js';
-import { depth, effectiveKind, governing, orderRules } from './mounts.js';
+import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 
 /** The descriptor the generated config is handed to nsjail on. */
@@ -247,29 +247,19 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
     pending.push({ path: mp, order: 1, op: { op: 'bind', src: mp, dst: mp, readOnly: true, dir: true, exists: true, optional: true } });
   }
 
-  // Protected names inside writable roots.
-  const pinned = new Set<string>();
-  for (const fact of host.protect) {
-    if (effectiveKind(rules, fact.path) !== 'write') continue;
-    if (fact.state === 'symlink') {
-      throw new IsolateError('E_PROTECT_SYMLINK', `protected path ${fact.path} is a symbolic link; isolate cannot keep a link read-only`, {
-        fix: 'replace the link with the file it points to, or run with a profile in which this directory is read-only (--profile strict)',
-      });
-    }
-    for (const pin of fact.pins) {
-      if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
-      pinned.add(pin);
-      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: pin, readOnly: false });
-      pending.push({ path: pin, order: 1, op: { op: 'bind', src: pin, dst: pin, readOnly: false, dir: true, exists: true } });
-    }
-    if (fact.state === 'missing') {
-      summary.placeholders.push(fact.path);
-      cleanup.push({ removeIfPlaceholder: fact.path });
-      pending.push({ path: fact.path, order: 2, op: { op: 'bind', src: '/dev/null', dst: fact.path, readOnly: true, dir: false, exists: false } });
+  // Protected names inside writable roots (bound by path; run/ checks the mounts against the descriptors in pathFds).
+  for (const p of protectOps(rules, host.protect, bound)) {
+    if (p.kind === 'placeholder') {
+      summary.placeholders.push(p.path);
+      cleanup.push({ removeIfPlaceholder: p.path });
+      pending.push({ path: p.path, order: 2, op: { op: 'bind', src: '/dev/null', dst: p.path, readOnly: true, dir: false, exists: false } });
+    } else if (p.kind === 'pin') {
+      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: p.path, readOnly: false });
+      pending.push({ path: p.path, order: 1, op: { op: 'bind', src: p.path, dst: p.path, readOnly: false, dir: true, exists: true } });
     } else {
-      summary.protected.push(fact.path);
-      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: fact.path, readOnly: true });
-      pending.push({ path: fact.path, order: 2, op: { op: 'bind', src: fact.path, dst: fact.path, readOnly: true, dir: fact.state === 'dir', exists: true } });
+      summary.protected.push(p.path);
+      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: p.path, readOnly: true });
+      pending.push({ path: p.path, order: 2, op: { op: 'bind', src: p.path, dst: p.path, readOnly: true, dir: p.dir, exists: true } });
     }
   }
 
