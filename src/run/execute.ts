@@ -255,7 +255,8 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
       startedPipe?.on('error', () => undefined);
       startedPipe?.once('data', () => {
         if (plan.checkPathFds === true) {
-          const init = child.pid === undefined ? undefined : findSandboxNamespace(child.pid)?.initPid;
+          look(); // the init exists now; found once, for the check, signals and sampling
+          const init = childPid;
           setupError =
             init === undefined
               ? new IsolateError('E_SANDBOX_SETUP', 'cannot find the sandbox to check its mounts; the command was not run')
