@@ -11,7 +11,7 @@ import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
 import type { Policy } from '../../src/profile/types.js';
-import { HOST_ENV, VARS, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+import { HOST_ENV, VARS, expectNoSecretValues, list, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
@@ -47,10 +47,6 @@ function foldX32(config: string): string {
   expect(lines.slice(first, first + rows.length), 'x32 rows are contiguous').toEqual(rows);
   const last = `0x${(X32_SYSCALL_BIT + X32_LISTED - 1).toString(16)}`;
   return [...lines.slice(0, first), `  "    <${rows.length} rows: SYSCALL[0x40000000] ... SYSCALL[${last}], 8 a row>\\n"`, ...lines.slice(first + rows.length)].join('\n');
-}
-
-function list(title: string, items: readonly string[]): string[] {
-  return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((x) => `  ${x}`))];
 }
 
 function render(title: string, plan: Plan): string {
@@ -134,12 +130,6 @@ function expectOnlySyntheticPaths(text: string): void {
   const host = hostname().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   expect(text).not.toMatch(new RegExp(`(^|[^A-Za-z0-9_])${host}($|[^A-Za-z0-9_])`));
   if (homedir() !== VARS.HOME && homedir() !== '/') expect(text).not.toContain(homedir());
-}
-
-function expectNoSecretValues(text: string): void {
-  for (const value of Object.values(HOST_ENV)) {
-    if (value.includes('synthetic')) expect(text).not.toContain(value);
-  }
 }
 
 /** The plan hands the caller's real values to nsjail in the config, and nowhere on argv. */

@@ -10,13 +10,13 @@
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { writableRoots } from '../../src/backends/mounts.js';
 import { planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
 import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
+import { list, syntheticProtect } from './synthetic.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -81,24 +81,6 @@ function darwinPolicy(profile: MergedProfile): Policy {
   };
 }
 
-/** The project is a git checkout with hooks and config; nothing else protected exists (scanProtected on the synthetic Mac). */
-const PROJECT_ENTRIES: Readonly<Record<string, ProtectFact['state']>> = { '.git': 'dir', '.git/hooks': 'dir', '.git/config': 'file' };
-
-function darwinProtect(policy: Policy): ProtectFact[] {
-  const facts: ProtectFact[] = [];
-  for (const root of writableRoots(policy.filesystem.mounts)) {
-    if (root !== VARS.CWD) throw new Error(`synthetic Mac: no layout for writable root ${root}`);
-    for (const name of policy.filesystem.protect) {
-      const segments = name.split('/');
-      const state = PROJECT_ENTRIES[name] ?? 'missing';
-      if (state === 'missing' && segments.length > 1 && PROJECT_ENTRIES[segments.slice(0, -1).join('/')] !== 'dir') continue;
-      const pins = segments.slice(0, -1).map((_s, i) => `${root}/${segments.slice(0, i + 1).join('/')}`);
-      facts.push({ path: `${root}/${name}`, state, pins });
-    }
-  }
-  return facts;
-}
-
 /** The caller's environment on the synthetic Mac, secrets included. */
 const HOST_ENV: Readonly<Record<string, string>> = {
   PATH: '/opt/homebrew/bin:/usr/bin:/bin:/usr/sbin:/sbin',
@@ -131,7 +113,7 @@ function darwinHost(policy: Policy, command: CommandFact): HostFacts {
     sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '14.5' } as HostFacts['sandboxExec'],
     userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
     env: HOST_ENV,
-    protect: darwinProtect(policy),
+    protect: syntheticProtect(policy, VARS.CWD),
     command,
     ...(policy.network.mode === 'filtered' ? { network: { socat: undefined, shell: '/bin/sh', socketDir: SOCKET_DIR } } : {}),
     prlimit: undefined,
@@ -145,10 +127,6 @@ async function goldenPlan(profile: string, command: readonly string[], fact: Com
 }
 
 // ---- rendering -------------------------------------------------------------------
-
-function list(title: string, items: readonly string[]): string[] {
-  return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((x) => `  ${x}`))];
-}
 
 function renderPlan(title: string, plan: SandboxExecPlan): string {
   const se = plan.sandboxExec;

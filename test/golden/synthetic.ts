@@ -9,6 +9,7 @@ import { expandPath, resolveLimits, type PathVars } from '../../src/profile/reso
 import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
 import { shellQuote } from '../../src/run/quote.js';
 import { disassemble } from '../../src/seccomp/bpf.js';
+import { expect } from 'vitest';
 
 export const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/tmp' };
 
@@ -108,11 +109,11 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
 /** The project on the synthetic host: a git checkout with hooks and config; nothing else protected exists. */
 const PROJECT_ENTRIES: Readonly<Record<string, ProtectFact['state']>> = { '.git': 'dir', '.git/hooks': 'dir', '.git/config': 'file' };
 
-/** scanProtected on the synthetic host (the project has no subdirectories). */
-export function syntheticProtect(policy: Policy): ProtectFact[] {
+/** scanProtected on the synthetic host (the project, at `cwd`, has no subdirectories). */
+export function syntheticProtect(policy: Policy, cwd: string = VARS.CWD): ProtectFact[] {
   const facts: ProtectFact[] = [];
   for (const root of writableRoots(policy.filesystem.mounts)) {
-    if (root !== VARS.CWD) throw new Error(`synthetic host: no layout for writable root ${root}`);
+    if (root !== cwd) throw new Error(`synthetic host: no layout for writable root ${root}`);
     for (const name of policy.filesystem.protect) {
       const segments = name.split('/');
       const state = PROJECT_ENTRIES[name] ?? 'missing';
@@ -122,6 +123,13 @@ export function syntheticProtect(policy: Policy): ProtectFact[] {
     }
   }
   return facts;
+}
+
+/** No value of the synthetic caller's secrets appears in a golden. */
+export function expectNoSecretValues(text: string): void {
+  for (const value of Object.values(HOST_ENV)) {
+    if (value.includes('synthetic')) expect(text).not.toContain(value);
+  }
 }
 
 /** The caller's environment on the synthetic host, secrets included. */
@@ -246,7 +254,8 @@ export function redactPiped(piped: readonly string[]): string[] {
   return out;
 }
 
-function list(title: string, items: readonly string[]): string[] {
+/** A titled list for a golden file, `(none)` when empty. */
+export function list(title: string, items: readonly string[]): string[] {
   return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((x) => `  ${x}`))];
 }
 
