@@ -740,6 +740,7 @@ describe('sandbox-exec runner: removing the run directory', () => {
   });
 
   // A mount inside the run directory (the command, unsandboxed under the fake, mounts a tmpfs there) is a tree the walk never enters.
+  if (process.getuid?.() !== 0) console.warn('skipping the left-behind run directory test: it mounts a tmpfs, which needs root');
   it.runIf(process.getuid?.() === 0)('a run directory that cannot be removed is reported (leftBehind), not dropped silently', async () => {
     const p = plan('mkdir "$HOME/m" && mount -t tmpfs isolate-test-leftover "$HOME/m" && echo mounted');
     const r = await run(p);
