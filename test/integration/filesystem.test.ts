@@ -4,7 +4,7 @@
  * and protected files that stay read-only inside the writable project.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -20,53 +20,8 @@ import {
   spawnIsolate,
   tempDirFor,
   type Project,
-  type Runner,
 } from '../helpers/isolate.js';
-
-const token = (label: string): string => `${label}-${randomBytes(8).toString('hex')}`;
-
-/** What bwrap's --dev provides; anything else from the host's /dev must not be there. */
-const FRESH_DEV = new Set(['null', 'zero', 'full', 'random', 'urandom', 'tty', 'console', 'pts', 'ptmx', 'shm', 'fd', 'stdin', 'stdout', 'stderr', 'core', 'mqueue']);
-
-/**
- * A shell script that tries each `name: command` and prints `name=WROTE` or
- * `name=blocked` (by exit status) on stdout, so one sandbox run checks many
- * operations. What the commands print goes to stderr, which the tests check
- * for secrets.
- */
-function attempts(ops: Record<string, string>): string {
-  return Object.entries(ops)
-    .map(([name, cmd]) => `if (${cmd}) >&2; then echo "${name}=WROTE"; else echo "${name}=blocked"; fi`)
-    .join('\n');
-}
-
-interface Fixture extends Project {
-  ssh: string;
-  aws: string;
-  notes: string;
-  outside: string;
-  outsideSecret: string;
-  cleanupOutside: () => void;
-}
-
-/** A home with secret stores and a note, a project with links out of it, and a secret in an unrelated directory. */
-function fixture(runner: Runner): Fixture {
-  const p = homeWithProject(runner);
-  const ssh = token('SSH-PRIVATE-KEY');
-  const aws = token('AWS-CREDENTIALS');
-  const notes = token('PLAIN-NOTES');
-  const outsideSecret = token('OUTSIDE-SECRET');
-  plant(runner, p.home, '.ssh/id_rsa', ssh, 0o600);
-  plant(runner, p.home, '.aws/credentials', aws, 0o600);
-  plant(runner, p.home, 'notes.txt', notes);
-  const { dir: outside, cleanup: cleanupOutside } = tempDirFor(runner);
-  plant(runner, outside, 'secret.txt', outsideSecret);
-  symlinkSync(join(p.home, '.ssh', 'id_rsa'), join(p.project, 'link-ssh'));
-  symlinkSync(join(outside, 'secret.txt'), join(p.project, 'link-outside'));
-  symlinkSync('../.ssh/id_rsa', join(p.project, 'link-relative'));
-  giveTo(runner, p.home);
-  return { ...p, ssh, aws, notes, outside, outsideSecret, cleanupOutside };
-}
+import { FRESH_DEV, attempts, fixture, token, type Fixture } from '../helpers/fs-fixture.js';
 
 describe.each(runners())('filesystem ($label)', (runner) => {
   let f: Fixture;

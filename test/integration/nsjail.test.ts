@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/backends/host.js';
 import { cgroupSupport } from '../helpers/cgroup.js';
+import { FRESH_DEV, attempts, fixture, token, type Fixture } from '../helpers/fs-fixture.js';
 import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';
 import {
   DEFAULT_PATH,
@@ -48,7 +49,6 @@ if (skipReason === undefined && !existsSync(PYTHON)) console.warn(`nsjail memory
 /** The environment every run gets: the runner's, plus ISOLATE_NSJAIL when the tests were given one. */
 const NSJAIL_ENV: Record<string, string> = process.env['ISOLATE_NSJAIL'] === undefined ? {} : { ISOLATE_NSJAIL: process.env['ISOLATE_NSJAIL'] };
 
-const token = (label: string): string => `${label}-${randomBytes(8).toString('hex')}`;
 
 /** `isolate run --backend nsjail <args>` as the runner. */
 function nsj(runner: Runner, args: readonly string[], cwd: string, env: Record<string, string>, timeoutMs?: number): Result {
@@ -59,15 +59,7 @@ function nsjAsync(runner: Runner, args: readonly string[], cwd: string, env: Rec
   return isolateAsync(runner, ['run', '--backend', 'nsjail', ...args], { cwd, env: { ...env, ...NSJAIL_ENV } });
 }
 
-/** One sandbox run tries each `name: command`; prints `name=WROTE` or `name=blocked`. */
-function attempts(ops: Record<string, string>): string {
-  return Object.entries(ops)
-    .map(([name, cmd]) => `if (${cmd}) >&2; then echo "${name}=WROTE"; else echo "${name}=blocked"; fi`)
-    .join('\n');
-}
 
-/** What bwrap's --dev provides, and so nsjail's /dev must stay within. */
-const FRESH_DEV = new Set(['null', 'zero', 'full', 'random', 'urandom', 'tty', 'console', 'pts', 'ptmx', 'shm', 'fd', 'stdin', 'stdout', 'stderr', 'core', 'mqueue']);
 
 describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
   describe.each(runners())('the backend ($label)', (runner) => {
@@ -124,33 +116,6 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
   });
 
   // ---- the filesystem ---------------------------------------------------------------
-
-  interface Fixture extends Project {
-    ssh: string;
-    aws: string;
-    notes: string;
-    outside: string;
-    outsideSecret: string;
-    cleanupOutside: () => void;
-  }
-
-  function fixture(runner: Runner): Fixture {
-    const p = homeWithProject(runner);
-    const ssh = token('SSH-PRIVATE-KEY');
-    const aws = token('AWS-CREDENTIALS');
-    const notes = token('PLAIN-NOTES');
-    const outsideSecret = token('OUTSIDE-SECRET');
-    plant(runner, p.home, '.ssh/id_rsa', ssh, 0o600);
-    plant(runner, p.home, '.aws/credentials', aws, 0o600);
-    plant(runner, p.home, 'notes.txt', notes);
-    const { dir: outside, cleanup: cleanupOutside } = tempDirFor(runner);
-    plant(runner, outside, 'secret.txt', outsideSecret);
-    symlinkSync(join(p.home, '.ssh', 'id_rsa'), join(p.project, 'link-ssh'));
-    symlinkSync(join(outside, 'secret.txt'), join(p.project, 'link-outside'));
-    symlinkSync('../.ssh/id_rsa', join(p.project, 'link-relative'));
-    giveTo(runner, p.home);
-    return { ...p, ssh, aws, notes, outside, outsideSecret, cleanupOutside };
-  }
 
   describe.each(runners())('filesystem ($label)', (runner) => {
     let f: Fixture;
