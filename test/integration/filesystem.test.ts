@@ -1,7 +1,8 @@
 /**
  * The filesystem view: fresh /dev and /proc, private /tmp, a read-only
  * system, a hidden home, secret stores hidden, symlinks that cannot escape,
- * and protected files that stay read-only inside the writable project.
+ * and protected files that stay read-only inside the writable project. The
+ * first block runs for bubblewrap and, when it is installed, for nsjail.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +23,17 @@ import {
   type Project,
 } from '../helpers/isolate.js';
 import { FRESH_DEV, attempts, fixture, token, type Fixture } from '../helpers/fs-fixture.js';
+import { findNsjail } from '../../src/backends/host.js';
 
-describe.each(runners())('filesystem ($label)', (runner) => {
+/** The same filesystem checks for each Linux backend that can run here (nsjail when installed or named by ISOLATE_NSJAIL). */
+const NSJAIL = findNsjail(process.env);
+if (NSJAIL === undefined) console.warn('filesystem checks under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see README, "Installing nsjail")');
+const CASES = [
+  ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap', backendEnv: {} as Record<string, string> })),
+  ...(NSJAIL === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail', backendEnv: { ISOLATE_NSJAIL: NSJAIL } }))),
+];
+
+describe.each(CASES)('filesystem ($label)', ({ runner, backend, backendEnv }) => {
   let f: Fixture;
   beforeAll(() => {
     f = fixture(runner);
@@ -33,7 +43,9 @@ describe.each(runners())('filesystem ($label)', (runner) => {
     f.cleanupOutside();
   });
 
-  const run = (args: string[], env: Record<string, string> = f.env, cwd = f.project) => isolate(runner, args, { cwd, env });
+  /** `isolate <sub> --backend <backend> ...` */
+  const run = (args: string[], env: Record<string, string> = f.env, cwd = f.project) =>
+    isolate(runner, [args[0] ?? 'run', '--backend', backend, ...args.slice(1)], { cwd, env: { ...env, ...backendEnv } });
 
   it('has a fresh, minimal /dev without the host devices', () => {
     const host = readdirSync('/dev');
@@ -62,6 +74,12 @@ describe.each(runners())('filesystem ($label)', (runner) => {
     for (const pid of (pids ?? '').trim().split(' ')) expect(Number(pid)).toBeLessThan(20);
     // This test's own process (on the host) is not visible by its host pid.
     expect((pids ?? '').trim().split(' ')).not.toContain(String(process.pid));
+  });
+
+  it('hides the host\'s secret files (/etc/shadow is an empty device, /etc/ssh an empty directory)', () => {
+    const r = run(['run', '--', 'sh', '-c', 'test -c /etc/shadow && echo "shadow=dev"; echo "shadowbytes=$(cat /etc/shadow | wc -c)"; echo "ssh=$(ls -A /etc/ssh | wc -l)"; echo "passwd=$(test -s /etc/passwd && echo readable)"']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)).toEqual({ shadow: 'dev', shadowbytes: '0', ssh: '0', passwd: 'readable' });
   });
 
   it('has a private /tmp and /var/tmp', () => {

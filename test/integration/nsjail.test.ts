@@ -2,7 +2,9 @@
  * The nsjail backend in real sandboxes: the isolation checks the bubblewrap
  * suite makes, through `isolate run --backend nsjail`, as the current user
  * and (as root) as an unprivileged user. Skipped, with the reason printed,
- * when no nsjail binary is on PATH or named by ISOLATE_NSJAIL.
+ * when no nsjail binary is on PATH or named by ISOLATE_NSJAIL. The
+ * filesystem view (/dev, /proc, /tmp, the home, writes, symlinks) is checked
+ * for both backends by filesystem.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/backends/host.js';
 import { cgroupSupport } from '../helpers/cgroup.js';
-import { FRESH_DEV, attempts, fixture, token, type Fixture } from '../helpers/fs-fixture.js';
+import { attempts, token } from '../helpers/fs-fixture.js';
 import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';
 import {
   DEFAULT_PATH,
@@ -116,147 +118,6 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
   });
 
   // ---- the filesystem ---------------------------------------------------------------
-
-  describe.each(runners())('filesystem ($label)', (runner) => {
-    let f: Fixture;
-    beforeAll(() => {
-      f = fixture(runner);
-    });
-    afterAll(() => {
-      f.cleanup();
-      f.cleanupOutside();
-    });
-    const run = (args: string[]): Result => nsj(runner, args, f.project, f.env);
-
-    it('the home holds secrets the runner can read on the host (control)', () => {
-      const r = asRunner(runner, ['sh', '-c', `cat ${f.home}/.ssh/id_rsa ${f.home}/.aws/credentials ${f.home}/notes.txt project/link-ssh project/link-outside`], { cwd: f.home, env: f.env });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(f.ssh + f.aws + f.notes + f.ssh + f.outsideSecret);
-    });
-
-    it('has a fresh, minimal /dev and a fresh /proc', () => {
-      const r = run(['--', 'sh', '-c', 'ls -A /dev; echo "blockdevs=$(find /dev -type b | wc -l)"; echo "urandom=$(head -c 16 /dev/urandom | wc -c)"; echo x > /dev/null && echo "null=ok"; echo "procs=$(ls /proc | grep -c "^[0-9]")"']);
-      expect(r.status, r.stderr).toBe(0);
-      const lines = r.stdout.split('\n').filter((l) => l !== '' && !l.includes('='));
-      expect(lines).toEqual(expect.arrayContaining(['null', 'zero', 'urandom', 'random', 'full', 'tty', 'pts', 'ptmx', 'shm']));
-      expect(lines.filter((n) => !FRESH_DEV.has(n))).toEqual([]);
-      const kv = keyValues(r.stdout);
-      expect(kv).toMatchObject({ blockdevs: '0', urandom: '16', null: 'ok' });
-      expect(Number(kv['procs'])).toBeGreaterThan(0);
-      expect(Number(kv['procs'])).toBeLessThanOrEqual(5);
-    });
-
-    it('has a private /tmp', () => {
-      const hostFile = join('/tmp', `${TEMP_PREFIX}nsjail-hostfile-${randomBytes(6).toString('hex')}`);
-      const insideName = `${TEMP_PREFIX}nsjail-inside-${randomBytes(6).toString('hex')}`;
-      const secret = token('HOST-TMP');
-      writeFileSync(hostFile, secret, { mode: 0o644 });
-      try {
-        const r = run(['--', 'sh', '-c', `if cat ${hostFile} 2>/dev/null; then echo "hostfile=visible"; else echo "hostfile=hidden"; fi; echo inside > /tmp/${insideName} && echo "tmp=$(cat /tmp/${insideName})"`]);
-        expect(r.status, r.stderr).toBe(0);
-        expect(keyValues(r.stdout)).toMatchObject({ hostfile: 'hidden', tmp: 'inside' });
-        expect(r.stdout).not.toContain(secret);
-        expect(existsSync(join('/tmp', insideName))).toBe(false);
-      } finally {
-        rmSync(hostFile, { force: true });
-        rmSync(join('/tmp', insideName), { force: true });
-      }
-    });
-
-    it('hides the host\'s secret files (/etc/shadow is an empty device, /etc/ssh an empty directory)', () => {
-      const r = run(['--', 'sh', '-c', 'test -c /etc/shadow && echo "shadow=dev"; echo "shadowbytes=$(cat /etc/shadow | wc -c)"; echo "ssh=$(ls -A /etc/ssh | wc -l)"; echo "passwd=$(test -s /etc/passwd && echo readable)"']);
-      expect(r.status, r.stderr).toBe(0);
-      expect(keyValues(r.stdout)).toEqual({ shadow: 'dev', shadowbytes: '0', ssh: '0', passwd: 'readable' });
-    });
-
-    for (const profile of ['default', 'strict']) {
-      it(`replaces the home with an empty one (${profile})`, () => {
-        const script = ['echo "home=$HOME"', 'echo "listing=$(ls -A ~ | tr "\\n" " ")"', `cat ~/.ssh/id_rsa ${f.home}/.aws/credentials ~/notes.txt 2>/dev/null`, 'true'].join('\n');
-        const r = run(['-p', profile, '--', 'sh', '-c', script]);
-        expect(r.status, r.stderr).toBe(0);
-        const kv = keyValues(r.stdout);
-        expect(kv['home']).toBe(f.home);
-        expect(kv['listing']?.trim()).toBe('project');
-        for (const secret of [f.ssh, f.aws, f.notes]) expect(r.stdout).not.toContain(secret);
-      });
-    }
-
-    it('dev: the home is readable, the secret stores are not', () => {
-      const script = ['echo "notes=$(cat ~/notes.txt)"', 'if cat ~/.ssh/id_rsa; then echo; echo "ssh=read"; else echo "ssh=blocked"; fi', `if cat ${f.home}/.aws/credentials; then echo; echo "aws=read"; else echo "aws=blocked"; fi`].join('\n');
-      const r = run(['-p', 'dev', '--', 'sh', '-c', script]);
-      expect(r.status, r.stderr).toBe(0);
-      expect(keyValues(r.stdout)).toMatchObject({ notes: f.notes, ssh: 'blocked', aws: 'blocked' });
-      expect(r.stdout).not.toContain(f.ssh);
-      expect(r.stdout).not.toContain(f.aws);
-    });
-
-    for (const profile of ['default', 'strict', 'dev']) {
-      it(`symlinks in the project do not reach hidden files (${profile})`, () => {
-        const script = ['link-ssh', 'link-relative', 'link-outside'].map((l) => `if cat ${l}; then echo; echo "${l}=read"; else echo "${l}=blocked"; fi`).join('\n');
-        const r = run(['-p', profile, '--', 'sh', '-c', script]);
-        expect(r.status, r.stderr).toBe(0);
-        expect(keyValues(r.stdout)).toEqual({ 'link-ssh': 'blocked', 'link-relative': 'blocked', 'link-outside': 'blocked' });
-        expect(r.stdout).not.toContain(f.ssh);
-        expect(r.stdout).not.toContain(f.outsideSecret);
-      });
-    }
-
-    it('--allow-read makes a link target readable (control for the symlink test)', () => {
-      const r = run(['--allow-read', f.outside, '--', 'cat', 'link-outside']);
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toBe(f.outsideSecret);
-    });
-
-    for (const profile of ['default', 'dev']) {
-      it(`writes outside the working directory do not reach the host (${profile})`, () => {
-        const name = `${TEMP_PREFIX}nsjail-probe-${randomBytes(6).toString('hex')}`;
-        const ops = {
-          etc: `echo pwned > /etc/${name}`,
-          usr: `echo pwned > /usr/${name}`,
-          notes: `echo pwned > ${join(f.home, 'notes.txt')}`,
-          homeNew: `echo pwned > ${join(f.home, name)}`,
-          outside: `echo pwned > ${join(f.outside, 'secret.txt')}`,
-          root: `echo pwned > /${name}`,
-          project: `echo fine > ${name}`,
-        };
-        try {
-          const r = run(['-p', profile, '--', 'sh', '-c', attempts(ops)]);
-          expect(r.status, r.stderr).toBe(0);
-          const kv = keyValues(r.stdout);
-          expect(kv).toMatchObject({ etc: 'blocked', usr: 'blocked', root: 'blocked', outside: 'blocked', project: 'WROTE' });
-          if (profile === 'dev') expect(kv['notes']).toBe('blocked');
-          expect(existsSync(`/etc/${name}`)).toBe(false);
-          expect(existsSync(`/usr/${name}`)).toBe(false);
-          expect(existsSync(`/${name}`)).toBe(false);
-          expect(readFileSync(join(f.home, 'notes.txt'), 'utf8')).toBe(f.notes);
-          expect(existsSync(join(f.home, name))).toBe(false);
-          expect(readFileSync(join(f.outside, 'secret.txt'), 'utf8')).toBe(f.outsideSecret);
-          expect(readFileSync(join(f.project, name), 'utf8')).toBe('fine\n');
-        } finally {
-          rmSync(join(f.project, name), { force: true });
-        }
-      });
-    }
-
-    it('the working directory is writable with default and read-only with strict', () => {
-      writeFileSync(join(f.project, 'existing.txt'), 'before\n');
-      giveTo(runner, f.project);
-      try {
-        const w = run(['--', 'sh', '-c', 'echo after > existing.txt && mkdir -p dir/sub && echo deep > dir/sub/file']);
-        expect(w.status, w.stderr).toBe(0);
-        expect(readFileSync(join(f.project, 'existing.txt'), 'utf8')).toBe('after\n');
-        expect(readFileSync(join(f.project, 'dir/sub/file'), 'utf8')).toBe('deep\n');
-        const before = snapshot(f.project);
-        const ops = { create: 'echo x > created.txt', modify: 'echo x >> existing.txt', remove: 'rm existing.txt', mkdir: 'mkdir newdir', read: 'test "$(cat existing.txt)" = after' };
-        const r = run(['-p', 'strict', '--', 'sh', '-c', attempts(ops)]);
-        expect(r.status, r.stderr).toBe(0);
-        expect(keyValues(r.stdout)).toEqual({ create: 'blocked', modify: 'blocked', remove: 'blocked', mkdir: 'blocked', read: 'WROTE' });
-        expect(snapshot(f.project)).toEqual(before);
-      } finally {
-        for (const n of ['existing.txt', 'dir']) rmSync(join(f.project, n), { recursive: true, force: true });
-      }
-    });
-  });
 
   // ---- protected files, and nothing left behind ----------------------------------------
 
