@@ -53,3 +53,19 @@ export function fixture(runner: Runner): Fixture {
   return { ...p, ssh, aws, notes, outside, outsideSecret, cleanupOutside };
 }
 
+
+/** A project that is a git checkout, with a nested one: what protected-file checks plant (snapshot() form). */
+export const REPO_FILES: Record<string, string> = {
+  '.git': 'dir',
+  '.git/hooks': 'dir',
+  '.git/hooks/pre-commit': 'file:#!/bin/sh\necho original hook\n',
+  '.git/config': 'file:[core]\n\tbare = false\n',
+  '.git/HEAD': 'file:ref: refs/heads/main\n',
+  sub: 'dir',
+  'sub/deeper': 'dir',
+  'sub/deeper/.git': 'dir',
+  'sub/deeper/.git/hooks': 'dir',
+  'sub/deeper/.git/hooks/pre-push': 'file:#!/bin/sh\necho nested hook\n',
+  'sub/deeper/code.txt': 'file:code\n',
+  'README.md': 'file:readme\n',
+};

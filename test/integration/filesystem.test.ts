@@ -22,7 +22,7 @@ import {
   tempDirFor,
   type Project,
 } from '../helpers/isolate.js';
-import { FRESH_DEV, attempts, fixture, token, type Fixture } from '../helpers/fs-fixture.js';
+import { FRESH_DEV, REPO_FILES, attempts, fixture, token, type Fixture } from '../helpers/fs-fixture.js';
 import { findNsjail } from '../../src/backends/host.js';
 
 /** The same filesystem checks for each Linux backend that can run here (nsjail when installed or named by ISOLATE_NSJAIL). */
@@ -283,22 +283,6 @@ describe.each(CASES)('filesystem ($label)', ({ runner, backend, backendEnv }) =>
     });
   });
 });
-
-/** The project as the test wrote it: a repository with hooks and config, and a nested repository. */
-const REPO_FILES: Record<string, string> = {
-  '.git': 'dir',
-  '.git/hooks': 'dir',
-  '.git/hooks/pre-commit': 'file:#!/bin/sh\necho original hook\n',
-  '.git/config': 'file:[core]\n\tbare = false\n',
-  '.git/HEAD': 'file:ref: refs/heads/main\n',
-  sub: 'dir',
-  'sub/deeper': 'dir',
-  'sub/deeper/.git': 'dir',
-  'sub/deeper/.git/hooks': 'dir',
-  'sub/deeper/.git/hooks/pre-push': 'file:#!/bin/sh\necho nested hook\n',
-  'sub/deeper/code.txt': 'file:code\n',
-  'README.md': 'file:readme\n',
-};
 
 describe.each(runners())('protected files in the writable project ($label)', (runner) => {
   let p: Project;

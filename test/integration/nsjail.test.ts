@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/backends/host.js';
 import { cgroupSupport } from '../helpers/cgroup.js';
-import { attempts, token } from '../helpers/fs-fixture.js';
+import { REPO_FILES, attempts, token } from '../helpers/fs-fixture.js';
 import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';
 import {
   DEFAULT_PATH,
@@ -121,20 +121,6 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
 
   // ---- protected files, and nothing left behind ----------------------------------------
 
-  const REPO_FILES: Record<string, string> = {
-    '.git': 'dir',
-    '.git/hooks': 'dir',
-    '.git/hooks/pre-commit': 'file:#!/bin/sh\necho original hook\n',
-    '.git/config': 'file:[core]\n\tbare = false\n',
-    '.git/HEAD': 'file:ref: refs/heads/main\n',
-    sub: 'dir',
-    'sub/deeper': 'dir',
-    'sub/deeper/.git': 'dir',
-    'sub/deeper/.git/hooks': 'dir',
-    'sub/deeper/.git/hooks/pre-push': 'file:#!/bin/sh\necho nested hook\n',
-    'sub/deeper/code.txt': 'file:code\n',
-    'README.md': 'file:readme\n',
-  };
 
   describe.each(runners())('protected files ($label)', (runner) => {
     let p: Project;
