@@ -11,7 +11,7 @@ import { seccompArchFromNode } from '../seccomp/syscalls.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 import { reachable } from './command.js';
-import { checkUserns, linuxPlanBase, linuxPlanCommon } from './linux-common.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
 import { cgroupLimits } from './cgroup.js';
 import { SANDBOX_NET_DIR } from '../network/forwarder.js';
 
@@ -32,11 +32,7 @@ export function compareVersions(a: string, b: string): number {
 
 /** Fail closed on anything that would stop bwrap from building the sandbox we promise. */
 export function checkBwrapHost(host: HostFacts): { path: string; version: string } {
-  if (host.platform !== 'linux') {
-    throw new IsolateError('E_BACKEND_UNSUPPORTED', `the bwrap backend needs Linux; this is ${host.platform}`, {
-      fix: host.platform === 'darwin' ? 'use --backend sandbox-exec (or auto) on macOS' : 'run isolate on Linux',
-    });
-  }
+  requireLinux(host, 'bwrap');
   const bwrap = host.bwrap;
   if (bwrap === undefined) {
     throw new IsolateError('E_BACKEND_MISSING', 'bubblewrap (bwrap) is not installed; refusing to run the command unsandboxed', {

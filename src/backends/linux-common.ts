@@ -11,6 +11,15 @@ import { pickCommand, reachable } from './command.js';
 import { governing, isVisible } from './mounts.js';
 import type { HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 
+/** A Linux backend anywhere else is refused, pointing macOS users at sandbox-exec. */
+export function requireLinux(host: HostFacts, backend: string): void {
+  if (host.platform !== 'linux') {
+    throw new IsolateError('E_BACKEND_UNSUPPORTED', `the ${backend} backend needs Linux; this is ${host.platform}`, {
+      fix: host.platform === 'darwin' ? 'use --backend sandbox-exec (or auto) on macOS' : 'run isolate on Linux',
+    });
+  }
+}
+
 /** Fail closed when the kernel will not let `launcher` create the user namespace it needs. */
 export function checkUserns(host: HostFacts, launcher: { name: string; path: string }): void {
   const u = host.userns;

@@ -46,7 +46,7 @@ import { seccompArchFromNode, syscallNumber, type SeccompArch } from '../seccomp
 import { SANDBOX_NET_DIR } from '../network/forwarder.js';
 import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
-import { checkUserns, linuxPlanBase, linuxPlanCommon } from './linux-common.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 
@@ -128,11 +128,7 @@ export interface NsjailFacts {
 
 /** Fail closed on anything that would stop nsjail from building the sandbox we promise. */
 export function checkNsjailHost(host: HostFacts): { path: string; version: string } {
-  if (host.platform !== 'linux') {
-    throw new IsolateError('E_BACKEND_UNSUPPORTED', `the nsjail backend needs Linux; this is ${host.platform}`, {
-      fix: host.platform === 'darwin' ? 'use --backend sandbox-exec (or auto) on macOS' : 'run isolate on Linux',
-    });
-  }
+  requireLinux(host, 'nsjail');
   const nsjail = host.nsjail;
   if (nsjail === undefined) {
     throw new IsolateError('E_BACKEND_MISSING', 'nsjail is not installed (nor named by ISOLATE_NSJAIL); refusing to run the command unsandboxed', {
