@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';
 import { STACK_LINE, homeWithProject, isolate, isolateAsync, keyValues, plant, runners, type Project, type Result } from '../helpers/isolate.js';
+import { PY_IN_CHILD } from '../helpers/probes.js';
 
 const PYTHON = '/usr/bin/python3';
 const EPERM = 1;
@@ -81,27 +82,7 @@ def closing(res):
         os.close(res['ret'])
     return res
 
-def in_child(fn):
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
-        try:
-            res = fn()
-        except BaseException as e:
-            res = {'exception': repr(e)}
-        os.write(wfd, json.dumps(res).encode())
-        os._exit(0)
-    os.close(wfd)
-    data = b''
-    while True:
-        chunk = os.read(rfd, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(rfd)
-    os.waitpid(pid, 0)
-    return json.loads(data or b'{"exception": "no output"}')
+${PY_IN_CHILD}
 
 out = {}
 out['ptrace_traceme'] = in_child(lambda: sc('ptrace', 0, 0, 0, 0))

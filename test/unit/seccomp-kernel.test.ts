@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFilter } from '../../src/seccomp/bpf.js';
 import { resolveSeccomp } from '../../src/seccomp/presets.js';
 import { seccompArchFromNode, syscallNumber, type SeccompArch } from '../../src/seccomp/syscalls.js';
+import { PY_IN_CHILD } from '../helpers/probes.js';
 
 const PYTHON = '/usr/bin/python3';
 const EPERM = 1;
@@ -64,27 +65,7 @@ def sc(*args):
     r = libc.syscall(*[U(a & 0xffffffffffffffff) for a in args])
     return {'ret': r, 'errno': ctypes.get_errno()}
 
-def in_child(fn):
-    rfd, wfd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rfd)
-        try:
-            res = fn()
-        except BaseException as e:
-            res = {'exception': repr(e)}
-        os.write(wfd, json.dumps(res).encode())
-        os._exit(0)
-    os.close(wfd)
-    data = b''
-    while True:
-        chunk = os.read(rfd, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(rfd)
-    os.waitpid(pid, 0)
-    return json.loads(data or b'{"exception": "no output"}')
+${PY_IN_CHILD}
 
 def oserr(fn):
     try:
