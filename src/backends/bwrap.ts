@@ -14,6 +14,7 @@ import { reachable } from './command.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
 import { cgroupLimits } from './cgroup.js';
 import { SANDBOX_NET_DIR } from '../network/forwarder.js';
+import { kernelGuardOps } from './kernel-guard.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
@@ -150,8 +151,28 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     .map((op, i) => ({ op, i }))
     .sort((a, b) => depth(a.op.path) - depth(b.op.path) || a.op.order - b.op.order || a.i - b.i)
     .forEach(({ op }) => op.emit());
+  args.push(...kernelGuardArgs(policy, host, remountReadOnly));
   for (const path of remountReadOnly) args.push('--remount-ro', path);
   return { args, cleanup, summary, pathFds };
+}
+
+/**
+ * The kernel guard (kernel-guard.ts) as bwrap arguments, after the profile's
+ * mounts (a readable /sys is bound by then). A read-only path is bound from
+ * the host's /proc, which shows the same settings; an empty directory is made
+ * read-only with the hidden directories (`remount`).
+ */
+function kernelGuardArgs(policy: Policy, host: HostFacts, remount: string[]): string[] {
+  const args: string[] = [];
+  for (const op of kernelGuardOps(host.kernelPaths, policy.filesystem.mounts)) {
+    if (op.kind === 'read-only') args.push('--ro-bind', op.path, op.path);
+    else if (!op.dir) args.push('--ro-bind', '/dev/null', op.path);
+    else {
+      args.push('--perms', '0555', '--tmpfs', op.path);
+      remount.push(op.path);
+    }
+  }
+  return args;
 }
 
 

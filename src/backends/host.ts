@@ -17,6 +17,7 @@ import type { NsjailFacts } from './nsjail.js';
 import { cgroupNeeds, wantsCgroup } from './cgroup.js';
 import { cgroupFacts } from './cgroup-host.js';
 import type { SandboxExecFacts } from './sandbox-exec.js';
+import { KERNEL_GUARD_PATHS, type KernelPathFact } from './kernel-guard.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -185,6 +186,21 @@ export function bwrapFacts(env: Readonly<Record<string, string | undefined>>, pa
   if (path === undefined) return undefined;
   const version = bwrapVersion(path);
   return version === undefined ? undefined : { path, version };
+}
+
+/** Which paths of the kernel guard exist here (Linux only: elsewhere there is no /proc to guard). */
+export function kernelPathFacts(): KernelPathFact[] {
+  if (process.platform !== 'linux') return [];
+  const out: KernelPathFact[] = [];
+  for (const path of KERNEL_GUARD_PATHS) {
+    try {
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (st !== undefined) out.push({ path, dir: st.isDirectory() });
+    } catch {
+      // unreadable here: the sandbox, with fewer rights, cannot reach it either
+    }
+  }
+  return out;
 }
 
 type PathState = ProtectFact['state'] | 'inaccessible';
@@ -424,6 +440,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     protect: scanProtected(policy),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
+    kernelPaths: kernelPathFacts(),
     prlimit: findSystemProgram('prlimit'),
     ...(wantsCgroup(policy.limits)
       ? { cgroup: cgroupFacts(cgroupNeeds(policy.limits), process.getuid?.() ?? -1) }

@@ -9,6 +9,7 @@ import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { pickCommand, reachable } from './command.js';
 import { governing, isVisible } from './mounts.js';
+import { describeKernelGuard, kernelGuardOps } from './kernel-guard.js';
 import type { HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 
 /** A Linux backend anywhere else is refused, pointing macOS users at sandbox-exec. */
@@ -97,6 +98,8 @@ export interface LinuxPlanBase {
   /** filtered mode: the forwarder and the proxy service. */
   net: ReturnType<typeof filteredNetwork> | undefined;
   namespaces: string[];
+  /** What the kernel guard keeps read-only or hides, for the summary. */
+  kernelNotes: string[];
 }
 
 export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
@@ -119,7 +122,8 @@ export function linuxPlanBase(policy: Policy, command: readonly string[], host: 
     Object.assign(env, proxyEnvironment());
   }
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(policy.network.mode !== 'host' ? ['net'] : [])];
-  return { env, withheld, resolved, net, namespaces };
+  const kernelNotes = describeKernelGuard(kernelGuardOps(host.kernelPaths, rules));
+  return { env, withheld, resolved, net, namespaces, kernelNotes };
 }
 
 type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
@@ -159,7 +163,7 @@ export function linuxPlanCommon(
       limits: own.limits,
       seccomp: own.seccomp,
       namespaces: base.namespaces,
-      notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...(own.notes ?? [])],
+      notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...base.kernelNotes, ...(own.notes ?? [])],
     },
   };
 }

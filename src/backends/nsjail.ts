@@ -48,6 +48,7 @@ import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
+import { kernelGuardOps } from './kernel-guard.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 
 /** The descriptor the generated config is handed to nsjail on. */
@@ -263,7 +264,7 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
     .map((p, i) => ({ p, i }))
     .sort((a, b) => depth(a.p.path) - depth(b.p.path) || a.p.order - b.p.order || a.i - b.i)
     .map(({ p }) => p.op);
-  return { ops, cleanup, pathFds, summary };
+  return { ops: [...ops, ...kernelGuardMounts(policy, host)], cleanup, pathFds, summary };
 }
 
 /** The minimal /dev bwrap's --dev builds, and /proc. Mounted before the profile's mounts. */
@@ -282,6 +283,18 @@ function systemMounts(): MountOp[] {
     { op: 'symlink', target: '/proc/self/fd/2', link: '/dev/stderr' },
     { op: 'symlink', target: 'pts/ptmx', link: '/dev/ptmx' },
   ];
+}
+
+/**
+ * The kernel guard (kernel-guard.ts) as nsjail mounts, after the profile's,
+ * the same mounts as bwrap's: nsjail mounts the whole of /proc read-only, and
+ * the read-only binds keep that so should it ever change.
+ */
+function kernelGuardMounts(policy: Policy, host: HostFacts): MountOp[] {
+  return kernelGuardOps(host.kernelPaths, policy.filesystem.mounts).map((op): MountOp => {
+    if (op.kind === 'read-only') return { op: 'bind', src: op.path, dst: op.path, readOnly: true, dir: op.dir, exists: true };
+    return op.dir ? { op: 'tmpfs', path: op.path, readOnly: true, mode: '0555' } : { op: 'bind', src: '/dev/null', dst: op.path, readOnly: true, dir: false, exists: true };
+  });
 }
 
 // ---- seccomp as a kafel policy --------------------------------------------------------
@@ -671,7 +684,11 @@ export const nsjailBackend: Backend = {
     ];
     const commandArgv = [...prefix, resolved, ...command.slice(1)];
 
-    const allMounts: MountOp[] = [...systemMounts(), ...mounts.ops, ...(net === undefined ? [] : [{ op: 'bind', src: net.socketDir, dst: SANDBOX_NET_DIR, readOnly: true, dir: true, exists: false } satisfies MountOp])];
+    const allMounts: MountOp[] = [
+      ...systemMounts(),
+      ...mounts.ops,
+      ...(net === undefined ? [] : [{ op: 'bind', src: net.socketDir, dst: SANDBOX_NET_DIR, readOnly: true, dir: true, exists: false } satisfies MountOp]),
+    ];
     const config: Field[] = [
       ['name', 'isolate'],
       ['mode', { enum: 'ONCE' }],

@@ -4,6 +4,7 @@
  * Only run/ executes a Plan.
  */
 import type { Limits, Policy } from '../profile/types.js';
+import type { KernelPathFact } from './kernel-guard.js';
 
 export type BackendName = 'bwrap' | 'nsjail' | 'sandbox-exec';
 export const BACKEND_NAMES: readonly BackendName[] = ['bwrap', 'nsjail', 'sandbox-exec'];
@@ -76,6 +77,8 @@ export interface HostFacts {
   command: CommandFact;
   /** Present when the policy's network mode is filtered. */
   network?: NetworkFacts;
+  /** Which of the paths the kernel guard acts on exist on this kernel (kernel-guard.ts). */
+  kernelPaths: KernelPathFact[];
   /** util-linux prlimit, which applies the rlimits inside the sandbox. */
   prlimit: string | undefined;
   /** Present when the policy has a memory or process limit, or requires a cgroup. */

@@ -7,6 +7,7 @@ import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
+import { checkKernelPath } from './kernel-paths.js';
 
 export interface PathVars {
   CWD: string;
@@ -127,6 +128,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       const abs = expandPath(entry.path, ctx.vars, entry.from);
       if (kind === 'tmpfs') {
         const real = resolveMaybeMissing(abs);
+        checkKernelPath(kind, real, entry.from, entry.path);
         const isLink = real !== abs && lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() === true;
         mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
         continue;
@@ -153,6 +155,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
           fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
         });
       }
+      checkKernelPath(kind, found.real, entry.from, entry.path);
       const isLink = found.real !== abs && lstatSync(abs).isSymbolicLink();
       mounts.push({
         kind,

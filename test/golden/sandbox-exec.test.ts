@@ -117,6 +117,7 @@ function darwinHost(policy: Policy, command: CommandFact): HostFacts {
     command,
     ...(policy.network.mode === 'filtered' ? { network: { socat: undefined, shell: '/bin/sh', socketDir: SOCKET_DIR } } : {}),
     prlimit: undefined,
+    kernelPaths: [],
   };
 }
 

@@ -164,6 +164,21 @@ export function usrBinCommand(program: string, real = `/usr/bin/${program}`): Co
   };
 }
 
+/** The kernel-guard paths a typical x86_64 kernel has (kernel-guard.ts). */
+export const SYNTHETIC_KERNEL_PATHS: HostFacts['kernelPaths'] = [
+  { path: '/proc/bus', dir: true },
+  { path: '/proc/fs', dir: true },
+  { path: '/proc/irq', dir: true },
+  { path: '/proc/sys', dir: true },
+  { path: '/proc/sysrq-trigger', dir: false },
+  { path: '/proc/acpi', dir: true },
+  { path: '/proc/interrupts', dir: false },
+  { path: '/proc/kcore', dir: false },
+  { path: '/proc/keys', dir: false },
+  { path: '/proc/timer_list', dir: false },
+  { path: '/sys/firmware', dir: true },
+];
+
 export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
   return {
     platform: 'linux',
@@ -172,6 +187,7 @@ export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
     gid: 1000,
     bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' },
     prlimit: '/usr/bin/prlimit',
+    kernelPaths: SYNTHETIC_KERNEL_PATHS,
     userns: { maxUserNamespaces: 63379, unprivilegedClone: 1, apparmorRestrict: undefined },
     env: HOST_ENV,
     protect: syntheticProtect(policy),

@@ -131,6 +131,7 @@ function plan(script: string, over: Over = {}): SandboxExecPlan {
     command: shFact(),
     network: { socat: undefined, shell: undefined, socketDir: join(base, `isolate-net-${runs}`) },
     prlimit: undefined,
+    kernelPaths: [],
   };
   const p = planSandboxExec(policy(over), ['sh', '-c', script], host);
   expect(p.argv[0]).toBe('/usr/bin/sandbox-exec');

@@ -4,6 +4,7 @@ import { selectBackend } from '../../src/backends/index.js';
 import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
 import type { MountKind, MountRule, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
+import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
 
 // ---- builders: everything is synthetic, nothing touches the disk ------------
 
@@ -48,6 +49,7 @@ function host(over: Partial<HostFacts> = {}): HostFacts {
     gid: 1000,
     bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' },
     prlimit: '/usr/bin/prlimit',
+    kernelPaths: SYNTHETIC_KERNEL_PATHS,
     userns: { maxUserNamespaces: 63000, unprivilegedClone: undefined, apparmorRestrict: undefined },
     env: {
       PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -331,7 +333,8 @@ describe('plan: mounts', () => {
     expect(expectSeq(s, ['--ro-bind', '/etc', '/etc'])).toBeLessThan(deny);
     const remount = expectSeq(s, ['--remount-ro', '/etc/ssh']);
     expect(remount).toBeGreaterThan(lastMountOp(s));
-    expect(s.filter((a) => a === '--remount-ro')).toHaveLength(1);
+    // Once; the kernel guard's hidden /proc directories are remounted too.
+    expect(s.filter((a, i) => a === '--remount-ro' && !(s[i + 1] ?? '').startsWith('/proc/'))).toHaveLength(1);
     expect(p.summary.hidden).toEqual(['/etc/ssh']);
   });
 
@@ -610,5 +613,27 @@ describe('plan: working directory', () => {
 
   it('a read-only working directory is allowed', () => {
     expect(plan(policy({ cwd: '/etc' })).cwd).toBe('/etc');
+  });
+});
+
+describe('plan: the kernel guard', () => {
+  it('keeps the host-wide parts of /proc read-only and hides the rest, after the profile mounts, whoever runs isolate', () => {
+    for (const uid of [0, 1000]) {
+      const s = setup(plan(policy(), ['ls'], host({ uid })));
+      const proc = expectSeq(s, ['--proc', '/proc']);
+      expect(expectSeq(s, ['--ro-bind', '/proc/sys', '/proc/sys'])).toBeGreaterThan(proc);
+      expect(expectSeq(s, ['--ro-bind', '/proc/sysrq-trigger', '/proc/sysrq-trigger'])).toBeGreaterThan(proc);
+      expect(expectSeq(s, ['--ro-bind', '/dev/null', '/proc/keys'])).toBeGreaterThan(proc);
+      const acpi = expectSeq(s, ['--perms', '0555', '--tmpfs', '/proc/acpi']);
+      expect(expectSeq(s, ['--remount-ro', '/proc/acpi'])).toBeGreaterThan(acpi);
+    }
+  });
+
+  it('acts only on what this kernel has, and on /sys only when the profile makes it visible', () => {
+    const none = setup(plan(policy(), ['ls'], host({ kernelPaths: [{ path: '/proc/sys', dir: true }] })));
+    expect(none.filter((a) => a.startsWith('/proc/'))).toEqual(['/proc/sys', '/proc/sys']);
+    expect(setup(plan(policy())).join(' ')).not.toContain('/sys/firmware');
+    const withSys = setup(plan(policy({ mounts: [...policy().filesystem.mounts, rule('read', '/sys')] })));
+    expect(expectSeq(withSys, ['--perms', '0555', '--tmpfs', '/sys/firmware'])).toBeGreaterThan(expectSeq(withSys, ['--ro-bind', '/sys', '/sys']));
   });
 });

@@ -38,7 +38,7 @@ import { applyOverrides, loadMergedProfile } from '../../src/profile/load.js';
 import type { Limits, MountKind, MountRule, Policy } from '../../src/profile/types.js';
 import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, resolveSeccomp, type SeccompRule } from '../../src/seccomp/presets.js';
 import { syscallName, syscallNumber, type SeccompArch } from '../../src/seccomp/syscalls.js';
-import { syntheticHost, syntheticPolicy, usrBinCommand, VARS } from '../golden/synthetic.js';
+import { SYNTHETIC_KERNEL_PATHS, syntheticHost, syntheticPolicy, usrBinCommand, VARS } from '../golden/synthetic.js';
 import { expectIsolateError } from './expect-error.js';
 
 // ---- builders: everything is synthetic, nothing touches the disk ------------
@@ -98,6 +98,7 @@ function host(over: Partial<HostFacts> = {}): HostFacts {
     bwrap: undefined,
     nsjail: NSJAIL,
     prlimit: '/usr/bin/prlimit',
+    kernelPaths: SYNTHETIC_KERNEL_PATHS,
     userns: { maxUserNamespaces: 63000, unprivilegedClone: undefined, apparmorRestrict: undefined },
     env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME, LC_ALL: LC_VALUE, LC_API_TOKEN: 'lc-secret-value', GITHUB_TOKEN: SECRET },
     protect: [],

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,9 +116,35 @@ describe('resolvePolicy (on a temp directory)', () => {
     expect(p.filesystem.skipped).toEqual([]);
   });
 
-  it('a device node is type "other"', () => {
-    const p = resolvePolicy(profile({ read: [sp('/dev/null', 'r[0]')], write: [sp('${CWD}', 'w[0]')] }), { vars });
-    expect(find(p.filesystem.mounts, 'read', '/dev/null').type).toBe('other');
+  it('a file that is neither a directory nor a regular file (a FIFO) is type "other"', () => {
+    execFileSync('mkfifo', [join(root, 'fifo')]);
+    const p = resolvePolicy(profile({ read: [sp(join(root, 'fifo'), 'r[0]')], write: [sp('${CWD}', 'w[0]')] }), { vars });
+    expect(find(p.filesystem.mounts, 'read', join(root, 'fifo')).type).toBe('other');
+  });
+
+  it("refuses rules that would expose the host's /proc or /dev, directly or through a symlink, and a writable /sys", () => {
+    symlinkSync('/proc/self', join(root, 'to-proc'));
+    const refused: ['read' | 'write' | 'tmpfs', string][] = [
+      ['read', '/proc'],
+      ['read', '/proc/self/environ'],
+      ['write', '/dev'],
+      ['read', '/dev/null'],
+      ['tmpfs', '/dev/shm'],
+      ['read', join(root, 'to-proc')],
+      ['write', '/sys'],
+      ['tmpfs', '/sys/fs'],
+    ];
+    for (const [kind, path] of refused) {
+      const rules = { write: [sp('${CWD}', 'w[0]')], [kind]: [sp(path, `${kind}[0]`)] };
+      const err = expectIsolateError(() => resolvePolicy(profile(rules), { vars }), 'E_PATH_INVALID');
+      expect(err.message).toContain(`${kind}[0]`);
+    }
+  });
+
+  it('a readable /sys and a hidden path under /proc are not refused', () => {
+    const p = resolvePolicy(profile({ read: [sp('/sys', 'r[0]')], deny: [sp('/proc/cpuinfo', 'd[0]')], write: [sp('${CWD}', 'w[0]')] }), { vars });
+    expect(find(p.filesystem.mounts, 'read', '/sys').type).toBe('dir');
+    expect(find(p.filesystem.mounts, 'deny', '/proc/cpuinfo').type).toBe('file');
   });
 
   it('resolves a symlinked directory to its real path and records linkFrom', () => {

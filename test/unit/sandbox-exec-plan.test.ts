@@ -85,6 +85,7 @@ function host(over: Partial<HostFacts> = {}): HostFacts {
     command: LS,
     network: { socat: undefined, shell: undefined, socketDir: SOCKET_DIR },
     prlimit: undefined,
+    kernelPaths: [],
     ...over,
   };
 }

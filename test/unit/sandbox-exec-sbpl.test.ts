@@ -407,6 +407,7 @@ describe('injection: paths reach the profile only as -D parameters', () => {
       command: { program: evilCommand, candidates: [{ path: evilCommand, real: evilCommand, isFile: true, executable: true }] } as CommandFact,
       network: { socat: undefined, shell: undefined, socketDir: '/private/var/folders/ab/cd/T/isolate-net-1' },
       prlimit: undefined,
+      kernelPaths: [],
     };
     // The command must be visible: make /usr/bin readable under its hostile name's real path; and /bin, for the start wrapper's /bin/sh.
     const plan = planSandboxExec({ ...policy, filesystem: { ...policy.filesystem, mounts: [...mounts, rule('read', '/usr/bin'), rule('read', '/bin')] } }, [evilCommand, '(allow default)'], host);

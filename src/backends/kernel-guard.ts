@@ -1,0 +1,79 @@
+/**
+ * What every Linux sandbox hides or keeps read-only in its own /proc (and in
+ * /sys when a profile makes it readable), whoever runs isolate.
+ *
+ * bubblewrap covers a few /proc directories only for unprivileged callers,
+ * and only where the directory itself is writable: as root, the files of
+ * /proc/sys stay writable, and the sandbox's uid 0 is the host's root, so a
+ * command could change host kernel settings (kernel.core_pattern runs a
+ * program as root at the next crash). The lists follow the OCI runtimes'
+ * default readonlyPaths and maskedPaths. Pure: host.ts reports which of these
+ * exist on this kernel (a mount needs its target).
+ */
+
+import type { MountRule } from '../profile/types.js';
+import { isVisible } from './mounts.js';
+
+/** Kept read-only: kernel settings, interrupts, buses, the SysRq trigger. */
+export const PROC_READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
+
+/** Hidden: kernel memory, keys, timers and scheduler state of the whole host, hardware lists. */
+export const PROC_MASKED = [
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/interrupts',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+] as const;
+
+/** Hidden when /sys is readable: firmware tables and variables, energy counters (a timing side channel). */
+export const SYS_MASKED = ['/sys/firmware', '/sys/devices/virtual/powercap'] as const;
+
+/** Every path the guard may act on: host.ts checks which exist. */
+export const KERNEL_GUARD_PATHS: readonly string[] = [...PROC_READ_ONLY, ...PROC_MASKED, ...SYS_MASKED];
+
+/** One path of this host's kernel filesystems, as host.ts found it. */
+export interface KernelPathFact {
+  path: string;
+  dir: boolean;
+}
+
+export type GuardOp =
+  /** Bind the path onto itself read-only. */
+  | { kind: 'read-only'; path: string; dir: boolean }
+  /** Cover a file with an unopenable empty one, a directory with an empty read-only tmpfs. */
+  | { kind: 'mask'; path: string; dir: boolean };
+
+/**
+ * The guard's operations for the paths that exist on this host, in order:
+ * /proc first (every sandbox has its own); under /sys only what the
+ * profile's rules make visible.
+ */
+export function kernelGuardOps(present: readonly KernelPathFact[], rules: readonly MountRule[]): GuardOp[] {
+  const has = new Map(present.map((p) => [p.path, p.dir]));
+  const ops: GuardOp[] = [];
+  const add = (kind: GuardOp['kind'], paths: readonly string[]): void => {
+    for (const path of paths) {
+      const dir = has.get(path);
+      if (dir !== undefined) ops.push({ kind, path, dir });
+    }
+  };
+  add('read-only', PROC_READ_ONLY);
+  add('mask', PROC_MASKED);
+  add('mask', SYS_MASKED.filter((path) => isVisible(rules, path)));
+  return ops;
+}
+
+/** The guard in one line each for read-only and hidden paths, for explain and the run report. */
+export function describeKernelGuard(ops: readonly GuardOp[]): string[] {
+  const list = (kind: GuardOp['kind']): string => ops.filter((op) => op.kind === kind).map((op) => op.path).join(', ');
+  return [
+    ...(ops.some((op) => op.kind === 'read-only') ? [`kernel: read-only whoever runs isolate: ${list('read-only')}`] : []),
+    ...(ops.some((op) => op.kind === 'mask') ? [`kernel: hidden: ${list('mask')}`] : []),
+  ];
+}

@@ -1,0 +1,25 @@
+/**
+ * The Linux backends a sandbox test runs against here: bubblewrap always,
+ * nsjail when it is installed (or named by ISOLATE_NSJAIL), each for every
+ * runner (the current user and, as root, an unprivileged one).
+ */
+import { findNsjail } from '../../src/backends/host.js';
+import { runners, type Runner } from './isolate.js';
+
+export interface BackendCase {
+  label: string;
+  runner: Runner;
+  backend: 'bwrap' | 'nsjail';
+  /** The environment that selects this backend's binary. */
+  backendEnv: Record<string, string>;
+}
+
+/** Every (runner, backend) pair; prints once why nsjail is left out when it is. */
+export function backendCases(what: string): BackendCase[] {
+  const nsjail = findNsjail(process.env);
+  if (nsjail === undefined) console.warn(`${what} under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see README, "Installing nsjail")`);
+  return [
+    ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap' as const, backendEnv: {} })),
+    ...(nsjail === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail' as const, backendEnv: { ISOLATE_NSJAIL: nsjail } }))),
+  ];
+}
