@@ -19,7 +19,7 @@ import type { HostFacts, Plan } from './backends/types.js';
 import { IsolateError, isIsolateError } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
-import { pathVars, resolvePolicy } from './profile/resolve.js';
+import { checkAuditLog, pathVars, resolvePolicy } from './profile/resolve.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
@@ -105,7 +105,7 @@ export async function loadProfile(options: IsolateOptions = {}): Promise<Prepare
     ctx,
   );
   const cwd = options.cwd === undefined ? ctx.callerCwd : resolve(ctx.callerCwd, options.cwd);
-  const policy = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()) });
+  const policy = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env });
   return { merged, policy };
 }
 
@@ -333,11 +333,13 @@ export async function runWithError(
   try {
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
-    const protectedRoots = prepared.policy.filesystem.protect.length > 0 ? writableRoots(prepared.policy.filesystem.mounts) : [];
+    const fs = prepared.policy.filesystem;
+    const protectedRoots = fs.protect.length > 0 || (fs.protectPaths ?? []).length > 0 ? writableRoots(fs.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
     planned = await planPrepared(prepared, command, options);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
     const target = auditTarget(planned.policy, options);
+    if (target.enabled && options.audit?.log !== undefined && target.log !== undefined) checkAuditLog(target.log, planned.policy.filesystem.mounts, '--audit-log');
     if (target.enabled && target.required) {
       if (target.log === undefined) {
         throw new IsolateError('E_AUDIT_IO', 'the profile requires an audit log (audit.required), but there is no place for it', {

@@ -18,6 +18,7 @@ import { cgroupNeeds, wantsCgroup } from './cgroup.js';
 import { cgroupFacts } from './cgroup-host.js';
 import type { SandboxExecFacts } from './sandbox-exec.js';
 import { KERNEL_GUARD_PATHS, type KernelPathFact } from './kernel-guard.js';
+import { ensureStateDir, ownPathFacts, type PathState } from './own-paths-scan.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -203,7 +204,6 @@ export function kernelPathFacts(): KernelPathFact[] {
   return out;
 }
 
-type PathState = ProtectFact['state'] | 'inaccessible';
 
 /**
  * Whether the sandboxed command could enter a directory: the sandbox has no
@@ -240,7 +240,7 @@ function lstatState(path: string): PathState {
  */
 export function scanProtected(policy: Policy): ProtectFact[] {
   const names = policy.filesystem.protect;
-  if (names.length === 0) return [];
+  if (names.length === 0 && (policy.filesystem.protectPaths ?? []).length === 0) return [];
   const rules = policy.filesystem.mounts;
   const facts = new Map<string, ProtectFact>();
   let visited = 0;
@@ -304,6 +304,8 @@ export function scanProtected(policy: Policy): ProtectFact[] {
     }
   };
 
+  // Absolute protected paths first: the walk then does not enter what they protect as a whole.
+  for (const fact of ownPathFacts(policy, { state: lstatState, enterable })) if (!facts.has(fact.path)) facts.set(fact.path, fact);
   for (const root of writableRoots(rules)) {
     if (lstatState(root) !== 'dir') continue;
     walk(root, root, []);
@@ -424,6 +426,7 @@ export interface GatherOptions {
 }
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
+  ensureStateDir(policy, options.env);
   const { env } = computeEnvironment(policy.environment, options.env);
   const bwrapPath = findBwrap(options.env);
   const bwrap = bwrapFacts(options.env, bwrapPath);

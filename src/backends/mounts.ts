@@ -1,61 +1,13 @@
 /**
- * Pure mount-table logic shared by every backend and by host-fact gathering.
- *
- * The rule users read in README: the most specific path wins; at the same
- * path, deny beats write, write beats read, read beats tmpfs.
+ * Protecting names inside writable roots, for every backend that mounts.
+ * The rules' precedence lives in profile/mount-rules.ts (re-exported here).
  */
 import { IsolateError } from '../errors.js';
-import type { MountKind, MountRule } from '../profile/types.js';
+import type { MountRule } from '../profile/types.js';
+import { effectiveKind } from '../profile/mount-rules.js';
 import type { ProtectFact } from './types.js';
 
-export type Effective = MountKind | 'none';
-
-const PRECEDENCE: Record<MountKind, number> = { tmpfs: 0, read: 1, write: 2, deny: 3 };
-
-export function depth(path: string): number {
-  return path === '/' ? 0 : path.split('/').length - 1;
-}
-
-export function isWithin(path: string, root: string): boolean {
-  return path === root || root === '/' || path.startsWith(root + '/');
-}
-
-/** Rules in the order they must be applied: parents first, stronger kinds last. */
-export function orderRules(rules: readonly MountRule[]): MountRule[] {
-  return [...rules].sort((a, b) => depth(a.path) - depth(b.path) || PRECEDENCE[a.kind] - PRECEDENCE[b.kind] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-/** Which rule governs `path`: the deepest rule at or above it (the strongest at equal depth). */
-export function governing(rules: readonly MountRule[], path: string): MountRule | undefined {
-  let best: MountRule | undefined;
-  for (const rule of rules) {
-    if (!isWithin(path, rule.path)) continue;
-    if (
-      best === undefined ||
-      depth(rule.path) > depth(best.path) ||
-      (depth(rule.path) === depth(best.path) && PRECEDENCE[rule.kind] > PRECEDENCE[best.kind])
-    ) {
-      best = rule;
-    }
-  }
-  return best;
-}
-
-export function effectiveKind(rules: readonly MountRule[], path: string): Effective {
-  return governing(rules, path)?.kind ?? 'none';
-}
-
-/** A host path is visible inside the sandbox when a read or write rule governs it. */
-export function isVisible(rules: readonly MountRule[], realPath: string): boolean {
-  const kind = effectiveKind(rules, realPath);
-  return kind === 'read' || kind === 'write';
-}
-
-export function writableRoots(rules: readonly MountRule[]): string[] {
-  return rules
-    .filter((r) => r.kind === 'write' && governing(rules, r.path) === r)
-    .map((r) => r.path);
-}
+export { depth, effectiveKind, governing, isVisible, isWithin, orderRules, writableRoots, type Effective } from '../profile/mount-rules.js';
 
 /** One step of protecting the names inside writable roots. */
 export type ProtectOp =

@@ -9,25 +9,24 @@
  */
 import { IsolateError } from '../errors.js';
 import type { MountKind } from './types.js';
+import { isWithin } from './mount-rules.js';
 
 /** Mounted fresh by every backend: no rule may expose the host's. */
 export const SANDBOX_OWN_ROOTS = ['/proc', '/dev'] as const;
 /** Readable at most. */
 export const READ_ONLY_ROOTS = ['/sys'] as const;
 
-const within = (path: string, root: string): boolean => path === root || path.startsWith(`${root}/`);
-
 /** Throw when a rule of `kind` at the real path `real` would expose or open up a kernel filesystem of the host. */
 export function checkKernelPath(kind: MountKind, real: string, from: string, written: string): void {
   if (kind === 'deny') return;
-  const own = SANDBOX_OWN_ROOTS.find((root) => within(real, root));
+  const own = SANDBOX_OWN_ROOTS.find((root) => isWithin(real, root));
   if (own !== undefined) {
     throw new IsolateError('E_PATH_INVALID', `${from}: "${written}" is in ${own}, which every sandbox mounts fresh; isolate will not expose the host's ${own}`, {
       detail: real === written ? undefined : `"${written}" resolves to ${real}`,
       fix: `remove the rule; inside the sandbox ${own} is its own (to hide a part of it, use filesystem.deny)`,
     });
   }
-  const readOnly = READ_ONLY_ROOTS.find((root) => within(real, root));
+  const readOnly = READ_ONLY_ROOTS.find((root) => isWithin(real, root));
   if (readOnly !== undefined && kind !== 'read') {
     throw new IsolateError('E_PATH_INVALID', `${from}: "${written}" is in ${readOnly}, which isolate exposes read-only at most`, {
       detail: real === written ? undefined : `"${written}" resolves to ${real}`,

@@ -6,8 +6,10 @@ import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
+import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
+import { checkOwnPath, ownProtectedPaths } from './own-paths.js';
 
 export interface PathVars {
   CWD: string;
@@ -117,9 +119,12 @@ export function resolveLimits(doc: LimitsDoc): Limits {
 
 export interface ResolveContext {
   vars: PathVars;
+  /** The caller's environment, for the XDG directories (isolate's own, and where protected names under .config live). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Policy {
+  const env = { ...ctx.env, HOME: ctx.vars.HOME };
   const mounts: MountRule[] = [];
   const skipped: Policy['filesystem']['skipped'] = [];
 
@@ -129,6 +134,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       if (kind === 'tmpfs') {
         const real = resolveMaybeMissing(abs);
         checkKernelPath(kind, real, entry.from, entry.path);
+        checkOwnPath(kind, real, entry.from, entry.path, env);
         const isLink = real !== abs && lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() === true;
         mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
         continue;
@@ -156,6 +162,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
         });
       }
       checkKernelPath(kind, found.real, entry.from, entry.path);
+      checkOwnPath(kind, found.real, entry.from, entry.path, env);
       const isLink = found.real !== abs && lstatSync(abs).isSymbolicLink();
       mounts.push({
         kind,
@@ -181,7 +188,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
 
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
+    filesystem: { mounts, protect: [...profile.filesystem.protect], protectPaths: ownProtectedPaths(env, profile.filesystem.protect), skipped },
     network: resolveNetwork(profile.network),
     environment: {
       pass: [...profile.environment.pass],
@@ -192,10 +199,20 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     limits: resolveLimits(profile.limits),
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
-    audit: {
-      enabled: profile.audit.enabled,
-      log: profile.audit.log === undefined ? undefined : expandPath(profile.audit.log, ctx.vars, 'audit.log'),
-      required: profile.audit.required,
-    },
+    audit: resolveAudit(profile.audit, ctx.vars, mounts),
   };
+}
+
+/** The audit log outside every path the sandbox can write: a command must not be able to rewrite the record of its own run. */
+export function checkAuditLog(log: string, mounts: readonly MountRule[], from: string): void {
+  if (effectiveKind(mounts, resolveMaybeMissing(log)) !== 'write') return;
+  throw new IsolateError('E_PATH_INVALID', `${from}: ${log} is inside a path the sandbox can write, so the command could rewrite its own record`, {
+    fix: 'put the audit log outside the writable paths (the default, $XDG_STATE_HOME/isolate/audit.jsonl, always is)',
+  });
+}
+
+function resolveAudit(audit: MergedProfile['audit'], vars: PathVars, mounts: readonly MountRule[]): Policy['audit'] {
+  const log = audit.log === undefined ? undefined : resolveMaybeMissing(expandPath(audit.log, vars, 'audit.log'));
+  if (log !== undefined) checkAuditLog(log, mounts, 'audit.log');
+  return { enabled: audit.enabled, log, required: audit.required };
 }

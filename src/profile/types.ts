@@ -112,6 +112,8 @@ export interface Policy {
     mounts: MountRule[];
     /** Names relative to each writable root that stay read-only (e.g. `.git/hooks`). */
     protect: string[];
+    /** Absolute paths that stay read-only wherever a writable root holds them: isolate's own directories, protected names under the XDG directories (own-paths.ts). */
+    protectPaths?: string[];
     /** Requested paths that were left out, and why (optional and missing, nothing to hide). */
     skipped: { path: string; reason: string }[];
   };

@@ -1,0 +1,71 @@
+/**
+ * Host facts for the absolute protected paths (profile/own-paths.ts):
+ * isolate's own directories and the XDG configuration that host programs
+ * run code from. For each one inside a writable root, the walk from the root
+ * down to it gives the directories to pin and what to protect: the path
+ * itself when it exists, else the topmost missing directory on the way (a
+ * placeholder there keeps the command from creating the whole path), or the
+ * first thing on the way that is not a directory. A symbolic link on the way
+ * is reported as such, and refused by protectOps: the command could swap it.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { IsolateError, errnoCode } from '../errors.js';
+import type { Policy } from '../profile/types.js';
+import { isolateStateDir } from '../profile/own-paths.js';
+import { effectiveKind, isWithin, writableRoots } from './mounts.js';
+import type { ProtectFact } from './types.js';
+
+export type PathState = ProtectFact['state'] | 'inaccessible';
+
+/** What the walk needs from the host: the state of a path (lstat) and whether the sandbox could enter a directory. */
+export interface WalkProbe {
+  state(path: string): PathState;
+  enterable(path: string): boolean;
+}
+
+/** The fact that protects `target` (absolute, strictly inside `root`), or undefined when the sandbox cannot reach it. */
+export function ownPathFact(root: string, target: string, probe: WalkProbe): ProtectFact | undefined {
+  const segments = relative(root, target).split('/');
+  const pins: string[] = [];
+  let path = root;
+  for (const [i, segment] of segments.entries()) {
+    path = join(path, segment);
+    const state = probe.state(path);
+    if (state === 'inaccessible') return undefined;
+    const last = i === segments.length - 1;
+    if (state !== 'dir' || last) return { path, state, pins };
+    if (!probe.enterable(path)) return undefined;
+    pins.push(path);
+  }
+  return undefined;
+}
+
+/** Facts for every absolute protected path inside a writable root of the policy. */
+export function ownPathFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
+  const rules = policy.filesystem.mounts;
+  const facts: ProtectFact[] = [];
+  for (const target of policy.filesystem.protectPaths ?? []) {
+    if (effectiveKind(rules, target) !== 'write') continue;
+    for (const root of writableRoots(rules)) {
+      if (target === root || !isWithin(target, root)) continue;
+      const fact = ownPathFact(root, target, probe);
+      if (fact !== undefined) facts.push(fact);
+    }
+  }
+  return facts;
+}
+
+/**
+ * isolate's state directory exists before a run that could otherwise hold a
+ * placeholder where it goes: concurrent runs record themselves there.
+ */
+export function ensureStateDir(policy: Policy, env: Readonly<Record<string, string | undefined>>): void {
+  const dir = isolateStateDir(env);
+  if (dir === undefined || effectiveKind(policy.filesystem.mounts, dir) !== 'write') return;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e: unknown) {
+    throw new IsolateError('E_IO', `cannot create isolate's state directory ${dir}: ${errnoCode(e) ?? String(e)}`, { cause: e });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Paths a sandboxed command must never change, whatever the profile says:
+ * isolate's own state (the audit log) and configuration (user profiles), and
+ * the per-user configuration that programs on the host run code from (the
+ * protected names under `.config/` and `.local/share/`, found wherever
+ * $XDG_CONFIG_HOME and $XDG_DATA_HOME point). A command that could write
+ * them would forge the record of its own run, or plant a profile or a git
+ * setting that the next run, or host git, obeys.
+ */
+import { isAbsolute, join } from 'node:path';
+import { IsolateError } from '../errors.js';
+import type { MountKind } from './types.js';
+import { isWithin } from './mount-rules.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** An XDG base directory: the variable when it is absolute (the spec ignores relative values), else `$HOME/<fallback>`. */
+function xdgBase(env: Env, variable: string, fallback: string): string | undefined {
+  const value = env[variable];
+  if (value !== undefined && isAbsolute(value)) return value;
+  const home = env['HOME'];
+  return home !== undefined && isAbsolute(home) ? join(home, fallback) : undefined;
+}
+
+/** isolate's own directories wherever it may look for them: where the XDG variables put them, and where they are without those. */
+function ownDirs(env: Env): string[] {
+  const plain = { HOME: env['HOME'] };
+  const dirs = [isolateStateDir(env), isolateConfigDir(env), isolateStateDir(plain), isolateConfigDir(plain)];
+  return [...new Set(dirs.filter((d): d is string => d !== undefined))];
+}
+
+/** isolate's state directory, where the audit log lives by default. */
+export function isolateStateDir(env: Env): string | undefined {
+  const base = xdgBase(env, 'XDG_STATE_HOME', '.local/state');
+  return base === undefined ? undefined : join(base, 'isolate');
+}
+
+/** isolate's configuration directory (user profiles live in its `profiles/`). */
+export function isolateConfigDir(env: Env): string | undefined {
+  const base = xdgBase(env, 'XDG_CONFIG_HOME', '.config');
+  return base === undefined ? undefined : join(base, 'isolate');
+}
+
+/** Protected names under `.config/` and `.local/share/` mean these XDG directories, wherever they are. */
+const XDG_NAME_PREFIXES: readonly [prefix: string, variable: string, fallback: string][] = [
+  ['.config/', 'XDG_CONFIG_HOME', '.config'],
+  ['.local/share/', 'XDG_DATA_HOME', '.local/share'],
+];
+
+/**
+ * The absolute paths kept read-only in every sandbox where they are inside a
+ * writable path: isolate's own directories (also where a run without the XDG
+ * variables would look), and each protected name under an
+ * XDG directory at the place the caller's environment puts that directory.
+ */
+export function ownProtectedPaths(env: Env, protect: readonly string[]): string[] {
+  const out: (string | undefined)[] = ownDirs(env);
+  for (const name of protect) {
+    for (const [prefix, variable, fallback] of XDG_NAME_PREFIXES) {
+      if (!name.startsWith(prefix)) continue;
+      const base = xdgBase(env, variable, fallback);
+      if (base !== undefined) out.push(join(base, name.slice(prefix.length)));
+    }
+  }
+  return [...new Set(out.filter((p): p is string => p !== undefined))];
+}
+
+/** Throw when a rule would make one of isolate's own directories visible or writable (a deeper rule would win over its protection). */
+export function checkOwnPath(kind: MountKind, real: string, from: string, written: string, env: Env): void {
+  if (kind === 'deny') return;
+  for (const dir of ownDirs(env)) {
+    if (!isWithin(real, dir)) continue;
+    throw new IsolateError('E_PATH_INVALID', `${from}: "${written}" is inside ${dir}, isolate's own directory, which no sandbox may see into or change`, {
+      fix: 'remove the rule; run isolate from another directory',
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { isolateConfigDir, isolateStateDir, ownProtectedPaths, checkOwnPath } from '../../src/profile/own-paths.js';
+import { ownPathFact, type PathState } from '../../src/backends/own-paths-scan.js';
+import { expectIsolateError } from './expect-error.js';
+
+describe('isolate\'s own directories and the XDG protected paths', () => {
+  it('follow the XDG variables when absolute, else HOME', () => {
+    expect(isolateStateDir({ HOME: '/h' })).toBe('/h/.local/state/isolate');
+    expect(isolateStateDir({ HOME: '/h', XDG_STATE_HOME: '/s' })).toBe('/s/isolate');
+    expect(isolateStateDir({ HOME: '/h', XDG_STATE_HOME: 'relative' })).toBe('/h/.local/state/isolate');
+    expect(isolateConfigDir({ HOME: '/h', XDG_CONFIG_HOME: '/c' })).toBe('/c/isolate');
+    expect(isolateConfigDir({})).toBeUndefined();
+  });
+
+  it('map protected names under .config/ and .local/share/ to where the XDG variables put them', () => {
+    const names = ['.git/hooks', '.config/git', '.config/fish', '.local/share/applications'];
+    expect(ownProtectedPaths({ HOME: '/h', XDG_CONFIG_HOME: '/c', XDG_DATA_HOME: '/d' }, names)).toEqual([
+      '/h/.local/state/isolate',
+      '/c/isolate',
+      // Also where a run without the variables would look.
+      '/h/.config/isolate',
+      '/c/git',
+      '/c/fish',
+      '/d/applications',
+    ]);
+    expect(ownProtectedPaths({ HOME: '/h' }, ['.config/git'])).toEqual(['/h/.local/state/isolate', '/h/.config/isolate', '/h/.config/git']);
+  });
+
+  it('refuse any rule but deny at or under isolate\'s own directories', () => {
+    const env = { HOME: '/h' };
+    for (const kind of ['read', 'write', 'tmpfs'] as const) {
+      expectIsolateError(() => checkOwnPath(kind, '/h/.config/isolate/profiles', 'r[0]', '~/.config/isolate/profiles', env), 'E_PATH_INVALID');
+      expectIsolateError(() => checkOwnPath(kind, '/h/.local/state/isolate', 'r[0]', '~/.local/state/isolate', env), 'E_PATH_INVALID');
+    }
+    expect(() => checkOwnPath('deny', '/h/.config/isolate', 'd[0]', 'x', env)).not.toThrow();
+    expect(() => checkOwnPath('write', '/h/.config', 'w[0]', 'x', env)).not.toThrow();
+  });
+});
+
+describe('ownPathFact: what protects an absolute path inside a writable root', () => {
+  const probe = (states: Record<string, PathState>, closed: string[] = []) => ({
+    state: (p: string): PathState => states[p] ?? 'missing',
+    enterable: (p: string) => !closed.includes(p),
+  });
+
+  it('the path itself when it exists, with the directories on the way pinned', () => {
+    const p = probe({ '/h/.config': 'dir', '/h/.config/git': 'dir' });
+    expect(ownPathFact('/h', '/h/.config/git', p)).toEqual({ path: '/h/.config/git', state: 'dir', pins: ['/h/.config'] });
+  });
+
+  it('the topmost missing directory on the way, so the command cannot create the path', () => {
+    expect(ownPathFact('/h', '/h/.config/isolate', probe({}))).toEqual({ path: '/h/.config', state: 'missing', pins: [] });
+    expect(ownPathFact('/h', '/h/.config/isolate', probe({ '/h/.config': 'dir' }))).toEqual({ path: '/h/.config/isolate', state: 'missing', pins: ['/h/.config'] });
+  });
+
+  it('a file or a symbolic link on the way (a link is then refused by protectOps)', () => {
+    expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'file' }))).toEqual({ path: '/h/.config', state: 'file', pins: [] });
+    expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'symlink' }))).toEqual({ path: '/h/.config', state: 'symlink', pins: [] });
+  });
+
+  it('nothing when the sandbox cannot reach the path', () => {
+    expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'dir' }, ['/h/.config']))).toBeUndefined();
+    expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'inaccessible' }))).toBeUndefined();
+  });
+});
