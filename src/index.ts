@@ -14,7 +14,8 @@ import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
-import { gatherHostFacts } from './backends/host.js';
+import { gatherHostFacts, scanProtected } from './backends/host.js';
+import { quarantineCreated, type Quarantined } from './run/quarantine.js';
 import type { HostFacts, Plan } from './backends/types.js';
 import { IsolateError, isIsolateError } from './errors.js';
 import { isSecretName } from './profile/environment.js';
@@ -318,6 +319,13 @@ async function recordRun(target: AuditTarget, report: RunReport): Promise<AuditO
   }
 }
 
+/** Protected names the run created, renamed aside (run/quarantine.ts); the scan looks for the same names the run was protected by. */
+function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
+  const fs = planned.policy.filesystem;
+  if (fs.protect.length === 0 && (fs.protectPaths ?? []).length === 0) return [];
+  return quarantineCreated(planned.host.protect, scanProtected(planned.policy), runId.slice(0, 8));
+}
+
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */
 export async function runWithError(
   command: readonly string[],
@@ -370,6 +378,7 @@ export async function runWithError(
     }
     error = e;
   }
+  const quarantined = planned !== undefined && result?.started === true ? neutraliseCreated(planned, runId) : [];
   try {
     await registration?.release();
   } catch {
@@ -387,6 +396,7 @@ export async function runWithError(
     error,
     cwd: options.callerCwd ?? process.cwd(),
     user: callingUser(),
+    quarantined,
   });
   const audit = await recordRun(auditTarget(planned?.policy, options), report);
   return { report, error: error ?? result?.error, audit };

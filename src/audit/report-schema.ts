@@ -112,6 +112,10 @@ export const runReportSchema = z
       .strictObject({ path: z.string(), reason: z.string() })
       .optional()
       .describe('sandbox-exec only: the run directory could not be removed safely and was left at path (reason: an errno code, or ESANDBOXWRITABLE when the profile could still write there)'),
+    quarantined: z
+      .array(z.strictObject({ path: z.string(), movedTo: z.string().nullable(), error: z.string().optional() }))
+      .optional()
+      .describe('protected names the run created, renamed aside after it (movedTo) so that nothing on the host obeys them; movedTo null: the rename failed (error)'),
     error: z
       .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
       .nullable()

@@ -9,6 +9,7 @@ import type { Limits, Policy } from '../profile/types.js';
 import type { ExecuteResult } from '../run/execute.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import type { SandboxDenials } from '../run/denials.js';
+import type { Quarantined } from '../run/quarantine.js';
 import { createHash } from 'node:crypto';
 import type { CommandDecision } from '../policy/commands.js';
 import { redactArgv } from './redact.js';
@@ -57,6 +58,8 @@ export interface RunReport {
   outputCut?: true;
   /** sandbox-exec only: the run directory could not be removed safely and was left at `path` (`reason`: an errno code, or ESANDBOXWRITABLE when the profile could still write there). */
   leftBehind?: { path: string; reason: string };
+  /** Protected names the run created (a new repository's config or hooks, an .envrc, ...), renamed aside after it so that nothing on the host obeys them; movedTo null: the rename failed (error). */
+  quarantined?: Quarantined[];
   error: { code: string; summary: string; detail?: string; fix?: string } | null;
 }
 
@@ -72,6 +75,7 @@ export interface ReportInput {
   error: IsolateError | undefined;
   cwd: string;
   user: RunReport['user'];
+  quarantined?: Quarantined[];
 }
 
 /** The report as the audit log keeps it: without the captured output. */
@@ -126,6 +130,7 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.denials === undefined ? {} : { denials: result.denials }),
     ...(result?.outputCut === true ? { outputCut: true as const } : {}),
     ...(result?.leftBehind === undefined ? {} : { leftBehind: result.leftBehind }),
+    ...(input.quarantined === undefined || input.quarantined.length === 0 ? {} : { quarantined: input.quarantined }),
     error: err === undefined ? null : err.toJSON(),
   };
 }

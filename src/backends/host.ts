@@ -19,6 +19,7 @@ import { cgroupFacts } from './cgroup-host.js';
 import type { SandboxExecFacts } from './sandbox-exec.js';
 import { KERNEL_GUARD_PATHS, type KernelPathFact } from './kernel-guard.js';
 import { ensureStateDir, ownPathFacts, type PathState } from './own-paths-scan.js';
+import { AFTER_RUN_NAMES } from '../profile/after-run.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -239,8 +240,9 @@ function lstatState(path: string): PathState {
  * protected too: rewriting one would redirect git to another hooks directory.
  */
 export function scanProtected(policy: Policy): ProtectFact[] {
-  const names = policy.filesystem.protect;
-  if (names.length === 0 && (policy.filesystem.protectPaths ?? []).length === 0) return [];
+  if (policy.filesystem.protect.length === 0 && (policy.filesystem.protectPaths ?? []).length === 0) return [];
+  const names = [...policy.filesystem.protect, ...AFTER_RUN_NAMES];
+  const afterRun = new Set(AFTER_RUN_NAMES);
   const rules = policy.filesystem.mounts;
   const facts = new Map<string, ProtectFact>();
   let visited = 0;
@@ -267,10 +269,10 @@ export function scanProtected(policy: Policy): ProtectFact[] {
     }
     const pins = [...ancestors];
     for (let i = 1; i < segments.length; i++) pins.push(join(dir, ...segments.slice(0, i)));
-    facts.set(path, { path, state, pins });
+    facts.set(path, { path, state, pins, ...(afterRun.has(name) ? { afterRun: true as const } : {}) });
   };
 
-  const gitNames = names.some((n) => n.startsWith('.git/'));
+  const gitNames = policy.filesystem.protect.some((n) => n.startsWith('.git/'));
   const walk = (root: string, dir: string, ancestors: string[]): void => {
     if (++visited > PROTECT_SCAN_LIMIT) {
       throw new IsolateError('E_PROTECT_SCAN_LIMIT', `more than ${PROTECT_SCAN_LIMIT} directories under the writable path ${root}`, {

@@ -15,6 +15,8 @@ export interface ProtectFact {
   state: 'file' | 'dir' | 'symlink' | 'other' | 'missing';
   /** Existing directories between the writable root and `path`, to pin in place. */
   pins: string[];
+  /** A name no placeholder may stand in for (profile/after-run.ts): protected when it exists, checked after the run when not. */
+  afterRun?: true;
 }
 
 export interface CommandFact {

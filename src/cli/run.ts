@@ -31,6 +31,13 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
   if (report.leftBehind !== undefined) {
     ctx.output.err(`isolate: warning: the run directory could not be removed safely (${report.leftBehind.reason}); remove it yourself: ${report.leftBehind.path} (or a sibling named isolate-removing-*)\n`);
   }
+  for (const q of report.quarantined ?? []) {
+    ctx.output.err(
+      q.movedTo === null
+        ? `isolate: warning: the run created ${q.path}, which programs on the host may obey, and it could not be moved aside (${q.error ?? 'unknown'}): look at it before you use this directory\n`
+        : `isolate: the run created ${q.path}, which programs on the host would obey; moved aside to ${q.movedTo}\n`,
+    );
+  }
   if (audit.error !== null) ctx.output.err(`isolate: warning: this run is not in the audit log: ${audit.error}\n`);
   return report.exitCode;
 }
