@@ -379,10 +379,12 @@ export async function runWithError(
     error = e;
   }
   const quarantined = planned !== undefined && result?.started === true ? neutraliseCreated(planned, runId) : [];
+  const cleanupErrors: string[] = [];
   try {
     await registration?.release();
-  } catch {
-    // The command has run; placeholders left behind are removed by the next run in this directory.
+  } catch (e: unknown) {
+    // The command has run; the placeholders are removed by the next run in this directory. Said, never dropped.
+    cleanupErrors.push(e instanceof Error ? e.message : String(e));
   }
   const report = buildReport({
     runId,
@@ -397,6 +399,7 @@ export async function runWithError(
     cwd: options.callerCwd ?? process.cwd(),
     user: callingUser(),
     quarantined,
+    cleanupErrors,
   });
   const audit = await recordRun(auditTarget(planned?.policy, options), report);
   return { report, error: error ?? result?.error, audit };

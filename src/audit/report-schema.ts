@@ -116,6 +116,7 @@ export const runReportSchema = z
       .array(z.strictObject({ path: z.string(), movedTo: z.string().nullable(), error: z.string().optional() }))
       .optional()
       .describe('protected names the run created, renamed aside after it (movedTo) so that nothing on the host obeys them; movedTo null: the rename failed (error)'),
+    cleanupErrors: z.array(z.string()).optional().describe('what isolate could not clean up after the run, and what becomes of it'),
     error: z
       .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
       .nullable()

@@ -60,6 +60,8 @@ export interface RunReport {
   leftBehind?: { path: string; reason: string };
   /** Protected names the run created (a new repository's config or hooks, an .envrc, ...), renamed aside after it so that nothing on the host obeys them; movedTo null: the rename failed (error). */
   quarantined?: Quarantined[];
+  /** What isolate could not clean up after the run (e.g. placeholders a burst of runs kept it from removing), and what becomes of it. */
+  cleanupErrors?: string[];
   error: { code: string; summary: string; detail?: string; fix?: string } | null;
 }
 
@@ -76,6 +78,7 @@ export interface ReportInput {
   cwd: string;
   user: RunReport['user'];
   quarantined?: Quarantined[];
+  cleanupErrors?: string[];
 }
 
 /** The report as the audit log keeps it: without the captured output. */
@@ -131,6 +134,7 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.outputCut === true ? { outputCut: true as const } : {}),
     ...(result?.leftBehind === undefined ? {} : { leftBehind: result.leftBehind }),
     ...(input.quarantined === undefined || input.quarantined.length === 0 ? {} : { quarantined: input.quarantined }),
+    ...(input.cleanupErrors === undefined || input.cleanupErrors.length === 0 ? {} : { cleanupErrors: input.cleanupErrors }),
     error: err === undefined ? null : err.toJSON(),
   };
 }

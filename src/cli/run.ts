@@ -38,6 +38,7 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
         : `isolate: the run created ${q.path}, which programs on the host would obey; moved aside to ${q.movedTo}\n`,
     );
   }
+  for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${e}\n`);
   if (audit.error !== null) ctx.output.err(`isolate: warning: this run is not in the audit log: ${audit.error}\n`);
   return report.exitCode;
 }

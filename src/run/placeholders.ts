@@ -15,7 +15,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { withLock } from '../audit/lock.js';
+import { withLock, type LockOptions } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { processAlive } from './alive.js';
 
@@ -108,6 +108,38 @@ function clearSlot(dir: string, entries: Map<string, Entry>): void {
   }
 }
 
+/** Leave the root's slot (under its lock): the last run out removes every recorded placeholder. */
+function leaveSlot(dir: string, me: string): void {
+  const entries = readEntries(dir);
+  const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
+  if (others.length === 0) {
+    clearSlot(dir, entries);
+    return;
+  }
+  // Still in use: leave our placeholders for the last run out.
+  const mine = entries.get(me);
+  if (mine !== undefined) writeFileSync(join(dir, `gone-${me}`), JSON.stringify({ pid: -1, placeholders: mine.placeholders }), { mode: 0o600 });
+  try {
+    unlinkSync(join(dir, me));
+  } catch {
+    // already gone
+  }
+}
+
+/** A clean-up that timed out waiting for the lock (a burst of runs in one project) is tried again, not abandoned. */
+export const RELEASE_ATTEMPTS = 4;
+
+async function withRetries(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await fn();
+      return;
+    } catch (e: unknown) {
+      if (attempt >= RELEASE_ATTEMPTS) throw e;
+    }
+  }
+}
+
 /** Roots whose runs were all killed (isolate itself SIGKILLed): clean up after them. */
 async function collectAbandoned(rootsDir: string): Promise<void> {
   let names: string[];
@@ -131,7 +163,7 @@ async function collectAbandoned(rootsDir: string): Promise<void> {
   }
 }
 
-export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<Registration> {
+export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
   if (roots.length === 0) return { update: async () => undefined, release: async () => undefined };
   const base = runtimeBase(env);
   const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -176,22 +208,18 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
       }
     },
     async release() {
+      const failed: { root: string; reason: string }[] = [];
       for (const slot of slots) {
-        await withLock(slot.lock, async () => {
-          const entries = readEntries(slot.dir);
-          const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
-          if (others.length > 0) {
-            // Still in use: leave our placeholders for the last run out.
-            const mine = entries.get(me);
-            if (mine !== undefined) writeFileSync(join(slot.dir, `gone-${me}`), JSON.stringify({ pid: -1, placeholders: mine.placeholders }), { mode: 0o600 });
-            try {
-              unlinkSync(join(slot.dir, me));
-            } catch {
-              // already gone
-            }
-            return;
-          }
-          clearSlot(slot.dir, entries);
+        try {
+          await withRetries(() => withLock(slot.lock, async () => leaveSlot(slot.dir, me), lock));
+        } catch (e: unknown) {
+          failed.push({ root: slot.root, reason: e instanceof Error ? e.message : String(e) });
+        }
+      }
+      if (failed.length > 0) {
+        throw new IsolateError('E_IO', `the placeholders of this run could not be removed: ${failed.map((f) => `${f.root} (${f.reason})`).join('; ')}`, {
+          detail: placeholders.join('\n'),
+          fix: 'the next isolate run in the same directory removes them; or remove these empty files yourself',
         });
       }
       await collectAbandoned(join(base, 'roots'));

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { withLock } from '../../src/audit/lock.js';
+import { registerRun } from '../../src/run/placeholders.js';
+import { IsolateError } from '../../src/errors.js';
+
+describe('placeholder registry: the clean-up after a run', () => {
+  let dir: string;
+  let root: string;
+  let env: Record<string, string>;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'isolate-ph-'));
+    root = join(dir, 'project');
+    env = { XDG_RUNTIME_DIR: dir };
+    mkdirSync(root);
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const slotLock = (): string => join(dir, 'isolate', 'roots', `${createHash('sha256').update(root).digest('hex').slice(0, 32)}.lock`);
+
+  /** Hold the root's lock for `ms` as a busy concurrent run would. */
+  const holdLock = (ms: number): Promise<void> => withLock(slotLock(), () => sleep(ms), { timeoutMs: 1000 });
+
+  it('a lock wait that times out is retried, and the placeholder is removed', async () => {
+    const reg = await registerRun([root], env, { timeoutMs: 60 });
+    const placeholder = join(root, '.envrc');
+    writeFileSync(placeholder, '');
+    await reg.update([placeholder]);
+    const held = holdLock(150);
+    await sleep(10);
+    await reg.release();
+    await held;
+    expect(existsSync(placeholder)).toBe(false);
+  });
+
+  it('a clean-up that never gets the lock is an error naming the placeholders, not silence', async () => {
+    const reg = await registerRun([root], env, { timeoutMs: 30 });
+    const placeholder = join(root, '.envrc');
+    writeFileSync(placeholder, '');
+    await reg.update([placeholder]);
+    const held = holdLock(600);
+    await sleep(10);
+    let thrown: unknown;
+    try {
+      await reg.release();
+    } catch (e: unknown) {
+      thrown = e;
+    }
+    await held;
+    expect(thrown).toBeInstanceOf(IsolateError);
+    expect((thrown as IsolateError).detail).toContain(placeholder);
+    expect(existsSync(placeholder)).toBe(true);
+  });
+});
