@@ -30,7 +30,12 @@ import { existsSync } from 'node:fs';
 import { appendRecord } from './audit-log.mjs';
 const [file, go, id] = process.argv.slice(2);
 process.stdout.write('ready\\n');
-while (!existsSync(go)) await new Promise((r) => setTimeout(r, 5));
+// A test that is killed before the go file appears must not leave its workers polling forever.
+const deadline = Date.now() + 120000;
+while (!existsSync(go)) {
+  if (Date.now() > deadline || process.ppid === 1) process.exit(3);
+  await new Promise((r) => setTimeout(r, 5));
+}
 const report = { schemaVersion: 1, kind: 'run', startedAt: new Date().toISOString(), command: ['worker', id], pid: process.pid, exitCode: 0 };
 const result = await appendRecord(file, report, { lockTimeoutMs: 60000 });
 process.stdout.write(JSON.stringify(result) + '\\n');
