@@ -3,7 +3,7 @@
  */
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
-import type { MountRule, Policy } from '../profile/types.js';
+import type { Limits, MountRule, Policy } from '../profile/types.js';
 import { formatBytes } from '../profile/limits.js';
 import { buildFilter } from '../seccomp/bpf.js';
 import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
@@ -15,6 +15,7 @@ import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './lin
 import { cgroupLimits } from './cgroup.js';
 import { SANDBOX_NET_DIR } from '../network/forwarder.js';
 import { kernelGuardOps } from './kernel-guard.js';
+import { limitViews, tmpfsSize, tmpfsSummary } from './ceilings.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
@@ -51,6 +52,12 @@ export function checkBwrapHost(host: HostFacts): { path: string; version: string
   return bwrap;
 }
 
+/** bwrap's --size for the next --tmpfs, when the profile sizes its tmpfs mounts. */
+function sizeArg(policy: Policy): string[] {
+  const size = tmpfsSize(policy.limits);
+  return size === undefined ? [] : ['--size', String(size)];
+}
+
 /** Descriptors from 6 on carry paths opened by run/ (after args 3, status 4, seccomp 5). */
 const FIRST_PATH_FD = 6;
 
@@ -85,7 +92,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     switch (rule.kind) {
       case 'tmpfs':
         summary.tmpfs.push(rule.path);
-        ops.push({ path: rule.path, order: 0, emit: () => args.push('--tmpfs', rule.path) });
+        ops.push({ path: rule.path, order: 0, emit: () => args.push(...sizeArg(policy), '--tmpfs', rule.path) });
         break;
       case 'read':
       case 'write': {
@@ -152,6 +159,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     .sort((a, b) => depth(a.op.path) - depth(b.op.path) || a.op.order - b.op.order || a.i - b.i)
     .forEach(({ op }) => op.emit());
   args.push(...kernelGuardArgs(policy, host, remountReadOnly));
+  remountReadOnly.push('/dev');
   for (const path of remountReadOnly) args.push('--remount-ro', path);
   return { args, cleanup, summary, pathFds };
 }
@@ -182,8 +190,7 @@ function kernelGuardArgs(policy: Policy, host: HostFacts, remount: string[]): st
  * namespace (not every process the user has on the host), and it applies
  * even when isolate runs as root. Core dumps are always off.
  */
-function rlimits(policy: Policy, host: HostFacts, cgroupPids: boolean): { prefix: string[]; summary: string[] } {
-  const l = policy.limits;
+function rlimits(l: Limits, policy: Policy, host: HostFacts, cgroupPids: boolean): { prefix: string[]; summary: string[] } {
   const prlimit = host.prlimit;
   if (prlimit === undefined || !reachable(policy.filesystem.mounts, prlimit)) {
     throw new IsolateError('E_PRLIMIT_MISSING', prlimit === undefined ? 'prlimit (util-linux) is not installed; isolate needs it to apply resource limits' : `${prlimit} is not visible inside the sandbox`, {
@@ -255,8 +262,9 @@ export const bwrapBackend: Backend = {
     const ownNetwork = policy.network.mode !== 'host';
     const mounts = mountArgs(policy, host);
     // bwrap itself and its init inside the sandbox live in the cgroup too; so does the forwarder.
-    const cg = cgroupLimits(policy.limits, host, { processes: net === undefined ? 2 : 3, name: net === undefined ? 'bwrap' : 'bwrap and the network forwarder' });
-    const rl = rlimits(policy, host, cg.plan?.events.pids !== undefined);
+    const views = limitViews(policy.limits, host);
+    const cg = cgroupLimits(views.cgroup, host, { processes: net === undefined ? 2 : 3, name: net === undefined ? 'bwrap' : 'bwrap and the network forwarder' });
+    const rl = rlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
     const sc = seccompFilter(policy, host);
     const inner = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
     const commandArgv = [...rl.prefix, ...inner];
@@ -282,6 +290,12 @@ export const bwrapBackend: Backend = {
       '/proc',
       '--dev',
       '/dev',
+      // /dev/shm a sized tmpfs of its own; /dev itself read-only (root in the sandbox could fill it otherwise).
+      '--perms',
+      '01777',
+      ...sizeArg(policy),
+      '--tmpfs',
+      '/dev/shm',
       ...mounts.args,
       ...(net === undefined ? [] : ['--ro-bind', net.socketDir, SANDBOX_NET_DIR]),
       '--chdir',
@@ -302,7 +316,7 @@ export const bwrapBackend: Backend = {
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
       ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
-      ...linuxPlanCommon(policy, command, base, mounts, { limits: [...rl.summary, ...cg.summary], seccomp: sc.summary }),
+      ...linuxPlanCommon(policy, command, base, mounts, { limits: [...rl.summary, ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes], seccomp: sc.summary }),
     };
   },
 };

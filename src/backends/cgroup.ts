@@ -23,12 +23,15 @@ export interface CgroupLimits {
 
 /** Whether the policy's limits call for a cgroup at all (and so for gathering the host's cgroup facts). */
 export function wantsCgroup(l: Limits): boolean {
-  return l.memoryBytes !== undefined || l.processes !== undefined || l.enforce === 'cgroup';
+  const c = l.ceilings ?? {};
+  return l.memoryBytes !== undefined || l.processes !== undefined || l.enforce === 'cgroup' || c.memoryBytes !== undefined || c.processes !== undefined;
 }
 
-/** The controllers the run's cgroup needs. */
+/** The controllers the run's cgroup needs (for a limit or a ceiling). */
 export function cgroupNeeds(l: Limits): { memory: boolean; pids: boolean } {
-  return { memory: l.memoryBytes !== undefined || (l.enforce === 'cgroup' && l.processes === undefined), pids: l.processes !== undefined };
+  const memory = l.memoryBytes ?? l.ceilings?.memoryBytes;
+  const processes = l.processes ?? l.ceilings?.processes;
+  return { memory: memory !== undefined || (l.enforce === 'cgroup' && processes === undefined), pids: processes !== undefined };
 }
 
 /**

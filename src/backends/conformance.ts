@@ -149,6 +149,26 @@ export const FEATURES: readonly Feature[] = [
     by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root), and pids.max of the run\'s cgroup where the host has one (root included)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included)'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)') },
   },
   {
+    id: 'limits.tmpfs',
+    title: 'the size of each tmpfs',
+    requested: (p) => p.limits.tmpfsBytes !== undefined,
+    by: {
+      bwrap: n('--size on each --tmpfs, /dev/shm included (/dev itself is read-only)'),
+      nsjail: n('size= on each tmpfs mount, /dev/shm included (/dev itself is read-only)'),
+      'sandbox-exec': none('macOS has no per-process mounts: the private directories standing in for tmpfs paths are on disk'),
+    },
+  },
+  {
+    id: 'limits.ceilings',
+    title: 'ceilings against runaway use (tmpfs size, processes, memory of the whole sandbox), where the host can',
+    requested: (p) => p.limits.ceilings !== undefined,
+    by: {
+      bwrap: i('tmpfs: --size; processes: pids.max where a cgroup is usable, else RLIMIT_NPROC unless isolate runs as root; memory: memory.max where a cgroup is usable; what the host cannot apply is listed under limits'),
+      nsjail: i('as for bwrap (size= on tmpfs mounts)'),
+      'sandbox-exec': i('not applied (no per-process mounts, no cgroups, and RLIMIT_NPROC counts all of your processes); said under limits'),
+    },
+  },
+  {
     id: 'limits.cgroup',
     title: 'memory and process limits for the whole sandbox through a cgroup',
     requested: (p) => p.limits.enforce === 'cgroup',

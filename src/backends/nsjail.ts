@@ -49,6 +49,7 @@ import { cgroupLimits } from './cgroup.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
 import { kernelGuardOps } from './kernel-guard.js';
+import { limitViews, tmpfsSize, tmpfsSummary } from './ceilings.js';
 import type { Backend, Cleanup, HostFacts, Plan, PlanSummary } from './types.js';
 
 /** The descriptor the generated config is handed to nsjail on. */
@@ -148,7 +149,7 @@ export function checkNsjailHost(host: HostFacts): { path: string; version: strin
  * bind); otherwise the backend creates it as a `dir` or a file.
  */
 export type MountOp =
-  | { op: 'tmpfs'; path: string; readOnly: boolean; mode?: string }
+  | { op: 'tmpfs'; path: string; readOnly: boolean; mode?: string; size?: number }
   | { op: 'devpts'; path: string }
   | { op: 'bind'; src: string; dst: string; readOnly: boolean; dir: boolean; exists: boolean; device?: true; optional?: true }
   | { op: 'symlink'; target: string; link: string };
@@ -192,7 +193,7 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
     switch (rule.kind) {
       case 'tmpfs':
         summary.tmpfs.push(rule.path);
-        pending.push({ path: rule.path, order: 0, op: { op: 'tmpfs', path: rule.path, readOnly: false } });
+        pending.push({ path: rule.path, order: 0, op: { op: 'tmpfs', path: rule.path, readOnly: false, ...sized(policy) } });
         break;
       case 'read':
       case 'write': {
@@ -267,15 +268,21 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
   return { ops: [...ops, ...kernelGuardMounts(policy, host)], cleanup, pathFds, summary };
 }
 
+/** The size of the sandbox's writable tmpfs mounts, when the profile sets one (a limit or a ceiling). */
+function sized(policy: Policy): { size?: number } {
+  const size = tmpfsSize(policy.limits);
+  return size === undefined ? {} : { size };
+}
+
 /** The minimal /dev bwrap's --dev builds, and /proc. Mounted before the profile's mounts. */
-function systemMounts(): MountOp[] {
+function systemMounts(policy: Policy): MountOp[] {
   const devices = ['null', 'zero', 'full', 'random', 'urandom', 'tty'].map(
     (d): MountOp => ({ op: 'bind', src: `/dev/${d}`, dst: `/dev/${d}`, readOnly: false, dir: false, exists: false, device: true }),
   );
   return [
     { op: 'tmpfs', path: '/dev', readOnly: true, mode: '0755' },
     ...devices,
-    { op: 'tmpfs', path: '/dev/shm', readOnly: false },
+    { op: 'tmpfs', path: '/dev/shm', readOnly: false, ...sized(policy) },
     { op: 'devpts', path: '/dev/pts' },
     { op: 'symlink', target: '/proc/self/fd', link: '/dev/fd' },
     { op: 'symlink', target: '/proc/self/fd/0', link: '/dev/stdin' },
@@ -436,8 +443,7 @@ export function timeLimitSeconds(l: Limits): number {
   return l.timeoutMs === undefined ? 0 : Math.ceil((l.timeoutMs + l.killAfterMs) / 1000) + 1;
 }
 
-function rlimits(policy: Policy, host: HostFacts, cgroupPids: boolean): RlimitPlan {
-  const l = policy.limits;
+function rlimits(l: Limits, host: HostFacts, cgroupPids: boolean): RlimitPlan {
   if (l.processes !== undefined && host.uid === 0 && !cgroupPids) {
     throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root without a cgroup: the kernel exempts uid 0 from RLIMIT_NPROC', {
       detail: host.cgroup?.unusable?.reason,
@@ -591,7 +597,7 @@ function mountField(op: MountOp): Field {
     case 'tmpfs':
       return [
         'mount',
-        [['dst', op.path], ['fstype', 'tmpfs'], ['rw', !op.readOnly], ['is_dir', true], ...(op.mode === undefined ? [] : [['options', `mode=${op.mode}`] as Field]), ['nosuid', true], ['nodev', true]],
+        [['dst', op.path], ['fstype', 'tmpfs'], ['rw', !op.readOnly], ['is_dir', true], ...tmpfsOptions(op), ['nosuid', true], ['nodev', true]],
       ];
     case 'devpts':
       // A private instance, as bwrap's --dev mounts one: no access to the host's terminals.
@@ -611,6 +617,11 @@ function mountField(op: MountOp): Field {
     case 'symlink':
       return ['mount', [['src', op.target], ['dst', op.link], ['is_symlink', true]]];
   }
+}
+
+function tmpfsOptions(op: Extract<MountOp, { op: 'tmpfs' }>): Field[] {
+  const options = [...(op.mode === undefined ? [] : [`mode=${op.mode}`]), ...(op.size === undefined ? [] : [`size=${op.size}`])];
+  return options.length === 0 ? [] : [['options', options.join(',')]];
 }
 
 /** Rewrite the values of `envar` lines (e.g. for explain, or golden files). */
@@ -652,8 +663,9 @@ export const nsjailBackend: Backend = {
     }
     // nsjail's own process and its init (PID 1 in the sandbox) live in isolate's cgroup beside the command (and the forwarder, for filtered network).
     const launcher = ['nsjail', ...(init ? ['its init'] : []), ...(net === undefined ? [] : ['the network forwarder'])];
-    const cg = cgroupLimits(policy.limits, host, { processes: launcher.length, name: launcher.length === 1 ? 'nsjail' : `${launcher.slice(0, -1).join(', ')} and ${launcher.at(-1) ?? ''}` });
-    const rl = rlimits(policy, host, cg.plan?.events.pids !== undefined);
+    const views = limitViews(policy.limits, host);
+    const cg = cgroupLimits(views.cgroup, host, { processes: launcher.length, name: launcher.length === 1 ? 'nsjail' : `${launcher.slice(0, -1).join(', ')} and ${launcher.at(-1) ?? ''}` });
+    const rl = rlimits(views.rlimit, host, cg.plan?.events.pids !== undefined);
     if (rl.prlimit.length > 0 && (host.prlimit === undefined || !reachable(rules, host.prlimit))) {
       const prlimit = host.prlimit;
       throw new IsolateError(
@@ -685,7 +697,7 @@ export const nsjailBackend: Backend = {
     const commandArgv = [...prefix, resolved, ...command.slice(1)];
 
     const allMounts: MountOp[] = [
-      ...systemMounts(),
+      ...systemMounts(policy),
       ...mounts.ops,
       ...(net === undefined ? [] : [{ op: 'bind', src: net.socketDir, dst: SANDBOX_NET_DIR, readOnly: true, dir: true, exists: false } satisfies MountOp]),
     ];
@@ -734,7 +746,7 @@ export const nsjailBackend: Backend = {
       ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds, ...(init ? { checkPathFds: true } : {}) }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       ...linuxPlanCommon(policy, command, base, mounts, {
-        limits: [...rl.summary, ...cg.summary, 'nsjail\'s own cgroup options: not used (isolate makes the cgroup)'],
+        limits: [...rl.summary, ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes, 'nsjail\'s own cgroup options: not used (isolate makes the cgroup)'],
         seccomp: sc.summary,
         notes: [...sc.notes, ...notes],
       }),

@@ -226,6 +226,7 @@ export function startWrapper(policy: Policy, host: HostFacts): { prefix: string[
   if (l.timeoutMs !== undefined) {
     summary.push(`timeout: ${l.timeoutMs / 1000}s wall clock, by isolate (SIGTERM, SIGKILL ${l.killAfterMs / 1000}s later; exit 124)`);
   }
+  if (l.ceilings !== undefined) summary.push('ceilings (tmpfs size, processes, memory of the whole sandbox): not applied on macOS (no per-process mounts, no cgroups, and RLIMIT_NPROC counts all of your processes)');
   if (!reachable(policy.filesystem.mounts, START_SHELL)) {
     throw new IsolateError(
       'E_SANDBOX_SETUP',

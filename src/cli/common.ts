@@ -3,7 +3,7 @@ import { IsolateError } from '../errors.js';
 import type { IsolateOptions } from '../index.js';
 import type { BackendChoice } from '../backends/index.js';
 import type { LimitsDoc, NetworkMode } from '../profile/types.js';
-import { parseCount } from '../profile/limits.js';
+import { UNLIMITED, parseCount } from '../profile/limits.js';
 import { optionList, optionString, type Parsed } from './args.js';
 
 export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | undefined>>, profileArg?: string): IsolateOptions {
@@ -31,6 +31,7 @@ export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | 
     ['cpu', 'cpu'],
     ['memory', 'memory'],
     ['file-size', 'fileSize'],
+    ['tmpfs-size', 'tmpfs'],
   ] as const) {
     const v = optionString(p, flag);
     if (v !== undefined) limits[key] = v;
@@ -41,6 +42,10 @@ export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | 
   ] as const) {
     const v = optionString(p, flag);
     if (v === undefined) continue;
+    if (v === UNLIMITED && key === 'processes') {
+      limits[key] = UNLIMITED;
+      continue;
+    }
     const n = parseCount(v);
     if (!n.ok) throw new IsolateError('E_LIMIT_INVALID', `--${flag}: ${n.message}`, { fix: `--${flag} takes a positive whole number` });
     limits[key] = n.value;

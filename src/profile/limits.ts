@@ -6,15 +6,44 @@
  * Zero, negative and unknown units are errors.
  */
 
+/** Removes a limit, or a built-in profile's ceiling, that a profile it extends sets. */
+export const UNLIMITED = 'unlimited';
+export type Unlimited = typeof UNLIMITED;
+
+/**
+ * Ceilings the built-in profiles set against runaway use: applied where this
+ * host and backend can (explain lists what is and is not), unlike the limits
+ * a user sets, which are enforced or refused. A limit the profile or a flag
+ * sets for the same resource replaces its ceiling.
+ */
+export interface CeilingsDoc {
+  /** The size of each tmpfs the sandbox gets. */
+  tmpfs?: string | number | undefined;
+  /** Processes and threads of the whole sandbox (a pids cgroup; RLIMIT_NPROC where there is none and isolate does not run as root). */
+  processes?: number | Unlimited | undefined;
+  /** Memory of the whole sandbox (a memory cgroup only: no per-process rlimit). */
+  memory?: string | number | undefined;
+}
+
 export interface LimitsDoc {
   timeout?: string | number | undefined;
   killAfter?: string | number | undefined;
   cpu?: string | number | undefined;
   memory?: string | number | undefined;
-  processes?: number | undefined;
+  processes?: number | Unlimited | undefined;
   openFiles?: number | undefined;
   fileSize?: string | number | undefined;
+  /** The size of each tmpfs the sandbox gets, enforced or refused. */
+  tmpfs?: string | number | undefined;
   enforce?: 'rlimit' | 'cgroup' | undefined;
+  ceilings?: CeilingsDoc | undefined;
+}
+
+/** Resolved ceilings (see CeilingsDoc): only those no limit replaces. */
+export interface Ceilings {
+  tmpfsBytes?: number;
+  processes?: number;
+  memoryBytes?: number;
 }
 
 export interface Limits {
@@ -26,7 +55,9 @@ export interface Limits {
   processes?: number;
   openFiles?: number;
   fileSizeBytes?: number;
+  tmpfsBytes?: number;
   enforce: 'rlimit' | 'cgroup';
+  ceilings?: Ceilings;
 }
 
 export const DEFAULT_KILL_AFTER_MS = 2000;

@@ -221,11 +221,19 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
 }
 
 /** Scalars: a value the child sets overrides the parent's. */
+/** Later values win, key by key (ceilings too). */
 function mergeLimits(base: LimitsDoc, over: LimitsDoc): LimitsDoc {
   const out: LimitsDoc = { ...base };
   for (const [k, v] of Object.entries(over) as [keyof LimitsDoc, LimitsDoc[keyof LimitsDoc]][]) {
     if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   }
+  if (base.ceilings !== undefined && over.ceilings !== undefined) out.ceilings = definedOver(base.ceilings, over.ceilings);
+  return out;
+}
+
+function definedOver<T extends object>(base: T, over: T): T {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
 }
 

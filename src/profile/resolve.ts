@@ -5,7 +5,7 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
-import { DEFAULT_KILL_AFTER_MS, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
+import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type Parsed } from './limits.js';
 import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
@@ -86,21 +86,37 @@ const LIMIT_FLAGS: Record<string, string> = {
   processes: '--processes',
   openFiles: '--open-files',
   fileSize: '--file-size',
+  tmpfs: '--tmpfs-size',
 };
+
+const LIMIT_FIX = 'durations: 30s, 5m, 1h, 500ms; sizes: 512M, 2G (binary units); counts: positive whole numbers; "unlimited" removes a limit';
+
+/** A parsed limit value: undefined when absent or "unlimited". */
+function limitValue(raw: string | number | undefined, parse: (v: string | number) => Parsed, name: string): number | undefined {
+  if (raw === undefined || raw === UNLIMITED) return undefined;
+  const r = parse(raw);
+  if (!r.ok) throw new IsolateError('E_LIMIT_INVALID', `${name}: ${r.message}`, { fix: LIMIT_FIX });
+  return r.value;
+}
+
+/** The ceilings no limit replaces (a limit set, or "unlimited", for the same resource takes its place). */
+function resolveCeilings(doc: LimitsDoc): Ceilings | undefined {
+  const c = doc.ceilings;
+  if (c === undefined) return undefined;
+  const out: Ceilings = {};
+  const tmpfs = doc.tmpfs === undefined ? limitValue(c.tmpfs, parseSize, 'limits.ceilings.tmpfs') : undefined;
+  if (tmpfs !== undefined) out.tmpfsBytes = tmpfs;
+  const processes = doc.processes === undefined ? limitValue(c.processes, parseCount, 'limits.ceilings.processes') : undefined;
+  if (processes !== undefined) out.processes = processes;
+  const memory = doc.memory === undefined ? limitValue(c.memory, parseSize, 'limits.ceilings.memory') : undefined;
+  if (memory !== undefined) out.memoryBytes = memory;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
 
 /** Parse limit values (profile values were checked by the schema; flags are checked here). */
 export function resolveLimits(doc: LimitsDoc): Limits {
-  const get = (key: keyof typeof LIMIT_FLAGS, parse: (v: string | number) => Parsed): number | undefined => {
-    const raw = doc[key as keyof LimitsDoc];
-    if (raw === undefined) return undefined;
-    const r = parse(raw as string | number);
-    if (!r.ok) {
-      throw new IsolateError('E_LIMIT_INVALID', `limits.${key} (${LIMIT_FLAGS[key]}): ${r.message}`, {
-        fix: 'durations: 30s, 5m, 1h, 500ms; sizes: 512M, 2G (binary units); counts: positive whole numbers',
-      });
-    }
-    return r.value;
-  };
+  const get = (key: Exclude<keyof LimitsDoc, 'enforce' | 'ceilings'>, parse: (v: string | number) => Parsed): number | undefined =>
+    limitValue(doc[key], parse, `limits.${key} (${LIMIT_FLAGS[key] ?? key})`);
   const limits: Limits = { killAfterMs: get('killAfter', parseDuration) ?? DEFAULT_KILL_AFTER_MS, enforce: doc.enforce ?? 'rlimit' };
   const timeoutMs = get('timeout', parseDuration);
   if (timeoutMs !== undefined) limits.timeoutMs = timeoutMs;
@@ -114,6 +130,10 @@ export function resolveLimits(doc: LimitsDoc): Limits {
   if (openFiles !== undefined) limits.openFiles = openFiles;
   const fileSizeBytes = get('fileSize', parseSize);
   if (fileSizeBytes !== undefined) limits.fileSizeBytes = fileSizeBytes;
+  const tmpfsBytes = get('tmpfs', parseSize);
+  if (tmpfsBytes !== undefined) limits.tmpfsBytes = tmpfsBytes;
+  const ceilings = resolveCeilings(doc);
+  if (ceilings !== undefined) limits.ceilings = ceilings;
   return limits;
 }
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { parseRule } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { suggestion } from '../seccomp/presets.js';
-import { parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
+import { UNLIMITED, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { ProfileDoc } from './types.js';
 
 const noDotDot = (p: string): boolean => !p.split('/').includes('..');
@@ -55,6 +55,8 @@ function checked(parse: (v: string | number) => Parsed) {
 const duration = z.union([z.string(), z.number()]).superRefine(checked(parseDuration));
 const size = z.union([z.string(), z.number()]).superRefine(checked(parseSize));
 const count = z.number().superRefine(checked(parseCount));
+/** A limit a profile may also remove (from a profile it extends) with "unlimited". */
+const orUnlimited = <T extends z.ZodType>(t: T) => z.union([z.literal(UNLIMITED), t]);
 
 const syscallName = z.string().superRefine((n, ctx) => {
   if (isKnownSyscall(n)) return;
@@ -120,10 +122,19 @@ export const profileSchema = z
         timeout: duration.optional().describe('Wall-clock limit, e.g. 30s or 5m; then SIGTERM, and SIGKILL after killAfter. Exit 124.'),
         killAfter: duration.optional().describe('Grace period between SIGTERM and SIGKILL when the timeout fires (default 2s).'),
         cpu: duration.optional().describe('CPU time per process (RLIMIT_CPU), whole seconds.'),
-        memory: size.optional().describe('Data segment per process (RLIMIT_DATA), e.g. 512M.'),
-        processes: count.optional().describe('Processes in the sandbox (RLIMIT_NPROC in its user namespace).'),
+        memory: orUnlimited(size).optional().describe('Data segment per process (RLIMIT_DATA), e.g. 512M, and the whole sandbox where a cgroup is usable; "unlimited" removes it and the memory ceiling.'),
+        processes: orUnlimited(count).optional().describe('Processes in the sandbox (RLIMIT_NPROC in its user namespace; pids.max where a cgroup is usable); "unlimited" removes it and the process ceiling.'),
         openFiles: count.optional().describe('Open files per process (RLIMIT_NOFILE).'),
         fileSize: size.optional().describe('Largest file a process may write (RLIMIT_FSIZE).'),
+        tmpfs: orUnlimited(size).optional().describe('The size of each tmpfs the sandbox gets (/tmp, a hidden home, /dev/shm), e.g. 1G; refused where the backend cannot enforce it; "unlimited" removes it and the tmpfs ceiling.'),
+        ceilings: z
+          .strictObject({
+            tmpfs: orUnlimited(size).optional().describe('The size of each tmpfs.'),
+            processes: orUnlimited(count).optional().describe('Processes and threads of the whole sandbox: pids.max where a cgroup is usable, else RLIMIT_NPROC unless isolate runs as root.'),
+            memory: orUnlimited(size).optional().describe('Memory of the whole sandbox, where a cgroup is usable.'),
+          })
+          .optional()
+          .describe('Ceilings against runaway use, applied where the host and backend can (explain says which); a limit for the same resource replaces its ceiling; "unlimited" removes one.'),
         enforce: z.enum(['rlimit', 'cgroup']).optional().describe('rlimit (default): per-process rlimits, plus a cgroup for memory and processes where the host allows one. cgroup: refuse to run unless the sandbox gets a cgroup of its own that enforces them.'),
       })
       .optional(),

@@ -218,6 +218,7 @@ const ARITY: Readonly<Record<string, number>> = {
   '--dev': 1,
   '--tmpfs': 1,
   '--perms': 1,
+  '--size': 1,
   '--remount-ro': 1,
   '--ro-bind': 2,
   '--bind': 2,

@@ -683,7 +683,7 @@ function asBwrapArgs(ops: readonly MountOp[]): string[] {
         if (op.readOnly) {
           args.push('--perms', op.mode ?? '', '--tmpfs', op.path);
           remount.push(op.path);
-        } else args.push('--tmpfs', op.path);
+        } else args.push(...(op.size === undefined ? [] : ['--size', String(op.size)]), '--tmpfs', op.path);
         break;
       case 'bind':
         args.push(op.readOnly ? '--ro-bind' : '--bind', op.src, op.dst);
@@ -699,11 +699,13 @@ function asBwrapArgs(ops: readonly MountOp[]): string[] {
   return [...args, ...remount.flatMap((p) => ['--remount-ro', p])];
 }
 
-/** The mount part of a bwrap plan: after --dev /dev, up to --chdir (net mounts excluded). */
+/** The mount part of a bwrap plan: after --dev /dev and its /dev/shm, up to --chdir (net mounts and the final read-only /dev excluded: nsjail's system mounts). */
 function bwrapMounts(p: Plan): string[] {
-  const start = p.argv.indexOf('--dev') + 2;
+  const start = p.argv.indexOf('/dev/shm') + 1;
   const end = p.argv.indexOf('--chdir');
   const raw = p.argv.slice(start, end);
+  const readOnlyDev = raw.findIndex((a, i) => a === '--remount-ro' && raw[i + 1] === '/dev');
+  if (readOnlyDev !== -1) raw.splice(readOnlyDev, 2);
   // Descriptor binds (run/ opens the path without following symlinks) mean the same path bind.
   const part: string[] = [];
   for (let i = 0; i < raw.length; i++) {
