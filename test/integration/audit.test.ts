@@ -13,13 +13,18 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
   let dir: string;
   let cleanup: () => void;
   let log: string;
+  /** The runs' working directory, which the sandbox can write: the logs live beside it, never in it. */
+  let work: string;
   beforeEach(() => {
     ({ dir, cleanup } = tempDirFor(runner));
     log = join(dir, 'state', 'audit.jsonl');
+    work = join(dir, 'work');
+    mkdirSync(work);
+    giveTo(runner, dir);
   });
   afterEach(() => cleanup());
 
-  const run = (args: string[], env: Record<string, string> = {}) => isolate(runner, args, { cwd: dir, env: { HOME: dir, ...env } });
+  const run = (args: string[], env: Record<string, string> = {}) => isolate(runner, args, { cwd: work, env: { HOME: dir, ...env } });
   const lines = (): Record<string, unknown>[] =>
     readFileSync(log, 'utf8')
       .split('\n')
@@ -119,13 +124,17 @@ describe('100 runs at once against one log', () => {
     const { dir, cleanup } = tempDirFor(runner);
     try {
       const log = join(dir, 'audit.jsonl');
+      // The runs' working directory is writable in the sandbox: the log lives beside it.
+      const work = join(dir, 'work');
+      mkdirSync(work);
+      giveTo(runner, dir);
       const argv = isolateArgv(runner, ['run', '--audit-log', log, '--', 'true']);
       const codes = await Promise.all(
         Array.from(
           { length: 100 },
           () =>
             new Promise<number | null>((resolve) => {
-              const c = spawn(argv[0] as string, argv.slice(1), { cwd: dir, env: { PATH: DEFAULT_PATH, HOME: dir }, stdio: 'ignore' });
+              const c = spawn(argv[0] as string, argv.slice(1), { cwd: work, env: { PATH: DEFAULT_PATH, HOME: dir }, stdio: 'ignore' });
               c.on('close', (code) => resolve(code));
             }),
         ),

@@ -366,11 +366,14 @@ describe.each(runners())('resource limits ($label)', (runner) => {
       expect(text).toMatch(/prlimit.*--core=0.*--cpu=5:6.*--data=536870912.*--nofile=64.*--fsize=1048576/s);
     });
 
-    it('--json: summary.limits; without limit flags only core dumps are listed', () => {
-      const withFlags = JSON.parse(run(['explain', '--json', ...flags, '--', 'true']).stdout) as { summary: { limits: string[] } };
+    it('--json: summary.limits; without limit flags the built-in ceilings, without ceilings only core dumps', () => {
+      const noCeilings = ['--tmpfs-size', 'unlimited', '--processes', 'unlimited'];
+      const withFlags = JSON.parse(run(['explain', '--json', ...flags, ...noCeilings, '--', 'true']).stdout) as { summary: { limits: string[] } };
       // Six limits, and one line on the cgroup that also enforces the memory limit (or why none is usable).
       expect(withFlags.summary.limits.length).toBe(7);
-      const none = JSON.parse(run(['explain', '--json', '--', 'true']).stdout) as { summary: { limits: string[] } };
+      const builtIn = JSON.parse(run(['explain', '--json', '--', 'true']).stdout) as { summary: { limits: string[] } };
+      expect(builtIn.summary.limits).toContain('tmpfs: 2G each (/tmp, a hidden home, /dev/shm: their size option), a ceiling');
+      const none = JSON.parse(run(['explain', '--json', ...noCeilings, '--memory', 'unlimited', '--', 'true']).stdout) as { summary: { limits: string[] } };
       expect(none.summary.limits).toEqual(['core dumps: off (RLIMIT_CORE=0)']);
     });
   });
