@@ -8,6 +8,7 @@ import type { Service } from '../backends/types.js';
 import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { NetworkEvent } from '../network/proxy.js';
+import type { RuleKind } from '../network/rules.js';
 
 export interface RunningServices {
   events: NetworkEvent[];
@@ -25,13 +26,13 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     for (const service of services) {
       const { FilterProxy } = await import('../network/proxy.js');
       const { parseRule } = await import('../network/rules.js');
-      const rules = (patterns: readonly string[]) =>
+      const rules = (patterns: readonly string[], kind: RuleKind) =>
         patterns.map((p) => {
-          const r = parseRule(p);
+          const r = parseRule(p, kind);
           if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
           return r.rule;
         });
-      const ruleSet = { allow: rules(service.allow), deny: rules(service.deny) };
+      const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
       const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => events.push(e) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {

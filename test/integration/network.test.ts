@@ -392,6 +392,51 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
     });
   });
 
+  describe('a deny pattern without a port denies every port', () => {
+    interface Events {
+      stdout: string;
+      events: string[];
+    }
+    /** The same URL over absolute-URI HTTP, a CONNECT tunnel (-p) and SOCKS5, in one run; each attempt as protocol:decision:rule. */
+    async function threeWays(args: string[], target: string): Promise<Events> {
+      const script = [`curl -sS ${target}`, `curl -sS -p ${target}`, `curl -sS --socks5-hostname 127.0.0.1:3128 ${target}`, 'exit 0'].join('; ');
+      const r = await isolate(['--json', ...args, '--', 'sh', '-c', script]);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { stdout: string; network: { events: { protocol: string; decision: string; rule: string | null }[] } };
+      return { stdout: report.stdout, events: report.network.events.map((e) => `${e.protocol}:${e.decision}:${String(e.rule)}`).sort() };
+    }
+    const each = (decision: string, rule: string): string[] => [`connect:${decision}:${rule}`, `http:${decision}:${rule}`, `socks5:${decision}:${rule}`];
+
+    it.each([
+      ['a host', 'localhost', 'localhost'],
+      ['an IP literal', '127.0.0.1', '127.0.0.1'],
+    ])('%s: --deny-domain %s beats --allow-domain <it>:<port> over HTTP, CONNECT and SOCKS5', async (_what, host, deny) => {
+      const target = `http://${host}:${P}/`;
+      const allowIt = ['--allow-domain', `${host}:${P}`];
+      // Control: without the deny pattern, all three reach the server.
+      const before = hits.http;
+      const open = await threeWays(allowIt, target);
+      expect(open.stdout).toBe(`${BODY}${BODY}${BODY}`);
+      expect(open.events).toEqual(each('allowed', `${host}:${P}`));
+      expect(hits.http).toBe(before + 3);
+      const closed = await threeWays([...allowIt, '--deny-domain', deny], target);
+      expect(closed.events).toEqual(each('denied', deny));
+      expect(closed.stdout).not.toContain(BODY);
+      expect(closed.stdout).toContain(`denied by rule "${deny}"`);
+      expect(hits.http).toBe(before + 3);
+    });
+
+    it('a wildcard: --deny-domain *.localhost decides for sub.localhost:<port> over HTTP, CONNECT and SOCKS5', async () => {
+      // sub.localhost does not resolve on every host, so there is no success control here (the proxy's unit tests have
+      // one); the deny rule must decide before any lookup, on this port too, instead of "cannot resolve".
+      const before = hits.http;
+      const closed = await threeWays(['--allow-domain', `sub.localhost:${P}`, '--deny-domain', '*.localhost'], `http://sub.localhost:${P}/`);
+      expect(closed.events).toEqual(each('denied', '*.localhost'));
+      expect(closed.stdout).toContain('denied by rule "*.localhost"');
+      expect(hits.http).toBe(before);
+    });
+  });
+
   describe('no way around the proxy', () => {
     it('curl --noproxy fails; control: it works with --net host', async () => {
       const before = hits.http;
