@@ -1,14 +1,17 @@
 /**
  * Services isolate runs beside a sandbox: today the filtering proxy. Started
  * before the sandbox (a failure is exit 125: the command never runs without
- * its filter) and always stopped, with their sockets and directories removed.
+ * its filter) and always stopped, with their sockets and directories removed;
+ * what a killed run could not remove, the next filtered run does.
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Service } from '../backends/types.js';
 import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import type { RuleKind } from '../network/rules.js';
+import { sweepProxyDirs } from './proxy-dir.js';
 
 export interface RunningServices {
   events: NetworkEvent[];
@@ -42,6 +45,8 @@ export async function startServices(services: readonly Service[]): Promise<Runni
         continue;
       }
       const proxy = make();
+      // Directories of runs that were killed before they could remove theirs.
+      sweepProxyDirs(dirname(service.socketDir));
       try {
         mkdirSync(service.socketDir, { mode: 0o700 });
       } catch (e: unknown) {
