@@ -18,6 +18,18 @@ export interface RunningServices {
   stop(): Promise<void>;
 }
 
+/** The longest path a unix socket can have (sun_path, less its NUL): 103 bytes on macOS, 107 on Linux. */
+const MAX_SOCKET_PATH = process.platform === 'darwin' ? 103 : 107;
+
+/** Node does not refuse a longer path, it binds a shortened one: the sandbox would find no socket. */
+function checkSocketPath(path: string): void {
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH) return;
+  throw new IsolateError('E_NETWORK_PROXY', `the proxy socket ${path} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH} a unix socket path can have`, {
+    fix: 'set XDG_RUNTIME_DIR (or TMPDIR) to a shorter directory',
+  });
+}
+
 export async function startServices(services: readonly Service[]): Promise<RunningServices> {
   const events: NetworkEvent[] = [];
   const stops: (() => Promise<void>)[] = [];
@@ -44,6 +56,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
         stops.push(...(await listenLoopback(tcp, make)));
         continue;
       }
+      checkSocketPath(service.socketPath);
       const proxy = make();
       // Directories of runs that were killed before they could remove theirs.
       sweepProxyDirs(dirname(service.socketDir));

@@ -570,6 +570,24 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       expectRefused(await isolate(['-p', file, '--', 'touch', 'ran.txt']), '*.1.2.3.4');
     });
 
+    it('a base directory so long that the proxy socket path would be cut short', async () => {
+      const { dir, cleanup } = tempDirFor(runner, `${TEMP_PREFIX}xdg-`);
+      try {
+        const long = join(dir, 'x'.repeat(100 - dir.length));
+        mkdirSync(long, { mode: 0o700 });
+        chownSync(long, runner.uid, runner.gid);
+        const r = await isolate([...allow(P), '--', 'touch', 'ran.txt'], { env: { XDG_RUNTIME_DIR: long } });
+        expectRefused(r, 'proxy.sock', 'longer than');
+        expect(readdirSync(long), 'no directory made').toEqual([]);
+        // Control: a base of ordinary length works.
+        const ok = await isolate([...allow(P), '--', 'curl', '-sS', url(P)], { env: { XDG_RUNTIME_DIR: dir } });
+        expect(ok.status, ok.stderr).toBe(0);
+        expect(ok.stdout).toBe(BODY);
+      } finally {
+        cleanup();
+      }
+    });
+
     it('socat hidden from the sandbox (--deny /usr/bin/socat)', async () => {
       const before = netDirs();
       const r = await isolate([...allow(P), '--deny', '/usr/bin/socat', '--', 'touch', 'ran.txt']);
