@@ -11,6 +11,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
+import { proxyDirName } from '../run/proxy-dir.js';
 import { effectiveKind, writableRoots } from './mounts.js';
 import type { CommandFact, HostFacts, NetworkFacts, ProtectFact, UsernsFacts } from './types.js';
 import type { NsjailFacts } from './nsjail.js';
@@ -73,7 +74,7 @@ export function networkFacts(env: Readonly<Record<string, string | undefined>>):
   return {
     socat: findSystemProgram('socat'),
     shell,
-    socketDir: join(base, `isolate-net-${process.pid}-${randomBytes(6).toString('hex')}`),
+    socketDir: join(base, proxyDirName()),
   };
 }
 

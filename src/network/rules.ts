@@ -2,14 +2,20 @@
  * Domain rules for the filtered network mode.
  *
  * A pattern is `host`, `*.suffix` or an IP literal (IPv6 in brackets),
- * optionally followed by `:port` or `:*`. Without a port a rule covers ports
- * 80 and 443. `*.example.com` matches every subdomain of example.com, not
- * example.com itself. Host names compare case-insensitively, without a
- * trailing dot. Deny rules win over allow rules.
+ * optionally followed by `:port` or `:*`. Without a port an allow rule covers
+ * ports 80 and 443, and a deny rule every port: `--deny-domain example.com`
+ * means the host, not the host's web ports, and must not leave
+ * `example.com:8080` open to a wider allow rule. `*.example.com` matches
+ * every subdomain of example.com, not example.com itself. Host names compare
+ * case-insensitively, without a trailing dot. Deny rules win over allow rules.
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
-export const DEFAULT_PORTS: readonly number[] = [80, 443];
+/** The ports an allow pattern without a port covers (a deny pattern without one covers every port). */
+export const ALLOW_DEFAULT_PORTS: readonly number[] = [80, 443];
+
+/** Which list a pattern is in: it decides what a pattern without a port covers. */
+export type RuleKind = 'allow' | 'deny';
 
 export interface DomainRule {
   /** The pattern as written, for messages and reports. */
@@ -17,7 +23,7 @@ export interface DomainRule {
   /** Lower-case host, without `*.`; for IPv6 without brackets. */
   host: string;
   wildcard: boolean;
-  /** Specific ports, or 'any' for `:*`. */
+  /** Specific ports, or 'any' (`:*`, or a deny pattern without a port). */
   ports: readonly number[] | 'any';
   /** The rule names one host and one port: required to reach loopback or private addresses. */
   explicit: boolean;
@@ -56,7 +62,7 @@ export function isHostName(host: string): boolean {
   return host.split('.').every((l) => LABEL.test(l));
 }
 
-export function parseRule(pattern: string): RuleParse {
+export function parseRule(pattern: string, kind: RuleKind): RuleParse {
   let rest = pattern.trim();
   if (rest === '') return { ok: false, message: 'empty pattern' };
   let portPart: string | undefined;
@@ -87,7 +93,7 @@ export function parseRule(pattern: string): RuleParse {
   if (ipVersion(rest) === 0 && !isHostName(rest)) return { ok: false, message: `"${host}" is not a host name` };
   if (wildcard && ipVersion(rest) !== 0) return { ok: false, message: `"*." cannot prefix an IP address in "${pattern}"` };
   let ports: DomainRule['ports'];
-  if (portPart === undefined) ports = DEFAULT_PORTS;
+  if (portPart === undefined) ports = kind === 'deny' ? 'any' : ALLOW_DEFAULT_PORTS;
   else if (portPart === '*') ports = 'any';
   else {
     const n = Number(portPart);

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
-import { parseRule } from '../network/rules.js';
+import { parseRule, type RuleKind } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
@@ -258,9 +258,9 @@ export async function loadMergedProfile(ref: string, ctx: LoadContext): Promise<
   return { ...merged, name: ref };
 }
 
-function checkDomains(flag: string, patterns: readonly string[]): string[] {
+function checkDomains(flag: string, patterns: readonly string[], kind: RuleKind): string[] {
   for (const p of patterns) {
-    const r = parseRule(p);
+    const r = parseRule(p, kind);
     if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `${flag} ${JSON.stringify(p)}: ${r.message}`, { fix: 'write host, *.suffix or an IP, optionally with :port or :*' });
   }
   return [...patterns];
@@ -268,8 +268,8 @@ function checkDomains(flag: string, patterns: readonly string[]): string[] {
 
 /** --net, --allow-domain (implies filtered) and --deny-domain on top of the profile's network. */
 export function networkOverrides(base: MergedProfile['network'], o: ProfileOverrides): MergedProfile['network'] {
-  const allow = checkDomains('--allow-domain', o.allowDomain ?? []);
-  const deny = checkDomains('--deny-domain', o.denyDomain ?? []);
+  const allow = checkDomains('--allow-domain', o.allowDomain ?? [], 'allow');
+  const deny = checkDomains('--deny-domain', o.denyDomain ?? [], 'deny');
   if (allow.length > 0 && o.net !== undefined && o.net !== 'filtered') {
     throw new IsolateError('E_USAGE', `--allow-domain needs --net filtered, not --net ${o.net}`, { fix: 'drop --net, or use --net filtered' });
   }

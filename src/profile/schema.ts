@@ -3,7 +3,7 @@
  * the build step (JSON Schema, built-in profiles) need it.
  */
 import { z } from 'zod';
-import { parseRule } from '../network/rules.js';
+import { parseRule, type RuleKind } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { suggestion } from '../seccomp/presets.js';
 import { UNLIMITED, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
@@ -38,13 +38,14 @@ const protectName = z
   .refine((p) => !/[*?[\]\0]/.test(p), 'wildcards are not supported in protected names')
   .describe('A name relative to each writable root that stays read-only, e.g. ".git/hooks".');
 
-const domainPattern = z
-  .string()
-  .superRefine((p, ctx) => {
-    const r = parseRule(p);
-    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
-  })
-  .describe('host, *.suffix or IP, optionally :port or :* (default ports 80 and 443).');
+const domainPattern = (kind: RuleKind, ports: string) =>
+  z
+    .string()
+    .superRefine((p, ctx) => {
+      const r = parseRule(p, kind);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });
+    })
+    .describe(`host, *.suffix or IP, optionally :port or :* (without a port: ${ports}).`);
 
 function checked(parse: (v: string | number) => Parsed) {
   return (v: string | number, ctx: z.RefinementCtx): void => {
@@ -97,8 +98,8 @@ export const profileSchema = z
           .enum(['none', 'host', 'filtered'])
           .optional()
           .describe('none: no network at all; host: the host network; filtered: only the allowed domains, through isolate\'s proxy.'),
-        allow: z.array(domainPattern).optional().describe('filtered mode: domains the command may reach.'),
-        deny: z.array(domainPattern).optional().describe('filtered mode: domains it may not reach; deny wins over allow.'),
+        allow: z.array(domainPattern('allow', 'ports 80 and 443')).optional().describe('filtered mode: domains the command may reach.'),
+        deny: z.array(domainPattern('deny', 'every port')).optional().describe('filtered mode: domains it may not reach; deny wins over allow.'),
       })
       .optional(),
     environment: z

@@ -1,3 +1,9 @@
+/**
+ * Is a process still the one we knew? Its number says whether something
+ * runs under it; its start time (and PID namespace) say whether that is
+ * still the same process, since numbers are reused.
+ */
+import { readFileSync, readlinkSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
 
 /** Whether a process with this number exists (EPERM: it does, and belongs to someone else). */
@@ -9,5 +15,31 @@ export function processAlive(pid: number): boolean {
     return true;
   } catch (e: unknown) {
     return errnoCode(e) === 'EPERM';
+  }
+}
+
+/**
+ * When the process started, in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat): with the number, it names one process for as long as
+ * the machine runs. Undefined where /proc does not say (gone, not Linux).
+ */
+export function processStart(pid: number | 'self'): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may hold spaces: state is field 3.
+    const n = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]);
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The inode of the process's PID namespace: process numbers mean the same process only within one. */
+export function pidNamespaceOf(pid: number | 'self'): number | undefined {
+  try {
+    const m = /^pid:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/pid`));
+    return m?.[1] === undefined ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
   }
 }

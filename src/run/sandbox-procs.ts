@@ -5,6 +5,7 @@
  * session is still found.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { pidNamespaceOf } from './alive.js';
 
 export function sandboxPids(pidNamespace: number): number[] {
   const want = `pid:[${pidNamespace}]`;
@@ -41,15 +42,6 @@ export function signalSandbox(pidNamespace: number, signal: NodeJS.Signals, exce
   return sent;
 }
 
-function nsInode(pid: number | 'self'): number | undefined {
-  try {
-    const m = /^pid:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/ns/pid`));
-    return m?.[1] === undefined ? undefined : Number(m[1]);
-  } catch {
-    return undefined;
-  }
-}
-
 function children(pid: number, tid = pid): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
@@ -71,7 +63,7 @@ function children(pid: number, tid = pid): number[] {
  * is no longer the sandbox's (it exited, and its number may be reused).
  */
 export function sandboxTree(init: number, pidNamespace: number): number[] {
-  if (nsInode(init) !== pidNamespace) return [];
+  if (pidNamespaceOf(init) !== pidNamespace) return [];
   const found: number[] = [];
   const seen = new Set<number>();
   const queue = [init];
@@ -97,11 +89,11 @@ export function sandboxTree(init: number, pidNamespace: number): number[] {
  * walking the launcher's descendants to the first one in another namespace.
  */
 export function findSandboxNamespace(launcher: number): { pidNamespace: number; initPid: number } | undefined {
-  const own = nsInode('self');
+  const own = pidNamespaceOf('self');
   const queue = [launcher];
   for (let seen = 0; queue.length > 0 && seen < 64; seen++) {
     const pid = queue.shift() as number;
-    const ns = nsInode(pid);
+    const ns = pidNamespaceOf(pid);
     if (ns !== undefined && ns !== own) return { pidNamespace: ns, initPid: pid };
     queue.push(...children(pid));
   }

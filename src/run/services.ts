@@ -1,17 +1,33 @@
 /**
  * Services isolate runs beside a sandbox: today the filtering proxy. Started
  * before the sandbox (a failure is exit 125: the command never runs without
- * its filter) and always stopped, with their sockets and directories removed.
+ * its filter) and always stopped, with their sockets and directories removed;
+ * what a killed run could not remove, the next filtered run does.
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Service } from '../backends/types.js';
 import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { NetworkEvent } from '../network/proxy.js';
+import type { RuleKind } from '../network/rules.js';
+import { sweepProxyDirs } from './proxy-dir.js';
 
 export interface RunningServices {
   events: NetworkEvent[];
   stop(): Promise<void>;
+}
+
+/** The longest path a unix socket can have (sun_path, less its NUL): 103 bytes on macOS, 107 on Linux. */
+const MAX_SOCKET_PATH = process.platform === 'darwin' ? 103 : 107;
+
+/** Node does not refuse a longer path, it binds a shortened one: the sandbox would find no socket. */
+function checkSocketPath(path: string): void {
+  const bytes = Buffer.byteLength(path);
+  if (bytes <= MAX_SOCKET_PATH) return;
+  throw new IsolateError('E_NETWORK_PROXY', `the proxy socket ${path} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH} a unix socket path can have`, {
+    fix: 'set XDG_RUNTIME_DIR (or TMPDIR) to a shorter directory',
+  });
 }
 
 export async function startServices(services: readonly Service[]): Promise<RunningServices> {
@@ -25,13 +41,13 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     for (const service of services) {
       const { FilterProxy } = await import('../network/proxy.js');
       const { parseRule } = await import('../network/rules.js');
-      const rules = (patterns: readonly string[]) =>
+      const rules = (patterns: readonly string[], kind: RuleKind) =>
         patterns.map((p) => {
-          const r = parseRule(p);
+          const r = parseRule(p, kind);
           if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
           return r.rule;
         });
-      const ruleSet = { allow: rules(service.allow), deny: rules(service.deny) };
+      const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
       const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => events.push(e) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {
@@ -40,7 +56,10 @@ export async function startServices(services: readonly Service[]): Promise<Runni
         stops.push(...(await listenLoopback(tcp, make)));
         continue;
       }
+      checkSocketPath(service.socketPath);
       const proxy = make();
+      // Directories of runs that were killed before they could remove theirs.
+      sweepProxyDirs(dirname(service.socketDir));
       try {
         mkdirSync(service.socketDir, { mode: 0o700 });
       } catch (e: unknown) {

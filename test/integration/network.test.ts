@@ -11,14 +11,32 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PATH, STACK_LINE, TEMP_PREFIX, asRunnerAsync, homeWithProject, isolateArgv, plant, runners, type Project, type Result, type Runner } from '../helpers/isolate.js';
+import {
+  DEFAULT_PATH,
+  STACK_LINE,
+  TEMP_PREFIX,
+  asRunnerAsync,
+  giveTo,
+  homeWithProject,
+  isolateArgv,
+  killSleepers,
+  plant,
+  pollFor,
+  runners,
+  sleepProcs,
+  tempDirFor,
+  uniqueSleep,
+  type Project,
+  type Result,
+  type Runner,
+} from '../helpers/isolate.js';
 
 const BODY = `hello-through-the-filter-${randomBytes(6).toString('hex')}`;
 const OTHER_BODY = `other-server-${randomBytes(6).toString('hex')}`;
@@ -163,6 +181,12 @@ function forwarders(): Set<number> {
   return out;
 }
 
+/** A unix socket file at `path`, with nothing listening on it (what a killed proxy leaves). */
+function unixSocket(path: string): void {
+  const r = spawnSync('python3', ['-c', 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot create a socket at ${path}: ${r.stderr}`);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(pred: () => boolean, ms: number): Promise<boolean> {
@@ -197,11 +221,15 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
   const marker = (): string => join(p.project, 'ran.txt');
 
   /** isolate run <args>, without blocking this process (the servers answer meanwhile); records the pid. */
-  function isolate(args: string[], options: { env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<Run> {
+  function isolate(
+    args: string[],
+    options: { env?: Record<string, string>; timeoutMs?: number; onSpawn?: (pid: number) => void; detached?: boolean } = {},
+  ): Promise<Run> {
     const env = { PATH: DEFAULT_PATH, ...p.env, ...(options.env ?? {}) };
     const [file, ...rest] = isolateArgv(runner, ['run', ...args]);
     return new Promise((resolvePromise, reject) => {
-      const child = spawn(file as string, rest, { cwd: p.project, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      // detached: its own process group (pgid = pid), which a test can kill as a whole.
+      const child = spawn(file as string, rest, { cwd: p.project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
       const pid = child.pid ?? -1;
       if (pid > 0) pids.push(pid);
       options.onSpawn?.(pid);
@@ -392,6 +420,51 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
     });
   });
 
+  describe('a deny pattern without a port denies every port', () => {
+    interface Events {
+      stdout: string;
+      events: string[];
+    }
+    /** The same URL over absolute-URI HTTP, a CONNECT tunnel (-p) and SOCKS5, in one run; each attempt as protocol:decision:rule. */
+    async function threeWays(args: string[], target: string): Promise<Events> {
+      const script = [`curl -sS ${target}`, `curl -sS -p ${target}`, `curl -sS --socks5-hostname 127.0.0.1:3128 ${target}`, 'exit 0'].join('; ');
+      const r = await isolate(['--json', ...args, '--', 'sh', '-c', script]);
+      expect(r.status, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { stdout: string; network: { events: { protocol: string; decision: string; rule: string | null }[] } };
+      return { stdout: report.stdout, events: report.network.events.map((e) => `${e.protocol}:${e.decision}:${String(e.rule)}`).sort() };
+    }
+    const each = (decision: string, rule: string): string[] => [`connect:${decision}:${rule}`, `http:${decision}:${rule}`, `socks5:${decision}:${rule}`];
+
+    it.each([
+      ['a host', 'localhost', 'localhost'],
+      ['an IP literal', '127.0.0.1', '127.0.0.1'],
+    ])('%s: --deny-domain %s beats --allow-domain <it>:<port> over HTTP, CONNECT and SOCKS5', async (_what, host, deny) => {
+      const target = `http://${host}:${P}/`;
+      const allowIt = ['--allow-domain', `${host}:${P}`];
+      // Control: without the deny pattern, all three reach the server.
+      const before = hits.http;
+      const open = await threeWays(allowIt, target);
+      expect(open.stdout).toBe(`${BODY}${BODY}${BODY}`);
+      expect(open.events).toEqual(each('allowed', `${host}:${P}`));
+      expect(hits.http).toBe(before + 3);
+      const closed = await threeWays([...allowIt, '--deny-domain', deny], target);
+      expect(closed.events).toEqual(each('denied', deny));
+      expect(closed.stdout).not.toContain(BODY);
+      expect(closed.stdout).toContain(`denied by rule "${deny}"`);
+      expect(hits.http).toBe(before + 3);
+    });
+
+    it('a wildcard: --deny-domain *.localhost decides for sub.localhost:<port> over HTTP, CONNECT and SOCKS5', async () => {
+      // sub.localhost does not resolve on every host, so there is no success control here (the proxy's unit tests have
+      // one); the deny rule must decide before any lookup, on this port too, instead of "cannot resolve".
+      const before = hits.http;
+      const closed = await threeWays(['--allow-domain', `sub.localhost:${P}`, '--deny-domain', '*.localhost'], `http://sub.localhost:${P}/`);
+      expect(closed.events).toEqual(each('denied', '*.localhost'));
+      expect(closed.stdout).toContain('denied by rule "*.localhost"');
+      expect(hits.http).toBe(before);
+    });
+  });
+
   describe('no way around the proxy', () => {
     it('curl --noproxy fails; control: it works with --net host', async () => {
       const before = hits.http;
@@ -497,6 +570,24 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       expectRefused(await isolate(['-p', file, '--', 'touch', 'ran.txt']), '*.1.2.3.4');
     });
 
+    it('a base directory so long that the proxy socket path would be cut short', async () => {
+      const { dir, cleanup } = tempDirFor(runner, `${TEMP_PREFIX}xdg-`);
+      try {
+        const long = join(dir, 'x'.repeat(100 - dir.length));
+        mkdirSync(long, { mode: 0o700 });
+        chownSync(long, runner.uid, runner.gid);
+        const r = await isolate([...allow(P), '--', 'touch', 'ran.txt'], { env: { XDG_RUNTIME_DIR: long } });
+        expectRefused(r, 'proxy.sock', 'longer than');
+        expect(readdirSync(long), 'no directory made').toEqual([]);
+        // Control: a base of ordinary length works.
+        const ok = await isolate([...allow(P), '--', 'curl', '-sS', url(P)], { env: { XDG_RUNTIME_DIR: dir } });
+        expect(ok.status, ok.stderr).toBe(0);
+        expect(ok.stdout).toBe(BODY);
+      } finally {
+        cleanup();
+      }
+    });
+
     it('socat hidden from the sandbox (--deny /usr/bin/socat)', async () => {
       const before = netDirs();
       const r = await isolate([...allow(P), '--deny', '/usr/bin/socat', '--', 'touch', 'ran.txt']);
@@ -536,6 +627,79 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       expect(r.stdout).toBe(BODY);
       expect(netDirsOf(r.pid)).toEqual([]);
     });
+
+    it('isolate killed by SIGKILL leaves its proxy directory; the next filtered run removes it, and nothing a live run or someone else owns', async () => {
+      // A base of its own (XDG_RUNTIME_DIR), so that filtered runs of other test files cannot sweep it first.
+      const { dir: base, cleanup } = tempDirFor(runner, `${TEMP_PREFIX}xdg-`);
+      const env = { XDG_RUNTIME_DIR: base };
+      const dirOf = (pid: number): string | undefined => readdirSync(base).find((n) => n.startsWith(`isolate-net-${pid}-`));
+      const doomedSleep = uniqueSleep(30);
+      const ready = join(p.project, `ready-${doomedSleep}`);
+      const go = join(p.project, `go-${doomedSleep}`);
+      let doomed = -1;
+      let live = -1;
+      const doomedRun = isolate([...allow(P), '--', 'sleep', doomedSleep], { env, detached: true, timeoutMs: 40_000, onSpawn: (n) => (doomed = n) });
+      // The live run waits for "go", then uses its proxy: the sweep must have left it working.
+      const wait = `touch ${ready}; while [ ! -e ${go} ]; do sleep 0.05; done; curl -sS ${url(P)}`;
+      const liveRun = isolate([...allow(P), '--', 'sh', '-c', wait], { env, detached: true, timeoutMs: 40_000, onSpawn: (n) => (live = n) });
+      try {
+        expect(doomed).toBeGreaterThan(1); // never signal group 0 or 1
+        expect(live).toBeGreaterThan(1);
+        await pollFor('both sandboxes running', () => (sleepProcs(doomedSleep).length === 1 && existsSync(ready) ? true : undefined), 10_000);
+        const deadName = dirOf(doomed) ?? '';
+        const liveName = dirOf(live) ?? '';
+        expect(deadName).toMatch(/^isolate-net-/);
+        expect(liveName).toMatch(/^isolate-net-/);
+        process.kill(-doomed, 'SIGKILL');
+        const killed = await doomedRun;
+        expect(killed.signal).toBe('SIGKILL');
+        expect(await until(() => sleepProcs(doomedSleep).length === 0, 5000), 'the sandbox dies with isolate').toBe(true);
+        expect(existsSync(join(base, deadName, 'proxy.sock')), 'a SIGKILLed run cannot clean up after itself').toBe(true);
+
+        // Decoys named like the dead run's directory that no sweep may touch: a symlink to a directory
+        // holding a proxy.sock, another user's directory, and names that are not isolate's exact pattern.
+        const twin = (tail: string): string => `${deadName.slice(0, -12)}${tail.repeat(12)}`;
+        const victim = join(base, 'victim');
+        mkdirSync(victim, { mode: 0o700 });
+        unixSocket(join(victim, 'proxy.sock'));
+        symlinkSync(victim, join(base, twin('a')));
+        const foreign = join(base, twin('b'));
+        mkdirSync(foreign, { mode: 0o700 });
+        unixSocket(join(foreign, 'proxy.sock'));
+        chownSync(foreign, runner.uid === 0 ? 65534 : 0, runner.uid === 0 ? 65534 : 0);
+        const lookalikes = [`${deadName}-x`, `${deadName.slice(0, -1)}`, deadName.replace('isolate-net-', 'isolate-nat-')];
+        for (const n of lookalikes) mkdirSync(join(base, n));
+        giveTo(runner, victim);
+        for (const n of lookalikes) giveTo(runner, join(base, n));
+
+        const next = await isolate([...allow(P), '--', 'curl', '-sS', url(P)], { env });
+        expect(next.status, next.stderr).toBe(0);
+        expect(next.stdout).toBe(BODY);
+        expect(existsSync(join(base, deadName)), `${deadName} should have been removed`).toBe(false);
+        expect(existsSync(join(base, liveName, 'proxy.sock')), 'the live run keeps its directory').toBe(true);
+        expect(lstatSync(join(base, twin('a'))).isSymbolicLink()).toBe(true);
+        expect(lstatSync(join(victim, 'proxy.sock')).isSocket(), 'the symlink was not followed').toBe(true);
+        expect(existsSync(join(foreign, 'proxy.sock'))).toBe(true);
+        for (const n of lookalikes) expect(existsSync(join(base, n)), n).toBe(true);
+
+        writeFileSync(go, '');
+        const after = await liveRun;
+        expect(after.status, after.stderr).toBe(0);
+        expect(after.stdout).toBe(BODY);
+        expect(existsSync(join(base, liveName)), 'a run that ends removes its own directory').toBe(false);
+      } finally {
+        for (const pid of [doomed, live]) {
+          try {
+            if (pid > 1) process.kill(-pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        killSleepers(doomedSleep);
+        await Promise.allSettled([doomedRun, liveRun]);
+        cleanup();
+      }
+    }, 60_000);
 
     it('no isolate-net-* directory and no socat forwarder from these runs survives', async () => {
       expect(pids.length).toBeGreaterThanOrEqual(10);

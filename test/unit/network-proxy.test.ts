@@ -8,7 +8,7 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import { connect as netConnect, createServer as createNetServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import { FilterProxy, parseAuthority, parseSocksRequest, type NetworkEvent, type Resolver } from '../../src/network/proxy.js';
-import { decide, parseRule, type DomainRule } from '../../src/network/rules.js';
+import { decide, parseRule, type DomainRule, type RuleKind } from '../../src/network/rules.js';
 
 const BODY = 'hello from the upstream server\n';
 
@@ -105,12 +105,13 @@ function enotfound(host: string): Error {
   return Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
 }
 
-/** allowed.test is loopback, rebind.test the metadata address, everything else does not exist. */
+/** allowed.test and sub.wild.test are loopback, rebind.test the metadata address, everything else does not exist. */
 const resolve: Resolver = async (host) => {
   resolverCalls.push(host);
   await Promise.resolve();
   switch (host) {
     case 'allowed.test':
+    case 'sub.wild.test':
       return ['127.0.0.1'];
     case 'rebind.test':
       return ['169.254.169.254'];
@@ -121,9 +122,9 @@ const resolve: Resolver = async (host) => {
   }
 };
 
-function parsed(patterns: string[]): DomainRule[] {
+function parsed(patterns: string[], kind: RuleKind = 'allow'): DomainRule[] {
   return patterns.map((p) => {
-    const r = parseRule(p);
+    const r = parseRule(p, kind);
     if (!r.ok) throw new Error(`bad test rule ${p}: ${r.message}`);
     return r.rule;
   });
@@ -138,7 +139,7 @@ interface Started {
 
 async function startProxy(allow: string[], deny: string[] = []): Promise<Started> {
   const seen: NetworkEvent[] = [];
-  const proxy = new FilterProxy({ rules: { allow: parsed(allow), deny: parsed(deny) }, resolve, onEvent: (e) => seen.push(e) });
+  const proxy = new FilterProxy({ rules: { allow: parsed(allow), deny: parsed(deny, 'deny') }, resolve, onEvent: (e) => seen.push(e) });
   proxies.push(proxy);
   await proxy.listen({ host: '127.0.0.1', port: 0 });
   return { proxy, port: portOf(proxy), seen };
@@ -637,6 +638,44 @@ describe('FilterProxy: CONNECT', () => {
   });
 });
 
+describe('FilterProxy: a deny pattern without a port', () => {
+  /** One attempt per protocol at host:<upstream port>: the HTTP status, the CONNECT status line, the SOCKS5 reply code. */
+  async function attempts(allow: string[], deny: string[], host: string): Promise<{ answers: unknown; events: NetworkEvent[] }> {
+    const { proxy, port } = await startProxy(allow, deny);
+    const http = (await viaProxy(port, `http://${host}:${upstreamPort}/`)).status;
+    const tunnel = new Client(port);
+    tunnel.write(connectRequest(`${host}:${upstreamPort}`));
+    const connect = (await tunnel.readUntil('\r\n')).trim();
+    const request = isIP(host) === 4 ? socksIPv4(host, upstreamPort) : socksDomain(host, upstreamPort);
+    const socks5 = (await socks(new Client(port), request))[1];
+    return { answers: { http, connect, socks5 }, events: proxy.events };
+  }
+
+  it.each([
+    ['a host', 'allowed.test', 'allowed.test'],
+    ['a wildcard', 'sub.wild.test', '*.wild.test'],
+    ['an IP literal', '127.0.0.1', '127.0.0.1'],
+  ])('%s: %s on the port an allow rule names is denied by %s over HTTP, CONNECT and SOCKS5', async (_what, host, deny) => {
+    const allow = [`${host}:${upstreamPort}`];
+    // Control: the allow rule alone lets all three through.
+    const open = await attempts(allow, [], host);
+    expect(open.answers).toEqual({ http: 200, connect: 'HTTP/1.1 200 Connection Established', socks5: 0 });
+    expect(upstreamSeen).toHaveLength(1);
+    resolverCalls = [];
+    const closed = await attempts(allow, [deny], host);
+    expect(closed.answers).toEqual({ http: 403, connect: 'HTTP/1.1 403 Forbidden', socks5: 2 });
+    expect(upstreamSeen).toHaveLength(1);
+    // Decided by the rule, before any lookup.
+    expect(resolverCalls).toEqual([]);
+    await eventually(closed.events, 3);
+    expect(closed.events.map((e) => `${e.protocol}:${e.decision}:${String(e.rule)}`).sort()).toEqual([
+      `connect:denied:${deny}`,
+      `http:denied:${deny}`,
+      `socks5:denied:${deny}`,
+    ]);
+  });
+});
+
 describe('FilterProxy: SOCKS5', () => {
   it('greets clients that offer "no authentication", refuses the others', async () => {
     const { port } = await startProxy([]);
@@ -978,7 +1017,7 @@ describe('FilterProxy: the Host header', () => {
     const port = (upstream.address() as { port: number }).port;
     const { FilterProxy } = await import('../../src/network/proxy.js');
     const { parseRule } = await import('../../src/network/rules.js');
-    const rule = parseRule(`allowed.test:${port}`);
+    const rule = parseRule(`allowed.test:${port}`, 'allow');
     if (!rule.ok) throw new Error(rule.message);
     const proxy = new FilterProxy({ rules: { allow: [rule.rule], deny: [] }, resolve: async () => ['127.0.0.1'] });
     await proxy.listen({ host: '127.0.0.1', port: 0 });
@@ -1007,7 +1046,7 @@ describe('FilterProxy: hosts the resolver would read differently', () => {
   it('a NUL byte (or other non-host characters) in the host is refused before any rule matches', async () => {
     const { FilterProxy } = await import('../../src/network/proxy.js');
     const { parseRule } = await import('../../src/network/rules.js');
-    const rule = parseRule('*.example.com:*');
+    const rule = parseRule('*.example.com:*', 'allow');
     if (!rule.ok) throw new Error(rule.message);
     const resolved: string[] = [];
     const proxy = new FilterProxy({

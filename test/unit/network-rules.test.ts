@@ -4,17 +4,17 @@
  */
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PORTS, decide, ipVersion, isHostName, normalizeHost, parseRule, ruleMatches, type DomainRule, type RuleSet } from '../../src/network/rules.js';
+import { ALLOW_DEFAULT_PORTS, decide, ipVersion, isHostName, normalizeHost, parseRule, ruleMatches, type DomainRule, type RuleKind, type RuleSet } from '../../src/network/rules.js';
 
-/** Parse a pattern that must be valid. */
-function rule(pattern: string): DomainRule {
-  const r = parseRule(pattern);
+/** Parse a pattern that must be valid (an allow pattern unless said otherwise). */
+function rule(pattern: string, kind: RuleKind = 'allow'): DomainRule {
+  const r = parseRule(pattern, kind);
   if (!r.ok) throw new Error(`expected ${JSON.stringify(pattern)} to parse, got: ${r.message}`);
   return r.rule;
 }
 
 function rules(allow: string[], deny: string[] = []): RuleSet {
-  return { allow: allow.map(rule), deny: deny.map(rule) };
+  return { allow: allow.map((p) => rule(p)), deny: deny.map((p) => rule(p, 'deny')) };
 }
 
 describe('parseRule', () => {
@@ -47,17 +47,32 @@ describe('parseRule', () => {
     ['[2001:DB8::1]:8443', '2001:db8::1', false, [8443], true],
     ['[::ffff:127.0.0.1]:80', '::ffff:7f00:1', false, [80], true], // IPv6 hosts are kept in canonical (WHATWG URL) form
   ] as const)('accepts %j', (pattern, host, wildcard, ports, explicit) => {
-    const r = parseRule(pattern);
+    const r = parseRule(pattern, 'allow');
     expect(r.ok, r.ok ? '' : r.message).toBe(true);
     if (!r.ok) return;
     expect(r.rule).toEqual({ pattern, host, wildcard, ports, explicit });
   });
 
-  it('uses ports 80 and 443 when no port is given', () => {
-    expect(DEFAULT_PORTS).toEqual([80, 443]);
+  it('an allow pattern without a port covers ports 80 and 443', () => {
+    expect(ALLOW_DEFAULT_PORTS).toEqual([80, 443]);
     expect(rule('example.com').ports).toEqual([80, 443]);
     expect(rule('*.example.com').ports).toEqual([80, 443]);
+    expect(rule('1.2.3.4').ports).toEqual([80, 443]);
     expect(rule('[2001:db8::1]').ports).toEqual([80, 443]);
+  });
+
+  it('a deny pattern without a port covers every port; with one, that port', () => {
+    for (const p of ['example.com', 'Example.COM.', '*.example.com', '1.2.3.4', '[2001:db8::1]', 'localhost']) {
+      expect(rule(p, 'deny').ports, p).toBe('any');
+      expect(rule(p, 'deny').explicit, p).toBe(false);
+    }
+    expect(rule('example.com:8080', 'deny').ports).toEqual([8080]);
+    expect(rule('[::1]:443', 'deny').ports).toEqual([443]);
+    expect(rule('example.com:*', 'deny').ports).toBe('any');
+    // Everything else about a pattern is the same in both lists.
+    const { ports: _a, ...allow } = rule('*.Example.com.');
+    const { ports: _d, ...deny } = rule('*.Example.com.', 'deny');
+    expect(deny).toEqual(allow);
   });
 
   it('is explicit only for one exact host with one numeric port', () => {
@@ -116,10 +131,11 @@ describe('parseRule', () => {
     ['example..com', /host name/],
     [`${'a'.repeat(64)}.com`, /host name/],
   ])('rejects %j', (pattern, message) => {
-    const r = parseRule(pattern);
-    expect(r.ok, `${JSON.stringify(pattern)} should be rejected`).toBe(false);
-    if (r.ok) return;
-    expect(r.message).toMatch(message);
+    for (const kind of ['allow', 'deny'] as const) {
+      const r = parseRule(pattern, kind);
+      expect(r.ok, `${JSON.stringify(pattern)} should be rejected as ${kind} pattern`).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(message);
+    }
   });
 
   it('keeps the pattern as written for messages and reports', () => {
@@ -169,11 +185,26 @@ describe('ruleMatches', () => {
     expect(ruleMatches(r, 'github.com.evil.net', 443)).toBe(false);
   });
 
-  it('without a port, covers 80 and 443 only', () => {
+  it('an allow pattern without a port covers 80 and 443 only', () => {
     const r = rule('example.com');
     expect(ruleMatches(r, 'example.com', 80)).toBe(true);
     expect(ruleMatches(r, 'example.com', 443)).toBe(true);
     for (const port of [22, 8080, 8443, 1, 65535]) expect(ruleMatches(r, 'example.com', port), String(port)).toBe(false);
+  });
+
+  it('a deny pattern without a port covers every port of its host, and no other host', () => {
+    for (const [pattern, host, other] of [
+      ['example.com', 'EXAMPLE.com.', 'www.example.com'],
+      ['*.example.com', 'api.example.com', 'example.com'],
+      ['10.0.0.5', '10.0.0.5', '10.0.0.50'],
+      ['[2001:db8::1]', '2001:DB8:0::1', '2001:db8::2'],
+    ] as const) {
+      const r = rule(pattern, 'deny');
+      for (const port of [1, 22, 80, 443, 8080, 8765, 65535]) {
+        expect(ruleMatches(r, host, port), `${pattern} ${port}`).toBe(true);
+        expect(ruleMatches(r, other, port), `${pattern} vs ${other} ${port}`).toBe(false);
+      }
+    }
   });
 
   it('with a port, covers that port only; with :*, every port', () => {
@@ -217,10 +248,30 @@ describe('decide', () => {
     expect(bad.allowed).toBe(false);
     expect(bad.rule?.pattern).toBe('bad.example.com');
     expect(bad.reason).toContain('denied by rule "bad.example.com"');
-    // The deny rule only covers its ports: 8080 falls through to the allow rule.
-    expect(decide(set, 'bad.example.com', 8080)).toMatchObject({ allowed: true, rule: { pattern: 'bad.example.com:*' } });
     // Control: the neighbour is allowed.
     expect(decide(set, 'good.example.com', 443)).toMatchObject({ allowed: true, rule: { pattern: '*.example.com' } });
+  });
+
+  it('a deny pattern without a port beats an allow pattern naming another port of the host', () => {
+    // --allow-domain localhost:8765 --deny-domain localhost: the user denied the host, not its web ports.
+    for (const [allow, deny, host] of [
+      ['localhost:8765', 'localhost', 'localhost'],
+      ['bad.example.com:*', 'bad.example.com', 'bad.example.com'],
+      ['api.example.com:8443', '*.example.com', 'api.example.com'],
+      ['127.0.0.1:8765', '127.0.0.1', '127.0.0.1'],
+      ['[::1]:8765', '[::1]', '::1'],
+    ] as const) {
+      const port = allow.endsWith(':*') ? 8080 : Number(allow.slice(allow.lastIndexOf(':') + 1));
+      // Control: without the deny pattern the allow pattern lets it through.
+      expect(decide(rules([allow]), host, port), allow).toMatchObject({ allowed: true, rule: { pattern: allow } });
+      expect(decide(rules([allow], [deny]), host, port), `${allow} -${deny}`).toMatchObject({ allowed: false, rule: { pattern: deny }, reason: `denied by rule "${deny}"` });
+    }
+  });
+
+  it('a deny pattern with a port denies that port only', () => {
+    const set = rules(['bad.example.com:*'], ['bad.example.com:443']);
+    expect(decide(set, 'bad.example.com', 443)).toMatchObject({ allowed: false, rule: { pattern: 'bad.example.com:443' } });
+    expect(decide(set, 'bad.example.com', 8080)).toMatchObject({ allowed: true, rule: { pattern: 'bad.example.com:*' } });
   });
 
   it('an exact allow does not beat a wildcard deny', () => {

@@ -1,0 +1,95 @@
+/**
+ * The private directory that holds a filtered run's proxy socket, and the
+ * sweep that removes those of runs killed before they could (SIGKILL, a
+ * power cut): the next filtered run does it.
+ *
+ * The name says whose a directory is: isolate-net-<pid>-<start>-<pidns>-<random>,
+ * with the start time of the isolate process that made it (clock ticks since
+ * boot) and its PID namespace, both in base 36, and 48 random bits so nobody
+ * can create it first. A directory is removed only when all of this holds:
+ * the name is exactly that pattern; it was made in this PID namespace (in
+ * another one its pid means another process); no process with that pid runs,
+ * or the one that does started at another time (the pid was reused); it is a
+ * real directory (lstat: a symlink is never followed), owned by this user,
+ * mode 0700, holding nothing but a socket named proxy.sock; and the base
+ * directory cannot be rearranged by other users (private, or sticky like /tmp).
+ */
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { pidNamespaceOf, processAlive, processStart } from './alive.js';
+
+const NAME = /^isolate-net-([1-9][0-9]{0,9})-([0-9a-z]{1,12})-([0-9a-z]{1,12})-[0-9a-f]{12}$/;
+const SOCKET = 'proxy.sock';
+
+/** This process's start and PID namespace, as the name writes them; 0 where /proc does not say (never swept). */
+function ownMarks(): { start: string; ns: string } {
+  return { start: (processStart('self') ?? 0).toString(36), ns: (pidNamespaceOf('self') ?? 0).toString(36) };
+}
+
+/** A fresh name for this run's proxy directory. */
+export function proxyDirName(): string {
+  const { start, ns } = ownMarks();
+  return `isolate-net-${process.pid}-${start}-${ns}-${randomBytes(6).toString('hex')}`;
+}
+
+/** Whether the isolate process that made a directory may still be running: it is, or we cannot tell. */
+function ownerMayRun(pid: number, start: string): boolean {
+  if (!processAlive(pid)) return false;
+  const now = processStart(pid);
+  return now === undefined || now.toString(36) === start;
+}
+
+/**
+ * Only where other users cannot swap a directory for a symlink between our checks and our removal:
+ * a base of ours or root's that only its owner can write to, or that is sticky (/tmp). The base
+ * itself may be a symlink (TMPDIR often is): it is where this run puts its own directory too.
+ */
+function safeBase(base: string, uid: number): boolean {
+  try {
+    const st = statSync(base);
+    const sticky = (st.mode & 0o1000) !== 0;
+    return st.isDirectory() && (st.uid === uid || st.uid === 0) && ((st.mode & 0o022) === 0 || sticky);
+  } catch {
+    return false;
+  }
+}
+
+/** Remove a dead run's directory if it is exactly what isolate leaves behind: ours, 0700, a socket and nothing else. */
+function removeLeftover(dir: string, uid: number): boolean {
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o7777) !== 0o700) return false;
+    const entries = readdirSync(dir);
+    if (entries.some((e) => e !== SOCKET)) return false;
+    if (entries.length === 1) {
+      if (!lstatSync(join(dir, SOCKET)).isSocket()) return false;
+      unlinkSync(join(dir, SOCKET));
+    }
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false; // gone meanwhile (another run swept it), or changed: leave it
+  }
+}
+
+/** Remove the proxy directories in `base` left by killed isolate runs of this user; returns their paths. */
+export function sweepProxyDirs(base: string): string[] {
+  const uid = process.getuid?.();
+  const own = ownMarks();
+  if (uid === undefined || own.ns === '0' || !safeBase(base, uid)) return [];
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = NAME.exec(name);
+    if (m === null || m[3] !== own.ns || ownerMayRun(Number(m[1]), m[2] as string)) continue;
+    const dir = join(base, name);
+    if (removeLeftover(dir, uid)) removed.push(dir);
+  }
+  return removed;
+}
