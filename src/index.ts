@@ -66,6 +66,8 @@ export interface AuditOutcome {
   hash: string | null;
   /** Why the run is not in the log, when it is not (and the log was enabled). */
   error: string | null;
+  /** What went wrong around a record that is in the log (its head file could not be updated). */
+  warning: string | null;
 }
 
 export interface RunOptions extends IsolateOptions {
@@ -307,15 +309,15 @@ function auditTarget(policy: Policy | undefined, options: RunOptions): AuditTarg
 }
 
 async function recordRun(target: AuditTarget, report: RunReport): Promise<AuditOutcome> {
-  if (!target.enabled) return { log: null, seq: null, hash: null, error: null };
+  if (!target.enabled) return { log: null, seq: null, hash: null, error: null, warning: null };
   if (target.log === undefined) {
-    return { log: null, seq: null, hash: null, error: 'no audit log location: set HOME or XDG_STATE_HOME, or pass --audit-log <file>' };
+    return { log: null, seq: null, hash: null, error: 'no audit log location: set HOME or XDG_STATE_HOME, or pass --audit-log <file>', warning: null };
   }
   try {
-    const { seq, hash } = await appendRecord(target.log, auditRecordOf(report));
-    return { log: target.log, seq, hash, error: null };
+    const { seq, hash, warning } = await appendRecord(target.log, auditRecordOf(report));
+    return { log: target.log, seq, hash, error: null, warning: warning ?? null };
   } catch (e: unknown) {
-    return { log: target.log, seq: null, hash: null, error: e instanceof Error ? e.message : String(e) };
+    return { log: target.log, seq: null, hash: null, error: errorText(e), warning: null };
   }
 }
 
@@ -324,6 +326,12 @@ function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
   const fs = planned.policy.filesystem;
   if (fs.protect.length === 0 && (fs.protectPaths ?? []).length === 0) return [];
   return quarantineCreated(planned.host.protect, scanProtected(planned.policy), runId.slice(0, 8));
+}
+
+/** An error as one line: its summary and, for an IsolateError, the detail (e.g. the errno text). */
+function errorText(e: unknown): string {
+  if (isIsolateError(e)) return e.detail === undefined ? e.message : `${e.message}: ${e.detail}`;
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */

@@ -370,11 +370,12 @@ function toJsonObject(report: object): JsonObject {
 
 /**
  * Append `report` as the next record of the log at `file`; returns its seq
- * and hash. Creates the directory (0700) and the file (0600) when missing.
- * Throws an IsolateError when the log cannot be written, its lock cannot be
- * had in time, or its tail is damaged.
+ * and hash, and a warning when the record is written but the head file could
+ * not be updated. Creates the directory (0700) and the file (0600) when
+ * missing. Throws an IsolateError when the record is not written: the log
+ * cannot be written, its lock cannot be had in time, or its tail is damaged.
  */
-export async function appendRecord(file: string, report: object, options: AppendOptions = {}): Promise<{ seq: number; hash: string }> {
+export async function appendRecord(file: string, report: object, options: AppendOptions = {}): Promise<Appended> {
   const data = toJsonObject(report);
   try {
     ensureDir(dirname(file));
@@ -385,7 +386,46 @@ export async function appendRecord(file: string, report: object, options: Append
   return withLock(lockPath(file), async () => appendLocked(file, data), lockOptions);
 }
 
-function appendLocked(file: string, data: JsonObject): { seq: number; hash: string } {
+/**
+ * Bring a head file that is one record behind (an append that could not
+ * update it) up to the last record, before anything else is appended: a
+ * second record on top of a stale head would leave it two behind, which is
+ * indistinguishable from tampering.
+ */
+function catchUpHead(file: string, last: AuditRecord): void {
+  try {
+    writeHead(file, last.seq, last.hash);
+  } catch (e: unknown) {
+    throw ioError(`the audit record is not written: the head file ${headPath(file)} is one record behind and cannot be brought up to date`, e);
+  }
+}
+
+/** Write `bytes` at the end (O_APPEND) and fsync; on failure, cut the file back to `size` so no partial line is left. */
+function writeLine(fd: number, size: number, bytes: Buffer, seq: number): void {
+  try {
+    const written = writeSync(fd, bytes);
+    if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
+    fsyncSync(fd);
+  } catch (e: unknown) {
+    // We hold the lock: nobody appended since `size`.
+    try {
+      ftruncateSync(fd, size);
+    } catch (cut: unknown) {
+      const why = cut instanceof Error ? cut.message : String(cut);
+      throw ioError(`the audit record (seq ${seq}) may be in the log unconfirmed: writing it failed and it could not be removed (${why})`, e);
+    }
+    throw e;
+  }
+}
+
+/** What an append wrote; `warning` when the record is written but something around it failed. */
+export interface Appended {
+  seq: number;
+  hash: string;
+  warning?: string;
+}
+
+function appendLocked(file: string, data: JsonObject): Appended {
   let fd: number;
   let existed = true;
   try {
@@ -415,33 +455,23 @@ function appendLocked(file: string, data: JsonObject): { seq: number; hash: stri
       if (!hashMatches(parsed.record)) throw corrupt(file, `the last record (seq ${parsed.record.seq}) does not match its hash`);
       last = parsed.record;
     }
-    const problem = headProblem(file, readHead(file), last);
+    const head = readHead(file);
+    const problem = headProblem(file, head, last);
     if (problem !== undefined) throw corrupt(file, `${problem.reason}: ${problem.detail}`);
+    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) catchUpHead(file, last);
 
     const { record, line } = chainRecord(data, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
-    const bytes = Buffer.from(`${line}\n`, 'utf8');
-    try {
-      const written = writeSync(fd, bytes);
-      if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
-      fsyncSync(fd);
-    } catch (e: unknown) {
-      // Leave no partial line behind (we hold the lock: nobody appended since `size`).
-      try {
-        ftruncateSync(fd, size);
-      } catch {
-        // the next append will refuse the damaged tail
-      }
-      throw e;
-    }
+    writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
     try {
       writeHead(file, record.seq, record.hash);
     } catch (e: unknown) {
-      // The record is written; the head is one behind, which the next append repairs.
-      throw ioError(`the audit record (seq ${record.seq}) was written, but the head file ${headPath(file)} could not be updated`, e);
+      // The record is written; the head is one behind, which verification accepts and the next append repairs first.
+      const why = e instanceof Error ? e.message : String(e);
+      return { seq: record.seq, hash: record.hash, warning: `the audit record (seq ${record.seq}) is written, but the head file ${headPath(file)} could not be updated (${why}); the next append brings it up to date` };
     }
     return { seq: record.seq, hash: record.hash };
   } catch (e: unknown) {
-    throw ioError(`cannot append to the audit log ${file}`, e);
+    throw ioError(`the audit record is not written: cannot append to the audit log ${file}`, e);
   } finally {
     closeSync(fd);
     if (!existed) fsyncDir(dirname(file));
