@@ -5,8 +5,8 @@
  * wins. The file holds `{"pid", "host", "time", "token"}` of the holder; a
  * creator that cannot write that content (a full disk) removes the file
  * before it reports the failure, so no lock is left half-made.
- * Others retry with a small randomized backoff until `timeoutMs` has passed,
- * then throw. A lock is stale, and taken over, when its holder is a process
+ * Others retry with a small randomized backoff, for as long as the lock
+ * changes hands, and throw when one holder keeps it for `timeoutMs`. A lock is stale, and taken over, when its holder is a process
  * on this host that no longer exists, or when it is older than `staleMs`
  * (a holder keeps it for milliseconds; this also covers a reused pid and a
  * holder on another host of a shared file system). A lock file without a
@@ -30,7 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode } from '../errors.js';
 
 export interface LockOptions {
-  /** Give up (throw) after waiting this long. Default 10 s. */
+  /** Give up (throw) after waiting this long for one holder. Default 10 s. */
   timeoutMs?: number | undefined;
   /** A lock older than this is stale whoever holds it. Default 30 s. */
   staleMs?: number | undefined;
@@ -183,16 +183,19 @@ function takeOver(path: string, raw: string, staleMs: number): boolean {
 }
 
 /**
- * Take the lock at `path`, waiting up to `timeoutMs`. Throws an IsolateError
- * when it cannot be had in time or the lock file cannot be created.
+ * Take the lock at `path`. Waits as long as the lock changes hands (other
+ * appenders make progress: many runs at once on a loaded machine queue up),
+ * but gives up when one holder keeps it for `timeoutMs`. Throws an
+ * IsolateError then, or when the lock file cannot be created.
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const token = randomBytes(12).toString('hex');
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Date.now() + timeoutMs;
   let backoff = MIN_BACKOFF_MS;
   let holder: LockInfo | undefined;
+  let seen: string | undefined;
   for (;;) {
     const info: LockInfo = { pid: process.pid, host: hostname(), time: Date.now(), token };
     let created: boolean;
@@ -219,11 +222,16 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       });
     }
     holder = current.info;
+    if (current.raw !== seen) {
+      // Another holder than last time: the queue moves, so wait on.
+      seen = current.raw;
+      deadline = Date.now() + timeoutMs;
+    }
 
     const left = deadline - Date.now();
     if (left <= 0) {
       const who = holder === undefined ? 'an unknown process' : `pid ${holder.pid} on ${holder.host} since ${new Date(holder.time).toISOString()}`;
-      throw new IsolateError('E_AUDIT_LOCKED', `timed out after ${timeoutMs} ms waiting for the lock ${path}`, {
+      throw new IsolateError('E_AUDIT_LOCKED', `timed out after ${timeoutMs} ms waiting for the lock ${path}, which one holder kept all that time`, {
         detail: `it is held by ${who}`,
         fix: `if no isolate process is running, remove ${path}`,
       });

@@ -131,6 +131,22 @@ describe('the audit lock', () => {
     expect(existsSync(log)).toBe(false);
   });
 
+  it('waits longer than the wait limit while the lock keeps changing hands (a queue of appenders), then gets it', async () => {
+    const path = lockPath(log);
+    let n = 0;
+    const next = (): void => writeFileSync(path, lockContent({ pid: process.pid, host: hostname(), time: Date.now(), token: `holder-${++n}` }));
+    next();
+    const handOver = setInterval(next, 150);
+    setTimeout(() => {
+      clearInterval(handOver);
+      rmSync(path, { force: true });
+    }, 1_200);
+    const t0 = Date.now();
+    expect((await appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 400 })).seq).toBe(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
+    expect(n).toBeGreaterThanOrEqual(5);
+  });
+
   it('releases the lock when the critical section throws', async () => {
     const path = join(dir, 'x.lock');
     await expect(withLock(path, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
