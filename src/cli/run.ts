@@ -39,7 +39,6 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
     );
   }
   for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${e}\n`);
-  if (audit.error !== null) ctx.output.err(`isolate: warning: this run is not in the audit log: ${audit.error}\n`);
-  if (audit.warning !== null) ctx.output.err(`isolate: warning: this run is in the audit log, but: ${audit.warning}\n`);
+  for (const w of audit.warnings) ctx.output.err(`isolate: warning: ${w}\n`);
   return report.exitCode;
 }
