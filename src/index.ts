@@ -7,7 +7,6 @@ import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { buildReport, policyDigest, startedRecord, type RunAudit, type RunReport } from './audit/report.js';
-import { checkWritable } from './audit/log.js';
 import { auditTarget, newRunAudit, recordCompleted, recordStarted, type AuditChoice } from './audit/run-audit.js';
 import { redactArgv } from './audit/redact.js';
 import { registerRun, type Registration } from './run/placeholders.js';
@@ -314,14 +313,6 @@ export async function runWithError(
     const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);
     if (target.enabled && options.audit?.log !== undefined && target.log !== undefined) checkAuditLog(target.log, planned.policy.filesystem.mounts, '--audit-log');
     audit = newRunAudit(target);
-    if (target.enabled && target.required) {
-      if (target.log === undefined) {
-        throw new IsolateError('E_AUDIT_IO', 'the profile requires an audit log (audit.required), but there is no place for it', {
-          fix: 'set HOME or XDG_STATE_HOME, or give audit.log / --audit-log',
-        });
-      }
-      checkWritable(target.log);
-    }
     const rules = planned.policy.commands;
     if (rules.allow.length > 0 || rules.deny.length > 0) {
       decision = decideCommand(rules, command, planned.plan.command.resolved);

@@ -22,7 +22,6 @@
  * not stop someone who can write the log from rewriting all of it.
  */
 import {
-  accessSync,
   closeSync,
   constants,
   fchmodSync,
@@ -475,41 +474,6 @@ function appendLocked(file: string, data: JsonObject): Appended {
   } finally {
     closeSync(fd);
     if (!existed) fsyncDir(dirname(file));
-  }
-}
-
-/**
- * A cheap pre-flight check: throws an IsolateError when the log at `file`
- * cannot be written (its directory cannot be created or written, or the file
- * cannot be opened for appending). Creates the directory (0700) and an empty
- * log file (0600) when they are missing, exactly as appending would.
- */
-export function checkWritable(file: string): void {
-  const dir = dirname(file);
-  const fix = 'check the path and its permissions, or set another audit log location';
-  try {
-    ensureDir(dir);
-  } catch (e: unknown) {
-    throw ioError(`cannot create the directory of the audit log ${file}`, e, fix);
-  }
-  try {
-    // The lock and head files are created in the directory.
-    accessSync(dir, constants.W_OK | constants.X_OK);
-    let existed = true;
-    try {
-      if (!statSync(file).isFile()) throw new IsolateError('E_AUDIT_IO', `the audit log ${file} is not a regular file`, { fix });
-    } catch (e: unknown) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
-      existed = false;
-    }
-    const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
-    try {
-      if (!existed) fchmodSync(fd, 0o600);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e: unknown) {
-    throw ioError(`the audit log ${file} is not writable`, e, fix);
   }
 }
 

@@ -22,7 +22,8 @@ export interface AuditChoice {
   log?: string | undefined;
 }
 
-export const NO_LOCATION = 'no audit log location: set HOME or XDG_STATE_HOME, or pass --audit-log <file>';
+const NO_LOCATION = 'there is no place for the audit log';
+const NO_LOCATION_FIX = 'set HOME or XDG_STATE_HOME, or give audit.log / --audit-log <file>';
 
 /** Where and whether the run is recorded: the caller's choice over the profile's, over the default location. */
 export function auditTarget(
@@ -50,38 +51,62 @@ export function newRunAudit(target: AuditTarget): RunAudit {
   };
 }
 
-/** An error as one line: its summary and, for an IsolateError, the detail (e.g. the errno text). */
+/** An error as one line: its summary and, for an IsolateError, the detail (e.g. the errno text) and the fix. */
 export function errorText(e: unknown): string {
-  if (isIsolateError(e)) return e.detail === undefined ? e.message : `${e.message}: ${e.detail}`;
-  return e instanceof Error ? e.message : String(e);
+  if (!isIsolateError(e)) return e instanceof Error ? e.message : String(e);
+  return `${e.message}${e.detail === undefined ? '' : `: ${e.detail}`}${e.fix === undefined ? '' : ` (fix: ${e.fix})`}`;
+}
+
+/** The error as an IsolateError (appendRecord throws nothing else, but be sure). */
+function asIsolateError(e: unknown): IsolateError {
+  if (isIsolateError(e)) return e;
+  return new IsolateError('E_AUDIT_IO', 'the audit log cannot be written', { detail: errorText(e), cause: e });
 }
 
 /**
- * Append the `run-started` record. Returns why it is not written (also noted
- * in `audit.warnings`), or undefined when it is (or the run is not recorded by choice).
+ * Append the `run-started` record before the command starts. When it cannot
+ * be written, a run whose profile requires the audit log is refused (this
+ * throws, exit 125); any other run goes on with a warning in `audit`.
  */
-export async function recordStarted(audit: RunAudit, record: RunStartedRecord): Promise<IsolateError | undefined> {
-  if (!audit.enabled) return undefined;
+export async function recordStarted(audit: RunAudit, record: RunStartedRecord): Promise<void> {
+  if (!audit.enabled) return;
+  let why: IsolateError;
   if (audit.log === null) {
-    audit.warnings.push(`this run is not in the audit log: ${NO_LOCATION}`);
-    return new IsolateError('E_AUDIT_IO', 'there is no place for the audit log', { fix: 'set HOME or XDG_STATE_HOME, or give audit.log / --audit-log' });
+    why = new IsolateError('E_AUDIT_IO', NO_LOCATION, { fix: NO_LOCATION_FIX });
+  } else {
+    try {
+      const { seq, hash, warning } = await appendRecord(audit.log, record);
+      audit.started = { seq, hash };
+      if (warning !== undefined) audit.warnings.push(`the start of this run: ${warning}`);
+      return;
+    } catch (e: unknown) {
+      why = asIsolateError(e);
+    }
   }
-  try {
-    const { seq, hash, warning } = await appendRecord(audit.log, record);
-    audit.started = { seq, hash };
-    if (warning !== undefined) audit.warnings.push(`the start of this run: ${warning}`);
-    return undefined;
-  } catch (e: unknown) {
-    audit.warnings.push(`the start of this run is not in the audit log: ${errorText(e)}`);
-    return isIsolateError(e) ? e : new IsolateError('E_AUDIT_IO', 'the start of this run could not be recorded in the audit log', { detail: errorText(e), cause: e });
+  if (audit.required) {
+    throw new IsolateError(why.code, `the profile requires the audit log (audit.required) and the start of this run cannot be recorded, so the command was not started: ${why.message}`, {
+      detail: why.detail,
+      fix: why.fix ?? 'free space where the audit log is, or give another audit.log / --audit-log',
+      cause: why,
+    });
   }
+  audit.warnings.push(`the start of this run is not in the audit log: ${errorText(why)}`);
+}
+
+/**
+ * The exit code the CLI ends with: the run's own, except 125 when the
+ * profile requires the audit log (audit.required) and the run's outcome is
+ * not in it, even though the command ran.
+ */
+export function auditedExitCode(report: RunReport): number {
+  return report.audit?.required === true && !report.audit.recorded ? 125 : report.exitCode;
 }
 
 /** Append the report as the run's outcome; notes the result in `audit`. */
 export async function recordCompleted(audit: RunAudit, report: RunReport): Promise<void> {
   if (!audit.enabled) return;
   if (audit.log === null) {
-    if (audit.warnings.length === 0) audit.warnings.push(`this run is not in the audit log: ${NO_LOCATION}`);
+    if (audit.warnings.length === 0) audit.warnings.push(`this run is not in the audit log: ${NO_LOCATION} (fix: ${NO_LOCATION_FIX})`);
     return;
   }
   try {
