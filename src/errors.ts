@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'E_IO'
   | 'E_AUDIT_IO'
   | 'E_AUDIT_CORRUPT'
+  | 'E_AUDIT_INTACT'
   | 'E_AUDIT_LOCKED'
   | 'E_AUDIT_REPORT';
 

@@ -52,6 +52,7 @@ import {
   type JsonObject,
 } from './chain.js';
 import { withLock, type LockOptions } from './lock.js';
+import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 export type { AuditRecord } from './chain.js';
@@ -83,7 +84,7 @@ export function defaultAuditLogPath(env: Readonly<Record<string, string | undefi
 // Errors
 
 const CORRUPT_FIX = (file: string): string =>
-  `run \`isolate audit verify\` to see what is wrong; to start a new log, move ${file} and ${headPath(file)} aside`;
+  `run \`isolate audit verify ${file}\` to see what is wrong, then \`isolate audit seal ${file}\` to keep it aside and start a new log that continues its chain`;
 
 function ioError(summary: string, e: unknown, fix?: string): IsolateError {
   if (isIsolateError(e)) return e;
@@ -142,7 +143,7 @@ function readHead(file: string): Head {
 }
 
 /** Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. */
-function writeHead(file: string, seq: number, hash: string): void {
+export function writeHead(file: string, seq: number, hash: string): void {
   const head = headPath(file);
   const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
@@ -165,7 +166,7 @@ function writeHead(file: string, seq: number, hash: string): void {
   fsyncDir(dirname(file));
 }
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
@@ -285,13 +286,15 @@ function parseRecord(text: string | undefined): Parsed {
 // ---------------------------------------------------------------------------
 // Head consistency
 
-export type VerifyReason = 'edited' | 'deleted' | 'reordered' | 'truncated' | 'malformed' | 'head-mismatch';
+/** Why verification fails (`broken-link`: a sealed log does not match the segment link to it, see seal.ts). */
+export const VERIFY_REASONS = ['edited', 'deleted', 'reordered', 'truncated', 'malformed', 'head-mismatch', 'broken-link'] as const;
+export type VerifyReason = (typeof VERIFY_REASONS)[number];
 
 export type VerifyResult =
   | { ok: true; records: number }
   | { ok: false; line: number; reason: VerifyReason; detail: string };
 
-type Failure = Extract<VerifyResult, { ok: false }>;
+export type Failure = Extract<VerifyResult, { ok: false }>;
 
 /**
  * Compare the head file with the last record of a valid chain (whose line
@@ -490,21 +493,42 @@ function findSeq(file: string, after: number, seq: number): number | undefined {
   return undefined;
 }
 
-function verifyOnce(file: string): VerifyResult {
-  // The head first: a concurrent append can then only put the log ahead of
-  // it, by at most the one record in flight, which headProblem accepts.
-  const head = readHead(file);
+/** How far the records of a log chain from its start. */
+export interface ChainWalk {
+  /** The first record (a `segment` record there continues a sealed log). */
+  first: AuditRecord | undefined;
+  /** The last record that chains from the start: everything up to it verifies. */
+  last: AuditRecord | undefined;
+  /** The first line that does not chain, and why; undefined when every line does. */
+  failure: Failure | undefined;
+}
+
+/** The prevHash the first record must have: the genesis value, or for a `segment` record the hash it continues from. */
+function firstPrevHash(record: AuditRecord): string {
+  return segmentLink(record)?.hash ?? GENESIS_HASH;
+}
+
+/**
+ * Walk the chain of the log at `file` from its first line (without the head
+ * file): the records that verify, and the first line that does not.
+ */
+export function walkChain(file: string): ChainWalk {
   let expectedSeq = 1;
   let expectedPrev = GENESIS_HASH;
+  let first: AuditRecord | undefined;
   let last: AuditRecord | undefined;
   for (const l of rawLines(file)) {
-    const fail = (reason: VerifyReason, detail: string): Failure => ({ ok: false, line: l.line, reason, detail });
+    const fail = (reason: VerifyReason, detail: string): ChainWalk => ({ first, last, failure: { ok: false, line: l.line, reason, detail } });
     const parsed = parseRecord(l.text);
     if (!parsed.ok) {
       if (!l.terminated) return fail('truncated', `the last line is incomplete: ${parsed.detail}`);
       return fail(parsed.reason, parsed.detail);
     }
     const r = parsed.record;
+    if (l.line === 1) {
+      expectedPrev = firstPrevHash(r);
+      first = r;
+    }
     if (!hashMatches(r)) return fail('edited', `the record (seq ${r.seq}) does not match its hash: its content was changed`);
     if (r.seq < expectedSeq) {
       return fail('reordered', `seq ${r.seq} comes after seq ${expectedSeq - 1}: the records are out of order`);
@@ -524,7 +548,7 @@ function verifyOnce(file: string): VerifyResult {
       return fail(
         'edited',
         l.line === 1
-          ? 'the first record\'s prevHash is not the genesis value'
+          ? "the first record's prevHash is neither the genesis value nor the hash of the sealed log it continues"
           : `prevHash does not match the hash of line ${l.line - 1}: that record or this one was rewritten`,
       );
     }
@@ -533,7 +557,15 @@ function verifyOnce(file: string): VerifyResult {
     expectedPrev = r.hash;
     last = r;
   }
-  return headProblem(file, head, last) ?? { ok: true, records: last?.seq ?? 0 };
+  return { first, last, failure: undefined };
+}
+
+function verifyOnce(file: string): VerifyResult {
+  // The head first: a concurrent append can then only put the log ahead of
+  // it, by at most the one record in flight, which headProblem accepts.
+  const head = readHead(file);
+  const walk = walkChain(file);
+  return walk.failure ?? headProblem(file, head, walk.last) ?? { ok: true, records: walk.last?.seq ?? 0 };
 }
 
 /** The log's size and head content, to see whether an append happened meanwhile. */

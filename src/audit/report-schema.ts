@@ -2,11 +2,13 @@
  * The run report as a zod schema, for the published JSON Schema
  * (profiles/report.schema.json) and for tests that check real reports
  * against it; and the records of the audit log (the report, the
- * `run-started` record), published as profiles/audit-record.schema.json.
+ * `run-started` record, the `segment` record), published as profiles/audit-record.schema.json.
  * Kept in step with the TypeScript types by compile-time checks.
  */
 import { z } from 'zod';
 import { REPORT_SCHEMA_VERSION, type RunReport, type RunStartedRecord } from './report.js';
+import type { SegmentRecord } from './segment.js';
+import { VERIFY_REASONS } from './log.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -165,6 +167,28 @@ export const runStartedSchema = z
   })
   .describe('written to the audit log before the command starts; without a run record of the same runId after it, the run never ended in a recorded way (isolate was killed, or the host stopped)');
 
+export const segmentSchema = z
+  .strictObject({
+    schemaVersion,
+    kind: z.literal('segment'),
+    sealedAt: z.string().describe('ISO 8601 time of `isolate audit seal`'),
+    continues: z
+      .strictObject({
+        file: z.string().describe("the sealed log's file name, in the same directory"),
+        seq: z.number().int().describe("the sealed log's last record that verified (0 when none did)"),
+        hash: z.string().describe("that record's hash (64 zeros when none did); this record's prevHash"),
+      })
+      .describe('the sealed log this one continues'),
+    damage: z
+      .strictObject({
+        line: z.number().int(),
+        reason: z.enum(VERIFY_REASONS),
+        detail: z.string(),
+      })
+      .describe('the first line of the sealed log that did not verify, and why'),
+  })
+  .describe('the first record of a log started by `isolate audit seal`: the chain continues from the sealed log');
+
 const envelope = {
   seq: z.number().int().describe('1, 2, 3, ... in each log file'),
   prevHash: z.string().describe("the previous record's hash; 64 zeros for the first record of a log"),
@@ -173,14 +197,20 @@ const envelope = {
 
 /** One line of the audit log. */
 export const auditRecordSchema = z
-  .union([runReportSchema.omit({ audit: true, stdout: true, stderr: true, truncated: true }).extend(envelope), runStartedSchema.extend(envelope)])
+  .union([
+    runReportSchema.omit({ audit: true, stdout: true, stderr: true, truncated: true }).extend(envelope),
+    runStartedSchema.extend(envelope),
+    segmentSchema.extend(envelope),
+  ])
   .describe('one line of the isolate audit log (JSON Lines)');
 
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const inSync: Same<keyof z.infer<typeof runReportSchema>, keyof RunReport> = true;
 const startedInSync: Same<z.infer<typeof runStartedSchema>, RunStartedRecord> = true;
+const segmentInSync: Same<z.infer<typeof segmentSchema>, SegmentRecord> = true;
 void inSync;
 void startedInSync;
+void segmentInSync;
 
 export function reportJsonSchema(): unknown {
   return z.toJSONSchema(runReportSchema, { target: 'draft-2020-12' });

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { isIsolateError } from '../errors.js';
 import { processAlive } from '../run/alive.js';
 import { readRecords, type LogEntry } from './log.js';
+import { SEGMENT_KIND } from './segment.js';
 
 export const STARTED_KIND = 'run-started';
 
@@ -82,14 +83,19 @@ export interface RunEntry extends LogEntry {
 /**
  * The runs of the log at `file`, one entry each, in log order: every report
  * as it is, and the `run-started` record of a run without one (marked
- * `unfinished`); a `run-started` record whose report follows is left out. Reads the file twice, never whole; records
+ * `unfinished`); a `run-started` record whose report follows, and a
+ * `segment` record (see seal.ts), are left out. Reads the file twice, never whole; records
  * appended after the first pass are left for the next call.
  */
 export function* runEntries(file: string): Generator<RunEntry, void, undefined> {
   const { lines, read } = unfinishedLines(readRecords(file));
   for (const entry of readRecords(file)) {
     if (entry.line > read) return;
-    if (entry.record['kind'] !== STARTED_KIND) yield entry;
-    else if (lines.has(entry.line)) yield { ...entry, unfinished: unfinishedStatus(entry.record) };
+    const kind = entry.record['kind'];
+    if (kind === STARTED_KIND) {
+      if (lines.has(entry.line)) yield { ...entry, unfinished: unfinishedStatus(entry.record) };
+    } else if (kind !== SEGMENT_KIND) {
+      yield entry;
+    }
   }
 }
