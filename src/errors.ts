@@ -82,3 +82,10 @@ export function errnoCode(e: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The fix for a write that failed: make room when the file system (or a quota) is full, else `otherwise`. */
+export function writeFix(e: unknown, otherwise: string | undefined): string | undefined {
+  const code = errnoCode(e);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the file system (or your quota) is full: free space there, or set another audit log location';
+  return otherwise;
+}

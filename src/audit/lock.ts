@@ -27,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, writeFix } from '../errors.js';
 
 export interface LockOptions {
   /** Give up (throw) after waiting this long for one holder. Default 10 s. */
@@ -204,7 +204,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     } catch (e: unknown) {
       throw new IsolateError('E_AUDIT_IO', `cannot create the lock file ${path}`, {
         detail: e instanceof Error ? e.message : String(e),
-        fix: 'check that the directory exists and is writable by you',
+        fix: writeFix(e, 'check that the directory exists and is writable by you'),
         cause: e,
       });
     }

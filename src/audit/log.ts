@@ -40,7 +40,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
+import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
 import {
   ENVELOPE_FIELDS,
   GENESIS_HASH,
@@ -90,7 +90,7 @@ function ioError(summary: string, e: unknown, fix?: string): IsolateError {
   if (isIsolateError(e)) return e;
   return new IsolateError('E_AUDIT_IO', summary, {
     detail: e instanceof Error ? e.message : String(e),
-    fix,
+    fix: writeFix(e, fix),
     cause: e,
   });
 }

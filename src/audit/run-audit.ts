@@ -86,7 +86,7 @@ export async function recordStarted(audit: RunAudit, record: RunStartedRecord): 
   if (audit.required) {
     throw new IsolateError(why.code, `the profile requires the audit log (audit.required) and the start of this run cannot be recorded, so the command was not started: ${why.message}`, {
       detail: why.detail,
-      fix: why.fix ?? 'free space where the audit log is, or give another audit.log / --audit-log',
+      fix: why.fix ?? 'check the audit log with `isolate audit verify`, or give another audit.log / --audit-log',
       cause: why,
     });
   }

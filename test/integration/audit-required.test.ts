@@ -68,7 +68,7 @@ describe.each(runners())('audit log that cannot be written ($label)', (runner: R
       expect(r.stderr).toContain('audit.required');
       expect(r.stderr).toContain('the command was not started');
       expect(r.stderr).toMatch(/ENOSPC|no space/);
-      expect(r.stderr).toContain('fix:');
+      expect(r.stderr).toContain('fix: the file system (or your quota) is full');
       expect(existsSync(join(p.project, 'ran.txt'))).toBe(false);
       expect(lineCount(log)).toBe(2);
     });

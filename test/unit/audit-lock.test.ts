@@ -200,6 +200,7 @@ describe.skipIf(noTmpfs !== undefined)('the audit lock on a full disk (a 64 KiB 
     const path = join(disk.dir, 'x.lock');
     const err = await expectIsolateRejection(acquireLock(path, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
     expect(err.detail).toMatch(/ENOSPC|no space/i);
+    expect(err.fix).toMatch(/is full/);
     expect(existsSync(path)).toBe(false);
     const t0 = Date.now();
     await expectIsolateRejection(acquireLock(path, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
