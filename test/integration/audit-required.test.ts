@@ -5,7 +5,7 @@
  * audit.required, the command does not start when its start cannot be
  * recorded (exit 125), and exit 125 when its outcome cannot be, though it ran.
  */
-import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/index.js';
@@ -39,10 +39,16 @@ describe.each(runners())('audit log that cannot be written ($label)', (runner: R
   describe.skipIf(noTmpfs !== undefined)('on a full disk', () => {
     let disk: SmallDisk;
     let log: string;
-    beforeEach(() => {
+    /** A writable directory on the same small disk, beside the log (which must stay outside the writable paths). */
+    let work: string;
+    const mountDisk = (): void => {
       disk = smallTmpfs(64, runner);
-      log = join(disk.dir, 'audit.jsonl');
-    });
+      log = join(disk.dir, 'state', 'audit.jsonl');
+      work = join(disk.dir, 'work');
+      mkdirSync(work);
+      giveTo(runner, work);
+    };
+    beforeEach(mountDisk);
     afterEach(() => disk.unmount());
 
     it('no room at all: a warning for each record, the command runs, its exit code stands, no lock is left behind', () => {
@@ -74,8 +80,8 @@ describe.each(runners())('audit log that cannot be written ($label)', (runner: R
     });
 
     it('the command fills the disk: its start is recorded, its outcome is not; a warning and its exit code, or 125 with audit.required', () => {
-      const fill = (): string => `cat /dev/zero > ${join(disk.dir, 'fill')}; echo ran; exit 7`;
-      const plain = cli(['run', '--json', '--allow-write', disk.dir, '--audit-log', log, '--', 'sh', '-c', fill()]);
+      const fill = (): string => `cat /dev/zero > ${join(work, 'fill')}; echo ran; exit 7`;
+      const plain = cli(['run', '--json', '--allow-write', work, '--audit-log', log, '--', 'sh', '-c', fill()]);
       expect(plain.status).toBe(7);
       const report = JSON.parse(plain.stdout) as Report;
       expect(report.audit).toMatchObject({ required: false, recorded: false, started: { seq: 1 }, completed: null });
@@ -85,9 +91,8 @@ describe.each(runners())('audit log that cannot be written ($label)', (runner: R
       expect(cli(['audit', 'show', log]).stdout).toContain('incomplete (isolate was killed or the host stopped)');
 
       disk.unmount();
-      disk = smallTmpfs(64, runner);
-      log = join(disk.dir, 'audit.jsonl');
-      const required = cli(['run', '-p', requiring(log), '--allow-write', disk.dir, '--', 'sh', '-c', fill()]);
+      mountDisk();
+      const required = cli(['run', '-p', requiring(log), '--allow-write', work, '--', 'sh', '-c', fill()]);
       expect(required.stdout).toBe('ran\n');
       expect(required.status).toBe(125);
       expect(required.stderr).toContain('the outcome of this run is not in the audit log');

@@ -14,13 +14,18 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
   let dir: string;
   let cleanup: () => void;
   let log: string;
+  /** The runs' working directory (writable in the sandbox); the log is beside it, outside every writable path. */
+  let work: string;
   beforeEach(() => {
     ({ dir, cleanup } = tempDirFor(runner));
     log = join(dir, 'state', 'audit.jsonl');
+    work = join(dir, 'work');
+    mkdirSync(work);
+    giveTo(runner, work);
   });
   afterEach(() => cleanup());
 
-  const run = (args: string[], env: Record<string, string> = {}) => isolate(runner, args, { cwd: dir, env: { HOME: dir, ...env } });
+  const run = (args: string[], env: Record<string, string> = {}) => isolate(runner, args, { cwd: work, env: { HOME: dir, ...env } });
   const lines = (): Record<string, unknown>[] =>
     readFileSync(log, 'utf8')
       .split('\n')
@@ -56,12 +61,14 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
   });
 
   it('the run-started record is in the log before the command starts: the command itself reads it', () => {
-    const r = run(['run', '--json', '--audit-log', log, '--', 'cat', log]);
+    mkdirSync(join(dir, 'state'), { mode: 0o700 });
+    giveTo(runner, join(dir, 'state'));
+    const r = run(['run', '--json', '--allow-read', join(dir, 'state'), '--audit-log', log, '--', 'cat', log]);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as { runId: string; stdout: string; audit: Record<string, unknown> };
     const seen = report.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ seq: 1, kind: 'run-started', runId: report.runId, command: ['cat', log], cwd: dir });
+    expect(seen[0]).toMatchObject({ seq: 1, kind: 'run-started', runId: report.runId, command: ['cat', log], cwd: work });
     expect(seen[0]?.['isolate']).toMatchObject({ pid: expect.any(Number) as number });
     expect((seen[0]?.['profile'] as { sha256: string }).sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(report.audit).toMatchObject({ enabled: true, required: false, log, started: { seq: 1 }, completed: { seq: 2 }, recorded: true, warnings: [] });
@@ -92,7 +99,7 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
     writeFileSync(profile, `extends: default\naudit: { required: true, log: ${JSON.stringify(bad)} }\n`);
     const refused = run(['run', '-p', profile, '--', 'sh', '-c', 'echo ran > ran.txt']);
     expect(refused.status).toBe(125);
-    expect(existsSync(join(dir, 'ran.txt'))).toBe(false);
+    expect(existsSync(join(work, 'ran.txt'))).toBe(false);
   });
 
   it('verify names the first bad line and why: edited, deleted, reordered, truncated', () => {
@@ -143,13 +150,16 @@ describe('100 runs at once against one log', () => {
     const { dir, cleanup } = tempDirFor(runner);
     try {
       const log = join(dir, 'audit.jsonl');
+      const work = join(dir, 'work');
+      mkdirSync(work);
+      giveTo(runner, work);
       const argv = isolateArgv(runner, ['run', '--audit-log', log, '--', 'true']);
       const codes = await Promise.all(
         Array.from(
           { length: 100 },
           () =>
             new Promise<number | null>((resolve) => {
-              const c = spawn(argv[0] as string, argv.slice(1), { cwd: dir, env: { PATH: DEFAULT_PATH, HOME: dir }, stdio: 'ignore' });
+              const c = spawn(argv[0] as string, argv.slice(1), { cwd: work, env: { PATH: DEFAULT_PATH, HOME: dir }, stdio: 'ignore' });
               c.on('close', (code) => resolve(code));
             }),
         ),
