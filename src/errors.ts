@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'E_IO'
   | 'E_AUDIT_IO'
   | 'E_AUDIT_CORRUPT'
+  | 'E_AUDIT_INTACT'
   | 'E_AUDIT_LOCKED'
   | 'E_AUDIT_REPORT';
 
@@ -80,4 +81,11 @@ export function errnoCode(e: unknown): string | undefined {
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;
+}
+
+/** The fix for a write that failed: make room when the file system (or a quota) is full, else `otherwise`. */
+export function writeFix(e: unknown, otherwise: string | undefined): string | undefined {
+  const code = errnoCode(e);
+  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the file system (or your quota) is full: free space there, or set another audit log location';
+  return otherwise;
 }

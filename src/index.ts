@@ -6,8 +6,8 @@
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { auditRecordOf, buildReport, policyDigest, type RunReport } from './audit/report.js';
-import { appendRecord, checkWritable, defaultAuditLogPath } from './audit/log.js';
+import { buildReport, policyDigest, startedRecord, type RunAudit, type RunReport } from './audit/report.js';
+import { auditTarget, newRunAudit, recordCompleted, recordStarted, type AuditChoice } from './audit/run-audit.js';
 import { redactArgv } from './audit/redact.js';
 import { registerRun, type Registration } from './run/placeholders.js';
 import { writableRoots } from './backends/mounts.js';
@@ -26,7 +26,8 @@ import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
 
 export { IsolateError } from './errors.js';
-export type { RunReport } from './audit/report.js';
+export type { RunReport, RunAudit } from './audit/report.js';
+export type { AuditChoice as AuditOptions } from './audit/run-audit.js';
 export type { Plan, HostFacts } from './backends/types.js';
 export type { Policy, MergedProfile, ProfileDoc } from './profile/types.js';
 
@@ -52,25 +53,9 @@ export interface IsolateOptions {
   callerCwd?: string;
 }
 
-export interface AuditOptions {
-  /** false: do not record this run (the CLI's --no-audit). */
-  enabled?: boolean;
-  /** The audit log file, overriding the profile's audit.log and the default. */
-  log?: string;
-}
-
-export interface AuditOutcome {
-  /** The file the run was (or would have been) recorded in. */
-  log: string | null;
-  seq: number | null;
-  hash: string | null;
-  /** Why the run is not in the log, when it is not (and the log was enabled). */
-  error: string | null;
-}
-
 export interface RunOptions extends IsolateOptions {
   /** Where and whether the run is recorded. Default: the profile's audit settings. */
-  audit?: AuditOptions;
+  audit?: AuditChoice;
   /** Default `capture` for the API: stdout and stderr are returned in the report. */
   stdio?: 'inherit' | 'capture';
   /** @internal CLI only: forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the sandbox. */
@@ -293,32 +278,6 @@ function callingUser(): RunReport['user'] {
   return { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, name };
 }
 
-interface AuditTarget {
-  enabled: boolean;
-  required: boolean;
-  log: string | undefined;
-}
-
-function auditTarget(policy: Policy | undefined, options: RunOptions): AuditTarget {
-  const enabled = options.audit?.enabled ?? policy?.audit.enabled ?? true;
-  const required = policy?.audit.required ?? false;
-  const explicit = options.audit?.log === undefined ? undefined : resolve(options.callerCwd ?? process.cwd(), options.audit.log);
-  return { enabled, required, log: explicit ?? policy?.audit.log ?? defaultAuditLogPath(options.callerEnv ?? process.env) };
-}
-
-async function recordRun(target: AuditTarget, report: RunReport): Promise<AuditOutcome> {
-  if (!target.enabled) return { log: null, seq: null, hash: null, error: null };
-  if (target.log === undefined) {
-    return { log: null, seq: null, hash: null, error: 'no audit log location: set HOME or XDG_STATE_HOME, or pass --audit-log <file>' };
-  }
-  try {
-    const { seq, hash } = await appendRecord(target.log, auditRecordOf(report));
-    return { log: target.log, seq, hash, error: null };
-  } catch (e: unknown) {
-    return { log: target.log, seq: null, hash: null, error: e instanceof Error ? e.message : String(e) };
-  }
-}
-
 /** Protected names the run created, renamed aside (run/quarantine.ts); the scan looks for the same names the run was protected by. */
 function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
   const fs = planned.policy.filesystem;
@@ -330,10 +289,14 @@ function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
 export async function runWithError(
   command: readonly string[],
   options: RunOptions = {},
-): Promise<{ report: RunReport; error: IsolateError | undefined; audit: AuditOutcome }> {
+): Promise<{ report: RunReport; error: IsolateError | undefined; audit: RunAudit }> {
   const startedAt = new Date();
   const runId = randomUUID();
+  const callerCwd = options.callerCwd ?? process.cwd();
+  const user = callingUser();
+  let audit: RunAudit | undefined;
   let planned: PlanResult | undefined;
+  let policySha256: string | undefined;
   let decision: CommandDecision | undefined;
   let result: ExecuteResult | undefined;
   let error: IsolateError | undefined;
@@ -345,17 +308,11 @@ export async function runWithError(
     const protectedRoots = fs.protect.length > 0 || (fs.protectPaths ?? []).length > 0 ? writableRoots(fs.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
     planned = await planPrepared(prepared, command, options);
+    policySha256 = policyDigest(planned.policy);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
-    const target = auditTarget(planned.policy, options);
+    const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);
     if (target.enabled && options.audit?.log !== undefined && target.log !== undefined) checkAuditLog(target.log, planned.policy.filesystem.mounts, '--audit-log');
-    if (target.enabled && target.required) {
-      if (target.log === undefined) {
-        throw new IsolateError('E_AUDIT_IO', 'the profile requires an audit log (audit.required), but there is no place for it', {
-          fix: 'set HOME or XDG_STATE_HOME, or give audit.log / --audit-log',
-        });
-      }
-      checkWritable(target.log);
-    }
+    audit = newRunAudit(target);
     const rules = planned.policy.commands;
     if (rules.allow.length > 0 || rules.deny.length > 0) {
       decision = decideCommand(rules, command, planned.plan.command.resolved);
@@ -366,6 +323,7 @@ export async function runWithError(
         });
       }
     }
+    await recordStarted(audit, startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user }));
     result = await execute(planned.plan, {
       stdio: options.stdio ?? 'capture',
       ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
@@ -391,16 +349,18 @@ export async function runWithError(
     startedAt,
     command,
     policy: planned?.policy,
-    policySha256: planned === undefined ? undefined : policyDigest(planned.policy),
+    policySha256,
     plan: planned?.plan,
     decision,
     result,
     error,
-    cwd: options.callerCwd ?? process.cwd(),
-    user: callingUser(),
+    cwd: callerCwd,
+    user,
     quarantined,
     cleanupErrors,
   });
-  const audit = await recordRun(auditTarget(planned?.policy, options), report);
+  audit ??= newRunAudit(auditTarget(planned?.policy, options.audit, callerCwd, context(options).env));
+  await recordCompleted(audit, report);
+  report.audit = audit;
   return { report, error: error ?? result?.error, audit };
 }

@@ -2,12 +2,17 @@
  * An exclusive lock between processes, as a lock file.
  *
  * Acquiring creates `<path>` with O_CREAT|O_EXCL ('wx'): exactly one creator
- * wins. The file holds `{"pid", "host", "time", "token"}` of the holder.
- * Others retry with a small randomized backoff until `timeoutMs` has passed,
- * then throw. A lock is stale, and taken over, when its holder is a process
+ * wins. The file holds `{"pid", "host", "time", "token"}` of the holder; a
+ * creator that cannot write that content (a full disk) removes the file
+ * before it reports the failure, so no lock is left half-made.
+ * Others retry with a small randomized backoff, for as long as the lock
+ * changes hands, and throw when one holder keeps it for `timeoutMs`. A lock is stale, and taken over, when its holder is a process
  * on this host that no longer exists, or when it is older than `staleMs`
  * (a holder keeps it for milliseconds; this also covers a reused pid and a
- * holder on another host of a shared file system).
+ * holder on another host of a shared file system). A lock file without a
+ * readable holder is stale once it is UNWRITTEN_STALE_MS old: its creator
+ * writes the content right after creating it, so only a creator stopped in
+ * between (killed, or a version before the removal above) leaves one.
  *
  * Takeover is serialized by a second, short-lived lock file
  * (`<path>.takeover`, also O_EXCL): under it, the taker re-reads the lock,
@@ -19,13 +24,13 @@
  * Release removes the lock file only if it still holds our token.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, writeFix } from '../errors.js';
 
 export interface LockOptions {
-  /** Give up (throw) after waiting this long. Default 10 s. */
+  /** Give up (throw) after waiting this long for one holder. Default 10 s. */
   timeoutMs?: number | undefined;
   /** A lock older than this is stale whoever holds it. Default 30 s. */
   staleMs?: number | undefined;
@@ -50,6 +55,8 @@ export interface HeldLock {
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 export const DEFAULT_STALE_MS = 30_000;
 const TAKEOVER_STALE_MS = 5_000;
+/** An unreadable lock file older than this was left by a creator that never wrote it. */
+export const UNWRITTEN_STALE_MS = 1_000;
 const MIN_BACKOFF_MS = 2;
 const MAX_BACKOFF_MS = 50;
 
@@ -98,14 +105,18 @@ function processExists(pid: number): boolean {
 /** Why the lock is stale, or undefined when it must be waited for. */
 function staleReason(lock: { info: LockInfo | undefined; mtimeMs: number }, staleMs: number, now: number): string | undefined {
   const { info } = lock;
-  // An unparseable lock may be one being written right now: only its age counts.
-  const since = info === undefined ? lock.mtimeMs : Math.min(info.time, lock.mtimeMs);
-  if (now - since > staleMs) return `older than ${staleMs} ms`;
-  if (info !== undefined && info.host === hostname() && !processExists(info.pid)) return `holder pid ${info.pid} is gone`;
+  // An unparseable lock may be one being written right now: only its age counts, and briefly.
+  if (info === undefined) return now - lock.mtimeMs > Math.min(staleMs, UNWRITTEN_STALE_MS) ? 'no holder was ever written into it' : undefined;
+  if (now - Math.min(info.time, lock.mtimeMs) > staleMs) return `older than ${staleMs} ms`;
+  if (info.host === hostname() && !processExists(info.pid)) return `holder pid ${info.pid} is gone`;
   return undefined;
 }
 
-/** Create `path` exclusively with `content`; false when it already exists. */
+/**
+ * Create `path` exclusively with `content`; false when it already exists.
+ * When the content cannot be written whole, the file we created is removed
+ * before the error is thrown.
+ */
 function createExclusive(path: string, content: string): boolean {
   let fd: number;
   try {
@@ -116,11 +127,27 @@ function createExclusive(path: string, content: string): boolean {
   }
   try {
     // No fsync: a lock does not need to survive a crash (its holder would be gone).
-    writeSync(fd, content);
-  } finally {
+    const bytes = Buffer.from(content, 'utf8');
+    const written = writeSync(fd, bytes);
+    if (written !== bytes.length) throw new Error(`short write to ${path}: ${written} of ${bytes.length} bytes`);
+  } catch (e: unknown) {
+    removeIfSameFile(path, fd);
     closeSync(fd);
+    throw e;
   }
+  closeSync(fd);
   return true;
+}
+
+/** Remove `path` if it is still the file open as `fd` (not one that replaced it after a takeover). */
+function removeIfSameFile(path: string, fd: number): void {
+  try {
+    const mine = fstatSync(fd);
+    const there = statSync(path);
+    if (mine.ino === there.ino && mine.dev === there.dev) unlinkIfExists(path);
+  } catch {
+    // gone already
+  }
 }
 
 function unlinkIfExists(path: string): void {
@@ -156,16 +183,19 @@ function takeOver(path: string, raw: string, staleMs: number): boolean {
 }
 
 /**
- * Take the lock at `path`, waiting up to `timeoutMs`. Throws an IsolateError
- * when it cannot be had in time or the lock file cannot be created.
+ * Take the lock at `path`. Waits as long as the lock changes hands (other
+ * appenders make progress: many runs at once on a loaded machine queue up),
+ * but gives up when one holder keeps it for `timeoutMs`. Throws an
+ * IsolateError then, or when the lock file cannot be created.
  */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const token = randomBytes(12).toString('hex');
-  const deadline = Date.now() + timeoutMs;
+  let deadline = Date.now() + timeoutMs;
   let backoff = MIN_BACKOFF_MS;
   let holder: LockInfo | undefined;
+  let seen: string | undefined;
   for (;;) {
     const info: LockInfo = { pid: process.pid, host: hostname(), time: Date.now(), token };
     let created: boolean;
@@ -174,7 +204,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     } catch (e: unknown) {
       throw new IsolateError('E_AUDIT_IO', `cannot create the lock file ${path}`, {
         detail: e instanceof Error ? e.message : String(e),
-        fix: 'check that the directory exists and is writable by you',
+        fix: writeFix(e, 'check that the directory exists and is writable by you'),
         cause: e,
       });
     }
@@ -192,11 +222,16 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       });
     }
     holder = current.info;
+    if (current.raw !== seen) {
+      // Another holder than last time: the queue moves, so wait on.
+      seen = current.raw;
+      deadline = Date.now() + timeoutMs;
+    }
 
     const left = deadline - Date.now();
     if (left <= 0) {
       const who = holder === undefined ? 'an unknown process' : `pid ${holder.pid} on ${holder.host} since ${new Date(holder.time).toISOString()}`;
-      throw new IsolateError('E_AUDIT_LOCKED', `timed out after ${timeoutMs} ms waiting for the lock ${path}`, {
+      throw new IsolateError('E_AUDIT_LOCKED', `timed out after ${timeoutMs} ms waiting for the lock ${path}, which one holder kept all that time`, {
         detail: `it is held by ${who}`,
         fix: `if no isolate process is running, remove ${path}`,
       });

@@ -22,7 +22,6 @@
  * not stop someone who can write the log from rewriting all of it.
  */
 import {
-  accessSync,
   closeSync,
   constants,
   fchmodSync,
@@ -41,7 +40,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
+import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
 import {
   ENVELOPE_FIELDS,
   GENESIS_HASH,
@@ -53,6 +52,7 @@ import {
   type JsonObject,
 } from './chain.js';
 import { withLock, type LockOptions } from './lock.js';
+import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 export type { AuditRecord } from './chain.js';
@@ -84,13 +84,13 @@ export function defaultAuditLogPath(env: Readonly<Record<string, string | undefi
 // Errors
 
 const CORRUPT_FIX = (file: string): string =>
-  `run \`isolate audit verify\` to see what is wrong; to start a new log, move ${file} and ${headPath(file)} aside`;
+  `run \`isolate audit verify ${file}\` to see what is wrong, then \`isolate audit seal ${file}\` to keep it aside and start a new log that continues its chain`;
 
 function ioError(summary: string, e: unknown, fix?: string): IsolateError {
   if (isIsolateError(e)) return e;
   return new IsolateError('E_AUDIT_IO', summary, {
     detail: e instanceof Error ? e.message : String(e),
-    fix,
+    fix: writeFix(e, fix),
     cause: e,
   });
 }
@@ -143,7 +143,7 @@ function readHead(file: string): Head {
 }
 
 /** Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. */
-function writeHead(file: string, seq: number, hash: string): void {
+export function writeHead(file: string, seq: number, hash: string): void {
   const head = headPath(file);
   const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
@@ -166,7 +166,7 @@ function writeHead(file: string, seq: number, hash: string): void {
   fsyncDir(dirname(file));
 }
 
-function fsyncDir(dir: string): void {
+export function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
@@ -286,13 +286,15 @@ function parseRecord(text: string | undefined): Parsed {
 // ---------------------------------------------------------------------------
 // Head consistency
 
-export type VerifyReason = 'edited' | 'deleted' | 'reordered' | 'truncated' | 'malformed' | 'head-mismatch';
+/** Why verification fails (`broken-link`: a sealed log does not match the segment link to it, see seal.ts). */
+export const VERIFY_REASONS = ['edited', 'deleted', 'reordered', 'truncated', 'malformed', 'head-mismatch', 'broken-link'] as const;
+export type VerifyReason = (typeof VERIFY_REASONS)[number];
 
 export type VerifyResult =
   | { ok: true; records: number }
   | { ok: false; line: number; reason: VerifyReason; detail: string };
 
-type Failure = Extract<VerifyResult, { ok: false }>;
+export type Failure = Extract<VerifyResult, { ok: false }>;
 
 /**
  * Compare the head file with the last record of a valid chain (whose line
@@ -370,11 +372,12 @@ function toJsonObject(report: object): JsonObject {
 
 /**
  * Append `report` as the next record of the log at `file`; returns its seq
- * and hash. Creates the directory (0700) and the file (0600) when missing.
- * Throws an IsolateError when the log cannot be written, its lock cannot be
- * had in time, or its tail is damaged.
+ * and hash, and a warning when the record is written but the head file could
+ * not be updated. Creates the directory (0700) and the file (0600) when
+ * missing. Throws an IsolateError when the record is not written: the log
+ * cannot be written, its lock cannot be had in time, or its tail is damaged.
  */
-export async function appendRecord(file: string, report: object, options: AppendOptions = {}): Promise<{ seq: number; hash: string }> {
+export async function appendRecord(file: string, report: object, options: AppendOptions = {}): Promise<Appended> {
   const data = toJsonObject(report);
   try {
     ensureDir(dirname(file));
@@ -385,7 +388,46 @@ export async function appendRecord(file: string, report: object, options: Append
   return withLock(lockPath(file), async () => appendLocked(file, data), lockOptions);
 }
 
-function appendLocked(file: string, data: JsonObject): { seq: number; hash: string } {
+/**
+ * Bring a head file that is one record behind (an append that could not
+ * update it) up to the last record, before anything else is appended: a
+ * second record on top of a stale head would leave it two behind, which is
+ * indistinguishable from tampering.
+ */
+function catchUpHead(file: string, last: AuditRecord): void {
+  try {
+    writeHead(file, last.seq, last.hash);
+  } catch (e: unknown) {
+    throw ioError(`the audit record is not written: the head file ${headPath(file)} is one record behind and cannot be brought up to date`, e);
+  }
+}
+
+/** Write `bytes` at the end (O_APPEND) and fsync; on failure, cut the file back to `size` so no partial line is left. */
+function writeLine(fd: number, size: number, bytes: Buffer, seq: number): void {
+  try {
+    const written = writeSync(fd, bytes);
+    if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
+    fsyncSync(fd);
+  } catch (e: unknown) {
+    // We hold the lock: nobody appended since `size`.
+    try {
+      ftruncateSync(fd, size);
+    } catch (cut: unknown) {
+      const why = cut instanceof Error ? cut.message : String(cut);
+      throw ioError(`the audit record (seq ${seq}) may be in the log unconfirmed: writing it failed and it could not be removed (${why})`, e);
+    }
+    throw e;
+  }
+}
+
+/** What an append wrote; `warning` when the record is written but something around it failed. */
+export interface Appended {
+  seq: number;
+  hash: string;
+  warning?: string;
+}
+
+function appendLocked(file: string, data: JsonObject): Appended {
   let fd: number;
   let existed = true;
   try {
@@ -415,71 +457,26 @@ function appendLocked(file: string, data: JsonObject): { seq: number; hash: stri
       if (!hashMatches(parsed.record)) throw corrupt(file, `the last record (seq ${parsed.record.seq}) does not match its hash`);
       last = parsed.record;
     }
-    const problem = headProblem(file, readHead(file), last);
+    const head = readHead(file);
+    const problem = headProblem(file, head, last);
     if (problem !== undefined) throw corrupt(file, `${problem.reason}: ${problem.detail}`);
+    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) catchUpHead(file, last);
 
     const { record, line } = chainRecord(data, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
-    const bytes = Buffer.from(`${line}\n`, 'utf8');
-    try {
-      const written = writeSync(fd, bytes);
-      if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
-      fsyncSync(fd);
-    } catch (e: unknown) {
-      // Leave no partial line behind (we hold the lock: nobody appended since `size`).
-      try {
-        ftruncateSync(fd, size);
-      } catch {
-        // the next append will refuse the damaged tail
-      }
-      throw e;
-    }
+    writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
     try {
       writeHead(file, record.seq, record.hash);
     } catch (e: unknown) {
-      // The record is written; the head is one behind, which the next append repairs.
-      throw ioError(`the audit record (seq ${record.seq}) was written, but the head file ${headPath(file)} could not be updated`, e);
+      // The record is written; the head is one behind, which verification accepts and the next append repairs first.
+      const why = e instanceof Error ? e.message : String(e);
+      return { seq: record.seq, hash: record.hash, warning: `the audit record (seq ${record.seq}) is written, but the head file ${headPath(file)} could not be updated (${why}); the next append brings it up to date` };
     }
     return { seq: record.seq, hash: record.hash };
   } catch (e: unknown) {
-    throw ioError(`cannot append to the audit log ${file}`, e);
+    throw ioError(`the audit record is not written: cannot append to the audit log ${file}`, e);
   } finally {
     closeSync(fd);
     if (!existed) fsyncDir(dirname(file));
-  }
-}
-
-/**
- * A cheap pre-flight check: throws an IsolateError when the log at `file`
- * cannot be written (its directory cannot be created or written, or the file
- * cannot be opened for appending). Creates the directory (0700) and an empty
- * log file (0600) when they are missing, exactly as appending would.
- */
-export function checkWritable(file: string): void {
-  const dir = dirname(file);
-  const fix = 'check the path and its permissions, or set another audit log location';
-  try {
-    ensureDir(dir);
-  } catch (e: unknown) {
-    throw ioError(`cannot create the directory of the audit log ${file}`, e, fix);
-  }
-  try {
-    // The lock and head files are created in the directory.
-    accessSync(dir, constants.W_OK | constants.X_OK);
-    let existed = true;
-    try {
-      if (!statSync(file).isFile()) throw new IsolateError('E_AUDIT_IO', `the audit log ${file} is not a regular file`, { fix });
-    } catch (e: unknown) {
-      if (errnoCode(e) !== 'ENOENT') throw e;
-      existed = false;
-    }
-    const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o600);
-    try {
-      if (!existed) fchmodSync(fd, 0o600);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e: unknown) {
-    throw ioError(`the audit log ${file} is not writable`, e, fix);
   }
 }
 
@@ -496,21 +493,42 @@ function findSeq(file: string, after: number, seq: number): number | undefined {
   return undefined;
 }
 
-function verifyOnce(file: string): VerifyResult {
-  // The head first: a concurrent append can then only put the log ahead of
-  // it, by at most the one record in flight, which headProblem accepts.
-  const head = readHead(file);
+/** How far the records of a log chain from its start. */
+export interface ChainWalk {
+  /** The first record (a `segment` record there continues a sealed log). */
+  first: AuditRecord | undefined;
+  /** The last record that chains from the start: everything up to it verifies. */
+  last: AuditRecord | undefined;
+  /** The first line that does not chain, and why; undefined when every line does. */
+  failure: Failure | undefined;
+}
+
+/** The prevHash the first record must have: the genesis value, or for a `segment` record the hash it continues from. */
+function firstPrevHash(record: AuditRecord): string {
+  return segmentLink(record)?.hash ?? GENESIS_HASH;
+}
+
+/**
+ * Walk the chain of the log at `file` from its first line (without the head
+ * file): the records that verify, and the first line that does not.
+ */
+export function walkChain(file: string): ChainWalk {
   let expectedSeq = 1;
   let expectedPrev = GENESIS_HASH;
+  let first: AuditRecord | undefined;
   let last: AuditRecord | undefined;
   for (const l of rawLines(file)) {
-    const fail = (reason: VerifyReason, detail: string): Failure => ({ ok: false, line: l.line, reason, detail });
+    const fail = (reason: VerifyReason, detail: string): ChainWalk => ({ first, last, failure: { ok: false, line: l.line, reason, detail } });
     const parsed = parseRecord(l.text);
     if (!parsed.ok) {
       if (!l.terminated) return fail('truncated', `the last line is incomplete: ${parsed.detail}`);
       return fail(parsed.reason, parsed.detail);
     }
     const r = parsed.record;
+    if (l.line === 1) {
+      expectedPrev = firstPrevHash(r);
+      first = r;
+    }
     if (!hashMatches(r)) return fail('edited', `the record (seq ${r.seq}) does not match its hash: its content was changed`);
     if (r.seq < expectedSeq) {
       return fail('reordered', `seq ${r.seq} comes after seq ${expectedSeq - 1}: the records are out of order`);
@@ -530,7 +548,7 @@ function verifyOnce(file: string): VerifyResult {
       return fail(
         'edited',
         l.line === 1
-          ? 'the first record\'s prevHash is not the genesis value'
+          ? "the first record's prevHash is neither the genesis value nor the hash of the sealed log it continues"
           : `prevHash does not match the hash of line ${l.line - 1}: that record or this one was rewritten`,
       );
     }
@@ -539,7 +557,15 @@ function verifyOnce(file: string): VerifyResult {
     expectedPrev = r.hash;
     last = r;
   }
-  return headProblem(file, head, last) ?? { ok: true, records: last?.seq ?? 0 };
+  return { first, last, failure: undefined };
+}
+
+function verifyOnce(file: string): VerifyResult {
+  // The head first: a concurrent append can then only put the log ahead of
+  // it, by at most the one record in flight, which headProblem accepts.
+  const head = readHead(file);
+  const walk = walkChain(file);
+  return walk.failure ?? headProblem(file, head, walk.last) ?? { ok: true, records: walk.last?.seq ?? 0 };
 }
 
 /** The log's size and head content, to see whether an append happened meanwhile. */

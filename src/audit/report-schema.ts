@@ -1,10 +1,14 @@
 /**
  * The run report as a zod schema, for the published JSON Schema
  * (profiles/report.schema.json) and for tests that check real reports
- * against it. Kept in step with the RunReport type by a compile-time check.
+ * against it; and the records of the audit log (the report, the
+ * `run-started` record, the `segment` record), published as profiles/audit-record.schema.json.
+ * Kept in step with the TypeScript types by compile-time checks.
  */
 import { z } from 'zod';
-import type { RunReport } from './report.js';
+import { REPORT_SCHEMA_VERSION, type RunReport, type RunStartedRecord } from './report.js';
+import type { SegmentRecord } from './segment.js';
+import { VERIFY_REASONS } from './log.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -57,24 +61,45 @@ const limits = z.strictObject({
   enforce: z.enum(['rlimit', 'cgroup']),
 });
 
+const recordRef = z.strictObject({ seq: z.number().int(), hash: z.string() });
+
+const runAudit = z
+  .strictObject({
+    enabled: z.boolean().describe('false: not recorded by choice (--no-audit, audit.enabled: false)'),
+    required: z.boolean().describe("the profile's audit.required: the CLI exits 125 when the run is not recorded"),
+    log: z.string().nullable().describe('the log file; null when disabled or there is no location for it'),
+    started: recordRef.nullable().describe('the run-started record, written before the command started; null when none was written'),
+    completed: recordRef.nullable().describe('the record of the outcome; null when it could not be written'),
+    recorded: z.boolean().describe('whether the outcome is in the log'),
+    warnings: z.array(z.string()).describe('what went wrong, each saying whether its record was written'),
+  })
+  .describe('whether and where the run is recorded; in the report isolate returns and prints, not in the log itself');
+
+const user = z.strictObject({ uid: z.number().int(), gid: z.number().int(), name: z.string().nullable() }).describe('who ran isolate');
+const profile = z
+  .strictObject({
+    name: z.string(),
+    sources: z.array(z.string()).describe('the files or built-ins merged, base first'),
+    sha256: z.string().nullable().describe('sha256 of the fully resolved policy, canonical JSON'),
+  })
+  .describe('the profile');
+const schemaVersion = z.literal(REPORT_SCHEMA_VERSION).describe('2 added the audit field and the run-started record');
+const runId = z.string().describe('random identifier of the run (UUID)');
+const command = z.array(z.string()).describe('argv as given, secret-looking values replaced by <redacted>');
+const cwd = z.string().describe('working directory inside the sandbox');
+
 export const runReportSchema = z
   .strictObject({
-    schemaVersion: z.literal(1),
+    schemaVersion,
     kind: z.literal('run'),
-    runId: z.string().describe('random identifier of the run (UUID)'),
+    runId,
     startedAt: z.string().describe('ISO 8601'),
     endedAt: z.string().describe('ISO 8601'),
     durationMs: z.number().describe('time the sandbox ran, or isolate worked when it refused'),
-    command: z.array(z.string()).describe('argv as given, secret-looking values replaced by <redacted>'),
-    cwd: z.string().describe('working directory inside the sandbox'),
-    user: z.strictObject({ uid: z.number().int(), gid: z.number().int(), name: z.string().nullable() }).describe('who ran isolate'),
-    profile: z
-      .strictObject({
-        name: z.string(),
-        sources: z.array(z.string()).describe('the files or built-ins merged, base first'),
-        sha256: z.string().nullable().describe('sha256 of the fully resolved policy, canonical JSON'),
-      })
-      .describe('the profile'),
+    command,
+    cwd,
+    user,
+    profile,
     backend: z
       .strictObject({ name: z.string(), version: z.string(), argv: z.array(z.string()).describe('exact argv executed, command arguments redacted') })
       .nullable(),
@@ -121,13 +146,76 @@ export const runReportSchema = z
       .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
       .nullable()
       .describe("isolate's own failure, if any"),
+    audit: runAudit.optional(),
   })
   .describe('isolate run report');
 
+export const runStartedSchema = z
+  .strictObject({
+    schemaVersion,
+    kind: z.literal('run-started'),
+    runId,
+    startedAt: z.string().describe('ISO 8601'),
+    command,
+    cwd,
+    user,
+    profile,
+    backend: z.strictObject({ name: z.string(), version: z.string() }),
+    isolate: z
+      .strictObject({ pid: z.number().int(), host: z.string() })
+      .describe('the isolate process that runs it: while it is alive, the run may still be going'),
+  })
+  .describe('written to the audit log before the command starts; without a run record of the same runId after it, the run never ended in a recorded way (isolate was killed, or the host stopped)');
+
+export const segmentSchema = z
+  .strictObject({
+    schemaVersion,
+    kind: z.literal('segment'),
+    sealedAt: z.string().describe('ISO 8601 time of `isolate audit seal`'),
+    continues: z
+      .strictObject({
+        file: z.string().describe("the sealed log's file name, in the same directory"),
+        seq: z.number().int().describe("the sealed log's last record that verified (0 when none did)"),
+        hash: z.string().describe("that record's hash (64 zeros when none did); this record's prevHash"),
+      })
+      .describe('the sealed log this one continues'),
+    damage: z
+      .strictObject({
+        line: z.number().int(),
+        reason: z.enum(VERIFY_REASONS),
+        detail: z.string(),
+      })
+      .describe('the first line of the sealed log that did not verify, and why'),
+  })
+  .describe('the first record of a log started by `isolate audit seal`: the chain continues from the sealed log');
+
+const envelope = {
+  seq: z.number().int().describe('1, 2, 3, ... in each log file'),
+  prevHash: z.string().describe("the previous record's hash; 64 zeros for the first record of a log"),
+  hash: z.string().describe('hex sha256 of prevHash + "\\n" + the canonical JSON of the record without hash'),
+};
+
+/** One line of the audit log. */
+export const auditRecordSchema = z
+  .union([
+    runReportSchema.omit({ audit: true, stdout: true, stderr: true, truncated: true }).extend(envelope),
+    runStartedSchema.extend(envelope),
+    segmentSchema.extend(envelope),
+  ])
+  .describe('one line of the isolate audit log (JSON Lines)');
+
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const inSync: Same<keyof z.infer<typeof runReportSchema>, keyof RunReport> = true;
+const startedInSync: Same<z.infer<typeof runStartedSchema>, RunStartedRecord> = true;
+const segmentInSync: Same<z.infer<typeof segmentSchema>, SegmentRecord> = true;
 void inSync;
+void startedInSync;
+void segmentInSync;
 
 export function reportJsonSchema(): unknown {
   return z.toJSONSchema(runReportSchema, { target: 'draft-2020-12' });
+}
+
+export function auditRecordJsonSchema(): unknown {
+  return z.toJSONSchema(auditRecordSchema, { target: 'draft-2020-12' });
 }

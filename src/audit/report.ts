@@ -2,6 +2,14 @@
  * The run report: one JSON document per run, the same object `--json`,
  * `--report` and the API return. It names environment variables, never their
  * values.
+ *
+ * The audit log holds two records per started run: a `run-started` record
+ * written before the command starts (who, what, where, under which profile
+ * and backend), and the report itself (kind `run`, without the captured
+ * output and without `audit`) when it ends. A run refused before it started
+ * has only the second. A `run-started` record without a `run` record of the
+ * same runId is a run whose end was never recorded (isolate was killed, or
+ * the host stopped).
  */
 import type { Plan } from '../backends/types.js';
 import type { IsolateError } from '../errors.js';
@@ -12,10 +20,36 @@ import type { SandboxDenials } from '../run/denials.js';
 import type { Quarantined } from '../run/quarantine.js';
 import { createHash } from 'node:crypto';
 import type { CommandDecision } from '../policy/commands.js';
+import { hostname } from 'node:os';
 import { redactArgv } from './redact.js';
 import { canonicalJson } from './chain.js';
 
-export const REPORT_SCHEMA_VERSION = 1;
+/** 2: the `audit` field, and the `run-started` record in the log. */
+export const REPORT_SCHEMA_VERSION = 2;
+
+/** Where a record went in the log. */
+export interface RecordRef {
+  seq: number;
+  hash: string;
+}
+
+/** Whether and where the run is recorded in the audit log (the report's `audit` field; not in the log itself). */
+export interface RunAudit {
+  /** false: not recorded by choice (--no-audit, audit.enabled: false). */
+  enabled: boolean;
+  /** The profile's audit.required: the CLI exits 125 when the run is not recorded. */
+  required: boolean;
+  /** The log file; null when disabled or there is no location for it. */
+  log: string | null;
+  /** The record written before the command started; null when none was (refused before it started, or not writable). */
+  started: RecordRef | null;
+  /** The record of the outcome; null when it could not be written. */
+  completed: RecordRef | null;
+  /** Whether the outcome is in the log (completed is not null). */
+  recorded: boolean;
+  /** What went wrong, each saying whether its record was written. */
+  warnings: string[];
+}
 
 export interface RunReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -63,6 +97,23 @@ export interface RunReport {
   /** What isolate could not clean up after the run (e.g. placeholders a burst of runs kept it from removing), and what becomes of it. */
   cleanupErrors?: string[];
   error: { code: string; summary: string; detail?: string; fix?: string } | null;
+  /** Whether and where the run is recorded (the report isolate returns and prints; the log's copy does not have it). */
+  audit?: RunAudit;
+}
+
+/** The record written to the audit log before the command starts. */
+export interface RunStartedRecord {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: 'run-started';
+  runId: string;
+  startedAt: string;
+  command: string[];
+  cwd: string;
+  user: RunReport['user'];
+  profile: RunReport['profile'];
+  backend: { name: string; version: string };
+  /** The isolate process that runs it, so that a reader can tell a run still going from one that never ended. */
+  isolate: { pid: number; host: string };
 }
 
 export interface ReportInput {
@@ -81,10 +132,38 @@ export interface ReportInput {
   cleanupErrors?: string[];
 }
 
-/** The report as the audit log keeps it: without the captured output. */
-export function auditRecordOf(report: RunReport): Omit<RunReport, 'stdout' | 'stderr' | 'truncated'> {
-  const { stdout: _stdout, stderr: _stderr, truncated: _truncated, ...rest } = report;
+/** The report as the audit log keeps it: without the captured output and without `audit`. */
+export function auditRecordOf(report: RunReport): Omit<RunReport, 'stdout' | 'stderr' | 'truncated' | 'audit'> {
+  const { stdout: _stdout, stderr: _stderr, truncated: _truncated, audit: _audit, ...rest } = report;
   return rest;
+}
+
+/** What the run's two records say of who ran what, where and under which profile. */
+type IdentityInput = Pick<ReportInput, 'runId' | 'startedAt' | 'command' | 'policy' | 'policySha256' | 'cwd' | 'user'>;
+
+function cwdOf(input: IdentityInput): string {
+  return input.policy?.process.cwd ?? input.cwd;
+}
+
+function profileOf(input: IdentityInput): RunReport['profile'] {
+  const { policy } = input;
+  return { name: policy?.profile.name ?? '', sources: policy?.profile.sources ?? [], sha256: input.policySha256 ?? null };
+}
+
+/** The record that says the run is about to start (the plan is made; the command has not started). */
+export function startedRecord(input: IdentityInput & { plan: Plan }): RunStartedRecord {
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    kind: 'run-started',
+    runId: input.runId,
+    startedAt: input.startedAt.toISOString(),
+    command: redactArgv(input.command),
+    cwd: cwdOf(input),
+    user: input.user,
+    profile: profileOf(input),
+    backend: { name: input.plan.backend, version: input.plan.backendVersion },
+    isolate: { pid: process.pid, host: hostname() },
+  };
 }
 
 export function policyDigest(policy: Policy): string {
@@ -111,9 +190,9 @@ export function buildReport(input: ReportInput): RunReport {
     endedAt: ended.toISOString(),
     durationMs: result?.durationMs ?? ended.getTime() - input.startedAt.getTime(),
     command: redactArgv(input.command),
-    cwd: policy?.process.cwd ?? input.cwd,
+    cwd: cwdOf(input),
     user: input.user,
-    profile: { name: policy?.profile.name ?? '', sources: policy?.profile.sources ?? [], sha256: input.policySha256 ?? null },
+    profile: profileOf(input),
     backend: plan === undefined ? null : { name: plan.backend, version: plan.backendVersion, argv: redactBackendArgv(plan.argv, input.command.length) },
     network:
       policy === undefined

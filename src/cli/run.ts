@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { runWithError } from '../index.js';
+import { auditedExitCode } from '../audit/run-audit.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { optionFlag, optionString, type Parsed } from './args.js';
 import { requireCommand, sandboxOptions } from './common.js';
@@ -39,6 +40,10 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
     );
   }
   for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${e}\n`);
-  if (audit.error !== null) ctx.output.err(`isolate: warning: this run is not in the audit log: ${audit.error}\n`);
-  return report.exitCode;
+  for (const w of audit.warnings) ctx.output.err(`isolate: warning: ${w}\n`);
+  const code = auditedExitCode(report);
+  if (code !== report.exitCode) {
+    ctx.output.err(`isolate: exit ${code}: the profile requires the audit log (audit.required), and the outcome of this run is not in it (its own exit code was ${report.exitCode})\n`);
+  }
+  return code;
 }

@@ -63,9 +63,9 @@ export const doctorSpec: CommandSpec = {
 
 export const auditSpec: CommandSpec = {
   name: 'audit',
-  usage: 'isolate audit verify [file] | isolate audit show [file] [--since <time>] [--command <glob>] [--denied] [--json]',
+  usage: 'isolate audit verify [file] | isolate audit show [file] [--since <time>] [--command <glob>] [--denied] [--json] | isolate audit seal [file]',
   summary:
-    'verify: check the audit log\'s hash chain; exit 0 when intact, else name the first bad line and why. show: a table of recorded runs (--json: one record per line).',
+    "verify: check the audit log's hash chain, and the sealed logs it continues; exit 0 when intact, else name the first bad line and why. show: a table of recorded runs (--json: one record per line). seal: keep a damaged log aside (renamed <file>.sealed-<time>) and start a new log that continues its chain; exit 1 when the log is intact.",
   options: [
     { long: 'since', value: 'time', help: 'runs started since an ISO time or a relative time (30m, 2h, 7d)' },
     { long: 'command', value: 'glob', help: 'runs whose command matches (* matches anything)' },
@@ -109,7 +109,7 @@ commands:
   profiles [list] | show <name|path>         list profiles, or print one resolved
   doctor   [--json]                          check this host
   selftest [-p profile] [--json]             try to escape the sandbox; print a scorecard
-  audit    verify [file] | show [file]       check or read the audit log
+  audit    verify | show | seal [file]       check, read or seal the audit log
 
   isolate <command> --help    options of one command
   isolate --version

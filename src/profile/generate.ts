@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { BUILTIN_NAMES, builtinSourcePath, packageRoot } from './builtin.js';
 import { profileJsonSchema, validateProfileDoc } from './schema.js';
-import { reportJsonSchema } from '../audit/report-schema.js';
+import { auditRecordJsonSchema, reportJsonSchema } from '../audit/report-schema.js';
 import type { ProfileDoc } from './types.js';
 
 export function compileBuiltins(): Record<string, ProfileDoc> {
@@ -31,7 +31,12 @@ export function reportSchemaText(): string {
   return `${JSON.stringify(reportJsonSchema(), null, 2)}\n`;
 }
 
+export function auditRecordSchemaText(): string {
+  return `${JSON.stringify(auditRecordJsonSchema(), null, 2)}\n`;
+}
+
 export const REPORT_SCHEMA_FILE = 'profiles/report.schema.json';
+export const AUDIT_RECORD_SCHEMA_FILE = 'profiles/audit-record.schema.json';
 
 /** The JSON Schema is committed (profiles/profile.schema.json) so changes show in review. */
 export const SCHEMA_FILE = 'profiles/profile.schema.json';
@@ -42,6 +47,7 @@ function main(argv: string[]): void {
   if (argv.includes('--schema')) {
     writeFileSync(new URL(SCHEMA_FILE, root), schemaText());
     writeFileSync(new URL(REPORT_SCHEMA_FILE, root), reportSchemaText());
+    writeFileSync(new URL(AUDIT_RECORD_SCHEMA_FILE, root), auditRecordSchemaText());
   }
 }
 

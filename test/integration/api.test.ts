@@ -11,12 +11,18 @@ import { IsolateError, check, explain, loadProfile, run } from '../../src/index.
 
 describe('Node API', () => {
   let dir: string;
+  /** The audit log's directory: outside the runs' writable working directory, as isolate requires. */
+  let logDir: string;
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', GITHUB_TOKEN: 'ghp_apisecretvalue0123456789abcdefghij' };
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'isolate-api-'));
+    logDir = mkdtempSync(join(tmpdir(), 'isolate-api-log-'));
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const opts = () => ({ callerCwd: dir, callerEnv: { ...env, HOME: dir }, audit: { log: join(dir, 'audit.jsonl') } });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(logDir, { recursive: true, force: true });
+  });
+  const opts = () => ({ callerCwd: dir, callerEnv: { ...env, HOME: dir }, audit: { log: join(logDir, 'audit.jsonl') } });
 
   it('run() returns the report with captured output and touches no global state', async () => {
     const before = {

@@ -7,20 +7,21 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { auditRecordSchema } from '../../src/audit/report-schema.js';
 import { DEFAULT_PATH, giveTo, isolate, isolateArgv, runners, tempDirFor, type Runner } from '../helpers/isolate.js';
 
 describe.each(runners())('audit log ($label)', (runner: Runner) => {
   let dir: string;
   let cleanup: () => void;
   let log: string;
-  /** The runs' working directory, which the sandbox can write: the logs live beside it, never in it. */
+  /** The runs' working directory (writable in the sandbox); the log is beside it, outside every writable path. */
   let work: string;
   beforeEach(() => {
     ({ dir, cleanup } = tempDirFor(runner));
     log = join(dir, 'state', 'audit.jsonl');
     work = join(dir, 'work');
     mkdirSync(work);
-    giveTo(runner, dir);
+    giveTo(runner, work);
   });
   afterEach(() => cleanup());
 
@@ -36,17 +37,41 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
     expect(run(['run', '--audit-log', log, '--', 'no-such-command-abc']).status).toBe(127);
     expect(run(['run', '--json', '--audit-log', log, '--', 'echo', 'json']).status).toBe(0);
     const records = lines();
-    expect(records.map((r) => r['seq'])).toEqual([1, 2, 3]);
-    expect(records.map((r) => r['exitCode'])).toEqual([0, 127, 0]);
+    // A run that starts has a run-started record, then its report; one refused before it started has only the report.
+    expect(records.map((r) => r['seq'])).toEqual([1, 2, 3, 4, 5]);
+    expect(records.map((r) => r['kind'])).toEqual(['run-started', 'run', 'run', 'run-started', 'run']);
+    expect(records.map((r) => r['exitCode'])).toEqual([undefined, 0, 127, undefined, 0]);
+    expect(records[1]?.['runId']).toBe(records[0]?.['runId']);
+    expect(records[4]?.['runId']).toBe(records[3]?.['runId']);
     expect(records[0]?.['prevHash']).toBe('0'.repeat(64));
     expect(records[1]?.['prevHash']).toBe(records[0]?.['hash']);
+    for (const r of records) expect(auditRecordSchema.safeParse(r).error?.issues).toBeUndefined();
     expect(JSON.stringify(records)).not.toContain('output-42');
-    expect(records[2]).not.toHaveProperty('stdout');
+    expect(records[4]).not.toHaveProperty('stdout');
+    expect(records[4]).not.toHaveProperty('audit');
     expect(statSync(log).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, 'state')).mode & 0o777).toBe(0o700);
     const v = run(['audit', 'verify', log]);
     expect(v.status, v.stdout).toBe(0);
-    expect(v.stdout).toContain('3 records');
+    expect(v.stdout).toContain('5 records');
+    expect(v.stdout).not.toContain('incomplete');
+    const shown = run(['audit', 'show', log]);
+    expect(shown.stdout).toContain('3 runs');
+    expect(shown.stdout).not.toContain('incomplete');
+  });
+
+  it('the run-started record is in the log before the command starts: the command itself reads it', () => {
+    mkdirSync(join(dir, 'state'), { mode: 0o700 });
+    giveTo(runner, join(dir, 'state'));
+    const r = run(['run', '--json', '--allow-read', join(dir, 'state'), '--audit-log', log, '--', 'cat', log]);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { runId: string; stdout: string; audit: Record<string, unknown> };
+    const seen = report.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ seq: 1, kind: 'run-started', runId: report.runId, command: ['cat', log], cwd: work });
+    expect(seen[0]?.['isolate']).toMatchObject({ pid: expect.any(Number) as number });
+    expect((seen[0]?.['profile'] as { sha256: string }).sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(report.audit).toMatchObject({ enabled: true, required: false, log, started: { seq: 1 }, completed: { seq: 2 }, recorded: true, warnings: [] });
   });
 
   it('the default log is $XDG_STATE_HOME/isolate/audit.jsonl; --no-audit and audit.enabled: false skip it', () => {
@@ -74,7 +99,7 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
     writeFileSync(profile, `extends: default\naudit: { required: true, log: ${JSON.stringify(bad)} }\n`);
     const refused = run(['run', '-p', profile, '--', 'sh', '-c', 'echo ran > ran.txt']);
     expect(refused.status).toBe(125);
-    expect(existsSync(join(dir, 'ran.txt'))).toBe(false);
+    expect(existsSync(join(work, 'ran.txt'))).toBe(false);
   });
 
   it('verify names the first bad line and why: edited, deleted, reordered, truncated', () => {
@@ -90,10 +115,11 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
       expect(v.stdout).toContain(`line ${line}`);
       expect(v.stdout).toMatch(reason);
     };
-    check(original.replace('"exitCode":2', '"exitCode":0'), 3, /edited/);
+    // Each run: a run-started record, then its report (lines 2, 4, 6, 8).
+    check(original.replace('"exitCode":2', '"exitCode":0'), 6, /edited/);
     check([rows[0], rows[2], rows[3]].join('\n') + '\n', 2, /deleted/);
     check([rows[0], rows[2], rows[1], rows[3]].join('\n') + '\n', 2, /reordered/);
-    check(original.slice(0, original.length - 20), 4, /truncated/);
+    check(original.slice(0, original.length - 20), 8, /truncated/);
     check([rows[0], rows[1], rows[2]].join('\n') + '\n', 4, /truncated|head/);
     writeFileSync(log, original);
     expect(run(['audit', 'verify', log]).status).toBe(0);
@@ -124,10 +150,9 @@ describe('100 runs at once against one log', () => {
     const { dir, cleanup } = tempDirFor(runner);
     try {
       const log = join(dir, 'audit.jsonl');
-      // The runs' working directory is writable in the sandbox: the log lives beside it.
       const work = join(dir, 'work');
       mkdirSync(work);
-      giveTo(runner, dir);
+      giveTo(runner, work);
       const argv = isolateArgv(runner, ['run', '--audit-log', log, '--', 'true']);
       const codes = await Promise.all(
         Array.from(
@@ -143,10 +168,16 @@ describe('100 runs at once against one log', () => {
       const records = readFileSync(log, 'utf8')
         .split('\n')
         .filter(Boolean)
-        .map((l) => JSON.parse(l) as { seq: number; runId: string });
-      expect(records).toHaveLength(100);
-      expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-      expect(new Set(records.map((r) => r.runId)).size).toBe(100);
+        .map((l) => JSON.parse(l) as { seq: number; runId: string; kind: string });
+      expect(records).toHaveLength(200);
+      expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      const ends = records.filter((r) => r.kind === 'run');
+      expect(new Set(ends.map((r) => r.runId)).size).toBe(100);
+      // Every run's run-started record comes before its report.
+      for (const end of ends) {
+        const start = records.find((r) => r.kind === 'run-started' && r.runId === end.runId);
+        expect(start?.seq).toBeLessThan(end.seq);
+      }
       expect(isolate(runner, ['audit', 'verify', log], { cwd: dir, env: { HOME: dir } }).status).toBe(0);
     } finally {
       cleanup();

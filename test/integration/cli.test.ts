@@ -67,7 +67,7 @@ describe.each(runners())('cli ($label)', (runner) => {
       expect(r.stderr).toBe('');
       const report = JSON.parse(r.stdout) as Record<string, unknown>;
       expect(report).toMatchObject({
-        schemaVersion: 1,
+        schemaVersion: 2,
         kind: 'run',
         exitCode: 3,
         signal: null,
@@ -116,7 +116,7 @@ describe.each(runners())('cli ($label)', (runner) => {
       expect(r.stdout).toBe('out\n');
       expect(r.stderr).toBe('err\n');
       const report = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-      expect(report).toMatchObject({ schemaVersion: 1, kind: 'run', exitCode: 5, signal: null, error: null });
+      expect(report).toMatchObject({ schemaVersion: 2, kind: 'run', exitCode: 5, signal: null, error: null });
       expect(typeof report['durationMs']).toBe('number');
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(statSync(file).uid).toBe(runner.uid);

@@ -8,10 +8,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock, lockContent, withLock } from '../../src/audit/lock.js';
 import { appendRecord, lockPath, verifyLog } from '../../src/audit/log.js';
 import { expectIsolateRejection } from './expect-error.js';
+import { smallTmpfs, tmpfsUnavailable, type SmallDisk } from '../helpers/tmpfs.js';
 
 let dir: string;
 let log: string;
@@ -98,6 +99,15 @@ describe('the audit lock', () => {
     expect((await appendRecord(log, { kind: 'run' })).seq).toBe(1);
   });
 
+  it('takes over an empty lock file within a second: its writer was stopped between creating and writing it', async () => {
+    writeFileSync(lockPath(log), '');
+    const old = new Date(Date.now() - 1_500);
+    utimesSync(lockPath(log), old, old);
+    const t0 = Date.now();
+    expect((await appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 5_000 })).seq).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(1_000);
+  });
+
   it('waits for a fresh lock file that is empty (being written), and times out', async () => {
     writeFileSync(lockPath(log), '');
     const err = await expectIsolateRejection(appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 200 }), 'E_AUDIT_LOCKED');
@@ -119,6 +129,22 @@ describe('the audit lock', () => {
     expect(err.fix).toContain(lockPath(log));
     expect(existsSync(lockPath(log))).toBe(true);
     expect(existsSync(log)).toBe(false);
+  });
+
+  it('waits longer than the wait limit while the lock keeps changing hands (a queue of appenders), then gets it', async () => {
+    const path = lockPath(log);
+    let n = 0;
+    const next = (): void => writeFileSync(path, lockContent({ pid: process.pid, host: hostname(), time: Date.now(), token: `holder-${++n}` }));
+    next();
+    const handOver = setInterval(next, 150);
+    setTimeout(() => {
+      clearInterval(handOver);
+      rmSync(path, { force: true });
+    }, 1_200);
+    const t0 = Date.now();
+    expect((await appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 400 })).seq).toBe(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
+    expect(n).toBeGreaterThanOrEqual(5);
   });
 
   it('releases the lock when the critical section throws', async () => {
@@ -156,5 +182,29 @@ describe('the audit lock', () => {
       ),
     );
     expect(most).toBe(1);
+  });
+});
+
+const noTmpfs = tmpfsUnavailable();
+if (noTmpfs !== undefined) console.warn(`skipping the full-disk lock tests: ${noTmpfs}`);
+describe.skipIf(noTmpfs !== undefined)('the audit lock on a full disk (a 64 KiB tmpfs)', () => {
+  let disk: SmallDisk;
+  beforeAll(() => {
+    disk = smallTmpfs(64);
+    disk.fill();
+  });
+  afterAll(() => disk.unmount());
+
+  it('a lock file whose content cannot be written is removed, so the next appender does not wait for it', async () => {
+    expect(disk.free()).toBe(0);
+    const path = join(disk.dir, 'x.lock');
+    const err = await expectIsolateRejection(acquireLock(path, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
+    expect(err.detail).toMatch(/ENOSPC|no space/i);
+    expect(err.fix).toMatch(/is full/);
+    expect(existsSync(path)).toBe(false);
+    const t0 = Date.now();
+    await expectIsolateRejection(acquireLock(path, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect(existsSync(path)).toBe(false);
   });
 });

@@ -12,7 +12,6 @@ import { canonicalJson, recordHash } from '../../src/audit/chain.js';
 import {
   GENESIS_HASH,
   appendRecord,
-  checkWritable,
   defaultAuditLogPath,
   headPath,
   lockPath,
@@ -21,7 +20,6 @@ import {
 } from '../../src/audit/log.js';
 import { expectIsolateError, expectIsolateRejection } from './expect-error.js';
 
-const isRoot = process.getuid?.() === 0;
 
 let dir: string;
 let log: string;
@@ -399,47 +397,6 @@ describe('canonicalJson', () => {
     expect(() => canonicalJson({ a: Number.NaN })).toThrow(TypeError);
     expect(() => canonicalJson({ a: new Date(0) })).toThrow(TypeError);
     expect(() => canonicalJson({ a: () => 1 })).toThrow(TypeError);
-  });
-});
-
-describe('checkWritable', () => {
-  it('creates the directory (0700) and an empty log (0600), which verifies', () => {
-    checkWritable(log);
-    expect(modeOf(join(dir, 'state', 'isolate'))).toBe(0o700);
-    expect(modeOf(log)).toBe(0o600);
-    expect(verifyLog(log)).toEqual({ ok: true, records: 0 });
-  });
-
-  it('passes for an existing log and leaves it alone', async () => {
-    await appendN(2);
-    const before = readFileSync(log);
-    checkWritable(log);
-    expect(readFileSync(log)).toEqual(before);
-  });
-
-  it('throws when the directory cannot be created (a parent is a file)', () => {
-    writeFileSync(join(dir, 'file'), '');
-    const err = expectIsolateError(() => checkWritable(join(dir, 'file', 'sub', 'audit.jsonl')), 'E_AUDIT_IO');
-    expect(err.fix).toBeDefined();
-  });
-
-  it('throws when the log is not a regular file', () => {
-    mkdirSync(log, { recursive: true });
-    expectIsolateError(() => checkWritable(log), 'E_AUDIT_IO');
-  });
-
-  if (isRoot) console.warn('skipping the unwritable audit log check: root can write to any file or directory');
-  it.skipIf(isRoot)('throws when the file or its directory is not writable', () => {
-    checkWritable(log);
-    chmodSync(log, 0o400);
-    expectIsolateError(() => checkWritable(log), 'E_IO');
-    chmodSync(log, 0o600);
-    chmodSync(join(dir, 'state', 'isolate'), 0o500);
-    try {
-      expectIsolateError(() => checkWritable(log), 'E_IO');
-    } finally {
-      chmodSync(join(dir, 'state', 'isolate'), 0o700);
-    }
   });
 });
 

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { REPORT_SCHEMA_FILE, reportSchemaText } from '../../src/profile/generate.js';
+import { AUDIT_RECORD_SCHEMA_FILE, REPORT_SCHEMA_FILE, auditRecordSchemaText, reportSchemaText } from '../../src/profile/generate.js';
 import { REPO } from '../helpers/isolate.js';
 
 describe('report JSON Schema', () => {
   it('profiles/report.schema.json is in sync with the zod schema (run `npm run schema` after changing it)', () => {
     expect(readFileSync(`${REPO}/${REPORT_SCHEMA_FILE}`, 'utf8')).toBe(reportSchemaText());
+    expect(readFileSync(`${REPO}/${AUDIT_RECORD_SCHEMA_FILE}`, 'utf8')).toBe(auditRecordSchemaText());
   });
 
   it('documents every field and rejects unknown ones', () => {

@@ -39,7 +39,7 @@ function ctx(over: Partial<ProbeContext> = {}): ProbeContext {
 
 function report(over: Partial<RunReport>): RunReport {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'run',
     runId: 'r',
     user: { uid: 1000, gid: 1000, name: 'u' },
