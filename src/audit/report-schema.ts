@@ -58,7 +58,12 @@ const limits = z.strictObject({
   processes: z.number().optional(),
   openFiles: z.number().optional(),
   fileSizeBytes: z.number().optional(),
+  tmpfsBytes: z.number().optional(),
   enforce: z.enum(['rlimit', 'cgroup']),
+  ceilings: z
+    .strictObject({ tmpfsBytes: z.number().optional(), processes: z.number().optional(), memoryBytes: z.number().optional() })
+    .optional()
+    .describe('the built-in profiles\' ceilings no limit replaces, applied where the host can'),
 });
 
 const recordRef = z.strictObject({ seq: z.number().int(), hash: z.string() });
