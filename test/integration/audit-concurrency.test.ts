@@ -10,7 +10,7 @@
  * milliseconds). The worker script implements nothing: it imports that
  * bundle and calls appendRecord.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,7 +63,10 @@ describe('audit log: concurrent appends from separate processes', () => {
     });
     writeFileSync(join(dir, 'worker.mjs'), WORKER);
   });
+  /** Every worker started, stopped after the test whatever its outcome. */
+  const children: ChildProcess[] = [];
   afterAll(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -77,6 +80,7 @@ describe('audit log: concurrent appends from separate processes', () => {
     const outcomes = Array.from({ length: WORKERS }, (_, id) =>
       new Promise<Outcome>((resolve) => {
         const child = spawn(process.execPath, [join(dir, 'worker.mjs'), log, go, String(id)], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
         let stdout = '';
         let stderr = '';
         let counted = false;
@@ -127,5 +131,6 @@ describe('audit log: concurrent appends from separate processes', () => {
 
     expect(verifyLog(log)).toEqual({ ok: true, records: WORKERS });
     expect(JSON.parse(readFileSync(headPath(log), 'utf8'))).toMatchObject({ seq: WORKERS });
-  });
+    // Starting 100 Node processes is what takes the time, on a busy 2-core machine well over the default 30 s.
+  }, 120_000);
 });
