@@ -313,6 +313,8 @@ export const bwrapBackend: Backend = {
       argv,
       pipedArgs: envAssignments(env),
       fds: { args: ARGS_FD, status: STATUS_FD },
+      // bwrap passes every descriptor it has on to the command; it closes an --args descriptor after reading it.
+      closeFdFlag: '--args',
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
       ...(mounts.pathFds.length === 0 ? {} : { pathFds: mounts.pathFds }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),

@@ -121,6 +121,16 @@ export const FEATURES: readonly Feature[] = [
     by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal)') },
   },
   {
+    id: 'descriptors',
+    title: 'only stdin, stdout and stderr reach the command, whatever the caller left open',
+    requested: always,
+    by: {
+      bwrap: i('bwrap passes on every descriptor it has: isolate hands it /dev/null in place of each it inherited, and bwrap closes them (--args N) before it starts anything'),
+      nsjail: n('nsjail closes every descriptor but pass_fd (and isolate hands it /dev/null in place of each it inherited)'),
+      'sandbox-exec': n('Node starts sandbox-exec with POSIX_SPAWN_CLOEXEC_DEFAULT on macOS: it gets only the descriptors isolate names'),
+    },
+  },
+  {
     id: 'syscalls',
     title: 'seccomp syscall filter',
     requested: (p) => p.syscalls.preset !== 'none' || p.syscalls.deny.length > 0,

@@ -133,6 +133,17 @@ export interface Plan {
    * (exit 125) instead of its status.
    */
   fds: { args?: number; status?: number; started?: number; ready?: number };
+  /**
+   * Descriptors isolate's process inherited and does not pass on purpose
+   * (the caller's) reach the launcher as /dev/null, never as what they were
+   * (run/inherited-fds.ts). With this flag the launcher closes them: run/
+   * adds `closeFdFlag N` after argv[0] for each (bwrap's --args reads a
+   * descriptor to its end and closes it, before it starts anything).
+   * Without it the launcher closes them itself (nsjail: every descriptor but
+   * pass_fd) or never gets them (sandbox-exec: macOS's libuv spawns with
+   * POSIX_SPAWN_CLOEXEC_DEFAULT).
+   */
+  closeFdFlag?: string;
   /** Further data handed to the launcher on descriptors (e.g. a generated config). */
   inputs?: { fd: number; data: string | Buffer }[];
   /** The seccomp BPF program, handed to the backend on `fd` (absent: no filter). */

@@ -19,6 +19,7 @@ import { findSandboxNamespace, signalSandbox } from './sandbox-procs.js';
 import { ResourceSampler } from './resources.js';
 import { RunCgroup, type CgroupOutcome } from './cgroup.js';
 import { checkSandboxPaths } from './path-check.js';
+import { shutInherited } from './inherited-fds.js';
 import type { SandboxExecPlan } from '../backends/sandbox-exec.js';
 import type { SandboxDenials } from './denials.js';
 import type { Launch } from './sandbox-exec.js';
@@ -174,7 +175,7 @@ export function openPathFds(entries: readonly { fd: number; path: string }[]): M
 
 function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | undefined, launch?: Launch): Promise<ExecuteResult> {
   const started = process.hrtime.bigint();
-  const [file, ...args] = plan.argv;
+  const file = plan.argv[0];
   if (file === undefined) throw new IsolateError('E_SANDBOX_SETUP', 'empty plan');
   const capture = options.stdio === 'capture';
   const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
@@ -195,8 +196,14 @@ function runSandbox(plan: Plan, options: ExecuteOptions, cgroup: RunCgroup | und
   return new Promise((resolvePromise) => {
     let child: ReturnType<typeof spawn>;
     try {
-      // With a Launch (sandbox-exec): in its directory, in a new session and process group.
-      child = spawn(file, args, { env: plan.launcherEnv, cwd: launch?.cwd ?? '/', stdio, ...(launch === undefined ? {} : { detached: true }) });
+      // No descriptor the caller left open reaches the command (inherited-fds.ts).
+      const start = shutInherited(plan.argv, stdio, plan.closeFdFlag);
+      try {
+        // With a Launch (sandbox-exec): in its directory, in a new session and process group.
+        child = spawn(file, start.argv.slice(1), { env: plan.launcherEnv, cwd: launch?.cwd ?? '/', stdio: start.stdio, ...(launch === undefined ? {} : { detached: true }) });
+      } finally {
+        start.close();
+      }
     } catch (e: unknown) {
       closePathFds();
       throw e;

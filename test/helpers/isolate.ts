@@ -55,6 +55,18 @@ export interface RunOptions {
   env?: Record<string, string>;
   input?: string;
   timeoutMs?: number;
+  /** Descriptors the started process inherits besides stdio: its descriptor number -> one of this process's. */
+  fds?: Readonly<Record<number, number>>;
+}
+
+/** stdio for spawnSync: piped 0-2, and each of `fds` at its number (the slots between are left alone). */
+function stdioWith(fds: Readonly<Record<number, number>> = {}): ('pipe' | 'ignore' | number)[] {
+  const stdio: ('pipe' | 'ignore' | number)[] = ['pipe', 'pipe', 'pipe'];
+  for (const [at, fd] of Object.entries(fds)) {
+    while (stdio.length <= Number(at)) stdio.push('ignore');
+    stdio[Number(at)] = fd;
+  }
+  return stdio;
 }
 
 /** Run `isolate <args>` as the runner, with exactly `env` (plus PATH if not given). */
@@ -64,6 +76,7 @@ export function isolate(runner: Runner, args: readonly string[], options: RunOpt
   const r = spawnSync(file as string, rest, {
     cwd: options.cwd,
     env,
+    stdio: stdioWith(options.fds),
     input: options.input ?? '',
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 20_000,
@@ -133,6 +146,7 @@ export function asRunner(runner: Runner, argv: readonly string[], options: RunOp
   const r = spawnSync(file as string, rest, {
     cwd: options.cwd,
     env,
+    stdio: stdioWith(options.fds),
     input: options.input ?? '',
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 20_000,

@@ -219,6 +219,8 @@ describe('plan: process and namespaces', () => {
     expectSeq(s, ['--args', '3']);
     expectSeq(s, ['--json-status-fd', '4']);
     expect(p.fds).toEqual({ args: 3, status: 4 });
+    // bwrap hands the command every descriptor it has: it closes the caller's on --args (run/inherited-fds.ts)
+    expect(p.closeFdFlag).toBe('--args');
     // never the catch-all that would leave the host's namespaces shared
     expect(s).not.toContain('--share-net');
     expect(s).not.toContain('--unshare-all');

@@ -241,6 +241,7 @@ describe('plan: argv and config', () => {
   it('hands the config on fd 3 and reads the start on fd 4: no args pipe, no status pipe, no BPF program', () => {
     const p = plan();
     expect(p.fds).toEqual({ started: NSJAIL_STARTED_FD });
+    expect(p.closeFdFlag).toBeUndefined(); // nsjail closes every descriptor but pass_fd itself
     expect(p.pipedArgs).toEqual([]);
     expect(p.seccomp).toBeUndefined();
     expect(p.inputs?.map((i) => i.fd)).toEqual([3]);

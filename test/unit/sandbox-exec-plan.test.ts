@@ -162,6 +162,7 @@ describe('sandbox-exec plan: argv and the plan data', () => {
     const limits: Partial<Limits> = { timeoutMs: 5000 };
     const p = plan({ limits });
     expect(p.fds).toEqual({ ready: READY_FD });
+    expect(p.closeFdFlag).toBeUndefined(); // libuv spawns it with POSIX_SPAWN_CLOEXEC_DEFAULT on macOS
     expect(p.pipedArgs).toEqual([]);
     expect(p.cleanup).toEqual([]);
     expect(p.seccomp).toBeUndefined();
