@@ -115,11 +115,13 @@ export function syntheticProtect(policy: Policy, cwd: string = VARS.CWD): Protec
   for (const root of writableRoots(policy.filesystem.mounts)) {
     if (root !== cwd) throw new Error(`synthetic host: no layout for writable root ${root}`);
     for (const name of policy.filesystem.protect) {
+      // As far as the name exists; the first missing part of it is blocked (at the top of the root).
       const segments = name.split('/');
-      const state = PROJECT_ENTRIES[name] ?? 'missing';
-      if (state === 'missing' && segments.length > 1 && PROJECT_ENTRIES[segments.slice(0, -1).join('/')] !== 'dir') continue;
-      const pins = segments.slice(0, -1).map((_s, i) => `${root}/${segments.slice(0, i + 1).join('/')}`);
-      facts.push({ path: `${root}/${name}`, state, pins });
+      let end = 1;
+      while (end < segments.length && PROJECT_ENTRIES[segments.slice(0, end).join('/')] === 'dir') end++;
+      const rel = segments.slice(0, end).join('/');
+      const pins = segments.slice(0, end - 1).map((_s, i) => `${root}/${segments.slice(0, i + 1).join('/')}`);
+      if (!facts.some((f) => f.path === `${root}/${rel}`)) facts.push({ path: `${root}/${rel}`, state: PROJECT_ENTRIES[rel] ?? 'missing', pins });
     }
   }
   return facts;
