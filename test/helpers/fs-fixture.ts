@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { giveTo, homeWithProject, plant, tempDirFor, type Project, type Runner } from './isolate.js';
+import { findNsjail } from '../../src/backends/host.js';
+import { giveTo, homeWithProject, plant, runners, tempDirFor, type Project, type Runner } from './isolate.js';
 
 export const token = (label: string): string => `${label}-${randomBytes(8).toString('hex')}`;
 
@@ -53,6 +54,28 @@ export function fixture(runner: Runner): Fixture {
   return { ...p, ssh, aws, notes, outside, outsideSecret, cleanupOutside };
 }
 
+
+export interface BackendCase {
+  label: string;
+  runner: Runner;
+  backend: 'bwrap' | 'nsjail';
+  /** The environment that selects this backend's binary (ISOLATE_NSJAIL). */
+  backendEnv: Record<string, string>;
+}
+
+/**
+ * The Linux backends the filesystem checks run for: bubblewrap for every
+ * runner, and nsjail too when it is installed or named by ISOLATE_NSJAIL
+ * (otherwise it prints why `what` is skipped under nsjail).
+ */
+export function linuxBackendCases(what: string): BackendCase[] {
+  const nsjail = findNsjail(process.env);
+  if (nsjail === undefined) console.warn(`${what} under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see README, "Installing nsjail")`);
+  return [
+    ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap' as const, backendEnv: {} })),
+    ...(nsjail === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail' as const, backendEnv: { ISOLATE_NSJAIL: nsjail } }))),
+  ];
+}
 
 /** A project that is a git checkout, with a nested one: what protected-file checks plant (snapshot() form). */
 export const REPO_FILES: Record<string, string> = {

@@ -22,16 +22,10 @@ import {
   tempDirFor,
   type Project,
 } from '../helpers/isolate.js';
-import { FRESH_DEV, REPO_FILES, attempts, fixture, token, type Fixture } from '../helpers/fs-fixture.js';
-import { findNsjail } from '../../src/backends/host.js';
+import { FRESH_DEV, REPO_FILES, attempts, fixture, linuxBackendCases, token, type Fixture } from '../helpers/fs-fixture.js';
 
 /** The same filesystem checks for each Linux backend that can run here (nsjail when installed or named by ISOLATE_NSJAIL). */
-const NSJAIL = findNsjail(process.env);
-if (NSJAIL === undefined) console.warn('filesystem checks under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see README, "Installing nsjail")');
-const CASES = [
-  ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap', backendEnv: {} as Record<string, string> })),
-  ...(NSJAIL === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail', backendEnv: { ISOLATE_NSJAIL: NSJAIL } }))),
-];
+const CASES = linuxBackendCases('filesystem checks');
 
 describe.each(CASES)('filesystem ($label)', ({ runner, backend, backendEnv }) => {
   let f: Fixture;
