@@ -224,7 +224,8 @@ export async function explain(command: readonly string[], options: IsolateOption
   const { mapConfigEnv } = await import('./backends/nsjail.js');
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text, expanded)})`).join('');
-  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}< ${shellQuote(p.path)}`).join('');
+  // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).
+  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${shellQuote(p.path)}`).join('');
   const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
