@@ -14,7 +14,8 @@ import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
-import { gatherHostFacts, scanProtected } from './backends/host.js';
+import { gatherHostFacts } from './backends/host.js';
+import { scanProtected } from './backends/protect-scan.js';
 import { quarantineCreated, type Quarantined } from './run/quarantine.js';
 import type { HostFacts, Plan } from './backends/types.js';
 import { IsolateError, isIsolateError } from './errors.js';
@@ -210,7 +211,8 @@ export async function explain(command: readonly string[], options: IsolateOption
   const { mapConfigEnv } = await import('./backends/nsjail.js');
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text, expanded)})`).join('');
-  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}< ${shellQuote(p.path)}`).join('');
+  // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).
+  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${shellQuote(p.path)}`).join('');
   const commandLine = `${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,

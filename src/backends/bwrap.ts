@@ -62,7 +62,7 @@ function sizeArg(policy: Policy): string[] {
 const FIRST_PATH_FD = 6;
 
 interface MountOps {
-  pathFds: { fd: number; path: string }[];
+  pathFds: { fd: number; path: string; create?: boolean }[];
   args: string[];
   cleanup: Cleanup[];
   summary: Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
@@ -73,7 +73,7 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
   const rules = policy.filesystem.mounts;
   const args: string[] = [];
   const cleanup: Cleanup[] = [];
-  const pathFds: { fd: number; path: string }[] = [];
+  const pathFds: MountOps['pathFds'] = [];
   const summary: MountOps['summary'] = { readable: [], writable: [], hidden: [], tmpfs: [], protected: [], placeholders: [], notes: [] };
 
   type Op = { path: string; order: number; emit: () => void };
@@ -136,22 +136,24 @@ function mountArgs(policy: Policy, host: HostFacts): MountOps {
     }
   }
 
-  // Protected names inside writable roots: pins and protected files are bound from descriptors run/ opens (pathFds).
+  // Protected names inside writable roots: pins, protected files and placeholders (empty files run/ creates
+  // for missing names) are bound from descriptors run/ opens (pathFds).
   for (const p of protectOps(rules, host.protect, bound)) {
+    const fd = FIRST_PATH_FD + pathFds.length;
+    if (p.kind === 'pin') {
+      pathFds.push({ fd, path: p.path });
+      ops.push({ path: p.path, order: 1, emit: () => args.push('--bind-fd', String(fd), p.path) });
+      continue;
+    }
     if (p.kind === 'placeholder') {
       summary.placeholders.push(p.path);
       cleanup.push({ removeIfPlaceholder: p.path });
-      ops.push({ path: p.path, order: 2, emit: () => args.push('--ro-bind', '/dev/null', p.path) });
-      continue;
-    }
-    const fd = FIRST_PATH_FD + pathFds.length;
-    pathFds.push({ fd, path: p.path });
-    if (p.kind === 'pin') {
-      ops.push({ path: p.path, order: 1, emit: () => args.push('--bind-fd', String(fd), p.path) });
+      pathFds.push({ fd, path: p.path, create: true });
     } else {
       summary.protected.push(p.path);
-      ops.push({ path: p.path, order: 2, emit: () => args.push('--ro-bind-fd', String(fd), p.path) });
+      pathFds.push({ fd, path: p.path });
     }
+    ops.push({ path: p.path, order: 2, emit: () => args.push('--ro-bind-fd', String(fd), p.path) });
   }
 
   ops

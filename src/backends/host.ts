@@ -3,7 +3,7 @@
  * which kernel switches, what the protected paths and the command are on disk.
  * plan() then turns these facts into a Plan without touching anything.
  */
-import { accessSync, constants, existsSync, lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -12,19 +12,15 @@ import { IsolateError, errnoCode } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from '../run/proxy-dir.js';
-import { effectiveKind, writableRoots } from './mounts.js';
-import type { CommandFact, HostFacts, NetworkFacts, ProtectFact, UsernsFacts } from './types.js';
+import { scanProtected } from './protect-scan.js';
+import type { CommandFact, HostFacts, NetworkFacts, UsernsFacts } from './types.js';
 import type { NsjailFacts } from './nsjail.js';
 import { cgroupNeeds, wantsCgroup } from './cgroup.js';
 import { cgroupFacts } from './cgroup-host.js';
 import type { SandboxExecFacts } from './sandbox-exec.js';
 import { KERNEL_GUARD_PATHS, type KernelPathFact } from './kernel-guard.js';
-import { ensureStateDir, ownPathFacts, type PathState } from './own-paths-scan.js';
-import { AFTER_RUN_NAMES } from '../profile/after-run.js';
+import { ensureStateDir } from './own-paths-scan.js';
 
-/** Directories the protected-name search never enters (documented in README). */
-export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
-export const PROTECT_SCAN_LIMIT = 50_000;
 
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -204,116 +200,6 @@ export function kernelPathFacts(): KernelPathFact[] {
     }
   }
   return out;
-}
-
-
-/**
- * Whether the sandboxed command could enter a directory: the sandbox has no
- * capabilities, so even root gets only the owner/group/other permission bits.
- */
-export function sandboxCanEnter(mode: number, uid: number, gid: number, self: { uid: number; groups: readonly number[] }): boolean {
-  if (uid === self.uid) return (mode & 0o100) !== 0;
-  if (self.groups.includes(gid)) return (mode & 0o010) !== 0;
-  return (mode & 0o001) !== 0;
-}
-
-function lstatState(path: string): PathState {
-  try {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st === undefined) return 'missing';
-    if (st.isSymbolicLink()) return 'symlink';
-    if (st.isDirectory()) return 'dir';
-    if (st.isFile()) return 'file';
-    return 'other';
-  } catch (e: unknown) {
-    const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
-    if (code === 'EACCES') return 'inaccessible';
-    throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
-  }
-}
-
-/**
- * Find every protected name under each writable root, at any depth.
- * Single names (`.bashrc`) that do not exist are protected at the top of each
- * root (a placeholder is mounted); nested names (`.git/hooks`) wherever their
- * parent directory exists. `.git` files (worktree and submodule pointers) are
- * protected too: rewriting one would redirect git to another hooks directory.
- */
-export function scanProtected(policy: Policy): ProtectFact[] {
-  if (policy.filesystem.protect.length === 0 && (policy.filesystem.protectPaths ?? []).length === 0) return [];
-  const names = [...policy.filesystem.protect, ...AFTER_RUN_NAMES];
-  const afterRun = new Set(AFTER_RUN_NAMES);
-  const rules = policy.filesystem.mounts;
-  const facts = new Map<string, ProtectFact>();
-  let visited = 0;
-
-  const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
-  const enterable = (path: string): boolean => {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    return st !== undefined && st.isDirectory() && sandboxCanEnter(st.mode, st.uid, st.gid, self);
-  };
-
-  const consider = (root: string, dir: string, name: string, ancestors: string[]): void => {
-    const segments = name.split('/');
-    for (let i = 1; i < segments.length; i++) {
-      const parent = join(dir, ...segments.slice(0, i));
-      if (lstatSync(parent, { throwIfNoEntry: false }) !== undefined && !enterable(parent)) return;
-    }
-    const path = join(dir, name);
-    if (facts.has(path)) return;
-    const state = lstatState(path);
-    if (state === 'inaccessible') return; // the sandbox cannot reach it either
-    if (state === 'missing') {
-      if (segments.length === 1 && dir !== root) return;
-      if (segments.length > 1 && lstatState(join(dir, ...segments.slice(0, -1))) !== 'dir') return;
-    }
-    const pins = [...ancestors];
-    for (let i = 1; i < segments.length; i++) pins.push(join(dir, ...segments.slice(0, i)));
-    facts.set(path, { path, state, pins, ...(afterRun.has(name) ? { afterRun: true as const } : {}) });
-  };
-
-  const gitNames = policy.filesystem.protect.some((n) => n.startsWith('.git/'));
-  const walk = (root: string, dir: string, ancestors: string[]): void => {
-    if (++visited > PROTECT_SCAN_LIMIT) {
-      throw new IsolateError('E_PROTECT_SCAN_LIMIT', `more than ${PROTECT_SCAN_LIMIT} directories under the writable path ${root}`, {
-        detail: 'isolate looks for protected files (.git/hooks, .bashrc, ...) at every depth of a writable path',
-        fix: 'make a smaller directory writable (--cwd or the profile\'s filesystem.write), or use --profile strict',
-      });
-    }
-    for (const name of names) consider(root, dir, name, ancestors);
-    // No repository at the top of a writable root: none may be created there.
-    if (gitNames && dir === root && !facts.has(join(dir, '.git')) && lstatState(join(dir, '.git')) === 'missing') {
-      facts.set(join(dir, '.git'), { path: join(dir, '.git'), state: 'missing', pins: [] });
-    }
-    const gitFile = join(dir, '.git');
-    if (!facts.has(gitFile) && lstatState(gitFile) === 'file') facts.set(gitFile, { path: gitFile, state: 'file', pins: [...ancestors] });
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch (e: unknown) {
-      const code = errnoCode(e);
-      if (code === 'EACCES' || code === 'ENOENT') return;
-      throw new IsolateError('E_IO', `cannot list ${dir}: ${code ?? String(e)}`, { cause: e });
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory() || PROTECT_SCAN_SKIP.has(entry.name) || entry.name === '.git') continue;
-      const child = join(dir, entry.name);
-      // A directory the sandbox cannot enter holds nothing it could write: skip it.
-      if (!enterable(child)) continue;
-      if (facts.has(child)) continue; // protected as a whole
-      if (effectiveKind(rules, child) !== 'write') continue;
-      walk(root, child, [...ancestors, child]);
-    }
-  };
-
-  // Absolute protected paths first: the walk then does not enter what they protect as a whole.
-  for (const fact of ownPathFacts(policy, { state: lstatState, enterable })) if (!facts.has(fact.path)) facts.set(fact.path, fact);
-  for (const root of writableRoots(rules)) {
-    if (lstatState(root) !== 'dir') continue;
-    walk(root, root, []);
-  }
-  return [...facts.values()];
 }
 
 function isExecutable(path: string): boolean {

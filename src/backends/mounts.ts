@@ -34,7 +34,6 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
         fix: 'replace the link with the file it points to, or run with a profile in which this directory is read-only (--profile strict)',
       });
     }
-    if (fact.state === 'missing' && fact.afterRun === true) continue;
     for (const pin of fact.pins) {
       if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
       pinned.add(pin);

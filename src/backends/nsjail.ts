@@ -61,7 +61,7 @@ export const NSJAIL_CONFIG_PATH = `/proc/self/fd/${NSJAIL_CONFIG_FD}`;
  * sandbox besides stdio (pass_fd), and closed before the command starts.
  */
 export const NSJAIL_STARTED_FD = 4;
-/** Pinned directories and protected files (Plan.pathFds) are handed over from this descriptor on. */
+/** Pinned directories, protected files and placeholders (Plan.pathFds) are handed over from this descriptor on. */
 export const NSJAIL_FIRST_PATH_FD = 5;
 
 /**
@@ -158,10 +158,11 @@ export interface MountPlan {
   ops: MountOp[];
   cleanup: Cleanup[];
   /**
-   * Pinned directories (read-write) and protected files (read-only), bound
-   * by path: run/ opens them and checks the mounts against them (Plan.pathFds).
+   * Pinned directories (read-write), protected files and placeholders
+   * (read-only), bound by path: run/ opens them (creating the placeholders)
+   * and checks the mounts against them (Plan.pathFds).
    */
-  pathFds: { fd: number; path: string; readOnly: boolean }[];
+  pathFds: { fd: number; path: string; readOnly: boolean; create?: boolean }[];
   summary: Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
 }
 
@@ -248,9 +249,11 @@ export function planMounts(policy: Policy, host: HostFacts, nestedMounts: readon
   // Protected names inside writable roots (bound by path; run/ checks the mounts against the descriptors in pathFds).
   for (const p of protectOps(rules, host.protect, bound)) {
     if (p.kind === 'placeholder') {
+      // An empty file run/ creates just before the start (pathFds create), then bound read-only like an existing one.
       summary.placeholders.push(p.path);
       cleanup.push({ removeIfPlaceholder: p.path });
-      pending.push({ path: p.path, order: 2, op: { op: 'bind', src: '/dev/null', dst: p.path, readOnly: true, dir: false, exists: false } });
+      pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: p.path, readOnly: true, create: true });
+      pending.push({ path: p.path, order: 2, op: { op: 'bind', src: p.path, dst: p.path, readOnly: true, dir: false, exists: true } });
     } else if (p.kind === 'pin') {
       pathFds.push({ fd: NSJAIL_FIRST_PATH_FD + pathFds.length, path: p.path, readOnly: false });
       pending.push({ path: p.path, order: 1, op: { op: 'bind', src: p.path, dst: p.path, readOnly: false, dir: true, exists: true } });

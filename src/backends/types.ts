@@ -15,8 +15,6 @@ export interface ProtectFact {
   state: 'file' | 'dir' | 'symlink' | 'other' | 'missing';
   /** Existing directories between the writable root and `path`, to pin in place. */
   pins: string[];
-  /** A name no placeholder may stand in for (profile/after-run.ts): protected when it exists, checked after the run when not. */
-  afterRun?: true;
 }
 
 export interface CommandFact {
@@ -104,7 +102,7 @@ export type Service = ProxyService;
 
 /** A step the plan asks run/ to take after the sandbox exits. */
 export interface Cleanup {
-  /** Remove a placeholder the backend created as a mount point, if it is still an empty file or directory. */
+  /** Remove a placeholder created for the run (see Plan.pathFds), if it is still an empty file or directory. */
   removeIfPlaceholder: string;
 }
 
@@ -156,8 +154,11 @@ export interface Plan {
    * them (--bind-fd, and checks its mount against the descriptor).
    * readOnly (with checkPathFds): the flag the bind mount at the path has
    * (protected names read-only, pinned directories read-write).
+   * create: a protected name that does not exist; run/ first creates an
+   * empty file there (a placeholder, removed after the run: see cleanup), so
+   * that it can be bound read-only like an existing one.
    */
-  pathFds?: { fd: number; path: string; readOnly?: boolean }[];
+  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean }[];
   /**
    * The backend mounts pathFds by path (nsjail cannot bind a descriptor):
    * run/ keeps its descriptors until the started byte arrives, checks that

@@ -49,7 +49,7 @@ export function renderExplanation(e: Explanation, color: boolean): string {
     text += `  ${(c.requested ? '*' : ' ')} ${c.id.padEnd(18)} ${c.how.padEnd(8)} ${c.note}\n`;
   }
   text += '  (* = asked for by this profile; native: by the backend; isolate: by isolate around it; none: not enforced)\n';
-  text += `\n${bold(color, 'command line')} (bash; isolate passes the environment through a pipe on fd 3 and reads bwrap's status on fd 4; the line leaves behind the empty placeholder files bwrap creates for missing protected names, which isolate removes after a run):\n${e.commandLine}\n`;
+  text += `\n${bold(color, 'command line')} (bash; isolate passes the environment through a pipe on fd 3 and reads bwrap's status on fd 4; the line creates, and leaves behind, the empty placeholder files for missing protected names, which isolate removes after a run):\n${e.commandLine}\n`;
   return text;
 }
 

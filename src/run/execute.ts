@@ -140,14 +140,35 @@ export function withCgroupOutcome(result: ExecuteResult, outcome: CgroupOutcome)
 const O_PATH = 0o10000000;
 
 /**
+ * A placeholder for a protected name that does not exist: an empty file,
+ * made without following a symlink. One another run made meanwhile is used
+ * as it is (openPathFds then checks what is there).
+ */
+function createPlaceholder(path: string): void {
+  try {
+    closeSync(openSync(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, 0o444));
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'EEXIST') return;
+    throw new IsolateError('E_SANDBOX_SETUP', `cannot create the placeholder ${path} for a protected name; the command was not run`, {
+      detail: errnoCode(e) ?? String(e),
+      fix: 'run again; if it keeps happening, check that the directory is writable and nothing is replacing it',
+      cause: e,
+    });
+  }
+}
+
+/**
  * Open each path without following a final symlink, and check that the
  * descriptor names exactly that path (so no directory on the way was swapped
- * for a symlink since the plan was made). Returns the descriptors by number.
+ * for a symlink since the plan was made). Entries marked create get an empty
+ * placeholder file first, and must be a regular file. Returns the
+ * descriptors by number.
  */
-export function openPathFds(entries: readonly { fd: number; path: string }[]): Map<number, number> {
+export function openPathFds(entries: readonly { fd: number; path: string; create?: boolean }[]): Map<number, number> {
   const opened = new Map<number, number>();
   try {
-    for (const { fd, path } of entries) {
+    for (const { fd, path, create } of entries) {
+      if (create === true) createPlaceholder(path);
       let handle: number;
       try {
         handle = openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
@@ -160,9 +181,15 @@ export function openPathFds(entries: readonly { fd: number; path: string }[]): M
       }
       opened.set(fd, handle);
       // O_PATH|O_NOFOLLOW opens a final symlink itself: refuse it, as any link on the way.
-      if (fstatSync(handle).isSymbolicLink() || readlinkSync(`/proc/self/fd/${handle}`) !== path) {
+      const st = fstatSync(handle);
+      if (st.isSymbolicLink() || readlinkSync(`/proc/self/fd/${handle}`) !== path) {
         throw new IsolateError('E_SANDBOX_SETUP', `${path} is reached through a symbolic link now; the command was not run`, {
           fix: 'run again; if it keeps happening, something in the project is replacing a directory with a link',
+        });
+      }
+      if (create === true && !st.isFile()) {
+        throw new IsolateError('E_SANDBOX_SETUP', `${path} appeared while the sandbox was being set up, and is not a file; the command was not run`, {
+          fix: 'run again; isolate will then protect what is there now',
         });
       }
     }

@@ -27,6 +27,7 @@ const FILES = new Set([
   '/etc/gshadow-',
   '/etc/sudoers',
   '/etc/security/opasswd',
+  '/etc/krb5.keytab',
 ]);
 const HOME_FILES = new Set([
   '.netrc',
@@ -50,6 +51,48 @@ const HOME_FILES = new Set([
   '.mysql_history',
   '.lesshst',
   '.viminfo',
+  '.boto',
+  '.s3cfg',
+  '.b2_account_info',
+  '.databrickscfg',
+  '.config/containers/auth.json',
+  '.terraformrc',
+  '.pulumi/credentials.json',
+  '.expo/state.json',
+  '.sentryclirc',
+  '.bunfig.toml',
+  '.config/pypoetry/auth.toml',
+  '.m2/settings-security.xml',
+  '.ivy2/.credentials',
+  '.sbt/.credentials',
+  '.nuget/NuGet/NuGet.Config',
+  '.composer/auth.json',
+  '.config/composer/auth.json',
+  '.pgpass',
+  '.pg_service.conf',
+  '.my.cnf',
+  '.mylogin.cnf',
+  '.dbt/profiles.yml',
+  '.claude.json',
+  '.claude.json.backup',
+  '.claude/.credentials.json',
+  '.codex/auth.json',
+  '.gemini/oauth_creds.json',
+  '.gemini/mcp-oauth-tokens.json',
+  '.gemini/.env',
+  '.aider.conf.yml',
+  '.aider/oauth-keys.env',
+  '.env',
+  '.config/io.datasette.llm/keys.json',
+  '.cache/huggingface/token',
+  '.cache/huggingface/stored_tokens',
+  '.huggingface/token',
+  '.ollama/id_ed25519',
+  '.histfile',
+  '.local/share/fish/fish_history',
+  '.sqlite_history',
+  '.rediscli_history',
+  '.dbshell',
 ]);
 
 function isFile(path: string): boolean {
@@ -115,11 +158,13 @@ export function syntheticProtect(policy: Policy, cwd: string = VARS.CWD): Protec
   for (const root of writableRoots(policy.filesystem.mounts)) {
     if (root !== cwd) throw new Error(`synthetic host: no layout for writable root ${root}`);
     for (const name of policy.filesystem.protect) {
+      // As far as the name exists; the first missing part of it is blocked (at the top of the root).
       const segments = name.split('/');
-      const state = PROJECT_ENTRIES[name] ?? 'missing';
-      if (state === 'missing' && segments.length > 1 && PROJECT_ENTRIES[segments.slice(0, -1).join('/')] !== 'dir') continue;
-      const pins = segments.slice(0, -1).map((_s, i) => `${root}/${segments.slice(0, i + 1).join('/')}`);
-      facts.push({ path: `${root}/${name}`, state, pins });
+      let end = 1;
+      while (end < segments.length && PROJECT_ENTRIES[segments.slice(0, end).join('/')] === 'dir') end++;
+      const rel = segments.slice(0, end).join('/');
+      const pins = segments.slice(0, end - 1).map((_s, i) => `${root}/${segments.slice(0, i + 1).join('/')}`);
+      if (!facts.some((f) => f.path === `${root}/${rel}`)) facts.push({ path: `${root}/${rel}`, state: PROJECT_ENTRIES[rel] ?? 'missing', pins });
     }
   }
   return facts;

@@ -332,7 +332,7 @@ describe.each(runners())('protected files in the writable project ($label)', (ru
   });
 
   it('leaves no placeholder behind when the command fails or is killed by a signal', () => {
-    expect(isolate(runner, ['run', '--', 'sh', '-c', 'test -c .bashrc && exit 3'], { cwd: p.project, env: p.env }).status).toBe(3);
+    expect(isolate(runner, ['run', '--', 'sh', '-c', 'test -f .bashrc && test ! -s .bashrc && exit 3'], { cwd: p.project, env: p.env }).status).toBe(3);
     expect(snapshot(p.project)).toEqual(REPO_FILES);
     expect(isolate(runner, ['run', '--', 'sh', '-c', 'kill -KILL $$'], { cwd: p.project, env: p.env }).status).toBe(137);
     expect(snapshot(p.project)).toEqual(REPO_FILES);

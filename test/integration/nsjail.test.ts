@@ -162,7 +162,7 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
     });
 
     it('no placeholder is left when the command fails, is killed by a signal, or isolate is stopped with SIGTERM', async () => {
-      expect(nsj(runner, ['--', 'sh', '-c', 'test -c .bashrc && exit 3'], p.project, p.env).status).toBe(3);
+      expect(nsj(runner, ['--', 'sh', '-c', 'test -f .bashrc && test ! -s .bashrc && exit 3'], p.project, p.env).status).toBe(3);
       expect(snapshot(p.project)).toEqual(REPO_FILES);
       expect(nsj(runner, ['--', 'sh', '-c', 'kill -KILL $$'], p.project, p.env).status).toBe(137);
       expect(snapshot(p.project)).toEqual(REPO_FILES);

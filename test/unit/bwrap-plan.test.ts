@@ -456,10 +456,15 @@ describe('plan: protected paths', () => {
     expect(pins).toHaveLength(1);
   });
 
-  it('a missing protected path gets a /dev/null placeholder and a cleanup entry', () => {
+  it('a missing protected path gets a placeholder run/ creates, bound read-only from its descriptor, and a cleanup entry', () => {
     const p = plan(policy(), ['ls'], host({ protect: [bashrc] }));
     const s = setup(p);
-    expect(expectSeq(s, ['--bind', PROJECT, PROJECT])).toBeLessThan(expectSeq(s, ['--ro-bind', '/dev/null', bashrc.path]));
+    const fd = p.pathFds?.find((e) => e.path === bashrc.path);
+    expect(fd).toEqual({ fd: expect.any(Number) as number, path: bashrc.path, create: true });
+    // setup() shows a bind from a descriptor as a bind of its path.
+    expect(expectSeq(s, ['--bind', PROJECT, PROJECT])).toBeLessThan(expectSeq(s, ['--ro-bind', bashrc.path, bashrc.path]));
+    expectSeq(p.argv, ['--ro-bind-fd', String(fd?.fd), bashrc.path]);
+    expectNoSeq(s, ['--ro-bind', '/dev/null', bashrc.path]);
     expect(p.cleanup).toEqual([{ removeIfPlaceholder: bashrc.path }]);
     expect(p.summary.placeholders).toEqual([bashrc.path]);
     expect(p.summary.protected).toEqual([]);

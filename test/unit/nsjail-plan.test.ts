@@ -261,10 +261,11 @@ describe('plan: argv and config', () => {
     const pol = policy({ protect: ['.git/hooks', '.git/config', '.bashrc'] });
     const h = host({ protect });
     const p = plan(pol, ['ls'], h);
-    const paths = [`${PROJECT}/.git`, `${PROJECT}/.git/hooks`, `${PROJECT}/.git/config`, `${PROJECT}/sub`, `${PROJECT}/sub/.git`, `${PROJECT}/sub/.git/hooks`];
+    const paths = [`${PROJECT}/.git`, `${PROJECT}/.git/hooks`, `${PROJECT}/.git/config`, `${PROJECT}/.bashrc`, `${PROJECT}/sub`, `${PROJECT}/sub/.git`, `${PROJECT}/sub/.git/hooks`];
     // Pins are bound read-write, protected names read-only: run/ checks the mount at each path has that flag.
-    const readOnly = [false, true, true, false, false, true];
-    expect(p.pathFds).toEqual(paths.map((path, i) => ({ fd: NSJAIL_FIRST_PATH_FD + i, path, readOnly: readOnly[i] })));
+    // The missing .bashrc gets a placeholder run/ creates first.
+    const readOnly = [false, true, true, true, false, false, true];
+    expect(p.pathFds).toEqual(paths.map((path, i) => ({ fd: NSJAIL_FIRST_PATH_FD + i, path, readOnly: readOnly[i], ...(i === 3 ? { create: true } : {}) })));
     expect(p.checkPathFds).toBe(true);
     expect(p.fds).toEqual({ started: NSJAIL_STARTED_FD });
     const bw = bwrapBackend.plan(pol, ['ls'], { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } });
@@ -297,11 +298,11 @@ describe('plan: argv and config', () => {
     expect(e.message).toBe('/bin/sh is not visible inside the sandbox, so isolate cannot check that nsjail mounted the protected paths before the command starts');
     expect(e.detail).toBe(`protected or pinned: ${PROJECT}/.git, ${PROJECT}/.git/hooks`);
     expect(e.fix).toMatch(/--allow-read \/bin/);
-    // A protected file alone (no pin) is refused as well; a missing one (a placeholder, bound from /dev/null) is not checked by descriptor.
+    // A protected file alone (no pin) is refused as well, and so is a missing one (its placeholder is checked the same way).
     const file = host({ protect: [{ path: `${PROJECT}/.bashrc`, state: 'file', pins: [] }] });
     expectIsolateError(() => plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], file), 'E_SANDBOX_SETUP');
     const missing = host({ protect: [{ path: `${PROJECT}/.bashrc`, state: 'missing', pins: [] }] });
-    expect(plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], missing).pathFds).toBeUndefined();
+    expectIsolateError(() => plan(policy({ mounts: [rule('read', '/usr'), rule('write', PROJECT)] }), ['ls'], missing), 'E_SANDBOX_SETUP');
     // With /bin/sh visible the same protection plans, and is checked.
     expect(plan(policy(), ['ls'], h).checkPathFds).toBe(true);
   });
@@ -821,8 +822,8 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
     expect(lines).toContain(`mount { src: "${HOME}/.gitconfig" dst: "${HOME}/.gitconfig" is_bind: true rw: false is_dir: false nosuid: true nodev: true }`);
     // Inside the project bind it is the host's file: left alone.
     expect(lines).toContain(`mount { src: "${PROJECT}/data.bin" dst: "${PROJECT}/data.bin" is_bind: true rw: false is_dir: true nosuid: true nodev: true }`);
-    // A placeholder is an empty file nsjail creates (and run/ removes); an existing protected file is left alone.
-    expect(lines).toContain(`mount { src: "/dev/null" dst: "${PROJECT}/.bashrc" is_bind: true rw: false is_dir: false nosuid: true nodev: true }`);
+    // A placeholder is an empty file run/ creates (and removes), bound onto itself; an existing protected file is left alone.
+    expect(lines).toContain(`mount { src: "${PROJECT}/.bashrc" dst: "${PROJECT}/.bashrc" is_bind: true rw: false is_dir: true nosuid: true nodev: true }`);
     expect(lines).toContain(`mount { src: "${PROJECT}/.git/config" dst: "${PROJECT}/.git/config" is_bind: true rw: false is_dir: true nosuid: true nodev: true }`);
     expect(lines).toContain(`mount { src: "${PROJECT}/.git" dst: "${PROJECT}/.git" is_bind: true rw: true is_dir: true nosuid: true nodev: true }`);
     expect(p.cleanup).toEqual([{ removeIfPlaceholder: `${PROJECT}/.bashrc` }]);

@@ -1,0 +1,101 @@
+/**
+ * The protected-name search on a real directory tree: which names are
+ * protected where, and which missing ones are blocked for the run.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scanProtected } from '../../src/backends/protect-scan.js';
+import type { ProtectFact } from '../../src/backends/types.js';
+import type { Policy } from '../../src/profile/types.js';
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'isolate-it-scan-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function policy(protect: string[]): Policy {
+  return {
+    profile: { name: 'test', sources: ['builtin:test'], description: 'test' },
+    filesystem: { mounts: [{ kind: 'write', path: root, requested: root, type: 'dir' }], protect, skipped: [] },
+    network: { mode: 'none', allow: [], deny: [] },
+    environment: { pass: [], set: {}, secrets: [] },
+    process: { cwd: root, hostname: 'isolate' },
+    limits: { killAfterMs: 2000, enforce: 'rlimit' },
+    syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: true, log: undefined, required: false },
+  };
+}
+
+/** Make `rel` (a directory when it ends in /, else a file) under the root. */
+function make(...rels: string[]): void {
+  for (const rel of rels) {
+    const path = join(root, rel);
+    if (rel.endsWith('/')) mkdirSync(path, { recursive: true });
+    else {
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, 'x');
+    }
+  }
+}
+
+/** The facts with paths relative to the root, sorted. */
+function scan(protect: string[]): { path: string; state: ProtectFact['state']; pins: string[] }[] {
+  const rel = (p: string): string => p.slice(root.length + 1);
+  return scanProtected(policy(protect))
+    .map((f) => ({ path: rel(f.path), state: f.state, pins: f.pins.map(rel) }))
+    .sort((a, b) => a.path.localeCompare(b.path));
+}
+
+describe('scanProtected', () => {
+  it('blocks a missing single name at the top of the root only, and protects an existing one at any depth', () => {
+    make('sub/deeper/.mcp.json', 'other/');
+    expect(scan(['.mcp.json'])).toEqual([
+      { path: '.mcp.json', state: 'missing', pins: [] },
+      { path: 'sub/deeper/.mcp.json', state: 'file', pins: ['sub', 'sub/deeper'] },
+    ]);
+  });
+
+  it('protects a whole directory as one name, and does not look inside it', () => {
+    make('.claude/settings.json', '.claude/skills/.mcp.json', 'pkg/.claude/commands/x.md');
+    expect(scan(['.claude', '.mcp.json'])).toEqual([
+      { path: '.claude', state: 'dir', pins: [] },
+      { path: '.mcp.json', state: 'missing', pins: [] },
+      { path: 'pkg/.claude', state: 'dir', pins: ['pkg'] },
+    ]);
+  });
+
+  it('blocks the first missing directory of a nested name at the top of the root', () => {
+    make('.local/');
+    expect(scan(['.github/hooks', '.github/agents', '.local/share/applications'])).toEqual([
+      { path: '.github', state: 'missing', pins: [] },
+      { path: '.local/share', state: 'missing', pins: ['.local'] },
+    ]);
+  });
+
+  it('blocks a missing nested name where its parent exists, at any depth, but not its missing parents below the top', () => {
+    make('.github/workflows/ci.yml', 'pkg/.github/', 'lib/src/');
+    expect(scan(['.github/hooks'])).toEqual([
+      { path: '.github/hooks', state: 'missing', pins: ['.github'] },
+      { path: 'pkg/.github/hooks', state: 'missing', pins: ['pkg', 'pkg/.github'] },
+    ]);
+  });
+
+  it('keeps the rule for a repository: no .git can be created at the top, and a .git file is protected', () => {
+    make('wt/.git');
+    expect(scan(['.git/hooks', '.git/config'])).toEqual([
+      { path: '.git', state: 'missing', pins: [] },
+      { path: 'wt/.git', state: 'file', pins: ['wt'] },
+    ]);
+  });
+
+  it('does not look beneath a symbolic link on the way, and reports a protected name that is one', () => {
+    make('real/git/');
+    symlinkSync(join(root, 'real'), join(root, '.config'));
+    symlinkSync(join(root, 'real', 'gitconfig'), join(root, '.gitconfig'));
+    expect(scan(['.config/git', '.gitconfig'])).toEqual([{ path: '.gitconfig', state: 'symlink', pins: [] }]);
+  });
+});
