@@ -3,11 +3,12 @@
  * overrides. Reading files is the only I/O here; YAML and zod are loaded only
  * when a profile file from disk is involved.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { parseRule } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
+import { parseProfileText, readProfileText } from './parse.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
 export interface ProfileOverrides {
@@ -62,7 +63,7 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
         cause: e,
       });
     }
-    return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real) };
+    return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) {
     throw new IsolateError('E_PROFILE_NOT_FOUND', `"${ref}" is not a profile name${inWhat}`, {
@@ -78,7 +79,7 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
       const file = join(dir, ref + ext);
       if (existsSync(file)) {
         const real = realpathSync(file);
-        return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real) };
+        return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
       }
     }
   }
@@ -88,14 +89,8 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
   });
 }
 
-export async function readProfileFile(file: string): Promise<ProfileDoc> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e: unknown) {
-    throw new IsolateError('E_PROFILE_NOT_FOUND', `cannot read profile ${file}: ${errnoCode(e) ?? String(e)}`, { cause: e });
-  }
-  const data = await parseProfileText(file, text);
+export async function readProfileFile(file: string, inWhat = ''): Promise<ProfileDoc> {
+  const data = await parseProfileText(file, readProfileText(file, inWhat));
   const { validateProfileDoc } = await import('./schema.js');
   const result = validateProfileDoc(data);
   if (!result.ok) {
@@ -106,30 +101,6 @@ export async function readProfileFile(file: string): Promise<ProfileDoc> {
     });
   }
   return result.value;
-}
-
-async function parseProfileText(file: string, text: string): Promise<unknown> {
-  if (/\.json$/i.test(file)) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e: unknown) {
-      throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed JSON: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-      });
-    }
-  }
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first !== undefined) {
-    const pos = first.linePos?.[0];
-    const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
-    const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${reason}`, {
-      cause: first,
-    });
-  }
-  return doc.toJS() as unknown;
 }
 
 function emptyMerged(): MergedProfile {

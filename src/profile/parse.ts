@@ -1,0 +1,83 @@
+/**
+ * From a profile file to plain data: read it (a regular file, at most
+ * MAX_PROFILE_BYTES), then parse it as JSON (.json) or YAML. Every failure is
+ * an IsolateError naming the file and, where the parser knows it, the line.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
+
+/** Profiles are short, hand-written files; anything larger is refused before it is read. */
+export const MAX_PROFILE_BYTES = 1024 * 1024;
+
+function readError(file: string, inWhat: string, reason: string, e?: unknown): IsolateError {
+  return new IsolateError('E_PROFILE_NOT_FOUND', `cannot read profile ${file}${inWhat}: ${reason}`, {
+    fix: 'point --profile (or extends) at a profile file (YAML or JSON)',
+    ...(e === undefined ? {} : { cause: e }),
+  });
+}
+
+/**
+ * The file's text. Only regular files: a device (/dev/zero) or a named pipe
+ * would never end or never open. O_NONBLOCK keeps a pipe from blocking the
+ * open; the size is checked on the open file and again while reading.
+ */
+export function readProfileText(file: string, inWhat = ''): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e: unknown) {
+    throw readError(file, inWhat, errnoCode(e) ?? String(e), e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw readError(file, inWhat, 'not a regular file');
+    const buf = Buffer.alloc(MAX_PROFILE_BYTES + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_PROFILE_BYTES) throw readError(file, inWhat, `larger than ${MAX_PROFILE_BYTES / 1024} KiB; a profile is a short, hand-written file`);
+    return buf.toString('utf8', 0, n).replace(/^\uFEFF/, '');
+  } catch (e: unknown) {
+    if (isIsolateError(e)) throw e;
+    throw readError(file, inWhat, errnoCode(e) ?? String(e), e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function parseProfileText(file: string, text: string): Promise<unknown> {
+  const isJson = /\.json$/i.test(file);
+  try {
+    if (isJson) return await parseJson(file, text);
+    return await parseYaml(file, text);
+  } catch (e: unknown) {
+    if (isIsolateError(e)) throw e;
+    // The parsers recurse: a profile nested thousands of levels deep ends in a stack overflow.
+    const message = e instanceof Error ? e.message : String(e);
+    const reason = /call stack/i.test(message) ? 'nested too deeply' : message;
+    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed ${isJson ? 'JSON' : 'YAML'}: ${reason}`, { cause: e });
+  }
+}
+
+async function parseJson(file: string, text: string): Promise<unknown> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text) as unknown;
+  } catch (e: unknown) {
+    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  return data;
+}
+
+async function parseYaml(file: string, text: string): Promise<unknown> {
+  const { LineCounter, parseDocument } = await import('yaml');
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines, logLevel: 'error' });
+  const first = doc.errors[0];
+  if (first !== undefined) {
+    const pos = first.linePos?.[0];
+    const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
+    const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${reason}`, { cause: first });
+  }
+  return doc.toJS() as unknown;
+}
