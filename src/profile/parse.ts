@@ -4,6 +4,7 @@
  * an IsolateError naming the file and, where the parser knows it, the line.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import type { Document, LineCounter } from 'yaml';
 import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
 
 /** Profiles are short, hand-written files; anything larger is refused before it is read. */
@@ -68,16 +69,59 @@ async function parseJson(file: string, text: string): Promise<unknown> {
   return data;
 }
 
+/**
+ * YAML as plain data. The core schema whatever a %YAML directive says, no
+ * merge keys, no YAML 1.1 tags (!!binary, !!set, !!timestamp), and every
+ * warning (an unknown tag, say) is an error: a profile means what it shows.
+ */
+const YAML_OPTIONS = {
+  prettyErrors: true,
+  uniqueKeys: true,
+  strict: true,
+  stringKeys: true,
+  schema: 'core',
+  merge: false,
+  resolveKnownTags: false,
+  logLevel: 'silent',
+} as const;
+
 async function parseYaml(file: string, text: string): Promise<unknown> {
   const { LineCounter, parseDocument } = await import('yaml');
   const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, lineCounter: lines, logLevel: 'error' });
-  const first = doc.errors[0];
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines });
+  const first = doc.errors[0] ?? doc.warnings[0];
   if (first !== undefined) {
     const pos = first.linePos?.[0];
     const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
     const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
     throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${reason}`, { cause: first });
   }
-  return doc.toJS() as unknown;
+  await refuseAliases(file, text, doc, lines);
+  return doc.toJS({ maxAliasCount: 0 }) as unknown;
+}
+
+/**
+ * No anchors (&a) and no aliases (*a) in a profile. A profile is security
+ * policy that people review: with an alias, what a key holds is written
+ * somewhere else (`write: *readonly` makes the read list writable), and
+ * aliases of aliases expand exponentially ("billion laughs"). Sharing
+ * settings is what `extends` is for. Refusing both is simpler to explain
+ * and to check than a bound on how far they may expand.
+ */
+async function refuseAliases(file: string, text: string, doc: Document, lines: LineCounter): Promise<void> {
+  const { isAlias, isNode, visit } = await import('yaml');
+  let found: { what: string; offset: number } | undefined;
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) found = { what: `alias *${node.source}`, offset: node.range?.[0] ?? 0 };
+    // The node starts after its anchor: point at the &name itself.
+    else if (isNode(node) && node.anchor !== undefined) {
+      found = { what: `anchor &${node.anchor}`, offset: Math.max(0, text.lastIndexOf(`&${node.anchor}`, node.range?.[0] ?? 0)) };
+    }
+    return found === undefined ? undefined : visit.BREAK;
+  });
+  if (found === undefined) return;
+  const pos = lines.linePos(found.offset);
+  throw new IsolateError('E_PROFILE_PARSE', `${file}: YAML anchors and aliases are not allowed in a profile (${found.what} at line ${pos.line}, column ${pos.col})`, {
+    fix: 'write the values out where they apply; to share settings between profiles, use extends',
+  });
 }

@@ -59,3 +59,50 @@ describe('reading a profile file', () => {
     expect((await loadMergedProfile(j, ctx())).description).toBe('json with bom');
   });
 });
+
+describe('YAML is read as plain data', () => {
+  it('an alias is refused with the file and line: a reviewer would read one list and get another', async () => {
+    const file = write('alias.yaml', 'filesystem:\n  read: &ro [/usr]\n  write: *ro\n');
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+    expect(err.message).toBe(`${file}: YAML anchors and aliases are not allowed in a profile (anchor &ro at line 2, column 9)`);
+    expect(err.fix).toContain('extends');
+  });
+
+  it('an alias bomb ("billion laughs") is refused before anything is expanded', async () => {
+    const rows = 'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`);
+    const file = write('bomb.yaml', `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n${rows.join('\n')}\n`);
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+    expect(err.message).toContain(`${file}: YAML anchors and aliases are not allowed in a profile (anchor &a at line 1`);
+  });
+
+  it('an alias to no anchor is refused the same way, not as an internal error', async () => {
+    const file = write('dangling.yaml', 'description: x\nfilesystem:\n  write: *nowhere\n');
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+    expect(err.message).toMatch(new RegExp(`^${file}: .*line 3`));
+  });
+
+  it('a merge key is an unknown key, also under a %YAML 1.1 directive', async () => {
+    const file = write('merge.yaml', '%YAML 1.1\n---\nnetwork:\n  <<: { mode: host }\n');
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_INVALID');
+    expect(err.message).toBe(`${file}: network.<<: unknown key`);
+  });
+
+  it('a tag the schema does not know (!!binary, !!timestamp, !local) is refused with its line, not ignored', async () => {
+    for (const [text, line] of [['description: !!binary aGk=\n', 1], ['x: 1\ndescription: !!timestamp 2001-12-14\n', 2], ['network: !host { mode: host }\n', 1]] as const) {
+      const file = write('tag.yaml', text);
+      const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+      expect(err.message).toContain(`${file}: malformed YAML at line ${line}`);
+    }
+  });
+
+  it('a profile nested thousands of levels deep is refused as malformed, not a stack overflow', async () => {
+    for (const [name, text] of [
+      ['flow.yaml', `filesystem:\n  read: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`],
+      ['block.yaml', `${Array.from({ length: 1400 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} x\n`],
+    ]) {
+      const file = write(name as string, text as string);
+      const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+      expect(err.message).toBe(`${file}: malformed YAML: nested too deeply`);
+    }
+  });
+});
