@@ -5,7 +5,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, shown } from '../errors.js';
 import { parseRule } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
 import { parseProfileText, readProfileText } from './parse.js';
@@ -66,7 +66,7 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
     return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) {
-    throw new IsolateError('E_PROFILE_NOT_FOUND', `"${ref}" is not a profile name${inWhat}`, {
+    throw new IsolateError('E_PROFILE_NOT_FOUND', `${shown(ref)} is not a profile name${inWhat}`, {
       fix: 'use a built-in name (' + BUILTIN_NAMES.join(', ') + '), a user profile name, or a path to a file',
     });
   }
@@ -83,7 +83,7 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
       }
     }
   }
-  throw new IsolateError('E_PROFILE_NOT_FOUND', `unknown profile "${ref}"${inWhat}`, {
+  throw new IsolateError('E_PROFILE_NOT_FOUND', `unknown profile ${shown(ref)}${inWhat}`, {
     detail: `looked for a built-in profile and for ${dir === undefined ? 'a user profile (no HOME set)' : join(dir, ref + '.yaml')}`,
     fix: `use one of the built-in profiles (${BUILTIN_NAMES.join(', ')}), create ${dir ?? '$XDG_CONFIG_HOME/isolate/profiles'}/${ref}.yaml, or pass a file path`,
   });
@@ -224,7 +224,7 @@ export async function loadMergedProfile(ref: string, ctx: LoadContext): Promise<
 function checkDomains(flag: string, patterns: readonly string[]): string[] {
   for (const p of patterns) {
     const r = parseRule(p);
-    if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `${flag} ${JSON.stringify(p)}: ${r.message}`, { fix: 'write host, *.suffix or an IP, optionally with :port or :*' });
+    if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `${flag} ${shown(p)}: ${r.message}`, { fix: 'write host, *.suffix or an IP, optionally with :port or :*' });
   }
   return [...patterns];
 }
@@ -250,7 +250,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx: LoadContext): MergedProfile {
   const abs = (flag: string) => (p: string, i: number): SourcedPath => {
     if (p === '' || p.includes('\0')) {
-      throw new IsolateError('E_PATH_INVALID', `${flag}: expected a path, received ${JSON.stringify(p)}`);
+      throw new IsolateError('E_PATH_INVALID', `${flag}: expected a path, received ${shown(p)}`);
     }
     const expanded = p === '~' || p.startsWith('~/') || p.startsWith('${') ? p : resolve(ctx.callerCwd, p);
     return { path: expanded, optional: false, from: `${flag}[${i}]` };
@@ -261,7 +261,7 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
     const eq = item.indexOf('=');
     const name = eq === -1 ? item : item.slice(0, eq);
     if (!ENV_NAME.test(name)) {
-      throw new IsolateError('E_ENV_INVALID', `--env: "${name}" is not a valid variable name`, {
+      throw new IsolateError('E_ENV_INVALID', `--env: ${shown(name)} is not a valid variable name`, {
         fix: 'use --env NAME to pass a variable from your environment, or --env NAME=VALUE to set one',
       });
     }

@@ -4,7 +4,7 @@
  */
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, shown } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 
@@ -25,12 +25,12 @@ export function expandPath(raw: string, vars: PathVars, from: string): string {
   else if (p.startsWith('~/')) p = join(vars.HOME, p.slice(2));
   p = p.replace(/\$\{([^}]*)\}/g, (_m, name: string) => {
     if (name === 'CWD' || name === 'HOME' || name === 'TMPDIR') return vars[name];
-    throw new IsolateError('E_PATH_INVALID', `${from}: unknown variable \${${name}} in "${raw}"`, {
+    throw new IsolateError('E_PATH_INVALID', `${from}: unknown variable \${${name}} in ${shown(raw)}`, {
       fix: 'paths may use ~, ${CWD}, ${HOME} and ${TMPDIR}',
     });
   });
   if (!isAbsolute(p)) {
-    throw new IsolateError('E_PATH_INVALID', `${from}: "${raw}" is not an absolute path`, {
+    throw new IsolateError('E_PATH_INVALID', `${from}: ${shown(raw)} is not an absolute path`, {
       fix: 'write an absolute path, or start it with ~, ${CWD}, ${HOME} or ${TMPDIR}',
     });
   }
@@ -149,7 +149,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
         });
       }
       if (found.real === '/' && kind !== 'deny') {
-        throw new IsolateError('E_PATH_INVALID', `${entry.from}: "${entry.path}" is the root directory; isolate will not expose the whole filesystem`, {
+        throw new IsolateError('E_PATH_INVALID', `${entry.from}: ${shown(entry.path)} is the root directory; isolate will not expose the whole filesystem`, {
           fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
         });
       }

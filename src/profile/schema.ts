@@ -3,6 +3,7 @@
  * the build step (JSON Schema, built-in profiles) need it.
  */
 import { z } from 'zod';
+import { shown } from '../errors.js';
 import { parseRule } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { suggestion } from '../seccomp/presets.js';
@@ -61,7 +62,7 @@ const syscallName = z.string().superRefine((n, ctx) => {
   const close = suggestion(n);
   ctx.addIssue({
     code: 'custom',
-    message: `"${n}" is not a system call name on x86_64 or aarch64${close === undefined ? '' : ` (did you mean ${close}?)`}; see \`man 2 syscalls\``,
+    message: `${shown(n)} is not a system call name on x86_64 or aarch64${close === undefined ? '' : ` (did you mean ${close}?)`}; see \`man 2 syscalls\``,
   });
 });
 
@@ -161,11 +162,12 @@ export interface SchemaIssue {
   message: string;
 }
 
-/** Render a key path the way a user reads it: `filesystem.write[2]`. */
+/** Render a key path the way a user reads it: `filesystem.write[2]`; a key that is not a plain name is quoted: `filesystem["rea d"]`. */
 export function formatKeyPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
+    else if (!/^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/.test(String(key))) out += `[${shown(String(key))}]`;
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
   return out === '' ? '(top level)' : out;

@@ -84,7 +84,7 @@ describe('YAML is read as plain data', () => {
   it('a merge key is an unknown key, also under a %YAML 1.1 directive', async () => {
     const file = write('merge.yaml', '%YAML 1.1\n---\nnetwork:\n  <<: { mode: host }\n');
     const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_INVALID');
-    expect(err.message).toBe(`${file}: network.<<: unknown key`);
+    expect(err.message).toBe(`${file}: network["<<"]: unknown key`);
   });
 
   it('a tag the schema does not know (!!binary, !!timestamp, !local) is refused with its line, not ignored', async () => {

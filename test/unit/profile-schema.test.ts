@@ -197,6 +197,9 @@ describe('formatKeyPath', () => {
     expect(formatKeyPath(['filesystem', 'write', 2])).toBe('filesystem.write[2]');
     expect(formatKeyPath(['environment', 'set', 'FOO'])).toBe('environment.set.FOO');
     expect(formatKeyPath([])).toBe('(top level)');
+    expect(formatKeyPath(['filesystem', 'rea d'])).toBe('filesystem["rea d"]');
+    expect(formatKeyPath(['', 'x\nisolate: ok'])).toBe('[""]["x\\u000aisolate: ok"]');
+    expect(formatKeyPath(['network', '<<'])).toBe('network["<<"]');
   });
 });
 
