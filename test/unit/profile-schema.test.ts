@@ -192,6 +192,19 @@ describe('validateProfileDoc: rejections', () => {
   });
 });
 
+describe('validateProfileDoc: long values', () => {
+  it('a 300,000-character system call name is refused at once (no edit distance against every name), its message cut', () => {
+    const started = Date.now();
+    const issue = issueAt({ syscalls: { deny: ['p'.repeat(300_000)] } }, 'syscalls.deny[0]');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(issue.message).toMatch(/^"p{100}…" \(300000 characters\) is not a system call name/);
+  });
+
+  it('a near miss still gets its suggestion', () => {
+    expect(issueAt({ syscalls: { deny: ['ptrac'] } }, 'syscalls.deny[0]').message).toContain('did you mean ptrace?');
+  });
+});
+
 describe('formatKeyPath', () => {
   it('renders keys and indexes the way a user reads them', () => {
     expect(formatKeyPath(['filesystem', 'write', 2])).toBe('filesystem.write[2]');
