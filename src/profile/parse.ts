@@ -6,6 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Document, LineCounter } from 'yaml';
 import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
+import { MAX_NESTING, nestingDepth } from './nesting.js';
 
 /** Profiles are short, hand-written files; anything larger is refused before it is read. */
 export const MAX_PROFILE_BYTES = 1024 * 1024;
@@ -47,6 +48,12 @@ export function readProfileText(file: string, inWhat = ''): string {
 
 export async function parseProfileText(file: string, text: string): Promise<unknown> {
   const isJson = /\.json$/i.test(file);
+  const depth = nestingDepth(text);
+  if (depth > MAX_NESTING) {
+    throw new IsolateError('E_PROFILE_PARSE', `${file}: nested ${depth} levels deep; a profile may nest at most ${MAX_NESTING}`, {
+      fix: 'a profile nests a few levels (filesystem.read[0].path); check for runaway brackets or "- - -" sequences',
+    });
+  }
   try {
     if (isJson) return await parseJson(file, text);
     return await parseYaml(file, text);

@@ -1,12 +1,16 @@
 /** Reading and parsing one profile file (src/profile/parse.ts), through the loader. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadMergedProfile, type LoadContext } from '../../src/profile/load.js';
 import { MAX_PROFILE_BYTES } from '../../src/profile/parse.js';
+import { MAX_NESTING, nestingDepth } from '../../src/profile/nesting.js';
 import { expectIsolateRejection } from './expect-error.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
 let dir: string;
 beforeEach(() => {
@@ -95,14 +99,49 @@ describe('YAML is read as plain data', () => {
     }
   });
 
-  it('a profile nested thousands of levels deep is refused as malformed, not a stack overflow', async () => {
+  it('a profile nested deeper than the parser can follow is refused as malformed, not a stack overflow', async () => {
+    // 1,400 levels of indentation (a megabyte holds no more): counted by no pre-check, caught from the parser.
+    const file = write('block.yaml', `${Array.from({ length: 1400 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} x\n`);
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+    expect(err.message).toBe(`${file}: malformed YAML: nested too deeply`);
+  });
+});
+
+describe('nesting', () => {
+  it('the built-in profiles and a typical user profile nest a few levels', () => {
+    for (const name of ['strict', 'default', 'dev']) {
+      expect(nestingDepth(readFileSync(join(REPO, 'profiles', `${name}.yaml`), 'utf8')), name).toBeLessThanOrEqual(4);
+    }
+    // A bracket inside a string counts while it is open: the count errs on the high side.
+    expect(nestingDepth('filesystem:\n  read:\n    - { path: "[x] {y}", optional: true }\n')).toBe(3);
+    expect(nestingDepth('{"filesystem": {"read": [{"path": "/x"}]}}')).toBe(4);
+    expect(nestingDepth('description: a - b - c -- d\n')).toBe(1);
+    expect(nestingDepth('commands: { deny: ["rm -rf *"] }\n')).toBe(2);
+  });
+
+  it('compact sequences and brackets are counted per line; closed brackets give their level back', () => {
+    expect(nestingDepth('x: - - - a\n')).toBe(3);
+    expect(nestingDepth('- [[a], [b]]\n- [c]\n')).toBe(3);
+    expect(nestingDepth('[\n[\n[\n]]]\n[]\n')).toBe(3);
+  });
+
+  it(`deeper than ${MAX_NESTING} levels is refused at once, before the parser (YAML and JSON)`, async () => {
     for (const [name, text] of [
+      ['compact.yaml', `description: ${'- '.repeat(200_000)}x\n`],
       ['flow.yaml', `filesystem:\n  read: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`],
-      ['block.yaml', `${Array.from({ length: 1400 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} x\n`],
+      ['deep.json', `{"bogus": ${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`],
+      ['edge.yaml', `x: ${'['.repeat(MAX_NESTING + 1)}${']'.repeat(MAX_NESTING + 1)}\n`],
     ]) {
       const file = write(name as string, text as string);
+      const started = Date.now();
       const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
-      expect(err.message).toBe(`${file}: malformed YAML: nested too deeply`);
+      expect(Date.now() - started, name).toBeLessThan(1000);
+      expect(err.message).toMatch(new RegExp(`^${file}: nested \\d+ levels deep; a profile may nest at most ${MAX_NESTING}$`));
     }
+  });
+
+  it(`exactly ${MAX_NESTING} levels parse (and then fail the schema, not the parser)`, async () => {
+    const file = write('fits.yaml', `bogus: ${'['.repeat(MAX_NESTING)}${']'.repeat(MAX_NESTING)}\n`);
+    await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_INVALID');
   });
 });
