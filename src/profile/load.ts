@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
 import { parseRule } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
+import { envValue } from './environment.js';
 import { parseProfileText, readProfileText } from './parse.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
@@ -266,7 +267,7 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
       });
     }
     if (eq === -1) pass.push(name);
-    else set[name] = item.slice(eq + 1);
+    else set[name] = envValue(`--env ${name}`, item.slice(eq + 1));
   }
   const byPath = (p: SourcedPath): string => p.path;
   return {

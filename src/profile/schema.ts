@@ -7,6 +7,7 @@ import { shown } from '../errors.js';
 import { parseRule } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { suggestion } from '../seccomp/presets.js';
+import { ENV_VALUE_RULE, isEnvValue } from './environment.js';
 import { parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { ProfileDoc } from './types.js';
 
@@ -72,6 +73,7 @@ const commandRule = z
   .describe('Program then arguments, space-separated; * and ? wildcards; a final * matches any remaining arguments.');
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
+const envValue = z.string().refine(isEnvValue, ENV_VALUE_RULE);
 const envPattern = z
   .string()
   .regex(/^[A-Za-z0-9_*]+$/, 'expected a variable name, optionally with * wildcards (e.g. LC_*)');
@@ -103,7 +105,7 @@ export const profileSchema = z
     environment: z
       .strictObject({
         pass: z.array(envPattern).optional().describe('Variables passed from the caller; * is a wildcard.'),
-        set: z.record(envName, z.string()).optional().describe('Variables set to a fixed value.'),
+        set: z.record(envName, envValue).optional().describe('Variables set to a fixed value.'),
         secrets: z.array(envPattern).optional().describe('Extra patterns that never pass unless named exactly.'),
       })
       .optional(),

@@ -372,6 +372,12 @@ describe('applyOverrides', () => {
     expectIsolateError(() => applyOverrides(b, { read: [''] }, c), 'E_PATH_INVALID');
   });
 
+  it('--env NAME=VALUE with a NUL byte in the value (possible through the API) is E_ENV_INVALID', async () => {
+    const b = await base();
+    const err = expectIsolateError(() => applyOverrides(b, { env: ['FOO=x\0--bind\0/\0/mnt'] }, c), 'E_ENV_INVALID');
+    expect(err.message).toBe('--env FOO: a value may not contain a NUL byte');
+  });
+
   it('--env NAME passes, --env NAME=VALUE sets (the value may contain = or be empty)', async () => {
     const m = applyOverrides(await base(), { env: ['GITHUB_TOKEN', 'FOO=bar', 'EQ=a=b', 'EMPTY='] }, c);
     expect(m.environment.pass.at(-1)).toBe('GITHUB_TOKEN');

@@ -192,6 +192,12 @@ describe('validateProfileDoc: rejections', () => {
   });
 });
 
+describe('validateProfileDoc: environment.set', () => {
+  it('a value with a NUL byte is refused at its key (it would add bwrap arguments)', () => {
+    expect(issueAt({ environment: { set: { FOO: 'x\u0000--bind\u0000/\u0000/mnt' } } }, 'environment.set.FOO').message).toBe('a value may not contain a NUL byte');
+  });
+});
+
 describe('validateProfileDoc: long values', () => {
   it('a 300,000-character system call name is refused at once (no edit distance against every name), its message cut', () => {
     const started = Date.now();
