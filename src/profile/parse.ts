@@ -4,7 +4,7 @@
  * an IsolateError naming the file and, where the parser knows it, the line.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import type { Document, LineCounter } from 'yaml';
+import type { Document, LineCounter, YAMLError } from 'yaml';
 import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
 import { MAX_NESTING, nestingDepth } from './nesting.js';
 
@@ -66,6 +66,11 @@ export async function parseProfileText(file: string, text: string): Promise<unkn
   }
 }
 
+/**
+ * JSON.parse keeps the last of two equal keys: `{"mode": "none", "mode":
+ * "host"}` would read as host while a reviewer sees none. YAML refuses
+ * duplicates, and JSON is YAML, so the YAML parser finds them for JSON too.
+ */
 async function parseJson(file: string, text: string): Promise<unknown> {
   let data: unknown;
   try {
@@ -73,7 +78,20 @@ async function parseJson(file: string, text: string): Promise<unknown> {
   } catch (e: unknown) {
     throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
+  const { parseDocument } = await import('yaml');
+  const duplicate = parseDocument(text, YAML_OPTIONS).errors.find((e) => e.code === 'DUPLICATE_KEY');
+  if (duplicate !== undefined) throw parseError(file, 'JSON', duplicate);
   return data;
+}
+
+function parseError(file: string, format: 'JSON' | 'YAML', e: YAMLError): IsolateError {
+  const pos = e.linePos?.[0];
+  const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
+  const reason =
+    e.code === 'MULTIPLE_DOCS'
+      ? 'a profile is one document (remove the "---" or "..." line)'
+      : (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return new IsolateError('E_PROFILE_PARSE', `${file}: malformed ${format}${where}: ${reason}`, { cause: e });
 }
 
 /**
@@ -89,7 +107,7 @@ const YAML_OPTIONS = {
   schema: 'core',
   merge: false,
   resolveKnownTags: false,
-  logLevel: 'silent',
+  logLevel: 'error',
 } as const;
 
 async function parseYaml(file: string, text: string): Promise<unknown> {
@@ -97,12 +115,7 @@ async function parseYaml(file: string, text: string): Promise<unknown> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines });
   const first = doc.errors[0] ?? doc.warnings[0];
-  if (first !== undefined) {
-    const pos = first.linePos?.[0];
-    const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
-    const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${reason}`, { cause: first });
-  }
+  if (first !== undefined) throw parseError(file, 'YAML', first);
   await refuseAliases(file, text, doc, lines);
   return doc.toJS({ maxAliasCount: 0 }) as unknown;
 }

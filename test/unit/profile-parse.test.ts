@@ -107,6 +107,29 @@ describe('YAML is read as plain data', () => {
   });
 });
 
+describe('one meaning per file', () => {
+  it('a duplicate key in JSON is refused with its line, not read as the last value (mode: none, then host)', async () => {
+    const file = write('dup.json', '{\n  "network": {\n    "mode": "none",\n    "mode": "host"\n  }\n}\n');
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+    expect(err.message).toBe(`${file}: malformed JSON at line 4, column 5: Map keys must be unique`);
+    const top = write('top.json', '{"extends": "default", "extends": "dev"}');
+    await expectIsolateRejection(loadMergedProfile(top, ctx()), 'E_PROFILE_PARSE');
+  });
+
+  it('JSON that the YAML parser reads differently still loads when it has no duplicates (a key over 1024 characters)', async () => {
+    const file = write('long.json', JSON.stringify({ description: 'x', environment: { set: { [`A${'B'.repeat(1100)}`]: 'v' } } }));
+    expect(Object.keys((await loadMergedProfile(file, ctx())).environment.set)[0]).toHaveLength(1101);
+  });
+
+  it('a second YAML document (after --- or ...) is refused, not ignored', async () => {
+    for (const text of ['extends: default\n---\nnetwork: { mode: host }\n', 'extends: default\n...\nnetwork: { mode: host }\n']) {
+      const file = write('two.yaml', text);
+      const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+      expect(err.message).toMatch(new RegExp(`^${file}: malformed YAML at line [23], column 1: a profile is one document \\(remove the "---" or "\\.\\.\\." line\\)$`));
+    }
+  });
+});
+
 describe('nesting', () => {
   it('the built-in profiles and a typical user profile nest a few levels', () => {
     for (const name of ['strict', 'default', 'dev']) {
