@@ -74,6 +74,13 @@ const commandRule = z
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
 const envValue = z.string().refine(isEnvValue, ENV_VALUE_RULE);
+// zod's record skips a "__proto__" key without a word: refuse it, rather than drop a variable the profile names.
+const envSet = z.preprocess((raw, ctx) => {
+  if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, '__proto__')) {
+    ctx.addIssue({ code: 'custom', message: 'this name cannot be set', path: ['__proto__'], input: raw });
+  }
+  return raw;
+}, z.record(envName, envValue));
 const envPattern = z
   .string()
   .regex(/^[A-Za-z0-9_*]+$/, 'expected a variable name, optionally with * wildcards (e.g. LC_*)');
@@ -105,7 +112,7 @@ export const profileSchema = z
     environment: z
       .strictObject({
         pass: z.array(envPattern).optional().describe('Variables passed from the caller; * is a wildcard.'),
-        set: z.record(envName, envValue).optional().describe('Variables set to a fixed value.'),
+        set: envSet.optional().describe('Variables set to a fixed value.'),
         secrets: z.array(envPattern).optional().describe('Extra patterns that never pass unless named exactly.'),
       })
       .optional(),

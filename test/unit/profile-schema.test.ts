@@ -193,6 +193,11 @@ describe('validateProfileDoc: rejections', () => {
 });
 
 describe('validateProfileDoc: environment.set', () => {
+  it('a "__proto__" key is refused, not silently dropped', () => {
+    expect(issueAt(JSON.parse('{"environment": {"set": {"__proto__": "x", "A": "b"}}}'), 'environment.set.__proto__').message).toBe('this name cannot be set');
+    expect(validateProfileDoc({ environment: { set: { A: 'b' } } })).toEqual({ ok: true, value: { environment: { set: { A: 'b' } } } });
+  });
+
   it('a value with a NUL byte is refused at its key (it would add bwrap arguments)', () => {
     expect(issueAt({ environment: { set: { FOO: 'x\u0000--bind\u0000/\u0000/mnt' } } }, 'environment.set.FOO').message).toBe('a value may not contain a NUL byte');
   });
