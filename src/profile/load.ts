@@ -117,6 +117,7 @@ function emptyMerged(): MergedProfile {
     syscalls: { preset: 'default', deny: [], allow: [] },
     commands: { allow: [], deny: [] },
     audit: { enabled: true, log: undefined, required: false },
+    origins: {},
   };
 }
 
@@ -188,6 +189,12 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       enabled: doc.audit?.enabled ?? base.audit.enabled,
       log: doc.audit?.log ?? base.audit.log,
       required: doc.audit?.required ?? base.audit.required,
+    },
+    origins: {
+      ...base.origins,
+      ...(doc.process?.cwd === undefined ? {} : { 'process.cwd': `${label}: process.cwd` }),
+      ...(doc.audit?.log === undefined ? {} : { 'audit.log': `${label}: audit.log` }),
+      ...(doc.network?.mode === undefined ? {} : { 'network.mode': `${label}: network.mode` }),
     },
   };
 }
@@ -286,5 +293,10 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
     },
     process: { ...profile.process, cwd: o.cwd === undefined ? profile.process.cwd : resolve(ctx.callerCwd, o.cwd) },
     limits: mergeLimits(profile.limits, o.limits ?? {}),
+    origins: {
+      ...profile.origins,
+      ...(o.cwd === undefined ? {} : { 'process.cwd': '--cwd' }),
+      ...(o.net === undefined ? {} : { 'network.mode': '--net' }),
+    },
   };
 }

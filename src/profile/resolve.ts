@@ -39,7 +39,7 @@ export function expandPath(raw: string, vars: PathVars, from: string): string {
 
 type Found = { real: string; type: MountRule['type'] } | { real: undefined; type: 'missing' };
 
-function inspect(path: string): Found {
+function inspect(path: string, from: string): Found {
   try {
     // throwIfNoEntry keeps the common "does not exist" case free of exceptions (this runs for every path of every run).
     const st = statSync(path, { throwIfNoEntry: false });
@@ -50,25 +50,26 @@ function inspect(path: string): Found {
     const code = errnoCode(e);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { real: undefined, type: 'missing' };
     if (code === 'ELOOP') {
-      throw new IsolateError('E_PATH_INVALID', `${path}: too many levels of symbolic links`, { cause: e });
+      throw new IsolateError('E_PATH_INVALID', `${from}: ${path}: too many levels of symbolic links`, { cause: e });
     }
-    throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
+    if (code === 'ENAMETOOLONG') throw new IsolateError('E_PATH_INVALID', `${from}: ${shown(path)}: the path or a name in it is too long`, { cause: e });
+    throw new IsolateError('E_IO', `${from}: cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
   }
 }
 
 /** A path that may not exist yet (tmpfs): resolve its deepest existing ancestor. */
-function resolveMaybeMissing(path: string): string {
-  const found = inspect(path);
+function resolveMaybeMissing(path: string, from: string): string {
+  const found = inspect(path, from);
   if (found.real !== undefined) return found.real;
   const parent = dirname(path);
   if (parent === path) return path;
-  return join(resolveMaybeMissing(parent), basename(path));
+  return join(resolveMaybeMissing(parent, from), basename(path));
 }
 
 /** Rules only mean something in filtered mode; in host mode they would be silently ignored, so refuse. */
-export function resolveNetwork(n: MergedProfile['network']): Policy['network'] {
+export function resolveNetwork(n: MergedProfile['network'], modeFrom = 'network.mode'): Policy['network'] {
   if (n.mode === 'host' && (n.allow.length > 0 || n.deny.length > 0)) {
-    throw new IsolateError('E_NETWORK_RULE', 'network.allow/network.deny are set but network.mode is host, which would not enforce them', {
+    throw new IsolateError('E_NETWORK_RULE', `${modeFrom}: network.allow/network.deny are set but network.mode is host, which would not enforce them`, {
       fix: 'set network.mode: filtered (or --net filtered), or remove the domain rules',
     });
   }
@@ -126,12 +127,12 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     for (const entry of entries) {
       const abs = expandPath(entry.path, ctx.vars, entry.from);
       if (kind === 'tmpfs') {
-        const real = resolveMaybeMissing(abs);
+        const real = resolveMaybeMissing(abs, entry.from);
         const isLink = real !== abs && lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() === true;
         mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
         continue;
       }
-      const found = inspect(abs);
+      const found = inspect(abs, entry.from);
       if (found.real === undefined) {
         if (kind === 'deny') {
           skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
@@ -168,10 +169,11 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('write', profile.filesystem.write);
   add('deny', profile.filesystem.deny);
 
-  const cwdAbs = expandPath(profile.process.cwd, ctx.vars, 'process.cwd');
-  const cwd = inspect(cwdAbs);
+  const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
+  const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
+  const cwd = inspect(cwdAbs, cwdFrom);
   if (cwd.real === undefined || cwd.type !== 'dir') {
-    throw new IsolateError('E_PATH_MISSING', `working directory ${cwdAbs} is not an existing directory`, {
+    throw new IsolateError('E_PATH_MISSING', `${cwdFrom}: working directory ${cwdAbs} is not an existing directory`, {
       fix: 'pass --cwd with an existing directory',
     });
   }
@@ -179,7 +181,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
-    network: resolveNetwork(profile.network),
+    network: resolveNetwork(profile.network, profile.origins['network.mode']),
     environment: {
       pass: [...profile.environment.pass],
       set: { ...profile.environment.set },
@@ -191,7 +193,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
     audit: {
       enabled: profile.audit.enabled,
-      log: profile.audit.log === undefined ? undefined : expandPath(profile.audit.log, ctx.vars, 'audit.log'),
+      log: profile.audit.log === undefined ? undefined : expandPath(profile.audit.log, ctx.vars, profile.origins['audit.log'] ?? 'audit.log'),
       required: profile.audit.required,
     },
   };

@@ -333,6 +333,14 @@ describe('loadMergedProfile: bad files', () => {
     expect(all).toContain(`${file}: filesystem.read[0]`);
   });
 
+  it('origins: the file that last set process.cwd, audit.log and network.mode, or the flag', async () => {
+    const parent = write('parent.yaml', 'process: { cwd: /p }\naudit: { log: /p/a.jsonl }\nnetwork: { mode: host }\n');
+    const child = write('child.yaml', 'extends: parent.yaml\nprocess: { cwd: /c }\n');
+    const m = await loadMergedProfile(child, ctx());
+    expect(m.origins).toEqual({ 'process.cwd': `${child}: process.cwd`, 'audit.log': `${parent}: audit.log`, 'network.mode': `${parent}: network.mode` });
+    expect(applyOverrides(m, { cwd: 'x', net: 'none' }, ctx()).origins).toEqual({ ...m.origins, 'process.cwd': '--cwd', 'network.mode': '--net' });
+  });
+
   it('an invalid extended file is reported by its own name', async () => {
     const base = write('base.yaml', 'process: { cwd: relative }\n');
     const child = write('child.yaml', 'extends: base.yaml\n');
