@@ -5,7 +5,8 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type { Document, LineCounter, YAMLError } from 'yaml';
-import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
+import { IsolateError, errnoCode, isIsolateError, shown } from '../errors.js';
+import { duplicateJsonKey } from './json-duplicates.js';
 import { MAX_NESTING, nestingDepth } from './nesting.js';
 
 /** Profiles are short, hand-written files; anything larger is refused before it is read. */
@@ -66,11 +67,6 @@ export async function parseProfileText(file: string, text: string): Promise<unkn
   }
 }
 
-/**
- * JSON.parse keeps the last of two equal keys: `{"mode": "none", "mode":
- * "host"}` would read as host while a reviewer sees none. YAML refuses
- * duplicates, and JSON is YAML, so the YAML parser finds them for JSON too.
- */
 async function parseJson(file: string, text: string): Promise<unknown> {
   let data: unknown;
   try {
@@ -78,9 +74,12 @@ async function parseJson(file: string, text: string): Promise<unknown> {
   } catch (e: unknown) {
     throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  const { parseDocument } = await import('yaml');
-  const duplicate = parseDocument(text, YAML_OPTIONS).errors.find((e) => e.code === 'DUPLICATE_KEY');
-  if (duplicate !== undefined) throw parseError(file, 'JSON', duplicate);
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== undefined) {
+    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed JSON at line ${duplicate.line}: duplicate key ${shown(duplicate.key)}`, {
+      fix: 'keep one of the two entries: JSON would silently use the last',
+    });
+  }
   return data;
 }
 
