@@ -35,7 +35,8 @@ export type ErrorCode =
   | 'E_AUDIT_IO'
   | 'E_AUDIT_CORRUPT'
   | 'E_AUDIT_LOCKED'
-  | 'E_AUDIT_REPORT';
+  | 'E_AUDIT_REPORT'
+  | 'E_INTERNAL';
 
 export interface IsolateErrorOptions {
   detail?: string | undefined;
@@ -97,6 +98,19 @@ export function shown(value: string | number): string {
 
 export function isIsolateError(e: unknown): e is IsolateError {
   return e instanceof IsolateError;
+}
+
+/**
+ * Any error as an IsolateError: an error that is not one is a bug in isolate.
+ * The API promises IsolateErrors (and run() a report); the original error is
+ * kept as the cause, whose stack --debug prints.
+ */
+export function asIsolateError(e: unknown): IsolateError {
+  if (isIsolateError(e)) return e;
+  return new IsolateError('E_INTERNAL', `internal error: ${e instanceof Error ? e.message : String(e)}`, {
+    cause: e,
+    fix: 'this is a bug in isolate; please report it with the command and the profile (--debug prints where it happened)',
+  });
 }
 
 /** Node's errno-style errors carry a string `code`; read it without trusting the shape. */

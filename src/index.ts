@@ -16,9 +16,10 @@ import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './backends/host.js';
 import type { HostFacts, Plan } from './backends/types.js';
-import { IsolateError, isIsolateError } from './errors.js';
+import { IsolateError, asIsolateError } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
+import { checkOptions } from './profile/options.js';
 import { pathVars, resolvePolicy } from './profile/resolve.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
@@ -85,8 +86,30 @@ function context(options: IsolateOptions): LoadContext & { env: Readonly<Record<
   return { callerCwd: options.callerCwd ?? process.cwd(), env: options.callerEnv ?? process.env };
 }
 
-/** Load a profile with extends and overrides applied, and resolve it to a Policy. */
-export async function loadProfile(options: IsolateOptions = {}): Promise<Prepared> {
+/**
+ * Every function here rejects only with an IsolateError (run() resolves
+ * to a report instead): an error of another kind is a bug in isolate, and
+ * comes back as E_INTERNAL with the original as its cause.
+ */
+function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (e: unknown) {
+      throw asIsolateError(e);
+    }
+  };
+}
+
+/**
+ * Load a profile with extends and overrides applied, and resolve it to a
+ * Policy. A bad profile or option rejects with an IsolateError (`code`,
+ * `message`, `detail`, `fix`).
+ */
+export const loadProfile: (options?: IsolateOptions) => Promise<Prepared> = guarded(loadPrepared);
+
+async function loadPrepared(options: IsolateOptions = {}): Promise<Prepared> {
+  checkApiOptions(options);
   const ctx = context(options);
   const loaded = await loadMergedProfile(options.profile ?? 'default', ctx);
   const merged = applyOverrides(
@@ -114,15 +137,35 @@ export interface PlanResult extends Prepared {
   plan: Plan;
 }
 
-export async function plan(command: readonly string[], options: IsolateOptions = {}): Promise<PlanResult> {
-  return await planPrepared(await prepare(command, options), command, options);
+/** What `isolate run` would execute, without running it. Rejects only with an IsolateError. */
+export const plan: (command: readonly string[], options?: IsolateOptions) => Promise<PlanResult> = guarded(
+  async (command: readonly string[], options: IsolateOptions = {}) => await planPrepared(await prepare(command, options), command, options),
+);
+
+/** The options beyond the profile's (checkOptions), for JavaScript callers: a wrong shape is E_USAGE naming the option. */
+function checkApiOptions(options: unknown): void {
+  checkOptions(options);
+  const o = (options ?? {}) as RunOptions;
+  const wrong = (name: string, expected: string): IsolateError =>
+    new IsolateError('E_USAGE', `options.${name}: expected ${expected}`, { fix: 'see the Node API section of README.md for the options and their types' });
+  if (o.backend !== undefined && !BACKEND_CHOICES.includes(o.backend)) throw wrong('backend', `one of ${BACKEND_CHOICES.join(', ')}`);
+  if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'capture') throw wrong('stdio', "'inherit' or 'capture'");
+  const a: unknown = o.audit;
+  if (a === undefined) return;
+  const audit = typeof a === 'object' && a !== null ? (a as Record<string, unknown>) : undefined;
+  if (audit === undefined || !['boolean', 'undefined'].includes(typeof audit['enabled']) || !['string', 'undefined'].includes(typeof audit['log'])) {
+    throw wrong('audit', '{ enabled?: boolean, log?: string }');
+  }
 }
 
 async function prepare(command: readonly string[], options: IsolateOptions): Promise<Prepared> {
+  if (!Array.isArray(command) || !command.every((a) => typeof a === 'string')) {
+    throw new IsolateError('E_USAGE', 'command: expected an array of strings', { fix: "pass the command as an argument vector, e.g. ['npm', 'test']" });
+  }
   if (command.length === 0 || command[0] === '') {
     throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
   }
-  return loadProfile(options);
+  return loadPrepared(options);
 }
 
 async function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): Promise<PlanResult> {
@@ -196,7 +239,10 @@ function configWord(text: string, expanded: ReadonlySet<string>): string {
   return parts.join('');
 }
 
-export async function explain(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
+/** What `explain --json` prints. Rejects only with an IsolateError. */
+export const explain: (command: readonly string[], options?: IsolateOptions) => Promise<Explanation> = guarded(explainPlan);
+
+async function explainPlan(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
   const r = await plan(command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
@@ -250,7 +296,6 @@ export async function run(command: readonly string[], options: RunOptions = {}):
   return (await runWithError(command, options)).report;
 }
 
-/** As run(), also returning isolate's own error object (for the CLI's --debug stack traces). */
 export interface CheckResult {
   schemaVersion: 1;
   kind: 'check';
@@ -265,8 +310,10 @@ export interface CheckResult {
   effective: string[];
 }
 
-/** Decide whether the profile's command policy lets `command` start. Runs nothing. */
-export async function check(command: readonly string[], options: IsolateOptions = {}): Promise<CheckResult> {
+/** Decide whether the profile's command policy lets `command` start. Runs nothing. Rejects only with an IsolateError. */
+export const check: (command: readonly string[], options?: IsolateOptions) => Promise<CheckResult> = guarded(checkPlan);
+
+async function checkPlan(command: readonly string[], options: IsolateOptions = {}): Promise<CheckResult> {
   const r = await plan(command, options);
   const d = decideCommand(r.policy.commands, command, r.plan.command.resolved);
   return {
@@ -318,19 +365,32 @@ async function recordRun(target: AuditTarget, report: RunReport): Promise<AuditO
   }
 }
 
+function problemOf(fn: () => void): IsolateError | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (e: unknown) {
+    return asIsolateError(e);
+  }
+}
+
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */
 export async function runWithError(
   command: readonly string[],
-  options: RunOptions = {},
+  given: RunOptions = {},
 ): Promise<{ report: RunReport; error: IsolateError | undefined; audit: AuditOutcome }> {
   const startedAt = new Date();
   const runId = randomUUID();
+  // Options that cannot be read cannot say where to record the run either: then it is reported, not recorded.
+  const invalid = problemOf(() => checkApiOptions(given));
+  const options: RunOptions = invalid === undefined ? given : { audit: { enabled: false } };
   let planned: PlanResult | undefined;
   let decision: CommandDecision | undefined;
   let result: ExecuteResult | undefined;
   let error: IsolateError | undefined;
   let registration: Registration | undefined;
   try {
+    if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
     const protectedRoots = prepared.policy.filesystem.protect.length > 0 ? writableRoots(prepared.policy.filesystem.mounts) : [];
@@ -362,11 +422,7 @@ export async function runWithError(
       forwardSignals: options.forwardSignals ?? false,
     });
   } catch (e: unknown) {
-    if (!isIsolateError(e)) {
-      await registration?.release();
-      throw e;
-    }
-    error = e;
+    error = asIsolateError(e);
   }
   try {
     await registration?.release();
