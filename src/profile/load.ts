@@ -90,14 +90,18 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
   });
 }
 
+const MAX_ISSUES = 20;
+
 export async function readProfileFile(file: string, inWhat = ''): Promise<ProfileDoc> {
   const data = await parseProfileText(file, readProfileText(file, inWhat));
   const { validateProfileDoc } = await import('./schema.js');
   const result = validateProfileDoc(data);
   if (!result.ok) {
     const lines = result.issues.map((i) => `${file}: ${i.path}: ${i.message}`);
+    // A generated or mangled file can have thousands of issues: the first ones say what is wrong.
+    const more = lines.length > MAX_ISSUES ? [`... and ${lines.length - MAX_ISSUES} more`] : [];
     throw new IsolateError('E_PROFILE_INVALID', lines[0] ?? `${file}: invalid profile`, {
-      detail: lines.length > 1 ? lines.slice(1).join('\n') : undefined,
+      detail: lines.length > 1 ? [...lines.slice(1, MAX_ISSUES), ...more].join('\n') : undefined,
       fix: 'see the profile reference in README.md, or point your editor at profiles/profile.schema.json',
     });
   }

@@ -341,6 +341,16 @@ describe('loadMergedProfile: bad files', () => {
     expect(applyOverrides(m, { cwd: 'x', net: 'none' }, ctx()).origins).toEqual({ ...m.origins, 'process.cwd': '--cwd', 'network.mode': '--net' });
   });
 
+  it('thousands of issues: the first 20 are listed, then how many more', async () => {
+    const file = write('many.yaml', `filesystem:\n  read:\n${Array.from({ length: 3000 }, (_, i) => `    - relative${i}`).join('\n')}\n`);
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_INVALID');
+    expect(err.message).toContain(`${file}: filesystem.read[0]: `);
+    const detail = (err.detail ?? '').split('\n');
+    expect(detail).toHaveLength(20);
+    expect(detail[18]).toContain('filesystem.read[19]');
+    expect(detail[19]).toBe('... and 2980 more');
+  });
+
   it('an invalid extended file is reported by its own name', async () => {
     const base = write('base.yaml', 'process: { cwd: relative }\n');
     const child = write('child.yaml', 'extends: base.yaml\n');
