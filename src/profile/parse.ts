@@ -34,10 +34,12 @@ export function readProfileText(file: string, inWhat = ''): string {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw readError(file, inWhat, 'not a regular file');
-    const buf = Buffer.alloc(MAX_PROFILE_BYTES + 1);
+    const tooLarge = (): IsolateError => readError(file, inWhat, `larger than ${MAX_PROFILE_BYTES / 1024} KiB; a profile is a short, hand-written file`);
+    if (st.size > MAX_PROFILE_BYTES) throw tooLarge();
+    const buf = Buffer.allocUnsafe(MAX_PROFILE_BYTES + 1);
     let n = 0;
     for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
-    if (n > MAX_PROFILE_BYTES) throw readError(file, inWhat, `larger than ${MAX_PROFILE_BYTES / 1024} KiB; a profile is a short, hand-written file`);
+    if (n > MAX_PROFILE_BYTES) throw tooLarge();
     return buf.toString('utf8', 0, n).replace(/^\uFEFF/, '');
   } catch (e: unknown) {
     if (isIsolateError(e)) throw e;
