@@ -289,8 +289,10 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
 }
 
 /**
- * Run a command in the sandbox. Resolves to the run report; isolate's own
- * failures (bad profile, backend missing) are in `report.error` with exit 125.
+ * Run a command in the sandbox. Resolves to the run report and does not
+ * throw: isolate's own failures (a bad profile or option, a missing backend,
+ * a bug: E_INTERNAL) are in `report.error` with exit 125 (126/127 for a
+ * refused or missing command).
  */
 export async function run(command: readonly string[], options: RunOptions = {}): Promise<RunReport> {
   return (await runWithError(command, options)).report;
