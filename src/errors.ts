@@ -36,7 +36,8 @@ export type ErrorCode =
   | 'E_AUDIT_CORRUPT'
   | 'E_AUDIT_INTACT'
   | 'E_AUDIT_LOCKED'
-  | 'E_AUDIT_REPORT';
+  | 'E_AUDIT_REPORT'
+  | 'E_INTERNAL';
 
 export interface IsolateErrorOptions {
   detail?: string | undefined;
@@ -45,6 +46,21 @@ export interface IsolateErrorOptions {
   cause?: unknown;
 }
 
+/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators; the second keeps newlines. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/**
+ * What a terminal shows as it is. A newline or an escape sequence that came in
+ * with a user's value (a path, a key) is shown escaped, so it can neither fake
+ * a second message nor recolour the terminal. The summary is one line; the
+ * detail and the fix keep their own line breaks.
+ */
+const oneLine = (text: string): string => text.replace(CONTROL, escapeChar);
+const printable = (text: string | undefined): string | undefined => text?.replace(CONTROL_BUT_NEWLINE, escapeChar);
+
 export class IsolateError extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;
@@ -52,11 +68,11 @@ export class IsolateError extends Error {
   readonly exitCode: number;
 
   constructor(code: ErrorCode, summary: string, options: IsolateErrorOptions = {}) {
-    super(summary, options.cause === undefined ? undefined : { cause: options.cause });
+    super(oneLine(summary), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'IsolateError';
     this.code = code;
-    this.detail = options.detail;
-    this.fix = options.fix;
+    this.detail = printable(options.detail);
+    this.fix = printable(options.fix);
     this.exitCode = options.exitCode ?? 125;
   }
 
@@ -70,8 +86,32 @@ export class IsolateError extends Error {
   }
 }
 
+/**
+ * A value from the user's input as it appears in a message: quoted, control
+ * characters escaped, and cut after 100 characters (a value can be a megabyte long).
+ */
+export function shown(value: string | number): string {
+  if (typeof value === 'number') return String(value);
+  const cut = value.length > 100 ? `${value.slice(0, 100)}…` : value;
+  const quoted = `"${cut.replace(/["\\]/g, '\\$&').replace(CONTROL, escapeChar)}"`;
+  return value.length > 100 ? `${quoted} (${value.length} characters)` : quoted;
+}
+
 export function isIsolateError(e: unknown): e is IsolateError {
   return e instanceof IsolateError;
+}
+
+/**
+ * Any error as an IsolateError: an error that is not one is a bug in isolate.
+ * The API promises IsolateErrors (and run() a report); the original error is
+ * kept as the cause, whose stack --debug prints.
+ */
+export function asIsolateError(e: unknown): IsolateError {
+  if (isIsolateError(e)) return e;
+  return new IsolateError('E_INTERNAL', `internal error: ${e instanceof Error ? e.message : String(e)}`, {
+    cause: e,
+    fix: 'this is a bug in isolate; please report it with the command and the profile (--debug prints where it happened)',
+  });
 }
 
 /** Node's errno-style errors carry a string `code`; read it without trusting the shape. */

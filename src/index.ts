@@ -18,9 +18,10 @@ import { gatherHostFacts } from './backends/host.js';
 import { scanProtected } from './backends/protect-scan.js';
 import { quarantineCreated, type Quarantined } from './run/quarantine.js';
 import type { HostFacts, Plan } from './backends/types.js';
-import { IsolateError, isIsolateError } from './errors.js';
+import { IsolateError, asIsolateError } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
+import { checkOptions } from './profile/options.js';
 import { checkAuditLog, pathVars, resolvePolicy } from './profile/resolve.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
@@ -72,8 +73,30 @@ function context(options: IsolateOptions): LoadContext & { env: Readonly<Record<
   return { callerCwd: options.callerCwd ?? process.cwd(), env: options.callerEnv ?? process.env };
 }
 
-/** Load a profile with extends and overrides applied, and resolve it to a Policy. */
-export async function loadProfile(options: IsolateOptions = {}): Promise<Prepared> {
+/**
+ * Every function here rejects only with an IsolateError (run() resolves
+ * to a report instead): an error of another kind is a bug in isolate, and
+ * comes back as E_INTERNAL with the original as its cause.
+ */
+function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (e: unknown) {
+      throw asIsolateError(e);
+    }
+  };
+}
+
+/**
+ * Load a profile with extends and overrides applied, and resolve it to a
+ * Policy. A bad profile or option rejects with an IsolateError (`code`,
+ * `message`, `detail`, `fix`).
+ */
+export const loadProfile: (options?: IsolateOptions) => Promise<Prepared> = guarded(loadPrepared);
+
+async function loadPrepared(options: IsolateOptions = {}): Promise<Prepared> {
+  checkApiOptions(options);
   const ctx = context(options);
   const loaded = await loadMergedProfile(options.profile ?? 'default', ctx);
   const merged = applyOverrides(
@@ -101,15 +124,35 @@ export interface PlanResult extends Prepared {
   plan: Plan;
 }
 
-export async function plan(command: readonly string[], options: IsolateOptions = {}): Promise<PlanResult> {
-  return await planPrepared(await prepare(command, options), command, options);
+/** What `isolate run` would execute, without running it. Rejects only with an IsolateError. */
+export const plan: (command: readonly string[], options?: IsolateOptions) => Promise<PlanResult> = guarded(
+  async (command: readonly string[], options: IsolateOptions = {}) => await planPrepared(await prepare(command, options), command, options),
+);
+
+/** The options beyond the profile's (checkOptions), for JavaScript callers: a wrong shape is E_USAGE naming the option. */
+function checkApiOptions(options: unknown): void {
+  checkOptions(options);
+  const o = (options ?? {}) as RunOptions;
+  const wrong = (name: string, expected: string): IsolateError =>
+    new IsolateError('E_USAGE', `options.${name}: expected ${expected}`, { fix: 'see the Node API section of README.md for the options and their types' });
+  if (o.backend !== undefined && !BACKEND_CHOICES.includes(o.backend)) throw wrong('backend', `one of ${BACKEND_CHOICES.join(', ')}`);
+  if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'capture') throw wrong('stdio', "'inherit' or 'capture'");
+  const a: unknown = o.audit;
+  if (a === undefined) return;
+  const audit = typeof a === 'object' && a !== null ? (a as Record<string, unknown>) : undefined;
+  if (audit === undefined || !['boolean', 'undefined'].includes(typeof audit['enabled']) || !['string', 'undefined'].includes(typeof audit['log'])) {
+    throw wrong('audit', '{ enabled?: boolean, log?: string }');
+  }
 }
 
 async function prepare(command: readonly string[], options: IsolateOptions): Promise<Prepared> {
+  if (!Array.isArray(command) || !command.every((a) => typeof a === 'string')) {
+    throw new IsolateError('E_USAGE', 'command: expected an array of strings', { fix: "pass the command as an argument vector, e.g. ['npm', 'test']" });
+  }
   if (command.length === 0 || command[0] === '') {
     throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
   }
-  return loadProfile(options);
+  return loadPrepared(options);
 }
 
 async function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): Promise<PlanResult> {
@@ -183,7 +226,10 @@ function configWord(text: string, expanded: ReadonlySet<string>): string {
   return parts.join('');
 }
 
-export async function explain(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
+/** What `explain --json` prints. Rejects only with an IsolateError. */
+export const explain: (command: readonly string[], options?: IsolateOptions) => Promise<Explanation> = guarded(explainPlan);
+
+async function explainPlan(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
   const r = await plan(command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
@@ -231,14 +277,15 @@ export async function explain(command: readonly string[], options: IsolateOption
 }
 
 /**
- * Run a command in the sandbox. Resolves to the run report; isolate's own
- * failures (bad profile, backend missing) are in `report.error` with exit 125.
+ * Run a command in the sandbox. Resolves to the run report and does not
+ * throw: isolate's own failures (a bad profile or option, a missing backend,
+ * a bug: E_INTERNAL) are in `report.error` with exit 125 (126/127 for a
+ * refused or missing command).
  */
 export async function run(command: readonly string[], options: RunOptions = {}): Promise<RunReport> {
   return (await runWithError(command, options)).report;
 }
 
-/** As run(), also returning isolate's own error object (for the CLI's --debug stack traces). */
 export interface CheckResult {
   schemaVersion: 1;
   kind: 'check';
@@ -253,8 +300,10 @@ export interface CheckResult {
   effective: string[];
 }
 
-/** Decide whether the profile's command policy lets `command` start. Runs nothing. */
-export async function check(command: readonly string[], options: IsolateOptions = {}): Promise<CheckResult> {
+/** Decide whether the profile's command policy lets `command` start. Runs nothing. Rejects only with an IsolateError. */
+export const check: (command: readonly string[], options?: IsolateOptions) => Promise<CheckResult> = guarded(checkPlan);
+
+async function checkPlan(command: readonly string[], options: IsolateOptions = {}): Promise<CheckResult> {
   const r = await plan(command, options);
   const d = decideCommand(r.policy.commands, command, r.plan.command.resolved);
   return {
@@ -287,13 +336,25 @@ function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
   return quarantineCreated(planned.host.protect, scanProtected(planned.policy), runId.slice(0, 8));
 }
 
+function problemOf(fn: () => void): IsolateError | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (e: unknown) {
+    return asIsolateError(e);
+  }
+}
+
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */
 export async function runWithError(
   command: readonly string[],
-  options: RunOptions = {},
+  given: RunOptions = {},
 ): Promise<{ report: RunReport; error: IsolateError | undefined; audit: RunAudit }> {
   const startedAt = new Date();
   const runId = randomUUID();
+  // Options that cannot be read cannot say where to record the run either: then it is reported, not recorded.
+  const invalid = problemOf(() => checkApiOptions(given));
+  const options: RunOptions = invalid === undefined ? given : { audit: { enabled: false } };
   const callerCwd = options.callerCwd ?? process.cwd();
   const user = callingUser();
   let audit: RunAudit | undefined;
@@ -304,6 +365,7 @@ export async function runWithError(
   let error: IsolateError | undefined;
   let registration: Registration | undefined;
   try {
+    if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
     const fs = prepared.policy.filesystem;
@@ -332,11 +394,7 @@ export async function runWithError(
       forwardSignals: options.forwardSignals ?? false,
     });
   } catch (e: unknown) {
-    if (!isIsolateError(e)) {
-      await registration?.release();
-      throw e;
-    }
-    error = e;
+    error = asIsolateError(e);
   }
   const quarantined = planned !== undefined && result?.started === true ? neutraliseCreated(planned, runId) : [];
   const cleanupErrors: string[] = [];

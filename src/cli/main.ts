@@ -3,7 +3,7 @@
  * in bin/ sets it. No work happens at import time.
  */
 import { readFileSync } from 'node:fs';
-import { IsolateError, isIsolateError } from '../errors.js';
+import { IsolateError, asIsolateError } from '../errors.js';
 import { optionFlag, parseArgs, renderHelp } from './args.js';
 import { processOutput, red, type Output } from './output.js';
 import { COMMANDS, MAIN_HELP } from './specs.js';
@@ -80,11 +80,9 @@ export async function main(argv: readonly string[], env: Readonly<Record<string,
       default:
         return await (await import('./doctor.js')).doctorCommand(parsed, ctx);
     }
-  } catch (e: unknown) {
-    if (!isIsolateError(e)) {
-      output.err(`${red(output.color('err'), 'isolate: internal error:')} ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      return 125;
-    }
+  } catch (caught: unknown) {
+    // A bug in isolate is E_INTERNAL: one message like any other; --debug prints its stack.
+    const e = asIsolateError(caught);
     if (ctx.json) {
       output.out(`${JSON.stringify({ schemaVersion: 1, kind: 'error', exitCode: e.exitCode, error: e.toJSON() }, null, 2)}\n`);
     } else {

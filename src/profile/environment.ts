@@ -3,6 +3,7 @@
  * sets. Names that look like secrets never pass through a wildcard; they pass
  * only when named exactly (`pass: [GITHUB_TOKEN]`, `--env GITHUB_TOKEN`).
  */
+import { IsolateError } from '../errors.js';
 
 /**
  * Patterns for names that hold secrets. Matched case-insensitively against
@@ -113,6 +114,19 @@ export interface ComputedEnv {
   withheld: string[];
 }
 
+/**
+ * A value for the child's environment. No environment can hold a NUL byte,
+ * and the backends hand the environment over NUL-separated (bwrap's --args
+ * pipe): a NUL would add arguments of its own, such as a bind mount.
+ */
+export const isEnvValue = (value: string): boolean => !value.includes('\0');
+export const ENV_VALUE_RULE = 'a value may not contain a NUL byte';
+
+export function envValue(where: string, value: string): string {
+  if (!isEnvValue(value)) throw new IsolateError('E_ENV_INVALID', `${where}: ${ENV_VALUE_RULE}`, { fix: 'remove the NUL byte from the value' });
+  return value;
+}
+
 /** Pure: the exact environment the sandboxed command receives. */
 export function computeEnvironment(rules: EnvironmentRules, caller: Readonly<Record<string, string | undefined>>): ComputedEnv {
   const env: Record<string, string> = {};
@@ -123,12 +137,12 @@ export function computeEnvironment(rules: EnvironmentRules, caller: Readonly<Rec
     const value = caller[name];
     if (value === undefined) continue;
     if (exact.has(name)) {
-      env[name] = value;
+      env[name] = envValue(`the caller's ${name}`, value);
     } else if (wild.some((p) => matchesPattern(name, p))) {
       if (isSecretName(name, rules.secrets)) withheld.push(name);
-      else env[name] = value;
+      else env[name] = envValue(`the caller's ${name}`, value);
     }
   }
-  for (const [name, value] of Object.entries(rules.set)) env[name] = value;
+  for (const [name, value] of Object.entries(rules.set)) env[name] = envValue(`environment.set.${name}`, value);
   return { env, withheld };
 }

@@ -3,11 +3,13 @@
  * overrides. Reading files is the only I/O here; YAML and zod are loaded only
  * when a profile file from disk is involved.
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, shown } from '../errors.js';
 import { parseRule, type RuleKind } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
+import { envValue } from './environment.js';
+import { parseProfileText, readProfileText } from './parse.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
 export interface ProfileOverrides {
@@ -62,10 +64,10 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
         cause: e,
       });
     }
-    return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real) };
+    return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) {
-    throw new IsolateError('E_PROFILE_NOT_FOUND', `"${ref}" is not a profile name${inWhat}`, {
+    throw new IsolateError('E_PROFILE_NOT_FOUND', `${shown(ref)} is not a profile name${inWhat}`, {
       fix: 'use a built-in name (' + BUILTIN_NAMES.join(', ') + '), a user profile name, or a path to a file',
     });
   }
@@ -78,58 +80,32 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
       const file = join(dir, ref + ext);
       if (existsSync(file)) {
         const real = realpathSync(file);
-        return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real) };
+        return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
       }
     }
   }
-  throw new IsolateError('E_PROFILE_NOT_FOUND', `unknown profile "${ref}"${inWhat}`, {
+  throw new IsolateError('E_PROFILE_NOT_FOUND', `unknown profile ${shown(ref)}${inWhat}`, {
     detail: `looked for a built-in profile and for ${dir === undefined ? 'a user profile (no HOME set)' : join(dir, ref + '.yaml')}`,
     fix: `use one of the built-in profiles (${BUILTIN_NAMES.join(', ')}), create ${dir ?? '$XDG_CONFIG_HOME/isolate/profiles'}/${ref}.yaml, or pass a file path`,
   });
 }
 
-export async function readProfileFile(file: string): Promise<ProfileDoc> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e: unknown) {
-    throw new IsolateError('E_PROFILE_NOT_FOUND', `cannot read profile ${file}: ${errnoCode(e) ?? String(e)}`, { cause: e });
-  }
-  const data = await parseProfileText(file, text);
+const MAX_ISSUES = 20;
+
+export async function readProfileFile(file: string, inWhat = ''): Promise<ProfileDoc> {
+  const data = await parseProfileText(file, readProfileText(file, inWhat));
   const { validateProfileDoc } = await import('./schema.js');
   const result = validateProfileDoc(data);
   if (!result.ok) {
     const lines = result.issues.map((i) => `${file}: ${i.path}: ${i.message}`);
+    // A generated or mangled file can have thousands of issues: the first ones say what is wrong.
+    const more = lines.length > MAX_ISSUES ? [`... and ${lines.length - MAX_ISSUES} more`] : [];
     throw new IsolateError('E_PROFILE_INVALID', lines[0] ?? `${file}: invalid profile`, {
-      detail: lines.length > 1 ? lines.slice(1).join('\n') : undefined,
+      detail: lines.length > 1 ? [...lines.slice(1, MAX_ISSUES), ...more].join('\n') : undefined,
       fix: 'see the profile reference in README.md, or point your editor at profiles/profile.schema.json',
     });
   }
   return result.value;
-}
-
-async function parseProfileText(file: string, text: string): Promise<unknown> {
-  if (/\.json$/i.test(file)) {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch (e: unknown) {
-      throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed JSON: ${e instanceof Error ? e.message : String(e)}`, {
-        cause: e,
-      });
-    }
-  }
-  const { parseDocument } = await import('yaml');
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first !== undefined) {
-    const pos = first.linePos?.[0];
-    const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`;
-    const reason = (first.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    throw new IsolateError('E_PROFILE_PARSE', `${file}: malformed YAML${where}: ${reason}`, {
-      cause: first,
-    });
-  }
-  return doc.toJS() as unknown;
 }
 
 function emptyMerged(): MergedProfile {
@@ -145,6 +121,7 @@ function emptyMerged(): MergedProfile {
     syscalls: { preset: 'default', deny: [], allow: [] },
     commands: { allow: [], deny: [] },
     audit: { enabled: true, log: undefined, required: false },
+    origins: {},
   };
 }
 
@@ -217,6 +194,12 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       log: doc.audit?.log ?? base.audit.log,
       required: doc.audit?.required ?? base.audit.required,
     },
+    origins: {
+      ...base.origins,
+      ...(doc.process?.cwd === undefined ? {} : { 'process.cwd': `${label}: process.cwd` }),
+      ...(doc.audit?.log === undefined ? {} : { 'audit.log': `${label}: audit.log` }),
+      ...(doc.network?.mode === undefined ? {} : { 'network.mode': `${label}: network.mode` }),
+    },
   };
 }
 
@@ -261,7 +244,7 @@ export async function loadMergedProfile(ref: string, ctx: LoadContext): Promise<
 function checkDomains(flag: string, patterns: readonly string[], kind: RuleKind): string[] {
   for (const p of patterns) {
     const r = parseRule(p, kind);
-    if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `${flag} ${JSON.stringify(p)}: ${r.message}`, { fix: 'write host, *.suffix or an IP, optionally with :port or :*' });
+    if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `${flag} ${shown(p)}: ${r.message}`, { fix: 'write host, *.suffix or an IP, optionally with :port or :*' });
   }
   return [...patterns];
 }
@@ -287,7 +270,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx: LoadContext): MergedProfile {
   const abs = (flag: string) => (p: string, i: number): SourcedPath => {
     if (p === '' || p.includes('\0')) {
-      throw new IsolateError('E_PATH_INVALID', `${flag}: expected a path, received ${JSON.stringify(p)}`);
+      throw new IsolateError('E_PATH_INVALID', `${flag}: expected a path, received ${shown(p)}`);
     }
     const expanded = p === '~' || p.startsWith('~/') || p.startsWith('${') ? p : resolve(ctx.callerCwd, p);
     return { path: expanded, optional: false, from: `${flag}[${i}]` };
@@ -298,12 +281,12 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
     const eq = item.indexOf('=');
     const name = eq === -1 ? item : item.slice(0, eq);
     if (!ENV_NAME.test(name)) {
-      throw new IsolateError('E_ENV_INVALID', `--env: "${name}" is not a valid variable name`, {
+      throw new IsolateError('E_ENV_INVALID', `--env: ${shown(name)} is not a valid variable name`, {
         fix: 'use --env NAME to pass a variable from your environment, or --env NAME=VALUE to set one',
       });
     }
     if (eq === -1) pass.push(name);
-    else set[name] = item.slice(eq + 1);
+    else set[name] = envValue(`--env ${name}`, item.slice(eq + 1));
   }
   const byPath = (p: SourcedPath): string => p.path;
   return {
@@ -322,5 +305,10 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
     },
     process: { ...profile.process, cwd: o.cwd === undefined ? profile.process.cwd : resolve(ctx.callerCwd, o.cwd) },
     limits: mergeLimits(profile.limits, o.limits ?? {}),
+    origins: {
+      ...profile.origins,
+      ...(o.cwd === undefined ? {} : { 'process.cwd': '--cwd' }),
+      ...(o.net === undefined ? {} : { 'network.mode': '--net' }),
+    },
   };
 }

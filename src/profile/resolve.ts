@@ -4,7 +4,7 @@
  */
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, shown } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type Parsed } from './limits.js';
 import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
@@ -28,12 +28,12 @@ export function expandPath(raw: string, vars: PathVars, from: string): string {
   else if (p.startsWith('~/')) p = join(vars.HOME, p.slice(2));
   p = p.replace(/\$\{([^}]*)\}/g, (_m, name: string) => {
     if (name === 'CWD' || name === 'HOME' || name === 'TMPDIR') return vars[name];
-    throw new IsolateError('E_PATH_INVALID', `${from}: unknown variable \${${name}} in "${raw}"`, {
+    throw new IsolateError('E_PATH_INVALID', `${from}: unknown variable \${${name}} in ${shown(raw)}`, {
       fix: 'paths may use ~, ${CWD}, ${HOME} and ${TMPDIR}',
     });
   });
   if (!isAbsolute(p)) {
-    throw new IsolateError('E_PATH_INVALID', `${from}: "${raw}" is not an absolute path`, {
+    throw new IsolateError('E_PATH_INVALID', `${from}: ${shown(raw)} is not an absolute path`, {
       fix: 'write an absolute path, or start it with ~, ${CWD}, ${HOME} or ${TMPDIR}',
     });
   }
@@ -42,7 +42,7 @@ export function expandPath(raw: string, vars: PathVars, from: string): string {
 
 type Found = { real: string; type: MountRule['type'] } | { real: undefined; type: 'missing' };
 
-function inspect(path: string): Found {
+function inspect(path: string, from: string): Found {
   try {
     // throwIfNoEntry keeps the common "does not exist" case free of exceptions (this runs for every path of every run).
     const st = statSync(path, { throwIfNoEntry: false });
@@ -53,25 +53,26 @@ function inspect(path: string): Found {
     const code = errnoCode(e);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { real: undefined, type: 'missing' };
     if (code === 'ELOOP') {
-      throw new IsolateError('E_PATH_INVALID', `${path}: too many levels of symbolic links`, { cause: e });
+      throw new IsolateError('E_PATH_INVALID', `${from}: ${path}: too many levels of symbolic links`, { cause: e });
     }
-    throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
+    if (code === 'ENAMETOOLONG') throw new IsolateError('E_PATH_INVALID', `${from}: ${shown(path)}: the path or a name in it is too long`, { cause: e });
+    throw new IsolateError('E_IO', `${from}: cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
   }
 }
 
 /** A path that may not exist yet (tmpfs): resolve its deepest existing ancestor. */
-function resolveMaybeMissing(path: string): string {
-  const found = inspect(path);
+function resolveMaybeMissing(path: string, from: string): string {
+  const found = inspect(path, from);
   if (found.real !== undefined) return found.real;
   const parent = dirname(path);
   if (parent === path) return path;
-  return join(resolveMaybeMissing(parent), basename(path));
+  return join(resolveMaybeMissing(parent, from), basename(path));
 }
 
 /** Rules only mean something in filtered mode; in host mode they would be silently ignored, so refuse. */
-export function resolveNetwork(n: MergedProfile['network']): Policy['network'] {
+export function resolveNetwork(n: MergedProfile['network'], modeFrom = 'network.mode'): Policy['network'] {
   if (n.mode === 'host' && (n.allow.length > 0 || n.deny.length > 0)) {
-    throw new IsolateError('E_NETWORK_RULE', 'network.allow/network.deny are set but network.mode is host, which would not enforce them', {
+    throw new IsolateError('E_NETWORK_RULE', `${modeFrom}: network.allow/network.deny are set but network.mode is host, which would not enforce them`, {
       fix: 'set network.mode: filtered (or --net filtered), or remove the domain rules',
     });
   }
@@ -152,14 +153,14 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     for (const entry of entries) {
       const abs = expandPath(entry.path, ctx.vars, entry.from);
       if (kind === 'tmpfs') {
-        const real = resolveMaybeMissing(abs);
+        const real = resolveMaybeMissing(abs, entry.from);
         checkKernelPath(kind, real, entry.from, entry.path);
         checkOwnPath(kind, real, entry.from, entry.path, env);
         const isLink = real !== abs && lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() === true;
         mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
         continue;
       }
-      const found = inspect(abs);
+      const found = inspect(abs, entry.from);
       if (found.real === undefined) {
         if (kind === 'deny') {
           skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
@@ -177,7 +178,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
         });
       }
       if (found.real === '/' && kind !== 'deny') {
-        throw new IsolateError('E_PATH_INVALID', `${entry.from}: "${entry.path}" is the root directory; isolate will not expose the whole filesystem`, {
+        throw new IsolateError('E_PATH_INVALID', `${entry.from}: ${shown(entry.path)} is the root directory; isolate will not expose the whole filesystem`, {
           fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
         });
       }
@@ -198,10 +199,11 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('write', profile.filesystem.write);
   add('deny', profile.filesystem.deny);
 
-  const cwdAbs = expandPath(profile.process.cwd, ctx.vars, 'process.cwd');
-  const cwd = inspect(cwdAbs);
+  const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
+  const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
+  const cwd = inspect(cwdAbs, cwdFrom);
   if (cwd.real === undefined || cwd.type !== 'dir') {
-    throw new IsolateError('E_PATH_MISSING', `working directory ${cwdAbs} is not an existing directory`, {
+    throw new IsolateError('E_PATH_MISSING', `${cwdFrom}: working directory ${cwdAbs} is not an existing directory`, {
       fix: 'pass --cwd with an existing directory',
     });
   }
@@ -209,7 +211,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, protect: [...profile.filesystem.protect], protectPaths: ownProtectedPaths(env, profile.filesystem.protect), skipped },
-    network: resolveNetwork(profile.network),
+    network: resolveNetwork(profile.network, profile.origins['network.mode']),
     environment: {
       pass: [...profile.environment.pass],
       set: { ...profile.environment.set },
@@ -219,20 +221,20 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     limits: resolveLimits(profile.limits),
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
-    audit: resolveAudit(profile.audit, ctx.vars, mounts),
+    audit: resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log'),
   };
 }
 
 /** The audit log outside every path the sandbox can write: a command must not be able to rewrite the record of its own run. */
 export function checkAuditLog(log: string, mounts: readonly MountRule[], from: string): void {
-  if (effectiveKind(mounts, resolveMaybeMissing(log)) !== 'write') return;
+  if (effectiveKind(mounts, resolveMaybeMissing(log, from)) !== 'write') return;
   throw new IsolateError('E_PATH_INVALID', `${from}: ${log} is inside a path the sandbox can write, so the command could rewrite its own record`, {
     fix: 'put the audit log outside the writable paths (the default, $XDG_STATE_HOME/isolate/audit.jsonl, always is)',
   });
 }
 
-function resolveAudit(audit: MergedProfile['audit'], vars: PathVars, mounts: readonly MountRule[]): Policy['audit'] {
-  const log = audit.log === undefined ? undefined : resolveMaybeMissing(expandPath(audit.log, vars, 'audit.log'));
-  if (log !== undefined) checkAuditLog(log, mounts, 'audit.log');
+function resolveAudit(audit: MergedProfile['audit'], vars: PathVars, mounts: readonly MountRule[], from: string): Policy['audit'] {
+  const log = audit.log === undefined ? undefined : resolveMaybeMissing(expandPath(audit.log, vars, from), from);
+  if (log !== undefined) checkAuditLog(log, mounts, from);
   return { enabled: audit.enabled, log, required: audit.required };
 }

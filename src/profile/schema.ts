@@ -3,9 +3,11 @@
  * the build step (JSON Schema, built-in profiles) need it.
  */
 import { z } from 'zod';
+import { shown } from '../errors.js';
 import { parseRule, type RuleKind } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { suggestion } from '../seccomp/presets.js';
+import { ENV_VALUE_RULE, isEnvValue } from './environment.js';
 import { UNLIMITED, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
 import type { ProfileDoc } from './types.js';
 
@@ -64,7 +66,7 @@ const syscallName = z.string().superRefine((n, ctx) => {
   const close = suggestion(n);
   ctx.addIssue({
     code: 'custom',
-    message: `"${n}" is not a system call name on x86_64 or aarch64${close === undefined ? '' : ` (did you mean ${close}?)`}; see \`man 2 syscalls\``,
+    message: `${shown(n)} is not a system call name on x86_64 or aarch64${close === undefined ? '' : ` (did you mean ${close}?)`}; see \`man 2 syscalls\``,
   });
 });
 
@@ -74,6 +76,14 @@ const commandRule = z
   .describe('Program then arguments, space-separated; * and ? wildcards; a final * matches any remaining arguments.');
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)');
+const envValue = z.string().refine(isEnvValue, ENV_VALUE_RULE);
+// zod's record skips a "__proto__" key without a word: refuse it, rather than drop a variable the profile names.
+const envSet = z.preprocess((raw, ctx) => {
+  if (typeof raw === 'object' && raw !== null && Object.hasOwn(raw, '__proto__')) {
+    ctx.addIssue({ code: 'custom', message: 'this name cannot be set', path: ['__proto__'], input: raw });
+  }
+  return raw;
+}, z.record(envName, envValue));
 const envPattern = z
   .string()
   .regex(/^[A-Za-z0-9_*]+$/, 'expected a variable name, optionally with * wildcards (e.g. LC_*)');
@@ -105,7 +115,7 @@ export const profileSchema = z
     environment: z
       .strictObject({
         pass: z.array(envPattern).optional().describe('Variables passed from the caller; * is a wildcard.'),
-        set: z.record(envName, z.string()).optional().describe('Variables set to a fixed value.'),
+        set: envSet.optional().describe('Variables set to a fixed value.'),
         secrets: z.array(envPattern).optional().describe('Extra patterns that never pass unless named exactly.'),
       })
       .optional(),
@@ -173,11 +183,12 @@ export interface SchemaIssue {
   message: string;
 }
 
-/** Render a key path the way a user reads it: `filesystem.write[2]`. */
+/** Render a key path the way a user reads it: `filesystem.write[2]`; a key that is not a plain name is quoted: `filesystem["rea d"]`. */
 export function formatKeyPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
+    else if (!/^[A-Za-z0-9_$][A-Za-z0-9_$-]*$/.test(String(key))) out += `[${shown(String(key))}]`;
     else out += out === '' ? String(key) : `.${String(key)}`;
   }
   return out === '' ? '(top level)' : out;

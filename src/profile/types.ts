@@ -62,6 +62,9 @@ export interface SourcedPath {
   from: string;
 }
 
+/** Where a scalar a later check may refuse was set: `/p/web.yaml: process.cwd`, `builtin:default: process.cwd` or `--cwd`. */
+export type Origins = Partial<Record<'process.cwd' | 'audit.log' | 'network.mode', string>>;
+
 /** A profile after `extends` and CLI overrides, before any path is resolved. */
 export interface MergedProfile {
   name: string;
@@ -83,6 +86,8 @@ export interface MergedProfile {
   syscalls: SyscallPolicy;
   commands: { allow: string[]; deny: string[] };
   audit: { enabled: boolean; log: string | undefined; required: boolean };
+  /** For messages: which file (and key) or flag set these values. */
+  origins: Origins;
 }
 
 /** Network access. allow/deny are domain patterns (see network/rules.ts), used in filtered mode. */

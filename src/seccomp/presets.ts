@@ -238,9 +238,12 @@ function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
+/** The known name within two edits of `name`, if any. */
 export function suggestion(name: string): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const known of knownSyscalls()) {
+    // The distance is at least the difference in length: skip the quadratic comparison (a name can be a megabyte long).
+    if (Math.abs(known.length - name.length) > 2) continue;
     const d = editDistance(name, known);
     if (d <= 2 && (best === undefined || d < best.d)) best = { name: known, d };
   }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { asRunner, homeWithProject, isolate, keyValues, runners, type Project } from '../helpers/isolate.js';
+import { asRunner, homeWithProject, isolate, keyValues, plant, runners, type Project } from '../helpers/isolate.js';
 
 const secret = (label: string): string => `${label}_${randomBytes(10).toString('hex')}`;
 
@@ -121,6 +121,19 @@ describe.each(runners())('environment ($label)', (runner) => {
       expect(r.stderr).toContain('not a valid variable name');
       expect(existsSync(join(p.project, 'ran.txt')), bad).toBe(false);
     }
+  });
+
+  it('a NUL byte in a value cannot add bwrap arguments (it would mount a hidden directory): refused with 125, nothing runs', () => {
+    const secretText = secret('outside');
+    const outside = join(p.home, 'outside');
+    plant(runner, p.home, 'outside/secret.txt', secretText);
+    expect(asRunner(runner, ['cat', join(outside, 'secret.txt')], { cwd: p.project }).stdout, 'control: readable on the host').toBe(secretText);
+    const profile = plant(runner, p.home, 'profiles/nul.yaml', `extends: default\nenvironment:\n  set:\n    FOO: "x\\0--ro-bind\\0${outside}\\0/mnt"\n`);
+    const r = isolate(runner, ['run', '-p', profile, '--', 'sh', '-c', 'cat /mnt/secret.txt; touch ran.txt'], { cwd: p.project, env: caller });
+    expect(r.stdout).not.toContain(secretText);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain(`isolate: ${profile}: environment.set.FOO: a value may not contain a NUL byte`);
+    expect(existsSync(join(p.project, 'ran.txt'))).toBe(false);
   });
 
   it('HOME inside is the caller\'s HOME (a private empty directory)', () => {

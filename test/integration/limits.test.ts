@@ -310,6 +310,12 @@ describe.each(runners())('resource limits ($label)', (runner) => {
       ['--file-size', '0'],
       ['--file-size', '-1'],
       ['--file-size', '5X'],
+      // Beyond the maxima: a timer would fire at once, a prlimit argument would read 1e+23.
+      ['--timeout', '597h'],
+      ['--cpu', '597h'],
+      ['--memory', '99999999999T'],
+      ['--open-files', '99999999999'],
+      ['--file-size', '2048T'],
     ];
 
     it('are refused with exit 125 and a message naming the flag', async () => {
@@ -330,6 +336,27 @@ describe.each(runners())('resource limits ($label)', (runner) => {
     it('the same values as separate arguments (--timeout 0, --processes -1)', () => {
       expectRefused(run(['run', '--timeout', '0', '--', 'touch', 'ran.txt']), '--timeout');
       expectRefused(run(['run', '--processes', '-1', '--', 'touch', 'ran.txt']), '--processes');
+    });
+
+    it('--timeout 597h (beyond what a timer holds) is refused naming the maximum, instead of killing the command at once', () => {
+      const t0 = Date.now();
+      const r = run(['run', '--timeout', '597h', '--', 'sh', '-c', 'sleep 1; touch ran.txt']);
+      expectRefused(r, 'isolate: limits.timeout (--timeout): expected at most 596h (about 24.8 days, the longest a timer can wait), received "597h"');
+      expect(r.stderr.match(/^isolate:/gm)).toHaveLength(1);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    });
+
+    it('control: --timeout 596h, the maximum, lets sleep 1 finish (exit 0 after a second, not killed early)', () => {
+      const t0 = Date.now();
+      const r = run(['run', '--timeout', '596h', '--', 'sh', '-c', 'sleep 1; touch ran.txt']);
+      expect(r.status, r.stderr).toBe(0);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+      expect(existsSync(marker())).toBe(true);
+    });
+
+    it('limits.killAfter beyond the maximum in a profile is refused naming the file and the key', () => {
+      const profile = plant(runner, p.home, 'profiles/killafter.yaml', 'extends: default\nlimits:\n  timeout: 1s\n  killAfter: 600h\n');
+      expectRefused(run(['run', '-p', profile, '--', 'touch', 'ran.txt']), `${profile}: limits.killAfter: expected at most 596h`);
     });
 
     it('a bad value in a profile names the key', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectIsolateError } from './expect-error.js';
 import { SECRET_PATTERNS, computeEnvironment, isSecretName, matchesPattern, type EnvironmentRules } from '../../src/profile/environment.js';
 
 const CALLER: Record<string, string | undefined> = {
@@ -101,6 +102,15 @@ describe('computeEnvironment', () => {
 
   it('does not treat regex characters in patterns as regex', () => {
     expect(computeEnvironment(rules({ pass: ['A.B*'] }), { AXB: '1', 'A.BC': '2' }).env).toEqual({ 'A.BC': '2' });
+  });
+
+  it('a NUL byte in a value (API callerEnv, or a set value that skipped the schema) is E_ENV_INVALID: it would add bwrap arguments', () => {
+    const inject = 'x\0--bind\0/\0/mnt';
+    expect(expectIsolateError(() => computeEnvironment(rules({ pass: ['FOO'] }), { FOO: inject }), 'E_ENV_INVALID').message).toBe("the caller's FOO: a value may not contain a NUL byte");
+    expectIsolateError(() => computeEnvironment(rules({ pass: ['F*'] }), { FOO: inject }), 'E_ENV_INVALID');
+    expect(expectIsolateError(() => computeEnvironment(rules({ set: { FOO: inject } }), {}), 'E_ENV_INVALID').message).toBe('environment.set.FOO: a value may not contain a NUL byte');
+    // a withheld secret's value is never used, so it is not checked
+    expect(computeEnvironment(rules({ pass: ['*'] }), { GITHUB_TOKEN: inject }).withheld).toEqual(['GITHUB_TOKEN']);
   });
 });
 

@@ -333,6 +333,24 @@ describe('loadMergedProfile: bad files', () => {
     expect(all).toContain(`${file}: filesystem.read[0]`);
   });
 
+  it('origins: the file that last set process.cwd, audit.log and network.mode, or the flag', async () => {
+    const parent = write('parent.yaml', 'process: { cwd: /p }\naudit: { log: /p/a.jsonl }\nnetwork: { mode: host }\n');
+    const child = write('child.yaml', 'extends: parent.yaml\nprocess: { cwd: /c }\n');
+    const m = await loadMergedProfile(child, ctx());
+    expect(m.origins).toEqual({ 'process.cwd': `${child}: process.cwd`, 'audit.log': `${parent}: audit.log`, 'network.mode': `${parent}: network.mode` });
+    expect(applyOverrides(m, { cwd: 'x', net: 'none' }, ctx()).origins).toEqual({ ...m.origins, 'process.cwd': '--cwd', 'network.mode': '--net' });
+  });
+
+  it('thousands of issues: the first 20 are listed, then how many more', async () => {
+    const file = write('many.yaml', `filesystem:\n  read:\n${Array.from({ length: 3000 }, (_, i) => `    - relative${i}`).join('\n')}\n`);
+    const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_INVALID');
+    expect(err.message).toContain(`${file}: filesystem.read[0]: `);
+    const detail = (err.detail ?? '').split('\n');
+    expect(detail).toHaveLength(20);
+    expect(detail[18]).toContain('filesystem.read[19]');
+    expect(detail[19]).toBe('... and 2980 more');
+  });
+
   it('an invalid extended file is reported by its own name', async () => {
     const base = write('base.yaml', 'process: { cwd: relative }\n');
     const child = write('child.yaml', 'extends: base.yaml\n');
@@ -370,6 +388,12 @@ describe('applyOverrides', () => {
   it('an empty path is E_PATH_INVALID', async () => {
     const b = await base();
     expectIsolateError(() => applyOverrides(b, { read: [''] }, c), 'E_PATH_INVALID');
+  });
+
+  it('--env NAME=VALUE with a NUL byte in the value (possible through the API) is E_ENV_INVALID', async () => {
+    const b = await base();
+    const err = expectIsolateError(() => applyOverrides(b, { env: ['FOO=x\0--bind\0/\0/mnt'] }, c), 'E_ENV_INVALID');
+    expect(err.message).toBe('--env FOO: a value may not contain a NUL byte');
   });
 
   it('--env NAME passes, --env NAME=VALUE sets (the value may contain = or be empty)', async () => {

@@ -192,11 +192,38 @@ describe('validateProfileDoc: rejections', () => {
   });
 });
 
+describe('validateProfileDoc: environment.set', () => {
+  it('a "__proto__" key is refused, not silently dropped', () => {
+    expect(issueAt(JSON.parse('{"environment": {"set": {"__proto__": "x", "A": "b"}}}'), 'environment.set.__proto__').message).toBe('this name cannot be set');
+    expect(validateProfileDoc({ environment: { set: { A: 'b' } } })).toEqual({ ok: true, value: { environment: { set: { A: 'b' } } } });
+  });
+
+  it('a value with a NUL byte is refused at its key (it would add bwrap arguments)', () => {
+    expect(issueAt({ environment: { set: { FOO: 'x\u0000--bind\u0000/\u0000/mnt' } } }, 'environment.set.FOO').message).toBe('a value may not contain a NUL byte');
+  });
+});
+
+describe('validateProfileDoc: long values', () => {
+  it('a 300,000-character system call name is refused at once (no edit distance against every name), its message cut', () => {
+    const started = Date.now();
+    const issue = issueAt({ syscalls: { deny: ['p'.repeat(300_000)] } }, 'syscalls.deny[0]');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(issue.message).toMatch(/^"p{100}…" \(300000 characters\) is not a system call name/);
+  });
+
+  it('a near miss still gets its suggestion', () => {
+    expect(issueAt({ syscalls: { deny: ['ptrac'] } }, 'syscalls.deny[0]').message).toContain('did you mean ptrace?');
+  });
+});
+
 describe('formatKeyPath', () => {
   it('renders keys and indexes the way a user reads them', () => {
     expect(formatKeyPath(['filesystem', 'write', 2])).toBe('filesystem.write[2]');
     expect(formatKeyPath(['environment', 'set', 'FOO'])).toBe('environment.set.FOO');
     expect(formatKeyPath([])).toBe('(top level)');
+    expect(formatKeyPath(['filesystem', 'rea d'])).toBe('filesystem["rea d"]');
+    expect(formatKeyPath(['', 'x\nisolate: ok'])).toBe('[""]["x\\u000aisolate: ok"]');
+    expect(formatKeyPath(['network', '<<'])).toBe('network["<<"]');
   });
 });
 

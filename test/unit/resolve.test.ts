@@ -94,6 +94,7 @@ describe('resolvePolicy (on a temp directory)', () => {
       syscalls: { preset: 'default', deny: [], allow: [] },
       commands: { allow: [], deny: [] },
       audit: { enabled: true, log: undefined, required: false },
+      origins: {},
     };
   }
 
@@ -267,10 +268,39 @@ describe('resolvePolicy (on a temp directory)', () => {
     expect(p.filesystem.mounts.some((m) => m.kind === 'deny' && m.path === '/')).toBe(true);
   });
 
-  it('a symlink loop is E_PATH_INVALID', () => {
+  it('a symlink loop is E_PATH_INVALID naming where the path came from', () => {
     symlinkSync(join(root, 'loop-b'), join(root, 'loop-a'));
     symlinkSync(join(root, 'loop-a'), join(root, 'loop-b'));
-    expectIsolateError(() => resolvePolicy(profile({ read: [sp(join(root, 'loop-a'), 'r[0]')] }), { vars }), 'E_PATH_INVALID');
+    const err = expectIsolateError(() => resolvePolicy(profile({ read: [sp(join(root, 'loop-a'), 'p.yaml: filesystem.read[0]')] }), { vars }), 'E_PATH_INVALID');
+    expect(err.message).toBe(`p.yaml: filesystem.read[0]: ${join(root, 'loop-a')}: too many levels of symbolic links`);
+  });
+
+  it('a name longer than the filesystem allows is E_PATH_INVALID naming where it came from (read, deny and tmpfs alike)', () => {
+    const long = join(root, 'x'.repeat(300));
+    for (const kind of ['read', 'deny', 'tmpfs'] as const) {
+      const err = expectIsolateError(() => resolvePolicy(profile({ [kind]: [sp(long, `p.yaml: filesystem.${kind}[0]`)] }), { vars }), 'E_PATH_INVALID');
+      expect(err.message).toMatch(new RegExp(`^p\\.yaml: filesystem\\.${kind}\\[0\\]: ".*" \\(\\d+ characters\\): the path or a name in it is too long$`));
+    }
+  });
+
+  it('process.cwd and audit.log errors name the file and key that set them', () => {
+    const merged = (cwd: string, log: string): MergedProfile => ({
+      ...profile({}, cwd),
+      audit: { enabled: true, log, required: false },
+      origins: { 'process.cwd': '/p/web.yaml: process.cwd', 'audit.log': '/p/web.yaml: audit.log' },
+    });
+    const missing = expectIsolateError(() => resolvePolicy(merged(join(root, 'nope'), '/tmp/a.jsonl'), { vars }), 'E_PATH_MISSING');
+    expect(missing.message).toBe(`/p/web.yaml: process.cwd: working directory ${join(root, 'nope')} is not an existing directory`);
+    const cwdVar = expectIsolateError(() => resolvePolicy(merged('${NOPE}', '/tmp/a.jsonl'), { vars }), 'E_PATH_INVALID');
+    expect(cwdVar.message).toBe('/p/web.yaml: process.cwd: unknown variable ${NOPE} in "${NOPE}"');
+    const logVar = expectIsolateError(() => resolvePolicy(merged('${CWD}', '${cwd}/a.jsonl'), { vars }), 'E_PATH_INVALID');
+    expect(logVar.message).toBe('/p/web.yaml: audit.log: unknown variable ${cwd} in "${cwd}/a.jsonl"');
+  });
+
+  it('domain rules with network.mode host name where the mode was set', () => {
+    const merged: MergedProfile = { ...profile({}), network: { mode: 'host', allow: ['example.com'], deny: [] }, origins: { 'network.mode': '--net' } };
+    const err = expectIsolateError(() => resolvePolicy(merged, { vars }), 'E_NETWORK_RULE');
+    expect(err.message).toMatch(/^--net: network\.allow\/network\.deny are set but network\.mode is host/);
   });
 
   it('an unknown variable in a profile path is E_PATH_INVALID naming its source', () => {
