@@ -27,6 +27,20 @@ const environment: Check = (v) => {
   return bad === undefined ? undefined : `${bad[0]}: expected a string, received ${describe(bad[1])}`;
 };
 
+/** Checks each key of an object against a table; unknown keys are errors. */
+const keysOf = (checks: Record<string, Check>, example: string, noun: string): Check => (v) => {
+  if (!plainObject(v)) return `expected an object such as ${example}, received ${describe(v)}`;
+  for (const [key, value] of Object.entries(v)) {
+    const check = Object.hasOwn(checks, key) ? checks[key] : undefined;
+    if (check === undefined) return `${key}: unknown ${noun} (known: ${Object.keys(checks).join(', ')})`;
+    const wrong = value === undefined ? undefined : check(value);
+    if (wrong !== undefined) return `${key}: ${wrong}`;
+  }
+  return undefined;
+};
+
+const ceilings = keysOf({ tmpfs: stringOrNumber, processes: stringOrNumber, memory: stringOrNumber }, "{ memory: 'unlimited' }", 'ceiling');
+
 const LIMIT_CHECKS: Record<string, Check> = {
   timeout: stringOrNumber,
   killAfter: stringOrNumber,
@@ -35,19 +49,12 @@ const LIMIT_CHECKS: Record<string, Check> = {
   processes: stringOrNumber,
   openFiles: stringOrNumber,
   fileSize: stringOrNumber,
+  tmpfs: stringOrNumber,
   enforce: oneOf('rlimit', 'cgroup'),
+  ceilings,
 };
 
-const limits: Check = (v) => {
-  if (!plainObject(v)) return `expected an object such as { timeout: '30s' }, received ${describe(v)}`;
-  for (const [key, value] of Object.entries(v)) {
-    const check = Object.hasOwn(LIMIT_CHECKS, key) ? LIMIT_CHECKS[key] : undefined;
-    if (check === undefined) return `${key}: unknown limit (known: ${Object.keys(LIMIT_CHECKS).join(', ')})`;
-    const wrong = value === undefined ? undefined : check(value);
-    if (wrong !== undefined) return `${key}: ${wrong}`;
-  }
-  return undefined;
-};
+const limits = keysOf(LIMIT_CHECKS, "{ timeout: '30s' }", 'limit');
 
 const OPTION_CHECKS: Record<string, Check> = {
   profile: string,

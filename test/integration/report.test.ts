@@ -49,7 +49,8 @@ describe.each(runners())('run report ($label)', (runner: Runner) => {
     expect(r.resources.userCpuMs).not.toBeNull();
     expect((r.resources.userCpuMs ?? 0) + (r.resources.systemCpuMs ?? 0)).toBeGreaterThan(0);
     expect(r.resources.peakMemoryBytes).toBeGreaterThan(100_000);
-    expect(r.limits).toEqual({ killAfterMs: 2000, enforce: 'rlimit' });
+    // No limit set: the built-in profile's ceilings only.
+    expect(r.limits).toEqual({ killAfterMs: 2000, enforce: 'rlimit', ceilings: { tmpfsBytes: 2 * 1024 ** 3, processes: 4096, memoryBytes: 8 * 1024 ** 3 } });
   });
 
   it('the same policy has the same digest; a different one does not', () => {
