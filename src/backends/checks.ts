@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { IsolateError } from '../errors.js';
 import { run } from '../index.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from './bwrap.js';
-import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from './host.js';
+import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from '../host/facts.js';
 import type { HostFacts } from './types.js';
-import { cgroupFacts } from './cgroup-host.js';
+import { cgroupFacts } from '../host/cgroup.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

@@ -11,7 +11,7 @@ import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import type { RuleKind } from '../network/rules.js';
-import { sweepProxyDirs } from './proxy-dir.js';
+import { sweepProxyDirs } from '../host/proxy-dir.js';
 
 export interface RunningServices {
   events: NetworkEvent[];

@@ -13,7 +13,7 @@ import { computeEnvironment } from '../profile/environment.js';
 import { loadProfile, run, type IsolateOptions } from '../index.js';
 import type { RunReport } from '../audit/report.js';
 import { probes, type Outcome, type ProbeContext } from './probes.js';
-import { cgroupFacts } from '../backends/cgroup-host.js';
+import { cgroupFacts } from '../host/cgroup.js';
 
 export const SELFTEST_SCHEMA_VERSION = 1;
 

@@ -3,7 +3,7 @@
  * nsjail when it is installed (or named by ISOLATE_NSJAIL), each for every
  * runner (the current user and, as root, an unprivileged one).
  */
-import { findNsjail } from '../../src/backends/host.js';
+import { findNsjail } from '../../src/host/facts.js';
 import { runners, type Runner } from './isolate.js';
 
 export interface BackendCase {

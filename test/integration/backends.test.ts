@@ -7,7 +7,7 @@
  * with the reason printed.
  */
 import { describe, expect, it } from 'vitest';
-import { findBwrap, findNsjail } from '../../src/backends/host.js';
+import { findBwrap, findNsjail } from '../../src/host/facts.js';
 import { isolate, runners, tempDirFor, type Runner } from '../helpers/isolate.js';
 
 const nsjail = findNsjail(process.env);

@@ -8,7 +8,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMountinfo } from '../../src/backends/cgroup-host.js';
+import { parseMountinfo } from '../../src/host/cgroup.js';
 import { cgroupSupport } from '../helpers/cgroup.js';
 import { FORK_MANY_OR_FAIL } from '../helpers/probes.js';
 import { STACK_LINE, descendants, homeWithProject, isolate, keyValues, plant, pollFor, runners, spawnIsolate, type Project, type Result } from '../helpers/isolate.js';

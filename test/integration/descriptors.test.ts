@@ -15,7 +15,7 @@ import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findNsjail } from '../../src/backends/host.js';
+import { findNsjail } from '../../src/host/facts.js';
 import { DEFAULT_PATH, asRunner, homeWithProject, isolate, plant, runners, tempDirFor, type Project, type Runner } from '../helpers/isolate.js';
 import { token } from '../helpers/fs-fixture.js';
 

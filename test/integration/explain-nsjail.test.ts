@@ -5,7 +5,7 @@
  * printed escaped, so a hostile value cannot add lines to the config.
  */
 import { describe, expect, it } from 'vitest';
-import { findNsjail } from '../../src/backends/host.js';
+import { findNsjail } from '../../src/host/facts.js';
 import { asRunner, homeWithProject, isolate, runners } from '../helpers/isolate.js';
 
 const NSJAIL = findNsjail(process.env);

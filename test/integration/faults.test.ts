@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findNsjail } from '../../src/backends/host.js';
+import { findNsjail } from '../../src/host/facts.js';
 import {
   descendants,
   homeWithProject,

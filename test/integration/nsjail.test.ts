@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { findNsjail } from '../../src/backends/host.js';
+import { findNsjail } from '../../src/host/facts.js';
 import { cgroupSupport } from '../helpers/cgroup.js';
 import { REPO_FILES, attempts, token } from '../helpers/fs-fixture.js';
 import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.js';

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectCgroup, parseMountinfo, type CgroupProbe } from '../../src/backends/cgroup-host.js';
+import { detectCgroup, parseMountinfo, type CgroupProbe } from '../../src/host/cgroup.js';
 import { cgroupLimits } from '../../src/backends/cgroup.js';
 import type { CgroupFacts, HostFacts } from '../../src/backends/types.js';
 import type { Limits } from '../../src/profile/limits.js';

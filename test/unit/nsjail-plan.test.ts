@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { bwrapBackend } from '../../src/backends/bwrap.js';
 import { FEATURES, assertEnforceable } from '../../src/backends/conformance.js';
-import { NSJAIL_VERSION_MARKERS, mountPoints, nsjailVersionFromText } from '../../src/backends/host.js';
+import { NSJAIL_VERSION_MARKERS, mountPoints, nsjailVersionFromText } from '../../src/host/facts.js';
 import {
   INIT_NAME,
   INIT_SCRIPT,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isolateConfigDir, isolateStateDir, ownProtectedPaths, checkOwnPath } from '../../src/profile/own-paths.js';
-import { ownPathFact, type PathState } from '../../src/backends/own-paths-scan.js';
+import { ownPathFact, type PathState } from '../../src/host/own-paths.js';
 import { expectIsolateError } from './expect-error.js';
 
 describe('isolate\'s own directories and the XDG protected paths', () => {

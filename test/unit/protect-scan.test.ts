@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanProtected } from '../../src/backends/protect-scan.js';
+import { scanProtected } from '../../src/host/protect-scan.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 import type { Policy } from '../../src/profile/types.js';
 

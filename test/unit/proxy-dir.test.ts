@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pidNamespaceOf, processStart } from '../../src/run/alive.js';
-import { proxyDirName, sweepProxyDirs } from '../../src/run/proxy-dir.js';
+import { proxyDirName, sweepProxyDirs } from '../../src/host/proxy-dir.js';
 
 const b36 = (n: number | undefined): string => (n ?? 0).toString(36);
 const OWN = { start: b36(processStart('self')), ns: b36(pidNamespaceOf('self')) };

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DYNAMIC_PORTS, gatherHostFacts, productVersionFromPlist, randomProxyPort, runDirBase, sandboxExecFacts } from '../../src/backends/host.js';
+import { DYNAMIC_PORTS, gatherHostFacts, productVersionFromPlist, randomProxyPort, runDirBase, sandboxExecFacts } from '../../src/host/facts.js';
 import type { Policy } from '../../src/profile/types.js';
 
 const PLIST = `<?xml version="1.0" encoding="UTF-8"?>

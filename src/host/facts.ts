@@ -11,15 +11,15 @@ import { delimiter, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
-import { proxyDirName } from '../run/proxy-dir.js';
+import { proxyDirName } from './proxy-dir.js';
 import { scanProtected } from './protect-scan.js';
-import type { CommandFact, HostFacts, NetworkFacts, UsernsFacts } from './types.js';
-import type { NsjailFacts } from './nsjail.js';
-import { cgroupNeeds, wantsCgroup } from './cgroup.js';
-import { cgroupFacts } from './cgroup-host.js';
-import type { SandboxExecFacts } from './sandbox-exec.js';
-import { KERNEL_GUARD_PATHS, type KernelPathFact } from './kernel-guard.js';
-import { ensureStateDir } from './own-paths-scan.js';
+import type { CommandFact, HostFacts, NetworkFacts, UsernsFacts } from '../backends/types.js';
+import type { NsjailFacts } from '../backends/nsjail.js';
+import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
+import { cgroupFacts } from './cgroup.js';
+import type { SandboxExecFacts } from '../backends/sandbox-exec.js';
+import { KERNEL_GUARD_PATHS, type KernelPathFact } from '../backends/kernel-guard.js';
+import { ensureStateDir } from './own-paths.js';
 
 
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

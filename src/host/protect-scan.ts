@@ -7,10 +7,10 @@ import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
-import { effectiveKind, writableRoots } from './mounts.js';
-import type { ProtectFact } from './types.js';
+import { effectiveKind, writableRoots } from '../backends/mounts.js';
+import type { ProtectFact } from '../backends/types.js';
 import { AFTER_RUN_NAMES } from '../profile/after-run.js';
-import { ownPathFacts, type PathState } from './own-paths-scan.js';
+import { ownPathFacts, type PathState } from './own-paths.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);

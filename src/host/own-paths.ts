@@ -13,8 +13,8 @@ import { join, relative } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import { isolateStateDir } from '../profile/own-paths.js';
-import { effectiveKind, isWithin, writableRoots } from './mounts.js';
-import type { ProtectFact } from './types.js';
+import { effectiveKind, isWithin, writableRoots } from '../backends/mounts.js';
+import type { ProtectFact } from '../backends/types.js';
 
 export type PathState = ProtectFact['state'] | 'inaccessible';
 

@@ -21,7 +21,7 @@
 import { constants, accessSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, posix } from 'node:path';
-import type { CgroupFacts } from './types.js';
+import type { CgroupFacts } from '../backends/types.js';
 
 export interface CgroupNeeds {
   memory: boolean;
