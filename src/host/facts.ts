@@ -4,11 +4,11 @@
  * plan() then turns these facts into a Plan without touching anything.
  */
 import { accessSync, constants, existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
+import { probeSync } from '../process.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
@@ -104,8 +104,7 @@ export function bwrapVersion(path: string): string | undefined {
   } catch {
     return undefined;
   }
-  const r = spawnSync(path, ['--version'], { encoding: 'utf8', env: {}, timeout: 5000 });
-  const m = /(\d+\.\d+(?:\.\d+)?)/.exec(r.stdout ?? '');
+  const m = /(\d+\.\d+(?:\.\d+)?)/.exec(probeSync(path, ['--version'], 5000).stdout);
   return m?.[1];
 }
 
@@ -174,8 +173,8 @@ export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): 
     version = undefined;
   }
   if (version === undefined) {
-    const r = spawnSync(path, ['--help'], { encoding: 'utf8', env: {}, timeout: 5000 });
-    version = nsjailVersionFromText(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    const r = probeSync(path, ['--help'], 5000);
+    version = nsjailVersionFromText(`${r.stdout}${r.stderr}`);
   }
   const facts: NsjailFacts = { path, version: version ?? 'unknown', mountPoints: mountPoints() };
   return facts;
@@ -253,8 +252,7 @@ export function macosVersion(): string | undefined {
   } catch {
     // fall back to sw_vers
   }
-  const r = spawnSync('/usr/bin/sw_vers', ['-productVersion'], { encoding: 'utf8', env: {}, timeout: 2000 });
-  const m = /^\s*([0-9][0-9A-Za-z.]*)\s*$/.exec(r.stdout ?? '');
+  const m = /^\s*([0-9][0-9A-Za-z.]*)\s*$/.exec(probeSync('/usr/bin/sw_vers', ['-productVersion'], 2000).stdout);
   return m?.[1];
 }
 

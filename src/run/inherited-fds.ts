@@ -36,8 +36,7 @@
  */
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
-
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
+import type { StdioSlot } from '../process.js';
 
 /** O_CLOEXEC as /proc/self/fdinfo/N shows it in its octal `flags:` line. */
 const O_CLOEXEC = 0o2000000;

@@ -12,6 +12,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
+import type { ExecuteResult } from './result.js';
 
 export interface RunningServices {
   events: NetworkEvent[];
@@ -81,4 +82,15 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     throw e;
   }
   return { events, stop };
+}
+
+/** Start the services, run `run`, and always stop them; the proxy's events go in the result. */
+export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>): Promise<ExecuteResult> {
+  if (services.length === 0) return run();
+  const running = await startServices(services);
+  try {
+    return { ...(await run()), networkEvents: running.events };
+  } finally {
+    await running.stop();
+  }
 }

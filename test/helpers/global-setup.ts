@@ -4,7 +4,7 @@
  * can read (the checkout may live under /root, which it cannot enter).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, cpSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, cpSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,22 @@ function ensureUser(): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', TEST_USER], { encoding: 'utf8' }).trim());
   const gid = Number(execFileSync('id', ['-g', TEST_USER], { encoding: 'utf8' }).trim());
   return { uid, gid };
+}
+
+/** The packages the built package loads at run time: its dependencies and theirs, as installed in node_modules. */
+function runtimePackages(): string[] {
+  const found = new Set<string>();
+  const visit = (packageJson: string): void => {
+    if (!existsSync(packageJson)) return; // installed inside its dependent's own node_modules, copied with it
+    const deps = (JSON.parse(readFileSync(packageJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
+    for (const name of Object.keys(deps)) {
+      if (found.has(name)) continue;
+      found.add(name);
+      visit(join(root, 'node_modules', name, 'package.json'));
+    }
+  };
+  visit(join(root, 'package.json'));
+  return [...found].map((name) => `node_modules/${name}`).filter((dir) => existsSync(join(root, dir)));
 }
 
 export default function setup(project: TestProject): () => void {
@@ -46,7 +62,7 @@ export default function setup(project: TestProject): () => void {
   const copy = mkdtempSync(join(tmpdir(), 'isolate-pkg-'));
   try {
     chmodSync(copy, 0o755);
-    for (const part of ['bin', 'dist', 'profiles', 'package.json', 'node_modules/yaml', 'node_modules/zod']) {
+    for (const part of ['bin', 'dist', 'profiles', 'package.json', ...runtimePackages()]) {
       cpSync(join(root, part), join(copy, part), { recursive: true });
     }
     execFileSync('chmod', ['-R', 'a+rX', copy]);

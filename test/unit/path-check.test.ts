@@ -11,7 +11,7 @@ import { closeSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openPathFds } from '../../src/run/execute.js';
+import { openPathFds } from '../../src/run/launch/path-fds.js';
 import { checkSandboxPaths, parseMountinfo, unescapeMountinfo, type CheckedPath } from '../../src/run/path-check.js';
 
 describe('mountinfo', () => {
