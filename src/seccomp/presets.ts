@@ -51,6 +51,9 @@ export const SECCOMP_PRESETS: readonly SeccompPresetName[] = ['default', 'none']
 export const TIOCSTI = 0x5412;
 export const TIOCLINUX = 0x541c;
 
+/** The set-user-ID and set-group-ID mode bits (S_ISUID | S_ISGID). */
+export const SETID_MODE_BITS = 0o6000;
+
 /** Namespace flags of clone(2) (linux/sched.h). */
 export const CLONE_NAMESPACE_FLAGS: Readonly<Record<string, number>> = Object.freeze({
   CLONE_NEWNS: 0x00020000,
@@ -75,6 +78,29 @@ type PresetEntry = Omit<SeccompRule, 'source'>;
 
 const eperm = (syscall: string, reason: string): PresetEntry => ({ syscall, errno: 'EPERM', reason });
 const enosys = (syscall: string, reason: string): PresetEntry => ({ syscall, errno: 'ENOSYS', reason });
+
+const SETID_REASON = 'sets the set-user-ID or set-group-ID bit: a program left in a writable path would run with your privileges (or root\'s) when someone on the host starts it';
+
+/**
+ * No set-user-ID or set-group-ID file can be made (as systemd's
+ * RestrictSUIDSGID): the sandbox's mounts are nosuid, the host's are not.
+ * The mode argument of each call that sets a mode; open and openat pass it
+ * only with O_CREAT, and libc passes 0 otherwise.
+ */
+const SETID_RULES: readonly PresetEntry[] = (
+  [
+    ['chmod', 1],
+    ['fchmod', 1],
+    ['fchmodat', 2],
+    ['open', 2],
+    ['openat', 3],
+    ['creat', 1],
+    ['mkdir', 1],
+    ['mkdirat', 2],
+    ['mknod', 1],
+    ['mknodat', 2],
+  ] as const
+).map(([syscall, arg]) => ({ syscall, errno: 'EPERM' as const, when: { kind: 'mask-any' as const, arg, mask: SETID_MODE_BITS }, reason: SETID_REASON }));
 
 /** The default preset, in filter order. */
 export const DEFAULT_PRESET: readonly PresetEntry[] = Object.freeze([
@@ -141,6 +167,8 @@ export const DEFAULT_PRESET: readonly PresetEntry[] = Object.freeze([
     when: { kind: 'equals-any', arg: 1, values: [TIOCSTI, TIOCLINUX] },
     reason: 'TIOCSTI and TIOCLINUX push keystrokes into the terminal, which the shell outside runs after the sandbox exits',
   },
+  ...SETID_RULES,
+  enosys('openat2', 'its mode lives in memory the filter cannot read, so a set-user-ID file could be created; ENOSYS makes programs fall back to openat'),
   {
     syscall: 'clone',
     errno: 'EPERM',
@@ -183,7 +211,9 @@ export function describeCondition(rule: Pick<SeccompRule, 'syscall' | 'when'>): 
       const flags =
         rule.syscall === 'clone' && w.mask === CLONE_NAMESPACE_MASK
           ? Object.keys(CLONE_NAMESPACE_FLAGS).join('|')
-          : hex(w.mask);
+          : w.mask === SETID_MODE_BITS
+            ? 'S_ISUID|S_ISGID'
+            : hex(w.mask);
       return `when ${argName} (low 32 bits) has any of ${flags}`;
     }
     case 'not-in':
@@ -191,9 +221,12 @@ export function describeCondition(rule: Pick<SeccompRule, 'syscall' | 'when'>): 
   }
 }
 
-/** One line per rule: `ptrace: EPERM always (reason)`. */
-export function describeRules(rules: readonly SeccompRule[]): string[] {
-  return rules.map((r) => `${r.syscall}: ${r.errno} ${describeCondition(r)} (${r.reason})`);
+/** The line for the refusal of system calls newer than isolate's tables. */
+export const NEWER_SYSCALLS_LINE = 'system calls newer than isolate\'s tables: ENOSYS (the rules cannot name them; programs fall back as on an older kernel)';
+
+/** One line per rule: `ptrace: EPERM always (reason)`; then the refusal of newer calls, when on. */
+export function describeRules(rules: readonly SeccompRule[], refuseNewer = false): string[] {
+  return [...rules.map((r) => `${r.syscall}: ${r.errno} ${describeCondition(r)} (${r.reason})`), ...(refuseNewer ? [NEWER_SYSCALLS_LINE] : [])];
 }
 
 /** Thrown for unknown syscall names or an unknown preset; an IsolateError, so the CLI exits 125. */
@@ -223,6 +256,8 @@ export interface ResolvedSeccomp {
   readonly allowed: readonly string[];
   /** False only for preset `none` with nothing to deny: then no filter is installed at all. */
   readonly install: boolean;
+  /** The default preset: system calls newer than isolate's tables are refused with ENOSYS (syscalls.ts highestKnownSyscall). */
+  readonly refuseNewer: boolean;
 }
 
 function editDistance(a: string, b: string): number {
@@ -293,5 +328,5 @@ export function resolveSeccomp(config: SeccompConfig): ResolvedSeccomp {
   for (const name of deny) {
     rules.push({ syscall: name, errno: 'EPERM', reason: 'denied by the profile', source: 'deny' });
   }
-  return { preset, rules, allowed, install: preset !== 'none' || rules.length > 0 };
+  return { preset, rules, allowed, install: preset !== 'none' || rules.length > 0, refuseNewer: preset === 'default' };
 }
