@@ -51,6 +51,10 @@ export const SECCOMP_PRESETS: readonly SeccompPresetName[] = ['default', 'none']
 export const TIOCSTI = 0x5412;
 export const TIOCLINUX = 0x541c;
 
+/** Address families whose sockets the network namespace does not confine (linux/socket.h). */
+export const AF_BLUETOOTH = 31;
+export const AF_VSOCK = 40;
+
 /** The set-user-ID and set-group-ID mode bits (S_ISUID | S_ISGID). */
 export const SETID_MODE_BITS = 0o6000;
 
@@ -167,6 +171,12 @@ export const DEFAULT_PRESET: readonly PresetEntry[] = Object.freeze([
     when: { kind: 'equals-any', arg: 1, values: [TIOCSTI, TIOCLINUX] },
     reason: 'TIOCSTI and TIOCLINUX push keystrokes into the terminal, which the shell outside runs after the sandbox exits',
   },
+  {
+    syscall: 'socket',
+    errno: 'EPERM',
+    when: { kind: 'equals-any', arg: 0, values: [AF_VSOCK, AF_BLUETOOTH] },
+    reason: 'vsock and Bluetooth sockets are not confined by the network namespace: they reach the hypervisor\'s host and nearby devices whatever the network mode',
+  },
   ...SETID_RULES,
   enosys('openat2', 'its mode lives in memory the filter cannot read, so a set-user-ID file could be created; ENOSYS makes programs fall back to openat'),
   {
@@ -195,12 +205,17 @@ const IOCTL_NAMES: ReadonlyMap<number, string> = new Map([
   [TIOCLINUX, 'TIOCLINUX'],
 ]);
 
+const FAMILY_NAMES: ReadonlyMap<number, string> = new Map([
+  [AF_VSOCK, 'AF_VSOCK'],
+  [AF_BLUETOOTH, 'AF_BLUETOOTH'],
+]);
+
 /** The condition under which a rule refuses its call, in words ("always" for plain rules). */
 export function describeCondition(rule: Pick<SeccompRule, 'syscall' | 'when'>): string {
   const w = rule.when;
   if (w === undefined) return 'always';
   const named = (v: number): string => {
-    const name = rule.syscall === 'ioctl' ? IOCTL_NAMES.get(v) : undefined;
+    const name = rule.syscall === 'ioctl' ? IOCTL_NAMES.get(v) : rule.syscall === 'socket' ? FAMILY_NAMES.get(v) : undefined;
     return name === undefined ? hex(v) : `${name} (${hex(v)})`;
   };
   const argName = `arg ${String(w.arg)}`;

@@ -4,7 +4,8 @@
  * the privileges of whoever made it (root, for a run as root) when anyone on
  * the host starts it. Every call that sets a mode is tried, including one
  * newer than isolate's tables (fchmodat2); judged by the files' modes on the
- * host afterwards.
+ * host afterwards. vsock and Bluetooth sockets, which no network namespace
+ * confines, are refused whatever the network mode.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +50,34 @@ describe.each(backendCases('set-user-ID checks'))('no set-user-ID files ($label)
     expect(kv['plain']).toBe('done');
     for (const name of readdirSync(p.project)) {
       expect(statSync(join(p.project, name)).mode & 0o6000, `${name} on the host`).toBe(0);
+    }
+  });
+});
+
+describe.each(backendCases('socket family checks'))('sockets the network namespace does not confine ($label)', ({ runner, backend, backendEnv }) => {
+  let p: Project;
+  beforeAll(() => {
+    p = homeWithProject(runner);
+  });
+  afterAll(() => p.cleanup());
+
+  it('vsock and Bluetooth sockets are refused whatever the network mode; a unix socket is not', () => {
+    const probe = [
+      'import os, socket',
+      'for name, family in (("vsock", 40), ("bluetooth", 31), ("unix", socket.AF_UNIX)):',
+      '    try:',
+      '        socket.socket(family, socket.SOCK_STREAM if family != 31 else socket.SOCK_SEQPACKET).close()',
+      '        print(name + "=open")',
+      '    except OSError as e:',
+      '        print(name + "=" + os.strerror(e.errno))',
+    ].join('\n');
+    for (const net of ['none', 'host']) {
+      const r = isolate(runner, ['run', '--backend', backend, '--net', net, '--', 'python3', '-c', probe], { cwd: p.project, env: { ...p.env, ...backendEnv } });
+      expect(r.status, r.stderr).toBe(0);
+      const kv = keyValues(r.stdout);
+      expect(kv['vsock'], `vsock, --net ${net}`).toBe('Operation not permitted');
+      expect(kv['bluetooth'], `bluetooth, --net ${net}`).toBe('Operation not permitted');
+      expect(kv['unix']).toBe('open');
     }
   });
 });

@@ -378,8 +378,8 @@ describe('buildFilter: behaviour', () => {
   it('the default preset lists every documented call once', () => {
     const names = DEFAULT_PRESET.map((e) => e.syscall);
     expect(new Set(names).size).toBe(names.length);
-    // 47 plain EPERM rules, 5 ENOSYS, 3 argument rules and 10 for set-user/group-ID modes.
-    expect(names.length).toBe(47 + 5 + 3 + 10);
+    // 47 plain EPERM rules, 5 ENOSYS, 4 argument rules and 10 for set-user/group-ID modes.
+    expect(names.length).toBe(47 + 5 + 4 + 10);
     for (const e of DEFAULT_PRESET) expect(e.reason.length, e.syscall).toBeGreaterThan(5);
     expect(DEFAULT_PRESET.filter((e) => e.errno === 'ENOSYS').map((e) => e.syscall)).toEqual(['clone3', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'openat2']);
   });
@@ -403,6 +403,13 @@ describe('buildFilter: behaviour', () => {
           expect(call(f, arch, name, ...args(0o755n)), `${name} 0755`).toBe(ALLOW);
         }
         expect(call(f, arch, 'openat2', 3n, 0n, 0n, 24n)).toBe(ENOSYS);
+      });
+
+      it('socket: vsock and Bluetooth are refused, the namespaced families are not', () => {
+        expect(call(f, arch, 'socket', 40n, 1n, 0n)).toBe(EPERM);
+        expect(call(f, arch, 'socket', 31n, 1n, 0n)).toBe(EPERM);
+        expect(call(f, arch, 'socket', (1n << 32n) | 40n, 1n, 0n)).toBe(EPERM);
+        for (const family of [1n /* AF_UNIX */, 2n /* AF_INET */, 10n /* AF_INET6 */, 16n /* AF_NETLINK */]) expect(call(f, arch, 'socket', family, 1n, 0n)).toBe(ALLOW);
       });
 
       it('a system call newer than the tables is refused with ENOSYS; the newest one known is not', () => {
