@@ -23,6 +23,7 @@ import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
 import { checkOptions } from './profile/options.js';
 import { checkAuditLog, pathVars, resolvePolicy } from './profile/resolve.js';
+import { protectsAnything } from './profile/own-paths.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
@@ -331,8 +332,7 @@ function callingUser(): RunReport['user'] {
 
 /** Protected names the run created, renamed aside (run/quarantine.ts); the scan looks for the same names the run was protected by. */
 function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
-  const fs = planned.policy.filesystem;
-  if (fs.protect.length === 0 && (fs.protectPaths ?? []).length === 0) return [];
+  if (!protectsAnything(planned.policy.filesystem)) return [];
   return quarantineCreated(planned.host.protect, scanProtected(planned.policy), runId.slice(0, 8));
 }
 
@@ -368,8 +368,7 @@ export async function runWithError(
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
-    const fs = prepared.policy.filesystem;
-    const protectedRoots = fs.protect.length > 0 || (fs.protectPaths ?? []).length > 0 ? writableRoots(fs.mounts) : [];
+    const protectedRoots = protectsAnything(prepared.policy.filesystem) ? writableRoots(prepared.policy.filesystem.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
     planned = await planPrepared(prepared, command, options);
     policySha256 = policyDigest(planned.policy);
