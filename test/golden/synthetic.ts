@@ -223,6 +223,7 @@ export const SYNTHETIC_KERNEL_PATHS: HostFacts['kernelPaths'] = [
   { path: '/proc/kcore', dir: false },
   { path: '/proc/keys', dir: false },
   { path: '/proc/timer_list', dir: false },
+  { path: '/proc/vmallocinfo', dir: false },
   { path: '/sys/firmware', dir: true },
 ];
 
