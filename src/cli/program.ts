@@ -114,6 +114,16 @@ function addAudit(program: Command, dispatch: Dispatch): void {
   addOptions(seal, [jsonOption()]).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await load()).sealCommand));
 }
 
+/** `[file] [--since <time>] [-p <name|path>]`: the usage of a command with a few options names each. */
+function spelledUsage(cmd: Command): string {
+  const args = cmd.registeredArguments.map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}${a.variadic ? '...' : ''}]`));
+  const options = cmd.options.map((o) => {
+    const value = /<[^>]+>|\[[^\]]+\]/.exec(o.flags)?.[0];
+    return `[${o.short ?? o.long ?? o.flags}${value === undefined ? '' : ` ${value}`}]`;
+  });
+  return [...args, ...options].join(' ');
+}
+
 /** commander calls an action with the arguments, the options and, last, the command. */
 function commandOf(actionArgs: readonly unknown[]): Command {
   return actionArgs[actionArgs.length - 1] as Command;
@@ -130,6 +140,7 @@ export function buildProgram(version: string, dispatch: Dispatch): Command {
   addProfiles(program, dispatch);
   addHost(program, dispatch);
   addAudit(program, dispatch);
+  for (const cmd of allCommands(program)) if (cmd.commands.length === 0 && cmd.options.length <= 4) cmd.usage(spelledUsage(cmd));
   return program;
 }
 
