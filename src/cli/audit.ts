@@ -2,8 +2,8 @@ import { IsolateError } from '../errors.js';
 import { defaultAuditLogPath, filterRecords } from '../audit/log.js';
 import { runEntries, unfinishedRuns, type RunEntry } from '../audit/runs.js';
 import { continuedFrom, sealLog, verifyWithSegments, type SegmentCheck } from '../audit/seal.js';
-import type { ChalkInstance } from 'chalk';
 import type { CliContext } from './context.js';
+import type { Style } from './output.js';
 import type { Invocation } from './program.js';
 
 interface ShowFlags {
@@ -61,7 +61,7 @@ export async function sealCommand(inv: Invocation, ctx: CliContext): Promise<num
   return 0;
 }
 
-function tableRow(entry: RunEntry, s: ChalkInstance): string {
+function tableRow(entry: RunEntry, s: Style): string {
   const { record: r, unfinished } = entry;
   const command = Array.isArray(r['command']) ? (r['command'] as unknown[]).join(' ') : '';
   const profile = (r['profile'] as { name?: string } | undefined)?.name ?? '';

@@ -1,14 +1,14 @@
-import type { ChalkInstance } from 'chalk';
 import { explain, type Explanation } from '../index.js';
 import { requireCommand, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
+import type { Style } from './output.js';
 import type { Invocation } from './program.js';
 
 function list(items: readonly string[]): string {
   return items.length === 0 ? '(none)' : items.join('\n            ');
 }
 
-export function renderExplanation(e: Explanation, style: ChalkInstance): string {
+export function renderExplanation(e: Explanation, style: Style): string {
   const s = e.summary;
   const row = (k: string, v: string): string => `${style.bold(k.padEnd(11))} ${v}\n`;
   let text = '';

@@ -36,7 +36,7 @@ function printFailure(caught: unknown, ctx: CliContext): number {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const started = process.hrtime.bigint();
-  const ctx = createContext(process.env, processOutput(process.env));
+  const ctx = createContext(process.env, await processOutput(process.env));
   let code = 0;
   const dispatch: Dispatch = async (cmd, load) => {
     const inv = invocationOf(cmd);
@@ -45,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     code = await (await load())(inv, ctx);
   };
   try {
-    const program = buildProgram(version(), dispatch);
+    const program = buildProgram(version(), dispatch, argv[0]);
     configureProgram(program, ctx.output);
     if (argv.length === 0) {
       // No command at all: the usage, as a failure.

@@ -1,23 +1,35 @@
 /**
  * Every write isolate makes to stdout or stderr goes through here. Colour is
  * decided per stream: only on a TTY, never with NO_COLOR or TERM=dumb, always
- * with FORCE_COLOR (other than 0). Styles come from chalk, one instance per
- * stream at the level this module decides (chalk's own detection looks at
- * stdout only).
+ * with FORCE_COLOR (other than 0). Colours come from chalk at the level this
+ * module decides (chalk's own detection looks at stdout only); chalk is
+ * loaded only when a stream gets colour.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
 
 export type Stream = 'out' | 'err';
+
+/** The styles isolate uses; a chalk instance is one. */
+export interface Style {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+}
 
 export interface Output {
   out(text: string): void;
   err(text: string): void;
   color(stream: Stream): boolean;
-  /** chalk for text written to `stream`: plain text when that stream gets no colour. */
-  style(stream: Stream): ChalkInstance;
+  /** The styles for text written to `stream`: plain text when that stream gets no colour. */
+  style(stream: Stream): Style;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
+type Writable = Pick<NodeJS.WriteStream, 'isTTY' | 'write'>;
+
+const same = (text: string): string => text;
+export const PLAIN: Style = { bold: same, dim: same, red: same, green: same, yellow: same };
 
 export function useColor(stream: Pick<NodeJS.WriteStream, 'isTTY'>, env: Env): boolean {
   if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') return false;
@@ -26,18 +38,23 @@ export function useColor(stream: Pick<NodeJS.WriteStream, 'isTTY'>, env: Env): b
   return stream.isTTY === true;
 }
 
-/** chalk with the 16 basic colours, or with none. */
-export function styleFor(color: boolean): ChalkInstance {
-  return new Chalk({ level: color ? 1 : 0 });
+/** The 16 basic colours, through chalk. */
+export async function colorStyle(): Promise<Style> {
+  const { Chalk } = await import('chalk');
+  return new Chalk({ level: 1 });
 }
 
-export function processOutput(env: Env): Output {
-  const streams = { out: process.stdout, err: process.stderr };
-  const color = (stream: Stream): boolean => useColor(streams[stream], env);
+export async function createOutput(streams: Record<Stream, Writable>, env: Env): Promise<Output> {
+  const color = { out: useColor(streams.out, env), err: useColor(streams.err, env) };
+  const painted = color.out || color.err ? await colorStyle() : PLAIN;
   return {
-    out: (text) => void process.stdout.write(text),
-    err: (text) => void process.stderr.write(text),
-    color,
-    style: (stream) => styleFor(color(stream)),
+    out: (text) => void streams.out.write(text),
+    err: (text) => void streams.err.write(text),
+    color: (stream) => color[stream],
+    style: (stream) => (color[stream] ? painted : PLAIN),
   };
+}
+
+export function processOutput(env: Env): Promise<Output> {
+  return createOutput({ out: process.stdout, err: process.stderr }, env);
 }

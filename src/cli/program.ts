@@ -30,43 +30,51 @@ function withCommand(cmd: Command, summary: string, description: string): Comman
   return cmd.summary(summary).description(description).usage('[options] -- <command> [args...]').argument('[command...]', COMMAND_ARGUMENT).passThroughOptions();
 }
 
-function addRun(program: Command, dispatch: Dispatch): void {
-  const run = withCommand(
-    program.command('run'),
+/** Declares one top-level command on `cmd` (already named): its help, options, subcommands and action. */
+type Declare = (cmd: Command, dispatch: Dispatch) => void;
+
+/** commander calls an action with the arguments, the options and, last, the command. */
+function act(dispatch: Dispatch, load: () => Promise<Handler>): (...a: unknown[]) => Promise<void> {
+  return (...a) => dispatch(a[a.length - 1] as Command, load);
+}
+
+const declareRun: Declare = (cmd, dispatch) => {
+  withCommand(
+    cmd,
     'run a command in the sandbox',
     "Run <command> inside the sandbox the profile describes. Its stdin, stdout and stderr are yours and isolate prints nothing on success; the exit code is the command's (128+N for signal N, 125 isolate failed, 126 not executable, 127 not found). With --json, output is captured and one JSON report is printed.",
   );
-  addOptions(addSandboxOptions(run), [
+  addOptions(addSandboxOptions(cmd), [
     new Option('--report <file>', 'write the JSON run report to <file>; stdio passes through untouched'),
     new Option('--audit-log <file>', 'record the run in <file> (default: $XDG_STATE_HOME/isolate/audit.jsonl)'),
     new Option('--no-audit', 'do not record this run in the audit log'),
   ]);
-  run.action((...a: unknown[]) => dispatch(commandOf(a), async () => (await import('./run.js')).runCommand));
-  const explain = withCommand(program.command('explain'), 'show what run would do; runs nothing', 'Print what `isolate run` would execute: the exact command line and a readable summary. Runs nothing.');
-  addSandboxOptions(explain).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await import('./explain.js')).explainCommand));
-  const check = withCommand(
-    program.command('check'),
-    'would the command policy allow it?',
-    "Say whether the profile's command policy lets <command> start, and why. Runs nothing. Exit 0 allowed, 126 refused.",
-  );
-  addSandboxOptions(check).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await import('./check.js')).checkCommand));
-}
+  cmd.action(act(dispatch, async () => (await import('./run.js')).runCommand));
+};
 
-function addProfiles(program: Command, dispatch: Dispatch): void {
-  const profiles = program
-    .command('profiles')
+const declareExplain: Declare = (cmd, dispatch) => {
+  withCommand(cmd, 'show what run would do; runs nothing', 'Print what `isolate run` would execute: the exact command line and a readable summary. Runs nothing.');
+  addSandboxOptions(cmd).action(act(dispatch, async () => (await import('./explain.js')).explainCommand));
+};
+
+const declareCheck: Declare = (cmd, dispatch) => {
+  withCommand(cmd, 'would the command policy allow it?', "Say whether the profile's command policy lets <command> start, and why. Runs nothing. Exit 0 allowed, 126 refused.");
+  addSandboxOptions(cmd).action(act(dispatch, async () => (await import('./check.js')).checkCommand));
+};
+
+const declareProfiles: Declare = (profiles, dispatch) => {
+  profiles
     .summary('list profiles, or print one resolved')
     .description('List the built-in and user profiles, or print one fully resolved (after extends, variables and overrides).')
     .usage('[list] | show [options] <name|path>');
   const load = async (): Promise<typeof import('./profiles.js')> => import('./profiles.js');
-  addOptions(profiles.command('list', { isDefault: true }).description('List the built-in and user profiles.'), [jsonOption()]).action((...a: unknown[]) =>
-    dispatch(commandOf(a), async () => (await load()).listProfiles),
-  );
+  const list = profiles.command('list', { isDefault: true }).description('List the built-in and user profiles.');
+  addOptions(list, [jsonOption()]).action(act(dispatch, async () => (await load()).listProfiles));
   const show = profiles
     .command('show')
     .description('Print one profile fully resolved (after extends, variables and the options given here).')
     .argument('<name|path>', 'built-in name, user profile name or file');
-  addPolicyOptions(show).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await load()).showProfile));
+  addPolicyOptions(show).action(act(dispatch, async () => (await load()).showProfile));
   // `profiles` alone lists; a word that names no subcommand is an unknown command, not an argument of list.
   profiles.hook('preSubcommand', (cmd, sub) => {
     const word = cmd.args[0];
@@ -74,45 +82,55 @@ function addProfiles(program: Command, dispatch: Dispatch): void {
       cmd.error(`error: unknown command '${word}'`, { code: 'commander.unknownCommand' });
     }
   });
-}
+};
 
-function addHost(program: Command, dispatch: Dispatch): void {
-  const doctor = program
-    .command('doctor')
+const declareDoctor: Declare = (cmd, dispatch) => {
+  cmd
     .summary('find out whether this host can enforce the sandbox')
     .description('Find out whether this host can enforce the sandbox, and print the fix for every problem. Exits 1 when `isolate run` with the default profile would fail.');
-  addOptions(doctor, [jsonOption()]).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await import('./doctor.js')).doctorCommand));
-  const selftest = program
-    .command('selftest')
+  addOptions(cmd, [jsonOption()]).action(act(dispatch, async () => (await import('./doctor.js')).doctorCommand));
+};
+
+const declareSelftest: Declare = (cmd, dispatch) => {
+  cmd
     .summary('try to escape the sandbox; print a scorecard')
     .description(
       'Try to escape the sandbox the profile builds: read planted secrets, write outside, inject keystrokes, ptrace, nest namespaces, reach the host network and sockets, fork-bomb, exhaust memory and CPU. Prints a scorecard; exits 1 when any probe escapes.',
     );
-  addOptions(selftest, [profileOption('profile to test'), backendOption(), jsonOption()]).action((...a: unknown[]) =>
-    dispatch(commandOf(a), async () => (await import('./selftest.js')).selftestCommand),
-  );
-}
+  addOptions(cmd, [profileOption('profile to test'), backendOption(), jsonOption()]).action(act(dispatch, async () => (await import('./selftest.js')).selftestCommand));
+};
 
-function addAudit(program: Command, dispatch: Dispatch): void {
-  const audit = program.command('audit').summary('verify, read or seal the audit log').description('Verify, read or seal the audit log (default: $XDG_STATE_HOME/isolate/audit.jsonl).').usage('verify | show | seal [file]');
+const declareAudit: Declare = (audit, dispatch) => {
+  audit.summary('verify, read or seal the audit log').description('Verify, read or seal the audit log (default: $XDG_STATE_HOME/isolate/audit.jsonl).').usage('verify | show | seal [file]');
   const load = async (): Promise<typeof import('./audit.js')> => import('./audit.js');
   const file = (cmd: Command): Command => cmd.argument('[file]', 'the audit log (default: $XDG_STATE_HOME/isolate/audit.jsonl)');
   const verify = file(audit.command('verify')).description(
     "Verify the audit log's hash chain, and the sealed logs it continues: exit 0 when intact, else name the first bad line and why.",
   );
-  addOptions(verify, [jsonOption()]).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await load()).verifyCommand));
+  addOptions(verify, [jsonOption()]).action(act(dispatch, async () => (await load()).verifyCommand));
   const show = file(audit.command('show')).description('A table of recorded runs (--json: one record per line).');
   addOptions(show, [
     new Option('--since <time>', 'runs started since an ISO time or a relative time (30m, 2h, 7d)'),
     new Option('--command <glob>', 'runs whose command matches (* matches anything)'),
     new Option('--denied', 'runs with something refused: the command, or a network connection'),
     jsonOption('one record per line'),
-  ]).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await load()).showCommand));
+  ]).action(act(dispatch, async () => (await load()).showCommand));
   const seal = file(audit.command('seal')).description(
     'Keep a damaged log aside (renamed <file>.sealed-<time>) and start a new log that continues its chain; exit 1 when the log is intact.',
   );
-  addOptions(seal, [jsonOption()]).action((...a: unknown[]) => dispatch(commandOf(a), async () => (await load()).sealCommand));
-}
+  addOptions(seal, [jsonOption()]).action(act(dispatch, async () => (await load()).sealCommand));
+};
+
+/** Every command, in the order of the help. */
+const COMMANDS: Record<string, Declare> = {
+  run: declareRun,
+  explain: declareExplain,
+  check: declareCheck,
+  profiles: declareProfiles,
+  doctor: declareDoctor,
+  selftest: declareSelftest,
+  audit: declareAudit,
+};
 
 /** `[file] [--since <time>] [-p <name|path>]`: the usage of a command with a few options names each. */
 function spelledUsage(cmd: Command): string {
@@ -124,22 +142,20 @@ function spelledUsage(cmd: Command): string {
   return [...args, ...options].join(' ');
 }
 
-/** commander calls an action with the arguments, the options and, last, the command. */
-function commandOf(actionArgs: readonly unknown[]): Command {
-  return actionArgs[actionArgs.length - 1] as Command;
-}
-
-export function buildProgram(version: string, dispatch: Dispatch): Command {
+/**
+ * The command tree. With `only` naming a command, the tree has just that one
+ * (a run does not build the other commands); otherwise every command, as
+ * help and "did you mean" need.
+ */
+export function buildProgram(version: string, dispatch: Dispatch, only?: string): Command {
   const program = new Command('isolate')
     .usage('<command> [options]')
     .description('Run a command inside an OS-level sandbox described by a profile.')
     .version(version, '-V, --version', "print isolate's version")
     .enablePositionalOptions()
     .addHelpText('after', `\n${EXIT_CODES}`);
-  addRun(program, dispatch);
-  addProfiles(program, dispatch);
-  addHost(program, dispatch);
-  addAudit(program, dispatch);
+  const declared = only !== undefined && Object.hasOwn(COMMANDS, only) ? { [only]: COMMANDS[only] as Declare } : COMMANDS;
+  for (const [name, declare] of Object.entries(declared)) declare(program.command(name), dispatch);
   for (const cmd of allCommands(program)) if (cmd.commands.length === 0 && cmd.options.length <= 4) cmd.usage(spelledUsage(cmd));
   return program;
 }

@@ -6,7 +6,7 @@
  */
 import type { Command, CommanderError } from 'commander';
 import { IsolateError } from '../errors.js';
-import { styleFor, type Output } from './output.js';
+import type { Output } from './output.js';
 import { allCommands } from './program.js';
 
 /** What commander printed and how the process exits: help and --version 0; help because a subcommand is missing 125. */
@@ -40,7 +40,6 @@ export function usageError(e: CommanderError, cmd: Command): IsolateError {
 
 /** Route output, help style and errors of every command in the tree. */
 export function configureProgram(program: Command, output: Output): void {
-  const bold = styleFor(true).bold; // commander strips it when the stream gets no colour
   for (const cmd of allCommands(program)) {
     cmd.configureOutput({
       writeOut: (text) => output.out(text),
@@ -50,7 +49,7 @@ export function configureProgram(program: Command, output: Output): void {
       getErrHasColors: () => output.color('err'),
     });
     cmd.configureHelp({
-      styleTitle: (title) => bold(title.toLowerCase()),
+      styleTitle: (title) => output.style('out').bold(title.toLowerCase()), // commander strips it for a stream without colour
       subcommandTerm: (sub) => `${sub.name()} ${sub.usage()}`,
     });
     cmd.exitOverride((e) => {

@@ -1,6 +1,6 @@
 /** Colour, decided per stream: only on a TTY; NO_COLOR and TERM=dumb turn it off, FORCE_COLOR on. */
 import { describe, expect, it } from 'vitest';
-import { styleFor, useColor } from '../../src/cli/output.js';
+import { createOutput, useColor } from '../../src/cli/output.js';
 
 const tty = { isTTY: true };
 const pipe = { isTTY: false };
@@ -30,11 +30,28 @@ describe('useColor', () => {
   });
 });
 
-describe('styleFor', () => {
-  it('with colour: ANSI styles; without: the text as it is', () => {
-    expect(styleFor(true).red('x')).toBe('\u001b[31mx\u001b[39m');
-    expect(styleFor(true).bold.green('ok')).toContain('\u001b[32m');
-    expect(styleFor(false).red('x')).toBe('x');
-    expect(styleFor(false).bold.green('ok')).toBe('ok');
+describe('createOutput', () => {
+  const stream = (isTTY: boolean): { isTTY: boolean; written: string[]; write: (t: string) => boolean } => {
+    const written: string[] = [];
+    return { isTTY, written, write: (t: string) => written.push(t) > 0 };
+  };
+
+  it('styles per stream: a TTY gets ANSI colours, a pipe beside it plain text', async () => {
+    const out = stream(true);
+    const err = stream(false);
+    const o = await createOutput({ out, err }, {});
+    expect([o.color('out'), o.color('err')]).toEqual([true, false]);
+    expect(o.style('out').red('x')).toBe('\u001b[31mx\u001b[39m');
+    expect(o.style('out').bold('x')).toBe('\u001b[1mx\u001b[22m');
+    expect(o.style('err').red('x')).toBe('x');
+    o.out('a');
+    o.err('b');
+    expect([out.written, err.written]).toEqual([['a'], ['b']]);
+  });
+
+  it('NO_COLOR: plain on every stream', async () => {
+    const o = await createOutput({ out: stream(true), err: stream(true) }, { NO_COLOR: '1' });
+    expect(o.style('out').green('ok')).toBe('ok');
+    expect(o.style('err').yellow('w')).toBe('w');
   });
 });

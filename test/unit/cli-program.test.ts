@@ -8,7 +8,7 @@ import { CommanderError, type Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BACKEND_CHOICES } from '../../src/backends/index.js';
 import { IsolateError } from '../../src/errors.js';
-import { styleFor, type Output } from '../../src/cli/output.js';
+import { PLAIN, type Output } from '../../src/cli/output.js';
 import { allCommands, buildProgram, invocationOf, type Invocation } from '../../src/cli/program.js';
 import { commandPath, configureProgram } from '../../src/cli/usage.js';
 
@@ -21,25 +21,29 @@ interface Parsed {
 
 type Dispatched = Omit<Parsed, 'out'>;
 
-/** The real command tree, writing to `output`; seen() is the command it dispatched. */
-function tree(output: Output): { program: Command; seen: () => Dispatched | undefined } {
+/** The real command tree, writing to `output` (built as main builds it for `only`); seen() is the command it dispatched. */
+function tree(output: Output, only?: string): { program: Command; seen: () => Dispatched | undefined } {
   let seen: Dispatched | undefined;
-  const program = buildProgram('9.9.9', async (cmd) => {
-    seen = { command: commandPath(cmd), inv: invocationOf(cmd) };
-  });
+  const program = buildProgram(
+    '9.9.9',
+    async (cmd) => {
+      seen = { command: commandPath(cmd), inv: invocationOf(cmd) };
+    },
+    only,
+  );
   configureProgram(program, output);
   return { program, seen: () => seen };
 }
 
 function capture(): { output: Output; text: () => string } {
   const chunks: string[] = [];
-  const output: Output = { out: (t) => chunks.push(t), err: (t) => chunks.push(t), color: () => false, style: () => styleFor(false) };
+  const output: Output = { out: (t) => chunks.push(t), err: (t) => chunks.push(t), color: () => false, style: () => PLAIN };
   return { output, text: () => chunks.join('') };
 }
 
 async function parse(argv: string[]): Promise<Parsed> {
   const { output, text } = capture();
-  const { program, seen } = tree(output);
+  const { program, seen } = tree(output, argv[0]);
   await program.parseAsync(argv, { from: 'user' });
   const dispatched = seen();
   if (dispatched === undefined) throw new Error(`nothing dispatched for ${argv.join(' ')}`);
@@ -60,9 +64,9 @@ async function usageError(argv: string[]): Promise<IsolateError> {
 }
 
 /** What --help or --version printed, and the exit code main gives it. */
-async function shown(argv: string[]): Promise<{ text: string; exitCode: number }> {
+async function shown(argv: string[], only = argv[0]): Promise<{ text: string; exitCode: number }> {
   const { output, text } = capture();
-  const thrown = await tree(output)
+  const thrown = await tree(output, only)
     .program.parseAsync(argv, { from: 'user' })
     .then(
       () => undefined,
@@ -237,6 +241,16 @@ describe('help and version', () => {
       for (const o of cmd.options) expect(text, `${path.join(' ')} ${o.flags}`).toContain(o.flags);
     }
     expect((await shown(['help', 'run'])).text).toBe((await shown(['run', '--help'])).text);
+  });
+
+  it('the tree main builds for one command helps and fails as the whole tree does', async () => {
+    for (const argv of [['run', '--help'], ['audit', 'show', '--help'], ['profiles', '--help'], ['doctor', '--json', '--help']]) {
+      expect(await shown(argv), argv.join(' ')).toEqual(await shown(argv, undefined));
+    }
+    const { output } = capture();
+    expect(tree(output, 'run').program.commands.map((c) => c.name())).toEqual(['run']);
+    expect(tree(output, 'constructor').program.commands).toHaveLength(7);
+    expect((await usageError(['constructor'])).message).toBe("unknown command 'constructor'");
   });
 
   it('--help after the sandboxed command is the command\'s, not isolate\'s', async () => {
