@@ -4,6 +4,9 @@
  * defaults, and usage errors (E_USAGE, exit 125) with "did you mean". No
  * command's module is loaded: the dispatch records what would run.
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CommanderError, type Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BACKEND_CHOICES } from '../../src/backends/index.js';
@@ -263,5 +266,26 @@ describe('help and version', () => {
 
   it('a command with subcommands but none given: its help, as a failure', async () => {
     expect((await shown(['audit'])).exitCode).not.toBe(0);
+  });
+});
+
+describe('one exit point', () => {
+  it('neither commander nor any command exits the process: usage errors, help and version come back to main', async () => {
+    const exit = vi.spyOn(process, 'exit').mockImplementation((() => undefined) as never);
+    try {
+      for (const argv of [['frobnicate'], ['run', '--bogus'], ['audit'], ['profiles', 'lst'], ['help', 'run'], ['--version'], ['doctor', '--help']]) {
+        await parse(argv).catch(() => undefined);
+      }
+      expect(exit).not.toHaveBeenCalled();
+    } finally {
+      exit.mockRestore();
+    }
+  });
+
+  it('only bin/isolate.js calls process.exit', () => {
+    const src = fileURLToPath(new URL('../../src', import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(50);
+    for (const f of files) expect(readFileSync(join(src, f), 'utf8'), f).not.toMatch(/process\.exit\(/);
   });
 });
