@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../backends/index.js';
-import type { NetworkMode } from '../profile/types.js';
+import type { IsolateOptions } from '../index.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -61,16 +61,8 @@ export function addPolicyOptions(cmd: Command): Command {
   return addOptions(cmd, policyOptions());
 }
 
-/** The values of the policy options (commander's camelCase names). */
-export interface PolicyFlags {
-  allowRead?: string[];
-  allowWrite?: string[];
-  deny?: string[];
-  env?: string[];
-  net?: NetworkMode;
-  allowDomain?: string[];
-  denyDomain?: string[];
-  cwd?: string;
+/** The values of the policy options (commander's camelCase names): the API's options, and the limits as typed. */
+export interface PolicyFlags extends Pick<IsolateOptions, 'allowRead' | 'allowWrite' | 'deny' | 'env' | 'net' | 'allowDomain' | 'denyDomain' | 'cwd'> {
   timeout?: string;
   cpu?: string;
   memory?: string;
