@@ -2,17 +2,23 @@ import { writeFileSync } from 'node:fs';
 import { runWithError } from '../index.js';
 import { auditedExitCode } from '../audit/run-audit.js';
 import { IsolateError, errnoCode } from '../errors.js';
-import { optionFlag, optionString, type Parsed } from './args.js';
 import { requireCommand, sandboxOptions } from './common.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
+import type { Invocation } from './program.js';
 
-export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
-  const command = requireCommand(parsed);
-  const reportFile = optionString(parsed, 'report');
-  const auditLog = optionString(parsed, 'audit-log');
+interface RunFlags {
+  report?: string;
+  auditLog?: string;
+  /** false with --no-audit */
+  audit: boolean;
+}
+
+export async function runCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const command = requireCommand(inv);
+  const { report: reportFile, auditLog, audit: record } = inv.options as unknown as RunFlags;
   const { report, error, audit } = await runWithError(command, {
-    ...sandboxOptions(parsed, ctx.env),
-    audit: { ...(optionFlag(parsed, 'no-audit') ? { enabled: false } : {}), ...(auditLog === undefined ? {} : { log: auditLog }) },
+    ...sandboxOptions(inv, ctx.env),
+    audit: { ...(record ? {} : { enabled: false }), ...(auditLog === undefined ? {} : { log: auditLog }) },
     stdio: ctx.json ? 'capture' : 'inherit',
     forwardSignals: true,
   });
