@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { runWithError } from '../index.js';
 import { auditedExitCode } from '../audit/run-audit.js';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, oneLine } from '../errors.js';
 import { requireCommand, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
@@ -36,16 +36,17 @@ export async function runCommand(inv: Invocation, ctx: CliContext): Promise<numb
   }
   if (ctx.debug && error !== undefined) ctx.printStack(error);
   if (report.leftBehind !== undefined) {
-    ctx.output.err(`isolate: warning: the run directory could not be removed safely (${report.leftBehind.reason}); remove it yourself: ${report.leftBehind.path} (or a sibling named isolate-removing-*)\n`);
+    ctx.output.err(`isolate: warning: the run directory could not be removed safely (${report.leftBehind.reason}); remove it yourself: ${oneLine(report.leftBehind.path)} (or a sibling named isolate-removing-*)\n`);
   }
+  // Paths the sandboxed command chose: printed with their control characters escaped, so none can rewrite this warning.
   for (const q of report.quarantined ?? []) {
     ctx.output.err(
       q.movedTo === null
-        ? `isolate: warning: the run created ${q.path}, which programs on the host may obey, and it could not be moved aside (${q.error ?? 'unknown'}): look at it before you use this directory\n`
-        : `isolate: the run created ${q.path}, which programs on the host would obey; moved aside to ${q.movedTo}\n`,
+        ? `isolate: warning: the run created ${oneLine(q.path)}, which programs on the host may obey, and it could not be moved aside (${oneLine(q.error ?? 'unknown')}): look at it before you use this directory\n`
+        : `isolate: the run created ${oneLine(q.path)}, which programs on the host would obey; moved aside to ${oneLine(q.movedTo)}\n`,
     );
   }
-  for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${e}\n`);
+  for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${oneLine(e)}\n`);
   for (const w of audit.warnings) ctx.output.err(`isolate: warning: ${w}\n`);
   const code = auditedExitCode(report);
   if (code !== report.exitCode) {

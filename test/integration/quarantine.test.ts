@@ -98,3 +98,19 @@ describe.each(backendCases('checks of home names'))('names that matter in a home
     }
   });
 });
+
+describe.each(backendCases('checks of quarantine messages'))('the quarantine message ($label)', ({ runner, backend, backendEnv }) => {
+  it('prints a path the command chose with its control characters escaped, so it cannot rewrite the warning', () => {
+    const { dir, cleanup } = tempDirFor(runner);
+    try {
+      giveTo(runner, dir);
+      const env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
+      const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', 'd="$(printf "x\\033[2K\\rok")"; mkdir -p "$d" && echo x > "$d/.envrc"'], { cwd: dir, env });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain('\\u001b[2K\\u000dok/.envrc');
+      expect(r.stderr).not.toContain('\u001b');
+    } finally {
+      cleanup();
+    }
+  });
+});
