@@ -6,7 +6,9 @@
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { X32_LISTED, X32_SYSCALL_BIT, mapConfigEnv, nsjailBackend } from '../../src/backends/nsjail.js';
+import { nsjailBackend } from '../../src/backends/nsjail.js';
+import { mapConfigEnv } from '../../src/backends/nsjail-proto.js';
+import { X32_LISTED, X32_SYSCALL_BIT } from '../../src/backends/nsjail-seccomp.js';
 import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';

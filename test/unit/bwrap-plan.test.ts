@@ -460,7 +460,7 @@ describe('plan: protected paths', () => {
     const p = plan(policy(), ['ls'], host({ protect: [bashrc] }));
     const s = setup(p);
     const fd = p.pathFds?.find((e) => e.path === bashrc.path);
-    expect(fd).toEqual({ fd: expect.any(Number) as number, path: bashrc.path, create: true });
+    expect(fd).toEqual({ fd: expect.any(Number) as number, path: bashrc.path, readOnly: true, create: true });
     // setup() shows a bind from a descriptor as a bind of its path.
     expect(expectSeq(s, ['--bind', PROJECT, PROJECT])).toBeLessThan(expectSeq(s, ['--ro-bind', bashrc.path, bashrc.path]));
     expectSeq(p.argv, ['--ro-bind-fd', String(fd?.fd), bashrc.path]);

@@ -4,7 +4,7 @@ import { loadBackend } from '../../src/backends/index.js';
 import { READY_FD, START_NAME, START_SHELL, planSandboxExec, sandboxExecBackend, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
 import { SYSTEM_READ } from '../../src/backends/sbpl.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
-import { PROXY_PORT } from '../../src/network/forwarder.js';
+import { PROXY_PORT } from '../../src/backends/forwarder.js';
 import type { Limits, MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ancestors, buildSbpl, exactPathsRegex, type Sbpl, type SbplInput } from '../../src/backends/sbpl.js';
+import { setupOps } from '../../src/backends/setup-ops.js';
 import { planSandboxExec } from '../../src/backends/sandbox-exec.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
 import { writableRoots } from '../../src/backends/mounts.js';
@@ -271,8 +272,10 @@ const FACTS: ProtectFact[] = [
   { path: `${PROJECT}/.bashrc`, state: 'missing', pins: [] },
 ];
 
-function input(over: Partial<SbplInput> = {}): SbplInput {
-  return { protect: FACTS, runDir: RUN_DIR, home: HOME, proxyPort: 3128, terminalIoctl: true, ...over };
+/** The profile for `policy` with these protected names (the setup operations of setup-ops.ts for them). */
+function sbplOf(policy: Policy, over: Partial<Omit<SbplInput, 'ops'>> & { protect?: ProtectFact[] } = {}): Sbpl {
+  const { protect = FACTS, ...rest } = over;
+  return buildSbpl(policy, { ops: setupOps(policy, { protect, kernelPaths: [] }), runDir: RUN_DIR, home: HOME, proxyPort: 3128, terminalIoctl: true, ...rest });
 }
 
 // Built-in profiles on a small synthetic Mac (the golden test has the full one).
@@ -315,7 +318,7 @@ async function builtinProfiles(): Promise<{ name: string; sbpl: Sbpl }[]> {
     for (const net of ['none', 'host', 'filtered'] as const) {
       const merged = applyOverrides(await loadMergedProfile(name, CTX), net === 'filtered' ? { allowDomain: ['example.org'] } : { net }, CTX);
       const policy = macPolicy(merged);
-      out.push({ name: `${name} --net ${net}`, sbpl: buildSbpl(policy, input({ protect: macProtect(policy) })) });
+      out.push({ name: `${name} --net ${net}`, sbpl: sbplOf(policy, { protect: macProtect(policy) }) });
     }
   }
   return out;
@@ -335,16 +338,16 @@ describe('every generated profile parses, and uses only known operations and fil
   });
 
   it.each(['none', 'host', 'filtered'] as const)('a policy with every kind of rule, sockets, links and protected names (%s)', (mode) => {
-    const checked = checkProfile(buildSbpl(policyOf(EVERY_KIND, mode), input()));
+    const checked = checkProfile(sbplOf(policyOf(EVERY_KIND, mode)));
     const ops = new Set(checked.rules.flatMap((r) => r.ops));
     for (const op of ['file-read*', 'file-write*', 'process-exec', 'file-read-metadata', 'network-outbound', 'file-write-data']) expect(ops.has(op), op).toBe(true);
   });
 
   it('policies with nothing to protect, no tmpfs, no rules at all', () => {
-    checkProfile(buildSbpl(policyOf([rule('read', '/usr'), rule('write', PROJECT)]), input({ protect: [], runDir: undefined })));
-    checkProfile(buildSbpl(policyOf([]), input({ protect: [], runDir: undefined })));
-    checkProfile(buildSbpl(policyOf([rule('tmpfs', HOME)], 'host'), input({ protect: [] })));
-    checkProfile(buildSbpl(policyOf(EVERY_KIND), input({ terminalIoctl: false })));
+    checkProfile(sbplOf(policyOf([rule('read', '/usr'), rule('write', PROJECT)]), { protect: [], runDir: undefined }));
+    checkProfile(sbplOf(policyOf([]), { protect: [], runDir: undefined }));
+    checkProfile(sbplOf(policyOf([rule('tmpfs', HOME)], 'host'), { protect: [] }));
+    checkProfile(sbplOf(policyOf(EVERY_KIND), { terminalIoctl: false }));
   });
 
   it('the reader itself refuses what is not well-formed', () => {
@@ -376,8 +379,8 @@ describe('injection: paths reach the profile only as -D parameters', () => {
   const hostileFacts = FACTS.map((f) => ({ ...f, path: hostile(f.path), pins: f.pins.map(hostile) }));
 
   it.each(['none', 'host', 'filtered'] as const)('the same SBPL text for plain and hostile paths of the same shape (%s)', (mode) => {
-    const plain = buildSbpl(policyOf(EVERY_KIND, mode), input());
-    const evil = buildSbpl(policyOf(transform(EVERY_KIND), mode), input({ protect: hostileFacts, runDir: hostile(RUN_DIR), home: hostile(HOME) }));
+    const plain = sbplOf(policyOf(EVERY_KIND, mode));
+    const evil = sbplOf(policyOf(transform(EVERY_KIND), mode), { protect: hostileFacts, runDir: hostile(RUN_DIR), home: hostile(HOME) });
     expect(evil.text).toBe(plain.text);
     expect(evil.params.map((p) => p.name)).toEqual(plain.params.map((p) => p.name));
     checkProfile(evil);
@@ -444,7 +447,7 @@ describe('helpers', () => {
   });
 
   it('refuses a tmpfs rule without a run directory (never drops it) and a bad proxy port', () => {
-    expect(() => buildSbpl(policyOf([rule('tmpfs', HOME)]), input({ runDir: undefined }))).toThrow(/per-run directory/);
-    expect(() => buildSbpl(policyOf([rule('read', '/usr')]), input({ proxyPort: 0 }))).toThrow(/proxy port/);
+    expect(() => sbplOf(policyOf([rule('tmpfs', HOME)]), { runDir: undefined })).toThrow(/per-run directory/);
+    expect(() => sbplOf(policyOf([rule('read', '/usr')]), { proxyPort: 0 })).toThrow(/proxy port/);
   });
 });
