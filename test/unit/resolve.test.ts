@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expandPath, pathVars, resolvePolicy, type PathVars } from '../../src/profile/resolve.js';
+import { expandPath, pathVars, resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, MountRule, SourcedPath } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 
@@ -331,5 +331,45 @@ describe('resolvePolicy (on a temp directory)', () => {
     p.filesystem.protect.push('y');
     expect(merged.environment.pass).toEqual(['PATH']);
     expect(merged.filesystem.protect).toEqual(['.git/hooks']);
+  });
+});
+
+describe('resolvePolicy on a described filesystem (ResolveContext.disk)', () => {
+  const merged = (read: string[], optional: string[] = []): MergedProfile => ({
+    name: 'test',
+    sources: ['test.yaml'],
+    description: 'a test profile',
+    filesystem: { read: [...read.map((path) => ({ path, optional: false, from: 'r' })), ...optional.map((path) => ({ path, optional: true, from: 'o' }))], write: [], deny: [], tmpfs: [{ path: '/synthetic-only/tmp', optional: false, from: 't' }], protect: [] },
+    network: { mode: 'none', allow: [], deny: [] },
+    environment: { pass: [], set: {}, secrets: [] },
+    process: { cwd: '/synthetic-only/project', hostname: 'box' },
+    limits: {},
+    syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: false, log: undefined, required: false },
+    origins: {},
+  });
+  /** /synthetic-only exists only here; /bin is a link to /synthetic-only/usr/bin; /synthetic-only/passwd is a file. */
+  const disk: PathLookup = {
+    stat: (p) => (p === '/synthetic-only/passwd' ? 'file' : p === '/' || p === '/bin' || p.startsWith('/synthetic-only') ? (p.includes('missing') ? undefined : 'dir') : undefined),
+    realpath: (p) => (p === '/bin' ? '/synthetic-only/usr/bin' : p),
+    isSymlink: (p) => p === '/bin',
+  };
+  const vars: PathVars = { CWD: '/synthetic-only/project', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
+
+  it('looks at every path through it, never at this machine', () => {
+    const p = resolvePolicy(merged(['/bin', '/synthetic-only/passwd'], ['/usr']), { vars, disk });
+    expect(p.filesystem.mounts).toEqual([
+      { kind: 'tmpfs', path: '/synthetic-only/tmp', requested: '/synthetic-only/tmp', type: 'dir' },
+      { kind: 'read', path: '/synthetic-only/usr/bin', requested: '/bin', type: 'dir', linkFrom: '/bin' },
+      { kind: 'read', path: '/synthetic-only/passwd', requested: '/synthetic-only/passwd', type: 'file' },
+      // isolate's own directories exist there too, so they are hidden.
+      { kind: 'deny', path: '/synthetic-only/.local/state/isolate', requested: '/synthetic-only/.local/state/isolate', type: 'dir' },
+      { kind: 'deny', path: '/synthetic-only/.config/isolate', requested: '/synthetic-only/.config/isolate', type: 'dir' },
+    ]);
+    // /usr exists on this machine, but not on the described one.
+    expect(p.filesystem.skipped).toEqual([{ path: '/usr', reason: 'read: optional and does not exist' }]);
+    expect(p.process.cwd).toBe('/synthetic-only/project');
+    expectIsolateError(() => resolvePolicy(merged(['/synthetic-only/missing']), { vars, disk }), 'E_PATH_MISSING');
   });
 });

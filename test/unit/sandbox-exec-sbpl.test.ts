@@ -11,9 +11,9 @@ import { planSandboxExec } from '../../src/backends/sandbox-exec.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
 import { writableRoots } from '../../src/backends/mounts.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
-import { applyOverrides, loadMergedProfile, type LoadContext } from '../../src/profile/load.js';
-import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
-import type { MergedProfile, MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
+import { applyOverrides, loadMergedProfile } from '../../src/profile/load.js';
+import type { MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
+import { MAC_CTX, MAC_VARS, macPolicy } from '../golden/synthetic-mac.js';
 
 // ---- an s-expression reader for SBPL ---------------------------------------------
 
@@ -278,34 +278,7 @@ function sbplOf(policy: Policy, over: Partial<Omit<SbplInput, 'ops'>> & { protec
   return buildSbpl(policy, { ops: setupOps(policy, { protect, kernelPaths: [] }), runDir: RUN_DIR, home: HOME, proxyPort: 3128, terminalIoctl: true, ...rest });
 }
 
-// Built-in profiles on a small synthetic Mac (the golden test has the full one).
-const VARS: PathVars = { CWD: PROJECT, HOME, TMPDIR: '/var/folders/ab/cd/T' };
-const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
-const PRIVATE = ['/etc', '/tmp', '/var'];
-const real = (p: string): string => (PRIVATE.some((l) => p === l || p.startsWith(`${l}/`)) ? `/private${p}` : p);
-const ABSENT = ['/lib', '/nix', '/snap', '/home', '/run'];
-
-function macPolicy(merged: MergedProfile): Policy {
-  const mounts: MountRule[] = [];
-  const add = (kind: MountKind, entries: MergedProfile['filesystem']['read']): void => {
-    for (const e of entries) {
-      const abs = expandPath(e.path, VARS, e.from);
-      if (kind !== 'tmpfs' && ABSENT.some((a) => abs === a || abs.startsWith(`${a}`))) continue;
-      mounts.push({ kind, path: real(abs), requested: abs, type: kind === 'deny' && /history|rc$|token|\.xml$|\.properties$/.test(abs) ? 'file' : 'dir', ...(real(abs) !== abs && PRIVATE.includes(abs) ? { linkFrom: abs } : {}) });
-    }
-  };
-  add('tmpfs', merged.filesystem.tmpfs);
-  add('read', merged.filesystem.read);
-  add('write', merged.filesystem.write);
-  add('deny', merged.filesystem.deny);
-  return {
-    ...policyOf(mounts, merged.network.mode, merged.filesystem.protect),
-    network: { ...merged.network },
-    environment: { ...merged.environment },
-    limits: resolveLimits(merged.limits),
-  };
-}
-
+// Built-in profiles on the golden tests' synthetic Mac, through the real resolvePolicy.
 function macProtect(policy: Policy): ProtectFact[] {
   return writableRoots(policy.filesystem.mounts).flatMap((root) =>
     policy.filesystem.protect.map((name) => ({ path: `${root}/${name}`, state: 'missing' as const, pins: name.includes('/') ? [`${root}/${name.split('/')[0]}`] : [] })),
@@ -316,7 +289,7 @@ async function builtinProfiles(): Promise<{ name: string; sbpl: Sbpl }[]> {
   const out: { name: string; sbpl: Sbpl }[] = [];
   for (const name of BUILTIN_NAMES) {
     for (const net of ['none', 'host', 'filtered'] as const) {
-      const merged = applyOverrides(await loadMergedProfile(name, CTX), net === 'filtered' ? { allowDomain: ['example.org'] } : { net }, CTX);
+      const merged = applyOverrides(await loadMergedProfile(name, MAC_CTX), net === 'filtered' ? { allowDomain: ['example.org'] } : { net }, MAC_CTX);
       const policy = macPolicy(merged);
       out.push({ name: `${name} --net ${net}`, sbpl: sbplOf(policy, { protect: macProtect(policy) }) });
     }
@@ -333,7 +306,7 @@ describe('every generated profile parses, and uses only known operations and fil
     for (const { name, sbpl } of profiles) {
       const checked = checkProfile(sbpl);
       expect(checked.rules.length, name).toBeGreaterThan(20);
-      for (const s of checked.strings) expect(s, `${name}: a home path in the text`).not.toContain(HOME);
+      for (const s of checked.strings) expect(s, `${name}: a home path in the text`).not.toContain(MAC_VARS.HOME);
     }
   });
 
