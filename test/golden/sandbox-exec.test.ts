@@ -11,6 +11,7 @@
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { UPDATE_GOLDEN_COMMAND, expectGolden } from './golden-file.js';
 import { planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
 import type { CommandFact } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
@@ -43,7 +44,7 @@ function renderPlan(title: string, plan: SandboxExecPlan): string {
   const lines = [
     `# ${title}`,
     '# Synthetic macOS host (uid 501, Apple silicon, project at /Users/user/project), syscalls.preset: none.',
-    '# Regenerate after an intended change: npx vitest run --config test/vitest.config.ts test/golden -u',
+    `# Regenerate after an intended change: ${UPDATE_GOLDEN_COMMAND}`,
     '',
     `backend: ${plan.backend} ${plan.backendVersion}`,
     `command: ${plan.command.program} -> ${plan.command.resolved}`,
@@ -118,7 +119,7 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls p
     expectOnlySyntheticPaths(text);
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
-    await expect(text).toMatchFileSnapshot(`./sandbox-exec/${name}.txt`);
+    await expectGolden(text, `sandbox-exec/${name}.txt`);
   });
 
   it('default with filtered network', async () => {
@@ -129,7 +130,7 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls p
     expectOnlySyntheticPaths(text);
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
-    await expect(text).toMatchFileSnapshot('./sandbox-exec/default-net-filtered.txt');
+    await expectGolden(text, 'sandbox-exec/default-net-filtered.txt');
   });
 
   it('strict with limits and a private working directory', async () => {
@@ -141,6 +142,6 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls p
     expectOnlySyntheticPaths(text);
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
-    await expect(text).toMatchFileSnapshot('./sandbox-exec/strict-limits-tmp-cwd.txt');
+    await expectGolden(text, 'sandbox-exec/strict-limits-tmp-cwd.txt');
   });
 });

@@ -11,6 +11,7 @@ import type { MergedProfile, Policy } from '../../src/profile/types.js';
 import { shellQuote } from '../../src/run/quote.js';
 import { disassemble } from '../../src/seccomp/bpf.js';
 import { expect } from 'vitest';
+import { UPDATE_GOLDEN_COMMAND } from './golden-file.js';
 
 export const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/tmp' };
 
@@ -307,7 +308,7 @@ export function renderPlan(title: string, plan: Plan): string {
   const lines = [
     `# ${title}`,
     '# Synthetic host (uid 1000, bwrap 0.8.0, merged /usr, project at /home/user/project).',
-    '# Regenerate after an intended change: npx vitest run --config test/vitest.config.ts test/golden -u',
+    `# Regenerate after an intended change: ${UPDATE_GOLDEN_COMMAND}`,
     '',
     `backend: ${plan.backend} ${plan.backendVersion}`,
     `command: ${plan.command.program} -> ${plan.command.resolved}`,
