@@ -69,20 +69,25 @@ export const MAC_ENV: Readonly<Record<string, string>> = {
   SSH_AUTH_SOCK: '/private/tmp/com.apple.launchd.synthetic/Listeners',
 };
 
+/** What every Mac's facts have: Apple silicon, an ordinary user, no Linux launchers, no /proc. */
+export const MAC_HOST: Pick<HostFacts, 'platform' | 'arch' | 'uid' | 'gid' | 'bwrap' | 'userns' | 'prlimit' | 'kernelPaths'> = {
+  platform: 'darwin',
+  arch: 'arm64',
+  uid: 501,
+  gid: 20,
+  bwrap: undefined,
+  userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
+  prlimit: undefined,
+  kernelPaths: [],
+};
+
 export function darwinHost(policy: Policy, command: CommandFact): HostFacts {
   return {
-    platform: 'darwin',
-    arch: 'arm64',
-    uid: 501,
-    gid: 20,
-    bwrap: undefined,
+    ...MAC_HOST,
     sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '14.5' },
-    userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
     env: MAC_ENV,
     protect: syntheticProtect(policy, MAC_VARS.CWD),
     command,
     ...(policy.network.mode === 'filtered' ? { network: { socat: undefined, shell: '/bin/sh', socketDir: SOCKET_DIR } } : {}),
-    prlimit: undefined,
-    kernelPaths: [],
   };
 }

@@ -5,6 +5,7 @@
  * the fail-closed cases.
  */
 import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
 import { bwrapBackend } from '../../src/backends/bwrap.js';
 import { FEATURES, assertEnforceable } from '../../src/backends/conformance.js';
 import { NSJAIL_VERSION_MARKERS, mountPoints, nsjailVersionFromText } from '../../src/host/facts.js';
@@ -27,7 +28,7 @@ import { NEWER_LISTED_UP_TO, USERNS_GUARD, X32_LISTED, X32_SYSCALL_BIT, kafelPol
 import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile } from '../../src/profile/load.js';
-import type { Limits, MountKind, MountRule, Policy } from '../../src/profile/types.js';
+import type { Limits, MountRule, Policy } from '../../src/profile/types.js';
 import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, resolveSeccomp, type SeccompRule } from '../../src/seccomp/presets.js';
 import { highestKnownSyscall, syscallName, syscallNumber, type SeccompArch } from '../../src/seccomp/syscalls.js';
 import { SYNTHETIC_KERNEL_PATHS, syntheticHost, syntheticPolicy, usrBinCommand, VARS } from '../golden/synthetic.js';
@@ -38,10 +39,6 @@ import { expectIsolateError } from './expect-error.js';
 const HOME = '/home/user';
 const PROJECT = '/home/user/project';
 const NSJAIL = { path: '/usr/local/bin/nsjail', version: '>=3.5' };
-
-function rule(kind: MountKind, path: string, type: MountRule['type'] = 'dir', linkFrom?: string): MountRule {
-  return { kind, path, requested: linkFrom ?? path, type, ...(linkFrom === undefined ? {} : { linkFrom }) };
-}
 
 const BASE_MOUNTS: MountRule[] = [
   rule('tmpfs', '/tmp'),

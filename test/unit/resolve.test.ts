@@ -9,6 +9,23 @@ import { expectIsolateError } from './expect-error.js';
 
 const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/var/tmp/u' };
 
+function profile(fs: Partial<MergedProfile['filesystem']>, cwd = '${CWD}'): MergedProfile {
+  return {
+    name: 'test',
+    sources: ['test.yaml'],
+    description: 'a test profile',
+    filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [], ...fs },
+    network: { mode: 'none', allow: [], deny: [] },
+    environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
+    process: { cwd, hostname: 'box' },
+    limits: {},
+    syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: true, log: undefined, required: false },
+    origins: {},
+  };
+}
+
 describe('expandPath', () => {
   it.each([
     ['~', '/home/user'],
@@ -80,23 +97,6 @@ describe('resolvePolicy (on a temp directory)', () => {
   });
 
   const sp = (path: string, from: string, optional = false): SourcedPath => ({ path, optional, from });
-
-  function profile(fs: Partial<MergedProfile['filesystem']>, cwd = '${CWD}'): MergedProfile {
-    return {
-      name: 'test',
-      sources: ['test.yaml'],
-      description: 'a test profile',
-      filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [], ...fs },
-      network: { mode: 'none', allow: [], deny: [] },
-      environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
-      process: { cwd, hostname: 'box' },
-      limits: {},
-      syscalls: { preset: 'default', deny: [], allow: [] },
-      commands: { allow: [], deny: [] },
-      audit: { enabled: true, log: undefined, required: false },
-      origins: {},
-    };
-  }
 
   const find = (mounts: MountRule[], kind: MountRule['kind'], requested: string): MountRule => {
     const m = mounts.find((r) => r.kind === kind && r.requested === requested);
@@ -335,20 +335,9 @@ describe('resolvePolicy (on a temp directory)', () => {
 });
 
 describe('resolvePolicy on a described filesystem (ResolveContext.disk)', () => {
-  const merged = (read: string[], optional: string[] = []): MergedProfile => ({
-    name: 'test',
-    sources: ['test.yaml'],
-    description: 'a test profile',
-    filesystem: { read: [...read.map((path) => ({ path, optional: false, from: 'r' })), ...optional.map((path) => ({ path, optional: true, from: 'o' }))], write: [], deny: [], tmpfs: [{ path: '/synthetic-only/tmp', optional: false, from: 't' }], protect: [] },
-    network: { mode: 'none', allow: [], deny: [] },
-    environment: { pass: [], set: {}, secrets: [] },
-    process: { cwd: '/synthetic-only/project', hostname: 'box' },
-    limits: {},
-    syscalls: { preset: 'default', deny: [], allow: [] },
-    commands: { allow: [], deny: [] },
-    audit: { enabled: false, log: undefined, required: false },
-    origins: {},
-  });
+  const sp = (path: string, optional = false): SourcedPath => ({ path, optional, from: optional ? 'o' : 'r' });
+  const merged = (read: string[], optional: string[] = []): MergedProfile =>
+    profile({ read: [...read.map((p) => sp(p)), ...optional.map((p) => sp(p, true))], tmpfs: [sp('/synthetic-only/tmp')] }, '/synthetic-only/project');
   /** /synthetic-only exists only here; /bin is a link to /synthetic-only/usr/bin; /synthetic-only/passwd is a file. */
   const disk: PathLookup = {
     stat: (p) => (p === '/synthetic-only/passwd' ? 'file' : p === '/' || p === '/bin' || p.startsWith('/synthetic-only') ? (p.includes('missing') ? undefined : 'dir') : undefined),

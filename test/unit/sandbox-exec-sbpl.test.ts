@@ -5,6 +5,7 @@
  * no path of a policy anywhere in the text, whatever characters it holds.
  */
 import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
 import { ancestors, buildSbpl, exactPathsRegex, type Sbpl, type SbplInput } from '../../src/backends/sbpl.js';
 import { setupOps } from '../../src/backends/setup-ops.js';
 import { planSandboxExec } from '../../src/backends/sandbox-exec.js';
@@ -12,7 +13,7 @@ import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/typ
 import { writableRoots } from '../../src/backends/mounts.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile } from '../../src/profile/load.js';
-import type { MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
+import type { MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
 import { MAC_CTX, MAC_VARS, macPolicy } from '../golden/synthetic-mac.js';
 
 // ---- an s-expression reader for SBPL ---------------------------------------------
@@ -233,10 +234,6 @@ function checkProfile(sbpl: { text: string; params: { name: string; value: strin
 const HOME = '/Users/alice';
 const PROJECT = '/Users/alice/project';
 const RUN_DIR = '/private/var/folders/ab/cd/T/isolate-run-1-aaaa';
-
-function rule(kind: MountKind, path: string, type: MountRule['type'] = 'dir', linkFrom?: string): MountRule {
-  return { kind, path, requested: linkFrom ?? path, type, ...(linkFrom === undefined ? {} : { linkFrom }) };
-}
 
 function policyOf(mounts: MountRule[], mode: NetworkMode = 'none', protect: string[] = ['.git/hooks', '.bashrc']): Policy {
   return {

@@ -5,21 +5,18 @@
  * the disk.
  */
 import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
 import { setupArgs } from '../../src/backends/bwrap.js';
 import { setupMounts } from '../../src/backends/nsjail-mounts.js';
 import { renderFields } from '../../src/backends/nsjail-proto.js';
 import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
 import { describeSetup, pathFdsOf, placeholderCleanup, protectedNames } from '../../src/backends/setup-plan.js';
-import type { Limits, MountKind, MountRule, Policy } from '../../src/profile/types.js';
+import type { Limits, MountRule, Policy } from '../../src/profile/types.js';
 import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
 import { expectIsolateError } from './expect-error.js';
 
 const HOME = '/home/user';
 const PROJECT = '/home/user/project';
-
-function rule(kind: MountKind, path: string, type: MountRule['type'] = 'dir', linkFrom?: string): MountRule {
-  return { kind, path, requested: linkFrom ?? path, type, ...(linkFrom === undefined ? {} : { linkFrom }) };
-}
 
 const MOUNTS: MountRule[] = [
   rule('tmpfs', '/tmp'),
