@@ -312,7 +312,12 @@ function scratchFor(ops: readonly SetupOp[], runDirInput: string | undefined): S
  * drops as "nothing to hide" (nothing of the profile shows the path) can
  * still hide something here, and is always written; and where a mount
  * namespace recreates a symlink, Seatbelt only needs the link's metadata
- * readable (traversal below).
+ * readable (traversal below). The rest of the list has no meaning here: no
+ * /proc (proc, kernel-*), the host's devices by name instead of a /dev of
+ * the sandbox's own (DEVICES), no mount to make read-only or to pin with
+ * (read-only, submount, pin: the writable directories above a protected
+ * name are kept in place by rules instead), and the proxy reached over the
+ * loopback instead of a socket directory (socket-dir).
  */
 export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   const all = policy.filesystem.mounts;

@@ -160,7 +160,7 @@ describe('sandbox-exec plan: argv and the plan data', () => {
     expect(p.inputs).toBeUndefined();
     expect(p.limits).toEqual(policy({ limits }).limits);
     expect(p.backendVersion).toBe('system');
-    expect(plan({}, { sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '15.1' } as HostFacts['sandboxExec'] }).backendVersion).toBe('15.1');
+    expect(plan({}, { sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '15.1' } }).backendVersion).toBe('15.1');
   });
 
   it('asks run/ for a new session, in the working directory, and for the private directories', () => {
@@ -322,7 +322,7 @@ describe('sandbox-exec plan: network', () => {
   });
 
   it('filtered: the proxy port of the host facts (one per run) reaches the profile parameter, the service and the variables', () => {
-    const facts = { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, proxyPort: 51234 } as HostFacts['sandboxExec'];
+    const facts = { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, proxyPort: 51234 };
     const p = plan({ network: 'filtered' }, { sandboxExec: facts });
     expect(params(p).get('PROXY_PORT')).toBe('51234');
     expect(p.argv).toContain('PROXY_PORT=51234');

@@ -373,7 +373,7 @@ describe('injection: paths reach the profile only as -D parameters', () => {
       uid: 501,
       gid: 20,
       bwrap: undefined,
-      sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: hostile(RUN_DIR) } as HostFacts['sandboxExec'],
+      sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: hostile(RUN_DIR) },
       userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
       env: { PATH: '/usr/bin:/bin', HOME: hostile(HOME) },
       protect: hostileFacts,
