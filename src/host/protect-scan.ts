@@ -10,6 +10,7 @@ import type { Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { AFTER_RUN_NAMES } from '../profile/after-run.js';
+import { protectsAnything } from '../profile/own-paths.js';
 import { ownPathFacts, type PathState } from './own-paths.js';
 
 /** Directories the protected-name search never enters (documented in README). */
@@ -73,10 +74,11 @@ function listDir(dir: string): Dirent[] | undefined {
  * too: rewriting one would redirect git to another hooks directory.
  */
 export function scanProtected(policy: Policy): ProtectFact[] {
-  if (policy.filesystem.protect.length === 0 && (policy.filesystem.protectPaths ?? []).length === 0) return [];
-  const names = policy.filesystem.protect.map((name) => name.split('/'));
-  /** Protected where they exist; never blocked where missing (profile/after-run.ts). */
-  const existingOnly = AFTER_RUN_NAMES.map((name) => name.split('/'));
+  const fs = policy.filesystem;
+  if (!protectsAnything(fs)) return [];
+  const names = fs.protect.map((name) => name.split('/'));
+  /** Protected where they exist; never blocked where missing (profile/after-run.ts, the profile's ~/ names). */
+  const existingOnly = [...AFTER_RUN_NAMES, ...(fs.protectExisting ?? [])].map((name) => name.split('/'));
   const rules = policy.filesystem.mounts;
   const facts = new Map<string, ProtectFact>();
   let visited = 0;

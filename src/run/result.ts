@@ -1,5 +1,6 @@
 /** What execute() is asked (ExecuteOptions) and what it returns (ExecuteResult): the same shape whether the run succeeded or not. */
 import type { IsolateError } from '../errors.js';
+import type { NetworkEventCounts } from '../network/event-log.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import type { SandboxDenials } from './denials.js';
 import type { Resources } from './resources.js';
@@ -34,6 +35,8 @@ export interface ExecuteResult {
   limit?: Limit;
   /** filtered network: every connection attempt the proxy saw. */
   networkEvents?: NetworkEvent[];
+  /** filtered network: attempts beyond the first MAX_NETWORK_EVENTS, only counted. */
+  networkEventsOmitted?: NetworkEventCounts;
   resources?: Resources;
   /** sandbox-exec on macOS: what the sandbox refused, from the unified log (run/denials.ts). */
   denials?: SandboxDenials;

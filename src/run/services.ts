@@ -9,13 +9,14 @@ import { dirname } from 'node:path';
 import type { Service } from '../backends/types.js';
 import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
-import type { NetworkEvent } from '../network/proxy.js';
+import { NetworkEventLog } from '../network/event-log.js';
 import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
 import type { ExecuteResult } from './result.js';
 
 export interface RunningServices {
-  events: NetworkEvent[];
+  /** What the proxy saw (the first attempts whole, the rest counted). */
+  log: NetworkEventLog;
   stop(): Promise<void>;
 }
 
@@ -32,7 +33,7 @@ function checkSocketPath(path: string): void {
 }
 
 export async function startServices(services: readonly Service[]): Promise<RunningServices> {
-  const events: NetworkEvent[] = [];
+  const log = new NetworkEventLog();
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s();
@@ -49,7 +50,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
           return r.rule;
         });
       const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
-      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => events.push(e) });
+      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {
         // The command reaches the proxy over the host loopback (sandbox-exec): no socket, no directory.
@@ -81,7 +82,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     await stop();
     throw e;
   }
-  return { events, stop };
+  return { log, stop };
 }
 
 /** Start the services, run `run`, and always stop them; the proxy's events go in the result. */
@@ -89,7 +90,8 @@ export async function withServices(services: readonly Service[], run: () => Prom
   if (services.length === 0) return run();
   const running = await startServices(services);
   try {
-    return { ...(await run()), networkEvents: running.events };
+    const result = await run();
+    return { ...result, networkEvents: running.log.events, ...(running.log.cut ? { networkEventsOmitted: running.log.omitted } : {}) };
   } finally {
     await running.stop();
   }
