@@ -1,10 +1,21 @@
 #!/usr/bin/env node
-// isolate's benchmark: `npm run bench`. Every figure is a ratio against a
+// isolate's benchmark: `npm run bench`. Every target is a ratio against a
 // baseline measured in the same run on the same machine, never an absolute
-// time. It prints a table and the targets; it does not fail the build.
+// time: the commands compared run alternately, round after round, and each
+// ratio is the median of the per-round ratios, so a change in the machine's
+// load hits both sides alike. It prints a table (wall time and user CPU) and
+// the targets, met or MISSED; it does not fail the build.
+//
+// The baselines are the sandbox isolate builds, run by bubblewrap directly:
+// the plan's own arguments (seccomp filter, protected names and all), with
+// the arguments bwrap reads from a pipe written inline, and each protected
+// path isolate hands over as a descriptor (--ro-bind-fd N p, --bind-fd N p)
+// bound by path instead (--ro-bind p p): the same mounts. The placeholders
+// for missing protected names are created once, before the rounds.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +25,14 @@ const bin = join(repo, 'bin', 'isolate.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const WARMUP = 5;
 const work = mkdtempSync(join(tmpdir(), 'isolate-bench-'));
-const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8' };
+// A project directory and a separate home, as a user has them. The baselines run in a second project
+// directory, where the placeholders stay (isolate's runs create and remove their own).
+const project = join(work, 'project');
+const baseProject = join(work, 'baseline');
+const home = join(work, 'home');
+for (const dir of [project, baseProject, home]) mkdirSync(dir);
+// Node is timed without NODE_EXTRA_CA_CERTS (it makes every start ~30 ms slower): the environment is only this.
+const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -22,16 +40,50 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function timeSync(file, args, stdio = 'ignore') {
-  const out = [];
+const TICK_MS = 1000 / 100; // USER_HZ
+/** The user and system CPU of every child this process has waited for, in ms (the kernel sums it exactly; /proc rounds the sum to ticks). */
+function childrenCpuMs() {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // cutime and cstime: fields 16 and 17 of the line, the 14th and 15th after the command name
+  return { user: Number(fields[13]) * TICK_MS, sys: Number(fields[14]) * TICK_MS };
+}
+
+/** One run of a command to its end: wall ms, user and system CPU ms (its whole tree). */
+function runOnce({ file, args, stdio, cwd = project }) {
+  const cpu = childrenCpuMs();
+  const t = process.hrtime.bigint();
+  const s = typeof stdio === 'function' ? stdio() : ['ignore', 'ignore', 'ignore'];
+  const r = spawnSync(file, args, { cwd, env, stdio: process.env.BENCH_DEBUG ? s.map((x, i) => (i === 2 ? 'inherit' : x)) : s });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  for (const fd of s) if (typeof fd === 'number') closeSync(fd);
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status ?? r.signal}`);
+  const after = childrenCpuMs();
+  return { ms, user: after.user - cpu.user, sys: after.sys - cpu.sys };
+}
+
+/**
+ * Run the commands in turn, round after round. Per command: median wall ms, mean user and system CPU ms.
+ * `per(round)` is called with each round's wall times by name, for per-round ratios.
+ */
+function rounds(commands, per = () => undefined) {
+  const lists = () => Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+  const [wall, user, sys] = [lists(), lists(), lists()];
   for (let i = 0; i < WARMUP + RUNS; i++) {
-    const t = process.hrtime.bigint();
-    const r = spawnSync(file, args, { cwd: work, env, stdio: typeof stdio === 'function' ? stdio() : stdio });
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}`);
-    if (i >= WARMUP) out.push(ms);
+    const round = {};
+    for (const [name, c] of Object.entries(commands)) {
+      const r = runOnce(c);
+      round[name] = r.ms;
+      if (i >= WARMUP) {
+        wall[name].push(r.ms);
+        user[name].push(r.user);
+        sys[name].push(r.sys);
+      }
+    }
+    if (i >= WARMUP) per(round);
   }
-  return median(out);
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Object.fromEntries(Object.keys(commands).map((k) => [k, { ms: median(wall[k]), user: mean(user[k]), sys: mean(sys[k]) }]));
 }
 
 function spawnWait(file, args, options) {
@@ -42,84 +94,66 @@ function spawnWait(file, args, options) {
   });
 }
 
-/** Alternate two commands run for run; the median of each and of their per-pair difference (what b adds to a). */
-function timePairSync(a, b) {
-  const ta = [];
-  const tb = [];
-  const diff = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const [x, y] = [a, b].map(([file, args]) => {
-      const t = process.hrtime.bigint();
-      const r = spawnSync(file, args, { cwd: work, env, stdio: 'ignore' });
-      if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}`);
-      return Number(process.hrtime.bigint() - t) / 1e6;
-    });
-    if (i < WARMUP) continue;
-    ta.push(x);
-    tb.push(y);
-    diff.push(y - x);
-  }
-  return { a: median(ta), b: median(tb), diff: median(diff) };
-}
-
-async function timeAsync(fn) {
+/**
+ * bwrap's argv for the plan's very sandbox, run without isolate: the piped
+ * arguments inline where --args reads them, path descriptors bound by path,
+ * the status to /dev/null, the seccomp filter from a file. `swap` replaces
+ * paths of the run (the proxy's directory) with the bench's own.
+ */
+function sameSandbox(plan, seccompFile, swap = new Map()) {
+  for (const p of plan.pathFds ?? []) if (p.create === true) closeSync(openSync(p.path, 'a'));
+  const argv = plan.argv.map((a) => swap.get(a) ?? a);
   const out = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    if (i >= WARMUP) out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  let statusFd;
+  let seccompFd;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--args') out.push(...plan.pipedArgs);
+    else if (a === '--ro-bind-fd' || a === '--bind-fd') out.push(a === '--ro-bind-fd' ? '--ro-bind' : '--bind', argv[i + 2], argv[i + 2]);
+    else if (a === '--json-status-fd') statusFd = Number(argv[i + 1]);
+    else if (a === '--seccomp') seccompFd = Number(argv[i + 1]);
+    else {
+      out.push(a);
+      continue;
+    }
+    i += a === '--ro-bind-fd' || a === '--bind-fd' ? 2 : 1;
   }
-  return median(out);
+  writeFileSync(seccompFile, plan.seccomp.program);
+  const top = Math.max(statusFd ?? 2, seccompFd ?? 2);
+  const stdio = () => {
+    const s = ['ignore', 'ignore', 'ignore'];
+    for (let fd = 3; fd <= top; fd++) s.push(fd === seccompFd ? openSync(seccompFile, 'r') : fd === statusFd ? openSync('/dev/null', 'w') : 'ignore');
+    return s;
+  };
+  const args = [...(statusFd === undefined ? [] : ['--json-status-fd', String(statusFd)]), ...(seccompFd === undefined ? [] : ['--seccomp', String(seccompFd)]), ...out];
+  return { file: argv[0], args, stdio, cwd: baseProject };
 }
 
-const rows = [];
-const row = (name, ms, note = '') => rows.push({ name, ms, note });
+/** A listening unix socket named proxy.sock in its own directory, for the filtered sandbox's socat to find. */
+async function fakeProxyDir() {
+  const dir = join(work, 'net');
+  mkdirSync(dir, { mode: 0o700 });
+  const server = createNetServer((s) => s.destroy());
+  await new Promise((r) => server.listen(join(dir, 'proxy.sock'), r));
+  return { dir, server };
+}
 
-try {
-  const api = await import(join(repo, 'dist', 'index.js'));
-  const explained = await api.explain(['true'], { callerEnv: env, callerCwd: work });
-  // The same bwrap invocation isolate makes (seccomp filter included), environment inline instead of piped.
-  const rawArgs = [];
-  const argv = explained.argv;
-  let envDone = false;
-  for (let i = 1; i < argv.length; i++) {
-    if (argv[i] === '--args' || argv[i] === '--json-status-fd') { i++; continue; }
-    if (argv[i] === '--' && !envDone) {
-      rawArgs.push('--clearenv', '--setenv', 'PATH', env.PATH);
-      envDone = true;
-    }
-    rawArgs.push(argv[i]);
-  }
-  const planned = await api.plan(['true'], { callerEnv: env, callerCwd: work });
-  const seccompFile = join(work, 'filter.bpf');
-  writeFileSync(seccompFile, planned.plan.seccomp.program);
-  const withSeccomp = (stdio) => [...stdio, 'ignore', 'ignore', openSync(seccompFile, 'r')];
-  const minimal = ['--unshare-all', '--unshare-user', '--die-with-parent', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', '/usr/bin/true'];
+/** Peak RSS in MiB of one CLI run (GNU time's %M: the largest process of the run), or undefined without /usr/bin/time. */
+function peakRssMiB(args) {
+  if (!existsSync('/usr/bin/time')) return undefined;
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...args], { cwd: project, env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const kib = Number(r.stderr.trim().split('\n').pop());
+  return Number.isFinite(kib) ? kib / 1024 : undefined;
+}
 
-  const node0 = timeSync(process.execPath, ['-e', '0']);
-  row('node -e 0', node0, 'baseline');
-  const bwrapMin = timeSync(argv[0], minimal);
-  row('bwrap, minimal sandbox', bwrapMin);
-  const bwrapSame = timeSync(argv[0], rawArgs, () => withSeccomp(['ignore', 'ignore', 'ignore']));
-  row('bwrap, isolate\'s exact sandbox', bwrapSame, 'baseline');
-  const cli = timeSync(process.execPath, [bin, 'run', '--profile', 'default', '--', 'true']);
-  row('isolate run --profile default -- true', cli);
-
-  const inProcess = await timeAsync(() => api.run(['true'], { callerEnv: env, callerCwd: work, stdio: 'inherit' }));
-  row('API run([\'true\']) in-process', inProcess);
-  const rawSpawn = await timeAsync(() => spawnWait(argv[0], rawArgs, { cwd: work, env: {}, stdio: withSeccomp(['ignore', 'ignore', 'ignore']) }));
-  row('bwrap, isolate\'s exact sandbox, spawned from Node', rawSpawn, 'baseline');
-
-  // filtered network: start-up, and throughput of a 100 MiB download from a loopback server.
-  const filteredArgs = [bin, 'run', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true'];
-  const filteredStart = timeSync(process.execPath, filteredArgs);
-  row('isolate run --net filtered --allow-domain example.test -- true', filteredStart);
-  // What the filter itself adds (proxy, forwarder, clean-up): runs alternating with plain ones, so load drift cancels out.
-  const pair = timePairSync([process.execPath, [bin, 'run', '--profile', 'default', '--', 'true']], [process.execPath, filteredArgs]);
-  row('  the filter\'s own cost (filtered minus plain, alternating runs)', pair.diff);
+async function throughput() {
   const SIZE = 100 * 1024 * 1024;
   const chunk = Buffer.alloc(1024 * 1024, 7);
-  const server = createServer((req, res) => {
+  const server = createHttpServer((req, res) => {
     res.writeHead(200, { 'content-length': String(SIZE) });
     let sent = 0;
     const pump = () => {
@@ -136,7 +170,7 @@ try {
   const url = `http://127.0.0.1:${port}/big`;
   const curlSpeed = async (args) => {
     const out = await new Promise((resolve, reject) => {
-      const c = spawn(args[0], args.slice(1), { cwd: work, env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const c = spawn(args[0], args.slice(1), { cwd: project, env, stdio: ['ignore', 'pipe', 'inherit'] });
       let text = '';
       c.stdout.on('data', (d) => (text += d));
       c.on('error', reject);
@@ -145,41 +179,95 @@ try {
     return Number(out.trim().split(/\s+/).pop());
   };
   // Direct and proxied downloads alternate, so a change in the machine's load hits both alike.
-  const directSpeeds = [];
-  const proxiedSpeeds = [];
+  const direct = [];
+  const proxied = [];
   for (let i = 0; i < 5; i++) {
-    directSpeeds.push(await curlSpeed(['curl', '-s', '--noproxy', '*', '-o', '/dev/null', '-w', '%{speed_download}', url]));
-    proxiedSpeeds.push(await curlSpeed([process.execPath, bin, 'run', '--allow-domain', `127.0.0.1:${port}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{speed_download}', url]));
+    direct.push(await curlSpeed(['curl', '-s', '--noproxy', '*', '-o', '/dev/null', '-w', '%{speed_download}', url]));
+    proxied.push(await curlSpeed([process.execPath, bin, 'run', '--allow-domain', `127.0.0.1:${port}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{speed_download}', url]));
   }
-  const direct = median(directSpeeds);
-  const proxied = median(proxiedSpeeds);
   server.close();
+  return { direct: median(direct), proxied: median(proxied) };
+}
 
-  const rss = spawnSync(
-    process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(repo, 'dist', 'bundle', 'main.js'))}); const c = await m.main(['run', '--', 'true']); process.stdout.write(String(process.resourceUsage().maxRSS)); process.exitCode = c;`],
-    { cwd: work, env, encoding: 'utf8' },
-  );
-  const rssMiB = Number(rss.stdout) / 1024;
+const table = [];
+const line = (name, r, note = '') => table.push({ name, ...r, note });
 
-  const w = Math.max(...rows.map((r) => r.name.length));
-  console.log(`isolate benchmark: median of ${RUNS} runs after ${WARMUP} warm-up runs, ${new Date().toISOString()}`);
-  for (const r of rows) console.log(`  ${r.name.padEnd(w)}  ${r.ms.toFixed(1).padStart(7)} ms  ${r.note}`);
-  const targets = [
-    ['isolate run -- true / node -e 0', cli / node0, 1.3],
-    ['isolate run -- true / bwrap (same sandbox)', cli / bwrapSame, null],
-    ['in-process run / raw bwrap spawned from Node', inProcess / rawSpawn, 3],
-    ['filtered run -- true / node -e 0', filteredStart / node0, 1.6],
-  ];
-  console.log('\nratios:');
-  for (const [name, ratio, target] of targets) {
-    const verdict = target === null ? '' : ratio <= target ? `  target <= ${target}x: met` : `  target <= ${target}x: MISSED`;
-    console.log(`  ${name.padEnd(46)} ${ratio.toFixed(2)}x${verdict}`);
+try {
+  const api = await import(join(repo, 'dist', 'index.js'));
+  const opts = { callerEnv: env, callerCwd: project, profile: 'default' };
+  const baseOpts = { ...opts, callerCwd: baseProject };
+  const plain = (await api.plan(['true'], baseOpts)).plan;
+  const filtered = (await api.plan(['true'], { ...baseOpts, net: 'filtered', allowDomain: ['example.test'] })).plan;
+  const proxy = await fakeProxyDir();
+  const runDir = filtered.argv[filtered.argv.indexOf('/run/isolate') - 1];
+  const bwrapSame = sameSandbox(plain, join(work, 'plain.bpf'));
+  const bwrapFiltered = sameSandbox(filtered, join(work, 'filtered.bpf'), new Map([[runDir, proxy.dir]]));
+
+  const node0 = { file: process.execPath, args: ['-e', '0'] };
+  if (plain.pathFds.length !== (await api.plan(['true'], opts)).plan.pathFds.length) throw new Error('the baseline project is not like the measured one');
+  const cliArgs = [bin, 'run', '--profile', 'default', '--', 'true'];
+  const filteredArgs = [bin, 'run', '--profile', 'default', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true'];
+  const cli = { file: process.execPath, args: cliArgs };
+  const cliFiltered = { file: process.execPath, args: filteredArgs };
+
+  const plainRatios = [];
+  const filteredRatios = [];
+  const r = rounds({ node0, bwrapSame, cli, bwrapFiltered, cliFiltered }, (t) => {
+    plainRatios.push(t.cli / (t.node0 + t.bwrapSame));
+    filteredRatios.push(t.cliFiltered / (t.node0 + t.bwrapFiltered));
+  });
+  proxy.server.close();
+  line('node -e 0', r.node0, 'baseline');
+  line("bwrap, isolate's sandbox (default profile)", r.bwrapSame, 'baseline');
+  line('isolate run --profile default -- true', r.cli);
+  line("bwrap, isolate's filtered sandbox, socat started", r.bwrapFiltered, 'baseline');
+  line('isolate run --net filtered --allow-domain example.test -- true', r.cliFiltered);
+
+  // In-process: the API's run() against the same bwrap spawned from Node, alternating.
+  const inProcess = [];
+  const rawSpawn = [];
+  const apiRatios = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    let t = process.hrtime.bigint();
+    const report = await api.run(['true'], { ...opts, stdio: 'inherit' });
+    const a = Number(process.hrtime.bigint() - t) / 1e6;
+    if (report.exitCode !== 0) throw new Error(`API run exited ${report.exitCode}: ${JSON.stringify(report.error)}`);
+    const stdio = bwrapSame.stdio();
+    t = process.hrtime.bigint();
+    await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
+    for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
+    const b = Number(process.hrtime.bigint() - t) / 1e6;
+    if (i < WARMUP) continue;
+    inProcess.push(a);
+    rawSpawn.push(b);
+    apiRatios.push(a / b);
   }
-  const share = proxied / direct;
-  console.log(`  ${'100 MiB through the proxy / direct loopback'.padEnd(46)} ${(share * 100).toFixed(0)}% (${(proxied / 1048576).toFixed(0)} vs ${(direct / 1048576).toFixed(0)} MiB/s)  target >= 80%: ${share >= 0.8 ? 'met' : 'MISSED'}`);
-  console.log(`  ${'peak RSS of isolate during a run'.padEnd(46)} ${rssMiB.toFixed(1)} MiB  target <= 60 MiB: ${rssMiB <= 60 ? 'met' : 'MISSED'}`);
-  console.log(`  (the Node start-up alone: ${node0.toFixed(1)} ms; isolate's own share of a CLI run: ${(cli - node0 - bwrapSame).toFixed(1)} ms)`);
+  line("API run(['true']) in-process", { ms: median(inProcess) });
+  line("bwrap, isolate's sandbox, spawned from Node", { ms: median(rawSpawn) }, 'baseline');
+
+  const rss = median([0, 1, 2].map(() => peakRssMiB([process.execPath, ...cliArgs]) ?? NaN));
+  const speed = process.env.BENCH_THROUGHPUT === '0' ? undefined : await throughput();
+
+  const w = Math.max(...table.map((t) => t.name.length));
+  console.log(`isolate benchmark: ${RUNS} rounds after ${WARMUP} warm-up rounds (wall: median; CPU: mean), node ${process.version}, ${new Date().toISOString()}`);
+  console.log(`  ${''.padEnd(w)}     wall   user CPU    sys CPU`);
+  const cpu = (ms) => (ms === undefined ? '' : `${ms.toFixed(1)} ms`).padStart(10);
+  for (const t of table) console.log(`  ${t.name.padEnd(w)}  ${t.ms.toFixed(1).padStart(7)} ms ${cpu(t.user)} ${cpu(t.sys)}  ${t.note}`);
+  const targets = [
+    ['isolate run -- true / (node -e 0 + bwrap, same sandbox)', median(plainRatios), 1.25],
+    ['filtered run / (node -e 0 + bwrap, same sandbox, socat)', median(filteredRatios), 1.25],
+    ['in-process run / the same bwrap spawned from Node', median(apiRatios), 1.2],
+  ];
+  console.log('\ntargets (median of the per-round ratios):');
+  const verdict = (ok) => (ok ? 'met' : 'MISSED');
+  for (const [name, ratio, target] of targets) console.log(`  ${name.padEnd(58)} ${ratio.toFixed(2)}x   target <= ${target}x: ${verdict(ratio <= target)}`);
+  const rssText = Number.isNaN(rss) ? 'not measured (no /usr/bin/time)' : `${rss.toFixed(1)} MiB   target <= 60 MiB: ${verdict(rss <= 60)}`;
+  console.log(`  ${'peak RSS of an isolate run (GNU time %M, median of 3)'.padEnd(58)} ${rssText}`);
+  console.log(`  (isolate's own share of a CLI run: ${(r.cli.ms - r.node0.ms - r.bwrapSame.ms).toFixed(1)} ms wall, ${(r.cli.user - r.node0.user - r.bwrapSame.user).toFixed(1)} ms user CPU)`);
+  if (speed !== undefined) {
+    const share = speed.proxied / speed.direct;
+    console.log(`  100 MiB through the proxy / direct loopback: ${(share * 100).toFixed(0)}% (${(speed.proxied / 1048576).toFixed(0)} vs ${(speed.direct / 1048576).toFixed(0)} MiB/s; no target)`);
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
