@@ -1,7 +1,7 @@
 /**
  * The one way isolate starts a process: the sandbox's launcher (run/), the
  * helpers run/ reads from (ps, log show: run/io/helper.ts) and the host
- * probes (host/). All of it goes through execa, with each of execa's
+ * probes (host/). The helpers go through execa, with each of execa's
  * defaults that differ from isolate's needs chosen here, once:
  *
  * - env is exactly the one given (extendEnv: false): a launcher starts with
@@ -23,8 +23,16 @@
  * The host probes are synchronous (host facts are gathered synchronously,
  * also by doctor), and a synchronous function cannot load execa on demand:
  * probeSync uses node's spawnSync, with the same choices.
+ *
+ * The sandbox's launcher is started with node's spawn (startLauncherProcess),
+ * with the same choices made by hand, because execa costs every run more than
+ * the sandbox itself: it normalises each stdio slot against every other one
+ * (lib/stdio/duplicate.js, quadratic in the slots), and a launcher gets one
+ * slot per protected path (fds 6 to about 90 in a project that has none of the
+ * protected names): 36 ms of CPU per run, measured with --cpu-prof, beside
+ * loading execa itself (README, "Performance").
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 
 /** One descriptor of a started process: a pipe to isolate, the caller's, none, or a descriptor isolate holds. */
 export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
@@ -111,6 +119,37 @@ export async function processStarter(): Promise<StartProcess> {
     return { child, ended: child.then(endOf) };
   };
 }
+
+/**
+ * Start the sandbox's launcher with node's spawn, as processStarter would
+ * with execa: exactly this environment, these descriptors and this directory;
+ * a status or signal is data; a launcher that cannot be started ends with a
+ * spawnError; nothing is buffered, no exit hook, no signal handler. An error
+ * on one of its pipes (EPIPE when it died early) is dropped, as execa with
+ * reject: false does: how the launcher ended is the result.
+ */
+export const startLauncherProcess: StartProcess = (file, args, options) => {
+  const child = spawn(file, [...args], {
+    env: { ...options.env },
+    cwd: options.cwd,
+    stdio: [...options.stdio],
+    windowsHide: true,
+    ...(options.detached === true ? { detached: true } : {}),
+  });
+  for (const stream of child.stdio) stream?.on('error', () => undefined);
+  const ended = new Promise<ProcessEnd>((resolve) => {
+    let spawnError: Error | undefined;
+    // 'error' also reports a kill() that failed; only one before the start means it never ran.
+    child.on('error', (e: Error) => {
+      if (child.pid === undefined) spawnError ??= e;
+    });
+    // 'close': it has exited and every pipe of it has closed.
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      resolve(spawnError === undefined ? { exitCode: code, signal } : { exitCode: null, signal: null, spawnError });
+    });
+  });
+  return { child, ended };
+};
 
 /** A host probe (`bwrap --version`): its stdout and stderr, empty when it could not run or did not finish within timeoutMs. */
 export function probeSync(file: string, args: readonly string[], timeoutMs: number): { stdout: string; stderr: string } {

@@ -5,7 +5,7 @@
  */
 import type { Plan } from '../backends/types.js';
 import { asIsolateError } from '../errors.js';
-import { processStarter, type ProcessEnd } from '../process.js';
+import { startLauncherProcess, type ProcessEnd } from '../process.js';
 import type { RunCgroup } from './cgroup.js';
 import { attachHandshake } from './handshake/attach.js';
 import { DEFAULT_MAX_CAPTURE, capture, tail, type Capture } from './io/capture.js';
@@ -62,10 +62,9 @@ function captured(out: Capture | undefined, err: Capture | undefined): Pick<Exec
 }
 
 export async function runSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext = {}): Promise<ExecuteResult> {
-  const start = await processStarter();
   const begun = process.hrtime.bigint();
   const reach = reachFor(plan, context.onLaunched);
-  const launched = startLauncher(plan, options, start);
+  const launched = startLauncher(plan, options, startLauncherProcess);
   reach.launched(launched.child);
   const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];

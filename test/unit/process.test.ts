@@ -1,6 +1,7 @@
 /**
  * src/process.ts: the one way isolate starts a process, over execa, with
- * execa's defaults that differ from isolate's needs chosen deliberately. A
+ * execa's defaults that differ from isolate's needs chosen deliberately, and
+ * the sandbox's launcher over node's spawn with the same choices. A
  * started process gets exactly the environment and descriptors given, its
  * status is data (no rejection), its output is streamed (not buffered), and
  * starting one leaves the caller's process alone (no exit hook, no signal
@@ -9,14 +10,15 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { processStarter, probeSync } from '../../src/process.js';
+import { processStarter, probeSync, startLauncherProcess, type StartProcess } from '../../src/process.js';
 import { runHelper } from '../../src/run/io/helper.js';
 
 const BUILT = fileURLToPath(new URL('../../dist/process.js', import.meta.url));
 
-async function start(args: string[], env: Record<string, string> = {}) {
-  return (await processStarter())('/bin/sh', ['-c', ...args], { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+const STARTERS: [string, () => Promise<StartProcess>][] = [
+  ['processStarter (execa)', () => processStarter()],
+  ["startLauncherProcess (node's spawn, for the launcher)", () => Promise.resolve(startLauncherProcess)],
+];
 
 function read(stream: NodeJS.ReadableStream | null): Promise<string> {
   let text = '';
@@ -24,7 +26,11 @@ function read(stream: NodeJS.ReadableStream | null): Promise<string> {
   return new Promise((resolve) => stream?.on('end', () => resolve(text)));
 }
 
-describe('processStarter', () => {
+describe.each(STARTERS)('%s', (_name, starter) => {
+  async function start(args: string[], env: Record<string, string> = {}) {
+    return (await starter())('/bin/sh', ['-c', ...args], { env, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
   it('the environment is exactly the one given: nothing of isolate\'s own (execa would extend process.env)', async () => {
     process.env['ISOLATE_TEST_LEAK'] = 'leaked';
     try {
@@ -46,7 +52,7 @@ describe('processStarter', () => {
   });
 
   it('a program that cannot be started is a spawnError, never a rejection', async () => {
-    const { ended } = (await processStarter())('/nonexistent/launcher', [], { env: {}, cwd: '/', stdio: ['ignore', 'ignore', 'ignore'] });
+    const { ended } = (await starter())('/nonexistent/launcher', [], { env: {}, cwd: '/', stdio: ['ignore', 'ignore', 'ignore'] });
     const end = await ended;
     expect(end).toMatchObject({ exitCode: null, signal: null });
     expect(end.spawnError?.message).toMatch(/ENOENT/);
@@ -70,7 +76,7 @@ describe('processStarter', () => {
   });
 
   it('passes a descriptor isolate holds on the slot given, and an extra pipe as child.stdio[n]', async () => {
-    const { child, ended } = (await processStarter())('/bin/sh', ['-c', 'read -r line <&3; echo "got $line" >&4'], {
+    const { child, ended } = (await starter())('/bin/sh', ['-c', 'read -r line <&3; echo "got $line" >&4'], {
       env: {},
       cwd: '/',
       stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
@@ -81,6 +87,16 @@ describe('processStarter', () => {
     expect(await reply).toBe('got hello\n');
   });
 
+  it('a write to a pipe the process closed unread is dropped: how it ended is the result', async () => {
+    // It closes its stdin at once, and writes a line when it has, then lives on a moment: the write meets a closed pipe.
+    const { child, ended } = (await starter())('/bin/sh', ['-c', 'exec 0<&-; echo closed; sleep 0.3; exit 4'], { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'ignore'] });
+    await new Promise((resolve) => child.stdout?.once('data', resolve));
+    child.stdin?.write(Buffer.alloc(1 << 20));
+    expect(await ended).toEqual({ exitCode: 4, signal: null });
+  });
+});
+
+describe('processStarter', () => {
   it('prints nothing of its own under NODE_DEBUG=execa (execa would log the command line and the output)', () => {
     // debuglog reads NODE_DEBUG when execa is loaded: a fresh Node process, with the built module.
     const script = `const { processStarter } = await import(${JSON.stringify(BUILT)}); const { ended } = (await processStarter())('/bin/echo', ['secret-argument'], { env: {}, cwd: '/', stdio: ['ignore', 'ignore', 'ignore'] }); await ended;`;
