@@ -5,15 +5,18 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { asIsolateError } from '../errors.js';
+import { loadBackend } from '../backends/index.js';
+import { packageRoot } from '../profile/builtin.js';
 import { createContext, type CliContext } from './context.js';
 import { processOutput } from './output.js';
 import { buildProgram, invocationOf, type Dispatch } from './program.js';
 import { configureProgram, shownExitCode } from './usage.js';
 
 export type { CliContext } from './context.js';
+export { usePackageRoot } from '../profile/builtin.js';
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('package.json', packageRoot()), 'utf8')) as { version: string };
   return pkg.version;
 }
 
@@ -27,6 +30,17 @@ function printFailure(caught: unknown, ctx: CliContext): number {
   }
   if (ctx.debug) ctx.printStack(e);
   return e.exitCode;
+}
+
+/**
+ * Initialise the modules a run loads on demand (the run command, this
+ * platform's backends, the filtered network's proxy), for the start-up
+ * snapshot (bin/isolate.js), so that they are part of it. It loads code only:
+ * a snapshot must hold nothing of the machine or the user that built it.
+ */
+export async function loadRunPath(): Promise<void> {
+  const backends = process.platform === 'darwin' ? (['sandbox-exec'] as const) : (['bwrap', 'nsjail'] as const);
+  await Promise.all([import('./run.js'), import('../network/proxy.js'), import('../network/rules.js'), import('../run/loopback-proxy.js'), ...backends.map(loadBackend)]);
 }
 
 /**

@@ -4,21 +4,34 @@
  * parses YAML or loads zod for a built-in profile.
  */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import type { ProfileDoc } from './types.js';
 
 export const BUILTIN_NAMES = ['default', 'strict', 'dev'] as const;
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
 
 let cache: Record<string, ProfileDoc> | undefined;
+let root: URL | undefined;
 
 export function isBuiltinName(name: string): name is BuiltinName {
   return (BUILTIN_NAMES as readonly string[]).includes(name);
 }
 
-/** Where the package's files live (dist/ and profiles/ sit beside each other). */
+/**
+ * Where the package's files live (package.json, dist/ and profiles/ sit
+ * beside each other): the one place isolate finds its own files. Code run
+ * from a start-up snapshot has no module URL of its own (the snapshot was
+ * built elsewhere): its entry names the package with usePackageRoot.
+ */
 export function packageRoot(): URL {
-  // this file is dist/profile/builtin.js once built
-  return new URL('../../', import.meta.url);
+  // once built, this file is dist/profile/builtin.js, or part of a bundle in dist/bundle/
+  root ??= new URL('../../', import.meta.url);
+  return root;
+}
+
+/** The package is in `dir` (an absolute path): for the start-up snapshot's entry (bin/isolate.js). */
+export function usePackageRoot(dir: string): void {
+  root = pathToFileURL(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
 export function builtinSourcePath(name: BuiltinName): string {

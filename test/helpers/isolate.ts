@@ -69,10 +69,22 @@ function stdioWith(fds: Readonly<Record<number, number>> = {}): ('pipe' | 'ignor
   return stdio;
 }
 
+/**
+ * How the tests start the CLI: `node bin/isolate.js` (the plain bundle), or,
+ * with ISOLATE_TEST_LAUNCHER=1 in the tests' environment, bin/isolate.js
+ * itself as npm links it: through sh, from the start-up snapshot when its key
+ * holds (node must then be on the PATH each test passes).
+ */
+const VIA_LAUNCHER = process.env['ISOLATE_TEST_LAUNCHER'] === '1';
+
+function cliArgv(runner: Runner, args: readonly string[]): string[] {
+  return VIA_LAUNCHER ? [...runner.prefix, runner.bin, ...args] : [...runner.prefix, process.execPath, runner.bin, ...args];
+}
+
 /** Run `isolate <args>` as the runner, with exactly `env` (plus PATH if not given). */
 export function isolate(runner: Runner, args: readonly string[], options: RunOptions): Result {
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', XDG_STATE_HOME: runner.stateDir, ...(options.env ?? {}) };
-  const [file, ...rest] = [...runner.prefix, process.execPath, runner.bin, ...args];
+  const [file, ...rest] = cliArgv(runner, args);
   const r = spawnSync(file as string, rest, {
     cwd: options.cwd,
     env,
@@ -157,7 +169,7 @@ export function asRunner(runner: Runner, argv: readonly string[], options: RunOp
 
 /** The argv that starts the CLI as the runner (setpriv execs, so the pid is node's). */
 export function isolateArgv(runner: Runner, args: readonly string[]): string[] {
-  return [...runner.prefix, process.execPath, runner.bin, ...args];
+  return cliArgv(runner, args);
 }
 
 /** Start `isolate <args>` as the runner without waiting for it. */
