@@ -65,8 +65,12 @@ function inheritable(fd: number, buf: Buffer): boolean | undefined {
   return flags === undefined || (Number.parseInt(flags, 8) & O_CLOEXEC) === 0;
 }
 
-/** The descriptors from 3 up that a child started now would inherit (Linux; empty elsewhere, see above). */
-export function inheritableFds(): number[] {
+/**
+ * The descriptors from 3 up that a child started now would inherit (Linux;
+ * empty elsewhere, see above), among those `candidate` accepts (all by
+ * default): only those are looked up in /proc/self/fdinfo.
+ */
+export function inheritableFds(candidate: (fd: number) => boolean = () => true): number[] {
   if (process.platform !== 'linux') return [];
   let names: string[];
   try {
@@ -81,7 +85,7 @@ export function inheritableFds(): number[] {
   const buf = Buffer.alloc(FDINFO_HEAD);
   return names
     .map(Number)
-    .filter((fd) => Number.isInteger(fd) && fd >= 3 && inheritable(fd, buf) === true)
+    .filter((fd) => Number.isInteger(fd) && fd >= 3 && candidate(fd) && inheritable(fd, buf) === true)
     .sort((a, b) => a - b);
 }
 
@@ -116,8 +120,9 @@ export function shutInherited(
   stdio: readonly StdioSlot[],
   closeFlag: string | undefined,
 ): { argv: string[]; stdio: StdioSlot[]; close: () => void } {
-  // A descriptor with a slot of its own is replaced by what isolate passes there.
-  const strays = inheritableFds().filter((fd) => stdio[fd] === undefined || stdio[fd] === 'ignore');
+  // A descriptor with a slot of its own is replaced by what isolate passes there: only the others are looked up
+  // (the launcher's own, one per protected path, would cost a read of /proc each).
+  const strays = inheritableFds((fd) => stdio[fd] === undefined || stdio[fd] === 'ignore');
   if (strays.length === 0) return { argv: [...argv], stdio: [...stdio], close: () => undefined };
   const devNull = openSync('/dev/null', 'r');
   return { ...withStraysShut(argv, stdio, strays, devNull, closeFlag), close: () => closeSync(devNull) };
