@@ -4,7 +4,10 @@
 // time: the commands compared run alternately, round after round, and each
 // ratio is the median of the per-round ratios, so a change in the machine's
 // load hits both sides alike. It prints a table (wall time and user CPU) and
-// the targets, met or MISSED; it does not fail the build.
+// the targets, met or MISSED; it does not fail the build. CPU is what the
+// kernel charges to the processes the runner waits for, and the ones they
+// wait for: bwrap returns the command's status without reaping the sandbox's
+// init, so the sandbox's own set-up (its mounts) shows in neither column.
 //
 // The baselines are the sandbox isolate builds, run by bubblewrap directly:
 // the plan's own arguments (seccomp filter, protected names and all), with
@@ -15,9 +18,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,7 +35,8 @@ const baseProject = join(work, 'baseline');
 const home = join(work, 'home');
 for (const dir of [project, baseProject, home]) mkdirSync(dir);
 // Node is timed without NODE_EXTRA_CA_CERTS (it makes every start ~30 ms slower): the environment is only this.
-const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+// This Node comes first on PATH: bin/isolate.js, started as npm links it, runs the node it finds there.
+const env = { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: home, LANG: 'C.UTF-8' };
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -133,6 +137,18 @@ function sameSandbox(plan, seccompFile, swap = new Map()) {
   return { file: argv[0], args, stdio, cwd: baseProject };
 }
 
+/** Whether bin/isolate.js will start from the snapshot (its key, as the sh part of bin/isolate.js reads it, names this Node and bundle). */
+function snapshotNote() {
+  const dir = join(repo, 'dist', 'snapshot');
+  try {
+    const [format, node, version, hash] = readFileSync(join(dir, 'isolate.key'), 'utf8').split('\n');
+    const fresh = format === 'isolate-snapshot 1' && node === realpathSync(process.execPath) && version === process.version && hash === readFileSync(join(dir, 'isolate.cjs.sha256'), 'utf8').trim();
+    return fresh ? 'from the start-up snapshot' : 'WITHOUT the snapshot (its key does not hold: npm run build)';
+  } catch {
+    return 'WITHOUT the snapshot (none built: npm run build)';
+  }
+}
+
 /** A listening unix socket named proxy.sock in its own directory, for the filtered sandbox's socat to find. */
 async function fakeProxyDir() {
   const dir = join(work, 'net');
@@ -183,7 +199,7 @@ async function throughput() {
   const proxied = [];
   for (let i = 0; i < 5; i++) {
     direct.push(await curlSpeed(['curl', '-s', '--noproxy', '*', '-o', '/dev/null', '-w', '%{speed_download}', url]));
-    proxied.push(await curlSpeed([process.execPath, bin, 'run', '--allow-domain', `127.0.0.1:${port}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{speed_download}', url]));
+    proxied.push(await curlSpeed([bin, 'run', '--allow-domain', `127.0.0.1:${port}`, '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{speed_download}', url]));
   }
   server.close();
   return { direct: median(direct), proxied: median(proxied) };
@@ -205,21 +221,25 @@ try {
 
   const node0 = { file: process.execPath, args: ['-e', '0'] };
   if (plain.pathFds.length !== (await api.plan(['true'], opts)).plan.pathFds.length) throw new Error('the baseline project is not like the measured one');
-  const cliArgs = [bin, 'run', '--profile', 'default', '--', 'true'];
-  const filteredArgs = [bin, 'run', '--profile', 'default', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true'];
-  const cli = { file: process.execPath, args: cliArgs };
-  const cliFiltered = { file: process.execPath, args: filteredArgs };
+  // As npm links it: bin/isolate.js started through its #!/bin/sh line (from the start-up snapshot when it is fresh).
+  const cliArgs = ['run', '--profile', 'default', '--', 'true'];
+  const filteredArgs = ['run', '--profile', 'default', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true'];
+  const cli = { file: bin, args: cliArgs };
+  const cliFiltered = { file: bin, args: filteredArgs };
+  // The plain bundle (`node bin/isolate.js`), without the snapshot.
+  const cliPlain = { file: process.execPath, args: [bin, ...cliArgs] };
 
   const plainRatios = [];
   const filteredRatios = [];
-  const r = rounds({ node0, bwrapSame, cli, bwrapFiltered, cliFiltered }, (t) => {
+  const r = rounds({ node0, bwrapSame, cli, cliPlain, bwrapFiltered, cliFiltered }, (t) => {
     plainRatios.push(t.cli / (t.node0 + t.bwrapSame));
     filteredRatios.push(t.cliFiltered / (t.node0 + t.bwrapFiltered));
   });
   proxy.server.close();
   line('node -e 0', r.node0, 'baseline');
   line("bwrap, isolate's sandbox (default profile)", r.bwrapSame, 'baseline');
-  line('isolate run --profile default -- true', r.cli);
+  line('isolate run --profile default -- true', r.cli, snapshotNote());
+  line('  the same, node bin/isolate.js (no snapshot)', r.cliPlain);
   line("bwrap, isolate's filtered sandbox, socat started", r.bwrapFiltered, 'baseline');
   line('isolate run --net filtered --allow-domain example.test -- true', r.cliFiltered);
 
@@ -245,7 +265,7 @@ try {
   line("API run(['true']) in-process", { ms: median(inProcess) });
   line("bwrap, isolate's sandbox, spawned from Node", { ms: median(rawSpawn) }, 'baseline');
 
-  const rss = median([0, 1, 2].map(() => peakRssMiB([process.execPath, ...cliArgs]) ?? NaN));
+  const rss = median([0, 1, 2].map(() => peakRssMiB([bin, ...cliArgs]) ?? NaN));
   const speed = process.env.BENCH_THROUGHPUT === '0' ? undefined : await throughput();
 
   const w = Math.max(...table.map((t) => t.name.length));
