@@ -17,7 +17,9 @@
  *   version, and the sha256 of the isolate.cjs it was built from.
  *
  * Each file is written under a temporary name and renamed into place; the
- * key goes last and is removed first, so a key never names another blob.
+ * key goes last and is removed first, so a key never names another blob, and
+ * only after the blob has started this very Node and printed isolate's
+ * version (a blob Node would refuse, or crash on, gets no key).
  * It is a build tool, not part of a run: it starts Node with node's
  * spawnSync (src/process.ts is for what a run starts).
  */
@@ -52,17 +54,26 @@ function writeAtomically(file: string, data: string): void {
   renameSync(temp, file);
 }
 
-/** Build the snapshot in `dir` with this Node; returns why it could not be built, or undefined. */
-export function buildSnapshot(dir: string): string | undefined {
-  const files = snapshotFiles(dir);
+/** The blob starts this Node and runs `isolate --version` from the package in `root`: undefined, or what went wrong. */
+function tryBlob(blob: string, root: string): string | undefined {
+  const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { version: string };
+  const r = spawnSync(process.execPath, ['--snapshot-blob', blob, root, '--version'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 60_000 });
+  if (r.status === 0 && r.stdout === `${version}\n`) return undefined;
+  return `the snapshot does not start (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${`${r.stdout}${r.stderr}`.trim().slice(0, 500)}`;
+}
+
+/** Build the snapshot of the package in `root` (in its dist/snapshot/) with this Node; returns why it could not be built, or undefined. */
+export function buildSnapshot(root: string): string | undefined {
+  const files = snapshotFiles(`${root}/dist/snapshot`);
   rmSync(files.key, { force: true });
   const sha256 = createHash('sha256').update(readFileSync(files.bundle)).digest('hex');
   writeAtomically(files.hash, `${sha256}\n`);
   const temp = `${files.blob}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const r = spawnSync(process.execPath, ['--snapshot-blob', temp, '--build-snapshot', files.bundle], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.status !== 0) {
+  const failed = r.status === 0 ? tryBlob(temp, root) : `node --build-snapshot failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${r.stderr.trim()}`;
+  if (failed !== undefined) {
     rmSync(temp, { force: true });
-    return `node --build-snapshot failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${r.stderr.trim()}`;
+    return failed;
   }
   renameSync(temp, files.blob);
   writeAtomically(files.key, snapshotKey(realpathSync(process.execPath), process.version, sha256));
@@ -71,10 +82,10 @@ export function buildSnapshot(dir: string): string | undefined {
 
 /** `--best-effort` (postinstall): a snapshot that cannot be built is a note, not a failure; isolate runs without it. */
 function main(argv: string[]): void {
-  const dir = fileURLToPath(new URL('dist/snapshot', packageRoot()));
+  const root = fileURLToPath(packageRoot()).replace(/\/$/, '');
   let why: string | undefined;
   try {
-    why = buildSnapshot(dir);
+    why = buildSnapshot(root);
   } catch (e: unknown) {
     why = e instanceof Error ? e.message : String(e);
   }
