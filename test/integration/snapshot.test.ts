@@ -141,6 +141,16 @@ describe.skipIf(missing.length > 0).each(runners())('the start-up snapshot ($lab
     expect(invalid.stderr).toBe(invalidBase.stderr);
   });
 
+  it('nothing random is frozen into the snapshot: each run has its own run id', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const r = await launch(runner, runner.bin, ['run', '--json', '--', 'true'], { cwd: p.project, env: p.env });
+      expect(r.snapshot).toBe(true);
+      ids.add((JSON.parse(r.stdout) as { runId: string }).runId);
+    }
+    expect(ids.size).toBe(3);
+  });
+
   it('help and version read the package from where it is', async () => {
     for (const args of [['--version'], ['run', '--help'], ['profiles', 'show', 'default']]) {
       const [snap, base] = await both(args);
