@@ -130,3 +130,10 @@ export function writeFix(e: unknown, otherwise: string | undefined): string | un
   if (code === 'ENOSPC' || code === 'EDQUOT') return 'the file system (or your quota) is full: free space there, or set another audit log location';
   return otherwise;
 }
+
+/** A command to run: at least a program, and not an empty one (the CLI, the API and every backend's plan). */
+export function requireCommand(command: readonly string[]): void {
+  if (command.length === 0 || command[0] === '') {
+    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
+  }
+}

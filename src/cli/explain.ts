@@ -1,5 +1,5 @@
 import { explain, type Explanation } from '../index.js';
-import { requireCommand, sandboxOptions } from './common.js';
+import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Style } from './output.js';
 import type { Invocation } from './program.js';
@@ -54,7 +54,7 @@ export function renderExplanation(e: Explanation, style: Style): string {
 }
 
 export async function explainCommand(inv: Invocation, ctx: CliContext): Promise<number> {
-  const command = requireCommand(inv);
+  const command = commandOf(inv);
   const e = await explain(command, sandboxOptions(inv, ctx.env));
   ctx.output.out(ctx.json ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e, ctx.output.style('out')));
   return 0;
