@@ -7,7 +7,6 @@ import { accessSync, constants, existsSync, lstatSync, readFileSync, realpathSyn
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { IsolateError, errnoCode } from '../errors.js';
 import { probeSync } from '../process.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
