@@ -47,7 +47,9 @@ export interface IsolateErrorOptions {
 }
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators; the second keeps newlines. */
+// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;

@@ -270,6 +270,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   // when the value, pasted into the config's quoted string, cannot end it (no quote, backslash or control character).
   const expanded = new Set<string>();
   const redactValue = (name: string, value: string): string => {
+    // eslint-disable-next-line no-control-regex -- a value with a control character must not be shown as "$NAME"
     if (!setNames.has(name) && r.host.env[name] === value && /^[^"\\\x00-\x1f\x7f]*$/.test(value)) {
       expanded.add(name);
       return `$${name}`;

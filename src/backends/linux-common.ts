@@ -6,7 +6,7 @@
 import { IsolateError, requireCommand } from '../errors.js';
 import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from './forwarder.js';
 import { computeEnvironment } from '../profile/environment.js';
-import type { Limits, Policy } from '../profile/types.js';
+import type { Policy } from '../profile/types.js';
 import { pickCommand, reachable } from './command.js';
 import { governing, isVisible } from './mounts.js';
 import { describeKernelGuard } from './kernel-guard.js';

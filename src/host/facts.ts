@@ -3,11 +3,10 @@
  * which kernel switches, what the protected paths and the command are on disk.
  * plan() then turns these facts into a Plan without touching anything.
  */
-import { accessSync, constants, existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { IsolateError, errnoCode } from '../errors.js';
 import { probeSync } from '../process.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
