@@ -41,6 +41,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
+import { globRegExp } from '../glob.js';
 import {
   ENVELOPE_FIELDS,
   GENESIS_HASH,
@@ -683,11 +684,7 @@ export function parseSince(text: string, now: Date = new Date()): Date {
 
 /** A matcher for a command glob: `*` matches any run of characters; everything else is literal. */
 export function commandGlob(glob: string): (command: string) => boolean {
-  const source = glob
-    .split('*')
-    .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
-    .join('[\\s\\S]*');
-  const re = new RegExp(`^${source}$`);
+  const re = globRegExp(glob);
   return (command) => re.test(command);
 }
 
