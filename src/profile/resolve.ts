@@ -225,6 +225,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('deny', profile.filesystem.deny);
   // isolate's own state and configuration are hidden wherever a rule would show them (dev reads the home).
   add('deny', ownDirs(env).filter((path) => disk.stat(path) !== undefined).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  checkProfileLinks(profile, mounts);
 
   const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
   const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
@@ -265,6 +266,15 @@ function protection(profile: MergedProfile, env: Readonly<Record<string, string 
 /** The profile files merged into this policy: read-only in every sandbox where they are inside a writable path (a run must not rewrite the policy of the next). */
 function profileFiles(profile: MergedProfile): string[] {
   return profile.sources.filter((source) => isAbsolute(source));
+}
+
+/** A profile file reached through a symbolic link the sandbox could replace: the command would choose the next run's profile. */
+function checkProfileLinks(profile: MergedProfile, mounts: readonly MountRule[]): void {
+  const link = (profile.links ?? []).find((path) => effectiveKind(mounts, path) === 'write');
+  if (link === undefined) return;
+  throw new IsolateError('E_PROTECT_SYMLINK', `the profile is read through the symbolic link ${link}, inside a path the sandbox can write: the command could point it at a profile of its own for the next run`, {
+    fix: `name the profile file by its real path (${profile.sources.filter((s) => isAbsolute(s)).join(', ')}), or replace the link with the file it points to`,
+  });
 }
 
 /** The audit log outside every path the sandbox can write: a command must not be able to rewrite the record of its own run. */

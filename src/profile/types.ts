@@ -70,6 +70,12 @@ export interface MergedProfile {
   name: string;
   /** The files (or built-in names) that were merged, base first. */
   sources: string[];
+  /**
+   * The symbolic links the profile files were reached through, where each
+   * lies (profile/links.ts): one inside a writable path could be pointed at
+   * another profile for the next run.
+   */
+  links?: string[];
   description: string;
   filesystem: {
     read: SourcedPath[];

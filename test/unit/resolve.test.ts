@@ -334,6 +334,26 @@ describe('resolvePolicy (on a temp directory)', () => {
   });
 });
 
+describe('resolvePolicy: profile files reached through symbolic links', () => {
+  const disk: PathLookup = { stat: () => 'dir', realpath: (p) => p, isSymlink: () => false };
+  const vars: PathVars = { CWD: '/synthetic-only/project', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
+  const withLinks = (links: string[]): MergedProfile => ({
+    ...profile({ write: [{ path: '/synthetic-only/project', optional: false, from: 'w' }] }, '/synthetic-only/project'),
+    sources: ['/synthetic-only/shared/isolate.yaml'],
+    links,
+  });
+
+  it('a link inside a writable path is refused (E_PROTECT_SYMLINK), naming the link and the real file', () => {
+    const err = expectIsolateError(() => resolvePolicy(withLinks(['/synthetic-only/project/isolate.yaml']), { vars, disk }), 'E_PROTECT_SYMLINK');
+    expect(err.message).toContain('/synthetic-only/project/isolate.yaml');
+    expect(err.fix).toContain('/synthetic-only/shared/isolate.yaml');
+  });
+
+  it('a link the sandbox cannot change is not', () => {
+    expect(resolvePolicy(withLinks(['/synthetic-only/elsewhere']), { vars, disk }).profile.sources).toEqual(['/synthetic-only/shared/isolate.yaml']);
+  });
+});
+
 describe('resolvePolicy on a described filesystem (ResolveContext.disk)', () => {
   const sp = (path: string, optional = false): SourcedPath => ({ path, optional, from: optional ? 'o' : 'r' });
   const merged = (read: string[], optional: string[] = []): MergedProfile =>
