@@ -25,6 +25,7 @@ import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/l
 import { checkOptions } from './profile/options.js';
 import { pathVars, resolvePolicy } from './profile/resolve.js';
 import { protectsAnything } from './profile/own-paths.js';
+import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
@@ -187,6 +188,8 @@ export interface Explanation {
   conformance: ReturnType<typeof conformanceRows>;
   /** What each descriptor on `commandLine` carries, as this backend uses it ("fd 3: ..."). */
   descriptors: string[];
+  /** What the caller should know before running it: a profile not among the caller's own that keeps runs out of the audit log. */
+  warnings: string[];
 }
 
 /** The descriptors `commandLine` opens, in words and in order: each backend has its own. */
@@ -300,6 +303,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
     withheldEnv: r.plan.withheldEnv,
     conformance: conformanceRows(r.policy, r.plan.backend),
     descriptors: describeDescriptors(r.plan),
+    warnings: auditNotices(r.merged, undefined, r.host.env),
   };
 }
 
@@ -401,6 +405,7 @@ export async function runWithError(
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
     const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);
     audit = newRunAudit(target);
+    audit.warnings.push(...auditNotices(planned.merged, options.audit, context(options).env));
     const rules = planned.policy.commands;
     if (rules.allow.length > 0 || rules.deny.length > 0) {
       decision = decideCommand(rules, command, planned.plan.command.resolved);

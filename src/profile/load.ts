@@ -202,6 +202,7 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
     origins: {
       ...base.origins,
       ...(doc.process?.cwd === undefined ? {} : { 'process.cwd': `${label}: process.cwd` }),
+      ...(doc.audit?.enabled === undefined ? {} : { 'audit.enabled': `${label}: audit.enabled` }),
       ...(doc.audit?.log === undefined ? {} : { 'audit.log': `${label}: audit.log` }),
       ...(doc.network?.mode === undefined ? {} : { 'network.mode': `${label}: network.mode` }),
     },

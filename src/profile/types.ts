@@ -63,7 +63,7 @@ export interface SourcedPath {
 }
 
 /** Where a scalar a later check may refuse was set: `/p/web.yaml: process.cwd`, `builtin:default: process.cwd` or `--cwd`. */
-export type Origins = Partial<Record<'process.cwd' | 'audit.log' | 'network.mode', string>>;
+export type Origins = Partial<Record<'process.cwd' | 'audit.enabled' | 'audit.log' | 'network.mode', string>>;
 
 /** A profile after `extends` and CLI overrides, before any path is resolved. */
 export interface MergedProfile {

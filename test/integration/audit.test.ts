@@ -126,6 +126,28 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
     for (const [name, content] of Object.entries(files)) expect(readFileSync(join(other, name), 'utf8'), name).toBe(content);
   });
 
+  it('a profile outside the user\'s own that turns the audit log off is said on stderr every run and in explain; the user\'s own, or --no-audit, is not', () => {
+    const repo = join(work, 'isolate.yaml');
+    writeFileSync(repo, 'extends: default\naudit: { enabled: false }\n');
+    mkdirSync(join(dir, '.config/isolate/profiles'), { recursive: true });
+    writeFileSync(join(dir, '.config/isolate/profiles/quiet.yaml'), 'extends: default\naudit: { enabled: false }\n');
+    giveTo(runner, dir);
+    const env = { XDG_STATE_HOME: join(dir, 'state') };
+    for (let i = 0; i < 2; i++) {
+      const r = run(['run', '-p', './isolate.yaml', '--', 'echo', 'ran'], env);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/isolate: warning: the audit log is off: .*isolate\.yaml sets audit\.enabled: false/);
+    }
+    expect(existsSync(log), 'nothing recorded').toBe(false);
+    const explained = run(['explain', '-p', './isolate.yaml', '--', 'echo', 'ran'], env);
+    expect(explained.stdout).toMatch(/^warning +the audit log is off/m);
+    for (const args of [['-p', 'quiet'], ['-p', './isolate.yaml', '--no-audit']]) {
+      const r = run(['run', ...args, '--', 'echo', 'ran'], env);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr, args.join(' ')).toBe('');
+    }
+  });
+
   it('verify names the first bad line and why: edited, deleted, reordered, truncated', () => {
     for (let i = 0; i < 4; i++) expect(run(['run', '--audit-log', log, '--', 'sh', '-c', `exit ${i}`]).status).toBe(i);
     const original = readFileSync(log, 'utf8');
