@@ -52,21 +52,14 @@ import {
   type AuditRecord,
   type JsonObject,
 } from './chain.js';
+import { headPath, lockPath } from './files.js';
 import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 export type { AuditRecord } from './chain.js';
 
-/** The head file of `file`. */
-export function headPath(file: string): string {
-  return `${file}.head`;
-}
-
-/** The lock file of `file`. */
-export function lockPath(file: string): string {
-  return `${file}.lock`;
-}
+export { headPath, lockPath } from './files.js';
 
 /**
  * Where the audit log lives by default: `$XDG_STATE_HOME/isolate/audit.jsonl`,
