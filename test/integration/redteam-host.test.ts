@@ -7,7 +7,7 @@
  *
  * These tests fail against the product as it is: each one is a finding.
  */
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asRunner, giveTo, isolate, plant, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
