@@ -259,10 +259,10 @@ function lastLine(fd: number, size: number): { text: string | undefined; termina
   return { text: decode(Buffer.concat(chunks)), terminated };
 }
 
-type Parsed = { ok: true; record: AuditRecord } | { ok: false; reason: 'malformed' | 'edited'; detail: string };
+type ParsedLine = { ok: true; record: AuditRecord } | { ok: false; reason: 'malformed' | 'edited'; detail: string };
 
 /** Parse one line as a record: JSON object with a well-typed envelope. */
-function parseRecord(text: string | undefined): Parsed {
+function parseRecord(text: string | undefined): ParsedLine {
   if (text === undefined) return { ok: false, reason: 'malformed', detail: 'the line is not valid UTF-8' };
   let v: unknown;
   try {

@@ -5,7 +5,7 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
-import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type Parsed } from './limits.js';
+import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type LimitParse } from './limits.js';
 import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
@@ -116,7 +116,7 @@ const LIMIT_FLAGS: Record<string, string> = {
 const LIMIT_FIX = 'durations: 30s, 5m, 1h, 500ms; sizes: 512M, 2G (binary units); counts: positive whole numbers; "unlimited" removes a limit';
 
 /** A parsed limit value: undefined when absent or "unlimited". */
-function limitValue(raw: string | number | undefined, parse: (v: string | number) => Parsed, name: string): number | undefined {
+function limitValue(raw: string | number | undefined, parse: (v: string | number) => LimitParse, name: string): number | undefined {
   if (raw === undefined || raw === UNLIMITED) return undefined;
   const r = parse(raw);
   if (!r.ok) throw new IsolateError('E_LIMIT_INVALID', `${name}: ${r.message}`, { fix: LIMIT_FIX });
@@ -139,7 +139,7 @@ function resolveCeilings(doc: LimitsDoc): Ceilings | undefined {
 
 /** Parse limit values (profile values were checked by the schema; flags are checked here). */
 export function resolveLimits(doc: LimitsDoc): Limits {
-  const get = (key: Exclude<keyof LimitsDoc, 'enforce' | 'ceilings'>, parse: (v: string | number) => Parsed): number | undefined =>
+  const get = (key: Exclude<keyof LimitsDoc, 'enforce' | 'ceilings'>, parse: (v: string | number) => LimitParse): number | undefined =>
     limitValue(doc[key], parse, `limits.${key} (${LIMIT_FLAGS[key] ?? key})`);
   const limits: Limits = { killAfterMs: get('killAfter', parseDuration) ?? DEFAULT_KILL_AFTER_MS, enforce: doc.enforce ?? 'rlimit' };
   const timeoutMs = get('timeout', parseDuration);
