@@ -5,7 +5,6 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { asIsolateError } from '../errors.js';
-import { loadBackend } from '../backends/index.js';
 import { packageRoot } from '../profile/builtin.js';
 import { createContext, type CliContext } from './context.js';
 import { processOutput } from './output.js';
@@ -33,14 +32,15 @@ function printFailure(caught: unknown, ctx: CliContext): number {
 }
 
 /**
- * Initialise the modules a run loads on demand (the run command, this
- * platform's backends, the filtered network's proxy), for the start-up
- * snapshot (bin/isolate.js), so that they are part of it. It loads code only:
- * a snapshot must hold nothing of the machine or the user that built it.
+ * Initialise the modules a run loads on demand (the run command, and through
+ * the API this platform's backends and the filtered network's proxy), for
+ * the start-up snapshot (bin/isolate.js), so that they are part of it. It
+ * loads code only: a snapshot must hold nothing of the machine or the user
+ * that built it.
  */
 export async function loadRunPath(): Promise<void> {
-  const backends = process.platform === 'darwin' ? (['sandbox-exec'] as const) : (['bwrap', 'nsjail'] as const);
-  await Promise.all([import('./run.js'), import('../network/proxy.js'), import('../network/rules.js'), import('../run/loopback-proxy.js'), ...backends.map(loadBackend)]);
+  const [, api] = await Promise.all([import('./run.js'), import('../index.js')]);
+  await api.loadRunModules();
 }
 
 /**

@@ -20,9 +20,9 @@
  * key goes last and is removed first, so a key never names another blob, and
  * only after the blob has started this very Node and printed isolate's
  * version (a blob Node would refuse, or crash on, gets no key).
- * It is a build tool, not part of a run: it starts Node with node's
- * spawnSync (src/process.ts is for what a run starts).
  */
+// A build step, not part of a run (DESIGN.md's one place of execution is for runs): it starts Node to build the snapshot and to try it.
+// eslint-disable-next-line no-restricted-imports
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
