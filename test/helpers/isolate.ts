@@ -167,6 +167,15 @@ export function asRunner(runner: Runner, argv: readonly string[], options: RunOp
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Whether `argv` is isolate's node process as the runner started it: with the
+ * bin on its command line, or, started from the snapshot, the package's
+ * directory (bin/isolate.js passes it in the bin's place).
+ */
+export function isIsolateArgv(runner: Runner, argv: readonly string[]): boolean {
+  return argv.includes(runner.bin) || (argv.includes('--snapshot-blob') && argv.includes(dirname(dirname(runner.bin))));
+}
+
 /** The argv that starts the CLI as the runner (setpriv execs, so the pid is node's). */
 export function isolateArgv(runner: Runner, args: readonly string[]): string[] {
   return cliArgv(runner, args);

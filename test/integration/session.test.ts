@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { asRunner, homeWithProject, isolate, isolateArgv, keyValues, plant, runners, spawnIsolate, type Project } from '../helpers/isolate.js';
+import { asRunner, homeWithProject, isIsolateArgv, isolate, isolateArgv, keyValues, plant, runners, spawnIsolate, type Project } from '../helpers/isolate.js';
 
 interface Proc {
   pid: number;
@@ -106,7 +106,7 @@ describe.each(runners())('session and lifetime ($label)', (runner) => {
     const sleeper = await waitFor('the sandboxed sleep', () => sleepers(duration)[0]);
     const isolateProc = readProc(child.pid as number);
     expect(isolateProc).toBeDefined();
-    expect(isolateProc?.argv).toContain(runner.bin); // the pid we spawned is isolate's node process
+    expect(isIsolateArgv(runner, isolateProc?.argv ?? []), isolateProc?.argv.join(' ')).toBe(true); // the pid we spawned is isolate's node process
     // Control: isolate itself stays in the test's session.
     expect(isolateProc?.sid).toBe(readProc(process.pid)?.sid);
     expect(sleeper.sid).not.toBe(isolateProc?.sid);
