@@ -67,7 +67,7 @@ export function parseMountinfo(text: string): MountinfoEntry[] {
  * entry names. Returns the error to report, or undefined when every path is
  * what was opened, mounted as planned.
  */
-export function checkSandboxPaths(proc: string, entries: readonly CheckedPath[], handles: ReadonlyMap<number, number>): IsolateError | undefined {
+export function verifySandboxMounts(proc: string, entries: readonly CheckedPath[], handles: ReadonlyMap<number, number>): IsolateError | undefined {
   const root = `${proc}/root`;
   const cannotCheck = (path: string, what: string, e: unknown): IsolateError =>
     new IsolateError('E_SANDBOX_SETUP', `cannot check ${path} inside the sandbox; the command was not run`, {
