@@ -171,55 +171,70 @@ export interface ResolveContext {
   audit?: { enabled?: boolean | undefined; log?: string | undefined };
 }
 
+type Skipped = Policy['filesystem']['skipped'][number];
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A tmpfs path: created in the sandbox whether or not it exists on the host. */
+function tmpfsRule(abs: string, entry: SourcedPath, env: Env, disk: PathLookup): MountRule {
+  const real = resolveMaybeMissing(abs, entry.from, disk);
+  checkKernelPath('tmpfs', real, entry.from, entry.path);
+  checkOwnPath('tmpfs', real, entry.from, entry.path, env);
+  const isLink = real !== abs && disk.isSymlink(abs);
+  return { kind: 'tmpfs', path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) };
+}
+
+/** A path that does not exist: skipped when hiding it or when it is optional, else an error. */
+function missingPath(kind: MountKind, abs: string, entry: SourcedPath): Skipped {
+  if (kind === 'deny') return { path: abs, reason: 'deny: does not exist, nothing to hide' };
+  if (entry.optional) return { path: abs, reason: `${kind}: optional and does not exist` };
+  throw new IsolateError('E_PATH_MISSING', `${entry.from}: ${kind === 'write' ? 'writable' : 'readable'} path ${abs} does not exist`, {
+    fix:
+      kind === 'write'
+        ? `create it first, or mark it optional in the profile: { path: "${entry.path}", optional: true }`
+        : `check the path, or mark it optional in the profile: { path: "${entry.path}", optional: true }`,
+  });
+}
+
+/** One filesystem entry of the profile as a mount rule, or why it is skipped. */
+function mountRule(kind: MountKind, entry: SourcedPath, vars: PathVars, env: Env, disk: PathLookup): MountRule | Skipped {
+  const abs = expandPath(entry.path, vars, entry.from);
+  if (kind === 'tmpfs') return tmpfsRule(abs, entry, env, disk);
+  const found = inspect(abs, entry.from, disk);
+  if (found.real === undefined) return missingPath(kind, abs, entry);
+  if (found.real === '/' && kind !== 'deny') {
+    throw new IsolateError('E_PATH_INVALID', `${entry.from}: ${shown(entry.path)} is the root directory; isolate will not expose the whole filesystem`, {
+      fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
+    });
+  }
+  checkKernelPath(kind, found.real, entry.from, entry.path);
+  checkOwnPath(kind, found.real, entry.from, entry.path, env);
+  const isLink = found.real !== abs && disk.isSymlink(abs);
+  return { kind, path: found.real, requested: abs, type: found.type, ...(isLink ? { linkFrom: abs } : {}) };
+}
+
+/** The working directory, which must be an existing directory. */
+function resolveCwd(profile: MergedProfile, vars: PathVars, disk: PathLookup): string {
+  const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
+  const cwdAbs = expandPath(profile.process.cwd, vars, cwdFrom);
+  const cwd = inspect(cwdAbs, cwdFrom, disk);
+  if (cwd.real === undefined || cwd.type !== 'dir') {
+    throw new IsolateError('E_PATH_MISSING', `${cwdFrom}: working directory ${cwdAbs} is not an existing directory`, {
+      fix: 'pass --cwd with an existing directory',
+    });
+  }
+  return cwd.real;
+}
+
 export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Policy {
   const env = { ...ctx.env, HOME: ctx.vars.HOME };
   const disk = ctx.disk ?? DISK;
   const mounts: MountRule[] = [];
-  const skipped: Policy['filesystem']['skipped'] = [];
-
+  const skipped: Skipped[] = [];
   const add = (kind: MountKind, entries: SourcedPath[]): void => {
     for (const entry of entries) {
-      const abs = expandPath(entry.path, ctx.vars, entry.from);
-      if (kind === 'tmpfs') {
-        const real = resolveMaybeMissing(abs, entry.from, disk);
-        checkKernelPath(kind, real, entry.from, entry.path);
-        checkOwnPath(kind, real, entry.from, entry.path, env);
-        const isLink = real !== abs && disk.isSymlink(abs);
-        mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
-        continue;
-      }
-      const found = inspect(abs, entry.from, disk);
-      if (found.real === undefined) {
-        if (kind === 'deny') {
-          skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
-          continue;
-        }
-        if (entry.optional) {
-          skipped.push({ path: abs, reason: `${kind}: optional and does not exist` });
-          continue;
-        }
-        throw new IsolateError('E_PATH_MISSING', `${entry.from}: ${kind === 'write' ? 'writable' : 'readable'} path ${abs} does not exist`, {
-          fix:
-            kind === 'write'
-              ? `create it first, or mark it optional in the profile: { path: "${entry.path}", optional: true }`
-              : `check the path, or mark it optional in the profile: { path: "${entry.path}", optional: true }`,
-        });
-      }
-      if (found.real === '/' && kind !== 'deny') {
-        throw new IsolateError('E_PATH_INVALID', `${entry.from}: ${shown(entry.path)} is the root directory; isolate will not expose the whole filesystem`, {
-          fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
-        });
-      }
-      checkKernelPath(kind, found.real, entry.from, entry.path);
-      checkOwnPath(kind, found.real, entry.from, entry.path, env);
-      const isLink = found.real !== abs && disk.isSymlink(abs);
-      mounts.push({
-        kind,
-        path: found.real,
-        requested: abs,
-        type: found.type,
-        ...(found.real !== abs && isLink ? { linkFrom: abs } : {}),
-      });
+      const r = mountRule(kind, entry, ctx.vars, env, disk);
+      if ('kind' in r) mounts.push(r);
+      else skipped.push(r);
     }
   };
   add('tmpfs', profile.filesystem.tmpfs);
@@ -237,15 +252,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   const logs = [...new Set([chosen, audit.log].filter((l): l is string => l !== undefined))];
   add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));
 
-  const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
-  const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
-  const cwd = inspect(cwdAbs, cwdFrom, disk);
-  if (cwd.real === undefined || cwd.type !== 'dir') {
-    throw new IsolateError('E_PATH_MISSING', `${cwdFrom}: working directory ${cwdAbs} is not an existing directory`, {
-      fix: 'pass --cwd with an existing directory',
-    });
-  }
-
+  const cwd = resolveCwd(profile, ctx.vars, disk);
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, ...protection(profile, env), skipped },
@@ -255,7 +262,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       set: { ...profile.environment.set },
       secrets: [...profile.environment.secrets],
     },
-    process: { cwd: cwd.real, hostname: profile.process.hostname },
+    process: { cwd, hostname: profile.process.hostname },
     limits: resolveLimits(profile.limits),
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
