@@ -9,7 +9,7 @@ import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize,
 import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
-import { checkOwnPath, ownDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
+import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 
 export interface PathVars {
   CWD: string;
@@ -223,8 +223,8 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('read', profile.filesystem.read);
   add('write', profile.filesystem.write);
   add('deny', profile.filesystem.deny);
-  // isolate's own state and configuration are hidden wherever a rule would show them (dev reads the home).
-  add('deny', ownDirs(env).filter((path) => disk.stat(path) !== undefined).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  // isolate's own state, configuration and runtime directory are hidden wherever a rule would show them (dev reads the home).
+  add('deny', hiddenOwnDirs(env).filter((path) => disk.stat(path) !== undefined).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
 
   const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
   const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
