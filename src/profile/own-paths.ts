@@ -77,13 +77,14 @@ export const HOME_PREFIX = '~/';
 
 /**
  * The absolute paths kept read-only in every sandbox where they are inside a
- * writable path: isolate's own directories (also where a run without the XDG
- * variables would look), each `~/name` entry in the caller's home, and each
+ * writable path (and kept in place where they are hidden there): isolate's
+ * own directories (also where a run without the XDG variables would look)
+ * and its runtime directories, each `~/name` entry in the caller's home, and each
  * protected name under `.config/` or `.local/share/` where the XDG variables
  * put those directories.
  */
 export function ownProtectedPaths(env: Env, protect: readonly string[]): string[] {
-  const out: (string | undefined)[] = ownDirs(env);
+  const out: (string | undefined)[] = hiddenOwnDirs(env);
   const home = env['HOME'];
   for (const entry of protect) {
     const inHome = entry.startsWith(HOME_PREFIX);

@@ -53,8 +53,9 @@ describe.each(backendCases('checks of isolate\'s own paths'))('own paths with a 
     expect(existsSync(join(home, '.config'))).toBe(false);
   });
 
-  it('after an earlier run (isolate\'s state directory exists, hidden), the command cannot move it aside and put its own in its place', () => {
+  it('after an earlier run (isolate\'s state and runtime directories exist, hidden), the command cannot move them aside and put its own in their place', () => {
     expect(isolate(runner, ['run', '--backend', backend, '--', 'echo', 'EARLIER-RUN-MARK'], { cwd: home, env }).status).toBe(0);
+    expect(existsSync(join(home, '.local/state/isolate/run')), 'control: the runtime directory exists').toBe(true);
     const script = [
       'try() { if sh -c "$2" 2>/dev/null; then echo "$1=done"; else echo "$1=refused"; fi; }',
       'try moveState "mv .local/state .local/state-moved"',
