@@ -42,7 +42,8 @@ import { formatBytes } from '../profile/limits.js';
 import type { Limits, Policy } from '../profile/types.js';
 import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
-import { checkUserns, linuxPlanBase, linuxPlanCommon, refuseRootProcessLimit, requireLinux } from './linux-common.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
+import { refuseRootProcessLimit } from './process-limit.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { setupMounts } from './nsjail-mounts.js';
 import { renderFields, type Field } from './nsjail-proto.js';
@@ -87,8 +88,8 @@ export const LAUNCH_SCRIPT = [
   'ISOLATE_NSJAIL_CONFIG',
 ].join('\n');
 
-/** Where README tells users how to get nsjail (it is not in Debian's or Ubuntu's archive). */
-export const NSJAIL_INSTALL_DOC = 'README.md, section "Installing nsjail"';
+/** Where the documentation tells users how to get nsjail (it is not in Debian's or Ubuntu's archive). */
+export const NSJAIL_INSTALL_DOC = 'docs/backends.md, section "Installing nsjail"';
 export const NSJAIL_INSTALL_FIX =
   'nsjail is not packaged by Debian or Ubuntu; build it from source (' +
   NSJAIL_INSTALL_DOC +
@@ -194,7 +195,7 @@ function fileSizeLimit(l: Limits, c: Collected): void {
 }
 
 function rlimits(l: Limits, host: HostFacts, cgroupPids: boolean): RlimitPlan {
-  refuseRootProcessLimit(l, host, cgroupPids);
+  refuseRootProcessLimit(l, host.uid, { pids: cgroupPids, unusableReason: host.cgroup?.unusable?.reason });
   const c = collector();
   // Address space: isolate's memory limit is on the data segment, never on address space.
   c.set('as', 'HARD');

@@ -46,11 +46,11 @@
  * signals to the process group, and afterwards the denials from macOS's
  * unified log; and it makes the loopback proxy listen (service.tcp).
  */
-import { IsolateError } from '../errors.js';
+import { IsolateError, requireCommand } from '../errors.js';
 import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, proxyEnvironment } from './forwarder.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
-import { pickCommand, requireCommand } from './command.js';
+import { pickCommand } from './command.js';
 import { assertEnforceable } from './conformance.js';
 import { effectiveKind, isVisible } from './mounts.js';
 import { SYSTEM_READ, buildSbpl, normalizeDir, tmpfsRoles, type Sbpl, type SbplParam } from './sbpl.js';

@@ -62,7 +62,7 @@ export const LOG_TIMEOUT_MS = 5000;
 const PREDICATE_MAX_PIDS = 64;
 export const LOG_PATH = '/usr/bin/log';
 
-interface Parsed {
+interface DenialLine {
   process: string;
   pid: number;
   action: 'deny' | 'allow';
@@ -89,7 +89,7 @@ const MESSAGE = /^Sandbox: (.{1,32}?)\((\d+)\) (System Policy: )?(deny|allow)\(\
  * Only the first line counts (a profile's `(with message ...)` adds more).
  * Undefined for anything else, such as "Sandbox: 3 duplicate reports for cat deny(1) ...", which names no pid.
  */
-export function parseSandboxMessage(message: string): Parsed | undefined {
+export function parseSandboxMessage(message: string): DenialLine | undefined {
   const first = message.split('\n', 1)[0] ?? '';
   const m = MESSAGE.exec(first.trimEnd());
   if (m === null) return undefined;

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { withLock, type LockOptions } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
-import { processAlive } from './alive.js';
+import { processAlive } from '../host/alive.js';
 
 interface Entry {
   pid: number;

@@ -7,7 +7,6 @@
  * for both backends by filesystem.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
@@ -22,7 +21,6 @@ import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.j
 import {
   DEFAULT_PATH,
   STACK_LINE,
-  TEMP_PREFIX,
   asRunner,
   giveTo,
   homeWithProject,
@@ -44,7 +42,7 @@ import {
 
 const NSJAIL = findNsjail(process.env);
 const PYTHON = '/usr/bin/python3';
-const skipReason = process.platform !== 'linux' ? `nsjail needs Linux (this is ${process.platform})` : NSJAIL === undefined ? 'no nsjail binary on PATH or named by ISOLATE_NSJAIL (see README, "Installing nsjail")' : undefined;
+const skipReason = process.platform !== 'linux' ? `nsjail needs Linux (this is ${process.platform})` : NSJAIL === undefined ? 'no nsjail binary on PATH or named by ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")' : undefined;
 if (skipReason !== undefined) console.warn(`nsjail integration tests skipped: ${skipReason}`);
 if (skipReason === undefined && !existsSync(PYTHON)) console.warn(`nsjail memory-limit test skipped: ${PYTHON} is not installed`);
 

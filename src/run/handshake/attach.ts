@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Plan } from '../../backends/types.js';
 import { IsolateError } from '../../errors.js';
 import { closePathFds } from '../launch/path-fds.js';
-import { checkSandboxPaths } from '../path-check.js';
+import { verifySandboxMounts } from '../mount-verify.js';
 import type { Reach } from '../reach/reach.js';
 import type { RunState } from '../resolve/exit.js';
 import { awaitReady, awaitStarted } from './started.js';
@@ -31,7 +31,7 @@ function checkMounts({ plan, reach, pathFds }: Handshake): IsolateError | undefi
     // The init exists now: found once, for the check, signals and sampling.
     const init = reach.init();
     if (init === undefined) return new IsolateError('E_SANDBOX_SETUP', 'cannot find the sandbox to check its mounts; the command was not run');
-    return checkSandboxPaths(`/proc/${init}`, plan.pathFds ?? [], pathFds);
+    return verifySandboxMounts(`/proc/${init}`, plan.pathFds ?? [], pathFds);
   } finally {
     closePathFds(pathFds);
   }

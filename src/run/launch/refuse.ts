@@ -2,7 +2,7 @@
 import type { Plan } from '../../backends/types.js';
 import { IsolateError } from '../../errors.js';
 
-export function checkLaunch(plan: Plan): void {
+export function refuseUnsafePlan(plan: Plan): void {
   if (plan.argv[0] === undefined) throw new IsolateError('E_SANDBOX_SETUP', 'empty plan');
   if (plan.cgroup !== undefined && plan.fds.args === undefined && (plan.inputs ?? []).length === 0) {
     // The launcher is moved into the cgroup before it is handed its input; without input it could start the command first.
