@@ -2,7 +2,7 @@
 ':' /*
 # The isolate CLI. npm links this file, and the kernel starts it with sh:
 # isolate then starts from its V8 start-up snapshot when one was built for
-# this very Node and this build of isolate (README, "Performance"); otherwise,
+# this very Node and this build of isolate (docs/performance.md); otherwise,
 # and always under `node bin/isolate.js`, node runs the JavaScript after this
 # comment. The snapshot's key is written by src/cli/snapshot.ts.
 # The node on PATH, as `#!/usr/bin/env node` finds it, but never through a relative entry.

@@ -15,6 +15,7 @@ import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
+import { prepareRuntimeDir } from './host/runtime-dir.js';
 import { scanProtected } from './host/protect-scan.js';
 import { quarantineCreated, type Quarantined } from './run/quarantine.js';
 import type { HostFacts, Plan } from './backends/types.js';
@@ -100,6 +101,8 @@ export const loadProfile: (options?: IsolateOptions) => Promise<Prepared> = guar
 async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
   checkApiOptions(options);
   const ctx = context(options);
+  // Before the policy is resolved, so that it hides isolate's runtime directory from the sandbox (runtime-dir.ts).
+  prepareRuntimeDir(ctx.env);
   const loaded = await loadMergedProfile(options.profile ?? 'default', ctx);
   const merged = applyOverrides(
     loaded,
@@ -139,7 +142,7 @@ function checkApiOptions(options: unknown): void {
   checkOptions(options);
   const o = (options ?? {}) as RunOptions;
   const wrong = (name: string, expected: string): IsolateError =>
-    new IsolateError('E_USAGE', `options.${name}: expected ${expected}`, { fix: 'see the Node API section of README.md for the options and their types' });
+    new IsolateError('E_USAGE', `options.${name}: expected ${expected}`, { fix: 'see docs/node-api.md for the options and their types' });
   if (o.backend !== undefined && !BACKEND_CHOICES.includes(o.backend)) throw wrong('backend', `one of ${BACKEND_CHOICES.join(', ')}`);
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'capture') throw wrong('stdio', "'inherit' or 'capture'");
   const a: unknown = o.audit;

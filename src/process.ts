@@ -18,7 +18,7 @@
  * - verbose: 'none', also under NODE_DEBUG=execa (it would print argv and output).
  *
  * execa is loaded on first use, by the commands that start a process: it
- * costs tens of milliseconds to load (README, "Performance").
+ * costs tens of milliseconds to load (docs/performance.md).
  *
  * The host probes are synchronous (host facts are gathered synchronously,
  * also by doctor), and a synchronous function cannot load execa on demand:
@@ -30,7 +30,7 @@
  * (lib/stdio/duplicate.js, quadratic in the slots), and a launcher gets one
  * slot per protected path (fds 6 to about 90 in a project that has none of the
  * protected names): 36 ms of CPU per run, measured with --cpu-prof, beside
- * loading execa itself (README, "Performance").
+ * loading execa itself (docs/performance.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 

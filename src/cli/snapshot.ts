@@ -2,7 +2,7 @@
  * Build step: isolate's V8 start-up snapshot, for the Node that runs this
  * file (`npm run build`; `postinstall` in an installed package). A snapshot
  * holds the whole CLI loaded and initialised, so a run starts without
- * reading, compiling and initialising isolate's code (README, "Performance").
+ * reading, compiling and initialising isolate's code (docs/performance.md).
  *
  * A snapshot works only with the exact Node binary that built it (another
  * one refuses it, or crashes on it), and holds the code of one build of

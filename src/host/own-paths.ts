@@ -41,12 +41,19 @@ export function ownPathFact(root: string, target: string, probe: WalkProbe): Pro
   return undefined;
 }
 
-/** Facts for every absolute protected path inside a writable root of the policy. */
+/**
+ * Facts for every absolute protected path inside a writable root of the
+ * policy, also one that is hidden there (isolate's own directories, where
+ * they exist): the directories on the way to it are pinned, or the command
+ * could move the hidden directory aside and put one of its own where isolate
+ * looks next (a forged audit log, a runtime directory it can see into).
+ */
 export function ownPathFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
   const rules = policy.filesystem.mounts;
   const facts: ProtectFact[] = [];
   for (const target of policy.filesystem.protectPaths ?? []) {
-    if (effectiveKind(rules, target) !== 'write') continue;
+    const kind = effectiveKind(rules, target);
+    if (kind !== 'write' && kind !== 'deny') continue;
     for (const root of writableRoots(rules)) {
       if (target === root || !isWithin(target, root)) continue;
       const fact = ownPathFact(root, target, probe);

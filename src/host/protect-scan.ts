@@ -13,7 +13,7 @@ import { AFTER_RUN_NAMES } from '../profile/after-run.js';
 import { protectsAnything } from '../profile/own-paths.js';
 import { ownPathFacts, type PathState } from './own-paths.js';
 
-/** Directories the protected-name search never enters (documented in README). */
+/** Directories the protected-name search never enters (documented in docs/protected-files.md). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
 export const PROTECT_SCAN_LIMIT = 50_000;
 
