@@ -1,16 +1,25 @@
 #!/usr/bin/env node
 // isolate's benchmark: `npm run bench`. Every figure is a ratio against a
 // baseline measured in the same run on the same machine, never an absolute
-// time. It prints a table and the targets; it does not fail the build.
+// time, except the protected-name search (scan.mjs), whose targets are times:
+// it prints `find -type d` over the same tree beside them. It prints a table
+// and the targets; it does not fail the build.
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scanBench } from './scan.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'bin', 'isolate.js');
+// `npm run bench -- scan`: only the protected-name search (BENCH_SCAN_SIZES=10000,50000 to choose the trees).
+const scanSizes = process.env.BENCH_SCAN_SIZES?.split(',').map(Number);
+if (process.argv[2] === 'scan') {
+  scanBench(bin, scanSizes);
+  process.exit(0);
+}
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const WARMUP = 5;
 const work = mkdtempSync(join(tmpdir(), 'isolate-bench-'));
@@ -180,6 +189,7 @@ try {
   console.log(`  ${'100 MiB through the proxy / direct loopback'.padEnd(46)} ${(share * 100).toFixed(0)}% (${(proxied / 1048576).toFixed(0)} vs ${(direct / 1048576).toFixed(0)} MiB/s)  target >= 80%: ${share >= 0.8 ? 'met' : 'MISSED'}`);
   console.log(`  ${'peak RSS of isolate during a run'.padEnd(46)} ${rssMiB.toFixed(1)} MiB  target <= 60 MiB: ${rssMiB <= 60 ? 'met' : 'MISSED'}`);
   console.log(`  (the Node start-up alone: ${node0.toFixed(1)} ms; isolate's own share of a CLI run: ${(cli - node0 - bwrapSame).toFixed(1)} ms)`);
+  scanBench(bin, scanSizes);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
