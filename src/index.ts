@@ -16,6 +16,7 @@ import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
 import { scanProtected } from './host/protect-scan.js';
+import { scanCacheDir } from './host/scan-cache-file.js';
 import { quarantineCreated, type Quarantined } from './run/quarantine.js';
 import type { HostFacts, Plan } from './backends/types.js';
 import { IsolateError, asIsolateError } from './errors.js';
@@ -333,7 +334,8 @@ function callingUser(): RunReport['user'] {
 function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
   const fs = planned.policy.filesystem;
   if (fs.protect.length === 0 && (fs.protectPaths ?? []).length === 0) return [];
-  return quarantineCreated(planned.host.protect, scanProtected(planned.policy), runId.slice(0, 8));
+  // The same cache as before the run: every directory the run changed has a new stamp, so it is listed again.
+  return quarantineCreated(planned.host.protect, scanProtected(planned.policy, { cacheDir: scanCacheDir(planned.host.env) }), runId.slice(0, 8));
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {

@@ -13,6 +13,7 @@ import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
 import { scanProtected } from './protect-scan.js';
+import { scanCacheDir } from './scan-cache-file.js';
 import type { CommandFact, HostFacts, NetworkFacts, UsernsFacts } from '../backends/types.js';
 import type { NsjailFacts } from '../backends/nsjail.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
@@ -329,7 +330,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env) } : {}),
     userns: usernsFacts(),
     env: options.env,
-    protect: scanProtected(policy),
+    protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env) }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),

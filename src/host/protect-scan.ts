@@ -2,20 +2,24 @@
  * Host facts: where the protected names (filesystem.protect) are inside the
  * writable roots, at any depth, and which of them are missing and must be
  * blocked for the run. Reads the disk; plan() turns the facts into mounts.
+ *
+ * One lstat and at most one readdir per directory: a directory's listing is
+ * taken from the previous run's cache while its stamp is unchanged
+ * (scan-cache.ts says why that is never stale), so an unchanged tree costs
+ * one lstat per directory.
  */
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
-import type { Policy } from '../profile/types.js';
+import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
-import { AFTER_RUN_NAMES } from '../profile/after-run.js';
-import { ownPathFacts, type PathState } from './own-paths.js';
+import { ownPathFacts } from './own-paths.js';
+import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
+import { CACHEABLE_FS, clockTrusted, reusableFor, sameStamp, settled, type DirRecord, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
+import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
-export const PROTECT_SCAN_LIMIT = 50_000;
-
 
 /**
  * Whether the sandboxed command could enter a directory: the sandbox has no
@@ -27,28 +31,38 @@ export function sandboxCanEnter(mode: number, uid: number, gid: number, self: { 
   return (mode & 0o001) !== 0;
 }
 
-function lstatState(path: string): PathState {
+export interface ScanOptions {
+  /** Where the search keeps what it saw between runs (scan-cache-file.ts); undefined: nothing is kept. */
+  cacheDir?: string | undefined;
+  /** @internal The clock, for tests: undefined when the boot cannot be told apart (no cache then). */
+  clock?: () => ScanClock | undefined;
+}
+
+/** One search: what it looks for, what it found, and where it is. */
+interface Search {
+  finder: Finder & { has(path: string): boolean; facts(): ProtectFact[] };
+  names: NameIndex;
+  rules: readonly MountRule[];
+  /** Paths that have a rule of their own: only there can a subdirectory of a writable one be other than writable. */
+  rulePaths: ReadonlySet<string>;
+  self: { uid: number; groups: readonly number[] };
+  /** When the search began (wall clock); undefined: no listing is recorded as reusable. */
+  startMs: number | undefined;
+  /** Per device: whether its filesystem's timestamps allow reuse. */
+  fsCacheable: Map<number, boolean>;
+  /** The directories from the current root down to the one being searched. */
+  pins: string[];
+}
+
+function dirStat(path: string): Stats | undefined {
   try {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st === undefined) return 'missing';
-    if (st.isSymbolicLink()) return 'symlink';
-    if (st.isDirectory()) return 'dir';
-    if (st.isFile()) return 'file';
-    return 'other';
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (e: unknown) {
     const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
-    if (code === 'EACCES') return 'inaccessible';
+    if (code === 'ENOTDIR' || code === 'EACCES') return undefined;
     throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
   }
 }
-
-/**
- * How entry names are compared before the disk is asked: as they are, or
- * case-folded where file systems usually ignore case (macOS), so that a name
- * is only ever taken as missing when lstat would say so too.
- */
-const nameKey: (name: string) => string = process.platform === 'darwin' ? (name) => name.toLowerCase() : (name) => name;
 
 /** A directory's entries, or undefined when it cannot be listed (the names are then looked up one by one). */
 function listDir(dir: string): Dirent[] | undefined {
@@ -61,6 +75,121 @@ function listDir(dir: string): Dirent[] | undefined {
   }
 }
 
+const kindOf = (e: Dirent): EntryKind => (e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other');
+const NONE: readonly never[] = Object.freeze([]);
+
+/** A record of `st` (only the stamp's fields are copied: Stats carries far more). */
+function recordOf(name: string, st: Stats, reusable: boolean, hits: readonly Hit[], children: readonly DirRecord[]): DirRecord {
+  const { dev, ino, ctimeMs, mtimeMs, size, nlink } = st;
+  return { name, dev, ino, ctimeMs, mtimeMs, size, nlink, reusable, hits: hits.length === 0 ? NONE : hits, children: children.length === 0 ? NONE : children };
+}
+const hitMap = (hits: readonly Hit[]): Map<string, Hit> => new Map(hits.map((h) => [nameKey(h.name), h]));
+
+function cacheable(s: Search, dev: number, path: string): boolean {
+  if (s.startMs === undefined) return false;
+  let known = s.fsCacheable.get(dev);
+  if (known === undefined) {
+    try {
+      known = CACHEABLE_FS.has(statfsSync(path).type);
+    } catch {
+      known = false;
+    }
+    s.fsCacheable.set(dev, known);
+  }
+  return known;
+}
+
+/** Search a directory whose listing must be read: the names in it, then its subdirectories. */
+function visit(s: Search, path: string, name: string, st: Stats, cached: DirRecord | undefined, atTop: boolean): DirRecord {
+  const mayReuse = cacheable(s, st.dev, path);
+  if (mayReuse && reusableFor(cached, st)) return revisit(s, path, cached, atTop);
+  const entries = atTop && !sandboxCanEnter(st.mode, st.uid, st.gid, s.self) ? undefined : listDir(path);
+  if (entries === undefined) {
+    namesIn(s.finder, s.names, path, undefined, atTop, s.pins);
+    return recordOf(name, st, false, NONE, NONE);
+  }
+  const hits: Hit[] = [];
+  const subdirs: string[] = [];
+  for (const e of entries) {
+    if (s.names.keySet.has(nameKey(e.name))) hits.push({ name: e.name, kind: kindOf(e) });
+    if (e.isDirectory() && !PROTECT_SCAN_SKIP.has(e.name) && e.name !== '.git') subdirs.push(e.name);
+  }
+  if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
+  const before = cached === undefined ? undefined : new Map(cached.children.map((c) => [c.name, c]));
+  const children: DirRecord[] = [];
+  for (const sub of subdirs) {
+    const record = child(s, path, sub, before?.get(sub));
+    if (record !== undefined) children.push(record);
+  }
+  return recordOf(name, st, mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits, children);
+}
+
+/** Search a directory whose listing is the cached one: the same record back when nothing beneath changed either. */
+function revisit(s: Search, path: string, cached: DirRecord, atTop: boolean): DirRecord {
+  if (atTop || cached.hits.length > 0) namesIn(s.finder, s.names, path, hitMap(cached.hits), atTop, s.pins);
+  let children: DirRecord[] | undefined;
+  for (let i = 0; i < cached.children.length; i++) {
+    const before = cached.children[i] as DirRecord;
+    const record = child(s, path, before.name, before);
+    if (record === before && children === undefined) continue;
+    children ??= cached.children.slice(0, i);
+    if (record !== undefined) children.push(record);
+  }
+  return children === undefined ? cached : { ...cached, children };
+}
+
+/** A subdirectory: searched when the sandbox could enter and write it, else recorded by name only. */
+function child(s: Search, parent: string, name: string, cached: DirRecord | undefined): DirRecord | undefined {
+  const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
+  const st = dirStat(path);
+  if (st === undefined || !st.isDirectory()) return undefined; // gone or replaced since the listing: the parent's stamp changed too
+  const enter =
+    sandboxCanEnter(st.mode, st.uid, st.gid, s.self) && // one it cannot enter holds nothing it could write
+    !s.finder.has(path) && // protected as a whole
+    (!s.rulePaths.has(path) || effectiveKind(s.rules, path) === 'write');
+  if (!enter) {
+    const same = cached !== undefined && !cached.reusable && cached.children.length === 0 && sameStamp(cached, st);
+    return same ? cached : recordOf(name, st, false, NONE, NONE);
+  }
+  s.pins.push(path);
+  try {
+    return visit(s, path, name, st, cached, false);
+  } finally {
+    s.pins.pop();
+  }
+}
+
+function finder(self: Search['self']): Search['finder'] {
+  const facts = new Map<string, ProtectFact>();
+  return {
+    add: (path, state, pins) => void (facts.has(path) || facts.set(path, { path, state, pins })),
+    has: (path) => facts.has(path),
+    enterable: (path) => {
+      const st = dirStat(path);
+      return st !== undefined && st.isDirectory() && sandboxCanEnter(st.mode, st.uid, st.gid, self);
+    },
+    facts: () => [...facts.values()],
+  };
+}
+
+/** Every root searched, each root's record for the cache, and whether it differs from the cached one. */
+function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined): { facts: ProtectFact[]; records: { root: string; record: DirRecord; changed: boolean }[] } {
+  const rules = policy.filesystem.mounts;
+  const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
+  const s: Search = { finder: finder(self), names: nameIndex(policy.filesystem.protect), rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsCacheable: new Map(), pins: [] };
+  // Absolute protected paths first: the walk then does not enter what they protect as a whole.
+  for (const fact of ownPathFacts(policy, { state: lstatState, enterable: s.finder.enterable })) s.finder.add(fact.path, fact.state, fact.pins);
+  const records = [];
+  for (const root of writableRoots(rules)) {
+    const st = dirStat(root);
+    if (st === undefined || !st.isDirectory()) continue;
+    const cached = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, s.names.keys, start);
+    const record = visit(s, root, '', st, cached, true);
+    records.push({ root, record, changed: record !== cached });
+  }
+  return { facts: s.finder.facts(), records };
+}
+
 /**
  * Find every protected name under each writable root, at any depth.
  * A name that exists is protected wherever it is. A missing one is blocked
@@ -71,73 +200,20 @@ function listDir(dir: string): Dirent[] | undefined {
  * `.github` or `.config` can be created there, so nothing can be put
  * beneath). `.git` files (worktree and submodule pointers) are protected
  * too: rewriting one would redirect git to another hooks directory.
+ * With `cacheDir`, unchanged directories are not listed again.
  */
-export function scanProtected(policy: Policy): ProtectFact[] {
+export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
   if (policy.filesystem.protect.length === 0 && (policy.filesystem.protectPaths ?? []).length === 0) return [];
-  const names = policy.filesystem.protect.map((name) => name.split('/'));
-  /** Protected where they exist; never blocked where missing (profile/after-run.ts). */
-  const existingOnly = AFTER_RUN_NAMES.map((name) => name.split('/'));
-  const rules = policy.filesystem.mounts;
-  const facts = new Map<string, ProtectFact>();
-  let visited = 0;
-
-  const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
-  const enterable = (path: string): boolean => {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    return st !== undefined && st.isDirectory() && sandboxCanEnter(st.mode, st.uid, st.gid, self);
-  };
-  const add = (path: string, state: ProtectFact['state'], pins: string[]): void => {
-    if (!facts.has(path)) facts.set(path, { path, state, pins });
-  };
-
-  /** One name in one directory; `present`: the directory's entry names (undefined: unknown, look each up). */
-  const consider = (atTop: boolean, dir: string, segments: readonly string[], ancestors: string[], present: ReadonlySet<string> | undefined, block = true): void => {
-    const pins = [...ancestors];
-    for (let i = 1; i <= segments.length; i++) {
-      const path = join(dir, ...segments.slice(0, i));
-      const state = i === 1 && present !== undefined && !present.has(nameKey(segments[0] ?? '')) ? 'missing' : lstatState(path);
-      if (state === 'inaccessible') return; // the sandbox cannot reach it either
-      if (state === 'missing') {
-        // Blocked where its parent exists; a missing directory on the way only at the top of a root.
-        if (block && (i === segments.length ? atTop || i > 1 : atTop)) add(path, 'missing', pins);
-        return;
-      }
-      if (i === segments.length) return add(path, state, pins);
-      // A directory on the way the sandbox cannot enter (or not a directory): nothing beneath is reachable.
-      if (!enterable(path)) return;
-      pins.push(path);
-    }
-  };
-
-  const walk = (root: string, dir: string, ancestors: string[]): void => {
-    if (++visited > PROTECT_SCAN_LIMIT) {
-      throw new IsolateError('E_PROTECT_SCAN_LIMIT', `more than ${PROTECT_SCAN_LIMIT} directories under the writable path ${root}`, {
-        detail: 'isolate looks for protected files (.git/hooks, .bashrc, ...) at every depth of a writable path',
-        fix: 'make a smaller directory writable (--cwd or the profile\'s filesystem.write), or use --profile strict',
-      });
-    }
-    const entries = listDir(dir);
-    const present = entries === undefined ? undefined : new Set(entries.map((e) => nameKey(e.name)));
-    for (const segments of names) consider(dir === root, dir, segments, ancestors, present);
-    for (const segments of existingOnly) consider(dir === root, dir, segments, ancestors, present, false);
-    const gitFile = join(dir, '.git');
-    if ((present === undefined || present.has(nameKey('.git'))) && lstatState(gitFile) === 'file') add(gitFile, 'file', [...ancestors]);
-    for (const entry of entries ?? []) {
-      if (!entry.isDirectory() || PROTECT_SCAN_SKIP.has(entry.name) || entry.name === '.git') continue;
-      const child = join(dir, entry.name);
-      // A directory the sandbox cannot enter holds nothing it could write: skip it.
-      if (!enterable(child)) continue;
-      if (facts.has(child)) continue; // protected as a whole
-      if (effectiveKind(rules, child) !== 'write') continue;
-      walk(root, child, [...ancestors, child]);
-    }
-  };
-
-  // Absolute protected paths first: the walk then does not enter what they protect as a whole.
-  for (const fact of ownPathFacts(policy, { state: lstatState, enterable })) add(fact.path, fact.state, fact.pins);
-  for (const root of writableRoots(rules)) {
-    if (lstatState(root) !== 'dir') continue;
-    walk(root, root, []);
+  const clock = options.clock ?? scanClock;
+  const start = options.cacheDir === undefined ? undefined : clock();
+  const result = search(policy, options.cacheDir, start);
+  if (options.cacheDir === undefined || start === undefined) return result.facts;
+  const end = clock();
+  // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
+  if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined).facts;
+  const names = nameIndex(policy.filesystem.protect).keys;
+  for (const { root, record, changed } of result.records) {
+    if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, record);
   }
-  return [...facts.values()];
+  return result.facts;
 }

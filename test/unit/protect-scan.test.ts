@@ -8,27 +8,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scanProtected } from '../../src/host/protect-scan.js';
 import type { ProtectFact } from '../../src/backends/types.js';
-import type { Policy } from '../../src/profile/types.js';
+import { writablePolicy } from '../helpers/scan-policy.js';
 
 let root: string;
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'isolate-it-scan-'));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-function policy(protect: string[]): Policy {
-  return {
-    profile: { name: 'test', sources: ['builtin:test'], description: 'test' },
-    filesystem: { mounts: [{ kind: 'write', path: root, requested: root, type: 'dir' }], protect, skipped: [] },
-    network: { mode: 'none', allow: [], deny: [] },
-    environment: { pass: [], set: {}, secrets: [] },
-    process: { cwd: root, hostname: 'isolate' },
-    limits: { killAfterMs: 2000, enforce: 'rlimit' },
-    syscalls: { preset: 'default', deny: [], allow: [] },
-    commands: { allow: [], deny: [] },
-    audit: { enabled: true, log: undefined, required: false },
-  };
-}
 
 /** Make `rel` (a directory when it ends in /, else a file) under the root. */
 function make(...rels: string[]): void {
@@ -45,7 +31,7 @@ function make(...rels: string[]): void {
 /** The facts with paths relative to the root, sorted. */
 function scan(protect: string[]): { path: string; state: ProtectFact['state']; pins: string[] }[] {
   const rel = (p: string): string => p.slice(root.length + 1);
-  return scanProtected(policy(protect))
+  return scanProtected(writablePolicy(root, protect))
     .map((f) => ({ path: rel(f.path), state: f.state, pins: f.pins.map(rel) }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }
