@@ -15,7 +15,9 @@ import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { ownPathFacts } from './own-paths.js';
 import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
-import { CACHEABLE_FS, clockTrusted, reusableFor, sameStamp, settled, type DirRecord, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
+import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
+import type { ScanTree } from './scan-tree.js';
+import { TreeBuilder } from './scan-tree-builder.js';
 import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 
 /** Directories the protected-name search never enters (documented in README). */
@@ -46,12 +48,15 @@ interface Search {
   /** Paths that have a rule of their own: only there can a subdirectory of a writable one be other than writable. */
   rulePaths: ReadonlySet<string>;
   self: { uid: number; groups: readonly number[] };
-  /** When the search began (wall clock); undefined: no listing is recorded as reusable. */
+  /** When the search began (wall clock); undefined: no listing is recorded as reusable, none reused. */
   startMs: number | undefined;
   /** Per device: whether its filesystem's timestamps allow reuse. */
   fsCacheable: Map<number, boolean>;
   /** The directories from the current root down to the one being searched. */
   pins: string[];
+  /** The current root's cached tree, and the one this search builds. */
+  old: ScanTree | undefined;
+  out: TreeBuilder;
 }
 
 function dirStat(path: string): Stats | undefined {
@@ -76,14 +81,8 @@ function listDir(dir: string): Dirent[] | undefined {
 }
 
 const kindOf = (e: Dirent): EntryKind => (e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other');
-const NONE: readonly never[] = Object.freeze([]);
-
-/** A record of `st` (only the stamp's fields are copied: Stats carries far more). */
-function recordOf(name: string, st: Stats, reusable: boolean, hits: readonly Hit[], children: readonly DirRecord[]): DirRecord {
-  const { dev, ino, ctimeMs, mtimeMs, size, nlink } = st;
-  return { name, dev, ino, ctimeMs, mtimeMs, size, nlink, reusable, hits: hits.length === 0 ? NONE : hits, children: children.length === 0 ? NONE : children };
-}
 const hitMap = (hits: readonly Hit[]): Map<string, Hit> => new Map(hits.map((h) => [nameKey(h.name), h]));
+const NONE: readonly Hit[] = Object.freeze([]);
 
 function cacheable(s: Search, dev: number, path: string): boolean {
   if (s.startMs === undefined) return false;
@@ -99,14 +98,14 @@ function cacheable(s: Search, dev: number, path: string): boolean {
   return known;
 }
 
-/** Search a directory whose listing must be read: the names in it, then its subdirectories. */
-function visit(s: Search, path: string, name: string, st: Stats, cached: DirRecord | undefined, atTop: boolean): DirRecord {
+/** Search a directory: from its cached listing while its stamp is unchanged, else from a fresh one. `old`: its cached record, or -1. */
+function visit(s: Search, path: string, name: string, st: Stats, old: number, atTop: boolean): void {
   const mayReuse = cacheable(s, st.dev, path);
-  if (mayReuse && reusableFor(cached, st)) return revisit(s, path, cached, atTop);
+  if (mayReuse && old >= 0 && s.old?.reusableFor(old, st) === true) return revisit(s, path, old, atTop);
   const entries = atTop && !sandboxCanEnter(st.mode, st.uid, st.gid, s.self) ? undefined : listDir(path);
   if (entries === undefined) {
     namesIn(s.finder, s.names, path, undefined, atTop, s.pins);
-    return recordOf(name, st, false, NONE, NONE);
+    return s.out.close(s.out.open(name, st, false, NONE));
   }
   const hits: Hit[] = [];
   const subdirs: string[] = [];
@@ -115,45 +114,35 @@ function visit(s: Search, path: string, name: string, st: Stats, cached: DirReco
     if (e.isDirectory() && !PROTECT_SCAN_SKIP.has(e.name) && e.name !== '.git') subdirs.push(e.name);
   }
   if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
-  const before = cached === undefined ? undefined : new Map(cached.children.map((c) => [c.name, c]));
-  const children: DirRecord[] = [];
-  for (const sub of subdirs) {
-    const record = child(s, path, sub, before?.get(sub));
-    if (record !== undefined) children.push(record);
-  }
-  return recordOf(name, st, mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits, children);
+  const record = s.out.open(name, st, mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
+  const before = old >= 0 ? s.old?.children(old) : undefined;
+  for (const sub of subdirs) child(s, path, sub, before?.get(sub) ?? -1);
+  s.out.close(record);
 }
 
-/** Search a directory whose listing is the cached one: the same record back when nothing beneath changed either. */
-function revisit(s: Search, path: string, cached: DirRecord, atTop: boolean): DirRecord {
-  if (atTop || cached.hits.length > 0) namesIn(s.finder, s.names, path, hitMap(cached.hits), atTop, s.pins);
-  let children: DirRecord[] | undefined;
-  for (let i = 0; i < cached.children.length; i++) {
-    const before = cached.children[i] as DirRecord;
-    const record = child(s, path, before.name, before);
-    if (record === before && children === undefined) continue;
-    children ??= cached.children.slice(0, i);
-    if (record !== undefined) children.push(record);
-  }
-  return children === undefined ? cached : { ...cached, children };
+/** Search a directory whose cached listing stands: its names, then each subdirectory it had. */
+function revisit(s: Search, path: string, old: number, atTop: boolean): void {
+  const tree = s.old as ScanTree;
+  const hits = tree.hits(old);
+  if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
+  const record = s.out.openCopy(old);
+  for (let j = old + 1; j < tree.end(old); j = tree.end(j)) child(s, path, tree.name(j), j);
+  s.out.close(record);
 }
 
 /** A subdirectory: searched when the sandbox could enter and write it, else recorded by name only. */
-function child(s: Search, parent: string, name: string, cached: DirRecord | undefined): DirRecord | undefined {
+function child(s: Search, parent: string, name: string, old: number): void {
   const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
   const st = dirStat(path);
-  if (st === undefined || !st.isDirectory()) return undefined; // gone or replaced since the listing: the parent's stamp changed too
+  if (st === undefined || !st.isDirectory()) return; // gone or replaced since the listing: the parent's stamp changed too
   const enter =
     sandboxCanEnter(st.mode, st.uid, st.gid, s.self) && // one it cannot enter holds nothing it could write
     !s.finder.has(path) && // protected as a whole
     (!s.rulePaths.has(path) || effectiveKind(s.rules, path) === 'write');
-  if (!enter) {
-    const same = cached !== undefined && !cached.reusable && cached.children.length === 0 && sameStamp(cached, st);
-    return same ? cached : recordOf(name, st, false, NONE, NONE);
-  }
+  if (!enter) return s.out.close(s.out.open(name, st, false, NONE));
   s.pins.push(path);
   try {
-    return visit(s, path, name, st, cached, false);
+    visit(s, path, name, st, old, false);
   } finally {
     s.pins.pop();
   }
@@ -172,22 +161,30 @@ function finder(self: Search['self']): Search['finder'] {
   };
 }
 
-/** Every root searched, each root's record for the cache, and whether it differs from the cached one. */
-function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined): { facts: ProtectFact[]; records: { root: string; record: DirRecord; changed: boolean }[] } {
+interface Searched {
+  facts: ProtectFact[];
+  /** Each root's tree, and whether it differs from the cached one. */
+  trees: { root: string; tree: ScanTree; changed: boolean }[];
+}
+
+/** Every root searched, with the cached trees when `start` is given. */
+function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined): Searched {
   const rules = policy.filesystem.mounts;
   const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
-  const s: Search = { finder: finder(self), names: nameIndex(policy.filesystem.protect), rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsCacheable: new Map(), pins: [] };
+  const names = nameIndex(policy.filesystem.protect);
+  const s: Search = { finder: finder(self), names, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsCacheable: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
   // Absolute protected paths first: the walk then does not enter what they protect as a whole.
   for (const fact of ownPathFacts(policy, { state: lstatState, enterable: s.finder.enterable })) s.finder.add(fact.path, fact.state, fact.pins);
-  const records = [];
+  const trees = [];
   for (const root of writableRoots(rules)) {
     const st = dirStat(root);
     if (st === undefined || !st.isDirectory()) continue;
-    const cached = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, s.names.keys, start);
-    const record = visit(s, root, '', st, cached, true);
-    records.push({ root, record, changed: record !== cached });
+    s.old = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, names.keys, start);
+    s.out = new TreeBuilder(s.old);
+    visit(s, root, '', st, s.old === undefined ? -1 : 0, true);
+    trees.push({ root, ...s.out.finish() });
   }
-  return { facts: s.finder.facts(), records };
+  return { facts: s.finder.facts(), trees };
 }
 
 /**
@@ -212,8 +209,8 @@ export function scanProtected(policy: Policy, options: ScanOptions = {}): Protec
   // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
   if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined).facts;
   const names = nameIndex(policy.filesystem.protect).keys;
-  for (const { root, record, changed } of result.records) {
-    if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, record);
+  for (const { root, tree, changed } of result.trees) {
+    if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, tree);
   }
   return result.facts;
 }

@@ -7,16 +7,17 @@
  * atomic rename. Every failure here means "no cache": never an error.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { decodeScanCache, encodeScanCache, type CacheHeader } from './scan-cache-codec.js';
-import { clockTrusted, type DirRecord, type ScanClock } from './scan-cache.js';
+import { clockTrusted, type ScanClock } from './scan-cache.js';
+import type { ScanTree } from './scan-tree.js';
 
 /** Caches kept; the least recently used beyond these are removed. */
 const MAX_FILES = 64;
-/** A cache larger than this is not read (about 6 million directories). */
+/** A cache larger than this is not read (several million directories). */
 const MAX_BYTES = 512 * 1024 * 1024;
 
 /** The cache directory for a caller's environment; undefined when isolate has no state directory there. */
@@ -55,56 +56,68 @@ export function cacheFile(dir: string, root: string, names: readonly string[]): 
   return join(dir, `${createHash('sha256').update(JSON.stringify([root, names])).digest('hex').slice(0, 32)}.bin`);
 }
 
-/** The file's bytes, read through a descriptor that was checked: a private regular file of this user, not a link. */
-function readPrivate(path: string): Buffer | undefined {
+/** The last cache this process read or wrote, and its file's identity then: read again only when the file changed. */
+let last: { path: string; id: string; header: CacheHeader; tree: ScanTree } | undefined;
+const fileId = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+
+function readAll(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  for (let at = 0; at < size; ) {
+    const n = readSync(fd, buf, at, size - at, at);
+    if (n === 0) throw new RangeError('scan cache shrank while read');
+    at += n;
+  }
+  return buf;
+}
+
+/** The header and tree of the file, read through a descriptor checked to be a private regular file of this user (not a link). */
+function readPrivate(path: string, use: (header: CacheHeader) => boolean): ScanTree | undefined {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || !ownedPrivately(st) || st.size > MAX_BYTES) return undefined;
-    const buf = Buffer.allocUnsafe(st.size);
-    let at = 0;
-    while (at < buf.length) {
-      const n = readSync(fd, buf, at, buf.length - at, at);
-      if (n === 0) return undefined;
-      at += n;
-    }
-    return buf;
+    const cached = last?.path === path && last.id === fileId(st) ? last : { path, ...decodeScanCache(readAll(fd, st.size)) };
+    if (!use(cached.header)) return undefined;
+    const now = new Date();
+    futimesSync(fd, now, now); // recently used: kept by evict()
+    last = { ...cached, id: fileId(fstatSync(fd)) };
+    return cached.tree;
   } finally {
     closeSync(fd);
   }
 }
 
-/** The root's record from the cache, when there is one this search may trust. */
-export function readScanCache(dir: string, root: string, names: readonly string[], now: ScanClock): DirRecord | undefined {
+/** The tree the cache holds for this root and names, when there is one this search may trust. */
+export function readScanCache(dir: string, root: string, names: readonly string[], now: ScanClock): ScanTree | undefined {
   try {
     if (!trustedDir(dir)) return undefined;
-    const path = cacheFile(dir, root, names);
-    const buf = readPrivate(path);
-    if (buf === undefined) return undefined;
-    const { header, root: record } = decodeScanCache(buf);
-    if (header.root !== root || JSON.stringify(header.names) !== JSON.stringify(names) || !clockTrusted(header.clock, now)) return undefined;
-    utimesSync(path, new Date(), new Date()); // recently used: kept by evict()
-    return record;
+    return readPrivate(cacheFile(dir, root, names), (h) => h.root === root && JSON.stringify(h.names) === JSON.stringify(names) && clockTrusted(h.clock, now));
   } catch {
     return undefined;
   }
 }
 
 /** Replace the cache for this root and names (atomically); nothing happens when it cannot be written. */
-export function writeScanCache(dir: string, header: CacheHeader, record: DirRecord): void {
+export function writeScanCache(dir: string, header: CacheHeader, tree: ScanTree): void {
   const tmp = join(dir, `.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!trustedDir(dir)) return;
-    writeFileSync(tmp, encodeScanCache(header, record), { flag: 'wx', mode: 0o600 });
-    renameSync(tmp, cacheFile(dir, header.root, header.names));
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    writeFileSync(fd, encodeScanCache(header, tree));
+    const path = cacheFile(dir, header.root, header.names);
+    renameSync(tmp, path);
+    last = { path, id: fileId(fstatSync(fd)), header, tree };
     evict(dir);
   } catch {
     try {
       unlinkSync(tmp);
     } catch {
-      // not written
+      // not written, or already renamed
     }
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * What the protected-name search remembers between runs, and the rules for
  * when a remembered directory listing may stand in for listing it again.
- * Pure; the file that holds it is scan-cache-file.ts, the search that uses
- * it protect-scan.ts.
+ * Pure; the tree it keeps is scan-tree.ts, the file that holds it
+ * scan-cache-file.ts, the search that uses it protect-scan.ts.
  *
  * Why a reused listing is never stale (the names in a directory are all the
  * search takes from it; the mode, owner and type of each subdirectory are
@@ -81,22 +81,15 @@ export interface DirStamp {
   nlink: number;
 }
 
+/** The stamp's fields, in the order a cache keeps them. */
+export const STAMP_FIELDS = ['dev', 'ino', 'ctimeMs', 'mtimeMs', 'size', 'nlink'] as const satisfies readonly (keyof DirStamp)[];
+
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'other';
 
 /** An entry that is, or begins, a protected name. */
 export interface Hit {
   name: string;
   kind: EntryKind;
-}
-
-/** One directory as a search saw it: its name in its parent, its stamp, and its listing. */
-export interface DirRecord extends DirStamp {
-  name: string;
-  /** Whether `hits` and `children` are its whole listing, reusable while the stamp is the same. */
-  reusable: boolean;
-  hits: readonly Hit[];
-  /** Its subdirectories (not node_modules or .git), each with its own record; without `reusable`, only hints for theirs. */
-  children: readonly DirRecord[];
 }
 
 /** When and on which boot a search began. */
@@ -107,18 +100,21 @@ export interface ScanClock {
   offsetMs: number;
 }
 
-export function sameStamp(a: DirStamp, b: DirStamp): boolean {
-  return a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev && a.mtimeMs === b.mtimeMs && a.size === b.size && a.nlink === b.nlink;
+/** Whether the stamp kept at `stamps[at ..]` (STAMP_FIELDS order) is exactly `now` (rule 2). */
+export function sameStamp(stamps: Float64Array, at: number, now: DirStamp): boolean {
+  return (
+    stamps[at + 2] === now.ctimeMs &&
+    stamps[at + 1] === now.ino &&
+    stamps[at] === now.dev &&
+    stamps[at + 3] === now.mtimeMs &&
+    stamps[at + 4] === now.size &&
+    stamps[at + 5] === now.nlink
+  );
 }
 
 /** Whether a listing taken after this stamp, by a search that began at `startMs`, may be reused later (rule 1). */
 export function settled(stamp: DirStamp, startMs: number): boolean {
   return stamp.ctimeMs < startMs - SETTLE_MS;
-}
-
-/** Whether the record's listing stands for the directory that now has `stamp` (rule 2). */
-export function reusableFor(record: DirRecord | undefined, stamp: DirStamp): record is DirRecord {
-  return record !== undefined && record.reusable && sameStamp(record, stamp);
 }
 
 /** Whether a cache written by a search that began at `then` may be used by one that begins at `now` (rule 4). */

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheFile, readScanCache, scanCacheDir, scanClock, writeScanCache } from '../../src/host/scan-cache-file.js';
-import type { DirRecord, ScanClock } from '../../src/host/scan-cache.js';
+import type { ScanClock } from '../../src/host/scan-cache.js';
+import type { ScanTree } from '../../src/host/scan-tree.js';
+import { buildTree, nodesOf, type TreeNode } from '../helpers/scan-cache.js';
 
 const OTHER_UID = 54_321;
 const isRoot = process.getuid?.() === 0;
@@ -25,10 +27,14 @@ const now = (): ScanClock => {
   if (c === undefined) throw new Error('no boot id on this host');
   return c;
 };
-const record: DirRecord = { name: '', dev: 1, ino: 2, ctimeMs: 3, mtimeMs: 4, size: 5, nlink: 6, reusable: true, hits: [{ name: '.envrc', kind: 'file' }], children: [] };
+const record: TreeNode = { name: '', stamp: { dev: 1, ino: 2, ctimeMs: 3, mtimeMs: 4, size: 5, nlink: 6 }, reusable: true, hits: [{ name: '.envrc', kind: 'file' }], children: [] };
+const read = (root = '/p', clock = now(), n = names): TreeNode | undefined => {
+  const tree: ScanTree | undefined = readScanCache(dir, root, n, clock);
+  return tree === undefined ? undefined : nodesOf(tree);
+};
 const names = ['.envrc', '.git'];
 const write = (root = '/p', clock = now()): string => {
-  writeScanCache(dir, { root, names, clock }, record);
+  writeScanCache(dir, { root, names, clock }, buildTree(record));
   return cacheFile(dir, root, names);
 };
 
@@ -44,16 +50,16 @@ describe('scan cache file', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual([path.slice(dir.length + 1)]); // no temp file left
-    expect(readScanCache(dir, '/p', names, now())).toEqual(record);
+    expect(read()).toEqual(record);
   });
 
   it('is ignored for another root, another set of names, another boot, or a clock set back', () => {
     write();
-    expect(readScanCache(dir, '/q', names, now())).toBeUndefined();
-    expect(readScanCache(dir, '/p', ['.envrc'], now())).toBeUndefined();
-    expect(readScanCache(dir, '/p', names, { ...now(), bootId: 'another boot' })).toBeUndefined();
+    expect(read('/q')).toBeUndefined();
+    expect(read('/p', now(), ['.envrc'])).toBeUndefined();
+    expect(read('/p', { ...now(), bootId: 'another boot' })).toBeUndefined();
     const c = now();
-    expect(readScanCache(dir, '/p', names, { ...c, wallMs: c.wallMs - 60_000, offsetMs: c.offsetMs - 60_000 })).toBeUndefined();
+    expect(read('/p', { ...c, wallMs: c.wallMs - 60_000, offsetMs: c.offsetMs - 60_000 })).toBeUndefined();
   });
 
   it('is ignored when damaged: garbage, cut short, empty', () => {
@@ -61,34 +67,34 @@ describe('scan cache file', () => {
     const good = readFileSync(path);
     for (const bad of [Buffer.from('garbage'), good.subarray(0, good.length - 1), Buffer.alloc(0)]) {
       writeFileSync(path, bad);
-      expect(readScanCache(dir, '/p', names, now())).toBeUndefined();
+      expect(read()).toBeUndefined();
     }
     truncateSync(path, 10);
-    expect(readScanCache(dir, '/p', names, now())).toBeUndefined();
+    expect(read()).toBeUndefined();
   });
 
   it('is ignored when others could have written it: group- or world-writable file or directory, or a symbolic link', () => {
     const path = write();
     for (const [target, mode] of [[path, 0o620], [path, 0o602], [dir, 0o770], [dir, 0o707]] as const) {
       chmodSync(target, mode);
-      expect(readScanCache(dir, '/p', names, now()), `${target} ${mode.toString(8)}`).toBeUndefined();
+      expect(read(), `${target} ${mode.toString(8)}`).toBeUndefined();
       chmodSync(target, target === dir ? 0o700 : 0o600);
     }
-    expect(readScanCache(dir, '/p', names, now())).toEqual(record); // control
+    expect(read()).toEqual(record); // control
     const real = join(base, 'elsewhere.bin');
     writeFileSync(real, readFileSync(path), { mode: 0o600 });
     rmSync(path);
     symlinkSync(real, path);
-    expect(readScanCache(dir, '/p', names, now())).toBeUndefined();
+    expect(read()).toBeUndefined();
   });
 
   it.skipIf(!isRoot)('is ignored when another user owns the file or its directory (needs root to chown)', () => {
     const path = write();
     chownSync(path, OTHER_UID, OTHER_UID);
-    expect(readScanCache(dir, '/p', names, now())).toBeUndefined();
+    expect(read()).toBeUndefined();
     chownSync(path, 0, 0);
     chownSync(dir, OTHER_UID, OTHER_UID);
-    expect(readScanCache(dir, '/p', names, now())).toBeUndefined();
+    expect(read()).toBeUndefined();
     write('/r'); // nor is anything written into a directory of someone else
     expect(readdirSync(dir).some((n) => n === cacheFile(dir, '/r', names).slice(dir.length + 1))).toBe(false);
   });
@@ -101,7 +107,7 @@ describe('scan cache file', () => {
       utimesSync(path, t, t);
     }
     expect(readdirSync(dir).filter((n) => n.endsWith('.bin'))).toHaveLength(64);
-    expect(readScanCache(dir, '/p0', names, now())).toBeUndefined();
-    expect(readScanCache(dir, '/p69', names, now())).toEqual(record);
+    expect(read('/p0')).toBeUndefined();
+    expect(read('/p69')).toEqual(record);
   });
 });

@@ -3,34 +3,36 @@
  * each way a listing could be stale leaves it unused.
  */
 import { describe, expect, it } from 'vitest';
-import { CLOCK_SLACK_MS, SETTLE_MS, clockTrusted, reusableFor, sameStamp, settled, type DirRecord, type DirStamp, type ScanClock } from '../../src/host/scan-cache.js';
+import { CLOCK_SLACK_MS, SETTLE_MS, STAMP_FIELDS, clockTrusted, sameStamp, settled, type DirStamp, type ScanClock } from '../../src/host/scan-cache.js';
+import { buildTree } from '../helpers/scan-cache.js';
 
 const START = 1_760_000_000_000;
 const stamp: DirStamp = { dev: 2049, ino: 4242, ctimeMs: START - 60_000 + 0.123456, mtimeMs: START - 60_000 + 0.123456, size: 4096, nlink: 3 };
-const record = (over: Partial<DirRecord> = {}): DirRecord => ({ name: 'd', ...stamp, reusable: true, hits: [], children: [], ...over });
+const kept = (s: DirStamp): Float64Array => new Float64Array(STAMP_FIELDS.map((f) => s[f]));
+const tree = (reusable: boolean) => buildTree({ name: '', stamp, reusable, hits: [], children: [] });
 const clock = (over: Partial<ScanClock> = {}): ScanClock => ({ bootId: 'boot-a', wallMs: START, offsetMs: START - 5_000_000, ...over });
 
 describe('reusing a cached listing', () => {
   it('reuses it only while every part of the stamp is the same', () => {
-    expect(reusableFor(record(), { ...stamp })).toBe(true);
-    for (const key of Object.keys(stamp) as (keyof DirStamp)[]) {
-      expect(sameStamp(stamp, { ...stamp, [key]: stamp[key] + 1 }), key).toBe(false);
-      expect(reusableFor(record(), { ...stamp, [key]: stamp[key] + 1 }), key).toBe(false);
+    expect(sameStamp(kept(stamp), 0, { ...stamp })).toBe(true);
+    expect(tree(true).reusableFor(0, { ...stamp })).toBe(true);
+    for (const key of STAMP_FIELDS) {
+      expect(sameStamp(kept(stamp), 0, { ...stamp, [key]: stamp[key] + 1 }), key).toBe(false);
+      expect(tree(true).reusableFor(0, { ...stamp, [key]: stamp[key] + 1 }), key).toBe(false);
     }
   });
 
   it('tells ctimes apart below a millisecond (a change 1 µs later is a change)', () => {
-    expect(reusableFor(record(), { ...stamp, ctimeMs: stamp.ctimeMs + 0.001 })).toBe(false);
+    expect(tree(true).reusableFor(0, { ...stamp, ctimeMs: stamp.ctimeMs + 0.001 })).toBe(false);
   });
 
   it('never reuses a listing that was not recorded as reusable', () => {
-    expect(reusableFor(record({ reusable: false }), stamp)).toBe(false);
-    expect(reusableFor(undefined, stamp)).toBe(false);
+    expect(tree(false).reusableFor(0, stamp)).toBe(false);
   });
 
   it('a directory made again with the same inode number is a new stamp (its ctime is its creation)', () => {
     const remade = { ...stamp, ctimeMs: START + 10, mtimeMs: START + 10 };
-    expect(reusableFor(record(), remade)).toBe(false);
+    expect(tree(true).reusableFor(0, remade)).toBe(false);
   });
 });
 
