@@ -127,16 +127,24 @@ export class TreeBuilder {
     this.t.hitNameEnds[h] = this.put('hitNames', start(this.t.hitNameEnds, h), name);
   }
 
-  /** Whether record i, built afresh, is the cached record i in every field. */
+  /**
+   * Whether record i, built afresh, is the cached record i in every field a
+   * later search uses: a listing that is not reusable is never used, so its
+   * stamp and hits may differ (the top of a project changes with every run,
+   * as placeholders come and go, and is not written again for that).
+   */
   private sameAsOld(i: number, old: TreeArrays): boolean {
     const t = this.t;
     if (i >= old.count || old.ends[i] !== t.ends[i] || old.flags[i] !== t.flags[i]) return false;
+    if (!sameBytes(t.names, t.nameEnds, i, old.names, old.nameEnds, i)) return false;
+    if (t.flags[i] === 0) return true;
     for (let k = i * W; k < i * W + W; k++) if (old.stamps[k] !== t.stamps[k]) return false;
-    if (!sameBytes(t.names, t.nameEnds, old.names, old.nameEnds, i)) return false;
-    const h0 = start(t.hitEnds, i);
-    if (h0 !== start(old.hitEnds, i) || t.hitEnds[i] !== old.hitEnds[i]) return false;
-    for (let h = h0; h < (t.hitEnds[i] as number); h++) {
-      if (t.hitKinds[h] !== old.hitKinds[h] || !sameBytes(t.hitNames, t.hitNameEnds, old.hitNames, old.hitNameEnds, h)) return false;
+    const h = start(t.hitEnds, i);
+    const oh = start(old.hitEnds, i);
+    const n = (t.hitEnds[i] as number) - h;
+    if (n !== (old.hitEnds[i] as number) - oh) return false;
+    for (let k = 0; k < n; k++) {
+      if (t.hitKinds[h + k] !== old.hitKinds[oh + k] || !sameBytes(t.hitNames, t.hitNameEnds, h + k, old.hitNames, old.hitNameEnds, oh + k)) return false;
     }
     return true;
   }
@@ -145,6 +153,7 @@ export class TreeBuilder {
 /** Where item i of a list of ends starts. */
 const start = (ends: Uint32Array, i: number): number => (i === 0 ? 0 : (ends[i - 1] as number));
 
-function sameBytes(a: Buffer, aEnds: Uint32Array, b: Buffer, bEnds: Uint32Array, i: number): boolean {
-  return a.compare(b, start(bEnds, i), bEnds[i], start(aEnds, i), aEnds[i]) === 0;
+/** Whether item i of one list of strings has the bytes of item j of another. */
+function sameBytes(a: Buffer, aEnds: Uint32Array, i: number, b: Buffer, bEnds: Uint32Array, j: number): boolean {
+  return a.compare(b, start(bEnds, j), bEnds[j], start(aEnds, i), aEnds[i]) === 0;
 }

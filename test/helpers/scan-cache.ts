@@ -55,8 +55,8 @@ function forge(path: string, name: string, names: ReadonlySet<string>, hide: str
 
 /** The names the cache for `root` in `dir` was written for, from its header (undefined: there is none). */
 export function cachedNames(dir: string, root: string): readonly string[] | undefined {
-  for (const file of readdirSync(dir).filter((n) => n.endsWith('.bin'))) {
-    const { header } = decodeScanCache(readFileSync(join(dir, file)));
+  for (const file of cacheFiles(dir)) {
+    const { header } = decodeScanCache(readFileSync(file));
     if (header.root === root) return header.names;
   }
   return undefined;
@@ -71,3 +71,17 @@ export function forgeCache(dir: string, root: string, names: readonly string[], 
   chmodSync(path, mode);
   return path;
 }
+
+/** Whether the cache file's tree records the directory `rel` (below its root) with a reusable listing. */
+export function cachedAsReusable(file: string, rel: string): boolean {
+  const { tree } = decodeScanCache(readFileSync(file));
+  let i: number | undefined = 0;
+  for (const segment of rel.split('/')) {
+    i = tree.children(i).get(segment);
+    if (i === undefined) return false;
+  }
+  return tree.a.flags[i] === 1;
+}
+
+/** The cache files in a cache directory. */
+export const cacheFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.bin')).map((n) => join(dir, n));
