@@ -57,7 +57,8 @@ const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).pad
  * a second message nor recolour the terminal. The summary is one line; the
  * detail and the fix keep their own line breaks.
  */
-const oneLine = (text: string): string => text.replace(CONTROL, escapeChar);
+/** A value the sandbox may have chosen (a path it created), safe to print whole on one line: control characters escaped, nothing cut. */
+export const oneLine = (text: string): string => text.replace(CONTROL, escapeChar);
 const printable = (text: string | undefined): string | undefined => text?.replace(CONTROL_BUT_NEWLINE, escapeChar);
 
 export class IsolateError extends Error {

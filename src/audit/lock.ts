@@ -102,6 +102,15 @@ function processExists(pid: number): boolean {
   }
 }
 
+/**
+ * A file where the lock goes that isolate did not write: not empty (a full
+ * disk leaves an empty one), and not JSON. Another program's lock file
+ * (Cargo.lock beside an audit log named Cargo) is never taken over.
+ */
+function notALock(lock: { info: LockInfo | undefined; raw: string }): boolean {
+  return lock.info === undefined && lock.raw !== '' && !lock.raw.startsWith('{');
+}
+
 /** Why the lock is stale, or undefined when it must be waited for. */
 function staleReason(lock: { info: LockInfo | undefined; mtimeMs: number }, staleMs: number, now: number): string | undefined {
   const { info } = lock;
@@ -214,6 +223,11 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     try {
       current = readLock(path);
       if (current === undefined) continue; // released between our attempt and the read: retry at once
+      if (notALock(current)) {
+        throw new IsolateError('E_AUDIT_LOCKED', `${path} is in the way of the audit log's lock, and it is not an isolate lock file; isolate leaves it alone`, {
+          fix: 'choose another audit log location (audit.log / --audit-log): its lock file is <log>.lock',
+        });
+      }
       if (staleReason(current, staleMs, Date.now()) !== undefined && takeOver(path, current.raw, staleMs)) continue;
     } catch (e: unknown) {
       throw new IsolateError('E_AUDIT_IO', `cannot read the lock file ${path}`, {

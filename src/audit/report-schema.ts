@@ -109,7 +109,13 @@ export const runReportSchema = z
       .strictObject({ name: z.string(), version: z.string(), argv: z.array(z.string()).describe('exact argv executed, command arguments redacted') })
       .nullable(),
     network: z
-      .strictObject({ mode: z.string(), allow: z.array(z.string()), deny: z.array(z.string()), events: z.array(networkEvent) })
+      .strictObject({
+        mode: z.string(),
+        allow: z.array(z.string()),
+        deny: z.array(z.string()),
+        events: z.array(networkEvent).describe('the first 1000 connection attempts'),
+        omitted: z.strictObject({ allowed: z.number().int(), denied: z.number().int() }).optional().describe('attempts after the first 1000, only counted'),
+      })
       .nullable()
       .describe('network mode; for filtered, the rules and every connection attempt'),
     env: z.array(z.string()).describe('names of the variables the command received, never values'),

@@ -16,6 +16,7 @@ import type { IsolateError } from '../errors.js';
 import type { Limits, Policy } from '../profile/types.js';
 import type { ExecuteResult } from '../run/execute.js';
 import type { NetworkEvent } from '../network/proxy.js';
+import type { NetworkEventCounts } from '../network/event-log.js';
 import type { SandboxDenials } from '../run/denials.js';
 import type { Quarantined } from '../run/quarantine.js';
 import { createHash } from 'node:crypto';
@@ -69,7 +70,7 @@ export interface RunReport {
   /** The backend and the exact argv it was started with (command arguments redacted like `command`). */
   backend: { name: string; version: string; argv: string[] } | null;
   /** Network mode and, for filtered, the rules and every connection attempt. */
-  network: { mode: string; allow: string[]; deny: string[]; events: NetworkEvent[] } | null;
+  network: { mode: string; allow: string[]; deny: string[]; events: NetworkEvent[]; omitted?: NetworkEventCounts } | null;
   /** Names of the environment variables the command received (never their values). */
   env: string[];
   /** The command-policy decision, when the profile has command rules. */
@@ -197,7 +198,13 @@ export function buildReport(input: ReportInput): RunReport {
     network:
       policy === undefined
         ? null
-        : { mode: policy.network.mode, allow: policy.network.allow, deny: policy.network.deny, events: result?.networkEvents ?? [] },
+        : {
+            mode: policy.network.mode,
+            allow: policy.network.allow,
+            deny: policy.network.deny,
+            events: result?.networkEvents ?? [],
+            ...(result?.networkEventsOmitted === undefined ? {} : { omitted: result.networkEventsOmitted }),
+          },
     env: plan === undefined ? [] : Object.keys(plan.childEnv).sort(),
     policy: decision === undefined ? null : { decision: decision.decision, rule: decision.rule, list: decision.list, reason: decision.reason },
     exitCode: err !== undefined && result?.error === undefined ? err.exitCode : (result?.exitCode ?? 125),

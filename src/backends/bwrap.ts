@@ -238,7 +238,7 @@ function rlimits(l: Limits, policy: Policy, host: HostFacts, cgroupPids: boolean
 /** The seccomp filter for this host's architecture; an architecture isolate has no table for is refused. */
 function seccompFilter(policy: Policy, host: HostFacts): { program: Buffer | undefined; summary: PlanSummary['seccomp'] } {
   const resolved = resolveSeccomp(policy.syscalls);
-  const rules = describeRules(resolved.rules);
+  const rules = describeRules(resolved.rules, resolved.refuseNewer);
   if (!resolved.install) return { program: undefined, summary: { preset: resolved.preset, install: false, arch: null, rules } };
   const arch = seccompArchFromNode(host.arch);
   if (arch === undefined) {
@@ -246,7 +246,7 @@ function seccompFilter(policy: Policy, host: HostFacts): { program: Buffer | und
       fix: 'set syscalls.preset: none in the profile to run without a syscall filter (weaker isolation)',
     });
   }
-  return { program: buildFilter(arch, resolved.rules), summary: { preset: resolved.preset, install: true, arch, rules } };
+  return { program: buildFilter(arch, resolved.rules, { refuseNewer: resolved.refuseNewer }), summary: { preset: resolved.preset, install: true, arch, rules } };
 }
 
 function envAssignments(env: Record<string, string>): string[] {

@@ -17,7 +17,7 @@ import { isVisible } from './mounts.js';
 /** Kept read-only: kernel settings, interrupts, buses, the SysRq trigger. */
 export const PROC_READ_ONLY = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'] as const;
 
-/** Hidden: kernel memory, keys, timers and scheduler state of the whole host, hardware lists. */
+/** Hidden: kernel memory and its allocations (readable by root: kernel symbols and pointers), keys, timers and scheduler state of the whole host, hardware lists. */
 export const PROC_MASKED = [
   '/proc/acpi',
   '/proc/asound',
@@ -27,8 +27,10 @@ export const PROC_MASKED = [
   '/proc/latency_stats',
   '/proc/sched_debug',
   '/proc/scsi',
+  '/proc/slabinfo',
   '/proc/timer_list',
   '/proc/timer_stats',
+  '/proc/vmallocinfo',
 ] as const;
 
 /** Hidden when /sys is readable: firmware tables and variables, energy counters (a timing side channel). */

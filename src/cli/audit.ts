@@ -2,12 +2,15 @@ import { IsolateError } from '../errors.js';
 import { defaultAuditLogPath, filterRecords } from '../audit/log.js';
 import { runEntries, unfinishedRuns, type RunEntry } from '../audit/runs.js';
 import { continuedFrom, sealLog, verifyWithSegments, type SegmentCheck } from '../audit/seal.js';
-import { optionFlag, optionString, type Parsed } from './args.js';
-import { auditSpec } from './specs.js';
-import type { CliContext } from './main.js';
-import { bold, green, red } from './output.js';
+import type { CliContext } from './context.js';
+import type { Style } from './output.js';
+import type { Invocation } from './program.js';
 
-const SUBCOMMANDS = ['verify', 'show', 'seal'];
+interface ShowFlags {
+  since?: string;
+  command?: string;
+  denied?: true;
+}
 
 function logFile(arg: string | undefined, ctx: CliContext): string {
   const file = arg ?? defaultAuditLogPath(ctx.env);
@@ -26,36 +29,39 @@ function segmentLine(s: SegmentCheck): string {
   return `continues ${link}: verified up to that record${damaged}`;
 }
 
-function verify(path: string, ctx: CliContext): number {
-  const c = ctx.output.color('out');
+/** isolate audit verify [file] */
+export async function verifyCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const path = logFile(inv.args[0], ctx);
+  const s = ctx.output.style('out');
   const { result: v, segments } = verifyWithSegments(path);
   const unfinished = v.ok ? unfinishedRuns(path) : [];
   if (ctx.json) {
     ctx.output.out(`${JSON.stringify({ schemaVersion: 2, kind: 'audit-verify', log: path, ...v, unfinished, segments }, null, 2)}\n`);
     return v.ok ? 0 : 1;
   }
-  if (v.ok) ctx.output.out(`${green(c, 'intact')}: ${path}: ${v.records} record${v.records === 1 ? '' : 's'}, hash chain verified\n`);
-  else ctx.output.out(`${red(c, 'NOT INTACT')}: ${path}: line ${v.line}: ${v.reason}: ${v.detail}\n`);
+  if (v.ok) ctx.output.out(`${s.green('intact')}: ${path}: ${v.records} record${v.records === 1 ? '' : 's'}, hash chain verified\n`);
+  else ctx.output.out(`${s.red('NOT INTACT')}: ${path}: line ${v.line}: ${v.reason}: ${v.detail}\n`);
   if (!v.ok && v.reason !== 'broken-link') ctx.output.out(`  to record runs again: isolate audit seal ${path} (keeps this log as it is and starts a new one that continues its chain)\n`);
   for (const s of segments) ctx.output.out(`  ${segmentLine(s)}\n`);
   for (const u of unfinished) ctx.output.out(`  run ${u.runId} (line ${u.line}, started ${u.startedAt}): ${u.statusText}: ${u.command.join(' ')}\n`);
   return v.ok ? 0 : 1;
 }
 
-async function seal(path: string, ctx: CliContext): Promise<number> {
+/** isolate audit seal [file] */
+export async function sealCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const path = logFile(inv.args[0], ctx);
   const r = await sealLog(path);
   if (ctx.json) {
     ctx.output.out(`${JSON.stringify({ schemaVersion: 1, kind: 'audit-seal', ...r }, null, 2)}\n`);
     return 0;
   }
-  const c = ctx.output.color('out');
-  ctx.output.out(`${green(c, 'sealed')}: ${path} was damaged at line ${r.damage.line}: ${r.damage.reason}: ${r.damage.detail}\n`);
+  ctx.output.out(`${ctx.output.style('out').green('sealed')}: ${path} was damaged at line ${r.damage.line}: ${r.damage.reason}: ${r.damage.detail}\n`);
   ctx.output.out(`  kept as ${r.sealed}${r.sealedHead === null ? '' : ` (head file: ${r.sealedHead})`}\n`);
   ctx.output.out(`  the new log ${path} continues its chain after seq ${r.continues.seq} (hash ${r.continues.hash})\n`);
   return 0;
 }
 
-function tableRow(entry: RunEntry, c: boolean): string {
+function tableRow(entry: RunEntry, s: Style): string {
   const { record: r, unfinished } = entry;
   const command = Array.isArray(r['command']) ? (r['command'] as unknown[]).join(' ') : '';
   const profile = (r['profile'] as { name?: string } | undefined)?.name ?? '';
@@ -70,40 +76,32 @@ function tableRow(entry: RunEntry, c: boolean): string {
     .filter(Boolean)
     .join('; ');
   const exit = unfinished === undefined ? String(r['exitCode'] ?? '') : '-';
-  return `${String(r['startedAt'] ?? '').padEnd(24)} ${(exit === '0' ? exit : red(c, exit)).padStart(4)}  ${profile.slice(0, 10).padEnd(10)} ${String(user.name ?? user.uid ?? '').padEnd(8)} ${command}${notes === '' ? '' : `  [${notes}]`}\n`;
+  return `${String(r['startedAt'] ?? '').padEnd(24)} ${(exit === '0' ? exit : s.red(exit)).padStart(4)}  ${profile.slice(0, 10).padEnd(10)} ${String(user.name ?? user.uid ?? '').padEnd(8)} ${command}${notes === '' ? '' : `  [${notes}]`}\n`;
 }
 
-function show(path: string, parsed: Parsed, ctx: CliContext): number {
+/** isolate audit show [file] [filters] */
+export async function showCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const path = logFile(inv.args[0], ctx);
+  const { since, command, denied } = inv.options as ShowFlags;
   const filter = {
-    ...(optionString(parsed, 'since') === undefined ? {} : { since: optionString(parsed, 'since') as string }),
-    ...(optionString(parsed, 'command') === undefined ? {} : { command: optionString(parsed, 'command') as string }),
-    ...(optionFlag(parsed, 'denied') ? { denied: true } : {}),
+    ...(since === undefined ? {} : { since }),
+    ...(command === undefined ? {} : { command }),
+    ...(denied === true ? { denied: true } : {}),
   };
   const rows = filterRecords(runEntries(path), filter);
   if (ctx.json) {
     for (const { record } of rows) ctx.output.out(`${JSON.stringify(record)}\n`);
     return 0;
   }
-  const c = ctx.output.color('out');
+  const s = ctx.output.style('out');
   const segment = continuedFrom(path);
   if (segment !== undefined) ctx.output.out(`this log continues the sealed log ${segment.sealed} (after its seq ${segment.continues.seq})\n`);
-  ctx.output.out(`${bold(c, 'started'.padEnd(24))} ${bold(c, 'exit'.padStart(4))}  ${bold(c, 'profile'.padEnd(10))} ${bold(c, 'user'.padEnd(8))} ${bold(c, 'command')}\n`);
+  ctx.output.out(`${s.bold('started'.padEnd(24))} ${s.bold('exit'.padStart(4))}  ${s.bold('profile'.padEnd(10))} ${s.bold('user'.padEnd(8))} ${s.bold('command')}\n`);
   let n = 0;
   for (const entry of rows) {
     n++;
-    ctx.output.out(tableRow(entry, c));
+    ctx.output.out(tableRow(entry, s));
   }
   ctx.output.out(`${n} run${n === 1 ? '' : 's'}\n`);
   return 0;
-}
-
-export async function auditCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
-  const [sub, file, ...rest] = parsed.positionals;
-  if (rest.length > 0 || sub === undefined || !SUBCOMMANDS.includes(sub)) {
-    throw new IsolateError('E_USAGE', sub === undefined ? 'audit needs a subcommand' : `unknown audit subcommand "${sub}"`, { fix: auditSpec.usage });
-  }
-  const path = logFile(file, ctx);
-  if (sub === 'verify') return verify(path, ctx);
-  if (sub === 'seal') return seal(path, ctx);
-  return show(path, parsed, ctx);
 }

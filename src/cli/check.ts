@@ -1,16 +1,16 @@
 import { check } from '../index.js';
-import type { Parsed } from './args.js';
 import { requireCommand, sandboxOptions } from './common.js';
-import type { CliContext } from './main.js';
-import { green, red } from './output.js';
+import type { CliContext } from './context.js';
+import type { Invocation } from './program.js';
 
-export async function checkCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
-  const r = await check(requireCommand(parsed), sandboxOptions(parsed, ctx.env));
+/** isolate check: the command policy's verdict on a command. */
+export async function checkCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const r = await check(requireCommand(inv), sandboxOptions(inv, ctx.env));
   if (ctx.json) {
     ctx.output.out(`${JSON.stringify(r, null, 2)}\n`);
   } else {
-    const c = ctx.output.color('out');
-    const verdict = r.decision === 'allowed' ? green(c, 'allowed') : red(c, 'refused');
+    const s = ctx.output.style('out');
+    const verdict = r.decision === 'allowed' ? s.green('allowed') : s.red('refused');
     ctx.output.out(`${verdict}: ${r.command.join(' ')} (${r.resolved}): ${r.reason}\n`);
   }
   return r.decision === 'allowed' ? 0 : 126;

@@ -1,46 +1,25 @@
-/** Shared option handling for run, explain and profiles show. */
+/** From parsed options to the API's options, for run, explain, check and profiles show. */
 import { IsolateError } from '../errors.js';
 import type { IsolateOptions } from '../index.js';
-import type { BackendChoice } from '../backends/index.js';
-import type { LimitsDoc, NetworkMode } from '../profile/types.js';
+import type { LimitsDoc } from '../profile/types.js';
 import { UNLIMITED, parseCount } from '../profile/limits.js';
-import { optionList, optionString, type Parsed } from './args.js';
+import type { PolicyFlags, SandboxFlags } from './options.js';
+import type { Invocation } from './program.js';
 
-export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | undefined>>, profileArg?: string): IsolateOptions {
-  const profile = profileArg ?? optionString(p, 'profile') ?? (env['ISOLATE_PROFILE'] || 'default');
-  const o: IsolateOptions = { profile, callerEnv: env, callerCwd: process.cwd() };
-  const backend = optionString(p, 'backend');
-  if (backend !== undefined) o.backend = backend as BackendChoice;
-  const read = optionList(p, 'allow-read');
-  if (read) o.allowRead = read;
-  const write = optionList(p, 'allow-write');
-  if (write) o.allowWrite = write;
-  const deny = optionList(p, 'deny');
-  if (deny) o.deny = deny;
-  const envs = optionList(p, 'env');
-  if (envs) o.env = envs;
-  const net = optionString(p, 'net');
-  if (net !== undefined) o.net = net as NetworkMode;
-  const allowDomain = optionList(p, 'allow-domain');
-  if (allowDomain) o.allowDomain = allowDomain;
-  const denyDomain = optionList(p, 'deny-domain');
-  if (denyDomain) o.denyDomain = denyDomain;
+type Env = Readonly<Record<string, string | undefined>>;
+
+function limitsOf(flags: PolicyFlags): LimitsDoc {
   const limits: LimitsDoc = {};
-  for (const [flag, key] of [
-    ['timeout', 'timeout'],
-    ['cpu', 'cpu'],
-    ['memory', 'memory'],
-    ['file-size', 'fileSize'],
-    ['tmpfs-size', 'tmpfs'],
-  ] as const) {
-    const v = optionString(p, flag);
+  for (const key of ['timeout', 'cpu', 'memory', 'fileSize'] as const) {
+    const v = flags[key];
     if (v !== undefined) limits[key] = v;
   }
+  if (flags.tmpfsSize !== undefined) limits.tmpfs = flags.tmpfsSize;
   for (const [flag, key] of [
     ['processes', 'processes'],
     ['open-files', 'openFiles'],
   ] as const) {
-    const v = optionString(p, flag);
+    const v = flags[key];
     if (v === undefined) continue;
     if (v === UNLIMITED && key === 'processes') {
       limits[key] = UNLIMITED;
@@ -50,15 +29,38 @@ export function sandboxOptions(p: Parsed, env: Readonly<Record<string, string | 
     if (!n.ok) throw new IsolateError('E_LIMIT_INVALID', `--${flag}: ${n.message}`, { fix: `--${flag} takes a positive whole number` });
     limits[key] = n.value;
   }
+  return limits;
+}
+
+/** The API options the policy options describe, for `profile`. */
+export function policyOptions(flags: PolicyFlags, env: Env, profile: string): IsolateOptions {
+  const o: IsolateOptions = { profile, callerEnv: env, callerCwd: process.cwd() };
+  for (const key of ['allowRead', 'allowWrite', 'deny', 'env', 'allowDomain', 'denyDomain'] as const) {
+    const v = flags[key];
+    if (v !== undefined) o[key] = v;
+  }
+  if (flags.net !== undefined) o.net = flags.net;
+  const limits = limitsOf(flags);
   if (Object.keys(limits).length > 0) o.limits = limits;
-  const cwd = optionString(p, 'cwd');
-  if (cwd !== undefined) o.cwd = cwd;
+  if (flags.cwd !== undefined) o.cwd = flags.cwd;
   return o;
 }
 
-export function requireCommand(p: Parsed): string[] {
-  if (p.positionals.length === 0 || p.positionals[0] === '') {
+/** --profile, or $ISOLATE_PROFILE (empty: unset), or "default". */
+export function profileName(inv: Invocation): string {
+  const value = inv.options['profile'] as string;
+  return value === '' && inv.source('profile') === 'env' ? 'default' : value;
+}
+
+/** The API options of run, explain and check. */
+export function sandboxOptions(inv: Invocation, env: Env): IsolateOptions {
+  const flags = inv.options as unknown as SandboxFlags;
+  return { ...policyOptions(flags, env, profileName(inv)), backend: flags.backend };
+}
+
+export function requireCommand(inv: Invocation): string[] {
+  if (inv.args.length === 0 || inv.args[0] === '') {
     throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
   }
-  return p.positionals;
+  return inv.args;
 }

@@ -1,19 +1,21 @@
-import { runChecks } from '../backends/checks.js';
-import type { Parsed } from './args.js';
-import type { CliContext } from './main.js';
-import { bold, green, red, yellow } from './output.js';
+// The doctor's findings come from runChecks (backends/checks.ts); within the CLI, "check" is the command policy's command.
+import { runChecks as examineHost } from '../backends/checks.js';
+import type { CliContext } from './context.js';
+import type { Invocation } from './program.js';
 
-export async function doctorCommand(_parsed: Parsed, ctx: CliContext): Promise<number> {
-  const checks = await runChecks(ctx.env);
-  const ok = !checks.some((c) => c.status === 'fail');
+/** isolate doctor: can this host enforce the sandbox, and how to fix what it cannot. */
+export async function doctorCommand(_inv: Invocation, ctx: CliContext): Promise<number> {
+  const findings = await examineHost(ctx.env);
+  const ok = !findings.some((f) => f.status === 'fail');
   if (ctx.json) {
-    ctx.output.out(`${JSON.stringify({ schemaVersion: 1, kind: 'doctor', ok, checks }, null, 2)}\n`);
+    // `checks` is the key of the published document.
+    ctx.output.out(`${JSON.stringify({ schemaVersion: 1, kind: 'doctor', ok, checks: findings }, null, 2)}\n`);
   } else {
-    const c = ctx.output.color('out');
-    for (const check of checks) {
-      const mark = check.status === 'ok' ? green(c, 'ok  ') : check.status === 'warn' ? yellow(c, 'warn') : red(c, 'FAIL');
-      ctx.output.out(`${mark} ${bold(c, check.name)}: ${check.detail}\n`);
-      if (check.fix !== undefined && check.status !== 'ok') ctx.output.out(`     fix: ${check.fix.replace(/\n/g, '\n          ')}\n`);
+    const s = ctx.output.style('out');
+    for (const f of findings) {
+      const mark = f.status === 'ok' ? s.green('ok  ') : f.status === 'warn' ? s.yellow('warn') : s.red('FAIL');
+      ctx.output.out(`${mark} ${s.bold(f.name)}: ${f.detail}\n`);
+      if (f.fix !== undefined && f.status !== 'ok') ctx.output.out(`     fix: ${f.fix.replace(/\n/g, '\n          ')}\n`);
     }
     ctx.output.out(ok ? '\nisolate run can enforce the default profile on this host.\n' : '\nisolate run would refuse to run here; fix the FAIL lines above.\n');
   }

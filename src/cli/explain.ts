@@ -1,16 +1,16 @@
 import { explain, type Explanation } from '../index.js';
-import type { Parsed } from './args.js';
 import { requireCommand, sandboxOptions } from './common.js';
-import type { CliContext } from './main.js';
-import { bold } from './output.js';
+import type { CliContext } from './context.js';
+import type { Style } from './output.js';
+import type { Invocation } from './program.js';
 
 function list(items: readonly string[]): string {
   return items.length === 0 ? '(none)' : items.join('\n            ');
 }
 
-export function renderExplanation(e: Explanation, color: boolean): string {
+export function renderExplanation(e: Explanation, style: Style): string {
   const s = e.summary;
-  const row = (k: string, v: string): string => `${bold(color, k.padEnd(11))} ${v}\n`;
+  const row = (k: string, v: string): string => `${style.bold(k.padEnd(11))} ${v}\n`;
   let text = '';
   text += row('profile', `${e.profile.name} (${e.profile.sources.join(' -> ')})`);
   text += row('backend', `${e.backend.name} ${e.backend.version}`);
@@ -44,18 +44,18 @@ export function renderExplanation(e: Explanation, color: boolean): string {
   if (e.withheldEnv.length > 0) text += row('withheld', `${e.withheldEnv.join(' ')} (secret-looking; pass with --env NAME)`);
   text += row('isolation', `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
   for (const note of s.notes) text += row('note', note);
-  text += `\n${bold(color, `how ${e.backend.name} enforces each feature`)}:\n`;
+  text += `\n${style.bold(`how ${e.backend.name} enforces each feature`)}:\n`;
   for (const c of e.conformance) {
     text += `  ${(c.requested ? '*' : ' ')} ${c.id.padEnd(18)} ${c.how.padEnd(8)} ${c.note}\n`;
   }
   text += '  (* = asked for by this profile; native: by the backend; isolate: by isolate around it; none: not enforced)\n';
-  text += `\n${bold(color, 'command line')} (bash; isolate passes the environment through a pipe on fd 3 and reads bwrap's status on fd 4; the line creates, and leaves behind, the empty placeholder files for missing protected names, which isolate removes after a run):\n${e.commandLine}\n`;
+  text += `\n${style.bold('command line')} (bash; the descriptors it opens:\n  ${e.descriptors.join('\n  ')})\n${e.commandLine}\n`;
   return text;
 }
 
-export async function explainCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
-  const command = requireCommand(parsed);
-  const e = await explain(command, sandboxOptions(parsed, ctx.env));
-  ctx.output.out(ctx.json ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e, ctx.output.color('out')));
+export async function explainCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const command = requireCommand(inv);
+  const e = await explain(command, sandboxOptions(inv, ctx.env));
+  ctx.output.out(ctx.json ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e, ctx.output.style('out')));
   return 0;
 }

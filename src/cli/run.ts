@@ -1,18 +1,24 @@
 import { writeFileSync } from 'node:fs';
 import { runWithError } from '../index.js';
 import { auditedExitCode } from '../audit/run-audit.js';
-import { IsolateError, errnoCode } from '../errors.js';
-import { optionFlag, optionString, type Parsed } from './args.js';
+import { IsolateError, errnoCode, oneLine } from '../errors.js';
 import { requireCommand, sandboxOptions } from './common.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './context.js';
+import type { Invocation } from './program.js';
 
-export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
-  const command = requireCommand(parsed);
-  const reportFile = optionString(parsed, 'report');
-  const auditLog = optionString(parsed, 'audit-log');
+interface RunFlags {
+  report?: string;
+  auditLog?: string;
+  /** false with --no-audit */
+  audit: boolean;
+}
+
+export async function runCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const command = requireCommand(inv);
+  const { report: reportFile, auditLog, audit: record } = inv.options as unknown as RunFlags;
   const { report, error, audit } = await runWithError(command, {
-    ...sandboxOptions(parsed, ctx.env),
-    audit: { ...(optionFlag(parsed, 'no-audit') ? { enabled: false } : {}), ...(auditLog === undefined ? {} : { log: auditLog }) },
+    ...sandboxOptions(inv, ctx.env),
+    audit: { ...(record ? {} : { enabled: false }), ...(auditLog === undefined ? {} : { log: auditLog }) },
     stdio: ctx.json ? 'capture' : 'inherit',
     forwardSignals: true,
   });
@@ -30,16 +36,17 @@ export async function runCommand(parsed: Parsed, ctx: CliContext): Promise<numbe
   }
   if (ctx.debug && error !== undefined) ctx.printStack(error);
   if (report.leftBehind !== undefined) {
-    ctx.output.err(`isolate: warning: the run directory could not be removed safely (${report.leftBehind.reason}); remove it yourself: ${report.leftBehind.path} (or a sibling named isolate-removing-*)\n`);
+    ctx.output.err(`isolate: warning: the run directory could not be removed safely (${report.leftBehind.reason}); remove it yourself: ${oneLine(report.leftBehind.path)} (or a sibling named isolate-removing-*)\n`);
   }
+  // Paths the sandboxed command chose: printed with their control characters escaped, so none can rewrite this warning.
   for (const q of report.quarantined ?? []) {
     ctx.output.err(
       q.movedTo === null
-        ? `isolate: warning: the run created ${q.path}, which programs on the host may obey, and it could not be moved aside (${q.error ?? 'unknown'}): look at it before you use this directory\n`
-        : `isolate: the run created ${q.path}, which programs on the host would obey; moved aside to ${q.movedTo}\n`,
+        ? `isolate: warning: the run created ${oneLine(q.path)}, which programs on the host may obey, and it could not be moved aside (${oneLine(q.error ?? 'unknown')}): look at it before you use this directory\n`
+        : `isolate: the run created ${oneLine(q.path)}, which programs on the host would obey; moved aside to ${oneLine(q.movedTo)}\n`,
     );
   }
-  for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${e}\n`);
+  for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${oneLine(e)}\n`);
   for (const w of audit.warnings) ctx.output.err(`isolate: warning: ${w}\n`);
   const code = auditedExitCode(report);
   if (code !== report.exitCode) {

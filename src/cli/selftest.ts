@@ -1,26 +1,27 @@
 import { selftest, type ProbeResult } from '../selftest/run.js';
-import { optionString, type Parsed } from './args.js';
-import type { CliContext } from './main.js';
-import { bold, dim, green, red, yellow } from './output.js';
-import type { BackendChoice } from '../backends/index.js';
+import { profileName } from './common.js';
+import type { CliContext } from './context.js';
+import type { SandboxFlags } from './options.js';
+import type { Invocation } from './program.js';
 
 const MARK: Record<ProbeResult['outcome'], string> = { blocked: 'ok', escaped: 'ESCAPED', allowed: 'allowed', skipped: 'skip', error: 'ERROR' };
 
-export async function selftestCommand(parsed: Parsed, ctx: CliContext): Promise<number> {
-  const c = ctx.output.color('out');
-  const profile = optionString(parsed, 'profile') ?? (ctx.env['ISOLATE_PROFILE'] || 'default');
-  const backend = optionString(parsed, 'backend');
+/** isolate selftest: try to escape the sandbox the profile builds. */
+export async function selftestCommand(inv: Invocation, ctx: CliContext): Promise<number> {
+  const s = ctx.output.style('out');
+  const profile = profileName(inv);
+  const { backend } = inv.options as unknown as Pick<SandboxFlags, 'backend'>;
   const paint = (r: ProbeResult): string => {
     const m = MARK[r.outcome].padEnd(8);
-    return r.outcome === 'blocked' ? green(c, m) : r.outcome === 'escaped' || r.outcome === 'error' ? red(c, m) : r.outcome === 'allowed' ? yellow(c, m) : dim(c, m);
+    return r.outcome === 'blocked' ? s.green(m) : r.outcome === 'escaped' || r.outcome === 'error' ? s.red(m) : r.outcome === 'allowed' ? s.yellow(m) : s.dim(m);
   };
-  if (!ctx.json) ctx.output.out(`${bold(c, 'isolate selftest')}: profile ${profile}, as uid ${process.getuid?.() ?? '?'}\n`);
+  if (!ctx.json) ctx.output.out(`${s.bold('isolate selftest')}: profile ${profile}, as uid ${process.getuid?.() ?? '?'}\n`);
   const report = await selftest({
     profile,
     callerEnv: ctx.env,
-    ...(backend === undefined ? {} : { backend: backend as BackendChoice }),
+    backend,
     onProbe: (r) => {
-      if (!ctx.json) ctx.output.out(`  ${paint(r)} ${r.title.padEnd(52)} ${dim(c, r.detail)}\n`);
+      if (!ctx.json) ctx.output.out(`  ${paint(r)} ${r.title.padEnd(52)} ${s.dim(r.detail)}\n`);
     },
   });
   if (ctx.json) {

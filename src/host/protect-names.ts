@@ -36,7 +36,7 @@ export function lstatState(path: string): PathState {
 
 interface NameRule {
   segments: readonly string[];
-  /** Blocked where missing; false for names that must be seen missing (profile/after-run.ts). */
+  /** Blocked where missing; false for names protected only where they exist. */
   block: boolean;
 }
 
@@ -47,8 +47,10 @@ export interface NameIndex {
   keySet: ReadonlySet<string>;
 }
 
-export function nameIndex(protect: readonly string[]): NameIndex {
-  const rules = [...protect.map((name) => ({ name, block: true })), ...AFTER_RUN_NAMES.map((name) => ({ name, block: false }))].map(({ name, block }) => ({ segments: name.split('/'), block }));
+/** The names to look for: the profile's protected names, blocked where missing; the names protected only where they exist (profile/after-run.ts, the profile's ~/ names). */
+export function nameIndex(fs: { protect: readonly string[]; protectExisting?: readonly string[] | undefined }): NameIndex {
+  const existingOnly = [...AFTER_RUN_NAMES, ...(fs.protectExisting ?? [])];
+  const rules = [...fs.protect.map((name) => ({ name, block: true })), ...existingOnly.map((name) => ({ name, block: false }))].map(({ name, block }) => ({ segments: name.split('/'), block }));
   const keys = [...new Set([...rules.map((r) => nameKey(r.segments[0] ?? '')), nameKey('.git')])].sort();
   return { rules, keys, keySet: new Set(keys) };
 }

@@ -13,6 +13,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
+import { protectsAnything } from '../profile/own-paths.js';
 import { ownPathFacts } from './own-paths.js';
 import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
 import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
@@ -171,7 +172,7 @@ interface Searched {
 function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined): Searched {
   const rules = policy.filesystem.mounts;
   const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
-  const names = nameIndex(policy.filesystem.protect);
+  const names = nameIndex(policy.filesystem);
   const s: Search = { finder: finder(self), names, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsCacheable: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
   // Absolute protected paths first: the walk then does not enter what they protect as a whole.
   for (const fact of ownPathFacts(policy, { state: lstatState, enterable: s.finder.enterable })) s.finder.add(fact.path, fact.state, fact.pins);
@@ -200,7 +201,7 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
  * With `cacheDir`, unchanged directories are not listed again.
  */
 export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
-  if (policy.filesystem.protect.length === 0 && (policy.filesystem.protectPaths ?? []).length === 0) return [];
+  if (!protectsAnything(policy.filesystem)) return [];
   const clock = options.clock ?? scanClock;
   const start = options.cacheDir === undefined ? undefined : clock();
   const result = search(policy, options.cacheDir, start);
@@ -208,7 +209,7 @@ export function scanProtected(policy: Policy, options: ScanOptions = {}): Protec
   const end = clock();
   // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
   if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined).facts;
-  const names = nameIndex(policy.filesystem.protect).keys;
+  const names = nameIndex(policy.filesystem).keys;
   for (const { root, tree, changed } of result.trees) {
     if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, tree);
   }

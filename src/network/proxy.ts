@@ -386,15 +386,23 @@ interface RequestHead {
   headers: [string, string][];
 }
 
+/** RFC 9110 token characters: a header name. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header value: visible characters, spaces and tabs; no CR, LF, NUL or other control character (a bare LF would start a header of its own upstream). */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** The request line and headers, or undefined when any part is malformed: such a request is refused, never passed on. */
 export function parseRequestHead(text: string): RequestHead | undefined {
   const [requestLine, ...headerLines] = text.split('\r\n');
-  const m = /^([A-Z]+) (\S+) (HTTP\/1\.[01])$/.exec(requestLine ?? '');
+  const m = /^([A-Z]+) ([\x21-\x7e]+) (HTTP\/1\.[01])$/.exec(requestLine ?? '');
   if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
   const headers: [string, string][] = [];
   for (const line of headerLines) {
     const colon = line.indexOf(':');
-    if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) return undefined;
-    headers.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+    if (colon <= 0) return undefined;
+    const [name, value] = [line.slice(0, colon), line.slice(colon + 1).trim()];
+    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) return undefined;
+    headers.push([name, value]);
   }
   return { method: m[1], target: m[2], version: m[3], headers };
 }

@@ -10,6 +10,7 @@ import { parseRule, type RuleKind } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
 import { envValue } from './environment.js';
 import { parseProfileText, readProfileText } from './parse.js';
+import { checkTrusted, hostActingKeys } from './trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
 export interface ProfileOverrides {
@@ -203,7 +204,6 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
   };
 }
 
-/** Scalars: a value the child sets overrides the parent's. */
 /** Later values win, key by key (ceilings too). */
 function mergeLimits(base: LimitsDoc, over: LimitsDoc): LimitsDoc {
   const out: LimitsDoc = { ...base };
@@ -229,6 +229,7 @@ async function loadChain(ref: string, fromDir: string, ctx: LoadContext, stack: 
     });
   }
   const doc = await located.load();
+  if (located.id.startsWith('file:')) checkTrusted(located.id.slice('file:'.length), hostActingKeys(doc));
   const base =
     doc.extends === undefined
       ? emptyMerged()

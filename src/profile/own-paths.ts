@@ -23,7 +23,7 @@ function xdgBase(env: Env, variable: string, fallback: string): string | undefin
 }
 
 /** isolate's own directories wherever it may look for them: where the XDG variables put them, and where they are without those. */
-function ownDirs(env: Env): string[] {
+export function ownDirs(env: Env): string[] {
   const plain = { HOME: env['HOME'] };
   const dirs = [isolateStateDir(env), isolateConfigDir(env), isolateStateDir(plain), isolateConfigDir(plain)];
   return [...new Set(dirs.filter((d): d is string => d !== undefined))];
@@ -47,15 +47,23 @@ const XDG_NAME_PREFIXES: readonly [prefix: string, variable: string, fallback: s
   ['.local/share/', 'XDG_DATA_HOME', '.local/share'],
 ];
 
+/** A protected entry written `~/name`: a name that only means something in the home directory. */
+export const HOME_PREFIX = '~/';
+
 /**
  * The absolute paths kept read-only in every sandbox where they are inside a
  * writable path: isolate's own directories (also where a run without the XDG
- * variables would look), and each protected name under an
- * XDG directory at the place the caller's environment puts that directory.
+ * variables would look), each `~/name` entry in the caller's home, and each
+ * protected name under `.config/` or `.local/share/` where the XDG variables
+ * put those directories.
  */
 export function ownProtectedPaths(env: Env, protect: readonly string[]): string[] {
   const out: (string | undefined)[] = ownDirs(env);
-  for (const name of protect) {
+  const home = env['HOME'];
+  for (const entry of protect) {
+    const inHome = entry.startsWith(HOME_PREFIX);
+    const name = inHome ? entry.slice(HOME_PREFIX.length) : entry;
+    if (inHome && home !== undefined && isAbsolute(home)) out.push(join(home, name));
     for (const [prefix, variable, fallback] of XDG_NAME_PREFIXES) {
       if (!name.startsWith(prefix)) continue;
       const base = xdgBase(env, variable, fallback);
@@ -63,6 +71,18 @@ export function ownProtectedPaths(env: Env, protect: readonly string[]): string[
     }
   }
   return [...new Set(out.filter((p): p is string => p !== undefined))];
+}
+
+/**
+ * The protected entries as names for the search of every writable path:
+ * plain names are blocked where missing; `~/name` entries are protected
+ * where they exist, and one a run creates elsewhere is moved aside after it
+ * (a `.bashrc` matters in a home directory, not at the top of every project).
+ */
+export function protectedNames(protect: readonly string[]): { blocked: string[]; existing: string[] } {
+  const blocked = protect.filter((e) => !e.startsWith(HOME_PREFIX));
+  const existing = protect.filter((e) => e.startsWith(HOME_PREFIX)).map((e) => e.slice(HOME_PREFIX.length));
+  return { blocked, existing: existing.filter((name) => !blocked.includes(name)) };
 }
 
 /** Throw when a rule would make one of isolate's own directories visible or writable (a deeper rule would win over its protection). */
@@ -74,4 +94,9 @@ export function checkOwnPath(kind: MountKind, real: string, from: string, writte
       fix: 'remove the rule; run isolate from another directory',
     });
   }
+}
+
+/** Whether a policy protects anything at all (names, existing names or absolute paths). */
+export function protectsAnything(fs: { protect: readonly string[]; protectExisting?: readonly string[]; protectPaths?: readonly string[] }): boolean {
+  return fs.protect.length > 0 || (fs.protectExisting ?? []).length > 0 || (fs.protectPaths ?? []).length > 0;
 }

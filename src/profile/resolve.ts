@@ -2,14 +2,14 @@
  * Turn a merged profile into a Policy: expand ~ and ${VARS}, make every path
  * absolute and real (symlinks resolved), and check that what must exist does.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type Parsed } from './limits.js';
 import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
-import { checkOwnPath, ownProtectedPaths } from './own-paths.js';
+import { checkOwnPath, ownDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 
 export interface PathVars {
   CWD: string;
@@ -198,6 +198,8 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('read', profile.filesystem.read);
   add('write', profile.filesystem.write);
   add('deny', profile.filesystem.deny);
+  // isolate's own state and configuration are hidden wherever a rule would show them (dev reads the home).
+  add('deny', ownDirs(env).filter((path) => existsSync(path)).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
 
   const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
   const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
@@ -210,7 +212,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
 
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    filesystem: { mounts, protect: [...profile.filesystem.protect], protectPaths: ownProtectedPaths(env, profile.filesystem.protect), skipped },
+    filesystem: { mounts, ...protection(profile, env), skipped },
     network: resolveNetwork(profile.network, profile.origins['network.mode']),
     environment: {
       pass: [...profile.environment.pass],
@@ -223,6 +225,21 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
     audit: resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log'),
   };
+}
+
+/** The protected names and absolute paths (own-paths.ts), and the profile files themselves. */
+function protection(profile: MergedProfile, env: Readonly<Record<string, string | undefined>>): Pick<Policy['filesystem'], 'protect' | 'protectExisting' | 'protectPaths'> {
+  const names = protectedNames(profile.filesystem.protect);
+  return {
+    protect: names.blocked,
+    ...(names.existing.length === 0 ? {} : { protectExisting: names.existing }),
+    protectPaths: [...ownProtectedPaths(env, profile.filesystem.protect), ...profileFiles(profile)],
+  };
+}
+
+/** The profile files merged into this policy: read-only in every sandbox where they are inside a writable path (a run must not rewrite the policy of the next). */
+function profileFiles(profile: MergedProfile): string[] {
+  return profile.sources.filter((source) => isAbsolute(source));
 }
 
 /** The audit log outside every path the sandbox can write: a command must not be able to rewrite the record of its own run. */

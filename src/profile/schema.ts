@@ -32,13 +32,16 @@ const pathEntry = z.union([
   }),
 ]);
 
+/** The name itself of a protected entry (without its `~/`). */
+const nameOf = (p: string): string => (p.startsWith('~/') ? p.slice(2) : p);
+
 const protectName = z
   .string()
   .min(1)
-  .refine((p) => !p.startsWith('/') && !p.endsWith('/'), 'expected a relative name such as ".git/hooks"')
-  .refine((p) => p.split('/').every((s) => s !== '' && s !== '.' && s !== '..'), 'expected plain path segments (no "", "." or "..")')
+  .refine((p) => !nameOf(p).startsWith('/') && !p.endsWith('/'), 'expected a relative name such as ".git/hooks", or "~/name" for one in the home directory')
+  .refine((p) => nameOf(p).split('/').every((s) => s !== '' && s !== '.' && s !== '..' && s !== '~'), 'expected plain path segments (no "", ".", ".." or "~")')
   .refine((p) => !/[*?[\]\0]/.test(p), 'wildcards are not supported in protected names')
-  .describe('A name relative to each writable root that stays read-only, e.g. ".git/hooks".');
+  .describe('A name relative to each writable root that stays read-only, e.g. ".git/hooks" (blocked where it is missing); "~/name": one that matters in the home directory (blocked there, protected elsewhere where it exists).');
 
 const domainPattern = (kind: RuleKind, ports: string) =>
   z

@@ -115,8 +115,10 @@ export interface Policy {
   profile: { name: string; sources: string[]; description: string };
   filesystem: {
     mounts: MountRule[];
-    /** Names relative to each writable root that stay read-only (e.g. `.git/hooks`). */
+    /** Names relative to each writable root that stay read-only (e.g. `.git/hooks`), blocked where missing. */
     protect: string[];
+    /** Names kept read-only where they exist, not blocked where missing (own-paths.ts protectedNames). */
+    protectExisting?: string[];
     /** Absolute paths that stay read-only wherever a writable root holds them: isolate's own directories, protected names under the XDG directories (own-paths.ts). */
     protectPaths?: string[];
     /** Requested paths that were left out, and why (optional and missing, nothing to hide). */

@@ -14,6 +14,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
 import type { Plan } from '../backends/types.js';
 import type { NetworkEvent } from '../network/proxy.js';
+import type { NetworkEventCounts } from '../network/event-log.js';
 import { startServices } from './services.js';
 import { findSandboxNamespace, signalSandbox } from './sandbox-procs.js';
 import { ResourceSampler } from './resources.js';
@@ -52,6 +53,8 @@ export interface ExecuteResult {
   limit?: 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
   /** filtered network: every connection attempt the proxy saw. */
   networkEvents?: NetworkEvent[];
+  /** filtered network: attempts beyond the first MAX_NETWORK_EVENTS, only counted. */
+  networkEventsOmitted?: NetworkEventCounts;
   resources?: { userCpuMs: number | null; systemCpuMs: number | null; peakMemoryBytes: number | null };
   /** sandbox-exec on macOS: what the sandbox refused, from the unified log (run/denials.ts). */
   denials?: SandboxDenials;
@@ -118,7 +121,8 @@ export async function execute(plan: Plan, options: ExecuteOptions, launch?: Laun
     cgroup = plan.cgroup === undefined ? undefined : RunCgroup.create(plan.cgroup);
     let result = await runSandbox(plan, options, cgroup, launch);
     if (cgroup !== undefined) result = withCgroupOutcome(result, cgroup.outcome());
-    return services === undefined ? result : { ...result, networkEvents: services.events };
+    if (services === undefined) return result;
+    return { ...result, networkEvents: services.log.events, ...(services.log.cut ? { networkEventsOmitted: services.log.omitted } : {}) };
   } finally {
     await cgroup?.remove();
     await services?.stop();

@@ -9,12 +9,13 @@ import { dirname } from 'node:path';
 import type { Service } from '../backends/types.js';
 import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
-import type { NetworkEvent } from '../network/proxy.js';
+import { NetworkEventLog } from '../network/event-log.js';
 import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
 
 export interface RunningServices {
-  events: NetworkEvent[];
+  /** What the proxy saw (the first attempts whole, the rest counted). */
+  log: NetworkEventLog;
   stop(): Promise<void>;
 }
 
@@ -31,7 +32,7 @@ function checkSocketPath(path: string): void {
 }
 
 export async function startServices(services: readonly Service[]): Promise<RunningServices> {
-  const events: NetworkEvent[] = [];
+  const log = new NetworkEventLog();
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s();
@@ -48,7 +49,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
           return r.rule;
         });
       const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
-      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => events.push(e) });
+      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {
         // The command reaches the proxy over the host loopback (sandbox-exec): no socket, no directory.
@@ -80,5 +81,5 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     await stop();
     throw e;
   }
-  return { events, stop };
+  return { log, stop };
 }

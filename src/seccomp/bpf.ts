@@ -10,6 +10,8 @@
  *     ld [0]                         ; seccomp_data.nr
  *     jge #0x40000000, 0, 1          ; x86_64 only: the x32 ABI
  *     ret ERRNO(1)
+ *     jgt #HIGHEST, 0, 1             ; the default preset: calls newer than the tables
+ *     ret ERRNO(38)
  *     jeq #NR, 0, 1                  ; a plain rule
  *     ret ERRNO(e)
  *     jeq #NR, 0, n                  ; an argument rule: skip its block unless NR
@@ -25,7 +27,7 @@
  * refuses an offset above 255.
  */
 import { ERRNO_VALUES, type ArgCondition, type SeccompRule } from './presets.js';
-import { syscallName, syscallNumber, type SeccompArch } from './syscalls.js';
+import { highestKnownSyscall, syscallName, syscallNumber, type SeccompArch } from './syscalls.js';
 
 // struct sock_filter { __u16 code; __u8 jt; __u8 jf; __u32 k; }, native (little) endian.
 export const SOCK_FILTER_SIZE = 8;
@@ -148,7 +150,7 @@ function checkCondition(rule: SeccompRule, cond: ArgCondition): void {
  * a sock_filter array. Rules for system calls that do not exist on `arch` are
  * skipped.
  */
-export function buildFilter(arch: SeccompArch, rules: readonly SeccompRule[]): Buffer {
+export function buildFilter(arch: SeccompArch, rules: readonly SeccompRule[], options: { refuseNewer?: boolean } = {}): Buffer {
   const p = new Program();
   p.load(SECCOMP_DATA_ARCH);
   p.emit(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH[arch], 1, 0);
@@ -157,6 +159,10 @@ export function buildFilter(arch: SeccompArch, rules: readonly SeccompRule[]): B
   if (arch === 'x86_64') {
     p.emit(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1);
     p.ret(retErrno(EPERM));
+  }
+  if (options.refuseNewer === true) {
+    p.emit(BPF_JMP | BPF_JGT | BPF_K, highestKnownSyscall(arch), 0, 1);
+    p.ret(retErrno(ENOSYS));
   }
   for (const rule of rules) {
     const nr = syscallNumber(arch, rule.syscall);

@@ -51,6 +51,13 @@ export const SECCOMP_PRESETS: readonly SeccompPresetName[] = ['default', 'none']
 export const TIOCSTI = 0x5412;
 export const TIOCLINUX = 0x541c;
 
+/** Address families whose sockets the network namespace does not confine (linux/socket.h). */
+export const AF_BLUETOOTH = 31;
+export const AF_VSOCK = 40;
+
+/** The set-user-ID and set-group-ID mode bits (S_ISUID | S_ISGID). */
+export const SETID_MODE_BITS = 0o6000;
+
 /** Namespace flags of clone(2) (linux/sched.h). */
 export const CLONE_NAMESPACE_FLAGS: Readonly<Record<string, number>> = Object.freeze({
   CLONE_NEWNS: 0x00020000,
@@ -75,6 +82,29 @@ type PresetEntry = Omit<SeccompRule, 'source'>;
 
 const eperm = (syscall: string, reason: string): PresetEntry => ({ syscall, errno: 'EPERM', reason });
 const enosys = (syscall: string, reason: string): PresetEntry => ({ syscall, errno: 'ENOSYS', reason });
+
+const SETID_REASON = 'sets the set-user-ID or set-group-ID bit: a program left in a writable path would run with your privileges (or root\'s) when someone on the host starts it';
+
+/**
+ * No set-user-ID or set-group-ID file can be made (as systemd's
+ * RestrictSUIDSGID): the sandbox's mounts are nosuid, the host's are not.
+ * The mode argument of each call that sets a mode; open and openat pass it
+ * only with O_CREAT, and libc passes 0 otherwise.
+ */
+const SETID_RULES: readonly PresetEntry[] = (
+  [
+    ['chmod', 1],
+    ['fchmod', 1],
+    ['fchmodat', 2],
+    ['open', 2],
+    ['openat', 3],
+    ['creat', 1],
+    ['mkdir', 1],
+    ['mkdirat', 2],
+    ['mknod', 1],
+    ['mknodat', 2],
+  ] as const
+).map(([syscall, arg]) => ({ syscall, errno: 'EPERM' as const, when: { kind: 'mask-any' as const, arg, mask: SETID_MODE_BITS }, reason: SETID_REASON }));
 
 /** The default preset, in filter order. */
 export const DEFAULT_PRESET: readonly PresetEntry[] = Object.freeze([
@@ -142,6 +172,14 @@ export const DEFAULT_PRESET: readonly PresetEntry[] = Object.freeze([
     reason: 'TIOCSTI and TIOCLINUX push keystrokes into the terminal, which the shell outside runs after the sandbox exits',
   },
   {
+    syscall: 'socket',
+    errno: 'EPERM',
+    when: { kind: 'equals-any', arg: 0, values: [AF_VSOCK, AF_BLUETOOTH] },
+    reason: 'vsock and Bluetooth sockets are not confined by the network namespace: they reach the hypervisor\'s host and nearby devices whatever the network mode',
+  },
+  ...SETID_RULES,
+  enosys('openat2', 'its mode lives in memory the filter cannot read, so a set-user-ID file could be created; ENOSYS makes programs fall back to openat'),
+  {
     syscall: 'clone',
     errno: 'EPERM',
     when: { kind: 'mask-any', arg: 0, mask: CLONE_NAMESPACE_MASK },
@@ -167,12 +205,17 @@ const IOCTL_NAMES: ReadonlyMap<number, string> = new Map([
   [TIOCLINUX, 'TIOCLINUX'],
 ]);
 
+const FAMILY_NAMES: ReadonlyMap<number, string> = new Map([
+  [AF_VSOCK, 'AF_VSOCK'],
+  [AF_BLUETOOTH, 'AF_BLUETOOTH'],
+]);
+
 /** The condition under which a rule refuses its call, in words ("always" for plain rules). */
 export function describeCondition(rule: Pick<SeccompRule, 'syscall' | 'when'>): string {
   const w = rule.when;
   if (w === undefined) return 'always';
   const named = (v: number): string => {
-    const name = rule.syscall === 'ioctl' ? IOCTL_NAMES.get(v) : undefined;
+    const name = rule.syscall === 'ioctl' ? IOCTL_NAMES.get(v) : rule.syscall === 'socket' ? FAMILY_NAMES.get(v) : undefined;
     return name === undefined ? hex(v) : `${name} (${hex(v)})`;
   };
   const argName = `arg ${String(w.arg)}`;
@@ -183,7 +226,9 @@ export function describeCondition(rule: Pick<SeccompRule, 'syscall' | 'when'>): 
       const flags =
         rule.syscall === 'clone' && w.mask === CLONE_NAMESPACE_MASK
           ? Object.keys(CLONE_NAMESPACE_FLAGS).join('|')
-          : hex(w.mask);
+          : w.mask === SETID_MODE_BITS
+            ? 'S_ISUID|S_ISGID'
+            : hex(w.mask);
       return `when ${argName} (low 32 bits) has any of ${flags}`;
     }
     case 'not-in':
@@ -191,9 +236,12 @@ export function describeCondition(rule: Pick<SeccompRule, 'syscall' | 'when'>): 
   }
 }
 
-/** One line per rule: `ptrace: EPERM always (reason)`. */
-export function describeRules(rules: readonly SeccompRule[]): string[] {
-  return rules.map((r) => `${r.syscall}: ${r.errno} ${describeCondition(r)} (${r.reason})`);
+/** The line for the refusal of system calls newer than isolate's tables. */
+export const NEWER_SYSCALLS_LINE = 'system calls newer than isolate\'s tables: ENOSYS (the rules cannot name them; programs fall back as on an older kernel)';
+
+/** One line per rule: `ptrace: EPERM always (reason)`; then the refusal of newer calls, when on. */
+export function describeRules(rules: readonly SeccompRule[], refuseNewer = false): string[] {
+  return [...rules.map((r) => `${r.syscall}: ${r.errno} ${describeCondition(r)} (${r.reason})`), ...(refuseNewer ? [NEWER_SYSCALLS_LINE] : [])];
 }
 
 /** Thrown for unknown syscall names or an unknown preset; an IsolateError, so the CLI exits 125. */
@@ -223,6 +271,8 @@ export interface ResolvedSeccomp {
   readonly allowed: readonly string[];
   /** False only for preset `none` with nothing to deny: then no filter is installed at all. */
   readonly install: boolean;
+  /** The default preset: system calls newer than isolate's tables are refused with ENOSYS (syscalls.ts highestKnownSyscall). */
+  readonly refuseNewer: boolean;
 }
 
 function editDistance(a: string, b: string): number {
@@ -293,5 +343,5 @@ export function resolveSeccomp(config: SeccompConfig): ResolvedSeccomp {
   for (const name of deny) {
     rules.push({ syscall: name, errno: 'EPERM', reason: 'denied by the profile', source: 'deny' });
   }
-  return { preset, rules, allowed, install: preset !== 'none' || rules.length > 0 };
+  return { preset, rules, allowed, install: preset !== 'none' || rules.length > 0, refuseNewer: preset === 'default' };
 }

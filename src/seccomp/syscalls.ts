@@ -732,3 +732,14 @@ export function knownSyscalls(): string[] {
   for (const arch of SECCOMP_ARCHES) for (const name of BY_NAME[arch].keys()) names.add(name);
   return [...names].sort();
 }
+
+/**
+ * The highest system call number isolate's tables know on `arch`. A kernel
+ * newer than the tables has calls the rules cannot name (fchmodat2 would set
+ * a set-user-ID bit past the chmod rules; open_tree_attr is mount API): the
+ * default preset refuses every number above this one with ENOSYS, as
+ * programs expect of a kernel without the call.
+ */
+export function highestKnownSyscall(arch: SeccompArch): number {
+  return Math.max(...BY_NAME[arch].values());
+}

@@ -17,6 +17,7 @@ import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverri
 import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
 import { list, syntheticProtect } from './synthetic.js';
+import { protectedNames } from '../../src/profile/own-paths.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -70,7 +71,8 @@ function darwinPolicy(profile: MergedProfile): Policy {
   add('deny', profile.filesystem.deny);
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
+    // As resolvePolicy splits them: "~/" entries matter in the home directory, which is not writable here.
+    filesystem: { mounts, protect: protectedNames(profile.filesystem.protect).blocked, skipped },
     network: { mode: profile.network.mode, allow: [...profile.network.allow], deny: [...profile.network.deny] },
     environment: { pass: [...profile.environment.pass], set: { ...profile.environment.set }, secrets: [...profile.environment.secrets] },
     process: { cwd: realpath(expandPath(profile.process.cwd, VARS, 'process.cwd')), hostname: profile.process.hostname },

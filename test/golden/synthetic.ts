@@ -10,6 +10,7 @@ import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '.
 import { shellQuote } from '../../src/run/quote.js';
 import { disassemble } from '../../src/seccomp/bpf.js';
 import { expect } from 'vitest';
+import { protectedNames } from '../../src/profile/own-paths.js';
 
 export const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/tmp' };
 
@@ -134,7 +135,8 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
   add('deny', profile.filesystem.deny);
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    filesystem: { mounts, protect: [...profile.filesystem.protect], skipped },
+    // As resolvePolicy splits them: "~/" entries matter in the home directory, which is not writable here.
+    filesystem: { mounts, protect: protectedNames(profile.filesystem.protect).blocked, skipped },
     network: { mode: profile.network.mode, allow: [...profile.network.allow], deny: [...profile.network.deny] },
     environment: {
       pass: [...profile.environment.pass],
@@ -221,6 +223,7 @@ export const SYNTHETIC_KERNEL_PATHS: HostFacts['kernelPaths'] = [
   { path: '/proc/kcore', dir: false },
   { path: '/proc/keys', dir: false },
   { path: '/proc/timer_list', dir: false },
+  { path: '/proc/vmallocinfo', dir: false },
   { path: '/sys/firmware', dir: true },
 ];
 

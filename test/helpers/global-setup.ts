@@ -4,7 +4,7 @@
  * can read (the checkout may live under /root, which it cannot enter).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, cpSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, cpSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +46,9 @@ export default function setup(project: TestProject): () => void {
   const copy = mkdtempSync(join(tmpdir(), 'isolate-pkg-'));
   try {
     chmodSync(copy, 0o755);
-    for (const part of ['bin', 'dist', 'profiles', 'package.json', 'node_modules/yaml', 'node_modules/zod']) {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const dependencies = Object.keys(pkg.dependencies ?? {}).map((name) => `node_modules/${name}`);
+    for (const part of ['bin', 'dist', 'profiles', 'package.json', ...dependencies]) {
       cpSync(join(root, part), join(copy, part), { recursive: true });
     }
     execFileSync('chmod', ['-R', 'a+rX', copy]);

@@ -306,7 +306,7 @@ describe.each(runners())('protected files in the writable project ($label)', (ru
       nestedHookCreate: 'echo pwned > sub/deeper/.git/hooks/pre-commit',
       nestedConfigCreate: 'echo pwned > sub/deeper/.git/config',
       subMove: 'mv sub sub2',
-      bashrc: 'echo pwned > .bashrc',
+      mcp: 'echo pwned > .mcp.json',
       envrc: 'echo pwned > .envrc',
       vscode: 'mkdir .vscode && echo "{}" > .vscode/tasks.json',
       envrcRemoveAndCreate: 'rm -f .envrc; echo pwned > .envrc',
@@ -325,14 +325,14 @@ describe.each(runners())('protected files in the writable project ($label)', (ru
     expect(kv).toEqual(expected);
 
     // On the host: exactly the two control files are new; hooks, config and
-    // everything else are byte-for-byte as before; no placeholder (.bashrc,
-    // .envrc, sub/deeper/.git/config, ...) is left.
+    // everything else are byte-for-byte as before; no placeholder (.envrc,
+    // .mcp.json, sub/deeper/.git/config, ...) is left.
     const after = snapshot(p.project);
     expect(after).toEqual({ ...before, 'normal.txt': 'file:fine\n', 'sub/deeper/normal.txt': 'file:fine\n' });
   });
 
   it('leaves no placeholder behind when the command fails or is killed by a signal', () => {
-    expect(isolate(runner, ['run', '--', 'sh', '-c', 'test -f .bashrc && test ! -s .bashrc && exit 3'], { cwd: p.project, env: p.env }).status).toBe(3);
+    expect(isolate(runner, ['run', '--', 'sh', '-c', 'test -f .envrc && test ! -s .envrc && exit 3'], { cwd: p.project, env: p.env }).status).toBe(3);
     expect(snapshot(p.project)).toEqual(REPO_FILES);
     expect(isolate(runner, ['run', '--', 'sh', '-c', 'kill -KILL $$'], { cwd: p.project, env: p.env }).status).toBe(137);
     expect(snapshot(p.project)).toEqual(REPO_FILES);
@@ -351,7 +351,7 @@ describe.each(runners())('protected files in the writable project ($label)', (ru
         child.on('close', () => rej(new Error(`isolate exited before the command started: ${out}`)));
       });
       // While it runs, the placeholders exist on the host (this is what the cleanup must undo).
-      expect(existsSync(join(p.project, '.bashrc'))).toBe(true);
+      expect(existsSync(join(p.project, '.envrc'))).toBe(true);
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(143);
@@ -382,10 +382,10 @@ describe.each(runners())('protected files in the writable project ($label)', (ru
     try {
       plant(runner, extra, 'repo/.git/hooks/pre-commit', 'original\n', 0o755);
       const before = snapshot(extra);
-      const ops = { hook: `echo pwned >> ${extra}/repo/.git/hooks/pre-commit`, bashrc: `echo pwned > ${extra}/.bashrc`, normal: `echo fine > ${extra}/ok.txt` };
+      const ops = { hook: `echo pwned >> ${extra}/repo/.git/hooks/pre-commit`, envrc: `echo pwned > ${extra}/.envrc`, normal: `echo fine > ${extra}/ok.txt` };
       const r = isolate(runner, ['run', '--allow-write', extra, '--', 'sh', '-c', attempts(ops)], { cwd: p.project, env: p.env });
       expect(r.status, r.stderr).toBe(0);
-      expect(keyValues(r.stdout)).toEqual({ hook: 'blocked', bashrc: 'blocked', normal: 'WROTE' });
+      expect(keyValues(r.stdout)).toEqual({ hook: 'blocked', envrc: 'blocked', normal: 'WROTE' });
       expect(snapshot(extra)).toEqual({ ...before, 'ok.txt': 'file:fine\n' });
     } finally {
       cleanup();
@@ -400,8 +400,12 @@ describe.each(runners())('host /tmp after a run ($label)', (runner) => {
   });
   afterAll(() => p.cleanup());
 
-  /** /tmp entries, ignoring the temp directories tests (in this and other files running in parallel) create. */
-  const listTmp = (): Set<string> => new Set(readdirSync('/tmp').filter((n) => !n.startsWith(TEMP_PREFIX) && !n.startsWith('isolate-pkg-')));
+  /**
+   * /tmp entries, ignoring the temp directories tests (in this and other files running in parallel) create: every one
+   * is isolate-<purpose>-XXXXXX; what isolate itself makes there (isolate-net-*, isolate-run-*, isolate-<uid>) still counts.
+   */
+  const isolateOwn = /^isolate-(net-|run-|\d+$)/;
+  const listTmp = (): Set<string> => new Set(readdirSync('/tmp').filter((n) => !n.startsWith('isolate-') || isolateOwn.test(n)));
 
   it('gains no entries', () => {
     // Other processes on the machine may create files in /tmp meanwhile; a

@@ -40,7 +40,7 @@ describe.each(backendCases('kernel guard checks'))('kernel guard ($label)', ({ r
   it('cannot write the other host-wide files of /proc, nor read the hidden ones', () => {
     const script = [
       'for f in /proc/sysrq-trigger /proc/sys/kernel/core_pattern; do [ -e "$f" ] || continue; (: > "$f") 2>/dev/null && echo "writable=$f"; done',
-      'for f in /proc/keys /proc/timer_list /proc/interrupts /proc/kcore; do [ -e "$f" ] || continue; [ -n "$(head -c 1 "$f" 2>/dev/null)" ] && echo "readable=$f"; done',
+      'for f in /proc/keys /proc/timer_list /proc/interrupts /proc/kcore /proc/vmallocinfo /proc/slabinfo; do [ -e "$f" ] || continue; [ -n "$(head -c 1 "$f" 2>/dev/null)" ] && echo "readable=$f"; done',
       'echo "acpi=$(ls -A /proc/acpi 2>/dev/null | wc -l)"',
       'echo done=1',
     ].join('\n');

@@ -65,3 +65,21 @@ describe.each(backendCases('checks of isolate\'s own paths'))('own paths with a 
     }
   });
 });
+
+describe.each(backendCases('checks of isolate\'s hidden state'))('isolate\'s own state with a readable home ($label)', ({ runner, backend, backendEnv }) => {
+  it('dev does not show the audit log, though it makes the home readable', () => {
+    const { dir: home, cleanup } = tempDirFor(runner);
+    try {
+      mkdirSync(join(home, 'project'));
+      giveTo(runner, home);
+      const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: '', ...backendEnv };
+      expect(isolate(runner, ['run', '--backend', backend, '--', 'echo', 'EARLIER-RUN-MARK'], { cwd: join(home, 'project'), env }).status).toBe(0);
+      expect(readFileSync(join(home, '.local/state/isolate/audit.jsonl'), 'utf8')).toContain('EARLIER-RUN-MARK'); // control
+      const r = isolate(runner, ['run', '--backend', backend, '-p', 'dev', '--', 'sh', '-c', 'cat ~/.local/state/isolate/audit.jsonl; ls -A ~/.local/state/isolate'], { cwd: join(home, 'project'), env });
+      expect(r.stdout).not.toContain('EARLIER-RUN-MARK');
+      expect(r.stdout.trim()).toBe('');
+    } finally {
+      cleanup();
+    }
+  });
+});

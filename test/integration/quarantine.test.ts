@@ -73,3 +73,44 @@ describe.each(backendCases('checks of names created during a run'))('names creat
     expect(existsSync(join(project, 'x/.envrc'))).toBe(true);
   });
 });
+
+describe.each(backendCases('checks of home names'))('names that matter in a home directory ($label)', ({ runner, backend, backendEnv }) => {
+  it('are blocked in the home directory, and one a run creates in a project is moved aside after it', () => {
+    const { dir, cleanup } = tempDirFor(runner);
+    try {
+      const home = join(dir, 'home');
+      const project = join(dir, 'project');
+      mkdirSync(join(home, '.local/share'), { recursive: true });
+      mkdirSync(project);
+      giveTo(runner, dir);
+      const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
+      // In the home (writable: it is the working directory): blocked during the run.
+      const inHome = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', 'echo pwned > .bashrc && echo wrote'], { cwd: home, env });
+      expect(inHome.stdout).not.toContain('wrote');
+      expect(existsSync(join(home, '.bashrc'))).toBe(false);
+      // In a project: no placeholder; created, then moved aside.
+      const inProject = isolate(runner, ['run', '--json', '--backend', backend, '--', 'sh', '-c', 'echo pwned > .bashrc'], { cwd: project, env });
+      expect(inProject.status, inProject.stderr).toBe(0);
+      expect((JSON.parse(inProject.stdout) as { quarantined?: { path: string }[] }).quarantined?.map((q) => q.path)).toEqual([join(project, '.bashrc')]);
+      expect(existsSync(join(project, '.bashrc'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe.each(backendCases('checks of quarantine messages'))('the quarantine message ($label)', ({ runner, backend, backendEnv }) => {
+  it('prints a path the command chose with its control characters escaped, so it cannot rewrite the warning', () => {
+    const { dir, cleanup } = tempDirFor(runner);
+    try {
+      giveTo(runner, dir);
+      const env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
+      const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', 'd="$(printf "x\\033[2K\\rok")"; mkdir -p "$d" && echo x > "$d/.envrc"'], { cwd: dir, env });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain('\\u001b[2K\\u000dok/.envrc');
+      expect(r.stderr).not.toContain('\u001b');
+    } finally {
+      cleanup();
+    }
+  });
+});

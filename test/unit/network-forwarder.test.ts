@@ -18,9 +18,11 @@ const LISTENING = '2026/01/01 00:00:00 socat[7] N listening on AF=2 127.0.0.1:31
 /** A stand-in for socat: writes `lines` to stderr, then stays (recording its pid) or exits with `exit`. */
 function fakeSocat(name: string, lines: string[], then: { stay: true } | { exit: number }): string {
   const path = join(dir, name);
+  // The pid file comes first: the script starts the command as soon as "listening" is printed, and the test stops the stand-in by it.
+  const start = 'stay' in then ? `echo $$ > '${path}.pid'` : '';
   const body = lines.map((l) => `printf '%s\\n' '${l}' >&2`).join('\n');
-  const end = 'stay' in then ? `echo $$ > '${path}.pid'\nexec sleep 30` : `exit ${then.exit}`;
-  writeFileSync(path, `#!/bin/sh\n${body}\n${end}\n`);
+  const end = 'stay' in then ? 'exec sleep 30' : `exit ${then.exit}`;
+  writeFileSync(path, `#!/bin/sh\n${start}\n${body}\n${end}\n`);
   chmodSync(path, 0o755);
   return path;
 }

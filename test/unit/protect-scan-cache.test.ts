@@ -173,7 +173,7 @@ describe('a cache that lies', () => {
     writeFileSync(join(root, deep, '.mcp.json'), 'x');
     const protect = [...PROTECT, '.mcp.json'];
     search(protect);
-    const names = nameIndex(protect).keys;
+    const names = nameIndex({ protect }).keys;
     const lie = forgeCache(cacheDir, root, names, '.mcp.json');
     const believed = scanProtected(writablePolicy(root, protect), { cacheDir, clock });
     expect(has(believed, `${deep}/.mcp.json`, 'file')).toBe(false);

@@ -24,7 +24,7 @@ import {
   resolveSeccomp,
   type SeccompRule,
 } from '../../src/seccomp/presets.js';
-import { SECCOMP_ARCHES, syscallNumber, type SeccompArch } from '../../src/seccomp/syscalls.js';
+import { SECCOMP_ARCHES, highestKnownSyscall, syscallNumber, type SeccompArch } from '../../src/seccomp/syscalls.js';
 import { IsolateError } from '../../src/errors.js';
 
 // ---------------------------------------------------------------------------
@@ -162,8 +162,8 @@ function call(filter: Buffer, arch: SeccompArch, name: string, ...args: bigint[]
 }
 
 const defaultFilters: Record<SeccompArch, Buffer> = {
-  x86_64: buildFilter('x86_64', resolveSeccomp({ preset: 'default' }).rules),
-  aarch64: buildFilter('aarch64', resolveSeccomp({ preset: 'default' }).rules),
+  x86_64: buildFilter('x86_64', resolveSeccomp({ preset: 'default' }).rules, { refuseNewer: true }),
+  aarch64: buildFilter('aarch64', resolveSeccomp({ preset: 'default' }).rules, { refuseNewer: true }),
 };
 
 // ---------------------------------------------------------------------------
@@ -310,7 +310,7 @@ describe('buildFilter: instructions', () => {
         expect(lines[pc + insn.jf - 1], `block at ${String(pc)}`).toMatch(/^ret ERRNO/);
       }
     });
-    expect(blocks).toBe(3);
+    expect(blocks).toBe(DEFAULT_PRESET.filter((e) => e.when !== undefined && syscallNumber(arch, e.syscall) !== undefined).length);
   });
 
   it('refuses argument rules it cannot express', () => {
@@ -353,8 +353,8 @@ describe('buildFilter: behaviour', () => {
     expect(runFilter(f, seccompData({ nr: 0x40000000 | 101 /* ptrace */, arch: x86 }))).toBe(EPERM);
     expect(runFilter(f, seccompData({ nr: -1, arch: x86 }))).toBe(EPERM);
     expect(runFilter(f, seccompData({ nr: 39, arch: x86 }))).toBe(ALLOW);
-    // aarch64 has no x32: a high number is simply unknown and allowed (the kernel says ENOSYS).
-    expect(runFilter(defaultFilters.aarch64, seccompData({ nr: 0x40000000, arch: AUDIT_ARCH_AARCH64 }))).toBe(ALLOW);
+    // aarch64 has no x32: a high number is one newer than the tables, refused with ENOSYS.
+    expect(runFilter(defaultFilters.aarch64, seccompData({ nr: 0x40000000, arch: AUDIT_ARCH_AARCH64 }))).toBe(ENOSYS);
   });
 
   for (const arch of SECCOMP_ARCHES) {
@@ -370,16 +370,18 @@ describe('buildFilter: behaviour', () => {
 
   it('the x86_64-only names are skipped on aarch64 and nothing else is', () => {
     const absent = DEFAULT_PRESET.filter((e) => syscallNumber('aarch64', e.syscall) === undefined).map((e) => e.syscall);
-    expect(absent.sort()).toEqual(['ioperm', 'iopl', 'uselib']);
+    // aarch64 has only the *at forms of the calls that set a mode.
+    expect(absent.sort()).toEqual(['chmod', 'creat', 'ioperm', 'iopl', 'mkdir', 'mknod', 'open', 'uselib']);
     expect(DEFAULT_PRESET.every((e) => syscallNumber('x86_64', e.syscall) !== undefined)).toBe(true);
   });
 
   it('the default preset lists every documented call once', () => {
     const names = DEFAULT_PRESET.map((e) => e.syscall);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.length).toBe(47 + 4 + 3);
+    // 47 plain EPERM rules, 5 ENOSYS, 4 argument rules and 10 for set-user/group-ID modes.
+    expect(names.length).toBe(47 + 5 + 4 + 10);
     for (const e of DEFAULT_PRESET) expect(e.reason.length, e.syscall).toBeGreaterThan(5);
-    expect(DEFAULT_PRESET.filter((e) => e.errno === 'ENOSYS').map((e) => e.syscall)).toEqual(['clone3', 'io_uring_setup', 'io_uring_enter', 'io_uring_register']);
+    expect(DEFAULT_PRESET.filter((e) => e.errno === 'ENOSYS').map((e) => e.syscall)).toEqual(['clone3', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'openat2']);
   });
 
   for (const arch of SECCOMP_ARCHES) {
@@ -388,6 +390,33 @@ describe('buildFilter: behaviour', () => {
 
       it.each(['read', 'write', 'openat', 'execve', 'mmap', 'close', 'futex', 'getpid', 'exit_group', 'wait4', 'prctl', 'seccomp'])('allows %s', (name) => {
         expect(call(f, arch, name, 1n, 2n, 3n)).toBe(ALLOW);
+      });
+
+      it('no set-user-ID or set-group-ID bit through any call that sets a mode; plain modes pass', () => {
+        const modeArg: Record<string, number> = { chmod: 1, fchmod: 1, fchmodat: 2, open: 2, openat: 3, creat: 1, mkdir: 1, mkdirat: 2, mknod: 1, mknodat: 2 };
+        for (const [name, arg] of Object.entries(modeArg)) {
+          if (syscallNumber(arch, name) === undefined) continue;
+          const args = (mode: bigint): bigint[] => Array.from({ length: arg + 1 }, (_, i) => (i === arg ? mode : 3n));
+          expect(call(f, arch, name, ...args(0o4755n)), `${name} S_ISUID`).toBe(EPERM);
+          expect(call(f, arch, name, ...args(0o2755n)), `${name} S_ISGID`).toBe(EPERM);
+          expect(call(f, arch, name, ...args((0xffffffffn << 32n) | 0o755n)), `${name} high bits`).toBe(ALLOW);
+          expect(call(f, arch, name, ...args(0o755n)), `${name} 0755`).toBe(ALLOW);
+        }
+        expect(call(f, arch, 'openat2', 3n, 0n, 0n, 24n)).toBe(ENOSYS);
+      });
+
+      it('socket: vsock and Bluetooth are refused, the namespaced families are not', () => {
+        expect(call(f, arch, 'socket', 40n, 1n, 0n)).toBe(EPERM);
+        expect(call(f, arch, 'socket', 31n, 1n, 0n)).toBe(EPERM);
+        expect(call(f, arch, 'socket', (1n << 32n) | 40n, 1n, 0n)).toBe(EPERM);
+        for (const family of [1n /* AF_UNIX */, 2n /* AF_INET */, 10n /* AF_INET6 */, 16n /* AF_NETLINK */]) expect(call(f, arch, 'socket', family, 1n, 0n)).toBe(ALLOW);
+      });
+
+      it('a system call newer than the tables is refused with ENOSYS; the newest one known is not', () => {
+        const highest = highestKnownSyscall(arch);
+        expect(runFilter(f, seccompData({ nr: highest + 2 /* fchmodat2 on Linux 6.6 */, arch: AUDIT[arch] }))).toBe(ENOSYS);
+        expect(runFilter(f, seccompData({ nr: highest + 17 /* open_tree_attr on Linux 6.15 */, arch: AUDIT[arch] }))).toBe(ENOSYS);
+        expect(runFilter(f, seccompData({ nr: highest, arch: AUDIT[arch] }))).toBe(ALLOW);
       });
 
       it('ioctl: TIOCSTI and TIOCLINUX are refused on the low 32 bits alone', () => {
@@ -540,7 +569,7 @@ describe('resolveSeccomp', () => {
   });
 
   it("preset 'none' has no rules and installs nothing unless something is denied", () => {
-    expect(resolveSeccomp({ preset: 'none' })).toEqual({ preset: 'none', rules: [], allowed: [], install: false });
+    expect(resolveSeccomp({ preset: 'none' })).toEqual({ preset: 'none', rules: [], allowed: [], install: false, refuseNewer: false });
     const r = resolveSeccomp({ preset: 'none', deny: ['ptrace'], allow: ['mount'] });
     expect(r.install).toBe(true);
     expect(r.rules.map((x) => x.syscall)).toEqual(['ptrace']);
