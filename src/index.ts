@@ -14,6 +14,7 @@ import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
+import { requireCommand } from './backends/command.js';
 import { gatherHostFacts } from './host/facts.js';
 import { scanProtected } from './host/protect-scan.js';
 import { scanCacheDir } from './host/scan-cache-file.js';
@@ -151,9 +152,7 @@ async function prepare(command: readonly string[], options: IsolateOptions): Pro
   if (!Array.isArray(command) || !command.every((a) => typeof a === 'string')) {
     throw new IsolateError('E_USAGE', 'command: expected an array of strings', { fix: "pass the command as an argument vector, e.g. ['npm', 'test']" });
   }
-  if (command.length === 0 || command[0] === '') {
-    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
-  }
+  requireCommand(command);
   return loadPrepared(options);
 }
 
@@ -279,7 +278,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
     }
     return isSecretName(name) ? '<redacted>' : value;
   };
-  const { mapConfigEnv } = await import('./backends/nsjail.js');
+  const { mapConfigEnv } = await import('./backends/nsjail-proto.js');
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text, expanded)})`).join('');
   // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).

@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // UPDATE_GOLDEN=1 (npm run golden:update): rewrite the golden files that differ, and write missing ones (test/golden/golden-file.ts).
+    update: process.env['UPDATE_GOLDEN'] === '1',
   },
 });

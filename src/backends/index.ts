@@ -4,10 +4,9 @@
  * the default choice.
  */
 import { IsolateError } from '../errors.js';
-import type { Backend, BackendName, HostFacts } from './types.js';
+import type { Backend, BackendChoice, BackendName, HostFacts } from './types.js';
 
-export type BackendChoice = 'auto' | 'bwrap' | 'nsjail' | 'sandbox-exec';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'bwrap', 'nsjail', 'sandbox-exec'];
+export { BACKEND_CHOICES, type BackendChoice } from './types.js';
 
 /** Loaded on demand: a run loads only the backend it uses. */
 export async function loadBackend(name: BackendName): Promise<Backend> {

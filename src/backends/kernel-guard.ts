@@ -45,11 +45,12 @@ export interface KernelPathFact {
   dir: boolean;
 }
 
+/** The guard's setup operations (setup-ops.ts): OCI runtimes call them readonlyPaths and maskedPaths. */
 export type GuardOp =
   /** Bind the path onto itself read-only. */
-  | { kind: 'read-only'; path: string; dir: boolean }
+  | { kind: 'kernel-read-only'; path: string; dir: boolean }
   /** Cover a file with an unopenable empty one, a directory with an empty read-only tmpfs. */
-  | { kind: 'mask'; path: string; dir: boolean };
+  | { kind: 'kernel-mask'; path: string; dir: boolean };
 
 /**
  * The guard's operations for the paths that exist on this host, in order:
@@ -65,17 +66,19 @@ export function kernelGuardOps(present: readonly KernelPathFact[], rules: readon
       if (dir !== undefined) ops.push({ kind, path, dir });
     }
   };
-  add('read-only', PROC_READ_ONLY);
-  add('mask', PROC_MASKED);
-  add('mask', SYS_MASKED.filter((path) => isVisible(rules, path)));
+  add('kernel-read-only', PROC_READ_ONLY);
+  add('kernel-mask', PROC_MASKED);
+  add('kernel-mask', SYS_MASKED.filter((path) => isVisible(rules, path)));
   return ops;
 }
 
-/** The guard in one line each for read-only and hidden paths, for explain and the run report. */
-export function describeKernelGuard(ops: readonly GuardOp[]): string[] {
-  const list = (kind: GuardOp['kind']): string => ops.filter((op) => op.kind === kind).map((op) => op.path).join(', ');
+/** The guard in one line each for read-only and hidden paths, for explain and the run report (other operations are passed over). */
+export function describeKernelGuard(ops: readonly { kind: string; path: string }[]): string[] {
+  const list = (kind: GuardOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
+  const readOnly = list('kernel-read-only');
+  const masked = list('kernel-mask');
   return [
-    ...(ops.some((op) => op.kind === 'read-only') ? [`kernel: read-only whoever runs isolate: ${list('read-only')}`] : []),
-    ...(ops.some((op) => op.kind === 'mask') ? [`kernel: hidden: ${list('mask')}`] : []),
+    ...(readOnly.length > 0 ? [`kernel: read-only whoever runs isolate: ${readOnly.join(', ')}`] : []),
+    ...(masked.length > 0 ? [`kernel: hidden: ${masked.join(', ')}`] : []),
   ];
 }

@@ -4,16 +4,17 @@
  * parts of a plan that do not depend on the backend. Pure, like plan().
  */
 import { IsolateError } from '../errors.js';
-import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from '../network/forwarder.js';
+import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from './forwarder.js';
 import { computeEnvironment } from '../profile/environment.js';
-import type { Policy } from '../profile/types.js';
-import { pickCommand, reachable } from './command.js';
+import type { Limits, Policy } from '../profile/types.js';
+import { pickCommand, reachable, requireCommand } from './command.js';
 import { governing, isVisible } from './mounts.js';
-import { describeKernelGuard, kernelGuardOps } from './kernel-guard.js';
+import { describeKernelGuard } from './kernel-guard.js';
+import type { SetupPlan } from './setup-plan.js';
 import type { HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 
 /** A Linux backend anywhere else is refused, pointing macOS users at sandbox-exec. */
-export function requireLinux(host: HostFacts, backend: string): void {
+export function requireLinux(host: Pick<HostFacts, 'platform'>, backend: string): void {
   if (host.platform !== 'linux') {
     throw new IsolateError('E_BACKEND_UNSUPPORTED', `the ${backend} backend needs Linux; this is ${host.platform}`, {
       fix: host.platform === 'darwin' ? 'use --backend sandbox-exec (or auto) on macOS' : 'run isolate on Linux',
@@ -22,7 +23,7 @@ export function requireLinux(host: HostFacts, backend: string): void {
 }
 
 /** Fail closed when the kernel will not let `launcher` create the user namespace it needs. */
-export function checkUserns(host: HostFacts, launcher: { name: string; path: string }): void {
+export function checkUserns(host: Pick<HostFacts, 'uid' | 'userns'>, launcher: { name: string; path: string }): void {
   const u = host.userns;
   if (u.maxUserNamespaces === 0) {
     throw new IsolateError('E_USERNS_UNAVAILABLE', 'user namespaces are disabled on this host (user.max_user_namespaces = 0)', {
@@ -88,6 +89,18 @@ export function filteredNetwork(policy: Policy, host: HostFacts): { socketDir: s
 }
 
 
+/**
+ * The kernel exempts uid 0 from RLIMIT_NPROC: as root, a process limit holds
+ * only through a cgroup's pids.max (`cgroupPids`), and is refused without one.
+ */
+export function refuseRootProcessLimit(l: Limits, host: Pick<HostFacts, 'uid' | 'cgroup'>, cgroupPids: boolean): void {
+  if (l.processes === undefined || host.uid !== 0 || cgroupPids) return;
+  throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root without a cgroup: the kernel exempts uid 0 from RLIMIT_NPROC', {
+    detail: host.cgroup?.unusable?.reason,
+    fix: 'run isolate as an ordinary user to use --processes / limits.processes, or on a host where root can use a cgroup with the pids controller',
+  });
+}
+
 /** Where every Linux plan starts: the command, its environment, the working directory, the network and the namespaces. */
 export interface LinuxPlanBase {
   /** The child's environment (with the proxy's variables in filtered mode). */
@@ -98,14 +111,10 @@ export interface LinuxPlanBase {
   /** filtered mode: the forwarder and the proxy service. */
   net: ReturnType<typeof filteredNetwork> | undefined;
   namespaces: string[];
-  /** What the kernel guard keeps read-only or hides, for the summary. */
-  kernelNotes: string[];
 }
 
 export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
-  if (command.length === 0 || command[0] === '') {
-    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
-  }
+  requireCommand(command);
   const { env, withheld } = computeEnvironment(policy.environment, host.env);
   const rules = policy.filesystem.mounts;
   const cwdRule = governing(rules, policy.process.cwd);
@@ -122,18 +131,15 @@ export function linuxPlanBase(policy: Policy, command: readonly string[], host: 
     Object.assign(env, proxyEnvironment());
   }
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(policy.network.mode !== 'host' ? ['net'] : [])];
-  const kernelNotes = describeKernelGuard(kernelGuardOps(host.kernelPaths, rules));
-  return { env, withheld, resolved, net, namespaces, kernelNotes };
+  return { env, withheld, resolved, net, namespaces };
 }
-
-type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
 
 /** The fields of a Linux plan that do not depend on the backend, with its summary; the backend adds its own limits, seccomp and notes. */
 export function linuxPlanCommon(
   policy: Policy,
   command: readonly string[],
   base: LinuxPlanBase,
-  mounts: { cleanup: Plan['cleanup']; summary: MountSummary },
+  setup: SetupPlan,
   own: { limits: string[]; seccomp: PlanSummary['seccomp']; notes?: string[] },
 ): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'services' | 'limits' | 'summary'> {
   const { env, net } = base;
@@ -143,11 +149,11 @@ export function linuxPlanCommon(
     withheldEnv: base.withheld,
     command: { program: command[0] ?? '', resolved: base.resolved, args: command.slice(1) },
     cwd: policy.process.cwd,
-    cleanup: mounts.cleanup,
+    cleanup: setup.cleanup,
     services: net === undefined ? [] : [net.service],
     limits: policy.limits,
     summary: {
-      ...mounts.summary,
+      ...setup.summary,
       network: policy.network.mode,
       ...(net === undefined
         ? {}
@@ -163,7 +169,7 @@ export function linuxPlanCommon(
       limits: own.limits,
       seccomp: own.seccomp,
       namespaces: base.namespaces,
-      notes: [...mounts.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...base.kernelNotes, ...(own.notes ?? [])],
+      notes: [...setup.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...describeKernelGuard(setup.ops), ...(own.notes ?? [])],
     },
   };
 }

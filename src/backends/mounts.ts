@@ -1,28 +1,24 @@
 /**
- * Protecting names inside writable roots, for every backend that mounts.
+ * Protecting names inside writable roots, for every backend.
  * The rules' precedence lives in profile/mount-rules.ts (re-exported here).
  */
 import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
 import { effectiveKind } from '../profile/mount-rules.js';
+import type { SetupOp } from './setup-ops.js';
 import type { ProtectFact } from './types.js';
 
 export { depth, effectiveKind, governing, isVisible, isWithin, orderRules, writableRoots, type Effective } from '../profile/mount-rules.js';
 
-/** One step of protecting the names inside writable roots. */
-export type ProtectOp =
-  /** Bind a writable directory above a protected name onto itself, so it cannot be renamed away and replaced. */
-  | { kind: 'pin'; path: string }
-  /** The name is missing: an empty read-only placeholder blocks it for the run. */
-  | { kind: 'placeholder'; path: string }
-  /** The name exists: bind it read-only onto itself. */
-  | { kind: 'protect'; path: string; dir: boolean };
+/** The setup operations that protect names inside writable roots (see setup-ops.ts). */
+export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholder' }>;
 
 /**
- * What protecting the names inside writable roots takes, for every backend
- * that mounts: for each name, its writable parent directories not yet
- * pinned or bound (`bound`), then the name itself. A protected name that is
- * a symbolic link is refused: a link cannot be kept read-only.
+ * What protecting the names inside writable roots takes, for every backend:
+ * for each name, its writable parent directories not yet pinned or bound
+ * (`bound`), then the name itself. Each is handed over on a descriptor run/
+ * opens (`slot`: its place in Plan.pathFds, in this order). A protected name
+ * that is a symbolic link is refused: a link cannot be kept read-only.
  */
 export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>): ProtectOp[] {
   const ops: ProtectOp[] = [];
@@ -37,9 +33,10 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
     for (const pin of fact.pins) {
       if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
       pinned.add(pin);
-      ops.push({ kind: 'pin', path: pin });
+      ops.push({ kind: 'pin', path: pin, slot: ops.length });
     }
-    ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir' });
+    const slot = ops.length;
+    ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot });
   }
   return ops;
 }

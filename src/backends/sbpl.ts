@@ -45,7 +45,8 @@ import { posix } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule, NetworkMode, Policy } from '../profile/types.js';
 import { effectiveKind, governing, orderRules } from './mounts.js';
-import type { ProtectFact } from './types.js';
+import type { SetupOp } from './setup-ops.js';
+import { protectedNames } from './setup-plan.js';
 
 export interface SbplParam {
   name: string;
@@ -61,8 +62,8 @@ export interface ScratchDir {
 }
 
 export interface SbplInput {
-  /** Protected names inside writable paths (host facts; see host.ts scanProtected). */
-  protect: readonly ProtectFact[];
+  /** The sandbox's setup operations (setup-ops.ts): its tmpfs paths and protected names. */
+  ops: readonly SetupOp[];
   /**
    * A fresh directory, not yet created, as a real path (no symlinks), under
    * which run/ creates one private directory per tmpfs path. Required when
@@ -278,28 +279,6 @@ const globalName = (name: string): string => `(global-name ${q(name)})`;
 
 // ---- the profile ---------------------------------------------------------------
 
-function refuseSymlinks(protect: readonly ProtectFact[], rules: readonly MountRule[]): ProtectFact[] {
-  const facts = protect.filter((f) => effectiveKind(rules, f.path) === 'write');
-  for (const fact of facts) {
-    if (fact.state === 'symlink') {
-      throw new IsolateError('E_PROTECT_SYMLINK', `protected path ${fact.path} is a symbolic link; isolate cannot keep a link read-only`, {
-        fix: 'replace the link with the file it points to, or run with a profile in which this directory is read-only (--profile strict)',
-      });
-    }
-  }
-  return facts;
-}
-
-/** Directories that must stay where they are for the protected paths to stay protected: every writable one above them. */
-function pinsFor(facts: readonly ProtectFact[], rules: readonly MountRule[]): string[] {
-  const pins = new Set<string>();
-  for (const fact of facts) {
-    for (const pin of fact.pins) pins.add(pin);
-    for (const dir of ancestors(fact.path)) if (dir !== '/' && effectiveKind(rules, dir) === 'write') pins.add(dir);
-  }
-  return [...pins].sort();
-}
-
 /** Which tmpfs paths stand for the home directory and the temp directory. */
 export function tmpfsRoles(scratch: readonly ScratchDir[], callerEnv: Readonly<Record<string, string | undefined>>): { home?: ScratchDir; temp?: ScratchDir } {
   const home = normalizeDir(callerEnv['HOME']);
@@ -310,24 +289,57 @@ export function tmpfsRoles(scratch: readonly ScratchDir[], callerEnv: Readonly<R
   return { ...(homeDir === undefined ? {} : { home: homeDir }), ...(tempDir === undefined ? {} : { temp: tempDir }) };
 }
 
-export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
-  const all = policy.filesystem.mounts;
-  const rules = orderRules(all).filter((r) => governing(all, r.path) === r);
-  const facts = refuseSymlinks(input.protect, all);
-  const tmpfs = rules.filter((r) => r.kind === 'tmpfs');
-  const runDir = normalizeDir(input.runDir);
+/** One private directory per tmpfs operation: macOS has no per-process mounts. */
+function scratchFor(ops: readonly SetupOp[], runDirInput: string | undefined): ScratchDir[] {
+  const tmpfs = ops.filter((op) => op.kind === 'tmpfs');
+  const runDir = normalizeDir(runDirInput);
   if (tmpfs.length > 0 && runDir === undefined) {
     throw new IsolateError('E_SANDBOX_SETUP', 'the sandbox-exec backend needs a per-run directory for the profile\'s tmpfs paths, and the host facts name none', {
       detail: 'macOS has no per-process mounts: each tmpfs path is hidden and replaced by a private directory created for the run',
       fix: 'this is a bug in isolate; as a workaround, use a profile without filesystem.tmpfs',
     });
   }
-  if (!Number.isInteger(input.proxyPort) || input.proxyPort < 1 || input.proxyPort > 65535) throw new Error(`sbpl: bad proxy port ${input.proxyPort}`);
-  const scratch: ScratchDir[] = tmpfs.map((r, i) => ({ path: `${runDir ?? ''}/tmpfs-${i}`, replaces: r.path }));
-  const home = normalizeDir(input.home) ?? '/var/empty';
-  const mode: NetworkMode = policy.network.mode;
-  const w = new Writer();
+  return tmpfs.map((op, i) => ({ path: `${runDir ?? ''}/tmpfs-${i}`, replaces: op.path }));
+}
 
+/**
+ * The profile for `policy`. What the setup operations (setup-ops.ts) mean on
+ * macOS too, it takes from them: the tmpfs paths (each stood in for by a
+ * private directory) and the protected names (refused writes). The path rules
+ * themselves are written from the policy's rules, not from the binds of the
+ * list: Seatbelt has no mounts, and it allows the system paths every program
+ * needs (SYSTEM_READ) whatever the profile says, so a deny rule the list
+ * drops as "nothing to hide" (nothing of the profile shows the path) can
+ * still hide something here, and is always written; and where a mount
+ * namespace recreates a symlink, Seatbelt only needs the link's metadata
+ * readable (traversal below). The rest of the list has no meaning here: no
+ * /proc (proc, kernel-*), the host's devices by name instead of a /dev of
+ * the sandbox's own (DEVICES), no mount to make read-only or to pin with
+ * (read-only, submount, pin: the writable directories above a protected
+ * name are kept in place by rules instead), and the proxy reached over the
+ * loopback instead of a socket directory (socket-dir).
+ */
+export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
+  const all = policy.filesystem.mounts;
+  const rules = orderRules(all).filter((r) => governing(all, r.path) === r);
+  const scratch = scratchFor(input.ops, input.runDir);
+  if (!Number.isInteger(input.proxyPort) || input.proxyPort < 1 || input.proxyPort > 65535) throw new Error(`sbpl: bad proxy port ${input.proxyPort}`);
+  const home = normalizeDir(input.home) ?? '/var/empty';
+  const w = new Writer();
+  writeProcesses(w);
+  writeDevices(w, input.terminalIoctl);
+  const paramOf = writePathRules(w, rules);
+  const scratchParams = writeScratch(w, scratch);
+  writeNetwork(w, policy.network.mode, input.proxyPort);
+  const sockets = writeSockets(w, rules, paramOf, scratchParams);
+  const traverse = writeTraverse(w, rules, scratch);
+  const { protect, pins } = writeProtected(w, input.ops, all);
+  writeAlwaysDenied(w, home);
+  return { text: `${w.lines.join('\n')}\n`, params: w.params, scratch, rules, sockets, protect, pins, traverse };
+}
+
+/** The header, and what every process may do: fork, signal and inspect its own sandbox, sysctl values, Mach services. */
+function writeProcesses(w: Writer): void {
   w.comment(
     'isolate: Seatbelt profile for sandbox-exec, generated from the policy.',
     'Every path in it is a -D parameter, read with (param "NAME"); the text itself holds no path of the policy.',
@@ -360,6 +372,10 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   w.comment('Mach services.');
   w.rule('allow', ['mach-lookup'], MACH_SERVICES.flatMap((s) => [`; ${s.why}`, globalName(s.name)]));
 
+}
+
+/** Devices, terminals, and the system every program needs to start. */
+function writeDevices(w: Writer, terminalIoctl: boolean): void {
   w.blank();
   w.comment('Devices.');
   w.rule('allow', [...READ, WRITE], DEVICES.filter((d) => d.access === 'rw').map((d) => literal(q(d.path))));
@@ -374,7 +390,7 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   w.rule('allow', [...READ, WRITE], [literal(q('/dev/ptmx'))]);
   const ownPty = `(require-all ${regex(q(TTYS))} (extension ${q('com.apple.sandbox.pty')}))`;
   w.rule('allow', [...READ, WRITE], [ownPty]);
-  if (input.terminalIoctl) {
+  if (terminalIoctl) {
     w.comment(
       'termios ioctls, also on the terminal the command inherited. It cannot inject input into that terminal',
       '(TIOCSTI): it runs in a new session, without a controlling terminal, and not as root.',
@@ -395,7 +411,10 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   w.comment('and the metadata of the directories above it, and of the /etc, /tmp and /var symlinks.');
   w.rule('allow', [...METADATA], [...systemTraverse, ...SYSTEM_LINKS].map((p) => literal(q(p))));
 
-  // ---- the policy's paths, parents first, stronger kinds last ----
+}
+
+/** The policy's paths, parents first, stronger kinds last; the parameter of each read and write rule. */
+function writePathRules(w: Writer, rules: readonly MountRule[]): Map<MountRule, string> {
   w.blank();
   w.comment(
     'The profile\'s paths, parents first: a rule for a deeper path comes later and wins for it.',
@@ -431,6 +450,10 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
     }
   }
 
+  return paramOf;
+}
+
+function writeScratch(w: Writer, scratch: readonly ScratchDir[]): string[] {
   const scratchParams: string[] = [];
   if (scratch.length > 0) {
     w.blank();
@@ -442,9 +465,12 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
     }
   }
 
-  // ---- network ----
+  return scratchParams;
+}
+
+/** The network mode: nothing, everything but unix sockets, or TCP to the proxy on the loopback. */
+function writeNetwork(w: Writer, mode: NetworkMode, proxyPort: number): void {
   w.blank();
-  const sockets = rules.filter((r) => (r.kind === 'read' || r.kind === 'write') && r.type === 'other');
   switch (mode) {
     case 'none':
       w.comment('Network: none. No IP traffic at all, loopback included.');
@@ -464,13 +490,18 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
     case 'filtered':
       w.comment('Network: filtered. Only TCP to isolate\'s proxy on the loopback; no name resolution (the proxy resolves).');
       w.rule('deny', ['network*']);
-      w.rule('allow', ['network-outbound'], [`(remote tcp (string-append ${q('localhost:')} ${w.param('PROXY_PORT', String(input.proxyPort), true)}))`]);
+      w.rule('allow', ['network-outbound'], [`(remote tcp (string-append ${q('localhost:')} ${w.param('PROXY_PORT', String(proxyPort), true)}))`]);
       break;
   }
   if (mode !== 'none') {
     w.comment('TLS certificate verification through the Security framework.');
     w.rule('allow', ['mach-lookup'], TRUST_SERVICES.map(globalName));
   }
+}
+
+/** Unix sockets: those the command creates in its private directories, and those the profile names (returned). */
+function writeSockets(w: Writer, rules: readonly MountRule[], paramOf: ReadonlyMap<MountRule, string>, scratchParams: readonly string[]): string[] {
+  const sockets = rules.filter((r) => (r.kind === 'read' || r.kind === 'write') && r.type === 'other');
   if (scratchParams.length > 0) {
     w.comment('Unix sockets the command creates in its private directories.');
     w.rule('allow', ['network-bind', 'network-inbound'], scratchParams.map((p) => `(local unix-socket ${subpath(p)})`));
@@ -484,16 +515,18 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
       w.rule('allow', ['file-write-data'], [literal(p)]);
     }
   }
+  return sockets.map((s) => s.path);
+}
 
-  // ---- traversal ----
+/** The metadata of every directory above a visible path and of the symlinks naming one; returns those paths. */
+function writeTraverse(w: Writer, rules: readonly MountRule[], scratch: readonly ScratchDir[]): string[] {
   const traverse = new Set<string>(['/']);
   for (const r of rules) {
-    if (r.kind === 'read' || r.kind === 'write') {
-      for (const a of ancestors(r.path)) traverse.add(a);
-      if (r.linkFrom !== undefined) {
-        traverse.add(r.linkFrom);
-        for (const a of ancestors(r.linkFrom)) traverse.add(a);
-      }
+    if (r.kind !== 'read' && r.kind !== 'write') continue;
+    for (const a of ancestors(r.path)) traverse.add(a);
+    if (r.linkFrom !== undefined) {
+      traverse.add(r.linkFrom);
+      for (const a of ancestors(r.linkFrom)) traverse.add(a);
     }
   }
   for (const s of scratch) for (const a of ancestors(s.path)) traverse.add(a);
@@ -501,28 +534,40 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   w.blank();
   w.comment('Metadata (stat, lstat, readlink) of every directory above a visible path, and of the symlinks naming', 'one, so that the paths can be reached and resolved (realpath, getcwd). Not their contents.');
   w.rule('allow', [...METADATA], [regex(w.param('TRAVERSE', exactPathsRegex(traverseList), true))]);
+  return traverseList;
+}
 
-  // ---- protected names ----
-  const protect = facts.map((f) => f.path);
-  const pins = pinsFor(facts, all);
-  if (facts.length > 0) {
-    w.blank();
-    w.comment(
-      'Protected names inside writable paths: never written, created, renamed or removed (file-write*),',
-      'whether they exist or not; emitted after every allow, so they win.',
-    );
-    for (const path of protect) {
-      const p = w.param('PROTECT', path);
-      w.rule('deny', ['file-write*'], [literal(p), subpath(p)], true);
-    }
-    w.comment(
-      'Every writable directory above them stays put: file-write* on the directory itself (not on its',
-      'contents) covers file-write-unlink (rename away, rmdir) and file-write-create (rename into place).',
-    );
-    w.rule('deny', ['file-write*'], [regex(w.param('PINS', exactPathsRegex(pins), true))]);
+/**
+ * The protected names of the list (existing or not: Seatbelt refuses the
+ * write at the name either way, so nothing is created for a missing one) and
+ * the directories that must stay in place for them. On Linux only the
+ * directories between the writable root and a name are pinned (the root is a
+ * mount point, which cannot be renamed); Seatbelt has no mount points, so
+ * every writable directory above a name is kept in place.
+ */
+function writeProtected(w: Writer, ops: readonly SetupOp[], rules: readonly MountRule[]): { protect: string[]; pins: string[] } {
+  const protect = protectedNames(ops);
+  const pins = [...new Set(protect.flatMap((path) => ancestors(path).filter((dir) => dir !== '/' && effectiveKind(rules, dir) === 'write')))].sort();
+  if (protect.length === 0) return { protect, pins };
+  w.blank();
+  w.comment(
+    'Protected names inside writable paths: never written, created, renamed or removed (file-write*),',
+    'whether they exist or not; emitted after every allow, so they win.',
+  );
+  for (const path of protect) {
+    const p = w.param('PROTECT', path);
+    w.rule('deny', ['file-write*'], [literal(p), subpath(p)], true);
   }
+  w.comment(
+    'Every writable directory above them stays put: file-write* on the directory itself (not on its',
+    'contents) covers file-write-unlink (rename away, rmdir) and file-write-create (rename into place).',
+  );
+  w.rule('deny', ['file-write*'], [regex(w.param('PINS', exactPathsRegex(pins), true))]);
+  return { protect, pins };
+}
 
-  // ---- denied whatever the profile says ----
+/** Denied whatever the profile says: the keychains, Docker, Launch Services and Apple Events. */
+function writeAlwaysDenied(w: Writer, home: string): void {
   w.blank();
   w.comment('Denied whatever the profile says. The keychains: their services and their files.');
   w.rule('deny', ['mach-lookup'], [globalName('com.apple.SecurityServer'), `(global-name-prefix ${q('com.apple.securityd')})`, `(global-name-prefix ${q('com.apple.security.')})`]);
@@ -534,15 +579,4 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   w.rule('deny', ['mach-lookup'], [`(global-name-prefix ${q('com.docker.')})`]);
   w.comment('Launch Services and Apple Events would start or drive programs outside the sandbox.');
   w.rule('deny', ['mach-lookup'], [globalName('com.apple.coreservices.launchservicesd'), globalName('com.apple.coreservices.appleevents')]);
-
-  return {
-    text: `${w.lines.join('\n')}\n`,
-    params: w.params,
-    scratch,
-    rules,
-    sockets: sockets.map((s) => s.path),
-    protect,
-    pins,
-    traverse: traverseList,
-  };
 }

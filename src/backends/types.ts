@@ -6,8 +6,12 @@
 import type { Limits, Policy } from '../profile/types.js';
 import type { KernelPathFact } from './kernel-guard.js';
 
-export type BackendName = 'bwrap' | 'nsjail' | 'sandbox-exec';
-export const BACKEND_NAMES: readonly BackendName[] = ['bwrap', 'nsjail', 'sandbox-exec'];
+/** The backends, in the order `explain` and the CLI list them: the one definition of the list. */
+export const BACKEND_NAMES = ['bwrap', 'nsjail', 'sandbox-exec'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+/** What a user may ask for: a backend, or `auto` (see index.ts selectBackend). */
+export type BackendChoice = 'auto' | BackendName;
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
 
 export interface ProtectFact {
   /** Absolute path of the protected name inside a writable root. */
@@ -59,17 +63,50 @@ export interface CgroupFacts {
   name: string;
 }
 
-/** Everything a backend needs to know about the machine; gathered by host.ts. */
+/** nsjail, when installed (or named by ISOLATE_NSJAIL): host/facts.ts nsjailFacts. */
+export interface NsjailFacts {
+  path: string;
+  /** The release line, from the option names in the binary (e.g. ">=3.5"), or "unknown". */
+  version: string;
+}
+
+/** sandbox-exec on macOS: host/facts.ts sandboxExecFacts. */
+export interface SandboxExecFacts {
+  path: string;
+  /**
+   * A fresh directory for this run, not yet created, as a real path (on
+   * macOS: under realpath($TMPDIR), e.g. /private/var/folders/../T/isolate-run-<pid>-<random>).
+   * Needed when the profile has tmpfs paths.
+   */
+  runDir?: string | undefined;
+  /** The macOS version (sw_vers -productVersion), for the report. */
+  version?: string | undefined;
+  /**
+   * filtered network: the loopback port the proxy listens on for this run,
+   * chosen among the dynamic ports so that concurrent runs do not collide
+   * (PROXY_PORT when absent). It reaches the profile as the PROXY_PORT
+   * parameter, and the proxy variables of the environment.
+   */
+  proxyPort?: number | undefined;
+}
+
+/** Everything a backend needs to know about the machine; gathered by host/facts.ts. */
 export interface HostFacts {
   platform: NodeJS.Platform;
   arch: string;
   uid: number;
   gid: number;
   bwrap: { path: string; version: string } | undefined;
-  /** nsjail, when installed (or named by ISOLATE_NSJAIL). */
-  nsjail?: { path: string; version: string } | undefined;
-  /** /usr/bin/sandbox-exec on macOS. */
-  sandboxExec?: { path: string } | undefined;
+  /** nsjail, when installed (or named by ISOLATE_NSJAIL); examined only when it may be the backend. */
+  nsjail?: NsjailFacts | undefined;
+  /** /usr/bin/sandbox-exec on macOS; examined only there. */
+  sandboxExec?: SandboxExecFacts | undefined;
+  /**
+   * Every mount point of isolate's mount namespace, gathered for nsjail,
+   * whose read-only binds leave the mounts beneath them as they are (see
+   * setup-ops.ts, the `submount` operation).
+   */
+  mountPoints?: readonly string[];
   userns: UsernsFacts;
   /** The caller's environment. Values reach only the child, never output. */
   env: Readonly<Record<string, string | undefined>>;
@@ -152,8 +189,9 @@ export interface Plan {
    * hands over on `fd`: a concurrent sandbox in the same project could swap
    * them for symlinks between the search and the mount. bwrap mounts from
    * them (--bind-fd, and checks its mount against the descriptor).
-   * readOnly (with checkPathFds): the flag the bind mount at the path has
-   * (protected names read-only, pinned directories read-write).
+   * readOnly: the flag the bind mount at the path has (protected names and
+   * placeholders read-only, pinned directories read-write), which run/
+   * checks with checkPathFds.
    * create: a protected name that does not exist; run/ first creates an
    * empty file there (a placeholder, removed after the run: see cleanup), so
    * that it can be bound read-only like an existing one.

@@ -1,5 +1,5 @@
-// The doctor's findings come from runChecks (backends/checks.ts); within the CLI, "check" is the command policy's command.
-import { runChecks as examineHost } from '../backends/checks.js';
+// The doctor's findings come from runChecks (doctor/checks.ts); within the CLI, "check" is the command policy's command.
+import { runChecks as examineHost } from '../doctor/checks.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
 

@@ -14,11 +14,9 @@ import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
-import type { CommandFact, HostFacts, NetworkFacts, UsernsFacts } from '../backends/types.js';
-import type { NsjailFacts } from '../backends/nsjail.js';
+import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
-import type { SandboxExecFacts } from '../backends/sandbox-exec.js';
 import { KERNEL_GUARD_PATHS, type KernelPathFact } from '../backends/kernel-guard.js';
 import { ensureStateDir } from './own-paths.js';
 
@@ -160,12 +158,8 @@ export function mountPoints(mountinfo?: string): string[] {
   return [...new Set(out)];
 }
 
-/**
- * nsjail, its release line, and the host's mount points: nsjail makes only
- * the top mount of a read-only bind read-only, so the plan re-binds mounts
- * nested under read-only paths itself (bwrap does that on its own).
- */
-export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): HostFacts['nsjail'] {
+/** nsjail and its release line. */
+export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
   const path = findNsjail(env);
   if (path === undefined) return undefined;
   let version: string | undefined;
@@ -178,8 +172,7 @@ export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): 
     const r = spawnSync(path, ['--help'], { encoding: 'utf8', env: {}, timeout: 5000 });
     version = nsjailVersionFromText(`${r.stdout ?? ''}${r.stderr ?? ''}`);
   }
-  const facts: NsjailFacts = { path, version: version ?? 'unknown', mountPoints: mountPoints() };
-  return facts;
+  return { path, version: version ?? 'unknown' };
 }
 
 export function bwrapFacts(env: Readonly<Record<string, string | undefined>>, path = findBwrap(env)): HostFacts['bwrap'] {
@@ -312,7 +305,7 @@ export function sandboxExecFacts(
 export interface GatherOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Which backend was asked for: facts only it needs are gathered only for it. */
-  backend?: 'auto' | 'bwrap' | 'nsjail' | 'sandbox-exec';
+  backend?: BackendChoice;
 }
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
@@ -326,8 +319,9 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     uid: process.getuid?.() ?? -1,
     gid: process.getgid?.() ?? -1,
     bwrap,
-    // nsjail is looked for only when it is asked for, or when auto would fall back to it.
-    ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env) } : {}),
+    // nsjail is looked for only when it is asked for, or when auto would fall back to it; with it the
+    // host's mount points: nsjail makes only the top mount of a read-only bind read-only (setup-ops.ts, submount).
+    ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
     userns: usernsFacts(),
     env: options.env,
     protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env) }),

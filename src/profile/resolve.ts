@@ -2,7 +2,7 @@
  * Turn a merged profile into a Policy: expand ~ and ${VARS}, make every path
  * absolute and real (symlinks resolved), and check that what must exist does.
  */
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type Parsed } from './limits.js';
@@ -40,15 +40,37 @@ export function expandPath(raw: string, vars: PathVars, from: string): string {
   return normalize(p).replace(/(.)\/+$/, '$1');
 }
 
-type Found = { real: string; type: MountRule['type'] } | { real: undefined; type: 'missing' };
+/**
+ * What resolving a profile learns about a path. DISK asks this machine; the
+ * golden tests describe a synthetic one, so that the real resolvePolicy runs
+ * on every host with the same result.
+ */
+export interface PathLookup {
+  /** stat(2), following symlinks: what the path is, or undefined when it does not exist. Throws as node:fs does otherwise. */
+  stat(path: string): 'dir' | 'file' | 'other' | undefined;
+  /** realpath(3) of an existing path. */
+  realpath(path: string): string;
+  /** lstat(2): whether the path itself is a symbolic link (false when it does not exist). */
+  isSymlink(path: string): boolean;
+}
 
-function inspect(path: string, from: string): Found {
-  try {
+export const DISK: PathLookup = {
+  stat(path) {
     // throwIfNoEntry keeps the common "does not exist" case free of exceptions (this runs for every path of every run).
     const st = statSync(path, { throwIfNoEntry: false });
-    if (st === undefined) return { real: undefined, type: 'missing' };
-    const real = realpathSync.native(path);
-    return { real, type: st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other' };
+    return st === undefined ? undefined : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+  },
+  realpath: (path) => realpathSync.native(path),
+  isSymlink: (path) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true,
+};
+
+type Found = { real: string; type: MountRule['type'] } | { real: undefined; type: 'missing' };
+
+function inspect(path: string, from: string, disk: PathLookup): Found {
+  try {
+    const type = disk.stat(path);
+    if (type === undefined) return { real: undefined, type: 'missing' };
+    return { real: disk.realpath(path), type };
   } catch (e: unknown) {
     const code = errnoCode(e);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { real: undefined, type: 'missing' };
@@ -61,12 +83,12 @@ function inspect(path: string, from: string): Found {
 }
 
 /** A path that may not exist yet (tmpfs): resolve its deepest existing ancestor. */
-function resolveMaybeMissing(path: string, from: string): string {
-  const found = inspect(path, from);
+function resolveMaybeMissing(path: string, from: string, disk: PathLookup): string {
+  const found = inspect(path, from, disk);
   if (found.real !== undefined) return found.real;
   const parent = dirname(path);
   if (parent === path) return path;
-  return join(resolveMaybeMissing(parent, from), basename(path));
+  return join(resolveMaybeMissing(parent, from, disk), basename(path));
 }
 
 /** Rules only mean something in filtered mode; in host mode they would be silently ignored, so refuse. */
@@ -142,10 +164,13 @@ export interface ResolveContext {
   vars: PathVars;
   /** The caller's environment, for the XDG directories (isolate's own, and where protected names under .config live). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Where paths are looked up (default: DISK). */
+  disk?: PathLookup;
 }
 
 export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Policy {
   const env = { ...ctx.env, HOME: ctx.vars.HOME };
+  const disk = ctx.disk ?? DISK;
   const mounts: MountRule[] = [];
   const skipped: Policy['filesystem']['skipped'] = [];
 
@@ -153,14 +178,14 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     for (const entry of entries) {
       const abs = expandPath(entry.path, ctx.vars, entry.from);
       if (kind === 'tmpfs') {
-        const real = resolveMaybeMissing(abs, entry.from);
+        const real = resolveMaybeMissing(abs, entry.from, disk);
         checkKernelPath(kind, real, entry.from, entry.path);
         checkOwnPath(kind, real, entry.from, entry.path, env);
-        const isLink = real !== abs && lstatSync(abs, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+        const isLink = real !== abs && disk.isSymlink(abs);
         mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
         continue;
       }
-      const found = inspect(abs, entry.from);
+      const found = inspect(abs, entry.from, disk);
       if (found.real === undefined) {
         if (kind === 'deny') {
           skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
@@ -184,7 +209,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       }
       checkKernelPath(kind, found.real, entry.from, entry.path);
       checkOwnPath(kind, found.real, entry.from, entry.path, env);
-      const isLink = found.real !== abs && lstatSync(abs).isSymbolicLink();
+      const isLink = found.real !== abs && disk.isSymlink(abs);
       mounts.push({
         kind,
         path: found.real,
@@ -199,11 +224,11 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('write', profile.filesystem.write);
   add('deny', profile.filesystem.deny);
   // isolate's own state and configuration are hidden wherever a rule would show them (dev reads the home).
-  add('deny', ownDirs(env).filter((path) => existsSync(path)).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  add('deny', ownDirs(env).filter((path) => disk.stat(path) !== undefined).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
 
   const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
   const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
-  const cwd = inspect(cwdAbs, cwdFrom);
+  const cwd = inspect(cwdAbs, cwdFrom, disk);
   if (cwd.real === undefined || cwd.type !== 'dir') {
     throw new IsolateError('E_PATH_MISSING', `${cwdFrom}: working directory ${cwdAbs} is not an existing directory`, {
       fix: 'pass --cwd with an existing directory',
@@ -223,7 +248,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     limits: resolveLimits(profile.limits),
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
-    audit: resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log'),
+    audit: resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk),
   };
 }
 
@@ -243,15 +268,15 @@ function profileFiles(profile: MergedProfile): string[] {
 }
 
 /** The audit log outside every path the sandbox can write: a command must not be able to rewrite the record of its own run. */
-export function checkAuditLog(log: string, mounts: readonly MountRule[], from: string): void {
-  if (effectiveKind(mounts, resolveMaybeMissing(log, from)) !== 'write') return;
+export function checkAuditLog(log: string, mounts: readonly MountRule[], from: string, disk: PathLookup = DISK): void {
+  if (effectiveKind(mounts, resolveMaybeMissing(log, from, disk)) !== 'write') return;
   throw new IsolateError('E_PATH_INVALID', `${from}: ${log} is inside a path the sandbox can write, so the command could rewrite its own record`, {
     fix: 'put the audit log outside the writable paths (the default, $XDG_STATE_HOME/isolate/audit.jsonl, always is)',
   });
 }
 
-function resolveAudit(audit: MergedProfile['audit'], vars: PathVars, mounts: readonly MountRule[], from: string): Policy['audit'] {
-  const log = audit.log === undefined ? undefined : resolveMaybeMissing(expandPath(audit.log, vars, from), from);
-  if (log !== undefined) checkAuditLog(log, mounts, from);
+function resolveAudit(audit: MergedProfile['audit'], vars: PathVars, mounts: readonly MountRule[], from: string, disk: PathLookup): Policy['audit'] {
+  const log = audit.log === undefined ? undefined : resolveMaybeMissing(expandPath(audit.log, vars, from), from, disk);
+  if (log !== undefined) checkAuditLog(log, mounts, from, disk);
   return { enabled: audit.enabled, log, required: audit.required };
 }

@@ -1,6 +1,7 @@
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectGolden } from './golden-file.js';
 import { bwrapBackend } from '../../src/backends/bwrap.js';
 import type { CommandFact, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
@@ -62,7 +63,7 @@ describe('golden bwrap plans for the built-in profiles', () => {
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);
     expectValuesFromHost(plan);
-    await expect(text).toMatchFileSnapshot(`./bwrap/${name}.txt`);
+    await expectGolden(text, `bwrap/${name}.txt`);
   });
 
   it('default with --net host', async () => {
@@ -71,7 +72,7 @@ describe('golden bwrap plans for the built-in profiles', () => {
     const text = renderPlan('isolate run --net host -- curl https://example.org/', plan);
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);
-    await expect(text).toMatchFileSnapshot('./bwrap/default-net-host.txt');
+    await expectGolden(text, 'bwrap/default-net-host.txt');
   });
 
   it('default with a command with tricky arguments', async () => {
@@ -95,6 +96,6 @@ describe('golden bwrap plans for the built-in profiles', () => {
     expect(plan.argv.slice(plan.argv.lastIndexOf('/usr/bin/sh'))).toEqual(['/usr/bin/sh', ...args]);
     const text = renderPlan('isolate run -- sh -c <script> sh <tricky arguments>', plan);
     expectNoSecretValues(text);
-    await expect(text).toMatchFileSnapshot('./bwrap/default-tricky-args.txt');
+    await expectGolden(text, 'bwrap/default-tricky-args.txt');
   });
 });

@@ -6,7 +6,10 @@
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { X32_LISTED, X32_SYSCALL_BIT, mapConfigEnv, nsjailBackend } from '../../src/backends/nsjail.js';
+import { UPDATE_GOLDEN_COMMAND, expectGolden } from './golden-file.js';
+import { nsjailBackend } from '../../src/backends/nsjail.js';
+import { mapConfigEnv } from '../../src/backends/nsjail-proto.js';
+import { X32_LISTED, X32_SYSCALL_BIT } from '../../src/backends/nsjail-seccomp.js';
 import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
@@ -56,7 +59,7 @@ function render(title: string, plan: Plan): string {
   const lines = [
     `# ${title}`,
     `# Synthetic host (uid 1000, nsjail ${NSJAIL.version}, merged /usr, project at /home/user/project).`,
-    '# Regenerate after an intended change: npx vitest run --config test/vitest.config.ts test/golden -u',
+    `# Regenerate after an intended change: ${UPDATE_GOLDEN_COMMAND}`,
     '',
     `backend: ${plan.backend} ${plan.backendVersion}`,
     `command: ${plan.command.program} -> ${plan.command.resolved}`,
@@ -151,7 +154,7 @@ describe('golden nsjail plans for the built-in profiles', () => {
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);
     expectValuesOnlyInConfig(plan);
-    await expect(text).toMatchFileSnapshot(`./nsjail/${name}.txt`);
+    await expectGolden(text, `nsjail/${name}.txt`);
   });
 
   it('default with network filtered and every limit', async () => {
@@ -168,6 +171,6 @@ describe('golden nsjail plans for the built-in profiles', () => {
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);
     expectValuesOnlyInConfig(plan);
-    await expect(text).toMatchFileSnapshot('./nsjail/default-filtered-limits.txt');
+    await expectGolden(text, 'nsjail/default-filtered-limits.txt');
   });
 });

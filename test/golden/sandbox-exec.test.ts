@@ -1,7 +1,8 @@
 /**
  * Golden sandbox-exec plans for the built-in profiles on a synthetic macOS
- * host: the SBPL profile exactly as handed to sandbox-exec, and every -D
- * parameter. Nothing here reads this machine (which is not a Mac).
+ * host (synthetic-mac.ts): the SBPL profile exactly as handed to
+ * sandbox-exec, and every -D parameter. Nothing here reads this machine
+ * (which is not a Mac).
  *
  * The built-in profiles ask for the default seccomp filter, which macOS
  * cannot enforce; the goldens set `syscalls: { preset: none }`, as a user of
@@ -10,122 +11,26 @@
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { UPDATE_GOLDEN_COMMAND, expectGolden } from './golden-file.js';
 import { planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
-import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
+import type { CommandFact } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
-import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
-import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
-import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
-import { list, syntheticProtect } from './synthetic.js';
-import { protectedNames } from '../../src/profile/own-paths.js';
+import { applyOverrides, loadMergedProfile, type ProfileOverrides } from '../../src/profile/load.js';
+import { list } from './synthetic.js';
+import { MAC_CTX, MAC_ENV, MAC_VARS, darwinHost, macPolicy } from './synthetic-mac.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-// ---- a synthetic Mac -------------------------------------------------------------
-
-const VARS: PathVars = { CWD: '/Users/user/project', HOME: '/Users/user', TMPDIR: '/var/folders/zz/abc123/T' };
-const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
-const RUN_DIR = '/private/var/folders/zz/abc123/T/isolate-run-4242-0123456789ab';
-const SOCKET_DIR = '/private/var/folders/zz/abc123/T/isolate-net-4242-0123456789ab';
-
-/** macOS's own symlinks: /etc, /tmp and /var live in /private. */
-const LINKS: Readonly<Record<string, string>> = { '/etc': '/private/etc', '/tmp': '/private/tmp', '/var': '/private/var' };
-
-function realpath(path: string): string {
-  for (const [link, target] of Object.entries(LINKS)) {
-    if (path === link || path.startsWith(`${link}/`)) return target + path.slice(link.length);
-  }
-  return path;
-}
-
-/** What exists on the synthetic Mac, beyond the system directories (everything else named by a profile does not). */
-const EXISTS_DIRS = new Set(['/usr', '/private/etc', '/opt', '/bin', '/sbin', '/Users/user', '/Users/user/project', '/private/tmp', '/private/var/tmp', '/private/etc/ssh', '/private/etc/sudoers.d', '/Users/user/.ssh', '/Users/user/.docker', '/Users/user/.config/gh', '/Users/user/.aws']);
-const EXISTS_FILES = new Set(['/private/etc/sudoers', '/Users/user/.zsh_history', '/Users/user/.npmrc', '/Users/user/.lesshst']);
-
-/** resolvePolicy on the synthetic Mac. */
-function darwinPolicy(profile: MergedProfile): Policy {
-  const mounts: MountRule[] = [];
-  const skipped: Policy['filesystem']['skipped'] = [];
-  const add = (kind: MountKind, entries: readonly SourcedPath[]): void => {
-    for (const entry of entries) {
-      const abs = expandPath(entry.path, VARS, entry.from);
-      const real = realpath(abs);
-      const link = real !== abs && LINKS[abs] !== undefined ? { linkFrom: abs } : {};
-      if (kind === 'tmpfs') {
-        mounts.push({ kind, path: real, requested: abs, type: 'dir', ...link });
-        continue;
-      }
-      const type = EXISTS_DIRS.has(real) ? 'dir' : EXISTS_FILES.has(real) ? 'file' : undefined;
-      if (type === undefined) {
-        if (kind === 'deny') skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
-        else if (entry.optional) skipped.push({ path: abs, reason: `${kind}: optional and does not exist` });
-        else throw new Error(`synthetic Mac: ${entry.from}: ${abs} does not exist`);
-        continue;
-      }
-      mounts.push({ kind, path: real, requested: abs, type, ...link });
-    }
-  };
-  add('tmpfs', profile.filesystem.tmpfs);
-  add('read', profile.filesystem.read);
-  add('write', profile.filesystem.write);
-  add('deny', profile.filesystem.deny);
-  return {
-    profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    // As resolvePolicy splits them: "~/" entries matter in the home directory, which is not writable here.
-    filesystem: { mounts, protect: protectedNames(profile.filesystem.protect).blocked, skipped },
-    network: { mode: profile.network.mode, allow: [...profile.network.allow], deny: [...profile.network.deny] },
-    environment: { pass: [...profile.environment.pass], set: { ...profile.environment.set }, secrets: [...profile.environment.secrets] },
-    process: { cwd: realpath(expandPath(profile.process.cwd, VARS, 'process.cwd')), hostname: profile.process.hostname },
-    limits: resolveLimits(profile.limits),
-    syscalls: { preset: 'none', deny: [], allow: [] },
-    commands: { ...profile.commands },
-    audit: { ...profile.audit },
-  };
-}
-
-/** The caller's environment on the synthetic Mac, secrets included. */
-const HOST_ENV: Readonly<Record<string, string>> = {
-  PATH: '/opt/homebrew/bin:/usr/bin:/bin:/usr/sbin:/sbin',
-  HOME: '/Users/user',
-  USER: 'user',
-  LOGNAME: 'user',
-  SHELL: '/bin/zsh',
-  TMPDIR: '/var/folders/zz/abc123/T/',
-  LANG: 'en_US.UTF-8',
-  LC_CTYPE: 'UTF-8',
-  LC_SESSION_TOKEN: 'synthetic-lc-secret',
-  TERM: 'xterm-256color',
-  COLORTERM: 'truecolor',
-  NO_PROXY: 'synthetic-no-proxy.example',
-  GITHUB_TOKEN: 'ghp_synthetic000000000000000000000000',
-  AWS_SECRET_ACCESS_KEY: 'synthetic-aws-secret',
-  SSH_AUTH_SOCK: '/private/tmp/com.apple.launchd.synthetic/Listeners',
-};
+const VARS = MAC_VARS;
+const CTX = MAC_CTX;
+const HOST_ENV = MAC_ENV;
 
 const MAKE: CommandFact = { program: 'make', candidates: [{ path: '/usr/bin/make', real: '/usr/bin/make', isFile: true, executable: true }] };
 const CURL: CommandFact = { program: 'curl', candidates: [{ path: '/usr/bin/curl', real: '/usr/bin/curl', isFile: true, executable: true }] };
 
-function darwinHost(policy: Policy, command: CommandFact): HostFacts {
-  return {
-    platform: 'darwin',
-    arch: 'arm64',
-    uid: 501,
-    gid: 20,
-    bwrap: undefined,
-    sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '14.5' } as HostFacts['sandboxExec'],
-    userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
-    env: HOST_ENV,
-    protect: syntheticProtect(policy, VARS.CWD),
-    command,
-    ...(policy.network.mode === 'filtered' ? { network: { socat: undefined, shell: '/bin/sh', socketDir: SOCKET_DIR } } : {}),
-    prlimit: undefined,
-    kernelPaths: [],
-  };
-}
-
 async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}): Promise<SandboxExecPlan> {
   const merged = applyOverrides(await loadMergedProfile(profile, CTX), overrides, CTX);
-  const policy = darwinPolicy(merged);
+  const policy = macPolicy(merged);
   return planSandboxExec(policy, command, darwinHost(policy, fact));
 }
 
@@ -139,7 +44,7 @@ function renderPlan(title: string, plan: SandboxExecPlan): string {
   const lines = [
     `# ${title}`,
     '# Synthetic macOS host (uid 501, Apple silicon, project at /Users/user/project), syscalls.preset: none.',
-    '# Regenerate after an intended change: npx vitest run --config test/vitest.config.ts test/golden -u',
+    `# Regenerate after an intended change: ${UPDATE_GOLDEN_COMMAND}`,
     '',
     `backend: ${plan.backend} ${plan.backendVersion}`,
     `command: ${plan.command.program} -> ${plan.command.resolved}`,
@@ -214,7 +119,7 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls p
     expectOnlySyntheticPaths(text);
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
-    await expect(text).toMatchFileSnapshot(`./sandbox-exec/${name}.txt`);
+    await expectGolden(text, `sandbox-exec/${name}.txt`);
   });
 
   it('default with filtered network', async () => {
@@ -225,7 +130,7 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls p
     expectOnlySyntheticPaths(text);
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
-    await expect(text).toMatchFileSnapshot('./sandbox-exec/default-net-filtered.txt');
+    await expectGolden(text, 'sandbox-exec/default-net-filtered.txt');
   });
 
   it('strict with limits and a private working directory', async () => {
@@ -237,6 +142,6 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls p
     expectOnlySyntheticPaths(text);
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
-    await expect(text).toMatchFileSnapshot('./sandbox-exec/strict-limits-tmp-cwd.txt');
+    await expectGolden(text, 'sandbox-exec/strict-limits-tmp-cwd.txt');
   });
 });

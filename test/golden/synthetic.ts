@@ -1,16 +1,17 @@
 /**
- * A synthetic host for the golden plans: turns a MergedProfile into a Policy
- * without touching the disk, as resolvePolicy would on a typical merged-/usr
- * Debian machine, and builds fixed HostFacts. Nothing here reads this machine.
+ * A synthetic host for the golden plans: a typical merged-/usr Debian
+ * machine as the real resolvePolicy sees it (SYNTHETIC_DISK answers its
+ * stat, realpath and lstat), and fixed HostFacts. Nothing here reads this
+ * machine, so the golden files are the same on every host.
  */
 import { writableRoots } from '../../src/backends/mounts.js';
 import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
-import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
-import type { MergedProfile, MountKind, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
+import { resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
+import type { MergedProfile, Policy } from '../../src/profile/types.js';
 import { shellQuote } from '../../src/run/quote.js';
 import { disassemble } from '../../src/seccomp/bpf.js';
 import { expect } from 'vitest';
-import { protectedNames } from '../../src/profile/own-paths.js';
+import { UPDATE_GOLDEN_COMMAND } from './golden-file.js';
 
 export const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/tmp' };
 
@@ -104,51 +105,29 @@ function isFile(path: string): boolean {
 
 const absent = (path: string): boolean => ABSENT_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
 
-/** resolvePolicy on the synthetic host. */
+/** Under a merged-/usr link, the path it leads to. */
+function usrReal(path: string): string {
+  for (const [link, target] of Object.entries(USR_LINKS)) {
+    if (path === link || path.startsWith(`${link}/`)) return target + path.slice(link.length);
+  }
+  return path;
+}
+
+/**
+ * The synthetic host's filesystem, as resolvePolicy looks at it: everything
+ * a profile names exists (as a directory, or a file for the names of FILES
+ * and HOME_FILES) but for the optional paths of ABSENT_PREFIXES; /bin, /sbin,
+ * /lib and /lib64 are links into /usr.
+ */
+export const SYNTHETIC_DISK: PathLookup = {
+  stat: (path) => (absent(path) ? undefined : isFile(path) ? 'file' : 'dir'),
+  realpath: usrReal,
+  isSymlink: (path) => USR_LINKS[path] !== undefined,
+};
+
+/** The real resolvePolicy on the synthetic host. */
 export function syntheticPolicy(profile: MergedProfile): Policy {
-  const mounts: MountRule[] = [];
-  const skipped: Policy['filesystem']['skipped'] = [];
-  const add = (kind: MountKind, entries: readonly SourcedPath[]): void => {
-    for (const entry of entries) {
-      const abs = expandPath(entry.path, VARS, entry.from);
-      if (kind === 'tmpfs') {
-        mounts.push({ kind, path: abs, requested: abs, type: 'dir' });
-        continue;
-      }
-      if (absent(abs)) {
-        if (kind === 'deny') skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
-        else if (entry.optional) skipped.push({ path: abs, reason: `${kind}: optional and does not exist` });
-        else throw new Error(`synthetic host: ${entry.from}: ${abs} does not exist`);
-        continue;
-      }
-      const link = USR_LINKS[abs];
-      if (link !== undefined) {
-        mounts.push({ kind, path: link, requested: abs, type: 'dir', linkFrom: abs });
-      } else {
-        mounts.push({ kind, path: abs, requested: abs, type: isFile(abs) ? 'file' : 'dir' });
-      }
-    }
-  };
-  add('tmpfs', profile.filesystem.tmpfs);
-  add('read', profile.filesystem.read);
-  add('write', profile.filesystem.write);
-  add('deny', profile.filesystem.deny);
-  return {
-    profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    // As resolvePolicy splits them: "~/" entries matter in the home directory, which is not writable here.
-    filesystem: { mounts, protect: protectedNames(profile.filesystem.protect).blocked, skipped },
-    network: { mode: profile.network.mode, allow: [...profile.network.allow], deny: [...profile.network.deny] },
-    environment: {
-      pass: [...profile.environment.pass],
-      set: { ...profile.environment.set },
-      secrets: [...profile.environment.secrets],
-    },
-    process: { cwd: expandPath(profile.process.cwd, VARS, 'process.cwd'), hostname: profile.process.hostname },
-    limits: resolveLimits(profile.limits),
-    syscalls: { ...profile.syscalls },
-    commands: { ...profile.commands },
-    audit: { ...profile.audit },
-  };
+  return resolvePolicy(profile, { vars: VARS, env: { HOME: VARS.HOME }, disk: SYNTHETIC_DISK });
 }
 
 /** The project on the synthetic host: a git checkout with hooks and config; nothing else protected exists. */
@@ -329,7 +308,7 @@ export function renderPlan(title: string, plan: Plan): string {
   const lines = [
     `# ${title}`,
     '# Synthetic host (uid 1000, bwrap 0.8.0, merged /usr, project at /home/user/project).',
-    '# Regenerate after an intended change: npx vitest run --config test/vitest.config.ts test/golden -u',
+    `# Regenerate after an intended change: ${UPDATE_GOLDEN_COMMAND}`,
     '',
     `backend: ${plan.backend} ${plan.backendVersion}`,
     `command: ${plan.command.program} -> ${plan.command.resolved}`,

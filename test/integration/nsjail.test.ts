@@ -146,7 +146,7 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
         nestedHook: 'echo pwned > sub/deeper/.git/hooks/pre-push',
         nestedConfigCreate: 'echo pwned > sub/deeper/.git/config',
         subMove: 'mv sub sub2',
-        bashrc: 'echo pwned > .bashrc',
+        mcp: 'echo pwned > .mcp.json',
         envrc: 'echo pwned > .envrc',
         vscode: 'mkdir .vscode && echo "{}" > .vscode/tasks.json',
         normal: 'echo fine > normal.txt',
@@ -162,7 +162,7 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
     });
 
     it('no placeholder is left when the command fails, is killed by a signal, or isolate is stopped with SIGTERM', async () => {
-      expect(nsj(runner, ['--', 'sh', '-c', 'test -f .bashrc && test ! -s .bashrc && exit 3'], p.project, p.env).status).toBe(3);
+      expect(nsj(runner, ['--', 'sh', '-c', 'test -f .envrc && test ! -s .envrc && exit 3'], p.project, p.env).status).toBe(3);
       expect(snapshot(p.project)).toEqual(REPO_FILES);
       expect(nsj(runner, ['--', 'sh', '-c', 'kill -KILL $$'], p.project, p.env).status).toBe(137);
       expect(snapshot(p.project)).toEqual(REPO_FILES);
@@ -177,7 +177,7 @@ describe.skipIf(skipReason !== undefined)('nsjail backend', () => {
           });
           child.on('close', () => rej(new Error(`isolate exited before the command started: ${out}`)));
         });
-        expect(existsSync(join(p.project, '.bashrc'))).toBe(true); // the placeholder exists while it runs
+        expect(existsSync(join(p.project, '.envrc'))).toBe(true); // the placeholder exists while it runs
         const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
         child.kill('SIGTERM');
         expect(await exited).toBe(143);

@@ -124,7 +124,7 @@ function plan(script: string, over: Over = {}): SandboxExecPlan {
     uid: process.getuid?.() ?? 0,
     gid: process.getgid?.() ?? 0,
     bwrap: undefined,
-    sandboxExec: { path: '/usr/bin/sandbox-exec', runDir, version: '15.0', ...(over.proxyPort === undefined ? {} : { proxyPort: over.proxyPort }) } as HostFacts['sandboxExec'],
+    sandboxExec: { path: '/usr/bin/sandbox-exec', runDir, version: '15.0', ...(over.proxyPort === undefined ? {} : { proxyPort: over.proxyPort }) },
     userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
     env: { PATH: '/usr/bin:/bin', HOME: home, TMPDIR: tmp },
     protect: [],

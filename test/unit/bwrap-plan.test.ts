@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
 import { BWRAP_MIN_VERSION, bwrapBackend, checkBwrapHost, compareVersions } from '../../src/backends/bwrap.js';
 import { selectBackend } from '../../src/backends/index.js';
 import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
-import type { MountKind, MountRule, Policy } from '../../src/profile/types.js';
+import type { MountRule, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
 
@@ -10,10 +11,6 @@ import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
 
 const HOME = '/home/user';
 const PROJECT = '/home/user/project';
-
-function rule(kind: MountKind, path: string, type: MountRule['type'] = 'dir', linkFrom?: string): MountRule {
-  return { kind, path, requested: linkFrom ?? path, type, ...(linkFrom === undefined ? {} : { linkFrom }) };
-}
 
 function policy(over: { mounts?: MountRule[]; network?: 'none' | 'host'; cwd?: string; protect?: string[]; env?: Partial<Policy['environment']>; skipped?: Policy['filesystem']['skipped'] } = {}): Policy {
   return {
@@ -460,7 +457,7 @@ describe('plan: protected paths', () => {
     const p = plan(policy(), ['ls'], host({ protect: [bashrc] }));
     const s = setup(p);
     const fd = p.pathFds?.find((e) => e.path === bashrc.path);
-    expect(fd).toEqual({ fd: expect.any(Number) as number, path: bashrc.path, create: true });
+    expect(fd).toEqual({ fd: expect.any(Number) as number, path: bashrc.path, readOnly: true, create: true });
     // setup() shows a bind from a descriptor as a bind of its path.
     expect(expectSeq(s, ['--bind', PROJECT, PROJECT])).toBeLessThan(expectSeq(s, ['--ro-bind', bashrc.path, bashrc.path]));
     expectSeq(p.argv, ['--ro-bind-fd', String(fd?.fd), bashrc.path]);

@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forwarderScript } from '../../src/network/forwarder.js';
+import { forwarderScript } from '../../src/backends/forwarder.js';
 
 let dir: string;
 const LISTENING = '2026/01/01 00:00:00 socat[7] N listening on AF=2 127.0.0.1:3128';

@@ -5,6 +5,7 @@
  * the fail-closed cases.
  */
 import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
 import { bwrapBackend } from '../../src/backends/bwrap.js';
 import { FEATURES, assertEnforceable } from '../../src/backends/conformance.js';
 import { NSJAIL_VERSION_MARKERS, mountPoints, nsjailVersionFromText } from '../../src/host/facts.js';
@@ -18,25 +19,16 @@ import {
   NSJAIL_CONFIG_FD,
   NSJAIL_FIRST_PATH_FD,
   NSJAIL_STARTED_FD,
-  USERNS_GUARD,
-  NEWER_LISTED_UP_TO,
-  X32_LISTED,
-  X32_SYSCALL_BIT,
   checkNsjailHost,
-  kafelPolicy,
-  mapConfigEnv,
   nsjailBackend,
-  nsjailSeccompRules,
-  parseProtoString,
-  planMounts,
-  protoString,
   timeLimitSeconds,
-  type MountOp,
 } from '../../src/backends/nsjail.js';
+import { mapConfigEnv, parseProtoString, protoString } from '../../src/backends/nsjail-proto.js';
+import { NEWER_LISTED_UP_TO, USERNS_GUARD, X32_LISTED, X32_SYSCALL_BIT, kafelPolicy, nsjailSeccompRules } from '../../src/backends/nsjail-seccomp.js';
 import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile } from '../../src/profile/load.js';
-import type { Limits, MountKind, MountRule, Policy } from '../../src/profile/types.js';
+import type { Limits, MountRule, Policy } from '../../src/profile/types.js';
 import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, resolveSeccomp, type SeccompRule } from '../../src/seccomp/presets.js';
 import { highestKnownSyscall, syscallName, syscallNumber, type SeccompArch } from '../../src/seccomp/syscalls.js';
 import { SYNTHETIC_KERNEL_PATHS, syntheticHost, syntheticPolicy, usrBinCommand, VARS } from '../golden/synthetic.js';
@@ -47,10 +39,6 @@ import { expectIsolateError } from './expect-error.js';
 const HOME = '/home/user';
 const PROJECT = '/home/user/project';
 const NSJAIL = { path: '/usr/local/bin/nsjail', version: '>=3.5' };
-
-function rule(kind: MountKind, path: string, type: MountRule['type'] = 'dir', linkFrom?: string): MountRule {
-  return { kind, path, requested: linkFrom ?? path, type, ...(linkFrom === undefined ? {} : { linkFrom }) };
-}
 
 const BASE_MOUNTS: MountRule[] = [
   rule('tmpfs', '/tmp'),
@@ -686,30 +674,35 @@ describe('plan: rlimits and the time limit', () => {
 
 // ---- mounts ----------------------------------------------------------------------
 
-/** planMounts in bwrap's syntax, to compare with what bwrap's plan does. */
-function asBwrapArgs(ops: readonly MountOp[]): string[] {
+/** The fields of one `mount { ... }` line of the config. */
+function mountFields(line: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const m of line.matchAll(/(\w+): ("(?:[^"\\]|\\.)*"|\S+)/g)) fields.set(m[1] ?? '', m[2]?.startsWith('"') === true ? parseProtoString(m[2]) : (m[2] ?? ''));
+  return fields;
+}
+
+/**
+ * The config's mounts after the minimal /dev, read back into bwrap's syntax,
+ * to compare with what bwrap's plan does: both render one list of setup
+ * operations, and this checks, from their output alone, that neither drops,
+ * reorders or changes one.
+ */
+function nsjailAsBwrapArgs(p: Plan): string[] {
+  const lines = mountLines(p);
   const args: string[] = [];
   const remount: string[] = [];
-  for (const op of ops) {
-    switch (op.op) {
-      case 'tmpfs':
-        if (op.readOnly) {
-          args.push('--perms', op.mode ?? '', '--tmpfs', op.path);
-          remount.push(op.path);
-        } else args.push(...(op.size === undefined ? [] : ['--size', String(op.size)]), '--tmpfs', op.path);
-        break;
-      case 'bind':
-        args.push(op.readOnly ? '--ro-bind' : '--bind', op.src, op.dst);
-        break;
-      case 'symlink':
-        args.push('--symlink', op.target, op.link);
-        break;
-      case 'devpts':
-        args.push('--devpts', op.path);
-        break;
-    }
+  for (const line of lines.slice(lines.findIndex((l) => l.includes('dst: "/dev/ptmx"')) + 1)) {
+    const f = mountFields(line);
+    const dst = f.get('dst') ?? '';
+    const options = new Map((f.get('options') ?? '').split(',').map((o) => o.split('=') as [string, string]));
+    if (f.get('fstype') === 'tmpfs' && f.get('rw') === 'false') {
+      args.push('--perms', options.get('mode') ?? '', '--tmpfs', dst);
+      remount.push(dst);
+    } else if (f.get('fstype') === 'tmpfs') args.push(...(options.has('size') ? ['--size', options.get('size') ?? ''] : []), '--tmpfs', dst);
+    else if (f.get('is_symlink') === 'true') args.push('--symlink', f.get('src') ?? '', dst);
+    else args.push(f.get('rw') === 'true' ? '--bind' : '--ro-bind', f.get('src') ?? '', dst);
   }
-  return [...args, ...remount.flatMap((p) => ['--remount-ro', p])];
+  return [...args, ...remount.flatMap((path) => ['--remount-ro', path])];
 }
 
 /** The mount part of a bwrap plan: after --dev /dev and its /dev/shm, up to --chdir (net mounts and the final read-only /dev excluded: nsjail's system mounts). */
@@ -735,9 +728,9 @@ function bwrapMounts(p: Plan): string[] {
   return net === -1 ? part : part.slice(0, net - 2);
 }
 
-function bothPlans(pol: Policy, h: HostFacts = host()): { ns: Plan; bw: Plan; ops: MountOp[] } {
+function bothPlans(pol: Policy, h: HostFacts = host()): { ns: Plan; bw: Plan } {
   const bh = { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } };
-  return { ns: nsjailBackend.plan(pol, ['ls'], h), bw: bwrapBackend.plan(pol, ['ls'], bh), ops: planMounts(pol, h).ops };
+  return { ns: nsjailBackend.plan(pol, ['ls'], h), bw: bwrapBackend.plan(pol, ['ls'], bh) };
 }
 
 describe('plan: mounts in bwrap\'s order and meaning', () => {
@@ -761,8 +754,8 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
   ];
 
   it.each(cases)('%s', (_title, pol, over) => {
-    const { ns, bw, ops } = bothPlans(pol, host(over));
-    expect(asBwrapArgs(ops)).toEqual(bwrapMounts(bw));
+    const { ns, bw } = bothPlans(pol, host(over));
+    expect(nsjailAsBwrapArgs(ns)).toEqual(bwrapMounts(bw));
     expect(ns.cleanup).toEqual(bw.cleanup);
     for (const key of ['readable', 'writable', 'hidden', 'tmpfs', 'protected', 'placeholders'] as const) expect(ns.summary[key], key).toEqual(bw.summary[key]);
   });
@@ -772,8 +765,8 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
     for (const overrides of [{}, { net: 'host' as const }, { deny: [`${VARS.CWD}/secrets`] }]) {
       const pol = syntheticPolicy(applyOverrides(await loadMergedProfile(name, ctx), overrides, ctx));
       const h = { ...syntheticHost(pol, usrBinCommand('ls')), nsjail: NSJAIL };
-      const { ns, bw, ops } = bothPlans(pol, h);
-      expect(asBwrapArgs(ops)).toEqual(bwrapMounts(bw));
+      const { ns, bw } = bothPlans(pol, h);
+      expect(nsjailAsBwrapArgs(ns)).toEqual(bwrapMounts(bw));
       expect(ns.summary.notes.slice(0, bw.summary.notes.length)).toEqual(bw.summary.notes);
     }
   });
@@ -843,7 +836,7 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
   it('mounts nested under a read-only path are bound read-only too (nsjail remounts only the top one)', () => {
     const pol = policy({ mounts: [...BASE_MOUNTS, rule('deny', '/etc/ssh')] });
     const nested = ['/', '/proc', '/etc/hosts', '/usr/lib/modules', '/etc/ssh/keys', `${PROJECT}/cache`, `${HOME}/fuse`, '/usr', '/etc'];
-    const p = plan(pol, ['ls'], host({ nsjail: { ...NSJAIL, mountPoints: nested } as HostFacts['nsjail'] }));
+    const p = plan(pol, ['ls'], host({ mountPoints: nested }));
     const lines = mountLines(p);
     const rebinds = lines.filter((l) => l.includes('mandatory: false'));
     expect(rebinds).toEqual([
@@ -854,12 +847,14 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
     expect(lines.indexOf(rebinds[0] ?? '')).toBeGreaterThan(lines.findIndex((l) => l.includes('dst: "/etc" ')));
     expect(p.summary.notes).toContain('/etc/hosts: a mount inside a read-only path, made read-only too');
     // A read rule that needs no bind of its own (its parent is read already) still gets one when it is a mount.
-    const lib = plan(policy({ mounts: [...BASE_MOUNTS, rule('read', '/usr/lib')] }), ['ls'], host({ nsjail: { ...NSJAIL, mountPoints: ['/usr/lib', '/usr'] } as HostFacts['nsjail'] }));
+    const lib = plan(policy({ mounts: [...BASE_MOUNTS, rule('read', '/usr/lib')] }), ['ls'], host({ mountPoints: ['/usr/lib', '/usr'] }));
     expect(mountLines(lib).filter((l) => l.includes('mandatory: false'))).toEqual([
       'mount { src: "/usr/lib" dst: "/usr/lib" is_bind: true rw: false is_dir: true nosuid: true nodev: true mandatory: false }',
     ]);
-    // Without mount facts (or with bwrap) nothing changes.
-    expect(planMounts(pol, host()).ops).toEqual(planMounts(pol, host(), []).ops);
+    // Without mount facts nothing changes; bwrap's --ro-bind makes the mounts beneath it read-only itself.
+    expect(mountLines(plan(pol, ['ls'], host()))).toEqual(mountLines(plan(pol, ['ls'], host({ mountPoints: [] }))));
+    const bh = { bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } };
+    expect(bwrapBackend.plan(pol, ['ls'], host({ ...bh, mountPoints: nested })).argv).toEqual(bwrapBackend.plan(pol, ['ls'], host(bh)).argv);
   });
 
   it('reads the mount points from mountinfo, octal escapes decoded', () => {

@@ -3,11 +3,28 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expandPath, pathVars, resolvePolicy, type PathVars } from '../../src/profile/resolve.js';
+import { expandPath, pathVars, resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, MountRule, SourcedPath } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 
 const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/var/tmp/u' };
+
+function profile(fs: Partial<MergedProfile['filesystem']>, cwd = '${CWD}'): MergedProfile {
+  return {
+    name: 'test',
+    sources: ['test.yaml'],
+    description: 'a test profile',
+    filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [], ...fs },
+    network: { mode: 'none', allow: [], deny: [] },
+    environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
+    process: { cwd, hostname: 'box' },
+    limits: {},
+    syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: true, log: undefined, required: false },
+    origins: {},
+  };
+}
 
 describe('expandPath', () => {
   it.each([
@@ -80,23 +97,6 @@ describe('resolvePolicy (on a temp directory)', () => {
   });
 
   const sp = (path: string, from: string, optional = false): SourcedPath => ({ path, optional, from });
-
-  function profile(fs: Partial<MergedProfile['filesystem']>, cwd = '${CWD}'): MergedProfile {
-    return {
-      name: 'test',
-      sources: ['test.yaml'],
-      description: 'a test profile',
-      filesystem: { read: [], write: [], deny: [], tmpfs: [], protect: [], ...fs },
-      network: { mode: 'none', allow: [], deny: [] },
-      environment: { pass: ['PATH'], set: { A: '1' }, secrets: ['*_PEM'] },
-      process: { cwd, hostname: 'box' },
-      limits: {},
-      syscalls: { preset: 'default', deny: [], allow: [] },
-      commands: { allow: [], deny: [] },
-      audit: { enabled: true, log: undefined, required: false },
-      origins: {},
-    };
-  }
 
   const find = (mounts: MountRule[], kind: MountRule['kind'], requested: string): MountRule => {
     const m = mounts.find((r) => r.kind === kind && r.requested === requested);
@@ -331,5 +331,34 @@ describe('resolvePolicy (on a temp directory)', () => {
     p.filesystem.protect.push('y');
     expect(merged.environment.pass).toEqual(['PATH']);
     expect(merged.filesystem.protect).toEqual(['.git/hooks']);
+  });
+});
+
+describe('resolvePolicy on a described filesystem (ResolveContext.disk)', () => {
+  const sp = (path: string, optional = false): SourcedPath => ({ path, optional, from: optional ? 'o' : 'r' });
+  const merged = (read: string[], optional: string[] = []): MergedProfile =>
+    profile({ read: [...read.map((p) => sp(p)), ...optional.map((p) => sp(p, true))], tmpfs: [sp('/synthetic-only/tmp')] }, '/synthetic-only/project');
+  /** /synthetic-only exists only here; /bin is a link to /synthetic-only/usr/bin; /synthetic-only/passwd is a file. */
+  const disk: PathLookup = {
+    stat: (p) => (p === '/synthetic-only/passwd' ? 'file' : p === '/' || p === '/bin' || p.startsWith('/synthetic-only') ? (p.includes('missing') ? undefined : 'dir') : undefined),
+    realpath: (p) => (p === '/bin' ? '/synthetic-only/usr/bin' : p),
+    isSymlink: (p) => p === '/bin',
+  };
+  const vars: PathVars = { CWD: '/synthetic-only/project', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
+
+  it('looks at every path through it, never at this machine', () => {
+    const p = resolvePolicy(merged(['/bin', '/synthetic-only/passwd'], ['/usr']), { vars, disk });
+    expect(p.filesystem.mounts).toEqual([
+      { kind: 'tmpfs', path: '/synthetic-only/tmp', requested: '/synthetic-only/tmp', type: 'dir' },
+      { kind: 'read', path: '/synthetic-only/usr/bin', requested: '/bin', type: 'dir', linkFrom: '/bin' },
+      { kind: 'read', path: '/synthetic-only/passwd', requested: '/synthetic-only/passwd', type: 'file' },
+      // isolate's own directories exist there too, so they are hidden.
+      { kind: 'deny', path: '/synthetic-only/.local/state/isolate', requested: '/synthetic-only/.local/state/isolate', type: 'dir' },
+      { kind: 'deny', path: '/synthetic-only/.config/isolate', requested: '/synthetic-only/.config/isolate', type: 'dir' },
+    ]);
+    // /usr exists on this machine, but not on the described one.
+    expect(p.filesystem.skipped).toEqual([{ path: '/usr', reason: 'read: optional and does not exist' }]);
+    expect(p.process.cwd).toBe('/synthetic-only/project');
+    expectIsolateError(() => resolvePolicy(merged(['/synthetic-only/missing']), { vars, disk }), 'E_PATH_MISSING');
   });
 });

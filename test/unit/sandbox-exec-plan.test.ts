@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
 import { FEATURES, conformanceRows } from '../../src/backends/conformance.js';
 import { loadBackend } from '../../src/backends/index.js';
 import { READY_FD, START_NAME, START_SHELL, planSandboxExec, sandboxExecBackend, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
 import { SYSTEM_READ } from '../../src/backends/sbpl.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
-import { PROXY_PORT } from '../../src/network/forwarder.js';
-import type { Limits, MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
+import { PROXY_PORT } from '../../src/backends/forwarder.js';
+import type { Limits, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
+import { MAC_HOST } from '../golden/synthetic-mac.js';
 
 // ---- builders: everything is synthetic, nothing touches the disk ------------
 
@@ -14,10 +16,6 @@ const HOME = '/Users/alice';
 const PROJECT = '/Users/alice/project';
 const RUN_DIR = '/private/var/folders/ab/cd/T/isolate-run-7-beef';
 const SOCKET_DIR = '/private/var/folders/ab/cd/T/isolate-net-7-beef';
-
-function rule(kind: MountKind, path: string, type: MountRule['type'] = 'dir', linkFrom?: string): MountRule {
-  return { kind, path, requested: linkFrom ?? path, type, ...(linkFrom === undefined ? {} : { linkFrom }) };
-}
 
 const MOUNTS: MountRule[] = [
   rule('tmpfs', '/private/tmp', 'dir', '/tmp'),
@@ -73,19 +71,12 @@ const CALLER_ENV = {
 
 function host(over: Partial<HostFacts> = {}): HostFacts {
   return {
-    platform: 'darwin',
-    arch: 'arm64',
-    uid: 501,
-    gid: 20,
-    bwrap: undefined,
-    sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR } as HostFacts['sandboxExec'],
-    userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
+    ...MAC_HOST,
+    sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR },
     env: CALLER_ENV,
     protect: FACTS,
     command: LS,
     network: { socat: undefined, shell: undefined, socketDir: SOCKET_DIR },
-    prlimit: undefined,
-    kernelPaths: [],
     ...over,
   };
 }
@@ -169,7 +160,7 @@ describe('sandbox-exec plan: argv and the plan data', () => {
     expect(p.inputs).toBeUndefined();
     expect(p.limits).toEqual(policy({ limits }).limits);
     expect(p.backendVersion).toBe('system');
-    expect(plan({}, { sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '15.1' } as HostFacts['sandboxExec'] }).backendVersion).toBe('15.1');
+    expect(plan({}, { sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '15.1' } }).backendVersion).toBe('15.1');
   });
 
   it('asks run/ for a new session, in the working directory, and for the private directories', () => {
@@ -331,7 +322,7 @@ describe('sandbox-exec plan: network', () => {
   });
 
   it('filtered: the proxy port of the host facts (one per run) reaches the profile parameter, the service and the variables', () => {
-    const facts = { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, proxyPort: 51234 } as HostFacts['sandboxExec'];
+    const facts = { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, proxyPort: 51234 };
     const p = plan({ network: 'filtered' }, { sandboxExec: facts });
     expect(params(p).get('PROXY_PORT')).toBe('51234');
     expect(p.argv).toContain('PROXY_PORT=51234');

@@ -5,14 +5,16 @@
  * no path of a policy anywhere in the text, whatever characters it holds.
  */
 import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
 import { ancestors, buildSbpl, exactPathsRegex, type Sbpl, type SbplInput } from '../../src/backends/sbpl.js';
+import { setupOps } from '../../src/backends/setup-ops.js';
 import { planSandboxExec } from '../../src/backends/sandbox-exec.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
 import { writableRoots } from '../../src/backends/mounts.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
-import { applyOverrides, loadMergedProfile, type LoadContext } from '../../src/profile/load.js';
-import { expandPath, resolveLimits, type PathVars } from '../../src/profile/resolve.js';
-import type { MergedProfile, MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
+import { applyOverrides, loadMergedProfile } from '../../src/profile/load.js';
+import type { MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
+import { MAC_CTX, MAC_VARS, macPolicy } from '../golden/synthetic-mac.js';
 
 // ---- an s-expression reader for SBPL ---------------------------------------------
 
@@ -233,10 +235,6 @@ const HOME = '/Users/alice';
 const PROJECT = '/Users/alice/project';
 const RUN_DIR = '/private/var/folders/ab/cd/T/isolate-run-1-aaaa';
 
-function rule(kind: MountKind, path: string, type: MountRule['type'] = 'dir', linkFrom?: string): MountRule {
-  return { kind, path, requested: linkFrom ?? path, type, ...(linkFrom === undefined ? {} : { linkFrom }) };
-}
-
 function policyOf(mounts: MountRule[], mode: NetworkMode = 'none', protect: string[] = ['.git/hooks', '.bashrc']): Policy {
   return {
     profile: { name: 'test', sources: ['test'], description: 'test' },
@@ -271,38 +269,13 @@ const FACTS: ProtectFact[] = [
   { path: `${PROJECT}/.bashrc`, state: 'missing', pins: [] },
 ];
 
-function input(over: Partial<SbplInput> = {}): SbplInput {
-  return { protect: FACTS, runDir: RUN_DIR, home: HOME, proxyPort: 3128, terminalIoctl: true, ...over };
+/** The profile for `policy` with these protected names (the setup operations of setup-ops.ts for them). */
+function sbplOf(policy: Policy, over: Partial<Omit<SbplInput, 'ops'>> & { protect?: ProtectFact[] } = {}): Sbpl {
+  const { protect = FACTS, ...rest } = over;
+  return buildSbpl(policy, { ops: setupOps(policy, { protect, kernelPaths: [] }), runDir: RUN_DIR, home: HOME, proxyPort: 3128, terminalIoctl: true, ...rest });
 }
 
-// Built-in profiles on a small synthetic Mac (the golden test has the full one).
-const VARS: PathVars = { CWD: PROJECT, HOME, TMPDIR: '/var/folders/ab/cd/T' };
-const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
-const PRIVATE = ['/etc', '/tmp', '/var'];
-const real = (p: string): string => (PRIVATE.some((l) => p === l || p.startsWith(`${l}/`)) ? `/private${p}` : p);
-const ABSENT = ['/lib', '/nix', '/snap', '/home', '/run'];
-
-function macPolicy(merged: MergedProfile): Policy {
-  const mounts: MountRule[] = [];
-  const add = (kind: MountKind, entries: MergedProfile['filesystem']['read']): void => {
-    for (const e of entries) {
-      const abs = expandPath(e.path, VARS, e.from);
-      if (kind !== 'tmpfs' && ABSENT.some((a) => abs === a || abs.startsWith(`${a}`))) continue;
-      mounts.push({ kind, path: real(abs), requested: abs, type: kind === 'deny' && /history|rc$|token|\.xml$|\.properties$/.test(abs) ? 'file' : 'dir', ...(real(abs) !== abs && PRIVATE.includes(abs) ? { linkFrom: abs } : {}) });
-    }
-  };
-  add('tmpfs', merged.filesystem.tmpfs);
-  add('read', merged.filesystem.read);
-  add('write', merged.filesystem.write);
-  add('deny', merged.filesystem.deny);
-  return {
-    ...policyOf(mounts, merged.network.mode, merged.filesystem.protect),
-    network: { ...merged.network },
-    environment: { ...merged.environment },
-    limits: resolveLimits(merged.limits),
-  };
-}
-
+// Built-in profiles on the golden tests' synthetic Mac, through the real resolvePolicy.
 function macProtect(policy: Policy): ProtectFact[] {
   return writableRoots(policy.filesystem.mounts).flatMap((root) =>
     policy.filesystem.protect.map((name) => ({ path: `${root}/${name}`, state: 'missing' as const, pins: name.includes('/') ? [`${root}/${name.split('/')[0]}`] : [] })),
@@ -313,9 +286,9 @@ async function builtinProfiles(): Promise<{ name: string; sbpl: Sbpl }[]> {
   const out: { name: string; sbpl: Sbpl }[] = [];
   for (const name of BUILTIN_NAMES) {
     for (const net of ['none', 'host', 'filtered'] as const) {
-      const merged = applyOverrides(await loadMergedProfile(name, CTX), net === 'filtered' ? { allowDomain: ['example.org'] } : { net }, CTX);
+      const merged = applyOverrides(await loadMergedProfile(name, MAC_CTX), net === 'filtered' ? { allowDomain: ['example.org'] } : { net }, MAC_CTX);
       const policy = macPolicy(merged);
-      out.push({ name: `${name} --net ${net}`, sbpl: buildSbpl(policy, input({ protect: macProtect(policy) })) });
+      out.push({ name: `${name} --net ${net}`, sbpl: sbplOf(policy, { protect: macProtect(policy) }) });
     }
   }
   return out;
@@ -330,21 +303,21 @@ describe('every generated profile parses, and uses only known operations and fil
     for (const { name, sbpl } of profiles) {
       const checked = checkProfile(sbpl);
       expect(checked.rules.length, name).toBeGreaterThan(20);
-      for (const s of checked.strings) expect(s, `${name}: a home path in the text`).not.toContain(HOME);
+      for (const s of checked.strings) expect(s, `${name}: a home path in the text`).not.toContain(MAC_VARS.HOME);
     }
   });
 
   it.each(['none', 'host', 'filtered'] as const)('a policy with every kind of rule, sockets, links and protected names (%s)', (mode) => {
-    const checked = checkProfile(buildSbpl(policyOf(EVERY_KIND, mode), input()));
+    const checked = checkProfile(sbplOf(policyOf(EVERY_KIND, mode)));
     const ops = new Set(checked.rules.flatMap((r) => r.ops));
     for (const op of ['file-read*', 'file-write*', 'process-exec', 'file-read-metadata', 'network-outbound', 'file-write-data']) expect(ops.has(op), op).toBe(true);
   });
 
   it('policies with nothing to protect, no tmpfs, no rules at all', () => {
-    checkProfile(buildSbpl(policyOf([rule('read', '/usr'), rule('write', PROJECT)]), input({ protect: [], runDir: undefined })));
-    checkProfile(buildSbpl(policyOf([]), input({ protect: [], runDir: undefined })));
-    checkProfile(buildSbpl(policyOf([rule('tmpfs', HOME)], 'host'), input({ protect: [] })));
-    checkProfile(buildSbpl(policyOf(EVERY_KIND), input({ terminalIoctl: false })));
+    checkProfile(sbplOf(policyOf([rule('read', '/usr'), rule('write', PROJECT)]), { protect: [], runDir: undefined }));
+    checkProfile(sbplOf(policyOf([]), { protect: [], runDir: undefined }));
+    checkProfile(sbplOf(policyOf([rule('tmpfs', HOME)], 'host'), { protect: [] }));
+    checkProfile(sbplOf(policyOf(EVERY_KIND), { terminalIoctl: false }));
   });
 
   it('the reader itself refuses what is not well-formed', () => {
@@ -376,8 +349,8 @@ describe('injection: paths reach the profile only as -D parameters', () => {
   const hostileFacts = FACTS.map((f) => ({ ...f, path: hostile(f.path), pins: f.pins.map(hostile) }));
 
   it.each(['none', 'host', 'filtered'] as const)('the same SBPL text for plain and hostile paths of the same shape (%s)', (mode) => {
-    const plain = buildSbpl(policyOf(EVERY_KIND, mode), input());
-    const evil = buildSbpl(policyOf(transform(EVERY_KIND), mode), input({ protect: hostileFacts, runDir: hostile(RUN_DIR), home: hostile(HOME) }));
+    const plain = sbplOf(policyOf(EVERY_KIND, mode));
+    const evil = sbplOf(policyOf(transform(EVERY_KIND), mode), { protect: hostileFacts, runDir: hostile(RUN_DIR), home: hostile(HOME) });
     expect(evil.text).toBe(plain.text);
     expect(evil.params.map((p) => p.name)).toEqual(plain.params.map((p) => p.name));
     checkProfile(evil);
@@ -400,7 +373,7 @@ describe('injection: paths reach the profile only as -D parameters', () => {
       uid: 501,
       gid: 20,
       bwrap: undefined,
-      sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: hostile(RUN_DIR) } as HostFacts['sandboxExec'],
+      sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: hostile(RUN_DIR) },
       userns: { maxUserNamespaces: undefined, unprivilegedClone: undefined, apparmorRestrict: undefined },
       env: { PATH: '/usr/bin:/bin', HOME: hostile(HOME) },
       protect: hostileFacts,
@@ -444,7 +417,7 @@ describe('helpers', () => {
   });
 
   it('refuses a tmpfs rule without a run directory (never drops it) and a bad proxy port', () => {
-    expect(() => buildSbpl(policyOf([rule('tmpfs', HOME)]), input({ runDir: undefined }))).toThrow(/per-run directory/);
-    expect(() => buildSbpl(policyOf([rule('read', '/usr')]), input({ proxyPort: 0 }))).toThrow(/proxy port/);
+    expect(() => sbplOf(policyOf([rule('tmpfs', HOME)]), { runDir: undefined })).toThrow(/per-run directory/);
+    expect(() => sbplOf(policyOf([rule('read', '/usr')]), { proxyPort: 0 })).toThrow(/proxy port/);
   });
 });

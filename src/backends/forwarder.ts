@@ -17,6 +17,10 @@
  * measured no faster. `nodelay`: socat writes each piece it relays at once;
  * with Nagle, a reply that arrives in two pieces waited for the client's
  * delayed ACK, 40 ms per such request in a CONNECT tunnel.
+ *
+ * Pure and plan-time: the backends write the script, the addresses and the
+ * proxy variables into the plan. The proxy itself (network/) runs beside
+ * the sandbox and needs none of it.
  */
 export const PROXY_PORT = 3128;
 export const SANDBOX_NET_DIR = '/run/isolate';

@@ -1,0 +1,130 @@
+/**
+ * The setup operations (setup-ops.ts) as nsjail mounts, in their order: the
+ * `mount` fields of nsjail's config. Where nsjail is not bubblewrap:
+ * - it has no --dev: the minimal /dev is built from mounts, as bwrap's --dev
+ *   builds it (devTree);
+ * - it makes a mount read-only only after the whole tree is mounted (rw:
+ *   false), which is the moment a `read-only` operation names: so that
+ *   operation is the rw flag of the mount at its path, nothing of its own;
+ * - it makes only the top mount of a recursive bind read-only, so each
+ *   `submount` is a read-only bind of its own (optional: one that is gone
+ *   by the start is not missed);
+ * - it cannot bind a descriptor: pins, protected names and placeholders are
+ *   bound by path, and run/ checks them against its descriptors before the
+ *   command starts (nsjail.ts, Plan.checkPathFds);
+ * - /proc is read-only as a whole (the kernel guard's read-only binds keep
+ *   their meaning should that change).
+ * Pure.
+ */
+import type { Field } from './nsjail-proto.js';
+import { DEV_SHM, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
+
+/**
+ * One mount in nsjail's terms. `exists`: the target is already there when
+ * this mount is made (a host file seen through a parent bind); otherwise
+ * nsjail creates it as a `dir` or a file.
+ */
+type MountOp =
+  | { op: 'proc'; path: string }
+  | { op: 'tmpfs'; path: string; readOnly: boolean; mode?: string; size?: number }
+  | { op: 'devpts'; path: string }
+  | { op: 'bind'; src: string; dst: string; readOnly: boolean; dir: boolean; exists: boolean; device?: true; optional?: true }
+  | { op: 'symlink'; target: string; link: string };
+
+/** The `mount` fields for the list. */
+export function setupMounts(ops: readonly SetupOp[]): Field[] {
+  const readOnlyLater = new Set(ops.flatMap((op) => (op.kind === 'read-only' ? [op.path] : [])));
+  return ops.flatMap((op) => nsjailMounts(op, readOnlyLater.has(op.path))).map(mountField);
+}
+
+const onto = (path: string, readOnly: boolean, dir: boolean, exists: boolean): MountOp => ({ op: 'bind', src: path, dst: path, readOnly, dir, exists });
+const devNullOver = (path: string): MountOp => ({ op: 'bind', src: '/dev/null', dst: path, readOnly: true, dir: false, exists: true });
+
+function nsjailMounts(op: SetupOp, readOnlyLater: boolean): MountOp[] {
+  switch (op.kind) {
+    case 'proc':
+      return [{ op: 'proc', path: op.path }];
+    case 'dev':
+      return devTree(op.path, readOnlyLater, op.shmSize);
+    case 'tmpfs':
+      return [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, ...(op.size === undefined ? {} : { size: op.size }) }];
+    case 'bind':
+      return [onto(op.path, op.readOnly, op.dir, op.exists)];
+    case 'submount':
+      return [{ op: 'bind', src: op.path, dst: op.path, readOnly: true, dir: true, exists: true, optional: true }];
+    case 'pin':
+      return [onto(op.path, false, true, true)];
+    case 'protect':
+    case 'kernel-read-only':
+      return [onto(op.path, true, op.dir, true)];
+    case 'placeholder':
+      // The empty file run/ created just before the start.
+      return [onto(op.path, true, false, true)];
+    case 'hide':
+    case 'kernel-mask':
+      return op.dir ? [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, mode: HIDDEN_DIR_MODE }] : [devNullOver(op.path)];
+    case 'symlink':
+      return [{ op: 'symlink', target: op.target, link: op.path }];
+    case 'read-only':
+      return [];
+    case 'socket-dir':
+      return [{ op: 'bind', src: op.source, dst: op.path, readOnly: true, dir: true, exists: false }];
+  }
+}
+
+/** The minimal /dev bwrap's --dev builds, with /dev/shm (tmpfs's own default mode is DEV_SHM_MODE, 1777). */
+function devTree(dev: string, readOnly: boolean, shmSize: number | undefined): MountOp[] {
+  const devices = ['null', 'zero', 'full', 'random', 'urandom', 'tty'].map(
+    (d): MountOp => ({ op: 'bind', src: `${dev}/${d}`, dst: `${dev}/${d}`, readOnly: false, dir: false, exists: false, device: true }),
+  );
+  return [
+    { op: 'tmpfs', path: dev, readOnly, mode: '0755' },
+    ...devices,
+    { op: 'tmpfs', path: DEV_SHM, readOnly: false, ...(shmSize === undefined ? {} : { size: shmSize }) },
+    { op: 'devpts', path: `${dev}/pts` },
+    { op: 'symlink', target: '/proc/self/fd', link: `${dev}/fd` },
+    { op: 'symlink', target: '/proc/self/fd/0', link: `${dev}/stdin` },
+    { op: 'symlink', target: '/proc/self/fd/1', link: `${dev}/stdout` },
+    { op: 'symlink', target: '/proc/self/fd/2', link: `${dev}/stderr` },
+    { op: 'symlink', target: 'pts/ptmx', link: `${dev}/ptmx` },
+  ];
+}
+
+/**
+ * Mount flags as bwrap sets them: nosuid everywhere; nodev on everything
+ * but the device nodes of /dev (so a /dev/null placeholder or a hidden file
+ * cannot even be opened, as with bwrap's --ro-bind); /proc also noexec.
+ */
+function mountField(op: MountOp): Field {
+  switch (op.op) {
+    case 'proc':
+      return ['mount', [['dst', op.path], ['fstype', 'proc'], ['rw', false], ['is_dir', true], ['nosuid', true], ['nodev', true], ['noexec', true]]];
+    case 'tmpfs':
+      return [
+        'mount',
+        [['dst', op.path], ['fstype', 'tmpfs'], ['rw', !op.readOnly], ['is_dir', true], ...tmpfsOptions(op), ['nosuid', true], ['nodev', true]],
+      ];
+    case 'devpts':
+      // A private instance, as bwrap's --dev mounts one: no access to the host's terminals.
+      return ['mount', [['dst', op.path], ['fstype', 'devpts'], ['rw', true], ['is_dir', true], ['options', 'newinstance,ptmxmode=0666,mode=620'], ['nosuid', true], ['noexec', true]]];
+    case 'bind': {
+      const device = op.device === true;
+      // is_dir only says how nsjail creates a missing target (mkdir, or an
+      // empty file). For a target that is already there it must be true:
+      // for a "file" nsjail first opens the target for reading, which fails
+      // on a file the sandbox may not read (/etc/shadow as an ordinary user),
+      // while mkdir of an existing path fails with EEXIST, which nsjail accepts.
+      return [
+        'mount',
+        [['src', op.src], ['dst', op.dst], ['is_bind', true], ['rw', !op.readOnly], ['is_dir', op.dir || op.exists], ['nosuid', true], ['nodev', !device], ...(op.optional ? [['mandatory', false] as Field] : [])],
+      ];
+    }
+    case 'symlink':
+      return ['mount', [['src', op.target], ['dst', op.link], ['is_symlink', true]]];
+  }
+}
+
+function tmpfsOptions(op: Extract<MountOp, { op: 'tmpfs' }>): Field[] {
+  const options = [...(op.mode === undefined ? [] : [`mode=${op.mode}`]), ...(op.size === undefined ? [] : [`size=${op.size}`])];
+  return options.length === 0 ? [] : [['options', options.join(',')]];
+}

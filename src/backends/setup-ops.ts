@@ -1,0 +1,166 @@
+/**
+ * The sandbox's filesystem as one ordered list of setup operations, computed
+ * once from the resolved policy and the host facts. Every backend only
+ * renders this list: bwrap arguments (bwrap.ts), nsjail's mounts
+ * (nsjail-mounts.ts), the SBPL rules of sandbox-exec (sbpl.ts). A security
+ * rule of the sandbox's view (what is visible, read-only, hidden, kept in
+ * place) lives here and nowhere else. The model is bubblewrap's own: it
+ * parses its arguments into a list of SetupOp that one function applies in
+ * order (bubblewrap.c, setup_newroot).
+ *
+ * The order, which every renderer keeps:
+ * 1. the sandbox's own kernel filesystems: /proc, then /dev with /dev/shm;
+ * 2. the profile's paths and the protected names, shallower paths first; at
+ *    one depth tmpfs, then binds and pins, then protected names, then hidden
+ *    paths, then symlinks (a path must be mounted before anything inside it);
+ * 3. the kernel guard (kernel-guard.ts), over the sandbox's /proc and /sys;
+ * 4. `read-only`: the directories that had to stay writable while mounts were
+ *    made beneath them (hidden directories, masked kernel directories, /dev);
+ * 5. filtered network: the proxy's socket directory.
+ *
+ * Pure: no disk, no process.
+ */
+import { dirname } from 'node:path';
+import type { MountRule, Policy } from '../profile/types.js';
+import { tmpfsSize } from './ceilings.js';
+import { SANDBOX_NET_DIR } from './forwarder.js';
+import { kernelGuardOps, type GuardOp } from './kernel-guard.js';
+import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
+import type { HostFacts } from './types.js';
+
+const PROC = '/proc';
+const DEV = '/dev';
+/** Where /dev's shared-memory tmpfs goes. */
+export const DEV_SHM = '/dev/shm';
+/** The mode of a hidden directory: an empty tmpfs nobody can write (made read-only once its children are mounted). */
+export const HIDDEN_DIR_MODE = '0555';
+/** The mode of /dev/shm: world-writable and sticky, as on every host. */
+export const DEV_SHM_MODE = '01777';
+
+/** One step of building the sandbox's filesystem. Every path is absolute and real (see profile/resolve.ts). */
+export type SetupOp =
+  /** A fresh /proc of the sandbox's PID namespace. */
+  | { kind: 'proc'; path: string }
+  /**
+   * A minimal /dev of the sandbox's own (null, zero, full, random, urandom,
+   * tty, a private devpts, the /proc/self/fd links), with a tmpfs at
+   * DEV_SHM (mode DEV_SHM_MODE) of shmSize bytes when the profile sizes tmpfs.
+   */
+  | { kind: 'dev'; path: string; shmSize?: number }
+  /** An empty writable tmpfs (a profile's tmpfs path), of `size` bytes when the profile sizes tmpfs. */
+  | { kind: 'tmpfs'; path: string; size?: number }
+  /**
+   * The host's path bound onto itself. `exists`: the path is already there
+   * (seen through a parent bind) when it is mounted; otherwise it is created
+   * first, as a directory when `dir`, else as a file.
+   */
+  | { kind: 'bind'; path: string; readOnly: boolean; dir: boolean; exists: boolean }
+  /** A host mount beneath a read-only bind, bound read-only onto itself when the sandbox has it (host facts: mountPoints). */
+  | { kind: 'submount'; path: string }
+  /**
+   * A writable directory above a protected name, bound onto itself so that
+   * it cannot be renamed away and replaced. From a descriptor run/ opens
+   * without following symlinks: Plan.pathFds entry number `slot`.
+   */
+  | { kind: 'pin'; path: string; slot: number }
+  /** A protected name that exists, bound read-only onto itself from Plan.pathFds entry `slot`. */
+  | { kind: 'protect'; path: string; dir: boolean; slot: number }
+  /**
+   * A protected name that does not exist: run/ creates an empty file there
+   * (removed after the run: Plan.cleanup), which is then bound read-only
+   * from Plan.pathFds entry `slot`, like an existing one.
+   */
+  | { kind: 'placeholder'; path: string; slot: number }
+  /** Hidden: a file covered by an unopenable empty one, a directory by an empty tmpfs (HIDDEN_DIR_MODE) made read-only later. */
+  | { kind: 'hide'; path: string; dir: boolean }
+  /** A symlink of the host (/bin -> /usr/bin) recreated where the sandbox owns the parent directory. */
+  | { kind: 'symlink'; path: string; target: string }
+  | GuardOp
+  /** Make the mount at `path` read-only, now that everything beneath it is mounted. */
+  | { kind: 'read-only'; path: string }
+  /** filtered network: the proxy's socket directory `source`, read-only at `path` (SANDBOX_NET_DIR). */
+  | { kind: 'socket-dir'; path: string; source: string };
+
+export type SetupOpKind = SetupOp['kind'];
+
+/** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory. */
+export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network'>;
+
+/** At one depth: tmpfs, then binds and pins, then protected names, then hidden paths, then symlinks. */
+const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, bind: 1, submount: 1, pin: 1, protect: 2, placeholder: 2, hide: 3, symlink: 4 };
+
+export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
+  const rules = policy.filesystem.mounts;
+  const size = tmpfsSize(policy.limits);
+  const sized = size === undefined ? {} : { size };
+  const system: SetupOp[] = [{ kind: 'proc', path: PROC }, { kind: 'dev', path: DEV, ...(size === undefined ? {} : { shmSize: size }) }];
+  const profile = byDepth(profileOps(rules, facts, sized));
+  const guard = kernelGuardOps(facts.kernelPaths, rules);
+  const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];
+  return [...system, ...profile, ...guard, ...readOnlyOps([...profile, ...guard]), ...socket];
+}
+
+/** The profile's rules, symlinks, mounts beneath read-only binds and protected names, in the order they are found (see byDepth). */
+function profileOps(rules: readonly MountRule[], facts: SetupFacts, sized: { size?: number }): SetupOp[] {
+  const ops = ruleOps(rules, sized);
+  const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
+  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protectOps(rules, facts.protect, bound)];
+}
+
+/**
+ * Each rule that governs its own path, in the order rules apply (parents
+ * first): a bind unless a parent bind already shows the path with the same
+ * access; a hidden path only where something would show it.
+ */
+function ruleOps(rules: readonly MountRule[], sized: { size?: number }): SetupOp[] {
+  const ops: SetupOp[] = [];
+  const applied: MountRule[] = [];
+  for (const rule of orderRules(rules)) {
+    // What shows this path from the rules applied so far (parents, weaker kinds at the same path).
+    const before = governing(applied, rule.path)?.kind ?? 'none';
+    applied.push(rule);
+    if (governing(rules, rule.path) !== rule) continue; // a stronger rule at the same path wins
+    const shown = before === 'read' || before === 'write';
+    if (rule.kind === 'tmpfs') ops.push({ kind: 'tmpfs', path: rule.path, ...sized });
+    else if (rule.kind === 'deny') {
+      if (shown) ops.push({ kind: 'hide', path: rule.path, dir: rule.type === 'dir' });
+    } else if (before !== rule.kind) {
+      ops.push({ kind: 'bind', path: rule.path, readOnly: rule.kind === 'read', dir: rule.type === 'dir', exists: shown });
+    }
+  }
+  return ops;
+}
+
+/** Symlinks named in the profile (/bin -> usr/bin) where the sandbox owns the parent directory; inside a bind the host's link is there. */
+function symlinkOps(rules: readonly MountRule[]): SetupOp[] {
+  return rules.flatMap((rule): SetupOp[] =>
+    rule.linkFrom === undefined || rule.kind === 'deny' || effectiveKind(rules, dirname(rule.linkFrom)) !== 'none' ? [] : [{ kind: 'symlink', path: rule.linkFrom, target: rule.path }],
+  );
+}
+
+/**
+ * Host mounts beneath a read-only path keep their own flags in a recursive
+ * bind unless each is made read-only too. One with a bind of its own is
+ * read-only by that bind; one the sandbox cannot reach needs nothing.
+ */
+function submountOps(rules: readonly MountRule[], mountPoints: readonly string[], bound: ReadonlySet<string>): SetupOp[] {
+  return [...mountPoints].sort().flatMap((path): SetupOp[] => (path === '/' || bound.has(path) || effectiveKind(rules, path) !== 'read' ? [] : [{ kind: 'submount', path }]));
+}
+
+/** Shallower paths first; at one depth by RANK; otherwise in the order found. */
+function byDepth(ops: readonly SetupOp[]): SetupOp[] {
+  return ops
+    .map((op, i) => ({ op, i }))
+    .sort((a, b) => depth(a.op.path) - depth(b.op.path) || (RANK[a.op.kind] ?? 0) - (RANK[b.op.kind] ?? 0) || a.i - b.i)
+    .map(({ op }) => op);
+}
+
+/**
+ * Hidden and masked directories stay writable until everything beneath them
+ * is mounted (a bind inside one still needs its mount point created); /dev
+ * until /dev/shm is, then read-only too (root in the sandbox could fill it).
+ */
+function readOnlyOps(ops: readonly SetupOp[]): SetupOp[] {
+  const later = ops.flatMap((op): SetupOp[] => ((op.kind === 'hide' || op.kind === 'kernel-mask') && op.dir ? [{ kind: 'read-only', path: op.path }] : []));
+  return [...later, { kind: 'read-only', path: DEV }];
+}

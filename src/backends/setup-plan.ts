@@ -1,0 +1,69 @@
+/**
+ * What the setup operations (setup-ops.ts) ask of run/ (the descriptors to
+ * open, the placeholders to remove afterwards) and what they mean to the
+ * person reading a plan (the summary explain and the run report show). The
+ * same for every backend. Pure.
+ */
+import type { Policy } from '../profile/types.js';
+import { governing, orderRules, type ProtectOp } from './mounts.js';
+import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
+import type { Cleanup, Plan, PlanSummary } from './types.js';
+
+export type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
+export type PathFd = NonNullable<Plan['pathFds']>[number];
+
+/** The list with what it asks of run/ and its summary. */
+export interface SetupPlan {
+  ops: SetupOp[];
+  /** Pins, protected names and placeholders, from descriptor `firstPathFd` on. */
+  pathFds: PathFd[];
+  cleanup: Cleanup[];
+  summary: MountSummary;
+}
+
+export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number): SetupPlan {
+  const ops = setupOps(policy, facts);
+  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), summary: describeSetup(policy, ops) };
+}
+
+/** Pins, protected names and placeholders in Plan.pathFds order. */
+function bySlot(ops: readonly SetupOp[]): ProtectOp[] {
+  return ops.filter((op): op is ProtectOp => op.kind === 'pin' || op.kind === 'protect' || op.kind === 'placeholder').sort((a, b) => a.slot - b.slot);
+}
+
+/** The descriptors run/ opens without following symlinks (creating the placeholders first): entry `slot` on `firstFd + slot`. */
+export function pathFdsOf(ops: readonly SetupOp[], firstFd: number): PathFd[] {
+  return bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true } : {}) }));
+}
+
+export function placeholderCleanup(ops: readonly SetupOp[]): Cleanup[] {
+  return bySlot(ops).flatMap((op) => (op.kind === 'placeholder' ? [{ removeIfPlaceholder: op.path }] : []));
+}
+
+/** Every protected name inside a writable root, existing or not. */
+export function protectedNames(ops: readonly SetupOp[]): string[] {
+  return bySlot(ops).flatMap((op) => (op.kind === 'pin' ? [] : [op.path]));
+}
+
+/** The paths as the profile's rules show them, and what the list hides, protects and notes. */
+export function describeSetup(policy: Policy, ops: readonly SetupOp[]): MountSummary {
+  const rules = policy.filesystem.mounts;
+  const own = orderRules(rules).filter((r) => governing(rules, r.path) === r);
+  const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
+  const hidden = paths('hide');
+  const named = bySlot(ops);
+  return {
+    readable: own.filter((r) => r.kind === 'read').map((r) => r.path),
+    writable: own.filter((r) => r.kind === 'write').map((r) => r.path),
+    hidden,
+    tmpfs: paths('tmpfs'),
+    protected: named.filter((op) => op.kind === 'protect').map((op) => op.path),
+    placeholders: named.filter((op) => op.kind === 'placeholder').map((op) => op.path),
+    notes: [
+      ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
+      ...paths('submount')
+        .sort()
+        .map((path) => `${path}: a mount inside a read-only path, made read-only too`),
+    ],
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * doctor's sandbox check runs a real plan through run/: a bubblewrap that
+ * cannot build the sandbox is a failed check with what it said, never "ok".
+ * A fake bwrap (a shell script that fails) stands in for a broken one.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sandboxCheck } from '../../src/doctor/sandbox-check.js';
+
+let dir: string;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'isolate-doctor-test-'));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('doctor: the sandbox check', () => {
+  it.runIf(process.platform === 'linux')('a bwrap that fails to start the sandbox is a failed check that shows its message', async () => {
+    const fake = join(dir, 'bwrap');
+    // The version marker bwrapVersion reads from the binary, so that the plan accepts it.
+    writeFileSync(fake, '#!/bin/sh\n# bubblewrap 0.8.0\necho "bwrap: cannot do it (fake)" >&2\nexit 1\n');
+    chmodSync(fake, 0o755);
+    const check = await sandboxCheck({ ISOLATE_BWRAP: fake });
+    expect(check.status).toBe('fail');
+    expect(check.detail).toMatch(/^exit 125: /);
+    expect(check.detail).toContain('bwrap: cannot do it (fake)');
+    expect(check.fix).toBeTruthy();
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * The one list of setup operations every backend renders (setup-ops.ts),
+ * and what it asks of run/ (setup-plan.ts): its order, each kind, the
+ * descriptor slots, and the refusals. Everything synthetic: nothing touches
+ * the disk.
+ */
+import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
+import { setupArgs } from '../../src/backends/bwrap.js';
+import { setupMounts } from '../../src/backends/nsjail-mounts.js';
+import { renderFields } from '../../src/backends/nsjail-proto.js';
+import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
+import { describeSetup, pathFdsOf, placeholderCleanup, protectedNames } from '../../src/backends/setup-plan.js';
+import type { Limits, MountRule, Policy } from '../../src/profile/types.js';
+import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
+import { expectIsolateError } from './expect-error.js';
+
+const HOME = '/home/user';
+const PROJECT = '/home/user/project';
+
+const MOUNTS: MountRule[] = [
+  rule('tmpfs', '/tmp'),
+  rule('tmpfs', HOME),
+  rule('read', '/usr'),
+  rule('read', '/usr/bin', 'dir', '/bin'),
+  rule('read', '/etc'),
+  rule('deny', '/etc/ssh'),
+  rule('deny', '/etc/shadow', 'file'),
+  rule('deny', '/opt/secret'),
+  rule('write', PROJECT),
+  rule('read', `${PROJECT}/vendor`),
+  rule('write', `${PROJECT}/vendor/out`),
+];
+
+function policy(mounts: MountRule[] = MOUNTS, over: { network?: Policy['network']['mode']; limits?: Partial<Limits> } = {}): Policy {
+  return {
+    profile: { name: 'test', sources: ['test'], description: 'test' },
+    filesystem: { mounts, protect: ['.git/hooks', '.bashrc'], skipped: [] },
+    network: { mode: over.network ?? 'none', allow: [], deny: [] },
+    environment: { pass: [], set: {}, secrets: [] },
+    process: { cwd: PROJECT, hostname: 'isolate' },
+    limits: { killAfterMs: 2000, enforce: 'rlimit', ...over.limits },
+    syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: false, log: undefined, required: false },
+  };
+}
+
+const PROTECT: SetupFacts['protect'] = [
+  { path: `${PROJECT}/.git/hooks`, state: 'dir', pins: [`${PROJECT}/.git`] },
+  { path: `${PROJECT}/.bashrc`, state: 'missing', pins: [] },
+  { path: `${PROJECT}/vendor/out/.git/hooks`, state: 'file', pins: [`${PROJECT}/vendor`, `${PROJECT}/vendor/out`, `${PROJECT}/vendor/out/.git`] },
+];
+
+function facts(over: Partial<SetupFacts> = {}): SetupFacts {
+  return { protect: PROTECT, kernelPaths: SYNTHETIC_KERNEL_PATHS, ...over };
+}
+
+const show = (op: SetupOp): string => `${op.kind} ${op.path}`;
+
+describe('setupOps: one ordered list', () => {
+  it('the sandbox\'s own /proc and /dev first; the kernel guard after the profile; read-only after that; the socket directory last', () => {
+    const ops = setupOps(policy(MOUNTS, { network: 'filtered' }), facts({ network: { socat: '/usr/bin/socat', shell: '/bin/sh', socketDir: '/run/user/1000/isolate-net-x' } }));
+    expect(ops.slice(0, 2).map(show)).toEqual(['proc /proc', 'dev /dev']);
+    const kinds = ops.map((op) => op.kind);
+    const lastProfile = Math.max(...['tmpfs', 'bind', 'pin', 'protect', 'placeholder', 'hide', 'symlink'].map((k) => kinds.lastIndexOf(k as SetupOp['kind'])));
+    expect(kinds.indexOf('kernel-read-only')).toBeGreaterThan(lastProfile);
+    expect(kinds.indexOf('read-only')).toBeGreaterThan(kinds.lastIndexOf('kernel-mask'));
+    // /sys is not visible here, so nothing under it is masked.
+    expect(ops.filter((op) => op.kind === 'read-only').map((op) => op.path)).toEqual(['/etc/ssh', '/proc/acpi', '/dev']);
+    expect(ops.at(-1)).toEqual({ kind: 'socket-dir', path: '/run/isolate', source: '/run/user/1000/isolate-net-x' });
+  });
+
+  it('the profile\'s paths shallower first; at one depth tmpfs, binds and pins, protected names, hidden paths, symlinks', () => {
+    const ops = setupOps(policy(), facts({ kernelPaths: [] }));
+    expect(ops.slice(2, ops.findIndex((op) => op.kind === 'read-only')).map(show)).toEqual([
+      'tmpfs /tmp',
+      'bind /etc',
+      'bind /usr',
+      'symlink /bin',
+      'tmpfs /home/user',
+      'hide /etc/shadow',
+      'hide /etc/ssh',
+      'bind /home/user/project',
+      'bind /home/user/project/vendor',
+      'pin /home/user/project/.git',
+      'placeholder /home/user/project/.bashrc',
+      'bind /home/user/project/vendor/out',
+      'protect /home/user/project/.git/hooks',
+      'pin /home/user/project/vendor/out/.git',
+      'protect /home/user/project/vendor/out/.git/hooks',
+    ]);
+  });
+
+  it('a bind only where no parent shows the path the same way; a target seen through a parent bind exists already', () => {
+    const ops = setupOps(policy([rule('read', '/usr'), rule('read', '/usr/lib'), rule('write', '/usr/lib/cache'), rule('tmpfs', HOME), rule('read', `${HOME}/.gitconfig`, 'file')]), facts({ protect: [], kernelPaths: [] }));
+    const binds = ops.filter((op) => op.kind === 'bind');
+    expect(binds).toEqual([
+      { kind: 'bind', path: '/usr', readOnly: true, dir: true, exists: false },
+      { kind: 'bind', path: `${HOME}/.gitconfig`, readOnly: true, dir: false, exists: false },
+      { kind: 'bind', path: '/usr/lib/cache', readOnly: false, dir: true, exists: true },
+    ]);
+  });
+
+  it('a deny rule hides only what something shows; the summary notes the rest', () => {
+    const pol = policy();
+    const ops = setupOps(pol, facts());
+    expect(ops.filter((op) => op.kind === 'hide')).toEqual([
+      { kind: 'hide', path: '/etc/shadow', dir: false },
+      { kind: 'hide', path: '/etc/ssh', dir: true },
+    ]);
+    expect(describeSetup(pol, ops).notes).toEqual(['/opt/secret: not visible anyway, nothing to hide']);
+  });
+
+  it('tmpfs paths and /dev/shm get the profile\'s tmpfs size (or its ceiling)', () => {
+    const sized = setupOps(policy(MOUNTS, { limits: { tmpfsBytes: 1 << 20 } }), facts());
+    expect(sized.filter((op) => op.kind === 'tmpfs' || op.kind === 'dev')).toEqual([
+      { kind: 'dev', path: '/dev', shmSize: 1 << 20 },
+      { kind: 'tmpfs', path: '/tmp', size: 1 << 20 },
+      { kind: 'tmpfs', path: HOME, size: 1 << 20 },
+    ]);
+    const ceiling = setupOps(policy(MOUNTS, { limits: { ceilings: { tmpfsBytes: 4096 } } }), facts());
+    expect(ceiling[1]).toEqual({ kind: 'dev', path: '/dev', shmSize: 4096 });
+    expect(setupOps(policy(), facts())[1]).toEqual({ kind: 'dev', path: '/dev' });
+  });
+
+  it('host mounts beneath a read-only path are made read-only (not one with a bind of its own, not one out of reach)', () => {
+    const ops = setupOps(policy(), facts({ mountPoints: ['/', '/usr', '/usr/lib/modules', '/etc/hosts', `${PROJECT}/cache`, '/srv/data'] }));
+    expect(ops.filter((op) => op.kind === 'submount').map((op) => op.path)).toEqual(['/etc/hosts', '/usr/lib/modules']);
+  });
+});
+
+describe('protected names: descriptor slots, run/\'s part, refusals', () => {
+  const ops = setupOps(policy(), facts());
+
+  it('each pin, protected name and placeholder has a slot, in the order the names were found', () => {
+    expect(pathFdsOf(ops, 6)).toEqual([
+      { fd: 6, path: `${PROJECT}/.git`, readOnly: false },
+      { fd: 7, path: `${PROJECT}/.git/hooks`, readOnly: true },
+      { fd: 8, path: `${PROJECT}/.bashrc`, readOnly: true, create: true },
+      // vendor is read-only and vendor/out has a bind of its own: neither can be renamed, so neither is pinned.
+      { fd: 9, path: `${PROJECT}/vendor/out/.git`, readOnly: false },
+      { fd: 10, path: `${PROJECT}/vendor/out/.git/hooks`, readOnly: true },
+    ]);
+    expect(placeholderCleanup(ops)).toEqual([{ removeIfPlaceholder: `${PROJECT}/.bashrc` }]);
+    expect(protectedNames(ops)).toEqual([`${PROJECT}/.git/hooks`, `${PROJECT}/.bashrc`, `${PROJECT}/vendor/out/.git/hooks`]);
+    const summary = describeSetup(policy(), ops);
+    expect(summary.protected).toEqual([`${PROJECT}/.git/hooks`, `${PROJECT}/vendor/out/.git/hooks`]);
+    expect(summary.placeholders).toEqual([`${PROJECT}/.bashrc`]);
+  });
+
+  it('names outside writable paths are left alone; a protected symbolic link is refused', () => {
+    const readOnly = setupOps(policy(MOUNTS.map((r) => (r.kind === 'write' ? { ...r, kind: 'read' as const } : r))), facts());
+    expect(pathFdsOf(readOnly, 6)).toEqual([]);
+    expectIsolateError(() => setupOps(policy(), facts({ protect: [{ path: `${PROJECT}/.bashrc`, state: 'symlink', pins: [] }] })), 'E_PROTECT_SYMLINK');
+  });
+});
+
+describe('every backend renders every operation', () => {
+  const ops = setupOps(policy(MOUNTS, { network: 'filtered' }), facts({ mountPoints: ['/etc/hosts'], network: { socat: undefined, shell: undefined, socketDir: '/run/user/1000/n' } }));
+
+  it('the list has every kind', () => {
+    const kinds = new Set(ops.map((op) => op.kind));
+    for (const kind of ['proc', 'dev', 'tmpfs', 'bind', 'submount', 'pin', 'protect', 'placeholder', 'hide', 'symlink', 'kernel-read-only', 'kernel-mask', 'read-only', 'socket-dir'] as const) {
+      expect(kinds.has(kind), kind).toBe(true);
+    }
+  });
+
+  it('bwrap: an argument for each, but for the mounts beneath a read-only bind (its --ro-bind makes them read-only itself)', () => {
+    for (const op of ops) {
+      const args = setupArgs([op]);
+      if (op.kind === 'submount') expect(args).toEqual([]);
+      else expect(args, show(op)).toContain(op.path);
+    }
+  });
+
+  it('nsjail: a mount for each, but for read-only, which is the rw flag of the mount it names', () => {
+    for (const op of ops) {
+      const lines = renderFields(setupMounts([op]), '');
+      if (op.kind === 'read-only') expect(lines).toEqual([]);
+      else expect(lines.join('\n'), show(op)).toContain(`dst: "${op.path}"`);
+    }
+    const all = renderFields(setupMounts(ops), '');
+    for (const path of ops.filter((op) => op.kind === 'read-only').map((op) => op.path)) {
+      expect(all.find((l) => l.includes(`dst: "${path}" fstype: "tmpfs"`)), path).toContain('rw: false');
+    }
+  });
+});
