@@ -18,14 +18,17 @@ export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholde
  * for each name, its writable parent directories not yet pinned or bound
  * (`bound`), then the name itself. Each is handed over on a descriptor run/
  * opens (`slot`: its place in Plan.pathFds, in this order). A protected name
- * that is a symbolic link is refused: a link cannot be kept read-only.
+ * that is a symbolic link is refused: a link cannot be kept read-only. A
+ * name a rule already hides or makes read-only (isolate's own directories)
+ * gets only its pins: renaming a writable parent would carry the hidden
+ * directory away and let the command put its own in that place on the host.
  */
 export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>): ProtectOp[] {
   const ops: ProtectOp[] = [];
   const pinned = new Set<string>();
   for (const fact of facts) {
-    if (effectiveKind(rules, fact.path) !== 'write') continue;
-    if (fact.state === 'symlink') {
+    const writable = effectiveKind(rules, fact.path) === 'write';
+    if (writable && fact.state === 'symlink') {
       throw new IsolateError('E_PROTECT_SYMLINK', `protected path ${fact.path} is a symbolic link; isolate cannot keep a link read-only`, {
         fix: 'replace the link with the file it points to, or run with a profile in which this directory is read-only (--profile strict)',
       });
@@ -35,6 +38,7 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
       pinned.add(pin);
       ops.push({ kind: 'pin', path: pin, slot: ops.length });
     }
+    if (!writable) continue;
     const slot = ops.length;
     ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot });
   }

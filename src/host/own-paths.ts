@@ -9,7 +9,7 @@
  * is reported as such, and refused by protectOps: the command could swap it.
  */
 import { mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import { isolateStateDir } from '../profile/own-paths.js';
@@ -41,12 +41,16 @@ export function ownPathFact(root: string, target: string, probe: WalkProbe): Pro
   return undefined;
 }
 
-/** Facts for every absolute protected path inside a writable root of the policy. */
+/**
+ * Facts for every absolute protected path inside a writable root of the
+ * policy, also one a rule hides (isolate's own directories that exist): its
+ * writable parents are pinned all the same (backends/mounts.ts, protectOps).
+ */
 export function ownPathFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
   const rules = policy.filesystem.mounts;
   const facts: ProtectFact[] = [];
   for (const target of policy.filesystem.protectPaths ?? []) {
-    if (effectiveKind(rules, target) !== 'write') continue;
+    if (effectiveKind(rules, dirname(target)) !== 'write') continue;
     for (const root of writableRoots(rules)) {
       if (target === root || !isWithin(target, root)) continue;
       const fact = ownPathFact(root, target, probe);

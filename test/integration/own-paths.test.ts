@@ -53,6 +53,21 @@ describe.each(backendCases('checks of isolate\'s own paths'))('own paths with a 
     expect(existsSync(join(home, '.config'))).toBe(false);
   });
 
+  it('keeps an existing state directory in place: it cannot be renamed away and replaced by one the command made', () => {
+    expect(isolate(runner, ['run', '--backend', backend, '--', 'echo', 'EARLIER-RUN-MARK'], { cwd: home, env }).status).toBe(0);
+    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', ATTACK], { cwd: home, env });
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['own']).toBe('done'); // control: the home is writable
+    for (const key of ['audit', 'moveState']) expect(kv[key], key).toBe('refused');
+    expect(existsSync(join(home, '.local/state-moved'))).toBe(false);
+    const log = readFileSync(join(home, '.local/state/isolate/audit.jsonl'), 'utf8');
+    expect(log).toContain('EARLIER-RUN-MARK'); // the host's log, not one the command made
+    expect(log.split('\n')).not.toContain('forged');
+    const verify = isolate(runner, ['audit', 'verify'], { cwd: home, env });
+    expect(verify.status, verify.stdout + verify.stderr).toBe(0);
+  });
+
   it('refuses a rule that opens isolate\'s own directories, and an audit log inside a writable path (exit 125)', () => {
     mkdirSync(join(home, '.config/isolate/profiles'), { recursive: true });
     giveTo(runner, home);
