@@ -74,7 +74,8 @@ function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | 
       if (rule.block && (i === segments.length ? atTop || i > 1 : atTop)) found.add(path, 'missing', on);
       return;
     }
-    if (i === segments.length) return found.add(path, state, on);
+    // A symbolic link on the way stands for the name itself (a `.git` linked to a repository elsewhere).
+    if (i === segments.length || state === 'symlink') return found.add(path, state, on);
     // A directory on the way the sandbox cannot enter (or not a directory): nothing beneath is reachable.
     if (!found.enterable(path)) return;
     on.push(path);

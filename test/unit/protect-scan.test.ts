@@ -78,10 +78,16 @@ describe('scanProtected', () => {
     ]);
   });
 
-  it('does not look beneath a symbolic link on the way, and reports a protected name that is one', () => {
-    make('real/git/');
+  it('does not look beneath a symbolic link on the way, and reports it as the protected name it stands for (refused by protectOps)', () => {
+    make('real/git/', 'pkg/');
     symlinkSync(join(root, 'real'), join(root, '.config'));
     symlinkSync(join(root, 'real', 'gitconfig'), join(root, '.gitconfig'));
-    expect(scan(['.config/git', '.gitconfig'])).toEqual([{ path: '.gitconfig', state: 'symlink', pins: [] }]);
+    symlinkSync(join(root, 'real'), join(root, 'pkg', '.git'));
+    expect(scan(['.config/git', '.gitconfig', '.git/hooks'])).toEqual([
+      { path: '.config', state: 'symlink', pins: [] },
+      { path: '.git', state: 'missing', pins: [] },
+      { path: '.gitconfig', state: 'symlink', pins: [] },
+      { path: 'pkg/.git', state: 'symlink', pins: ['pkg'] },
+    ]);
   });
 });
