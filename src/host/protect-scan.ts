@@ -9,12 +9,14 @@
  * one lstat per directory.
  */
 import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
+import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
-import { ownPathFacts } from './own-paths.js';
+import { ownPathFacts, pathFacts } from './own-paths.js';
+import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
 import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
@@ -39,6 +41,8 @@ export interface ScanOptions {
   cacheDir?: string | undefined;
   /** @internal The clock, for tests: undefined when the boot cannot be told apart (no cache then). */
   clock?: () => ScanClock | undefined;
+  /** The home directory git expands `~/` to in configuration values (git-repos.ts). */
+  home?: string | undefined;
 }
 
 /** One search: what it looks for, what it found, and where it is. */
@@ -169,7 +173,7 @@ interface Searched {
 }
 
 /** Every root searched, with the cached trees when `start` is given. */
-function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined): Searched {
+function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined, home: string | undefined): Searched {
   const rules = policy.filesystem.mounts;
   const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
   const names = nameIndex(policy.filesystem);
@@ -185,7 +189,21 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     visit(s, root, '', st, s.old === undefined ? -1 : 0, true);
     trees.push({ root, ...s.out.finish() });
   }
+  for (const fact of gitConfigFacts(rules, s.finder.facts(), home, s.finder.enterable)) s.finder.add(fact.path, fact.state, fact.pins);
   return { facts: s.finder.facts(), trees };
+}
+
+/**
+ * What the configuration of the repositories found makes git run or read
+ * (git-repos.ts): each hooks directory and included file inside a writable
+ * root, protected as a whole; a hooks directory that is a writable root
+ * itself by the hook names in it.
+ */
+function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact[], home: string | undefined, enterable: (path: string) => boolean): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, home);
+  const roots = new Set(writableRoots(rules));
+  const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
+  return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });
 }
 
 /**
@@ -204,11 +222,11 @@ export function scanProtected(policy: Policy, options: ScanOptions = {}): Protec
   if (!protectsAnything(policy.filesystem)) return [];
   const clock = options.clock ?? scanClock;
   const start = options.cacheDir === undefined ? undefined : clock();
-  const result = search(policy, options.cacheDir, start);
+  const result = search(policy, options.cacheDir, start, options.home);
   if (options.cacheDir === undefined || start === undefined) return result.facts;
   const end = clock();
   // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
-  if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined).facts;
+  if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined, options.home).facts;
   const names = nameIndex(policy.filesystem).keys;
   for (const { root, tree, changed } of result.trees) {
     if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, tree);
