@@ -1,0 +1,93 @@
+/**
+ * The search after a run where the command made it hard (run/after-run-scan.ts),
+ * judged on the host: host git afterwards runs nothing the command planted,
+ * the run report says what was moved and why, and what the command could
+ * never have touched stays where it is. As root the search reads what the
+ * sandbox made unreadable; as an unprivileged user it moves such a
+ * directory aside whole, and when a name cannot be renamed (its directory
+ * made read-only) it moves the directory holding it.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asRunner, giveTo, isolate, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { backendCases } from '../helpers/backends.js';
+import { SETTLE_MS } from '../../src/host/scan-cache.js';
+
+interface Moved {
+  path: string;
+  movedTo: string | null;
+  reason?: string;
+  error?: string;
+}
+
+const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+describe.each(backendCases('checks of the search after a run'))('the search after a run ($label)', ({ runner, backend, backendEnv }) => {
+  let dir: string;
+  let project: string;
+  let cleanup: () => void;
+  let env: Record<string, string>;
+  let marker: string;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDirFor(runner));
+    project = join(dir, 'project');
+    mkdirSync(project);
+    giveTo(runner, dir);
+    marker = join(dir, 'PWNED');
+    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
+  });
+  afterEach(() => {
+    spawnSync('chmod', ['-R', 'u+rwx', dir]);
+    cleanup();
+  });
+
+  const run = (script: string): Moved[] => {
+    const r = isolate(runner, ['run', '--json', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { quarantined?: Moved[] }).quarantined ?? [];
+  };
+  const plantRepo = (sub: string) => `git init -q ${sub} && git -C ${sub} config core.fsmonitor 'touch ${marker}; false'`;
+  const hostGitIn = (sub: string) => {
+    spawnSync('chmod', ['-R', 'u+rwx', project]); // what a user does to look into it
+    asRunner(runner, ['git', '-c', 'safe.directory=*', 'status', '--short'], { cwd: join(project, sub), env: { ...env, HOME: dir } });
+    expect(existsSync(marker), `host git in ${sub} ran the planted fsmonitor`).toBe(false);
+  };
+
+  it('a directory the command made unreadable: searched as root, moved aside whole (and said so) otherwise', () => {
+    const moved = run(`${plantRepo('sub')} && chmod 000 sub`);
+    if (runner.uid === 0) {
+      expect(moved.map((q) => q.path)).toEqual(expect.arrayContaining([join(project, 'sub/.git/config')]));
+    } else {
+      expect(moved).toEqual([{ path: join(project, 'sub'), movedTo: expect.stringMatching(/sub\.isolate-quarantined-[0-9a-f]{8}$/), reason: 'could not be searched after the run (EACCES): moved aside whole' }]);
+      expect(existsSync(join(project, 'sub'))).toBe(false);
+    }
+    mkdirSync(join(project, 'sub'), { recursive: true }); // host git where the repository was
+    hostGitIn('sub');
+  });
+
+  it('a name whose directory the command made read-only: the directory holding it is moved instead', () => {
+    const moved = run(`${plantRepo('sub')} && chmod 0555 sub/.git`);
+    const config = join(project, 'sub/.git/config');
+    if (runner.uid === 0) expect(moved.find((q) => q.path === config)?.movedTo).toMatch(/config\.isolate-quarantined-/);
+    else expect(moved.find((q) => q.path === join(project, 'sub/.git'))?.reason).toMatch(/^in place of .*sub\/\.git\/(config|hooks), which could not be moved \(EACCES\)/);
+    hostGitIn('sub');
+  });
+
+  it('leaves a directory the command could never enter, with a repository in it', () => {
+    const other = runner.uid === 0 ? 65_534 : 0;
+    mkdirSync(join(project, 'theirs/.git'), { recursive: true });
+    writeFileSync(join(project, 'theirs/.git/config'), '[core]\n');
+    chownSync(join(project, 'theirs'), other, other);
+    chmodSync(join(project, 'theirs'), 0o700);
+    mkdirSync(join(project, 'old/.git'), { recursive: true });
+    writeFileSync(join(project, 'old/.git/config'), '[core]\n');
+    giveTo(runner, join(project, 'old'));
+    chmodSync(join(project, 'old'), 0o000); // the runner's own, unreadable since before the run
+    sleep(SETTLE_MS + 300);
+    expect(run('echo ok > notes.txt')).toEqual([]);
+    expect(existsSync(join(project, 'theirs/.git/config'))).toBe(true);
+    expect(existsSync(join(project, 'old'))).toBe(true);
+  });
+});
