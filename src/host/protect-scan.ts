@@ -25,6 +25,14 @@ import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 
 /** Directories the protected-name search never enters (documented in README). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
+/**
+ * A directory deeper than this below a writable root, or with a longer path,
+ * is kept read-only as a whole instead of searched: no project comes near,
+ * and a command could otherwise leave a tree that no search can walk and no
+ * mount can name (deeper than PATH_MAX), which would stop every later run.
+ */
+export const MAX_SCAN_DEPTH = 128;
+export const MAX_SCAN_PATH_BYTES = 2048;
 
 /**
  * Whether the sandboxed command could enter a directory: the sandbox has no
@@ -145,6 +153,10 @@ function child(s: Search, parent: string, name: string, old: number): void {
     !s.finder.has(path) && // protected as a whole
     (!s.rulePaths.has(path) || effectiveKind(s.rules, path) === 'write');
   if (!enter) return s.out.close(s.out.open(name, st, false, NONE));
+  if (s.pins.length >= MAX_SCAN_DEPTH || Buffer.byteLength(path) > MAX_SCAN_PATH_BYTES) {
+    s.finder.add(path, 'dir', [...s.pins]); // kept read-only whole: nothing can be planted where no search or mount reaches
+    return s.out.close(s.out.open(name, st, false, NONE));
+  }
   s.pins.push(path);
   try {
     visit(s, path, name, st, old, false);

@@ -39,7 +39,9 @@ describe.each(backendCases('checks of the search after a run'))('the search afte
     env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
   });
   afterEach(() => {
+    // chmod and rm cope with the unreadable and the too-deep trees these tests leave (fs.rmSync does not).
     spawnSync('chmod', ['-R', 'u+rwx', dir]);
+    spawnSync('rm', ['-rf', dir]);
     cleanup();
   });
 
@@ -73,6 +75,16 @@ describe.each(backendCases('checks of the search after a run'))('the search afte
     if (runner.uid === 0) expect(moved.find((q) => q.path === config)?.movedTo).toMatch(/config\.isolate-quarantined-/);
     else expect(moved.find((q) => q.path === join(project, 'sub/.git'))?.reason).toMatch(/^in place of .*sub\/\.git\/(config|hooks), which could not be moved \(EACCES\)/);
     hostGitIn('sub');
+  });
+
+  it('a tree deeper than PATH_MAX, or than the search goes, left by one run, does not stop the next; it is read-only there', () => {
+    const level = 'd'.repeat(200);
+    const script = `for i in $(seq 1 25); do mkdir ${level} && cd ${level} || break; done; mkdir -p $(seq -s / 1 200) && echo made`;
+    expect(run(script)).toEqual([]);
+    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', `(cd ${Array(11).fill(level).join('/')} && touch x); echo "deep=$?"; touch top && echo top=0`], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('top=0');
+    expect(r.stdout).not.toContain('deep=0'); // read-only below the cut (about 2 KiB of path)
   });
 
   it('leaves a directory the command could never enter, with a repository in it', () => {

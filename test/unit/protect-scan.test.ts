@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanProtected } from '../../src/host/protect-scan.js';
+import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES, scanProtected } from '../../src/host/protect-scan.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 import { writablePolicy } from '../helpers/scan-policy.js';
 
@@ -76,6 +76,19 @@ describe('scanProtected', () => {
       { path: '.git', state: 'missing', pins: [] },
       { path: 'wt/.git', state: 'file', pins: ['wt'] },
     ]);
+  });
+
+  it('keeps read-only as a whole a directory too deep, or with too long a path, to search', () => {
+    make(`${Array.from({ length: MAX_SCAN_DEPTH + 5 }, () => 'd').join('/')}/.mcp.json`);
+    const long = Array.from({ length: 12 }, (_, i) => `${i}${'x'.repeat(199)}`);
+    make(`${long.join('/')}/.mcp.json`);
+    const facts = scan(['.mcp.json']).filter((f) => f.state !== 'missing');
+    const deep = Array.from({ length: MAX_SCAN_DEPTH + 1 }, () => 'd').join('/');
+    const cut = long.findIndex((_, i) => Buffer.byteLength(join(root, ...long.slice(0, i + 1))) > MAX_SCAN_PATH_BYTES);
+    expect(facts.map((f) => [f.path, f.state, f.pins.length])).toEqual([
+      [long.slice(0, cut + 1).join('/'), 'dir', cut],
+      [deep, 'dir', MAX_SCAN_DEPTH],
+    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
   });
 
   it('does not look beneath a symbolic link on the way, and reports it as the protected name it stands for (refused by protectOps)', () => {
