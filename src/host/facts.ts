@@ -324,7 +324,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
     userns: usernsFacts(),
     env: options.env,
-    protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), home: options.env['HOME'] }),
+    protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),

@@ -1,9 +1,9 @@
 /**
  * Host facts: the files that the configuration of a repository inside a
- * writable path makes host git run or read, wherever they are: the hooks
- * directory core.hooksPath names (`.githooks`, `tools/hooks`, ...) and the
- * files include.path and includeIf.*.path pull in, followed through the
- * included files. Protected like the protected names (read-only, or blocked
+ * writable path (or git's own configuration for this user) makes host git
+ * run or read, wherever they are: the hooks directory core.hooksPath names
+ * (`.githooks`, `tools/hooks`, ...) and the files include.path and
+ * includeIf.*.path pull in, followed through the included files. Protected like the protected names (read-only, or blocked
  * where missing), so that a command cannot plant a hook or a setting there
  * that host git obeys later. The configuration is read, never run: no git
  * process sees these files (git-config.ts parses them).
@@ -11,7 +11,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
-import { gitConfigPaths } from './git-config.js';
+import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
 
 /** The most a configuration file may weigh to be read (git's own are a few KiB). */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -93,29 +93,57 @@ export function reposOf(facts: readonly ProtectFact[]): Repo[] {
   return [...repos.values()];
 }
 
-/** The hooks directories and included files of the repositories the facts show. */
-export function gitTargets(facts: readonly ProtectFact[], home: string | undefined): GitTargets {
-  const out: GitTargets = { hooks: [], include: [] };
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system, global, XDG. */
+export function userConfigFiles(env: Env): string[] {
+  const home = env['HOME'] !== undefined && isAbsolute(env['HOME']) ? env['HOME'] : undefined;
+  const xdg = env['XDG_CONFIG_HOME'] !== undefined && isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : home === undefined ? undefined : join(home, '.config');
+  const files = [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
+  return files.filter((f): f is string => f !== undefined && isAbsolute(f));
+}
+
+/** The settings of configuration files and of every file they include (as git follows them, to its depth); includes as absolute paths. */
+function collect(files: readonly string[], home: string | undefined): GitConfigPaths {
+  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [] };
+  const seen = new Set<string>();
+  const read = (file: string, depth: number): void => {
+    if (seen.has(file) || depth > MAX_INCLUDE_DEPTH) return;
+    seen.add(file);
+    const text = readSmallFile(file);
+    if (text === undefined) return;
+    const paths = gitConfigPaths(text);
+    out.hooksPath.push(...paths.hooksPath);
+    out.worktree.push(...paths.worktree);
+    out.bare.push(...paths.bare);
+    for (const inc of paths.include) {
+      const path = expand(inc, dirname(file), home);
+      if (path === undefined) continue;
+      out.include.push(path);
+      read(path, depth + 1);
+    }
+  };
+  for (const file of files) read(file, 0);
+  return out;
+}
+
+/**
+ * The hooks directories and included files of the repositories the facts
+ * show, and of git's own configuration for this user (`env`): its included
+ * files, and its hooks path (a relative one in each repository).
+ */
+export function gitTargets(facts: readonly ProtectFact[], env: Env): GitTargets {
+  const home = env['HOME'];
+  const user = collect(userConfigFiles(env), home);
+  const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') ? (expand(h, '/', home) ?? []) : []));
+  const include = [...user.include];
   for (const repo of reposOf(facts)) {
-    const seen = new Set<string>();
-    const read = (file: string, depth: number): void => {
-      if (seen.has(file) || depth > MAX_INCLUDE_DEPTH) return;
-      seen.add(file);
-      const text = readSmallFile(file);
-      if (text === undefined) return;
-      const paths = gitConfigPaths(text);
-      // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
-      const bare = paths.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
-      const bases = [repo.worktree, ...bare, ...paths.worktree.flatMap((w) => expand(w, repo.gitDir, home) ?? [])];
-      for (const hooks of paths.hooksPath) out.hooks.push(...bases.flatMap((b) => expand(hooks, b, home) ?? []));
-      for (const inc of paths.include) {
-        const path = expand(inc, dirname(file), home);
-        if (path === undefined) continue;
-        out.include.push(path);
-        read(path, depth + 1);
-      }
-    };
-    for (const config of repo.configs) read(config, 0);
+    const own = collect(repo.configs, home);
+    include.push(...own.include);
+    // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
+    const bare = own.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
+    const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home) ?? [])];
+    for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home) ?? []));
   }
-  return { hooks: [...new Set(out.hooks)], include: [...new Set(out.include)] };
+  return { hooks: [...new Set(hooks)], include: [...new Set(include)] };
 }

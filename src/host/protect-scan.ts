@@ -49,8 +49,8 @@ export interface ScanOptions {
   cacheDir?: string | undefined;
   /** @internal The clock, for tests: undefined when the boot cannot be told apart (no cache then). */
   clock?: () => ScanClock | undefined;
-  /** The home directory git expands `~/` to in configuration values (git-repos.ts). */
-  home?: string | undefined;
+  /** The caller's environment: where git's own configuration is, and the home directory it expands `~/` to (git-repos.ts). */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 /** One search: what it looks for, what it found, and where it is. */
@@ -185,7 +185,7 @@ interface Searched {
 }
 
 /** Every root searched, with the cached trees when `start` is given. */
-function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined, home: string | undefined): Searched {
+function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined, env: Readonly<Record<string, string | undefined>>): Searched {
   const rules = policy.filesystem.mounts;
   const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
   const names = nameIndex(policy.filesystem);
@@ -201,7 +201,7 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     visit(s, root, '', st, s.old === undefined ? -1 : 0, true);
     trees.push({ root, ...s.out.finish() });
   }
-  for (const fact of gitConfigFacts(rules, s.finder.facts(), home, s.finder.enterable)) s.finder.add(fact.path, fact.state, fact.pins);
+  for (const fact of gitConfigFacts(rules, s.finder.facts(), env, s.finder.enterable)) s.finder.add(fact.path, fact.state, fact.pins);
   return { facts: s.finder.facts(), trees };
 }
 
@@ -211,8 +211,8 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
  * root, protected as a whole; a hooks directory that is a writable root
  * itself by the hook names in it.
  */
-function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact[], home: string | undefined, enterable: (path: string) => boolean): ProtectFact[] {
-  const { hooks, include } = gitTargets(found, home);
+function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, env);
   const roots = new Set(writableRoots(rules));
   const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
   return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });
@@ -234,11 +234,11 @@ export function scanProtected(policy: Policy, options: ScanOptions = {}): Protec
   if (!protectsAnything(policy.filesystem)) return [];
   const clock = options.clock ?? scanClock;
   const start = options.cacheDir === undefined ? undefined : clock();
-  const result = search(policy, options.cacheDir, start, options.home);
+  const result = search(policy, options.cacheDir, start, options.env ?? {});
   if (options.cacheDir === undefined || start === undefined) return result.facts;
   const end = clock();
   // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
-  if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined, options.home).facts;
+  if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined, options.env ?? {}).facts;
   const names = nameIndex(policy.filesystem).keys;
   for (const { root, tree, changed } of result.trees) {
     if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, tree);

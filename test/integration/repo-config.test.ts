@@ -85,6 +85,18 @@ describe.each(backendCases('checks of a repository\'s configuration'))('a reposi
     expectNothingRuns();
   });
 
+  it('a file the user\'s own git configuration includes, in a writable home, is blocked', () => {
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    writeFileSync(join(home, '.gitconfig'), '[include]\n\tpath = ~/.gitconfig.local\n');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', attempts({ local: `${fsmonitor()} > .gitconfig.local`, control: 'echo ok > notes.txt' })], { cwd: home, env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)).toEqual({ local: 'blocked', control: 'WROTE' });
+    const git = asRunner(runner, ['git', 'config', '--global', '--get', 'core.fsmonitor'], { cwd: home, env });
+    expect(git.stdout).toBe('');
+  });
+
   it('a hooks path set in an included file is protected too', () => {
     repo([['include.path', '../hooks.cfg']], ['hooks.cfg', 'tools/hooks/README']);
     writeFileSync(join(project, 'hooks.cfg'), '[core]\n\thooksPath = tools/hooks\n');

@@ -23,6 +23,8 @@ function write(rel: string, text: string): void {
   writeFileSync(join(root, rel), text);
 }
 const fact = (rel: string, state: ProtectFact['state'] = 'file'): ProtectFact => ({ path: join(root, rel), state, pins: [] });
+/** An environment in which git's own configuration is only what the test writes. */
+const env = (over: Record<string, string> = {}): Record<string, string> => ({ GIT_CONFIG_SYSTEM: join(root, 'no-system-config'), ...over });
 const rel = (paths: string[]): string[] => paths.map((p) => (p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p)).sort();
 
 describe('gitTargets', () => {
@@ -30,7 +32,7 @@ describe('gitTargets', () => {
     write('app/.git/config', '[core]\n\thooksPath = tools/hooks\n[include]\n\tpath = ../../shared.cfg\n[includeIf "gitdir:x"]\n\tpath = ~/user.cfg\n');
     write('shared.cfg', '[include]\n\tpath = sub/more.cfg\n[core]\n\thooksPath = /abs/hooks\n');
     write('sub/more.cfg', '[include]\n\tpath = ../shared.cfg\n'); // a loop: followed once
-    const t = gitTargets([fact('app/.git/hooks', 'missing')], join(root, 'home'));
+    const t = gitTargets([fact('app/.git/hooks', 'missing')], env({ HOME: join(root, 'home') }));
     expect(rel(t.hooks)).toEqual(['/abs/hooks', 'app/tools/hooks']);
     expect(rel(t.include)).toEqual(['home/user.cfg', 'shared.cfg', 'sub/more.cfg']);
   });
@@ -40,24 +42,35 @@ describe('gitTargets', () => {
     write('main/.git/worktrees/wt/commondir', '../..\n');
     write('main/.git/worktrees/wt/config.worktree', '[core]\n\thooksPath = wt-hooks\n');
     write('wt/.git', `gitdir: ${join(root, 'main/.git/worktrees/wt')}\n`);
-    expect(rel(gitTargets([fact('wt/.git')], undefined).hooks)).toEqual(['wt/common-hooks', 'wt/wt-hooks']);
+    expect(rel(gitTargets([fact('wt/.git')], env()).hooks)).toEqual(['wt/common-hooks', 'wt/wt-hooks']);
   });
 
   it('a bare repository\'s relative hooks path starts in its git directory; core.worktree moves the worktree', () => {
     write('b/.git/config', '[core]\n\tbare = true\n\thooksPath = h\n\tworktree = ../../elsewhere\n');
-    expect(rel(gitTargets([fact('b/.git/config')], undefined).hooks)).toEqual(['b/.git/h', 'b/h', 'elsewhere/h']);
+    expect(rel(gitTargets([fact('b/.git/config')], env()).hooks)).toEqual(['b/.git/h', 'b/h', 'elsewhere/h']);
+  });
+
+  it('git\'s own configuration for the user: its includes, its hooks path (a relative one in each repository)', () => {
+    write('home/.gitconfig', '[include]\n\tpath = ~/.gitconfig.local\n[core]\n\thooksPath = .hooks\n');
+    write('home/.gitconfig.local', '[core]\n\thooksPath = ~/git-hooks\n');
+    write('xdg/git/config', '[include]\n\tpath = extra\n');
+    write('sys', '[include]\n\tpath = /etc/elsewhere\n');
+    write('app/.git/config', '');
+    const t = gitTargets([fact('app/.git/config')], env({ HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'xdg'), GIT_CONFIG_SYSTEM: join(root, 'sys') }));
+    expect(rel(t.include)).toEqual(['/etc/elsewhere', 'home/.gitconfig.local', 'xdg/git/extra']);
+    expect(rel(t.hooks)).toEqual(['app/.hooks', 'home/git-hooks']);
   });
 
   it('nothing from a missing .git, a .git file without a pointer, or paths git cannot resolve', () => {
     write('x/.git', 'not a pointer\n');
     write('y/.git/config', '[core]\n\thooksPath = ~other/hooks\n[include]\n\tpath = %(prefix)/etc/x\n');
-    expect(gitTargets([fact('.git', 'missing'), fact('x/.git'), fact('y/.git/config')], undefined)).toEqual({ hooks: [], include: [] });
+    expect(gitTargets([fact('.git', 'missing'), fact('x/.git'), fact('y/.git/config')], env())).toEqual({ hooks: [], include: [] });
   });
 
   it('a FIFO where a configuration file should be is not read (and does not block)', () => {
     expect(spawnSync('mkfifo', [join(root, 'fifo')]).status).toBe(0);
     expect(readSmallFile(join(root, 'fifo'))).toBeUndefined();
     write('z/.git/config', '[include]\n\tpath = ../../fifo\n');
-    expect(rel(gitTargets([fact('z/.git/config')], undefined).include)).toEqual(['fifo']);
+    expect(rel(gitTargets([fact('z/.git/config')], env()).include)).toEqual(['fifo']);
   });
 });
