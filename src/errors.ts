@@ -46,7 +46,9 @@ export interface IsolateErrorOptions {
 }
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators; the second keeps newlines. */
+// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
@@ -128,4 +130,11 @@ export function writeFix(e: unknown, otherwise: string | undefined): string | un
   const code = errnoCode(e);
   if (code === 'ENOSPC' || code === 'EDQUOT') return 'the file system (or your quota) is full: free space there, or set another audit log location';
   return otherwise;
+}
+
+/** A command to run: at least a program, and not an empty one (the CLI, the API and every backend's plan). */
+export function requireCommand(command: readonly string[]): void {
+  if (command.length === 0 || command[0] === '') {
+    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
+  }
 }

@@ -14,19 +14,19 @@ import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
-import { requireCommand } from './backends/command.js';
 import { gatherHostFacts } from './host/facts.js';
 import { scanClock } from './host/scan-cache-file.js';
 import type { ScanClock } from './host/scan-cache.js';
 import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
 import type { HostFacts, Plan } from './backends/types.js';
-import { IsolateError, asIsolateError } from './errors.js';
+import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
 import { checkOptions } from './profile/options.js';
-import { checkAuditLog, pathVars, resolvePolicy } from './profile/resolve.js';
+import { pathVars, resolvePolicy } from './profile/resolve.js';
 import { protectsAnything } from './profile/own-paths.js';
+import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
@@ -99,7 +99,7 @@ function guarded<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...ar
  */
 export const loadProfile: (options?: IsolateOptions) => Promise<Prepared> = guarded(loadPrepared);
 
-async function loadPrepared(options: IsolateOptions = {}): Promise<Prepared> {
+async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
   checkApiOptions(options);
   const ctx = context(options);
   const loaded = await loadMergedProfile(options.profile ?? 'default', ctx);
@@ -119,7 +119,10 @@ async function loadPrepared(options: IsolateOptions = {}): Promise<Prepared> {
     ctx,
   );
   const cwd = options.cwd === undefined ? ctx.callerCwd : resolve(ctx.callerCwd, options.cwd);
-  const policy = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env });
+  // The audit log a run names (--audit-log) is checked and hidden from its sandbox like the profile's.
+  const log = options.audit?.log === undefined ? {} : { log: resolve(ctx.callerCwd, options.audit.log) };
+  const audit = { audit: { enabled: options.audit?.enabled, ...log } };
+  const policy = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env, ...audit });
   return { merged, policy };
 }
 
@@ -149,7 +152,7 @@ function checkApiOptions(options: unknown): void {
   }
 }
 
-async function prepare(command: readonly string[], options: IsolateOptions): Promise<Prepared> {
+async function prepare(command: readonly string[], options: RunOptions): Promise<Prepared> {
   if (!Array.isArray(command) || !command.every((a) => typeof a === 'string')) {
     throw new IsolateError('E_USAGE', 'command: expected an array of strings', { fix: "pass the command as an argument vector, e.g. ['npm', 'test']" });
   }
@@ -186,6 +189,8 @@ export interface Explanation {
   conformance: ReturnType<typeof conformanceRows>;
   /** What each descriptor on `commandLine` carries, as this backend uses it ("fd 3: ..."). */
   descriptors: string[];
+  /** What the caller should know before running it: a profile not among the caller's own that keeps runs out of the audit log. */
+  warnings: string[];
 }
 
 /** The descriptors `commandLine` opens, in words and in order: each backend has its own. */
@@ -273,6 +278,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   // when the value, pasted into the config's quoted string, cannot end it (no quote, backslash or control character).
   const expanded = new Set<string>();
   const redactValue = (name: string, value: string): string => {
+    // eslint-disable-next-line no-control-regex -- a value with a control character must not be shown as "$NAME"
     if (!setNames.has(name) && r.host.env[name] === value && /^[^"\\\x00-\x1f\x7f]*$/.test(value)) {
       expanded.add(name);
       return `$${name}`;
@@ -299,6 +305,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
     withheldEnv: r.plan.withheldEnv,
     conformance: conformanceRows(r.policy, r.plan.backend),
     descriptors: describeDescriptors(r.plan),
+    warnings: auditNotices(r.merged, undefined, r.host.env),
   };
 }
 
@@ -406,8 +413,8 @@ export async function runWithError(
     policySha256 = policyDigest(planned.policy);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
     const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);
-    if (target.enabled && options.audit?.log !== undefined && target.log !== undefined) checkAuditLog(target.log, planned.policy.filesystem.mounts, '--audit-log');
     audit = newRunAudit(target);
+    audit.warnings.push(...auditNotices(planned.merged, options.audit, context(options).env));
     const rules = planned.policy.commands;
     if (rules.allow.length > 0 || rules.deny.length > 0) {
       decision = decideCommand(rules, command, planned.plan.command.resolved);

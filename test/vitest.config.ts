@@ -4,12 +4,16 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // UPDATE_GOLDEN=1 (npm run golden:update): rewrite the golden files that differ, and write missing ones (test/golden/golden-file.ts).
     update: process.env['UPDATE_GOLDEN'] === '1',
+    projects: [
+      // Unit and golden tests: no dist/, no system user, no sandbox.
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts'], setupFiles: ['test/helpers/builtins-from-source.ts'] } },
+      // Integration tests run the built CLI, as root and as the unprivileged user the set-up creates.
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/helpers/global-setup.ts'] } },
+    ],
   },
 });

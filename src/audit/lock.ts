@@ -1,30 +1,37 @@
 /**
  * An exclusive lock between processes, as a lock file.
  *
- * Acquiring creates `<path>` with O_CREAT|O_EXCL ('wx'): exactly one creator
- * wins. The file holds `{"pid", "host", "time", "token"}` of the holder; a
- * creator that cannot write that content (a full disk) removes the file
- * before it reports the failure, so no lock is left half-made.
+ * Acquiring creates `<path>` holding `{"pid", "host", "time", "token"}` of
+ * the holder: the content is written to a fresh temporary file beside it,
+ * which is then hard-linked to `<path>` (link(2) fails with EEXIST, as
+ * O_EXCL does): exactly one creator wins, and a lock file is never seen
+ * without its holder. (Where the file system has no hard links, the file is
+ * created with O_EXCL and written at once, as before.) A creator that cannot
+ * write the content (a full disk) leaves nothing behind.
  * Others retry with a small randomized backoff, for as long as the lock
  * changes hands, and throw when one holder keeps it for `timeoutMs`. A lock is stale, and taken over, when its holder is a process
  * on this host that no longer exists, or when it is older than `staleMs`
  * (a holder keeps it for milliseconds; this also covers a reused pid and a
- * holder on another host of a shared file system). A lock file without a
- * readable holder is stale once it is UNWRITTEN_STALE_MS old: its creator
- * writes the content right after creating it, so only a creator stopped in
- * between (killed, or a version before the removal above) leaves one.
+ * holder on another host of a shared file system).
+ *
+ * Only a file that holds a holder is isolate's lock. Anything else at the
+ * lock's path is another program's (Cargo.lock beside an audit log named
+ * Cargo, flake.lock, an empty file a tool locks with flock) and is never
+ * removed or taken over: acquiring throws E_AUDIT_LOCKED naming it. An empty
+ * one is waited for while it is younger than UNWRITTEN_STALE_MS, as an
+ * isolate before the hard link wrote its holder just after creating the file.
  *
  * Takeover is serialized by a second, short-lived lock file
- * (`<path>.takeover`, also O_EXCL): under it, the taker re-reads the lock,
- * and removes it only if it is still the stale one it judged (same token).
- * Only a takeover removes someone else's lock, so a fresh lock can never be
- * removed by mistake. (A takeover lock left by a process that died in those
- * few microseconds is removed after TAKEOVER_STALE_MS.)
+ * (`<path>.takeover`, made the same way): under it, the taker re-reads the
+ * lock, and removes it only if it is still the stale one it judged (same
+ * token). Only a takeover removes someone else's lock, so a fresh lock can
+ * never be removed by mistake. (A takeover lock left by a process that died
+ * in those few microseconds is removed after TAKEOVER_STALE_MS.)
  *
  * Release removes the lock file only if it still holds our token.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode, writeFix } from '../errors.js';
@@ -55,7 +62,7 @@ export interface HeldLock {
 export const DEFAULT_LOCK_TIMEOUT_MS = 10_000;
 export const DEFAULT_STALE_MS = 30_000;
 const TAKEOVER_STALE_MS = 5_000;
-/** An unreadable lock file older than this was left by a creator that never wrote it. */
+/** An empty lock file is waited for this long: an isolate before the hard link wrote its holder just after creating it. */
 export const UNWRITTEN_STALE_MS = 1_000;
 const MIN_BACKOFF_MS = 2;
 const MAX_BACKOFF_MS = 50;
@@ -103,30 +110,50 @@ function processExists(pid: number): boolean {
 }
 
 /**
- * A file where the lock goes that isolate did not write: not empty (a full
- * disk leaves an empty one), and not JSON. Another program's lock file
- * (Cargo.lock beside an audit log named Cargo) is never taken over.
+ * Whether the file at the lock's path is not, or no longer can be, an
+ * isolate lock: it holds no holder, and is not an empty one young enough to
+ * be still being written by an older isolate.
  */
-function notALock(lock: { info: LockInfo | undefined; raw: string }): boolean {
-  return lock.info === undefined && lock.raw !== '' && !lock.raw.startsWith('{');
+function notALock(lock: { info: LockInfo | undefined; raw: string; mtimeMs: number }, now: number): boolean {
+  return lock.info === undefined && (lock.raw !== '' || now - lock.mtimeMs > UNWRITTEN_STALE_MS);
 }
 
 /** Why the lock is stale, or undefined when it must be waited for. */
-function staleReason(lock: { info: LockInfo | undefined; mtimeMs: number }, staleMs: number, now: number): string | undefined {
-  const { info } = lock;
-  // An unparseable lock may be one being written right now: only its age counts, and briefly.
-  if (info === undefined) return now - lock.mtimeMs > Math.min(staleMs, UNWRITTEN_STALE_MS) ? 'no holder was ever written into it' : undefined;
-  if (now - Math.min(info.time, lock.mtimeMs) > staleMs) return `older than ${staleMs} ms`;
+function staleReason(info: LockInfo, mtimeMs: number, staleMs: number, now: number): string | undefined {
+  if (now - Math.min(info.time, mtimeMs) > staleMs) return `older than ${staleMs} ms`;
   if (info.host === hostname() && !processExists(info.pid)) return `holder pid ${info.pid} is gone`;
   return undefined;
 }
 
+/** File systems without hard links (vfat, some FUSE and network ones) answer link(2) with one of these. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
 /**
- * Create `path` exclusively with `content`; false when it already exists.
- * When the content cannot be written whole, the file we created is removed
- * before the error is thrown.
+ * Create `path` holding `content`; false when it already exists. The
+ * content is complete before the file appears (see the top of this file).
  */
 function createExclusive(path: string, content: string): boolean {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  if (!writeExclusive(tmp, content)) throw new Error(`${tmp} exists already`);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e: unknown) {
+    const code = errnoCode(e);
+    if (code === 'EEXIST') return false;
+    if (code !== undefined && NO_HARD_LINKS.has(code)) return writeExclusive(path, content);
+    throw e;
+  } finally {
+    unlinkIfExists(tmp);
+  }
+}
+
+/**
+ * Create `path` exclusively (O_EXCL) with `content`; false when it already
+ * exists. When the content cannot be written whole, the file we created is
+ * removed before the error is thrown.
+ */
+function writeExclusive(path: string, content: string): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);
@@ -176,13 +203,14 @@ function takeOver(path: string, raw: string, staleMs: number): boolean {
   const me: LockInfo = { pid: process.pid, host: hostname(), time: Date.now(), token: randomBytes(12).toString('hex') };
   if (!createExclusive(guard, lockContent(me))) {
     const other = readLock(guard);
-    if (other !== undefined && Date.now() - other.mtimeMs > TAKEOVER_STALE_MS) unlinkIfExists(guard);
+    // Only a takeover lock of isolate's: anything else there is left alone.
+    if (other?.info !== undefined && Date.now() - other.mtimeMs > TAKEOVER_STALE_MS) unlinkIfExists(guard);
     return false;
   }
   try {
     const again = readLock(path);
     if (again === undefined) return true; // released meanwhile
-    if (again.raw !== raw || staleReason(again, staleMs, Date.now()) === undefined) return false;
+    if (again.raw !== raw || again.info === undefined || staleReason(again.info, again.mtimeMs, staleMs, Date.now()) === undefined) return false;
     unlinkIfExists(path);
     return true;
   } finally {
@@ -219,22 +247,10 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     }
     if (created) return heldLock(path, token);
 
-    let current: ReturnType<typeof readLock>;
-    try {
-      current = readLock(path);
-      if (current === undefined) continue; // released between our attempt and the read: retry at once
-      if (notALock(current)) {
-        throw new IsolateError('E_AUDIT_LOCKED', `${path} is in the way of the audit log's lock, and it is not an isolate lock file; isolate leaves it alone`, {
-          fix: 'choose another audit log location (audit.log / --audit-log): its lock file is <log>.lock',
-        });
-      }
-      if (staleReason(current, staleMs, Date.now()) !== undefined && takeOver(path, current.raw, staleMs)) continue;
-    } catch (e: unknown) {
-      throw new IsolateError('E_AUDIT_IO', `cannot read the lock file ${path}`, {
-        detail: e instanceof Error ? e.message : String(e),
-        cause: e,
-      });
-    }
+    const current = readLockOrThrow(path);
+    if (current === undefined) continue; // released between our attempt and the read: retry at once
+    if (notALock(current, Date.now())) throw notOurs(path, current.raw);
+    if (current.info !== undefined && staleReason(current.info, current.mtimeMs, staleMs, Date.now()) !== undefined && takeOverOrThrow(path, current.raw, staleMs)) continue;
     holder = current.info;
     if (current.raw !== seen) {
       // Another holder than last time: the queue moves, so wait on.
@@ -254,6 +270,29 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     const wait = Math.min(left, backoff / 2 + Math.random() * backoff);
     await sleep(wait);
     backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+  }
+}
+
+/** The error for a file at the lock's path that is not isolate's: it is left alone. */
+function notOurs(path: string, raw: string): IsolateError {
+  return new IsolateError('E_AUDIT_LOCKED', `${path} is in the way of the lock, and it is not an isolate lock file (${raw === '' ? 'it is empty' : 'it holds no lock holder'}); isolate leaves it alone`, {
+    fix: 'choose another audit log location (audit.log / --audit-log; its lock file is <log>.lock); if no isolate is running and an older isolate left this file empty, remove it',
+  });
+}
+
+function readLockOrThrow(path: string): ReturnType<typeof readLock> {
+  try {
+    return readLock(path);
+  } catch (e: unknown) {
+    throw new IsolateError('E_AUDIT_IO', `cannot read the lock file ${path}`, { detail: e instanceof Error ? e.message : String(e), cause: e });
+  }
+}
+
+function takeOverOrThrow(path: string, raw: string, staleMs: number): boolean {
+  try {
+    return takeOver(path, raw, staleMs);
+  } catch (e: unknown) {
+    throw new IsolateError('E_AUDIT_IO', `cannot take over the stale lock file ${path}`, { detail: e instanceof Error ? e.message : String(e), cause: e });
   }
 }
 

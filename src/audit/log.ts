@@ -41,6 +41,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
+import { globRegExp } from '../glob.js';
 import {
   ENVELOPE_FIELDS,
   GENESIS_HASH,
@@ -51,21 +52,14 @@ import {
   type AuditRecord,
   type JsonObject,
 } from './chain.js';
+import { headPath, lockPath } from './files.js';
 import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 export type { AuditRecord } from './chain.js';
 
-/** The head file of `file`. */
-export function headPath(file: string): string {
-  return `${file}.head`;
-}
-
-/** The lock file of `file`. */
-export function lockPath(file: string): string {
-  return `${file}.lock`;
-}
+export { headPath, lockPath } from './files.js';
 
 /**
  * Where the audit log lives by default: `$XDG_STATE_HOME/isolate/audit.jsonl`,
@@ -265,10 +259,10 @@ function lastLine(fd: number, size: number): { text: string | undefined; termina
   return { text: decode(Buffer.concat(chunks)), terminated };
 }
 
-type Parsed = { ok: true; record: AuditRecord } | { ok: false; reason: 'malformed' | 'edited'; detail: string };
+type ParsedLine = { ok: true; record: AuditRecord } | { ok: false; reason: 'malformed' | 'edited'; detail: string };
 
 /** Parse one line as a record: JSON object with a well-typed envelope. */
-function parseRecord(text: string | undefined): Parsed {
+function parseRecord(text: string | undefined): ParsedLine {
   if (text === undefined) return { ok: false, reason: 'malformed', detail: 'the line is not valid UTF-8' };
   let v: unknown;
   try {
@@ -683,11 +677,7 @@ export function parseSince(text: string, now: Date = new Date()): Date {
 
 /** A matcher for a command glob: `*` matches any run of characters; everything else is literal. */
 export function commandGlob(glob: string): (command: string) => boolean {
-  const source = glob
-    .split('*')
-    .map((part) => part.replace(/[\\^$.|?+()[\]{}]/g, '\\$&'))
-    .join('[\\s\\S]*');
-  const re = new RegExp(`^${source}$`);
+  const re = globRegExp(glob);
   return (command) => re.test(command);
 }
 

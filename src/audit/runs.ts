@@ -7,7 +7,7 @@
  */
 import { hostname } from 'node:os';
 import { isIsolateError } from '../errors.js';
-import { processAlive } from '../run/alive.js';
+import { processAlive } from '../host/alive.js';
 import { readRecords, type LogEntry } from './log.js';
 import { SEGMENT_KIND } from './segment.js';
 

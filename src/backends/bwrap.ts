@@ -9,7 +9,8 @@ import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
 import type { Backend, HostFacts, Plan, PlanSummary } from './types.js';
 import { reachable } from './command.js';
-import { checkUserns, linuxPlanBase, linuxPlanCommon, refuseRootProcessLimit, requireLinux } from './linux-common.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
+import { refuseRootProcessLimit } from './process-limit.js';
 import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
@@ -118,7 +119,7 @@ function rlimits(l: Limits, policy: Policy, host: HostFacts, cgroupPids: boolean
     args.push(`--data=${l.memoryBytes}`);
     summary.push(`memory: ${formatBytes(l.memoryBytes)} of data per process (RLIMIT_DATA)`);
   }
-  refuseRootProcessLimit(l, host, cgroupPids);
+  refuseRootProcessLimit(l, host.uid, { pids: cgroupPids, unusableReason: host.cgroup?.unusable?.reason });
   if (l.processes !== undefined && host.uid !== 0) {
     args.push(`--nproc=${l.processes}`);
     summary.push(`processes: ${l.processes} in the sandbox (RLIMIT_NPROC in its user namespace)`);

@@ -20,13 +20,6 @@ export function reachable(rules: readonly MountRule[], path: string): boolean {
   );
 }
 
-/** A command to run: at least a program, and not an empty one. */
-export function requireCommand(command: readonly string[]): void {
-  if (command.length === 0 || command[0] === '') {
-    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
-  }
-}
-
 export function pickCommand(fact: CommandFact, rules: readonly MountRule[]): string {
   let notExecutable: string | undefined;
   for (const c of fact.candidates) {

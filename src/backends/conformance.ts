@@ -163,8 +163,8 @@ export const FEATURES: readonly Feature[] = [
     title: 'the size of each tmpfs',
     requested: (p) => p.limits.tmpfsBytes !== undefined,
     by: {
-      bwrap: n('--size on each --tmpfs, /dev/shm included (/dev itself is read-only)'),
-      nsjail: n('size= on each tmpfs mount, /dev/shm included (/dev itself is read-only)'),
+      bwrap: n('--size on each --tmpfs, /dev/shm included (/dev itself is read-only, and so is the root, bwrap\'s own tmpfs without a size, once everything is mounted in it: --remount-ro / last)'),
+      nsjail: n('size= on each tmpfs mount, /dev/shm included (/dev itself is read-only, and so is the root, nsjail\'s own 16 MiB tmpfs)'),
       'sandbox-exec': none('macOS has no per-process mounts: the private directories standing in for tmpfs paths are on disk'),
     },
   },

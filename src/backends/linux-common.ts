@@ -3,11 +3,11 @@
  * that user namespaces are usable, the filtered network's forwarder, and the
  * parts of a plan that do not depend on the backend. Pure, like plan().
  */
-import { IsolateError } from '../errors.js';
+import { IsolateError, requireCommand } from '../errors.js';
 import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from './forwarder.js';
 import { computeEnvironment } from '../profile/environment.js';
-import type { Limits, Policy } from '../profile/types.js';
-import { pickCommand, reachable, requireCommand } from './command.js';
+import type { Policy } from '../profile/types.js';
+import { pickCommand, reachable } from './command.js';
 import { governing, isVisible } from './mounts.js';
 import { describeKernelGuard } from './kernel-guard.js';
 import type { SetupPlan } from './setup-plan.js';
@@ -88,18 +88,6 @@ export function filteredNetwork(policy: Policy, host: HostFacts): { socketDir: s
   };
 }
 
-
-/**
- * The kernel exempts uid 0 from RLIMIT_NPROC: as root, a process limit holds
- * only through a cgroup's pids.max (`cgroupPids`), and is refused without one.
- */
-export function refuseRootProcessLimit(l: Limits, host: Pick<HostFacts, 'uid' | 'cgroup'>, cgroupPids: boolean): void {
-  if (l.processes === undefined || host.uid !== 0 || cgroupPids) return;
-  throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root without a cgroup: the kernel exempts uid 0 from RLIMIT_NPROC', {
-    detail: host.cgroup?.unusable?.reason,
-    fix: 'run isolate as an ordinary user to use --processes / limits.processes, or on a host where root can use a cgroup with the pids controller',
-  });
-}
 
 /** Where every Linux plan starts: the command, its environment, the working directory, the network and the namespaces. */
 export interface LinuxPlanBase {

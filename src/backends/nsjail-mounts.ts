@@ -5,7 +5,9 @@
  *   builds it (devTree);
  * - it makes a mount read-only only after the whole tree is mounted (rw:
  *   false), which is the moment a `read-only` operation names: so that
- *   operation is the rw flag of the mount at its path, nothing of its own;
+ *   operation is the rw flag of the mount at its path, nothing of its own
+ *   (its root is a 16 MiB tmpfs of its own, which it makes read-only too:
+ *   the `read-only` of `/` needs nothing here);
  * - it makes only the top mount of a recursive bind read-only, so each
  *   `submount` is a read-only bind of its own (optional: one that is gone
  *   by the start is not missed);

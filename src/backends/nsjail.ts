@@ -42,7 +42,8 @@ import { formatBytes } from '../profile/limits.js';
 import type { Limits, Policy } from '../profile/types.js';
 import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
-import { checkUserns, linuxPlanBase, linuxPlanCommon, refuseRootProcessLimit, requireLinux } from './linux-common.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
+import { refuseRootProcessLimit } from './process-limit.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { setupMounts } from './nsjail-mounts.js';
 import { renderFields, type Field } from './nsjail-proto.js';
@@ -194,7 +195,7 @@ function fileSizeLimit(l: Limits, c: Collected): void {
 }
 
 function rlimits(l: Limits, host: HostFacts, cgroupPids: boolean): RlimitPlan {
-  refuseRootProcessLimit(l, host, cgroupPids);
+  refuseRootProcessLimit(l, host.uid, { pids: cgroupPids, unusableReason: host.cgroup?.unusable?.reason });
   const c = collector();
   // Address space: isolate's memory limit is on the data segment, never on address space.
   c.set('as', 'HARD');

@@ -12,6 +12,7 @@ import { IsolateError } from '../errors.js';
 import { formatBytes } from '../profile/limits.js';
 import type { Limits, Policy } from '../profile/types.js';
 import { reachable } from './command.js';
+import { refuseRootProcessLimit } from './process-limit.js';
 import type { HostFacts } from './types.js';
 
 /** The shell of the start wrapper: it applies the rlimits inside the sandbox and reports the start. */
@@ -55,12 +56,7 @@ function refuseUnenforceable(l: Limits, host: Pick<HostFacts, 'uid'>): void {
       fix: 'remove --memory / limits.memory to run on macOS, or run on Linux (bwrap)',
     });
   }
-  // No cgroup to fall back on: unlike on Linux (linux-common.ts), a process limit as root is refused whatever the host has.
-  if (l.processes !== undefined && host.uid === 0) {
-    throw new IsolateError('E_LIMIT_UNENFORCEABLE', 'a process limit cannot be enforced when isolate runs as root: the kernel exempts uid 0 from RLIMIT_NPROC', {
-      fix: 'run isolate as an ordinary user to use --processes / limits.processes',
-    });
-  }
+  refuseRootProcessLimit(l, host.uid, 'none');
 }
 
 interface Steps {

@@ -25,9 +25,9 @@
  *   and TMPDIR point there when the tmpfs path is the home or a temp
  *   directory, and so does the working directory when it is a tmpfs path.
  *   run/ creates the directories before the run and removes them after
- *   (plan.sandboxExec.runDir and .dirs).
+ *   (Plan.launch.runDir).
  * - no new session flag: the plan asks run/ to start sandbox-exec in a new
- *   session (plan.sandboxExec.newSession), so the command has no controlling
+ *   session (Plan.launch.reach: process-group), so the command has no controlling
  *   terminal to inject input into (TIOCSTI), and in plan.cwd (sandbox-exec
  *   has no --chdir).
  * - no prlimit: rlimits are set by the start wrapper's ulimit inside the
@@ -42,22 +42,22 @@
  * - no seccomp: a profile that asks for a syscall filter is refused (see
  *   conformance.ts); set `syscalls: { preset: none }` to use this backend.
  *
- * run/sandbox-exec.ts does what the plan asks of run/: the run directory,
- * the new session, signals to the process group, the loopback proxy, and
- * afterwards the denials from macOS's unified log.
+ * run/ does what Plan.launch asks: the run directory, the new session,
+ * signals to the process group, and afterwards the denials from macOS's
+ * unified log; and it makes the loopback proxy listen (service.tcp).
  */
-import { IsolateError } from '../errors.js';
+import { IsolateError, requireCommand } from '../errors.js';
 import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, proxyEnvironment } from './forwarder.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
-import { pickCommand, requireCommand } from './command.js';
+import { pickCommand } from './command.js';
 import { assertEnforceable } from './conformance.js';
 import { effectiveKind, isVisible } from './mounts.js';
 import { SYSTEM_READ, buildSbpl, normalizeDir, tmpfsRoles, type Sbpl, type SbplParam } from './sbpl.js';
 import { READY_FD, START_NAME, START_SHELL, startWrapper } from './sandbox-exec-start.js';
 import { setupOps } from './setup-ops.js';
 import { describeSetup } from './setup-plan.js';
-import type { Backend, HostFacts, Plan, PlanSummary, ProxyService, SandboxExecFacts } from './types.js';
+import type { Backend, HostFacts, LaunchPlan, Plan, PlanSummary, ProxyService, SandboxExecFacts } from './types.js';
 
 export { READY_FD, START_NAME, START_SHELL } from './sandbox-exec-start.js';
 
@@ -256,6 +256,7 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
   const dirs = scratchDirs(policy, sbpl, host, env);
   const start = startWrapper(policy, host);
   const params = sbpl.params;
+  const runDir = dirs.length > 0 ? normalizeDir(facts.runDir) : undefined;
   const argv = [facts.path, '-p', sbpl.text, ...params.flatMap((p) => ['-D', `${p.name}=${p.value}`]), '--', ...start.prefix, resolved, ...command.slice(1)];
   return {
     backend: 'sandbox-exec',
@@ -270,9 +271,22 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
     cwd,
     cleanup: [],
     services: service === undefined ? [] : [service],
+    launch: launchPlan(cwd, runDir, dirs, params),
     limits: policy.limits,
     summary: summaryOf({ policy, host, sbpl, dirs, cwd, env, service, limits: start.summary, mounts: describeSetup(policy, ops) }),
-    sandboxExec: { profile: sbpl.text, params, runDir: dirs.length > 0 ? normalizeDir(facts.runDir) : undefined, dirs, newSession: true, cwd },
+    sandboxExec: { profile: sbpl.text, params, runDir, dirs, newSession: true, cwd },
+  };
+}
+
+/** What run/ does around sandbox-exec (Plan.launch): its directory, the process group, the run directory, the denials. */
+function launchPlan(cwd: string, runDir: string | undefined, dirs: SandboxExecPlan['sandboxExec']['dirs'], params: readonly SbplParam[]): LaunchPlan {
+  const sandboxWrites = params.filter((p) => /^WRITE_\d+$/.test(p.name)).map((p) => p.value);
+  return {
+    cwd,
+    reach: 'process-group',
+    // No run directory with private directories to put in it: run/ refuses the plan (run/run-dir.ts).
+    ...(dirs.length > 0 ? { runDir: { path: runDir ?? '', dirs: dirs.map((d) => d.path), sandboxWrites } } : {}),
+    denials: 'macos-unified-log',
   };
 }
 

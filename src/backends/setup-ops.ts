@@ -16,7 +16,11 @@
  * 3. the kernel guard (kernel-guard.ts), over the sandbox's /proc and /sys;
  * 4. `read-only`: the directories that had to stay writable while mounts were
  *    made beneath them (hidden directories, masked kernel directories, /dev);
- * 5. filtered network: the proxy's socket directory.
+ * 5. filtered network: the proxy's socket directory;
+ * 6. `read-only` of the sandbox's root, last: bwrap builds the root as a
+ *    tmpfs of its own, without a size, where every mount point above was
+ *    created; left writable, a command could fill memory through it past
+ *    every tmpfs ceiling (`/fill`, `/var/fill`).
  *
  * Pure: no disk, no process.
  */
@@ -28,6 +32,7 @@ import { kernelGuardOps, type GuardOp } from './kernel-guard.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
 import type { HostFacts } from './types.js';
 
+const ROOT = '/';
 const PROC = '/proc';
 const DEV = '/dev';
 /** Where /dev's shared-memory tmpfs goes. */
@@ -97,7 +102,7 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const profile = byDepth(profileOps(rules, facts, sized));
   const guard = kernelGuardOps(facts.kernelPaths, rules);
   const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];
-  return [...system, ...profile, ...guard, ...readOnlyOps([...profile, ...guard]), ...socket];
+  return [...system, ...profile, ...guard, ...readOnlyOps([...profile, ...guard]), ...socket, { kind: 'read-only', path: ROOT }];
 }
 
 /** The profile's rules, symlinks, mounts beneath read-only binds and protected names, in the order they are found (see byDepth). */

@@ -226,10 +226,42 @@ export interface Plan {
    * cgroup), and removes it after the run.
    */
   cgroup?: CgroupPlan;
+  /** How run/ starts the launcher and reaches the sandbox, when not as by default (see LaunchPlan). */
+  launch?: LaunchPlan;
   /** The timeout is run/'s job; the rlimits are in argv. */
   limits: Limits;
   /** Readable account of what is enforced, for explain and the run report. */
   summary: PlanSummary;
+}
+
+/**
+ * How run/ starts the launcher and reaches the sandbox's processes, for a
+ * backend without a PID namespace around the sandbox (sandbox-exec). Without
+ * it the launcher starts in '/', and the sandbox is the PID namespace that
+ * the launcher reports on fds.status or that run/ finds under the launcher.
+ */
+export interface LaunchPlan {
+  /** The directory the launcher starts in (for a launcher that cannot change directory itself); it must exist. */
+  cwd: string;
+  /**
+   * process-group: the launcher starts in a new session (setsid), so it
+   * leads a process group, and that group is the sandbox: signals and the
+   * timeout go to the group, and what is left of it is killed when the
+   * launcher exits. A process that leaves the group is not reached: run/
+   * stops reading output it holds open a grace period after the launcher's
+   * exit. Nothing in /proc is read.
+   */
+  reach: 'process-group';
+  /**
+   * A directory run/ creates (mode 0700; it must not exist yet) with `dirs`
+   * directly in it (0700) before the start, and removes with everything in
+   * it after the run however it ends, never following a symbolic link.
+   * sandboxWrites: the paths the sandbox may write, so that run/ knows
+   * whether the directory, renamed for its removal, is out of its reach.
+   */
+  runDir?: { path: string; dirs: string[]; sandboxWrites: string[] };
+  /** After the run, read what the sandbox refused from this log, on a host that has it (macOS). */
+  denials?: 'macos-unified-log';
 }
 
 export interface CgroupPlan {

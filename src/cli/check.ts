@@ -1,11 +1,11 @@
 import { check } from '../index.js';
-import { requireCommand, sandboxOptions } from './common.js';
+import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
 
 /** isolate check: the command policy's verdict on a command. */
 export async function checkCommand(inv: Invocation, ctx: CliContext): Promise<number> {
-  const r = await check(requireCommand(inv), sandboxOptions(inv, ctx.env));
+  const r = await check(commandOf(inv), sandboxOptions(inv, ctx.env));
   if (ctx.json) {
     ctx.output.out(`${JSON.stringify(r, null, 2)}\n`);
   } else {

@@ -1,5 +1,5 @@
 /** From parsed options to the API's options, for run, explain, check and profiles show. */
-import { IsolateError } from '../errors.js';
+import { IsolateError, requireCommand } from '../errors.js';
 import type { IsolateOptions } from '../index.js';
 import type { LimitsDoc } from '../profile/types.js';
 import { UNLIMITED, parseCount } from '../profile/limits.js';
@@ -58,9 +58,8 @@ export function sandboxOptions(inv: Invocation, env: Env): IsolateOptions {
   return { ...policyOptions(flags, env, profileName(inv)), backend: flags.backend };
 }
 
-export function requireCommand(inv: Invocation): string[] {
-  if (inv.args.length === 0 || inv.args[0] === '') {
-    throw new IsolateError('E_COMMAND_EMPTY', 'no command given', { fix: 'isolate run [options] -- <command> [args...]' });
-  }
+/** The command after `--`, which must name a program. */
+export function commandOf(inv: Invocation): string[] {
+  requireCommand(inv.args);
   return inv.args;
 }

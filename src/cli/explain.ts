@@ -1,5 +1,5 @@
 import { explain, type Explanation } from '../index.js';
-import { requireCommand, sandboxOptions } from './common.js';
+import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Style } from './output.js';
 import type { Invocation } from './program.js';
@@ -44,6 +44,7 @@ export function renderExplanation(e: Explanation, style: Style): string {
   if (e.withheldEnv.length > 0) text += row('withheld', `${e.withheldEnv.join(' ')} (secret-looking; pass with --env NAME)`);
   text += row('isolation', `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
   for (const note of s.notes) text += row('note', note);
+  for (const warning of e.warnings) text += row('warning', warning);
   text += `\n${style.bold(`how ${e.backend.name} enforces each feature`)}:\n`;
   for (const c of e.conformance) {
     text += `  ${(c.requested ? '*' : ' ')} ${c.id.padEnd(18)} ${c.how.padEnd(8)} ${c.note}\n`;
@@ -54,7 +55,7 @@ export function renderExplanation(e: Explanation, style: Style): string {
 }
 
 export async function explainCommand(inv: Invocation, ctx: CliContext): Promise<number> {
-  const command = requireCommand(inv);
+  const command = commandOf(inv);
   const e = await explain(command, sandboxOptions(inv, ctx.env));
   ctx.output.out(ctx.json ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e, ctx.output.style('out')));
   return 0;

@@ -1,10 +1,10 @@
 /**
  * The options commands share, as commander Options (a new instance for each
  * command), and the typed values they parse to. The backend choices come
- * from their one definition in backends/.
+ * from their one definition, in backends/types.ts.
  */
 import { Option, type Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../backends/index.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../backends/types.js';
 import type { IsolateOptions } from '../index.js';
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

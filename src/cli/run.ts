@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { runWithError } from '../index.js';
 import { auditedExitCode } from '../audit/run-audit.js';
 import { IsolateError, errnoCode, oneLine } from '../errors.js';
-import { requireCommand, sandboxOptions } from './common.js';
+import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
 
@@ -14,7 +14,7 @@ interface RunFlags {
 }
 
 export async function runCommand(inv: Invocation, ctx: CliContext): Promise<number> {
-  const command = requireCommand(inv);
+  const command = commandOf(inv);
   const { report: reportFile, auditLog, audit: record } = inv.options as unknown as RunFlags;
   const { report, error, audit } = await runWithError(command, {
     ...sandboxOptions(inv, ctx.env),

@@ -3,12 +3,11 @@
  * which kernel switches, what the protected paths and the command are on disk.
  * plan() then turns these facts into a Plan without touching anything.
  */
-import { accessSync, constants, existsSync, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { accessSync, constants, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { IsolateError, errnoCode } from '../errors.js';
+import { probeSync } from '../process.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
@@ -40,15 +39,26 @@ export function usernsFacts(): UsernsFacts {
   };
 }
 
-/**
- * Find bwrap: ISOLATE_BWRAP if set, else the first `bwrap` on the system
- * directories, then on the caller's PATH.
- */
 /** The first executable `name` in the system directories. */
 export function findSystemProgram(name: string): string | undefined {
   for (const dir of SYSTEM_PATH.split(':')) {
     const candidate = join(dir, name);
     if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * A launcher (bwrap, nsjail): the path in `variable` if it is set (then it
+ * must be executable, or there is none), else the first executable `name` in
+ * the system directories, then in the absolute directories of the caller's
+ * PATH (a relative entry would make the choice depend on the working directory).
+ */
+function findLauncher(name: string, variable: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const explicit = env[variable];
+  if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? explicit : undefined;
+  for (const dir of [...SYSTEM_PATH.split(':'), ...(env['PATH'] ?? '').split(delimiter)]) {
+    if (dir.startsWith('/') && isExecutable(join(dir, name))) return join(dir, name);
   }
   return undefined;
 }
@@ -73,21 +83,9 @@ export function networkFacts(env: Readonly<Record<string, string | undefined>>):
   };
 }
 
+/** bwrap: ISOLATE_BWRAP if set, else the first `bwrap` in the system directories or on PATH. */
 export function findBwrap(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const explicit = env['ISOLATE_BWRAP'];
-  if (explicit !== undefined && explicit !== '') return existsSync(explicit) ? explicit : undefined;
-  const dirs = [...SYSTEM_PATH.split(':'), ...(env['PATH'] ?? '').split(delimiter)];
-  for (const dir of dirs) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'bwrap');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
+  return findLauncher('bwrap', 'ISOLATE_BWRAP', env);
 }
 
 /**
@@ -103,19 +101,13 @@ export function bwrapVersion(path: string): string | undefined {
   } catch {
     return undefined;
   }
-  const r = spawnSync(path, ['--version'], { encoding: 'utf8', env: {}, timeout: 5000 });
-  const m = /(\d+\.\d+(?:\.\d+)?)/.exec(r.stdout ?? '');
+  const m = /(\d+\.\d+(?:\.\d+)?)/.exec(probeSync(path, ['--version'], 5000).stdout);
   return m?.[1];
 }
 
 /** nsjail: ISOLATE_NSJAIL if set, else the first `nsjail` in the system directories or on PATH. */
 export function findNsjail(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const explicit = env['ISOLATE_NSJAIL'];
-  if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? explicit : undefined;
-  for (const dir of [...SYSTEM_PATH.split(':'), ...(env['PATH'] ?? '').split(delimiter)]) {
-    if (dir.startsWith('/') && isExecutable(join(dir, 'nsjail'))) return join(dir, 'nsjail');
-  }
-  return undefined;
+  return findLauncher('nsjail', 'ISOLATE_NSJAIL', env);
 }
 
 /**
@@ -169,8 +161,8 @@ export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): 
     version = undefined;
   }
   if (version === undefined) {
-    const r = spawnSync(path, ['--help'], { encoding: 'utf8', env: {}, timeout: 5000 });
-    version = nsjailVersionFromText(`${r.stdout ?? ''}${r.stderr ?? ''}`);
+    const r = probeSync(path, ['--help'], 5000);
+    version = nsjailVersionFromText(`${r.stdout}${r.stderr}`);
   }
   return { path, version: version ?? 'unknown' };
 }
@@ -247,8 +239,7 @@ export function macosVersion(): string | undefined {
   } catch {
     // fall back to sw_vers
   }
-  const r = spawnSync('/usr/bin/sw_vers', ['-productVersion'], { encoding: 'utf8', env: {}, timeout: 2000 });
-  const m = /^\s*([0-9][0-9A-Za-z.]*)\s*$/.exec(r.stdout ?? '');
+  const m = /^\s*([0-9][0-9A-Za-z.]*)\s*$/.exec(probeSync('/usr/bin/sw_vers', ['-productVersion'], 2000).stdout);
   return m?.[1];
 }
 

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { pidNamespaceOf, processAlive, processStart } from '../run/alive.js';
+import { pidNamespaceOf, processAlive, processStart } from './alive.js';
 
 const NAME = /^isolate-net-([1-9][0-9]{0,9})-([0-9a-z]{1,12})-([0-9a-z]{1,12})-[0-9a-f]{12}$/;
 const SOCKET = 'proxy.sock';

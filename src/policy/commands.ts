@@ -22,6 +22,7 @@
  * the sandbox (`sh -c '...'` is the program sh): the sandbox bounds those.
  */
 import { basename } from 'node:path';
+import { globRegExp } from '../glob.js';
 
 export interface CommandRules {
   allow: readonly string[];
@@ -38,18 +39,6 @@ export interface CommandDecision {
   effective: string[];
 }
 
-const globCache = new Map<string, RegExp>();
-
-function glob(token: string): RegExp {
-  let re = globCache.get(token);
-  if (re === undefined) {
-    const body = [...token].map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
-    re = new RegExp(`^${body}$`, 's');
-    globCache.set(token, re);
-  }
-  return re;
-}
-
 export function parseRule(rule: string): string[] {
   return rule.trim().split(/\s+/).filter((t) => t !== '');
 }
@@ -61,11 +50,11 @@ export function ruleMatches(rule: string, argv: readonly string[], resolvedProgr
   const [program, ...args] = argv;
   if (programToken === undefined || program === undefined) return false;
   const names = programToken.includes('/') ? [program, ...(resolvedProgram === undefined ? [] : [resolvedProgram])] : [basename(program)];
-  if (!names.some((n) => glob(programToken).test(n))) return false;
+  if (!names.some((n) => globRegExp(programToken, { question: true }).test(n))) return false;
   const rest = argTokens.at(-1) === '*' ? argTokens.slice(0, -1) : argTokens;
   const open = rest.length !== argTokens.length;
   if (open ? args.length < rest.length : args.length !== rest.length) return false;
-  return rest.every((t, i) => glob(t).test(args[i] ?? ''));
+  return rest.every((t, i) => globRegExp(t, { question: true }).test(args[i] ?? ''));
 }
 
 const DURATION = /^\d+(\.\d+)?[smhd]?$/;

@@ -4,6 +4,7 @@
  * only when named exactly (`pass: [GITHUB_TOKEN]`, `--env GITHUB_TOKEN`).
  */
 import { IsolateError } from '../errors.js';
+import { globRegExp, globSource } from '../glob.js';
 
 /**
  * Patterns for names that hold secrets. Matched case-insensitively against
@@ -70,35 +71,15 @@ export const SECRET_PATTERNS: readonly string[] = [
   'SLACK_*',
 ];
 
-const cache = new Map<string, RegExp>();
-
-/** A name pattern as a regular expression body: `*` matches any run of characters, everything else itself. */
-function patternBody(pattern: string): string {
-  return pattern
-    .split('*')
-    .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-}
-
-function toRegExp(pattern: string, flags: string): RegExp {
-  const key = `${flags}:${pattern}`;
-  let re = cache.get(key);
-  if (re === undefined) {
-    re = new RegExp(`^${patternBody(pattern)}$`, flags);
-    cache.set(key, re);
-  }
-  return re;
-}
-
 export function matchesPattern(name: string, pattern: string, caseInsensitive = false): boolean {
-  return toRegExp(pattern, caseInsensitive ? 'i' : '').test(name);
+  return globRegExp(pattern, { ignoreCase: caseInsensitive }).test(name);
 }
 
 /** All of SECRET_PATTERNS as one expression: compiled once, not once per pattern (start-up time). */
 let secretRegExp: RegExp | undefined;
 
 export function isSecretName(name: string, extra: readonly string[] = []): boolean {
-  secretRegExp ??= new RegExp(`^(?:${SECRET_PATTERNS.map(patternBody).join('|')})$`, 'i');
+  secretRegExp ??= new RegExp(`^(?:${SECRET_PATTERNS.map((p) => globSource(p, false)).join('|')})$`, 'iu');
   return secretRegExp.test(name) || extra.some((p) => matchesPattern(name, p, true));
 }
 

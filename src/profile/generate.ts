@@ -10,17 +10,17 @@ import { profileJsonSchema, validateProfileDoc } from './schema.js';
 import { auditRecordJsonSchema, reportJsonSchema } from '../audit/report-schema.js';
 import type { ProfileDoc } from './types.js';
 
-export function compileBuiltins(): Record<string, ProfileDoc> {
-  const out: Record<string, ProfileDoc> = {};
-  for (const name of BUILTIN_NAMES) {
-    const file = builtinSourcePath(name);
-    const result = validateProfileDoc(parse(readFileSync(file, 'utf8')));
-    if (!result.ok) {
-      throw new Error(`${file}: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-    }
-    out[name] = result.value;
+/** One built-in profile's YAML source, validated as the build validates it. */
+export function compileBuiltinFile(file: string): ProfileDoc {
+  const result = validateProfileDoc(parse(readFileSync(file, 'utf8')));
+  if (!result.ok) {
+    throw new Error(`${file}: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   }
-  return out;
+  return result.value;
+}
+
+export function compileBuiltins(): Record<string, ProfileDoc> {
+  return Object.fromEntries(BUILTIN_NAMES.map((name) => [name, compileBuiltinFile(builtinSourcePath(name))]));
 }
 
 export function schemaText(): string {

@@ -83,10 +83,10 @@ export const MAX_COUNT = 2 ** 31 - 1;
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
-export type Parsed = { ok: true; value: number } | { ok: false; message: string };
+export type LimitParse = { ok: true; value: number } | { ok: false; message: string };
 
 /** Milliseconds. */
-export function parseDuration(input: string | number): Parsed {
+export function parseDuration(input: string | number): LimitParse {
   if (typeof input === 'number') {
     if (!(Number.isFinite(input) && input > 0)) return { ok: false, message: `expected a positive duration, received ${shown(input)}` };
     return atMost(Math.round(input * 1000), MAX_DURATION_MS, input, MAX_DURATION_TEXT);
@@ -100,12 +100,12 @@ export function parseDuration(input: string | number): Parsed {
   return atMost(Math.round(value), MAX_DURATION_MS, input, MAX_DURATION_TEXT);
 }
 
-function atMost(value: number, max: number, input: string | number, maxText: string): Parsed {
+function atMost(value: number, max: number, input: string | number, maxText: string): LimitParse {
   return value <= max ? { ok: true, value } : { ok: false, message: `expected at most ${maxText}, received ${shown(input)}` };
 }
 
 /** Bytes. */
-export function parseSize(input: string | number): Parsed {
+export function parseSize(input: string | number): LimitParse {
   if (typeof input === 'number') {
     if (!(Number.isInteger(input) && input > 0)) return { ok: false, message: `expected a positive whole number of bytes, received ${shown(input)}` };
     return atMost(input, MAX_SIZE_BYTES, input, '1024T');
@@ -122,7 +122,7 @@ export function parseSize(input: string | number): Parsed {
   return atMost(value, MAX_SIZE_BYTES, input, '1024T');
 }
 
-export function parseCount(input: number | string): Parsed {
+export function parseCount(input: number | string): LimitParse {
   const n = typeof input === 'number' ? input : /^\s*\d+\s*$/.test(input) ? Number(input) : Number.NaN;
   if (!(Number.isInteger(n) && n > 0)) return { ok: false, message: `expected a positive whole number, received ${shown(input)}` };
   return atMost(n, MAX_COUNT, input, String(MAX_COUNT));

@@ -9,6 +9,7 @@ import { IsolateError, errnoCode, shown } from '../errors.js';
 import { parseRule, type RuleKind } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
 import { envValue } from './environment.js';
+import { linksOnTheWay } from './links.js';
 import { parseProfileText, readProfileText } from './parse.js';
 import { checkTrusted, hostActingKeys } from './trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
@@ -38,6 +39,8 @@ export interface LoadContext {
 interface Located {
   id: string;
   label: string;
+  /** The symbolic links on the way to a file as it was named (label is its real path). */
+  links?: string[];
   dir: string | undefined;
   load: () => Promise<ProfileDoc>;
 }
@@ -65,7 +68,7 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
         cause: e,
       });
     }
-    return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
+    return { id: `file:${real}`, label: real, links: linksOnTheWay(file), dir: dirname(real), load: () => readProfileFile(real, inWhat) };
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) {
     throw new IsolateError('E_PROFILE_NOT_FOUND', `${shown(ref)} is not a profile name${inWhat}`, {
@@ -81,7 +84,7 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
       const file = join(dir, ref + ext);
       if (existsSync(file)) {
         const real = realpathSync(file);
-        return { id: `file:${real}`, label: real, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
+        return { id: `file:${real}`, label: real, links: linksOnTheWay(file), dir: dirname(real), load: () => readProfileFile(real, inWhat) };
       }
     }
   }
@@ -158,6 +161,7 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
   return {
     name: base.name,
     sources: [...base.sources, label],
+    ...(base.links === undefined ? {} : { links: base.links }),
     description: doc.description ?? base.description,
     filesystem: {
       read: appendUnique(base.filesystem.read, sourced(fs.read, `${label}: filesystem.read`), byPath),
@@ -198,6 +202,7 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
     origins: {
       ...base.origins,
       ...(doc.process?.cwd === undefined ? {} : { 'process.cwd': `${label}: process.cwd` }),
+      ...(doc.audit?.enabled === undefined ? {} : { 'audit.enabled': `${label}: audit.enabled` }),
       ...(doc.audit?.log === undefined ? {} : { 'audit.log': `${label}: audit.log` }),
       ...(doc.network?.mode === undefined ? {} : { 'network.mode': `${label}: network.mode` }),
     },
@@ -234,7 +239,9 @@ async function loadChain(ref: string, fromDir: string, ctx: LoadContext, stack: 
     doc.extends === undefined
       ? emptyMerged()
       : await loadChain(doc.extends, located.dir ?? fromDir, ctx, [...stack, located.id], located.label);
-  return mergeDoc(base, doc, located.label);
+  const merged = mergeDoc(base, doc, located.label);
+  const links = located.links ?? [];
+  return links.length === 0 ? merged : { ...merged, links: [...(merged.links ?? []), ...links] };
 }
 
 export async function loadMergedProfile(ref: string, ctx: LoadContext): Promise<MergedProfile> {

@@ -5,10 +5,11 @@
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
-import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type Parsed } from './limits.js';
+import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type LimitParse } from './limits.js';
 import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
+import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, ownDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 
 export interface PathVars {
@@ -115,7 +116,7 @@ const LIMIT_FLAGS: Record<string, string> = {
 const LIMIT_FIX = 'durations: 30s, 5m, 1h, 500ms; sizes: 512M, 2G (binary units); counts: positive whole numbers; "unlimited" removes a limit';
 
 /** A parsed limit value: undefined when absent or "unlimited". */
-function limitValue(raw: string | number | undefined, parse: (v: string | number) => Parsed, name: string): number | undefined {
+function limitValue(raw: string | number | undefined, parse: (v: string | number) => LimitParse, name: string): number | undefined {
   if (raw === undefined || raw === UNLIMITED) return undefined;
   const r = parse(raw);
   if (!r.ok) throw new IsolateError('E_LIMIT_INVALID', `${name}: ${r.message}`, { fix: LIMIT_FIX });
@@ -138,7 +139,7 @@ function resolveCeilings(doc: LimitsDoc): Ceilings | undefined {
 
 /** Parse limit values (profile values were checked by the schema; flags are checked here). */
 export function resolveLimits(doc: LimitsDoc): Limits {
-  const get = (key: Exclude<keyof LimitsDoc, 'enforce' | 'ceilings'>, parse: (v: string | number) => Parsed): number | undefined =>
+  const get = (key: Exclude<keyof LimitsDoc, 'enforce' | 'ceilings'>, parse: (v: string | number) => LimitParse): number | undefined =>
     limitValue(doc[key], parse, `limits.${key} (${LIMIT_FLAGS[key] ?? key})`);
   const limits: Limits = { killAfterMs: get('killAfter', parseDuration) ?? DEFAULT_KILL_AFTER_MS, enforce: doc.enforce ?? 'rlimit' };
   const timeoutMs = get('timeout', parseDuration);
@@ -166,57 +167,74 @@ export interface ResolveContext {
   env?: Readonly<Record<string, string | undefined>>;
   /** Where paths are looked up (default: DISK). */
   disk?: PathLookup;
+  /** The caller's choice over the profile's audit settings (--no-audit, --audit-log), the log absolute. */
+  audit?: { enabled?: boolean | undefined; log?: string | undefined };
+}
+
+type Skipped = Policy['filesystem']['skipped'][number];
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A tmpfs path: created in the sandbox whether or not it exists on the host. */
+function tmpfsRule(abs: string, entry: SourcedPath, env: Env, disk: PathLookup): MountRule {
+  const real = resolveMaybeMissing(abs, entry.from, disk);
+  checkKernelPath('tmpfs', real, entry.from, entry.path);
+  checkOwnPath('tmpfs', real, entry.from, entry.path, env);
+  const isLink = real !== abs && disk.isSymlink(abs);
+  return { kind: 'tmpfs', path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) };
+}
+
+/** A path that does not exist: skipped when hiding it or when it is optional, else an error. */
+function missingPath(kind: MountKind, abs: string, entry: SourcedPath): Skipped {
+  if (kind === 'deny') return { path: abs, reason: 'deny: does not exist, nothing to hide' };
+  if (entry.optional) return { path: abs, reason: `${kind}: optional and does not exist` };
+  throw new IsolateError('E_PATH_MISSING', `${entry.from}: ${kind === 'write' ? 'writable' : 'readable'} path ${abs} does not exist`, {
+    fix:
+      kind === 'write'
+        ? `create it first, or mark it optional in the profile: { path: "${entry.path}", optional: true }`
+        : `check the path, or mark it optional in the profile: { path: "${entry.path}", optional: true }`,
+  });
+}
+
+/** One filesystem entry of the profile as a mount rule, or why it is skipped. */
+function mountRule(kind: MountKind, entry: SourcedPath, vars: PathVars, env: Env, disk: PathLookup): MountRule | Skipped {
+  const abs = expandPath(entry.path, vars, entry.from);
+  if (kind === 'tmpfs') return tmpfsRule(abs, entry, env, disk);
+  const found = inspect(abs, entry.from, disk);
+  if (found.real === undefined) return missingPath(kind, abs, entry);
+  if (found.real === '/' && kind !== 'deny') {
+    throw new IsolateError('E_PATH_INVALID', `${entry.from}: ${shown(entry.path)} is the root directory; isolate will not expose the whole filesystem`, {
+      fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
+    });
+  }
+  checkKernelPath(kind, found.real, entry.from, entry.path);
+  checkOwnPath(kind, found.real, entry.from, entry.path, env);
+  const isLink = found.real !== abs && disk.isSymlink(abs);
+  return { kind, path: found.real, requested: abs, type: found.type, ...(isLink ? { linkFrom: abs } : {}) };
+}
+
+/** The working directory, which must be an existing directory. */
+function resolveCwd(profile: MergedProfile, vars: PathVars, disk: PathLookup): string {
+  const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
+  const cwdAbs = expandPath(profile.process.cwd, vars, cwdFrom);
+  const cwd = inspect(cwdAbs, cwdFrom, disk);
+  if (cwd.real === undefined || cwd.type !== 'dir') {
+    throw new IsolateError('E_PATH_MISSING', `${cwdFrom}: working directory ${cwdAbs} is not an existing directory`, {
+      fix: 'pass --cwd with an existing directory',
+    });
+  }
+  return cwd.real;
 }
 
 export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Policy {
   const env = { ...ctx.env, HOME: ctx.vars.HOME };
   const disk = ctx.disk ?? DISK;
   const mounts: MountRule[] = [];
-  const skipped: Policy['filesystem']['skipped'] = [];
-
+  const skipped: Skipped[] = [];
   const add = (kind: MountKind, entries: SourcedPath[]): void => {
     for (const entry of entries) {
-      const abs = expandPath(entry.path, ctx.vars, entry.from);
-      if (kind === 'tmpfs') {
-        const real = resolveMaybeMissing(abs, entry.from, disk);
-        checkKernelPath(kind, real, entry.from, entry.path);
-        checkOwnPath(kind, real, entry.from, entry.path, env);
-        const isLink = real !== abs && disk.isSymlink(abs);
-        mounts.push({ kind, path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) });
-        continue;
-      }
-      const found = inspect(abs, entry.from, disk);
-      if (found.real === undefined) {
-        if (kind === 'deny') {
-          skipped.push({ path: abs, reason: 'deny: does not exist, nothing to hide' });
-          continue;
-        }
-        if (entry.optional) {
-          skipped.push({ path: abs, reason: `${kind}: optional and does not exist` });
-          continue;
-        }
-        throw new IsolateError('E_PATH_MISSING', `${entry.from}: ${kind === 'write' ? 'writable' : 'readable'} path ${abs} does not exist`, {
-          fix:
-            kind === 'write'
-              ? `create it first, or mark it optional in the profile: { path: "${entry.path}", optional: true }`
-              : `check the path, or mark it optional in the profile: { path: "${entry.path}", optional: true }`,
-        });
-      }
-      if (found.real === '/' && kind !== 'deny') {
-        throw new IsolateError('E_PATH_INVALID', `${entry.from}: ${shown(entry.path)} is the root directory; isolate will not expose the whole filesystem`, {
-          fix: 'run isolate from a project directory (or pass --cwd <dir>), and name the other paths the command needs',
-        });
-      }
-      checkKernelPath(kind, found.real, entry.from, entry.path);
-      checkOwnPath(kind, found.real, entry.from, entry.path, env);
-      const isLink = found.real !== abs && disk.isSymlink(abs);
-      mounts.push({
-        kind,
-        path: found.real,
-        requested: abs,
-        type: found.type,
-        ...(found.real !== abs && isLink ? { linkFrom: abs } : {}),
-      });
+      const r = mountRule(kind, entry, ctx.vars, env, disk);
+      if ('kind' in r) mounts.push(r);
+      else skipped.push(r);
     }
   };
   add('tmpfs', profile.filesystem.tmpfs);
@@ -224,17 +242,17 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('write', profile.filesystem.write);
   add('deny', profile.filesystem.deny);
   // isolate's own state and configuration are hidden wherever a rule would show them (dev reads the home).
-  add('deny', ownDirs(env).filter((path) => disk.stat(path) !== undefined).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  const exists = (path: string): boolean => inspect(path, path, disk).type !== 'missing';
+  add('deny', ownDirs(env).filter(exists).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  checkProfileLinks(profile, mounts);
+  const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);
+  const chosen = ctx.audit?.log;
+  if ((ctx.audit?.enabled ?? audit.enabled) && chosen !== undefined) checkAuditLog(chosen, mounts, '--audit-log', disk);
+  // The record of earlier runs, wherever it is, is hidden like isolate's own directories (dev reads the home).
+  const logs = [...new Set([chosen, audit.log].filter((l): l is string => l !== undefined))];
+  add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));
 
-  const cwdFrom = profile.origins['process.cwd'] ?? 'process.cwd';
-  const cwdAbs = expandPath(profile.process.cwd, ctx.vars, cwdFrom);
-  const cwd = inspect(cwdAbs, cwdFrom, disk);
-  if (cwd.real === undefined || cwd.type !== 'dir') {
-    throw new IsolateError('E_PATH_MISSING', `${cwdFrom}: working directory ${cwdAbs} is not an existing directory`, {
-      fix: 'pass --cwd with an existing directory',
-    });
-  }
-
+  const cwd = resolveCwd(profile, ctx.vars, disk);
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, ...protection(profile, env), skipped },
@@ -244,11 +262,11 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       set: { ...profile.environment.set },
       secrets: [...profile.environment.secrets],
     },
-    process: { cwd: cwd.real, hostname: profile.process.hostname },
+    process: { cwd, hostname: profile.process.hostname },
     limits: resolveLimits(profile.limits),
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
-    audit: resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk),
+    audit,
   };
 }
 
@@ -265,6 +283,15 @@ function protection(profile: MergedProfile, env: Readonly<Record<string, string 
 /** The profile files merged into this policy: read-only in every sandbox where they are inside a writable path (a run must not rewrite the policy of the next). */
 function profileFiles(profile: MergedProfile): string[] {
   return profile.sources.filter((source) => isAbsolute(source));
+}
+
+/** A profile file reached through a symbolic link the sandbox could replace: the command would choose the next run's profile. */
+function checkProfileLinks(profile: MergedProfile, mounts: readonly MountRule[]): void {
+  const link = (profile.links ?? []).find((path) => effectiveKind(mounts, path) === 'write');
+  if (link === undefined) return;
+  throw new IsolateError('E_PROTECT_SYMLINK', `the profile is read through the symbolic link ${link}, inside a path the sandbox can write: the command could point it at a profile of its own for the next run`, {
+    fix: `name the profile file by its real path (${profile.sources.filter((s) => isAbsolute(s)).join(', ')}), or replace the link with the file it points to`,
+  });
 }
 
 /** The audit log outside every path the sandbox can write: a command must not be able to rewrite the record of its own run. */

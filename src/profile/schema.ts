@@ -8,7 +8,7 @@ import { parseRule, type RuleKind } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { suggestion } from '../seccomp/presets.js';
 import { ENV_VALUE_RULE, isEnvValue } from './environment.js';
-import { UNLIMITED, parseCount, parseDuration, parseSize, type Parsed } from './limits.js';
+import { UNLIMITED, parseCount, parseDuration, parseSize, type LimitParse } from './limits.js';
 import type { ProfileDoc } from './types.js';
 
 const noDotDot = (p: string): boolean => !p.split('/').includes('..');
@@ -52,7 +52,7 @@ const domainPattern = (kind: RuleKind, ports: string) =>
     })
     .describe(`host, *.suffix or IP, optionally :port or :* (without a port: ${ports}).`);
 
-function checked(parse: (v: string | number) => Parsed) {
+function checked(parse: (v: string | number) => LimitParse) {
   return (v: string | number, ctx: z.RefinementCtx): void => {
     const r = parse(v);
     if (!r.ok) ctx.addIssue({ code: 'custom', message: r.message });

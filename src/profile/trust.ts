@@ -4,11 +4,15 @@
  * later read a credential file or run a command for a token) is taken only
  * from a profile file that is the caller's own and that nobody else can
  * write: a file someone else controls could otherwise point isolate at any
- * file the caller can write.
+ * file the caller can write. A setting that keeps a run out of the caller's
+ * audit log is said on every run unless it is one of the caller's own
+ * profiles (auditNotices).
  */
-import { statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
-import type { ProfileDoc } from './types.js';
+import { isWithin } from './mount-rules.js';
+import { isolateConfigDir } from './own-paths.js';
+import type { MergedProfile, ProfileDoc } from './types.js';
 
 /** The keys of a profile document that make isolate act on the host, as key paths. */
 export function hostActingKeys(doc: ProfileDoc): string[] {
@@ -32,4 +36,44 @@ export function checkTrusted(file: string, keys: readonly string[]): void {
     detail: `owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}`,
     fix: `use a profile you own that only you can write (chmod go-w ${file}), or drop ${keys.join(', ')} from it`,
   });
+}
+
+/** The caller's own choice about the audit log for one run (--no-audit, --audit-log, the API's audit option). */
+export interface AuditOverride {
+  enabled?: boolean | undefined;
+  log?: string | undefined;
+}
+
+/**
+ * Warnings for a profile that keeps a run out of the caller's audit log
+ * (audit.enabled: false, or audit.log elsewhere) when that setting comes
+ * from a file outside the caller's own configuration directory: such a
+ * profile may come with the repository being run, and recording must not
+ * stop without a word. None when the caller chose for this run, or for a
+ * built-in profile or one of the caller's own.
+ */
+export function auditNotices(profile: Pick<MergedProfile, 'audit' | 'origins'>, choice: AuditOverride | undefined, env: Readonly<Record<string, string | undefined>>): string[] {
+  const own = isolateConfigDir(env);
+  const foreign = (key: 'audit.enabled' | 'audit.log'): string | undefined => {
+    const origin = profile.origins[key];
+    const file = origin?.slice(0, -`: ${key}`.length);
+    return file === undefined || file.startsWith('builtin:') || (own !== undefined && isWithin(file, realOrSame(own))) ? undefined : file;
+  };
+  const where = own === undefined ? 'your own profiles' : `your own profiles (${own})`;
+  if ((choice?.enabled ?? profile.audit.enabled) === false) {
+    const file = choice?.enabled === undefined ? foreign('audit.enabled') : undefined;
+    return file === undefined ? [] : [`the audit log is off: ${file} sets audit.enabled: false, and it is not one of ${where}; a profile that comes with a repository can turn recording off (to keep the setting without this warning, make the profile one of yours)`];
+  }
+  const file = choice?.log === undefined ? foreign('audit.log') : undefined;
+  if (file === undefined || profile.audit.log === undefined) return [];
+  return [`runs are recorded in ${profile.audit.log}, not in your audit log: ${file} sets audit.log, and it is not one of ${where} (to keep the setting without this warning, make the profile one of yours)`];
+}
+
+/** The real path of `path`, or `path` when it does not exist. */
+function realOrSame(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }

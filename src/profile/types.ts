@@ -63,13 +63,19 @@ export interface SourcedPath {
 }
 
 /** Where a scalar a later check may refuse was set: `/p/web.yaml: process.cwd`, `builtin:default: process.cwd` or `--cwd`. */
-export type Origins = Partial<Record<'process.cwd' | 'audit.log' | 'network.mode', string>>;
+export type Origins = Partial<Record<'process.cwd' | 'audit.enabled' | 'audit.log' | 'network.mode', string>>;
 
 /** A profile after `extends` and CLI overrides, before any path is resolved. */
 export interface MergedProfile {
   name: string;
   /** The files (or built-in names) that were merged, base first. */
   sources: string[];
+  /**
+   * The symbolic links the profile files were reached through, where each
+   * lies (profile/links.ts): one inside a writable path could be pointed at
+   * another profile for the next run.
+   */
+  links?: string[];
   description: string;
   filesystem: {
     read: SourcedPath[];

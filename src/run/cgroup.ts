@@ -12,7 +12,7 @@ import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { CgroupPlan } from '../backends/types.js';
-import { processAlive } from './alive.js';
+import { processAlive } from '../host/alive.js';
 
 const RUN_NAME = /^isolate-(\d+)-[0-9a-f]+$/;
 

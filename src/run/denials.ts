@@ -20,7 +20,7 @@
  * Only run/ spawns: the parser is pure and tested on sample lines; the
  * collector starts /usr/bin/log.
  */
-import { spawn } from 'node:child_process';
+import { runHelper } from './io/helper.js';
 
 export interface SandboxDenial {
   /** When the log first recorded it (ISO 8601), or the log's own timestamp text if that could not be read. */
@@ -62,7 +62,7 @@ export const LOG_TIMEOUT_MS = 5000;
 const PREDICATE_MAX_PIDS = 64;
 export const LOG_PATH = '/usr/bin/log';
 
-interface Parsed {
+interface DenialLine {
   process: string;
   pid: number;
   action: 'deny' | 'allow';
@@ -89,7 +89,7 @@ const MESSAGE = /^Sandbox: (.{1,32}?)\((\d+)\) (System Policy: )?(deny|allow)\(\
  * Only the first line counts (a profile's `(with message ...)` adds more).
  * Undefined for anything else, such as "Sandbox: 3 duplicate reports for cat deny(1) ...", which names no pid.
  */
-export function parseSandboxMessage(message: string): Parsed | undefined {
+export function parseSandboxMessage(message: string): DenialLine | undefined {
   const first = message.split('\n', 1)[0] ?? '';
   const m = MESSAGE.exec(first.trimEnd());
   if (m === null) return undefined;
@@ -190,64 +190,22 @@ export interface CollectOptions {
 }
 
 /** Read the denials of `pids` since `since` from the unified log. Never throws. */
-export function collectDenials(options: CollectOptions): Promise<SandboxDenials> {
+export async function collectDenials(options: CollectOptions): Promise<SandboxDenials> {
   const pids = [...new Set(options.pids)].sort((a, b) => a - b);
-  const maxBytes = options.maxBytes ?? LOG_MAX_BYTES;
   const timeoutMs = options.timeoutMs ?? LOG_TIMEOUT_MS;
   const done = (text: string, truncated: boolean, error: string | null): SandboxDenials => {
     const found = denialsFromNdjson(text, new Set(pids), options.maxEntries);
     return { source: 'macos-unified-log', pids, entries: found.entries, truncated: truncated || found.truncated, error };
   };
-  return new Promise((resolvePromise) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let cut = false;
-    let timedOut = false;
-    let stderr = '';
-    let child: ReturnType<typeof spawn>;
-    try {
-      // The same time zone as this process, so that --start means the same moment to `log`.
-      const env: Record<string, string> = { PATH: '/usr/bin:/bin', ...(process.env['TZ'] === undefined ? {} : { TZ: process.env['TZ'] }) };
-      child = spawn(options.logPath ?? LOG_PATH, logShowArgs(options.since, pids), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (e: unknown) {
-      resolvePromise(done('', false, `cannot start log show: ${e instanceof Error ? e.message : String(e)}`));
-      return;
-    }
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (cut) return;
-      const room = maxBytes - size;
-      if (chunk.length >= room) {
-        chunks.push(chunk.subarray(0, room));
-        size = maxBytes;
-        cut = true;
-        child.kill('SIGKILL');
-        return;
-      }
-      chunks.push(chunk);
-      size += chunk.length;
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      if (stderr.length < 4096) stderr += chunk.toString('utf8');
-    });
-    let spawnError: Error | undefined;
-    child.on('error', (e) => {
-      spawnError = e;
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (spawnError !== undefined) return resolvePromise(done('', false, `cannot start log show: ${spawnError.message}`));
-      if (cut) return resolvePromise(done(text, true, null));
-      if (timedOut) return resolvePromise(done(text, true, `log show did not finish within ${timeoutMs / 1000}s; the denials found until then are listed`));
-      if (code !== 0) {
-        const why = stderr.trim().split('\n')[0] ?? '';
-        return resolvePromise(done(text, false, `log show ${code === null ? `was killed (${signal ?? '?'})` : `exited ${code}`}${why === '' ? '' : `: ${why}`}`));
-      }
-      resolvePromise(done(text, false, null));
-    });
-  });
+  // The same time zone as this process, so that --start means the same moment to `log`.
+  const env: Record<string, string> = { PATH: '/usr/bin:/bin', ...(process.env['TZ'] === undefined ? {} : { TZ: process.env['TZ'] }) };
+  const r = await runHelper(options.logPath ?? LOG_PATH, logShowArgs(options.since, pids), { env, timeoutMs, maxStdout: options.maxBytes ?? LOG_MAX_BYTES });
+  if (r.spawnError !== undefined) return done('', false, `cannot start log show: ${r.spawnError.message}`);
+  if (r.truncated) return done(r.stdout, true, null);
+  if (r.timedOut) return done(r.stdout, true, `log show did not finish within ${timeoutMs / 1000}s; the denials found until then are listed`);
+  if (r.exitCode !== 0) {
+    const why = r.stderr.trim().split('\n')[0] ?? '';
+    return done(r.stdout, false, `log show ${r.exitCode === null ? `was killed (${r.signal ?? '?'})` : `exited ${r.exitCode}`}${why === '' ? '' : `: ${why}`}`);
+  }
+  return done(r.stdout, false, null);
 }

@@ -15,6 +15,8 @@
  * - Only the child may lose them, and libuv changes a child's descriptor
  *   only through the stdio array: every slot that names a descriptor is
  *   dup2()ed over before exec; an 'ignore' slot from 3 on is left as it is.
+ *   (execa, through src/process.ts, hands the array to child_process.spawn
+ *   as it is: 'pipe', 'ignore', 'inherit' and descriptor numbers alike.)
  *   So run/ lists /proc/self/fd when it starts the launcher and puts
  *   /dev/null on the slot of each such descriptor: the launcher never gets
  *   the caller's file, directory or socket.
@@ -36,8 +38,7 @@
  */
 import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
-
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
+import type { StdioSlot } from '../process.js';
 
 /** O_CLOEXEC as /proc/self/fdinfo/N shows it in its octal `flags:` line. */
 const O_CLOEXEC = 0o2000000;

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { withLock, type LockOptions } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
-import { processAlive } from './alive.js';
+import { processAlive } from '../host/alive.js';
 
 interface Entry {
   pid: number;

@@ -5,7 +5,7 @@
  * starts stays in that group unless it moves itself out (setpgid, setsid).
  * There is no /proc on macOS: nothing here reads it.
  */
-import { spawn } from 'node:child_process';
+import { runHelper } from './io/helper.js';
 
 /** Send `signal` to the process group `pgid`. Never to group 0 or 1 (kill(0) and kill(-1) mean "mine" and "all"). */
 export function signalGroup(pgid: number | undefined, signal: NodeJS.Signals): boolean {
@@ -30,6 +30,9 @@ export function pidsInGroup(psOutput: string, pgid: number): number[] {
 
 /** Most pids a run remembers for attributing denials. */
 const MAX_PIDS = 4096;
+/** One ps: its output is read up to this size, and it is stopped after this long. */
+const PS_MAX_BYTES = 4 * 1024 * 1024;
+const PS_TIMEOUT_MS = 5000;
 
 /**
  * Which processes were in the group while the sandbox ran, found with ps
@@ -68,23 +71,10 @@ export class GroupSampler {
     const pgid = this.pgid;
     if (this.busy || pgid === undefined || this.seen.size >= MAX_PIDS) return;
     this.busy = true;
-    let out = '';
-    try {
-      const child = spawn(this.ps, ['-A', '-o', 'pid=', '-o', 'pgid='], { stdio: ['ignore', 'pipe', 'ignore'], env: { PATH: '/usr/bin:/bin' } });
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (s: string) => {
-        if (out.length < 4 * 1024 * 1024) out += s;
-      });
-      child.on('error', () => {
-        this.busy = false;
-      });
-      child.on('close', () => {
-        this.busy = false;
-        for (const pid of pidsInGroup(out, pgid)) if (this.seen.size < MAX_PIDS) this.seen.add(pid);
-      });
-    } catch {
+    void runHelper(this.ps, ['-A', '-o', 'pid=', '-o', 'pgid='], { env: { PATH: '/usr/bin:/bin' }, timeoutMs: PS_TIMEOUT_MS, maxStdout: PS_MAX_BYTES }).then((r) => {
       this.busy = false;
-    }
+      for (const pid of pidsInGroup(r.stdout, pgid)) if (this.seen.size < MAX_PIDS) this.seen.add(pid);
+    });
   }
 
   /** Stop sampling; the pids seen so far. */

@@ -5,7 +5,7 @@
  * session is still found.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { pidNamespaceOf } from './alive.js';
+import { pidNamespaceOf } from '../host/alive.js';
 
 export function sandboxPids(pidNamespace: number): number[] {
   const want = `pid:[${pidNamespace}]`;

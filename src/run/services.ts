@@ -12,6 +12,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import { NetworkEventLog } from '../network/event-log.js';
 import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
+import type { ExecuteResult } from './result.js';
 
 export interface RunningServices {
   /** What the proxy saw (the first attempts whole, the rest counted). */
@@ -82,4 +83,16 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     throw e;
   }
   return { log, stop };
+}
+
+/** Start the services, run `run`, and always stop them; the proxy's events go in the result. */
+export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>): Promise<ExecuteResult> {
+  if (services.length === 0) return run();
+  const running = await startServices(services);
+  try {
+    const result = await run();
+    return { ...result, networkEvents: running.log.events, ...(running.log.cut ? { networkEventsOmitted: running.log.omitted } : {}) };
+  } finally {
+    await running.stop();
+  }
 }

@@ -12,7 +12,8 @@ import { isVisible, effectiveKind } from '../backends/mounts.js';
 import { computeEnvironment } from '../profile/environment.js';
 import { loadProfile, run, type IsolateOptions } from '../index.js';
 import type { RunReport } from '../audit/report.js';
-import { probes, type Outcome, type ProbeContext } from './probes.js';
+import { probes, type Outcome, type Probe, type ProbeContext } from './probes.js';
+import type { Policy } from '../profile/types.js';
 import { cgroupFacts } from '../host/cgroup.js';
 
 export const SELFTEST_SCHEMA_VERSION = 1;
@@ -44,9 +45,27 @@ function listen(server: Server, target: { path: string } | { host: string; port:
   });
 }
 
-export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeResult) => void }): Promise<SelftestReport> {
+/** What is planted on the host for the probes: removed by `remove()` whatever happened. */
+interface Planted {
+  project: string;
+  outside: string;
+  secretFile: string;
+  secretToken: string;
+  hostPort: number;
+  hostSocket: string;
+  gitConfig: string;
+  gitConfigBefore: string;
+  remove(): void;
+}
+
+/** A project with a repository, a secret and a symlink to it outside, a TCP server on loopback and a unix socket. */
+async function plant(): Promise<Planted> {
   const base = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-selftest-')));
   const servers: Server[] = [];
+  const remove = (): void => {
+    for (const s of servers) s.close();
+    rmSync(base, { recursive: true, force: true });
+  };
   try {
     const project = join(base, 'project');
     const outside = join(base, 'outside');
@@ -59,7 +78,6 @@ export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeRe
     const gitConfig = join(project, '.git', 'config');
     const gitConfigBefore = '[core]\n\trepositoryformatversion = 0\n';
     writeFileSync(gitConfig, gitConfigBefore);
-
     const tcp = createServer((s) => s.end());
     servers.push(tcp);
     await listen(tcp, { host: '127.0.0.1', port: 0 });
@@ -69,103 +87,128 @@ export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeRe
     const unix = createServer((s) => s.end());
     servers.push(unix);
     await listen(unix, { path: hostSocket });
+    return { project, outside, secretFile, secretToken, hostPort, hostSocket, gitConfig, gitConfigBefore, remove };
+  } catch (e: unknown) {
+    remove();
+    throw e;
+  }
+}
 
+/** The probes' environment: two secrets to look for, and only the caller's variables that choose the sandbox. */
+function probeEnvironment(outer: Readonly<Record<string, string | undefined>>, envTokens: readonly string[]): Record<string, string> {
+  const callerEnv: Record<string, string> = {
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    GITHUB_TOKEN: envTokens[0] ?? '',
+    ISOLATE_SELFTEST_TOKEN: envTokens[1] ?? '',
+  };
+  for (const name of ['HOME', 'ISOLATE_BWRAP', 'ISOLATE_NSJAIL', 'ISOLATE_BACKEND']) {
+    const value = outer[name];
+    if (value !== undefined) callerEnv[name] = value;
+  }
+  return callerEnv;
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function probeContext(policy: Policy, planted: Planted, envTokens: string[]): ProbeContext {
+  const python = existsSync('/usr/bin/python3') && isVisible(policy.filesystem.mounts, realpathSync('/usr/bin/python3')) ? '/usr/bin/python3' : undefined;
+  const uid = process.getuid?.() ?? -1;
+  return {
+    policy,
+    uid,
+    cgroupPids: process.platform === 'linux' && cgroupFacts({ memory: false, pids: true }, uid).version !== undefined,
+    python,
+    outside: planted.outside,
+    secretFile: planted.secretFile,
+    secretToken: planted.secretToken,
+    envTokens,
+    hostPort: planted.hostPort,
+    hostSocket: planted.hostSocket,
+    writeTarget: join(planted.outside, 'written.txt'),
+    hooksFile: join(planted.project, '.git', 'hooks', 'pre-commit'),
+    gitConfig: planted.gitConfig,
+    gitConfigBefore: planted.gitConfigBefore,
+    exists: (p) => existsSync(p),
+    read: readOrUndefined,
+  };
+}
+
+/** Run one probe (or say why it is skipped) and judge it against what the profile leads us to expect. */
+async function runProbe(probe: Probe, ctx: ProbeContext, runOptions: IsolateOptions & { callerEnv: Record<string, string> }): Promise<{ result: ProbeResult; report?: RunReport }> {
+  const want = probe.expect(ctx);
+  const expected = want.blocked ? 'blocked' : 'allowed';
+  const head = { id: probe.id, title: probe.title, expected } as const;
+  const skip = probe.skip?.(ctx);
+  if (skip !== undefined) return { result: { ...head, outcome: 'skipped', detail: skip } };
+  const report = await run(probe.command(ctx), {
+    ...runOptions,
+    ...(probe.env === undefined ? {} : { callerEnv: { ...runOptions.callerEnv, ...probe.env(ctx) } }),
+    ...(probe.limits === undefined ? {} : { limits: probe.limits(ctx) }),
+    stdio: 'capture',
+    // Synthetic escape attempts are not the user's runs: keep them out of the audit log.
+    audit: { enabled: false },
+  });
+  if (report.error !== null) return { result: { ...head, outcome: 'error', detail: report.error.summary }, report };
+  const j = probe.judge(report, ctx);
+  const outcome: Outcome = j.outcome === 'escaped' && !want.blocked ? 'allowed' : j.outcome;
+  return { result: { ...head, outcome, detail: want.blocked ? j.detail : `${j.detail} (${want.reason})` }, report };
+}
+
+/** Undo what an escaped write left behind, so the next probe starts clean. */
+function resetPlanted(ctx: ProbeContext): void {
+  rmSync(ctx.writeTarget, { force: true });
+  rmSync(ctx.hooksFile, { force: true });
+  writeFileSync(ctx.gitConfig, ctx.gitConfigBefore);
+}
+
+export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeResult) => void }): Promise<SelftestReport> {
+  const planted = await plant();
+  try {
     const envTokens = [`ghp_selftest${randomBytes(8).toString('hex')}`, `selftest-${randomBytes(8).toString('hex')}`];
-    const callerEnv: Record<string, string> = {
-      PATH: '/usr/local/bin:/usr/bin:/bin',
-      LANG: 'C.UTF-8',
-      GITHUB_TOKEN: envTokens[0] ?? '',
-      ISOLATE_SELFTEST_TOKEN: envTokens[1] ?? '',
-    };
-    const outer = options.callerEnv ?? process.env;
-    for (const name of ['HOME', 'ISOLATE_BWRAP', 'ISOLATE_NSJAIL', 'ISOLATE_BACKEND']) {
-      const value = outer[name];
-      if (value !== undefined) callerEnv[name] = value;
-    }
-    const runOptions: IsolateOptions = { ...options, cwd: project, callerCwd: project, callerEnv };
-
+    const callerEnv = probeEnvironment(options.callerEnv ?? process.env, envTokens);
+    const runOptions = { ...options, cwd: planted.project, callerCwd: planted.project, callerEnv };
     const { policy } = await loadProfile(runOptions);
+    const ctx = probeContext(policy, planted, envTokens);
     const mounts = policy.filesystem.mounts;
-    const python = existsSync('/usr/bin/python3') && isVisible(mounts, realpathSync('/usr/bin/python3')) ? '/usr/bin/python3' : undefined;
     const env = computeEnvironment(policy.environment, callerEnv).env;
-    const ctx: ProbeContext = {
-      policy,
-      uid: process.getuid?.() ?? -1,
-      cgroupPids: process.platform === 'linux' && cgroupFacts({ memory: false, pids: true }, process.getuid?.() ?? -1).version !== undefined,
-      python,
-      outside,
-      secretFile,
-      secretToken,
-      envTokens,
-      hostPort,
-      hostSocket,
-      writeTarget: join(outside, 'written.txt'),
-      hooksFile: join(project, '.git', 'hooks', 'pre-commit'),
-      gitConfig,
-      gitConfigBefore,
-      exists: (p) => existsSync(p),
-      read: (p) => {
-        try {
-          return readFileSync(p, 'utf8');
-        } catch {
-          return undefined;
-        }
-      },
-    };
-
-    const results: ProbeResult[] = [];
-    let backend: string | null = null;
     const all = probes(
       (p) => isVisible(mounts, p),
       (p) => effectiveKind(mounts, p) === 'write',
       (name) => name in env,
     );
+    const results: ProbeResult[] = [];
+    let backend: string | null = null;
     for (const probe of all) {
-      const want = probe.expect(ctx);
-      const expected = want.blocked ? 'blocked' : 'allowed';
-      const skip = probe.skip?.(ctx);
-      let result: ProbeResult;
-      if (skip !== undefined) {
-        result = { id: probe.id, title: probe.title, expected, outcome: 'skipped', detail: skip };
-      } else {
-        const report: RunReport = await run(probe.command(ctx), {
-          ...runOptions,
-          ...(probe.env === undefined ? {} : { callerEnv: { ...callerEnv, ...probe.env(ctx) } }),
-          ...(probe.limits === undefined ? {} : { limits: probe.limits(ctx) }),
-          stdio: 'capture',
-          // Synthetic escape attempts are not the user's runs: keep them out of the audit log.
-          audit: { enabled: false },
-        });
-        backend ??= report.backend === null ? null : `${report.backend.name} ${report.backend.version}`;
-        if (report.error !== null) {
-          result = { id: probe.id, title: probe.title, expected, outcome: 'error', detail: report.error.summary };
-        } else {
-          const j = probe.judge(report, ctx);
-          const outcome: Outcome = j.outcome === 'escaped' && !want.blocked ? 'allowed' : j.outcome;
-          result = { id: probe.id, title: probe.title, expected, outcome, detail: want.blocked ? j.detail : `${j.detail} (${want.reason})` };
-        }
-      }
+      const { result, report } = await runProbe(probe, ctx, runOptions);
+      if (report?.backend) backend ??= `${report.backend.name} ${report.backend.version}`;
       results.push(result);
       options.onProbe?.(result);
-      // Undo what an escaped write left behind, so the next probe starts clean.
-      rmSync(ctx.writeTarget, { force: true });
-      rmSync(ctx.hooksFile, { force: true });
-      writeFileSync(gitConfig, gitConfigBefore);
+      resetPlanted(ctx);
     }
-    const counts: Record<Outcome, number> = { blocked: 0, escaped: 0, allowed: 0, skipped: 0, error: 0 };
-    for (const r of results) counts[r.outcome]++;
-    return {
-      schemaVersion: SELFTEST_SCHEMA_VERSION,
-      kind: 'selftest',
-      profile: options.profile ?? 'default',
-      backend,
-      uid: ctx.uid,
-      probes: results,
-      counts,
-      ok: counts.escaped === 0 && counts.error === 0,
-    };
+    return scored(results, options.profile ?? 'default', backend, ctx.uid);
   } finally {
-    for (const s of servers) s.close();
-    rmSync(base, { recursive: true, force: true });
+    planted.remove();
   }
+}
+
+function scored(results: ProbeResult[], profile: string, backend: string | null, uid: number): SelftestReport {
+  const counts: Record<Outcome, number> = { blocked: 0, escaped: 0, allowed: 0, skipped: 0, error: 0 };
+  for (const r of results) counts[r.outcome]++;
+  return {
+    schemaVersion: SELFTEST_SCHEMA_VERSION,
+    kind: 'selftest',
+    profile,
+    backend,
+    uid,
+    probes: results,
+    counts,
+    ok: counts.escaped === 0 && counts.error === 0,
+  };
 }

@@ -19,6 +19,8 @@ async function goldenPlan(profile: string, command: readonly string[], fact: Com
 
 /** Paths the synthetic host has; anything else in a golden file came from this machine. */
 const SYNTHETIC_ROOTS = [
+  // The sandbox's root itself (--remount-ro /).
+  '/',
   '/usr',
   '/etc',
   '/opt',

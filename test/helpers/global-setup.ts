@@ -24,6 +24,22 @@ function ensureUser(): { uid: number; gid: number } {
   return { uid, gid };
 }
 
+/** The packages the built package loads at run time: its dependencies and theirs, as installed in node_modules. */
+function runtimePackages(): string[] {
+  const found = new Set<string>();
+  const visit = (packageJson: string): void => {
+    if (!existsSync(packageJson)) return; // installed inside its dependent's own node_modules, copied with it
+    const deps = (JSON.parse(readFileSync(packageJson, 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {};
+    for (const name of Object.keys(deps)) {
+      if (found.has(name)) continue;
+      found.add(name);
+      visit(join(root, 'node_modules', name, 'package.json'));
+    }
+  };
+  visit(join(root, 'package.json'));
+  return [...found].map((name) => `node_modules/${name}`).filter((dir) => existsSync(join(root, dir)));
+}
+
 export default function setup(project: TestProject): () => void {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the tests (npm test does)');
@@ -46,9 +62,7 @@ export default function setup(project: TestProject): () => void {
   const copy = mkdtempSync(join(tmpdir(), 'isolate-pkg-'));
   try {
     chmodSync(copy, 0o755);
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
-    const dependencies = Object.keys(pkg.dependencies ?? {}).map((name) => `node_modules/${name}`);
-    for (const part of ['bin', 'dist', 'profiles', 'package.json', ...dependencies]) {
+    for (const part of ['bin', 'dist', 'profiles', 'package.json', ...runtimePackages()]) {
       cpSync(join(root, part), join(copy, part), { recursive: true });
     }
     execFileSync('chmod', ['-R', 'a+rX', copy]);

@@ -4,7 +4,7 @@
  * written, and 100 runs at once against one log.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { auditRecordSchema } from '../../src/audit/report-schema.js';
@@ -100,6 +100,52 @@ describe.each(runners())('audit log ($label)', (runner: Runner) => {
     const refused = run(['run', '-p', profile, '--', 'sh', '-c', 'echo ran > ran.txt']);
     expect(refused.status).toBe(125);
     expect(existsSync(join(work, 'ran.txt'))).toBe(false);
+  });
+
+  it('a file where the log\'s lock goes that is not isolate\'s (flake.lock, an empty flock file) is left alone: a warning, or exit 125 when required', () => {
+    const other = join(dir, 'other');
+    mkdirSync(other);
+    const hourAgo = new Date(Date.now() - 3600_000);
+    const files = { 'flake.lock': '{\n  "nodes": {},\n  "version": 7\n}\n', 'tool.lock': '' };
+    for (const [name, content] of Object.entries(files)) {
+      writeFileSync(join(other, name), content);
+      utimesSync(join(other, name), hourAgo, hourAgo);
+    }
+    giveTo(runner, dir);
+    const warn = run(['run', '--audit-log', join(other, 'flake'), '--', 'sh', '-c', 'echo ran']);
+    expect(warn.status, warn.stderr).toBe(0);
+    expect(warn.stdout).toBe('ran\n');
+    expect(warn.stderr).toContain('not an isolate lock file');
+    const profile = join(dir, 'required.yaml');
+    writeFileSync(profile, `extends: default\naudit: { required: true, log: ${JSON.stringify(join(other, 'tool'))} }\n`);
+    giveTo(runner, dir);
+    const refused = run(['run', '-p', profile, '--', 'sh', '-c', 'echo ran > ran.txt']);
+    expect(refused.status, refused.stderr).toBe(125);
+    expect(refused.stderr).toContain('not an isolate lock file');
+    expect(existsSync(join(work, 'ran.txt'))).toBe(false);
+    for (const [name, content] of Object.entries(files)) expect(readFileSync(join(other, name), 'utf8'), name).toBe(content);
+  });
+
+  it('a profile outside the user\'s own that turns the audit log off is said on stderr every run and in explain; the user\'s own, or --no-audit, is not', () => {
+    const repo = join(work, 'isolate.yaml');
+    writeFileSync(repo, 'extends: default\naudit: { enabled: false }\n');
+    mkdirSync(join(dir, '.config/isolate/profiles'), { recursive: true });
+    writeFileSync(join(dir, '.config/isolate/profiles/quiet.yaml'), 'extends: default\naudit: { enabled: false }\n');
+    giveTo(runner, dir);
+    const env = { XDG_STATE_HOME: join(dir, 'state') };
+    for (let i = 0; i < 2; i++) {
+      const r = run(['run', '-p', './isolate.yaml', '--', 'echo', 'ran'], env);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/isolate: warning: the audit log is off: .*isolate\.yaml sets audit\.enabled: false/);
+    }
+    expect(existsSync(log), 'nothing recorded').toBe(false);
+    const explained = run(['explain', '-p', './isolate.yaml', '--', 'echo', 'ran'], env);
+    expect(explained.stdout).toMatch(/^warning +the audit log is off/m);
+    for (const args of [['-p', 'quiet'], ['-p', './isolate.yaml', '--no-audit']]) {
+      const r = run(['run', ...args, '--', 'echo', 'ran'], env);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr, args.join(' ')).toBe('');
+    }
   });
 
   it('verify names the first bad line and why: edited, deleted, reordered, truncated', () => {

@@ -91,6 +91,7 @@ describe.each(runners())('cli contract ($label)', (runner) => {
 
   it('colour: FORCE_COLOR paints the error, NO_COLOR wins; a pipe gets none', () => {
     expect(run(['frobnicate']).stderr).not.toContain('\u001b[');
+    // eslint-disable-next-line no-control-regex -- the ANSI colour sequence (ESC [) is what the test looks for
     expect(run(['frobnicate'], { FORCE_COLOR: '1' }).stderr).toMatch(/^\u001b\[31misolate:\u001b\[39m unknown command/);
     expect(run(['frobnicate'], { FORCE_COLOR: '1', NO_COLOR: '1' }).stderr).toMatch(/^isolate: unknown command/);
     expect(run(['frobnicate'], { FORCE_COLOR: '1', TERM: 'dumb' }).stderr).toMatch(/^isolate: unknown command/);

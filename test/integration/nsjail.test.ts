@@ -7,7 +7,6 @@
  * for both backends by filesystem.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
@@ -22,7 +21,6 @@ import { seccompArchFromNode, syscallNumber } from '../../src/seccomp/syscalls.j
 import {
   DEFAULT_PATH,
   STACK_LINE,
-  TEMP_PREFIX,
   asRunner,
   giveTo,
   homeWithProject,

@@ -4,7 +4,7 @@
  * (wherever $XDG_CONFIG_HOME puts it), nor touch the audit log. Judged on
  * the host: the files, host git, and `isolate audit verify`.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { asRunner, giveTo, isolate, keyValues, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
@@ -93,6 +93,30 @@ describe.each(backendCases('checks of isolate\'s hidden state'))('isolate\'s own
       const r = isolate(runner, ['run', '--backend', backend, '-p', 'dev', '--', 'sh', '-c', 'cat ~/.local/state/isolate/audit.jsonl; ls -A ~/.local/state/isolate'], { cwd: join(home, 'project'), env });
       expect(r.stdout).not.toContain('EARLIER-RUN-MARK');
       expect(r.stdout.trim()).toBe('');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('dev does not show an audit log kept elsewhere either (--audit-log, or audit.log in the profile), nor its head file', () => {
+    const { dir: home, cleanup } = tempDirFor(runner);
+    try {
+      mkdirSync(join(home, 'project'));
+      mkdirSync(join(home, 'logs'));
+      const log = join(home, 'logs/audit.jsonl');
+      writeFileSync(join(home, 'logs-dev.yaml'), `extends: dev\naudit:\n  log: ${log}\n`);
+      giveTo(runner, home);
+      const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: '', ...backendEnv };
+      const cwd = join(home, 'project');
+      expect(isolate(runner, ['run', '--backend', backend, '--audit-log', log, '--', 'echo', 'EARLIER-RUN-MARK'], { cwd, env }).status).toBe(0);
+      expect(readFileSync(log, 'utf8')).toContain('EARLIER-RUN-MARK'); // control
+      const read = `cat ${log} ${log}.head 2>/dev/null; true`;
+      for (const args of [['-p', 'dev', '--audit-log', log], ['-p', join(home, 'logs-dev.yaml')], ['-p', join(home, 'logs-dev.yaml'), '--no-audit']]) {
+        const r = isolate(runner, ['run', '--backend', backend, ...args, '--', 'sh', '-c', read], { cwd, env });
+        expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+        expect(r.stdout, args.join(' ')).not.toContain('EARLIER-RUN-MARK');
+        expect(r.stdout, args.join(' ')).not.toContain('"seq"');
+      }
     } finally {
       cleanup();
     }

@@ -27,7 +27,8 @@ import { IsolateError } from '../../src/errors.js';
 import type { Limits, MountKind, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
 import { execute, type ExecuteResult } from '../../src/run/execute.js';
 import { pidsInGroup } from '../../src/run/process-group.js';
-import { removeTree, runDirWritable } from '../../src/run/sandbox-exec.js';
+import { removeTree } from '../../src/run/remove-tree.js';
+import { runDirWritable } from '../../src/run/run-dir.js';
 import { expectIsolateRejection } from '../unit/expect-error.js';
 
 const FAKE_SANDBOX_EXEC = `#!/bin/sh
@@ -691,7 +692,7 @@ describe('sandbox-exec runner: removing the run directory', () => {
         "  console.log(JSON.stringify({ fdRelative, left: left ?? null, exists: existsSync(root), keep: readFileSync(`${outside}/keep`, 'utf8'), mode: statSync(outside).mode & 0o7777 }));",
         '}',
       ].join('\n');
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, '--', join(u.packageDir, 'dist', 'run', 'sandbox-exec.js'), dir], {
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, '--', join(u.packageDir, 'dist', 'run', 'remove-tree.js'), dir], {
         uid: u.uid,
         gid: u.gid,
         encoding: 'utf8',
@@ -759,25 +760,26 @@ describe('sandbox-exec runner: removing the run directory', () => {
     }
   });
 
-  it('runDirWritable: whether a WRITE parameter of the profile covers the renamed run directory', () => {
+  it('runDirWritable: whether a path the sandbox may write covers the renamed run directory', () => {
     const T = '/private/var/folders/xy/abc/T';
     const renamed = `${T}/isolate-removing-1-0123456789ab`;
-    const base0 = [
-      { name: 'READ_0', value: '/usr' },
-      { name: 'WRITE_0', value: '/Users/alice/project' },
-      { name: 'TMPFS_0', value: '/private/tmp' },
-      { name: 'SCRATCH_0', value: `${T}/isolate-run-1-aaaa/tmpfs-0` },
-    ];
-    expect(runDirWritable(renamed, base0)).toBe(false);
-    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: T }])).toBe(true);
-    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: '/private/var' }])).toBe(true);
-    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: '/' }])).toBe(true);
-    expect(runDirWritable(renamed, [...base0, { name: 'WRITE_1', value: `${T}/isolate-removing-1` }])).toBe(false);
-    expect(runDirWritable(renamed, [...base0, { name: 'READ_1', value: T }])).toBe(false);
-    // The plans of this file: the project is writable, the run directory's parent is not.
+    expect(runDirWritable(renamed, ['/Users/alice/project'])).toBe(false);
+    expect(runDirWritable(renamed, ['/Users/alice/project', T])).toBe(true);
+    expect(runDirWritable(renamed, ['/private/var'])).toBe(true);
+    expect(runDirWritable(renamed, ['/'])).toBe(true);
+    expect(runDirWritable(renamed, [`${T}/isolate-removing-1`])).toBe(false);
+    expect(runDirWritable(renamed, [])).toBe(false);
+  });
+
+  it('the plan names as the paths the sandbox may write exactly its WRITE parameters (not READ, TMPFS or SCRATCH)', () => {
     const p = plan('true');
-    expect(runDirWritable(join(base, 'isolate-removing-x'), p.sandboxExec.params)).toBe(false);
-    expect(runDirWritable(join(project, 'isolate-removing-x'), p.sandboxExec.params)).toBe(true);
+    const writes = p.launch?.runDir?.sandboxWrites;
+    expect(writes).toEqual(p.sandboxExec.params.filter((q) => /^WRITE_\d+$/.test(q.name)).map((q) => q.value));
+    expect(writes).toContain(project);
+    for (const other of p.sandboxExec.params.filter((q) => !q.name.startsWith('WRITE_'))) expect(writes).not.toContain(other.value);
+    // The plans of this file: the project is writable, the run directory's parent is not.
+    expect(runDirWritable(join(base, 'isolate-removing-x'), writes ?? [])).toBe(false);
+    expect(runDirWritable(join(project, 'isolate-removing-x'), writes ?? [])).toBe(true);
   });
 });
 

@@ -27,6 +27,14 @@ const ATTEMPTS = [
   "attempt('setgid', lambda: os.chmod('tool', 0o2755))",
   "attempt('create', lambda: os.close(os.open('made', os.O_CREAT | os.O_WRONLY, 0o6755)))",
   "attempt('mkdir', lambda: os.mkdir('dir', 0o2775))",
+  "attempt('mknod', lambda: os.mknod('node', 0o104755))",
+  'def fchmod():',
+  "    fd = os.open('tool', os.O_RDONLY)",
+  '    try:',
+  '        os.fchmod(fd, 0o4755)',
+  '    finally:',
+  '        os.close(fd)',
+  "attempt('fchmod', fchmod)",
   'def fchmodat2():',
   "    if libc.syscall(452, -100, b'tool', 0o4755, 0) != 0:",
   '        raise OSError(ctypes.get_errno(), "fchmodat2")',
@@ -45,7 +53,7 @@ describe.each(backendCases('set-user-ID checks'))('no set-user-ID files ($label)
     const r = isolate(runner, ['run', '--backend', backend, '--', 'python3', '-c', ATTEMPTS], { cwd: p.project, env: { ...p.env, ...backendEnv } });
     expect(r.status, r.stderr).toBe(0);
     const kv = keyValues(r.stdout);
-    for (const key of ['chmod', 'setgid', 'create', 'mkdir']) expect(kv[key], key).toBe('Operation not permitted');
+    for (const key of ['chmod', 'setgid', 'create', 'mkdir', 'mknod', 'fchmod']) expect(kv[key], key).toBe('Operation not permitted');
     expect(kv['fchmodat2']).toBe('Function not implemented');
     expect(kv['plain']).toBe('done');
     for (const name of readdirSync(p.project)) {

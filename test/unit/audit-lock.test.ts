@@ -2,10 +2,10 @@
  * The audit log's lock file: a live holder in another process makes an
  * appender wait; a stale lock (dead holder, or too old) is taken over; a
  * lock is released however the critical section ends, and only by its
- * holder.
+ * holder; a file there that is not an isolate lock is never removed.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -92,20 +92,42 @@ describe('the audit lock', () => {
     expect(existsSync(lockPath(log))).toBe(false);
   });
 
-  it('takes over an old lock file that is empty or unreadable (its writer died), by its mtime', async () => {
-    writeFileSync(lockPath(log), '');
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(lockPath(log), old, old);
-    expect((await appendRecord(log, { kind: 'run' })).seq).toBe(1);
+  it('never leaves a lock file without its holder: the content is written before the lock appears, and no temporary file stays', async () => {
+    const lock = await acquireLock(lockPath(log));
+    expect(JSON.parse(readFileSync(lockPath(log), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
+    expect(readdirSync(dir)).toEqual(['audit.jsonl.lock']);
+    lock.release();
+    expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('takes over an empty lock file within a second: its writer was stopped between creating and writing it', async () => {
-    writeFileSync(lockPath(log), '');
-    const old = new Date(Date.now() - 1_500);
-    utimesSync(lockPath(log), old, old);
-    const t0 = Date.now();
-    expect((await appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 5_000 })).seq).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(1_000);
+  it('never removes a file at the lock\'s path that is not an isolate lock: another program\'s lock, JSON or not, or an old empty file', async () => {
+    const old = new Date(Date.now() - 60_000);
+    for (const [name, content] of [
+      ['Cargo', '[[package]]\nname = "serde"\n'],
+      ['flake', '{\n  "nodes": {},\n  "root": "root",\n  "version": 7\n}\n'],
+      ['composer', '{"pid": 1, "host": "x"}\n'],
+      ['tool', ''],
+    ] as const) {
+      const victim = join(dir, `${name}.lock`);
+      writeFileSync(victim, content);
+      utimesSync(victim, old, old);
+      const err = await expectIsolateRejection(appendRecord(join(dir, name), { kind: 'run' }, { lockTimeoutMs: 2_000 }), 'E_AUDIT_LOCKED');
+      expect(err.message, name).toContain('not an isolate lock file');
+      expect(err.fix).toContain('another audit log location');
+      expect(readFileSync(victim, 'utf8'), name).toBe(content);
+      expect(existsSync(join(dir, name)), `${name}: no log written`).toBe(false);
+    }
+    expect(readdirSync(dir).sort()).toEqual(['Cargo.lock', 'composer.lock', 'flake.lock', 'tool.lock']);
+  });
+
+  it('never removes a takeover lock that is not isolate\'s, even while taking over a stale lock', async () => {
+    writeFileSync(lockPath(log), lockContent({ pid: deadPid(), host: hostname(), time: Date.now(), token: 'dead' }));
+    const guard = `${lockPath(log)}.takeover`;
+    writeFileSync(guard, 'not a lock\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(guard, old, old);
+    await expectIsolateRejection(appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 300 }), 'E_AUDIT_LOCKED');
+    expect(readFileSync(guard, 'utf8')).toBe('not a lock\n');
   });
 
   it('waits for a fresh lock file that is empty (being written), and times out', async () => {

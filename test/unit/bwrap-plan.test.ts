@@ -332,9 +332,17 @@ describe('plan: mounts', () => {
     expect(expectSeq(s, ['--ro-bind', '/etc', '/etc'])).toBeLessThan(deny);
     const remount = expectSeq(s, ['--remount-ro', '/etc/ssh']);
     expect(remount).toBeGreaterThan(lastMountOp(s));
-    // Once; the kernel guard's hidden /proc directories and /dev are remounted too.
-    expect(s.filter((a, i) => a === '--remount-ro' && s[i + 1] !== '/dev' && !(s[i + 1] ?? '').startsWith('/proc/'))).toHaveLength(1);
+    // Once; the kernel guard's hidden /proc directories, /dev and the root are remounted too.
+    expect(s.filter((a, i) => a === '--remount-ro' && s[i + 1] !== '/dev' && s[i + 1] !== '/' && !(s[i + 1] ?? '').startsWith('/proc/'))).toHaveLength(1);
     expect(p.summary.hidden).toEqual(['/etc/ssh']);
+  });
+
+  it('the root, bwrap\'s own tmpfs without a size, is remounted read-only after every other setup argument', () => {
+    for (const network of ['none', 'host'] as const) {
+      const p = plan(policy({ network }));
+      const s = p.argv.slice(0, p.argv.indexOf('--chdir'));
+      expect(s.slice(-2), network).toEqual(['--remount-ro', '/']);
+    }
   });
 
   it('a writable path inside a denied directory is mounted before the directory is made read-only', () => {

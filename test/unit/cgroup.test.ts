@@ -12,7 +12,7 @@ import { cgroupLimits } from '../../src/backends/cgroup.js';
 import type { CgroupFacts, HostFacts } from '../../src/backends/types.js';
 import type { Limits } from '../../src/profile/limits.js';
 import { RunCgroup, eventCount, sweepStale } from '../../src/run/cgroup.js';
-import { withCgroupOutcome } from '../../src/run/execute.js';
+import { withCgroupOutcome } from '../../src/run/resolve/cgroup.js';
 
 const UNIFIED = '30 25 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot';
 const HYBRID = [

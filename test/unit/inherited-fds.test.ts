@@ -2,7 +2,7 @@ import { closeSync, mkdtempSync, openSync, realpathSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openPathFds } from '../../src/run/execute.js';
+import { openPathFds } from '../../src/run/launch/path-fds.js';
 import { inheritableFds, withStraysShut } from '../../src/run/inherited-fds.js';
 
 describe('withStraysShut: the launcher gets /dev/null where the caller left a descriptor, and the flag that closes it', () => {

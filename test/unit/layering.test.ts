@@ -3,7 +3,11 @@
  * host facts into a plan without touching the machine. No module it loads,
  * directly or through what it imports, reads the disk, starts a process or
  * opens a socket, and none comes from the layers around it (host facts,
- * run/, network/, audit/, the CLI, the API).
+ * run/, network/, audit/, the CLI, the API). The linter's import rules
+ * (eslint.config.js) check each file's own imports; this follows them
+ * through what backends/ may use of other folders: profile/, for one, may
+ * read the disk (it loads profile files), the modules backends/ takes from
+ * it may not.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';

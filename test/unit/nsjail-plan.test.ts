@@ -705,13 +705,19 @@ function nsjailAsBwrapArgs(p: Plan): string[] {
   return [...args, ...remount.flatMap((path) => ['--remount-ro', path])];
 }
 
-/** The mount part of a bwrap plan: after --dev /dev and its /dev/shm, up to --chdir (net mounts and the final read-only /dev excluded: nsjail's system mounts). */
+/**
+ * The mount part of a bwrap plan: after --dev /dev and its /dev/shm, up to
+ * --chdir (net mounts, the final read-only /dev and root excluded: nsjail's
+ * system mounts, and nsjail makes its own root read-only).
+ */
 function bwrapMounts(p: Plan): string[] {
   const start = p.argv.indexOf('/dev/shm') + 1;
   const end = p.argv.indexOf('--chdir');
   const raw = p.argv.slice(start, end);
-  const readOnlyDev = raw.findIndex((a, i) => a === '--remount-ro' && raw[i + 1] === '/dev');
-  if (readOnlyDev !== -1) raw.splice(readOnlyDev, 2);
+  for (const system of ['/dev', '/']) {
+    const readOnly = raw.findIndex((a, i) => a === '--remount-ro' && raw[i + 1] === system);
+    if (readOnly !== -1) raw.splice(readOnly, 2);
+  }
   // Descriptor binds (run/ opens the path without following symlinks) mean the same path bind.
   const part: string[] = [];
   for (let i = 0; i < raw.length; i++) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IsolateError } from '../../src/errors.js';
-import { openPathFds } from '../../src/run/execute.js';
+import { openPathFds } from '../../src/run/launch/path-fds.js';
 
 describe('openPathFds: the paths bwrap binds by descriptor', () => {
   let dir: string;

@@ -226,6 +226,19 @@ describe('loadMergedProfile: extends', () => {
     await expectIsolateRejection(loadMergedProfile(a, ctx()), 'E_PROFILE_CYCLE');
   });
 
+  it('records where the symbolic links on the way to each file lie: the file itself, a directory, and links inside a link\'s target', async () => {
+    write('real/base.yaml', 'filesystem: { read: [/base] }\n');
+    write('real/top.yaml', 'extends: ../via-dir/base.yaml\n');
+    symlinkSync('real', join(dir, 'via-dir'));
+    symlinkSync('real/top.yaml', join(dir, 'top-link.yaml'));
+    symlinkSync('top-link.yaml', join(dir, 'link-to-link.yaml'));
+    const m = await loadMergedProfile(join(dir, 'link-to-link.yaml'), ctx());
+    expect(m.sources).toEqual([join(dir, 'real/base.yaml'), join(dir, 'real/top.yaml')]);
+    expect(new Set(m.links)).toEqual(new Set([join(dir, 'via-dir'), join(dir, 'link-to-link.yaml'), join(dir, 'top-link.yaml')]));
+    // Without links, none are recorded.
+    expect((await loadMergedProfile(join(dir, 'real/base.yaml'), ctx())).links).toBeUndefined();
+  });
+
   it('a diamond (two files extending the same base at different times) is not a cycle', async () => {
     write('base.yaml', 'filesystem: { read: [/base] }\n');
     write('mid.yaml', 'extends: base.yaml\nfilesystem: { read: [/mid] }\n');

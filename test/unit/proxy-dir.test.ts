@@ -10,7 +10,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pidNamespaceOf, processStart } from '../../src/run/alive.js';
+import { pidNamespaceOf, processStart } from '../../src/host/alive.js';
 import { proxyDirName, sweepProxyDirs } from '../../src/host/proxy-dir.js';
 
 const b36 = (n: number | undefined): string => (n ?? 0).toString(36);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expandPath, pathVars, resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
-import type { MergedProfile, MountRule, SourcedPath } from '../../src/profile/types.js';
+import type { MergedProfile, MountRule, Policy, SourcedPath } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 
 const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/var/tmp/u' };
@@ -331,6 +331,54 @@ describe('resolvePolicy (on a temp directory)', () => {
     p.filesystem.protect.push('y');
     expect(merged.environment.pass).toEqual(['PATH']);
     expect(merged.filesystem.protect).toEqual(['.git/hooks']);
+  });
+});
+
+describe('resolvePolicy: the audit log is hidden wherever it is', () => {
+  const vars: PathVars = { CWD: '/synthetic-only/project', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
+  const files = new Set(['/synthetic-only/logs/a.jsonl', '/synthetic-only/logs/a.jsonl.head', '/synthetic-only/logs/b.jsonl', '/synthetic-only/project/c.jsonl']);
+  const disk: PathLookup = { stat: (p) => (files.has(p) ? 'file' : p.startsWith('/synthetic-only') && !p.includes('.') ? 'dir' : undefined), realpath: (p) => p, isSymlink: () => false };
+  const readHome = (log?: string): MergedProfile => ({
+    ...profile({ read: [{ path: '/synthetic-only', optional: false, from: 'r' }], write: [{ path: '/synthetic-only/project', optional: false, from: 'w' }] }, '/synthetic-only/project'),
+    audit: { enabled: true, log, required: false },
+  });
+  const hidden = (p: Policy): string[] => p.filesystem.mounts.filter((m) => m.kind === 'deny').map((m) => m.path);
+
+  it('the profile\'s audit.log and its head file, when they exist', () => {
+    expect(hidden(resolvePolicy(readHome('/synthetic-only/logs/a.jsonl'), { vars, disk }))).toEqual(['/synthetic-only/logs/a.jsonl', '/synthetic-only/logs/a.jsonl.head']);
+  });
+
+  it('the log a run names (--audit-log) besides the profile\'s, even when the run records nothing', () => {
+    for (const enabled of [undefined, false]) {
+      const p = resolvePolicy(readHome('/synthetic-only/logs/a.jsonl'), { vars, disk, audit: { enabled, log: '/synthetic-only/logs/b.jsonl' } });
+      expect(hidden(p)).toEqual(['/synthetic-only/logs/b.jsonl', '/synthetic-only/logs/a.jsonl', '/synthetic-only/logs/a.jsonl.head']);
+    }
+  });
+
+  it('a log a run names inside a writable path is refused when the run records, as the profile\'s is', () => {
+    const err = expectIsolateError(() => resolvePolicy(readHome(), { vars, disk, audit: { log: '/synthetic-only/project/c.jsonl' } }), 'E_PATH_INVALID');
+    expect(err.message).toContain('--audit-log');
+    expect(hidden(resolvePolicy(readHome(), { vars, disk, audit: { enabled: false, log: '/synthetic-only/project/c.jsonl' } }))).toEqual(['/synthetic-only/project/c.jsonl']);
+  });
+});
+
+describe('resolvePolicy: profile files reached through symbolic links', () => {
+  const disk: PathLookup = { stat: () => 'dir', realpath: (p) => p, isSymlink: () => false };
+  const vars: PathVars = { CWD: '/synthetic-only/project', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
+  const withLinks = (links: string[]): MergedProfile => ({
+    ...profile({ write: [{ path: '/synthetic-only/project', optional: false, from: 'w' }] }, '/synthetic-only/project'),
+    sources: ['/synthetic-only/shared/isolate.yaml'],
+    links,
+  });
+
+  it('a link inside a writable path is refused (E_PROTECT_SYMLINK), naming the link and the real file', () => {
+    const err = expectIsolateError(() => resolvePolicy(withLinks(['/synthetic-only/project/isolate.yaml']), { vars, disk }), 'E_PROTECT_SYMLINK');
+    expect(err.message).toContain('/synthetic-only/project/isolate.yaml');
+    expect(err.fix).toContain('/synthetic-only/shared/isolate.yaml');
+  });
+
+  it('a link the sandbox cannot change is not', () => {
+    expect(resolvePolicy(withLinks(['/synthetic-only/elsewhere']), { vars, disk }).profile.sources).toEqual(['/synthetic-only/shared/isolate.yaml']);
   });
 });
 

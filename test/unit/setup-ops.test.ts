@@ -59,7 +59,7 @@ function facts(over: Partial<SetupFacts> = {}): SetupFacts {
 const show = (op: SetupOp): string => `${op.kind} ${op.path}`;
 
 describe('setupOps: one ordered list', () => {
-  it('the sandbox\'s own /proc and /dev first; the kernel guard after the profile; read-only after that; the socket directory last', () => {
+  it('the sandbox\'s own /proc and /dev first; the kernel guard after the profile; read-only after that; the socket directory, then the root read-only last', () => {
     const ops = setupOps(policy(MOUNTS, { network: 'filtered' }), facts({ network: { socat: '/usr/bin/socat', shell: '/bin/sh', socketDir: '/run/user/1000/isolate-net-x' } }));
     expect(ops.slice(0, 2).map(show)).toEqual(['proc /proc', 'dev /dev']);
     const kinds = ops.map((op) => op.kind);
@@ -67,8 +67,10 @@ describe('setupOps: one ordered list', () => {
     expect(kinds.indexOf('kernel-read-only')).toBeGreaterThan(lastProfile);
     expect(kinds.indexOf('read-only')).toBeGreaterThan(kinds.lastIndexOf('kernel-mask'));
     // /sys is not visible here, so nothing under it is masked.
-    expect(ops.filter((op) => op.kind === 'read-only').map((op) => op.path)).toEqual(['/etc/ssh', '/proc/acpi', '/dev']);
-    expect(ops.at(-1)).toEqual({ kind: 'socket-dir', path: '/run/isolate', source: '/run/user/1000/isolate-net-x' });
+    expect(ops.filter((op) => op.kind === 'read-only').map((op) => op.path)).toEqual(['/etc/ssh', '/proc/acpi', '/dev', '/']);
+    expect(ops.at(-2)).toEqual({ kind: 'socket-dir', path: '/run/isolate', source: '/run/user/1000/isolate-net-x' });
+    // The root is a tmpfs of the backend's own, without the tmpfs ceiling: nothing may be written there once it is built.
+    expect(ops.at(-1)).toEqual({ kind: 'read-only', path: '/' });
   });
 
   it('the profile\'s paths shallower first; at one depth tmpfs, binds and pins, protected names, hidden paths, symlinks', () => {
@@ -192,14 +194,15 @@ describe('every backend renders every operation', () => {
     }
   });
 
-  it('nsjail: a mount for each, but for read-only, which is the rw flag of the mount it names', () => {
+  it('nsjail: a mount for each, but for read-only, which is the rw flag of the mount it names (its own root is read-only already)', () => {
     for (const op of ops) {
       const lines = renderFields(setupMounts([op]), '');
       if (op.kind === 'read-only') expect(lines).toEqual([]);
       else expect(lines.join('\n'), show(op)).toContain(`dst: "${op.path}"`);
     }
     const all = renderFields(setupMounts(ops), '');
-    for (const path of ops.filter((op) => op.kind === 'read-only').map((op) => op.path)) {
+    expect(all.filter((l) => l.includes('dst: "/"'))).toEqual([]);
+    for (const path of ops.filter((op) => op.kind === 'read-only' && op.path !== '/').map((op) => op.path)) {
       expect(all.find((l) => l.includes(`dst: "${path}" fstype: "tmpfs"`)), path).toContain('rw: false');
     }
   });

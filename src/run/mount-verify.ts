@@ -14,6 +14,7 @@
  */
 import { closeSync, fstatSync, lstatSync, openSync, readFileSync, constants as fsConstants, type BigIntStats } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
+import { O_PATH } from './fd-paths.js';
 
 /** One checked path: `readOnly` is the flag the backend's bind mount at `path` must have. */
 export interface CheckedPath {
@@ -54,8 +55,6 @@ export function parseMountinfo(text: string): MountinfoEntry[] {
   return mounts;
 }
 
-/** O_PATH: a descriptor that names a file without opening it for reading (Linux). */
-const O_PATH = 0o10000000;
 
 /**
  * `proc`: the sandbox's init seen from here (/proc/<init>). Each path is
@@ -68,7 +67,7 @@ const O_PATH = 0o10000000;
  * entry names. Returns the error to report, or undefined when every path is
  * what was opened, mounted as planned.
  */
-export function checkSandboxPaths(proc: string, entries: readonly CheckedPath[], handles: ReadonlyMap<number, number>): IsolateError | undefined {
+export function verifySandboxMounts(proc: string, entries: readonly CheckedPath[], handles: ReadonlyMap<number, number>): IsolateError | undefined {
   const root = `${proc}/root`;
   const cannotCheck = (path: string, what: string, e: unknown): IsolateError =>
     new IsolateError('E_SANDBOX_SETUP', `cannot check ${path} inside the sandbox; the command was not run`, {

@@ -1,5 +1,5 @@
 /**
- * checkSandboxPaths: run/'s check, after nsjail has mounted the pinned
+ * verifySandboxMounts: run/'s check, after nsjail has mounted the pinned
  * directories and protected files by path, that each is the very file or
  * directory run/ opened, and that the bind mount at that exact path (as the
  * sandbox sees it) is there with the planned flag. The "sandbox" here is a
@@ -11,8 +11,8 @@ import { closeSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openPathFds } from '../../src/run/execute.js';
-import { checkSandboxPaths, parseMountinfo, unescapeMountinfo, type CheckedPath } from '../../src/run/path-check.js';
+import { openPathFds } from '../../src/run/launch/path-fds.js';
+import { verifySandboxMounts, parseMountinfo, unescapeMountinfo, type CheckedPath } from '../../src/run/mount-verify.js';
 
 describe('mountinfo', () => {
   it('unescapes the octal escapes of space, tab, newline and backslash', () => {
@@ -41,9 +41,9 @@ describe('mountinfo', () => {
 /** unshare -m as root; as another user in a user namespace of its own (-r), where the host allows it. */
 const UNSHARE = process.getuid?.() === 0 ? ['-m'] : ['-r', '-m'];
 const canUnshare = spawnSync('unshare', [...UNSHARE, 'true']).status === 0;
-if (!canUnshare) console.warn(`skipping checkSandboxPaths against real mounts: \`unshare ${UNSHARE.join(' ')}\` is not possible here`);
+if (!canUnshare) console.warn(`skipping verifySandboxMounts against real mounts: \`unshare ${UNSHARE.join(' ')}\` is not possible here`);
 
-describe.skipIf(!canUnshare)('checkSandboxPaths', () => {
+describe.skipIf(!canUnshare)('verifySandboxMounts', () => {
   let root: string;
   let project: string;
   let handles: Map<number, number>;
@@ -93,7 +93,7 @@ describe.skipIf(!canUnshare)('checkSandboxPaths', () => {
 
   it('accepts paths that are what was opened, each with its own mount on top, with the planned flag', async () => {
     const proc = await inNamespace(NSJAIL_MOUNTS);
-    expect(checkSandboxPaths(proc, entries(), handles)).toBeUndefined();
+    expect(verifySandboxMounts(proc, entries(), handles)).toBeUndefined();
   });
 
   it('regression: the pin swapped for a symlink while the mounts are made by path, and back before the check, is refused', async () => {
@@ -102,40 +102,40 @@ describe.skipIf(!canUnshare)('checkSandboxPaths', () => {
     const proc = await inNamespace(`mv "$1/.git" "$1/.git.orig" && ln -s decoy "$1/.git" && : > "$1/.git/config" && ${NSJAIL_MOUNTS} && rm "$1/.git" && mv "$1/.git.orig" "$1/.git"`);
     // What the command would see: the real .git, with no read-only mount on its config.
     expect(readFileSync(join(proc, 'mountinfo'), 'utf8')).toContain(`${project}/decoy/config`);
-    const e = checkSandboxPaths(proc, entries(), handles);
+    const e = verifySandboxMounts(proc, entries(), handles);
     expect(e?.code).toBe('E_SANDBOX_SETUP');
     expect(e?.exitCode).toBe(125);
     expect(e?.message).toBe(`${git()} is not mounted inside the sandbox as isolate asked; the command was not run`);
     expect(e?.detail).toBe(`nothing is mounted at ${git()} inside the sandbox (the read-write bind landed elsewhere)`);
     // The protected file alone: refused too.
-    expect(checkSandboxPaths(proc, entries().slice(1), handles)?.detail).toBe(`nothing is mounted at ${config()} inside the sandbox (the read-only bind landed elsewhere)`);
+    expect(verifySandboxMounts(proc, entries().slice(1), handles)?.detail).toBe(`nothing is mounted at ${config()} inside the sandbox (the read-only bind landed elsewhere)`);
   });
 
   it('refuses paths with no mount of their own (the original inode, but nothing bound there)', async () => {
     const proc = await inNamespace('true');
-    expect(checkSandboxPaths(proc, entries(), handles)?.message).toBe(`${git()} is not mounted inside the sandbox as isolate asked; the command was not run`);
+    expect(verifySandboxMounts(proc, entries(), handles)?.message).toBe(`${git()} is not mounted inside the sandbox as isolate asked; the command was not run`);
   });
 
   it('refuses a mount with the wrong flag: a read-write protected file, a read-only pin', async () => {
     const rw = await inNamespace('mount --bind "$1/.git" "$1/.git" && mount --bind "$1/.git/config" "$1/.git/config"');
-    expect(checkSandboxPaths(rw, entries(), handles)?.detail).toBe(`the mount at ${config()} inside the sandbox is read-write, not read-only`);
+    expect(verifySandboxMounts(rw, entries(), handles)?.detail).toBe(`the mount at ${config()} inside the sandbox is read-write, not read-only`);
     sandbox?.kill('SIGKILL');
     const ro = await inNamespace(`${NSJAIL_MOUNTS} && mount -o remount,bind,ro "$1/.git"`);
-    expect(checkSandboxPaths(ro, entries(), handles)?.detail).toBe(`the mount at ${git()} inside the sandbox is read-only, not read-write`);
+    expect(verifySandboxMounts(ro, entries(), handles)?.detail).toBe(`the mount at ${git()} inside the sandbox is read-only, not read-write`);
   });
 
   it('takes the topmost mount at the path: a read-write bind stacked on the read-only one is refused', async () => {
     // (A bind keeps the flags of the mount it copies: made read-write explicitly.)
     const proc = await inNamespace(`${NSJAIL_MOUNTS} && mount --bind "$1/.git/config" "$1/.git/config" && mount -o remount,bind,rw "$1/.git/config"`);
     expect(parseMountinfo(readFileSync(join(proc, 'mountinfo'), 'utf8')).filter((m) => m.mountPoint === config()).map((m) => m.readOnly)).toEqual([true, false]);
-    expect(checkSandboxPaths(proc, entries(), handles)?.detail).toBe(`the mount at ${config()} inside the sandbox is read-write, not read-only`);
+    expect(verifySandboxMounts(proc, entries(), handles)?.detail).toBe(`the mount at ${config()} inside the sandbox is read-write, not read-only`);
   });
 
   it('refuses a path that leads to another mount than the one listed at it (covered by a later mount above it)', async () => {
     // A second, non-recursive bind of .git over the first hides the config's mount; the file itself is the same inode.
     const proc = await inNamespace(`${NSJAIL_MOUNTS} && mount --bind "$1/.git" "$1/.git"`);
-    expect(checkSandboxPaths(proc, entries().slice(0, 1), handles)).toBeUndefined();
-    const e = checkSandboxPaths(proc, entries(), handles);
+    expect(verifySandboxMounts(proc, entries().slice(0, 1), handles)).toBeUndefined();
+    const e = verifySandboxMounts(proc, entries(), handles);
     expect(e?.message).toBe(`${config()} is not mounted inside the sandbox as isolate asked; the command was not run`);
     expect(e?.detail).toBe(`${config()} inside the sandbox leads to another mount than the one on top at that path`);
   });
@@ -144,7 +144,7 @@ describe.skipIf(!canUnshare)('checkSandboxPaths', () => {
     const proc = await inNamespace(NSJAIL_MOUNTS);
     renameSync(git(), join(project, '.git-real'));
     symlinkSync(join(project, '.git-real'), git());
-    const e = checkSandboxPaths(proc, entries(), handles);
+    const e = verifySandboxMounts(proc, entries(), handles);
     expect(e?.code).toBe('E_SANDBOX_SETUP');
     expect(e?.message).toBe(`${git()} changed while the sandbox was being set up; the command was not run`);
     expect(e?.detail).toBe(`inside the sandbox ${git()} is a symbolic link`);
@@ -154,19 +154,19 @@ describe.skipIf(!canUnshare)('checkSandboxPaths', () => {
     const proc = await inNamespace(NSJAIL_MOUNTS);
     renameSync(git(), join(project, '.git-real'));
     mkdirSync(git());
-    expect(checkSandboxPaths(proc, entries(), handles)?.message).toBe(`${git()} changed while the sandbox was being set up; the command was not run`);
+    expect(verifySandboxMounts(proc, entries(), handles)?.message).toBe(`${git()} changed while the sandbox was being set up; the command was not run`);
     rmSync(git(), { recursive: true });
     renameSync(join(project, '.git-real'), git());
     writeFileSync(`${config()}.new`, 'x\n');
     renameSync(`${config()}.new`, config());
-    expect(checkSandboxPaths(proc, entries(), handles)?.message).toBe(`${config()} changed while the sandbox was being set up; the command was not run`);
+    expect(verifySandboxMounts(proc, entries(), handles)?.message).toBe(`${config()} changed while the sandbox was being set up; the command was not run`);
   });
 
   it('refuses a path that is gone, a descriptor run/ does not hold, or an entry without its flag', async () => {
     const proc = await inNamespace(NSJAIL_MOUNTS);
-    expect(checkSandboxPaths(proc, [{ fd: 9, path: git(), readOnly: false }], handles)?.detail).toBe('isolate did not open it');
-    expect(checkSandboxPaths(proc, [{ fd: 5, path: git() }], handles)?.detail).toBe('the plan does not say whether it is mounted read-only or read-write');
+    expect(verifySandboxMounts(proc, [{ fd: 9, path: git(), readOnly: false }], handles)?.detail).toBe('isolate did not open it');
+    expect(verifySandboxMounts(proc, [{ fd: 5, path: git() }], handles)?.detail).toBe('the plan does not say whether it is mounted read-only or read-write');
     rmSync(config());
-    expect(checkSandboxPaths(proc, entries(), handles)?.detail).toBe(`inside the sandbox ${config()} does not exist`);
+    expect(verifySandboxMounts(proc, entries(), handles)?.detail).toBe(`inside the sandbox ${config()} does not exist`);
   });
 });

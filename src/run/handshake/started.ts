@@ -1,0 +1,35 @@
+/**
+ * Plan.fds.started (nsjail's init): the sandbox's init writes one byte once
+ * the sandbox is set up and waits. isolate checks the sandbox (Plan.checkPathFds)
+ * and answers "go\n", and the command starts; or closes the socket, and the
+ * init exits 125 without starting it.
+ */
+import type { Duplex } from 'node:stream';
+import type { IsolateError } from '../../errors.js';
+import type { RunState } from '../resolve/exit.js';
+
+/** `check`: what is wrong with the sandbox now, if anything. */
+export function awaitStarted(socket: Duplex, state: RunState, check: () => IsolateError | undefined): void {
+  socket.on('error', () => undefined);
+  socket.once('data', () => {
+    const problem = check();
+    if (problem !== undefined) {
+      state.setupError = problem;
+      socket.end();
+      return;
+    }
+    state.started = true;
+    socket.write('go\n');
+  });
+}
+
+/**
+ * Plan.fds.ready (sandbox-exec's start wrapper): the one-way form, one byte
+ * just before the command's exec, with no answer awaited.
+ */
+export function awaitReady(pipe: Duplex, state: RunState): void {
+  pipe.on('error', () => undefined);
+  pipe.once('data', () => {
+    state.started = true;
+  });
+}

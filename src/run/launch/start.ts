@@ -1,0 +1,50 @@
+/**
+ * Start the launcher: with the plan's path descriptors opened and checked,
+ * exactly the descriptors the plan hands over and none the caller left open
+ * (inherited-fds.ts), the plan's environment, in '/' or Plan.launch.cwd, and
+ * in a new session when the sandbox is its process group.
+ */
+import { statSync } from 'node:fs';
+import type { Plan } from '../../backends/types.js';
+import { IsolateError } from '../../errors.js';
+import type { Started, StartProcess } from '../../process.js';
+import { shutInherited } from '../inherited-fds.js';
+import type { ExecuteOptions } from '../result.js';
+import { closePathFds, openPathFds } from './path-fds.js';
+import { launcherStdio } from './stdio.js';
+
+export interface Launched extends Started {
+  /** The opened Plan.pathFds: already closed, or held for the mount check (Plan.checkPathFds). */
+  pathFds: Map<number, number>;
+}
+
+/** A launcher that cannot change directory itself starts in the working directory, which must exist. */
+function assertCwd(cwd: string): void {
+  const st = statSync(cwd, { throwIfNoEntry: false });
+  if (st === undefined || !st.isDirectory()) {
+    throw new IsolateError('E_PATH_INVALID', `the working directory ${cwd} does not exist (or is not a directory); the command was not run`);
+  }
+}
+
+export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess): Launched {
+  const [file = ''] = plan.argv;
+  if (plan.launch !== undefined) assertCwd(plan.launch.cwd);
+  const pathFds = openPathFds(plan.pathFds ?? []);
+  let started: Started;
+  try {
+    // No descriptor the caller left open reaches the command (inherited-fds.ts).
+    const shut = shutInherited(plan.argv, launcherStdio(plan, options, pathFds), plan.closeFdFlag);
+    try {
+      const detached = plan.launch?.reach === 'process-group';
+      started = start(file, shut.argv.slice(1), { env: plan.launcherEnv, cwd: plan.launch?.cwd ?? '/', stdio: shut.stdio, detached });
+    } finally {
+      shut.close();
+    }
+  } catch (e: unknown) {
+    closePathFds(pathFds);
+    throw e;
+  }
+  // The launcher has its own copies now (checkPathFds: kept until the sandbox is checked).
+  if (plan.checkPathFds !== true) closePathFds(pathFds);
+  return { ...started, pathFds };
+}

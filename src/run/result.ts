@@ -1,0 +1,51 @@
+/** What execute() is asked (ExecuteOptions) and what it returns (ExecuteResult): the same shape whether the run succeeded or not. */
+import type { IsolateError } from '../errors.js';
+import type { NetworkEventCounts } from '../network/event-log.js';
+import type { NetworkEvent } from '../network/proxy.js';
+import type { SandboxDenials } from './denials.js';
+import type { Resources } from './resources.js';
+
+export interface ExecuteOptions {
+  /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
+  stdio: 'inherit' | 'capture';
+  /** For capture: what the child reads (default: nothing). */
+  input?: 'inherit' | 'ignore';
+  /** Forward these signals from this process to the sandbox (CLI only; the API leaves process state alone). */
+  forwardSignals?: boolean;
+  /** Cap per captured stream; the rest is dropped and `truncated` set. */
+  maxCapture?: number;
+}
+
+export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
+
+export interface ExecuteResult {
+  exitCode: number;
+  signal: string | null;
+  /** The sandboxed command started (the launcher reported it, or its handshake said so). */
+  started: boolean;
+  durationMs: number;
+  stdout?: string;
+  stderr?: string;
+  truncated?: { stdout: boolean; stderr: boolean };
+  /** When the sandbox could not be set up. */
+  error?: IsolateError;
+  /** The run was ended by isolate's timeout (exit code 124). */
+  timedOut?: boolean;
+  /** Which limit ended the run, when that is certain: timeout, cpu (SIGXCPU), fileSize (SIGXFSZ). */
+  limit?: Limit;
+  /** filtered network: every connection attempt the proxy saw. */
+  networkEvents?: NetworkEvent[];
+  /** filtered network: attempts beyond the first MAX_NETWORK_EVENTS, only counted. */
+  networkEventsOmitted?: NetworkEventCounts;
+  resources?: Resources;
+  /** sandbox-exec on macOS: what the sandbox refused, from the unified log (run/denials.ts). */
+  denials?: SandboxDenials;
+  /**
+   * A sandbox reached through its process group (Plan.launch): stdout or stderr was still held open after the
+   * command exited, by a process that left the group (setsid); isolate stopped reading HELD_OUTPUT_GRACE_MS
+   * later, so output may be cut.
+   */
+  outputCut?: true;
+  /** The run directory (Plan.launch.runDir) could not be removed safely and was left at this path, with the reason. */
+  leftBehind?: { path: string; reason: string };
+}

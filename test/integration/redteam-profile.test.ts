@@ -1,0 +1,55 @@
+/**
+ * Red team: a profile file kept in the repository the user runs isolate in.
+ * Its author, or the sandboxed command itself, should not get isolate to act
+ * on the host beyond what the user sees in the profile.
+ *
+ * These tests fail against the product as it is: each one is a finding.
+ */
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { giveTo, isolate, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+
+describe.each(runners())('red team: profiles in the repository ($label)', (runner) => {
+  let dir: string;
+  let project: string;
+  let cleanup: () => void;
+  let env: Record<string, string>;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-rtp-'));
+    project = join(dir, 'project');
+    mkdirSync(project);
+    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH };
+  });
+  afterEach(() => cleanup());
+
+  it('the command cannot rewrite the profile file of its own run (in the writable project) to widen the next run', () => {
+    writeFileSync(join(project, 'isolate.yaml'), 'extends: default\n');
+    giveTo(runner, dir);
+    const widen = 'printf "extends: default\\nenvironment: {pass: [RT_API_TOKEN]}\\nnetwork: {mode: host}\\n" > isolate.yaml';
+    const first = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', widen], { cwd: project, env });
+    // The sandbox ran the script (isolate did not refuse it); the shell fails (2) where the profile file is read-only (README).
+    expect([0, 2], first.stderr).toContain(first.status);
+    const second = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
+      cwd: project,
+      env: { ...env, RT_API_TOKEN: 'rt-secret-token-value' },
+    });
+    expect(second.stdout, 'the second run got the secret the first run asked for in the profile').not.toContain('rt-secret-token-value');
+    expect(second.stdout, second.stderr).toContain('token=none');
+  });
+
+  it('a profile\'s audit.log does not make isolate delete a file of the user named like its lock (<log>.lock)', () => {
+    const victim = join(dir, 'other-project');
+    mkdirSync(victim);
+    const lockfile = join(victim, 'Cargo.lock');
+    writeFileSync(lockfile, '[[package]]\nname = "serde"\nversion = "1.0.0"\n');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(lockfile, hourAgo, hourAgo);
+    writeFileSync(join(project, 'isolate.yaml'), `extends: default\naudit:\n  log: ${join(victim, 'Cargo')}\n`);
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'true'], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(lockfile), 'Cargo.lock of another project was deleted').toBe(true);
+    expect(readFileSync(lockfile, 'utf8')).toContain('serde');
+  });
+});
