@@ -16,6 +16,7 @@ import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
 import { scanClock } from './host/scan-cache-file.js';
+import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
@@ -366,7 +367,7 @@ function callingUser(): RunReport['user'] {
 function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock | undefined): Quarantined[] {
   if (!protectsAnything(planned.policy.filesystem)) return [];
   try {
-    return quarantineAfterRun({ policy: planned.policy, before: planned.host.protect, tag: runId.slice(0, 8), since, now: scanClock() });
+    return quarantineAfterRun({ scope: searchScope(planned.policy), before: planned.host.protect, tag: runId.slice(0, 8), since, now: scanClock() });
   } catch (e: unknown) {
     // Never expected (the search moves aside what it cannot search); said for every writable path, and the run is still recorded.
     const error = asIsolateError(e).message;

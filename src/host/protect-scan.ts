@@ -245,3 +245,20 @@ export function scanProtected(policy: Policy, options: ScanOptions = {}): Protec
   }
   return result.facts;
 }
+
+/** What the search after a run (run/after-run-scan.ts) takes from the policy: the same roots and names as this search. */
+export interface SearchScope {
+  roots: string[];
+  names: NameIndex;
+  /** Paths inside the roots with a rule of their own that does not make them writable: not searched. */
+  notWritable: ReadonlySet<string>;
+}
+
+export function searchScope(policy: Policy): SearchScope {
+  const rules = policy.filesystem.mounts;
+  return {
+    roots: writableRoots(rules),
+    names: nameIndex(policy.filesystem),
+    notWritable: new Set(rules.filter((r) => effectiveKind(rules, r.path) !== 'write').map((r) => r.path)),
+  };
+}

@@ -16,10 +16,8 @@
 import { readdirSync, type Dirent } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import type { ProtectFact } from '../backends/types.js';
-import { effectiveKind, writableRoots } from '../backends/mounts.js';
-import type { Policy } from '../profile/types.js';
-import { PROTECT_SCAN_SKIP } from '../host/protect-scan.js';
-import { nameIndex, nameKey } from '../host/protect-names.js';
+import { PROTECT_SCAN_SKIP, type SearchScope } from '../host/protect-scan.js';
+import { nameKey } from '../host/protect-names.js';
 import { clockTrusted, type ScanClock } from '../host/scan-cache.js';
 import { entryName, entryPath, openChild, openDir, type DirHandle } from './dir-handle.js';
 import type { Quarantined } from './quarantine.js';
@@ -30,7 +28,8 @@ import { chainOf, dropFrom, moveAndRecord, neverEntered, type Frame, type Walk }
 export const MAX_OPEN_DEPTH = 4096;
 
 export interface AfterRun {
-  policy: Policy;
+  /** The writable roots, the names, the paths not writable (host/protect-scan.ts, searchScope). */
+  scope: SearchScope;
   /** The protected-name facts from before the run (host facts). */
   before: readonly ProtectFact[];
   /** Names the moved entries get: `<name>.isolate-quarantined-<tag>`. */
@@ -44,21 +43,19 @@ export interface AfterRun {
 
 /** Search every writable root of the policy after the run: everything moved aside (or that could not be), in the order found. */
 export function quarantineAfterRun(input: AfterRun): Quarantined[] {
-  const rules = input.policy.filesystem.mounts;
   const trusted = input.since !== undefined && input.now !== undefined && clockTrusted(input.since, input.now);
   const w: Walk = {
-    policy: input.policy,
-    index: nameIndex(input.policy.filesystem),
+    index: input.scope.names,
     tag: input.tag,
     existed: new Set(input.before.filter((f) => f.state !== 'missing').map((f) => f.path)),
-    rulePaths: new Set(rules.map((r) => r.path)),
+    notWritable: input.scope.notWritable,
     self: { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] },
     sinceMs: trusted ? input.since?.wallMs : undefined,
     fsTimes: new Map(),
     maxDepth: input.maxDepth ?? MAX_OPEN_DEPTH,
     out: [],
   };
-  for (const root of writableRoots(rules)) searchRoot(w, root);
+  for (const root of input.scope.roots) searchRoot(w, root);
   return w.out;
 }
 
@@ -130,7 +127,4 @@ function next(w: Walk, frames: Frame[]): void {
 }
 
 /** A directory not searched (besides one the sandbox could never have entered): one the profile does not make writable, one protected as a whole during the run. */
-function ruled(w: Walk, path: string): boolean {
-  if (w.rulePaths.has(path) && effectiveKind(w.policy.filesystem.mounts, path) !== 'write') return true;
-  return w.existed.has(path);
-}
+const ruled = (w: Walk, path: string): boolean => w.notWritable.has(path) || w.existed.has(path);

@@ -5,7 +5,6 @@
  * ends the search beneath what was moved.
  */
 import { statfsSync, type Stats } from 'node:fs';
-import type { Policy } from '../profile/types.js';
 import { sandboxCanEnter } from '../host/protect-scan.js';
 import type { NameIndex } from '../host/protect-names.js';
 import { CACHEABLE_FS, settled } from '../host/scan-cache.js';
@@ -14,13 +13,12 @@ import { moveAside, type Quarantined, type Step } from './quarantine.js';
 
 /** What one search knows and gathers. */
 export interface Walk {
-  policy: Policy;
   index: NameIndex;
   tag: string;
   /** Paths protected before the run (existing names, read-only during it). */
   existed: ReadonlySet<string>;
-  /** Paths with a rule of their own. */
-  rulePaths: ReadonlySet<string>;
+  /** Paths the profile does not make writable (host/protect-scan.ts, searchScope). */
+  notWritable: ReadonlySet<string>;
   /** The sandbox's user, as the host sees it (this process's). */
   self: { uid: number; groups: readonly number[] };
   /** Wall clock before the sandbox started; undefined when the clock cannot be trusted since (nothing then counts as unchanged). */

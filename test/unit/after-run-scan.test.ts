@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { quarantineAfterRun, type AfterRun } from '../../src/run/after-run-scan.js';
+import { searchScope } from '../../src/host/protect-scan.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 import { writablePolicy } from '../helpers/scan-policy.js';
 
@@ -38,7 +39,7 @@ function make(rel: string, text = 'x'): string {
 
 const now = { bootId: 'b', wallMs: Date.now(), offsetMs: 0 };
 function search(over: Partial<AfterRun> = {}): { path: string; movedTo: string | null; reason?: string; error?: string }[] {
-  return quarantineAfterRun({ policy: writablePolicy(root, PROTECT), before: [], tag: TAG, since: now, now, ...over });
+  return quarantineAfterRun({ scope: searchScope(writablePolicy(root, PROTECT)), before: [], tag: TAG, since: now, now, ...over });
 }
 const rel = (p: string | null): string | null => (p === null ? null : p.slice(root.length + 1));
 
@@ -72,7 +73,7 @@ describe('quarantineAfterRun', () => {
       { path: join(root, 'old/.git/config'), state: 'file', pins: [] },
       { path: join(root, '.claude'), state: 'dir', pins: [] },
     ];
-    expect(quarantineAfterRun({ policy: writablePolicy(root, [...PROTECT, '.claude']), before, tag: TAG, since: now, now })).toEqual([]);
+    expect(quarantineAfterRun({ scope: searchScope(writablePolicy(root, [...PROTECT, '.claude'])), before, tag: TAG, since: now, now })).toEqual([]);
     expect(existsSync(join(root, 'old/.git/config'))).toBe(true);
   });
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeScanCache, encodeScanCache, type CacheHeader } from '../../src/host/scan-cache-codec.js';
 import { buildTree, nodesOf, type TreeNode } from '../helpers/scan-cache.js';
 
-const stamp = (ino: number) => ({ dev: 2049, ino, ctimeMs: 1_760_000_000_000.123456, mtimeMs: 1_760_000_000_000.5, size: 4096, nlink: 2 });
+const stamp = (ino: number) => ({ dev: 2049, ino, ctimeMs: 1_760_000_000_000.125, mtimeMs: 1_760_000_000_000.5, size: 4096, nlink: 2 });
 const tree: TreeNode = {
   name: '',
   stamp: stamp(1),
