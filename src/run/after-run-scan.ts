@@ -102,16 +102,17 @@ function next(w: Walk, frames: Frame[]): void {
   const top = frames[frames.length - 1] as Frame;
   const name = top.subdirs[top.next++];
   if (name === undefined) return dropFrom(frames, frames.length - 1);
+  if (ruled(w, entryPath(top.handle, name))) return;
   const step = { dir: top.handle, name };
-  const path = entryPath(top.handle, name);
-  if (ruled(w, path)) return;
+  const chain = [...chainOf(frames), step];
+  const depth = frames.length;
   let handle: DirHandle | undefined;
   try {
     handle = openChild(top.handle, name);
     if (neverEntered(w, handle.stat(), top.handle, name)) return handle.close();
-    if (frames.length >= w.maxDepth) {
+    if (depth >= w.maxDepth) {
       handle.close();
-      return void moveAndRecord(w, frames, [...chainOf(frames), step], `more than ${w.maxDepth} directories deep: moved aside whole, not searched`);
+      return void moveAndRecord(w, frames, chain, `more than ${w.maxDepth} directories deep: moved aside whole, not searched`);
     }
     const entries = list(handle);
     frames.push({ step, handle, subdirs: [], next: 0 });
@@ -119,10 +120,11 @@ function next(w: Walk, frames: Frame[]): void {
     enter(w, frames, entries);
   } catch (e: unknown) {
     handle?.close();
+    dropFrom(frames, Math.min(depth, frames.length));
     const code = errnoCode(e) ?? String(e);
     // Gone, or not a directory (any more): nothing to search.
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return;
-    moveAndRecord(w, frames, [...chainOf(frames), step], `could not be searched after the run (${code}): moved aside whole`);
+    moveAndRecord(w, frames, chain, `could not be searched after the run (${code}): moved aside whole`);
   }
 }
 
