@@ -26,7 +26,7 @@ const LAYERS = [
   {
     files: ['src/cli/**'],
     // backends/types.ts names the backends (--backend's choices); the rest of backends/ is reached through the API,
-    // which a command loads only when it runs (start-up time: README, "Performance").
+    // which a command loads only when it runs (start-up time: docs/performance.md).
     forbid: ['backends/(?!types\\.js$)', 'run/', 'host/', 'network/', 'seccomp/', 'policy/', 'process.ts'],
     why: 'cli/ parses arguments and prints; it plans and runs only through the API (src/index.ts)',
   },

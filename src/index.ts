@@ -142,7 +142,7 @@ function checkApiOptions(options: unknown): void {
   checkOptions(options);
   const o = (options ?? {}) as RunOptions;
   const wrong = (name: string, expected: string): IsolateError =>
-    new IsolateError('E_USAGE', `options.${name}: expected ${expected}`, { fix: 'see the Node API section of README.md for the options and their types' });
+    new IsolateError('E_USAGE', `options.${name}: expected ${expected}`, { fix: 'see docs/node-api.md for the options and their types' });
   if (o.backend !== undefined && !BACKEND_CHOICES.includes(o.backend)) throw wrong('backend', `one of ${BACKEND_CHOICES.join(', ')}`);
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'capture') throw wrong('stdio', "'inherit' or 'capture'");
   const a: unknown = o.audit;

@@ -18,7 +18,7 @@
  * - verbose: 'none', also under NODE_DEBUG=execa (it would print argv and output).
  *
  * execa is loaded on first use, by the commands that start a process: it
- * costs tens of milliseconds to load (README, "Performance").
+ * costs tens of milliseconds to load (docs/performance.md).
  *
  * The host probes are synchronous (host facts are gathered synchronously,
  * also by doctor), and a synchronous function cannot load execa on demand:

@@ -88,8 +88,8 @@ export const LAUNCH_SCRIPT = [
   'ISOLATE_NSJAIL_CONFIG',
 ].join('\n');
 
-/** Where README tells users how to get nsjail (it is not in Debian's or Ubuntu's archive). */
-export const NSJAIL_INSTALL_DOC = 'README.md, section "Installing nsjail"';
+/** Where the documentation tells users how to get nsjail (it is not in Debian's or Ubuntu's archive). */
+export const NSJAIL_INSTALL_DOC = 'docs/backends.md, section "Installing nsjail"';
 export const NSJAIL_INSTALL_FIX =
   'nsjail is not packaged by Debian or Ubuntu; build it from source (' +
   NSJAIL_INSTALL_DOC +

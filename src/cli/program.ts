@@ -1,6 +1,6 @@
 /**
  * The command-line contract: every command and option with its help text, as
- * one commander tree. Help, usage errors, "did you mean" and the README's
+ * one commander tree. Help, usage errors, "did you mean" and docs/usage.md's
  * usage block (checked by a test) all come from it. A command's module is
  * loaded only when that command runs.
  */

@@ -90,7 +90,7 @@ function nsjailCheck(env: Readonly<Record<string, string | undefined>>): Check {
   return {
     name,
     status: 'ok',
-    detail: 'not installed; --backend nsjail would be refused. To use it, build nsjail from source (README, "Installing nsjail") and put it on PATH or in ISOLATE_NSJAIL',
+    detail: 'not installed; --backend nsjail would be refused. To use it, build nsjail from source (docs/backends.md, "Installing nsjail") and put it on PATH or in ISOLATE_NSJAIL',
   };
 }
 

@@ -23,7 +23,7 @@ import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
 import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 
-/** Directories the protected-name search never enters (documented in README). */
+/** Directories the protected-name search never enters (documented in docs/protected-files.md). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
 /**
  * A directory deeper than this below a writable root, or with a longer path,

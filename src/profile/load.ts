@@ -106,7 +106,7 @@ export async function readProfileFile(file: string, inWhat = ''): Promise<Profil
     const more = lines.length > MAX_ISSUES ? [`... and ${lines.length - MAX_ISSUES} more`] : [];
     throw new IsolateError('E_PROFILE_INVALID', lines[0] ?? `${file}: invalid profile`, {
       detail: lines.length > 1 ? [...lines.slice(1, MAX_ISSUES), ...more].join('\n') : undefined,
-      fix: 'see the profile reference in README.md, or point your editor at profiles/profile.schema.json',
+      fix: 'see the profile reference, docs/profiles.md, or point your editor at profiles/profile.schema.json',
     });
   }
   return result.value;

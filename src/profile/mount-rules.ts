@@ -1,5 +1,5 @@
 /**
- * The mount rules' meaning, the one rule users read in README: the most
+ * The mount rules' meaning, the one rule users read in docs/profiles.md: the most
  * specific path wins; at the same path, deny beats write, write beats read,
  * read beats tmpfs. Pure; used by the profile's checks and every backend.
  */

@@ -84,7 +84,7 @@ export function checkOptions(options: unknown): void {
     const wrong = value === undefined ? undefined : check(value);
     if (wrong !== undefined) {
       throw new IsolateError(name === 'limits' ? 'E_LIMIT_INVALID' : 'E_USAGE', `options.${name}: ${wrong}`, {
-        fix: 'see the Node API section of README.md for the options and their types',
+        fix: 'see docs/node-api.md for the options and their types',
       });
     }
   }

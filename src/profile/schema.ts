@@ -167,7 +167,7 @@ export const profileSchema = z
       .optional(),
     syscalls: z
       .strictObject({
-        preset: z.enum(['default', 'none']).optional().describe('default: refuse the documented set (README, "System calls"); none: no filter.'),
+        preset: z.enum(['default', 'none']).optional().describe('default: refuse the documented set (docs/system-calls.md; isolate explain lists it); none: start from an empty list (no filter unless deny names calls).'),
         deny: z.array(syscallName).optional().describe('Also refuse these system calls (EPERM).'),
         allow: z.array(syscallName).optional().describe('Remove these system calls from the preset.'),
       })

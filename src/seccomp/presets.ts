@@ -3,8 +3,8 @@
  * and `allow` combine into the rules the filter enforces.
  *
  * Each rule names a system call, the errno returned when it is refused, an
- * optional condition on one argument, and a one-line reason (shown by the
- * README and `isolate explain`). Argument conditions only ever look at the
+ * optional condition on one argument, and a one-line reason (shown by
+ * `isolate explain`). Argument conditions only ever look at the
  * low 32 bits of the argument: every argument tested here is an `int` or
  * `unsigned int` in the kernel, which ignores the upper half of the register,
  * so a comparison on all 64 bits could be dodged by setting high bits

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
-/** How to rewrite the golden files after an intended change (package.json, README). */
+/** How to rewrite the golden files after an intended change (package.json, docs/development.md). */
 export const UPDATE_GOLDEN_COMMAND = 'npm run golden:update';
 
 /** `name`: the golden file's path relative to test/golden/. */

@@ -16,7 +16,7 @@ const backends: { name: string; env: Record<string, string>; skip: string | unde
   {
     name: 'nsjail',
     env: nsjail === undefined ? {} : { ISOLATE_NSJAIL: nsjail },
-    skip: nsjail === undefined ? 'no nsjail binary on PATH or in ISOLATE_NSJAIL (see README, "Installing nsjail")' : undefined,
+    skip: nsjail === undefined ? 'no nsjail binary on PATH or in ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")' : undefined,
   },
   {
     name: 'sandbox-exec',

@@ -20,7 +20,7 @@ import { DEFAULT_PATH, asRunner, homeWithProject, isolate, plant, runners, tempD
 import { token } from '../helpers/fs-fixture.js';
 
 const NSJAIL = findNsjail(process.env);
-if (NSJAIL === undefined) console.warn('descriptor checks under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see README, "Installing nsjail")');
+if (NSJAIL === undefined) console.warn('descriptor checks under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")');
 const CASES = [
   ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap', backendEnv: {} as Record<string, string> })),
   ...(NSJAIL === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail', backendEnv: { ISOLATE_NSJAIL: NSJAIL } }))),

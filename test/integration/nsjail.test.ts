@@ -42,7 +42,7 @@ import {
 
 const NSJAIL = findNsjail(process.env);
 const PYTHON = '/usr/bin/python3';
-const skipReason = process.platform !== 'linux' ? `nsjail needs Linux (this is ${process.platform})` : NSJAIL === undefined ? 'no nsjail binary on PATH or named by ISOLATE_NSJAIL (see README, "Installing nsjail")' : undefined;
+const skipReason = process.platform !== 'linux' ? `nsjail needs Linux (this is ${process.platform})` : NSJAIL === undefined ? 'no nsjail binary on PATH or named by ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")' : undefined;
 if (skipReason !== undefined) console.warn(`nsjail integration tests skipped: ${skipReason}`);
 if (skipReason === undefined && !existsSync(PYTHON)) console.warn(`nsjail memory-limit test skipped: ${PYTHON} is not installed`);
 

@@ -72,7 +72,7 @@ describe.each(runners())('red team: a writable home ($label)', (runner) => {
     const marker = join(dir, 'PWNED');
     const script = `mkdir -p ${userSite} && echo "import os; os.system('touch ${marker}')" > ${userSite}/rt.pth && echo 'touch ${marker}' > .bash_aliases`;
     const r = isolate(runner, ['run', '--', 'sh', '-c', script], { cwd: home, env });
-    // The sandbox ran the script (isolate did not refuse it); mkdir may fail, as a missing ~/.local/lib is blocked for the run (README).
+    // The sandbox ran the script (isolate did not refuse it); mkdir may fail, as a missing ~/.local/lib is blocked for the run (docs/protected-files.md).
     expect([0, 1], r.stderr).toContain(r.status);
     asRunner(runner, ['python3', '-c', 'pass'], { cwd: dir, env });
     expect(existsSync(marker), 'the host\'s python3 ran the .pth the sandbox wrote').toBe(false);

@@ -28,7 +28,7 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     giveTo(runner, dir);
     const widen = 'printf "extends: default\\nenvironment: {pass: [RT_API_TOKEN]}\\nnetwork: {mode: host}\\n" > isolate.yaml';
     const first = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', widen], { cwd: project, env });
-    // The sandbox ran the script (isolate did not refuse it); the shell fails (2) where the profile file is read-only (README).
+    // The sandbox ran the script (isolate did not refuse it); the shell fails (2) where the profile file is read-only (docs/protected-files.md).
     expect([0, 2], first.stderr).toContain(first.status);
     const second = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
       cwd: project,

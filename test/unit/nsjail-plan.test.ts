@@ -159,7 +159,7 @@ describe('checkNsjailHost', () => {
     const err = expectIsolateError(() => checkNsjailHost(host({ nsjail: undefined })), 'E_BACKEND_MISSING');
     expect(err.message).toContain('refusing to run the command unsandboxed');
     expect(err.fix).toContain('build it from source');
-    expect(err.fix).toContain('README.md, section "Installing nsjail"');
+    expect(err.fix).toContain('docs/backends.md, section "Installing nsjail"');
     expect(err.fix).toContain('libprotobuf-dev libnl-route-3-dev');
     expect(err.fix).toContain('git clone --recursive');
     expect(err.fix).toContain('ISOLATE_NSJAIL');

@@ -1,15 +1,19 @@
-/** README's usage block and option table say what the command tree says: no second list that can drift. */
+/** docs/usage.md's usage block and option table say what the command tree says: no second list that can drift. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BACKEND_CHOICES } from '../../src/backends/index.js';
 import { allCommands, buildProgram } from '../../src/cli/program.js';
 import { commandPath } from '../../src/cli/usage.js';
 
-const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const USAGE_DOC = readFileSync(new URL('../../docs/usage.md', import.meta.url), 'utf8');
 const program = buildProgram('0.0.0', async () => undefined);
-const usage = README.slice(README.indexOf('## Usage'));
+const usage = USAGE_DOC.slice(USAGE_DOC.indexOf('<!-- usage: checked against the CLI'));
 
-describe('README usage', () => {
+describe('docs/usage.md', () => {
+  it('holds the marked usage block', () => {
+    expect(usage).toMatch(/^<!-- usage: checked against the CLI by test\/unit\/cli-usage-doc\.test\.ts -->\n```\n/);
+  });
+
   it('the usage block is every command with its usage, in the tree\'s order', () => {
     const block = /```\n([\s\S]*?)```/.exec(usage)?.[1] ?? '';
     const leaves = allCommands(program).filter((c) => c.commands.length === 0);
