@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'E_PRLIMIT_MISSING'
   | 'E_NETWORK_PROXY'
   | 'E_FORWARDER_MISSING'
+  | 'E_STDIO'
   | 'E_IO'
   | 'E_AUDIT_IO'
   | 'E_AUDIT_CORRUPT'

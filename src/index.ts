@@ -15,6 +15,7 @@ import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
+import { prepareRuntimeDir } from './host/runtime-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
 import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
@@ -103,6 +104,8 @@ export const loadProfile: (options?: IsolateOptions) => Promise<Prepared> = guar
 async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
   checkApiOptions(options);
   const ctx = context(options);
+  // Before the policy is resolved, so that it hides isolate's runtime directory from the sandbox (runtime-dir.ts).
+  prepareRuntimeDir(ctx.env);
   const loaded = await loadMergedProfile(options.profile ?? 'default', ctx);
   const merged = applyOverrides(
     loaded,

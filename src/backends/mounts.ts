@@ -19,17 +19,17 @@ export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholde
  * (`bound`), then the name itself. Each is handed over on a descriptor run/
  * opens (`slot`: its place in Plan.pathFds, in this order). A protected name
  * that is a symbolic link is refused: a link cannot be kept read-only. A
- * name a rule already hides or makes read-only (isolate's own directories)
- * gets only its pins: renaming a writable parent would carry the hidden
- * directory away and let the command put its own in that place on the host.
+ * protected path that is hidden (isolate's own directories) gets only its
+ * parents pinned: the hiding keeps it, the pins keep it where it is.
  */
 export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>): ProtectOp[] {
   const ops: ProtectOp[] = [];
   // A directory protected as a whole is bound read-only itself: it is not pinned (writable) as well.
   const pinned = new Set<string>(facts.filter((f) => f.state === 'dir').map((f) => f.path));
   for (const fact of facts) {
-    const writable = effectiveKind(rules, fact.path) === 'write';
-    if (writable && fact.state === 'symlink') {
+    const kind = effectiveKind(rules, fact.path);
+    if (kind !== 'write' && kind !== 'deny') continue;
+    if (kind === 'write' && fact.state === 'symlink') {
       throw new IsolateError('E_PROTECT_SYMLINK', `protected path ${fact.path} is a symbolic link; isolate cannot keep a link read-only`, {
         fix: 'replace the link with the file it points to, or run with a profile in which this directory is read-only (--profile strict)',
       });
@@ -39,7 +39,7 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
       pinned.add(pin);
       ops.push({ kind: 'pin', path: pin, slot: ops.length });
     }
-    if (!writable) continue;
+    if (kind === 'deny') continue;
     const slot = ops.length;
     ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot });
   }

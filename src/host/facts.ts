@@ -11,6 +11,7 @@ import { probeSync } from '../process.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
+import { runtimeDir } from './runtime-dir.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
@@ -63,23 +64,13 @@ function findLauncher(name: string, variable: string, env: Readonly<Record<strin
   return undefined;
 }
 
-/** Where the proxy socket of a filtered run lives: $XDG_RUNTIME_DIR when usable, else the temp directory. */
+/** Where the proxy socket of a filtered run lives: a fresh directory in isolate's private runtime directory (runtime-dir.ts). */
 export function networkFacts(env: Readonly<Record<string, string | undefined>>): NetworkFacts {
-  const runtime = env['XDG_RUNTIME_DIR'];
-  let base = tmpdir();
-  if (runtime !== undefined && runtime.startsWith('/')) {
-    try {
-      accessSync(runtime, constants.W_OK | constants.X_OK);
-      base = runtime;
-    } catch {
-      // not usable: fall back to the temp directory
-    }
-  }
   const shell = ['/bin/sh', '/usr/bin/sh'].find((p) => isExecutable(p));
   return {
     socat: findSystemProgram('socat'),
     shell,
-    socketDir: join(base, proxyDirName()),
+    socketDir: join(runtimeDir(env), proxyDirName()),
   };
 }
 

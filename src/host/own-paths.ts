@@ -9,7 +9,7 @@
  * is reported as such, and refused by protectOps: the command could swap it.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { isolateStateDir } from '../profile/own-paths.js';
@@ -43,8 +43,10 @@ export function ownPathFact(root: string, target: string, probe: WalkProbe): Pro
 
 /**
  * Facts for every absolute protected path inside a writable root of the
- * policy, also one a rule hides (isolate's own directories that exist): its
- * writable parents are pinned all the same (backends/mounts.ts, protectOps).
+ * policy, also one that is hidden there (isolate's own directories, where
+ * they exist): the directories on the way to it are pinned, or the command
+ * could move the hidden directory aside and put one of its own where isolate
+ * looks next (a forged audit log, a runtime directory it can see into).
  */
 export function ownPathFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
   return pathFacts(policy.filesystem.mounts, policy.filesystem.protectPaths ?? [], probe);
@@ -54,7 +56,8 @@ export function ownPathFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
 export function pathFacts(rules: readonly MountRule[], targets: readonly string[], probe: WalkProbe): ProtectFact[] {
   const facts: ProtectFact[] = [];
   for (const target of targets) {
-    if (effectiveKind(rules, dirname(target)) !== 'write') continue;
+    const kind = effectiveKind(rules, target);
+    if (kind !== 'write' && kind !== 'deny') continue;
     for (const root of writableRoots(rules)) {
       if (target === root || !isWithin(target, root)) continue;
       const fact = ownPathFact(root, target, probe);

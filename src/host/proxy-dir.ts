@@ -1,25 +1,28 @@
 /**
- * The private directory that holds a filtered run's proxy socket, and the
- * sweep that removes those of runs killed before they could (SIGKILL, a
- * power cut): the next filtered run does it.
+ * The directory that holds a filtered run's proxy socket, in isolate's
+ * private runtime directory (runtime-dir.ts), and the sweep that removes
+ * those of runs killed before they could (SIGKILL, a power cut): the next
+ * filtered run does it.
  *
- * The name says whose a directory is: isolate-net-<pid>-<start>-<pidns>-<random>,
+ * The name says whose a directory is: net-<pid>-<start>-<pidns>-<random>,
  * with the start time of the isolate process that made it (clock ticks since
- * boot) and its PID namespace, both in base 36, and 48 random bits so nobody
- * can create it first. A directory is removed only when all of this holds:
- * the name is exactly that pattern; it was made in this PID namespace (in
- * another one its pid means another process); no process with that pid runs,
- * or the one that does started at another time (the pid was reused); it is a
- * real directory (lstat: a symlink is never followed), owned by this user,
- * mode 0700, holding nothing but a socket named proxy.sock; and the base
- * directory cannot be rearranged by other users (private, or sticky like /tmp).
+ * boot) and its PID namespace, both in base 36, and 32 random bits so that
+ * two runs of one process (the Node API) never share one. It is short, as
+ * the socket path must fit in a unix socket address. A directory is removed
+ * only when all of this holds: the name is exactly that pattern; it was made
+ * in this PID namespace (in another one its pid means another process); no
+ * process with that pid runs, or the one that does started at another time
+ * (the pid was reused); it is a real directory (lstat: a symlink is never
+ * followed), owned by this user, mode 0700, holding nothing but a socket
+ * named proxy.sock; and the base directory cannot be rearranged by other
+ * users (private, or sticky like /tmp).
  */
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pidNamespaceOf, processAlive, processStart } from './alive.js';
 
-const NAME = /^isolate-net-([1-9][0-9]{0,9})-([0-9a-z]{1,12})-([0-9a-z]{1,12})-[0-9a-f]{12}$/;
+const NAME = /^net-([1-9][0-9]{0,9})-([0-9a-z]{1,12})-([0-9a-z]{1,12})-[0-9a-f]{8}$/;
 const SOCKET = 'proxy.sock';
 
 /** This process's start and PID namespace, as the name writes them; 0 where /proc does not say (never swept). */
@@ -30,7 +33,7 @@ function ownMarks(): { start: string; ns: string } {
 /** A fresh name for this run's proxy directory. */
 export function proxyDirName(): string {
   const { start, ns } = ownMarks();
-  return `isolate-net-${process.pid}-${start}-${ns}-${randomBytes(6).toString('hex')}`;
+  return `net-${process.pid}-${start}-${ns}-${randomBytes(4).toString('hex')}`;
 }
 
 /** Whether the isolate process that made a directory may still be running: it is, or we cannot tell. */

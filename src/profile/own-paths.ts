@@ -1,6 +1,7 @@
 /**
  * Paths a sandboxed command must never change, whatever the profile says:
- * isolate's own state (the audit log) and configuration (user profiles), and
+ * isolate's own state (the audit log), runtime directory (the sockets of
+ * the filtering proxies of concurrent runs) and configuration (user profiles), and
  * the per-user configuration that programs on the host run code from (the
  * protected names under `.config/` and `.local/share/`, found wherever
  * $XDG_CONFIG_HOME and $XDG_DATA_HOME point). A command that could write
@@ -29,6 +30,30 @@ export function ownDirs(env: Env): string[] {
   return [...new Set(dirs.filter((d): d is string => d !== undefined))];
 }
 
+/**
+ * What no sandbox may see into: isolate's own directories and its runtime
+ * directories (hidden where they exist, which the run makes sure of before
+ * its policy is resolved: host/runtime-dir.ts).
+ */
+export function hiddenOwnDirs(env: Env): string[] {
+  return [...new Set([...ownDirs(env), ...isolateRuntimeDirs(env)])];
+}
+
+/** Where the login manager puts $XDG_RUNTIME_DIR (systemd-logind, elogind): a run without the variable still hides isolate's directory there. */
+export const RUNTIME_DIR_CONVENTION = '/run/user';
+
+/**
+ * isolate's runtime directory under $XDG_RUNTIME_DIR (when absolute), and
+ * under /run/user/<uid>, where that variable usually points: host/runtime-dir.ts
+ * uses the first when it is usable, else `run` in the state directory.
+ */
+export function isolateRuntimeDirs(env: Env, uid = process.getuid?.()): string[] {
+  const xdg = env['XDG_RUNTIME_DIR'];
+  const dirs = xdg !== undefined && isAbsolute(xdg) ? [join(xdg, 'isolate')] : [];
+  if (uid !== undefined) dirs.push(join(RUNTIME_DIR_CONVENTION, String(uid), 'isolate'));
+  return dirs;
+}
+
 /** isolate's state directory, where the audit log lives by default. */
 export function isolateStateDir(env: Env): string | undefined {
   const base = xdgBase(env, 'XDG_STATE_HOME', '.local/state');
@@ -52,13 +77,14 @@ export const HOME_PREFIX = '~/';
 
 /**
  * The absolute paths kept read-only in every sandbox where they are inside a
- * writable path: isolate's own directories (also where a run without the XDG
- * variables would look), each `~/name` entry in the caller's home, and each
+ * writable path (and kept in place where they are hidden there): isolate's
+ * own directories (also where a run without the XDG variables would look)
+ * and its runtime directories, each `~/name` entry in the caller's home, and each
  * protected name under `.config/` or `.local/share/` where the XDG variables
  * put those directories.
  */
 export function ownProtectedPaths(env: Env, protect: readonly string[]): string[] {
-  const out: (string | undefined)[] = ownDirs(env);
+  const out: (string | undefined)[] = hiddenOwnDirs(env);
   const home = env['HOME'];
   for (const entry of protect) {
     const inHome = entry.startsWith(HOME_PREFIX);
@@ -88,7 +114,7 @@ export function protectedNames(protect: readonly string[]): { blocked: string[];
 /** Throw when a rule would make one of isolate's own directories visible or writable (a deeper rule would win over its protection). */
 export function checkOwnPath(kind: MountKind, real: string, from: string, written: string, env: Env): void {
   if (kind === 'deny') return;
-  for (const dir of ownDirs(env)) {
+  for (const dir of hiddenOwnDirs(env)) {
     if (!isWithin(real, dir)) continue;
     throw new IsolateError('E_PATH_INVALID', `${from}: "${written}" is inside ${dir}, isolate's own directory, which no sandbox may see into or change`, {
       fix: 'remove the rule; run isolate from another directory',

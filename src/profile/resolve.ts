@@ -10,7 +10,7 @@ import { effectiveKind } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
-import { checkOwnPath, ownDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
+import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 
 export interface PathVars {
   CWD: string;
@@ -241,9 +241,9 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('read', profile.filesystem.read);
   add('write', profile.filesystem.write);
   add('deny', profile.filesystem.deny);
-  // isolate's own state and configuration are hidden wherever a rule would show them (dev reads the home).
+  // isolate's own state, configuration and runtime directory are hidden wherever a rule would show them (dev reads the home).
   const exists = (path: string): boolean => inspect(path, path, disk).type !== 'missing';
-  add('deny', ownDirs(env).filter(exists).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  add('deny', hiddenOwnDirs(env).filter(exists).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
   checkProfileLinks(profile, mounts);
   const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);
   const chosen = ctx.audit?.log;

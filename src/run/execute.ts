@@ -9,6 +9,7 @@
 import type { Plan } from '../backends/types.js';
 import { RunCgroup } from './cgroup.js';
 import { withDenials } from './denials-watch.js';
+import { checkCallerStdio } from './launch/caller-stdio.js';
 import { refuseUnsafePlan } from './launch/refuse.js';
 import { withCgroupOutcome } from './resolve/cgroup.js';
 import type { ExecuteOptions, ExecuteResult } from './result.js';
@@ -33,9 +34,10 @@ async function withCgroup(plan: Plan, run: (cgroup: RunCgroup | undefined) => Pr
 /** Run the sandbox with everything its plan asks for around it, and always remove what was created for it. */
 export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
   refuseUnsafePlan(plan);
+  const { relayStdin } = checkCallerStdio(options);
   return withDenials(plan.launch, (onLaunched) =>
     withRunDir(plan.launch, () =>
-      withServices(plan.services, () => withCgroup(plan, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched } satisfies SandboxContext))),
+      withServices(plan.services, () => withCgroup(plan, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relayStdin } satisfies SandboxContext))),
     ),
   );
 }

@@ -5,18 +5,19 @@
  * the project) read-only, bubblewrap has to create an empty file there as a
  * mount point. Two runs in the same project see each other's placeholders,
  * so removing them when one run ends could pull a mount point from under the
- * other. Runs therefore register per writable root in a private runtime
- * directory, and the last run out of a root removes every placeholder any
+ * other. Runs therefore register per writable root in isolate's private
+ * runtime directory (host/runtime-dir.ts: no sandbox sees it, so none can
+ * add an entry), and the last run out of a root removes every placeholder any
  * run there created (if it is still an empty file or directory). A run that
  * was killed is noticed by its dead pid and its placeholders are removed by
  * the next run to finish there.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withLock, type LockOptions } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
+import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
 import { processAlive } from '../host/alive.js';
 
 interface Entry {
@@ -29,35 +30,6 @@ export interface Registration {
   update(placeholders: readonly string[]): Promise<void>;
   /** Leave; when no other live run remains in a root, remove every recorded placeholder. */
   release(): Promise<void>;
-}
-
-function runtimeBase(env: Readonly<Record<string, string | undefined>>): string {
-  const uid = process.getuid?.() ?? 0;
-  const xdg = env['XDG_RUNTIME_DIR'];
-  if (xdg !== undefined && xdg.startsWith('/')) {
-    try {
-      accessSync(xdg, constants.W_OK | constants.X_OK);
-      return join(xdg, 'isolate');
-    } catch {
-      // fall through to the temp directory
-    }
-  }
-  return join(tmpdir(), `isolate-${uid}`);
-}
-
-/** Create (or accept) a directory that is ours alone: a shared /tmp is hostile. */
-function privateDir(path: string): void {
-  try {
-    mkdirSync(path, { mode: 0o700 });
-  } catch (e: unknown) {
-    if (errnoCode(e) !== 'EEXIST') throw new IsolateError('E_IO', `cannot create ${path}: ${errnoCode(e) ?? String(e)}`, { cause: e });
-  }
-  const st = lstatSync(path);
-  if (!st.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid) || (st.mode & 0o022) !== 0) {
-    throw new IsolateError('E_IO', `${path} is not a private directory of yours (a symlink, another user's, or writable by others)`, {
-      fix: `remove ${path}, or set XDG_RUNTIME_DIR to a private directory`,
-    });
-  }
 }
 
 function removeIfPlaceholder(path: string): void {
@@ -165,7 +137,7 @@ async function collectAbandoned(rootsDir: string): Promise<void> {
 
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
   if (roots.length === 0) return { update: async () => undefined, release: async () => undefined };
-  const base = runtimeBase(env);
+  const base = runtimeDir(env);
   const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const slots = roots.map((root) => {
     const id = createHash('sha256').update(root).digest('hex').slice(0, 32);
@@ -178,8 +150,8 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
     // Another run may remove the shared directories the moment they are empty: retry.
     for (let attempt = 0; ; attempt++) {
       try {
-        privateDir(base);
-        privateDir(join(base, 'roots'));
+        ensurePrivateDir(base);
+        ensurePrivateDir(join(base, 'roots'));
         await withLock(slot.lock, async () => {
           try {
             mkdirSync(slot.dir, { mode: 0o700 });
@@ -223,12 +195,11 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         });
       }
       await collectAbandoned(join(base, 'roots'));
-      for (const dir of [join(base, 'roots'), base]) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          // still in use by another run
-        }
+      try {
+        // The runtime directory itself stays: it must exist before a run's policy is resolved to be hidden from it.
+        rmdirSync(join(base, 'roots'));
+      } catch {
+        // still in use by another run
       }
     },
   };

@@ -11,6 +11,7 @@ import { attachHandshake } from './handshake/attach.js';
 import { DEFAULT_MAX_CAPTURE, capture, tail, type Capture } from './io/capture.js';
 import { feedLauncher } from './io/feed.js';
 import { cutHeldOutput } from './io/held-output.js';
+import { relayStdin } from './io/relay-stdin.js';
 import { closePathFds } from './launch/path-fds.js';
 import { startLauncher, type Launched } from './launch/start.js';
 import { reachFor, type Reach } from './reach/reach.js';
@@ -21,6 +22,8 @@ import { armTimeout } from './terminate/timeout.js';
 
 export interface SandboxContext {
   cgroup?: RunCgroup | undefined;
+  /** Copy the caller's stdin into a pipe rather than hand it over (launch/caller-stdio.ts). */
+  relayStdin?: boolean | undefined;
   /** Told the process group's id when the launcher leads one. */
   onLaunched?: ((pgid: number) => void) | undefined;
 }
@@ -65,8 +68,9 @@ export async function runSandbox(plan: Plan, options: ExecuteOptions, context: S
   const start = await processStarter();
   const begun = process.hrtime.bigint();
   const reach = reachFor(plan, context.onLaunched);
-  const launched = startLauncher(plan, options, start);
+  const launched = startLauncher(plan, options, start, context.relayStdin === true);
   reach.launched(launched.child);
+  const unrelay = context.relayStdin === true ? relayStdin(launched.child) : undefined;
   const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];
   const state: RunState = { started: false, timedOut: false, forwarded: 0 };
@@ -77,6 +81,7 @@ export async function runSandbox(plan: Plan, options: ExecuteOptions, context: S
   const watch = watchEnd(plan, options, launched, reach, state);
   const end: ProcessEnd = await launched.ended;
   watch.stop();
+  unrelay?.();
   closePathFds(launched.pathFds);
   const rules = { file: plan.argv[0] ?? '', backend: plan.backend, plainExit: plan.fds.status === undefined, readyByte: plan.fds.ready !== undefined };
   return {

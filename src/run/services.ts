@@ -12,6 +12,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import { NetworkEventLog } from '../network/event-log.js';
 import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
+import { ensurePrivateDir } from '../host/runtime-dir.js';
 import type { ExecuteResult } from './result.js';
 
 export interface RunningServices {
@@ -28,7 +29,7 @@ function checkSocketPath(path: string): void {
   const bytes = Buffer.byteLength(path);
   if (bytes <= MAX_SOCKET_PATH) return;
   throw new IsolateError('E_NETWORK_PROXY', `the proxy socket ${path} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH} a unix socket path can have`, {
-    fix: 'set XDG_RUNTIME_DIR (or TMPDIR) to a shorter directory',
+    fix: 'set XDG_RUNTIME_DIR to a shorter private directory of yours (or XDG_STATE_HOME, used when XDG_RUNTIME_DIR is not set)',
   });
 }
 
@@ -60,8 +61,9 @@ export async function startServices(services: readonly Service[]): Promise<Runni
       }
       checkSocketPath(service.socketPath);
       const proxy = make();
-      // Directories of runs that were killed before they could remove theirs.
-      sweepProxyDirs(dirname(service.socketDir));
+      // isolate's runtime directory, private (no sandbox or other user reaches the socket); then
+      // the directories of runs that were killed before they could remove theirs.
+      sweepProxyDirs(ensurePrivateDir(dirname(service.socketDir)));
       try {
         mkdirSync(service.socketDir, { mode: 0o700 });
       } catch (e: unknown) {
@@ -73,7 +75,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
       } catch (e: unknown) {
         throw new IsolateError('E_NETWORK_PROXY', `the network proxy could not listen on ${service.socketPath}: ${errnoCode(e) ?? String(e)}`, {
           cause: e,
-          fix: 'check that the temporary directory (or $XDG_RUNTIME_DIR) is writable',
+          fix: `check that ${dirname(service.socketDir)} is writable`,
         });
       }
       stops.push(() => proxy.close());

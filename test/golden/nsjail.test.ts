@@ -19,7 +19,8 @@ import { HOST_ENV, VARS, expectNoSecretValues, list, syntheticHost, syntheticPol
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
 const NSJAIL = { path: '/usr/local/bin/nsjail', version: '>=3.5' };
-const SOCKET_DIR = '/tmp/isolate-net-synthetic';
+/** Where isolate puts a filtered run's proxy socket without XDG_RUNTIME_DIR: its private runtime directory in the state directory. */
+const SOCKET_DIR = '/home/user/.local/state/isolate/run/net-4242-synthetic';
 
 function nsjailHost(policy: Policy, fact: CommandFact): HostFacts {
   return {

@@ -15,8 +15,8 @@ import { UPDATE_GOLDEN_COMMAND } from './golden-file.js';
 
 export const VARS: PathVars = { CWD: '/home/user/project', HOME: '/home/user', TMPDIR: '/tmp' };
 
-/** Optional paths a typical Debian host does not have. */
-const ABSENT_PREFIXES = ['/nix', '/snap', '/home/linuxbrew', '/lib32', '/libx32'];
+/** Optional paths a typical Debian host does not have; and no login session (/run/user/<uid>, whose isolate directory every run hides where it exists). */
+const ABSENT_PREFIXES = ['/nix', '/snap', '/home/linuxbrew', '/lib32', '/libx32', '/run/user'];
 
 /** Merged /usr: these are symlinks into /usr. */
 const USR_LINKS: Readonly<Record<string, string>> = { '/bin': '/usr/bin', '/sbin': '/usr/sbin', '/lib': '/usr/lib', '/lib64': '/usr/lib64' };

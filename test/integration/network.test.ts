@@ -57,8 +57,8 @@ let V6: number | undefined; // the HTTP server on [::1], when this host has IPv6
 const hits = { http: 0, other: 0, tls: 0, slow: 0 };
 let certDir: string;
 
-/** Where isolate puts isolate-net-* directories (no XDG_RUNTIME_DIR is passed): its temp directory. */
-const NET_BASES = [...new Set([tmpdir(), '/tmp'])];
+/** Where isolate puts the net-* directories of a home's runs (no XDG_RUNTIME_DIR or XDG_STATE_HOME is passed): its state directory. */
+const netBase = (home: string): string => join(home, '.local/state/isolate/run');
 
 function listen(server: HttpServer | HttpsServer): Promise<number> {
   return new Promise((resolvePromise, reject) => {
@@ -130,17 +130,16 @@ afterAll(async () => {
 // ---------------------------------------------------------------------------
 // Processes and directories, for the leftover checks.
 
-function netDirs(): Set<string> {
+function netDirs(base: string): Set<string> {
   const out = new Set<string>();
-  for (const base of NET_BASES) {
-    for (const name of readdirSync(base)) if (name.startsWith('isolate-net-')) out.add(join(base, name));
-  }
+  const names = existsSync(base) ? readdirSync(base) : [];
+  for (const name of names) if (name.startsWith('net-')) out.add(join(base, name));
   return out;
 }
 
-/** The directories isolate process `pid` made (isolate-net-<pid>-<hex>). */
-function netDirsOf(pid: number): string[] {
-  return [...netDirs()].filter((d) => d.split('/').pop()?.startsWith(`isolate-net-${pid}-`) === true);
+/** The directories isolate process `pid` made in `base` (net-<pid>-<start>-<pidns>-<hex>). */
+function netDirsOf(base: string, pid: number): string[] {
+  return [...netDirs(base)].filter((d) => d.split('/').pop()?.startsWith(`net-${pid}-`) === true);
 }
 
 function readProc(pid: number, file: string): string | undefined {
@@ -214,7 +213,7 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
   beforeAll(() => {
     p = homeWithProject(runner);
     forwardersBefore = forwarders();
-    dirsBefore = netDirs();
+    dirsBefore = netDirs(netBase(p.home));
   });
   afterAll(() => p.cleanup());
 
@@ -578,7 +577,9 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
         chownSync(long, runner.uid, runner.gid);
         const r = await isolate([...allow(P), '--', 'touch', 'ran.txt'], { env: { XDG_RUNTIME_DIR: long } });
         expectRefused(r, 'proxy.sock', 'longer than');
-        expect(readdirSync(long), 'no directory made').toEqual([]);
+        // isolate's runtime directory is made before the policy is resolved (so that it is hidden); no proxy directory in it.
+        expect(readdirSync(long).filter((n) => n !== 'isolate'), 'nothing else made').toEqual([]);
+        expect(readdirSync(join(long, 'isolate')), 'no proxy directory made').toEqual([]);
         // Control: a base of ordinary length works.
         const ok = await isolate([...allow(P), '--', 'curl', '-sS', url(P)], { env: { XDG_RUNTIME_DIR: dir } });
         expect(ok.status, ok.stderr).toBe(0);
@@ -589,10 +590,10 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
     });
 
     it('socat hidden from the sandbox (--deny /usr/bin/socat)', async () => {
-      const before = netDirs();
+      const before = netDirs(netBase(p.home));
       const r = await isolate([...allow(P), '--deny', '/usr/bin/socat', '--', 'touch', 'ran.txt']);
       expectRefused(r, 'socat');
-      expect([...netDirs()].filter((d) => !before.has(d) && netDirsOf(r.pid).includes(d))).toEqual([]);
+      expect([...netDirs(netBase(p.home))].filter((d) => !before.has(d) && netDirsOf(netBase(p.home), r.pid).includes(d))).toEqual([]);
     });
   });
 
@@ -601,14 +602,14 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       let pid = -1;
       const done = isolate([...allow(P), '--', 'sleep', '10'], { onSpawn: (n) => (pid = n) });
       // Positive control for the checks below: they do see this run's directory and forwarder.
-      const seenDir = await until(() => netDirsOf(pid).length === 1, 5000);
+      const seenDir = await until(() => netDirsOf(netBase(p.home), pid).length === 1, 5000);
       const mine = (): number[] => [...forwarders()].filter((f) => ancestry(f).some((a) => a.pid === pid));
       const seenSocat = await until(() => mine().length === 1, 5000);
-      const dir = netDirsOf(pid)[0] ?? '';
+      const dir = netDirsOf(netBase(p.home), pid)[0] ?? '';
       expect(pid).toBeGreaterThan(1); // never signal -1 or 0
       process.kill(pid, 'SIGTERM');
       const r = await done;
-      expect(seenDir, 'the isolate-net-<pid>-* directory should exist during the run').toBe(true);
+      expect(seenDir, 'the net-<pid>-* directory should exist during the run').toBe(true);
       expect(seenSocat, 'a socat TCP-LISTEN:3128 under this isolate should exist during the run').toBe(true);
       expect(r.status).toBe(143);
       expect(existsSync(dir), dir).toBe(false);
@@ -618,21 +619,22 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
     it('a child killed by SIGKILL: exit 137, nothing left', async () => {
       const r = await isolate([...allow(P), '--', 'sh', '-c', 'kill -9 $$']);
       expect(r.status).toBe(137);
-      expect(netDirsOf(r.pid)).toEqual([]);
+      expect(netDirsOf(netBase(p.home), r.pid)).toEqual([]);
     });
 
     it('a child that leaves a background process behind: nothing left', async () => {
       const r = await isolate([...allow(P), '--', 'sh', '-c', `(sleep 30 &) ; curl -sS ${url(P)}`], { timeoutMs: 15_000 });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe(BODY);
-      expect(netDirsOf(r.pid)).toEqual([]);
+      expect(netDirsOf(netBase(p.home), r.pid)).toEqual([]);
     });
 
     it('isolate killed by SIGKILL leaves its proxy directory; the next filtered run removes it, and nothing a live run or someone else owns', async () => {
-      // A base of its own (XDG_RUNTIME_DIR), so that filtered runs of other test files cannot sweep it first.
-      const { dir: base, cleanup } = tempDirFor(runner, `${TEMP_PREFIX}xdg-`);
-      const env = { XDG_RUNTIME_DIR: base };
-      const dirOf = (pid: number): string | undefined => readdirSync(base).find((n) => n.startsWith(`isolate-net-${pid}-`));
+      // A runtime directory of its own (XDG_RUNTIME_DIR), so that filtered runs of other test files cannot sweep it first.
+      const { dir: xdg, cleanup } = tempDirFor(runner, `${TEMP_PREFIX}xdg-`);
+      const env = { XDG_RUNTIME_DIR: xdg };
+      const base = join(xdg, 'isolate');
+      const dirOf = (pid: number): string | undefined => readdirSync(base).find((n) => n.startsWith(`net-${pid}-`));
       const doomedSleep = uniqueSleep(30);
       const ready = join(p.project, `ready-${doomedSleep}`);
       const go = join(p.project, `go-${doomedSleep}`);
@@ -648,8 +650,8 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
         await pollFor('both sandboxes running', () => (sleepProcs(doomedSleep).length === 1 && existsSync(ready) ? true : undefined), 10_000);
         const deadName = dirOf(doomed) ?? '';
         const liveName = dirOf(live) ?? '';
-        expect(deadName).toMatch(/^isolate-net-/);
-        expect(liveName).toMatch(/^isolate-net-/);
+        expect(deadName).toMatch(/^net-/);
+        expect(liveName).toMatch(/^net-/);
         process.kill(-doomed, 'SIGKILL');
         const killed = await doomedRun;
         expect(killed.signal).toBe('SIGKILL');
@@ -658,7 +660,7 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
 
         // Decoys named like the dead run's directory that no sweep may touch: a symlink to a directory
         // holding a proxy.sock, another user's directory, and names that are not isolate's exact pattern.
-        const twin = (tail: string): string => `${deadName.slice(0, -12)}${tail.repeat(12)}`;
+        const twin = (tail: string): string => `${deadName.slice(0, -8)}${tail.repeat(8)}`;
         const victim = join(base, 'victim');
         mkdirSync(victim, { mode: 0o700 });
         unixSocket(join(victim, 'proxy.sock'));
@@ -667,7 +669,7 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
         mkdirSync(foreign, { mode: 0o700 });
         unixSocket(join(foreign, 'proxy.sock'));
         chownSync(foreign, runner.uid === 0 ? 65534 : 0, runner.uid === 0 ? 65534 : 0);
-        const lookalikes = [`${deadName}-x`, `${deadName.slice(0, -1)}`, deadName.replace('isolate-net-', 'isolate-nat-')];
+        const lookalikes = [`${deadName}-x`, `${deadName.slice(0, -1)}`, deadName.replace('net-', 'nat-')];
         for (const n of lookalikes) mkdirSync(join(base, n));
         giveTo(runner, victim);
         for (const n of lookalikes) giveTo(runner, join(base, n));
@@ -701,14 +703,14 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       }
     }, 60_000);
 
-    it('no isolate-net-* directory and no socat forwarder from these runs survives', async () => {
+    it('no net-* directory and no socat forwarder from these runs survives', async () => {
       expect(pids.length).toBeGreaterThanOrEqual(10);
-      const left = pids.flatMap((pid) => netDirsOf(pid));
+      const left = pids.flatMap((pid) => netDirsOf(netBase(p.home), pid));
       expect(left, 'proxy directories left behind').toEqual([]);
       // New directories since this runner started must all belong to someone else's live isolate.
-      const fresh = [...netDirs()].filter((d) => !dirsBefore.has(d));
+      const fresh = [...netDirs(netBase(p.home))].filter((d) => !dirsBefore.has(d));
       for (const d of fresh) {
-        const owner = Number(/isolate-net-(\d+)-/.exec(d)?.[1]);
+        const owner = Number(/\/net-(\d+)-/.exec(d)?.[1]);
         expect(pids.includes(owner), `${d} is from one of these runs`).toBe(false);
       }
       const survivors = async (): Promise<string[]> => {

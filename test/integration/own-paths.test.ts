@@ -53,17 +53,22 @@ describe.each(backendCases('checks of isolate\'s own paths'))('own paths with a 
     expect(existsSync(join(home, '.config'))).toBe(false);
   });
 
-  it('keeps an existing state directory in place: it cannot be renamed away and replaced by one the command made', () => {
+  it('after an earlier run (isolate\'s state and runtime directories exist, hidden), the command cannot move them aside and put its own in their place', () => {
     expect(isolate(runner, ['run', '--backend', backend, '--', 'echo', 'EARLIER-RUN-MARK'], { cwd: home, env }).status).toBe(0);
-    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', ATTACK], { cwd: home, env });
+    expect(existsSync(join(home, '.local/state/isolate/run')), 'control: the runtime directory exists').toBe(true);
+    const script = [
+      'try() { if sh -c "$2" 2>/dev/null; then echo "$1=done"; else echo "$1=refused"; fi; }',
+      'try moveState "mv .local/state .local/state-moved"',
+      'try moveLocal "mv .local .local-moved"',
+      'try own "echo ok > notes.txt"',
+    ].join('\n');
+    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: home, env });
     expect(r.status, r.stderr).toBe(0);
     const kv = keyValues(r.stdout);
     expect(kv['own']).toBe('done'); // control: the home is writable
-    for (const key of ['audit', 'moveState']) expect(kv[key], key).toBe('refused');
-    expect(existsSync(join(home, '.local/state-moved'))).toBe(false);
-    const log = readFileSync(join(home, '.local/state/isolate/audit.jsonl'), 'utf8');
-    expect(log).toContain('EARLIER-RUN-MARK'); // the host's log, not one the command made
-    expect(log.split('\n')).not.toContain('forged');
+    for (const key of ['moveState', 'moveLocal']) expect(kv[key], key).toBe('refused');
+    expect(readdirSync(join(home, '.local')).sort()).toEqual(['state']);
+    expect(readFileSync(join(home, '.local/state/isolate/audit.jsonl'), 'utf8')).toContain('EARLIER-RUN-MARK');
     const verify = isolate(runner, ['audit', 'verify'], { cwd: home, env });
     expect(verify.status, verify.stdout + verify.stderr).toBe(0);
   });

@@ -3,6 +3,9 @@ import { isolateConfigDir, isolateStateDir, ownProtectedPaths, checkOwnPath } fr
 import { ownPathFact, type PathState } from '../../src/host/own-paths.js';
 import { expectIsolateError } from './expect-error.js';
 
+/** /run/user/<uid>/isolate for the user running the tests. */
+const RUNTIME = process.getuid === undefined ? [] : [`/run/user/${process.getuid()}/isolate`];
+
 describe('isolate\'s own directories and the XDG protected paths', () => {
   it('follow the XDG variables when absolute, else HOME', () => {
     expect(isolateStateDir({ HOME: '/h' })).toBe('/h/.local/state/isolate');
@@ -19,11 +22,14 @@ describe('isolate\'s own directories and the XDG protected paths', () => {
       '/c/isolate',
       // Also where a run without the variables would look.
       '/h/.config/isolate',
+      // isolate's runtime directory where the login manager puts it.
+      ...RUNTIME,
       '/c/git',
       '/c/fish',
       '/d/applications',
     ]);
-    expect(ownProtectedPaths({ HOME: '/h' }, ['.config/git'])).toEqual(['/h/.local/state/isolate', '/h/.config/isolate', '/h/.config/git']);
+    expect(ownProtectedPaths({ HOME: '/h' }, ['.config/git'])).toEqual(['/h/.local/state/isolate', '/h/.config/isolate', ...RUNTIME, '/h/.config/git']);
+    expect(ownProtectedPaths({ HOME: '/h', XDG_RUNTIME_DIR: '/r' }, [])).toContain('/r/isolate');
   });
 
   it('refuse any rule but deny at or under isolate\'s own directories', () => {

@@ -34,8 +34,8 @@ let serial = 0;
 
 /** What a run leaves: a 0700 directory with proxy.sock (or, killed before it listened, without). */
 function leftover(marks: { pid: number; start?: string; ns?: string }, socket = true): string {
-  const random = (serial++).toString(16).padStart(12, '0');
-  const dir = join(base, `isolate-net-${marks.pid}-${marks.start ?? OWN.start}-${marks.ns ?? OWN.ns}-${random}`);
+  const random = (serial++).toString(16).padStart(8, '0');
+  const dir = join(base, `net-${marks.pid}-${marks.start ?? OWN.start}-${marks.ns ?? OWN.ns}-${random}`);
   mkdirSync(dir, { mode: 0o700 });
   if (socket) unixSocket(join(dir, 'proxy.sock'));
   return dir;
@@ -48,9 +48,9 @@ beforeEach(() => {
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 describe.runIf(process.platform === 'linux')('proxy directories', () => {
-  it('the name carries the pid, start time and PID namespace of the isolate process, and 48 random bits', () => {
+  it('the name carries the pid, start time and PID namespace of the isolate process, and 32 random bits', () => {
     const a = proxyDirName();
-    expect(a).toMatch(new RegExp(`^isolate-net-${process.pid}-${OWN.start}-${OWN.ns}-[0-9a-f]{12}$`));
+    expect(a).toMatch(new RegExp(`^net-${process.pid}-${OWN.start}-${OWN.ns}-[0-9a-f]{8}$`));
     expect(OWN.start).not.toBe('0');
     expect(OWN.ns).not.toBe('0');
     expect(proxyDirName()).not.toBe(a);
@@ -100,7 +100,7 @@ describe.runIf(process.platform === 'linux')('proxy directories', () => {
     const victim = join(base, 'victim');
     mkdirSync(victim, { mode: 0o700 });
     unixSocket(join(victim, 'proxy.sock'));
-    const link = join(base, basename(target).replace(/[0-9a-f]{12}$/, 'f'.repeat(12)));
+    const link = join(base, basename(target).replace(/[0-9a-f]{8}$/, 'f'.repeat(8)));
     symlinkSync(victim, link);
     expect(sweepProxyDirs(base)).toEqual([target]);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
@@ -114,10 +114,12 @@ describe.runIf(process.platform === 'linux')('proxy directories', () => {
       `${good}0`,
       good.slice(0, -1),
       `${good}.old`,
-      good.replace('isolate-net-', 'isolate-run-'),
+      good.replace('net-', 'run-'),
       good.replace(`-${pid}-`, `-0${pid}-`),
-      good.replace(/[0-9a-f]{12}$/, 'A'.repeat(12)),
-      `isolate-net-${pid}-${'0'.repeat(12)}`, // the name before the start time and namespace were in it
+      good.replace(/[0-9a-f]{8}$/, 'A'.repeat(8)),
+      `${good.slice(0, -8)}${'0'.repeat(12)}`,
+      `isolate-${good}`, // the name before the directory was private: isolate-net-...
+      `net-${pid}-${'0'.repeat(8)}`,
     ];
     for (const n of near) mkdirSync(join(base, n), { mode: 0o700 });
     expect(sweepProxyDirs(base)).toEqual([join(base, good)]);

@@ -26,14 +26,14 @@ function assertCwd(cwd: string): void {
   }
 }
 
-export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess): Launched {
+export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess, relayStdin = false): Launched {
   const [file = ''] = plan.argv;
   if (plan.launch !== undefined) assertCwd(plan.launch.cwd);
   const pathFds = openPathFds(plan.pathFds ?? []);
   let started: Started;
   try {
     // No descriptor the caller left open reaches the command (inherited-fds.ts).
-    const shut = shutInherited(plan.argv, launcherStdio(plan, options, pathFds), plan.closeFdFlag);
+    const shut = shutInherited(plan.argv, launcherStdio(plan, options, pathFds, relayStdin), plan.closeFdFlag);
     try {
       const detached = plan.launch?.reach === 'process-group';
       started = start(file, shut.argv.slice(1), { env: plan.launcherEnv, cwd: plan.launch?.cwd ?? '/', stdio: shut.stdio, detached });

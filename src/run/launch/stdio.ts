@@ -14,9 +14,10 @@ export function pipeFds(plan: Plan): number[] {
   return [args, status, started, ready, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
 }
 
-export function launcherStdio(plan: Plan, options: ExecuteOptions, pathFds: ReadonlyMap<number, number>): StdioSlot[] {
+/** `relayStdin`: a pipe on stdin, into which isolate copies the caller's (launch/caller-stdio.ts). */
+export function launcherStdio(plan: Plan, options: ExecuteOptions, pathFds: ReadonlyMap<number, number>, relayStdin = false): StdioSlot[] {
   const capture = options.stdio === 'capture';
-  const stdin = capture ? (options.input ?? 'ignore') : 'inherit';
+  const stdin = relayStdin ? 'pipe' : capture ? (options.input ?? 'ignore') : 'inherit';
   const pipes = pipeFds(plan);
   const top = Math.max(2, ...pipes, ...pathFds.keys());
   const stdio: StdioSlot[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];
