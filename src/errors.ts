@@ -12,7 +12,6 @@ export type ErrorCode =
   | 'E_PATH_MISSING'
   | 'E_PATH_INVALID'
   | 'E_PROTECT_SYMLINK'
-  | 'E_PROTECT_SCAN_LIMIT'
   | 'E_ENV_INVALID'
   | 'E_COMMAND_EMPTY'
   | 'E_COMMAND_NOT_FOUND'

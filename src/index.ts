@@ -16,8 +16,11 @@ import { decideCommand, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
 import { prepareRuntimeDir } from './host/runtime-dir.js';
-import { scanProtected } from './host/protect-scan.js';
-import { quarantineCreated, type Quarantined } from './run/quarantine.js';
+import { scanClock } from './host/scan-cache-file.js';
+import { searchScope } from './host/protect-scan.js';
+import type { ScanClock } from './host/scan-cache.js';
+import type { Quarantined } from './run/quarantine.js';
+import { quarantineAfterRun } from './run/after-run-scan.js';
 import type { HostFacts, Plan } from './backends/types.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
@@ -374,10 +377,16 @@ function callingUser(): RunReport['user'] {
   return { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1, name };
 }
 
-/** Protected names the run created, renamed aside (run/quarantine.ts); the scan looks for the same names the run was protected by. */
-function neutraliseCreated(planned: PlanResult, runId: string): Quarantined[] {
+/** Protected names the run created, moved aside (run/after-run-scan.ts): the same names the run was protected by, searched afresh. */
+function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock | undefined): Quarantined[] {
   if (!protectsAnything(planned.policy.filesystem)) return [];
-  return quarantineCreated(planned.host.protect, scanProtected(planned.policy), runId.slice(0, 8));
+  try {
+    return quarantineAfterRun({ scope: searchScope(planned.policy), before: planned.host.protect, tag: runId.slice(0, 8), since, now: scanClock() });
+  } catch (e: unknown) {
+    // Never expected (the search moves aside what it cannot search); said for every writable path, and the run is still recorded.
+    const error = asIsolateError(e).message;
+    return writableRoots(planned.policy.filesystem.mounts).map((path) => ({ path, movedTo: null, reason: 'the search after the run failed', error }));
+  }
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {
@@ -408,6 +417,7 @@ export async function runWithError(
   let result: ExecuteResult | undefined;
   let error: IsolateError | undefined;
   let registration: Registration | undefined;
+  let since: ScanClock | undefined;
   try {
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
@@ -431,6 +441,7 @@ export async function runWithError(
       }
     }
     await recordStarted(audit, startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user }));
+    since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
     result = await execute(planned.plan, {
       stdio: options.stdio ?? 'capture',
       ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
@@ -439,7 +450,7 @@ export async function runWithError(
   } catch (e: unknown) {
     error = asIsolateError(e);
   }
-  const quarantined = planned !== undefined && result?.started === true ? neutraliseCreated(planned, runId) : [];
+  const quarantined = planned !== undefined && result?.started === true ? neutraliseCreated(planned, runId, since) : [];
   const cleanupErrors: string[] = [];
   try {
     await registration?.release();

@@ -149,9 +149,9 @@ export const runReportSchema = z
       .optional()
       .describe('sandbox-exec only: the run directory could not be removed safely and was left at path (reason: an errno code, or ESANDBOXWRITABLE when the profile could still write there)'),
     quarantined: z
-      .array(z.strictObject({ path: z.string(), movedTo: z.string().nullable(), error: z.string().optional() }))
+      .array(z.strictObject({ path: z.string(), movedTo: z.string().nullable(), reason: z.string().optional(), error: z.string().optional() }))
       .optional()
-      .describe('protected names the run created, renamed aside after it (movedTo) so that nothing on the host obeys them; movedTo null: the rename failed (error)'),
+      .describe('protected names the run created, renamed aside after it (movedTo) so that nothing on the host obeys them; reason: why, when it is not simply such a name (a directory that could not be searched, moved whole; a directory moved in place of a name that could not be); movedTo null: the rename failed (error)'),
     cleanupErrors: z.array(z.string()).optional().describe('what isolate could not clean up after the run, and what becomes of it'),
     error: z
       .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })

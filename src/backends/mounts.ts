@@ -24,7 +24,8 @@ export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholde
  */
 export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>): ProtectOp[] {
   const ops: ProtectOp[] = [];
-  const pinned = new Set<string>();
+  // A directory protected as a whole is bound read-only itself: it is not pinned (writable) as well.
+  const pinned = new Set<string>(facts.filter((f) => f.state === 'dir').map((f) => f.path));
   for (const fact of facts) {
     const kind = effectiveKind(rules, fact.path);
     if (kind !== 'write' && kind !== 'deny') continue;

@@ -547,8 +547,11 @@ function writeTraverse(w: Writer, rules: readonly MountRule[], scratch: readonly
  */
 function writeProtected(w: Writer, ops: readonly SetupOp[], rules: readonly MountRule[]): { protect: string[]; pins: string[] } {
   const protect = protectedNames(ops);
-  const pins = [...new Set(protect.flatMap((path) => ancestors(path).filter((dir) => dir !== '/' && effectiveKind(rules, dir) === 'write')))].sort();
-  if (protect.length === 0) return { protect, pins };
+  // Pin ops name directories above protected names, and above paths a rule already hides (isolate's own directories).
+  const pinned = ops.flatMap((op) => (op.kind === 'pin' ? [op.path, ...ancestors(op.path)] : []));
+  const above = [...protect.flatMap((path) => ancestors(path)), ...pinned];
+  const pins = [...new Set(above.filter((dir) => dir !== '/' && effectiveKind(rules, dir) === 'write'))].sort();
+  if (protect.length === 0 && pins.length === 0) return { protect, pins };
   w.blank();
   w.comment(
     'Protected names inside writable paths: never written, created, renamed or removed (file-write*),',

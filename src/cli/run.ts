@@ -40,10 +40,13 @@ export async function runCommand(inv: Invocation, ctx: CliContext): Promise<numb
   }
   // Paths the sandboxed command chose: printed with their control characters escaped, so none can rewrite this warning.
   for (const q of report.quarantined ?? []) {
+    const why = q.reason === undefined ? '' : ` (${oneLine(q.reason)})`;
     ctx.output.err(
       q.movedTo === null
-        ? `isolate: warning: the run created ${oneLine(q.path)}, which programs on the host may obey, and it could not be moved aside (${oneLine(q.error ?? 'unknown')}): look at it before you use this directory\n`
-        : `isolate: the run created ${oneLine(q.path)}, which programs on the host would obey; moved aside to ${oneLine(q.movedTo)}\n`,
+        ? `isolate: warning: the run left ${oneLine(q.path)}, which programs on the host may obey, and it could not be moved aside${why}: ${oneLine(q.error ?? 'unknown')}; look at it before you use this directory\n`
+        : q.reason === undefined
+          ? `isolate: the run created ${oneLine(q.path)}, which programs on the host would obey; moved aside to ${oneLine(q.movedTo)}\n`
+          : `isolate: moved ${oneLine(q.path)} aside to ${oneLine(q.movedTo)}${why}\n`,
     );
   }
   for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${oneLine(e)}\n`);

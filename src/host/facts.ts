@@ -13,6 +13,7 @@ import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
 import { runtimeDir } from './runtime-dir.js';
 import { scanProtected } from './protect-scan.js';
+import { scanCacheDir } from './scan-cache-file.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
@@ -305,7 +306,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
     userns: usernsFacts(),
     env: options.env,
-    protect: scanProtected(policy),
+    protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),

@@ -11,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
-import type { Policy } from '../profile/types.js';
+import type { MountRule, Policy } from '../profile/types.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { effectiveKind, isWithin, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
@@ -49,9 +49,13 @@ export function ownPathFact(root: string, target: string, probe: WalkProbe): Pro
  * looks next (a forged audit log, a runtime directory it can see into).
  */
 export function ownPathFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
-  const rules = policy.filesystem.mounts;
+  return pathFacts(policy.filesystem.mounts, policy.filesystem.protectPaths ?? [], probe);
+}
+
+/** Facts for absolute paths to protect (`targets`) wherever they are inside a writable root of `rules`. */
+export function pathFacts(rules: readonly MountRule[], targets: readonly string[], probe: WalkProbe): ProtectFact[] {
   const facts: ProtectFact[] = [];
-  for (const target of policy.filesystem.protectPaths ?? []) {
+  for (const target of targets) {
     const kind = effectiveKind(rules, target);
     if (kind !== 'write' && kind !== 'deny') continue;
     for (const root of writableRoots(rules)) {

@@ -2,21 +2,37 @@
  * Host facts: where the protected names (filesystem.protect) are inside the
  * writable roots, at any depth, and which of them are missing and must be
  * blocked for the run. Reads the disk; plan() turns the facts into mounts.
+ *
+ * One lstat and at most one readdir per directory: a directory's listing is
+ * taken from the previous run's cache while its stamp is unchanged
+ * (scan-cache.ts says why that is never stale), so an unchanged tree costs
+ * one lstat per directory.
  */
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
-import type { Policy } from '../profile/types.js';
+import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
-import { AFTER_RUN_NAMES } from '../profile/after-run.js';
 import { protectsAnything } from '../profile/own-paths.js';
-import { ownPathFacts, type PathState } from './own-paths.js';
+import { ownPathFacts, pathFacts } from './own-paths.js';
+import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
+import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
+import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
+import type { ScanTree } from './scan-tree.js';
+import { TreeBuilder } from './scan-tree-builder.js';
+import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 
 /** Directories the protected-name search never enters (documented in docs/protected-files.md). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
-export const PROTECT_SCAN_LIMIT = 50_000;
-
+/**
+ * A directory deeper than this below a writable root, or with a longer path,
+ * is kept read-only as a whole instead of searched: no project comes near,
+ * and a command could otherwise leave a tree that no search can walk and no
+ * mount can name (deeper than PATH_MAX), which would stop every later run.
+ */
+export const MAX_SCAN_DEPTH = 128;
+export const MAX_SCAN_PATH_BYTES = 2048;
 
 /**
  * Whether the sandboxed command could enter a directory: the sandbox has no
@@ -28,28 +44,43 @@ export function sandboxCanEnter(mode: number, uid: number, gid: number, self: { 
   return (mode & 0o001) !== 0;
 }
 
-function lstatState(path: string): PathState {
+export interface ScanOptions {
+  /** Where the search keeps what it saw between runs (scan-cache-file.ts); undefined: nothing is kept. */
+  cacheDir?: string | undefined;
+  /** @internal The clock, for tests: undefined when the boot cannot be told apart (no cache then). */
+  clock?: () => ScanClock | undefined;
+  /** The caller's environment: where git's own configuration is, and the home directory it expands `~/` to (git-repos.ts). */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+}
+
+/** One search: what it looks for, what it found, and where it is. */
+interface Search {
+  finder: Finder & { has(path: string): boolean; facts(): ProtectFact[] };
+  names: NameIndex;
+  rules: readonly MountRule[];
+  /** Paths that have a rule of their own: only there can a subdirectory of a writable one be other than writable. */
+  rulePaths: ReadonlySet<string>;
+  self: { uid: number; groups: readonly number[] };
+  /** When the search began (wall clock); undefined: no listing is recorded as reusable, none reused. */
+  startMs: number | undefined;
+  /** Per device: whether its filesystem's timestamps allow reuse. */
+  fsCacheable: Map<number, boolean>;
+  /** The directories from the current root down to the one being searched. */
+  pins: string[];
+  /** The current root's cached tree, and the one this search builds. */
+  old: ScanTree | undefined;
+  out: TreeBuilder;
+}
+
+function dirStat(path: string): Stats | undefined {
   try {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st === undefined) return 'missing';
-    if (st.isSymbolicLink()) return 'symlink';
-    if (st.isDirectory()) return 'dir';
-    if (st.isFile()) return 'file';
-    return 'other';
+    return lstatSync(path, { throwIfNoEntry: false });
   } catch (e: unknown) {
     const code = errnoCode(e);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
-    if (code === 'EACCES') return 'inaccessible';
+    if (code === 'ENOTDIR' || code === 'EACCES') return undefined;
     throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
   }
 }
-
-/**
- * How entry names are compared before the disk is asked: as they are, or
- * case-folded where file systems usually ignore case (macOS), so that a name
- * is only ever taken as missing when lstat would say so too.
- */
-const nameKey: (name: string) => string = process.platform === 'darwin' ? (name) => name.toLowerCase() : (name) => name;
 
 /** A directory's entries, or undefined when it cannot be listed (the names are then looked up one by one). */
 function listDir(dir: string): Dirent[] | undefined {
@@ -62,6 +93,131 @@ function listDir(dir: string): Dirent[] | undefined {
   }
 }
 
+const kindOf = (e: Dirent): EntryKind => (e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other');
+const hitMap = (hits: readonly Hit[]): Map<string, Hit> => new Map(hits.map((h) => [nameKey(h.name), h]));
+const NONE: readonly Hit[] = Object.freeze([]);
+
+function cacheable(s: Search, dev: number, path: string): boolean {
+  if (s.startMs === undefined) return false;
+  let known = s.fsCacheable.get(dev);
+  if (known === undefined) {
+    try {
+      known = CACHEABLE_FS.has(statfsSync(path).type);
+    } catch {
+      known = false;
+    }
+    s.fsCacheable.set(dev, known);
+  }
+  return known;
+}
+
+/** Search a directory: from its cached listing while its stamp is unchanged, else from a fresh one. `old`: its cached record, or -1. */
+function visit(s: Search, path: string, name: string, st: Stats, old: number, atTop: boolean): void {
+  const mayReuse = cacheable(s, st.dev, path);
+  if (mayReuse && old >= 0 && s.old?.reusableFor(old, st) === true) return revisit(s, path, old, atTop);
+  const entries = atTop && !sandboxCanEnter(st.mode, st.uid, st.gid, s.self) ? undefined : listDir(path);
+  if (entries === undefined) {
+    namesIn(s.finder, s.names, path, undefined, atTop, s.pins);
+    return s.out.close(s.out.open(name, st, false, NONE));
+  }
+  const hits: Hit[] = [];
+  const subdirs: string[] = [];
+  for (const e of entries) {
+    if (s.names.keySet.has(nameKey(e.name))) hits.push({ name: e.name, kind: kindOf(e) });
+    if (e.isDirectory() && !PROTECT_SCAN_SKIP.has(e.name) && e.name !== '.git') subdirs.push(e.name);
+  }
+  if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
+  const record = s.out.open(name, st, mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
+  const before = old >= 0 ? s.old?.children(old) : undefined;
+  for (const sub of subdirs) child(s, path, sub, before?.get(sub) ?? -1);
+  s.out.close(record);
+}
+
+/** Search a directory whose cached listing stands: its names, then each subdirectory it had. */
+function revisit(s: Search, path: string, old: number, atTop: boolean): void {
+  const tree = s.old as ScanTree;
+  const hits = tree.hits(old);
+  if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
+  const record = s.out.openCopy(old);
+  for (let j = old + 1; j < tree.end(old); j = tree.end(j)) child(s, path, tree.name(j), j);
+  s.out.close(record);
+}
+
+/** A subdirectory: searched when the sandbox could enter and write it, else recorded by name only. */
+function child(s: Search, parent: string, name: string, old: number): void {
+  const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
+  const st = dirStat(path);
+  if (st === undefined || !st.isDirectory()) return; // gone or replaced since the listing: the parent's stamp changed too
+  const enter =
+    sandboxCanEnter(st.mode, st.uid, st.gid, s.self) && // one it cannot enter holds nothing it could write
+    !s.finder.has(path) && // protected as a whole
+    (!s.rulePaths.has(path) || effectiveKind(s.rules, path) === 'write');
+  if (!enter) return s.out.close(s.out.open(name, st, false, NONE));
+  if (s.pins.length >= MAX_SCAN_DEPTH || Buffer.byteLength(path) > MAX_SCAN_PATH_BYTES) {
+    s.finder.add(path, 'dir', [...s.pins]); // kept read-only whole: nothing can be planted where no search or mount reaches
+    return s.out.close(s.out.open(name, st, false, NONE));
+  }
+  s.pins.push(path);
+  try {
+    visit(s, path, name, st, old, false);
+  } finally {
+    s.pins.pop();
+  }
+}
+
+function finder(self: Search['self']): Search['finder'] {
+  const facts = new Map<string, ProtectFact>();
+  return {
+    add: (path, state, pins) => void (facts.has(path) || facts.set(path, { path, state, pins })),
+    has: (path) => facts.has(path),
+    enterable: (path) => {
+      const st = dirStat(path);
+      return st !== undefined && st.isDirectory() && sandboxCanEnter(st.mode, st.uid, st.gid, self);
+    },
+    facts: () => [...facts.values()],
+  };
+}
+
+interface Searched {
+  facts: ProtectFact[];
+  /** Each root's tree, and whether it differs from the cached one. */
+  trees: { root: string; tree: ScanTree; changed: boolean }[];
+}
+
+/** Every root searched, with the cached trees when `start` is given. */
+function search(policy: Policy, cacheDir: string | undefined, start: ScanClock | undefined, env: Readonly<Record<string, string | undefined>>): Searched {
+  const rules = policy.filesystem.mounts;
+  const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
+  const names = nameIndex(policy.filesystem);
+  const s: Search = { finder: finder(self), names, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsCacheable: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
+  // Absolute protected paths first: the walk then does not enter what they protect as a whole.
+  for (const fact of ownPathFacts(policy, { state: lstatState, enterable: s.finder.enterable })) s.finder.add(fact.path, fact.state, fact.pins);
+  const trees = [];
+  for (const root of writableRoots(rules)) {
+    const st = dirStat(root);
+    if (st === undefined || !st.isDirectory()) continue;
+    s.old = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, names.keys, start);
+    s.out = new TreeBuilder(s.old);
+    visit(s, root, '', st, s.old === undefined ? -1 : 0, true);
+    trees.push({ root, ...s.out.finish() });
+  }
+  for (const fact of gitConfigFacts(rules, s.finder.facts(), env, s.finder.enterable)) s.finder.add(fact.path, fact.state, fact.pins);
+  return { facts: s.finder.facts(), trees };
+}
+
+/**
+ * What the configuration of the repositories found makes git run or read
+ * (git-repos.ts): each hooks directory and included file inside a writable
+ * root, protected as a whole; a hooks directory that is a writable root
+ * itself by the hook names in it.
+ */
+function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, env);
+  const roots = new Set(writableRoots(rules));
+  const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
+  return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });
+}
+
 /**
  * Find every protected name under each writable root, at any depth.
  * A name that exists is protected wherever it is. A missing one is blocked
@@ -72,74 +228,37 @@ function listDir(dir: string): Dirent[] | undefined {
  * `.github` or `.config` can be created there, so nothing can be put
  * beneath). `.git` files (worktree and submodule pointers) are protected
  * too: rewriting one would redirect git to another hooks directory.
+ * With `cacheDir`, unchanged directories are not listed again.
  */
-export function scanProtected(policy: Policy): ProtectFact[] {
-  const fs = policy.filesystem;
-  if (!protectsAnything(fs)) return [];
-  const names = fs.protect.map((name) => name.split('/'));
-  /** Protected where they exist; never blocked where missing (profile/after-run.ts, the profile's ~/ names). */
-  const existingOnly = [...AFTER_RUN_NAMES, ...(fs.protectExisting ?? [])].map((name) => name.split('/'));
-  const rules = policy.filesystem.mounts;
-  const facts = new Map<string, ProtectFact>();
-  let visited = 0;
-
-  const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
-  const enterable = (path: string): boolean => {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    return st !== undefined && st.isDirectory() && sandboxCanEnter(st.mode, st.uid, st.gid, self);
-  };
-  const add = (path: string, state: ProtectFact['state'], pins: string[]): void => {
-    if (!facts.has(path)) facts.set(path, { path, state, pins });
-  };
-
-  /** One name in one directory; `present`: the directory's entry names (undefined: unknown, look each up). */
-  const consider = (atTop: boolean, dir: string, segments: readonly string[], ancestors: string[], present: ReadonlySet<string> | undefined, block = true): void => {
-    const pins = [...ancestors];
-    for (let i = 1; i <= segments.length; i++) {
-      const path = join(dir, ...segments.slice(0, i));
-      const state = i === 1 && present !== undefined && !present.has(nameKey(segments[0] ?? '')) ? 'missing' : lstatState(path);
-      if (state === 'inaccessible') return; // the sandbox cannot reach it either
-      if (state === 'missing') {
-        // Blocked where its parent exists; a missing directory on the way only at the top of a root.
-        if (block && (i === segments.length ? atTop || i > 1 : atTop)) add(path, 'missing', pins);
-        return;
-      }
-      if (i === segments.length) return add(path, state, pins);
-      // A directory on the way the sandbox cannot enter (or not a directory): nothing beneath is reachable.
-      if (!enterable(path)) return;
-      pins.push(path);
-    }
-  };
-
-  const walk = (root: string, dir: string, ancestors: string[]): void => {
-    if (++visited > PROTECT_SCAN_LIMIT) {
-      throw new IsolateError('E_PROTECT_SCAN_LIMIT', `more than ${PROTECT_SCAN_LIMIT} directories under the writable path ${root}`, {
-        detail: 'isolate looks for protected files (.git/hooks, .bashrc, ...) at every depth of a writable path',
-        fix: 'make a smaller directory writable (--cwd or the profile\'s filesystem.write), or use --profile strict',
-      });
-    }
-    const entries = listDir(dir);
-    const present = entries === undefined ? undefined : new Set(entries.map((e) => nameKey(e.name)));
-    for (const segments of names) consider(dir === root, dir, segments, ancestors, present);
-    for (const segments of existingOnly) consider(dir === root, dir, segments, ancestors, present, false);
-    const gitFile = join(dir, '.git');
-    if ((present === undefined || present.has(nameKey('.git'))) && lstatState(gitFile) === 'file') add(gitFile, 'file', [...ancestors]);
-    for (const entry of entries ?? []) {
-      if (!entry.isDirectory() || PROTECT_SCAN_SKIP.has(entry.name) || entry.name === '.git') continue;
-      const child = join(dir, entry.name);
-      // A directory the sandbox cannot enter holds nothing it could write: skip it.
-      if (!enterable(child)) continue;
-      if (facts.has(child)) continue; // protected as a whole
-      if (effectiveKind(rules, child) !== 'write') continue;
-      walk(root, child, [...ancestors, child]);
-    }
-  };
-
-  // Absolute protected paths first: the walk then does not enter what they protect as a whole.
-  for (const fact of ownPathFacts(policy, { state: lstatState, enterable })) add(fact.path, fact.state, fact.pins);
-  for (const root of writableRoots(rules)) {
-    if (lstatState(root) !== 'dir') continue;
-    walk(root, root, []);
+export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
+  if (!protectsAnything(policy.filesystem)) return [];
+  const clock = options.clock ?? scanClock;
+  const start = options.cacheDir === undefined ? undefined : clock();
+  const result = search(policy, options.cacheDir, start, options.env ?? {});
+  if (options.cacheDir === undefined || start === undefined) return result.facts;
+  const end = clock();
+  // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
+  if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined, options.env ?? {}).facts;
+  const names = nameIndex(policy.filesystem).keys;
+  for (const { root, tree, changed } of result.trees) {
+    if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, tree);
   }
-  return [...facts.values()];
+  return result.facts;
+}
+
+/** What the search after a run (run/after-run-scan.ts) takes from the policy: the same roots and names as this search. */
+export interface SearchScope {
+  roots: string[];
+  names: NameIndex;
+  /** Paths inside the roots with a rule of their own that does not make them writable: not searched. */
+  notWritable: ReadonlySet<string>;
+}
+
+export function searchScope(policy: Policy): SearchScope {
+  const rules = policy.filesystem.mounts;
+  return {
+    roots: writableRoots(rules),
+    names: nameIndex(policy.filesystem),
+    notWritable: new Set(rules.filter((r) => effectiveKind(rules, r.path) !== 'write').map((r) => r.path)),
+  };
 }

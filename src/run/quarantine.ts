@@ -1,61 +1,92 @@
 /**
- * After a run: protected names the run created (a new repository's config
- * and hooks, a .git file pointing elsewhere, a .git/commondir, an .envrc, an
- * editor's or package manager's configuration, at any depth) must not take
- * effect on the host, where git, direnv or an editor would run what they
- * name. Each is renamed aside, next to where it was, and reported; the user
- * can look at it and restore it. Empty files and directories are left alone:
- * they configure nothing (and placeholders of concurrent runs are such).
+ * Moving aside what a run left that programs on the host would obey (found
+ * by run/after-run-scan.ts): each is renamed next to where it was, as
+ * `<name>.isolate-quarantined-<tag>`, and reported; the user can look at it
+ * and restore it. Renames go through the directory handles of the search
+ * (run/dir-handle.ts), so no symbolic link is followed and no path is too
+ * long. When a rename fails, the directory holding the name is moved aside
+ * instead, and so on up to the writable root: what cannot be moved alone
+ * is never left in place silently.
  */
 import { lstatSync, readdirSync, renameSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
 import { errnoCode } from '../errors.js';
-import type { ProtectFact } from '../backends/types.js';
-import { inDirectory } from './fd-paths.js';
+import { entryAt, entryName, entryPath, type DirHandle, type EntryName } from './dir-handle.js';
 
 export interface Quarantined {
   path: string;
   /** Where it was moved, or null when it could not be (see error). */
   movedTo: string | null;
+  /** Why, when it is not simply a name the run created: a directory that could not be searched, or what it stands in for. */
+  reason?: string;
   error?: string;
 }
 
-function isEmpty(path: string): boolean {
-  try {
-    const st = lstatSync(path);
-    if (st.isFile()) return st.size === 0;
-    if (st.isDirectory()) return readdirSync(path).length === 0;
-    return false;
-  } catch {
-    return true; // gone: nothing to do
-  }
+/** One step down a tree: the entry `name` of the directory `dir`. A chain of them leads from a writable root to an entry. */
+export interface Step {
+  dir: DirHandle;
+  name: EntryName;
 }
 
-/** The names present after the run that were not there before it, and configure something. */
-export function createdNames(before: readonly ProtectFact[], after: readonly ProtectFact[]): string[] {
-  const existed = new Set(before.filter((f) => f.state !== 'missing').map((f) => f.path));
-  return after.filter((f) => f.state !== 'missing' && !existed.has(f.path) && !isEmpty(f.path)).map((f) => f.path).sort();
-}
+const MAX_NAME_BYTES = 255;
 
-/** Rename `path` to `<path>.isolate-quarantined-<tag>`, never through a symbolic link on the way. */
-export function renameAside(path: string, tag: string): Quarantined {
-  const name = basename(path);
-  const aside = `${name}.isolate-quarantined-${tag}`;
+function exists(path: string | Buffer): boolean {
   try {
-    const moved = inDirectory(dirname(path), (at) => {
-      renameSync(at(name), at(aside));
-      return true;
-    });
-    if (moved === undefined) return { path, movedTo: null, error: 'its directory is reached through a symbolic link now' };
-    return { path, movedTo: `${dirname(path)}/${aside}` };
+    lstatSync(path);
+    return true;
   } catch (e: unknown) {
-    return { path, movedTo: null, error: errnoCode(e) ?? String(e) };
+    return errnoCode(e) !== 'ENOENT';
   }
 }
 
-/** Rename aside every name `after` has that `before` did not; deeper names first, so a parent's rename does not move them first. */
-export function quarantineCreated(before: readonly ProtectFact[], after: readonly ProtectFact[], tag: string): Quarantined[] {
-  return createdNames(before, after)
-    .sort((a, b) => b.split('/').length - a.split('/').length)
-    .map((path) => renameAside(path, tag));
+/** A name for the entry aside, within the 255 bytes a name may have, not taken yet. */
+function asideName(step: Step, tag: string): EntryName {
+  const suffix = Buffer.from(`.isolate-quarantined-${tag}`);
+  const raw = typeof step.name === 'string' ? Buffer.from(step.name) : step.name;
+  const base = raw.subarray(0, Math.min(raw.length, MAX_NAME_BYTES - suffix.length - 4));
+  let aside = Buffer.concat([base, suffix]);
+  for (let n = 2; n < 100 && exists(entryAt(step.dir, aside)); n++) aside = Buffer.concat([base, suffix, Buffer.from(`-${n}`)]);
+  return entryName(aside);
+}
+
+/** Whether the entry configures nothing: an empty file or directory. One that cannot be read is not empty. */
+export function isEmpty(step: Step): boolean {
+  try {
+    const st = lstatSync(entryAt(step.dir, step.name));
+    if (st.isFile()) return st.size === 0;
+    if (st.isDirectory()) return readdirSync(entryAt(step.dir, step.name)).length === 0;
+    return false;
+  } catch (e: unknown) {
+    return errnoCode(e) === 'ENOENT'; // gone: nothing to do
+  }
+}
+
+/** The result of a move: what was moved, and how many steps of the chain it kept (the index of the step moved). */
+export interface Moved {
+  result: Quarantined | undefined;
+  at: number;
+}
+
+/**
+ * Move the last step of `chain` aside; when that fails, the step before it
+ * (the directory holding it), and so on, never the writable root itself.
+ * Undefined result: the entry is gone, nothing to move.
+ */
+export function moveAside(chain: readonly Step[], tag: string, reason?: string): Moved {
+  const last = chain.length - 1;
+  const path = entryPath((chain[last] as Step).dir, (chain[last] as Step).name);
+  let firstError: string | undefined;
+  for (let k = last; k >= 0; k--) {
+    const step = chain[k] as Step;
+    const aside = asideName(step, tag);
+    try {
+      renameSync(entryAt(step.dir, step.name), entryAt(step.dir, aside));
+      const why = k === last ? reason : `in place of ${path}, which could not be moved (${firstError ?? 'unknown'})${reason === undefined ? '' : `; ${reason}`}`;
+      return { result: { path: entryPath(step.dir, step.name), movedTo: entryPath(step.dir, aside), ...(why === undefined ? {} : { reason: why }) }, at: k };
+    } catch (e: unknown) {
+      const code = errnoCode(e) ?? String(e);
+      if (k === last && code === 'ENOENT') return { result: undefined, at: last };
+      firstError ??= code;
+    }
+  }
+  return { result: { path, movedTo: null, ...(reason === undefined ? {} : { reason }), error: firstError ?? 'unknown' }, at: -1 };
 }

@@ -4,7 +4,9 @@
 // time: the commands compared run alternately, round after round, and each
 // ratio is the median of the per-round ratios, so a change in the machine's
 // load hits both sides alike. It prints a table (wall time and user CPU) and
-// the targets, met or MISSED; it does not fail the build. CPU is what the
+// the targets, met or MISSED; it does not fail the build. The protected-name
+// search (scan.mjs) is the exception: its targets are times, and it prints
+// `find -type d` over the same tree beside them. CPU is what the
 // kernel charges to the processes the runner waits for, and the ones they
 // wait for: bwrap returns the command's status without reaping the sandbox's
 // init, so the sandbox's own set-up (its mounts) shows in neither column.
@@ -22,9 +24,16 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scanBench } from './scan.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'bin', 'isolate.js');
+// `npm run bench -- scan`: only the protected-name search (BENCH_SCAN_SIZES=10000,50000 to choose the trees).
+const scanSizes = process.env.BENCH_SCAN_SIZES?.split(',').map(Number);
+if (process.argv[2] === 'scan') {
+  scanBench(bin, scanSizes);
+  process.exit(0);
+}
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const WARMUP = 5;
 const work = mkdtempSync(join(tmpdir(), 'isolate-bench-'));
@@ -291,6 +300,7 @@ try {
     const share = speed.proxied / speed.direct;
     console.log(`  100 MiB through the proxy / direct loopback: ${(share * 100).toFixed(0)}% (${(speed.proxied / 1048576).toFixed(0)} vs ${(speed.direct / 1048576).toFixed(0)} MiB/s; no target)`);
   }
+  scanBench(bin, scanSizes);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

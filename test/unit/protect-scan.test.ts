@@ -6,29 +6,15 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { scanProtected } from '../../src/host/protect-scan.js';
+import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES, scanProtected } from '../../src/host/protect-scan.js';
 import type { ProtectFact } from '../../src/backends/types.js';
-import type { Policy } from '../../src/profile/types.js';
+import { writablePolicy } from '../helpers/scan-policy.js';
 
 let root: string;
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'isolate-it-scan-'));
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
-
-function policy(protect: string[]): Policy {
-  return {
-    profile: { name: 'test', sources: ['builtin:test'], description: 'test' },
-    filesystem: { mounts: [{ kind: 'write', path: root, requested: root, type: 'dir' }], protect, skipped: [] },
-    network: { mode: 'none', allow: [], deny: [] },
-    environment: { pass: [], set: {}, secrets: [] },
-    process: { cwd: root, hostname: 'isolate' },
-    limits: { killAfterMs: 2000, enforce: 'rlimit' },
-    syscalls: { preset: 'default', deny: [], allow: [] },
-    commands: { allow: [], deny: [] },
-    audit: { enabled: true, log: undefined, required: false },
-  };
-}
 
 /** Make `rel` (a directory when it ends in /, else a file) under the root. */
 function make(...rels: string[]): void {
@@ -45,7 +31,7 @@ function make(...rels: string[]): void {
 /** The facts with paths relative to the root, sorted. */
 function scan(protect: string[]): { path: string; state: ProtectFact['state']; pins: string[] }[] {
   const rel = (p: string): string => p.slice(root.length + 1);
-  return scanProtected(policy(protect))
+  return scanProtected(writablePolicy(root, protect))
     .map((f) => ({ path: rel(f.path), state: f.state, pins: f.pins.map(rel) }))
     .sort((a, b) => a.path.localeCompare(b.path));
 }
@@ -92,10 +78,29 @@ describe('scanProtected', () => {
     ]);
   });
 
-  it('does not look beneath a symbolic link on the way, and reports a protected name that is one', () => {
-    make('real/git/');
+  it('keeps read-only as a whole a directory too deep, or with too long a path, to search', () => {
+    make(`${Array.from({ length: MAX_SCAN_DEPTH + 5 }, () => 'd').join('/')}/.mcp.json`);
+    const long = Array.from({ length: 12 }, (_, i) => `${i}${'x'.repeat(199)}`);
+    make(`${long.join('/')}/.mcp.json`);
+    const facts = scan(['.mcp.json']).filter((f) => f.state !== 'missing');
+    const deep = Array.from({ length: MAX_SCAN_DEPTH + 1 }, () => 'd').join('/');
+    const cut = long.findIndex((_, i) => Buffer.byteLength(join(root, ...long.slice(0, i + 1))) > MAX_SCAN_PATH_BYTES);
+    expect(facts.map((f) => [f.path, f.state, f.pins.length])).toEqual([
+      [long.slice(0, cut + 1).join('/'), 'dir', cut],
+      [deep, 'dir', MAX_SCAN_DEPTH],
+    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+  });
+
+  it('does not look beneath a symbolic link on the way, and reports it as the protected name it stands for (refused by protectOps)', () => {
+    make('real/git/', 'pkg/');
     symlinkSync(join(root, 'real'), join(root, '.config'));
     symlinkSync(join(root, 'real', 'gitconfig'), join(root, '.gitconfig'));
-    expect(scan(['.config/git', '.gitconfig'])).toEqual([{ path: '.gitconfig', state: 'symlink', pins: [] }]);
+    symlinkSync(join(root, 'real'), join(root, 'pkg', '.git'));
+    expect(scan(['.config/git', '.gitconfig', '.git/hooks'])).toEqual([
+      { path: '.config', state: 'symlink', pins: [] },
+      { path: '.git', state: 'missing', pins: [] },
+      { path: '.gitconfig', state: 'symlink', pins: [] },
+      { path: 'pkg/.git', state: 'symlink', pins: ['pkg'] },
+    ]);
   });
 });

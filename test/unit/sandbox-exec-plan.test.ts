@@ -438,6 +438,16 @@ describe('sandbox-exec plan: protected names', () => {
     expect(p.cleanup).toEqual([]);
   });
 
+  it('pins the writable directories above a path a rule hides (isolate\'s own directory), which is not a protected name', () => {
+    const state = `${PROJECT}/.state/isolate`;
+    const p = plan({ mounts: [...MOUNTS, rule('deny', state)] }, { protect: [{ path: state, state: 'dir', pins: [`${PROJECT}/.state`] }] });
+    const v = params(p);
+    expect([...v.entries()].filter(([n, x]) => n.startsWith('PROTECT_') && x === state)).toEqual([]);
+    const pins = new RegExp(v.get('PINS') ?? '^$');
+    for (const dir of [`${PROJECT}/.state`, PROJECT]) expect(pins.test(dir), dir).toBe(true);
+    for (const dir of [state, `${PROJECT}/src`]) expect(pins.test(dir), dir).toBe(false);
+  });
+
   it('ignores facts outside writable paths, and emits nothing when nothing is protected', () => {
     const p = plan({}, { protect: [{ path: '/usr/.bashrc', state: 'missing', pins: [] }] });
     expect(p.sandboxExec.profile).not.toContain('PROTECT_');

@@ -151,6 +151,24 @@ describe('protected names: descriptor slots, run/\'s part, refusals', () => {
     expect(summary.placeholders).toEqual([`${PROJECT}/.bashrc`]);
   });
 
+  it('a path a rule hides inside a writable one (isolate\'s own directory) is not bound again, but its writable parents are pinned', () => {
+    const state = `${PROJECT}/.state/isolate`;
+    const hidden = setupOps(policy([...MOUNTS, rule('deny', state)]), facts({ protect: [{ path: state, state: 'dir', pins: [`${PROJECT}/.state`] }] }));
+    expect(pathFdsOf(hidden, 6)).toEqual([{ fd: 6, path: `${PROJECT}/.state`, readOnly: false }]);
+    expect(hidden.filter((op) => op.path.startsWith(`${PROJECT}/.state`)).map(show)).toEqual([`pin ${PROJECT}/.state`, `hide ${state}`, `read-only ${state}`]);
+    // A symbolic link there is the rule's business (resolve.ts follows it), not a protected name's.
+    expect(() => setupOps(policy([...MOUNTS, rule('deny', state)]), facts({ protect: [{ path: state, state: 'symlink', pins: [] }] }))).not.toThrow();
+  });
+
+  it('a directory protected as a whole is not also pinned writable for a name beneath it', () => {
+    const git = `${PROJECT}/.git`;
+    const whole = setupOps(policy(), facts({ protect: [{ path: `${git}/hooks`, state: 'dir', pins: [git] }, { path: git, state: 'dir', pins: [] }] }));
+    expect(pathFdsOf(whole, 6)).toEqual([
+      { fd: 6, path: `${git}/hooks`, readOnly: true },
+      { fd: 7, path: git, readOnly: true },
+    ]);
+  });
+
   it('names outside writable paths are left alone; a protected symbolic link is refused', () => {
     const readOnly = setupOps(policy(MOUNTS.map((r) => (r.kind === 'write' ? { ...r, kind: 'read' as const } : r))), facts());
     expect(pathFdsOf(readOnly, 6)).toEqual([]);

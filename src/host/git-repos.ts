@@ -1,0 +1,149 @@
+/**
+ * Host facts: the files that the configuration of a repository inside a
+ * writable path (or git's own configuration for this user) makes host git
+ * run or read, wherever they are: the hooks directory core.hooksPath names
+ * (`.githooks`, `tools/hooks`, ...) and the files include.path and
+ * includeIf.*.path pull in, followed through the included files. Protected like the protected names (read-only, or blocked
+ * where missing), so that a command cannot plant a hook or a setting there
+ * that host git obeys later. The configuration is read, never run: no git
+ * process sees these files (git-config.ts parses them).
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import type { ProtectFact } from '../backends/types.js';
+import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
+
+/** The most a configuration file may weigh to be read (git's own are a few KiB). */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+/** How deep includes are followed: git's own limit (config.c, MAX_INCLUDE_DEPTH). */
+const MAX_INCLUDE_DEPTH = 10;
+
+/** The hooks git runs from a hooks directory (githooks(5)); the ones to block when core.hooksPath names a writable path itself. */
+export const GIT_HOOK_NAMES: readonly string[] = [
+  'applypatch-msg', 'pre-applypatch', 'post-applypatch', 'pre-commit', 'pre-merge-commit', 'prepare-commit-msg',
+  'commit-msg', 'post-commit', 'pre-rebase', 'post-checkout', 'post-merge', 'pre-push', 'pre-receive', 'update',
+  'proc-receive', 'post-receive', 'post-update', 'reference-transaction', 'push-to-checkout', 'pre-auto-gc',
+  'post-rewrite', 'sendemail-validate', 'fsmonitor-watchman', 'p4-changelist', 'p4-prepare-changelist',
+  'p4-post-changelist', 'p4-pre-submit', 'post-index-change',
+];
+
+export interface GitTargets {
+  /** Hooks directories (absolute). */
+  hooks: string[];
+  /** Included configuration files (absolute). */
+  include: string[];
+}
+
+/** A regular file's text, or undefined (missing, not a regular file, too large, unreadable). Never blocks on a FIFO. */
+export function readSmallFile(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_CONFIG_BYTES) return undefined;
+    const buf = Buffer.alloc(st.size);
+    const n = readSync(fd, buf, 0, st.size, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A path from a configuration value as git reads it: `~/` is the home directory; relative to `base`; undefined when it cannot be told (`~user/`, `%(prefix)/`). */
+function expand(value: string, base: string, home: string | undefined): string | undefined {
+  if (value === '~' || value.startsWith('~/')) return home === undefined || !isAbsolute(home) ? undefined : join(home, value.slice(1));
+  if (value.startsWith('~') || value.startsWith('%(')) return undefined;
+  return isAbsolute(value) ? resolve(value) : resolve(base, value);
+}
+
+/** One repository: where its hooks would run (worktree candidates, its git directory) and its configuration files. */
+interface Repo {
+  worktree: string;
+  gitDir: string;
+  configs: string[];
+}
+
+/** The repository a protected-name fact shows: a `.git` directory (a fact inside it), or a `.git` file pointing at one. */
+function repoOf(fact: ProtectFact): Repo | undefined {
+  const parent = dirname(fact.path);
+  if (basename(parent) === '.git') return { worktree: dirname(parent), gitDir: parent, configs: [join(parent, 'config'), join(parent, 'config.worktree')] };
+  if (basename(fact.path) !== '.git' || fact.state !== 'file') return undefined;
+  const pointer = /^gitdir:\s*(.*?)\s*$/m.exec(readSmallFile(fact.path) ?? '');
+  if (pointer?.[1] === undefined || pointer[1] === '') return undefined;
+  const gitDir = resolve(parent, pointer[1]);
+  const common = readSmallFile(join(gitDir, 'commondir'))?.trim();
+  const configs = [join(gitDir, 'config'), join(gitDir, 'config.worktree')];
+  if (common !== undefined && common !== '') configs.push(join(resolve(gitDir, common), 'config'));
+  return { worktree: parent, gitDir, configs };
+}
+
+/** Every repository the facts show, once. */
+export function reposOf(facts: readonly ProtectFact[]): Repo[] {
+  const repos = new Map<string, Repo>();
+  for (const fact of facts) {
+    const repo = repoOf(fact);
+    if (repo !== undefined && !repos.has(repo.worktree)) repos.set(repo.worktree, repo);
+  }
+  return [...repos.values()];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system, global, XDG. */
+export function userConfigFiles(env: Env): string[] {
+  const home = env['HOME'] !== undefined && isAbsolute(env['HOME']) ? env['HOME'] : undefined;
+  const xdg = env['XDG_CONFIG_HOME'] !== undefined && isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : home === undefined ? undefined : join(home, '.config');
+  const files = [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
+  return files.filter((f): f is string => f !== undefined && isAbsolute(f));
+}
+
+/** The settings of configuration files and of every file they include (as git follows them, to its depth); includes as absolute paths. */
+function collect(files: readonly string[], home: string | undefined): GitConfigPaths {
+  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [] };
+  const seen = new Set<string>();
+  const read = (file: string, depth: number): void => {
+    if (seen.has(file) || depth > MAX_INCLUDE_DEPTH) return;
+    seen.add(file);
+    const text = readSmallFile(file);
+    if (text === undefined) return;
+    const paths = gitConfigPaths(text);
+    out.hooksPath.push(...paths.hooksPath);
+    out.worktree.push(...paths.worktree);
+    out.bare.push(...paths.bare);
+    for (const inc of paths.include) {
+      const path = expand(inc, dirname(file), home);
+      if (path === undefined) continue;
+      out.include.push(path);
+      read(path, depth + 1);
+    }
+  };
+  for (const file of files) read(file, 0);
+  return out;
+}
+
+/**
+ * The hooks directories and included files of the repositories the facts
+ * show, and of git's own configuration for this user (`env`): its included
+ * files, and its hooks path (a relative one in each repository).
+ */
+export function gitTargets(facts: readonly ProtectFact[], env: Env): GitTargets {
+  const home = env['HOME'];
+  const user = collect(userConfigFiles(env), home);
+  const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') ? (expand(h, '/', home) ?? []) : []));
+  const include = [...user.include];
+  for (const repo of reposOf(facts)) {
+    const own = collect(repo.configs, home);
+    include.push(...own.include);
+    // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
+    const bare = own.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
+    const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home) ?? [])];
+    for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home) ?? []));
+  }
+  return { hooks: [...new Set(hooks)], include: [...new Set(include)] };
+}

@@ -1,0 +1,100 @@
+/**
+ * The protected names as the search looks for them in one directory: which
+ * exist there (protected wherever they are), and which missing ones are
+ * blocked for the run (the rules are scanProtected's, in protect-scan.ts).
+ */
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { IsolateError, errnoCode } from '../errors.js';
+import type { ProtectFact } from '../backends/types.js';
+import { AFTER_RUN_NAMES } from '../profile/after-run.js';
+import type { PathState } from './own-paths.js';
+import type { Hit } from './scan-cache.js';
+
+/**
+ * How entry names are compared before the disk is asked: as they are, or
+ * case-folded where file systems usually ignore case (macOS), so that a name
+ * is only ever taken as missing when lstat would say so too.
+ */
+export const nameKey: (name: string) => string = process.platform === 'darwin' ? (name) => name.toLowerCase() : (name) => name;
+
+export function lstatState(path: string): PathState {
+  try {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st === undefined) return 'missing';
+    if (st.isSymbolicLink()) return 'symlink';
+    if (st.isDirectory()) return 'dir';
+    if (st.isFile()) return 'file';
+    return 'other';
+  } catch (e: unknown) {
+    const code = errnoCode(e);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'missing';
+    if (code === 'EACCES') return 'inaccessible';
+    throw new IsolateError('E_IO', `cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
+  }
+}
+
+interface NameRule {
+  segments: readonly string[];
+  /** Blocked where missing; false for names protected only where they exist. */
+  block: boolean;
+}
+
+export interface NameIndex {
+  rules: readonly NameRule[];
+  /** nameKey of every first segment, and of `.git`: the entries a listing keeps (sorted). */
+  keys: readonly string[];
+  keySet: ReadonlySet<string>;
+}
+
+/** The names to look for: the profile's protected names, blocked where missing; the names protected only where they exist (profile/after-run.ts, the profile's ~/ names). */
+export function nameIndex(fs: { protect: readonly string[]; protectExisting?: readonly string[] | undefined }): NameIndex {
+  const existingOnly = [...AFTER_RUN_NAMES, ...(fs.protectExisting ?? [])];
+  const rules = [...fs.protect.map((name) => ({ name, block: true })), ...existingOnly.map((name) => ({ name, block: false }))].map(({ name, block }) => ({ segments: name.split('/'), block }));
+  const keys = [...new Set([...rules.map((r) => nameKey(r.segments[0] ?? '')), nameKey('.git')])].sort();
+  return { rules, keys, keySet: new Set(keys) };
+}
+
+/** What finding a name does: record the fact, and tell whether the sandbox could enter a directory on the way. */
+export interface Finder {
+  add(path: string, state: ProtectFact['state'], pins: string[]): void;
+  enterable(path: string): boolean;
+}
+
+/** One name in one directory; `hit`: its first segment's entry, null when absent, undefined when unknown (looked up). */
+function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | undefined, atTop: boolean, pins: readonly string[]): void {
+  const { segments } = rule;
+  const on = [...pins];
+  for (let i = 1; i <= segments.length; i++) {
+    const path = join(dir, ...segments.slice(0, i));
+    const state = i === 1 && hit !== undefined ? (hit?.kind ?? 'missing') : lstatState(path);
+    if (state === 'inaccessible') return; // the sandbox cannot reach it either
+    if (state === 'missing') {
+      // Blocked where its parent exists; a missing directory on the way only at the top of a root.
+      if (rule.block && (i === segments.length ? atTop || i > 1 : atTop)) found.add(path, 'missing', on);
+      return;
+    }
+    // A symbolic link on the way stands for the name itself (a `.git` linked to a repository elsewhere).
+    if (i === segments.length || state === 'symlink') return found.add(path, state, on);
+    // A directory on the way the sandbox cannot enter (or not a directory): nothing beneath is reachable.
+    if (!found.enterable(path)) return;
+    on.push(path);
+  }
+}
+
+/**
+ * The facts for one directory. `hits`: its entries whose names are among the
+ * index's keys, by nameKey (undefined: its listing is unknown, every name is
+ * looked up); `pins`: the directories from the root down to it.
+ */
+export function namesIn(found: Finder, index: NameIndex, dir: string, hits: ReadonlyMap<string, Hit> | undefined, atTop: boolean, pins: readonly string[]): void {
+  if (!atTop && hits !== undefined && hits.size === 0) return; // below the top only names that exist count
+  for (const rule of index.rules) {
+    const hit = hits === undefined ? undefined : (hits.get(nameKey(rule.segments[0] ?? '')) ?? null);
+    if (hit === null && !atTop) continue;
+    consider(found, dir, rule, hit, atTop, pins);
+  }
+  // `.git` files (worktree and submodule pointers): rewriting one would redirect git to other hooks.
+  const git = hits === undefined ? lstatState(join(dir, '.git')) : (hits.get(nameKey('.git'))?.kind ?? 'missing');
+  if (git === 'file') found.add(join(dir, '.git'), 'file', [...pins]);
+}

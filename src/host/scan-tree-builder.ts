@@ -1,0 +1,159 @@
+/**
+ * Builds the ScanTree of a search as it walks, and tells whether it came
+ * out the same as the cached one (then the cache is not written again).
+ */
+import { STAMP_FIELDS, type DirStamp, type Hit } from './scan-cache.js';
+import { KINDS, ScanTree, type TreeArrays } from './scan-tree.js';
+
+type Typed = Float64Array | Uint32Array | Uint8Array;
+
+function grow<T extends Typed>(a: T, need: number): T {
+  if (need <= a.length) return a;
+  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+function growBuffer(b: Buffer, need: number): Buffer {
+  if (need <= b.length) return b;
+  const next = Buffer.allocUnsafe(Math.max(need, b.length * 2));
+  b.copy(next);
+  return next;
+}
+
+const W = STAMP_FIELDS.length;
+
+export class TreeBuilder {
+  private t: TreeArrays = {
+    count: 0,
+    stamps: new Float64Array(W * 256),
+    ends: new Uint32Array(256),
+    flags: new Uint8Array(256),
+    nameEnds: new Uint32Array(256),
+    names: Buffer.allocUnsafe(4096),
+    hitEnds: new Uint32Array(256),
+    hitKinds: new Uint8Array(16),
+    hitNameEnds: new Uint32Array(16),
+    hitNames: Buffer.allocUnsafe(256),
+  };
+  private hitCount = 0;
+  /** 1 for a record copied from the cached record at the same index. */
+  private copied = new Uint8Array(256);
+  /** Whether a record so far differs from the cached one at the same index. */
+  private differs: boolean;
+
+  constructor(private readonly old: ScanTree | undefined) {
+    this.differs = old === undefined;
+  }
+
+  /** Start a record: its children follow until close(). */
+  open(name: string, st: DirStamp, reusable: boolean, hits: readonly Hit[]): number {
+    const i = this.room();
+    const t = this.t;
+    for (let k = 0; k < W; k++) t.stamps[i * W + k] = st[STAMP_FIELDS[k] as keyof DirStamp];
+    t.flags[i] = reusable ? 1 : 0;
+    t.nameEnds[i] = this.put('names', start(t.nameEnds, i), name);
+    for (const hit of hits) this.hit(hit.name, KINDS.indexOf(hit.kind));
+    t.hitEnds[i] = this.hitCount;
+    this.copied[i] = 0;
+    return i;
+  }
+
+  /** Start a record that repeats record `j` of the cached tree (its children follow until close()). */
+  openCopy(j: number): number {
+    const old = (this.old as ScanTree).a;
+    const i = this.room();
+    const t = this.t;
+    t.stamps.set(old.stamps.subarray(j * W, j * W + W), i * W);
+    t.flags[i] = old.flags[j] as number;
+    t.nameEnds[i] = this.copy('names', start(t.nameEnds, i), old.names, start(old.nameEnds, j), old.nameEnds[j] as number);
+    for (let h = start(old.hitEnds, j); h < (old.hitEnds[j] as number); h++) {
+      const n = this.hitCount++;
+      this.room(n);
+      t.hitKinds[n] = old.hitKinds[h] as number;
+      t.hitNameEnds[n] = this.copy('hitNames', start(t.hitNameEnds, n), old.hitNames, start(old.hitNameEnds, h), old.hitNameEnds[h] as number);
+    }
+    t.hitEnds[i] = this.hitCount;
+    this.copied[i] = 1;
+    if (i !== j) this.differs = true;
+    return i;
+  }
+
+  close(i: number): void {
+    this.t.ends[i] = this.t.count;
+    if (this.differs) return;
+    const old = (this.old as ScanTree).a;
+    this.differs = this.copied[i] === 1 ? old.ends[i] !== this.t.ends[i] : !this.sameAsOld(i, old);
+  }
+
+  /** The tree, and whether it differs from the cached one. */
+  finish(): { tree: ScanTree; changed: boolean } {
+    const changed = this.differs || this.t.count !== this.old?.count;
+    return { tree: new ScanTree(this.t), changed };
+  }
+
+  /** Room for one more record (returns its index), or for hit `hit`. */
+  private room(hit?: number): number {
+    const t = this.t;
+    if (hit !== undefined) {
+      t.hitKinds = grow(t.hitKinds, hit + 1);
+      t.hitNameEnds = grow(t.hitNameEnds, hit + 1);
+      return hit;
+    }
+    const i = t.count++;
+    t.stamps = grow(t.stamps, t.count * W);
+    t.ends = grow(t.ends, t.count);
+    t.flags = grow(t.flags, t.count);
+    t.nameEnds = grow(t.nameEnds, t.count);
+    t.hitEnds = grow(t.hitEnds, t.count);
+    this.copied = grow(this.copied, t.count);
+    return i;
+  }
+
+  /** Write `s` at `at` of names or hitNames; returns where it ends. */
+  private put(bytes: 'names' | 'hitNames', at: number, s: string): number {
+    this.t[bytes] = growBuffer(this.t[bytes], at + Buffer.byteLength(s));
+    return at + this.t[bytes].write(s, at);
+  }
+
+  private copy(bytes: 'names' | 'hitNames', at: number, from: Buffer, a: number, b: number): number {
+    this.t[bytes] = growBuffer(this.t[bytes], at + b - a);
+    return at + from.copy(this.t[bytes], at, a, b);
+  }
+
+  private hit(name: string, kind: number): void {
+    const h = this.room(this.hitCount++);
+    this.t.hitKinds[h] = kind;
+    this.t.hitNameEnds[h] = this.put('hitNames', start(this.t.hitNameEnds, h), name);
+  }
+
+  /**
+   * Whether record i, built afresh, is the cached record i in every field a
+   * later search uses: a listing that is not reusable is never used, so its
+   * stamp and hits may differ (the top of a project changes with every run,
+   * as placeholders come and go, and is not written again for that).
+   */
+  private sameAsOld(i: number, old: TreeArrays): boolean {
+    const t = this.t;
+    if (i >= old.count || old.ends[i] !== t.ends[i] || old.flags[i] !== t.flags[i]) return false;
+    if (!sameBytes(t.names, t.nameEnds, i, old.names, old.nameEnds, i)) return false;
+    if (t.flags[i] === 0) return true;
+    for (let k = i * W; k < i * W + W; k++) if (old.stamps[k] !== t.stamps[k]) return false;
+    const h = start(t.hitEnds, i);
+    const oh = start(old.hitEnds, i);
+    const n = (t.hitEnds[i] as number) - h;
+    if (n !== (old.hitEnds[i] as number) - oh) return false;
+    for (let k = 0; k < n; k++) {
+      if (t.hitKinds[h + k] !== old.hitKinds[oh + k] || !sameBytes(t.hitNames, t.hitNameEnds, h + k, old.hitNames, old.hitNameEnds, oh + k)) return false;
+    }
+    return true;
+  }
+}
+
+/** Where item i of a list of ends starts. */
+const start = (ends: Uint32Array, i: number): number => (i === 0 ? 0 : (ends[i - 1] as number));
+
+/** Whether item i of one list of strings has the bytes of item j of another. */
+function sameBytes(a: Buffer, aEnds: Uint32Array, i: number, b: Buffer, bEnds: Uint32Array, j: number): boolean {
+  return a.compare(b, start(bEnds, j), bEnds[j], start(aEnds, i), aEnds[i]) === 0;
+}

@@ -1,0 +1,98 @@
+/**
+ * After a run, in one directory: the protected names there that the run
+ * created, moved aside (the search around it is after-run-scan.ts). A name
+ * is followed segment by segment through directories held open (no link
+ * followed): it counts where it ends, where a symbolic link stands on the
+ * way (a `.git` linked elsewhere stands for the name), and a `.git` file
+ * counts on its own. A directory on the way that cannot be examined is
+ * moved aside whole, unless the sandbox could never have entered it.
+ */
+import { lstatSync, type Stats } from 'node:fs';
+import { errnoCode } from '../errors.js';
+import { nameKey, type NameIndex } from '../host/protect-names.js';
+import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
+import { isEmpty, type Step } from './quarantine.js';
+import { chainOf, moveAndRecord, neverEntered, type Frame, type Walk } from './after-run-walk.js';
+
+/** A name found: the steps from the directory to it, and why it is moved when it is a directory that could not be examined. */
+interface Found {
+  steps: Step[];
+  reason?: string;
+}
+
+/** The entries among a directory's that begin a protected name (or are `.git`), by nameKey. */
+function hitsOf(index: NameIndex, names: readonly EntryName[]): Map<string, string> {
+  const hits = new Map<string, string>();
+  for (const name of names) if (typeof name === 'string' && (index.keySet.has(nameKey(name)) || nameKey(name) === nameKey('.git'))) hits.set(nameKey(name), name);
+  return hits;
+}
+
+function lstatOf(dir: DirHandle, name: EntryName): Stats | string {
+  try {
+    return lstatSync(entryAt(dir, name));
+  } catch (e: unknown) {
+    return errnoCode(e) ?? String(e);
+  }
+}
+
+/** Follow `segments` (the first as the directory spells it) from `dir`; record what counts in `found`, keep every handle opened in `opened`. */
+function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map<string, Found>, opened: DirHandle[]): void {
+  const steps: Step[] = [];
+  let cur = dir;
+  for (const [i, name] of segments.entries()) {
+    const st = lstatOf(cur, name);
+    if (typeof st === 'string') {
+      // Gone, or a file on the way: nothing. Else the directory holding it cannot be examined: it goes whole.
+      if (st !== 'ENOENT' && st !== 'ENOTDIR') found.set(steps.map((s) => s.name).join('/'), { steps: [...steps], reason: `could not be examined after the run (${st}): moved aside whole` });
+      return;
+    }
+    steps.push({ dir: cur, name });
+    if (st.isSymbolicLink() || i === segments.length - 1) return void found.set(steps.map((s) => s.name).join('/'), { steps: [...steps] });
+    if (!st.isDirectory() || neverEntered(w, st, cur, name)) return;
+    try {
+      cur = openChild(cur, name);
+      opened.push(cur);
+    } catch {
+      return; // replaced since (ENOTDIR, ELOOP) or gone; one that cannot be searched fails at its next lstat
+    }
+  }
+}
+
+/**
+ * Move aside the protected names the run created in the top frame's
+ * directory (`names`: its entries). True when the directory itself had to
+ * be moved instead (its frames are gone).
+ */
+export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[]): boolean {
+  const hits = hitsOf(w.index, names);
+  if (hits.size === 0) return false;
+  const dir = (frames[frames.length - 1] as Frame).handle;
+  const found = new Map<string, Found>();
+  const opened: DirHandle[] = [];
+  try {
+    for (const rule of w.index.rules) {
+      const first = hits.get(nameKey(rule.segments[0] ?? ''));
+      if (first !== undefined) follow(w, dir, [first, ...rule.segments.slice(1)], found, opened);
+    }
+    // A `.git` that is not a directory (a worktree or submodule pointer, a link): it would send git to other hooks.
+    const git = hits.get(nameKey('.git'));
+    const gitSt = git === undefined ? undefined : lstatOf(dir, git);
+    if (git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === false) found.set(git, { steps: [{ dir, name: git }] });
+    const chain = chainOf(frames);
+    for (const f of [...found.values()].sort((a, b) => b.steps.length - a.steps.length)) {
+      // No steps: the directory itself could not be examined (it can be listed, not searched).
+      const target = [...chain, ...f.steps];
+      const last = target[target.length - 1];
+      if (last === undefined) {
+        w.out.push({ path: dir.path, movedTo: null, reason: 'the writable path could not be searched after the run', error: f.reason ?? 'unknown' });
+        continue; // a writable root is never moved
+      }
+      if (f.steps.length > 0 && w.existed.has(entryPath(last.dir, last.name))) continue;
+      if (f.reason === undefined && isEmpty(last)) continue;
+      if (moveAndRecord(w, frames, target, f.reason)) return true;
+    }
+    return false;
+  } finally {
+    for (const h of opened) h.close();
+  }
+}

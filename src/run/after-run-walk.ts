@@ -1,0 +1,86 @@
+/**
+ * The state of the search after a run (after-run-scan.ts) and the rules it
+ * shares with the look at one directory's names (after-run-names.ts): which
+ * directories the sandbox could never have entered, and how a move aside
+ * ends the search beneath what was moved.
+ */
+import { statfsSync, type Stats } from 'node:fs';
+import { sandboxCanEnter } from '../host/protect-scan.js';
+import type { NameIndex } from '../host/protect-names.js';
+import { CACHEABLE_FS, settled } from '../host/scan-cache.js';
+import { entryAt, type DirHandle, type EntryName } from './dir-handle.js';
+import { moveAside, type Quarantined, type Step } from './quarantine.js';
+
+/** What one search knows and gathers. */
+export interface Walk {
+  index: NameIndex;
+  tag: string;
+  /** Paths protected before the run (existing names, read-only during it). */
+  existed: ReadonlySet<string>;
+  /** Paths the profile does not make writable (host/protect-scan.ts, searchScope). */
+  notWritable: ReadonlySet<string>;
+  /** The sandbox's user, as the host sees it (this process's). */
+  self: { uid: number; groups: readonly number[] };
+  /** Wall clock before the sandbox started; undefined when the clock cannot be trusted since (nothing then counts as unchanged). */
+  sinceMs: number | undefined;
+  /** Per device: whether its change times are the local kernel's. */
+  fsTimes: Map<number, boolean>;
+  /** How deep directories are held open (after-run-scan.ts, MAX_OPEN_DEPTH). */
+  maxDepth: number;
+  out: Quarantined[];
+}
+
+/** A directory being searched: the step that reached it (none for a root), its handle, its subdirectories still to search. */
+export interface Frame {
+  step: Step | undefined;
+  handle: DirHandle;
+  subdirs: EntryName[];
+  next: number;
+}
+
+/** The chain of steps from the root down to the top frame's directory. */
+export const chainOf = (frames: readonly Frame[]): Step[] => frames.flatMap((f) => (f.step === undefined ? [] : [f.step]));
+
+/** Close and drop the frames from `from` on. */
+export function dropFrom(frames: Frame[], from: number): void {
+  for (const f of frames.splice(from)) f.handle.close();
+}
+
+/**
+ * Move the last step of `chain` (which starts at the root frame) aside and
+ * record it. True when a directory of the frames went with it: its frames
+ * are dropped and the search goes on above it.
+ */
+export function moveAndRecord(w: Walk, frames: Frame[], chain: readonly Step[], reason?: string): boolean {
+  const moved = moveAside(chain, w.tag, reason);
+  if (moved.result !== undefined) w.out.push(moved.result);
+  // Step k of the chain is the directory of frame k + 1 (frame 0 is the root).
+  if (moved.at < 0 || moved.at + 1 >= frames.length) return false;
+  dropFrom(frames, moved.at + 1);
+  return true;
+}
+
+/**
+ * Whether the sandbox could never have entered this directory: it cannot
+ * enter it now, and could not have changed that during the run (it is not
+ * the owner, or the directory's change time is from before the run).
+ */
+export function neverEntered(w: Walk, st: Stats, parent: DirHandle, name: EntryName): boolean {
+  if (sandboxCanEnter(st.mode, st.uid, st.gid, w.self)) return false;
+  return st.uid !== w.self.uid || unchangedSinceRun(w, st, parent, name);
+}
+
+/** Whether a directory's change time proves it unchanged since before the run (scan-cache.ts, rules 1 and 3). */
+function unchangedSinceRun(w: Walk, st: Stats, parent: DirHandle, name: EntryName): boolean {
+  if (w.sinceMs === undefined) return false;
+  let local = w.fsTimes.get(st.dev);
+  if (local === undefined) {
+    try {
+      local = CACHEABLE_FS.has(statfsSync(entryAt(parent, name)).type);
+    } catch {
+      local = false;
+    }
+    w.fsTimes.set(st.dev, local);
+  }
+  return local && settled(st, w.sinceMs);
+}

@@ -1,0 +1,91 @@
+/**
+ * Red team: protected names created during a run that still take effect on
+ * the host after it (README, "Protected files": "found when the run ends and
+ * renamed aside"). Each test lets the sandbox plant a git setting that runs
+ * a command (core.fsmonitor, a hook), then runs git on the host as the same
+ * user and looks for the file that command would create.
+ *
+ * These tests fail against the product as it is: each one is a finding.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asRunner, giveTo, isolate, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { backendCases } from '../helpers/backends.js';
+
+describe.each(backendCases('red team: quarantine'))('red team: protected names created during a run ($label)', ({ runner, backend, backendEnv }) => {
+  let dir: string;
+  let project: string;
+  let cleanup: () => void;
+  let env: Record<string, string>;
+  let marker: string;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-rtq-'));
+    project = join(dir, 'project');
+    mkdirSync(project);
+    giveTo(runner, dir);
+    marker = join(dir, 'PWNED');
+    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, ...backendEnv };
+  });
+  afterEach(() => {
+    // rm copes with the unenterable and the too-deep trees these tests leave (fs.rmSync does not).
+    spawnSync('chmod', ['-R', 'u+rwx', project]);
+    spawnSync('rm', ['-rf', dir]);
+    cleanup();
+  });
+
+  const run = (script: string, timeoutMs = 20_000) =>
+    isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env, timeoutMs });
+  const hostGit = (args: string[], cwd = project) =>
+    asRunner(runner, ['git', '-c', 'safe.directory=*', '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, env: { ...env, HOME: dir } });
+  /** A new repository in `sub` whose config runs `touch marker` on the host's next git status there. */
+  const plantRepo = (sub: string) => `git init -q ${sub} && git -C ${sub} config core.fsmonitor 'touch ${marker}; false'`;
+
+  it('a .git that is a symbolic link to a repository the run made under another name is not moved aside', () => {
+    mkdirSync(join(project, 'src'));
+    giveTo(runner, dir);
+    const r = run(`git init -q --bare .cache-x && git -C .cache-x config core.bare false && git -C .cache-x config core.fsmonitor 'touch ${marker}; false' && ln -s ../.cache-x src/.git`);
+    expect(r.status, r.stderr).toBe(0);
+    hostGit(['status', '--short'], join(project, 'src'));
+    expect(existsSync(marker), 'host git in src/ ran the fsmonitor of the linked repository').toBe(false);
+  });
+
+  it('a new repository in a directory the run made unenterable (chmod 000) is not moved aside', () => {
+    const r = run(`${plantRepo('sub')} && chmod 000 sub`);
+    expect(r.status, r.stderr).toBe(0);
+    // As root the host can enter it anyway (CAP_DAC_OVERRIDE); the sandbox's root could not, so the scan skipped it.
+    hostGit(['-C', 'sub', 'status', '--short']);
+    expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
+  });
+
+  it('more than 50,000 directories made by the run stop the post-run scan: nothing is moved aside and the run exits 125', () => {
+    const r = run(`${plantRepo('sub')} && mkdir many && cd many && seq 1 50010 | xargs mkdir`, 60_000);
+    expect(r.stderr).not.toMatch(/more than 50000 directories/);
+    expect(r.status).toBe(0);
+    hostGit(['status', '--short'], join(project, 'sub'));
+    expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
+  }, 120_000);
+
+  it('a path longer than PATH_MAX made by the run stops the post-run scan (internal error): nothing is moved aside', () => {
+    const deep = 'a'.repeat(200);
+    const r = run(`${plantRepo('sub')} && for i in $(seq 1 40); do mkdir ${deep} && cd ${deep} || exit 0; done`);
+    expect(/internal error|ENAMETOOLONG/.test(r.stderr), 'isolate failed in its post-run scan').toBe(false);
+    hostGit(['status', '--short'], join(project, 'sub'));
+    expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
+  }, 60_000);
+
+  it('the hooks directory an existing repository names with core.hooksPath is writable', () => {
+    // Adapted: `.githooks` is itself a protected name (README, "Protected files"), so the write there failed and the
+    // test's `status 0` could not hold; `tools/hooks` is a name only the repository's core.hooksPath makes special.
+    expect(hostGit(['init', '-q', '.']).status).toBe(0);
+    mkdirSync(join(project, 'tools/hooks'), { recursive: true });
+    writeFileSync(join(project, 'README'), 'x\n');
+    giveTo(runner, dir);
+    expect(hostGit(['config', 'core.hooksPath', 'tools/hooks']).status).toBe(0);
+    const r = run(`printf '#!/bin/sh\\ntouch ${marker}\\n' > tools/hooks/pre-commit && chmod +x tools/hooks/pre-commit; echo done`);
+    expect(r.status, r.stderr).toBe(0);
+    hostGit(['commit', '-q', '--allow-empty', '-m', 'x']);
+    expect(existsSync(marker), 'host git commit ran the hook the sandbox wrote').toBe(false);
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * Which files a repository's configuration makes host git run or read
+ * (host/git-repos.ts), on real files: where relative paths start, a
+ * worktree's `.git` file and its common directory, includes followed (and
+ * a loop of them ending), a FIFO never read.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { gitTargets, readSmallFile } from '../../src/host/git-repos.js';
+import type { ProtectFact } from '../../src/backends/types.js';
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'isolate-it-gitrepos-'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function write(rel: string, text: string): void {
+  mkdirSync(join(root, rel, '..'), { recursive: true });
+  writeFileSync(join(root, rel), text);
+}
+const fact = (rel: string, state: ProtectFact['state'] = 'file'): ProtectFact => ({ path: join(root, rel), state, pins: [] });
+/** An environment in which git's own configuration is only what the test writes. */
+const env = (over: Record<string, string> = {}): Record<string, string> => ({ GIT_CONFIG_SYSTEM: join(root, 'no-system-config'), ...over });
+const rel = (paths: string[]): string[] => paths.map((p) => (p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p)).sort();
+
+describe('gitTargets', () => {
+  it('a repository seen through any protected name in its .git: hooks relative to the worktree, includes to the file', () => {
+    write('app/.git/config', '[core]\n\thooksPath = tools/hooks\n[include]\n\tpath = ../../shared.cfg\n[includeIf "gitdir:x"]\n\tpath = ~/user.cfg\n');
+    write('shared.cfg', '[include]\n\tpath = sub/more.cfg\n[core]\n\thooksPath = /abs/hooks\n');
+    write('sub/more.cfg', '[include]\n\tpath = ../shared.cfg\n'); // a loop: followed once
+    const t = gitTargets([fact('app/.git/hooks', 'missing')], env({ HOME: join(root, 'home') }));
+    expect(rel(t.hooks)).toEqual(['/abs/hooks', 'app/tools/hooks']);
+    expect(rel(t.include)).toEqual(['home/user.cfg', 'shared.cfg', 'sub/more.cfg']);
+  });
+
+  it('a worktree\'s .git file: its git directory\'s config and config.worktree, and the common directory\'s config', () => {
+    write('main/.git/config', '[core]\n\thooksPath = common-hooks\n');
+    write('main/.git/worktrees/wt/commondir', '../..\n');
+    write('main/.git/worktrees/wt/config.worktree', '[core]\n\thooksPath = wt-hooks\n');
+    write('wt/.git', `gitdir: ${join(root, 'main/.git/worktrees/wt')}\n`);
+    expect(rel(gitTargets([fact('wt/.git')], env()).hooks)).toEqual(['wt/common-hooks', 'wt/wt-hooks']);
+  });
+
+  it('a bare repository\'s relative hooks path starts in its git directory; core.worktree moves the worktree', () => {
+    write('b/.git/config', '[core]\n\tbare = true\n\thooksPath = h\n\tworktree = ../../elsewhere\n');
+    expect(rel(gitTargets([fact('b/.git/config')], env()).hooks)).toEqual(['b/.git/h', 'b/h', 'elsewhere/h']);
+  });
+
+  it('git\'s own configuration for the user: its includes, its hooks path (a relative one in each repository)', () => {
+    write('home/.gitconfig', '[include]\n\tpath = ~/.gitconfig.local\n[core]\n\thooksPath = .hooks\n');
+    write('home/.gitconfig.local', '[core]\n\thooksPath = ~/git-hooks\n');
+    write('xdg/git/config', '[include]\n\tpath = extra\n');
+    write('sys', '[include]\n\tpath = /etc/elsewhere\n');
+    write('app/.git/config', '');
+    const t = gitTargets([fact('app/.git/config')], env({ HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'xdg'), GIT_CONFIG_SYSTEM: join(root, 'sys') }));
+    expect(rel(t.include)).toEqual(['/etc/elsewhere', 'home/.gitconfig.local', 'xdg/git/extra']);
+    expect(rel(t.hooks)).toEqual(['app/.hooks', 'home/git-hooks']);
+  });
+
+  it('nothing from a missing .git, a .git file without a pointer, or paths git cannot resolve', () => {
+    write('x/.git', 'not a pointer\n');
+    write('y/.git/config', '[core]\n\thooksPath = ~other/hooks\n[include]\n\tpath = %(prefix)/etc/x\n');
+    expect(gitTargets([fact('.git', 'missing'), fact('x/.git'), fact('y/.git/config')], env())).toEqual({ hooks: [], include: [] });
+  });
+
+  it('a FIFO where a configuration file should be is not read (and does not block)', () => {
+    expect(spawnSync('mkfifo', [join(root, 'fifo')]).status).toBe(0);
+    expect(readSmallFile(join(root, 'fifo'))).toBeUndefined();
+    write('z/.git/config', '[include]\n\tpath = ../../fifo\n');
+    expect(rel(gitTargets([fact('z/.git/config')], env()).include)).toEqual(['fifo']);
+  });
+});

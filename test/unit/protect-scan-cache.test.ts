@@ -1,0 +1,186 @@
+/**
+ * The protected-name search with its cache, on a generated tree of a few
+ * thousand directories: an unchanged tree is not listed again, and every
+ * way the tree can change between two searches (a name created deep down, a
+ * new repository, a subtree moved in, a directory made again, permissions
+ * changed, the clock set back) gives exactly what a search without the
+ * cache finds.
+ */
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { scanProtected } from '../../src/host/protect-scan.js';
+import { scanClock } from '../../src/host/scan-cache-file.js';
+import type { ScanClock } from '../../src/host/scan-cache.js';
+import type { ProtectFact } from '../../src/backends/types.js';
+import { writablePolicy } from '../helpers/scan-policy.js';
+import { forgeCache } from '../helpers/scan-cache.js';
+import { nameIndex } from '../../src/host/protect-names.js';
+import { generateTree } from '../bench/tree.mjs';
+
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return { ...fs, readdirSync: vi.fn(fs.readdirSync) };
+});
+
+const PROTECT = ['.git/hooks', '.git/config', '.github/hooks', '.envrc', '.vscode', '.claude', '.npmrc'];
+const DIRS = 3000;
+const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+let base: string;
+let root: string;
+let cacheDir: string;
+/** The search's clock runs this far ahead, as if the tree had been made that long ago; steps back when lowered. */
+let skew: number;
+const clock = (): ScanClock => {
+  const c = scanClock() as ScanClock;
+  return { ...c, wallMs: c.wallMs + skew, offsetMs: c.offsetMs + skew };
+};
+
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), 'isolate-scan-cache-'));
+  root = join(base, 'project');
+  generateTree(root, DIRS, { fanout: 6, files: 1 });
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+beforeEach(() => {
+  cacheDir = join(base, `cache-${Math.random().toString(36).slice(2)}`);
+  skew = 10_000;
+});
+
+const sorted = (facts: ProtectFact[]): ProtectFact[] => [...facts].sort((a, b) => a.path.localeCompare(b.path));
+const listed = (): number => vi.mocked(readdirSync).mock.calls.filter(([p]) => String(p).startsWith(root)).length;
+
+/** Search with the cache; check it finds what a search without it finds; how many directories it listed. */
+function search(protect = PROTECT): { facts: ProtectFact[]; listed: number } {
+  vi.mocked(readdirSync).mockClear();
+  const facts = sorted(scanProtected(writablePolicy(root, protect), { cacheDir, clock }));
+  const count = listed();
+  expect(facts).toEqual(sorted(scanProtected(writablePolicy(root, protect))));
+  // What the tree does next happens at least one timestamp tick later, as between two runs.
+  sleep(15);
+  return { facts, listed: count };
+}
+const has = (facts: ProtectFact[], rel: string, state: ProtectFact['state']): boolean => facts.some((f) => f.path === join(root, rel) && f.state === state);
+const deep = 'd0/d1/d2/d3';
+
+describe('the protected-name search with its cache', () => {
+  it('lists an unchanged tree once: the next search lists nothing and finds the same', () => {
+    const first = search();
+    expect(first.listed).toBeGreaterThan(DIRS / 2);
+    const again = search();
+    expect(again.listed).toBe(0);
+    expect(again.facts).toEqual(first.facts);
+  });
+
+  it('finds names created deep in the tree since the last search, listing only the directories that changed', () => {
+    search();
+    writeFileSync(join(root, deep, '.envrc'), 'x');
+    mkdirSync(join(root, 'd1/d0/d5/.git/hooks'), { recursive: true });
+    mkdirSync(join(root, 'd2/d3/d4/.vscode'));
+    symlinkSync('/etc/hostname', join(root, 'd3/d3/.npmrc'));
+    const after = search();
+    expect(after.listed).toBe(4);
+    expect(has(after.facts, `${deep}/.envrc`, 'file')).toBe(true);
+    expect(has(after.facts, 'd1/d0/d5/.git/hooks', 'dir')).toBe(true);
+    expect(has(after.facts, 'd1/d0/d5/.git/config', 'missing')).toBe(true); // blocked: its parent exists
+    expect(has(after.facts, 'd2/d3/d4/.vscode', 'dir')).toBe(true);
+    expect(has(after.facts, 'd3/d3/.npmrc', 'symlink')).toBe(true);
+  });
+
+  it('finds a name inside a subtree moved in from outside the root, whose directories keep their own stamps', () => {
+    const outside = join(base, `outside-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(join(outside, 'x/y/z'), { recursive: true });
+    writeFileSync(join(outside, 'x/y/z/.envrc'), 'x');
+    search();
+    renameSync(join(outside, 'x'), join(root, deep, 'x'));
+    expect(has(search().facts, `${deep}/x/y/z/.envrc`, 'file')).toBe(true);
+  });
+
+  it('finds a name in a directory moved out, changed and moved back, and in one removed and made again under the same name', () => {
+    search();
+    renameSync(join(root, 'd4/d1'), join(base, 'away'));
+    writeFileSync(join(base, 'away/d0/.envrc'), 'x');
+    renameSync(join(base, 'away'), join(root, 'd4/d1'));
+    rmSync(join(root, 'd5/d2/d1'), { recursive: true });
+    mkdirSync(join(root, 'd5/d2/d1'));
+    writeFileSync(join(root, 'd5/d2/d1/.claude'), 'x');
+    const after = search();
+    expect(has(after.facts, 'd4/d1/d0/.envrc', 'file')).toBe(true);
+    expect(has(after.facts, 'd5/d2/d1/.claude', 'file')).toBe(true);
+  });
+
+  it('follows a directory the sandbox could not enter becoming enterable (its own stamp changes, not its parent\'s)', () => {
+    writeFileSync(join(root, 'd0/d4/d4/.envrc'), 'x');
+    chmodSync(join(root, 'd0/d4'), 0o600);
+    try {
+      expect(has(search().facts, 'd0/d4/d4/.envrc', 'file')).toBe(false);
+      chmodSync(join(root, 'd0/d4'), 0o755);
+      expect(has(search().facts, 'd0/d4/d4/.envrc', 'file')).toBe(true);
+    } finally {
+      chmodSync(join(root, 'd0/d4'), 0o755);
+      rmSync(join(root, 'd0/d4/d4/.envrc'));
+    }
+  });
+
+  it('still skips node_modules, with or without the cache', () => {
+    mkdirSync(join(root, 'd1/node_modules/pkg'), { recursive: true });
+    writeFileSync(join(root, 'd1/node_modules/pkg/.npmrc'), 'x');
+    expect(search().facts.some((f) => f.path.includes('node_modules'))).toBe(false);
+    expect(search().facts.some((f) => f.path.includes('node_modules'))).toBe(false);
+  });
+
+  it('does not reuse the listing of a directory changed within the settling time before the search', () => {
+    const fresh = join(root, 'd2/d2/fresh');
+    mkdirSync(fresh);
+    // The search begins 1 ms after the directory changed: its next change could share that timestamp tick.
+    skew = lstatSync(fresh).ctimeMs + 1 - Date.now();
+    search();
+    const again = vi.mocked(readdirSync).mock.calls.length;
+    vi.mocked(readdirSync).mockClear();
+    scanProtected(writablePolicy(root, PROTECT), { cacheDir, clock });
+    const relisted = vi.mocked(readdirSync).mock.calls.map(([p]) => String(p));
+    expect(relisted).toContain(fresh);
+    expect(relisted).toContain(join(root, 'd2/d2'));
+    expect(again).toBeGreaterThan(0);
+    rmSync(fresh, { recursive: true });
+  });
+
+  it('uses no cache after the wall clock was set back, nor from another boot', () => {
+    search();
+    skew -= 60_000;
+    expect(search().listed).toBeGreaterThan(DIRS / 2);
+    const boot = scanClock() as ScanClock;
+    vi.mocked(readdirSync).mockClear();
+    scanProtected(writablePolicy(root, PROTECT), { cacheDir, clock: () => ({ ...boot, bootId: 'another boot' }) });
+    expect(listed()).toBeGreaterThan(DIRS / 2);
+  });
+
+  it('keeps one cache per set of names: another profile\'s names are not taken from it', () => {
+    search();
+    writeFileSync(join(root, deep, '.pypirc'), 'x');
+    const other = search([...PROTECT, '.pypirc']);
+    expect(other.listed).toBeGreaterThan(DIRS / 2);
+    expect(has(other.facts, `${deep}/.pypirc`, 'file')).toBe(true);
+    rmSync(join(root, deep, '.pypirc'));
+  });
+});
+
+describe('a cache that lies', () => {
+  it('is believed when it is the user\'s own private file (the control), and ignored when others could have written it', () => {
+    search();
+    writeFileSync(join(root, deep, '.mcp.json'), 'x');
+    const protect = [...PROTECT, '.mcp.json'];
+    search(protect);
+    const names = nameIndex({ protect }).keys;
+    const lie = forgeCache(cacheDir, root, names, '.mcp.json');
+    const believed = scanProtected(writablePolicy(root, protect), { cacheDir, clock });
+    expect(has(believed, `${deep}/.mcp.json`, 'file')).toBe(false);
+    forgeCache(cacheDir, root, names, '.mcp.json', 0o620);
+    expect(has(scanProtected(writablePolicy(root, protect), { cacheDir, clock }), `${deep}/.mcp.json`, 'file')).toBe(true);
+    writeFileSync(lie, 'not a cache');
+    expect(has(scanProtected(writablePolicy(root, protect), { cacheDir, clock }), `${deep}/.mcp.json`, 'file')).toBe(true);
+    rmSync(join(root, deep, '.mcp.json'));
+  });
+});
