@@ -5,7 +5,7 @@
  * file outside the sandbox read through a descriptor, code the host's
  * Python runs, isolate's own audit log read from inside.
  *
- * These tests fail against the product as it is: each one is a finding.
+ * Each test was written as a failing finding first; it now guards the fix.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
  *
  * The servers listen on 127.0.0.1 in this test process; the sandbox reaches
  * them as localhost:<port>, which needs a rule naming the host and the port.
- * These tests fail against the product as it is: each one is a finding.
+ * Each test was written as a failing finding first; it now guards the fix.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';

@@ -3,7 +3,7 @@
  * Its author, or the sandboxed command itself, should not get isolate to act
  * on the host beyond what the user sees in the profile.
  *
- * These tests fail against the product as it is: each one is a finding.
+ * Each test was written as a failing finding first; it now guards the fix.
  */
 import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

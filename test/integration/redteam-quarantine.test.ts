@@ -5,7 +5,7 @@
  * a command (core.fsmonitor, a hook), then runs git on the host as the same
  * user and looks for the file that command would create.
  *
- * These tests fail against the product as it is: each one is a finding.
+ * Each test was written as a failing finding first; it now guards the fix.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
   /** A new repository in `sub` whose config runs `touch marker` on the host's next git status there. */
   const plantRepo = (sub: string) => `git init -q ${sub} && git -C ${sub} config core.fsmonitor 'touch ${marker}; false'`;
 
-  it('a .git that is a symbolic link to a repository the run made under another name is not moved aside', () => {
+  it('a .git that is a symbolic link to a repository the run made under another name is moved aside: host git runs nothing planted', () => {
     mkdirSync(join(project, 'src'));
     giveTo(runner, dir);
     const r = run(`git init -q --bare .cache-x && git -C .cache-x config core.bare false && git -C .cache-x config core.fsmonitor 'touch ${marker}; false' && ln -s ../.cache-x src/.git`);
@@ -51,7 +51,7 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(existsSync(marker), 'host git in src/ ran the fsmonitor of the linked repository').toBe(false);
   });
 
-  it('a new repository in a directory the run made unenterable (chmod 000) is not moved aside', () => {
+  it('a new repository in a directory the run made unenterable (chmod 000) is moved aside: host git runs nothing planted', () => {
     const r = run(`${plantRepo('sub')} && chmod 000 sub`);
     expect(r.status, r.stderr).toBe(0);
     // As root the host can enter it anyway (CAP_DAC_OVERRIDE); the sandbox's root could not, so the scan skipped it.
@@ -59,7 +59,7 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
   });
 
-  it('more than 50,000 directories made by the run stop the post-run scan: nothing is moved aside and the run exits 125', () => {
+  it('more than 50,000 directories made by the run do not stop the post-run search: the new repository is moved aside', () => {
     const r = run(`${plantRepo('sub')} && mkdir many && cd many && seq 1 50010 | xargs mkdir`, 60_000);
     expect(r.stderr).not.toMatch(/more than 50000 directories/);
     expect(r.status).toBe(0);
@@ -67,7 +67,7 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
   }, 120_000);
 
-  it('a path longer than PATH_MAX made by the run stops the post-run scan (internal error): nothing is moved aside', () => {
+  it('a path longer than PATH_MAX made by the run does not stop the post-run search: the new repository is moved aside', () => {
     const deep = 'a'.repeat(200);
     const r = run(`${plantRepo('sub')} && for i in $(seq 1 40); do mkdir ${deep} && cd ${deep} || exit 0; done`);
     expect(/internal error|ENAMETOOLONG/.test(r.stderr), 'isolate failed in its post-run scan').toBe(false);
@@ -75,7 +75,7 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
   }, 60_000);
 
-  it('the hooks directory an existing repository names with core.hooksPath is writable', () => {
+  it('the hooks directory an existing repository names with core.hooksPath is not writable: host git runs no planted hook', () => {
     // Adapted: `.githooks` is itself a protected name (README, "Protected files"), so the write there failed and the
     // test's `status 0` could not hold; `tools/hooks` is a name only the repository's core.hooksPath makes special.
     expect(hostGit(['init', '-q', '.']).status).toBe(0);

@@ -3,7 +3,7 @@
  * descriptors it is started with. Judged by the effect on the host: a file
  * outside the sandbox read through a descriptor.
  *
- * These tests fail against the product as it is: each one is a finding.
+ * Each test was written as a failing finding first; it now guards the fix.
  */
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
