@@ -70,7 +70,10 @@ describe.each(backendCases('checks of the search after a run'))('the search afte
     expect(r.stdout).not.toContain('deep=0'); // read-only below the cut (about 2 KiB of path)
   });
 
-  it('leaves a directory the command could never enter, with a repository in it', () => {
+  // Giving a directory to another user needs root; the tests also run as an ordinary user (CI's second pass).
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot) console.warn("after-run search: the check on another user's directory is skipped: only root can make one");
+  it.skipIf(!asRoot)('leaves a directory the command could never enter, with a repository in it', () => {
     const other = runner.uid === 0 ? 65_534 : 0;
     mkdirSync(join(site.project, 'theirs/.git'), { recursive: true });
     writeFileSync(join(site.project, 'theirs/.git/config'), '[core]\n');

@@ -665,10 +665,15 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
         mkdirSync(victim, { mode: 0o700 });
         unixSocket(join(victim, 'proxy.sock'));
         symlinkSync(victim, join(base, twin('a')));
-        const foreign = join(base, twin('b'));
-        mkdirSync(foreign, { mode: 0o700 });
-        unixSocket(join(foreign, 'proxy.sock'));
-        chownSync(foreign, runner.uid === 0 ? 65534 : 0, runner.uid === 0 ? 65534 : 0);
+        // Another user's directory can only be made by root; the tests also run as an ordinary user (CI's second pass).
+        const foreign = process.getuid?.() === 0 ? join(base, twin('b')) : undefined;
+        if (foreign === undefined) {
+          console.warn("proxy sweep: the decoy owned by another user is left out: only root can make one");
+        } else {
+          mkdirSync(foreign, { mode: 0o700 });
+          unixSocket(join(foreign, 'proxy.sock'));
+          chownSync(foreign, runner.uid === 0 ? 65534 : 0, runner.uid === 0 ? 65534 : 0);
+        }
         const lookalikes = [`${deadName}-x`, `${deadName.slice(0, -1)}`, deadName.replace('net-', 'nat-')];
         for (const n of lookalikes) mkdirSync(join(base, n));
         giveTo(runner, victim);
@@ -681,7 +686,7 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
         expect(existsSync(join(base, liveName, 'proxy.sock')), 'the live run keeps its directory').toBe(true);
         expect(lstatSync(join(base, twin('a'))).isSymbolicLink()).toBe(true);
         expect(lstatSync(join(victim, 'proxy.sock')).isSocket(), 'the symlink was not followed').toBe(true);
-        expect(existsSync(join(foreign, 'proxy.sock'))).toBe(true);
+        if (foreign !== undefined) expect(existsSync(join(foreign, 'proxy.sock'))).toBe(true);
         for (const n of lookalikes) expect(existsSync(join(base, n)), n).toBe(true);
 
         writeFileSync(go, '');
