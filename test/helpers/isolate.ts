@@ -104,6 +104,19 @@ export function tempDirFor(runner: Runner, prefix = 'isolate-it-'): { dir: strin
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * A temp directory of the runner's with an empty `project` in it, and the
+ * environment of a run there: HOME beside the project (not created), the
+ * default PATH, and `extraEnv` (e.g. a backend's variables).
+ */
+export function projectSite(runner: Runner, prefix: string, extraEnv: Record<string, string> = {}): { dir: string; project: string; env: Record<string, string>; cleanup: () => void } {
+  const { dir, cleanup } = tempDirFor(runner, prefix);
+  const project = join(dir, 'project');
+  mkdirSync(project);
+  giveTo(runner, dir);
+  return { dir, project, env: { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, ...extraEnv }, cleanup };
+}
+
 /** chown -R a tree to the runner after a test wrote files into it as root. */
 export function giveTo(runner: Runner, path: string): void {
   spawnSync('chown', ['-R', `${runner.uid}:${runner.gid}`, path]);

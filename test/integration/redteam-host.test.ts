@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asRunner, giveTo, isolate, plant, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { asRunner, giveTo, isolate, plant, runners, tempDirFor, DEFAULT_PATH, projectSite } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 describe.each(backendCases('red team: host effects'))('red team: host effects ($label)', ({ runner, backend, backendEnv }) => {
@@ -19,11 +19,7 @@ describe.each(backendCases('red team: host effects'))('red team: host effects ($
   let cleanup: () => void;
   let env: Record<string, string>;
   beforeEach(() => {
-    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-rth-'));
-    project = join(dir, 'project');
-    mkdirSync(project);
-    giveTo(runner, dir);
-    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, ...backendEnv };
+    ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rth-', backendEnv));
   });
   afterEach(() => cleanup());
 

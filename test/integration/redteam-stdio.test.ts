@@ -5,10 +5,10 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, isolate, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { isolate, plant, projectSite } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 describe.each(backendCases('red team: stdio'))('red team: stdio ($label)', ({ runner, backend, backendEnv }) => {
@@ -17,11 +17,7 @@ describe.each(backendCases('red team: stdio'))('red team: stdio ($label)', ({ ru
   let cleanup: () => void;
   let env: Record<string, string>;
   beforeEach(() => {
-    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-rts-'));
-    project = join(dir, 'project');
-    mkdirSync(project);
-    giveTo(runner, dir);
-    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, ...backendEnv };
+    ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rts-', backendEnv));
   });
   afterEach(() => cleanup());
 

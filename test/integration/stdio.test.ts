@@ -4,11 +4,11 @@
  * the Node API; a file on stdin reaches the command as its data only, so the
  * command cannot write the file through /proc/self/fd/0. Judged on the host.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
-import { STACK_LINE, asRunner, giveTo, isolate, plant, tempDirFor, DEFAULT_PATH, type Result } from '../helpers/isolate.js';
+import { STACK_LINE, asRunner, isolate, plant, projectSite, type Result } from '../helpers/isolate.js';
 
 describe.each(backendCases('stdio checks'))('the caller\'s stdio ($label)', ({ runner, backend, backendEnv }) => {
   let dir: string;
@@ -16,11 +16,7 @@ describe.each(backendCases('stdio checks'))('the caller\'s stdio ($label)', ({ r
   let cleanup: () => void;
   let env: Record<string, string>;
   beforeEach(() => {
-    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-stdio-'));
-    project = join(dir, 'project');
-    mkdirSync(project);
-    giveTo(runner, dir);
-    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, ...backendEnv };
+    ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-stdio-', backendEnv));
   });
   afterEach(() => cleanup());
 
