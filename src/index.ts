@@ -440,12 +440,15 @@ export async function runWithError(
         });
       }
     }
-    await recordStarted(audit, startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user }));
+    const started = startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user });
+    const recording = audit;
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
     result = await execute(planned.plan, {
       stdio: options.stdio ?? 'capture',
       ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
       forwardSignals: options.forwardSignals ?? false,
+      // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
+      beforeStart: () => recordStarted(recording, started),
     });
   } catch (e: unknown) {
     error = asIsolateError(e);

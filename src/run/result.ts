@@ -14,6 +14,12 @@ export interface ExecuteOptions {
   forwardSignals?: boolean;
   /** Cap per captured stream; the rest is dropped and `truncated` set. */
   maxCapture?: number;
+  /**
+   * What must be done before the command starts (the audit log's run-started record): run while the launcher
+   * waits unfed for its input and is moved into the run's cgroup, or before a launcher that does not wait is
+   * started. When it rejects, the launcher is killed unfed and execute rejects with its error: nothing ran.
+   */
+  beforeStart?: () => Promise<void>;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
