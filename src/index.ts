@@ -449,6 +449,7 @@ export async function runWithError(
       forwardSignals: options.forwardSignals ?? false,
       // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
       beforeStart: () => recordStarted(recording, started),
+      placeholderSpares: registration.spares,
     });
   } catch (e: unknown) {
     error = asIsolateError(e);

@@ -4,6 +4,7 @@ import type { NetworkEventCounts } from '../network/event-log.js';
 import type { NetworkEvent } from '../network/proxy.js';
 import type { SandboxDenials } from './denials.js';
 import type { Resources } from './resources.js';
+import type { SparePool } from './spare-placeholders.js';
 
 export interface ExecuteOptions {
   /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
@@ -20,6 +21,8 @@ export interface ExecuteOptions {
    * started. When it rejects, the launcher is killed unfed and execute rejects with its error: nothing ran.
    */
   beforeStart?: () => Promise<void>;
+  /** Where placeholders for missing protected names are taken from before one is created (run/spare-placeholders.ts). */
+  placeholderSpares?: SparePool | undefined;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
