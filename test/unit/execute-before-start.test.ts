@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IsolateError } from '../../src/errors.js';
-import { execute } from '../../src/run/execute.js';
+import type { Plan } from '../../src/backends/types.js';
+import { execute, type ExecuteResult } from '../../src/run/execute.js';
 import { fakePlan } from '../helpers/fake-plan.js';
 
 // Reads its arguments on fd 3 as bwrap does (to the end of the pipe), then runs "the command": the marker.
@@ -24,6 +25,20 @@ const refuseLate = async (): Promise<void> => {
   await sleep(150);
   throw refusal;
 };
+
+/** Run `plan` with a beforeStart that looks for the command's marker after a while: not there yet; there once the run ends. */
+async function ranAfterBeforeStart(plan: Plan, ran: string): Promise<ExecuteResult> {
+  const seen: boolean[] = [];
+  const beforeStart = async (): Promise<void> => {
+    await sleep(200);
+    seen.push(existsSync(ran));
+  };
+  const r = await execute(plan, { stdio: 'capture', beforeStart });
+  expect(seen).toEqual([false]);
+  expect(r.exitCode).toBe(0);
+  expect(existsSync(ran)).toBe(true);
+  return r;
+}
 
 describe('execute: beforeStart', () => {
   const dirs: string[] = [];
@@ -38,19 +53,8 @@ describe('execute: beforeStart', () => {
 
   it('a launcher that reads its arguments waits for beforeStart: the command starts after it', async () => {
     const ran = marker();
-    const plan = { ...fakePlan(READS_ARGS, { args: 3 }, [ran]), pipedArgs: ['x'] };
-    const seen: boolean[] = [];
-    const r = await execute(plan, {
-      stdio: 'capture',
-      beforeStart: async () => {
-        await sleep(200);
-        seen.push(existsSync(ran));
-      },
-    });
-    expect(seen).toEqual([false]);
-    expect(r.exitCode).toBe(0);
+    const r = await ranAfterBeforeStart({ ...fakePlan(READS_ARGS, { args: 3 }, [ran]), pipedArgs: ['x'] }, ran);
     expect(r.error).toBeUndefined();
-    expect(existsSync(ran)).toBe(true);
   });
 
   it('beforeStart fails: the launcher is killed unfed, execute rejects with that error, and the command never ran', async () => {
@@ -63,17 +67,7 @@ describe('execute: beforeStart', () => {
 
   it('a launcher that would start the command at once is started only after beforeStart, and not at all when it fails', async () => {
     const ran = marker();
-    const seen: boolean[] = [];
-    const r = await execute(fakePlan(AT_ONCE, {}, [ran]), {
-      stdio: 'capture',
-      beforeStart: async () => {
-        await sleep(200);
-        seen.push(existsSync(ran));
-      },
-    });
-    expect(seen).toEqual([false]);
-    expect(r.exitCode).toBe(0);
-    expect(existsSync(ran)).toBe(true);
+    await ranAfterBeforeStart(fakePlan(AT_ONCE, {}, [ran]), ran);
 
     const never = marker();
     await expect(execute(fakePlan(AT_ONCE, {}, [never]), { stdio: 'capture', beforeStart: refuseLate })).rejects.toBe(refusal);
