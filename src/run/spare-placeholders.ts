@@ -1,33 +1,40 @@
 /**
  * Spare placeholders: the empty files of earlier runs' placeholders, moved
  * into isolate's private runtime directory (host/runtime-dir.ts: no sandbox
- * sees it) instead of being deleted, and linked into place for a later run's
- * missing protected names. A new file costs the file system an inode; on
- * ext4 without a journal, allocating one scans past every inode freed in the
- * last minutes, a millisecond and more per file on a busy host, and a run
- * makes one per missing protected name. A link and a rename allocate none.
+ * sees it) instead of being deleted, and linked into place again when a
+ * later run needs a placeholder for the same name in the same directory. A
+ * new file costs the file system an inode; on ext4 without a journal,
+ * allocating one skips the inodes freed recently, a millisecond and more
+ * per file on a busy host, and a run makes one per missing protected name.
+ * A link and a rename allocate none.
  *
- * A spare is used only when it is what a new placeholder would be: a
- * regular, empty file of this user, without a write, execute or special mode
- * bit, and with no other name. One inode is never two placeholders, so no
- * run can write into another run's (the reason placeholders are not hard
- * links of one file). Each run first renames a spare to a name of its own,
- * so two runs never take the same one; anything else found among the spares
- * is removed. A spare is linked where no file exists (link(2) never
- * replaces one), and the caller then checks what is there as for a file it
- * created. Across file systems, or when none is left, the caller creates
- * the placeholder as before.
+ * A spare goes back only to the name it was taken from: the same name in
+ * the same directory (its device and inode, not its path). A sandbox that
+ * kept a descriptor of a placeholder it could reach (a concurrent run whose
+ * profile leaves that name writable) can reach that name anyway; moved to
+ * another name, the file would give it that name too (the reason
+ * placeholders are not hard links of one file). A spare is used only when it
+ * is what a new placeholder would be: a regular, empty file of this user,
+ * without a write, execute or special mode bit, and with no other name. Each
+ * run first renames a spare to a name of its own, so two runs never take the
+ * same one; one found changed is deleted. It is linked only where no file
+ * exists (link(2) never replaces one), and the caller checks what is there
+ * as for a file it created. Across file systems, or without a spare, the
+ * caller creates the placeholder as before.
  */
-import { randomBytes } from 'node:crypto';
-import { linkSync, lstatSync, readdirSync, renameSync, rmdirSync, unlinkSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, lstatSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { errnoCode } from '../errors.js';
 
-/** At most this many spares are kept (a burst of concurrent runs returns more). */
+/** At most this many spares are kept; beyond, another name's spare makes room. */
 export const MAX_SPARES = 512;
 
 /** No write (0222), execute (0111), set-id or sticky (07000) bit. */
 const FORBIDDEN_MODE = 0o7333;
+
+/** A spare's file name: the key of the name it stands for, a dot, a unique part. */
+const SPARE_NAME = /^([0-9a-f]{32})\.[0-9a-z-]+$/;
 
 /** What a new placeholder would be: a regular empty file of this user, read-only, with one name. */
 export function isSpareShape(st: Stats): boolean {
@@ -44,37 +51,55 @@ function discard(path: string): void {
 }
 
 export class SparePool {
-  private names: string[] | undefined;
+  /** Spare file names by key; undefined until the directory is read (once per run). */
+  private byKey: Map<string, string[]> | undefined;
   private count = 0;
   private serial = 0;
-  private readonly tag = `${process.pid}-${randomBytes(6).toString('hex')}`;
-  /** Parent directories on another file system than the spares. */
-  private readonly elsewhere = new Set<string>();
+  private readonly tag = `${process.pid.toString(36)}-${randomBytes(6).toString('hex')}`;
+  /** Directories' keys by path, for this run. */
+  private readonly dirIds = new Map<string, string | undefined>();
 
   /** `dir`: a private directory of this user's, hidden from every sandbox. */
   constructor(private readonly dir: string) {}
 
-  private list(): string[] {
-    if (this.names === undefined) {
-      try {
-        this.names = readdirSync(this.dir);
-      } catch {
-        this.names = [];
-      }
-      this.count = this.names.length;
+  private spares(): Map<string, string[]> {
+    if (this.byKey !== undefined) return this.byKey;
+    const byKey = new Map<string, string[]>();
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      names = [];
     }
-    return this.names;
+    for (const name of names) {
+      const key = SPARE_NAME.exec(name)?.[1];
+      if (key !== undefined) byKey.set(key, [...(byKey.get(key) ?? []), name]);
+    }
+    this.count = names.length;
+    this.byKey = byKey;
+    return byKey;
   }
 
-  private ownName(): string {
-    return join(this.dir, `.${this.tag}-${this.serial++}`);
+  /** The key of `path`: its name in its directory, the directory named by device and inode. */
+  private keyOf(path: string): string | undefined {
+    const parent = dirname(path);
+    if (!this.dirIds.has(parent)) {
+      const st = statSync(parent, { throwIfNoEntry: false, bigint: true });
+      this.dirIds.set(parent, st === undefined ? undefined : `${st.dev}:${st.ino}`);
+    }
+    const id = this.dirIds.get(parent);
+    return id === undefined ? undefined : createHash('sha256').update(`${id}/${basename(path)}`).digest('hex').slice(0, 32);
   }
 
-  /** A spare renamed to a name of this run's and checked; undefined when none is left. */
-  private claim(): string | undefined {
-    const names = this.list();
+  private uniqueName(prefix: string): string {
+    return join(this.dir, `${prefix}.${this.tag}-${this.serial++}`);
+  }
+
+  /** A spare for `key`, renamed to a name of this run's and checked; undefined when none is left. */
+  private claim(key: string): string | undefined {
+    const names = this.spares().get(key) ?? [];
     for (let name = names.pop(); name !== undefined; name = names.pop()) {
-      const claimed = this.ownName();
+      const claimed = this.uniqueName('.taken');
       try {
         renameSync(join(this.dir, name), claimed);
       } catch {
@@ -91,41 +116,58 @@ export class SparePool {
   }
 
   /**
-   * Link a spare to `path`, never replacing what is there. True when `path`
-   * exists now (the spare, or what was there already: the caller checks it);
-   * false when the caller must create the placeholder itself.
+   * Link a spare of the same name to `path`, never replacing what is there.
+   * True when `path` exists now (the spare, or what was there already: the
+   * caller checks it); false when the caller must create the placeholder.
    */
   take(path: string): boolean {
-    const parent = dirname(path);
-    if (this.elsewhere.has(parent)) return false;
-    const claimed = this.claim();
-    if (claimed === undefined) return false;
+    const key = this.keyOf(path);
+    const claimed = key === undefined ? undefined : this.claim(key);
+    if (key === undefined || claimed === undefined) return false;
     try {
       linkSync(claimed, path);
     } catch (e: unknown) {
-      const code = errnoCode(e);
-      if (code === 'EXDEV') this.elsewhere.add(parent);
-      this.list().push(claimed.slice(this.dir.length + 1)); // still a spare, under this run's name
-      return code === 'EEXIST';
+      this.putBack(claimed, key);
+      return errnoCode(e) === 'EEXIST';
     }
-    try {
-      unlinkSync(claimed);
-    } catch {
-      // gone already; the placeholder has its one name either way
-    }
+    discard(claimed); // its other name: the placeholder keeps the file
     return true;
+  }
+
+  /** A claimed spare that was not used goes back under its key. */
+  private putBack(claimed: string, key: string): void {
+    const name = this.uniqueName(key);
+    try {
+      renameSync(claimed, name);
+    } catch {
+      discard(claimed);
+    }
   }
 
   /** Keep the placeholder at `path` (as lstat saw it) as a spare instead of deleting it; false when the caller must delete it. */
   give(path: string, st: Stats): boolean {
-    this.list();
-    if (!isSpareShape(st) || this.count >= MAX_SPARES) return false;
+    const byKey = this.spares();
+    const key = isSpareShape(st) ? this.keyOf(path) : undefined;
+    if (key === undefined || !this.makeRoom(byKey)) return false;
     try {
-      renameSync(path, this.ownName());
+      renameSync(path, this.uniqueName(key));
     } catch {
       return false;
     }
     this.count++;
     return true;
+  }
+
+  /** Below MAX_SPARES, or one spare deleted to get there. */
+  private makeRoom(byKey: Map<string, string[]>): boolean {
+    if (this.count < MAX_SPARES) return true;
+    for (const names of byKey.values()) {
+      const name = names.shift();
+      if (name === undefined) continue;
+      discard(join(this.dir, name));
+      this.count--;
+      return true;
+    }
+    return false;
   }
 }

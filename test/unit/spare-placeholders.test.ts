@@ -1,10 +1,11 @@
 /**
  * Spare placeholders (run/spare-placeholders.ts): a removed placeholder is
- * kept and linked into place for a later run, but only when it is exactly
- * what a new placeholder would be, never as a second name of one inode, and
- * never over a file that exists.
+ * kept and linked into place again for the same name in the same directory,
+ * and only when it is exactly what a new placeholder would be; never as a
+ * second name of one file, never for another name or directory, never over
+ * a file that exists.
  */
-import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -24,26 +25,36 @@ describe('spare placeholders', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** An empty read-only file, as run/launch/path-fds.ts creates a placeholder. */
-  const placeholder = (name: string): string => {
-    const path = join(project, name);
+  const placeholder = (name: string, inDir = project): string => {
+    const path = join(inDir, name);
     closeSync(openSync(path, 'wx', 0o444));
     chmodSync(path, 0o444);
     return path;
   };
   const give = (pool: SparePool, path: string): boolean => pool.give(path, lstatSync(path));
 
-  it('a removed placeholder becomes the next one: the same inode, one name, nothing left among the spares', () => {
-    const old = placeholder('.envrc');
-    const ino = lstatSync(old).ino;
-    expect(give(new SparePool(spareDir), old)).toBe(true);
-    expect(() => lstatSync(old)).toThrow();
-    const next = join(project, '.bashrc');
-    expect(new SparePool(spareDir).take(next)).toBe(true);
-    const st = lstatSync(next);
+  it('a removed placeholder is the next one for the same name: the same file, one name, nothing left among the spares', () => {
+    const path = placeholder('.envrc');
+    const ino = lstatSync(path).ino;
+    expect(give(new SparePool(spareDir), path)).toBe(true);
+    expect(() => lstatSync(path)).toThrow();
+    expect(new SparePool(spareDir).take(path)).toBe(true);
+    const st = lstatSync(path);
     expect(st.ino).toBe(ino);
     expect(st.nlink).toBe(1);
     expect(st.size).toBe(0);
     expect(readdirSync(spareDir)).toEqual([]);
+  });
+
+  it('never for another name, nor for the same path once its directory is another one', () => {
+    const path = placeholder('.envrc');
+    expect(give(new SparePool(spareDir), path)).toBe(true);
+    expect(new SparePool(spareDir).take(join(project, '.bashrc'))).toBe(false);
+    renameSync(project, `${project}-old`);
+    mkdirSync(project);
+    expect(new SparePool(spareDir).take(path)).toBe(false);
+    expect(readdirSync(project)).toEqual([]);
+    expect(readdirSync(spareDir)).toHaveLength(1);
   });
 
   it('no spare: take says so, and the caller creates the placeholder', () => {
@@ -51,24 +62,27 @@ describe('spare placeholders', () => {
     expect(readdirSync(project)).toEqual([]);
   });
 
-  it('never replaces what exists: the file keeps its content, and the spare stays for the next placeholder', () => {
-    expect(give(new SparePool(spareDir), placeholder('.npmrc'))).toBe(true);
-    const existing = join(project, '.envrc');
-    writeFileSync(existing, 'export SECRET=1\n');
+  it('never replaces what exists: the file keeps its content, and the spare stays', () => {
+    const path = placeholder('.envrc');
+    const ino = lstatSync(path).ino;
+    expect(give(new SparePool(spareDir), path)).toBe(true);
+    writeFileSync(path, 'export SECRET=1\n');
     const pool = new SparePool(spareDir);
-    expect(pool.take(existing)).toBe(true); // the path exists: the caller checks what is there
-    expect(readFileSync(existing, 'utf8')).toBe('export SECRET=1\n');
-    expect(lstatSync(existing).nlink).toBe(1);
-    expect(pool.take(join(project, '.bashrc'))).toBe(true);
-    expect(lstatSync(join(project, '.bashrc')).nlink).toBe(1);
+    expect(pool.take(path)).toBe(true); // the path exists: the caller checks what is there
+    expect(readFileSync(path, 'utf8')).toBe('export SECRET=1\n');
+    expect(lstatSync(path).nlink).toBe(1);
+    unlinkSync(path);
+    expect(new SparePool(spareDir).take(path)).toBe(true);
+    expect(lstatSync(path).ino).toBe(ino);
   });
 
   it('never links through a final symlink', () => {
-    expect(give(new SparePool(spareDir), placeholder('.npmrc'))).toBe(true);
+    const path = placeholder('.envrc');
+    expect(give(new SparePool(spareDir), path)).toBe(true);
     const target = join(dir, 'target');
-    symlinkSync(target, join(project, '.envrc'));
-    expect(new SparePool(spareDir).take(join(project, '.envrc'))).toBe(true);
-    expect(lstatSync(join(project, '.envrc')).isSymbolicLink()).toBe(true);
+    symlinkSync(target, path);
+    expect(new SparePool(spareDir).take(path)).toBe(true);
+    expect(lstatSync(path).isSymbolicLink()).toBe(true);
     expect(() => lstatSync(target)).toThrow();
   });
 
@@ -88,33 +102,37 @@ describe('spare placeholders', () => {
     expect(readdirSync(spareDir)).toEqual([]);
   });
 
-  it('a spare that changed while kept (a second name, content, a write bit, a directory) is removed, never used', () => {
+  it('a spare that changed while kept (a second name, content, a write bit) is deleted, never used', () => {
     const pool = new SparePool(spareDir);
-    for (const name of ['a', 'b', 'c']) expect(give(pool, placeholder(name))).toBe(true);
+    const paths = ['a', 'b', 'c'].map((name) => placeholder(name));
+    for (const p of paths) expect(give(pool, p)).toBe(true);
     const [x, y, z] = readdirSync(spareDir).map((n) => join(spareDir, n));
     linkSync(x ?? '', join(dir, 'second-name'));
     chmodSync(y ?? '', 0o644);
     writeFileSync(y ?? '', 'payload');
     chmodSync(z ?? '', 0o666);
-    mkdirSync(join(spareDir, 'a-directory'));
-    expect(new SparePool(spareDir).take(join(project, '.envrc'))).toBe(false);
+    const next = new SparePool(spareDir);
+    for (const p of paths) expect(next.take(p)).toBe(false);
     expect(readdirSync(spareDir)).toEqual([]);
     expect(readdirSync(project)).toEqual([]);
     expect(lstatSync(join(dir, 'second-name')).nlink).toBe(1);
   });
 
   it('two runs never take the same spare', () => {
-    expect(give(new SparePool(spareDir), placeholder('.npmrc'))).toBe(true);
+    const path = placeholder('.envrc');
+    expect(give(new SparePool(spareDir), path)).toBe(true);
     const [first, second] = [new SparePool(spareDir), new SparePool(spareDir)];
-    const a = join(project, '.envrc');
-    const b = join(project, '.bashrc');
-    // Both have listed the one spare before either takes it.
-    expect([first.take(a), second.take(b)].filter(Boolean)).toHaveLength(1);
-    for (const p of [a, b]) if (readdirSync(project).includes(p.slice(project.length + 1))) expect(lstatSync(p).nlink).toBe(1);
+    expect(first.take(path)).toBe(true);
+    unlinkSync(path);
+    // The second had listed the same spare; it is gone: it must create the placeholder itself.
+    expect(second.take(path)).toBe(false);
   });
 
-  it(`keeps at most ${MAX_SPARES} spares; the rest are deleted by the caller`, () => {
-    for (let i = 0; i < MAX_SPARES; i++) closeSync(openSync(join(spareDir, `s${i}`), 'wx', 0o444));
-    expect(give(new SparePool(spareDir), placeholder('.envrc'))).toBe(false);
+  it(`keeps at most ${MAX_SPARES} spares: another name's makes room`, () => {
+    for (let i = 0; i < MAX_SPARES; i++) closeSync(openSync(join(spareDir, `${'0'.repeat(32)}.s${i}`), 'wx', 0o444));
+    const path = placeholder('.envrc');
+    expect(give(new SparePool(spareDir), path)).toBe(true);
+    expect(readdirSync(spareDir)).toHaveLength(MAX_SPARES);
+    expect(new SparePool(spareDir).take(path)).toBe(true);
   });
 });
