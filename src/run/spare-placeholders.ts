@@ -53,6 +53,8 @@ function discard(path: string): void {
 export class SparePool {
   /** Spare file names by key; undefined until the directory is read (once per run). */
   private byKey: Map<string, string[]> | undefined;
+  /** Names that are no spare (one a killed run had taken): the first to go when room is needed. */
+  private others: string[] = [];
   private count = 0;
   private serial = 0;
   private readonly tag = `${process.pid.toString(36)}-${randomBytes(6).toString('hex')}`;
@@ -73,7 +75,8 @@ export class SparePool {
     }
     for (const name of names) {
       const key = SPARE_NAME.exec(name)?.[1];
-      if (key !== undefined) byKey.set(key, [...(byKey.get(key) ?? []), name]);
+      if (key === undefined) this.others.push(name);
+      else byKey.set(key, [...(byKey.get(key) ?? []), name]);
     }
     this.count = names.length;
     this.byKey = byKey;
@@ -158,16 +161,13 @@ export class SparePool {
     return true;
   }
 
-  /** Below MAX_SPARES, or one spare deleted to get there. */
+  /** Below MAX_SPARES, or one entry deleted to get there: a name that is no spare first, else another name's spare. */
   private makeRoom(byKey: Map<string, string[]>): boolean {
     if (this.count < MAX_SPARES) return true;
-    for (const names of byKey.values()) {
-      const name = names.shift();
-      if (name === undefined) continue;
-      discard(join(this.dir, name));
-      this.count--;
-      return true;
-    }
-    return false;
+    const name = this.others.shift() ?? [...byKey.values()].find((names) => names.length > 0)?.shift();
+    if (name === undefined) return false;
+    discard(join(this.dir, name));
+    this.count--;
+    return true;
   }
 }

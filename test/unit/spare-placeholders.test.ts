@@ -135,4 +135,13 @@ describe('spare placeholders', () => {
     expect(readdirSync(spareDir)).toHaveLength(MAX_SPARES);
     expect(new SparePool(spareDir).take(path)).toBe(true);
   });
+
+  it('a full store makes room by deleting what is no spare first (a name a killed run had taken)', () => {
+    for (let i = 0; i < MAX_SPARES - 1; i++) closeSync(openSync(join(spareDir, `${'0'.repeat(32)}.s${i}`), 'wx', 0o444));
+    closeSync(openSync(join(spareDir, '.taken.left-by-a-killed-run'), 'wx', 0o444));
+    expect(give(new SparePool(spareDir), placeholder('.envrc'))).toBe(true);
+    const names = readdirSync(spareDir);
+    expect(names).toHaveLength(MAX_SPARES);
+    expect(names).not.toContain('.taken.left-by-a-killed-run');
+  });
 });
