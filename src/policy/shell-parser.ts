@@ -1,0 +1,67 @@
+/**
+ * The shell parser the command policy reads scripts with: tree-sitter's bash
+ * grammar (tree-sitter-bash, covering POSIX sh and bash), run by tree-sitter's
+ * WebAssembly runtime (web-tree-sitter), so nothing is compiled on install.
+ * Both are loaded on first use only, when a policy with command rules meets a
+ * shell given a script (about 40 ms, once per process); a run without
+ * command rules never loads them. docs/command-policy.md says why this parser.
+ *
+ * They are loaded by path from the package's own node_modules (never bundled),
+ * so the same code works from dist/, from the CLI bundle and from the start-up
+ * snapshot, whose code has no module URL of its own.
+ */
+import { createRequire } from 'node:module';
+import { IsolateError } from '../errors.js';
+import { packageRoot } from '../profile/builtin.js';
+
+/** The part of a tree-sitter syntax node the policy reads. */
+export interface SyntaxNode {
+  readonly type: string;
+  readonly text: string;
+  readonly isNamed: boolean;
+  readonly isMissing: boolean;
+  readonly hasError: boolean;
+  readonly namedChildren: readonly (SyntaxNode | null)[];
+  readonly children: readonly (SyntaxNode | null)[];
+  childForFieldName(name: string): SyntaxNode | null;
+  childrenForFieldName(name: string): readonly (SyntaxNode | null)[];
+}
+
+interface TreeSitter {
+  Parser: { init(options: { locateFile: () => string }): Promise<void>; new (): TsParser };
+  Language: { load(path: string): Promise<unknown> };
+}
+interface TsParser {
+  setLanguage(language: unknown): void;
+  parse(text: string): { rootNode: SyntaxNode; delete(): void } | null;
+}
+
+export type ParseScript = (script: string) => SyntaxNode;
+
+let loading: Promise<ParseScript> | undefined;
+
+async function load(): Promise<ParseScript> {
+  const require = createRequire(new URL('package.json', packageRoot()));
+  const ts = require('web-tree-sitter') as TreeSitter;
+  const runtime = require.resolve('web-tree-sitter/web-tree-sitter.wasm');
+  await ts.Parser.init({ locateFile: () => runtime });
+  const bash = await ts.Language.load(require.resolve('tree-sitter-bash/tree-sitter-bash.wasm'));
+  const parser = new ts.Parser();
+  parser.setLanguage(bash);
+  return (script: string): SyntaxNode => {
+    const tree = parser.parse(script);
+    if (tree === null) throw new IsolateError('E_INTERNAL', 'the shell parser returned no tree');
+    return tree.rootNode;
+  };
+}
+
+/** The parser, loaded on first call. Rejects with an IsolateError when it cannot be loaded. */
+export function shellParser(): Promise<ParseScript> {
+  loading ??= load().catch((e: unknown) => {
+    loading = undefined;
+    throw new IsolateError('E_INTERNAL', `cannot load the shell parser (web-tree-sitter, tree-sitter-bash): ${e instanceof Error ? e.message : String(e)}`, {
+      fix: 'reinstall isolate (npm ci), so that its dependencies web-tree-sitter and tree-sitter-bash are present',
+    });
+  });
+  return loading;
+}
