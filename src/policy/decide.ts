@@ -16,6 +16,8 @@ import { normalProgram, ruleMatch, type Words } from './words.js';
 const INERT_BUILTINS = new Set([
   'cd', 'pushd', 'popd', 'dirs', 'pwd', 'true', 'false', ':', 'echo', 'printf', 'test', '[', 'set', 'export', 'unset', 'shift',
   'read', 'wait', 'exit', 'return', 'break', 'continue', 'local', 'declare', 'typeset', 'readonly', 'umask', 'getopts', 'type',
+  // left by themselves only when no command follows them (exec >log, command -v git): else the command inside is checked
+  'exec', 'command', 'builtin',
 ]);
 
 type Base = Omit<CommandDecision, 'effective' | 'subcommand' | 'undecidable'>;

@@ -76,7 +76,7 @@ async function expandScript(script: string, depth: number, out: Expansion): Prom
     return;
   }
   const parse = await shellParser();
-  for (const part of scriptParts(parse(script))) {
+  for (const part of scriptParts(parse(script), script)) {
     if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason });
     else await expandInto(part.words, depth + 1, true, out);
   }

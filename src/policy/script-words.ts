@@ -2,12 +2,14 @@
  * The value of a shell word when it can be known from the script alone:
  * quotes and escapes removed (`g\it`, `'git'`, `"g"it`, `$'g\x69t'` are all
  * `git`), or null when the shell computes it at run time (variables, command
- * and process substitutions, arithmetic, unquoted globs, brace expansion).
+ * and process substitutions, arithmetic, unquoted globs (extended ones too), brace expansion,
+ * zsh's `=cmd`).
  */
 import type { SyntaxNode } from './shell-parser.js';
 
 /** An unquoted word: backslash escapes removed; null if the shell would expand a glob or braces in it. */
 function unquoted(text: string): string | null {
+  if (/^=[^=\s]/.test(text)) return null; // zsh: =cmd is the path of cmd
   if (/(^|[^\\])\{[^}]*(,|\.\.)[^}]*\}/.test(text)) return null;
   let out = '';
   for (let i = 0; i < text.length; i++) {
@@ -15,7 +17,7 @@ function unquoted(text: string): string | null {
     if (c === '\\') {
       const next = text[++i];
       if (next !== undefined && next !== '\n') out += next;
-    } else if (c === '*' || c === '?' || c === '[') return null;
+    } else if (c === '*' || c === '?' || c === '[' || ('@!+'.includes(c) && text[i + 1] === '(')) return null;
     else out += c;
   }
   return out;
@@ -65,6 +67,8 @@ export function literal(node: SyntaxNode): string | null {
     case 'concatenation': {
       const parts = named(node).map(literal);
       if (parts.length === 0 || parts.length !== node.children.length) return null; // a bare token between the parts: not a plain word
+      const braced = named(node).some((c) => c.type === 'word' && /(^|[^\\])\{/.test(c.text)) && /\{[^}]*(,|\.\.)/.test(node.text);
+      if (braced) return null; // brace expansion across the parts
       return parts.some((p) => p === null) ? null : parts.join('');
     }
     default:

@@ -2,9 +2,14 @@
  * Every simple command a shell script would run, read from its syntax tree:
  * in pipelines, lists (`&&`, `||`, `;`, `&`), subshells, groups, functions,
  * `if`/`for`/`while`/`case`, command and process substitutions (also inside
- * words, redirections and unquoted heredocs). A command's words are known up
- * to the first one computed at run time; a part the parser cannot read is
+ * words, redirections and heredocs). A command's words are known up to the
+ * first one computed at run time; a part the parser cannot read is
  * undecidable.
+ *
+ * Where tree-sitter's bash grammar reads differently from bash, this file
+ * makes up for it: words joined by a line continuation (`gi\⏎t`) are one
+ * word, and an unquoted heredoc that runs commands is undecidable (the
+ * grammar misses substitutions after leading blanks in heredoc lines).
  */
 import type { SyntaxNode } from './shell-parser.js';
 import { literal, named } from './script-words.js';
@@ -12,37 +17,67 @@ import type { Words } from './words.js';
 
 export type ScriptPart = { kind: 'command'; words: Words } | { kind: 'undecidable'; text: string; reason: string };
 
-const NAMES_LIMIT = 200;
+const PARTS_LIMIT = 200;
 
-function commandWords(node: SyntaxNode): ScriptPart {
+/** The command's words as bash reads them: nodes separated only by line continuations are one word. */
+function joinedWords(nodes: readonly SyntaxNode[], source: string): Array<string | null> {
+  const words: Array<string | null> = [];
+  let previous: SyntaxNode | undefined;
+  for (const node of nodes) {
+    const value = literal(node);
+    const gap = previous === undefined ? ' ' : source.slice(previous.endIndex, node.startIndex);
+    if (words.length > 0 && /^(\\\n)+$/.test(gap)) {
+      const last = words.pop() ?? null;
+      words.push(last === null || value === null ? null : last + value);
+    } else words.push(value);
+    previous = node;
+  }
+  return words;
+}
+
+function commandWords(node: SyntaxNode, source: string): ScriptPart {
   const name = node.childForFieldName('name');
-  const program = name === null ? null : literal(name);
-  if (program === null || program === '') {
+  const args = node.childrenForFieldName('argument').filter((a): a is SyntaxNode => a !== null);
+  const [program, ...rest] = name === null ? [null] : joinedWords([name, ...args], source);
+  if (program === null || program === undefined || program === '') {
     return { kind: 'undecidable', text: name?.text ?? node.text, reason: 'its program name is computed at run time' };
   }
+  const compound = rest.slice(0, 2).some((w) => w === '{' || w === '(') || named(node).some((c) => !['command_name', 'word'].includes(c.type));
+  if (program === 'coproc' && compound) {
+    return { kind: 'undecidable', text: node.text, reason: 'coproc with a compound command' };
+  }
   const argv = [program];
-  for (const arg of node.childrenForFieldName('argument')) {
-    const value = arg === null ? null : literal(arg);
+  for (const value of rest) {
     if (value === null) return { kind: 'command', words: { argv, tail: true } };
     argv.push(value);
   }
   return { kind: 'command', words: { argv, tail: false } };
 }
 
-/** The simple commands in `root`, in the order they appear. */
-export function scriptParts(root: SyntaxNode): ScriptPart[] {
+/** An unquoted heredoc whose body has a command substitution: the grammar does not read those reliably. */
+function heredocRunsCommands(node: SyntaxNode): boolean {
+  if (node.type !== 'heredoc_redirect') return false;
+  const start = named(node).find((c) => c.type === 'heredoc_start');
+  const body = named(node).find((c) => c.type === 'heredoc_body');
+  if (start === undefined || body === undefined || /['"\\]/.test(start.text)) return false;
+  return /\$\(|`/.test(body.text);
+}
+
+/** The simple commands in the script `source`, whose syntax tree is `root`, in the order they appear. */
+export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
   const parts: ScriptPart[] = [];
   const visit = (node: SyntaxNode): void => {
-    if (parts.length > NAMES_LIMIT) return;
+    if (parts.length > PARTS_LIMIT) return;
     if (node.type === 'ERROR' || node.isMissing) {
       parts.push({ kind: 'undecidable', text: node.text, reason: 'the shell parser cannot read this part of the script' });
-    } else if (node.type === 'command') parts.push(commandWords(node));
+    } else if (node.type === 'command') parts.push(commandWords(node, source));
+    else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: node.text, reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     for (const child of named(node)) visit(child);
   };
   visit(root);
   if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {
     parts.push({ kind: 'undecidable', text: root.text, reason: 'the shell parser cannot read the whole script' });
   }
-  if (parts.length > NAMES_LIMIT) parts.push({ kind: 'undecidable', text: '', reason: `the script runs more than ${NAMES_LIMIT} commands` });
+  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '', reason: `the script runs more than ${PARTS_LIMIT} commands` });
   return parts;
 }

@@ -18,6 +18,8 @@ import { packageRoot } from '../profile/builtin.js';
 export interface SyntaxNode {
   readonly type: string;
   readonly text: string;
+  readonly startIndex: number;
+  readonly endIndex: number;
   readonly isNamed: boolean;
   readonly isMissing: boolean;
   readonly hasError: boolean;

@@ -2,7 +2,8 @@
  * Commands that run another command named in their arguments, and where that
  * command starts: `env [-i] [-u NAME] [-S 'cmd args'] [NAME=VALUE...] cmd`,
  * `nice`, `ionice`, `nohup`, `setsid`, `stdbuf`, `timeout`, `command`,
- * `exec`, `builtin`, `time`, `sudo` and `xargs` (whose command also gets
+ * `exec`, `builtin`, `time`, `coproc`, zsh's `noglob` and `nocorrect`, `sudo`
+ * and `xargs` (whose command also gets
  * words read from its input: an unknown tail).
  */
 import { basename } from 'node:path';
@@ -24,6 +25,9 @@ const PLAIN: Record<string, readonly string[]> = {
   stdbuf: ['-i', '-o', '-e', '--input', '--output', '--error'],
   timeout: ['-k', '--kill-after', '-s', '--signal'],
   command: [],
+  coproc: [],
+  noglob: [],
+  nocorrect: [],
   exec: ['-a'],
   builtin: [],
   time: ['-f', '--format', '-o', '--output'],

@@ -96,6 +96,10 @@ describe('attempts to hide a denied command', () => {
     'case x in x) git push;; esac',
     '[[ -n $(git push) ]]',
     'eval "git push"',
+    'gi\\\nt push',
+    'git pu\\\nsh origin',
+    'coproc git push',
+    'noglob git push',
   ])('refused: %j', async (script) => {
     for (const rules of [ALLOW, DENY]) {
       const d = await decideCommands(rules, sh(script));
@@ -118,6 +122,12 @@ describe('attempts to hide a denied command', () => {
     ['git $(echo push) origin', 'its words computed at run time may match deny rule "git push *"'],
     ['xargs -I{} {} push', 'xargs runs a command named by its input'],
     ["trap 'git push' EXIT", 'trap runs a string as a script later'],
+    ['coproc { git push; }', 'coproc with a compound command'],
+    ['cat <<EOF\n  `git push`\nEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
+    ['cat <<-EOF\n\t$(git push)\n\tEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
+    ['=git push', 'its program name is computed at run time'],
+    ['shopt -s extglob; @(git) push', 'the shell parser cannot read this part of the script'],
+    ['{git,push}', 'the shell parser cannot read this part of the script'],
   ])('undecidable: %j — refused with an allow list, reported without', async (script, reason) => {
     const strict = await decideCommands(ALLOW, sh(script));
     expect(strict).toMatchObject({ decision: 'refused', rule: null });
