@@ -17,7 +17,14 @@ import type { Words } from './words.js';
 
 export type ScriptPart = { kind: 'command'; words: Words } | { kind: 'undecidable'; text: string; reason: string };
 
-const PARTS_LIMIT = 200;
+const PARTS_LIMIT = 1000;
+const TEXT_LIMIT = 120;
+const DEPTH_LIMIT = 500;
+
+/** A part of the script short enough to show. */
+function clip(text: string): string {
+  return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT)}…` : text;
+}
 
 /** The command's words as bash reads them: nodes separated only by line continuations are one word. */
 function joinedWords(nodes: readonly SyntaxNode[], source: string): Array<string | null> {
@@ -40,11 +47,11 @@ function commandWords(node: SyntaxNode, source: string): ScriptPart {
   const args = node.childrenForFieldName('argument').filter((a): a is SyntaxNode => a !== null);
   const [program, ...rest] = name === null ? [null] : joinedWords([name, ...args], source);
   if (program === null || program === undefined || program === '') {
-    return { kind: 'undecidable', text: name?.text ?? node.text, reason: 'its program name is computed at run time' };
+    return { kind: 'undecidable', text: clip(name?.text ?? node.text), reason: 'its program name is computed at run time' };
   }
   const compound = rest.slice(0, 2).some((w) => w === '{' || w === '(') || named(node).some((c) => !['command_name', 'word'].includes(c.type));
   if (program === 'coproc' && compound) {
-    return { kind: 'undecidable', text: node.text, reason: 'coproc with a compound command' };
+    return { kind: 'undecidable', text: clip(node.text), reason: 'coproc with a compound command' };
   }
   const argv = [program];
   for (const value of rest) {
@@ -66,18 +73,22 @@ function heredocRunsCommands(node: SyntaxNode): boolean {
 /** The simple commands in the script `source`, whose syntax tree is `root`, in the order they appear. */
 export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
   const parts: ScriptPart[] = [];
-  const visit = (node: SyntaxNode): void => {
-    if (parts.length > PARTS_LIMIT) return;
+  const stack: Array<{ node: SyntaxNode; depth: number }> = [{ node: root, depth: 0 }];
+  while (stack.length > 0 && parts.length <= PARTS_LIMIT) {
+    const { node, depth } = stack.pop() ?? { node: root, depth: 0 };
+    if (depth > DEPTH_LIMIT) {
+      parts.push({ kind: 'undecidable', text: clip(node.text), reason: `the script nests more than ${DEPTH_LIMIT} levels deep` });
+      break;
+    }
     if (node.type === 'ERROR' || node.isMissing) {
-      parts.push({ kind: 'undecidable', text: node.text, reason: 'the shell parser cannot read this part of the script' });
+      parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'the shell parser cannot read this part of the script' });
     } else if (node.type === 'command') parts.push(commandWords(node, source));
-    else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: node.text, reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
-    for (const child of named(node)) visit(child);
-  };
-  visit(root);
-  if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {
-    parts.push({ kind: 'undecidable', text: root.text, reason: 'the shell parser cannot read the whole script' });
+    else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
+    for (const child of named(node).reverse()) stack.push({ node: child, depth: depth + 1 });
   }
-  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '', reason: `the script runs more than ${PARTS_LIMIT} commands` });
+  if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {
+    parts.push({ kind: 'undecidable', text: clip(root.text), reason: 'the shell parser cannot read the whole script' });
+  }
+  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '…', reason: `the script runs more than ${PARTS_LIMIT} commands` });
   return parts;
 }

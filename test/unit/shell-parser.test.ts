@@ -51,6 +51,11 @@ describe('scriptParts', () => {
     expect(await commands('$x push')).toEqual([['UNDECIDABLE', 'its program name is computed at run time']]);
   });
 
+  it('a script nested too deep, or with too many commands, is undecidable, not a crash', async () => {
+    expect((await commands(`${'('.repeat(5000)}true${')'.repeat(5000)}`)).at(-1)).toEqual(['UNDECIDABLE', 'the script nests more than 500 levels deep']);
+    expect((await commands('true;'.repeat(1500))).at(-1)).toEqual(['UNDECIDABLE', 'the script runs more than 1000 commands']);
+  });
+
   it('a script the parser cannot read is undecidable', async () => {
     expect((await commands('echo "unterminated')).some(([k]) => k === 'UNDECIDABLE')).toBe(true);
     expect((await commands('if true; then')).some(([k]) => k === 'UNDECIDABLE')).toBe(true);
