@@ -43,7 +43,7 @@ function denied(rules: CommandRules, started: readonly Started[], resolved: stri
         const m = ruleMatch(rule, form, resolvedProgram);
         const as = i > 0 ? ` (as ${form.argv.join(' ')})` : '';
         if (m === 'yes') return { decision: 'refused', rule, list: 'deny', reason: scriptNote(s, `matches deny rule "${rule}"${s.inScript ? '' : as}`), words: form };
-        if (m === 'maybe') unknown.push({ command: form.argv, reason: `its words computed at run time may match deny rule "${rule}"` });
+        if (m === 'maybe') unknown.push({ command: form.argv, reason: `${form.tail ? 'its words computed at run time' : 'the path its program resolves to'} may match deny rule "${rule}"` });
       }
     }
   }

@@ -31,10 +31,28 @@ export function normalProgram(program: string): string {
   return program.includes('/') ? posix.normalize(program) : program;
 }
 
-function programMatches(token: string, program: string, resolvedProgram: string | undefined): boolean {
+/**
+ * How the program matches a rule's first token. A token with a "/" is
+ * compared with the program's paths; a bare program name whose path is not
+ * known (a command inside a script) may still resolve to it: maybe.
+ */
+function programMatch(token: string, program: string, resolvedProgram: string | undefined): Match {
   const normal = normalProgram(program);
-  const names = token.includes('/') ? [program, normal, ...(resolvedProgram === undefined ? [] : [resolvedProgram])] : [basename(normal)];
-  return names.some((n) => tokenMatches(token, n));
+  if (!token.includes('/')) return tokenMatches(token, basename(normal)) ? 'yes' : 'no';
+  const paths = [program, normal, ...(resolvedProgram === undefined ? [] : [resolvedProgram])];
+  if (paths.some((p) => tokenMatches(token, p))) return 'yes';
+  const unresolved = !program.includes('/') && resolvedProgram === undefined;
+  return unresolved && tokenMatches(basename(token), program) ? 'maybe' : 'no';
+}
+
+function argsMatch(argTokens: readonly string[], args: readonly string[], tail: boolean): Match {
+  const open = argTokens.at(-1) === '*';
+  const rest = open ? argTokens.slice(0, -1) : argTokens;
+  const compared = Math.min(args.length, rest.length);
+  for (let i = 0; i < compared; i++) if (!tokenMatches(rest[i] ?? '', args[i] ?? '')) return 'no';
+  if (!tail) return (open ? args.length >= rest.length : args.length === rest.length) ? 'yes' : 'no';
+  if (open) return args.length >= rest.length ? 'yes' : 'maybe';
+  return args.length > rest.length ? 'no' : 'maybe';
 }
 
 /** How one rule matches one command (with the path its program resolves to, when known). */
@@ -42,14 +60,9 @@ export function ruleMatch(rule: string, words: Words, resolvedProgram?: string):
   const [programToken, ...argTokens] = parseRule(rule);
   const [program, ...args] = words.argv;
   if (programToken === undefined || program === undefined) return 'no';
-  if (!programMatches(programToken, program, resolvedProgram)) return 'no';
-  const open = argTokens.at(-1) === '*';
-  const rest = open ? argTokens.slice(0, -1) : argTokens;
-  const compared = Math.min(args.length, rest.length);
-  for (let i = 0; i < compared; i++) if (!tokenMatches(rest[i] ?? '', args[i] ?? '')) return 'no';
-  if (!words.tail) return (open ? args.length >= rest.length : args.length === rest.length) ? 'yes' : 'no';
-  if (open) return args.length >= rest.length ? 'yes' : 'maybe';
-  return args.length > rest.length ? 'no' : 'maybe';
+  const p = programMatch(programToken, program, resolvedProgram);
+  const a = p === 'no' ? 'no' : argsMatch(argTokens, args, words.tail);
+  return p === 'yes' || a === 'no' ? a : 'maybe';
 }
 
 /** Whether one argv (with the path it resolves to) surely matches one rule. */

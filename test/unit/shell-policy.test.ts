@@ -172,6 +172,23 @@ describe('which shells and wrappers are read', () => {
     expect((await decideCommands({ allow: ['npm run build'], deny: [] }, sh('npm run "$TARGET"'))).decision).toBe('refused');
   });
 
+  it('a rule naming a path may match a bare name in a script, whose path is not known before it runs', async () => {
+    const rules = { allow: [], deny: ['/usr/bin/git push *'] };
+    expect((await decideCommands(rules, sh('/usr/bin/../bin/git push'))).decision).toBe('refused');
+    const d = await decideCommands(rules, sh('git push'));
+    expect(d.undecidable).toEqual([{ command: ['git', 'push'], reason: 'the path its program resolves to may match deny rule "/usr/bin/git push *"' }]);
+    expect((await decideCommands({ allow: ['/usr/bin/git *'], deny: [] }, sh('git status'))).decision).toBe('refused');
+  });
+
+  it('an allow rule for the shell no longer lets a script through: its commands must be allowed', async () => {
+    expect((await decideCommands({ allow: ['sh -c *'], deny: [] }, sh('rm -rf ~'))).decision).toBe('refused');
+  });
+
+  it('a shell isolate starts to read its input is undecidable too', async () => {
+    expect((await decideCommands({ allow: ['bash'], deny: [] }, ['bash'])).decision).toBe('refused');
+    expect((await decideCommands({ allow: [], deny: ['git push *'] }, ['bash'])).undecidable).toEqual([{ command: ['bash'], reason: 'bash reads its script from standard input' }]);
+  });
+
   it('without rules nothing is parsed and everything is allowed', async () => {
     expect(await decideCommands({ allow: [], deny: [] }, sh('$(x) "unterminated'))).toMatchObject({ decision: 'allowed', reason: 'no command rules', undecidable: [] });
   });
