@@ -2,8 +2,8 @@
  * Commands that run another command named in their arguments, and where that
  * command starts: `env [-i] [-u NAME] [-S 'cmd args'] [NAME=VALUE...] cmd`,
  * `nice`, `ionice`, `nohup`, `setsid`, `stdbuf`, `timeout`, `command`,
- * `exec`, `builtin`, `time`, `coproc`, zsh's `noglob` and `nocorrect`, `sudo`
- * and `xargs` (whose command also gets
+ * `exec`, `builtin`, `time`, `coproc`, zsh's `noglob` and `nocorrect`, `sudo`,
+ * `doas`, `unbuffer`, `busybox` (its applet) and `xargs` (whose command also gets
  * words read from its input: an unknown tail).
  */
 import { basename } from 'node:path';
@@ -31,6 +31,9 @@ const PLAIN: Record<string, readonly string[]> = {
   exec: ['-a'],
   builtin: [],
   time: ['-f', '--format', '-o', '--output'],
+  doas: ['-u', '-C'],
+  unbuffer: [],
+  busybox: [],
   sudo: ['-u', '--user', '-g', '--group', '-C', '--close-from', '-D', '--chdir', '-h', '--host', '-p', '--prompt', '-r', '--role', '-t', '--type', '-U', '--other-user', '-T', '--command-timeout', '-R', '--chroot'],
   xargs: ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'],
 };

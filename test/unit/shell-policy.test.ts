@@ -100,6 +100,8 @@ describe('attempts to hide a denied command', () => {
     'git pu\\\nsh origin',
     'coproc git push',
     'noglob git push',
+    'doas -u dev git push',
+    'busybox sh -c "git push"',
   ])('refused: %j', async (script) => {
     for (const rules of [ALLOW, DENY]) {
       const d = await decideCommands(rules, sh(script));
