@@ -19,6 +19,18 @@ async function commands(script: string): Promise<string[][]> {
   return (await parts(script)).map((p) => (p.kind === 'command' ? [...p.words.argv, ...(p.words.tail ? ['…'] : [])] : ['UNDECIDABLE', p.reason]));
 }
 
+describe('shellParser', () => {
+  it('loads without adding globals or process listeners (the API runs inside other programs)', async () => {
+    const events = ['uncaughtException', 'unhandledRejection', 'exit', 'SIGINT', 'SIGTERM'] as const;
+    const globals = new Set(Object.getOwnPropertyNames(globalThis));
+    const listeners = events.map((e) => process.listenerCount(e));
+    const parse = await shellParser();
+    expect(parse('git push').type).toBe('program');
+    expect(Object.getOwnPropertyNames(globalThis).filter((g) => !globals.has(g))).toEqual([]);
+    expect(events.map((e) => process.listenerCount(e))).toEqual(listeners);
+  });
+});
+
 describe('scriptParts', () => {
   it('finds every simple command in lists, pipelines, subshells, groups, functions and control flow', async () => {
     expect(await commands('a && b | c; (d) & e || f; { g; }; h(){ i; }; if j; then k; elif l; then m; else n; fi; for x in 1; do o; done; case y in y) p;; esac')).toEqual(
