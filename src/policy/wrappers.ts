@@ -14,7 +14,8 @@ export interface Unknowable {
   undecidable: string;
 }
 
-const DURATION = /^\d+(\.\d+)?[smhd]?$/;
+/** env's options that take the next word as their value (GNU and BSD). */
+const ENV_WITH_VALUE = ['-u', '--unset', '-C', '--chdir', '-P', '-a', '--argv0'];
 
 /** Options of each plain wrapper that take a value as the next word. */
 const PLAIN: Record<string, readonly string[]> = {
@@ -69,7 +70,7 @@ function unwrapEnv(args: readonly string[]): { start: number; split: string[] } 
       const words = splitString(s ?? '');
       if (words === undefined) return { undecidable: 'env -S with quotes, escapes or variables in its string' };
       split.push(...words);
-    } else if (a === '-u' || a === '--unset' || a === '-C' || a === '--chdir') i++;
+    } else if (ENV_WITH_VALUE.includes(a)) i++;
     else if (!a.startsWith('-') && !/^[^=]+=/.test(a)) return { start: i, split };
     i++;
   }
@@ -79,7 +80,8 @@ function unwrapEnv(args: readonly string[]): { start: number; split: string[] } 
 function unwrapEnvWords(args: readonly string[], tail: boolean): Words | Unknowable | undefined {
   const env = unwrapEnv(args);
   if ('undecidable' in env) return env;
-  const argv = [...env.split, ...args.slice(env.start)];
+  // The words of -S are env's own again: options and NAME=VALUE before the command.
+  const argv = env.split.length > 0 ? ['env', ...env.split, ...args.slice(env.start)] : args.slice(env.start);
   return argv.length === 0 ? undefined : { argv, tail };
 }
 
@@ -89,7 +91,7 @@ function innerStart(name: string, args: readonly string[]): number | undefined {
   if (options === undefined) return undefined;
   if (name === 'command' && args.some((a) => /^-[a-zA-Z]*[vV]/.test(a))) return undefined; // command -v/-V only looks a name up
   let i = skipOptions(args, 0, options);
-  if (name === 'timeout' && DURATION.test(args[i] ?? '')) i++;
+  if (name === 'timeout') i++; // its duration, whatever its spelling (10, 1.5m, inf, 1e3)
   if (name === 'sudo') while (/^[A-Za-z_][A-Za-z0-9_]*=/.test(args[i] ?? '')) i++;
   return i;
 }

@@ -95,8 +95,10 @@ describe('shellInput', () => {
 
 describe('unwrap', () => {
   it.each([
-    [['env', '-S', 'git push', 'origin'], { argv: ['git', 'push', 'origin'], tail: false }],
-    [['env', '--split-string=git push'], { argv: ['git', 'push'], tail: false }],
+    [['env', '-S', 'git push', 'origin'], { argv: ['env', 'git', 'push', 'origin'], tail: false }],
+    [['env', '-S', 'A=1 git'], { argv: ['env', 'A=1', 'git'], tail: false }],
+    [['env', 'A=1', 'git'], { argv: ['git'], tail: false }],
+    [['env', '--split-string=git push'], { argv: ['env', 'git', 'push'], tail: false }],
     [['command', '-p', 'git'], { argv: ['git'], tail: false }],
     [['exec', '-a', 'name', 'git'], { argv: ['git'], tail: false }],
     [['sudo', '-u', 'dev', 'A=1', 'git'], { argv: ['git'], tail: false }],

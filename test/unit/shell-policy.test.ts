@@ -101,6 +101,9 @@ describe('attempts to hide a denied command', () => {
     'coproc git push',
     'noglob git push',
     'doas -u dev git push',
+    'timeout inf git push',
+    "env -S 'A=1 git push'",
+    'env -a name git push',
     'busybox sh -c "git push"',
   ])('refused: %j', async (script) => {
     for (const rules of [ALLOW, DENY]) {
