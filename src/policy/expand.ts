@@ -78,6 +78,7 @@ async function expandScript(script: string, depth: number, out: Expansion): Prom
   const parse = await shellParser();
   for (const part of scriptParts(parse(script), script)) {
     if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason });
+    else if (part.kind === 'script') await expandScript(part.script, depth + 1, out);
     else await expandInto(part.words, depth + 1, true, out);
   }
 }

@@ -15,7 +15,11 @@ import type { SyntaxNode } from './shell-parser.js';
 import { literal, named } from './script-words.js';
 import type { Words } from './words.js';
 
-export type ScriptPart = { kind: 'command'; words: Words } | { kind: 'undecidable'; text: string; reason: string };
+export type ScriptPart =
+  | { kind: 'command'; words: Words }
+  | { kind: 'undecidable'; text: string; reason: string }
+  /** A script to parse again: the inside of backquotes with escapes, which the grammar reads as words. */
+  | { kind: 'script'; script: string };
 
 const PARTS_LIMIT = 1000;
 const TEXT_LIMIT = 120;
@@ -42,9 +46,29 @@ function joinedWords(nodes: readonly SyntaxNode[], source: string): Array<string
   return words;
 }
 
+/**
+ * Words the grammar files under a redirection that follows the command
+ * (`git >/dev/null push`: bash's argument `push` is a second destination of
+ * `>`; after `<<EOF`, an argument of the heredoc): for bash they are arguments.
+ */
+function wordsAfterRedirects(command: SyntaxNode): SyntaxNode[] {
+  const statement = command.parent;
+  if (statement?.type !== 'redirected_statement' || statement.childForFieldName('body')?.startIndex !== command.startIndex) return [];
+  const extra: SyntaxNode[] = [];
+  for (const redirect of statement.childrenForFieldName('redirect')) {
+    if (redirect?.type === 'file_redirect') extra.push(...present(redirect.childrenForFieldName('destination')).slice(1));
+    if (redirect?.type === 'heredoc_redirect') extra.push(...present(redirect.childrenForFieldName('argument')));
+  }
+  return extra;
+}
+
+function present(nodes: readonly (SyntaxNode | null)[]): SyntaxNode[] {
+  return nodes.filter((n): n is SyntaxNode => n !== null);
+}
+
 function commandWords(node: SyntaxNode, source: string): ScriptPart {
   const name = node.childForFieldName('name');
-  const args = node.childrenForFieldName('argument').filter((a): a is SyntaxNode => a !== null);
+  const args = [...present(node.childrenForFieldName('argument')), ...wordsAfterRedirects(node)].sort((a, b) => a.startIndex - b.startIndex);
   const [program, ...rest] = name === null ? [null] : joinedWords([name, ...args], source);
   if (program === null || program === undefined || program === '') {
     return { kind: 'undecidable', text: clip(name?.text ?? node.text), reason: 'its program name is computed at run time' };
@@ -70,12 +94,22 @@ function heredocRunsCommands(node: SyntaxNode): boolean {
   return /\$\(|`/.test(body.text);
 }
 
+/**
+ * Inside backquotes, bash removes the backslash before \\, ` and $ (and " within
+ * double quotes) and then parses the text: a nested `\`cmd\`` is a command
+ * substitution there. The grammar reads it as words, so such a text is parsed again.
+ */
+function backquoted(node: SyntaxNode, inString: boolean): string | undefined {
+  if (node.type !== 'command_substitution' || !node.text.startsWith('`') || !node.text.includes('\\')) return undefined;
+  return node.text.slice(1, -1).replace(inString ? /\\([\\`$"])/g : /\\([\\`$])/g, '$1');
+}
+
 /** The simple commands in the script `source`, whose syntax tree is `root`, in the order they appear. */
 export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
   const parts: ScriptPart[] = [];
-  const stack: Array<{ node: SyntaxNode; depth: number }> = [{ node: root, depth: 0 }];
+  const stack: Array<{ node: SyntaxNode; depth: number; inString: boolean }> = [{ node: root, depth: 0, inString: false }];
   while (stack.length > 0 && parts.length <= PARTS_LIMIT) {
-    const { node, depth } = stack.pop() ?? { node: root, depth: 0 };
+    const { node, depth, inString } = stack.pop() ?? { node: root, depth: 0, inString: false };
     if (depth > DEPTH_LIMIT) {
       parts.push({ kind: 'undecidable', text: clip(node.text), reason: `the script nests more than ${DEPTH_LIMIT} levels deep` });
       break;
@@ -84,7 +118,10 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
       parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'the shell parser cannot read this part of the script' });
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
-    for (const child of named(node).reverse()) stack.push({ node: child, depth: depth + 1 });
+    const again = backquoted(node, inString);
+    if (again !== undefined) parts.push({ kind: 'script', script: again });
+    const childInString = inString || node.type === 'string';
+    for (const child of named(node).reverse()) stack.push({ node: child, depth: depth + 1, inString: childInString });
   }
   if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {
     parts.push({ kind: 'undecidable', text: clip(root.text), reason: 'the shell parser cannot read the whole script' });

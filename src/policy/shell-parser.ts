@@ -22,6 +22,7 @@ export interface SyntaxNode {
   readonly startIndex: number;
   readonly endIndex: number;
   readonly isNamed: boolean;
+  readonly parent: SyntaxNode | null;
   readonly isMissing: boolean;
   readonly hasError: boolean;
   readonly namedChildren: readonly (SyntaxNode | null)[];

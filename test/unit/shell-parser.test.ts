@@ -16,7 +16,10 @@ async function parts(script: string): Promise<ScriptPart[]> {
 
 /** Each command as its known words, with '…' when words computed at run time follow. */
 async function commands(script: string): Promise<string[][]> {
-  return (await parts(script)).map((p) => (p.kind === 'command' ? [...p.words.argv, ...(p.words.tail ? ['…'] : [])] : ['UNDECIDABLE', p.reason]));
+  return (await parts(script)).map((p) => {
+    if (p.kind === 'command') return [...p.words.argv, ...(p.words.tail ? ['…'] : [])];
+    return p.kind === 'script' ? ['SCRIPT', p.script] : ['UNDECIDABLE', p.reason];
+  });
 }
 
 describe('shellParser', () => {
@@ -42,7 +45,13 @@ describe('scriptParts', () => {
     expect(await commands('echo $(a) `b` <(c) >(d)')).toEqual([['echo', '…'], ['a'], ['b'], ['c'], ['d']]);
     expect(await commands('x=$(a) b')).toEqual([['b'], ['a']]);
     expect(await commands('b >"$(a)"')).toEqual([['b'], ['a']]);
+    expect(await commands('git >/dev/null push <x origin')).toEqual([['git', 'push', 'origin']]);
     expect(await commands('cat <<EOF\nx $(a)\nEOF')).toEqual([['cat'], ['UNDECIDABLE', 'an unquoted heredoc runs commands ($(...) or `...`)'], ['a']]);
+  });
+
+  it('backquotes with escapes inside are parsed again, as bash does', async () => {
+    expect(await commands('echo `echo \\`git push\\``')).toContainEqual(['SCRIPT', 'echo `git push`']);
+    expect(await commands('echo "`echo \\"x\\"`"')).toContainEqual(['SCRIPT', 'echo "x"']);
   });
 
   it('a quoted heredoc is text', async () => {
