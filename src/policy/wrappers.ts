@@ -82,7 +82,8 @@ function unwrapEnvWords(args: readonly string[], tail: boolean): Words | Unknowa
   if ('undecidable' in env) return env;
   // The words of -S are env's own again: options and NAME=VALUE before the command.
   const argv = env.split.length > 0 ? ['env', ...env.split, ...args.slice(env.start)] : args.slice(env.start);
-  return argv.length === 0 ? undefined : { argv, tail };
+  if (argv.length > 0) return { argv, tail };
+  return tail ? { undecidable: 'env with a command computed at run time' } : undefined;
 }
 
 /** Where the inner command starts among a plain wrapper's arguments, or undefined when it runs none. */

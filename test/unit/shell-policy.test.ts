@@ -129,6 +129,8 @@ describe('attempts to hide a denied command', () => {
     ['echo "unterminated', 'the shell parser cannot read this part of the script'],
     ['git $(echo push) origin', 'its words computed at run time may match deny rule "git push *"'],
     ['xargs -I{} {} push', 'xargs runs a command named by its input'],
+    ['env A=1 $CMD push', 'env with a command computed at run time'],
+    ['nice -n 5 "$@"', 'nice with a command computed at run time'],
     ["trap 'git push' EXIT", 'trap runs a string as a script later'],
     ['coproc { git push; }', 'coproc with a compound command'],
     ['cat <<EOF\n  `git push`\nEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
