@@ -48,8 +48,13 @@ function evaluates(argv: readonly string[]): string | undefined {
   return undefined;
 }
 
-function isEval(words: Words): boolean {
-  return basename(normalProgram(words.argv[0] ?? '')) === 'eval' && !words.tail && words.argv.length > 1;
+/** The literal string `eval` or `trap` would run as a script: still undecidable, but deny rules see inside it. */
+function evaluatedString(words: Words): string | undefined {
+  const [program = '', ...args] = words.argv;
+  const name = basename(normalProgram(program));
+  if (name === 'eval' && !words.tail && args.length > 0) return args.join(' ');
+  if (name === 'trap') return args.find((a) => !a.startsWith('-'));
+  return undefined;
 }
 
 /** The commands `find -exec`/`-execdir`/`-ok`/`-okdir` run; `{}` and `+` make their words unknown from there on. */
@@ -91,8 +96,9 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
   if (why !== undefined) out.unknown.push({ command: inner.argv, reason: why });
   const shell = chain.unknown === undefined ? shellInput(inner) : undefined;
   out.started.push({ forms: chain.forms, transparent: shell?.kind === 'script', inScript });
+  const evaluated = evaluatedString(inner);
   if (shell?.kind === 'script') await expandScript(shell.script, depth, out);
-  else if (isEval(inner)) await expandScript(inner.argv.slice(1).join(' '), depth, out); // still undecidable, but deny rules see inside
+  else if (evaluated !== undefined) await expandScript(evaluated, depth, out);
   else if (shell?.kind === 'unknown') out.unknown.push({ command: inner.argv, reason: shell.reason });
   if (basename(normalProgram(inner.argv[0] ?? '')) !== 'find') return;
   for (const exec of findExecs(inner)) {
