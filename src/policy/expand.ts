@@ -34,11 +34,14 @@ export interface Expansion {
 
 const MAX_DEPTH = 8;
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+/** Builtins that assign the variables their words name (printf only with -v). */
+const ASSIGNS = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf']);
 
 /** Why a command that evaluates code or redefines names cannot be decided, or undefined. */
-function evaluates(argv: readonly string[]): string | undefined {
-  const [program = '', ...args] = argv;
+function evaluates(words: Words): string | undefined {
+  const [program = '', ...args] = words.argv;
   const name = basename(normalProgram(program));
+  if (ASSIGNS.has(name) && words.tail && (name !== 'printf' || args[0] === '-v')) return `${name} may assign a variable named at run time`;
   if (name === 'eval') return 'eval runs a string as a script';
   if (name === 'source' || name === '.') return `${name} runs the commands of a file`;
   if (name === 'trap' && args.some((a) => !a.startsWith('-'))) return 'trap runs a string as a script later';
@@ -92,7 +95,7 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
   const chain = wrapperChain(words);
   const inner = chain.forms.at(-1) ?? words;
   if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });
-  const why = evaluates(inner.argv);
+  const why = evaluates(inner);
   if (why !== undefined) out.unknown.push({ command: inner.argv, reason: why });
   const shell = chain.unknown === undefined ? shellInput(inner) : undefined;
   out.started.push({ forms: chain.forms, transparent: shell?.kind === 'script', inScript });

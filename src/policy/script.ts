@@ -85,6 +85,30 @@ function commandWords(node: SyntaxNode, source: string): ScriptPart {
   return { kind: 'command', words: { argv, tail: false } };
 }
 
+/**
+ * A declaration (declare, typeset, local, export, readonly) whose variable is
+ * named at run time, or a name reference (-n) to one: it may assign bash's
+ * command hash or aliases (BASH_CMDS, BASH_ALIASES), which decide what a
+ * later name runs.
+ */
+function declaresUnknownName(node: SyntaxNode): boolean {
+  if (node.type !== 'declaration_command') return false;
+  const parts = named(node);
+  const nameref = parts.some((c) => c.type === 'word' && /^-[a-zA-Z]*n/.test(c.text));
+  return parts.some((c) => {
+    if (c.type === 'word' || c.type === 'variable_name') return literal(c) === null;
+    if (c.type !== 'variable_assignment') return true;
+    const value = c.childForFieldName('value');
+    return c.childForFieldName('name')?.type !== 'variable_name' || (nameref && value !== null && literal(value) === null);
+  });
+}
+
+/** Why the script as a whole cannot be decided, if it changes what names run without running anything. */
+function redefinesNames(source: string): string | undefined {
+  if (/BASH_(CMDS|ALIASES)/.test(source)) return 'the script changes the command hash or aliases of bash (BASH_CMDS, BASH_ALIASES)';
+  return undefined;
+}
+
 /** An unquoted heredoc whose body has a command substitution: the grammar does not read those reliably. */
 function heredocRunsCommands(node: SyntaxNode): boolean {
   if (node.type !== 'heredoc_redirect') return false;
@@ -107,6 +131,8 @@ function backquoted(node: SyntaxNode, inString: boolean): string | undefined {
 /** The simple commands in the script `source`, whose syntax tree is `root`, in the order they appear. */
 export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
   const parts: ScriptPart[] = [];
+  const redefined = redefinesNames(source);
+  if (redefined !== undefined) parts.push({ kind: 'undecidable', text: clip(source), reason: redefined });
   const stack: Array<{ node: SyntaxNode; depth: number; inString: boolean }> = [{ node: root, depth: 0, inString: false }];
   while (stack.length > 0 && parts.length <= PARTS_LIMIT) {
     const { node, depth, inString } = stack.pop() ?? { node: root, depth: 0, inString: false };
@@ -118,6 +144,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
       parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'the shell parser cannot read this part of the script' });
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
+    else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
     const again = backquoted(node, inString);
     if (again !== undefined) parts.push({ kind: 'script', script: again });
     const childInString = inString || node.type === 'string';
