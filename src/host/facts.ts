@@ -288,6 +288,8 @@ export interface GatherOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Which backend was asked for: facts only it needs are gathered only for it. */
   backend?: BackendChoice;
+  /** The caller asks for a terminal of its own for the command: python3 is looked for. */
+  terminal?: boolean;
 }
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
@@ -311,6 +313,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
     prlimit: findSystemProgram('prlimit'),
+    ...(options.terminal === true ? { terminal: { python: findSystemProgram('python3') } } : {}),
     ...(wantsCgroup(policy.limits)
       ? { cgroup: cgroupFacts(cgroupNeeds(policy.limits), process.getuid?.() ?? -1) }
       : {}),
