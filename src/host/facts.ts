@@ -49,6 +49,16 @@ export function findSystemProgram(name: string): string | undefined {
   return undefined;
 }
 
+/** The file a program's path finally names (python3 -> python3.11), which is what must be visible inside the sandbox. */
+function realProgram(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A launcher (bwrap, nsjail): the path in `variable` if it is set (then it
  * must be executable, or there is none), else the first executable `name` in
@@ -313,7 +323,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
     prlimit: findSystemProgram('prlimit'),
-    ...(options.terminal === true ? { terminal: { python: findSystemProgram('python3') } } : {}),
+    ...(options.terminal === true ? { terminal: { python: realProgram(findSystemProgram('python3')) } } : {}),
     ...(wantsCgroup(policy.limits)
       ? { cgroup: cgroupFacts(cgroupNeeds(policy.limits), process.getuid?.() ?? -1) }
       : {}),
