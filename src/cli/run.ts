@@ -16,9 +16,9 @@ interface RunFlags {
   rawTerminal?: true;
 }
 
-/** A terminal of its own for the command: asked for when isolate's stdin and stdout are terminals (output to a file or pipe stays byte-exact), not with --json or --no-tty. */
+/** A terminal of its own for the command, unless --json or --no-tty: given when isolate's stdin and stdout are terminals (host/terminal.ts). */
 function wantsTerminal(flags: RunFlags, json: boolean): boolean {
-  return flags.tty && !json && process.stdin.isTTY && process.stdout.isTTY;
+  return flags.tty && !json;
 }
 
 export async function runCommand(inv: Invocation, ctx: CliContext): Promise<number> {
