@@ -48,6 +48,12 @@ describe.skipIf(!driver).each(backendCases('terminal tests'))('a terminal of its
         { expect: 'got=typed-in' },
         { send: 'stty size\n' },
         { expect: '30 100' },
+        // Ctrl-C interrupts the foreground job, not the shell (and not isolate).
+        { send: 'sleep 50\n' },
+        { sleep: 0.5 },
+        { send: '\x03' },
+        { send: 'echo after-$((1+1))\n' },
+        { expect: 'after-2' },
         { resize: [40, 120] },
         { sleep: 0.5 },
         { send: 'stty size\n' },
@@ -60,6 +66,14 @@ describe.skipIf(!driver).each(backendCases('terminal tests'))('a terminal of its
     expect(r.output).not.toMatch(/no job control|cannot set terminal process group/);
     expect(r.during[0]).not.toEqual(r.before);
     expect(r.after).toEqual(r.before);
+  });
+
+  it('a program waiting for SIGWINCH (as a curses program does) gets it when the window changes, and reads the new size', () => {
+    const program = "import os, signal\nsignal.signal(signal.SIGWINCH, lambda *a: print('winch', os.get_terminal_size(), flush=True))\nprint('ready', flush=True)\nsignal.pause()";
+    const r = on(['--', 'python3', '-c', program], { steps: [{ expect: 'ready' }, { resize: [50, 132] }] });
+    expect(r.failed, r.output).toBeNull();
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toContain('winch os.terminal_size(columns=132, lines=50)');
   });
 
   it('a clipboard write (OSC 52) is dropped on its way to the terminal, and passed with --raw-terminal', () => {

@@ -41,6 +41,9 @@ function relayOut(from: Readable | null, to: Writable, raw: boolean): void {
 export function relayTerminal(launcher: ChildProcess, controlFd: number, io: TerminalIo, raw: boolean): () => void {
   const control = launcher.stdio[controlFd] as Writable | null | undefined;
   const restore = enterRawMode(io.input);
+  // A terminal that hangs up fails its reads and writes (EIO): the run goes on to its end (SIGHUP is forwarded), isolate does not crash.
+  const ignore = (): void => undefined;
+  for (const s of [io.input, io.output, io.errors]) s.on('error', ignore);
   control?.on('error', () => undefined);
   control?.write(sizeLine(io.output));
   const onResize = (): void => void control?.write(sizeLine(io.output));
@@ -56,6 +59,7 @@ export function relayTerminal(launcher: ChildProcess, controlFd: number, io: Ter
     io.output.off('resize', onResize);
     io.input.off('data', onKeys);
     io.input.pause();
+    for (const s of [io.input, io.output, io.errors]) s.off('error', ignore);
     restore();
     control?.destroy();
   };
