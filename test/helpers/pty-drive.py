@@ -4,7 +4,7 @@ user at a keyboard would, and report what the terminal received.
 
 argv[1]: JSON {argv, env, cwd, rows, cols, timeout, steps: [{expect: regex
 (searched in the output after the previous match)} | {send: text} |
-{resize: [rows, cols]} | {sleep: seconds} | {modes: true} (keep the terminal's modes now in `during`)]}.
+{resize: [rows, cols]} | {sleep: seconds} | {signal: N} (to the program) | {modes: true} (keep the terminal's modes now in `during`)]}.
 Prints JSON: status (exit code, or -N for signal N, or null when the driver
 killed it at its timeout), output (base64 of every byte the terminal
 received), before/after (the terminal's modes, tcgetattr), pending (bytes
@@ -71,6 +71,8 @@ for step in spec.get('steps', []):
         fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
     elif 'sleep' in step:
         pump(step['sleep'])
+    elif 'signal' in step:
+        os.kill(pid, step['signal'])
     elif 'modes' in step:
         during.append(termios.tcgetattr(slave))
 while status is None and time.time() < deadline:

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const DRIVER = fileURLToPath(new URL('./pty-drive.py', import.meta.url));
 
-export type Step = { expect: string } | { send: string } | { resize: [number, number] } | { sleep: number } | { modes: true };
+export type Step = { expect: string } | { send: string } | { resize: [number, number] } | { sleep: number } | { signal: number } | { modes: true };
 
 export interface TerminalRun {
   /** The exit code, -N for signal N, null when the driver killed the program at its time limit. */

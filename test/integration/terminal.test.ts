@@ -77,8 +77,10 @@ describe.skipIf(!driver).each(backendCases('terminal tests'))('a terminal of its
   });
 
   it('a clipboard write (OSC 52) is dropped on its way to the terminal, and passed with --raw-terminal', () => {
-    const filtered = on(['--', 'sh', '-c', CLIPBOARD]);
+    const report = join(p.project, 'report.json');
+    const filtered = on(['--report', report, '--', 'sh', '-c', CLIPBOARD]);
     expect(filtered.status, filtered.output).toBe(0);
+    expect((JSON.parse(readFileSync(report, 'utf8')) as { terminal?: unknown }).terminal).toEqual({ given: true });
     expect(filtered.output).toMatch(/ab\r+\n/);
     expect(filtered.output).not.toContain(']52;');
     const raw = on(['--raw-terminal', '--', 'sh', '-c', CLIPBOARD]);
@@ -86,7 +88,11 @@ describe.skipIf(!driver).each(backendCases('terminal tests'))('a terminal of its
     expect(raw.output).toContain('a\x1b]52;c;ZXZpbA==\x07b\r');
   });
 
-  it("the terminal's modes are put back after isolate's timeout and after the command is killed", () => {
+  it("the terminal's modes are put back after isolate's timeout, after the command is killed, and after a SIGTERM to isolate, which the command gets", () => {
+    const termed = on(['--', 'sh', '-c', 'echo started; sleep 30'], { steps: [{ expect: 'started' }, { modes: true }, { signal: 15 }] });
+    expect(termed.status, termed.output).toBe(143);
+    expect(termed.during[0]).not.toEqual(termed.before);
+    expect(termed.after).toEqual(termed.before);
     const timedOut = on(['--timeout', '2s', '--', 'sh', '-c', 'echo started; sleep 30'], { steps: [{ expect: 'started' }, { modes: true }] });
     expect(timedOut.status, timedOut.output).toBe(124);
     expect(timedOut.during[0]).not.toEqual(timedOut.before);
@@ -124,8 +130,10 @@ describe.skipIf(!driver).each(backendCases('terminal tests'))('a terminal of its
   });
 
   it('without python3 inside the sandbox the command runs as before, with a warning', () => {
-    const r = on(['--deny', '/usr/bin/python3', '--deny', '/usr/bin/python3.11', '--deny', '/usr/local/bin/python3', '--', 'sh', '-c', 'echo ran'], {});
+    const report = join(p.project, 'report-fallback.json');
+    const r = on(['--report', report, '--deny', '/usr/bin/python3', '--deny', '/usr/bin/python3.11', '--deny', '/usr/local/bin/python3', '--', 'sh', '-c', 'echo ran'], {});
     expect(r.status, r.output).toBe(0);
+    expect((JSON.parse(readFileSync(report, 'utf8')) as { terminal?: unknown }).terminal).toMatchObject({ given: false, reason: expect.stringMatching(/not visible inside the sandbox/) });
     expect(r.output).toContain('ran');
     expect(r.output).toMatch(/warning: the command runs without a terminal of its own/);
   });
