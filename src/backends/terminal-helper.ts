@@ -8,11 +8,13 @@
  * stdin (a pipe from isolate) to the terminal and the terminal to stdout (a
  * pipe to isolate). Each later size on the control descriptor is set on the
  * terminal (TIOCSWINSZ: the kernel sends SIGWINCH to its foreground job).
- * It exits with the command's status, 128+N when signal N ended it. The
+ * It exits with the command's status, 128+N when signal N ended it, after
+ * copying what the terminal still holds (for at most 0.3 s: a background
+ * job that keeps writing does not keep the run alive). The
  * user's own terminal is never inside the sandbox: isolate relays it.
  */
 export const TERMINAL_HELPER = String.raw`
-import os, sys, select, signal, struct, fcntl, termios, errno
+import os, sys, select, signal, struct, fcntl, termios, errno, time
 SIGS = [signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU]
 def size(fd, line):
     try:
@@ -65,12 +67,14 @@ def main():
     pending = b''
     control = b''
     status = None
+    drain_until = None
     while True:
         if status is None:
             w, st = os.waitpid(pid, os.WNOHANG)
             if w == pid:
                 status = os.waitstatus_to_exitcode(st)
-        if status is not None and master not in reads:
+                drain_until = time.monotonic() + 0.3
+        if status is not None and (master not in reads or time.monotonic() > drain_until):
             break
         rset = [fd for fd in reads if fd != 0 or len(pending) < 65536]
         wset = [master] if pending and master in reads else []
