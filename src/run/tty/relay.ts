@@ -50,12 +50,22 @@ export function relayTerminal(launcher: ChildProcess, controlFd: number, io: Ter
   io.output.on('resize', onResize);
   const stdin = launcher.stdin;
   stdin?.on('error', () => undefined);
-  const onKeys = (chunk: Buffer): void => void stdin?.write(chunk);
+  let stopped = false;
+  // A command that does not read: keys wait in the user's terminal, not in isolate's memory.
+  const onKeys = (chunk: Buffer): void => {
+    if (stdin?.write(chunk) === false) {
+      io.input.pause();
+      stdin.once('drain', () => {
+        if (!stopped) io.input.resume();
+      });
+    }
+  };
   io.input.on('data', onKeys);
   io.input.resume();
   relayOut(launcher.stdout, io.output, raw);
   relayOut(launcher.stderr, io.errors, raw);
   return () => {
+    stopped = true;
     io.output.off('resize', onResize);
     io.input.off('data', onKeys);
     io.input.pause();
