@@ -21,8 +21,13 @@ export function enterRawMode(input: ReadStream): () => void {
       // The terminal is gone (hung up): nothing to restore.
     }
   };
+  try {
+    input.setRawMode(true);
+  } catch {
+    // A terminal that refuses its modes (hung up): the run goes on with the terminal as it is.
+    return () => undefined;
+  }
   process.once('exit', restore);
-  input.setRawMode(true);
   return () => {
     process.off('exit', restore);
     restore();
