@@ -68,6 +68,10 @@ export interface RunOptions extends IsolateOptions {
   stdio?: 'inherit' | 'capture';
   /** @internal CLI only: forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the sandbox. */
   forwardSignals?: boolean;
+  /** @internal CLI only (raw mode on process.stdin): with stdio 'inherit', the command gets a terminal of its own, relayed to process.stdin and stdout. */
+  terminal?: boolean;
+  /** @internal CLI only: the relay passes every escape sequence to the terminal (--raw-terminal). */
+  rawTerminal?: boolean;
 }
 
 export interface Prepared {
@@ -164,10 +168,11 @@ async function prepare(command: readonly string[], options: RunOptions): Promise
   return loadPrepared(options);
 }
 
-async function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): Promise<PlanResult> {
+async function planPrepared(prepared: Prepared, command: readonly string[], options: RunOptions): Promise<PlanResult> {
   const ctx = context(options);
   const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
-  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice });
+  const terminal = options.terminal === true && options.stdio === 'inherit';
+  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal });
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
   return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
@@ -452,6 +457,7 @@ export async function runWithError(
       stdio: options.stdio ?? 'capture',
       ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
       forwardSignals: options.forwardSignals ?? false,
+      rawTerminal: options.rawTerminal === true,
     });
   } catch (e: unknown) {
     error = asIsolateError(e);
