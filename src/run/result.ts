@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   beforeStart?: () => Promise<void>;
   /** Where placeholders for missing protected names are taken from before one is created (run/spare-placeholders.ts). */
   placeholderSpares?: SparePool | undefined;
+  /** A terminal of its own (Plan.terminal): pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal). */
+  rawTerminal?: boolean;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
