@@ -10,6 +10,7 @@ import { isIsolateError } from '../errors.js';
 import { processAlive } from '../host/alive.js';
 import { readRecords, type LogEntry } from './log.js';
 import { SEGMENT_KIND } from './segment.js';
+import { CALL_KIND } from './call.js';
 
 export const STARTED_KIND = 'run-started';
 
@@ -84,7 +85,7 @@ export interface RunEntry extends LogEntry {
  * The runs of the log at `file`, one entry each, in log order: every report
  * as it is, and the `run-started` record of a run without one (marked
  * `unfinished`); a `run-started` record whose report follows, and a
- * `segment` record (see seal.ts), are left out. Reads the file twice, never whole; records
+ * `segment` record (see seal.ts) and an MCP server's `mcp-call` record (call.ts), are left out. Reads the file twice, never whole; records
  * appended after the first pass are left for the next call.
  */
 export function* runEntries(file: string): Generator<RunEntry, void, undefined> {
@@ -94,7 +95,7 @@ export function* runEntries(file: string): Generator<RunEntry, void, undefined> 
     const kind = entry.record['kind'];
     if (kind === STARTED_KIND) {
       if (lines.has(entry.line)) yield { ...entry, unfinished: unfinishedStatus(entry.record) };
-    } else if (kind !== SEGMENT_KIND) {
+    } else if (kind !== SEGMENT_KIND && kind !== CALL_KIND) {
       yield entry;
     }
   }

@@ -17,7 +17,7 @@ export function pipeFds(plan: Plan): number[] {
 /** `relayStdin`: a pipe on stdin, into which isolate copies the caller's (launch/caller-stdio.ts). */
 export function launcherStdio(plan: Plan, options: ExecuteOptions, pathFds: ReadonlyMap<number, number>, relayStdin = false): StdioSlot[] {
   const capture = options.stdio === 'capture';
-  const stdin = relayStdin ? 'pipe' : capture ? (options.input ?? 'ignore') : 'inherit';
+  const stdin = relayStdin || (capture && options.stdinText !== undefined) ? 'pipe' : capture ? (options.input ?? 'ignore') : 'inherit';
   const pipes = pipeFds(plan);
   const top = Math.max(2, ...pipes, ...pathFds.keys());
   const stdio: StdioSlot[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];
