@@ -121,6 +121,20 @@ const declareAudit: Declare = (audit, dispatch) => {
   addOptions(seal, [jsonOption()]).action(act(dispatch, async () => (await load()).sealCommand));
 };
 
+const declareMcp: Declare = (cmd, dispatch) => {
+  cmd
+    .summary('serve MCP over stdio: a sandboxed shell for coding assistants')
+    .description(
+      "Serve the Model Context Protocol over stdin and stdout, for coding assistants: the tools run (a command in the sandbox), check (the command policy's verdict) and explain (the sandbox). The profile and options are fixed here; no call can widen them. Every call is checked and recorded in the audit log. See docs/mcp.md.",
+    );
+  addOptions(addSandboxOptions(cmd), [
+    new Option('--audit-log <file>', 'record the calls in <file> (default: $XDG_STATE_HOME/isolate/audit.jsonl)'),
+    new Option('--no-audit', 'do not record the calls in the audit log'),
+    new Option('--max-concurrent <n>', 'sandboxes running at once; further calls wait (default 4)'),
+    new Option('--max-output <size>', "bytes kept of each call's stdout and of its stderr, e.g. 64K (default 64K)"),
+  ]).action(act(dispatch, async () => (await import('./mcp.js')).mcpCommand));
+};
+
 /** Every command, in the order of the help. */
 const COMMANDS: Record<string, Declare> = {
   run: declareRun,
@@ -130,6 +144,7 @@ const COMMANDS: Record<string, Declare> = {
   doctor: declareDoctor,
   selftest: declareSelftest,
   audit: declareAudit,
+  mcp: declareMcp,
 };
 
 /** `[file] [--since <time>] [-p <name|path>]`: the usage of a command with a few options names each. */
