@@ -7,6 +7,7 @@
  * Every call is one record in the audit log, marked with the tool and the
  * client from the initialize handshake.
  */
+import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { asIsolateError } from '../errors.js';
@@ -58,7 +59,7 @@ export function createServer(config: ServerConfig): IsolateMcp {
       title: 'Run a command in the sandbox',
       description:
         "Run a shell command (or an argv) inside isolate's sandbox: only the paths, network and environment the server's profile allows. Checked by the command policy and recorded in the audit log. Returns the exit code, capped stdout and stderr, duration, network attempts and the audit run id.",
-      inputSchema: runInput,
+      inputSchema: z.strictObject(runInput),
       outputSchema: runOutput,
     },
     async (input: RunInput, extra: Extra): Promise<CallToolResult> =>
@@ -85,7 +86,7 @@ export function createServer(config: ServerConfig): IsolateMcp {
     {
       title: 'Would the command policy allow this command?',
       description: 'Say whether the command policy of this server lets a command run, and the rule that decides. Runs nothing.',
-      inputSchema: checkInput,
+      inputSchema: z.strictObject(checkInput),
       outputSchema: checkOutput,
     },
     async (input: CheckInput): Promise<CallToolResult> => {
