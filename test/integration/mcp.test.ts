@@ -172,6 +172,25 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
   });
 
+  it('cannot rewrite the profile it serves under, even in the writable project, and its deny rule holds', async () => {
+    const site = projectSite(runner, 'isolate-it-mcp-');
+    cleanups.push(site.cleanup);
+    const profile = join(site.project, 'isolate.yaml');
+    writeFileSync(profile, 'extends: default\ncommands:\n  deny: ["rm *"]\n');
+    writeFileSync(join(site.project, 'keep.txt'), 'keep');
+    giveTo(runner, site.dir);
+    const server = await startMcp(runner, ['-p', profile, '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
+    servers.push(server);
+    const rewrite = out(await call(server, 'run', { command: "printf 'extends: default\\n' > isolate.yaml" }));
+    expect(rewrite.exitCode).not.toBe(0);
+    expect(rewrite.stderr).toContain('Read-only file system');
+    expect(readFileSync(profile, 'utf8')).toContain('rm *');
+    const r = await call(server, 'run', { argv: ['rm', '-f', 'keep.txt'] });
+    expect(r.isError, textOf(r)).toBe(true);
+    expect(textOf(r)).toContain('deny rule "rm *"');
+    expect(existsSync(join(site.project, 'keep.txt'))).toBe(true);
+  });
+
   it("stops a command at the call's timeout (124) and refuses a timeout longer than the server's", async () => {
     const { server } = await serve(['--timeout', '20s']);
     const r = out(await call(server, 'run', { command: 'sleep 30', timeout: 1 }));
@@ -211,6 +230,23 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(results.map((r) => out(r).stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `call-${i}\n`));
     expect(results.every((r) => r.isError !== true && out(r).exitCode === 0)).toBe(true);
     expect(records().filter((x) => x['kind'] === 'run')).toHaveLength(20);
+  });
+
+  it('holds calls beyond --max-concurrent until a running one ends', async () => {
+    const { server } = await serve(['--max-concurrent', '1']);
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const controller = new AbortController();
+    const first = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
+    first.catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    let second: CallToolResult | undefined;
+    const waiting = call(server, 'run', { argv: ['echo', 'second'] }).then((r) => (second = r));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(second).toBeUndefined();
+    controller.abort();
+    await waiting;
+    expect(out(second as CallToolResult).stdout).toBe('second\n');
   });
 
   it('leaves no process, socket or file behind when the client closes stdin, and the audit log verifies', async () => {
