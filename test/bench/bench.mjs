@@ -214,6 +214,28 @@ async function throughput() {
   return { direct: median(direct), proxied: median(proxied) };
 }
 
+/** `fn` and the same bwrap spawned from Node, alternating round after round: each one's wall ms, and the per-round ratios. */
+async function againstBwrap(bwrapSame, fn) {
+  const times = [];
+  const baseline = [];
+  const ratios = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    let t = process.hrtime.bigint();
+    await fn();
+    const a = Number(process.hrtime.bigint() - t) / 1e6;
+    const stdio = bwrapSame.stdio();
+    t = process.hrtime.bigint();
+    await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
+    for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
+    const b = Number(process.hrtime.bigint() - t) / 1e6;
+    if (i < WARMUP) continue;
+    times.push(a);
+    baseline.push(b);
+    ratios.push(a / b);
+  }
+  return { times, baseline, ratios };
+}
+
 /**
  * isolate mcp, started as an assistant starts it (bin/isolate.js mcp) and
  * spoken to by the MCP SDK's own client over stdio: a `run` of `true`
@@ -231,21 +253,7 @@ async function mcpRounds(bwrapSame) {
     if (r.isError || r.structuredContent?.exitCode !== 0) throw new Error(`isolate mcp run exited ${r.structuredContent?.exitCode}: ${JSON.stringify(r.content)}`);
   };
   try {
-    const calls = [];
-    const ratios = [];
-    for (let i = 0; i < WARMUP + RUNS; i++) {
-      let t = process.hrtime.bigint();
-      await call();
-      const a = Number(process.hrtime.bigint() - t) / 1e6;
-      const stdio = bwrapSame.stdio();
-      t = process.hrtime.bigint();
-      await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
-      for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
-      const b = Number(process.hrtime.bigint() - t) / 1e6;
-      if (i < WARMUP) continue;
-      calls.push(a);
-      ratios.push(a / b);
-    }
+    const { times: calls, ratios } = await againstBwrap(bwrapSame, call);
     const t = process.hrtime.bigint();
     const burst = await Promise.allSettled(Array.from({ length: 20 }, call));
     const burstMs = Number(process.hrtime.bigint() - t) / 1e6;
@@ -304,24 +312,10 @@ try {
   line("  the filter's own share (filtered minus plain, per round)", { ms: median(filterShare) });
 
   // In-process: the API's run() against the same bwrap spawned from Node, alternating.
-  const inProcess = [];
-  const rawSpawn = [];
-  const apiRatios = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    let t = process.hrtime.bigint();
+  const { times: inProcess, baseline: rawSpawn, ratios: apiRatios } = await againstBwrap(bwrapSame, async () => {
     const report = await api.run(['true'], { ...opts, stdio: 'inherit' });
-    const a = Number(process.hrtime.bigint() - t) / 1e6;
     if (report.exitCode !== 0) throw new Error(`API run exited ${report.exitCode}: ${JSON.stringify(report.error)}`);
-    const stdio = bwrapSame.stdio();
-    t = process.hrtime.bigint();
-    await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
-    for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
-    const b = Number(process.hrtime.bigint() - t) / 1e6;
-    if (i < WARMUP) continue;
-    inProcess.push(a);
-    rawSpawn.push(b);
-    apiRatios.push(a / b);
-  }
+  });
   line("API run(['true']) in-process", { ms: median(inProcess) });
   line("bwrap, isolate's sandbox, spawned from Node", { ms: median(rawSpawn) }, 'baseline');
 

@@ -11,6 +11,7 @@ import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol
 import { CLIENT, startMcp, type McpProcess } from '../helpers/mcp.js';
 import {
   asRunner,
+  auditRecords,
   descendants,
   giveTo,
   isolate,
@@ -60,13 +61,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     giveTo(runner, site.dir);
     const server = await startMcp(runner, ['--audit-log', log, ...given], { cwd: site.project, env: site.env });
     servers.push(server);
-    const records = (): Record<string, unknown>[] =>
-      existsSync(log)
-        ? readFileSync(log, 'utf8')
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as Record<string, unknown>)
-        : [];
+    const records = (): Record<string, unknown>[] => auditRecords(log);
     return { ...site, log, server, records };
   }
 
@@ -163,10 +158,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(existsSync(join(site.project, 'keep.txt'))).toBe(true);
     const checked = await call(server, 'check', { argv: ['rm', '-f', 'keep.txt'] });
     expect(checked.structuredContent).toMatchObject({ decision: 'refused', rule: 'rm *', list: 'deny' });
-    const records = readFileSync(log, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = auditRecords(log);
     const refused = records.find((x) => x['kind'] === 'run');
     expect(refused).toMatchObject({ exitCode: 126, policy: { decision: 'refused', rule: 'rm *' }, origin: { via: 'mcp', tool: 'run', client: CLIENT } });
     expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
