@@ -52,6 +52,15 @@ export function commandOf(input: { command?: string | undefined; argv?: string[]
   return input.command === undefined ? (input.argv ?? []) : ['/bin/sh', '-c', input.command];
 }
 
+/** The command of a call for its record, or null when the call named none (or both). */
+export function commandOrNull(input: { command?: string | undefined; argv?: string[] | undefined }): string[] | null {
+  try {
+    return commandOf(input);
+  } catch {
+    return null;
+  }
+}
+
 export function callOptions(config: ServerConfig, input: RunInput, signal: AbortSignal, origin: RunOrigin): RunOptions {
   return {
     ...config.options,

@@ -17,7 +17,7 @@ import { checkCall, checkInput, checkOutput, checkStructured, checkText, type Ch
 import type { ServerConfig } from './config.js';
 import { explainCall, explainOutput, explainText } from './explain-tool.js';
 import { reportProgress } from './progress.js';
-import { refusalText, runCall, runInput, runOutput, structured, summaryText, type RunInput } from './run-tool.js';
+import { commandOrNull, refusalText, runCall, runInput, runOutput, structured, summaryText, type RunInput } from './run-tool.js';
 import { Slots } from './slots.js';
 
 /** What the SDK hands a tool's handler besides its arguments (the parts used here). */
@@ -73,7 +73,7 @@ export function createServer(config: ServerConfig): IsolateMcp {
           const out = structured(report, config.maxOutput);
           return { content: text(summaryText(out)), structuredContent: out };
         } catch (e: unknown) {
-          return failed('run', null, e);
+          return failed('run', commandOrNull(input), e);
         } finally {
           free?.();
           stop();
@@ -95,7 +95,7 @@ export function createServer(config: ServerConfig): IsolateMcp {
         await recordCall({ origin: origin('check'), command, check: result }, config.options);
         return { content: text(checkText(result)), structuredContent: checkStructured(result) };
       } catch (e: unknown) {
-        return failed('check', null, e);
+        return failed('check', commandOrNull(input), e);
       }
     },
   );

@@ -280,7 +280,9 @@ try {
   if (process.argv[2] === 'mcp') {
     // `npm run bench -- mcp`: only the MCP server's rounds.
     const m = await mcpRounds(bwrapSame);
+    const inProcess = await againstBwrap(bwrapSame, () => api.run(['true'], { ...opts, stdio: 'inherit' }));
     console.log(`isolate mcp, ${RUNS} rounds after ${WARMUP}: run ['true'] ${m.call.toFixed(1)} ms (median), ${m.ratio.toFixed(2)}x the same bwrap spawned from Node (target <= 1.3x); 20 concurrent calls: ${m.burstOk}/20 succeeded in ${m.burst.toFixed(0)} ms`);
+    console.log(`  beside it, the API's run() in-process: ${median(inProcess.times).toFixed(1)} ms, ${median(inProcess.ratios).toFixed(2)}x; that bwrap: ${median(inProcess.baseline).toFixed(1)} ms`);
     rmSync(work, { recursive: true, force: true });
     process.exit(0);
   }
