@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { backendCases } from '../helpers/backends.js';
 import { CLIENT, startMcp, type McpProcess } from '../helpers/mcp.js';
 import {
   asRunner,
@@ -294,4 +295,34 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(end).toEqual({ code: 143, signal: null });
     expect(sleepProcs(d)).toEqual([]);
   });
+});
+
+const nsjailCases = backendCases('isolate mcp').filter((c) => c.backend === 'nsjail');
+
+// Without nsjail, backendCases has printed why these are skipped.
+describe.skipIf(nsjailCases.length === 0)('isolate mcp --backend nsjail', () => {
+  for (const { label, runner, backendEnv } of nsjailCases) {
+    it(`runs a command, keeps the server's secret from it, and kills it on cancellation (${label})`, async () => {
+      const site = projectSite(runner, 'isolate-it-mcp-', { ...backendEnv, API_TOKEN: SECRET });
+      const server = await startMcp(runner, ['--backend', 'nsjail', '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
+      const d = uniqueSleep(60);
+      try {
+        const r = (await server.client.callTool({ name: 'run', arguments: { command: 'echo hello; env' } })) as CallToolResult;
+        const o = r.structuredContent as unknown as RunOut;
+        expect(o.exitCode, JSON.stringify(r.content)).toBe(0);
+        expect(o.stdout).toMatch(/^hello\n/);
+        expect(o.stdout).not.toContain(SECRET);
+        const controller = new AbortController();
+        const pending = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
+        pending.catch(() => undefined);
+        await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+        controller.abort();
+        await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+      } finally {
+        await server.stop(5000);
+        killSleepers(d);
+        site.cleanup();
+      }
+    });
+  }
 });
