@@ -8,6 +8,7 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { IsolateError } from '../errors.js';
+import { MAX_DURATION_MS } from './limits.js';
 import { effectiveKind } from './mount-rules.js';
 import type { Policy } from './types.js';
 
@@ -39,6 +40,7 @@ export function withWorkdir(policy: Policy, dir: string, from = 'workdir'): Poli
 export function withTimeoutAtMost(policy: Policy, ms: number, from = 'timeout'): Policy {
   const current = policy.limits.timeoutMs;
   if (!(Number.isFinite(ms) && ms >= 1)) throw new IsolateError('E_LIMIT_INVALID', `${from}: expected a positive duration, received ${ms} ms`);
+  if (ms > MAX_DURATION_MS) throw new IsolateError('E_LIMIT_INVALID', `${from}: expected at most ${MAX_DURATION_MS / 3_600_000}h (the longest a timer can wait)`);
   if (current !== undefined && ms > current) {
     throw new IsolateError('E_LIMIT_INVALID', `${from}: ${ms / 1000}s is longer than the profile's timeout (${current / 1000}s)`, {
       fix: `give a timeout of at most ${current / 1000} seconds`,

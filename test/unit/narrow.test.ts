@@ -58,5 +58,7 @@ describe('a timeout for one run', () => {
     expect(expectIsolateError(() => withTimeoutAtMost(limited, 20_001), 'E_LIMIT_INVALID').message).toContain("longer than the profile's timeout (20s)");
     expect(expectIsolateError(() => withTimeoutAtMost(policy, 0), 'E_LIMIT_INVALID').message).toContain('positive');
     expect(expectIsolateError(() => withTimeoutAtMost(policy, Number.NaN), 'E_LIMIT_INVALID').message).toContain('positive');
+    // Longer than a timer can wait would fire at once: refused, even where the profile has no timeout.
+    expect(expectIsolateError(() => withTimeoutAtMost(policy, 1e12), 'E_LIMIT_INVALID').message).toContain('at most 596h');
   });
 });
