@@ -86,6 +86,15 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(Object.keys(explain?.outputSchema?.properties ?? {})).toEqual(expect.arrayContaining(['readable', 'writable', 'hidden', 'network', 'limits']));
   });
 
+  it('refuses to start (125, the reason on stderr, nothing on stdout) with a profile it cannot load', () => {
+    const site = projectSite(runner, 'isolate-it-mcp-');
+    cleanups.push(site.cleanup);
+    const r = isolate(runner, ['mcp', '-p', join(site.dir, 'missing.yaml')], { cwd: site.project, env: site.env, input: '' });
+    expect(r.status).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('missing.yaml');
+  });
+
   it('runs a shell string and an argv in the sandbox: output, stdin, working directory, capped output with its full size', async () => {
     const { server, project } = await serve(['--max-output', '1000']);
     const echo = out(await call(server, 'run', { command: 'echo hello && pwd' }));
