@@ -304,6 +304,18 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(end).toEqual({ code: 143, signal: null });
     expect(sleepProcs(d)).toEqual([]);
   });
+
+  it('takes every running sandbox with it when it is killed with SIGKILL', async () => {
+    const { server } = await serve();
+    const d = uniqueSleep(60);
+    durations.push(d);
+    call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    servers.splice(servers.indexOf(server), 1);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+  });
 });
 
 const nsjailCases = backendCases('isolate mcp').filter((c) => c.backend === 'nsjail');
