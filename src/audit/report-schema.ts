@@ -155,6 +155,10 @@ export const runReportSchema = z
       .describe('with captured output: how many bytes the command wrote to each, kept or not'),
     denials: denials.optional(),
     cancelled: z.literal(true).optional().describe('the caller cancelled the run (an MCP client, the API): every process of the sandbox was killed'),
+    terminal: z
+      .strictObject({ given: z.boolean(), reason: z.string().optional(), fix: z.string().optional() })
+      .optional()
+      .describe("present when the run asked for a terminal of its own (isolate's stdin and stdout were terminals, no --no-tty): whether the command got a pseudo-terminal of the sandbox's own, and why not"),
     outputCut: z
       .literal(true)
       .optional()

@@ -94,6 +94,8 @@ export interface RunReport {
   denials?: SandboxDenials;
   /** The caller cancelled the run (the API's signal, an MCP client's cancellation): every process of the sandbox was killed. */
   cancelled?: true;
+  /** Present when the run asked for a terminal of its own (isolate's stdin and stdout were terminals, no --no-tty): whether the command got one, and why not (`reason`, with `fix`). */
+  terminal?: { given: boolean; reason?: string; fix?: string };
   /** sandbox-exec only: a process that left the command's process group held stdout or stderr open after the command exited; isolate stopped reading shortly after, so output may be cut. */
   outputCut?: true;
   /** sandbox-exec only: the run directory could not be removed safely and was left at `path` (`reason`: an errno code, or ESANDBOXWRITABLE when the profile could still write there). */
@@ -141,6 +143,12 @@ export interface ReportInput {
   quarantined?: Quarantined[];
   cleanupErrors?: string[];
   origin?: RunOrigin | undefined;
+}
+
+function terminalField(plan: Plan | undefined): Pick<RunReport, 'terminal'> {
+  const t = plan?.terminal;
+  if (t === undefined) return {};
+  return { terminal: t.given ? { given: true } : { given: false, reason: t.reason, fix: t.fix } };
 }
 
 /** The report as the audit log keeps it: without the captured output and without `audit`. */
@@ -230,6 +238,7 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.outputBytes === undefined ? {} : { outputBytes: result.outputBytes }),
     ...(result?.denials === undefined ? {} : { denials: result.denials }),
     ...(result?.cancelled === true ? { cancelled: true as const } : {}),
+    ...terminalField(plan),
     ...(result?.outputCut === true ? { outputCut: true as const } : {}),
     ...(result?.leftBehind === undefined ? {} : { leftBehind: result.leftBehind }),
     ...(input.quarantined === undefined || input.quarantined.length === 0 ? {} : { quarantined: input.quarantined }),

@@ -18,6 +18,8 @@ export interface ExecuteOptions {
   stdinText?: string;
   /** Aborting it ends every process of the sandbox (SIGKILL); the result says `cancelled`. */
   signal?: AbortSignal;
+  /** A terminal of its own (Plan.terminal): pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal). */
+  rawTerminal?: boolean;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
