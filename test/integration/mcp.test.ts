@@ -166,10 +166,16 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(r.isError).toBe(true);
     expect(textOf(r)).toContain('deny rule "rm *"');
     expect(existsSync(join(site.project, 'keep.txt'))).toBe(true);
+    // A shell string is checked as the shell would run it: every command in it.
+    const script = await call(server, 'run', { command: 'echo hi && rm -f keep.txt' });
+    expect(script.isError, textOf(script)).toBe(true);
+    expect(textOf(script)).toContain('rm *');
+    expect(existsSync(join(site.project, 'keep.txt'))).toBe(true);
     const checked = await call(server, 'check', { argv: ['rm', '-f', 'keep.txt'] });
     expect(checked.structuredContent).toMatchObject({ decision: 'refused', rule: 'rm *', list: 'deny' });
     const records = auditRecords(log);
     const refused = records.find((x) => x['kind'] === 'run');
+    expect(records.filter((x) => x['kind'] === 'run' && x['exitCode'] === 126)).toHaveLength(2);
     expect(refused).toMatchObject({ exitCode: 126, policy: { decision: 'refused', rule: 'rm *' }, origin: { via: 'mcp', tool: 'run', client: CLIENT } });
     expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
   });
@@ -292,17 +298,21 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(verified.stdout).toContain('intact');
   });
 
-  it('ends on SIGTERM with every running sandbox killed', async () => {
+  it.each([
+    ['SIGTERM', { code: 143, signal: null }],
+    ['SIGKILL', { code: null, signal: 'SIGKILL' }],
+  ] as const)('on %s, takes every running sandbox with it', async (signal, end) => {
     const { server } = await serve();
     const d = uniqueSleep(60);
     durations.push(d);
     call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
     await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
-    server.child.kill('SIGTERM');
-    const end = await server.exited;
+    server.child.kill(signal);
+    expect(await server.exited).toEqual(end);
     servers.splice(servers.indexOf(server), 1);
-    expect(end).toEqual({ code: 143, signal: null });
-    expect(sleepProcs(d)).toEqual([]);
+    // SIGTERM: the server waited for its sandboxes before it exited; SIGKILL: they die with it.
+    if (signal === 'SIGTERM') expect(sleepProcs(d)).toEqual([]);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
   });
 
   it('takes every running sandbox with it when it is killed with SIGKILL', async () => {
