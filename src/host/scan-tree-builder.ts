@@ -79,6 +79,12 @@ export class TreeBuilder {
     return i;
   }
 
+  /** Record i's listing is not to be reused after all (a subdirectory of it could not be recorded). */
+  unflag(i: number): void {
+    this.t.flags[i] = 0;
+    this.copied[i] = 0;
+  }
+
   close(i: number): void {
     this.t.ends[i] = this.t.count;
     if (this.differs) return;
