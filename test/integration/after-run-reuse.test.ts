@@ -10,30 +10,13 @@
  */
 import { chownSync, existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { giveTo, isolate, tempDirFor } from '../helpers/isolate.js';
+import { describe, expect, it } from 'vitest';
+import { isolate } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
-import { generateTree } from '../bench/tree.mjs';
-import { SETTLE_MS } from '../../src/host/scan-cache.js';
+import { settledTrees } from '../helpers/settled-trees.js';
 
-const DIRS = 1500;
 const cases = backendCases('the search after a run, from the listings before it');
-const trees = new Map<string, { base: string; project: string; cleanup: () => void }>();
-const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-beforeAll(() => {
-  for (const { label, runner } of cases) {
-    const { dir: base, cleanup } = tempDirFor(runner);
-    const project = join(base, 'project');
-    generateTree(project, DIRS, { fanout: 6, files: 1 });
-    giveTo(runner, base);
-    trees.set(label, { base, project, cleanup });
-  }
-  sleep(SETTLE_MS + 300); // older than the settling time: every listing of the search before the run is reusable
-});
-afterAll(() => {
-  for (const t of trees.values()) t.cleanup();
-});
+const treeOf = settledTrees(cases, 1500);
 
 interface Moved {
   path: string;
@@ -41,7 +24,7 @@ interface Moved {
 }
 
 describe.each(cases)('the search after a run, from the listings before it ($label)', ({ label, runner, backend, backendEnv }) => {
-  const tree = () => trees.get(label) as { base: string; project: string };
+  const tree = () => treeOf(label);
   const run = (script: string): Moved[] => {
     const { base, project } = tree();
     const r = isolate(runner, ['run', '--json', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env: { HOME: base, ...backendEnv } });

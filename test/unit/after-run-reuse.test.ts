@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { scanProtected, searchScope } from '../../src/host/protect-scan.js';
-import { scanClock } from '../../src/host/scan-cache-file.js';
-import { STAMP_FIELDS, type ScanClock } from '../../src/host/scan-cache.js';
+import { STAMP_FIELDS } from '../../src/host/scan-cache.js';
 import { seenBy, type SeenTrees } from '../../src/host/scan-seen.js';
 import type { ScanTree } from '../../src/host/scan-tree.js';
 import { quarantineAfterRun } from '../../src/run/after-run-scan.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 import { writablePolicy } from '../helpers/scan-policy.js';
+import { recordAt, skewedClock } from '../helpers/scan-cache.js';
 import { generateTree } from '../bench/tree.mjs';
 
 vi.mock('node:fs', async (importOriginal) => {
@@ -32,17 +32,14 @@ const TAG = 'feedbeef';
 let base: string;
 let root: string;
 /** The clock runs this far ahead, as if the tree had been made that long ago (0: made just now). */
-let skew: number;
-const clock = (): ScanClock => {
-  const c = scanClock() as ScanClock;
-  return { ...c, wallMs: c.wallMs + skew, offsetMs: c.offsetMs + skew };
-};
+const skew = { ms: 0 };
+const clock = skewedClock(skew);
 
 beforeEach(() => {
   base = mkdtempSync(join(tmpdir(), 'isolate-after-reuse-'));
   root = join(base, 'project');
   generateTree(root, DIRS, { fanout: 5, files: 1 });
-  skew = 10_000;
+  skew.ms = 10_000;
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
@@ -59,14 +56,6 @@ function after(b: { facts: ProtectFact[]; seen: SeenTrees | undefined }, now = c
   vi.mocked(readdirSync).mockClear();
   const moved = quarantineAfterRun({ scope: searchScope(writablePolicy(root, PROTECT)), before: b.facts, seen: b.seen, tag: TAG, since: now, now });
   return { moved: moved.map((q) => q.path.slice(root.length + 1)).sort(), listed: vi.mocked(readdirSync).mock.calls.length };
-}
-
-/** The record of `rel` in a tree. */
-function recordOf(tree: ScanTree, rel: string): number {
-  let i = 0;
-  for (const name of rel.split('/')) i = tree.children(i).get(name) as number;
-  expect(i).toBeGreaterThan(0);
-  return i;
 }
 
 describe('the search after a run, from the listings before it', () => {
@@ -93,16 +82,16 @@ describe('the search after a run, from the listings before it', () => {
       writeFileSync(join(root, 'd1/d2/.envrc'), 'x');
       const tree = b.seen.trees.get(root) as ScanTree;
       const st = lstatSync(join(root, 'd1/d2'));
-      tree.a.stamps.set(STAMP_FIELDS.map((f) => st[f]), recordOf(tree, 'd1/d2') * STAMP_FIELDS.length);
+      tree.a.stamps.set(STAMP_FIELDS.map((f) => st[f]), (recordAt(tree, 'd1/d2') as number) * STAMP_FIELDS.length);
     };
-    skew = 0; // the tree was just made: the search before the run runs in the tick of its last change
+    skew.ms = 0; // the tree was just made: the search before the run runs in the tick of its last change
     const recent = before();
     plantHidden(recent);
     expect(after(recent).moved).toEqual(['d1/d2/.envrc']);
 
     // Control: the same listing recorded as settled would stand, and the name be missed; the settling rule is what finds it.
     rmSync(join(root, `d1/d2/.envrc.isolate-quarantined-${TAG}`)); // moved aside above
-    skew = 10_000;
+    skew.ms = 10_000;
     const settled = before();
     plantHidden(settled);
     expect(after(settled).moved).toEqual([]);
@@ -118,9 +107,9 @@ describe('the search after a run, from the listings before it', () => {
 
   it('lists every directory again when the clock went back since the search before the run, or the names differ', () => {
     const b = before();
-    skew = 5_000;
+    skew.ms = 5_000;
     expect(after(b).listed).toBe(DIRS + 1);
-    skew = 10_000;
+    skew.ms = 10_000;
     expect(after({ facts: b.facts, seen: before([...PROTECT, '.npmrc']).seen }).listed).toBe(DIRS + 1);
   });
 });

@@ -15,7 +15,7 @@ import { scanClock } from '../../src/host/scan-cache-file.js';
 import type { ScanClock } from '../../src/host/scan-cache.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 import { writablePolicy } from '../helpers/scan-policy.js';
-import { forgeCache } from '../helpers/scan-cache.js';
+import { forgeCache, skewedClock } from '../helpers/scan-cache.js';
 import { nameIndex } from '../../src/host/protect-names.js';
 import { generateTree } from '../bench/tree.mjs';
 
@@ -32,11 +32,8 @@ let base: string;
 let root: string;
 let cacheDir: string;
 /** The search's clock runs this far ahead, as if the tree had been made that long ago; steps back when lowered. */
-let skew: number;
-const clock = (): ScanClock => {
-  const c = scanClock() as ScanClock;
-  return { ...c, wallMs: c.wallMs + skew, offsetMs: c.offsetMs + skew };
-};
+const skew = { ms: 0 };
+const clock = skewedClock(skew);
 
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'isolate-scan-cache-'));
@@ -46,7 +43,7 @@ beforeAll(() => {
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 beforeEach(() => {
   cacheDir = join(base, `cache-${Math.random().toString(36).slice(2)}`);
-  skew = 10_000;
+  skew.ms = 10_000;
 });
 
 const sorted = (facts: ProtectFact[]): ProtectFact[] => [...facts].sort((a, b) => a.path.localeCompare(b.path));
@@ -135,7 +132,7 @@ describe('the protected-name search with its cache', () => {
     const fresh = join(root, 'd2/d2/fresh');
     mkdirSync(fresh);
     // The search begins 1 ms after the directory changed: its next change could share that timestamp tick.
-    skew = lstatSync(fresh).ctimeMs + 1 - Date.now();
+    skew.ms = lstatSync(fresh).ctimeMs + 1 - Date.now();
     search();
     const again = vi.mocked(readdirSync).mock.calls.length;
     vi.mocked(readdirSync).mockClear();
@@ -149,7 +146,7 @@ describe('the protected-name search with its cache', () => {
 
   it('uses no cache after the wall clock was set back, nor from another boot', () => {
     search();
-    skew -= 60_000;
+    skew.ms -= 60_000;
     expect(search().listed).toBeGreaterThan(DIRS / 2);
     const boot = scanClock() as ScanClock;
     vi.mocked(readdirSync).mockClear();
