@@ -128,7 +128,8 @@ function visit(s: Search, path: string, name: string, st: Stats, old: number, at
     if (e.isDirectory() && !PROTECT_SCAN_SKIP.has(e.name) && e.name !== '.git') subdirs.push(e.name);
   }
   if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
-  const record = s.out.open(name, st, mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
+  // The top of a root changes with every run (placeholders come and go): listed every time, so its new stamp never rewrites the cache.
+  const record = s.out.open(name, st, !atTop && mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
   const before = old >= 0 ? s.old?.children(old) : undefined;
   let whole = true;
   for (const sub of subdirs) whole = child(s, path, sub, before?.get(sub) ?? -1) && whole;
