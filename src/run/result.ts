@@ -14,6 +14,8 @@ export interface ExecuteOptions {
   forwardSignals?: boolean;
   /** Cap per captured stream; the rest is dropped and `truncated` set. */
   maxCapture?: number;
+  /** A terminal of its own (Plan.terminal): pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal). */
+  rawTerminal?: boolean;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';
