@@ -66,6 +66,8 @@ const OPTION_CHECKS: Record<string, Check> = {
   allowDomain: stringList,
   denyDomain: stringList,
   cwd: path,
+  workdir: path,
+  timeoutAtMostMs: (v) => (typeof v === 'number' ? undefined : `expected a number of milliseconds, received ${describe(v)}`),
   limits,
   callerEnv: environment,
   callerCwd: path,
