@@ -19,6 +19,7 @@ import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from 
 import { gatherHostFacts } from './host/facts.js';
 import { prepareRuntimeDir } from './host/runtime-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
+import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import type { Quarantined } from './run/quarantine.js';
@@ -453,7 +454,8 @@ function callingUser(): RunReport['user'] {
 function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock | undefined): Quarantined[] {
   if (!protectsAnything(planned.policy.filesystem)) return [];
   try {
-    return quarantineAfterRun({ scope: searchScope(planned.policy), before: planned.host.protect, tag: runId.slice(0, 8), since, now: scanClock() });
+    const seen = seenBy(planned.host.protect);
+    return quarantineAfterRun({ scope: searchScope(planned.policy), before: planned.host.protect, seen, tag: runId.slice(0, 8), since, now: scanClock() });
   } catch (e: unknown) {
     // Never expected (the search moves aside what it cannot search); said for every writable path, and the run is still recorded.
     const error = asIsolateError(e).message;
