@@ -32,6 +32,7 @@ import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
+import { describeSource, type LoadedCredential } from './network/credentials/spec.js';
 
 export { IsolateError } from './errors.js';
 export type { RunReport, RunAudit } from './audit/report.js';
@@ -52,6 +53,8 @@ export interface IsolateOptions {
   /** Domain patterns the command may reach (implies net: 'filtered'). */
   allowDomain?: string[];
   denyDomain?: string[];
+  /** `NAME@host[,host...]`: the command gets a placeholder in NAME; the proxy sends the value of `callerEnv[NAME]` to those hosts only (needs net: 'filtered'). */
+  credential?: string[];
   cwd?: string;
   /** Resource limits, as in a profile's `limits` (e.g. { timeout: '30s', memory: '512M' }). */
   limits?: LimitsDoc;
@@ -117,6 +120,7 @@ async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
       ...(options.net ? { net: options.net } : {}),
       ...(options.allowDomain ? { allowDomain: options.allowDomain } : {}),
       ...(options.denyDomain ? { denyDomain: options.denyDomain } : {}),
+      ...(options.credential ? { credential: options.credential } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
     },
@@ -164,10 +168,14 @@ async function prepare(command: readonly string[], options: RunOptions): Promise
   return loadPrepared(options);
 }
 
-async function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions): Promise<PlanResult> {
+/** What explain and plan() show in a credential's variable: the placeholder itself is made when a run reads the value. */
+export const PLACEHOLDER_SHOWN = '<placeholder made for each run>';
+
+async function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions, credentials?: readonly LoadedCredential[]): Promise<PlanResult> {
   const ctx = context(options);
   const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
-  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice });
+  const variables = credentials?.map((c) => ({ name: c.spec.name, placeholder: c.placeholder })) ?? (prepared.policy.credentials ?? []).map((c) => ({ name: c.name, placeholder: PLACEHOLDER_SHOWN }));
+  const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice }), ...(variables.length === 0 ? {} : { credentials: variables }) };
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
   return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
@@ -195,6 +203,21 @@ export interface Explanation {
   descriptors: string[];
   /** What the caller should know before running it: a profile not among the caller's own that keeps runs out of the audit log. */
   warnings: string[];
+  /** The credentials: name, where the value is read, the hosts it is sent to, its ttl, and which profile (or flag) defined it. Never a value. */
+  credentials: ExplainedCredential[];
+}
+
+export interface ExplainedCredential {
+  name: string;
+  source: string;
+  hosts: string[];
+  ttlMs: number | null;
+  /** Where it was defined; a file or command source is taken only from a profile that is the caller's own and writable by no one else. */
+  from: string;
+}
+
+function explainCredentials(policy: Policy): ExplainedCredential[] {
+  return (policy.credentials ?? []).map((c) => ({ name: c.name, source: describeSource(c.source), hosts: c.hosts, ttlMs: c.ttlMs ?? null, from: c.from }));
 }
 
 /** The descriptors `commandLine` opens, in words and in order: each backend has its own. */
@@ -310,6 +333,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
     conformance: conformanceRows(r.policy, r.plan.backend),
     descriptors: describeDescriptors(r.plan),
     warnings: auditNotices(r.merged, undefined, r.host.env),
+    credentials: explainCredentials(r.policy),
   };
 }
 
@@ -389,6 +413,14 @@ function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock 
   }
 }
 
+/** The policy's credentials with their values (run/credential-sources.ts, loaded only when there are some), or undefined. */
+async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<LoadedCredential[] | undefined> {
+  const specs = policy.credentials ?? [];
+  if (specs.length === 0) return undefined;
+  const { loadCredentials } = await import('./run/credential-sources.js');
+  return loadCredentials(specs, env, cwd);
+}
+
 function problemOf(fn: () => void): IsolateError | undefined {
   try {
     fn();
@@ -418,13 +450,15 @@ export async function runWithError(
   let error: IsolateError | undefined;
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
+  let credentials: LoadedCredential[] | undefined;
   try {
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
     const protectedRoots = protectsAnything(prepared.policy.filesystem) ? writableRoots(prepared.policy.filesystem.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
-    planned = await planPrepared(prepared, command, options);
+    credentials = await readCredentials(prepared.policy, context(options).env, callerCwd);
+    planned = await planPrepared(prepared, command, options, credentials);
     policySha256 = policyDigest(planned.policy);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
     const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);
@@ -446,6 +480,7 @@ export async function runWithError(
       stdio: options.stdio ?? 'capture',
       ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
       forwardSignals: options.forwardSignals ?? false,
+      ...(credentials === undefined ? {} : { credentials }),
     });
   } catch (e: unknown) {
     error = asIsolateError(e);

@@ -103,7 +103,7 @@ export interface LinuxPlanBase {
 
 export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
   requireCommand(command);
-  const { env, withheld } = computeEnvironment(policy.environment, host.env);
+  const { env, withheld } = computeEnvironment(policy.environment, host.env, host.credentials);
   const rules = policy.filesystem.mounts;
   const cwdRule = governing(rules, policy.process.cwd);
   const cwdShown = isVisible(rules, policy.process.cwd) || (cwdRule?.kind === 'tmpfs' && cwdRule.path === policy.process.cwd);

@@ -11,6 +11,8 @@ import { connect as netConnect, createServer as createNetServer, type Server, ty
 import type { Duplex } from 'node:stream';
 import { isRestrictedAddress } from './address.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
+import type { Scrubber } from './credentials/scrub.js';
+import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
 
 export type Protocol = 'http' | 'connect' | 'socks5';
 
@@ -38,6 +40,15 @@ export interface ProxyOptions {
   resolve?: Resolver;
   /** Called for every finished connection attempt. */
   onEvent?: (event: NetworkEvent) => void;
+  /** The run's credentials: placeholders in requests become real values for their hosts only (credentials/vault.ts). */
+  credentials?: CredentialVault;
+}
+
+/** What a relay does to the bytes besides counting them (credentials): check what goes up, scrub what comes down. */
+interface RelayFilter {
+  /** Why the connection must end, given the next bytes the client sends; undefined to pass them on. */
+  checkUp?: (chunk: Buffer) => string | undefined;
+  scrubDown?: Scrubber;
 }
 
 const defaultResolve: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -215,6 +226,7 @@ export class FilterProxy {
     started: bigint,
     early: Buffer,
     reply: { established: () => void; failed: (e: NodeJS.ErrnoException) => void },
+    filter: RelayFilter = {},
   ): void {
     let up = 0;
     let down = 0;
@@ -231,7 +243,10 @@ export class FilterProxy {
         callback: (n: number, buf: Uint8Array): boolean => {
           down += n;
           const b = buf as Buffer;
-          if (!client.write(b.subarray(0, n), () => free.push(b))) {
+          const scrub = filter.scrubDown;
+          const out = scrub === undefined ? b.subarray(0, n) : scrub.push(b.subarray(0, n));
+          if (scrub !== undefined) free.push(b);
+          if (!client.write(out, () => scrub === undefined && free.push(b))) {
             upstream.pause();
             client.once('drain', () => upstream.resume());
           }
@@ -248,13 +263,19 @@ export class FilterProxy {
       }
       client.on('data', (c: Buffer) => {
         up += c.length;
+        const refused = filter.checkUp?.(c);
+        if (refused !== undefined) {
+          error = refused;
+          client.destroy();
+          return;
+        }
         if (!upstream.write(c)) {
           client.pause();
           upstream.once('drain', () => client.resume());
         }
       });
       client.on('end', () => upstream.end());
-      upstream.on('end', () => client.end());
+      upstream.on('end', () => client.end(filter.scrubDown?.flush()));
       client.resume();
     });
     upstream.once('error', (e: NodeJS.ErrnoException) => {
@@ -305,18 +326,54 @@ export class FilterProxy {
     }
     // The Host header is always the host that was decided on: a different one would let a request
     // reach another site served from the same address (a CDN) than the rule allowed.
-    const lines = [`${head.method} ${url.pathname}${url.search} ${head.version}`, `Host: ${url.host}`];
-    for (const [name, value] of head.headers) {
+    const headers = head.headers.filter(([name]) => {
       const lower = name.toLowerCase();
-      if (lower === 'host' || lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-')) continue;
-      lines.push(`${name}: ${value}`);
+      return !(lower === 'host' || lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-'));
+    });
+    const request = { method: head.method, host: t.host, port: t.port, target: `${url.pathname}${url.search}`, headers };
+    const sent = this.withCredentials(request, early);
+    if (!sent.ok) {
+      finish(client, denialResponse(sent.reason));
+      this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: sent.reason, bytesUp: 0, bytesDown: 0 });
+      return;
     }
+    const lines = [`${head.method} ${sent.target} ${head.version}`, `Host: ${url.host}`, ...sent.headers.map(([name, value]) => `${name}: ${value}`)];
     lines.push('Connection: close', '', '');
     const rewritten = Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), early]);
-    this.tunnel(client, t, verdict, started, rewritten, {
-      established: () => undefined,
-      failed: (e) => finish(client, simpleResponse(502, 'Bad Gateway', e.message)),
-    });
+    this.tunnel(
+      client,
+      t,
+      verdict,
+      started,
+      rewritten,
+      {
+        established: () => undefined,
+        failed: (e) => finish(client, simpleResponse(502, 'Bad Gateway', e.message)),
+      },
+      sent.filter,
+    );
+  }
+
+  /**
+   * A plain HTTP request with the run's credentials (credentials/vault.ts):
+   * placeholders in its head replaced for their hosts, or refused; the body
+   * checked for placeholders going where they may not; the response
+   * scrubbed of real values. Unchanged when the run has no credentials.
+   */
+  private withCredentials(
+    request: OutgoingRequest,
+    early: Buffer,
+  ): { ok: true; target: string; headers: [string, string][]; filter: RelayFilter } | { ok: false; reason: string } {
+    const vault = this.options.credentials;
+    if (vault === undefined) return { ok: true, target: request.target, headers: request.headers, filter: {} };
+    const r = vault.rewrite(request);
+    if (!r.ok) return { ok: false, reason: r.reason };
+    const watch = vault.bodyWatch(request);
+    const inBody = watch(early);
+    if (inBody !== undefined) return { ok: false, reason: inBody };
+    // A response the proxy scrubs must arrive as text: no compression hides a value from it.
+    const headers: [string, string][] = r.injected.length === 0 ? r.headers : [...r.headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
+    return { ok: true, target: r.target, headers, filter: { checkUp: watch, scrubDown: vault.responseScrubber() } };
   }
 
   private onSocks(client: Socket): void {

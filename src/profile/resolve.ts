@@ -11,6 +11,7 @@ import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, So
 import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
+import { resolveCredentials } from './credentials.js';
 
 export interface PathVars {
   CWD: string;
@@ -267,6 +268,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
     audit,
+    ...resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from)),
   };
 }
 

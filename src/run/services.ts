@@ -14,10 +14,14 @@ import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
 import { ensurePrivateDir } from '../host/runtime-dir.js';
 import type { ExecuteResult } from './result.js';
+import type { LoadedCredential } from '../network/credentials/spec.js';
+import type { CredentialVault } from '../network/credentials/vault.js';
 
 export interface RunningServices {
   /** What the proxy saw (the first attempts whole, the rest counted). */
   log: NetworkEventLog;
+  /** The run's credentials, when it has any: what the proxy added and refused. */
+  vault: CredentialVault | undefined;
   stop(): Promise<void>;
 }
 
@@ -33,8 +37,19 @@ function checkSocketPath(path: string): void {
   });
 }
 
-export async function startServices(services: readonly Service[]): Promise<RunningServices> {
+/** The vault for the run's credentials (loaded only when there are some); refused without a proxy to use it. */
+async function credentialVault(services: readonly Service[], credentials: readonly LoadedCredential[]): Promise<CredentialVault | undefined> {
+  if (credentials.length === 0) return undefined;
+  if (services.length === 0) {
+    throw new IsolateError('E_CREDENTIAL', 'credentials need the filtered network, and this plan starts no proxy; the command was not run', { fix: 'set network.mode: filtered' });
+  }
+  const { CredentialVault } = await import('../network/credentials/vault.js');
+  return new CredentialVault(credentials);
+}
+
+export async function startServices(services: readonly Service[], credentials: readonly LoadedCredential[] = []): Promise<RunningServices> {
   const log = new NetworkEventLog();
+  const vault = await credentialVault(services, credentials);
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s();
@@ -51,7 +66,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
           return r.rule;
         });
       const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
-      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e) });
+      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e), ...(vault === undefined ? {} : { credentials: vault }) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {
         // The command reaches the proxy over the host loopback (sandbox-exec): no socket, no directory.
@@ -84,16 +99,22 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     await stop();
     throw e;
   }
-  return { log, stop };
+  return { log, vault, stop };
 }
 
 /** Start the services, run `run`, and always stop them; the proxy's events go in the result. */
-export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>): Promise<ExecuteResult> {
-  if (services.length === 0) return run();
-  const running = await startServices(services);
+export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>, credentials: readonly LoadedCredential[] = []): Promise<ExecuteResult> {
+  if (services.length === 0 && credentials.length === 0) return run();
+  const running = await startServices(services, credentials);
   try {
     const result = await run();
-    return { ...result, networkEvents: running.log.events, ...(running.log.cut ? { networkEventsOmitted: running.log.omitted } : {}) };
+    const v = running.vault;
+    return {
+      ...result,
+      networkEvents: running.log.events,
+      ...(running.log.cut ? { networkEventsOmitted: running.log.omitted } : {}),
+      ...(v === undefined ? {} : { credentialEvents: v.events, ...(v.omitted > 0 ? { credentialEventsOmitted: v.omitted } : {}) }),
+    };
   } finally {
     await running.stop();
   }
