@@ -32,7 +32,7 @@ import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
-import { describeSource, type LoadedCredential } from './network/credentials/spec.js';
+import { describeSource, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 
 export { IsolateError } from './errors.js';
 export type { RunReport, RunAudit } from './audit/report.js';
@@ -414,11 +414,12 @@ function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock 
 }
 
 /** The policy's credentials with their values (run/credential-sources.ts, loaded only when there are some), or undefined. */
-async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<LoadedCredential[] | undefined> {
+async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<RunCredentials | undefined> {
   const specs = policy.credentials ?? [];
   if (specs.length === 0) return undefined;
-  const { loadCredentials } = await import('./run/credential-sources.js');
-  return loadCredentials(specs, env, cwd);
+  const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
+  const ca = policy.network.upstreamCa;
+  return { loaded: loadCredentials(specs, env, cwd), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {
@@ -450,7 +451,7 @@ export async function runWithError(
   let error: IsolateError | undefined;
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
-  let credentials: LoadedCredential[] | undefined;
+  let credentials: RunCredentials | undefined;
   try {
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
@@ -458,7 +459,7 @@ export async function runWithError(
     const protectedRoots = protectsAnything(prepared.policy.filesystem) ? writableRoots(prepared.policy.filesystem.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
     credentials = await readCredentials(prepared.policy, context(options).env, callerCwd);
-    planned = await planPrepared(prepared, command, options, credentials);
+    planned = await planPrepared(prepared, command, options, credentials?.loaded);
     policySha256 = policyDigest(planned.policy);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
     const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);

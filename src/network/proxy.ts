@@ -13,6 +13,8 @@ import { isRestrictedAddress } from './address.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
 import type { Scrubber } from './credentials/scrub.js';
 import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
+import type { TerminatedEnd, TlsTerminator } from './credentials/terminate.js';
+import { parseClientHello } from './client-hello.js';
 
 export type Protocol = 'http' | 'connect' | 'socks5';
 
@@ -42,6 +44,8 @@ export interface ProxyOptions {
   onEvent?: (event: NetworkEvent) => void;
   /** The run's credentials: placeholders in requests become real values for their hosts only (credentials/vault.ts). */
   credentials?: CredentialVault;
+  /** With credentials: TLS to their hosts is terminated here (credentials/terminate.ts); every other tunnel stays opaque. */
+  terminator?: TlsTerminator;
 }
 
 /** What a relay does to the bytes besides counting them (credentials): check what goes up, scrub what comes down. */
@@ -49,6 +53,38 @@ interface RelayFilter {
   /** Why the connection must end, given the next bytes the client sends; undefined to pass them on. */
   checkUp?: (chunk: Buffer) => string | undefined;
   scrubDown?: Scrubber;
+  /** Decides on the first bytes the client sends (all of them so far): wait for more, pass them all on, or end the connection and why. */
+  gate?: (data: Buffer) => 'more' | 'pass' | { refused: string };
+}
+
+/** `send` behind `gate`: the first bytes are held until the gate decides, then passed on (or the connection refused); the rest go straight through. */
+function gated(gate: NonNullable<RelayFilter['gate']>, send: (c: Buffer) => void, refuse: (reason: string) => void): (c: Buffer) => void {
+  let held: Buffer | undefined = Buffer.alloc(0);
+  return (c) => {
+    if (held === undefined) return send(c);
+    const data: Buffer = Buffer.concat([held, c]);
+    const verdict = gate(data);
+    if (verdict === 'more') {
+      held = data;
+      return;
+    }
+    held = undefined;
+    if (verdict === 'pass') send(data);
+    else refuse(verdict.refused);
+  };
+}
+
+/** The gate of a CONNECT tunnel: a TLS ClientHello must name the CONNECT host, or none (domain fronting). */
+function sniGate(host: string): NonNullable<RelayFilter['gate']> {
+  return (data) => {
+    const hello = parseClientHello(data);
+    if (hello.kind === 'incomplete') return 'more';
+    if (hello.kind === 'not-tls') return 'pass';
+    if (hello.kind === 'malformed') return { refused: 'the tunnel began with a malformed TLS ClientHello' };
+    const name = hello.serverName;
+    if (name === undefined || normalizeHost(name) === host) return 'pass';
+    return { refused: `the TLS server name ${JSON.stringify(name)} is not the CONNECT host ${host} (domain fronting)` };
+  };
 }
 
 const defaultResolve: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -205,9 +241,40 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    this.tunnel(client, t, verdict, started, early, {
-      established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
-      failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
+    if (this.options.terminator !== undefined && this.options.credentials?.servesHost(t.host, t.port) === true) {
+      this.terminate(this.options.terminator, client, t, verdict, started, early);
+      return;
+    }
+    this.tunnel(
+      client,
+      t,
+      verdict,
+      started,
+      early,
+      {
+        established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+        failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
+      },
+      { gate: sniGate(t.host) },
+    );
+  }
+
+  /** A tunnel to a credential host: TLS answered here, each request sent on with the values (credentials/terminate.ts). */
+  private terminate(terminator: TlsTerminator, client: Socket, t: Target, verdict: Extract<Verdict, { ok: true }>, started: bigint, early: Buffer): void {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    const done = (end: TerminatedEnd): void =>
+      this.record(t, started, {
+        decision: end.refused === undefined ? 'allowed' : 'denied',
+        rule: verdict.rule,
+        reason: end.refused ?? `${verdict.reason}; TLS terminated by isolate for the run's credentials`,
+        address: verdict.address,
+        bytesUp: end.bytesUp,
+        bytesDown: end.bytesDown,
+        ...(end.error === undefined ? {} : { error: end.error }),
+      });
+    terminator.accept(client, { host: t.host, port: t.port, address: verdict.address }, early, done).catch((e: unknown) => {
+      client.destroy();
+      done({ bytesUp: 0, bytesDown: 0, error: e instanceof Error ? e.message : String(e) });
     });
   }
 
@@ -255,24 +322,27 @@ export class FilterProxy {
       },
     });
     this.track(upstream);
+    let refused: string | undefined;
+    const refuse = (reason: string): void => {
+      refused = reason;
+      client.destroy();
+    };
     upstream.once('connect', () => {
       reply.established();
-      if (early.length > 0) {
-        up += early.length;
-        upstream.write(early);
-      }
-      client.on('data', (c: Buffer) => {
-        up += c.length;
-        const refused = filter.checkUp?.(c);
-        if (refused !== undefined) {
-          error = refused;
-          client.destroy();
-          return;
-        }
+      const send = (c: Buffer): void => {
+        const why = filter.checkUp?.(c);
+        if (why !== undefined) return refuse(why);
         if (!upstream.write(c)) {
           client.pause();
           upstream.once('drain', () => client.resume());
         }
+      };
+      const feed = filter.gate === undefined ? send : gated(filter.gate, send, refuse);
+      up += early.length;
+      if (early.length > 0) feed(early);
+      client.on('data', (c: Buffer) => {
+        up += c.length;
+        feed(c);
       });
       client.on('end', () => upstream.end());
       upstream.on('end', () => client.end(filter.scrubDown?.flush()));
@@ -287,9 +357,9 @@ export class FilterProxy {
     upstream.once('close', () => {
       client.destroy();
       this.record(t, started, {
-        decision: 'allowed',
+        decision: refused === undefined ? 'allowed' : 'denied',
         rule: verdict.rule,
-        reason: verdict.reason,
+        reason: refused ?? verdict.reason,
         address: verdict.address,
         bytesUp: up,
         bytesDown: down,
@@ -371,9 +441,7 @@ export class FilterProxy {
     const watch = vault.bodyWatch(request);
     const inBody = watch(early);
     if (inBody !== undefined) return { ok: false, reason: inBody };
-    // A response the proxy scrubs must arrive as text: no compression hides a value from it.
-    const headers: [string, string][] = r.injected.length === 0 ? r.headers : [...r.headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
-    return { ok: true, target: r.target, headers, filter: { checkUp: watch, scrubDown: vault.responseScrubber() } };
+    return { ok: true, target: r.target, headers: r.headers, filter: { checkUp: watch, scrubDown: vault.responseScrubber() } };
   }
 
   private onSocks(client: Socket): void {

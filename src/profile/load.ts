@@ -132,6 +132,11 @@ function emptyMerged(): MergedProfile {
   };
 }
 
+/** `{ upstreamCa }` when set: a profile without it has no key (its policy digest is as before). */
+function upstreamCaOf(path: string | undefined): { upstreamCa?: string } {
+  return path === undefined ? {} : { upstreamCa: path };
+}
+
 function sourced(entries: readonly (PathEntry | string)[] | undefined, from: string): SourcedPath[] {
   return (entries ?? []).map((e, i) =>
     typeof e === 'string'
@@ -177,6 +182,7 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       mode: doc.network?.mode ?? base.network.mode,
       allow: appendUnique(base.network.allow, doc.network?.allow ?? [], (s) => s),
       deny: appendUnique(base.network.deny, doc.network?.deny ?? [], (s) => s),
+      ...upstreamCaOf(doc.network?.upstreamCa ?? base.network.upstreamCa),
     },
     environment: {
       pass: appendUnique(base.environment.pass, env.pass ?? [], (s) => s),
@@ -273,6 +279,7 @@ export function networkOverrides(base: MergedProfile['network'], o: ProfileOverr
     mode,
     allow: appendUnique(base.allow, allow, (s) => s),
     deny: appendUnique(base.deny, deny, (s) => s),
+    ...upstreamCaOf(base.upstreamCa),
   };
 }
 

@@ -136,6 +136,9 @@ export const profileSchema = z
           .describe('none: no network at all; host: the host network; filtered: only the allowed domains, through isolate\'s proxy.'),
         allow: z.array(domainPattern('allow', 'ports 80 and 443')).optional().describe('filtered mode: domains the command may reach.'),
         deny: z.array(domainPattern('deny', 'every port')).optional().describe('filtered mode: domains it may not reach; deny wins over allow.'),
+        upstreamCa: profilePath
+          .optional()
+          .describe("A PEM file of certificates isolate's proxy trusts, besides the system's roots, when it connects to a credential host (internal hosts, tests). Only from a profile that is yours."),
       })
       .optional(),
     environment: z

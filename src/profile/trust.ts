@@ -17,6 +17,7 @@ import type { MergedProfile, ProfileDoc } from './types.js';
 /** The keys of a profile document that make isolate act on the host, as key paths. */
 export function hostActingKeys(doc: ProfileDoc): string[] {
   const keys = doc.audit?.log === undefined ? [] : ['audit.log'];
+  if (doc.network?.upstreamCa !== undefined) keys.push('network.upstreamCa');
   (doc.credentials ?? []).forEach((c, i) => {
     if (!('env' in c.from)) keys.push(`credentials[${i}].from`);
   });

@@ -48,7 +48,7 @@ export interface ProfileDoc {
   extends?: string | undefined;
   description?: string | undefined;
   filesystem?: FilesystemDoc | undefined;
-  network?: { mode?: NetworkMode | undefined; allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
+  network?: { mode?: NetworkMode | undefined; allow?: string[] | undefined; deny?: string[] | undefined; upstreamCa?: string | undefined } | undefined;
   environment?: EnvironmentDoc | undefined;
   process?: { cwd?: string | undefined; hostname?: string | undefined } | undefined;
   limits?: LimitsDoc | undefined;
@@ -120,6 +120,8 @@ export interface NetworkPolicy {
   mode: NetworkMode;
   allow: string[];
   deny: string[];
+  /** A PEM file of certificates the proxy also trusts for the credential hosts it terminates TLS for (absolute once resolved). */
+  upstreamCa?: string;
 }
 
 export type MountKind = 'tmpfs' | 'read' | 'write' | 'deny';

@@ -52,6 +52,20 @@ function checkValue(spec: CredentialSpec, raw: string): string {
   return value;
 }
 
+/** network.upstreamCa's certificates, read once per run with the credentials. */
+export function readUpstreamCa(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e: unknown) {
+    throw new IsolateError('E_CREDENTIAL', `network.upstreamCa: cannot read ${path}: ${errnoCode(e) ?? String(e)}; the command was not run`, { cause: e, fix: 'check the path' });
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new IsolateError('E_CREDENTIAL', `network.upstreamCa: ${path} holds no PEM certificate; the command was not run`, { fix: 'name a PEM file of CA certificates' });
+  }
+  return text;
+}
+
 export function loadCredentials(specs: readonly CredentialSpec[], env: Env, cwd: string): LoadedCredential[] {
   return specs.map((spec) => {
     const value = checkValue(spec, readSource(spec, env, cwd));

@@ -2,7 +2,7 @@
 import type { IsolateError } from '../errors.js';
 import type { NetworkEventCounts } from '../network/event-log.js';
 import type { NetworkEvent } from '../network/proxy.js';
-import type { CredentialEvent, LoadedCredential } from '../network/credentials/spec.js';
+import type { CredentialEvent, RunCredentials } from '../network/credentials/spec.js';
 import type { SandboxDenials } from './denials.js';
 import type { Resources } from './resources.js';
 
@@ -16,7 +16,7 @@ export interface ExecuteOptions {
   /** Cap per captured stream; the rest is dropped and `truncated` set. */
   maxCapture?: number;
   /** The run's credentials with their values, for the proxy only (never part of the plan). */
-  credentials?: readonly LoadedCredential[];
+  credentials?: RunCredentials;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';

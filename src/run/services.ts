@@ -14,8 +14,9 @@ import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
 import { ensurePrivateDir } from '../host/runtime-dir.js';
 import type { ExecuteResult } from './result.js';
-import type { LoadedCredential } from '../network/credentials/spec.js';
+import type { RunCredentials } from '../network/credentials/spec.js';
 import type { CredentialVault } from '../network/credentials/vault.js';
+import type { CredentialServices } from './credential-services.js';
 
 export interface RunningServices {
   /** What the proxy saw (the first attempts whole, the rest counted). */
@@ -37,19 +38,17 @@ function checkSocketPath(path: string): void {
   });
 }
 
-/** The vault for the run's credentials (loaded only when there are some); refused without a proxy to use it. */
-async function credentialVault(services: readonly Service[], credentials: readonly LoadedCredential[]): Promise<CredentialVault | undefined> {
-  if (credentials.length === 0) return undefined;
-  if (services.length === 0) {
-    throw new IsolateError('E_CREDENTIAL', 'credentials need the filtered network, and this plan starts no proxy; the command was not run', { fix: 'set network.mode: filtered' });
-  }
-  const { CredentialVault } = await import('../network/credentials/vault.js');
-  return new CredentialVault(credentials);
+/** The vault, CA and terminator of a run with credentials (credential-services.ts, loaded only then). */
+async function withCredentials(services: readonly Service[], credentials: RunCredentials | undefined): Promise<CredentialServices | undefined> {
+  if (credentials === undefined || credentials.loaded.length === 0) return undefined;
+  const { startCredentials } = await import('./credential-services.js');
+  return startCredentials(services, credentials);
 }
 
-export async function startServices(services: readonly Service[], credentials: readonly LoadedCredential[] = []): Promise<RunningServices> {
+export async function startServices(services: readonly Service[], credentials?: RunCredentials): Promise<RunningServices> {
   const log = new NetworkEventLog();
-  const vault = await credentialVault(services, credentials);
+  const creds = await withCredentials(services, credentials);
+  const vault = creds?.vault;
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s();
@@ -66,7 +65,7 @@ export async function startServices(services: readonly Service[], credentials: r
           return r.rule;
         });
       const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
-      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e), ...(vault === undefined ? {} : { credentials: vault }) });
+      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e), ...(creds === undefined ? {} : { credentials: creds.vault, terminator: creds.terminator }) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {
         // The command reaches the proxy over the host loopback (sandbox-exec): no socket, no directory.
@@ -85,6 +84,7 @@ export async function startServices(services: readonly Service[], credentials: r
         throw new IsolateError('E_NETWORK_PROXY', `cannot create the proxy directory ${service.socketDir}: ${errnoCode(e) ?? String(e)}`, { cause: e });
       }
       stops.push(async () => rmSync(service.socketDir, { recursive: true, force: true }));
+      if (creds !== undefined) (await import('./credential-services.js')).writeBundle(service.socketDir, creds.bundle);
       try {
         await proxy.listen({ path: service.socketPath });
       } catch (e: unknown) {
@@ -103,8 +103,8 @@ export async function startServices(services: readonly Service[], credentials: r
 }
 
 /** Start the services, run `run`, and always stop them; the proxy's events go in the result. */
-export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>, credentials: readonly LoadedCredential[] = []): Promise<ExecuteResult> {
-  if (services.length === 0 && credentials.length === 0) return run();
+export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>, credentials?: RunCredentials): Promise<ExecuteResult> {
+  if (services.length === 0 && (credentials?.loaded.length ?? 0) === 0) return run();
   const running = await startServices(services, credentials);
   try {
     const result = await run();

@@ -167,7 +167,7 @@ describe('the vault', () => {
     const c = loaded();
     const v = new CredentialVault([c]);
     const r = v.rewrite(req('api.github.com', [['Authorization', `token ${c.placeholder}`], ['Accept', '*/*']], `/repos?access_token=${c.placeholder}`));
-    expect(r).toEqual({ ok: true, target: `/repos?access_token=${TOKEN}`, headers: [['Authorization', `token ${TOKEN}`], ['Accept', '*/*']], injected: ['GITHUB_TOKEN'] });
+    expect(r).toEqual({ ok: true, target: `/repos?access_token=${TOKEN}`, headers: [['Authorization', `token ${TOKEN}`], ['Accept', '*/*'], ['Accept-Encoding', 'identity']], injected: ['GITHUB_TOKEN'] });
     expect(v.events).toEqual([{ time: expect.any(String), name: 'GITHUB_TOKEN', kind: 'injected', host: 'api.github.com', port: 443, method: 'GET', path: '/repos' }]);
     expect(JSON.stringify(v.events)).not.toContain(TOKEN);
   });
@@ -177,7 +177,7 @@ describe('the vault', () => {
     const v = new CredentialVault([c]);
     const basic = (pw: string): string => `Basic ${Buffer.from(`x-access-token:${pw}`).toString('base64')}`;
     const r = v.rewrite(req('api.github.com', [['authorization', basic(c.placeholder)]]));
-    expect(r.ok && r.headers).toEqual([['authorization', basic(TOKEN)]]);
+    expect(r.ok && r.headers).toEqual([['authorization', basic(TOKEN)], ['Accept-Encoding', 'identity']]);
   });
 
   it('refuses a placeholder going to another host, or after the ttl, and records the misuse', () => {

@@ -29,6 +29,12 @@ export interface LoadedCredential {
   placeholder: string;
 }
 
+/** A run's credentials as run/ hands them to the proxy: the values, and the PEM certificates network.upstreamCa adds to the system's roots. */
+export interface RunCredentials {
+  loaded: readonly LoadedCredential[];
+  upstreamCa?: string;
+}
+
 /** What the audit log and the run report keep of a credential: never a value. */
 export interface CredentialEvent {
   time: string;

@@ -51,8 +51,9 @@ export class CredentialVault {
     }));
   }
 
-  get size(): number {
-    return this.entries.length;
+  /** The host part of every credential host pattern (`*.example.com`: example.com), for the run CA's name constraints. */
+  hostNames(): string[] {
+    return [...new Set(this.entries.flatMap((e) => e.rules.map((r) => r.host)))];
   }
 
   /** Whether any credential may be sent to host:port (its TLS is then terminated). */
@@ -113,7 +114,15 @@ export class CredentialVault {
       return [n, basic?.[1] !== undefined && decoded !== undefined ? basic[1] + Buffer.from(swap(decoded), 'latin1').toString('base64') : swap(v)];
     });
     for (const e of used) this.record(req, e.credential.spec.name, 'injected');
-    return { ok: true, target: swap(req.target), headers, injected: used.map((e) => e.credential.spec.name) };
+    // A response the proxy scrubs must arrive as text: no compression may hide a value from it.
+    const plain: [string, string][] = used.length === 0 ? headers : [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
+    return { ok: true, target: swap(req.target), headers: plain, injected: used.map((e) => e.credential.spec.name) };
+  }
+
+  /** `text` (a response header's value) with every real value replaced by its mask. */
+  scrubText(text: string): string {
+    const s = this.responseScrubber();
+    return Buffer.concat([s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
   }
 
   /** A scrubber that puts the placeholders back where a response holds a real value. */
