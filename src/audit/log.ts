@@ -41,7 +41,6 @@ import {
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
-import { globRegExp } from '../glob.js';
 import {
   ENVELOPE_FIELDS,
   GENESIS_HASH,
@@ -641,90 +640,4 @@ export function* readRecords(file: string): Generator<LogEntry, void, undefined>
     }
     yield { line: l.line, record: v as Record<string, unknown> };
   }
-}
-
-/** What `isolate audit show` selects; every given criterion must hold. */
-export interface AuditFilter {
-  /** Records whose `startedAt` is at or after this time: a Date, an ISO timestamp, or relative (`30s`, `15m`, `1h`, `2d`, `1w`). */
-  since?: Date | string | undefined;
-  /** A glob (`*` matches anything, including spaces) against the command's argv joined by spaces. */
-  command?: string | undefined;
-  /** Only refused or denied runs: `policy.decision` "refused", a denied network event, or exit code 126. */
-  denied?: boolean | undefined;
-}
-
-const RELATIVE = /^(\d+)(s|m|h|d|w)$/;
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/**
- * Parse a `--since` value: an ISO timestamp (`2026-11-26`, `2026-11-26T18:00:00Z`)
- * or a time before `now` (`30s`, `15m`, `1h`, `2d`, `1w`). Throws E_USAGE.
- */
-export function parseSince(text: string, now: Date = new Date()): Date {
-  const value = text.trim();
-  const rel = RELATIVE.exec(value);
-  if (rel?.[1] !== undefined && rel[2] !== undefined) {
-    return new Date(now.getTime() - Number(rel[1]) * (UNIT_MS[rel[2]] ?? 0));
-  }
-  if (/^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const t = Date.parse(value);
-    if (!Number.isNaN(t)) return new Date(t);
-  }
-  throw new IsolateError('E_USAGE', `--since: cannot read "${text}" as a time`, {
-    fix: 'give an ISO timestamp (2026-11-26 or 2026-11-26T18:00:00Z) or a duration back from now (30s, 15m, 1h, 2d, 1w)',
-  });
-}
-
-/** A matcher for a command glob: `*` matches any run of characters; everything else is literal. */
-export function commandGlob(glob: string): (command: string) => boolean {
-  const re = globRegExp(glob);
-  return (command) => re.test(command);
-}
-
-/** True when the record is a refused or denied run (see AuditFilter.denied). */
-export function isDenied(record: Record<string, unknown>): boolean {
-  const policy = record['policy'];
-  if (typeof policy === 'object' && policy !== null && (policy as Record<string, unknown>)['decision'] === 'refused') return true;
-  if (record['exitCode'] === 126) return true;
-  const network = record['network'];
-  if (typeof network === 'object' && network !== null) {
-    const events = (network as Record<string, unknown>)['events'];
-    if (Array.isArray(events)) {
-      return events.some((e: unknown) => typeof e === 'object' && e !== null && (e as Record<string, unknown>)['decision'] === 'denied');
-    }
-  }
-  return false;
-}
-
-/** The predicate for `filter`; parses `since` now, so a bad value throws here. */
-export function recordFilter(filter: AuditFilter, now: Date = new Date()): (record: Record<string, unknown>) => boolean {
-  const since = filter.since === undefined ? undefined : filter.since instanceof Date ? filter.since : parseSince(filter.since, now);
-  const command = filter.command === undefined ? undefined : commandGlob(filter.command);
-  return (record) => {
-    if (since !== undefined) {
-      const started = typeof record['startedAt'] === 'string' ? Date.parse(record['startedAt']) : Number.NaN;
-      if (Number.isNaN(started) || started < since.getTime()) return false;
-    }
-    if (command !== undefined) {
-      const argv = record['command'];
-      if (!Array.isArray(argv) || !command(argv.map((a: unknown) => String(a)).join(' '))) return false;
-    }
-    if (filter.denied === true && !isDenied(record)) return false;
-    return true;
-  };
-}
-
-/**
- * The entries of `entries` (e.g. readRecords(file)) that match `filter`,
- * lazily. A bad `since` throws when this is called, not when iterating.
- */
-export function filterRecords<T extends { record: Record<string, unknown> }>(
-  entries: Iterable<T>,
-  filter: AuditFilter,
-  now: Date = new Date(),
-): Iterable<T> {
-  const keep = recordFilter(filter, now);
-  return (function* () {
-    for (const e of entries) if (keep(e.record)) yield e;
-  })();
 }

@@ -231,7 +231,7 @@ const envelope = {
 
 /** One line of the audit log. */
 export const auditRecordSchema = z
-  .union([
+  .discriminatedUnion('kind', [
     runReportSchema.omit({ audit: true, stdout: true, stderr: true, truncated: true }).extend(envelope),
     runStartedSchema.extend(envelope),
     segmentSchema.extend(envelope),

@@ -8,10 +8,9 @@
 import { hostname } from 'node:os';
 import { isIsolateError } from '../errors.js';
 import { processAlive } from '../host/alive.js';
-import { readRecords, type LogEntry } from './log.js';
-import { SEGMENT_KIND } from './segment.js';
+import { auditEntries, type AuditEntry, type StartedRecord } from './records.js';
 
-export const STARTED_KIND = 'run-started';
+export const STARTED_KIND = 'run-started' as const;
 
 export interface UnfinishedRun {
   /** 1-based line of the `run-started` record. */
@@ -28,15 +27,10 @@ export interface UnfinishedRun {
 
 export const INCOMPLETE_TEXT = 'incomplete (isolate was killed or the host stopped)';
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
 /** The status of a `run-started` record that has no report. */
-export function unfinishedStatus(record: Record<string, unknown>): Pick<UnfinishedRun, 'status' | 'statusText'> {
-  const by = record['isolate'] as { pid?: unknown; host?: unknown } | undefined;
-  const pid = typeof by?.pid === 'number' ? by.pid : 0;
-  if (by?.host === hostname() && processAlive(pid)) return { status: 'running', statusText: `running (isolate pid ${pid} is alive)` };
+export function unfinishedStatus(record: Pick<StartedRecord, 'isolate'>): Pick<UnfinishedRun, 'status' | 'statusText'> {
+  const { pid, host } = record.isolate;
+  if (host === hostname() && processAlive(pid)) return { status: 'running', statusText: `running (isolate pid ${pid} is alive)` };
   return { status: 'incomplete', statusText: INCOMPLETE_TEXT };
 }
 
@@ -45,15 +39,14 @@ export function unfinishedStatus(record: Record<string, unknown>): Pick<Unfinish
  * the same runId after them (by line), and how many entries were read. A
  * damaged line ends the pass (a second pass meets it again and throws).
  */
-export function unfinishedLines(entries: Iterable<LogEntry>): { lines: Set<number>; read: number } {
+export function unfinishedLines(entries: Iterable<Pick<AuditEntry, 'line' | 'record'>>): { lines: Set<number>; read: number } {
   const pending = new Map<string, number>();
   let read = 0;
   try {
     for (const { line, record } of entries) {
       read = line;
-      const runId = str(record['runId']);
-      if (record['kind'] === STARTED_KIND) pending.set(runId, line);
-      else if (record['kind'] === 'run') pending.delete(runId);
+      if (record?.kind === STARTED_KIND) pending.set(record.runId, line);
+      else if (record?.kind === 'run') pending.delete(record.runId);
     }
   } catch (e: unknown) {
     if (!isIsolateError(e) || e.code !== 'E_AUDIT_CORRUPT') throw e;
@@ -63,19 +56,19 @@ export function unfinishedLines(entries: Iterable<LogEntry>): { lines: Set<numbe
 
 /** The runs of the log at `file` that never recorded an end, in log order. */
 export function unfinishedRuns(file: string): UnfinishedRun[] {
-  const { lines } = unfinishedLines(readRecords(file));
+  const { lines } = unfinishedLines(auditEntries(file));
   const out: UnfinishedRun[] = [];
   if (lines.size === 0) return out;
-  for (const { line, record } of readRecords(file)) {
-    if (!lines.has(line)) continue;
-    const command = Array.isArray(record['command']) ? record['command'].map((a: unknown) => String(a)) : [];
-    out.push({ line, seq: Number(record['seq']), runId: str(record['runId']), startedAt: str(record['startedAt']), command, ...unfinishedStatus(record) });
+  for (const { line, record } of auditEntries(file)) {
+    if (record?.kind !== STARTED_KIND || !lines.has(line)) continue;
+    const { seq, runId, startedAt, command } = record;
+    out.push({ line, seq, runId, startedAt, command, ...unfinishedStatus(record) });
     if (out.length === lines.size) break;
   }
   return out;
 }
 
-export interface RunEntry extends LogEntry {
+export interface RunEntry extends AuditEntry {
   /** Set for a `run-started` record whose run has no report in the log. */
   unfinished?: Pick<UnfinishedRun, 'status' | 'statusText'>;
 }
@@ -88,13 +81,13 @@ export interface RunEntry extends LogEntry {
  * appended after the first pass are left for the next call.
  */
 export function* runEntries(file: string): Generator<RunEntry, void, undefined> {
-  const { lines, read } = unfinishedLines(readRecords(file));
-  for (const entry of readRecords(file)) {
+  const { lines, read } = unfinishedLines(auditEntries(file));
+  for (const entry of auditEntries(file)) {
     if (entry.line > read) return;
-    const kind = entry.record['kind'];
-    if (kind === STARTED_KIND) {
-      if (lines.has(entry.line)) yield { ...entry, unfinished: unfinishedStatus(entry.record) };
-    } else if (kind !== SEGMENT_KIND) {
+    const { record } = entry;
+    if (record?.kind === STARTED_KIND) {
+      if (lines.has(entry.line)) yield { ...entry, unfinished: unfinishedStatus(record) };
+    } else if (record?.kind !== 'segment') {
       yield entry;
     }
   }

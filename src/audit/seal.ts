@@ -21,6 +21,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import { GENESIS_HASH, chainRecord, type AuditRecord, type JsonObject } from './chain.js';
 import { withLock } from './lock.js';
 import { fsyncDir, headPath, lockPath, readRecords, verifyLog, walkChain, writeHead, type AppendOptions, type VerifyResult } from './log.js';
+import { segmentSchema } from './report-schema.js';
 import { SEGMENT_KIND, segmentLink, type SegmentLink, type SegmentRecord } from './segment.js';
 
 export interface SealResult {
@@ -123,8 +124,8 @@ export interface SegmentCheck {
   /** The sealed log's path. */
   sealed: string;
   continues: SegmentLink;
-  /** What the segment record says was damaged in the sealed log. */
-  damage: unknown;
+  /** What the segment record says was damaged in the sealed log; null when it does not say it in the record's schema. */
+  damage: SegmentRecord['damage'] | null;
   /** False when the sealed log is not here (the link cannot be checked). */
   present: boolean;
   /** Why the sealed log does not match the link; null when it does (or is not present). */
@@ -157,11 +158,12 @@ function linkProblem(path: string, link: SegmentLink): string | null {
 }
 
 /** The sealed log the log at `file` continues (its first record's link), unchecked; undefined when it starts a chain. */
-export function continuedFrom(file: string): { sealed: string; continues: SegmentLink; damage: unknown } | undefined {
+export function continuedFrom(file: string): Pick<SegmentCheck, 'sealed' | 'continues' | 'damage'> | undefined {
   const first = firstRecord(file);
   const link = first === undefined ? undefined : segmentLink(first);
   if (first === undefined || link === undefined) return undefined;
-  return { sealed: join(dirname(file), link.file), continues: link, damage: first['damage'] ?? null };
+  const damage = segmentSchema.shape.damage.safeParse(first['damage']);
+  return { sealed: join(dirname(file), link.file), continues: link, damage: damage.success ? damage.data : null };
 }
 
 /** Follow the `segment` links from the log at `file` back through the sealed logs that are present. */

@@ -1,5 +1,7 @@
 import { IsolateError } from '../errors.js';
-import { defaultAuditLogPath, filterRecords } from '../audit/log.js';
+import { filterRecords } from '../audit/filter.js';
+import { defaultAuditLogPath } from '../audit/log.js';
+import type { KnownRecord } from '../audit/records.js';
 import { runEntries, unfinishedRuns, type RunEntry } from '../audit/runs.js';
 import { continuedFrom, sealLog, verifyWithSegments, type SegmentCheck } from '../audit/seal.js';
 import type { CliContext } from './context.js';
@@ -24,8 +26,7 @@ function segmentLine(s: SegmentCheck): string {
   const link = `the sealed log ${s.sealed} after its seq ${s.continues.seq}`;
   if (!s.present) return `continues ${link} (not present here: the link cannot be checked)`;
   if (s.problem !== null) return `continues ${link}, which does not match: ${s.problem}`;
-  const damage = s.damage as { line?: number; reason?: string } | null;
-  const damaged = damage?.line === undefined ? '' : `; it was sealed as damaged at line ${damage.line} (${damage.reason ?? ''})`;
+  const damaged = s.damage === null ? '' : `; it was sealed as damaged at line ${s.damage.line} (${s.damage.reason})`;
   return `continues ${link}: verified up to that record${damaged}`;
 }
 
@@ -61,22 +62,27 @@ export async function sealCommand(inv: Invocation, ctx: CliContext): Promise<num
   return 0;
 }
 
-function tableRow(entry: RunEntry, s: Style): string {
-  const { record: r, unfinished } = entry;
-  const command = Array.isArray(r['command']) ? (r['command'] as unknown[]).join(' ') : '';
-  const profile = (r['profile'] as { name?: string } | undefined)?.name ?? '';
-  const user = (r['user'] as { name?: string | null; uid?: number } | undefined) ?? {};
-  const policy = r['policy'] as { decision?: string; reason?: string } | null | undefined;
-  const events = ((r['network'] as { events?: { decision?: string }[] } | null | undefined)?.events ?? []).filter((e) => e.decision === 'denied').length;
-  const notes = [
+/** What the table says of a run besides its columns: unfinished, refused, connections denied. */
+function runNotes(record: Extract<KnownRecord, { kind: 'run' }> | undefined, unfinished: RunEntry['unfinished']): string {
+  const denied = record?.network?.events.filter((e) => e.decision === 'denied').length ?? 0;
+  return [
     unfinished?.statusText ?? '',
-    policy?.decision === 'refused' ? `refused: ${policy.reason ?? ''}` : '',
-    events > 0 ? `${events} connection${events === 1 ? '' : 's'} denied` : '',
+    record?.policy?.decision === 'refused' ? `refused: ${record.policy.reason}` : '',
+    denied > 0 ? `${denied} connection${denied === 1 ? '' : 's'} denied` : '',
   ]
     .filter(Boolean)
     .join('; ');
-  const exit = unfinished === undefined ? String(r['exitCode'] ?? '') : '-';
-  return `${String(r['startedAt'] ?? '').padEnd(24)} ${(exit === '0' ? exit : s.red(exit)).padStart(4)}  ${profile.slice(0, 10).padEnd(10)} ${String(user.name ?? user.uid ?? '').padEnd(8)} ${command}${notes === '' ? '' : `  [${notes}]`}\n`;
+}
+
+function tableRow(entry: RunEntry, s: Style): string {
+  const { record: r, unfinished } = entry;
+  if (r === null) return `${s.red(`line ${entry.line}`)}: not a record this version of isolate reads (${entry.problem ?? ''}); \`--json\` shows it as it is\n`;
+  if (r.kind === 'segment') return '';
+  const run = r.kind === 'run' ? r : undefined;
+  const notes = runNotes(run, unfinished);
+  const exit = run === undefined ? '-' : String(run.exitCode);
+  const who = r.user.name ?? String(r.user.uid);
+  return `${r.startedAt.padEnd(24)} ${(exit === '0' ? exit : s.red(exit)).padStart(4)}  ${r.profile.name.slice(0, 10).padEnd(10)} ${who.padEnd(8)} ${r.command.join(' ')}${notes === '' ? '' : `  [${notes}]`}\n`;
 }
 
 /** isolate audit show [file] [filters] */
@@ -90,7 +96,7 @@ export async function showCommand(inv: Invocation, ctx: CliContext): Promise<num
   };
   const rows = filterRecords(runEntries(path), filter);
   if (ctx.json) {
-    for (const { record } of rows) ctx.output.out(`${JSON.stringify(record)}\n`);
+    for (const { raw } of rows) ctx.output.out(`${JSON.stringify(raw)}\n`);
     return 0;
   }
   const s = ctx.output.style('out');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendRecord } from '../../src/audit/log.js';
 import { INCOMPLETE_TEXT, runEntries, unfinishedRuns, unfinishedStatus } from '../../src/audit/runs.js';
+import { runRecord, startedRecordOf } from '../helpers/audit-records.js';
 import { expectIsolateError } from './expect-error.js';
 
 let dir: string;
@@ -24,14 +25,8 @@ function deadPid(): number {
   return spawnSync(process.execPath, ['-e', '']).pid;
 }
 
-const started = (runId: string, pid = deadPid(), host = hostname()) => ({
-  kind: 'run-started',
-  runId,
-  startedAt: '2026-01-01T00:00:00.000Z',
-  command: ['sleep', runId],
-  isolate: { pid, host },
-});
-const ended = (runId: string) => ({ kind: 'run', runId, startedAt: '2026-01-01T00:00:00.000Z', command: ['sleep', runId], exitCode: 0 });
+const started = (runId: string, pid = deadPid(), host = hostname()) => startedRecordOf({ runId, command: ['sleep', runId], isolate: { pid, host } });
+const ended = (runId: string) => runRecord({ runId, command: ['sleep', runId] });
 
 describe('unfinished runs', () => {
   it('pairs each run-started record with the report of the same runId; the ones left over are unfinished', async () => {
@@ -40,7 +35,7 @@ describe('unfinished runs', () => {
       { line: 4, seq: 4, runId: 'c', startedAt: '2026-01-01T00:00:00.000Z', command: ['sleep', 'c'], status: 'incomplete', statusText: INCOMPLETE_TEXT },
     ]);
     const entries = [...runEntries(log)];
-    expect(entries.map((e) => [e.line, e.record['kind'], e.record['runId'], e.unfinished?.status])).toEqual([
+    expect(entries.map((e) => [e.line, e.record?.kind, e.raw['runId'], e.unfinished?.status])).toEqual([
       [3, 'run', 'a', undefined],
       [4, 'run-started', 'c', 'incomplete'],
       [5, 'run', 'b', undefined],
@@ -52,7 +47,6 @@ describe('unfinished runs', () => {
     expect(unfinishedStatus(started('x', process.pid))).toEqual({ status: 'running', statusText: `running (isolate pid ${process.pid} is alive)` });
     expect(unfinishedStatus(started('x', process.pid, `not-${hostname()}`)).status).toBe('incomplete');
     expect(unfinishedStatus(started('x')).status).toBe('incomplete');
-    expect(unfinishedStatus({ kind: 'run-started' }).status).toBe('incomplete');
   });
 
   it('records appended while the runs are listed are left for the next listing (no run shows twice)', async () => {
@@ -62,7 +56,15 @@ describe('unfinished runs', () => {
     expect(first.value).toMatchObject({ line: 1, unfinished: { status: 'incomplete' } });
     await appendRecord(log, ended('a'));
     expect(iter.next().done).toBe(true);
-    expect([...runEntries(log)].map((e) => e.record['kind'])).toEqual(['run']);
+    expect([...runEntries(log)].map((e) => e.record?.kind)).toEqual(['run']);
+  });
+
+  it('a run-started record the schema does not describe is listed as such, never as a run still going', async () => {
+    await appendRecord(log, { ...started('a', process.pid), isolate: { pid: String(process.pid), host: hostname() } });
+    expect(unfinishedRuns(log)).toEqual([]);
+    const [entry] = [...runEntries(log)];
+    expect(entry).toMatchObject({ line: 1, record: null, problem: expect.stringMatching(/^isolate\.pid: /) as unknown });
+    expect(entry?.unfinished).toBeUndefined();
   });
 
   it('lists the runs before a damaged line, then throws there', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/audit/report.js';
 import type { Policy } from '../../src/profile/types.js';
 import { probes, type ProbeContext } from '../../src/selftest/probes.js';
+import { runRecord } from '../helpers/audit-records.js';
 
 const policy: Policy = {
   profile: { name: 't', sources: [], description: '' },
@@ -38,32 +39,7 @@ function ctx(over: Partial<ProbeContext> = {}): ProbeContext {
 }
 
 function report(over: Partial<RunReport>): RunReport {
-  return {
-    schemaVersion: 2,
-    kind: 'run',
-    runId: 'r',
-    user: { uid: 1000, gid: 1000, name: 'u' },
-    policy: null,
-    resources: { userCpuMs: null, systemCpuMs: null, peakMemoryBytes: null },
-    startedAt: '',
-    endedAt: '',
-    durationMs: 1,
-    command: [],
-    cwd: '/p',
-    profile: { name: 't', sources: [], sha256: null },
-    backend: null,
-    network: null,
-    env: [],
-    exitCode: 0,
-    signal: null,
-    timedOut: false,
-    limit: null,
-    limits: null,
-    stdout: '',
-    stderr: '',
-    error: null,
-    ...over,
-  };
+  return { ...runRecord(), stdout: '', stderr: '', ...over };
 }
 
 const all = probes(
