@@ -10,12 +10,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesUnder, listenAll, stopAll } from '../helpers/credential-site.js';
 import { DEFAULT_PATH, TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, runners, type Project, type Result, type Runner } from '../helpers/isolate.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
@@ -42,17 +42,7 @@ function makeCerts(dir: string): void {
   openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext'), '-out', f('server.pem')]);
 }
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolvePromise((server.address() as AddressInfo).port));
-  });
-}
 
-function stop(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolvePromise) => server.close(() => resolvePromise()));
-}
 
 beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}tls-`));
@@ -67,29 +57,14 @@ beforeAll(async () => {
     otherSeen.push({ url: req.url ?? '', authorization: req.headers.authorization });
     res.end('other');
   });
-  API = await listen(api);
-  OTHER = await listen(other);
+  [API = 0, OTHER = 0] = await listenAll(api, other);
 });
 
 afterAll(async () => {
-  await stop(api);
-  await stop(other);
+  await stopAll(api, other);
   rmSync(certDir, { recursive: true, force: true });
 });
 
-function filesUnder(root: string): { path: string; text: string }[] {
-  const out: { path: string; text: string }[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      const st = statSync(path, { throwIfNoEntry: false });
-      if (st?.isDirectory() === true) walk(path);
-      else if (st?.isFile() === true) out.push({ path, text: readFileSync(path, 'latin1') });
-    }
-  };
-  walk(root);
-  return out;
-}
 
 interface Report {
   exitCode: number;

@@ -8,11 +8,11 @@
  * file isolate wrote holds the token; nothing is left behind.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filesUnder, listenAll, stopAll } from '../helpers/credential-site.js';
 import { STACK_LINE, giveTo, homeWithProject, isolateAsync, runners, type Project, type Result, type Runner } from '../helpers/isolate.js';
 
 /** A GitHub-shaped token made for this test run. */
@@ -35,17 +35,7 @@ const record = (into: Seen[], req: IncomingMessage): void => {
   into.push({ url: req.url ?? '', authorization: req.headers.authorization });
 };
 
-function listen(server: Server): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolvePromise((server.address() as AddressInfo).port));
-  });
-}
 
-function stop(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolvePromise) => server.close(() => resolvePromise()));
-}
 
 beforeAll(async () => {
   // /echo answers with the Authorization it received, in a header and in a body sent in small pieces.
@@ -70,29 +60,13 @@ beforeAll(async () => {
     record(otherSeen, req);
     res.end('other');
   });
-  API = await listen(api);
-  OTHER = await listen(other);
+  [API = 0, OTHER = 0] = await listenAll(api, other);
 });
 
 afterAll(async () => {
-  await stop(api);
-  await stop(other);
+  await stopAll(api, other);
 });
 
-/** Every file under `root`, with its content. */
-function filesUnder(root: string): { path: string; text: string }[] {
-  const out: { path: string; text: string }[] = [];
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      const st = statSync(path, { throwIfNoEntry: false });
-      if (st?.isDirectory() === true) walk(path);
-      else if (st?.isFile() === true) out.push({ path, text: readFileSync(path, 'latin1') });
-    }
-  };
-  walk(root);
-  return out;
-}
 
 interface Report {
   exitCode: number;
@@ -207,6 +181,19 @@ describe.each(runners())('credentials over HTTP ($label)', (runner: Runner) => {
     expect(r.report.stdout).toMatch(/credential GITHUB_TOKEN expired/);
     expect(seen.slice(before).map((s) => s.url)).toEqual(['/minted', '/a']);
     expect(r.report.network.credentials?.events.map((e) => `${e.name} ${e.kind}`)).toEqual(['MINTED injected', 'GITHUB_TOKEN injected', 'GITHUB_TOKEN refused']);
+  });
+
+  it('explain shows each credential (name, source, hosts, ttl, where it was defined) and never a value, nor runs a source', async () => {
+    const env = { ...p.env, XDG_STATE_HOME: state, GITHUB_TOKEN: TOKEN };
+    const json = await isolateAsync(runner, ['explain', '--json', ...base(), '--', 'true'], { cwd: p.project, env });
+    expect(json.status, json.stderr).toBe(0);
+    expect(json.stdout).not.toContain(TOKEN);
+    expect((JSON.parse(json.stdout) as { credentials: unknown }).credentials).toEqual([
+      { name: 'GITHUB_TOKEN', source: 'env GITHUB_TOKEN', hosts: [`127.0.0.1:${API}`], ttlMs: null, from: '--credential[0]' },
+    ]);
+    const text = await isolateAsync(runner, ['explain', ...base(), '--', 'true'], { cwd: p.project, env });
+    expect(text.stdout).toMatch(/credential +GITHUB_TOKEN: a placeholder; the value \(env GITHUB_TOKEN\) is added by the proxy for 127\.0\.0\.1:\d+ only/);
+    expect(text.stdout).not.toContain(TOKEN);
   });
 
   it('a source that yields nothing or fails, or a network that is not filtered, stops the run (125) before the command starts', async () => {
