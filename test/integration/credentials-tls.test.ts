@@ -8,7 +8,7 @@
  * ClientHello naming another server is refused and recorded; an upstream
  * the proxy cannot verify is refused; no file holds the token or a key.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
@@ -23,8 +23,11 @@ const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')
 let certDir: string;
 let api: Server;
 let other: Server;
+let git: Server;
 let API: number;
 let OTHER: number;
+let GIT: number;
+let gitAuth: (string | undefined)[] = [];
 const seen: { url: string; authorization: string | undefined }[] = [];
 const otherSeen: { url: string; authorization: string | undefined }[] = [];
 
@@ -44,6 +47,42 @@ function makeCerts(dir: string): void {
 
 
 
+/** A bare repository with one commit, served by git http-backend (smart HTTP) behind Basic authentication with the token. */
+function gitServer(tls: { key: Buffer; cert: Buffer }): Server {
+  const work = join(certDir, 'work');
+  const run = (args: string[], cwd: string): void => {
+    const r = spawnSync('git', args, { cwd, encoding: 'utf8', env: { PATH: DEFAULT_PATH, HOME: certDir, GIT_CONFIG_NOSYSTEM: '1' } });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  };
+  run(['init', '-q', '-b', 'main', work], certDir);
+  writeFileSync(join(work, 'README'), 'cloned through isolate\n');
+  run(['add', 'README'], work);
+  run(['-c', 'user.name=t', '-c', 'user.email=t@localhost', 'commit', '-q', '-m', 'one'], work);
+  run(['clone', '-q', '--bare', work, join(certDir, 'repo.git')], certDir);
+  return createServer(tls, (req, res) => {
+    gitAuth.push(req.headers.authorization);
+    if (req.headers.authorization !== `Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="git"' }).end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'https://x');
+    const cgi = spawn('git', ['http-backend'], {
+      env: { PATH: DEFAULT_PATH, GIT_PROJECT_ROOT: certDir, GIT_HTTP_EXPORT_ALL: '1', PATH_INFO: url.pathname, QUERY_STRING: url.search.slice(1), REQUEST_METHOD: req.method ?? 'GET', CONTENT_TYPE: req.headers['content-type'] ?? '', REMOTE_USER: 'x-access-token', GIT_CONFIG_NOSYSTEM: '1', HOME: certDir },
+    });
+    req.pipe(cgi.stdin);
+    const out: Buffer[] = [];
+    cgi.stdout.on('data', (d: Buffer) => out.push(d));
+    cgi.on('close', () => {
+      const all = Buffer.concat(out);
+      const split = all.indexOf('\r\n\r\n');
+      const head = all.subarray(0, split).toString().split('\r\n');
+      const status = Number(/^Status: (\d+)/m.exec(head.join('\n'))?.[1] ?? 200);
+      const headers = Object.fromEntries(head.filter((l) => !l.startsWith('Status:')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]));
+      res.writeHead(status, headers).end(all.subarray(split + 4));
+    });
+  });
+}
+
 beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}tls-`));
   makeCerts(certDir);
@@ -57,11 +96,12 @@ beforeAll(async () => {
     otherSeen.push({ url: req.url ?? '', authorization: req.headers.authorization });
     res.end('other');
   });
-  [API = 0, OTHER = 0] = await listenAll(api, other);
+  git = gitServer(tls);
+  [API = 0, OTHER = 0, GIT = 0] = await listenAll(api, other, git);
 });
 
 afterAll(async () => {
-  await stopAll(api, other);
+  await stopAll(api, other, git);
   rmSync(certDir, { recursive: true, force: true });
 });
 
@@ -113,10 +153,10 @@ describe.each(runners())('credentials over HTTPS ($label)', (runner: Runner) => 
         'extends: default',
         'network:',
         '  mode: filtered',
-        `  allow: ["127.0.0.1:${API}", "127.0.0.1:${OTHER}"]`,
+        `  allow: ["127.0.0.1:${API}", "127.0.0.1:${OTHER}", "127.0.0.1:${GIT}"]`,
         ...(upstreamCa ? [`  upstreamCa: ${join(p.home, 'test-ca.pem')}`] : []),
         'credentials:',
-        `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${API}"] }`,
+        `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${API}", "127.0.0.1:${GIT}"] }`,
         '',
       ].join('\n');
     profile = join(p.home, 'tls.yaml');
@@ -161,6 +201,17 @@ describe.each(runners())('credentials over HTTPS ($label)', (runner: Runner) => 
     expect(got.map((s) => s.url)).toEqual(['/curl', '/urllib', ...(hasRequests ? ['/requests'] : []), '/node']);
     for (const s of got) expect(s.authorization).toBe(`Bearer ${TOKEN}`);
     expect(r.report.network.credentials?.events.every((e) => e.kind === 'injected' && e.port === API)).toBe(true);
+  });
+
+  it('git clones over HTTPS (smart HTTP) with the placeholder in its URL; the server authenticates the token', async () => {
+    gitAuth = [];
+    const r = await run(`git clone -q "https://x-access-token:$GITHUB_TOKEN@127.0.0.1:${GIT}/repo.git" cloned && cat cloned/README`);
+    expect(r.report.exitCode, r.report.stderr).toBe(0);
+    expect(r.report.stdout).toBe('cloned through isolate\n');
+    const basic = `Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`;
+    expect(gitAuth.filter((a) => a !== undefined).length).toBeGreaterThan(0);
+    expect(gitAuth.filter((a) => a !== undefined && a !== basic)).toEqual([]);
+    expect(r.report.network.credentials?.events.some((e) => e.port === GIT && e.kind === 'injected' && e.path === '/repo.git/info/refs')).toBe(true);
   });
 
   it('an echoing endpoint\'s reply reaches the command with the placeholder', async () => {
