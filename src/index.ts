@@ -458,7 +458,8 @@ export async function runWithError(
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
     const protectedRoots = protectsAnything(prepared.policy.filesystem) ? writableRoots(prepared.policy.filesystem.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
-    credentials = await readCredentials(prepared.policy, context(options).env, callerCwd);
+    // A `from: command` runs in the caller's home, not the project: a repository's configuration must not steer it.
+    credentials = await readCredentials(prepared.policy, context(options).env, context(options).env['HOME'] || homedir());
     planned = await planPrepared(prepared, command, options, credentials?.loaded);
     policySha256 = policyDigest(planned.policy);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));

@@ -255,8 +255,14 @@ export class FilterProxy {
         established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
         failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
       },
-      { gate: sniGate(t.host) },
+      { gate: sniGate(t.host), ...this.placeholderWatch(t) },
     );
+  }
+
+  /** With credentials: an opaque tunnel (CONNECT, SOCKS5) that carries a placeholder in clear (plain HTTP inside it) is ended and the misuse recorded. */
+  private placeholderWatch(t: Target): Pick<RelayFilter, 'checkUp'> {
+    const vault = this.options.credentials;
+    return vault === undefined ? {} : { checkUp: vault.bodyWatch({ method: t.protocol.toUpperCase(), host: t.host, port: t.port, target: '(tunnel)' }) };
   }
 
   /** A tunnel to a credential host: TLS answered here, each request sent on with the values (credentials/terminate.ts). */
@@ -400,7 +406,7 @@ export class FilterProxy {
       const lower = name.toLowerCase();
       return !(lower === 'host' || lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-'));
     });
-    const request = { method: head.method, host: t.host, port: t.port, target: `${url.pathname}${url.search}`, headers };
+    const request = { method: head.method, host: t.host, port: t.port, target: `${url.pathname}${url.search}`, headers, tls: false };
     const sent = this.withCredentials(request, early);
     if (!sent.ok) {
       finish(client, denialResponse(sent.reason));
@@ -493,10 +499,18 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    this.tunnel(client, t, verdict, started, rest, {
-      established: () => client.write(reply(0)),
-      failed: (e) => finish(client, reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
-    });
+    this.tunnel(
+      client,
+      t,
+      verdict,
+      started,
+      rest,
+      {
+        established: () => client.write(reply(0)),
+        failed: (e) => finish(client, reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
+      },
+      this.placeholderWatch(t),
+    );
   }
 }
 

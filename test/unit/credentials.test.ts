@@ -161,7 +161,7 @@ describe('placeholders', () => {
 });
 
 describe('the vault', () => {
-  const req = (host: string, headers: [string, string][], target = '/user', port = 443) => ({ method: 'GET', host, port, target, headers });
+  const req = (host: string, headers: [string, string][], target = '/user', port = 443, tls = true) => ({ method: 'GET', host, port, target, headers, tls });
 
   it('puts the value into the headers and the target for the credential\'s hosts, and records the injection without the query', () => {
     const c = loaded();
@@ -192,6 +192,15 @@ describe('the vault', () => {
     now += 60_000;
     expect(v.rewrite(req('api.github.com', [['X', c.placeholder]]))).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
     expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'injected', 'refused']);
+  });
+
+  it('in clear text (plain http) the value goes only to a host and port a rule names exactly, never to one a portless pattern covers', () => {
+    const c = loaded({ hosts: ['api.github.com', 'localhost:8080'] });
+    const v = new CredentialVault([c]);
+    const auth: [string, string][] = [['Authorization', `Bearer ${c.placeholder}`]];
+    expect(v.rewrite(req('api.github.com', auth, '/', 80, false))).toMatchObject({ ok: false, reason: expect.stringMatching(/not sent to api\.github\.com:80 over plain http/) });
+    expect(v.rewrite(req('localhost', auth, '/', 8080, false))).toMatchObject({ ok: true, headers: [['Authorization', `Bearer ${TOKEN}`], ['Accept-Encoding', 'identity']] });
+    expect(v.rewrite(req('api.github.com', auth, '/', 443, true)).ok).toBe(true);
   });
 
   it('a request without a placeholder is passed on unchanged and not recorded', () => {

@@ -100,7 +100,7 @@ export class TlsTerminator {
       return;
     }
     const headers = pairs(req.rawHeaders).filter(([n]) => !HOP.has(n.toLowerCase()));
-    const r = this.vault.rewrite({ method: req.method ?? 'GET', host: t.host, port: t.port, target: req.url ?? '/', headers });
+    const r = this.vault.rewrite({ method: req.method ?? 'GET', host: t.host, port: t.port, target: req.url ?? '/', headers, tls: true });
     if (!r.ok) {
       note('refused', r.reason);
       refuse(res, 403, r.reason);

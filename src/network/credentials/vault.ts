@@ -20,6 +20,8 @@ export interface OutgoingRequest {
   /** Origin form: path and query. */
   target: string;
   headers: [string, string][];
+  /** Whether the request goes on over TLS (a terminated tunnel) or in clear text (an http:// request). */
+  tls: boolean;
 }
 
 export type Rewrite =
@@ -61,11 +63,20 @@ export class CredentialVault {
     return this.entries.some((e) => e.rules.some((r) => ruleMatches(r, host, port)));
   }
 
-  /** Why `e`'s value may not go to host:port now, or undefined when it may. */
-  private refusal(e: Entry, host: string, port: number): string | undefined {
+  /**
+   * Why `e`'s value may not go to host:port now, or undefined when it may.
+   * In clear text (`tls` false) only to a host and port a rule names
+   * exactly (`localhost:8080`): a pattern without a port covers port 80,
+   * and the value would cross the network readable by anyone on the way.
+   */
+  private refusal(e: Entry, host: string, port: number, tls = true): string | undefined {
     const { name, hosts } = e.credential.spec;
-    if (!e.rules.some((r) => ruleMatches(r, host, port))) {
+    const rule = e.rules.find((r) => ruleMatches(r, host, port));
+    if (rule === undefined) {
       return `the placeholder of credential ${name} was sent to ${host}:${port}; it is only added for ${hosts.join(', ')}`;
+    }
+    if (!tls && !rule.explicit) {
+      return `credential ${name} is not sent to ${host}:${port} over plain http (in clear text): use https, or name the host and port exactly in its hosts (e.g. "${host}:${port}")`;
     }
     if (e.expiresAt !== undefined && this.now() >= e.expiresAt) return `credential ${name} expired (ttl ${e.credential.spec.ttlMs} ms); its placeholder is no longer replaced`;
     return undefined;
@@ -102,7 +113,7 @@ export class CredentialVault {
     const texts = [req.target, ...req.headers.map(([, v]) => v), ...req.headers.map(([, v]) => decodeBasic(v) ?? '')];
     const used = this.found(texts.join('\n'));
     for (const e of used) {
-      const reason = this.refusal(e, req.host, req.port);
+      const reason = this.refusal(e, req.host, req.port, req.tls);
       if (reason === undefined) continue;
       this.record(req, e.credential.spec.name, 'refused', reason);
       return { ok: false, name: e.credential.spec.name, reason };
