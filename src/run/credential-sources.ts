@@ -6,7 +6,7 @@
  * never starts with a credential missing. Each value gets its placeholder
  * here; the values stay in this process's memory (the proxy's vault).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
 import { makePlaceholder } from '../network/credentials/placeholder.js';
 import { describeSource, type CredentialSpec, type LoadedCredential } from '../network/credentials/spec.js';
@@ -34,7 +34,7 @@ function readSource(spec: CredentialSpec, env: Env, cwd: string): string {
     }
   }
   const [program = '', ...args] = s.argv;
-  const r = captureSync(program, args, { env, cwd, timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
+  const r = captureSync(program, args, { env, cwd: existsSync(cwd) ? cwd : '/', timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
   if (r.error !== undefined || r.status !== 0) {
     const why = r.error !== undefined ? (errnoCode(r.error) ?? r.error.message) : r.signal !== null ? `killed by ${r.signal}` : `exit ${r.status}`;
     const said = r.stderr.trim().split('\n')[0] ?? '';

@@ -25,6 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scanBench } from './scan.mjs';
+import { credentialsBench } from './credentials.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'bin', 'isolate.js');
@@ -301,6 +302,7 @@ try {
     console.log(`  100 MiB through the proxy / direct loopback: ${(share * 100).toFixed(0)}% (${(speed.proxied / 1048576).toFixed(0)} vs ${(speed.direct / 1048576).toFixed(0)} MiB/s; no target)`);
   }
   scanBench(bin, scanSizes);
+  if (process.env.BENCH_CREDENTIALS !== '0') await credentialsBench(bin);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
