@@ -11,10 +11,9 @@ import { connect as netConnect, createServer as createNetServer, type Server, ty
 import type { Duplex } from 'node:stream';
 import { isRestrictedAddress } from './address.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
-import type { Scrubber } from './credentials/scrub.js';
 import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
 import type { TerminatedEnd, TlsTerminator } from './credentials/terminate.js';
-import { parseClientHello } from './client-hello.js';
+import { gated, sniGate, type RelayFilter } from './relay-filter.js';
 
 export type Protocol = 'http' | 'connect' | 'socks5';
 
@@ -46,45 +45,6 @@ export interface ProxyOptions {
   credentials?: CredentialVault;
   /** With credentials: TLS to their hosts is terminated here (credentials/terminate.ts); every other tunnel stays opaque. */
   terminator?: TlsTerminator;
-}
-
-/** What a relay does to the bytes besides counting them (credentials): check what goes up, scrub what comes down. */
-interface RelayFilter {
-  /** Why the connection must end, given the next bytes the client sends; undefined to pass them on. */
-  checkUp?: (chunk: Buffer) => string | undefined;
-  scrubDown?: Scrubber;
-  /** Decides on the first bytes the client sends (all of them so far): wait for more, pass them all on, or end the connection and why. */
-  gate?: (data: Buffer) => 'more' | 'pass' | { refused: string };
-}
-
-/** `send` behind `gate`: the first bytes are held until the gate decides, then passed on (or the connection refused); the rest go straight through. */
-function gated(gate: NonNullable<RelayFilter['gate']>, send: (c: Buffer) => void, refuse: (reason: string) => void): (c: Buffer) => void {
-  let held: Buffer | undefined = Buffer.alloc(0);
-  return (c) => {
-    if (held === undefined) return send(c);
-    const data: Buffer = Buffer.concat([held, c]);
-    const verdict = gate(data);
-    if (verdict === 'more') {
-      held = data;
-      return;
-    }
-    held = undefined;
-    if (verdict === 'pass') send(data);
-    else refuse(verdict.refused);
-  };
-}
-
-/** The gate of a CONNECT tunnel: a TLS ClientHello must name the CONNECT host, or none (domain fronting). */
-function sniGate(host: string): NonNullable<RelayFilter['gate']> {
-  return (data) => {
-    const hello = parseClientHello(data);
-    if (hello.kind === 'incomplete') return 'more';
-    if (hello.kind === 'not-tls') return 'pass';
-    if (hello.kind === 'malformed') return { refused: 'the tunnel began with a malformed TLS ClientHello' };
-    const name = hello.serverName;
-    if (name === undefined || normalizeHost(name) === host) return 'pass';
-    return { refused: `the TLS server name ${JSON.stringify(name)} is not the CONNECT host ${host} (domain fronting)` };
-  };
 }
 
 const defaultResolve: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
