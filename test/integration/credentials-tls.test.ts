@@ -7,6 +7,7 @@
  * the placeholder. Another allowed HTTPS host stays an opaque tunnel; a
  * ClientHello naming another server is refused and recorded; an upstream
  * the proxy cannot verify is refused; no file holds the token or a key.
+ * Under bubblewrap, and nsjail where it is installed.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, listenAll, stopAll } from '../helpers/credential-site.js';
-import { DEFAULT_PATH, TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, runners, type Project, type Result, type Runner } from '../helpers/isolate.js';
+import { DEFAULT_PATH, TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, type Project, type Result } from '../helpers/isolate.js';
+import { backendCases, type BackendCase } from '../helpers/backends.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 
@@ -137,7 +139,7 @@ try:
 except (ssl.SSLError, OSError) as e:
     print("refused")`;
 
-describe.each(runners())('credentials over HTTPS ($label)', (runner: Runner) => {
+describe.each(backendCases('credentials over HTTPS'))('credentials over HTTPS ($label)', ({ runner, backend, backendEnv }: BackendCase) => {
   let p: Project;
   let state: string;
   let profile: string;
@@ -168,9 +170,9 @@ describe.each(runners())('credentials over HTTPS ($label)', (runner: Runner) => 
   afterAll(() => p.cleanup());
 
   async function run(script: string, prof = profile): Promise<Result & { report: Report }> {
-    const r = await isolateAsync(runner, ['run', '--json', '-p', prof, '--', 'sh', '-c', script], {
+    const r = await isolateAsync(runner, ['run', '--json', '--backend', backend, '-p', prof, '--', 'sh', '-c', script], {
       cwd: p.project,
-      env: { ...p.env, XDG_STATE_HOME: state, GITHUB_TOKEN: TOKEN },
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: state, GITHUB_TOKEN: TOKEN },
       timeoutMs: 30_000,
     });
     expect(r.stdout + r.stderr, "the token reached the command or isolate's output").not.toContain(TOKEN);
