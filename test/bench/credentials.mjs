@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { sendBody } from './body.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const SIZE = 100 * 1024 * 1024;
@@ -47,23 +48,11 @@ export async function credentialsBench(bin, rounds = 5) {
   const project = join(work, 'project');
   mkdirSync(project);
   const env = { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: join(work, 'home'), LANG: 'C.UTF-8', GITHUB_TOKEN: TOKEN };
-  const chunk = Buffer.alloc(1024 * 1024, 7);
   certs(work);
   // The opaque tunnel's client trusts the test CA from the project: the sandbox has a /tmp of its own.
   writeFileSync(join(project, 'ca.pem'), readFileSync(join(work, 'ca.pem')));
-  const server = createServer({ key: readFileSync(join(work, 's.key')), cert: readFileSync(join(work, 's.pem')) }, (req, res) => {
-    const size = req.url === '/big' ? SIZE : 0;
-    res.writeHead(200, { 'content-length': String(size) });
-    let sent = 0;
-    const pump = () => {
-      while (sent < size) {
-        sent += chunk.length;
-        if (!res.write(chunk)) return void res.once('drain', pump);
-      }
-      res.end();
-    };
-    pump();
-  });
+  const tls = { key: readFileSync(join(work, 's.key')), cert: readFileSync(join(work, 's.pem')) };
+  const server = createServer(tls, (req, res) => sendBody(res, req.url === '/big' ? SIZE : 0));
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const port = server.address().port;
   const host = `127.0.0.1:${port}`;
