@@ -52,6 +52,8 @@ export async function startCredentials(services: readonly Service[], credentials
   ]);
   const vault = new CredentialVault(credentials.loaded);
   const ca = await createRunCa(vault.hostNames());
+  // Each named host's certificate is made while the sandbox starts, not at the command's first connection (a wildcard's hosts are not known yet).
+  for (const host of vault.hostNames()) ca.leafFor(host).catch(() => undefined);
   const roots = systemRoots();
   const trust = [roots, ...(credentials.upstreamCa === undefined ? [] : [credentials.upstreamCa])];
   return { vault, terminator: new TlsTerminator(vault, ca, trust), bundle: `${roots.trimEnd()}\n${ca.certPem}` };
