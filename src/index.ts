@@ -12,7 +12,7 @@ import { redactArgv } from './audit/redact.js';
 import { registerRun, type Registration } from './run/placeholders.js';
 import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
-import { decideCommand, type CommandDecision } from './policy/commands.js';
+import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
 import { prepareRuntimeDir } from './host/runtime-dir.js';
@@ -71,6 +71,10 @@ export interface RunOptions extends IsolateOptions {
   stdio?: 'inherit' | 'capture';
   /** @internal CLI only: forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the sandbox. */
   forwardSignals?: boolean;
+  /** @internal CLI only (raw mode on process.stdin): with stdio 'inherit', the command gets a terminal of its own, relayed to process.stdin and stdout. */
+  terminal?: boolean;
+  /** @internal CLI only: the relay passes every escape sequence to the terminal (--raw-terminal). */
+  rawTerminal?: boolean;
 }
 
 export interface Prepared {
@@ -171,11 +175,12 @@ async function prepare(command: readonly string[], options: RunOptions): Promise
 /** What explain and plan() show in a credential's variable: the placeholder itself is made when a run reads the value. */
 export const PLACEHOLDER_SHOWN = '<placeholder made for each run>';
 
-async function planPrepared(prepared: Prepared, command: readonly string[], options: IsolateOptions, credentials?: readonly LoadedCredential[]): Promise<PlanResult> {
+async function planPrepared(prepared: Prepared, command: readonly string[], options: RunOptions, credentials?: readonly LoadedCredential[]): Promise<PlanResult> {
   const ctx = context(options);
   const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
+  const terminal = options.terminal === true && options.stdio === 'inherit';
   const variables = credentials?.map((c) => ({ name: c.spec.name, placeholder: c.placeholder })) ?? (prepared.policy.credentials ?? []).map((c) => ({ name: c.name, placeholder: PLACEHOLDER_SHOWN }));
-  const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice }), ...(variables.length === 0 ? {} : { credentials: variables }) };
+  const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal }), ...(variables.length === 0 ? {} : { credentials: variables }) };
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
   return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
@@ -370,6 +375,10 @@ export interface CheckResult {
   reason: string;
   /** The command matched against, after looking through wrappers such as env. */
   effective: string[];
+  /** For a shell script (`sh -c '...'`): the command in it that decided, else null. */
+  subcommand: string[] | null;
+  /** What could not be decided before the command runs (a program named by a variable, eval, ...): refused with an allow list, reported without. */
+  undecidable: Array<{ command: string[]; reason: string }>;
 }
 
 /** Decide whether the profile's command policy lets `command` start. Runs nothing. Rejects only with an IsolateError. */
@@ -377,7 +386,7 @@ export const check: (command: readonly string[], options?: IsolateOptions) => Pr
 
 async function checkPlan(command: readonly string[], options: IsolateOptions = {}): Promise<CheckResult> {
   const r = await plan(command, options);
-  const d = decideCommand(r.policy.commands, command, r.plan.command.resolved);
+  const d = await decideCommands(r.policy.commands, command, r.plan.command.resolved);
   return {
     schemaVersion: 1,
     kind: 'check',
@@ -388,6 +397,8 @@ async function checkPlan(command: readonly string[], options: IsolateOptions = {
     list: d.list,
     reason: d.reason,
     effective: redactArgv(d.effective),
+    subcommand: d.subcommand === null ? null : redactArgv(d.subcommand),
+    undecidable: d.undecidable.map((u) => ({ command: redactArgv(u.command), reason: u.reason })),
   };
 }
 
@@ -468,7 +479,7 @@ export async function runWithError(
     audit.warnings.push(...auditNotices(planned.merged, options.audit, context(options).env));
     const rules = planned.policy.commands;
     if (rules.allow.length > 0 || rules.deny.length > 0) {
-      decision = decideCommand(rules, command, planned.plan.command.resolved);
+      decision = await decideCommands(rules, command, planned.plan.command.resolved);
       if (decision.decision === 'refused') {
         throw new IsolateError('E_COMMAND_REFUSED', `refused by the command policy: ${decision.reason}`, {
           exitCode: 126,
@@ -482,6 +493,7 @@ export async function runWithError(
       stdio: options.stdio ?? 'capture',
       ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
       forwardSignals: options.forwardSignals ?? false,
+      rawTerminal: options.rawTerminal === true,
       ...(credentials === undefined ? {} : { credentials }),
     });
   } catch (e: unknown) {

@@ -161,6 +161,10 @@ export const runReportSchema = z
     stderr: z.string().optional(),
     truncated: z.strictObject({ stdout: z.boolean(), stderr: z.boolean() }).optional(),
     denials: denials.optional(),
+    terminal: z
+      .strictObject({ given: z.boolean(), reason: z.string().optional(), fix: z.string().optional() })
+      .optional()
+      .describe("present when the run asked for a terminal of its own (isolate's stdin and stdout were terminals, no --no-tty): whether the command got a pseudo-terminal of the sandbox's own, and why not"),
     outputCut: z
       .literal(true)
       .optional()

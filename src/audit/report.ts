@@ -90,6 +90,8 @@ export interface RunReport {
   truncated?: { stdout: boolean; stderr: boolean };
   /** sandbox-exec on macOS only: what the sandbox refused, from the unified log (best effort; absent on other backends). */
   denials?: SandboxDenials;
+  /** Present when the run asked for a terminal of its own (isolate's stdin and stdout were terminals, no --no-tty): whether the command got one, and why not (`reason`, with `fix`). */
+  terminal?: { given: boolean; reason?: string; fix?: string };
   /** sandbox-exec only: a process that left the command's process group held stdout or stderr open after the command exited; isolate stopped reading shortly after, so output may be cut. */
   outputCut?: true;
   /** sandbox-exec only: the run directory could not be removed safely and was left at `path` (`reason`: an errno code, or ESANDBOXWRITABLE when the profile could still write there). */
@@ -132,6 +134,12 @@ export interface ReportInput {
   user: RunReport['user'];
   quarantined?: Quarantined[];
   cleanupErrors?: string[];
+}
+
+function terminalField(plan: Plan | undefined): Pick<RunReport, 'terminal'> {
+  const t = plan?.terminal;
+  if (t === undefined) return {};
+  return { terminal: t.given ? { given: true } : { given: false, reason: t.reason, fix: t.fix } };
 }
 
 /** The report as the audit log keeps it: without the captured output and without `audit`. */
@@ -219,6 +227,7 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.stderr === undefined ? {} : { stderr: result.stderr }),
     ...(result?.truncated === undefined ? {} : { truncated: result.truncated }),
     ...(result?.denials === undefined ? {} : { denials: result.denials }),
+    ...terminalField(plan),
     ...(result?.outputCut === true ? { outputCut: true as const } : {}),
     ...(result?.leftBehind === undefined ? {} : { leftBehind: result.leftBehind }),
     ...(input.quarantined === undefined || input.quarantined.length === 0 ? {} : { quarantined: input.quarantined }),

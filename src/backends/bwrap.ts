@@ -15,6 +15,7 @@ import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
 import { planSetup } from './setup-plan.js';
+import { planTerminal, terminalNote } from './terminal.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
@@ -172,7 +173,9 @@ export const bwrapBackend: Backend = {
     const rl = rlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
     const sc = seccompFilter(policy, host);
     const inner = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
-    const commandArgv = [...rl.prefix, ...inner];
+    // The terminal's control pipe follows the path descriptors.
+    const tty = planTerminal(host, policy.filesystem.mounts, FIRST_PATH_FD + setup.pathFds.length);
+    const commandArgv = [...tty.prefix, ...rl.prefix, ...inner];
 
     const argv = [
       bwrap.path,
@@ -212,7 +215,12 @@ export const bwrapBackend: Backend = {
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
       ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
-      ...linuxPlanCommon(policy, command, base, setup, { limits: [...rl.summary, ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes], seccomp: sc.summary }),
+      ...(tty.plan === undefined ? {} : { terminal: tty.plan }),
+      ...linuxPlanCommon(policy, command, base, setup, {
+        limits: [...rl.summary, ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes],
+        seccomp: sc.summary,
+        notes: terminalNote(tty.plan),
+      }),
     };
   },
 };

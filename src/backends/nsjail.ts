@@ -50,6 +50,7 @@ import { renderFields, type Field } from './nsjail-proto.js';
 import { nsjailSeccomp } from './nsjail-seccomp.js';
 import type { SetupOp } from './setup-ops.js';
 import { planSetup, type PathFd } from './setup-plan.js';
+import { planTerminal, terminalNote } from './terminal.js';
 import type { Backend, HostFacts, NsjailFacts, Plan } from './types.js';
 
 /** The descriptor the generated config is handed to nsjail on. */
@@ -279,6 +280,8 @@ interface ConfigParts {
   host: HostFacts;
   env: Record<string, string>;
   init: boolean;
+  /** The terminal's control descriptor, passed into the sandbox. */
+  control: number | undefined;
   rlimits: Field[];
   ops: readonly SetupOp[];
   seccomp: string;
@@ -303,6 +306,7 @@ function nsjailConfig(c: ConfigParts): string {
     ['disable_no_new_privs', false],
     // The init's line to run/; every other descriptor nsjail has (the config, Plan.pathFds) is closed in the sandbox.
     ...(c.init ? [['pass_fd', NSJAIL_STARTED_FD] as Field] : []),
+    ...(c.control === undefined ? [] : [['pass_fd', c.control] as Field]),
     ...c.rlimits,
     ['clone_newnet', policy.network.mode !== 'host'],
     ['clone_newuser', true],
@@ -335,9 +339,12 @@ export const nsjailBackend: Backend = {
     const views = limitViews(policy.limits, host);
     const cg = cgroupLimits(views.cgroup, host, { processes: launcher.length, name: launcher.length === 1 ? 'nsjail' : `${launcher.slice(0, -1).join(', ')} and ${launcher.at(-1) ?? ''}` });
     const rl = rlimits(views.rlimit, host, cg.plan?.events.pids !== undefined);
-    const prefix = [...(init ? [INIT_SHELL, '-c', INIT_SCRIPT, INIT_NAME] : []), ...prlimitPrefix(rl, host, rules), ...(net === undefined ? [] : net.wrapper)];
+    // The terminal's control pipe follows the path descriptors, and is passed into the sandbox.
+    const tty = planTerminal(host, rules, NSJAIL_FIRST_PATH_FD + setup.pathFds.length);
+    const prefix = [...(init ? [INIT_SHELL, '-c', INIT_SCRIPT, INIT_NAME] : []), ...tty.prefix, ...prlimitPrefix(rl, host, rules), ...(net === undefined ? [] : net.wrapper)];
     const sc = nsjailSeccomp(policy, host);
-    const config = nsjailConfig({ policy, host, env, init, rlimits: rl.fields, ops: setup.ops, seccomp: sc.policy });
+    const control = tty.plan?.given === true ? tty.plan.controlFd : undefined;
+    const config = nsjailConfig({ policy, host, env, init, control, rlimits: rl.fields, ops: setup.ops, seccomp: sc.policy });
     return {
       backend: 'nsjail',
       backendVersion: nsjail.version,
@@ -347,10 +354,11 @@ export const nsjailBackend: Backend = {
       inputs: [{ fd: NSJAIL_CONFIG_FD, data: config }],
       ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds, ...(init ? { checkPathFds: true } : {}) }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
+      ...(tty.plan === undefined ? {} : { terminal: tty.plan }),
       ...linuxPlanCommon(policy, command, base, setup, {
         limits: [...rl.summary, ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes, 'nsjail\'s own cgroup options: not used (isolate makes the cgroup)'],
         seccomp: sc.summary,
-        notes: [...sc.notes, ...notes(init)],
+        notes: [...sc.notes, ...notes(init), ...terminalNote(tty.plan)],
       }),
     };
   },

@@ -123,7 +123,17 @@ export interface HostFacts {
   cgroup?: CgroupFacts;
   /** The policy's credentials as the command sees them: each variable holds a placeholder made for this run (never the value). */
   credentials?: CredentialVariable[];
+  /** Present when the caller asked for a terminal of its own (run/tty/): the python3 that runs the helper, if any. */
+  terminal?: { python: string | undefined };
 }
+
+/**
+ * A terminal of its own for the command (terminal.ts). given: the command
+ * runs under the helper; run/ writes window sizes ("rows cols\n") on
+ * `controlFd` (a pipe), and relays the caller's terminal to the launcher's
+ * stdin, stdout and stderr, which are pipes. Not given: why, for a warning.
+ */
+export type TerminalPlan = { given: true; controlFd: number } | { given: false; reason: string; fix: string };
 
 /** A process isolate runs beside the sandbox for the length of the run. */
 export interface ProxyService {
@@ -231,6 +241,8 @@ export interface Plan {
   cgroup?: CgroupPlan;
   /** How run/ starts the launcher and reaches the sandbox, when not as by default (see LaunchPlan). */
   launch?: LaunchPlan;
+  /** Present when a terminal was asked for (HostFacts.terminal). */
+  terminal?: TerminalPlan;
   /** The timeout is run/'s job; the rlimits are in argv. */
   limits: Limits;
   /** Readable account of what is enforced, for explain and the run report. */

@@ -1,7 +1,18 @@
-import { check } from '../index.js';
+import { check, type CheckResult } from '../index.js';
 import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
+
+/** The lines after the verdict: the script's command that decided, what could not be decided, and what the check is. */
+function details(r: CheckResult): string[] {
+  const lines: string[] = [];
+  if (r.subcommand !== null) lines.push(`  decided by the script's command: ${r.subcommand.join(' ')}`);
+  for (const u of r.undecidable) lines.push(`  undecidable: ${u.command.join(' ')}: ${u.reason}`);
+  if (r.subcommand !== null || r.undecidable.length > 0) {
+    lines.push('  note: this checks what the command says it will run (its intent), not a boundary: the sandbox bounds what it can do');
+  }
+  return lines;
+}
 
 /** isolate check: the command policy's verdict on a command. */
 export async function checkCommand(inv: Invocation, ctx: CliContext): Promise<number> {
@@ -12,6 +23,7 @@ export async function checkCommand(inv: Invocation, ctx: CliContext): Promise<nu
     const s = ctx.output.style('out');
     const verdict = r.decision === 'allowed' ? s.green('allowed') : s.red('refused');
     ctx.output.out(`${verdict}: ${r.command.join(' ')} (${r.resolved}): ${r.reason}\n`);
+    for (const line of details(r)) ctx.output.out(`${s.dim(line)}\n`);
   }
   return r.decision === 'allowed' ? 0 : 126;
 }

@@ -48,6 +48,8 @@ const declareRun: Declare = (cmd, dispatch) => {
     new Option('--report <file>', 'write the JSON run report to <file>; stdio passes through untouched'),
     new Option('--audit-log <file>', 'record the run in <file> (default: $XDG_STATE_HOME/isolate/audit.jsonl)'),
     new Option('--no-audit', 'do not record this run in the audit log'),
+    new Option('--no-tty', 'no terminal of its own for the command, even when your stdin and stdout are terminals'),
+    new Option('--raw-terminal', 'pass every escape sequence to your terminal (clipboard writes and report requests too)'),
   ]);
   cmd.action(act(dispatch, async () => (await import('./run.js')).runCommand));
 };

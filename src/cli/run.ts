@@ -11,16 +11,27 @@ interface RunFlags {
   auditLog?: string;
   /** false with --no-audit */
   audit: boolean;
+  /** false with --no-tty */
+  tty: boolean;
+  rawTerminal?: true;
+}
+
+/** A terminal of its own for the command, unless --json or --no-tty: given when isolate's stdin and stdout are terminals (host/terminal.ts). */
+function wantsTerminal(flags: RunFlags, json: boolean): boolean {
+  return flags.tty && !json;
 }
 
 export async function runCommand(inv: Invocation, ctx: CliContext): Promise<number> {
   const command = commandOf(inv);
-  const { report: reportFile, auditLog, audit: record } = inv.options as unknown as RunFlags;
+  const flags = inv.options as unknown as RunFlags;
+  const { report: reportFile, auditLog, audit: record } = flags;
   const { report, error, audit } = await runWithError(command, {
     ...sandboxOptions(inv, ctx.env),
     audit: { ...(record ? {} : { enabled: false }), ...(auditLog === undefined ? {} : { log: auditLog }) },
     stdio: ctx.json ? 'capture' : 'inherit',
     forwardSignals: true,
+    terminal: wantsTerminal(flags, ctx.json),
+    rawTerminal: flags.rawTerminal === true,
   });
   if (reportFile !== undefined) {
     try {
@@ -49,6 +60,7 @@ export async function runCommand(inv: Invocation, ctx: CliContext): Promise<numb
           : `isolate: moved ${oneLine(q.path)} aside to ${oneLine(q.movedTo)}${why}\n`,
     );
   }
+  if (report.terminal?.given === false) ctx.output.err(`isolate: warning: ${report.terminal.reason ?? ''} (fix: ${report.terminal.fix ?? ''})\n`);
   for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${oneLine(e)}\n`);
   for (const w of audit.warnings) ctx.output.err(`isolate: warning: ${w}\n`);
   const code = auditedExitCode(report);

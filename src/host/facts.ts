@@ -12,6 +12,7 @@ import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
 import { runtimeDir } from './runtime-dir.js';
+import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
@@ -47,6 +48,16 @@ export function findSystemProgram(name: string): string | undefined {
     if (isExecutable(candidate)) return candidate;
   }
   return undefined;
+}
+
+/** The file a program's path finally names (python3 -> python3.11), which is what must be visible inside the sandbox. */
+function realProgram(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return realpathSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -288,6 +299,8 @@ export interface GatherOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Which backend was asked for: facts only it needs are gathered only for it. */
   backend?: BackendChoice;
+  /** The caller asks for a terminal of its own for the command: when isolate is on one (terminal.ts), python3 is looked for. */
+  terminal?: boolean;
 }
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
@@ -311,6 +324,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
     prlimit: findSystemProgram('prlimit'),
+    ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: realProgram(findSystemProgram('python3')) } } : {}),
     ...(wantsCgroup(policy.limits)
       ? { cgroup: cgroupFacts(cgroupNeeds(policy.limits), process.getuid?.() ?? -1) }
       : {}),

@@ -17,6 +17,8 @@ export interface ExecuteOptions {
   maxCapture?: number;
   /** The run's credentials with their values, for the proxy only (never part of the plan). */
   credentials?: RunCredentials;
+  /** A terminal of its own (Plan.terminal): pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal). */
+  rawTerminal?: boolean;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';

@@ -19,6 +19,7 @@ import { exitOutcome, type RunState } from './resolve/exit.js';
 import type { ExecuteOptions, ExecuteResult } from './result.js';
 import { forwardSignals } from './terminate/forward.js';
 import { armTimeout } from './terminate/timeout.js';
+import { relayTerminal } from './tty/relay.js';
 
 export interface SandboxContext {
   cgroup?: RunCgroup | undefined;
@@ -64,11 +65,29 @@ function captured(out: Capture | undefined, err: Capture | undefined): Pick<Exec
   return { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } };
 }
 
+/** A terminal of its own (Plan.terminal): isolate relays the caller's terminal; the returned function stops and restores it. */
+function startTerminal(plan: Plan, options: ExecuteOptions, launched: Launched): (() => void) | undefined {
+  if (plan.terminal?.given !== true) return undefined;
+  const io = { input: process.stdin, output: process.stdout, errors: process.stderr } as Parameters<typeof relayTerminal>[2];
+  return relayTerminal(launched.child, plan.terminal.controlFd, io, options.rawTerminal === true);
+}
+
 export async function runSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext = {}): Promise<ExecuteResult> {
   const begun = process.hrtime.bigint();
   const reach = reachFor(plan, context.onLaunched);
   const launched = startLauncher(plan, options, startLauncherProcess, context.relayStdin === true);
   reach.launched(launched.child);
+  const untty = startTerminal(plan, options, launched);
+  try {
+    return await awaitSandbox(plan, options, context, { begun, reach, launched });
+  } finally {
+    // The caller's terminal is back as it was, whatever ended the run.
+    untty?.();
+  }
+}
+
+async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext, run: { begun: bigint; reach: Reach; launched: Launched }): Promise<ExecuteResult> {
+  const { begun, reach, launched } = run;
   const unrelay = context.relayStdin === true ? relayStdin(launched.child) : undefined;
   const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { expectGolden } from './golden-file.js';
 import { bwrapBackend } from '../../src/backends/bwrap.js';
-import type { CommandFact, Plan } from '../../src/backends/types.js';
+import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
 import { HOST_ENV, VARS, expectNoSecretValues, redactPiped, renderPlan, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
@@ -11,10 +11,10 @@ import { HOST_ENV, VARS, expectNoSecretValues, redactPiped, renderPlan, syntheti
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
 
-async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}): Promise<Plan> {
+async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}, host: Partial<HostFacts> = {}): Promise<Plan> {
   const merged = applyOverrides(await loadMergedProfile(profile, CTX), overrides, CTX);
   const policy = syntheticPolicy(merged);
-  return bwrapBackend.plan(policy, command, syntheticHost(policy, fact));
+  return bwrapBackend.plan(policy, command, { ...syntheticHost(policy, fact), ...host });
 }
 
 /** Paths the synthetic host has; anything else in a golden file came from this machine. */
@@ -75,6 +75,29 @@ describe('golden bwrap plans for the built-in profiles', () => {
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);
     await expectGolden(text, 'bwrap/default-net-host.txt');
+  });
+
+  it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {
+    const plan = await goldenPlan('default', ['top'], usrBinCommand('top'), {}, { terminal: { python: '/usr/bin/python3.11' } });
+    // The control pipe follows the path descriptors; the helper runs before prlimit.
+    const control = 6 + (plan.pathFds?.length ?? 0);
+    expect(plan.terminal).toEqual({ given: true, controlFd: control });
+    const helper = plan.argv.indexOf('/usr/bin/python3.11');
+    expect(plan.argv.slice(helper + 1, helper + 5)).toEqual(['-I', '-S', '-B', '-c']);
+    expect(plan.argv[helper + 6]).toBe(String(control));
+    expect(plan.argv[helper + 7]).toBe('/usr/bin/prlimit');
+    const text = renderPlan('isolate run -- top   (on a terminal)', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    await expectGolden(text, 'bwrap/default-terminal.txt');
+  });
+
+  it('without python3 inside the sandbox, no terminal and the reason', async () => {
+    const plan = await goldenPlan('default', ['top'], usrBinCommand('top'), { deny: ['/usr/bin/python3.11'] }, { terminal: { python: '/usr/bin/python3.11' } });
+    expect(plan.terminal).toMatchObject({ given: false, reason: expect.stringContaining('/usr/bin/python3.11 is not visible inside the sandbox') });
+    expect(plan.argv.some((a) => a.includes('TIOCSWINSZ'))).toBe(false);
+    const missing = await goldenPlan('default', ['top'], usrBinCommand('top'), {}, { terminal: { python: undefined } });
+    expect(missing.terminal).toMatchObject({ given: false, reason: expect.stringContaining('python3 is not installed') });
   });
 
   it('default with a command with tricky arguments', async () => {

@@ -30,10 +30,10 @@ function nsjailHost(policy: Policy, fact: CommandFact): HostFacts {
   };
 }
 
-async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}): Promise<Plan> {
+async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}, host: Partial<HostFacts> = {}): Promise<Plan> {
   const merged = applyOverrides(await loadMergedProfile(profile, CTX), overrides, CTX);
   const policy = syntheticPolicy(merged);
-  return nsjailBackend.plan(policy, command, nsjailHost(policy, fact));
+  return nsjailBackend.plan(policy, command, { ...nsjailHost(policy, fact), ...host });
 }
 
 function configOf(plan: Plan): string {
@@ -156,6 +156,19 @@ describe('golden nsjail plans for the built-in profiles', () => {
     expectNoSecretValues(text);
     expectValuesOnlyInConfig(plan);
     await expectGolden(text, `nsjail/${name}.txt`);
+  });
+
+  it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {
+    const plan = await goldenPlan('default', ['top'], usrBinCommand('top'), {}, { terminal: { python: '/usr/bin/python3.11' } });
+    // The control pipe follows the path descriptors, and nsjail passes it into the sandbox.
+    const control = 5 + (plan.pathFds?.length ?? 0);
+    expect(plan.terminal).toEqual({ given: true, controlFd: control });
+    expect(configOf(plan)).toContain(`pass_fd: ${control}`);
+    const text = render('isolate run --backend nsjail -- top   (on a terminal)', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    expectValuesOnlyInConfig(plan);
+    await expectGolden(text, 'nsjail/default-terminal.txt');
   });
 
   it('default with network filtered and every limit', async () => {

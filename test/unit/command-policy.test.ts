@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandForms, decideCommand, ruleMatches, unwrapOnce } from '../../src/policy/commands.js';
+import { commandForms, decideCommands, ruleMatches, unwrapOnce } from '../../src/policy/commands.js';
 
 const RULES = {
   allow: ['git *', 'npm test', 'npm run *', 'node *'],
@@ -62,46 +62,46 @@ describe('wrappers are looked through', () => {
   });
 });
 
-describe('decideCommand', () => {
-  it('allows what the allow list names', () => {
-    expect(decideCommand(RULES, ['git', 'status'])).toMatchObject({ decision: 'allowed', rule: 'git *', list: 'allow' });
-    expect(decideCommand(RULES, ['npm', 'test'])).toMatchObject({ decision: 'allowed', rule: 'npm test' });
+describe('decideCommands', () => {
+  it('allows what the allow list names', async () => {
+    expect(await decideCommands(RULES, ['git', 'status'])).toMatchObject({ decision: 'allowed', rule: 'git *', list: 'allow' });
+    expect(await decideCommands(RULES, ['npm', 'test'])).toMatchObject({ decision: 'allowed', rule: 'npm test' });
   });
 
-  it('deny wins over allow', () => {
-    expect(decideCommand(RULES, ['git', 'push', 'origin', 'main'])).toMatchObject({ decision: 'refused', rule: 'git push *', list: 'deny' });
+  it('deny wins over allow', async () => {
+    expect(await decideCommands(RULES, ['git', 'push', 'origin', 'main'])).toMatchObject({ decision: 'refused', rule: 'git push *', list: 'deny' });
   });
 
-  it('with an allow list, anything else is refused', () => {
-    const d = decideCommand(RULES, ['ls', '-la']);
+  it('with an allow list, anything else is refused', async () => {
+    const d = await decideCommands(RULES, ['ls', '-la']);
     expect(d).toMatchObject({ decision: 'refused', rule: null, list: null });
     expect(d.reason).toContain('not in the allow list');
   });
 
-  it('without rules everything is allowed', () => {
-    expect(decideCommand({ allow: [], deny: [] }, ['rm', '-rf', 'x'])).toMatchObject({ decision: 'allowed', rule: null });
+  it('without rules everything is allowed', async () => {
+    expect(await decideCommands({ allow: [], deny: [] }, ['rm', '-rf', 'x'])).toMatchObject({ decision: 'allowed', rule: null });
   });
 
-  it('a path to the binary is the same program', () => {
-    expect(decideCommand(RULES, ['/usr/bin/git', 'push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
-    expect(decideCommand(RULES, ['/usr/bin/curl', 'https://x'])).toMatchObject({ decision: 'refused', rule: 'curl *' });
+  it('a path to the binary is the same program', async () => {
+    expect(await decideCommands(RULES, ['/usr/bin/git', 'push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+    expect(await decideCommands(RULES, ['/usr/bin/curl', 'https://x'])).toMatchObject({ decision: 'refused', rule: 'curl *' });
   });
 
-  it('an env-prefixed command is judged by the command inside', () => {
-    expect(decideCommand(RULES, ['env', 'GIT_TRACE=1', 'git', 'push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
-    expect(decideCommand(RULES, ['env', 'CI=1', 'npm', 'test'])).toMatchObject({ decision: 'allowed', rule: 'npm test' });
-    expect(decideCommand({ allow: [], deny: ['curl *'] }, ['nice', '-n', '10', 'curl', 'x'])).toMatchObject({ decision: 'refused' });
+  it('an env-prefixed command is judged by the command inside', async () => {
+    expect(await decideCommands(RULES, ['env', 'GIT_TRACE=1', 'git', 'push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+    expect(await decideCommands(RULES, ['env', 'CI=1', 'npm', 'test'])).toMatchObject({ decision: 'allowed', rule: 'npm test' });
+    expect(await decideCommands({ allow: [], deny: ['curl *'] }, ['nice', '-n', '10', 'curl', 'x'])).toMatchObject({ decision: 'refused' });
   });
 
-  it('sh -c strings are the program sh: the policy does not parse shell', () => {
-    // With an allow list, sh itself must be allowed; a deny rule for git does not see inside the string.
-    expect(decideCommand(RULES, ['sh', '-c', 'git push'])).toMatchObject({ decision: 'refused', rule: null });
-    expect(decideCommand({ allow: ['sh *'], deny: ['git push *'] }, ['sh', '-c', 'git push'])).toMatchObject({ decision: 'allowed' });
+  it('sh -c strings are parsed: the rules see the commands of the script, and deny wins inside it', async () => {
+    expect(await decideCommands(RULES, ['sh', '-c', 'git push'])).toMatchObject({ decision: 'refused', rule: 'git push *', subcommand: ['git', 'push'] });
+    expect(await decideCommands({ allow: ['sh *'], deny: ['git push *'] }, ['sh', '-c', 'git push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+    expect(await decideCommands(RULES, ['sh', '-c', 'git status'])).toMatchObject({ decision: 'allowed', rule: 'git *', subcommand: ['git', 'status'] });
   });
 
-  it('the resolved path counts for rules that name a path', () => {
+  it('the resolved path counts for rules that name a path', async () => {
     const rules = { allow: [], deny: ['/usr/local/bin/* *'] };
-    expect(decideCommand(rules, ['tool', 'x'], '/usr/local/bin/tool').decision).toBe('refused');
-    expect(decideCommand(rules, ['tool', 'x'], '/usr/bin/tool').decision).toBe('allowed');
+    expect((await decideCommands(rules, ['tool', 'x'], '/usr/local/bin/tool')).decision).toBe('refused');
+    expect((await decideCommands(rules, ['tool', 'x'], '/usr/bin/tool')).decision).toBe('allowed');
   });
 });

@@ -11,13 +11,18 @@ import type { ExecuteOptions } from '../result.js';
 /** The descriptors from 3 up that are pipes between isolate and the launcher. */
 export function pipeFds(plan: Plan): number[] {
   const { args, status, started, ready } = plan.fds;
-  return [args, status, started, ready, plan.seccomp?.fd, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
+  const control = plan.terminal?.given === true ? plan.terminal.controlFd : undefined;
+  return [args, status, started, ready, plan.seccomp?.fd, control, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
 }
 
-/** `relayStdin`: a pipe on stdin, into which isolate copies the caller's (launch/caller-stdio.ts). */
+/**
+ * `relayStdin`: a pipe on stdin, into which isolate copies the caller's (launch/caller-stdio.ts).
+ * A terminal of its own (Plan.terminal): stdin, stdout and stderr are pipes, relayed by run/tty/; the caller's terminal never enters the sandbox.
+ */
 export function launcherStdio(plan: Plan, options: ExecuteOptions, pathFds: ReadonlyMap<number, number>, relayStdin = false): StdioSlot[] {
-  const capture = options.stdio === 'capture';
-  const stdin = relayStdin ? 'pipe' : capture ? (options.input ?? 'ignore') : 'inherit';
+  const tty = plan.terminal?.given === true;
+  const capture = options.stdio === 'capture' || tty;
+  const stdin = relayStdin || tty ? 'pipe' : capture ? (options.input ?? 'ignore') : 'inherit';
   const pipes = pipeFds(plan);
   const top = Math.max(2, ...pipes, ...pathFds.keys());
   const stdio: StdioSlot[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];

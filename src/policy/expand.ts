@@ -1,0 +1,118 @@
+/**
+ * Everything one command would start, as far as it can be known before it
+ * runs: the command and the commands inside its wrappers; the commands of a
+ * shell script given with -c (parsed, and a nested shell's literal script
+ * parsed again); the commands `find -exec` runs. And what cannot be known:
+ * eval, source, a shell reading its script from its input, a program named
+ * by a variable.
+ */
+import { basename } from 'node:path';
+import { shellInput } from './shell.js';
+import { shellParser } from './shell-parser.js';
+import { scriptParts } from './script.js';
+import { knownBefore, wrapperChain } from './wrappers.js';
+import { normalProgram, type Words } from './words.js';
+
+export interface Started {
+  /** The command as written, then the commands inside its wrappers (innermost last). */
+  forms: Words[];
+  /** A shell given a literal script: its script's commands are checked instead, so it needs no allow rule of its own. */
+  transparent: boolean;
+  /** Read from a shell script (not the argv isolate was given). */
+  inScript: boolean;
+}
+
+export interface Unknown {
+  command: string[];
+  reason: string;
+}
+
+export interface Expansion {
+  started: Started[];
+  unknown: Unknown[];
+}
+
+const MAX_DEPTH = 8;
+const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+/** Builtins that assign the variables their words name (printf only with -v). */
+const ASSIGNS = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf']);
+
+/** Why a command that evaluates code or redefines names cannot be decided, or undefined. */
+function evaluates(words: Words): string | undefined {
+  const [program = '', ...args] = words.argv;
+  const name = basename(normalProgram(program));
+  if (ASSIGNS.has(name) && words.tail && (name !== 'printf' || args[0] === '-v')) return `${name} may assign a variable named at run time`;
+  if (name === 'eval') return 'eval runs a string as a script';
+  if (name === 'source' || name === '.') return `${name} runs the commands of a file`;
+  if (name === 'trap' && args.some((a) => !a.startsWith('-'))) return 'trap runs a string as a script later';
+  if (name === 'alias' && args.some((a) => a.includes('='))) return 'an alias changes what later words run';
+  if (name === 'hash' && args.some((a) => a.startsWith('-') && a.includes('p'))) return 'hash -p changes which file a name runs';
+  if (name === 'enable') return 'enable loads or switches off shell builtins';
+  return undefined;
+}
+
+/** The literal string `eval` or `trap` would run as a script: still undecidable, but deny rules see inside it. */
+function evaluatedString(words: Words): string | undefined {
+  const [program = '', ...args] = words.argv;
+  const name = basename(normalProgram(program));
+  if (name === 'eval' && !words.tail && args.length > 0) return args.join(' ');
+  if (name === 'trap') return args.find((a) => !a.startsWith('-'));
+  return undefined;
+}
+
+/** The commands `find -exec`/`-execdir`/`-ok`/`-okdir` run; `{}` and `+` make their words unknown from there on. */
+function findExecs(words: Words): Array<Words | Unknown> {
+  const out: Array<Words | Unknown> = [];
+  const { argv } = words;
+  for (let i = 1; i < argv.length; i++) {
+    if (!FIND_EXEC.has(argv[i] ?? '')) continue;
+    const end = argv.findIndex((a, j) => j > i && (a === ';' || a === '+'));
+    const body = argv.slice(i + 1, end === -1 ? undefined : end);
+    const known = knownBefore(body, '{}');
+    const tail = end === -1 || argv[end] === '+' || known.length < body.length || words.tail;
+    out.push(known.length === 0 ? { command: argv, reason: 'find -exec runs a program named at run time' } : { argv: known, tail });
+    if (end === -1) break;
+    i = end;
+  }
+  if (words.tail) out.push({ command: argv, reason: 'find with arguments computed at run time may run commands (-exec)' });
+  return out;
+}
+
+async function expandScript(script: string, depth: number, out: Expansion): Promise<void> {
+  if (depth >= MAX_DEPTH) {
+    out.unknown.push({ command: [script], reason: `shells nested more than ${MAX_DEPTH} deep` });
+    return;
+  }
+  const parse = await shellParser();
+  for (const part of scriptParts(parse(script), script)) {
+    if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason });
+    else if (part.kind === 'script') await expandScript(part.script, depth + 1, out);
+    else await expandInto(part.words, depth + 1, true, out);
+  }
+}
+
+async function expandInto(words: Words, depth: number, inScript: boolean, out: Expansion): Promise<void> {
+  const chain = wrapperChain(words);
+  const inner = chain.forms.at(-1) ?? words;
+  if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });
+  const why = evaluates(inner);
+  if (why !== undefined) out.unknown.push({ command: inner.argv, reason: why });
+  const shell = chain.unknown === undefined ? shellInput(inner) : undefined;
+  out.started.push({ forms: chain.forms, transparent: shell?.kind === 'script', inScript });
+  const evaluated = evaluatedString(inner);
+  if (shell?.kind === 'script') await expandScript(shell.script, depth, out);
+  else if (evaluated !== undefined) await expandScript(evaluated, depth, out);
+  else if (shell?.kind === 'unknown') out.unknown.push({ command: inner.argv, reason: shell.reason });
+  if (basename(normalProgram(inner.argv[0] ?? '')) !== 'find') return;
+  for (const exec of findExecs(inner)) {
+    if ('reason' in exec) out.unknown.push(exec);
+    else await expandInto(exec, depth, inScript, out);
+  }
+}
+
+/** Everything `argv` would start, loading the shell parser only when it meets a shell script. */
+export async function expandCommand(argv: readonly string[]): Promise<Expansion> {
+  const out: Expansion = { started: [], unknown: [] };
+  await expandInto({ argv: [...argv], tail: false }, 0, false, out);
+  return out;
+}

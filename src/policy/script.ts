@@ -1,0 +1,158 @@
+/**
+ * Every simple command a shell script would run, read from its syntax tree:
+ * in pipelines, lists (`&&`, `||`, `;`, `&`), subshells, groups, functions,
+ * `if`/`for`/`while`/`case`, command and process substitutions (also inside
+ * words, redirections and heredocs). A command's words are known up to the
+ * first one computed at run time; a part the parser cannot read is
+ * undecidable.
+ *
+ * Where tree-sitter's bash grammar reads differently from bash, this file
+ * makes up for it: words joined by a line continuation (`gi\⏎t`) are one
+ * word, and an unquoted heredoc that runs commands is undecidable (the
+ * grammar misses substitutions after leading blanks in heredoc lines).
+ */
+import type { SyntaxNode } from './shell-parser.js';
+import { literal, named } from './script-words.js';
+import type { Words } from './words.js';
+
+export type ScriptPart =
+  | { kind: 'command'; words: Words }
+  | { kind: 'undecidable'; text: string; reason: string }
+  /** A script to parse again: the inside of backquotes with escapes, which the grammar reads as words. */
+  | { kind: 'script'; script: string };
+
+const PARTS_LIMIT = 1000;
+const TEXT_LIMIT = 120;
+const DEPTH_LIMIT = 500;
+
+/** A part of the script short enough to show. */
+function clip(text: string): string {
+  return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT)}…` : text;
+}
+
+/** The command's words as bash reads them: nodes separated only by line continuations are one word. */
+function joinedWords(nodes: readonly SyntaxNode[], source: string): Array<string | null> {
+  const words: Array<string | null> = [];
+  let previous: SyntaxNode | undefined;
+  for (const node of nodes) {
+    const value = literal(node);
+    const gap = previous === undefined ? ' ' : source.slice(previous.endIndex, node.startIndex);
+    if (words.length > 0 && /^(\\\n)+$/.test(gap)) {
+      const last = words.pop() ?? null;
+      words.push(last === null || value === null ? null : last + value);
+    } else words.push(value);
+    previous = node;
+  }
+  return words;
+}
+
+/**
+ * Words the grammar files under a redirection that follows the command
+ * (`git >/dev/null push`: bash's argument `push` is a second destination of
+ * `>`; after `<<EOF`, an argument of the heredoc): for bash they are arguments.
+ */
+function wordsAfterRedirects(command: SyntaxNode): SyntaxNode[] {
+  const statement = command.parent;
+  if (statement?.type !== 'redirected_statement' || statement.childForFieldName('body')?.startIndex !== command.startIndex) return [];
+  const extra: SyntaxNode[] = [];
+  for (const redirect of statement.childrenForFieldName('redirect')) {
+    if (redirect?.type === 'file_redirect') extra.push(...present(redirect.childrenForFieldName('destination')).slice(1));
+    if (redirect?.type === 'heredoc_redirect') extra.push(...present(redirect.childrenForFieldName('argument')));
+  }
+  return extra;
+}
+
+function present(nodes: readonly (SyntaxNode | null)[]): SyntaxNode[] {
+  return nodes.filter((n): n is SyntaxNode => n !== null);
+}
+
+function commandWords(node: SyntaxNode, source: string): ScriptPart {
+  const name = node.childForFieldName('name');
+  const args = [...present(node.childrenForFieldName('argument')), ...wordsAfterRedirects(node)].sort((a, b) => a.startIndex - b.startIndex);
+  const [program, ...rest] = name === null ? [null] : joinedWords([name, ...args], source);
+  if (program === null || program === undefined || program === '') {
+    return { kind: 'undecidable', text: clip(name?.text ?? node.text), reason: 'its program name is computed at run time' };
+  }
+  const compound = rest.slice(0, 2).some((w) => w === '{' || w === '(') || named(node).some((c) => !['command_name', 'word'].includes(c.type));
+  if (program === 'coproc' && compound) {
+    return { kind: 'undecidable', text: clip(node.text), reason: 'coproc with a compound command' };
+  }
+  const argv = [program];
+  for (const value of rest) {
+    if (value === null) return { kind: 'command', words: { argv, tail: true } };
+    argv.push(value);
+  }
+  return { kind: 'command', words: { argv, tail: false } };
+}
+
+/**
+ * A declaration (declare, typeset, local, export, readonly) whose variable is
+ * named at run time, or a name reference (-n) to one: it may assign bash's
+ * command hash or aliases (BASH_CMDS, BASH_ALIASES), which decide what a
+ * later name runs.
+ */
+function declaresUnknownName(node: SyntaxNode): boolean {
+  if (node.type !== 'declaration_command') return false;
+  const parts = named(node);
+  const nameref = parts.some((c) => c.type === 'word' && /^-[a-zA-Z]*n/.test(c.text));
+  return parts.some((c) => {
+    if (c.type === 'word' || c.type === 'variable_name') return literal(c) === null;
+    if (c.type !== 'variable_assignment') return true;
+    const value = c.childForFieldName('value');
+    return c.childForFieldName('name')?.type !== 'variable_name' || (nameref && value !== null && literal(value) === null);
+  });
+}
+
+/** Why the script as a whole cannot be decided, if it changes what names run without running anything. */
+function redefinesNames(source: string): string | undefined {
+  if (/BASH_(CMDS|ALIASES)/.test(source)) return 'the script changes the command hash or aliases of bash (BASH_CMDS, BASH_ALIASES)';
+  return undefined;
+}
+
+/** An unquoted heredoc whose body has a command substitution: the grammar does not read those reliably. */
+function heredocRunsCommands(node: SyntaxNode): boolean {
+  if (node.type !== 'heredoc_redirect') return false;
+  const start = named(node).find((c) => c.type === 'heredoc_start');
+  const body = named(node).find((c) => c.type === 'heredoc_body');
+  if (start === undefined || body === undefined || /['"\\]/.test(start.text)) return false;
+  return /\$\(|`/.test(body.text);
+}
+
+/**
+ * Inside backquotes, bash removes the backslash before \\, ` and $ (and " within
+ * double quotes) and then parses the text: a nested `\`cmd\`` is a command
+ * substitution there. The grammar reads it as words, so such a text is parsed again.
+ */
+function backquoted(node: SyntaxNode, inString: boolean): string | undefined {
+  if (node.type !== 'command_substitution' || !node.text.startsWith('`') || !node.text.includes('\\')) return undefined;
+  return node.text.slice(1, -1).replace(inString ? /\\([\\`$"])/g : /\\([\\`$])/g, '$1');
+}
+
+/** The simple commands in the script `source`, whose syntax tree is `root`, in the order they appear. */
+export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
+  const parts: ScriptPart[] = [];
+  const redefined = redefinesNames(source);
+  if (redefined !== undefined) parts.push({ kind: 'undecidable', text: clip(source), reason: redefined });
+  const stack: Array<{ node: SyntaxNode; depth: number; inString: boolean }> = [{ node: root, depth: 0, inString: false }];
+  while (stack.length > 0 && parts.length <= PARTS_LIMIT) {
+    const { node, depth, inString } = stack.pop() ?? { node: root, depth: 0, inString: false };
+    if (depth > DEPTH_LIMIT) {
+      parts.push({ kind: 'undecidable', text: clip(node.text), reason: `the script nests more than ${DEPTH_LIMIT} levels deep` });
+      break;
+    }
+    if (node.type === 'ERROR' || node.isMissing) {
+      parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'the shell parser cannot read this part of the script' });
+    } else if (node.type === 'command') parts.push(commandWords(node, source));
+    else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
+    else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
+    const again = backquoted(node, inString);
+    if (again !== undefined) parts.push({ kind: 'script', script: again });
+    const childInString = inString || node.type === 'string';
+    for (const child of named(node).reverse()) stack.push({ node: child, depth: depth + 1, inString: childInString });
+  }
+  if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {
+    parts.push({ kind: 'undecidable', text: clip(root.text), reason: 'the shell parser cannot read the whole script' });
+  }
+  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '…', reason: `the script runs more than ${PARTS_LIMIT} commands` });
+  return parts;
+}

@@ -1,0 +1,78 @@
+/**
+ * Which escape sequences the relay drops on their way to the user's
+ * terminal (pure; the list is docs/terminal.md's): those that write outside
+ * the screen (the clipboard) and those that make the terminal answer, which
+ * it does by typing into its input, where the user's shell reads it once the
+ * command has exited (a title or setting report types text the command
+ * chose). Everything else passes; `--raw-terminal` passes all.
+ */
+
+/** CSI: the bytes between the introducer and the final byte, split as a terminal reads them. */
+export interface CsiParts {
+  /** '<', '=', '>' or '?' before the parameters, or ''. */
+  prefix: string;
+  params: string;
+  /** Intermediate bytes (0x20-0x2f) after the parameters. */
+  intermediates: string;
+  final: string;
+}
+
+export function splitCsi(body: string, final: string): CsiParts {
+  const m = /^([<=>?]?)([0-9:;<=>?]*)([\x20-\x2f]*)$/.exec(body);
+  return m === null ? { prefix: '', params: body, intermediates: '', final } : { prefix: m[1] ?? '', params: m[2] ?? '', intermediates: m[3] ?? '', final };
+}
+
+/** Window operations that only set state the screen shows (push and pop the title): the rest of CSI t moves, resizes or reports. */
+const WINDOW_OPS_KEPT = new Set(['22', '23']);
+
+/**
+ * Reports: device attributes (CSI c, > c, = c), status and cursor position
+ * (CSI n, ? n), terminal parameters (CSI x), mode requests (CSI $ p),
+ * the version (CSI > q), keyboard and graphics queries (CSI ? u, ? S, ? m);
+ * window operations and reports (CSI t) but pushing and popping the title.
+ */
+export function dropCsi(p: CsiParts): boolean {
+  switch (p.final) {
+    case 'c':
+    case 'n':
+      return true;
+    case 'x':
+      return p.prefix === '';
+    case 'p':
+      return p.intermediates.includes('$');
+    case 'q':
+      return p.prefix === '>';
+    case 'u':
+    case 'S':
+    case 'm':
+      return p.prefix === '?';
+    case 't':
+      return p.prefix === '' && !WINDOW_OPS_KEPT.has(p.params.split(';')[0] ?? '');
+    default:
+      return false;
+  }
+}
+
+export type OscDecision = 'drop' | 'pass' | 'whole';
+
+/** OSC colour and font numbers whose `?` form is a query the terminal answers. */
+const QUERYABLE_OSC = new Set(['4', '5', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '50']);
+
+/** OSC by its number: 52 (clipboard) is dropped; colours and fonts are read whole (see dropWholeOsc); the rest passes. */
+export function oscByNumber(num: string): OscDecision {
+  if (num === '52') return 'drop';
+  return QUERYABLE_OSC.has(num) ? 'whole' : 'pass';
+}
+
+/** A colour or font OSC read whole: dropped when any of its fields is a query (`?`). */
+export function dropWholeOsc(payload: string): boolean {
+  return payload.split(';').some((field) => field === '?');
+}
+
+/** DCS by its header: setting and capability requests (DCS $ q, + q) and tmux's passthrough (DCS tmux;), which reaches the terminal outside tmux unfiltered. */
+export function dropDcs(header: string): boolean {
+  return /^[0-9;]*(\$q|\+q|t)/.test(header);
+}
+
+/** How many bytes of a sequence are read before it is decided; a longer one is dropped. */
+export const MAX_DECIDING = 4096;
