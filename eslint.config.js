@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
 
 /** What a pure layer must not load: the disk, processes, the network. */
 const IO_MODULES = ['fs', 'fs/promises', 'child_process', 'net', 'dgram', 'dns', 'dns/promises', 'http', 'https', 'http2', 'tls', 'worker_threads', 'cluster'];
-const OUTER = ['cli/', 'index.ts', 'doctor/', 'selftest/'];
+const OUTER = ['cli/', 'index.ts', 'doctor/', 'selftest/', 'mcp/'];
 const INNER = ['profile/', 'host/', 'backends/', 'seccomp/', 'policy/', 'network/', 'run/', 'audit/'];
 
 /**
@@ -30,7 +30,13 @@ const LAYERS = [
     forbid: ['backends/(?!types\\.js$)', 'run/', 'host/', 'network/', 'seccomp/', 'policy/', 'process.ts'],
     why: 'cli/ parses arguments and prints; it plans and runs only through the API (src/index.ts)',
   },
-  { files: ['src/index.ts'], forbid: ['cli/'], why: 'the CLI is built on the API, never the reverse' },
+  {
+    files: ['src/mcp/**'],
+    // The MCP server is a program around the API, as the CLI is: it plans, runs and records only through src/index.ts.
+    forbid: ['cli/', 'backends/', 'run/', 'host/', 'network/', 'seccomp/', 'policy/', 'profile/', 'audit/', 'process.ts'],
+    why: 'mcp/ serves the tools over MCP; it checks, runs and records only through the API (src/index.ts)',
+  },
+  { files: ['src/index.ts'], forbid: ['cli/', 'mcp/'], why: 'the CLI and the MCP server are built on the API, never the reverse' },
   { files: ['src/doctor/**', 'src/selftest/**'], forbid: ['cli/', 'process.ts'], why: 'doctor/ and selftest/ serve the CLI and start processes only through run/' },
   {
     files: ['src/profile/**'],

@@ -29,6 +29,8 @@ if real=$(readlink -f -- "$0" "$node" 2>/dev/null); then
       [ "$k3" = "$("$node" --version 2>/dev/null)" ] && fresh=1
   fi
 fi
+# The MCP server (isolate mcp) starts once and serves for long; it loads the MCP SDK, which the snapshot leaves out.
+[ "${1-}" != mcp ] || fresh=
 [ -z "$fresh" ] || exec "$node" --snapshot-blob "$snap/isolate.blob" "$pkg" "$@"
 exec "$node" "$0" "$@"
 exit 127

@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { buildReport, policyDigest, startedRecord, type RunAudit, type RunReport } from './audit/report.js';
 import { auditTarget, newRunAudit, recordCompleted, recordStarted, type AuditChoice } from './audit/run-audit.js';
 import { redactArgv } from './audit/redact.js';
+import type { RunOrigin } from './audit/call.js';
+import { recordCall as appendCall } from './audit/record-call.js';
 import { registerRun, type Registration } from './run/placeholders.js';
 import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
@@ -28,15 +30,17 @@ import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/l
 import { checkOptions } from './profile/options.js';
 import { pathVars, resolvePolicy } from './profile/resolve.js';
 import { protectsAnything } from './profile/own-paths.js';
+import { withTimeoutAtMost, withWorkdir } from './profile/narrow.js';
 import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
-import { execute, type ExecuteResult } from './run/execute.js';
+import { execute, type ExecuteOptions, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
 import { describeSource, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 
 export { IsolateError } from './errors.js';
 export type { RunReport, RunAudit } from './audit/report.js';
 export type { AuditChoice as AuditOptions } from './audit/run-audit.js';
+export type { RunOrigin, McpTool } from './audit/call.js';
 export type { Plan, HostFacts } from './backends/types.js';
 export type { Policy, MergedProfile, ProfileDoc } from './profile/types.js';
 
@@ -56,6 +60,18 @@ export interface IsolateOptions {
   /** `NAME@host[,host...]`: the command gets a placeholder in NAME; the proxy sends the value of `callerEnv[NAME]` to those hosts only (needs net: 'filtered'). */
   credential?: string[];
   cwd?: string;
+  /**
+   * The command's working directory only: unlike `cwd`, it leaves `${CWD}` and every path of the profile as they are.
+   * It must lie inside a readable or writable path of the profile (E_PATH_INVALID otherwise).
+   */
+  workdir?: string;
+  /** A timeout for this run that only shortens the profile's (a longer one is refused, E_LIMIT_INVALID). */
+  timeoutAtMostMs?: number;
+  /**
+   * @internal A profile loaded earlier with its overrides applied (Prepared.merged), used as it is: `profile` and the
+   * options that change the profile are not read again (the MCP server fixes its profile when it starts).
+   */
+  loaded?: MergedProfile;
   /** Resource limits, as in a profile's `limits` (e.g. { timeout: '30s', memory: '512M' }). */
   limits?: LimitsDoc;
   /** The environment isolate may pass variables from. Default: process.env. */
@@ -71,6 +87,14 @@ export interface RunOptions extends IsolateOptions {
   stdio?: 'inherit' | 'capture';
   /** @internal CLI only: forward SIGINT/SIGTERM/SIGHUP/SIGQUIT to the sandbox. */
   forwardSignals?: boolean;
+  /** With stdio 'capture': text the command reads on its stdin (default: nothing). */
+  stdin?: string;
+  /** With stdio 'capture': the most bytes kept of stdout and of stderr each (default 4 MiB); the rest is dropped and `truncated` says so. */
+  maxCapture?: number;
+  /** Aborting it kills every process of the sandbox; the report says `cancelled`. */
+  signal?: AbortSignal;
+  /** @internal Who asked for the run (the MCP server), recorded in the audit log. */
+  origin?: RunOrigin;
   /** @internal CLI only (raw mode on process.stdin): with stdio 'inherit', the command gets a terminal of its own, relayed to process.stdin and stdout. */
   terminal?: boolean;
   /** @internal CLI only: the relay passes every escape sequence to the terminal (--raw-terminal). */
@@ -113,8 +137,20 @@ async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
   const ctx = context(options);
   // Before the policy is resolved, so that it hides isolate's runtime directory from the sandbox (runtime-dir.ts).
   prepareRuntimeDir(ctx.env);
+  const merged = options.loaded ?? (await loadWithOverrides(options, ctx));
+  const cwd = options.cwd === undefined ? ctx.callerCwd : resolve(ctx.callerCwd, options.cwd);
+  // The audit log a run names (--audit-log) is checked and hidden from its sandbox like the profile's.
+  const log = options.audit?.log === undefined ? {} : { log: resolve(ctx.callerCwd, options.audit.log) };
+  const audit = { audit: { enabled: options.audit?.enabled, ...log } };
+  const resolved = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env, ...audit });
+  const moved = options.workdir === undefined ? resolved : withWorkdir(resolved, resolve(ctx.callerCwd, options.workdir));
+  const policy = options.timeoutAtMostMs === undefined ? moved : withTimeoutAtMost(moved, options.timeoutAtMostMs);
+  return { merged, policy };
+}
+
+async function loadWithOverrides(options: RunOptions, ctx: ReturnType<typeof context>): Promise<MergedProfile> {
   const loaded = await loadMergedProfile(options.profile ?? 'default', ctx);
-  const merged = applyOverrides(
+  return applyOverrides(
     loaded,
     {
       ...(options.allowRead ? { read: options.allowRead } : {}),
@@ -130,12 +166,6 @@ async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
     },
     ctx,
   );
-  const cwd = options.cwd === undefined ? ctx.callerCwd : resolve(ctx.callerCwd, options.cwd);
-  // The audit log a run names (--audit-log) is checked and hidden from its sandbox like the profile's.
-  const log = options.audit?.log === undefined ? {} : { log: resolve(ctx.callerCwd, options.audit.log) };
-  const audit = { audit: { enabled: options.audit?.enabled, ...log } };
-  const policy = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env, ...audit });
-  return { merged, policy };
 }
 
 export interface PlanResult extends Prepared {
@@ -156,6 +186,9 @@ function checkApiOptions(options: unknown): void {
     new IsolateError('E_USAGE', `options.${name}: expected ${expected}`, { fix: 'see docs/node-api.md for the options and their types' });
   if (o.backend !== undefined && !BACKEND_CHOICES.includes(o.backend)) throw wrong('backend', `one of ${BACKEND_CHOICES.join(', ')}`);
   if (o.stdio !== undefined && o.stdio !== 'inherit' && o.stdio !== 'capture') throw wrong('stdio', "'inherit' or 'capture'");
+  if (o.stdin !== undefined && (typeof o.stdin !== 'string' || o.stdio === 'inherit')) throw wrong('stdin', "a string, with stdio 'capture'");
+  if (o.maxCapture !== undefined && !(Number.isSafeInteger(o.maxCapture) && o.maxCapture > 0)) throw wrong('maxCapture', 'a positive whole number of bytes');
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw wrong('signal', 'an AbortSignal');
   const a: unknown = o.audit;
   if (a === undefined) return;
   const audit = typeof a === 'object' && a !== null ? (a as Record<string, unknown>) : undefined;
@@ -402,6 +435,34 @@ async function checkPlan(command: readonly string[], options: IsolateOptions = {
   };
 }
 
+/** @internal A call of the MCP server that started no sandbox (check, explain). */
+export interface CallOutcome {
+  origin: RunOrigin;
+  /** The command asked about; null for explain. */
+  command: readonly string[] | null;
+  check?: CheckResult | undefined;
+  error?: IsolateError | undefined;
+}
+
+/**
+ * @internal For the MCP server: record a call that started no sandbox as one
+ * record in the audit log the options' runs go to. Never rejects: what
+ * happened is in the returned audit outcome.
+ */
+export async function recordCall(call: CallOutcome, options: RunOptions = {}): Promise<RunAudit> {
+  let policy: Policy | undefined;
+  try {
+    policy = (await loadPrepared(options)).policy;
+  } catch {
+    policy = undefined; // the call's own error says why; it is still recorded where the options say
+  }
+  const profile = { name: policy?.profile.name ?? '', sources: policy?.profile.sources ?? [], sha256: policy === undefined ? null : policyDigest(policy) };
+  const target = auditTarget(policy, options.audit, options.callerCwd ?? process.cwd(), context(options).env);
+  const c = call.check;
+  const decision = c === undefined ? null : { decision: c.decision, rule: c.rule, list: c.list, reason: c.reason };
+  return appendCall(target, { origin: call.origin, command: call.command, user: callingUser(), profile, decision, error: call.error?.toJSON() ?? null });
+}
+
 function callingUser(): RunReport['user'] {
   let name: string | null = null;
   try {
@@ -440,6 +501,20 @@ function problemOf(fn: () => void): IsolateError | undefined {
   } catch (e: unknown) {
     return asIsolateError(e);
   }
+}
+
+/** How execute() runs the sandbox for these options. */
+function executeOptions(options: RunOptions): ExecuteOptions {
+  const capture = options.stdio !== 'inherit';
+  return {
+    stdio: capture ? 'capture' : 'inherit',
+    ...(capture ? { input: 'ignore' as const } : {}),
+    ...(capture && options.stdin !== undefined ? { stdinText: options.stdin } : {}),
+    ...(options.maxCapture === undefined ? {} : { maxCapture: options.maxCapture }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    forwardSignals: options.forwardSignals ?? false,
+    rawTerminal: options.rawTerminal === true,
+  };
 }
 
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */
@@ -487,15 +562,11 @@ export async function runWithError(
         });
       }
     }
-    await recordStarted(audit, startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user }));
+    const origin = options.origin;
+    await recordStarted(audit, startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin }));
+    if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
-    result = await execute(planned.plan, {
-      stdio: options.stdio ?? 'capture',
-      ...(options.stdio === 'inherit' ? {} : { input: 'ignore' as const }),
-      forwardSignals: options.forwardSignals ?? false,
-      rawTerminal: options.rawTerminal === true,
-      ...(credentials === undefined ? {} : { credentials }),
-    });
+    result = await execute(planned.plan, { ...executeOptions(options), ...(credentials === undefined ? {} : { credentials }) });
   } catch (e: unknown) {
     error = asIsolateError(e);
   }
@@ -521,6 +592,7 @@ export async function runWithError(
     user,
     quarantined,
     cleanupErrors,
+    origin: options.origin,
   });
   audit ??= newRunAudit(auditTarget(planned?.policy, options.audit, callerCwd, context(options).env));
   await recordCompleted(audit, report);

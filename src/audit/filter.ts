@@ -54,9 +54,9 @@ export function isDenied(record: KnownRecord): boolean {
   return record.network?.events.some((e) => e.decision === 'denied') ?? false;
 }
 
-/** The time a run started and its argv; a `segment` record has neither. */
+/** The time a run started and its argv; a `segment` record, and the MCP server's `mcp-call` record, are not runs. */
 function runFields(record: KnownRecord): { startedAt: string; command: string[] } | undefined {
-  return record.kind === 'segment' ? undefined : record;
+  return record.kind === 'segment' || record.kind === 'mcp-call' ? undefined : record;
 }
 
 /** The predicate for `filter`; parses `since` now, so a bad value throws here. */

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { REPORT_SCHEMA_VERSION, type RunReport, type RunStartedRecord } from './report.js';
 import type { SegmentRecord } from './segment.js';
+import { CALL_KIND, type CallRecord } from './call.js';
 import { VERIFY_REASONS } from './log.js';
 
 const nullableNumber = z.number().nullable();
@@ -115,6 +116,25 @@ const runId = z.string().describe('random identifier of the run (UUID)');
 const command = z.array(z.string()).describe('argv as given, secret-looking values replaced by <redacted>');
 const cwd = z.string().describe('working directory inside the sandbox');
 
+const origin = z
+  .strictObject({
+    via: z.literal('mcp'),
+    tool: z.enum(['run', 'check', 'explain']),
+    client: z.strictObject({ name: z.string(), version: z.string() }).nullable().describe("the client's name and version from the initialize handshake"),
+  })
+  .describe('who asked for the run when not the CLI or the API directly: the MCP server (isolate mcp), its tool and its client');
+
+const policyDecision = z
+  .strictObject({
+    decision: z.enum(['allowed', 'refused']),
+    rule: z.string().nullable(),
+    list: z.enum(['allow', 'deny']).nullable(),
+    reason: z.string(),
+  })
+  .nullable();
+
+const errorShape = z.strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() }).nullable();
+
 export const runReportSchema = z
   .strictObject({
     schemaVersion,
@@ -142,15 +162,7 @@ export const runReportSchema = z
       .nullable()
       .describe('network mode; for filtered, the rules and every connection attempt'),
     env: z.array(z.string()).describe('names of the variables the command received, never values'),
-    policy: z
-      .strictObject({
-        decision: z.enum(['allowed', 'refused']),
-        rule: z.string().nullable(),
-        list: z.enum(['allow', 'deny']).nullable(),
-        reason: z.string(),
-      })
-      .nullable()
-      .describe('the command-policy decision, when the profile has command rules'),
+    policy: policyDecision.describe('the command-policy decision, when the profile has command rules'),
     exitCode: z.number().int().describe("the command's code; 128+N signal; 124 timeout; 125 isolate failed; 126 not executable or refused; 127 not found"),
     signal: z.string().nullable(),
     timedOut: z.boolean(),
@@ -160,7 +172,12 @@ export const runReportSchema = z
     stdout: z.string().optional().describe('--json and the API only'),
     stderr: z.string().optional(),
     truncated: z.strictObject({ stdout: z.boolean(), stderr: z.boolean() }).optional(),
+    outputBytes: z
+      .strictObject({ stdout: z.number().int(), stderr: z.number().int() })
+      .optional()
+      .describe('with captured output: how many bytes the command wrote to each, kept or not'),
     denials: denials.optional(),
+    cancelled: z.literal(true).optional().describe('the caller cancelled the run (an MCP client, the API): every process of the sandbox was killed'),
     terminal: z
       .strictObject({ given: z.boolean(), reason: z.string().optional(), fix: z.string().optional() })
       .optional()
@@ -180,10 +197,8 @@ export const runReportSchema = z
       .optional()
       .describe('protected names the run created, renamed aside after it (movedTo) so that nothing on the host obeys them; reason: why, when it is not simply such a name (a directory that could not be searched, moved whole; a directory moved in place of a name that could not be); movedTo null: the rename failed (error)'),
     cleanupErrors: z.array(z.string()).optional().describe('what isolate could not clean up after the run, and what becomes of it'),
-    error: z
-      .strictObject({ code: z.string(), summary: z.string(), detail: z.string().optional(), fix: z.string().optional() })
-      .nullable()
-      .describe("isolate's own failure, if any"),
+    error: errorShape.describe("isolate's own failure, if any"),
+    origin: origin.optional(),
     audit: runAudit.optional(),
   })
   .describe('isolate run report');
@@ -202,6 +217,7 @@ export const runStartedSchema = z
     isolate: z
       .strictObject({ pid: z.number().int(), host: z.string() })
       .describe('the isolate process that runs it: while it is alive, the run may still be going'),
+    origin: origin.optional(),
   })
   .describe('written to the audit log before the command starts; without a run record of the same runId after it, the run never ended in a recorded way (isolate was killed, or the host stopped)');
 
@@ -227,6 +243,21 @@ export const segmentSchema = z
   })
   .describe('the first record of a log started by `isolate audit seal`: the chain continues from the sealed log');
 
+export const callSchema = z
+  .strictObject({
+    schemaVersion,
+    kind: z.literal(CALL_KIND),
+    callId: z.string().describe('random identifier of the call (UUID)'),
+    time: z.string().describe('ISO 8601'),
+    origin,
+    command: command.nullable().describe('the command asked about (check); null for explain'),
+    user,
+    profile,
+    policy: policyDecision.describe("the command policy's decision (check); null for explain"),
+    error: errorShape.describe("isolate's own failure, if any"),
+  })
+  .describe('a call of the MCP server that started no sandbox (check, explain)');
+
 const envelope = {
   seq: z.number().int().describe('1, 2, 3, ... in each log file'),
   prevHash: z.string().describe("the previous record's hash; 64 zeros for the first record of a log"),
@@ -239,6 +270,7 @@ export const auditRecordSchema = z
     runReportSchema.omit({ audit: true, stdout: true, stderr: true, truncated: true }).extend(envelope),
     runStartedSchema.extend(envelope),
     segmentSchema.extend(envelope),
+    callSchema.extend(envelope),
   ])
   .describe('one line of the isolate audit log (JSON Lines)');
 
@@ -249,6 +281,8 @@ const segmentInSync: Same<z.infer<typeof segmentSchema>, SegmentRecord> = true;
 void inSync;
 void startedInSync;
 void segmentInSync;
+const callInSync: Same<keyof z.infer<typeof callSchema>, keyof CallRecord> = true;
+void callInSync;
 
 export function reportJsonSchema(): unknown {
   return z.toJSONSchema(runReportSchema, { target: 'draft-2020-12' });

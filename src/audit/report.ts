@@ -25,6 +25,7 @@ import { hostname } from 'node:os';
 import { redactArgv } from './redact.js';
 import { canonicalJson } from './chain.js';
 import { credentialsReport, type CredentialsReport } from './credentials-report.js';
+import type { RunOrigin } from './call.js';
 
 /** 2: the `audit` field, and the `run-started` record in the log. */
 export const REPORT_SCHEMA_VERSION = 2;
@@ -88,8 +89,12 @@ export interface RunReport {
   stdout?: string;
   stderr?: string;
   truncated?: { stdout: boolean; stderr: boolean };
+  /** With captured output: how many bytes the command wrote to stdout and stderr, kept or not. */
+  outputBytes?: { stdout: number; stderr: number };
   /** sandbox-exec on macOS only: what the sandbox refused, from the unified log (best effort; absent on other backends). */
   denials?: SandboxDenials;
+  /** The caller cancelled the run (the API's signal, an MCP client's cancellation): every process of the sandbox was killed. */
+  cancelled?: true;
   /** Present when the run asked for a terminal of its own (isolate's stdin and stdout were terminals, no --no-tty): whether the command got one, and why not (`reason`, with `fix`). */
   terminal?: { given: boolean; reason?: string; fix?: string };
   /** sandbox-exec only: a process that left the command's process group held stdout or stderr open after the command exited; isolate stopped reading shortly after, so output may be cut. */
@@ -101,6 +106,8 @@ export interface RunReport {
   /** What isolate could not clean up after the run (e.g. placeholders a burst of runs kept it from removing), and what becomes of it. */
   cleanupErrors?: string[];
   error: { code: string; summary: string; detail?: string; fix?: string } | null;
+  /** Who asked for the run, when not the CLI or the API directly: the MCP server's tool and its client. */
+  origin?: RunOrigin;
   /** Whether and where the run is recorded (the report isolate returns and prints; the log's copy does not have it). */
   audit?: RunAudit;
 }
@@ -118,6 +125,8 @@ export interface RunStartedRecord {
   backend: { name: string; version: string };
   /** The isolate process that runs it, so that a reader can tell a run still going from one that never ended. */
   isolate: { pid: number; host: string };
+  /** Who asked for the run, when not the CLI or the API directly (see RunReport.origin). */
+  origin?: RunOrigin | undefined;
 }
 
 export interface ReportInput {
@@ -134,6 +143,7 @@ export interface ReportInput {
   user: RunReport['user'];
   quarantined?: Quarantined[];
   cleanupErrors?: string[];
+  origin?: RunOrigin | undefined;
 }
 
 function terminalField(plan: Plan | undefined): Pick<RunReport, 'terminal'> {
@@ -149,7 +159,7 @@ export function auditRecordOf(report: RunReport): Omit<RunReport, 'stdout' | 'st
 }
 
 /** What the run's two records say of who ran what, where and under which profile. */
-type IdentityInput = Pick<ReportInput, 'runId' | 'startedAt' | 'command' | 'policy' | 'policySha256' | 'cwd' | 'user'>;
+type IdentityInput = Pick<ReportInput, 'runId' | 'startedAt' | 'command' | 'policy' | 'policySha256' | 'cwd' | 'user' | 'origin'>;
 
 function cwdOf(input: IdentityInput): string {
   return input.policy?.process.cwd ?? input.cwd;
@@ -173,6 +183,7 @@ export function startedRecord(input: IdentityInput & { plan: Plan }): RunStarted
     profile: profileOf(input),
     backend: { name: input.plan.backend, version: input.plan.backendVersion },
     isolate: { pid: process.pid, host: hostname() },
+    ...(input.origin === undefined ? {} : { origin: input.origin }),
   };
 }
 
@@ -226,12 +237,15 @@ export function buildReport(input: ReportInput): RunReport {
     ...(result?.stdout === undefined ? {} : { stdout: result.stdout }),
     ...(result?.stderr === undefined ? {} : { stderr: result.stderr }),
     ...(result?.truncated === undefined ? {} : { truncated: result.truncated }),
+    ...(result?.outputBytes === undefined ? {} : { outputBytes: result.outputBytes }),
     ...(result?.denials === undefined ? {} : { denials: result.denials }),
+    ...(result?.cancelled === true ? { cancelled: true as const } : {}),
     ...terminalField(plan),
     ...(result?.outputCut === true ? { outputCut: true as const } : {}),
     ...(result?.leftBehind === undefined ? {} : { leftBehind: result.leftBehind }),
     ...(input.quarantined === undefined || input.quarantined.length === 0 ? {} : { quarantined: input.quarantined }),
     ...(input.cleanupErrors === undefined || input.cleanupErrors.length === 0 ? {} : { cleanupErrors: input.cleanupErrors }),
     error: err === undefined ? null : err.toJSON(),
+    ...(input.origin === undefined ? {} : { origin: input.origin }),
   };
 }

@@ -77,7 +77,7 @@ function runNotes(record: Extract<KnownRecord, { kind: 'run' }> | undefined, unf
 function tableRow(entry: RunEntry, s: Style): string {
   const { record: r, unfinished } = entry;
   if (r === null) return `${s.red(`line ${entry.line}`)}: not a record this version of isolate reads (${entry.problem ?? ''}); \`--json\` shows it as it is\n`;
-  if (r.kind === 'segment') return '';
+  if (r.kind === 'segment' || r.kind === 'mcp-call') return '';
   const run = r.kind === 'run' ? r : undefined;
   const notes = runNotes(run, unfinished);
   const exit = run === undefined ? '-' : String(run.exitCode);

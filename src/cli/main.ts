@@ -2,22 +2,16 @@
  * CLI entry. The only place that decides the process's exit code; the shim
  * in bin/ sets it and exits. No work happens at import time.
  */
-import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { asIsolateError } from '../errors.js';
-import { packageRoot } from '../profile/builtin.js';
 import { createContext, type CliContext } from './context.js';
 import { processOutput } from './output.js';
 import { buildProgram, invocationOf, type Dispatch } from './program.js';
 import { configureProgram, shownExitCode } from './usage.js';
+import { version } from './version.js';
 
 export type { CliContext } from './context.js';
 export { usePackageRoot } from '../profile/builtin.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('package.json', packageRoot()), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function printFailure(caught: unknown, ctx: CliContext): number {
   // A bug in isolate is E_INTERNAL: one message like any other; --debug prints its stack.

@@ -38,6 +38,14 @@ function act(dispatch: Dispatch, load: () => Promise<Handler>): (...a: unknown[]
   return (...a) => dispatch(a[a.length - 1] as Command, load);
 }
 
+/** --audit-log and --no-audit, for what a command records (run: the run; mcp: the calls). */
+function auditOptions(recorded: string, notRecorded = recorded): Option[] {
+  return [
+    new Option('--audit-log <file>', `record ${recorded} in <file> (default: $XDG_STATE_HOME/isolate/audit.jsonl)`),
+    new Option('--no-audit', `do not record ${notRecorded} in the audit log`),
+  ];
+}
+
 const declareRun: Declare = (cmd, dispatch) => {
   withCommand(
     cmd,
@@ -46,8 +54,7 @@ const declareRun: Declare = (cmd, dispatch) => {
   );
   addOptions(addSandboxOptions(cmd), [
     new Option('--report <file>', 'write the JSON run report to <file>; stdio passes through untouched'),
-    new Option('--audit-log <file>', 'record the run in <file> (default: $XDG_STATE_HOME/isolate/audit.jsonl)'),
-    new Option('--no-audit', 'do not record this run in the audit log'),
+    ...auditOptions('the run', 'this run'),
     new Option('--no-tty', 'no terminal of its own for the command, even when your stdin and stdout are terminals'),
     new Option('--raw-terminal', 'pass every escape sequence to your terminal (clipboard writes and report requests too)'),
   ]);
@@ -123,6 +130,19 @@ const declareAudit: Declare = (audit, dispatch) => {
   addOptions(seal, [jsonOption()]).action(act(dispatch, async () => (await load()).sealCommand));
 };
 
+const declareMcp: Declare = (cmd, dispatch) => {
+  cmd
+    .summary('serve MCP over stdio: a sandboxed shell for coding assistants')
+    .description(
+      "Serve the Model Context Protocol over stdin and stdout, for coding assistants: the tools run (a command in the sandbox), check (the command policy's verdict) and explain (the sandbox). The profile and options are fixed here; no call can widen them. Every call is checked and recorded in the audit log. See docs/mcp.md.",
+    );
+  addOptions(addSandboxOptions(cmd), [
+    ...auditOptions('the calls'),
+    new Option('--max-concurrent <n>', 'sandboxes running at once; further calls wait (default 4)'),
+    new Option('--max-output <size>', "bytes kept of each call's stdout and of its stderr, e.g. 64K (default 64K)"),
+  ]).action(act(dispatch, async () => (await import('./mcp.js')).mcpCommand));
+};
+
 /** Every command, in the order of the help. */
 const COMMANDS: Record<string, Declare> = {
   run: declareRun,
@@ -132,6 +152,7 @@ const COMMANDS: Record<string, Declare> = {
   doctor: declareDoctor,
   selftest: declareSelftest,
   audit: declareAudit,
+  mcp: declareMcp,
 };
 
 /** `[file] [--since <time>] [-p <name|path>]`: the usage of a command with a few options names each. */

@@ -67,6 +67,8 @@ const OPTION_CHECKS: Record<string, Check> = {
   denyDomain: stringList,
   credential: stringList,
   cwd: path,
+  workdir: path,
+  timeoutAtMostMs: (v) => (typeof v === 'number' ? undefined : `expected a number of milliseconds, received ${describe(v)}`),
   limits,
   callerEnv: environment,
   callerCwd: path,

@@ -17,6 +17,10 @@ export interface ExecuteOptions {
   maxCapture?: number;
   /** The run's credentials with their values, for the proxy only (never part of the plan). */
   credentials?: RunCredentials;
+  /** For capture: text the command reads on stdin, through a pipe closed after it (instead of `input`). */
+  stdinText?: string;
+  /** Aborting it ends every process of the sandbox (SIGKILL); the result says `cancelled`. */
+  signal?: AbortSignal;
   /** A terminal of its own (Plan.terminal): pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal). */
   rawTerminal?: boolean;
 }
@@ -32,10 +36,14 @@ export interface ExecuteResult {
   stdout?: string;
   stderr?: string;
   truncated?: { stdout: boolean; stderr: boolean };
+  /** For capture: how many bytes the command wrote to each, kept or not. */
+  outputBytes?: { stdout: number; stderr: number };
   /** When the sandbox could not be set up. */
   error?: IsolateError;
   /** The run was ended by isolate's timeout (exit code 124). */
   timedOut?: boolean;
+  /** The run was ended because its caller aborted it (ExecuteOptions.signal). */
+  cancelled?: true;
   /** Which limit ended the run, when that is certain: timeout, cpu (SIGXCPU), fileSize (SIGXFSZ). */
   limit?: Limit;
   /** filtered network: every connection attempt the proxy saw. */

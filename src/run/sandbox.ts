@@ -12,11 +12,13 @@ import { DEFAULT_MAX_CAPTURE, capture, tail, type Capture } from './io/capture.j
 import { feedLauncher } from './io/feed.js';
 import { cutHeldOutput } from './io/held-output.js';
 import { relayStdin } from './io/relay-stdin.js';
+import { writeStdinText } from './io/stdin-text.js';
 import { closePathFds } from './launch/path-fds.js';
 import { startLauncher, type Launched } from './launch/start.js';
 import { reachFor, type Reach } from './reach/reach.js';
 import { exitOutcome, type RunState } from './resolve/exit.js';
 import type { ExecuteOptions, ExecuteResult } from './result.js';
+import { onAbort } from './terminate/abort.js';
 import { forwardSignals } from './terminate/forward.js';
 import { armTimeout } from './terminate/timeout.js';
 import { relayTerminal } from './tty/relay.js';
@@ -44,25 +46,34 @@ function joinCgroup(cgroup: RunCgroup | undefined, launched: Launched, state: Ru
   }
 }
 
-/** Timeout, forwarded signals, the launcher's exit and output held past it: what ends a run besides the command. */
-function watchEnd(plan: Plan, options: ExecuteOptions, launched: Launched, reach: Reach, state: RunState): { stop(): void; cut(): boolean } {
+/** Timeout, forwarded signals, the caller's cancellation, the launcher's exit and output held past it: what ends a run besides the command. */
+function watchEnd(plan: Plan, options: ExecuteOptions, launched: Launched, reach: Reach, state: RunState): { stop(): void; cut(): boolean; cancelled(): boolean } {
   launched.child.once('exit', () => reach.exited());
   const held = reach.leaky ? cutHeldOutput(launched.child, options.stdio === 'capture') : undefined;
   const disarm = armTimeout(plan.limits.timeoutMs, plan.limits.killAfterMs, reach, () => (state.timedOut = true));
   const unforward = options.forwardSignals === true ? forwardSignals(reach, () => state.forwarded++) : undefined;
+  let cancelled = false;
+  const unabort = onAbort(options.signal, reach, () => (cancelled = true));
   return {
     stop: () => {
       disarm();
       unforward?.();
+      unabort();
       held?.stop();
     },
     cut: () => held?.cut() ?? false,
+    cancelled: () => cancelled,
   };
 }
 
-function captured(out: Capture | undefined, err: Capture | undefined): Pick<ExecuteResult, 'stdout' | 'stderr' | 'truncated'> {
+function captured(out: Capture | undefined, err: Capture | undefined): Pick<ExecuteResult, 'stdout' | 'stderr' | 'truncated' | 'outputBytes'> {
   if (out === undefined || err === undefined) return {};
-  return { stdout: out.text(), stderr: err.text(), truncated: { stdout: out.truncated(), stderr: err.truncated() } };
+  return {
+    stdout: out.text(),
+    stderr: err.text(),
+    truncated: { stdout: out.truncated(), stderr: err.truncated() },
+    outputBytes: { stdout: out.size(), stderr: err.size() },
+  };
 }
 
 /** A terminal of its own (Plan.terminal): isolate relays the caller's terminal; the returned function stops and restores it. */
@@ -89,6 +100,7 @@ export async function runSandbox(plan: Plan, options: ExecuteOptions, context: S
 async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext, run: { begun: bigint; reach: Reach; launched: Launched }): Promise<ExecuteResult> {
   const { begun, reach, launched } = run;
   const unrelay = context.relayStdin === true ? relayStdin(launched.child) : undefined;
+  if (options.stdio === 'capture') writeStdinText(launched.child, options.stdinText);
   const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];
   const state: RunState = { started: false, timedOut: false, forwarded: 0 };
@@ -108,6 +120,7 @@ async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: Sandbo
     resources: reach.stop(),
     ...captured(out, err),
     ...(watch.cut() ? { outputCut: true as const } : {}),
+    ...(watch.cancelled() ? { cancelled: true as const } : {}),
     ...exitOutcome(end, state, { ...rules, ...(err === undefined ? {} : { stderrTail: tail(err, 5) }) }),
   };
 }

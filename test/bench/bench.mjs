@@ -204,6 +204,55 @@ async function throughput() {
   return { direct: median(direct), proxied: median(proxied) };
 }
 
+/** `fn` and the same bwrap spawned from Node, alternating round after round: each one's wall ms, and the per-round ratios. */
+async function againstBwrap(bwrapSame, fn) {
+  const times = [];
+  const baseline = [];
+  const ratios = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    let t = process.hrtime.bigint();
+    await fn();
+    const a = Number(process.hrtime.bigint() - t) / 1e6;
+    const stdio = bwrapSame.stdio();
+    t = process.hrtime.bigint();
+    await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
+    for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
+    const b = Number(process.hrtime.bigint() - t) / 1e6;
+    if (i < WARMUP) continue;
+    times.push(a);
+    baseline.push(b);
+    ratios.push(a / b);
+  }
+  return { times, baseline, ratios };
+}
+
+/**
+ * isolate mcp, started as an assistant starts it (bin/isolate.js mcp) and
+ * spoken to by the MCP SDK's own client over stdio: a `run` of `true`
+ * against the same bwrap spawned from Node, alternating, then 20 calls at
+ * once (the server runs 4 at a time and queues the rest).
+ */
+async function mcpRounds(bwrapSame) {
+  const sdk = join(repo, 'node_modules', '@modelcontextprotocol', 'sdk', 'dist', 'esm', 'client');
+  const { Client } = await import(join(sdk, 'index.js'));
+  const { StdioClientTransport } = await import(join(sdk, 'stdio.js'));
+  const client = new Client({ name: 'isolate-bench', version: '1' });
+  await client.connect(new StdioClientTransport({ command: bin, args: ['mcp', '--profile', 'default'], cwd: project, env, stderr: 'inherit' }));
+  const call = async () => {
+    const r = await client.callTool({ name: 'run', arguments: { argv: ['true'] } });
+    if (r.isError || r.structuredContent?.exitCode !== 0) throw new Error(`isolate mcp run exited ${r.structuredContent?.exitCode}: ${JSON.stringify(r.content)}`);
+  };
+  try {
+    const { times: calls, ratios } = await againstBwrap(bwrapSame, call);
+    const t = process.hrtime.bigint();
+    const burst = await Promise.allSettled(Array.from({ length: 20 }, call));
+    const burstMs = Number(process.hrtime.bigint() - t) / 1e6;
+    return { call: median(calls), ratio: median(ratios), burst: burstMs, burstOk: burst.filter((r) => r.status === 'fulfilled').length };
+  } finally {
+    await client.close();
+  }
+}
+
 const table = [];
 const line = (name, r, note = '') => table.push({ name, ...r, note });
 
@@ -218,6 +267,15 @@ try {
   const bwrapSame = sameSandbox(plain, join(work, 'plain.bpf'));
   const bwrapFiltered = sameSandbox(filtered, join(work, 'filtered.bpf'), new Map([[runDir, proxy.dir]]));
 
+  if (process.argv[2] === 'mcp') {
+    // `npm run bench -- mcp`: only the MCP server's rounds.
+    const m = await mcpRounds(bwrapSame);
+    const inProcess = await againstBwrap(bwrapSame, () => api.run(['true'], { ...opts, stdio: 'inherit' }));
+    console.log(`isolate mcp, ${RUNS} rounds after ${WARMUP}: run ['true'] ${m.call.toFixed(1)} ms (median), ${m.ratio.toFixed(2)}x the same bwrap spawned from Node (target <= 1.3x); 20 concurrent calls: ${m.burstOk}/20 succeeded in ${m.burst.toFixed(0)} ms`);
+    console.log(`  beside it, the API's run() in-process: ${median(inProcess.times).toFixed(1)} ms, ${median(inProcess.ratios).toFixed(2)}x; that bwrap: ${median(inProcess.baseline).toFixed(1)} ms`);
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   const node0 = { file: process.execPath, args: ['-e', '0'] };
   if (plain.pathFds.length !== (await api.plan(['true'], opts)).plan.pathFds.length) throw new Error('the baseline project is not like the measured one');
   // As npm links it: bin/isolate.js started through its #!/bin/sh line (from the start-up snapshot when it is fresh).
@@ -246,26 +304,16 @@ try {
   line("  the filter's own share (filtered minus plain, per round)", { ms: median(filterShare) });
 
   // In-process: the API's run() against the same bwrap spawned from Node, alternating.
-  const inProcess = [];
-  const rawSpawn = [];
-  const apiRatios = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    let t = process.hrtime.bigint();
+  const { times: inProcess, baseline: rawSpawn, ratios: apiRatios } = await againstBwrap(bwrapSame, async () => {
     const report = await api.run(['true'], { ...opts, stdio: 'inherit' });
-    const a = Number(process.hrtime.bigint() - t) / 1e6;
     if (report.exitCode !== 0) throw new Error(`API run exited ${report.exitCode}: ${JSON.stringify(report.error)}`);
-    const stdio = bwrapSame.stdio();
-    t = process.hrtime.bigint();
-    await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
-    for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
-    const b = Number(process.hrtime.bigint() - t) / 1e6;
-    if (i < WARMUP) continue;
-    inProcess.push(a);
-    rawSpawn.push(b);
-    apiRatios.push(a / b);
-  }
+  });
   line("API run(['true']) in-process", { ms: median(inProcess) });
   line("bwrap, isolate's sandbox, spawned from Node", { ms: median(rawSpawn) }, 'baseline');
+
+  const mcp = await mcpRounds(bwrapSame);
+  line("isolate mcp: run ['true'] through the SDK's client over stdio", { ms: mcp.call }, 'warm server');
+  line('isolate mcp: 20 concurrent calls, wall time of all', { ms: mcp.burst }, `${mcp.burstOk}/20 succeeded`);
 
   const rss = median([0, 1, 2].map(() => peakRssMiB([bin, ...cliArgs]) ?? NaN));
   const speed = process.env.BENCH_THROUGHPUT === '0' ? undefined : await throughput();
@@ -279,10 +327,12 @@ try {
     ['isolate run -- true / (node -e 0 + bwrap, same sandbox)', median(plainRatios), 1.25],
     ['filtered run / (node -e 0 + bwrap, same sandbox, socat)', median(filteredRatios), 1.25],
     ['in-process run / the same bwrap spawned from Node', median(apiRatios), 1.2],
+    ['isolate mcp run / the same bwrap spawned from Node', mcp.ratio, 1.3],
   ];
   console.log('\ntargets (median of the per-round ratios):');
   const verdict = (ok) => (ok ? 'met' : 'MISSED');
   for (const [name, ratio, target] of targets) console.log(`  ${name.padEnd(58)} ${ratio.toFixed(2)}x   target <= ${target}x: ${verdict(ratio <= target)}`);
+  console.log(`  ${'20 concurrent calls through isolate mcp, all succeed'.padEnd(58)} ${mcp.burstOk}/20   target 20/20: ${verdict(mcp.burstOk === 20)}`);
   const rssText = Number.isNaN(rss) ? 'not measured (no /usr/bin/time)' : `${rss.toFixed(1)} MiB   target <= 60 MiB: ${verdict(rss <= 60)}`;
   console.log(`  ${'peak RSS of an isolate run (GNU time %M, median of 3)'.padEnd(58)} ${rssText}`);
   console.log(`  (isolate's own share of a CLI run: ${(r.cli.ms - r.node0.ms - r.bwrapSame.ms).toFixed(1)} ms wall, ${(r.cli.user - r.node0.user - r.bwrapSame.user).toFixed(1)} ms user CPU)`);

@@ -3,7 +3,7 @@
  * root, also as an unprivileged user. Every sandbox test loops over `runners()`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -252,6 +252,15 @@ export function snapshot(root: string): Record<string, string> {
   };
   walk(root);
   return out;
+}
+
+/** The records of an audit log, one object per line; none when it does not exist yet. */
+export function auditRecords(log: string): Record<string, unknown>[] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 /** Lines of `key=value` output -> object. */

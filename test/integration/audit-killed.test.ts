@@ -5,10 +5,10 @@
  * lives and as incomplete after, and the chain stays intact.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  auditRecords,
   descendants,
   homeWithProject,
   isolate,
@@ -40,13 +40,7 @@ describe.each(runners())('a run whose isolate is killed ($label)', (runner: Runn
     p.cleanup();
   });
 
-  const records = (): Record<string, unknown>[] =>
-    existsSync(log)
-      ? readFileSync(log, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, unknown>)
-      : [];
+  const records = (): Record<string, unknown>[] => auditRecords(log);
   const cli = (args: string[]) => isolate(runner, args, { cwd: p.project, env: p.env });
 
   it('stays in the log as started, is shown as incomplete, and the chain verifies', async () => {

@@ -46,6 +46,12 @@ const REFUSED: [string, string][] = [
   ['src/audit/x.ts', "import { execa } from 'execa';"],
   ['src/run/x.ts', "import { spawn } from 'node:child_process';"],
   ['src/somewhere-new/x.ts', "import { spawnSync } from 'child_process';"],
+  ['src/mcp/x.ts', "import { execute } from '../run/execute.js';"],
+  ['src/mcp/x.ts', "import { appendRecord } from '../audit/log.js';"],
+  ['src/mcp/x.ts', "import { decideCommand } from '../policy/commands.js';"],
+  ['src/mcp/x.ts', "import { main } from '../cli/main.js';"],
+  ['src/index.ts', "import { serveStdio } from './mcp/serve.js';"],
+  ['src/run/x.ts', "import { createServer } from '../mcp/server.js';"],
 ];
 
 const ALLOWED: [string, string][] = [
@@ -57,6 +63,9 @@ const ALLOWED: [string, string][] = [
   ['src/audit/x.ts', "import type { ExecuteResult } from '../run/execute.js';"],
   ['src/cli/x.ts', "import { BACKEND_CHOICES } from '../backends/types.js';"],
   ['src/cli/x.ts', "import { run } from '../index.js';"],
+  ['src/mcp/x.ts', "import { runWithError } from '../index.js';"],
+  ['src/mcp/x.ts', "import { IsolateError } from '../errors.js';"],
+  ['src/cli/x.ts', "const m = await import('../mcp/serve.js');"],
   ['src/host/x.ts', "import { probeSync } from '../process.js';"],
   ['src/run/x.ts', "import type { ChildProcess } from 'node:child_process';"],
   ['src/process.ts', "import { execa } from 'execa';"],

@@ -7,6 +7,8 @@ export const DEFAULT_MAX_CAPTURE = 4 * 1024 * 1024;
 export interface Capture {
   text(): string;
   truncated(): boolean;
+  /** Every byte the stream carried, kept or dropped. */
+  size(): number;
 }
 
 /** Read `stream` into memory up to `limit` bytes; `onFull` is told once when more than that arrives. */
@@ -14,11 +16,13 @@ export function capture(stream: Readable | null | undefined, limit: number, onFu
   const chunks: Buffer[] = [];
   let size = 0;
   let cut = false;
+  let seen = 0;
   const full = (): void => {
     if (!cut) onFull?.();
     cut = true;
   };
   stream?.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
     if (size >= limit) return full();
     const room = limit - size;
     const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
@@ -26,7 +30,7 @@ export function capture(stream: Readable | null | undefined, limit: number, onFu
     size += part.length;
     if (part.length < chunk.length) full();
   });
-  return { text: () => Buffer.concat(chunks).toString('utf8'), truncated: () => cut };
+  return { text: () => Buffer.concat(chunks).toString('utf8'), truncated: () => cut, size: () => seen };
 }
 
 /** The last `lines` lines of a capture, trimmed: what a failing launcher said last. */

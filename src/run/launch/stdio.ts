@@ -22,7 +22,8 @@ export function pipeFds(plan: Plan): number[] {
 export function launcherStdio(plan: Plan, options: ExecuteOptions, pathFds: ReadonlyMap<number, number>, relayStdin = false): StdioSlot[] {
   const tty = plan.terminal?.given === true;
   const capture = options.stdio === 'capture' || tty;
-  const stdin = relayStdin || tty ? 'pipe' : capture ? (options.input ?? 'ignore') : 'inherit';
+  const stdinText = options.stdio === 'capture' && options.stdinText !== undefined;
+  const stdin = relayStdin || tty || stdinText ? 'pipe' : capture ? (options.input ?? 'ignore') : 'inherit';
   const pipes = pipeFds(plan);
   const top = Math.max(2, ...pipes, ...pathFds.keys());
   const stdio: StdioSlot[] = [stdin, capture ? 'pipe' : 'inherit', capture ? 'pipe' : 'inherit'];

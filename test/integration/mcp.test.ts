@@ -1,0 +1,359 @@
+/**
+ * isolate mcp, started as a user's assistant starts it (the built bin) and
+ * spoken to with the MCP SDK's own client: the tools and their schemas, runs
+ * in the real sandbox, the command policy, timeouts, cancellation, many calls
+ * at once, the end of the client, and the audit log they all leave.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { backendCases } from '../helpers/backends.js';
+import { CLIENT, startMcp, type McpProcess } from '../helpers/mcp.js';
+import {
+  asRunner,
+  auditRecords,
+  descendants,
+  giveTo,
+  isolate,
+  killSleepers,
+  pollFor,
+  projectSite,
+  readProcInfo,
+  runners,
+  sleepProcs,
+  snapshot,
+  uniqueSleep,
+  type Runner,
+} from '../helpers/isolate.js';
+
+interface RunOut {
+  exitCode: number;
+  signal: string | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: number;
+  truncated: { stdout: boolean; stderr: boolean };
+  durationMs: number;
+  runId: string;
+  recorded: boolean;
+  network: { mode: string; allowed: number; denied: number };
+}
+
+const SECRET = 'mcp-secret-6b1f0d';
+
+describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
+  const servers: McpProcess[] = [];
+  const cleanups: (() => void)[] = [];
+  const durations: string[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.stop(5000)));
+    for (const d of durations.splice(0)) killSleepers(d);
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  /** A project of the runner's, its audit log beside it, and a server started there with `args`. */
+  async function serve(args: string[] | ((dir: string) => string[]) = [], extraEnv: Record<string, string> = {}) {
+    const site = projectSite(runner, 'isolate-it-mcp-', extraEnv);
+    cleanups.push(site.cleanup);
+    const log = join(site.dir, 'audit.jsonl');
+    const given = typeof args === 'function' ? args(site.dir) : args;
+    giveTo(runner, site.dir);
+    const server = await startMcp(runner, ['--audit-log', log, ...given], { cwd: site.project, env: site.env });
+    servers.push(server);
+    const records = (): Record<string, unknown>[] => auditRecords(log);
+    return { ...site, log, server, records };
+  }
+
+  const call = async (s: McpProcess, name: string, args: Record<string, unknown>): Promise<CallToolResult> =>
+    (await s.client.callTool({ name, arguments: args })) as CallToolResult;
+  const out = (r: CallToolResult): RunOut => r.structuredContent as unknown as RunOut;
+  const textOf = (r: CallToolResult): string => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
+
+  it('lists run, check and explain with their input and output schemas', async () => {
+    const { server } = await serve();
+    const { tools } = await server.client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['check', 'explain', 'run']);
+    const run = tools.find((t) => t.name === 'run');
+    expect(Object.keys(run?.inputSchema.properties ?? {}).sort()).toEqual(['argv', 'command', 'cwd', 'stdin', 'timeout']);
+    expect(Object.keys(run?.outputSchema?.properties ?? {})).toEqual(
+      expect.arrayContaining(['exitCode', 'signal', 'stdout', 'stderr', 'stdoutBytes', 'truncated', 'durationMs', 'network', 'denials', 'runId']),
+    );
+    const check = tools.find((t) => t.name === 'check');
+    expect(Object.keys(check?.outputSchema?.properties ?? {})).toEqual(expect.arrayContaining(['decision', 'rule', 'reason']));
+    const explain = tools.find((t) => t.name === 'explain');
+    expect(Object.keys(explain?.outputSchema?.properties ?? {})).toEqual(expect.arrayContaining(['readable', 'writable', 'hidden', 'network', 'limits']));
+  });
+
+  it('refuses to start (125, the reason on stderr, nothing on stdout) with a profile it cannot load', () => {
+    const site = projectSite(runner, 'isolate-it-mcp-');
+    cleanups.push(site.cleanup);
+    const r = isolate(runner, ['mcp', '-p', join(site.dir, 'missing.yaml')], { cwd: site.project, env: site.env, input: '' });
+    expect(r.status).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('missing.yaml');
+  });
+
+  it('runs a shell string and an argv in the sandbox: output, stdin, working directory, capped output with its full size', async () => {
+    const { server, project } = await serve(['--max-output', '1000']);
+    const echo = out(await call(server, 'run', { command: 'echo hello && pwd' }));
+    expect(echo).toMatchObject({ exitCode: 0, signal: null, timedOut: false, stdout: `hello\n${project}\n`, recorded: true });
+    expect(echo.runId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(out(await call(server, 'run', { argv: ['cat'], stdin: 'from the client' })).stdout).toBe('from the client');
+    mkdirSync(join(project, 'sub'));
+    giveTo(runner, project);
+    expect(out(await call(server, 'run', { argv: ['pwd'], cwd: join(project, 'sub') })).stdout).toBe(`${join(project, 'sub')}\n`);
+    const big = out(await call(server, 'run', { command: 'head -c 5000 /dev/zero | tr "\\0" a' }));
+    expect(big.truncated.stdout).toBe(true);
+    expect(big.stdoutBytes).toBe(5000);
+    expect(big.stdout).toBe(`${'a'.repeat(1000)}\n[isolate: stdout truncated: the first 1000 of 5000 bytes are shown]\n`);
+  });
+
+  it("keeps a secret in the server's environment from the command", async () => {
+    const { server } = await serve([], { API_TOKEN: SECRET, PLAIN_SETTING: SECRET });
+    // Positive control: the server itself has it.
+    expect(readFileSync(`/proc/${server.child.pid}/environ`, 'utf8')).toContain(SECRET);
+    const r = out(await call(server, 'run', { command: 'env; cat /proc/1/environ /proc/self/environ 2>/dev/null; echo end' }));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('end');
+    expect(r.stdout).not.toContain(SECRET);
+  });
+
+  it('cannot write outside the writable paths; a cwd outside the readable paths and an env or path parameter are refused', async () => {
+    const shown = (dir: string): string[] => {
+      mkdirSync(join(dir, 'shown'));
+      return ['--allow-read', join(dir, 'shown')];
+    };
+    const { server, dir, project } = await serve(shown);
+    // A directory the sandbox shows read-only, and one it does not show at all (the site's own, a private tmpfs inside).
+    const readOnly = join(dir, 'shown', 'outside.txt');
+    const r = out(await call(server, 'run', { command: `echo pwned > ${readOnly}` }));
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(/Read-only file system/);
+    expect(existsSync(readOnly)).toBe(false);
+    const outside = join(dir, 'outside.txt');
+    expect(out(await call(server, 'run', { command: `echo pwned > ${outside}` })).exitCode).toBe(0);
+    expect(existsSync(outside)).toBe(false);
+    // Positive control: the runner itself may write in both.
+    expect(asRunner(runner, ['touch', readOnly], { cwd: project }).status).toBe(0);
+    // Positive control: the runner itself may write there.
+    expect(asRunner(runner, ['touch', outside], { cwd: project }).status).toBe(0);
+    const tmpfs = await call(server, 'run', { argv: ['pwd'], cwd: dir });
+    expect(tmpfs.isError).toBe(true);
+    expect(textOf(tmpfs)).toContain(`working directory ${dir} is on an empty tmpfs in the sandbox`);
+    const unseen = await call(server, 'run', { argv: ['pwd'], cwd: '/var' });
+    expect(unseen.isError).toBe(true);
+    expect(textOf(unseen)).toContain('working directory /var is not inside a readable or writable path of the profile');
+    // A parameter beyond the schema's (a path to allow, a variable to pass) is refused, not ignored.
+    const widen = await call(server, 'run', { command: `echo pwned > ${outside}.2`, allowWrite: [dir], env: ['API_TOKEN'] });
+    expect(widen.isError).toBe(true);
+    expect(existsSync(`${outside}.2`)).toBe(false);
+  });
+
+  it('refuses a command the policy denies with a tool error naming the rule, and records it with the client', async () => {
+    const site = projectSite(runner, 'isolate-it-mcp-');
+    cleanups.push(site.cleanup);
+    const profile = join(site.dir, 'policy.yaml');
+    writeFileSync(profile, 'extends: default\ncommands:\n  deny: ["rm *"]\n');
+    giveTo(runner, site.dir);
+    const log = join(site.dir, 'audit.jsonl');
+    const server = await startMcp(runner, ['-p', profile, '--audit-log', log], { cwd: site.project, env: site.env });
+    servers.push(server);
+    writeFileSync(join(site.project, 'keep.txt'), 'keep');
+    giveTo(runner, site.project);
+    const r = await call(server, 'run', { argv: ['rm', '-f', 'keep.txt'] });
+    expect(r.isError).toBe(true);
+    expect(textOf(r)).toContain('deny rule "rm *"');
+    expect(existsSync(join(site.project, 'keep.txt'))).toBe(true);
+    // A shell string is checked as the shell would run it: every command in it.
+    const script = await call(server, 'run', { command: 'echo hi && rm -f keep.txt' });
+    expect(script.isError, textOf(script)).toBe(true);
+    expect(textOf(script)).toContain('rm *');
+    expect(existsSync(join(site.project, 'keep.txt'))).toBe(true);
+    const checked = await call(server, 'check', { argv: ['rm', '-f', 'keep.txt'] });
+    expect(checked.structuredContent).toMatchObject({ decision: 'refused', rule: 'rm *', list: 'deny' });
+    const records = auditRecords(log);
+    const refused = records.find((x) => x['kind'] === 'run');
+    expect(records.filter((x) => x['kind'] === 'run' && x['exitCode'] === 126)).toHaveLength(2);
+    expect(refused).toMatchObject({ exitCode: 126, policy: { decision: 'refused', rule: 'rm *' }, origin: { via: 'mcp', tool: 'run', client: CLIENT } });
+    expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
+  });
+
+  it('cannot rewrite the profile it serves under, even in the writable project, and its deny rule holds', async () => {
+    const site = projectSite(runner, 'isolate-it-mcp-');
+    cleanups.push(site.cleanup);
+    const profile = join(site.project, 'isolate.yaml');
+    writeFileSync(profile, 'extends: default\ncommands:\n  deny: ["rm *"]\n');
+    writeFileSync(join(site.project, 'keep.txt'), 'keep');
+    giveTo(runner, site.dir);
+    const server = await startMcp(runner, ['-p', profile, '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
+    servers.push(server);
+    const rewrite = out(await call(server, 'run', { command: "printf 'extends: default\\n' > isolate.yaml" }));
+    expect(rewrite.exitCode).not.toBe(0);
+    expect(rewrite.stderr).toContain('Read-only file system');
+    expect(readFileSync(profile, 'utf8')).toContain('rm *');
+    const r = await call(server, 'run', { argv: ['rm', '-f', 'keep.txt'] });
+    expect(r.isError, textOf(r)).toBe(true);
+    expect(textOf(r)).toContain('deny rule "rm *"');
+    expect(existsSync(join(site.project, 'keep.txt'))).toBe(true);
+  });
+
+  it("stops a command at the call's timeout (124) and refuses a timeout longer than the server's", async () => {
+    const { server } = await serve(['--timeout', '20s']);
+    const r = out(await call(server, 'run', { command: 'sleep 30', timeout: 1 }));
+    expect(r).toMatchObject({ exitCode: 124, timedOut: true });
+    expect(r.durationMs).toBeLessThan(15_000);
+    const longer = await call(server, 'run', { command: 'true', timeout: 60 });
+    expect(longer.isError).toBe(true);
+    expect(textOf(longer)).toContain("longer than the profile's timeout (20s)");
+  });
+
+  it("kills a call's sandbox when the client cancels it, and reports progress meanwhile", async () => {
+    const { server, records } = await serve();
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const pending = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, {
+      signal: controller.signal,
+      onprogress: (p) => progress.push(p.progress),
+      timeout: 120_000,
+    });
+    pending.catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    await pollFor('a progress notification', () => (progress.length > 0 ? true : undefined), 5000);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+    const recorded = await pollFor('the run record', () => records().find((x) => x['kind'] === 'run'), 10_000);
+    expect(recorded).toMatchObject({ cancelled: true, command: ['sleep', d] });
+    // The server goes on serving.
+    expect(out(await call(server, 'run', { argv: ['echo', 'still here'] })).stdout).toBe('still here\n');
+  });
+
+  it('runs 20 calls at once, each with its own output', async () => {
+    const { server, records } = await serve();
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => call(server, 'run', { command: `echo call-${i}` })));
+    expect(results.map((r) => out(r).stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `call-${i}\n`));
+    expect(results.every((r) => r.isError !== true && out(r).exitCode === 0)).toBe(true);
+    expect(records().filter((x) => x['kind'] === 'run')).toHaveLength(20);
+  });
+
+  it('holds calls beyond --max-concurrent until a running one ends', async () => {
+    const { server } = await serve(['--max-concurrent', '1']);
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const controller = new AbortController();
+    const first = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
+    first.catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    let second: CallToolResult | undefined;
+    const waiting = call(server, 'run', { argv: ['echo', 'second'] }).then((r) => (second = r));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(second).toBeUndefined();
+    controller.abort();
+    await waiting;
+    expect(out(second as CallToolResult).stdout).toBe('second\n');
+  });
+
+  it('leaves no process, socket or file behind when the client closes stdin, and the audit log verifies', async () => {
+    const rt = projectSite(runner, 'isolate-it-mcp-rt-');
+    cleanups.push(rt.cleanup);
+    const runtime = join(rt.dir, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    giveTo(runner, runtime);
+    const { server, project, log, records, env } = await serve(['--net', 'filtered', '--allow-domain', 'example.test'], { XDG_RUNTIME_DIR: runtime });
+    const before = snapshot(project);
+    expect((await call(server, 'check', { argv: ['true'] })).structuredContent).toMatchObject({ decision: 'allowed' });
+    expect(textOf(await call(server, 'explain', {}))).toContain('network: filtered');
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const pending = call(server, 'run', { argv: ['sleep', d] });
+    pending.catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    const tree = descendants(server.child.pid as number);
+    expect(tree.length).toBeGreaterThan(1);
+    // The filtered run's proxy socket is there while it runs.
+    const sockets = (): string[] => (existsSync(join(runtime, 'isolate')) ? readdirSync(join(runtime, 'isolate'), { recursive: true }).map(String).filter((n) => n.endsWith('.sock')) : []);
+    expect(sockets().length).toBeGreaterThan(0);
+
+    const end = await server.stop();
+    servers.splice(servers.indexOf(server), 1);
+    expect(end, server.stderr()).toEqual({ code: 0, signal: null });
+    expect(tree.filter((p) => readProcInfo(p.pid) !== undefined && readProcInfo(p.pid)?.state !== 'Z')).toEqual([]);
+    expect(sleepProcs(d)).toEqual([]);
+    expect(sockets()).toEqual([]);
+    expect(snapshot(project)).toEqual(before);
+
+    const kinds = records().map((x) => [x['kind'], (x['origin'] as { tool?: string } | undefined)?.tool]);
+    expect(kinds).toEqual([
+      ['mcp-call', 'check'],
+      ['mcp-call', 'explain'],
+      ['run-started', 'run'],
+      ['run', 'run'],
+    ]);
+    const verified = isolate(runner, ['audit', 'verify', log], { cwd: project, env });
+    expect(verified.status, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toContain('intact');
+  });
+
+  it.each([
+    ['SIGTERM', { code: 143, signal: null }],
+    ['SIGKILL', { code: null, signal: 'SIGKILL' }],
+  ] as const)('on %s, takes every running sandbox with it', async (signal, end) => {
+    const { server } = await serve();
+    const d = uniqueSleep(60);
+    durations.push(d);
+    call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    server.child.kill(signal);
+    expect(await server.exited).toEqual(end);
+    servers.splice(servers.indexOf(server), 1);
+    // SIGTERM: the server waited for its sandboxes before it exited; SIGKILL: they die with it.
+    if (signal === 'SIGTERM') expect(sleepProcs(d)).toEqual([]);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+  });
+
+  it('takes every running sandbox with it when it is killed with SIGKILL', async () => {
+    const { server } = await serve();
+    const d = uniqueSleep(60);
+    durations.push(d);
+    call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    server.child.kill('SIGKILL');
+    expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
+    servers.splice(servers.indexOf(server), 1);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+  });
+});
+
+const nsjailCases = backendCases('isolate mcp').filter((c) => c.backend === 'nsjail');
+
+// Without nsjail, backendCases has printed why these are skipped.
+describe.skipIf(nsjailCases.length === 0)('isolate mcp --backend nsjail', () => {
+  for (const { label, runner, backendEnv } of nsjailCases) {
+    it(`runs a command, keeps the server's secret from it, and kills it on cancellation (${label})`, async () => {
+      const site = projectSite(runner, 'isolate-it-mcp-', { ...backendEnv, API_TOKEN: SECRET });
+      const server = await startMcp(runner, ['--backend', 'nsjail', '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
+      const d = uniqueSleep(60);
+      try {
+        const r = (await server.client.callTool({ name: 'run', arguments: { command: 'echo hello; env' } })) as CallToolResult;
+        const o = r.structuredContent as unknown as RunOut;
+        expect(o.exitCode, JSON.stringify(r.content)).toBe(0);
+        expect(o.stdout).toMatch(/^hello\n/);
+        expect(o.stdout).not.toContain(SECRET);
+        const controller = new AbortController();
+        const pending = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
+        pending.catch(() => undefined);
+        await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+        controller.abort();
+        await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+      } finally {
+        await server.stop(5000);
+        killSleepers(d);
+        site.cleanup();
+      }
+    });
+  }
+});
