@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'E_CGROUP_UNAVAILABLE'
   | 'E_PRLIMIT_MISSING'
   | 'E_NETWORK_PROXY'
+  | 'E_CREDENTIAL'
   | 'E_FORWARDER_MISSING'
   | 'E_STDIO'
   | 'E_IO'

@@ -19,6 +19,7 @@ import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from 
 import { gatherHostFacts } from './host/facts.js';
 import { prepareRuntimeDir } from './host/runtime-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
+import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import type { Quarantined } from './run/quarantine.js';
@@ -35,6 +36,7 @@ import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteOptions, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
+import { describeSource, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 
 export { IsolateError } from './errors.js';
 export type { RunReport, RunAudit } from './audit/report.js';
@@ -56,6 +58,8 @@ export interface IsolateOptions {
   /** Domain patterns the command may reach (implies net: 'filtered'). */
   allowDomain?: string[];
   denyDomain?: string[];
+  /** `NAME@host[,host...]`: the command gets a placeholder in NAME; the proxy sends the value of `callerEnv[NAME]` to those hosts only (needs net: 'filtered'). */
+  credential?: string[];
   cwd?: string;
   /**
    * The command's working directory only: unlike `cwd`, it leaves `${CWD}` and every path of the profile as they are.
@@ -157,6 +161,7 @@ async function loadWithOverrides(options: RunOptions, ctx: ReturnType<typeof con
       ...(options.net ? { net: options.net } : {}),
       ...(options.allowDomain ? { allowDomain: options.allowDomain } : {}),
       ...(options.denyDomain ? { denyDomain: options.denyDomain } : {}),
+      ...(options.credential ? { credential: options.credential } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
       ...(options.limits ? { limits: options.limits } : {}),
     },
@@ -201,11 +206,15 @@ async function prepare(command: readonly string[], options: RunOptions): Promise
   return loadPrepared(options);
 }
 
-async function planPrepared(prepared: Prepared, command: readonly string[], options: RunOptions): Promise<PlanResult> {
+/** What explain and plan() show in a credential's variable: the placeholder itself is made when a run reads the value. */
+export const PLACEHOLDER_SHOWN = '<placeholder made for each run>';
+
+async function planPrepared(prepared: Prepared, command: readonly string[], options: RunOptions, credentials?: readonly LoadedCredential[]): Promise<PlanResult> {
   const ctx = context(options);
   const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
   const terminal = options.terminal === true && options.stdio === 'inherit';
-  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal });
+  const variables = credentials?.map((c) => ({ name: c.spec.name, placeholder: c.placeholder })) ?? (prepared.policy.credentials ?? []).map((c) => ({ name: c.name, placeholder: PLACEHOLDER_SHOWN }));
+  const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal }), ...(variables.length === 0 ? {} : { credentials: variables }) };
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
   return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
@@ -233,6 +242,21 @@ export interface Explanation {
   descriptors: string[];
   /** What the caller should know before running it: a profile not among the caller's own that keeps runs out of the audit log. */
   warnings: string[];
+  /** The credentials: name, where the value is read, the hosts it is sent to, its ttl, and which profile (or flag) defined it. Never a value. */
+  credentials: ExplainedCredential[];
+}
+
+export interface ExplainedCredential {
+  name: string;
+  source: string;
+  hosts: string[];
+  ttlMs: number | null;
+  /** Where it was defined; a file or command source is taken only from a profile that is the caller's own and writable by no one else. */
+  from: string;
+}
+
+function explainCredentials(policy: Policy): ExplainedCredential[] {
+  return (policy.credentials ?? []).map((c) => ({ name: c.name, source: describeSource(c.source), hosts: c.hosts, ttlMs: c.ttlMs ?? null, from: c.from }));
 }
 
 /** The descriptors `commandLine` opens, in words and in order: each backend has its own. */
@@ -348,6 +372,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
     conformance: conformanceRows(r.policy, r.plan.backend),
     descriptors: describeDescriptors(r.plan),
     warnings: auditNotices(r.merged, undefined, r.host.env),
+    credentials: explainCredentials(r.policy),
   };
 }
 
@@ -453,12 +478,22 @@ function callingUser(): RunReport['user'] {
 function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock | undefined): Quarantined[] {
   if (!protectsAnything(planned.policy.filesystem)) return [];
   try {
-    return quarantineAfterRun({ scope: searchScope(planned.policy), before: planned.host.protect, tag: runId.slice(0, 8), since, now: scanClock() });
+    const seen = seenBy(planned.host.protect);
+    return quarantineAfterRun({ scope: searchScope(planned.policy), before: planned.host.protect, seen, tag: runId.slice(0, 8), since, now: scanClock() });
   } catch (e: unknown) {
     // Never expected (the search moves aside what it cannot search); said for every writable path, and the run is still recorded.
     const error = asIsolateError(e).message;
     return writableRoots(planned.policy.filesystem.mounts).map((path) => ({ path, movedTo: null, reason: 'the search after the run failed', error }));
   }
+}
+
+/** The policy's credentials with their values (run/credential-sources.ts, loaded only when there are some), or undefined. */
+async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<RunCredentials | undefined> {
+  const specs = policy.credentials ?? [];
+  if (specs.length === 0) return undefined;
+  const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
+  const ca = policy.network.upstreamCa;
+  return { loaded: loadCredentials(specs, env, cwd), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {
@@ -504,13 +539,16 @@ export async function runWithError(
   let error: IsolateError | undefined;
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
+  let credentials: RunCredentials | undefined;
   try {
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
     const protectedRoots = protectsAnything(prepared.policy.filesystem) ? writableRoots(prepared.policy.filesystem.mounts) : [];
     registration = await registerRun(protectedRoots, context(options).env);
-    planned = await planPrepared(prepared, command, options);
+    // A `from: command` runs in the caller's home, not the project: a repository's configuration must not steer it.
+    credentials = await readCredentials(prepared.policy, context(options).env, context(options).env['HOME'] || homedir());
+    planned = await planPrepared(prepared, command, options, credentials?.loaded);
     policySha256 = policyDigest(planned.policy);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
     const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);
@@ -532,6 +570,7 @@ export async function runWithError(
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
     result = await execute(planned.plan, {
       ...executeOptions(options),
+      ...(credentials === undefined ? {} : { credentials }),
       // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
       beforeStart: async () => {
         await recordStarted(recording, started);

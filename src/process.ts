@@ -156,3 +156,13 @@ export function probeSync(file: string, args: readonly string[], timeoutMs: numb
   const r = spawnSync(file, args, { encoding: 'utf8', env: {}, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 });
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
+
+/** A program isolate runs for its output (a credential's `from: command`): its status, stdout and stderr, or why it could not run. */
+export function captureSync(
+  file: string,
+  args: readonly string[],
+  options: { env: Readonly<Record<string, string | undefined>>; cwd: string; timeoutMs: number },
+): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; error?: Error } {
+  const r = spawnSync(file, args, { encoding: 'utf8', env: { ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: options.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024 });
+  return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ...(r.error === undefined ? {} : { error: r.error }) };
+}

@@ -28,6 +28,28 @@ const networkEvent = z.strictObject({
   error: z.string().optional(),
 });
 
+const credentialEvent = z.strictObject({
+  time: z.string().describe('ISO 8601'),
+  name: z.string().describe('the credential (the variable the command sees)'),
+  kind: z.enum(['injected', 'refused']).describe('injected: the proxy added the value; refused: a placeholder was going where it may not (credential misuse)'),
+  host: z.string(),
+  port: z.number().int(),
+  method: z.string(),
+  path: z.string().describe('the request path without its query'),
+  reason: z.string().optional(),
+});
+
+const credentials = z
+  .strictObject({
+    defined: z.array(
+      z.strictObject({ name: z.string(), source: z.enum(['env', 'file', 'command']), hosts: z.array(z.string()), ttlMs: z.number().nullable() }),
+    ),
+    events: z.array(credentialEvent).describe('the first 1000 injections and refusals'),
+    misuse: z.number().int().describe('refusals among events'),
+    omitted: z.number().int().optional().describe('events after the first 1000, only counted'),
+  })
+  .describe('credentials: what was defined, every value the proxy added and every placeholder it refused; never a value');
+
 const denial = z.strictObject({
   time: z.string().describe('ISO 8601 time the log first recorded it'),
   pid: z.number().int(),
@@ -135,6 +157,7 @@ export const runReportSchema = z
         deny: z.array(z.string()),
         events: z.array(networkEvent).describe('the first 1000 connection attempts'),
         omitted: z.strictObject({ allowed: z.number().int(), denied: z.number().int() }).optional().describe('attempts after the first 1000, only counted'),
+        credentials: credentials.optional(),
       })
       .nullable()
       .describe('network mode; for filtered, the rules and every connection attempt'),

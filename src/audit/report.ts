@@ -24,6 +24,7 @@ import type { CommandDecision } from '../policy/commands.js';
 import { hostname } from 'node:os';
 import { redactArgv } from './redact.js';
 import { canonicalJson } from './chain.js';
+import { credentialsReport, type CredentialsReport } from './credentials-report.js';
 import type { RunOrigin } from './call.js';
 
 /** 2: the `audit` field, and the `run-started` record in the log. */
@@ -71,7 +72,7 @@ export interface RunReport {
   /** The backend and the exact argv it was started with (command arguments redacted like `command`). */
   backend: { name: string; version: string; argv: string[] } | null;
   /** Network mode and, for filtered, the rules and every connection attempt. */
-  network: { mode: string; allow: string[]; deny: string[]; events: NetworkEvent[]; omitted?: NetworkEventCounts } | null;
+  network: { mode: string; allow: string[]; deny: string[]; events: NetworkEvent[]; omitted?: NetworkEventCounts; credentials?: CredentialsReport } | null;
   /** Names of the environment variables the command received (never their values). */
   env: string[];
   /** The command-policy decision, when the profile has command rules. */
@@ -223,6 +224,7 @@ export function buildReport(input: ReportInput): RunReport {
             deny: policy.network.deny,
             events: result?.networkEvents ?? [],
             ...(result?.networkEventsOmitted === undefined ? {} : { omitted: result.networkEventsOmitted }),
+            ...credentialsReport(policy, result),
           },
     env: plan === undefined ? [] : Object.keys(plan.childEnv).sort(),
     policy: decision === undefined ? null : { decision: decision.decision, rule: decision.rule, list: decision.list, reason: decision.reason },

@@ -59,3 +59,26 @@ export function proxyEnvironment(): Record<string, string> {
 }
 
 export const BYPASS_VARIABLES = ['NO_PROXY', 'no_proxy'];
+
+/** With credentials: the run's trust bundle (the system's roots and the run's CA), which run/ writes into the proxy's directory. */
+export const CA_BUNDLE = `${SANDBOX_NET_DIR}/ca-bundle.pem`;
+
+/** The variables through which common tools read a CA bundle; each names the run's bundle (caller's values replaced). */
+export const CA_VARIABLES = [
+  'SSL_CERT_FILE',
+  'NODE_EXTRA_CA_CERTS',
+  'REQUESTS_CA_BUNDLE',
+  'CURL_CA_BUNDLE',
+  'GIT_SSL_CAINFO',
+  'PIP_CERT',
+  'CARGO_HTTP_CAINFO',
+  'AWS_CA_BUNDLE',
+  'DENO_CERT',
+  'CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE',
+  'NIX_SSL_CERT_FILE',
+  'npm_config_cafile',
+] as const;
+
+export function caEnvironment(): Record<string, string> {
+  return Object.fromEntries(CA_VARIABLES.map((name) => [name, CA_BUNDLE]));
+}

@@ -4,7 +4,7 @@
  * parts of a plan that do not depend on the backend. Pure, like plan().
  */
 import { IsolateError, requireCommand } from '../errors.js';
-import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, forwarderScript, proxyEnvironment } from './forwarder.js';
+import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, caEnvironment, forwarderScript, proxyEnvironment } from './forwarder.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { pickCommand, reachable } from './command.js';
@@ -103,7 +103,7 @@ export interface LinuxPlanBase {
 
 export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
   requireCommand(command);
-  const { env, withheld } = computeEnvironment(policy.environment, host.env);
+  const { env, withheld } = computeEnvironment(policy.environment, host.env, host.credentials);
   const rules = policy.filesystem.mounts;
   const cwdRule = governing(rules, policy.process.cwd);
   const cwdShown = isVisible(rules, policy.process.cwd) || (cwdRule?.kind === 'tmpfs' && cwdRule.path === policy.process.cwd);
@@ -116,7 +116,7 @@ export function linuxPlanBase(policy: Policy, command: readonly string[], host: 
   const net = policy.network.mode === 'filtered' ? filteredNetwork(policy, host) : undefined;
   if (net !== undefined) {
     for (const name of BYPASS_VARIABLES) delete env[name];
-    Object.assign(env, proxyEnvironment());
+    Object.assign(env, proxyEnvironment(), (host.credentials ?? []).length > 0 ? caEnvironment() : {});
   }
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(policy.network.mode !== 'host' ? ['net'] : [])];
   return { env, withheld, resolved, net, namespaces };

@@ -251,7 +251,7 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
   const sbpl = buildSbpl(policy, { ops, runDir: facts.runDir, home, proxyPort, terminalIoctl: host.uid !== 0 });
   const cwd = workingDirectory(policy, sbpl);
   const resolved = pickCommand(host.command, policy.filesystem.mounts);
-  const { env, withheld } = computeEnvironment(policy.environment, host.env);
+  const { env, withheld } = computeEnvironment(policy.environment, host.env, host.credentials);
   const service = loopbackProxy(policy, host, env, proxyPort);
   const dirs = scratchDirs(policy, sbpl, host, env);
   const start = startWrapper(policy, host);

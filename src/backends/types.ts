@@ -4,6 +4,7 @@
  * Only run/ executes a Plan.
  */
 import type { Limits, Policy } from '../profile/types.js';
+import type { CredentialVariable } from '../profile/environment.js';
 import type { KernelPathFact } from './kernel-guard.js';
 
 /** The backends, in the order `explain` and the CLI list them: the one definition of the list. */
@@ -120,6 +121,8 @@ export interface HostFacts {
   prlimit: string | undefined;
   /** Present when the policy has a memory or process limit, or requires a cgroup. */
   cgroup?: CgroupFacts;
+  /** The policy's credentials as the command sees them: each variable holds a placeholder made for this run (never the value). */
+  credentials?: CredentialVariable[];
   /** Present when the caller asked for a terminal of its own (run/tty/): the python3 that runs the helper, if any. */
   terminal?: { python: string | undefined };
 }

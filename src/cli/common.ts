@@ -35,7 +35,7 @@ function limitsOf(flags: PolicyFlags): LimitsDoc {
 /** The API options the policy options describe, for `profile`. */
 export function policyOptions(flags: PolicyFlags, env: Env, profile: string): IsolateOptions {
   const o: IsolateOptions = { profile, callerEnv: env, callerCwd: process.cwd() };
-  for (const key of ['allowRead', 'allowWrite', 'deny', 'env', 'allowDomain', 'denyDomain'] as const) {
+  for (const key of ['allowRead', 'allowWrite', 'deny', 'env', 'allowDomain', 'denyDomain', 'credential'] as const) {
     const v = flags[key];
     if (v !== undefined) o[key] = v;
   }

@@ -28,6 +28,10 @@ export function renderExplanation(e: Explanation, style: Style): string {
     text += row('allow', s.proxy.allow.length === 0 ? '(nothing: every connection is denied)' : s.proxy.allow.join(' '));
     if (s.proxy.deny.length > 0) text += row('deny', s.proxy.deny.join(' '));
   }
+  for (const c of e.credentials) {
+    const ttl = c.ttlMs === null ? '' : `, for ${c.ttlMs / 1000}s`;
+    text += row('credential', `${c.name}: a placeholder; the value (${c.source}) is added by the proxy for ${c.hosts.join(', ')} only${ttl} (${c.from})`);
+  }
   text += row('readable', list(s.readable));
   text += row('writable', list(s.writable));
   text += row('hidden', list(s.hidden));

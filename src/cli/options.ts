@@ -33,6 +33,7 @@ function policyOptions(): Option[] {
     new Option('--net <mode>', 'network: none, host, or filtered (only allowed domains, through a proxy)').choices(['none', 'host', 'filtered']),
     repeatable('--allow-domain <pattern>', 'allow host, *.suffix or IP, optionally :port (default 80 and 443; implies --net filtered)'),
     repeatable('--deny-domain <pattern>', 'deny host, *.suffix or IP on every port (or only :port); deny wins over allow'),
+    repeatable('--credential <NAME@host[,host]>', "the command gets a placeholder in NAME; isolate's proxy sends your NAME's value to those hosts only (needs --net filtered)"),
     new Option('--cwd <dir>', 'working directory (and ${CWD}); default: the current directory'),
     new Option('--timeout <duration>', 'wall-clock limit (30s, 5m); then SIGTERM, SIGKILL, exit 124'),
     new Option('--cpu <duration>', 'CPU time per process (RLIMIT_CPU)'),
@@ -62,7 +63,7 @@ export function addPolicyOptions(cmd: Command): Command {
 }
 
 /** The values of the policy options (commander's camelCase names): the API's options, and the limits as typed. */
-export interface PolicyFlags extends Pick<IsolateOptions, 'allowRead' | 'allowWrite' | 'deny' | 'env' | 'net' | 'allowDomain' | 'denyDomain' | 'cwd'> {
+export interface PolicyFlags extends Pick<IsolateOptions, 'allowRead' | 'allowWrite' | 'deny' | 'env' | 'net' | 'allowDomain' | 'denyDomain' | 'credential' | 'cwd'> {
   timeout?: string;
   cpu?: string;
   memory?: string;

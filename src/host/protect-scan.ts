@@ -22,6 +22,7 @@ import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type Sca
 import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
 import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
+import { recordSeen } from './scan-seen.js';
 
 /** Directories the protected-name search never enters (documented in docs/protected-files.md). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -127,9 +128,13 @@ function visit(s: Search, path: string, name: string, st: Stats, old: number, at
     if (e.isDirectory() && !PROTECT_SCAN_SKIP.has(e.name) && e.name !== '.git') subdirs.push(e.name);
   }
   if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
-  const record = s.out.open(name, st, mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
+  // The top of a root changes with every run (placeholders come and go): listed every time, so its new stamp never rewrites the cache.
+  const record = s.out.open(name, st, !atTop && mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
   const before = old >= 0 ? s.old?.children(old) : undefined;
-  for (const sub of subdirs) child(s, path, sub, before?.get(sub) ?? -1);
+  let whole = true;
+  for (const sub of subdirs) whole = child(s, path, sub, before?.get(sub) ?? -1) && whole;
+  // A subdirectory without a record of its own (its name not UTF-8, or not looked at): this listing must be read again.
+  if (!whole) s.out.unflag(record);
   s.out.close(record);
 }
 
@@ -139,23 +144,25 @@ function revisit(s: Search, path: string, old: number, atTop: boolean): void {
   const hits = tree.hits(old);
   if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
   const record = s.out.openCopy(old);
-  for (let j = old + 1; j < tree.end(old); j = tree.end(j)) child(s, path, tree.name(j), j);
+  let whole = true;
+  for (let j = old + 1; j < tree.end(old); j = tree.end(j)) whole = child(s, path, tree.name(j), j) && whole;
+  if (!whole) s.out.unflag(record);
   s.out.close(record);
 }
 
-/** A subdirectory: searched when the sandbox could enter and write it, else recorded by name only. */
-function child(s: Search, parent: string, name: string, old: number): void {
+/** A subdirectory: searched when the sandbox could enter and write it, else recorded by name only. False: no record. */
+function child(s: Search, parent: string, name: string, old: number): boolean {
   const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
   const st = dirStat(path);
-  if (st === undefined || !st.isDirectory()) return; // gone or replaced since the listing: the parent's stamp changed too
+  if (st === undefined || !st.isDirectory()) return false; // gone or replaced since the listing (the parent's stamp changed too), or a name not UTF-8
   const enter =
     sandboxCanEnter(st.mode, st.uid, st.gid, s.self) && // one it cannot enter holds nothing it could write
     !s.finder.has(path) && // protected as a whole
     (!s.rulePaths.has(path) || effectiveKind(s.rules, path) === 'write');
-  if (!enter) return s.out.close(s.out.open(name, st, false, NONE));
+  if (!enter) return record(s, name, st);
   if (s.pins.length >= MAX_SCAN_DEPTH || Buffer.byteLength(path) > MAX_SCAN_PATH_BYTES) {
     s.finder.add(path, 'dir', [...s.pins]); // kept read-only whole: nothing can be planted where no search or mount reaches
-    return s.out.close(s.out.open(name, st, false, NONE));
+    return record(s, name, st);
   }
   s.pins.push(path);
   try {
@@ -163,6 +170,13 @@ function child(s: Search, parent: string, name: string, old: number): void {
   } finally {
     s.pins.pop();
   }
+  return true;
+}
+
+/** A directory recorded by name and stamp only: not searched, its listing never reused. */
+function record(s: Search, name: string, st: Stats): true {
+  s.out.close(s.out.open(name, st, false, NONE));
+  return true;
 }
 
 function finder(self: Search['self']): Search['finder'] {
@@ -228,18 +242,22 @@ function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact
  * `.github` or `.config` can be created there, so nothing can be put
  * beneath). `.git` files (worktree and submodule pointers) are protected
  * too: rewriting one would redirect git to another hooks directory.
- * With `cacheDir`, unchanged directories are not listed again.
+ * With `cacheDir`, unchanged directories are not listed again. What the
+ * search saw is kept for the search after the run (scan-seen.ts).
  */
 export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
   if (!protectsAnything(policy.filesystem)) return [];
   const clock = options.clock ?? scanClock;
-  const start = options.cacheDir === undefined ? undefined : clock();
+  const start = clock();
   const result = search(policy, options.cacheDir, start, options.env ?? {});
-  if (options.cacheDir === undefined || start === undefined) return result.facts;
+  if (start === undefined) return result.facts;
   const end = clock();
   // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
   if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined, options.env ?? {}).facts;
   const names = nameIndex(policy.filesystem).keys;
+  // The search after the run (run/after-run-scan.ts) takes its listings from these trees.
+  recordSeen(result.facts, { clock: start, names, trees: new Map(result.trees.map((t) => [t.root, t.tree])) });
+  if (options.cacheDir === undefined) return result.facts;
   for (const { root, tree, changed } of result.trees) {
     if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, tree);
   }

@@ -2,7 +2,8 @@
  * What the protected-name search remembers between runs, and the rules for
  * when a remembered directory listing may stand in for listing it again.
  * Pure; the tree it keeps is scan-tree.ts, the file that holds it
- * scan-cache-file.ts, the search that uses it protect-scan.ts.
+ * scan-cache-file.ts, the searches that use it protect-scan.ts and
+ * run/after-run-scan.ts.
  *
  * Why a reused listing is never stale (the names in a directory are all the
  * search takes from it; the mode, owner and type of each subdirectory are
@@ -54,6 +55,12 @@
  *    inside isolate's state directory, which no sandbox can write; and it
  *    is replaced atomically (rename), so concurrent runs read a whole file,
  *    and anything that does not decode is ignored, never an error.
+ * 7. The search after a run (run/after-run-scan.ts) takes its listings from
+ *    the tree the search before it built (scan-seen.ts: in memory, never
+ *    written where a sandbox reaches) by rules 2-5: the sandbox starts after
+ *    that search began, so whatever it adds, removes or renames changes the
+ *    stamp. A listing with a subdirectory that got no record of its own (a
+ *    name that is not UTF-8, which the search cannot name) is not reusable.
  */
 
 /** A listing is reusable only for a directory unchanged this long before the search began. */

@@ -24,26 +24,31 @@ function growBuffer(b: Buffer, need: number): Buffer {
 const W = STAMP_FIELDS.length;
 
 export class TreeBuilder {
-  private t: TreeArrays = {
-    count: 0,
-    stamps: new Float64Array(W * 256),
-    ends: new Uint32Array(256),
-    flags: new Uint8Array(256),
-    nameEnds: new Uint32Array(256),
-    names: Buffer.allocUnsafe(4096),
-    hitEnds: new Uint32Array(256),
-    hitKinds: new Uint8Array(16),
-    hitNameEnds: new Uint32Array(16),
-    hitNames: Buffer.allocUnsafe(256),
-  };
+  private t: TreeArrays;
   private hitCount = 0;
   /** 1 for a record copied from the cached record at the same index. */
-  private copied = new Uint8Array(256);
+  private copied: Uint8Array;
   /** Whether a record so far differs from the cached one at the same index. */
   private differs: boolean;
 
   constructor(private readonly old: ScanTree | undefined) {
     this.differs = old === undefined;
+    // Room for as many records as the cached tree has: an unchanged tree is built without growing an array.
+    const n = Math.max(256, (old?.count ?? 0) + 64);
+    const nameBytes = Math.max(4096, (old?.a.names.length ?? 0) + 1024);
+    this.t = {
+      count: 0,
+      stamps: new Float64Array(W * n),
+      ends: new Uint32Array(n),
+      flags: new Uint8Array(n),
+      nameEnds: new Uint32Array(n),
+      names: Buffer.allocUnsafe(nameBytes),
+      hitEnds: new Uint32Array(n),
+      hitKinds: new Uint8Array(16),
+      hitNameEnds: new Uint32Array(16),
+      hitNames: Buffer.allocUnsafe(256),
+    };
+    this.copied = new Uint8Array(n);
   }
 
   /** Start a record: its children follow until close(). */
@@ -77,6 +82,12 @@ export class TreeBuilder {
     this.copied[i] = 1;
     if (i !== j) this.differs = true;
     return i;
+  }
+
+  /** Record i's listing is not to be reused after all (a subdirectory of it could not be recorded). */
+  unflag(i: number): void {
+    this.t.flags[i] = 0;
+    this.copied[i] = 0;
   }
 
   close(i: number): void {

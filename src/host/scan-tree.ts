@@ -39,6 +39,10 @@ export class ScanTree {
   name(i: number): string {
     return this.a.names.toString('utf8', i === 0 ? 0 : this.a.nameEnds[i - 1], this.a.nameEnds[i]);
   }
+  /** Whether record i's listing was recorded as reusable (scan-cache.ts, rule 1). */
+  reusable(i: number): boolean {
+    return this.a.flags[i] === 1;
+  }
   /** Whether record i's listing stands for the directory that now has stamp `st` (scan-cache.ts, rule 2). */
   reusableFor(i: number, st: DirStamp): boolean {
     return this.a.flags[i] === 1 && sameStamp(this.a.stamps, i * STAMP_FIELDS.length, st);

@@ -11,6 +11,9 @@ import { connect as netConnect, createServer as createNetServer, type Server, ty
 import type { Duplex } from 'node:stream';
 import { isRestrictedAddress } from './address.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
+import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
+import type { TerminatedEnd, TlsTerminator } from './credentials/terminate.js';
+import { gated, sniGate, type RelayFilter } from './relay-filter.js';
 
 export type Protocol = 'http' | 'connect' | 'socks5';
 
@@ -38,6 +41,10 @@ export interface ProxyOptions {
   resolve?: Resolver;
   /** Called for every finished connection attempt. */
   onEvent?: (event: NetworkEvent) => void;
+  /** The run's credentials: placeholders in requests become real values for their hosts only (credentials/vault.ts). */
+  credentials?: CredentialVault;
+  /** With credentials: TLS to their hosts is terminated here (credentials/terminate.ts); every other tunnel stays opaque. */
+  terminator?: TlsTerminator;
 }
 
 const defaultResolve: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
@@ -194,9 +201,46 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    this.tunnel(client, t, verdict, started, early, {
-      established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
-      failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
+    if (this.options.terminator !== undefined && this.options.credentials?.servesHost(t.host, t.port) === true) {
+      this.terminate(this.options.terminator, client, t, verdict, started, early);
+      return;
+    }
+    this.tunnel(
+      client,
+      t,
+      verdict,
+      started,
+      early,
+      {
+        established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+        failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
+      },
+      { gate: sniGate(t.host), ...this.placeholderWatch(t) },
+    );
+  }
+
+  /** With credentials: an opaque tunnel (CONNECT, SOCKS5) that carries a placeholder in clear (plain HTTP inside it) is ended and the misuse recorded. */
+  private placeholderWatch(t: Target): Pick<RelayFilter, 'checkUp'> {
+    const vault = this.options.credentials;
+    return vault === undefined ? {} : { checkUp: vault.bodyWatch({ method: t.protocol.toUpperCase(), host: t.host, port: t.port, target: '(tunnel)' }) };
+  }
+
+  /** A tunnel to a credential host: TLS answered here, each request sent on with the values (credentials/terminate.ts). */
+  private terminate(terminator: TlsTerminator, client: Socket, t: Target, verdict: Extract<Verdict, { ok: true }>, started: bigint, early: Buffer): void {
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    const done = (end: TerminatedEnd): void =>
+      this.record(t, started, {
+        decision: end.refused === undefined ? 'allowed' : 'denied',
+        rule: verdict.rule,
+        reason: end.refused ?? `${verdict.reason}; TLS terminated by isolate for the run's credentials`,
+        address: verdict.address,
+        bytesUp: end.bytesUp,
+        bytesDown: end.bytesDown,
+        ...(end.error === undefined ? {} : { error: end.error }),
+      });
+    terminator.accept(client, { host: t.host, port: t.port, address: verdict.address }, early, done).catch((e: unknown) => {
+      client.destroy();
+      done({ bytesUp: 0, bytesDown: 0, error: e instanceof Error ? e.message : String(e) });
     });
   }
 
@@ -215,6 +259,7 @@ export class FilterProxy {
     started: bigint,
     early: Buffer,
     reply: { established: () => void; failed: (e: NodeJS.ErrnoException) => void },
+    filter: RelayFilter = {},
   ): void {
     let up = 0;
     let down = 0;
@@ -231,7 +276,10 @@ export class FilterProxy {
         callback: (n: number, buf: Uint8Array): boolean => {
           down += n;
           const b = buf as Buffer;
-          if (!client.write(b.subarray(0, n), () => free.push(b))) {
+          const scrub = filter.scrubDown;
+          const out = scrub === undefined ? b.subarray(0, n) : scrub.push(b.subarray(0, n));
+          if (scrub !== undefined) free.push(b);
+          if (!client.write(out, () => scrub === undefined && free.push(b))) {
             upstream.pause();
             client.once('drain', () => upstream.resume());
           }
@@ -240,21 +288,30 @@ export class FilterProxy {
       },
     });
     this.track(upstream);
+    let refused: string | undefined;
+    const refuse = (reason: string): void => {
+      refused = reason;
+      client.destroy();
+    };
     upstream.once('connect', () => {
       reply.established();
-      if (early.length > 0) {
-        up += early.length;
-        upstream.write(early);
-      }
-      client.on('data', (c: Buffer) => {
-        up += c.length;
+      const send = (c: Buffer): void => {
+        const why = filter.checkUp?.(c);
+        if (why !== undefined) return refuse(why);
         if (!upstream.write(c)) {
           client.pause();
           upstream.once('drain', () => client.resume());
         }
+      };
+      const feed = filter.gate === undefined ? send : gated(filter.gate, send, refuse);
+      up += early.length;
+      if (early.length > 0) feed(early);
+      client.on('data', (c: Buffer) => {
+        up += c.length;
+        feed(c);
       });
       client.on('end', () => upstream.end());
-      upstream.on('end', () => client.end());
+      upstream.on('end', () => client.end(filter.scrubDown?.flush()));
       client.resume();
     });
     upstream.once('error', (e: NodeJS.ErrnoException) => {
@@ -266,9 +323,9 @@ export class FilterProxy {
     upstream.once('close', () => {
       client.destroy();
       this.record(t, started, {
-        decision: 'allowed',
+        decision: refused === undefined ? 'allowed' : 'denied',
         rule: verdict.rule,
-        reason: verdict.reason,
+        reason: refused ?? verdict.reason,
         address: verdict.address,
         bytesUp: up,
         bytesDown: down,
@@ -305,18 +362,52 @@ export class FilterProxy {
     }
     // The Host header is always the host that was decided on: a different one would let a request
     // reach another site served from the same address (a CDN) than the rule allowed.
-    const lines = [`${head.method} ${url.pathname}${url.search} ${head.version}`, `Host: ${url.host}`];
-    for (const [name, value] of head.headers) {
+    const headers = head.headers.filter(([name]) => {
       const lower = name.toLowerCase();
-      if (lower === 'host' || lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-')) continue;
-      lines.push(`${name}: ${value}`);
+      return !(lower === 'host' || lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-'));
+    });
+    const request = { method: head.method, host: t.host, port: t.port, target: `${url.pathname}${url.search}`, headers, tls: false };
+    const sent = this.withCredentials(request, early);
+    if (!sent.ok) {
+      finish(client, denialResponse(sent.reason));
+      this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: sent.reason, bytesUp: 0, bytesDown: 0 });
+      return;
     }
+    const lines = [`${head.method} ${sent.target} ${head.version}`, `Host: ${url.host}`, ...sent.headers.map(([name, value]) => `${name}: ${value}`)];
     lines.push('Connection: close', '', '');
     const rewritten = Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), early]);
-    this.tunnel(client, t, verdict, started, rewritten, {
-      established: () => undefined,
-      failed: (e) => finish(client, simpleResponse(502, 'Bad Gateway', e.message)),
-    });
+    this.tunnel(
+      client,
+      t,
+      verdict,
+      started,
+      rewritten,
+      {
+        established: () => undefined,
+        failed: (e) => finish(client, simpleResponse(502, 'Bad Gateway', e.message)),
+      },
+      sent.filter,
+    );
+  }
+
+  /**
+   * A plain HTTP request with the run's credentials (credentials/vault.ts):
+   * placeholders in its head replaced for their hosts, or refused; the body
+   * checked for placeholders going where they may not; the response
+   * scrubbed of real values. Unchanged when the run has no credentials.
+   */
+  private withCredentials(
+    request: OutgoingRequest,
+    early: Buffer,
+  ): { ok: true; target: string; headers: [string, string][]; filter: RelayFilter } | { ok: false; reason: string } {
+    const vault = this.options.credentials;
+    if (vault === undefined) return { ok: true, target: request.target, headers: request.headers, filter: {} };
+    const r = vault.rewrite(request);
+    if (!r.ok) return { ok: false, reason: r.reason };
+    const watch = vault.bodyWatch(request);
+    const inBody = watch(early);
+    if (inBody !== undefined) return { ok: false, reason: inBody };
+    return { ok: true, target: r.target, headers: r.headers, filter: { checkUp: watch, scrubDown: vault.responseScrubber() } };
   }
 
   private onSocks(client: Socket): void {
@@ -368,10 +459,18 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    this.tunnel(client, t, verdict, started, rest, {
-      established: () => client.write(reply(0)),
-      failed: (e) => finish(client, reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
-    });
+    this.tunnel(
+      client,
+      t,
+      verdict,
+      started,
+      rest,
+      {
+        established: () => client.write(reply(0)),
+        failed: (e) => finish(client, reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
+      },
+      this.placeholderWatch(t),
+    );
   }
 }
 

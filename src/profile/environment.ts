@@ -108,8 +108,18 @@ export function envValue(where: string, value: string): string {
   return value;
 }
 
-/** Pure: the exact environment the sandboxed command receives. */
-export function computeEnvironment(rules: EnvironmentRules, caller: Readonly<Record<string, string | undefined>>): ComputedEnv {
+/** A credential's variable as the command sees it: the placeholder, never the value. */
+export interface CredentialVariable {
+  name: string;
+  placeholder: string;
+}
+
+/** Pure: the exact environment the sandboxed command receives. A credential's placeholder replaces whatever else would set its name. */
+export function computeEnvironment(
+  rules: EnvironmentRules,
+  caller: Readonly<Record<string, string | undefined>>,
+  credentials: readonly CredentialVariable[] = [],
+): ComputedEnv {
   const env: Record<string, string> = {};
   const withheld: string[] = [];
   const exact = new Set(rules.pass.filter((p) => !p.includes('*')));
@@ -125,5 +135,7 @@ export function computeEnvironment(rules: EnvironmentRules, caller: Readonly<Rec
     }
   }
   for (const [name, value] of Object.entries(rules.set)) env[name] = envValue(`environment.set.${name}`, value);
-  return { env, withheld };
+  for (const c of credentials) env[c.name] = c.placeholder;
+  const placed = new Set(credentials.map((c) => c.name));
+  return { env, withheld: withheld.filter((n) => !placed.has(n)) };
 }

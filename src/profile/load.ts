@@ -12,6 +12,7 @@ import { envValue } from './environment.js';
 import { linksOnTheWay } from './links.js';
 import { parseProfileText, readProfileText } from './parse.js';
 import { checkTrusted, hostActingKeys } from './trust.js';
+import { credentialFlag, mergeCredentials } from './credentials.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
 export interface ProfileOverrides {
@@ -26,6 +27,8 @@ export interface ProfileOverrides {
   /** --deny-domain. */
   denyDomain?: string[];
   cwd?: string;
+  /** --credential NAME@host[,host...]: the value from the caller's NAME. */
+  credential?: string[];
   /** --timeout, --cpu, --memory, --processes, --open-files, --file-size: as in a profile's limits. */
   limits?: LimitsDoc;
 }
@@ -129,6 +132,11 @@ function emptyMerged(): MergedProfile {
   };
 }
 
+/** `{ upstreamCa }` when set: a profile without it has no key (its policy digest is as before). */
+function upstreamCaOf(path: string | undefined): { upstreamCa?: string } {
+  return path === undefined ? {} : { upstreamCa: path };
+}
+
 function sourced(entries: readonly (PathEntry | string)[] | undefined, from: string): SourcedPath[] {
   return (entries ?? []).map((e, i) =>
     typeof e === 'string'
@@ -174,6 +182,7 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       mode: doc.network?.mode ?? base.network.mode,
       allow: appendUnique(base.network.allow, doc.network?.allow ?? [], (s) => s),
       deny: appendUnique(base.network.deny, doc.network?.deny ?? [], (s) => s),
+      ...upstreamCaOf(doc.network?.upstreamCa ?? base.network.upstreamCa),
     },
     environment: {
       pass: appendUnique(base.environment.pass, env.pass ?? [], (s) => s),
@@ -199,6 +208,7 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       log: doc.audit?.log ?? base.audit.log,
       required: doc.audit?.required ?? base.audit.required,
     },
+    ...mergeCredentials(base.credentials, (doc.credentials ?? []).map((c, i) => ({ ...c, origin: `${label}: credentials[${i}]` }))),
     origins: {
       ...base.origins,
       ...(doc.process?.cwd === undefined ? {} : { 'process.cwd': `${label}: process.cwd` }),
@@ -269,6 +279,7 @@ export function networkOverrides(base: MergedProfile['network'], o: ProfileOverr
     mode,
     allow: appendUnique(base.allow, allow, (s) => s),
     deny: appendUnique(base.deny, deny, (s) => s),
+    ...upstreamCaOf(base.upstreamCa),
   };
 }
 
@@ -313,6 +324,7 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
     },
     process: { ...profile.process, cwd: o.cwd === undefined ? profile.process.cwd : resolve(ctx.callerCwd, o.cwd) },
     limits: mergeLimits(profile.limits, o.limits ?? {}),
+    ...mergeCredentials(profile.credentials, (o.credential ?? []).map(credentialFlag)),
     origins: {
       ...profile.origins,
       ...(o.cwd === undefined ? {} : { 'process.cwd': '--cwd' }),

@@ -65,6 +65,7 @@ const OPTION_CHECKS: Record<string, Check> = {
   net: oneOf('none', 'host', 'filtered'),
   allowDomain: stringList,
   denyDomain: stringList,
+  credential: stringList,
   cwd: path,
   workdir: path,
   timeoutAtMostMs: (v) => (typeof v === 'number' ? undefined : `expected a number of milliseconds, received ${describe(v)}`),

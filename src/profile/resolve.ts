@@ -11,6 +11,7 @@ import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, So
 import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
+import { resolveCredentials } from './credentials.js';
 
 export interface PathVars {
   CWD: string;
@@ -93,13 +94,18 @@ function resolveMaybeMissing(path: string, from: string, disk: PathLookup): stri
 }
 
 /** Rules only mean something in filtered mode; in host mode they would be silently ignored, so refuse. */
+/** network.upstreamCa as an absolute path. */
+function upstreamCaResolved(n: MergedProfile['network'], vars: PathVars): MergedProfile['network'] {
+  return n.upstreamCa === undefined ? n : { ...n, upstreamCa: expandPath(n.upstreamCa, vars, 'network.upstreamCa') };
+}
+
 export function resolveNetwork(n: MergedProfile['network'], modeFrom = 'network.mode'): Policy['network'] {
   if (n.mode === 'host' && (n.allow.length > 0 || n.deny.length > 0)) {
     throw new IsolateError('E_NETWORK_RULE', `${modeFrom}: network.allow/network.deny are set but network.mode is host, which would not enforce them`, {
       fix: 'set network.mode: filtered (or --net filtered), or remove the domain rules',
     });
   }
-  return { mode: n.mode, allow: [...n.allow], deny: [...n.deny] };
+  return { mode: n.mode, allow: [...n.allow], deny: [...n.deny], ...(n.upstreamCa === undefined ? {} : { upstreamCa: n.upstreamCa }) };
 }
 
 const LIMIT_FLAGS: Record<string, string> = {
@@ -256,7 +262,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, ...protection(profile, env), skipped },
-    network: resolveNetwork(profile.network, profile.origins['network.mode']),
+    network: resolveNetwork(upstreamCaResolved(profile.network, ctx.vars), profile.origins['network.mode']),
     environment: {
       pass: [...profile.environment.pass],
       set: { ...profile.environment.set },
@@ -267,6 +273,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
     audit,
+    ...resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from)),
   };
 }
 

@@ -91,6 +91,29 @@ const envPattern = z
   .string()
   .regex(/^[A-Za-z0-9_*]+$/, 'expected a variable name, optionally with * wildcards (e.g. LC_*)');
 
+const credentialSource = z
+  .union([
+    z.strictObject({ env: envName.describe("The caller's variable that holds the value.") }),
+    z.strictObject({ file: profilePath.describe('A file that holds the value (trailing newline dropped).') }),
+    z.strictObject({ command: z.array(z.string().min(1)).min(1).describe('Program and arguments run outside the sandbox once per run; its output is the value.') }),
+  ])
+  .describe('Where isolate reads the real value: { env: NAME }, { file: path } or { command: [program, args...] }. file and command only from a profile that is yours and writable by no one else.');
+
+const credential = z.strictObject({
+  name: envName.describe('The variable the command sees; it holds a placeholder, never the value.'),
+  from: credentialSource,
+  hosts: z.array(domainPattern('allow', 'ports 80 and 443')).min(1, 'expected at least one host').describe('The only hosts the real value is sent to (patterns as in network.allow).'),
+  ttl: duration.optional().describe('After this long from the start of the run, the proxy stops adding the value, e.g. 15m.'),
+});
+
+const credentials = z.array(credential).superRefine((list, ctx) => {
+  const seen = new Set<string>();
+  list.forEach((c, i) => {
+    if (seen.has(c.name)) ctx.addIssue({ code: 'custom', message: `credential ${c.name} is defined twice`, path: [i, 'name'] });
+    seen.add(c.name);
+  });
+});
+
 export const profileSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
@@ -113,6 +136,9 @@ export const profileSchema = z
           .describe('none: no network at all; host: the host network; filtered: only the allowed domains, through isolate\'s proxy.'),
         allow: z.array(domainPattern('allow', 'ports 80 and 443')).optional().describe('filtered mode: domains the command may reach.'),
         deny: z.array(domainPattern('deny', 'every port')).optional().describe('filtered mode: domains it may not reach; deny wins over allow.'),
+        upstreamCa: profilePath
+          .optional()
+          .describe("A PEM file of certificates isolate's proxy trusts, besides the system's roots, when it connects to a credential host (internal hosts, tests). Only from a profile that is yours."),
       })
       .optional(),
     environment: z
@@ -172,6 +198,9 @@ export const profileSchema = z
         allow: z.array(syscallName).optional().describe('Remove these system calls from the preset.'),
       })
       .optional(),
+    credentials: credentials
+      .optional()
+      .describe('Credentials (network.mode: filtered): the command sees a placeholder; isolate\'s proxy puts the real value into requests to the credential\'s hosts only.'),
   })
   .describe('An isolate sandbox profile.');
 
@@ -209,6 +238,10 @@ function collectIssues(list: readonly ZodIssue[], prefix: readonly PropertyKey[]
     } else if (issue.code === 'invalid_union') {
       // A path entry is a string or { path, optional }: report against the shape the user wrote.
       const input = (issue as { input?: unknown }).input;
+      if (path[path.length - 1] === 'from') {
+        out.push({ path: formatKeyPath(path), message: 'expected one of { env: NAME }, { file: path } or { command: [program, args...] }' });
+        continue;
+      }
       const objectBranch = issue.errors.find((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
       if (typeof input === 'object' && input !== null && objectBranch !== undefined) {
         collectIssues(objectBranch, path, out);

@@ -16,7 +16,12 @@ import type { MergedProfile, ProfileDoc } from './types.js';
 
 /** The keys of a profile document that make isolate act on the host, as key paths. */
 export function hostActingKeys(doc: ProfileDoc): string[] {
-  return doc.audit?.log === undefined ? [] : ['audit.log'];
+  const keys = doc.audit?.log === undefined ? [] : ['audit.log'];
+  if (doc.network?.upstreamCa !== undefined) keys.push('network.upstreamCa');
+  (doc.credentials ?? []).forEach((c, i) => {
+    if (!('env' in c.from)) keys.push(`credentials[${i}].from`);
+  });
+  return keys;
 }
 
 /** Throw unless `file` may set `keys`: owned by this user (or root, for a file root keeps), and writable by no one else. */

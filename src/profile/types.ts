@@ -26,19 +26,36 @@ export interface EnvironmentDoc {
 
 export type { LimitsDoc, Limits } from './limits.js';
 import type { LimitsDoc, Limits } from './limits.js';
+import type { CredentialSpec } from '../network/credentials/spec.js';
+
+/** Where isolate reads a credential's real value: the caller's variable, a file, or a command's output. */
+export type CredentialFromDoc = { env: string } | { file: string } | { command: string[] };
+
+export interface CredentialDoc {
+  name: string;
+  from: CredentialFromDoc;
+  hosts: string[];
+  ttl?: string | number | undefined;
+}
+
+/** A credential after merging, with where it was defined (`/p/web.yaml: credentials[0]`, `--credential`). */
+export interface MergedCredential extends CredentialDoc {
+  origin: string;
+}
 
 export interface ProfileDoc {
   $schema?: string | undefined;
   extends?: string | undefined;
   description?: string | undefined;
   filesystem?: FilesystemDoc | undefined;
-  network?: { mode?: NetworkMode | undefined; allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
+  network?: { mode?: NetworkMode | undefined; allow?: string[] | undefined; deny?: string[] | undefined; upstreamCa?: string | undefined } | undefined;
   environment?: EnvironmentDoc | undefined;
   process?: { cwd?: string | undefined; hostname?: string | undefined } | undefined;
   limits?: LimitsDoc | undefined;
   syscalls?: SyscallsDoc | undefined;
   commands?: { allow?: string[] | undefined; deny?: string[] | undefined } | undefined;
   audit?: { enabled?: boolean | undefined; log?: string | undefined; required?: boolean | undefined } | undefined;
+  credentials?: CredentialDoc[] | undefined;
 }
 
 export interface SyscallsDoc {
@@ -92,6 +109,8 @@ export interface MergedProfile {
   syscalls: SyscallPolicy;
   commands: { allow: string[]; deny: string[] };
   audit: { enabled: boolean; log: string | undefined; required: boolean };
+  /** Credentials the command gets placeholders for; a later definition of a name replaces an earlier one. */
+  credentials?: MergedCredential[];
   /** For messages: which file (and key) or flag set these values. */
   origins: Origins;
 }
@@ -101,6 +120,8 @@ export interface NetworkPolicy {
   mode: NetworkMode;
   allow: string[];
   deny: string[];
+  /** A PEM file of certificates the proxy also trusts for the credential hosts it terminates TLS for (absolute once resolved). */
+  upstreamCa?: string;
 }
 
 export type MountKind = 'tmpfs' | 'read' | 'write' | 'deny';
@@ -139,4 +160,6 @@ export interface Policy {
   commands: { allow: string[]; deny: string[] };
   /** The audit log: on by default, at an absolute path once resolved (undefined: the default location). */
   audit: { enabled: boolean; log: string | undefined; required: boolean };
+  /** Credentials (filtered network only): the command sees placeholders, the proxy adds the values for their hosts. */
+  credentials?: CredentialSpec[];
 }

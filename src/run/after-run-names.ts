@@ -12,7 +12,7 @@ import { errnoCode } from '../errors.js';
 import { nameKey, type NameIndex } from '../host/protect-names.js';
 import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { isEmpty, type Step } from './quarantine.js';
-import { chainOf, moveAndRecord, neverEntered, type Frame, type Walk } from './after-run-walk.js';
+import { chainOf, moveAndRecord, neverEntered, openFrames, type Frame, type Walk } from './after-run-walk.js';
 
 /** A name found: the steps from the directory to it, and why it is moved when it is a directory that could not be examined. */
 interface Found {
@@ -66,7 +66,7 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
 export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[]): boolean {
   const hits = hitsOf(w.index, names);
   if (hits.size === 0) return false;
-  const dir = (frames[frames.length - 1] as Frame).handle;
+  const dir = openFrames(w, frames);
   const found = new Map<string, Found>();
   const opened: DirHandle[] = [];
   try {

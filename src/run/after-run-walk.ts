@@ -1,14 +1,16 @@
 /**
  * The state of the search after a run (after-run-scan.ts) and the rules it
  * shares with the look at one directory's names (after-run-names.ts): which
- * directories the sandbox could never have entered, and how a move aside
- * ends the search beneath what was moved.
+ * directories the sandbox could never have entered, how a move aside ends
+ * the search beneath what was moved, and how a directory whose listing was
+ * reused without opening it is opened when it must be looked into.
  */
 import { statfsSync, type Stats } from 'node:fs';
 import { sandboxCanEnter } from '../host/protect-scan.js';
 import type { NameIndex } from '../host/protect-names.js';
 import { CACHEABLE_FS, settled } from '../host/scan-cache.js';
-import { entryAt, type DirHandle, type EntryName } from './dir-handle.js';
+import type { ScanTree } from '../host/scan-tree.js';
+import { entryAt, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { moveAside, type Quarantined, type Step } from './quarantine.js';
 
 /** What one search knows and gathers. */
@@ -27,23 +29,63 @@ export interface Walk {
   fsTimes: Map<number, boolean>;
   /** How deep directories are held open (after-run-scan.ts, MAX_OPEN_DEPTH). */
   maxDepth: number;
+  /** The current root's tree from the search before the run, whose reusable listings stand while a directory's stamp is unchanged. */
+  tree: ScanTree | undefined;
   out: Quarantined[];
 }
 
-/** A directory being searched: the step that reached it (none for a root), its handle, its subdirectories still to search. */
+/**
+ * A directory being searched: the step that reached it and its handle (none
+ * for a root's step; neither while it is not opened: its listing was reused),
+ * its record in `Walk.tree` (-1: none), its subdirectories still to search
+ * with their records.
+ */
 export interface Frame {
   step: Step | undefined;
-  handle: DirHandle;
+  handle: DirHandle | undefined;
+  name: EntryName;
+  path: string;
+  old: number;
   subdirs: EntryName[];
+  olds: number[];
   next: number;
 }
 
-/** The chain of steps from the root down to the top frame's directory. */
+/** The directories of a search changed under it (a concurrent process): its reused listings are dropped and the root searched again. */
+export class ChangedDuringSearch extends Error {}
+
+/** The chain of steps from the root down to the top frame's directory (every frame opened: openFrames). */
 export const chainOf = (frames: readonly Frame[]): Step[] => frames.flatMap((f) => (f.step === undefined ? [] : [f.step]));
+
+/**
+ * Open every frame not opened yet, each from its parent's handle (no link
+ * followed), checking it is still the directory whose stamp let its listing
+ * be reused; returns the top frame's handle.
+ */
+export function openFrames(w: Walk, frames: Frame[]): DirHandle {
+  for (let i = 1; i < frames.length; i++) {
+    const f = frames[i] as Frame;
+    if (f.handle !== undefined) continue;
+    const parent = (frames[i - 1] as Frame).handle as DirHandle;
+    let handle: DirHandle;
+    try {
+      handle = openChild(parent, f.name);
+    } catch (e: unknown) {
+      throw new ChangedDuringSearch(`${f.path} changed during the search`, { cause: e });
+    }
+    if (w.tree?.reusableFor(f.old, handle.stat()) !== true) {
+      handle.close();
+      throw new ChangedDuringSearch(`${f.path} changed during the search`);
+    }
+    f.handle = handle;
+    f.step = { dir: parent, name: f.name };
+  }
+  return (frames[frames.length - 1] as Frame).handle as DirHandle;
+}
 
 /** Close and drop the frames from `from` on. */
 export function dropFrom(frames: Frame[], from: number): void {
-  for (const f of frames.splice(from)) f.handle.close();
+  for (const f of frames.splice(from)) f.handle?.close();
 }
 
 /**

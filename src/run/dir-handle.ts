@@ -55,11 +55,14 @@ function pathHandle(path: string): DirHandle {
   return { path, self: path, at: (name) => (path === '/' ? `/${name}` : `${path}/${name}`), stat: () => lstatSync(path), close: () => undefined };
 }
 
-/** The path of the entry `name` of `dir` as reports show it (bytes that are not UTF-8 shown as U+FFFD). */
-export const entryPath = (dir: DirHandle, name: EntryName): string => {
+/** The path of the entry `name` of the directory at `dir` as reports show it (bytes that are not UTF-8 shown as U+FFFD). */
+export const pathIn = (dir: string, name: EntryName): string => {
   const text = typeof name === 'string' ? name : name.toString('utf8');
-  return dir.path === '/' ? `/${text}` : `${dir.path}/${text}`;
+  return dir === '/' ? `/${text}` : `${dir}/${text}`;
 };
+
+/** The path of the entry `name` of `dir` as reports show it. */
+export const entryPath = (dir: DirHandle, name: EntryName): string => pathIn(dir.path, name);
 
 /** A path that reaches the entry `name` of `dir` (bytes kept as they are). */
 export const entryAt = (dir: DirHandle, name: EntryName): string | Buffer => (typeof name === 'string' ? dir.at(name) : Buffer.concat([Buffer.from(dir.at('')), name]));

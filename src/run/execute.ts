@@ -37,7 +37,11 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
   const { relayStdin } = checkCallerStdio(options);
   return withDenials(plan.launch, (onLaunched) =>
     withRunDir(plan.launch, () =>
-      withServices(plan.services, () => withCgroup(plan, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relayStdin } satisfies SandboxContext))),
+      withServices(
+        plan.services,
+        () => withCgroup(plan, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relayStdin } satisfies SandboxContext)),
+        options.credentials,
+      ),
     ),
   );
 }

@@ -2,6 +2,7 @@
 import type { IsolateError } from '../errors.js';
 import type { NetworkEventCounts } from '../network/event-log.js';
 import type { NetworkEvent } from '../network/proxy.js';
+import type { CredentialEvent, RunCredentials } from '../network/credentials/spec.js';
 import type { SandboxDenials } from './denials.js';
 import type { Resources } from './resources.js';
 import type { SparePool } from './spare-placeholders.js';
@@ -23,6 +24,8 @@ export interface ExecuteOptions {
   beforeStart?: () => Promise<void>;
   /** Where placeholders for missing protected names are taken from before one is created (run/spare-placeholders.ts). */
   placeholderSpares?: SparePool | undefined;
+  /** The run's credentials with their values, for the proxy only (never part of the plan). */
+  credentials?: RunCredentials;
   /** For capture: text the command reads on stdin, through a pipe closed after it (instead of `input`). */
   stdinText?: string;
   /** Aborting it ends every process of the sandbox (SIGKILL); the result says `cancelled`. */
@@ -56,6 +59,9 @@ export interface ExecuteResult {
   networkEvents?: NetworkEvent[];
   /** filtered network: attempts beyond the first MAX_NETWORK_EVENTS, only counted. */
   networkEventsOmitted?: NetworkEventCounts;
+  /** Credentials: every value the proxy added and every placeholder it refused (the first 1000; the rest counted). */
+  credentialEvents?: CredentialEvent[];
+  credentialEventsOmitted?: number;
   resources?: Resources;
   /** sandbox-exec on macOS: what the sandbox refused, from the unified log (run/denials.ts). */
   denials?: SandboxDenials;

@@ -14,10 +14,15 @@ import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
 import { ensurePrivateDir } from '../host/runtime-dir.js';
 import type { ExecuteResult } from './result.js';
+import type { RunCredentials } from '../network/credentials/spec.js';
+import type { CredentialVault } from '../network/credentials/vault.js';
+import type { CredentialServices } from './credential-services.js';
 
 export interface RunningServices {
   /** What the proxy saw (the first attempts whole, the rest counted). */
   log: NetworkEventLog;
+  /** The run's credentials, when it has any: what the proxy added and refused. */
+  vault: CredentialVault | undefined;
   stop(): Promise<void>;
 }
 
@@ -33,8 +38,17 @@ function checkSocketPath(path: string): void {
   });
 }
 
-export async function startServices(services: readonly Service[]): Promise<RunningServices> {
+/** The vault, CA and terminator of a run with credentials (credential-services.ts, loaded only then). */
+async function withCredentials(services: readonly Service[], credentials: RunCredentials | undefined): Promise<CredentialServices | undefined> {
+  if (credentials === undefined || credentials.loaded.length === 0) return undefined;
+  const { startCredentials } = await import('./credential-services.js');
+  return startCredentials(services, credentials);
+}
+
+export async function startServices(services: readonly Service[], credentials?: RunCredentials): Promise<RunningServices> {
   const log = new NetworkEventLog();
+  const creds = await withCredentials(services, credentials);
+  const vault = creds?.vault;
   const stops: (() => Promise<void>)[] = [];
   const stop = async (): Promise<void> => {
     for (const s of stops.reverse()) await s();
@@ -51,7 +65,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
           return r.rule;
         });
       const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
-      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e) });
+      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e), ...(creds === undefined ? {} : { credentials: creds.vault, terminator: creds.terminator }) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {
         // The command reaches the proxy over the host loopback (sandbox-exec): no socket, no directory.
@@ -70,6 +84,7 @@ export async function startServices(services: readonly Service[]): Promise<Runni
         throw new IsolateError('E_NETWORK_PROXY', `cannot create the proxy directory ${service.socketDir}: ${errnoCode(e) ?? String(e)}`, { cause: e });
       }
       stops.push(async () => rmSync(service.socketDir, { recursive: true, force: true }));
+      if (creds !== undefined) (await import('./credential-services.js')).writeBundle(service.socketDir, creds.bundle);
       try {
         await proxy.listen({ path: service.socketPath });
       } catch (e: unknown) {
@@ -84,16 +99,22 @@ export async function startServices(services: readonly Service[]): Promise<Runni
     await stop();
     throw e;
   }
-  return { log, stop };
+  return { log, vault, stop };
 }
 
 /** Start the services, run `run`, and always stop them; the proxy's events go in the result. */
-export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>): Promise<ExecuteResult> {
-  if (services.length === 0) return run();
-  const running = await startServices(services);
+export async function withServices(services: readonly Service[], run: () => Promise<ExecuteResult>, credentials?: RunCredentials): Promise<ExecuteResult> {
+  if (services.length === 0 && (credentials?.loaded.length ?? 0) === 0) return run();
+  const running = await startServices(services, credentials);
   try {
     const result = await run();
-    return { ...result, networkEvents: running.log.events, ...(running.log.cut ? { networkEventsOmitted: running.log.omitted } : {}) };
+    const v = running.vault;
+    return {
+      ...result,
+      networkEvents: running.log.events,
+      ...(running.log.cut ? { networkEventsOmitted: running.log.omitted } : {}),
+      ...(v === undefined ? {} : { credentialEvents: v.events, ...(v.omitted > 0 ? { credentialEventsOmitted: v.omitted } : {}) }),
+    };
   } finally {
     await running.stop();
   }

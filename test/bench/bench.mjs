@@ -25,6 +25,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scanBench } from './scan.mjs';
+import { credentialsBench } from './credentials.mjs';
+import { sendBody } from './body.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(repo, 'bin', 'isolate.js');
@@ -177,19 +179,7 @@ function peakRssMiB(args) {
 
 async function throughput() {
   const SIZE = 100 * 1024 * 1024;
-  const chunk = Buffer.alloc(1024 * 1024, 7);
-  const server = createHttpServer((req, res) => {
-    res.writeHead(200, { 'content-length': String(SIZE) });
-    let sent = 0;
-    const pump = () => {
-      while (sent < SIZE) {
-        sent += chunk.length;
-        if (!res.write(chunk)) return void res.once('drain', pump);
-      }
-      res.end();
-    };
-    pump();
-  });
+  const server = createHttpServer((_req, res) => sendBody(res, SIZE));
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const port = server.address().port;
   const url = `http://127.0.0.1:${port}/big`;
@@ -351,6 +341,7 @@ try {
     console.log(`  100 MiB through the proxy / direct loopback: ${(share * 100).toFixed(0)}% (${(speed.proxied / 1048576).toFixed(0)} vs ${(speed.direct / 1048576).toFixed(0)} MiB/s; no target)`);
   }
   scanBench(bin, scanSizes);
+  if (process.env.BENCH_CREDENTIALS !== '0') await credentialsBench(bin);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

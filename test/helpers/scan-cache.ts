@@ -8,7 +8,7 @@ import { chmodSync, lstatSync, readdirSync, readFileSync, writeFileSync } from '
 import { join } from 'node:path';
 import { decodeScanCache, encodeScanCache } from '../../src/host/scan-cache-codec.js';
 import { cacheFile, scanClock } from '../../src/host/scan-cache-file.js';
-import type { DirStamp, EntryKind, Hit } from '../../src/host/scan-cache.js';
+import type { DirStamp, EntryKind, Hit, ScanClock } from '../../src/host/scan-cache.js';
 import type { ScanTree } from '../../src/host/scan-tree.js';
 import { TreeBuilder } from '../../src/host/scan-tree-builder.js';
 
@@ -72,15 +72,29 @@ export function forgeCache(dir: string, root: string, names: readonly string[], 
   return path;
 }
 
-/** Whether the cache file's tree records the directory `rel` (below its root) with a reusable listing. */
-export function cachedAsReusable(file: string, rel: string): boolean {
-  const { tree } = decodeScanCache(readFileSync(file));
+/** The record of the directory `rel` (below the tree's root), or undefined when it has none. */
+export function recordAt(tree: ScanTree, rel: string): number | undefined {
   let i: number | undefined = 0;
   for (const segment of rel.split('/')) {
     i = tree.children(i).get(segment);
-    if (i === undefined) return false;
+    if (i === undefined) return undefined;
   }
-  return tree.a.flags[i] === 1;
+  return i;
+}
+
+/** Whether the cache file's tree records the directory `rel` (below its root) with a reusable listing. */
+export function cachedAsReusable(file: string, rel: string): boolean {
+  const { tree } = decodeScanCache(readFileSync(file));
+  const i = recordAt(tree, rel);
+  return i !== undefined && tree.reusable(i);
+}
+
+/** A search clock `skew.ms` ahead of the real one, as if the tree had been made that long ago; lowering it sets the clock back. */
+export function skewedClock(skew: { ms: number }): () => ScanClock {
+  return () => {
+    const c = scanClock() as ScanClock;
+    return { ...c, wallMs: c.wallMs + skew.ms, offsetMs: c.offsetMs + skew.ms };
+  };
 }
 
 /** The cache files in a cache directory. */

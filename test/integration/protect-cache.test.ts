@@ -6,32 +6,15 @@
  */
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { giveTo, isolate, keyValues, tempDirFor, type Runner } from '../helpers/isolate.js';
+import { describe, expect, it } from 'vitest';
+import { isolate, keyValues, type Runner } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 import { attempts } from '../helpers/fs-fixture.js';
 import { cacheFiles, cachedAsReusable, cachedNames, forgeCache } from '../helpers/scan-cache.js';
-import { generateTree } from '../bench/tree.mjs';
-import { SETTLE_MS } from '../../src/host/scan-cache.js';
+import { settledTrees } from '../helpers/settled-trees.js';
 
-const DIRS = 1500;
 const cases = backendCases('the protected-name cache');
-const trees = new Map<string, { base: string; project: string; cleanup: () => void }>();
-const sleep = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-beforeAll(() => {
-  for (const { label, runner } of cases) {
-    const { dir: base, cleanup } = tempDirFor(runner);
-    const project = join(base, 'project');
-    generateTree(project, DIRS, { fanout: 6, files: 1 });
-    giveTo(runner, base);
-    trees.set(label, { base, project, cleanup });
-  }
-  sleep(SETTLE_MS + 300); // the trees are now older than the cache's settling time, as a project between two runs
-});
-afterAll(() => {
-  for (const t of trees.values()) t.cleanup();
-});
+const treeOf = settledTrees(cases, 1500);
 
 /** Write `content` at `rel` in the project as the runner would have (owned by it). */
 function plantAs(runner: Runner, project: string, rel: string, content: string | null): string {
@@ -43,7 +26,7 @@ function plantAs(runner: Runner, project: string, rel: string, content: string |
 }
 
 describe.each(cases)('the protected-name cache ($label)', ({ label, runner, backend, backendEnv }) => {
-  const tree = () => trees.get(label) as { base: string; project: string };
+  const tree = () => treeOf(label);
   const run = (env: Record<string, string>, script: string) =>
     isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: tree().project, env: { HOME: tree().base, ...backendEnv, ...env } });
 

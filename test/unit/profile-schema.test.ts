@@ -244,7 +244,7 @@ describe('JSON Schema', () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.properties['filesystem']?.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['$schema', 'audit', 'commands', 'description', 'environment', 'extends', 'filesystem', 'limits', 'network', 'process', 'syscalls'].sort(),
+      ['$schema', 'audit', 'commands', 'credentials', 'description', 'environment', 'extends', 'filesystem', 'limits', 'network', 'process', 'syscalls'].sort(),
     );
   });
 });

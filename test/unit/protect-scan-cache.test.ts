@@ -6,7 +6,7 @@
  * changed, the clock set back) gives exactly what a search without the
  * cache finds.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -15,7 +15,7 @@ import { scanClock } from '../../src/host/scan-cache-file.js';
 import type { ScanClock } from '../../src/host/scan-cache.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 import { writablePolicy } from '../helpers/scan-policy.js';
-import { forgeCache } from '../helpers/scan-cache.js';
+import { cacheFiles, forgeCache, skewedClock } from '../helpers/scan-cache.js';
 import { nameIndex } from '../../src/host/protect-names.js';
 import { generateTree } from '../bench/tree.mjs';
 
@@ -32,11 +32,8 @@ let base: string;
 let root: string;
 let cacheDir: string;
 /** The search's clock runs this far ahead, as if the tree had been made that long ago; steps back when lowered. */
-let skew: number;
-const clock = (): ScanClock => {
-  const c = scanClock() as ScanClock;
-  return { ...c, wallMs: c.wallMs + skew, offsetMs: c.offsetMs + skew };
-};
+const skew = { ms: 0 };
+const clock = skewedClock(skew);
 
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'isolate-scan-cache-'));
@@ -46,7 +43,7 @@ beforeAll(() => {
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 beforeEach(() => {
   cacheDir = join(base, `cache-${Math.random().toString(36).slice(2)}`);
-  skew = 10_000;
+  skew.ms = 10_000;
 });
 
 const sorted = (facts: ProtectFact[]): ProtectFact[] => [...facts].sort((a, b) => a.path.localeCompare(b.path));
@@ -70,8 +67,19 @@ describe('the protected-name search with its cache', () => {
     const first = search();
     expect(first.listed).toBeGreaterThan(DIRS / 2);
     const again = search();
-    expect(again.listed).toBe(0);
+    expect(again.listed).toBe(1); // the top of the root, listed every time
     expect(again.facts).toEqual(first.facts);
+  });
+
+  it('does not write the cache again when only the top of the root changed, as placeholders do with every run', () => {
+    search();
+    const [file] = cacheFiles(cacheDir);
+    const bytes = readFileSync(file as string);
+    writeFileSync(join(root, '.envrc'), '');
+    rmSync(join(root, '.envrc'));
+    skew.ms += 5_000; // the next run comes after the settling time
+    search();
+    expect(readFileSync(file as string).equals(bytes)).toBe(true);
   });
 
   it('finds names created deep in the tree since the last search, listing only the directories that changed', () => {
@@ -81,7 +89,7 @@ describe('the protected-name search with its cache', () => {
     mkdirSync(join(root, 'd2/d3/d4/.vscode'));
     symlinkSync('/etc/hostname', join(root, 'd3/d3/.npmrc'));
     const after = search();
-    expect(after.listed).toBe(4);
+    expect(after.listed).toBe(5); // the four changed, and the top of the root
     expect(has(after.facts, `${deep}/.envrc`, 'file')).toBe(true);
     expect(has(after.facts, 'd1/d0/d5/.git/hooks', 'dir')).toBe(true);
     expect(has(after.facts, 'd1/d0/d5/.git/config', 'missing')).toBe(true); // blocked: its parent exists
@@ -135,7 +143,7 @@ describe('the protected-name search with its cache', () => {
     const fresh = join(root, 'd2/d2/fresh');
     mkdirSync(fresh);
     // The search begins 1 ms after the directory changed: its next change could share that timestamp tick.
-    skew = lstatSync(fresh).ctimeMs + 1 - Date.now();
+    skew.ms = lstatSync(fresh).ctimeMs + 1 - Date.now();
     search();
     const again = vi.mocked(readdirSync).mock.calls.length;
     vi.mocked(readdirSync).mockClear();
@@ -149,7 +157,7 @@ describe('the protected-name search with its cache', () => {
 
   it('uses no cache after the wall clock was set back, nor from another boot', () => {
     search();
-    skew -= 60_000;
+    skew.ms -= 60_000;
     expect(search().listed).toBeGreaterThan(DIRS / 2);
     const boot = scanClock() as ScanClock;
     vi.mocked(readdirSync).mockClear();

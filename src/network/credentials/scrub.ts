@@ -1,0 +1,61 @@
+/**
+ * Replace every real value in a stream of bytes by its mask (the
+ * placeholder, cut to the value's length), across the boundaries of the
+ * pieces the stream arrives in: the last (longest value - 1) bytes of each
+ * piece wait for the next one. The replacement keeps the length, so a
+ * Content-Length or a chunk size stays true.
+ */
+export interface Replacement {
+  from: Buffer;
+  to: Buffer;
+}
+
+export interface Scrubber {
+  /** The bytes that can be passed on now. */
+  push(chunk: Buffer): Buffer;
+  /** The bytes held back, at the end of the stream. */
+  flush(): Buffer;
+}
+
+function replaceAll(data: Buffer, replacements: readonly Replacement[]): void {
+  for (const { from, to } of replacements) {
+    for (let at = data.indexOf(from); at !== -1; at = data.indexOf(from, at + from.length)) to.copy(data, at);
+  }
+}
+
+/**
+ * The replacements for one value and its mask: the value itself, and its
+ * base64 forms at each of the three offsets it can have in an encoded text
+ * (an echoed `Authorization: Basic` header carries it so): the characters
+ * that encode only the value's bytes, which are the same wherever it sits.
+ */
+export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
+  const out: Replacement[] = [{ from: value, to: mask }];
+  for (let offset = 0; offset < 3; offset++) {
+    const first = Math.ceil(offset / 3);
+    const end = Math.floor((offset + value.length) / 3);
+    const encode = (b: Buffer): Buffer => Buffer.from(Buffer.concat([Buffer.alloc(offset), b]).toString('base64').slice(4 * first, 4 * end), 'latin1');
+    const from = encode(value);
+    if (from.length >= 8) out.push({ from, to: encode(mask) });
+  }
+  return out;
+}
+
+export function scrubber(replacements: readonly Replacement[]): Scrubber {
+  const keep = Math.max(0, ...replacements.map((r) => r.from.length - 1));
+  let carry = Buffer.alloc(0);
+  return {
+    push(chunk) {
+      const data = Buffer.concat([carry, chunk]);
+      replaceAll(data, replacements);
+      const cut = Math.max(0, data.length - keep);
+      carry = Buffer.from(data.subarray(cut));
+      return data.subarray(0, cut);
+    },
+    flush() {
+      const rest = carry;
+      carry = Buffer.alloc(0);
+      return rest;
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * TLS terminated for the credential hosts only. Inside an allowed CONNECT
+ * tunnel to such a host, the proxy answers the TLS handshake itself with a
+ * certificate from the run's CA (ca.ts), reads each HTTP request (node's
+ * HTTP server: keep-alive, chunked bodies), lets the vault put the values in
+ * (or refuse), and sends it on over a new TLS connection that verifies the
+ * real server against the system's roots plus the profile's
+ * network.upstreamCa. A failed verification refuses the request; nothing is
+ * ever sent unverified. Responses come back scrubbed of the values.
+ *
+ * The names must agree: a ClientHello naming another server than the
+ * CONNECT host, or a request whose Host is another, is refused (a CDN would
+ * route it by that name: domain fronting).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
+import { Transform } from 'node:stream';
+import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
+import { ipVersion, normalizeHost } from '../rules.js';
+import type { RunCa } from './ca.js';
+import type { CredentialVault } from './vault.js';
+
+export interface TerminatedTarget {
+  host: string;
+  port: number;
+  /** The address the rules and the resolver chose: the upstream connection goes there, by IP. */
+  address: string;
+}
+
+/** What happened on a terminated tunnel, for the proxy's record of it. */
+export interface TerminatedEnd {
+  bytesUp: number;
+  bytesDown: number;
+  /** Why a request or the tunnel was refused, or why it failed (the first such). */
+  refused?: string;
+  error?: string;
+}
+
+/** Headers that belong to one connection, not to the request or response they came with. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+function pairs(raw: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] ?? '', raw[i + 1] ?? '']);
+  return out;
+}
+
+function refuse(res: ServerResponse, status: number, reason: string): void {
+  const body = `isolate: ${reason}\n`;
+  res.writeHead(status, { 'content-type': 'text/plain', 'x-isolate-denied': reason.replace(/[\r\n]/g, ' '), 'content-length': Buffer.byteLength(body), connection: 'close' });
+  res.end(body);
+}
+
+export class TlsTerminator {
+  constructor(
+    private readonly vault: CredentialVault,
+    private readonly ca: RunCa,
+    /** PEM certificates the upstream servers are verified against: the system's roots and network.upstreamCa. */
+    private readonly trust: readonly string[],
+  ) {}
+
+  /** Take over an established CONNECT tunnel (`early`: bytes the client sent after the CONNECT head). */
+  async accept(client: Socket, t: TerminatedTarget, early: Buffer, done: (end: TerminatedEnd) => void): Promise<void> {
+    const end: TerminatedEnd = { bytesUp: 0, bytesDown: 0 };
+    const note = (field: 'refused' | 'error', text: string): void => {
+      end[field] ??= text;
+    };
+    const leaf = await this.ca.leafFor(t.host);
+    const context: SecureContext = createSecureContext({ cert: leaf.cert, key: leaf.key });
+    if (early.length > 0) client.unshift(early);
+    const tls = new TLSSocket(client, {
+      isServer: true,
+      secureContext: context,
+      ALPNProtocols: ['http/1.1'],
+      SNICallback: (name, cb) => {
+        if (normalizeHost(name) === t.host) return cb(null, context);
+        note('refused', `the TLS server name ${JSON.stringify(name)} is not the CONNECT host ${t.host}`);
+        cb(new Error('server name mismatch'));
+      },
+    });
+    tls.on('error', (e: Error) => note('error', e.message));
+    const server: Server = createServer((req, res) => this.forward(req, res, t, note));
+    tls.once('close', () => {
+      end.bytesUp = client.bytesRead;
+      end.bytesDown = client.bytesWritten;
+      server.close();
+      done(end);
+    });
+    server.emit('connection', tls);
+  }
+
+  /** One request of the tunnel: its Host checked, the values put in by the vault, sent on verified, the response scrubbed. */
+  private forward(req: IncomingMessage, res: ServerResponse, t: TerminatedTarget, note: (f: 'refused' | 'error', text: string) => void): void {
+    const hostHeader = normalizeHost((req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, ''));
+    if (hostHeader !== t.host) {
+      const reason = `the request's Host ${JSON.stringify(req.headers.host ?? '')} is not the CONNECT host ${t.host}`;
+      note('refused', reason);
+      refuse(res, 403, reason);
+      return;
+    }
+    const headers = pairs(req.rawHeaders).filter(([n]) => !HOP.has(n.toLowerCase()));
+    const r = this.vault.rewrite({ method: req.method ?? 'GET', host: t.host, port: t.port, target: req.url ?? '/', headers, tls: true });
+    if (!r.ok) {
+      note('refused', r.reason);
+      refuse(res, 403, r.reason);
+      return;
+    }
+    const up = httpsRequest({
+      host: t.address,
+      port: t.port,
+      ...(ipVersion(t.host) === 0 ? { servername: t.host } : {}),
+      // Verified (node's checkServerIdentity) as the CONNECT host: the servername, or for an IP address host, the address.
+      ca: [...this.trust],
+      method: req.method,
+      path: r.target,
+      headers: [...r.headers.flat()],
+      agent: false,
+    });
+    up.on('error', (e: Error) => {
+      const reason = `the upstream connection to ${t.host}:${t.port} failed: ${e.message}`;
+      note('error', reason);
+      if (!res.headersSent) refuse(res, 502, reason);
+      else res.destroy();
+    });
+    up.on('response', (upRes) => {
+      const scrub = this.vault.responseScrubber();
+      const clean = (v: string): string => this.vault.scrubText(v);
+      const out = pairs(upRes.rawHeaders).filter(([n]) => !HOP.has(n.toLowerCase())).map(([n, v]) => [n, clean(v)]);
+      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out.flat());
+      const body = new Transform({
+        transform: (chunk: Buffer, _enc, cb) => cb(null, scrub.push(chunk)),
+        flush: (cb) => cb(null, scrub.flush()),
+      });
+      upRes.pipe(body).pipe(res);
+    });
+    res.once('close', () => up.destroy());
+    req.pipe(up);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The credentials of one run, in isolate's memory only. The proxy asks the
+ * vault to rewrite each plain HTTP request it passes on: a placeholder in
+ * the request target or a header (also inside `Authorization: Basic`'s
+ * base64 user:password) becomes the real value when the request goes to one
+ * of that credential's hosts within its ttl; a placeholder going anywhere
+ * else refuses the request. Every injection and every refusal is recorded
+ * (name, host, method, path without query, time), never a value.
+ */
+import { parseRule, ruleMatches, type DomainRule } from '../rules.js';
+import type { CredentialEvent, LoadedCredential } from './spec.js';
+import { replacementsFor, scrubber, type Scrubber } from './scrub.js';
+
+export const MAX_CREDENTIAL_EVENTS = 1000;
+
+export interface OutgoingRequest {
+  method: string;
+  host: string;
+  port: number;
+  /** Origin form: path and query. */
+  target: string;
+  headers: [string, string][];
+  /** Whether the request goes on over TLS (a terminated tunnel) or in clear text (an http:// request). */
+  tls: boolean;
+}
+
+export type Rewrite =
+  | { ok: true; target: string; headers: [string, string][]; injected: string[] }
+  | { ok: false; name: string; reason: string };
+
+interface Entry {
+  credential: LoadedCredential;
+  rules: DomainRule[];
+  expiresAt: number | undefined;
+}
+
+const BASIC = /^(Basic\s+)([A-Za-z0-9+/]+={0,2})$/i;
+
+export class CredentialVault {
+  readonly events: CredentialEvent[] = [];
+  omitted = 0;
+  private readonly entries: Entry[];
+
+  constructor(credentials: readonly LoadedCredential[], private readonly now: () => number = Date.now) {
+    const start = now();
+    this.entries = credentials.map((credential) => ({
+      credential,
+      rules: credential.spec.hosts.flatMap((h) => {
+        const r = parseRule(h, 'allow');
+        return r.ok ? [r.rule] : [];
+      }),
+      expiresAt: credential.spec.ttlMs === undefined ? undefined : start + credential.spec.ttlMs,
+    }));
+  }
+
+  /** The host part of every credential host pattern (`*.example.com`: example.com), for the run CA's name constraints. */
+  hostNames(): string[] {
+    return [...new Set(this.entries.flatMap((e) => e.rules.map((r) => r.host)))];
+  }
+
+  /** Whether any credential may be sent to host:port (its TLS is then terminated). */
+  servesHost(host: string, port: number): boolean {
+    return this.entries.some((e) => e.rules.some((r) => ruleMatches(r, host, port)));
+  }
+
+  /**
+   * Why `e`'s value may not go to host:port now, or undefined when it may.
+   * In clear text (`tls` false) only to a host and port a rule names
+   * exactly (`localhost:8080`): a pattern without a port covers port 80,
+   * and the value would cross the network readable by anyone on the way.
+   */
+  private refusal(e: Entry, host: string, port: number, tls = true): string | undefined {
+    const { name, hosts } = e.credential.spec;
+    const rule = e.rules.find((r) => ruleMatches(r, host, port));
+    if (rule === undefined) {
+      return `the placeholder of credential ${name} was sent to ${host}:${port}; it is only added for ${hosts.join(', ')}`;
+    }
+    if (!tls && !rule.explicit) {
+      return `credential ${name} is not sent to ${host}:${port} over plain http (in clear text): use https, or name the host and port exactly in its hosts (e.g. "${host}:${port}")`;
+    }
+    if (e.expiresAt !== undefined && this.now() >= e.expiresAt) return `credential ${name} expired (ttl ${e.credential.spec.ttlMs} ms); its placeholder is no longer replaced`;
+    return undefined;
+  }
+
+  /** The credentials whose placeholder is in `text`. */
+  private found(text: string): Entry[] {
+    return this.entries.filter((e) => text.includes(e.credential.placeholder));
+  }
+
+  /**
+   * A check for the bytes after a request's head (its body, and whatever
+   * follows on the connection): the reason to end it when a placeholder in
+   * them is going where it may not, recorded once. Placeholders split
+   * between two pieces are found too.
+   */
+  bodyWatch(req: Pick<OutgoingRequest, 'method' | 'host' | 'port' | 'target'>): (chunk: Buffer) => string | undefined {
+    const keep = Math.max(0, ...this.entries.map((e) => e.credential.placeholder.length - 1));
+    let tail = Buffer.alloc(0);
+    return (chunk) => {
+      const data = Buffer.concat([tail, chunk]);
+      tail = Buffer.from(data.subarray(Math.max(0, data.length - keep)));
+      for (const e of this.entries) {
+        const reason = data.includes(e.credential.placeholder) ? this.refusal(e, req.host, req.port) : undefined;
+        if (reason === undefined) continue;
+        this.record(req, e.credential.spec.name, 'refused', reason);
+        return reason;
+      }
+      return undefined;
+    };
+  }
+
+  rewrite(req: OutgoingRequest): Rewrite {
+    const texts = [req.target, ...req.headers.map(([, v]) => v), ...req.headers.map(([, v]) => decodeBasic(v) ?? '')];
+    const used = this.found(texts.join('\n'));
+    for (const e of used) {
+      const reason = this.refusal(e, req.host, req.port, req.tls);
+      if (reason === undefined) continue;
+      this.record(req, e.credential.spec.name, 'refused', reason);
+      return { ok: false, name: e.credential.spec.name, reason };
+    }
+    const swap = (s: string): string => used.reduce((acc, e) => acc.replaceAll(e.credential.placeholder, e.credential.value), s);
+    const headers = req.headers.map(([n, v]): [string, string] => {
+      const basic = BASIC.exec(v);
+      const decoded = decodeBasic(v);
+      return [n, basic?.[1] !== undefined && decoded !== undefined ? basic[1] + Buffer.from(swap(decoded), 'latin1').toString('base64') : swap(v)];
+    });
+    for (const e of used) this.record(req, e.credential.spec.name, 'injected');
+    // A response the proxy scrubs must arrive as text: no compression may hide a value from it.
+    const plain: [string, string][] = used.length === 0 ? headers : [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
+    return { ok: true, target: swap(req.target), headers: plain, injected: used.map((e) => e.credential.spec.name) };
+  }
+
+  /** `text` (a response header's value) with every real value replaced by its mask. */
+  scrubText(text: string): string {
+    const s = this.responseScrubber();
+    return Buffer.concat([s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+  }
+
+  /** A scrubber that puts the placeholders back where a response holds a real value. */
+  responseScrubber(): Scrubber {
+    return scrubber(this.entries.flatMap(({ credential: c }) => replacementsFor(Buffer.from(c.value, 'latin1'), Buffer.from(c.placeholder.slice(0, c.value.length), 'latin1'))));
+  }
+
+  private record(req: Pick<OutgoingRequest, 'method' | 'host' | 'port' | 'target'>, name: string, kind: CredentialEvent['kind'], reason?: string): void {
+    if (this.events.length >= MAX_CREDENTIAL_EVENTS) {
+      this.omitted++;
+      return;
+    }
+    const path = req.target.split('?')[0] ?? '';
+    this.events.push({ time: new Date(this.now()).toISOString(), name, kind, host: req.host, port: req.port, method: req.method, path: this.mask(path), ...(reason === undefined ? {} : { reason }) });
+  }
+
+  /** A path may carry a value or placeholder itself (/token/<value>): neither is recorded. */
+  private mask(text: string): string {
+    return this.entries.reduce((acc, { credential: c }) => acc.replaceAll(c.value, `<${c.spec.name}>`).replaceAll(c.placeholder, `<${c.spec.name}>`), text);
+  }
+}
+
+/** The user:password of a Basic authorization value, or undefined. */
+function decodeBasic(value: string): string | undefined {
+  const m = BASIC.exec(value);
+  return m?.[2] === undefined ? undefined : Buffer.from(m[2], 'base64').toString('latin1');
+}

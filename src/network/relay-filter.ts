@@ -1,0 +1,48 @@
+/**
+ * What a relay does to the bytes of a connection besides counting them:
+ * hold the first bytes until a gate decides on them (the TLS ClientHello's
+ * server name of a CONNECT tunnel), check what goes up (placeholders of
+ * the run's credentials), scrub what comes down (their values).
+ */
+import { parseClientHello } from './client-hello.js';
+import { normalizeHost } from './rules.js';
+import type { Scrubber } from './credentials/scrub.js';
+
+/** What a relay does to the bytes besides counting them (credentials): check what goes up, scrub what comes down. */
+export interface RelayFilter {
+  /** Why the connection must end, given the next bytes the client sends; undefined to pass them on. */
+  checkUp?: (chunk: Buffer) => string | undefined;
+  scrubDown?: Scrubber;
+  /** Decides on the first bytes the client sends (all of them so far): wait for more, pass them all on, or end the connection and why. */
+  gate?: (data: Buffer) => 'more' | 'pass' | { refused: string };
+}
+
+/** `send` behind `gate`: the first bytes are held until the gate decides, then passed on (or the connection refused); the rest go straight through. */
+export function gated(gate: NonNullable<RelayFilter['gate']>, send: (c: Buffer) => void, refuse: (reason: string) => void): (c: Buffer) => void {
+  let held: Buffer | undefined = Buffer.alloc(0);
+  return (c) => {
+    if (held === undefined) return send(c);
+    const data: Buffer = Buffer.concat([held, c]);
+    const verdict = gate(data);
+    if (verdict === 'more') {
+      held = data;
+      return;
+    }
+    held = undefined;
+    if (verdict === 'pass') send(data);
+    else refuse(verdict.refused);
+  };
+}
+
+/** The gate of a CONNECT tunnel: a TLS ClientHello must name the CONNECT host, or none (domain fronting). */
+export function sniGate(host: string): NonNullable<RelayFilter['gate']> {
+  return (data) => {
+    const hello = parseClientHello(data);
+    if (hello.kind === 'incomplete') return 'more';
+    if (hello.kind === 'not-tls') return 'pass';
+    if (hello.kind === 'malformed') return { refused: 'the tunnel began with a malformed TLS ClientHello' };
+    const name = hello.serverName;
+    if (name === undefined || normalizeHost(name) === host) return 'pass';
+    return { refused: `the TLS server name ${JSON.stringify(name)} is not the CONNECT host ${host} (domain fronting)` };
+  };
+}

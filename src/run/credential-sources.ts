@@ -1,0 +1,74 @@
+/**
+ * Read each credential's real value, once per run, before the sandbox
+ * starts: from the caller's variable, a file, or a command run outside the
+ * sandbox (a token minted for this run: `gh auth token`, a vault CLI). A
+ * source that fails or yields nothing stops the run (125): the command
+ * never starts with a credential missing. Each value gets its placeholder
+ * here; the values stay in this process's memory (the proxy's vault).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { IsolateError, errnoCode } from '../errors.js';
+import { makePlaceholder } from '../network/credentials/placeholder.js';
+import { describeSource, type CredentialSpec, type LoadedCredential } from '../network/credentials/spec.js';
+import { captureSync } from '../process.js';
+
+/** How long a `from: command` may take. */
+export const CREDENTIAL_COMMAND_TIMEOUT_MS = 30_000;
+/** Shorter values are too easy to find by chance in other text (the response scrubber replaces every copy). */
+export const MIN_VALUE_LENGTH = 8;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function fail(spec: CredentialSpec, what: string, fix: string, cause?: unknown): IsolateError {
+  return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec.source)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
+}
+
+function readSource(spec: CredentialSpec, env: Env, cwd: string): string {
+  const s = spec.source;
+  if (s.kind === 'env') return env[s.name] ?? '';
+  if (s.kind === 'file') {
+    try {
+      return readFileSync(s.path, 'utf8');
+    } catch (e: unknown) {
+      throw fail(spec, `cannot read ${s.path}: ${errnoCode(e) ?? String(e)}`, 'check the path and that you can read the file', e);
+    }
+  }
+  const [program = '', ...args] = s.argv;
+  const r = captureSync(program, args, { env, cwd: existsSync(cwd) ? cwd : '/', timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
+  if (r.error !== undefined || r.status !== 0) {
+    const why = r.error !== undefined ? (errnoCode(r.error) ?? r.error.message) : r.signal !== null ? `killed by ${r.signal}` : `exit ${r.status}`;
+    const said = r.stderr.trim().split('\n')[0] ?? '';
+    throw fail(spec, `the command failed (${why})${said === '' ? '' : `: ${said}`}`, `run ${s.argv.join(' ')} yourself to see why`);
+  }
+  return r.stdout;
+}
+
+/** The value without its final line break; refused when empty, short, or not one line of visible ASCII. */
+function checkValue(spec: CredentialSpec, raw: string): string {
+  const value = raw.replace(/\r?\n$/, '');
+  if (value === '') throw fail(spec, 'the source yielded nothing', spec.source.kind === 'env' ? `set ${spec.source.name} in your environment` : 'check the source');
+  if (!/^[\x21-\x7e]+$/.test(value)) throw fail(spec, 'the value is not one line of visible ASCII characters (no spaces or control characters)', 'check the source: a credential is a single token');
+  if (value.length < MIN_VALUE_LENGTH) throw fail(spec, `the value is shorter than ${MIN_VALUE_LENGTH} characters`, 'check the source: isolate handles tokens, not short passwords');
+  return value;
+}
+
+/** network.upstreamCa's certificates, read once per run with the credentials. */
+export function readUpstreamCa(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e: unknown) {
+    throw new IsolateError('E_CREDENTIAL', `network.upstreamCa: cannot read ${path}: ${errnoCode(e) ?? String(e)}; the command was not run`, { cause: e, fix: 'check the path' });
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new IsolateError('E_CREDENTIAL', `network.upstreamCa: ${path} holds no PEM certificate; the command was not run`, { fix: 'name a PEM file of CA certificates' });
+  }
+  return text;
+}
+
+export function loadCredentials(specs: readonly CredentialSpec[], env: Env, cwd: string): LoadedCredential[] {
+  return specs.map((spec) => {
+    const value = checkValue(spec, readSource(spec, env, cwd));
+    return { spec, value, placeholder: makePlaceholder(value) };
+  });
+}

@@ -1,0 +1,255 @@
+/**
+ * Credentials without a sandbox: the profile schema and the --credential
+ * flag, the trust rule for sources that act on the host, the filtered-only
+ * rule, the placeholders, the vault's rewrite of a request (hosts, ttl,
+ * Basic authorization, misuse) and the scrubbing of responses.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { credentialFlag, resolveCredentials } from '../../src/profile/credentials.js';
+import { validateProfileDoc } from '../../src/profile/schema.js';
+import { checkTrusted, hostActingKeys } from '../../src/profile/trust.js';
+import type { MergedProfile } from '../../src/profile/types.js';
+import { MIN_PLACEHOLDER_BITS, makePlaceholder, prefixOf } from '../../src/network/credentials/placeholder.js';
+import { replacementsFor, scrubber } from '../../src/network/credentials/scrub.js';
+import type { CredentialSpec, LoadedCredential } from '../../src/network/credentials/spec.js';
+import { CredentialVault } from '../../src/network/credentials/vault.js';
+import { loadCredentials } from '../../src/run/credential-sources.js';
+
+const TOKEN = 'ghp_R3alT0kenValue0123456789abcdefABCDEF';
+const dir = mkdtempSync(join(tmpdir(), 'isolate-cred-unit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const spec = (over: Partial<CredentialSpec> = {}): CredentialSpec => ({
+  name: 'GITHUB_TOKEN',
+  source: { kind: 'env', name: 'GITHUB_TOKEN' },
+  hosts: ['api.github.com'],
+  ttlMs: undefined,
+  from: 'test: credentials[0]',
+  ...over,
+});
+const loaded = (over: Partial<CredentialSpec> = {}, value = TOKEN): LoadedCredential => ({ spec: spec(over), value, placeholder: makePlaceholder(value) });
+
+describe('profile: credentials', () => {
+  const ok = { name: 'GITHUB_TOKEN', from: { env: 'GITHUB_TOKEN' }, hosts: ['api.github.com'], ttl: '15m' };
+
+  it('accepts env, file and command sources', () => {
+    for (const from of [{ env: 'X' }, { file: '~/.config/isolate/gh-token' }, { command: ['gh', 'auth', 'token'] }]) {
+      expect(validateProfileDoc({ credentials: [{ ...ok, from }] })).toMatchObject({ ok: true });
+    }
+  });
+
+  it('refuses unknown keys, a bad source, no hosts, a bad host, a bad ttl and a name defined twice, naming the key path', () => {
+    const issues = (doc: unknown): string[] => {
+      const r = validateProfileDoc(doc);
+      return r.ok ? [] : r.issues.map((i) => `${i.path}: ${i.message}`);
+    };
+    expect(issues({ credentials: [{ ...ok, value: 'x' }] })).toEqual(['credentials[0].value: unknown key']);
+    expect(issues({ credentials: [{ ...ok, from: { vault: 'x' } }] })[0]).toMatch(/^credentials\[0\]\.from: expected one of \{ env: NAME \}/);
+    expect(issues({ credentials: [{ ...ok, hosts: [] }] })[0]).toMatch(/^credentials\[0\]\.hosts: expected at least one host/);
+    expect(issues({ credentials: [{ ...ok, hosts: ['a b'] }] })[0]).toMatch(/^credentials\[0\]\.hosts\[0\]: /);
+    expect(issues({ credentials: [{ ...ok, ttl: 'soon' }] })[0]).toMatch(/^credentials\[0\]\.ttl: /);
+    expect(issues({ credentials: [ok, ok] })).toEqual(['credentials[1].name: credential GITHUB_TOKEN is defined twice']);
+    expect(issues({ credentials: [{ ...ok, name: 'A-B' }] })[0]).toMatch(/^credentials\[0\]\.name: expected an environment variable name/);
+  });
+
+  it('file and command sources act on the host: only from a profile that is yours and writable by no one else', () => {
+    const doc = { credentials: [ok, { ...ok, name: 'B', from: { file: '/x' } }, { ...ok, name: 'C', from: { command: ['true'] } }] };
+    expect(hostActingKeys(doc)).toEqual(['credentials[1].from', 'credentials[2].from']);
+    const file = join(dir, 'shared.yaml');
+    writeFileSync(file, '');
+    chmodSync(file, 0o666);
+    expect(() => checkTrusted(file, hostActingKeys(doc))).toThrow(/credentials\[1\]\.from, credentials\[2\]\.from make isolate act on the host, and this profile is writable by others/);
+    chmodSync(file, 0o644);
+    expect(() => checkTrusted(file, hostActingKeys(doc))).not.toThrow();
+  });
+
+  it('--credential NAME@host[,host] takes the value from the caller\'s NAME; a malformed one is a usage error', () => {
+    expect(credentialFlag('GITHUB_TOKEN@api.github.com,github.com', 0)).toEqual({
+      name: 'GITHUB_TOKEN',
+      from: { env: 'GITHUB_TOKEN' },
+      hosts: ['api.github.com', 'github.com'],
+      origin: '--credential[0]',
+    });
+    for (const bad of ['GITHUB_TOKEN', 'GITHUB_TOKEN@', '1X@h', '@host']) expect(() => credentialFlag(bad, 0)).toThrow(/expected NAME@host/);
+    expect(() => credentialFlag('X@a b', 0)).toThrow(/not a host name/);
+  });
+
+  it('needs the filtered network (125, with the fix), and resolves file paths and the ttl', () => {
+    const profile = (mode: 'none' | 'host' | 'filtered'): Pick<MergedProfile, 'credentials' | 'network' | 'origins'> => ({
+      credentials: [{ name: 'T', from: { file: '~/tok' }, hosts: ['h.example'], ttl: '15m', origin: 'p.yaml: credentials[0]' }],
+      network: { mode, allow: [], deny: [] },
+      origins: { 'network.mode': 'p.yaml: network.mode' },
+    });
+    for (const mode of ['none', 'host'] as const) {
+      expect(() => resolveCredentials(profile(mode), (p) => p)).toThrow(expect.objectContaining({ exitCode: 125, message: expect.stringMatching(/credentials need network\.mode: filtered/) }));
+    }
+    expect(resolveCredentials(profile('filtered'), (p) => p.replace('~', '/home/u')).credentials).toEqual([
+      { name: 'T', source: { kind: 'file', path: '/home/u/tok' }, hosts: ['h.example'], ttlMs: 900_000, from: 'p.yaml: credentials[0]' },
+    ]);
+  });
+});
+
+describe('credential sources', () => {
+  it('reads the caller\'s variable, a file (without its final newline) and a command\'s output', () => {
+    const file = join(dir, 'token');
+    writeFileSync(file, `${TOKEN}\n`);
+    const got = loadCredentials(
+      [spec(), spec({ name: 'F', source: { kind: 'file', path: file } }), spec({ name: 'C', source: { kind: 'command', argv: ['printf', '%s\\n', TOKEN] } })],
+      { GITHUB_TOKEN: TOKEN, PATH: '/usr/bin:/bin' },
+      dir,
+    );
+    expect(got.map((c) => c.value)).toEqual([TOKEN, TOKEN, TOKEN]);
+    expect(new Set(got.map((c) => c.placeholder)).size).toBe(3);
+  });
+
+  it('a source that fails or yields nothing, or a value that is not one short line, stops the run (125) without showing the value', () => {
+    const env = { PATH: '/usr/bin:/bin' };
+    const refused = (s: CredentialSpec, e: Record<string, string> = env): string => {
+      try {
+        loadCredentials([s], e, dir);
+      } catch (err: unknown) {
+        expect(err).toMatchObject({ code: 'E_CREDENTIAL', exitCode: 125 });
+        return (err as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused(spec())).toMatch(/the source yielded nothing; the command was not run/);
+    expect(refused(spec({ source: { kind: 'file', path: join(dir, 'missing') } }))).toMatch(/cannot read .*ENOENT/);
+    expect(refused(spec({ source: { kind: 'command', argv: ['false'] } }))).toMatch(/the command failed \(exit 1\)/);
+    expect(refused(spec({ source: { kind: 'command', argv: ['/nonexistent/gh'] } }))).toMatch(/the command failed \(ENOENT\)/);
+    expect(refused(spec(), { GITHUB_TOKEN: 'two words here' })).toMatch(/not one line of visible ASCII/);
+    expect(refused(spec(), { GITHUB_TOKEN: 'short' })).toMatch(/shorter than 8/);
+    expect(refused(spec(), { GITHUB_TOKEN: `${TOKEN}\nX-Injected: 1` })).not.toContain(TOKEN);
+  });
+});
+
+describe('placeholders', () => {
+  it.each([
+    ['ghp_', 'ghp_0123456789abcdefghijABCDEFGHIJ012345'],
+    ['github_pat_', `github_pat_11ABCDEFG0${'a1B2c3D4e5'.repeat(8)}`],
+    ['glpat-', 'glpat-AbCdEfGhIjKlMnOpQrSt'],
+    ['sk-', `sk-${'Ab1'.repeat(16)}`],
+    ['xoxb-', 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx'],
+    ['AKIA', 'AKIAIOSFODNN7EXAMPLE'],
+    ['npm_', 'npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'],
+  ])('keep the %s prefix, differ from the value and from each other', (prefix, value) => {
+    const a = makePlaceholder(value);
+    const b = makePlaceholder(value);
+    expect(prefixOf(value)).toBe(prefix);
+    expect(a.startsWith(prefix)).toBe(true);
+    expect(a).not.toBe(value);
+    expect(a).not.toBe(b);
+    expect(a.length).toBeGreaterThanOrEqual(value.length);
+  });
+
+  it('keep the length and the character class of each place when that carries 128 bits', () => {
+    const value = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+    const p = makePlaceholder(value);
+    expect(p).toHaveLength(value.length);
+    expect(p.slice(4).replace(/\d/g, '0').replace(/[a-z]/g, 'a').replace(/[A-Z]/g, 'A')).toBe(value.slice(4).replace(/\d/g, '0').replace(/[a-z]/g, 'a').replace(/[A-Z]/g, 'A'));
+  });
+
+  it('a value too short or too plain for 128 bits gets a longer placeholder of letters and digits', () => {
+    const p = makePlaceholder('AKIAIOSFODNN7EXAMPLE');
+    const bits = (p.length - 4) * Math.log2(62);
+    expect(bits).toBeGreaterThanOrEqual(MIN_PLACEHOLDER_BITS);
+    expect(p).toMatch(/^AKIA[A-Za-z0-9]+$/);
+  });
+});
+
+describe('the vault', () => {
+  const req = (host: string, headers: [string, string][], target = '/user', port = 443, tls = true) => ({ method: 'GET', host, port, target, headers, tls });
+
+  it('puts the value into the headers and the target for the credential\'s hosts, and records the injection without the query', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const r = v.rewrite(req('api.github.com', [['Authorization', `token ${c.placeholder}`], ['Accept', '*/*']], `/repos?access_token=${c.placeholder}`));
+    expect(r).toEqual({ ok: true, target: `/repos?access_token=${TOKEN}`, headers: [['Authorization', `token ${TOKEN}`], ['Accept', '*/*'], ['Accept-Encoding', 'identity']], injected: ['GITHUB_TOKEN'] });
+    expect(v.events).toEqual([{ time: expect.any(String), name: 'GITHUB_TOKEN', kind: 'injected', host: 'api.github.com', port: 443, method: 'GET', path: '/repos' }]);
+    expect(JSON.stringify(v.events)).not.toContain(TOKEN);
+  });
+
+  it('replaces the placeholder inside Authorization: Basic base64(user:password)', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const basic = (pw: string): string => `Basic ${Buffer.from(`x-access-token:${pw}`).toString('base64')}`;
+    const r = v.rewrite(req('api.github.com', [['authorization', basic(c.placeholder)]]));
+    expect(r.ok && r.headers).toEqual([['authorization', basic(TOKEN)], ['Accept-Encoding', 'identity']]);
+  });
+
+  it('refuses a placeholder going to another host, or after the ttl, and records the misuse', () => {
+    let now = 1_000_000;
+    const c = loaded({ ttlMs: 60_000 });
+    const v = new CredentialVault([c], () => now);
+    const other = v.rewrite(req('evil.example', [['Authorization', `Bearer ${c.placeholder}`]]));
+    expect(other).toEqual({ ok: false, name: 'GITHUB_TOKEN', reason: expect.stringMatching(/sent to evil\.example:443; it is only added for api\.github\.com/) });
+    const basic = v.rewrite(req('evil.example', [['Authorization', `Basic ${Buffer.from(`u:${c.placeholder}`).toString('base64')}`]]));
+    expect(basic.ok).toBe(false);
+    expect(v.rewrite(req('api.github.com', [['X', c.placeholder]])).ok).toBe(true);
+    now += 60_000;
+    expect(v.rewrite(req('api.github.com', [['X', c.placeholder]]))).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
+    expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'injected', 'refused']);
+  });
+
+  it('in clear text (plain http) the value goes only to a host and port a rule names exactly, never to one a portless pattern covers', () => {
+    const c = loaded({ hosts: ['api.github.com', 'localhost:8080'] });
+    const v = new CredentialVault([c]);
+    const auth: [string, string][] = [['Authorization', `Bearer ${c.placeholder}`]];
+    expect(v.rewrite(req('api.github.com', auth, '/', 80, false))).toMatchObject({ ok: false, reason: expect.stringMatching(/not sent to api\.github\.com:80 over plain http/) });
+    expect(v.rewrite(req('localhost', auth, '/', 8080, false))).toMatchObject({ ok: true, headers: [['Authorization', `Bearer ${TOKEN}`], ['Accept-Encoding', 'identity']] });
+    expect(v.rewrite(req('api.github.com', auth, '/', 443, true)).ok).toBe(true);
+  });
+
+  it('a request without a placeholder is passed on unchanged and not recorded', () => {
+    const v = new CredentialVault([loaded()]);
+    expect(v.rewrite(req('example.org', [['A', 'b']]))).toEqual({ ok: true, target: '/user', headers: [['A', 'b']], injected: [] });
+    expect(v.events).toEqual([]);
+  });
+
+  it('finds a placeholder in a body going elsewhere, also split between two pieces', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const watch = v.bodyWatch({ method: 'POST', host: 'evil.example', port: 80, target: '/collect?x=1' });
+    expect(watch(Buffer.from(`token=${c.placeholder.slice(0, 10)}`))).toBeUndefined();
+    expect(watch(Buffer.from(`${c.placeholder.slice(10)}&more`))).toMatch(/sent to evil\.example:80/);
+    expect(v.events).toMatchObject([{ kind: 'refused', path: '/collect' }]);
+    expect(v.bodyWatch({ method: 'POST', host: 'api.github.com', port: 443, target: '/' })(Buffer.from(c.placeholder))).toBeUndefined();
+  });
+
+  it('a value in a path is recorded by the credential\'s name', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    v.rewrite(req('api.github.com', [], `/t/${c.placeholder}?q`));
+    expect(v.events[0]?.path).toBe('/t/<GITHUB_TOKEN>');
+  });
+});
+
+describe('scrubbing responses', () => {
+  const mask = Buffer.from('ghp_PLACEHOLDERxxxxxxxxxxxxxxxxxxxxxxxxx').subarray(0, TOKEN.length);
+  const run = (pieces: string[]): string => {
+    const s = scrubber(replacementsFor(Buffer.from(TOKEN), mask));
+    return Buffer.concat([...pieces.map((p) => s.push(Buffer.from(p))), s.flush()]).toString();
+  };
+
+  it('replaces the value with a mask of the same length, also across every split point', () => {
+    const text = `{"token":"${TOKEN}","again":"${TOKEN}"}`;
+    for (let cut = 0; cut <= text.length; cut++) {
+      const out = run([text.slice(0, cut), text.slice(cut)]);
+      expect(out).not.toContain(TOKEN);
+      expect(out).toHaveLength(text.length);
+      expect(out).toContain(mask.toString());
+    }
+    expect(run(TOKEN.split(''))).toBe(mask.toString());
+  });
+
+  it('replaces the value where an echoed Basic authorization carries it in base64, at every offset', () => {
+    for (const user of ['a', 'ab', 'abc']) {
+      const encoded = Buffer.from(`${user}:${TOKEN}`).toString('base64');
+      const decoded = Buffer.from(run([`Authorization: Basic ${encoded}`]).slice('Authorization: Basic '.length), 'base64').toString();
+      expect(decoded).not.toContain(TOKEN.slice(4, -2));
+    }
+  });
+});
