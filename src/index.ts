@@ -565,10 +565,19 @@ export async function runWithError(
       }
     }
     const origin = options.origin;
-    await recordStarted(audit, startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin }));
-    if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
+    const started = startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin });
+    const recording = audit;
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
-    result = await execute(planned.plan, { ...executeOptions(options), ...(credentials === undefined ? {} : { credentials }) });
+    result = await execute(planned.plan, {
+      ...executeOptions(options),
+      ...(credentials === undefined ? {} : { credentials }),
+      // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
+      beforeStart: async () => {
+        await recordStarted(recording, started);
+        if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
+      },
+      placeholderSpares: registration.spares,
+    });
   } catch (e: unknown) {
     error = asIsolateError(e);
   }

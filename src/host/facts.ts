@@ -95,6 +95,22 @@ export function findBwrap(env: Readonly<Record<string, string | undefined>>): st
  * cheaper than starting `bwrap --version` on every run, which is the fallback.
  */
 export function bwrapVersion(path: string): string | undefined {
+  // Once per binary in a long-lived process (the API, the MCP server): its device, inode, size and times name it.
+  const st = statSync(path, { throwIfNoEntry: false, bigint: true });
+  const key = st === undefined ? undefined : `${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const known = key === undefined ? undefined : bwrapVersions.get(key);
+  if (known !== undefined) return known;
+  const version = readBwrapVersion(path);
+  if (key !== undefined && version !== undefined) {
+    if (bwrapVersions.size >= 8) bwrapVersions.clear();
+    bwrapVersions.set(key, version);
+  }
+  return version;
+}
+
+const bwrapVersions = new Map<string, string>();
+
+function readBwrapVersion(path: string): string | undefined {
   try {
     const bytes = readFileSync(path);
     const at = bytes.indexOf('bubblewrap ');

@@ -9,8 +9,12 @@ export type Effective = MountKind | 'none';
 
 const PRECEDENCE: Record<MountKind, number> = { tmpfs: 0, read: 1, write: 2, deny: 3 };
 
+/** How many names deep `path` is: its number of slashes ('/' is 0). Counted, not split: it runs for every pair of rules. */
 export function depth(path: string): number {
-  return path === '/' ? 0 : path.split('/').length - 1;
+  if (path === '/') return 0;
+  let n = 0;
+  for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 export function isWithin(path: string, root: string): boolean {
@@ -25,14 +29,13 @@ export function orderRules(rules: readonly MountRule[]): MountRule[] {
 /** Which rule governs `path`: the deepest rule at or above it (the strongest at equal depth). */
 export function governing(rules: readonly MountRule[], path: string): MountRule | undefined {
   let best: MountRule | undefined;
+  let bestDepth = -1;
   for (const rule of rules) {
     if (!isWithin(path, rule.path)) continue;
-    if (
-      best === undefined ||
-      depth(rule.path) > depth(best.path) ||
-      (depth(rule.path) === depth(best.path) && PRECEDENCE[rule.kind] > PRECEDENCE[best.kind])
-    ) {
+    const d = depth(rule.path);
+    if (best === undefined || d > bestDepth || (d === bestDepth && PRECEDENCE[rule.kind] > PRECEDENCE[best.kind])) {
       best = rule;
+      bestDepth = d;
     }
   }
   return best;

@@ -8,6 +8,7 @@
  * a run without the limit.
  */
 import { readFileSync, readdirSync, rmdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode } from '../errors.js';
@@ -137,10 +138,14 @@ export class RunCgroup {
     return cgroup;
   }
 
-  /** Move the launcher into the cgroup. Called before the launcher has its arguments, so it has started nothing yet. */
-  attach(pid: number): void {
+  /**
+   * Move the launcher into the cgroup. Called before the launcher has its arguments, so it has started nothing yet.
+   * Asynchronous: on cgroup v1 the first move waits for an RCU grace period (5-20 ms), which isolate spends on
+   * other work meanwhile (the audit log's run-started record, run/sandbox.ts).
+   */
+  async attach(pid: number): Promise<void> {
     try {
-      for (const procs of this.plan.procs) writeFileSync(procs, String(pid), { flag: 'r+' });
+      for (const procs of this.plan.procs) await writeFile(procs, String(pid), { flag: 'r+' });
     } catch (e: unknown) {
       throw new IsolateError('E_SANDBOX_SETUP', 'cannot move the sandbox into its cgroup; the command was not run', {
         detail: e instanceof Error ? e.message : String(e),

@@ -19,6 +19,7 @@ import { withLock, type LockOptions } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
 import { processAlive } from '../host/alive.js';
+import { SparePool } from './spare-placeholders.js';
 
 interface Entry {
   pid: number;
@@ -26,18 +27,20 @@ interface Entry {
 }
 
 export interface Registration {
+  /** Where this run's placeholders are taken from (run/spare-placeholders.ts); removed placeholders go back there. */
+  spares: SparePool | undefined;
   /** Record the placeholders this run's sandbox will create. */
   update(placeholders: readonly string[]): Promise<void>;
   /** Leave; when no other live run remains in a root, remove every recorded placeholder. */
   release(): Promise<void>;
 }
 
-function removeIfPlaceholder(path: string): void {
+function removeIfPlaceholder(path: string, spares: SparePool): void {
   try {
     // Only where the path still leads: never through a directory swapped for a symlink.
     if (realpathSync(dirname(path)) !== dirname(path)) return;
     const st = lstatSync(path);
-    if (st.isFile() && st.size === 0) unlinkSync(path);
+    if (st.isFile() && st.size === 0 && !spares.give(path, st)) unlinkSync(path);
     else if (st.isDirectory()) rmdirSync(path);
   } catch {
     // already gone, or not empty: leave it alone
@@ -64,9 +67,9 @@ function readEntries(dir: string): Map<string, Entry> {
 }
 
 /** Last out for the root in `dir`: remove every recorded placeholder, the entries and the directory. */
-function clearSlot(dir: string, entries: Map<string, Entry>): void {
+function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool): void {
   for (const [name, e] of entries) {
-    for (const p of e.placeholders) removeIfPlaceholder(p);
+    for (const p of e.placeholders) removeIfPlaceholder(p, spares);
     try {
       unlinkSync(join(dir, name));
     } catch {
@@ -81,11 +84,11 @@ function clearSlot(dir: string, entries: Map<string, Entry>): void {
 }
 
 /** Leave the root's slot (under its lock): the last run out removes every recorded placeholder. */
-function leaveSlot(dir: string, me: string): void {
+function leaveSlot(dir: string, me: string, spares: SparePool): void {
   const entries = readEntries(dir);
   const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
   if (others.length === 0) {
-    clearSlot(dir, entries);
+    clearSlot(dir, entries, spares);
     return;
   }
   // Still in use: leave our placeholders for the last run out.
@@ -113,7 +116,7 @@ async function withRetries(fn: () => Promise<void>): Promise<void> {
 }
 
 /** Roots whose runs were all killed (isolate itself SIGKILLed): clean up after them. */
-async function collectAbandoned(rootsDir: string): Promise<void> {
+async function collectAbandoned(rootsDir: string, spares: SparePool): Promise<void> {
   let names: string[];
   try {
     names = readdirSync(rootsDir);
@@ -127,7 +130,7 @@ async function collectAbandoned(rootsDir: string): Promise<void> {
     try {
       await withLock(`${dir}.lock`, async () => {
         const entries = readEntries(dir);
-        if (![...entries.values()].some((e) => processAlive(e.pid))) clearSlot(dir, entries);
+        if (![...entries.values()].some((e) => processAlive(e.pid))) clearSlot(dir, entries, spares);
       }, { timeoutMs: 500 });
     } catch {
       // busy: another run is there, and will clean up itself
@@ -136,8 +139,9 @@ async function collectAbandoned(rootsDir: string): Promise<void> {
 }
 
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
-  if (roots.length === 0) return { update: async () => undefined, release: async () => undefined };
+  if (roots.length === 0) return { spares: undefined, update: async () => undefined, release: async () => undefined };
   const base = runtimeDir(env);
+  const spares = new SparePool(join(base, 'spare'));
   const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const slots = roots.map((root) => {
     const id = createHash('sha256').update(root).digest('hex').slice(0, 32);
@@ -152,6 +156,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
       try {
         ensurePrivateDir(base);
         ensurePrivateDir(join(base, 'roots'));
+        ensurePrivateDir(join(base, 'spare'));
         await withLock(slot.lock, async () => {
           try {
             mkdirSync(slot.dir, { mode: 0o700 });
@@ -168,6 +173,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
   }
 
   return {
+    spares,
     async update(paths) {
       placeholders = [...paths];
       for (const slot of slots) {
@@ -183,7 +189,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
       const failed: { root: string; reason: string }[] = [];
       for (const slot of slots) {
         try {
-          await withRetries(() => withLock(slot.lock, async () => leaveSlot(slot.dir, me), lock));
+          await withRetries(() => withLock(slot.lock, async () => leaveSlot(slot.dir, me, spares), lock));
         } catch (e: unknown) {
           failed.push({ root: slot.root, reason: e instanceof Error ? e.message : String(e) });
         }
@@ -194,13 +200,8 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
           fix: 'the next isolate run in the same directory removes them; or remove these empty files yourself',
         });
       }
-      await collectAbandoned(join(base, 'roots'));
-      try {
-        // The runtime directory itself stays: it must exist before a run's policy is resolved to be hidden from it.
-        rmdirSync(join(base, 'roots'));
-      } catch {
-        // still in use by another run
-      }
+      // The runtime directory, its `roots` and its spares stay: making them anew would cost every run a new inode each.
+      await collectAbandoned(join(base, 'roots'), spares);
     },
   };
 }

@@ -5,6 +5,7 @@ import type { NetworkEvent } from '../network/proxy.js';
 import type { CredentialEvent, RunCredentials } from '../network/credentials/spec.js';
 import type { SandboxDenials } from './denials.js';
 import type { Resources } from './resources.js';
+import type { SparePool } from './spare-placeholders.js';
 
 export interface ExecuteOptions {
   /** inherit: the caller's stdin/stdout/stderr (a TTY stays a TTY); capture: collect stdout and stderr. */
@@ -15,6 +16,14 @@ export interface ExecuteOptions {
   forwardSignals?: boolean;
   /** Cap per captured stream; the rest is dropped and `truncated` set. */
   maxCapture?: number;
+  /**
+   * What must be done before the command starts (the audit log's run-started record): run while the launcher
+   * waits unfed for its input and is moved into the run's cgroup, or before a launcher that does not wait is
+   * started. When it rejects, the launcher is killed unfed and execute rejects with its error: nothing ran.
+   */
+  beforeStart?: () => Promise<void>;
+  /** Where placeholders for missing protected names are taken from before one is created (run/spare-placeholders.ts). */
+  placeholderSpares?: SparePool | undefined;
   /** The run's credentials with their values, for the proxy only (never part of the plan). */
   credentials?: RunCredentials;
   /** For capture: text the command reads on stdin, through a pipe closed after it (instead of `input`). */

@@ -31,19 +31,26 @@ export interface SandboxContext {
   onLaunched?: ((pgid: number) => void) | undefined;
 }
 
-/** Move the launcher into the run's cgroup while it still waits for its input; a launcher that cannot be is killed unfed. */
-function joinCgroup(cgroup: RunCgroup | undefined, launched: Launched, state: RunState): boolean {
+/** The launcher reads its input (bwrap's arguments, nsjail's configuration) before it starts anything: it can wait unfed. */
+function waitsUnfed(plan: Plan): boolean {
+  return plan.fds.args !== undefined || (plan.inputs ?? []).length > 0;
+}
+
+/**
+ * While the launcher waits unfed: move it into the run's cgroup and, at the same time, let the caller finish what
+ * must come before the command (ExecuteOptions.beforeStart). A launcher that cannot be moved is killed unfed
+ * (state.setupError); when beforeStart fails, the launcher is killed unfed and its error returned, to be thrown
+ * once the launcher has ended. Undefined and no setupError: feed it.
+ */
+async function beforeFeed(cgroup: RunCgroup | undefined, launched: Launched, state: RunState, beforeStart: (() => Promise<void>) | undefined): Promise<unknown> {
   const pid = launched.child.pid;
-  if (cgroup === undefined || pid === undefined) return true;
-  try {
-    cgroup.attach(pid);
-    return true;
-  } catch (e: unknown) {
-    state.setupError = asIsolateError(e);
-    closePathFds(launched.pathFds);
-    launched.child.kill('SIGKILL');
-    return false;
-  }
+  const moved = cgroup === undefined || pid === undefined ? Promise.resolve() : cgroup.attach(pid);
+  const [move, before] = await Promise.allSettled([moved, beforeStart?.()]);
+  if (move.status === 'fulfilled' && before.status === 'fulfilled') return undefined;
+  if (move.status === 'rejected') state.setupError = asIsolateError(move.reason);
+  closePathFds(launched.pathFds);
+  launched.child.kill('SIGKILL');
+  return before.status === 'rejected' ? (before.reason ?? new Error('beforeStart failed')) : undefined;
 }
 
 /** Timeout, forwarded signals, the caller's cancellation, the launcher's exit and output held past it: what ends a run besides the command. */
@@ -86,33 +93,49 @@ function startTerminal(plan: Plan, options: ExecuteOptions, launched: Launched):
 export async function runSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext = {}): Promise<ExecuteResult> {
   const begun = process.hrtime.bigint();
   const reach = reachFor(plan, context.onLaunched);
+  const waits = waitsUnfed(plan);
+  // A launcher that would start the command at once is started only after beforeStart.
+  if (!waits) await options.beforeStart?.();
   const launched = startLauncher(plan, options, startLauncherProcess, context.relayStdin === true);
   reach.launched(launched.child);
   const untty = startTerminal(plan, options, launched);
   try {
-    return await awaitSandbox(plan, options, context, { begun, reach, launched });
+    return await awaitSandbox(plan, options, context, { begun, reach, launched, beforeStart: waits ? options.beforeStart : undefined });
   } finally {
     // The caller's terminal is back as it was, whatever ended the run.
     untty?.();
   }
 }
 
-async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext, run: { begun: bigint; reach: Reach; launched: Launched }): Promise<ExecuteResult> {
+interface Launch {
+  begun: bigint;
+  reach: Reach;
+  launched: Launched;
+  /** ExecuteOptions.beforeStart, when it runs while the launcher waits unfed. */
+  beforeStart: (() => Promise<void>) | undefined;
+}
+
+async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext, run: Launch): Promise<ExecuteResult> {
   const { begun, reach, launched } = run;
   const unrelay = context.relayStdin === true ? relayStdin(launched.child) : undefined;
   if (options.stdio === 'capture') writeStdinText(launched.child, options.stdinText);
   const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];
   const state: RunState = { started: false, timedOut: false, forwarded: 0 };
-  if (joinCgroup(context.cgroup, launched, state)) {
+  const watch = watchEnd(plan, options, launched, reach, state);
+  const failed = await beforeFeed(context.cgroup, launched, state, run.beforeStart);
+  if (failed === undefined && state.setupError === undefined) {
     feedLauncher(launched.child, plan);
     attachHandshake({ plan, launcher: launched.child, state, reach, pathFds: launched.pathFds });
   }
-  const watch = watchEnd(plan, options, launched, reach, state);
   const end: ProcessEnd = await launched.ended;
   watch.stop();
   unrelay?.();
   closePathFds(launched.pathFds);
+  if (failed !== undefined) {
+    reach.stop();
+    throw failed;
+  }
   const rules = { file: plan.argv[0] ?? '', backend: plan.backend, plainExit: plan.fds.status === undefined, readyByte: plan.fds.ready !== undefined };
   return {
     durationMs: Number((process.hrtime.bigint() - begun) / 1000n) / 1000,

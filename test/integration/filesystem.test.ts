@@ -338,6 +338,25 @@ describe.each(runners())('protected files in the writable project ($label)', (ru
     expect(snapshot(p.project)).toEqual(REPO_FILES);
   });
 
+  it('the placeholders of one run are the next run\'s, never a second name of one file: read-only, empty, one link each, none left behind', () => {
+    // A state directory of this test's own, so that its spare placeholders are this test's alone.
+    const env = { ...p.env, XDG_STATE_HOME: join(p.home, '.state') };
+    const script = 'find . -type f -empty -exec stat -c "%i %h %s" {} +; echo pwned > .envrc 2>/dev/null && echo WROTE || echo blocked';
+    const inodes: Set<string>[] = [];
+    for (let i = 0; i < 2; i++) {
+      const r = isolate(runner, ['run', '--', 'sh', '-c', script], { cwd: p.project, env });
+      expect(r.status, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.pop()).toBe('blocked');
+      expect(lines.length).toBeGreaterThan(10);
+      for (const line of lines) expect(line).toMatch(/^\d+ 1 0$/);
+      inodes.push(new Set(lines.map((l) => l.split(' ')[0] ?? '')));
+      expect(snapshot(p.project)).toEqual(REPO_FILES);
+    }
+    // The second run made no new files: its placeholders are the first run's.
+    expect([...(inodes[1] ?? [])].filter((ino) => !inodes[0]?.has(ino))).toEqual([]);
+  });
+
   it('leaves no placeholder behind when isolate is stopped with SIGTERM', async () => {
     const before = REPO_FILES;
     const child = spawnIsolate(runner, ['run', '--', 'sh', '-c', 'echo ready; exec sleep 30'], { cwd: p.project, env: p.env });

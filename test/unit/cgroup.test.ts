@@ -189,11 +189,11 @@ describe('the run cgroup on a stand-in directory', () => {
     return d;
   };
 
-  it('attach fails closed when the cgroup has no cgroup.procs', () => {
+  it('attach fails closed when the cgroup has no cgroup.procs', async () => {
     const root = fake();
     const dir = join(root, 'isolate-1-ab');
     const cg = RunCgroup.create({ version: 2, dirs: [dir], writes: [], procs: [join(dir, 'cgroup.procs')], events: {} });
-    expect(() => cg.attach(1)).toThrow(/cannot move the sandbox into its cgroup/);
+    await expect(cg.attach(1)).rejects.toThrow(/cannot move the sandbox into its cgroup/);
   });
 
   it('creates the directory and writes the limits in order, into existing files only; remove() takes it away', async () => {
@@ -218,7 +218,7 @@ describe('the run cgroup on a stand-in directory', () => {
     expect(readFileSync(join(kernel, 'memory.max'), 'utf8')).toBe('100');
     expect(readFileSync(join(kernel, 'pids.max'), 'utf8')).toBe('7');
     writeFileSync(join(dir, 'cgroup.procs'), ''); // the kernel's file
-    cg.attach(4242);
+    await cg.attach(4242);
     expect(readFileSync(join(dir, 'cgroup.procs'), 'utf8')).toBe('4242');
     rmSync(join(dir, 'cgroup.procs')); // a real cgroup directory goes with its kernel files
     await cg.remove();

@@ -9,38 +9,7 @@ import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/backends/types.js';
 import { INIT_SCRIPT } from '../../src/backends/nsjail.js';
 import { execute } from '../../src/run/execute.js';
-
-function fakePlan(script: string, fds: Plan['fds']): Plan {
-  return {
-    backend: 'nsjail',
-    backendVersion: 'test',
-    argv: ['/bin/sh', '-c', script, 'fake-launcher'],
-    pipedArgs: [],
-    fds,
-    launcherEnv: {},
-    childEnv: {},
-    withheldEnv: [],
-    command: { program: 'sh', resolved: '/bin/sh', args: [] },
-    cwd: '/',
-    cleanup: [],
-    services: [],
-    limits: { killAfterMs: 1000, enforce: 'rlimit' },
-    summary: {
-      readable: [],
-      writable: [],
-      hidden: [],
-      tmpfs: [],
-      protected: [],
-      placeholders: [],
-      network: 'none',
-      limits: [],
-      seccomp: { preset: 'none', install: false, arch: null, rules: [] },
-      env: [],
-      namespaces: [],
-      notes: [],
-    },
-  };
-}
+import { fakePlan } from '../helpers/fake-plan.js';
 
 const run = (script: string, fds: Plan['fds']) => execute(fakePlan(script, fds), { stdio: 'capture' });
 

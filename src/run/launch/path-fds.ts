@@ -6,13 +6,16 @@
 import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
 import { IsolateError, errnoCode } from '../../errors.js';
 import { O_PATH } from '../fd-paths.js';
+import type { SparePool } from '../spare-placeholders.js';
 
 /**
  * A placeholder for a protected name that does not exist: an empty file,
- * made without following a symlink. One another run made meanwhile is used
- * as it is (openPathFds then checks what is there).
+ * made without following a symlink (a spare one when there is one,
+ * spare-placeholders.ts). One another run made meanwhile is used as it is
+ * (openPathFds then checks what is there).
  */
-function createPlaceholder(path: string): void {
+function createPlaceholder(path: string, spares: SparePool | undefined): void {
+  if (spares?.take(path) === true) return;
   try {
     closeSync(openSync(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, 0o444));
   } catch (e: unknown) {
@@ -60,11 +63,11 @@ function checkOpened(handle: number, path: string, create: boolean): void {
  * placeholder file first, and must be a regular file. Returns the
  * descriptors by number.
  */
-export function openPathFds(entries: readonly { fd: number; path: string; create?: boolean }[]): Map<number, number> {
+export function openPathFds(entries: readonly { fd: number; path: string; create?: boolean }[], spares?: SparePool): Map<number, number> {
   const opened = new Map<number, number>();
   try {
     for (const { fd, path, create } of entries) {
-      if (create === true) createPlaceholder(path);
+      if (create === true) createPlaceholder(path, spares);
       const handle = openNoFollow(path);
       opened.set(fd, handle);
       checkOpened(handle, path, create === true);

@@ -29,7 +29,7 @@ function assertCwd(cwd: string): void {
 export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess, relayStdin = false): Launched {
   const [file = ''] = plan.argv;
   if (plan.launch !== undefined) assertCwd(plan.launch.cwd);
-  const pathFds = openPathFds(plan.pathFds ?? []);
+  const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares);
   let started: Started;
   try {
     // No descriptor the caller left open reaches the command (inherited-fds.ts).

@@ -1,0 +1,173 @@
+/**
+ * Spare placeholders: the empty files of earlier runs' placeholders, moved
+ * into isolate's private runtime directory (host/runtime-dir.ts: no sandbox
+ * sees it) instead of being deleted, and linked into place again when a
+ * later run needs a placeholder for the same name in the same directory. A
+ * new file costs the file system an inode; on ext4 without a journal,
+ * allocating one skips the inodes freed recently, a millisecond and more
+ * per file on a busy host, and a run makes one per missing protected name.
+ * A link and a rename allocate none.
+ *
+ * A spare goes back only to the name it was taken from: the same name in
+ * the same directory (its device and inode, not its path). A sandbox that
+ * kept a descriptor of a placeholder it could reach (a concurrent run whose
+ * profile leaves that name writable) can reach that name anyway; moved to
+ * another name, the file would give it that name too (the reason
+ * placeholders are not hard links of one file). A spare is used only when it
+ * is what a new placeholder would be: a regular, empty file of this user,
+ * without a write, execute or special mode bit, and with no other name. Each
+ * run first renames a spare to a name of its own, so two runs never take the
+ * same one; one found changed is deleted. It is linked only where no file
+ * exists (link(2) never replaces one), and the caller checks what is there
+ * as for a file it created. Across file systems, or without a spare, the
+ * caller creates the placeholder as before.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, lstatSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { errnoCode } from '../errors.js';
+
+/** At most this many spares are kept; beyond, another name's spare makes room. */
+export const MAX_SPARES = 512;
+
+/** No write (0222), execute (0111), set-id or sticky (07000) bit. */
+const FORBIDDEN_MODE = 0o7333;
+
+/** A spare's file name: the key of the name it stands for, a dot, a unique part. */
+const SPARE_NAME = /^([0-9a-f]{32})\.[0-9a-z-]+$/;
+
+/** What a new placeholder would be: a regular empty file of this user, read-only, with one name. */
+export function isSpareShape(st: Stats): boolean {
+  return st.isFile() && st.size === 0 && st.nlink === 1 && st.uid === process.geteuid?.() && (st.mode & FORBIDDEN_MODE) === 0;
+}
+
+function discard(path: string): void {
+  try {
+    if (lstatSync(path).isDirectory()) rmdirSync(path);
+    else unlinkSync(path);
+  } catch {
+    // gone, or a directory with entries: left for a later look
+  }
+}
+
+export class SparePool {
+  /** Spare file names by key; undefined until the directory is read (once per run). */
+  private byKey: Map<string, string[]> | undefined;
+  /** Names that are no spare (one a killed run had taken): the first to go when room is needed. */
+  private others: string[] = [];
+  private count = 0;
+  private serial = 0;
+  private readonly tag = `${process.pid.toString(36)}-${randomBytes(6).toString('hex')}`;
+  /** Directories' keys by path, for this run. */
+  private readonly dirIds = new Map<string, string | undefined>();
+
+  /** `dir`: a private directory of this user's, hidden from every sandbox. */
+  constructor(private readonly dir: string) {}
+
+  private spares(): Map<string, string[]> {
+    if (this.byKey !== undefined) return this.byKey;
+    const byKey = new Map<string, string[]>();
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      const key = SPARE_NAME.exec(name)?.[1];
+      if (key === undefined) this.others.push(name);
+      else byKey.set(key, [...(byKey.get(key) ?? []), name]);
+    }
+    this.count = names.length;
+    this.byKey = byKey;
+    return byKey;
+  }
+
+  /** The key of `path`: its name in its directory, the directory named by device and inode. */
+  private keyOf(path: string): string | undefined {
+    const parent = dirname(path);
+    if (!this.dirIds.has(parent)) {
+      const st = statSync(parent, { throwIfNoEntry: false, bigint: true });
+      this.dirIds.set(parent, st === undefined ? undefined : `${st.dev}:${st.ino}`);
+    }
+    const id = this.dirIds.get(parent);
+    return id === undefined ? undefined : createHash('sha256').update(`${id}/${basename(path)}`).digest('hex').slice(0, 32);
+  }
+
+  private uniqueName(prefix: string): string {
+    return join(this.dir, `${prefix}.${this.tag}-${this.serial++}`);
+  }
+
+  /** A spare for `key`, renamed to a name of this run's and checked; undefined when none is left. */
+  private claim(key: string): string | undefined {
+    const names = this.spares().get(key) ?? [];
+    for (let name = names.pop(); name !== undefined; name = names.pop()) {
+      const claimed = this.uniqueName('.taken');
+      try {
+        renameSync(join(this.dir, name), claimed);
+      } catch {
+        continue; // another run took it
+      }
+      try {
+        if (isSpareShape(lstatSync(claimed))) return claimed;
+      } catch {
+        continue;
+      }
+      discard(claimed);
+    }
+    return undefined;
+  }
+
+  /**
+   * Link a spare of the same name to `path`, never replacing what is there.
+   * True when `path` exists now (the spare, or what was there already: the
+   * caller checks it); false when the caller must create the placeholder.
+   */
+  take(path: string): boolean {
+    const key = this.keyOf(path);
+    const claimed = key === undefined ? undefined : this.claim(key);
+    if (key === undefined || claimed === undefined) return false;
+    try {
+      linkSync(claimed, path);
+    } catch (e: unknown) {
+      this.putBack(claimed, key);
+      return errnoCode(e) === 'EEXIST';
+    }
+    discard(claimed); // its other name: the placeholder keeps the file
+    return true;
+  }
+
+  /** A claimed spare that was not used goes back under its key. */
+  private putBack(claimed: string, key: string): void {
+    const name = this.uniqueName(key);
+    try {
+      renameSync(claimed, name);
+    } catch {
+      discard(claimed);
+    }
+  }
+
+  /** Keep the placeholder at `path` (as lstat saw it) as a spare instead of deleting it; false when the caller must delete it. */
+  give(path: string, st: Stats): boolean {
+    const byKey = this.spares();
+    const key = isSpareShape(st) ? this.keyOf(path) : undefined;
+    if (key === undefined || !this.makeRoom(byKey)) return false;
+    try {
+      renameSync(path, this.uniqueName(key));
+    } catch {
+      return false;
+    }
+    this.count++;
+    return true;
+  }
+
+  /** Below MAX_SPARES, or one entry deleted to get there: a name that is no spare first, else another name's spare. */
+  private makeRoom(byKey: Map<string, string[]>): boolean {
+    if (this.count < MAX_SPARES) return true;
+    const name = this.others.shift() ?? [...byKey.values()].find((names) => names.length > 0)?.shift();
+    if (name === undefined) return false;
+    discard(join(this.dir, name));
+    this.count--;
+    return true;
+  }
+}
