@@ -519,6 +519,20 @@ function executeOptions(options: RunOptions): ExecuteOptions {
   };
 }
 
+/** The command policy's decision on `command`; undefined when the profile has no command rules. */
+async function commandDecision(planned: PlanResult, command: readonly string[]): Promise<CommandDecision | undefined> {
+  const rules = planned.policy.commands;
+  if (rules.allow.length === 0 && rules.deny.length === 0) return undefined;
+  return decideCommands(rules, command, planned.plan.command.resolved);
+}
+
+function refusedByPolicy(decision: CommandDecision): IsolateError {
+  return new IsolateError('E_COMMAND_REFUSED', `refused by the command policy: ${decision.reason}`, {
+    exitCode: 126,
+    fix: "change the profile's commands.allow / commands.deny, or run another command",
+  });
+}
+
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */
 export async function runWithError(
   command: readonly string[],
@@ -554,16 +568,8 @@ export async function runWithError(
     const target = auditTarget(planned.policy, options.audit, callerCwd, context(options).env);
     audit = newRunAudit(target);
     audit.warnings.push(...auditNotices(planned.merged, options.audit, context(options).env));
-    const rules = planned.policy.commands;
-    if (rules.allow.length > 0 || rules.deny.length > 0) {
-      decision = await decideCommands(rules, command, planned.plan.command.resolved);
-      if (decision.decision === 'refused') {
-        throw new IsolateError('E_COMMAND_REFUSED', `refused by the command policy: ${decision.reason}`, {
-          exitCode: 126,
-          fix: 'change the profile\'s commands.allow / commands.deny, or run another command',
-        });
-      }
-    }
+    decision = await commandDecision(planned, command);
+    if (decision?.decision === 'refused') throw refusedByPolicy(decision);
     const origin = options.origin;
     const started = startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin });
     const recording = audit;

@@ -279,10 +279,7 @@ export class FilterProxy {
           const scrub = filter.scrubDown;
           const out = scrub === undefined ? b.subarray(0, n) : scrub.push(b.subarray(0, n));
           if (scrub !== undefined) free.push(b);
-          if (!client.write(out, () => scrub === undefined && free.push(b))) {
-            upstream.pause();
-            client.once('drain', () => upstream.resume());
-          }
+          writeOrPause(client, upstream, out, () => scrub === undefined && free.push(b));
           return true;
         },
       },
@@ -298,10 +295,7 @@ export class FilterProxy {
       const send = (c: Buffer): void => {
         const why = filter.checkUp?.(c);
         if (why !== undefined) return refuse(why);
-        if (!upstream.write(c)) {
-          client.pause();
-          upstream.once('drain', () => client.resume());
-        }
+        writeOrPause(upstream, client, c);
       };
       const feed = filter.gate === undefined ? send : gated(filter.gate, send, refuse);
       up += early.length;
@@ -471,6 +465,14 @@ export class FilterProxy {
       },
       this.placeholderWatch(t),
     );
+  }
+}
+
+/** Write `chunk` to `to`; when `to` is full, pause `from` until it drains. */
+function writeOrPause(to: Duplex, from: Duplex, chunk: Uint8Array, done?: () => void): void {
+  if (!to.write(chunk, done)) {
+    from.pause();
+    to.once('drain', () => from.resume());
   }
 }
 
