@@ -533,6 +533,17 @@ function refusedByPolicy(decision: CommandDecision): IsolateError {
   });
 }
 
+/** Let go of the run's registration; what could not be cleaned up, as the report's cleanupErrors. */
+async function releaseRun(registration: Registration | undefined): Promise<string[]> {
+  try {
+    await registration?.release();
+    return [];
+  } catch (e: unknown) {
+    // The command has run; the placeholders are removed by the next run in this directory. Said, never dropped.
+    return [e instanceof Error ? e.message : String(e)];
+  }
+}
+
 /** As run(), also returning isolate's own error object (for the CLI's --debug stack traces) and where the run was recorded. */
 export async function runWithError(
   command: readonly string[],
@@ -588,13 +599,7 @@ export async function runWithError(
     error = asIsolateError(e);
   }
   const quarantined = planned !== undefined && result?.started === true ? neutraliseCreated(planned, runId, since) : [];
-  const cleanupErrors: string[] = [];
-  try {
-    await registration?.release();
-  } catch (e: unknown) {
-    // The command has run; the placeholders are removed by the next run in this directory. Said, never dropped.
-    cleanupErrors.push(e instanceof Error ? e.message : String(e));
-  }
+  const cleanupErrors = await releaseRun(registration);
   const report = buildReport({
     runId,
     startedAt,
