@@ -21,6 +21,10 @@ import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
 import { processAlive } from '../host/alive.js';
 import { SparePool } from './spare-placeholders.js';
 
+/** isolate's lasting directories in its runtime directory: the runs' registrations, and the spare placeholders. */
+export const ROOTS_DIR = 'roots';
+export const SPARES_DIR = 'spare';
+
 interface Entry {
   pid: number;
   placeholders: string[];
@@ -141,11 +145,11 @@ async function collectAbandoned(rootsDir: string, spares: SparePool): Promise<vo
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
   if (roots.length === 0) return { spares: undefined, update: async () => undefined, release: async () => undefined };
   const base = runtimeDir(env);
-  const spares = new SparePool(join(base, 'spare'));
+  const spares = new SparePool(join(base, SPARES_DIR));
   const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const slots = roots.map((root) => {
     const id = createHash('sha256').update(root).digest('hex').slice(0, 32);
-    return { root, dir: join(base, 'roots', id), lock: join(base, 'roots', `${id}.lock`) };
+    return { root, dir: join(base, ROOTS_DIR, id), lock: join(base, ROOTS_DIR, `${id}.lock`) };
   });
   let placeholders: string[] = [];
   const write = (dir: string): void => writeFileSync(join(dir, me), JSON.stringify({ pid: process.pid, placeholders } satisfies Entry), { mode: 0o600 });
@@ -155,8 +159,8 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
     for (let attempt = 0; ; attempt++) {
       try {
         ensurePrivateDir(base);
-        ensurePrivateDir(join(base, 'roots'));
-        ensurePrivateDir(join(base, 'spare'));
+        ensurePrivateDir(join(base, ROOTS_DIR));
+        ensurePrivateDir(join(base, SPARES_DIR));
         await withLock(slot.lock, async () => {
           try {
             mkdirSync(slot.dir, { mode: 0o700 });
@@ -201,7 +205,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         });
       }
       // The runtime directory, its `roots` and its spares stay: making them anew would cost every run a new inode each.
-      await collectAbandoned(join(base, 'roots'), spares);
+      await collectAbandoned(join(base, ROOTS_DIR), spares);
     },
   };
 }
