@@ -37,8 +37,12 @@ import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/ty
 import { execute, type ExecuteOptions, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
 import { describeSource, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
+import type { NetworkEvent } from './network/proxy.js';
+import type { ProxyServer } from './network/proxy-server.js';
 
 export { IsolateError } from './errors.js';
+export type { NetworkEvent } from './network/proxy.js';
+export type { ProxyServer } from './network/proxy-server.js';
 export type { RunReport, RunAudit } from './audit/report.js';
 export type { AuditChoice as AuditOptions } from './audit/run-audit.js';
 export type { RunOrigin, McpTool } from './audit/call.js';
@@ -621,3 +625,33 @@ export async function runWithError(
   report.audit = audit;
   return { report, error: error ?? result?.error, audit };
 }
+
+export interface ProxyOptions extends IsolateOptions {
+  /** `127.0.0.1:3128`, `[::1]:3128` or a unix socket path. */
+  listen: string;
+  /** Let --listen name a non-loopback address (an open proxy). */
+  allowRemote?: boolean;
+  /** Called for every finished connection attempt. */
+  onEvent?: (event: NetworkEvent) => void;
+}
+
+/**
+ * The filtering proxy of a filtered run as a server of its own: the profile's
+ * (or the options') domain rules and the same address guard. Profiles with
+ * credentials are refused: their values would be served to any client.
+ */
+export const startProxy: (options: ProxyOptions) => Promise<ProxyServer> = guarded(async (options: ProxyOptions) => {
+  const { policy } = await loadPrepared(options.net === undefined && options.allowDomain !== undefined ? { ...options, net: 'filtered' } : options);
+  if (policy.network.mode !== 'filtered') {
+    throw new IsolateError('E_USAGE', `the profile's network mode is ${policy.network.mode}: the proxy serves the rules of a filtered network`, {
+      fix: 'use a profile with network.mode: filtered, or give --allow-domain',
+    });
+  }
+  if ((policy.credentials ?? []).length > 0) {
+    throw new IsolateError('E_USAGE', 'the profile has credentials: isolate proxy does not serve them (any client of the proxy would get their values)', {
+      fix: 'use a profile without credentials',
+    });
+  }
+  const { startProxyServer } = await import('./network/proxy-server.js');
+  return startProxyServer({ allow: policy.network.allow, deny: policy.network.deny, listen: options.listen, allowRemote: options.allowRemote, onEvent: options.onEvent });
+});

@@ -23,6 +23,14 @@ export const profileOption = (help = 'profile: built-in name, user profile name 
 export const backendOption = (): Option =>
   new Option('--backend <name>', 'enforcement backend').choices(BACKEND_CHOICES).env('ISOLATE_BACKEND').default('auto');
 
+/** The domain rules of a filtered network: run's and the proxy's. */
+export function domainOptions(): Option[] {
+  return [
+    repeatable('--allow-domain <pattern>', 'allow host, *.suffix or IP, optionally :port (default 80 and 443; implies --net filtered)'),
+    repeatable('--deny-domain <pattern>', 'deny host, *.suffix or IP on every port (or only :port); deny wins over allow'),
+  ];
+}
+
 /** What the sandbox looks like: every option of run, explain and check; profiles show takes them but --profile and --backend. */
 function policyOptions(): Option[] {
   return [
@@ -31,8 +39,7 @@ function policyOptions(): Option[] {
     repeatable('--deny <path>', 'hide <path> from the sandbox'),
     repeatable('--env <NAME[=VALUE]>', 'pass NAME from your environment, or set it'),
     new Option('--net <mode>', 'network: none, host, or filtered (only allowed domains, through a proxy)').choices(['none', 'host', 'filtered']),
-    repeatable('--allow-domain <pattern>', 'allow host, *.suffix or IP, optionally :port (default 80 and 443; implies --net filtered)'),
-    repeatable('--deny-domain <pattern>', 'deny host, *.suffix or IP on every port (or only :port); deny wins over allow'),
+    ...domainOptions(),
     repeatable('--credential <NAME@host[,host]>', "the command gets a placeholder in NAME; isolate's proxy sends your NAME's value to those hosts only (needs --net filtered)"),
     new Option('--cwd <dir>', 'working directory (and ${CWD}); default: the current directory'),
     new Option('--timeout <duration>', 'wall-clock limit (30s, 5m); then SIGTERM, SIGKILL, exit 124'),

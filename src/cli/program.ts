@@ -6,7 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
-import { addOptions, addPolicyOptions, addSandboxOptions, backendOption, jsonOption, profileOption } from './options.js';
+import { addOptions, addPolicyOptions, addSandboxOptions, backendOption, debugOption, domainOptions, jsonOption, profileOption } from './options.js';
 
 /** What a command's handler gets: its positional arguments and its parsed options. */
 export interface Invocation {
@@ -143,6 +143,22 @@ const declareMcp: Declare = (cmd, dispatch) => {
   ]).action(act(dispatch, async () => (await import('./mcp.js')).mcpCommand));
 };
 
+const declareProxy: Declare = (cmd, dispatch) => {
+  cmd
+    .summary("serve the filtering proxy of a filtered run on its own")
+    .description(
+      "Serve HTTP (CONNECT and absolute-URI requests) and SOCKS5 on --listen, with the profile's domain rules (or --allow-domain and --deny-domain) and the same address guard as a filtered run: a name that resolves to loopback or a private address is refused unless a host:port rule names it. One JSON line per connection on stdout (or --log). Stops on SIGTERM or SIGINT: stops listening, closes open connections, exits 0. Profiles with credentials are refused. See docs/network.md.",
+    );
+  addOptions(cmd, [
+    new Option('--listen <host:port|path>', 'where to listen: a loopback address and port (127.0.0.1:3128, [::1]:3128) or a unix socket path').makeOptionMandatory(),
+    new Option('--allow-remote', 'let --listen name a non-loopback address (an open proxy: anyone who reaches it uses your allowed hosts)'),
+    new Option('--log <file>', 'append the JSON lines to <file> instead of stdout'),
+    profileOption(),
+    ...domainOptions(),
+    debugOption(),
+  ]).action(act(dispatch, async () => (await import('./proxy.js')).proxyCommand));
+};
+
 /** Every command, in the order of the help. */
 const COMMANDS: Record<string, Declare> = {
   run: declareRun,
@@ -153,6 +169,7 @@ const COMMANDS: Record<string, Declare> = {
   selftest: declareSelftest,
   audit: declareAudit,
   mcp: declareMcp,
+  proxy: declareProxy,
 };
 
 /** `[file] [--since <time>] [-p <name|path>]`: the usage of a command with a few options names each. */

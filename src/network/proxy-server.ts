@@ -1,0 +1,83 @@
+/**
+ * The filtering proxy as a server of its own (`isolate proxy`): the same
+ * FilterProxy, rules and address guard as a filtered run, listening on a
+ * loopback port or a unix socket named by the user. A non-loopback address
+ * is refused unless the caller says so: an open proxy lets anyone who can
+ * reach it use the allowed hosts from this machine.
+ */
+import { FilterProxy, type NetworkEvent } from './proxy.js';
+import { ipVersion, normalizeHost, parseRule, type RuleKind } from './rules.js';
+import { IsolateError } from '../errors.js';
+
+export type ListenTarget = { path: string } | { host: string; port: number };
+
+/** `host:port` (IPv6 in brackets) or a unix socket path (anything with a `/`). */
+export function parseListen(spec: string): ListenTarget {
+  if (spec.includes('/')) return { path: spec };
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(spec);
+  const host = m === null ? undefined : normalizeHost(m[1] ?? m[2] ?? '');
+  const port = m === null ? NaN : Number(m[3]);
+  if (host === undefined || ipVersion(host) === 0 || !(port >= 0 && port <= 65535)) {
+    throw new IsolateError('E_USAGE', `--listen ${JSON.stringify(spec)}: expected an IP address and port (127.0.0.1:3128, [::1]:3128) or a unix socket path`, {
+      fix: 'give --listen 127.0.0.1:<port> or --listen /path/to/proxy.sock',
+    });
+  }
+  return { host, port };
+}
+
+/** 127.0.0.0/8 and ::1. */
+export function isLoopback(host: string): boolean {
+  return ipVersion(host) === 4 ? host.startsWith('127.') : host === '::1';
+}
+
+function ruleList(patterns: readonly string[], kind: RuleKind) {
+  return patterns.map((p) => {
+    const r = parseRule(p, kind);
+    if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
+    return r.rule;
+  });
+}
+
+export interface ProxyServerOptions {
+  allow: readonly string[];
+  deny: readonly string[];
+  listen: string;
+  allowRemote?: boolean | undefined;
+  onEvent?: ((event: NetworkEvent) => void) | undefined;
+}
+
+export interface ProxyServer {
+  /** `127.0.0.1:3128` (the port chosen when 0 was asked) or the socket path. */
+  address: string;
+  counts: { allowed: number; denied: number };
+  /** Stop listening, close every open connection, and resolve once each has been recorded. */
+  stop(): Promise<void>;
+}
+
+export async function startProxyServer(o: ProxyServerOptions): Promise<ProxyServer> {
+  const target = parseListen(o.listen);
+  if ('host' in target && !isLoopback(target.host) && o.allowRemote !== true) {
+    throw new IsolateError('E_USAGE', `--listen ${o.listen}: not a loopback address; anyone who can reach it could use the proxy`, {
+      fix: 'listen on 127.0.0.1 or a unix socket, or add --allow-remote if an open proxy is what you want',
+    });
+  }
+  const counts = { allowed: 0, denied: 0 };
+  const rules = { allow: ruleList(o.allow, 'allow'), deny: ruleList(o.deny, 'deny') };
+  const proxy: FilterProxy = new FilterProxy({
+    rules,
+    onEvent: (e) => {
+      counts[e.decision]++;
+      // A server runs for days: the events go to the caller, none are kept here.
+      proxy.events.length = 0;
+      o.onEvent?.(e);
+    },
+  });
+  try {
+    await proxy.listen(target);
+  } catch (e: unknown) {
+    throw new IsolateError('E_NETWORK_PROXY', `cannot listen on ${o.listen}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const a = proxy.address();
+  const address = 'path' in target ? target.path : typeof a === 'object' && a !== null ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : o.listen;
+  return { address, counts, stop: () => proxy.close() };
+}
