@@ -6,7 +6,7 @@
  * reach it use the allowed hosts from this machine.
  */
 import { FilterProxy, type NetworkEvent } from './proxy.js';
-import { ipVersion, normalizeHost, parseRule, type RuleKind } from './rules.js';
+import { ipVersion, normalizeHost, ruleSet } from './rules.js';
 import { IsolateError } from '../errors.js';
 
 export type ListenTarget = { path: string } | { host: string; port: number };
@@ -28,14 +28,6 @@ export function parseListen(spec: string): ListenTarget {
 /** 127.0.0.0/8 and ::1. */
 export function isLoopback(host: string): boolean {
   return ipVersion(host) === 4 ? host.startsWith('127.') : host === '::1';
-}
-
-function ruleList(patterns: readonly string[], kind: RuleKind) {
-  return patterns.map((p) => {
-    const r = parseRule(p, kind);
-    if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
-    return r.rule;
-  });
 }
 
 export interface ProxyServerOptions {
@@ -62,7 +54,7 @@ export async function startProxyServer(o: ProxyServerOptions): Promise<ProxyServ
     });
   }
   const counts = { allowed: 0, denied: 0 };
-  const rules = { allow: ruleList(o.allow, 'allow'), deny: ruleList(o.deny, 'deny') };
+  const rules = ruleSet(o.allow, o.deny);
   const proxy: FilterProxy = new FilterProxy({
     rules,
     onEvent: (e) => {

@@ -10,6 +10,7 @@
  * case-insensitively, without a trailing dot. Deny rules win over allow rules.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { IsolateError } from '../errors.js';
 
 /** The ports an allow pattern without a port covers (a deny pattern without one covers every port). */
 export const ALLOW_DEFAULT_PORTS: readonly number[] = [80, 443];
@@ -120,6 +121,17 @@ export interface Decision {
 export interface RuleSet {
   allow: readonly DomainRule[];
   deny: readonly DomainRule[];
+}
+
+/** The rules of a filtered network from their patterns; a bad pattern is an E_NETWORK_RULE error naming it. */
+export function ruleSet(allow: readonly string[], deny: readonly string[]): RuleSet {
+  const parsed = (patterns: readonly string[], kind: RuleKind) =>
+    patterns.map((p) => {
+      const r = parseRule(p, kind);
+      if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
+      return r.rule;
+    });
+  return { allow: parsed(allow, 'allow'), deny: parsed(deny, 'deny') };
 }
 
 export function decide(rules: RuleSet, host: string, port: number): Decision {

@@ -10,7 +10,6 @@ import type { Service } from '../backends/types.js';
 import type { LoopbackProxyService } from '../backends/sandbox-exec.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { NetworkEventLog } from '../network/event-log.js';
-import type { RuleKind } from '../network/rules.js';
 import { sweepProxyDirs } from '../host/proxy-dir.js';
 import { ensurePrivateDir } from '../host/runtime-dir.js';
 import type { ExecuteResult } from './result.js';
@@ -57,15 +56,9 @@ export async function startServices(services: readonly Service[], credentials?: 
   try {
     for (const service of services) {
       const { FilterProxy } = await import('../network/proxy.js');
-      const { parseRule } = await import('../network/rules.js');
-      const rules = (patterns: readonly string[], kind: RuleKind) =>
-        patterns.map((p) => {
-          const r = parseRule(p, kind);
-          if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `network rule ${JSON.stringify(p)}: ${r.message}`);
-          return r.rule;
-        });
-      const ruleSet = { allow: rules(service.allow, 'allow'), deny: rules(service.deny, 'deny') };
-      const make = () => new FilterProxy({ rules: ruleSet, onEvent: (e) => log.add(e), ...(creds === undefined ? {} : { credentials: creds.vault, terminator: creds.terminator }) });
+      const { ruleSet } = await import('../network/rules.js');
+      const rules = ruleSet(service.allow, service.deny);
+      const make = () => new FilterProxy({ rules, onEvent: (e) => log.add(e), ...(creds === undefined ? {} : { credentials: creds.vault, terminator: creds.terminator }) });
       const tcp = (service as Partial<LoopbackProxyService>).tcp;
       if (tcp !== undefined) {
         // The command reaches the proxy over the host loopback (sandbox-exec): no socket, no directory.
