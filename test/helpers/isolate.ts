@@ -97,11 +97,25 @@ export function isolate(runner: Runner, args: readonly string[], options: RunOpt
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Remove a test's tree, also when a sandbox left directories in it that its
+ * owner cannot list or enter (chmod 0300, 000): as an ordinary user the
+ * removal needs them opened first; root needs nothing.
+ */
+export function removeTestTree(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    spawnSync('chmod', ['-R', 'u+rwx', dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A temp directory owned by the runner's user; remove it with the returned function. */
 export function tempDirFor(runner: Runner, prefix = 'isolate-it-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   chownSync(dir, runner.uid, runner.gid);
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, cleanup: () => removeTestTree(dir) };
 }
 
 /**
