@@ -98,17 +98,20 @@ export function isolate(runner: Runner, args: readonly string[], options: RunOpt
 }
 
 /**
- * Remove a test's tree, also when a sandbox left directories in it that its
- * owner cannot list or enter (chmod 0300, 000): as an ordinary user the
- * removal needs them opened first; root needs nothing.
+ * Remove a test's tree, also when a sandbox left in it directories that its
+ * owner cannot list or enter (chmod 0300, 000: an ordinary user must open
+ * them first) or paths longer than PATH_MAX (Node's rmSync stops there; GNU
+ * rm walks by descriptor). Throws when the tree is still there.
  */
 export function removeTestTree(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true });
+    return;
   } catch {
     spawnSync('chmod', ['-R', 'u+rwx', dir]);
-    rmSync(dir, { recursive: true, force: true });
+    spawnSync('rm', ['-rf', dir]);
   }
+  if (existsSync(dir)) throw new Error(`the test tree ${dir} could not be removed`);
 }
 
 /** A temp directory owned by the runner's user; remove it with the returned function. */
