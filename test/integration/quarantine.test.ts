@@ -7,26 +7,18 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { asRunner, giveTo, isolate, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { plantSite } from '../helpers/plant-site.js';
 
 describe.each(backendCases('checks of names created during a run'))('names created during a run ($label)', ({ runner, backend, backendEnv }) => {
+  const site = plantSite(runner, backendEnv);
   let dir: string;
   let project: string;
-  let cleanup: () => void;
   let env: Record<string, string>;
   let marker: string;
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDirFor(runner));
-    project = join(dir, 'project');
-    mkdirSync(project);
-    giveTo(runner, dir);
-    marker = join(dir, 'PWNED');
-    // An audit log of this test's own (beside the project), so that reading it back stays quick.
-    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
-  });
-  afterEach(() => cleanup());
+  beforeEach(() => ({ dir, project, env, marker } = site));
 
   const run = (script: string) => isolate(runner, ['run', '--json', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env });
   const hostGit = (cwd: string) => asRunner(runner, ['git', '-c', `safe.directory=*`, 'status', '--short'], { cwd, env: { ...env, HOME: dir } });

@@ -7,33 +7,20 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asRunner, giveTo, isolate, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { asRunner, giveTo, isolate } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { plantSite } from '../helpers/plant-site.js';
 
 describe.each(backendCases('red team: quarantine'))('red team: protected names created during a run ($label)', ({ runner, backend, backendEnv }) => {
+  const site = plantSite(runner, backendEnv);
   let dir: string;
   let project: string;
-  let cleanup: () => void;
   let env: Record<string, string>;
   let marker: string;
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-rtq-'));
-    project = join(dir, 'project');
-    mkdirSync(project);
-    giveTo(runner, dir);
-    marker = join(dir, 'PWNED');
-    env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, ...backendEnv };
-  });
-  afterEach(() => {
-    // rm copes with the unenterable and the too-deep trees these tests leave (fs.rmSync does not).
-    spawnSync('chmod', ['-R', 'u+rwx', project]);
-    spawnSync('rm', ['-rf', dir]);
-    cleanup();
-  });
+  beforeEach(() => ({ dir, project, env, marker } = site));
 
   const run = (script: string, timeoutMs = 20_000) =>
     isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env, timeoutMs });
