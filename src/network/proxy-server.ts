@@ -55,12 +55,10 @@ export async function startProxyServer(o: ProxyServerOptions): Promise<ProxyServ
   }
   const counts = { allowed: 0, denied: 0 };
   const rules = ruleSet(o.allow, o.deny);
-  const proxy: FilterProxy = new FilterProxy({
+  const proxy = new FilterProxy({
     rules,
     onEvent: (e) => {
       counts[e.decision]++;
-      // A server runs for days: the events go to the caller, none are kept here.
-      proxy.events.length = 0;
       o.onEvent?.(e);
     },
   });

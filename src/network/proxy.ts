@@ -10,6 +10,7 @@ import { lookup } from 'node:dns/promises';
 import { connect as netConnect, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isRestrictedAddress } from './address.js';
+import { NetworkEventLog } from './event-log.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
 import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
 import type { TerminatedEnd, TlsTerminator } from './credentials/terminate.js';
@@ -61,7 +62,12 @@ type Verdict =
 
 
 export class FilterProxy {
-  readonly events: NetworkEvent[] = [];
+  /** The attempts seen: the first MAX_NETWORK_EVENTS whole, the rest counted (a proxy may run for days). */
+  readonly log = new NetworkEventLog();
+
+  get events(): NetworkEvent[] {
+    return this.log.events;
+  }
   private readonly server: Server;
   /** Open sockets, each with a promise that settles when it has closed. */
   private readonly sockets = new Map<Duplex, Promise<void>>();
@@ -150,7 +156,7 @@ export class FilterProxy {
       durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
       ...fields,
     };
-    this.events.push(event);
+    this.log.add(event);
     this.options.onEvent?.(event);
   }
 
