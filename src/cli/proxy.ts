@@ -56,7 +56,7 @@ export async function proxyCommand(inv: Invocation, ctx: CliContext): Promise<nu
     onEvent: eventWriter(flags, ctx),
   });
   const s = ctx.output.style('err');
-  if (flags.allowRemote === true) ctx.output.err(`${s.yellow('warning:')} --allow-remote: anyone who can reach ${server.address} can use this proxy\n`);
+  if (server.remote) ctx.output.err(`${s.yellow('warning:')} --allow-remote: anyone who can reach ${server.address} can use this proxy\n`);
   ctx.output.err(`isolate proxy: listening on ${server.address}\n`);
   const signal = await stopped;
   await server.stop();

@@ -41,6 +41,8 @@ export interface ProxyServerOptions {
 export interface ProxyServer {
   /** `127.0.0.1:3128` (the port chosen when 0 was asked) or the socket path. */
   address: string;
+  /** Whether it listens on an address other machines may reach (allowed by --allow-remote). */
+  remote: boolean;
   counts: { allowed: number; denied: number };
   /** Stop listening, close every open connection, and resolve once each has been recorded. */
   stop(): Promise<void>;
@@ -48,20 +50,13 @@ export interface ProxyServer {
 
 export async function startProxyServer(o: ProxyServerOptions): Promise<ProxyServer> {
   const target = parseListen(o.listen);
-  if ('host' in target && !isLoopback(target.host) && o.allowRemote !== true) {
+  const remote = 'host' in target && !isLoopback(target.host);
+  if (remote && o.allowRemote !== true) {
     throw new IsolateError('E_USAGE', `--listen ${o.listen}: not a loopback address; anyone who can reach it could use the proxy`, {
       fix: 'listen on 127.0.0.1 or a unix socket, or add --allow-remote if an open proxy is what you want',
     });
   }
-  const counts = { allowed: 0, denied: 0 };
-  const rules = ruleSet(o.allow, o.deny);
-  const proxy = new FilterProxy({
-    rules,
-    onEvent: (e) => {
-      counts[e.decision]++;
-      o.onEvent?.(e);
-    },
-  });
+  const proxy = new FilterProxy({ rules: ruleSet(o.allow, o.deny), ...(o.onEvent === undefined ? {} : { onEvent: o.onEvent }) });
   try {
     await proxy.listen(target);
   } catch (e: unknown) {
@@ -69,5 +64,14 @@ export async function startProxyServer(o: ProxyServerOptions): Promise<ProxyServ
   }
   const a = proxy.address();
   const address = 'path' in target ? target.path : typeof a === 'object' && a !== null ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : o.listen;
-  return { address, counts, stop: () => proxy.close() };
+  const { log } = proxy;
+  return {
+    address,
+    remote,
+    get counts() {
+      const seen = (d: NetworkEvent['decision']): number => log.events.filter((e) => e.decision === d).length + log.omitted[d];
+      return { allowed: seen('allowed'), denied: seen('denied') };
+    },
+    stop: () => proxy.close(),
+  };
 }
