@@ -39,6 +39,7 @@ import { shellJoin, shellQuote } from './run/quote.js';
 import { describeSource, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 import type { NetworkEvent } from './network/proxy.js';
 import type { ProxyServer } from './network/proxy-server.js';
+import type { ProxyAudit } from './audit/proxy-record.js';
 
 export { IsolateError } from './errors.js';
 export type { NetworkEvent } from './network/proxy.js';
@@ -633,6 +634,10 @@ export interface ProxyOptions extends IsolateOptions {
   allowRemote?: boolean;
   /** Called for every finished connection attempt. */
   onEvent?: (event: NetworkEvent) => void;
+  /** Record every connection in the audit log (`enabled: true`; `log`: another file than the profile's or the default). Default: not recorded. */
+  audit?: AuditChoice;
+  /** Told when a connection's audit record could not be written (the proxy goes on). */
+  onWarning?: (text: string) => void;
 }
 
 /**
@@ -641,7 +646,9 @@ export interface ProxyOptions extends IsolateOptions {
  * credentials are refused: their values would be served to any client.
  */
 export const startProxy: (options: ProxyOptions) => Promise<ProxyServer> = guarded(async (options: ProxyOptions) => {
-  const { policy } = await loadPrepared(options.net === undefined && options.allowDomain !== undefined ? { ...options, net: 'filtered' } : options);
+  // No sandbox runs: the proxy's audit log is not checked against the profile's writable paths.
+  const { audit: _audit, ...loading } = options;
+  const { policy } = await loadPrepared(loading.net === undefined && loading.allowDomain !== undefined ? { ...loading, net: 'filtered' } : loading);
   if (policy.network.mode !== 'filtered') {
     throw new IsolateError('E_USAGE', `the profile's network mode is ${policy.network.mode}: the proxy serves the rules of a filtered network`, {
       fix: 'use a profile with network.mode: filtered, or give --allow-domain',
@@ -652,6 +659,30 @@ export const startProxy: (options: ProxyOptions) => Promise<ProxyServer> = guard
       fix: 'use a profile without credentials',
     });
   }
+  const audit = await proxyAudit(policy, options);
   const { startProxyServer } = await import('./network/proxy-server.js');
-  return startProxyServer({ allow: policy.network.allow, deny: policy.network.deny, listen: options.listen, allowRemote: options.allowRemote, onEvent: options.onEvent });
+  const onEvent = (e: NetworkEvent): void => {
+    options.onEvent?.(e);
+    audit?.add(e);
+  };
+  const server = await startProxyServer({ allow: policy.network.allow, deny: policy.network.deny, listen: options.listen, allowRemote: options.allowRemote, onEvent });
+  if (audit === undefined) return server;
+  audit.listen = server.address;
+  const stop = server.stop;
+  server.stop = async (graceMs, cut) => {
+    await stop(graceMs, cut);
+    await audit.drain();
+  };
+  return server;
 });
+
+/** The proxy's audit log when asked for (options.audit.enabled), refused (E_AUDIT_IO) when there is no place for it. */
+async function proxyAudit(policy: Policy, options: ProxyOptions): Promise<ProxyAudit | undefined> {
+  if (options.audit?.enabled !== true) return undefined;
+  const target = auditTarget(policy, options.audit, context(options).callerCwd, context(options).env);
+  if (target.log === undefined) {
+    throw new IsolateError('E_AUDIT_IO', 'there is no place for the audit log', { fix: 'set HOME or XDG_STATE_HOME, or give --audit-log <file>' });
+  }
+  const { ProxyAudit } = await import('./audit/proxy-record.js');
+  return new ProxyAudit({ log: target.log, user: callingUser(), onWarning: options.onWarning ?? (() => undefined) }, options.listen);
+}

@@ -147,12 +147,15 @@ const declareProxy: Declare = (cmd, dispatch) => {
   cmd
     .summary("serve the filtering proxy of a filtered run on its own")
     .description(
-      "Serve HTTP (CONNECT and absolute-URI requests) and SOCKS5 on --listen, with the profile's domain rules (or --allow-domain and --deny-domain) and the same address guard as a filtered run: a name that resolves to loopback or a private address is refused unless a host:port rule names it. One JSON line per connection on stdout (or --log). Stops on SIGTERM or SIGINT: stops listening, closes open connections, exits 0. Profiles with credentials are refused. See docs/network.md.",
+      "Serve HTTP (CONNECT and absolute-URI requests) and SOCKS5 on --listen, with the profile's domain rules (or --allow-domain and --deny-domain) and the same address guard as a filtered run: a name that resolves to loopback or a private address is refused unless a host:port rule names it. One JSON line per connection on stdout (or --log), and a record in the audit log with --audit. Stops on SIGTERM or SIGINT: stops listening, gives open connections --grace to finish (a second signal ends it), closes the rest, exits 0. Profiles with credentials are refused. See docs/network.md.",
     );
   addOptions(cmd, [
     new Option('--listen <host:port|path>', 'where to listen: a loopback address and port (127.0.0.1:3128, [::1]:3128) or a unix socket path').makeOptionMandatory(),
     new Option('--allow-remote', 'let --listen name a non-loopback address (an open proxy: anyone who reaches it uses your allowed hosts)'),
     new Option('--log <file>', 'append the JSON lines to <file> instead of stdout'),
+    new Option('--audit', 'also record each connection in the audit log (default: $XDG_STATE_HOME/isolate/audit.jsonl)'),
+    new Option('--audit-log <file>', 'record each connection in <file> (implies --audit)'),
+    new Option('--grace <duration>', 'on SIGTERM or SIGINT, how long open connections may go on before they are closed, e.g. 10s or 0 (default 5s)'),
     profileOption(),
     ...domainOptions(),
     debugOption(),

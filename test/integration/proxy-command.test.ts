@@ -9,18 +9,29 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolate, pollFor, runners, spawnIsolate, tempDirFor, type Runner } from '../helpers/isolate.js';
+import { auditRecords, isolate, pollFor, runners, spawnIsolate, tempDirFor, type Runner } from '../helpers/isolate.js';
 
 const BODY = 'upstream says hello';
+/** How long the upstream takes to answer `/slow`. */
+const SLOW_MS = 1500;
 let upstream: Server;
 let UP = 0;
+/** Requests for `/slow` the upstream has received. */
+let slowSeen = 0;
 
 beforeAll(async () => {
-  upstream = createServer((_req, res) => res.end(BODY));
+  upstream = createServer((req, res) => {
+    if (req.url === '/slow') {
+      slowSeen++;
+      setTimeout(() => res.end(BODY), SLOW_MS);
+    }
+    else res.end(BODY);
+  });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   UP = (upstream.address() as AddressInfo).port;
 });
 afterAll(async () => {
+  upstream.closeAllConnections();
   await new Promise((r) => upstream.close(r));
 });
 
@@ -69,6 +80,16 @@ function viaSocket(path: string, request: string): Promise<string> {
     s.setEncoding('utf8').on('data', (d: string) => (reply += d));
     s.on('close', () => r(reply));
     s.on('error', reject);
+  });
+}
+
+/** A CONNECT tunnel to the upstream that the client keeps open; resolves once the proxy has answered 200. */
+function openTunnel(proxyPort: number): Promise<{ closed: Promise<void>; destroy: () => void }> {
+  return new Promise((r, reject) => {
+    const s = connect(proxyPort, '127.0.0.1', () => s.write(`CONNECT 127.0.0.1:${UP} HTTP/1.1\r\nHost: 127.0.0.1:${UP}\r\n\r\n`));
+    const closed = new Promise<void>((c) => s.on('close', () => c()));
+    s.once('data', (d: Buffer) => (d.toString().startsWith('HTTP/1.1 200') ? r({ closed, destroy: () => s.destroy() }) : reject(new Error(d.toString()))));
+    s.on('error', () => undefined);
   });
 }
 
@@ -158,6 +179,81 @@ describe.each(runners())('isolate proxy $label', (runner) => {
     }
     expect(existsSync(sock)).toBe(false);
     t.cleanup();
+  });
+
+  it('--audit-log: every connection, allowed or denied, is a proxy-connection record of a chain that verifies; audit show lists no run', async () => {
+    const t = tempDirFor(runner);
+    const log = join(t.dir, 'audit.jsonl');
+    const p = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--audit-log', log]);
+    try {
+      expect((await curl(['-x', `http://${p.address}`, `http://127.0.0.1:${UP}/`])).stdout).toBe(BODY);
+      expect((await curl(['-x', `http://${p.address}`, 'http://denied.example/'])).stdout).not.toContain(BODY);
+      expect((await curl(['--socks5-hostname', p.address, `http://127.0.0.1:${UP}/`])).stdout).toBe(BODY);
+    } finally {
+      expect(await stop(p)).toBe(0);
+    }
+    try {
+      const records = auditRecords(log);
+      expect(records.map((r) => [r['kind'], r['seq'], (r['event'] as Record<string, unknown>)['protocol'], (r['event'] as Record<string, unknown>)['decision']])).toEqual([
+        ['proxy-connection', 1, 'http', 'allowed'],
+        ['proxy-connection', 2, 'http', 'denied'],
+        ['proxy-connection', 3, 'socks5', 'allowed'],
+      ]);
+      expect(records[0]?.['proxy']).toEqual({ listen: p.address, pid: p.child.pid });
+      expect(isolate(runner, ['audit', 'verify', log], { cwd: t.dir }).status).toBe(0);
+      const shown = isolate(runner, ['audit', 'show', '--json', log], { cwd: t.dir });
+      expect(shown.status).toBe(0);
+      expect(shown.stdout).toBe('');
+      expect(lines(p.out())).toHaveLength(3);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('SIGTERM: no new connection is taken, a request in flight still gets its answer within the grace period', async () => {
+    const t = tempDirFor(runner);
+    const p = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--grace', '10s']);
+    try {
+      const seen = slowSeen;
+      const slow = curl(['-x', `http://${p.address}`, `http://127.0.0.1:${UP}/slow`]);
+      await pollFor('the request to reach the upstream through the proxy', () => (slowSeen > seen ? true : undefined), 10_000);
+      p.child.kill('SIGTERM');
+      await pollFor(`the stop notice (${p.err()})`, () => (/waiting up to 10000 ms for those open/.test(p.err()) ? true : undefined), 5_000);
+      expect(await refused(Number(p.address.split(':')[1]))).toBe(true);
+      expect((await slow).stdout).toBe(BODY);
+      expect(await p.exited).toBe(0);
+    } finally {
+      p.child.kill('SIGKILL');
+      t.cleanup();
+    }
+    expect(lines(p.out()).map((e) => e['decision'])).toEqual(['allowed']);
+  });
+
+  it('a client that keeps its tunnel open cannot keep the proxy alive: closed after --grace, recorded, exit 0; a second signal cuts the grace short', async () => {
+    const t = tempDirFor(runner);
+    const short = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--grace', '1s']);
+    const long = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--grace', '1h']);
+    const tunnels = [await openTunnel(Number(short.address.split(':')[1])), await openTunnel(Number(long.address.split(':')[1]))];
+    try {
+      const started = Date.now();
+      short.child.kill('SIGTERM');
+      await tunnels[0]?.closed;
+      expect(await short.exited).toBe(0);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(Date.now() - started).toBeLessThan(8_000);
+      long.child.kill('SIGTERM');
+      await pollFor(`the stop notice (${long.err()})`, () => (/waiting up to/.test(long.err()) ? true : undefined), 5_000);
+      long.child.kill('SIGTERM');
+      await tunnels[1]?.closed;
+      expect(await long.exited).toBe(0);
+    } finally {
+      for (const tunnel of tunnels) tunnel?.destroy();
+      short.child.kill('SIGKILL');
+      long.child.kill('SIGKILL');
+      t.cleanup();
+    }
+    expect(lines(short.out()).map((e) => [e['protocol'], e['decision']])).toEqual([['connect', 'allowed']]);
+    expect(lines(long.out())).toHaveLength(1);
   });
 
   it('refuses, with 125: a non-loopback --listen, a bad profile, a profile without a filtered network', () => {
