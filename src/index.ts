@@ -686,3 +686,55 @@ async function proxyAudit(policy: Policy, options: ProxyOptions): Promise<ProxyA
   const { ProxyAudit } = await import('./audit/proxy-record.js');
   return new ProxyAudit({ log: target.log, user: callingUser(), onWarning: options.onWarning ?? (() => undefined) }, options.listen);
 }
+
+export interface ExportK8sOptions extends IsolateOptions {
+  /** The prefix of every object's name (a DNS label of at most 40 characters). Default `isolate-run`. */
+  name?: string;
+  /** The image the command runs in. Default: DEFAULT_K8S_IMAGE. */
+  image?: string;
+  /** The egress proxy's image (isolate installed: the Dockerfile). Default: DEFAULT_K8S_IMAGE. */
+  proxyImage?: string;
+  /** `localhost` (default): the exported seccomp JSON, installed on the nodes; `runtime-default`: the runtime's own, weaker profile. */
+  seccomp?: 'localhost' | 'runtime-default';
+  /** The non-root uid (and gid) the Pods run as. Default 1000 (the node user of the Dockerfile's image). */
+  uid?: number;
+}
+
+/** The image the Dockerfile at the top of the repository builds, as `docker build -t isolate .` names it. */
+export const DEFAULT_K8S_IMAGE = 'isolate:latest';
+
+export interface K8sExportResult {
+  /** The objects as one multi-document YAML file, in the order to apply them. */
+  yaml: string;
+  /** The Localhost seccomp profile: `path` under the kubelet's seccomp directory of every node, and its content. */
+  seccompFile?: { path: string; json: string };
+  /** What the rendering leaves out or weakens (also comments at the top of `yaml`). */
+  notes: string[];
+}
+
+/**
+ * One sandboxed run of `command` as Kubernetes objects (docs/kubernetes.md),
+ * checked against the API's schemas. A command the profile's command policy
+ * refuses is refused here too (E_COMMAND_REFUSED).
+ */
+export const exportK8s: (command: readonly string[], options?: ExportK8sOptions) => Promise<K8sExportResult> = guarded(async (command: readonly string[], options: ExportK8sOptions = {}) => {
+  requireCommand(command);
+  const { policy } = await loadPrepared(options);
+  const decision = await decideCommands(policy.commands, command);
+  if (decision.decision === 'refused') throw new IsolateError('E_COMMAND_REFUSED', `the profile's command policy refuses ${command[0] ?? ''}: ${decision.reason}`);
+  const [{ k8sExport }, { assertValidK8s }, { k8sYaml }] = await Promise.all([
+    import('./backends/k8s/export.js'),
+    import('./backends/k8s/validate.js'),
+    import('./backends/k8s/yaml.js'),
+  ]);
+  const exp = k8sExport(policy, command, context(options).env, {
+    name: options.name ?? 'isolate-run',
+    image: options.image ?? DEFAULT_K8S_IMAGE,
+    proxyImage: options.proxyImage ?? DEFAULT_K8S_IMAGE,
+    seccomp: options.seccomp ?? 'localhost',
+    uid: options.uid ?? 1000,
+  });
+  assertValidK8s(exp.objects);
+  const title = `isolate export --format k8s -p ${policy.profile.name} -- ${shellJoin(redactArgv(command))}`;
+  return { yaml: k8sYaml(exp, title), ...(exp.seccompFile === undefined ? {} : { seccompFile: exp.seccompFile }), notes: exp.notes };
+});
