@@ -4,11 +4,13 @@
  * loopback. Every proxy is stopped by the test that started it.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { exportK8s } from '../../src/index.js';
 import { auditRecords, isolate, pollFor, runners, spawnIsolate, tempDirFor, type Runner } from '../helpers/isolate.js';
 
 const BODY = 'upstream says hello';
@@ -254,6 +256,28 @@ describe.each(runners())('isolate proxy $label', (runner) => {
     }
     expect(lines(short.out()).map((e) => [e['protocol'], e['decision']])).toEqual([['connect', 'allowed']]);
     expect(lines(long.out())).toHaveLength(1);
+  });
+
+  it("a Kubernetes export's egress proxy: the Deployment's command line and the rules ConfigMap, run as they are (only the port changed)", async () => {
+    const t = tempDirFor(runner);
+    const exported = await exportK8s(['curl', `http://127.0.0.1:${UP}/`], { allowDomain: [`127.0.0.1:${UP}`], denyDomain: ['denied.example'], callerCwd: t.dir, callerEnv: {} });
+    const docs = parseAllDocuments(exported.yaml).map((d) => d.toJS() as { kind: string; data?: Record<string, string>; spec?: unknown });
+    const rules = docs.find((d) => d.kind === 'ConfigMap' && d.data?.['proxy.yaml'] !== undefined)?.data?.['proxy.yaml'] ?? '';
+    const deployment = JSON.parse(JSON.stringify(docs.find((d) => d.kind === 'Deployment'))) as { spec: { template: { spec: { containers: { command: string[] }[] } } } };
+    const [program, command, ...args] = deployment.spec.template.spec.containers[0]?.command ?? [];
+    expect([program, command]).toEqual(['isolate', 'proxy']);
+    writeFileSync(join(t.dir, 'proxy.yaml'), rules);
+    const local = args.map((a) => (a === '0.0.0.0:3128' ? '127.0.0.1:0' : a.startsWith('/etc/isolate/') ? join(t.dir, 'proxy.yaml') : a));
+    expect(local).toContain('--allow-remote');
+    const p = await startProxy(runner, t.dir, local);
+    try {
+      expect((await curl(['-x', `http://${p.address}`, `http://127.0.0.1:${UP}/`])).stdout).toBe(BODY);
+      expect((await curl(['-x', `http://${p.address}`, 'http://denied.example/'])).stdout).not.toContain(BODY);
+    } finally {
+      expect(await stop(p)).toBe(0);
+      t.cleanup();
+    }
+    expect(lines(p.out()).map((e) => e['decision'])).toEqual(['allowed', 'denied']);
   });
 
   it('refuses, with 125: a non-loopback --listen, a bad profile, a profile without a filtered network', () => {
