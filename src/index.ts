@@ -26,6 +26,7 @@ import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { loadExporter, type Exported } from './backends/export.js';
+import type { K8sOptions } from './backends/k8s/export.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
@@ -385,6 +386,12 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
 
 export interface ExportOptions extends IsolateOptions {
   format: ExportFormat;
+  /**
+   * k8s only: `name` (the prefix of every object's name, default `isolate-run`), `image` (the command's) and
+   * `proxyImage` (default `isolate:latest`, the Dockerfile's), `seccomp` (`localhost`, default, or the weaker
+   * `runtime-default`), `uid` (non-root, default 1000). See docs/kubernetes.md.
+   */
+  k8s?: Partial<K8sOptions>;
 }
 
 /**
@@ -396,11 +403,15 @@ export const exportPolicy: (command: readonly string[], options: ExportOptions) 
   if (!EXPORT_FORMATS.includes(options.format)) {
     throw new IsolateError('E_USAGE', `options.format: expected one of ${EXPORT_FORMATS.join(', ')}`, { fix: 'see docs/oci.md' });
   }
+  if (options.k8s !== undefined && options.format !== 'k8s') throw new IsolateError('E_USAGE', `the Kubernetes settings apply to --format k8s, not ${options.format}`);
   const prepared = await prepare(command, options);
+  // A command the profile's command policy refuses is not written for another runner either.
+  const decision = await decideCommands(prepared.policy.commands, command);
+  if (decision.decision === 'refused') throw refusedByPolicy(decision);
   const exporter = await loadExporter(options.format);
   const ctx = context(options);
   const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, mountPoints: exporter.needsMountPoints });
-  return exporter.render(prepared.policy, command, host);
+  return exporter.render(prepared.policy, command, host, options.k8s === undefined ? {} : { k8s: options.k8s });
 });
 
 /**
@@ -709,54 +720,3 @@ async function proxyAudit(policy: Policy, options: ProxyOptions): Promise<ProxyA
   return new ProxyAudit({ log: target.log, user: callingUser(), onWarning: options.onWarning ?? (() => undefined) }, options.listen);
 }
 
-export interface ExportK8sOptions extends IsolateOptions {
-  /** The prefix of every object's name (a DNS label of at most 40 characters). Default `isolate-run`. */
-  name?: string;
-  /** The image the command runs in. Default: DEFAULT_K8S_IMAGE. */
-  image?: string;
-  /** The egress proxy's image (isolate installed: the Dockerfile). Default: DEFAULT_K8S_IMAGE. */
-  proxyImage?: string;
-  /** `localhost` (default): the exported seccomp JSON, installed on the nodes; `runtime-default`: the runtime's own, weaker profile. */
-  seccomp?: 'localhost' | 'runtime-default';
-  /** The non-root uid (and gid) the Pods run as. Default 1000 (the node user of the Dockerfile's image). */
-  uid?: number;
-}
-
-/** The image the Dockerfile at the top of the repository builds, as `docker build -t isolate .` names it. */
-export const DEFAULT_K8S_IMAGE = 'isolate:latest';
-
-export interface K8sExportResult {
-  /** The objects as one multi-document YAML file, in the order to apply them. */
-  yaml: string;
-  /** The Localhost seccomp profile: `path` under the kubelet's seccomp directory of every node, and its content. */
-  seccompFile?: { path: string; json: string };
-  /** What the rendering leaves out or weakens (also comments at the top of `yaml`). */
-  notes: string[];
-}
-
-/**
- * One sandboxed run of `command` as Kubernetes objects (docs/kubernetes.md),
- * checked against the API's schemas. A command the profile's command policy
- * refuses is refused here too (E_COMMAND_REFUSED).
- */
-export const exportK8s: (command: readonly string[], options?: ExportK8sOptions) => Promise<K8sExportResult> = guarded(async (command: readonly string[], options: ExportK8sOptions = {}) => {
-  requireCommand(command);
-  const { policy } = await loadPrepared(options);
-  const decision = await decideCommands(policy.commands, command);
-  if (decision.decision === 'refused') throw new IsolateError('E_COMMAND_REFUSED', `the profile's command policy refuses ${command[0] ?? ''}: ${decision.reason}`);
-  const [{ k8sExport }, { assertValidK8s }, { k8sYaml }] = await Promise.all([
-    import('./backends/k8s/export.js'),
-    import('./backends/k8s/validate.js'),
-    import('./backends/k8s/yaml.js'),
-  ]);
-  const exp = k8sExport(policy, command, context(options).env, {
-    name: options.name ?? 'isolate-run',
-    image: options.image ?? DEFAULT_K8S_IMAGE,
-    proxyImage: options.proxyImage ?? DEFAULT_K8S_IMAGE,
-    seccomp: options.seccomp ?? 'localhost',
-    uid: options.uid ?? 1000,
-  });
-  assertValidK8s(exp.objects);
-  const title = `isolate export --format k8s -p ${policy.profile.name} -- ${shellJoin(redactArgv(command))}`;
-  return { yaml: k8sYaml(exp, title), ...(exp.seccompFile === undefined ? {} : { seccompFile: exp.seccompFile }), notes: exp.notes };
-});

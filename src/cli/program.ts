@@ -166,12 +166,16 @@ const declareProxy: Declare = (cmd, dispatch) => {
 const declareExport: Declare = (cmd, dispatch) => {
   withCommand(
     cmd,
-    'write the sandbox for another runner (an OCI bundle)',
-    'Render the sandbox the profile describes for <command> in another format, and run nothing. oci: an OCI runtime bundle (config.json and rootfs/) that `runc run` or `crun run` starts, with the same filesystem view, namespaces, limits and syscall rules. Without --out, config.json is printed. What the format cannot enforce (a timeout, the filtered network) is refused (exit 125). See docs/oci.md.',
+    'write the sandbox for another runner (an OCI bundle, Kubernetes objects)',
+    'Render the sandbox the profile describes for <command> in another format, and run nothing. oci: an OCI runtime bundle (config.json and rootfs/) that `runc run` or `crun run` starts, with the same filesystem view, namespaces, limits and syscall rules. k8s: a Job with the equivalent security context and a Localhost seccomp profile, a NetworkPolicy, and for a filtered network the egress proxy (isolate proxy) as a Deployment and Service, checked against the Kubernetes API schemas. Without --out, config.json or kubernetes.yaml is printed. What the format cannot enforce is refused (exit 125). See docs/oci.md and docs/kubernetes.md.',
   );
   addOptions(cmd, [
     new Option('--format <format>', 'what to write').choices(EXPORT_FORMATS).makeOptionMandatory(),
     new Option('--out <dir>', 'write the files into <dir>, which must not exist yet (or be an empty directory of yours)'),
+    new Option('--name <name>', 'k8s: the prefix of every object name, a DNS label (default isolate-run)'),
+    new Option('--image <image>', 'k8s: the image the command runs in (default isolate:latest, the Dockerfile\'s)'),
+    new Option('--proxy-image <image>', 'k8s: the egress proxy\'s image, with isolate installed (default isolate:latest)'),
+    new Option('--seccomp <kind>', 'k8s: localhost (the exported rules, installed on the nodes) or runtime-default (weaker)').choices(['localhost', 'runtime-default']),
     profileOption(),
   ]);
   addPolicyOptions(cmd).action(act(dispatch, async () => (await import('./export.js')).exportCommand));

@@ -10,7 +10,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { exportK8s } from '../../src/index.js';
+import { exportPolicy } from '../../src/index.js';
 import { auditRecords, isolate, pollFor, runners, spawnIsolate, tempDirFor, type Runner } from '../helpers/isolate.js';
 
 const BODY = 'upstream says hello';
@@ -260,8 +260,9 @@ describe.each(runners())('isolate proxy $label', (runner) => {
 
   it("a Kubernetes export's egress proxy: the Deployment's command line and the rules ConfigMap, run as they are (only the port changed)", async () => {
     const t = tempDirFor(runner);
-    const exported = await exportK8s(['curl', `http://127.0.0.1:${UP}/`], { allowDomain: [`127.0.0.1:${UP}`], denyDomain: ['denied.example'], callerCwd: t.dir, callerEnv: {} });
-    const docs = parseAllDocuments(exported.yaml).map((d) => d.toJS() as { kind: string; data?: Record<string, string>; spec?: unknown });
+    const exported = await exportPolicy(['curl', `http://127.0.0.1:${UP}/`], { format: 'k8s', allowDomain: [`127.0.0.1:${UP}`], denyDomain: ['denied.example'], callerCwd: t.dir, callerEnv: {} });
+    const yaml = exported.entries.find((e) => e.path === exported.main);
+    const docs = parseAllDocuments(yaml?.kind === 'file' ? yaml.content : '').map((d) => d.toJS() as { kind: string; data?: Record<string, string>; spec?: unknown });
     const rules = docs.find((d) => d.kind === 'ConfigMap' && d.data?.['proxy.yaml'] !== undefined)?.data?.['proxy.yaml'] ?? '';
     const deployment = JSON.parse(JSON.stringify(docs.find((d) => d.kind === 'Deployment'))) as { spec: { template: { spec: { containers: { command: string[] }[] } } } };
     const [program, command, ...args] = deployment.spec.template.spec.containers[0]?.command ?? [];
