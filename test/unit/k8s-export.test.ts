@@ -3,11 +3,17 @@
  * could do with it (inject YAML, expand `$(VAR)`, reach the network, leak
  * a secret), and the check against the API's schemas.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { k8sExport, literal, type K8sObject, type K8sOptions } from '../../src/backends/k8s/export.js';
 import { k8sProblems, assertValidK8s } from '../../src/backends/k8s/validate.js';
 import { k8sYaml } from '../../src/backends/k8s/yaml.js';
+import { K8S_FILE, k8sExporter } from '../../src/backends/k8s/exporter.js';
+import type { HostFacts } from '../../src/backends/types.js';
+import { exportPolicy } from '../../src/index.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
 import type { Policy } from '../../src/profile/types.js';
 import { HOST_ENV, VARS, syntheticPolicy } from '../golden/synthetic.js';
@@ -99,6 +105,48 @@ describe('k8sExport', () => {
     expect(() => k8sExport(policy, ['make'], HOST_ENV, { ...OPTIONS, name: 'x'.repeat(41) })).toThrow(/DNS label/);
     expect(() => k8sExport(policy, ['make'], HOST_ENV, { ...OPTIONS, uid: 0 })).toThrow(/non-root/);
     expect(() => k8sExport(policy, [], HOST_ENV, OPTIONS)).toThrow(/no command/);
+  });
+});
+
+/** A profile file of its own, extending default, in a fresh directory; removed after `use`. */
+async function withProfile<T>(yaml: string, use: (file: string, dir: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'isolate-k8s-'));
+  try {
+    writeFileSync(join(dir, 'p.yaml'), `extends: default\n${yaml}`);
+    return await use(join(dir, 'p.yaml'), dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('k8sExporter and isolate export --format k8s', () => {
+  it('writes kubernetes.yaml, then the seccomp profile laid out as the kubelet directory wants it', async () => {
+    const policy = await policyOf();
+    const out = k8sExporter.render(policy, ['make'], { env: HOST_ENV } as unknown as HostFacts, { k8s: { name: 'ci' } });
+    expect(out.main).toBe(K8S_FILE);
+    const paths = out.entries.map((e) => `${e.kind} ${e.path}`);
+    expect(paths[0]).toBe('file kubernetes.yaml');
+    expect(paths.slice(1, 3)).toEqual(['dir seccomp', 'dir seccomp/isolate']);
+    expect(paths[3]).toMatch(/^file seccomp\/isolate\/ci-[0-9a-f]{12}\.json$/);
+    expect(out.notes.join('\n')).toMatch(/copy seccomp\/ to \/var\/lib\/kubelet\/seccomp\//);
+  });
+
+  it('refuses a command the profile\'s command policy refuses (126), and a hostname no Pod can have', async () => {
+    await withProfile('commands: { deny: ["curl *"] }\n', async (file, dir) => {
+      await expect(exportPolicy(['curl', 'https://example.com'], { format: 'k8s', profile: file, callerCwd: dir, callerEnv: {} })).rejects.toMatchObject({ code: 'E_COMMAND_REFUSED' });
+    });
+    await withProfile('process: { hostname: build.example }\n', async (file, dir) => {
+      await expect(exportPolicy(['make'], { format: 'k8s', profile: file, callerCwd: dir, callerEnv: {} })).rejects.toThrow(/not a Pod hostname/);
+    });
+    await expect(exportPolicy(['make'], { format: 'oci', k8s: { name: 'x' }, callerEnv: {} })).rejects.toThrow(/apply to --format k8s/);
+  });
+
+  it('a profile without syscall rules gets RuntimeDefault, and says so', async () => {
+    await withProfile('syscalls: { preset: none }\n', async (file, dir) => {
+      const out = await exportPolicy(['make'], { format: 'k8s', profile: file, callerCwd: dir, callerEnv: {} });
+      expect(out.entries.map((e) => e.path)).toEqual([K8S_FILE]);
+      expect(out.notes.join('\n')).toMatch(/no syscall rules; the Pod gets the container runtime's own profile/);
+    });
   });
 });
 

@@ -51,6 +51,8 @@ export interface K8sExport {
 }
 
 const NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
+/** A Pod's hostname: an RFC 1123 label. */
+const HOSTNAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Where the kubelet looks for Localhost profiles (its --root-dir, by default /var/lib/kubelet). */
 export const KUBELET_SECCOMP_DIR = '/var/lib/kubelet/seccomp';
 
@@ -103,7 +105,7 @@ export function k8sExport(policy: Policy, command: readonly string[], callerEnv:
   return {
     objects: [...hidden, ...proxy, ...isolated, job],
     ...(seccomp.file === undefined ? {} : { seccompFile: seccomp.file }),
-    notes: k8sNotes(policy, ops, o.seccomp === 'runtime-default'),
+    notes: k8sNotes(policy, ops, seccomp.choice.type === 'RuntimeDefault' ? o.seccomp : undefined),
   };
 }
 
@@ -113,6 +115,11 @@ function refuseUnsupported(policy: Policy, command: readonly string[], o: K8sOpt
     throw new IsolateError('E_USAGE', `--name ${JSON.stringify(o.name)}: expected a lower-case DNS label of at most 40 characters (letters, digits, -)`, { fix: 'give --name my-build' });
   }
   if (!(Number.isSafeInteger(o.uid) && o.uid > 0)) throw new IsolateError('E_USAGE', `the Pod's user must be a non-root uid, received ${o.uid}`);
+  if (!HOSTNAME.test(policy.process.hostname)) {
+    throw new IsolateError('E_BACKEND_UNSUPPORTED', `process.hostname ${JSON.stringify(policy.process.hostname)} is not a Pod hostname (a lower-case RFC 1123 label)`, {
+      fix: 'set process.hostname to letters, digits and -, at most 63',
+    });
+  }
   if ((policy.credentials ?? []).length > 0) {
     throw new IsolateError('E_BACKEND_UNSUPPORTED', 'credentials cannot be exported to Kubernetes: the egress proxy does not serve them (any client of it would get their values)', {
       fix: 'use a profile without credentials, and give the job its secrets another way',

@@ -10,14 +10,16 @@ const UNRENDERED_LIMITS: readonly [keyof Policy['limits'], string][] = [
   ['fileSizeBytes', "limits.fileSize: no Pod field; the container runtime's default applies"],
 ];
 
-export function k8sNotes(policy: Policy, ops: readonly SetupOp[], runtimeDefault: boolean): string[] {
+/** `runtimeDefault`: why the Pod has the runtime's seccomp profile (asked for, or the profile has no syscall rules); undefined when it has isolate's. */
+export function k8sNotes(policy: Policy, ops: readonly SetupOp[], runtimeDefault: 'localhost' | 'runtime-default' | undefined): string[] {
   const notes = [
     "read-only paths are the image's own files (the root filesystem is read-only); no host path is mounted",
     ...(ops.some((op) => op.kind === 'bind' && !op.readOnly) ? ['writable paths are empty volumes (emptyDir): bring the work in (an init container, a volume of your own)'] : []),
     ...(policy.filesystem.protect.length > 0 ? ['protected names are not rendered: the writable volumes start empty; keep hooks and config out of what you bring in'] : []),
     "the kernel's /proc and /sys are masked by the container runtime's defaults, not isolate's kernel guard",
     ...UNRENDERED_LIMITS.filter(([key]) => policy.limits[key] !== undefined).map(([, text]) => text),
-    ...(runtimeDefault ? ["seccomp: RuntimeDefault, the container runtime's own profile, weaker than isolate's rules (they are not applied)"] : []),
+    ...(runtimeDefault === 'runtime-default' ? ["seccomp: RuntimeDefault, the container runtime's own profile, weaker than isolate's rules (they are not applied)"] : []),
+    ...(runtimeDefault === 'localhost' ? ["seccomp: the profile has no syscall rules; the Pod gets the container runtime's own profile (RuntimeDefault)"] : []),
     ...networkNotes(policy),
   ];
   return notes;
