@@ -26,7 +26,7 @@ import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { loadExporter, type Exported } from './backends/export.js';
-import type { K8sOptions } from './backends/k8s/export.js';
+import type { K8sOptions } from './backends/k8s/render.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';

@@ -6,7 +6,7 @@
  */
 import type { Policy } from '../profile/types.js';
 import type { ExportFormat, HostFacts } from './types.js';
-import type { K8sOptions } from './k8s/export.js';
+import type { K8sOptions } from './k8s/render.js';
 
 /** One entry of the output directory, at a relative path without `..`. */
 export type ExportEntry =

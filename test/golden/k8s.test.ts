@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { expectGolden } from './golden-file.js';
-import { k8sExport, type K8sOptions } from '../../src/backends/k8s/export.js';
+import { k8sExport, type K8sOptions } from '../../src/backends/k8s/render.js';
 import { k8sProblems } from '../../src/backends/k8s/validate.js';
 import { k8sYaml } from '../../src/backends/k8s/yaml.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';

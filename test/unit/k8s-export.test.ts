@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { k8sExport, literal, type K8sObject, type K8sOptions } from '../../src/backends/k8s/export.js';
+import { k8sExport, literal, type K8sObject, type K8sOptions } from '../../src/backends/k8s/render.js';
 import { k8sProblems, assertValidK8s } from '../../src/backends/k8s/validate.js';
 import { k8sYaml } from '../../src/backends/k8s/yaml.js';
 import { K8S_FILE, k8sExporter } from '../../src/backends/k8s/exporter.js';

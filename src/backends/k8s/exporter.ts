@@ -5,7 +5,7 @@
  * (copy `seccomp/` to /var/lib/kubelet/seccomp/ on every node). Pure.
  */
 import type { ExportEntry, Exporter } from '../export.js';
-import { k8sExport, type K8sOptions } from './export.js';
+import { k8sExport, type K8sOptions } from './render.js';
 import { assertValidK8s } from './validate.js';
 import { k8sYaml } from './yaml.js';
 

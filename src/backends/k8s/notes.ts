@@ -1,4 +1,4 @@
-/** What a Kubernetes rendering of a sandbox leaves out or weakens, said once per kind (export.ts). Pure. */
+/** What a Kubernetes rendering of a sandbox leaves out or weakens, said once per kind (render.ts). Pure. */
 import type { Policy } from '../../profile/types.js';
 import type { SetupOp } from '../setup-ops.js';
 

@@ -4,7 +4,7 @@
  * that what isolate writes is what the API server accepts: a field of the
  * wrong type, a missing required field, an enum value the API does not know.
  * The models' TypeScript types already hold the renderer (pod.ts, egress.ts,
- * export.ts) to the API's field names at compile time. Pure.
+ * render.ts) to the API's field names at compile time. Pure.
  */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -12,7 +12,7 @@ import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
 import { IsolateError } from '../../errors.js';
-import type { K8sObject } from './export.js';
+import type { K8sObject } from './render.js';
 
 /** Each kind the export writes, with the model that checks it. */
 const MODELS: Readonly<Record<string, (data: never) => { validate(): void }>> = {

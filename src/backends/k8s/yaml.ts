@@ -6,7 +6,7 @@
  * rendering leaves out. Pure.
  */
 import { Document } from 'yaml';
-import { KUBELET_SECCOMP_DIR, type K8sExport } from './export.js';
+import { KUBELET_SECCOMP_DIR, type K8sExport } from './render.js';
 
 export function k8sYaml(exp: K8sExport, title: string): string {
   const header = [
