@@ -15,7 +15,7 @@ export function k8sNotes(policy: Policy, ops: readonly SetupOp[], runtimeDefault
   const notes = [
     "read-only paths are the image's own files (the root filesystem is read-only); no host path is mounted",
     ...(ops.some((op) => op.kind === 'bind' && !op.readOnly) ? ['writable paths are empty volumes (emptyDir): bring the work in (an init container, a volume of your own)'] : []),
-    ...(policy.filesystem.protect.length > 0 ? ['protected names are not rendered: the writable volumes start empty; keep hooks and config out of what you bring in'] : []),
+    ...(policy.filesystem.protect.length > 0 ? ['protected names are not rendered: the writable volumes start empty and end with the Pod; where you replace one with a volume that outlives it, nothing keeps .git/hooks and the like read-only'] : []),
     "the kernel's /proc and /sys are masked by the container runtime's defaults, not isolate's kernel guard",
     ...UNRENDERED_LIMITS.filter(([key]) => policy.limits[key] !== undefined).map(([, text]) => text),
     ...(runtimeDefault === 'runtime-default' ? ["seccomp: RuntimeDefault, the container runtime's own profile, weaker than isolate's rules (they are not applied)"] : []),
