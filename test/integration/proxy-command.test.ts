@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { exportPolicy } from '../../src/index.js';
 import { auditRecords, isolate, pollFor, runners, spawnIsolate, tempDirFor, type Runner } from '../helpers/isolate.js';
@@ -37,6 +37,19 @@ afterAll(async () => {
   await new Promise((r) => upstream.close(r));
 });
 
+/** What each test started: undone after it, also when it failed half-way (proxies killed first, then the temp trees). */
+const undo: (() => void)[] = [];
+afterEach(() => {
+  for (const u of undo.splice(0).reverse()) u();
+});
+
+/** A temp tree of the runner's, removed after the test whatever happens. */
+function tempFor(runner: Runner): ReturnType<typeof tempDirFor> {
+  const t = tempDirFor(runner);
+  undo.push(t.cleanup);
+  return t;
+}
+
 interface Running {
   child: ChildProcess;
   address: string;
@@ -47,6 +60,7 @@ interface Running {
 
 async function startProxy(runner: Runner, cwd: string, args: readonly string[]): Promise<Running> {
   const child = spawnIsolate(runner, ['proxy', ...args], { cwd });
+  undo.push(() => child.kill('SIGKILL'));
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -105,7 +119,7 @@ function refused(port: number): Promise<boolean> {
 
 describe.each(runners())('isolate proxy $label', (runner) => {
   it('allows and denies by the rules over absolute-URI, CONNECT and SOCKS5, one JSON line each; SIGTERM exits 0 and frees the port', async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const p = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--deny-domain', 'denied.example']);
     try {
       const proxy = `http://${p.address}`;
@@ -136,7 +150,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it('the address guard: a name resolving to 127.0.0.1 is refused unless a host:port rule names it', async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const wide = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', 'localhost:*']);
     const exact = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `localhost:${UP}`]);
     try {
@@ -154,7 +168,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it('serves 10 concurrent clients, each recorded, in --log rather than on stdout', async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const log = join(t.dir, 'proxy.jsonl');
     const p = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--log', log]);
     try {
@@ -169,7 +183,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it('listens on a unix socket and removes it on SIGINT', async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const sock = join(t.dir, 'proxy.sock');
     const p = await startProxy(runner, t.dir, ['--listen', sock, '--allow-domain', `127.0.0.1:${UP}`]);
     try {
@@ -184,7 +198,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it('--audit-log: every connection, allowed or denied, is a proxy-connection record of a chain that verifies; audit show lists no run', async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const log = join(t.dir, 'audit.jsonl');
     const p = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--audit-log', log]);
     try {
@@ -213,7 +227,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it('SIGTERM: no new connection is taken, a request in flight still gets its answer within the grace period', async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const p = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--grace', '10s']);
     try {
       const seen = slowSeen;
@@ -232,7 +246,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it('a client that keeps its tunnel open cannot keep the proxy alive: closed after --grace, recorded, exit 0; a second signal cuts the grace short', async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const short = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--grace', '1s']);
     const long = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--grace', '1h']);
     const tunnels = [await openTunnel(Number(short.address.split(':')[1])), await openTunnel(Number(long.address.split(':')[1]))];
@@ -259,7 +273,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it("a Kubernetes export's egress proxy: the Deployment's command line and the rules ConfigMap, run as they are (only the port changed)", async () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     const exported = await exportPolicy(['curl', `http://127.0.0.1:${UP}/`], { format: 'k8s', allowDomain: [`127.0.0.1:${UP}`], denyDomain: ['denied.example'], callerCwd: t.dir, callerEnv: {} });
     const yaml = exported.entries.find((e) => e.path === exported.main);
     const docs = parseAllDocuments(yaml?.kind === 'file' ? yaml.content : '').map((d) => d.toJS() as { kind: string; data?: Record<string, string>; spec?: unknown });
@@ -282,7 +296,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
   });
 
   it('refuses, with 125: a non-loopback --listen, a bad profile, a profile without a filtered network', () => {
-    const t = tempDirFor(runner);
+    const t = tempFor(runner);
     try {
       const remote = isolate(runner, ['proxy', '--listen', '0.0.0.0:0', '--allow-domain', 'example.com'], { cwd: t.dir });
       expect(remote.status).toBe(125);
