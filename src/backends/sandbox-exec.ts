@@ -39,8 +39,9 @@
  *   collide; PROXY_PORT when the facts name none), the only network
  *   destination the profile allows; the proxy service says so (service.tcp),
  *   and run/ listens there, failing closed if the port is taken.
- * - no seccomp: a profile that asks for a syscall filter is refused (see
- *   conformance.ts); set `syscalls: { preset: none }` to use this backend.
+ * - no seccomp: `syscalls.preset: default` becomes Seatbelt rules covering
+ *   the same ground (sbpl-hardening.ts); a profile that names Linux system
+ *   calls (syscalls.deny, syscalls.allow) is refused (see conformance.ts).
  *
  * run/ does what Plan.launch asks: the run directory, the new session,
  * signals to the process group, and afterwards the denials from macOS's
@@ -55,6 +56,7 @@ import { assertEnforceable } from './conformance.js';
 import { effectiveKind, isVisible } from './mounts.js';
 import { SYSTEM_READ, buildSbpl, normalizeDir, tmpfsRoles, type Sbpl, type SbplParam } from './sbpl.js';
 import { READY_FD, START_NAME, START_SHELL, startWrapper } from './sandbox-exec-start.js';
+import { describeHardening } from './sbpl-hardening.js';
 import { setupOps } from './setup-ops.js';
 import { describeSetup } from './setup-plan.js';
 import type { Backend, HostFacts, LaunchPlan, Plan, PlanSummary, ProxyService, SandboxExecFacts } from './types.js';
@@ -215,7 +217,7 @@ function summaryOf(p: SummaryParts): PlanSummary {
         }),
     env: Object.keys(p.env).sort(),
     limits: p.limits,
-    seccomp: { preset: policy.syscalls.preset, install: false, arch: null, rules: [] },
+    seccomp: { preset: policy.syscalls.preset, install: policy.syscalls.preset === 'default', arch: null, rules: describeHardening(policy.syscalls.preset) },
     namespaces: [],
     notes: [
       'macOS has no namespaces: processes, IPC and the host name are shared with the host; signals and process information reach only processes of this sandbox',

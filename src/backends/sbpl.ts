@@ -47,6 +47,7 @@ import type { MountRule, NetworkMode, Policy } from '../profile/types.js';
 import { effectiveKind, governing, orderRules } from './mounts.js';
 import type { SetupOp } from './setup-ops.js';
 import { protectedNames } from './setup-plan.js';
+import { SEATBELT_DEFAULT } from './sbpl-hardening.js';
 
 export interface SbplParam {
   name: string;
@@ -335,6 +336,7 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   const traverse = writeTraverse(w, rules, scratch);
   const { protect, pins } = writeProtected(w, input.ops, all);
   writeAlwaysDenied(w, home);
+  if (policy.syscalls.preset === 'default') writeHardening(w);
   return { text: `${w.lines.join('\n')}\n`, params: w.params, scratch, rules, sockets, protect, pins, traverse };
 }
 
@@ -582,4 +584,14 @@ function writeAlwaysDenied(w: Writer, home: string): void {
   w.rule('deny', ['mach-lookup'], [`(global-name-prefix ${q('com.docker.')})`]);
   w.comment('Launch Services and Apple Events would start or drive programs outside the sandbox.');
   w.rule('deny', ['mach-lookup'], [globalName('com.apple.coreservices.launchservicesd'), globalName('com.apple.coreservices.appleevents')]);
+}
+
+/** syscalls.preset: default (sbpl-hardening.ts): last, so that no allow above undoes it. */
+function writeHardening(w: Writer): void {
+  w.blank();
+  w.comment('syscalls.preset: default. What Linux\'s seccomp filter refuses, as far as Seatbelt can say it; written last, so it wins.');
+  for (const r of SEATBELT_DEFAULT) {
+    w.comment(r.reason);
+    w.rule('deny', r.ops, r.filters ?? []);
+  }
 }

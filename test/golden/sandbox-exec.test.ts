@@ -3,10 +3,8 @@
  * host (synthetic-mac.ts): the SBPL profile exactly as handed to
  * sandbox-exec, and every -D parameter. Nothing here reads this machine
  * (which is not a Mac).
- *
- * The built-in profiles ask for the default seccomp filter, which macOS
- * cannot enforce; the goldens set `syscalls: { preset: none }`, as a user of
- * this backend must.
+ * The built-in profiles are taken as they are: their `syscalls.preset:
+ * default` becomes the Seatbelt rules at the end of each profile.
  */
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +41,7 @@ function renderPlan(title: string, plan: SandboxExecPlan): string {
   const env = Object.entries(plan.launcherEnv).map(([name, value]) => (HOST_ENV[name] === value ? `${name}=<caller's ${name}>` : `${name}=${JSON.stringify(value)}`));
   const lines = [
     `# ${title}`,
-    '# Synthetic macOS host (uid 501, Apple silicon, project at /Users/user/project), syscalls.preset: none.',
+    '# Synthetic macOS host (uid 501, Apple silicon, project at /Users/user/project).',
     `# Regenerate after an intended change: ${UPDATE_GOLDEN_COMMAND}`,
     '',
     `backend: ${plan.backend} ${plan.backendVersion}`,
@@ -112,7 +110,7 @@ function expectPathsOnlyInParams(plan: SandboxExecPlan): void {
   for (const secret of ['/Users/user', 'abc123', 'project', '.git', '.ssh']) expect(profile).not.toContain(secret);
 }
 
-describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls preset none)', () => {
+describe('golden sandbox-exec plans for the built-in profiles (macOS)', () => {
   it.each([...BUILTIN_NAMES])('%s', async (name) => {
     const plan = await goldenPlan(name, ['make', 'test'], MAKE);
     const text = renderPlan(`isolate run --backend sandbox-exec --profile ${name} -- make test`, plan);
