@@ -118,7 +118,7 @@ export const FEATURES: readonly Feature[] = [
     id: 'capabilities',
     title: 'no capabilities, no_new_privs, new session',
     requested: always,
-    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal)') },
+    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal, or a pseudo-terminal of the sandbox\'s own)') },
   },
   {
     id: 'descriptors',

@@ -137,6 +137,7 @@ const DEVICES: readonly { path: string; access: 'rw' | 'r'; why: string }[] = [
   { path: '/dev/stdin', access: 'rw', why: 'reopening inherited descriptors' },
   { path: '/dev/stdout', access: 'rw', why: 'reopening inherited descriptors' },
   { path: '/dev/stderr', access: 'rw', why: 'reopening inherited descriptors' },
+  { path: '/dev/tty', access: 'rw', why: 'the controlling terminal: the pseudo-terminal of the sandbox\'s own when the command has one (password prompts), else there is none to open' },
 ];
 
 /** Pseudo-terminal slaves. */
@@ -385,8 +386,9 @@ function writeDevices(w: Writer, terminalIoctl: boolean): void {
   w.comment('Descriptors the command already holds, reopened through /dev/fd (bash process substitution).');
   w.rule('allow', [...READ, WRITE], [subpath(q('/dev/fd'))]);
   w.comment(
-    'Terminals. Pseudo-terminals the command creates (script, expect, node-pty) carry the sandbox\'s pty extension;',
-    'other terminals cannot be opened. Reading and writing descriptors the command inherited is not checked by Seatbelt.',
+    'Terminals. Pseudo-terminals the command creates (script, expect, node-pty, isolate\'s terminal helper) carry the',
+    'sandbox\'s pty extension; other terminals cannot be opened, but /dev/tty, which is only ever the process\'s own',
+    'controlling terminal (none, or the helper\'s). Reading and writing descriptors the command inherited is not checked by Seatbelt.',
   );
   w.rule('allow', ['pseudo-tty']);
   w.rule('allow', [...READ, WRITE], [literal(q('/dev/ptmx'))]);
@@ -397,13 +399,13 @@ function writeDevices(w: Writer, terminalIoctl: boolean): void {
       'termios ioctls, also on the terminal the command inherited. It cannot inject input into that terminal',
       '(TIOCSTI): it runs in a new session, without a controlling terminal, and not as root.',
     );
-    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), regex(q(TTYS))]);
+    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), literal(q('/dev/tty')), regex(q(TTYS))]);
   } else {
     w.comment(
       'termios ioctls only on the pseudo-terminals the command creates: as root it could inject input (TIOCSTI)',
       'into any terminal it holds, so the one it inherited does not behave as a terminal.',
     );
-    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), ownPty]);
+    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), literal(q('/dev/tty')), ownPty]);
   }
 
   w.blank();

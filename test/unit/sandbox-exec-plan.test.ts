@@ -419,7 +419,9 @@ describe('sandbox-exec plan: terminals', () => {
     const l = lines(plan());
     expect(l).toContain(`  ${TTYS})`);
     expect(l).toContain(`(allow file-read* file-test-existence file-write* ${OWN_PTY})`);
-    expect(plan().sandboxExec.profile).not.toContain('"/dev/tty"');
+    // /dev/tty is the opener's controlling terminal: in the session the launcher leads (never yours), none, or the terminal helper's own.
+    expect(l).toContain('  (literal "/dev/tty")');
+    expect(plan().sandboxExec.newSession).toBe(true);
     expect(l.some((x) => x.startsWith('(allow file-read') && x.includes(TTYS) && !x.includes('extension'))).toBe(false);
   });
 
