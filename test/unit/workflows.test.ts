@@ -101,6 +101,10 @@ describe('the composite Action (action.yml)', () => {
     expect(envValues).toContain('${{ inputs.run }}');
     expect(envValues).toContain('${{ inputs.profile }}');
     expect(text.match(/\$\{\{ inputs\./g)).toHaveLength(2);
+    // The profile is isolate's own --profile variable: it is never an argument of the script at all.
+    const run = doc.runs.steps.find((s) => s.env?.['ISOLATE_PROFILE'] !== undefined);
+    expect(run?.env?.['ISOLATE_PROFILE']).toBe('${{ inputs.profile }}');
+    expect(run?.run).toBe('node "$ISOLATE_ACTION_PATH/bin/isolate.js" run -- bash -c "$ISOLATE_ACTION_RUN"');
   });
 });
 
