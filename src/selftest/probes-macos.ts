@@ -64,7 +64,8 @@ export function macosProbes(): Probe[] {
       id: 'signal-other',
       title: 'signal a process outside the sandbox',
       expect: always,
-      command: (c) => sh('kill -0 "$1" 2>&1 && echo SIGNALLED || echo refused', String(c.hostPid)),
+      // SIGCONT: a real signal (not kill -0's existence check) that a running process ignores.
+      command: (c) => sh('kill -CONT "$1" 2>&1 && echo SIGNALLED || echo refused', String(c.hostPid)),
       judge: judged(/^SIGNALLED$/m, "isolate's own process could be signalled"),
     },
     {
