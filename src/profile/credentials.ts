@@ -20,19 +20,23 @@ export function mergeCredentials(base: readonly MergedCredential[] = [], more: r
   return credentials.length === 0 ? {} : { credentials };
 }
 
-const FLAG_FIX = 'write --credential NAME@host[,host...], e.g. --credential GITHUB_TOKEN@api.github.com,github.com (the value comes from your variable NAME)';
+const FLAG_FIX =
+  'write --credential NAME@host[,host...], e.g. --credential GITHUB_TOKEN@api.github.com,github.com (the value comes from your variable NAME), or --credential aws:AWS@host[,host...] for your AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN';
+const AWS_FLAG = 'aws:';
 
-/** `--credential NAME@host[,host...]`: the value from the caller's NAME. */
+/** `--credential NAME@host[,host...]`: the value from the caller's NAME; `aws:PREFIX@host...`: AWS keys from PREFIX_ACCESS_KEY_ID, ... */
 export function credentialFlag(flag: string, i: number): MergedCredential {
-  const at = flag.indexOf('@');
-  const name = at === -1 ? flag : flag.slice(0, at);
-  const hosts = at === -1 ? [] : flag.slice(at + 1).split(',').filter((h) => h !== '');
+  const aws = flag.startsWith(AWS_FLAG);
+  const spec = aws ? flag.slice(AWS_FLAG.length) : flag;
+  const at = spec.indexOf('@');
+  const name = at === -1 ? spec : spec.slice(0, at);
+  const hosts = at === -1 ? [] : spec.slice(at + 1).split(',').filter((h) => h !== '');
   if (!ENV_NAME.test(name) || hosts.length === 0) throw new IsolateError('E_USAGE', `--credential ${shown(flag)}: expected NAME@host[,host...]`, { fix: FLAG_FIX });
   for (const h of hosts) {
     const r = parseRule(h, 'allow');
     if (!r.ok) throw new IsolateError('E_NETWORK_RULE', `--credential ${shown(flag)}: ${r.message}`, { fix: FLAG_FIX });
   }
-  return { name, from: { env: name }, hosts, origin: `--credential[${i}]` };
+  return { name, ...(aws ? { kind: 'aws' as const } : {}), from: { env: name }, hosts, origin: `--credential[${i}]` };
 }
 
 /** The policy's credentials; refused unless the network is filtered. `expand` makes a file path absolute (~, ${HOME}, ...). */
@@ -55,6 +59,6 @@ export function resolveCredentials(profile: Pick<MergedProfile, 'credentials' | 
     const f = c.from;
     const source: CredentialSpec['source'] =
       'env' in f ? { kind: 'env', name: f.env } : 'file' in f ? { kind: 'file', path: expand(f.file, `${c.origin}.from.file`) } : { kind: 'command', argv: [...f.command] };
-    return { name: c.name, source, hosts: [...c.hosts], ttlMs, from: c.origin };
+    return { name: c.name, ...(c.kind === 'aws' ? { kind: c.kind } : {}), source, hosts: [...c.hosts], ttlMs, from: c.origin };
   }) };
 }

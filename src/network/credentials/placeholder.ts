@@ -10,6 +10,7 @@
  * bits that way gets a longer placeholder of letters and digits instead.
  */
 import { randomInt } from 'node:crypto';
+import type { AwsKeys } from './sigv4.js';
 
 /** Longest first: github_pat_ before gh..., sk-ant- before sk-. */
 export const KNOWN_PREFIXES: readonly string[] = [
@@ -37,16 +38,36 @@ export function prefixOf(value: string): string {
 
 const pick = (alphabet: string): string => alphabet[randomInt(alphabet.length)] ?? '';
 
+/** `value` with its prefix kept and each other letter or digit drawn anew from its class: the same shape, whatever the bits. */
+function sameShape(value: string): string {
+  const prefix = prefixOf(value);
+  return prefix + [...value.slice(prefix.length)].map((c) => { const cls = classOf(c); return cls === undefined ? c : pick(cls); }).join('');
+}
+
 /** A fresh placeholder for `value`, never equal to it. */
 export function makePlaceholder(value: string): string {
   const prefix = prefixOf(value);
   const rest = [...value.slice(prefix.length)];
   const bits = rest.reduce((sum, c) => sum + Math.log2(classOf(c)?.length ?? 1), 0);
   let out: string;
-  if (bits >= MIN_PLACEHOLDER_BITS) out = prefix + rest.map((c) => { const cls = classOf(c); return cls === undefined ? c : pick(cls); }).join('');
+  if (bits >= MIN_PLACEHOLDER_BITS) out = sameShape(value);
   else {
     const length = Math.max(rest.length, Math.ceil(MIN_PLACEHOLDER_BITS / Math.log2(ALNUM.length)));
     out = prefix + Array.from({ length }, () => pick(ALNUM)).join('');
   }
   return out === value ? makePlaceholder(value) : out;
+}
+
+/**
+ * Placeholder AWS keys. The access key id keeps its shape exactly (AKIA or
+ * ASIA and 16 letters and digits: about 80 random bits, as tools check
+ * its length); it is an identifier, not a secret. What makes a request
+ * the command's is its signature, made with the placeholder secret key:
+ * that one, and the session token, carry 128 bits or more.
+ */
+export function makeAwsPlaceholders(real: AwsKeys): AwsKeys {
+  let accessKeyId = sameShape(real.accessKeyId);
+  while (accessKeyId === real.accessKeyId) accessKeyId = sameShape(real.accessKeyId);
+  const secretAccessKey = makePlaceholder(real.secretAccessKey);
+  return real.sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken: makePlaceholder(real.sessionToken) };
 }
