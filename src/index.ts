@@ -267,7 +267,7 @@ function explainCredentials(policy: Policy): ExplainedCredential[] {
     name: c.name,
     kind: c.kind ?? 'token',
     variables: variableNames(c),
-    source: describeSource(c.source),
+    source: describeSource(c),
     hosts: c.hosts,
     ttlMs: c.ttlMs ?? null,
     from: c.from,

@@ -32,7 +32,7 @@ export function renderExplanation(e: Explanation, style: Style): string {
     const ttl = c.ttlMs === null ? '' : `, for ${c.ttlMs / 1000}s`;
     const what =
       c.kind === 'aws'
-        ? `${c.name} (aws: ${c.variables.join(', ')}): placeholder keys; requests signed with them are signed again with the keys (${c.source}) by the proxy`
+        ? `${c.name} (aws: ${c.variables.join(', ')}): placeholder keys; the proxy checks each request's SigV4 signature and signs it again with the keys (${c.source})`
         : `${c.name}: a placeholder; the value (${c.source}) is added by the proxy`;
     text += row('credential', `${what} for ${c.hosts.join(', ')} only${ttl} (${c.from})`);
   }

@@ -22,7 +22,7 @@ export const MIN_VALUE_LENGTH = 8;
 type Env = Readonly<Record<string, string | undefined>>;
 
 function fail(spec: CredentialSpec, what: string, fix: string, cause?: unknown): IsolateError {
-  return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec.source)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
+  return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
 }
 
 function readSource(spec: CredentialSpec, env: Env, cwd: string): string {

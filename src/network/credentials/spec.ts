@@ -104,8 +104,8 @@ export interface CredentialEvent {
 }
 
 /** A short description of a source for explain and the report: its kind and what it names, never a value. */
-export function describeSource(source: CredentialSource): string {
-  if (source.kind === 'env') return `env ${source.name}`;
+export function describeSource({ source, kind }: Pick<CredentialSpec, 'source' | 'kind'>): string {
+  if (source.kind === 'env') return `env ${kind === 'aws' ? Object.values(awsVariableNames(source.name)).join(', ') : source.name}`;
   if (source.kind === 'file') return `file ${source.path}`;
   return `command ${source.argv.join(' ')}`;
 }
