@@ -49,8 +49,8 @@ function pairs(raw: readonly string[]): [string, string][] {
 
 type Note = (field: 'refused' | 'error', text: string) => void;
 
-/** The whole body of `req`, or undefined when it is longer than `max` bytes (the rest is then not read). */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
+/** The whole body of `req`; 'too large' when it is longer than `max` bytes (the rest is not read), 'failed' when the client went away. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | 'failed'> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -59,11 +59,12 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
       if (size <= max) parts.push(chunk);
       else {
         req.pause();
-        resolve(undefined);
+        resolve('too large');
       }
     });
     req.once('end', () => resolve(Buffer.concat(parts)));
-    req.once('error', () => resolve(undefined));
+    req.once('error', () => resolve('failed'));
+    req.once('close', () => resolve('failed'));
   });
 }
 
@@ -127,7 +128,10 @@ export class TlsTerminator {
       return;
     }
     // A request signed with an aws credential whose payload hash covers its body: read first, then checked and signed again.
-    void readBody(req, MAX_HASHED_BODY).then((body) => this.send(req, res, t, note, request, body ?? 'too large'));
+    void readBody(req, MAX_HASHED_BODY).then((body) => {
+      if (body === 'failed') res.destroy();
+      else this.send(req, res, t, note, request, body);
+    });
   }
 
   /** `request` with the values in (the vault's rewrite), sent on verified, the response scrubbed; `body`: read already (or too large to read), else piped. */
