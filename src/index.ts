@@ -24,7 +24,8 @@ import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
-import type { HostFacts, Plan } from './backends/types.js';
+import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
+import { loadExporter, type Exported } from './backends/export.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
@@ -46,7 +47,8 @@ export type { ProxyServer } from './network/proxy-server.js';
 export type { RunReport, RunAudit } from './audit/report.js';
 export type { AuditChoice as AuditOptions } from './audit/run-audit.js';
 export type { RunOrigin, McpTool } from './audit/call.js';
-export type { Plan, HostFacts } from './backends/types.js';
+export type { Plan, HostFacts, ExportFormat } from './backends/types.js';
+export type { Exported, ExportEntry } from './backends/export.js';
 export type { Policy, MergedProfile, ProfileDoc } from './profile/types.js';
 
 export interface IsolateOptions {
@@ -390,6 +392,26 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
     credentials: explainCredentials(r.policy),
   };
 }
+
+export interface ExportOptions extends IsolateOptions {
+  format: ExportFormat;
+}
+
+/**
+ * The profile rendered for another runner (`isolate export`): the entries of
+ * an output directory, as data; nothing is written. What the format cannot
+ * enforce rejects with an IsolateError (exit 125), never silently dropped.
+ */
+export const exportPolicy: (command: readonly string[], options: ExportOptions) => Promise<Exported> = guarded(async (command, options) => {
+  if (!EXPORT_FORMATS.includes(options.format)) {
+    throw new IsolateError('E_USAGE', `options.format: expected one of ${EXPORT_FORMATS.join(', ')}`, { fix: 'see docs/oci.md' });
+  }
+  const prepared = await prepare(command, options);
+  const exporter = await loadExporter(options.format);
+  const ctx = context(options);
+  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, mountPoints: exporter.needsMountPoints });
+  return exporter.render(prepared.policy, command, host);
+});
 
 /**
  * @internal For the CLI's start-up snapshot (src/cli/main.ts, loadRunPath):

@@ -14,6 +14,10 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export type BackendChoice = 'auto' | BackendName;
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
 
+/** What `isolate export --format` writes (export.ts has a renderer for each): the one definition of the list. */
+export const EXPORT_FORMATS = ['oci'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 export interface ProtectFact {
   /** Absolute path of the protected name inside a writable root. */
   path: string;

@@ -317,6 +317,8 @@ export interface GatherOptions {
   backend?: BackendChoice;
   /** The caller asks for a terminal of its own for the command: when isolate is on one (terminal.ts), python3 is looked for. */
   terminal?: boolean;
+  /** The host's mount points are wanted whatever the backend (an OCI bundle: a runtime's read-only bind leaves the mounts beneath it as they are). */
+  mountPoints?: boolean;
 }
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
@@ -333,6 +335,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     // nsjail is looked for only when it is asked for, or when auto would fall back to it; with it the
     // host's mount points: nsjail makes only the top mount of a read-only bind read-only (setup-ops.ts, submount).
     ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
+    ...(options.mountPoints === true ? { mountPoints: mountPoints() } : {}),
     userns: usernsFacts(),
     env: options.env,
     protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env }),
