@@ -7,7 +7,7 @@
  */
 import { IsolateError, shown } from '../errors.js';
 import { parseRule } from '../network/rules.js';
-import type { CredentialSpec } from '../network/credentials/spec.js';
+import { variableNames, type CredentialSpec } from '../network/credentials/spec.js';
 import { parseDuration } from './limits.js';
 import type { MergedCredential, MergedProfile, Policy } from './types.js';
 
@@ -39,6 +39,18 @@ export function credentialFlag(flag: string, i: number): MergedCredential {
   return { name, ...(aws ? { kind: 'aws' as const } : {}), from: { env: name }, hosts, origin: `--credential[${i}]` };
 }
 
+/** Across extends and flags too: no two credentials give the command the same variable (an aws credential and a token named AWS_SESSION_TOKEN). */
+function assertOneVariableEach(list: readonly MergedCredential[]): void {
+  const owner = new Map<string, string>();
+  for (const c of list) {
+    for (const name of variableNames(c)) {
+      const other = owner.get(name);
+      if (other !== undefined) throw new IsolateError('E_PROFILE_INVALID', `${c.origin}: the variable ${name} is also set by ${other}`, { fix: 'give each credential its own variables (rename one, or remove it)' });
+      owner.set(name, c.origin);
+    }
+  }
+}
+
 /** The policy's credentials; refused unless the network is filtered. `expand` makes a file path absolute (~, ${HOME}, ...). */
 export function resolveCredentials(profile: Pick<MergedProfile, 'credentials' | 'network' | 'origins'>, expand: (raw: string, from: string) => string): Pick<Policy, 'credentials'> {
   const list = profile.credentials ?? [];
@@ -49,6 +61,7 @@ export function resolveCredentials(profile: Pick<MergedProfile, 'credentials' | 
       fix: "set network.mode: filtered (or --net filtered) and allow the credential's hosts: only isolate's proxy can add a credential to a request",
     });
   }
+  assertOneVariableEach(list);
   return { credentials: list.map((c): CredentialSpec => {
     let ttlMs: number | undefined;
     if (c.ttl !== undefined) {

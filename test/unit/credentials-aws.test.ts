@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { credentialFlag, resolveCredentials } from '../../src/profile/credentials.js';
 import { computeEnvironment } from '../../src/profile/environment.js';
 import { validateProfileDoc } from '../../src/profile/schema.js';
+import type { MergedCredential, MergedProfile } from '../../src/profile/types.js';
 import { MIN_PLACEHOLDER_BITS, makeAwsPlaceholders } from '../../src/network/credentials/placeholder.js';
 import { credentialVariables, type CredentialSpec, type LoadedCredential } from '../../src/network/credentials/spec.js';
 import { CredentialVault, type OutgoingRequest } from '../../src/network/credentials/vault.js';
@@ -34,6 +35,7 @@ const spec = (over: Partial<CredentialSpec> = {}): CredentialSpec => ({
   from: 'test: credentials[0]',
   ...over,
 });
+const filtered = (credentials: MergedCredential[]): Pick<MergedProfile, 'credentials' | 'network' | 'origins'> => ({ credentials, network: { mode: 'filtered', allow: [], deny: [] }, origins: {} });
 const ENV = { AWS_ACCESS_KEY_ID: REAL.accessKeyId, AWS_SECRET_ACCESS_KEY: REAL.secretAccessKey, AWS_SESSION_TOKEN: REAL.sessionToken };
 const load = (over: Partial<CredentialSpec> = {}, env: Record<string, string> = ENV): LoadedCredential => {
   const [c] = loadCredentials([spec(over)], env, '/');
@@ -67,8 +69,14 @@ describe('aws credentials: profile, flag and sources', () => {
   it('--credential aws:PREFIX@hosts names an aws credential read from PREFIX_*', () => {
     expect(credentialFlag('aws:AWS@s3.amazonaws.com,sts.amazonaws.com', 0)).toEqual({ name: 'AWS', kind: 'aws', from: { env: 'AWS' }, hosts: ['s3.amazonaws.com', 'sts.amazonaws.com'], origin: '--credential[0]' });
     expect(() => credentialFlag('aws:@s3.amazonaws.com', 0)).toThrow(/expected NAME@host/);
-    const policy = resolveCredentials({ credentials: [credentialFlag('aws:AWS@s3.amazonaws.com', 0)], network: { mode: 'filtered', allow: [], deny: [] }, origins: {} } as never, (p) => p);
+    const policy = resolveCredentials(filtered([credentialFlag('aws:AWS@s3.amazonaws.com', 0)]), (p) => p);
     expect(policy.credentials?.[0]?.kind).toBe('aws');
+  });
+
+  it('an aws credential and a token that would set the same variable (through extends or a flag) stop the run', () => {
+    const token = { name: 'AWS_SECRET_ACCESS_KEY', from: { env: 'X' }, hosts: ['a.example'], origin: '/p/base.yaml: credentials[0]' };
+    const resolve = (): unknown => resolveCredentials(filtered([token, credentialFlag('aws:AWS@s3.amazonaws.com', 0)]), (p) => p);
+    expect(resolve).toThrow('--credential[0]: the variable AWS_SECRET_ACCESS_KEY is also set by /p/base.yaml: credentials[0]');
   });
 
   it('reads PREFIX_ACCESS_KEY_ID, PREFIX_SECRET_ACCESS_KEY and the optional PREFIX_SESSION_TOKEN', () => {
