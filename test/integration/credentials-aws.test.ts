@@ -83,6 +83,8 @@ interface Report {
 describe.each(backendCases('aws credentials'))('aws credentials ($label)', ({ runner, backend, backendEnv }: BackendCase) => {
   let p: Project;
   let profile: string;
+  let fromCommand: string;
+  let keysDir: string;
 
   beforeAll(() => {
     p = homeWithProject(runner);
@@ -101,14 +103,25 @@ describe.each(backendCases('aws credentials'))('aws credentials ($label)', ({ ru
       '',
     ];
     writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+    // The keys as `aws configure export-credentials --format process` prints them, outside the tree scanned for them.
+    keysDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}aws-keys-`));
+    writeFileSync(join(keysDir, 'keys.json'), JSON.stringify({ Version: 1, AccessKeyId: REAL.accessKeyId, SecretAccessKey: REAL.secretAccessKey, SessionToken: REAL.sessionToken }));
+    giveTo(runner, keysDir);
+    fromCommand = join(p.home, 'aws-command.yaml');
+    writeFileSync(fromCommand, lines.join('\n').replace('from: { env: AWS }', `from: { command: [cat, "${join(keysDir, 'keys.json')}"] }`), { mode: 0o644 });
     giveTo(runner, p.home);
   });
-  afterAll(() => p.cleanup());
+  afterAll(() => {
+    p.cleanup();
+    rmSync(keysDir, { recursive: true, force: true });
+  });
 
-  async function run(script: string): Promise<Result & { report: Report }> {
-    const r = await isolateAsync(runner, ['run', '--json', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
+  /** A run with the profile `prof`; the real keys are in isolate's environment unless the profile reads them from a command. */
+  async function run(script: string, prof = profile): Promise<Result & { report: Report }> {
+    const keys = prof === profile ? { AWS_ACCESS_KEY_ID: REAL.accessKeyId, AWS_SECRET_ACCESS_KEY: REAL.secretAccessKey, AWS_SESSION_TOKEN: REAL.sessionToken } : {};
+    const r = await isolateAsync(runner, ['run', '--json', '--backend', backend, '-p', prof, '--', 'sh', '-c', script], {
       cwd: p.project,
-      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), AWS_ACCESS_KEY_ID: REAL.accessKeyId, AWS_SECRET_ACCESS_KEY: REAL.secretAccessKey, AWS_SESSION_TOKEN: REAL.sessionToken },
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), ...keys },
       timeoutMs: 30_000,
     });
     for (const secret of SECRETS) expect(r.stdout + r.stderr, "a real key reached the command or isolate's output").not.toContain(secret);
@@ -159,6 +172,14 @@ describe.each(backendCases('aws credentials'))('aws credentials ($label)', ({ ru
     expect(r.report.network.credentials?.events).toMatchObject([{ kind: 'refused', port: PLAIN, path: '/bucket/key.txt' }]);
     expect(tunnelLine).toMatch(/^s3-get 403 signed with access key id ASIA[A-Z0-9]{16}$/);
     expect(otherSeen.slice(before).map((s) => s.url)).toEqual(['/bucket/key.txt']);
+  });
+
+  it('keys from a command printing the credential_process JSON (aws configure export-credentials) sign as well', async () => {
+    const before = seen.length;
+    const r = await run(`python3 sigv4.py https://127.0.0.1:${AWS} sts presigned`, fromCommand);
+    expect(r.report.exitCode, r.report.stderr).toBe(0);
+    expect(r.report.stdout).toMatch(/^sts 200 ok, key ASIA[A-Z0-9]{16}\npresigned 200 ok, key ASIA[A-Z0-9]{16}\n$/);
+    expect(seen.slice(before).map((s) => s.verdict)).toEqual(['signed with the real keys', 'signed with the real keys']);
   });
 
   it('no process environment or proxy file in the sandbox, and no file isolate wrote, holds a real key; the audit log records the injections', async () => {
