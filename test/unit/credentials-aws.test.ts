@@ -106,7 +106,7 @@ describe('aws credentials: profile, flag and sources', () => {
   it('placeholder keys: the key id keeps AKIA/ASIA and its length; the secret and token carry >= 128 random bits', () => {
     const p = makeAwsPlaceholders(REAL);
     expect(p.accessKeyId).toMatch(/^AKIA[A-Z0-9]{16}$/);
-    expect(makeAwsPlaceholders({ ...REAL, accessKeyId: 'ASIAQWERTYUIOPASDFGH' }).accessKeyId).toMatch(/^ASIA[A-Z]{16}$/);
+    expect(makeAwsPlaceholders({ ...REAL, accessKeyId: 'ASIAQWERTYUIOPASDFGH' }).accessKeyId).toMatch(/^ASIA[A-Z0-9]{16}$/);
     expect(p.secretAccessKey).toHaveLength(REAL.secretAccessKey.length);
     expect(p.secretAccessKey).not.toBe(REAL.secretAccessKey);
     expect(p.sessionToken).toHaveLength(REAL.sessionToken.length);

@@ -38,19 +38,13 @@ export function prefixOf(value: string): string {
 
 const pick = (alphabet: string): string => alphabet[randomInt(alphabet.length)] ?? '';
 
-/** `value` with its prefix kept and each other letter or digit drawn anew from its class: the same shape, whatever the bits. */
-function sameShape(value: string): string {
-  const prefix = prefixOf(value);
-  return prefix + [...value.slice(prefix.length)].map((c) => { const cls = classOf(c); return cls === undefined ? c : pick(cls); }).join('');
-}
-
 /** A fresh placeholder for `value`, never equal to it. */
 export function makePlaceholder(value: string): string {
   const prefix = prefixOf(value);
   const rest = [...value.slice(prefix.length)];
   const bits = rest.reduce((sum, c) => sum + Math.log2(classOf(c)?.length ?? 1), 0);
   let out: string;
-  if (bits >= MIN_PLACEHOLDER_BITS) out = sameShape(value);
+  if (bits >= MIN_PLACEHOLDER_BITS) out = prefix + rest.map((c) => { const cls = classOf(c); return cls === undefined ? c : pick(cls); }).join('');
   else {
     const length = Math.max(rest.length, Math.ceil(MIN_PLACEHOLDER_BITS / Math.log2(ALNUM.length)));
     out = prefix + Array.from({ length }, () => pick(ALNUM)).join('');
@@ -58,16 +52,21 @@ export function makePlaceholder(value: string): string {
   return out === value ? makePlaceholder(value) : out;
 }
 
+/** An AWS access key id's type prefix (AKIA: a user's long-term key, ASIA: a temporary one, ...). */
+const AWS_KEY_ID_PREFIX = 4;
+
 /**
- * Placeholder AWS keys. The access key id keeps its shape exactly (AKIA or
- * ASIA and 16 letters and digits: about 80 random bits, as tools check
- * its length); it is an identifier, not a secret. What makes a request
- * the command's is its signature, made with the placeholder secret key:
- * that one, and the session token, carry 128 bits or more.
+ * Placeholder AWS keys. The access key id keeps its type prefix (AKIA,
+ * ASIA) and its length, the rest upper-case letters and digits (16 of
+ * them: 82 random bits, as many as its shape allows); it is an identifier,
+ * not a secret. What makes a request the command's is its signature, made
+ * with the placeholder secret key: that one, and the session token, carry
+ * 128 bits or more.
  */
 export function makeAwsPlaceholders(real: AwsKeys): AwsKeys {
-  let accessKeyId = sameShape(real.accessKeyId);
-  while (accessKeyId === real.accessKeyId) accessKeyId = sameShape(real.accessKeyId);
+  const keyId = (): string => real.accessKeyId.slice(0, AWS_KEY_ID_PREFIX) + Array.from({ length: Math.max(0, real.accessKeyId.length - AWS_KEY_ID_PREFIX) }, () => pick(UPPER + DIGITS)).join('');
+  let accessKeyId = keyId();
+  while (accessKeyId === real.accessKeyId) accessKeyId = keyId();
   const secretAccessKey = makePlaceholder(real.secretAccessKey);
   return real.sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken: makePlaceholder(real.sessionToken) };
 }
