@@ -139,6 +139,20 @@ describe('aws credentials: the vault checks the placeholder signature and signs 
     expect(v.events).toEqual([{ time: expect.any(String), name: 'AWS', kind: 'injected', host: HOST, port: 443, method: 'GET', path: '/key.txt' }]);
   });
 
+  it('asks for an uncompressed response (so it can be scrubbed) unless the signature covers Accept-Encoding', () => {
+    const c = load();
+    const v = new CredentialVault([c]);
+    const unsigned = signed(c, { headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    const gzip = { ...unsigned, headers: [...unsigned.headers, ['Accept-Encoding', 'gzip']] as [string, string][] };
+    const r = v.rewrite(gzip);
+    expect(acceptedByAws(r, gzip)).toBeUndefined();
+    expect(r.ok && r.headers.filter(([n]) => n.toLowerCase() === 'accept-encoding')).toEqual([['Accept-Encoding', 'identity']]);
+    const covered = signed(c, { headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'Accept-Encoding': 'gzip' } });
+    const kept = v.rewrite(covered);
+    expect(acceptedByAws(kept, covered)).toBeUndefined();
+    expect(kept.ok && kept.headers.filter(([n]) => n.toLowerCase() === 'accept-encoding')).toEqual([['Accept-Encoding', 'gzip']]);
+  });
+
   it('a presigned URL is signed again in its query', () => {
     const c = load();
     const v = new CredentialVault([c]);

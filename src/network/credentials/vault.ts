@@ -12,6 +12,7 @@
  */
 import { parseRule, ruleMatches, type DomainRule } from '../rules.js';
 import { awsBodyNeeded, resignAws } from './aws-request.js';
+import { sigV4Params } from './sigv4.js';
 import { valuePairs, type AwsSigning, type CredentialEvent, type LoadedCredential } from './spec.js';
 import { replacementsFor, scrubber, type Scrubber } from './scrub.js';
 
@@ -146,7 +147,9 @@ export class CredentialVault {
     const r = resignAws(req, body, aws);
     if (!r.ok) return this.refuse(req, signer, `credential ${name} (aws): ${r.reason}; the request was not re-signed`);
     this.record(req, name, 'injected');
-    return { ok: true, target: r.target, headers: r.headers, injected: [name] };
+    // Accept-Encoding stays as it is when the signature covers it.
+    const signsEncoding = sigV4Params(req)?.signedHeaders.includes('accept-encoding') === true;
+    return { ok: true, target: r.target, headers: signsEncoding ? r.headers : uncompressed(r.headers), injected: [name] };
   }
 
   private refuse(req: OutgoingRequest, e: Entry, reason: string): Rewrite {
@@ -163,9 +166,7 @@ export class CredentialVault {
       return [n, basic?.[1] !== undefined && decoded !== undefined ? basic[1] + Buffer.from(swap(decoded), 'latin1').toString('base64') : swap(v)];
     });
     for (const e of used) this.record(req, e.credential.spec.name, 'injected');
-    // A response the proxy scrubs must arrive as text: no compression may hide a value from it.
-    const plain: [string, string][] = used.length === 0 ? headers : [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
-    return { ok: true, target: swap(req.target), headers: plain, injected: used.map((e) => e.credential.spec.name) };
+    return { ok: true, target: swap(req.target), headers: used.length === 0 ? headers : uncompressed(headers), injected: used.map((e) => e.credential.spec.name) };
   }
 
   /** `text` (a response header's value) with every real value replaced by its mask. */
@@ -193,6 +194,11 @@ export class CredentialVault {
     const pairs = this.entries.flatMap(({ credential: c }) => valuePairs(c).map((v) => ({ ...v, mask: `<${c.spec.name}>` })));
     return pairs.reduce((acc, v) => acc.replaceAll(v.value, v.mask).replaceAll(v.placeholder, v.mask), text);
   }
+}
+
+/** A response the proxy scrubs must arrive as text: no compression may hide a value from it. */
+function uncompressed(headers: readonly [string, string][]): [string, string][] {
+  return [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
 }
 
 /** The user:password of a Basic authorization value, or undefined. */
