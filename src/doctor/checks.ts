@@ -10,6 +10,7 @@ import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from '../backends/
 import type { HostFacts, UsernsFacts } from '../backends/types.js';
 import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from '../host/facts.js';
 import { cgroupFacts } from '../host/cgroup.js';
+import { ociRuntimes } from '../host/oci-runtime.js';
 import { sandboxCheck } from './sandbox-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -139,6 +140,23 @@ function cgroupCheck(uid: number): Check {
   };
 }
 
+/** Which OCI runtime starts the bundles of `isolate export --format oci` here, and why the others do not. */
+function ociRuntimeCheck(): Check {
+  const name = 'OCI runtime';
+  const runtimes = ociRuntimes();
+  const usable = runtimes.find((r) => r.refused === undefined);
+  const others = runtimes.filter((r) => r !== usable).map((r) => `; ${r.name} ${r.version ?? '?'} not: ${r.refused ?? ''}`);
+  if (usable !== undefined) {
+    return { name, status: 'ok', detail: `${usable.path} ${usable.version ?? '?'} starts exported bundles (isolate export --format oci)${others.join('')}` };
+  }
+  return {
+    name,
+    status: 'warn',
+    detail: `none that starts exported bundles here (only needed for isolate export --format oci)${others.join('')}`,
+    fix: 'sudo apt-get install -y runc',
+  };
+}
+
 function containerCheck(): Check {
   const container = containerHint();
   if (container === undefined) return { name: 'container', status: 'ok', detail: 'not running inside a container' };
@@ -165,6 +183,7 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
     seccompCheck(),
     prlimitCheck(uid),
     cgroupCheck(uid),
+    ociRuntimeCheck(),
     containerCheck(),
   ];
 }
