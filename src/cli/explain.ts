@@ -41,7 +41,11 @@ export function renderExplanation(e: Explanation, style: Style): string {
   }
   for (const c of e.credentials) {
     const ttl = c.ttlMs === null ? '' : `, for ${c.ttlMs / 1000}s`;
-    text += row('credential', `${c.name}: a placeholder; the value (${c.source}) is added by the proxy for ${c.hosts.join(', ')} only${ttl} (${c.from})`);
+    const what =
+      c.kind === 'aws'
+        ? `${c.name} (aws: ${c.variables.join(', ')}): placeholder keys; the proxy checks each request's SigV4 signature and signs it again with the keys (${c.source})`
+        : `${c.name}: a placeholder; the value (${c.source}) is added by the proxy`;
+    text += row('credential', `${what} for ${c.hosts.join(', ')} only${ttl} (${c.from})`);
   }
   text += row('readable', list(s.readable));
   text += row('writable', list(s.writable));
