@@ -712,6 +712,12 @@ export const startProxy: (options: ProxyOptions) => Promise<ProxyServer> = guard
   const server = await startProxyServer({ allow: policy.network.allow, deny: policy.network.deny, listen: options.listen, allowRemote: options.allowRemote, onEvent });
   if (audit === undefined) return server;
   audit.listen = server.address;
+  try {
+    await audit.start({ allow: policy.network.allow, deny: policy.network.deny });
+  } catch (e: unknown) {
+    await server.stop();
+    throw e;
+  }
   const stop = server.stop;
   server.stop = async (graceMs, cut) => {
     await stop(graceMs, cut);
@@ -720,7 +726,7 @@ export const startProxy: (options: ProxyOptions) => Promise<ProxyServer> = guard
   return server;
 });
 
-/** The proxy's audit log when asked for (options.audit.enabled), refused (E_AUDIT_IO) when there is no place for it. */
+/** The proxy's audit log when asked for (options.audit.enabled), refused (E_AUDIT_IO) when there is no place for it; the proxy does not serve when its first record cannot be written. */
 async function proxyAudit(policy: Policy, options: ProxyOptions): Promise<ProxyAudit | undefined> {
   if (options.audit?.enabled !== true) return undefined;
   const target = auditTarget(policy, options.audit, context(options).callerCwd, context(options).env);

@@ -1,6 +1,8 @@
 /**
- * `isolate proxy --audit`: every connection the proxy finished is one record
- * of kind `proxy-connection` in the same hash-chained log as the runs.
+ * `isolate proxy --audit`: a record of kind `proxy-started` when the proxy
+ * listens (with its rules; a proxy that cannot write it does not start),
+ * then every connection the proxy finished is one record of kind
+ * `proxy-connection` in the same hash-chained log as the runs.
  * Connections end many at a time; their records are appended one after the
  * other, in the order they ended, so the proxy never waits for the disk.
  * A record that cannot be written is a warning (the proxy goes on serving):
@@ -12,6 +14,17 @@ import { REPORT_SCHEMA_VERSION, type RunReport } from './report.js';
 import { errorText } from './run-audit.js';
 
 export const PROXY_CONNECTION_KIND = 'proxy-connection';
+export const PROXY_STARTED_KIND = 'proxy-started';
+
+export interface ProxyStartedRecord {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  kind: typeof PROXY_STARTED_KIND;
+  time: string;
+  proxy: { listen: string; pid: number };
+  user: RunReport['user'];
+  /** The domain rules it serves. */
+  rules: { allow: string[]; deny: string[] };
+}
 
 export interface ProxyConnectionRecord {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -40,6 +53,20 @@ export class ProxyAudit {
     private readonly o: ProxyAuditOptions,
     public listen: string,
   ) {}
+
+  /** Write the `proxy-started` record; rejects (the proxy must not serve) when it cannot be written. */
+  async start(rules: ProxyStartedRecord['rules']): Promise<void> {
+    const record: ProxyStartedRecord = {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      kind: PROXY_STARTED_KIND,
+      time: new Date().toISOString(),
+      proxy: { listen: this.listen, pid: process.pid },
+      user: this.o.user,
+      rules: { allow: [...rules.allow], deny: [...rules.deny] },
+    };
+    const { warning } = await appendRecord(this.o.log, record);
+    if (warning !== undefined) this.o.onWarning(warning);
+  }
 
   /** Queue the connection's record after those queued before it. */
   add(event: NetworkEvent): void {

@@ -20,7 +20,7 @@ export type SegmentRecordData = Extract<KnownRecord, { kind: 'segment' }>;
 /** A run's records: its report and its `run-started` record. */
 export type RunLikeRecord = Extract<KnownRecord, { kind: 'run' | 'run-started' }>;
 
-/** Whether the record is of a run; the log's other kinds (segment, mcp-call, proxy-connection) are not. */
+/** Whether the record is of a run; the log's other kinds (segment, mcp-call, proxy-started, proxy-connection) are not. */
 export function isRunRecord(record: KnownRecord): record is RunLikeRecord {
   return record.kind === 'run' || record.kind === 'run-started';
 }

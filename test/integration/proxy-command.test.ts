@@ -197,7 +197,7 @@ describe.each(runners())('isolate proxy $label', (runner) => {
     t.cleanup();
   });
 
-  it('--audit-log: every connection, allowed or denied, is a proxy-connection record of a chain that verifies; audit show lists no run', async () => {
+  it('--audit-log: the start, then every connection, allowed or denied, are records of a chain that verifies; audit show lists no run', async () => {
     const t = tempFor(runner);
     const log = join(t.dir, 'audit.jsonl');
     const p = await startProxy(runner, t.dir, ['--listen', '127.0.0.1:0', '--allow-domain', `127.0.0.1:${UP}`, '--audit-log', log]);
@@ -209,11 +209,12 @@ describe.each(runners())('isolate proxy $label', (runner) => {
       expect(await stop(p)).toBe(0);
     }
     try {
-      const records = auditRecords(log);
+      const [started, ...records] = auditRecords(log);
+      expect(started).toMatchObject({ kind: 'proxy-started', seq: 1, proxy: { listen: p.address, pid: p.child.pid }, rules: { allow: [`127.0.0.1:${UP}`], deny: [] } });
       expect(records.map((r) => [r['kind'], r['seq'], (r['event'] as Record<string, unknown>)['protocol'], (r['event'] as Record<string, unknown>)['decision']])).toEqual([
-        ['proxy-connection', 1, 'http', 'allowed'],
-        ['proxy-connection', 2, 'http', 'denied'],
-        ['proxy-connection', 3, 'socks5', 'allowed'],
+        ['proxy-connection', 2, 'http', 'allowed'],
+        ['proxy-connection', 3, 'http', 'denied'],
+        ['proxy-connection', 4, 'socks5', 'allowed'],
       ]);
       expect(records[0]?.['proxy']).toEqual({ listen: p.address, pid: p.child.pid });
       expect(isolate(runner, ['audit', 'verify', log], { cwd: t.dir }).status).toBe(0);
@@ -307,6 +308,12 @@ describe.each(runners())('isolate proxy $label', (runner) => {
       const none = isolate(runner, ['proxy', '--listen', '127.0.0.1:0', '-p', 'strict'], { cwd: t.dir });
       expect(none.status).toBe(125);
       expect(none.stderr).toMatch(/network mode is/);
+      // --audit asked for, and the log cannot be written: the proxy does not serve unrecorded.
+      writeFileSync(join(t.dir, 'file'), '');
+      const unrecorded = isolate(runner, ['proxy', '--listen', '127.0.0.1:0', '--allow-domain', 'example.com', '--audit-log', join(t.dir, 'file', 'audit.jsonl')], { cwd: t.dir });
+      expect(unrecorded.status).toBe(125);
+      expect(unrecorded.stderr).not.toMatch(/listening on/);
+      expect(unrecorded.stderr).toMatch(/audit/);
     } finally {
       t.cleanup();
     }

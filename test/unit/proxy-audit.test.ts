@@ -41,6 +41,24 @@ describe('ProxyAudit', () => {
     expect(verifyLog(log).ok).toBe(true);
   });
 
+  it('start() writes the proxy-started record with the rules first; it rejects when the log cannot be written', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'audit.jsonl');
+    const audit = new ProxyAudit({ log, user: USER, onWarning: () => expect.fail('no warning expected') }, '[::1]:3128');
+    await audit.start({ allow: ['example.com'], deny: ['bad.example'] });
+    audit.add(event('example.com', 'allowed'));
+    await audit.drain();
+    const entries = [...auditEntries(log)];
+    expect(entries.map((e) => [e.record?.kind, e.problem])).toEqual([
+      ['proxy-started', null],
+      ['proxy-connection', null],
+    ]);
+    expect(entries[0]?.record).toMatchObject({ proxy: { listen: '[::1]:3128' }, rules: { allow: ['example.com'], deny: ['bad.example'] } });
+    writeFileSync(join(dir, 'file'), '');
+    const blocked = new ProxyAudit({ log: join(dir, 'file', 'audit.jsonl'), user: USER, onWarning: () => undefined }, '127.0.0.1:3128');
+    await expect(blocked.start({ allow: [], deny: [] })).rejects.toMatchObject({ code: 'E_AUDIT_IO' });
+  });
+
   it('a record that cannot be written is a warning naming the connection, and the next ones are still tried', async () => {
     const dir = tempDir();
     const blocked = join(dir, 'not-a-dir');
