@@ -85,6 +85,9 @@ describe('the search after a run, from the listings before it', () => {
       tree.a.stamps.set(STAMP_FIELDS.map((f) => st[f]), (recordAt(tree, 'd1/d2') as number) * STAMP_FIELDS.length);
     };
     skew.ms = 0; // the tree was just made: the search before the run runs in the tick of its last change
+    // d1/d2 changed just now, however long making the tree took on a loaded machine.
+    writeFileSync(join(root, 'd1/d2/just-now'), '');
+    rmSync(join(root, 'd1/d2/just-now'));
     const recent = before();
     plantHidden(recent);
     expect(after(recent).moved).toEqual(['d1/d2/.envrc']);
