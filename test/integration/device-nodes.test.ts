@@ -36,16 +36,24 @@ function restoreNodes(saved: ReadonlyMap<string, { mode: number; uid: number; gi
   }
 }
 
-/** Each change a command could try on node `name` at `path`. */
-function changes(name: string, path: string, withPlainTouch: boolean): Record<string, string> {
+/** Each change a command could try on node `name` at `path`, which the sandbox must refuse. */
+function changes(name: string, path: string): Record<string, string> {
   return {
     [`chmod-${name}`]: `chmod 0600 ${path}`,
     [`chown-${name}`]: `chown 65534 ${path}`,
     [`touch-date-${name}`]: `touch -d @0 ${path}`,
-    ...(withPlainTouch ? { [`touch-${name}`]: `touch ${path}` } : {}),
     ...(haveSetfacl ? { [`acl-${name}`]: `setfacl -m u:65534:rw ${path}` } : {}),
   };
 }
+
+/**
+ * touch with no time needs only write access, which everyone has on these
+ * nodes: it may succeed on the sandbox's own copy of a node (a run by root),
+ * but must not reach the host's. Only bubblewrap run by an ordinary user
+ * binds the host's nodes themselves, which that user can re-time outside
+ * any sandbox as well (docs/backends.md, "Device nodes"): not tried there.
+ */
+const plainTouches = (paths: readonly string[], tried: boolean): string => (tried ? paths.map((path) => `touch ${path} 2>/dev/null\n`).join('') : '');
 
 describe.each(backendCases('device node checks'))('the host\'s device nodes ($label)', ({ runner, backend, backendEnv }) => {
   let p: Project;
@@ -61,14 +69,12 @@ describe.each(backendCases('device node checks'))('the host\'s device nodes ($la
 
   const run = (args: string[], fds?: Record<number, number>) =>
     isolate(runner, ['run', '--backend', backend, ...args], { cwd: p.project, env: { ...p.env, ...backendEnv }, ...(fds === undefined ? {} : { fds }) });
-  // touch with no time needs only write access, which every user has on these nodes outside any sandbox as well:
-  // only bubblewrap run by an ordinary user leaves the host's nodes in place (docs/backends.md, "Device nodes").
-  const plainTouch = runner.uid === 0 || backend === 'nsjail';
+  const hostNodesShown = runner.uid !== 0 && backend === 'bwrap';
 
   it('cannot chmod, chown or re-time /dev/null, /dev/tty and the others', () => {
     const before = hostStates();
-    const ops = Object.assign({}, ...NODES.map((n) => changes(n, `/dev/${n}`, plainTouch))) as Record<string, string>;
-    const r = run(['--', 'sh', '-c', attempts(ops)]);
+    const ops = Object.assign({}, ...NODES.map((n) => changes(n, `/dev/${n}`))) as Record<string, string>;
+    const r = run(['--', 'sh', '-c', plainTouches(NODES.map((n) => `/dev/${n}`), !hostNodesShown) + attempts(ops)]);
     expect(r.status, r.stderr).toBe(0);
     const kv = keyValues(r.stdout);
     for (const name of Object.keys(ops)) expect(kv[name], name).toBe('blocked');
@@ -80,8 +86,8 @@ describe.each(backendCases('device node checks'))('the host\'s device nodes ($la
     const input = openSync('/dev/null', 'r');
     const errors = openSync('/dev/null', 'w');
     try {
-      const ops = { ...changes('stdin', '/proc/self/fd/0', runner.uid === 0), ...changes('stderr', '/proc/self/fd/2', runner.uid === 0) };
-      const r = run(['--', 'sh', '-c', attempts(ops)], { 0: input, 2: errors });
+      const ops = { ...changes('stdin', '/proc/self/fd/0'), ...changes('stderr', '/proc/self/fd/2') };
+      const r = run(['--', 'sh', '-c', plainTouches(['/proc/self/fd/0', '/proc/self/fd/2'], runner.uid === 0) + attempts(ops)], { 0: input, 2: errors });
       expect(r.status).toBe(0);
       const kv = keyValues(r.stdout);
       for (const name of Object.keys(ops)) expect(kv[name], name).toBe('blocked');
@@ -98,7 +104,7 @@ describe.each(backendCases('device node checks'))('the host\'s device nodes ($la
       'echo "zero=$(head -c 8 /dev/zero | od -An -tx1 | tr -d " \\n")"',
       'echo "urandom=$(head -c 16 /dev/urandom | wc -c)"',
       'echo "random=$(head -c 4 /dev/random | wc -c)"',
-      'echo x > /dev/full 2>full.err; echo "full=$(grep -c "No space left" full.err)"',
+      'echo "full=$(head -c 1 /dev/zero 2>&1 >/dev/full | grep -c "No space left")"',
       'echo "dev=$(stat -c %t:%T /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | tr "\\n" " ")"',
     ].join('\n');
     const r = run(['--', 'sh', '-c', script]);
