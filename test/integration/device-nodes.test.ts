@@ -7,12 +7,14 @@
  * (its mtime too, but for /dev/tty, whose mtime every write to a terminal
  * through it moves). The devices still work.
  */
-import { chmodSync, chownSync, closeSync, openSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
 import { attempts } from '../helpers/fs-fixture.js';
-import { homeWithProject, isolate, keyValues, type Project } from '../helpers/isolate.js';
+import { TEMP_PREFIX, homeWithProject, isolate, keyValues, runners, type Project, type Runner } from '../helpers/isolate.js';
 
 const NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 const haveSetfacl = spawnSync('sh', ['-c', 'command -v setfacl'], { encoding: 'utf8' }).status === 0;
@@ -116,5 +118,57 @@ describe.each(backendCases('device node checks'))('the host\'s device nodes ($la
     expect(kv['random']).toBe('4');
     expect(kv['full']).toBe('1');
     expect(kv['dev']?.trim()).toBe('1:3 1:5 1:7 1:8 1:9 5:0');
+  });
+});
+
+/** Root only: isolate makes its copies of the nodes; an ordinary user's runs never look at them. */
+const asRoot = runners().find((r) => r.uid === 0);
+if (asRoot === undefined) console.warn('device node copies: not checked, they are made only for a run by root and these tests do not run as root');
+
+describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as root)', () => {
+  const runner = asRoot as Runner;
+  let p: Project;
+  beforeAll(() => {
+    p = homeWithProject(runner);
+  });
+  afterAll(() => p.cleanup());
+
+  const run = (stateHome: string) => isolate(runner, ['run', '--', 'sh', '-c', 'echo x > /dev/null && echo "null=$(stat -c %u:%t:%T /dev/null)"'], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: stateHome } });
+
+  it('a copy that is missing, of the wrong kind, mode or number is made again before the run', () => {
+    const state = join(p.home, 'state');
+    const dev = join(state, 'isolate', 'dev');
+    mkdirSync(dev, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dev, 'null'), 'not a device', { mode: 0o666 });
+    expect(spawnSync('mknod', ['-m', '0600', join(dev, 'zero'), 'c', '1', '5']).status).toBe(0);
+    expect(spawnSync('mknod', ['-m', '0666', join(dev, 'full'), 'c', '1', '3']).status).toBe(0);
+    const r = run(state);
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)['null']).toBe('65534:1:3');
+    for (const [name, rdev] of [['null', '1:3'], ['zero', '1:5'], ['full', '1:7'], ['tty', '5:0']] as const) {
+      const st = statSync(join(dev, name));
+      expect(st.isCharacterDevice(), name).toBe(true);
+      expect(`${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}:${Math.floor(st.rdev / 256)}:${st.rdev % 256}`, name).toBe(`65534:65534:666:${rdev}`);
+    }
+  });
+
+  it('on a filesystem mounted nodev the run is refused (exit 125) with the way out', () => {
+    const dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'nodev,size=64k,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      console.warn(`nodev refusal not checked: cannot mount a tmpfs here (${mounted.stderr.trim()})`);
+      return;
+    }
+    try {
+      const r = run(dir);
+      expect(r.status).toBe(125);
+      expect(r.stderr).toContain('nodev');
+      expect(r.stderr).toContain('XDG_STATE_HOME');
+      expect(r.stdout).not.toContain('null=');
+    } finally {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
