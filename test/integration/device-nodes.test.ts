@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as api from '../../src/index.js';
 import { backendCases } from '../helpers/backends.js';
 import { attempts } from '../helpers/fs-fixture.js';
 import { TEMP_PREFIX, homeWithProject, isolate, keyValues, runners, type Project, type Runner } from '../helpers/isolate.js';
@@ -128,10 +129,15 @@ if (asRoot === undefined) console.warn('device node copies: not checked, they ar
 describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as root)', () => {
   const runner = asRoot as Runner;
   let p: Project;
+  const saved = new Map<string, { mode: number; uid: number; gid: number }>();
   beforeAll(() => {
     p = homeWithProject(runner);
+    for (const name of NODES) saved.set(name, statSync(`/dev/${name}`));
   });
-  afterAll(() => p.cleanup());
+  afterAll(() => {
+    restoreNodes(saved);
+    p.cleanup();
+  });
 
   const run = (stateHome: string) => isolate(runner, ['run', '--', 'sh', '-c', 'echo x > /dev/null && echo "null=$(stat -c %u:%t:%T /dev/null)"'], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: stateHome } });
 
@@ -150,6 +156,24 @@ describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as
       expect(st.isCharacterDevice(), name).toBe(true);
       expect(`${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}:${Math.floor(st.rdev / 256)}:${st.rdev % 256}`, name).toBe(`65534:65534:666:${rdev}`);
     }
+  });
+
+  it('under the Node API, no input is isolate\'s copy of /dev/null, not the host\'s', async () => {
+    const before = hostStates();
+    const logDir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
+    try {
+      const report = await api.run(['sh', '-c', attempts(changes('stdin', '/proc/self/fd/0'))], {
+        callerCwd: p.project,
+        callerEnv: { ...p.env, XDG_STATE_HOME: join(p.home, 'api-state') },
+        audit: { log: join(logDir, 'audit.jsonl') },
+      });
+      expect(report.exitCode, report.stderr).toBe(0);
+      const kv = keyValues(report.stdout ?? '');
+      for (const name of Object.keys(changes('stdin', ''))) expect(kv[name], name).toBe('blocked');
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+    expect(hostStates()).toEqual(before);
   });
 
   it('on a filesystem mounted nodev the run is refused (exit 125) with the way out', () => {
