@@ -21,7 +21,7 @@ import { cgroupFacts } from './cgroup.js';
 import { KERNEL_GUARD_PATHS, type KernelPathFact } from '../backends/kernel-guard.js';
 import { ensureStateDir } from './own-paths.js';
 import { isolateStateDir } from '../profile/own-paths.js';
-import type { DeviceFacts } from '../backends/devices.js';
+import { DEVICE_NODES, type DeviceFacts } from '../backends/devices.js';
 
 
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -313,13 +313,19 @@ export function sandboxExecFacts(
   };
 }
 
+/** Whether one of the host's device nodes of the sandbox's /dev belongs to `uid` (its owner needs no capability to chmod it). */
+function ownsHostNode(uid: number): boolean {
+  return DEVICE_NODES.some((node) => lstatSync(`/dev/${node.name}`, { throwIfNoEntry: false })?.uid === uid);
+}
+
 /**
- * A run by root on Linux: where isolate keeps its private copies of the
- * device nodes (backends/devices.ts), `dev` in root's state directory, which
- * no sandbox sees. Nothing is read or made here (run/device-nodes.ts does).
+ * A run by root on Linux, where the host's device nodes are root's (not in
+ * a rootless container, where they belong to nobody): where isolate keeps
+ * its private copies of them (backends/devices.ts), `dev` in root's state
+ * directory, which no sandbox sees. run/device-nodes.ts checks and makes them.
  */
-export function deviceFacts(env: Readonly<Record<string, string | undefined>>, uid: number): DeviceFacts | undefined {
-  if (process.platform !== 'linux' || uid !== 0) return undefined;
+export function deviceFacts(env: Readonly<Record<string, string | undefined>>, uid: number, owns: (uid: number) => boolean = ownsHostNode): DeviceFacts | undefined {
+  if (process.platform !== 'linux' || uid !== 0 || !owns(uid)) return undefined;
   const state = isolateStateDir({ ...env, HOME: env['HOME'] || homedir() });
   return state === undefined ? undefined : { dir: join(state, 'dev'), mknod: findSystemProgram('mknod') };
 }

@@ -12,7 +12,7 @@
 import { closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { DEVICE_MODE, DEVICE_NODES, DEVICE_OWNER, NULL_NODE, deviceNumber, nodePath, type DeviceFacts, type DeviceNode } from '../backends/devices.js';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
 import { runHelper } from './io/helper.js';
 
 const MKNOD_TIMEOUT_MS = 5000;
@@ -35,7 +35,7 @@ function ensureDir(dir: string): void {
 }
 
 /** The node's copy is exactly what the sandbox must get. */
-export function isPrivateNode(path: string, node: DeviceNode): boolean {
+function isPrivateNode(path: string, node: DeviceNode): boolean {
   const st = lstatSync(path, { throwIfNoEntry: false });
   return (
     st !== undefined && st.isCharacterDevice() && st.rdev === deviceNumber(node) && st.uid === DEVICE_OWNER && st.gid === DEVICE_OWNER && (st.mode & 0o7777) === DEVICE_MODE
@@ -52,7 +52,7 @@ async function makeNode(dir: string, node: DeviceNode, mknod: string | undefined
     renameSync(temp, nodePath(dir, node));
   } catch (e: unknown) {
     rmSync(temp, { force: true });
-    throw e instanceof IsolateError ? e : setupError(`cannot put isolate's copy of /dev/${node.name} in place in ${dir}`, `remove ${dir}: isolate makes it again`, e);
+    throw isIsolateError(e) ? e : setupError(`cannot put isolate's copy of /dev/${node.name} in place in ${dir}`, `remove ${dir}: isolate makes it again`, e);
   }
 }
 

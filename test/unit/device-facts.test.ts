@@ -13,8 +13,13 @@ describe.skipIf(process.platform !== 'linux')('deviceFacts', () => {
   });
 
   it('for root, `dev` in isolate\'s state directory (which every sandbox hides)', () => {
-    expect(deviceFacts({ HOME: '/root' }, 0)?.dir).toBe('/root/.local/state/isolate/dev');
-    expect(deviceFacts({ HOME: '/root', XDG_STATE_HOME: '/var/lib/state' }, 0)?.dir).toBe('/var/lib/state/isolate/dev');
+    const owns = () => true;
+    expect(deviceFacts({ HOME: '/root' }, 0, owns)?.dir).toBe('/root/.local/state/isolate/dev');
+    expect(deviceFacts({ HOME: '/root', XDG_STATE_HOME: '/var/lib/state' }, 0, owns)?.dir).toBe('/var/lib/state/isolate/dev');
+  });
+
+  it('not for the root of a rootless container, whose host nodes belong to nobody', () => {
+    expect(deviceFacts({ HOME: '/root' }, 0, () => false)).toBeUndefined();
   });
 });
 
