@@ -130,7 +130,7 @@ export interface HostFacts {
   credentials?: CredentialVariable[];
   /** Present when the caller asked for a terminal of its own (run/tty/): the python3 that runs the helper, if any. */
   terminal?: { python: string | undefined };
-  /** Present when isolate runs as root on Linux: where its private copies of the device nodes are (devices.ts). */
+  /** Present when isolate runs as root on Linux and the host's device nodes are root's: where its private copies of them are (devices.ts). */
   devices?: DeviceFacts;
 }
 
