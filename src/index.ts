@@ -37,7 +37,7 @@ import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteOptions, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
-import { describeSource, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
+import { credentialVariables, describeSource, variableNames, type CredentialKind, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 import type { NetworkEvent } from './network/proxy.js';
 import type { ProxyServer } from './network/proxy-server.js';
 
@@ -219,7 +219,7 @@ async function planPrepared(prepared: Prepared, command: readonly string[], opti
   const ctx = context(options);
   const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
   const terminal = options.terminal === true && options.stdio === 'inherit';
-  const variables = credentials?.map((c) => ({ name: c.spec.name, placeholder: c.placeholder })) ?? (prepared.policy.credentials ?? []).map((c) => ({ name: c.name, placeholder: PLACEHOLDER_SHOWN }));
+  const variables = credentials?.flatMap(credentialVariables) ?? (prepared.policy.credentials ?? []).flatMap((c) => variableNames(c).map((name) => ({ name, placeholder: PLACEHOLDER_SHOWN })));
   const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal }), ...(variables.length === 0 ? {} : { credentials: variables }) };
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
@@ -254,6 +254,9 @@ export interface Explanation {
 
 export interface ExplainedCredential {
   name: string;
+  kind: CredentialKind;
+  /** The variables the command gets, each holding a placeholder. */
+  variables: string[];
   source: string;
   hosts: string[];
   ttlMs: number | null;
@@ -262,7 +265,15 @@ export interface ExplainedCredential {
 }
 
 function explainCredentials(policy: Policy): ExplainedCredential[] {
-  return (policy.credentials ?? []).map((c) => ({ name: c.name, source: describeSource(c.source), hosts: c.hosts, ttlMs: c.ttlMs ?? null, from: c.from }));
+  return (policy.credentials ?? []).map((c) => ({
+    name: c.name,
+    kind: c.kind ?? 'token',
+    variables: variableNames(c),
+    source: describeSource(c),
+    hosts: c.hosts,
+    ttlMs: c.ttlMs ?? null,
+    from: c.from,
+  }));
 }
 
 /** The descriptors `commandLine` opens, in words and in order: each backend has its own. */

@@ -316,7 +316,7 @@ export interface PlanSummary {
   network: Policy['network']['mode'];
   /** How each limit is enforced, e.g. "cpu: 10s per process (RLIMIT_CPU)". */
   limits: string[];
-  /** The seccomp preset and one line per refused system call. */
+  /** The seccomp preset and one line per refused system call; on sandbox-exec, the Seatbelt rules that stand for the preset (install: they are written). */
   seccomp: { preset: string; install: boolean; arch: string | null; rules: string[] };
   /** filtered mode: the rules and how the proxy is reached. */
   proxy?: { allow: string[]; deny: string[]; listen: string; socket: string };

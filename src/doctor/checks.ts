@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { IsolateError } from '../errors.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from '../backends/bwrap.js';
 import type { HostFacts, UsernsFacts } from '../backends/types.js';
+import { APPARMOR_USERNS_FIX } from '../backends/linux-common.js';
 import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from '../host/facts.js';
 import { cgroupFacts } from '../host/cgroup.js';
 import { ociRuntimes } from '../host/oci-runtime.js';
@@ -71,7 +72,7 @@ function usernsCheck(host: Pick<HostFacts, 'platform' | 'uid' | 'bwrap' | 'usern
   }
 }
 
-function apparmorCheck(u: UsernsFacts, uid: number): Check {
+export function apparmorCheck(u: UsernsFacts, uid: number): Check {
   const aa = u.apparmorRestrict;
   const name = 'AppArmor user namespace restriction';
   if (aa === undefined) return { name, status: 'ok', detail: 'not present on this kernel' };
@@ -79,8 +80,8 @@ function apparmorCheck(u: UsernsFacts, uid: number): Check {
   return {
     name,
     status: 'fail',
-    detail: 'kernel.apparmor_restrict_unprivileged_userns=1: bwrap needs an AppArmor profile that allows userns',
-    fix: 'see `isolate run` error text for the profile to install, or: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
+    detail: 'kernel.apparmor_restrict_unprivileged_userns=1: an ordinary user\'s bwrap or nsjail cannot create the user namespace of its sandbox, and isolate refuses to start one (Ubuntu 23.10 and later, GitHub\'s ubuntu-24.04 runners)',
+    fix: APPARMOR_USERNS_FIX,
   };
 }
 

@@ -62,6 +62,16 @@ function realProgram(path: string | undefined): string | undefined {
   }
 }
 
+/** Where macOS's /usr/bin/python3 shim finds python3: the command line tools, or the developer directory xcode-select chose. */
+const DEVELOPER_PYTHONS = ['/Library/Developer/CommandLineTools/usr/bin/python3', '/private/var/db/xcode_select_link/usr/bin/python3'];
+
+/** python3 for the terminal helper. On macOS /usr/bin/python3 runs only with the developer tools installed: without them, none. */
+function terminalPython(): string | undefined {
+  const python = realProgram(findSystemProgram('python3'));
+  if (process.platform !== 'darwin' || python !== '/usr/bin/python3') return python;
+  return DEVELOPER_PYTHONS.some((p) => realProgram(p) !== undefined) ? python : undefined;
+}
+
 /**
  * A launcher (bwrap, nsjail): the path in `variable` if it is set (then it
  * must be executable, or there is none), else the first executable `name` in
@@ -364,7 +374,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     kernelPaths: kernelPathFacts(),
     ...(devices === undefined ? {} : { devices }),
     prlimit: findSystemProgram('prlimit'),
-    ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: realProgram(findSystemProgram('python3')) } } : {}),
+    ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),
     ...(wantsCgroup(policy.limits)
       ? { cgroup: cgroupFacts(cgroupNeeds(policy.limits), process.getuid?.() ?? -1) }
       : {}),
