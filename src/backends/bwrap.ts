@@ -13,6 +13,7 @@ import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './lin
 import { refuseRootProcessLimit } from './process-limit.js';
 import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
+import { DEVICE_NODES, nodePath } from './devices.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
 import { planSetup } from './setup-plan.js';
 import { planTerminal, terminalNote } from './terminal.js';
@@ -58,6 +59,14 @@ const FIRST_PATH_FD = 6;
 const sizeArg = (size: number | undefined): string[] => (size === undefined ? [] : ['--size', String(size)]);
 
 /**
+ * isolate's copies of the device nodes bound over those --dev binds from the
+ * host (devices.ts): --dev-bind, as a bind of a device must not be nodev.
+ */
+function privateNodes(dev: string, nodes: string | undefined): string[] {
+  return nodes === undefined ? [] : DEVICE_NODES.flatMap((node) => ['--dev-bind', nodePath(nodes, node), `${dev}/${node.name}`]);
+}
+
+/**
  * The setup operations (setup-ops.ts) as bwrap arguments, one by one in
  * their order: bwrap applies its arguments in the order given, as one list of
  * setup ops of its own.
@@ -68,7 +77,7 @@ export function setupArgs(ops: readonly SetupOp[]): string[] {
       case 'proc':
         return ['--proc', op.path];
       case 'dev':
-        return ['--dev', op.path, '--perms', DEV_SHM_MODE, ...sizeArg(op.shmSize), '--tmpfs', DEV_SHM];
+        return ['--dev', op.path, ...privateNodes(op.path, op.nodes), '--perms', DEV_SHM_MODE, ...sizeArg(op.shmSize), '--tmpfs', DEV_SHM];
       case 'tmpfs':
         return [...sizeArg(op.size), '--tmpfs', op.path];
       case 'bind':

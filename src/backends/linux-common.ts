@@ -100,6 +100,8 @@ export interface LinuxPlanBase {
   /** filtered mode: the forwarder and the proxy service. */
   net: ReturnType<typeof filteredNetwork> | undefined;
   namespaces: string[];
+  /** A run by root: isolate's private device nodes (devices.ts). */
+  devices: HostFacts['devices'];
 }
 
 export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
@@ -120,7 +122,7 @@ export function linuxPlanBase(policy: Policy, command: readonly string[], host: 
     Object.assign(env, proxyEnvironment(), (host.credentials ?? []).length > 0 ? caEnvironment() : {});
   }
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(policy.network.mode !== 'host' ? ['net'] : [])];
-  return { env, withheld, resolved, net, namespaces };
+  return { env, withheld, resolved, net, namespaces, devices: host.devices };
 }
 
 /** The fields of a Linux plan that do not depend on the backend, with its summary; the backend adds its own limits, seccomp and notes. */
@@ -130,7 +132,7 @@ export function linuxPlanCommon(
   base: LinuxPlanBase,
   setup: SetupPlan,
   own: { limits: string[]; seccomp: PlanSummary['seccomp']; notes?: string[] },
-): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'services' | 'limits' | 'summary'> {
+): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'services' | 'limits' | 'summary' | 'devices'> {
   const { env, net } = base;
   return {
     launcherEnv: {},
@@ -141,6 +143,7 @@ export function linuxPlanCommon(
     cleanup: setup.cleanup,
     services: net === undefined ? [] : [net.service],
     limits: policy.limits,
+    ...(base.devices === undefined ? {} : { devices: base.devices }),
     summary: {
       ...setup.summary,
       network: policy.network.mode,

@@ -2,7 +2,8 @@
  * The setup operations (setup-ops.ts) as nsjail mounts, in their order: the
  * `mount` fields of nsjail's config. Where nsjail is not bubblewrap:
  * - it has no --dev: the minimal /dev is built from mounts, as bwrap's --dev
- *   builds it (devTree);
+ *   builds it (devTree), with its device nodes read-only (bwrap cannot: its
+ *   read-only binds are nodev);
  * - it makes a mount read-only only after the whole tree is mounted (rw:
  *   false), which is the moment a `read-only` operation names: so that
  *   operation is the rw flag of the mount at its path, nothing of its own
@@ -18,6 +19,7 @@
  *   their meaning should that change).
  * Pure.
  */
+import { DEVICE_NODES, nodePath } from './devices.js';
 import type { Field } from './nsjail-proto.js';
 import { DEV_SHM, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
 
@@ -47,7 +49,7 @@ function nsjailMounts(op: SetupOp, readOnlyLater: boolean): MountOp[] {
     case 'proc':
       return [{ op: 'proc', path: op.path }];
     case 'dev':
-      return devTree(op.path, readOnlyLater, op.shmSize);
+      return devTree(op.path, readOnlyLater, op.shmSize, op.nodes);
     case 'tmpfs':
       return [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, ...(op.size === undefined ? {} : { size: op.size }) }];
     case 'bind':
@@ -74,10 +76,15 @@ function nsjailMounts(op: SetupOp, readOnlyLater: boolean): MountOp[] {
   }
 }
 
-/** The minimal /dev bwrap's --dev builds, with /dev/shm (tmpfs's own default mode is DEV_SHM_MODE, 1777). */
-function devTree(dev: string, readOnly: boolean, shmSize: number | undefined): MountOp[] {
-  const devices = ['null', 'zero', 'full', 'random', 'urandom', 'tty'].map(
-    (d): MountOp => ({ op: 'bind', src: `${dev}/${d}`, dst: `${dev}/${d}`, readOnly: false, dir: false, exists: false, device: true }),
+/**
+ * The minimal /dev bwrap's --dev builds, with /dev/shm (tmpfs's own default
+ * mode is DEV_SHM_MODE, 1777). Each device node is bound read-only (and not
+ * nodev): the device can still be read and written, its inode not changed
+ * (no chmod, no touch), and from isolate's private copies for a run by root.
+ */
+function devTree(dev: string, readOnly: boolean, shmSize: number | undefined, nodes: string | undefined): MountOp[] {
+  const devices = DEVICE_NODES.map(
+    (node): MountOp => ({ op: 'bind', src: nodes === undefined ? `${dev}/${node.name}` : nodePath(nodes, node), dst: `${dev}/${node.name}`, readOnly: true, dir: false, exists: false, device: true }),
   );
   return [
     { op: 'tmpfs', path: dev, readOnly, mode: '0755' },

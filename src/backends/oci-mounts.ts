@@ -10,6 +10,7 @@
  * nodev. Paths protected by a descriptor in a run (pins, protected names)
  * are bound by path here: the runtime resolves them once, when it starts.
  */
+import { DEVICE_NODES } from './devices.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
 
 export interface OciMount {
@@ -85,13 +86,22 @@ function opMounts(op: SetupOp): OciMount[] {
   }
 }
 
+/**
+ * The device nodes the runtime puts in /dev, made read-only once it has:
+ * run by root in a user namespace, a runtime binds the host's own nodes,
+ * which the container's uid 0 (the host's) owns and could otherwise chmod.
+ * A read-only remount keeps them usable (runc and crun keep a mount's nodev
+ * as it is, and these have none) and refuses chmod and touch.
+ */
+const deviceNodePaths = (ops: readonly SetupOp[]): string[] => ops.flatMap((op) => (op.kind === 'dev' ? DEVICE_NODES.map((node) => `${op.path}/${node.name}`) : []));
+
 /** The list as an OCI filesystem: mounts in order, then the runtime's read-only and masked paths. */
 export function ociFilesystem(ops: readonly SetupOp[]): OciFilesystem {
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
   const readOnly = paths('read-only');
   return {
     mounts: ops.flatMap(opMounts),
-    readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/')],
+    readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/'), ...deviceNodePaths(ops)],
     maskedPaths: paths('kernel-mask'),
     rootReadOnly: readOnly.includes('/'),
     links: ops.flatMap((op) => (op.kind === 'symlink' ? [{ path: op.path, target: op.target }] : [])),

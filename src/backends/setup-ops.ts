@@ -50,8 +50,10 @@ export type SetupOp =
    * A minimal /dev of the sandbox's own (null, zero, full, random, urandom,
    * tty, a private devpts, the /proc/self/fd links), with a tmpfs at
    * DEV_SHM (mode DEV_SHM_MODE) of shmSize bytes when the profile sizes tmpfs.
+   * nodes: a directory of private copies of the device nodes (devices.ts) to
+   * bind instead of the host's, for a run by root.
    */
-  | { kind: 'dev'; path: string; shmSize?: number }
+  | { kind: 'dev'; path: string; shmSize?: number; nodes?: string }
   /** An empty writable tmpfs (a profile's tmpfs path), of `size` bytes when the profile sizes tmpfs. */
   | { kind: 'tmpfs'; path: string; size?: number }
   /**
@@ -88,8 +90,8 @@ export type SetupOp =
 
 export type SetupOpKind = SetupOp['kind'];
 
-/** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory. */
-export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network'>;
+/** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory, the private device nodes. */
+export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices'>;
 
 /** At one depth: tmpfs, then binds and pins, then protected names, then hidden paths, then symlinks. */
 const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, bind: 1, submount: 1, pin: 1, protect: 2, placeholder: 2, hide: 3, symlink: 4 };
@@ -98,7 +100,8 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const rules = policy.filesystem.mounts;
   const size = tmpfsSize(policy.limits);
   const sized = size === undefined ? {} : { size };
-  const system: SetupOp[] = [{ kind: 'proc', path: PROC }, { kind: 'dev', path: DEV, ...(size === undefined ? {} : { shmSize: size }) }];
+  const dev: SetupOp = { kind: 'dev', path: DEV, ...(size === undefined ? {} : { shmSize: size }), ...(facts.devices === undefined ? {} : { nodes: facts.devices.dir }) };
+  const system: SetupOp[] = [{ kind: 'proc', path: PROC }, dev];
   const profile = byDepth(profileOps(rules, facts, sized));
   const guard = kernelGuardOps(facts.kernelPaths, rules);
   const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];

@@ -5,6 +5,7 @@
  */
 import type { Limits, Policy } from '../profile/types.js';
 import type { CredentialVariable } from '../profile/environment.js';
+import type { DeviceFacts } from './devices.js';
 import type { KernelPathFact } from './kernel-guard.js';
 
 /** The backends, in the order `explain` and the CLI list them: the one definition of the list. */
@@ -129,6 +130,8 @@ export interface HostFacts {
   credentials?: CredentialVariable[];
   /** Present when the caller asked for a terminal of its own (run/tty/): the python3 that runs the helper, if any. */
   terminal?: { python: string | undefined };
+  /** Present when isolate runs as root on Linux and the host's device nodes are root's: where its private copies of them are (devices.ts). */
+  devices?: DeviceFacts;
 }
 
 /**
@@ -247,6 +250,14 @@ export interface Plan {
   launch?: LaunchPlan;
   /** Present when a terminal was asked for (HostFacts.terminal). */
   terminal?: TerminalPlan;
+  /**
+   * isolate's private copies of the device nodes (devices.ts), which the
+   * sandbox's /dev shows instead of the host's: run/ checks each before the
+   * start and makes the missing or wrong ones. They also stand in for a
+   * host device node (`< /dev/null`) on the launcher's stdin, stdout and
+   * stderr, which the command could otherwise chmod through /proc/self/fd.
+   */
+  devices?: DeviceFacts;
   /** The timeout is run/'s job; the rlimits are in argv. */
   limits: Limits;
   /** Readable account of what is enforced, for explain and the run report. */

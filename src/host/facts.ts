@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { probeSync } from '../process.js';
 import { computeEnvironment } from '../profile/environment.js';
@@ -20,6 +20,8 @@ import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
 import { KERNEL_GUARD_PATHS, type KernelPathFact } from '../backends/kernel-guard.js';
 import { ensureStateDir } from './own-paths.js';
+import { isolateStateDir } from '../profile/own-paths.js';
+import { DEVICE_NODES, type DeviceFacts } from '../backends/devices.js';
 
 
 const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -321,6 +323,23 @@ export function sandboxExecFacts(
   };
 }
 
+/** Whether one of the host's device nodes of the sandbox's /dev belongs to `uid` (its owner needs no capability to chmod it). */
+function ownsHostNode(uid: number): boolean {
+  return DEVICE_NODES.some((node) => lstatSync(`/dev/${node.name}`, { throwIfNoEntry: false })?.uid === uid);
+}
+
+/**
+ * A run by root on Linux, where the host's device nodes are root's (not in
+ * a rootless container, where they belong to nobody): where isolate keeps
+ * its private copies of them (backends/devices.ts), `dev` in root's state
+ * directory, which no sandbox sees. run/device-nodes.ts checks and makes them.
+ */
+export function deviceFacts(env: Readonly<Record<string, string | undefined>>, uid: number, owns: (uid: number) => boolean = ownsHostNode): DeviceFacts | undefined {
+  if (process.platform !== 'linux' || uid !== 0 || !owns(uid)) return undefined;
+  const state = isolateStateDir({ ...env, HOME: env['HOME'] || homedir() });
+  return state === undefined ? undefined : { dir: join(state, 'dev'), mknod: findSystemProgram('mknod') };
+}
+
 export interface GatherOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Which backend was asked for: facts only it needs are gathered only for it. */
@@ -336,6 +355,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   const { env } = computeEnvironment(policy.environment, options.env);
   const bwrapPath = findBwrap(options.env);
   const bwrap = bwrapFacts(options.env, bwrapPath);
+  const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
   return {
     platform: process.platform,
     arch: process.arch,
@@ -352,6 +372,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
+    ...(devices === undefined ? {} : { devices }),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),
     ...(wantsCgroup(policy.limits)

@@ -9,6 +9,7 @@
 import type { Plan } from '../backends/types.js';
 import { RunCgroup } from './cgroup.js';
 import { withDenials } from './denials-watch.js';
+import { ensureDeviceNodes } from './device-nodes.js';
 import { checkCallerStdio } from './launch/caller-stdio.js';
 import { refuseUnsafePlan } from './launch/refuse.js';
 import { withCgroupOutcome } from './resolve/cgroup.js';
@@ -35,6 +36,7 @@ async function withCgroup(plan: Plan, run: (cgroup: RunCgroup | undefined) => Pr
 export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
   refuseUnsafePlan(plan);
   const { relayStdin } = checkCallerStdio(options);
+  if (plan.devices !== undefined) await ensureDeviceNodes(plan.devices);
   return withDenials(plan.launch, (onLaunched) =>
     withRunDir(plan.launch, () =>
       withServices(

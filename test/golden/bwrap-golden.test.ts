@@ -9,6 +9,8 @@ import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverri
 import { HOST_ENV, VARS, expectNoSecretValues, redactPiped, renderPlan, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** A run by root on the synthetic host (its HOME is the synthetic one): where isolate's device nodes are. */
+const ROOT_DEVICES = { dir: `${VARS.HOME}/.local/state/isolate/dev`, mknod: '/usr/bin/mknod' };
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
 
 async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}, host: Partial<HostFacts> = {}): Promise<Plan> {
@@ -98,6 +100,17 @@ describe('golden bwrap plans for the built-in profiles', () => {
     expect(plan.argv.some((a) => a.includes('TIOCSWINSZ'))).toBe(false);
     const missing = await goldenPlan('default', ['top'], usrBinCommand('top'), {}, { terminal: { python: undefined } });
     expect(missing.terminal).toMatchObject({ given: false, reason: expect.stringContaining('python3 is not installed') });
+  });
+
+  it('default run by root: the sandbox\'s /dev shows isolate\'s copies of the device nodes', async () => {
+    const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), {}, { uid: 0, gid: 0, devices: ROOT_DEVICES });
+    expect(plan.devices).toEqual(ROOT_DEVICES);
+    const dev = plan.argv.indexOf('--dev');
+    expect(plan.argv.slice(dev, dev + 5)).toEqual(['--dev', '/dev', '--dev-bind', `${ROOT_DEVICES.dir}/null`, '/dev/null']);
+    const text = renderPlan('isolate run -- make test   (as root)', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    await expectGolden(text, 'bwrap/default-root.txt');
   });
 
   it('default with a command with tricky arguments', async () => {

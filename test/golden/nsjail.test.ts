@@ -171,6 +171,18 @@ describe('golden nsjail plans for the built-in profiles', () => {
     await expectGolden(text, 'nsjail/default-terminal.txt');
   });
 
+  it('default run by root: the device nodes are isolate\'s copies, bound read-only', async () => {
+    const devices = { dir: `${VARS.HOME}/.local/state/isolate/dev`, mknod: '/usr/bin/mknod' };
+    const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), {}, { uid: 0, gid: 0, devices });
+    expect(plan.devices).toEqual(devices);
+    expect(configOf(plan)).toContain(`src: "${devices.dir}/null"`);
+    const text = render('isolate run --backend nsjail -- make test   (as root)', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    expectValuesOnlyInConfig(plan);
+    await expectGolden(text, 'nsjail/default-root.txt');
+  });
+
   it('default with network filtered and every limit', async () => {
     const plan = await goldenPlan('default', ['curl', 'https://registry.npmjs.org/'], usrBinCommand('curl'), {
       allowDomain: ['registry.npmjs.org', '*.github.com'],

@@ -249,6 +249,7 @@ const ARITY: Readonly<Record<string, number>> = {
   '--remount-ro': 1,
   '--ro-bind': 2,
   '--bind': 2,
+  '--dev-bind': 2,
   '--symlink': 2,
   '--chdir': 1,
   '--json-status-fd': 1,

@@ -6,7 +6,7 @@
  * Skipped, with the reason printed, when runc is not installed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -114,6 +114,35 @@ describe.skipIf(skipReason !== undefined)('an exported bundle run by runc direct
         expect(existsSync(join(p.home, 'written.txt'))).toBe(false);
         expect(existsSync('/usr/isolate-oci-probe')).toBe(false);
         expect(readFileSync(join(p.project, '.git/hooks/pre-commit'), 'utf8')).toBe('#!/bin/sh\necho original hook\n');
+      });
+
+      it('the host\'s device nodes cannot be chmod-ed or re-timed from the bundle, and still work', () => {
+        const nodes = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+        const state = (): string[] => nodes.map((n) => {
+          const st = statSync(`/dev/${n}`, { bigint: true });
+          return `${n} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.ctimeNs}`;
+        });
+        const before = state();
+        const script = [
+          ...nodes.map((n) => `chmod 0600 /dev/${n} 2>/dev/null && echo "chmod-${n}=allowed"; touch /dev/${n} 2>/dev/null && echo "touch-${n}=allowed"`),
+          'echo x > /dev/null && echo "null=ok"',
+          'echo "zero=$(head -c 4 /dev/zero | wc -c)"',
+        ].join('\n');
+        const bundle = join(p.home, 'bundle-dev');
+        const e = isolate(runner, ['export', '--format', 'oci', '--out', bundle, '--', 'sh', '-c', script], { cwd: p.project, env: p.env });
+        expect(e.status, e.stderr).toBe(0);
+        const modes = nodes.map((n) => statSync(`/dev/${n}`).mode & 0o7777);
+        let r: Result;
+        try {
+          r = runc(runner, p.home, bundle);
+        } finally {
+          // Should a chmod ever get through, the host's node gets its mode back.
+          nodes.forEach((n, i) => (statSync(`/dev/${n}`).mode & 0o7777) !== modes[i] && process.getuid?.() === 0 && chmodSync(`/dev/${n}`, modes[i] ?? 0o666));
+        }
+        expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+        expect(r.stdout).not.toContain('=allowed');
+        expect(lines(r.stdout)).toMatchObject({ null: 'ok', zero: '4' });
+        expect(state()).toEqual(before);
       });
 
       it('the command\'s exit code is the runtime\'s', () => {

@@ -779,17 +779,17 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
     }
   });
 
-  it('system mounts first: /proc (read-only), a minimal /dev as bwrap --dev builds it', () => {
+  it('system mounts first: /proc (read-only), a minimal /dev as bwrap --dev builds it, its device nodes read-only', () => {
     const lines = mountLines(plan());
     expect(lines.slice(0, 16)).toEqual([
       'mount { dst: "/proc" fstype: "proc" rw: false is_dir: true nosuid: true nodev: true noexec: true }',
       'mount { dst: "/dev" fstype: "tmpfs" rw: false is_dir: true options: "mode=0755" nosuid: true nodev: true }',
-      'mount { src: "/dev/null" dst: "/dev/null" is_bind: true rw: true is_dir: false nosuid: true nodev: false }',
-      'mount { src: "/dev/zero" dst: "/dev/zero" is_bind: true rw: true is_dir: false nosuid: true nodev: false }',
-      'mount { src: "/dev/full" dst: "/dev/full" is_bind: true rw: true is_dir: false nosuid: true nodev: false }',
-      'mount { src: "/dev/random" dst: "/dev/random" is_bind: true rw: true is_dir: false nosuid: true nodev: false }',
-      'mount { src: "/dev/urandom" dst: "/dev/urandom" is_bind: true rw: true is_dir: false nosuid: true nodev: false }',
-      'mount { src: "/dev/tty" dst: "/dev/tty" is_bind: true rw: true is_dir: false nosuid: true nodev: false }',
+      'mount { src: "/dev/null" dst: "/dev/null" is_bind: true rw: false is_dir: false nosuid: true nodev: false }',
+      'mount { src: "/dev/zero" dst: "/dev/zero" is_bind: true rw: false is_dir: false nosuid: true nodev: false }',
+      'mount { src: "/dev/full" dst: "/dev/full" is_bind: true rw: false is_dir: false nosuid: true nodev: false }',
+      'mount { src: "/dev/random" dst: "/dev/random" is_bind: true rw: false is_dir: false nosuid: true nodev: false }',
+      'mount { src: "/dev/urandom" dst: "/dev/urandom" is_bind: true rw: false is_dir: false nosuid: true nodev: false }',
+      'mount { src: "/dev/tty" dst: "/dev/tty" is_bind: true rw: false is_dir: false nosuid: true nodev: false }',
       'mount { dst: "/dev/shm" fstype: "tmpfs" rw: true is_dir: true nosuid: true nodev: true }',
       'mount { dst: "/dev/pts" fstype: "devpts" rw: true is_dir: true options: "newinstance,ptmxmode=0666,mode=620" nosuid: true noexec: true }',
       'mount { src: "/proc/self/fd" dst: "/dev/fd" is_symlink: true }',

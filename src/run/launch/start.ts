@@ -10,6 +10,7 @@ import { IsolateError } from '../../errors.js';
 import type { Started, StartProcess } from '../../process.js';
 import { shutInherited } from '../inherited-fds.js';
 import type { ExecuteOptions } from '../result.js';
+import { privateStdio } from './device-stdio.js';
 import { closePathFds, openPathFds } from './path-fds.js';
 import { launcherStdio } from './stdio.js';
 
@@ -32,13 +33,19 @@ export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartP
   const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares);
   let started: Started;
   try {
-    // No descriptor the caller left open reaches the command (inherited-fds.ts).
-    const shut = shutInherited(plan.argv, launcherStdio(plan, options, pathFds, relayStdin), plan.closeFdFlag);
+    // A host device node on stdin, stdout or stderr becomes isolate's copy of it (device-stdio.ts).
+    const own = privateStdio(launcherStdio(plan, options, pathFds, relayStdin), plan.devices);
     try {
-      const detached = plan.launch?.reach === 'process-group';
-      started = start(file, shut.argv.slice(1), { env: plan.launcherEnv, cwd: plan.launch?.cwd ?? '/', stdio: shut.stdio, detached });
+      // No descriptor the caller left open reaches the command (inherited-fds.ts).
+      const shut = shutInherited(plan.argv, own.stdio, plan.closeFdFlag);
+      try {
+        const detached = plan.launch?.reach === 'process-group';
+        started = start(file, shut.argv.slice(1), { env: plan.launcherEnv, cwd: plan.launch?.cwd ?? '/', stdio: shut.stdio, detached });
+      } finally {
+        shut.close();
+      }
     } finally {
-      shut.close();
+      own.close();
     }
   } catch (e: unknown) {
     closePathFds(pathFds);

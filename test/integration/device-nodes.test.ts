@@ -1,0 +1,198 @@
+/**
+ * The host's device nodes are out of reach: a command run by root (whose
+ * sandbox user is the host's uid 0, the owner of /dev/null and the rest)
+ * cannot chmod, chown or re-time them, neither by their paths in the
+ * sandbox's /dev nor through a descriptor the caller handed over
+ * (`< /dev/null`). Judged on the host: mode, owner and ctime of each node
+ * (its mtime too, but for /dev/tty, whose mtime every write to a terminal
+ * through it moves). The devices still work.
+ */
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as api from '../../src/index.js';
+import { backendCases } from '../helpers/backends.js';
+import { attempts } from '../helpers/fs-fixture.js';
+import { TEMP_PREFIX, homeWithProject, isolate, keyValues, runners, type Project, type Runner } from '../helpers/isolate.js';
+
+const NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+const haveSetfacl = spawnSync('sh', ['-c', 'command -v setfacl'], { encoding: 'utf8' }).status === 0;
+if (!haveSetfacl) console.warn('device node checks: setfacl is not installed, so ACL changes are not tried (chmod, chown and touch are)');
+
+/** What a change to a node would show on the host. */
+function hostState(name: string): string {
+  const st = statSync(`/dev/${name}`, { bigint: true });
+  const mtime = name === 'tty' ? '' : ` mtime=${st.mtimeNs}`;
+  return `mode=${st.mode.toString(8)} uid=${st.uid} gid=${st.gid} ctime=${st.ctimeNs}${mtime}`;
+}
+const hostStates = (): Record<string, string> => Object.fromEntries(NODES.map((n) => [n, hostState(n)]));
+
+/** Should a change ever get through, the host's nodes get their mode and owner back (as root; else none can get through). */
+function restoreNodes(saved: ReadonlyMap<string, { mode: number; uid: number; gid: number }>): void {
+  if (process.getuid?.() !== 0) return;
+  for (const [name, was] of saved) {
+    const st = statSync(`/dev/${name}`);
+    if ((st.mode & 0o7777) !== (was.mode & 0o7777)) chmodSync(`/dev/${name}`, was.mode & 0o7777);
+    if (st.uid !== was.uid || st.gid !== was.gid) chownSync(`/dev/${name}`, was.uid, was.gid);
+  }
+}
+
+/** Each change a command could try on node `name` at `path`, which the sandbox must refuse. */
+function changes(name: string, path: string): Record<string, string> {
+  return {
+    [`chmod-${name}`]: `chmod 0600 ${path}`,
+    [`chown-${name}`]: `chown 65534 ${path}`,
+    [`touch-date-${name}`]: `touch -d @0 ${path}`,
+    ...(haveSetfacl ? { [`acl-${name}`]: `setfacl -m u:65534:rw ${path}` } : {}),
+  };
+}
+
+/**
+ * touch with no time needs only write access, which everyone has on these
+ * nodes: it may succeed on the sandbox's own copy of a node (a run by root),
+ * but must not reach the host's. Only bubblewrap run by an ordinary user
+ * binds the host's nodes themselves, which that user can re-time outside
+ * any sandbox as well (docs/backends.md, "Device nodes"): not tried there.
+ */
+const plainTouches = (paths: readonly string[], tried: boolean): string => (tried ? paths.map((path) => `touch ${path} 2>/dev/null\n`).join('') : '');
+
+describe.each(backendCases('device node checks'))('the host\'s device nodes ($label)', ({ runner, backend, backendEnv }) => {
+  let p: Project;
+  const saved = new Map<string, { mode: number; uid: number; gid: number }>();
+  beforeAll(() => {
+    p = homeWithProject(runner);
+    for (const name of NODES) saved.set(name, statSync(`/dev/${name}`));
+  });
+  afterAll(() => {
+    restoreNodes(saved);
+    p.cleanup();
+  });
+
+  const run = (args: string[], fds?: Record<number, number>) =>
+    isolate(runner, ['run', '--backend', backend, ...args], { cwd: p.project, env: { ...p.env, ...backendEnv }, ...(fds === undefined ? {} : { fds }) });
+  const hostNodesShown = runner.uid !== 0 && backend === 'bwrap';
+
+  it('cannot chmod, chown or re-time /dev/null, /dev/tty and the others', () => {
+    const before = hostStates();
+    const ops = Object.assign({}, ...NODES.map((n) => changes(n, `/dev/${n}`))) as Record<string, string>;
+    const r = run(['--', 'sh', '-c', plainTouches(NODES.map((n) => `/dev/${n}`), !hostNodesShown) + attempts(ops)]);
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    for (const name of Object.keys(ops)) expect(kv[name], name).toBe('blocked');
+    expect(hostStates()).toEqual(before);
+  });
+
+  it('cannot change the host\'s /dev/null through the descriptors the caller handed over (< /dev/null 2> /dev/null)', () => {
+    const before = hostStates();
+    const input = openSync('/dev/null', 'r');
+    const errors = openSync('/dev/null', 'w');
+    try {
+      const ops = { ...changes('stdin', '/proc/self/fd/0'), ...changes('stderr', '/proc/self/fd/2') };
+      const r = run(['--', 'sh', '-c', plainTouches(['/proc/self/fd/0', '/proc/self/fd/2'], runner.uid === 0) + attempts(ops)], { 0: input, 2: errors });
+      expect(r.status).toBe(0);
+      const kv = keyValues(r.stdout);
+      for (const name of Object.keys(ops)) expect(kv[name], name).toBe('blocked');
+    } finally {
+      closeSync(input);
+      closeSync(errors);
+    }
+    expect(hostStates()).toEqual(before);
+  });
+
+  it('the devices still work: /dev/null takes writes, /dev/zero and /dev/urandom give bytes, /dev/full is full', () => {
+    const script = [
+      'echo discarded > /dev/null && echo null=ok',
+      'echo "zero=$(head -c 8 /dev/zero | od -An -tx1 | tr -d " \\n")"',
+      'echo "urandom=$(head -c 16 /dev/urandom | wc -c)"',
+      'echo "random=$(head -c 4 /dev/random | wc -c)"',
+      'echo "full=$(head -c 1 /dev/zero 2>&1 >/dev/full | grep -c "No space left")"',
+      'echo "dev=$(stat -c %t:%T /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty | tr "\\n" " ")"',
+    ].join('\n');
+    const r = run(['--', 'sh', '-c', script]);
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['null']).toBe('ok');
+    expect(kv['zero']).toBe('0000000000000000');
+    expect(kv['urandom']).toBe('16');
+    expect(kv['random']).toBe('4');
+    expect(kv['full']).toBe('1');
+    expect(kv['dev']?.trim()).toBe('1:3 1:5 1:7 1:8 1:9 5:0');
+  });
+});
+
+/** Root only: isolate makes its copies of the nodes; an ordinary user's runs never look at them. */
+const asRoot = runners().find((r) => r.uid === 0);
+if (asRoot === undefined) console.warn('device node copies: not checked, they are made only for a run by root and these tests do not run as root');
+
+describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as root)', () => {
+  const runner = asRoot as Runner;
+  let p: Project;
+  const saved = new Map<string, { mode: number; uid: number; gid: number }>();
+  beforeAll(() => {
+    p = homeWithProject(runner);
+    for (const name of NODES) saved.set(name, statSync(`/dev/${name}`));
+  });
+  afterAll(() => {
+    restoreNodes(saved);
+    p.cleanup();
+  });
+
+  const run = (stateHome: string) => isolate(runner, ['run', '--', 'sh', '-c', 'echo x > /dev/null && echo "null=$(stat -c %u:%t:%T /dev/null)"'], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: stateHome } });
+
+  it('a copy that is missing, of the wrong kind, mode or number is made again before the run', () => {
+    const state = join(p.home, 'state');
+    const dev = join(state, 'isolate', 'dev');
+    mkdirSync(dev, { recursive: true, mode: 0o700 });
+    writeFileSync(join(dev, 'null'), 'not a device', { mode: 0o666 });
+    expect(spawnSync('mknod', ['-m', '0600', join(dev, 'zero'), 'c', '1', '5']).status).toBe(0);
+    expect(spawnSync('mknod', ['-m', '0666', join(dev, 'full'), 'c', '1', '3']).status).toBe(0);
+    const r = run(state);
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)['null']).toBe('65534:1:3');
+    for (const [name, rdev] of [['null', '1:3'], ['zero', '1:5'], ['full', '1:7'], ['tty', '5:0']] as const) {
+      const st = statSync(join(dev, name));
+      expect(st.isCharacterDevice(), name).toBe(true);
+      expect(`${st.uid}:${st.gid}:${(st.mode & 0o7777).toString(8)}:${Math.floor(st.rdev / 256)}:${st.rdev % 256}`, name).toBe(`65534:65534:666:${rdev}`);
+    }
+  });
+
+  it('under the Node API, no input is isolate\'s copy of /dev/null, not the host\'s', async () => {
+    const before = hostStates();
+    const logDir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
+    try {
+      const report = await api.run(['sh', '-c', attempts(changes('stdin', '/proc/self/fd/0'))], {
+        callerCwd: p.project,
+        callerEnv: { ...p.env, XDG_STATE_HOME: join(p.home, 'api-state') },
+        audit: { log: join(logDir, 'audit.jsonl') },
+      });
+      expect(report.exitCode, report.stderr).toBe(0);
+      const kv = keyValues(report.stdout ?? '');
+      for (const name of Object.keys(changes('stdin', ''))) expect(kv[name], name).toBe('blocked');
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
+    expect(hostStates()).toEqual(before);
+  });
+
+  it('on a filesystem mounted nodev the run is refused (exit 125) with the way out', () => {
+    const dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'nodev,size=64k,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
+    if (mounted.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      console.warn(`nodev refusal not checked: cannot mount a tmpfs here (${mounted.stderr.trim()})`);
+      return;
+    }
+    try {
+      const r = run(dir);
+      expect(r.status).toBe(125);
+      expect(r.stderr).toContain('nodev');
+      expect(r.stderr).toContain('XDG_STATE_HOME');
+      expect(r.stdout).not.toContain('null=');
+    } finally {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * Where a run by root keeps its copies of the device nodes (host/facts.ts
+ * deviceFacts), and how a plan binds them (backends/bwrap.ts setupArgs).
+ */
+import { describe, expect, it } from 'vitest';
+import { setupArgs } from '../../src/backends/bwrap.js';
+import { DEVICE_NODES, deviceNumber } from '../../src/backends/devices.js';
+import { deviceFacts } from '../../src/host/facts.js';
+
+describe.skipIf(process.platform !== 'linux')('deviceFacts', () => {
+  it('only for root: an ordinary user\'s run binds the host\'s nodes, which that user does not own', () => {
+    expect(deviceFacts({ HOME: '/home/user' }, 1000)).toBeUndefined();
+  });
+
+  it('for root, `dev` in isolate\'s state directory (which every sandbox hides)', () => {
+    const owns = () => true;
+    expect(deviceFacts({ HOME: '/root' }, 0, owns)?.dir).toBe('/root/.local/state/isolate/dev');
+    expect(deviceFacts({ HOME: '/root', XDG_STATE_HOME: '/var/lib/state' }, 0, owns)?.dir).toBe('/var/lib/state/isolate/dev');
+  });
+
+  it('not for the root of a rootless container, whose host nodes belong to nobody', () => {
+    expect(deviceFacts({ HOME: '/root' }, 0, () => false)).toBeUndefined();
+  });
+});
+
+describe('the device nodes', () => {
+  it('are the six of bwrap\'s --dev, with their device numbers as stat reports them', () => {
+    expect(DEVICE_NODES.map((n) => `${n.name}=${deviceNumber(n)}`)).toEqual(['null=259', 'zero=261', 'full=263', 'random=264', 'urandom=265', 'tty=1280']);
+  });
+
+  it('a run by root binds its copies over the host\'s, with --dev-bind (a read-only bind would be nodev)', () => {
+    const args = setupArgs([{ kind: 'dev', path: '/dev', nodes: '/root/.local/state/isolate/dev' }]);
+    expect(args.slice(0, 5)).toEqual(['--dev', '/dev', '--dev-bind', '/root/.local/state/isolate/dev/null', '/dev/null']);
+    expect(args.filter((a) => a === '--dev-bind')).toHaveLength(DEVICE_NODES.length);
+    expect(setupArgs([{ kind: 'dev', path: '/dev' }])).not.toContain('--dev-bind');
+  });
+});
