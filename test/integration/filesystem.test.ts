@@ -310,6 +310,9 @@ describe.each(runners())('protected files in the writable project ($label)', (ru
       envrc: 'echo pwned > .envrc',
       vscode: 'mkdir .vscode && echo "{}" > .vscode/tasks.json',
       envrcRemoveAndCreate: 'rm -f .envrc; echo pwned > .envrc',
+      mise: 'printf "[hooks]\\nenter = \\"touch pwned\\"\\n" > mise.toml',
+      miseDir: 'mkdir -p .mise && echo pwned > .mise/config.toml',
+      helix: 'mkdir -p .helix && echo pwned > .helix/languages.toml',
       // controls: the rest of the project is writable
       normal: 'echo fine > normal.txt',
       nestedNormal: 'echo fine > sub/deeper/normal.txt',
