@@ -30,7 +30,8 @@ if real=$(readlink -f -- "$0" "$node" 2>/dev/null); then
   fi
 fi
 # The MCP server (isolate mcp) starts once and serves for long; it loads the MCP SDK, which the snapshot leaves out.
-[ "${1-}" != mcp ] || fresh=
+# isolate export runs no sandbox; its k8s format loads kubernetes-models, which the snapshot leaves out too.
+case ${1-} in mcp | export) fresh= ;; esac
 [ -z "$fresh" ] || exec "$node" --snapshot-blob "$snap/isolate.blob" "$pkg" "$@"
 exec "$node" "$0" "$@"
 exit 127

@@ -26,6 +26,7 @@ import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { loadExporter, type Exported } from './backends/export.js';
+import type { K8sOptions } from './backends/k8s/render.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
@@ -40,6 +41,7 @@ import { shellJoin, shellQuote } from './run/quote.js';
 import { credentialVariables, describeSource, variableNames, type CredentialKind, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 import type { NetworkEvent } from './network/proxy.js';
 import type { ProxyServer } from './network/proxy-server.js';
+import type { ProxyAudit } from './audit/proxy-record.js';
 
 export { IsolateError } from './errors.js';
 export type { NetworkEvent } from './network/proxy.js';
@@ -395,6 +397,12 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
 
 export interface ExportOptions extends IsolateOptions {
   format: ExportFormat;
+  /**
+   * k8s only: `name` (the prefix of every object's name, default `isolate-run`), `image` (the command's) and
+   * `proxyImage` (default `isolate:latest`, the Dockerfile's), `seccomp` (`localhost`, default, or the weaker
+   * `runtime-default`), `uid` (non-root, default 1000). See docs/kubernetes.md.
+   */
+  k8s?: Partial<K8sOptions>;
 }
 
 /**
@@ -406,11 +414,15 @@ export const exportPolicy: (command: readonly string[], options: ExportOptions) 
   if (!EXPORT_FORMATS.includes(options.format)) {
     throw new IsolateError('E_USAGE', `options.format: expected one of ${EXPORT_FORMATS.join(', ')}`, { fix: 'see docs/oci.md' });
   }
+  if (options.k8s !== undefined && options.format !== 'k8s') throw new IsolateError('E_USAGE', `the Kubernetes settings apply to --format k8s, not ${options.format}`);
   const prepared = await prepare(command, options);
+  // A command the profile's command policy refuses is not written for another runner either.
+  const decision = await decideCommands(prepared.policy.commands, command);
+  if (decision.decision === 'refused') throw refusedByPolicy(decision);
   const exporter = await loadExporter(options.format);
   const ctx = context(options);
   const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, mountPoints: exporter.needsMountPoints });
-  return exporter.render(prepared.policy, command, host);
+  return exporter.render(prepared.policy, command, host, options.k8s === undefined ? {} : { k8s: options.k8s });
 });
 
 /**
@@ -666,6 +678,10 @@ export interface ProxyOptions extends IsolateOptions {
   allowRemote?: boolean;
   /** Called for every finished connection attempt. */
   onEvent?: (event: NetworkEvent) => void;
+  /** Record every connection in the audit log (`enabled: true`; `log`: another file than the profile's or the default). Default: not recorded. */
+  audit?: AuditChoice;
+  /** Told when a connection's audit record could not be written (the proxy goes on). */
+  onWarning?: (text: string) => void;
 }
 
 /**
@@ -674,7 +690,9 @@ export interface ProxyOptions extends IsolateOptions {
  * credentials are refused: their values would be served to any client.
  */
 export const startProxy: (options: ProxyOptions) => Promise<ProxyServer> = guarded(async (options: ProxyOptions) => {
-  const { policy } = await loadPrepared(options.net === undefined && options.allowDomain !== undefined ? { ...options, net: 'filtered' } : options);
+  // No sandbox runs: the proxy's audit log is not checked against the profile's writable paths.
+  const { audit: _audit, ...loading } = options;
+  const { policy } = await loadPrepared(loading.net === undefined && loading.allowDomain !== undefined ? { ...loading, net: 'filtered' } : loading);
   if (policy.network.mode !== 'filtered') {
     throw new IsolateError('E_USAGE', `the profile's network mode is ${policy.network.mode}: the proxy serves the rules of a filtered network`, {
       fix: 'use a profile with network.mode: filtered, or give --allow-domain',
@@ -685,6 +703,37 @@ export const startProxy: (options: ProxyOptions) => Promise<ProxyServer> = guard
       fix: 'use a profile without credentials',
     });
   }
+  const audit = await proxyAudit(policy, options);
   const { startProxyServer } = await import('./network/proxy-server.js');
-  return startProxyServer({ allow: policy.network.allow, deny: policy.network.deny, listen: options.listen, allowRemote: options.allowRemote, onEvent: options.onEvent });
+  const onEvent = (e: NetworkEvent): void => {
+    options.onEvent?.(e);
+    audit?.add(e);
+  };
+  const server = await startProxyServer({ allow: policy.network.allow, deny: policy.network.deny, listen: options.listen, allowRemote: options.allowRemote, onEvent });
+  if (audit === undefined) return server;
+  audit.listen = server.address;
+  try {
+    await audit.start({ allow: policy.network.allow, deny: policy.network.deny });
+  } catch (e: unknown) {
+    await server.stop();
+    throw e;
+  }
+  const stop = server.stop;
+  server.stop = async (graceMs, cut) => {
+    await stop(graceMs, cut);
+    await audit.drain();
+  };
+  return server;
 });
+
+/** The proxy's audit log when asked for (options.audit.enabled), refused (E_AUDIT_IO) when there is no place for it; the proxy does not serve when its first record cannot be written. */
+async function proxyAudit(policy: Policy, options: ProxyOptions): Promise<ProxyAudit | undefined> {
+  if (options.audit?.enabled !== true) return undefined;
+  const target = auditTarget(policy, options.audit, context(options).callerCwd, context(options).env);
+  if (target.log === undefined) {
+    throw new IsolateError('E_AUDIT_IO', 'there is no place for the audit log', { fix: 'set HOME or XDG_STATE_HOME, or give --audit-log <file>' });
+  }
+  const { ProxyAudit } = await import('./audit/proxy-record.js');
+  return new ProxyAudit({ log: target.log, user: callingUser(), onWarning: options.onWarning ?? (() => undefined) }, options.listen);
+}
+

@@ -8,7 +8,7 @@
  */
 import { IsolateError } from '../errors.js';
 import { globRegExp } from '../glob.js';
-import type { AuditEntry, KnownRecord } from './records.js';
+import { isRunRecord, type AuditEntry, type KnownRecord } from './records.js';
 
 export interface AuditFilter {
   /** Records whose `startedAt` is at or after this time: a Date, an ISO timestamp, or relative (`30s`, `15m`, `1h`, `2d`, `1w`). */
@@ -54,9 +54,9 @@ export function isDenied(record: KnownRecord): boolean {
   return record.network?.events.some((e) => e.decision === 'denied') ?? false;
 }
 
-/** The time a run started and its argv; a `segment` record, and the MCP server's `mcp-call` record, are not runs. */
+/** The time a run started and its argv; the records that are not of runs have none. */
 function runFields(record: KnownRecord): { startedAt: string; command: string[] } | undefined {
-  return record.kind === 'segment' || record.kind === 'mcp-call' ? undefined : record;
+  return isRunRecord(record) ? record : undefined;
 }
 
 /** The predicate for `filter`; parses `since` now, so a bad value throws here. */

@@ -17,6 +17,13 @@ export type KnownRecord = z.infer<typeof auditRecordSchema>;
 export type RunRecord = Extract<KnownRecord, { kind: 'run' }>;
 export type StartedRecord = Extract<KnownRecord, { kind: 'run-started' }>;
 export type SegmentRecordData = Extract<KnownRecord, { kind: 'segment' }>;
+/** A run's records: its report and its `run-started` record. */
+export type RunLikeRecord = Extract<KnownRecord, { kind: 'run' | 'run-started' }>;
+
+/** Whether the record is of a run; the log's other kinds (segment, mcp-call, proxy-started, proxy-connection) are not. */
+export function isRunRecord(record: KnownRecord): record is RunLikeRecord {
+  return record.kind === 'run' || record.kind === 'run-started';
+}
 
 export interface AuditEntry {
   /** 1-based line number in the log. */

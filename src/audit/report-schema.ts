@@ -10,6 +10,7 @@ import { REPORT_SCHEMA_VERSION, type RunReport, type RunStartedRecord } from './
 import type { SegmentRecord } from './segment.js';
 import { CALL_KIND, type CallRecord } from './call.js';
 import { VERIFY_REASONS } from './log.js';
+import { PROXY_CONNECTION_KIND, PROXY_STARTED_KIND, type ProxyConnectionRecord, type ProxyStartedRecord } from './proxy-record.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -264,6 +265,27 @@ export const callSchema = z
   })
   .describe('a call of the MCP server that started no sandbox (check, explain)');
 
+export const proxyConnectionSchema = z
+  .strictObject({
+    schemaVersion,
+    kind: z.literal(PROXY_CONNECTION_KIND),
+    proxy: z.strictObject({ listen: z.string().describe('the address or socket it listened on'), pid: z.number().int() }).describe('the isolate proxy that served it'),
+    user,
+    event: networkEvent.describe('the connection, as in the run report\'s network.events'),
+  })
+  .describe('a connection isolate proxy finished, recorded with --audit');
+
+export const proxyStartedSchema = z
+  .strictObject({
+    schemaVersion,
+    kind: z.literal(PROXY_STARTED_KIND),
+    time: z.string().describe('ISO 8601'),
+    proxy: z.strictObject({ listen: z.string(), pid: z.number().int() }),
+    user,
+    rules: z.strictObject({ allow: z.array(z.string()), deny: z.array(z.string()) }).describe('the domain rules it serves'),
+  })
+  .describe('isolate proxy started with --audit and listens; its connections follow as proxy-connection records');
+
 const envelope = {
   seq: z.number().int().describe('1, 2, 3, ... in each log file'),
   prevHash: z.string().describe("the previous record's hash; 64 zeros for the first record of a log"),
@@ -277,6 +299,8 @@ export const auditRecordSchema = z
     runStartedSchema.extend(envelope),
     segmentSchema.extend(envelope),
     callSchema.extend(envelope),
+    proxyConnectionSchema.extend(envelope),
+    proxyStartedSchema.extend(envelope),
   ])
   .describe('one line of the isolate audit log (JSON Lines)');
 
@@ -289,6 +313,10 @@ void startedInSync;
 void segmentInSync;
 const callInSync: Same<keyof z.infer<typeof callSchema>, keyof CallRecord> = true;
 void callInSync;
+const proxyInSync: Same<keyof z.infer<typeof proxyConnectionSchema>, keyof ProxyConnectionRecord> = true;
+void proxyInSync;
+const proxyStartedInSync: Same<z.infer<typeof proxyStartedSchema>, ProxyStartedRecord> = true;
+void proxyStartedInSync;
 
 export function reportJsonSchema(): unknown {
   return z.toJSONSchema(runReportSchema, { target: 'draft-2020-12' });

@@ -8,8 +8,7 @@
 import { hostname } from 'node:os';
 import { isIsolateError } from '../errors.js';
 import { processAlive } from '../host/alive.js';
-import { auditEntries, type AuditEntry, type StartedRecord } from './records.js';
-import { CALL_KIND } from './call.js';
+import { auditEntries, isRunRecord, type AuditEntry, type StartedRecord } from './records.js';
 
 export const STARTED_KIND = 'run-started' as const;
 
@@ -77,9 +76,10 @@ export interface RunEntry extends AuditEntry {
 /**
  * The runs of the log at `file`, one entry each, in log order: every report
  * as it is, and the `run-started` record of a run without one (marked
- * `unfinished`); a `run-started` record whose report follows, and a
- * `segment` record (see seal.ts) and an MCP server's `mcp-call` record
- * (call.ts), are left out. Reads the file twice, never whole; records
+ * `unfinished`); a `run-started` record whose report follows, and the
+ * records that are not of runs (a `segment` record, see seal.ts; an MCP
+ * server's `mcp-call`, call.ts; isolate proxy's `proxy-connection`,
+ * proxy-record.ts), are left out. Reads the file twice, never whole; records
  * appended after the first pass are left for the next call.
  */
 export function* runEntries(file: string): Generator<RunEntry, void, undefined> {
@@ -89,7 +89,7 @@ export function* runEntries(file: string): Generator<RunEntry, void, undefined> 
     const { record } = entry;
     if (record?.kind === STARTED_KIND) {
       if (lines.has(entry.line)) yield { ...entry, unfinished: unfinishedStatus(record) };
-    } else if (record?.kind !== 'segment' && record?.kind !== CALL_KIND) {
+    } else if (record === null || isRunRecord(record)) {
       yield entry;
     }
   }

@@ -6,6 +6,7 @@
  */
 import type { Policy } from '../profile/types.js';
 import type { ExportFormat, HostFacts } from './types.js';
+import type { K8sOptions } from './k8s/render.js';
 
 /** One entry of the output directory, at a relative path without `..`. */
 export type ExportEntry =
@@ -24,16 +25,23 @@ export interface Exported {
   notes: string[];
 }
 
+/** What a format takes besides the policy (k8s: the names and images of its objects). */
+export interface ExportSettings {
+  k8s?: Partial<K8sOptions>;
+}
+
 export interface Exporter {
   format: ExportFormat;
   /** Host facts the renderer needs beyond a run's: the host's mount points. */
   needsMountPoints: boolean;
-  render(policy: Policy, command: readonly string[], host: HostFacts): Exported;
+  render(policy: Policy, command: readonly string[], host: HostFacts, settings?: ExportSettings): Exported;
 }
 
 export async function loadExporter(format: ExportFormat): Promise<Exporter> {
   switch (format) {
     case 'oci':
       return (await import('./oci-export.js')).ociExporter;
+    case 'k8s':
+      return (await import('./k8s/exporter.js')).k8sExporter;
   }
 }

@@ -38,22 +38,26 @@ export function forwarderScript(socat: string): string {
   ].join('\n');
 }
 
-/** What common clients read to find a proxy. NO_PROXY is removed so nothing bypasses it. */
-export function proxyEnvironment(): Record<string, string> {
-  const socks = `socks5h://127.0.0.1:${PROXY_PORT}`;
+/**
+ * What common clients read to find the proxy at `authority` (host:port;
+ * the forwarder's inside a sandbox). NO_PROXY is removed so nothing bypasses it.
+ */
+export function proxyEnvironment(authority = `127.0.0.1:${PROXY_PORT}`): Record<string, string> {
+  const http = `http://${authority}`;
+  const socks = `socks5h://${authority}`;
   return {
-    HTTP_PROXY: PROXY_URL,
-    HTTPS_PROXY: PROXY_URL,
+    HTTP_PROXY: http,
+    HTTPS_PROXY: http,
     ALL_PROXY: socks,
-    http_proxy: PROXY_URL,
-    https_proxy: PROXY_URL,
+    http_proxy: http,
+    https_proxy: http,
     all_proxy: socks,
-    npm_config_proxy: PROXY_URL,
-    npm_config_https_proxy: PROXY_URL,
-    YARN_HTTP_PROXY: PROXY_URL,
-    YARN_HTTPS_PROXY: PROXY_URL,
-    PIP_PROXY: PROXY_URL,
-    GLOBAL_AGENT_HTTP_PROXY: PROXY_URL,
+    npm_config_proxy: http,
+    npm_config_https_proxy: http,
+    YARN_HTTP_PROXY: http,
+    YARN_HTTPS_PROXY: http,
+    PIP_PROXY: http,
+    GLOBAL_AGENT_HTTP_PROXY: http,
     NODE_USE_ENV_PROXY: '1',
   };
 }

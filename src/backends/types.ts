@@ -15,7 +15,7 @@ export type BackendChoice = 'auto' | BackendName;
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
 
 /** What `isolate export --format` writes (export.ts has a renderer for each): the one definition of the list. */
-export const EXPORT_FORMATS = ['oci'] as const;
+export const EXPORT_FORMATS = ['oci', 'k8s'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ProtectFact {

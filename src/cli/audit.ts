@@ -1,7 +1,7 @@
 import { IsolateError } from '../errors.js';
 import { filterRecords } from '../audit/filter.js';
 import { defaultAuditLogPath } from '../audit/log.js';
-import type { KnownRecord } from '../audit/records.js';
+import { isRunRecord, type KnownRecord } from '../audit/records.js';
 import { runEntries, unfinishedRuns, type RunEntry } from '../audit/runs.js';
 import { continuedFrom, sealLog, verifyWithSegments, type SegmentCheck } from '../audit/seal.js';
 import type { CliContext } from './context.js';
@@ -77,7 +77,7 @@ function runNotes(record: Extract<KnownRecord, { kind: 'run' }> | undefined, unf
 function tableRow(entry: RunEntry, s: Style): string {
   const { record: r, unfinished } = entry;
   if (r === null) return `${s.red(`line ${entry.line}`)}: not a record this version of isolate reads (${entry.problem ?? ''}); \`--json\` shows it as it is\n`;
-  if (r.kind === 'segment' || r.kind === 'mcp-call') return '';
+  if (!isRunRecord(r)) return '';
   const run = r.kind === 'run' ? r : undefined;
   const notes = runNotes(run, unfinished);
   const exit = run === undefined ? '-' : String(run.exitCode);

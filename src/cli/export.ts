@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { exportPolicy, type ExportFormat } from '../index.js';
+import { exportPolicy, type ExportFormat, type ExportOptions } from '../index.js';
 import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import { prepareOutDir, writeEntries } from './export-write.js';
@@ -7,11 +7,17 @@ import type { Invocation } from './program.js';
 
 export const EXPORT_SCHEMA_VERSION = 1;
 
+/** --name, --image, --proxy-image and --seccomp, when given: Kubernetes only (the API refuses them for another format). */
+function k8sSettings(flags: Record<string, unknown>): Pick<ExportOptions, 'k8s'> {
+  const given = Object.entries({ name: flags['name'], image: flags['image'], proxyImage: flags['proxyImage'], seccomp: flags['seccomp'] }).filter(([, v]) => v !== undefined);
+  return given.length === 0 ? {} : { k8s: Object.fromEntries(given) as NonNullable<ExportOptions['k8s']> };
+}
+
 /** isolate export: the profile rendered for another runner, printed or written into --out. */
 export async function exportCommand(inv: Invocation, ctx: CliContext): Promise<number> {
   const format = inv.options['format'] as ExportFormat;
   const { backend: _backend, ...options } = sandboxOptions(inv, ctx.env);
-  const exported = await exportPolicy(commandOf(inv), { ...options, format });
+  const exported = await exportPolicy(commandOf(inv), { ...options, format, ...k8sSettings(inv.options) });
   const outOption = inv.options['out'] as string | undefined;
   const out = outOption === undefined ? undefined : resolve(outOption);
   if (out !== undefined) {

@@ -148,12 +148,15 @@ const declareProxy: Declare = (cmd, dispatch) => {
   cmd
     .summary("serve the filtering proxy of a filtered run on its own")
     .description(
-      "Serve HTTP (CONNECT and absolute-URI requests) and SOCKS5 on --listen, with the profile's domain rules (or --allow-domain and --deny-domain) and the same address guard as a filtered run: a name that resolves to loopback or a private address is refused unless a host:port rule names it. One JSON line per connection on stdout (or --log). Stops on SIGTERM or SIGINT: stops listening, closes open connections, exits 0. Profiles with credentials are refused. See docs/network.md.",
+      "Serve HTTP (CONNECT and absolute-URI requests) and SOCKS5 on --listen, with the profile's domain rules (or --allow-domain and --deny-domain) and the same address guard as a filtered run: a name that resolves to loopback or a private address is refused unless a host:port rule names it. One JSON line per connection on stdout (or --log), and a record in the audit log with --audit. Stops on SIGTERM or SIGINT: stops listening, gives open connections --grace to finish (a second signal ends it), closes the rest, exits 0. Profiles with credentials are refused. See docs/network.md.",
     );
   addOptions(cmd, [
     new Option('--listen <host:port|path>', 'where to listen: a loopback address and port (127.0.0.1:3128, [::1]:3128) or a unix socket path').makeOptionMandatory(),
     new Option('--allow-remote', 'let --listen name a non-loopback address (an open proxy: anyone who reaches it uses your allowed hosts)'),
     new Option('--log <file>', 'append the JSON lines to <file> instead of stdout'),
+    new Option('--audit', 'also record each connection in the audit log (default: $XDG_STATE_HOME/isolate/audit.jsonl)'),
+    new Option('--audit-log <file>', 'record each connection in <file> (implies --audit)'),
+    new Option('--grace <duration>', 'on SIGTERM or SIGINT, how long open connections may go on before they are closed, e.g. 10s or 0 (default 5s)'),
     profileOption(),
     ...domainOptions(),
     debugOption(),
@@ -163,12 +166,16 @@ const declareProxy: Declare = (cmd, dispatch) => {
 const declareExport: Declare = (cmd, dispatch) => {
   withCommand(
     cmd,
-    'write the sandbox for another runner (an OCI bundle)',
-    'Render the sandbox the profile describes for <command> in another format, and run nothing. oci: an OCI runtime bundle (config.json and rootfs/) that `runc run` or `crun run` starts, with the same filesystem view, namespaces, limits and syscall rules. Without --out, config.json is printed. What the format cannot enforce (a timeout, the filtered network) is refused (exit 125). See docs/oci.md.',
+    'write the sandbox for another runner (an OCI bundle, Kubernetes objects)',
+    'Render the sandbox the profile describes for <command> in another format, and run nothing. oci: an OCI runtime bundle (config.json and rootfs/) that `runc run` or `crun run` starts, with the same filesystem view, namespaces, limits and syscall rules. k8s: a Job with the equivalent security context and a Localhost seccomp profile, a NetworkPolicy, and for a filtered network the egress proxy (isolate proxy) as a Deployment and Service, checked against the Kubernetes API schemas. Without --out, config.json or kubernetes.yaml is printed. What the format cannot enforce is refused (exit 125). See docs/oci.md and docs/kubernetes.md.',
   );
   addOptions(cmd, [
     new Option('--format <format>', 'what to write').choices(EXPORT_FORMATS).makeOptionMandatory(),
     new Option('--out <dir>', 'write the files into <dir>, which must not exist yet (or be an empty directory of yours)'),
+    new Option('--name <name>', 'k8s: the prefix of every object name, a DNS label (default isolate-run)'),
+    new Option('--image <image>', 'k8s: the image the command runs in (default isolate:latest, the Dockerfile\'s)'),
+    new Option('--proxy-image <image>', 'k8s: the egress proxy\'s image, with isolate installed (default isolate:latest)'),
+    new Option('--seccomp <kind>', 'k8s: localhost (the exported rules, installed on the nodes) or runtime-default (weaker)').choices(['localhost', 'runtime-default']),
     profileOption(),
   ]);
   addPolicyOptions(cmd).action(act(dispatch, async () => (await import('./export.js')).exportCommand));

@@ -1,11 +1,14 @@
 /**
  * isolate proxy: the filtering proxy on its own. The API (startProxy) loads
- * the profile and listens; here the connections become JSON lines and a
- * signal stops the server.
+ * the profile, listens and records to the audit log when asked; here the
+ * connections become JSON lines and a signal stops the server: at once it
+ * stops listening, then gives open connections the grace period (a second
+ * signal ends it early) before it closes them.
  */
 import { appendFileSync } from 'node:fs';
 import { startProxy, type NetworkEvent } from '../index.js';
 import { IsolateError } from '../errors.js';
+import { parseDuration } from '../profile/limits.js';
 import { profileName } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
@@ -16,9 +19,23 @@ interface ProxyFlags {
   log?: string;
   allowDomain?: string[];
   denyDomain?: string[];
+  /** --audit, or implied by --audit-log. */
+  audit?: boolean;
+  auditLog?: string;
+  grace?: string;
 }
 
 const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+/** How long open connections may go on after a stop signal, by default. */
+export const DEFAULT_GRACE_MS = 5000;
+
+function graceMs(flag: string | undefined): number {
+  if (flag === undefined) return DEFAULT_GRACE_MS;
+  if (/^\s*0+(ms|s)?\s*$/.test(flag)) return 0;
+  const d = parseDuration(flag);
+  if (!d.ok) throw new IsolateError('E_USAGE', `--grace: ${d.message}`, { fix: 'give --grace 5s, --grace 500ms or --grace 0' });
+  return d.value;
+}
 
 /** Where each connection's line goes: stdout, or appended to --log (created private). */
 function eventWriter(flags: ProxyFlags, ctx: CliContext): (e: NetworkEvent) => void {
@@ -44,7 +61,10 @@ function untilSignal(): Promise<NodeJS.Signals> {
 
 export async function proxyCommand(inv: Invocation, ctx: CliContext): Promise<number> {
   const flags = inv.options as unknown as ProxyFlags;
+  const grace = graceMs(flags.grace);
+  const audited = flags.audit === true || flags.auditLog !== undefined;
   const stopped = untilSignal();
+  const s = ctx.output.style('err');
   const server = await startProxy({
     profile: profileName(inv),
     callerEnv: ctx.env,
@@ -54,12 +74,14 @@ export async function proxyCommand(inv: Invocation, ctx: CliContext): Promise<nu
     ...(flags.allowDomain === undefined ? {} : { allowDomain: flags.allowDomain }),
     ...(flags.denyDomain === undefined ? {} : { denyDomain: flags.denyDomain }),
     onEvent: eventWriter(flags, ctx),
+    ...(audited ? { audit: { enabled: true, ...(flags.auditLog === undefined ? {} : { log: flags.auditLog }) } } : {}),
+    onWarning: (text) => ctx.output.err(`${s.yellow('warning:')} ${text}\n`),
   });
-  const s = ctx.output.style('err');
   if (server.remote) ctx.output.err(`${s.yellow('warning:')} --allow-remote: anyone who can reach ${server.address} can use this proxy\n`);
   ctx.output.err(`isolate proxy: listening on ${server.address}\n`);
   const signal = await stopped;
-  await server.stop();
+  if (server.open > 0 && grace > 0) ctx.output.err(`isolate proxy: ${signal}: no new connections; waiting up to ${grace} ms for those open\n`);
+  await server.stop(grace, untilSignal());
   ctx.output.err(`isolate proxy: ${signal}: stopped (${server.counts.allowed} allowed, ${server.counts.denied} denied)\n`);
   return 0;
 }

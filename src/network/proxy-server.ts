@@ -44,8 +44,14 @@ export interface ProxyServer {
   /** Whether it listens on an address other machines may reach (allowed by --allow-remote). */
   remote: boolean;
   counts: { allowed: number; denied: number };
-  /** Stop listening, close every open connection, and resolve once each has been recorded. */
-  stop(): Promise<void>;
+  /** Sockets open now (clients' and upstreams'): 0 when nothing is in flight. */
+  readonly open: number;
+  /**
+   * Stop listening at once, give open connections up to `graceMs` to finish
+   * (default 0), close those still open (or all at once when `cut` settles
+   * first), and resolve once each has been recorded.
+   */
+  stop(graceMs?: number, cut?: Promise<unknown>): Promise<void>;
 }
 
 export async function startProxyServer(o: ProxyServerOptions): Promise<ProxyServer> {
@@ -72,6 +78,9 @@ export async function startProxyServer(o: ProxyServerOptions): Promise<ProxyServ
       const seen = (d: NetworkEvent['decision']): number => log.events.filter((e) => e.decision === d).length + log.omitted[d];
       return { allowed: seen('allowed'), denied: seen('denied') };
     },
-    stop: () => proxy.close(),
+    get open() {
+      return proxy.open;
+    },
+    stop: (graceMs, cut) => proxy.close(graceMs, cut),
   };
 }

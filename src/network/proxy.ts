@@ -94,12 +94,24 @@ export class FilterProxy {
     return this.server.address();
   }
 
-  /** Stop listening, end every open connection, and resolve once each has been recorded. */
-  async close(): Promise<void> {
+  /**
+   * Stop listening at once; give the open connections up to `graceMs` to
+   * finish on their own (0: none), end those still open, and resolve once
+   * each has been recorded. `cut`, when it settles first, ends the grace
+   * period early (a second signal).
+   */
+  async close(graceMs = 0, cut?: Promise<unknown>): Promise<void> {
+    const listening = new Promise<void>((resolvePromise) => this.server.close(() => resolvePromise()));
+    if (graceMs > 0 && this.sockets.size > 0) await settledWithin(Promise.all(this.sockets.values()), graceMs, cut);
     const closing = [...this.sockets.values()];
     for (const s of this.sockets.keys()) s.destroy();
     await Promise.all(closing);
-    await new Promise<void>((resolvePromise) => this.server.close(() => resolvePromise()));
+    await listening;
+  }
+
+  /** Sockets open now (a client's, and the upstream's it was relayed to). */
+  get open(): number {
+    return this.sockets.size;
   }
 
   private track(s: Duplex): void {
@@ -512,6 +524,17 @@ export function parseRequestHead(text: string): RequestHead | undefined {
     headers.push([name, value]);
   }
   return { method: m[1], target: m[2], version: m[3], headers };
+}
+
+/** Wait for `p`, at most `ms`, or until `cut` settles. */
+async function settledWithin(p: Promise<unknown>, ms: number, cut?: Promise<unknown>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolvePromise) => (timer = setTimeout(resolvePromise, ms)));
+  try {
+    await Promise.race([p, timeout, ...(cut === undefined ? [] : [cut])]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Send a last reply and close: the connection is finished even if the client keeps its side open. */

@@ -159,6 +159,14 @@ describe.skipIf(missing.length > 0).each(runners())('the start-up snapshot ($lab
       expect(snap.stdout.length).toBeGreaterThan(0);
     }
   });
+
+  it('isolate export starts from the plain bundle (its k8s format loads kubernetes-models, which the snapshot leaves out), and writes what it would write', async () => {
+    const [launched, base] = await both(['export', '--format', 'k8s', '--allow-domain', 'example.com', '--', 'make']);
+    expect(launched.snapshot).toBe(false);
+    expect(launched.status).toBe(0);
+    expect(launched.stdout).toContain('kind: Job');
+    expect({ status: launched.status, stdout: launched.stdout }).toEqual({ status: base.status, stdout: base.stdout });
+  });
 });
 
 describe.skipIf(missing.length > 0).each(runners())('a snapshot whose key does not hold is never used ($label)', (runner) => {
