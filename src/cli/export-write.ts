@@ -2,12 +2,15 @@
  * Writing an export into its output directory, which is treated as hostile:
  * it must not exist yet (isolate creates it, mode 0700) or be an empty
  * directory of the caller's that nobody else may write; nothing in it is
- * followed. Every entry's path is checked to stay inside it, and every file
+ * followed. No directory on the way to it may be another user's to change
+ * (owned by the caller or root, and writable by others only when sticky, as
+ * /tmp is): whoever could rename it could put a symbolic link in its place
+ * between isolate's checks and its writes, and have them land elsewhere. Every entry's path is checked to stay inside it, and every file
  * and directory is created exclusively (O_EXCL), so nothing already there,
  * and no symlink planted on the way, is written through.
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, symlinkSync, writeSync } from 'node:fs';
-import { isAbsolute, join, normalize } from 'node:path';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { ExportEntry } from '../index.js';
 
@@ -15,11 +18,39 @@ function refuse(summary: string, fix: string): IsolateError {
   return new IsolateError('E_IO', summary, { fix });
 }
 
-/** The output directory: created, or an existing empty one of the caller's that only the caller can write. */
-export function prepareOutDir(dir: string, uid: number): void {
+/** Why a directory from `real` (a path without symbolic links) up to / lets another user than `uid` and root swap its entries, or undefined. */
+function openAncestor(real: string, uid: number): string | undefined {
+  for (let d = real; ; d = dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== uid && st.uid !== 0) return `${d} belongs to another user (uid ${String(st.uid)})`;
+    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return `${d} can be written by other users and is not sticky`;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/** The directory `dir` is in, without symbolic links, checked by openAncestor. */
+function safeParent(dir: string, uid: number): string {
+  let parent: string;
+  try {
+    parent = realpathSync(dirname(dir));
+  } catch (e: unknown) {
+    throw refuse(`cannot resolve the directory of the output ${dir}: ${(e as Error).message}`, 'name a directory to be created, in a directory you can write');
+  }
+  const open = openAncestor(parent, uid);
+  if (open !== undefined) throw refuse(`the output directory ${dir} is in a directory another user can change: ${open}`, 'export into a directory only you (or root) can change, e.g. under your home');
+  return parent;
+}
+
+/**
+ * The output directory, without symbolic links on the way to it: created, or
+ * an existing empty one of the caller's that only the caller can write. The
+ * entries are written into the path returned.
+ */
+export function prepareOutDir(out: string, uid: number): string {
+  const dir = join(safeParent(out, uid), basename(out));
   try {
     mkdirSync(dir, { mode: 0o700 });
-    return;
+    return dir;
   } catch (e: unknown) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot create the output directory ${dir}: ${(e as Error).message}`, 'name a directory to be created, in a directory you can write');
   }
@@ -29,6 +60,7 @@ export function prepareOutDir(dir: string, uid: number): void {
   if (st.uid !== uid) throw refuse(`the output directory ${dir} belongs to another user (uid ${String(st.uid)})`, fix);
   if ((st.mode & 0o022) !== 0) throw refuse(`the output directory ${dir} can be written by other users`, fix);
   if (readdirSync(dir).length > 0) throw refuse(`the output directory ${dir} is not empty`, fix);
+  return dir;
 }
 
 /** The entry's path below `dir`: relative, with no `..`, `.` or empty part. */

@@ -21,8 +21,7 @@ export async function exportCommand(inv: Invocation, ctx: CliContext): Promise<n
   const outOption = inv.options['out'] as string | undefined;
   const out = outOption === undefined ? undefined : resolve(outOption);
   if (out !== undefined) {
-    prepareOutDir(out, process.getuid?.() ?? -1);
-    writeEntries(out, exported.entries);
+    writeEntries(prepareOutDir(out, process.getuid?.() ?? -1), exported.entries);
   }
   if (ctx.json) {
     const entries = exported.entries.map((e) => ({ kind: e.kind, path: e.path }));

@@ -7,9 +7,14 @@
  * `tools/call` request of a known tool that no handler took (`take`) and
  * that is answered with an error result is recorded before the answer goes
  * out.
+ *
+ * A request id names one call until it is answered (JSON-RPC). A request
+ * that reuses the id of one still in progress would make two calls share
+ * one answer, and the wrong one (or none) be recorded: it is answered here
+ * with an error, recorded when it is a tool call, and never reaches the SDK.
  */
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, isJSONRPCErrorResponse, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 
 /** A call no handler took: its tool, its arguments as sent, and the SDK's answer. */
 export interface UnhandledCall<T extends string> {
@@ -36,6 +41,8 @@ export class WatchedTransport<T extends string> implements Transport {
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: Transport['onmessage'];
   private readonly pending = new Map<RequestId, Pending<T>>();
+  /** The ids of the requests not answered yet. */
+  private readonly open = new Set<RequestId>();
 
   constructor(
     private readonly inner: Transport,
@@ -45,6 +52,10 @@ export class WatchedTransport<T extends string> implements Transport {
     inner.onclose = () => this.onclose?.();
     inner.onerror = (e) => this.onerror?.(e);
     inner.onmessage = (message, extra) => {
+      if (isJSONRPCRequest(message) && this.open.has(message.id)) {
+        void this.refuseReused(message);
+        return;
+      }
       this.note(message);
       this.onmessage?.(message, extra);
     };
@@ -66,13 +77,33 @@ export class WatchedTransport<T extends string> implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isJSONRPCResultResponse(message)) await this.settle(message.id, message.result);
     else if (isJSONRPCErrorResponse(message) && message.id !== undefined) this.pending.delete(message.id);
+    if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) this.open.delete(message.id);
     return this.inner.send(message, options);
   }
 
-  private note(message: JSONRPCMessage): void {
-    if (!isJSONRPCRequest(message) || message.method !== 'tools/call') return;
+  /** The tool a request calls, when it is a call of one of ours. */
+  private toolOf(message: JSONRPCRequest): T | undefined {
     const tool = message.params?.['name'];
-    if (typeof tool === 'string' && this.isTool(tool)) this.pending.set(message.id, { tool, args: message.params?.['arguments'] });
+    return message.method === 'tools/call' && typeof tool === 'string' && this.isTool(tool) ? tool : undefined;
+  }
+
+  private note(message: JSONRPCMessage): void {
+    if (!isJSONRPCRequest(message)) return;
+    this.open.add(message.id);
+    const tool = this.toolOf(message);
+    if (tool !== undefined) this.pending.set(message.id, { tool, args: message.params?.['arguments'] });
+  }
+
+  /** A request whose id is still in use: recorded when it calls a tool, answered with an error, not handled. */
+  private async refuseReused(message: JSONRPCRequest): Promise<void> {
+    const text = `request id ${JSON.stringify(message.id)} is still in use by a call in progress; each request needs an id of its own`;
+    const tool = this.toolOf(message);
+    try {
+      if (tool !== undefined) await this.onUnhandled({ tool, args: message.params?.['arguments'], message: text });
+      await this.inner.send({ jsonrpc: '2.0', id: message.id, error: { code: ErrorCode.InvalidRequest, message: text } });
+    } catch (e: unknown) {
+      this.onerror?.(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   private async settle(id: RequestId, result: Record<string, unknown>): Promise<void> {

@@ -9,8 +9,12 @@
  * ever sent unverified. Responses come back scrubbed of the values.
  *
  * The names must agree: a ClientHello naming another server than the
- * CONNECT host, or a request whose Host is another, is refused (a CDN would
- * route it by that name: domain fronting).
+ * CONNECT host, or a request that names another server, is refused (a CDN
+ * would route it by that name: domain fronting). A request names its server
+ * in its Host header and, in absolute form (`GET https://host/path`), in its
+ * target, which a server then reads instead of Host (RFC 9112 3.2.2); so a
+ * request is passed on only with a path as its target (or `*`) and exactly
+ * one Host, naming the CONNECT host and, when it has a port, the CONNECT port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -68,6 +72,26 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too larg
   });
 }
 
+/** `host[:port]` of a Host header (an IPv6 address in brackets), or undefined when it is not one. */
+function hostAndPort(value: string): { host: string; port: number | undefined } | undefined {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value.trim());
+  if (m?.[1] === undefined) return undefined;
+  return { host: normalizeHost(m[1].replace(/^\[|\]$/g, '')), port: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** Why `req` names another server than the CONNECT host (its Host headers, its target), or undefined when it names that host only. */
+function otherServer(req: IncomingMessage, t: TerminatedTarget): string | undefined {
+  const target = req.url ?? '';
+  if (!target.startsWith('/') && target !== '*') return `the request's target ${JSON.stringify(target)} is not a path: a server would read the host it names instead of Host`;
+  const hosts = pairs(req.rawHeaders).filter(([n]) => n.toLowerCase() === 'host').map(([, v]) => v);
+  if (hosts.length !== 1) return `the request has ${String(hosts.length)} Host headers; it needs exactly one, naming the CONNECT host ${t.host}`;
+  const named = hostAndPort(hosts[0] ?? '');
+  if (named === undefined || named.host !== t.host || (named.port !== undefined && named.port !== t.port)) {
+    return `the request's Host ${JSON.stringify(hosts[0] ?? '')} is not the CONNECT host ${t.host}:${String(t.port)}`;
+  }
+  return undefined;
+}
+
 function refuse(res: ServerResponse, status: number, reason: string): void {
   const body = `isolate: ${reason}\n`;
   res.writeHead(status, { 'content-type': 'text/plain', 'x-isolate-denied': reason.replace(/[\r\n]/g, ' '), 'content-length': Buffer.byteLength(body), connection: 'close' });
@@ -112,11 +136,10 @@ export class TlsTerminator {
     server.emit('connection', tls);
   }
 
-  /** One request of the tunnel: its Host checked, the values put in by the vault, sent on verified, the response scrubbed. */
+  /** One request of the tunnel: its Host and target checked, the values put in by the vault, sent on verified, the response scrubbed. */
   private forward(req: IncomingMessage, res: ServerResponse, t: TerminatedTarget, note: Note): void {
-    const hostHeader = normalizeHost((req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, ''));
-    if (hostHeader !== t.host) {
-      const reason = `the request's Host ${JSON.stringify(req.headers.host ?? '')} is not the CONNECT host ${t.host}`;
+    const reason = otherServer(req, t);
+    if (reason !== undefined) {
       note('refused', reason);
       refuse(res, 403, reason);
       return;
