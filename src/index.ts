@@ -24,7 +24,8 @@ import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
-import type { HostFacts, Plan } from './backends/types.js';
+import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
+import { loadExporter, type Exported } from './backends/export.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
@@ -36,7 +37,7 @@ import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteOptions, type ExecuteResult } from './run/execute.js';
 import { shellJoin, shellQuote } from './run/quote.js';
-import { describeSource, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
+import { credentialVariables, describeSource, variableNames, type CredentialKind, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 import type { NetworkEvent } from './network/proxy.js';
 import type { ProxyServer } from './network/proxy-server.js';
 
@@ -46,7 +47,8 @@ export type { ProxyServer } from './network/proxy-server.js';
 export type { RunReport, RunAudit } from './audit/report.js';
 export type { AuditChoice as AuditOptions } from './audit/run-audit.js';
 export type { RunOrigin, McpTool } from './audit/call.js';
-export type { Plan, HostFacts } from './backends/types.js';
+export type { Plan, HostFacts, ExportFormat } from './backends/types.js';
+export type { Exported, ExportEntry } from './backends/export.js';
 export type { Policy, MergedProfile, ProfileDoc } from './profile/types.js';
 
 export interface IsolateOptions {
@@ -217,7 +219,7 @@ async function planPrepared(prepared: Prepared, command: readonly string[], opti
   const ctx = context(options);
   const choice = options.backend ?? (BACKEND_CHOICES.includes(ctx.env['ISOLATE_BACKEND'] as BackendChoice) ? (ctx.env['ISOLATE_BACKEND'] as BackendChoice) : 'auto');
   const terminal = options.terminal === true && options.stdio === 'inherit';
-  const variables = credentials?.map((c) => ({ name: c.spec.name, placeholder: c.placeholder })) ?? (prepared.policy.credentials ?? []).map((c) => ({ name: c.name, placeholder: PLACEHOLDER_SHOWN }));
+  const variables = credentials?.flatMap(credentialVariables) ?? (prepared.policy.credentials ?? []).flatMap((c) => variableNames(c).map((name) => ({ name, placeholder: PLACEHOLDER_SHOWN })));
   const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal }), ...(variables.length === 0 ? {} : { credentials: variables }) };
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
@@ -252,6 +254,9 @@ export interface Explanation {
 
 export interface ExplainedCredential {
   name: string;
+  kind: CredentialKind;
+  /** The variables the command gets, each holding a placeholder. */
+  variables: string[];
   source: string;
   hosts: string[];
   ttlMs: number | null;
@@ -260,7 +265,15 @@ export interface ExplainedCredential {
 }
 
 function explainCredentials(policy: Policy): ExplainedCredential[] {
-  return (policy.credentials ?? []).map((c) => ({ name: c.name, source: describeSource(c.source), hosts: c.hosts, ttlMs: c.ttlMs ?? null, from: c.from }));
+  return (policy.credentials ?? []).map((c) => ({
+    name: c.name,
+    kind: c.kind ?? 'token',
+    variables: variableNames(c),
+    source: describeSource(c),
+    hosts: c.hosts,
+    ttlMs: c.ttlMs ?? null,
+    from: c.from,
+  }));
 }
 
 /** The descriptors `commandLine` opens, in words and in order: each backend has its own. */
@@ -379,6 +392,26 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
     credentials: explainCredentials(r.policy),
   };
 }
+
+export interface ExportOptions extends IsolateOptions {
+  format: ExportFormat;
+}
+
+/**
+ * The profile rendered for another runner (`isolate export`): the entries of
+ * an output directory, as data; nothing is written. What the format cannot
+ * enforce rejects with an IsolateError (exit 125), never silently dropped.
+ */
+export const exportPolicy: (command: readonly string[], options: ExportOptions) => Promise<Exported> = guarded(async (command, options) => {
+  if (!EXPORT_FORMATS.includes(options.format)) {
+    throw new IsolateError('E_USAGE', `options.format: expected one of ${EXPORT_FORMATS.join(', ')}`, { fix: 'see docs/oci.md' });
+  }
+  const prepared = await prepare(command, options);
+  const exporter = await loadExporter(options.format);
+  const ctx = context(options);
+  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, mountPoints: exporter.needsMountPoints });
+  return exporter.render(prepared.policy, command, host);
+});
 
 /**
  * @internal For the CLI's start-up snapshot (src/cli/main.ts, loadRunPath):

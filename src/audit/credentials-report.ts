@@ -10,7 +10,7 @@ import type { Policy } from '../profile/types.js';
 import type { ExecuteResult } from '../run/execute.js';
 
 export interface CredentialsReport {
-  defined: { name: string; source: 'env' | 'file' | 'command'; hosts: string[]; ttlMs: number | null }[];
+  defined: { name: string; kind?: 'aws'; source: 'env' | 'file' | 'command'; hosts: string[]; ttlMs: number | null }[];
   /** What the proxy did with them, the first 1000. */
   events: CredentialEvent[];
   /** Refusals among `events`: a placeholder sent to another host, or after its ttl. */
@@ -25,7 +25,7 @@ export function credentialsReport(policy: Policy, result: ExecuteResult | undefi
   const events = result?.credentialEvents ?? [];
   return {
     credentials: {
-      defined: specs.map((c) => ({ name: c.name, source: c.source.kind, hosts: c.hosts, ttlMs: c.ttlMs ?? null })),
+      defined: specs.map((c) => ({ name: c.name, ...(c.kind === 'aws' ? { kind: c.kind } : {}), source: c.source.kind, hosts: c.hosts, ttlMs: c.ttlMs ?? null })),
       events,
       misuse: events.filter((e) => e.kind === 'refused').length,
       ...(result?.credentialEventsOmitted === undefined ? {} : { omitted: result.credentialEventsOmitted }),

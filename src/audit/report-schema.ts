@@ -42,7 +42,13 @@ const credentialEvent = z.strictObject({
 const credentials = z
   .strictObject({
     defined: z.array(
-      z.strictObject({ name: z.string(), source: z.enum(['env', 'file', 'command']), hosts: z.array(z.string()), ttlMs: z.number().nullable() }),
+      z.strictObject({
+        name: z.string(),
+        kind: z.literal('aws').optional().describe('aws: keys that sign (SigV4); absent: a token'),
+        source: z.enum(['env', 'file', 'command']),
+        hosts: z.array(z.string()),
+        ttlMs: z.number().nullable(),
+      }),
     ),
     events: z.array(credentialEvent).describe('the first 1000 injections and refusals'),
     misuse: z.number().int().describe('refusals among events'),

@@ -118,7 +118,7 @@ export const FEATURES: readonly Feature[] = [
     id: 'capabilities',
     title: 'no capabilities, no_new_privs, new session',
     requested: always,
-    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal)') },
+    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal, or a pseudo-terminal of the sandbox\'s own)') },
   },
   {
     id: 'descriptors',
@@ -132,12 +132,22 @@ export const FEATURES: readonly Feature[] = [
   },
   {
     id: 'syscalls',
-    title: 'seccomp syscall filter',
-    requested: (p) => p.syscalls.preset !== 'none' || p.syscalls.deny.length > 0,
+    title: 'system call hardening (syscalls.preset: default)',
+    requested: (p) => p.syscalls.preset === 'default',
     by: {
-      bwrap: n('a BPF program built by isolate, passed with --seccomp'),
+      bwrap: n('a seccomp BPF program built by isolate, passed with --seccomp'),
       nsjail: n('the same rules, generated as a kafel policy (system call numbers from isolate\'s tables, DEFAULT ALLOW, x32 numbers refused); always installed'),
-      'sandbox-exec': none('macOS has no seccomp, and isolate\'s syscall rules name Linux system calls; set syscalls.preset: none (and no syscalls.deny) to use this backend'),
+      'sandbox-exec': n('macOS has no seccomp: Seatbelt rules covering the same ground, written last in the profile (other processes\' task ports, set-user-ID programs and bits, the privileged host port and host special ports, kernel extensions, privileged kernel operations, sysctl writes, IOKit drivers); explain lists them'),
+    },
+  },
+  {
+    id: 'syscalls.list',
+    title: 'system calls the profile names (syscalls.deny, syscalls.allow)',
+    requested: (p) => p.syscalls.deny.length > 0 || (p.syscalls.preset === 'default' && p.syscalls.allow.length > 0),
+    by: {
+      bwrap: n('rules in the same BPF program'),
+      nsjail: n('rules in the same kafel policy'),
+      'sandbox-exec': none('the names are Linux system calls, and macOS has no seccomp; remove syscalls.deny and syscalls.allow to use this backend'),
     },
   },
   {

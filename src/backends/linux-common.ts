@@ -22,6 +22,9 @@ export function requireLinux(host: Pick<HostFacts, 'platform'>, backend: string)
   }
 }
 
+/** Lifts Ubuntu's AppArmor restriction on unprivileged user namespaces: what `isolate doctor` and a refused run print. */
+export const APPARMOR_USERNS_FIX = 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0   (persist it in /etc/sysctl.d/)';
+
 /** Fail closed when the kernel will not let `launcher` create the user namespace it needs. */
 export function checkUserns(host: Pick<HostFacts, 'uid' | 'userns'>, launcher: { name: string; path: string }): void {
   const u = host.userns;
@@ -41,10 +44,8 @@ export function checkUserns(host: Pick<HostFacts, 'uid' | 'userns'>, launcher: {
       'E_USERNS_UNAVAILABLE',
       `AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1), so ${name} cannot create its sandbox`,
       {
-        fix:
-          `allow ${name} to create user namespaces with an AppArmor profile: write\n` +
-          `  abi <abi/4.0>,\n  include <tunables/global>\n  profile ${name} ${path} flags=(unconfined) {\n    userns,\n  }\n` +
-          `to /etc/apparmor.d/${name}, then run: sudo apparmor_parser -r /etc/apparmor.d/${name}`,
+        detail: `isolate reads only this setting: it cannot tell whether an AppArmor profile lets ${path} create user namespaces, so such a profile alone does not make it start`,
+        fix: APPARMOR_USERNS_FIX,
       },
     );
   }

@@ -29,7 +29,10 @@
  * - no new session flag: the plan asks run/ to start sandbox-exec in a new
  *   session (Plan.launch.reach: process-group), so the command has no controlling
  *   terminal to inject input into (TIOCSTI), and in plan.cwd (sandbox-exec
- *   has no --chdir).
+ *   has no --chdir). With a terminal of its own (terminal.ts), the helper
+ *   leads that session (`--leader`): it takes a pseudo-terminal of its own
+ *   as the controlling terminal and keeps the command in the launcher's
+ *   process group, which is how run/ reaches the sandbox.
  * - no prlimit: rlimits are set by the start wrapper's ulimit inside the
  *   sandbox just before the command. A memory limit is refused: macOS
  *   enforces neither RLIMIT_DATA nor RLIMIT_AS.
@@ -39,8 +42,9 @@
  *   collide; PROXY_PORT when the facts name none), the only network
  *   destination the profile allows; the proxy service says so (service.tcp),
  *   and run/ listens there, failing closed if the port is taken.
- * - no seccomp: a profile that asks for a syscall filter is refused (see
- *   conformance.ts); set `syscalls: { preset: none }` to use this backend.
+ * - no seccomp: `syscalls.preset: default` becomes Seatbelt rules covering
+ *   the same ground (sbpl-hardening.ts); a profile that names Linux system
+ *   calls (syscalls.deny, syscalls.allow) is refused (see conformance.ts).
  *
  * run/ does what Plan.launch asks: the run directory, the new session,
  * signals to the process group, and afterwards the denials from macOS's
@@ -55,13 +59,18 @@ import { assertEnforceable } from './conformance.js';
 import { effectiveKind, isVisible } from './mounts.js';
 import { SYSTEM_READ, buildSbpl, normalizeDir, tmpfsRoles, type Sbpl, type SbplParam } from './sbpl.js';
 import { READY_FD, START_NAME, START_SHELL, startWrapper } from './sandbox-exec-start.js';
+import { describeHardening } from './sbpl-hardening.js';
+import { planTerminal, terminalNote } from './terminal.js';
 import { setupOps } from './setup-ops.js';
 import { describeSetup } from './setup-plan.js';
-import type { Backend, HostFacts, LaunchPlan, Plan, PlanSummary, ProxyService, SandboxExecFacts } from './types.js';
+import type { Backend, HostFacts, LaunchPlan, Plan, PlanSummary, ProxyService, SandboxExecFacts, TerminalPlan } from './types.js';
 
 export { READY_FD, START_NAME, START_SHELL } from './sandbox-exec-start.js';
 
 export const SANDBOX_EXEC_PATH = '/usr/bin/sandbox-exec';
+
+/** A terminal of its own (terminal.ts): the window sizes reach the helper on this descriptor, the one after READY_FD. */
+export const TERMINAL_CONTROL_FD = READY_FD + 1;
 
 /** The filtering proxy, reached by the command over the host's loopback rather than through a mounted socket. */
 export interface LoopbackProxyService extends ProxyService {
@@ -187,6 +196,7 @@ interface SummaryParts {
   env: Record<string, string>;
   service: LoopbackProxyService | undefined;
   limits: string[];
+  terminal: TerminalPlan | undefined;
   /** The mount summary of the setup operations (setup-plan.ts): readable, writable, hidden, and their notes. */
   mounts: ReturnType<typeof describeSetup>;
 }
@@ -215,11 +225,14 @@ function summaryOf(p: SummaryParts): PlanSummary {
         }),
     env: Object.keys(p.env).sort(),
     limits: p.limits,
-    seccomp: { preset: policy.syscalls.preset, install: false, arch: null, rules: [] },
+    seccomp: { preset: policy.syscalls.preset, install: policy.syscalls.preset === 'default', arch: null, rules: describeHardening(policy.syscalls.preset) },
     namespaces: [],
     notes: [
       'macOS has no namespaces: processes, IPC and the host name are shared with the host; signals and process information reach only processes of this sandbox',
-      'the command runs in a new session, without a controlling terminal (no TIOCSTI)',
+      ...(p.terminal?.given === true
+        ? ['the command runs on a pseudo-terminal of the sandbox\'s own, its controlling terminal, in the launcher\'s session and process group, which the helper leads; your terminal never enters the sandbox (no TIOCSTI into it)']
+        : ['the command runs in a new session, without a controlling terminal (no TIOCSTI)']),
+      ...terminalNote(p.terminal),
       `the command starts through ${START_SHELL} inside the sandbox (${START_NAME}): it sets the rlimits, if any, and writes one byte on descriptor ${READY_FD} just before it execs the command; if sandbox-exec exits without that byte (e.g. macOS rejected the profile), the run is a setup failure (exit 125), not the command's exit status`,
       ...(p.host.uid === 0 ? ['as root, the terminal the command inherits accepts no ioctls (root could inject input into it): it does not behave as a terminal'] : []),
       `readable for every program to start: ${SYSTEM_READ.map((s) => s.path).join(', ')}`,
@@ -255,9 +268,10 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
   const service = loopbackProxy(policy, host, env, proxyPort);
   const dirs = scratchDirs(policy, sbpl, host, env);
   const start = startWrapper(policy, host);
+  const tty = planTerminal(host, policy.filesystem.mounts, TERMINAL_CONTROL_FD, true);
   const params = sbpl.params;
   const runDir = dirs.length > 0 ? normalizeDir(facts.runDir) : undefined;
-  const argv = [facts.path, '-p', sbpl.text, ...params.flatMap((p) => ['-D', `${p.name}=${p.value}`]), '--', ...start.prefix, resolved, ...command.slice(1)];
+  const argv = [facts.path, '-p', sbpl.text, ...params.flatMap((p) => ['-D', `${p.name}=${p.value}`]), '--', ...start.prefix, ...tty.prefix, resolved, ...command.slice(1)];
   return {
     backend: 'sandbox-exec',
     backendVersion: facts.version ?? 'system',
@@ -273,7 +287,8 @@ export function planSandboxExec(policy: Policy, command: readonly string[], host
     services: service === undefined ? [] : [service],
     launch: launchPlan(cwd, runDir, dirs, params),
     limits: policy.limits,
-    summary: summaryOf({ policy, host, sbpl, dirs, cwd, env, service, limits: start.summary, mounts: describeSetup(policy, ops) }),
+    ...(tty.plan === undefined ? {} : { terminal: tty.plan }),
+    summary: summaryOf({ policy, host, sbpl, dirs, cwd, env, service, limits: start.summary, terminal: tty.plan, mounts: describeSetup(policy, ops) }),
     sandboxExec: { profile: sbpl.text, params, runDir, dirs, newSession: true, cwd },
   };
 }

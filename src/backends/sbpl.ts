@@ -47,6 +47,7 @@ import type { MountRule, NetworkMode, Policy } from '../profile/types.js';
 import { effectiveKind, governing, orderRules } from './mounts.js';
 import type { SetupOp } from './setup-ops.js';
 import { protectedNames } from './setup-plan.js';
+import { SEATBELT_DEFAULT } from './sbpl-hardening.js';
 
 export interface SbplParam {
   name: string;
@@ -136,6 +137,7 @@ const DEVICES: readonly { path: string; access: 'rw' | 'r'; why: string }[] = [
   { path: '/dev/stdin', access: 'rw', why: 'reopening inherited descriptors' },
   { path: '/dev/stdout', access: 'rw', why: 'reopening inherited descriptors' },
   { path: '/dev/stderr', access: 'rw', why: 'reopening inherited descriptors' },
+  { path: '/dev/tty', access: 'rw', why: 'the controlling terminal: the pseudo-terminal of the sandbox\'s own when the command has one (password prompts), else there is none to open' },
 ];
 
 /** Pseudo-terminal slaves. */
@@ -335,6 +337,7 @@ export function buildSbpl(policy: Policy, input: SbplInput): Sbpl {
   const traverse = writeTraverse(w, rules, scratch);
   const { protect, pins } = writeProtected(w, input.ops, all);
   writeAlwaysDenied(w, home);
+  if (policy.syscalls.preset === 'default') writeHardening(w);
   return { text: `${w.lines.join('\n')}\n`, params: w.params, scratch, rules, sockets, protect, pins, traverse };
 }
 
@@ -383,8 +386,9 @@ function writeDevices(w: Writer, terminalIoctl: boolean): void {
   w.comment('Descriptors the command already holds, reopened through /dev/fd (bash process substitution).');
   w.rule('allow', [...READ, WRITE], [subpath(q('/dev/fd'))]);
   w.comment(
-    'Terminals. Pseudo-terminals the command creates (script, expect, node-pty) carry the sandbox\'s pty extension;',
-    'other terminals cannot be opened. Reading and writing descriptors the command inherited is not checked by Seatbelt.',
+    'Terminals. Pseudo-terminals the command creates (script, expect, node-pty, isolate\'s terminal helper) carry the',
+    'sandbox\'s pty extension; other terminals cannot be opened, but /dev/tty, which is only ever the process\'s own',
+    'controlling terminal (none, or the helper\'s). Reading and writing descriptors the command inherited is not checked by Seatbelt.',
   );
   w.rule('allow', ['pseudo-tty']);
   w.rule('allow', [...READ, WRITE], [literal(q('/dev/ptmx'))]);
@@ -395,13 +399,13 @@ function writeDevices(w: Writer, terminalIoctl: boolean): void {
       'termios ioctls, also on the terminal the command inherited. It cannot inject input into that terminal',
       '(TIOCSTI): it runs in a new session, without a controlling terminal, and not as root.',
     );
-    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), regex(q(TTYS))]);
+    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), literal(q('/dev/tty')), regex(q(TTYS))]);
   } else {
     w.comment(
       'termios ioctls only on the pseudo-terminals the command creates: as root it could inject input (TIOCSTI)',
       'into any terminal it holds, so the one it inherited does not behave as a terminal.',
     );
-    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), ownPty]);
+    w.rule('allow', ['file-ioctl'], [literal(q('/dev/ptmx')), literal(q('/dev/dtracehelper')), literal(q('/dev/tty')), ownPty]);
   }
 
   w.blank();
@@ -582,4 +586,14 @@ function writeAlwaysDenied(w: Writer, home: string): void {
   w.rule('deny', ['mach-lookup'], [`(global-name-prefix ${q('com.docker.')})`]);
   w.comment('Launch Services and Apple Events would start or drive programs outside the sandbox.');
   w.rule('deny', ['mach-lookup'], [globalName('com.apple.coreservices.launchservicesd'), globalName('com.apple.coreservices.appleevents')]);
+}
+
+/** syscalls.preset: default (sbpl-hardening.ts): last, so that no allow above undoes it. */
+function writeHardening(w: Writer): void {
+  w.blank();
+  w.comment('syscalls.preset: default. What Linux\'s seccomp filter refuses, as far as Seatbelt can say it; written last, so it wins.');
+  for (const r of SEATBELT_DEFAULT) {
+    w.comment(r.reason);
+    w.rule('deny', r.ops, r.filters ?? []);
+  }
 }

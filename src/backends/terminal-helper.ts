@@ -12,19 +12,48 @@
  * copying what the terminal still holds (for at most 0.3 s: a background
  * job that keeps writing does not keep the run alive). The
  * user's own terminal is never inside the sandbox: isolate relays it.
+ *
+ * With `--leader` before the control descriptor (sandbox-exec, which has no
+ * PID namespace: isolate reaches the sandbox through the process group of
+ * the launcher, whose session the helper leads), the helper makes the
+ * terminal its own controlling terminal and starts the command in its own
+ * session and process group, where isolate's signals, timeout and clean-up
+ * reach it; a job-control shell that moves a job to a group of its own
+ * within the session still gets the terminating signals the helper
+ * receives (forwarded to the terminal's foreground group) and, when the
+ * helper ends, the SIGHUP of a terminal whose controlling process is gone.
+ * When the helper cannot take the terminal (it does not lead its session),
+ * it starts the command in a new session, as without `--leader`.
  */
 export const TERMINAL_HELPER = String.raw`
 import os, sys, select, signal, struct, fcntl, termios, errno, time
 SIGS = [signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU]
+FORWARDED = [signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGHUP]
 def size(fd, line):
     try:
         rows, cols = [int(x) for x in line.split()[:2]]
         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
     except (ValueError, OSError, struct.error):
         pass
-def child(slave, argv):
-    os.setsid()
-    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+def take_terminal(slave):
+    try:
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+        return True
+    except OSError:
+        return False
+def forwarder(slave):
+    def forward(n, f):
+        try:
+            group = os.tcgetpgrp(slave)
+            if group > 1 and group != os.getpgrp():
+                os.killpg(group, n)
+        except OSError:
+            pass
+    return forward
+def child(slave, argv, leader):
+    if not leader:
+        os.setsid()
+        fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
     for fd in (0, 1, 2):
         os.dup2(slave, fd)
     if slave > 2:
@@ -40,8 +69,10 @@ def write_all(fd, data):
     while data:
         data = data[os.write(fd, data):]
 def main():
-    ctl = int(sys.argv[1])
-    argv = sys.argv[2:]
+    leader = sys.argv[1] == '--leader'
+    args = sys.argv[2:] if leader else sys.argv[1:]
+    ctl = int(args[0])
+    argv = args[1:]
     os.set_inheritable(ctl, False)
     first = b''
     while not first.endswith(b'\n'):
@@ -53,6 +84,10 @@ def main():
     size(master, first)
     for s in SIGS:
         signal.signal(s, signal.SIG_IGN)
+    leader = leader and take_terminal(slave)
+    if leader:
+        for s in FORWARDED:
+            signal.signal(s, forwarder(slave))
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
@@ -60,8 +95,9 @@ def main():
     pid = os.fork()
     if pid == 0:
         os.close(master); os.close(ctl); os.close(wake_r); os.close(wake_w)
-        child(slave, argv)
-    os.close(slave)
+        child(slave, argv, leader)
+    if not leader:
+        os.close(slave)
     os.set_blocking(master, False)
     reads = {0, master, ctl, wake_r}
     pending = b''

@@ -21,8 +21,18 @@ export interface TerminalSetup {
   plan?: TerminalPlan;
 }
 
-/** The helper's prefix and the plan's `terminal`, with the control descriptor at `controlFd`. */
-export function planTerminal(host: Pick<HostFacts, 'terminal'>, rules: readonly MountRule[], controlFd: number): TerminalSetup {
+/** What provides python3 where it is missing. */
+function installPython(platform: NodeJS.Platform): string {
+  return platform === 'darwin' ? "install Apple's command line developer tools (xcode-select --install), whose python3 /usr/bin/python3 runs" : 'install python3 (sudo apt-get install -y python3-minimal)';
+}
+
+/**
+ * The helper's prefix and the plan's `terminal`, with the control descriptor
+ * at `controlFd`. `leader`: the helper leads the launcher's session and takes
+ * the terminal itself, so the command stays in the launcher's process group
+ * (sandbox-exec, which reaches the sandbox through that group).
+ */
+export function planTerminal(host: Pick<HostFacts, 'terminal' | 'platform'>, rules: readonly MountRule[], controlFd: number, leader = false): TerminalSetup {
   if (host.terminal === undefined) return { prefix: [] };
   const python = host.terminal.python;
   if (python === undefined || !reachable(rules, python)) {
@@ -32,11 +42,11 @@ export function planTerminal(host: Pick<HostFacts, 'terminal'>, rules: readonly 
       plan: {
         given: false,
         reason: `the command runs without a terminal of its own (no job control, no /dev/tty, no window size): ${why}`,
-        fix: python === undefined ? 'install python3 (sudo apt-get install -y python3-minimal), or pass --no-tty' : `add --allow-read ${python} and its library, or pass --no-tty`,
+        fix: python === undefined ? `${installPython(host.platform)}, or pass --no-tty` : `add --allow-read ${python} and its library, or pass --no-tty`,
       },
     };
   }
-  return { prefix: [python, ...PYTHON_FLAGS, String(controlFd)], plan: { given: true, controlFd } };
+  return { prefix: [python, ...PYTHON_FLAGS, ...(leader ? ['--leader'] : []), String(controlFd)], plan: { given: true, controlFd } };
 }
 
 /** The summary's line for a terminal plan. */

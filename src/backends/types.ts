@@ -14,6 +14,10 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export type BackendChoice = 'auto' | BackendName;
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
 
+/** What `isolate export --format` writes (export.ts has a renderer for each): the one definition of the list. */
+export const EXPORT_FORMATS = ['oci'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
 export interface ProtectFact {
   /** Absolute path of the protected name inside a writable root. */
   path: string;
@@ -301,7 +305,7 @@ export interface PlanSummary {
   network: Policy['network']['mode'];
   /** How each limit is enforced, e.g. "cpu: 10s per process (RLIMIT_CPU)". */
   limits: string[];
-  /** The seccomp preset and one line per refused system call. */
+  /** The seccomp preset and one line per refused system call; on sandbox-exec, the Seatbelt rules that stand for the preset (install: they are written). */
   seccomp: { preset: string; install: boolean; arch: string | null; rules: string[] };
   /** filtered mode: the rules and how the proxy is reached. */
   proxy?: { allow: string[]; deny: string[]; listen: string; socket: string };

@@ -8,6 +8,24 @@ function list(items: readonly string[]): string {
   return items.length === 0 ? '(none)' : items.join('\n            ');
 }
 
+const seatbelt = (e: Explanation): boolean => e.backend.name === 'sandbox-exec';
+
+function networkLine(e: Explanation): string {
+  const s = e.summary;
+  if (s.network === 'none') return seatbelt(e) ? 'none (network* denied, loopback included)' : 'none (an empty network namespace: no interfaces but loopback)';
+  if (s.network === 'host') return 'host (shares the host network)';
+  return seatbelt(e)
+    ? `filtered: only TCP to isolate's proxy at ${s.proxy?.listen ?? ''} on the host loopback`
+    : `filtered: own empty network namespace; ${s.proxy?.listen ?? ''} inside is forwarded by socat to isolate's proxy at ${s.proxy?.socket ?? ''}`;
+}
+
+function syscallsLine(e: Explanation): string {
+  const c = e.summary.seccomp;
+  const rules = `\n            ${c.rules.join('\n            ')}`;
+  if (seatbelt(e)) return c.install ? `preset ${c.preset}: macOS has no seccomp; Seatbelt rules refuse:${rules}` : `preset ${c.preset}: no hardening rules beyond the profile's;${rules}`;
+  return c.install ? `seccomp preset ${c.preset} (${c.arch ?? '?'}); foreign architectures killed, x32 refused; refused:${rules}` : 'no seccomp filter (preset none)';
+}
+
 export function renderExplanation(e: Explanation, style: Style): string {
   const s = e.summary;
   const row = (k: string, v: string): string => `${style.bold(k.padEnd(11))} ${v}\n`;
@@ -16,21 +34,18 @@ export function renderExplanation(e: Explanation, style: Style): string {
   text += row('backend', `${e.backend.name} ${e.backend.version}`);
   text += row('command', [e.command.resolved, ...e.command.args].join(' '));
   text += row('cwd', e.cwd);
-  text += row(
-    'network',
-    s.network === 'none'
-      ? 'none (an empty network namespace: no interfaces but loopback)'
-      : s.network === 'host'
-        ? 'host (shares the host network)'
-        : `filtered: own empty network namespace; ${s.proxy?.listen ?? ''} inside is forwarded by socat to isolate's proxy at ${s.proxy?.socket ?? ''}`,
-  );
+  text += row('network', networkLine(e));
   if (s.proxy !== undefined) {
     text += row('allow', s.proxy.allow.length === 0 ? '(nothing: every connection is denied)' : s.proxy.allow.join(' '));
     if (s.proxy.deny.length > 0) text += row('deny', s.proxy.deny.join(' '));
   }
   for (const c of e.credentials) {
     const ttl = c.ttlMs === null ? '' : `, for ${c.ttlMs / 1000}s`;
-    text += row('credential', `${c.name}: a placeholder; the value (${c.source}) is added by the proxy for ${c.hosts.join(', ')} only${ttl} (${c.from})`);
+    const what =
+      c.kind === 'aws'
+        ? `${c.name} (aws: ${c.variables.join(', ')}): placeholder keys; the proxy checks each request's SigV4 signature and signs it again with the keys (${c.source})`
+        : `${c.name}: a placeholder; the value (${c.source}) is added by the proxy`;
+    text += row('credential', `${what} for ${c.hosts.join(', ')} only${ttl} (${c.from})`);
   }
   text += row('readable', list(s.readable));
   text += row('writable', list(s.writable));
@@ -39,14 +54,9 @@ export function renderExplanation(e: Explanation, style: Style): string {
   text += row('protected', list([...s.protected, ...s.placeholders.map((p) => `${p} (does not exist; blocked for the run)`)]));
   text += row('env', s.env.join(' '));
   text += row('limits', list(s.limits));
-  text += row(
-    'syscalls',
-    s.seccomp.install
-      ? `seccomp preset ${s.seccomp.preset} (${s.seccomp.arch ?? '?'}); foreign architectures killed, x32 refused; refused:\n            ${s.seccomp.rules.join('\n            ')}`
-      : 'no seccomp filter (preset none)',
-  );
+  text += row('syscalls', syscallsLine(e));
   if (e.withheldEnv.length > 0) text += row('withheld', `${e.withheldEnv.join(' ')} (secret-looking; pass with --env NAME)`);
-  text += row('isolation', `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
+  text += row('isolation', seatbelt(e) ? 'Seatbelt profile (deny default), inherited by every child; no namespaces on macOS; new session' : `namespaces: ${s.namespaces.join(', ')}; nested user namespaces disabled; all capabilities dropped; no_new_privs; new session; dies with isolate`);
   for (const note of s.notes) text += row('note', note);
   for (const warning of e.warnings) text += row('warning', warning);
   text += `\n${style.bold(`how ${e.backend.name} enforces each feature`)}:\n`;

@@ -40,7 +40,10 @@ function policyOptions(): Option[] {
     repeatable('--env <NAME[=VALUE]>', 'pass NAME from your environment, or set it'),
     new Option('--net <mode>', 'network: none, host, or filtered (only allowed domains, through a proxy)').choices(['none', 'host', 'filtered']),
     ...domainOptions(),
-    repeatable('--credential <NAME@host[,host]>', "the command gets a placeholder in NAME; isolate's proxy sends your NAME's value to those hosts only (needs --net filtered)"),
+    repeatable(
+      '--credential <NAME@host[,host]>',
+      "the command gets a placeholder in NAME; isolate's proxy sends your NAME's value to those hosts only (needs --net filtered). aws:AWS@host[,host]: placeholder AWS keys; the proxy signs their requests again with your AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN",
+    ),
     new Option('--cwd <dir>', 'working directory (and ${CWD}); default: the current directory'),
     new Option('--timeout <duration>', 'wall-clock limit (30s, 5m); then SIGTERM, SIGKILL, exit 124'),
     new Option('--cpu <duration>', 'CPU time per process (RLIMIT_CPU)'),

@@ -6,6 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import type { CliContext } from './context.js';
+import { EXPORT_FORMATS } from '../backends/types.js';
 import { addOptions, addPolicyOptions, addSandboxOptions, backendOption, debugOption, domainOptions, jsonOption, profileOption } from './options.js';
 
 /** What a command's handler gets: its positional arguments and its parsed options. */
@@ -159,6 +160,20 @@ const declareProxy: Declare = (cmd, dispatch) => {
   ]).action(act(dispatch, async () => (await import('./proxy.js')).proxyCommand));
 };
 
+const declareExport: Declare = (cmd, dispatch) => {
+  withCommand(
+    cmd,
+    'write the sandbox for another runner (an OCI bundle)',
+    'Render the sandbox the profile describes for <command> in another format, and run nothing. oci: an OCI runtime bundle (config.json and rootfs/) that `runc run` or `crun run` starts, with the same filesystem view, namespaces, limits and syscall rules. Without --out, config.json is printed. What the format cannot enforce (a timeout, the filtered network) is refused (exit 125). See docs/oci.md.',
+  );
+  addOptions(cmd, [
+    new Option('--format <format>', 'what to write').choices(EXPORT_FORMATS).makeOptionMandatory(),
+    new Option('--out <dir>', 'write the files into <dir>, which must not exist yet (or be an empty directory of yours)'),
+    profileOption(),
+  ]);
+  addPolicyOptions(cmd).action(act(dispatch, async () => (await import('./export.js')).exportCommand));
+};
+
 /** Every command, in the order of the help. */
 const COMMANDS: Record<string, Declare> = {
   run: declareRun,
@@ -170,6 +185,7 @@ const COMMANDS: Record<string, Declare> = {
   audit: declareAudit,
   mcp: declareMcp,
   proxy: declareProxy,
+  export: declareExport,
 };
 
 /** `[file] [--since <time>] [-p <name|path>]`: the usage of a command with a few options names each. */

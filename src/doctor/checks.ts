@@ -8,8 +8,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { IsolateError } from '../errors.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from '../backends/bwrap.js';
 import type { HostFacts, UsernsFacts } from '../backends/types.js';
+import { APPARMOR_USERNS_FIX } from '../backends/linux-common.js';
 import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from '../host/facts.js';
 import { cgroupFacts } from '../host/cgroup.js';
+import { ociRuntimes } from '../host/oci-runtime.js';
 import { sandboxCheck } from './sandbox-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -70,7 +72,7 @@ function usernsCheck(host: Pick<HostFacts, 'platform' | 'uid' | 'bwrap' | 'usern
   }
 }
 
-function apparmorCheck(u: UsernsFacts, uid: number): Check {
+export function apparmorCheck(u: UsernsFacts, uid: number): Check {
   const aa = u.apparmorRestrict;
   const name = 'AppArmor user namespace restriction';
   if (aa === undefined) return { name, status: 'ok', detail: 'not present on this kernel' };
@@ -78,8 +80,8 @@ function apparmorCheck(u: UsernsFacts, uid: number): Check {
   return {
     name,
     status: 'fail',
-    detail: 'kernel.apparmor_restrict_unprivileged_userns=1: bwrap needs an AppArmor profile that allows userns',
-    fix: 'see `isolate run` error text for the profile to install, or: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
+    detail: 'kernel.apparmor_restrict_unprivileged_userns=1: an ordinary user\'s bwrap or nsjail cannot create the user namespace of its sandbox, and isolate refuses to start one (Ubuntu 23.10 and later, GitHub\'s ubuntu-24.04 runners)',
+    fix: APPARMOR_USERNS_FIX,
   };
 }
 
@@ -139,6 +141,23 @@ function cgroupCheck(uid: number): Check {
   };
 }
 
+/** Which OCI runtime starts the bundles of `isolate export --format oci` here, and why the others do not. */
+function ociRuntimeCheck(): Check {
+  const name = 'OCI runtime';
+  const runtimes = ociRuntimes();
+  const usable = runtimes.find((r) => r.refused === undefined);
+  const others = runtimes.filter((r) => r !== usable).map((r) => `; ${r.name} ${r.version ?? '?'} not: ${r.refused ?? ''}`);
+  if (usable !== undefined) {
+    return { name, status: 'ok', detail: `${usable.path} ${usable.version ?? '?'} starts exported bundles (isolate export --format oci)${others.join('')}` };
+  }
+  return {
+    name,
+    status: 'warn',
+    detail: `none that starts exported bundles here (only needed for isolate export --format oci)${others.join('')}`,
+    fix: 'sudo apt-get install -y runc',
+  };
+}
+
 function containerCheck(): Check {
   const container = containerHint();
   if (container === undefined) return { name: 'container', status: 'ok', detail: 'not running inside a container' };
@@ -165,6 +184,7 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
     seccompCheck(),
     prlimitCheck(uid),
     cgroupCheck(uid),
+    ociRuntimeCheck(),
     containerCheck(),
   ];
 }

@@ -60,6 +60,16 @@ function realProgram(path: string | undefined): string | undefined {
   }
 }
 
+/** Where macOS's /usr/bin/python3 shim finds python3: the command line tools, or the developer directory xcode-select chose. */
+const DEVELOPER_PYTHONS = ['/Library/Developer/CommandLineTools/usr/bin/python3', '/private/var/db/xcode_select_link/usr/bin/python3'];
+
+/** python3 for the terminal helper. On macOS /usr/bin/python3 runs only with the developer tools installed: without them, none. */
+function terminalPython(): string | undefined {
+  const python = realProgram(findSystemProgram('python3'));
+  if (process.platform !== 'darwin' || python !== '/usr/bin/python3') return python;
+  return DEVELOPER_PYTHONS.some((p) => realProgram(p) !== undefined) ? python : undefined;
+}
+
 /**
  * A launcher (bwrap, nsjail): the path in `variable` if it is set (then it
  * must be executable, or there is none), else the first executable `name` in
@@ -317,6 +327,8 @@ export interface GatherOptions {
   backend?: BackendChoice;
   /** The caller asks for a terminal of its own for the command: when isolate is on one (terminal.ts), python3 is looked for. */
   terminal?: boolean;
+  /** The host's mount points are wanted whatever the backend (an OCI bundle: a runtime's read-only bind leaves the mounts beneath it as they are). */
+  mountPoints?: boolean;
 }
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
@@ -333,6 +345,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     // nsjail is looked for only when it is asked for, or when auto would fall back to it; with it the
     // host's mount points: nsjail makes only the top mount of a read-only bind read-only (setup-ops.ts, submount).
     ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
+    ...(options.mountPoints === true ? { mountPoints: mountPoints() } : {}),
     userns: usernsFacts(),
     env: options.env,
     protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env }),
@@ -340,7 +353,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
     prlimit: findSystemProgram('prlimit'),
-    ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: realProgram(findSystemProgram('python3')) } } : {}),
+    ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),
     ...(wantsCgroup(policy.limits)
       ? { cgroup: cgroupFacts(cgroupNeeds(policy.limits), process.getuid?.() ?? -1) }
       : {}),

@@ -14,8 +14,8 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 
 
 /** Serve until the client goes away (exit 0) or a signal ends the server (128+N). */
 export async function serveStdio(config: ServerConfig, stdin = process.stdin, stdout = process.stdout): Promise<number> {
-  const { server, calls } = createServer(config);
-  const transport = new StdioServerTransport(stdin, stdout);
+  const { server, calls, watch } = createServer(config);
+  const transport = watch(new StdioServerTransport(stdin, stdout));
   let code = 0;
   let finish: () => void = () => undefined;
   const ended = new Promise<void>((resolve) => (finish = resolve));

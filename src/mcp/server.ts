@@ -9,8 +9,9 @@
  */
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { asIsolateError } from '../errors.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { asIsolateError, IsolateError } from '../errors.js';
 import { recordCall, type McpTool, type RunOrigin } from '../index.js';
 import { Calls } from './calls.js';
 import { checkCall, checkInput, checkOutput, checkStructured, checkText, type CheckInput } from './check-tool.js';
@@ -19,9 +20,11 @@ import { explainCall, explainOutput, explainText } from './explain-tool.js';
 import { reportProgress } from './progress.js';
 import { commandOrNull, refusalText, runCall, runInput, runOutput, structured, summaryText, type RunInput } from './run-tool.js';
 import { Slots } from './slots.js';
+import { WatchedTransport, type UnhandledCall } from './unhandled-calls.js';
 
 /** What the SDK hands a tool's handler besides its arguments (the parts used here). */
 interface Extra {
+  requestId: RequestId;
   signal: AbortSignal;
   _meta?: { progressToken?: string | number | undefined } | undefined;
   sendNotification: Parameters<typeof reportProgress>[0]['sendNotification'];
@@ -30,6 +33,17 @@ interface Extra {
 export interface IsolateMcp {
   server: McpServer;
   calls: Calls;
+  /** The transport to connect the server to: `inner`, with the calls no handler took recorded too (unhandled-calls.ts). */
+  watch(inner: Transport): Transport;
+}
+
+const TOOLS: readonly string[] = ['run', 'check', 'explain'] satisfies McpTool[];
+const isTool = (name: string): name is McpTool => TOOLS.includes(name);
+
+/** The command a call named, when its arguments are well-formed enough to tell; null otherwise. */
+function commandOfArgs(args: unknown): string[] | null {
+  const parsed = z.object({ command: z.string().optional(), argv: z.array(z.string()).optional() }).safeParse(args);
+  return parsed.success ? commandOrNull(parsed.data) : null;
 }
 
 /** What every tool's handler shares. */
@@ -41,6 +55,8 @@ interface Context {
   origin(tool: McpTool): RunOrigin;
   /** A call that failed before isolate recorded it otherwise: recorded here, then a tool error. */
   failed(tool: McpTool, command: readonly string[] | null, e: unknown): Promise<CallToolResult>;
+  /** A handler took the call with this request id (it records the call itself). */
+  take(id: RequestId): void;
 }
 
 const text = (t: string): CallToolResult['content'] => [{ type: 'text', text: t }];
@@ -53,8 +69,9 @@ function registerRun(server: McpServer, ctx: Context): void {
   const description =
     "Run a shell command (or an argv) inside isolate's sandbox: only the paths, network and environment the server's profile allows. Checked by the command policy and recorded in the audit log. Returns the exit code, capped stdout and stderr, duration, network attempts and the audit run id.";
   const config = { title: 'Run a command in the sandbox', description, inputSchema: z.strictObject(runInput), outputSchema: runOutput };
-  server.registerTool('run', config, async (input: RunInput, extra: Extra): Promise<CallToolResult> =>
-    ctx.calls.track(extra.signal, async (signal) => {
+  server.registerTool('run', config, async (input: RunInput, extra: Extra): Promise<CallToolResult> => {
+    ctx.take(extra.requestId);
+    return ctx.calls.track(extra.signal, async (signal) => {
       const stop = reportProgress({ progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification });
       let free: (() => void) | undefined;
       try {
@@ -69,14 +86,15 @@ function registerRun(server: McpServer, ctx: Context): void {
         free?.();
         stop();
       }
-    }),
-  );
+    });
+  });
 }
 
 function registerCheck(server: McpServer, ctx: Context): void {
   const description = 'Say whether the command policy of this server lets a command run, and the rule that decides. Runs nothing.';
   const config = { title: 'Would the command policy allow this command?', description, inputSchema: z.strictObject(checkInput), outputSchema: checkOutput };
-  server.registerTool('check', config, async (input: CheckInput): Promise<CallToolResult> => {
+  server.registerTool('check', config, async (input: CheckInput, extra: Extra): Promise<CallToolResult> => {
+    ctx.take(extra.requestId);
     try {
       const { command, result } = await checkCall(ctx.config, input);
       await recordCall({ origin: ctx.origin('check'), command, check: result }, ctx.config.options);
@@ -89,7 +107,8 @@ function registerCheck(server: McpServer, ctx: Context): void {
 
 function registerExplain(server: McpServer, ctx: Context): void {
   const description = 'The sandbox every command of this server runs in: readable, writable and hidden paths, network, environment, limits and the command policy.';
-  server.registerTool('explain', { title: 'Describe the sandbox', description, outputSchema: explainOutput }, async (): Promise<CallToolResult> => {
+  server.registerTool('explain', { title: 'Describe the sandbox', description, outputSchema: explainOutput }, async (extra: Extra): Promise<CallToolResult> => {
+    ctx.take(extra.requestId);
     try {
       const out = await explainCall(ctx.config);
       await recordCall({ origin: ctx.origin('explain'), command: null }, ctx.config.options);
@@ -112,9 +131,15 @@ export function createServer(config: ServerConfig): IsolateMcp {
     await recordCall({ origin: origin(tool), command, error }, config.options);
     return failure(`${error.message}${error.fix === undefined ? '' : `\nfix: ${error.fix}`}\n`);
   };
-  const ctx: Context = { config, calls, slots: new Slots(config.maxConcurrent), origin, failed };
+  let watched: WatchedTransport<McpTool> | undefined;
+  const take = (id: RequestId): void => watched?.take(id);
+  const ctx: Context = { config, calls, slots: new Slots(config.maxConcurrent), origin, failed, take };
   registerRun(server, ctx);
   registerCheck(server, ctx);
   registerExplain(server, ctx);
-  return { server, calls };
+  const unhandled = async (call: UnhandledCall<McpTool>): Promise<void> => {
+    await failed(call.tool, commandOfArgs(call.args), new IsolateError('E_USAGE', call.message));
+  };
+  const watch = (inner: Transport): Transport => (watched = new WatchedTransport(inner, isTool, unhandled));
+  return { server, calls, watch };
 }

@@ -108,10 +108,10 @@ export function envValue(where: string, value: string): string {
   return value;
 }
 
-/** A credential's variable as the command sees it: the placeholder, never the value. */
+/** A credential's variable as the command sees it: the placeholder, never the value (undefined: unset, whatever passes it). */
 export interface CredentialVariable {
   name: string;
-  placeholder: string;
+  placeholder: string | undefined;
 }
 
 /** Pure: the exact environment the sandboxed command receives. A credential's placeholder replaces whatever else would set its name. */
@@ -135,7 +135,10 @@ export function computeEnvironment(
     }
   }
   for (const [name, value] of Object.entries(rules.set)) env[name] = envValue(`environment.set.${name}`, value);
-  for (const c of credentials) env[c.name] = c.placeholder;
+  for (const c of credentials) {
+    if (c.placeholder === undefined) delete env[c.name];
+    else env[c.name] = c.placeholder;
+  }
   const placed = new Set(credentials.map((c) => c.name));
   return { env, withheld: withheld.filter((n) => !placed.has(n)) };
 }

@@ -9,6 +9,7 @@ import { isKnownSyscall } from '../seccomp/syscalls.js';
 import { suggestion } from '../seccomp/presets.js';
 import { ENV_VALUE_RULE, isEnvValue } from './environment.js';
 import { UNLIMITED, parseCount, parseDuration, parseSize, type LimitParse } from './limits.js';
+import { variableNames } from '../network/credentials/spec.js';
 import type { ProfileDoc } from './types.js';
 
 const noDotDot = (p: string): boolean => !p.split('/').includes('..');
@@ -100,7 +101,13 @@ const credentialSource = z
   .describe('Where isolate reads the real value: { env: NAME }, { file: path } or { command: [program, args...] }. file and command only from a profile that is yours and writable by no one else.');
 
 const credential = z.strictObject({
-  name: envName.describe('The variable the command sees; it holds a placeholder, never the value.'),
+  name: envName.describe('The variable the command sees; it holds a placeholder, never the value. For kind aws, the prefix of its variables: AWS gives AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.'),
+  kind: z
+    .enum(['token', 'aws'])
+    .optional()
+    .describe(
+      "token (the default): one value the proxy puts in requests. aws: AWS keys the command signs with (placeholders); the proxy checks each SigV4 signature and signs again with the real keys. from: { env: PREFIX } reads PREFIX_ACCESS_KEY_ID, PREFIX_SECRET_ACCESS_KEY, PREFIX_SESSION_TOKEN; a file or command gives the JSON of 'aws configure export-credentials --format process'.",
+    ),
   from: credentialSource,
   hosts: z.array(domainPattern('allow', 'ports 80 and 443')).min(1, 'expected at least one host').describe('The only hosts the real value is sent to (patterns as in network.allow).'),
   ttl: duration.optional().describe('After this long from the start of the run, the proxy stops adding the value, e.g. 15m.'),
@@ -109,8 +116,10 @@ const credential = z.strictObject({
 const credentials = z.array(credential).superRefine((list, ctx) => {
   const seen = new Set<string>();
   list.forEach((c, i) => {
-    if (seen.has(c.name)) ctx.addIssue({ code: 'custom', message: `credential ${c.name} is defined twice`, path: [i, 'name'] });
-    seen.add(c.name);
+    for (const name of variableNames(c)) {
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', message: `credential ${name} is defined twice`, path: [i, 'name'] });
+      seen.add(name);
+    }
   });
 });
 

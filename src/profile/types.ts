@@ -26,13 +26,14 @@ export interface EnvironmentDoc {
 
 export type { LimitsDoc, Limits } from './limits.js';
 import type { LimitsDoc, Limits } from './limits.js';
-import type { CredentialSpec } from '../network/credentials/spec.js';
+import type { CredentialKind, CredentialSpec } from '../network/credentials/spec.js';
 
 /** Where isolate reads a credential's real value: the caller's variable, a file, or a command's output. */
 export type CredentialFromDoc = { env: string } | { file: string } | { command: string[] };
 
 export interface CredentialDoc {
   name: string;
+  kind?: CredentialKind | undefined;
   from: CredentialFromDoc;
   hosts: string[];
   ttl?: string | number | undefined;

@@ -8,8 +8,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
-import { makePlaceholder } from '../network/credentials/placeholder.js';
-import { describeSource, type CredentialSpec, type LoadedCredential } from '../network/credentials/spec.js';
+import { makeAwsPlaceholders, makePlaceholder } from '../network/credentials/placeholder.js';
+import type { AwsKeys } from '../network/credentials/sigv4.js';
+import { awsVariableNames, describeSource, type CredentialSpec, type LoadedCredential } from '../network/credentials/spec.js';
+import { AWS_JSON_FIX, awsKeysFromEnv, awsKeysFromJson } from './aws-credential-source.js';
 import { captureSync } from '../process.js';
 
 /** How long a `from: command` may take. */
@@ -20,7 +22,7 @@ export const MIN_VALUE_LENGTH = 8;
 type Env = Readonly<Record<string, string | undefined>>;
 
 function fail(spec: CredentialSpec, what: string, fix: string, cause?: unknown): IsolateError {
-  return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec.source)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
+  return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
 }
 
 function readSource(spec: CredentialSpec, env: Env, cwd: string): string {
@@ -44,9 +46,9 @@ function readSource(spec: CredentialSpec, env: Env, cwd: string): string {
 }
 
 /** The value without its final line break; refused when empty, short, or not one line of visible ASCII. */
-function checkValue(spec: CredentialSpec, raw: string): string {
+function checkValue(spec: CredentialSpec, raw: string, emptyFix = spec.source.kind === 'env' ? `set ${spec.source.name} in your environment` : 'check the source'): string {
   const value = raw.replace(/\r?\n$/, '');
-  if (value === '') throw fail(spec, 'the source yielded nothing', spec.source.kind === 'env' ? `set ${spec.source.name} in your environment` : 'check the source');
+  if (value === '') throw fail(spec, 'the source yielded nothing', emptyFix);
   if (!/^[\x21-\x7e]+$/.test(value)) throw fail(spec, 'the value is not one line of visible ASCII characters (no spaces or control characters)', 'check the source: a credential is a single token');
   if (value.length < MIN_VALUE_LENGTH) throw fail(spec, `the value is shorter than ${MIN_VALUE_LENGTH} characters`, 'check the source: isolate handles tokens, not short passwords');
   return value;
@@ -66,8 +68,26 @@ export function readUpstreamCa(path: string): string {
   return text;
 }
 
+/** An aws credential's keys, each checked as a value is, with their placeholders. */
+function loadAws(spec: CredentialSpec, env: Env, cwd: string): LoadedCredential {
+  let keys: AwsKeys;
+  if (spec.source.kind === 'env') keys = awsKeysFromEnv(spec.source.name, env);
+  else {
+    const parsed = awsKeysFromJson(readSource(spec, env, cwd));
+    if (!parsed.ok) throw fail(spec, parsed.message, AWS_JSON_FIX);
+    keys = parsed.keys;
+  }
+  const names = awsVariableNames(spec.source.kind === 'env' ? spec.source.name : spec.name);
+  const check = (value: string, name: string): string => checkValue(spec, value, spec.source.kind === 'env' ? `set ${name} in your environment` : AWS_JSON_FIX);
+  const real: AwsKeys = { accessKeyId: check(keys.accessKeyId, names.accessKeyId), secretAccessKey: check(keys.secretAccessKey, names.secretAccessKey) };
+  if (keys.sessionToken !== undefined) real.sessionToken = check(keys.sessionToken, names.sessionToken);
+  const placeholder = makeAwsPlaceholders(real);
+  return { spec, value: real.accessKeyId, placeholder: placeholder.accessKeyId, aws: { real, placeholder } };
+}
+
 export function loadCredentials(specs: readonly CredentialSpec[], env: Env, cwd: string): LoadedCredential[] {
   return specs.map((spec) => {
+    if (spec.kind === 'aws') return loadAws(spec, env, cwd);
     const value = checkValue(spec, readSource(spec, env, cwd));
     return { spec, value, placeholder: makePlaceholder(value) };
   });

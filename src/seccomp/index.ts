@@ -24,3 +24,4 @@ export {
   type SeccompRule,
 } from './presets.js';
 export { buildFilter, disassemble, type DisassembleOptions } from './bpf.js';
+export { OCI_SECCOMP_ARCH, ociSeccomp, passCases, refusalCases, type OciSeccomp, type OciSeccompArg, type OciSeccompSyscall } from './oci.js';

@@ -8,6 +8,7 @@
 import type { RunReport } from '../audit/report.js';
 import type { LimitsDoc, Policy } from '../profile/types.js';
 import { shellQuote } from '../run/quote.js';
+import { macosProbes } from './probes-macos.js';
 
 export interface ProbeContext {
   policy: Policy;
@@ -24,6 +25,8 @@ export interface ProbeContext {
   hostSocket: string;
   writeTarget: string;
   hooksFile: string;
+  /** isolate's own process, outside the sandbox: the target of the macOS probes that reach other processes. */
+  hostPid: number;
   gitConfig: string;
   gitConfigBefore: string;
   /** Read host state after a probe ran. */
@@ -224,4 +227,13 @@ export function probes(visible: (path: string) => boolean, writable: (path: stri
           : escaped(r.timedOut ? 'ran until the timeout: the CPU limit did not stop it' : `exit ${r.exitCode}`),
     },
   ];
+}
+
+/** Probes of interfaces only Linux has (/proc, ptrace, user namespaces, io_uring, getent, a memory limit), or that mean something else on macOS (TIOCSTI into a terminal of the command's own). */
+const LINUX_ONLY: ReadonlySet<string> = new Set(['proc-environ', 'tiocsti', 'ptrace', 'userns', 'io-uring', 'dns', 'memory-hog']);
+
+/** The probes for this platform: on macOS the shared ones, then those of probes-macos.ts. */
+export function probesFor(platform: NodeJS.Platform, visible: (path: string) => boolean, writable: (path: string) => boolean, passes: (name: string) => boolean): Probe[] {
+  const all = probes(visible, writable, passes);
+  return platform === 'darwin' ? [...all.filter((p) => !LINUX_ONLY.has(p.id)), ...macosProbes()] : all;
 }

@@ -12,7 +12,7 @@ import { isVisible, effectiveKind } from '../backends/mounts.js';
 import { computeEnvironment } from '../profile/environment.js';
 import { loadProfile, run, type IsolateOptions } from '../index.js';
 import type { RunReport } from '../audit/report.js';
-import { probes, type Outcome, type Probe, type ProbeContext } from './probes.js';
+import { probesFor, type Outcome, type Probe, type ProbeContext } from './probes.js';
 import type { Policy } from '../profile/types.js';
 import { cgroupFacts } from '../host/cgroup.js';
 
@@ -133,6 +133,7 @@ function probeContext(policy: Policy, planted: Planted, envTokens: string[]): Pr
     hostSocket: planted.hostSocket,
     writeTarget: join(planted.outside, 'written.txt'),
     hooksFile: join(planted.project, '.git', 'hooks', 'pre-commit'),
+    hostPid: process.pid,
     gitConfig: planted.gitConfig,
     gitConfigBefore: planted.gitConfigBefore,
     exists: (p) => existsSync(p),
@@ -178,7 +179,8 @@ export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeRe
     const ctx = probeContext(policy, planted, envTokens);
     const mounts = policy.filesystem.mounts;
     const env = computeEnvironment(policy.environment, callerEnv).env;
-    const all = probes(
+    const all = probesFor(
+      process.platform,
       (p) => isVisible(mounts, p),
       (p) => effectiveKind(mounts, p) === 'write',
       (name) => name in env,

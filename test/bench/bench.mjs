@@ -253,6 +253,29 @@ async function mcpRounds(bwrapSame) {
   }
 }
 
+/** runc, when installed: the OCI runtime that starts an exported bundle. */
+const RUNC = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/local/bin/runc'].find((p) => existsSync(p));
+
+/**
+ * The default profile's sandbox for `true` as an OCI bundle (isolate export
+ * --format oci), started by `runc run`, against the same sandbox started by
+ * bwrap, alternating. In a project of its own: the runtime leaves its
+ * placeholders for missing protected names behind.
+ */
+async function ociRounds(api, bwrapSame) {
+  const ociProject = join(work, 'oci-project');
+  mkdirSync(ociProject);
+  const { prepareOutDir, writeEntries } = await import(join(repo, 'dist', 'cli', 'export-write.js'));
+  const exported = await api.exportPolicy(['true'], { callerEnv: env, callerCwd: ociProject, profile: 'default', format: 'oci' });
+  const bundle = join(work, 'oci-bundle');
+  prepareOutDir(bundle, process.getuid?.() ?? -1);
+  writeEntries(bundle, exported.entries);
+  const runc = { file: RUNC, args: ['--root', join(work, 'runc-state'), 'run', '--bundle', bundle, `isolate-bench-${process.pid}`], cwd: ociProject };
+  const ratios = [];
+  const r = rounds({ runc, bwrapSame }, (t) => ratios.push(t.runc / t.bwrapSame));
+  return { ...r, ratio: median(ratios) };
+}
+
 const table = [];
 const line = (name, r, note = '') => table.push({ name, ...r, note });
 
@@ -267,6 +290,15 @@ try {
   const bwrapSame = sameSandbox(plain, join(work, 'plain.bpf'));
   const bwrapFiltered = sameSandbox(filtered, join(work, 'filtered.bpf'), new Map([[runDir, proxy.dir]]));
 
+  if (process.argv[2] === 'oci') {
+    // `npm run bench -- oci`: only the OCI runtime's start-up against bubblewrap's.
+    if (RUNC === undefined) throw new Error('runc is not installed (apt-get install runc)');
+    const o = await ociRounds(api, bwrapSame);
+    console.log(`OCI bundle (default profile, true), ${RUNS} rounds after ${WARMUP}: runc run ${o.runc.ms.toFixed(1)} ms, bwrap ${o.bwrapSame.ms.toFixed(1)} ms (medians); runc / bwrap ${o.ratio.toFixed(2)}x (median of the per-round ratios; no target)`);
+    console.log(`  user CPU: runc ${o.runc.user.toFixed(1)} ms, bwrap ${o.bwrapSame.user.toFixed(1)} ms; sys CPU: runc ${o.runc.sys.toFixed(1)} ms, bwrap ${o.bwrapSame.sys.toFixed(1)} ms`);
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   if (process.argv[2] === 'mcp') {
     // `npm run bench -- mcp`: only the MCP server's rounds.
     const m = await mcpRounds(bwrapSame);
@@ -314,6 +346,11 @@ try {
   const mcp = await mcpRounds(bwrapSame);
   line("isolate mcp: run ['true'] through the SDK's client over stdio", { ms: mcp.call }, 'warm server');
   line('isolate mcp: 20 concurrent calls, wall time of all', { ms: mcp.burst }, `${mcp.burstOk}/20 succeeded`);
+
+  if (RUNC !== undefined) {
+    const o = await ociRounds(api, bwrapSame);
+    line("runc run, isolate's sandbox as an OCI bundle (export --format oci)", o.runc, `${o.ratio.toFixed(2)}x bwrap's start-up, per round`);
+  }
 
   const rss = median([0, 1, 2].map(() => peakRssMiB([bin, ...cliArgs]) ?? NaN));
   const speed = process.env.BENCH_THROUGHPUT === '0' ? undefined : await throughput();

@@ -3,17 +3,15 @@
  * host (synthetic-mac.ts): the SBPL profile exactly as handed to
  * sandbox-exec, and every -D parameter. Nothing here reads this machine
  * (which is not a Mac).
- *
- * The built-in profiles ask for the default seccomp filter, which macOS
- * cannot enforce; the goldens set `syscalls: { preset: none }`, as a user of
- * this backend must.
+ * The built-in profiles are taken as they are: their `syscalls.preset:
+ * default` becomes the Seatbelt rules at the end of each profile.
  */
 import { hostname, homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UPDATE_GOLDEN_COMMAND, expectGolden } from './golden-file.js';
-import { planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
-import type { CommandFact } from '../../src/backends/types.js';
+import { START_NAME, TERMINAL_CONTROL_FD, planSandboxExec, type SandboxExecPlan } from '../../src/backends/sandbox-exec.js';
+import type { CommandFact, HostFacts } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type ProfileOverrides } from '../../src/profile/load.js';
 import { list } from './synthetic.js';
@@ -28,10 +26,10 @@ const HOST_ENV = MAC_ENV;
 const MAKE: CommandFact = { program: 'make', candidates: [{ path: '/usr/bin/make', real: '/usr/bin/make', isFile: true, executable: true }] };
 const CURL: CommandFact = { program: 'curl', candidates: [{ path: '/usr/bin/curl', real: '/usr/bin/curl', isFile: true, executable: true }] };
 
-async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}): Promise<SandboxExecPlan> {
+async function goldenPlan(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}, host: Partial<HostFacts> = {}): Promise<SandboxExecPlan> {
   const merged = applyOverrides(await loadMergedProfile(profile, CTX), overrides, CTX);
   const policy = macPolicy(merged);
-  return planSandboxExec(policy, command, darwinHost(policy, fact));
+  return planSandboxExec(policy, command, { ...darwinHost(policy, fact), ...host });
 }
 
 // ---- rendering -------------------------------------------------------------------
@@ -43,13 +41,14 @@ function renderPlan(title: string, plan: SandboxExecPlan): string {
   const env = Object.entries(plan.launcherEnv).map(([name, value]) => (HOST_ENV[name] === value ? `${name}=<caller's ${name}>` : `${name}=${JSON.stringify(value)}`));
   const lines = [
     `# ${title}`,
-    '# Synthetic macOS host (uid 501, Apple silicon, project at /Users/user/project), syscalls.preset: none.',
+    '# Synthetic macOS host (uid 501, Apple silicon, project at /Users/user/project).',
     `# Regenerate after an intended change: ${UPDATE_GOLDEN_COMMAND}`,
     '',
     `backend: ${plan.backend} ${plan.backendVersion}`,
     `command: ${plan.command.program} -> ${plan.command.resolved}`,
     `cwd: ${plan.cwd} (new session: ${se.newSession})`,
     `fds: ${JSON.stringify(plan.fds)}  pipedArgs: ${JSON.stringify(plan.pipedArgs)}`,
+    ...(plan.terminal === undefined ? [] : [`terminal: ${JSON.stringify(plan.terminal)}`]),
     `run directory: ${se.runDir ?? '(none)'}`,
     ...se.dirs.map((d) => `  ${d.path} replaces ${d.replaces}${d.env.length > 0 ? `; ${d.env.join(', ')}` : ''}`),
     ...list('services', plan.services.map((p) => JSON.stringify(p))),
@@ -112,7 +111,7 @@ function expectPathsOnlyInParams(plan: SandboxExecPlan): void {
   for (const secret of ['/Users/user', 'abc123', 'project', '.git', '.ssh']) expect(profile).not.toContain(secret);
 }
 
-describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls preset none)', () => {
+describe('golden sandbox-exec plans for the built-in profiles (macOS)', () => {
   it.each([...BUILTIN_NAMES])('%s', async (name) => {
     const plan = await goldenPlan(name, ['make', 'test'], MAKE);
     const text = renderPlan(`isolate run --backend sandbox-exec --profile ${name} -- make test`, plan);
@@ -131,6 +130,30 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS, syscalls p
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
     await expectGolden(text, 'sandbox-exec/default-net-filtered.txt');
+  });
+
+  it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {
+    const plan = await goldenPlan('default', ['make', 'test'], MAKE, {}, { terminal: { python: '/usr/bin/python3' } });
+    expect(plan.terminal).toEqual({ given: true, controlFd: TERMINAL_CONTROL_FD });
+    // After the start wrapper, before the command: the helper leads the launcher's session and keeps the command in its group.
+    const helper = plan.argv.indexOf('/usr/bin/python3');
+    expect(plan.argv.slice(helper + 1, helper + 5)).toEqual(['-I', '-S', '-B', '-c']);
+    expect(plan.argv.slice(helper + 6)).toEqual(['--leader', String(TERMINAL_CONTROL_FD), '/usr/bin/make', 'test']);
+    expect(plan.argv.indexOf(START_NAME)).toBeLessThan(helper);
+    const text = renderPlan('isolate run --backend sandbox-exec -- make test   (on a terminal)', plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecrets(plan, text);
+    expectPathsOnlyInParams(plan);
+    await expectGolden(text, 'sandbox-exec/default-terminal.txt');
+  });
+
+  it('without python3, or without the developer tools that run it, no terminal and the reason', async () => {
+    const missing = await goldenPlan('default', ['make', 'test'], MAKE, {}, { terminal: { python: undefined } });
+    expect(missing.terminal).toMatchObject({ given: false, reason: expect.stringContaining('python3 is not installed'), fix: expect.stringContaining('xcode-select --install') });
+    expect(missing.argv).not.toContain('--leader');
+    const hidden = await goldenPlan('default', ['make', 'test'], MAKE, {}, { terminal: { python: '/Users/user/.pyenv/shims/python3' } });
+    expect(hidden.terminal).toMatchObject({ given: false, reason: expect.stringContaining('/Users/user/.pyenv/shims/python3 is not visible inside the sandbox') });
+    expect(hidden.summary.notes).toContain('the command runs in a new session, without a controlling terminal (no TIOCSTI)');
   });
 
   it('strict with limits and a private working directory', async () => {

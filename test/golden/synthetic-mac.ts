@@ -41,13 +41,9 @@ export const MAC_DISK: PathLookup = {
   isSymlink: (path) => LINKS[path] !== undefined,
 };
 
-/**
- * The real resolvePolicy on the synthetic Mac. The built-in profiles ask for
- * the default seccomp filter, which macOS cannot enforce: the policy has
- * `syscalls: { preset: none }`, as a profile for this backend must.
- */
+/** The real resolvePolicy on the synthetic Mac: the built-in profiles as they are, `syscalls.preset: default` included. */
 export function macPolicy(merged: MergedProfile): Policy {
-  return resolvePolicy({ ...merged, syscalls: { preset: 'none', deny: [], allow: [] } }, { vars: MAC_VARS, env: { HOME: MAC_VARS.HOME }, disk: MAC_DISK });
+  return resolvePolicy(merged, { vars: MAC_VARS, env: { HOME: MAC_VARS.HOME }, disk: MAC_DISK });
 }
 
 /** The caller's environment on the synthetic Mac, secrets included. */

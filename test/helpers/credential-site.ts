@@ -1,5 +1,6 @@
-/** What the credential tests share: loopback servers (HTTP or HTTPS) started and stopped, and every file under a tree, to scan for a token or a key. */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+/** What the credential tests share: a test CA, loopback servers (HTTP or HTTPS) started and stopped, and every file under a tree, to scan for a token or a key. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -43,4 +44,18 @@ export function filesUnder(root: string): { path: string; text: string }[] {
   };
   walk(root);
   return out;
+}
+
+function openssl(args: string[]): void {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
+}
+
+/** A test CA and a certificate for 127.0.0.1 it signed. */
+export function makeCerts(dir: string): void {
+  const f = (n: string): string => join(dir, n);
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=isolate test CA', '-days', '1', '-keyout', f('ca.key'), '-out', f('ca.pem')]);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
+  writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext'), '-out', f('server.pem')]);
 }

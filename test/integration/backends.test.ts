@@ -4,7 +4,8 @@
  * namespaces, io_uring, host network and sockets, DNS, fork bomb, memory,
  * CPU) plus a few direct checks, run through each backend that can run on
  * this machine, as each runner. A backend that cannot run here is skipped
- * with the reason printed.
+ * with the reason printed. On macOS (the macOS workflow) the sandbox-exec
+ * battery runs with the built-in profiles as they are.
  */
 import { describe, expect, it } from 'vitest';
 import { findBwrap, findNsjail } from '../../src/host/facts.js';
@@ -23,7 +24,7 @@ const backends: { name: string; env: Record<string, string>; skip: string | unde
     env: {},
     skip:
       process.platform === 'darwin'
-        ? 'this battery is not adapted to macOS yet (its profiles ask for a seccomp filter, its probes are Linux\'s); run/\'s wiring is tested by sandbox-exec-runner.test.ts with a fake sandbox-exec'
+        ? undefined
         : 'sandbox-exec exists only on macOS (run/\'s wiring for it is tested by sandbox-exec-runner.test.ts with a fake sandbox-exec, which enforces nothing)',
   },
 ];
@@ -45,7 +46,8 @@ for (const b of backends) {
       const card = JSON.parse(r.stdout) as { ok: boolean; counts: Record<string, number>; probes: { id: string; outcome: string; detail: string }[] };
       expect(card.counts['escaped'], JSON.stringify(card.probes.filter((p) => p.outcome === 'escaped'))).toBe(0);
       expect(card.counts['error'], JSON.stringify(card.probes.filter((p) => p.outcome === 'error'))).toBe(0);
-      expect(card.counts['blocked']).toBeGreaterThanOrEqual(14);
+      // macOS has its own probes (src/selftest/probes-macos.ts): 14 with python3, 8 without it.
+      expect(card.counts['blocked']).toBeGreaterThanOrEqual(process.platform === 'darwin' ? 8 : 14);
       expect(r.status).toBe(0);
     }, 120_000);
 

@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { filesUnder, listenAll, stopAll } from '../helpers/credential-site.js';
+import { filesUnder, listenAll, makeCerts, stopAll } from '../helpers/credential-site.js';
 import { DEFAULT_PATH, TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, type Project, type Result } from '../helpers/isolate.js';
 import { backendCases, type BackendCase } from '../helpers/backends.js';
 
@@ -32,22 +32,6 @@ let GIT: number;
 let gitAuth: (string | undefined)[] = [];
 const seen: { url: string; authorization: string | undefined }[] = [];
 const otherSeen: { url: string; authorization: string | undefined }[] = [];
-
-function openssl(args: string[]): void {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-}
-
-/** A test CA and a certificate for 127.0.0.1 it signed. */
-function makeCerts(dir: string): void {
-  const f = (n: string): string => join(dir, n);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=isolate test CA', '-days', '1', '-keyout', f('ca.key'), '-out', f('ca.pem')]);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
-  writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext'), '-out', f('server.pem')]);
-}
-
-
 
 /** A bare repository with one commit, served by git http-backend (smart HTTP) behind Basic authentication with the token. */
 function gitServer(tls: { key: Buffer; cert: Buffer }): Server {

@@ -192,7 +192,7 @@ describe.each(runners())('credentials over HTTP ($label)', (runner: Runner) => {
     expect(json.status, json.stderr).toBe(0);
     expect(json.stdout).not.toContain(TOKEN);
     expect((JSON.parse(json.stdout) as { credentials: unknown }).credentials).toEqual([
-      { name: 'GITHUB_TOKEN', source: 'env GITHUB_TOKEN', hosts: [`127.0.0.1:${API}`], ttlMs: null, from: '--credential[0]' },
+      { name: 'GITHUB_TOKEN', kind: 'token', variables: ['GITHUB_TOKEN'], source: 'env GITHUB_TOKEN', hosts: [`127.0.0.1:${API}`], ttlMs: null, from: '--credential[0]' },
     ]);
     const text = await isolateAsync(runner, ['explain', ...base(), '--', 'true'], { cwd: p.project, env });
     expect(text.stdout).toMatch(/credential +GITHUB_TOKEN: a placeholder; the value \(env GITHUB_TOKEN\) is added by the proxy for 127\.0\.0\.1:\d+ only/);

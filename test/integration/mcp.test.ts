@@ -125,7 +125,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
       mkdirSync(join(dir, 'shown'));
       return ['--allow-read', join(dir, 'shown')];
     };
-    const { server, dir, project } = await serve(shown);
+    const { server, dir, project, records } = await serve(shown);
     // A directory the sandbox shows read-only, and one it does not show at all (the site's own, a private tmpfs inside).
     const readOnly = join(dir, 'shown', 'outside.txt');
     const r = out(await call(server, 'run', { command: `echo pwned > ${readOnly}` }));
@@ -149,6 +149,13 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     const widen = await call(server, 'run', { command: `echo pwned > ${outside}.2`, allowWrite: [dir], env: ['API_TOKEN'] });
     expect(widen.isError).toBe(true);
     expect(existsSync(`${outside}.2`)).toBe(false);
+    // The attempt is in the audit log, though the SDK refused it before isolate's handler saw it.
+    const widenRecord = records().find((x) => x['kind'] === 'mcp-call' && JSON.stringify(x['command']).includes('pwned'));
+    expect(widenRecord).toMatchObject({ origin: { via: 'mcp', tool: 'run', client: CLIENT }, error: { code: 'E_USAGE' } });
+    expect(JSON.stringify(widenRecord)).toMatch(/allowWrite/);
+    const typo = await call(server, 'check', { argv: 'rm -rf /' });
+    expect(typo.isError).toBe(true);
+    expect(records().filter((x) => x['kind'] === 'mcp-call' && (x['origin'] as { tool: string }).tool === 'check')).toMatchObject([{ command: null, error: { code: 'E_USAGE' } }]);
   });
 
   it('refuses a command the policy denies with a tool error naming the rule, and records it with the client', async () => {

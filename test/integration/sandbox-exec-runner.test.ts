@@ -11,8 +11,11 @@
  * the command's status), the loopback proxy, exit codes, and clean-up
  * however the run ends.
  *
- * The real isolation checks for sandbox-exec (test/integration/backends.test.ts)
- * need macOS and are skipped here with the reason printed.
+ * The same file runs on macOS (the macOS workflow), where only /proc is
+ * missing: a process's state comes from ps there, and the removal's walk
+ * through /proc/self/fd is Linux's alone. The real isolation checks for
+ * sandbox-exec (test/integration/backends.test.ts) need macOS and are
+ * skipped elsewhere with the reason printed.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -143,15 +146,19 @@ function run(p: SandboxExecPlan): Promise<ExecuteResult> {
   return execute(p, { stdio: 'capture' });
 }
 
-/** Alive and not a zombie (an orphan's zombie waits for init to reap it). */
+/** Alive and not a zombie (an orphan's zombie waits for init to reap it): from /proc on Linux, from ps elsewhere (macOS). */
 function alive(pid: number): boolean {
   try {
+    if (process.platform !== 'linux') return !execFileSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).trim().startsWith('Z');
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
 }
+
+/** The removal walks through /proc/self/fd only where there is one. */
+const WALKS: readonly boolean[] = process.platform === 'linux' ? [true, false] : [false];
 
 /** Live processes still in process group `pgid`. */
 function groupSurvivors(pgid: number): number[] {
@@ -281,7 +288,7 @@ describe('sandbox-exec runner wiring (fake sandbox-exec, no isolation)', () => {
     const fd = 3;
     // In a subshell: a redirection error of a special builtin would end the shell itself.
     // Checked before any command substitution or pipe, which would open descriptors of their own.
-    const held = `test -e /proc/$$/fd/${fd} && echo held || echo free`;
+    const held = `test -e /dev/fd/${fd} && echo held || echo free`;
     const p = plan(`${held}; sh -c '${held}'; if (: >&${fd}) 2>/dev/null; then echo open; else echo closed; fi`);
     expect(p.fds).toEqual({ ready: fd });
     const r = await run(p);
@@ -660,7 +667,7 @@ describe('sandbox-exec runner: removing the run directory', () => {
   }
 
   it('removes everything, links as entries (never followed), unreadable directories included, through /proc/self/fd and by joined paths', () => {
-    for (const fdRelative of [true, false]) {
+    for (const fdRelative of WALKS) {
       const { root, outside } = tree(`fd-${fdRelative}`);
       expect(removeTree(root, { quiet: true, fdRelative })).toBeUndefined();
       expect(existsSync(root)).toBe(false);

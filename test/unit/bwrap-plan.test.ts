@@ -147,15 +147,15 @@ describe('checkBwrapHost', () => {
     expect(checkBwrapHost(host({ userns: { ...userns, unprivilegedClone: 1 } })).path).toBe('/usr/bin/bwrap');
   });
 
-  it('the AppArmor restriction is E_USERNS_UNAVAILABLE for non-root, with a profile for the right bwrap path', () => {
+  it('the AppArmor restriction is E_USERNS_UNAVAILABLE for non-root, with the sysctl that lifts it (a profile alone would not make isolate start)', () => {
     const userns = { maxUserNamespaces: 100, unprivilegedClone: 1, apparmorRestrict: 1 };
     const err = expectIsolateError(
       () => checkBwrapHost(host({ userns, bwrap: { path: '/usr/local/bin/bwrap', version: '0.11.0' } })),
       'E_USERNS_UNAVAILABLE',
     );
     expect(err.message).toContain('AppArmor');
-    expect(err.fix).toContain('profile bwrap /usr/local/bin/bwrap');
-    expect(err.fix).toContain('userns,');
+    expect(err.fix).toBe('sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0   (persist it in /etc/sysctl.d/)');
+    expect(err.detail).toContain('/usr/local/bin/bwrap');
   });
 
   it('the AppArmor restriction does not apply to uid 0, nor when it is 0', () => {

@@ -190,7 +190,7 @@ describe('usage errors: E_USAGE, exit 125, with the fix', () => {
 
   it('an unknown command with nothing close lists every command', async () => {
     const e = await usageError(['frobnicate']);
-    expect(e.fix).toBe('commands: run, explain, check, profiles, doctor, selftest, audit, mcp, proxy (isolate --help)');
+    expect(e.fix).toBe('commands: run, explain, check, profiles, doctor, selftest, audit, mcp, proxy, export (isolate --help)');
     expect((await usageError(['profiles', 'frobnicate'])).fix).toContain('list, show');
   });
 
@@ -252,7 +252,7 @@ describe('help and version', () => {
     }
     const { output } = capture();
     expect(tree(output, 'run').program.commands.map((c) => c.name())).toEqual(['run']);
-    expect(tree(output, 'constructor').program.commands).toHaveLength(9);
+    expect(tree(output, 'constructor').program.commands).toHaveLength(10);
     expect((await usageError(['constructor'])).message).toBe("unknown command 'constructor'");
   });
 

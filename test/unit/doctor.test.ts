@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sandboxCheck } from '../../src/doctor/sandbox-check.js';
+import { apparmorCheck } from '../../src/doctor/checks.js';
 
 let dir: string;
 
@@ -30,5 +31,21 @@ describe('doctor: the sandbox check', () => {
     expect(check.detail).toMatch(/^exit 125: /);
     expect(check.detail).toContain('bwrap: cannot do it (fake)');
     expect(check.fix).toBeTruthy();
+  });
+});
+
+describe('doctor: the AppArmor user namespace restriction (Ubuntu 23.10 and later)', () => {
+  const userns = (apparmorRestrict: number | undefined) => ({ maxUserNamespaces: 100, unprivilegedClone: undefined, apparmorRestrict });
+
+  it('fails for an ordinary user, with one command that lifts it (CI applies exactly the part before the note)', () => {
+    const check = apparmorCheck(userns(1), 1001);
+    expect(check.status).toBe('fail');
+    expect(check.fix?.split('   (')[0]).toBe('sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0');
+  });
+
+  it('is fine for root, when the setting is 0, and on kernels without it', () => {
+    expect(apparmorCheck(userns(1), 0).status).toBe('ok');
+    expect(apparmorCheck(userns(0), 1001).status).toBe('ok');
+    expect(apparmorCheck(userns(undefined), 1001).status).toBe('ok');
   });
 });

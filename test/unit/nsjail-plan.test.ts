@@ -173,7 +173,7 @@ describe('checkNsjailHost', () => {
     expectIsolateError(() => checkNsjailHost(host({ platform, nsjail: undefined })), 'E_BACKEND_UNSUPPORTED');
   });
 
-  it('user namespace switches: disabled is E_USERNS_UNAVAILABLE (the AppArmor fix names nsjail)', () => {
+  it('user namespace switches: disabled is E_USERNS_UNAVAILABLE (the AppArmor refusal names nsjail, and the sysctl that lifts it)', () => {
     expectIsolateError(() => checkNsjailHost(host({ uid: 0, userns: { maxUserNamespaces: 0, unprivilegedClone: undefined, apparmorRestrict: undefined } })), 'E_USERNS_UNAVAILABLE');
     expectIsolateError(() => checkNsjailHost(host({ userns: { maxUserNamespaces: 10, unprivilegedClone: 0, apparmorRestrict: undefined } })), 'E_USERNS_UNAVAILABLE');
     expect(checkNsjailHost(host({ uid: 0, userns: { maxUserNamespaces: 10, unprivilegedClone: 0, apparmorRestrict: 1 } }))).toEqual(NSJAIL);
@@ -181,7 +181,9 @@ describe('checkNsjailHost', () => {
       () => checkNsjailHost(host({ nsjail: { path: '/opt/nsjail/bin/nsjail', version: '>=3.5' }, userns: { maxUserNamespaces: 10, unprivilegedClone: 1, apparmorRestrict: 1 } })),
       'E_USERNS_UNAVAILABLE',
     );
-    expect(err.fix).toContain('profile nsjail /opt/nsjail/bin/nsjail');
+    expect(err.message).toContain('nsjail');
+    expect(err.detail).toContain('/opt/nsjail/bin/nsjail');
+    expect(err.fix).toContain('kernel.apparmor_restrict_unprivileged_userns=0');
   });
 
   it('plan() runs the same checks: it never returns a plan on a bad host', () => {

@@ -9,6 +9,7 @@ import { PROXY_PORT } from '../../src/backends/forwarder.js';
 import type { Limits, MountRule, NetworkMode, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 import { MAC_HOST } from '../golden/synthetic-mac.js';
+import { SAME_SANDBOX_LINES } from '../../src/backends/sbpl-hardening.js';
 
 // ---- builders: everything is synthetic, nothing touches the disk ------------
 
@@ -184,7 +185,7 @@ describe('sandbox-exec plan: argv and the plan data', () => {
     expect(p.summary.protected).toEqual([`${PROJECT}/.git/hooks`, `${PROJECT}/.bashrc`]);
     expect(p.summary.placeholders).toEqual([]);
     expect(p.summary.namespaces).toEqual([]);
-    expect(p.summary.seccomp).toEqual({ preset: 'none', install: false, arch: null, rules: [] });
+    expect(p.summary.seccomp).toEqual({ preset: 'none', install: false, arch: null, rules: [...SAME_SANDBOX_LINES] });
     expect(p.summary.tmpfs.some((t) => t.startsWith(`${HOME} -> ${RUN_DIR}/`) && t.endsWith('($HOME)'))).toBe(true);
   });
 });
@@ -249,16 +250,22 @@ describe('sandbox-exec plan: working directory', () => {
 });
 
 describe('sandbox-exec plan: what the profile refuses to ignore', () => {
-  it('refuses a seccomp filter (the built-in profiles need syscalls: {preset: none})', () => {
-    const err = expectIsolateError(() => plan({ syscalls: { preset: 'default', deny: [], allow: [] } }), 'E_BACKEND_UNSUPPORTED');
-    expect(err.message).toContain('syscalls');
-    expectIsolateError(() => plan({ syscalls: { preset: 'none', deny: ['ptrace'], allow: [] } }), 'E_BACKEND_UNSUPPORTED');
+  it('refuses Linux system calls named in the profile, and takes the default preset as Seatbelt rules', () => {
+    const err = expectIsolateError(() => plan({ syscalls: { preset: 'none', deny: ['ptrace'], allow: [] } }), 'E_BACKEND_UNSUPPORTED');
+    expect(err.message).toContain('syscalls.list');
+    expectIsolateError(() => plan({ syscalls: { preset: 'default', deny: [], allow: ['ptrace'] } }), 'E_BACKEND_UNSUPPORTED');
+    // allow removes from a preset; with none there is nothing to remove, on any backend.
+    expect(plan({ syscalls: { preset: 'none', deny: [], allow: ['ptrace'] } }).summary.seccomp.install).toBe(false);
+    const p = plan({ syscalls: { preset: 'default', deny: [], allow: [] } });
+    expect(p.summary.seccomp).toMatchObject({ preset: 'default', install: true, arch: null });
+    expect(p.summary.seccomp.rules.join('\n')).toContain('(deny mach-priv-task-port)');
   });
 
-  it('marks tmpfs as enforced by isolate (not refused), and seccomp as not enforced', () => {
+  it('marks tmpfs as enforced by isolate (not refused), the preset natively, named system calls as not enforced', () => {
     const rows = new Map(conformanceRows(policy(), 'sandbox-exec').map((r) => [r.id, r]));
     expect(rows.get('filesystem.tmpfs')?.how).toBe('isolate');
-    expect(rows.get('syscalls')?.how).toBe('none');
+    expect(rows.get('syscalls')?.how).toBe('native');
+    expect(rows.get('syscalls.list')?.how).toBe('none');
     expect(rows.get('namespaces')?.how).toBe('none');
     for (const f of FEATURES) expect(f.by['sandbox-exec'].note.length).toBeGreaterThan(10);
   });
@@ -412,7 +419,9 @@ describe('sandbox-exec plan: terminals', () => {
     const l = lines(plan());
     expect(l).toContain(`  ${TTYS})`);
     expect(l).toContain(`(allow file-read* file-test-existence file-write* ${OWN_PTY})`);
-    expect(plan().sandboxExec.profile).not.toContain('"/dev/tty"');
+    // /dev/tty is the opener's controlling terminal: in the session the launcher leads (never yours), none, or the terminal helper's own.
+    expect(l).toContain('  (literal "/dev/tty")');
+    expect(plan().sandboxExec.newSession).toBe(true);
     expect(l.some((x) => x.startsWith('(allow file-read') && x.includes(TTYS) && !x.includes('extension'))).toBe(false);
   });
 

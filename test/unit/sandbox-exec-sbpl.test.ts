@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { rule } from '../helpers/mount-rule.js';
 import { ancestors, buildSbpl, exactPathsRegex, type Sbpl, type SbplInput } from '../../src/backends/sbpl.js';
 import { setupOps } from '../../src/backends/setup-ops.js';
+import { SAME_SANDBOX_LINES, SEATBELT_DEFAULT, describeHardening, hardeningText } from '../../src/backends/sbpl-hardening.js';
 import { planSandboxExec } from '../../src/backends/sandbox-exec.js';
 import type { CommandFact, HostFacts, ProtectFact } from '../../src/backends/types.js';
 import { writableRoots } from '../../src/backends/mounts.js';
@@ -59,6 +60,11 @@ function parseSbpl(text: string): SExpr[] {
       i = end + 1;
       return { t: 'str', v };
     }
+    const octal = /^#o([0-7]+)/.exec(text.slice(i));
+    if (octal !== null) {
+      i += octal[0].length;
+      return { t: 'num', v: parseInt(octal[1] ?? '', 8) };
+    }
     const m = /^[A-Za-z0-9*._:+-]+/.exec(text.slice(i));
     if (m === null) throw new Error(`unexpected character ${JSON.stringify(c)} at ${i}`);
     i += m[0].length;
@@ -95,6 +101,16 @@ const OPERATIONS = new Set([
   'network-outbound',
   'network-bind',
   'network-inbound',
+  // syscalls.preset: default (sbpl-hardening.ts)
+  'mach-priv-task-port',
+  'mach-task-name',
+  'file-write-setugid',
+  'mach-priv-host-port',
+  'mach-host-special-port-set',
+  'system-kext*',
+  'system-privilege',
+  'sysctl-write',
+  'iokit-open',
 ]);
 
 /** The filters (and the two expressions, param and string-append) isolate emits. */
@@ -109,6 +125,8 @@ const FILTERS = new Set([
   'regex',
   'path-literal',
   'require-all',
+  'require-any',
+  'file-mode',
   'extension',
   'remote',
   'local',
@@ -180,8 +198,13 @@ function checkFilter(e: SExpr, out: Checked): void {
       checkStringExpr(args[0] as SExpr, out);
       return;
     case 'require-all':
+    case 'require-any':
       expect(args.length).toBeGreaterThan(1);
       for (const a of args) checkFilter(a, out);
+      return;
+    case 'file-mode':
+      expect(args).toHaveLength(1);
+      expect(args[0]?.t).toBe('num');
       return;
     case 'remote':
     case 'local': {
@@ -330,6 +353,39 @@ describe('every generated profile parses, and uses only known operations and fil
     expect(() => checkProfile({ text: '(version 1)\n(deny default)\n(allow default)', params: [] })).toThrow();
     expect(() => checkProfile({ text: '(version 1)\n(deny default)\n(allow process-exec* (literal "/a"))', params: [] })).toThrow(/operation/);
     expect(() => checkProfile({ text: '(version 1)\n(deny default)\n(allow file-read* (prefix "/a"))', params: [] })).toThrow(/unknown filter/);
+  });
+});
+
+describe('syscalls.preset: default as Seatbelt rules', () => {
+  const withPreset = (preset: 'default' | 'none'): Policy => ({ ...policyOf(EVERY_KIND, 'host'), syscalls: { preset, deny: [], allow: [] } });
+
+  it('are the last rules of the profile, each a deny, exactly with the default preset', () => {
+    const on = checkProfile(sbplOf(withPreset('default')));
+    const off = checkProfile(sbplOf(withPreset('none')));
+    expect(on.rules.length - off.rules.length).toBe(SEATBELT_DEFAULT.length);
+    expect(on.rules.slice(0, off.rules.length)).toEqual(off.rules);
+    const tail = on.rules.slice(off.rules.length);
+    expect(tail.map((r) => r.action)).toEqual(SEATBELT_DEFAULT.map(() => 'deny'));
+    expect(tail.map((r) => r.ops)).toEqual(SEATBELT_DEFAULT.map((r) => [...r.ops]));
+    for (const r of SEATBELT_DEFAULT) expect(sbplOf(withPreset('default')).text).toContain(hardeningText(r));
+  });
+
+  it('cover the ground of the Linux preset: task ports, set-id programs and bits, the kernel', () => {
+    const ops = new Set(SEATBELT_DEFAULT.flatMap((r) => r.ops));
+    for (const op of ['mach-priv-task-port', 'mach-task-name', 'process-exec', 'file-write-setugid', 'system-kext*', 'system-privilege', 'sysctl-write']) expect(ops.has(op), op).toBe(true);
+    const setid = SEATBELT_DEFAULT.find((r) => r.ops.includes('process-exec'));
+    expect(setid?.filters).toEqual(['(require-any (file-mode #o4000) (file-mode #o2000))']);
+    for (const r of SEATBELT_DEFAULT) expect(r.reason.length).toBeGreaterThan(15);
+  });
+
+  it('are listed for explain, with what holds whatever the preset', () => {
+    expect(describeHardening('default')).toHaveLength(SEATBELT_DEFAULT.length + 1);
+    expect(describeHardening('default')[0]).toBe(`(deny mach-priv-task-port): ${SEATBELT_DEFAULT[0]?.reason ?? ''}`);
+    expect(describeHardening('none')).toEqual([...SAME_SANDBOX_LINES]);
+  });
+
+  it('the built-in profiles carry them, in every network mode', async () => {
+    for (const { name, sbpl } of await builtinProfiles()) expect(sbpl.text, name).toContain('(deny mach-priv-task-port)');
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/audit/report.js';
 import type { Policy } from '../../src/profile/types.js';
-import { probes, type ProbeContext } from '../../src/selftest/probes.js';
+import { probes, probesFor, type ProbeContext } from '../../src/selftest/probes.js';
 import { runRecord } from '../helpers/audit-records.js';
 
 const policy: Policy = {
@@ -30,6 +30,7 @@ function ctx(over: Partial<ProbeContext> = {}): ProbeContext {
     hostSocket: '/o/host.sock',
     writeTarget: '/o/written.txt',
     hooksFile: '/p/.git/hooks/pre-commit',
+    hostPid: 4242,
     gitConfig: '/p/.git/config',
     gitConfigBefore: 'cfg',
     exists: () => false,
@@ -106,5 +107,71 @@ describe('selftest probes judge what they see', () => {
     expect(byId('fork-bomb').skip?.(ctx({ uid: 0, cgroupPids: true }))).toBeUndefined();
     expect(byId('fork-bomb').skip?.(ctx())).toBeUndefined();
     expect(byId('ptrace').skip?.(ctx({ python: undefined }))).toMatch(/python3/);
+  });
+});
+
+describe('selftest probes on macOS', () => {
+  const mac = probesFor('darwin', () => false, () => false, () => false);
+  const macId = (id: string) => {
+    const p = mac.find((x) => x.id === id);
+    if (p === undefined) throw new Error(`no macOS probe ${id}`);
+    return p;
+  };
+
+  it('the same intent as on Linux, through the interfaces macOS has', () => {
+    const ids = mac.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ['secret-file', 'env-secret', 'write-outside', 'git-hooks', 'symlink-out', 'host-tcp', 'host-unix-socket', 'dns', 'fork-bomb', 'busy-loop', 'process-environ', 'signal-other', 'task-port', 'setid-exec']) {
+      expect(ids, id).toContain(id);
+    }
+    for (const id of ['proc-environ', 'tiocsti', 'ptrace', 'userns', 'io-uring', 'memory-hog']) expect(ids, id).not.toContain(id);
+    expect(probesFor('linux', () => false, () => false, () => false).map((p) => p.id)).toEqual(all.map((p) => p.id));
+  });
+
+  it('aim at isolate\'s own process, outside the sandbox, by its pid as an argument', () => {
+    for (const id of ['process-environ', 'signal-other', 'task-port']) {
+      const argv = macId(id).command(ctx());
+      expect(argv[argv.length - 1], id).toBe('4242');
+      expect(argv.slice(0, -1).join(' '), id).not.toContain('4242');
+    }
+    expect(macId('dns').command(ctx())[0]).toBe('/usr/bin/python3');
+  });
+
+  it.each([
+    ['process-environ', { stdout: 'READ 4711\n' }],
+    ['signal-other', { stdout: 'SIGNALLED\n' }],
+    ['task-port', { stdout: 'TASKPORT\n' }],
+    ['setid-exec', { stdout: 'STARTED\n' }],
+    ['dns', { stdout: 'RESOLVED\n' }],
+  ])('%s: an escape is reported as escaped', (id, r) => {
+    expect(macId(id).judge(report(r), ctx()).outcome).toBe('escaped');
+  });
+
+  it.each([
+    ['process-environ', { stdout: 'refused Operation not permitted\n' }],
+    ['signal-other', { stdout: 'sh: kill: (4242) - Operation not permitted\nrefused\n' }],
+    ['task-port', { stdout: 'refused: kern_return 5\n' }],
+    ['setid-exec', { stdout: 'refused: sh: /usr/bin/sudo: Operation not permitted\n' }],
+    ['dns', { stdout: 'no answer: [Errno 8] nodename nor servname provided, or not known\n' }],
+    ['process-environ', { stderr: 'Traceback (most recent call last):\nPermissionError\n', exitCode: 1 }],
+  ])('%s: a refusal is reported as blocked, with its last line', (id, r) => {
+    const j = macId(id).judge(report(r), ctx());
+    expect(j.outcome).toBe('blocked');
+    expect(j.detail.length).toBeGreaterThan(0);
+  });
+
+  it('a word inside a refusal is no escape: the markers are whole lines', () => {
+    expect(macId('setid-exec').judge(report({ stdout: 'refused: NOT STARTED\n' }), ctx()).outcome).toBe('blocked');
+    expect(macId('process-environ').judge(report({ stdout: 'refused READ 1\n' }), ctx()).outcome).toBe('blocked');
+  });
+
+  it('expectations follow the profile: without the default preset, task ports and set-id programs are not refused', () => {
+    const none = ctx({ policy: { ...policy, syscalls: { preset: 'none', deny: [], allow: [] } } });
+    expect(macId('task-port').expect(none).blocked).toBe(false);
+    expect(macId('setid-exec').expect(none).blocked).toBe(false);
+    expect(macId('task-port').expect(ctx()).blocked).toBe(true);
+    expect(macId('process-environ').expect(none).blocked).toBe(true);
+    expect(macId('signal-other').expect(none).blocked).toBe(true);
+    expect(macId('task-port').skip?.(ctx({ python: undefined }))).toMatch(/python3/);
   });
 });

@@ -10,6 +10,7 @@
  * bits that way gets a longer placeholder of letters and digits instead.
  */
 import { randomInt } from 'node:crypto';
+import type { AwsKeys } from './sigv4.js';
 
 /** Longest first: github_pat_ before gh..., sk-ant- before sk-. */
 export const KNOWN_PREFIXES: readonly string[] = [
@@ -49,4 +50,23 @@ export function makePlaceholder(value: string): string {
     out = prefix + Array.from({ length }, () => pick(ALNUM)).join('');
   }
   return out === value ? makePlaceholder(value) : out;
+}
+
+/** An AWS access key id's type prefix (AKIA: a user's long-term key, ASIA: a temporary one, ...). */
+const AWS_KEY_ID_PREFIX = 4;
+
+/**
+ * Placeholder AWS keys. The access key id keeps its type prefix (AKIA,
+ * ASIA) and its length, the rest upper-case letters and digits (16 of
+ * them: 82 random bits, as many as its shape allows); it is an identifier,
+ * not a secret. What makes a request the command's is its signature, made
+ * with the placeholder secret key: that one, and the session token, carry
+ * 128 bits or more.
+ */
+export function makeAwsPlaceholders(real: AwsKeys): AwsKeys {
+  const keyId = (): string => real.accessKeyId.slice(0, AWS_KEY_ID_PREFIX) + Array.from({ length: Math.max(0, real.accessKeyId.length - AWS_KEY_ID_PREFIX) }, () => pick(UPPER + DIGITS)).join('');
+  let accessKeyId = keyId();
+  while (accessKeyId === real.accessKeyId) accessKeyId = keyId();
+  const secretAccessKey = makePlaceholder(real.secretAccessKey);
+  return real.sessionToken === undefined ? { accessKeyId, secretAccessKey } : { accessKeyId, secretAccessKey, sessionToken: makePlaceholder(real.sessionToken) };
 }

@@ -19,7 +19,8 @@ import { Transform } from 'node:stream';
 import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { ipVersion, normalizeHost } from '../rules.js';
 import type { RunCa } from './ca.js';
-import type { CredentialVault } from './vault.js';
+import { MAX_HASHED_BODY } from './aws-request.js';
+import type { CredentialVault, OutgoingRequest } from './vault.js';
 
 export interface TerminatedTarget {
   host: string;
@@ -44,6 +45,27 @@ function pairs(raw: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] ?? '', raw[i + 1] ?? '']);
   return out;
+}
+
+type Note = (field: 'refused' | 'error', text: string) => void;
+
+/** The whole body of `req`; 'too large' when it is longer than `max` bytes (the rest is not read), 'failed' when the client went away. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | 'failed'> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= max) parts.push(chunk);
+      else {
+        req.pause();
+        resolve('too large');
+      }
+    });
+    req.once('end', () => resolve(Buffer.concat(parts)));
+    req.once('error', () => resolve('failed'));
+    req.once('close', () => resolve('failed'));
+  });
 }
 
 function refuse(res: ServerResponse, status: number, reason: string): void {
@@ -91,7 +113,7 @@ export class TlsTerminator {
   }
 
   /** One request of the tunnel: its Host checked, the values put in by the vault, sent on verified, the response scrubbed. */
-  private forward(req: IncomingMessage, res: ServerResponse, t: TerminatedTarget, note: (f: 'refused' | 'error', text: string) => void): void {
+  private forward(req: IncomingMessage, res: ServerResponse, t: TerminatedTarget, note: Note): void {
     const hostHeader = normalizeHost((req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, ''));
     if (hostHeader !== t.host) {
       const reason = `the request's Host ${JSON.stringify(req.headers.host ?? '')} is not the CONNECT host ${t.host}`;
@@ -100,7 +122,21 @@ export class TlsTerminator {
       return;
     }
     const headers = pairs(req.rawHeaders).filter(([n]) => !HOP.has(n.toLowerCase()));
-    const r = this.vault.rewrite({ method: req.method ?? 'GET', host: t.host, port: t.port, target: req.url ?? '/', headers, tls: true });
+    const request: OutgoingRequest = { method: req.method ?? 'GET', host: t.host, port: t.port, target: req.url ?? '/', headers, tls: true };
+    if (!this.vault.bodyNeeded(request)) {
+      this.send(req, res, t, note, request);
+      return;
+    }
+    // A request signed with an aws credential whose payload hash covers its body: read first, then checked and signed again.
+    void readBody(req, MAX_HASHED_BODY).then((body) => {
+      if (body === 'failed') res.destroy();
+      else this.send(req, res, t, note, request, body);
+    });
+  }
+
+  /** `request` with the values in (the vault's rewrite), sent on verified, the response scrubbed; `body`: read already (or too large to read), else piped. */
+  private send(req: IncomingMessage, res: ServerResponse, t: TerminatedTarget, note: Note, request: OutgoingRequest, body?: Buffer | 'too large'): void {
+    const r = this.vault.rewrite(request, body === 'too large' ? undefined : body);
     if (!r.ok) {
       note('refused', r.reason);
       refuse(res, 403, r.reason);
@@ -135,6 +171,7 @@ export class TlsTerminator {
       upRes.pipe(body).pipe(res);
     });
     res.once('close', () => up.destroy());
-    req.pipe(up);
+    if (body === undefined) req.pipe(up);
+    else up.end(body);
   }
 }

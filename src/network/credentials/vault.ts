@@ -4,11 +4,16 @@
  * the request target or a header (also inside `Authorization: Basic`'s
  * base64 user:password) becomes the real value when the request goes to one
  * of that credential's hosts within its ttl; a placeholder going anywhere
- * else refuses the request. Every injection and every refusal is recorded
- * (name, host, method, path without query, time), never a value.
+ * else refuses the request. An aws credential's values never travel in
+ * place of its placeholders: a request that carries them must be signed with
+ * the placeholder keys, and is signed again with the real ones
+ * (aws-request.ts). Every injection and every refusal is recorded (name,
+ * host, method, path without query, time), never a value.
  */
 import { parseRule, ruleMatches, type DomainRule } from '../rules.js';
-import type { CredentialEvent, LoadedCredential } from './spec.js';
+import { awsBodyNeeded, resignAws } from './aws-request.js';
+import { sigV4Params } from './sigv4.js';
+import { valuePairs, type AwsSigning, type CredentialEvent, type LoadedCredential } from './spec.js';
 import { replacementsFor, scrubber, type Scrubber } from './scrub.js';
 
 export const MAX_CREDENTIAL_EVENTS = 1000;
@@ -75,6 +80,9 @@ export class CredentialVault {
     if (rule === undefined) {
       return `the placeholder of credential ${name} was sent to ${host}:${port}; it is only added for ${hosts.join(', ')}`;
     }
+    if (!tls && e.credential.aws !== undefined) {
+      return `credential ${name} (aws) signs requests over https only: send it to https://${host}${port === 443 ? '' : `:${port}`}`;
+    }
     if (!tls && !rule.explicit) {
       return `credential ${name} is not sent to ${host}:${port} over plain http (in clear text): use https, or name the host and port exactly in its hosts (e.g. "${host}:${port}")`;
     }
@@ -82,9 +90,19 @@ export class CredentialVault {
     return undefined;
   }
 
-  /** The credentials whose placeholder is in `text`. */
+  /** The credentials with a placeholder in `text`. */
   private found(text: string): Entry[] {
-    return this.entries.filter((e) => text.includes(e.credential.placeholder));
+    return this.entries.filter((e) => valuePairs(e.credential).some((v) => text.includes(v.placeholder)));
+  }
+
+  /** The texts of a request's head where a placeholder may be: the target, the header values, and inside Basic authorization. */
+  private static texts(req: OutgoingRequest): string {
+    return [req.target, ...req.headers.map(([, v]) => v), ...req.headers.map(([, v]) => decodeBasic(v) ?? '')].join('\n');
+  }
+
+  /** Whether `rewrite` needs the request's body: it carries an aws credential's placeholder and its payload is signed. */
+  bodyNeeded(req: OutgoingRequest): boolean {
+    return this.found(CredentialVault.texts(req)).some((e) => e.credential.aws !== undefined) && awsBodyNeeded(req);
   }
 
   /**
@@ -94,13 +112,13 @@ export class CredentialVault {
    * between two pieces are found too.
    */
   bodyWatch(req: Pick<OutgoingRequest, 'method' | 'host' | 'port' | 'target'>): (chunk: Buffer) => string | undefined {
-    const keep = Math.max(0, ...this.entries.map((e) => e.credential.placeholder.length - 1));
+    const keep = Math.max(0, ...this.entries.flatMap((e) => valuePairs(e.credential).map((v) => v.placeholder.length - 1)));
     let tail = Buffer.alloc(0);
     return (chunk) => {
       const data = Buffer.concat([tail, chunk]);
       tail = Buffer.from(data.subarray(Math.max(0, data.length - keep)));
       for (const e of this.entries) {
-        const reason = data.includes(e.credential.placeholder) ? this.refusal(e, req.host, req.port) : undefined;
+        const reason = valuePairs(e.credential).some((v) => data.includes(v.placeholder)) ? this.refusal(e, req.host, req.port) : undefined;
         if (reason === undefined) continue;
         this.record(req, e.credential.spec.name, 'refused', reason);
         return reason;
@@ -109,15 +127,38 @@ export class CredentialVault {
     };
   }
 
-  rewrite(req: OutgoingRequest): Rewrite {
-    const texts = [req.target, ...req.headers.map(([, v]) => v), ...req.headers.map(([, v]) => decodeBasic(v) ?? '')];
-    const used = this.found(texts.join('\n'));
+  /** `req` with the values in, or refused; `body`: the request's body when bodyNeeded said so (undefined when it was too large to read). */
+  rewrite(req: OutgoingRequest, body?: Buffer): Rewrite {
+    const used = this.found(CredentialVault.texts(req));
     for (const e of used) {
       const reason = this.refusal(e, req.host, req.port, req.tls);
-      if (reason === undefined) continue;
-      this.record(req, e.credential.spec.name, 'refused', reason);
-      return { ok: false, name: e.credential.spec.name, reason };
+      if (reason !== undefined) return this.refuse(req, e, reason);
     }
+    const signer = used.find((e) => e.credential.aws !== undefined);
+    const aws = signer?.credential.aws;
+    return signer === undefined || aws === undefined ? this.swapTokens(req, used) : this.resign(req, body, signer, aws, used);
+  }
+
+  /** A request signed with an aws credential's placeholder keys, signed again with the real ones; it may carry no other credential's placeholder. */
+  private resign(req: OutgoingRequest, body: Buffer | undefined, signer: Entry, aws: AwsSigning, used: readonly Entry[]): Rewrite {
+    const { name } = signer.credential.spec;
+    const other = used.find((e) => e !== signer);
+    if (other !== undefined) return this.refuse(req, signer, `a request signed for credential ${name} also carries the placeholder of ${other.credential.spec.name}; isolate adds one credential to a signed request`);
+    const r = resignAws(req, body, aws);
+    if (!r.ok) return this.refuse(req, signer, `credential ${name} (aws): ${r.reason}; the request was not re-signed`);
+    this.record(req, name, 'injected');
+    // Accept-Encoding stays as it is when the signature covers it.
+    const signsEncoding = sigV4Params(req)?.signedHeaders.includes('accept-encoding') === true;
+    return { ok: true, target: r.target, headers: signsEncoding ? r.headers : uncompressed(r.headers), injected: [name] };
+  }
+
+  private refuse(req: OutgoingRequest, e: Entry, reason: string): Rewrite {
+    this.record(req, e.credential.spec.name, 'refused', reason);
+    return { ok: false, name: e.credential.spec.name, reason };
+  }
+
+  /** Each token's placeholder replaced by its value, in the target and the headers (also inside Basic authorization). */
+  private swapTokens(req: OutgoingRequest, used: readonly Entry[]): Rewrite {
     const swap = (s: string): string => used.reduce((acc, e) => acc.replaceAll(e.credential.placeholder, e.credential.value), s);
     const headers = req.headers.map(([n, v]): [string, string] => {
       const basic = BASIC.exec(v);
@@ -125,9 +166,7 @@ export class CredentialVault {
       return [n, basic?.[1] !== undefined && decoded !== undefined ? basic[1] + Buffer.from(swap(decoded), 'latin1').toString('base64') : swap(v)];
     });
     for (const e of used) this.record(req, e.credential.spec.name, 'injected');
-    // A response the proxy scrubs must arrive as text: no compression may hide a value from it.
-    const plain: [string, string][] = used.length === 0 ? headers : [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
-    return { ok: true, target: swap(req.target), headers: plain, injected: used.map((e) => e.credential.spec.name) };
+    return { ok: true, target: swap(req.target), headers: used.length === 0 ? headers : uncompressed(headers), injected: used.map((e) => e.credential.spec.name) };
   }
 
   /** `text` (a response header's value) with every real value replaced by its mask. */
@@ -138,7 +177,7 @@ export class CredentialVault {
 
   /** A scrubber that puts the placeholders back where a response holds a real value. */
   responseScrubber(): Scrubber {
-    return scrubber(this.entries.flatMap(({ credential: c }) => replacementsFor(Buffer.from(c.value, 'latin1'), Buffer.from(c.placeholder.slice(0, c.value.length), 'latin1'))));
+    return scrubber(this.entries.flatMap(({ credential }) => valuePairs(credential).flatMap((v) => replacementsFor(Buffer.from(v.value, 'latin1'), Buffer.from(v.placeholder.slice(0, v.value.length), 'latin1')))));
   }
 
   private record(req: Pick<OutgoingRequest, 'method' | 'host' | 'port' | 'target'>, name: string, kind: CredentialEvent['kind'], reason?: string): void {
@@ -152,8 +191,14 @@ export class CredentialVault {
 
   /** A path may carry a value or placeholder itself (/token/<value>): neither is recorded. */
   private mask(text: string): string {
-    return this.entries.reduce((acc, { credential: c }) => acc.replaceAll(c.value, `<${c.spec.name}>`).replaceAll(c.placeholder, `<${c.spec.name}>`), text);
+    const pairs = this.entries.flatMap(({ credential: c }) => valuePairs(c).map((v) => ({ ...v, mask: `<${c.spec.name}>` })));
+    return pairs.reduce((acc, v) => acc.replaceAll(v.value, v.mask).replaceAll(v.placeholder, v.mask), text);
   }
+}
+
+/** A response the proxy scrubs must arrive as text: no compression may hide a value from it. */
+function uncompressed(headers: readonly [string, string][]): [string, string][] {
+  return [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
 }
 
 /** The user:password of a Basic authorization value, or undefined. */

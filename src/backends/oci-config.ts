@@ -1,0 +1,174 @@
+/**
+ * A policy as an OCI runtime bundle's config.json (runtime-spec 1.0.2, as
+ * runc and crun read it): the sandbox's filesystem from the setup operations
+ * (oci-mounts.ts), its namespaces, no capabilities, no_new_privs, the
+ * rlimits, the cgroup's memory and process limits, the environment, the
+ * working directory, the hostname and the seccomp rules (seccomp/oci.ts).
+ * Pure: the host facts come in, data goes out.
+ *
+ * What a bundle cannot hold is refused (E_BACKEND_UNSUPPORTED, exit 125),
+ * never dropped: a wall-clock timeout (the runtime has none), the filtered
+ * network and credentials (they need isolate's proxy beside the sandbox).
+ */
+import { IsolateError } from '../errors.js';
+import { formatBytes } from '../profile/limits.js';
+import type { Limits, Policy } from '../profile/types.js';
+import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
+import { resolveSeccomp } from '../seccomp/presets.js';
+import { seccompArchFromNode } from '../seccomp/syscalls.js';
+import { linuxPlanBase, requireLinux } from './linux-common.js';
+import { ociFilesystem, type OciMount, type RootfsLink } from './oci-mounts.js';
+import { setupOps } from './setup-ops.js';
+import type { HostFacts } from './types.js';
+
+export const OCI_VERSION = '1.0.2';
+/** The bundle's root directory, relative to config.json. */
+export const ROOTFS = 'rootfs';
+
+interface OciRlimit {
+  type: string;
+  soft: number;
+  hard: number;
+}
+
+export interface OciConfig {
+  ociVersion: string;
+  process: {
+    terminal: false;
+    user: { uid: number; gid: number };
+    args: string[];
+    env: string[];
+    cwd: string;
+    capabilities: Record<'bounding' | 'effective' | 'inheritable' | 'permitted' | 'ambient', string[]>;
+    rlimits: OciRlimit[];
+    noNewPrivileges: true;
+  };
+  root: { path: string; readonly: boolean };
+  hostname: string;
+  mounts: OciMount[];
+  linux: {
+    uidMappings: { containerID: number; hostID: number; size: number }[];
+    gidMappings: { containerID: number; hostID: number; size: number }[];
+    namespaces: { type: string }[];
+    resources?: { memory?: { limit: number; swap: number }; pids?: { limit: number } };
+    seccomp?: OciSeccomp;
+    readonlyPaths: string[];
+    maskedPaths: string[];
+  };
+}
+
+export interface OciBundle {
+  config: OciConfig;
+  /** Symlinks to create in the rootfs directory before the start. */
+  links: RootfsLink[];
+  /** What the bundle enforces differently from `isolate run`, one line each. */
+  notes: string[];
+}
+
+/** isolate's namespace names as the runtime spec spells them. */
+const NAMESPACE_TYPES: Readonly<Record<string, string>> = { user: 'user', pid: 'pid', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup', mount: 'mount', net: 'network' };
+
+function unsupported(what: string, fix: string): IsolateError {
+  return new IsolateError('E_BACKEND_UNSUPPORTED', `an OCI bundle cannot enforce ${what}`, { fix });
+}
+
+/** Refuse what the bundle cannot hold. */
+function refuseInexpressible(policy: Policy): void {
+  if (policy.limits.timeoutMs !== undefined) {
+    throw unsupported('a wall-clock timeout: the runtime has none, and isolate is not there to stop the command', 'remove the timeout (--timeout unlimited) and limit the run where you start it, e.g. `timeout 30 runc run ...` or the Job\'s activeDeadlineSeconds');
+  }
+  if (policy.network.mode === 'filtered') {
+    throw unsupported('network mode filtered: the filtering proxy runs beside the sandbox, outside the bundle', 'export with --net none (an empty network namespace), or run it with `isolate run --net filtered`');
+  }
+  if ((policy.credentials ?? []).length > 0) {
+    throw unsupported('credentials: their values are added by isolate\'s proxy, which the bundle does not have', 'remove the credentials from the profile for the export');
+  }
+}
+
+/** RLIMIT_CORE off and the profile's rlimits, as bwrap's prlimit sets them. */
+function rlimits(l: Limits): OciRlimit[] {
+  const out: OciRlimit[] = [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }];
+  const add = (type: string, soft: number | undefined, hard = soft): void => {
+    if (soft !== undefined && hard !== undefined) out.push({ type, soft, hard });
+  };
+  add('RLIMIT_CPU', l.cpuSeconds, l.cpuSeconds === undefined ? undefined : l.cpuSeconds + 1);
+  add('RLIMIT_DATA', l.memoryBytes);
+  add('RLIMIT_NPROC', l.processes ?? l.ceilings?.processes);
+  add('RLIMIT_NOFILE', l.openFiles);
+  add('RLIMIT_FSIZE', l.fileSizeBytes);
+  return out;
+}
+
+/**
+ * The cgroup limits the runtime sets, for the profile's own limits (memory
+ * without extra swap): the runtime refuses to start where it cannot set
+ * them. Ceilings apply where they can, as in a run: the process ceiling as
+ * RLIMIT_NPROC only, the memory ceiling not at all.
+ */
+function resources(l: Limits): Pick<OciConfig['linux'], 'resources'> {
+  const { memoryBytes: memory, processes: pids } = l;
+  if (memory === undefined && pids === undefined) return {};
+  return { resources: { ...(memory === undefined ? {} : { memory: { limit: memory, swap: memory } }), ...(pids === undefined ? {} : { pids: { limit: pids } }) } };
+}
+
+function limitNotes(l: Limits): string[] {
+  const c = l.ceilings ?? {};
+  return [
+    ...(l.memoryBytes === undefined ? [] : [`memory: ${formatBytes(l.memoryBytes)} for the whole sandbox (linux.resources.memory; the runtime refuses to start where it cannot set it) and per process (RLIMIT_DATA)`]),
+    ...(l.processes === undefined ? [] : [`processes: ${String(l.processes)} (linux.resources.pids, and RLIMIT_NPROC in the sandbox's user namespace)`]),
+    ...(c.processes === undefined ? [] : [`process ceiling ${String(c.processes)}: RLIMIT_NPROC in the sandbox's user namespace (not for a sandbox of the host's root, which the kernel exempts)`]),
+    ...(c.memoryBytes === undefined ? [] : [`memory ceiling ${formatBytes(c.memoryBytes)}: not in the bundle (a runtime that cannot set a cgroup limit refuses to start; set limits.memory to require it)`]),
+  ];
+}
+
+function seccompFor(policy: Policy, host: HostFacts): OciSeccomp | undefined {
+  const resolved = resolveSeccomp(policy.syscalls);
+  if (!resolved.install) return undefined;
+  const arch = seccompArchFromNode(host.arch);
+  if (arch === undefined) {
+    throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp rules for the ${host.arch} architecture`, {
+      fix: 'set syscalls.preset: none in the profile to export without a syscall filter (weaker isolation)',
+    });
+  }
+  return ociSeccomp(resolved, [arch]);
+}
+
+/**
+ * The bundle for `command` under `policy`. The sandbox's uid 0 is the
+ * caller (a rootless runtime can map no other id); with no capability in
+ * any set, it holds no privilege over anything the caller could not touch.
+ */
+export function ociBundle(policy: Policy, command: readonly string[], host: HostFacts): OciBundle {
+  requireLinux(host, 'OCI');
+  refuseInexpressible(policy);
+  const base = linuxPlanBase(policy, command, host);
+  const fs = ociFilesystem(setupOps(policy, host));
+  const seccomp = seccompFor(policy, host);
+  const none: string[] = [];
+  const config: OciConfig = {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: [base.resolved, ...command.slice(1)],
+      env: Object.entries(base.env).map(([name, value]) => `${name}=${value}`),
+      cwd: policy.process.cwd,
+      capabilities: { bounding: none, effective: none, inheritable: none, permitted: none, ambient: none },
+      rlimits: rlimits(policy.limits),
+      noNewPrivileges: true,
+    },
+    root: { path: ROOTFS, readonly: fs.rootReadOnly },
+    hostname: policy.process.hostname,
+    mounts: fs.mounts,
+    linux: {
+      uidMappings: [{ containerID: 0, hostID: host.uid, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: host.gid, size: 1 }],
+      namespaces: base.namespaces.map((n) => ({ type: NAMESPACE_TYPES[n] ?? n })),
+      ...resources(policy.limits),
+      ...(seccomp === undefined ? {} : { seccomp }),
+      readonlyPaths: fs.readonlyPaths,
+      maskedPaths: fs.maskedPaths,
+    },
+  };
+  return { config, links: fs.links, notes: limitNotes(policy.limits) };
+}

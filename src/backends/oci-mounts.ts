@@ -1,0 +1,99 @@
+/**
+ * The setup operations (setup-ops.ts) as an OCI runtime's filesystem: the
+ * `mounts` list (applied in order, as bwrap applies its arguments), the
+ * paths the runtime makes read-only or masks after every mount, and what
+ * the bundle's rootfs directory must hold before the start (the symlinks of
+ * the sandbox's own root). Pure.
+ *
+ * The root is an empty directory of the bundle, read-only; the runtime
+ * creates each mount point in it. Every bind is recursive, nosuid and
+ * nodev. Paths protected by a descriptor in a run (pins, protected names)
+ * are bound by path here: the runtime resolves them once, when it starts.
+ */
+import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
+
+export interface OciMount {
+  readonly destination: string;
+  readonly type: string;
+  readonly source: string;
+  readonly options: readonly string[];
+}
+
+/** A symlink in the bundle's rootfs: `path` inside the sandbox leads to `target`. */
+export interface RootfsLink {
+  readonly path: string;
+  readonly target: string;
+}
+
+export interface OciFilesystem {
+  mounts: OciMount[];
+  readonlyPaths: string[];
+  maskedPaths: string[];
+  rootReadOnly: boolean;
+  links: RootfsLink[];
+}
+
+/** What an empty protected name is bound from: the host's /dev/null, as the runtime masks a file. */
+export const EMPTY_SOURCE = '/dev/null';
+
+const BIND = ['rbind', 'nosuid', 'nodev'];
+const sizeOption = (size: number | undefined): string[] => (size === undefined ? [] : [`size=${String(size)}`]);
+const bind = (path: string, readOnly: boolean, source = path): OciMount => ({ destination: path, type: 'bind', source, options: [...BIND, readOnly ? 'ro' : 'rw'] });
+const tmpfs = (path: string, mode: string, size?: number): OciMount => ({
+  destination: path,
+  type: 'tmpfs',
+  source: 'tmpfs',
+  options: ['nosuid', 'nodev', `mode=${mode}`, ...sizeOption(size)],
+});
+
+/** /dev as OCI runtimes build it (their default devices), a private devpts, and /dev/shm. */
+function devMounts(path: string, shmSize: number | undefined): OciMount[] {
+  return [
+    { destination: path, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    { destination: `${path}/pts`, type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+    { destination: DEV_SHM, type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', `mode=${DEV_SHM_MODE}`, ...sizeOption(shmSize)] },
+  ];
+}
+
+function opMounts(op: SetupOp): OciMount[] {
+  switch (op.kind) {
+    case 'proc':
+      return [{ destination: op.path, type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] }];
+    case 'dev':
+      return devMounts(op.path, op.shmSize);
+    case 'tmpfs':
+      return [tmpfs(op.path, '0755', op.size)];
+    case 'bind':
+      return [bind(op.path, op.readOnly)];
+    case 'submount':
+      return [bind(op.path, true)];
+    case 'pin':
+      return [bind(op.path, false)];
+    case 'protect':
+      return [bind(op.path, true)];
+    case 'placeholder':
+      return [bind(op.path, true, EMPTY_SOURCE)];
+    case 'hide':
+      return op.dir ? [tmpfs(op.path, HIDDEN_DIR_MODE)] : [bind(op.path, true, EMPTY_SOURCE)];
+    case 'socket-dir':
+      return [bind(op.path, true, op.source)];
+    case 'kernel-read-only':
+    case 'kernel-mask':
+    case 'symlink':
+    case 'read-only':
+      return [];
+  }
+}
+
+/** The list as an OCI filesystem: mounts in order, then the runtime's read-only and masked paths. */
+export function ociFilesystem(ops: readonly SetupOp[]): OciFilesystem {
+  const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
+  const readOnly = paths('read-only');
+  return {
+    mounts: ops.flatMap(opMounts),
+    readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/')],
+    maskedPaths: paths('kernel-mask'),
+    rootReadOnly: readOnly.includes('/'),
+    links: ops.flatMap((op) => (op.kind === 'symlink' ? [{ path: op.path, target: op.target }] : [])),
+  };
+}

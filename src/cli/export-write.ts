@@ -1,0 +1,65 @@
+/**
+ * Writing an export into its output directory, which is treated as hostile:
+ * it must not exist yet (isolate creates it, mode 0700) or be an empty
+ * directory of the caller's that nobody else may write; nothing in it is
+ * followed. Every entry's path is checked to stay inside it, and every file
+ * and directory is created exclusively (O_EXCL), so nothing already there,
+ * and no symlink planted on the way, is written through.
+ */
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, symlinkSync, writeSync } from 'node:fs';
+import { isAbsolute, join, normalize } from 'node:path';
+import { IsolateError } from '../errors.js';
+import type { ExportEntry } from '../index.js';
+
+function refuse(summary: string, fix: string): IsolateError {
+  return new IsolateError('E_IO', summary, { fix });
+}
+
+/** The output directory: created, or an existing empty one of the caller's that only the caller can write. */
+export function prepareOutDir(dir: string, uid: number): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+    return;
+  } catch (e: unknown) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot create the output directory ${dir}: ${(e as Error).message}`, 'name a directory to be created, in a directory you can write');
+  }
+  const st = lstatSync(dir);
+  const fix = 'name a directory that does not exist yet; isolate creates it';
+  if (!st.isDirectory()) throw refuse(`the output ${dir} exists and is not a directory${st.isSymbolicLink() ? ' (a symbolic link, which isolate does not follow)' : ''}`, fix);
+  if (st.uid !== uid) throw refuse(`the output directory ${dir} belongs to another user (uid ${String(st.uid)})`, fix);
+  if ((st.mode & 0o022) !== 0) throw refuse(`the output directory ${dir} can be written by other users`, fix);
+  if (readdirSync(dir).length > 0) throw refuse(`the output directory ${dir} is not empty`, fix);
+}
+
+/** The entry's path below `dir`: relative, with no `..`, `.` or empty part. */
+function inside(dir: string, path: string): string {
+  const parts = path.split('/');
+  if (isAbsolute(path) || normalize(path) !== path || parts.some((p) => p === '' || p === '.' || p === '..')) {
+    throw new IsolateError('E_INTERNAL', `an export entry's path leaves its directory: ${JSON.stringify(path)}`);
+  }
+  return join(dir, path);
+}
+
+function writeFile(path: string, content: string): void {
+  // Files of an export can carry environment values: readable by the caller only.
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Create the entries in `dir` (prepared by prepareOutDir), in order. */
+export function writeEntries(dir: string, entries: readonly ExportEntry[]): void {
+  for (const entry of entries) {
+    const path = inside(dir, entry.path);
+    try {
+      if (entry.kind === 'dir') mkdirSync(path, { mode: 0o755 });
+      else if (entry.kind === 'file') writeFile(path, entry.content);
+      else symlinkSync(entry.target, path);
+    } catch (e: unknown) {
+      throw refuse(`cannot write ${path}: ${(e as Error).message}`, 'export into a new directory of a local filesystem');
+    }
+  }
+}

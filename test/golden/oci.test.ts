@@ -1,0 +1,63 @@
+/**
+ * Golden OCI bundles (isolate export --format oci) for the built-in
+ * profiles, on the synthetic host of synthetic.ts: the whole config.json,
+ * with every environment value replaced by <value:NAME> and the seccomp
+ * object (its own golden file: oci/seccomp-default.json) shown by its size.
+ */
+import { describe, expect, it } from 'vitest';
+import { expectGolden } from './golden-file.js';
+import { ociExporter } from '../../src/backends/oci-export.js';
+import type { Exported } from '../../src/backends/export.js';
+import type { CommandFact, HostFacts } from '../../src/backends/types.js';
+import type { OciConfig } from '../../src/backends/oci-config.js';
+import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
+import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
+import { HOST_ENV, VARS, expectNoSecretValues, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+
+const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
+/** A host mount beneath a read-only path: the bundle binds it read-only too. */
+const MOUNT_POINTS = ['/', '/proc', '/dev', '/usr/local', '/tmp'];
+
+async function exported(profile: string, command: readonly string[], fact: CommandFact, overrides: ProfileOverrides = {}, host: Partial<HostFacts> = {}): Promise<Exported> {
+  const merged = applyOverrides(await loadMergedProfile(profile, CTX), overrides, CTX);
+  const policy = syntheticPolicy(merged);
+  return ociExporter.render(policy, command, { ...syntheticHost(policy, fact), mountPoints: MOUNT_POINTS, ...host });
+}
+
+function render(e: Exported): string {
+  const file = e.entries.find((x) => x.path === e.main);
+  if (file?.kind !== 'file') throw new Error('no config.json');
+  const config = JSON.parse(file.content) as OciConfig;
+  const env = config.process.env.map((kv) => `${kv.slice(0, kv.indexOf('='))}=<value:${kv.slice(0, kv.indexOf('='))}>`);
+  const seccomp = config.linux.seccomp;
+  const shown = {
+    ...config,
+    process: { ...config.process, env },
+    linux: { ...config.linux, seccomp: seccomp === undefined ? undefined : `<${String(seccomp.syscalls.length)} entries, default ${seccomp.defaultAction}>` },
+  };
+  const others = e.entries.filter((x) => x.path !== e.main).map((x) => (x.kind === 'symlink' ? `${x.path} -> ${x.target}` : `${x.path}/`));
+  return [`# entries`, ...others, '', '# notes', ...e.notes, '', '# config.json', JSON.stringify(shown, null, 2), ''].join('\n');
+}
+
+describe('golden OCI bundles of the built-in profiles', () => {
+  for (const name of BUILTIN_NAMES) {
+    it(name, async () => {
+      const text = render(await exported(name, ['make', 'test'], usrBinCommand('make')));
+      expectNoSecretValues(text);
+      await expectGolden(text, `oci/${name}.txt`);
+    });
+  }
+
+  it('the caller\'s environment values reach config.json (the golden shows their names only)', async () => {
+    const e = await exported('default', ['make'], usrBinCommand('make'));
+    const file = e.entries.find((x) => x.path === 'config.json');
+    const config = JSON.parse(file?.kind === 'file' ? file.content : '{}') as OciConfig;
+    expect(config.process.env).toContain(`PATH=${HOST_ENV['PATH'] ?? ''}`);
+    expect(config.process.env.join('\n')).not.toContain('synthetic-aws-secret');
+  });
+
+  it('limits: explicit memory and process limits become cgroup resources and rlimits', async () => {
+    const text = render(await exported('default', ['make'], usrBinCommand('make'), { limits: { memory: '512M', processes: 64, cpu: '10s', openFiles: 256, fileSize: '1G' } }));
+    await expectGolden(text, 'oci/default-limits.txt');
+  });
+});
