@@ -22,7 +22,7 @@ export default defineConfig({
     // UPDATE_GOLDEN=1 (npm run golden:update): rewrite the golden files that differ, and write missing ones (test/golden/golden-file.ts).
     update: process.env['UPDATE_GOLDEN'] === '1',
     projects: [
-      // Unit and golden tests: no dist/, no system user, no sandbox.
+      // Unit and golden tests: no dist/, no system user, no sandbox. They keep the processor busy: one file per core.
       // @actions/workflow-parser (the workflow validator) imports its JSON schemas without import attributes, which Node refuses: Vite transforms it instead.
       {
         extends: true,
@@ -31,10 +31,23 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts'],
           setupFiles: ['test/helpers/builtins-from-source.ts'],
           server: { deps: { inline: ['@actions/workflow-parser'] } },
+          maxWorkers: '100%',
+          sequence: { groupOrder: 0 },
         },
       },
-      // Integration tests run the built CLI, as root and as the unprivileged user the set-up creates.
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], globalSetup: ['test/helpers/global-setup.ts'] } },
+      // Integration tests run the built CLI, as root and as the unprivileged user the set-up creates. They mostly wait on
+      // the processes they start (sandboxes, timeouts, signals), so more files run at once than there are cores; the
+      // unit project runs first, on its own (a project's files run beside those of another only when both allow as many).
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/helpers/global-setup.ts'],
+          maxWorkers: '150%',
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });
