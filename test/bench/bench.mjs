@@ -283,6 +283,8 @@ try {
   const api = await import(join(repo, 'dist', 'index.js'));
   const opts = { callerEnv: env, callerCwd: project, profile: 'default' };
   const baseOpts = { ...opts, callerCwd: baseProject };
+  // One run first: run by root, it makes isolate's copies of the device nodes that the plan binds (src/run/device-nodes.ts).
+  await api.run(['true'], { ...baseOpts, stdio: 'inherit' });
   const plain = (await api.plan(['true'], baseOpts)).plan;
   const filtered = (await api.plan(['true'], { ...baseOpts, net: 'filtered', allowDomain: ['example.test'] })).plan;
   const proxy = await fakeProxyDir();
