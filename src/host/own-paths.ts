@@ -68,6 +68,23 @@ export function pathFacts(rules: readonly MountRule[], targets: readonly string[
 }
 
 /**
+ * Facts for the profile's hidden paths (deny rules) inside a writable root:
+ * the directories on the way to each are pinned, or the command could rename
+ * one (`mv config config2`) and read the hidden file under a name no rule
+ * hides, later in the run or in the next one. A hidden path that is a mount
+ * point itself needs nothing more: it cannot be renamed. Only the path itself
+ * counts (it existed when the profile was resolved; if it is gone since,
+ * there is nothing to keep in place, and no placeholder is made where a
+ * directory on the way went missing), and a symbolic link on the way, which
+ * protectOps refuses: a directory swapped for a link since the profile was
+ * resolved.
+ */
+export function deniedPathFacts(rules: readonly MountRule[], probe: WalkProbe): ProtectFact[] {
+  const targets = [...new Set(rules.filter((r) => r.kind === 'deny').map((r) => r.path))];
+  return targets.flatMap((target) => pathFacts(rules, [target], probe).filter((f) => f.path === target || f.state === 'symlink'));
+}
+
+/**
  * isolate's state directory exists before a run that could otherwise hold a
  * placeholder where it goes: concurrent runs record themselves there.
  */
