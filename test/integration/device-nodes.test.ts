@@ -58,20 +58,29 @@ function changes(name: string, path: string): Record<string, string> {
  */
 const plainTouches = (paths: readonly string[], tried: boolean): string => (tried ? paths.map((path) => `touch ${path} 2>/dev/null\n`).join('') : '');
 
-describe.each(backendCases('device node checks'))('the host\'s device nodes ($label)', ({ runner, backend, backendEnv }) => {
-  let p: Project;
+/**
+ * A project of the runner's for the tests of one describe block, and the host's nodes as they were before them,
+ * put back after them should a change get through.
+ */
+function guardedSite(runner: Runner): { readonly p: Project } {
+  const site = {} as { p: Project };
   const saved = new Map<string, { mode: number; uid: number; gid: number }>();
   beforeAll(() => {
-    p = homeWithProject(runner);
+    site.p = homeWithProject(runner);
     for (const name of NODES) saved.set(name, statSync(`/dev/${name}`));
   });
   afterAll(() => {
     restoreNodes(saved);
-    p.cleanup();
+    site.p.cleanup();
   });
+  return site;
+}
+
+describe.each(backendCases('device node checks'))('the host\'s device nodes ($label)', ({ runner, backend, backendEnv }) => {
+  const site = guardedSite(runner);
 
   const run = (args: string[], fds?: Record<number, number>) =>
-    isolate(runner, ['run', '--backend', backend, ...args], { cwd: p.project, env: { ...p.env, ...backendEnv }, ...(fds === undefined ? {} : { fds }) });
+    isolate(runner, ['run', '--backend', backend, ...args], { cwd: site.p.project, env: { ...site.p.env, ...backendEnv }, ...(fds === undefined ? {} : { fds }) });
   const hostNodesShown = runner.uid !== 0 && backend === 'bwrap';
 
   it('cannot chmod, chown or re-time /dev/null, /dev/tty and the others', () => {
@@ -128,21 +137,12 @@ if (asRoot === undefined) console.warn('device node copies: not checked, they ar
 
 describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as root)', () => {
   const runner = asRoot as Runner;
-  let p: Project;
-  const saved = new Map<string, { mode: number; uid: number; gid: number }>();
-  beforeAll(() => {
-    p = homeWithProject(runner);
-    for (const name of NODES) saved.set(name, statSync(`/dev/${name}`));
-  });
-  afterAll(() => {
-    restoreNodes(saved);
-    p.cleanup();
-  });
+  const site = guardedSite(runner);
 
-  const run = (stateHome: string) => isolate(runner, ['run', '--', 'sh', '-c', 'echo x > /dev/null && echo "null=$(stat -c %u:%t:%T /dev/null)"'], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: stateHome } });
+  const run = (stateHome: string) => isolate(runner, ['run', '--', 'sh', '-c', 'echo x > /dev/null && echo "null=$(stat -c %u:%t:%T /dev/null)"'], { cwd: site.p.project, env: { ...site.p.env, XDG_STATE_HOME: stateHome } });
 
   it('a copy that is missing, of the wrong kind, mode or number is made again before the run', () => {
-    const state = join(p.home, 'state');
+    const state = join(site.p.home, 'state');
     const dev = join(state, 'isolate', 'dev');
     mkdirSync(dev, { recursive: true, mode: 0o700 });
     writeFileSync(join(dev, 'null'), 'not a device', { mode: 0o666 });
@@ -163,8 +163,8 @@ describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as
     const logDir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
     try {
       const report = await api.run(['sh', '-c', attempts(changes('stdin', '/proc/self/fd/0'))], {
-        callerCwd: p.project,
-        callerEnv: { ...p.env, XDG_STATE_HOME: join(p.home, 'api-state') },
+        callerCwd: site.p.project,
+        callerEnv: { ...site.p.env, XDG_STATE_HOME: join(site.p.home, 'api-state') },
         audit: { log: join(logDir, 'audit.jsonl') },
       });
       expect(report.exitCode, report.stderr).toBe(0);

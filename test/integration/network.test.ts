@@ -315,7 +315,9 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       expect(r.status, r.stderr).toBe(0);
       const times = r.stdout.trim().split('\n').map(Number).sort((a, b) => a - b);
       expect(times).toHaveLength(5);
-      expect(times[2], `seconds per request: ${times.join(' ')}`).toBeLessThan(0.025);
+      // The stall is in every such request (each waits out the 40 ms delayed ACK): two of five under 25 ms rule it
+      // out, while other tests running beside this one on a loaded machine may slow the rest.
+      expect(times[1], `seconds per request: ${times.join(' ')}`).toBeLessThan(0.025);
     });
 
     it('an IPv6 literal rule ([::1]:<port>) works through HTTP and SOCKS5', async (ctx) => {
