@@ -7,6 +7,8 @@
  * placeholder there keeps the command from creating the whole path), or the
  * first thing on the way that is not a directory. A symbolic link on the way
  * is reported as such, and refused by protectOps: the command could swap it.
+ * The same walk gives the directories to pin above each path the profile
+ * hides inside a writable root (deniedPathFacts).
  */
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
