@@ -161,7 +161,13 @@ export function linuxPlanCommon(
       limits: own.limits,
       seccomp: own.seccomp,
       namespaces: base.namespaces,
-      notes: [...setup.summary.notes, ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...describeKernelGuard(setup.ops), ...(own.notes ?? [])],
+      notes: [...setup.summary.notes, ...pinnedNote(setup.ops), ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...describeKernelGuard(setup.ops), ...(own.notes ?? [])],
     },
   };
+}
+
+/** The pinned directories (setup-ops.ts, `pin`), for the reader of a Linux plan. */
+function pinnedNote(ops: SetupPlan['ops']): string[] {
+  const pins = ops.flatMap((op) => (op.kind === 'pin' ? [op.path] : []));
+  return pins.length === 0 ? [] : [`kept in place, so protected names and hidden paths cannot be moved away (each bound onto itself: it cannot be renamed or removed; its contents stay writable): ${pins.join(', ')}`];
 }

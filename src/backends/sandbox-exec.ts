@@ -242,7 +242,7 @@ function summaryOf(p: SummaryParts): PlanSummary {
           ? `${d.replaces}: hidden; an empty private directory for this run stands in for it`
           : `${d.replaces}: hidden; its private replacement ${d.path} is reachable only by that path`,
       ),
-      ...(sbpl.pins.length > 0 ? [`kept in place, so protected names cannot be moved away (the directories themselves cannot be renamed, removed or changed; their contents stay writable): ${sbpl.pins.join(', ')}`] : []),
+      ...(sbpl.pins.length > 0 ? [`kept in place, so protected names and hidden paths cannot be moved away (the directories themselves cannot be renamed, removed or changed; their contents stay writable): ${sbpl.pins.join(', ')}`] : []),
       ...(policy.network.mode === 'none' ? ['network none: loopback is denied too'] : []),
       'no hard links or clones (file-link, file-clone): they would alias hidden or protected files',
       'unix sockets: only those the profile names, and those the command creates in its private directories',

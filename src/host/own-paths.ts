@@ -7,6 +7,8 @@
  * placeholder there keeps the command from creating the whole path), or the
  * first thing on the way that is not a directory. A symbolic link on the way
  * is reported as such, and refused by protectOps: the command could swap it.
+ * The same walk gives the directories to pin above each path the profile
+ * hides inside a writable root (deniedPathFacts).
  */
 import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -65,6 +67,23 @@ export function pathFacts(rules: readonly MountRule[], targets: readonly string[
     }
   }
   return facts;
+}
+
+/**
+ * Facts for the profile's hidden paths (deny rules) inside a writable root:
+ * the directories on the way to each are pinned, or the command could rename
+ * one (`mv config config2`) and read the hidden file under a name no rule
+ * hides, later in the run or in the next one. A hidden path that is a mount
+ * point itself needs nothing more: it cannot be renamed. Only the path itself
+ * counts (it existed when the profile was resolved; if it is gone since,
+ * there is nothing to keep in place, and no placeholder is made where a
+ * directory on the way went missing), and a symbolic link on the way, which
+ * protectOps refuses: a directory swapped for a link since the profile was
+ * resolved.
+ */
+export function deniedPathFacts(rules: readonly MountRule[], probe: WalkProbe): ProtectFact[] {
+  const targets = [...new Set(rules.filter((r) => r.kind === 'deny').map((r) => r.path))];
+  return targets.flatMap((target) => pathFacts(rules, [target], probe).filter((f) => f.path === target || f.state === 'symlink'));
 }
 
 /**

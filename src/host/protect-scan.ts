@@ -15,7 +15,7 @@ import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
-import { ownPathFacts, pathFacts } from './own-paths.js';
+import { deniedPathFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
 import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
@@ -204,8 +204,9 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
   const names = nameIndex(policy.filesystem);
   const s: Search = { finder: finder(self), names, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsCacheable: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
-  // Absolute protected paths first: the walk then does not enter what they protect as a whole.
-  for (const fact of ownPathFacts(policy, { state: lstatState, enterable: s.finder.enterable })) s.finder.add(fact.path, fact.state, fact.pins);
+  // Absolute protected paths first: the walk then does not enter what they protect as a whole. Then the hidden paths' pins.
+  const probe = { state: lstatState, enterable: s.finder.enterable };
+  for (const fact of [...ownPathFacts(policy, probe), ...deniedPathFacts(rules, probe)]) s.finder.add(fact.path, fact.state, fact.pins);
   const trees = [];
   for (const root of writableRoots(rules)) {
     const st = dirStat(root);
@@ -246,7 +247,8 @@ function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact
  * search saw is kept for the search after the run (scan-seen.ts).
  */
 export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
-  if (!protectsAnything(policy.filesystem)) return [];
+  // A hidden path inside a writable root has directories to pin (own-paths.ts, deniedPathFacts).
+  if (!protectsAnything(policy.filesystem) && !policy.filesystem.mounts.some((r) => r.kind === 'deny')) return [];
   const clock = options.clock ?? scanClock;
   const start = clock();
   const result = search(policy, options.cacheDir, start, options.env ?? {});

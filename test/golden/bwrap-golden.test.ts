@@ -6,7 +6,7 @@ import { bwrapBackend } from '../../src/backends/bwrap.js';
 import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
-import { HOST_ENV, VARS, expectNoSecretValues, redactPiped, renderPlan, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, expectNoSecretValues, redactPiped, renderPlan, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** A run by root on the synthetic host (its HOME is the synthetic one): where isolate's device nodes are. */
@@ -77,6 +77,16 @@ describe('golden bwrap plans for the built-in profiles', () => {
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);
     await expectGolden(text, 'bwrap/default-net-host.txt');
+  });
+
+  it('default with a file and a directory hidden inside the project: the directories above them are pinned', async () => {
+    const deny = HIDDEN_IN_PROJECT.map((rel) => `${VARS.CWD}/${rel}`);
+    const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), { deny });
+    expect(plan.pathFds?.filter((p) => p.readOnly === false).map((p) => p.path)).toEqual(expect.arrayContaining([`${VARS.CWD}/config`, `${VARS.CWD}/deploy`]));
+    const text = renderPlan(`isolate run ${deny.map((d) => `--deny ${d}`).join(' ')} -- make test`, plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    await expectGolden(text, 'bwrap/default-deny-in-project.txt');
   });
 
   it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {

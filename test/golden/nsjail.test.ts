@@ -14,7 +14,7 @@ import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
 import type { Policy } from '../../src/profile/types.js';
-import { HOST_ENV, VARS, expectNoSecretValues, list, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, expectNoSecretValues, list, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
@@ -156,6 +156,16 @@ describe('golden nsjail plans for the built-in profiles', () => {
     expectNoSecretValues(text);
     expectValuesOnlyInConfig(plan);
     await expectGolden(text, `nsjail/${name}.txt`);
+  });
+
+  it('default with a file and a directory hidden inside the project: the directories above them are pinned', async () => {
+    const deny = HIDDEN_IN_PROJECT.map((rel) => `${VARS.CWD}/${rel}`);
+    const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), { deny });
+    expect(plan.pathFds?.filter((p) => p.readOnly === false).map((p) => p.path)).toEqual(expect.arrayContaining([`${VARS.CWD}/config`, `${VARS.CWD}/deploy`]));
+    const text = render(`isolate run --backend nsjail ${deny.map((d) => `--deny ${d}`).join(' ')} -- make test`, plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    await expectGolden(text, 'nsjail/default-deny-in-project.txt');
   });
 
   it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {

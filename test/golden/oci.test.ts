@@ -12,7 +12,7 @@ import type { CommandFact, HostFacts } from '../../src/backends/types.js';
 import type { OciConfig } from '../../src/backends/oci-config.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
-import { HOST_ENV, VARS, expectNoSecretValues, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, expectNoSecretValues, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
 
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
 /** A host mount beneath a read-only path: the bundle binds it read-only too. */
@@ -54,6 +54,13 @@ describe('golden OCI bundles of the built-in profiles', () => {
     const config = JSON.parse(file?.kind === 'file' ? file.content : '{}') as OciConfig;
     expect(config.process.env).toContain(`PATH=${HOST_ENV['PATH'] ?? ''}`);
     expect(config.process.env.join('\n')).not.toContain('synthetic-aws-secret');
+  });
+
+  it('a file and a directory hidden inside the project: the directories above them are bound onto themselves', async () => {
+    const deny = HIDDEN_IN_PROJECT.map((rel) => `${VARS.CWD}/${rel}`);
+    const text = render(await exported('default', ['make'], usrBinCommand('make'), { deny }));
+    for (const dir of ['config', 'deploy']) expect(text).toContain(`"destination": "${VARS.CWD}/${dir}"`);
+    await expectGolden(text, 'oci/default-deny-in-project.txt');
   });
 
   it('limits: explicit memory and process limits become cgroup resources and rlimits', async () => {

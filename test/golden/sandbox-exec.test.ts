@@ -14,7 +14,7 @@ import { START_NAME, TERMINAL_CONTROL_FD, planSandboxExec, type SandboxExecPlan 
 import type { CommandFact, HostFacts } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type ProfileOverrides } from '../../src/profile/load.js';
-import { list } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, list } from './synthetic.js';
 import { MAC_CTX, MAC_ENV, MAC_VARS, darwinHost, macPolicy } from './synthetic-mac.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -119,6 +119,18 @@ describe('golden sandbox-exec plans for the built-in profiles (macOS)', () => {
     expectNoSecrets(plan, text);
     expectPathsOnlyInParams(plan);
     await expectGolden(text, `sandbox-exec/${name}.txt`);
+  });
+
+  it('default with a file and a directory hidden inside the project: the directories above them stay put', async () => {
+    const deny = HIDDEN_IN_PROJECT.map((rel) => `${VARS.CWD}/${rel}`);
+    const plan = await goldenPlan('default', ['make', 'test'], MAKE, { deny });
+    const pins = plan.sandboxExec.params.find((p) => p.name === 'PINS')?.value ?? '';
+    for (const dir of ['config', 'deploy']) expect(pins).toContain(`${VARS.CWD}/${dir}`);
+    const text = renderPlan(`isolate run --backend sandbox-exec ${deny.map((d) => `--deny ${d}`).join(' ')} -- make test`, plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecrets(plan, text);
+    expectPathsOnlyInParams(plan);
+    await expectGolden(text, 'sandbox-exec/default-deny-in-project.txt');
   });
 
   it('default with filtered network', async () => {

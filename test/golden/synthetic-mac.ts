@@ -27,8 +27,8 @@ function realpath(path: string): string {
 }
 
 /** What exists on the synthetic Mac, beyond the directories above these (everything else named by a profile does not). */
-const EXISTS_DIRS = new Set(['/usr', '/private/etc', '/opt', '/bin', '/sbin', '/Users/user', '/Users/user/project', '/private/tmp', '/private/var/tmp', '/private/etc/ssh', '/private/etc/sudoers.d', '/Users/user/.ssh', '/Users/user/.docker', '/Users/user/.config/gh', '/Users/user/.aws']);
-const EXISTS_FILES = new Set(['/private/etc/sudoers', '/Users/user/.zsh_history', '/Users/user/.npmrc', '/Users/user/.lesshst']);
+const EXISTS_DIRS = new Set(['/usr', '/private/etc', '/opt', '/bin', '/sbin', '/Users/user', '/Users/user/project', '/private/tmp', '/private/var/tmp', '/private/etc/ssh', '/private/etc/sudoers.d', '/Users/user/.ssh', '/Users/user/.docker', '/Users/user/.config/gh', '/Users/user/.aws', '/Users/user/project/deploy/keys']);
+const EXISTS_FILES = new Set(['/private/etc/sudoers', '/Users/user/.zsh_history', '/Users/user/.npmrc', '/Users/user/.lesshst', '/Users/user/project/config/secret.json']);
 const ABOVE = new Set([...EXISTS_DIRS, ...EXISTS_FILES].flatMap(ancestors));
 
 /** The synthetic Mac's filesystem, as resolvePolicy looks at it. */
@@ -82,7 +82,7 @@ export function darwinHost(policy: Policy, command: CommandFact): HostFacts {
     ...MAC_HOST,
     sandboxExec: { path: '/usr/bin/sandbox-exec', runDir: RUN_DIR, version: '14.5' },
     env: MAC_ENV,
-    protect: syntheticProtect(policy, MAC_VARS.CWD),
+    protect: syntheticProtect(policy, MAC_VARS.CWD, MAC_DISK),
     command,
     ...(policy.network.mode === 'filtered' ? { network: { socat: undefined, shell: '/bin/sh', socketDir: SOCKET_DIR } } : {}),
   };

@@ -5,6 +5,7 @@
  * machine, so the golden files are the same on every host.
  */
 import { writableRoots } from '../../src/backends/mounts.js';
+import { deniedPathFacts } from '../../src/host/own-paths.js';
 import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
 import { resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, Policy } from '../../src/profile/types.js';
@@ -97,8 +98,15 @@ const HOME_FILES = new Set([
   '.dbshell',
 ]);
 
+/** Files of the synthetic project (relative to VARS.CWD) that golden plans hide; everything else in it is a directory. */
+export const PROJECT_FILES: ReadonlySet<string> = new Set(['config/secret.json']);
+
+/** What the golden plans hide inside the project (relative to its root): a file two directories down, a directory two down. */
+export const HIDDEN_IN_PROJECT = ['config/secret.json', 'deploy/keys'] as const;
+
 function isFile(path: string): boolean {
   if (FILES.has(path)) return true;
+  if (path.startsWith(`${VARS.CWD}/`) && PROJECT_FILES.has(path.slice(VARS.CWD.length + 1))) return true;
   const home = `${VARS.HOME}/`;
   return path.startsWith(home) && HOME_FILES.has(path.slice(home.length));
 }
@@ -133,8 +141,8 @@ export function syntheticPolicy(profile: MergedProfile): Policy {
 /** The project on the synthetic host: a git checkout with hooks and config; nothing else protected exists. */
 const PROJECT_ENTRIES: Readonly<Record<string, ProtectFact['state']>> = { '.git': 'dir', '.git/hooks': 'dir', '.git/config': 'file' };
 
-/** scanProtected on the synthetic host (the project, at `cwd`, has no subdirectories). */
-export function syntheticProtect(policy: Policy, cwd: string = VARS.CWD): ProtectFact[] {
+/** scanProtected on the synthetic host, whose disk is `disk` (the project, at `cwd`, has no subdirectories but those the profile hides paths in). */
+export function syntheticProtect(policy: Policy, cwd: string = VARS.CWD, disk: PathLookup = SYNTHETIC_DISK): ProtectFact[] {
   const facts: ProtectFact[] = [];
   for (const root of writableRoots(policy.filesystem.mounts)) {
     if (root !== cwd) throw new Error(`synthetic host: no layout for writable root ${root}`);
@@ -148,6 +156,9 @@ export function syntheticProtect(policy: Policy, cwd: string = VARS.CWD): Protec
       if (!facts.some((f) => f.path === `${root}/${rel}`)) facts.push({ path: `${root}/${rel}`, state: PROJECT_ENTRIES[rel] ?? 'missing', pins });
     }
   }
+  // The paths the profile hides in the project, as the search finds them on the synthetic disk.
+  const state = (path: string): ProtectFact['state'] => disk.stat(path) ?? 'missing';
+  for (const fact of deniedPathFacts(policy.filesystem.mounts, { state, enterable: () => true })) if (!facts.some((f) => f.path === fact.path)) facts.push(fact);
   return facts;
 }
 

@@ -145,6 +145,28 @@ describe.skipIf(skipReason !== undefined)('an exported bundle run by runc direct
         expect(state()).toEqual(before);
       });
 
+      it('a path hidden inside the project stays where it is: the directories above it cannot be renamed or removed', () => {
+        const hidden = token('OCI-DENY-SECRET');
+        plant(runner, p.project, 'config/deep/secret.txt', hidden);
+        plant(runner, p.project, 'other/readme.txt', 'other');
+        const script = [
+          'mv config config2 2>/dev/null && echo "mvParent=allowed"',
+          'mv config/deep config/deep2 2>/dev/null && echo "mvDeep=allowed"',
+          'rm -rf config 2>/dev/null && echo "rmParent=allowed"',
+          'cat config/deep/secret.txt config*/deep*/secret.txt 2>/dev/null',
+          'mv other other2 && echo "control=allowed"',
+        ].join('\n');
+        const bundle = join(p.home, 'bundle-deny');
+        const e = isolate(runner, ['export', '--format', 'oci', '--out', bundle, '--deny', 'config/deep/secret.txt', '--', 'sh', '-c', script], { cwd: p.project, env: p.env });
+        expect(e.status, e.stderr).toBe(0);
+        const r = runc(runner, p.home, bundle);
+        expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+        expect(lines(r.stdout)).toEqual({ control: 'allowed' });
+        expect(r.stdout).not.toContain(hidden);
+        expect(readFileSync(join(p.project, 'config/deep/secret.txt'), 'utf8')).toBe(hidden);
+        expect(existsSync(join(p.project, 'other2/readme.txt'))).toBe(true);
+      });
+
       it('the command\'s exit code is the runtime\'s', () => {
         const bundle = join(p.home, 'bundle-exit');
         const e = isolate(runner, ['export', '--format', 'oci', '--out', bundle, '--', 'sh', '-c', 'exit 7'], { cwd: p.project, env: p.env });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isolateConfigDir, isolateStateDir, ownProtectedPaths, checkOwnPath } from '../../src/profile/own-paths.js';
-import { ownPathFact, type PathState } from '../../src/host/own-paths.js';
+import { deniedPathFacts, ownPathFact, type PathState } from '../../src/host/own-paths.js';
+import { rule } from '../helpers/mount-rule.js';
 import { expectIsolateError } from './expect-error.js';
 
 /** /run/user/<uid>/isolate for the user running the tests. */
@@ -67,5 +68,44 @@ describe('ownPathFact: what protects an absolute path inside a writable root', (
   it('nothing when the sandbox cannot reach the path', () => {
     expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'dir' }, ['/h/.config']))).toBeUndefined();
     expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'inaccessible' }))).toBeUndefined();
+  });
+});
+
+describe('deniedPathFacts: the directories above a hidden path inside a writable root', () => {
+  const probe = (states: Record<string, PathState>, closed: string[] = []) => ({
+    state: (p: string): PathState => states[p] ?? 'missing',
+    enterable: (p: string) => !closed.includes(p),
+  });
+  const TREE: Record<string, PathState> = { '/p/config': 'dir', '/p/config/secret.txt': 'file', '/p/deep': 'dir', '/p/deep/a': 'dir', '/p/deep/a/vault': 'dir', '/p/top.key': 'file' };
+  const rules = [rule('write', '/p'), rule('deny', '/p/config/secret.txt', 'file'), rule('deny', '/p/deep/a/vault'), rule('deny', '/p/top.key', 'file'), rule('deny', '/etc/shadow', 'file')];
+
+  it('each hidden path (file or directory) inside a writable root, with every directory on the way; none outside', () => {
+    expect(deniedPathFacts(rules, probe(TREE))).toEqual([
+      { path: '/p/config/secret.txt', state: 'file', pins: ['/p/config'] },
+      { path: '/p/deep/a/vault', state: 'dir', pins: ['/p/deep', '/p/deep/a'] },
+      // Directly in the root: a mount point of its own, nothing to pin.
+      { path: '/p/top.key', state: 'file', pins: [] },
+    ]);
+  });
+
+  it('one fact per writable root that holds the path (a writable directory inside another)', () => {
+    const nested = [rule('write', '/p'), rule('write', '/p/deep'), rule('deny', '/p/deep/a/vault')];
+    expect(deniedPathFacts(nested, probe(TREE))).toEqual([
+      { path: '/p/deep/a/vault', state: 'dir', pins: ['/p/deep', '/p/deep/a'] },
+      { path: '/p/deep/a/vault', state: 'dir', pins: ['/p/deep/a'] },
+    ]);
+  });
+
+  it('a path gone since the profile was resolved keeps the directories that are left; none is blocked where one went missing', () => {
+    const left = { '/p/config': 'dir', '/p/deep': 'file', '/p/top.key': 'file' } as const;
+    expect(deniedPathFacts(rules, probe(left))).toEqual([
+      { path: '/p/config/secret.txt', state: 'missing', pins: ['/p/config'] },
+      { path: '/p/top.key', state: 'file', pins: [] },
+    ]);
+  });
+
+  it('a symbolic link on the way is reported (protectOps refuses it); a path the sandbox cannot reach needs nothing', () => {
+    expect(deniedPathFacts(rules, probe({ ...TREE, '/p/config': 'symlink' }))).toContainEqual({ path: '/p/config', state: 'symlink', pins: [] });
+    expect(deniedPathFacts(rules, probe(TREE, ['/p/deep', '/p/config'])).map((f) => f.path)).toEqual(['/p/top.key']);
   });
 });

@@ -37,6 +37,22 @@ function scan(protect: string[]): { path: string; state: ProtectFact['state']; p
 }
 
 describe('scanProtected', () => {
+  it('pins the directories above a path the profile hides inside the root, and refuses a link on the way', () => {
+    make('config/secret.txt', 'a/b/vault/key', 'other/');
+    const policy = writablePolicy(root, []);
+    const hide = (path: string, type: 'file' | 'dir') => ({ kind: 'deny' as const, path: join(root, path), requested: join(root, path), type });
+    policy.filesystem.mounts.push(hide('config/secret.txt', 'file'), hide('a/b/vault', 'dir'));
+    const rel = (p: string): string => p.slice(root.length + 1);
+    const facts = scanProtected(policy).filter((f) => f.path.startsWith(root));
+    expect(facts.map((f) => ({ path: rel(f.path), state: f.state, pins: f.pins.map(rel) }))).toEqual([
+      { path: 'config/secret.txt', state: 'file', pins: ['config'] },
+      { path: 'a/b/vault', state: 'dir', pins: ['a', 'a/b'] },
+    ]);
+    rmSync(join(root, 'config'), { recursive: true });
+    symlinkSync(join(root, 'other'), join(root, 'config'));
+    expect(scanProtected(policy).filter((f) => f.path.startsWith(root)).map((f) => [rel(f.path), f.state])).toContainEqual(['config', 'symlink']);
+  });
+
   it('blocks a missing single name at the top of the root only, and protects an existing one at any depth', () => {
     make('sub/deeper/.mcp.json', 'other/');
     expect(scan(['.mcp.json'])).toEqual([

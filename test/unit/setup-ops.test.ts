@@ -160,6 +160,14 @@ describe('protected names: descriptor slots, run/\'s part, refusals', () => {
     expect(() => setupOps(policy([...MOUNTS, rule('deny', state)]), facts({ protect: [{ path: state, state: 'symlink', pins: [] }] }))).not.toThrow();
   });
 
+  it('a path the profile hides inside a writable one: its writable parents are pinned; a link on the way (swapped in since the profile was resolved) is refused', () => {
+    const secret = `${PROJECT}/config/deep/secret.txt`;
+    const mounts = [...MOUNTS, rule('deny', secret, 'file')];
+    const ops = setupOps(policy(mounts), facts({ protect: [{ path: secret, state: 'file', pins: [`${PROJECT}/config`, `${PROJECT}/config/deep`] }] }));
+    expect(ops.filter((op) => op.path.startsWith(`${PROJECT}/config`)).map(show)).toEqual([`pin ${PROJECT}/config`, `pin ${PROJECT}/config/deep`, `hide ${secret}`]);
+    expectIsolateError(() => setupOps(policy(mounts), facts({ protect: [{ path: `${PROJECT}/config`, state: 'symlink', pins: [] }] })), 'E_PROTECT_SYMLINK');
+  });
+
   it('a directory protected as a whole is not also pinned writable for a name beneath it', () => {
     const git = `${PROJECT}/.git`;
     const whole = setupOps(policy(), facts({ protect: [{ path: `${git}/hooks`, state: 'dir', pins: [git] }, { path: git, state: 'dir', pins: [] }] }));
