@@ -7,7 +7,7 @@
  * (its mtime too, but for /dev/tty, whose mtime every write to a terminal
  * through it moves). The devices still work.
  */
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lchownSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -174,6 +174,38 @@ describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as
       rmSync(logDir, { recursive: true, force: true });
     }
     expect(hostStates()).toEqual(before);
+  });
+
+  /**
+   * bubblewrap looks the copies up again when it mounts them, after isolate's check: whoever can rename a
+   * directory on the way could swap in a symbolic link to a block device (/dev/vda) between the two. So
+   * a state directory another user can change on the way to it is refused before anything is made there.
+   */
+  it.each([
+    ['belongs to another user', (dir: string) => chownSync(dir, 65534, 65534)],
+    ['is writable by everyone and not sticky', (dir: string) => chmodSync(dir, 0o777)],
+  ])('a state directory on a path another user can change is refused (exit 125): one on the way %s', (_, loosen) => {
+    const open = join(site.p.home, `open-${String(Math.random()).slice(2, 8)}`);
+    mkdirSync(open, { mode: 0o755 });
+    loosen(open);
+    const r = run(join(open, 'state'));
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('could be swapped by another user');
+    expect(r.stderr).toContain(open);
+    expect(r.stdout).not.toContain('null=');
+    expect(existsSync(join(open, 'state', 'isolate', 'dev'))).toBe(false);
+  });
+
+  it('a symbolic link of another user\'s on the way to the state directory is refused (exit 125)', () => {
+    const target = join(site.p.home, 'linked-state');
+    mkdirSync(target, { mode: 0o700 });
+    const link = join(site.p.home, 'state-link');
+    symlinkSync(target, link);
+    lchownSync(link, 65534, 65534);
+    const r = run(link);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain(`${link} is a symbolic link of uid 65534`);
+    expect(existsSync(join(target, 'isolate', 'dev'))).toBe(false);
   });
 
   it('on a filesystem mounted nodev the run is refused (exit 125) with the way out', () => {
