@@ -208,6 +208,20 @@ describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as
     expect(existsSync(join(target, 'isolate', 'dev'))).toBe(false);
   });
 
+  it('with neither XDG_STATE_HOME nor HOME absolute there is no place for the copies: the run is refused (exit 125), not given the host\'s nodes', () => {
+    const before = hostStates();
+    const runtime = join(site.p.home, 'runtime');
+    mkdirSync(runtime, { mode: 0o700 });
+    const profile = join(site.p.home, 'no-home.yaml');
+    writeFileSync(profile, 'filesystem:\n  read: ["/usr", "/etc", "/bin", "/lib", "/lib64"]\n  write: ["${CWD}"]\n');
+    const env = { PATH: '/usr/bin:/bin', HOME: 'relative-home', XDG_STATE_HOME: 'relative-state', XDG_RUNTIME_DIR: runtime };
+    const r = isolate(runner, ['run', '--no-audit', '-p', profile, '--', '/usr/bin/sh', '-c', attempts(changes('full', '/dev/full'))], { cwd: site.p.project, env });
+    expect(r.status, r.stdout + r.stderr).toBe(125);
+    expect(r.stderr).toContain('XDG_STATE_HOME');
+    expect(r.stdout).not.toContain('chmod-full');
+    expect(hostStates()).toEqual(before);
+  });
+
   it('on a filesystem mounted nodev the run is refused (exit 125) with the way out', () => {
     const dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'nodev,size=64k,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
