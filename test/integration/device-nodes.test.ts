@@ -222,6 +222,26 @@ describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as
     expect(hostStates()).toEqual(before);
   });
 
+  it('a device of root\'s other than the six on stdout (> /dev/kmsg) is refused (exit 125): the command could chmod it', () => {
+    if (!existsSync('/dev/kmsg')) {
+      console.warn('a device other than the six on stdout: not checked, this host has no /dev/kmsg');
+      return;
+    }
+    const was = statSync('/dev/kmsg');
+    const kmsg = openSync('/dev/kmsg', 'w');
+    try {
+      const r = isolate(runner, ['run', '--', 'sh', '-c', attempts(changes('stdout', '/proc/self/fd/1'))], { cwd: site.p.project, env: site.p.env, fds: { 1: kmsg } });
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain('stdout is a device of the host\'s');
+    } finally {
+      closeSync(kmsg);
+      const now = statSync('/dev/kmsg');
+      if ((now.mode & 0o7777) !== (was.mode & 0o7777)) chmodSync('/dev/kmsg', was.mode & 0o7777);
+      if (now.uid !== was.uid || now.gid !== was.gid) chownSync('/dev/kmsg', was.uid, was.gid);
+      expect(`${now.mode.toString(8)} ${now.uid}:${now.gid} ${now.ctimeMs}`).toBe(`${was.mode.toString(8)} ${was.uid}:${was.gid} ${was.ctimeMs}`);
+    }
+  });
+
   it('on a filesystem mounted nodev the run is refused (exit 125) with the way out', () => {
     const dir = mkdtempSync(join(tmpdir(), TEMP_PREFIX));
     const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'nodev,size=64k,mode=0700', 'tmpfs', dir], { encoding: 'utf8' });
