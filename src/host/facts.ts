@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { probeSync } from '../process.js';
+import { IsolateError } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
@@ -333,11 +334,19 @@ function ownsHostNode(uid: number): boolean {
  * a rootless container, where they belong to nobody): where isolate keeps
  * its private copies of them (backends/devices.ts), `dev` in root's state
  * directory, which no sandbox sees. run/device-nodes.ts checks and makes them.
+ * Without an absolute XDG_STATE_HOME or HOME there is no such directory:
+ * the run is refused rather than given the host's nodes.
  */
 export function deviceFacts(env: Readonly<Record<string, string | undefined>>, uid: number, owns: (uid: number) => boolean = ownsHostNode): DeviceFacts | undefined {
   if (process.platform !== 'linux' || uid !== 0 || !owns(uid)) return undefined;
   const state = isolateStateDir({ ...env, HOME: env['HOME'] || homedir() });
-  return state === undefined ? undefined : { dir: join(state, 'dev'), mknod: findSystemProgram('mknod') };
+  if (state === undefined) {
+    // Without copies the sandbox would get the host's nodes, which its uid 0 owns: fail closed.
+    throw new IsolateError('E_SANDBOX_SETUP', 'isolate runs as root and has no place for its copies of the device nodes (neither XDG_STATE_HOME nor HOME is an absolute path); the command was not run', {
+      fix: 'set XDG_STATE_HOME (or HOME) to an absolute path, for example XDG_STATE_HOME=/var/lib/isolate',
+    });
+  }
+  return { dir: join(state, 'dev'), mknod: findSystemProgram('mknod') };
 }
 
 export interface GatherOptions {

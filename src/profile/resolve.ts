@@ -12,6 +12,7 @@ import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
+import { checkHiddenFileUnlinked } from './hidden-links.js';
 
 export interface PathVars {
   CWD: string;
@@ -54,6 +55,8 @@ export interface PathLookup {
   realpath(path: string): string;
   /** lstat(2): whether the path itself is a symbolic link (false when it does not exist). */
   isSymlink(path: string): boolean;
+  /** stat(2)'s st_nlink of an existing file: how many names it has (a synthetic disk without it has one each). */
+  links?(path: string): number;
 }
 
 export const DISK: PathLookup = {
@@ -64,6 +67,7 @@ export const DISK: PathLookup = {
   },
   realpath: (path) => realpathSync.native(path),
   isSymlink: (path) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true,
+  links: (path) => statSync(path).nlink,
 };
 
 type Found = { real: string; type: MountRule['type'] } | { real: undefined; type: 'missing' };
@@ -236,17 +240,19 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   const disk = ctx.disk ?? DISK;
   const mounts: MountRule[] = [];
   const skipped: Skipped[] = [];
-  const add = (kind: MountKind, entries: SourcedPath[]): void => {
+  const add = (kind: MountKind, entries: SourcedPath[], check?: (rule: MountRule, from: string) => void): void => {
     for (const entry of entries) {
       const r = mountRule(kind, entry, ctx.vars, env, disk);
-      if ('kind' in r) mounts.push(r);
-      else skipped.push(r);
+      if ('kind' in r) {
+        check?.(r, entry.from);
+        mounts.push(r);
+      } else skipped.push(r);
     }
   };
   add('tmpfs', profile.filesystem.tmpfs);
   add('read', profile.filesystem.read);
   add('write', profile.filesystem.write);
-  add('deny', profile.filesystem.deny);
+  add('deny', profile.filesystem.deny, (rule, from) => checkHiddenFileUnlinked(rule, (path) => disk.links?.(path) ?? 1, from));
   // isolate's own state, configuration and runtime directory are hidden wherever a rule would show them (dev reads the home).
   const exists = (path: string): boolean => inspect(path, path, disk).type !== 'missing';
   add('deny', hiddenOwnDirs(env).filter(exists).map((path) => ({ path, optional: true, from: "isolate's own directory" })));

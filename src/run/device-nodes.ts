@@ -3,17 +3,20 @@
  * (backends/devices.ts), which the sandbox's /dev shows in a run by root.
  * Checked before every such run (a character device of the right number,
  * owned by nobody, mode 0666, in a directory of root's that no one else can
- * write) and made again where missing or wrong, by the mknod program, under
- * a temporary name renamed into place: a concurrent run sees the old node or
+ * write, nor any directory on the way to it: root-path.ts) and made again
+ * where missing or wrong, by the mknod program, under a temporary name
+ * renamed into place: a concurrent run sees the old node or
  * the new one, never a half-made one. A filesystem mounted nodev makes a
  * device unopenable, and that flag cannot be lifted inside the sandbox: then
  * the run is refused (exit 125) with the way out.
  */
-import { closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, lchownSync, lstatSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 import { DEVICE_MODE, DEVICE_NODES, DEVICE_OWNER, NULL_NODE, deviceNumber, nodePath, type DeviceFacts, type DeviceNode } from '../backends/devices.js';
 import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
 import { runHelper } from './io/helper.js';
+import { rootOnlyPath } from './root-path.js';
 
 const MKNOD_TIMEOUT_MS = 5000;
 
@@ -21,8 +24,9 @@ function setupError(summary: string, fix: string, e?: unknown): IsolateError {
   return new IsolateError('E_SANDBOX_SETUP', `${summary}; the command was not run`, { fix, ...(e === undefined ? {} : { detail: errnoCode(e) ?? String(e), cause: e }) });
 }
 
-/** The directory exists, is a directory (not a link), root's, and writable by no one else. */
+/** The directory exists, is a directory (not a link), root's, and writable by no one else, nor any directory on the way to it (root-path.ts). */
 function ensureDir(dir: string): void {
+  checkRootOnly(dir, existingAncestor(dir));
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e: unknown) {
@@ -32,6 +36,24 @@ function ensureDir(dir: string): void {
   if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
     throw setupError(`${dir} is not a directory of root's that only root can write`, `remove ${dir}: isolate makes it again, private`);
   }
+  checkRootOnly(dir, dir);
+}
+
+/** The deepest of `dir` and the directories above it that exists (followed): where mkdir would start. */
+function existingAncestor(dir: string): string {
+  let d = dir;
+  while (!existsSync(d) && dirname(d) !== d) d = dirname(d);
+  return d;
+}
+
+/** Throw when someone else than root could change what `path` (the directory of the nodes `dir`, or one above it) leads to. */
+function checkRootOnly(dir: string, path: string): void {
+  const open = rootOnlyPath(path);
+  if (open === undefined) return;
+  throw setupError(
+    `isolate's device nodes in ${dir} could be swapped by another user before the sandbox mounts them: ${open}`,
+    'set XDG_STATE_HOME (or HOME) to a directory that only root can change, for example /var/lib/isolate',
+  );
 }
 
 /** The node's copy is exactly what the sandbox must get. */

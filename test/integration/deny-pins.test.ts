@@ -5,7 +5,7 @@
  * the host (the files are where they were) and by a second run that looks for
  * the secrets everywhere in the project.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, keyValues, plant, projectSite } from '../helpers/isolate.js';
@@ -75,5 +75,29 @@ describe.each(backendCases('deny rules inside a writable path'))('a deny rule in
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toContain('other'); // control: the second run reads the project
     for (const secret of Object.values(SECRETS)) expect(second.stdout + second.stderr).not.toContain(secret);
+  });
+});
+
+/**
+ * A hard link made before the run (by an earlier run, before the secret was written into the file, or by a tool) is the
+ * hidden file under another name: the rule names a path, so the run is refused rather than show the file there.
+ */
+describe.each(backendCases('hidden files with other names'))('a hidden file with another name (a hard link) in the project ($label)', ({ runner, backend, backendEnv }) => {
+  let site: ReturnType<typeof projectSite>;
+  beforeEach(() => {
+    site = projectSite(runner, 'isolate-it-denylink-', backendEnv);
+    plant(runner, site.project, 'config/secret.txt', 'LINKED-SECRET-5e1b\n');
+    linkSync(join(site.project, 'config/secret.txt'), join(site.project, 'notes.txt'));
+    writeFileSync(join(site.dir, 'denylink.yaml'), ['extends: default', 'filesystem:', '  deny:', '    - "${CWD}/config/secret.txt"', ''].join('\n'));
+    giveTo(runner, site.dir);
+  });
+  afterEach(() => site.cleanup());
+
+  it('is refused (exit 125) before the command runs, naming the file, and the command never sees it', () => {
+    const r = isolate(runner, ['run', '--backend', backend, '-p', join(site.dir, 'denylink.yaml'), '--', 'sh', '-c', 'cat notes.txt; echo ran'], { cwd: site.project, env: site.env });
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain(`${join(site.project, 'config/secret.txt')} has 1 other name`);
+    expect(r.stdout + r.stderr).not.toContain('LINKED-SECRET');
+    expect(r.stdout).not.toContain('ran');
   });
 });

@@ -7,7 +7,7 @@
  * (its mtime too, but for /dev/tty, whose mtime every write to a terminal
  * through it moves). The devices still work.
  */
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lchownSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -174,6 +174,72 @@ describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as
       rmSync(logDir, { recursive: true, force: true });
     }
     expect(hostStates()).toEqual(before);
+  });
+
+  /**
+   * bubblewrap looks the copies up again when it mounts them, after isolate's check: whoever can rename a
+   * directory on the way could swap in a symbolic link to a block device (/dev/vda) between the two. So
+   * a state directory another user can change on the way to it is refused before anything is made there.
+   */
+  it.each([
+    ['belongs to another user', (dir: string) => chownSync(dir, 65534, 65534)],
+    ['is writable by everyone and not sticky', (dir: string) => chmodSync(dir, 0o777)],
+  ])('a state directory on a path another user can change is refused (exit 125): one on the way %s', (_, loosen) => {
+    const open = join(site.p.home, `open-${String(Math.random()).slice(2, 8)}`);
+    mkdirSync(open, { mode: 0o755 });
+    loosen(open);
+    const r = run(join(open, 'state'));
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('could be swapped by another user');
+    expect(r.stderr).toContain(open);
+    expect(r.stdout).not.toContain('null=');
+    expect(existsSync(join(open, 'state', 'isolate', 'dev'))).toBe(false);
+  });
+
+  it('a symbolic link of another user\'s on the way to the state directory is refused (exit 125)', () => {
+    const target = join(site.p.home, 'linked-state');
+    mkdirSync(target, { mode: 0o700 });
+    const link = join(site.p.home, 'state-link');
+    symlinkSync(target, link);
+    lchownSync(link, 65534, 65534);
+    const r = run(link);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain(`${link} is a symbolic link of uid 65534`);
+    expect(existsSync(join(target, 'isolate', 'dev'))).toBe(false);
+  });
+
+  it('with neither XDG_STATE_HOME nor HOME absolute there is no place for the copies: the run is refused (exit 125), not given the host\'s nodes', () => {
+    const before = hostStates();
+    const runtime = join(site.p.home, 'runtime');
+    mkdirSync(runtime, { mode: 0o700 });
+    const profile = join(site.p.home, 'no-home.yaml');
+    writeFileSync(profile, 'filesystem:\n  read: ["/usr", "/etc", "/bin", "/lib", "/lib64"]\n  write: ["${CWD}"]\n');
+    const env = { PATH: '/usr/bin:/bin', HOME: 'relative-home', XDG_STATE_HOME: 'relative-state', XDG_RUNTIME_DIR: runtime };
+    const r = isolate(runner, ['run', '--no-audit', '-p', profile, '--', '/usr/bin/sh', '-c', attempts(changes('full', '/dev/full'))], { cwd: site.p.project, env });
+    expect(r.status, r.stdout + r.stderr).toBe(125);
+    expect(r.stderr).toContain('XDG_STATE_HOME');
+    expect(r.stdout).not.toContain('chmod-full');
+    expect(hostStates()).toEqual(before);
+  });
+
+  it('a device of root\'s other than the six on stdout (> /dev/kmsg) is refused (exit 125): the command could chmod it', () => {
+    if (!existsSync('/dev/kmsg')) {
+      console.warn('a device other than the six on stdout: not checked, this host has no /dev/kmsg');
+      return;
+    }
+    const was = statSync('/dev/kmsg');
+    const kmsg = openSync('/dev/kmsg', 'w');
+    try {
+      const r = isolate(runner, ['run', '--', 'sh', '-c', attempts(changes('stdout', '/proc/self/fd/1'))], { cwd: site.p.project, env: site.p.env, fds: { 1: kmsg } });
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain('stdout is a device of the host\'s');
+    } finally {
+      closeSync(kmsg);
+      const now = statSync('/dev/kmsg');
+      if ((now.mode & 0o7777) !== (was.mode & 0o7777)) chmodSync('/dev/kmsg', was.mode & 0o7777);
+      if (now.uid !== was.uid || now.gid !== was.gid) chownSync('/dev/kmsg', was.uid, was.gid);
+      expect(`${now.mode.toString(8)} ${now.uid}:${now.gid} ${now.ctimeMs}`).toBe(`${was.mode.toString(8)} ${was.uid}:${was.gid} ${was.ctimeMs}`);
+    }
   });
 
   it('on a filesystem mounted nodev the run is refused (exit 125) with the way out', () => {

@@ -18,6 +18,10 @@ describe.skipIf(process.platform !== 'linux')('deviceFacts', () => {
     expect(deviceFacts({ HOME: '/root', XDG_STATE_HOME: '/var/lib/state' }, 0, owns)?.dir).toBe('/var/lib/state/isolate/dev');
   });
 
+  it('for root with neither XDG_STATE_HOME nor HOME absolute: refused (E_SANDBOX_SETUP), never the host\'s nodes', () => {
+    expect(() => deviceFacts({ HOME: 'relative', XDG_STATE_HOME: 'also-relative' }, 0, () => true)).toThrow(/no place for its copies of the device nodes/);
+  });
+
   it('not for the root of a rootless container, whose host nodes belong to nobody', () => {
     expect(deviceFacts({ HOME: '/root' }, 0, () => false)).toBeUndefined();
   });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -225,6 +225,13 @@ describe('resolvePolicy (on a temp directory)', () => {
     );
     expect(p.filesystem.skipped).toEqual([{ path: join(root, 'home/.ssh'), reason: 'deny: does not exist, nothing to hide' }]);
     expect(find(p.filesystem.mounts, 'deny', join(root, 'real/file.txt')).type).toBe('file');
+  });
+
+  it('a hidden file with another name (a hard link) is E_PATH_INVALID naming the rule; a hidden directory is not refused', () => {
+    linkSync(join(root, 'real/file.txt'), join(root, 'home/project/notes.txt'));
+    const hide = (path: string) => () => resolvePolicy(profile({ read: [sp('${CWD}', 'r[0]')], deny: [sp(path, 'd[0]')] }), { vars });
+    expect(expectIsolateError(hide(join(root, 'real/file.txt')), 'E_PATH_INVALID').message).toContain(`d[0]: the hidden file ${join(root, 'real/file.txt')} has 1 other name`);
+    expect(hide(join(root, 'real'))().filesystem.mounts.some((m) => m.kind === 'deny')).toBe(true);
   });
 
   it('tmpfs of a missing path resolves the real path of its parent', () => {

@@ -8,18 +8,33 @@
  * the command reads and writes the same device, and cannot change the host's.
  */
 import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { DEVICE_NODES, NULL_NODE, deviceNumber, nodePath, type DeviceFacts, type DeviceNode } from '../../backends/devices.js';
 import { IsolateError, errnoCode } from '../../errors.js';
 import type { StdioSlot } from '../../process.js';
 
-/** The device node descriptor `fd` of isolate's is, if it is one of the sandbox's devices. */
+const NAMES = ['stdin', 'stdout', 'stderr'] as const;
+
+/**
+ * The device node descriptor `fd` of isolate's is, if it is one of the sandbox's devices. Another
+ * character device of root's that is not a terminal (`> /dev/kmsg`) has no copy: the command could
+ * chmod the host's node through it, so it is refused. A terminal is the caller's own (docs/backends.md,
+ * "Device nodes"); a device root does not own, the command cannot change.
+ */
 function deviceOf(fd: number): DeviceNode | undefined {
+  let st;
   try {
-    const st = fstatSync(fd);
-    return st.isCharacterDevice() ? DEVICE_NODES.find((node) => deviceNumber(node) === st.rdev) : undefined;
+    st = fstatSync(fd);
   } catch {
     return undefined; // not open: the launcher gets nothing there either
   }
+  if (!st.isCharacterDevice()) return undefined;
+  const node = DEVICE_NODES.find((n) => deviceNumber(n) === st.rdev);
+  if (node !== undefined || st.uid !== 0 || isatty(fd)) return node;
+  const name = NAMES[fd] ?? `descriptor ${fd}`;
+  throw new IsolateError('E_STDIO', `${name} is a device of the host's that is not a terminal, which the command, run by root, could chmod through it; the command was not run`, {
+    fix: fd === 0 ? 'give the command a pipe instead: cat <device> | isolate run -- cmd' : `give the command a pipe instead: isolate run -- cmd ${fd === 2 ? '2>&1 ' : ''}| cat > <device>`,
+  });
 }
 
 function openCopy(dir: string, node: DeviceNode): number {
