@@ -74,6 +74,7 @@ const LAYERS = [
     why: "audit/ records a run's result after it ended; it calls nothing of run/",
   },
   { files: ['src/errors.ts'], forbid: [...OUTER, ...INNER], why: 'errors.ts is a leaf every layer uses' },
+  { files: ['src/ancestors.ts'], forbid: [...OUTER, ...INNER], why: 'ancestors.ts is a leaf: the one rule for who can change the directories above a path' },
   { files: ['src/process.ts'], forbid: [...OUTER, ...INNER], spawns: true, why: 'process.ts is the leaf through which run/ and host/ start processes' },
 ];
 

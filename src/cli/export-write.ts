@@ -9,23 +9,14 @@
  * and directory is created exclusively (O_EXCL), so nothing already there,
  * and no symlink planted on the way, is written through.
  */
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, symlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { openAncestor } from '../ancestors.js';
 import { IsolateError } from '../errors.js';
 import type { ExportEntry } from '../index.js';
 
 function refuse(summary: string, fix: string): IsolateError {
   return new IsolateError('E_IO', summary, { fix });
-}
-
-/** Why a directory from `real` (a path without symbolic links) up to / lets another user than `uid` and root swap its entries, or undefined. */
-function openAncestor(real: string, uid: number): string | undefined {
-  for (let d = real; ; d = dirname(d)) {
-    const st = statSync(d);
-    if (st.uid !== uid && st.uid !== 0) return `${d} belongs to another user (uid ${String(st.uid)})`;
-    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return `${d} can be written by other users and is not sticky`;
-    if (dirname(d) === d) return undefined;
-  }
 }
 
 /** The directory `dir` is in, without symbolic links, checked by openAncestor. */
@@ -36,7 +27,7 @@ function safeParent(dir: string, uid: number): string {
   } catch (e: unknown) {
     throw refuse(`cannot resolve the directory of the output ${dir}: ${(e as Error).message}`, 'name a directory to be created, in a directory you can write');
   }
-  const open = openAncestor(parent, uid);
+  const open = openAncestor(parent, [uid, 0]);
   if (open !== undefined) throw refuse(`the output directory ${dir} is in a directory another user can change: ${open}`, 'export into a directory only you (or root) can change, e.g. under your home');
   return parent;
 }

@@ -8,19 +8,12 @@
  * copy of /dev/null. A symbolic link on the way counts too: it must be
  * root's, in a directory only root can change, and lead to one.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
+import { openAncestor } from '../ancestors.js';
 import { errnoCode } from '../errors.js';
 
-/** Why a directory from `real` (a path without symbolic links) up to / lets someone else than root swap its entries, or undefined. */
-function openAncestor(real: string): string | undefined {
-  for (let d = real; ; d = dirname(d)) {
-    const st = statSync(d);
-    if (st.uid !== 0) return `${d} belongs to uid ${String(st.uid)}, not root`;
-    if ((st.mode & 0o022) !== 0 && (st.mode & 0o1000) === 0) return `${d} can be written by other users and is not sticky`;
-    if (dirname(d) === d) return undefined;
-  }
-}
+const ROOT_ONLY = [0];
 
 /** Why someone else than root could change what the absolute, existing path `dir` leads to, or undefined when no one can. */
 export function rootOnlyPath(dir: string): string | undefined {
@@ -38,8 +31,8 @@ function openPath(dir: string): string | undefined {
     const st = lstatSync(path);
     if (!st.isSymbolicLink()) continue;
     if (st.uid !== 0) return `${path} is a symbolic link of uid ${String(st.uid)}, not root's`;
-    const open = openAncestor(realpathSync(dirname(path)));
+    const open = openAncestor(realpathSync(dirname(path)), ROOT_ONLY);
     if (open !== undefined) return open;
   }
-  return openAncestor(realpathSync(dir));
+  return openAncestor(realpathSync(dir), ROOT_ONLY);
 }
