@@ -12,7 +12,7 @@
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, realpathSync, symlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { openAncestor } from '../ancestors.js';
-import { IsolateError } from '../errors.js';
+import { IsolateError, errnoCode } from '../errors.js';
 import type { ExportEntry } from '../index.js';
 
 function refuse(summary: string, fix: string): IsolateError {
@@ -43,7 +43,7 @@ export function prepareOutDir(out: string, uid: number): string {
     mkdirSync(dir, { mode: 0o700 });
     return dir;
   } catch (e: unknown) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw refuse(`cannot create the output directory ${dir}: ${(e as Error).message}`, 'name a directory to be created, in a directory you can write');
+    if (errnoCode(e) !== 'EEXIST') throw refuse(`cannot create the output directory ${dir}: ${(e as Error).message}`, 'name a directory to be created, in a directory you can write');
   }
   const st = lstatSync(dir);
   const fix = 'name a directory that does not exist yet; isolate creates it';
