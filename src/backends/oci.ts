@@ -1,0 +1,190 @@
+/**
+ * `--backend oci`: the policy as an OCI runtime bundle (the same config.json
+ * rendering as `isolate export --format oci`, oci-config.ts), started by
+ * runc or crun (host/oci-runtime.ts picks the one that works here) in a
+ * private bundle directory run/ writes and removes. Pure; see types.ts.
+ * `auto` never selects it.
+ *
+ * What isolate adds around the runtime, and how:
+ * - The runtime starts the command as PID 1 of its namespace: the container's
+ *   process is isolate's init (sandbox-init.ts), under `setpriv --pdeathsig
+ *   KILL`, so it dies with the runtime; the launcher (a POSIX shell that
+ *   execs the runtime) is armed the same way, so the runtime dies with
+ *   isolate, even by SIGKILL. Both are armed before the init's started byte
+ *   reaches isolate: a command never runs unarmed.
+ * - The runtime binds every path by name: pinned directories, protected names
+ *   and placeholders (Plan.pathFds) are checked by run/ through the init's
+ *   root before it answers "go" (Plan.checkPathFds), as for nsjail. The
+ *   started descriptor reaches the init with `--preserve-fds`.
+ * - The launcher waits for a line on LAUNCH_GO_FD before it execs the
+ *   runtime, so run/ can move it into the run's cgroup first (memory and
+ *   process limits: isolate's cgroup, never linux.resources, which a
+ *   rootless runtime cannot apply on cgroup v1); the runtime makes the
+ *   container's cgroup inside its own.
+ * - The timeout, signals, the filtered network's proxy and the audit record
+ *   are isolate's, as with the other backends.
+ */
+import { basename } from 'node:path';
+import { IsolateError } from '../errors.js';
+import { formatBytes } from '../profile/limits.js';
+import type { Limits, Policy } from '../profile/types.js';
+import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
+import { reachable } from './command.js';
+import { cgroupLimits } from './cgroup.js';
+import { limitViews, tmpfsSummary } from './ceilings.js';
+import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
+import { ROOTFS, ociConfig, seccompFor } from './oci-config.js';
+import { CONFIG_FILE, parents } from './oci-export.js';
+import { seccompArchFromNode } from '../seccomp/syscalls.js';
+import { ociFilesystem } from './oci-mounts.js';
+import { refuseRootProcessLimit } from './process-limit.js';
+import { INIT_NAME, INIT_SHELL, initScript } from './sandbox-init.js';
+import { planSetup } from './setup-plan.js';
+import { planTerminal, terminalNote } from './terminal.js';
+import type { Backend, BundlePlan, HostFacts, OciFacts, Plan, PlanSummary } from './types.js';
+
+/** The init's line to run/ (Plan.fds.started), passed into the container as its descriptor 3 (--preserve-fds). */
+export const OCI_STARTED_FD = 3;
+/** The terminal's control pipe, when given: passed into the container after the started descriptor. */
+export const OCI_CONTROL_FD = 4;
+/** The launcher reads one line here ("go"), sent once run/ has moved it into the run's cgroup, then closes it. */
+export const LAUNCH_GO_FD = 5;
+/** Pinned directories, protected files and placeholders (Plan.pathFds) are handed over from this descriptor on. */
+export const OCI_FIRST_PATH_FD = 6;
+/** Where the init keeps the command's stderr inside the container (closed for the command). */
+const INIT_STDERR_FD = 9;
+/** The Go runtime's threads of `runc run`, which live in the run's cgroup beside the sandbox and count against pids.max. */
+export const RUNTIME_TASKS = 12;
+
+export const LAUNCH_SHELL = '/bin/sh';
+export const LAUNCH_NAME = 'isolate-oci';
+/**
+ * Waits for run/'s line, then execs the runtime: setpriv (util-linux) arms
+ * it to get SIGKILL when isolate dies, env -i starts it with an empty
+ * environment. The arguments are the runtime's path and its own.
+ */
+export const LAUNCH_SCRIPT = [
+  'PATH=/usr/bin:/bin:/usr/sbin:/sbin:/run/current-system/sw/bin',
+  `read -r go <&${LAUNCH_GO_FD} && [ "$go" = go ] || exit 125`,
+  `exec ${LAUNCH_GO_FD}<&-`,
+  'exec setpriv --pdeathsig KILL env -i "$@"',
+].join('\n');
+
+export const OCI_INSTALL_FIX = 'sudo apt-get install -y runc   (or crun, on a host with a unified or legacy cgroup layout)';
+
+type UsableRuntime = NonNullable<OciFacts['runtime']>;
+
+/** Fail closed when no runtime can start the bundle here: never fall back to another backend. */
+export function checkOciHost(host: Pick<HostFacts, 'platform' | 'uid' | 'userns' | 'oci'>): { oci: OciFacts; runtime: UsableRuntime } {
+  requireLinux(host, 'oci');
+  const oci = host.oci;
+  const runtime = oci?.runtime;
+  if (oci === undefined || runtime === undefined) {
+    const refused = (oci?.refused ?? []).map((r) => `${r.name}: ${r.reason}`);
+    throw new IsolateError('E_BACKEND_MISSING', `no OCI runtime that works on this host is installed (runc or crun); refusing to run the command unsandboxed`, {
+      ...(refused.length === 0 ? {} : { detail: refused.join('\n') }),
+      fix: OCI_INSTALL_FIX,
+    });
+  }
+  checkUserns(host, { name: runtime.name, path: runtime.path });
+  return { oci, runtime };
+}
+
+/** The init and setpriv must be inside the sandbox: without them nothing waits for isolate's check, and nothing dies with the runtime. */
+function checkInit(policy: Policy, oci: OciFacts): string {
+  const rules = policy.filesystem.mounts;
+  const missing = [INIT_SHELL, ...(oci.setpriv === undefined ? [] : [oci.setpriv])].filter((p) => !reachable(rules, p));
+  if (oci.setpriv === undefined) {
+    throw new IsolateError('E_BACKEND_MISSING', 'setpriv (util-linux) is not installed; the oci backend needs it so that the sandbox dies with the runtime', { fix: 'sudo apt-get install -y util-linux' });
+  }
+  if (missing.length > 0) {
+    throw new IsolateError('E_SANDBOX_SETUP', `${missing.join(' and ')} ${missing.length === 1 ? 'is' : 'are'} not visible inside the sandbox; the oci backend runs its init with them (it waits for isolate's mount check, and dies with the runtime)`, {
+      fix: `make them visible inside the sandbox (e.g. --allow-read ${missing.join(' --allow-read ')}), or use --backend bwrap`,
+    });
+  }
+  return oci.setpriv;
+}
+
+/** The rlimits the runtime sets (config.json process.rlimits), for the summary. */
+function rlimitSummary(l: Limits, runtime: string): string[] {
+  return [
+    `core dumps: off (RLIMIT_CORE=0; ${runtime})`,
+    ...(l.cpuSeconds === undefined ? [] : [`cpu: ${l.cpuSeconds}s per process (RLIMIT_CPU: SIGXCPU, then SIGKILL a second later; ${runtime})`]),
+    ...(l.memoryBytes === undefined ? [] : [`memory: ${formatBytes(l.memoryBytes)} of data per process (RLIMIT_DATA; ${runtime})`]),
+    ...(l.processes === undefined ? [] : [`processes: ${l.processes} in the sandbox (RLIMIT_NPROC in its user namespace; ${runtime})`]),
+    ...(l.openFiles === undefined ? [] : [`open files: ${l.openFiles} per process (RLIMIT_NOFILE; ${runtime})`]),
+    ...(l.fileSizeBytes === undefined ? [] : [`file size: ${formatBytes(l.fileSizeBytes)} per file (RLIMIT_FSIZE: SIGXFSZ; ${runtime})`]),
+    ...(l.timeoutMs === undefined ? [] : [`timeout: ${l.timeoutMs / 1000}s wall clock, by isolate (SIGTERM to the sandbox's processes, SIGKILL ${l.killAfterMs / 1000}s later, then the runtime is killed and its init dies with it; exit 124)`]),
+  ];
+}
+
+function seccompSummary(policy: Policy, host: HostFacts): PlanSummary['seccomp'] {
+  const resolved = resolveSeccomp(policy.syscalls);
+  return { preset: resolved.preset, install: resolved.install, arch: resolved.install ? (seccompArchFromNode(host.arch) ?? null) : null, rules: describeRules(resolved.rules, resolved.refuseNewer) };
+}
+
+function notes(runtime: UsableRuntime, bundleDir: string): string[] {
+  return [
+    `runtime: ${runtime.name} ${runtime.version ?? ''} (${runtime.path}), with its state in the run's bundle directory ${bundleDir} (mode 0700), removed after the run`.replace('  ', ' '),
+    'the sandbox\'s uid 0 is you, with no capability (a rootless runtime can map no other id): `id` shows root',
+    '/dev: the runtime\'s device nodes, each made read-only (chmod and touch refused; a runtime run by root binds the host\'s)',
+    'signals: SIGINT, SIGTERM and SIGHUP sent to isolate go to the sandbox\'s processes; the init passes on the command\'s status',
+  ];
+}
+
+function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, links: { path: string; target: string }[]): BundlePlan {
+  const dirs = [ROOTFS, ...new Set(links.flatMap((l) => parents(l.path)))];
+  return {
+    dir: oci.bundleDir,
+    configFile: CONFIG_FILE,
+    config,
+    dirs,
+    links: links.map((l) => ({ path: `${ROOTFS}${l.path}`, target: l.target })),
+    stateDir: `${oci.bundleDir}/state`,
+    name: basename(oci.bundleDir),
+    runtime: runtime.path,
+  };
+}
+
+export const ociBackend: Backend = {
+  name: 'oci',
+  plan(policy, command, host): Plan {
+    const { oci, runtime } = checkOciHost(host);
+    const setpriv = checkInit(policy, oci);
+    const base = linuxPlanBase(policy, command, host);
+    const { resolved, net } = base;
+    // The runtime's device nodes are made read-only (oci-mounts.ts); isolate's copies are for the launcher's stdio only.
+    const { devices: _copies, ...view } = host;
+    const setup = planSetup(policy, view, OCI_FIRST_PATH_FD);
+    const views = limitViews(policy.limits, host);
+    const launcher = [`${runtime.name} (up to ${RUNTIME_TASKS} of its threads)`, 'the init', ...(net === undefined ? [] : ['the network forwarder'])];
+    const cg = cgroupLimits(views.cgroup, host, { processes: RUNTIME_TASKS + launcher.length - 1, name: launcher.join(', ') });
+    refuseRootProcessLimit(views.rlimit, host.uid, { pids: cg.plan?.events.pids !== undefined, unusableReason: host.cgroup?.unusable?.reason });
+    const { processes: _nproc, ...rootRlimits } = views.rlimit;
+    const rlimits = host.uid === 0 ? rootRlimits : views.rlimit;
+    const tty = planTerminal(host, policy.filesystem.mounts, OCI_CONTROL_FD);
+    const init = [setpriv, '--pdeathsig', 'KILL', INIT_SHELL, '-c', initScript(OCI_STARTED_FD, INIT_STDERR_FD), INIT_NAME];
+    const args = [...init, ...tty.prefix, ...(net === undefined ? [] : net.wrapper), resolved, ...command.slice(1)];
+    const fs = ociFilesystem(setup.ops, 'self');
+    const config = ociConfig({ policy, host, args, env: base.env, namespaces: base.namespaces, fs, rlimits, resources: false, seccomp: seccompFor(policy, host) });
+    const bundle = bundlePlan(oci, runtime, `${JSON.stringify(config, null, 2)}\n`, fs.links);
+    const preserve = tty.plan?.given === true ? 2 : 1;
+    return {
+      backend: 'oci',
+      backendVersion: `${runtime.name} ${runtime.version ?? 'unknown'}`,
+      argv: [LAUNCH_SHELL, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, runtime.path, '--root', bundle.stateDir, 'run', '--bundle', bundle.dir, '--preserve-fds', String(preserve), bundle.name],
+      pipedArgs: [],
+      fds: { started: OCI_STARTED_FD },
+      inputs: [{ fd: LAUNCH_GO_FD, data: 'go\n' }],
+      ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds, checkPathFds: true }),
+      ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
+      ...(tty.plan === undefined ? {} : { terminal: tty.plan }),
+      bundle,
+      ...linuxPlanCommon(policy, command, base, setup, {
+        limits: [...rlimitSummary(rlimits, runtime.name), ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes],
+        seccomp: seccompSummary(policy, host),
+        notes: [...notes(runtime, bundle.dir), ...terminalNote(tty.plan)],
+      }),
+    };
+  },
+};
