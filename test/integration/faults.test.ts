@@ -10,6 +10,7 @@ import { chownSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/host/facts.js';
+import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import {
   descendants,
   homeWithProject,
@@ -27,6 +28,7 @@ import {
 } from '../helpers/isolate.js';
 
 const NSJAIL = findNsjail(process.env);
+const OCI = process.platform === 'linux' ? ociRuntimes().find((r) => r.refused === undefined) : undefined;
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -158,6 +160,30 @@ describe.each(runners())('faults ($label)', (runner) => {
       await within(5000, () => stillAlive(tree).length === 0 && sleepProcs(d).length === 0);
       expect(stillAlive(tree).map((t) => `${t.pid} ${t.argv.join(' ')}`)).toEqual([]);
       expect(sleepProcs(d)).toEqual([]);
+    });
+    if (OCI === undefined) console.warn('skipping the oci SIGKILL test: no OCI runtime that works here (apt-get install runc)');
+    it.skipIf(OCI === undefined)('with --backend oci too: the runtime dies with isolate, the container with the runtime, and the next run removes the bundle left behind', async () => {
+      const runtimeDir = join(runner.stateDir, 'isolate/run');
+      const bundles = (): string[] => (statSync(runtimeDir, { throwIfNoEntry: false }) === undefined ? [] : readdirSync(runtimeDir).filter((n) => n.startsWith('oci-')));
+      const d = sleepMarker(300);
+      const w = watch(start(['run', '--backend', 'oci', '--', 'sh', '-c', `sleep ${d} & sleep ${d}`]));
+      const before = await sleepersStarted(w, d, 2);
+      const tree = descendants(started.at(-1)?.pid as number);
+      for (const s of before) expect(tree.map((t) => t.pid)).toContain(s.pid);
+      expect(tree.some((t) => /(^|\/)(runc|crun)$/.test(t.argv[0] ?? ''))).toBe(true);
+      expect(bundles()).toHaveLength(1);
+
+      started.at(-1)?.kill('SIGKILL');
+      expect((await w.exit).signal).toBe('SIGKILL');
+      await within(5000, () => stillAlive(tree).length === 0 && sleepProcs(d).length === 0);
+      expect(stillAlive(tree).map((t) => `${t.pid} ${t.argv.join(' ')}`)).toEqual([]);
+      expect(sleepProcs(d)).toEqual([]);
+      // The killed run's bundle (config.json with the environment, the runtime's state) is still there: the control.
+      const left = bundles();
+      expect(left).toHaveLength(1);
+      const next = await finished(start(['run', '--backend', 'oci', '--', 'true']));
+      expect(next.code, next.stderr).toBe(0);
+      expect(bundles()).toEqual([]);
     });
   });
 
