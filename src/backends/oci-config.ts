@@ -86,8 +86,9 @@ function refuseInexpressible(policy: Policy): void {
 }
 
 /** RLIMIT_CORE off and the profile's rlimits, as bwrap's prlimit sets them. */
-function rlimits(l: Limits): OciRlimit[] {
+function rlimits(l: Limits | undefined): OciRlimit[] {
   const out: OciRlimit[] = [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }];
+  if (l === undefined) return out;
   const add = (type: string, soft: number | undefined, hard = soft): void => {
     if (soft !== undefined && hard !== undefined) out.push({ type, soft, hard });
   };
@@ -142,7 +143,8 @@ export interface ConfigParts {
   env: Record<string, string>;
   namespaces: readonly string[];
   fs: OciFilesystem;
-  rlimits: Limits;
+  /** The profile's rlimits in process.rlimits (export); undefined: RLIMIT_CORE only (a run: prlimit sets the rest inside). */
+  rlimits: Limits | undefined;
   /** linux.resources: the runtime's own cgroup limits (export), or none (a run: isolate's cgroup). */
   resources: boolean;
   seccomp: OciSeccomp | undefined;

@@ -26,8 +26,7 @@
  */
 import { basename } from 'node:path';
 import { IsolateError } from '../errors.js';
-import { formatBytes } from '../profile/limits.js';
-import type { Limits, Policy } from '../profile/types.js';
+import type { Policy } from '../profile/types.js';
 import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
 import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
@@ -37,7 +36,7 @@ import { ROOTFS, ociConfig, seccompFor } from './oci-config.js';
 import { CONFIG_FILE, parents } from './oci-export.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
 import { ociFilesystem } from './oci-mounts.js';
-import { refuseRootProcessLimit } from './process-limit.js';
+import { prlimitRlimits } from './prlimit.js';
 import { INIT_NAME, INIT_SHELL, initScript } from './sandbox-init.js';
 import { planSetup } from './setup-plan.js';
 import { planTerminal, terminalNote } from './terminal.js';
@@ -105,19 +104,6 @@ function checkInit(policy: Policy, oci: OciFacts): string {
   return oci.setpriv;
 }
 
-/** The rlimits the runtime sets (config.json process.rlimits), for the summary. */
-function rlimitSummary(l: Limits, runtime: string): string[] {
-  return [
-    `core dumps: off (RLIMIT_CORE=0; ${runtime})`,
-    ...(l.cpuSeconds === undefined ? [] : [`cpu: ${l.cpuSeconds}s per process (RLIMIT_CPU: SIGXCPU, then SIGKILL a second later; ${runtime})`]),
-    ...(l.memoryBytes === undefined ? [] : [`memory: ${formatBytes(l.memoryBytes)} of data per process (RLIMIT_DATA; ${runtime})`]),
-    ...(l.processes === undefined ? [] : [`processes: ${l.processes} in the sandbox (RLIMIT_NPROC in its user namespace; ${runtime})`]),
-    ...(l.openFiles === undefined ? [] : [`open files: ${l.openFiles} per process (RLIMIT_NOFILE; ${runtime})`]),
-    ...(l.fileSizeBytes === undefined ? [] : [`file size: ${formatBytes(l.fileSizeBytes)} per file (RLIMIT_FSIZE: SIGXFSZ; ${runtime})`]),
-    ...(l.timeoutMs === undefined ? [] : [`timeout: ${l.timeoutMs / 1000}s wall clock, by isolate (SIGTERM to the sandbox's processes, SIGKILL ${l.killAfterMs / 1000}s later, then the runtime is killed and its init dies with it; exit 124)`]),
-  ];
-}
-
 function seccompSummary(policy: Policy, host: HostFacts): PlanSummary['seccomp'] {
   const resolved = resolveSeccomp(policy.syscalls);
   return { preset: resolved.preset, install: resolved.install, arch: resolved.install ? (seccompArchFromNode(host.arch) ?? null) : null, rules: describeRules(resolved.rules, resolved.refuseNewer) };
@@ -159,14 +145,13 @@ export const ociBackend: Backend = {
     const views = limitViews(policy.limits, host);
     const launcher = [`${runtime.name} (up to ${RUNTIME_TASKS} of its threads)`, 'the init', ...(net === undefined ? [] : ['the network forwarder'])];
     const cg = cgroupLimits(views.cgroup, host, { processes: RUNTIME_TASKS + launcher.length - 1, name: launcher.join(', ') });
-    refuseRootProcessLimit(views.rlimit, host.uid, { pids: cg.plan?.events.pids !== undefined, unusableReason: host.cgroup?.unusable?.reason });
-    const { processes: _nproc, ...rootRlimits } = views.rlimit;
-    const rlimits = host.uid === 0 ? rootRlimits : views.rlimit;
+    // The runtime would set config.json's rlimits on its own init (a Go program) before it starts ours: prlimit sets them just before the command.
+    const rl = prlimitRlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
     const tty = planTerminal(host, policy.filesystem.mounts, OCI_CONTROL_FD);
     const init = [setpriv, '--pdeathsig', 'KILL', INIT_SHELL, '-c', initScript(OCI_STARTED_FD, INIT_STDERR_FD), INIT_NAME];
-    const args = [...init, ...tty.prefix, ...(net === undefined ? [] : net.wrapper), resolved, ...command.slice(1)];
+    const args = [...init, ...tty.prefix, ...rl.prefix, ...(net === undefined ? [] : net.wrapper), resolved, ...command.slice(1)];
     const fs = ociFilesystem(setup.ops, 'self');
-    const config = ociConfig({ policy, host, args, env: base.env, namespaces: base.namespaces, fs, rlimits, resources: false, seccomp: seccompFor(policy, host) });
+    const config = ociConfig({ policy, host, args, env: base.env, namespaces: base.namespaces, fs, rlimits: undefined, resources: false, seccomp: seccompFor(policy, host) });
     const bundle = bundlePlan(oci, runtime, `${JSON.stringify(config, null, 2)}\n`, fs.links);
     const preserve = tty.plan?.given === true ? 2 : 1;
     return {
@@ -181,7 +166,7 @@ export const ociBackend: Backend = {
       ...(tty.plan === undefined ? {} : { terminal: tty.plan }),
       bundle,
       ...linuxPlanCommon(policy, command, base, setup, {
-        limits: [...rlimitSummary(rlimits, runtime.name), ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes],
+        limits: [...rl.summary, ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes],
         seccomp: seccompSummary(policy, host),
         notes: [...notes(runtime, bundle.dir), ...terminalNote(tty.plan)],
       }),
