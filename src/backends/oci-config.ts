@@ -122,7 +122,7 @@ function limitNotes(l: Limits): string[] {
   ];
 }
 
-export function seccompFor(policy: Policy, host: HostFacts): OciSeccomp | undefined {
+function seccompFor(policy: Policy, host: HostFacts): OciSeccomp | undefined {
   const resolved = resolveSeccomp(policy.syscalls);
   if (!resolved.install) return undefined;
   const arch = seccompArchFromNode(host.arch);

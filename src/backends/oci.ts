@@ -32,7 +32,9 @@ import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
-import { ROOTFS, ociConfig, seccompFor } from './oci-config.js';
+import { ROOTFS, ociConfig } from './oci-config.js';
+import { nsjailSeccompRules } from './nsjail-seccomp.js';
+import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
 import { CONFIG_FILE, parents } from './oci-export.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
 import { ociFilesystem } from './oci-mounts.js';
@@ -104,9 +106,24 @@ function checkInit(policy: Policy, oci: OciFacts): string {
   return oci.setpriv;
 }
 
-function seccompSummary(policy: Policy, host: HostFacts): PlanSummary['seccomp'] {
+/**
+ * linux.seccomp: the profile's rules (the export's rendering, seccomp/oci.ts)
+ * plus nsjail's user-namespace guard for the calls the profile leaves alone,
+ * always installed: a runtime has no --disable-userns, and the guard is what
+ * keeps nested user namespaces off, also with syscalls.preset: none.
+ */
+function ociRunSeccomp(policy: Policy, host: HostFacts): { config: OciSeccomp; summary: PlanSummary['seccomp'] } {
   const resolved = resolveSeccomp(policy.syscalls);
-  return { preset: resolved.preset, install: resolved.install, arch: resolved.install ? (seccompArchFromNode(host.arch) ?? null) : null, rules: describeRules(resolved.rules, resolved.refuseNewer) };
+  const arch = seccompArchFromNode(host.arch);
+  if (arch === undefined) {
+    throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp rules for the ${host.arch} architecture`, {
+      detail: 'with --backend oci the filter is always installed: it also keeps nested user namespaces off',
+      fix: 'use --backend bwrap, which can run without a syscall filter (syscalls.preset: none)',
+    });
+  }
+  const config = ociSeccomp({ ...resolved, rules: nsjailSeccompRules(resolved.rules), install: true }, [arch]);
+  if (config === undefined) throw new Error('seccomp: the OCI rules are always installed');
+  return { config, summary: { preset: resolved.preset, install: true, arch, rules: describeRules(resolved.rules, resolved.refuseNewer) } };
 }
 
 function notes(runtime: UsableRuntime, bundleDir: string): string[] {
@@ -114,6 +131,7 @@ function notes(runtime: UsableRuntime, bundleDir: string): string[] {
     `runtime: ${runtime.name} ${runtime.version ?? ''} (${runtime.path}), with its state in the run's bundle directory ${bundleDir} (mode 0700), removed after the run`.replace('  ', ' '),
     'the sandbox\'s uid 0 is you, with no capability (a rootless runtime can map no other id): `id` shows root',
     '/dev: the runtime\'s device nodes, each made read-only (chmod and touch refused; a runtime run by root binds the host\'s)',
+    'nested user namespaces: refused by seccomp rules that are always installed (CLONE_NEWUSER in clone and unshare), whatever the profile\'s syscall rules',
     'signals: SIGINT, SIGTERM and SIGHUP sent to isolate go to the sandbox\'s processes; the init passes on the command\'s status',
   ];
 }
@@ -151,7 +169,8 @@ export const ociBackend: Backend = {
     const init = [setpriv, '--pdeathsig', 'KILL', INIT_SHELL, '-c', initScript(OCI_STARTED_FD, INIT_STDERR_FD), INIT_NAME];
     const args = [...init, ...tty.prefix, ...rl.prefix, ...(net === undefined ? [] : net.wrapper), resolved, ...command.slice(1)];
     const fs = ociFilesystem(setup.ops, 'self');
-    const config = ociConfig({ policy, host, args, env: base.env, namespaces: base.namespaces, fs, rlimits: undefined, resources: false, seccomp: seccompFor(policy, host) });
+    const sc = ociRunSeccomp(policy, host);
+    const config = ociConfig({ policy, host, args, env: base.env, namespaces: base.namespaces, fs, rlimits: undefined, resources: false, seccomp: sc.config });
     const bundle = bundlePlan(oci, runtime, `${JSON.stringify(config, null, 2)}\n`, fs.links);
     const preserve = tty.plan?.given === true ? 2 : 1;
     return {
@@ -167,7 +186,7 @@ export const ociBackend: Backend = {
       bundle,
       ...linuxPlanCommon(policy, command, base, setup, {
         limits: [...rl.summary, ...cg.summary, ...tmpfsSummary(policy.limits), ...views.notes],
-        seccomp: seccompSummary(policy, host),
+        seccomp: sc.summary,
         notes: [...notes(runtime, bundle.dir), ...terminalNote(tty.plan)],
       }),
     };
