@@ -432,7 +432,7 @@ export const exportPolicy: (command: readonly string[], options: ExportOptions) 
  * is read from the host.
  */
 export async function loadRunModules(): Promise<void> {
-  const backends = process.platform === 'darwin' ? (['sandbox-exec'] as const) : (['bwrap', 'nsjail'] as const);
+  const backends = process.platform === 'darwin' ? (['sandbox-exec'] as const) : (['bwrap', 'nsjail', 'oci'] as const);
   await Promise.all([import('./network/proxy.js'), import('./network/rules.js'), import('./run/loopback-proxy.js'), ...backends.map(loadBackend)]);
 }
 
