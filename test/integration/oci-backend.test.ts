@@ -1,0 +1,145 @@
+/**
+ * `isolate run --backend oci` in real sandboxes, beyond the battery every
+ * backend gets (backends.test.ts: selftest, exit codes, environment) and the
+ * SIGKILL test (faults.test.ts): protected files, a pinned directory swapped
+ * for a symlink between isolate's open and the runtime's mount, nothing left
+ * behind after a run, and the filtered network. As the current user and (as
+ * root) as an unprivileged user. Skipped, with the reason printed, when no
+ * OCI runtime works here.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ociRuntimes } from '../../src/host/oci-runtime.js';
+import { REPO_FILES, attempts } from '../helpers/fs-fixture.js';
+import { asRunner, giveTo, homeWithProject, isolate, isolateAsync, keyValues, plant, runners, snapshot, type Project, type Result, type Runner } from '../helpers/isolate.js';
+
+const usable = process.platform === 'linux' ? ociRuntimes().find((r) => r.refused === undefined) : undefined;
+const skipReason = process.platform !== 'linux' ? `OCI runtimes need Linux (this is ${process.platform})` : usable === undefined ? 'no OCI runtime that works here (apt-get install runc)' : undefined;
+if (skipReason !== undefined) console.warn(`--backend oci integration tests skipped: ${skipReason}`);
+
+function oci(runner: Runner, args: readonly string[], p: Project, timeoutMs = 30_000): Result {
+  return isolate(runner, ['run', '--backend', 'oci', ...args], { cwd: p.project, env: p.env, timeoutMs });
+}
+
+/** isolate's runtime directory for the runner (its state directory's run/), where the bundles go. */
+const runtimeDir = (runner: Runner): string => join(runner.stateDir, 'isolate', 'run');
+const bundles = (runner: Runner): string[] => (statSync(runtimeDir(runner), { throwIfNoEntry: false }) === undefined ? [] : readdirSync(runtimeDir(runner)).filter((n) => /^(oci-|isolate-removing-)/.test(n)));
+
+/** Plan with isolate's API, let the launcher run `inLauncher` first (after run/ opened the plan's descriptors), then execute; prints the result. */
+const PLAN_THEN_RUN = `
+  const { pathToFileURL } = await import('node:url');
+  const [dist, json] = process.argv.slice(1);
+  const o = JSON.parse(json);
+  const api = await import(pathToFileURL(dist + '/index.js').href);
+  const { execute } = await import(pathToFileURL(dist + '/run/execute.js').href);
+  const { plan } = await api.plan(o.command, { backend: 'oci', callerCwd: o.cwd, callerEnv: process.env });
+  if (o.noCheck) delete plan.checkPathFds;
+  if (o.inLauncher) plan.argv = ['/bin/sh', '-c', o.inLauncher.script + '\\nshift ' + o.inLauncher.args.length + '\\nexec "$@"', 'swap', ...o.inLauncher.args, ...plan.argv];
+  const r = await execute(plan, { stdio: 'capture' });
+  console.log(JSON.stringify({ exitCode: r.exitCode, started: r.started, stdout: r.stdout, error: r.error === undefined ? null : { code: r.error.code, message: r.error.message, detail: r.error.detail ?? null } }));
+`;
+
+interface PlanThenRunResult {
+  exitCode: number;
+  started: boolean;
+  stdout: string;
+  error: { code: string; message: string; detail: string | null } | null;
+}
+
+function planThenRun(runner: Runner, p: Project, o: { command: string[]; inLauncher?: { script: string; args: string[] }; noCheck?: boolean }): PlanThenRunResult {
+  const dist = join(dirname(dirname(runner.bin)), 'dist');
+  const r = asRunner(runner, [process.execPath, '--input-type=module', '-e', PLAN_THEN_RUN, dist, JSON.stringify({ ...o, cwd: p.project })], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: runner.stateDir }, timeoutMs: 30_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PlanThenRunResult;
+}
+
+describe.skipIf(skipReason !== undefined).each(runners())('--backend oci ($label)', (runner) => {
+  let p: Project;
+  beforeEach(() => {
+    p = homeWithProject(runner);
+    for (const [rel, what] of Object.entries(REPO_FILES)) {
+      if (what.startsWith('file:')) plant(runner, p.project, rel, what.slice(5), rel.includes('/hooks/') ? 0o755 : 0o644);
+    }
+    mkdirSync(join(p.project, 'decoy'));
+    giveTo(runner, p.home);
+  });
+  afterEach(() => p.cleanup());
+
+  it('protected files stay read-only, the run leaves nothing behind but the command\'s own files, and no bundle', () => {
+    const ops = {
+      hookAppend: 'echo pwned >> .git/hooks/pre-commit',
+      hooksMove: 'mv .git/hooks .git/hooks-moved',
+      configAppend: 'echo pwned >> .git/config',
+      gitMove: 'mv .git .git2',
+      nestedHook: 'echo pwned > sub/deeper/.git/hooks/pre-push',
+      envrc: 'echo pwned > .envrc',
+      normal: 'echo fine > normal.txt',
+    };
+    const r = oci(runner, ['--', 'sh', '-c', attempts(ops)], p);
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)).toEqual({ ...Object.fromEntries(Object.keys(ops).map((k) => [k, 'blocked'])), normal: 'WROTE' });
+    expect(snapshot(p.project)).toEqual({ ...REPO_FILES, decoy: 'dir', 'normal.txt': 'file:fine\n' });
+    expect(bundles(runner)).toEqual([]);
+    // A run the timeout ends (the runtime is killed): its container is deleted and its bundle removed too.
+    expect(oci(runner, ['--timeout', '1s', '--', 'sleep', '30'], p).status).toBe(124);
+    expect(bundles(runner)).toEqual([]);
+    expect(snapshot(p.project)).toEqual({ ...REPO_FILES, decoy: 'dir', 'normal.txt': 'file:fine\n' });
+  });
+
+  it('a pinned directory swapped for a symlink to a look-alike after isolate opened it: the runtime mounts the look-alike, isolate\'s check refuses, the command does not run', () => {
+    const git = join(p.project, '.git');
+    // A look-alike made by a concurrent sandbox in the project (the placeholders run/ just made included), and the link to it.
+    const SWAP = '/bin/mv "$1" "$1.orig" && /bin/cp -a "$1.orig" "$2/g" && /bin/ln -s "$2/g" "$1"';
+    const swap = { script: SWAP, args: [git, join(p.project, 'decoy')] };
+    const attack = ['sh', '-c', 'echo pwned >> .git.orig/hooks/pre-commit; echo ran'];
+    const r = planThenRun(runner, p, { command: attack, inLauncher: swap });
+    expect(r.exitCode, JSON.stringify(r)).toBe(125);
+    expect(r.started).toBe(false);
+    expect(r.error?.code).toBe('E_SANDBOX_SETUP');
+    expect(r.error?.message, JSON.stringify(r.error)).toBe(`${git} changed while the sandbox was being set up; the command was not run`);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(join(p.project, '.git.orig/hooks/pre-commit'), 'utf8')).toBe('#!/bin/sh\necho original hook\n');
+
+    // The control: without the check the runtime starts the command, which writes the protected hook through the other name.
+    rmSync(git);
+    rmSync(join(p.project, 'decoy/g'), { recursive: true });
+    renameSync(`${git}.orig`, git);
+    const c = planThenRun(runner, p, { command: attack, inLauncher: swap, noCheck: true });
+    expect(c.exitCode, JSON.stringify(c)).toBe(0);
+    expect(c.stdout).toBe('ran\n');
+    expect(readFileSync(join(p.project, '.git.orig/hooks/pre-commit'), 'utf8')).toBe('#!/bin/sh\necho original hook\npwned\n');
+  });
+});
+
+describe.skipIf(skipReason !== undefined).each(runners())('--backend oci, filtered network ($label)', (runner) => {
+  let server: Server;
+  let port: number;
+  let p: Project;
+  beforeAll(async () => {
+    server = createServer((_req, res) => res.end('oci-allowed-body'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    p = homeWithProject(runner);
+  });
+  afterAll(() => {
+    server.close();
+    p.cleanup();
+  });
+
+  it('an allowed host:port answers through the proxy; another port gets 403 and the server is not reached; --net none reaches nothing', async () => {
+    const url = (q: number): string => `http://localhost:${q}/`;
+    const ok = await isolateAsync(runner, ['run', '--backend', 'oci', '--allow-domain', `localhost:${port}`, '--', 'curl', '-sS', url(port)], { cwd: p.project, env: p.env });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('oci-allowed-body');
+    const denied = await isolateAsync(runner, ['run', '--backend', 'oci', '--allow-domain', `localhost:${port + 1}`, '--', 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', url(port)], { cwd: p.project, env: p.env });
+    expect(denied.stdout).toBe('403');
+    const none = await isolateAsync(runner, ['run', '--backend', 'oci', '--net', 'none', '--', 'curl', '-sS', '-m', '3', `http://127.0.0.1:${port}/`], { cwd: p.project, env: p.env });
+    expect(none.status).not.toBe(0);
+    expect(none.stdout).not.toContain('oci-allowed-body');
+    expect(existsSync(join(runtimeDir(runner)))).toBe(true);
+    expect(bundles(runner)).toEqual([]);
+  });
+});
