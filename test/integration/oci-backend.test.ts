@@ -89,6 +89,19 @@ describe.skipIf(skipReason !== undefined).each(runners())('--backend oci ($label
     expect(snapshot(p.project)).toEqual({ ...REPO_FILES, decoy: 'dir', 'normal.txt': 'file:fine\n' });
   });
 
+  it('explain --backend oci prints a command line that, run with bash, writes the bundle, runs the command under the runtime and removes the bundle', () => {
+    const e = isolate(runner, ['explain', '--backend', 'oci', '--json', '--', 'sh', '-c', 'echo "home=$HOME"; exit 6'], { cwd: p.project, env: p.env });
+    expect(e.status, e.stderr).toBe(0);
+    const line = (JSON.parse(e.stdout) as { commandLine: string }).commandLine;
+    expect(line).toContain('"HOME=\'"$HOME"\'"');
+    const r = asRunner(runner, ['/bin/bash', '-c', line], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: runner.stateDir } });
+    expect(r.status, r.stderr).toBe(6);
+    expect(r.stdout).toBe(`home=${p.env['HOME'] ?? ''}\n`);
+    expect(bundles(runner)).toEqual([]);
+    // The line leaves the placeholders of missing protected names behind (explain says so); the project's files are as they were.
+    expect(snapshot(p.project)).toEqual(expect.objectContaining({ ...REPO_FILES, decoy: 'dir' }));
+  });
+
   it('a pinned directory swapped for a symlink to a look-alike after isolate opened it: the runtime mounts the look-alike, isolate\'s check refuses, the command does not run', () => {
     const git = join(p.project, '.git');
     // A look-alike made by a concurrent sandbox in the project (the placeholders run/ just made included), and the link to it.
