@@ -7,7 +7,7 @@
  * that cannot be moved into the cgroup, is a setup failure (exit 125), never
  * a run without the limit.
  */
-import { readFileSync, readdirSync, rmdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmdirSync, writeFileSync, mkdirSync, type Dirent } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,8 +62,33 @@ function killAll(dir: string): void {
   }
 }
 
-/** Remove a cgroup once its processes are gone; true when it no longer exists. */
+/**
+ * The cgroups inside `dir`, deepest first, removed where they are empty (an
+ * OCI runtime makes the container's own cgroup inside the run's, and leaves
+ * it when it is killed). rmdir refuses a cgroup that has processes.
+ */
+function removeChildren(dir: string, depth = 0): void {
+  if (depth > 8) return;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    removeChildren(`${dir}/${e.name}`, depth + 1);
+    try {
+      rmdirSync(`${dir}/${e.name}`);
+    } catch {
+      // still has processes, or gone
+    }
+  }
+}
+
+/** Remove a cgroup (and the empty cgroups inside it) once its processes are gone; true when it no longer exists. */
 function tryRemove(dir: string): boolean {
+  removeChildren(dir);
   try {
     rmdirSync(dir);
     return true;
