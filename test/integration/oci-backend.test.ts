@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import { REPO_FILES, attempts } from '../helpers/fs-fixture.js';
-import { asRunner, giveTo, homeWithProject, isolate, isolateAsync, keyValues, plant, runners, snapshot, type Project, type Result, type Runner } from '../helpers/isolate.js';
+import { asRunner, giveTo, homeWithProject, isolate, isolateAsync, keyValues, plant, runners, snapshot, spawnIsolate, type Project, type Result, type Runner } from '../helpers/isolate.js';
 
 const usable = process.platform === 'linux' ? ociRuntimes().find((r) => r.refused === undefined) : undefined;
 const skipReason = process.platform !== 'linux' ? `OCI runtimes need Linux (this is ${process.platform})` : usable === undefined ? 'no OCI runtime that works here (apt-get install runc)' : undefined;
@@ -87,6 +87,28 @@ describe.skipIf(skipReason !== undefined).each(runners())('--backend oci ($label
     expect(oci(runner, ['--timeout', '1s', '--', 'sleep', '30'], p).status).toBe(124);
     expect(bundles(runner)).toEqual([]);
     expect(snapshot(p.project)).toEqual({ ...REPO_FILES, decoy: 'dir', 'normal.txt': 'file:fine\n' });
+  });
+
+  it('signals sent to isolate reach the container: a trap runs and its code is isolate\'s; a plain sleep dies of SIGINT (130)', async () => {
+    const signalled = async (command: string[], signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string }> => {
+      const child = spawnIsolate(runner, ['run', '--backend', 'oci', '--', ...command], { cwd: p.project, env: p.env });
+      let stdout = '';
+      child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+      try {
+        // Sent once the command runs (it says so, or a moment after the start).
+        for (let i = 0; i < 200 && !stdout.includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
+        child.kill(signal);
+        return { code: await closed, stdout };
+      } finally {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }
+    };
+    const trapped = await signalled(['sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; sleep 30 & wait'], 'SIGTERM');
+    expect(trapped).toEqual({ code: 7, stdout: 'ready\ngot-term\n' });
+    const plain = await signalled(['sh', '-c', 'echo ready; exec sleep 30'], 'SIGINT');
+    expect(plain.code).toBe(130);
+    expect(bundles(runner)).toEqual([]);
   });
 
   it('explain --backend oci prints a command line that, run with bash, writes the bundle, runs the command under the runtime and removes the bundle', () => {
