@@ -62,13 +62,15 @@ export const LAUNCH_NAME = 'isolate-oci';
 /**
  * Waits for run/'s line, then execs the runtime: setpriv (util-linux) arms
  * it to get SIGKILL when isolate dies, env -i starts it with an empty
- * environment. The arguments are the runtime's path and its own.
+ * environment but GOMAXPROCS, which keeps runc's Go runtime to a few threads
+ * whatever the host's CPUs (they count against the cgroup's pids.max: see
+ * RUNTIME_TASKS). The arguments are the runtime's path and its own.
  */
 export const LAUNCH_SCRIPT = [
   'PATH=/usr/bin:/bin:/usr/sbin:/sbin:/run/current-system/sw/bin',
   `read -r go <&${LAUNCH_GO_FD} && [ "$go" = go ] || exit 125`,
   `exec ${LAUNCH_GO_FD}<&-`,
-  'exec setpriv --pdeathsig KILL env -i "$@"',
+  'exec setpriv --pdeathsig KILL env -i GOMAXPROCS=2 "$@"',
 ].join('\n');
 
 export const OCI_INSTALL_FIX = 'sudo apt-get install -y runc   (or crun, on a host with a unified or legacy cgroup layout)';
