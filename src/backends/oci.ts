@@ -54,8 +54,18 @@ export const LAUNCH_GO_FD = 5;
 export const OCI_FIRST_PATH_FD = 6;
 /** Where the init keeps the command's stderr inside the container (closed for the command). */
 const INIT_STDERR_FD = 9;
-/** The Go runtime's threads of `runc run`, which live in the run's cgroup beside the sandbox and count against pids.max. */
-export const RUNTIME_TASKS = 12;
+/** The Go runtime's threads of `runc run` (with GOMAXPROCS=2), which live in the run's cgroup beside the sandbox and count against pids.max. */
+export const RUNTIME_TASKS = 9;
+/** The smallest process limit runc's own init (a Go program, in the container's cgroup until it execs the init) starts under. */
+export const OCI_MIN_PROCESSES = 5;
+
+/** A cgroup process limit too small for the runtime's own init to start: refused rather than failing at the start. */
+function refuseTinyProcessLimit(processes: number | undefined, inCgroup: boolean): void {
+  if (!inCgroup || processes === undefined || processes >= OCI_MIN_PROCESSES) return;
+  throw new IsolateError('E_LIMIT_UNENFORCEABLE', `a process limit of ${processes} is too small for --backend oci: the runtime's own init runs in the sandbox's cgroup, with its threads, before the command starts`, {
+    fix: `set --processes ${OCI_MIN_PROCESSES} or more, or use --backend bwrap`,
+  });
+}
 
 export const LAUNCH_SHELL = '/bin/sh';
 export const LAUNCH_NAME = 'isolate-oci';
@@ -163,8 +173,9 @@ export const ociBackend: Backend = {
     const { devices: _copies, ...view } = host;
     const setup = planSetup(policy, view, OCI_FIRST_PATH_FD);
     const views = limitViews(policy.limits, host);
-    const launcher = [`${runtime.name} (up to ${RUNTIME_TASKS} of its threads)`, 'the init', ...(net === undefined ? [] : ['the network forwarder'])];
+    const launcher = [`${runtime.name} (${RUNTIME_TASKS} of its threads)`, 'the init', ...(net === undefined ? [] : ['the network forwarder'])];
     const cg = cgroupLimits(views.cgroup, host, { processes: RUNTIME_TASKS + launcher.length - 1, name: launcher.join(', ') });
+    refuseTinyProcessLimit(views.cgroup.processes, cg.plan?.events.pids !== undefined);
     // The runtime would set config.json's rlimits on its own init (a Go program) before it starts ours: prlimit sets them just before the command.
     const rl = prlimitRlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
     const tty = planTerminal(host, policy.filesystem.mounts, OCI_CONTROL_FD);

@@ -158,6 +158,12 @@ describe('golden oci plans for the built-in profiles', () => {
     });
   });
 
+  it('a cgroup process limit under 5: refused (runc\'s own init needs its threads in the cgroup before the command starts)', async () => {
+    const cgroup = { version: 1 as const, parents: { memory: '/sys/fs/cgroup/memory', pids: '/sys/fs/cgroup/pids' }, name: 'isolate-4242-abcd' };
+    await expect(goldenPlan('default', ['make'], usrBinCommand('make'), { limits: { processes: 4 } }, { cgroup })).rejects.toMatchObject({ code: 'E_LIMIT_UNENFORCEABLE' });
+    await expect(goldenPlan('default', ['make'], usrBinCommand('make'), { limits: { processes: 5 } }, { cgroup })).resolves.toMatchObject({ backend: 'oci' });
+  });
+
   it('setpriv or /bin/sh not visible inside the sandbox: refused', async () => {
     await expect(goldenPlan('default', ['make'], usrBinCommand('make'), {}, { oci: { ...OCI, setpriv: '/srv/isolate-test/setpriv' } })).rejects.toMatchObject({ code: 'E_SANDBOX_SETUP' });
   });
