@@ -134,7 +134,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: i('bwrap passes on every descriptor it has: isolate hands it /dev/null in place of each it inherited, and bwrap closes them (--args N) before it starts anything'),
       nsjail: n('nsjail closes every descriptor but pass_fd (and isolate hands it /dev/null in place of each it inherited)'),
       'sandbox-exec': n('Node starts sandbox-exec with POSIX_SPAWN_CLOEXEC_DEFAULT on macOS: it gets only the descriptors isolate names'),
-      oci: n('the runtime closes every descriptor but stdin, stdout, stderr and the init\'s line to isolate (--preserve-fds), which the init closes before the command starts'),
+      oci: n('the runtime closes every descriptor but the init\'s line to isolate (--preserve-fds), which the init closes before the command starts; stdin, stdout and stderr are pipes of the runtime\'s own, which it copies to and from isolate\'s'),
     },
   },
   {
