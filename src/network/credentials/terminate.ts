@@ -19,11 +19,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { Transform } from 'node:stream';
 import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { ipVersion, normalizeHost } from '../rules.js';
 import type { RunCa } from './ca.js';
 import { MAX_HASHED_BODY } from './aws-request.js';
+import type { Scrubber } from './scrub.js';
 import type { CredentialVault, OutgoingRequest } from './vault.js';
 
 export interface TerminatedTarget {
@@ -96,6 +96,26 @@ function refuse(res: ServerResponse, status: number, reason: string): void {
   const body = `isolate: ${reason}\n`;
   res.writeHead(status, { 'content-type': 'text/plain', 'x-isolate-denied': reason.replace(/[\r\n]/g, ' '), 'content-length': Buffer.byteLength(body), connection: 'close' });
   res.end(body);
+}
+
+/**
+ * The response body from `from` to `to` through `scrub`, written as it
+ * comes (no stream between them); reading pauses while `to` is full. A body
+ * cut short upstream is cut short here too, never ended as if complete.
+ */
+function relayBody(from: IncomingMessage, to: ServerResponse, scrub: Scrubber): void {
+  from.on('data', (chunk: Buffer) => {
+    let full = false;
+    for (const part of scrub.push(chunk)) full = !to.write(part) || full;
+    if (full) {
+      from.pause();
+      to.once('drain', () => from.resume());
+    }
+  });
+  from.once('end', () => to.end(scrub.flush()));
+  from.once('close', () => {
+    if (!from.complete) to.destroy();
+  });
 }
 
 export class TlsTerminator {
@@ -187,11 +207,7 @@ export class TlsTerminator {
       const clean = (v: string): string => this.vault.scrubText(v);
       const out = pairs(upRes.rawHeaders).filter(([n]) => !HOP.has(n.toLowerCase())).map(([n, v]) => [n, clean(v)]);
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out.flat());
-      const body = new Transform({
-        transform: (chunk: Buffer, _enc, cb) => cb(null, scrub.push(chunk)),
-        flush: (cb) => cb(null, scrub.flush()),
-      });
-      upRes.pipe(body).pipe(res);
+      relayBody(upRes, res, scrub);
     });
     res.once('close', () => up.destroy());
     if (body === undefined) req.pipe(up);
