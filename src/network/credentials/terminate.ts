@@ -17,13 +17,13 @@
  * one Host, naming the CONNECT host and, when it has a port, the CONNECT port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
-import { ipVersion, normalizeHost } from '../rules.js';
+import { normalizeHost } from '../rules.js';
 import type { RunCa } from './ca.js';
 import { MAX_HASHED_BODY } from './aws-request.js';
-import type { Scrubber } from './scrub.js';
+import { HOP, toClient } from './to-client.js';
+import { exchange, type Exchange } from './upstream.js';
 import type { CredentialVault, OutgoingRequest } from './vault.js';
 
 export interface TerminatedTarget {
@@ -42,8 +42,6 @@ export interface TerminatedEnd {
   error?: string;
 }
 
-/** Headers that belong to one connection, not to the request or response they came with. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
 function pairs(raw: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
@@ -98,26 +96,6 @@ function refuse(res: ServerResponse, status: number, reason: string): void {
   res.end(body);
 }
 
-/**
- * The response body from `from` to `to` through `scrub`, written as it
- * comes (no stream between them); reading pauses while `to` is full. A body
- * cut short upstream is cut short here too, never ended as if complete.
- */
-function relayBody(from: IncomingMessage, to: ServerResponse, scrub: Scrubber): void {
-  from.on('data', (chunk: Buffer) => {
-    let full = false;
-    for (const part of scrub.push(chunk)) full = !to.write(part) || full;
-    if (full) {
-      from.pause();
-      to.once('drain', () => from.resume());
-    }
-  });
-  from.once('end', () => to.end(scrub.flush()));
-  from.once('close', () => {
-    if (!from.complete) to.destroy();
-  });
-}
-
 export class TlsTerminator {
   constructor(
     private readonly vault: CredentialVault,
@@ -125,6 +103,8 @@ export class TlsTerminator {
     /** PEM certificates the upstream servers are verified against: the system's roots and network.upstreamCa. */
     private readonly trust: readonly string[],
   ) {}
+
+  private context: SecureContext | undefined;
 
   /** Take over an established CONNECT tunnel (`early`: bytes the client sent after the CONNECT head). */
   async accept(client: Socket, t: TerminatedTarget, early: Buffer, done: (end: TerminatedEnd) => void): Promise<void> {
@@ -185,32 +165,24 @@ export class TlsTerminator {
       refuse(res, 403, r.reason);
       return;
     }
-    const up = httpsRequest({
-      host: t.address,
-      port: t.port,
-      ...(ipVersion(t.host) === 0 ? { servername: t.host } : {}),
-      // Verified (node's checkServerIdentity) as the CONNECT host: the servername, or for an IP address host, the address.
-      ca: [...this.trust],
-      method: req.method,
-      path: r.target,
-      headers: [...r.headers.flat()],
-      agent: false,
-    });
-    up.on('error', (e: Error) => {
-      const reason = `the upstream connection to ${t.host}:${t.port} failed: ${e.message}`;
+    if (body === 'too large') {
+      // rewrite refuses a request whose body it needed and could not read; this is the guard should that change.
+      refuse(res, 413, 'the request body is too large to check');
+      return;
+    }
+    const failed = (reason: string, beforeHead: boolean): void => {
       note('error', reason);
-      if (!res.headersSent) refuse(res, 502, reason);
+      if (beforeHead) refuse(res, 502, reason);
       else res.destroy();
-    });
-    up.on('response', (upRes) => {
-      const scrub = this.vault.responseScrubber();
-      const clean = (v: string): string => this.vault.scrubText(v);
-      const out = pairs(upRes.rawHeaders).filter(([n]) => !HOP.has(n.toLowerCase())).map(([n, v]) => [n, clean(v)]);
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out.flat());
-      relayBody(upRes, res, scrub);
-    });
+    };
+    const upstream = { host: t.host, port: t.port, address: t.address, method: request.method, target: r.target, headers: r.headers };
+    const up: Exchange = exchange(upstream, this.upstreamContext(), body ?? req, toClient(res, this.vault, () => up, failed));
     res.once('close', () => up.destroy());
-    if (body === undefined) req.pipe(up);
-    else up.end(body);
+  }
+
+  /** The roots upstream servers are verified against, made once (a bundle of system roots takes milliseconds to load). */
+  private upstreamContext(): SecureContext {
+    this.context ??= createSecureContext({ ca: [...this.trust] });
+    return this.context;
   }
 }
