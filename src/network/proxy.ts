@@ -76,7 +76,8 @@ export class FilterProxy {
   constructor(private readonly options: ProxyOptions) {
     this.resolve = options.resolve ?? defaultResolve;
     // allowHalfOpen: a client may send its request and shut down its side; the reply must still reach it.
-    this.server = createNetServer({ allowHalfOpen: true }, (socket) => this.onSocket(socket));
+    // noDelay: replies go out as written (over TCP: isolate proxy, tests); a unix socket has no Nagle to turn off.
+    this.server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onSocket(socket));
   }
 
   /** Listen on a unix socket path, or a TCP port on loopback (tests). */

@@ -23,7 +23,7 @@ import { normalizeHost } from '../rules.js';
 import type { RunCa } from './ca.js';
 import { MAX_HASHED_BODY } from './aws-request.js';
 import { HOP, toClient } from './to-client.js';
-import { exchange, type Exchange } from './upstream.js';
+import { exchange, type Exchange, type UpstreamTls } from './upstream.js';
 import type { CredentialVault, OutgoingRequest } from './vault.js';
 
 export interface TerminatedTarget {
@@ -105,6 +105,9 @@ export class TlsTerminator {
   ) {}
 
   private context: SecureContext | undefined;
+  private readonly leaves = new Map<string, Promise<SecureContext>>();
+  /** The last TLS session of each upstream host:port, to resume: a request's connection skips the full handshake. */
+  private readonly sessions = new Map<string, Buffer>();
 
   /** Take over an established CONNECT tunnel (`early`: bytes the client sent after the CONNECT head). */
   async accept(client: Socket, t: TerminatedTarget, early: Buffer, done: (end: TerminatedEnd) => void): Promise<void> {
@@ -112,8 +115,7 @@ export class TlsTerminator {
     const note = (field: 'refused' | 'error', text: string): void => {
       end[field] ??= text;
     };
-    const leaf = await this.ca.leafFor(t.host);
-    const context: SecureContext = createSecureContext({ cert: leaf.cert, key: leaf.key });
+    const context = await this.leafContext(t.host);
     if (early.length > 0) client.unshift(early);
     const tls = new TLSSocket(client, {
       isServer: true,
@@ -176,13 +178,23 @@ export class TlsTerminator {
       else res.destroy();
     };
     const upstream = { host: t.host, port: t.port, address: t.address, method: request.method, target: r.target, headers: r.headers };
-    const up: Exchange = exchange(upstream, this.upstreamContext(), body ?? req, toClient(res, this.vault, () => up, failed));
+    const up: Exchange = exchange(upstream, this.upstreamTls(`${t.address} ${t.host}:${t.port}`), body ?? req, toClient(res, this.vault, () => up, failed));
     res.once('close', () => up.destroy());
   }
 
+  /** The TLS context that answers for `host` with its certificate, made once per host. */
+  private leafContext(host: string): Promise<SecureContext> {
+    let context = this.leaves.get(host);
+    if (context === undefined) {
+      context = this.ca.leafFor(host).then((leaf) => createSecureContext({ cert: leaf.cert, key: leaf.key }));
+      this.leaves.set(host, context);
+    }
+    return context;
+  }
+
   /** The roots upstream servers are verified against, made once (a bundle of system roots takes milliseconds to load). */
-  private upstreamContext(): SecureContext {
+  private upstreamTls(key: string): UpstreamTls {
     this.context ??= createSecureContext({ ca: [...this.trust] });
-    return this.context;
+    return { context: this.context, session: this.sessions.get(key), onSession: (s) => this.sessions.set(key, s) };
   }
 }

@@ -37,6 +37,14 @@ export interface ResponseSink {
   fail(reason: string): void;
 }
 
+/** How the connection's TLS starts: the roots it verifies against, and a session of an earlier connection to resume (the server's certificate was verified then). */
+export interface UpstreamTls {
+  context: SecureContext;
+  session: Buffer | undefined;
+  /** Hears each session the server offers for resumption. */
+  onSession: (session: Buffer) => void;
+}
+
 export interface Exchange {
   pause(): void;
   resume(): void;
@@ -137,7 +145,7 @@ class ResponseReader {
 }
 
 /** Send `req` (its body: read already, or streamed from the client's request) and read the response into `sink`. */
-export function exchange(req: UpstreamRequest, context: SecureContext, body: Buffer | IncomingMessage, sink: ResponseSink): Exchange {
+export function exchange(req: UpstreamRequest, tls: UpstreamTls, body: Buffer | IncomingMessage, sink: ResponseSink): Exchange {
   let finished = false;
   const reader = new ResponseReader(req.method, {
     ...sink,
@@ -176,7 +184,8 @@ export function exchange(req: UpstreamRequest, context: SecureContext, body: Buf
     port: req.port,
     // Verified (node's checkServerIdentity) as the CONNECT host: the servername, or for an IP address host, the address.
     ...(ipVersion(req.host) === 0 ? { servername: req.host } : {}),
-    secureContext: context,
+    secureContext: tls.context,
+    ...(tls.session === undefined ? {} : { session: tls.session }),
     onread: {
       buffer: () => {
         if (slab.buf.length - end < MIN_ROOM) {
@@ -200,6 +209,7 @@ export function exchange(req: UpstreamRequest, context: SecureContext, body: Buf
   };
   const socket: TLSSocket = connect(options);
   socket.setNoDelay(true);
+  socket.on('session', tls.onSession);
   socket.on('error', (e: Error) => fail(`the upstream connection to ${req.host}:${req.port} failed: ${e.message}`));
   socket.once('end', () => {
     flush();
