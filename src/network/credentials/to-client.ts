@@ -9,7 +9,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Framing, ResponseHead } from './response-head.js';
-import type { Exchange, ResponseSink } from './upstream.js';
+import type { ResponseSink } from './response-reader.js';
+import type { Exchange } from './upstream.js';
 import type { CredentialVault } from './vault.js';
 
 /** Headers that belong to one connection, not to the request or response they came with. */
