@@ -58,6 +58,7 @@ const SCRIPTS: Record<string, (s: TLSSocket) => Promise<void>> = {
   '/te-and-length': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Content-Length: 3', 'Transfer-Encoding: chunked']), chunk('abcdef'), '0\r\n\r\n'], true),
   '/cut-short': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Content-Length: 100']), 'only part of it']),
   '/cut-chunked': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked']), chunk('first')]),
+  '/same-length-twice': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Content-Length: 5', 'Content-Length: 5']), 'hello'], true),
   '/two-lengths': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Content-Length: 5', 'Content-Length: 6']), 'hello!']),
   '/bad-length': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Content-Length: -5']), 'hello']),
   '/folded': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'X-A: 1', ' folded: 2', 'Content-Length: 0'])]),
@@ -191,6 +192,9 @@ describe('the terminator reads the upstream response itself', () => {
     const headOnly = await get('/head', { method: 'HEAD' });
     expect(headOnly).toMatchObject({ status: 200, body: Buffer.alloc(0) });
     expect(headOnly.headers['content-length']).toBe('1000');
+    const twice = await get('/same-length-twice');
+    expect(twice).toMatchObject({ status: 200, complete: true, body: Buffer.from('hello') });
+    expect(twice.headers['content-length']).toBe('5');
     const both = await get('/te-and-length');
     expect(both.body.toString()).toBe('abcdef');
     expect(both.headers['content-length']).toBeUndefined();

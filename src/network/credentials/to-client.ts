@@ -16,10 +16,19 @@ import type { CredentialVault } from './vault.js';
 /** Headers that belong to one connection, not to the request or response they came with. */
 export const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
-/** The headers passed on: no hop-by-hop ones, values scrubbed, and no Content-Length where the body's end is not its length. */
+/**
+ * The headers passed on: no hop-by-hop ones, values scrubbed, and no
+ * Content-Length where the body's end is not its length (chunked, or the
+ * end of the connection); where it is, one Content-Length (a server may
+ * repeat the same one).
+ */
 function clientHeaders(head: ResponseHead, f: Framing, vault: CredentialVault): string[] {
-  const dropLength = f.kind === 'chunked' || f.kind === 'close';
-  const keep = ([n]: [string, string]): boolean => !HOP.has(n.toLowerCase()) && !(dropLength && n.toLowerCase() === 'content-length');
+  let lengths = 0;
+  const keep = ([n]: [string, string]): boolean => {
+    const name = n.toLowerCase();
+    if (name !== 'content-length') return !HOP.has(name);
+    return (f.kind === 'length' || f.kind === 'none') && lengths++ === 0;
+  };
   return head.headers.filter(keep).flatMap(([n, v]) => [n, vault.scrubText(v)]);
 }
 
