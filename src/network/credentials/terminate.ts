@@ -42,7 +42,6 @@ export interface TerminatedEnd {
   error?: string;
 }
 
-
 function pairs(raw: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] ?? '', raw[i + 1] ?? '']);
