@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,12 +138,12 @@ interface Got {
   complete: boolean;
 }
 
-/** One request through the terminator; `slow`: the client reads in small bites with pauses. */
-function get(path: string, options: { method?: string; body?: Buffer; chunked?: boolean; slow?: boolean } = {}): Promise<Got> {
+/** One request through the terminator; `slow`: the client reads in small bites with pauses; `agent`: a keep-alive agent to reuse the tunnel. */
+function get(path: string, options: { method?: string; body?: Buffer; chunked?: boolean; slow?: boolean; agent?: Agent } = {}): Promise<Got> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { host: `127.0.0.1:${(upstream.address() as AddressInfo).port}`, authorization: `Bearer ${PLACEHOLDER}` };
     if (options.body !== undefined) headers[options.chunked === true ? 'transfer-encoding' : 'content-length'] = options.chunked === true ? 'chunked' : String(options.body.length);
-    const req = httpsRequest({ host: '127.0.0.1', port: (proxy.address() as AddressInfo).port, ca: caPem, method: options.method ?? 'GET', path, headers, agent: false }, (res) => {
+    const req = httpsRequest({ host: '127.0.0.1', port: (proxy.address() as AddressInfo).port, ca: caPem, method: options.method ?? 'GET', path, headers, agent: options.agent ?? false }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => {
         parts.push(c);
@@ -223,6 +223,22 @@ describe('the terminator reads the upstream response itself', () => {
     expect((await get('/upload', { method: 'POST', body })).status).toBe(200);
     expect((await get('/upload', { method: 'POST', body, chunked: true })).status).toBe(200);
     expect(uploads).toEqual([want, want]);
+  });
+
+  it('answers several requests in one kept-alive tunnel, each over its own upstream connection, each scrubbed', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: caPem });
+    const tunnels = new Set<unknown>();
+    agent.on('free', (socket) => tunnels.add(socket));
+    try {
+      for (const path of ['/length', '/chunked', '/informational', '/length']) {
+        const r = await get(path, { agent });
+        expect(r.complete, path).toBe(true);
+        expect(r.body.toString(), path).not.toContain(TOKEN);
+      }
+      expect(tunnels.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('gives a slow client a large body intact and in order', async () => {
