@@ -163,10 +163,17 @@ describe.each(runners())('faults ($label)', (runner) => {
     });
     if (OCI === undefined) console.warn('skipping the oci SIGKILL test: no OCI runtime that works here (apt-get install runc)');
     it.skipIf(OCI === undefined)('with --backend oci too: the runtime dies with isolate, the container with the runtime, and the next run removes the bundle left behind', async () => {
-      const runtimeDir = join(runner.stateDir, 'isolate/run');
+      // A state directory of its own, so that the bundles counted are this test's: test files run at once, and a runner's may be shared.
+      const env = { ...p.env, XDG_STATE_HOME: join(p.home, '.oci-state') };
+      const runtimeDir = join(p.home, '.oci-state/isolate/run');
       const bundles = (): string[] => (statSync(runtimeDir, { throwIfNoEntry: false }) === undefined ? [] : readdirSync(runtimeDir).filter((n) => n.startsWith('oci-')));
       const d = sleepMarker(300);
-      const w = watch(start(['run', '--backend', 'oci', '--', 'sh', '-c', `sleep ${d} & sleep ${d}`]));
+      const ociRun = (args: string[]): ChildProcess => {
+        const child = spawnIsolate(runner, ['run', '--backend', 'oci', ...args], { cwd: p.project, env });
+        started.push(child);
+        return child;
+      };
+      const w = watch(ociRun(['--', 'sh', '-c', `sleep ${d} & sleep ${d}`]));
       const before = await sleepersStarted(w, d, 2);
       const tree = descendants(started.at(-1)?.pid as number);
       for (const s of before) expect(tree.map((t) => t.pid)).toContain(s.pid);
@@ -181,7 +188,7 @@ describe.each(runners())('faults ($label)', (runner) => {
       // The killed run's bundle (config.json with the environment, the runtime's state) is still there: the control.
       const left = bundles();
       expect(left).toHaveLength(1);
-      const next = await finished(start(['run', '--backend', 'oci', '--', 'true']));
+      const next = await finished(ociRun(['--', 'true']));
       expect(next.code, next.stderr).toBe(0);
       expect(bundles()).toEqual([]);
     });

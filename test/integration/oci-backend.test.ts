@@ -20,13 +20,19 @@ const usable = process.platform === 'linux' ? ociRuntimes().find((r) => r.refuse
 const skipReason = process.platform !== 'linux' ? `OCI runtimes need Linux (this is ${process.platform})` : usable === undefined ? 'no OCI runtime that works here (apt-get install runc)' : undefined;
 if (skipReason !== undefined) console.warn(`--backend oci integration tests skipped: ${skipReason}`);
 
-function oci(runner: Runner, args: readonly string[], p: Project, timeoutMs = 30_000): Result {
-  return isolate(runner, ['run', '--backend', 'oci', ...args], { cwd: p.project, env: p.env, timeoutMs });
+/**
+ * The project's environment with a state directory of its own (in its home), so that the bundles a test
+ * counts are its runs' only: test files run at once, and a runner's state directory may be shared.
+ */
+const envOf = (p: Project): Record<string, string> => ({ ...p.env, XDG_STATE_HOME: join(p.home, '.state') });
+
+function oci(runner: Runner, args: readonly string[], p: Project, timeoutMs = 60_000): Result {
+  return isolate(runner, ['run', '--backend', 'oci', ...args], { cwd: p.project, env: envOf(p), timeoutMs });
 }
 
-/** isolate's runtime directory for the runner (its state directory's run/), where the bundles go. */
-const runtimeDir = (runner: Runner): string => join(runner.stateDir, 'isolate', 'run');
-const bundles = (runner: Runner): string[] => (statSync(runtimeDir(runner), { throwIfNoEntry: false }) === undefined ? [] : readdirSync(runtimeDir(runner)).filter((n) => /^(oci-|isolate-removing-)/.test(n)));
+/** isolate's runtime directory for the project's runs (its state directory's run/), where the bundles go. */
+const runtimeDir = (p: Project): string => join(p.home, '.state', 'isolate', 'run');
+const bundles = (p: Project): string[] => (statSync(runtimeDir(p), { throwIfNoEntry: false }) === undefined ? [] : readdirSync(runtimeDir(p)).filter((n) => /^(oci-|isolate-removing-)/.test(n)));
 
 /** Plan with isolate's API, let the launcher run `inLauncher` first (after run/ opened the plan's descriptors), then execute; prints the result. */
 const PLAN_THEN_RUN = `
@@ -51,7 +57,7 @@ interface PlanThenRunResult {
 
 function planThenRun(runner: Runner, p: Project, o: { command: string[]; inLauncher?: { script: string; args: string[] }; noCheck?: boolean }): PlanThenRunResult {
   const dist = join(dirname(dirname(runner.bin)), 'dist');
-  const r = asRunner(runner, [process.execPath, '--input-type=module', '-e', PLAN_THEN_RUN, dist, JSON.stringify({ ...o, cwd: p.project })], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: runner.stateDir }, timeoutMs: 30_000 });
+  const r = asRunner(runner, [process.execPath, '--input-type=module', '-e', PLAN_THEN_RUN, dist, JSON.stringify({ ...o, cwd: p.project })], { cwd: p.project, env: envOf(p), timeoutMs: 60_000 });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PlanThenRunResult;
 }
@@ -82,22 +88,22 @@ describe.skipIf(skipReason !== undefined).each(runners())('--backend oci ($label
     expect(r.status, r.stderr).toBe(0);
     expect(keyValues(r.stdout)).toEqual({ ...Object.fromEntries(Object.keys(ops).map((k) => [k, 'blocked'])), normal: 'WROTE' });
     expect(snapshot(p.project)).toEqual({ ...REPO_FILES, decoy: 'dir', 'normal.txt': 'file:fine\n' });
-    expect(bundles(runner)).toEqual([]);
+    expect(bundles(p)).toEqual([]);
     // A run the timeout ends (the runtime is killed): its container is deleted and its bundle removed too.
     expect(oci(runner, ['--timeout', '1s', '--', 'sleep', '30'], p).status).toBe(124);
-    expect(bundles(runner)).toEqual([]);
+    expect(bundles(p)).toEqual([]);
     expect(snapshot(p.project)).toEqual({ ...REPO_FILES, decoy: 'dir', 'normal.txt': 'file:fine\n' });
   });
 
   it('signals sent to isolate reach the container: a trap runs and its code is isolate\'s; a plain sleep dies of SIGINT (130)', async () => {
     const signalled = async (command: string[], signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string }> => {
-      const child = spawnIsolate(runner, ['run', '--backend', 'oci', '--', ...command], { cwd: p.project, env: p.env });
+      const child = spawnIsolate(runner, ['run', '--backend', 'oci', '--', ...command], { cwd: p.project, env: envOf(p) });
       let stdout = '';
       child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
       const closed = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
       try {
         // Sent once the command runs (it says so, or a moment after the start).
-        for (let i = 0; i < 200 && !stdout.includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
+        for (let i = 0; i < 1200 && !stdout.includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
         child.kill(signal);
         return { code: await closed, stdout };
       } finally {
@@ -108,18 +114,18 @@ describe.skipIf(skipReason !== undefined).each(runners())('--backend oci ($label
     expect(trapped).toEqual({ code: 7, stdout: 'ready\ngot-term\n' });
     const plain = await signalled(['sh', '-c', 'echo ready; exec sleep 30'], 'SIGINT');
     expect(plain.code).toBe(130);
-    expect(bundles(runner)).toEqual([]);
+    expect(bundles(p)).toEqual([]);
   });
 
   it('explain --backend oci prints a command line that, run with bash, writes the bundle, runs the command under the runtime and removes the bundle', () => {
-    const e = isolate(runner, ['explain', '--backend', 'oci', '--json', '--', 'sh', '-c', 'echo "home=$HOME"; exit 6'], { cwd: p.project, env: p.env });
+    const e = isolate(runner, ['explain', '--backend', 'oci', '--json', '--', 'sh', '-c', 'echo "home=$HOME"; exit 6'], { cwd: p.project, env: envOf(p) });
     expect(e.status, e.stderr).toBe(0);
     const line = (JSON.parse(e.stdout) as { commandLine: string }).commandLine;
     expect(line).toContain('"HOME=\'"$HOME"\'"');
-    const r = asRunner(runner, ['/bin/bash', '-c', line], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: runner.stateDir } });
+    const r = asRunner(runner, ['/bin/bash', '-c', line], { cwd: p.project, env: envOf(p), timeoutMs: 60_000 });
     expect(r.status, r.stderr).toBe(6);
     expect(r.stdout).toBe(`home=${p.env['HOME'] ?? ''}\n`);
-    expect(bundles(runner)).toEqual([]);
+    expect(bundles(p)).toEqual([]);
     // The line leaves the placeholders of missing protected names behind (explain says so); the project's files are as they were.
     expect(snapshot(p.project)).toEqual(expect.objectContaining({ ...REPO_FILES, decoy: 'dir' }));
   });
@@ -166,15 +172,15 @@ describe.skipIf(skipReason !== undefined).each(runners())('--backend oci, filter
 
   it('an allowed host:port answers through the proxy; another port gets 403 and the server is not reached; --net none reaches nothing', async () => {
     const url = (q: number): string => `http://localhost:${q}/`;
-    const ok = await isolateAsync(runner, ['run', '--backend', 'oci', '--allow-domain', `localhost:${port}`, '--', 'curl', '-sS', url(port)], { cwd: p.project, env: p.env });
+    const ok = await isolateAsync(runner, ['run', '--backend', 'oci', '--allow-domain', `localhost:${port}`, '--', 'curl', '-sS', url(port)], { cwd: p.project, env: envOf(p) });
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stdout).toBe('oci-allowed-body');
-    const denied = await isolateAsync(runner, ['run', '--backend', 'oci', '--allow-domain', `localhost:${port + 1}`, '--', 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', url(port)], { cwd: p.project, env: p.env });
+    const denied = await isolateAsync(runner, ['run', '--backend', 'oci', '--allow-domain', `localhost:${port + 1}`, '--', 'curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', url(port)], { cwd: p.project, env: envOf(p) });
     expect(denied.stdout).toBe('403');
-    const none = await isolateAsync(runner, ['run', '--backend', 'oci', '--net', 'none', '--', 'curl', '-sS', '-m', '3', `http://127.0.0.1:${port}/`], { cwd: p.project, env: p.env });
+    const none = await isolateAsync(runner, ['run', '--backend', 'oci', '--net', 'none', '--', 'curl', '-sS', '-m', '3', `http://127.0.0.1:${port}/`], { cwd: p.project, env: envOf(p) });
     expect(none.status).not.toBe(0);
     expect(none.stdout).not.toContain('oci-allowed-body');
-    expect(existsSync(join(runtimeDir(runner)))).toBe(true);
-    expect(bundles(runner)).toEqual([]);
+    expect(existsSync(runtimeDir(p))).toBe(true);
+    expect(bundles(p)).toEqual([]);
   });
 });
