@@ -1,8 +1,9 @@
 /**
  * Execute a Plan: the only place isolate starts the sandbox. Around one run
  * of the launcher (sandbox.ts) it creates and removes what the plan asks
- * for: the run directory (run-dir.ts), an OCI bundle (bundle.ts), the services (services.ts), the
- * cgroup (cgroup.ts), and reads the denials afterwards (denials-watch.ts).
+ * for: the run directory (run-dir.ts), an OCI bundle (bundle.ts), the
+ * services (services.ts), the cgroup (cgroup.ts), and reads the denials
+ * afterwards (denials-watch.ts).
  * Nothing here depends on which backend made the plan: its launch is data
  * (Plan.fds, Plan.launch).
  */
