@@ -1,7 +1,8 @@
 /**
  * The run's cgroup (see backends/cgroup.ts for what goes in it): created and
  * filled with the limits before the sandbox starts, joined by the launcher
- * before it is handed its arguments, read and removed after the run.
+ * (and the sandbox's init, when the launcher set the sandbox up meanwhile)
+ * before the command can start, read and removed after the run.
  *
  * Everything here fails closed: a limit that cannot be written, or a launcher
  * that cannot be moved into the cgroup, is a setup failure (exit 125), never
@@ -104,6 +105,14 @@ export interface CgroupOutcome {
   peakMemoryBytes: number | undefined;
 }
 
+function moveFailed(e: unknown): IsolateError {
+  return new IsolateError('E_SANDBOX_SETUP', 'cannot move the sandbox into its cgroup; the command was not run', {
+    detail: e instanceof Error ? e.message : String(e),
+    fix: 'run `isolate doctor`',
+    cause: e,
+  });
+}
+
 export class RunCgroup {
   private constructor(private readonly plan: CgroupPlan, private readonly created: string[]) {}
 
@@ -139,20 +148,34 @@ export class RunCgroup {
   }
 
   /**
-   * Move the launcher into the cgroup. Called before the launcher has its arguments, so it has started nothing yet.
-   * Asynchronous: on cgroup v1 the first move waits for an RCU grace period (5-20 ms), which isolate spends on
-   * other work meanwhile (the audit log's run-started record, run/sandbox.ts).
+   * Move the launcher into the cgroup. Called before the command can start: the launcher waits for its arguments,
+   * or sets the sandbox up and then waits for the program it reads last (run/sandbox.ts).
+   * Asynchronous: the first move waits for an RCU grace period (5-20 ms), which isolate spends on other work
+   * meanwhile (the audit log's run-started record, and bubblewrap's set-up).
    */
   async attach(pid: number): Promise<void> {
     try {
-      for (const procs of this.plan.procs) await writeFile(procs, String(pid), { flag: 'r+' });
+      await this.move(pid);
     } catch (e: unknown) {
-      throw new IsolateError('E_SANDBOX_SETUP', 'cannot move the sandbox into its cgroup; the command was not run', {
-        detail: e instanceof Error ? e.message : String(e),
-        fix: 'run `isolate doctor`',
-        cause: e,
-      });
+      throw moveFailed(e);
     }
+  }
+
+  /**
+   * Move the sandbox's init too, when the launcher started it before it was moved itself (run/sandbox.ts). One
+   * that has exited already is not an error: it can start nothing, and the launcher's end says why it exited.
+   * (Its pid is not reused meanwhile: the kernel hands pids out in turn, and the move follows within milliseconds.)
+   */
+  async attachInit(pid: number): Promise<void> {
+    try {
+      await this.move(pid);
+    } catch (e: unknown) {
+      if (errnoCode(e) !== 'ESRCH') throw moveFailed(e);
+    }
+  }
+
+  private async move(pid: number): Promise<void> {
+    for (const procs of this.plan.procs) await writeFile(procs, String(pid), { flag: 'r+' });
   }
 
   outcome(): CgroupOutcome {
