@@ -8,8 +8,8 @@
  * that cannot be moved into the cgroup, is a setup failure (exit 125), never
  * a run without the limit.
  */
-import { readFileSync, readdirSync, rmdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync, mkdirSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode } from '../errors.js';
@@ -17,6 +17,7 @@ import type { CgroupPlan } from '../backends/types.js';
 import { processAlive } from '../host/alive.js';
 
 const RUN_NAME = /^isolate-(\d+)-[0-9a-f]+$/;
+const writeAt = promisify((fd: number, text: string, done: (e: NodeJS.ErrnoException | null) => void) => write(fd, text, (e) => done(e)));
 
 function readText(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
@@ -114,6 +115,9 @@ function moveFailed(e: unknown): IsolateError {
 }
 
 export class RunCgroup {
+  /** The cgroup.procs files, open from the first move on. */
+  private procsFds: number[] | undefined;
+
   private constructor(private readonly plan: CgroupPlan, private readonly created: string[]) {}
 
   /** Create the cgroup and write its limits; on any failure nothing is left behind. */
@@ -174,8 +178,19 @@ export class RunCgroup {
     }
   }
 
+  /**
+   * One write(2) per cgroup.procs, each a single job on Node's thread pool: a file written whole (open, write,
+   * close) would need isolate's thread between its steps, and that thread is busy meanwhile (the run-started
+   * record), so the move's wait would come after that work instead of beside it.
+   */
   private async move(pid: number): Promise<void> {
-    for (const procs of this.plan.procs) await writeFile(procs, String(pid), { flag: 'r+' });
+    // r+: the kernel's file or nothing. Opened once, at the first move, and closed when the cgroup is removed.
+    this.procsFds ??= this.plan.procs.map((procs) => openSync(procs, 'r+'));
+    for (const fd of this.procsFds) await writeAt(fd, String(pid));
+  }
+
+  private closeProcs(): void {
+    for (const fd of this.procsFds?.splice(0) ?? []) closeSync(fd);
   }
 
   outcome(): CgroupOutcome {
@@ -190,6 +205,7 @@ export class RunCgroup {
   }
 
   private removeNow(): boolean {
+    this.closeProcs();
     let all = true;
     for (const dir of [...this.created].reverse()) {
       if (tryRemove(dir)) this.created.splice(this.created.indexOf(dir), 1);
