@@ -9,6 +9,7 @@
  * a run without the limit.
  */
 import { closeSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync, mkdirSync } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,6 +69,16 @@ function killAll(dir: string): void {
 function tryRemove(dir: string): boolean {
   try {
     rmdirSync(dir);
+    return true;
+  } catch (e: unknown) {
+    return errnoCode(e) === 'ENOENT';
+  }
+}
+
+/** tryRemove on Node's thread pool: the kernel may keep rmdir waiting (its cgroup lock, held by another move). */
+async function tryRemoveLater(dir: string): Promise<boolean> {
+  try {
+    await rmdir(dir);
     return true;
   } catch (e: unknown) {
     return errnoCode(e) === 'ENOENT';
@@ -214,13 +225,26 @@ export class RunCgroup {
     return all;
   }
 
-  /** Kill anything still in the cgroup and remove it; waits up to ~2 s for the kernel to let the directories go. */
+  /**
+   * Kill anything still in the cgroup, at once (before the returned promise), and remove it; waits up to ~2 s for
+   * the kernel to let the directories go.
+   */
   async remove(): Promise<void> {
     for (let attempt = 0; attempt < 40; attempt++) {
       for (const dir of this.created) killAll(dir);
-      if (this.removeNow()) return;
+      if (await this.removeLater()) return;
       await sleep(attempt < 10 ? 5 : 50);
     }
     // Left for the next run's sweep (its isolate process is gone by then).
+  }
+
+  private async removeLater(): Promise<boolean> {
+    this.closeProcs();
+    let all = true;
+    for (const dir of [...this.created].reverse()) {
+      if (await tryRemoveLater(dir)) this.created.splice(this.created.indexOf(dir), 1);
+      else all = false;
+    }
+    return all;
   }
 }
