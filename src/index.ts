@@ -644,6 +644,8 @@ export async function runWithError(
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
   let credentials: RunCredentials | undefined;
+  // Clean-up that goes on beside the after-run work (the cgroup's directories), awaited before the report is returned.
+  const late: Promise<void>[] = [];
   try {
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
@@ -673,6 +675,7 @@ export async function runWithError(
         if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
       },
       placeholderSpares: registration.spares,
+      lateCleanup: (done) => late.push(done),
     });
   } catch (e: unknown) {
     error = asIsolateError(e);
@@ -697,6 +700,7 @@ export async function runWithError(
   });
   audit ??= newRunAudit(auditTarget(planned?.policy, options.audit, callerCwd, context(options).env));
   await recordCompleted(audit, report);
+  await Promise.all(late);
   report.audit = audit;
   return { report, error: error ?? result?.error, audit };
 }

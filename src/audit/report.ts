@@ -187,9 +187,20 @@ export function startedRecord(input: IdentityInput & { plan: Plan }): RunStarted
   };
 }
 
+/** Digests of the policies seen last, by their JSON: a long-lived process (the MCP server) runs the same policy again and again. */
+const digests = new Map<string, string>();
+const DIGESTS_KEPT = 8;
+
 export function policyDigest(policy: Policy): string {
   // Through JSON first: optional fields that are absent or undefined mean the same.
-  return createHash('sha256').update(canonicalJson(JSON.parse(JSON.stringify(policy)))).digest('hex');
+  const json = JSON.stringify(policy);
+  // The digest is a function of this text alone (canonicalJson of its parse): equal texts, equal digests.
+  const known = digests.get(json);
+  if (known !== undefined) return known;
+  const digest = createHash('sha256').update(canonicalJson(JSON.parse(json))).digest('hex');
+  if (digests.size >= DIGESTS_KEPT) digests.delete(digests.keys().next().value ?? '');
+  digests.set(json, digest);
+  return digest;
 }
 
 /** The backend argv with the command's own arguments (after the last "--") redacted. */

@@ -177,7 +177,8 @@ export const bwrapBackend: Backend = {
       fds: { args: ARGS_FD, status: STATUS_FD },
       // bwrap passes every descriptor it has on to the command; it closes an --args descriptor after reading it.
       closeFdFlag: '--args',
-      ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program } }),
+      // bwrap reads --seccomp after its mounts, just before the command (Plan.seccomp.afterSetup).
+      ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program, afterSetup: true } }),
       ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       ...(tty.plan === undefined ? {} : { terminal: tty.plan }),

@@ -238,8 +238,17 @@ export interface Plan {
   closeFdFlag?: string;
   /** Further data handed to the launcher on descriptors (e.g. a generated config). */
   inputs?: { fd: number; data: string | Buffer }[];
-  /** The seccomp BPF program, handed to the backend on `fd` (absent: no filter). */
-  seccomp?: { fd: number; program: Buffer };
+  /**
+   * The seccomp BPF program, handed to the backend on `fd` (absent: no filter).
+   * afterSetup: the launcher reads it only once the sandbox is set up, just
+   * before it starts the command, and starts nothing without a valid one
+   * (bwrap: an empty program fails its prctl). run/ then hands the other
+   * inputs over at once, so that the sandbox is set up while isolate writes
+   * the run-started record and moves the launcher and the sandbox's init
+   * (fds.status reports it) into the run's cgroup, and writes the program
+   * only once all of that is done.
+   */
+  seccomp?: { fd: number; program: Buffer; afterSetup?: boolean };
   /**
    * Paths inside writable roots (pinned directories, protected files) that
    * run/ opens without following symlinks just before the sandbox starts and

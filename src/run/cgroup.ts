@@ -1,14 +1,16 @@
 /**
  * The run's cgroup (see backends/cgroup.ts for what goes in it): created and
  * filled with the limits before the sandbox starts, joined by the launcher
- * before it is handed its arguments, read and removed after the run.
+ * (and the sandbox's init, when the launcher set the sandbox up meanwhile)
+ * before the command can start, read and removed after the run.
  *
  * Everything here fails closed: a limit that cannot be written, or a launcher
  * that cannot be moved into the cgroup, is a setup failure (exit 125), never
  * a run without the limit.
  */
-import { readFileSync, readdirSync, rmdirSync, writeFileSync, mkdirSync, type Dirent } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync, mkdirSync, type Dirent } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { basename, dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode } from '../errors.js';
@@ -16,6 +18,7 @@ import type { CgroupPlan } from '../backends/types.js';
 import { processAlive } from '../host/alive.js';
 
 const RUN_NAME = /^isolate-(\d+)-[0-9a-f]+$/;
+const writeAt = promisify((fd: number, text: string, done: (e: NodeJS.ErrnoException | null) => void) => write(fd, text, (e) => done(e)));
 
 function readText(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
@@ -97,6 +100,17 @@ function tryRemove(dir: string): boolean {
   }
 }
 
+/** tryRemove on Node's thread pool: the kernel may keep rmdir waiting (its cgroup lock, held by another move). */
+async function tryRemoveLater(dir: string): Promise<boolean> {
+  removeChildren(dir);
+  try {
+    await rmdir(dir);
+    return true;
+  } catch (e: unknown) {
+    return errnoCode(e) === 'ENOENT';
+  }
+}
+
 /**
  * Remove the cgroups of earlier runs whose isolate was killed before it could
  * (SIGKILL leaves them behind): names of isolate runs whose process is gone.
@@ -129,7 +143,18 @@ export interface CgroupOutcome {
   peakMemoryBytes: number | undefined;
 }
 
+function moveFailed(e: unknown): IsolateError {
+  return new IsolateError('E_SANDBOX_SETUP', 'cannot move the sandbox into its cgroup; the command was not run', {
+    detail: e instanceof Error ? e.message : String(e),
+    fix: 'run `isolate doctor`',
+    cause: e,
+  });
+}
+
 export class RunCgroup {
+  /** The cgroup.procs files, open from the first move on. */
+  private procsFds: number[] | undefined;
+
   private constructor(private readonly plan: CgroupPlan, private readonly created: string[]) {}
 
   /** Create the cgroup and write its limits; on any failure nothing is left behind. */
@@ -164,20 +189,45 @@ export class RunCgroup {
   }
 
   /**
-   * Move the launcher into the cgroup. Called before the launcher has its arguments, so it has started nothing yet.
-   * Asynchronous: on cgroup v1 the first move waits for an RCU grace period (5-20 ms), which isolate spends on
-   * other work meanwhile (the audit log's run-started record, run/sandbox.ts).
+   * Move the launcher into the cgroup. Called before the command can start: the launcher waits for its arguments,
+   * or sets the sandbox up and then waits for the program it reads last (run/sandbox.ts).
+   * Asynchronous: the first move waits for an RCU grace period (5-20 ms), which isolate spends on other work
+   * meanwhile (the audit log's run-started record, and bubblewrap's set-up).
    */
   async attach(pid: number): Promise<void> {
     try {
-      for (const procs of this.plan.procs) await writeFile(procs, String(pid), { flag: 'r+' });
+      await this.move(pid);
     } catch (e: unknown) {
-      throw new IsolateError('E_SANDBOX_SETUP', 'cannot move the sandbox into its cgroup; the command was not run', {
-        detail: e instanceof Error ? e.message : String(e),
-        fix: 'run `isolate doctor`',
-        cause: e,
-      });
+      throw moveFailed(e);
     }
+  }
+
+  /**
+   * Move the sandbox's init too, when the launcher started it before it was moved itself (run/sandbox.ts). One
+   * that has exited already is not an error: it can start nothing, and the launcher's end says why it exited.
+   * (Its pid is not reused meanwhile: the kernel hands pids out in turn, and the move follows within milliseconds.)
+   */
+  async attachInit(pid: number): Promise<void> {
+    try {
+      await this.move(pid);
+    } catch (e: unknown) {
+      if (errnoCode(e) !== 'ESRCH') throw moveFailed(e);
+    }
+  }
+
+  /**
+   * One write(2) per cgroup.procs, each a single job on Node's thread pool: a file written whole (open, write,
+   * close) would need isolate's thread between its steps, and that thread is busy meanwhile (the run-started
+   * record), so the move's wait would come after that work instead of beside it.
+   */
+  private async move(pid: number): Promise<void> {
+    // r+: the kernel's file or nothing. Opened once, at the first move, and closed when the cgroup is removed.
+    this.procsFds ??= this.plan.procs.map((procs) => openSync(procs, 'r+'));
+    for (const fd of this.procsFds) await writeAt(fd, String(pid));
+  }
+
+  private closeProcs(): void {
+    for (const fd of this.procsFds?.splice(0) ?? []) closeSync(fd);
   }
 
   outcome(): CgroupOutcome {
@@ -192,6 +242,7 @@ export class RunCgroup {
   }
 
   private removeNow(): boolean {
+    this.closeProcs();
     let all = true;
     for (const dir of [...this.created].reverse()) {
       if (tryRemove(dir)) this.created.splice(this.created.indexOf(dir), 1);
@@ -200,13 +251,26 @@ export class RunCgroup {
     return all;
   }
 
-  /** Kill anything still in the cgroup and remove it; waits up to ~2 s for the kernel to let the directories go. */
+  /**
+   * Kill anything still in the cgroup, at once (before the returned promise), and remove it; waits up to ~2 s for
+   * the kernel to let the directories go.
+   */
   async remove(): Promise<void> {
     for (let attempt = 0; attempt < 40; attempt++) {
       for (const dir of this.created) killAll(dir);
-      if (this.removeNow()) return;
+      if (await this.removeLater()) return;
       await sleep(attempt < 10 ? 5 : 50);
     }
     // Left for the next run's sweep (its isolate process is gone by then).
+  }
+
+  private async removeLater(): Promise<boolean> {
+    this.closeProcs();
+    let all = true;
+    for (const dir of [...this.created].reverse()) {
+      if (await tryRemoveLater(dir)) this.created.splice(this.created.indexOf(dir), 1);
+      else all = false;
+    }
+    return all;
   }
 }

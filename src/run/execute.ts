@@ -22,15 +22,20 @@ import { withServices } from './services.js';
 
 export type { ExecuteOptions, ExecuteResult } from './result.js';
 
-/** The run's cgroup, created before the sandbox and always removed; which of its limits ended the run. */
-async function withCgroup(plan: Plan, run: (cgroup: RunCgroup | undefined) => Promise<ExecuteResult>): Promise<ExecuteResult> {
+/**
+ * The run's cgroup, created before the sandbox and always removed; which of its limits ended the run. What is left
+ * in it is killed before this returns; its directories go meanwhile when the caller takes that over (lateCleanup).
+ */
+async function withCgroup(plan: Plan, lateCleanup: ExecuteOptions['lateCleanup'], run: (cgroup: RunCgroup | undefined) => Promise<ExecuteResult>): Promise<ExecuteResult> {
   if (plan.cgroup === undefined) return run(undefined);
   let cgroup: RunCgroup | undefined;
   try {
     cgroup = RunCgroup.create(plan.cgroup);
     return withCgroupOutcome(await run(cgroup), cgroup.outcome());
   } finally {
-    await cgroup?.remove();
+    const removed = cgroup?.remove();
+    if (removed !== undefined && lateCleanup !== undefined) lateCleanup(removed);
+    else await removed;
   }
 }
 
@@ -44,7 +49,7 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
       withBundle(plan.bundle, () =>
         withServices(
           plan.services,
-          () => withCgroup(plan, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relayStdin } satisfies SandboxContext)),
+          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relayStdin } satisfies SandboxContext)),
           options.credentials,
         ),
       ),

@@ -32,6 +32,12 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** A terminal of its own (Plan.terminal): pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal). */
   rawTerminal?: boolean;
+  /**
+   * Told the clean-up that may go on after execute() has returned: the removal of the run's cgroup directories
+   * (every process left in it is killed before). The caller awaits it before it returns in turn. Without this,
+   * execute() awaits it itself.
+   */
+  lateCleanup?: (done: Promise<void>) => void;
 }
 
 export type Limit = 'timeout' | 'cpu' | 'fileSize' | 'memory' | 'processes';

@@ -9,7 +9,7 @@ import { startLauncherProcess, type ProcessEnd } from '../process.js';
 import type { RunCgroup } from './cgroup.js';
 import { attachHandshake } from './handshake/attach.js';
 import { DEFAULT_MAX_CAPTURE, capture, tail, type Capture } from './io/capture.js';
-import { feedLauncher } from './io/feed.js';
+import { feedLauncher, feedProgram, feedSetup, programLast } from './io/feed.js';
 import { cutHeldOutput } from './io/held-output.js';
 import { relayStdin } from './io/relay-stdin.js';
 import { writeStdinText } from './io/stdin-text.js';
@@ -37,14 +37,32 @@ function waitsUnfed(plan: Plan): boolean {
 }
 
 /**
- * While the launcher waits unfed: move it into the run's cgroup and, at the same time, let the caller finish what
- * must come before the command (ExecuteOptions.beforeStart). A launcher that cannot be moved is killed unfed
- * (state.setupError); when beforeStart fails, the launcher is killed unfed and its error returned, to be thrown
- * once the launcher has ended. Undefined and no setupError: feed it.
+ * Into the run's cgroup: the launcher, then the sandbox's init when the launcher may have started it before it was
+ * moved (Plan.seccomp.afterSetup: it sets the sandbox up meanwhile). Every process of the command is forked later,
+ * by the init, and starts in the cgroup.
  */
-async function beforeFeed(cgroup: RunCgroup | undefined, launched: Launched, state: RunState, beforeStart: (() => Promise<void>) | undefined): Promise<unknown> {
-  const pid = launched.child.pid;
-  const moved = cgroup === undefined || pid === undefined ? Promise.resolve() : cgroup.attach(pid);
+async function joinCgroup(cgroup: RunCgroup | undefined, launcher: number | undefined, init: Promise<number | undefined> | undefined): Promise<void> {
+  if (cgroup === undefined || launcher === undefined) return;
+  await cgroup.attach(launcher);
+  const pid = await init;
+  if (pid !== undefined) await cgroup.attachInit(pid);
+}
+
+/**
+ * While the command cannot start yet (the launcher waits unfed, or for the program it reads after setup): move the
+ * launcher into the run's cgroup and, at the same time, let the caller finish what must come before the command
+ * (ExecuteOptions.beforeStart). A launcher that cannot be moved is killed (state.setupError); when beforeStart
+ * fails, the launcher is killed and its error returned, to be thrown once the launcher has ended. Undefined and no
+ * setupError: the command may start.
+ */
+async function beforeFeed(
+  cgroup: RunCgroup | undefined,
+  launched: Launched,
+  state: RunState,
+  beforeStart: (() => Promise<void>) | undefined,
+  init?: Promise<number | undefined>,
+): Promise<unknown> {
+  const moved = joinCgroup(cgroup, launched.child.pid, init);
   const [move, before] = await Promise.allSettled([moved, beforeStart?.()]);
   if (move.status === 'fulfilled' && before.status === 'fulfilled') return undefined;
   if (move.status === 'rejected') state.setupError = asIsolateError(move.reason);
@@ -107,6 +125,36 @@ export async function runSandbox(plan: Plan, options: ExecuteOptions, context: S
   }
 }
 
+/**
+ * Plan.seccomp.afterSetup: the launcher gets everything but the program now, and sets the sandbox up while the
+ * caller's beforeStart and the cgroup's move run. Its status is read from now on; resolves to the sandbox's init
+ * it reports, or undefined once the launcher has exited without reporting one.
+ */
+function startSetup(plan: Plan, launched: Launched, state: RunState, reach: Reach): Promise<number | undefined> {
+  const init = new Promise<number | undefined>((resolve) => {
+    launched.child.once('exit', () => resolve(undefined));
+    attachHandshake({ plan, launcher: launched.child, state, reach, pathFds: launched.pathFds, onInit: resolve });
+  });
+  feedSetup(launched.child, plan);
+  return init;
+}
+
+/**
+ * The command may start (`go`): the launcher gets its input, or the program it reads after setup. Otherwise a
+ * launcher that already set the sandbox up has every process of it killed, and the program's pipe is closed
+ * empty: one that is still alive refuses to start the command.
+ */
+function release(plan: Plan, launched: Launched, state: RunState, reach: Reach, go: boolean): void {
+  if (programLast(plan)) {
+    if (!go) reach.killAll();
+    feedProgram(launched.child, plan, !go);
+    return;
+  }
+  if (!go) return;
+  feedLauncher(launched.child, plan);
+  attachHandshake({ plan, launcher: launched.child, state, reach, pathFds: launched.pathFds });
+}
+
 interface Launch {
   begun: bigint;
   reach: Reach;
@@ -123,11 +171,9 @@ async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: Sandbo
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];
   const state: RunState = { started: false, timedOut: false, forwarded: 0 };
   const watch = watchEnd(plan, options, launched, reach, state);
-  const failed = await beforeFeed(context.cgroup, launched, state, run.beforeStart);
-  if (failed === undefined && state.setupError === undefined) {
-    feedLauncher(launched.child, plan);
-    attachHandshake({ plan, launcher: launched.child, state, reach, pathFds: launched.pathFds });
-  }
+  const init = programLast(plan) ? startSetup(plan, launched, state, reach) : undefined;
+  const failed = await beforeFeed(context.cgroup, launched, state, run.beforeStart, init);
+  release(plan, launched, state, reach, failed === undefined && state.setupError === undefined);
   const end: ProcessEnd = await launched.ended;
   watch.stop();
   unrelay?.();

@@ -733,6 +733,9 @@ export function knownSyscalls(): string[] {
   return [...names].sort();
 }
 
+/** highestKnownSyscall of each architecture, worked out once: the tables do not change. */
+const HIGHEST = new Map<SeccompArch, number>();
+
 /**
  * The highest system call number isolate's tables know on `arch`. A kernel
  * newer than the tables has calls the rules cannot name (fchmodat2 would set
@@ -741,5 +744,10 @@ export function knownSyscalls(): string[] {
  * programs expect of a kernel without the call.
  */
 export function highestKnownSyscall(arch: SeccompArch): number {
-  return Math.max(...BY_NAME[arch].values());
+  let highest = HIGHEST.get(arch);
+  if (highest === undefined) {
+    highest = Math.max(...BY_NAME[arch].values());
+    HIGHEST.set(arch, highest);
+  }
+  return highest;
 }

@@ -204,26 +204,81 @@ async function throughput() {
   return { direct: median(direct), proxied: median(proxied) };
 }
 
+/** One run of the same bwrap spawned from Node: its wall ms. */
+async function bwrapOnce(bwrapSame) {
+  const stdio = bwrapSame.stdio();
+  const t = process.hrtime.bigint();
+  await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
+  for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
 /** `fn` and the same bwrap spawned from Node, alternating round after round: each one's wall ms, and the per-round ratios. */
 async function againstBwrap(bwrapSame, fn) {
   const times = [];
   const baseline = [];
   const ratios = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
-    let t = process.hrtime.bigint();
+    const t = process.hrtime.bigint();
     await fn();
     const a = Number(process.hrtime.bigint() - t) / 1e6;
-    const stdio = bwrapSame.stdio();
-    t = process.hrtime.bigint();
-    await spawnWait(bwrapSame.file, bwrapSame.args, { cwd: baseProject, env: {}, stdio });
-    for (const fd of stdio) if (typeof fd === 'number') closeSync(fd);
-    const b = Number(process.hrtime.bigint() - t) / 1e6;
+    const b = await bwrapOnce(bwrapSame);
     if (i < WARMUP) continue;
     times.push(a);
     baseline.push(b);
     ratios.push(a / b);
   }
   return { times, baseline, ratios };
+}
+
+/** `isolate mcp` of the checkout at `root`, started in `cwd` as an assistant starts it, and a `run` of `true` through it. */
+async function mcpServer(root, cwd) {
+  const sdk = join(repo, 'node_modules', '@modelcontextprotocol', 'sdk', 'dist', 'esm', 'client');
+  const { Client } = await import(join(sdk, 'index.js'));
+  const { StdioClientTransport } = await import(join(sdk, 'stdio.js'));
+  const client = new Client({ name: 'isolate-bench', version: '1' });
+  await client.connect(new StdioClientTransport({ command: join(root, 'bin', 'isolate.js'), args: ['mcp', '--profile', 'default'], cwd, env, stderr: 'inherit' }));
+  const call = async () => {
+    const r = await client.callTool({ name: 'run', arguments: { argv: ['true'] } });
+    if (r.isError || r.structuredContent?.exitCode !== 0) throw new Error(`isolate mcp run exited ${r.structuredContent?.exitCode}: ${JSON.stringify(r.content)}`);
+  };
+  return { client, call };
+}
+
+/**
+ * BENCH_BEFORE=<another built checkout> with `mcp`: its server and this one's, and its API's run() and this
+ * one's, each in a project of its own, alternating within every round with the same bwrap, so that both builds
+ * meet the same load. Per build: median wall ms and the median of the per-round ratios; then 20 calls at once.
+ */
+async function beforeAndAfter(bwrapSame, before, opts) {
+  const then = join(work, 'before-project');
+  mkdirSync(then);
+  const servers = { before: await mcpServer(before, then), now: await mcpServer(repo, project) };
+  const apis = { before: await import(join(before, 'dist', 'index.js')), now: await import(join(repo, 'dist', 'index.js')) };
+  const runs = Object.fromEntries(Object.entries(apis).map(([k, a]) => [k, () => a.run(['true'], { ...opts, callerCwd: k === 'now' ? project : then, stdio: 'inherit' })]));
+  const steps = [...Object.entries(servers).map(([k, s]) => [`mcp ${k}`, s.call]), ...Object.entries(runs).map(([k, fn]) => [`run() ${k}`, fn])];
+  const seen = Object.fromEntries(steps.map(([k]) => [k, { ms: [], ratio: [] }]));
+  const timed = async (fn) => {
+    const t = process.hrtime.bigint();
+    await fn();
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  };
+  try {
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      const b = await bwrapOnce(bwrapSame);
+      for (const [k, fn] of i % 2 === 0 ? steps : [...steps].reverse()) {
+        const ms = await timed(fn);
+        if (i < WARMUP) continue;
+        seen[k].ms.push(ms);
+        seen[k].ratio.push(ms / b);
+      }
+    }
+    const burst = {};
+    for (const [k, s] of Object.entries(servers)) burst[k] = await timed(() => Promise.all(Array.from({ length: 20 }, s.call)));
+    return { seen, burst };
+  } finally {
+    for (const s of Object.values(servers)) await s.client.close();
+  }
 }
 
 /**
@@ -233,15 +288,7 @@ async function againstBwrap(bwrapSame, fn) {
  * once (the server runs 4 at a time and queues the rest).
  */
 async function mcpRounds(bwrapSame) {
-  const sdk = join(repo, 'node_modules', '@modelcontextprotocol', 'sdk', 'dist', 'esm', 'client');
-  const { Client } = await import(join(sdk, 'index.js'));
-  const { StdioClientTransport } = await import(join(sdk, 'stdio.js'));
-  const client = new Client({ name: 'isolate-bench', version: '1' });
-  await client.connect(new StdioClientTransport({ command: bin, args: ['mcp', '--profile', 'default'], cwd: project, env, stderr: 'inherit' }));
-  const call = async () => {
-    const r = await client.callTool({ name: 'run', arguments: { argv: ['true'] } });
-    if (r.isError || r.structuredContent?.exitCode !== 0) throw new Error(`isolate mcp run exited ${r.structuredContent?.exitCode}: ${JSON.stringify(r.content)}`);
-  };
+  const { client, call } = await mcpServer(repo, project);
   try {
     const { times: calls, ratios } = await againstBwrap(bwrapSame, call);
     const t = process.hrtime.bigint();
@@ -308,6 +355,14 @@ try {
     console.log(`  user CPU: runc ${o.runc.user.toFixed(1)} ms, bwrap ${o.bwrapSame.user.toFixed(1)} ms; sys CPU: runc ${o.runc.sys.toFixed(1)} ms, bwrap ${o.bwrapSame.sys.toFixed(1)} ms`);
     console.log(`isolate run -- true, same rounds: --backend oci ${o.cliOci.ms.toFixed(1)} ms, --backend bwrap ${o.cliBwrap.ms.toFixed(1)} ms (medians); oci / bwrap ${o.cliRatio.toFixed(2)}x (median of the per-round ratios; no target)`);
     console.log(`  user CPU: oci ${o.cliOci.user.toFixed(1)} ms, bwrap ${o.cliBwrap.user.toFixed(1)} ms; sys CPU: oci ${o.cliOci.sys.toFixed(1)} ms, bwrap ${o.cliBwrap.sys.toFixed(1)} ms`);
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
+  if (process.argv[2] === 'mcp' && process.env.BENCH_BEFORE) {
+    const { seen, burst } = await beforeAndAfter(bwrapSame, process.env.BENCH_BEFORE, opts);
+    console.log(`${RUNS} rounds after ${WARMUP}, before = ${process.env.BENCH_BEFORE}; each against the same bwrap in its round (targets: mcp <= 1.3x, run() <= 1.2x)`);
+    for (const [k, v] of Object.entries(seen)) console.log(`  ${k.padEnd(11)} ${median(v.ms).toFixed(1).padStart(7)} ms  ${median(v.ratio).toFixed(2)}x`);
+    console.log(`  20 calls at once: before ${burst.before.toFixed(0)} ms, now ${burst.now.toFixed(0)} ms`);
     rmSync(work, { recursive: true, force: true });
     process.exit(0);
   }

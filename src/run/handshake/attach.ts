@@ -22,6 +22,8 @@ export interface Handshake {
   reach: Reach;
   /** The opened Plan.pathFds, held for the mount check (Plan.checkPathFds). */
   pathFds: Map<number, number>;
+  /** Told the sandbox's init as the host numbers it, when the launcher's status reports it. */
+  onInit?: ((pid: number) => void) | undefined;
 }
 
 /** Plan.checkPathFds: once the sandbox is set up, its mounts are the paths isolate opened; the descriptors are closed after. */
@@ -42,6 +44,7 @@ function readLauncherStatus(h: Handshake, pipe: Duplex): void {
     if (s.childPid !== undefined) h.state.started = true;
     // bwrap reports its child (the sandbox's init) and the namespace in the same line.
     if (s.pidNamespace !== undefined) h.reach.reported(s.pidNamespace, s.childPid);
+    if (s.childPid !== undefined) h.onInit?.(s.childPid);
     if (s.exitCode !== undefined) h.state.reportedExit = s.exitCode;
   });
 }
