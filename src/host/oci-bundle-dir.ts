@@ -21,6 +21,13 @@ export function bundleDirName(): string {
   return `oci-${process.pid}-${start}-${ns}-${randomBytes(4).toString('hex')}`;
 }
 
+/** Whether `name` is a bundle's (and container's) name of a run made in this PID namespace by an isolate that no longer runs. */
+export function staleBundleName(name: string): boolean {
+  const own = ownMarks();
+  const m = NAME.exec(name);
+  return m !== null && own.ns !== '0' && m[3] === own.ns && !ownerMayRun(Number(m[1]), m[2] as string);
+}
+
 /**
  * The bundle directories in `base` that runs of this user left behind: the
  * name is exactly the pattern, made in this PID namespace, by an isolate
@@ -38,8 +45,7 @@ export function staleBundleDirs(base: string): string[] {
     return [];
   }
   return names.flatMap((name) => {
-    const m = NAME.exec(name);
-    if (m === null || m[3] !== own.ns || ownerMayRun(Number(m[1]), m[2] as string)) return [];
+    if (!staleBundleName(name)) return [];
     const dir = join(base, name);
     const st = lstatSync(dir, { throwIfNoEntry: false });
     return st !== undefined && st.isDirectory() && st.uid === uid && (st.mode & 0o7777) === 0o700 ? [dir] : [];

@@ -15,6 +15,7 @@ import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
 import { staleBundleDirs } from '../host/oci-bundle-dir.js';
 import { ensurePrivateDir } from '../host/runtime-dir.js';
 import { probeSync } from '../process.js';
+import { sweepRuntimeCgroups } from './bundle-cgroups.js';
 import { removeTree } from './remove-tree.js';
 import type { ExecuteResult } from './result.js';
 
@@ -42,6 +43,7 @@ function sweepStale(runtime: string, base: string): void {
     deleteContainer(runtime, join(dir, STATE), basename(dir));
     removeTree(dir, { quiet: true });
   }
+  sweepRuntimeCgroups();
 }
 
 function writeNew(path: string, content: string): void {
