@@ -6,7 +6,7 @@
  * afterwards, whatever the outcome.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/host/facts.js';
@@ -179,6 +179,9 @@ describe.each(runners())('faults ($label)', (runner) => {
       for (const s of before) expect(tree.map((t) => t.pid)).toContain(s.pid);
       expect(tree.some((t) => /(^|\/)(runc|crun)$/.test(t.argv[0] ?? ''))).toBe(true);
       expect(bundles()).toHaveLength(1);
+      const cgroupsOf = (name: string): string[] => readdirSync('/sys/fs/cgroup').flatMap((h) => (existsSync(join('/sys/fs/cgroup', h, name)) ? [h] : []));
+      // The control: run by root, the runtime made the container's cgroups (rootless on this host's cgroup v1, none).
+      if (runner.uid === 0 && existsSync('/sys/fs/cgroup/cpu')) expect(cgroupsOf(bundles()[0] ?? '')).not.toEqual([]);
 
       started.at(-1)?.kill('SIGKILL');
       expect((await w.exit).signal).toBe('SIGKILL');
@@ -191,6 +194,8 @@ describe.each(runners())('faults ($label)', (runner) => {
       const next = await finished(ociRun(['--', 'true']));
       expect(next.code, next.stderr).toBe(0);
       expect(bundles()).toEqual([]);
+      // Nor the cgroups the runtime made for it (run by root it makes one per hierarchy, named as the bundle).
+      expect(cgroupsOf(left[0] ?? '')).toEqual([]);
     });
   });
 
