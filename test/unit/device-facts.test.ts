@@ -41,4 +41,10 @@ describe('the device nodes', () => {
     expect(args.filter((a) => a === '--dev-bind')).toHaveLength(DEVICE_NODES.length);
     expect(setupArgs([{ kind: 'dev', path: '/dev' }])).not.toContain('--dev-bind');
   });
+
+  it('with the descriptors run/ opened and checked, it binds them (/proc/self/fd/N), not the copies\' paths, which could be swapped meanwhile', () => {
+    const args = setupArgs([{ kind: 'dev', path: '/dev', nodes: '/root/.local/state/isolate/dev' }], 20);
+    expect(args.filter((a, i) => args[i - 1] === '--dev-bind')).toEqual(DEVICE_NODES.map((_, i) => `/proc/self/fd/${20 + i}`));
+    expect(args.join(' ')).not.toContain('/root/.local/state/isolate/dev');
+  });
 });

@@ -10,6 +10,7 @@ import { IsolateError } from '../../errors.js';
 import type { Started, StartProcess } from '../../process.js';
 import { shutInherited } from '../inherited-fds.js';
 import type { ExecuteOptions } from '../result.js';
+import { openDeviceFds } from './device-fds.js';
 import { privateStdio } from './device-stdio.js';
 import { closePathFds, openPathFds } from './path-fds.js';
 import { NO_RELAY, launcherStdio, type StdioRelay } from './stdio.js';
@@ -33,6 +34,8 @@ export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartP
   const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares);
   let started: Started;
   try {
+    // isolate's copies of the device nodes, bound by descriptor (device-fds.ts); closed with the path descriptors.
+    openDeviceFds(plan, pathFds);
     // A host device node on stdin, stdout or stderr becomes isolate's copy of it (device-stdio.ts).
     const own = privateStdio(launcherStdio(plan, options, pathFds, relay), plan.devices);
     try {
