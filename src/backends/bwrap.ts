@@ -13,7 +13,7 @@ import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './lin
 import { refuseRootProcessLimit } from './process-limit.js';
 import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
-import { DEVICE_NODES, nodePath, type DeviceNode } from './devices.js';
+import { DEVICE_NODES, nodePath } from './devices.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
 import { planSetup } from './setup-plan.js';
 import { planTerminal, terminalNote } from './terminal.js';
@@ -62,13 +62,19 @@ const sizeArg = (size: number | undefined): string[] => (size === undefined ? []
  * isolate's copies of the device nodes bound over those --dev binds from the
  * host (devices.ts): --dev-bind, as a bind of a device must not be nodev
  * (--bind-fd is). From the descriptors run/ opened and checked (Plan.deviceFd),
- * which bwrap reaches as /proc/self/fd/N: the mount follows that link to the
- * very inode checked, whatever the copies' path leads to by then.
+ * which bwrap reaches as /proc/self/fd/N: the path it mounts is where that
+ * very inode is at the moment (bwrap resolves it as it does --bind-fd's),
+ * not where the copies' path led when isolate checked them. bwrap closes only
+ * the descriptors of its --bind-fd options before the command starts: each
+ * descriptor is also bound, read-only, under /dev/shm, which the tmpfs
+ * mounted there next covers, so that bwrap closes it.
  */
 function privateNodes(dev: string, nodes: string | undefined, firstFd: number | undefined): string[] {
   if (nodes === undefined) return [];
-  const source = (node: DeviceNode, i: number): string => (firstFd === undefined ? nodePath(nodes, node) : `/proc/self/fd/${firstFd + i}`);
-  return DEVICE_NODES.flatMap((node, i) => ['--dev-bind', source(node, i), `${dev}/${node.name}`]);
+  if (firstFd === undefined) return DEVICE_NODES.flatMap((node) => ['--dev-bind', nodePath(nodes, node), `${dev}/${node.name}`]);
+  const binds = DEVICE_NODES.flatMap((node, i) => ['--dev-bind', `/proc/self/fd/${firstFd + i}`, `${dev}/${node.name}`]);
+  const closes = DEVICE_NODES.flatMap((node, i) => ['--ro-bind-fd', String(firstFd + i), `${DEV_SHM}/${node.name}`]);
+  return [...binds, ...closes];
 }
 
 /**

@@ -46,5 +46,9 @@ describe('the device nodes', () => {
     const args = setupArgs([{ kind: 'dev', path: '/dev', nodes: '/root/.local/state/isolate/dev' }], 20);
     expect(args.filter((a, i) => args[i - 1] === '--dev-bind')).toEqual(DEVICE_NODES.map((_, i) => `/proc/self/fd/${20 + i}`));
     expect(args.join(' ')).not.toContain('/root/.local/state/isolate/dev');
+    // bwrap closes only --bind-fd descriptors: each is bound again under /dev/shm, before the tmpfs that covers it.
+    const closes = args.flatMap((a, i) => (a === '--ro-bind-fd' ? [`${args[i + 1]} ${args[i + 2]}`] : []));
+    expect(closes).toEqual(DEVICE_NODES.map((n, i) => `${20 + i} /dev/shm/${n.name}`));
+    expect(args.lastIndexOf('--ro-bind-fd')).toBeLessThan(args.indexOf('/dev/shm'));
   });
 });
