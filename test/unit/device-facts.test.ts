@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { setupArgs } from '../../src/backends/bwrap.js';
-import { DEVICE_NODES, deviceNumber } from '../../src/backends/devices.js';
+import { DEVICE_NODES, deviceArgsByPath, deviceNumber } from '../../src/backends/devices.js';
 import { deviceFacts } from '../../src/host/facts.js';
 
 const notLinux = process.platform !== 'linux';
@@ -50,5 +50,13 @@ describe('the device nodes', () => {
     const closes = args.flatMap((a, i) => (a === '--ro-bind-fd' ? [`${args[i + 1]} ${args[i + 2]}`] : []));
     expect(closes).toEqual(DEVICE_NODES.map((n, i) => `${20 + i} /dev/shm/${n.name}`));
     expect(args.lastIndexOf('--ro-bind-fd')).toBeLessThan(args.indexOf('/dev/shm'));
+  });
+
+  it('a command line for a person (explain) names the copies by path again, and drops the descriptors\' closers; other --ro-bind-fd stay', () => {
+    const dir = '/root/.local/state/isolate/dev';
+    const byFd = ['bwrap', '--ro-bind-fd', '6', '/p/.git/config', ...setupArgs([{ kind: 'dev', path: '/dev', nodes: dir }], 7), '--', 'true'];
+    const byPath = ['bwrap', '--ro-bind-fd', '6', '/p/.git/config', ...setupArgs([{ kind: 'dev', path: '/dev', nodes: dir }]), '--', 'true'];
+    expect(deviceArgsByPath(byFd, { dir, mknod: undefined }, 7)).toEqual(byPath);
+    expect(deviceArgsByPath(byPath, undefined, undefined)).toEqual(byPath);
   });
 });
