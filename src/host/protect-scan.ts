@@ -23,6 +23,7 @@ import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
 import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 import { recordSeen } from './scan-seen.js';
+import { refuseUnnamableDirs } from './unnamable-dirs.js';
 
 /** Directories the protected-name search never enters (documented in docs/protected-files.md). */
 export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
@@ -127,6 +128,7 @@ function visit(s: Search, path: string, name: string, st: Stats, old: number, at
     if (s.names.keySet.has(nameKey(e.name))) hits.push({ name: e.name, kind: kindOf(e) });
     if (e.isDirectory() && !PROTECT_SCAN_SKIP.has(e.name) && e.name !== '.git') subdirs.push(e.name);
   }
+  refuseUnnamableDirs(path, subdirs, (sub) => sandboxCanEnter(sub.mode, sub.uid, sub.gid, s.self));
   if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
   // The top of a root changes with every run (placeholders come and go): listed every time, so its new stamp never rewrites the cache.
   const record = s.out.open(name, st, !atTop && mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);

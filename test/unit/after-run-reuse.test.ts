@@ -3,8 +3,8 @@
  * (run/after-run-scan.ts, host/scan-seen.ts), on a generated tree: an
  * unchanged tree is not listed again, a changed directory is, and no
  * listing stands where the change time cannot prove it current (a change in
- * the clock tick of the listing, a name that is not UTF-8 below an unchanged
- * directory, a clock set back, other names).
+ * the clock tick of the listing, a name that is not UTF-8, a clock set back,
+ * other names).
  */
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,12 +100,13 @@ describe('the search after a run, from the listings before it', () => {
     expect(after(settled).moved).toEqual([]);
   });
 
-  it('searches a directory whose name is not UTF-8, below a directory the command did not change', () => {
+  it('searches a directory whose name is not UTF-8 that the command made (the search before a run refuses one already there)', () => {
     const odd = Buffer.concat([Buffer.from(`${root}/d0/`), Buffer.from([0xff, 0xfe])]);
-    mkdirSync(odd);
     const b = before();
+    mkdirSync(odd);
     writeFileSync(Buffer.concat([odd, Buffer.from('/.envrc')]), 'x');
     expect(after(b).moved).toEqual(['d0/\uFFFD\uFFFD/.envrc']);
+    expect(() => before()).toThrow(`${root}/d0/\\xff\\xfe: a directory whose name is not UTF-8`);
   });
 
   it('lists every directory again when the clock went back since the search before the run, or the names differ', () => {
