@@ -9,6 +9,7 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -75,6 +76,29 @@ describe.each(backendCases('red team: stdio owner'))('red team: the caller\'s ow
     expect(readFileSync(log, 'utf8')).toBe('out1\nerr1\nout2\nerr2\nout3\nerr3\nout4\nerr4\nout5\nerr5\nend\n');
     expect(facts(log)).toEqual({ mode: 0o644, mtime: expect.any(Number) as number });
     expect(facts(log).mtime).toBeGreaterThan(OLD_TIME);
+  });
+
+  it('a block device of the caller\'s on stdout (> /dev/sdb, as root): the command cannot chmod the node', (ctx) => {
+    // As root, a second node of loop0 in the test's directory stands for a disk.
+    if (runner.uid !== 0) {
+      console.warn(`the block device case is not tried ${runner.label}: an ordinary user owns no block device`);
+      ctx.skip();
+    }
+    const node = join(dir, 'blk');
+    const made = spawnSync('mknod', ['-m', '0600', node, 'b', '7', '0']);
+    if (made.status !== 0) {
+      console.warn(`the block device case is skipped: mknod of a loop device node failed here (${made.stderr.toString().trim()})`);
+      ctx.skip();
+    }
+    const fd = openSync(node, 'w');
+    let r;
+    try {
+      r = run(`${ATTACK(1)}; true`, { 1: fd });
+    } finally {
+      closeSync(fd);
+    }
+    expect(r.status, r.stderr).toBe(0);
+    expect(facts(node).mode).toBe(0o600);
   });
 
   it.skipIf(!driver)('the caller\'s terminal (--no-tty): output reaches it, and its mode and times stay', () => {
