@@ -7,7 +7,7 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
@@ -33,6 +33,30 @@ describe.each(backendCases('red team: the run report'))('red team: the run repor
     const report = join(project, 'report.json');
     expect(lstatSync(report).isFile()).toBe(true);
     expect(JSON.parse(readFileSync(report, 'utf8'))).toMatchObject({ kind: 'run', exitCode: 0 });
+  });
+
+  it('a name that is no file before the run is the caller\'s choice: /dev/stderr gets the report, and a link the caller made keeps its target when the command replaces it', () => {
+    // stderr a file: the test's own pipes are sockets, which /dev/stderr cannot open (ENXIO, with or without isolate).
+    const errors = plant(runner, dir, 'stderr.txt', '', 0o600);
+    const fd = openSync(errors, 'w');
+    let toStderr;
+    try {
+      toStderr = isolate(runner, ['run', '--backend', backend, '--report', '/dev/stderr', '--', 'sh', '-c', 'echo ran'], { cwd: project, env, fds: { 2: fd } });
+    } finally {
+      closeSync(fd);
+    }
+    expect(toStderr.status).toBe(0);
+    expect(toStderr.stdout).toBe('ran\n');
+    expect(JSON.parse(readFileSync(errors, 'utf8'))).toMatchObject({ kind: 'run', exitCode: 0 });
+    const mine = join(dir, 'reports', 'mine.json');
+    mkdirSync(join(dir, 'reports'));
+    const victim = plant(runner, dir, 'outside/victim.txt', 'ORIGINAL\n', 0o644);
+    symlinkSync(mine, join(project, 'link.json'));
+    giveTo(runner, dir);
+    const r = run(join(project, 'link.json'), `rm -f link.json; ln -s ${victim} link.json; true`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(victim, 'utf8'), 'the file the command pointed the name at').toBe('ORIGINAL\n');
+    expect(JSON.parse(readFileSync(mine, 'utf8'))).toMatchObject({ kind: 'run', exitCode: 0 });
   });
 
   it('a directory of the report\'s path swapped for a link during the run: the report is not written elsewhere', () => {
