@@ -161,6 +161,9 @@ async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: Sandbo
   }
   const end: ProcessEnd = await launched.ended;
   await output.finished(reach.leaky);
+  // Output the caller asked for and did not get: isolate failed (output relay), whatever the command's status.
+  const lost = output.failure();
+  if (lost !== undefined) state.setupError ??= lost;
   watch.stop();
   unrelay?.();
   closePathFds(launched.pathFds);

@@ -10,12 +10,13 @@
  * Each test was written as a failing finding first; it now guards the fix.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, closeSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
 import { DEFAULT_PATH, giveTo, isolate, isolateArgv, plant, projectSite } from '../helpers/isolate.js';
 import { haveDriver, onTerminal } from '../helpers/pty.js';
+import { smallTmpfs, tmpfsUnavailable } from '../helpers/tmpfs.js';
 
 /** 2001-01-01, the time the attacks set: nothing the run itself writes. */
 const OLD_TIME = 978307200;
@@ -76,6 +77,32 @@ describe.each(backendCases('red team: stdio owner'))('red team: the caller\'s ow
     expect(readFileSync(log, 'utf8')).toBe('out1\nerr1\nout2\nerr2\nout3\nerr3\nout4\nerr4\nout5\nerr5\nend\n');
     expect(facts(log)).toEqual({ mode: 0o644, mtime: expect.any(Number) as number });
     expect(facts(log).mtime).toBeGreaterThan(OLD_TIME);
+  });
+
+  it('stdout on a full disk: the run fails (125, E_IO), not a success with its output silently lost', (ctx) => {
+    const why = tmpfsUnavailable();
+    if (why !== undefined) {
+      console.warn(`the full-disk case of the stdio relay is skipped: ${why}`);
+      ctx.skip();
+    }
+    const disk = smallTmpfs(64, runner);
+    try {
+      // The runner's own file, as a `> out.bin` of the runner's makes it.
+      const out = join(disk.dir, 'out.bin');
+      writeFileSync(out, '');
+      chownSync(out, runner.uid, runner.gid);
+      const fd = openSync(out, 'w');
+      let r;
+      try {
+        r = run('head -c 400000 /dev/zero', { 1: fd });
+      } finally {
+        closeSync(fd);
+      }
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toMatch(/cannot write the command's stdout: ENOSPC/);
+    } finally {
+      disk.unmount();
+    }
   });
 
   it('a block device of the caller\'s on stdout (> /dev/sdb, as root): the command cannot chmod the node', (ctx) => {
