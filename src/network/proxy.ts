@@ -76,7 +76,8 @@ export class FilterProxy {
   constructor(private readonly options: ProxyOptions) {
     this.resolve = options.resolve ?? defaultResolve;
     // allowHalfOpen: a client may send its request and shut down its side; the reply must still reach it.
-    this.server = createNetServer({ allowHalfOpen: true }, (socket) => this.onSocket(socket));
+    // noDelay: replies go out as written (over TCP: isolate proxy, tests); a unix socket has no Nagle to turn off.
+    this.server = createNetServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.onSocket(socket));
   }
 
   /** Listen on a unix socket path, or a TCP port on loopback (tests). */
@@ -294,10 +295,8 @@ export class FilterProxy {
         callback: (n: number, buf: Uint8Array): boolean => {
           down += n;
           const b = buf as Buffer;
-          const scrub = filter.scrubDown;
-          const out = scrub === undefined ? b.subarray(0, n) : scrub.push(b.subarray(0, n));
-          if (scrub !== undefined) free.push(b);
-          writeOrPause(client, upstream, out, () => scrub === undefined && free.push(b));
+          const read = b.subarray(0, n);
+          writeOrPause(client, upstream, filter.scrubDown?.push(read) ?? [read], () => free.push(b));
           return true;
         },
       },
@@ -313,7 +312,7 @@ export class FilterProxy {
       const send = (c: Buffer): void => {
         const why = filter.checkUp?.(c);
         if (why !== undefined) return refuse(why);
-        writeOrPause(upstream, client, c);
+        writeOrPause(upstream, client, [c]);
       };
       const feed = filter.gate === undefined ? send : gated(filter.gate, send, refuse);
       up += early.length;
@@ -486,9 +485,12 @@ export class FilterProxy {
   }
 }
 
-/** Write `chunk` to `to`; when `to` is full, pause `from` until it drains. */
-function writeOrPause(to: Duplex, from: Duplex, chunk: Uint8Array, done?: () => void): void {
-  if (!to.write(chunk, done)) {
+/** Write `chunks` to `to` (`done` once the last is written); when `to` is full, pause `from` until it drains. */
+function writeOrPause(to: Duplex, from: Duplex, chunks: readonly Uint8Array[], done?: () => void): void {
+  let full = false;
+  chunks.forEach((c, i) => (full = !to.write(c, i === chunks.length - 1 ? done : undefined) || full));
+  if (chunks.length === 0) done?.();
+  if (full) {
     from.pause();
     to.once('drain', () => from.resume());
   }

@@ -76,6 +76,13 @@ beforeAll(async () => {
   api = createServer(tls, (req, res) => {
     seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
     const auth = req.headers.authorization ?? '';
+    if (req.url === '/echo-split') {
+      // Claims a binary type, and echoes the token split across two chunks of a chunked body (and two TLS records).
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(`you sent: ${auth.slice(0, 20)}`);
+      setTimeout(() => res.end(auth.slice(20)), 50);
+      return;
+    }
     res.end(req.url?.startsWith('/echo') === true ? `you sent: ${auth}` : auth === `Bearer ${TOKEN}` ? 'authenticated' : 'unauthenticated');
   });
   other = createServer(tls, (req, res) => {
@@ -206,6 +213,17 @@ describe.each(backendCases('credentials over HTTPS'))('credentials over HTTPS ($
     expect(placeholder).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
     expect(r.report.stdout).toBe(`${placeholder}\nyou sent: Bearer ${placeholder}`);
     expect(seen[seen.length - 1]?.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('an echo that claims a binary type and splits the token across chunks reaches the command with the placeholder', async () => {
+    const r = await run(`echo "$GITHUB_TOKEN"; curl -sS -D - -H "Authorization: Bearer $GITHUB_TOKEN" ${url(API, '/echo-split')}`);
+    const placeholder = r.report.stdout.split('\n')[0] ?? '';
+    expect(placeholder).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
+    expect(r.report.stdout).toMatch(/content-type: application\/octet-stream/i);
+    expect(r.report.stdout).toMatch(/transfer-encoding: chunked/i);
+    expect(r.report.stdout.endsWith(`\r\n\r\nyou sent: Bearer ${placeholder}`)).toBe(true);
+    expect(r.report.stdout).not.toContain(TOKEN);
+    expect(seen[seen.length - 1]).toEqual({ url: '/echo-split', authorization: `Bearer ${TOKEN}` });
   });
 
   it('another allowed HTTPS host is an opaque tunnel: the server\'s own certificate, and the placeholder arrives as it was sent', async () => {

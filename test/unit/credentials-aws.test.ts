@@ -211,7 +211,7 @@ describe('aws credentials: the vault checks the placeholder signature and signs 
     const c = load();
     const v = new CredentialVault([c]);
     const s = v.responseScrubber();
-    const out = Buffer.concat([s.push(Buffer.from(`<AWSAccessKeyId>${REAL.accessKeyId}</AWSAccessKeyId><T>${REAL.sessionToken.slice(0, 9)}`)), s.push(Buffer.from(`${REAL.sessionToken.slice(9)}</T>`)), s.flush()]).toString();
+    const out = Buffer.concat([...s.push(Buffer.from(`<AWSAccessKeyId>${REAL.accessKeyId}</AWSAccessKeyId><T>${REAL.sessionToken.slice(0, 9)}`)), ...s.push(Buffer.from(`${REAL.sessionToken.slice(9)}</T>`)), s.flush()]).toString();
     expect(out).toBe(`<AWSAccessKeyId>${c.aws?.placeholder.accessKeyId}</AWSAccessKeyId><T>${c.aws?.placeholder.sessionToken}</T>`);
   });
 });

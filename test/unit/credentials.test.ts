@@ -231,7 +231,7 @@ describe('scrubbing responses', () => {
   const mask = Buffer.from('ghp_PLACEHOLDERxxxxxxxxxxxxxxxxxxxxxxxxx').subarray(0, TOKEN.length);
   const run = (pieces: string[]): string => {
     const s = scrubber(replacementsFor(Buffer.from(TOKEN), mask));
-    return Buffer.concat([...pieces.map((p) => s.push(Buffer.from(p))), s.flush()]).toString();
+    return Buffer.concat([...pieces.flatMap((p) => s.push(Buffer.from(p))), s.flush()]).toString();
   };
 
   it('replaces the value with a mask of the same length, also across every split point', () => {
@@ -243,6 +243,31 @@ describe('scrubbing responses', () => {
       expect(out).toContain(mask.toString());
     }
     expect(run(TOKEN.split(''))).toBe(mask.toString());
+  });
+
+  it('replaces every value in a long stream cut into pieces of every size, small and large, and keeps its length', () => {
+    const filler = (n: number): string => 'x'.repeat(n);
+    const text = [filler(3), TOKEN, filler(200), TOKEN, TOKEN, filler(TOKEN.length - 1), TOKEN, filler(5000), TOKEN, '!'].join('');
+    for (const size of [1, 7, TOKEN.length - 1, TOKEN.length, TOKEN.length + 1, 2 * TOKEN.length - 2, 2 * TOKEN.length, 97, 1000, 4096, 16384]) {
+      const pieces: string[] = [];
+      for (let at = 0; at < text.length; at += size) pieces.push(text.slice(at, at + size));
+      const out = run(pieces);
+      expect(out, `pieces of ${size}`).toBe(text.replaceAll(TOKEN, mask.toString()));
+    }
+  });
+
+  it('passes on views of the chunks it was given, copying only the seams', () => {
+    const s = scrubber(replacementsFor(Buffer.from(TOKEN), mask));
+    const first = Buffer.from(`${'a'.repeat(1000)}${TOKEN.slice(0, 10)}`);
+    const second = Buffer.from(`${TOKEN.slice(10)}${'b'.repeat(1000)}`);
+    const one = s.push(first);
+    const two = s.push(second);
+    expect(one).toHaveLength(1);
+    expect(one[0]?.buffer).toBe(first.buffer);
+    expect(two).toHaveLength(2);
+    expect(two[1]?.buffer).toBe(second.buffer);
+    const out = Buffer.concat([...one, ...two, s.flush()]).toString();
+    expect(out).toBe(`${'a'.repeat(1000)}${mask.toString()}${'b'.repeat(1000)}`);
   });
 
   it('replaces the value where an echoed Basic authorization carries it in base64, at every offset', () => {

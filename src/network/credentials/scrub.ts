@@ -11,8 +11,12 @@ export interface Replacement {
 }
 
 export interface Scrubber {
-  /** The bytes that can be passed on now. */
-  push(chunk: Buffer): Buffer;
+  /**
+   * The bytes that can be passed on now, in order. `chunk` is scrubbed in
+   * place and the parts may be views of it: the caller gives it up (reuses
+   * it only once the parts have been written).
+   */
+  push(chunk: Buffer): Buffer[];
   /** The bytes held back, at the end of the stream. */
   flush(): Buffer;
 }
@@ -41,16 +45,35 @@ export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
   return out;
 }
 
+/**
+ * Nothing is copied but the seams: a value that starts in the carried
+ * bytes (at most `keep`, the longest value's length - 1) ends within the
+ * next `keep` bytes, so the carry and the chunk's first `keep` bytes are
+ * scrubbed together, the chunk's part written back, then the chunk itself
+ * is scrubbed where it lies and its last `keep` bytes carried.
+ */
 export function scrubber(replacements: readonly Replacement[]): Scrubber {
   const keep = Math.max(0, ...replacements.map((r) => r.from.length - 1));
   let carry = Buffer.alloc(0);
+  const small = (chunk: Buffer): Buffer[] => {
+    const data = Buffer.concat([carry, chunk]);
+    replaceAll(data, replacements);
+    const cut = Math.max(0, data.length - keep);
+    carry = data.subarray(cut);
+    return cut === 0 ? [] : [data.subarray(0, cut)];
+  };
   return {
     push(chunk) {
-      const data = Buffer.concat([carry, chunk]);
-      replaceAll(data, replacements);
-      const cut = Math.max(0, data.length - keep);
-      carry = Buffer.from(data.subarray(cut));
-      return data.subarray(0, cut);
+      if (carry.length + chunk.length <= 2 * keep) return small(chunk);
+      const seam = Buffer.concat([carry, chunk.subarray(0, keep)]);
+      replaceAll(seam, replacements);
+      seam.copy(chunk, 0, carry.length);
+      replaceAll(chunk, replacements);
+      const cut = chunk.length - keep;
+      const head = seam.subarray(0, carry.length);
+      // A copy: the chunk is passed on, and its writer may reuse it once written.
+      carry = Buffer.from(chunk.subarray(cut));
+      return head.length === 0 ? [chunk.subarray(0, cut)] : [head, chunk.subarray(0, cut)];
     },
     flush() {
       const rest = carry;

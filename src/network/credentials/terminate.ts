@@ -17,13 +17,13 @@
  * one Host, naming the CONNECT host and, when it has a port, the CONNECT port.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { Transform } from 'node:stream';
 import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
-import { ipVersion, normalizeHost } from '../rules.js';
+import { normalizeHost } from '../rules.js';
 import type { RunCa } from './ca.js';
 import { MAX_HASHED_BODY } from './aws-request.js';
+import { HOP, toClient } from './to-client.js';
+import { exchange, type Exchange, type UpstreamTls } from './upstream.js';
 import type { CredentialVault, OutgoingRequest } from './vault.js';
 
 export interface TerminatedTarget {
@@ -41,9 +41,6 @@ export interface TerminatedEnd {
   refused?: string;
   error?: string;
 }
-
-/** Headers that belong to one connection, not to the request or response they came with. */
-const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
 function pairs(raw: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
@@ -106,14 +103,18 @@ export class TlsTerminator {
     private readonly trust: readonly string[],
   ) {}
 
+  private context: SecureContext | undefined;
+  private readonly leaves = new Map<string, Promise<SecureContext>>();
+  /** The last TLS session of each upstream host:port, to resume: a request's connection skips the full handshake. */
+  private readonly sessions = new Map<string, Buffer>();
+
   /** Take over an established CONNECT tunnel (`early`: bytes the client sent after the CONNECT head). */
   async accept(client: Socket, t: TerminatedTarget, early: Buffer, done: (end: TerminatedEnd) => void): Promise<void> {
     const end: TerminatedEnd = { bytesUp: 0, bytesDown: 0 };
     const note = (field: 'refused' | 'error', text: string): void => {
       end[field] ??= text;
     };
-    const leaf = await this.ca.leafFor(t.host);
-    const context: SecureContext = createSecureContext({ cert: leaf.cert, key: leaf.key });
+    const context = await this.leafContext(t.host);
     if (early.length > 0) client.unshift(early);
     const tls = new TLSSocket(client, {
       isServer: true,
@@ -165,36 +166,34 @@ export class TlsTerminator {
       refuse(res, 403, r.reason);
       return;
     }
-    const up = httpsRequest({
-      host: t.address,
-      port: t.port,
-      ...(ipVersion(t.host) === 0 ? { servername: t.host } : {}),
-      // Verified (node's checkServerIdentity) as the CONNECT host: the servername, or for an IP address host, the address.
-      ca: [...this.trust],
-      method: req.method,
-      path: r.target,
-      headers: [...r.headers.flat()],
-      agent: false,
-    });
-    up.on('error', (e: Error) => {
-      const reason = `the upstream connection to ${t.host}:${t.port} failed: ${e.message}`;
+    if (body === 'too large') {
+      // rewrite refuses a request whose body it needed and could not read; this is the guard should that change.
+      refuse(res, 413, 'the request body is too large to check');
+      return;
+    }
+    const failed = (reason: string, beforeHead: boolean): void => {
       note('error', reason);
-      if (!res.headersSent) refuse(res, 502, reason);
+      if (beforeHead) refuse(res, 502, reason);
       else res.destroy();
-    });
-    up.on('response', (upRes) => {
-      const scrub = this.vault.responseScrubber();
-      const clean = (v: string): string => this.vault.scrubText(v);
-      const out = pairs(upRes.rawHeaders).filter(([n]) => !HOP.has(n.toLowerCase())).map(([n, v]) => [n, clean(v)]);
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out.flat());
-      const body = new Transform({
-        transform: (chunk: Buffer, _enc, cb) => cb(null, scrub.push(chunk)),
-        flush: (cb) => cb(null, scrub.flush()),
-      });
-      upRes.pipe(body).pipe(res);
-    });
+    };
+    const upstream = { host: t.host, port: t.port, address: t.address, method: request.method, target: r.target, headers: r.headers };
+    const up: Exchange = exchange(upstream, this.upstreamTls(`${t.address} ${t.host}:${t.port}`), body ?? req, toClient(res, this.vault, () => up, failed));
     res.once('close', () => up.destroy());
-    if (body === undefined) req.pipe(up);
-    else up.end(body);
+  }
+
+  /** The TLS context that answers for `host` with its certificate, made once per host. */
+  private leafContext(host: string): Promise<SecureContext> {
+    let context = this.leaves.get(host);
+    if (context === undefined) {
+      context = this.ca.leafFor(host).then((leaf) => createSecureContext({ cert: leaf.cert, key: leaf.key }));
+      this.leaves.set(host, context);
+    }
+    return context;
+  }
+
+  /** The roots upstream servers are verified against, made once (a bundle of system roots takes milliseconds to load). */
+  private upstreamTls(key: string): UpstreamTls {
+    this.context ??= createSecureContext({ ca: [...this.trust] });
+    return { context: this.context, session: this.sessions.get(key), onSession: (s) => this.sessions.set(key, s) };
   }
 }

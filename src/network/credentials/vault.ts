@@ -172,7 +172,7 @@ export class CredentialVault {
   /** `text` (a response header's value) with every real value replaced by its mask. */
   scrubText(text: string): string {
     const s = this.responseScrubber();
-    return Buffer.concat([s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+    return Buffer.concat([...s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
   }
 
   /** A scrubber that puts the placeholders back where a response holds a real value. */
