@@ -25,6 +25,7 @@ import type { ScanClock } from './host/scan-cache.js';
 import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
+import { deviceArgsByPath } from './backends/devices.js';
 import { loadExporter, type Exported } from './backends/export.js';
 import type { K8sOptions } from './backends/k8s/render.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
@@ -405,7 +406,9 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text, expanded)})`).join('');
   // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).
   const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${shellQuote(p.path)}`).join('');
-  const commandLine = `${bundlePart(r.plan.bundle, redactValue, expanded)}${shellJoin(['env', '-i', ...r.plan.argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
+  // The device copies by their paths: the line cannot hand over the descriptors run/ opens (backends/devices.ts).
+  const argv = deviceArgsByPath(r.plan.argv, r.plan.devices, r.plan.deviceFd);
+  const commandLine = `${bundlePart(r.plan.bundle, redactValue, expanded)}${shellJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',

@@ -33,9 +33,10 @@
  * loading execa itself (docs/performance.md).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 
-/** One descriptor of a started process: a pipe to isolate, the caller's, none, or a descriptor isolate holds. */
-export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number;
+/** One descriptor of a started process: a pipe to isolate, the caller's, none, a descriptor isolate holds, or one end of a socket pair of isolate's. */
+export type StdioSlot = 'pipe' | 'inherit' | 'ignore' | number | Socket;
 
 export interface StartOptions {
   /** The whole environment of the process. */

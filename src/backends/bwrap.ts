@@ -58,10 +58,21 @@ const sizeArg = (size: number | undefined): string[] => (size === undefined ? []
 
 /**
  * isolate's copies of the device nodes bound over those --dev binds from the
- * host (devices.ts): --dev-bind, as a bind of a device must not be nodev.
+ * host (devices.ts): --dev-bind, as a bind of a device must not be nodev
+ * (--bind-fd is). From the descriptors run/ opened and checked (Plan.deviceFd),
+ * which bwrap reaches as /proc/self/fd/N: the path it mounts is where that
+ * very inode is at the moment (bwrap resolves it as it does --bind-fd's),
+ * not where the copies' path led when isolate checked them. bwrap closes only
+ * the descriptors of its --bind-fd options before the command starts: each
+ * descriptor is also bound, read-only, under /dev/shm, which the tmpfs
+ * mounted there next covers, so that bwrap closes it.
  */
-function privateNodes(dev: string, nodes: string | undefined): string[] {
-  return nodes === undefined ? [] : DEVICE_NODES.flatMap((node) => ['--dev-bind', nodePath(nodes, node), `${dev}/${node.name}`]);
+function privateNodes(dev: string, nodes: string | undefined, firstFd: number | undefined): string[] {
+  if (nodes === undefined) return [];
+  if (firstFd === undefined) return DEVICE_NODES.flatMap((node) => ['--dev-bind', nodePath(nodes, node), `${dev}/${node.name}`]);
+  const binds = DEVICE_NODES.flatMap((node, i) => ['--dev-bind', `/proc/self/fd/${firstFd + i}`, `${dev}/${node.name}`]);
+  const closes = DEVICE_NODES.flatMap((node, i) => ['--ro-bind-fd', String(firstFd + i), `${DEV_SHM}/${node.name}`]);
+  return [...binds, ...closes];
 }
 
 /**
@@ -69,13 +80,13 @@ function privateNodes(dev: string, nodes: string | undefined): string[] {
  * their order: bwrap applies its arguments in the order given, as one list of
  * setup ops of its own.
  */
-export function setupArgs(ops: readonly SetupOp[]): string[] {
+export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] {
   return ops.flatMap((op): string[] => {
     switch (op.kind) {
       case 'proc':
         return ['--proc', op.path];
       case 'dev':
-        return ['--dev', op.path, ...privateNodes(op.path, op.nodes), '--perms', DEV_SHM_MODE, ...sizeArg(op.shmSize), '--tmpfs', DEV_SHM];
+        return ['--dev', op.path, ...privateNodes(op.path, op.nodes, deviceFd), '--perms', DEV_SHM_MODE, ...sizeArg(op.shmSize), '--tmpfs', DEV_SHM];
       case 'tmpfs':
         return [...sizeArg(op.size), '--tmpfs', op.path];
       case 'bind':
@@ -138,8 +149,9 @@ export const bwrapBackend: Backend = {
     const rl = prlimitRlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
     const sc = seccompFilter(policy, host);
     const inner = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
-    // The terminal's control pipe follows the path descriptors.
-    const tty = planTerminal(host, policy.filesystem.mounts, FIRST_PATH_FD + setup.pathFds.length);
+    // The device copies' descriptors follow the path descriptors; the terminal's control pipe follows them.
+    const deviceFd = host.devices === undefined ? undefined : FIRST_PATH_FD + setup.pathFds.length;
+    const tty = planTerminal(host, policy.filesystem.mounts, FIRST_PATH_FD + setup.pathFds.length + (deviceFd === undefined ? 0 : DEVICE_NODES.length));
     const commandArgv = [...tty.prefix, ...rl.prefix, ...inner];
 
     const argv = [
@@ -159,7 +171,7 @@ export const bwrapBackend: Backend = {
       'ALL',
       '--hostname',
       policy.process.hostname,
-      ...setupArgs(setup.ops),
+      ...setupArgs(setup.ops, deviceFd),
       '--chdir',
       policy.process.cwd,
       '--json-status-fd',
@@ -180,6 +192,7 @@ export const bwrapBackend: Backend = {
       // bwrap reads --seccomp after its mounts, just before the command (Plan.seccomp.afterSetup).
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program, afterSetup: true } }),
       ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds }),
+      ...(deviceFd === undefined ? {} : { deviceFd }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       ...(tty.plan === undefined ? {} : { terminal: tty.plan }),
       ...linuxPlanCommon(policy, command, base, setup, {

@@ -53,3 +53,32 @@ export function deviceNumber(node: Pick<DeviceNode, 'major' | 'minor'>): number 
 
 /** The path of a node's private copy. */
 export const nodePath = (dir: string, node: DeviceNode): string => `${dir}/${node.name}`;
+
+/**
+ * `argv` with the device copies named by their paths instead of the
+ * descriptors run/ hands over (Plan.deviceFd): for a command line a person
+ * runs (explain), which has no such descriptors, and could not open the
+ * copy of /dev/tty without a controlling terminal. bwrap's `--dev-bind
+ * /proc/self/fd/N` becomes `--dev-bind <copy>`, and the `--ro-bind-fd N`
+ * that makes bwrap close N is dropped. Pure.
+ */
+export function deviceArgsByPath(argv: readonly string[], devices: DeviceFacts | undefined, deviceFd: number | undefined): string[] {
+  if (devices === undefined || deviceFd === undefined) return [...argv];
+  const nodeOf = (fd: string): DeviceNode | undefined => DEVICE_NODES[Number(fd) - deviceFd];
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const [arg, next = ''] = [argv[i] ?? '', argv[i + 1]];
+    const viaFd = /^\/proc\/self\/fd\/(\d+)$/.exec(next)?.[1];
+    const closer = arg === '--ro-bind-fd' && /^\d+$/.test(next) ? nodeOf(next) : undefined;
+    if (closer !== undefined) {
+      i += 2;
+      continue;
+    }
+    const node = arg === '--dev-bind' && viaFd !== undefined ? nodeOf(viaFd) : undefined;
+    out.push(arg);
+    if (node === undefined) continue;
+    out.push(nodePath(devices.dir, node));
+    i++;
+  }
+  return out;
+}

@@ -306,6 +306,15 @@ export interface Plan {
    * stderr, which the command could otherwise chmod through /proc/self/fd.
    */
   devices?: DeviceFacts;
+  /**
+   * With devices: the first of the descriptors (one a node, in DEVICE_NODES
+   * order) on which run/ hands the launcher those copies, opened without
+   * following a final link and checked (device, owner, mode) just before the
+   * start. The launcher binds them by descriptor (bwrap: /proc/self/fd/N),
+   * so a copy swapped after the check never reaches the sandbox. Absent: the
+   * launcher mounts them by path (nsjail).
+   */
+  deviceFd?: number;
   /** The timeout is run/'s job; the rlimits are in argv. */
   limits: Limits;
   /** Readable account of what is enforced, for explain and the run report. */

@@ -1,10 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { runWithError } from '../index.js';
 import { auditedExitCode } from '../audit/run-audit.js';
-import { IsolateError, errnoCode, oneLine } from '../errors.js';
+import { oneLine } from '../errors.js';
 import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
+import { reportTarget, writeReport } from './report-file.js';
 
 interface RunFlags {
   report?: string;
@@ -25,6 +25,8 @@ export async function runCommand(inv: Invocation, ctx: CliContext): Promise<numb
   const command = commandOf(inv);
   const flags = inv.options as unknown as RunFlags;
   const { report: reportFile, auditLog, audit: record } = flags;
+  // Resolved before the run: the command may change what the path leads to (report-file.ts).
+  const target = reportFile === undefined ? undefined : reportTarget(reportFile, process.cwd());
   const { report, error, audit } = await runWithError(command, {
     ...sandboxOptions(inv, ctx.env),
     audit: { ...(record ? {} : { enabled: false }), ...(auditLog === undefined ? {} : { log: auditLog }) },
@@ -33,13 +35,7 @@ export async function runCommand(inv: Invocation, ctx: CliContext): Promise<numb
     terminal: wantsTerminal(flags, ctx.json),
     rawTerminal: flags.rawTerminal === true,
   });
-  if (reportFile !== undefined) {
-    try {
-      writeFileSync(reportFile, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
-    } catch (e: unknown) {
-      throw new IsolateError('E_IO', `cannot write the report to ${reportFile}: ${errnoCode(e) ?? String(e)}`, { cause: e });
-    }
-  }
+  if (target !== undefined) writeReport(target, `${JSON.stringify(report, null, 2)}\n`);
   if (ctx.json) {
     ctx.output.out(`${JSON.stringify(report, null, 2)}\n`);
   } else if (report.error !== null) {

@@ -12,6 +12,7 @@ import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
+import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
 
 export interface PathVars {
@@ -283,13 +284,13 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   };
 }
 
-/** The protected names and absolute paths (own-paths.ts), and the profile files themselves. */
+/** The protected names and absolute paths (own-paths.ts), the profile files themselves, and isolate's own code (own-code.ts). */
 function protection(profile: MergedProfile, env: Readonly<Record<string, string | undefined>>): Pick<Policy['filesystem'], 'protect' | 'protectExisting' | 'protectPaths'> {
   const names = protectedNames(profile.filesystem.protect);
   return {
     protect: names.blocked,
     ...(names.existing.length === 0 ? {} : { protectExisting: names.existing }),
-    protectPaths: [...ownProtectedPaths(env, profile.filesystem.protect), ...profileFiles(profile)],
+    protectPaths: [...ownProtectedPaths(env, profile.filesystem.protect), ...profileFiles(profile), ...ownCodePaths()],
   };
 }
 

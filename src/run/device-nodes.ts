@@ -10,7 +10,7 @@
  * device unopenable, and that flag cannot be lifted inside the sandbox: then
  * the run is refused (exit 125) with the way out.
  */
-import { closeSync, constants, existsSync, lchownSync, lstatSync, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, constants, existsSync, lchownSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { DEVICE_MODE, DEVICE_NODES, DEVICE_OWNER, NULL_NODE, deviceNumber, nodePath, type DeviceFacts, type DeviceNode } from '../backends/devices.js';
@@ -56,12 +56,15 @@ function checkRootOnly(dir: string, path: string): void {
   );
 }
 
-/** The node's copy is exactly what the sandbox must get. */
+/** What stat says of the node's copy is exactly what the sandbox must get. */
+export function isPrivateCopy(st: Stats, node: DeviceNode): boolean {
+  return st.isCharacterDevice() && st.rdev === deviceNumber(node) && st.uid === DEVICE_OWNER && st.gid === DEVICE_OWNER && (st.mode & 0o7777) === DEVICE_MODE;
+}
+
+/** The node's copy at `path` (not followed) is exactly what the sandbox must get. */
 function isPrivateNode(path: string, node: DeviceNode): boolean {
   const st = lstatSync(path, { throwIfNoEntry: false });
-  return (
-    st !== undefined && st.isCharacterDevice() && st.rdev === deviceNumber(node) && st.uid === DEVICE_OWNER && st.gid === DEVICE_OWNER && (st.mode & 0o7777) === DEVICE_MODE
-  );
+  return st !== undefined && isPrivateCopy(st, node);
 }
 
 async function makeNode(dir: string, node: DeviceNode, mknod: string | undefined): Promise<void> {

@@ -42,14 +42,16 @@ async function withCgroup(plan: Plan, lateCleanup: ExecuteOptions['lateCleanup']
 /** Run the sandbox with everything its plan asks for around it, and always remove what was created for it. */
 export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
   refuseUnsafePlan(plan);
-  const { relayStdin } = checkCallerStdio(options);
+  const checked = checkCallerStdio(options);
+  // A terminal of its own relays all three itself (run/tty/).
+  const relay = plan.terminal?.given === true ? undefined : checked;
   if (plan.devices !== undefined) await ensureDeviceNodes(plan.devices);
   return withDenials(plan.launch, (onLaunched) =>
     withRunDir(plan.launch, () =>
       withBundle(plan.bundle, () =>
         withServices(
           plan.services,
-          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relayStdin } satisfies SandboxContext)),
+          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relay } satisfies SandboxContext)),
           options.credentials,
         ),
       ),

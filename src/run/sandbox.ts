@@ -11,10 +11,14 @@ import { attachHandshake } from './handshake/attach.js';
 import { DEFAULT_MAX_CAPTURE, capture, tail, type Capture } from './io/capture.js';
 import { feedLauncher, feedProgram, feedSetup, programLast } from './io/feed.js';
 import { cutHeldOutput } from './io/held-output.js';
+import { relayOutput } from './io/relay-output.js';
 import { relayStdin } from './io/relay-stdin.js';
+import { socketPair, type SocketPair } from './io/socket-pair.js';
 import { writeStdinText } from './io/stdin-text.js';
 import { closePathFds } from './launch/path-fds.js';
+import type { CallerStdio } from './launch/caller-stdio.js';
 import { startLauncher, type Launched } from './launch/start.js';
+import type { StdioRelay } from './launch/stdio.js';
 import { reachFor, type Reach } from './reach/reach.js';
 import { exitOutcome, type RunState } from './resolve/exit.js';
 import type { ExecuteOptions, ExecuteResult } from './result.js';
@@ -25,8 +29,8 @@ import { relayTerminal } from './tty/relay.js';
 
 export interface SandboxContext {
   cgroup?: RunCgroup | undefined;
-  /** Copy the caller's stdin into a pipe rather than hand it over (launch/caller-stdio.ts). */
-  relayStdin?: boolean | undefined;
+  /** The caller's descriptors copied through pipes rather than handed over (launch/caller-stdio.ts). */
+  relay?: CallerStdio | undefined;
   /** Told the process group's id when the launcher leads one. */
   onLaunched?: ((pgid: number) => void) | undefined;
 }
@@ -108,17 +112,41 @@ function startTerminal(plan: Plan, options: ExecuteOptions, launched: Launched):
   return relayTerminal(launched.child, plan.terminal.controlFd, io, options.rawTerminal === true);
 }
 
+/** One channel for stdout and stderr on the same file, so their order stays; without it (no socket could be made), a pipe each. */
+async function sharedOutput(relay: CallerStdio | undefined): Promise<SocketPair | undefined> {
+  if (relay?.mergedOutput !== true) return undefined;
+  try {
+    return await socketPair();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Start the launcher with the relayed descriptors; isolate's copy of the shared socket's inner end is closed once the launcher has its own. */
+function launchRelayed(plan: Plan, options: ExecuteOptions, relay: CallerStdio | undefined, shared: SocketPair | undefined): Launched {
+  const stdio: StdioRelay = { stdin: relay?.relayStdin === true, outputs: relay?.relayOutput ?? [], shared: shared?.inner };
+  try {
+    return startLauncher(plan, options, startLauncherProcess, stdio);
+  } catch (e: unknown) {
+    shared?.outer.destroy();
+    throw e;
+  } finally {
+    shared?.inner.destroy();
+  }
+}
+
 export async function runSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext = {}): Promise<ExecuteResult> {
   const begun = process.hrtime.bigint();
   const reach = reachFor(plan, context.onLaunched);
   const waits = waitsUnfed(plan);
   // A launcher that would start the command at once is started only after beforeStart.
   if (!waits) await options.beforeStart?.();
-  const launched = startLauncher(plan, options, startLauncherProcess, context.relayStdin === true);
+  const shared = await sharedOutput(context.relay);
+  const launched = launchRelayed(plan, options, context.relay, shared);
   reach.launched(launched.child);
   const untty = startTerminal(plan, options, launched);
   try {
-    return await awaitSandbox(plan, options, context, { begun, reach, launched, beforeStart: waits ? options.beforeStart : undefined });
+    return await awaitSandbox(plan, options, context, { begun, reach, launched, shared, beforeStart: waits ? options.beforeStart : undefined });
   } finally {
     // The caller's terminal is back as it was, whatever ended the run.
     untty?.();
@@ -159,13 +187,16 @@ interface Launch {
   begun: bigint;
   reach: Reach;
   launched: Launched;
+  /** The one socket of stdout and stderr on the same file (sharedOutput). */
+  shared: SocketPair | undefined;
   /** ExecuteOptions.beforeStart, when it runs while the launcher waits unfed. */
   beforeStart: (() => Promise<void>) | undefined;
 }
 
 async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext, run: Launch): Promise<ExecuteResult> {
   const { begun, reach, launched } = run;
-  const unrelay = context.relayStdin === true ? relayStdin(launched.child) : undefined;
+  const unrelay = context.relay?.relayStdin === true ? relayStdin(launched.child) : undefined;
+  const output = relayOutput(launched.child, context.relay?.relayOutput ?? [], run.shared?.outer);
   if (options.stdio === 'capture') writeStdinText(launched.child, options.stdinText);
   const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];
@@ -175,6 +206,10 @@ async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: Sandbo
   const failed = await beforeFeed(context.cgroup, launched, state, run.beforeStart, init);
   release(plan, launched, state, reach, failed === undefined && state.setupError === undefined);
   const end: ProcessEnd = await launched.ended;
+  await output.finished(reach.leaky);
+  // Output the caller asked for and did not get: isolate failed (output relay), whatever the command's status.
+  const lost = output.failure();
+  if (lost !== undefined) state.setupError ??= lost;
   watch.stop();
   unrelay?.();
   closePathFds(launched.pathFds);

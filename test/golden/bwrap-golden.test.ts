@@ -112,11 +112,14 @@ describe('golden bwrap plans for the built-in profiles', () => {
     expect(missing.terminal).toMatchObject({ given: false, reason: expect.stringContaining('python3 is not installed') });
   });
 
-  it('default run by root: the sandbox\'s /dev shows isolate\'s copies of the device nodes', async () => {
+  it('default run by root: the sandbox\'s /dev shows isolate\'s copies of the device nodes, bound from the descriptors run/ checked', async () => {
     const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), {}, { uid: 0, gid: 0, devices: ROOT_DEVICES });
     expect(plan.devices).toEqual(ROOT_DEVICES);
+    // The device descriptors follow the path descriptors (from 6); the terminal's control pipe follows them.
+    expect(plan.deviceFd).toBe(6 + (plan.pathFds?.length ?? 0));
     const dev = plan.argv.indexOf('--dev');
-    expect(plan.argv.slice(dev, dev + 5)).toEqual(['--dev', '/dev', '--dev-bind', `${ROOT_DEVICES.dir}/null`, '/dev/null']);
+    expect(plan.argv.slice(dev, dev + 8)).toEqual(['--dev', '/dev', '--dev-bind', `/proc/self/fd/${plan.deviceFd}`, '/dev/null', '--dev-bind', `/proc/self/fd/${(plan.deviceFd ?? 0) + 1}`, '/dev/zero']);
+    if (plan.terminal?.given === true) expect(plan.terminal.controlFd).toBe((plan.deviceFd ?? 0) + 6);
     const text = renderPlan('isolate run -- make test   (as root)', plan);
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);

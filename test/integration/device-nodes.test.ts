@@ -7,12 +7,13 @@
  * (its mtime too, but for /dev/tty, whose mtime every write to a terminal
  * through it moves). The devices still work.
  */
-import { chmodSync, chownSync, closeSync, existsSync, lchownSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lchownSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
+import { execute } from '../../src/run/execute.js';
 import { backendCases } from '../helpers/backends.js';
 import { attempts } from '../helpers/fs-fixture.js';
 import { TEMP_PREFIX, homeWithProject, isolate, keyValues, runners, type Project, type Runner } from '../helpers/isolate.js';
@@ -179,6 +180,38 @@ describe.skipIf(asRoot === undefined)('isolate\'s copies of the device nodes (as
       for (const name of Object.keys(changes('stdin', ''))) expect(kv[name], name).toBe('blocked');
     } finally {
       rmSync(logDir, { recursive: true, force: true });
+    }
+    expect(hostStates()).toEqual(before);
+  });
+
+  /**
+   * Another run by root, with another state directory, whose profile can write this one: its command can swap
+   * the copies between isolate's check and bubblewrap's mount. Played here by the run's own beforeStart, which
+   * runs while the launcher waits for its arguments: the directory of the copies becomes a link to the host's /dev.
+   */
+  it('copies swapped for the host\'s nodes after isolate\'s check, before the launcher mounts them, do not reach the sandbox (bwrap)', async () => {
+    const before = hostStates();
+    const planned = await api.plan(['sh', '-c', attempts(changes('null', '/dev/null'))], {
+      backend: 'bwrap',
+      callerCwd: site.p.project,
+      callerEnv: { ...site.p.env, XDG_STATE_HOME: join(site.p.home, 'swap-state') },
+    });
+    const dev = planned.plan.devices?.dir;
+    if (dev === undefined) throw new Error('a plan by root without device copies');
+    const swap = async (): Promise<void> => {
+      renameSync(dev, `${dev}.real`);
+      symlinkSync('/dev', dev);
+    };
+    try {
+      const r = await execute(planned.plan, { stdio: 'capture', beforeStart: swap });
+      expect(r.exitCode, r.stderr).toBe(0);
+      const kv = keyValues(r.stdout ?? '');
+      for (const name of Object.keys(changes('null', ''))) expect(kv[name], name).toBe('blocked');
+    } finally {
+      if (existsSync(`${dev}.real`)) {
+        rmSync(dev, { force: true });
+        renameSync(`${dev}.real`, dev);
+      }
     }
     expect(hostStates()).toEqual(before);
   });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { setupArgs } from '../../src/backends/bwrap.js';
-import { DEVICE_NODES, deviceNumber } from '../../src/backends/devices.js';
+import { DEVICE_NODES, deviceArgsByPath, deviceNumber } from '../../src/backends/devices.js';
 import { deviceFacts } from '../../src/host/facts.js';
 
 const notLinux = process.platform !== 'linux';
@@ -40,5 +40,23 @@ describe('the device nodes', () => {
     expect(args.slice(0, 5)).toEqual(['--dev', '/dev', '--dev-bind', '/root/.local/state/isolate/dev/null', '/dev/null']);
     expect(args.filter((a) => a === '--dev-bind')).toHaveLength(DEVICE_NODES.length);
     expect(setupArgs([{ kind: 'dev', path: '/dev' }])).not.toContain('--dev-bind');
+  });
+
+  it('with the descriptors run/ opened and checked, it binds them (/proc/self/fd/N), not the copies\' paths, which could be swapped meanwhile', () => {
+    const args = setupArgs([{ kind: 'dev', path: '/dev', nodes: '/root/.local/state/isolate/dev' }], 20);
+    expect(args.filter((a, i) => args[i - 1] === '--dev-bind')).toEqual(DEVICE_NODES.map((_, i) => `/proc/self/fd/${20 + i}`));
+    expect(args.join(' ')).not.toContain('/root/.local/state/isolate/dev');
+    // bwrap closes only --bind-fd descriptors: each is bound again under /dev/shm, before the tmpfs that covers it.
+    const closes = args.flatMap((a, i) => (a === '--ro-bind-fd' ? [`${args[i + 1]} ${args[i + 2]}`] : []));
+    expect(closes).toEqual(DEVICE_NODES.map((n, i) => `${20 + i} /dev/shm/${n.name}`));
+    expect(args.lastIndexOf('--ro-bind-fd')).toBeLessThan(args.indexOf('/dev/shm'));
+  });
+
+  it('a command line for a person (explain) names the copies by path again, and drops the descriptors\' closers; other --ro-bind-fd stay', () => {
+    const dir = '/root/.local/state/isolate/dev';
+    const byFd = ['bwrap', '--ro-bind-fd', '6', '/p/.git/config', ...setupArgs([{ kind: 'dev', path: '/dev', nodes: dir }], 7), '--', 'true'];
+    const byPath = ['bwrap', '--ro-bind-fd', '6', '/p/.git/config', ...setupArgs([{ kind: 'dev', path: '/dev', nodes: dir }]), '--', 'true'];
+    expect(deviceArgsByPath(byFd, { dir, mknod: undefined }, 7)).toEqual(byPath);
+    expect(deviceArgsByPath(byPath, undefined, undefined)).toEqual(byPath);
   });
 });

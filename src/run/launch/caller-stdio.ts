@@ -10,13 +10,21 @@
  *   could be opened again for writing (`echo x > /proc/self/fd/0`) when the
  *   user may write it: isolate relays its data through a pipe instead, so the
  *   command reads the same bytes and never holds the file.
- * - Pipes, terminals, /dev/null and sockets are handed over as they are:
- *   reopening one gives nothing the command does not have already.
- *
- * stdout and stderr stay the caller's files: the command may write them, as
- * asked (see README, "What is enforced today").
+ * - A file, block device or terminal that the caller owns (`> out.log`, the
+ *   terminal you type in): its owner may chmod and re-time it through the
+ *   descriptor alone (fchmod, `chmod 0666 /proc/self/fd/1`), with no
+ *   capability, and the sandbox's user is the caller (root's uid 0, or the
+ *   ordinary user mapped into the sandbox). So the command gets a pipe there
+ *   too, which isolate copies from (stdin) or to (stdout, stderr) the
+ *   caller's descriptor: the command reads and writes the same bytes and
+ *   never holds the inode. stdout and stderr on the same file (`> log 2>&1`,
+ *   a terminal) share one pipe, so their order stays as written.
+ * - Other pipes, terminals, /dev/null and sockets are handed over as they
+ *   are: reopening one gives nothing the command does not have already, and
+ *   the command cannot change an inode it does not own.
  */
 import { fstatSync, readlinkSync, type Stats } from 'node:fs';
+import { isatty } from 'node:tty';
 import { IsolateError } from '../../errors.js';
 import type { ExecuteOptions } from '../result.js';
 
@@ -25,6 +33,18 @@ const NAMES = ['stdin', 'stdout', 'stderr'] as const;
 export interface CallerStdio {
   /** Hand the command a pipe on stdin and copy the caller's stdin into it. */
   relayStdin: boolean;
+  /** Hand the command a pipe on stdout (1) or stderr (2) and copy it to the caller's: each number listed. */
+  relayOutput: readonly (1 | 2)[];
+  /** stdout and stderr are relayed and are the same file: one pipe for both, copied to stdout. */
+  mergedOutput: boolean;
+}
+
+/** What isolate needs to know of the caller's descriptors 0-2 (the host's, by default). */
+export interface StdioProbe {
+  stat: (fd: number) => Stats | undefined;
+  isTerminal: (fd: number) => boolean;
+  /** The effective uid, whose files the command could chmod; undefined where there is none (Windows). */
+  uid: number | undefined;
 }
 
 /** The caller's descriptors 0-2 that the command would inherit. */
@@ -51,20 +71,37 @@ function pathOf(fd: number): string | undefined {
   }
 }
 
-/** Refuse a directory among the inherited descriptors; say whether stdin is to be relayed. */
-export function checkCallerStdio(options: ExecuteOptions, stat: (fd: number) => Stats | undefined = statOf): CallerStdio {
+const HOST_PROBE: StdioProbe = { stat: statOf, isTerminal: isatty, uid: process.geteuid?.() };
+
+function refuseDirectory(fd: number): never {
+  const name = NAMES[fd] ?? `descriptor ${fd}`;
+  const path = pathOf(fd);
+  throw new IsolateError('E_STDIO', `${name} is a directory${path === undefined ? '' : ` (${path})`}: through it the command could open files outside the sandbox; the command was not run`, {
+    fix: `give the command a file or a pipe as its ${name}, or /dev/null (isolate run -- cmd ${fd === 0 ? '</dev/null' : `${fd}>/dev/null`})`,
+  });
+}
+
+/** A file, block device or terminal of the caller's: the command could chmod or re-time it through the descriptor. */
+function callerOwned(fd: number, st: Stats, probe: StdioProbe): boolean {
+  if (probe.uid === undefined || st.uid !== probe.uid) return false;
+  return st.isFile() || st.isBlockDevice() || (st.isCharacterDevice() && probe.isTerminal(fd));
+}
+
+/** Refuse a directory among the inherited descriptors; say which are to be relayed through a pipe. */
+export function checkCallerStdio(options: ExecuteOptions, probe: Partial<StdioProbe> = {}): CallerStdio {
+  const p: StdioProbe = { ...HOST_PROBE, ...probe };
   let relayStdin = false;
+  const relayOutput: (1 | 2)[] = [];
+  const stats = new Map<number, Stats>();
   for (const fd of inheritedStdio(options)) {
-    const st = stat(fd);
+    const st = p.stat(fd);
     if (st === undefined) continue;
-    const name = NAMES[fd] ?? `descriptor ${fd}`;
-    if (st.isDirectory()) {
-      const path = pathOf(fd);
-      throw new IsolateError('E_STDIO', `${name} is a directory${path === undefined ? '' : ` (${path})`}: through it the command could open files outside the sandbox; the command was not run`, {
-        fix: `give the command a file or a pipe as its ${name}, or /dev/null (isolate run -- cmd ${fd === 0 ? '</dev/null' : `${fd}>/dev/null`})`,
-      });
-    }
-    if (fd === 0 && (st.isFile() || st.isBlockDevice())) relayStdin = true;
+    if (st.isDirectory()) refuseDirectory(fd);
+    stats.set(fd, st);
+    if (fd === 0) relayStdin = st.isFile() || st.isBlockDevice() || callerOwned(fd, st, p);
+    else if (callerOwned(fd, st, p)) relayOutput.push(fd === 1 ? 1 : 2);
   }
-  return { relayStdin };
+  const [out, err] = [stats.get(1), stats.get(2)];
+  const mergedOutput = relayOutput.length === 2 && out !== undefined && err !== undefined && out.dev === err.dev && out.ino === err.ino;
+  return { relayStdin, relayOutput, mergedOutput };
 }

@@ -11,6 +11,7 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { DEVICE_NODES, NULL_NODE, deviceNumber, nodePath, type DeviceFacts, type DeviceNode } from '../../backends/devices.js';
 import { IsolateError, errnoCode } from '../../errors.js';
+import { isPrivateCopy } from '../device-nodes.js';
 import type { StdioSlot } from '../../process.js';
 
 const NAMES = ['stdin', 'stdout', 'stderr'] as const;
@@ -37,9 +38,11 @@ function deviceOf(fd: number): DeviceNode | undefined {
   });
 }
 
+/** isolate's copy of `node`, opened for reading and writing, and checked to be that copy (not a node a swapped path leads to). */
 function openCopy(dir: string, node: DeviceNode): number {
+  let fd: number;
   try {
-    return openSync(nodePath(dir, node), constants.O_RDWR | constants.O_NOCTTY | constants.O_NOFOLLOW);
+    fd = openSync(nodePath(dir, node), constants.O_RDWR | constants.O_NOCTTY | constants.O_NOFOLLOW);
   } catch (e: unknown) {
     throw new IsolateError('E_STDIO', `cannot open isolate's copy of /dev/${node.name} for the command's stdin, stdout or stderr; the command was not run`, {
       detail: errnoCode(e) ?? String(e),
@@ -47,6 +50,11 @@ function openCopy(dir: string, node: DeviceNode): number {
       cause: e,
     });
   }
+  if (isPrivateCopy(fstatSync(fd), node)) return fd;
+  closeSync(fd);
+  throw new IsolateError('E_STDIO', `isolate's copy of /dev/${node.name} in ${dir} changed after it was checked; the command was not run`, {
+    fix: `run again; if it keeps happening, something can write ${dir}: keep the state directory of runs by root out of every path a sandbox can write`,
+  });
 }
 
 /** `stdio` with each device node on 0 to 2 replaced by isolate's copy; close() closes the copies once the launcher has its own. */

@@ -10,9 +10,10 @@ import { IsolateError } from '../../errors.js';
 import type { Started, StartProcess } from '../../process.js';
 import { shutInherited } from '../inherited-fds.js';
 import type { ExecuteOptions } from '../result.js';
+import { openDeviceFds } from './device-fds.js';
 import { privateStdio } from './device-stdio.js';
 import { closePathFds, openPathFds } from './path-fds.js';
-import { launcherStdio } from './stdio.js';
+import { NO_RELAY, launcherStdio, type StdioRelay } from './stdio.js';
 
 export interface Launched extends Started {
   /** The opened Plan.pathFds: already closed, or held for the mount check (Plan.checkPathFds). */
@@ -27,14 +28,16 @@ function assertCwd(cwd: string): void {
   }
 }
 
-export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess, relayStdin = false): Launched {
+export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess, relay: StdioRelay = NO_RELAY): Launched {
   const [file = ''] = plan.argv;
   if (plan.launch !== undefined) assertCwd(plan.launch.cwd);
   const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares);
   let started: Started;
   try {
+    // isolate's copies of the device nodes, bound by descriptor (device-fds.ts); closed with the path descriptors.
+    openDeviceFds(plan, pathFds);
     // A host device node on stdin, stdout or stderr becomes isolate's copy of it (device-stdio.ts).
-    const own = privateStdio(launcherStdio(plan, options, pathFds, relayStdin), plan.devices);
+    const own = privateStdio(launcherStdio(plan, options, pathFds, relay), plan.devices);
     try {
       // No descriptor the caller left open reaches the command (inherited-fds.ts).
       const shut = shutInherited(plan.argv, own.stdio, plan.closeFdFlag);

@@ -1,0 +1,49 @@
+/**
+ * isolate's own code: what the next `isolate` runs on the host, outside any
+ * sandbox. A project that installs isolate (node_modules/isolate-sandbox),
+ * or a checkout of isolate used as the project, holds it inside a path the
+ * sandbox can write, and a command that rewrote bin/isolate.js, the bundle,
+ * the manifest or a dependency the bundle loads would run on the host the
+ * next time. These paths are protected like isolate's own directories
+ * (read-only where a writable path holds them, the directories above them
+ * pinned), so the rest of the project stays writable.
+ */
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packageRoot } from './builtin.js';
+
+/** The parts of the package that hold code it runs or the manifest that says how (package.json's imports and exports). */
+const CODE_PARTS = ['bin', 'dist', 'package.json', 'node_modules'];
+
+/** The dependencies the plain bundle loads from node_modules (package.json's build script: esbuild's --external). */
+const EXTERNAL_DEPENDENCIES = ['yaml', 'zod'];
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** The directory of the installed package `name` as Node finds it from `root`: its node_modules/<name> on the way to the entry. */
+function dependencyDir(root: string, name: string): string | undefined {
+  let entry: string;
+  try {
+    entry = createRequire(join(root, 'package.json')).resolve(name);
+  } catch {
+    return undefined;
+  }
+  const marker = `${sep}node_modules${sep}${name}${sep}`;
+  const at = entry.lastIndexOf(marker);
+  return at < 0 ? undefined : realOrSelf(entry.slice(0, at + marker.length - 1));
+}
+
+/** The absolute paths of isolate's own code, and the Node that runs it. */
+export function ownCodePaths(): string[] {
+  const root = realOrSelf(dirname(fileURLToPath(new URL('package.json', packageRoot()))));
+  const deps = EXTERNAL_DEPENDENCIES.map((name) => dependencyDir(root, name)).filter((d): d is string => d !== undefined);
+  return [...new Set([...CODE_PARTS.map((part) => join(root, part)), ...deps, realOrSelf(process.execPath)])];
+}
