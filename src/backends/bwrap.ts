@@ -2,15 +2,13 @@
  * bubblewrap backend: policy -> bwrap argv. Pure; see types.ts.
  */
 import { IsolateError } from '../errors.js';
-import type { Limits, Policy } from '../profile/types.js';
-import { formatBytes } from '../profile/limits.js';
+import type { Policy } from '../profile/types.js';
 import { buildFilter } from '../seccomp/bpf.js';
 import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
 import type { Backend, HostFacts, Plan, PlanSummary } from './types.js';
-import { reachable } from './command.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
-import { refuseRootProcessLimit } from './process-limit.js';
+import { prlimitRlimits } from './prlimit.js';
 import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { DEVICE_NODES, nodePath } from './devices.js';
@@ -117,48 +115,6 @@ export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] 
   });
 }
 
-/**
- * rlimits are applied inside the sandbox by prlimit, just before the command:
- * there, RLIMIT_NPROC counts the processes of the sandbox's own user
- * namespace (not every process the user has on the host), and it applies
- * even when isolate runs as root. Core dumps are always off.
- */
-function rlimits(l: Limits, policy: Policy, host: HostFacts, cgroupPids: boolean): { prefix: string[]; summary: string[] } {
-  const prlimit = host.prlimit;
-  if (prlimit === undefined || !reachable(policy.filesystem.mounts, prlimit)) {
-    throw new IsolateError('E_PRLIMIT_MISSING', prlimit === undefined ? 'prlimit (util-linux) is not installed; isolate needs it to apply resource limits' : `${prlimit} is not visible inside the sandbox`, {
-      fix: prlimit === undefined ? 'sudo apt-get install -y util-linux' : `add --allow-read ${prlimit}`,
-    });
-  }
-  const args = ['--core=0'];
-  const summary = ['core dumps: off (RLIMIT_CORE=0)'];
-  if (l.cpuSeconds !== undefined) {
-    args.push(`--cpu=${l.cpuSeconds}:${l.cpuSeconds + 1}`);
-    summary.push(`cpu: ${l.cpuSeconds}s per process (RLIMIT_CPU: SIGXCPU, then SIGKILL a second later)`);
-  }
-  if (l.memoryBytes !== undefined) {
-    args.push(`--data=${l.memoryBytes}`);
-    summary.push(`memory: ${formatBytes(l.memoryBytes)} of data per process (RLIMIT_DATA)`);
-  }
-  refuseRootProcessLimit(l, host.uid, { pids: cgroupPids, unusableReason: host.cgroup?.unusable?.reason });
-  if (l.processes !== undefined && host.uid !== 0) {
-    args.push(`--nproc=${l.processes}`);
-    summary.push(`processes: ${l.processes} in the sandbox (RLIMIT_NPROC in its user namespace)`);
-  }
-  if (l.openFiles !== undefined) {
-    args.push(`--nofile=${l.openFiles}`);
-    summary.push(`open files: ${l.openFiles} per process (RLIMIT_NOFILE)`);
-  }
-  if (l.fileSizeBytes !== undefined) {
-    args.push(`--fsize=${l.fileSizeBytes}`);
-    summary.push(`file size: ${formatBytes(l.fileSizeBytes)} per file (RLIMIT_FSIZE: SIGXFSZ)`);
-  }
-  if (l.timeoutMs !== undefined) {
-    summary.push(`timeout: ${l.timeoutMs / 1000}s wall clock, by isolate (SIGTERM, SIGKILL ${l.killAfterMs / 1000}s later; exit 124)`);
-  }
-  return { prefix: [prlimit, ...args, '--'], summary };
-}
-
 /** The seccomp filter for this host's architecture; an architecture isolate has no table for is refused. */
 function seccompFilter(policy: Policy, host: HostFacts): { program: Buffer | undefined; summary: PlanSummary['seccomp'] } {
   const resolved = resolveSeccomp(policy.syscalls);
@@ -190,7 +146,7 @@ export const bwrapBackend: Backend = {
     // bwrap itself and its init inside the sandbox live in the cgroup too; so does the forwarder.
     const views = limitViews(policy.limits, host);
     const cg = cgroupLimits(views.cgroup, host, { processes: net === undefined ? 2 : 3, name: net === undefined ? 'bwrap' : 'bwrap and the network forwarder' });
-    const rl = rlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
+    const rl = prlimitRlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
     const sc = seccompFilter(policy, host);
     const inner = net === undefined ? [resolved, ...command.slice(1)] : [...net.wrapper, resolved, ...command.slice(1)];
     // The device copies' descriptors follow the path descriptors; the terminal's control pipe follows them.

@@ -34,13 +34,13 @@ export const FEATURES: readonly Feature[] = [
     id: 'filesystem.read',
     title: 'read-only paths',
     requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'read'),
-    by: { bwrap: n('--ro-bind'), nsjail: n('read-only bind mounts (rw: false), remounted read-only after the tree is built; a mount nested under a read-only path keeps its own flags (nsjail remounts only the top mount; bwrap makes nested mounts read-only too)'), 'sandbox-exec': n('file-read* and process-exec allowed for the paths (subpath), file-write* denied; the paths reach SBPL only as -D parameters') },
+    by: { bwrap: n('--ro-bind'), nsjail: n('read-only bind mounts (rw: false), remounted read-only after the tree is built; a mount nested under a read-only path keeps its own flags (nsjail remounts only the top mount; bwrap makes nested mounts read-only too)'), 'sandbox-exec': n('file-read* and process-exec allowed for the paths (subpath), file-write* denied; the paths reach SBPL only as -D parameters'), oci: n('read-only bind mounts in config.json (rbind, nosuid, nodev, ro) in the same order as bwrap\'s; the runtime makes mounts beneath them read-only too (isolate lists them), and the root (an empty directory of the bundle) read-only') },
   },
   {
     id: 'filesystem.write',
     title: 'writable paths',
     requested: (p) => p.filesystem.mounts.some((m) => m.kind === 'write'),
-    by: { bwrap: n('--bind'), nsjail: n('read-write bind mounts (rw: true)'), 'sandbox-exec': n('file-read*, file-write* and process-exec allowed for the paths (subpath)') },
+    by: { bwrap: n('--bind'), nsjail: n('read-write bind mounts (rw: true)'), 'sandbox-exec': n('file-read*, file-write* and process-exec allowed for the paths (subpath)'), oci: n('read-write bind mounts in config.json (rbind, nosuid, nodev)') },
   },
   {
     id: 'filesystem.deny',
@@ -50,6 +50,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('an empty read-only tmpfs or /dev/null mounted over them'),
       nsjail: n('an empty read-only tmpfs (mode 0555) or /dev/null mounted over them'),
       'sandbox-exec': n('file-read*, file-write* and process-exec denied, emitted after the allows of every path that contains them (a deeper allow still wins, as on bwrap); hidden paths are refused (EPERM), not shown empty'),
+      oci: n('an empty read-only tmpfs (mode 0555) or /dev/null mounted over them'),
     },
   },
   {
@@ -60,6 +61,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('--tmpfs'),
       nsjail: n('tmpfs mounts'),
       'sandbox-exec': i('macOS has no per-process mounts: the path is hidden and a private empty directory, created by isolate for the run and removed after it, stands in for it; HOME, TMPDIR and the working directory point there when they named the path'),
+      oci: n('tmpfs mounts in config.json'),
     },
   },
   {
@@ -70,6 +72,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('read-only binds over each (placeholders for missing ones), parent directories pinned'),
       nsjail: n('read-only binds over each (placeholders for missing ones), parent directories pinned; bound by path (nsjail cannot bind a descriptor), then checked by isolate, before the command starts, against the descriptors it opened just before the start (same file, no symlink on the way, and nsjail\'s read-only or read-write bind on top at exactly that path in the sandbox\'s mount table): a swap for a symlink refuses the run; without /bin/sh in the sandbox (no init to wait for the check) the plan is refused'),
       'sandbox-exec': n('file-write* denied for the names (literal and subpath), existing or not, and for every writable directory above them (no unlink, rename or rmdir of the directory itself); emitted last'),
+      oci: n('read-only binds over each (placeholders for missing ones, made and removed by isolate), parent directories pinned; bound by path by the runtime, then checked by isolate before the command starts, as for nsjail: a swap for a symlink refuses the run; without /bin/sh and setpriv in the sandbox the plan is refused'),
     },
   },
   {
@@ -80,13 +83,14 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('the host-wide parts of the sandbox\'s /proc (sys, sysrq-trigger, irq, bus, fs) bound read-only over themselves, kernel memory, keys and timers covered; bwrap alone leaves /proc/sys writable when isolate runs as root; a readable /sys stays read-only with its firmware hidden'),
       nsjail: n('/proc mounted read-only as a whole, with the same read-only binds and covers as bwrap'),
       'sandbox-exec': n('macOS has no /proc; sysctl-write is never allowed (deny default), and only a listed set of sysctl names may be read'),
+      oci: n('the same read-only binds and covers as bwrap, as the runtime\'s readonlyPaths and maskedPaths'),
     },
   },
   {
     id: 'network.none',
     title: 'no network',
     requested: (p) => p.network.mode === 'none',
-    by: { bwrap: n('an empty network namespace'), nsjail: n('an empty network namespace (clone_newnet) with loopback up'), 'sandbox-exec': n('network* denied, loopback included; unix sockets only when named, or in the private directories') },
+    by: { bwrap: n('an empty network namespace'), nsjail: n('an empty network namespace (clone_newnet) with loopback up'), 'sandbox-exec': n('network* denied, loopback included; unix sockets only when named, or in the private directories'), oci: n('an empty network namespace (the runtime brings loopback up)') },
   },
   {
     id: 'network.filtered',
@@ -96,13 +100,14 @@ export const FEATURES: readonly Feature[] = [
       bwrap: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
       nsjail: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
       'sandbox-exec': i('network* denied but TCP to isolate\'s proxy on the host loopback, at a port chosen for each run, where the proxy listens (on 127.0.0.1 and [::1]; the run is refused if another program holds the port); no forwarder, no name resolution'),
+      oci: i('empty network namespace; the proxy socket mounted in and exposed on loopback by socat'),
     },
   },
   {
     id: 'environment',
     title: 'environment allowlist; secrets withheld',
     requested: always,
-    by: { bwrap: i('the launcher starts with an empty environment; the child\'s is piped to bwrap'), nsjail: i('nsjail starts with an empty environment; the child\'s variables are in the generated config, handed to nsjail on a pipe (never on its command line)'), 'sandbox-exec': i('the launcher is started with exactly the child\'s environment') },
+    by: { bwrap: i('the launcher starts with an empty environment; the child\'s is piped to bwrap'), nsjail: i('nsjail starts with an empty environment; the child\'s variables are in the generated config, handed to nsjail on a pipe (never on its command line)'), 'sandbox-exec': i('the launcher is started with exactly the child\'s environment'), oci: i('the runtime starts with an empty environment; the child\'s variables are in config.json, in the run\'s private bundle directory (mode 0700, file 0600), removed after the run') },
   },
   {
     id: 'namespaces',
@@ -112,13 +117,14 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('--unshare-* and --disable-userns'),
       nsjail: n('clone flags (clone_new*); nsjail has no --disable-userns, so seccomp rules always refuse CLONE_NEWUSER in clone and unshare, and clone3 (ENOSYS), whatever the profile\'s syscall rules'),
       'sandbox-exec': none('macOS has no namespaces: processes, IPC and the host name are shared (signals and process-info are limited to the sandbox)'),
+      oci: n('config.json namespaces (user, pid, ipc, uts, cgroup, mount, network); the seccomp rules refuse nested user namespaces'),
     },
   },
   {
     id: 'capabilities',
     title: 'no capabilities, no_new_privs, new session',
     requested: always,
-    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal, or a pseudo-terminal of the sandbox\'s own)') },
+    by: { bwrap: n('--cap-drop ALL, --new-session; bwrap sets no_new_privs'), nsjail: n('all capabilities dropped, the bounding set too (keep_caps off); no_new_privs (disable_no_new_privs off); setsid'), 'sandbox-exec': n('no capabilities on macOS; the sandbox is inherited and cannot be removed; the command is started in a new session (no controlling terminal, or a pseudo-terminal of the sandbox\'s own)'), oci: n('every capability set empty, noNewPrivileges; the sandbox\'s uid 0 is the caller (a rootless runtime maps no other id), with no capability') },
   },
   {
     id: 'descriptors',
@@ -128,6 +134,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: i('bwrap passes on every descriptor it has: isolate hands it /dev/null in place of each it inherited, and bwrap closes them (--args N) before it starts anything'),
       nsjail: n('nsjail closes every descriptor but pass_fd (and isolate hands it /dev/null in place of each it inherited)'),
       'sandbox-exec': n('Node starts sandbox-exec with POSIX_SPAWN_CLOEXEC_DEFAULT on macOS: it gets only the descriptors isolate names'),
+      oci: n('the runtime closes every descriptor but the init\'s line to isolate (--preserve-fds), which the init closes before the command starts; stdin, stdout and stderr are pipes of the runtime\'s own, which it copies to and from isolate\'s'),
     },
   },
   {
@@ -138,6 +145,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('a seccomp BPF program built by isolate, passed with --seccomp'),
       nsjail: n('the same rules, generated as a kafel policy (system call numbers from isolate\'s tables, DEFAULT ALLOW, x32 numbers refused); always installed'),
       'sandbox-exec': n('macOS has no seccomp: Seatbelt rules covering the same ground, written last in the profile (other processes\' task ports, set-user-ID programs and bits, the privileged host port and host special ports, kernel extensions, privileged kernel operations, sysctl writes, IOKit drivers); explain lists them'),
+      oci: n('the same rules as linux.seccomp in config.json (seccomp/oci.ts), installed by the runtime'),
     },
   },
   {
@@ -148,25 +156,26 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('rules in the same BPF program'),
       nsjail: n('rules in the same kafel policy'),
       'sandbox-exec': none('the names are Linux system calls, and macOS has no seccomp; remove syscalls.deny and syscalls.allow to use this backend'),
+      oci: n('rules in the same linux.seccomp'),
     },
   },
   {
     id: 'limits.timeout',
     title: 'wall-clock timeout',
     requested: (p) => p.limits.timeoutMs !== undefined,
-    by: { bwrap: i('isolate signals the sandbox'), nsjail: i('isolate signals nsjail, which kills the sandbox at once (no SIGTERM grace period); nsjail\'s time_limit as a backstop a little later'), 'sandbox-exec': i('isolate signals the command\'s process group (it runs in a new session), and kills what is left of the group when the command exits; with no PID namespace, a process that leaves the group is not reached') },
+    by: { bwrap: i('isolate signals the sandbox'), nsjail: i('isolate signals nsjail, which kills the sandbox at once (no SIGTERM grace period); nsjail\'s time_limit as a backstop a little later'), 'sandbox-exec': i('isolate signals the command\'s process group (it runs in a new session), and kills what is left of the group when the command exits; with no PID namespace, a process that leaves the group is not reached'), oci: i('isolate signals the sandbox\'s processes, then kills the runtime (its init dies with it)') },
   },
   {
     id: 'limits.rlimits',
     title: 'CPU, memory, open files, file size limits',
     requested: (p) => [p.limits.cpuSeconds, p.limits.memoryBytes, p.limits.openFiles, p.limits.fileSizeBytes].some((v) => v !== undefined),
-    by: { bwrap: i('prlimit inside the sandbox; memory also as a total for the sandbox through the run\'s cgroup where the host has one'), nsjail: n('nsjail sets every rlimit (open files, file size in whole MiB, the CPU hard limit, core 0; the rest at this process\'s own limits); prlimit inside adds what nsjail cannot express: RLIMIT_DATA for memory, the CPU soft limit, a file size that is not whole MiB'), 'sandbox-exec': i('ulimit in /bin/sh inside the sandbox, just before the command (CPU, open files, file size); a memory limit is refused: macOS enforces neither RLIMIT_DATA nor RLIMIT_AS') },
+    by: { bwrap: i('prlimit inside the sandbox; memory also as a total for the sandbox through the run\'s cgroup where the host has one'), nsjail: n('nsjail sets every rlimit (open files, file size in whole MiB, the CPU hard limit, core 0; the rest at this process\'s own limits); prlimit inside adds what nsjail cannot express: RLIMIT_DATA for memory, the CPU soft limit, a file size that is not whole MiB'), 'sandbox-exec': i('ulimit in /bin/sh inside the sandbox, just before the command (CPU, open files, file size); a memory limit is refused: macOS enforces neither RLIMIT_DATA nor RLIMIT_AS'), oci: i('prlimit inside the sandbox, as for bwrap (config.json sets RLIMIT_CORE 0 only: a runtime applies its rlimits to its own init first, which a small RLIMIT_DATA kills); memory also as a total through isolate\'s cgroup where the host has one') },
   },
   {
     id: 'limits.processes',
     title: 'process limit',
     requested: (p) => p.limits.processes !== undefined,
-    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root), and pids.max of the run\'s cgroup where the host has one (root included)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included)'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)') },
+    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root), and pids.max of the run\'s cgroup where the host has one (root included)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included)'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)'), oci: i('RLIMIT_NPROC by prlimit inside the sandbox, counted in its user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included), which counts the runtime\'s own threads too') },
   },
   {
     id: 'limits.tmpfs',
@@ -176,6 +185,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: n('--size on each --tmpfs, /dev/shm included (/dev itself is read-only, and so is the root, bwrap\'s own tmpfs without a size, once everything is mounted in it: --remount-ro / last)'),
       nsjail: n('size= on each tmpfs mount, /dev/shm included (/dev itself is read-only, and so is the root, nsjail\'s own 16 MiB tmpfs)'),
       'sandbox-exec': none('macOS has no per-process mounts: the private directories standing in for tmpfs paths are on disk'),
+      oci: n('size= on each tmpfs mount, /dev/shm included (/dev read-only, the root read-only)'),
     },
   },
   {
@@ -186,6 +196,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: i('tmpfs: --size; processes: pids.max where a cgroup is usable, else RLIMIT_NPROC unless isolate runs as root; memory: memory.max where a cgroup is usable; what the host cannot apply is listed under limits'),
       nsjail: i('as for bwrap (size= on tmpfs mounts)'),
       'sandbox-exec': i('not applied (no per-process mounts, no cgroups, and RLIMIT_NPROC counts all of your processes); said under limits'),
+      oci: i('as for bwrap (size= on tmpfs mounts)'),
     },
   },
   {
@@ -196,19 +207,20 @@ export const FEATURES: readonly Feature[] = [
       bwrap: i('a cgroup isolate creates (v2 delegated or as root; v1 as root) with memory.max / pids.max, joined by bwrap before it starts anything; used whenever the host allows it, required with limits.enforce: cgroup'),
       nsjail: i('the same cgroup as for bwrap, joined by nsjail before it starts anything (nsjail\'s own cgroup options are not used)'),
       'sandbox-exec': none('macOS has no cgroups'),
+      oci: i('the cgroup isolate creates, joined by the runtime before it starts anything; the runtime makes the container\'s cgroup inside it (config.json has no linux.resources)'),
     },
   },
   {
     id: 'commands',
     title: 'command policy',
     requested: (p) => p.commands.allow.length > 0 || p.commands.deny.length > 0,
-    by: { bwrap: i('checked before the sandbox starts'), nsjail: i('checked before the sandbox starts'), 'sandbox-exec': i('checked before the sandbox starts') },
+    by: { bwrap: i('checked before the sandbox starts'), nsjail: i('checked before the sandbox starts'), 'sandbox-exec': i('checked before the sandbox starts'), oci: i('checked before the sandbox starts') },
   },
   {
     id: 'audit',
     title: 'audit log',
     requested: (p) => p.audit.enabled,
-    by: { bwrap: i('written by isolate'), nsjail: i('written by isolate'), 'sandbox-exec': i('written by isolate') },
+    by: { bwrap: i('written by isolate'), nsjail: i('written by isolate'), 'sandbox-exec': i('written by isolate'), oci: i('written by isolate') },
   },
 ];
 

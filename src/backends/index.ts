@@ -1,7 +1,7 @@
 /**
  * Backend selection. `auto`: sandbox-exec on macOS; on Linux bubblewrap, or
- * nsjail when bubblewrap is not installed and nsjail is. ISOLATE_BACKEND sets
- * the default choice.
+ * nsjail when bubblewrap is not installed and nsjail is; never oci (it is
+ * asked for by name). ISOLATE_BACKEND sets the default choice.
  */
 import { IsolateError } from '../errors.js';
 import type { Backend, BackendChoice, BackendName, HostFacts } from './types.js';
@@ -17,6 +17,8 @@ export async function loadBackend(name: BackendName): Promise<Backend> {
       return (await import('./nsjail.js')).nsjailBackend;
     case 'sandbox-exec':
       return (await import('./sandbox-exec.js')).sandboxExecBackend;
+    case 'oci':
+      return (await import('./oci.js')).ociBackend;
   }
 }
 

@@ -49,6 +49,7 @@ import { setupMounts } from './nsjail-mounts.js';
 import { renderFields, type Field } from './nsjail-proto.js';
 import { nsjailSeccomp } from './nsjail-seccomp.js';
 import type { SetupOp } from './setup-ops.js';
+import { INIT_NAME, INIT_SHELL, initScript } from './sandbox-init.js';
 import { planSetup, type PathFd } from './setup-plan.js';
 import { planTerminal, terminalNote } from './terminal.js';
 import type { Backend, HostFacts, NsjailFacts, Plan } from './types.js';
@@ -99,21 +100,9 @@ export const NSJAIL_INSTALL_FIX =
   '  git clone --recursive --branch 3.6 https://github.com/google/nsjail && make -C nsjail && sudo install -m 0755 nsjail/nsjail /usr/local/bin/nsjail\n' +
   'or point ISOLATE_NSJAIL at an nsjail binary, or use --backend bwrap';
 
-/**
- * The init that runs as PID 1: it keeps the caller's stderr on descriptor 3
- * for the command and closes its own (so a shell's "Terminated" notices never
- * reach the user), runs the command as its child in a subshell that execs it,
- * and exits with the command's status: 128+N when signal N killed it.
- *
- * First it tells run/ the sandbox is set up (one byte on NSJAIL_STARTED_FD)
- * and waits for its "go" (sent after run/ has checked the mounts of
- * Plan.pathFds); without it (a mount was swapped, or isolate is gone) it
- * exits 125 and the command never runs. It closes the descriptor before
- * starting the command.
- */
-export const INIT_SHELL = '/bin/sh';
-export const INIT_NAME = 'isolate-init';
-export const INIT_SCRIPT = `exec 3>&2 2>&-; printf . >&${NSJAIL_STARTED_FD}; read -r go <&${NSJAIL_STARTED_FD} && [ "$go" = go ] || exit 125; exec ${NSJAIL_STARTED_FD}>&-; (exec "$@" 2>&3 3>&-); exit $?`;
+/** The init (sandbox-init.ts): stderr kept on descriptor 3, the started byte on NSJAIL_STARTED_FD. */
+export { INIT_NAME, INIT_SHELL } from './sandbox-init.js';
+export const INIT_SCRIPT = initScript(NSJAIL_STARTED_FD, 3);
 
 const MIB = 1024 * 1024;
 

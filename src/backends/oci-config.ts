@@ -17,7 +17,7 @@ import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
 import { resolveSeccomp } from '../seccomp/presets.js';
 import { seccompArchFromNode } from '../seccomp/syscalls.js';
 import { linuxPlanBase, requireLinux } from './linux-common.js';
-import { ociFilesystem, type OciMount, type RootfsLink } from './oci-mounts.js';
+import { ociFilesystem, type OciFilesystem, type OciMount, type RootfsLink } from './oci-mounts.js';
 import { setupOps } from './setup-ops.js';
 import type { HostFacts } from './types.js';
 
@@ -86,8 +86,9 @@ function refuseInexpressible(policy: Policy): void {
 }
 
 /** RLIMIT_CORE off and the profile's rlimits, as bwrap's prlimit sets them. */
-function rlimits(l: Limits): OciRlimit[] {
+function rlimits(l: Limits | undefined): OciRlimit[] {
   const out: OciRlimit[] = [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }];
+  if (l === undefined) return out;
   const add = (type: string, soft: number | undefined, hard = soft): void => {
     if (soft !== undefined && hard !== undefined) out.push({ type, soft, hard });
   };
@@ -133,42 +134,73 @@ function seccompFor(policy: Policy, host: HostFacts): OciSeccomp | undefined {
   return ociSeccomp(resolved, [arch]);
 }
 
+/** What the config is made of: the parts `isolate export` and `isolate run --backend oci` each choose. */
+export interface ConfigParts {
+  policy: Policy;
+  host: HostFacts;
+  /** The process the runtime starts, and its environment. */
+  args: string[];
+  env: Record<string, string>;
+  namespaces: readonly string[];
+  fs: OciFilesystem;
+  /** The profile's rlimits in process.rlimits (export); undefined: RLIMIT_CORE only (a run: prlimit sets the rest inside). */
+  rlimits: Limits | undefined;
+  /** linux.resources: the runtime's own cgroup limits (export), or none (a run: isolate's cgroup). */
+  resources: boolean;
+  seccomp: OciSeccomp | undefined;
+}
+
 /**
- * The bundle for `command` under `policy`. The sandbox's uid 0 is the
+ * The one rendering of a policy as config.json. The sandbox's uid 0 is the
  * caller (a rootless runtime can map no other id); with no capability in
  * any set, it holds no privilege over anything the caller could not touch.
  */
+export function ociConfig(c: ConfigParts): OciConfig {
+  const { policy, host } = c;
+  const none: string[] = [];
+  return {
+    ociVersion: OCI_VERSION,
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: c.args,
+      env: Object.entries(c.env).map(([name, value]) => `${name}=${value}`),
+      cwd: policy.process.cwd,
+      capabilities: { bounding: none, effective: none, inheritable: none, permitted: none, ambient: none },
+      rlimits: rlimits(c.rlimits),
+      noNewPrivileges: true,
+    },
+    root: { path: ROOTFS, readonly: c.fs.rootReadOnly },
+    hostname: policy.process.hostname,
+    mounts: c.fs.mounts,
+    linux: {
+      uidMappings: [{ containerID: 0, hostID: host.uid, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: host.gid, size: 1 }],
+      namespaces: c.namespaces.map((n) => ({ type: NAMESPACE_TYPES[n] ?? n })),
+      ...(c.resources ? resources(policy.limits) : {}),
+      ...(c.seccomp === undefined ? {} : { seccomp: c.seccomp }),
+      readonlyPaths: c.fs.readonlyPaths,
+      maskedPaths: c.fs.maskedPaths,
+    },
+  };
+}
+
+/** The bundle `isolate export --format oci` writes for `command` under `policy`. */
 export function ociBundle(policy: Policy, command: readonly string[], host: HostFacts): OciBundle {
   requireLinux(host, 'OCI');
   refuseInexpressible(policy);
   const base = linuxPlanBase(policy, command, host);
   const fs = ociFilesystem(setupOps(policy, host));
-  const seccomp = seccompFor(policy, host);
-  const none: string[] = [];
-  const config: OciConfig = {
-    ociVersion: OCI_VERSION,
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args: [base.resolved, ...command.slice(1)],
-      env: Object.entries(base.env).map(([name, value]) => `${name}=${value}`),
-      cwd: policy.process.cwd,
-      capabilities: { bounding: none, effective: none, inheritable: none, permitted: none, ambient: none },
-      rlimits: rlimits(policy.limits),
-      noNewPrivileges: true,
-    },
-    root: { path: ROOTFS, readonly: fs.rootReadOnly },
-    hostname: policy.process.hostname,
-    mounts: fs.mounts,
-    linux: {
-      uidMappings: [{ containerID: 0, hostID: host.uid, size: 1 }],
-      gidMappings: [{ containerID: 0, hostID: host.gid, size: 1 }],
-      namespaces: base.namespaces.map((n) => ({ type: NAMESPACE_TYPES[n] ?? n })),
-      ...resources(policy.limits),
-      ...(seccomp === undefined ? {} : { seccomp }),
-      readonlyPaths: fs.readonlyPaths,
-      maskedPaths: fs.maskedPaths,
-    },
-  };
+  const config = ociConfig({
+    policy,
+    host,
+    args: [base.resolved, ...command.slice(1)],
+    env: base.env,
+    namespaces: base.namespaces,
+    fs,
+    rlimits: policy.limits,
+    resources: true,
+    seccomp: seccompFor(policy, host),
+  });
   return { config, links: fs.links, notes: limitNotes(policy.limits) };
 }

@@ -17,7 +17,7 @@ const BUNDLE_NOTES = [
 ];
 
 /** The directories leading to `path` inside rootfs, shallowest first. */
-function parents(path: string): string[] {
+export function parents(path: string): string[] {
   const parts = path.split('/').filter((p) => p !== '');
   return parts.slice(0, -1).map((_p, i) => `${ROOTFS}/${parts.slice(0, i + 1).join('/')}`);
 }

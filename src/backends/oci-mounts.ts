@@ -56,7 +56,15 @@ function devMounts(path: string, shmSize: number | undefined): OciMount[] {
   ];
 }
 
-function opMounts(op: SetupOp): OciMount[] {
+/**
+ * Where a placeholder's read-only bind comes from. export: the runtime
+ * creates the empty file and binds EMPTY_SOURCE over it. run: isolate made
+ * the placeholder file itself (Plan.pathFds), which is bound onto itself,
+ * so that isolate can check it is the very file it opened.
+ */
+export type PlaceholderSource = 'empty' | 'self';
+
+function opMounts(op: SetupOp, placeholders: PlaceholderSource): OciMount[] {
   switch (op.kind) {
     case 'proc':
       return [{ destination: op.path, type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] }];
@@ -73,7 +81,7 @@ function opMounts(op: SetupOp): OciMount[] {
     case 'protect':
       return [bind(op.path, true)];
     case 'placeholder':
-      return [bind(op.path, true, EMPTY_SOURCE)];
+      return [bind(op.path, true, placeholders === 'self' ? op.path : EMPTY_SOURCE)];
     case 'hide':
       return op.dir ? [tmpfs(op.path, HIDDEN_DIR_MODE)] : [bind(op.path, true, EMPTY_SOURCE)];
     case 'socket-dir':
@@ -96,11 +104,11 @@ function opMounts(op: SetupOp): OciMount[] {
 const deviceNodePaths = (ops: readonly SetupOp[]): string[] => ops.flatMap((op) => (op.kind === 'dev' ? DEVICE_NODES.map((node) => `${op.path}/${node.name}`) : []));
 
 /** The list as an OCI filesystem: mounts in order, then the runtime's read-only and masked paths. */
-export function ociFilesystem(ops: readonly SetupOp[]): OciFilesystem {
+export function ociFilesystem(ops: readonly SetupOp[], placeholders: PlaceholderSource = 'empty'): OciFilesystem {
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
   const readOnly = paths('read-only');
   return {
-    mounts: ops.flatMap(opMounts),
+    mounts: ops.flatMap((op) => opMounts(op, placeholders)),
     readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/'), ...deviceNodePaths(ops)],
     maskedPaths: paths('kernel-mask'),
     rootReadOnly: readOnly.includes('/'),

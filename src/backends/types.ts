@@ -8,8 +8,8 @@ import type { CredentialVariable } from '../profile/environment.js';
 import type { DeviceFacts } from './devices.js';
 import type { KernelPathFact } from './kernel-guard.js';
 
-/** The backends, in the order `explain` and the CLI list them: the one definition of the list. */
-export const BACKEND_NAMES = ['bwrap', 'nsjail', 'sandbox-exec'] as const;
+/** The backends, in the order `explain` and the CLI list them: the one definition of the list. `auto` never picks oci. */
+export const BACKEND_NAMES = ['bwrap', 'nsjail', 'sandbox-exec', 'oci'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 /** What a user may ask for: a backend, or `auto` (see index.ts selectBackend). */
 export type BackendChoice = 'auto' | BackendName;
@@ -96,6 +96,18 @@ export interface SandboxExecFacts {
   proxyPort?: number | undefined;
 }
 
+/** An OCI runtime for `--backend oci` (host/oci-runtime.ts), gathered only when that backend is asked for. */
+export interface OciFacts {
+  /** The runtime that starts bundles on this host; undefined when none is installed or usable. */
+  runtime: { name: 'runc' | 'crun'; path: string; version: string | undefined } | undefined;
+  /** Installed runtimes that cannot start a bundle here, and why. */
+  refused: { name: string; reason: string }[];
+  /** util-linux setpriv, which arms the sandbox's init to die with the runtime. */
+  setpriv: string | undefined;
+  /** A fresh, not yet created, private directory for this run's bundle (in isolate's runtime directory); its name is the container's. */
+  bundleDir: string;
+}
+
 /** Everything a backend needs to know about the machine; gathered by host/facts.ts. */
 export interface HostFacts {
   platform: NodeJS.Platform;
@@ -132,6 +144,31 @@ export interface HostFacts {
   terminal?: { python: string | undefined };
   /** Present when isolate runs as root on Linux and the host's device nodes are root's: where its private copies of them are (devices.ts). */
   devices?: DeviceFacts;
+  /** Present when `--backend oci` was asked for. */
+  oci?: OciFacts;
+}
+
+/**
+ * An OCI runtime bundle run/ writes before the start (Plan.bundle), and
+ * removes after the run however it ends: `dir` (mode 0700, must not exist
+ * yet) with config.json (0600), the empty rootfs directory and its
+ * symlinks; the runtime keeps its state in `stateDir` inside it. After the
+ * run, a container the runtime still knows there (the runtime was killed)
+ * is deleted with `runtime --root stateDir delete --force name`; a bundle
+ * left by an isolate that was killed is removed the same way by the next run.
+ */
+export interface BundlePlan {
+  dir: string;
+  /** config.json, relative to dir, and its contents. */
+  configFile: string;
+  config: string;
+  /** Relative to dir: directories to create (in order), then the symlinks. */
+  dirs: string[];
+  links: { path: string; target: string }[];
+  stateDir: string;
+  /** The container's name for the runtime. */
+  name: string;
+  runtime: string;
 }
 
 /**
@@ -255,6 +292,8 @@ export interface Plan {
    * cgroup), and removes it after the run.
    */
   cgroup?: CgroupPlan;
+  /** An OCI runtime bundle to write before the start and remove after the run (see BundlePlan). */
+  bundle?: BundlePlan;
   /** How run/ starts the launcher and reaches the sandbox, when not as by default (see LaunchPlan). */
   launch?: LaunchPlan;
   /** Present when a terminal was asked for (HostFacts.terminal). */

@@ -141,19 +141,19 @@ function cgroupCheck(uid: number): Check {
   };
 }
 
-/** Which OCI runtime starts the bundles of `isolate export --format oci` here, and why the others do not. */
+/** Which OCI runtime `--backend oci` runs and exported bundles start with here, and why the others do not. */
 function ociRuntimeCheck(): Check {
   const name = 'OCI runtime';
   const runtimes = ociRuntimes();
   const usable = runtimes.find((r) => r.refused === undefined);
   const others = runtimes.filter((r) => r !== usable).map((r) => `; ${r.name} ${r.version ?? '?'} not: ${r.refused ?? ''}`);
   if (usable !== undefined) {
-    return { name, status: 'ok', detail: `${usable.path} ${usable.version ?? '?'} starts exported bundles (isolate export --format oci)${others.join('')}` };
+    return { name, status: 'ok', detail: `${usable.path} ${usable.version ?? '?'} runs --backend oci and starts exported bundles (isolate export --format oci)${others.join('')}` };
   }
   return {
     name,
     status: 'warn',
-    detail: `none that starts exported bundles here (only needed for isolate export --format oci)${others.join('')}`,
+    detail: `none that works here: --backend oci is refused, and exported bundles cannot be started (only needed for those)${others.join('')}`,
     fix: 'sudo apt-get install -y runc',
   };
 }

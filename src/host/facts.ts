@@ -12,11 +12,13 @@ import { IsolateError } from '../errors.js';
 import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { proxyDirName } from './proxy-dir.js';
+import { bundleDirName } from './oci-bundle-dir.js';
+import { ociRuntimes } from './oci-runtime.js';
 import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
-import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
+import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
 import { KERNEL_GUARD_PATHS, type KernelPathFact } from '../backends/kernel-guard.js';
@@ -359,6 +361,18 @@ export interface GatherOptions {
   mountPoints?: boolean;
 }
 
+/** `--backend oci`: the runtime that works here (or why none does), setpriv, and a fresh bundle directory. */
+export function ociFacts(env: Readonly<Record<string, string | undefined>>): OciFacts {
+  const runtimes = ociRuntimes();
+  const usable = runtimes.find((r) => r.refused === undefined);
+  return {
+    runtime: usable === undefined ? undefined : { name: usable.name, path: usable.path, version: usable.version },
+    refused: runtimes.flatMap((r) => (r.refused === undefined ? [] : [{ name: r.name, reason: r.refused }])),
+    setpriv: findSystemProgram('setpriv'),
+    bundleDir: join(runtimeDir(env), bundleDirName()),
+  };
+}
+
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
   ensureStateDir(policy, options.env);
   const { env } = computeEnvironment(policy.environment, options.env);
@@ -374,7 +388,8 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     // nsjail is looked for only when it is asked for, or when auto would fall back to it; with it the
     // host's mount points: nsjail makes only the top mount of a read-only bind read-only (setup-ops.ts, submount).
     ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
-    ...(options.mountPoints === true ? { mountPoints: mountPoints() } : {}),
+    ...(options.mountPoints === true || options.backend === 'oci' ? { mountPoints: mountPoints() } : {}),
+    ...(options.backend === 'oci' ? { oci: ociFacts(options.env) } : {}),
     userns: usernsFacts(),
     env: options.env,
     protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env }),

@@ -26,7 +26,7 @@ const NAME = /^net-([1-9][0-9]{0,9})-([0-9a-z]{1,12})-([0-9a-z]{1,12})-[0-9a-f]{
 const SOCKET = 'proxy.sock';
 
 /** This process's start and PID namespace, as the name writes them; 0 where /proc does not say (never swept). */
-function ownMarks(): { start: string; ns: string } {
+export function ownMarks(): { start: string; ns: string } {
   return { start: (processStart('self') ?? 0).toString(36), ns: (pidNamespaceOf('self') ?? 0).toString(36) };
 }
 
@@ -37,7 +37,7 @@ export function proxyDirName(): string {
 }
 
 /** Whether the isolate process that made a directory may still be running: it is, or we cannot tell. */
-function ownerMayRun(pid: number, start: string): boolean {
+export function ownerMayRun(pid: number, start: string): boolean {
   if (!processAlive(pid)) return false;
   const now = processStart(pid);
   return now === undefined || now.toString(36) === start;
@@ -48,7 +48,7 @@ function ownerMayRun(pid: number, start: string): boolean {
  * a base of ours or root's that only its owner can write to, or that is sticky (/tmp). The base
  * itself may be a symlink (TMPDIR often is): it is where this run puts its own directory too.
  */
-function safeBase(base: string, uid: number): boolean {
+export function safeBase(base: string, uid: number): boolean {
   try {
     const st = statSync(base);
     const sticky = (st.mode & 0o1000) !== 0;

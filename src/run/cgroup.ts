@@ -8,7 +8,7 @@
  * that cannot be moved into the cgroup, is a setup failure (exit 125), never
  * a run without the limit.
  */
-import { closeSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, rmdirSync, write, writeFileSync, mkdirSync, type Dirent } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { basename, dirname } from 'node:path';
@@ -65,8 +65,33 @@ function killAll(dir: string): void {
   }
 }
 
-/** Remove a cgroup once its processes are gone; true when it no longer exists. */
+/**
+ * The cgroups inside `dir`, deepest first, removed where they are empty (an
+ * OCI runtime makes the container's own cgroup inside the run's, and leaves
+ * it when it is killed). rmdir refuses a cgroup that has processes.
+ */
+function removeChildren(dir: string, depth = 0): void {
+  if (depth > 8) return;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    removeChildren(`${dir}/${e.name}`, depth + 1);
+    try {
+      rmdirSync(`${dir}/${e.name}`);
+    } catch {
+      // still has processes, or gone
+    }
+  }
+}
+
+/** Remove a cgroup (and the empty cgroups inside it) once its processes are gone; true when it no longer exists. */
 function tryRemove(dir: string): boolean {
+  removeChildren(dir);
   try {
     rmdirSync(dir);
     return true;
@@ -77,6 +102,7 @@ function tryRemove(dir: string): boolean {
 
 /** tryRemove on Node's thread pool: the kernel may keep rmdir waiting (its cgroup lock, held by another move). */
 async function tryRemoveLater(dir: string): Promise<boolean> {
+  removeChildren(dir);
   try {
     await rmdir(dir);
     return true;

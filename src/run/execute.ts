@@ -1,8 +1,9 @@
 /**
  * Execute a Plan: the only place isolate starts the sandbox. Around one run
  * of the launcher (sandbox.ts) it creates and removes what the plan asks
- * for: the run directory (run-dir.ts), the services (services.ts), the
- * cgroup (cgroup.ts), and reads the denials afterwards (denials-watch.ts).
+ * for: the run directory (run-dir.ts), an OCI bundle (bundle.ts), the
+ * services (services.ts), the cgroup (cgroup.ts), and reads the denials
+ * afterwards (denials-watch.ts).
  * Nothing here depends on which backend made the plan: its launch is data
  * (Plan.fds, Plan.launch).
  */
@@ -14,6 +15,7 @@ import { checkCallerStdio } from './launch/caller-stdio.js';
 import { refuseUnsafePlan } from './launch/refuse.js';
 import { withCgroupOutcome } from './resolve/cgroup.js';
 import type { ExecuteOptions, ExecuteResult } from './result.js';
+import { withBundle } from './bundle.js';
 import { withRunDir } from './run-dir.js';
 import { runSandbox, type SandboxContext } from './sandbox.js';
 import { withServices } from './services.js';
@@ -46,10 +48,12 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
   if (plan.devices !== undefined) await ensureDeviceNodes(plan.devices);
   return withDenials(plan.launch, (onLaunched) =>
     withRunDir(plan.launch, () =>
-      withServices(
-        plan.services,
-        () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relay } satisfies SandboxContext)),
-        options.credentials,
+      withBundle(plan.bundle, () =>
+        withServices(
+          plan.services,
+          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relay } satisfies SandboxContext)),
+          options.credentials,
+        ),
       ),
     ),
   );

@@ -83,10 +83,22 @@ export function sandboxTree(init: number, pidNamespace: number): number[] {
   return found;
 }
 
+/** The children of every thread of `pid` (a Go launcher such as runc forks from any of its threads). */
+function allChildren(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((tid) => children(pid, Number(tid)));
+}
+
 /**
- * For launchers that do not report it (nsjail): the PID namespace of the
- * sandbox started under `launcher`, and its init (PID 1 inside), found by
- * walking the launcher's descendants to the first one in another namespace.
+ * For launchers that do not report it (nsjail, an OCI runtime): the PID
+ * namespace of the sandbox started under `launcher`, and its init (PID 1
+ * inside), found by walking the launcher's descendants (the children of
+ * each of their threads) to the first one in another namespace.
  */
 export function findSandboxNamespace(launcher: number): { pidNamespace: number; initPid: number } | undefined {
   const own = pidNamespaceOf('self');
@@ -95,7 +107,7 @@ export function findSandboxNamespace(launcher: number): { pidNamespace: number; 
     const pid = queue.shift() as number;
     const ns = pidNamespaceOf(pid);
     if (ns !== undefined && ns !== own) return { pidNamespace: ns, initPid: pid };
-    queue.push(...children(pid));
+    queue.push(...allChildren(pid));
   }
   return undefined;
 }

@@ -306,8 +306,9 @@ const RUNC = ['/usr/sbin/runc', '/usr/bin/runc', '/usr/local/sbin/runc', '/usr/l
 /**
  * The default profile's sandbox for `true` as an OCI bundle (isolate export
  * --format oci), started by `runc run`, against the same sandbox started by
- * bwrap, alternating. In a project of its own: the runtime leaves its
- * placeholders for missing protected names behind.
+ * bwrap, alternating; and `isolate run --backend oci -- true` beside
+ * `isolate run -- true` (bwrap), in the same rounds. In a project of its
+ * own: the runtime leaves its placeholders for missing protected names behind.
  */
 async function ociRounds(api, bwrapSame) {
   const ociProject = join(work, 'oci-project');
@@ -318,9 +319,16 @@ async function ociRounds(api, bwrapSame) {
   prepareOutDir(bundle, process.getuid?.() ?? -1);
   writeEntries(bundle, exported.entries);
   const runc = { file: RUNC, args: ['--root', join(work, 'runc-state'), 'run', '--bundle', bundle, `isolate-bench-${process.pid}`], cwd: ociProject };
+  const runArgs = ['run', '--profile', 'default'];
+  const cliOci = { file: bin, args: [...runArgs, '--backend', 'oci', '--', 'true'], cwd: ociProject };
+  const cliBwrap = { file: bin, args: [...runArgs, '--backend', 'bwrap', '--', 'true'], cwd: ociProject };
   const ratios = [];
-  const r = rounds({ runc, bwrapSame }, (t) => ratios.push(t.runc / t.bwrapSame));
-  return { ...r, ratio: median(ratios) };
+  const cliRatios = [];
+  const r = rounds({ runc, bwrapSame, cliOci, cliBwrap }, (t) => {
+    ratios.push(t.runc / t.bwrapSame);
+    cliRatios.push(t.cliOci / t.cliBwrap);
+  });
+  return { ...r, ratio: median(ratios), cliRatio: median(cliRatios) };
 }
 
 const table = [];
@@ -345,6 +353,8 @@ try {
     const o = await ociRounds(api, bwrapSame);
     console.log(`OCI bundle (default profile, true), ${RUNS} rounds after ${WARMUP}: runc run ${o.runc.ms.toFixed(1)} ms, bwrap ${o.bwrapSame.ms.toFixed(1)} ms (medians); runc / bwrap ${o.ratio.toFixed(2)}x (median of the per-round ratios; no target)`);
     console.log(`  user CPU: runc ${o.runc.user.toFixed(1)} ms, bwrap ${o.bwrapSame.user.toFixed(1)} ms; sys CPU: runc ${o.runc.sys.toFixed(1)} ms, bwrap ${o.bwrapSame.sys.toFixed(1)} ms`);
+    console.log(`isolate run -- true, same rounds: --backend oci ${o.cliOci.ms.toFixed(1)} ms, --backend bwrap ${o.cliBwrap.ms.toFixed(1)} ms (medians); oci / bwrap ${o.cliRatio.toFixed(2)}x (median of the per-round ratios; no target)`);
+    console.log(`  user CPU: oci ${o.cliOci.user.toFixed(1)} ms, bwrap ${o.cliBwrap.user.toFixed(1)} ms; sys CPU: oci ${o.cliOci.sys.toFixed(1)} ms, bwrap ${o.cliBwrap.sys.toFixed(1)} ms`);
     rmSync(work, { recursive: true, force: true });
     process.exit(0);
   }
@@ -407,6 +417,8 @@ try {
   if (RUNC !== undefined) {
     const o = await ociRounds(api, bwrapSame);
     line("runc run, isolate's sandbox as an OCI bundle (export --format oci)", o.runc, `${o.ratio.toFixed(2)}x bwrap's start-up, per round`);
+    line('isolate run --backend oci -- true', o.cliOci, `${o.cliRatio.toFixed(2)}x isolate run --backend bwrap, per round`);
+    line('isolate run --backend bwrap -- true (the same rounds)', o.cliBwrap, 'baseline');
   }
 
   const rss = median([0, 1, 2].map(() => peakRssMiB([bin, ...cliArgs]) ?? NaN));

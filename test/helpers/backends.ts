@@ -1,25 +1,30 @@
 /**
  * The Linux backends a sandbox test runs against here: bubblewrap always,
- * nsjail when it is installed (or named by ISOLATE_NSJAIL), each for every
- * runner (the current user and, as root, an unprivileged one).
+ * nsjail when it is installed (or named by ISOLATE_NSJAIL), an OCI runtime
+ * (--backend oci) when one works here, each for every runner (the current
+ * user and, as root, an unprivileged one).
  */
 import { findNsjail } from '../../src/host/facts.js';
+import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import { runners, type Runner } from './isolate.js';
 
 export interface BackendCase {
   label: string;
   runner: Runner;
-  backend: 'bwrap' | 'nsjail';
+  backend: 'bwrap' | 'nsjail' | 'oci';
   /** The environment that selects this backend's binary. */
   backendEnv: Record<string, string>;
 }
 
-/** Every (runner, backend) pair; prints once why nsjail is left out when it is. */
+/** Every (runner, backend) pair; prints once why nsjail or oci is left out when it is. */
 export function backendCases(what: string): BackendCase[] {
   const nsjail = findNsjail(process.env);
   if (nsjail === undefined) console.warn(`${what} under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")`);
+  const oci = process.platform === 'linux' && ociRuntimes().some((r) => r.refused === undefined);
+  if (!oci) console.warn(`${what} under --backend oci skipped: no OCI runtime that works here (apt-get install runc)`);
   return [
     ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap' as const, backendEnv: {} })),
     ...(nsjail === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail' as const, backendEnv: { ISOLATE_NSJAIL: nsjail } }))),
+    ...(oci ? runners().map((runner) => ({ label: `${runner.label}, oci`, runner, backend: 'oci' as const, backendEnv: {} })) : []),
   ];
 }

@@ -3,15 +3,23 @@
  * (secrets, writes outside, protected files, TIOCSTI, ptrace, nested
  * namespaces, io_uring, host network and sockets, DNS, fork bomb, memory,
  * CPU) plus a few direct checks, run through each backend that can run on
- * this machine, as each runner. A backend that cannot run here is skipped
+ * this machine (bubblewrap, nsjail, an OCI runtime), as each runner. A backend that cannot run here is skipped
  * with the reason printed. On macOS (the macOS workflow) the sandbox-exec
  * battery runs with the built-in profiles as they are.
  */
 import { describe, expect, it } from 'vitest';
 import { findBwrap, findNsjail } from '../../src/host/facts.js';
+import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import { isolate, runners, tempDirFor, type Runner } from '../helpers/isolate.js';
 
 const nsjail = findNsjail(process.env);
+/** Why no OCI runtime can run here, or undefined (host/oci-runtime.ts picks the one that works). */
+function ociSkip(): string | undefined {
+  if (process.platform !== 'linux') return `OCI runtimes need Linux (this is ${process.platform})`;
+  const all = ociRuntimes();
+  if (all.some((r) => r.refused === undefined)) return undefined;
+  return all.length === 0 ? 'neither runc nor crun is installed (apt-get install runc)' : all.map((r) => r.refused ?? '').join('; ');
+}
 const backends: { name: string; env: Record<string, string>; skip: string | undefined }[] = [
   { name: 'bwrap', env: {}, skip: findBwrap(process.env) === undefined ? 'bubblewrap is not installed' : undefined },
   {
@@ -19,6 +27,7 @@ const backends: { name: string; env: Record<string, string>; skip: string | unde
     env: nsjail === undefined ? {} : { ISOLATE_NSJAIL: nsjail },
     skip: nsjail === undefined ? 'no nsjail binary on PATH or in ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")' : undefined,
   },
+  { name: 'oci', env: {}, skip: ociSkip() },
   {
     name: 'sandbox-exec',
     env: {},

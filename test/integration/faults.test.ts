@@ -6,10 +6,11 @@
  * afterwards, whatever the outcome.
  */
 import type { ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/host/facts.js';
+import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import {
   descendants,
   homeWithProject,
@@ -27,6 +28,7 @@ import {
 } from '../helpers/isolate.js';
 
 const NSJAIL = findNsjail(process.env);
+const OCI = process.platform === 'linux' ? ociRuntimes().find((r) => r.refused === undefined) : undefined;
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -158,6 +160,42 @@ describe.each(runners())('faults ($label)', (runner) => {
       await within(5000, () => stillAlive(tree).length === 0 && sleepProcs(d).length === 0);
       expect(stillAlive(tree).map((t) => `${t.pid} ${t.argv.join(' ')}`)).toEqual([]);
       expect(sleepProcs(d)).toEqual([]);
+    });
+    if (OCI === undefined) console.warn('skipping the oci SIGKILL test: no OCI runtime that works here (apt-get install runc)');
+    it.skipIf(OCI === undefined)('with --backend oci too: the runtime dies with isolate, the container with the runtime, and the next run removes the bundle left behind', async () => {
+      // A state directory of its own, so that the bundles counted are this test's: test files run at once, and a runner's may be shared.
+      const env = { ...p.env, XDG_STATE_HOME: join(p.home, '.oci-state') };
+      const runtimeDir = join(p.home, '.oci-state/isolate/run');
+      const bundles = (): string[] => (statSync(runtimeDir, { throwIfNoEntry: false }) === undefined ? [] : readdirSync(runtimeDir).filter((n) => n.startsWith('oci-')));
+      const d = sleepMarker(300);
+      const ociRun = (args: string[]): ChildProcess => {
+        const child = spawnIsolate(runner, ['run', '--backend', 'oci', ...args], { cwd: p.project, env });
+        started.push(child);
+        return child;
+      };
+      const w = watch(ociRun(['--', 'sh', '-c', `sleep ${d} & sleep ${d}`]));
+      const before = await sleepersStarted(w, d, 2);
+      const tree = descendants(started.at(-1)?.pid as number);
+      for (const s of before) expect(tree.map((t) => t.pid)).toContain(s.pid);
+      expect(tree.some((t) => /(^|\/)(runc|crun)$/.test(t.argv[0] ?? ''))).toBe(true);
+      expect(bundles()).toHaveLength(1);
+      const cgroupsOf = (name: string): string[] => readdirSync('/sys/fs/cgroup').flatMap((h) => (existsSync(join('/sys/fs/cgroup', h, name)) ? [h] : []));
+      // The control: run by root, the runtime made the container's cgroups (rootless on this host's cgroup v1, none).
+      if (runner.uid === 0 && existsSync('/sys/fs/cgroup/cpu')) expect(cgroupsOf(bundles()[0] ?? '')).not.toEqual([]);
+
+      started.at(-1)?.kill('SIGKILL');
+      expect((await w.exit).signal).toBe('SIGKILL');
+      await within(5000, () => stillAlive(tree).length === 0 && sleepProcs(d).length === 0);
+      expect(stillAlive(tree).map((t) => `${t.pid} ${t.argv.join(' ')}`)).toEqual([]);
+      expect(sleepProcs(d)).toEqual([]);
+      // The killed run's bundle (config.json with the environment, the runtime's state) is still there: the control.
+      const left = bundles();
+      expect(left).toHaveLength(1);
+      const next = await finished(ociRun(['--', 'true']));
+      expect(next.code, next.stderr).toBe(0);
+      expect(bundles()).toEqual([]);
+      // Nor the cgroups the runtime made for it (run by root it makes one per hierarchy, named as the bundle).
+      expect(cgroupsOf(left[0] ?? '')).toEqual([]);
     });
   });
 
