@@ -5,12 +5,13 @@
  * owned by nobody, mode 0666, in a directory of root's that no one else can
  * write, nor any directory on the way to it: root-path.ts) and made again
  * where missing or wrong, by the mknod program, under a temporary name
- * renamed into place: a concurrent run sees the old node or
- * the new one, never a half-made one. A filesystem mounted nodev makes a
+ * linked into place (renamed over a wrong one): a concurrent run sees the
+ * old node or the new one, never a half-made one, and a right one that a
+ * concurrent run put there first stays. A filesystem mounted nodev makes a
  * device unopenable, and that flag cannot be lifted inside the sandbox: then
  * the run is refused (exit 125) with the way out.
  */
-import { closeSync, constants, existsSync, lchownSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { DEVICE_MODE, DEVICE_NODES, DEVICE_OWNER, NULL_NODE, deviceNumber, nodePath, type DeviceFacts, type DeviceNode } from '../backends/devices.js';
@@ -74,10 +75,25 @@ async function makeNode(dir: string, node: DeviceNode, mknod: string | undefined
   try {
     if (made.exitCode !== 0) throw setupError(`cannot make isolate's copy of /dev/${node.name} in ${dir}: ${made.stderr.trim() || made.spawnError?.message || 'mknod failed'}`, 'run isolate as root on a host that allows mknod');
     lchownSync(temp, DEVICE_OWNER, DEVICE_OWNER);
-    renameSync(temp, nodePath(dir, node));
+    putInPlace(temp, node, nodePath(dir, node));
   } catch (e: unknown) {
-    rmSync(temp, { force: true });
     throw isIsolateError(e) ? e : setupError(`cannot put isolate's copy of /dev/${node.name} in place in ${dir}`, `remove ${dir}: isolate makes it again`, e);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * The new node at `path`, unless a concurrent run put a right one there meanwhile: that one stays, since a run
+ * may have opened it already (device-fds.ts), and a mount of a node renamed over finds it deleted. A wrong one is
+ * replaced.
+ */
+function putInPlace(temp: string, node: DeviceNode, path: string): void {
+  try {
+    linkSync(temp, path);
+  } catch (e: unknown) {
+    if (errnoCode(e) !== 'EEXIST') throw e;
+    if (!isPrivateNode(path, node)) renameSync(temp, path);
   }
 }
 

@@ -200,17 +200,19 @@ describe('100 runs at once against one log', () => {
       mkdirSync(work);
       giveTo(runner, work);
       const argv = isolateArgv(runner, ['run', '--audit-log', log, '--', 'true']);
-      const codes = await Promise.all(
+      const exits = await Promise.all(
         Array.from(
           { length: 100 },
           () =>
-            new Promise<number | null>((resolve) => {
-              const c = spawn(argv[0] as string, argv.slice(1), { cwd: work, env: { PATH: DEFAULT_PATH, HOME: dir }, stdio: 'ignore' });
-              c.on('close', (code) => resolve(code));
+            new Promise<{ code: number | null; stderr: string }>((resolve) => {
+              const c = spawn(argv[0] as string, argv.slice(1), { cwd: work, env: { PATH: DEFAULT_PATH, HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
+              let stderr = '';
+              c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+              c.on('close', (code) => resolve({ code, stderr }));
             }),
         ),
       );
-      expect(codes.filter((c) => c !== 0)).toEqual([]);
+      expect(exits.filter((e) => e.code !== 0)).toEqual([]);
       const records = readFileSync(log, 'utf8')
         .split('\n')
         .filter(Boolean)
