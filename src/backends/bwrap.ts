@@ -5,7 +5,7 @@ import { IsolateError } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import { buildFilter } from '../seccomp/bpf.js';
 import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
-import { seccompArchFromNode } from '../seccomp/syscalls.js';
+import { requireSeccompArch } from '../seccomp/syscalls.js';
 import type { Backend, HostFacts, Plan, PlanSummary } from './types.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
 import { prlimitRlimits } from './prlimit.js';
@@ -120,12 +120,7 @@ function seccompFilter(policy: Policy, host: HostFacts): { program: Buffer | und
   const resolved = resolveSeccomp(policy.syscalls);
   const rules = describeRules(resolved.rules, resolved.refuseNewer);
   if (!resolved.install) return { program: undefined, summary: { preset: resolved.preset, install: false, arch: null, rules } };
-  const arch = seccompArchFromNode(host.arch);
-  if (arch === undefined) {
-    throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp filter for the ${host.arch} architecture`, {
-      fix: 'set syscalls.preset: none in the profile to run without a syscall filter (weaker isolation)',
-    });
-  }
+  const arch = requireSeccompArch(host.arch, { fix: 'set syscalls.preset: none in the profile to run without a syscall filter (weaker isolation)' });
   return { program: buildFilter(arch, resolved.rules, { refuseNewer: resolved.refuseNewer }), summary: { preset: resolved.preset, install: true, arch, rules } };
 }
 

@@ -4,10 +4,9 @@
  * rules that keep nested user namespaces off (nsjail has no
  * --disable-userns). Pure.
  */
-import { IsolateError } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, describeRules, resolveSeccomp, type ArgCondition, type SeccompRule } from '../seccomp/presets.js';
-import { highestKnownSyscall, seccompArchFromNode, syscallNumber, type SeccompArch } from '../seccomp/syscalls.js';
+import { highestKnownSyscall, requireSeccompArch, syscallNumber, type SeccompArch } from '../seccomp/syscalls.js';
 import type { HostFacts, PlanSummary } from './types.js';
 
 /**
@@ -126,13 +125,10 @@ export function nsjailSeccompRules(rules: readonly SeccompRule[]): SeccompRule[]
 
 export function nsjailSeccomp(policy: Policy, host: Pick<HostFacts, 'arch'>): { policy: string; summary: PlanSummary['seccomp']; notes: string[] } {
   const resolved = resolveSeccomp(policy.syscalls);
-  const arch = seccompArchFromNode(host.arch);
-  if (arch === undefined) {
-    throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp filter for the ${host.arch} architecture`, {
-      detail: 'with nsjail the filter is always installed: it also keeps nested user namespaces off',
-      fix: 'use --backend bwrap, which can run without a syscall filter (syscalls.preset: none)',
-    });
-  }
+  const arch = requireSeccompArch(host.arch, {
+    detail: 'with nsjail the filter is always installed: it also keeps nested user namespaces off',
+    fix: 'use --backend bwrap, which can run without a syscall filter (syscalls.preset: none)',
+  });
   const rules = nsjailSeccompRules(resolved.rules);
   const guard = rules.slice(resolved.rules.length);
   return {

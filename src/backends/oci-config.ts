@@ -15,7 +15,7 @@ import { formatBytes } from '../profile/limits.js';
 import type { Limits, Policy } from '../profile/types.js';
 import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
 import { resolveSeccomp } from '../seccomp/presets.js';
-import { seccompArchFromNode } from '../seccomp/syscalls.js';
+import { requireSeccompArch } from '../seccomp/syscalls.js';
 import { linuxPlanBase, requireLinux } from './linux-common.js';
 import { ociFilesystem, type OciFilesystem, type OciMount, type RootfsLink } from './oci-mounts.js';
 import { setupOps } from './setup-ops.js';
@@ -125,12 +125,7 @@ function limitNotes(l: Limits): string[] {
 function seccompFor(policy: Policy, host: HostFacts): OciSeccomp | undefined {
   const resolved = resolveSeccomp(policy.syscalls);
   if (!resolved.install) return undefined;
-  const arch = seccompArchFromNode(host.arch);
-  if (arch === undefined) {
-    throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp rules for the ${host.arch} architecture`, {
-      fix: 'set syscalls.preset: none in the profile to export without a syscall filter (weaker isolation)',
-    });
-  }
+  const arch = requireSeccompArch(host.arch, { fix: 'set syscalls.preset: none in the profile to export without a syscall filter (weaker isolation)' });
   return ociSeccomp(resolved, [arch]);
 }
 

@@ -36,7 +36,7 @@ import { ROOTFS, ociConfig } from './oci-config.js';
 import { nsjailSeccompRules } from './nsjail-seccomp.js';
 import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
 import { CONFIG_FILE, parents } from './oci-export.js';
-import { seccompArchFromNode } from '../seccomp/syscalls.js';
+import { requireSeccompArch } from '../seccomp/syscalls.js';
 import { ociFilesystem } from './oci-mounts.js';
 import { prlimitRlimits } from './prlimit.js';
 import { INIT_NAME, INIT_SHELL, initScript } from './sandbox-init.js';
@@ -126,13 +126,10 @@ function checkInit(policy: Policy, oci: OciFacts): string {
  */
 function ociRunSeccomp(policy: Policy, host: HostFacts): { config: OciSeccomp; summary: PlanSummary['seccomp'] } {
   const resolved = resolveSeccomp(policy.syscalls);
-  const arch = seccompArchFromNode(host.arch);
-  if (arch === undefined) {
-    throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp rules for the ${host.arch} architecture`, {
-      detail: 'with --backend oci the filter is always installed: it also keeps nested user namespaces off',
-      fix: 'use --backend bwrap, which can run without a syscall filter (syscalls.preset: none)',
-    });
-  }
+  const arch = requireSeccompArch(host.arch, {
+    detail: 'with --backend oci the filter is always installed: it also keeps nested user namespaces off',
+    fix: 'use --backend bwrap, which can run without a syscall filter (syscalls.preset: none)',
+  });
   const config = ociSeccomp({ ...resolved, rules: nsjailSeccompRules(resolved.rules), install: true }, [arch]);
   if (config === undefined) throw new Error('seccomp: the OCI rules are always installed');
   return { config, summary: { preset: resolved.preset, install: true, arch, rules: describeRules(resolved.rules, resolved.refuseNewer) } };

@@ -9,9 +9,9 @@
  * the runtime, so a leftover container can be deleted by it.
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { ownMarks, ownerMayRun, safeBase } from './proxy-dir.js';
+import { ownMarks, ownerMayRun, sweepableNames } from './proxy-dir.js';
 
 const NAME = /^oci-([1-9][0-9]{0,9})-([0-9a-z]{1,12})-([0-9a-z]{1,12})-[0-9a-f]{8}$/;
 
@@ -35,15 +35,7 @@ export function staleBundleName(name: string): boolean {
  * mode 0700; and the base cannot be rearranged by other users.
  */
 export function staleBundleDirs(base: string): string[] {
-  const uid = process.getuid?.();
-  const own = ownMarks();
-  if (uid === undefined || own.ns === '0' || !safeBase(base, uid)) return [];
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return [];
-  }
+  const { uid, names } = sweepableNames(base);
   return names.flatMap((name) => {
     if (!staleBundleName(name)) return [];
     const dir = join(base, name);

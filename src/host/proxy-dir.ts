@@ -76,17 +76,24 @@ function removeLeftover(dir: string, uid: number): boolean {
   }
 }
 
+/**
+ * The names in `base`, for a sweep of what killed runs of this user left there, with this user's uid; nothing
+ * when runs cannot be told apart (no PID namespace mark) or other users could rearrange `base` (safeBase).
+ */
+export function sweepableNames(base: string): { uid: number; names: string[] } {
+  const uid = process.getuid?.();
+  if (uid === undefined || ownMarks().ns === '0' || !safeBase(base, uid)) return { uid: -1, names: [] };
+  try {
+    return { uid, names: readdirSync(base) };
+  } catch {
+    return { uid, names: [] };
+  }
+}
+
 /** Remove the proxy directories in `base` left by killed isolate runs of this user; returns their paths. */
 export function sweepProxyDirs(base: string): string[] {
-  const uid = process.getuid?.();
+  const { uid, names } = sweepableNames(base);
   const own = ownMarks();
-  if (uid === undefined || own.ns === '0' || !safeBase(base, uid)) return [];
-  let names: string[];
-  try {
-    names = readdirSync(base);
-  } catch {
-    return [];
-  }
   const removed: string[] = [];
   for (const name of names) {
     const m = NAME.exec(name);

@@ -20,6 +20,8 @@
  * installed and fails if these tables differ from them in any entry.
  */
 
+import { IsolateError } from '../errors.js';
+
 /** An architecture the seccomp filter can be built for (the kernel's names). */
 export type SeccompArch = 'x86_64' | 'aarch64';
 
@@ -34,6 +36,13 @@ export const NODE_ARCH_TO_SECCOMP_ARCH: Readonly<Record<string, SeccompArch>> = 
 /** The seccomp architecture for a Node `process.arch` value, or undefined when it has no filter support. */
 export function seccompArchFromNode(nodeArch: string = process.arch): SeccompArch | undefined {
   return Object.hasOwn(NODE_ARCH_TO_SECCOMP_ARCH, nodeArch) ? NODE_ARCH_TO_SECCOMP_ARCH[nodeArch] : undefined;
+}
+
+/** The seccomp architecture for `nodeArch`; one isolate has no table for is refused (E_SECCOMP_UNSUPPORTED) with the caller's way out. */
+export function requireSeccompArch(nodeArch: string, way: { fix: string; detail?: string }): SeccompArch {
+  const arch = seccompArchFromNode(nodeArch);
+  if (arch !== undefined) return arch;
+  throw new IsolateError('E_SECCOMP_UNSUPPORTED', `isolate has no seccomp filter for the ${nodeArch} architecture`, way);
 }
 
 /**
