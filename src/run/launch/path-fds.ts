@@ -40,6 +40,21 @@ function openNoFollow(path: string): number {
   }
 }
 
+/**
+ * A placeholder made (or found) and opened. An empty one left by a killed run may be removed by another run's
+ * clean-up between the two (placeholders.ts): it is then made again, a few times at most.
+ */
+function openPlaceholder(path: string, spares: SparePool | undefined): number {
+  for (let attempt = 1; ; attempt++) {
+    createPlaceholder(path, spares);
+    try {
+      return openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
+    } catch (e: unknown) {
+      if (errnoCode(e) !== 'ENOENT' || attempt >= 3) return openNoFollow(path);
+    }
+  }
+}
+
 /** The descriptor names exactly `path` (no link on the way), and a created placeholder is still a file. */
 function checkOpened(handle: number, path: string, create: boolean): void {
   // O_PATH|O_NOFOLLOW opens a final symlink itself: refuse it, as any link on the way.
@@ -67,8 +82,7 @@ export function openPathFds(entries: readonly { fd: number; path: string; create
   const opened = new Map<number, number>();
   try {
     for (const { fd, path, create } of entries) {
-      if (create === true) createPlaceholder(path, spares);
-      const handle = openNoFollow(path);
+      const handle = create === true ? openPlaceholder(path, spares) : openNoFollow(path);
       opened.set(fd, handle);
       checkOpened(handle, path, create === true);
     }
