@@ -41,8 +41,19 @@ function dependencyDir(root: string, name: string): string | undefined {
   return at < 0 ? undefined : realOrSelf(entry.slice(0, at + marker.length - 1));
 }
 
-/** The absolute paths of isolate's own code, and the Node that runs it. */
-export function ownCodePaths(): string[] {
+let known: readonly string[] | undefined;
+
+/**
+ * The absolute paths of isolate's own code, and the Node that runs it. Worked out once per process (a module
+ * resolution and a few realpaths): where this process's code came from does not change while it runs, and a long-lived
+ * process (isolate mcp, the API) would otherwise repeat them for every run.
+ */
+export function ownCodePaths(): readonly string[] {
+  known ??= findOwnCodePaths();
+  return known;
+}
+
+function findOwnCodePaths(): string[] {
   const root = realOrSelf(dirname(fileURLToPath(new URL('package.json', packageRoot()))));
   const deps = EXTERNAL_DEPENDENCIES.map((name) => dependencyDir(root, name)).filter((d): d is string => d !== undefined);
   return [...new Set([...CODE_PARTS.map((part) => join(root, part)), ...deps, realOrSelf(process.execPath)])];

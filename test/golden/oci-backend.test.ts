@@ -13,7 +13,7 @@ import type { CommandFact, HostFacts, OciFacts, Plan } from '../../src/backends/
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
 import type { Policy } from '../../src/profile/types.js';
-import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, expectNoSecretValues, list, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, asideLists, expectNoSecretValues, list, pathLists, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
 
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
 const MOUNT_POINTS = ['/', '/proc', '/dev', '/usr/local', '/tmp'];
@@ -73,17 +73,10 @@ function render(title: string, plan: Plan): string {
     `${b?.configFile ?? ''}:`,
     ...JSON.stringify(shown, null, 2).split('\n'),
     '',
-    ...list('withheld env', plan.withheldEnv),
-    ...list('cleanup', plan.cleanup.map((c) => `remove placeholder ${c.removeIfPlaceholder}`)),
-    ...list('services', plan.services.map((svc) => `${svc.kind} ${svc.socketPath} -> ${svc.sandboxSocket} (port ${svc.port}; allow ${svc.allow.join(' ')}; deny ${svc.deny.join(' ')})`)),
+    ...asideLists(plan, true),
     '',
     '== summary ==',
-    ...list('readable', s.readable),
-    ...list('writable', s.writable),
-    ...list('hidden', s.hidden),
-    ...list('tmpfs', s.tmpfs),
-    ...list('protected', s.protected),
-    ...list('placeholders', s.placeholders),
+    ...pathLists(s),
     `network: ${s.network}`,
     ...(s.proxy === undefined ? [] : [`proxy: ${s.proxy.listen}, ${s.proxy.socket}`]),
     ...list('limits', s.limits),

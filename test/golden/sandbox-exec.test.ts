@@ -14,7 +14,7 @@ import { START_NAME, TERMINAL_CONTROL_FD, planSandboxExec, type SandboxExecPlan 
 import type { CommandFact, HostFacts } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type ProfileOverrides } from '../../src/profile/load.js';
-import { HIDDEN_IN_PROJECT, list } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, list, pathLists } from './synthetic.js';
 import { MAC_CTX, MAC_ENV, MAC_VARS, darwinHost, macPolicy } from './synthetic-mac.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,11 +68,7 @@ function renderPlan(title: string, plan: SandboxExecPlan): string {
     ...list('withheld env', plan.withheldEnv),
     '',
     '== summary ==',
-    ...list('readable', s.readable),
-    ...list('writable', s.writable),
-    ...list('hidden', s.hidden),
-    ...list('tmpfs', s.tmpfs),
-    ...list('protected', s.protected),
+    ...pathLists(s, false),
     `network: ${s.network}`,
     ...(s.proxy === undefined ? [] : [`proxy: ${JSON.stringify(s.proxy)}`]),
     ...list('limits', s.limits),

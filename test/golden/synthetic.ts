@@ -6,7 +6,7 @@
  */
 import { writableRoots } from '../../src/backends/mounts.js';
 import { deniedPathFacts } from '../../src/host/own-paths.js';
-import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
+import type { CommandFact, HostFacts, Plan, PlanSummary, ProtectFact } from '../../src/backends/types.js';
 import { resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, Policy } from '../../src/profile/types.js';
 import { shellQuote } from '../../src/run/quote.js';
@@ -315,6 +315,27 @@ export function list(title: string, items: readonly string[]): string[] {
   return [`${title}:`, ...(items.length === 0 ? ['  (none)'] : items.map((x) => `  ${x}`))];
 }
 
+/** The summary's filesystem lists, as every backend's golden file shows them (sandbox-exec makes no placeholders). */
+export function pathLists(s: PlanSummary, placeholders = true): string[] {
+  return [
+    ...list('readable', s.readable),
+    ...list('writable', s.writable),
+    ...list('hidden', s.hidden),
+    ...list('tmpfs', s.tmpfs),
+    ...list('protected', s.protected),
+    ...(placeholders ? list('placeholders', s.placeholders) : []),
+  ];
+}
+
+/** What a plan withholds and leaves to run/ besides the launch: the withheld names, the clean-up, and (where shown) the services. */
+export function asideLists(plan: Plan, services: boolean): string[] {
+  return [
+    ...list('withheld env', plan.withheldEnv),
+    ...list('cleanup', plan.cleanup.map((c) => `remove placeholder ${c.removeIfPlaceholder}`)),
+    ...(services ? list('services', plan.services.map((svc) => `${svc.kind} ${svc.socketPath} -> ${svc.sandboxSocket} (port ${svc.port}; allow ${svc.allow.join(' ')}; deny ${svc.deny.join(' ')})`)) : []),
+  ];
+}
+
 export function renderPlan(title: string, plan: Plan): string {
   const s = plan.summary;
   const lines = [
@@ -337,16 +358,10 @@ export function renderPlan(title: string, plan: Plan): string {
     ...(plan.seccomp === undefined
       ? ['== seccomp: none ==', '']
       : [`== seccomp (fd ${plan.seccomp.fd}, ${plan.seccomp.program.length / 8} instructions) ==`, ...disassemble(plan.seccomp.program, { arch: 'x86_64' }), '']),
-    ...list('withheld env', plan.withheldEnv),
-    ...list('cleanup', plan.cleanup.map((c) => `remove placeholder ${c.removeIfPlaceholder}`)),
+    ...asideLists(plan, false),
     '',
     '== summary ==',
-    ...list('readable', s.readable),
-    ...list('writable', s.writable),
-    ...list('hidden', s.hidden),
-    ...list('tmpfs', s.tmpfs),
-    ...list('protected', s.protected),
-    ...list('placeholders', s.placeholders),
+    ...pathLists(s),
     `network: ${s.network}`,
     ...list('limits', s.limits),
     ...list('env', s.env),
