@@ -24,20 +24,20 @@
 import {
   closeSync,
   constants,
-  fsync,
   fchmodSync,
   fstatSync,
+  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
+  renameSync,
   statSync,
   chmodSync,
-  write,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
@@ -56,9 +56,6 @@ import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
-
-const writeFd = promisify(write);
-const fsyncFd = promisify(fsync);
 export type { AuditRecord } from './chain.js';
 
 export { headPath, lockPath } from './files.js';
@@ -138,43 +135,39 @@ function readHead(file: string): Head {
   return { state: 'ok', seq, hash, raw };
 }
 
-/**
- * Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. Asynchronous, as every
- * write and fsync of an append: isolate's thread goes on with the run meanwhile (the sandbox's set-up, the
- * cgroup's move, other calls of the MCP server), while the append keeps its order.
- */
-export async function writeHead(file: string, seq: number, hash: string): Promise<void> {
+/** Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. */
+export function writeHead(file: string, seq: number, hash: string): void {
   const head = headPath(file);
   const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o600);
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
-      await handle.writeFile(`${JSON.stringify({ seq, hash })}\n`);
-      await handle.sync();
+      writeSync(fd, `${JSON.stringify({ seq, hash })}\n`);
+      fsyncSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await rename(tmp, head);
+    renameSync(tmp, head);
   } catch (e: unknown) {
     try {
-      await unlink(tmp);
+      unlinkSync(tmp);
     } catch {
       // already renamed or never written
     }
     throw e;
   }
-  await fsyncDir(dirname(file));
+  fsyncDir(dirname(file));
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
   } catch {
     // Some file systems cannot fsync a directory; the rename itself is still atomic.
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -385,25 +378,7 @@ export async function appendRecord(file: string, report: object, options: Append
     throw ioError(`cannot create the directory of the audit log ${file}`, e, 'check the path, or set another audit log location');
   }
   const lockOptions: LockOptions = { timeoutMs: options.lockTimeoutMs, staleMs: options.staleLockMs };
-  return inTurn(file, () => withLock(lockPath(file), async () => appendLocked(file, data), lockOptions));
-}
-
-/** This process's appends by log, each after the one before: they wait in line here instead of polling the lock file. */
-const queues = new Map<string, Promise<unknown>>();
-
-async function inTurn<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  const before = queues.get(file) ?? Promise.resolve();
-  const mine = before.then(fn);
-  const settled = mine.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(file, settled);
-  try {
-    return await mine;
-  } finally {
-    if (queues.get(file) === settled) queues.delete(file);
-  }
+  return withLock(lockPath(file), async () => appendLocked(file, data), lockOptions);
 }
 
 /**
@@ -412,20 +387,20 @@ async function inTurn<T>(file: string, fn: () => Promise<T>): Promise<T> {
  * second record on top of a stale head would leave it two behind, which is
  * indistinguishable from tampering.
  */
-async function catchUpHead(file: string, last: AuditRecord): Promise<void> {
+function catchUpHead(file: string, last: AuditRecord): void {
   try {
-    await writeHead(file, last.seq, last.hash);
+    writeHead(file, last.seq, last.hash);
   } catch (e: unknown) {
     throw ioError(`the audit record is not written: the head file ${headPath(file)} is one record behind and cannot be brought up to date`, e);
   }
 }
 
 /** Write `bytes` at the end (O_APPEND) and fsync; on failure, cut the file back to `size` so no partial line is left. */
-async function writeLine(fd: number, size: number, bytes: Buffer, seq: number): Promise<void> {
+function writeLine(fd: number, size: number, bytes: Buffer, seq: number): void {
   try {
-    const { bytesWritten: written } = await writeFd(fd, bytes);
+    const written = writeSync(fd, bytes);
     if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
-    await fsyncFd(fd);
+    fsyncSync(fd);
   } catch (e: unknown) {
     // We hold the lock: nobody appended since `size`.
     try {
@@ -445,7 +420,7 @@ export interface Appended {
   warning?: string;
 }
 
-async function appendLocked(file: string, data: JsonObject): Promise<Appended> {
+function appendLocked(file: string, data: JsonObject): Appended {
   let fd: number;
   let existed = true;
   try {
@@ -478,12 +453,12 @@ async function appendLocked(file: string, data: JsonObject): Promise<Appended> {
     const head = readHead(file);
     const problem = headProblem(file, head, last);
     if (problem !== undefined) throw corrupt(file, `${problem.reason}: ${problem.detail}`);
-    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) await catchUpHead(file, last);
+    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) catchUpHead(file, last);
 
     const { record, line } = chainRecord(data, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
-    await writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
+    writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
     try {
-      await writeHead(file, record.seq, record.hash);
+      writeHead(file, record.seq, record.hash);
     } catch (e: unknown) {
       // The record is written; the head is one behind, which verification accepts and the next append repairs first.
       const why = e instanceof Error ? e.message : String(e);
@@ -494,7 +469,7 @@ async function appendLocked(file: string, data: JsonObject): Promise<Appended> {
     throw ioError(`the audit record is not written: cannot append to the audit log ${file}`, e);
   } finally {
     closeSync(fd);
-    if (!existed) await fsyncDir(dirname(file));
+    if (!existed) fsyncDir(dirname(file));
   }
 }
 
