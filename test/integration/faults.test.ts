@@ -164,12 +164,15 @@ describe.each(runners())('faults ($label)', (runner) => {
     if (OCI === undefined) console.warn('skipping the oci SIGKILL test: no OCI runtime that works here (apt-get install runc)');
     it.skipIf(OCI === undefined)('with --backend oci too: the runtime dies with isolate, the container with the runtime, and the next run removes the bundle left behind', async () => {
       // A state directory of its own, so that the bundles counted are this test's: test files run at once, and a runner's may be shared.
+      // And a project directory of its own: the placeholders the killed bwrap run above left in p.project are in the other
+      // state directory's registry, whose clean-up could remove one while this run has it mounted.
       const env = { ...p.env, XDG_STATE_HOME: join(p.home, '.oci-state') };
+      const project = ownDir('oci-sigkill');
       const runtimeDir = join(p.home, '.oci-state/isolate/run');
       const bundles = (): string[] => (statSync(runtimeDir, { throwIfNoEntry: false }) === undefined ? [] : readdirSync(runtimeDir).filter((n) => n.startsWith('oci-')));
       const d = sleepMarker(300);
       const ociRun = (args: string[]): ChildProcess => {
-        const child = spawnIsolate(runner, ['run', '--backend', 'oci', ...args], { cwd: p.project, env });
+        const child = spawnIsolate(runner, ['run', '--backend', 'oci', ...args], { cwd: project, env });
         started.push(child);
         return child;
       };
