@@ -29,6 +29,7 @@ import { credentialsBench } from './credentials.mjs';
 import { sendBody } from './body.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+const { deviceArgsByPath } = await import(join(repo, 'dist', 'backends', 'devices.js'));
 const bin = join(repo, 'bin', 'isolate.js');
 // `npm run bench -- scan`: only the protected-name search (BENCH_SCAN_SIZES=10000,50000 to choose the trees).
 const scanSizes = process.env.BENCH_SCAN_SIZES?.split(',').map(Number);
@@ -112,12 +113,13 @@ function spawnWait(file, args, options) {
 /**
  * bwrap's argv for the plan's very sandbox, run without isolate: the piped
  * arguments inline where --args reads them, path descriptors bound by path,
- * the status to /dev/null, the seccomp filter from a file. `swap` replaces
+ * the status to /dev/null, the seccomp filter from a file, a root run's
+ * device copies by path (as explain shows them). `swap` replaces
  * paths of the run (the proxy's directory) with the bench's own.
  */
 function sameSandbox(plan, seccompFile, swap = new Map()) {
   for (const p of plan.pathFds ?? []) if (p.create === true) closeSync(openSync(p.path, 'a'));
-  const argv = plan.argv.map((a) => swap.get(a) ?? a);
+  const argv = deviceArgsByPath(plan.argv, plan.devices, plan.deviceFd).map((a) => swap.get(a) ?? a);
   const out = [];
   let statusFd;
   let seccompFd;
