@@ -9,7 +9,8 @@
 import { basename } from 'node:path';
 import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
-import { scriptParts } from './script.js';
+import { clip, scriptParts } from './script.js';
+import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
 import { normalProgram, type Words } from './words.js';
 
@@ -30,6 +31,8 @@ export interface Unknown {
 export interface Expansion {
   started: Started[];
   unknown: Unknown[];
+  /** What the scripts assign and evaluate as arithmetic (dormant-code.ts). */
+  dormant: DormantCode;
 }
 
 const MAX_DEPTH = 8;
@@ -83,8 +86,9 @@ async function expandScript(script: string, depth: number, out: Expansion): Prom
     out.unknown.push({ command: [script], reason: `shells nested more than ${MAX_DEPTH} deep` });
     return;
   }
-  const parse = await shellParser();
-  for (const part of scriptParts(parse(script), script)) {
+  const root = (await shellParser())(script);
+  noteDormantCode(root, out.dormant);
+  for (const part of scriptParts(root, script)) {
     if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason });
     else if (part.kind === 'script') await expandScript(part.script, depth + 1, out);
     else await expandInto(part.words, depth + 1, true, out);
@@ -94,6 +98,10 @@ async function expandScript(script: string, depth: number, out: Expansion): Prom
 async function expandInto(words: Words, depth: number, inScript: boolean, out: Expansion): Promise<void> {
   const chain = wrapperChain(words);
   const inner = chain.forms.at(-1) ?? words;
+  for (const [k, form] of chain.forms.slice(0, -1).entries()) {
+    const own = form.argv.length - (chain.forms[k + 1]?.argv.length ?? 0);
+    for (const word of form.argv.slice(1, Math.max(1, own))) noteNameValue(word, out.dormant); // env x=… cmd, sudo x=… cmd
+  }
   if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });
   const why = evaluates(inner);
   if (why !== undefined) out.unknown.push({ command: inner.argv, reason: why });
@@ -112,7 +120,10 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
 
 /** Everything `argv` would start, loading the shell parser only when it meets a shell script. */
 export async function expandCommand(argv: readonly string[]): Promise<Expansion> {
-  const out: Expansion = { started: [], unknown: [] };
+  const out: Expansion = { started: [], unknown: [], dormant: emptyDormantCode() };
   await expandInto({ argv: [...argv], tail: false }, 0, false, out);
+  for (const text of dormantCodeRuns(out.dormant)) {
+    out.unknown.push({ command: [clip(text)], reason: "arithmetic evaluates a variable that may hold code (bash runs the $(…) in x='a[$(cmd)]' when it evaluates x)" });
+  }
   return out;
 }

@@ -26,7 +26,7 @@ const TEXT_LIMIT = 120;
 const DEPTH_LIMIT = 500;
 
 /** A part of the script short enough to show. */
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT)}…` : text;
 }
 
@@ -62,13 +62,20 @@ function wordsAfterRedirects(command: SyntaxNode): SyntaxNode[] {
   return extra;
 }
 
+/** A `{name}` right before a redirection (`exec {fd}>x git push`): bash's descriptor variable for it, not an argument. */
+function namesDescriptor(node: SyntaxNode, source: string): boolean {
+  return /^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(node.text) && /^[<>]/.test(source.slice(node.endIndex));
+}
+
 function present(nodes: readonly (SyntaxNode | null)[]): SyntaxNode[] {
   return nodes.filter((n): n is SyntaxNode => n !== null);
 }
 
 function commandWords(node: SyntaxNode, source: string): ScriptPart {
   const name = node.childForFieldName('name');
-  const args = [...present(node.childrenForFieldName('argument')), ...wordsAfterRedirects(node)].sort((a, b) => a.startIndex - b.startIndex);
+  const args = [...present(node.childrenForFieldName('argument')), ...wordsAfterRedirects(node)]
+    .filter((a) => !namesDescriptor(a, source))
+    .sort((a, b) => a.startIndex - b.startIndex);
   const [program, ...rest] = name === null ? [null] : joinedWords([name, ...args], source);
   if (program === null || program === undefined || program === '') {
     return { kind: 'undecidable', text: clip(name?.text ?? node.text), reason: 'its program name is computed at run time' };
@@ -109,6 +116,34 @@ function redefinesNames(source: string): string | undefined {
   return undefined;
 }
 
+/** Variables whose value bash expands as a prompt, running the command substitutions in it (PS4 for set -x, PS3 for select). */
+const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND)([=+[]|$)/;
+
+/**
+ * Why a node runs code kept as text, if it does: prompt expansion of a
+ * variable (`${x@P}`), or a word naming a prompt variable (an assignment,
+ * read, printf -v, declare -n), whose value bash expands later.
+ */
+function expandsPrompt(node: SyntaxNode): string | undefined {
+  if (node.type === 'expansion' && /@P\}$/.test(node.text)) return 'prompt expansion (${x@P}) runs the command substitutions in a value';
+  const name = node.type === 'variable_name' ? node.text : ['word', 'string', 'raw_string', 'concatenation'].includes(node.type) ? literal(node) : null;
+  if (name !== null && PROMPT_NAME.test(name)) return `bash expands ${name.replace(/[=+[].*$/s, '')} as a prompt, running the command substitutions in it`;
+  return undefined;
+}
+
+/**
+ * A substitution in a word the grammar left unread: inside ${...} it reads
+ * `${x:-`cmd`}` as a plain word, and `"${x:-'$(cmd)'}"` as a quoted one,
+ * and bash runs cmd. Such a text is parsed again, and is undecidable.
+ */
+function unreadSubstitution(node: SyntaxNode, inString: boolean): string | undefined {
+  // in "${x:-'…'}" the single quotes are plain characters: bash expands what is between them
+  const quotedInString = node.type === 'raw_string' && inString && node.parent !== null && ['expansion', 'concatenation'].includes(node.parent.type);
+  const text = quotedInString ? node.text.slice(1, -1) : node.text;
+  if (!quotedInString && node.type !== 'word' && node.type !== 'regex' && node.type !== 'extglob_pattern') return undefined;
+  return /(^|[^\\])(\\\\)*(`|\$\(|[<>]\()/.test(text) ? text : undefined;
+}
+
 /** An unquoted heredoc whose body has a command substitution: the grammar does not read those reliably. */
 function heredocRunsCommands(node: SyntaxNode): boolean {
   if (node.type !== 'heredoc_redirect') return false;
@@ -145,9 +180,13 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
-    const again = backquoted(node, inString);
+    const prompt = expandsPrompt(node);
+    if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });
+    const unread = unreadSubstitution(node, inString);
+    if (unread !== undefined) parts.push({ kind: 'undecidable', text: clip(unread), reason: 'a command substitution the shell parser reads as a plain word' });
+    const again = backquoted(node, inString) ?? unread;
     if (again !== undefined) parts.push({ kind: 'script', script: again });
-    const childInString = inString || node.type === 'string';
+    const childInString = node.type === 'command_substitution' || node.type === 'process_substitution' ? false : inString || node.type === 'string';
     for (const child of named(node).reverse()) stack.push({ node: child, depth: depth + 1, inString: childInString });
   }
   if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {

@@ -55,6 +55,50 @@ describe('wrappers are looked through', () => {
     expect(commandForms(argv).at(-1)).toEqual(inner);
   });
 
+  it.each([
+    // an option cluster whose last letter takes the next word
+    [['sudo', '-nu', 'root', 'git', 'push'], ['git', 'push']],
+    [['sudo', '-Eu', 'root', '--', 'git', 'push'], ['git', 'push']],
+    [['env', '-iu', 'HOME', 'git', 'push'], ['git', 'push']],
+    [['env', '-iuHOME', 'git', 'push'], ['git', 'push']],
+    [['nice', '-n5', 'git', 'push'], ['git', 'push']],
+    [['doas', '-nu', 'root', 'git', 'push'], ['git', 'push']],
+    // the time keyword before a negated pipeline
+    [['time', '!', 'git', 'push'], ['git', 'push']],
+    [['time', '-p', '!', 'git', 'push'], ['git', 'push']],
+  ])('%j → %j', (argv, inner) => {
+    expect(commandForms(argv).at(-1)).toEqual(inner);
+  });
+
+  it.each([
+    [['git', '-C', '.', 'push'], ['git', 'push']],
+    [['git', '--git-dir=x', '--work-tree', 'y', 'push', 'origin'], ['git', 'push', 'origin']],
+    [['git', '-c', 'user.name=x', '--no-pager', '-p', 'push'], ['git', 'push']],
+    [['/usr/bin/git', '--namespace', 'n', 'push'], ['/usr/bin/git', 'push']],
+    [['/usr/lib/git-core/git-push', 'origin'], ['git', 'push', 'origin']],
+    [['git-push'], ['git', 'push']],
+  ])('git %j runs %j', (argv, plain) => {
+    expect(commandForms(argv).at(-1)).toEqual(plain);
+  });
+
+  it.each([
+    [['git', '-C', '.', 'push']],
+    [['git', '--no-pager', 'push', 'origin', 'main']],
+    [['/usr/lib/git-core/git-push']],
+    [['sudo', '-nu', 'root', 'git', 'push']],
+    [['env', '-iu', 'X', 'git', 'push']],
+  ])('the deny rule "git push *" refuses %j', async (argv) => {
+    expect(await decideCommands({ allow: [], deny: ['git push *'] }, argv)).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('a git -c setting with which git runs a command of its own is undecidable', async () => {
+    for (const setting of ['alias.x=!git push', 'core.sshCommand=sh -c x', 'core.pager=sh', 'include.path=/tmp/x']) {
+      const d = await decideCommands({ allow: [], deny: ['git push *'] }, ['git', '-c', setting, 'x']);
+      expect(d.undecidable.map((u) => u.reason).join()).toContain('runs a command of its own');
+    }
+    expect((await decideCommands({ allow: ['git *'], deny: [] }, ['git', '-c', 'user.name=x', 'commit'])).decision).toBe('allowed');
+  });
+
   it('a wrapper with no command inside is not unwrapped', () => {
     expect(unwrapOnce(['env'])).toBeUndefined();
     expect(unwrapOnce(['env', 'A=1'])).toBeUndefined();
