@@ -29,6 +29,7 @@ function subcommandStart(args: readonly string[]): number | { undecidable: strin
     if (setting !== undefined && (a === '--config-env' || RUNS_COMMANDS.test(setting))) {
       return { undecidable: `git ${a} ${setting}: a setting with which git runs a command of its own` };
     }
+    if (a.startsWith('--exec-path=') || (a === '--exec-path' && i + 1 < args.length)) return { undecidable: `git ${a}: git runs its commands from another directory` };
     i += WITH_VALUE.has(a) ? 2 : 1;
   }
   return i;

@@ -8,6 +8,7 @@
  */
 import { basename } from 'node:path';
 import { gitForm } from './git-forms.js';
+import { runnerCommand } from './runners.js';
 import { normalProgram, type Words } from './words.js';
 
 /** A wrapper whose inner command cannot be known before it runs. */
@@ -136,6 +137,8 @@ export function unwrap(words: Words): Words | Unknowable | undefined {
   const name = basename(normalProgram(program));
   if (name === 'env') return unwrapEnvWords(args, words.tail);
   if (name === 'git' || name.startsWith('git-')) return gitForm(words);
+  const run = runnerCommand(name, args, words.tail, optionWords);
+  if (run !== undefined) return run;
   const start = innerStart(name, args);
   if (start === undefined) return undefined;
   const argv = args.slice(start);

@@ -99,6 +99,38 @@ describe('wrappers are looked through', () => {
     expect((await decideCommands({ allow: ['git *'], deny: [] }, ['git', '-c', 'user.name=x', 'commit'])).decision).toBe('allowed');
   });
 
+  it.each([
+    [['taskset', '-c', '1', 'git', 'push']],
+    [['chrt', '-f', '1', 'git', 'push']],
+    [['flock', '-w', '1', '/tmp/l', 'git', 'push']],
+    [['flock', '-n', '/tmp/l', '-c', 'git push']],
+    [['su', 'root', '-c', 'git push']],
+    [['su', '-', 'root', '-c', 'git push']],
+    [['runuser', '-u', 'x', '--', 'git', 'push']],
+    [['script', '-qc', 'git push', '/dev/null']],
+    [['watch', '-n1', 'git', 'push']],
+    [['setarch', 'x86_64', '-R', 'git', 'push']],
+    [['unshare', '-S', '0', 'git', 'push']],
+    [['nsenter', '-t', '1', '-m', 'git', 'push']],
+    [['setpriv', '--reuid', '1', 'git', 'push']],
+    [['prlimit', '--nofile=10', 'git', 'push']],
+    [['chroot', '/', 'git', 'push']],
+    [['strace', '-f', '-o', '/dev/null', 'git', 'push']],
+    [['ssh-agent', 'git', 'push']],
+    [['fakeroot', 'git', 'push']],
+  ])('a program that runs the command it is given: the deny rule "git push *" refuses %j', async (argv) => {
+    const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
+    expect(d).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('such a program needs an allow rule of its own, as the command inside it does', async () => {
+    expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['taskset', '1', 'ls'])).decision).toBe('refused');
+    expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['su', '-c', 'ls'])).decision).toBe('refused');
+    expect((await decideCommands({ allow: ['ls *', 'taskset *'], deny: [] }, ['taskset', '1', 'ls'])).decision).toBe('allowed');
+    expect((await decideCommands({ allow: ['ls *', 'su *'], deny: [] }, ['su', '-c', 'ls'])).decision).toBe('allowed');
+    expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['taskset', '-p', '1'])).decision).toBe('refused');
+  });
+
   it('a wrapper with no command inside is not unwrapped', () => {
     expect(unwrapOnce(['env'])).toBeUndefined();
     expect(unwrapOnce(['env', 'A=1'])).toBeUndefined();
