@@ -93,6 +93,11 @@ export async function decideCommands(rules: CommandRules, argv: readonly string[
   const script = started.some((s) => s.inScript) || started.some((s) => s.transparent);
   const deny = denied(rules, started, resolved, unknown);
   if (deny !== undefined) return result(deny, started[0], unknown, script);
+  const unread = unknown.find((u) => u.unread === true);
+  if (rules.deny.length > 0 && unread !== undefined) {
+    const reason = `part of it is not read by the policy (${unread.reason}), where a deny rule may match`;
+    return result({ decision: 'refused', rule: null, list: null, reason, words: { argv: unread.command, tail: false } }, started[0], unknown, script);
+  }
   const first = unknown[0];
   if (rules.allow.length > 0 && first !== undefined) {
     const reason = `cannot be decided before it runs (${first.reason}), and the profile has an allow list`;

@@ -50,8 +50,8 @@ function namesIn(node: SyntaxNode): string[] {
   while (stack.length > 0) {
     const n = stack.pop() as SyntaxNode;
     if (n.type === 'variable_name' || n.type === 'special_variable_name') names.push(n.text);
-    else if (n.type === 'word') names.push(...(n.text.match(IDENTIFIER) ?? []));
-    stack.push(...named(n));
+    else if (n.type === 'word') for (const m of n.text.matchAll(IDENTIFIER)) names.push(m[0]);
+    for (const child of named(n)) stack.push(child);
   }
   return names;
 }
@@ -82,11 +82,6 @@ function evaluates(node: SyntaxNode): boolean {
   }
 }
 
-function insideArithmetic(node: SyntaxNode): boolean {
-  for (let p = node.parent; p !== null; p = p.parent) if (evaluates(p) && p.type !== 'expansion') return true;
-  return false;
-}
-
 /** Whether a value is surely a number: an integer literal, arithmetic, a range of integers, the indices of an array (${!a[@]}). */
 function isNumber(value: SyntaxNode | null): boolean {
   if (value === null) return true; // x= is empty: 0 in arithmetic
@@ -99,8 +94,8 @@ function isNumber(value: SyntaxNode | null): boolean {
 }
 
 /** The names a node assigns, when their value may be other than a number. */
-function assignsCode(node: SyntaxNode): string[] {
-  if (node.type === 'variable_assignment' && !insideArithmetic(node)) {
+function assignsCode(node: SyntaxNode, inArithmetic: boolean): string[] {
+  if (node.type === 'variable_assignment' && !inArithmetic) {
     const target = node.childForFieldName('name');
     const name = target?.type === 'subscript' ? target.childForFieldName('name') : target;
     const value = node.childForFieldName('value');
@@ -119,16 +114,24 @@ function assignsCode(node: SyntaxNode): string[] {
   return [];
 }
 
-/** Add what the script `root` assigns and evaluates to `out`. */
-export function noteDormantCode(root: SyntaxNode, out: DormantCode): void {
-  const stack = [root];
-  while (stack.length > 0) {
-    const node = stack.pop() as SyntaxNode;
-    for (const name of assignsCode(node)) out.mayHoldCode.add(name);
-    if (node.parent?.type === 'declaration_command' && node.type !== 'variable_assignment') noteNameValue(literal(node) ?? '', out); // export "x=…"
-    if (evaluates(node)) out.evaluated.push({ text: node.text, names: namesIn(node) });
-    stack.push(...named(node));
+/** The most nodes of one script read; a script with more is undecidable as a whole. */
+const NODES_LIMIT = 20_000;
+
+/** Add what the script `root` assigns and evaluates to `out`; false when the script is too large to read whole. */
+export function noteDormantCode(root: SyntaxNode, out: DormantCode): boolean {
+  const stack: Array<{ node: SyntaxNode; arithmetic: boolean; declared: boolean }> = [{ node: root, arithmetic: false, declared: false }];
+  for (let seen = 0; stack.length > 0; seen++) {
+    if (seen >= NODES_LIMIT) return false;
+    const { node, arithmetic, declared } = stack.pop() as { node: SyntaxNode; arithmetic: boolean; declared: boolean };
+    const type = node.type;
+    for (const name of assignsCode(node, arithmetic)) out.mayHoldCode.add(name);
+    if (declared && type !== 'variable_assignment') noteNameValue(literal(node) ?? '', out); // export "x=…"
+    const evaluating = evaluates(node);
+    if (evaluating) out.evaluated.push({ text: node.text, names: namesIn(node) });
+    const inside = arithmetic || (evaluating && type !== 'expansion');
+    for (const child of named(node)) stack.push({ node: child, arithmetic: inside, declared: type === 'declaration_command' });
   }
+  return true;
 }
 
 /** The places that evaluate, as arithmetic, a name the command may have given code; empty when there are none. */

@@ -26,6 +26,8 @@ export interface Started {
 export interface Unknown {
   command: string[];
   reason: string;
+  /** A part the policy did not read (too large, too deep): a deny rule may match there. */
+  unread?: true;
 }
 
 export interface Expansion {
@@ -36,6 +38,8 @@ export interface Expansion {
 }
 
 const MAX_DEPTH = 8;
+/** The longest script parsed (the parser takes seconds for megabytes, on the caller's thread). */
+const MAX_SCRIPT = 256 * 1024;
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 /** Builtins that assign the variables their words name (printf only with -v). */
 const ASSIGNS = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf']);
@@ -83,13 +87,17 @@ function findExecs(words: Words): Array<Words | Unknown> {
 
 async function expandScript(script: string, depth: number, out: Expansion): Promise<void> {
   if (depth >= MAX_DEPTH) {
-    out.unknown.push({ command: [script], reason: `shells nested more than ${MAX_DEPTH} deep` });
+    out.unknown.push({ command: [clip(script)], reason: `shells nested more than ${MAX_DEPTH} deep`, unread: true });
+    return;
+  }
+  if (script.length > MAX_SCRIPT) {
+    out.unknown.push({ command: [clip(script)], reason: `the script is longer than ${MAX_SCRIPT / 1024} KiB`, unread: true });
     return;
   }
   const root = (await shellParser())(script);
-  noteDormantCode(root, out.dormant);
+  if (!noteDormantCode(root, out.dormant)) out.unknown.push({ command: [clip(script)], reason: 'the script is too large to read whole', unread: true });
   for (const part of scriptParts(root, script)) {
-    if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason });
+    if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason, ...(part.unread ? { unread: true as const } : {}) });
     else if (part.kind === 'script') await expandScript(part.script, depth + 1, out);
     else await expandInto(part.words, depth + 1, true, out);
   }

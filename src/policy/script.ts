@@ -17,7 +17,8 @@ import type { Words } from './words.js';
 
 export type ScriptPart =
   | { kind: 'command'; words: Words }
-  | { kind: 'undecidable'; text: string; reason: string }
+  /** `unread`: a part the policy did not read at all (a limit), where a deny rule may match. */
+  | { kind: 'undecidable'; text: string; reason: string; unread?: true }
   /** A script to parse again: the inside of backquotes with escapes, which the grammar reads as words. */
   | { kind: 'script'; script: string };
 
@@ -172,7 +173,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
   while (stack.length > 0 && parts.length <= PARTS_LIMIT) {
     const { node, depth, inString } = stack.pop() ?? { node: root, depth: 0, inString: false };
     if (depth > DEPTH_LIMIT) {
-      parts.push({ kind: 'undecidable', text: clip(node.text), reason: `the script nests more than ${DEPTH_LIMIT} levels deep` });
+      parts.push({ kind: 'undecidable', text: clip(node.text), reason: `the script nests more than ${DEPTH_LIMIT} levels deep`, unread: true });
       break;
     }
     if (node.type === 'ERROR' || node.isMissing) {
@@ -192,6 +193,6 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
   if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {
     parts.push({ kind: 'undecidable', text: clip(root.text), reason: 'the shell parser cannot read the whole script' });
   }
-  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '…', reason: `the script runs more than ${PARTS_LIMIT} commands` });
+  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '…', reason: `the script runs more than ${PARTS_LIMIT} commands`, unread: true });
   return parts;
 }

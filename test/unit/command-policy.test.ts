@@ -131,6 +131,17 @@ describe('wrappers are looked through', () => {
     expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['taskset', '-p', '1'])).decision).toBe('refused');
   });
 
+  it('a script too large or too deep for the policy to read whole is refused under deny rules: a deny rule may match in the part not read', async () => {
+    const deny = { allow: [], deny: ['git push *'] };
+    let nested = 'git push';
+    for (let i = 0; i < 9; i++) nested = `sh -c '${nested.replaceAll("'", "'\\''")}'`;
+    for (const script of ['true;'.repeat(1001) + 'git push', `${'#'.repeat(300 * 1024)}\ngit push`, nested]) {
+      const d = await decideCommands(deny, ['sh', '-c', script]);
+      expect(d.decision).toBe('refused');
+    }
+    expect((await decideCommands({ allow: [], deny: [] }, ['sh', '-c', 'true;'.repeat(1001)])).decision).toBe('allowed');
+  });
+
   it('a wrapper with no command inside is not unwrapped', () => {
     expect(unwrapOnce(['env'])).toBeUndefined();
     expect(unwrapOnce(['env', 'A=1'])).toBeUndefined();
