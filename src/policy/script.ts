@@ -117,8 +117,13 @@ function redefinesNames(source: string): string | undefined {
   return undefined;
 }
 
-/** Variables whose value bash expands as a prompt, running the command substitutions in it (PS4 for set -x, PS3 for select). */
-const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND)([=+[]|$)/;
+/** Variables whose value bash expands as a prompt, running the command substitutions in it (PS4 for set -x, PS3 for select), or runs as a script (BASH_ENV, for every bash started). */
+const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND|BASH_ENV)([=+[]|$)/;
+
+/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env) runs code, or undefined. */
+export function codeVariable(word: string): string | undefined {
+  return PROMPT_NAME.test(word) ? `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)` : undefined;
+}
 
 /**
  * Why a node runs code kept as text, if it does: prompt expansion of a
@@ -128,8 +133,7 @@ const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND)([=+[]|$)/;
 function expandsPrompt(node: SyntaxNode): string | undefined {
   if (node.type === 'expansion' && /@P\}$/.test(node.text)) return 'prompt expansion (${x@P}) runs the command substitutions in a value';
   const name = node.type === 'variable_name' ? node.text : ['word', 'string', 'raw_string', 'concatenation'].includes(node.type) ? literal(node) : null;
-  if (name !== null && PROMPT_NAME.test(name)) return `bash expands ${name.replace(/[=+[].*$/s, '')} as a prompt, running the command substitutions in it`;
-  return undefined;
+  return name === null ? undefined : codeVariable(name);
 }
 
 /**

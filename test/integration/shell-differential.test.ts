@@ -231,6 +231,12 @@ const CORPUS = [
   "x='a[$(git push)]'; for ((i=x;i<1;i++)); do :; done",
   "x='a[$(git push)]'; echo $[x]",
   "x='a[$(git push)]'; a[x]=1",
+  // builtins that run a string, a file a shell sources on start
+  "mapfile -C 'git push' -c 1 <<< x",
+  "readarray -tC 'git push' -c 1 <<< x",
+  "compgen -C 'git push' x",
+  "BASH_ENV=<(echo git push) /bin/bash -c :",
+  "export BASH_ENV=<(echo git push); /bin/bash -c :",
   // keywords and redirections the grammar reads as words
   "time ! git push",
   "time -p ! git push",

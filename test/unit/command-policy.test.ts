@@ -142,6 +142,12 @@ describe('wrappers are looked through', () => {
     expect((await decideCommands({ allow: [], deny: [] }, ['sh', '-c', 'true;'.repeat(1001)])).decision).toBe('allowed');
   });
 
+  it('BASH_ENV given to env, which every bash started then sources, is undecidable', async () => {
+    const d = await decideCommands({ allow: ['bash *'], deny: ['git push *'] }, ['env', 'BASH_ENV=/tmp/x', 'bash', '-c', 'true']);
+    expect(d.decision).toBe('refused');
+    expect(d.undecidable.map((u) => u.reason).join()).toContain('BASH_ENV');
+  });
+
   it('a wrapper with no command inside is not unwrapped', () => {
     expect(unwrapOnce(['env'])).toBeUndefined();
     expect(unwrapOnce(['env', 'A=1'])).toBeUndefined();
