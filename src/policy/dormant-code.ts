@@ -73,8 +73,12 @@ function evaluates(node: SyntaxNode): boolean {
       return node.children.some((c) => c?.type === '!') && !/[@*]\]?\}$/.test(node.text); // ${!x}, not the names ${!a[@]} ${!p@}
     case 'binary_expression': // [[ a -eq b ]]; the test builtin ([ a -eq b ]) compares integers only
       return node.parent?.type === 'test_command' && firstToken(node.parent) === '[[' && named(node).some((c) => c.type === 'test_operator' && ARITH_TEST.test(c.text));
-    case 'command':
-      return literal(node.childForFieldName('name') ?? node) === 'let';
+    case 'unary_expression': // [[ -v x ]] evaluates a subscript in x's value
+      return node.parent?.type === 'test_command' && named(node).some((c) => c.type === 'test_operator' && /^-[vR]$/.test(c.text));
+    case 'command': {
+      const name = literal(node.childForFieldName('name') ?? node);
+      return name === 'let' || ((name === 'test' || name === '[') && node.childrenForFieldName('argument').some((a) => a !== null && /^-[vR]$/.test(a.text)));
+    }
     case 'declaration_command':
       return named(node).some((c) => c.type === 'word' && /^[-+][A-Za-z]*i/.test(c.text));
     default:

@@ -136,6 +136,14 @@ function expandsPrompt(node: SyntaxNode): string | undefined {
   return name === null ? undefined : codeVariable(name);
 }
 
+/** A variable name with a subscript that runs a command (`read 'a[$(cmd)]'`, `test -v …`, `printf -v …`): bash expands the subscript when it uses the name. */
+const SUBSCRIPT_CODE = /^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*[$`]/;
+
+function namesSubscriptCode(node: SyntaxNode): boolean {
+  if (!['word', 'string', 'raw_string', 'concatenation'].includes(node.type) || node.parent?.type === 'concatenation') return false;
+  return SUBSCRIPT_CODE.test(literal(node) ?? '');
+}
+
 /**
  * A substitution in a word the grammar left unread: inside ${...} it reads
  * `${x:-`cmd`}` as a plain word, and `"${x:-'$(cmd)'}"` as a quoted one,
@@ -185,6 +193,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
+    if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
     const prompt = expandsPrompt(node);
     if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });
     const unread = unreadSubstitution(node, inString);

@@ -237,6 +237,13 @@ const CORPUS = [
   "compgen -C 'git push' x",
   "BASH_ENV=<(echo git push) /bin/bash -c :",
   "export BASH_ENV=<(echo git push); /bin/bash -c :",
+  // a variable name whose subscript runs a command, given to a builtin
+  "[[ -v 'a[$(git push)]' ]]",
+  "test -v 'a[$(git push)]'",
+  "printf -v 'a[$(git push)]' x",
+  "read 'a[$(git push)]' <<< x",
+  "x='a[$(git push)]'; [[ -v $x ]]",
+  "x='a[$(git push)]'; test -v \"$x\"",
   // keywords and redirections the grammar reads as words
   "time ! git push",
   "time -p ! git push",
