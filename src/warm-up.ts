@@ -11,7 +11,7 @@
  * facts, the sandbox's start, the audit log's files) are not run here.
  */
 import type { HostFacts, Plan, ProtectFact } from './backends/types.js';
-import type { Policy } from './profile/types.js';
+import type { MergedProfile, Policy } from './profile/types.js';
 import { IsolateError } from './errors.js';
 import { loadBackend } from './backends/index.js';
 import { applyOverrides, emptyMerged, mergeDoc } from './profile/load.js';
@@ -59,12 +59,11 @@ const DISK: PathLookup = {
 
 const OWN_CODE = ['/usr/lib/node_modules/isolate-sandbox/bin', '/usr/lib/node_modules/isolate-sandbox/dist', '/usr/bin/node'];
 
-async function warmPolicy(): Promise<Policy> {
+async function warmMerged(): Promise<MergedProfile> {
   const checked = validateProfileDoc(await parseProfileText('warm-up.yaml', PROFILE));
   if (!checked.ok) throw new Error(`the warm-up profile is invalid: ${JSON.stringify(checked.issues)}`);
-  const ctx = { callerCwd: CWD, env: ENV };
-  const merged = applyOverrides({ ...mergeDoc(emptyMerged(), checked.value, 'warm-up.yaml'), name: 'warm-up' }, { allowDomain: ['example.test'], env: ['EDITOR=vi'] }, ctx);
-  return resolvePolicy(merged, { vars: { CWD, HOME, TMPDIR: '/tmp' }, env: ENV, disk: DISK, ownCode: OWN_CODE });
+  const merged = { ...mergeDoc(emptyMerged(), checked.value, 'warm-up.yaml'), name: 'warm-up' };
+  return applyOverrides(merged, { allowDomain: ['example.test'], env: ['EDITOR=vi'] }, { callerCwd: CWD, env: ENV });
 }
 
 function protectFacts(policy: Policy): ProtectFact[] {
@@ -104,9 +103,13 @@ function warmRecords(policy: Policy, plan: Plan): void {
   JSON.stringify(report, null, 2);
 }
 
-/** Run the pure parts of a run on the made-up host; the backends this platform loads plan it. Resolves once done; keeps nothing. */
+/**
+ * Run the pure parts of a run on the made-up host (the backends this platform loads plan it), and on Linux the host side
+ * of a run in a directory made for it (src/warm-up-host.ts). Resolves once done; keeps nothing.
+ */
 export async function warmUp(): Promise<void> {
-  const policy = await warmPolicy();
+  const merged = await warmMerged();
+  const policy = resolvePolicy(merged, { vars: { CWD, HOME, TMPDIR: '/tmp' }, env: ENV, disk: DISK, ownCode: OWN_CODE });
   const rules = ruleSet(policy.network.allow, policy.network.deny);
   decide(rules, 'registry.npmjs.org', 443);
   decide(rules, 'evil.example', 80);
@@ -116,4 +119,5 @@ export async function warmUp(): Promise<void> {
   const { network: _network, ...offline } = host;
   (await loadBackend('bwrap')).plan({ ...policy, network: { ...policy.network, mode: 'none', allow: [], deny: [] } }, ['true'], offline);
   warmRecords(policy, plan);
+  await (await import('./warm-up-host.js')).warmHostSide(merged, OWN_CODE, plan);
 }
