@@ -35,6 +35,7 @@ import {
   renameSync,
   statSync,
   chmodSync,
+  existsSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
@@ -603,10 +604,23 @@ export function verifyLog(file: string): VerifyResult {
   for (let attempt = 0; attempt < 10; attempt++) {
     const before = fingerprint(file);
     result = verifyOnce(file);
-    if (result.ok || fingerprint(file) === before) return result;
+    if (result.ok) return result;
+    if (fingerprint(file) === before && !mayBeInFlight(file, result)) return result;
     sleepSync(10 + attempt * 10);
   }
   return result;
+}
+
+/**
+ * Whether a failure may be an append still being written: a cut-off last
+ * line while an appender holds the log's lock. The kernel makes an append
+ * visible page by page (a line that crosses a page boundary is seen half
+ * written), and an appender descheduled between the two pages leaves the
+ * log's size unchanged across a whole verification; it is read again
+ * shortly. Without a lock held, a cut-off line is damage, reported at once.
+ */
+function mayBeInFlight(file: string, failure: Failure): boolean {
+  return failure.reason === 'truncated' && existsSync(lockPath(file));
 }
 
 // ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson, recordHash } from '../../src/audit/chain.js';
 import {
@@ -280,6 +281,32 @@ describe('verifyLog', () => {
     it('truncated: the file cut in the middle of the last line', () => {
       truncateSync(log, statSync(log).size - 20);
       expect(verifyLog(log)).toMatchObject({ ok: false, line: 5, reason: 'truncated' });
+    });
+
+    it('an append seen half written (the kernel shows it page by page) while its appender holds the lock is read again, not reported', async () => {
+      // What 100 appenders at once on a loaded machine produce: the last line
+      // shows only its first part, and the size stays put for the whole
+      // verification (the appender is descheduled between two pages).
+      const whole = readFileSync(log);
+      const cut = whole.length - 40;
+      truncateSync(log, cut);
+      writeFileSync(lockPath(log), `${JSON.stringify({ pid: process.pid, host: 'here', time: Date.now(), token: 't' })}\n`);
+      const finisher = new Worker(
+        `const { workerData: w, parentPort } = require('node:worker_threads');
+         const fs = require('node:fs');
+         parentPort.postMessage('ready');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60);
+         fs.appendFileSync(w.log, Buffer.from(w.rest));
+         fs.unlinkSync(w.lock);`,
+        { eval: true, workerData: { log, lock: lockPath(log), rest: whole.subarray(cut) } },
+      );
+      try {
+        await new Promise((r) => finisher.once('message', r));
+        // Blocks this thread while the worker finishes the line 60 ms later.
+        expect(verifyLog(log)).toEqual({ ok: true, records: 5 });
+      } finally {
+        await finisher.terminate();
+      }
     });
 
     it('truncated: only the final newline cut', () => {
