@@ -24,21 +24,21 @@
 import {
   closeSync,
   constants,
+  fsync,
   fchmodSync,
   fstatSync,
-  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
-  renameSync,
   statSync,
   chmodSync,
   existsSync,
-  unlinkSync,
-  writeSync,
+  write,
 } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
@@ -57,6 +57,9 @@ import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
+
+const writeFd = promisify(write);
+const fsyncFd = promisify(fsync);
 export type { AuditRecord } from './chain.js';
 
 export { headPath, lockPath } from './files.js';
@@ -136,39 +139,43 @@ function readHead(file: string): Head {
   return { state: 'ok', seq, hash, raw };
 }
 
-/** Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. */
-export function writeHead(file: string, seq: number, hash: string): void {
+/**
+ * Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. Asynchronous, as every
+ * write and fsync of an append: isolate's thread goes on with the run meanwhile (the sandbox's set-up, the
+ * cgroup's move, other calls of the MCP server), while the append keeps its order.
+ */
+export async function writeHead(file: string, seq: number, hash: string): Promise<void> {
   const head = headPath(file);
   const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
+  const handle = await open(tmp, 'wx', 0o600);
   try {
     try {
-      writeSync(fd, `${JSON.stringify({ seq, hash })}\n`);
-      fsyncSync(fd);
+      await handle.writeFile(`${JSON.stringify({ seq, hash })}\n`);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    renameSync(tmp, head);
+    await rename(tmp, head);
   } catch (e: unknown) {
     try {
-      unlinkSync(tmp);
+      await unlink(tmp);
     } catch {
       // already renamed or never written
     }
     throw e;
   }
-  fsyncDir(dirname(file));
+  await fsyncDir(dirname(file));
 }
 
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
   try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
+    handle = await open(dir, 'r');
+    await handle.sync();
   } catch {
     // Some file systems cannot fsync a directory; the rename itself is still atomic.
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    await handle?.close();
   }
 }
 
@@ -379,7 +386,25 @@ export async function appendRecord(file: string, report: object, options: Append
     throw ioError(`cannot create the directory of the audit log ${file}`, e, 'check the path, or set another audit log location');
   }
   const lockOptions: LockOptions = { timeoutMs: options.lockTimeoutMs, staleMs: options.staleLockMs };
-  return withLock(lockPath(file), async () => appendLocked(file, data), lockOptions);
+  return inTurn(file, () => withLock(lockPath(file), async () => appendLocked(file, data), lockOptions));
+}
+
+/** This process's appends by log, each after the one before: they wait in line here instead of polling the lock file. */
+const queues = new Map<string, Promise<unknown>>();
+
+async function inTurn<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const before = queues.get(file) ?? Promise.resolve();
+  const mine = before.then(fn);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(file, settled);
+  try {
+    return await mine;
+  } finally {
+    if (queues.get(file) === settled) queues.delete(file);
+  }
 }
 
 /**
@@ -388,20 +413,20 @@ export async function appendRecord(file: string, report: object, options: Append
  * second record on top of a stale head would leave it two behind, which is
  * indistinguishable from tampering.
  */
-function catchUpHead(file: string, last: AuditRecord): void {
+async function catchUpHead(file: string, last: AuditRecord): Promise<void> {
   try {
-    writeHead(file, last.seq, last.hash);
+    await writeHead(file, last.seq, last.hash);
   } catch (e: unknown) {
     throw ioError(`the audit record is not written: the head file ${headPath(file)} is one record behind and cannot be brought up to date`, e);
   }
 }
 
 /** Write `bytes` at the end (O_APPEND) and fsync; on failure, cut the file back to `size` so no partial line is left. */
-function writeLine(fd: number, size: number, bytes: Buffer, seq: number): void {
+async function writeLine(fd: number, size: number, bytes: Buffer, seq: number): Promise<void> {
   try {
-    const written = writeSync(fd, bytes);
+    const { bytesWritten: written } = await writeFd(fd, bytes);
     if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
-    fsyncSync(fd);
+    await fsyncFd(fd);
   } catch (e: unknown) {
     // We hold the lock: nobody appended since `size`.
     try {
@@ -421,7 +446,7 @@ export interface Appended {
   warning?: string;
 }
 
-function appendLocked(file: string, data: JsonObject): Appended {
+async function appendLocked(file: string, data: JsonObject): Promise<Appended> {
   let fd: number;
   let existed = true;
   try {
@@ -454,12 +479,12 @@ function appendLocked(file: string, data: JsonObject): Appended {
     const head = readHead(file);
     const problem = headProblem(file, head, last);
     if (problem !== undefined) throw corrupt(file, `${problem.reason}: ${problem.detail}`);
-    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) catchUpHead(file, last);
+    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) await catchUpHead(file, last);
 
     const { record, line } = chainRecord(data, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
-    writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
+    await writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
     try {
-      writeHead(file, record.seq, record.hash);
+      await writeHead(file, record.seq, record.hash);
     } catch (e: unknown) {
       // The record is written; the head is one behind, which verification accepts and the next append repairs first.
       const why = e instanceof Error ? e.message : String(e);
@@ -470,7 +495,7 @@ function appendLocked(file: string, data: JsonObject): Appended {
     throw ioError(`the audit record is not written: cannot append to the audit log ${file}`, e);
   } finally {
     closeSync(fd);
-    if (!existed) fsyncDir(dirname(file));
+    if (!existed) await fsyncDir(dirname(file));
   }
 }
 

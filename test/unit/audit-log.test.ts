@@ -146,6 +146,12 @@ describe('appendRecord', () => {
     expect(verifyLog(log)).toEqual({ ok: true, records: 20 });
   });
 
+  it('takes the appends of one process in the order they were asked for (they wait in line, not on the lock file)', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => appendRecord(log, report(i))));
+    expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect([...readRecords(log)].map((r) => r.record['startedAt'])).toEqual(Array.from({ length: 20 }, (_, i) => report(i)['startedAt']));
+  });
+
   it('continues after an append that stopped between writing its line and replacing the head file', async () => {
     await appendN(3);
     const headAfter3 = readFileSync(headPath(log), 'utf8');
