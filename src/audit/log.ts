@@ -35,9 +35,10 @@ import {
   statSync,
   chmodSync,
   existsSync,
-  write,
+  renameSync,
+  unlinkSync,
+  writeSync,
 } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -58,7 +59,6 @@ import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 
-const writeFd = promisify(write);
 const fsyncFd = promisify(fsync);
 export type { AuditRecord } from './chain.js';
 
@@ -140,25 +140,25 @@ function readHead(file: string): Head {
 }
 
 /**
- * Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. Asynchronous, as every
- * write and fsync of an append: isolate's thread goes on with the run meanwhile (the sandbox's set-up, the
- * cgroup's move, other calls of the MCP server), while the append keeps its order.
+ * Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. Each fsync of an append
+ * runs on Node's thread pool (the other steps take microseconds): isolate's thread goes on with the run meanwhile
+ * (the sandbox's set-up, the cgroup's move, other calls of the MCP server), while the append keeps its order.
  */
 export async function writeHead(file: string, seq: number, hash: string): Promise<void> {
   const head = headPath(file);
   const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const handle = await open(tmp, 'wx', 0o600);
+  const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
-      await handle.writeFile(`${JSON.stringify({ seq, hash })}\n`);
-      await handle.sync();
+      writeSync(fd, `${JSON.stringify({ seq, hash })}\n`);
+      await fsyncFd(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await rename(tmp, head);
+    renameSync(tmp, head);
   } catch (e: unknown) {
     try {
-      await unlink(tmp);
+      unlinkSync(tmp);
     } catch {
       // already renamed or never written
     }
@@ -168,14 +168,14 @@ export async function writeHead(file: string, seq: number, hash: string): Promis
 }
 
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    handle = await open(dir, 'r');
-    await handle.sync();
+    fd = openSync(dir, 'r');
+    await fsyncFd(fd);
   } catch {
     // Some file systems cannot fsync a directory; the rename itself is still atomic.
   } finally {
-    await handle?.close();
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -424,7 +424,7 @@ async function catchUpHead(file: string, last: AuditRecord): Promise<void> {
 /** Write `bytes` at the end (O_APPEND) and fsync; on failure, cut the file back to `size` so no partial line is left. */
 async function writeLine(fd: number, size: number, bytes: Buffer, seq: number): Promise<void> {
   try {
-    const { bytesWritten: written } = await writeFd(fd, bytes);
+    const written = writeSync(fd, bytes);
     if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
     await fsyncFd(fd);
   } catch (e: unknown) {
