@@ -645,7 +645,12 @@ export function verifyLog(file: string): VerifyResult {
  * shortly. Without a lock held, a cut-off line is damage, reported at once.
  */
 function mayBeInFlight(file: string, failure: Failure): boolean {
-  return failure.reason === 'truncated' && existsSync(lockPath(file));
+  return failure.reason === 'truncated' && appendUnderway(file);
+}
+
+/** Whether an appender holds the log's lock now (its last line may be still being written). */
+function appendUnderway(file: string): boolean {
+  return existsSync(lockPath(file));
 }
 
 // ---------------------------------------------------------------------------
@@ -659,12 +664,15 @@ export interface LogEntry {
 
 /**
  * The records of the log at `file`, in order, read in chunks (never the
- * whole file at once); nothing when it does not exist. Does not check the
+ * whole file at once); nothing when it does not exist. A cut-off last line
+ * while an append is under way is left out (it is being written). Does not check the
  * chain (that is verifyLog's job), but throws an IsolateError at a line that
  * is not a JSON object, after yielding the ones before it.
  */
 export function* readRecords(file: string): Generator<LogEntry, void, undefined> {
   for (const l of rawLines(file)) {
+    // A last line seen cut off while an append is under way is the record being written (see mayBeInFlight): not yet there.
+    if (!l.terminated && appendUnderway(file)) return;
     let v: unknown;
     try {
       v = l.text === undefined ? undefined : JSON.parse(l.text);

@@ -400,6 +400,16 @@ describe('readRecords', () => {
     expect([...readRecords(log)]).toEqual([]);
   });
 
+  it('leaves out a last line seen cut off while an append holds the lock (the record being written), and throws at one without', async () => {
+    await appendN(3);
+    truncateSync(log, statSync(log).size - 30);
+    writeFileSync(lockPath(log), `${JSON.stringify({ pid: process.pid, host: 'here', time: Date.now(), token: 't' })}\n`);
+    expect([...readRecords(log)].map((e) => e.line)).toEqual([1, 2]);
+    rmSync(lockPath(log));
+    const err = expectIsolateError(() => [...readRecords(log)], 'E_AUDIT_CORRUPT');
+    expect(err.message).toContain('line 3');
+  });
+
   it('is lazy, and throws at a damaged line after yielding the ones before it', async () => {
     await appendN(2);
     writeFileSync(log, 'garbage\n', { flag: 'a' });
