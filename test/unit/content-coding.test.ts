@@ -1,7 +1,8 @@
 import { gzipSync, brotliCompressSync, deflateSync } from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { bodyDecoder, contentCodings } from '../../src/network/credentials/content-coding.js';
+import { bodyDecoder } from '../../src/network/credentials/content-coding.js';
+import { contentCodings } from '../../src/network/credentials/response-head.js';
 
 async function decode(decoder: Transform, body: Buffer): Promise<string> {
   const out: Buffer[] = [];

@@ -18,15 +18,6 @@ const DECODERS: Readonly<Record<string, () => Transform>> = {
   br: createBrotliDecompress,
 };
 
-/** The content codings of a response's headers, in the order they were applied, without `identity`. */
-export function contentCodings(headers: readonly [string, string][]): string[] {
-  return headers
-    .filter(([n]) => n.toLowerCase() === 'content-encoding')
-    .flatMap(([, v]) => v.split(','))
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '' && c !== 'identity');
-}
-
 /** A stream that undoes `codings` (one of gzip, deflate, br), or why isolate cannot. */
 export function bodyDecoder(codings: readonly string[]): Transform | { error: string } {
   const [coding] = codings;

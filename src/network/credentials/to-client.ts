@@ -10,8 +10,8 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
-import { bodyDecoder, contentCodings } from './content-coding.js';
-import type { Framing, ResponseHead } from './response-head.js';
+import { bodyDecoder } from './content-coding.js';
+import { contentCodings, type Framing, type ResponseHead } from './response-head.js';
 import type { ResponseSink } from './response-reader.js';
 import type { Scrubber } from './scrub.js';
 import type { Exchange } from './upstream.js';
