@@ -211,6 +211,8 @@ async function prepare(command: readonly string[], options: RunOptions): Promise
   if (!Array.isArray(command) || !command.every((a) => typeof a === 'string')) {
     throw new IsolateError('E_USAGE', 'command: expected an array of strings', { fix: "pass the command as an argument vector, e.g. ['npm', 'test']" });
   }
+  const nul = command.findIndex((a) => a.includes('\0'));
+  if (nul !== -1) throw new IsolateError('E_USAGE', `command: word ${nul} contains a NUL byte, which no program can be given`, { fix: 'remove the NUL byte from the command' });
   requireCommand(command);
   return loadPrepared(options);
 }

@@ -39,5 +39,6 @@ export async function mcpCommand(inv: Invocation, ctx: CliContext): Promise<numb
   const options: RunOptions = { ...chosen, loaded: prepared.merged, audit: { ...chosen.audit, ...(log === undefined ? {} : { log }) } };
   await plan(['/bin/sh', '-c', 'true'], options); // the backend is there and can enforce the profile
   const { serveStdio } = await import('../mcp/serve.js');
-  return serveStdio({ options, policy: prepared.policy, maxConcurrent, maxOutput, version: version() });
+  const warn = (text: string): void => ctx.output.err(`${text}\n`);
+  return serveStdio({ options, policy: prepared.policy, maxConcurrent, maxOutput, version: version(), warn });
 }

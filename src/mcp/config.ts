@@ -14,4 +14,6 @@ export interface ServerConfig {
   maxOutput: number;
   /** isolate's version, which the server gives in the initialize handshake. */
   version: string;
+  /** Where the server says what went wrong on its transport (a message it cannot read), for the person who started it; never the protocol's stdout. */
+  warn?: (text: string) => void;
 }

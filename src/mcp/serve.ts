@@ -30,6 +30,8 @@ export async function serveStdio(config: ServerConfig, stdin = process.stdin, st
   stdin.on('error', finish);
   for (const s of SIGNALS) process.on(s, onSignal);
   transport.onclose = finish;
+  // A message it cannot read (malformed, or over the SDK's 10 MiB, which ends the transport): said on stderr, never on stdout.
+  transport.onerror = (e: Error) => config.warn?.(`isolate mcp: a message from the client could not be read: ${e.message}`);
   try {
     await server.connect(transport);
     await ended;

@@ -10,6 +10,7 @@
 import { basename } from 'node:path';
 import type { CommandDecision, CommandRules } from './commands.js';
 import { expandCommand, type Started, type Unknown } from './expand.js';
+import { isRunner } from './runners.js';
 import { normalProgram, ruleMatch, type Words } from './words.js';
 
 /** Shell builtins that start nothing and change only the shell's own state or output: in a script they need no allow rule (deny rules still apply). */
@@ -30,8 +31,8 @@ function programOf(words: Words): string {
   return basename(normalProgram(words.argv[0] ?? ''));
 }
 
-function scriptNote(s: Started, text: string): string {
-  return s.inScript ? `the script runs ${programOf(s.forms.at(-1) ?? { argv: [], tail: false })}, which ${text}` : text;
+function scriptNote(s: Started, text: string, words: Words = s.forms.at(-1) ?? { argv: [], tail: false }): string {
+  return s.inScript ? `the script runs ${programOf(words)}, which ${text}` : text;
 }
 
 /** The first deny rule that surely matches, and the commands a deny rule may match once their words are known. */
@@ -55,14 +56,20 @@ function allowed(rules: CommandRules, started: readonly Started[], resolved: str
   const matched: string[] = [];
   let last: Verdict | undefined;
   for (const [k, s] of started.entries()) {
-    const inner = s.forms.at(-1) ?? { argv: [], tail: false };
-    if (s.transparent || (s.inScript && INERT_BUILTINS.has(programOf(inner)))) continue;
+    const innermost = s.forms.at(-1) ?? { argv: [], tail: false };
+    // A runner (taskset, unshare, su -c, ...) needs an allow rule of its own, as the command inside it does.
+    const runners = s.forms.slice(0, -1).filter((f) => isRunner(programOf(f)));
+    const needsNone = s.transparent || (s.inScript && INERT_BUILTINS.has(programOf(innermost)));
+    const gates = needsNone ? runners : [...runners, innermost];
+    if (gates.length === 0) continue;
     const resolvedProgram = k === 0 && s.forms.length === 1 ? resolved : undefined;
-    const rule = rules.allow.find((r) => ruleMatch(r, inner, resolvedProgram) === 'yes');
+    const ruleOf = (f: Words): string | undefined => rules.allow.find((r) => ruleMatch(r, f, f === s.forms[0] ? resolvedProgram : undefined) === 'yes');
+    const inner = gates.find((f) => ruleOf(f) === undefined) ?? gates.at(-1) ?? innermost;
+    const rule = ruleOf(inner);
     const list = rules.allow.map((r) => `"${r}"`).join(', ');
     if (rule === undefined) {
       const why = inner.tail ? `is not in the allow list for every value of its words computed at run time (${list})` : `is not in the allow list (${list})`;
-      return { decision: 'refused', rule: null, list: null, reason: s.inScript ? scriptNote(s, why) : `not in the allow list (${list})`, words: inner };
+      return { decision: 'refused', rule: null, list: null, reason: s.inScript ? scriptNote(s, why, inner) : `not in the allow list (${list})`, words: inner };
     }
     matched.push(`${programOf(inner)} by "${rule}"`);
     last = { decision: 'allowed', rule, list: 'allow', reason: `matches allow rule "${rule}"`, words: inner };
@@ -86,6 +93,11 @@ export async function decideCommands(rules: CommandRules, argv: readonly string[
   const script = started.some((s) => s.inScript) || started.some((s) => s.transparent);
   const deny = denied(rules, started, resolved, unknown);
   if (deny !== undefined) return result(deny, started[0], unknown, script);
+  const unread = unknown.find((u) => u.unread === true);
+  if (rules.deny.length > 0 && unread !== undefined) {
+    const reason = `part of it is not read by the policy (${unread.reason}), where a deny rule may match`;
+    return result({ decision: 'refused', rule: null, list: null, reason, words: { argv: unread.command, tail: false } }, started[0], unknown, script);
+  }
   const first = unknown[0];
   if (rules.allow.length > 0 && first !== undefined) {
     const reason = `cannot be decided before it runs (${first.reason}), and the profile has an allow list`;

@@ -9,7 +9,8 @@
 import { basename } from 'node:path';
 import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
-import { scriptParts } from './script.js';
+import { clip, codeVariable, scriptParts } from './script.js';
+import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
 import { normalProgram, type Words } from './words.js';
 
@@ -25,15 +26,23 @@ export interface Started {
 export interface Unknown {
   command: string[];
   reason: string;
+  /** A part the policy did not read (too large, too deep): a deny rule may match there. */
+  unread?: true;
 }
 
 export interface Expansion {
   started: Started[];
   unknown: Unknown[];
+  /** What the scripts assign and evaluate as arithmetic (dormant-code.ts). */
+  dormant: DormantCode;
 }
 
 const MAX_DEPTH = 8;
+/** The longest script parsed (the parser takes seconds for megabytes, on the caller's thread). */
+const MAX_SCRIPT = 256 * 1024;
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+/** Builtins that run a string as a command line given with -C: mapfile's callback, the completion's command. */
+const CALLBACKS = new Set(['mapfile', 'readarray', 'compgen', 'complete']);
 /** Builtins that assign the variables their words name (printf only with -v). */
 const ASSIGNS = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf']);
 
@@ -48,7 +57,16 @@ function evaluates(words: Words): string | undefined {
   if (name === 'alias' && args.some((a) => a.includes('='))) return 'an alias changes what later words run';
   if (name === 'hash' && args.some((a) => a.startsWith('-') && a.includes('p'))) return 'hash -p changes which file a name runs';
   if (name === 'enable') return 'enable loads or switches off shell builtins';
+  if (CALLBACKS.has(name) && (words.tail || args.some((a) => /^-[a-zA-Z]*C/.test(a)))) return `${name} -C runs a string as a script`;
   return undefined;
+}
+
+/** The string given to -C (`-C cmd`, `-Ccmd`, `-tC cmd`). */
+function callbackString(args: readonly string[]): string | undefined {
+  const i = args.findIndex((a) => /^-[a-zA-Z]*C/.test(a));
+  if (i === -1) return undefined;
+  const rest = (args[i] ?? '').slice((args[i] ?? '').indexOf('C') + 1);
+  return rest === '' ? args[i + 1] : rest;
 }
 
 /** The literal string `eval` or `trap` would run as a script: still undecidable, but deny rules see inside it. */
@@ -57,6 +75,7 @@ function evaluatedString(words: Words): string | undefined {
   const name = basename(normalProgram(program));
   if (name === 'eval' && !words.tail && args.length > 0) return args.join(' ');
   if (name === 'trap') return args.find((a) => !a.startsWith('-'));
+  if (CALLBACKS.has(name)) return callbackString(args);
   return undefined;
 }
 
@@ -80,12 +99,17 @@ function findExecs(words: Words): Array<Words | Unknown> {
 
 async function expandScript(script: string, depth: number, out: Expansion): Promise<void> {
   if (depth >= MAX_DEPTH) {
-    out.unknown.push({ command: [script], reason: `shells nested more than ${MAX_DEPTH} deep` });
+    out.unknown.push({ command: [clip(script)], reason: `shells nested more than ${MAX_DEPTH} deep`, unread: true });
     return;
   }
-  const parse = await shellParser();
-  for (const part of scriptParts(parse(script), script)) {
-    if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason });
+  if (script.length > MAX_SCRIPT) {
+    out.unknown.push({ command: [clip(script)], reason: `the script is longer than ${MAX_SCRIPT / 1024} KiB`, unread: true });
+    return;
+  }
+  const root = (await shellParser())(script);
+  if (!noteDormantCode(root, out.dormant)) out.unknown.push({ command: [clip(script)], reason: 'the script is too large to read whole', unread: true });
+  for (const part of scriptParts(root, script)) {
+    if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason, ...(part.unread ? { unread: true as const } : {}) });
     else if (part.kind === 'script') await expandScript(part.script, depth + 1, out);
     else await expandInto(part.words, depth + 1, true, out);
   }
@@ -94,6 +118,14 @@ async function expandScript(script: string, depth: number, out: Expansion): Prom
 async function expandInto(words: Words, depth: number, inScript: boolean, out: Expansion): Promise<void> {
   const chain = wrapperChain(words);
   const inner = chain.forms.at(-1) ?? words;
+  for (const [k, form] of chain.forms.slice(0, -1).entries()) {
+    const own = form.argv.length - (chain.forms[k + 1]?.argv.length ?? 0);
+    for (const word of form.argv.slice(1, Math.max(1, own))) {
+      noteNameValue(word, out.dormant); // env x=… cmd, sudo x=… cmd
+      const code = codeVariable(word);
+      if (code !== undefined) out.unknown.push({ command: form.argv, reason: code });
+    }
+  }
   if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });
   const why = evaluates(inner);
   if (why !== undefined) out.unknown.push({ command: inner.argv, reason: why });
@@ -112,7 +144,10 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
 
 /** Everything `argv` would start, loading the shell parser only when it meets a shell script. */
 export async function expandCommand(argv: readonly string[]): Promise<Expansion> {
-  const out: Expansion = { started: [], unknown: [] };
+  const out: Expansion = { started: [], unknown: [], dormant: emptyDormantCode() };
   await expandInto({ argv: [...argv], tail: false }, 0, false, out);
+  for (const text of dormantCodeRuns(out.dormant)) {
+    out.unknown.push({ command: [clip(text)], reason: "arithmetic evaluates a variable that may hold code (bash runs the $(…) in x='a[$(cmd)]' when it evaluates x)" });
+  }
   return out;
 }

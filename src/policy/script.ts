@@ -17,7 +17,8 @@ import type { Words } from './words.js';
 
 export type ScriptPart =
   | { kind: 'command'; words: Words }
-  | { kind: 'undecidable'; text: string; reason: string }
+  /** `unread`: a part the policy did not read at all (a limit), where a deny rule may match. */
+  | { kind: 'undecidable'; text: string; reason: string; unread?: true }
   /** A script to parse again: the inside of backquotes with escapes, which the grammar reads as words. */
   | { kind: 'script'; script: string };
 
@@ -26,7 +27,7 @@ const TEXT_LIMIT = 120;
 const DEPTH_LIMIT = 500;
 
 /** A part of the script short enough to show. */
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT)}…` : text;
 }
 
@@ -62,13 +63,20 @@ function wordsAfterRedirects(command: SyntaxNode): SyntaxNode[] {
   return extra;
 }
 
+/** A `{name}` right before a redirection (`exec {fd}>x git push`): bash's descriptor variable for it, not an argument. */
+function namesDescriptor(node: SyntaxNode, source: string): boolean {
+  return /^\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(node.text) && /^[<>]/.test(source.slice(node.endIndex));
+}
+
 function present(nodes: readonly (SyntaxNode | null)[]): SyntaxNode[] {
   return nodes.filter((n): n is SyntaxNode => n !== null);
 }
 
 function commandWords(node: SyntaxNode, source: string): ScriptPart {
   const name = node.childForFieldName('name');
-  const args = [...present(node.childrenForFieldName('argument')), ...wordsAfterRedirects(node)].sort((a, b) => a.startIndex - b.startIndex);
+  const args = [...present(node.childrenForFieldName('argument')), ...wordsAfterRedirects(node)]
+    .filter((a) => !namesDescriptor(a, source))
+    .sort((a, b) => a.startIndex - b.startIndex);
   const [program, ...rest] = name === null ? [null] : joinedWords([name, ...args], source);
   if (program === null || program === undefined || program === '') {
     return { kind: 'undecidable', text: clip(name?.text ?? node.text), reason: 'its program name is computed at run time' };
@@ -109,6 +117,46 @@ function redefinesNames(source: string): string | undefined {
   return undefined;
 }
 
+/** Variables whose value bash expands as a prompt, running the command substitutions in it (PS4 for set -x, PS3 for select), or runs as a script (BASH_ENV, for every bash started). */
+const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND|BASH_ENV)([=+[]|$)/;
+
+/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env) runs code, or undefined. */
+export function codeVariable(word: string): string | undefined {
+  return PROMPT_NAME.test(word) ? `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)` : undefined;
+}
+
+/**
+ * Why a node runs code kept as text, if it does: prompt expansion of a
+ * variable (`${x@P}`), or a word naming a prompt variable (an assignment,
+ * read, printf -v, declare -n), whose value bash expands later.
+ */
+function expandsPrompt(node: SyntaxNode): string | undefined {
+  if (node.type === 'expansion' && /@P\}$/.test(node.text)) return 'prompt expansion (${x@P}) runs the command substitutions in a value';
+  const name = node.type === 'variable_name' ? node.text : ['word', 'string', 'raw_string', 'concatenation'].includes(node.type) ? literal(node) : null;
+  return name === null ? undefined : codeVariable(name);
+}
+
+/** A variable name with a subscript that runs a command (`read 'a[$(cmd)]'`, `test -v …`, `printf -v …`): bash expands the subscript when it uses the name. */
+const SUBSCRIPT_CODE = /^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*[$`]/;
+
+function namesSubscriptCode(node: SyntaxNode): boolean {
+  if (!['word', 'string', 'raw_string', 'concatenation'].includes(node.type) || node.parent?.type === 'concatenation') return false;
+  return SUBSCRIPT_CODE.test(literal(node) ?? '');
+}
+
+/**
+ * A substitution in a word the grammar left unread: inside ${...} it reads
+ * `${x:-`cmd`}` as a plain word, and `"${x:-'$(cmd)'}"` as a quoted one,
+ * and bash runs cmd. Such a text is parsed again, and is undecidable.
+ */
+function unreadSubstitution(node: SyntaxNode, inString: boolean): string | undefined {
+  // in "${x:-'…'}" the single quotes are plain characters: bash expands what is between them
+  const quotedInString = node.type === 'raw_string' && inString && node.parent !== null && ['expansion', 'concatenation'].includes(node.parent.type);
+  const text = quotedInString ? node.text.slice(1, -1) : node.text;
+  if (!quotedInString && node.type !== 'word' && node.type !== 'regex' && node.type !== 'extglob_pattern') return undefined;
+  return /(^|[^\\])(\\\\)*(`|\$\(|[<>]\()/.test(text) ? text : undefined;
+}
+
 /** An unquoted heredoc whose body has a command substitution: the grammar does not read those reliably. */
 function heredocRunsCommands(node: SyntaxNode): boolean {
   if (node.type !== 'heredoc_redirect') return false;
@@ -137,7 +185,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
   while (stack.length > 0 && parts.length <= PARTS_LIMIT) {
     const { node, depth, inString } = stack.pop() ?? { node: root, depth: 0, inString: false };
     if (depth > DEPTH_LIMIT) {
-      parts.push({ kind: 'undecidable', text: clip(node.text), reason: `the script nests more than ${DEPTH_LIMIT} levels deep` });
+      parts.push({ kind: 'undecidable', text: clip(node.text), reason: `the script nests more than ${DEPTH_LIMIT} levels deep`, unread: true });
       break;
     }
     if (node.type === 'ERROR' || node.isMissing) {
@@ -145,14 +193,19 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
-    const again = backquoted(node, inString);
+    if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
+    const prompt = expandsPrompt(node);
+    if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });
+    const unread = unreadSubstitution(node, inString);
+    if (unread !== undefined) parts.push({ kind: 'undecidable', text: clip(unread), reason: 'a command substitution the shell parser reads as a plain word' });
+    const again = backquoted(node, inString) ?? unread;
     if (again !== undefined) parts.push({ kind: 'script', script: again });
-    const childInString = inString || node.type === 'string';
+    const childInString = node.type === 'command_substitution' || node.type === 'process_substitution' ? false : inString || node.type === 'string';
     for (const child of named(node).reverse()) stack.push({ node: child, depth: depth + 1, inString: childInString });
   }
   if (root.hasError && !parts.some((p) => p.kind === 'undecidable')) {
     parts.push({ kind: 'undecidable', text: clip(root.text), reason: 'the shell parser cannot read the whole script' });
   }
-  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '…', reason: `the script runs more than ${PARTS_LIMIT} commands` });
+  if (parts.length > PARTS_LIMIT) parts.push({ kind: 'undecidable', text: '…', reason: `the script runs more than ${PARTS_LIMIT} commands`, unread: true });
   return parts;
 }

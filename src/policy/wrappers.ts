@@ -7,6 +7,8 @@
  * words read from its input: an unknown tail).
  */
 import { basename } from 'node:path';
+import { gitForm } from './git-forms.js';
+import { runnerCommand } from './runners.js';
 import { normalProgram, type Words } from './words.js';
 
 /** A wrapper whose inner command cannot be known before it runs. */
@@ -39,13 +41,25 @@ const PLAIN: Record<string, readonly string[]> = {
   xargs: ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'],
 };
 
+/**
+ * How many words an option takes: 2 when its value is the next word (`-u
+ * root`, and a cluster ending in such a letter: `-nu root`), else 1 (a flag,
+ * `--user=root`, or a value in the same word: `-n5`, `-nuroot`).
+ */
+export function optionWords(a: string, withValue: readonly string[]): number {
+  if (withValue.includes(a)) return 2;
+  if (a.startsWith('--')) return 1;
+  for (let j = 1; j < a.length; j++) if (withValue.includes(`-${a[j] ?? ''}`)) return j === a.length - 1 ? 2 : 1;
+  return 1;
+}
+
 /** Index of the first word after the options (and a `--`) from `i` on. */
 function skipOptions(args: readonly string[], i: number, withValue: readonly string[]): number {
   while (i < args.length) {
     const a = args[i] ?? '';
     if (a === '--') return i + 1;
     if (!a.startsWith('-') || a === '-') return i;
-    i += withValue.includes(a) ? 2 : 1;
+    i += optionWords(a, withValue);
   }
   return i;
 }
@@ -70,7 +84,7 @@ function unwrapEnv(args: readonly string[]): { start: number; split: string[] } 
       const words = splitString(s ?? '');
       if (words === undefined) return { undecidable: 'env -S with quotes, escapes or variables in its string' };
       split.push(...words);
-    } else if (ENV_WITH_VALUE.includes(a)) i++;
+    } else if (a.startsWith('-') && optionWords(a, ENV_WITH_VALUE) === 2) i++;
     else if (!a.startsWith('-') && !/^[^=]+=/.test(a)) return { start: i, split };
     i++;
   }
@@ -93,6 +107,7 @@ function innerStart(name: string, args: readonly string[]): number | undefined {
   if (name === 'command' && args.some((a) => /^-[a-zA-Z]*[vV]/.test(a))) return undefined; // command -v/-V only looks a name up
   let i = skipOptions(args, 0, options);
   if (name === 'timeout') i++; // its duration, whatever its spelling (10, 1.5m, inf, 1e3)
+  if (name === 'time') while (args[i] === '!') i++; // the keyword times a pipeline, which may be negated: time ! git push
   if (name === 'sudo') while (/^[A-Za-z_][A-Za-z0-9_]*=/.test(args[i] ?? '')) i++;
   return i;
 }
@@ -121,6 +136,9 @@ export function unwrap(words: Words): Words | Unknowable | undefined {
   if (program === undefined) return undefined;
   const name = basename(normalProgram(program));
   if (name === 'env') return unwrapEnvWords(args, words.tail);
+  if (name === 'git' || name.startsWith('git-')) return gitForm(words);
+  const run = runnerCommand(name, args, words.tail, optionWords);
+  if (run !== undefined) return run;
   const start = innerStart(name, args);
   if (start === undefined) return undefined;
   const argv = args.slice(start);

@@ -305,6 +305,21 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     expect(verified.stdout).toContain('intact');
   });
 
+  it('a message over the transport\'s 10 MiB ends the server, which says why on stderr and takes its running sandbox with it', async () => {
+    const { server } = await serve();
+    const d = uniqueSleep(60);
+    durations.push(d);
+    call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    const huge = { jsonrpc: '2.0', id: 999, method: 'tools/call', params: { name: 'run', arguments: { command: 'wc -c', stdin: 'x'.repeat(11 * 1024 * 1024) } } };
+    server.child.stdin?.on('error', () => undefined); // the server stops reading part-way
+    server.child.stdin?.write(`${JSON.stringify(huge)}\n`);
+    expect(await server.exited).toEqual({ code: 0, signal: null });
+    servers.splice(servers.indexOf(server), 1);
+    expect(server.stderr()).toContain('isolate mcp: a message from the client could not be read: ReadBuffer exceeded maximum size of 10485760 bytes');
+    expect(sleepProcs(d)).toEqual([]);
+  });
+
   it.each([
     ['SIGTERM', { code: 143, signal: null }],
     ['SIGKILL', { code: null, signal: 'SIGKILL' }],

@@ -111,6 +111,15 @@ describe('the API and options of the wrong shape (JavaScript callers)', () => {
     }
   });
 
+  it('a command word with a NUL byte is E_USAGE naming the word (plan, explain, check, run), not an internal error', async () => {
+    const o = base();
+    expect((await run(['echo', 'a\u0000b'], o)).error).toMatchObject({ code: 'E_USAGE', summary: 'command: word 1 contains a NUL byte, which no program can be given' });
+    for (const call of [() => explain(['echo', 'a\u0000b'], o), () => check(['echo', 'a\u0000b'], o), () => plan(['echo', 'a\u0000b'], o)]) {
+      const e: unknown = await call().then(() => undefined, (err: unknown) => err);
+      expect((e as IsolateError).code).toBe('E_USAGE');
+    }
+  });
+
   it('control: the same options, well formed, load', async () => {
     await expect(loadProfile({ ...base(), allowRead: ['/usr'], env: ['A=1'], net: 'none', limits: { timeout: '10s' } })).resolves.toHaveProperty('policy');
   });

@@ -55,6 +55,99 @@ describe('wrappers are looked through', () => {
     expect(commandForms(argv).at(-1)).toEqual(inner);
   });
 
+  it.each([
+    // an option cluster whose last letter takes the next word
+    [['sudo', '-nu', 'root', 'git', 'push'], ['git', 'push']],
+    [['sudo', '-Eu', 'root', '--', 'git', 'push'], ['git', 'push']],
+    [['env', '-iu', 'HOME', 'git', 'push'], ['git', 'push']],
+    [['env', '-iuHOME', 'git', 'push'], ['git', 'push']],
+    [['nice', '-n5', 'git', 'push'], ['git', 'push']],
+    [['doas', '-nu', 'root', 'git', 'push'], ['git', 'push']],
+    // the time keyword before a negated pipeline
+    [['time', '!', 'git', 'push'], ['git', 'push']],
+    [['time', '-p', '!', 'git', 'push'], ['git', 'push']],
+  ])('%j → %j', (argv, inner) => {
+    expect(commandForms(argv).at(-1)).toEqual(inner);
+  });
+
+  it.each([
+    [['git', '-C', '.', 'push'], ['git', 'push']],
+    [['git', '--git-dir=x', '--work-tree', 'y', 'push', 'origin'], ['git', 'push', 'origin']],
+    [['git', '-c', 'user.name=x', '--no-pager', '-p', 'push'], ['git', 'push']],
+    [['/usr/bin/git', '--namespace', 'n', 'push'], ['/usr/bin/git', 'push']],
+    [['/usr/lib/git-core/git-push', 'origin'], ['git', 'push', 'origin']],
+    [['git-push'], ['git', 'push']],
+  ])('git %j runs %j', (argv, plain) => {
+    expect(commandForms(argv).at(-1)).toEqual(plain);
+  });
+
+  it.each([
+    [['git', '-C', '.', 'push']],
+    [['git', '--no-pager', 'push', 'origin', 'main']],
+    [['/usr/lib/git-core/git-push']],
+    [['sudo', '-nu', 'root', 'git', 'push']],
+    [['env', '-iu', 'X', 'git', 'push']],
+  ])('the deny rule "git push *" refuses %j', async (argv) => {
+    expect(await decideCommands({ allow: [], deny: ['git push *'] }, argv)).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('a git -c setting with which git runs a command of its own is undecidable', async () => {
+    for (const setting of ['alias.x=!git push', 'core.sshCommand=sh -c x', 'core.pager=sh', 'include.path=/tmp/x']) {
+      const d = await decideCommands({ allow: [], deny: ['git push *'] }, ['git', '-c', setting, 'x']);
+      expect(d.undecidable.map((u) => u.reason).join()).toContain('runs a command of its own');
+    }
+    expect((await decideCommands({ allow: ['git *'], deny: [] }, ['git', '-c', 'user.name=x', 'commit'])).decision).toBe('allowed');
+  });
+
+  it.each([
+    [['taskset', '-c', '1', 'git', 'push']],
+    [['chrt', '-f', '1', 'git', 'push']],
+    [['flock', '-w', '1', '/tmp/l', 'git', 'push']],
+    [['flock', '-n', '/tmp/l', '-c', 'git push']],
+    [['su', 'root', '-c', 'git push']],
+    [['su', '-', 'root', '-c', 'git push']],
+    [['runuser', '-u', 'x', '--', 'git', 'push']],
+    [['script', '-qc', 'git push', '/dev/null']],
+    [['watch', '-n1', 'git', 'push']],
+    [['setarch', 'x86_64', '-R', 'git', 'push']],
+    [['unshare', '-S', '0', 'git', 'push']],
+    [['nsenter', '-t', '1', '-m', 'git', 'push']],
+    [['setpriv', '--reuid', '1', 'git', 'push']],
+    [['prlimit', '--nofile=10', 'git', 'push']],
+    [['chroot', '/', 'git', 'push']],
+    [['strace', '-f', '-o', '/dev/null', 'git', 'push']],
+    [['ssh-agent', 'git', 'push']],
+    [['fakeroot', 'git', 'push']],
+  ])('a program that runs the command it is given: the deny rule "git push *" refuses %j', async (argv) => {
+    const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
+    expect(d).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('such a program needs an allow rule of its own, as the command inside it does', async () => {
+    expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['taskset', '1', 'ls'])).decision).toBe('refused');
+    expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['su', '-c', 'ls'])).decision).toBe('refused');
+    expect((await decideCommands({ allow: ['ls *', 'taskset *'], deny: [] }, ['taskset', '1', 'ls'])).decision).toBe('allowed');
+    expect((await decideCommands({ allow: ['ls *', 'su *'], deny: [] }, ['su', '-c', 'ls'])).decision).toBe('allowed');
+    expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['taskset', '-p', '1'])).decision).toBe('refused');
+  });
+
+  it('a script too large or too deep for the policy to read whole is refused under deny rules: a deny rule may match in the part not read', async () => {
+    const deny = { allow: [], deny: ['git push *'] };
+    let nested = 'git push';
+    for (let i = 0; i < 9; i++) nested = `sh -c '${nested.replaceAll("'", "'\\''")}'`;
+    for (const script of ['true;'.repeat(1001) + 'git push', `${'#'.repeat(300 * 1024)}\ngit push`, nested]) {
+      const d = await decideCommands(deny, ['sh', '-c', script]);
+      expect(d.decision).toBe('refused');
+    }
+    expect((await decideCommands({ allow: [], deny: [] }, ['sh', '-c', 'true;'.repeat(1001)])).decision).toBe('allowed');
+  });
+
+  it('BASH_ENV given to env, which every bash started then sources, is undecidable', async () => {
+    const d = await decideCommands({ allow: ['bash *'], deny: ['git push *'] }, ['env', 'BASH_ENV=/tmp/x', 'bash', '-c', 'true']);
+    expect(d.decision).toBe('refused');
+    expect(d.undecidable.map((u) => u.reason).join()).toContain('BASH_ENV');
+  });
+
   it('a wrapper with no command inside is not unwrapped', () => {
     expect(unwrapOnce(['env'])).toBeUndefined();
     expect(unwrapOnce(['env', 'A=1'])).toBeUndefined();

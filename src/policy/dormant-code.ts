@@ -1,0 +1,145 @@
+/**
+ * Code a variable may carry, which bash runs when it evaluates the variable
+ * as arithmetic: the value is read as an expression, and an array subscript
+ * in it is expanded, command substitutions included. With
+ * x='a[$(git push)]', each of `$((x))`, `((x))`, `$[x]`, `[[ x -eq 1 ]]`,
+ * `let x`, `declare -i y=x`, `${a[x]}`, `a[x]=1`, `for ((i=x;;))` and the
+ * indirection `${!x}` runs git push.
+ *
+ * A script evaluates a variable so safely only when nothing in the command
+ * may have put anything but a number in it: what a script assigns (outside
+ * arithmetic) other than an integer literal, what read, mapfile, getopts,
+ * printf -v, for and select assign, what `${x:=…}` assigns, and a NAME=VALUE
+ * word given to a command (env, export "x=…") all may; so may the
+ * positional parameters (the words after a shell's script). Names never
+ * assigned come from the environment the profile gives the sandbox.
+ */
+import type { SyntaxNode } from './shell-parser.js';
+import { literal, named } from './script-words.js';
+
+export interface DormantCode {
+  /** Names to which the command may give a value other than a number. */
+  mayHoldCode: Set<string>;
+  /** The places that evaluate variables as arithmetic, with the names they evaluate. */
+  evaluated: Array<{ text: string; names: string[] }>;
+}
+
+const INTEGER = /^[+-]?[0-9]+$/;
+const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_]*/g;
+const NAME_VALUE = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=(.*)$/s;
+/** Special parameters that always hold numbers. */
+const NUMERIC_SPECIAL = new Set(['#', '?', '$', '!', 'RANDOM', 'SRANDOM', 'SECONDS', 'LINENO', 'BASHPID', 'PPID', 'UID', 'EUID']);
+/** Builtins whose literal identifier arguments name variables they assign. */
+const ASSIGNING = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf']);
+const ARITH_TEST = /^-(eq|ne|lt|le|gt|ge)$/;
+
+export function emptyDormantCode(): DormantCode {
+  return { mayHoldCode: new Set(), evaluated: [] };
+}
+
+/** A NAME=VALUE word given to a command (env x=…, sudo x=…): NAME may hold code unless VALUE is an integer. */
+export function noteNameValue(word: string, out: DormantCode): void {
+  const m = NAME_VALUE.exec(word);
+  if (m !== null && !INTEGER.test(m[2] ?? '')) out.mayHoldCode.add(m[1] ?? '');
+}
+
+/** The names an arithmetic context refers to (of a subscript, its index): variables, identifiers in words, positional parameters. */
+function namesIn(node: SyntaxNode): string[] {
+  const names: string[] = [];
+  const stack = [(node.type === 'subscript' ? node.childForFieldName('index') : node) ?? node];
+  while (stack.length > 0) {
+    const n = stack.pop() as SyntaxNode;
+    if (n.type === 'variable_name' || n.type === 'special_variable_name') names.push(n.text);
+    else if (n.type === 'word') for (const m of n.text.matchAll(IDENTIFIER)) names.push(m[0]);
+    for (const child of named(n)) stack.push(child);
+  }
+  return names;
+}
+
+function firstToken(node: SyntaxNode): string {
+  return node.children[0]?.text ?? '';
+}
+
+/** Whether `node` makes bash evaluate the names inside it as arithmetic (see the file's comment). */
+function evaluates(node: SyntaxNode): boolean {
+  switch (node.type) {
+    case 'arithmetic_expansion':
+    case 'c_style_for_statement':
+    case 'subscript':
+      return true;
+    case 'compound_statement':
+      return firstToken(node) === '((';
+    case 'expansion':
+      return node.children.some((c) => c?.type === '!') && !/[@*]\]?\}$/.test(node.text); // ${!x}, not the names ${!a[@]} ${!p@}
+    case 'binary_expression': // [[ a -eq b ]]; the test builtin ([ a -eq b ]) compares integers only
+      return node.parent?.type === 'test_command' && firstToken(node.parent) === '[[' && named(node).some((c) => c.type === 'test_operator' && ARITH_TEST.test(c.text));
+    case 'unary_expression': // [[ -v x ]] evaluates a subscript in x's value
+      return node.parent?.type === 'test_command' && named(node).some((c) => c.type === 'test_operator' && /^-[vR]$/.test(c.text));
+    case 'command': {
+      const name = literal(node.childForFieldName('name') ?? node);
+      return name === 'let' || ((name === 'test' || name === '[') && node.childrenForFieldName('argument').some((a) => a !== null && /^-[vR]$/.test(a.text)));
+    }
+    case 'declaration_command':
+      return named(node).some((c) => c.type === 'word' && /^[-+][A-Za-z]*i/.test(c.text));
+    default:
+      return false;
+  }
+}
+
+/** Whether a value is surely a number: an integer literal, arithmetic, a range of integers, the indices of an array (${!a[@]}). */
+function isNumber(value: SyntaxNode | null): boolean {
+  if (value === null) return true; // x= is empty: 0 in arithmetic
+  if (value.type === 'arithmetic_expansion') return true;
+  if (value.type === 'brace_expression') return named(value).every((c) => c.type === 'number');
+  if (value.type === 'expansion' && /^\$\{![A-Za-z_][A-Za-z0-9_]*\[[@*]\]\}$/.test(value.text)) return true;
+  if (value.type === 'string' && named(value).length === 1) return isNumber(named(value)[0] ?? null);
+  const v = literal(value);
+  return v !== null && INTEGER.test(v);
+}
+
+/** The names a node assigns, when their value may be other than a number. */
+function assignsCode(node: SyntaxNode, inArithmetic: boolean): string[] {
+  if (node.type === 'variable_assignment' && !inArithmetic) {
+    const target = node.childForFieldName('name');
+    const name = target?.type === 'subscript' ? target.childForFieldName('name') : target;
+    const value = node.childForFieldName('value');
+    return name !== null && name !== undefined && !isNumber(value) ? [name.text] : [];
+  }
+  if (node.type === 'for_statement' || node.type === 'select_statement') {
+    const variable = node.childForFieldName('variable');
+    const values = node.childrenForFieldName('value').filter((v): v is SyntaxNode => v !== null);
+    const numbers = node.type === 'for_statement' && values.length > 0 && values.every(isNumber);
+    return variable === null || numbers ? [] : [variable.text];
+  }
+  if (node.type === 'expansion' && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(node.text)) return [named(node)[0]?.text ?? ''];
+  if (node.type === 'command' && ASSIGNING.has(literal(node.childForFieldName('name') ?? node) ?? '')) {
+    return node.childrenForFieldName('argument').flatMap((a) => (a !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(literal(a) ?? '') ? [literal(a) ?? ''] : []));
+  }
+  return [];
+}
+
+/** The most nodes of one script read; a script with more is undecidable as a whole. */
+const NODES_LIMIT = 20_000;
+
+/** Add what the script `root` assigns and evaluates to `out`; false when the script is too large to read whole. */
+export function noteDormantCode(root: SyntaxNode, out: DormantCode): boolean {
+  const stack: Array<{ node: SyntaxNode; arithmetic: boolean; declared: boolean }> = [{ node: root, arithmetic: false, declared: false }];
+  for (let seen = 0; stack.length > 0; seen++) {
+    if (seen >= NODES_LIMIT) return false;
+    const { node, arithmetic, declared } = stack.pop() as { node: SyntaxNode; arithmetic: boolean; declared: boolean };
+    const type = node.type;
+    for (const name of assignsCode(node, arithmetic)) out.mayHoldCode.add(name);
+    if (declared && type !== 'variable_assignment') noteNameValue(literal(node) ?? '', out); // export "x=…"
+    const evaluating = evaluates(node);
+    if (evaluating) out.evaluated.push({ text: node.text, names: namesIn(node) });
+    const inside = arithmetic || (evaluating && type !== 'expansion');
+    for (const child of named(node)) stack.push({ node: child, arithmetic: inside, declared: type === 'declaration_command' });
+  }
+  return true;
+}
+
+/** The places that evaluate, as arithmetic, a name the command may have given code; empty when there are none. */
+export function dormantCodeRuns(d: DormantCode): string[] {
+  const risky = (name: string): boolean => !NUMERIC_SPECIAL.has(name) && (/^[0-9@*]+$/.test(name) || d.mayHoldCode.has(name));
+  return d.evaluated.filter((e) => e.names.some(risky)).map((e) => e.text);
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { decideCommands } from '../../src/policy/commands.js';
+
+const RULES = { allow: ['echo *', 'ls *', 'wc *', 'git *'], deny: ['git push *'] };
+
+const decide = (script: string) => decideCommands(RULES, ['bash', '-c', script]);
+
+describe('code a variable may carry, run by arithmetic, prompt expansion or indirection', () => {
+  it.each([
+    "x='a[$(git push)]'; echo $((x))",
+    "x='a[$(git push)]'; [[ $x -eq 1 ]]",
+    "x='a[$(git push)]'; echo ${!x}",
+    "y='a[$(git push)]'; x=y; let x",
+    "read x; echo $((x))",
+    "for i in 'a[$(git push)]'; do ((i)); done",
+    "echo $(( $1 + 1 ))",
+    "env x='a[$(git push)]' bash -c 'echo $((x))'",
+    "x='$(git push)'; echo ${x@P}",
+    "PS4='$(git push)'; set -x; echo",
+    'echo "${x:-`git push`}"',
+    "echo \"${x:-'$(git push)'}\"",
+  ])('%s is undecidable, so refused with an allow list', async (script) => {
+    const d = await decide(script);
+    expect(d.decision).toBe('refused');
+    expect(d.undecidable.length + (d.list === 'deny' ? 1 : 0)).toBeGreaterThan(0);
+  });
+
+  it.each([
+    'for ((i=0;i<3;i++)); do echo $i; done',
+    'i=0; while [ $i -lt 3 ]; do i=$((i+1)); done',
+    'n=5; echo $((n*2))',
+    'arr=(a b); for i in "${!arr[@]}"; do echo ${arr[i]}; done',
+    'for i in {1..3} 4; do echo ${a[i]}; done',
+    'c=$(ls | wc -l); if [ "$c" -gt 0 ]; then echo y; fi',
+    'echo ${x:-default} "${y:-$(ls)}"',
+    "echo ${x:-'`git push`'}",
+    'echo "$(echo a\'$(x)\')"',
+  ])('%s stays decidable', async (script) => {
+    const d = await decide(script);
+    expect(d.undecidable).toEqual([]);
+  });
+});
