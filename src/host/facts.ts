@@ -374,6 +374,16 @@ export function ociFacts(env: Readonly<Record<string, string | undefined>>): Oci
   };
 }
 
+/** $HOME's real path, when it is an absolute path that exists. */
+function realHome(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const home = env['HOME'];
+  try {
+    return home !== undefined && home.startsWith('/') ? realpathSync.native(home) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
 
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
@@ -400,7 +410,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
     ...(devices === undefined ? {} : { devices }),
-    ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
+    ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),
     ...(wantsCgroup(policy.limits)

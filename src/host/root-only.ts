@@ -5,9 +5,10 @@
  * permission bits apply: a file of root's that others cannot read (0600,
  * 0640) or a directory others cannot enter (0700) would be open to it.
  * Every such entry is hidden (as a deny rule hides a path), a directory as
- * a whole. Not searched: the working directory and what is beneath it (the
- * user's own project, meant to be read), paths with a rule of their own
- * that does not make them read-only, and a path a rule names (asked for).
+ * a whole. Not searched: the working directory and the home directory, and
+ * what is beneath them (the user's own, meant to be read, as an ordinary
+ * user reads their own files; unless one is /), paths with a rule of their
+ * own that does not make them read-only, and a path a rule names (asked for).
  *
  * One lstat per directory and per entry of a directory whose listing
  * changed: a directory's root-only files are kept in a cache by the rules of
@@ -148,14 +149,25 @@ function child(w: Walk, parent: string, name: string, old: number): void {
   }
 }
 
-/** The read-only directories to search: each read rule's directory but the working directory's, inside no other such one. */
-export function readOnlyRoots(rules: readonly MountRule[], cwd: string): string[] {
-  const dirs = rules.filter((r) => r.kind === 'read' && r.type === 'dir' && r.path !== cwd && governing(rules, r.path) === r && effectiveKind(rules, r.path) === 'read').map((r) => r.path);
+/**
+ * Whether a path is the user's own: the working directory or the home
+ * directory, or beneath one that is not / (beneath /, it is the system).
+ */
+export function ownPath(cwd: string, home: string | undefined): (path: string) => boolean {
+  const trees = [cwd, home].filter((p): p is string => p !== undefined);
+  return (path) => trees.some((t) => path === t || (t !== '/' && isWithin(path, t)));
+}
+
+/** The read-only directories to search: each read rule's directory that is not the user's own, inside no other such one. */
+export function readOnlyRoots(rules: readonly MountRule[], own: (path: string) => boolean): string[] {
+  const dirs = rules.filter((r) => r.kind === 'read' && r.type === 'dir' && governing(rules, r.path) === r && effectiveKind(rules, r.path) === 'read' && !own(r.path)).map((r) => r.path);
   return [...new Set(dirs)].filter((d) => !dirs.some((o) => o !== d && isWithin(d, o)));
 }
 
 export interface RootOnlyOptions {
   uid: number;
+  /** The user's home directory (real path), whose files are theirs like the project's. */
+  home?: string | undefined;
   groups: readonly number[];
   /** Where the search keeps what it saw between runs (scan-cache-file.ts); undefined: nothing is kept. */
   cacheDir: string | undefined;
@@ -175,11 +187,11 @@ export function rootOnlyEntries(policy: Policy, options: RootOnlyOptions): RootO
 
 function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | undefined): RootOnlyFact[] {
   const rules = policy.filesystem.mounts;
-  const cwd = policy.process.cwd;
+  const own = ownPath(policy.process.cwd, options.home);
   const ruled = new Set(rules.map((r) => r.path));
   const w: Walk = {
     self: { uid: options.uid, groups: options.groups },
-    skip: (path) => path === cwd || (ruled.has(path) && effectiveKind(rules, path) !== 'read'),
+    skip: (path) => own(path) || (ruled.has(path) && effectiveKind(rules, path) !== 'read'),
     named: ruled,
     startMs: start?.wallMs,
     fsCacheable: new Map(),
@@ -188,7 +200,7 @@ function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | und
     out: new TreeBuilder(undefined),
     found: [],
   };
-  for (const root of readOnlyRoots(rules, cwd)) {
+  for (const root of readOnlyRoots(rules, own)) {
     const st = stat(root);
     if (st === undefined || !st.isDirectory()) continue;
     w.old = options.cacheDir === undefined || start === undefined ? undefined : readScanCache(options.cacheDir, root, CACHE_KEY, start);

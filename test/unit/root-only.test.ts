@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { onlyOwnerReaches, readOnlyRoots, rootOnlyEntries } from '../../src/host/root-only.js';
+import { onlyOwnerReaches, ownPath, readOnlyRoots, rootOnlyEntries } from '../../src/host/root-only.js';
 import type { MountRule, Policy } from '../../src/profile/types.js';
 
 const self = { uid: 0, groups: [0] };
@@ -37,10 +37,13 @@ const rule = (kind: MountRule['kind'], path: string, type: MountRule['type'] = '
 describe('readOnlyRoots', () => {
   it('each read-only directory but the working directory, outermost only', () => {
     const rules = [rule('read', '/usr'), rule('read', '/usr/local'), rule('read', '/etc'), rule('read', '/work/p'), rule('write', '/opt'), rule('read', '/etc/hosts', 'file')];
-    expect(readOnlyRoots(rules, '/work/p')).toEqual(['/usr', '/etc']);
+    expect(readOnlyRoots(rules, ownPath('/work/p', undefined))).toEqual(['/usr', '/etc']);
   });
-  it('the working directory at / leaves the system directories searched', () => {
-    expect(readOnlyRoots([rule('read', '/'), rule('read', '/etc')], '/')).toEqual(['/etc']);
+  it('nothing of the home directory is searched', () => {
+    expect(readOnlyRoots([rule('read', '/root'), rule('read', '/root/.config/x'), rule('read', '/etc')], ownPath('/work/p', '/root'))).toEqual(['/etc']);
+  });
+  it('a working directory or home at / leaves the system directories searched', () => {
+    expect(readOnlyRoots([rule('read', '/'), rule('read', '/etc')], ownPath('/', '/'))).toEqual(['/etc']);
   });
 });
 
