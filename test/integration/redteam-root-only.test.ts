@@ -29,7 +29,7 @@ const OWN = 'PROJECT-OWN-77aa';
 const cases = backendCases('red team: root-only files').filter((c) => c.runner.uid === 0);
 const WHY_SKIPPED = 'red team: root-only files skipped: the tests do not run as root, and only a run by root owns root-only files';
 if (cases.length === 0) console.warn(WHY_SKIPPED);
-describe.skipIf(cases.length > 0)('red team: root-only files', () => it.skip(WHY_SKIPPED, () => undefined));
+if (cases.length === 0) describe('red team: root-only files', () => it.skip(WHY_SKIPPED, () => undefined));
 
 describe.each(cases)('red team: root-only files under a read-only path ($label)', ({ runner, backend, backendEnv }) => {
   let site: ReturnType<typeof projectSite>;
