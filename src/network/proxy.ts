@@ -284,6 +284,11 @@ export class FilterProxy {
     let down = 0;
     let error: string | undefined;
     const free: Buffer[] = [];
+    let refused: string | undefined;
+    const refuse = (reason: string): void => {
+      refused = reason;
+      client.destroy();
+    };
     const upstream: Socket = netConnect({
       host: verdict.address,
       port: t.port,
@@ -296,17 +301,18 @@ export class FilterProxy {
           down += n;
           const b = buf as Buffer;
           const read = b.subarray(0, n);
+          const why = refused === undefined ? filter.checkDown?.(read) : refused;
+          if (why !== undefined) {
+            free.push(b);
+            refuse(why);
+            return true;
+          }
           writeOrPause(client, upstream, filter.scrubDown?.push(read) ?? [read], () => free.push(b));
           return true;
         },
       },
     });
     this.track(upstream);
-    let refused: string | undefined;
-    const refuse = (reason: string): void => {
-      refused = reason;
-      client.destroy();
-    };
     upstream.once('connect', () => {
       reply.established();
       const send = (c: Buffer): void => {
@@ -418,7 +424,7 @@ export class FilterProxy {
     const watch = vault.bodyWatch(request);
     const inBody = watch(early);
     if (inBody !== undefined) return { ok: false, reason: inBody };
-    return { ok: true, target: r.target, headers: r.headers, filter: { checkUp: watch, scrubDown: vault.responseScrubber() } };
+    return { ok: true, target: r.target, headers: r.headers, filter: { checkUp: watch, checkDown: vault.responseGuard(), scrubDown: vault.responseScrubber() } };
   }
 
   private onSocks(client: Socket): void {

@@ -2,7 +2,8 @@
  * What a relay does to the bytes of a connection besides counting them:
  * hold the first bytes until a gate decides on them (the TLS ClientHello's
  * server name of a CONNECT tunnel), check what goes up (placeholders of
- * the run's credentials), scrub what comes down (their values).
+ * the run's credentials) and what comes down (a compressed response), scrub
+ * what comes down (their values).
  */
 import { parseClientHello } from './client-hello.js';
 import { normalizeHost } from './rules.js';
@@ -12,6 +13,8 @@ import type { Scrubber } from './credentials/scrub.js';
 export interface RelayFilter {
   /** Why the connection must end, given the next bytes the client sends; undefined to pass them on. */
   checkUp?: (chunk: Buffer) => string | undefined;
+  /** Why the connection must end, given the next bytes from upstream (before they are scrubbed and passed on); undefined to pass them on. */
+  checkDown?: (chunk: Buffer) => string | undefined;
   scrubDown?: Scrubber;
   /** Decides on the first bytes the client sends (all of them so far): wait for more, pass them all on, or end the connection and why. */
   gate?: (data: Buffer) => 'more' | 'pass' | { refused: string };

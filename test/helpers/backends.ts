@@ -16,12 +16,39 @@ export interface BackendCase {
   backendEnv: Record<string, string>;
 }
 
-/** Every (runner, backend) pair; prints once why nsjail or oci is left out when it is. */
-export function backendCases(what: string): BackendCase[] {
+/**
+ * The backends ISOLATE_TEST_BACKENDS names (a comma-separated list; unset:
+ * all), with ISOLATE_TEST_BACKENDS_WHY saying why the others are left out.
+ * CI's second pass, as an ordinary user, repeats bubblewrap and nsjail only:
+ * its first pass ran the oci cases both as root and as an ordinary user.
+ */
+function chosen(what: string, backend: BackendCase['backend']): boolean {
+  const list = process.env['ISOLATE_TEST_BACKENDS'];
+  if (list === undefined || list.split(',').includes(backend)) return true;
+  console.warn(`${what} under ${backend} skipped: ISOLATE_TEST_BACKENDS=${list} (${process.env['ISOLATE_TEST_BACKENDS_WHY'] ?? 'no reason given'})`);
+  return false;
+}
+
+/** The nsjail binary the tests use, or undefined (said why). */
+function nsjailHere(what: string): string | undefined {
+  if (!chosen(what, 'nsjail')) return undefined;
   const nsjail = findNsjail(process.env);
   if (nsjail === undefined) console.warn(`${what} under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")`);
+  return nsjail;
+}
+
+/** Whether --backend oci is tested here (said why not). */
+function ociHere(what: string): boolean {
+  if (!chosen(what, 'oci')) return false;
   const oci = process.platform === 'linux' && ociRuntimes().some((r) => r.refused === undefined);
   if (!oci) console.warn(`${what} under --backend oci skipped: no OCI runtime that works here (apt-get install runc)`);
+  return oci;
+}
+
+/** Every (runner, backend) pair; prints once why nsjail or oci is left out when it is. */
+export function backendCases(what: string): BackendCase[] {
+  const nsjail = nsjailHere(what);
+  const oci = ociHere(what);
   return [
     ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap' as const, backendEnv: {} })),
     ...(nsjail === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail' as const, backendEnv: { ISOLATE_NSJAIL: nsjail } }))),

@@ -15,6 +15,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, listenAll, makeCerts, stopAll } from '../helpers/credential-site.js';
 import { DEFAULT_PATH, TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, type Project, type Result } from '../helpers/isolate.js';
@@ -81,6 +82,14 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.write(`you sent: ${auth.slice(0, 20)}`);
       setTimeout(() => res.end(auth.slice(20)), 50);
+      return;
+    }
+    if (req.url === '/echo-gzip' || req.url === '/echo-compress') {
+      // Compresses its echo whatever the request's Accept-Encoding says (the proxy asks for none); gzip in two chunks.
+      const body = gzipSync(`you sent: ${auth}`);
+      res.writeHead(200, { 'content-encoding': req.url === '/echo-gzip' ? 'gzip' : 'compress', 'content-type': 'text/plain' });
+      res.write(body.subarray(0, 20));
+      setTimeout(() => res.end(body.subarray(20)), 50);
       return;
     }
     res.end(req.url?.startsWith('/echo') === true ? `you sent: ${auth}` : auth === `Bearer ${TOKEN}` ? 'authenticated' : 'unauthenticated');
@@ -224,6 +233,23 @@ describe.each(backendCases('credentials over HTTPS'))('credentials over HTTPS ($
     expect(r.report.stdout.endsWith(`\r\n\r\nyou sent: Bearer ${placeholder}`)).toBe(true);
     expect(r.report.stdout).not.toContain(TOKEN);
     expect(seen[seen.length - 1]).toEqual({ url: '/echo-split', authorization: `Bearer ${TOKEN}` });
+  });
+
+  it('a compressed echo that ignores the request\'s Accept-Encoding reaches the command decoded, with the placeholder', async () => {
+    // curl --compressed asks for gzip and decodes it: without the proxy decoding and scrubbing, the command would read the token.
+    const r = await run(`echo "$GITHUB_TOKEN"; curl -sS -D - --compressed -H "Authorization: Bearer $GITHUB_TOKEN" ${url(API, '/echo-gzip')}`);
+    const placeholder = r.report.stdout.split('\n')[0] ?? '';
+    expect(placeholder).toMatch(/^ghp_[A-Za-z0-9]{36}$/);
+    expect(r.report.stdout).not.toMatch(/content-encoding/i);
+    expect(r.report.stdout.endsWith(`\r\n\r\nyou sent: Bearer ${placeholder}`), r.report.stdout).toBe(true);
+    expect(seen[seen.length - 1]).toEqual({ url: '/echo-gzip', authorization: `Bearer ${TOKEN}` });
+  });
+
+  it('a body in a coding isolate cannot decode is refused (502), never passed on unsearched', async () => {
+    const r = await run(`curl -sS -o body -w '%{http_code}' -H "Authorization: Bearer $GITHUB_TOKEN" ${url(API, '/echo-compress')}; echo; cat body`);
+    expect(r.report.stdout).toMatch(/^502\n/);
+    expect(r.report.stdout).toContain('cannot search');
+    expect(seen[seen.length - 1]).toEqual({ url: '/echo-compress', authorization: `Bearer ${TOKEN}` });
   });
 
   it('another allowed HTTPS host is an opaque tunnel: the server\'s own certificate, and the placeholder arrives as it was sent', async () => {

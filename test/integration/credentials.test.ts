@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, listenAll, stopAll } from '../helpers/credential-site.js';
@@ -42,6 +43,11 @@ beforeAll(async () => {
   api = createServer((req, res) => {
     record(seen, req);
     const auth = req.headers.authorization ?? '';
+    if (req.url === '/echo-gzip') {
+      // Compresses its echo whatever the request's Accept-Encoding says (the proxy asks for none).
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' }).end(gzipSync(`you sent: ${auth}\n`));
+      return;
+    }
     if (req.url?.startsWith('/echo') !== true) {
       res.end(auth === `Bearer ${TOKEN}` ? 'authenticated' : 'unauthenticated');
       return;
@@ -73,7 +79,10 @@ interface Report {
   stdout: string;
   stderr: string;
   env: string[];
-  network: { credentials?: { events: { name: string; kind: string; host: string; port: number; method: string; path: string; reason?: string }[]; misuse: number } };
+  network: {
+    events?: { port: number; decision: string; reason?: string }[];
+    credentials?: { events: { name: string; kind: string; host: string; port: number; method: string; path: string; reason?: string }[]; misuse: number };
+  };
 }
 
 describe.each(runners())('credentials over HTTP ($label)', (runner: Runner) => {
@@ -140,6 +149,15 @@ describe.each(runners())('credentials over HTTP ($label)', (runner: Runner) => {
     expect(r.report.stdout).toMatch(new RegExp(`x-echo: Bearer ${placeholder}`, 'i'));
     expect(r.report.stdout).toContain(`you sent: Bearer ${placeholder}`);
     expect(seen[seen.length - 1]?.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('a compressed echo over plain HTTP, which the proxy cannot search, is cut off: the command reads no token', async () => {
+    const r = await run([...base(), '--', 'sh', '-c', `curl -sS --compressed -H "Authorization: Bearer $GITHUB_TOKEN" ${api('/echo-gzip')}; echo "curl: $?"`]);
+    expect(r.report.stdout).toMatch(/curl: (52|56)\n?$/);
+    expect(r.report.stdout).not.toContain('you sent');
+    expect(seen[seen.length - 1]).toEqual({ url: '/echo-gzip', authorization: `Bearer ${TOKEN}` });
+    const denied = r.report.network.events?.find((a) => a.port === API && a.decision === 'denied');
+    expect(denied?.reason).toMatch(/encoded with gzip/);
   });
 
   it('the placeholder sent to a second allowed host, also in a body or through a CONNECT or SOCKS5 tunnel, is refused and recorded as misuse; that host sees nothing', async () => {

@@ -59,3 +59,12 @@ export function framing(head: ResponseHead, method: string): Framing | { error: 
   if (lengths.length > 1 || !/^\d{1,15}$/.test(length)) return { error: 'the upstream response has an invalid or ambiguous Content-Length' };
   return { kind: 'length', length: Number(length) };
 }
+
+/** The content codings of a response's headers, in the order they were applied, without `identity`. */
+export function contentCodings(headers: readonly [string, string][]): string[] {
+  return headers
+    .filter(([n]) => n.toLowerCase() === 'content-encoding')
+    .flatMap(([, v]) => v.split(','))
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
+}

@@ -12,6 +12,7 @@
  */
 import { parseRule, ruleMatches, type DomainRule } from '../rules.js';
 import { awsBodyNeeded, resignAws } from './aws-request.js';
+import { compressedResponseGuard } from './compressed-guard.js';
 import { sigV4Params } from './sigv4.js';
 import { valuePairs, type AwsSigning, type CredentialEvent, type LoadedCredential } from './spec.js';
 import { replacementsFor, scrubber, type Scrubber } from './scrub.js';
@@ -173,6 +174,11 @@ export class CredentialVault {
   scrubText(text: string): string {
     const s = this.responseScrubber();
     return Buffer.concat([...s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+  }
+
+  /** The check on a plain HTTP response relayed as bytes: no compressed body, which the scrubber could not search (compressed-guard.ts). */
+  responseGuard(): (chunk: Buffer) => string | undefined {
+    return compressedResponseGuard();
   }
 
   /** A scrubber that puts the placeholders back where a response holds a real value. */
