@@ -1,18 +1,20 @@
 /**
  * isolate's other state directories. A run with another XDG_STATE_HOME
- * keeps its audit log, scan cache and device node copies elsewhere; a run
+ * keeps its audit log, scan cache and device node copies elsewhere (with
+ * another XDG_RUNTIME_DIR, its proxies' sockets and spare placeholders); a run
  * without it would not know to hide them, and a profile that makes that
  * place writable (the project, the home) would let its command append to
  * the other's audit log or forge its scan cache so that its next run misses
  * a protected name. So every state directory other than the default one
- * ($HOME/.local/state/isolate, which every run hides) is listed in the
+ * ($HOME/.local/state/isolate, which every run hides), and every runtime
+ * directory other than /run/user/<uid>/isolate, is listed in the
  * default one's `state-dirs`, and every run hides each listed one that
  * exists. A state directory listed for the first time may hold what a
  * sandbox put there before: its search caches are emptied then.
  */
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { isolateStateDir, STATE_CACHE_DIRS } from './own-paths.js';
+import { isolateRuntimeDirs, isolateStateDir, STATE_CACHE_DIRS } from './own-paths.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,21 +55,26 @@ function ownHome(env: Env): boolean {
   return st !== undefined && st.isDirectory() && st.uid === euid();
 }
 
-/** List this run's state directory when it is not the default one; the first time, empty its scan cache. */
+/** List this run's state directory when it is not the default one (the first time, its search caches are emptied), and its runtime directory when $XDG_RUNTIME_DIR puts it elsewhere than usual. */
 export function registerStateDir(env: Env): void {
-  const dir = isolateStateDir(env);
   const file = registryFile(env);
-  if (dir === undefined || file === undefined || join(file, '..') === dir || !ownHome(env) || registeredStateDirs(env).includes(dir)) return;
+  if (file === undefined || !ownHome(env)) return;
+  const listed = registeredStateDirs(env);
+  const state = isolateStateDir(env);
+  const usual = isolateRuntimeDirs({});
+  const runtimes = isolateRuntimeDirs(env).filter((d) => !usual.includes(d));
+  const fresh = [state, ...runtimes].filter((d): d is string => d !== undefined && d !== join(file, '..') && !listed.includes(d));
+  if (fresh.length === 0) return;
   try {
     mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
     const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     try {
-      writeSync(fd, `${dir}\n`);
+      writeSync(fd, fresh.map((d) => `${d}\n`).join(''));
     } finally {
       closeSync(fd);
     }
-    for (const cache of STATE_CACHE_DIRS) rmSync(join(dir, cache), { recursive: true, force: true });
+    if (state !== undefined && fresh.includes(state)) for (const cache of STATE_CACHE_DIRS) rmSync(join(state, cache), { recursive: true, force: true });
   } catch {
-    // no home state directory to list it in: the next run without this XDG_STATE_HOME cannot know of it
+    // no home state directory to list them in: the next run without these variables cannot know of them
   }
 }

@@ -29,6 +29,13 @@ describe('state directory list', () => {
     expect(registeredStateDirs({ HOME: home })).toEqual([join(other, 'isolate')]);
   });
 
+  it('a runtime directory elsewhere than /run/user/<uid> is listed too', () => {
+    registerStateDir({ HOME: home, XDG_RUNTIME_DIR: join(home, 'rt') });
+    expect(registeredStateDirs({ HOME: home })).toEqual([join(home, 'rt/isolate')]);
+    registerStateDir({ HOME: home, XDG_RUNTIME_DIR: `/run/user/${process.getuid?.() ?? 0}` });
+    expect(registeredStateDirs({ HOME: home })).toEqual([join(home, 'rt/isolate')]);
+  });
+
   it('the default state directory is not listed, nor anything for a home that is not there', () => {
     registerStateDir({ HOME: home });
     expect(existsSync(join(home, '.local/state/isolate/state-dirs'))).toBe(false);
