@@ -27,6 +27,7 @@ import { TreeBuilder } from './scan-tree-builder.js';
 import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES } from './protect-scan.js';
 import { unnamableEntries } from './unnamable-dirs.js';
+import { coldSearchTurn } from './cold-search-gate.js';
 
 /** The cache's key in place of protected names (no name holds a NUL byte). */
 const CACHE_KEY: readonly string[] = ['\0root-only'];
@@ -203,11 +204,20 @@ function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | und
   for (const root of readOnlyRoots(rules, own)) {
     const st = stat(root);
     if (st === undefined || !st.isDirectory()) continue;
-    w.old = options.cacheDir === undefined || start === undefined ? undefined : readScanCache(options.cacheDir, root, CACHE_KEY, start);
-    w.out = new TreeBuilder(w.old);
-    visit(w, root, '', st, w.old === undefined ? -1 : 0);
-    const { tree, changed } = w.out.finish();
-    if (changed && options.cacheDir !== undefined && start !== undefined) writeScanCache(options.cacheDir, { root, names: [...CACHE_KEY], clock: start }, tree);
+    const cacheDir = start === undefined ? undefined : options.cacheDir;
+    const read = (): ScanTree | undefined => (cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, CACHE_KEY, start));
+    w.old = read();
+    // No cache: one such search at a time (cold-search-gate.ts); after another's, its cache is read.
+    const release = w.old === undefined && cacheDir !== undefined ? coldSearchTurn(cacheDir) : undefined;
+    if (w.old === undefined && cacheDir !== undefined && release === undefined) w.old = read();
+    try {
+      w.out = new TreeBuilder(w.old);
+      visit(w, root, '', st, w.old === undefined ? -1 : 0);
+      const { tree, changed } = w.out.finish();
+      if (changed && cacheDir !== undefined && start !== undefined) writeScanCache(cacheDir, { root, names: [...CACHE_KEY], clock: start }, tree);
+    } finally {
+      release?.();
+    }
   }
   return w.found;
 }
