@@ -8,7 +8,7 @@
  * a protected name. So every state directory other than the default one
  * ($HOME/.local/state/isolate, which every run hides), and every runtime
  * directory other than /run/user/<uid>/isolate, is listed in the
- * default one's `state-dirs`, and every run hides each listed one that
+ * default one's `state-dirs` (when ~/.local/state is there), and every run hides each listed one that
  * exists. A state directory listed for the first time may hold what a
  * sandbox put there before: its search caches are emptied then.
  */
@@ -48,17 +48,21 @@ export function registeredStateDirs(env: Env): string[] {
   }
 }
 
-/** Whether $HOME is a directory of this user's (a home that is not there is not made for the list). */
-function ownHome(env: Env): boolean {
+/**
+ * Whether the home's state base ($HOME/.local/state) is a directory of this
+ * user's: the list is made there, never a home or a ~/.local that is not
+ * there (a home of a test or a service account stays as it is).
+ */
+function ownStateBase(env: Env): boolean {
   const home = env['HOME'];
-  const st = home === undefined || !isAbsolute(home) ? undefined : statSync(home, { throwIfNoEntry: false });
+  const st = home === undefined || !isAbsolute(home) ? undefined : statSync(join(home, '.local/state'), { throwIfNoEntry: false });
   return st !== undefined && st.isDirectory() && st.uid === euid();
 }
 
 /** List this run's state directory when it is not the default one (the first time, its search caches are emptied), and its runtime directory when $XDG_RUNTIME_DIR puts it elsewhere than usual. */
 export function registerStateDir(env: Env): void {
   const file = registryFile(env);
-  if (file === undefined || !ownHome(env)) return;
+  if (file === undefined || !ownStateBase(env)) return;
   const listed = registeredStateDirs(env);
   const state = isolateStateDir(env);
   const usual = isolateRuntimeDirs({});

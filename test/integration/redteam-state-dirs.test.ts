@@ -19,6 +19,8 @@ describe.each(runners())('red team: another run\'s state directory ($label)', (r
     p = homeWithProject(runner, 'isolate-it-statedirs-');
     mkdirSync(join(p.project, 'src'));
     writeFileSync(join(p.project, 'src/index.js'), 'x\n');
+    // The home has a state base, as most do (isolate lists other state directories in its state directory there).
+    mkdirSync(join(p.home, '.local/state'), { recursive: true });
     giveTo(runner, p.home);
     stateA = join(p.project, '.state');
   });

@@ -12,6 +12,7 @@ describe('state directory list', () => {
   let home: string;
   beforeEach(() => {
     home = mkdtempSync(join(tmpdir(), 'isolate-it-registry-'));
+    mkdirSync(join(home, '.local/state'), { recursive: true });
   });
   afterEach(() => rmSync(home, { recursive: true, force: true }));
 
@@ -34,6 +35,12 @@ describe('state directory list', () => {
     expect(registeredStateDirs({ HOME: home })).toEqual([join(home, 'rt/isolate')]);
     registerStateDir({ HOME: home, XDG_RUNTIME_DIR: `/run/user/${process.getuid?.() ?? 0}` });
     expect(registeredStateDirs({ HOME: home })).toEqual([join(home, 'rt/isolate')]);
+  });
+
+  it('nothing is listed in a home without ~/.local/state', () => {
+    rmSync(join(home, '.local'), { recursive: true });
+    registerStateDir({ HOME: home, XDG_STATE_HOME: join(home, 's') });
+    expect(existsSync(join(home, '.local'))).toBe(false);
   });
 
   it('the default state directory is not listed, nor anything for a home that is not there', () => {
