@@ -26,8 +26,9 @@ describe.each(runners())('red team: another run\'s state directory ($label)', (r
   });
   afterEach(() => p.cleanup());
 
-  const runA = (cmd: string) => isolate(runner, ['run', '--', 'sh', '-c', cmd], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: stateA } });
-  const runB = (cmd: string) => isolate(runner, ['run', '--', 'sh', '-c', cmd], { cwd: p.project, env: p.env });
+  // A run by root with a fresh state directory searches the system for root-only files without a cache first: give a loaded machine time.
+  const runA = (cmd: string) => isolate(runner, ['run', '--', 'sh', '-c', cmd], { cwd: p.project, env: { ...p.env, XDG_STATE_HOME: stateA }, timeoutMs: 60_000 });
+  const runB = (cmd: string) => isolate(runner, ['run', '--', 'sh', '-c', cmd], { cwd: p.project, env: p.env, timeoutMs: 60_000 });
 
   it('a run with another state directory cannot write, remove or move the first one\'s', () => {
     const a = runA('true');
@@ -49,7 +50,7 @@ describe.each(runners())('red team: another run\'s state directory ($label)', (r
     expect(b.stdout).not.toContain('DONE');
     expect(b.stdout).not.toContain('audit.jsonl');
     expect(snapshot(own)).toEqual(before);
-  });
+  }, 180_000);
 
   it('what a sandbox put in a state directory before its first use is not kept as its scan cache', () => {
     // Run B (its own state directory) writes a would-be cache where run A will keep its state.
@@ -59,5 +60,5 @@ describe.each(runners())('red team: another run\'s state directory ($label)', (r
     const a = runA('true');
     expect(a.status, a.stderr).toBe(0);
     expect(existsSync(join(stateA, 'isolate/scan-cache/0123.bin'))).toBe(false);
-  });
+  }, 180_000);
 });
