@@ -32,6 +32,8 @@ fi
 # The MCP server (isolate mcp) starts once and serves for long; it loads the MCP SDK, which the snapshot leaves out.
 # isolate export runs no sandbox; its k8s format loads kubernetes-models, which the snapshot leaves out too.
 case ${1-} in mcp | export) fresh= ;; esac
+# Node refuses (exit 14) a snapshot built under other V8 flags, and NODE_OPTIONS can carry some (--max-old-space-size).
+[ -z "${NODE_OPTIONS-}" ] || fresh=
 [ -z "$fresh" ] || exec "$node" --snapshot-blob "$snap/isolate.blob" "$pkg" "$@"
 exec "$node" "$0" "$@"
 exit 127

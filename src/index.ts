@@ -470,6 +470,16 @@ export async function loadRunModules(): Promise<void> {
 }
 
 /**
+ * @internal For the CLI's start-up snapshot (src/cli/main.ts, loadRunPath):
+ * run the pure parts of a run on a made-up host (src/warm-up.ts), so that
+ * the snapshot holds their compiled code. Reads nothing from the host, and
+ * keeps none of what it computes.
+ */
+export async function warmRunPath(): Promise<void> {
+  await (await import('./warm-up.js')).warmUp();
+}
+
+/**
  * Run a command in the sandbox. Resolves to the run report and does not
  * throw: isolate's own failures (a bad profile or option, a missing backend,
  * a bug: E_INTERNAL) are in `report.error` with exit 125 (126/127 for a

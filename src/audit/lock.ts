@@ -26,7 +26,8 @@
  * lock, and removes it only if it is still the stale one it judged (same
  * token). Only a takeover removes someone else's lock, so a fresh lock can
  * never be removed by mistake. (A takeover lock left by a process that died
- * in those few microseconds is removed after TAKEOVER_STALE_MS.)
+ * in those few microseconds is removed once its pid is gone, or, for a taker
+ * on another host, after TAKEOVER_STALE_MS.)
  *
  * Release removes the lock file only if it still holds our token.
  */
@@ -195,6 +196,20 @@ function unlinkIfExists(path: string): void {
 }
 
 /**
+ * Whether a takeover lock was left by a taker that died: its holder on this
+ * host is gone, or it is older than `staleMs` (a holder elsewhere), as the
+ * lock itself. Never by a few seconds of age alone: a taker that a busy
+ * machine pauses between re-reading the stale lock and removing it would
+ * otherwise lose its guard to a second taker, which removes the stale lock
+ * and takes the lock; the first, resumed, would then remove the second's
+ * fresh lock, and two appenders would hold it.
+ */
+function guardAbandoned(info: LockInfo, mtimeMs: number, staleMs: number, now: number): boolean {
+  if (info.host === hostname()) return !processExists(info.pid) || now - Math.min(info.time, mtimeMs) > staleMs;
+  return now - Math.min(info.time, mtimeMs) > Math.min(staleMs, TAKEOVER_STALE_MS);
+}
+
+/**
  * Remove the lock at `path` if it is still the stale one with `raw` content,
  * under the takeover lock. Returns whether anything was removed.
  */
@@ -203,8 +218,8 @@ function takeOver(path: string, raw: string, staleMs: number): boolean {
   const me: LockInfo = { pid: process.pid, host: hostname(), time: Date.now(), token: randomBytes(12).toString('hex') };
   if (!createExclusive(guard, lockContent(me))) {
     const other = readLock(guard);
-    // Only a takeover lock of isolate's: anything else there is left alone.
-    if (other?.info !== undefined && Date.now() - other.mtimeMs > TAKEOVER_STALE_MS) unlinkIfExists(guard);
+    // Only a takeover lock of isolate's, and only an abandoned one: anything else there is left alone.
+    if (other?.info !== undefined && guardAbandoned(other.info, other.mtimeMs, staleMs, Date.now())) unlinkIfExists(guard);
     return false;
   }
   try {

@@ -24,20 +24,22 @@
 import {
   closeSync,
   constants,
+  fsync,
   fchmodSync,
   fstatSync,
-  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
   readSync,
-  renameSync,
   statSync,
   chmodSync,
+  existsSync,
+  renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
@@ -56,6 +58,8 @@ import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
+
+const fsyncFd = promisify(fsync);
 export type { AuditRecord } from './chain.js';
 
 export { headPath, lockPath } from './files.js';
@@ -135,15 +139,19 @@ function readHead(file: string): Head {
   return { state: 'ok', seq, hash, raw };
 }
 
-/** Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. */
-export function writeHead(file: string, seq: number, hash: string): void {
+/**
+ * Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. Each fsync of an append
+ * runs on Node's thread pool (the other steps take microseconds): isolate's thread goes on with the run meanwhile
+ * (the sandbox's set-up, the cgroup's move, other calls of the MCP server), while the append keeps its order.
+ */
+export async function writeHead(file: string, seq: number, hash: string): Promise<void> {
   const head = headPath(file);
   const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
       writeSync(fd, `${JSON.stringify({ seq, hash })}\n`);
-      fsyncSync(fd);
+      await fsyncFd(fd);
     } finally {
       closeSync(fd);
     }
@@ -156,14 +164,14 @@ export function writeHead(file: string, seq: number, hash: string): void {
     }
     throw e;
   }
-  fsyncDir(dirname(file));
+  await fsyncDir(dirname(file));
 }
 
-export function fsyncDir(dir: string): void {
+export async function fsyncDir(dir: string): Promise<void> {
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
-    fsyncSync(fd);
+    await fsyncFd(fd);
   } catch {
     // Some file systems cannot fsync a directory; the rename itself is still atomic.
   } finally {
@@ -378,7 +386,25 @@ export async function appendRecord(file: string, report: object, options: Append
     throw ioError(`cannot create the directory of the audit log ${file}`, e, 'check the path, or set another audit log location');
   }
   const lockOptions: LockOptions = { timeoutMs: options.lockTimeoutMs, staleMs: options.staleLockMs };
-  return withLock(lockPath(file), async () => appendLocked(file, data), lockOptions);
+  return inTurn(file, () => withLock(lockPath(file), async () => appendLocked(file, data), lockOptions));
+}
+
+/** This process's appends by log, each after the one before: they wait in line here instead of polling the lock file. */
+const queues = new Map<string, Promise<unknown>>();
+
+async function inTurn<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const before = queues.get(file) ?? Promise.resolve();
+  const mine = before.then(fn);
+  const settled = mine.then(
+    () => undefined,
+    () => undefined,
+  );
+  queues.set(file, settled);
+  try {
+    return await mine;
+  } finally {
+    if (queues.get(file) === settled) queues.delete(file);
+  }
 }
 
 /**
@@ -387,20 +413,20 @@ export async function appendRecord(file: string, report: object, options: Append
  * second record on top of a stale head would leave it two behind, which is
  * indistinguishable from tampering.
  */
-function catchUpHead(file: string, last: AuditRecord): void {
+async function catchUpHead(file: string, last: AuditRecord): Promise<void> {
   try {
-    writeHead(file, last.seq, last.hash);
+    await writeHead(file, last.seq, last.hash);
   } catch (e: unknown) {
     throw ioError(`the audit record is not written: the head file ${headPath(file)} is one record behind and cannot be brought up to date`, e);
   }
 }
 
 /** Write `bytes` at the end (O_APPEND) and fsync; on failure, cut the file back to `size` so no partial line is left. */
-function writeLine(fd: number, size: number, bytes: Buffer, seq: number): void {
+async function writeLine(fd: number, size: number, bytes: Buffer, seq: number): Promise<void> {
   try {
     const written = writeSync(fd, bytes);
     if (written !== bytes.length) throw new Error(`short write: ${written} of ${bytes.length} bytes`);
-    fsyncSync(fd);
+    await fsyncFd(fd);
   } catch (e: unknown) {
     // We hold the lock: nobody appended since `size`.
     try {
@@ -420,7 +446,7 @@ export interface Appended {
   warning?: string;
 }
 
-function appendLocked(file: string, data: JsonObject): Appended {
+async function appendLocked(file: string, data: JsonObject): Promise<Appended> {
   let fd: number;
   let existed = true;
   try {
@@ -453,12 +479,12 @@ function appendLocked(file: string, data: JsonObject): Appended {
     const head = readHead(file);
     const problem = headProblem(file, head, last);
     if (problem !== undefined) throw corrupt(file, `${problem.reason}: ${problem.detail}`);
-    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) catchUpHead(file, last);
+    if (last !== undefined && (head.state !== 'ok' || head.seq !== last.seq)) await catchUpHead(file, last);
 
     const { record, line } = chainRecord(data, last?.seq ?? 0, last?.hash ?? GENESIS_HASH);
-    writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
+    await writeLine(fd, size, Buffer.from(`${line}\n`, 'utf8'), record.seq);
     try {
-      writeHead(file, record.seq, record.hash);
+      await writeHead(file, record.seq, record.hash);
     } catch (e: unknown) {
       // The record is written; the head is one behind, which verification accepts and the next append repairs first.
       const why = e instanceof Error ? e.message : String(e);
@@ -469,7 +495,7 @@ function appendLocked(file: string, data: JsonObject): Appended {
     throw ioError(`the audit record is not written: cannot append to the audit log ${file}`, e);
   } finally {
     closeSync(fd);
-    if (!existed) fsyncDir(dirname(file));
+    if (!existed) await fsyncDir(dirname(file));
   }
 }
 
@@ -603,10 +629,28 @@ export function verifyLog(file: string): VerifyResult {
   for (let attempt = 0; attempt < 10; attempt++) {
     const before = fingerprint(file);
     result = verifyOnce(file);
-    if (result.ok || fingerprint(file) === before) return result;
+    if (result.ok) return result;
+    if (fingerprint(file) === before && !mayBeInFlight(file, result)) return result;
     sleepSync(10 + attempt * 10);
   }
   return result;
+}
+
+/**
+ * Whether a failure may be an append still being written: a cut-off last
+ * line while an appender holds the log's lock. The kernel makes an append
+ * visible page by page (a line that crosses a page boundary is seen half
+ * written), and an appender descheduled between the two pages leaves the
+ * log's size unchanged across a whole verification; it is read again
+ * shortly. Without a lock held, a cut-off line is damage, reported at once.
+ */
+function mayBeInFlight(file: string, failure: Failure): boolean {
+  return failure.reason === 'truncated' && appendUnderway(file);
+}
+
+/** Whether an appender holds the log's lock now (its last line may be still being written). */
+function appendUnderway(file: string): boolean {
+  return existsSync(lockPath(file));
 }
 
 // ---------------------------------------------------------------------------
@@ -620,12 +664,15 @@ export interface LogEntry {
 
 /**
  * The records of the log at `file`, in order, read in chunks (never the
- * whole file at once); nothing when it does not exist. Does not check the
+ * whole file at once); nothing when it does not exist. A cut-off last line
+ * while an append is under way is left out (it is being written). Does not check the
  * chain (that is verifyLog's job), but throws an IsolateError at a line that
  * is not a JSON object, after yielding the ones before it.
  */
 export function* readRecords(file: string): Generator<LogEntry, void, undefined> {
   for (const l of rawLines(file)) {
+    // A last line seen cut off while an append is under way is the record being written (see mayBeInFlight): not yet there.
+    if (!l.terminated && appendUnderway(file)) return;
     let v: unknown;
     try {
       v = l.text === undefined ? undefined : JSON.parse(l.text);

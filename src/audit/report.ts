@@ -191,6 +191,11 @@ export function startedRecord(input: IdentityInput & { plan: Plan }): RunStarted
 const digests = new Map<string, string>();
 const DIGESTS_KEPT = 8;
 
+/** Forget the digests made so far: the start-up snapshot's warm-up (src/warm-up-host.ts) keeps nothing of the machine that built it. */
+export function forgetDigests(): void {
+  digests.clear();
+}
+
 export function policyDigest(policy: Policy): string {
   // Through JSON first: optional fields that are absent or undefined mean the same.
   const json = JSON.stringify(policy);

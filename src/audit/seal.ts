@@ -62,7 +62,7 @@ function writeNewFile(tmp: string, line: string): void {
   }
 }
 
-function sealLocked(file: string, now: Date): SealResult {
+async function sealLocked(file: string, now: Date): Promise<SealResult> {
   const v = verifyLog(file);
   if (v.ok) {
     throw new IsolateError('E_AUDIT_INTACT', `the audit log ${file} is intact: nothing to seal`, {
@@ -93,7 +93,7 @@ function sealLocked(file: string, now: Date): SealResult {
     done.push(`moved the damaged log to ${sealed}`);
     renameSync(tmp, file);
     done.push(`started the new log ${file}`);
-    writeHead(file, record.seq, record.hash);
+    await writeHead(file, record.seq, record.hash);
   } catch (e: unknown) {
     if (!done.includes(`started the new log ${file}`) && existsSync(tmp)) unlinkSync(tmp);
     throw new IsolateError('E_AUDIT_IO', `sealing the audit log ${file} stopped: ${errnoCode(e) ?? String(e)}`, {
@@ -102,7 +102,7 @@ function sealLocked(file: string, now: Date): SealResult {
       cause: e,
     });
   }
-  fsyncDir(dirname(file));
+  await fsyncDir(dirname(file));
   return { log: file, sealed, sealedHead, continues, damage, segment: { seq: record.seq, hash: record.hash } };
 }
 

@@ -3,8 +3,7 @@
  */
 import { IsolateError } from '../errors.js';
 import type { Policy } from '../profile/types.js';
-import { buildFilter } from '../seccomp/bpf.js';
-import { describeRules, resolveSeccomp } from '../seccomp/presets.js';
+import { compiledFilter, resolvedSeccomp } from '../seccomp/compiled.js';
 import { requireSeccompArch } from '../seccomp/syscalls.js';
 import type { Backend, HostFacts, Plan, PlanSummary } from './types.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
@@ -117,11 +116,10 @@ export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] 
 
 /** The seccomp filter for this host's architecture; an architecture isolate has no table for is refused. */
 function seccompFilter(policy: Policy, host: HostFacts): { program: Buffer | undefined; summary: PlanSummary['seccomp'] } {
-  const resolved = resolveSeccomp(policy.syscalls);
-  const rules = describeRules(resolved.rules, resolved.refuseNewer);
+  const { resolved, lines: rules } = resolvedSeccomp(policy.syscalls);
   if (!resolved.install) return { program: undefined, summary: { preset: resolved.preset, install: false, arch: null, rules } };
   const arch = requireSeccompArch(host.arch, { fix: 'set syscalls.preset: none in the profile to run without a syscall filter (weaker isolation)' });
-  return { program: buildFilter(arch, resolved.rules, { refuseNewer: resolved.refuseNewer }), summary: { preset: resolved.preset, install: true, arch, rules } };
+  return { program: compiledFilter(policy.syscalls, arch), summary: { preset: resolved.preset, install: true, arch, rules } };
 }
 
 function envAssignments(env: Record<string, string>): string[] {

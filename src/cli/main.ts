@@ -5,7 +5,7 @@
 import { CommanderError } from 'commander';
 import { asIsolateError } from '../errors.js';
 import { createContext, type CliContext } from './context.js';
-import { processOutput } from './output.js';
+import { createOutput, processOutput } from './output.js';
 import { buildProgram, invocationOf, type Dispatch } from './program.js';
 import { configureProgram, shownExitCode } from './usage.js';
 import { version } from './version.js';
@@ -35,6 +35,35 @@ function printFailure(caught: unknown, ctx: CliContext): number {
 export async function loadRunPath(): Promise<void> {
   const [, api] = await Promise.all([import('./run.js'), import('../index.js')]);
   await api.loadRunModules();
+  await warmArguments();
+  await api.warmRunPath();
+}
+
+/** A made-up caller's environment for the warm-up (nothing of the machine that builds the snapshot). */
+const WARM_ENV = { PATH: '/usr/bin:/bin', HOME: '/home/user', TERM: 'dumb' };
+
+/**
+ * Part of loadRunPath: parse a run's and a filtered run's arguments as a run does, up to the options it hands the API,
+ * so that the snapshot holds the parser's compiled code. The output goes nowhere; the command's handler is not called.
+ */
+async function warmArguments(): Promise<void> {
+  const discard = { isTTY: false, write: () => true };
+  const output = await createOutput({ out: discard, err: discard }, WARM_ENV);
+  const ctx = createContext(WARM_ENV, output);
+  const { sandboxOptions, commandOf } = await import('./common.js');
+  const dispatch: Dispatch = async (cmd) => {
+    const inv = invocationOf(cmd);
+    sandboxOptions(inv, ctx.env);
+    commandOf(inv);
+  };
+  for (const argv of [
+    ['run', '--profile', 'default', '--', 'true'],
+    ['run', '--net', 'filtered', '--allow-domain', 'example.test', '--json', '--', 'sh', '-c', 'true'],
+  ]) {
+    const program = buildProgram('0.0.0', dispatch, argv[0]);
+    configureProgram(program, ctx.output);
+    await program.parseAsync(argv, { from: 'user' });
+  }
 }
 
 /**

@@ -23,9 +23,10 @@
  */
 // A build step, not part of a run (DESIGN.md's one place of execution is for runs): it starts Node to build the snapshot and to try it.
 // eslint-disable-next-line no-restricted-imports
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../profile/builtin.js';
 
@@ -62,6 +63,25 @@ function tryBlob(blob: string, root: string): string | undefined {
   return `the snapshot does not start (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${`${r.stdout}${r.stderr}`.trim().slice(0, 500)}`;
 }
 
+/**
+ * `node --build-snapshot` of `bundle` into `blob`. Node keeps the entry's file name and its own arguments in the
+ * snapshot: the entry is read from descriptor 3 (/dev/fd/3) and the blob written by its name in its directory, so
+ * that no path of the machine that builds it is kept. Its environment is empty: nothing of the caller's either.
+ */
+function buildBlob(bundle: string, blob: string): SpawnSyncReturns<string> {
+  const fd = openSync(bundle, 'r');
+  try {
+    return spawnSync(process.execPath, ['--snapshot-blob', basename(blob), '--build-snapshot', '/dev/fd/3'], {
+      cwd: dirname(blob),
+      env: {},
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+      encoding: 'utf8',
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Build the snapshot of the package in `root` (in its dist/snapshot/) with this Node; returns why it could not be built, or undefined. */
 export function buildSnapshot(root: string): string | undefined {
   const files = snapshotFiles(`${root}/dist/snapshot`);
@@ -69,7 +89,7 @@ export function buildSnapshot(root: string): string | undefined {
   const sha256 = createHash('sha256').update(readFileSync(files.bundle)).digest('hex');
   writeAtomically(files.hash, `${sha256}\n`);
   const temp = `${files.blob}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const r = spawnSync(process.execPath, ['--snapshot-blob', temp, '--build-snapshot', files.bundle], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = buildBlob(files.bundle, temp);
   const failed = r.status === 0 ? tryBlob(temp, root) : `node --build-snapshot failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}): ${r.stderr.trim()}`;
   if (failed !== undefined) {
     rmSync(temp, { force: true });

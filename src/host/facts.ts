@@ -126,6 +126,11 @@ export function bwrapVersion(path: string): string | undefined {
 
 const bwrapVersions = new Map<string, string>();
 
+/** Forget the versions read so far: the start-up snapshot's warm-up (src/warm-up-host.ts) keeps nothing of the machine that built it. */
+export function forgetBwrapVersions(): void {
+  bwrapVersions.clear();
+}
+
 function readBwrapVersion(path: string): string | undefined {
   try {
     const bytes = readFileSync(path);

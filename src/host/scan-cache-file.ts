@@ -58,6 +58,13 @@ export function cacheFile(dir: string, root: string, names: readonly string[]): 
 
 /** The last cache this process read or wrote, and its file's identity then: read again only when the file changed. */
 let last: { path: string; id: string; header: CacheHeader; tree: ScanTree } | undefined;
+
+/** Forget this boot's id and the last cache read: the start-up snapshot's warm-up (src/warm-up-host.ts) keeps nothing of the machine that built it. */
+export function forgetScanState(): void {
+  bootId = undefined;
+  last = undefined;
+}
+
 const fileId = (st: Stats): string => `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 
 function readAll(fd: number, size: number): Buffer {

@@ -115,7 +115,8 @@ export async function readProfileFile(file: string, inWhat = ''): Promise<Profil
   return result.value;
 }
 
-function emptyMerged(): MergedProfile {
+/** A profile with nothing in it, which the first profile of an extends chain is merged onto. */
+export function emptyMerged(): MergedProfile {
   return {
     name: '',
     sources: [],

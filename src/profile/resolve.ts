@@ -181,6 +181,8 @@ export interface ResolveContext {
   disk?: PathLookup;
   /** The caller's choice over the profile's audit settings (--no-audit, --audit-log), the log absolute. */
   audit?: { enabled?: boolean | undefined; log?: string | undefined };
+  /** isolate's own code (default: where this process's code is, own-code.ts); the start-up snapshot's warm-up names a made-up one. */
+  ownCode?: readonly string[];
 }
 
 type Skipped = Policy['filesystem']['skipped'][number];
@@ -272,7 +274,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   const cwd = resolveCwd(profile, ctx.vars, disk);
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    filesystem: { mounts, ...protection(profile, env), skipped },
+    filesystem: { mounts, ...protection(profile, env, ctx.ownCode ?? ownCodePaths()), skipped },
     network: resolveNetwork(upstreamCaResolved(profile.network, ctx.vars), profile.origins['network.mode']),
     environment: {
       pass: [...profile.environment.pass],
@@ -289,12 +291,16 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
 }
 
 /** The protected names and absolute paths (own-paths.ts), the profile files themselves, and isolate's own code (own-code.ts). */
-function protection(profile: MergedProfile, env: Readonly<Record<string, string | undefined>>): Pick<Policy['filesystem'], 'protect' | 'protectExisting' | 'protectPaths'> {
+function protection(
+  profile: MergedProfile,
+  env: Readonly<Record<string, string | undefined>>,
+  ownCode: readonly string[],
+): Pick<Policy['filesystem'], 'protect' | 'protectExisting' | 'protectPaths'> {
   const names = protectedNames(profile.filesystem.protect);
   return {
     protect: names.blocked,
     ...(names.existing.length === 0 ? {} : { protectExisting: names.existing }),
-    protectPaths: [...ownProtectedPaths(env, profile.filesystem.protect), ...profileFiles(profile), ...ownCodePaths()],
+    protectPaths: [...ownProtectedPaths(env, profile.filesystem.protect), ...profileFiles(profile), ...ownCode],
   };
 }
 

@@ -42,7 +42,7 @@ export interface Registration {
 function removeIfPlaceholder(path: string, spares: SparePool): void {
   try {
     // Only where the path still leads: never through a directory swapped for a symlink.
-    if (realpathSync(dirname(path)) !== dirname(path)) return;
+    if (realpathSync.native(dirname(path)) !== dirname(path)) return;
     const st = lstatSync(path);
     if (st.isFile() && st.size === 0 && !spares.give(path, st)) unlinkSync(path);
     else if (st.isDirectory()) rmdirSync(path);

@@ -133,7 +133,12 @@ export class SparePool {
       this.putBack(claimed, key);
       return errnoCode(e) === 'EEXIST';
     }
-    discard(claimed); // its other name: the placeholder keeps the file
+    // Its other name (a file claim checked, in this private directory): the placeholder keeps the file.
+    try {
+      unlinkSync(claimed);
+    } catch {
+      // left for makeRoom, as a name that is no spare
+    }
     return true;
   }
 

@@ -333,6 +333,30 @@ async function ociRounds(api, bwrapSame) {
   return { ...r, ratio: median(ratios), cliRatio: median(cliRatios) };
 }
 
+/**
+ * The start-up targets alone, with BENCH_BEFORE's CLI (a built checkout) run in the same rounds: per build, the median of
+ * the per-round ratios against node -e 0 plus the same bwrap (plain, and filtered with socat), and the CPU of a run.
+ */
+async function startupRounds(node0, bwrapSame, bwrapFiltered, before) {
+  const args = { plain: ['run', '--profile', 'default', '--', 'true'], filtered: ['run', '--profile', 'default', '--net', 'filtered', '--allow-domain', 'example.test', '--', 'true'] };
+  const builds = { now: bin, ...(before ? { before: join(before, 'bin', 'isolate.js') } : {}) };
+  const commands = { node0, bwrapSame, bwrapFiltered };
+  for (const [k, b] of Object.entries(builds)) for (const [m, a] of Object.entries(args)) commands[`${k} ${m}`] = { file: b, args: a };
+  const ratios = Object.fromEntries(Object.keys(builds).flatMap((k) => [[`${k} plain`, []], [`${k} filtered`, []]]));
+  const r = rounds(commands, (t) => {
+    for (const k of Object.keys(builds)) {
+      ratios[`${k} plain`].push(t[`${k} plain`] / (t.node0 + t.bwrapSame));
+      ratios[`${k} filtered`].push(t[`${k} filtered`] / (t.node0 + t.bwrapFiltered));
+    }
+  });
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`start-up, ${RUNS} rounds after ${WARMUP}, node ${process.version}, load average ${load}; now: ${snapshotNote()}${before ? `; before: ${before}` : ''}`);
+  for (const [k, v] of Object.entries(r)) {
+    const ratio = ratios[k] === undefined ? '' : `  ${median(ratios[k]).toFixed(2)}x (target <= 1.25x)`;
+    console.log(`  ${k.padEnd(16)} ${v.ms.toFixed(1).padStart(7)} ms  user ${v.user.toFixed(1).padStart(6)} ms  sys ${v.sys.toFixed(1).padStart(6)} ms${ratio}`);
+  }
+}
+
 const table = [];
 const line = (name, r, note = '') => table.push({ name, ...r, note });
 
@@ -378,6 +402,13 @@ try {
     process.exit(0);
   }
   const node0 = { file: process.execPath, args: ['-e', '0'] };
+  if (process.argv[2] === 'startup') {
+    // `npm run bench -- startup`: only the CLI's start-up rounds; BENCH_BEFORE=<another built checkout> adds its CLI to the same rounds.
+    await startupRounds(node0, bwrapSame, bwrapFiltered, process.env.BENCH_BEFORE);
+    proxy.server.close();
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   if (plain.pathFds.length !== (await api.plan(['true'], opts)).plan.pathFds.length) throw new Error('the baseline project is not like the measured one');
   // As npm links it: bin/isolate.js started through its #!/bin/sh line (from the start-up snapshot when it is fresh).
   const cliArgs = ['run', '--profile', 'default', '--', 'true'];

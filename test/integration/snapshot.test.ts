@@ -141,6 +141,12 @@ describe.skipIf(missing.length > 0).each(runners())('the start-up snapshot ($lab
     expect(invalid.stderr).toBe(invalidBase.stderr);
   });
 
+  it('with NODE_OPTIONS (V8 flags in it make Node refuse a snapshot built without them): the plain bundle runs, and the run is as it should be', async () => {
+    const r = await launch(runner, runner.bin, ['run', '--', 'sh', '-c', 'echo ran; exit 5'], { cwd: p.project, env: { ...p.env, NODE_OPTIONS: '--max-old-space-size=4096' } });
+    expect(r.snapshot).toBe(false);
+    expect(r).toMatchObject({ status: 5, stdout: 'ran\n', stderr: '' });
+  });
+
   it('nothing random is frozen into the snapshot: each run has its own run id', async () => {
     const ids = new Set<string>();
     for (let i = 0; i < 3; i++) {

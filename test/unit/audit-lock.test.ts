@@ -130,6 +130,24 @@ describe('the audit lock', () => {
     expect(readFileSync(guard, 'utf8')).toBe('not a lock\n');
   });
 
+  it('leaves the takeover lock of a live taker on this host alone, however many seconds old: it may only be paused mid-takeover', async () => {
+    // The interleaving this prevents: taker A holds the guard and has judged the lock stale, a busy machine pauses it;
+    // taker B removed A's guard for its age, took the lock over and holds a fresh lock; A, resumed, removed B's lock.
+    writeFileSync(lockPath(log), lockContent({ pid: deadPid(), host: hostname(), time: Date.now(), token: 'dead' }));
+    const guard = `${lockPath(log)}.takeover`;
+    const paused = lockContent({ pid: process.pid, host: hostname(), time: Date.now() - 10_000, token: 'paused-taker' });
+    writeFileSync(guard, paused);
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(guard, old, old);
+    await expectIsolateRejection(appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 300 }), 'E_AUDIT_LOCKED');
+    expect(readFileSync(guard, 'utf8')).toBe(paused);
+    expect(existsSync(log)).toBe(false);
+    // A taker that died in the middle leaves a guard that goes at once, and the stale lock is taken over.
+    writeFileSync(guard, lockContent({ pid: deadPid(), host: hostname(), time: Date.now(), token: 'dead-taker' }));
+    expect((await appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 2_000 })).seq).toBe(1);
+    expect(existsSync(guard)).toBe(false);
+  });
+
   it('waits for a fresh lock file that is empty (being written), and times out', async () => {
     writeFileSync(lockPath(log), '');
     const err = await expectIsolateRejection(appendRecord(log, { kind: 'run' }, { lockTimeoutMs: 200 }), 'E_AUDIT_LOCKED');

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { canonicalJson, recordHash } from '../../src/audit/chain.js';
 import {
@@ -143,6 +144,12 @@ describe('appendRecord', () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => appendRecord(log, report(i))));
     expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(verifyLog(log)).toEqual({ ok: true, records: 20 });
+  });
+
+  it('takes the appends of one process in the order they were asked for (they wait in line, not on the lock file)', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => appendRecord(log, report(i))));
+    expect(results.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect([...readRecords(log)].map((r) => r.record['startedAt'])).toEqual(Array.from({ length: 20 }, (_, i) => report(i)['startedAt']));
   });
 
   it('continues after an append that stopped between writing its line and replacing the head file', async () => {
@@ -282,6 +289,32 @@ describe('verifyLog', () => {
       expect(verifyLog(log)).toMatchObject({ ok: false, line: 5, reason: 'truncated' });
     });
 
+    it('an append seen half written (the kernel shows it page by page) while its appender holds the lock is read again, not reported', async () => {
+      // What 100 appenders at once on a loaded machine produce: the last line
+      // shows only its first part, and the size stays put for the whole
+      // verification (the appender is descheduled between two pages).
+      const whole = readFileSync(log);
+      const cut = whole.length - 40;
+      truncateSync(log, cut);
+      writeFileSync(lockPath(log), `${JSON.stringify({ pid: process.pid, host: 'here', time: Date.now(), token: 't' })}\n`);
+      const finisher = new Worker(
+        `const { workerData: w, parentPort } = require('node:worker_threads');
+         const fs = require('node:fs');
+         parentPort.postMessage('ready');
+         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60);
+         fs.appendFileSync(w.log, Buffer.from(w.rest));
+         fs.unlinkSync(w.lock);`,
+        { eval: true, workerData: { log, lock: lockPath(log), rest: whole.subarray(cut) } },
+      );
+      try {
+        await new Promise((r) => finisher.once('message', r));
+        // Blocks this thread while the worker finishes the line 60 ms later.
+        expect(verifyLog(log)).toEqual({ ok: true, records: 5 });
+      } finally {
+        await finisher.terminate();
+      }
+    });
+
     it('truncated: only the final newline cut', () => {
       truncateSync(log, statSync(log).size - 1);
       expect(verifyLog(log)).toMatchObject({ ok: false, line: 5, reason: 'truncated' });
@@ -365,6 +398,16 @@ describe('readRecords', () => {
 
   it('yields nothing for a missing log', () => {
     expect([...readRecords(log)]).toEqual([]);
+  });
+
+  it('leaves out a last line seen cut off while an append holds the lock (the record being written), and throws at one without', async () => {
+    await appendN(3);
+    truncateSync(log, statSync(log).size - 30);
+    writeFileSync(lockPath(log), `${JSON.stringify({ pid: process.pid, host: 'here', time: Date.now(), token: 't' })}\n`);
+    expect([...readRecords(log)].map((e) => e.line)).toEqual([1, 2]);
+    rmSync(lockPath(log));
+    const err = expectIsolateError(() => [...readRecords(log)], 'E_AUDIT_CORRUPT');
+    expect(err.message).toContain('line 3');
   });
 
   it('is lazy, and throws at a damaged line after yielding the ones before it', async () => {
