@@ -50,7 +50,8 @@ describe.each(cases)('red team: root-only files under a read-only path ($label)'
   });
   afterEach(() => site.cleanup());
 
-  const run = (cmd: string) => isolate(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', cmd], { cwd: site.project, env: site.env });
+  // The first run of a state directory searches the system without a cache: give a loaded machine time.
+  const run = (cmd: string) => isolate(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', cmd], { cwd: site.project, env: site.env, timeoutMs: 60_000 });
   const READ = 'cat "$1"/app/secret.key "$1"/rules.d/10-admin.rules "$1"/app/new.key "$1"/app/public.conf own.key 2>&1; ls "$1"/rules.d 2>&1; true';
   const readAll = () => run(`set -- ${JSON.stringify(sys)}; ${READ}`);
 
@@ -64,7 +65,7 @@ describe.each(cases)('red team: root-only files under a read-only path ($label)'
       expect(r.stdout, `${round}: a file in a root-only directory`).not.toContain(RULE);
       expect(r.stdout, `${round}: a root-only directory's names`).not.toContain('10-admin.rules\n');
     }
-  });
+  }, 150_000);
 
   it('a root-only file created after a run that kept the listings is hidden in the next', () => {
     // The directories settle first, so that the first run keeps their listings for the next (src/host/scan-cache.ts).
@@ -74,13 +75,13 @@ describe.each(cases)('red team: root-only files under a read-only path ($label)'
     const r = readAll();
     expect(r.stdout).toContain(PUBLIC);
     expect(r.stdout).not.toContain(NEW);
-  });
+  }, 150_000);
 
   it('explain lists the hidden root-only paths', () => {
-    const r = isolate(runner, ['explain', '--backend', backend, '-p', profile, '--', 'true'], { cwd: site.project, env: site.env });
+    const r = isolate(runner, ['explain', '--backend', backend, '-p', profile, '--', 'true'], { cwd: site.project, env: site.env, timeoutMs: 60_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(join(sys, 'app/secret.key'));
     expect(r.stdout).toContain(join(sys, 'rules.d'));
     expect(r.stdout).not.toContain(join(sys, 'app/public.conf'));
-  });
+  }, 90_000);
 });
