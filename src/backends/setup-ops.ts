@@ -91,7 +91,7 @@ export type SetupOp =
 export type SetupOpKind = SetupOp['kind'];
 
 /** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory, the private device nodes. */
-export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices'>;
+export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices' | 'rootOnly'>;
 
 /** At one depth: tmpfs, then binds and pins, then protected names, then hidden paths, then symlinks. */
 const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, bind: 1, submount: 1, pin: 1, protect: 2, placeholder: 2, hide: 3, symlink: 4 };
@@ -112,7 +112,13 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
 function profileOps(rules: readonly MountRule[], facts: SetupFacts, sized: { size?: number }): SetupOp[] {
   const ops = ruleOps(rules, sized);
   const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
-  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protectOps(rules, facts.protect, bound)];
+  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protectOps(rules, facts.protect, bound), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
+}
+
+/** What a run by root could read under a read-only path only as its owner (host/root-only.ts): hidden, where it is still read-only and has no rule of its own. */
+function rootOnlyOps(rules: readonly MountRule[], found: readonly { path: string; dir: boolean }[]): SetupOp[] {
+  const named = new Set(rules.map((r) => r.path));
+  return found.flatMap((f): SetupOp[] => (named.has(f.path) || effectiveKind(rules, f.path) !== 'read' ? [] : [{ kind: 'hide', path: f.path, dir: f.dir }]));
 }
 
 /**

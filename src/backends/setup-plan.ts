@@ -64,6 +64,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[]): MountSum
       ...paths('submount')
         .sort()
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),
+      ...ops.flatMap((op) => (op.kind === 'hide' && !rules.some((r) => r.path === op.path) ? [`${op.path}: hidden, only root may read it and the command runs as root (its owner, to the kernel)`] : [])),
       ...ops.flatMap((op) => (op.kind === 'dev' && op.nodes !== undefined ? [`${op.path}: its device nodes are isolate's copies in ${op.nodes}, owned by nobody: the command cannot change the host's`] : [])),
     ],
   };

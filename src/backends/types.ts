@@ -27,6 +27,12 @@ export interface ProtectFact {
   pins: string[];
 }
 
+/** An entry under a read-only path that a run by root could read only as its owner (host/root-only.ts): hidden. */
+export interface RootOnlyFact {
+  path: string;
+  dir: boolean;
+}
+
 export interface CommandFact {
   /** What the user typed as the program. */
   program: string;
@@ -146,6 +152,8 @@ export interface HostFacts {
   devices?: DeviceFacts;
   /** Present when `--backend oci` was asked for. */
   oci?: OciFacts;
+  /** A run by root on Linux: what under its read-only paths only root may read, hidden (host/root-only.ts). */
+  rootOnly?: RootOnlyFact[];
 }
 
 /**

@@ -18,6 +18,7 @@ import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
+import { rootOnlyEntries } from './root-only.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
@@ -378,6 +379,18 @@ export function ociFacts(env: Readonly<Record<string, string | undefined>>): Oci
   };
 }
 
+/** $HOME's real path, when it is an absolute path that exists. */
+function realHome(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const home = env['HOME'];
+  try {
+    return home !== undefined && home.startsWith('/') ? realpathSync.native(home) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
+
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
   ensureStateDir(policy, options.env);
   const { env } = computeEnvironment(policy.environment, options.env);
@@ -402,6 +415,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
     ...(devices === undefined ? {} : { devices }),
+    ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),
     ...(wantsCgroup(policy.limits)

@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
+import { registerStateDir } from '../profile/state-registry.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { effectiveKind, isWithin, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
@@ -91,6 +92,7 @@ export function deniedPathFacts(rules: readonly MountRule[], probe: WalkProbe): 
  * placeholder where it goes: concurrent runs record themselves there.
  */
 export function ensureStateDir(policy: Policy, env: Readonly<Record<string, string | undefined>>): void {
+  registerStateDir(env);
   const dir = isolateStateDir(env);
   if (dir === undefined || effectiveKind(policy.filesystem.mounts, dir) !== 'write') return;
   try {

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
-import { isolateStateDir } from '../profile/own-paths.js';
+import { isolateStateDir, STATE_CACHE_DIRS } from '../profile/own-paths.js';
 import { decodeScanCache, encodeScanCache, type CacheHeader } from './scan-cache-codec.js';
 import { clockTrusted, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
@@ -20,11 +20,11 @@ const MAX_FILES = 64;
 /** A cache larger than this is not read (several million directories). */
 const MAX_BYTES = 512 * 1024 * 1024;
 
-/** The cache directory for a caller's environment; undefined when isolate has no state directory there. */
-export function scanCacheDir(env: Readonly<Record<string, string | undefined>>): string | undefined {
+/** The cache directory of a search for a caller's environment; undefined when isolate has no state directory there. */
+export function scanCacheDir(env: Readonly<Record<string, string | undefined>>, name: (typeof STATE_CACHE_DIRS)[number] = 'scan-cache'): string | undefined {
   if (process.platform !== 'linux') return undefined; // CACHEABLE_FS are Linux's f_type numbers
   const state = isolateStateDir(env);
-  return state === undefined ? undefined : join(state, 'scan-cache');
+  return state === undefined ? undefined : join(state, name);
 }
 
 let bootId: string | undefined;

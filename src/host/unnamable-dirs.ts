@@ -17,23 +17,30 @@ export function escapedName(name: Buffer): string {
 
 const isUtf8 = (name: Buffer): boolean => Buffer.from(name.toString('utf8')).equals(name);
 
-/**
- * Refuse when `dir` holds a directory the sandbox could enter whose name is
- * not UTF-8. `decoded`: the names of its subdirectories as the listing
- * decoded them; the directory is listed again as bytes only when one of them
- * shows the replacement character (which every undecodable name does).
- */
+/** Refuse when `dir` holds a directory the sandbox could enter whose name is not UTF-8 (`decoded`: see unnamableEntries). */
 export function refuseUnnamableDirs(dir: string, decoded: readonly string[], enterable: (st: Stats) => boolean): void {
-  if (!decoded.some((name) => name.includes('\uFFFD'))) return;
-  const prefix = Buffer.from(dir === '/' ? '/' : `${dir}/`);
-  for (const entry of listBytes(dir)) {
-    if (isUtf8(entry)) continue;
-    const st = lstatSync(Buffer.concat([prefix, entry]), { throwIfNoEntry: false });
-    if (st === undefined || !st.isDirectory() || !enterable(st)) continue;
-    throw new IsolateError('E_PATH_INVALID', `${dir === '/' ? '' : dir}/${escapedName(entry)}: a directory whose name is not UTF-8 inside a writable path; isolate cannot search it for protected names (.git/hooks, .envrc, ...) or keep them read-only`, {
+  for (const { name, st } of unnamableEntries(dir, decoded)) {
+    if (!st.isDirectory() || !enterable(st)) continue;
+    throw new IsolateError('E_PATH_INVALID', `${dir === '/' ? '' : dir}/${escapedName(name)}: a directory whose name is not UTF-8 inside a writable path; isolate cannot search it for protected names (.git/hooks, .envrc, ...) or keep them read-only`, {
       fix: 'rename the directory to a UTF-8 name (e.g. with convmv), or remove it, or make the directory that holds it read-only in the profile',
     });
   }
+}
+
+/**
+ * The entries of `dir` whose names are not UTF-8, with their lstat.
+ * `decoded`: its names as a listing decoded them; the directory is listed
+ * again as bytes only when one of them shows the replacement character
+ * (which every undecodable name does).
+ */
+export function unnamableEntries(dir: string, decoded: readonly string[]): { name: Buffer; st: Stats }[] {
+  if (!decoded.some((name) => name.includes('\uFFFD'))) return [];
+  const prefix = Buffer.from(dir === '/' ? '/' : `${dir}/`);
+  return listBytes(dir).flatMap((name) => {
+    if (isUtf8(name)) return [];
+    const st = lstatSync(Buffer.concat([prefix, name]), { throwIfNoEntry: false });
+    return st === undefined ? [] : [{ name, st }];
+  });
 }
 
 function listBytes(dir: string): Buffer[] {

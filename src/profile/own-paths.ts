@@ -54,6 +54,9 @@ export function isolateRuntimeDirs(env: Env, uid = process.getuid?.()): string[]
   return dirs;
 }
 
+/** The directories of a state directory that hold search caches: the protected-name search's, and that of root-only files (host/root-only.ts). */
+export const STATE_CACHE_DIRS = ['scan-cache', 'root-only-cache'] as const;
+
 /** isolate's state directory, where the audit log lives by default. */
 export function isolateStateDir(env: Env): string | undefined {
   const base = xdgBase(env, 'XDG_STATE_HOME', '.local/state');

@@ -12,6 +12,7 @@ import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
+import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
 
@@ -258,7 +259,10 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('deny', profile.filesystem.deny, (rule, from) => checkHiddenFileUnlinked(rule, (path) => disk.links?.(path) ?? 1, from));
   // isolate's own state, configuration and runtime directory are hidden wherever a rule would show them (dev reads the home).
   const exists = (path: string): boolean => inspect(path, path, disk).type !== 'missing';
-  add('deny', hiddenOwnDirs(env).filter(exists).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  const own = hiddenOwnDirs(env);
+  add('deny', own.filter(exists).map((path) => ({ path, optional: true, from: "isolate's own directory" })));
+  // And its state directories of runs with another XDG_STATE_HOME (state-registry.ts).
+  add('deny', registeredStateDirs(env).filter((path) => !own.includes(path) && exists(path)).map((path) => ({ path, optional: true, from: "isolate's state directory of other runs" })));
   checkProfileLinks(profile, mounts);
   const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);
   const chosen = ctx.audit?.log;
