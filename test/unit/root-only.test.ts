@@ -37,7 +37,12 @@ const rule = (kind: MountRule['kind'], path: string, type: MountRule['type'] = '
 describe('readOnlyRoots', () => {
   it('each read-only directory but the working directory, outermost only', () => {
     const rules = [rule('read', '/usr'), rule('read', '/usr/local'), rule('read', '/etc'), rule('read', '/work/p'), rule('write', '/opt'), rule('read', '/etc/hosts', 'file')];
-    expect(readOnlyRoots(rules, ownPath('/work/p', undefined))).toEqual(['/usr', '/etc']);
+    expect(readOnlyRoots(rules, ownPath('/work/p', undefined))).toEqual(['/etc', '/usr/local']);
+  });
+  it('leaves /usr to its packages but searches /usr/local, also below / and in place of a rule inside it', () => {
+    expect(readOnlyRoots([rule('read', '/')], ownPath('/work/p', undefined))).toEqual(['/', '/usr/local']);
+    expect(readOnlyRoots([rule('read', '/usr'), rule('read', '/usr/share'), rule('read', '/usr/local/etc')], ownPath('/work/p', undefined))).toEqual(['/usr/local']);
+    expect(readOnlyRoots([rule('read', '/usr'), rule('deny', '/usr/local')], ownPath('/work/p', undefined))).toEqual([]);
   });
   it('nothing of the home directory is searched', () => {
     expect(readOnlyRoots([rule('read', '/root'), rule('read', '/root/.config/x'), rule('read', '/etc')], ownPath('/work/p', '/root'))).toEqual(['/etc']);
