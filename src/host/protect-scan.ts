@@ -8,7 +8,7 @@
  * (scan-cache.ts says why that is never stale), so an unchanged tree costs
  * one lstat per directory.
  */
-import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
@@ -18,10 +18,10 @@ import { protectsAnything } from '../profile/own-paths.js';
 import { deniedPathFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
-import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
+import { clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
-import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
+import { cacheableFs, readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 import { recordSeen } from './scan-seen.js';
 import { refuseUnnamableDirs } from './unnamable-dirs.js';
 
@@ -100,17 +100,7 @@ const hitMap = (hits: readonly Hit[]): Map<string, Hit> => new Map(hits.map((h) 
 const NONE: readonly Hit[] = Object.freeze([]);
 
 function cacheable(s: Search, dev: number, path: string): boolean {
-  if (s.startMs === undefined) return false;
-  let known = s.fsCacheable.get(dev);
-  if (known === undefined) {
-    try {
-      known = CACHEABLE_FS.has(statfsSync(path).type);
-    } catch {
-      known = false;
-    }
-    s.fsCacheable.set(dev, known);
-  }
-  return known;
+  return s.startMs !== undefined && cacheableFs(s.fsCacheable, dev, path);
 }
 
 /** Search a directory: from its cached listing while its stamp is unchanged, else from a fresh one. `old`: its cached record, or -1. */

@@ -16,15 +16,15 @@
  * lstat per directory. Not seen until its directory changes: an existing
  * file made root-only by chmod in a directory a cached search saw settled.
  */
-import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, governing, isWithin } from '../backends/mounts.js';
 import type { RootOnlyFact } from '../backends/types.js';
-import { CACHEABLE_FS, clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
+import { clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
-import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
+import { cacheableFs, readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES } from './protect-scan.js';
 import { unnamableEntries } from './unnamable-dirs.js';
 import { coldSearchTurn } from './cold-search-gate.js';
@@ -79,17 +79,7 @@ function list(dir: string): Dirent[] | undefined {
 }
 
 function cacheable(w: Walk, dev: number, path: string): boolean {
-  if (w.startMs === undefined) return false;
-  let known = w.fsCacheable.get(dev);
-  if (known === undefined) {
-    try {
-      known = CACHEABLE_FS.has(statfsSync(path).type);
-    } catch {
-      known = false;
-    }
-    w.fsCacheable.set(dev, known);
-  }
-  return known;
+  return w.startMs !== undefined && cacheableFs(w.fsCacheable, dev, path);
 }
 
 function hide(w: Walk, path: string, dir: boolean): void {

@@ -7,12 +7,12 @@
  * atomic rename. Every failure here means "no cache": never an error.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statfsSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { isolateStateDir, STATE_CACHE_DIRS } from '../profile/own-paths.js';
 import { decodeScanCache, encodeScanCache, type CacheHeader } from './scan-cache-codec.js';
-import { clockTrusted, type ScanClock } from './scan-cache.js';
+import { CACHEABLE_FS, clockTrusted, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
 
 /** Caches kept; the least recently used beyond these are removed. */
@@ -138,4 +138,18 @@ function evict(dir: string): void {
   const caches = files.filter((f) => f.name.endsWith('.bin')).sort((a, b) => b.mtimeMs - a.mtimeMs);
   const remove = [...caches.slice(MAX_FILES), ...files.filter((f) => f.name.endsWith('.tmp') && f.mtimeMs < stale)];
   for (const f of remove) unlinkSync(join(dir, f.name));
+}
+
+/** Whether a search may keep the listings of the file system of `dev` (which holds `path`): told once per device, in `known`. */
+export function cacheableFs(known: Map<number, boolean>, dev: number, path: string): boolean {
+  let ok = known.get(dev);
+  if (ok === undefined) {
+    try {
+      ok = CACHEABLE_FS.has(statfsSync(path).type);
+    } catch {
+      ok = false;
+    }
+    known.set(dev, ok);
+  }
+  return ok;
 }
