@@ -23,6 +23,17 @@ const OPERATORS = new Set(['|', '&', ';', '<', '>']);
 const OPENERS = new Set(['(', '{', '[']);
 const CLOSERS = new Set([')', '}', ']']);
 
+/** Pipes (`|`, `|&`; not `||`): a pipeline of thousands left open (`a|a|…a|`) takes the parser seconds and gigabytes, then aborts its runtime. As many commands are more than the policy reads (script.ts). */
+const PIPE_LIMIT = 1000;
+
+function pipes(script: string): number {
+  let count = 0;
+  for (let i = 0; i < script.length; i++) {
+    if (script[i] === '|' && script[i - 1] !== '|' && script[i + 1] !== '|') count++;
+  }
+  return count;
+}
+
 /** How many characters of the script are in runs of 4 or more operator characters. */
 function operatorRunChars(script: string): number {
   let total = 0;
@@ -39,6 +50,7 @@ function operatorRunChars(script: string): number {
 
 /** Why the script's brackets or operators are too many for the parser to read in time, or undefined. */
 export function bracketTangle(script: string): string | undefined {
+  if (pipes(script) > PIPE_LIMIT) return `it has more than ${PIPE_LIMIT} pipes`;
   if (operatorRunChars(script) > OPERATOR_RUN_LIMIT) return `it has more than ${OPERATOR_RUN_LIMIT} characters in runs of 4 or more of | & ; < >`;
   let depth = 0;
   let stray = 0;

@@ -13,6 +13,8 @@ const HOSTILE: Array<[string, string]> = [
   ['120,000 || operators', `git push;${'||'.repeat(120_000)}`],
   ['240,000 | operators', `git push;${'|'.repeat(240_000)}`],
   ['80,000 x=( openings', `git push;${'x=('.repeat(80_000)}`],
+  ['a pipeline of 20,000 left open (the parser runs out of memory)', `git push;${'a|'.repeat(20_000)}`],
+  ['a pipeline of 20,000 with |& left open', `git push;${'a|&'.repeat(20_000)}`],
 ];
 
 describe('a hostile script the shell parser would read for seconds', () => {
