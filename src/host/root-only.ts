@@ -16,8 +16,9 @@
  * lstat per directory. Not seen until its directory changes: an existing
  * file made root-only by chmod in a directory a cached search saw settled.
  */
-import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { IsolateError } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, governing, isWithin } from '../backends/mounts.js';
 import type { RootOnlyFact } from '../backends/types.js';
@@ -48,6 +49,36 @@ export function onlyOwnerReaches(st: Pick<Stats, 'mode' | 'uid' | 'gid' | 'isDir
   return (own & want & ~st.mode) !== 0;
 }
 
+/**
+ * The kernel's own file systems (statfs f_type): what is root-only there
+ * (sysfs attributes, /proc, cgroups, debugfs) is the kernel's, not a secret
+ * a user put there, and sysfs alone holds thousands of such entries, more
+ * than a sandbox can hide one by one. Not searched; what a profile makes
+ * readable of them is guarded by the kernel paths isolate always hides
+ * (/sys/firmware, ...). tmpfs is searched (/run/secrets).
+ */
+const KERNEL_FS: ReadonlySet<number> = new Set([
+  0x9fa0, // proc
+  0x62656572, // sysfs
+  0x27e0eb, // cgroup
+  0x63677270, // cgroup2
+  0x64626720, // debugfs
+  0x74726163, // tracefs
+  0x73636673, // securityfs
+  0xcafe4a11, // bpf
+  0x62656570, // configfs
+  0x6165676c, // pstore
+  0xde5e81e4, // efivarfs
+  0x1cd1, // devpts
+  0x19800202, // mqueue
+  0x958458f6, // hugetlbfs
+  0x42494e4d, // binfmt_misc
+  0x65735543, // fusectl
+]);
+
+/** More root-only entries than this under one run's read-only paths: the run is refused rather than given thousands of mounts. */
+export const MAX_ROOT_ONLY = 1000;
+
 interface Walk {
   self: Self;
   /** Not searched: the project, and paths with a rule that is not `read`. */
@@ -56,6 +87,8 @@ interface Walk {
   named: ReadonlySet<string>;
   startMs: number | undefined;
   fsCacheable: Map<number, boolean>;
+  /** Per device: whether it is one of the kernel's file systems (not searched). */
+  kernelFs: Map<number, boolean>;
   depth: number;
   old: ScanTree | undefined;
   out: TreeBuilder;
@@ -80,6 +113,19 @@ function list(dir: string): Dirent[] | undefined {
 
 function cacheable(w: Walk, dev: number, path: string): boolean {
   return w.startMs !== undefined && cacheableFs(w.fsCacheable, dev, path);
+}
+
+function onKernelFs(w: Walk, dev: number, path: string): boolean {
+  let known = w.kernelFs.get(dev);
+  if (known === undefined) {
+    try {
+      known = KERNEL_FS.has(statfsSync(path).type);
+    } catch {
+      known = false;
+    }
+    w.kernelFs.set(dev, known);
+  }
+  return known;
 }
 
 function hide(w: Walk, path: string, dir: boolean): void {
@@ -127,7 +173,7 @@ function child(w: Walk, parent: string, name: string, old: number): void {
   const st = stat(path);
   if (st === undefined || !st.isDirectory()) return; // gone or replaced since the listing (the parent's stamp changed too)
   const record = (): void => w.out.close(w.out.open(name, st, false, []));
-  if (w.skip(path)) return record();
+  if (w.skip(path) || onKernelFs(w, st.dev, path)) return record();
   if (onlyOwnerReaches(st, w.self) || w.depth >= MAX_SCAN_DEPTH || Buffer.byteLength(path) > MAX_SCAN_PATH_BYTES) {
     hide(w, path, true);
     return record();
@@ -188,10 +234,18 @@ export interface RootOnlyOptions {
 export function rootOnlyEntries(policy: Policy, options: RootOnlyOptions): RootOnlyFact[] {
   const start = (options.clock ?? scanClock)();
   const found = search(policy, options, start);
-  if (start === undefined) return found;
+  if (start === undefined) return atMostMax(found);
   const end = (options.clock ?? scanClock)();
-  if (end === undefined || !clockTrusted(start, end)) return search(policy, { ...options, cacheDir: undefined }, undefined);
-  return found;
+  if (end === undefined || !clockTrusted(start, end)) return atMostMax(search(policy, { ...options, cacheDir: undefined }, undefined));
+  return atMostMax(found);
+}
+
+/** `found`, or the run refused when there are too many to hide one by one (a sandbox takes a few thousand mounts at most). */
+function atMostMax(found: RootOnlyFact[]): RootOnlyFact[] {
+  if (found.length <= MAX_ROOT_ONLY) return found;
+  throw new IsolateError('E_SANDBOX_SETUP', `a run by root would have to hide ${found.length} entries under its read-only paths that only root may read (the first: ${found[0]?.path ?? ''}); isolate hides at most ${MAX_ROOT_ONLY}`, {
+    fix: 'hide the directory that holds them with a deny rule (filesystem.deny), or run isolate as an ordinary user',
+  });
 }
 
 function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | undefined): RootOnlyFact[] {
@@ -204,6 +258,7 @@ function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | und
     named: ruled,
     startMs: start?.wallMs,
     fsCacheable: new Map(),
+    kernelFs: new Map(),
     depth: 0,
     old: undefined,
     out: new TreeBuilder(undefined),
@@ -211,7 +266,7 @@ function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | und
   };
   for (const root of readOnlyRoots(rules, own)) {
     const st = stat(root);
-    if (st === undefined || !st.isDirectory()) continue;
+    if (st === undefined || !st.isDirectory() || onKernelFs(w, st.dev, root)) continue;
     const cacheDir = start === undefined ? undefined : options.cacheDir;
     const read = (): ScanTree | undefined => (cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, CACHE_KEY, start));
     w.old = read();

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { onlyOwnerReaches, ownPath, readOnlyRoots, rootOnlyEntries } from '../../src/host/root-only.js';
+import { MAX_ROOT_ONLY, onlyOwnerReaches, ownPath, readOnlyRoots, rootOnlyEntries } from '../../src/host/root-only.js';
 import type { MountRule, Policy } from '../../src/profile/types.js';
 
 const self = { uid: 0, groups: [0] };
@@ -85,5 +85,22 @@ describe('rootOnlyEntries on a real tree', () => {
     expect(find()).toEqual(first); // from the cache
     writeFileSync(join(sys, 'a/b/new.key'), 'n', { mode: 0o600 });
     expect(find().map((f) => f.path)).toContain(join(sys, 'a/b/new.key'));
+  });
+
+  it('refuses the run (E_SANDBOX_SETUP) rather than hide more entries than a sandbox can mount', () => {
+    const many = join(base, 'many');
+    mkdirSync(many);
+    for (let i = 0; i <= MAX_ROOT_ONLY; i++) writeFileSync(join(many, `k${i}`), '', { mode: 0o600 });
+    expect(() => rootOnlyEntries(policy(join(base, 'elsewhere'), rule('read', many)), { ...me, cacheDir: undefined })).toThrow(
+      expect.objectContaining({ code: 'E_SANDBOX_SETUP', message: expect.stringContaining(`hide ${MAX_ROOT_ONLY + 1} entries`) as string }),
+    );
+  });
+
+  it("does not search the kernel's file systems (sysfs has thousands of root-only attributes)", () => {
+    if (process.platform !== 'linux' || me.uid !== 0) {
+      console.warn('root-only search of /sys skipped: only root owns its root-only attributes (run the tests as root)');
+      return;
+    }
+    expect(rootOnlyEntries(policy(base, rule('read', '/sys'), rule('read', '/proc')), { ...me, cacheDir: undefined })).toEqual([]);
   });
 });
