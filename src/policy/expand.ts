@@ -9,6 +9,7 @@
 import { basename } from 'node:path';
 import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
+import { bracketTangle } from './bracket-scan.js';
 import { clip, codeVariable, scriptParts } from './script.js';
 import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
@@ -106,7 +107,16 @@ async function expandScript(script: string, depth: number, out: Expansion): Prom
     out.unknown.push({ command: [clip(script)], reason: `the script is longer than ${MAX_SCRIPT / 1024} KiB`, unread: true });
     return;
   }
+  const tangle = bracketTangle(script);
+  if (tangle !== undefined) {
+    out.unknown.push({ command: [clip(script)], reason: `the script is not parsed: ${tangle}`, unread: true });
+    return;
+  }
   const root = (await shellParser())(script);
+  if (root === undefined) {
+    out.unknown.push({ command: [clip(script)], reason: 'the shell parser could not read the script within its time and memory', unread: true });
+    return;
+  }
   if (!noteDormantCode(root, out.dormant)) out.unknown.push({ command: [clip(script)], reason: 'the script is too large to read whole', unread: true });
   for (const part of scriptParts(root, script)) {
     if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason, ...(part.unread ? { unread: true as const } : {}) });

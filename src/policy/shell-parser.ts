@@ -37,10 +37,26 @@ interface TreeSitter {
 }
 interface TsParser {
   setLanguage(language: unknown): void;
-  parse(text: string): { rootNode: SyntaxNode; delete(): void } | null;
+  parse(text: string, oldTree: null, options: { progressCallback: () => boolean }): { rootNode: SyntaxNode; delete(): void } | null;
+  reset(): void;
 }
 
-export type ParseScript = (script: string) => SyntaxNode;
+/**
+ * The processor time a parse may take. The grammar's error recovery reads
+ * some malformed scripts (runs of `||`, `|`, `>`) in time growing with the
+ * square of their length: minutes for 256 KiB, on the caller's thread. An
+ * ordinary script of 180 KiB takes 0.6 s. The parser checks its callback
+ * between steps, which can be seconds apart in the worst shapes.
+ */
+const PARSE_CPU_LIMIT_US = 1_500_000;
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** The script's syntax tree, or undefined when the parser gave up at its time limit or its runtime failed. */
+export type ParseScript = (script: string) => SyntaxNode | undefined;
 
 let loading: Promise<ParseScript> | undefined;
 
@@ -83,10 +99,16 @@ async function load(): Promise<ParseScript> {
   });
   const parser = new ts.Parser();
   parser.setLanguage(bash);
-  return (script: string): SyntaxNode => {
-    const tree = parser.parse(script);
-    if (tree === null) throw new IsolateError('E_INTERNAL', 'the shell parser returned no tree');
-    return tree.rootNode;
+  return (script: string): SyntaxNode | undefined => {
+    const start = cpuMicros();
+    let tree;
+    try {
+      tree = parser.parse(script, null, { progressCallback: () => cpuMicros() - start > PARSE_CPU_LIMIT_US });
+    } catch {
+      return undefined; // the runtime aborted (out of its memory on a malformed script); later parses in this process fail alike
+    }
+    if (tree === null) parser.reset(); // a cancelled parse would otherwise be resumed by the next call, on another script (the runtime aborts)
+    return tree?.rootNode;
   };
 }
 

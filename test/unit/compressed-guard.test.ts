@@ -18,6 +18,12 @@ describe('compressedResponseGuard', () => {
     expect(out[2]).toMatch(/encoded with gzip/);
   });
 
+  it('refuses a body compressed as a transfer coding (Transfer-Encoding: gzip, chunked): once unchunked it is still compressed', () => {
+    expect(feed('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n')[0]).toMatch(/encoded with gzip/);
+    expect(feed('HTTP/1.1 200 OK\r\nTransfer-Encoding: Deflate\r\n\r\n')[0]).toMatch(/encoded with deflate/);
+    expect(feed('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n')[0]).toBeUndefined();
+  });
+
   it('refuses a malformed or endless head', () => {
     expect(feed('HTTP/9 nope\r\n\r\n')[0]).toMatch(/malformed status line/);
     expect(feed(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(70_000)}`)[0]).toMatch(/too large/);

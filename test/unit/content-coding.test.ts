@@ -21,6 +21,9 @@ describe('contentCodings', () => {
     expect(contentCodings([['Content-Type', 'text/plain'], ['Content-Encoding', ' GZIP , identity'], ['content-encoding', 'br']])).toEqual(['gzip', 'br']);
     expect(contentCodings([['Content-Encoding', 'identity']])).toEqual([]);
     expect(contentCodings([])).toEqual([]);
+    // A transfer coding other than chunked is undone after the chunks, so after the content codings.
+    expect(contentCodings([['Transfer-Encoding', 'gzip, chunked'], ['Content-Encoding', 'br']])).toEqual(['br', 'gzip']);
+    expect(contentCodings([['transfer-encoding', 'chunked'], ['Transfer-Encoding', 'identity']])).toEqual([]);
   });
 });
 

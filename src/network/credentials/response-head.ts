@@ -60,11 +60,21 @@ export function framing(head: ResponseHead, method: string): Framing | { error: 
   return { kind: 'length', length: Number(length) };
 }
 
-/** The content codings of a response's headers, in the order they were applied, without `identity`. */
-export function contentCodings(headers: readonly [string, string][]): string[] {
+/** The codings listed in the headers called `name`, lower-cased. */
+function codingsOf(headers: readonly [string, string][], name: string): string[] {
   return headers
-    .filter(([n]) => n.toLowerCase() === 'content-encoding')
+    .filter(([n]) => n.toLowerCase() === name)
     .flatMap(([, v]) => v.split(','))
-    .map((c) => c.trim().toLowerCase())
-    .filter((c) => c !== '' && c !== 'identity');
+    .map((c) => c.trim().toLowerCase());
+}
+
+/**
+ * The codings a response's body still has once its chunks are read, in the
+ * order they were applied, without `identity`: its content codings, then
+ * any transfer coding but chunked (`Transfer-Encoding: gzip, chunked`
+ * leaves a gzip stream, which the headers passed on no longer name).
+ */
+export function contentCodings(headers: readonly [string, string][]): string[] {
+  const transfer = codingsOf(headers, 'transfer-encoding').filter((c) => c !== 'chunked');
+  return [...codingsOf(headers, 'content-encoding'), ...transfer].filter((c) => c !== '' && c !== 'identity');
 }
