@@ -66,7 +66,8 @@ interface Search {
   /** When the search began (wall clock); undefined: no listing is recorded as reusable, none reused. */
   startMs: number | undefined;
   /** Per device: whether its filesystem's timestamps allow reuse. */
-  fsCacheable: Map<number, boolean>;
+  /** File system types by device (scan-cache-file.ts fsType). */
+  fsTypes: Map<number, number | undefined>;
   /** The directories from the current root down to the one being searched. */
   pins: string[];
   /** The current root's cached tree, and the one this search builds. */
@@ -100,7 +101,7 @@ const hitMap = (hits: readonly Hit[]): Map<string, Hit> => new Map(hits.map((h) 
 const NONE: readonly Hit[] = Object.freeze([]);
 
 function cacheable(s: Search, dev: number, path: string): boolean {
-  return s.startMs !== undefined && cacheableFs(s.fsCacheable, dev, path);
+  return s.startMs !== undefined && cacheableFs(s.fsTypes, dev, path);
 }
 
 /** Search a directory: from its cached listing while its stamp is unchanged, else from a fresh one. `old`: its cached record, or -1. */
@@ -195,7 +196,7 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   const rules = policy.filesystem.mounts;
   const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
   const names = nameIndex(policy.filesystem);
-  const s: Search = { finder: finder(self), names, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsCacheable: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
+  const s: Search = { finder: finder(self), names, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsTypes: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
   // Absolute protected paths first: the walk then does not enter what they protect as a whole. Then the hidden paths' pins.
   const probe = { state: lstatState, enterable: s.finder.enterable };
   for (const fact of [...ownPathFacts(policy, probe), ...deniedPathFacts(rules, probe)]) s.finder.add(fact.path, fact.state, fact.pins);

@@ -16,7 +16,7 @@
  * lstat per directory. Not seen until its directory changes: an existing
  * file made root-only by chmod in a directory a cached search saw settled.
  */
-import { lstatSync, readdirSync, statfsSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
@@ -25,7 +25,7 @@ import type { RootOnlyFact } from '../backends/types.js';
 import { clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
-import { cacheableFs, readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
+import { cacheableFs, fsType, readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES } from './protect-scan.js';
 import { unnamableEntries } from './unnamable-dirs.js';
 import { coldSearchTurn } from './cold-search-gate.js';
@@ -86,9 +86,8 @@ interface Walk {
   /** Named by a rule: never hidden. */
   named: ReadonlySet<string>;
   startMs: number | undefined;
-  fsCacheable: Map<number, boolean>;
-  /** Per device: whether it is one of the kernel's file systems (not searched). */
-  kernelFs: Map<number, boolean>;
+  /** File system types by device (scan-cache-file.ts fsType). */
+  fsTypes: Map<number, number | undefined>;
   depth: number;
   old: ScanTree | undefined;
   out: TreeBuilder;
@@ -112,20 +111,12 @@ function list(dir: string): Dirent[] | undefined {
 }
 
 function cacheable(w: Walk, dev: number, path: string): boolean {
-  return w.startMs !== undefined && cacheableFs(w.fsCacheable, dev, path);
+  return w.startMs !== undefined && cacheableFs(w.fsTypes, dev, path);
 }
 
 function onKernelFs(w: Walk, dev: number, path: string): boolean {
-  let known = w.kernelFs.get(dev);
-  if (known === undefined) {
-    try {
-      known = KERNEL_FS.has(statfsSync(path).type);
-    } catch {
-      known = false;
-    }
-    w.kernelFs.set(dev, known);
-  }
-  return known;
+  const type = fsType(w.fsTypes, dev, path);
+  return type !== undefined && KERNEL_FS.has(type);
 }
 
 function hide(w: Walk, path: string, dir: boolean): void {
@@ -257,8 +248,7 @@ function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | und
     skip: (path) => path === PACKAGE_TREE || own(path) || (ruled.has(path) && effectiveKind(rules, path) !== 'read'),
     named: ruled,
     startMs: start?.wallMs,
-    fsCacheable: new Map(),
-    kernelFs: new Map(),
+    fsTypes: new Map(),
     depth: 0,
     old: undefined,
     out: new TreeBuilder(undefined),

@@ -140,16 +140,21 @@ function evict(dir: string): void {
   for (const f of remove) unlinkSync(join(dir, f.name));
 }
 
-/** Whether a search may keep the listings of the file system of `dev` (which holds `path`): told once per device, in `known`. */
-export function cacheableFs(known: Map<number, boolean>, dev: number, path: string): boolean {
-  let ok = known.get(dev);
-  if (ok === undefined) {
-    try {
-      ok = CACHEABLE_FS.has(statfsSync(path).type);
-    } catch {
-      ok = false;
-    }
-    known.set(dev, ok);
+/** The file system type (statfs f_type) of the device `dev`, which holds `path`: read once per device, into `known`; undefined when it cannot be read. */
+export function fsType(known: Map<number, number | undefined>, dev: number, path: string): number | undefined {
+  if (known.has(dev)) return known.get(dev);
+  let type: number | undefined;
+  try {
+    type = statfsSync(path).type;
+  } catch {
+    type = undefined;
   }
-  return ok;
+  known.set(dev, type);
+  return type;
+}
+
+/** Whether a search may keep the listings of the file system of `dev` (which holds `path`). */
+export function cacheableFs(known: Map<number, number | undefined>, dev: number, path: string): boolean {
+  const type = fsType(known, dev, path);
+  return type !== undefined && CACHEABLE_FS.has(type);
 }

@@ -47,10 +47,15 @@ function values(headers: readonly [string, string][], name: string): string[] {
   return headers.filter(([n]) => n.toLowerCase() === name).flatMap(([, v]) => v.split(','));
 }
 
+/** The codings listed in the headers called `name`, lower-cased. */
+function codingsOf(headers: readonly [string, string][], name: string): string[] {
+  return values(headers, name).map((c) => c.trim().toLowerCase());
+}
+
 /** The body's framing for a request of `method`, or why it cannot be told. */
 export function framing(head: ResponseHead, method: string): Framing | { error: string } {
   if (method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return { kind: 'none' };
-  const codings = values(head.headers, 'transfer-encoding').map((c) => c.trim().toLowerCase());
+  const codings = codingsOf(head.headers, 'transfer-encoding');
   // A Transfer-Encoding overrides any Content-Length (which is then dropped); a body not chunked last ends with the connection.
   if (codings.length > 0) return codings[codings.length - 1] === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
   const lengths = [...new Set(values(head.headers, 'content-length').map((v) => v.trim()))];
@@ -58,14 +63,6 @@ export function framing(head: ResponseHead, method: string): Framing | { error: 
   const length = lengths[0] ?? '';
   if (lengths.length > 1 || !/^\d{1,15}$/.test(length)) return { error: 'the upstream response has an invalid or ambiguous Content-Length' };
   return { kind: 'length', length: Number(length) };
-}
-
-/** The codings listed in the headers called `name`, lower-cased. */
-function codingsOf(headers: readonly [string, string][], name: string): string[] {
-  return headers
-    .filter(([n]) => n.toLowerCase() === name)
-    .flatMap(([, v]) => v.split(','))
-    .map((c) => c.trim().toLowerCase());
 }
 
 /**
