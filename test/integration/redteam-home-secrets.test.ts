@@ -5,7 +5,8 @@
  * cookies and saved passwords), Flatpak's browsers (~/.var/app), Chromium
  * browsers other than Chrome, Chromium, Brave and Edge (Vivaldi, Opera),
  * and chat clients whose session tokens are their logins (Slack, Discord,
- * Signal, Telegram, Element). And the sockets of Docker-compatible engines
+ * Signal, Telegram, Element), and the password of code-server and the key
+ * of Emacs's TCP server, local servers that run code. And the sockets of Docker-compatible engines
  * that live in the home directory (Colima, Lima, Rancher Desktop, OrbStack,
  * a Podman machine): a read-only mount does not stop connect(), and their
  * API runs a privileged container on the host; Jupyter's runtime files,
@@ -35,6 +36,9 @@ const STORES = [
   '.config/Signal/config.json',
   '.local/share/TelegramDesktop/tdata/key_datas',
   '.config/Element/Local Storage/leveldb/000003.log',
+  // Passwords and keys of local servers that run code, reachable on the host's network (dev's).
+  '.config/code-server/config.yaml',
+  '.emacs.d/server/server',
 ];
 
 const SOCKETS = [
