@@ -1042,7 +1042,7 @@ describe('FilterProxy: the Host header', () => {
   });
 
   it('a header value with a bare LF, CR, NUL or other control character is refused (400), never passed on as a second header', async () => {
-    const { parseRequestHead } = await import('../../src/network/proxy.js');
+    const { parseRequestHead } = await import('../../src/network/request-head.js');
     const ok = parseRequestHead('GET http://a.test/ HTTP/1.1\r\nX-A: a\tb c\r\nAccept: */*');
     expect(ok?.headers).toEqual([['X-A', 'a\tb c'], ['Accept', '*/*']]);
     for (const bad of ['X-A: a\nHost: evil', 'X-A: a\rHost: evil', 'X-A: a\0b', 'X-A: a\x1bb', 'X A: b', 'X-A\n: b', 'X-(A): b']) {
