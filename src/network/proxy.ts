@@ -217,6 +217,7 @@ export class FilterProxy {
     }
     const t: Target = { protocol: 'connect', ...target };
     const verdict = await this.judge(t);
+    if (client.destroyed) return; // the proxy closed while the name was resolved: nothing may be opened after close()
     if (!verdict.ok) {
       finish(client, denialResponse(verdict.reason));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
@@ -383,6 +384,7 @@ export class FilterProxy {
     }
     const t: Target = { protocol: 'http', host: normalizeHost(url.hostname.replace(/^\[|\]$/g, '')), port: url.port === '' ? 80 : Number(url.port) };
     const verdict = await this.judge(t);
+    if (client.destroyed) return; // the proxy closed while the name was resolved: nothing may be opened after close()
     if (!verdict.ok) {
       finish(client, denialResponse(verdict.reason));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
@@ -477,6 +479,7 @@ export class FilterProxy {
   private async socksConnect(client: Socket, t: Target, rest: Buffer, started: bigint, reply: (code: number) => Buffer): Promise<void> {
     client.pause();
     const verdict = await this.judge(t);
+    if (client.destroyed) return; // the proxy closed while the name was resolved: nothing may be opened after close()
     if (!verdict.ok) {
       finish(client, reply(verdict.status === 'unresolved' ? 4 : 2));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
