@@ -937,6 +937,33 @@ describe('FilterProxy: close()', () => {
   });
 });
 
+describe('FilterProxy: close() while a host is being resolved', () => {
+  it.each(['connect', 'socks5', 'http'])('opens no connection (%s) when the proxy closes during the lookup: nothing reaches the server, nothing is left open', async (kind) => {
+    let answer: (a: string[]) => void = () => undefined;
+    const slow: Resolver = (host) => {
+      resolverCalls.push(host);
+      return new Promise((r) => (answer = r));
+    };
+    const proxy = new FilterProxy({ rules: { allow: parsed([`allowed.test:${echoPort}`]), deny: [] }, resolve: slow });
+    await proxy.listen({ host: '127.0.0.1', port: 0 });
+    const c = new Client(portOf(proxy));
+    if (kind === 'socks5') {
+      c.write(GREETING);
+      await c.read(2);
+      c.write(socksDomain('allowed.test', echoPort));
+    } else c.write(kind === 'connect' ? connectRequest(`allowed.test:${echoPort}`) : `GET http://allowed.test:${echoPort}/ HTTP/1.1\r\n\r\n`);
+    await vi.waitFor(() => expect(resolverCalls).toEqual(['allowed.test']), { timeout: 3000, interval: 5 });
+    await proxy.close();
+    const events = proxy.events.length;
+    answer(['127.0.0.1']);
+    await c.closed;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(echoSockets.size, 'a connection to the server after close()').toBe(0);
+    expect(proxy.open).toBe(0);
+    expect(proxy.events.length, 'an event recorded after close() resolved').toBe(events);
+  });
+});
+
 describe('parseAuthority', () => {
   it.each([
     ['example.com:443', 443, { host: 'example.com', port: 443 }],
@@ -1042,7 +1069,7 @@ describe('FilterProxy: the Host header', () => {
   });
 
   it('a header value with a bare LF, CR, NUL or other control character is refused (400), never passed on as a second header', async () => {
-    const { parseRequestHead } = await import('../../src/network/proxy.js');
+    const { parseRequestHead } = await import('../../src/network/request-head.js');
     const ok = parseRequestHead('GET http://a.test/ HTTP/1.1\r\nX-A: a\tb c\r\nAccept: */*');
     expect(ok?.headers).toEqual([['X-A', 'a\tb c'], ['Accept', '*/*']]);
     for (const bad of ['X-A: a\nHost: evil', 'X-A: a\rHost: evil', 'X-A: a\0b', 'X-A: a\x1bb', 'X A: b', 'X-A\n: b', 'X-(A): b']) {
