@@ -50,6 +50,13 @@ export interface ProxyOptions {
   terminator?: TlsTerminator;
 }
 
+/**
+ * How many clients' connections one proxy holds open at once. Each open tunnel may hold relay buffers (RELAY_CHUNK)
+ * in isolate, outside the sandbox's limits: a command that opened tunnels and never read from them grew isolate's
+ * memory without end. A package manager opens 15-64; a request beyond this is refused and recorded.
+ */
+export const MAX_OPEN_CLIENTS = 128;
+
 const defaultResolve: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 interface Target {
@@ -74,6 +81,8 @@ export class FilterProxy {
   /** Open sockets, each with a promise that settles when it has closed. */
   private readonly sockets = new Map<Duplex, Promise<void>>();
   private readonly resolve: Resolver;
+  /** Clients' connections open now. */
+  private clients = 0;
 
   constructor(private readonly options: ProxyOptions) {
     this.resolve = options.resolve ?? defaultResolve;
@@ -132,6 +141,8 @@ export class FilterProxy {
 
   private onSocket(socket: Socket): void {
     this.track(socket);
+    this.clients++;
+    socket.once('close', () => this.clients--);
     let buf: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -177,6 +188,9 @@ export class FilterProxy {
 
   /** Rules first (deny wins), then the resolved addresses. */
   private async judge(target: Target): Promise<Verdict> {
+    if (this.clients > MAX_OPEN_CLIENTS) {
+      return { ok: false, rule: null, reason: `the command holds more than ${MAX_OPEN_CLIENTS} connections open through the proxy at once`, status: 'denied' };
+    }
     // A host the resolver would read differently from the rules (a NUL byte, spaces, control
     // characters: getaddrinfo stops at a NUL) is refused before any rule sees it.
     if (ipVersion(target.host) === 0 && !isHostName(target.host)) {

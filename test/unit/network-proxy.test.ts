@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
-import { FilterProxy, parseAuthority, parseSocksRequest, type NetworkEvent, type Resolver } from '../../src/network/proxy.js';
+import { FilterProxy, MAX_OPEN_CLIENTS, parseAuthority, parseSocksRequest, type NetworkEvent, type Resolver } from '../../src/network/proxy.js';
 import { decide, parseRule, type DomainRule, type RuleKind } from '../../src/network/rules.js';
 
 const BODY = 'hello from the upstream server\n';
@@ -1112,5 +1112,35 @@ describe('FilterProxy: hosts the resolver would read differently', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('FilterProxy: connections held open at once', () => {
+  it(`refuses, with a recorded denial, a connection beyond ${MAX_OPEN_CLIENTS} open at once, and takes one again once another closes`, async () => {
+    // Each open tunnel may hold relay buffers in isolate, outside the sandbox's limits: a command that opened tunnels
+    // and never read from them would grow isolate's memory without end.
+    const { proxy, port } = await startProxy([`allowed.test:${echoPort}`]);
+    const open: Client[] = [];
+    for (let i = 0; i < MAX_OPEN_CLIENTS; i++) {
+      const c = new Client(port);
+      c.write(connectRequest(`allowed.test:${echoPort}`));
+      open.push(c);
+    }
+    for (const c of open) expect(await c.readUntil('\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    const over = new Client(port);
+    over.write(connectRequest(`allowed.test:${echoPort}`));
+    const text = (await over.rest()).toString('latin1');
+    expect(text).toMatch(/^HTTP\/1\.1 403 /);
+    expect(text).toMatch(new RegExp(`X-Isolate-Denied: .*${MAX_OPEN_CLIENTS} connections`, 'i'));
+    await eventually(proxy.events);
+    expect(proxy.events[0]).toMatchObject({ protocol: 'connect', host: 'allowed.test', decision: 'denied', rule: null });
+    expect(echoSockets.size).toBe(MAX_OPEN_CLIENTS);
+
+    open[0]?.socket.destroy();
+    await open[0]?.closed;
+    await vi.waitFor(() => expect(proxy.open).toBe(2 * MAX_OPEN_CLIENTS - 2), { timeout: 3000, interval: 10 });
+    const again = new Client(port);
+    again.write(connectRequest(`allowed.test:${echoPort}`));
+    expect(await again.readUntil('\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
