@@ -7,7 +7,8 @@
  *   prevHash  the previous record's hash; GENESIS_HASH (64 zeros) for the first
  *   hash      hex sha256(prevHash + "\n" + canonical JSON of the record without `hash`)
  * (see chain.ts). `<log>.head` holds `{"seq": N, "hash": "..."}` of the last
- * record and is replaced atomically (temp file + rename) on every append;
+ * record, padded to a fixed size and overwritten in place on every append
+ * (made by temp file + rename when missing);
  * `<log>.lock` is the appenders' lock (see lock.ts).
  *
  * Appending holds the lock, checks the tail (the last line and the head file,
@@ -139,18 +140,50 @@ function readHead(file: string): Head {
   return { state: 'ok', seq, hash, raw };
 }
 
+/** The head file's size: its JSON padded with spaces, so that an update overwrites all of it in place. */
+const HEAD_BYTES = 128;
+
 /**
- * Replace the head file atomically: write a temp file, fsync, rename, fsync the directory. Each fsync of an append
- * runs on Node's thread pool (the other steps take microseconds): isolate's thread goes on with the run meanwhile
- * (the sandbox's set-up, the cgroup's move, other calls of the MCP server), while the append keeps its order.
+ * Update the head file: in place (one write at offset 0, then fsync) when it is a regular file already, else made
+ * whole and renamed into place (a temp file, fsync, rename, fsync of the directory). Not renamed over when it exists:
+ * a sandbox that hides it (a mount over the path) would see the new file, as the kernel detaches a mount from a path
+ * that is renamed over in another mount namespace (a dev run beside a log kept in the home directory did, whenever a
+ * record was appended during it). Each fsync runs on Node's thread pool (the other steps take microseconds): isolate's
+ * thread goes on with the run meanwhile (the sandbox's set-up, the cgroup's move, other calls of the MCP server),
+ * while the append keeps its order.
  */
 export async function writeHead(file: string, seq: number, hash: string): Promise<void> {
+  const line = `${JSON.stringify({ seq, hash }).padEnd(HEAD_BYTES - 1)}\n`;
+  if (!(await overwriteHead(headPath(file), line))) await replaceHead(file, line);
+}
+
+/** Write `line` over the head file if it is a regular file; false when it is missing or something else. */
+async function overwriteHead(head: string, line: string): Promise<boolean> {
+  let fd: number;
+  try {
+    fd = openSync(head, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return false; // missing, a link, or not ours to open: made anew
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    const written = writeSync(fd, line, 0);
+    if (written !== Buffer.byteLength(line)) throw new Error(`short write: ${written} bytes`);
+    if (fstatSync(fd).size > written) ftruncateSync(fd, written);
+    await fsyncFd(fd);
+    return true;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function replaceHead(file: string, line: string): Promise<void> {
   const head = headPath(file);
   const tmp = `${head}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(tmp, 'wx', 0o600);
   try {
     try {
-      writeSync(fd, `${JSON.stringify({ seq, hash })}\n`);
+      writeSync(fd, line);
       await fsyncFd(fd);
     } finally {
       closeSync(fd);

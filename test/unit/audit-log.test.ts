@@ -162,6 +162,16 @@ describe('appendRecord', () => {
     expect(verifyLog(log)).toEqual({ ok: true, records: 5 });
   });
 
+  it('updates the head file in place (the same file, padded to a fixed size), so a mount over it in a sandbox stays', async () => {
+    await appendN(2);
+    const before = statSync(headPath(log));
+    await appendRecord(log, report(3));
+    const after = statSync(headPath(log));
+    expect(after.ino).toBe(before.ino);
+    expect(after.size).toBe(128);
+    expect((JSON.parse(readFileSync(headPath(log), 'utf8')) as { seq: number }).seq).toBe(3);
+  });
+
   it('accepts a first record without a head file (the first append stopped before it)', async () => {
     await appendRecord(log, report(1));
     rmSync(headPath(log));
