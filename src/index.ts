@@ -623,10 +623,10 @@ function refusedByPolicy(decision: CommandDecision): IsolateError {
 async function releaseRun(registration: Registration | undefined): Promise<string[]> {
   try {
     await registration?.release();
-    return [];
+    return registration?.notices ?? [];
   } catch (e: unknown) {
     // The command has run; the placeholders are removed by the next run in this directory. Said, never dropped.
-    return [e instanceof Error ? e.message : String(e)];
+    return [...(registration?.notices ?? []), e instanceof Error ? e.message : String(e)];
   }
 }
 

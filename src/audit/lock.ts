@@ -32,10 +32,11 @@
  * Release removes the lock file only if it still holds our token.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode, writeFix } from '../errors.js';
+import { readRegularFile } from './read-regular.js';
 
 export interface LockOptions {
   /** Give up (throw) after waiting this long for one holder. Default 10 s. */
@@ -78,8 +79,7 @@ function readLock(path: string): { info: LockInfo | undefined; raw: string; mtim
   let raw: string;
   let mtimeMs: number;
   try {
-    mtimeMs = statSync(path).mtimeMs;
-    raw = readFileSync(path, 'utf8');
+    ({ text: raw, mtimeMs } = readRegularFile(path));
   } catch (e: unknown) {
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw e;

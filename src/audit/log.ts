@@ -31,7 +31,6 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   statSync,
   chmodSync,
@@ -57,6 +56,7 @@ import {
 import { headPath, lockPath } from './files.js';
 import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
+import { NOT_REGULAR, readRegularFile } from './read-regular.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 
@@ -121,9 +121,10 @@ type Head = { state: 'missing' } | { state: 'invalid'; detail: string } | { stat
 function readHead(file: string): Head {
   let raw: string;
   try {
-    raw = readFileSync(headPath(file), 'utf8');
+    raw = readRegularFile(headPath(file)).text;
   } catch (e: unknown) {
     if (errnoCode(e) === 'ENOENT') return { state: 'missing' };
+    if (errnoCode(e) === NOT_REGULAR) return { state: 'invalid', detail: `the head file ${headPath(file)} is not a regular file` };
     throw ioError(`cannot read the audit head file ${headPath(file)}`, e);
   }
   let v: unknown;
@@ -630,9 +631,9 @@ function fingerprint(file: string): string {
     // missing
   }
   try {
-    head = readFileSync(headPath(file), 'utf8');
+    head = readRegularFile(headPath(file)).text;
   } catch {
-    // missing
+    // missing, or not a file
   }
   return `${size}\n${head}`;
 }

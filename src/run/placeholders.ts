@@ -10,7 +10,10 @@
  * add an entry), and the last run out of a root removes every placeholder any
  * run there created (if it is still an empty file or directory). A run that
  * was killed is noticed by its dead pid and its placeholders are removed by
- * the next run to finish there.
+ * the next run to finish there. A killed run's search after the run never
+ * happened: what its sandbox made that host programs obey (a new .git) was
+ * not moved aside, and nothing tells it from the user's own later, so the
+ * run that notices it says so (Registration.notices), once, naming the root.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -28,7 +31,12 @@ export const SPARES_DIR = 'spare';
 interface Entry {
   pid: number;
   placeholders: string[];
+  /** The writable root the run registered for (absent in entries of earlier versions). */
+  root?: string;
 }
+
+/** The entry a run leaves when it is done but others still use the root: its placeholders, for the last run out. */
+const GONE = 'gone-';
 
 export interface Registration {
   /** Where this run's placeholders are taken from (run/spare-placeholders.ts); removed placeholders go back there. */
@@ -37,6 +45,31 @@ export interface Registration {
   update(placeholders: readonly string[]): Promise<void>;
   /** Leave; when no other live run remains in a root, remove every recorded placeholder. */
   release(): Promise<void>;
+  /** Runs found killed before their search after the run (at registration and release): what the user must be told. */
+  notices: string[];
+}
+
+/** Whether the entry is a run's own that its isolate never took back: it died (SIGKILL) before the end of its run. */
+function killed(name: string, e: Entry): boolean {
+  return !name.startsWith(GONE) && e.pid > 0 && !processAlive(e.pid);
+}
+
+function killedNotice(e: Entry, root: string | undefined): string {
+  return (
+    `an earlier isolate run in ${e.root ?? root ?? 'a directory it protected'} (pid ${e.pid}) was killed before its search after the run: ` +
+    'what its command made there that programs on the host obey (a new .git, a hook, an editor setting) was not moved aside; ' +
+    'look at what changed there before you run git or an editor in it'
+  );
+}
+
+/** Keep a finished (or killed) run's placeholders for the last run out, under a name no later run takes for a killed one. */
+function retire(dir: string, name: string, placeholders: readonly string[]): void {
+  writeFileSync(join(dir, `${GONE}${name}`), JSON.stringify({ pid: -1, placeholders: [...placeholders] } satisfies Entry), { mode: 0o600 });
+  try {
+    unlinkSync(join(dir, name));
+  } catch {
+    // already gone
+  }
 }
 
 function removeIfPlaceholder(path: string, spares: SparePool): void {
@@ -70,8 +103,9 @@ function readEntries(dir: string): Map<string, Entry> {
   return out;
 }
 
-/** Last out for the root in `dir`: remove every recorded placeholder, the entries and the directory. */
-function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool): void {
+/** Last out for the root in `dir`: remove every recorded placeholder, the entries and the directory; the notices of killed runs among them. */
+function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool, root?: string): string[] {
+  const notices = [...entries].filter(([name, e]) => killed(name, e)).map(([, e]) => killedNotice(e, root));
   for (const [name, e] of entries) {
     for (const p of e.placeholders) removeIfPlaceholder(p, spares);
     try {
@@ -85,24 +119,28 @@ function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool):
   } catch {
     // a new run registered meanwhile, or a half-written entry remains
   }
+  return notices;
 }
 
 /** Leave the root's slot (under its lock): the last run out removes every recorded placeholder. */
-function leaveSlot(dir: string, me: string, spares: SparePool): void {
+function leaveSlot(dir: string, me: string, spares: SparePool, root: string): string[] {
   const entries = readEntries(dir);
   const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
-  if (others.length === 0) {
-    clearSlot(dir, entries, spares);
-    return;
-  }
+  if (others.length === 0) return clearSlot(dir, entries, spares, root);
   // Still in use: leave our placeholders for the last run out.
-  const mine = entries.get(me);
-  if (mine !== undefined) writeFileSync(join(dir, `gone-${me}`), JSON.stringify({ pid: -1, placeholders: mine.placeholders }), { mode: 0o600 });
-  try {
-    unlinkSync(join(dir, me));
-  } catch {
-    // already gone
+  retire(dir, me, entries.get(me)?.placeholders ?? []);
+  return retireKilled(dir, entries, root);
+}
+
+/** Retire the entries of killed runs in the slot (their placeholders stay for the last run out): their notices. */
+function retireKilled(dir: string, entries: Map<string, Entry>, root: string): string[] {
+  const notices: string[] = [];
+  for (const [name, e] of entries) {
+    if (!killed(name, e)) continue;
+    retire(dir, name, e.placeholders);
+    notices.push(killedNotice(e, root));
   }
+  return notices;
 }
 
 /** A clean-up that timed out waiting for the lock (a burst of runs in one project) is tried again, not abandoned. */
@@ -120,7 +158,7 @@ async function withRetries(fn: () => Promise<void>): Promise<void> {
 }
 
 /** Roots whose runs were all killed (isolate itself SIGKILLed): clean up after them. */
-async function collectAbandoned(rootsDir: string, spares: SparePool): Promise<void> {
+async function collectAbandoned(rootsDir: string, spares: SparePool, notices: string[]): Promise<void> {
   let names: string[];
   try {
     names = readdirSync(rootsDir);
@@ -134,7 +172,7 @@ async function collectAbandoned(rootsDir: string, spares: SparePool): Promise<vo
     try {
       await withLock(`${dir}.lock`, async () => {
         const entries = readEntries(dir);
-        if (![...entries.values()].some((e) => processAlive(e.pid))) clearSlot(dir, entries, spares);
+        if (![...entries.values()].some((e) => processAlive(e.pid))) notices.push(...clearSlot(dir, entries, spares));
       }, { timeoutMs: 500 });
     } catch {
       // busy: another run is there, and will clean up itself
@@ -143,7 +181,7 @@ async function collectAbandoned(rootsDir: string, spares: SparePool): Promise<vo
 }
 
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
-  if (roots.length === 0) return { spares: undefined, update: async () => undefined, release: async () => undefined };
+  if (roots.length === 0) return { spares: undefined, update: async () => undefined, release: async () => undefined, notices: [] };
   const base = runtimeDir(env);
   const spares = new SparePool(join(base, SPARES_DIR));
   const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -152,7 +190,8 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
     return { root, dir: join(base, ROOTS_DIR, id), lock: join(base, ROOTS_DIR, `${id}.lock`) };
   });
   let placeholders: string[] = [];
-  const write = (dir: string): void => writeFileSync(join(dir, me), JSON.stringify({ pid: process.pid, placeholders } satisfies Entry), { mode: 0o600 });
+  const notices: string[] = [];
+  const write = (dir: string, root: string): void => writeFileSync(join(dir, me), JSON.stringify({ pid: process.pid, placeholders, root } satisfies Entry), { mode: 0o600 });
 
   for (const slot of slots) {
     // Another run may remove the shared directories the moment they are empty: retry.
@@ -167,7 +206,8 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
           } catch (e: unknown) {
             if (errnoCode(e) !== 'EEXIST') throw e;
           }
-          write(slot.dir);
+          write(slot.dir, slot.root);
+          notices.push(...retireKilled(slot.dir, readEntries(slot.dir), slot.root));
         });
         break;
       } catch (e: unknown) {
@@ -178,6 +218,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
 
   return {
     spares,
+    notices,
     async update(paths) {
       placeholders = [...paths];
       for (const slot of slots) {
@@ -185,7 +226,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         // Our own entry, replaced atomically: a run reading it under the lock sees the old or the new list,
         // with our live pid either way, so no lock is needed.
         const temp = join(slot.dir, `.${me}.tmp`);
-        writeFileSync(temp, JSON.stringify({ pid: process.pid, placeholders: mine } satisfies Entry), { mode: 0o600 });
+        writeFileSync(temp, JSON.stringify({ pid: process.pid, placeholders: mine, root: slot.root } satisfies Entry), { mode: 0o600 });
         renameSync(temp, join(slot.dir, me));
       }
     },
@@ -193,7 +234,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
       const failed: { root: string; reason: string }[] = [];
       for (const slot of slots) {
         try {
-          await withRetries(() => withLock(slot.lock, async () => leaveSlot(slot.dir, me, spares), lock));
+          await withRetries(() => withLock(slot.lock, async () => void notices.push(...leaveSlot(slot.dir, me, spares, slot.root)), lock));
         } catch (e: unknown) {
           failed.push({ root: slot.root, reason: e instanceof Error ? e.message : String(e) });
         }
@@ -205,7 +246,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         });
       }
       // The runtime directory, its `roots` and its spares stay: making them anew would cost every run a new inode each.
-      await collectAbandoned(join(base, ROOTS_DIR), spares);
+      await collectAbandoned(join(base, ROOTS_DIR), spares, notices);
     },
   };
 }

@@ -1,0 +1,56 @@
+/**
+ * Red team: isolate killed with SIGKILL while its command runs (the OOM
+ * killer, `timeout -s KILL`, a CI runner stopping a job). The sandbox dies
+ * with it, but the search after the run never happens: a repository the
+ * command made is not moved aside, and host git obeys its config. That
+ * cannot be undone later (nothing tells the planted repository from one the
+ * user made), so the next run says so plainly, once, naming the directory.
+ *
+ * Written as a failing finding first; it now guards the fix.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isolate, killSleepers, pollFor, sleepProcs, spawnIsolate, uniqueSleep } from '../helpers/isolate.js';
+import { backendCases } from '../helpers/backends.js';
+import { plantSite } from '../helpers/plant-site.js';
+
+const KILLED = /an earlier isolate run in (\S+) \(pid (\d+)\) was killed before its search after the run/;
+
+describe.each(backendCases('red team: killed run'))('red team: a run whose isolate is killed ($label)', ({ runner, backend, backendEnv }) => {
+  const site = plantSite(runner, backendEnv);
+  const children: ChildProcess[] = [];
+  const durations: string[] = [];
+  let project: string;
+  let env: Record<string, string>;
+  let marker: string;
+  beforeEach(() => ({ project, env, marker } = site));
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const d of durations.splice(0)) killSleepers(d);
+  });
+
+  it('the next run says that what it made was not moved aside, naming the directory, once', async () => {
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const plant = `git init -q sub && git -C sub config core.fsmonitor 'touch ${marker}; false' && exec sleep ${d}`;
+    const child = spawnIsolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', plant], { cwd: project, env });
+    children.push(child);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 15_000);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
+
+    const next = isolate(runner, ['run', '--backend', backend, '--', 'true'], { cwd: project, env });
+    expect(next.status, next.stderr).toBe(0);
+    const said = KILLED.exec(next.stderr);
+    expect(said, `the next run did not say the killed run's repository stays: ${next.stderr}`).not.toBeNull();
+    expect(said?.[1]).toBe(project);
+    expect(said?.[2]).toBe(String(child.pid));
+    expect(next.stderr).toContain('not moved aside');
+
+    const after = isolate(runner, ['run', '--backend', backend, '--', 'true'], { cwd: project, env });
+    expect(after.status, after.stderr).toBe(0);
+    expect(after.stderr).not.toMatch(KILLED);
+  });
+});
