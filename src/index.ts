@@ -50,6 +50,7 @@ export type { ProxyServer } from './network/proxy-server.js';
 export type { RunReport, RunAudit } from './audit/report.js';
 export type { AuditChoice as AuditOptions } from './audit/run-audit.js';
 export type { RunOrigin, McpTool } from './audit/call.js';
+export type { CommandDecision } from './policy/commands.js';
 export type { Plan, HostFacts, ExportFormat } from './backends/types.js';
 export type { Exported, ExportEntry } from './backends/export.js';
 export type { Policy, MergedProfile, ProfileDoc } from './profile/types.js';
@@ -491,22 +492,13 @@ export async function run(command: readonly string[], options: RunOptions = {}):
   return (await runWithError(command, options)).report;
 }
 
-export interface CheckResult {
+/** What the command policy decides for a command (policy/commands.ts CommandDecision), and for which program. */
+export interface CheckResult extends CommandDecision {
   schemaVersion: 1;
   kind: 'check';
   command: string[];
   /** The program as the sandbox would execute it. */
   resolved: string;
-  decision: 'allowed' | 'refused';
-  rule: string | null;
-  list: 'allow' | 'deny' | null;
-  reason: string;
-  /** The command matched against, after looking through wrappers such as env. */
-  effective: string[];
-  /** For a shell script (`sh -c '...'`): the command in it that decided, else null. */
-  subcommand: string[] | null;
-  /** What could not be decided before the command runs (a program named by a variable, eval, ...): refused with an allow list, reported without. */
-  undecidable: Array<{ command: string[]; reason: string }>;
 }
 
 /** Decide whether the profile's command policy lets `command` start. Runs nothing. Rejects only with an IsolateError. */

@@ -14,7 +14,9 @@ import { NetworkEventLog } from './event-log.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
 import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
 import type { TerminatedEnd, TlsTerminator } from './credentials/terminate.js';
-import { gated, sniGate, type RelayFilter } from './relay-filter.js';
+import { allChecks, gated, sniGate, type RelayFilter } from './relay-filter.js';
+import { tunnelHttp } from './tunnel-http.js';
+import { MAX_HEAD, forwardedHeaders, originFormHead, parseRequestHead, type RequestHead } from './request-head.js';
 
 export type Protocol = 'http' | 'connect' | 'socks5';
 
@@ -48,6 +50,13 @@ export interface ProxyOptions {
   terminator?: TlsTerminator;
 }
 
+/**
+ * How many clients' connections one proxy holds open at once. Each open tunnel may hold relay buffers (RELAY_CHUNK)
+ * in isolate, outside the sandbox's limits: a command that opened tunnels and never read from them grew isolate's
+ * memory without end. A package manager opens 15-64; a request beyond this is refused and recorded.
+ */
+export const MAX_OPEN_CLIENTS = 128;
+
 const defaultResolve: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 interface Target {
@@ -72,6 +81,8 @@ export class FilterProxy {
   /** Open sockets, each with a promise that settles when it has closed. */
   private readonly sockets = new Map<Duplex, Promise<void>>();
   private readonly resolve: Resolver;
+  /** Clients' connections open now. */
+  private clients = 0;
 
   constructor(private readonly options: ProxyOptions) {
     this.resolve = options.resolve ?? defaultResolve;
@@ -130,6 +141,8 @@ export class FilterProxy {
 
   private onSocket(socket: Socket): void {
     this.track(socket);
+    this.clients++;
+    socket.once('close', () => this.clients--);
     let buf: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
@@ -175,6 +188,9 @@ export class FilterProxy {
 
   /** Rules first (deny wins), then the resolved addresses. */
   private async judge(target: Target): Promise<Verdict> {
+    if (this.clients > MAX_OPEN_CLIENTS) {
+      return { ok: false, rule: null, reason: `the command holds more than ${MAX_OPEN_CLIENTS} connections open through the proxy at once`, status: 'denied' };
+    }
     // A host the resolver would read differently from the rules (a NUL byte, spaces, control
     // characters: getaddrinfo stops at a NUL) is refused before any rule sees it.
     if (ipVersion(target.host) === 0 && !isHostName(target.host)) {
@@ -215,6 +231,7 @@ export class FilterProxy {
     }
     const t: Target = { protocol: 'connect', ...target };
     const verdict = await this.judge(t);
+    if (client.destroyed) return; // the proxy closed while the name was resolved: nothing may be opened after close()
     if (!verdict.ok) {
       finish(client, denialResponse(verdict.reason));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
@@ -234,14 +251,23 @@ export class FilterProxy {
         established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
         failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
       },
-      { gate: sniGate(t.host), ...this.placeholderWatch(t) },
+      this.opaque(t),
     );
   }
 
-  /** With credentials: an opaque tunnel (CONNECT, SOCKS5) that carries a placeholder in clear (plain HTTP inside it) is ended and the misuse recorded. */
-  private placeholderWatch(t: Target): Pick<RelayFilter, 'checkUp'> {
+  /**
+   * What an opaque tunnel (CONNECT, SOCKS5) may carry: TLS that names its
+   * host (or none); plain HTTP whose first request goes on with the
+   * tunnel's host as its Host and the connection closed after it
+   * (tunnel-http.ts); with credentials, no placeholder in clear (the
+   * misuse is recorded).
+   */
+  private opaque(t: Target): RelayFilter {
     const vault = this.options.credentials;
-    return vault === undefined ? {} : { checkUp: vault.bodyWatch({ method: t.protocol.toUpperCase(), host: t.host, port: t.port, target: '(tunnel)' }) };
+    const placeholders = vault?.bodyWatch({ method: t.protocol.toUpperCase(), host: t.host, port: t.port, target: '(tunnel)' });
+    const sni = sniGate(t.host, t.protocol === 'socks5' ? 'SOCKS5' : 'CONNECT');
+    const http = tunnelHttp(t.host, t.port);
+    return { gate: (data) => (data[0] === TLS_HANDSHAKE ? sni(data) : http.gate(data)), checkUp: allChecks(placeholders, http.watch) };
   }
 
   /** A tunnel to a credential host: TLS answered here, each request sent on with the values (credentials/terminate.ts). */
@@ -372,6 +398,7 @@ export class FilterProxy {
     }
     const t: Target = { protocol: 'http', host: normalizeHost(url.hostname.replace(/^\[|\]$/g, '')), port: url.port === '' ? 80 : Number(url.port) };
     const verdict = await this.judge(t);
+    if (client.destroyed) return; // the proxy closed while the name was resolved: nothing may be opened after close()
     if (!verdict.ok) {
       finish(client, denialResponse(verdict.reason));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
@@ -379,10 +406,7 @@ export class FilterProxy {
     }
     // The Host header is always the host that was decided on: a different one would let a request
     // reach another site served from the same address (a CDN) than the rule allowed.
-    const headers = head.headers.filter(([name]) => {
-      const lower = name.toLowerCase();
-      return !(lower === 'host' || lower === 'connection' || lower === 'keep-alive' || lower.startsWith('proxy-'));
-    });
+    const headers = forwardedHeaders(head.headers);
     const request = { method: head.method, host: t.host, port: t.port, target: `${url.pathname}${url.search}`, headers, tls: false };
     const sent = this.withCredentials(request, early);
     if (!sent.ok) {
@@ -390,9 +414,7 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: sent.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    const lines = [`${head.method} ${sent.target} ${head.version}`, `Host: ${url.host}`, ...sent.headers.map(([name, value]) => `${name}: ${value}`)];
-    lines.push('Connection: close', '', '');
-    const rewritten = Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), early]);
+    const rewritten = Buffer.concat([originFormHead(head, sent.target, url.host, sent.headers), early]);
     this.tunnel(
       client,
       t,
@@ -471,6 +493,7 @@ export class FilterProxy {
   private async socksConnect(client: Socket, t: Target, rest: Buffer, started: bigint, reply: (code: number) => Buffer): Promise<void> {
     client.pause();
     const verdict = await this.judge(t);
+    if (client.destroyed) return; // the proxy closed while the name was resolved: nothing may be opened after close()
     if (!verdict.ok) {
       finish(client, reply(verdict.status === 'unresolved' ? 4 : 2));
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
@@ -486,7 +509,7 @@ export class FilterProxy {
         established: () => client.write(reply(0)),
         failed: (e) => finish(client, reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
       },
-      this.placeholderWatch(t),
+      this.opaque(t),
     );
   }
 }
@@ -502,37 +525,10 @@ function writeOrPause(to: Duplex, from: Duplex, chunks: readonly Uint8Array[], d
   }
 }
 
-const MAX_HEAD = 64 * 1024;
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+const TLS_HANDSHAKE = 0x16;
 /** Read size for downloads: large reads mean few callbacks; fewer than 1 MiB measured slower, more no faster. */
 const RELAY_CHUNK = 1 << 20;
-
-interface RequestHead {
-  method: string;
-  target: string;
-  version: string;
-  headers: [string, string][];
-}
-
-/** RFC 9110 token characters: a header name. */
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A header value: visible characters, spaces and tabs; no CR, LF, NUL or other control character (a bare LF would start a header of its own upstream). */
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/** The request line and headers, or undefined when any part is malformed: such a request is refused, never passed on. */
-export function parseRequestHead(text: string): RequestHead | undefined {
-  const [requestLine, ...headerLines] = text.split('\r\n');
-  const m = /^([A-Z]+) ([\x21-\x7e]+) (HTTP\/1\.[01])$/.exec(requestLine ?? '');
-  if (m === null || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
-  const headers: [string, string][] = [];
-  for (const line of headerLines) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    const [name, value] = [line.slice(0, colon), line.slice(colon + 1).trim()];
-    if (!HEADER_NAME.test(name) || !HEADER_VALUE.test(value)) return undefined;
-    headers.push([name, value]);
-  }
-  return { method: m[1], target: m[2], version: m[3], headers };
-}
 
 /** Wait for `p`, at most `ms`, or until `cut` settles. */
 async function settledWithin(p: Promise<unknown>, ms: number, cut?: Promise<unknown>): Promise<void> {

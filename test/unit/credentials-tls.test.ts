@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseClientHello } from '../../src/network/client-hello.js';
+import { sniGate } from '../../src/network/relay-filter.js';
 import { createRunCa } from '../../src/network/credentials/ca.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'isolate-ca-unit-'));
@@ -79,6 +80,16 @@ async function clientHello(servername: string | undefined): Promise<Buffer> {
   await new Promise<void>((r) => server.close(() => r()));
   return bytes;
 }
+
+describe('sniGate', () => {
+  it('passes a ClientHello naming the tunnel\'s host or none, and refuses another name, saying which kind of tunnel', async () => {
+    const other = await clientHello('other.test');
+    expect(sniGate('allowed.test', 'SOCKS5')(other)).toEqual({ refused: 'the TLS server name "other.test" is not the SOCKS5 host allowed.test (domain fronting)' });
+    expect(sniGate('allowed.test', 'CONNECT')(other)).toEqual({ refused: 'the TLS server name "other.test" is not the CONNECT host allowed.test (domain fronting)' });
+    expect(sniGate('other.test', 'SOCKS5')(other)).toBe('pass');
+    expect(sniGate('allowed.test', 'SOCKS5')(await clientHello(undefined))).toBe('pass');
+  });
+});
 
 describe('parseClientHello', () => {
   it('reads the server name of a real ClientHello, and waits while it is cut short anywhere', async () => {

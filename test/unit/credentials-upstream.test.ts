@@ -50,6 +50,8 @@ const SCRIPTS: Record<string, (s: TLSSocket) => Promise<void>> = {
   '/length': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', `Content-Length: ${echo.length}`, 'Content-Type: application/json']), echo.slice(0, 15), echo.slice(15)], true),
   // Split inside the token by the chunks themselves, and by the writes inside a chunk.
   '/chunked': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Transfer-Encoding: chunked', 'Content-Type: text/plain']), chunk(`a${TOKEN.slice(0, 9)}`), chunk(TOKEN.slice(9, 20)).slice(0, 5), chunk(TOKEN.slice(9, 20)).slice(5), chunk(`${TOKEN.slice(20)}z`), '0\r\nX-Trailer: 1\r\n\r\n'], true),
+  // The token echoed where no header value is: the reason phrase, a header's name.
+  '/reason': (s) => writePieces(s, [head([`HTTP/1.1 401 invalid token ${TOKEN}`, `X-Seen-${TOKEN}: 1`, 'Content-Length: 0'])]),
   '/close': (s) => writePieces(s, [head(['HTTP/1.1 200 OK']), 'before ', TOKEN.slice(0, 3), `${TOKEN.slice(3)} after`]),
   // A body that claims to be binary and echoes the token: scrubbed all the same.
   '/binary': (s) => writePieces(s, [head(['HTTP/1.1 200 OK', 'Content-Type: application/octet-stream', `Content-Length: ${TOKEN.length + 2}`]), Buffer.from(`\x00${TOKEN.slice(0, 30)}`, 'latin1'), Buffer.from(`${TOKEN.slice(30)}\xff`, 'latin1')], true),
@@ -132,6 +134,7 @@ afterAll(async () => {
 
 interface Got {
   status: number;
+  message?: string;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   /** The body ended as complete (not cut off). */
@@ -152,7 +155,7 @@ function get(path: string, options: { method?: string; body?: Buffer; chunked?: 
           setTimeout(() => res.resume(), 1);
         }
       });
-      const done = (): void => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), complete: res.complete });
+      const done = (): void => resolve({ status: res.statusCode ?? 0, message: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(parts), complete: res.complete });
       res.on('end', done);
       res.on('error', done);
       res.on('aborted', done);
@@ -198,6 +201,14 @@ describe('the terminator reads the upstream response itself', () => {
     const both = await get('/te-and-length');
     expect(both.body.toString()).toBe('abcdef');
     expect(both.headers['content-length']).toBeUndefined();
+  });
+
+  it('scrubs the reason phrase and header names too', async () => {
+    const r = await get('/reason');
+    expect(r.status).toBe(401);
+    expect(r.message).toBe(`invalid token ${PLACEHOLDER}`);
+    expect(r.headers[`x-seen-${PLACEHOLDER.toLowerCase()}`]).toBe('1');
+    expect(JSON.stringify(r.headers)).not.toContain(TOKEN.toLowerCase());
   });
 
   it('cuts the client off when the upstream body is cut short, never ending it as if whole', async () => {

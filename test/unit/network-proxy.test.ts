@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import { connect as netConnect, createServer as createNetServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
-import { FilterProxy, parseAuthority, parseSocksRequest, type NetworkEvent, type Resolver } from '../../src/network/proxy.js';
+import { FilterProxy, MAX_OPEN_CLIENTS, parseAuthority, parseSocksRequest, type NetworkEvent, type Resolver } from '../../src/network/proxy.js';
 import { decide, parseRule, type DomainRule, type RuleKind } from '../../src/network/rules.js';
 
 const BODY = 'hello from the upstream server\n';
@@ -938,6 +938,33 @@ describe('FilterProxy: close()', () => {
   });
 });
 
+describe('FilterProxy: close() while a host is being resolved', () => {
+  it.each(['connect', 'socks5', 'http'])('opens no connection (%s) when the proxy closes during the lookup: nothing reaches the server, nothing is left open', async (kind) => {
+    let answer: (a: string[]) => void = () => undefined;
+    const slow: Resolver = (host) => {
+      resolverCalls.push(host);
+      return new Promise((r) => (answer = r));
+    };
+    const proxy = new FilterProxy({ rules: { allow: parsed([`allowed.test:${echoPort}`]), deny: [] }, resolve: slow });
+    await proxy.listen({ host: '127.0.0.1', port: 0 });
+    const c = new Client(portOf(proxy));
+    if (kind === 'socks5') {
+      c.write(GREETING);
+      await c.read(2);
+      c.write(socksDomain('allowed.test', echoPort));
+    } else c.write(kind === 'connect' ? connectRequest(`allowed.test:${echoPort}`) : `GET http://allowed.test:${echoPort}/ HTTP/1.1\r\n\r\n`);
+    await vi.waitFor(() => expect(resolverCalls).toEqual(['allowed.test']), { timeout: 3000, interval: 5 });
+    await proxy.close();
+    const events = proxy.events.length;
+    answer(['127.0.0.1']);
+    await c.closed;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(echoSockets.size, 'a connection to the server after close()').toBe(0);
+    expect(proxy.open).toBe(0);
+    expect(proxy.events.length, 'an event recorded after close() resolved').toBe(events);
+  });
+});
+
 describe('parseAuthority', () => {
   it.each([
     ['example.com:443', 443, { host: 'example.com', port: 443 }],
@@ -1043,7 +1070,7 @@ describe('FilterProxy: the Host header', () => {
   });
 
   it('a header value with a bare LF, CR, NUL or other control character is refused (400), never passed on as a second header', async () => {
-    const { parseRequestHead } = await import('../../src/network/proxy.js');
+    const { parseRequestHead } = await import('../../src/network/request-head.js');
     const ok = parseRequestHead('GET http://a.test/ HTTP/1.1\r\nX-A: a\tb c\r\nAccept: */*');
     expect(ok?.headers).toEqual([['X-A', 'a\tb c'], ['Accept', '*/*']]);
     for (const bad of ['X-A: a\nHost: evil', 'X-A: a\rHost: evil', 'X-A: a\0b', 'X-A: a\x1bb', 'X A: b', 'X-A\n: b', 'X-(A): b']) {
@@ -1086,5 +1113,35 @@ describe('FilterProxy: hosts the resolver would read differently', () => {
     } finally {
       await proxy.close();
     }
+  });
+});
+
+describe('FilterProxy: connections held open at once', () => {
+  it(`refuses, with a recorded denial, a connection beyond ${MAX_OPEN_CLIENTS} open at once, and takes one again once another closes`, async () => {
+    // Each open tunnel may hold relay buffers in isolate, outside the sandbox's limits: a command that opened tunnels
+    // and never read from them would grow isolate's memory without end.
+    const { proxy, port } = await startProxy([`allowed.test:${echoPort}`]);
+    const open: Client[] = [];
+    for (let i = 0; i < MAX_OPEN_CLIENTS; i++) {
+      const c = new Client(port);
+      c.write(connectRequest(`allowed.test:${echoPort}`));
+      open.push(c);
+    }
+    for (const c of open) expect(await c.readUntil('\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    const over = new Client(port);
+    over.write(connectRequest(`allowed.test:${echoPort}`));
+    const text = (await over.rest()).toString('latin1');
+    expect(text).toMatch(/^HTTP\/1\.1 403 /);
+    expect(text).toMatch(new RegExp(`X-Isolate-Denied: .*${MAX_OPEN_CLIENTS} connections`, 'i'));
+    await eventually(proxy.events);
+    expect(proxy.events[0]).toMatchObject({ protocol: 'connect', host: 'allowed.test', decision: 'denied', rule: null });
+    expect(echoSockets.size).toBe(MAX_OPEN_CLIENTS);
+
+    open[0]?.socket.destroy();
+    await open[0]?.closed;
+    await vi.waitFor(() => expect(proxy.open).toBe(2 * MAX_OPEN_CLIENTS - 2), { timeout: 3000, interval: 10 });
+    const again = new Client(port);
+    again.write(connectRequest(`allowed.test:${echoPort}`));
+    expect(await again.readUntil('\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 });

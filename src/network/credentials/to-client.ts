@@ -1,7 +1,7 @@
 /**
  * The upstream response (upstream.ts) written to the client's HTTP response
- * on a terminated tunnel: its head without the hop-by-hop headers and with
- * every header value scrubbed, its body scrubbed as it comes (scrub.ts:
+ * on a terminated tunnel: its head without the hop-by-hop headers, its
+ * reason phrase and every header name and value scrubbed, its body scrubbed as it comes (scrub.ts:
  * in place, across the pieces) and written once per batch of pieces, the
  * upstream paused while the client is not keeping up. A compressed body is
  * decoded first and passed on uncompressed (content-coding.ts). A body that
@@ -35,7 +35,8 @@ function clientHeaders(head: ResponseHead, f: Framing, vault: CredentialVault, d
     if (name !== 'content-length') return !HOP.has(name);
     return !decoded && (f.kind === 'length' || f.kind === 'none') && lengths++ === 0;
   };
-  return head.headers.filter(keep).flatMap(([n, v]) => [n, vault.scrubText(v)]);
+  // Names too: a server may echo what it was sent into a header's name (a value is a valid token).
+  return head.headers.filter(keep).flatMap(([n, v]) => [vault.scrubText(n), vault.scrubText(v)]);
 }
 
 /** How the body's pieces reach the client. */
@@ -107,7 +108,13 @@ export function toClient(res: ServerResponse, vault: CredentialVault, upstream: 
         if ('error' in decoder) return fail(decoder.error);
         path = decodedPath(res, scrub, decoder, upstream, fail);
       }
-      res.writeHead(head.status, head.message, clientHeaders(head, f, vault, codings.length > 0));
+      try {
+        // The reason phrase is the server's text as well (an error message may quote the token).
+        res.writeHead(head.status, vault.scrubText(head.message), clientHeaders(head, f, vault, codings.length > 0));
+      } catch {
+        // A name scrubbed of a value's base64 form may hold a "/", which no header name can: refused, never thrown from the upstream's read.
+        fail('the upstream response has a header name that is not a valid name once scrubbed of a credential');
+      }
     },
     body: (pieces, release) => path.write(pieces, release),
     end: () => path.end(),

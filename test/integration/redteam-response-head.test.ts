@@ -1,0 +1,105 @@
+/**
+ * Red team: a credential host's response head must reach the command
+ * scrubbed of the real value in every part of it, not only in header
+ * values. A server that puts what it was sent into its status line's reason
+ * phrase (some frameworks write an error message there: "401 invalid token
+ * <token>") or into a header's name would otherwise hand the command the
+ * real token through isolate's own terminated tunnel.
+ *
+ * A loopback TLS server written byte by byte stands in for the credential
+ * host; curl in the sandbox prints the response head it receives.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer, type Server, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCerts } from '../helpers/credential-site.js';
+import { TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, type Project } from '../helpers/isolate.js';
+import { backendCases, type BackendCase } from '../helpers/backends.js';
+
+const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
+
+let certDir: string;
+let server: Server;
+let PORT = 0;
+const seen: string[] = [];
+const sockets = new Set<TLSSocket>();
+
+/** The response to `path`, echoing the bearer token of `head` where that path says. */
+function reply(path: string, token: string): string {
+  if (path === '/reason') return `HTTP/1.1 401 invalid token ${token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
+  if (path === '/header-name') return `HTTP/1.1 200 OK\r\nX-Seen-${token}: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`;
+  return `HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
+}
+
+beforeAll(async () => {
+  certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}rhead-`));
+  makeCerts(certDir);
+  server = createServer({ key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) }, (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    let head = '';
+    s.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const token = /^authorization: bearer (.*)$/im.exec(head.slice(0, end))?.[1] ?? '';
+      seen.push(token);
+      s.end(reply(head.split(' ')[1] ?? '', token), 'latin1');
+    });
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  PORT = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+  rmSync(certDir, { recursive: true, force: true });
+});
+
+describe.each(backendCases('response head scrubbing'))('a credential host\'s response head is scrubbed whole ($label)', ({ runner, backend, backendEnv }: BackendCase) => {
+  let p: Project;
+  let profile: string;
+
+  beforeAll(() => {
+    p = homeWithProject(runner);
+    writeFileSync(join(p.home, 'test-ca.pem'), readFileSync(join(certDir, 'ca.pem')));
+    profile = join(p.home, 'head.yaml');
+    const lines = [
+      'extends: default',
+      'network:',
+      '  mode: filtered',
+      `  allow: ["127.0.0.1:${PORT}"]`,
+      `  upstreamCa: ${join(p.home, 'test-ca.pem')}`,
+      'credentials:',
+      `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${PORT}"] }`,
+      '',
+    ];
+    writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+    giveTo(runner, p.home);
+  });
+  afterAll(() => p.cleanup());
+
+  it('a token echoed in the reason phrase or in a header name reaches the command as the placeholder', async () => {
+    const before = seen.length;
+    const curl = (path: string): string => `curl -sS -i -H "Authorization: Bearer $GITHUB_TOKEN" https://127.0.0.1:${PORT}${path}; echo`;
+    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', `${curl('/reason')}; ${curl('/header-name')}; printf 'placeholder=%s\\n' "$GITHUB_TOKEN"`], {
+      cwd: p.project,
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN },
+      timeoutMs: 30_000,
+    });
+    // The server was sent the real token both times: the echo is real.
+    expect(seen.slice(before)).toEqual([TOKEN, TOKEN]);
+    expect(r.stdout + r.stderr, 'the real token reached the command').not.toContain(TOKEN);
+    const placeholder = /^placeholder=(\S+)$/m.exec(r.stdout)?.[1] ?? '';
+    expect(placeholder).toMatch(/^ghp_/);
+    expect(r.stdout).toContain(`HTTP/1.1 401 invalid token ${placeholder}`);
+    expect(r.stdout).toContain(`X-Seen-${placeholder}: 1`);
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
