@@ -1,4 +1,4 @@
-import { IsolateError } from '../errors.js';
+import { IsolateError, oneLine } from '../errors.js';
 import { filterRecords } from '../audit/filter.js';
 import { defaultAuditLogPath } from '../audit/log.js';
 import { isRunRecord, type KnownRecord } from '../audit/records.js';
@@ -76,13 +76,14 @@ function runNotes(record: Extract<KnownRecord, { kind: 'run' }> | undefined, unf
 
 function tableRow(entry: RunEntry, s: Style): string {
   const { record: r, unfinished } = entry;
-  if (r === null) return `${s.red(`line ${entry.line}`)}: not a record this version of isolate reads (${entry.problem ?? ''}); \`--json\` shows it as it is\n`;
+  if (r === null) return `${s.red(`line ${entry.line}`)}: not a record this version of isolate reads (${oneLine(entry.problem ?? '')}); \`--json\` shows it as it is\n`;
   if (!isRunRecord(r)) return '';
   const run = r.kind === 'run' ? r : undefined;
-  const notes = runNotes(run, unfinished);
+  // The record's strings came from whoever asked for the run (an MCP call's command): shown escaped, never sent to the terminal as they are.
+  const notes = oneLine(runNotes(run, unfinished));
   const exit = run === undefined ? '-' : String(run.exitCode);
-  const who = r.user.name ?? String(r.user.uid);
-  return `${r.startedAt.padEnd(24)} ${(exit === '0' ? exit : s.red(exit)).padStart(4)}  ${r.profile.name.slice(0, 10).padEnd(10)} ${who.padEnd(8)} ${r.command.join(' ')}${notes === '' ? '' : `  [${notes}]`}\n`;
+  const who = oneLine(r.user.name ?? String(r.user.uid));
+  return `${oneLine(r.startedAt).padEnd(24)} ${(exit === '0' ? exit : s.red(exit)).padStart(4)}  ${oneLine(r.profile.name.slice(0, 10)).padEnd(10)} ${who.padEnd(8)} ${oneLine(r.command.join(' '))}${notes === '' ? '' : `  [${notes}]`}\n`;
 }
 
 /** isolate audit show [file] [filters] */

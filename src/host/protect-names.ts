@@ -55,6 +55,28 @@ export function nameIndex(fs: { protect: readonly string[]; protectExisting?: re
   return { rules, keys, keySet: new Set(keys) };
 }
 
+/**
+ * A package manager's directory (`node_modules`): what it holds comes and
+ * goes with every install, and packages ship editors' and tools' dot-files
+ * (`.github`, `.vscode`, `.husky`) that no program on the host obeys there,
+ * and that a read-only mount would keep an install inside the sandbox from
+ * removing (EBUSY). Version control is what obeys a name there: git and
+ * Mercurial look for their directory from wherever they run up to the root,
+ * so a `.git` or `.hg` anywhere below is the repository of every host git
+ * or hg run beneath it (a prompt's `git status` after `cd
+ * node_modules/<pkg>`), and runs what its configuration names. npm never
+ * packs either, so protecting them costs an install nothing.
+ */
+export const PACKAGES_DIR = 'node_modules';
+const PACKAGES_NAMES = new Set(['.git', '.hg'].map(nameKey));
+
+/** The names searched for inside a package manager's directory: the version-control ones of `index`. */
+export function packagesIndex(index: NameIndex): NameIndex {
+  const rules = index.rules.filter((r) => PACKAGES_NAMES.has(nameKey(r.segments[0] ?? '')));
+  const keys = index.keys.filter((k) => PACKAGES_NAMES.has(k));
+  return { rules, keys, keySet: new Set(keys) };
+}
+
 /** What finding a name does: record the fact, and tell whether the sandbox could enter a directory on the way. */
 export interface Finder {
   add(path: string, state: ProtectFact['state'], pins: string[]): void;

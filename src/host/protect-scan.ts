@@ -17,7 +17,7 @@ import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
 import { deniedPathFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
-import { lstatState, nameIndex, nameKey, namesIn, type Finder, type NameIndex } from './protect-names.js';
+import { PACKAGES_DIR, lstatState, nameIndex, nameKey, namesIn, packagesIndex, type Finder, type NameIndex } from './protect-names.js';
 import { clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
@@ -25,8 +25,6 @@ import { cacheableFs, readScanCache, scanClock, writeScanCache } from './scan-ca
 import { recordSeen } from './scan-seen.js';
 import { refuseUnnamableDirs } from './unnamable-dirs.js';
 
-/** Directories the protected-name search never enters (documented in docs/protected-files.md). */
-export const PROTECT_SCAN_SKIP = new Set(['node_modules']);
 /**
  * A directory deeper than this below a writable root, or with a longer path,
  * is kept read-only as a whole instead of searched: no project comes near,
@@ -59,6 +57,9 @@ export interface ScanOptions {
 interface Search {
   finder: Finder & { has(path: string): boolean; facts(): ProtectFact[] };
   names: NameIndex;
+  /** The names searched for below a package manager's directory (protect-names.ts, packagesIndex), and whether the search is there. */
+  packages: NameIndex;
+  inPackages: boolean;
   rules: readonly MountRule[];
   /** Paths that have a rule of their own: only there can a subdirectory of a writable one be other than writable. */
   rulePaths: ReadonlySet<string>;
@@ -109,18 +110,19 @@ function visit(s: Search, path: string, name: string, st: Stats, old: number, at
   const mayReuse = cacheable(s, st.dev, path);
   if (mayReuse && old >= 0 && s.old?.reusableFor(old, st) === true) return revisit(s, path, old, atTop);
   const entries = atTop && !sandboxCanEnter(st.mode, st.uid, st.gid, s.self) ? undefined : listDir(path);
+  const index = s.inPackages ? s.packages : s.names;
   if (entries === undefined) {
-    namesIn(s.finder, s.names, path, undefined, atTop, s.pins);
+    namesIn(s.finder, index, path, undefined, atTop, s.pins);
     return s.out.close(s.out.open(name, st, false, NONE));
   }
   const hits: Hit[] = [];
   const subdirs: string[] = [];
   for (const e of entries) {
     if (s.names.keySet.has(nameKey(e.name))) hits.push({ name: e.name, kind: kindOf(e) });
-    if (e.isDirectory() && !PROTECT_SCAN_SKIP.has(e.name) && e.name !== '.git') subdirs.push(e.name);
+    if (e.isDirectory() && e.name !== '.git') subdirs.push(e.name);
   }
   refuseUnnamableDirs(path, subdirs, (sub) => sandboxCanEnter(sub.mode, sub.uid, sub.gid, s.self));
-  if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
+  if (atTop || hits.length > 0) namesIn(s.finder, index, path, hitMap(hits), atTop, s.pins);
   // The top of a root changes with every run (placeholders come and go): listed every time, so its new stamp never rewrites the cache.
   const record = s.out.open(name, st, !atTop && mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
   const before = old >= 0 ? s.old?.children(old) : undefined;
@@ -135,7 +137,7 @@ function visit(s: Search, path: string, name: string, st: Stats, old: number, at
 function revisit(s: Search, path: string, old: number, atTop: boolean): void {
   const tree = s.old as ScanTree;
   const hits = tree.hits(old);
-  if (atTop || hits.length > 0) namesIn(s.finder, s.names, path, hitMap(hits), atTop, s.pins);
+  if (atTop || hits.length > 0) namesIn(s.finder, s.inPackages ? s.packages : s.names, path, hitMap(hits), atTop, s.pins);
   const record = s.out.openCopy(old);
   let whole = true;
   for (let j = old + 1; j < tree.end(old); j = tree.end(j)) whole = child(s, path, tree.name(j), j) && whole;
@@ -158,10 +160,13 @@ function child(s: Search, parent: string, name: string, old: number): boolean {
     return record(s, name, st);
   }
   s.pins.push(path);
+  const inPackages = s.inPackages;
+  s.inPackages ||= nameKey(name) === nameKey(PACKAGES_DIR);
   try {
     visit(s, path, name, st, old, false);
   } finally {
     s.pins.pop();
+    s.inPackages = inPackages;
   }
   return true;
 }
@@ -196,7 +201,7 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   const rules = policy.filesystem.mounts;
   const self = { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] };
   const names = nameIndex(policy.filesystem);
-  const s: Search = { finder: finder(self), names, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsTypes: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
+  const s: Search = { finder: finder(self), names, packages: packagesIndex(names), inPackages: false, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsTypes: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
   // Absolute protected paths first: the walk then does not enter what they protect as a whole. Then the hidden paths' pins.
   const probe = { state: lstatState, enterable: s.finder.enterable };
   for (const fact of [...ownPathFacts(policy, probe), ...deniedPathFacts(rules, probe)]) s.finder.add(fact.path, fact.state, fact.pins);

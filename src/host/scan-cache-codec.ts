@@ -10,7 +10,8 @@ import type { ScanClock } from './scan-cache.js';
 import { KINDS, ScanTree, type TreeArrays } from './scan-tree.js';
 import { STAMP_FIELDS } from './scan-cache.js';
 
-const MAGIC = `isolate-scan-cache 2 ${new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'le' : 'be'}\n`;
+// Version 3: the listings below node_modules are kept (version 2 left them out, so a listing it kept lacks them).
+const MAGIC = `isolate-scan-cache 3 ${new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'le' : 'be'}\n`;
 const DIGEST_BYTES = 32;
 const W = STAMP_FIELDS.length;
 

@@ -1,6 +1,7 @@
 /**
  * The child's environment: empty, then the profile's allowlist, then what it
- * sets. Names that look like secrets never pass through a wildcard; they pass
+ * sets. Names that look like secrets, and values that hold a password (a
+ * URL's or a connection string's), never pass through a wildcard; they pass
  * only when named exactly (`pass: [GITHUB_TOKEN]`, `--env GITHUB_TOKEN`).
  */
 import { IsolateError } from '../errors.js';
@@ -26,7 +27,10 @@ export const SECRET_PATTERNS: readonly string[] = [
   '*COOKIE*',
   '*SESSION*',
   '*_PAT',
+  '*_PASS',
+  '*_PWD',
   '*_DSN',
+  '*CONNECTION_STRING*',
   '*DATABASE_URL*',
   'AWS_*',
   'AZURE_*',
@@ -83,6 +87,16 @@ export function isSecretName(name: string, extra: readonly string[] = []): boole
   return secretRegExp.test(name) || extra.some((p) => matchesPattern(name, p, true));
 }
 
+/**
+ * A value that carries a password whatever its name: a URL with one in its
+ * user information (`redis://:pw@cache`, `amqp://app:pw@mq/`), a connection
+ * string with a `Password=` or `Pwd=` field. Withheld from a wildcard like a
+ * secret's name (REDIS_URL, MONGODB_URI and CELERY_BROKER_URL hold them).
+ */
+const PASSWORD_IN_URL = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
+const PASSWORD_FIELD = /(?:^|;)\s*(?:password|pwd)\s*=/i;
+export const holdsPassword = (value: string): boolean => PASSWORD_IN_URL.test(value) || PASSWORD_FIELD.test(value);
+
 export interface EnvironmentRules {
   pass: readonly string[];
   set: Readonly<Record<string, string>>;
@@ -130,7 +144,7 @@ export function computeEnvironment(
     if (exact.has(name)) {
       env[name] = envValue(`the caller's ${name}`, value);
     } else if (wild.some((p) => matchesPattern(name, p))) {
-      if (isSecretName(name, rules.secrets)) withheld.push(name);
+      if (isSecretName(name, rules.secrets) || holdsPassword(value)) withheld.push(name);
       else env[name] = envValue(`the caller's ${name}`, value);
     }
   }

@@ -251,18 +251,38 @@ function collectIssues(list: readonly ZodIssue[], prefix: readonly PropertyKey[]
         out.push({ path: formatKeyPath(path), message: 'expected one of { env: NAME }, { file: path } or { command: [program, args...] }' });
         continue;
       }
-      const objectBranch = issue.errors.find((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
-      if (typeof input === 'object' && input !== null && objectBranch !== undefined) {
-        collectIssues(objectBranch, path, out);
-      } else {
-        const hint = input === null ? NULL_HINT : '';
-        out.push({ path: formatKeyPath(path), message: `expected a path string or { path, optional }${hint}` });
-      }
+      // The branch whose type the value had (it failed inside, or a refinement): its issues say what is wrong.
+      const shaped = issue.errors.find((branch) => branch.length > 0 && !branch.some(wrongType));
+      const expected = expectedOf(issue.errors);
+      const hint = input === null ? NULL_HINT : '';
+      if (shaped !== undefined) collectIssues(shaped, path, out);
+      else if (expected.includes('object')) out.push({ path: formatKeyPath(path), message: `expected a path string or { path, optional }${hint}` });
+      else out.push({ path: formatKeyPath(path), message: `expected ${expected.join(' or ')}, received ${receivedOf(input)}${hint}` });
     } else {
       const hint = issue.message.endsWith('received null') ? NULL_HINT : '';
       out.push({ path: formatKeyPath(path), message: issue.message + hint });
     }
   }
+}
+
+/** An issue that says the value itself is not of a branch's type (rather than what is wrong inside it). */
+const wrongType = (i: ZodIssue): boolean => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value' || i.code === 'invalid_union');
+
+/** What a union's branches expected of the value itself: types (`string`, `object`) and literal values (`"unlimited"`). */
+function expectedOf(branches: readonly (readonly ZodIssue[])[]): string[] {
+  const out: string[] = [];
+  for (const issue of branches.flat()) {
+    if (issue.path.length !== 0) continue;
+    if (issue.code === 'invalid_type') out.push(issue.expected);
+    else if (issue.code === 'invalid_value') out.push(...issue.values.map((v) => JSON.stringify(v)));
+    else if (issue.code === 'invalid_union') out.push(...expectedOf(issue.errors));
+  }
+  return [...new Set(out)];
+}
+
+/** A value as an error message names it: its JSON, or Infinity and NaN, which JSON has not. */
+function receivedOf(input: unknown): string {
+  return typeof input === 'number' && !Number.isFinite(input) ? String(input) : (JSON.stringify(input) ?? typeof input);
 }
 
 export function validateProfileDoc(data: unknown): { ok: true; value: ProfileDoc } | { ok: false; issues: SchemaIssue[] } {

@@ -9,7 +9,7 @@
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
-import { nameKey, type NameIndex } from '../host/protect-names.js';
+import { PACKAGES_DIR, nameKey, type NameIndex } from '../host/protect-names.js';
 import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { isEmpty, type Step } from './quarantine.js';
 import { chainOf, moveAndRecord, neverEntered, openFrames, type Frame, type Walk } from './after-run-walk.js';
@@ -58,19 +58,23 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
   }
 }
 
+/** Whether the top frame's directory is a package manager's directory or below one (not counting the root's own name). */
+const inPackages = (frames: readonly Frame[]): boolean => frames.some((f, i) => i > 0 && typeof f.name === 'string' && nameKey(f.name) === nameKey(PACKAGES_DIR));
+
 /**
  * Move aside the protected names the run created in the top frame's
  * directory (`names`: its entries). True when the directory itself had to
  * be moved instead (its frames are gone).
  */
 export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[]): boolean {
-  const hits = hitsOf(w.index, names);
+  const index = inPackages(frames) ? w.packages : w.index;
+  const hits = hitsOf(index, names);
   if (hits.size === 0) return false;
   const dir = openFrames(w, frames);
   const found = new Map<string, Found>();
   const opened: DirHandle[] = [];
   try {
-    for (const rule of w.index.rules) {
+    for (const rule of index.rules) {
       const first = hits.get(nameKey(rule.segments[0] ?? ''));
       if (first !== undefined) follow(w, dir, [first, ...rule.segments.slice(1)], found, opened);
     }

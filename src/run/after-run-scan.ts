@@ -25,8 +25,8 @@
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import type { ProtectFact } from '../backends/types.js';
-import { PROTECT_SCAN_SKIP, type SearchScope } from '../host/protect-scan.js';
-import { nameKey } from '../host/protect-names.js';
+import type { SearchScope } from '../host/protect-scan.js';
+import { nameKey, packagesIndex } from '../host/protect-names.js';
 import { clockTrusted, type ScanClock } from '../host/scan-cache.js';
 import type { SeenTrees } from '../host/scan-seen.js';
 import { entryName, openChild, openDir, pathIn, type DirHandle, type EntryName } from './dir-handle.js';
@@ -65,6 +65,7 @@ export function quarantineAfterRun(input: AfterRun): Quarantined[] {
   const trusted = input.since !== undefined && input.now !== undefined && clockTrusted(input.since, input.now);
   const w: Walk = {
     index: input.scope.names,
+    packages: packagesIndex(input.scope.names),
     tag: input.tag,
     existed: new Set(input.before.filter((f) => f.state !== 'missing').map((f) => f.path)),
     notWritable: input.scope.notWritable,
@@ -94,7 +95,7 @@ const list = (handle: DirHandle): Dirent<Buffer>[] => readdirSync(handle.self, {
 
 /** Whether an entry may be a directory (one of unknown type may). */
 const mayBeDir = (e: Dirent<Buffer>): boolean => !(e.isFile() || e.isSymbolicLink() || e.isFIFO() || e.isSocket() || e.isCharacterDevice() || e.isBlockDevice());
-const SKIP_KEYS = new Set([...PROTECT_SCAN_SKIP, '.git'].map(nameKey));
+const GIT_KEY = nameKey('.git');
 
 const frameOf = (name: EntryName, path: string, old: number, handle?: DirHandle, step?: Frame['step']): Frame => ({ step, handle, name, path, old, subdirs: [], olds: [], next: 0 });
 
@@ -128,7 +129,7 @@ function enter(w: Walk, frames: Frame[], entries: Dirent<Buffer>[]): void {
   const top = frames[frames.length - 1] as Frame;
   const before = top.old >= 0 ? w.tree?.children(top.old) : undefined;
   for (const [i, name] of names.entries()) {
-    if (!mayBeDir(entries[i] as Dirent<Buffer>) || (typeof name === 'string' && SKIP_KEYS.has(nameKey(name)))) continue;
+    if (!mayBeDir(entries[i] as Dirent<Buffer>) || (typeof name === 'string' && nameKey(name) === GIT_KEY)) continue;
     top.subdirs.push(name);
     top.olds.push(typeof name === 'string' ? (before?.get(name) ?? -1) : -1);
   }

@@ -16,6 +16,8 @@ import { moveAside, type Quarantined, type Step } from './quarantine.js';
 /** What one search knows and gathers. */
 export interface Walk {
   index: NameIndex;
+  /** The names looked for below a package manager's directory (host/protect-names.ts, packagesIndex). */
+  packages: NameIndex;
   tag: string;
   /** Paths protected before the run (existing names, read-only during it). */
   existed: ReadonlySet<string>;

@@ -30,7 +30,7 @@ export interface ExecuteOptions {
   stdinText?: string;
   /** Aborting it ends every process of the sandbox (SIGKILL); the result says `cancelled`. */
   signal?: AbortSignal;
-  /** A terminal of its own (Plan.terminal): pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal). */
+  /** Pass every escape sequence to the caller's terminal, unfiltered (--raw-terminal): from a terminal of its own (Plan.terminal), or relayed to a terminal (launch/caller-stdio.ts). */
   rawTerminal?: boolean;
   /**
    * Told the clean-up that may go on after execute() has returned: the removal of the run's cgroup directories

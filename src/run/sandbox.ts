@@ -196,7 +196,7 @@ interface Launch {
 async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: SandboxContext, run: Launch): Promise<ExecuteResult> {
   const { begun, reach, launched } = run;
   const unrelay = context.relay?.relayStdin === true ? relayStdin(launched.child) : undefined;
-  const output = relayOutput(launched.child, context.relay?.relayOutput ?? [], run.shared?.outer);
+  const output = relayOutput(launched.child, context.relay?.relayOutput ?? [], run.shared?.outer, options.rawTerminal === true ? [] : (context.relay?.terminals ?? []));
   if (options.stdio === 'capture') writeStdinText(launched.child, options.stdinText);
   const limit = options.maxCapture ?? DEFAULT_MAX_CAPTURE;
   const [out, err] = options.stdio === 'capture' ? [capture(launched.child.stdout, limit), capture(launched.child.stderr, limit)] : [];

@@ -127,11 +127,16 @@ describe.skipIf(!driver).each(backendCases('terminal tests'))('a terminal of its
     expect(r.pending).toBe(0);
   });
 
-  it('--no-tty, and output to a file, keep the old behaviour: no terminal of its own, bytes unfiltered', () => {
+  it('--no-tty: no terminal of its own, the same filter on the way to the terminal (--raw-terminal passes all); output to a file: bytes unfiltered', () => {
+    // Changed: --no-tty passed every byte to the terminal, a clipboard write included (redteam-terminal-escapes.test.ts).
     const noTty = on(['--no-tty', '--', 'sh', '-c', `tty; ${CLIPBOARD}`]);
     expect(noTty.status, noTty.output).toBe(0);
     expect(noTty.output).not.toMatch(/\/dev\/pts\/[0-9]+/);
-    expect(noTty.output).toContain(']52;');
+    expect(noTty.output).toMatch(/ab\r?\n/);
+    expect(noTty.output).not.toContain(']52;');
+    const raw = on(['--no-tty', '--raw-terminal', '--', 'sh', '-c', CLIPBOARD]);
+    expect(raw.status, raw.output).toBe(0);
+    expect(raw.output).toContain(']52;');
     const file = join(p.project, 'out.bin');
     const args = isolateArgv(runner, ['run', '--backend', backend, '--', 'sh', '-c', CLIPBOARD]);
     const toFile = onTerminal(['sh', '-c', `"$@" > ${file}`, 'sh', ...args], { cwd: p.project, env: { ...p.env, ...backendEnv, PATH: DEFAULT_PATH, XDG_STATE_HOME: runner.stateDir } });

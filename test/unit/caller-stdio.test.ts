@@ -28,7 +28,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const as = (...kinds: (string | undefined)[]) => ({ stat: (fd: number): Stats | undefined => (kinds[fd] === undefined ? undefined : stats[kinds[fd]]), uid: -1, isTerminal: () => false });
 /** The same, for the caller who owns them (this test's user), with `terminals` the descriptors that are terminals. */
 const owned = (kinds: (string | undefined)[], terminals: number[] = []) => ({ ...as(...kinds), uid: process.geteuid?.(), isTerminal: (fd: number) => terminals.includes(fd) });
-const NONE = { relayStdin: false, relayOutput: [], mergedOutput: false };
+const NONE = { relayStdin: false, relayOutput: [], mergedOutput: false, terminals: [] };
 
 describe('checkCallerStdio', () => {
   it('only the descriptors the command inherits count: all three with stdio inherit, stdin with input inherit, none when captured', () => {
@@ -57,13 +57,18 @@ describe('checkCallerStdio', () => {
 
   if (process.geteuid === undefined) console.warn('the ownership cases of checkCallerStdio are skipped: this platform has no user ids (process.geteuid), so no descriptor of the caller\'s can be told as its own');
   it.skipIf(process.geteuid === undefined)('relays the caller\'s own files and terminals, whose mode the command could change; one channel when stdout and stderr are the same file', () => {
-    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['null', 'file', undefined]))).toEqual({ relayStdin: false, relayOutput: [1], mergedOutput: false });
-    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['null', 'file', 'file']))).toEqual({ relayStdin: false, relayOutput: [1, 2], mergedOutput: true });
-    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['file', undefined, 'other']))).toEqual({ relayStdin: true, relayOutput: [2], mergedOutput: false });
+    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['null', 'file', undefined]))).toEqual({ ...NONE, relayOutput: [1] });
+    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['null', 'file', 'file']))).toEqual({ ...NONE, relayOutput: [1, 2], mergedOutput: true });
+    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['file', undefined, 'other']))).toEqual({ ...NONE, relayStdin: true, relayOutput: [2] });
     // A character device of the caller's that is a terminal; one that is not is no file of the caller's to relay.
-    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['tty', 'tty', 'tty'], [0, 1, 2]))).toEqual({ relayStdin: true, relayOutput: [1, 2], mergedOutput: true });
+    expect(checkCallerStdio({ stdio: 'inherit' }, owned(['tty', 'tty', 'tty'], [0, 1, 2]))).toEqual({ relayStdin: true, relayOutput: [1, 2], mergedOutput: true, terminals: [1, 2] });
     expect(checkCallerStdio({ stdio: 'inherit' }, owned(['tty', 'tty', 'tty']))).toEqual(NONE);
     expect(checkCallerStdio({ stdio: 'capture', input: 'inherit' }, owned(['tty', 'tty', 'tty'], [0, 1, 2]))).toEqual({ ...NONE, relayStdin: true });
+  });
+
+  it("relays a terminal the caller does not own too (sudo keeps the user's), its outputs through the escape filter", () => {
+    const others = { ...as('tty', 'tty', 'null'), isTerminal: (fd: number) => fd < 2 };
+    expect(checkCallerStdio({ stdio: 'inherit' }, others)).toEqual({ relayStdin: true, relayOutput: [1], mergedOutput: false, terminals: [1] });
   });
 });
 

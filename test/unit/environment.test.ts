@@ -135,6 +135,9 @@ describe('isSecretName', () => {
     'Db_Password',
     'SESSION_ID',
     'STRIPE_KEY',
+    'MYSQL_PWD',
+    'RABBITMQ_DEFAULT_PASS',
+    'SQL_CONNECTION_STRING',
   ])('%s is a secret', (name) => {
     expect(isSecretName(name)).toBe(true);
   });
@@ -154,6 +157,16 @@ describe('isSecretName', () => {
 
   it('every built-in pattern is upper case or a wildcard (matching is case-insensitive anyway)', () => {
     for (const p of SECRET_PATTERNS) expect(p).toMatch(/^[A-Z0-9_*]+$/);
+  });
+});
+
+describe('a value holding a password', () => {
+  it('is withheld from a wildcard whatever its name: a URL with a password, a connection string with Password= or Pwd=', () => {
+    const caller = { REDIS_URL: 'redis://:pw@cache:6379/0', MONGODB_URI: 'mongodb+srv://app:pw@db/x', SQL_DB: 'Server=db;User Id=a;Pwd=pw', REDIS_HOST: 'cache', HOME_URL: 'https://user@example.com/', PLAIN_URL: 'https://example.com/a:b@c' };
+    const r = computeEnvironment(rules({ pass: ['*'] }), caller);
+    expect(r.withheld).toEqual(['MONGODB_URI', 'REDIS_URL', 'SQL_DB']);
+    expect(Object.keys(r.env).sort()).toEqual(['HOME_URL', 'PLAIN_URL', 'REDIS_HOST']);
+    expect(computeEnvironment(rules({ pass: ['REDIS_URL'] }), caller).env).toEqual({ REDIS_URL: caller.REDIS_URL });
   });
 });
 

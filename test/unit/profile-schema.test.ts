@@ -192,6 +192,20 @@ describe('validateProfileDoc: rejections', () => {
   });
 });
 
+describe('validateProfileDoc: a value of the wrong type for a limit', () => {
+  it('names what the limit takes and the value given, not a path entry\'s shape', () => {
+    expect(issueAt({ limits: { timeout: true } }, 'limits.timeout').message).toBe('expected string or number, received true');
+    expect(issueAt({ limits: { memory: Infinity } }, 'limits.memory').message).toBe('expected "unlimited" or string or number, received Infinity');
+    expect(issueAt({ limits: { memory: [1] } }, 'limits.memory').message).toBe('expected "unlimited" or string or number, received [1]');
+  });
+
+  it('a path entry still says what a path entry is, and what is wrong inside one', () => {
+    expect(issueAt({ filesystem: { write: [true] } }, 'filesystem.write[0]').message).toBe('expected a path string or { path, optional }');
+    expect(issueAt({ filesystem: { write: [{ path: '/x', bad: 1 }] } }, 'filesystem.write[0].bad').message).toBe('unknown key');
+    expect(issueAt({ filesystem: { write: [{ path: 1 }] } }, 'filesystem.write[0].path').message).toMatch(/expected string, received number/);
+  });
+});
+
 describe('validateProfileDoc: environment.set', () => {
   it('a "__proto__" key is refused, not silently dropped', () => {
     expect(issueAt(JSON.parse('{"environment": {"set": {"__proto__": "x", "A": "b"}}}'), 'environment.set.__proto__').message).toBe('this name cannot be set');

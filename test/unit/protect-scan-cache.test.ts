@@ -132,11 +132,16 @@ describe('the protected-name search with its cache', () => {
     }
   });
 
-  it('still skips node_modules, with or without the cache', () => {
-    mkdirSync(join(root, 'd1/node_modules/pkg'), { recursive: true });
+  it('below node_modules protects the names of version control only, with or without the cache', () => {
+    mkdirSync(join(root, 'd1/node_modules/pkg/.vscode'), { recursive: true });
+    mkdirSync(join(root, 'd1/node_modules/pkg/.github'), { recursive: true });
+    mkdirSync(join(root, 'd1/node_modules/dep/.git/hooks'), { recursive: true });
     writeFileSync(join(root, 'd1/node_modules/pkg/.npmrc'), 'x');
-    expect(search().facts.some((f) => f.path.includes('node_modules'))).toBe(false);
-    expect(search().facts.some((f) => f.path.includes('node_modules'))).toBe(false);
+    writeFileSync(join(root, 'd1/node_modules/dep/.git/config'), 'x');
+    const below = (facts: ProtectFact[]): string[] => facts.filter((f) => f.path.includes('node_modules')).map((f) => f.path.slice(root.length + 1));
+    const expected = ['d1/node_modules/dep/.git/config', 'd1/node_modules/dep/.git/hooks'];
+    expect(below(search().facts).sort()).toEqual(expected);
+    expect(below(search().facts).sort()).toEqual(expected);
   });
 
   it('does not reuse the listing of a directory changed within the settling time before the search', () => {

@@ -14,6 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { IsolateError, errnoCode } from '../../errors.js';
+import { TerminalFilter } from '../tty/filter.js';
 import { HELD_OUTPUT_GRACE_MS } from './held-output.js';
 
 export interface OutputRelay {
@@ -33,7 +34,8 @@ interface Failures {
   first?: IsolateError;
 }
 
-function copy(from: Readable, fd: 1 | 2, failures: Failures): void {
+/** Copy `from` to the caller's descriptor `fd`, through `filter` when given (a terminal's: launch/caller-stdio.ts). */
+function copy(from: Readable, fd: 1 | 2, failures: Failures, filter: TerminalFilter | undefined): void {
   const to = callerStream(fd);
   const failed = (e: unknown): void => {
     failures.first ??= new IsolateError('E_IO', `cannot write the command's ${NAMES[fd]}: ${errnoCode(e) ?? String(e)}; its output is incomplete`, {
@@ -43,7 +45,10 @@ function copy(from: Readable, fd: 1 | 2, failures: Failures): void {
     from.destroy();
   };
   to.on('error', failed);
-  from.on('data', (chunk: Buffer) => to.write(chunk));
+  from.on('data', (chunk: Buffer) => {
+    const data = filter === undefined ? chunk : filter.push(chunk);
+    if (data.length > 0) to.write(data);
+  });
   from.on('error', () => undefined);
   from.once('close', () => to.off('error', failed));
 }
@@ -60,19 +65,23 @@ function closed(stream: Readable, cut: boolean): Promise<void> {
   });
 }
 
-/** Start copying the launcher's relayed stdout and stderr (or the one `shared` socket, to stdout) to the caller's. */
-export function relayOutput(launcher: ChildProcess, outputs: readonly (1 | 2)[], shared: Socket | undefined): OutputRelay {
+/**
+ * Start copying the launcher's relayed stdout and stderr (or the one `shared` socket, to stdout) to the caller's;
+ * those in `filtered` (terminals) through an escape filter each.
+ */
+export function relayOutput(launcher: ChildProcess, outputs: readonly (1 | 2)[], shared: Socket | undefined, filtered: readonly (1 | 2)[] = []): OutputRelay {
   const failures: Failures = {};
   const failure = (): IsolateError | undefined => failures.first;
+  const filterOf = (fd: 1 | 2): TerminalFilter | undefined => (filtered.includes(fd) ? new TerminalFilter() : undefined);
   if (shared !== undefined) {
-    copy(shared, 1, failures);
+    copy(shared, 1, failures, filterOf(1));
     shared.resume();
     // The launcher's own pipes (launcher.stdio) are waited for by its 'close'; this socket is not one of them.
     return { finished: (leaky) => closed(shared, leaky), failure };
   }
   for (const fd of outputs) {
     const stream = launcher.stdio[fd] as Readable | null | undefined;
-    if (stream) copy(stream, fd, failures);
+    if (stream) copy(stream, fd, failures, filterOf(fd));
   }
   return { finished: () => Promise.resolve(), failure };
 }

@@ -19,9 +19,17 @@
  *   caller's descriptor: the command reads and writes the same bytes and
  *   never holds the inode. stdout and stderr on the same file (`> log 2>&1`,
  *   a terminal) share one pipe, so their order stays as written.
- * - Other pipes, terminals, /dev/null and sockets are handed over as they
- *   are: reopening one gives nothing the command does not have already, and
- *   the command cannot change an inode it does not own.
+ * - A terminal, whoever owns it (`sudo isolate run` keeps yours): what the
+ *   command writes there reaches your terminal, which obeys escape
+ *   sequences that act outside the screen (a clipboard write, a request it
+ *   answers by typing into your shell's input). So the command gets a pipe
+ *   there too, and isolate copies stdout and stderr through the filter a
+ *   terminal of its own has (run/tty/filter.ts) unless --raw-terminal: a
+ *   run without one (--no-tty, stdin from a file or a pipe) used to hand the
+ *   command the terminal itself.
+ * - Other pipes, /dev/null and sockets are handed over as they are:
+ *   reopening one gives nothing the command does not have already, and the
+ *   command cannot change an inode it does not own.
  */
 import { fstatSync, readlinkSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -37,6 +45,8 @@ export interface CallerStdio {
   relayOutput: readonly (1 | 2)[];
   /** stdout and stderr are relayed and are the same file: one pipe for both, copied to stdout. */
   mergedOutput: boolean;
+  /** The relayed outputs that are terminals: copied through the escape filter unless --raw-terminal. */
+  terminals: readonly (1 | 2)[];
 }
 
 /** What isolate needs to know of the caller's descriptors 0-2 (the host's, by default). */
@@ -81,27 +91,33 @@ function refuseDirectory(fd: number): never {
   });
 }
 
-/** A file, block device or terminal of the caller's: the command could chmod or re-time it through the descriptor. */
-function callerOwned(fd: number, st: Stats, probe: StdioProbe): boolean {
+/** A file or block device of the caller's: the command could chmod or re-time it through the descriptor. */
+function callerOwned(st: Stats, probe: StdioProbe): boolean {
   if (probe.uid === undefined || st.uid !== probe.uid) return false;
-  return st.isFile() || st.isBlockDevice() || (st.isCharacterDevice() && probe.isTerminal(fd));
+  return st.isFile() || st.isBlockDevice();
 }
+
+/** A terminal, whoever owns it. */
+const terminal = (fd: number, st: Stats, probe: StdioProbe): boolean => st.isCharacterDevice() && probe.isTerminal(fd);
 
 /** Refuse a directory among the inherited descriptors; say which are to be relayed through a pipe. */
 export function checkCallerStdio(options: ExecuteOptions, probe: Partial<StdioProbe> = {}): CallerStdio {
   const p: StdioProbe = { ...HOST_PROBE, ...probe };
   let relayStdin = false;
   const relayOutput: (1 | 2)[] = [];
+  const terminals: (1 | 2)[] = [];
   const stats = new Map<number, Stats>();
   for (const fd of inheritedStdio(options)) {
     const st = p.stat(fd);
     if (st === undefined) continue;
     if (st.isDirectory()) refuseDirectory(fd);
     stats.set(fd, st);
-    if (fd === 0) relayStdin = st.isFile() || st.isBlockDevice() || callerOwned(fd, st, p);
-    else if (callerOwned(fd, st, p)) relayOutput.push(fd === 1 ? 1 : 2);
+    const tty = terminal(fd, st, p);
+    if (fd === 0) relayStdin = st.isFile() || st.isBlockDevice() || tty;
+    else if (tty || callerOwned(st, p)) relayOutput.push(fd === 1 ? 1 : 2);
+    if (fd !== 0 && tty) terminals.push(fd === 1 ? 1 : 2);
   }
   const [out, err] = [stats.get(1), stats.get(2)];
   const mergedOutput = relayOutput.length === 2 && out !== undefined && err !== undefined && out.dev === err.dev && out.ino === err.ino;
-  return { relayStdin, relayOutput, mergedOutput };
+  return { relayStdin, relayOutput, mergedOutput, terminals };
 }

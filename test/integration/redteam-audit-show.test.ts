@@ -1,0 +1,33 @@
+/**
+ * Red team: what `isolate audit show` prints to the user's terminal. The
+ * table shows each run's command as recorded, and the command is chosen by
+ * whoever asks for the run: a coding assistant's MCP call, which a
+ * manipulated model response writes. Its escape sequences went to the
+ * terminal as they were: a clipboard write (OSC 52), a title, a newline
+ * that fakes a row of the table.
+ *
+ * Each test was written as a failing finding first; it now guards the fix.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { homeWithProject, isolate, runners, type Project } from '../helpers/isolate.js';
+
+describe.each(runners())('red team: audit show ($label)', (runner) => {
+  let p: Project;
+  beforeAll(() => {
+    p = homeWithProject(runner);
+  });
+  afterAll(() => p.cleanup());
+
+  it('control characters of a recorded command are shown escaped, never sent to the terminal', () => {
+    const env = { ...p.env, XDG_STATE_HOME: join(p.home, 'state') };
+    const hostile = 'A\x1b]52;c;ZXZpbA==\x07B\n2026-01-01T00:00:00.000Z     0  default    root     faked-row\x9b2J';
+    const run = isolate(runner, ['run', '--', 'echo', hostile], { cwd: p.project, env });
+    expect(run.status, run.stderr).toBe(0);
+    const shown = isolate(runner, ['audit', 'show'], { cwd: p.project, env });
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('echo A');
+    for (const c of ['\x1b', '\x07', '\x9b']) expect(shown.stdout.includes(c), `${JSON.stringify(c)} reached the terminal`).toBe(false);
+    expect(shown.stdout.split('\n').filter((l) => l.includes('faked-row') && !l.includes('echo')), 'a recorded command faked a row').toEqual([]);
+  });
+});

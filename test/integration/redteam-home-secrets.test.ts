@@ -1,0 +1,114 @@
+/**
+ * Red team: what `dev` (your home readable, but for the secret stores)
+ * shows of logins kept where the deny list did not look: the browsers that
+ * Ubuntu installs as snaps (Firefox's profile under ~/snap/firefox, its
+ * cookies and saved passwords), Flatpak's browsers (~/.var/app), Chromium
+ * browsers other than Chrome, Chromium, Brave and Edge (Vivaldi, Opera),
+ * and chat clients whose session tokens are their logins (Slack, Discord,
+ * Signal, Telegram, Element), and the password of code-server and the key
+ * of Emacs's TCP server, local servers that run code. And the sockets of Docker-compatible engines
+ * that live in the home directory (Colima, Lima, Rancher Desktop, OrbStack,
+ * a Podman machine): a read-only mount does not stop connect(), and their
+ * API runs a privileged container on the host; Jupyter's runtime files,
+ * whose tokens let anyone on the host's network (dev's) run code in a
+ * kernel or a terminal of the user's.
+ *
+ * Each test was written as a failing finding first; it now guards the fix.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { giveTo, isolate, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+
+const STORES = [
+  'snap/firefox/common/.mozilla/firefox/abc.default/cookies.sqlite',
+  'snap/firefox/common/.mozilla/firefox/abc.default/logins.json',
+  'snap/chromium/common/chromium/Default/Cookies',
+  'snap/thunderbird/common/.thunderbird/abc.default/logins.json',
+  '.var/app/org.mozilla.firefox/.mozilla/firefox/abc.default/logins.json',
+  '.var/app/com.google.Chrome/config/google-chrome/Default/Login Data',
+  '.var/app/com.slack.Slack/config/Slack/Cookies',
+  '.config/vivaldi/Default/Login Data',
+  '.config/opera/Cookies',
+  '.config/Slack/Cookies',
+  '.config/discord/Local Storage/leveldb/000003.log',
+  '.config/Signal/config.json',
+  '.local/share/TelegramDesktop/tdata/key_datas',
+  '.config/Element/Local Storage/leveldb/000003.log',
+  // Passwords and keys of local servers that run code, reachable on the host's network (dev's).
+  '.config/code-server/config.yaml',
+  '.emacs.d/server/server',
+];
+
+const SOCKETS = [
+  '.colima/default/docker.sock',
+  '.lima/default/sock/docker.sock',
+  '.rd/docker.sock',
+  '.orbstack/run/docker.sock',
+  '.local/share/containers/podman/machine/podman.sock',
+];
+const JUPYTER = '.local/share/jupyter/runtime/jpserver-4242.json';
+
+/** Listen on each socket (anyone may connect, as a user's own socket lets the user); connect() succeeds from the backlog while the test waits. */
+async function listenOn(paths: string[]): Promise<Server[]> {
+  return Promise.all(
+    paths.map(
+      (path) =>
+        new Promise<Server>((resolve, reject) => {
+          mkdirSync(dirname(path), { recursive: true });
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(path, () => {
+            chmodSync(path, 0o777);
+            resolve(server);
+          });
+        }),
+    ),
+  );
+}
+
+describe.each(runners())('red team: logins in a readable home ($label)', (runner) => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => ({ dir, cleanup } = tempDirFor(runner)));
+  afterEach(() => cleanup());
+
+  it('dev hides the snap and Flatpak browsers, the other Chromium browsers and the chat clients', () => {
+    const home = join(dir, 'home');
+    const project = join(home, 'project');
+    mkdirSync(project, { recursive: true });
+    for (const rel of STORES) {
+      mkdirSync(dirname(join(home, rel)), { recursive: true });
+      writeFileSync(join(home, rel), `RT-LOGIN ${rel}\n`);
+    }
+    giveTo(runner, dir);
+    const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state') };
+    const script = STORES.map((rel) => `cat ~/'${rel}' 2>/dev/null`).join('; ') + '; true';
+    const r = isolate(runner, ['run', '-p', 'dev', '--', 'sh', '-c', script], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(0);
+    const read = STORES.filter((rel) => r.stdout.includes(`RT-LOGIN ${rel}`));
+    expect(read, 'logins the command could read').toEqual([]);
+  });
+
+  it('dev hides the Docker-compatible engines\' sockets in the home directory and Jupyter\'s runtime tokens', async () => {
+    const home = join(dir, 'home');
+    const project = join(home, 'project');
+    mkdirSync(project, { recursive: true });
+    mkdirSync(dirname(join(home, JUPYTER)), { recursive: true });
+    writeFileSync(join(home, JUPYTER), '{"token": "RT-JUPYTER-TOKEN"}\n');
+    const servers = await listenOn(SOCKETS.map((rel) => join(home, rel)));
+    try {
+      giveTo(runner, dir);
+      const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state') };
+      const probe = `import os, socket\nfor rel in ${JSON.stringify(SOCKETS)}:\n  s = socket.socket(socket.AF_UNIX)\n  try:\n    s.connect(os.path.expanduser('~/' + rel)); print('CONNECTED', rel)\n  except OSError as e: print('refused', rel, e.errno)\n`;
+      const r = isolate(runner, ['run', '-p', 'dev', '--', 'sh', '-c', `python3 -c "$1"; cat ~/${JUPYTER} 2>/dev/null; true`, 'sh', probe], { cwd: project, env });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('refused');
+      expect(r.stdout.split('\n').filter((l) => l.startsWith('CONNECTED')), 'sockets the command could connect to').toEqual([]);
+      expect(r.stdout, "Jupyter's token was readable").not.toContain('RT-JUPYTER-TOKEN');
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    }
+  });
+});
