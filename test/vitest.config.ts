@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vitest/config';
+import { LongestFirst } from './helpers/sequencer.js';
 
 /** The workflow validator's files name source maps of sources it does not ship; loaded without the reference, Vite does not warn about each. */
 const workflowParserWithoutSourceMaps: Plugin = {
@@ -19,6 +21,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Without timings of its own (a fresh clone: CI) vitest starts the largest files first; LongestFirst starts the
+    // files known to take longest first instead, so that none of them is left running alone at the end.
+    sequence: { sequencer: LongestFirst },
     // UPDATE_GOLDEN=1 (npm run golden:update): rewrite the golden files that differ, and write missing ones (test/golden/golden-file.ts).
     update: process.env['UPDATE_GOLDEN'] === '1',
     projects: [
@@ -36,7 +41,8 @@ export default defineConfig({
         },
       },
       // Integration tests run the built CLI, as root and as the unprivileged user the set-up creates. They mostly wait on
-      // the processes they start (sandboxes, timeouts, signals), so more files run at once than there are cores; the
+      // the processes they start (sandboxes, timeouts, signals), so more files run at once than there are cores: one
+      // and a half per core, as a number (vitest caps a percentage at the number of cores: '150%' ran two on two). The
       // unit project runs first, on its own (a project's files run beside those of another only when both allow as many).
       {
         extends: true,
@@ -44,7 +50,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/helpers/global-setup.ts'],
-          maxWorkers: '150%',
+          maxWorkers: Math.max(2, Math.round(availableParallelism() * 1.5)),
           sequence: { groupOrder: 1 },
         },
       },

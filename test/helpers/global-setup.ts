@@ -4,9 +4,9 @@
  * can read (the checkout may live under /root, which it cannot enter).
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, cpSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
@@ -40,6 +40,24 @@ function runtimePackages(): string[] {
   return [...found].map((name) => `node_modules/${name}`).filter((dir) => existsSync(join(root, dir)));
 }
 
+/**
+ * Copy each of `parts` (paths relative to the checkout) to the same place under `to`, one cp(1) per folder they are
+ * in: fs.cpSync took three seconds for the packages' thousands of files (kubernetes-models alone has 4,500).
+ */
+function copyParts(parts: readonly string[], to: string): void {
+  const byFolder = new Map<string, string[]>();
+  for (const part of parts) byFolder.set(dirname(part), [...(byFolder.get(dirname(part)) ?? []), join(root, part)]);
+  for (const [folder, sources] of byFolder) {
+    mkdirSync(join(to, folder), { recursive: true });
+    execFileSync('cp', ['-R', '--', ...sources, join(to, folder)]);
+  }
+}
+
+/** rm(1) rather than fs.rmSync: the copy's thousands of files go in a fraction of the time. */
+function removeCopy(copy: string): void {
+  execFileSync('rm', ['-rf', '--', copy]);
+}
+
 export default function setup(project: TestProject): () => void {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the tests (npm test does)');
@@ -62,19 +80,17 @@ export default function setup(project: TestProject): () => void {
   const copy = mkdtempSync(join(tmpdir(), 'isolate-pkg-'));
   try {
     chmodSync(copy, 0o755);
-    for (const part of ['bin', 'dist', 'profiles', 'package.json', ...runtimePackages()]) {
-      cpSync(join(root, part), join(copy, part), { recursive: true });
-    }
+    copyParts(['bin', 'dist', 'profiles', 'package.json', ...runtimePackages()], copy);
     execFileSync('chmod', ['-R', 'a+rX', copy]);
   } catch (e: unknown) {
     // Nothing left behind when the copy fails (e.g. dist/ being rebuilt meanwhile).
-    rmSync(copy, { recursive: true, force: true });
+    removeCopy(copy);
     rmSync(stateRoot, { recursive: true, force: true });
     throw e;
   }
   project.provide('unprivileged', { user: TEST_USER, uid, gid, packageDir: copy });
   return () => {
-    rmSync(copy, { recursive: true, force: true });
+    removeCopy(copy);
     rmSync(stateRoot, { recursive: true, force: true });
   };
 }

@@ -15,7 +15,11 @@ import { cgroupSupport } from '../helpers/cgroup.js';
 
 const FILL = (dir: string): string => `dd if=/dev/zero of=${dir}/fill bs=1M count=48 2>/dev/null; echo "${dir}=$(( $(stat -c %s ${dir}/fill) / 1048576 ))"; rm -f ${dir}/fill`;
 
-/** Start up to 100 processes that wait, count them, and stop them. */
+/**
+ * Start up to 100 processes that wait, count them, and stop them. They wait far longer than the forks take even on a
+ * loaded machine (with 5 s, forks slowed by the load outlived the first children, and one more fork than the ceiling
+ * allows at once succeeded); they are killed as soon as they are counted.
+ */
 const FORK_100 = [
   'import os, signal, time',
   'pids = []',
@@ -25,7 +29,7 @@ const FORK_100 = [
   '    except OSError:',
   '        break',
   '    if pid == 0:',
-  '        time.sleep(5)',
+  '        time.sleep(60)',
   '        os._exit(0)',
   '    pids.append(pid)',
   "print('started=%d' % len(pids))",

@@ -66,7 +66,7 @@ if (skipReason !== undefined) console.warn(`seccomp integration tests skipped: $
  * would change the probe itself (ptrace TRACEME, personality, setsid for the
  * terminal, clone) run in a forked child.
  */
-const PROBE = String.raw`import ctypes, fcntl, json, os, pty, sys, termios
+const PROBE = String.raw`import ctypes, fcntl, json, os, pty, sys, termios, time
 nr = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -143,11 +143,21 @@ def tty():
     res['tiocsti_high'] = sc('ioctl', s, 0x1_0000_5412, ctypes.byref(c))
     res['tioclinux'] = sc('ioctl', s, 0x541c, ctypes.byref(c))
     res['tcgets'] = ok(lambda: termios.tcgetattr(s))
+    # The terminal echoes each injected byte to the master side when it gets to it (on a loaded machine, after this
+    # read had found one of two): read until every injection that succeeded has arrived, or for at most 5 s.
+    want = sum(1 for k in ('tiocsti', 'tiocsti_high') if res[k]['ret'] == 0)
     os.set_blocking(m, False)
-    try:
-        res['injected'] = os.read(m, 100).decode()
-    except BlockingIOError:
-        res['injected'] = ''
+    injected = ''
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            injected += os.read(m, 100).decode()
+        except BlockingIOError:
+            pass
+        if len(injected) >= want or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    res['injected'] = injected
     return res
 out['tty'] = in_child(tty)
 print(json.dumps(out))
