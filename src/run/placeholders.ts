@@ -33,10 +33,14 @@ interface Entry {
   placeholders: string[];
   /** The writable root the run registered for (absent in entries of earlier versions). */
   root?: string;
+  /** In an OWED entry: the killed run's pid. */
+  killedPid?: number;
 }
 
 /** The entry a run leaves when it is done but others still use the root: its placeholders, for the last run out. */
 const GONE = 'gone-';
+/** What is left of a killed run's entry once another directory's run has cleaned up after it: the notice it is owed, for the next run in its root. */
+const OWED = 'killed-';
 
 export interface Registration {
   /** Where this run's placeholders are taken from (run/spare-placeholders.ts); removed placeholders go back there. */
@@ -51,12 +55,15 @@ export interface Registration {
 
 /** Whether the entry is a run's own that its isolate never took back: it died (SIGKILL) before the end of its run. */
 function killed(name: string, e: Entry): boolean {
-  return !name.startsWith(GONE) && e.pid > 0 && !processAlive(e.pid);
+  return !name.startsWith(GONE) && !name.startsWith(OWED) && e.pid > 0 && !processAlive(e.pid);
 }
+
+/** A killed run whose notice nobody in its root has been given yet. */
+const owesNotice = (name: string, e: Entry): boolean => killed(name, e) || name.startsWith(OWED);
 
 function killedNotice(e: Entry, root: string | undefined): string {
   return (
-    `an earlier isolate run in ${e.root ?? root ?? 'a directory it protected'} (pid ${e.pid}) was killed before its search after the run: ` +
+    `an earlier isolate run in ${e.root ?? root ?? 'a directory it protected'} (pid ${e.killedPid ?? e.pid}) was killed before its search after the run: ` +
     'what its command made there that programs on the host obey (a new .git, a hook, an editor setting) was not moved aside; ' +
     'look at what changed there before you run git or an editor in it'
   );
@@ -103,11 +110,17 @@ function readEntries(dir: string): Map<string, Entry> {
   return out;
 }
 
-/** Last out for the root in `dir`: remove every recorded placeholder, the entries and the directory; the notices of killed runs among them. */
+/**
+ * Last out for the root in `dir`: remove every recorded placeholder, the entries and the directory; the notices of
+ * killed runs among them. Without `root` (a run in another directory cleaning up after killed ones), the notices are
+ * kept in the slot for the next run in its root instead.
+ */
 function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool, root?: string): string[] {
-  const notices = [...entries].filter(([name, e]) => killed(name, e)).map(([, e]) => killedNotice(e, root));
+  const notices = root === undefined ? [] : [...entries].filter(([name, e]) => owesNotice(name, e)).map(([, e]) => killedNotice(e, root));
   for (const [name, e] of entries) {
     for (const p of e.placeholders) removeIfPlaceholder(p, spares);
+    if (root === undefined && killed(name, e)) writeFileSync(join(dir, `${OWED}${name}`), JSON.stringify({ pid: -1, placeholders: [], ...(e.root === undefined ? {} : { root: e.root }), killedPid: e.pid } satisfies Entry), { mode: 0o600 });
+    if (root === undefined && name.startsWith(OWED)) continue;
     try {
       unlinkSync(join(dir, name));
     } catch {
@@ -136,8 +149,15 @@ function leaveSlot(dir: string, me: string, spares: SparePool, root: string): st
 function retireKilled(dir: string, entries: Map<string, Entry>, root: string): string[] {
   const notices: string[] = [];
   for (const [name, e] of entries) {
-    if (!killed(name, e)) continue;
-    retire(dir, name, e.placeholders);
+    if (!owesNotice(name, e)) continue;
+    if (!name.startsWith(OWED)) retire(dir, name, e.placeholders);
+    else {
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        // already gone
+      }
+    }
     notices.push(killedNotice(e, root));
   }
   return notices;

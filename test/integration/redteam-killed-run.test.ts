@@ -9,8 +9,10 @@
  * Written as a failing finding first; it now guards the fix.
  */
 import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolate, killSleepers, pollFor, sleepProcs, spawnIsolate, uniqueSleep } from '../helpers/isolate.js';
+import { giveTo, isolate, killSleepers, pollFor, sleepProcs, spawnIsolate, uniqueSleep } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 import { plantSite } from '../helpers/plant-site.js';
 
@@ -29,7 +31,7 @@ describe.each(backendCases('red team: killed run'))('red team: a run whose isola
     for (const d of durations.splice(0)) killSleepers(d);
   });
 
-  it('the next run says that what it made was not moved aside, naming the directory, once', async () => {
+  it('the next run in its directory says that what it made was not moved aside, naming the directory, once (a run elsewhere does not)', async () => {
     const d = uniqueSleep(60);
     durations.push(d);
     const plant = `git init -q sub && git -C sub config core.fsmonitor 'touch ${marker}; false' && exec sleep ${d}`;
@@ -40,6 +42,14 @@ describe.each(backendCases('red team: killed run'))('red team: a run whose isola
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
     await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
+
+    // A run in another directory first cleans up after the killed one, but says nothing of a directory not its own.
+    const elsewhere = join(project, '..', 'elsewhere');
+    mkdirSync(elsewhere);
+    giveTo(runner, elsewhere);
+    const other = isolate(runner, ['run', '--backend', backend, '--', 'true'], { cwd: elsewhere, env });
+    expect(other.status, other.stderr).toBe(0);
+    expect(other.stderr).not.toMatch(KILLED);
 
     const next = isolate(runner, ['run', '--backend', backend, '--', 'true'], { cwd: project, env });
     expect(next.status, next.stderr).toBe(0);
