@@ -240,12 +240,14 @@ interface RawLine {
 function* rawLines(file: string): Generator<RawLine> {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // O_NONBLOCK: a named pipe in the log's place must not hang `audit show` or `audit verify` (read-regular.ts).
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e: unknown) {
     if (errnoCode(e) === 'ENOENT') return;
     throw ioError(`cannot read the audit log ${file}`, e);
   }
   try {
+    if (!fstatSync(fd).isFile()) throw ioError(`cannot read the audit log ${file}`, Object.assign(new Error(`${file} is not a regular file`), { code: NOT_REGULAR }));
     const buf = Buffer.allocUnsafe(CHUNK);
     let pending: Buffer[] = [];
     let line = 0;

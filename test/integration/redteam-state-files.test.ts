@@ -3,7 +3,8 @@
  * that can write the log's directory). Reading one blocked open() for ever,
  * with the log's lock held and isolate deaf to SIGTERM: every later run
  * hung. Now a run warns that it is not recorded and its command runs (or it
- * exits 125 when the profile requires the audit log), within seconds.
+ * exits 125 when the profile requires the audit log), within seconds; and
+ * `audit verify` and `audit show`, given a named pipe as the log, say so.
  *
  * Written as a failing finding first; it now guards the fix.
  */
@@ -47,5 +48,15 @@ describe.each(runners())('red team: audit side files that are named pipes ($labe
     const required = runTrue(['--profile', profile]);
     expect(required.signal, 'isolate hung on the named pipe (killed by the test after 15 s)').toBeNull();
     expect(required.status, required.stderr).toBe(125);
+  });
+
+  it('the log itself a named pipe: audit verify and audit show say it is not a regular file (exit 125), and do not hang', () => {
+    fifo(log);
+    for (const command of ['verify', 'show']) {
+      const r = isolate(runner, ['audit', command, log], { cwd: p.project, env: p.env, timeoutMs: 15_000 });
+      expect(r.signal, `audit ${command} hung on the named pipe (killed by the test after 15 s)`).toBeNull();
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain('not a regular file');
+    }
   });
 });
