@@ -56,7 +56,7 @@ import {
 import { headPath, lockPath } from './files.js';
 import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
-import { NOT_REGULAR, readRegularFile } from './read-regular.js';
+import { NOT_REGULAR, openRegular, readRegularFile } from './read-regular.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 
@@ -162,12 +162,11 @@ export async function writeHead(file: string, seq: number, hash: string): Promis
 async function overwriteHead(head: string, line: string): Promise<boolean> {
   let fd: number;
   try {
-    fd = openSync(head, constants.O_WRONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openRegular(head, constants.O_WRONLY | constants.O_NOFOLLOW);
   } catch {
-    return false; // missing, a link, or not ours to open: made anew
+    return false; // missing, a link, not a regular file, or not ours to open: made anew
   }
   try {
-    if (!fstatSync(fd).isFile()) return false;
     const written = writeSync(fd, line, 0);
     if (written !== Buffer.byteLength(line)) throw new Error(`short write: ${written} bytes`);
     if (fstatSync(fd).size > written) ftruncateSync(fd, written);
@@ -240,14 +239,13 @@ interface RawLine {
 function* rawLines(file: string): Generator<RawLine> {
   let fd: number;
   try {
-    // O_NONBLOCK: a named pipe in the log's place must not hang `audit show` or `audit verify` (read-regular.ts).
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    // A named pipe in the log's place must not hang `audit show` or `audit verify` (read-regular.ts).
+    fd = openRegular(file);
   } catch (e: unknown) {
     if (errnoCode(e) === 'ENOENT') return;
     throw ioError(`cannot read the audit log ${file}`, e);
   }
   try {
-    if (!fstatSync(fd).isFile()) throw ioError(`cannot read the audit log ${file}`, Object.assign(new Error(`${file} is not a regular file`), { code: NOT_REGULAR }));
     const buf = Buffer.allocUnsafe(CHUNK);
     let pending: Buffer[] = [];
     let line = 0;

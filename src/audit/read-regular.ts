@@ -11,13 +11,22 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 /** The errno-style code of the error for a path that is not a regular file. */
 export const NOT_REGULAR = 'ENOTREG';
 
+/**
+ * Open `path` with `flags` and O_NONBLOCK, and make sure it is a regular file (else close it and throw, code ENOTREG);
+ * throws the open's error (ENOENT, ELOOP with O_NOFOLLOW, ...) as it is.
+ */
+export function openRegular(path: string, flags: number = constants.O_RDONLY): number {
+  const fd = openSync(path, flags | constants.O_NONBLOCK);
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  throw Object.assign(new Error(`${path} is not a regular file`), { code: NOT_REGULAR });
+}
+
 /** The file's text and modification time; throws (code ENOENT, ENOTREG, ...) when it cannot be read as a regular file. */
 export function readRegularFile(path: string): { text: string; mtimeMs: number } {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openRegular(path);
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: NOT_REGULAR });
-    return { text: readFileSync(fd, 'utf8'), mtimeMs: st.mtimeMs };
+    return { text: readFileSync(fd, 'utf8'), mtimeMs: fstatSync(fd).mtimeMs };
   } finally {
     closeSync(fd);
   }

@@ -11,7 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { asRunner, giveTo, isolate } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 import { plantSite } from '../helpers/plant-site.js';
@@ -21,17 +21,12 @@ if (!hg) console.warn('red team: Mercurial skipped: hg is not installed (apt-get
 
 describe.skipIf(!hg).each(backendCases('red team: Mercurial'))('red team: Mercurial repository files ($label)', ({ runner, backend, backendEnv }) => {
   const site = plantSite(runner, backendEnv);
-  let dir: string;
-  let project: string;
-  let env: Record<string, string>;
-  let marker: string;
-  beforeEach(() => ({ dir, project, env, marker } = site));
 
-  const run = (script: string) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env, timeoutMs: 30_000 });
-  const hostHg = (args: string[]) => asRunner(runner, ['hg', '--config', 'ui.username=t', ...args], { cwd: project, env: { ...env, HOME: dir } });
-  const hook = (): string => `printf '[hooks]\\npre-status = touch ${marker}\\n'`;
+  const run = (script: string) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: site.project, env: site.env, timeoutMs: 30_000 });
+  const hostHg = (args: string[]) => asRunner(runner, ['hg', '--config', 'ui.username=t', ...args], { cwd: site.project, env: { ...site.env, HOME: site.dir } });
+  const hook = (): string => `printf '[hooks]\\npre-status = touch ${site.marker}\\n'`;
   const init = (): void => {
-    giveTo(runner, dir);
+    giveTo(runner, site.dir);
     expect(hostHg(['init', '.']).status).toBe(0);
   };
 
@@ -40,12 +35,12 @@ describe.skipIf(!hg).each(backendCases('red team: Mercurial'))('red team: Mercur
     const r = run(`${hook()} > .hg/hgrc-not-shared; echo done`);
     expect(r.status, r.stderr).toBe(0);
     hostHg(['status']);
-    expect(existsSync(marker), 'host hg status ran the hook the sandbox put in .hg/hgrc-not-shared').toBe(false);
+    expect(existsSync(site.marker), 'host hg status ran the hook the sandbox put in .hg/hgrc-not-shared').toBe(false);
   });
 
   it('.hg/requires and .hg/sharedpath cannot send hg to a configuration the command wrote: host hg runs no planted hook', () => {
     init();
-    const requires = readFileSync(join(project, '.hg/requires'), 'utf8');
+    const requires = readFileSync(join(site.project, '.hg/requires'), 'utf8');
     const script = [
       'mkdir -p evil/store',
       'cp .hg/store/requires evil/store/requires',
@@ -58,6 +53,6 @@ describe.skipIf(!hg).each(backendCases('red team: Mercurial'))('red team: Mercur
     const r = run(script);
     expect(r.status, r.stderr).toBe(0);
     hostHg(['status']);
-    expect(existsSync(marker), 'host hg status ran the hook of the configuration .hg/sharedpath names').toBe(false);
+    expect(existsSync(site.marker), 'host hg status ran the hook of the configuration .hg/sharedpath names').toBe(false);
   });
 });

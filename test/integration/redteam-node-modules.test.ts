@@ -13,56 +13,51 @@
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { asRunner, giveTo, isolate } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 import { plantSite } from '../helpers/plant-site.js';
 
 describe.each(backendCases('red team: node_modules'))('red team: a repository inside node_modules ($label)', ({ runner, backend, backendEnv }) => {
   const site = plantSite(runner, backendEnv);
-  let dir: string;
-  let project: string;
-  let env: Record<string, string>;
-  let marker: string;
-  beforeEach(() => ({ dir, project, env, marker } = site));
 
-  const run = (script: string) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env, timeoutMs: 30_000 });
+  const run = (script: string) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: site.project, env: site.env, timeoutMs: 30_000 });
   const hostGit = (args: string[], cwd: string) =>
-    asRunner(runner, ['git', '-c', 'safe.directory=*', '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, env: { ...env, HOME: dir } });
-  const fsmonitor = (): string => `'touch ${marker}; false'`;
+    asRunner(runner, ['git', '-c', 'safe.directory=*', '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, env: { ...site.env, HOME: site.dir } });
+  const fsmonitor = (): string => `'touch ${site.marker}; false'`;
 
   it('a repository the run creates in node_modules has its config moved aside: host git below it runs nothing planted', () => {
-    mkdirSync(join(project, 'node_modules/dep/lib'), { recursive: true });
-    giveTo(runner, dir);
+    mkdirSync(join(site.project, 'node_modules/dep/lib'), { recursive: true });
+    giveTo(runner, site.dir);
     const r = run(`git init -q node_modules && git -C node_modules config core.fsmonitor ${fsmonitor()} && git init -q node_modules/dep/lib && git -C node_modules/dep/lib config core.fsmonitor ${fsmonitor()}`);
     expect(r.status, r.stderr).toBe(0);
-    hostGit(['status', '--short'], join(project, 'node_modules/dep'));
-    hostGit(['status', '--short'], join(project, 'node_modules/dep/lib'));
-    expect(existsSync(marker), 'host git in node_modules/dep ran the fsmonitor the sandbox planted').toBe(false);
-    expect(readdirSync(join(project, 'node_modules/.git')).some((n) => n.startsWith('config.isolate-quarantined-')), 'the new repository\'s config was not moved aside').toBe(true);
+    hostGit(['status', '--short'], join(site.project, 'node_modules/dep'));
+    hostGit(['status', '--short'], join(site.project, 'node_modules/dep/lib'));
+    expect(existsSync(site.marker), 'host git in node_modules/dep ran the fsmonitor the sandbox planted').toBe(false);
+    expect(readdirSync(join(site.project, 'node_modules/.git')).some((n) => n.startsWith('config.isolate-quarantined-')), 'the new repository\'s config was not moved aside').toBe(true);
   });
 
   it('an existing repository in node_modules keeps its configuration and hooks: the command cannot rewrite them', () => {
-    const clone = join(project, 'node_modules/dep');
+    const clone = join(site.project, 'node_modules/dep');
     mkdirSync(clone, { recursive: true });
-    giveTo(runner, dir);
+    giveTo(runner, site.dir);
     expect(hostGit(['init', '-q', '.'], clone).status).toBe(0);
-    const r = run(`git -C node_modules/dep config core.fsmonitor ${fsmonitor()}; printf '#!/bin/sh\\ntouch ${marker}\\n' > node_modules/dep/.git/hooks/pre-commit; chmod +x node_modules/dep/.git/hooks/pre-commit; echo done`);
+    const r = run(`git -C node_modules/dep config core.fsmonitor ${fsmonitor()}; printf '#!/bin/sh\\ntouch ${site.marker}\\n' > node_modules/dep/.git/hooks/pre-commit; chmod +x node_modules/dep/.git/hooks/pre-commit; echo done`);
     expect(r.status, r.stderr).toBe(0);
     hostGit(['status', '--short'], clone);
     hostGit(['commit', '-q', '--allow-empty', '-m', 'x'], clone);
-    expect(existsSync(marker), 'host git in node_modules/dep ran what the sandbox wrote into its .git').toBe(false);
+    expect(existsSync(site.marker), 'host git in node_modules/dep ran what the sandbox wrote into its .git').toBe(false);
   });
 
   it('packages in node_modules stay writable and removable, their own dot-directories (.github, .vscode) included', () => {
-    for (const sub of ['node_modules/a/.github/workflows', 'node_modules/a/.vscode', 'node_modules/b/.husky']) mkdirSync(join(project, sub), { recursive: true });
-    writeFileSync(join(project, 'node_modules/a/.vscode/settings.json'), '{}\n');
-    writeFileSync(join(project, 'node_modules/a/.github/workflows/ci.yml'), 'x\n');
-    giveTo(runner, dir);
+    for (const sub of ['node_modules/a/.github/workflows', 'node_modules/a/.vscode', 'node_modules/b/.husky']) mkdirSync(join(site.project, sub), { recursive: true });
+    writeFileSync(join(site.project, 'node_modules/a/.vscode/settings.json'), '{}\n');
+    writeFileSync(join(site.project, 'node_modules/a/.github/workflows/ci.yml'), 'x\n');
+    giveTo(runner, site.dir);
     const r = run('rm -rf node_modules/a node_modules/b && mkdir -p node_modules/c/.vscode && echo "{}" > node_modules/c/.vscode/settings.json && echo ok');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('ok');
-    expect(readdirSync(join(project, 'node_modules')).sort()).toEqual(['c']);
-    expect(readdirSync(join(project, 'node_modules/c'))).toEqual(['.vscode']);
+    expect(readdirSync(join(site.project, 'node_modules')).sort()).toEqual(['c']);
+    expect(readdirSync(join(site.project, 'node_modules/c'))).toEqual(['.vscode']);
   });
 });
