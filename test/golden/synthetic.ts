@@ -4,7 +4,7 @@
  * stat, realpath and lstat), and fixed HostFacts. Nothing here reads this
  * machine, so the golden files are the same on every host.
  */
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { writableRoots } from '../../src/backends/mounts.js';
 import { deniedPathFacts } from '../../src/host/own-paths.js';
 import type { CommandFact, HostFacts, Plan, PlanSummary, ProtectFact, SealEntry, SealFact } from '../../src/backends/types.js';
