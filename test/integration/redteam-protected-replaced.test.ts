@@ -1,0 +1,82 @@
+/**
+ * Red team: a protected name replaced by a program on the host during the
+ * run. `.git/config` is kept read-only by a mount on its own path; git
+ * writes it by renaming a new file over it (`git config`, `git remote add`,
+ * `git push -u`), and the kernel then detaches every mount on the old path
+ * in other mount namespaces. A command that waits for that moment could
+ * write `core.fsmonitor` into the new file, which host git runs on its next
+ * `git status` (an editor's git integration runs one every few seconds).
+ *
+ * Judged by the host: after the run, host git runs nothing the command
+ * wrote, and the file that was open to the command is moved aside.
+ */
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { asRunner, giveTo, isolateAsync, projectSite } from '../helpers/isolate.js';
+import { backendCases } from '../helpers/backends.js';
+
+/** The command: say it is up, then try to append an fsmonitor hook to .git/config until it can (at most ~8 s). */
+function attack(marker: string): string {
+  return [
+    'touch ready',
+    'i=0',
+    'while [ $i -lt 400 ]; do',
+    `  if printf '[core]\\n\\tfsmonitor = touch ${marker}\\n' 2>/dev/null >> .git/config; then touch written; break; fi`,
+    '  sleep 0.02; i=$((i+1))',
+    'done',
+    'sleep 1',
+  ].join('\n');
+}
+
+async function waitFor(path: string, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (existsSync(path)) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+describe.each(backendCases('red team: protected names replaced on the host'))('red team: protected names replaced on the host ($label)', ({ runner, backend, backendEnv }) => {
+  it('a .git/config that host git replaces during the run never carries what the command wrote', async () => {
+    const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
+    try {
+      const { project, env } = site;
+      const marker = join(site.dir, 'fsmonitor-ran');
+      asRunner(runner, ['git', 'init', '-q', project], { cwd: project, env });
+      const config = join(project, '.git/config');
+      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', attack(marker)], { cwd: project, env, timeoutMs: 30_000 });
+      expect(await waitFor(join(project, 'ready'), 20_000), 'the command started').toBe(true);
+      // What git does for `git config`: a new file renamed over the old one.
+      writeFileSync(`${config}.lock`, `${readFileSync(config, 'utf8')}[user]\n\tname = host\n`);
+      giveTo(runner, `${config}.lock`);
+      renameSync(`${config}.lock`, config);
+      const r = await run;
+      const now = existsSync(config) ? readFileSync(config, 'utf8') : '';
+      expect(now).not.toContain('fsmonitor');
+      spawnSync('git', ['-c', 'safe.directory=*', 'status'], { cwd: project, env: { ...env, GIT_CONFIG_NOSYSTEM: '1' }, stdio: 'ignore' });
+      expect(existsSync(marker), 'host git ran the command the sandbox planted').toBe(false);
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(config);
+      expect(r.stderr).toMatch(/replaced .*outside the sandbox/);
+      expect(readdirSync(join(project, '.git')).some((n) => n.startsWith('config.isolate-quarantined-')), 'the file open to the command was moved aside').toBe(true);
+    } finally {
+      site.cleanup();
+    }
+  });
+
+  it('a protected name the host leaves alone is not reported', async () => {
+    const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
+    try {
+      const { project, env } = site;
+      asRunner(runner, ['git', 'init', '-q', project], { cwd: project, env });
+      const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', 'git config --list >/dev/null; sleep 0.3'], { cwd: project, env, timeoutMs: 30_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/outside the sandbox/);
+      expect(readdirSync(join(project, '.git')).filter((n) => n.includes('isolate-quarantined'))).toEqual([]);
+    } finally {
+      site.cleanup();
+    }
+  });
+});
