@@ -23,7 +23,7 @@ import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
-import { existingProtected, guardProtected, replacedError, REPLACED_REASON, type ProtectedGuard } from './run/protected-guard.js';
+import { existingProtected, guardProtected, placeholderPaths, replacedError, REPLACED_REASON, type ProtectedGuard } from './run/protected-guard.js';
 import { moveAsidePaths, type Quarantined } from './run/quarantine.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { deviceArgsByPath } from './backends/devices.js';
@@ -677,7 +677,10 @@ export async function runWithError(
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
     // A protected name a host program replaces is no longer read-only in the sandbox: the sandbox is killed at once.
     const tripwire = new AbortController();
-    guard = guardProtected(existingProtected(planned.plan), () => tripwire.abort());
+    const watching = guardProtected(() => tripwire.abort());
+    guard = watching;
+    watching.add(existingProtected(planned.plan));
+    const { plan } = planned;
     const signal = options.signal === undefined ? tripwire.signal : AbortSignal.any([options.signal, tripwire.signal]);
     result = await execute(planned.plan, {
       ...executeOptions(options),
@@ -685,6 +688,8 @@ export async function runWithError(
       ...(credentials === undefined ? {} : { credentials }),
       // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
       beforeStart: async () => {
+        // The placeholders exist now: one a host program replaces leaves its name writable in the sandbox, as above.
+        watching.add(placeholderPaths(plan));
         await recordStarted(recording, started);
         if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
       },

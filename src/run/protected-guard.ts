@@ -37,6 +37,8 @@ interface Held {
 }
 
 export interface ProtectedGuard {
+  /** Hold and watch these names too (those not there are left out: the launcher refuses a run without them). */
+  add(paths: readonly string[]): void;
   /** Stop watching and let the files go: the names that do not lead to their file now, or did not at some point of the run. */
   finish(): string[];
 }
@@ -63,9 +65,9 @@ function replaced(h: Held): boolean {
   }
 }
 
-/** Watch the names; `onReplaced` is called once, for the first that no longer leads to its file. */
-export function guardProtected(paths: readonly string[], onReplaced: (path: string) => void): ProtectedGuard {
-  const held = paths.flatMap((p) => hold(p) ?? []);
+/** Names are watched from `add` on; `onReplaced` is called once, for the first that no longer leads to its file. */
+export function guardProtected(onReplaced: (path: string) => void): ProtectedGuard {
+  const held: Held[] = [];
   const tripped = new Set<string>();
   const check = (names: readonly Held[]): void => {
     for (const h of names) {
@@ -75,13 +77,12 @@ export function guardProtected(paths: readonly string[], onReplaced: (path: stri
     }
   };
   const byDir = new Map<string, Held[]>();
-  for (const h of held) byDir.set(dirname(h.path), [...(byDir.get(dirname(h.path)) ?? []), h]);
   const watchers: FSWatcher[] = [];
   let poll: NodeJS.Timeout | undefined;
   const pollAll = (): void => {
     poll ??= setInterval(() => check(held), POLL_MS).unref();
   };
-  for (const [dir, names] of byDir) {
+  const watchDir = (dir: string, names: Held[]): void => {
     try {
       // A replacement is a 'rename' event (a name made, removed or moved); writes in place ('change') leave the mount.
       const w = watch(dir, { persistent: false }, (event) => event === 'rename' && check(names));
@@ -90,13 +91,26 @@ export function guardProtected(paths: readonly string[], onReplaced: (path: stri
     } catch {
       pollAll();
     }
-  }
+  };
   return {
+    add(paths: readonly string[]): void {
+      for (const h of paths.flatMap((p) => hold(p) ?? [])) {
+        held.push(h);
+        const dir = dirname(h.path);
+        const names = byDir.get(dir) ?? [];
+        if (!byDir.has(dir)) {
+          byDir.set(dir, names);
+          watchDir(dir, names);
+        }
+        names.push(h);
+      }
+    },
     finish(): string[] {
       for (const w of watchers) w.close();
       clearInterval(poll);
       check(held);
       for (const h of held) closeSync(h.fd);
+      held.length = 0;
       return [...tripped];
     },
   };
@@ -105,6 +119,11 @@ export function guardProtected(paths: readonly string[], onReplaced: (path: stri
 /** The protected names of a plan that exist: its read-only path descriptors that are not placeholders. */
 export function existingProtected(plan: Plan): string[] {
   return (plan.pathFds ?? []).flatMap((e) => (e.readOnly === true && e.create !== true ? [e.path] : []));
+}
+
+/** The placeholders of a plan: protected names that did not exist, made by the launcher's start (run/launch/path-fds.ts). */
+export function placeholderPaths(plan: Plan): string[] {
+  return (plan.pathFds ?? []).flatMap((e) => (e.create === true ? [e.path] : []));
 }
 
 /** Why a replaced name was moved aside after the run. */

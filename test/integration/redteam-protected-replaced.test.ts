@@ -17,13 +17,13 @@ import { describe, expect, it } from 'vitest';
 import { asRunner, giveTo, isolateAsync, projectSite } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
-/** The command: say it is up, then try to append an fsmonitor hook to .git/config until it can (at most ~8 s). */
-function attack(marker: string): string {
+/** The command: say it is up, then try to append `line` to `file` until it can (at most ~8 s). */
+function attack(file: string, line: string): string {
   return [
     'touch ready',
     'i=0',
     'while [ $i -lt 400 ]; do',
-    `  if printf '[core]\\n\\tfsmonitor = touch ${marker}\\n' 2>/dev/null >> .git/config; then touch written; break; fi`,
+    `  if printf '%s\\n' '${line}' 2>/dev/null >> ${file}; then touch written; break; fi`,
     '  sleep 0.02; i=$((i+1))',
     'done',
     'sleep 1',
@@ -46,7 +46,7 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
       const marker = join(site.dir, 'fsmonitor-ran');
       asRunner(runner, ['git', 'init', '-q', project], { cwd: project, env });
       const config = join(project, '.git/config');
-      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', attack(marker)], { cwd: project, env, timeoutMs: 30_000 });
+      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', attack('.git/config', `[core] fsmonitor = touch ${marker}`)], { cwd: project, env, timeoutMs: 30_000 });
       expect(await waitFor(join(project, 'ready'), 20_000), 'the command started').toBe(true);
       // What git does for `git config`: a new file renamed over the old one.
       writeFileSync(`${config}.lock`, `${readFileSync(config, 'utf8')}[user]\n\tname = host\n`);
@@ -61,6 +61,28 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
       expect(r.stderr).toContain(config);
       expect(r.stderr).toMatch(/replaced .*outside the sandbox/);
       expect(readdirSync(join(project, '.git')).some((n) => n.startsWith('config.isolate-quarantined-')), 'the file open to the command was moved aside').toBe(true);
+    } finally {
+      site.cleanup();
+    }
+  });
+
+  it('a placeholder a host program replaces during the run never carries what the command wrote', async () => {
+    const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
+    try {
+      const { project, env } = site;
+      asRunner(runner, ['git', 'init', '-q', project], { cwd: project, env });
+      const envrc = join(project, '.envrc');
+      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', attack('.envrc', 'touch planted-by-sandbox')], { cwd: project, env, timeoutMs: 30_000 });
+      expect(await waitFor(join(project, 'ready'), 20_000), 'the command started').toBe(true);
+      // An editor saving a new .envrc: a new file renamed over the (empty, read-only) placeholder.
+      writeFileSync(`${envrc}.new`, 'export FROM_HOST=1\n');
+      giveTo(runner, `${envrc}.new`);
+      renameSync(`${envrc}.new`, envrc);
+      const r = await run;
+      expect(existsSync(envrc) ? readFileSync(envrc, 'utf8') : '').not.toContain('planted-by-sandbox');
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(envrc);
+      expect(readdirSync(project).some((n) => n.startsWith('.envrc.isolate-quarantined-')), 'the file open to the command was moved aside').toBe(true);
     } finally {
       site.cleanup();
     }

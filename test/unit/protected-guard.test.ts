@@ -2,8 +2,15 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existingProtected, guardProtected } from '../../src/run/protected-guard.js';
+import { existingProtected, guardProtected, placeholderPaths, type ProtectedGuard } from '../../src/run/protected-guard.js';
 import type { Plan } from '../../src/backends/types.js';
+
+/** A guard watching `paths` from now on. */
+function guarded(paths: string[], onReplaced: (path: string) => void): ProtectedGuard {
+  const guard = guardProtected(onReplaced);
+  guard.add(paths);
+  return guard;
+}
 
 const settle = (ms = 200): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -18,7 +25,7 @@ describe('guardProtected', () => {
     const config = join(dir, 'config');
     writeFileSync(config, 'a');
     const seen: string[] = [];
-    const guard = guardProtected([config], (p) => seen.push(p));
+    const guard = guarded([config], (p) => seen.push(p));
     writeFileSync(`${config}.lock`, 'b');
     renameSync(`${config}.lock`, config);
     await settle();
@@ -34,7 +41,7 @@ describe('guardProtected', () => {
     const envrc = join(dir, '.envrc');
     writeFileSync(envrc, 'a');
     const seen: string[] = [];
-    const guard = guardProtected([envrc], (p) => seen.push(p));
+    const guard = guarded([envrc], (p) => seen.push(p));
     writeFileSync(envrc, 'changed in place');
     writeFileSync(join(dir, 'other'), 'x');
     renameSync(join(dir, 'other'), join(dir, 'other2'));
@@ -46,7 +53,7 @@ describe('guardProtected', () => {
   it('finds a name removed and made again, even before any event is read', () => {
     const config = join(dir, 'config');
     writeFileSync(config, 'a');
-    const guard = guardProtected([config], () => undefined);
+    const guard = guarded([config], () => undefined);
     // The held file cannot be freed, so the new one cannot take its inode number.
     unlinkSync(config);
     writeFileSync(config, 'b');
@@ -56,13 +63,13 @@ describe('guardProtected', () => {
   it('finds a name that was removed', () => {
     const config = join(dir, 'config');
     writeFileSync(config, 'a');
-    const guard = guardProtected([config], () => undefined);
+    const guard = guarded([config], () => undefined);
     unlinkSync(config);
     expect(guard.finish()).toEqual([config]);
   });
 
   it('holds only names that exist when the run starts', () => {
-    const guard = guardProtected([join(dir, 'missing')], () => undefined);
+    const guard = guarded([join(dir, 'missing')], () => undefined);
     expect(guard.finish()).toEqual([]);
   });
 });
@@ -77,5 +84,6 @@ describe('existingProtected', () => {
       ],
     } as unknown as Plan;
     expect(existingProtected(plan)).toEqual(['/p/.git/config']);
+    expect(placeholderPaths(plan)).toEqual(['/p/.envrc']);
   });
 });
