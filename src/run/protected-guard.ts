@@ -23,7 +23,7 @@
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Plan } from '../backends/types.js';
-import { IsolateError } from '../errors.js';
+import { IsolateError, errnoCode } from '../errors.js';
 import { O_PATH } from './fd-paths.js';
 
 /** How often names are compared when their directory cannot be watched. */
@@ -48,8 +48,13 @@ function hold(path: string): Held | undefined {
   let fd: number;
   try {
     fd = openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
-  } catch {
-    return undefined;
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw new IsolateError('E_SANDBOX_SETUP', `cannot watch the protected name ${path} during the run; the command was not run`, {
+      detail: errnoCode(e) ?? String(e),
+      fix: 'if the error is EMFILE, raise the limit of open files (ulimit -n) and run again',
+      cause: e,
+    });
   }
   const st = fstatSync(fd);
   return { path, fd, dev: st.dev, ino: st.ino };

@@ -68,6 +68,11 @@ describe('guardProtected', () => {
     expect(guard.finish()).toEqual([config]);
   });
 
+  it('refuses the run when a name cannot be held for another reason than its absence', () => {
+    // A name longer than the system allows stands for any open that fails for a reason other than absence.
+    expect(() => guarded([join(dir, 'x'.repeat(300))], () => undefined)).toThrow(/cannot watch the protected name/);
+  });
+
   it('holds only names that exist when the run starts', () => {
     const guard = guarded([join(dir, 'missing')], () => undefined);
     expect(guard.finish()).toEqual([]);
