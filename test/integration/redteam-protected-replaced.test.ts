@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { asRunner, giveTo, isolateAsync, projectSite } from '../helpers/isolate.js';
+import { asRunner, giveTo, isolateAsync, projectSite, type Result, type Runner } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 /** The command: say it is up, then try to append `line` to `file` until it can (at most ~8 s). */
@@ -38,6 +38,26 @@ async function waitFor(path: string, ms: number): Promise<boolean> {
   return false;
 }
 
+/**
+ * Start the attack on `rel` in the project, and once the command is up do what a host program does when it saves
+ * the file: write `content` to a new file and rename it over. The run's result.
+ */
+async function replacedDuringRun(site: Site, args: string[], rel: string, line: string, content: string): Promise<Result> {
+  const run = isolateAsync(site.runner, [...args, 'sh', '-c', attack(rel, line)], { cwd: site.project, env: site.env, timeoutMs: 30_000 });
+  expect(await waitFor(join(site.project, 'ready'), 20_000), 'the command started').toBe(true);
+  const file = join(site.project, rel);
+  writeFileSync(`${file}.new`, content);
+  giveTo(site.runner, `${file}.new`);
+  renameSync(`${file}.new`, file);
+  return run;
+}
+
+interface Site {
+  runner: Runner;
+  project: string;
+  env: Record<string, string>;
+}
+
 describe.each(backendCases('red team: protected names replaced on the host'))('red team: protected names replaced on the host ($label)', ({ runner, backend, backendEnv }) => {
   it('a .git/config that host git replaces during the run never carries what the command wrote', async () => {
     const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
@@ -46,13 +66,9 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
       const marker = join(site.dir, 'fsmonitor-ran');
       asRunner(runner, ['git', 'init', '-q', project], { cwd: project, env });
       const config = join(project, '.git/config');
-      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', attack('.git/config', `[core] fsmonitor = touch ${marker}`)], { cwd: project, env, timeoutMs: 30_000 });
-      expect(await waitFor(join(project, 'ready'), 20_000), 'the command started').toBe(true);
       // What git does for `git config`: a new file renamed over the old one.
-      writeFileSync(`${config}.lock`, `${readFileSync(config, 'utf8')}[user]\n\tname = host\n`);
-      giveTo(runner, `${config}.lock`);
-      renameSync(`${config}.lock`, config);
-      const r = await run;
+      const args = ['run', '--backend', backend, '-p', 'default', '--'];
+      const r = await replacedDuringRun({ runner, project, env }, args, '.git/config', `[core] fsmonitor = touch ${marker}`, `${readFileSync(config, 'utf8')}[user]\n\tname = host\n`);
       const now = existsSync(config) ? readFileSync(config, 'utf8') : '';
       expect(now).not.toContain('fsmonitor');
       spawnSync('git', ['-c', 'safe.directory=*', 'status'], { cwd: project, env: { ...env, GIT_CONFIG_NOSYSTEM: '1' }, stdio: 'ignore' });
@@ -72,13 +88,9 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
       const { project, env } = site;
       asRunner(runner, ['git', 'init', '-q', project], { cwd: project, env });
       const envrc = join(project, '.envrc');
-      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', attack('.envrc', 'touch planted-by-sandbox')], { cwd: project, env, timeoutMs: 30_000 });
-      expect(await waitFor(join(project, 'ready'), 20_000), 'the command started').toBe(true);
       // An editor saving a new .envrc: a new file renamed over the (empty, read-only) placeholder.
-      writeFileSync(`${envrc}.new`, 'export FROM_HOST=1\n');
-      giveTo(runner, `${envrc}.new`);
-      renameSync(`${envrc}.new`, envrc);
-      const r = await run;
+      const args = ['run', '--backend', backend, '-p', 'default', '--'];
+      const r = await replacedDuringRun({ runner, project, env }, args, '.envrc', 'touch planted-by-sandbox', 'export FROM_HOST=1\n');
       expect(existsSync(envrc) ? readFileSync(envrc, 'utf8') : '').not.toContain('planted-by-sandbox');
       expect(r.status, r.stderr).toBe(125);
       expect(r.stderr).toContain(envrc);
