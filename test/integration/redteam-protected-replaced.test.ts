@@ -100,6 +100,35 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
     }
   });
 
+  it('a .git the host moves away during the run is not replaced by one the command made', async () => {
+    const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
+    try {
+      const { project, env } = site;
+      const marker = join(site.dir, 'fsmonitor-ran');
+      asRunner(runner, ['git', 'init', '-q', project], { cwd: project, env });
+      // Once .git is gone, make a repository of its own there whose config runs a command.
+      const script = [
+        'touch ready',
+        'i=0',
+        'while [ $i -lt 400 ] && [ -e .git ]; do sleep 0.02; i=$((i+1)); done',
+        `git init -q . 2>/dev/null && git config core.fsmonitor "touch ${marker}" 2>/dev/null && touch written`,
+        'sleep 1',
+      ].join('\n');
+      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', script], { cwd: project, env, timeoutMs: 30_000 });
+      expect(await waitFor(join(project, 'ready'), 20_000), 'the command started').toBe(true);
+      renameSync(join(project, '.git'), join(project, '.git-moved'));
+      const r = await run;
+      const config = join(project, '.git/config');
+      expect(existsSync(config) ? readFileSync(config, 'utf8') : '').not.toContain('fsmonitor');
+      spawnSync('git', ['-c', 'safe.directory=*', 'status'], { cwd: project, env: { ...env, GIT_CONFIG_NOSYSTEM: '1' }, stdio: 'ignore' });
+      expect(existsSync(marker), 'host git ran the command the sandbox planted').toBe(false);
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(join(project, '.git'));
+    } finally {
+      site.cleanup();
+    }
+  });
+
   it('a protected name the host leaves alone is not reported', async () => {
     const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
     try {
