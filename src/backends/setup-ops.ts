@@ -108,7 +108,7 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const sized = size === undefined ? {} : { size };
   const dev: SetupOp = { kind: 'dev', path: DEV, ...(size === undefined ? {} : { shmSize: size }), ...(facts.devices === undefined ? {} : { nodes: facts.devices.dir }) };
   const system: SetupOp[] = [{ kind: 'proc', path: PROC }, dev];
-  const profile = byDepth(sealed(profileOps(rules, facts, sized), rules, facts.sealed));
+  const profile = byDepth(withSealed(profileOps(rules, facts, sized), rules, facts.sealed));
   const guard = kernelGuardOps(facts.kernelPaths, rules);
   const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];
   return [...system, ...profile, ...guard, ...readOnlyOps([...profile, ...guard]), ...socket, { kind: 'read-only', path: ROOT }];
@@ -129,7 +129,7 @@ function profileOps(rules: readonly MountRule[], facts: SetupFacts, sized: { siz
  * The sealed directories come first: among operations at one depth and
  * rank, the order found is kept. Without listings (an export), none.
  */
-function sealed(ops: readonly SetupOp[], rules: readonly MountRule[], listings: readonly SealFact[] | undefined): SetupOp[] {
+function withSealed(ops: readonly SetupOp[], rules: readonly MountRule[], listings: readonly SealFact[] | undefined): SetupOp[] {
   const dirs = new Set(listings === undefined ? [] : sealedParents(rules));
   if (listings === undefined || dirs.size === 0) return [...ops];
   const kept = ops.filter((op) => !(dirs.has(op.path) && (op.kind === 'bind' || op.kind === 'submount')));
