@@ -26,7 +26,7 @@ function listEntries(dir: string): SealEntry[] {
     entries = readdirSync(dir, { encoding: 'buffer', withFileTypes: true });
   } catch (e: unknown) {
     throw new IsolateError('E_SANDBOX_SETUP', `cannot list ${dir} (${errnoCode(e) ?? String(e)}), which holds a hidden path: isolate rebuilds such a directory from its listing so that a host program replacing the hidden path cannot show it; the command was not run`, {
-      fix: `let your user list ${dir} (chmod u+r), or make it hidden or writable in the profile rather than read-only`,
+      fix: `give your user read permission on ${dir} (to list it, not only enter it), or make it hidden or writable in the profile rather than read-only`,
     });
   }
   const prefix = Buffer.from(`${dir === '/' ? '' : dir}/`);
