@@ -55,6 +55,12 @@ export function sealedParents(rules: readonly MountRule[]): string[] {
 
 const childOf = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
+/** The directories sealed: the parents of hidden paths (sealedParents) but those the host facts keep as views of the host (SealFact.keep). */
+export function sealedDirs(rules: readonly MountRule[], listings: readonly SealFact[]): string[] {
+  const kept = new Set(listings.flatMap((l) => (l.keep === undefined ? [] : [l.path])));
+  return sealedParents(rules).filter((dir) => !kept.has(dir));
+}
+
 /** A name the listing should never hold; refused rather than mounted somewhere else than meant. */
 function checkName(dir: string, name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
@@ -73,9 +79,10 @@ function checkName(dir: string, name: string): void {
  */
 export function sealOps(rules: readonly MountRule[], listings: readonly SealFact[], own: ReadonlySet<string>): SealOp[] {
   const parents = sealedParents(rules);
-  const sealed = new Set(parents);
+  const sealed = new Set(sealedDirs(rules, listings));
   return parents.flatMap((dir): SealOp[] => {
     const listing = listings.find((l) => l.path === dir);
+    if (listing?.keep !== undefined) return [];
     if (listing === undefined) {
       throw new IsolateError('E_SANDBOX_SETUP', `${dir} holds a hidden path and was not listed, so it cannot be sealed; the command was not run`, {
         fix: 'run again; if it happens again, report it (host facts without the listing of a sealed directory)',

@@ -33,7 +33,7 @@ import { tmpfsSize } from './ceilings.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
 import { kernelGuardOps, type GuardOp } from './kernel-guard.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
-import { inSealed, sealedParents, sealOps, type SealOp } from './seal.js';
+import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
 import type { HostFacts, SealFact } from './types.js';
 
 const ROOT = '/';
@@ -130,7 +130,7 @@ function profileOps(rules: readonly MountRule[], facts: SetupFacts, sized: { siz
  * rank, the order found is kept. Without listings (an export), none.
  */
 function withSealed(ops: readonly SetupOp[], rules: readonly MountRule[], listings: readonly SealFact[] | undefined): SetupOp[] {
-  const dirs = new Set(listings === undefined ? [] : sealedParents(rules));
+  const dirs = new Set(listings === undefined ? [] : sealedDirs(rules, listings));
   if (listings === undefined || dirs.size === 0) return [...ops];
   const kept = ops.filter((op) => !(dirs.has(op.path) && (op.kind === 'bind' || op.kind === 'submount')));
   // A host mount beneath the directory is bound by its entry's bind, and made read-only on top of it.

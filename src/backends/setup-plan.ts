@@ -25,7 +25,9 @@ export interface SetupPlan {
 export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number): SetupPlan {
   requireListings(policy.filesystem.mounts, facts.sealed);
   const ops = setupOps(policy, facts);
-  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), summary: describeSetup(policy, ops) };
+  const summary = describeSetup(policy, ops);
+  summary.notes.push(...(facts.sealed ?? []).flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`])));
+  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), summary };
 }
 
 /** Pins, protected names and placeholders in Plan.pathFds order. */

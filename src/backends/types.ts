@@ -40,6 +40,12 @@ export type SealEntry = { name: string; type: 'file' | 'dir' | 'other' } | { nam
 export interface SealFact {
   path: string;
   entries: SealEntry[];
+  /**
+   * Why the directory stays a view of the host's instead (its entries then
+   * not listed): only root can add, remove or rename entries in it, and the
+   * run is not root's (host/sealed.ts).
+   */
+  keep?: string;
 }
 
 export interface CommandFact {

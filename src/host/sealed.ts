@@ -7,7 +7,7 @@
  * leaving it out or sealing the directory without it would show a
  * directory that is not the host's, or none: the run is refused, naming it.
  */
-import { readdirSync, readlinkSync, type Dirent } from 'node:fs';
+import { readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import { sealedParents } from '../backends/seal.js';
@@ -17,7 +17,23 @@ import { escapedName } from './unnamable-dirs.js';
 const isUtf8 = (bytes: Buffer): boolean => Buffer.from(bytes.toString('utf8')).equals(bytes);
 
 export function sealedListings(policy: Policy): SealFact[] {
-  return sealedParents(policy.filesystem.mounts).map((path) => ({ path, entries: listEntries(path) }));
+  return sealedParents(policy.filesystem.mounts).map((path): SealFact => {
+    const keep = onlyRootChanges(path, process.getuid?.() ?? 0);
+    return keep === undefined ? { path, entries: listEntries(path) } : { path, entries: [], keep };
+  });
+}
+
+/**
+ * For a run that is not root's: why a directory is left a view of the host's, when only root can add, remove or
+ * rename entries in it (owned by root, writable by no group and no other user; an ACL's mask shows in the group
+ * bits). Only a program running as root could then replace a hidden path there during the run; sealing such
+ * directories (/etc under every built-in profile) would cost every run a mount per entry. A run by root seals them.
+ */
+export function onlyRootChanges(dir: string, uid: number): string | undefined {
+  if (uid === 0) return undefined;
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st === undefined || !st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) return undefined;
+  return 'only root can add, remove or rename its entries, and the run is not root\'s';
 }
 
 function listEntries(dir: string): SealEntry[] {

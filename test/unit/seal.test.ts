@@ -177,6 +177,26 @@ describe('setupOps with sealed directories', () => {
   });
 });
 
+describe('a directory the host facts keep (only root changes it, and the run is not root\'s)', () => {
+  const keep = 'only root can add, remove or rename its entries, and the run is not root\'s';
+  const kept: SealFact[] = [{ path: HOME, entries: [], keep }, LISTINGS[1] as SealFact];
+
+  it('stays the bind of the host\'s directory, its hidden paths hidden on it; the others are still sealed', () => {
+    const ops = setupOps(policy(), facts({ sealed: kept }));
+    expect(index(ops, 'seal', HOME)).toBe(-1);
+    expect(ops.some((op) => op.kind === 'seal-bind' && op.path.startsWith(`${HOME}/.`) && !op.path.startsWith(`${HOME}/.config/`))).toBe(false);
+    expect(index(ops, 'bind', HOME)).toBeGreaterThan(-1);
+    expect(index(ops, 'hide', `${HOME}/.git-credentials`)).toBeGreaterThan(index(ops, 'bind', HOME));
+    expect(index(ops, 'seal', `${HOME}/.config`)).toBeGreaterThan(index(ops, 'bind', HOME));
+    expect(ops.find((op) => op.kind === 'bind' && op.path === PROJECT)).toMatchObject({ exists: true });
+  });
+
+  it('the summary says why it is not sealed', () => {
+    const notes = planSetup(policy(), facts({ sealed: kept }), 6).summary.notes;
+    expect(notes).toContain(`${HOME}: not sealed (${keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`);
+  });
+});
+
 describe('the Linux backends render a sealed directory', () => {
   const ops = setupOps(policy(), facts());
 

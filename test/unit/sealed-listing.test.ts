@@ -3,12 +3,12 @@
  * a real directory: one entry per name with its type, links with their
  * targets, and a refusal for what cannot be named.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rule } from '../helpers/mount-rule.js';
-import { sealedListings } from '../../src/host/sealed.js';
+import { onlyRootChanges, sealedListings } from '../../src/host/sealed.js';
 import type { MountRule, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 
@@ -25,6 +25,28 @@ function policy(mounts: MountRule[]): Policy {
     audit: { enabled: false, log: undefined, required: false },
   };
 }
+
+describe('onlyRootChanges: a directory left a view of the host for a run that is not root\'s', () => {
+  it('/etc (root\'s, writable by no one else) for an ordinary user; never for root', () => {
+    expect(onlyRootChanges('/etc', 1000)).toMatch(/only root can add, remove or rename/);
+    expect(onlyRootChanges('/etc', 0)).toBeUndefined();
+  });
+
+  it('not a directory others can write, nor one of an ordinary user', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isolate-unit-sealed-'));
+    try {
+      chmodSync(dir, 0o777);
+      expect(onlyRootChanges(dir, 1000)).toBeUndefined();
+      chmodSync(dir, 0o775);
+      expect(onlyRootChanges(dir, 1000)).toBeUndefined();
+      chmodSync(dir, 0o755);
+      // Owned by whoever runs the test: root's only when that is root.
+      expect(onlyRootChanges(dir, 1000) === undefined).toBe(process.getuid?.() !== 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('sealedListings', () => {
   let dir: string;
