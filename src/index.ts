@@ -458,7 +458,7 @@ export const exportPolicy: (command: readonly string[], options: ExportOptions) 
   if (decision.decision === 'refused') throw refusedByPolicy(decision);
   const exporter = await loadExporter(options.format);
   const ctx = context(options);
-  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, mountPoints: exporter.needsMountPoints });
+  const host = gatherHostFacts(prepared.policy, command, { env: ctx.env, mountPoints: exporter.needsMountPoints, sealed: false });
   return exporter.render(prepared.policy, command, host, options.k8s === undefined ? {} : { k8s: options.k8s });
 });
 

@@ -10,7 +10,8 @@
  * is the same on every machine. The parts a run does on the host (host
  * facts, the sandbox's start, the audit log's files) are not run here.
  */
-import type { HostFacts, Plan, ProtectFact } from './backends/types.js';
+import type { HostFacts, Plan, ProtectFact, SealEntry } from './backends/types.js';
+import { sealedParents } from './backends/seal.js';
 import type { MergedProfile, Policy } from './profile/types.js';
 import { IsolateError } from './errors.js';
 import { loadBackend } from './backends/index.js';
@@ -70,6 +71,13 @@ function protectFacts(policy: Policy): ProtectFact[] {
   return policy.filesystem.protect.map((name, i) => ({ path: `${CWD}/${name}`, state: (['dir', 'file', 'missing'] as const)[i % 3] ?? 'missing', pins: name.includes('/') ? [`${CWD}/.git`] : [] }));
 }
 
+/** What each sealed directory of the made-up host holds. */
+const SEALED_ENTRIES: SealEntry[] = [
+  { name: 'file', type: 'file' },
+  { name: 'dir', type: 'dir' },
+  { name: 'link', type: 'symlink', target: 'file' },
+];
+
 function warmHost(policy: Policy): HostFacts {
   return {
     platform: 'linux',
@@ -88,6 +96,7 @@ function warmHost(policy: Policy): HostFacts {
     command: { program: 'true', candidates: [{ path: '/usr/bin/true', real: '/usr/bin/true', isFile: true, executable: true }] },
     network: { socat: '/usr/bin/socat', shell: '/usr/bin/sh', socketDir: '/run/user/1000/isolate/run-warm-up' },
     cgroup: { version: 2, parents: { memory: '/sys/fs/cgroup/user.slice', pids: '/sys/fs/cgroup/user.slice' }, files: ['memory.swap.max', 'cgroup.kill'], name: 'isolate-1-warm-up' },
+    sealed: sealedParents(policy.filesystem.mounts).map((path) => ({ path, entries: SEALED_ENTRIES })),
   };
 }
 

@@ -12,6 +12,7 @@ import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { DEVICE_NODES, nodePath } from './devices.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
+import { SEALED_DIR_MODE } from './seal.js';
 import { planSetup } from './setup-plan.js';
 import { planTerminal, terminalNote } from './terminal.js';
 
@@ -93,6 +94,11 @@ export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] 
       case 'kernel-read-only':
         // Bound from the host's /proc, which shows the same settings.
         return ['--ro-bind', op.path, op.path];
+      case 'seal':
+        return ['--perms', SEALED_DIR_MODE, '--tmpfs', op.path];
+      case 'seal-bind':
+        // -try: an entry the host removed since the listing is left out.
+        return ['--ro-bind-try', op.path, op.path];
       case 'submount':
         // bwrap's --ro-bind makes every mount beneath it read-only itself.
         return [];

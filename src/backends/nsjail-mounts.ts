@@ -15,6 +15,8 @@
  * - it cannot bind a descriptor: pins, protected names and placeholders are
  *   bound by path, and run/ checks them against its descriptors before the
  *   command starts (nsjail.ts, Plan.checkPathFds);
+ * - it needs to know whether a mount point is there: in a sealed directory
+ *   (seal.ts) none is, each is made in its tmpfs;
  * - /proc is read-only as a whole (the kernel guard's read-only binds keep
  *   their meaning should that change).
  * Pure.
@@ -22,6 +24,7 @@
 import { DEVICE_NODES, nodePath } from './devices.js';
 import type { Field } from './nsjail-proto.js';
 import { DEV_SHM, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
+import { inSealed, SEALED_DIR_MODE } from './seal.js';
 
 /**
  * One mount in nsjail's terms. `exists`: the target is already there when
@@ -38,13 +41,15 @@ type MountOp =
 /** The `mount` fields for the list. */
 export function setupMounts(ops: readonly SetupOp[]): Field[] {
   const readOnlyLater = new Set(ops.flatMap((op) => (op.kind === 'read-only' ? [op.path] : [])));
-  return ops.flatMap((op) => nsjailMounts(op, readOnlyLater.has(op.path))).map(mountField);
+  const sealed = new Set(ops.flatMap((op) => (op.kind === 'seal' ? [op.path] : [])));
+  return ops.flatMap((op) => nsjailMounts(op, readOnlyLater.has(op.path), !inSealed(sealed, op.path))).map(mountField);
 }
 
 const onto = (path: string, readOnly: boolean, dir: boolean, exists: boolean): MountOp => ({ op: 'bind', src: path, dst: path, readOnly, dir, exists });
-const devNullOver = (path: string): MountOp => ({ op: 'bind', src: '/dev/null', dst: path, readOnly: true, dir: false, exists: true });
+const devNullOver = (path: string, exists: boolean): MountOp => ({ op: 'bind', src: '/dev/null', dst: path, readOnly: true, dir: false, exists });
 
-function nsjailMounts(op: SetupOp, readOnlyLater: boolean): MountOp[] {
+/** `there`: the mount point of a path seen through a parent's bind is there already (one in a sealed directory is not). */
+function nsjailMounts(op: SetupOp, readOnlyLater: boolean, there: boolean): MountOp[] {
   switch (op.kind) {
     case 'proc':
       return [{ op: 'proc', path: op.path }];
@@ -54,19 +59,24 @@ function nsjailMounts(op: SetupOp, readOnlyLater: boolean): MountOp[] {
       return [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, ...(op.size === undefined ? {} : { size: op.size }) }];
     case 'bind':
       return [onto(op.path, op.readOnly, op.dir, op.exists)];
+    case 'seal':
+      return [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, mode: SEALED_DIR_MODE }];
+    case 'seal-bind':
+      // Optional: an entry the host removed since the listing is left out.
+      return [{ op: 'bind', src: op.path, dst: op.path, readOnly: true, dir: op.dir, exists: false, optional: true }];
     case 'submount':
       return [{ op: 'bind', src: op.path, dst: op.path, readOnly: true, dir: true, exists: true, optional: true }];
     case 'pin':
       return [onto(op.path, false, true, true)];
     case 'protect':
     case 'kernel-read-only':
-      return [onto(op.path, true, op.dir, true)];
+      return [onto(op.path, true, op.dir, there)];
     case 'placeholder':
       // The empty file run/ created just before the start.
-      return [onto(op.path, true, false, true)];
+      return [onto(op.path, true, false, there)];
     case 'hide':
     case 'kernel-mask':
-      return op.dir ? [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, mode: HIDDEN_DIR_MODE }] : [devNullOver(op.path)];
+      return op.dir ? [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, mode: HIDDEN_DIR_MODE }] : [devNullOver(op.path, there)];
     case 'symlink':
       return [{ op: 'symlink', target: op.target, link: op.path }];
     case 'read-only':

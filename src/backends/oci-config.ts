@@ -185,7 +185,9 @@ export function ociBundle(policy: Policy, command: readonly string[], host: Host
   requireLinux(host, 'OCI');
   refuseInexpressible(policy);
   const base = linuxPlanBase(policy, command, host);
-  const fs = ociFilesystem(setupOps(policy, host));
+  // An export runs at another time, maybe elsewhere: no directory is rebuilt from today's listing (seal.ts); docs/oci.md says so.
+  const { sealed: _listings, ...unsealed } = host;
+  const fs = ociFilesystem(setupOps(policy, unsealed));
   const config = ociConfig({
     policy,
     host,

@@ -9,7 +9,15 @@
  * creates each mount point in it. Every bind is recursive, nosuid and
  * nodev. Paths protected by a descriptor in a run (pins, protected names)
  * are bound by path here: the runtime resolves them once, when it starts.
+ * A sealed directory (seal.ts) cannot be a tmpfs here, as a runtime makes
+ * no symlink in a mount: it is a directory of the run's bundle
+ * (SEALED_DIRS/N), which run/ makes with the links in it, bound at its path;
+ * the runtime makes the mount points of its entries in it (the bundle is
+ * isolate's, out of every other program's way), and it is read-only once
+ * everything is mounted (readonlyPaths).
  */
+import { basename, dirname } from 'node:path';
+import { IsolateError } from '../errors.js';
 import { DEVICE_NODES } from './devices.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
 
@@ -26,8 +34,19 @@ export interface RootfsLink {
   readonly target: string;
 }
 
+/** Where, in the bundle directory, sealed directory N is made (SEALED_DIRS/N). */
+export const SEALED_DIRS = 'sealed';
+
+/** A sealed directory's stand-in in the bundle: `dir` and the links in it, relative to the bundle directory. */
+export interface SealedDir {
+  readonly dir: string;
+  readonly links: readonly RootfsLink[];
+}
+
 export interface OciFilesystem {
   mounts: OciMount[];
+  /** The sealed directories' stand-ins, in SEALED_DIRS order. */
+  sealed: SealedDir[];
   readonlyPaths: string[];
   maskedPaths: string[];
   rootReadOnly: boolean;
@@ -64,7 +83,8 @@ function devMounts(path: string, shmSize: number | undefined): OciMount[] {
  */
 export type PlaceholderSource = 'empty' | 'self';
 
-function opMounts(op: SetupOp, placeholders: PlaceholderSource): OciMount[] {
+/** `sealedSource`: the bundle's stand-in of a sealed directory. */
+function opMounts(op: SetupOp, placeholders: PlaceholderSource, sealedSource: (path: string) => string): OciMount[] {
   switch (op.kind) {
     case 'proc':
       return [{ destination: op.path, type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] }];
@@ -74,6 +94,10 @@ function opMounts(op: SetupOp, placeholders: PlaceholderSource): OciMount[] {
       return [tmpfs(op.path, '0755', op.size)];
     case 'bind':
       return [bind(op.path, op.readOnly)];
+    case 'seal':
+      // Writable until the runtime has made every mount point in it; then read-only (a `read-only` operation).
+      return [bind(op.path, false, sealedSource(op.path))];
+    case 'seal-bind':
     case 'submount':
       return [bind(op.path, true)];
     case 'pin':
@@ -103,15 +127,28 @@ function opMounts(op: SetupOp, placeholders: PlaceholderSource): OciMount[] {
  */
 const deviceNodePaths = (ops: readonly SetupOp[]): string[] => ops.flatMap((op) => (op.kind === 'dev' ? DEVICE_NODES.map((node) => `${op.path}/${node.name}`) : []));
 
-/** The list as an OCI filesystem: mounts in order, then the runtime's read-only and masked paths. */
-export function ociFilesystem(ops: readonly SetupOp[], placeholders: PlaceholderSource = 'empty'): OciFilesystem {
+/**
+ * The list as an OCI filesystem: mounts in order, then the runtime's
+ * read-only and masked paths. `bundleDir`: where the run's bundle is, for
+ * the sealed directories' stand-ins (an export has none).
+ */
+export function ociFilesystem(ops: readonly SetupOp[], placeholders: PlaceholderSource = 'empty', bundleDir?: string): OciFilesystem {
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
   const readOnly = paths('read-only');
+  const seals = paths('seal');
+  const standIn = (path: string): string => `${SEALED_DIRS}/${seals.indexOf(path)}`;
+  const sealedSource = (path: string): string => {
+    if (bundleDir === undefined) throw new IsolateError('E_INTERNAL', `internal error: ${path} is sealed and the bundle has no place for it`);
+    return `${bundleDir}/${standIn(path)}`;
+  };
+  const links = ops.flatMap((op) => (op.kind === 'symlink' ? [{ path: op.path, target: op.target }] : []));
+  const inSeal = (link: RootfsLink): boolean => seals.includes(dirname(link.path));
   return {
-    mounts: ops.flatMap((op) => opMounts(op, placeholders)),
+    mounts: ops.flatMap((op) => opMounts(op, placeholders, sealedSource)),
+    sealed: seals.map((dir) => ({ dir: standIn(dir), links: links.filter((l) => dirname(l.path) === dir).map((l) => ({ path: `${standIn(dir)}/${basename(l.path)}`, target: l.target })) })),
     readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/'), ...deviceNodePaths(ops)],
     maskedPaths: paths('kernel-mask'),
     rootReadOnly: readOnly.includes('/'),
-    links: ops.flatMap((op) => (op.kind === 'symlink' ? [{ path: op.path, target: op.target }] : [])),
+    links: links.filter((l) => !inSeal(l)),
   };
 }

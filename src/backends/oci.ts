@@ -37,7 +37,7 @@ import { nsjailSeccompRules } from './nsjail-seccomp.js';
 import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
 import { CONFIG_FILE, parents } from './oci-export.js';
 import { requireSeccompArch } from '../seccomp/syscalls.js';
-import { ociFilesystem } from './oci-mounts.js';
+import { ociFilesystem, SEALED_DIRS, type OciFilesystem } from './oci-mounts.js';
 import { prlimitRlimits } from './prlimit.js';
 import { INIT_NAME, INIT_SHELL, initScript } from './sandbox-init.js';
 import { planSetup } from './setup-plan.js';
@@ -145,14 +145,15 @@ function notes(runtime: UsableRuntime, bundleDir: string): string[] {
   ];
 }
 
-function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, links: { path: string; target: string }[]): BundlePlan {
-  const dirs = [ROOTFS, ...new Set(links.flatMap((l) => parents(l.path)))];
+/** The bundle: config.json, the rootfs with its links, the sealed directories' stand-ins with theirs (oci-mounts.ts). */
+function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, fs: Pick<OciFilesystem, 'links' | 'sealed'>): BundlePlan {
+  const dirs = [ROOTFS, ...new Set(fs.links.flatMap((l) => parents(l.path))), ...(fs.sealed.length === 0 ? [] : [SEALED_DIRS]), ...fs.sealed.map((s) => s.dir)];
   return {
     dir: oci.bundleDir,
     configFile: CONFIG_FILE,
     config,
     dirs,
-    links: links.map((l) => ({ path: `${ROOTFS}${l.path}`, target: l.target })),
+    links: [...fs.links.map((l) => ({ path: `${ROOTFS}${l.path}`, target: l.target })), ...fs.sealed.flatMap((s) => s.links)],
     stateDir: `${oci.bundleDir}/state`,
     name: basename(oci.bundleDir),
     runtime: runtime.path,
@@ -178,10 +179,10 @@ export const ociBackend: Backend = {
     const tty = planTerminal(host, policy.filesystem.mounts, OCI_CONTROL_FD);
     const init = [setpriv, '--pdeathsig', 'KILL', INIT_SHELL, '-c', initScript(OCI_STARTED_FD, INIT_STDERR_FD), INIT_NAME];
     const args = [...init, ...tty.prefix, ...rl.prefix, ...(net === undefined ? [] : net.wrapper), resolved, ...command.slice(1)];
-    const fs = ociFilesystem(setup.ops, 'self');
+    const fs = ociFilesystem(setup.ops, 'self', oci.bundleDir);
     const sc = ociRunSeccomp(policy, host);
     const config = ociConfig({ policy, host, args, env: base.env, namespaces: base.namespaces, fs, rlimits: undefined, resources: false, seccomp: sc.config });
-    const bundle = bundlePlan(oci, runtime, `${JSON.stringify(config, null, 2)}\n`, fs.links);
+    const bundle = bundlePlan(oci, runtime, `${JSON.stringify(config, null, 2)}\n`, fs);
     const preserve = tty.plan?.given === true ? 2 : 1;
     return {
       backend: 'oci',

@@ -10,12 +10,15 @@
  *
  * The order, which every renderer keeps:
  * 1. the sandbox's own kernel filesystems: /proc, then /dev with /dev/shm;
- * 2. the profile's paths and the protected names, shallower paths first; at
- *    one depth tmpfs, then binds and pins, then protected names, then hidden
- *    paths, then symlinks (a path must be mounted before anything inside it);
+ * 2. the profile's paths, the sealed directories (seal.ts) with their
+ *    entries, and the protected names, shallower paths first; at one depth
+ *    tmpfs and sealed directories, then binds and pins, then protected
+ *    names, then hidden paths, then symlinks (a path must be mounted before
+ *    anything inside it);
  * 3. the kernel guard (kernel-guard.ts), over the sandbox's /proc and /sys;
  * 4. `read-only`: the directories that had to stay writable while mounts were
- *    made beneath them (hidden directories, masked kernel directories, /dev);
+ *    made beneath them (sealed and hidden directories, masked kernel
+ *    directories, /dev);
  * 5. filtered network: the proxy's socket directory;
  * 6. `read-only` of the sandbox's root, last: bwrap builds the root as a
  *    tmpfs of its own, without a size, where every mount point above was
@@ -30,7 +33,8 @@ import { tmpfsSize } from './ceilings.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
 import { kernelGuardOps, type GuardOp } from './kernel-guard.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
-import type { HostFacts } from './types.js';
+import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
+import type { HostFacts, SealFact } from './types.js';
 
 const ROOT = '/';
 const PROC = '/proc';
@@ -83,6 +87,8 @@ export type SetupOp =
   /** A symlink of the host (/bin -> /usr/bin) recreated where the sandbox owns the parent directory. */
   | { kind: 'symlink'; path: string; target: string }
   | GuardOp
+  /** A sealed directory and its entries (seal.ts). */
+  | SealOp
   /** Make the mount at `path` read-only, now that everything beneath it is mounted. */
   | { kind: 'read-only'; path: string }
   /** filtered network: the proxy's socket directory `source`, read-only at `path` (SANDBOX_NET_DIR). */
@@ -90,11 +96,11 @@ export type SetupOp =
 
 export type SetupOpKind = SetupOp['kind'];
 
-/** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory, the private device nodes. */
-export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices' | 'rootOnly'>;
+/** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory, the private device nodes, the sealed directories' listings. */
+export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices' | 'rootOnly' | 'sealed'>;
 
-/** At one depth: tmpfs, then binds and pins, then protected names, then hidden paths, then symlinks. */
-const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, bind: 1, submount: 1, pin: 1, protect: 2, placeholder: 2, hide: 3, symlink: 4 };
+/** At one depth: tmpfs and sealed directories, then binds and pins, then protected names, then hidden paths, then symlinks. */
+const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, seal: 0, bind: 1, 'seal-bind': 1, submount: 1, pin: 1, protect: 2, placeholder: 2, hide: 3, symlink: 4 };
 
 export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const rules = policy.filesystem.mounts;
@@ -102,7 +108,7 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const sized = size === undefined ? {} : { size };
   const dev: SetupOp = { kind: 'dev', path: DEV, ...(size === undefined ? {} : { shmSize: size }), ...(facts.devices === undefined ? {} : { nodes: facts.devices.dir }) };
   const system: SetupOp[] = [{ kind: 'proc', path: PROC }, dev];
-  const profile = byDepth(profileOps(rules, facts, sized));
+  const profile = byDepth(withSealed(profileOps(rules, facts, sized), rules, facts.sealed));
   const guard = kernelGuardOps(facts.kernelPaths, rules);
   const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];
   return [...system, ...profile, ...guard, ...readOnlyOps([...profile, ...guard]), ...socket, { kind: 'read-only', path: ROOT }];
@@ -113,6 +119,24 @@ function profileOps(rules: readonly MountRule[], facts: SetupFacts, sized: { siz
   const ops = ruleOps(rules, sized);
   const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
   return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protectOps(rules, facts.protect, bound), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
+}
+
+/**
+ * The operations with the sealed directories (seal.ts) in: each takes the
+ * place of a view of the host's directory (a bind or a host mount's bind at
+ * its path), and the mount points of the paths in it with operations of
+ * their own are made in its tmpfs (a bind there no longer finds its path).
+ * The sealed directories come first: among operations at one depth and
+ * rank, the order found is kept. Without listings (an export), none.
+ */
+function withSealed(ops: readonly SetupOp[], rules: readonly MountRule[], listings: readonly SealFact[] | undefined): SetupOp[] {
+  const dirs = new Set(listings === undefined ? [] : sealedDirs(rules, listings));
+  if (listings === undefined || dirs.size === 0) return [...ops];
+  const kept = ops.filter((op) => !(dirs.has(op.path) && (op.kind === 'bind' || op.kind === 'submount')));
+  // A host mount beneath the directory is bound by its entry's bind, and made read-only on top of it.
+  const own = new Set(kept.flatMap((op) => (op.kind === 'submount' ? [] : [op.path])));
+  const placed = kept.map((op): SetupOp => (op.kind === 'bind' && op.exists && inSealed(dirs, op.path) ? { ...op, exists: false } : op));
+  return [...sealOps(rules, listings, own), ...placed];
 }
 
 /** What a run by root could read under a read-only path only as its owner (host/root-only.ts): hidden, where it is still read-only and has no rule of its own. */
@@ -170,11 +194,11 @@ function byDepth(ops: readonly SetupOp[]): SetupOp[] {
 }
 
 /**
- * Hidden and masked directories stay writable until everything beneath them
+ * Sealed, hidden and masked directories stay writable until everything beneath them
  * is mounted (a bind inside one still needs its mount point created); /dev
  * until /dev/shm is, then read-only too (root in the sandbox could fill it).
  */
 function readOnlyOps(ops: readonly SetupOp[]): SetupOp[] {
-  const later = ops.flatMap((op): SetupOp[] => ((op.kind === 'hide' || op.kind === 'kernel-mask') && op.dir ? [{ kind: 'read-only', path: op.path }] : []));
+  const later = ops.flatMap((op): SetupOp[] => (((op.kind === 'hide' || op.kind === 'kernel-mask') && op.dir) || op.kind === 'seal' ? [{ kind: 'read-only', path: op.path }] : []));
   return [...later, { kind: 'read-only', path: DEV }];
 }

@@ -6,6 +6,7 @@
  */
 import type { Policy } from '../profile/types.js';
 import { governing, orderRules, type ProtectOp } from './mounts.js';
+import { requireListings } from './seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
 import type { Cleanup, Plan, PlanSummary } from './types.js';
 
@@ -22,8 +23,11 @@ export interface SetupPlan {
 }
 
 export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number): SetupPlan {
+  requireListings(policy.filesystem.mounts, facts.sealed);
   const ops = setupOps(policy, facts);
-  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), summary: describeSetup(policy, ops) };
+  const summary = describeSetup(policy, ops);
+  summary.notes.push(...(facts.sealed ?? []).flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`])));
+  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), summary };
 }
 
 /** Pins, protected names and placeholders in Plan.pathFds order. */
@@ -61,6 +65,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[]): MountSum
     placeholders: named.filter((op) => op.kind === 'placeholder').map((op) => op.path),
     notes: [
       ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
+      ...paths('seal').map((path) => `${path}: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`),
       ...paths('submount')
         .sort()
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),

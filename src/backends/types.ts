@@ -33,6 +33,21 @@ export interface RootOnlyFact {
   dir: boolean;
 }
 
+/** An entry of a sealed directory (seal.ts) as the host listed it: its name (UTF-8; anything else is refused when listed) and type. */
+export type SealEntry = { name: string; type: 'file' | 'dir' | 'other' } | { name: string; type: 'symlink'; target: string };
+
+/** The listing of a directory the sandbox rebuilds (seal.ts): host/sealed.ts reads it, one readdir per directory. */
+export interface SealFact {
+  path: string;
+  entries: SealEntry[];
+  /**
+   * Why the directory stays a view of the host's instead (its entries then
+   * not listed): only root can add, remove or rename entries in it, and the
+   * run is not root's (host/sealed.ts).
+   */
+  keep?: string;
+}
+
 export interface CommandFact {
   /** What the user typed as the program. */
   program: string;
@@ -154,6 +169,12 @@ export interface HostFacts {
   oci?: OciFacts;
   /** A run by root on Linux: what under its read-only paths only root may read, hidden (host/root-only.ts). */
   rootOnly?: RootOnlyFact[];
+  /**
+   * Linux: the listing of each directory sealed for this policy (seal.ts,
+   * sealedParents). Absent: nothing is sealed (an export, planned for
+   * another time or machine); a run's plan refuses that (setup-plan.ts).
+   */
+  sealed?: SealFact[];
 }
 
 /**

@@ -19,6 +19,7 @@ import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { rootOnlyEntries } from './root-only.js';
+import { sealedListings } from './sealed.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
@@ -365,6 +366,8 @@ export interface GatherOptions {
   terminal?: boolean;
   /** The host's mount points are wanted whatever the backend (an OCI bundle: a runtime's read-only bind leaves the mounts beneath it as they are). */
   mountPoints?: boolean;
+  /** false: the sealed directories are not listed (an export, run at another time: backends/seal.ts). */
+  sealed?: boolean;
 }
 
 /** `--backend oci`: the runtime that works here (or why none does), setpriv, and a fresh bundle directory. */
@@ -415,6 +418,8 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(),
     ...(devices === undefined ? {} : { devices }),
+    // The read-only parents of hidden paths, rebuilt from their listing on Linux (sandbox-exec's rules are paths).
+    ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy) } : {}),
     ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),

@@ -4,9 +4,11 @@
  * stat, realpath and lstat), and fixed HostFacts. Nothing here reads this
  * machine, so the golden files are the same on every host.
  */
+import { basename } from 'node:path';
 import { writableRoots } from '../../src/backends/mounts.js';
 import { deniedPathFacts } from '../../src/host/own-paths.js';
-import type { CommandFact, HostFacts, Plan, PlanSummary, ProtectFact } from '../../src/backends/types.js';
+import type { CommandFact, HostFacts, Plan, PlanSummary, ProtectFact, SealEntry, SealFact } from '../../src/backends/types.js';
+import { sealedParents } from '../../src/backends/seal.js';
 import { resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
 import type { MergedProfile, Policy } from '../../src/profile/types.js';
 import { shellQuote } from '../../src/run/quote.js';
@@ -217,6 +219,39 @@ export const SYNTHETIC_KERNEL_PATHS: HostFacts['kernelPaths'] = [
   { path: '/sys/firmware', dir: true },
 ];
 
+/**
+ * Besides what the rules name, what each sealed directory of the synthetic
+ * host holds: files, a directory, links (one to a hidden file beside it), and
+ * names with a newline, a quote and a space in them.
+ */
+const SEALED_EXTRAS: Readonly<Record<string, readonly SealEntry[]>> = {
+  '/etc': [
+    { name: 'hosts', type: 'file' },
+    { name: 'passwd', type: 'file' },
+    { name: 'apt', type: 'dir' },
+    { name: 'localtime', type: 'symlink', target: '/usr/share/zoneinfo/Europe/Berlin' },
+    { name: 'resolv.conf', type: 'symlink', target: '../run/systemd/resolve/stub-resolv.conf' },
+  ],
+  [VARS.HOME]: [
+    { name: '.bashrc', type: 'file' },
+    { name: 'Documents', type: 'dir' },
+    { name: 'to-credentials', type: 'symlink', target: '.git-credentials' },
+    { name: "it's\nodd name", type: 'file' },
+  ],
+};
+
+/** The listing of each directory the policy seals: the entries leading to what its rules name, the extras (else a `settings` file). */
+export function syntheticSealed(policy: Policy, disk: PathLookup = SYNTHETIC_DISK): SealFact[] {
+  const rules = policy.filesystem.mounts;
+  const parents = sealedParents(rules);
+  return parents.map((dir) => {
+    // The entry of `dir` that leads to each path the rules name beneath it.
+    const named = [...new Set([...rules.map((r) => r.path), ...parents].flatMap((p) => (p.startsWith(`${dir}/`) ? [`${dir}/${p.slice(dir.length + 1).split('/')[0] ?? ''}`] : [])))];
+    const entries: SealEntry[] = named.map((p) => ({ name: basename(p), type: disk.stat(p) === 'file' ? 'file' : 'dir' }));
+    return { path: dir, entries: [...entries, ...(SEALED_EXTRAS[dir] ?? [{ name: 'settings', type: 'file' }])] };
+  });
+}
+
 export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
   return {
     platform: 'linux',
@@ -230,6 +265,7 @@ export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
     env: HOST_ENV,
     protect: syntheticProtect(policy),
     command,
+    sealed: syntheticSealed(policy),
   };
 }
 
@@ -259,6 +295,7 @@ const ARITY: Readonly<Record<string, number>> = {
   '--size': 1,
   '--remount-ro': 1,
   '--ro-bind': 2,
+  '--ro-bind-try': 2,
   '--bind': 2,
   '--dev-bind': 2,
   '--symlink': 2,

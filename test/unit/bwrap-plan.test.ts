@@ -6,6 +6,7 @@ import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backen
 import type { MountRule, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
+import { listingsFor } from '../helpers/sealed-listings.js';
 
 // ---- builders: everything is synthetic, nothing touches the disk ------------
 
@@ -61,8 +62,9 @@ function host(over: Partial<HostFacts> = {}): HostFacts {
   };
 }
 
+/** The plan on `h`, which lists the policy's sealed directories as empty unless it has listings of its own. */
 function plan(p: Policy = policy(), command: readonly string[] = ['ls', '-la'], h: HostFacts = host()): Plan {
-  return bwrapBackend.plan(p, command, h);
+  return bwrapBackend.plan(p, command, { sealed: listingsFor(p), ...h });
 }
 
 /** Index of `seq` as a contiguous run inside `argv`, or -1. */
@@ -325,15 +327,17 @@ describe('plan: mounts', () => {
   const lastMountOp = (s: string[]): number =>
     Math.max(...['--bind', '--ro-bind', '--tmpfs', '--symlink'].map((f) => s.lastIndexOf(f)));
 
-  it('a denied directory inside a readable tree becomes an empty tmpfs after the bind, remounted read-only last', () => {
+  it('a denied directory inside a readable tree becomes an empty tmpfs in its sealed parent, remounted read-only last', () => {
     const p = plan(policy({ mounts: [...policy().filesystem.mounts, rule('deny', '/etc/ssh', 'dir')] }));
     const s = setup(p);
     const deny = expectSeq(s, ['--perms', '0555', '--tmpfs', '/etc/ssh']);
-    expect(expectSeq(s, ['--ro-bind', '/etc', '/etc'])).toBeLessThan(deny);
+    expect(expectSeq(s, ['--perms', '0755', '--tmpfs', '/etc'])).toBeLessThan(deny);
+    expectNoSeq(s, ['--ro-bind', '/etc', '/etc']);
     const remount = expectSeq(s, ['--remount-ro', '/etc/ssh']);
     expect(remount).toBeGreaterThan(lastMountOp(s));
-    // Once; the kernel guard's hidden /proc directories, /dev and the root are remounted too.
-    expect(s.filter((a, i) => a === '--remount-ro' && s[i + 1] !== '/dev' && s[i + 1] !== '/' && !(s[i + 1] ?? '').startsWith('/proc/'))).toHaveLength(1);
+    // Once each, the hidden directory and its sealed parent; the kernel guard's hidden /proc directories, /dev and the root are remounted too.
+    expect(s.filter((a, i) => a === '--remount-ro' && s[i + 1] !== '/dev' && s[i + 1] !== '/' && !(s[i + 1] ?? '').startsWith('/proc/')).length).toBe(2);
+    expect(expectSeq(s, ['--remount-ro', '/etc'])).toBeGreaterThan(lastMountOp(s));
     expect(p.summary.hidden).toEqual(['/etc/ssh']);
   });
 
@@ -362,7 +366,7 @@ describe('plan: mounts', () => {
       }),
     );
     const s = setup(p);
-    expect(expectSeq(s, ['--ro-bind', '/etc', '/etc'])).toBeLessThan(expectSeq(s, ['--ro-bind', '/dev/null', '/etc/shadow']));
+    expect(expectSeq(s, ['--tmpfs', '/etc'])).toBeLessThan(expectSeq(s, ['--ro-bind', '/dev/null', '/etc/shadow']));
     expect(expectSeq(s, ['--bind', PROJECT, PROJECT])).toBeLessThan(expectSeq(s, ['--ro-bind', '/dev/null', `${PROJECT}/agent.sock`]));
     expect(p.summary.hidden.sort()).toEqual(['/etc/shadow', `${PROJECT}/agent.sock`]);
   });

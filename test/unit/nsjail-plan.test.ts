@@ -33,6 +33,8 @@ import { CLONE_NAMESPACE_FLAGS, ERRNO_VALUES, resolveSeccomp, type SeccompRule }
 import { highestKnownSyscall, syscallName, syscallNumber, type SeccompArch } from '../../src/seccomp/syscalls.js';
 import { SYNTHETIC_KERNEL_PATHS, syntheticHost, syntheticPolicy, usrBinCommand, VARS } from '../golden/synthetic.js';
 import { expectIsolateError } from './expect-error.js';
+import { listingsFor } from '../helpers/sealed-listings.js';
+import type { SealEntry } from '../../src/backends/types.js';
 
 // ---- builders: everything is synthetic, nothing touches the disk ------------
 
@@ -96,8 +98,9 @@ function host(over: Partial<HostFacts> = {}): HostFacts {
   };
 }
 
+/** The plan on `h`, which lists the policy's sealed directories as empty unless it has listings of its own. */
 function plan(p: Policy = policy(), command: readonly string[] = ['ls', '-la'], h: HostFacts = host()): Plan {
-  return nsjailBackend.plan(p, command, h);
+  return nsjailBackend.plan(p, command, { sealed: listingsFor(p), ...h });
 }
 
 function config(p: Plan): string {
@@ -702,6 +705,7 @@ function nsjailAsBwrapArgs(p: Plan): string[] {
       remount.push(dst);
     } else if (f.get('fstype') === 'tmpfs') args.push(...(options.has('size') ? ['--size', options.get('size') ?? ''] : []), '--tmpfs', dst);
     else if (f.get('is_symlink') === 'true') args.push('--symlink', f.get('src') ?? '', dst);
+    else if (f.get('mandatory') === 'false') args.push('--ro-bind-try', f.get('src') ?? '', dst);
     else args.push(f.get('rw') === 'true' ? '--bind' : '--ro-bind', f.get('src') ?? '', dst);
   }
   return [...args, ...remount.flatMap((path) => ['--remount-ro', path])];
@@ -736,10 +740,19 @@ function bwrapMounts(p: Plan): string[] {
   return net === -1 ? part : part.slice(0, net - 2);
 }
 
-function bothPlans(pol: Policy, h: HostFacts = host()): { ns: Plan; bw: Plan } {
+function bothPlans(pol: Policy, given: HostFacts = host()): { ns: Plan; bw: Plan } {
+  const h = { sealed: listingsFor(pol, { '/etc': SEALED_ETC }), ...given };
   const bh = { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } };
   return { ns: nsjailBackend.plan(pol, ['ls'], h), bw: bwrapBackend.plan(pol, ['ls'], bh) };
 }
+
+/** What /etc holds when it is sealed: a file, a directory, a link, a socket. */
+const SEALED_ETC: SealEntry[] = [
+  { name: 'hosts', type: 'file' },
+  { name: 'apt', type: 'dir' },
+  { name: 'localtime', type: 'symlink', target: '/usr/share/zoneinfo/UTC' },
+  { name: 'agent.sock', type: 'other' },
+];
 
 describe('plan: mounts in bwrap\'s order and meaning', () => {
   const cases: [string, Policy, Partial<HostFacts>][] = [
@@ -813,13 +826,16 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
     expect(lines.filter((l) => l.includes('nodev: false'))).toHaveLength(6);
   });
 
-  it('hidden paths: directories an empty read-only tmpfs (0555), files /dev/null, both over a target that exists', () => {
-    const p = plan(policy({ mounts: [...BASE_MOUNTS, rule('deny', '/etc/shadow', 'file'), rule('deny', '/etc/ssh')] }));
+  it('hidden paths: directories an empty read-only tmpfs (0555), files /dev/null, over a target that exists or one made in a sealed parent', () => {
+    const p = plan(policy({ mounts: [...BASE_MOUNTS, rule('deny', '/etc/shadow', 'file'), rule('deny', '/etc/ssh'), rule('deny', `${PROJECT}/key.pem`, 'file')] }));
     const lines = mountLines(p);
     expect(lines).toContain('mount { dst: "/etc/ssh" fstype: "tmpfs" rw: false is_dir: true options: "mode=0555" nosuid: true nodev: true }');
-    // is_dir: true on an existing file: nsjail must not open /etc/shadow (unreadable to a user) to "create" it.
-    expect(lines).toContain('mount { src: "/dev/null" dst: "/etc/shadow" is_bind: true rw: false is_dir: true nosuid: true nodev: true }');
-    expect(p.summary.hidden).toEqual(['/etc/shadow', '/etc/ssh']);
+    // In the sealed /etc (an empty tmpfs) nsjail makes the mount point: an empty file of its own, no host file opened.
+    expect(lines).toContain('mount { dst: "/etc" fstype: "tmpfs" rw: false is_dir: true options: "mode=0755" nosuid: true nodev: true }');
+    expect(lines).toContain('mount { src: "/dev/null" dst: "/etc/shadow" is_bind: true rw: false is_dir: false nosuid: true nodev: true }');
+    // is_dir: true on an existing file (a writable parent is not sealed): nsjail must not open it (unreadable to a user) to "create" it.
+    expect(lines).toContain(`mount { src: "/dev/null" dst: "${PROJECT}/key.pem" is_bind: true rw: false is_dir: true nosuid: true nodev: true }`);
+    expect(p.summary.hidden).toEqual(['/etc/shadow', '/etc/ssh', `${PROJECT}/key.pem`]);
   });
 
   it('targets nsjail must create are created as what they are; existing ones are never opened', () => {
@@ -862,7 +878,8 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
     // Without mount facts nothing changes; bwrap's --ro-bind makes the mounts beneath it read-only itself.
     expect(mountLines(plan(pol, ['ls'], host()))).toEqual(mountLines(plan(pol, ['ls'], host({ mountPoints: [] }))));
     const bh = { bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } };
-    expect(bwrapBackend.plan(pol, ['ls'], host({ ...bh, mountPoints: nested })).argv).toEqual(bwrapBackend.plan(pol, ['ls'], host(bh)).argv);
+    const sealed = listingsFor(pol);
+    expect(bwrapBackend.plan(pol, ['ls'], host({ ...bh, mountPoints: nested, sealed })).argv).toEqual(bwrapBackend.plan(pol, ['ls'], host({ ...bh, sealed })).argv);
   });
 
   it('reads the mount points from mountinfo, octal escapes decoded', () => {

@@ -1,0 +1,113 @@
+/**
+ * Sealed directories: the read-only parents of the profile's hidden paths,
+ * rebuilt in the sandbox instead of shown as views of the host's directory.
+ *
+ * A hidden path is hidden by a mount over it. When a program on the host
+ * replaces it while the command runs (a new file renamed over it, or the
+ * file removed and made again: `git credential-store`, shells saving their
+ * history, editors; `rm -rf` of a hidden directory), the kernel detaches
+ * every mount on the old file in other mount namespaces, and a view of the
+ * parent would show the new one. A sealed parent is a tmpfs of the
+ * sandbox's with one entry per entry the host listed when the run was
+ * planned (host facts: `sealed`): each bound read-only from the host onto a
+ * mount point of that tmpfs (no host rename can detach it; a sibling the
+ * host replaces keeps its old content in the sandbox), a symbolic link
+ * recreated as a link to the same target (never bound: a bind would follow
+ * it), the hidden entries hidden as before on mount points of the tmpfs,
+ * and the tmpfs made read-only once everything in it is mounted. Entries
+ * made on the host after the plan do not appear. The sealed directory
+ * itself stays a host directory's mount point: the kernel lets a directory
+ * be removed or renamed over only when it is empty, and a host rename of it
+ * elsewhere keeps the mount on it.
+ *
+ * A hidden path in a writable directory is not sealed (the command must be
+ * able to create files beside it), nor are the entries hidden for a run by
+ * root (host/root-only.ts): see README.md, "What is enforced". Pure.
+ */
+import { dirname } from 'node:path';
+import { IsolateError } from '../errors.js';
+import type { MountRule } from '../profile/types.js';
+import { effectiveKind, governing } from '../profile/mount-rules.js';
+import type { SealFact } from './types.js';
+
+/** A sealed directory's own operations (see setup-ops.ts). */
+export type SealOp =
+  /** The empty tmpfs over the directory (SEALED_DIR_MODE), made read-only once its entries are mounted. */
+  | { kind: 'seal'; path: string }
+  /** One host entry of a sealed directory bound read-only onto a mount point made in the tmpfs; one gone by the start is left out. */
+  | { kind: 'seal-bind'; path: string; dir: boolean }
+  /** A host link of a sealed directory, made again as a link to the same target. */
+  | { kind: 'symlink'; path: string; target: string };
+
+/** The mode of a sealed directory's tmpfs. */
+export const SEALED_DIR_MODE = '0755';
+
+/** The directories to seal: the parents, read-only in the sandbox, of the paths the profile's rules hide. Sorted. */
+export function sealedParents(rules: readonly MountRule[]): string[] {
+  const parents = new Set<string>();
+  for (const rule of rules) {
+    if (rule.kind !== 'deny' || rule.path === '/' || governing(rules, rule.path) !== rule) continue;
+    const parent = dirname(rule.path);
+    if (effectiveKind(rules, parent) === 'read') parents.add(parent);
+  }
+  return [...parents].sort();
+}
+
+const childOf = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+
+/** The directories sealed: the parents of hidden paths (sealedParents) but those the host facts keep as views of the host (SealFact.keep). */
+export function sealedDirs(rules: readonly MountRule[], listings: readonly SealFact[]): string[] {
+  const kept = new Set(listings.flatMap((l) => (l.keep === undefined ? [] : [l.path])));
+  return sealedParents(rules).filter((dir) => !kept.has(dir));
+}
+
+/** A name the listing should never hold; refused rather than mounted somewhere else than meant. */
+function checkName(dir: string, name: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new IsolateError('E_PATH_INVALID', `${dir}: the listing holds the entry name ${JSON.stringify(name)}, which cannot be an entry of a directory; the command was not run`, {
+      fix: 'run again; if it happens again, report it: isolate seals this directory (it holds a hidden path) and cannot list it soundly',
+    });
+  }
+}
+
+/**
+ * The operations of every sealed directory: the tmpfs, then each listed
+ * entry that has no operation of its own at its path (`own`: what the
+ * profile's rules, the hidden paths and the protected names mount there,
+ * which makes its own mount point in the tmpfs). A directory without a
+ * listing is refused: it would be sealed empty or not at all.
+ */
+export function sealOps(rules: readonly MountRule[], listings: readonly SealFact[], own: ReadonlySet<string>): SealOp[] {
+  const parents = sealedParents(rules);
+  const sealed = new Set(sealedDirs(rules, listings));
+  return parents.flatMap((dir): SealOp[] => {
+    const listing = listings.find((l) => l.path === dir);
+    if (listing?.keep !== undefined) return [];
+    if (listing === undefined) {
+      throw new IsolateError('E_SANDBOX_SETUP', `${dir} holds a hidden path and was not listed, so it cannot be sealed; the command was not run`, {
+        fix: 'run again; if it happens again, report it (host facts without the listing of a sealed directory)',
+      });
+    }
+    const entries = listing.entries.flatMap((entry): SealOp[] => {
+      checkName(dir, entry.name);
+      const path = childOf(dir, entry.name);
+      if (own.has(path) || sealed.has(path)) return [];
+      return entry.type === 'symlink' ? [{ kind: 'symlink', path, target: entry.target }] : [{ kind: 'seal-bind', path, dir: entry.type === 'dir' }];
+    });
+    return [{ kind: 'seal', path: dir }, ...entries];
+  });
+}
+
+/** Whether `path` is an entry of a sealed directory: its mount point is made in the sealed tmpfs, not found there. */
+export function inSealed(sealed: ReadonlySet<string>, path: string): boolean {
+  return path !== '/' && sealed.has(dirname(path));
+}
+
+/** A run's plan without listings (host facts gathered for an export) while the policy has directories to seal: refused, not run unsealed. */
+export function requireListings(rules: readonly MountRule[], listings: readonly SealFact[] | undefined): void {
+  const dirs = sealedParents(rules);
+  if (listings !== undefined || dirs.length === 0) return;
+  throw new IsolateError('E_SANDBOX_SETUP', `${dirs.join(', ')} hold hidden paths and were not listed, so they cannot be sealed; the command was not run`, {
+    fix: 'gather the host facts for a run (isolate run, or the API\'s run), not for an export',
+  });
+}

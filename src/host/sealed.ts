@@ -1,0 +1,75 @@
+/**
+ * Host facts: the listing of each directory the sandbox seals
+ * (backends/seal.ts): the read-only parents of the profile's hidden paths.
+ * One readdir per directory, and one readlink per symbolic link in it.
+ * Names and link targets are read as bytes: one that is not UTF-8 cannot be
+ * handed to a backend (isolate names every path it mounts as text), and
+ * leaving it out or sealing the directory without it would show a
+ * directory that is not the host's, or none: the run is refused, naming it.
+ */
+import { readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
+import { IsolateError, errnoCode } from '../errors.js';
+import type { Policy } from '../profile/types.js';
+import { sealedParents } from '../backends/seal.js';
+import type { SealEntry, SealFact } from '../backends/types.js';
+import { escapedName } from './unnamable-dirs.js';
+
+const isUtf8 = (bytes: Buffer): boolean => Buffer.from(bytes.toString('utf8')).equals(bytes);
+
+export function sealedListings(policy: Policy): SealFact[] {
+  return sealedParents(policy.filesystem.mounts).map((path): SealFact => {
+    const keep = onlyRootChanges(path, process.getuid?.() ?? 0);
+    return keep === undefined ? { path, entries: listEntries(path) } : { path, entries: [], keep };
+  });
+}
+
+/**
+ * For a run that is not root's: why a directory is left a view of the host's, when only root can add, remove or
+ * rename entries in it (owned by root, writable by no group and no other user; an ACL's mask shows in the group
+ * bits). Only a program running as root could then replace a hidden path there during the run; sealing such
+ * directories (/etc under every built-in profile) would cost every run a mount per entry. A run by root seals them.
+ */
+export function onlyRootChanges(dir: string, uid: number): string | undefined {
+  if (uid === 0) return undefined;
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st === undefined || !st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) return undefined;
+  return 'only root can add, remove or rename its entries, and the run is not root\'s';
+}
+
+function listEntries(dir: string): SealEntry[] {
+  let entries: Dirent<Buffer>[];
+  try {
+    entries = readdirSync(dir, { encoding: 'buffer', withFileTypes: true });
+  } catch (e: unknown) {
+    throw new IsolateError('E_SANDBOX_SETUP', `cannot list ${dir} (${errnoCode(e) ?? String(e)}), which holds a hidden path: isolate rebuilds such a directory from its listing so that a host program replacing the hidden path cannot show it; the command was not run`, {
+      fix: `give your user read permission on ${dir} (to list it, not only enter it), or make it hidden or writable in the profile rather than read-only`,
+    });
+  }
+  const prefix = Buffer.from(`${dir === '/' ? '' : dir}/`);
+  return entries.flatMap((entry): SealEntry[] => {
+    const name = text(entry.name, () => `${dir === '/' ? '' : dir}/${escapedName(entry.name)}: a name that is not UTF-8`);
+    if (entry.isSymbolicLink()) {
+      const target = readTarget(Buffer.concat([prefix, entry.name]));
+      return target === undefined ? [] : [{ name, type: 'symlink', target: text(target, () => `${dir === '/' ? '' : dir}/${name}: a symbolic link whose target (${escapedName(target)}) is not UTF-8`) }];
+    }
+    return [{ name, type: entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other' }];
+  });
+}
+
+/** A link's target as bytes; undefined when the link is gone since the listing. */
+function readTarget(path: Buffer): Buffer | undefined {
+  try {
+    return readlinkSync(path, { encoding: 'buffer' });
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** `bytes` as text, or the run refused with `what()` (the entry, escaped). */
+function text(bytes: Buffer, what: () => string): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  throw new IsolateError('E_PATH_INVALID', `${what()}, in a directory that holds a hidden path; isolate rebuilds such a directory from its listing and cannot name this entry; the command was not run`, {
+    fix: 'rename it to a UTF-8 name (e.g. with convmv), or remove it, or make the directory hidden or writable in the profile rather than read-only',
+  });
+}

@@ -1,0 +1,237 @@
+/**
+ * Sealed directories (backends/seal.ts): which directories are sealed, the
+ * operations that rebuild one from its listing, where they go in the one
+ * list (setup-ops.ts), how each Linux backend renders them, and the refusals.
+ * Everything synthetic: nothing touches the disk.
+ */
+import { describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
+import { setupArgs } from '../../src/backends/bwrap.js';
+import { setupMounts } from '../../src/backends/nsjail-mounts.js';
+import { renderFields } from '../../src/backends/nsjail-proto.js';
+import { ociFilesystem, SEALED_DIRS } from '../../src/backends/oci-mounts.js';
+import { sealedParents, sealOps } from '../../src/backends/seal.js';
+import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
+import { planSetup } from '../../src/backends/setup-plan.js';
+import type { SealEntry, SealFact } from '../../src/backends/types.js';
+import type { MountRule, Policy } from '../../src/profile/types.js';
+import { expectIsolateError } from './expect-error.js';
+
+const HOME = '/home/user';
+const PROJECT = `${HOME}/project`;
+
+/** dev's shape: the home readable, a project in it writable, secrets hidden in the home and in ~/.config. */
+const DEV: MountRule[] = [
+  rule('read', '/usr'),
+  rule('read', HOME),
+  rule('write', PROJECT),
+  rule('deny', `${HOME}/.git-credentials`, 'file'),
+  rule('deny', `${HOME}/.ssh`),
+  rule('deny', `${HOME}/.config/gh`),
+  rule('deny', `${PROJECT}/secret.txt`, 'file'),
+  rule('tmpfs', '/tmp'),
+];
+
+const HOME_ENTRIES: SealEntry[] = [
+  { name: '.bashrc', type: 'file' },
+  { name: '.git-credentials', type: 'file' },
+  { name: '.ssh', type: 'dir' },
+  { name: '.config', type: 'dir' },
+  { name: 'project', type: 'dir' },
+  { name: 'to-credentials', type: 'symlink', target: '.git-credentials' },
+  { name: 'agent.sock', type: 'other' },
+  { name: 'line\nbreak', type: 'file' },
+];
+const CONFIG_ENTRIES: SealEntry[] = [
+  { name: 'gh', type: 'dir' },
+  { name: 'git', type: 'dir' },
+];
+const LISTINGS: SealFact[] = [
+  { path: HOME, entries: HOME_ENTRIES },
+  { path: `${HOME}/.config`, entries: CONFIG_ENTRIES },
+];
+
+function policy(mounts: MountRule[] = DEV): Policy {
+  return {
+    profile: { name: 'test', sources: ['test'], description: 'test' },
+    filesystem: { mounts, protect: [], skipped: [] },
+    network: { mode: 'none', allow: [], deny: [] },
+    environment: { pass: [], set: {}, secrets: [] },
+    process: { cwd: PROJECT, hostname: 'isolate' },
+    limits: { killAfterMs: 2000, enforce: 'rlimit' },
+    syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: false, log: undefined, required: false },
+  };
+}
+
+function facts(over: Partial<SetupFacts> = {}): SetupFacts {
+  return { protect: [], kernelPaths: [], sealed: LISTINGS, ...over };
+}
+
+const show = (op: SetupOp): string => `${op.kind} ${op.path}`;
+const index = (ops: readonly SetupOp[], kind: SetupOp['kind'], path: string): number => ops.findIndex((op) => op.kind === kind && op.path === path);
+
+describe('sealedParents: the read-only parents of hidden paths', () => {
+  it('a hidden path in a readable directory seals it; in a writable, hidden or unseen one it does not', () => {
+    expect(sealedParents(DEV)).toEqual([HOME, `${HOME}/.config`]);
+    // The project is writable: the command must be able to create files beside the secret.
+    expect(sealedParents([rule('write', PROJECT), rule('deny', `${PROJECT}/secret.txt`, 'file')])).toEqual([]);
+    // Not visible at all (no rule above it), or in a tmpfs or hidden directory: nothing shows it.
+    expect(sealedParents([rule('deny', '/srv/secret')])).toEqual([]);
+    expect(sealedParents([rule('tmpfs', HOME), rule('deny', `${HOME}/.ssh`)])).toEqual([]);
+    expect(sealedParents([rule('read', '/srv'), rule('deny', '/srv/a'), rule('deny', '/srv/a/b')])).toEqual(['/srv']);
+  });
+
+  it('a deny that loses to another rule at its path seals nothing', () => {
+    expect(sealedParents([rule('read', '/srv'), rule('deny', '/srv/x'), rule('deny', '/srv/x')])).toEqual(['/srv']);
+    expect(sealedParents([rule('read', '/srv'), rule('read', '/srv/x'), rule('write', '/srv/x')])).toEqual([]);
+  });
+});
+
+describe('sealOps: a directory rebuilt from its listing', () => {
+  it('the tmpfs, then each entry: bound read-only, a link made again; hidden entries, paths with operations of their own and sealed subdirectories left to those', () => {
+    const own = new Set([`${HOME}/.git-credentials`, `${HOME}/.ssh`, `${HOME}/.config/gh`, PROJECT]);
+    expect(sealOps(DEV, LISTINGS, own)).toEqual([
+      { kind: 'seal', path: HOME },
+      { kind: 'seal-bind', path: `${HOME}/.bashrc`, dir: false },
+      { kind: 'symlink', path: `${HOME}/to-credentials`, target: '.git-credentials' },
+      { kind: 'seal-bind', path: `${HOME}/agent.sock`, dir: false },
+      { kind: 'seal-bind', path: `${HOME}/line\nbreak`, dir: false },
+      { kind: 'seal', path: `${HOME}/.config` },
+      { kind: 'seal-bind', path: `${HOME}/.config/git`, dir: true },
+    ]);
+  });
+
+  it('a name no directory can hold is refused, not mounted elsewhere', () => {
+    for (const name of ['..', '.', '', 'a/b', 'nul\0byte']) {
+      const listings = [{ path: HOME, entries: [{ name, type: 'file' as const }] }, { path: `${HOME}/.config`, entries: [] }];
+      const err = expectIsolateError(() => sealOps(DEV, listings, new Set()), 'E_PATH_INVALID');
+      expect(err.exitCode).toBe(125);
+    }
+  });
+
+  it('a sealed directory without a listing is refused (exit 125), and a run\'s plan without listings too; an export seals nothing', () => {
+    expectIsolateError(() => sealOps(DEV, [{ path: HOME, entries: [] }], new Set()), 'E_SANDBOX_SETUP');
+    const { sealed: _none, ...unlisted } = facts();
+    expect(expectIsolateError(() => planSetup(policy(), unlisted, 6), 'E_SANDBOX_SETUP').exitCode).toBe(125);
+    const exported = setupOps(policy(), unlisted);
+    expect(exported.some((op) => op.kind === 'seal' || op.kind === 'seal-bind')).toBe(false);
+    expect(exported.map(show)).toContain(`bind ${HOME}`);
+  });
+});
+
+describe('setupOps with sealed directories', () => {
+  const ops = setupOps(policy(), facts());
+
+  it('the seal takes the place of the directory\'s bind; a path is mounted before anything inside it', () => {
+    expect(index(ops, 'bind', HOME)).toBe(-1);
+    const home = index(ops, 'seal', HOME);
+    const config = index(ops, 'seal', `${HOME}/.config`);
+    expect(home).toBeGreaterThan(index(ops, 'dev', '/dev'));
+    for (const [kind, path] of [
+      ['seal-bind', `${HOME}/.bashrc`],
+      ['symlink', `${HOME}/to-credentials`],
+      ['hide', `${HOME}/.git-credentials`],
+      ['hide', `${HOME}/.ssh`],
+      ['bind', PROJECT],
+    ] as const) {
+      expect(index(ops, kind, path), path).toBeGreaterThan(home);
+    }
+    expect(config).toBeGreaterThan(home);
+    expect(index(ops, 'seal-bind', `${HOME}/.config/git`)).toBeGreaterThan(config);
+    expect(index(ops, 'hide', `${HOME}/.config/gh`)).toBeGreaterThan(config);
+    // The project's own rule still applies on top: a hidden file in it (a writable parent: not sealed) after it.
+    expect(index(ops, 'hide', `${PROJECT}/secret.txt`)).toBeGreaterThan(index(ops, 'bind', PROJECT));
+  });
+
+  it('nothing binds a hidden entry or the link beside it; the project\'s bind makes its mount point in the tmpfs', () => {
+    const bound = ops.flatMap((op) => (op.kind === 'seal-bind' ? [op.path] : []));
+    expect(bound).not.toContain(`${HOME}/.git-credentials`);
+    expect(bound).not.toContain(`${HOME}/.ssh`);
+    expect(bound).not.toContain(`${HOME}/to-credentials`);
+    expect(bound).not.toContain(PROJECT);
+    expect(ops.find((op) => op.kind === 'bind' && op.path === PROJECT)).toEqual({ kind: 'bind', path: PROJECT, readOnly: false, dir: true, exists: false });
+  });
+
+  it('each sealed directory is made read-only after every mount, itself only', () => {
+    const first = ops.findIndex((op) => op.kind === 'read-only');
+    expect(ops.slice(first).every((op) => op.kind === 'read-only')).toBe(true);
+    expect(ops.slice(first).map((op) => op.path)).toEqual([HOME, `${HOME}/.config`, `${HOME}/.ssh`, `${HOME}/.config/gh`, '/dev', '/']);
+  });
+
+  it('a host mount at a sealed directory is replaced by the seal; one at an entry is bound read-only after the entry', () => {
+    const withMounts = setupOps(policy(), facts({ mountPoints: [HOME, `${HOME}/.bashrc`] }));
+    expect(index(withMounts, 'submount', HOME)).toBe(-1);
+    expect(index(withMounts, 'submount', `${HOME}/.bashrc`)).toBeGreaterThan(index(withMounts, 'seal-bind', `${HOME}/.bashrc`));
+  });
+
+  it('the summary says which directories are sealed and what that means', () => {
+    const plan = planSetup(policy(), facts(), 6);
+    expect(plan.summary.notes.filter((n) => n.includes('sealed'))).toEqual([
+      `${HOME}: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`,
+      `${HOME}/.config: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`,
+    ]);
+    expect(plan.summary.readable).toContain(HOME);
+    expect(plan.summary.hidden).toContain(`${HOME}/.git-credentials`);
+  });
+});
+
+describe('a directory the host facts keep (only root changes it, and the run is not root\'s)', () => {
+  const keep = 'only root can add, remove or rename its entries, and the run is not root\'s';
+  const kept: SealFact[] = [{ path: HOME, entries: [], keep }, LISTINGS[1] as SealFact];
+
+  it('stays the bind of the host\'s directory, its hidden paths hidden on it; the others are still sealed', () => {
+    const ops = setupOps(policy(), facts({ sealed: kept }));
+    expect(index(ops, 'seal', HOME)).toBe(-1);
+    expect(ops.some((op) => op.kind === 'seal-bind' && op.path.startsWith(`${HOME}/.`) && !op.path.startsWith(`${HOME}/.config/`))).toBe(false);
+    expect(index(ops, 'bind', HOME)).toBeGreaterThan(-1);
+    expect(index(ops, 'hide', `${HOME}/.git-credentials`)).toBeGreaterThan(index(ops, 'bind', HOME));
+    expect(index(ops, 'seal', `${HOME}/.config`)).toBeGreaterThan(index(ops, 'bind', HOME));
+    expect(ops.find((op) => op.kind === 'bind' && op.path === PROJECT)).toMatchObject({ exists: true });
+  });
+
+  it('the summary says why it is not sealed', () => {
+    const notes = planSetup(policy(), facts({ sealed: kept }), 6).summary.notes;
+    expect(notes).toContain(`${HOME}: not sealed (${keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`);
+  });
+});
+
+describe('the Linux backends render a sealed directory', () => {
+  const ops = setupOps(policy(), facts());
+
+  it('bwrap: a tmpfs (0755), entries bound with --ro-bind-try (gone by the start: left out), links made, remounted read-only', () => {
+    const args = setupArgs(ops).join(' ');
+    expect(args).toContain(`--perms 0755 --tmpfs ${HOME} `);
+    expect(args).toContain(`--ro-bind-try ${HOME}/.bashrc ${HOME}/.bashrc`);
+    expect(args).toContain(`--ro-bind-try ${HOME}/line\nbreak ${HOME}/line\nbreak`);
+    expect(args).toContain(`--symlink .git-credentials ${HOME}/to-credentials`);
+    expect(args).toContain(`--ro-bind /dev/null ${HOME}/.git-credentials`);
+    expect(args).toContain(`--remount-ro ${HOME} `);
+    expect(args).not.toContain(`--ro-bind ${HOME} ${HOME}`);
+  });
+
+  it('nsjail: a tmpfs made read-only at the end, optional entry binds, every mount point in it created as what it is', () => {
+    const lines = renderFields(setupMounts(ops), '');
+    expect(lines).toContain(`mount { dst: "${HOME}" fstype: "tmpfs" rw: false is_dir: true options: "mode=0755" nosuid: true nodev: true }`);
+    expect(lines).toContain(`mount { src: "${HOME}/.bashrc" dst: "${HOME}/.bashrc" is_bind: true rw: false is_dir: false nosuid: true nodev: true mandatory: false }`);
+    expect(lines).toContain(`mount { src: "${HOME}/line\\nbreak" dst: "${HOME}/line\\nbreak" is_bind: true rw: false is_dir: false nosuid: true nodev: true mandatory: false }`);
+    // The hidden file's mount point is a new empty file in the tmpfs (is_dir: false), not a directory nsjail would make.
+    expect(lines).toContain(`mount { src: "/dev/null" dst: "${HOME}/.git-credentials" is_bind: true rw: false is_dir: false nosuid: true nodev: true }`);
+    expect(lines).toContain(`mount { src: "${PROJECT}" dst: "${PROJECT}" is_bind: true rw: true is_dir: true nosuid: true nodev: true }`);
+    expect(lines).toContain(`mount { src: ".git-credentials" dst: "${HOME}/to-credentials" is_symlink: true }`);
+  });
+
+  it('OCI: a directory of the run\'s bundle with the links in it, bound at the path, read-only after the mounts; no link in rootfs', () => {
+    const fs = ociFilesystem(ops, 'self', '/run/bundle');
+    expect(fs.sealed).toEqual([
+      { dir: `${SEALED_DIRS}/0`, links: [{ path: `${SEALED_DIRS}/0/to-credentials`, target: '.git-credentials' }] },
+      { dir: `${SEALED_DIRS}/1`, links: [] },
+    ]);
+    expect(fs.mounts.find((m) => m.destination === HOME)).toEqual({ destination: HOME, type: 'bind', source: `/run/bundle/${SEALED_DIRS}/0`, options: ['rbind', 'nosuid', 'nodev', 'rw'] });
+    expect(fs.mounts.find((m) => m.destination === `${HOME}/.bashrc`)?.options).toContain('ro');
+    expect(fs.readonlyPaths).toEqual(expect.arrayContaining([HOME, `${HOME}/.config`]));
+    expect(fs.links).toEqual([]);
+    expect(() => ociFilesystem(ops)).toThrow(/sealed/);
+  });
+});

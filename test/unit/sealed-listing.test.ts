@@ -1,0 +1,96 @@
+/**
+ * host/sealed.ts: the listing of each directory the sandbox seals, read from
+ * a real directory: one entry per name with its type, links with their
+ * targets, and a refusal for what cannot be named.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { rule } from '../helpers/mount-rule.js';
+import { onlyRootChanges, sealedListings } from '../../src/host/sealed.js';
+import type { MountRule, Policy } from '../../src/profile/types.js';
+import { expectIsolateError } from './expect-error.js';
+
+function policy(mounts: MountRule[]): Policy {
+  return {
+    profile: { name: 'test', sources: ['test'], description: 'test' },
+    filesystem: { mounts, protect: [], skipped: [] },
+    network: { mode: 'none', allow: [], deny: [] },
+    environment: { pass: [], set: {}, secrets: [] },
+    process: { cwd: '/', hostname: 'isolate' },
+    limits: { killAfterMs: 2000, enforce: 'rlimit' },
+    syscalls: { preset: 'default', deny: [], allow: [] },
+    commands: { allow: [], deny: [] },
+    audit: { enabled: false, log: undefined, required: false },
+  };
+}
+
+describe('onlyRootChanges: a directory left a view of the host for a run that is not root\'s', () => {
+  it('/etc (root\'s, writable by no one else) for an ordinary user; never for root', () => {
+    expect(onlyRootChanges('/etc', 1000)).toMatch(/only root can add, remove or rename/);
+    expect(onlyRootChanges('/etc', 0)).toBeUndefined();
+  });
+
+  it('not a directory others can write, nor one of an ordinary user', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isolate-unit-sealed-'));
+    try {
+      chmodSync(dir, 0o777);
+      expect(onlyRootChanges(dir, 1000)).toBeUndefined();
+      chmodSync(dir, 0o775);
+      expect(onlyRootChanges(dir, 1000)).toBeUndefined();
+      chmodSync(dir, 0o755);
+      // Owned by whoever runs the test: root's only when that is root.
+      expect(onlyRootChanges(dir, 1000) === undefined).toBe(process.getuid?.() !== 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('sealedListings', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'isolate-unit-sealed-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const hiding = (name: string): Policy => policy([rule('read', dir), rule('deny', join(dir, name), 'file')]);
+
+  it('lists each entry of a sealed directory once, with its type; links with their targets; nothing for a directory that is not sealed', () => {
+    writeFileSync(join(dir, 'secret'), 'x');
+    writeFileSync(join(dir, 'it\'s a\nname'), 'x');
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('secret', join(dir, 'to-secret'));
+    symlinkSync('/nowhere/at/all', join(dir, 'dangling'));
+    const [listing, ...more] = sealedListings(hiding('secret'));
+    expect(more).toEqual([]);
+    expect(listing?.path).toBe(dir);
+    expect([...(listing?.entries ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))).toEqual([
+      { name: 'dangling', type: 'symlink', target: '/nowhere/at/all' },
+      { name: 'it\'s a\nname', type: 'file' },
+      { name: 'secret', type: 'file' },
+      { name: 'sub', type: 'dir' },
+      { name: 'to-secret', type: 'symlink', target: 'secret' },
+    ]);
+    expect(sealedListings(policy([rule('write', dir), rule('deny', join(dir, 'secret'), 'file')]))).toEqual([]);
+  });
+
+  it('a name or a link target that is not UTF-8 is refused (exit 125), naming it escaped', () => {
+    writeFileSync(join(dir, 'secret'), 'x');
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0x0a])]), 'x');
+    const err = expectIsolateError(() => sealedListings(hiding('secret')), 'E_PATH_INVALID');
+    expect(err.message).toContain(`${dir}/bad-\\xff\\x0a`);
+    expect(err.exitCode).toBe(125);
+    rmSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0x0a])]));
+    symlinkSync(Buffer.from([0x61, 0xfe]), join(dir, 'link'));
+    expect(expectIsolateError(() => sealedListings(hiding('secret')), 'E_PATH_INVALID').message).toContain(`${dir}/link: a symbolic link whose target (a\\xfe) is not UTF-8`);
+  });
+
+  it('a directory that cannot be listed is refused (exit 125), not left unsealed', () => {
+    const gone = join(dir, 'gone');
+    const err = expectIsolateError(() => sealedListings(policy([rule('read', gone), rule('deny', join(gone, 'secret'), 'file')])), 'E_SANDBOX_SETUP');
+    expect(err.message).toContain(`cannot list ${gone} (ENOENT)`);
+    expect(err.exitCode).toBe(125);
+  });
+});
