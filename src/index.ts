@@ -23,7 +23,7 @@ import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
-import { existingProtected, guardProtected, placeholderPaths, replacedError, REPLACED_REASON, type ProtectedGuard } from './run/protected-guard.js';
+import { existingProtected, guardReplaced, placeholderPaths, replacedError, REPLACED_REASON, type ReplacedGuard } from './run/replaced-guard.js';
 import { moveAsidePaths, type Quarantined } from './run/quarantine.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { deviceArgsByPath } from './backends/devices.js';
@@ -652,7 +652,7 @@ export async function runWithError(
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
   let credentials: RunCredentials | undefined;
-  let guard: ProtectedGuard | undefined;
+  let guard: ReplacedGuard | undefined;
   // Clean-up that goes on beside the after-run work (the cgroup's directories), awaited before the report is returned.
   const late: Promise<void>[] = [];
   try {
@@ -675,11 +675,12 @@ export async function runWithError(
     const started = startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin });
     const recording = audit;
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
-    // A protected name a host program replaces is no longer read-only in the sandbox: the sandbox is killed at once.
+    // A protected or hidden path a host program replaces loses its mount in the sandbox: the sandbox is killed at once.
     const tripwire = new AbortController();
-    const watching = guardProtected(() => tripwire.abort());
+    const watching = guardReplaced(() => tripwire.abort());
     guard = watching;
-    watching.add(existingProtected(planned.plan));
+    watching.add(existingProtected(planned.plan), 'protected');
+    watching.add(planned.plan.watchHidden ?? [], 'hidden');
     const { plan } = planned;
     const signal = options.signal === undefined ? tripwire.signal : AbortSignal.any([options.signal, tripwire.signal]);
     result = await execute(planned.plan, {
@@ -689,7 +690,7 @@ export async function runWithError(
       // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
       beforeStart: async () => {
         // The placeholders exist now: one a host program replaces leaves its name writable in the sandbox, as above.
-        watching.add(placeholderPaths(plan));
+        watching.add(placeholderPaths(plan), 'protected');
         await recordStarted(recording, started);
         if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
       },
@@ -699,8 +700,9 @@ export async function runWithError(
   } catch (e: unknown) {
     error = asIsolateError(e);
   }
-  const replaced = guard?.finish() ?? [];
-  if (replaced.length > 0) error = replacedError(replaced, result?.started === true);
+  const tripped = guard?.finish() ?? [];
+  if (tripped.length > 0) error = replacedError(tripped, result?.started === true);
+  const replaced = tripped.flatMap((t) => (t.kept === 'protected' ? [t.path] : []));
   const quarantined = planned !== undefined && result?.started === true ? [...moveAsidePaths(replaced, runId.slice(0, 8), REPLACED_REASON), ...neutraliseCreated(planned, runId, since)] : [];
   const cleanupErrors = await releaseRun(registration);
   const report = buildReport({

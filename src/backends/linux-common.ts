@@ -132,7 +132,7 @@ export function linuxPlanCommon(
   base: LinuxPlanBase,
   setup: SetupPlan,
   own: { limits: string[]; seccomp: PlanSummary['seccomp']; notes?: string[] },
-): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'services' | 'limits' | 'summary' | 'devices'> {
+): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'watchHidden' | 'services' | 'limits' | 'summary' | 'devices'> {
   const { env, net } = base;
   return {
     launcherEnv: {},
@@ -141,6 +141,7 @@ export function linuxPlanCommon(
     command: { program: command[0] ?? '', resolved: base.resolved, args: command.slice(1) },
     cwd: policy.process.cwd,
     cleanup: setup.cleanup,
+    ...(setup.watchHidden.length === 0 ? {} : { watchHidden: setup.watchHidden }),
     services: net === undefined ? [] : [net.service],
     limits: policy.limits,
     ...(base.devices === undefined ? {} : { devices: base.devices }),

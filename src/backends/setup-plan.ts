@@ -6,7 +6,7 @@
  */
 import type { Policy } from '../profile/types.js';
 import { governing, orderRules, type ProtectOp } from './mounts.js';
-import { requireListings } from './seal.js';
+import { inSealed, requireListings } from './seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
 import type { Cleanup, Plan, PlanSummary } from './types.js';
 
@@ -19,6 +19,8 @@ export interface SetupPlan {
   /** Pins, protected names and placeholders, from descriptor `firstPathFd` on. */
   pathFds: PathFd[];
   cleanup: Cleanup[];
+  /** Plan.watchHidden. */
+  watchHidden: string[];
   summary: MountSummary;
 }
 
@@ -27,7 +29,16 @@ export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number
   const ops = setupOps(policy, facts);
   const summary = describeSetup(policy, ops);
   summary.notes.push(...(facts.sealed ?? []).flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`])));
-  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), summary };
+  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: uncoverable(ops), summary };
+}
+
+/**
+ * Hidden paths covered on a host directory's entry (not in a sealed directory), and the sealed directories that are
+ * such entries: a host program replacing one, or moving the directory away and making another, uncovers it.
+ */
+export function uncoverable(ops: readonly SetupOp[]): string[] {
+  const sealed = new Set(ops.flatMap((op) => (op.kind === 'seal' ? [op.path] : [])));
+  return ops.flatMap((op) => ((op.kind === 'hide' || op.kind === 'seal') && !inSealed(sealed, op.path) ? [op.path] : []));
 }
 
 /** Pins, protected names and placeholders in Plan.pathFds order. */

@@ -303,6 +303,14 @@ export interface Plan {
    * (exit 125). Needs fds.started.
    */
   checkPathFds?: boolean;
+  /**
+   * Hidden paths a program on the host could uncover by replacing them
+   * during the run: covered by a mount on their own path outside any sealed
+   * directory (seal.ts): in a directory the command may write, one left a
+   * view of the host, or hidden for a run by root. run/ holds each and
+   * kills the sandbox when one no longer leads to the file it was.
+   */
+  watchHidden?: string[];
   /** The environment the backend process itself starts with (empty for bwrap). */
   launcherEnv: Record<string, string>;
   /** The environment the sandboxed command receives. */

@@ -129,6 +129,33 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
     }
   });
 
+  it('a hidden file in the writable project that a host program replaces is not read', async () => {
+    const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
+    try {
+      const { project, env } = site;
+      const profile = join(site.dir, 'hides.yaml');
+      writeFileSync(profile, ['extends: default', 'filesystem:', '  deny:', '    - "${CWD}/secret.txt"', ''].join('\n'));
+      writeFileSync(join(project, 'secret.txt'), 'OLDSECRET\n');
+      giveTo(runner, site.dir);
+      // The command reads the file a second after the host replaced it: long after isolate noticed.
+      const script = ['touch ready', 'while [ ! -e go ]; do sleep 0.02; done', 'sleep 1', 'cat secret.txt 2>&1', 'echo finished'].join('\n');
+      const run = isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], { cwd: project, env, timeoutMs: 30_000 });
+      expect(await waitFor(join(project, 'ready'), 20_000), 'the command started').toBe(true);
+      writeFileSync(join(project, 'secret.new'), 'NEWSECRET\n');
+      giveTo(runner, join(project, 'secret.new'));
+      renameSync(join(project, 'secret.new'), join(project, 'secret.txt'));
+      writeFileSync(join(project, 'go'), '');
+      const r = await run;
+      expect(r.stdout).not.toContain('NEWSECRET');
+      expect(r.stdout).not.toContain('finished');
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(join(project, 'secret.txt'));
+      expect(readFileSync(join(project, 'secret.txt'), 'utf8'), 'the host\'s new file is left as it is').toBe('NEWSECRET\n');
+    } finally {
+      site.cleanup();
+    }
+  });
+
   it('a protected name the host leaves alone is not reported', async () => {
     const site = projectSite(runner, 'isolate-it-replaced-', backendEnv);
     try {

@@ -166,6 +166,15 @@ describe('setupOps with sealed directories', () => {
     expect(index(withMounts, 'submount', `${HOME}/.bashrc`)).toBeGreaterThan(index(withMounts, 'seal-bind', `${HOME}/.bashrc`));
   });
 
+  it('a hidden path outside the sealed directories is watched during the run; one inside them is not', () => {
+    expect(planSetup(policy(), facts(), 6).watchHidden).toEqual([HOME, `${PROJECT}/secret.txt`]);
+    const keep = 'only root can add, remove or rename its entries, and the run is not root\'s';
+    const kept = planSetup(policy(), facts({ sealed: [{ path: HOME, entries: [], keep }, LISTINGS[1] as SealFact] }), 6).watchHidden;
+    expect(kept).toContain(`${HOME}/.git-credentials`);
+    expect(kept).toContain(`${HOME}/.config`);
+    expect(kept).not.toContain(`${HOME}/.config/gh`);
+  });
+
   it('the summary says which directories are sealed and what that means', () => {
     const plan = planSetup(policy(), facts(), 6);
     expect(plan.summary.notes.filter((n) => n.includes('sealed'))).toEqual([

@@ -2,19 +2,19 @@ import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existingProtected, guardProtected, placeholderPaths, type ProtectedGuard } from '../../src/run/protected-guard.js';
+import { existingProtected, guardReplaced, placeholderPaths, replacedError, type ReplacedGuard } from '../../src/run/replaced-guard.js';
 import type { Plan } from '../../src/backends/types.js';
 
 /** A guard watching `paths` from now on. */
-function guarded(paths: string[], onReplaced: (path: string) => void): ProtectedGuard {
-  const guard = guardProtected(onReplaced);
-  guard.add(paths);
+function guarded(paths: string[], onReplaced: (path: string) => void): ReplacedGuard {
+  const guard = guardReplaced(onReplaced);
+  guard.add(paths, 'protected');
   return guard;
 }
 
 const settle = (ms = 200): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('guardProtected', () => {
+describe('guardReplaced', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'isolate-guard-'));
@@ -34,7 +34,7 @@ describe('guardProtected', () => {
     renameSync(`${config}.lock`, config);
     await settle();
     expect(seen).toEqual([config]);
-    expect(guard.finish()).toEqual([config]);
+    expect(guard.finish()).toEqual([{ path: config, kept: 'protected' }]);
   });
 
   it('does not trip on a write in place or on other names in the directory', async () => {
@@ -57,7 +57,7 @@ describe('guardProtected', () => {
     // The held file cannot be freed, so the new one cannot take its inode number.
     unlinkSync(config);
     writeFileSync(config, 'b');
-    expect(guard.finish()).toEqual([config]);
+    expect(guard.finish()).toEqual([{ path: config, kept: 'protected' }]);
   });
 
   it('finds a name that was removed', () => {
@@ -65,22 +65,46 @@ describe('guardProtected', () => {
     writeFileSync(config, 'a');
     const guard = guarded([config], () => undefined);
     unlinkSync(config);
-    expect(guard.finish()).toEqual([config]);
+    expect(guard.finish()).toEqual([{ path: config, kept: 'protected' }]);
   });
 
   it('refuses the run when a name cannot be held for another reason than its absence', () => {
     // A name longer than the system allows stands for any open that fails for a reason other than absence.
-    expect(() => guarded([join(dir, 'x'.repeat(300))], () => undefined)).toThrow(/cannot watch the protected name/);
+    expect(() => guarded([join(dir, 'x'.repeat(300))], () => undefined)).toThrow(/cannot watch .* during the run/);
   });
 
   it('holds only names that exist when the run starts', () => {
     const guard = guarded([join(dir, 'missing')], () => undefined);
     expect(guard.finish()).toEqual([]);
   });
+
+  it('tells which paths were kept hidden and which read-only', () => {
+    const [config, secret] = [join(dir, 'config'), join(dir, 'secret')];
+    writeFileSync(config, 'a');
+    writeFileSync(secret, 'a');
+    const guard = guardReplaced(() => undefined);
+    guard.add([config], 'protected');
+    guard.add([secret], 'hidden');
+    unlinkSync(secret);
+    writeFileSync(secret, 'new');
+    expect(guard.finish()).toEqual([{ path: secret, kept: 'hidden' }]);
+  });
+});
+
+describe('replacedError', () => {
+  it('says what a replacement lifted: a protected file moved aside, a hidden one readable for a moment', () => {
+    const e = replacedError([{ path: '/p/.git/config', kept: 'protected' }, { path: '/p/secret', kept: 'hidden' }], true);
+    expect(e.code).toBe('E_PROTECTED_REPLACED');
+    expect(e.exitCode).toBe(125);
+    expect(e.message).toBe('/p/.git/config, /p/secret were replaced by a program outside the sandbox during the run; the sandbox was stopped');
+    expect(e.detail).toMatch(/moved aside/);
+    expect(e.detail).toMatch(/could have read the new one/);
+    expect(replacedError([{ path: '/p/secret', kept: 'hidden' }], false).detail).toBe('the command had not started');
+  });
 });
 
 describe('existingProtected', () => {
-  it('takes read-only path descriptors that are not placeholders', () => {
+  it('takes the path descriptors that are not placeholders: pinned directories and protected names', () => {
     const plan = {
       pathFds: [
         { fd: 10, path: '/p', readOnly: false },
@@ -88,7 +112,7 @@ describe('existingProtected', () => {
         { fd: 12, path: '/p/.envrc', readOnly: true, create: true },
       ],
     } as unknown as Plan;
-    expect(existingProtected(plan)).toEqual(['/p/.git/config']);
+    expect(existingProtected(plan)).toEqual(['/p', '/p/.git/config']);
     expect(placeholderPaths(plan)).toEqual(['/p/.envrc']);
   });
 });

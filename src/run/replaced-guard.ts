@@ -1,0 +1,165 @@
+/**
+ * Mounts a program outside the sandbox can lift during a run: a protected
+ * name kept read-only (`.git/config`, `.envrc`, `.git/hooks`, a placeholder)
+ * and a hidden path covered (outside a sealed directory: backends/seal.ts)
+ * by a mount on its own path.
+ *
+ * When a program on the host replaces such a path (writes a new file and
+ * renames it over, as git does for `git config`, or removes it and makes it
+ * again, or moves a directory above it away), the kernel detaches every
+ * mount on the old path in other mount namespaces: the command can then
+ * write the new protected file (which host git, direnv or an editor obey),
+ * or read the new hidden one. No mount can prevent that, so isolate watches:
+ * - each path is held open for the whole run, so the file cannot be freed
+ *   and its inode number reused by one the command makes (the comparison
+ *   below would then be fooled);
+ * - its directory is watched (inotify); on any entry made, removed or
+ *   renamed there, a path that no longer leads to the file held for it
+ *   trips the guard, and the caller kills the sandbox at once;
+ * - when the run ends, every path is compared once more (a watch can miss
+ *   events when its queue overflows, or fail to start: then the paths are
+ *   compared every POLL_MS instead).
+ * What a tripped protected name leads to afterwards is moved aside by the
+ * caller: the command may have written it between the replacement and its
+ * end. A hidden path is left as the host made it.
+ */
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Plan } from '../backends/types.js';
+import { IsolateError, errnoCode } from '../errors.js';
+import { O_PATH } from './fd-paths.js';
+
+/** How often paths are compared when their directory cannot be watched. */
+export const POLL_MS = 100;
+
+/** What the mount on a path keeps: the path read-only (a protected name), or hidden. */
+export type Kept = 'protected' | 'hidden';
+
+export interface Tripped {
+  path: string;
+  kept: Kept;
+}
+
+interface Held extends Tripped {
+  fd: number;
+  dev: number;
+  ino: number;
+}
+
+export interface ReplacedGuard {
+  /** Hold and watch these paths too (those not there are left out: nothing is mounted on them). */
+  add(paths: readonly string[], kept: Kept): void;
+  /** Stop watching and let the files go: the paths that do not lead to their file now, or did not at some point of the run. */
+  finish(): Tripped[];
+}
+
+/** Open `path` without following a link; undefined when it is not there. */
+function hold(path: string, kept: Kept): Held | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw new IsolateError('E_SANDBOX_SETUP', `cannot watch ${path} during the run (a program on the host replacing it would lift its mount in the sandbox); the command was not run`, {
+      detail: errnoCode(e) ?? String(e),
+      fix: 'if the error is EMFILE, raise the limit of open files (ulimit -n) and run again',
+      cause: e,
+    });
+  }
+  const st = fstatSync(fd);
+  return { path, kept, fd, dev: st.dev, ino: st.ino };
+}
+
+/** Whether the path leads to another file than the one held for it, or to none. */
+function replaced(h: Held): boolean {
+  try {
+    const st = lstatSync(h.path);
+    return st.dev !== h.dev || st.ino !== h.ino;
+  } catch {
+    return true;
+  }
+}
+
+/** Paths are watched from `add` on; `onReplaced` is called once, for the first that no longer leads to its file. */
+export function guardReplaced(onReplaced: (path: string) => void): ReplacedGuard {
+  const held: Held[] = [];
+  const tripped: Tripped[] = [];
+  const check = (paths: readonly Held[]): void => {
+    for (const h of paths) {
+      if (tripped.some((t) => t.path === h.path) || !replaced(h)) continue;
+      tripped.push({ path: h.path, kept: h.kept });
+      if (tripped.length === 1) onReplaced(h.path);
+    }
+  };
+  const byDir = new Map<string, Held[]>();
+  const watchers: FSWatcher[] = [];
+  let poll: NodeJS.Timeout | undefined;
+  const pollAll = (): void => {
+    poll ??= setInterval(() => check(held), POLL_MS).unref();
+  };
+  const watchDir = (dir: string, paths: Held[]): void => {
+    try {
+      // A replacement is a 'rename' event (a name made, removed or moved); writes in place ('change') leave the mount.
+      const w = watch(dir, { persistent: false }, (event) => event === 'rename' && check(paths));
+      w.on('error', pollAll);
+      watchers.push(w);
+    } catch {
+      pollAll();
+    }
+  };
+  return {
+    add(paths, kept): void {
+      for (const h of paths.flatMap((p) => hold(p, kept) ?? [])) {
+        held.push(h);
+        const dir = dirname(h.path);
+        const inDir = byDir.get(dir) ?? [];
+        if (!byDir.has(dir)) {
+          byDir.set(dir, inDir);
+          watchDir(dir, inDir);
+        }
+        inDir.push(h);
+      }
+    },
+    finish(): Tripped[] {
+      for (const w of watchers) w.close();
+      clearInterval(poll);
+      check(held);
+      for (const h of held) closeSync(h.fd);
+      held.length = 0;
+      return [...tripped];
+    },
+  };
+}
+
+/**
+ * The protected names of a plan that exist, and the directories pinned above them: its path descriptors that are
+ * not placeholders. A pinned directory a host program moves away takes its mounts along, and the command could
+ * make a new one in its place.
+ */
+export function existingProtected(plan: Plan): string[] {
+  return (plan.pathFds ?? []).flatMap((e) => (e.create !== true ? [e.path] : []));
+}
+
+/** The placeholders of a plan: protected names that did not exist, made by the launcher's start (run/launch/path-fds.ts). */
+export function placeholderPaths(plan: Plan): string[] {
+  return (plan.pathFds ?? []).flatMap((e) => (e.create === true ? [e.path] : []));
+}
+
+/** Why a replaced protected name was moved aside after the run. */
+export const REPLACED_REASON = 'replaced by a program outside the sandbox during the run, which ended its read-only protection: the command could have written what is there now';
+
+/** The run's error when watched paths were replaced: the sandbox was killed; a protected one is moved aside when the command had started. */
+export function replacedError(tripped: readonly Tripped[], started: boolean): IsolateError {
+  const paths = tripped.map((t) => t.path);
+  const said = (kept: Kept, text: string): string[] => (tripped.some((t) => t.kept === kept) ? [text] : []);
+  const detail = started
+    ? [
+        ...said('protected', 'a protected file that is replaced is no longer read-only in the sandbox, so the command could have written the new one: what is there now was moved aside (see the quarantined entries)'),
+        ...said('hidden', 'a hidden file that is replaced is no longer hidden in the sandbox: the command could have read the new one in the moment before it was stopped'),
+      ].join('\n')
+    : 'the command had not started';
+  return new IsolateError('E_PROTECTED_REPLACED', `${paths.join(', ')} ${paths.length === 1 ? 'was' : 'were'} replaced by a program outside the sandbox during the run; the sandbox was stopped`, {
+    detail,
+    fix: 'do not change protected or hidden files on the host while a sandbox runs beside them; compare a moved-aside file with what the program on the host wrote, move it back if it is right, and run again',
+  });
+}
