@@ -1,7 +1,8 @@
 /**
  * git as the policy reads it: `git -C dir push`, `git --git-dir=x push`,
  * `git -c k=v --no-pager push` all run `git push`, and so do the programs
- * git dispatches to (`/usr/lib/git-core/git-push`) and an alias given with
+ * git dispatches to (`/usr/lib/git-core/git-push`), its other ways to push
+ * (`send-pack`, `http-push`, `subtree push`) and an alias given with
  * `-c` (`git -c alias.p=push p` runs `git push`; `git -c 'alias.p=!cmd' p`
  * runs the shell script `cmd`). Their plain form `git push …` is what a rule
  * such as "git push *" is matched against too. A `-c` setting that makes git
@@ -78,13 +79,26 @@ function expandAlias(name: string, value: string, rest: readonly string[], tail:
   return value.split(/\s+/).filter((w) => w !== '');
 }
 
+/**
+ * git's other ways to push, as `git push`: the plumbing `send-pack` that
+ * push itself runs, `http-push` (for the dumb HTTP transport), and
+ * `subtree push`, which runs `git push` of its own.
+ */
+function pushEquivalent(program: string, args: readonly string[], tail: boolean): Words | undefined {
+  const [sub, ...rest] = args;
+  if (sub === 'send-pack' || sub === 'http-push') return { argv: [program, 'push', ...rest], tail };
+  if (sub === 'subtree' && rest.find((a) => !a.startsWith('-')) === 'push') return { argv: [program, 'push', ...rest.filter((a) => a !== 'push')], tail };
+  return undefined;
+}
+
 /** The plain form of a git command (`git push …`), or undefined when it is already plain or not git. */
 export function gitForm(words: Words): GitForm {
   const [program = '', ...first] = words.argv;
   const name = basename(program);
   const dispatched = /^git-([a-z][a-z0-9-]*)$/.exec(name);
   if (dispatched !== null) return { argv: ['git', dispatched[1] ?? '', ...first], tail: words.tail };
-  if (name !== 'git' || !(first[0] ?? '').startsWith('-')) return undefined;
+  if (name === 'git' && !(first[0] ?? '').startsWith('-')) return pushEquivalent(program, first, words.tail);
+  if (name !== 'git') return undefined;
   const aliases = new Map<string, string>();
   let args = first;
   for (let round = 0; round <= MAX_ALIASES; round++) {
@@ -93,7 +107,7 @@ export function gitForm(words: Words): GitForm {
     if (start >= args.length) return words.tail ? { undecidable: 'git with a subcommand computed at run time' } : undefined;
     const sub = args[start] ?? '';
     const value = aliases.get(sub.toLowerCase());
-    if (value === undefined) return { argv: [program, ...args.slice(start)], tail: words.tail };
+    if (value === undefined) return pushEquivalent(program, args.slice(start), words.tail) ?? { argv: [program, ...args.slice(start)], tail: words.tail };
     const expanded = expandAlias(sub, value, args.slice(start + 1), words.tail);
     if (!Array.isArray(expanded)) return expanded;
     args = [...expanded, ...args.slice(start + 1)];

@@ -40,6 +40,9 @@ const DECIDABLE = [
   `git grep -O'${PUSH} #' -e two >/dev/null`,
   `git ls-remote --upload-pack='${PUSH}; git-upload-pack' origin >/dev/null 2>&1`,
   `git fetch -q --upload-pa='${PUSH}; git-upload-pack' origin 2>/dev/null`,
+  `git send-pack ../remote.git HEAD:${REF}`,
+  `git -C . send-pack ../remote.git HEAD:${REF}`,
+  `/usr/lib/git-core/git-send-pack ../remote.git HEAD:${REF}`,
 ];
 
 /** Scripts whose command git takes from a value the policy cannot know: refused or undecidable. */

@@ -119,6 +119,9 @@ describe('wrappers are looked through', () => {
     [['git', 'clone', '-u', 'git push', 'src', 'dst']],
     [['git', 'ls-remote', '--exec', 'git push', 'origin']],
     [['git', 'send-email', '--sendmail-cmd=git push', 'x.patch']],
+    [['git', 'send-pack', '../r.git', 'HEAD:x']],
+    [['git', '--no-pager', 'http-push', 'https://example.com/r.git', 'main']],
+    [['git', 'subtree', '--prefix=lib', 'push', 'origin', 'main']],
   ])('git runs the git push it is given in %j: refused by "git push *"', async (argv) => {
     expect(await decideCommands({ allow: [], deny: ['git push *'] }, argv)).toMatchObject({ decision: 'refused', rule: 'git push *' });
   });
