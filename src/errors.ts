@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'E_PATH_MISSING'
   | 'E_PATH_INVALID'
   | 'E_PROTECT_SYMLINK'
+  | 'E_PROTECTED_REPLACED'
   | 'E_ENV_INVALID'
   | 'E_COMMAND_EMPTY'
   | 'E_COMMAND_NOT_FOUND'

@@ -22,8 +22,9 @@ import { scanClock } from './host/scan-cache-file.js';
 import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
-import type { Quarantined } from './run/quarantine.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
+import { existingProtected, guardProtected, placeholderPaths, replacedError, REPLACED_REASON, type ProtectedGuard } from './run/protected-guard.js';
+import { moveAsidePaths, type Quarantined } from './run/quarantine.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { deviceArgsByPath } from './backends/devices.js';
 import { loadExporter, type Exported } from './backends/export.js';
@@ -651,6 +652,7 @@ export async function runWithError(
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
   let credentials: RunCredentials | undefined;
+  let guard: ProtectedGuard | undefined;
   // Clean-up that goes on beside the after-run work (the cgroup's directories), awaited before the report is returned.
   const late: Promise<void>[] = [];
   try {
@@ -673,11 +675,21 @@ export async function runWithError(
     const started = startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin });
     const recording = audit;
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
+    // A protected name a host program replaces is no longer read-only in the sandbox: the sandbox is killed at once.
+    const tripwire = new AbortController();
+    const watching = guardProtected(() => tripwire.abort());
+    guard = watching;
+    watching.add(existingProtected(planned.plan));
+    const { plan } = planned;
+    const signal = options.signal === undefined ? tripwire.signal : AbortSignal.any([options.signal, tripwire.signal]);
     result = await execute(planned.plan, {
       ...executeOptions(options),
+      signal,
       ...(credentials === undefined ? {} : { credentials }),
       // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
       beforeStart: async () => {
+        // The placeholders exist now: one a host program replaces leaves its name writable in the sandbox, as above.
+        watching.add(placeholderPaths(plan));
         await recordStarted(recording, started);
         if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
       },
@@ -687,7 +699,9 @@ export async function runWithError(
   } catch (e: unknown) {
     error = asIsolateError(e);
   }
-  const quarantined = planned !== undefined && result?.started === true ? neutraliseCreated(planned, runId, since) : [];
+  const replaced = guard?.finish() ?? [];
+  if (replaced.length > 0) error = replacedError(replaced, result?.started === true);
+  const quarantined = planned !== undefined && result?.started === true ? [...moveAsidePaths(replaced, runId.slice(0, 8), REPLACED_REASON), ...neutraliseCreated(planned, runId, since)] : [];
   const cleanupErrors = await releaseRun(registration);
   const report = buildReport({
     runId,

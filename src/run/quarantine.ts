@@ -10,7 +10,8 @@
  */
 import { lstatSync, readdirSync, renameSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
-import { entryAt, entryName, entryPath, type DirHandle, type EntryName } from './dir-handle.js';
+import { basename, dirname } from 'node:path';
+import { entryAt, entryName, entryPath, openDir, type DirHandle, type EntryName } from './dir-handle.js';
 
 export interface Quarantined {
   path: string;
@@ -89,4 +90,22 @@ export function moveAside(chain: readonly Step[], tag: string, reason?: string):
     }
   }
   return { result: { path, movedTo: null, ...(reason === undefined ? {} : { reason }), error: firstError ?? 'unknown' }, at: -1 };
+}
+
+/** Move aside the entry at each absolute path, its directory opened without following a link; one whose directory cannot be opened is reported, not moved. */
+export function moveAsidePaths(paths: readonly string[], tag: string, reason: string): Quarantined[] {
+  return paths.flatMap((path): Quarantined[] => {
+    let dir: DirHandle;
+    try {
+      dir = openDir(dirname(path));
+    } catch (e: unknown) {
+      return [{ path, movedTo: null, reason, error: errnoCode(e) ?? String(e) }];
+    }
+    try {
+      const moved = moveAside([{ dir, name: basename(path) }], tag, reason).result;
+      return moved === undefined ? [] : [moved];
+    } finally {
+      dir.close();
+    }
+  });
 }
