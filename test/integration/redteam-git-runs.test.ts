@@ -53,6 +53,8 @@ const FROM_ENVIRONMENT = [
   `GIT_CONFIG_PARAMETERS="'alias.p=push'" git p -q origin HEAD:${REF}`,
   `GIT_EDITOR='${PUSH}; true' git commit -q --allow-empty -m x -e`,
   `env GIT_SEQUENCE_EDITOR='${PUSH}; true' git rebase -q -i HEAD~1`,
+  `git -c help.autocorrect=immediate psuh -q origin HEAD:${REF} 2>/dev/null`,
+  `git config help.autocorrect immediate; git psuh -q origin HEAD:${REF} 2>/dev/null`,
 ];
 
 const git = (cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): string => {
