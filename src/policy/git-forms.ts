@@ -35,7 +35,7 @@ const GIT_VARIABLE = /^(GIT_(EDITOR|SEQUENCE_EDITOR|PAGER|SSH|SSH_COMMAND|ASKPAS
 
 /** Why a word naming such a variable (`GIT_EDITOR=…`, given to env or exported) makes git run a command, or undefined. */
 export function gitVariable(word: string): string | undefined {
-  return GIT_VARIABLE.test(word) ? `git runs a command ${word.replace(/[=+].*$/s, '')} names or sets` : undefined;
+  return GIT_VARIABLE.test(word) ? `${word.replace(/[=+].*$/s, '')} names a command (or settings) that git, and other programs, run` : undefined;
 }
 
 export type GitForm = Words | { undecidable: string } | undefined;
