@@ -2,7 +2,8 @@
  * Everything one command would start, as far as it can be known before it
  * runs: the command and the commands inside its wrappers; the commands of a
  * shell script given with -c (parsed, and a nested shell's literal script
- * parsed again); the commands `find -exec` runs. And what cannot be known:
+ * parsed again); the commands `find -exec` runs, and those git is given
+ * (git-runs.ts). And what cannot be known:
  * eval, source, a shell reading its script from its input, a program named
  * by a variable.
  */
@@ -11,6 +12,7 @@ import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
 import { bracketTangle } from './bracket-scan.js';
 import { clip, codeVariable, scriptParts } from './script.js';
+import { gitRuns } from './git-runs.js';
 import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
 import { normalProgram, type Words } from './words.js';
@@ -145,7 +147,15 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
   if (shell?.kind === 'script') await expandScript(shell.script, depth, out);
   else if (evaluated !== undefined) await expandScript(evaluated, depth, out);
   else if (shell?.kind === 'unknown') out.unknown.push({ command: inner.argv, reason: shell.reason });
-  if (basename(normalProgram(inner.argv[0] ?? '')) !== 'find') return;
+  const program = basename(normalProgram(inner.argv[0] ?? ''));
+  if (program === 'git') {
+    for (const given of gitRuns(inner)) {
+      if ('undecidable' in given) out.unknown.push({ command: inner.argv, reason: given.undecidable });
+      else if ('script' in given) await expandScript(given.script, depth + 1, out);
+      else await expandInto(given.words, depth + 1, inScript, out);
+    }
+  }
+  if (program !== 'find') return;
   for (const exec of findExecs(inner)) {
     if ('reason' in exec) out.unknown.push(exec);
     else await expandInto(exec, depth, inScript, out);

@@ -11,6 +11,7 @@
  * word, and an unquoted heredoc that runs commands is undecidable (the
  * grammar misses substitutions after leading blanks in heredoc lines).
  */
+import { gitVariable } from './git-forms.js';
 import type { SyntaxNode } from './shell-parser.js';
 import { literal, named } from './script-words.js';
 import type { Words } from './words.js';
@@ -120,9 +121,9 @@ function redefinesNames(source: string): string | undefined {
 /** Variables whose value bash expands as a prompt, running the command substitutions in it (PS4 for set -x, PS3 for select), or runs as a script (BASH_ENV, for every bash started). */
 const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND|BASH_ENV)([=+[]|$)/;
 
-/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env) runs code, or undefined. */
+/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env), or one with which git runs a command (`GIT_EDITOR=…`), runs code, or undefined. */
 export function codeVariable(word: string): string | undefined {
-  return PROMPT_NAME.test(word) ? `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)` : undefined;
+  return PROMPT_NAME.test(word) ? `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)` : gitVariable(word);
 }
 
 /**

@@ -12,7 +12,8 @@ import { errnoCode } from '../errors.js';
 import { PACKAGES_DIR, nameKey, type NameIndex } from '../host/protect-names.js';
 import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { isEmpty, type Step } from './quarantine.js';
-import { chainOf, moveAndRecord, neverEntered, openFrames, type Frame, type Walk } from './after-run-walk.js';
+import { linksInGitDir } from './git-links.js';
+import { chainOf, localTimes, moveAndRecord, neverEntered, openFrames, unchangedSinceRun, type Frame, type Walk } from './after-run-walk.js';
 
 /** A name found: the steps from the directory to it, and why it is moved when it is a directory that could not be examined. */
 interface Found {
@@ -82,6 +83,11 @@ export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[])
     const git = hits.get(nameKey('.git'));
     const gitSt = git === undefined ? undefined : lstatOf(dir, git);
     if (git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === false) found.set(git, { steps: [{ dir, name: git }] });
+    // Links among git's own files, through which git on the host would write elsewhere (git-links.ts).
+    // Only where the run changed the git directory: an entry added sets its change time, which no process can set back.
+    const gitDir = git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === true && !unchangedSinceRun(w, gitSt, dir, git) ? { name: git, st: gitSt } : undefined;
+    const inGit = gitDir === undefined ? undefined : linksInGitDir(dir, gitDir.name, localTimes(w, gitDir.st, dir, gitDir.name) ? w.sinceMs : undefined, opened);
+    for (const link of inGit?.links ?? []) found.set(`${git ?? ''}/${String(link)}`, { steps: [{ dir, name: git ?? '' }, { dir: inGit?.gitDir ?? dir, name: link }] });
     const chain = chainOf(frames);
     for (const f of [...found.values()].sort((a, b) => b.steps.length - a.steps.length)) {
       // No steps: the directory itself could not be examined (it can be listed, not searched).

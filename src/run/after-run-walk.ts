@@ -114,9 +114,8 @@ export function neverEntered(w: Walk, st: Stats, parent: DirHandle, name: EntryN
   return st.uid !== w.self.uid || unchangedSinceRun(w, st, parent, name);
 }
 
-/** Whether a directory's change time proves it unchanged since before the run (scan-cache.ts, rules 1 and 3). */
-function unchangedSinceRun(w: Walk, st: Stats, parent: DirHandle, name: EntryName): boolean {
-  if (w.sinceMs === undefined) return false;
+/** Whether the change times of the file system holding this entry are the local kernel's (scan-cache.ts, rule 3). */
+export function localTimes(w: Walk, st: Stats, parent: DirHandle, name: EntryName): boolean {
   let local = w.fsTimes.get(st.dev);
   if (local === undefined) {
     try {
@@ -126,5 +125,11 @@ function unchangedSinceRun(w: Walk, st: Stats, parent: DirHandle, name: EntryNam
     }
     w.fsTimes.set(st.dev, local);
   }
-  return local && settled(st, w.sinceMs);
+  return local;
+}
+
+/** Whether a directory's change time proves it unchanged since before the run (scan-cache.ts, rules 1 and 3). */
+export function unchangedSinceRun(w: Walk, st: Stats, parent: DirHandle, name: EntryName): boolean {
+  if (w.sinceMs === undefined) return false;
+  return localTimes(w, st, parent, name) && settled(st, w.sinceMs);
 }

@@ -52,6 +52,7 @@ const ASSISTANT_FILES = [
   '.amazonq/cli-agents/agent.json',
   '.kiro/hooks/build.kiro.hook',
   '.kiro/settings/mcp.json',
+  '.qwen/settings.json',
   '.devcontainer/devcontainer.json',
   '.devcontainer.json',
 ];

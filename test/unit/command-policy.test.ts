@@ -92,11 +92,64 @@ describe('wrappers are looked through', () => {
   });
 
   it('a git -c setting with which git runs a command of its own is undecidable', async () => {
-    for (const setting of ['alias.x=!git push', 'core.sshCommand=sh -c x', 'core.pager=sh', 'include.path=/tmp/x']) {
+    for (const setting of ['core.sshCommand=sh -c x', 'core.pager=sh', 'include.path=/tmp/x']) {
       const d = await decideCommands({ allow: [], deny: ['git push *'] }, ['git', '-c', setting, 'x']);
       expect(d.undecidable.map((u) => u.reason).join()).toContain('runs a command of its own');
     }
     expect((await decideCommands({ allow: ['git *'], deny: [] }, ['git', '-c', 'user.name=x', 'commit'])).decision).toBe('allowed');
+  });
+
+  it.each([
+    [['git', '-c', 'alias.x=!git push', 'x']],
+    [['git', '-c', 'alias.x=!f() { git push; }; f', 'x', 'origin']],
+    [['git', '-c', 'alias.p=push', 'p', 'origin']],
+    [['git', '-c', 'ALIAS.P=push', '-C', '.', 'P']],
+    [['git', '-c', 'alias.a=b', '-c', 'alias.b=-C . push', 'a']],
+    [['git', 'rebase', '-x', 'git push', 'HEAD~1']],
+    [['git', 'rebase', '--exec=git push', 'HEAD~1']],
+    [['git', 'rebase', '-ix', 'git push', 'HEAD~1']],
+    [['git', 'rebase', '-xgit push', 'HEAD~1']],
+    [['git', 'difftool', '--ext', 'git push']],
+    [['git', 'grep', '-iO git push', 'x']],
+    [['git', 'grep', '--open-files-in-pager=git push', 'x']],
+    [['git', 'filter-branch', '--msg-filter=git push']],
+    [['git', 'submodule', 'foreach', '--recursive', 'git push']],
+    [['git', 'submodule', 'foreach', 'git', 'push']],
+    [['git', 'bisect', 'run', 'git', 'push']],
+    [['git', 'clone', '-u', 'git push', 'src', 'dst']],
+    [['git', 'ls-remote', '--exec', 'git push', 'origin']],
+    [['git', 'send-email', '--sendmail-cmd=git push', 'x.patch']],
+    [['git', 'send-pack', '../r.git', 'HEAD:x']],
+    [['git', '--no-pager', 'http-push', 'https://example.com/r.git', 'main']],
+    [['git', 'subtree', '--prefix=lib', 'push', 'origin', 'main']],
+  ])('git runs the git push it is given in %j: refused by "git push *"', async (argv) => {
+    expect(await decideCommands({ allow: [], deny: ['git push *'] }, argv)).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('a command git is given must be allowed itself; plain uses of the same subcommands are not changed', async () => {
+    const rules = { allow: ['git *', 'npm test'], deny: [] };
+    expect((await decideCommands(rules, ['git', 'rebase', '-x', 'npm test', 'HEAD~3'])).decision).toBe('allowed');
+    expect((await decideCommands(rules, ['git', 'rebase', '-x', 'make', 'HEAD~3'])).decision).toBe('refused');
+    for (const argv of [['git', 'rebase', '-i', 'HEAD~3'], ['git', 'grep', '-e', 'x', '-O'], ['git', 'clone', '-b', 'main', 'src'], ['git', '-c', 'alias.st=status', 'st'], ['git', 'fetch', 'origin']]) {
+      expect((await decideCommands(rules, argv)).decision, argv.join(' ')).toBe('allowed');
+    }
+  });
+
+  it.each([
+    [['git', '--config-env=alias.p=X', 'p']],
+    [['git', '-c', "alias.p=push 'origin'", 'p']],
+    [['git', 'config', '--global', 'alias.p', 'push']],
+    [['git', 'config', 'core.pager', 'sh']],
+    [['git', 'clone', '--template=/tmp/t', 'src']],
+    [['git', 'clone', '-c', 'core.hooksPath=/tmp/h', 'src']],
+    [['env', 'GIT_CONFIG_COUNT=1', 'GIT_CONFIG_KEY_0=alias.p', 'GIT_CONFIG_VALUE_0=push', 'git', 'p']],
+    [['env', 'GIT_EDITOR=git push', 'git', 'commit']],
+    [['sh', '-c', 'export GIT_CONFIG_PARAMETERS="\'alias.p=push\'"; git p']],
+    [['sh', '-c', 'GIT_SSH_COMMAND="git push" git fetch']],
+  ])('a command git takes from a value set elsewhere is undecidable: %j', async (argv) => {
+    const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
+    expect(d.undecidable.length, JSON.stringify(d)).toBeGreaterThan(0);
+    expect((await decideCommands({ allow: ['*'], deny: [] }, argv)).decision).toBe('refused');
   });
 
   it.each([

@@ -163,13 +163,35 @@ describe('placeholders', () => {
 describe('the vault', () => {
   const req = (host: string, headers: [string, string][], target = '/user', port = 443, tls = true) => ({ method: 'GET', host, port, target, headers, tls });
 
-  it('puts the value into the headers and the target for the credential\'s hosts, and records the injection without the query', () => {
+  it('puts the value into a header or the target for the credential\'s hosts, and records the injection without the query', () => {
     const c = loaded();
     const v = new CredentialVault([c]);
-    const r = v.rewrite(req('api.github.com', [['Authorization', `token ${c.placeholder}`], ['Accept', '*/*']], `/repos?access_token=${c.placeholder}`));
-    expect(r).toEqual({ ok: true, target: `/repos?access_token=${TOKEN}`, headers: [['Authorization', `token ${TOKEN}`], ['Accept', '*/*'], ['Accept-Encoding', 'identity']], injected: ['GITHUB_TOKEN'] });
-    expect(v.events).toEqual([{ time: expect.any(String), name: 'GITHUB_TOKEN', kind: 'injected', host: 'api.github.com', port: 443, method: 'GET', path: '/repos' }]);
+    const h = v.rewrite(req('api.github.com', [['Authorization', `token ${c.placeholder}`], ['Accept', '*/*']], '/repos?page=2'));
+    expect(h).toEqual({ ok: true, target: '/repos?page=2', headers: [['Authorization', `token ${TOKEN}`], ['Accept', '*/*'], ['Accept-Encoding', 'identity']], injected: ['GITHUB_TOKEN'] });
+    const t = v.rewrite(req('api.github.com', [['Accept', '*/*']], `/repos?access_token=${c.placeholder}`));
+    expect(t).toEqual({ ok: true, target: `/repos?access_token=${TOKEN}`, headers: [['Accept', '*/*'], ['Accept-Encoding', 'identity']], injected: ['GITHUB_TOKEN'] });
+    expect(v.events).toEqual([
+      { time: expect.any(String), name: 'GITHUB_TOKEN', kind: 'injected', host: 'api.github.com', port: 443, method: 'GET', path: '/repos' },
+      { time: expect.any(String), name: 'GITHUB_TOKEN', kind: 'injected', host: 'api.github.com', port: 443, method: 'GET', path: '/repos' },
+    ]);
     expect(JSON.stringify(v.events)).not.toContain(TOKEN);
+  });
+
+  it('refuses a placeholder in more than one place of a request (the second is data the host could keep and give back)', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const auth: [string, string] = ['Authorization', `token ${c.placeholder}`];
+    const basic: [string, string] = ['Authorization', `Basic ${Buffer.from(`x:${c.placeholder}`).toString('base64')}`];
+    for (const [headers, target] of [
+      [[auth], `/repos?access_token=${c.placeholder}`],
+      [[auth], `/repos/me/r/contents/${c.placeholder}.txt`],
+      [[auth, ['X-Title', c.placeholder]], '/issues'],
+      [[basic, ['X-Title', c.placeholder]], '/issues'],
+      [[], `/bot${c.placeholder}/sendMessage?text=${c.placeholder}`],
+    ] as [[string, string][], string][]) {
+      expect(v.rewrite(req('api.github.com', headers, target)), target).toEqual({ ok: false, name: 'GITHUB_TOKEN', reason: expect.stringMatching(/in more than one place/) });
+    }
+    expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'refused', 'refused', 'refused']);
   });
 
   it('replaces the placeholder inside Authorization: Basic base64(user:password)', () => {

@@ -3,8 +3,9 @@
  * vault to rewrite each plain HTTP request it passes on: a placeholder in
  * the request target or a header (also inside `Authorization: Basic`'s
  * base64 user:password) becomes the real value when the request goes to one
- * of that credential's hosts within its ttl; a placeholder going anywhere
- * else refuses the request. An aws credential's values never travel in
+ * of that credential's hosts within its ttl, in one place of the request
+ * (a second is data the host could keep and give back: refused); a
+ * placeholder going anywhere else refuses the request. An aws credential's values never travel in
  * place of its placeholders: a request that carries them must be signed with
  * the placeholder keys, and is signed again with the real ones
  * (aws-request.ts). Every injection and every refusal is recorded (name,
@@ -128,12 +129,28 @@ export class CredentialVault {
     };
   }
 
+  /**
+   * How many places of a request's head hold `placeholder`: each occurrence
+   * in the target and in a header value (in a Basic authorization value, in
+   * its decoded user:password).
+   */
+  private static places(req: OutgoingRequest, placeholder: string): number {
+    const count = (text: string): number => text.split(placeholder).length - 1;
+    return count(req.target) + req.headers.reduce((n, [, v]) => n + count(decodeBasic(v) ?? v), 0);
+  }
+
   /** `req` with the values in, or refused; `body`: the request's body when bodyNeeded said so (undefined when it was too large to read). */
   rewrite(req: OutgoingRequest, body?: Buffer): Rewrite {
     const used = this.found(CredentialVault.texts(req));
     for (const e of used) {
       const reason = this.refusal(e, req.host, req.port, req.tls);
       if (reason !== undefined) return this.refuse(req, e, reason);
+    }
+    // A token is added in one place: a second would be data for the host to keep (a file named by the path, a message's text in the query), where it can be read back.
+    const twice = used.find((e) => e.credential.aws === undefined && CredentialVault.places(req, e.credential.placeholder) > 1);
+    if (twice !== undefined) {
+      const { name } = twice.credential.spec;
+      return this.refuse(req, twice, `the placeholder of credential ${name} is in more than one place of the request (target and headers); isolate adds it in one, where it authenticates, never as data the host could keep`);
     }
     const signer = used.find((e) => e.credential.aws !== undefined);
     const aws = signer?.credential.aws;
