@@ -653,6 +653,7 @@ export async function runWithError(
   let since: ScanClock | undefined;
   let credentials: RunCredentials | undefined;
   let guard: ReplacedGuard | undefined;
+  let stopped = false;
   // Clean-up that goes on beside the after-run work (the cgroup's directories), awaited before the report is returned.
   const late: Promise<void>[] = [];
   try {
@@ -690,18 +691,19 @@ export async function runWithError(
       // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
       beforeStart: async () => {
         // The placeholders exist now: one a host program replaces leaves its name writable in the sandbox, as above.
-        watching.add(placeholderPaths(plan), 'protected');
+        watching.add(placeholderPaths(plan), 'protected', true);
         await recordStarted(recording, started);
         if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
       },
       placeholderSpares: registration.spares,
       lateCleanup: (done) => late.push(done),
     });
+    stopped = tripwire.signal.aborted;
   } catch (e: unknown) {
     error = asIsolateError(e);
   }
   const tripped = guard?.finish() ?? [];
-  if (tripped.length > 0) error = replacedError(tripped, result?.started === true);
+  if (tripped.length > 0) error = replacedError(tripped, result?.started === true, stopped);
   const replaced = tripped.flatMap((t) => (t.kept === 'protected' ? [t.path] : []));
   const quarantined = planned !== undefined && result?.started === true ? [...moveAsidePaths(replaced, runId.slice(0, 8), REPLACED_REASON), ...neutraliseCreated(planned, runId, since)] : [];
   const cleanupErrors = await releaseRun(registration);

@@ -19,6 +19,7 @@
 import { basename, dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
 import { DEVICE_NODES } from './devices.js';
+import { inSealed } from './seal.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
 
 export interface OciMount {
@@ -142,13 +143,13 @@ export function ociFilesystem(ops: readonly SetupOp[], placeholders: Placeholder
     return `${bundleDir}/${standIn(path)}`;
   };
   const links = ops.flatMap((op) => (op.kind === 'symlink' ? [{ path: op.path, target: op.target }] : []));
-  const inSeal = (link: RootfsLink): boolean => seals.includes(dirname(link.path));
+  const sealed = new Set(seals);
   return {
     mounts: ops.flatMap((op) => opMounts(op, placeholders, sealedSource)),
     sealed: seals.map((dir) => ({ dir: standIn(dir), links: links.filter((l) => dirname(l.path) === dir).map((l) => ({ path: `${standIn(dir)}/${basename(l.path)}`, target: l.target })) })),
     readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/'), ...deviceNodePaths(ops)],
     maskedPaths: paths('kernel-mask'),
     rootReadOnly: readOnly.includes('/'),
-    links: links.filter((l) => !inSeal(l)),
+    links: links.filter((l) => !inSealed(sealed, l.path)),
   };
 }

@@ -27,7 +27,8 @@
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
-import { effectiveKind, governing } from '../profile/mount-rules.js';
+import { effectiveKind, governing, isWithin } from '../profile/mount-rules.js';
+import { SANDBOX_NET_DIR } from './forwarder.js';
 import type { SealFact } from './types.js';
 
 /** A sealed directory's own operations (see setup-ops.ts). */
@@ -48,9 +49,21 @@ export function sealedParents(rules: readonly MountRule[]): string[] {
   for (const rule of rules) {
     if (rule.kind !== 'deny' || rule.path === '/' || governing(rules, rule.path) !== rule) continue;
     const parent = dirname(rule.path);
-    if (effectiveKind(rules, parent) === 'read') parents.add(parent);
+    if (effectiveKind(rules, parent) === 'read' && sealable(parent)) parents.add(parent);
   }
   return [...parents].sort();
+}
+
+/** Where the sandbox's own mounts go: its /proc, its /dev, the kernel's filesystems it guards, the proxy's socket directory. */
+const SYSTEM_PATHS = ['/proc', '/dev', '/sys', SANDBOX_NET_DIR];
+
+/**
+ * Whether a directory may be sealed: not `/`, nor one holding or inside the sandbox's own mounts, which a sealed
+ * tmpfs would cover with the host's entries (the host's /proc and /dev in place of the sandbox's). A hidden path in
+ * such a directory stays covered on the host's entry, and watched during the run (setup-plan.ts, uncoverable).
+ */
+export function sealable(dir: string): boolean {
+  return dir !== '/' && !SYSTEM_PATHS.some((system) => isWithin(system, dir) || isWithin(dir, system));
 }
 
 const childOf = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);

@@ -17,7 +17,7 @@ import type { Words } from './words.js';
 const WITH_VALUE = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--config-env', '--super-prefix', '--exec-path', '--list-cmds']);
 
 /** Settings whose value is a command git runs (or a place it runs commands from, or with which it runs a command other than the one named: help.autocorrect runs `git psuh` as `git push`). Aliases are read instead (aliasOf). */
-const RUNS_COMMANDS = /^(help\.autocorrect=|core\.(sshcommand|pager|editor|fsmonitor|hookspath|askpass|gitproxy)=|credential\.|diff\.|difftool\.|merge\.|mergetool\.|filter\.|gpg\.|sequence\.editor=|pager\.|uploadpack\.|receive\.|remote\.[^=]*\.(uploadpack|receivepack|proxy)=|include|protocol\.|ssh\.|http\.|interactive\.difffilter=)/i;
+const RUNS_COMMANDS = /^(help\.autocorrect=|core\.(sshcommand|pager|editor|fsmonitor|hookspath|askpass|gitproxy|alternaterefscommand)=|sendemail\.|tar\.|trailer\.|submodule\.|init\.|web\.|browser\.|man\.|instaweb\.|guitool\.|credential\.|diff\.|difftool\.|merge\.|mergetool\.|filter\.|gpg\.|sequence\.editor=|pager\.|uploadpack\.|receive\.|remote\.[^=]*\.(uploadpack|receivepack|proxy)=|include|protocol\.|ssh\.|http\.|interactive\.difffilter=)/i;
 
 /** Whether a setting (`key=value`, or a key alone) names a command git runs, or an alias (which names a git command or a script). */
 export function settingRunsCommands(setting: string): boolean {

@@ -49,6 +49,48 @@ interface Search {
 
 const LOOSE_OBJECTS = /^[0-9a-f]{2}$/;
 
+/**
+ * What git writes by opening it, in its directory (or below, for `logs` and
+ * a rebase's or cherry-pick's directories): looked at by name when the git
+ * directory cannot be listed (a command can take the read permission away
+ * and keep the search permission, which is all git needs to open these).
+ * A subdirectory that cannot be listed is moved aside whole.
+ */
+const GIT_OPENS = [
+  'COMMIT_EDITMSG',
+  'MERGE_MSG',
+  'SQUASH_MSG',
+  'TAG_EDITMSG',
+  'NOTES_EDITMSG',
+  'EDIT_DESCRIPTION',
+  'FETCH_HEAD',
+  'MERGE_HEAD',
+  'MERGE_MODE',
+  'ORIG_HEAD',
+  'AUTO_MERGE',
+  'CHERRY_PICK_HEAD',
+  'REVERT_HEAD',
+  'BISECT_LOG',
+  'BISECT_START',
+  'BISECT_TERMS',
+  'BISECT_EXPECTED_REV',
+  'gitk.cache',
+  'logs',
+  'rebase-merge',
+  'rebase-apply',
+  'sequencer',
+];
+
+/** The names in `here`, each with whether it is a regular file; for the git directory itself (`top`) that cannot be listed, GIT_OPENS. */
+function namesIn(here: DirHandle, top: boolean): { name: EntryName; file: boolean }[] {
+  try {
+    return readdirSync(here.self, { withFileTypes: true, encoding: 'buffer' }).map((e) => ({ name: entryName(e.name), file: e.isFile() }));
+  } catch (e: unknown) {
+    if (!top) throw e;
+    return GIT_OPENS.map((name) => ({ name, file: false }));
+  }
+}
+
 /** Whether `name` in the directory `chain` reaches is a loose-object directory (`objects/ab` of the git directory). */
 const looseObjects = (chain: readonly Step[], name: EntryName): boolean => chain.length === 2 && chain[1]?.name === 'objects' && typeof name === 'string' && LOOSE_OBJECTS.test(name);
 
@@ -59,14 +101,15 @@ const placed = (s: Search, st: Stats): boolean => s.sinceMs === undefined || st.
  * `dir` (not following links), and the directories below it that could not
  * be searched. `movedIn`: the git directory itself counts as placed during
  * the run; `at.kept`: directories not searched. Every handle opened is pushed to `opened`. Undefined when the git
- * directory itself cannot be listed: git on the host, as the same user,
- * could not read it either.
+ * directory cannot be entered: git on the host, as the same user, could not
+ * open anything in it either.
  */
 export function linksInGitDir(dir: DirHandle, name: EntryName, at: { sinceMs: number | undefined; kept: ReadonlySet<string> }, movedIn: boolean, opened: DirHandle[]): GitEntry[] | undefined {
   const s: Search = { ...at, opened, out: [] };
   try {
     const gitDir = openChild(dir, name);
     opened.push(gitDir);
+    lstatSync(entryAt(gitDir, '.')); // throws when it cannot be searched
     searchIn(s, gitDir, [{ dir, name }], movedIn, 0);
   } catch {
     return undefined;
@@ -76,9 +119,8 @@ export function linksInGitDir(dir: DirHandle, name: EntryName, at: { sinceMs: nu
 
 /** The entries of `here` (reached by `chain`); throws when it cannot be listed. */
 function searchIn(s: Search, here: DirHandle, chain: readonly Step[], under: boolean, depth: number): void {
-  for (const entry of readdirSync(here.self, { withFileTypes: true, encoding: 'buffer' })) {
-    if (entry.isFile()) continue;
-    const name = entryName(entry.name);
+  for (const { name, file } of namesIn(here, chain.length === 1)) {
+    if (file) continue;
     const steps = [...chain, { dir: here, name }];
     let st: Stats;
     try {

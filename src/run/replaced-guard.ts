@@ -16,9 +16,9 @@
  * - its directory is watched (inotify); on any entry made, removed or
  *   renamed there, a path that no longer leads to the file held for it
  *   trips the guard, and the caller kills the sandbox at once;
- * - when the run ends, every path is compared once more (a watch can miss
- *   events when its queue overflows, or fail to start: then the paths are
- *   compared every POLL_MS instead).
+ * - every path is also compared every POLL_MS (the kernel drops events
+ *   when a watch's queue overflows, and Node does not say so), and when a
+ *   watch cannot start; and once more when the run ends.
  * What a tripped protected name leads to afterwards is moved aside by the
  * caller: the command may have written it between the replacement and its
  * end. A hidden path is left as the host made it.
@@ -29,7 +29,7 @@ import type { Plan } from '../backends/types.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { O_PATH } from './fd-paths.js';
 
-/** How often paths are compared when their directory cannot be watched. */
+/** How often every path is compared besides the watches' events. */
 export const POLL_MS = 100;
 
 /** What the mount on a path keeps: the path read-only (a protected name), or hidden. */
@@ -47,18 +47,24 @@ interface Held extends Tripped {
 }
 
 export interface ReplacedGuard {
-  /** Hold and watch these paths too (those not there are left out: nothing is mounted on them). */
-  add(paths: readonly string[], kept: Kept): void;
+  /**
+   * Hold and watch these paths too. One not there is left out (nothing is mounted on it), unless `present`: the
+   * paths were just made (placeholders), so one gone already was removed by another program, and trips the guard.
+   */
+  add(paths: readonly string[], kept: Kept, present?: boolean): void;
   /** Stop watching and let the files go: the paths that do not lead to their file now, or did not at some point of the run. */
   finish(): Tripped[];
 }
 
 /** Open `path` without following a link; undefined when it is not there. */
 function hold(path: string, kept: Kept): Held | undefined {
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    return { path, kept, fd, dev: st.dev, ino: st.ino };
   } catch (e: unknown) {
+    if (fd !== undefined) closeSync(fd);
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw new IsolateError('E_SANDBOX_SETUP', `cannot watch ${path} during the run (a program on the host replacing it would lift its mount in the sandbox); the command was not run`, {
       detail: errnoCode(e) ?? String(e),
@@ -66,8 +72,6 @@ function hold(path: string, kept: Kept): Held | undefined {
       cause: e,
     });
   }
-  const st = fstatSync(fd);
-  return { path, kept, fd, dev: st.dev, ino: st.ino };
 }
 
 /** Whether the path leads to another file than the one held for it, or to none. */
@@ -80,16 +84,20 @@ function replaced(h: Held): boolean {
   }
 }
 
-/** Paths are watched from `add` on; `onReplaced` is called once, for the first that no longer leads to its file. */
-export function guardReplaced(onReplaced: (path: string) => void): ReplacedGuard {
+/**
+ * Paths are watched from `add` on; `onReplaced` is called once, for the first that no longer leads to its file.
+ * `watchDir`: node's fs.watch (@internal for tests: one that fails, as on a directory that cannot be watched).
+ */
+export function guardReplaced(onReplaced: (path: string) => void, watchDir: typeof watch = watch): ReplacedGuard {
   const held: Held[] = [];
   const tripped: Tripped[] = [];
+  const trip = (t: Tripped): void => {
+    if (tripped.some((o) => o.path === t.path)) return;
+    tripped.push({ path: t.path, kept: t.kept });
+    if (tripped.length === 1) onReplaced(t.path);
+  };
   const check = (paths: readonly Held[]): void => {
-    for (const h of paths) {
-      if (tripped.some((t) => t.path === h.path) || !replaced(h)) continue;
-      tripped.push({ path: h.path, kept: h.kept });
-      if (tripped.length === 1) onReplaced(h.path);
-    }
+    for (const h of paths) if (replaced(h)) trip(h);
   };
   const byDir = new Map<string, Held[]>();
   const watchers: FSWatcher[] = [];
@@ -97,25 +105,32 @@ export function guardReplaced(onReplaced: (path: string) => void): ReplacedGuard
   const pollAll = (): void => {
     poll ??= setInterval(() => check(held), POLL_MS).unref();
   };
-  const watchDir = (dir: string, paths: Held[]): void => {
+  const watchPaths = (dir: string, paths: Held[]): void => {
     try {
       // A replacement is a 'rename' event (a name made, removed or moved); writes in place ('change') leave the mount.
-      const w = watch(dir, { persistent: false }, (event) => event === 'rename' && check(paths));
-      w.on('error', pollAll);
+      const w = watchDir(dir, { persistent: false }, (event) => event === 'rename' && check(paths));
+      w.on('error', () => check(paths));
       watchers.push(w);
     } catch {
-      pollAll();
+      // Unwatched: compared every POLL_MS with the rest.
     }
   };
   return {
-    add(paths, kept): void {
-      for (const h of paths.flatMap((p) => hold(p, kept) ?? [])) {
+    add(paths, kept, present = false): void {
+      for (const path of paths) {
+        // Pushed as soon as held, so finish() closes it whatever fails after.
+        const h = hold(path, kept);
+        if (h === undefined) {
+          if (present) trip({ path, kept });
+          continue;
+        }
         held.push(h);
+        pollAll();
         const dir = dirname(h.path);
         const inDir = byDir.get(dir) ?? [];
         if (!byDir.has(dir)) {
           byDir.set(dir, inDir);
-          watchDir(dir, inDir);
+          watchPaths(dir, inDir);
         }
         inDir.push(h);
       }
@@ -148,8 +163,11 @@ export function placeholderPaths(plan: Plan): string[] {
 /** Why a replaced protected name was moved aside after the run. */
 export const REPLACED_REASON = 'replaced by a program outside the sandbox during the run, which ended its read-only protection: the command could have written what is there now';
 
-/** The run's error when watched paths were replaced: the sandbox was killed; a protected one is moved aside when the command had started. */
-export function replacedError(tripped: readonly Tripped[], started: boolean): IsolateError {
+/**
+ * The run's error when watched paths were replaced: the sandbox was killed (`stopped`; otherwise the replacement was
+ * found when the command had ended); a protected one is moved aside when the command had started.
+ */
+export function replacedError(tripped: readonly Tripped[], started: boolean, stopped: boolean): IsolateError {
   const paths = tripped.map((t) => t.path);
   const said = (kept: Kept, text: string): string[] => (tripped.some((t) => t.kept === kept) ? [text] : []);
   const detail = started
@@ -158,7 +176,8 @@ export function replacedError(tripped: readonly Tripped[], started: boolean): Is
         ...said('hidden', 'a hidden file that is replaced is no longer hidden in the sandbox: the command could have read the new one in the moment before it was stopped'),
       ].join('\n')
     : 'the command had not started';
-  return new IsolateError('E_PROTECTED_REPLACED', `${paths.join(', ')} ${paths.length === 1 ? 'was' : 'were'} replaced by a program outside the sandbox during the run; the sandbox was stopped`, {
+  const end = stopped ? 'the sandbox was stopped' : 'found when the command had ended';
+  return new IsolateError('E_PROTECTED_REPLACED', `${paths.join(', ')} ${paths.length === 1 ? 'was' : 'were'} replaced by a program outside the sandbox during the run; ${end}`, {
     detail,
     fix: 'do not change protected or hidden files on the host while a sandbox runs beside them; compare a moved-aside file with what the program on the host wrote, move it back if it is right, and run again',
   });

@@ -13,7 +13,7 @@
  * link named.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
@@ -48,6 +48,19 @@ describe.each(backendCases('red team: links in .git'))('red team: links among gi
     expect(c.status, c.stderr).toBe(0);
     expect(readFileSync(bashrc, 'utf8')).toBe('# the user\'s own\n');
     expect(existsSync(join(p.project, '.git', 'COMMIT_EDITMSG')), 'git wrote its own file').toBe(true);
+  });
+
+  it('a link in a git directory the command made unlistable (search permission kept, all git needs) is moved aside too', () => {
+    giveTo(runner, p.home);
+    const bashrc = join(p.home, '.bashrc');
+    const r = run(`ln -sf ${bashrc} .git/COMMIT_EDITMSG && chmod 300 .git && echo two > file`);
+    expect(r.status, r.stderr).toBe(0);
+    const quarantined = ((JSON.parse(r.stdout) as { quarantined?: { path: string }[] }).quarantined ?? []).map((q) => q.path);
+    expect(quarantined).toContain(join(p.project, '.git', 'COMMIT_EDITMSG'));
+    chmodSync(join(p.project, '.git'), 0o755);
+    const c = git('commit', '-q', '-a', '-m', 'two');
+    expect(c.status, c.stderr).toBe(0);
+    expect(readFileSync(bashrc, 'utf8')).toBe('# the user\'s own\n');
   });
 
   it('the next git checkout on the host appends nothing through a link the run put at .git/logs/HEAD (a reflog)', () => {

@@ -92,7 +92,17 @@ describe('wrappers are looked through', () => {
   });
 
   it('a git -c setting with which git runs a command of its own is undecidable', async () => {
-    for (const setting of ['core.sshCommand=sh -c x', 'core.pager=sh', 'include.path=/tmp/x']) {
+    for (const setting of [
+      'core.sshCommand=sh -c x',
+      'core.pager=sh',
+      'include.path=/tmp/x',
+      'sendemail.sendmailCmd=git push',
+      'tar.tgz.command=sh -c x',
+      'trailer.t.cmd=sh -c x',
+      'core.alternateRefsCommand=sh -c x',
+      'submodule.s.update=!sh -c x',
+      'init.templateDir=/tmp/t',
+    ]) {
       const d = await decideCommands({ allow: [], deny: ['git push *'] }, ['git', '-c', setting, 'x']);
       expect(d.undecidable.map((u) => u.reason).join()).toContain('runs a command of its own');
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync, type watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,30 @@ describe('guardReplaced', () => {
     expect(() => guarded([join(dir, 'x'.repeat(300))], () => undefined)).toThrow(/cannot watch .* during the run/);
   });
 
+  it('a path just made that is gone already trips the guard', () => {
+    const seen: string[] = [];
+    const guard = guardReplaced((p) => seen.push(p));
+    guard.add([join(dir, 'placeholder')], 'protected', true);
+    expect(seen).toEqual([join(dir, 'placeholder')]);
+    expect(guard.finish()).toEqual([{ path: join(dir, 'placeholder'), kept: 'protected' }]);
+  });
+
+  it('compares every path on a timer too, as the kernel may drop events', async () => {
+    const config = join(dir, 'config');
+    writeFileSync(config, 'a');
+    const seen: string[] = [];
+    // No watch at all (a directory that cannot be watched; a queue that overflowed): the timer still finds it.
+    const guard = guardReplaced((p) => seen.push(p), (() => {
+      throw Object.assign(new Error('no watch'), { code: 'ENOSPC' });
+    }) as unknown as typeof watch);
+    guard.add([config], 'protected');
+    unlinkSync(config);
+    writeFileSync(config, 'b');
+    await settle(400);
+    expect(seen).toEqual([config]);
+    guard.finish();
+  });
+
   it('holds only names that exist when the run starts', () => {
     const guard = guarded([join(dir, 'missing')], () => undefined);
     expect(guard.finish()).toEqual([]);
@@ -93,13 +117,14 @@ describe('guardReplaced', () => {
 
 describe('replacedError', () => {
   it('says what a replacement lifted: a protected file moved aside, a hidden one readable for a moment', () => {
-    const e = replacedError([{ path: '/p/.git/config', kept: 'protected' }, { path: '/p/secret', kept: 'hidden' }], true);
+    const e = replacedError([{ path: '/p/.git/config', kept: 'protected' }, { path: '/p/secret', kept: 'hidden' }], true, true);
     expect(e.code).toBe('E_PROTECTED_REPLACED');
     expect(e.exitCode).toBe(125);
     expect(e.message).toBe('/p/.git/config, /p/secret were replaced by a program outside the sandbox during the run; the sandbox was stopped');
     expect(e.detail).toMatch(/moved aside/);
     expect(e.detail).toMatch(/could have read the new one/);
-    expect(replacedError([{ path: '/p/secret', kept: 'hidden' }], false).detail).toBe('the command had not started');
+    expect(replacedError([{ path: '/p/secret', kept: 'hidden' }], false, true).detail).toBe('the command had not started');
+    expect(replacedError([{ path: '/p/secret', kept: 'hidden' }], true, false).message).toMatch(/found when the command had ended$/);
   });
 });
 

@@ -83,6 +83,16 @@ describe('sealedParents: the read-only parents of hidden paths', () => {
     expect(sealedParents([rule('read', '/srv'), rule('deny', '/srv/a'), rule('deny', '/srv/a/b')])).toEqual(['/srv']);
   });
 
+  it('never `/`, nor a directory holding or inside the sandbox\'s own mounts (/proc, /dev, /sys, the proxy\'s socket directory)', () => {
+    expect(sealedParents([rule('read', '/'), rule('deny', '/srv')])).toEqual([]);
+    expect(sealedParents([rule('read', '/run'), rule('deny', '/run/secrets')])).toEqual([]);
+    expect(sealedParents([rule('read', '/sys'), rule('deny', '/sys/firmware/x', 'file')])).toEqual([]);
+    expect(sealedParents([rule('read', '/srv'), rule('deny', '/srv/secret', 'file')])).toEqual(['/srv']);
+    const ops = setupOps(policy([rule('read', '/'), rule('deny', '/srv')]), facts({ sealed: [] }));
+    expect(ops.some((op) => op.kind === 'seal')).toBe(false);
+    expect(planSetup(policy([rule('read', '/'), rule('deny', '/srv')]), facts({ sealed: [] }), 6).watchHidden).toEqual(['/srv']);
+  });
+
   it('a deny that loses to another rule at its path seals nothing', () => {
     expect(sealedParents([rule('read', '/srv'), rule('deny', '/srv/x'), rule('deny', '/srv/x')])).toEqual(['/srv']);
     expect(sealedParents([rule('read', '/srv'), rule('read', '/srv/x'), rule('write', '/srv/x')])).toEqual([]);
