@@ -68,10 +68,28 @@ export function sealable(dir: string): boolean {
 
 const childOf = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
-/** The directories sealed: the parents of hidden paths (sealedParents) but those the host facts keep as views of the host (SealFact.keep). */
+/**
+ * Whether a directory listed for a hidden path that does not exist yet (SealFact.absent) is sealed: one the
+ * sandbox sees read-only, and may seal.
+ */
+export function sealsAbsent(rules: readonly MountRule[], dir: string): boolean {
+  return effectiveKind(rules, dir) === 'read' && sealable(dir);
+}
+
+/**
+ * The directories to seal: the parents of hidden paths (sealedParents), and the directories the host facts list as
+ * the nearest above a hidden path that does not exist yet (SealFact.absent): a path a host program makes there
+ * during the run is not seen. Sorted.
+ */
+export function sealCandidates(rules: readonly MountRule[], listings: readonly SealFact[]): string[] {
+  const absent = listings.flatMap((l) => (l.absent === true && sealsAbsent(rules, l.path) ? [l.path] : []));
+  return [...new Set([...sealedParents(rules), ...absent])].sort();
+}
+
+/** The directories sealed: sealCandidates but those the host facts keep as views of the host (SealFact.keep). */
 export function sealedDirs(rules: readonly MountRule[], listings: readonly SealFact[]): string[] {
   const kept = new Set(listings.flatMap((l) => (l.keep === undefined ? [] : [l.path])));
-  return sealedParents(rules).filter((dir) => !kept.has(dir));
+  return sealCandidates(rules, listings).filter((dir) => !kept.has(dir));
 }
 
 /** A name the listing should never hold; refused rather than mounted somewhere else than meant. */
@@ -91,7 +109,7 @@ function checkName(dir: string, name: string): void {
  * listing is refused: it would be sealed empty or not at all.
  */
 export function sealOps(rules: readonly MountRule[], listings: readonly SealFact[], own: ReadonlySet<string>): SealOp[] {
-  const parents = sealedParents(rules);
+  const parents = sealCandidates(rules, listings);
   const sealed = new Set(sealedDirs(rules, listings));
   return parents.flatMap((dir): SealOp[] => {
     const listing = listings.find((l) => l.path === dir);

@@ -27,7 +27,7 @@ export interface SetupPlan {
 export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number): SetupPlan {
   requireListings(policy.filesystem.mounts, facts.sealed);
   const ops = setupOps(policy, facts);
-  const summary = describeSetup(policy, ops);
+  const summary = describeSetup(policy, ops, new Set((facts.sealed ?? []).flatMap((l) => (l.absent === true ? [l.path] : []))));
   summary.notes.push(...(facts.sealed ?? []).flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`])));
   return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: uncoverable(ops), summary };
 }
@@ -60,8 +60,8 @@ export function protectedNames(ops: readonly SetupOp[]): string[] {
   return bySlot(ops).flatMap((op) => (op.kind === 'pin' ? [] : [op.path]));
 }
 
-/** The paths as the profile's rules show them, and what the list hides, protects and notes. */
-export function describeSetup(policy: Policy, ops: readonly SetupOp[]): MountSummary {
+/** The paths as the profile's rules show them, and what the list hides, protects and notes (`absent`: the directories sealed for a hidden path that does not exist yet). */
+export function describeSetup(policy: Policy, ops: readonly SetupOp[], absent: ReadonlySet<string> = new Set()): MountSummary {
   const rules = policy.filesystem.mounts;
   const own = orderRules(rules).filter((r) => governing(rules, r.path) === r);
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
@@ -76,7 +76,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[]): MountSum
     placeholders: named.filter((op) => op.kind === 'placeholder').map((op) => op.path),
     notes: [
       ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
-      ...paths('seal').map((path) => `${path}: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`),
+      ...paths('seal').map((path) => `${path}: sealed, as it ${absent.has(path) ? 'is the nearest directory above a hidden path that does not exist yet' : 'held a hidden path'}: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`),
       ...paths('submount')
         .sort()
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),

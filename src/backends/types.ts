@@ -46,6 +46,13 @@ export interface SealFact {
    * run is not root's (host/sealed.ts).
    */
   keep?: string;
+  /**
+   * Listed because a hidden path in it (or below it) does not exist yet: the
+   * nearest directory above that path that does, read-only in the sandbox.
+   * Sealed so that the path a host program makes during the run (`gh auth
+   * login` making ~/.config/gh) does not appear (seal.ts, sealCandidates).
+   */
+  absent?: true;
 }
 
 export interface CommandFact {

@@ -7,20 +7,44 @@
  * leaving it out or sealing the directory without it would show a
  * directory that is not the host's, or none: the run is refused, naming it.
  */
-import { readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
+import { dirname } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
-import { sealedParents } from '../backends/seal.js';
+import { sealedParents, sealsAbsent } from '../backends/seal.js';
+import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
 import type { SealEntry, SealFact } from '../backends/types.js';
 import { escapedName } from './unnamable-dirs.js';
 
 const isUtf8 = (bytes: Buffer): boolean => Buffer.from(bytes.toString('utf8')).equals(bytes);
 
 export function sealedListings(policy: Policy): SealFact[] {
-  return sealedParents(policy.filesystem.mounts).map((path): SealFact => {
+  const rules = policy.filesystem.mounts;
+  const parents = sealedParents(rules);
+  const absent = [...new Set(policy.filesystem.skipped.flatMap((s) => (s.reason === MISSING_DENY_REASON ? [nearestDir(s.path)] : [])))]
+    .filter((dir): dir is string => dir !== undefined && !parents.includes(dir) && sealsAbsent(rules, dir))
+    .map((path) => ({ path, absent: true as const }));
+  return [...parents.map((path) => ({ path })), ...absent].map(({ path, ...more }): SealFact => {
     const keep = onlyRootChanges(path, process.getuid?.() ?? 0);
-    return keep === undefined ? { path, entries: listEntries(path) } : { path, entries: [], keep };
+    return keep === undefined ? { path, entries: listEntries(path), ...more } : { path, entries: [], keep, ...more };
   });
+}
+
+/**
+ * The nearest directory above a hidden path that does not exist (`~/.config` for `~/.config/gh/hosts.yml`), when
+ * it is a directory itself, not a link to one (a seal mounts on the path as it is named).
+ */
+function nearestDir(path: string): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    let st;
+    try {
+      st = lstatSync(dir, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // one the user cannot search: what is in it is not listed, nor seen by the sandbox's user
+    }
+    if (st !== undefined) return st.isDirectory() ? dir : undefined;
+    if (dir === '/') return undefined;
+  }
 }
 
 /**

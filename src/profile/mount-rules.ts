@@ -56,3 +56,6 @@ export function writableRoots(rules: readonly MountRule[]): string[] {
     .filter((r) => r.kind === 'write' && governing(rules, r.path) === r)
     .map((r) => r.path);
 }
+
+/** Why a hidden path is left out of the rules (policy.filesystem.skipped): it does not exist when the run is planned. */
+export const MISSING_DENY_REASON = 'deny: does not exist, nothing to hide';

@@ -6,7 +6,7 @@ import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type LimitParse } from './limits.js';
-import { effectiveKind } from './mount-rules.js';
+import { effectiveKind, MISSING_DENY_REASON } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
@@ -199,7 +199,7 @@ function tmpfsRule(abs: string, entry: SourcedPath, env: Env, disk: PathLookup):
 
 /** A path that does not exist: skipped when hiding it or when it is optional, else an error. */
 function missingPath(kind: MountKind, abs: string, entry: SourcedPath): Skipped {
-  if (kind === 'deny') return { path: abs, reason: 'deny: does not exist, nothing to hide' };
+  if (kind === 'deny') return { path: abs, reason: MISSING_DENY_REASON };
   if (entry.optional) return { path: abs, reason: `${kind}: optional and does not exist` };
   throw new IsolateError('E_PATH_MISSING', `${entry.from}: ${kind === 'write' ? 'writable' : 'readable'} path ${abs} does not exist`, {
     fix:

@@ -12,7 +12,7 @@ import { errnoCode } from '../errors.js';
 import { PACKAGES_DIR, nameKey, type NameIndex } from '../host/protect-names.js';
 import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { isEmpty, type Step } from './quarantine.js';
-import { linksInGitDir } from './git-links.js';
+import { linksInGitDir, type GitEntry } from './git-links.js';
 import { chainOf, localTimes, moveAndRecord, neverEntered, openFrames, unchangedSinceRun, type Frame, type Walk } from './after-run-walk.js';
 
 /** A name found: the steps from the directory to it, and why it is moved when it is a directory that could not be examined. */
@@ -59,6 +59,15 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
   }
 }
 
+/**
+ * The links placed in the git directory `git` of `dir` during the run (git-links.ts). One that was not pinned for
+ * the run and changed since its start (made, or moved in whole) counts as placed itself: its old links are new there.
+ */
+function gitLinks(w: Walk, dir: DirHandle, git: string, st: Stats, opened: DirHandle[]): GitEntry[] {
+  const movedIn = !w.pinned.has(entryPath(dir, git)) && !unchangedSinceRun(w, st, dir, git);
+  return linksInGitDir(dir, git, { sinceMs: localTimes(w, st, dir, git) ? w.sinceMs : undefined, kept: w.existed }, movedIn, opened) ?? [];
+}
+
 /** Whether the top frame's directory is a package manager's directory or below one (not counting the root's own name). */
 const inPackages = (frames: readonly Frame[]): boolean => frames.some((f, i) => i > 0 && typeof f.name === 'string' && nameKey(f.name) === nameKey(PACKAGES_DIR));
 
@@ -84,10 +93,9 @@ export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[])
     const gitSt = git === undefined ? undefined : lstatOf(dir, git);
     if (git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === false) found.set(git, { steps: [{ dir, name: git }] });
     // Links among git's own files, through which git on the host would write elsewhere (git-links.ts).
-    // Only where the run changed the git directory: an entry added sets its change time, which no process can set back.
-    const gitDir = git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === true && !unchangedSinceRun(w, gitSt, dir, git) ? { name: git, st: gitSt } : undefined;
-    const inGit = gitDir === undefined ? undefined : linksInGitDir(dir, gitDir.name, localTimes(w, gitDir.st, dir, gitDir.name) ? w.sinceMs : undefined, opened);
-    for (const link of inGit?.links ?? []) found.set(`${git ?? ''}/${String(link)}`, { steps: [{ dir, name: git ?? '' }, { dir: inGit?.gitDir ?? dir, name: link }] });
+    if (git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === true) {
+      for (const f of gitLinks(w, dir, git, gitSt, opened)) found.set(f.steps.map((s) => String(s.name)).join('/'), f);
+    }
     const chain = chainOf(frames);
     for (const f of [...found.values()].sort((a, b) => b.steps.length - a.steps.length)) {
       // No steps: the directory itself could not be examined (it can be listed, not searched).

@@ -68,6 +68,7 @@ export function quarantineAfterRun(input: AfterRun): Quarantined[] {
     packages: packagesIndex(input.scope.names),
     tag: input.tag,
     existed: new Set(input.before.filter((f) => f.state !== 'missing').map((f) => f.path)),
+    pinned: new Set(input.before.flatMap((f) => f.pins)),
     notWritable: input.scope.notWritable,
     self: { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])] },
     sinceMs: trusted ? input.since?.wallMs : undefined,

@@ -21,6 +21,8 @@ export interface Walk {
   tag: string;
   /** Paths protected before the run (existing names, read-only during it). */
   existed: ReadonlySet<string>;
+  /** The directories pinned for the run (above protected names): the sandbox could not move them or put others in their place. */
+  pinned: ReadonlySet<string>;
   /** Paths the profile does not make writable (host/protect-scan.ts, searchScope). */
   notWritable: ReadonlySet<string>;
   /** The sandbox's user, as the host sees it (this process's). */

@@ -2,25 +2,59 @@
  * Symbolic links among git's own files. git writes several files of its
  * directory by opening them, which follows a link there: `COMMIT_EDITMSG`
  * (the message of every commit), `MERGE_MSG`, `SQUASH_MSG`, `TAG_EDITMSG`,
- * `FETCH_HEAD`, and the directories of a rebase or a cherry-pick in
- * progress. A link the run put there (`.git/COMMIT_EDITMSG -> ~/.bashrc`)
- * would have the user's next git command on the host write outside every
- * writable path, with a text the command can choose (a planted `MERGE_MSG`
- * becomes the next commit's message). git makes no links there itself; a
- * link changed since the run started is moved aside after it like a
- * protected name (after-run-names.ts). Links older than the run (tools such
- * as git-new-workdir make a git directory of links) are left alone.
+ * `FETCH_HEAD`, the reflogs (`logs/HEAD`, `logs/refs/heads/<branch>`: a
+ * line appended each time a branch moves, naming the branch it came from),
+ * and the files of a rebase or a cherry-pick in progress. A link the run put
+ * there (`.git/logs/HEAD -> ~/.bashrc`) would have the user's next git
+ * command on the host write outside every writable path, with a text the
+ * command can choose (a branch named `x;cmd;` becomes a line of the user's
+ * shell). git makes no links in its directory itself; one placed there
+ * during the run is moved aside after it like a protected name
+ * (after-run-names.ts). Links older than the run (tools such as
+ * git-new-workdir make a git directory of links) are left alone.
+ *
+ * Placed during the run: a link whose change time is since the run's start
+ * (made, or renamed there: a rename sets it), or any link below a directory
+ * of the git directory whose change time is (a directory of old links from
+ * an earlier run, moved in whole). A git directory that was not pinned for
+ * the run (a new repository, or one moved in) counts as such a directory
+ * itself. The loose-object directories (`objects/ab`) are not searched: git
+ * writes an object by renaming a new file into place, which follows no link.
  */
-import { lstatSync, readdirSync } from 'node:fs';
-import { entryAt, entryName, openChild, type DirHandle, type EntryName } from './dir-handle.js';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { errnoCode } from '../errors.js';
+import { entryAt, entryName, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
+import type { Step } from './quarantine.js';
 
-/** How far before the run's start a link's change time may be and still count as the run's: the kernel stamps files from a clock that lags the wall clock by a tick. */
+/** How far before the run's start a change time may be and still count as the run's: the kernel stamps files from a clock that lags the wall clock by a tick. */
 const CLOCK_SLACK_MS = 100;
 
+/** How deep below a git directory links are looked for; a directory deeper is moved aside whole (git makes none: refs nest by the slashes of a branch name). */
+export const MAX_GIT_DEPTH = 64;
+
+/** A link found (the steps from the directory holding the git directory to it), or a directory moved aside whole, with why. */
+export interface GitEntry {
+  steps: Step[];
+  reason?: string;
+}
+
+interface Search {
+  /** The run's start (wall clock), or undefined when change times cannot tell: then every link counts. */
+  sinceMs: number | undefined;
+  /** Directories kept read-only as a whole during the run (.git/hooks): the command could put nothing in them. */
+  kept: ReadonlySet<string>;
+  opened: DirHandle[];
+  out: GitEntry[];
+}
+
+const LOOSE_OBJECTS = /^[0-9a-f]{2}$/;
+
 /**
- * What git writes by opening it, in its directory: looked at by name when the
+ * What git writes by opening it, in its directory (or below, for `logs` and
+ * a rebase's or cherry-pick's directories): looked at by name when the git
  * directory cannot be listed (a command can take the read permission away
  * and keep the search permission, which is all git needs to open these).
+ * A subdirectory that cannot be listed is moved aside whole.
  */
 const GIT_OPENS = [
   'COMMIT_EDITMSG',
@@ -41,40 +75,91 @@ const GIT_OPENS = [
   'BISECT_TERMS',
   'BISECT_EXPECTED_REV',
   'gitk.cache',
+  'logs',
   'rebase-merge',
   'rebase-apply',
   'sequencer',
 ];
 
-/** The entries of the git directory that are links: all of them when it can be listed, else those of GIT_OPENS. */
-function linkNames(gitDir: DirHandle): EntryName[] {
+/** The names in `here`, each with whether it is a regular file; for the git directory itself (`top`) that cannot be listed, GIT_OPENS. */
+function namesIn(here: DirHandle, top: boolean): { name: EntryName; file: boolean }[] {
   try {
-    return readdirSync(gitDir.self, { withFileTypes: true, encoding: 'buffer' })
-      .filter((e) => e.isSymbolicLink())
-      .map((e) => entryName(e.name));
-  } catch {
-    return GIT_OPENS.filter((name) => lstatSync(entryAt(gitDir, name), { throwIfNoEntry: false })?.isSymbolicLink() === true);
+    return readdirSync(here.self, { withFileTypes: true, encoding: 'buffer' }).map((e) => ({ name: entryName(e.name), file: e.isFile() }));
+  } catch (e: unknown) {
+    if (!top) throw e;
+    return GIT_OPENS.map((name) => ({ name, file: false }));
   }
 }
 
+/** Whether `name` in the directory `chain` reaches is a loose-object directory (`objects/ab` of the git directory). */
+const looseObjects = (chain: readonly Step[], name: EntryName): boolean => chain.length === 2 && chain[1]?.name === 'objects' && typeof name === 'string' && LOOSE_OBJECTS.test(name);
+
+const placed = (s: Search, st: Stats): boolean => s.sinceMs === undefined || st.ctimeMs >= s.sinceMs - CLOCK_SLACK_MS;
+
 /**
- * The links directly in the git directory `name` of `dir` made since
- * `sinceMs` (every link when the clock or the file system cannot tell), with the handle they
- * were found through (pushed to `opened`). None when the directory cannot
- * be entered: git on the host, as the same user, could not open anything in it either.
+ * The links placed during the run anywhere in the git directory `name` of
+ * `dir` (not following links), and the directories below it that could not
+ * be searched. `movedIn`: the git directory itself counts as placed during
+ * the run; `at.kept`: directories not searched. Every handle opened is pushed to `opened`. Undefined when the git
+ * directory cannot be entered: git on the host, as the same user, could not
+ * open anything in it either.
  */
-export function linksInGitDir(dir: DirHandle, name: EntryName, sinceMs: number | undefined, opened: DirHandle[]): { gitDir: DirHandle; links: EntryName[] } | undefined {
-  let gitDir: DirHandle;
+export function linksInGitDir(dir: DirHandle, name: EntryName, at: { sinceMs: number | undefined; kept: ReadonlySet<string> }, movedIn: boolean, opened: DirHandle[]): GitEntry[] | undefined {
+  const s: Search = { ...at, opened, out: [] };
   try {
-    gitDir = openChild(dir, name);
+    const gitDir = openChild(dir, name);
+    opened.push(gitDir);
+    lstatSync(entryAt(gitDir, '.')); // throws when it cannot be searched
+    searchIn(s, gitDir, [{ dir, name }], movedIn, 0);
   } catch {
     return undefined;
   }
-  opened.push(gitDir);
-  try {
-    const links = linkNames(gitDir).filter((link) => sinceMs === undefined || lstatSync(entryAt(gitDir, link)).ctimeMs >= sinceMs - CLOCK_SLACK_MS);
-    return { gitDir, links };
-  } catch {
-    return undefined;
+  return s.out;
+}
+
+/** The entries of `here` (reached by `chain`); throws when it cannot be listed. */
+function searchIn(s: Search, here: DirHandle, chain: readonly Step[], under: boolean, depth: number): void {
+  for (const { name, file } of namesIn(here, chain.length === 1)) {
+    if (file) continue;
+    const steps = [...chain, { dir: here, name }];
+    let st: Stats;
+    try {
+      st = lstatSync(entryAt(here, name));
+    } catch (e: unknown) {
+      if (errnoCode(e) !== 'ENOENT') s.out.push({ steps, reason: `could not be examined after the run (${errnoCode(e) ?? String(e)}): moved aside whole` });
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      if (under || placed(s, st)) s.out.push({ steps });
+    } else if (st.isDirectory() && !looseObjects(chain, name) && !s.kept.has(entryPath(here, name))) {
+      searchDir(s, steps, under || placed(s, st), depth + 1);
+    }
   }
+}
+
+/** Search the directory the last of `steps` names, or record it to be moved aside whole when it cannot be. */
+function searchDir(s: Search, steps: Step[], under: boolean, depth: number): void {
+  const last = steps[steps.length - 1] as Step;
+  if (depth > MAX_GIT_DEPTH) return void s.out.push({ steps, reason: `more than ${MAX_GIT_DEPTH} directories deep in a git directory: moved aside whole, not searched` });
+  const cannot = (e: unknown): string | undefined => {
+    const code = errnoCode(e) ?? String(e);
+    return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' ? undefined : `could not be searched after the run (${code}): moved aside whole`;
+  };
+  let handle: DirHandle;
+  try {
+    handle = openChild(last.dir, last.name);
+  } catch (e: unknown) {
+    const reason = cannot(e);
+    return void (reason === undefined || s.out.push({ steps, reason }));
+  }
+  const before = s.out.length;
+  try {
+    searchIn(s, handle, steps, under, depth);
+  } catch (e: unknown) {
+    const reason = cannot(e);
+    if (reason !== undefined) s.out.push({ steps, reason });
+  }
+  // Kept open while what was found in it is still to be moved: its handle is their step's directory.
+  if (s.out.length > before) s.opened.push(handle);
+  else handle.close();
 }

@@ -8,7 +8,11 @@
  * other. Runs therefore register per writable root in isolate's private
  * runtime directory (host/runtime-dir.ts: no sandbox sees it, so none can
  * add an entry), and the last run out of a root removes every placeholder any
- * run there created (if it is still an empty file or directory). A run that
+ * run there created (if it is still an empty file or directory), unless a
+ * live run in a directory above holds one: a run in the project that started
+ * while one in its subdirectory ran holds that run's placeholders as
+ * protected files of its own, and their removal would stop it (its guard
+ * sees them replaced). The last run out of the root above removes them. A run that
  * was killed is noticed by its dead pid and its placeholders are removed by
  * the next run to finish there. A killed run's search after the run never
  * happened: what its sandbox made that host programs obey (a new .git) was
@@ -135,11 +139,35 @@ function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool, 
   return notices;
 }
 
-/** Leave the root's slot (under its lock): the last run out removes every recorded placeholder. */
+/**
+ * Whether a live run other than `me`, registered in any root's slot under `rootsDir`, has a writable root that holds
+ * one of `placeholders` (a run in the project while one in its subdirectory made them): it may hold one as a
+ * protected file of its own, and a removal would lift that file's mount in its sandbox and stop it (its guard sees a
+ * protected file replaced). Entries are read without their slots' locks: each is replaced whole (update).
+ */
+function coveredByOthers(rootsDir: string, me: string, placeholders: readonly string[]): boolean {
+  if (placeholders.length === 0) return false;
+  let slots: string[];
+  try {
+    slots = readdirSync(rootsDir);
+  } catch {
+    return false;
+  }
+  return slots.some(
+    (slot) =>
+      !slot.endsWith('.lock') &&
+      !slot.startsWith('.') &&
+      [...readEntries(join(rootsDir, slot))].some(([name, e]) => name !== me && e.root !== undefined && processAlive(e.pid) && placeholders.some((p) => p.startsWith(`${e.root}/`))),
+  );
+}
+
+const placeholdersOf = (entries: Map<string, Entry>): string[] => [...entries.values()].flatMap((e) => e.placeholders);
+
+/** Leave the root's slot (under its lock): the last run out removes every recorded placeholder, unless another live run's root holds one. */
 function leaveSlot(dir: string, me: string, spares: SparePool, root: string): string[] {
   const entries = readEntries(dir);
   const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
-  if (others.length === 0) return clearSlot(dir, entries, spares, root);
+  if (others.length === 0 && !coveredByOthers(dirname(dir), me, placeholdersOf(entries))) return clearSlot(dir, entries, spares, root);
   // Still in use: leave our placeholders for the last run out.
   retire(dir, me, entries.get(me)?.placeholders ?? []);
   return retireKilled(dir, entries, root);
@@ -177,8 +205,8 @@ async function withRetries(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Roots whose runs were all killed (isolate itself SIGKILLed): clean up after them. */
-async function collectAbandoned(rootsDir: string, spares: SparePool, notices: string[]): Promise<void> {
+/** Roots whose runs were all killed (isolate itself SIGKILLed) or are done, and whose placeholders no live run's root holds (coveredByOthers): clean up after them. */
+async function collectAbandoned(rootsDir: string, spares: SparePool, notices: string[], me: string): Promise<void> {
   let names: string[];
   try {
     names = readdirSync(rootsDir);
@@ -188,11 +216,12 @@ async function collectAbandoned(rootsDir: string, spares: SparePool, notices: st
   for (const name of names) {
     if (name.endsWith('.lock') || name.startsWith('.')) continue;
     const dir = join(rootsDir, name);
-    if ([...readEntries(dir).values()].some((e) => processAlive(e.pid))) continue;
+    const unused = (entries: Map<string, Entry>): boolean => ![...entries.values()].some((e) => processAlive(e.pid)) && !coveredByOthers(rootsDir, me, placeholdersOf(entries));
+    if (!unused(readEntries(dir))) continue;
     try {
       await withLock(`${dir}.lock`, async () => {
         const entries = readEntries(dir);
-        if (![...entries.values()].some((e) => processAlive(e.pid))) notices.push(...clearSlot(dir, entries, spares));
+        if (unused(entries)) notices.push(...clearSlot(dir, entries, spares));
       }, { timeoutMs: 500 });
     } catch {
       // busy: another run is there, and will clean up itself
@@ -266,7 +295,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         });
       }
       // The runtime directory, its `roots` and its spares stay: making them anew would cost every run a new inode each.
-      await collectAbandoned(join(base, ROOTS_DIR), spares, notices);
+      await collectAbandoned(join(base, ROOTS_DIR), spares, notices, me);
     },
   };
 }

@@ -360,6 +360,20 @@ describe.each(runners())('faults ($label)', (runner) => {
       expect(results.map((e) => e.code)).toEqual(Array(N).fill(0));
     });
 
+    it('a run in a directory and one in its subdirectory, overlapping, both finish: the first out leaves the placeholders the other holds', async () => {
+      const dir = ownDir('nested');
+      const sub = ownDir('nested/sub');
+      const inner = start(['run', '--', 'sh', '-c', 'sleep 1.5'], sub);
+      for (const end = Date.now() + 20_000; !existsSync(join(sub, '.envrc')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+      expect(existsSync(join(sub, '.envrc')), 'the inner run made its placeholders').toBe(true);
+      // The outer run plans while the inner run's placeholders stand: it keeps them read-only as protected files of its own.
+      const outer = start(['run', '--', 'sh', '-c', 'sleep 3'], dir);
+      const [a, b] = await Promise.all([finished(inner), finished(outer)]);
+      expect(a.code, a.stderr).toBe(0);
+      expect(b.code, b.stderr).toBe(0);
+      expect(readdirSync(sub), 'the last run out removed them').toEqual([]);
+    }, 30_000);
+
     it('runs in the same working directory all start, and leave no placeholder behind', async () => {
       const dir = ownDir('shared');
       const results: Exit[] = [];

@@ -13,7 +13,7 @@
  * link named.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
@@ -61,6 +61,49 @@ describe.each(backendCases('red team: links in .git'))('red team: links among gi
     const c = git('commit', '-q', '-a', '-m', 'two');
     expect(c.status, c.stderr).toBe(0);
     expect(readFileSync(bashrc, 'utf8')).toBe('# the user\'s own\n');
+  });
+
+  it('the next git checkout on the host appends nothing through a link the run put at .git/logs/HEAD (a reflog)', () => {
+    giveTo(runner, p.home);
+    const bashrc = join(p.home, '.bashrc');
+    const marker = join(p.home, 'ran');
+    // git appends a line to the reflog of HEAD each time HEAD moves, naming the branch it leaves: a branch named
+    // `x;cmd;` makes that line run `cmd` in the user's next shell once the reflog is their .bashrc.
+    const branch = 'x;touch${IFS}ran;'; // a name has no slash: `ran` is made in the shell's directory, the home
+    const r = run(`ln -sf ${bashrc} .git/logs/HEAD && mkdir -p .git/logs/refs/heads && ln -sf ${bashrc} .git/logs/refs/heads/master && git rev-parse HEAD > '.git/refs/heads/${branch}' && printf 'ref: refs/heads/%s\\n' '${branch}' > .git/HEAD`);
+    expect(r.status, r.stderr).toBe(0);
+    git('checkout', '-q', '-f', 'master');
+    writeFileSync(join(p.project, 'file'), 'two\n');
+    git('commit', '-q', '-a', '-m', 'two');
+    expect(readFileSync(bashrc, 'utf8')).toBe('# the user\'s own\n');
+    spawnSync('bash', [bashrc], { cwd: p.home, stdio: 'ignore' });
+    expect(existsSync(marker), 'the user\'s shell ran what the run planted').toBe(false);
+  });
+
+  it('a directory of links from an earlier run, moved into the git directory by a later one, is moved aside', () => {
+    giveTo(runner, p.home);
+    const bashrc = join(p.home, '.bashrc');
+    // Outside a git directory a link is left where the run made it (README: links in the project).
+    const first = run(`mkdir -p stash/logs && ln -s ${bashrc} stash/logs/HEAD`);
+    expect(first.status, first.stderr).toBe(0);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // older than the next run by more than the clock's tick
+    const second = run('rm -rf .git/logs && mv stash/logs .git/logs');
+    expect(second.status, second.stderr).toBe(0);
+    writeFileSync(join(p.project, 'file'), 'two\n');
+    const c = git('commit', '-q', '-a', '-m', 'two');
+    expect(c.status, c.stderr).toBe(0);
+    expect(readFileSync(bashrc, 'utf8')).toBe('# the user\'s own\n');
+  });
+
+  it('a link in a subdirectory of the git directory from before the run is left alone, whatever git does in the run', () => {
+    mkdirSync(join(p.home, 'shared-logs'));
+    symlinkSync(join(p.home, 'shared-logs'), join(p.project, '.git', 'logs', 'shared'));
+    giveTo(runner, p.home);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    const r = run('echo two > file && git -c user.name=t -c user.email=t@example.com commit -q -am two && git checkout -q -b other');
+    expect(r.status, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { quarantined?: unknown[] }).quarantined ?? []).toEqual([]);
+    expect(lstatSync(join(p.project, '.git', 'logs', 'shared')).isSymbolicLink()).toBe(true);
   });
 
   it('a link in the git directory from before the run (git-new-workdir makes them) is left alone', () => {

@@ -99,4 +99,40 @@ describe.each(backendCases('hidden files replaced on the host'))('red team: hidd
     const leaked = stdout.split('\n').filter((line) => line.startsWith('RT-OLD') || line.startsWith('RT-NEW'));
     expect(leaked, 'hidden content the command read').toEqual([]);
   }, 30_000);
+
+  it('a secret store a host program creates during the run stays hidden where the store did not exist at the start (gh auth login, cargo login)', async () => {
+    const home = join(dir, 'home');
+    const project = join(home, 'project');
+    mkdirSync(project, { recursive: true });
+    // The home holds a hidden path (sealed); .config and .cargo hold none yet: no gh login, no cargo login.
+    write(runner, join(home, DIR_SECRET), 'RT-OLD key\n');
+    write(runner, join(home, '.config/visible.txt'), 'RT-VISIBLE\n');
+    write(runner, join(home, '.cargo/env'), '# rustup\n');
+    giveTo(runner, dir);
+    const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
+    const made = ['.config/gh/hosts.yml', '.cargo/credentials.toml', '.config/git/credentials'];
+    const reads = made.map((rel) => `cat ~/'${rel}' 2>/dev/null`).join('; ');
+    const script = `echo READY; i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; echo AFTER; ${reads}; cat ~/.config/visible.txt`;
+    const child = spawnIsolate(runner, ['run', '-p', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    try {
+      await waitFor(child, () => stdout, (text) => text.includes('READY'));
+      // A login on the host while the command runs: the store and its directory made anew.
+      for (const rel of made) write(runner, join(home, rel), `RT-NEW ${rel}\n`);
+      write(runner, join(project, 'go'), '');
+      const status = await closed;
+      expect(status, stderr).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      await closed;
+    }
+    expect(stdout).toContain('AFTER');
+    expect(stdout, 'a visible file beside the hidden ones').toContain('RT-VISIBLE');
+    const leaked = stdout.split('\n').filter((line) => line.startsWith('RT-NEW'));
+    expect(leaked, 'a secret made on the host during the run, read by the command').toEqual([]);
+  }, 30_000);
 });

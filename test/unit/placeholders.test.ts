@@ -55,4 +55,34 @@ describe('placeholder registry: the clean-up after a run', () => {
     expect((thrown as IsolateError).detail).toContain(placeholder);
     expect(existsSync(placeholder)).toBe(true);
   });
+
+  it('a placeholder inside the writable root of another live run (a run in the project beside one in its subdirectory) stays until that run ends', async () => {
+    const sub = join(root, 'sub');
+    mkdirSync(sub);
+    const inner = await registerRun([sub], env);
+    const placeholder = join(sub, '.envrc');
+    writeFileSync(placeholder, '');
+    await inner.update([placeholder]);
+    // The run in the project started while the inner one ran: it holds the placeholder as a protected file of its own.
+    const outer = await registerRun([root], env);
+    await inner.release();
+    expect(existsSync(placeholder), 'removed under the run in the project, which a removal stops').toBe(true);
+    await outer.release();
+    expect(existsSync(placeholder), 'removed by the last run that could see it').toBe(false);
+  });
+
+  it('control: a run in a sibling directory does not keep the placeholders', async () => {
+    const sub = join(root, 'sub');
+    const other = join(root, 'other');
+    mkdirSync(sub);
+    mkdirSync(other);
+    const inner = await registerRun([sub], env);
+    const placeholder = join(sub, '.envrc');
+    writeFileSync(placeholder, '');
+    await inner.update([placeholder]);
+    const beside = await registerRun([other], env);
+    await inner.release();
+    expect(existsSync(placeholder)).toBe(false);
+    await beside.release();
+  });
 });

@@ -10,7 +10,7 @@ import { setupArgs } from '../../src/backends/bwrap.js';
 import { setupMounts } from '../../src/backends/nsjail-mounts.js';
 import { renderFields } from '../../src/backends/nsjail-proto.js';
 import { ociFilesystem, SEALED_DIRS } from '../../src/backends/oci-mounts.js';
-import { sealedParents, sealOps } from '../../src/backends/seal.js';
+import { sealCandidates, sealedParents, sealOps } from '../../src/backends/seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
 import { planSetup } from '../../src/backends/setup-plan.js';
 import type { SealEntry, SealFact } from '../../src/backends/types.js';
@@ -96,6 +96,27 @@ describe('sealedParents: the read-only parents of hidden paths', () => {
   it('a deny that loses to another rule at its path seals nothing', () => {
     expect(sealedParents([rule('read', '/srv'), rule('deny', '/srv/x'), rule('deny', '/srv/x')])).toEqual(['/srv']);
     expect(sealedParents([rule('read', '/srv'), rule('read', '/srv/x'), rule('write', '/srv/x')])).toEqual([]);
+  });
+});
+
+describe('sealCandidates: also the nearest directory above a hidden path that does not exist yet', () => {
+  const absent = (path: string): SealFact => ({ path, entries: [], absent: true });
+  it('sealed where the sandbox sees it read-only; not where it may write, sees nothing, or may not seal', () => {
+    expect(sealCandidates(DEV, [absent(`${HOME}/.cargo`)])).toEqual([HOME, `${HOME}/.cargo`, `${HOME}/.config`]);
+    expect(sealCandidates(DEV, [absent(PROJECT)])).toEqual([HOME, `${HOME}/.config`]);
+    expect(sealCandidates(DEV, [absent('/srv')])).toEqual([HOME, `${HOME}/.config`]);
+    expect(sealCandidates([rule('read', '/')], [absent('/')])).toEqual([]);
+    expect(sealCandidates(DEV, [{ path: `${HOME}/.cargo`, entries: [] }]), 'listed for no absent path').toEqual([HOME, `${HOME}/.config`]);
+  });
+
+  it('its entries as listed, bound read-only: what the host makes there during the run is not among them', () => {
+    const listings: SealFact[] = [{ path: HOME, entries: [...HOME_ENTRIES, { name: '.cargo', type: 'dir' }] }, ...LISTINGS.slice(1), { path: `${HOME}/.cargo`, entries: [{ name: 'env', type: 'file' }], absent: true }];
+    const ops = sealOps(DEV, listings, new Set([`${HOME}/.git-credentials`, `${HOME}/.ssh`, `${HOME}/.config/gh`, PROJECT]));
+    expect(ops.filter((op) => op.path.startsWith(`${HOME}/.cargo`))).toEqual([
+      { kind: 'seal', path: `${HOME}/.cargo` },
+      { kind: 'seal-bind', path: `${HOME}/.cargo/env`, dir: false },
+    ]);
+    expect(ops, 'the home binds no view of .cargo over the seal').not.toContainEqual({ kind: 'seal-bind', path: `${HOME}/.cargo`, dir: true });
   });
 });
 

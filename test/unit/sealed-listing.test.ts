@@ -87,6 +87,24 @@ describe('sealedListings', () => {
     expect(expectIsolateError(() => sealedListings(hiding('secret')), 'E_PATH_INVALID').message).toContain(`${dir}/link: a symbolic link whose target (a\\xfe) is not UTF-8`);
   });
 
+  it('lists the nearest directory above a hidden path that does not exist yet, when it is read-only in the sandbox', () => {
+    mkdirSync(join(dir, 'cargo'));
+    writeFileSync(join(dir, 'cargo', 'env'), 'x');
+    symlinkSync(join(dir, 'cargo'), join(dir, 'linked'));
+    const missing = (paths: string[], mounts: MountRule[] = [rule('read', dir)]): Policy => {
+      const p = policy(mounts);
+      p.filesystem.skipped = paths.map((path) => ({ path, reason: 'deny: does not exist, nothing to hide' }));
+      return p;
+    };
+    expect(sealedListings(missing([join(dir, 'cargo', 'credentials.toml'), join(dir, 'cargo', 'a', 'b')]))).toEqual([{ path: join(dir, 'cargo'), entries: [{ name: 'env', type: 'file' }], absent: true }]);
+    // Through a link (the seal mounts on the path as named), in a writable directory, or skipped for another reason: none.
+    expect(sealedListings(missing([join(dir, 'linked', 'credentials.toml')]))).toEqual([]);
+    expect(sealedListings(missing([join(dir, 'cargo', 'credentials.toml')], [rule('write', dir)]))).toEqual([]);
+    const optional = policy([rule('read', dir)]);
+    optional.filesystem.skipped = [{ path: join(dir, 'cargo', 'x'), reason: 'read: optional and does not exist' }];
+    expect(sealedListings(optional)).toEqual([]);
+  });
+
   it('a directory that cannot be listed is refused (exit 125), not left unsealed', () => {
     const gone = join(dir, 'gone');
     const err = expectIsolateError(() => sealedListings(policy([rule('read', gone), rule('deny', join(gone, 'secret'), 'file')])), 'E_SANDBOX_SETUP');
