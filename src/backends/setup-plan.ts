@@ -28,7 +28,7 @@ export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number
   requireListings(policy.filesystem.mounts, facts.sealed);
   const ops = setupOps(policy, facts);
   const summary = describeSetup(policy, ops, new Set((facts.sealed ?? []).flatMap((l) => (l.absent === true ? [l.path] : []))));
-  summary.notes.push(...(facts.sealed ?? []).flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`])));
+  summary.notes.push(...(facts.sealed ?? []).flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): its hidden paths are watched during the run, and one a program replaces stops the sandbox`])));
   return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: uncoverable(ops), summary };
 }
 

@@ -419,7 +419,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     kernelPaths: kernelPathFacts(),
     ...(devices === undefined ? {} : { devices }),
     // The read-only parents of hidden paths, rebuilt from their listing on Linux (sandbox-exec's rules are paths).
-    ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy) } : {}),
+    ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)) } : {}),
     ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),

@@ -12,20 +12,21 @@ import { dirname } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import { sealedParents, sealsAbsent } from '../backends/seal.js';
-import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
+import { isWithin, MISSING_DENY_REASON } from '../profile/mount-rules.js';
 import type { SealEntry, SealFact } from '../backends/types.js';
 import { escapedName } from './unnamable-dirs.js';
 
 const isUtf8 = (bytes: Buffer): boolean => Buffer.from(bytes.toString('utf8')).equals(bytes);
 
-export function sealedListings(policy: Policy): SealFact[] {
+/** `home`: the run's home directory (real path), whose root-owned directories a run by root still seals (keptUnsealed). */
+export function sealedListings(policy: Policy, home: string | undefined): SealFact[] {
   const rules = policy.filesystem.mounts;
   const parents = sealedParents(rules);
   const absent = [...new Set(policy.filesystem.skipped.flatMap((s) => (s.reason === MISSING_DENY_REASON ? [nearestDir(s.path)] : [])))]
     .filter((dir): dir is string => dir !== undefined && !parents.includes(dir) && sealsAbsent(rules, dir))
     .map((path) => ({ path, absent: true as const }));
   return [...parents.map((path) => ({ path })), ...absent].map(({ path, ...more }): SealFact => {
-    const keep = onlyRootChanges(path, process.getuid?.() ?? 0);
+    const keep = keptUnsealed(path, process.getuid?.() ?? 0, home);
     return keep === undefined ? { path, entries: listEntries(path), ...more } : { path, entries: [], keep, ...more };
   });
 }
@@ -48,16 +49,19 @@ function nearestDir(path: string): string | undefined {
 }
 
 /**
- * For a run that is not root's: why a directory is left a view of the host's, when only root can add, remove or
- * rename entries in it (owned by root, writable by no group and no other user; an ACL's mask shows in the group
- * bits). Only a program running as root could then replace a hidden path there during the run; sealing such
- * directories (/etc under every built-in profile) would cost every run a mount per entry. A run by root seals them.
+ * Why a directory is left a view of the host's (its hidden paths then watched during the run: setup-plan.ts,
+ * uncoverable), or undefined to seal it. Left: a directory only root can add, remove or rename entries in (owned by
+ * root, writable by no group and no other user; an ACL's mask shows in the group bits), when the run is not root's
+ * (only a program running as root could replace a hidden path there), or when it lies outside the home directory of
+ * a run by root (a system directory such as /etc, changed by the system's administration). Sealing /etc cost every
+ * run about 25 ms (a mount per entry). A run by root whose home is unknown seals it.
  */
-export function onlyRootChanges(dir: string, uid: number): string | undefined {
-  if (uid === 0) return undefined;
+export function keptUnsealed(dir: string, uid: number, home: string | undefined): string | undefined {
   const st = statSync(dir, { throwIfNoEntry: false });
   if (st === undefined || !st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) return undefined;
-  return 'only root can add, remove or rename its entries, and the run is not root\'s';
+  if (uid !== 0) return 'only root can add, remove or rename its entries, and the run is not root\'s';
+  if (home === undefined || isWithin(dir, home)) return undefined;
+  return 'a system directory only root changes, outside your home';
 }
 
 function listEntries(dir: string): SealEntry[] {

@@ -233,7 +233,7 @@ describe('a directory the host facts keep (only root changes it, and the run is 
 
   it('the summary says why it is not sealed', () => {
     const notes = planSetup(policy(), facts({ sealed: kept }), 6).summary.notes;
-    expect(notes).toContain(`${HOME}: not sealed (${keep}): a hidden path in it stays hidden unless a program running as root replaces it during the run`);
+    expect(notes).toContain(`${HOME}: not sealed (${keep}): its hidden paths are watched during the run, and one a program replaces stops the sandbox`);
   });
 });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rule } from '../helpers/mount-rule.js';
-import { onlyRootChanges, sealedListings } from '../../src/host/sealed.js';
+import { keptUnsealed, sealedListings } from '../../src/host/sealed.js';
 import type { MountRule, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
 
@@ -26,22 +26,27 @@ function policy(mounts: MountRule[]): Policy {
   };
 }
 
-describe('onlyRootChanges: a directory left a view of the host for a run that is not root\'s', () => {
-  it('/etc (root\'s, writable by no one else) for an ordinary user; never for root', () => {
-    expect(onlyRootChanges('/etc', 1000)).toMatch(/only root can add, remove or rename/);
-    expect(onlyRootChanges('/etc', 0)).toBeUndefined();
+describe('keptUnsealed: a directory left a view of the host, its hidden paths watched instead', () => {
+  it('/etc (root\'s, writable by no one else): for an ordinary user, and for root when it is outside root\'s home', () => {
+    expect(keptUnsealed('/etc', 1000, '/home/u')).toMatch(/only root can add, remove or rename/);
+    expect(keptUnsealed('/etc', 0, '/root')).toMatch(/a system directory only root changes, outside your home/);
+  });
+
+  it('root\'s own home is sealed for root, and so is everything when root\'s home is unknown', () => {
+    expect(keptUnsealed('/etc', 0, '/')).toBeUndefined();
+    expect(keptUnsealed('/etc', 0, undefined)).toBeUndefined();
   });
 
   it('not a directory others can write, nor one of an ordinary user', () => {
     const dir = mkdtempSync(join(tmpdir(), 'isolate-unit-sealed-'));
     try {
       chmodSync(dir, 0o777);
-      expect(onlyRootChanges(dir, 1000)).toBeUndefined();
+      expect(keptUnsealed(dir, 1000, '/home/u')).toBeUndefined();
       chmodSync(dir, 0o775);
-      expect(onlyRootChanges(dir, 1000)).toBeUndefined();
+      expect(keptUnsealed(dir, 1000, '/home/u')).toBeUndefined();
       chmodSync(dir, 0o755);
       // Owned by whoever runs the test: root's only when that is root.
-      expect(onlyRootChanges(dir, 1000) === undefined).toBe(process.getuid?.() !== 0);
+      expect(keptUnsealed(dir, 1000, '/home/u') === undefined).toBe(process.getuid?.() !== 0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -63,7 +68,7 @@ describe('sealedListings', () => {
     mkdirSync(join(dir, 'sub'));
     symlinkSync('secret', join(dir, 'to-secret'));
     symlinkSync('/nowhere/at/all', join(dir, 'dangling'));
-    const [listing, ...more] = sealedListings(hiding('secret'));
+    const [listing, ...more] = sealedListings(hiding('secret'), dir);
     expect(more).toEqual([]);
     expect(listing?.path).toBe(dir);
     expect([...(listing?.entries ?? [])].sort((a, b) => (a.name < b.name ? -1 : 1))).toEqual([
@@ -73,18 +78,18 @@ describe('sealedListings', () => {
       { name: 'sub', type: 'dir' },
       { name: 'to-secret', type: 'symlink', target: 'secret' },
     ]);
-    expect(sealedListings(policy([rule('write', dir), rule('deny', join(dir, 'secret'), 'file')]))).toEqual([]);
+    expect(sealedListings(policy([rule('write', dir), rule('deny', join(dir, 'secret'), 'file')]), dir)).toEqual([]);
   });
 
   it('a name or a link target that is not UTF-8 is refused (exit 125), naming it escaped', () => {
     writeFileSync(join(dir, 'secret'), 'x');
     writeFileSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0x0a])]), 'x');
-    const err = expectIsolateError(() => sealedListings(hiding('secret')), 'E_PATH_INVALID');
+    const err = expectIsolateError(() => sealedListings(hiding('secret'), dir), 'E_PATH_INVALID');
     expect(err.message).toContain(`${dir}/bad-\\xff\\x0a`);
     expect(err.exitCode).toBe(125);
     rmSync(Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0x0a])]));
     symlinkSync(Buffer.from([0x61, 0xfe]), join(dir, 'link'));
-    expect(expectIsolateError(() => sealedListings(hiding('secret')), 'E_PATH_INVALID').message).toContain(`${dir}/link: a symbolic link whose target (a\\xfe) is not UTF-8`);
+    expect(expectIsolateError(() => sealedListings(hiding('secret'), dir), 'E_PATH_INVALID').message).toContain(`${dir}/link: a symbolic link whose target (a\\xfe) is not UTF-8`);
   });
 
   it('lists the nearest directory above a hidden path that does not exist yet, when it is read-only in the sandbox', () => {
@@ -96,18 +101,18 @@ describe('sealedListings', () => {
       p.filesystem.skipped = paths.map((path) => ({ path, reason: 'deny: does not exist, nothing to hide' }));
       return p;
     };
-    expect(sealedListings(missing([join(dir, 'cargo', 'credentials.toml'), join(dir, 'cargo', 'a', 'b')]))).toEqual([{ path: join(dir, 'cargo'), entries: [{ name: 'env', type: 'file' }], absent: true }]);
+    expect(sealedListings(missing([join(dir, 'cargo', 'credentials.toml'), join(dir, 'cargo', 'a', 'b')]), dir)).toEqual([{ path: join(dir, 'cargo'), entries: [{ name: 'env', type: 'file' }], absent: true }]);
     // Through a link (the seal mounts on the path as named), in a writable directory, or skipped for another reason: none.
-    expect(sealedListings(missing([join(dir, 'linked', 'credentials.toml')]))).toEqual([]);
-    expect(sealedListings(missing([join(dir, 'cargo', 'credentials.toml')], [rule('write', dir)]))).toEqual([]);
+    expect(sealedListings(missing([join(dir, 'linked', 'credentials.toml')]), dir)).toEqual([]);
+    expect(sealedListings(missing([join(dir, 'cargo', 'credentials.toml')], [rule('write', dir)]), dir)).toEqual([]);
     const optional = policy([rule('read', dir)]);
     optional.filesystem.skipped = [{ path: join(dir, 'cargo', 'x'), reason: 'read: optional and does not exist' }];
-    expect(sealedListings(optional)).toEqual([]);
+    expect(sealedListings(optional, dir)).toEqual([]);
   });
 
   it('a directory that cannot be listed is refused (exit 125), not left unsealed', () => {
     const gone = join(dir, 'gone');
-    const err = expectIsolateError(() => sealedListings(policy([rule('read', gone), rule('deny', join(gone, 'secret'), 'file')])), 'E_SANDBOX_SETUP');
+    const err = expectIsolateError(() => sealedListings(policy([rule('read', gone), rule('deny', join(gone, 'secret'), 'file')]), dir), 'E_SANDBOX_SETUP');
     expect(err.message).toContain(`cannot list ${gone} (ENOENT)`);
     expect(err.exitCode).toBe(125);
   });
