@@ -59,6 +59,30 @@ function waitFor(child: ReturnType<typeof spawnIsolate>, out: () => string, pred
   });
 }
 
+/**
+ * Run `script` under dev in `project`; once it prints READY, `onHost()` acts on the host, then a `go` file lets the
+ * command read on. The command must exit 0; its stdout.
+ */
+async function runWhileHostActs(runner: Runner, backend: string, script: string, project: string, env: Record<string, string>, onHost: () => void): Promise<string> {
+  const child = spawnIsolate(runner, ['run', '-p', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+  try {
+    await waitFor(child, () => stdout, (text) => text.includes('READY'));
+    onHost();
+    write(runner, join(project, 'go'), '');
+    const status = await closed;
+    expect(status, stderr).toBe(0);
+  } finally {
+    child.kill('SIGKILL');
+    await closed;
+  }
+  return stdout;
+}
+
 describe.each(backendCases('hidden files replaced on the host'))('red team: hidden paths replaced on the host during a run ($label)', ({ runner, backend, backendEnv }) => {
   let dir: string;
   let cleanup: () => void;
@@ -77,22 +101,7 @@ describe.each(backendCases('hidden files replaced on the host'))('red team: hidd
     const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state'), ...backendEnv };
     const reads = READS.map((rel) => `cat ~/'${rel}' 2>/dev/null`).join('; ');
     const script = `${reads}; echo READY; i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; echo AFTER; ${reads}; cat ~/visible.txt; echo made > made.txt`;
-    const child = spawnIsolate(runner, ['run', '-p', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
-    try {
-      await waitFor(child, () => stdout, (text) => text.includes('READY'));
-      replaceOnHost(runner, home);
-      write(runner, join(project, 'go'), '');
-      const status = await closed;
-      expect(status, stderr).toBe(0);
-    } finally {
-      child.kill('SIGKILL');
-      await closed;
-    }
+    const stdout = await runWhileHostActs(runner, backend, script, project, env, () => replaceOnHost(runner, home));
     expect(stdout).toContain('AFTER');
     expect(stdout, 'a visible file beside the hidden ones').toContain('RT-VISIBLE');
     expect(existsSync(join(project, 'made.txt')) && readFileSync(join(project, 'made.txt'), 'utf8'), 'the working directory stays writable').toBe('made\n');
@@ -113,23 +122,10 @@ describe.each(backendCases('hidden files replaced on the host'))('red team: hidd
     const made = ['.config/gh/hosts.yml', '.cargo/credentials.toml', '.config/git/credentials'];
     const reads = made.map((rel) => `cat ~/'${rel}' 2>/dev/null`).join('; ');
     const script = `echo READY; i=0; while [ ! -e go ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; echo AFTER; ${reads}; cat ~/.config/visible.txt`;
-    const child = spawnIsolate(runner, ['run', '-p', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
-    try {
-      await waitFor(child, () => stdout, (text) => text.includes('READY'));
-      // A login on the host while the command runs: the store and its directory made anew.
+    // A login on the host while the command runs: the store and its directory made anew.
+    const stdout = await runWhileHostActs(runner, backend, script, project, env, () => {
       for (const rel of made) write(runner, join(home, rel), `RT-NEW ${rel}\n`);
-      write(runner, join(project, 'go'), '');
-      const status = await closed;
-      expect(status, stderr).toBe(0);
-    } finally {
-      child.kill('SIGKILL');
-      await closed;
-    }
+    });
     expect(stdout).toContain('AFTER');
     expect(stdout, 'a visible file beside the hidden ones').toContain('RT-VISIBLE');
     const leaked = stdout.split('\n').filter((line) => line.startsWith('RT-NEW'));
