@@ -23,7 +23,7 @@ import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
 import type { ScanClock } from './host/scan-cache.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
-import { existingProtected, guardReplaced, placeholderPaths, replacedError, REPLACED_REASON, type ReplacedGuard } from './run/replaced-guard.js';
+import { guardRun, replacedError, REPLACED_REASON, type RunGuard } from './run/replaced-guard.js';
 import { moveAsidePaths, type Quarantined } from './run/quarantine.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { deviceArgsByPath } from './backends/devices.js';
@@ -652,8 +652,7 @@ export async function runWithError(
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
   let credentials: RunCredentials | undefined;
-  let guard: ReplacedGuard | undefined;
-  let stopped = false;
+  let guard: RunGuard | undefined;
   // Clean-up that goes on beside the after-run work (the cgroup's directories), awaited before the report is returned.
   const late: Promise<void>[] = [];
   try {
@@ -677,32 +676,26 @@ export async function runWithError(
     const recording = audit;
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
     // A protected or hidden path a host program replaces loses its mount in the sandbox: the sandbox is killed at once.
-    const tripwire = new AbortController();
-    const watching = guardReplaced(() => tripwire.abort());
+    const watching = guardRun(planned.plan, options.signal);
     guard = watching;
-    watching.add(existingProtected(planned.plan), 'protected');
-    watching.add(planned.plan.watchHidden ?? [], 'hidden');
-    const { plan } = planned;
-    const signal = options.signal === undefined ? tripwire.signal : AbortSignal.any([options.signal, tripwire.signal]);
     result = await execute(planned.plan, {
       ...executeOptions(options),
-      signal,
+      signal: watching.signal,
       ...(credentials === undefined ? {} : { credentials }),
       // Written (and fsynced) while the sandbox's launcher waits for its arguments: the command starts after it.
       beforeStart: async () => {
         // The placeholders exist now: one a host program replaces leaves its name writable in the sandbox, as above.
-        watching.add(placeholderPaths(plan), 'protected', true);
+        watching.placeholdersMade();
         await recordStarted(recording, started);
         if (options.signal?.aborted === true) throw new IsolateError('E_CANCELLED', 'the run was cancelled before the command started');
       },
       placeholderSpares: registration.spares,
       lateCleanup: (done) => late.push(done),
     });
-    stopped = tripwire.signal.aborted;
   } catch (e: unknown) {
     error = asIsolateError(e);
   }
-  const tripped = guard?.finish() ?? [];
+  const { tripped, stopped } = guard?.finish() ?? { tripped: [], stopped: false };
   if (tripped.length > 0) error = replacedError(tripped, result?.started === true, stopped);
   const replaced = tripped.flatMap((t) => (t.kept === 'protected' ? [t.path] : []));
   const quarantined = planned !== undefined && result?.started === true ? [...moveAsidePaths(replaced, runId.slice(0, 8), REPLACED_REASON), ...neutraliseCreated(planned, runId, since)] : [];

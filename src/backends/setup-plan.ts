@@ -8,7 +8,7 @@ import type { Policy } from '../profile/types.js';
 import { governing, orderRules, type ProtectOp } from './mounts.js';
 import { inSealed, requireListings } from './seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
-import type { Cleanup, Plan, PlanSummary } from './types.js';
+import type { Cleanup, Plan, PlanSummary, SealFact } from './types.js';
 
 export type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
 export type PathFd = NonNullable<Plan['pathFds']>[number];
@@ -27,9 +27,7 @@ export interface SetupPlan {
 export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number): SetupPlan {
   requireListings(policy.filesystem.mounts, facts.sealed);
   const ops = setupOps(policy, facts);
-  const summary = describeSetup(policy, ops, new Set((facts.sealed ?? []).flatMap((l) => (l.absent === true ? [l.path] : []))));
-  summary.notes.push(...(facts.sealed ?? []).flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): its hidden paths are watched during the run, and one a program replaces stops the sandbox`])));
-  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: uncoverable(ops), summary };
+  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: uncoverable(ops), summary: describeSetup(policy, ops, facts.sealed) };
 }
 
 /**
@@ -60,8 +58,9 @@ export function protectedNames(ops: readonly SetupOp[]): string[] {
   return bySlot(ops).flatMap((op) => (op.kind === 'pin' ? [] : [op.path]));
 }
 
-/** The paths as the profile's rules show them, and what the list hides, protects and notes (`absent`: the directories sealed for a hidden path that does not exist yet). */
-export function describeSetup(policy: Policy, ops: readonly SetupOp[], absent: ReadonlySet<string> = new Set()): MountSummary {
+/** The paths as the profile's rules show them, and what the list hides, protects and notes (`listings`: the host's listings of the directories to seal). */
+export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings: readonly SealFact[] = []): MountSummary {
+  const absent = new Set(listings.flatMap((l) => (l.absent === true ? [l.path] : [])));
   const rules = policy.filesystem.mounts;
   const own = orderRules(rules).filter((r) => governing(rules, r.path) === r);
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
@@ -77,6 +76,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], absent: R
     notes: [
       ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
       ...paths('seal').map((path) => `${path}: sealed, as it ${absent.has(path) ? 'is the nearest directory above a hidden path that does not exist yet' : 'held a hidden path'}: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`),
+      ...listings.flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): its hidden paths are watched during the run, and one a program replaces stops the sandbox`])),
       ...paths('submount')
         .sort()
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),

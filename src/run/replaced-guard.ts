@@ -160,6 +160,32 @@ export function placeholderPaths(plan: Plan): string[] {
   return (plan.pathFds ?? []).flatMap((e) => (e.create === true ? [e.path] : []));
 }
 
+/** The guard of one run: run/'s cancellation signal, the placeholders once made, the end. */
+export interface RunGuard {
+  /** The caller's cancellation, or the guard's own when a watched path is replaced (ExecuteOptions.signal). */
+  signal: AbortSignal;
+  /** The launcher has made the plan's placeholders (ExecuteOptions.beforeStart): watch them too. */
+  placeholdersMade(): void;
+  /** Stop watching: what was replaced, and whether the sandbox was stopped for it (rather than found after its end). */
+  finish(): { tripped: Tripped[]; stopped: boolean };
+}
+
+/** Watch what the plan mounts on host paths a host program could replace (protected names, pins, hidden paths), from now to finish(). */
+export function guardRun(plan: Plan, caller: AbortSignal | undefined): RunGuard {
+  const tripwire = new AbortController();
+  const guard = guardReplaced(() => tripwire.abort());
+  guard.add(existingProtected(plan), 'protected');
+  guard.add(plan.watchHidden ?? [], 'hidden');
+  return {
+    signal: caller === undefined ? tripwire.signal : AbortSignal.any([caller, tripwire.signal]),
+    placeholdersMade: () => guard.add(placeholderPaths(plan), 'protected', true),
+    finish() {
+      const stopped = tripwire.signal.aborted;
+      return { tripped: guard.finish(), stopped };
+    },
+  };
+}
+
 /** Why a replaced protected name was moved aside after the run. */
 export const REPLACED_REASON = 'replaced by a program outside the sandbox during the run, which ended its read-only protection: the command could have written what is there now';
 
