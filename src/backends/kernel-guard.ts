@@ -9,7 +9,16 @@
  * program as root at the next crash). The lists follow the OCI runtimes'
  * default readonlyPaths and maskedPaths. Pure: host.ts reports which of these
  * exist on this kernel (a mount needs its target).
+ *
+ * When isolate runs as root, every other entry at the top of /proc (meminfo,
+ * stat, tty, pressure, ...) is kept read-only too: each is one object of the
+ * kernel that every /proc mounted on the host shows, root owns it, and its
+ * owner may chmod it without a capability. A mode set in the sandbox's /proc
+ * would be the mode in every /proc mounted after it, the host's own once its
+ * cached entry goes (`chmod 0 /proc/meminfo` breaks free, top and ps for every
+ * other user). host.ts lists these only for root: an ordinary user owns none.
  */
+import { dirname } from 'node:path';
 
 import type { MountRule } from '../profile/types.js';
 import { isVisible } from './mounts.js';
@@ -36,8 +45,13 @@ export const PROC_MASKED = [
 /** Hidden when /sys is readable: firmware tables and variables, energy counters (a timing side channel). */
 export const SYS_MASKED = ['/sys/firmware', '/sys/devices/virtual/powercap'] as const;
 
-/** Every path the guard may act on: host.ts checks which exist. */
+/** Every path the guard names: host.ts checks which exist. */
 export const KERNEL_GUARD_PATHS: readonly string[] = [...PROC_READ_ONLY, ...PROC_MASKED, ...SYS_MASKED];
+
+export const PROC = '/proc';
+
+/** Whether `path` is an entry at the top of /proc that the lists above do not name (one host.ts lists for root). */
+export const isOtherProcEntry = (path: string): boolean => dirname(path) === PROC && !KERNEL_GUARD_PATHS.includes(path);
 
 /** One path of this host's kernel filesystems, as host.ts found it. */
 export interface KernelPathFact {
@@ -68,6 +82,7 @@ export function kernelGuardOps(present: readonly KernelPathFact[], rules: readon
   };
   add('kernel-read-only', PROC_READ_ONLY);
   add('kernel-mask', PROC_MASKED);
+  add('kernel-read-only', present.map((p) => p.path).filter(isOtherProcEntry));
   add('kernel-mask', SYS_MASKED.filter((path) => isVisible(rules, path)));
   return ops;
 }
@@ -75,10 +90,12 @@ export function kernelGuardOps(present: readonly KernelPathFact[], rules: readon
 /** The guard in one line each for read-only and hidden paths, for explain and the run report (other operations are passed over). */
 export function describeKernelGuard(ops: readonly { kind: string; path: string }[]): string[] {
   const list = (kind: GuardOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
-  const readOnly = list('kernel-read-only');
+  const readOnly = list('kernel-read-only').filter((path) => !isOtherProcEntry(path));
+  const others = list('kernel-read-only').length - readOnly.length;
   const masked = list('kernel-mask');
   return [
     ...(readOnly.length > 0 ? [`kernel: read-only whoever runs isolate: ${readOnly.join(', ')}`] : []),
+    ...(others > 0 ? [`kernel: read-only as root runs isolate: the ${others} other kernel files and directories at the top of /proc (root owns them: a mode set there would hold in every /proc on the host)`] : []),
     ...(masked.length > 0 ? [`kernel: hidden: ${masked.join(', ')}`] : []),
   ];
 }
