@@ -16,7 +16,11 @@
  * owner may chmod it without a capability. A mode set in the sandbox's /proc
  * would be the mode in every /proc mounted after it, the host's own once its
  * cached entry goes (`chmod 0 /proc/meminfo` breaks free, top and ps for every
- * other user). host.ts lists these only for root: an ordinary user owns none.
+ * other user). Those of them that only root may read (the flags and use counts
+ * of every physical page, kpageflags and kpagecount; the kernel log) are
+ * hidden instead, as isolate hides what only root may read from a run by root
+ * elsewhere (host/root-only.ts, which leaves the kernel's file systems to this
+ * guard). host.ts lists these only for root: an ordinary user owns none.
  */
 import { dirname } from 'node:path';
 
@@ -57,6 +61,8 @@ export const isOtherProcEntry = (path: string): boolean => dirname(path) === PRO
 export interface KernelPathFact {
   path: string;
   dir: boolean;
+  /** One of the other entries at the top of /proc that only its owner may read (a directory: enter). */
+  ownerOnly?: boolean;
 }
 
 /** The guard's setup operations (setup-ops.ts): OCI runtimes call them readonlyPaths and maskedPaths. */
@@ -82,7 +88,9 @@ export function kernelGuardOps(present: readonly KernelPathFact[], rules: readon
   };
   add('kernel-read-only', PROC_READ_ONLY);
   add('kernel-mask', PROC_MASKED);
-  add('kernel-read-only', present.map((p) => p.path).filter(isOtherProcEntry));
+  const others = present.filter((p) => isOtherProcEntry(p.path));
+  add('kernel-read-only', others.filter((p) => p.ownerOnly !== true).map((p) => p.path));
+  add('kernel-mask', others.filter((p) => p.ownerOnly === true).map((p) => p.path));
   add('kernel-mask', SYS_MASKED.filter((path) => isVisible(rules, path)));
   return ops;
 }

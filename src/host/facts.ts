@@ -18,7 +18,7 @@ import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
-import { rootOnlyEntries } from './root-only.js';
+import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
@@ -215,8 +215,9 @@ export function bwrapFacts(env: Readonly<Record<string, string | undefined>>, pa
 
 /**
  * Which paths of the kernel guard exist here (Linux only: elsewhere there is no /proc to guard); for `uid` 0, also
- * the other entries at the top of /proc that root owns (kernel-guard.ts): not a process's (a number), not a link
- * (self, thread-self, mounts, net lead into a process's own). An ordinary user owns none of them.
+ * the other entries at the top of /proc that root owns (kernel-guard.ts), and whether only root may read each: not
+ * a process's (a number), not a link (self, thread-self, mounts, net lead into a process's own). An ordinary user
+ * owns none of them.
  */
 export function kernelPathFacts(uid: number): KernelPathFact[] {
   if (process.platform !== 'linux') return [];
@@ -224,7 +225,9 @@ export function kernelPathFacts(uid: number): KernelPathFact[] {
   const add = (path: string, owned: boolean): void => {
     try {
       const st = lstatSync(path, { throwIfNoEntry: false });
-      if (st !== undefined && (!owned || (st.uid === uid && (st.isFile() || st.isDirectory())))) out.push({ path, dir: st.isDirectory() });
+      if (st === undefined) return;
+      if (!owned) out.push({ path, dir: st.isDirectory() });
+      else if (st.uid === uid && (st.isFile() || st.isDirectory())) out.push({ path, dir: st.isDirectory(), ownerOnly: onlyOwnerReaches(st, { uid, groups: [] }) });
     } catch {
       // unreadable here: the sandbox, with fewer rights, cannot reach it either
     }

@@ -1,5 +1,6 @@
 /**
- * Red team: the modes of the kernel's own files in /proc. Each file at the
+ * Red team: the kernel's own files at the top of /proc, when isolate runs as
+ * root. Each file at the
  * top of /proc (meminfo, stat, version, tty/drivers, ...) is one kernel
  * object shared by every /proc mounted on the host; its owner may chmod it
  * with no capability, and when isolate runs as root the sandbox's uid 0 is
@@ -8,10 +9,14 @@
  * host's own once its cached entry goes): `chmod 0 /proc/meminfo` would
  * break free, top and ps for every other user until someone put it back.
  * Judged by the effect on the host: the mode a fresh /proc shows after the run.
+ * And the files there that only root may read (the flags and use counts of
+ * every physical page of the host, kpageflags and kpagecount) are what
+ * isolate hides from a run by root elsewhere (host/root-only.ts): the
+ * sandbox's uid 0 reads them as their owner, with no capability.
  *
- * Written as a failing finding first; it now guards the fix.
+ * Each test was written as a failing finding first; it now guards the fix.
  */
-import { chmodSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { homeWithProject, isolate, keyValues, type Project } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
@@ -22,7 +27,11 @@ const VICTIM = '/proc/execdomains';
 /** The file's mode in a /proc mounted now (the host's own shows a cached entry: a fresh sandbox's does not). */
 const modeIn = (stdout: string): string | undefined => keyValues(stdout)['mode'];
 
-describe.each(backendCases('red team: /proc modes'))('red team: modes of /proc files ($label)', ({ runner, backend, backendEnv }) => {
+/** Root-only files at the top of /proc that a kernel with page monitoring has: physical memory's page flags and use counts. */
+const ROOT_ONLY = ['/proc/kpageflags', '/proc/kpagecount', '/proc/kpagecgroup'].filter((path) => existsSync(path));
+if (ROOT_ONLY.length === 0) console.warn('red team: root-only /proc files skipped: this kernel has no /proc/kpageflags, kpagecount or kpagecgroup (CONFIG_PROC_PAGE_MONITOR)');
+
+describe.each(backendCases('red team: /proc files'))('red team: the kernel\'s files at the top of /proc ($label)', ({ runner, backend, backendEnv }) => {
   let p: Project;
   let before: number;
   beforeEach(() => {
@@ -46,5 +55,12 @@ describe.each(backendCases('red team: /proc modes'))('red team: modes of /proc f
     expect(later.status, later.stderr).toBe(0);
     expect(modeIn(later.stdout), `a later /proc shows ${VICTIM} with the mode the command set`).toBe(before.toString(8));
     expect(keyValues(attack.stdout)['chmod']).toBeUndefined();
+  });
+
+  it.skipIf(ROOT_ONLY.length === 0)('the command cannot read the files there that only root may read (the page flags of the host\'s memory)', () => {
+    const r = run(`for f in ${ROOT_ONLY.join(' ')}; do [ -n "$(head -c 65536 "$f" 2>/dev/null | tr -d '\\000')" ] && echo "read=$f"; done; echo done=1`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)['done']).toBe('1');
+    expect(r.stdout).not.toContain('read=');
   });
 });
