@@ -57,6 +57,15 @@ export const PROC = '/proc';
 /** Whether `path` is an entry at the top of /proc that the lists above do not name (one host.ts lists for root). */
 export const isOtherProcEntry = (path: string): boolean => dirname(path) === PROC && !KERNEL_GUARD_PATHS.includes(path);
 
+/**
+ * Whether the sandbox's whole /proc is read-only: root runs it (host.ts then lists the other entries at its top)
+ * on the host's network. /proc/net is then the host network namespace's, whose files root owns and could chmod for
+ * every /proc on the host; it is a link into each process's own directory, where no mount can be put for the
+ * processes still to come. So the /proc mount itself is read-only, as nsjail's always is: writes to a process's own
+ * files there (oom_score_adj, a thread's comm) fail.
+ */
+export const procReadOnly = (present: readonly KernelPathFact[], hostNetwork: boolean): boolean => hostNetwork && present.some((p) => isOtherProcEntry(p.path));
+
 /** One path of this host's kernel filesystems, as host.ts found it. */
 export interface KernelPathFact {
   path: string;

@@ -9,6 +9,8 @@
  * host's own once its cached entry goes): `chmod 0 /proc/meminfo` would
  * break free, top and ps for every other user until someone put it back.
  * Judged by the effect on the host: the mode a fresh /proc shows after the run.
+ * The same holds for /proc/net with the host's network (`--net host`, the
+ * `dev` profile): its files are then the host network namespace's.
  * And the files there that only root may read (the flags and use counts of
  * every physical page of the host, kpageflags and kpagecount) are what
  * isolate hides from a run by root elsewhere (host/root-only.ts): the
@@ -23,6 +25,9 @@ import { backendCases } from '../helpers/backends.js';
 
 /** A file every kernel has in /proc and nobody depends on: the list of execution domains (mode 0444). */
 const VICTIM = '/proc/execdomains';
+
+/** A file of the network namespace's /proc/net every kernel has, which nobody depends on: the packet types (mode 0444). */
+const NET_VICTIM = '/proc/net/ptype';
 
 /** The file's mode in a /proc mounted now (the host's own shows a cached entry: a fresh sandbox's does not). */
 const modeIn = (stdout: string): string | undefined => keyValues(stdout)['mode'];
@@ -44,7 +49,7 @@ describe.each(backendCases('red team: /proc files'))('red team: the kernel\'s fi
     p.cleanup();
   });
 
-  const run = (script: string) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
+  const run = (script: string, args: string[] = []) => isolate(runner, ['run', '--backend', backend, ...args, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
 
   it('the command cannot change the mode of a kernel file in /proc, which every /proc mounted later would show', () => {
     const changed = (before & ~0o004).toString(8);
@@ -55,6 +60,20 @@ describe.each(backendCases('red team: /proc files'))('red team: the kernel\'s fi
     expect(later.status, later.stderr).toBe(0);
     expect(modeIn(later.stdout), `a later /proc shows ${VICTIM} with the mode the command set`).toBe(before.toString(8));
     expect(keyValues(attack.stdout)['chmod']).toBeUndefined();
+  });
+
+  it("with the host's network, the command cannot change the mode of a file of the host's /proc/net", () => {
+    const mode = statSync(NET_VICTIM).mode & 0o7777;
+    try {
+      const attack = run(`chmod ${(mode & ~0o004).toString(8)} ${NET_VICTIM} 2>/dev/null && echo chmod=done; true`, ['--net', 'host']);
+      expect(attack.status, attack.stderr).toBe(0);
+      const later = run(`echo mode=$(stat -c %a ${NET_VICTIM})`, ['--net', 'host']);
+      expect(later.status, later.stderr).toBe(0);
+      expect(modeIn(later.stdout), `a later /proc shows ${NET_VICTIM} with the mode the command set`).toBe(mode.toString(8));
+      expect(keyValues(attack.stdout)['chmod']).toBeUndefined();
+    } finally {
+      if (process.getuid?.() === 0) chmodSync(NET_VICTIM, mode);
+    }
   });
 
   it.skipIf(ROOT_ONLY.length === 0)('the command cannot read the files there that only root may read (the page flags of the host\'s memory)', () => {

@@ -6,7 +6,7 @@
  * read it. Everything synthetic.
  */
 import { describe, expect, it } from 'vitest';
-import { describeKernelGuard, isOtherProcEntry, kernelGuardOps } from '../../src/backends/kernel-guard.js';
+import { describeKernelGuard, isOtherProcEntry, kernelGuardOps, procReadOnly } from '../../src/backends/kernel-guard.js';
 import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
 
 const ROOT_OWNED = [
@@ -41,5 +41,11 @@ describe('kernel guard', () => {
     expect(lines.find((l) => l.startsWith('kernel: read-only whoever'))).not.toMatch(/meminfo/);
     expect(lines).toContainEqual(expect.stringMatching(/^kernel: read-only as root runs isolate: the 2 other /));
     expect(lines.find((l) => l.startsWith('kernel: hidden'))).toMatch(/\/proc\/kpageflags/);
+  });
+
+  it("the whole /proc is read-only only for root (the other entries listed) on the host's network", () => {
+    expect(procReadOnly([...SYNTHETIC_KERNEL_PATHS, ...ROOT_OWNED], true)).toBe(true);
+    expect(procReadOnly([...SYNTHETIC_KERNEL_PATHS, ...ROOT_OWNED], false)).toBe(false);
+    expect(procReadOnly(SYNTHETIC_KERNEL_PATHS, true)).toBe(false);
   });
 });
