@@ -20,7 +20,8 @@
  * of every physical page, kpageflags and kpagecount; the kernel log) are
  * hidden instead, as isolate hides what only root may read from a run by root
  * elsewhere (host/root-only.ts, which leaves the kernel's file systems to this
- * guard). host.ts lists these only for root: an ordinary user owns none.
+ * guard), and so is /proc/locks (PROC_BY_MOUNT). host.ts lists these only for
+ * root: an ordinary user owns none.
  */
 import { dirname } from 'node:path';
 
@@ -56,6 +57,14 @@ export const PROC = '/proc';
 
 /** Whether `path` is an entry at the top of /proc that the lists above do not name (one host.ts lists for root). */
 export const isOtherProcEntry = (path: string): boolean => dirname(path) === PROC && !KERNEL_GUARD_PATHS.includes(path);
+
+/**
+ * Other entries that show what the PID namespace of the /proc they are read from holds, not the reader's: bound
+ * from the host's /proc (as bwrap binds), /proc/locks would list the locks of every process on the host, with its
+ * pid and the file's inode. Hidden instead of kept read-only.
+ */
+const PROC_BY_MOUNT: readonly string[] = ['/proc/locks'];
+const hiddenOther = (p: KernelPathFact): boolean => p.ownerOnly === true || PROC_BY_MOUNT.includes(p.path);
 
 /**
  * Whether the sandbox's whole /proc is read-only: root runs it (host.ts then lists the other entries at its top)
@@ -98,8 +107,8 @@ export function kernelGuardOps(present: readonly KernelPathFact[], rules: readon
   add('kernel-read-only', PROC_READ_ONLY);
   add('kernel-mask', PROC_MASKED);
   const others = present.filter((p) => isOtherProcEntry(p.path));
-  add('kernel-read-only', others.filter((p) => p.ownerOnly !== true).map((p) => p.path));
-  add('kernel-mask', others.filter((p) => p.ownerOnly === true).map((p) => p.path));
+  add('kernel-read-only', others.filter((p) => !hiddenOther(p)).map((p) => p.path));
+  add('kernel-mask', others.filter(hiddenOther).map((p) => p.path));
   add('kernel-mask', SYS_MASKED.filter((path) => isVisible(rules, path)));
   return ops;
 }

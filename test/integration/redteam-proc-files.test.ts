@@ -18,7 +18,9 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { homeWithProject, isolate, keyValues, type Project } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
@@ -81,5 +83,21 @@ describe.each(backendCases('red team: /proc files'))('red team: the kernel\'s fi
     expect(r.status, r.stderr).toBe(0);
     expect(keyValues(r.stdout)['done']).toBe('1');
     expect(r.stdout).not.toContain('read=');
+  });
+
+  it("the command does not see the host's file locks in /proc/locks (those of processes outside the sandbox)", async () => {
+    const lockFile = join(p.home, 'held.lock');
+    writeFileSync(lockFile, '');
+    const holder = spawn('flock', [lockFile, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !readFileSync('/proc/locks', 'utf8').includes(` ${holder.pid} `); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readFileSync('/proc/locks', 'utf8'), 'the host holds the lock (control)').toContain(` ${holder.pid} `);
+      const r = run(`cat /proc/locks 2>/dev/null; echo done=1`);
+      expect(r.status, r.stderr).toBe(0);
+      expect(keyValues(r.stdout)['done']).toBe('1');
+      expect(r.stdout).not.toContain(` ${holder.pid} `);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });

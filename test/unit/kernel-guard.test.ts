@@ -13,15 +13,18 @@ const ROOT_OWNED = [
   { path: '/proc/meminfo', dir: false },
   { path: '/proc/tty', dir: true },
   { path: '/proc/kpageflags', dir: false, ownerOnly: true },
+  { path: '/proc/locks', dir: false },
 ];
 
 describe('kernel guard', () => {
   it('keeps the other entries at the top of /proc read-only when the facts list them, after the named ones', () => {
     const ops = kernelGuardOps([...SYNTHETIC_KERNEL_PATHS, ...ROOT_OWNED], []);
-    expect(ops.slice(-3)).toEqual([
+    expect(ops.slice(-4)).toEqual([
       { kind: 'kernel-read-only', path: '/proc/meminfo', dir: false },
       { kind: 'kernel-read-only', path: '/proc/tty', dir: true },
       { kind: 'kernel-mask', path: '/proc/kpageflags', dir: false },
+      // Bound from the host's /proc it would list the host's locks: hidden.
+      { kind: 'kernel-mask', path: '/proc/locks', dir: false },
     ]);
     expect(ops.filter((op) => op.path === '/proc/sys')).toHaveLength(1);
   });
