@@ -10,7 +10,7 @@ import type { Policy } from '../profile/types.js';
 import { pickCommand, reachable } from './command.js';
 import { governing, isVisible } from './mounts.js';
 import { describeKernelGuard } from './kernel-guard.js';
-import type { SetupPlan } from './setup-plan.js';
+import { skippedNotes, type SetupPlan } from './setup-plan.js';
 import type { HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 
 /** A Linux backend anywhere else is refused, pointing macOS users at sandbox-exec. */
@@ -162,7 +162,7 @@ export function linuxPlanCommon(
       limits: own.limits,
       seccomp: own.seccomp,
       namespaces: base.namespaces,
-      notes: [...setup.summary.notes, ...pinnedNote(setup.ops), ...policy.filesystem.skipped.map((s) => `${s.path}: skipped (${s.reason})`), ...describeKernelGuard(setup.ops), ...(own.notes ?? [])],
+      notes: [...setup.summary.notes, ...pinnedNote(setup.ops), ...skippedNotes(policy.filesystem.skipped, setup.ops), ...describeKernelGuard(setup.ops), ...(own.notes ?? [])],
     },
   };
 }

@@ -32,7 +32,8 @@ import type { MountRule, Policy } from '../profile/types.js';
 import { tmpfsSize } from './ceilings.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
 import { kernelGuardOps, procReadOnly, type GuardOp } from './kernel-guard.js';
-import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
+import { depth, effectiveKind, governing, isWithin, orderRules, protectOps } from './mounts.js';
+import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
 import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
 import type { HostFacts, SealFact } from './types.js';
 
@@ -108,7 +109,7 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const sized = size === undefined ? {} : { size };
   const dev: SetupOp = { kind: 'dev', path: DEV, ...(size === undefined ? {} : { shmSize: size }), ...(facts.devices === undefined ? {} : { nodes: facts.devices.dir }) };
   const system: SetupOp[] = [{ kind: 'proc', path: PROC }, dev];
-  const profile = byDepth(withSealed(profileOps(rules, facts, sized), rules, facts.sealed));
+  const profile = byDepth(withSealed(profileOps(policy.filesystem, facts, sized), rules, facts.sealed));
   const guard = kernelGuardOps(facts.kernelPaths, rules);
   const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];
   const proc: SetupOp[] = procReadOnly(facts.kernelPaths, policy.network.mode === 'host') ? [{ kind: 'read-only', path: PROC }] : [];
@@ -116,10 +117,23 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
 }
 
 /** The profile's rules, symlinks, mounts beneath read-only binds and protected names, in the order they are found (see byDepth). */
-function profileOps(rules: readonly MountRule[], facts: SetupFacts, sized: { size?: number }): SetupOp[] {
+function profileOps(fs: Policy['filesystem'], facts: SetupFacts, sized: { size?: number }): SetupOp[] {
+  const rules = fs.mounts;
   const ops = ruleOps(rules, sized);
   const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
-  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protectOps(rules, facts.protect, bound), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
+  const protect = protectOps(rules, facts.protect, bound);
+  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protect, ...missingHiddenOps(fs.skipped, protect), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
+}
+
+/**
+ * A placeholder that stands where a hidden path that does not exist would be
+ * made, or a directory of it (host/own-paths.ts, missingDeniedFacts), is
+ * hidden as well: what a program on the host (run by root, whom its mode
+ * does not stop) writes into it is not the command's to read.
+ */
+function missingHiddenOps(skipped: Policy['filesystem']['skipped'], protect: readonly SetupOp[]): SetupOp[] {
+  const missing = skipped.flatMap((s) => (s.reason === MISSING_DENY_REASON ? [s.path] : []));
+  return protect.flatMap((op): SetupOp[] => (op.kind === 'placeholder' && missing.some((m) => m === op.path || isWithin(m, op.path)) ? [{ kind: 'hide', path: op.path, dir: false }] : []));
 }
 
 /**

@@ -5,7 +5,7 @@
  * same for every backend. Pure.
  */
 import type { Policy } from '../profile/types.js';
-import { governing, orderRules, type ProtectOp } from './mounts.js';
+import { governing, isWithin, orderRules, type ProtectOp } from './mounts.js';
 import { inSealed, requireListings } from './seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
 import type { Cleanup, Plan, PlanSummary, SealFact } from './types.js';
@@ -46,7 +46,8 @@ function bySlot(ops: readonly SetupOp[]): ProtectOp[] {
 
 /** The descriptors run/ opens without following symlinks (creating the placeholders first): entry `slot` on `firstFd + slot`. */
 export function pathFdsOf(ops: readonly SetupOp[], firstFd: number): PathFd[] {
-  return bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true } : {}) }));
+  const hidden = new Set(ops.flatMap((op) => (op.kind === 'hide' ? [op.path] : [])));
+  return bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true, ...(hidden.has(op.path) ? { hidden: true } : {}) } : {}) }));
 }
 
 export function placeholderCleanup(ops: readonly SetupOp[]): Cleanup[] {
@@ -58,6 +59,26 @@ export function protectedNames(ops: readonly SetupOp[]): string[] {
   return bySlot(ops).flatMap((op) => (op.kind === 'pin' ? [] : [op.path]));
 }
 
+/**
+ * A note for each path the profile's rules named and resolution skipped; a
+ * hidden path that does not exist, kept from being made by a placeholder
+ * (setup-ops.ts), says where that placeholder is instead.
+ */
+export function skippedNotes(skipped: Policy['filesystem']['skipped'], ops: readonly SetupOp[]): string[] {
+  const placeheld = ops.flatMap((op) => (op.kind === 'placeholder' && ops.some((o) => o.kind === 'hide' && o.path === op.path) ? [op.path] : []));
+  return skipped.flatMap((s) => {
+    const at = placeheld.find((p) => p === s.path || isWithin(s.path, p));
+    if (at === undefined) return [`${s.path}: skipped (${s.reason})`];
+    return at === s.path ? [] : [`${s.path}: hidden, and does not exist: the placeholder ${at} keeps it from being made during the run`];
+  });
+}
+
+/** Why a path no rule names is hidden: a placeholder where a hidden path that does not exist would be made (setup-ops.ts), or a root-only entry. */
+function hiddenNote(path: string, placeheld: ReadonlySet<string>): string {
+  if (placeheld.has(path)) return `${path}: hidden, and does not exist: its placeholder keeps it from being made during the run, by the command or a program on the host`;
+  return `${path}: hidden, only root may read it and the command runs as root (its owner, to the kernel)`;
+}
+
 /** The paths as the profile's rules show them, and what the list hides, protects and notes (`listings`: the host's listings of the directories to seal). */
 export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings: readonly SealFact[] = []): MountSummary {
   const absent = new Set(listings.flatMap((l) => (l.absent === true ? [l.path] : [])));
@@ -66,6 +87,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
   const hidden = paths('hide');
   const named = bySlot(ops);
+  const placeheld = new Set(paths('placeholder'));
   return {
     readable: own.filter((r) => r.kind === 'read').map((r) => r.path),
     writable: own.filter((r) => r.kind === 'write').map((r) => r.path),
@@ -80,7 +102,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
       ...paths('submount')
         .sort()
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),
-      ...ops.flatMap((op) => (op.kind === 'hide' && !rules.some((r) => r.path === op.path) ? [`${op.path}: hidden, only root may read it and the command runs as root (its owner, to the kernel)`] : [])),
+      ...ops.flatMap((op) => (op.kind === 'hide' && !rules.some((r) => r.path === op.path) ? [hiddenNote(op.path, placeheld)] : [])),
       ...ops.flatMap((op) => (op.kind === 'dev' && op.nodes !== undefined ? [`${op.path}: its device nodes are isolate's copies in ${op.nodes}, owned by nobody: the command cannot change the host's`] : [])),
     ],
   };

@@ -304,8 +304,12 @@ export interface Plan {
    * create: a protected name that does not exist; run/ first creates an
    * empty file there (a placeholder, removed after the run: see cleanup), so
    * that it can be bound read-only like an existing one.
+   * hidden: a placeholder where a hidden path that does not exist would be
+   * made (setup-ops.ts): the host's /dev/null is mounted over it, and that
+   * is what the sandbox has at the path; one a host program replaces is
+   * left as it made it (replaced-guard.ts).
    */
-  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean }[];
+  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean; hidden?: boolean }[];
   /**
    * The backend mounts pathFds by path (nsjail cannot bind a descriptor):
    * run/ keeps its descriptors until the started byte arrives, checks that

@@ -15,6 +15,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { registerStateDir } from '../profile/state-registry.js';
 import { isolateStateDir } from '../profile/own-paths.js';
+import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
 import { effectiveKind, isWithin, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { makeOwnDir } from '../own-dir.js';
@@ -85,6 +86,22 @@ export function pathFacts(rules: readonly MountRule[], targets: readonly string[
 export function deniedPathFacts(rules: readonly MountRule[], probe: WalkProbe): ProtectFact[] {
   const targets = [...new Set(rules.filter((r) => r.kind === 'deny').map((r) => r.path))];
   return targets.flatMap((target) => pathFacts(rules, [target], probe).filter((f) => f.path === target || f.state === 'symlink'));
+}
+
+/**
+ * Facts for the profile's hidden paths that do not exist, inside a writable
+ * root (`deny: ["${CWD}/.env"]` before there is one): the first name on the
+ * way that is missing gets a placeholder, as a missing protected name does.
+ * Otherwise the path is only skipped (nothing to hide), and a file a host
+ * program makes there during the run (`vercel env pull`, an editor) would
+ * be the command's to read. With the placeholder there, neither the command
+ * nor a host program can make it: a host program that replaces the
+ * placeholder stops the run (replaced-guard.ts). Only what is still missing
+ * counts: a path made since the profile was resolved is left as it is.
+ */
+export function missingDeniedFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
+  const missing = policy.filesystem.skipped.filter((s) => s.reason === MISSING_DENY_REASON).map((s) => s.path);
+  return pathFacts(policy.filesystem.mounts, missing, probe).filter((f) => f.state === 'missing');
 }
 
 /**

@@ -15,7 +15,8 @@ import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
-import { deniedPathFacts, ownPathFacts, pathFacts } from './own-paths.js';
+import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
+import { deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { PACKAGES_DIR, lstatState, nameIndex, nameKey, namesIn, packagesIndex, type Finder, type NameIndex } from './protect-names.js';
 import { clockTrusted, settled, type EntryKind, type Hit, type ScanClock } from './scan-cache.js';
@@ -204,7 +205,7 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   const s: Search = { finder: finder(self), names, packages: packagesIndex(names), inPackages: false, rules, rulePaths: new Set(rules.map((r) => r.path)), self, startMs: start?.wallMs, fsTypes: new Map(), pins: [], old: undefined, out: new TreeBuilder(undefined) };
   // Absolute protected paths first: the walk then does not enter what they protect as a whole. Then the hidden paths' pins.
   const probe = { state: lstatState, enterable: s.finder.enterable };
-  for (const fact of [...ownPathFacts(policy, probe), ...deniedPathFacts(rules, probe)]) s.finder.add(fact.path, fact.state, fact.pins);
+  for (const fact of [...ownPathFacts(policy, probe), ...deniedPathFacts(rules, probe), ...missingDeniedFacts(policy, probe)]) s.finder.add(fact.path, fact.state, fact.pins);
   const trees = [];
   for (const root of writableRoots(rules)) {
     const st = dirStat(root);
@@ -245,8 +246,9 @@ function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact
  * search saw is kept for the search after the run (scan-seen.ts).
  */
 export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
-  // A hidden path inside a writable root has directories to pin (own-paths.ts, deniedPathFacts).
-  if (!protectsAnything(policy.filesystem) && !policy.filesystem.mounts.some((r) => r.kind === 'deny')) return [];
+  // A hidden path inside a writable root has directories to pin (own-paths.ts, deniedPathFacts), and a missing one a placeholder.
+  const hides = policy.filesystem.mounts.some((r) => r.kind === 'deny') || policy.filesystem.skipped.some((s) => s.reason === MISSING_DENY_REASON);
+  if (!protectsAnything(policy.filesystem) && !hides) return [];
   const clock = options.clock ?? scanClock;
   const start = clock();
   const result = search(policy, options.cacheDir, start, options.env ?? {});

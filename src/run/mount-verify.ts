@@ -12,7 +12,7 @@
  * path then has its original inode and no link, but nothing of ours is
  * mounted on it.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readFileSync, constants as fsConstants, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, statSync, constants as fsConstants, type BigIntStats } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
 import { O_PATH } from './fd-paths.js';
 
@@ -21,7 +21,12 @@ export interface CheckedPath {
   fd: number;
   path: string;
   readOnly?: boolean;
+  /** Covered by the host's /dev/null (a hidden path's placeholder): that is what the sandbox must have at the path. */
+  hidden?: boolean;
 }
+
+/** What covers a hidden path's placeholder in the sandbox (the backends' empty source). */
+const EMPTY = '/dev/null';
 
 /** What the check reads of one line of /proc/<pid>/mountinfo. */
 export interface MountinfoEntry {
@@ -76,7 +81,7 @@ export function verifySandboxMounts(proc: string, entries: readonly CheckedPath[
       cause: e,
     });
   let mounts: MountinfoEntry[] | undefined;
-  for (const { fd, path, readOnly } of entries) {
+  for (const { fd, path, readOnly, hidden } of entries) {
     const handle = handles.get(fd);
     const changed = (why: string): IsolateError =>
       new IsolateError('E_SANDBOX_SETUP', `${path} changed while the sandbox was being set up; the command was not run`, {
@@ -90,7 +95,7 @@ export function verifySandboxMounts(proc: string, entries: readonly CheckedPath[
       });
     if (handle === undefined) return changed('isolate did not open it');
     if (readOnly === undefined) return notMounted('the plan does not say whether it is mounted read-only or read-write');
-    const want = fstatSync(handle, { bigint: true });
+    const want = hidden === true ? statSync(EMPTY, { bigint: true }) : fstatSync(handle, { bigint: true });
     let at = root;
     let seen: BigIntStats | undefined;
     for (const part of path.split('/').filter((p) => p !== '')) {

@@ -155,9 +155,9 @@ export function existingProtected(plan: Plan): string[] {
   return (plan.pathFds ?? []).flatMap((e) => (e.create !== true ? [e.path] : []));
 }
 
-/** The placeholders of a plan: protected names that did not exist, made by the launcher's start (run/launch/path-fds.ts). */
-export function placeholderPaths(plan: Plan): string[] {
-  return (plan.pathFds ?? []).flatMap((e) => (e.create === true ? [e.path] : []));
+/** The placeholders of a plan: protected names that did not exist, made by the launcher's start (run/launch/path-fds.ts); `hidden`: those of hidden paths instead. */
+export function placeholderPaths(plan: Plan, hidden = false): string[] {
+  return (plan.pathFds ?? []).flatMap((e) => (e.create === true && (e.hidden === true) === hidden ? [e.path] : []));
 }
 
 /** The guard of one run: run/'s cancellation signal, the placeholders once made, the end. */
@@ -174,11 +174,16 @@ export interface RunGuard {
 export function guardRun(plan: Plan, caller: AbortSignal | undefined): RunGuard {
   const tripwire = new AbortController();
   const guard = guardReplaced(() => tripwire.abort());
+  // A hidden path's placeholder is made with the others, at the start: watched from then on, as what it is.
+  const hiddenPlaceholders = placeholderPaths(plan, true);
   guard.add(existingProtected(plan), 'protected');
-  guard.add(plan.watchHidden ?? [], 'hidden');
+  guard.add((plan.watchHidden ?? []).filter((p) => !hiddenPlaceholders.includes(p)), 'hidden');
   return {
     signal: caller === undefined ? tripwire.signal : AbortSignal.any([caller, tripwire.signal]),
-    placeholdersMade: () => guard.add(placeholderPaths(plan), 'protected', true),
+    placeholdersMade: () => {
+      guard.add(placeholderPaths(plan), 'protected', true);
+      guard.add(hiddenPlaceholders, 'hidden', true);
+    },
     finish() {
       const stopped = tripwire.signal.aborted;
       return { tripped: guard.finish(), stopped };

@@ -10,7 +10,8 @@ import { setupArgs } from '../../src/backends/bwrap.js';
 import { setupMounts } from '../../src/backends/nsjail-mounts.js';
 import { renderFields } from '../../src/backends/nsjail-proto.js';
 import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
-import { describeSetup, pathFdsOf, placeholderCleanup, protectedNames } from '../../src/backends/setup-plan.js';
+import { describeSetup, pathFdsOf, placeholderCleanup, protectedNames, skippedNotes } from '../../src/backends/setup-plan.js';
+import { MISSING_DENY_REASON } from '../../src/profile/mount-rules.js';
 import type { Limits, MountRule, Policy } from '../../src/profile/types.js';
 import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
 import { expectIsolateError } from './expect-error.js';
@@ -166,6 +167,27 @@ describe('protected names: descriptor slots, run/\'s part, refusals', () => {
     const ops = setupOps(policy(mounts), facts({ protect: [{ path: secret, state: 'file', pins: [`${PROJECT}/config`, `${PROJECT}/config/deep`] }] }));
     expect(ops.filter((op) => op.path.startsWith(`${PROJECT}/config`)).map(show)).toEqual([`pin ${PROJECT}/config`, `pin ${PROJECT}/config/deep`, `hide ${secret}`]);
     expectIsolateError(() => setupOps(policy(mounts), facts({ protect: [{ path: `${PROJECT}/config`, state: 'symlink', pins: [] }] })), 'E_PROTECT_SYMLINK');
+  });
+
+  it('a hidden path that does not exist inside a writable one: a placeholder where it, or a directory on its way, would be made, hidden as well', () => {
+    const env = `${PROJECT}/.env`;
+    const deep = `${PROJECT}/secrets/key`;
+    const pol = policy();
+    const skipped = [env, deep].map((path) => ({ path, reason: MISSING_DENY_REASON }));
+    const withMissing = { ...pol, filesystem: { ...pol.filesystem, skipped } };
+    const found = [
+      { path: env, state: 'missing' as const, pins: [] },
+      { path: `${PROJECT}/secrets`, state: 'missing' as const, pins: [] },
+      { path: `${PROJECT}/.bashrc`, state: 'missing' as const, pins: [] },
+    ];
+    const ops = setupOps(withMissing, facts({ protect: found }));
+    const at = (path: string) => ops.filter((op) => op.path === path).map(show);
+    expect(at(env)).toEqual([`placeholder ${env}`, `hide ${env}`]);
+    expect(at(`${PROJECT}/secrets`)).toEqual([`placeholder ${PROJECT}/secrets`, `hide ${PROJECT}/secrets`]);
+    // A protected name's placeholder is not hidden: it is read-only and empty, as the host made it.
+    expect(at(`${PROJECT}/.bashrc`)).toEqual([`placeholder ${PROJECT}/.bashrc`]);
+    expect(pathFdsOf(ops, 6).filter((e) => e.hidden === true).map((e) => e.path)).toEqual([env, `${PROJECT}/secrets`]);
+    expect(skippedNotes(skipped, ops)).toEqual([`${deep}: hidden, and does not exist: the placeholder ${PROJECT}/secrets keeps it from being made during the run`]);
   });
 
   it('a directory protected as a whole is not also pinned writable for a name beneath it', () => {
