@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
 import { bracketTangle } from './bracket-scan.js';
-import { clip, codeVariable, scriptParts } from './script.js';
+import { clip, codeVariable, exportedFunction, scriptParts } from './script.js';
 import { gitRuns } from './git-runs.js';
 import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
@@ -60,8 +60,20 @@ function evaluates(words: Words): string | undefined {
   if (name === 'alias' && args.some((a) => a.includes('='))) return 'an alias changes what later words run';
   if (name === 'hash' && args.some((a) => a.startsWith('-') && a.includes('p'))) return 'hash -p changes which file a name runs';
   if (name === 'enable') return 'enable loads or switches off shell builtins';
+  if (name === 'fc' && (words.tail || !fcOnlyLists(args))) return "fc runs a command of the shell's history again";
   if (CALLBACKS.has(name) && (words.tail || args.some((a) => /^-[a-zA-Z]*C/.test(a)))) return `${name} -C runs a string as a script`;
   return undefined;
+}
+
+/**
+ * Whether fc only lists the history (`fc -l`): with -s, or `-e -`, or
+ * without -l, bash runs commands of its history again (what `history -s`
+ * put there, or an earlier command changed by `fc -s old=new`).
+ */
+function fcOnlyLists(args: readonly string[]): boolean {
+  const end = args.findIndex((a) => !a.startsWith('-'));
+  const options = end === -1 ? args : args.slice(0, end);
+  return options.some((a) => /^-[a-z]*l/.test(a)) && !options.some((a) => /^-[a-z]*[se]/.test(a));
 }
 
 /** The string given to -C (`-C cmd`, `-Ccmd`, `-tC cmd`). */
@@ -78,6 +90,8 @@ function evaluatedString(words: Words): string | undefined {
   const name = basename(normalProgram(program));
   if (name === 'eval' && !words.tail && args.length > 0) return args.join(' ');
   if (name === 'trap') return args.find((a) => !a.startsWith('-'));
+  // history -s keeps its words as a command of the history, which fc runs again
+  if (name === 'history' && args[0] === '-s' && !words.tail) return args.slice(1).join(' ');
   if (CALLBACKS.has(name)) return callbackString(args);
   return undefined;
 }
@@ -136,6 +150,8 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
       noteNameValue(word, out.dormant); // env x=… cmd, sudo x=… cmd
       const code = codeVariable(word);
       if (code !== undefined) out.unknown.push({ command: form.argv, reason: code });
+      const definition = exportedFunction(word);
+      if (definition !== undefined) await expandScript(definition, depth + 1, out);
     }
   }
   if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });
