@@ -18,6 +18,7 @@ import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
 import { prepareRuntimeDir } from './host/runtime-dir.js';
+import { noteHome } from './own-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
 import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
@@ -147,6 +148,8 @@ export const loadProfile: (options?: IsolateOptions) => Promise<Prepared> = guar
 async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
   checkApiOptions(options);
   const ctx = context(options);
+  // isolate makes its directories under the caller's home, never the home itself (own-dir.ts).
+  noteHome(ctx.env['HOME'] || homedir());
   // Before the policy is resolved, so that it hides isolate's runtime directory from the sandbox (runtime-dir.ts).
   prepareRuntimeDir(ctx.env);
   const merged = options.loaded ?? (await loadWithOverrides(options, ctx));

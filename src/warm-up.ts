@@ -81,7 +81,8 @@ const SEALED_ENTRIES: SealEntry[] = [
 function warmHost(policy: Policy): HostFacts {
   return {
     platform: 'linux',
-    arch: 'x64',
+    // The architecture of the Node that builds the snapshot, which is the one that runs it: a filter compiled for it is kept.
+    arch: process.arch,
     uid: 1000,
     gid: 1000,
     bwrap: { path: '/usr/bin/bwrap', version: '0.9.0' },
@@ -126,7 +127,9 @@ export async function warmUp(): Promise<void> {
   const host = warmHost(policy);
   const plan = (await loadBackend('bwrap')).plan(policy, ['true'], host);
   const { network: _network, ...offline } = host;
-  (await loadBackend('bwrap')).plan({ ...policy, network: { ...policy.network, mode: 'none', allow: [], deny: [] } }, ['true'], offline);
+  // The built-in profiles' syscall policy: its filter, a pure function of the rules and the architecture, stays compiled (seccomp/compiled.ts).
+  const builtin = { ...policy, network: { ...policy.network, mode: 'none' as const, allow: [], deny: [] }, syscalls: { preset: 'default' as const, deny: [], allow: [] } };
+  (await loadBackend('bwrap')).plan(builtin, ['true'], offline);
   warmRecords(policy, plan);
   await (await import('./warm-up-host.js')).warmHostSide(merged, OWN_CODE, plan);
 }

@@ -29,7 +29,6 @@ import {
   fchmodSync,
   fstatSync,
   ftruncateSync,
-  mkdirSync,
   openSync,
   readSync,
   statSync,
@@ -57,6 +56,7 @@ import { headPath, lockPath } from './files.js';
 import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
 import { NOT_REGULAR, openRegular, readRegularFile } from './read-regular.js';
+import { makeOwnDir } from '../own-dir.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 
@@ -106,7 +106,7 @@ function corrupt(file: string, detail: string): IsolateError {
  */
 function ensureDir(dir: string): void {
   const target = resolve(dir);
-  const first = mkdirSync(target, { recursive: true, mode: 0o700 });
+  const first = makeOwnDir(target);
   if (first === undefined) return;
   // The umask may have removed bits from 0700; set exactly 0700 on what we created.
   const top = resolve(first);

@@ -9,6 +9,7 @@ import { createOutput, processOutput } from './output.js';
 import { buildProgram, invocationOf, type Dispatch } from './program.js';
 import { configureProgram, shownExitCode } from './usage.js';
 import { version } from './version.js';
+import { deferOptimizer } from '../tiering.js';
 
 export type { CliContext } from './context.js';
 export { usePackageRoot } from '../profile/builtin.js';
@@ -73,6 +74,7 @@ async function warmArguments(): Promise<void> {
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const started = process.hrtime.bigint();
+  deferOptimizer();
   const ctx = createContext(process.env, await processOutput(process.env));
   let code = 0;
   const dispatch: Dispatch = async (cmd, load) => {

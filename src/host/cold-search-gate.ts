@@ -8,10 +8,11 @@
  * WAIT_MS (then it searches without the cache). Every failure here means
  * "search now": never an error.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode } from '../errors.js';
 import { processAlive } from './alive.js';
+import { makeOwnDir } from '../own-dir.js';
 
 const STALE_MS = 60_000;
 const WAIT_MS = 30_000;
@@ -55,7 +56,7 @@ export function coldSearchTurn(dir: string): (() => void) | undefined {
     }
   };
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeOwnDir(dir);
     for (const until = Date.now() + WAIT_MS; Date.now() < until; ) {
       try {
         if (take(file)) return release;

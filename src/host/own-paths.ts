@@ -10,7 +10,6 @@
  * The same walk gives the directories to pin above each path the profile
  * hides inside a writable root (deniedPathFacts).
  */
-import { mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
@@ -18,6 +17,7 @@ import { registerStateDir } from '../profile/state-registry.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { effectiveKind, isWithin, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
+import { makeOwnDir } from '../own-dir.js';
 
 export type PathState = ProtectFact['state'] | 'inaccessible';
 
@@ -96,7 +96,7 @@ export function ensureStateDir(policy: Policy, env: Readonly<Record<string, stri
   const dir = isolateStateDir(env);
   if (dir === undefined || effectiveKind(policy.filesystem.mounts, dir) !== 'write') return;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeOwnDir(dir);
   } catch (e: unknown) {
     throw new IsolateError('E_IO', `cannot create isolate's state directory ${dir}: ${errnoCode(e) ?? String(e)}`, { cause: e });
   }

@@ -10,11 +10,12 @@
  * state directory. Never the shared temp directory: another user, or the
  * sandbox of another run that shows /tmp, could reach or take the name.
  */
-import { accessSync, constants, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { isolateStateDir } from '../profile/own-paths.js';
+import { makeOwnDir } from '../own-dir.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,11 +65,12 @@ function checkPrivate(path: string, uid: number | undefined): void {
 /** Create `path` (and missing parents) mode 0700, or accept it as it is when it is a private directory of this user; else exit 125 with a fix. */
 export function ensurePrivateDir(path: string): string {
   try {
-    mkdirSync(path, { recursive: true, mode: 0o700 });
+    makeOwnDir(path);
   } catch (e: unknown) {
     if (errnoCode(e) !== 'EEXIST') {
       throw new IsolateError('E_IO', `cannot create isolate's runtime directory ${path}: ${errnoCode(e) ?? String(e)}`, {
         cause: e,
+        ...(e instanceof Error ? { detail: e.message } : {}),
         fix: 'set XDG_RUNTIME_DIR to a writable private directory of yours',
       });
     }

@@ -7,13 +7,14 @@
  * atomic rename. Every failure here means "no cache": never an error.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statfsSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, futimesSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, statfsSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import { isolateStateDir, STATE_CACHE_DIRS } from '../profile/own-paths.js';
 import { decodeScanCache, encodeScanCache, type CacheHeader } from './scan-cache-codec.js';
 import { CACHEABLE_FS, clockTrusted, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
+import { makeOwnDir } from '../own-dir.js';
 
 /** Caches kept; the least recently used beyond these are removed. */
 const MAX_FILES = 64;
@@ -109,7 +110,7 @@ export function writeScanCache(dir: string, header: CacheHeader, tree: ScanTree)
   const tmp = join(dir, `.${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeOwnDir(dir);
     if (!trustedDir(dir)) return;
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
     writeFileSync(fd, encodeScanCache(header, tree));

@@ -4,6 +4,7 @@
  */
 import { STAMP_FIELDS, type DirStamp, type Hit } from './scan-cache.js';
 import { KINDS, ScanTree, type TreeArrays } from './scan-tree.js';
+import { allowOptimizer } from '../tiering.js';
 
 type Typed = Float64Array | Uint32Array | Uint8Array;
 
@@ -22,6 +23,9 @@ function growBuffer(b: Buffer, need: number): Buffer {
 }
 
 const W = STAMP_FIELDS.length;
+
+/** A tree of this many directories takes a search long enough for V8's optimizing compiler to pay (src/tiering.ts). */
+const LARGE_TREE = 2000;
 
 export class TreeBuilder {
   private t: TreeArrays;
@@ -112,6 +116,7 @@ export class TreeBuilder {
       return hit;
     }
     const i = t.count++;
+    if (i === LARGE_TREE) allowOptimizer();
     t.stamps = grow(t.stamps, t.count * W);
     t.ends = grow(t.ends, t.count);
     t.flags = grow(t.flags, t.count);

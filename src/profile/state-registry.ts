@@ -12,9 +12,10 @@
  * exists. A state directory listed for the first time may hold what a
  * sandbox put there before: its search caches are emptied then.
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { isolateRuntimeDirs, isolateStateDir, STATE_CACHE_DIRS } from './own-paths.js';
+import { makeOwnDir } from '../own-dir.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -70,7 +71,7 @@ export function registerStateDir(env: Env): void {
   const fresh = [state, ...runtimes].filter((d): d is string => d !== undefined && d !== join(file, '..') && !listed.includes(d));
   if (fresh.length === 0) return;
   try {
-    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    makeOwnDir(join(file, '..'));
     const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     try {
       writeSync(fd, fresh.map((d) => `${d}\n`).join(''));

@@ -11,13 +11,14 @@
  * device unopenable, and that flag cannot be lifted inside the sandbox: then
  * the run is refused (exit 125) with the way out.
  */
-import { closeSync, constants, existsSync, lchownSync, linkSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { closeSync, constants, existsSync, lchownSync, linkSync, lstatSync, openSync, renameSync, rmSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { DEVICE_MODE, DEVICE_NODES, DEVICE_OWNER, NULL_NODE, deviceNumber, nodePath, type DeviceFacts, type DeviceNode } from '../backends/devices.js';
 import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
 import { runHelper } from './io/helper.js';
 import { rootOnlyPath } from './root-path.js';
+import { makeOwnDir } from '../own-dir.js';
 
 const MKNOD_TIMEOUT_MS = 5000;
 
@@ -29,7 +30,7 @@ function setupError(summary: string, fix: string, e?: unknown): IsolateError {
 function ensureDir(dir: string): void {
   checkRootOnly(dir, existingAncestor(dir));
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeOwnDir(dir);
   } catch (e: unknown) {
     throw setupError(`cannot create the directory of isolate's device nodes ${dir}`, 'check that isolate\'s state directory is writable', e);
   }

@@ -49,6 +49,8 @@ export async function credentialsBench(bin, rounds = 5) {
   const work = mkdtempSync(join(tmpdir(), 'isolate-bench-cred-'));
   const project = join(work, 'project');
   mkdirSync(project);
+  // The caller's home exists, as a user's does: isolate keeps its state there, and never makes a missing home.
+  mkdirSync(join(work, 'home'));
   const env = { PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, HOME: join(work, 'home'), LANG: 'C.UTF-8', GITHUB_TOKEN: TOKEN };
   certs(work);
   // The opaque tunnel's client trusts the test CA from the project: the sandbox has a /tmp of its own.
