@@ -76,6 +76,14 @@ function fcOnlyLists(args: readonly string[]): boolean {
   return options.some((a) => /^-[a-z]*l/.test(a)) && !options.some((a) => /^-[a-z]*[se]/.test(a));
 }
 
+/** The command `history -s` (`-ps`, `-s --`) keeps as an entry of the history, which fc runs again; undefined without -s. */
+function historyEntry(args: readonly string[]): string | undefined {
+  const end = args.findIndex((a) => !a.startsWith('-') || a === '--');
+  const options = end === -1 ? args : args.slice(0, end);
+  if (!options.some((a) => /^-[a-z]*s/.test(a))) return undefined;
+  return args.slice(end === -1 ? args.length : args[end] === '--' ? end + 1 : end).join(' ');
+}
+
 /** The string given to -C (`-C cmd`, `-Ccmd`, `-tC cmd`). */
 function callbackString(args: readonly string[]): string | undefined {
   const i = args.findIndex((a) => /^-[a-zA-Z]*C/.test(a));
@@ -90,8 +98,7 @@ function evaluatedString(words: Words): string | undefined {
   const name = basename(normalProgram(program));
   if (name === 'eval' && !words.tail && args.length > 0) return args.join(' ');
   if (name === 'trap') return args.find((a) => !a.startsWith('-'));
-  // history -s keeps its words as a command of the history, which fc runs again
-  if (name === 'history' && args[0] === '-s' && !words.tail) return args.slice(1).join(' ');
+  if (name === 'history' && !words.tail) return historyEntry(args);
   if (CALLBACKS.has(name)) return callbackString(args);
   return undefined;
 }

@@ -112,6 +112,8 @@ describe('attempts to hide a denied command', () => {
     // bash puts the words of history -s in its history, and fc -s runs the last entry again
     "history -s 'git push origin main'; fc -s",
     "history -s git push; fc -e -",
+    "history -s -- 'git push'; fc -s",
+    "history -ps 'git push'; fc -s",
     // bash defines a function from a BASH_FUNC_name%% variable in its environment, which the name then runs
     "env 'BASH_FUNC_make%%=() { git push; }' bash -c make",
   ])('refused: %j', async (script) => {
