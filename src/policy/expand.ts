@@ -61,6 +61,9 @@ function evaluates(words: Words): string | undefined {
   if (name === 'hash' && args.some((a) => a.startsWith('-') && a.includes('p'))) return 'hash -p changes which file a name runs';
   if (name === 'enable') return 'enable loads or switches off shell builtins';
   if (name === 'fc' && (words.tail || !fcOnlyLists(args))) return "fc runs a command of the shell's history again";
+  if ((name === 'set' || name === 'shopt') && turnsOnHistoryExpansion(name, args)) {
+    return 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written';
+  }
   if (CALLBACKS.has(name) && (words.tail || args.some((a) => /^-[a-zA-Z]*C/.test(a)))) return `${name} -C runs a string as a script`;
   return undefined;
 }
@@ -74,6 +77,26 @@ function fcOnlyLists(args: readonly string[]): boolean {
   const end = args.findIndex((a) => !a.startsWith('-'));
   const options = end === -1 ? args : args.slice(0, end);
   return options.some((a) => /^-[a-z]*l/.test(a)) && !options.some((a) => /^-[a-z]*[se]/.test(a));
+}
+
+/**
+ * Whether `set` (`-H`, `-eH`, `-o histexpand`) or `shopt` (`-so
+ * histexpand`) turns on history expansion, which rewrites each line bash
+ * reads after it from its history (`!:1-2` after `: git push` runs git push).
+ */
+function turnsOnHistoryExpansion(name: 'set' | 'shopt', args: readonly string[]): boolean {
+  if (name === 'shopt') return args.some((a) => /^-[a-z]*s/.test(a)) && args.some((a) => /^-[a-z]*o/.test(a)) && args.includes('histexpand');
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (!/^[-+][A-Za-z]+$/.test(a)) return false;
+    const letters = a.slice(1);
+    const on = a.startsWith('-');
+    if (on && letters.includes('H')) return true;
+    const values = [...letters].filter((l) => l === 'o').length;
+    if (on && values > 0 && args.slice(i + 1, i + 1 + values).includes('histexpand')) return true;
+    i += values;
+  }
+  return false;
 }
 
 /** The command `history -s` (`-ps`, `-s --`) keeps as an entry of the history, which fc runs again; undefined without -s. */

@@ -5,12 +5,15 @@
  * env defines a function that bash runs for `name`. Through `isolate mcp`
  * (whose calls are shell strings), with deny rules only, both ran the
  * denied command. Each must be refused (126) and leave nothing on the host.
+ * History expansion (`set -o history -H`, then `!:1-2` after `: cmd`) runs
+ * a line other than the one written: the policy said the script was
+ * decided; it must say it cannot be.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMcp, type McpProcess } from '../helpers/mcp.js';
-import { giveTo, plant, projectSite, runners } from '../helpers/isolate.js';
+import { giveTo, isolate, plant, projectSite, runners } from '../helpers/isolate.js';
 
 const CASES = [
   ['history then fc -s', `bash -c "history -s 'touch ran-history'; fc -s"`, 'ran-history'],
@@ -50,5 +53,15 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('iso
     const r = (await server.client.callTool({ name: 'run', arguments: { command: 'echo made > ran-control' } })) as { isError?: boolean };
     expect(r.isError).not.toBe(true);
     expect(existsSync(join(site.project, 'ran-control'))).toBe(true);
+  });
+
+  it('history expansion makes the script undecidable: reported by check, never passed as decided', () => {
+    const site = projectSite(runner, 'isolate-it-shell-history-');
+    cleanups.push(site.cleanup);
+    const profile = plant(runner, site.dir, 'deny.yaml', 'extends: default\ncommands:\n  deny: ["touch *"]\n');
+    giveTo(runner, site.dir);
+    const r = isolate(runner, ['check', '--json', '-p', profile, '--', 'bash', '-c', 'set -o history -H\n: touch ran-expansion\n!:1-2'], { cwd: site.project, env: site.env });
+    const result = JSON.parse(r.stdout) as { decision: string; undecidable: { reason: string }[] };
+    expect(result.undecidable.map((u) => u.reason)).toContain('history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written');
   });
 });

@@ -155,6 +155,9 @@ describe('attempts to hide a denied command', () => {
     ['set -o history; : git push; fc -s :=', "fc runs a command of the shell's history again"],
     ['fc -l -s', "fc runs a command of the shell's history again"],
     ['fc', "fc runs a command of the shell's history again"],
+    ['set -o history -H\n: git push\n!:1-2', 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written'],
+    ['set -eo history; set -o histexpand\n: git push\n!:1-2', 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written'],
+    ['shopt -so histexpand history\n: git push\n!:1-2', 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written'],
     ["env 'BASH_FUNC_ls%%=() { $X; }' bash -c ls", 'bash defines a function from BASH_FUNC_ls%% (an exported function), which its name runs'],
   ])('undecidable: %j — refused with an allow list, reported without', async (script, reason) => {
     const strict = await decideCommands(ALLOW, sh(script));
