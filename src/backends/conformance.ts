@@ -80,7 +80,7 @@ export const FEATURES: readonly Feature[] = [
     title: 'host kernel settings read-only, host-wide kernel files hidden',
     requested: always,
     by: {
-      bwrap: n('the host-wide parts of the sandbox\'s /proc (sys, sysrq-trigger, irq, bus, fs) bound read-only over themselves, kernel memory, keys and timers covered; bwrap alone leaves /proc/sys writable when isolate runs as root; a readable /sys stays read-only with its firmware hidden'),
+      bwrap: n('the host-wide parts of the sandbox\'s /proc (sys, sysrq-trigger, irq, bus, fs) bound read-only over themselves, kernel memory, keys and timers covered; as root, every other kernel file at the top of /proc bound read-only too (root owns them, and a mode set in one /proc holds in all), or hidden where only root may read it, and with the host\'s network the whole /proc read-only (its /proc/net is the host\'s); bwrap alone leaves /proc/sys writable when isolate runs as root; a readable /sys stays read-only with its firmware hidden'),
       nsjail: n('/proc mounted read-only as a whole, with the same read-only binds and covers as bwrap'),
       'sandbox-exec': n('macOS has no /proc; sysctl-write is never allowed (deny default), and only a listed set of sysctl names may be read'),
       oci: n('the same read-only binds and covers as bwrap, as the runtime\'s readonlyPaths and maskedPaths'),

@@ -48,6 +48,8 @@ export interface OciFilesystem {
   mounts: OciMount[];
   /** The sealed directories' stand-ins, in SEALED_DIRS order. */
   sealed: SealedDir[];
+  /** The host entries of sealed directories, each bound at its own path: one the host removes before the start is left out (BundlePlan.optionalSources). */
+  optionalSources: string[];
   readonlyPaths: string[];
   maskedPaths: string[];
   rootReadOnly: boolean;
@@ -147,6 +149,7 @@ export function ociFilesystem(ops: readonly SetupOp[], placeholders: Placeholder
   return {
     mounts: ops.flatMap((op) => opMounts(op, placeholders, sealedSource)),
     sealed: seals.map((dir) => ({ dir: standIn(dir), links: links.filter((l) => dirname(l.path) === dir).map((l) => ({ path: `${standIn(dir)}/${basename(l.path)}`, target: l.target })) })),
+    optionalSources: paths('seal-bind'),
     readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/'), ...deviceNodePaths(ops)],
     maskedPaths: paths('kernel-mask'),
     rootReadOnly: readOnly.includes('/'),

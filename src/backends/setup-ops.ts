@@ -31,7 +31,7 @@ import { dirname } from 'node:path';
 import type { MountRule, Policy } from '../profile/types.js';
 import { tmpfsSize } from './ceilings.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
-import { kernelGuardOps, type GuardOp } from './kernel-guard.js';
+import { kernelGuardOps, procReadOnly, type GuardOp } from './kernel-guard.js';
 import { depth, effectiveKind, governing, orderRules, protectOps } from './mounts.js';
 import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
 import type { HostFacts, SealFact } from './types.js';
@@ -111,7 +111,8 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const profile = byDepth(withSealed(profileOps(rules, facts, sized), rules, facts.sealed));
   const guard = kernelGuardOps(facts.kernelPaths, rules);
   const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];
-  return [...system, ...profile, ...guard, ...readOnlyOps([...profile, ...guard]), ...socket, { kind: 'read-only', path: ROOT }];
+  const proc: SetupOp[] = procReadOnly(facts.kernelPaths, policy.network.mode === 'host') ? [{ kind: 'read-only', path: PROC }] : [];
+  return [...system, ...profile, ...guard, ...readOnlyOps([...profile, ...guard]), ...proc, ...socket, { kind: 'read-only', path: ROOT }];
 }
 
 /** The profile's rules, symlinks, mounts beneath read-only binds and protected names, in the order they are found (see byDepth). */

@@ -201,6 +201,13 @@ export interface BundlePlan {
   /** Relative to dir: directories to create (in order), then the symlinks. */
   dirs: string[];
   links: { path: string; target: string }[];
+  /**
+   * Host entries of sealed directories, bound read-only at their own paths
+   * by the config. One the host removed since the listing is left out of
+   * config.json when run/ writes the bundle, as bubblewrap's --ro-bind-try
+   * leaves it out: a runtime refuses to start on a bind of a missing path.
+   */
+  optionalSources: string[];
   stateDir: string;
   /** The container's name for the runtime. */
   name: string;

@@ -3,7 +3,7 @@
  * which kernel switches, what the protected paths and the command are on disk.
  * plan() then turns these facts into a Plan without touching anything.
  */
-import { accessSync, constants, lstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -18,12 +18,12 @@ import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
-import { rootOnlyEntries } from './root-only.js';
+import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
-import { KERNEL_GUARD_PATHS, type KernelPathFact } from '../backends/kernel-guard.js';
+import { KERNEL_GUARD_PATHS, PROC, isOtherProcEntry, type KernelPathFact } from '../backends/kernel-guard.js';
 import { ensureStateDir } from './own-paths.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { DEVICE_NODES, type DeviceFacts } from '../backends/devices.js';
@@ -213,19 +213,39 @@ export function bwrapFacts(env: Readonly<Record<string, string | undefined>>, pa
   return version === undefined ? undefined : { path, version };
 }
 
-/** Which paths of the kernel guard exist here (Linux only: elsewhere there is no /proc to guard). */
-export function kernelPathFacts(): KernelPathFact[] {
+/**
+ * Which paths of the kernel guard exist here (Linux only: elsewhere there is no /proc to guard); for `uid` 0, also
+ * the other entries at the top of /proc that root owns (kernel-guard.ts), and whether only root may read each: not
+ * a process's (a number), not a link (self, thread-self, mounts, net lead into a process's own). An ordinary user
+ * owns none of them.
+ */
+export function kernelPathFacts(uid: number): KernelPathFact[] {
   if (process.platform !== 'linux') return [];
   const out: KernelPathFact[] = [];
-  for (const path of KERNEL_GUARD_PATHS) {
+  const add = (path: string, owned: boolean): void => {
     try {
       const st = lstatSync(path, { throwIfNoEntry: false });
-      if (st !== undefined) out.push({ path, dir: st.isDirectory() });
+      if (st === undefined) return;
+      if (!owned) out.push({ path, dir: st.isDirectory() });
+      else if (st.uid === uid && (st.isFile() || st.isDirectory())) out.push({ path, dir: st.isDirectory(), ownerOnly: onlyOwnerReaches(st, { uid, groups: [] }) });
     } catch {
       // unreadable here: the sandbox, with fewer rights, cannot reach it either
     }
-  }
+  };
+  for (const path of KERNEL_GUARD_PATHS) add(path, false);
+  if (uid === 0) for (const path of procEntries()) if (isOtherProcEntry(path)) add(path, true);
   return out;
+}
+
+/** The entries at the top of /proc that are not a process's or a link. */
+function procEntries(): string[] {
+  try {
+    return readdirSync(PROC, { withFileTypes: true })
+      .filter((e) => !e.isSymbolicLink() && !/^\d+$/.test(e.name))
+      .map((e) => `${PROC}/${e.name}`);
+  } catch {
+    return [];
+  }
 }
 
 function isExecutable(path: string): boolean {
@@ -416,7 +436,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
-    kernelPaths: kernelPathFacts(),
+    kernelPaths: kernelPathFacts(process.getuid?.() ?? -1),
     ...(devices === undefined ? {} : { devices }),
     // The read-only parents of hidden paths, rebuilt from their listing on Linux (sandbox-exec's rules are paths).
     ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)) } : {}),

@@ -8,7 +8,7 @@
  * made for it. The bundles that runs killed with their isolate left behind
  * (host/oci-bundle-dir.ts) are removed the same way before each run.
  */
-import { chmodSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, existsSync, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { BundlePlan } from '../backends/types.js';
 import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
@@ -55,6 +55,19 @@ function writeNew(path: string, content: string): void {
   }
 }
 
+/**
+ * config.json without the binds of optional sources the host has removed
+ * since the plan (BundlePlan.optionalSources); the text as planned when
+ * none is gone.
+ */
+export function configNow(config: string, optionalSources: readonly string[]): string {
+  const gone = new Set(optionalSources.filter((p) => lstatSync(p, { throwIfNoEntry: false }) === undefined));
+  if (gone.size === 0) return config;
+  const parsed = JSON.parse(config) as { mounts: { source: string; destination: string }[] };
+  parsed.mounts = parsed.mounts.filter((m) => !(gone.has(m.source) && m.source === m.destination));
+  return `${JSON.stringify(parsed, null, 2)}\n`;
+}
+
 /** Create the bundle: the directory (0700, new), config.json (0600), the rootfs directories and symlinks. */
 export function createBundle(b: BundlePlan): void {
   try {
@@ -64,7 +77,7 @@ export function createBundle(b: BundlePlan): void {
   }
   try {
     chmodSync(b.dir, 0o700);
-    writeNew(join(b.dir, b.configFile), b.config);
+    writeNew(join(b.dir, b.configFile), configNow(b.config, b.optionalSources));
     for (const d of b.dirs) mkdirSync(join(b.dir, d), { mode: 0o755 });
     for (const l of b.links) symlinkSync(l.target, join(b.dir, l.path));
   } catch (e: unknown) {

@@ -80,7 +80,7 @@ describe.each(backendCases('stdio checks'))('the caller\'s stdio ($label)', ({ r
     const script = `const { run } = await import(${JSON.stringify(index)});
 const r = await run(['touch', ${JSON.stringify(marker)}], { stdio: 'inherit', backend: ${JSON.stringify(backend)}, callerCwd: ${JSON.stringify(project)}, audit: { enabled: false } });
 process.stderr.write(JSON.stringify({ exitCode: r.exitCode, code: r.error?.code }));`;
-    const r = withFd(join(dir, 'outside'), 'r', (fd) => asRunner(runner, [process.execPath, '--input-type=module', '-e', script], { cwd: project, env, fds: { 0: fd } }));
+    const r = withFd(join(dir, 'outside'), 'r', (fd) => asRunner(runner, [process.execPath, '--input-type=module', '-e', script], { cwd: project, env: { ...env, XDG_STATE_HOME: runner.stateDir }, fds: { 0: fd } }));
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stderr)).toEqual({ exitCode: 125, code: 'E_STDIO' });
     expect(existsSync(marker), 'the command ran').toBe(false);

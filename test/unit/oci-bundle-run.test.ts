@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BundlePlan } from '../../src/backends/types.js';
-import { createBundle, removeBundle } from '../../src/run/bundle.js';
+import { configNow, createBundle, removeBundle } from '../../src/run/bundle.js';
 
 describe.skipIf(process.platform !== 'linux')('the bundle of a --backend oci run', () => {
   let base: string;
@@ -18,7 +18,7 @@ describe.skipIf(process.platform !== 'linux')('the bundle of a --backend oci run
     base = mkdtempSync(join(tmpdir(), 'isolate-bundle-unit-'));
     const dir = join(base, 'oci-1-a-b-00000000');
     // The runtime is never started here: a path that does not exist stands for it.
-    plan = { dir, configFile: 'config.json', config: '{"secret":"value"}\n', dirs: ['rootfs', 'rootfs/usr'], links: [{ path: 'rootfs/bin', target: '/usr/bin' }], stateDir: join(dir, 'state'), name: 'oci-1-a-b-00000000', runtime: '/nonexistent/runc' };
+    plan = { dir, configFile: 'config.json', config: '{"secret":"value"}\n', dirs: ['rootfs', 'rootfs/usr'], links: [{ path: 'rootfs/bin', target: '/usr/bin' }], optionalSources: [], stateDir: join(dir, 'state'), name: 'oci-1-a-b-00000000', runtime: '/nonexistent/runc' };
   });
   afterEach(() => rmSync(base, { recursive: true, force: true }));
 
@@ -39,5 +39,20 @@ describe.skipIf(process.platform !== 'linux')('the bundle of a --backend oci run
     expect(() => createBundle(plan)).toThrow(expect.objectContaining({ code: 'E_SANDBOX_SETUP' }) as unknown as Error);
     expect(readFileSync(join(plan.dir, 'theirs'), 'utf8')).toBe('x');
     expect(lstatSync(join(plan.dir, 'config.json'), { throwIfNoEntry: false })).toBeUndefined();
+  });
+
+  it('leaves out the bind of a sealed directory\'s entry the host removed since the plan, and keeps the others', () => {
+    const sealed = join(base, 'sealed');
+    mkdirSync(sealed);
+    for (const name of ['kept', 'gone']) writeFileSync(join(sealed, name), name);
+    const mount = (name: string) => ({ destination: join(sealed, name), type: 'bind', source: join(sealed, name), options: ['rbind', 'ro'] });
+    const other = { destination: '/etc/hosts', type: 'bind', source: '/dev/null', options: ['rbind', 'ro'] };
+    plan = { ...plan, config: `${JSON.stringify({ mounts: [mount('kept'), mount('gone'), other] }, null, 2)}\n`, optionalSources: [join(sealed, 'kept'), join(sealed, 'gone')] };
+    // Nothing gone: the planned text as it is.
+    expect(configNow(plan.config, plan.optionalSources)).toBe(plan.config);
+    rmSync(join(sealed, 'gone'));
+    createBundle(plan);
+    const written = JSON.parse(readFileSync(join(plan.dir, 'config.json'), 'utf8')) as { mounts: unknown[] };
+    expect(written.mounts).toEqual([mount('kept'), other]);
   });
 });
