@@ -44,7 +44,8 @@ export async function verifyCommand(inv: Invocation, ctx: CliContext): Promise<n
   else ctx.output.out(`${s.red('NOT INTACT')}: ${path}: line ${v.line}: ${v.reason}: ${v.detail}\n`);
   if (!v.ok && v.reason !== 'broken-link') ctx.output.out(`  to record runs again: isolate audit seal ${path} (keeps this log as it is and starts a new one that continues its chain)\n`);
   for (const s of segments) ctx.output.out(`  ${segmentLine(s)}\n`);
-  for (const u of unfinished) ctx.output.out(`  run ${u.runId} (line ${u.line}, started ${u.startedAt}): ${u.statusText}: ${u.command.join(' ')}\n`);
+  // A run's command came from whoever asked for it (an MCP call's): shown escaped, as the show table does.
+  for (const u of unfinished) ctx.output.out(`  ${oneLine(`run ${u.runId} (line ${u.line}, started ${u.startedAt}): ${u.statusText}: ${u.command.join(' ')}`)}\n`);
   return v.ok ? 0 : 1;
 }
 

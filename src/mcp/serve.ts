@@ -6,6 +6,7 @@
  * Nothing but the protocol goes to stdout.
  */
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { oneLine } from '../errors.js';
 import type { ServerConfig } from './config.js';
 import { createServer } from './server.js';
 
@@ -30,8 +31,9 @@ export async function serveStdio(config: ServerConfig, stdin = process.stdin, st
   stdin.on('error', finish);
   for (const s of SIGNALS) process.on(s, onSignal);
   transport.onclose = finish;
-  // A message it cannot read (malformed, or over the SDK's 10 MiB, which ends the transport): said on stderr, never on stdout.
-  transport.onerror = (e: Error) => config.warn?.(`isolate mcp: a message from the client could not be read: ${e.message}`);
+  // A message it cannot read (malformed, or over the SDK's 10 MiB, which ends the transport): said on stderr, never on stdout,
+  // escaped: the parser's message quotes the client's bytes, and stderr may be the terminal of whoever started the server.
+  transport.onerror = (e: Error) => config.warn?.(`isolate mcp: a message from the client could not be read: ${oneLine(e.message)}`);
   try {
     await server.connect(transport);
     await ended;

@@ -14,6 +14,7 @@ import { NetworkEventLog } from './event-log.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
 import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
 import type { TerminatedEnd, TlsTerminator } from './credentials/terminate.js';
+import { plainResponse } from './credentials/plain-response.js';
 import { allChecks, gated, sniGate, type RelayFilter } from './relay-filter.js';
 import { tunnelHttp } from './tunnel-http.js';
 import { MAX_HEAD, forwardedHeaders, originFormHead, parseRequestHead, type RequestHead } from './request-head.js';
@@ -433,7 +434,7 @@ export class FilterProxy {
    * A plain HTTP request with the run's credentials (credentials/vault.ts):
    * placeholders in its head replaced for their hosts, or refused; the body
    * checked for placeholders going where they may not; the response
-   * scrubbed of real values. Unchanged when the run has no credentials.
+   * read and scrubbed of real values (credentials/plain-response.ts). Unchanged when the run has no credentials.
    */
   private withCredentials(
     request: OutgoingRequest,
@@ -446,7 +447,8 @@ export class FilterProxy {
     const watch = vault.bodyWatch(request);
     const inBody = watch(early);
     if (inBody !== undefined) return { ok: false, reason: inBody };
-    return { ok: true, target: r.target, headers: r.headers, filter: { checkUp: watch, checkDown: vault.responseGuard(), scrubDown: vault.responseScrubber() } };
+    const response = plainResponse(request.method, vault);
+    return { ok: true, target: r.target, headers: r.headers, filter: { checkUp: watch, checkDown: allChecks(vault.responseGuard(), response.check), scrubDown: response.scrubber } };
   }
 
   private onSocks(client: Socket): void {

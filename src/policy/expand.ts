@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
 import { bracketTangle } from './bracket-scan.js';
-import { clip, codeVariable, scriptParts } from './script.js';
+import { clip, codeVariable, exportedFunction, scriptParts } from './script.js';
 import { gitRuns } from './git-runs.js';
 import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
@@ -60,8 +60,51 @@ function evaluates(words: Words): string | undefined {
   if (name === 'alias' && args.some((a) => a.includes('='))) return 'an alias changes what later words run';
   if (name === 'hash' && args.some((a) => a.startsWith('-') && a.includes('p'))) return 'hash -p changes which file a name runs';
   if (name === 'enable') return 'enable loads or switches off shell builtins';
+  if (name === 'fc' && (words.tail || !fcOnlyLists(args))) return "fc runs a command of the shell's history again";
+  if ((name === 'set' || name === 'shopt') && turnsOnHistoryExpansion(name, args)) {
+    return 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written';
+  }
   if (CALLBACKS.has(name) && (words.tail || args.some((a) => /^-[a-zA-Z]*C/.test(a)))) return `${name} -C runs a string as a script`;
   return undefined;
+}
+
+/**
+ * Whether fc only lists the history (`fc -l`): with -s, or `-e -`, or
+ * without -l, bash runs commands of its history again (what `history -s`
+ * put there, or an earlier command changed by `fc -s old=new`).
+ */
+function fcOnlyLists(args: readonly string[]): boolean {
+  const end = args.findIndex((a) => !a.startsWith('-'));
+  const options = end === -1 ? args : args.slice(0, end);
+  return options.some((a) => /^-[a-z]*l/.test(a)) && !options.some((a) => /^-[a-z]*[se]/.test(a));
+}
+
+/**
+ * Whether `set` (`-H`, `-eH`, `-o histexpand`) or `shopt` (`-so
+ * histexpand`) turns on history expansion, which rewrites each line bash
+ * reads after it from its history (`!:1-2` after `: git push` runs git push).
+ */
+function turnsOnHistoryExpansion(name: 'set' | 'shopt', args: readonly string[]): boolean {
+  if (name === 'shopt') return args.some((a) => /^-[a-z]*s/.test(a)) && args.some((a) => /^-[a-z]*o/.test(a)) && args.includes('histexpand');
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (!/^[-+][A-Za-z]+$/.test(a)) return false;
+    const letters = a.slice(1);
+    const on = a.startsWith('-');
+    if (on && letters.includes('H')) return true;
+    const values = [...letters].filter((l) => l === 'o').length;
+    if (on && values > 0 && args.slice(i + 1, i + 1 + values).includes('histexpand')) return true;
+    i += values;
+  }
+  return false;
+}
+
+/** The command `history -s` (`-ps`, `-s --`) keeps as an entry of the history, which fc runs again; undefined without -s. */
+function historyEntry(args: readonly string[]): string | undefined {
+  const end = args.findIndex((a) => !a.startsWith('-') || a === '--');
+  const options = end === -1 ? args : args.slice(0, end);
+  if (!options.some((a) => /^-[a-z]*s/.test(a))) return undefined;
+  return args.slice(end === -1 ? args.length : args[end] === '--' ? end + 1 : end).join(' ');
 }
 
 /** The string given to -C (`-C cmd`, `-Ccmd`, `-tC cmd`). */
@@ -78,6 +121,7 @@ function evaluatedString(words: Words): string | undefined {
   const name = basename(normalProgram(program));
   if (name === 'eval' && !words.tail && args.length > 0) return args.join(' ');
   if (name === 'trap') return args.find((a) => !a.startsWith('-'));
+  if (name === 'history' && !words.tail) return historyEntry(args);
   if (CALLBACKS.has(name)) return callbackString(args);
   return undefined;
 }
@@ -136,6 +180,8 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
       noteNameValue(word, out.dormant); // env x=… cmd, sudo x=… cmd
       const code = codeVariable(word);
       if (code !== undefined) out.unknown.push({ command: form.argv, reason: code });
+      const definition = exportedFunction(word);
+      if (definition !== undefined) await expandScript(definition, depth + 1, out);
     }
   }
   if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });

@@ -121,9 +121,20 @@ function redefinesNames(source: string): string | undefined {
 /** Variables whose value bash expands as a prompt, running the command substitutions in it (PS4 for set -x, PS3 for select), or runs as a script (BASH_ENV, for every bash started). */
 const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND|BASH_ENV)([=+[]|$)/;
 
-/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env), or one with which git runs a command (`GIT_EDITOR=…`), runs code, or undefined. */
+/** An exported function in the environment (`BASH_FUNC_name%%=() { …; }`): bash defines `name` from it, and a later `name` runs its body. */
+const EXPORTED_FUNCTION = /^BASH_FUNC_([^=]*?)(%%|\(\))=(.*)$/s;
+
+/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env), an exported function, or one with which git runs a command (`GIT_EDITOR=…`), runs code, or undefined. */
 export function codeVariable(word: string): string | undefined {
-  return PROMPT_NAME.test(word) ? `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)` : gitVariable(word);
+  if (PROMPT_NAME.test(word)) return `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)`;
+  if (/^BASH_FUNC_/.test(word)) return `bash defines a function from ${word.replace(/=.*$/s, '')} (an exported function), which its name runs`;
+  return gitVariable(word);
+}
+
+/** The definition bash reads from an exported function's variable (`name () { …; }`), to be parsed as a script, or undefined. */
+export function exportedFunction(word: string): string | undefined {
+  const m = EXPORTED_FUNCTION.exec(word);
+  return m === null ? undefined : `${m[1] ?? ''} ${m[3] ?? ''}`;
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { homeWithProject, isolate, runners, type Project } from '../helpers/isolate.js';
+import { auditRecords, homeWithProject, isolate, isolateAsync, pollFor, runners, spawnIsolate, type Project } from '../helpers/isolate.js';
 
 describe.each(runners())('red team: audit show ($label)', (runner) => {
   let p: Project;
@@ -29,5 +29,23 @@ describe.each(runners())('red team: audit show ($label)', (runner) => {
     expect(shown.stdout).toContain('echo A');
     for (const c of ['\x1b', '\x07', '\x9b']) expect(shown.stdout.includes(c), `${JSON.stringify(c)} reached the terminal`).toBe(false);
     expect(shown.stdout.split('\n').filter((l) => l.includes('faked-row') && !l.includes('echo')), 'a recorded command faked a row').toEqual([]);
+  });
+
+  it('audit verify lists a run still going with its command escaped, never sent to the terminal', async () => {
+    const env = { ...p.env, XDG_STATE_HOME: join(p.home, 'state') };
+    const log = join(p.home, 'state', 'isolate', 'audit.jsonl');
+    const hostile = 'A\x1b]0;title\x07B\nintact: faked line\x9b2J';
+    const child = spawnIsolate(runner, ['run', '--', 'sh', '-c', `sleep 30 # ${hostile}`], { cwd: p.project, env });
+    try {
+      await pollFor('the run-started record', () => (auditRecords(log).some((r) => JSON.stringify(r).includes('sleep 30')) ? true : undefined), 10_000);
+      const verified = await isolateAsync(runner, ['audit', 'verify'], { cwd: p.project, env });
+      expect(verified.status, verified.stderr).toBe(0);
+      expect(verified.stdout).toContain('sleep 30 # A');
+      for (const c of ['\x1b', '\x07', '\x9b']) expect(verified.stdout.includes(c), `${JSON.stringify(c)} reached the terminal`).toBe(false);
+      expect(verified.stdout.split('\n').filter((l) => l.startsWith('intact: faked')), 'a recorded command faked a line').toEqual([]);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
   });
 });

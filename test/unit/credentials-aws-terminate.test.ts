@@ -3,17 +3,20 @@
  * loopback HTTPS server that checks SigV4 with the real keys (aws4): a
  * body that must be hashed is read first and the request signed again;
  * one larger than the proxy hashes in memory is refused, and the server
- * receives nothing.
+ * receives nothing; so is one that would take the bodies held at once by
+ * all the tunnels over their sum.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest, createServer, type Server } from 'node:https';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_HASHED_BODY } from '../../src/network/credentials/aws-request.js';
-import { createRunCa } from '../../src/network/credentials/ca.js';
+import { createRunCa, type RunCa } from '../../src/network/credentials/ca.js';
+import { HeldBodies } from '../../src/network/credentials/held-bodies.js';
 import { TlsTerminator } from '../../src/network/credentials/terminate.js';
 import { CredentialVault } from '../../src/network/credentials/vault.js';
 import { loadCredentials } from '../../src/run/credential-sources.js';
@@ -25,6 +28,7 @@ const dir = mkdtempSync(join(tmpdir(), 'isolate-aws-tls-unit-'));
 let upstream: Server;
 let proxy: TcpServer;
 let caPem = '';
+let runCa: RunCa;
 let vault: CredentialVault;
 let placeholder: { accessKeyId: string; secretAccessKey: string } = REAL;
 const received: string[] = [];
@@ -47,6 +51,7 @@ beforeAll(async () => {
   placeholder = c.aws.placeholder;
   vault = new CredentialVault([c]);
   const ca = await createRunCa(vault.hostNames());
+  runCa = ca;
   caPem = ca.certPem;
   const terminator = new TlsTerminator(vault, ca, [readFileSync(join(dir, 'ca.pem'), 'utf8')]);
   proxy = createTcpServer((socket) => void terminator.accept(socket, { host: '127.0.0.1', port, address: '127.0.0.1' }, Buffer.alloc(0), () => undefined));
@@ -91,5 +96,38 @@ describe('the terminator with an aws credential', () => {
     expect(r).toEqual({ status: 403, denied: expect.stringMatching(/hashed in memory, up to 32 MiB/) });
     expect(received.length).toBe(before);
     expect(vault.events.at(-1)).toMatchObject({ kind: 'refused', method: 'PUT' });
+  });
+
+  it('refuses (503) a body that would take the bodies held at once over their sum; the server receives nothing', async () => {
+    const before = received.length;
+    const port = (upstream.address() as AddressInfo).port;
+    const terminator = new TlsTerminator(vault, runCa, [readFileSync(join(dir, 'ca.pem'), 'utf8')], new HeldBodies(1024 * 1024));
+    const small = createTcpServer((socket) => void terminator.accept(socket, { host: '127.0.0.1', port, address: '127.0.0.1' }, Buffer.alloc(0), () => undefined));
+    await new Promise<void>((resolve) => small.listen(0, '127.0.0.1', resolve));
+    const sockets: TLSSocket[] = [];
+    try {
+      // Neither body is signed, nor sent whole: the terminator reads a body before it checks the signature.
+      const send = (): Promise<string> =>
+        new Promise((resolve) => {
+          const s = tlsConnect({ host: '127.0.0.1', port: (small.address() as AddressInfo).port, ca: caPem });
+          sockets.push(s);
+          let answer = '';
+          s.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+          s.on('error', () => undefined);
+          s.on('close', () => resolve(answer));
+          const auth = `AWS4-HMAC-SHA256 Credential=${placeholder.accessKeyId}/20260101/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+          s.write(`POST / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${auth}\r\nX-Amz-Date: 20260101T000000Z\r\nContent-Length: ${700 * 1024}\r\n\r\n`);
+          s.write(Buffer.alloc(600 * 1024, 'z'));
+          setTimeout(() => s.end(), 1500);
+        });
+      const [first, second] = await Promise.all([send(), new Promise<string>((resolve) => setTimeout(() => void send().then(resolve), 300))]);
+      expect(first, 'the first body was read, not refused').not.toMatch(/^HTTP\/1\.1 503 /);
+      expect(second).toMatch(/^HTTP\/1\.1 503 /);
+      expect(second).toMatch(/x-isolate-denied: the bodies isolate holds to hash them would be more than 1 MiB at once/i);
+      expect(received.length).toBe(before);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => small.close(resolve));
+    }
   });
 });

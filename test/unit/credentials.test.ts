@@ -292,6 +292,27 @@ describe('scrubbing responses', () => {
     expect(out).toBe(`${'a'.repeat(1000)}${mask.toString()}${'b'.repeat(1000)}`);
   });
 
+  it('replaces a value with other characters than letters and digits where a server escapes it: percent-encoded, in JSON', () => {
+    const value = 'Ab3/Kq9+Zt7=Wx2/Lm5"Pq8<Rs1&Tu4\\Vw6>';
+    const placeholder = makePlaceholder(value);
+    const s = scrubber(replacementsFor(Buffer.from(value), Buffer.from(placeholder.slice(0, value.length))));
+    const echoes = [
+      encodeURIComponent(value),
+      encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+      value.replace(/[\\"/]/g, (c) => `\\${c}`),
+      JSON.stringify(value).slice(1, -1),
+      JSON.stringify(value).slice(1, -1).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+    ];
+    const text = echoes.map((e) => `[${e}]`).join('\n');
+    const out = Buffer.concat([...text.split('').flatMap((c) => s.push(Buffer.from(c, 'latin1'))), s.flush()]).toString('latin1');
+    expect(out).toHaveLength(text.length);
+    const unescaped = [decodeURIComponent, decodeURIComponent, (e: string) => e.replace(/\\(.)/g, '$1'), (e: string) => JSON.parse(`"${e}"`) as string, (e: string) => JSON.parse(`"${e}"`) as string];
+    out.split('\n').forEach((line, i) => {
+      const shown = (unescaped[i] ?? String)(line.slice(1, -1));
+      expect(shown, `echo ${i}: ${line}`).not.toContain(value.slice(0, 12));
+    });
+  });
+
   it('replaces the value where an echoed Basic authorization carries it in base64, at every offset', () => {
     for (const user of ['a', 'ab', 'abc']) {
       const encoded = Buffer.from(`${user}:${TOKEN}`).toString('base64');

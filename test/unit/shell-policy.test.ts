@@ -109,6 +109,13 @@ describe('attempts to hide a denied command', () => {
     "env -S 'A=1 git push'",
     'env -a name git push',
     'busybox sh -c "git push"',
+    // bash puts the words of history -s in its history, and fc -s runs the last entry again
+    "history -s 'git push origin main'; fc -s",
+    "history -s git push; fc -e -",
+    "history -s -- 'git push'; fc -s",
+    "history -ps 'git push'; fc -s",
+    // bash defines a function from a BASH_FUNC_name%% variable in its environment, which the name then runs
+    "env 'BASH_FUNC_make%%=() { git push; }' bash -c make",
   ])('refused: %j', async (script) => {
     for (const rules of [ALLOW, DENY]) {
       const d = await decideCommands(rules, sh(script));
@@ -145,6 +152,13 @@ describe('attempts to hide a denied command', () => {
     ['=git push', 'its program name is computed at run time'],
     ['shopt -s extglob; @(git) push', 'the shell parser cannot read this part of the script'],
     ['{git,push}', 'the shell parser cannot read this part of the script'],
+    ['set -o history; : git push; fc -s :=', "fc runs a command of the shell's history again"],
+    ['fc -l -s', "fc runs a command of the shell's history again"],
+    ['fc', "fc runs a command of the shell's history again"],
+    ['set -o history -H\n: git push\n!:1-2', 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written'],
+    ['set -eo history; set -o histexpand\n: git push\n!:1-2', 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written'],
+    ['shopt -so histexpand history\n: git push\n!:1-2', 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written'],
+    ["env 'BASH_FUNC_ls%%=() { $X; }' bash -c ls", 'bash defines a function from BASH_FUNC_ls%% (an exported function), which its name runs'],
   ])('undecidable: %j — refused with an allow list, reported without', async (script, reason) => {
     const strict = await decideCommands(ALLOW, sh(script));
     expect(strict).toMatchObject({ decision: 'refused', rule: null });

@@ -28,13 +28,40 @@ function replaceAll(data: Buffer, replacements: readonly Replacement[]): void {
 }
 
 /**
- * The replacements for one value and its mask: the value itself, and its
- * base64 forms at each of the three offsets it can have in an encoded text
- * (an echoed `Authorization: Basic` header carries it so): the characters
- * that encode only the value's bytes, which are the same wherever it sits.
+ * The ways a server writes text that change a value with characters other
+ * than letters and digits (`abc/def+ghi=`): percent-encoded (a URL or query
+ * it echoes, in upper or lower case hex), and escaped in JSON (`\/` as PHP
+ * writes a slash, `\"`, `\\`; `\u003c` for <, > and & as Go writes them).
+ */
+const ESCAPES: readonly ((s: string) => string)[] = [
+  (s) => encodeURIComponent(s),
+  (s) => encodeURIComponent(s).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase()),
+  (s) => s.replace(/[\\"/]/g, (c) => `\\${c}`),
+  (s) => s.replace(/[\\"]/g, (c) => `\\${c}`),
+  (s) => s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+];
+
+/** `value` as each escape writes it (when that changes it), with `mask` written so, of the same length. */
+function escapedForms(value: Buffer, mask: Buffer): Replacement[] {
+  const text = value.toString('latin1');
+  const forms = new Map<string, string>();
+  for (const escape of ESCAPES) {
+    const from = escape(text);
+    // A mask of the same length as the form: the placeholder keeps the value's other characters in their places, so it mostly is.
+    if (from !== text) forms.set(from, escape(mask.toString('latin1')).padEnd(from.length, 'x').slice(0, from.length));
+  }
+  return [...forms].map(([from, to]) => ({ from: Buffer.from(from, 'latin1'), to: Buffer.from(to, 'latin1') }));
+}
+
+/**
+ * The replacements for one value and its mask: the value itself, its
+ * escaped forms (escapedForms), and its base64 forms at each of the three
+ * offsets it can have in an encoded text (an echoed `Authorization: Basic`
+ * header carries it so): the characters that encode only the value's
+ * bytes, which are the same wherever it sits.
  */
 export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
-  const out: Replacement[] = [{ from: value, to: mask }];
+  const out: Replacement[] = [{ from: value, to: mask }, ...escapedForms(value, mask)];
   for (let offset = 0; offset < 3; offset++) {
     const first = Math.ceil(offset / 3);
     const end = Math.floor((offset + value.length) / 3);

@@ -21,7 +21,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { normalizeHost } from '../rules.js';
 import type { RunCa } from './ca.js';
-import { MAX_HASHED_BODY } from './aws-request.js';
+import { HeldBodies } from './held-bodies.js';
 import { HOP, toClient } from './to-client.js';
 import { exchange, type Exchange, type UpstreamTls } from './upstream.js';
 import type { CredentialVault, OutgoingRequest } from './vault.js';
@@ -49,25 +49,6 @@ function pairs(raw: readonly string[]): [string, string][] {
 }
 
 type Note = (field: 'refused' | 'error', text: string) => void;
-
-/** The whole body of `req`; 'too large' when it is longer than `max` bytes (the rest is not read), 'failed' when the client went away. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too large' | 'failed'> {
-  return new Promise((resolve) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= max) parts.push(chunk);
-      else {
-        req.pause();
-        resolve('too large');
-      }
-    });
-    req.once('end', () => resolve(Buffer.concat(parts)));
-    req.once('error', () => resolve('failed'));
-    req.once('close', () => resolve('failed'));
-  });
-}
 
 /** `host[:port]` of a Host header (an IPv6 address in brackets), or undefined when it is not one. */
 function hostAndPort(value: string): { host: string; port: number | undefined } | undefined {
@@ -101,6 +82,8 @@ export class TlsTerminator {
     private readonly ca: RunCa,
     /** PEM certificates the upstream servers are verified against: the system's roots and network.upstreamCa. */
     private readonly trust: readonly string[],
+    /** The bodies read to hash them, in all of the run's tunnels (held-bodies.ts). */
+    private readonly held = new HeldBodies(),
   ) {}
 
   private context: SecureContext | undefined;
@@ -152,9 +135,17 @@ export class TlsTerminator {
       return;
     }
     // A request signed with an aws credential whose payload hash covers its body: read first, then checked and signed again.
-    void readBody(req, MAX_HASHED_BODY).then((body) => {
-      if (body === 'failed') res.destroy();
-      else this.send(req, res, t, note, request, body);
+    void this.held.read(req).then((held) => {
+      if (held === 'failed') res.destroy();
+      else if (held === 'over the sum') {
+        const reason = `the bodies isolate holds to hash them would be more than ${this.held.max / 1024 / 1024} MiB at once; try again when fewer are in flight`;
+        note('refused', reason);
+        refuse(res, 503, reason);
+      } else if (held === 'too large') this.send(req, res, t, note, request, held);
+      else {
+        res.once('close', held.free);
+        this.send(req, res, t, note, request, held.body);
+      }
     });
   }
 

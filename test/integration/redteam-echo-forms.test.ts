@@ -1,0 +1,138 @@
+/**
+ * Red team: a credential host over plain http:// (a host and port its
+ * credential names exactly) that echoes the token in forms the proxy's
+ * scrubber did not match. In a chunked body, the token cut between two
+ * chunks: the proxy relayed such a body as bytes and scrubbed them as they
+ * came, the chunk size between the token's halves hid it, and curl, taking
+ * the chunks out, printed the real token. Escaped, as servers write text: a
+ * key with other characters than letters and digits (`/`, `+`, `=`, as
+ * base64 keys have) echoed percent-encoded or in JSON (`\/` as PHP writes
+ * it) reached the command as it was. Each must reach the command with the
+ * placeholder.
+ *
+ * A loopback server written byte by byte stands in for the credential host;
+ * curl in the sandbox prints the body it receives.
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { giveTo, homeWithProject, isolateAsync, type Project } from '../helpers/isolate.js';
+import { backendCases, type BackendCase } from '../helpers/backends.js';
+
+const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
+/** A key as base64 writes it: with /, + and =. */
+const KEY = `${randomBytes(24).toString('base64')}/+=`;
+/** The forms `/escaped` echoes the key in, and how a client reads each back. */
+const ESCAPED: readonly [string, (key: string) => string, (echo: string) => string][] = [
+  ['percent', (k) => encodeURIComponent(k), decodeURIComponent],
+  ['php-json', (k) => k.replace(/[\\"/]/g, (c) => `\\${c}`), (e) => JSON.parse(`"${e}"`) as string],
+];
+
+let server: Server;
+let PORT = 0;
+const seen: string[] = [];
+const sockets = new Set<Socket>();
+
+const chunk = (text: string): string => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+
+/** The token echoed in chunks of `size` bytes (1: every byte a chunk of its own), or cut once at `size`. */
+function reply(path: string, token: string, key: string): string {
+  if (path === '/escaped') {
+    const body = ESCAPED.map(([name, escape]) => `${name}=${escape(key)}\n`).join('');
+    return `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  }
+  const text = `you sent ${token}.`;
+  const m = /^\/(every|cut)\/(\d+)$/.exec(path);
+  if (m === null) return 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n';
+  const size = Number(m[2]);
+  const parts = m[1] === 'cut' ? [text.slice(0, size), text.slice(size)] : (text.match(new RegExp(`.{1,${size}}`, 'gs')) ?? []);
+  return `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${parts.map(chunk).join('')}0\r\n\r\n`;
+}
+
+beforeAll(async () => {
+  server = createServer((s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    let head = '';
+    s.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) return;
+      const token = /^authorization: bearer (.*)$/im.exec(head.slice(0, end))?.[1] ?? '';
+      const key = /^x-api-key: (.*)$/im.exec(head.slice(0, end))?.[1] ?? '';
+      seen.push(token || key);
+      s.end(reply(head.split(' ')[1] ?? '', token, key), 'latin1');
+    });
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  PORT = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.destroy();
+  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+});
+
+describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chunks over plain http ($label)', ({ runner, backend, backendEnv }: BackendCase) => {
+  let p: Project;
+  let profile: string;
+
+  beforeAll(() => {
+    p = homeWithProject(runner);
+    profile = join(p.home, 'chunked.yaml');
+    const lines = [
+      'extends: default',
+      'network:',
+      '  mode: filtered',
+      `  allow: ["127.0.0.1:${PORT}"]`,
+      'credentials:',
+      `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${PORT}"] }`,
+      `  - { name: API_KEY, from: { env: API_KEY }, hosts: ["127.0.0.1:${PORT}"] }`,
+      '',
+    ];
+    writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+    giveTo(runner, p.home);
+  });
+  afterAll(() => p.cleanup());
+
+  it('reaches the command with the placeholder, whole, however the chunks cut it', async () => {
+    const paths = ['/cut/15', '/cut/20', '/cut/40', '/every/1', '/every/7'];
+    const before = seen.length;
+    const curl = (path: string): string => `curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" http://127.0.0.1:${PORT}${path}; echo`;
+    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', `${paths.map(curl).join('; ')}; printf 'placeholder=%s\\n' "$GITHUB_TOKEN"`], {
+      cwd: p.project,
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY },
+      timeoutMs: 30_000,
+    });
+    // The server was sent the real token each time: the echo is real.
+    expect(seen.slice(before)).toEqual(paths.map(() => TOKEN));
+    expect(r.stdout + r.stderr, 'the real token reached the command').not.toContain(TOKEN);
+    const placeholder = /^placeholder=(\S+)$/m.exec(r.stdout)?.[1] ?? '';
+    expect(placeholder).toMatch(/^ghp_/);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('you sent'))).toEqual(paths.map(() => `you sent ${placeholder}.`));
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('a key echoed percent-encoded or escaped in JSON reaches the command as the placeholder', async () => {
+    const before = seen.length;
+    const script = `curl -sS -H "X-Api-Key: $API_KEY" http://127.0.0.1:${PORT}/escaped; printf 'placeholder=%s\\n' "$API_KEY"`;
+    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
+      cwd: p.project,
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY },
+      timeoutMs: 30_000,
+    });
+    // The server was sent the real key: the echo is real.
+    expect(seen.slice(before)).toEqual([KEY]);
+    const placeholder = /^placeholder=(\S+)$/m.exec(r.stdout)?.[1] ?? '';
+    expect(placeholder).toHaveLength(KEY.length);
+    for (const [name, , unescape] of ESCAPED) {
+      const echoed = new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1] ?? '';
+      expect(unescape(echoed), `the real key reached the command, ${name}`).not.toBe(KEY);
+      expect(unescape(echoed).slice(0, 8)).not.toBe(KEY.slice(0, 8));
+    }
+    expect(r.status, r.stderr).toBe(0);
+  });
+});
