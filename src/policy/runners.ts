@@ -2,12 +2,20 @@
  * Programs beside the shell's own wrappers (wrappers.ts) that run a command
  * named in their arguments: util-linux's (`chrt`, `taskset`, `flock`,
  * `unshare`, `nsenter`, `setpriv`, `prlimit`, `setarch`, `runuser`, `su`,
- * `script`), coreutils' `chroot`, procps' `watch`, and `strace`, `ltrace`,
- * `ssh-agent`, `fakeroot`, `dbus-run-session`, `catchsegv`, `valgrind`.
+ * `script`), coreutils' `chroot`, procps' `watch`, shadow's `sg`, and
+ * `strace`, `ltrace`, `ssh-agent`, `fakeroot`, `dbus-run-session`,
+ * `catchsegv`, `valgrind`, `faketime`, `firejail`, `proot`, `pkexec`,
+ * `systemd-run`, `screen`, `gdb --args`, and the package runners (`npx`,
+ * `bunx`, `npm exec`, `pnpm exec`/`dlx`, `yarn exec`/`dlx`, `bun x`).
  * `taskset 1 git push` is `git push`; a script given with -c (`su -c`,
- * `runuser -c`, `flock -c`, `script -c`) and watch's words are run by the
- * shell: `sh -c script`, parsed in turn.
- */
+ * `runuser -c`, `flock -c`, `script -c`, `npx -c`) and the words of `watch`
+ * and `sg` are run by the shell: `sh -c script`, parsed in turn. Programs
+ * that run what their input, a script of their own language or another
+ * session says (`at`, `batch`, `expect`, `parallel`, `start-stop-daemon`,
+ * tmux's commands that start one, `screen -X`, gdb without --args) are
+ * undecidable.
+ 
+*/
 import type { Words } from './words.js';
 
 interface Runner {
@@ -21,6 +29,15 @@ interface Runner {
   pid?: readonly string[];
   /** Where its options may be: before the operands only, also after them (setarch x86_64 -R cmd), or anywhere (su, runuser, script: no command of their own after the operands). */
   options?: 'after' | 'anywhere';
+  /** Its command words are joined into one script for the shell (watch without -x, sg). */
+  joined?: true;
+  /** Options with which it runs what another session or a script of its own says (screen -X): undecidable. */
+  opaque?: readonly string[];
+}
+
+/** What runnerCommand returns for a command that cannot be known before it runs. */
+export interface Opaque {
+  undecidable: string;
 }
 
 const USER = ['-g', '--group', '-G', '--supp-group', '-s', '--shell', '-w', '--whitelist-environment'];
@@ -49,8 +66,35 @@ const RUNNERS: Record<string, Runner> = {
   'dbus-run-session': { values: [] },
   catchsegv: { values: [] },
   valgrind: { values: [] },
-  watch: { values: ['-n', '--interval', '-q', '--equexit'] },
+  watch: { values: ['-n', '--interval', '-q', '--equexit'], joined: true },
+  sg: { values: [], operands: 1, script: ['-c'], options: 'after', joined: true },
+  faketime: { values: ['--date-prog'], operands: 1 },
+  firejail: { values: [] },
+  proot: { values: ['-r', '--rootfs', '-b', '--bind', '-m', '--mount', '-w', '--pwd', '--cwd', '-k', '--kernel-release', '-v', '--verbose', '-q', '--qemu', '-p', '--port'] },
+  pkexec: { values: ['--user'] },
+  'systemd-run': {
+    values: ['-p', '--property', '-E', '--setenv', '-M', '--machine', '-H', '--host', '--unit', '-u', '--description', '--slice', '--uid', '--gid', '--nice', '--working-directory', '--service-type', '--on-active', '--on-boot', '--on-startup', '--on-unit-active', '--on-unit-inactive', '--on-calendar', '--timer-property', '--path-property', '--socket-property'],
+  },
+  screen: { values: ['-c', '-e', '-h', '-p', '-s', '-S', '-t', '-T', '-Logfile'], opaque: ['-X'] },
+  npx: { values: ['-p', '--package', '--cache', '--userconfig', '-w', '--workspace'], script: ['-c', '--call'] },
+  bunx: { values: ['-p', '--package'] },
 };
+
+/** Package managers' subcommands that run a command as npx does. */
+const PACKAGE_RUNNERS: Readonly<Record<string, readonly string[]>> = { npm: ['exec', 'x'], pnpm: ['exec', 'dlx'], yarn: ['exec', 'dlx'], bun: ['x'] };
+
+/** Programs that run what their input, a language of their own or a session says: their command cannot be read from their words. */
+const OPAQUE: Readonly<Record<string, string>> = {
+  at: 'at runs the commands it reads from its input, later',
+  batch: 'batch runs the commands it reads from its input, later',
+  expect: 'expect runs what its script says',
+  parallel: 'parallel runs commands it builds from its input',
+  'start-stop-daemon': 'start-stop-daemon runs the program its options name',
+};
+
+/** tmux's global options that take a value, and its commands that start a shell command. */
+const TMUX_VALUES = ['-c', '-f', '-L', '-S', '-T'];
+const TMUX_RUNS = new Set(['new', 'new-session', 'new-window', 'neww', 'split-window', 'splitw', 'respawn-pane', 'respawnp', 'respawn-window', 'respawnw', 'run-shell', 'run', 'if-shell', 'if', 'pipe-pane', 'pipep', 'display-popup', 'popup', 'send-keys', 'send']);
 
 /** The script a word gives with a script option (`-c x`, `-qc x`, `-cx`, `--command=x`), with how many words it took; undefined when it gives none. */
 function scriptValue(r: Runner, args: readonly string[], i: number): { script: string; words: number } | undefined {
@@ -95,13 +139,27 @@ function readOptions(r: Runner, args: readonly string[], optionWords: (a: string
 
 /** Whether `name` is a runner: a program that runs a command it is given, and needs an allow rule of its own. */
 export function isRunner(name: string): boolean {
-  return Object.hasOwn(RUNNERS, name);
+  return Object.hasOwn(RUNNERS, name) || Object.hasOwn(PACKAGE_RUNNERS, name) || name === 'gdb';
+}
+
+/** Why the command of a program that runs one its words do not name cannot be known; undefined for any other program. */
+function opaqueCommand(name: string, args: readonly string[]): Opaque | undefined {
+  const why = OPAQUE[name];
+  if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
+  if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
+  if (name === 'gdb' && !args.includes('--args') && args.length > 0) return { undecidable: 'gdb runs the program it loads as its commands say' };
+  return undefined;
 }
 
 /** The command a runner starts: the inner command, a shell with its script, or undefined when `name` is no runner or runs nothing. */
-export function runnerCommand(name: string, args: readonly string[], tail: boolean, optionWords: (a: string, v: readonly string[]) => number): Words | undefined {
+export function runnerCommand(name: string, args: readonly string[], tail: boolean, optionWords: (a: string, v: readonly string[]) => number): Words | Opaque | undefined {
+  const opaque = opaqueCommand(name, args);
+  if (opaque !== undefined) return opaque;
+  if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
+  if ((PACKAGE_RUNNERS[name] ?? []).includes(args[0] ?? '')) return runnerCommand('npx', args.slice(1), tail, optionWords);
   const r = RUNNERS[name];
   if (r === undefined) return undefined;
+  if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };
   const anywhere = r.options === 'anywhere' ? scriptAnywhere(r, args) : undefined;
   if (anywhere !== undefined) return { argv: ['sh', '-c', anywhere], tail: false };
   const o = readOptions(r, args, optionWords);
@@ -112,6 +170,12 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if (after.script !== undefined) return { argv: ['sh', '-c', after.script], tail: false };
   const rest = args.slice(operandsEnd + after.next);
   if (rest.length === 0) return undefined;
-  if (name === 'watch' && !args.slice(0, o.next).some((a) => a === '-x' || a === '--exec' || /^-[a-wyz]*x/.test(a))) return { argv: ['sh', '-c', rest.join(' ')], tail };
+  const exec = name === 'watch' && args.slice(0, o.next).some((a) => a === '-x' || a === '--exec' || /^-[a-wyz]*x/.test(a));
+  if (r.joined === true && !exec) return { argv: ['sh', '-c', rest.join(' ')], tail };
   return { argv: [...rest], tail };
+}
+
+/** The words of a command, or undefined when there are none. */
+function words(argv: readonly string[], tail: boolean): Words | undefined {
+  return argv.length === 0 ? undefined : { argv: [...argv], tail };
 }

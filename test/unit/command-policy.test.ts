@@ -181,9 +181,50 @@ describe('wrappers are looked through', () => {
     [['strace', '-f', '-o', '/dev/null', 'git', 'push']],
     [['ssh-agent', 'git', 'push']],
     [['fakeroot', 'git', 'push']],
+    [['faketime', '2020-01-01', 'git', 'push']],
+    [['firejail', '--noprofile', 'git', 'push']],
+    [['proot', '-r', '/', 'git', 'push']],
+    [['pkexec', '--user', 'root', 'git', 'push']],
+    [['systemd-run', '--user', '-p', 'Nice=5', 'git', 'push']],
+    [['sg', 'users', 'git push']],
+    [['sg', 'users', '-c', 'git push']],
+    [['screen', '-dm', 'git', 'push']],
+    [['gdb', '-q', '--args', 'git', 'push']],
+    [['npx', 'git', 'push']],
+    [['npx', '-c', 'git push']],
+    [['bunx', 'git', 'push']],
+    [['npm', 'exec', '--', 'git', 'push']],
+    [['npm', 'x', '-c', 'git push']],
+    [['pnpm', 'dlx', 'git', 'push']],
+    [['pnpm', 'exec', 'git', 'push']],
+    [['yarn', 'exec', 'git', 'push']],
+    [['bun', 'x', 'git', 'push']],
   ])('a program that runs the command it is given: the deny rule "git push *" refuses %j', async (argv) => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it.each([
+    [['at', 'now']],
+    [['batch']],
+    [['expect', '-c', 'spawn git push']],
+    [['parallel', 'git', ':::', 'push']],
+    [['start-stop-daemon', '--start', '--exec', '/usr/bin/git', '--', 'push']],
+    [['tmux', 'new', '-d', 'git push']],
+    [['tmux', '-L', 'x', 'send-keys', '-t', 's', 'git push', 'Enter']],
+    [['screen', '-S', 's', '-X', 'stuff', 'git push\n']],
+    [['gdb', '-batch', '-ex', 'run', '--args-later', 'git']],
+  ])('a program that runs what its input, its own script or a session says is undecidable: %j', async (argv) => {
+    const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
+    expect(d.undecidable.length, JSON.stringify(d)).toBeGreaterThan(0);
+    expect((await decideCommands({ allow: ['*'], deny: [] }, argv)).decision).toBe('refused');
+  });
+
+  it('package managers and tmux otherwise run no command of their own: decided as they are', async () => {
+    for (const argv of [['npm', 'test'], ['npm', 'exec'], ['pnpm', 'install'], ['yarn', 'build'], ['tmux', 'ls'], ['screen', '-ls']]) {
+      const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
+      expect(d, argv.join(' ')).toMatchObject({ decision: 'allowed', undecidable: [] });
+    }
   });
 
   it('such a program needs an allow rule of its own, as the command inside it does', async () => {
