@@ -14,8 +14,7 @@
  * session says (`at`, `batch`, `expect`, `parallel`, `start-stop-daemon`,
  * tmux's commands that start one, `screen -X`, gdb without --args) are
  * undecidable.
- 
-*/
+ */
 import type { Words } from './words.js';
 
 interface Runner {
