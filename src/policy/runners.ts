@@ -91,6 +91,28 @@ const OPAQUE: Readonly<Record<string, string>> = {
   'start-stop-daemon': 'start-stop-daemon runs the program its options name',
 };
 
+/**
+ * Where a package manager's subcommand that runs a command is (`npm exec`,
+ * also after global options: `npm --yes exec`, `npm -w web exec`): the first
+ * such word with only options, and the values they may take, before it.
+ * Which options take a value is npm's to know, so a word after any option
+ * may be one: a run subcommand there is read as the subcommand (errs
+ * towards seeing a command).
+ */
+function packageRunSubcommand(name: string, args: readonly string[]): number | undefined {
+  const subcommands = PACKAGE_RUNNERS[name];
+  if (subcommands === undefined) return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (subcommands.includes(a)) return i;
+    const before = args[i - 1];
+    const option = a.startsWith('-') && a !== '--';
+    const value = before !== undefined && before.startsWith('-') && before !== '--' && !before.includes('=');
+    if (!option && !value) return undefined;
+  }
+  return undefined;
+}
+
 /** tmux's global options that take a value, and its commands that start a shell command. */
 const TMUX_VALUES = ['-c', '-f', '-L', '-S', '-T'];
 const TMUX_RUNS = new Set(['new', 'new-session', 'new-window', 'neww', 'split-window', 'splitw', 'respawn-pane', 'respawnp', 'respawn-window', 'respawnw', 'run-shell', 'run', 'if-shell', 'if', 'pipe-pane', 'pipep', 'display-popup', 'popup', 'send-keys', 'send']);
@@ -155,7 +177,8 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   const opaque = opaqueCommand(name, args);
   if (opaque !== undefined) return opaque;
   if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
-  if ((PACKAGE_RUNNERS[name] ?? []).includes(args[0] ?? '')) return runnerCommand('npx', args.slice(1), tail, optionWords);
+  const sub = packageRunSubcommand(name, args);
+  if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail, optionWords);
   const r = RUNNERS[name];
   if (r === undefined) return undefined;
   if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };

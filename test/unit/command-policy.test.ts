@@ -199,6 +199,11 @@ describe('wrappers are looked through', () => {
     [['pnpm', 'exec', 'git', 'push']],
     [['yarn', 'exec', 'git', 'push']],
     [['bun', 'x', 'git', 'push']],
+    [['npm', '--yes', 'exec', '--', 'git', 'push']],
+    [['npm', '-w', 'web', 'exec', 'git', 'push']],
+    [['npm', '--prefix=/tmp', 'x', 'git', 'push']],
+    [['pnpm', '--silent', 'dlx', 'git', 'push']],
+    [['yarn', '--cwd', 'web', 'exec', 'git', 'push']],
   ])('a program that runs the command it is given: the deny rule "git push *" refuses %j', async (argv) => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d).toMatchObject({ decision: 'refused', rule: 'git push *' });
