@@ -12,8 +12,8 @@
  * and `sg` are run by the shell: `sh -c script`, parsed in turn. Programs
  * that run what their input, a script of their own language or another
  * session says (`at`, `batch`, `expect`, `parallel`, `start-stop-daemon`,
- * tmux's commands that start one, `screen -X`, gdb without --args) are
- * undecidable.
+ * tmux's commands that start one, `screen -X`, gdb without --args or with
+ * other options than GDB_PLAIN before it) are undecidable.
  */
 import type { Words } from './words.js';
 
@@ -113,6 +113,15 @@ function packageRunSubcommand(name: string, args: readonly string[]): number | u
   return undefined;
 }
 
+/** gdb's options that run no commands of their own (gdb -q --args cmd): with any other, its commands (-ex, -x) may run anything. */
+const GDB_PLAIN = /^--?(q|quiet|silent|batch|nx|n|nh|readnow|readnever|tui)$/;
+
+/** Whether gdb only runs the command after --args: nothing but GDB_PLAIN options before it. */
+function gdbOnlyRuns(args: readonly string[]): boolean {
+  const at = args.indexOf('--args');
+  return at !== -1 && args.slice(0, at).every((a) => GDB_PLAIN.test(a));
+}
+
 /** tmux's global options that take a value, and its commands that start a shell command. */
 const TMUX_VALUES = ['-c', '-f', '-L', '-S', '-T'];
 const TMUX_RUNS = new Set(['new', 'new-session', 'new-window', 'neww', 'split-window', 'splitw', 'respawn-pane', 'respawnp', 'respawn-window', 'respawnw', 'run-shell', 'run', 'if-shell', 'if', 'pipe-pane', 'pipep', 'display-popup', 'popup', 'send-keys', 'send']);
@@ -168,7 +177,7 @@ function opaqueCommand(name: string, args: readonly string[]): Opaque | undefine
   const why = OPAQUE[name];
   if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
-  if (name === 'gdb' && !args.includes('--args') && args.length > 0) return { undecidable: 'gdb runs the program it loads as its commands say' };
+  if (name === 'gdb' && args.length > 0 && !gdbOnlyRuns(args)) return { undecidable: 'gdb runs the program it loads as its commands say, and what they say (-ex shell …, -x file)' };
   return undefined;
 }
 

@@ -190,6 +190,7 @@ describe('wrappers are looked through', () => {
     [['sg', 'users', '-c', 'git push']],
     [['screen', '-dm', 'git', 'push']],
     [['gdb', '-q', '--args', 'git', 'push']],
+    [['gdb', '-batch', '-nx', '--args', 'git', 'push']],
     [['npx', 'git', 'push']],
     [['npx', '-c', 'git push']],
     [['bunx', 'git', 'push']],
@@ -219,6 +220,9 @@ describe('wrappers are looked through', () => {
     [['tmux', '-L', 'x', 'send-keys', '-t', 's', 'git push', 'Enter']],
     [['screen', '-S', 's', '-X', 'stuff', 'git push\n']],
     [['gdb', '-batch', '-ex', 'run', '--args-later', 'git']],
+    [['gdb', '-batch', '-ex', 'shell git push', '--args', 'true']],
+    [['gdb', '-x', 'cmds.gdb', '--args', 'true']],
+    [['gdb', '--eval-command=shell git push', '--args', 'true']],
   ])('a program that runs what its input, its own script or a session says is undecidable: %j', async (argv) => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d.undecidable.length, JSON.stringify(d)).toBeGreaterThan(0);
