@@ -12,7 +12,8 @@
  * and `sg` are run by the shell: `sh -c script`, parsed in turn. Programs
  * that run what their input, a script of their own language or another
  * session says (`at`, `batch`, `expect`, `parallel`, `start-stop-daemon`,
- * tmux's commands that start one, `screen -X`, gdb without --args or with
+ * tmux's commands that start one and its -f, `screen -X` and `-c`,
+ * `strace -o '|cmd'`, gdb without --args or with
  * other options than GDB_PLAIN before it) are undecidable.
  */
 import type { Words } from './words.js';
@@ -74,7 +75,7 @@ const RUNNERS: Record<string, Runner> = {
   'systemd-run': {
     values: ['-p', '--property', '-E', '--setenv', '-M', '--machine', '-H', '--host', '--unit', '-u', '--description', '--slice', '--uid', '--gid', '--nice', '--working-directory', '--service-type', '--on-active', '--on-boot', '--on-startup', '--on-unit-active', '--on-unit-inactive', '--on-calendar', '--timer-property', '--path-property', '--socket-property'],
   },
-  screen: { values: ['-c', '-e', '-h', '-p', '-s', '-S', '-t', '-T', '-Logfile'], opaque: ['-X'] },
+  screen: { values: ['-c', '-e', '-h', '-p', '-s', '-S', '-t', '-T', '-Logfile'], opaque: ['-X', '-c'] },
   npx: { values: ['-p', '--package', '--cache', '--userconfig', '-w', '--workspace'], script: ['-c', '--call'] },
   bunx: { values: ['-p', '--package'] },
 };
@@ -112,6 +113,9 @@ function packageRunSubcommand(name: string, args: readonly string[]): number | u
   }
   return undefined;
 }
+
+/** strace's output given to a command (`-o '|cmd'`, `-o!cmd`, `--output=|cmd`), which a shell runs. */
+const STRACE_PIPE = /^(-[a-zA-Z]*o|--output=)[|!]/;
 
 /** gdb's options that run no commands of their own (gdb -q --args cmd): with any other, its commands (-ex, -x) may run anything. */
 const GDB_PLAIN = /^--?(q|quiet|silent|batch|nx|n|nh|readnow|readnever|tui)$/;
@@ -177,6 +181,10 @@ function opaqueCommand(name: string, args: readonly string[]): Opaque | undefine
   const why = OPAQUE[name];
   if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
+  if (name === 'tmux' && args.includes('-f')) return { undecidable: 'tmux runs the commands of the configuration file -f names' };
+  if (name === 'strace' && args.some((a, i) => STRACE_PIPE.test(a) || (/^[|!]/.test(a) && /^(-[a-zA-Z]*o|--output)$/.test(args[i - 1] ?? '')))) {
+    return { undecidable: 'strace -o |cmd pipes its output to a shell command' };
+  }
   if (name === 'gdb' && args.length > 0 && !gdbOnlyRuns(args)) return { undecidable: 'gdb runs the program it loads as its commands say, and what they say (-ex shell …, -x file)' };
   return undefined;
 }

@@ -223,6 +223,11 @@ describe('wrappers are looked through', () => {
     [['gdb', '-batch', '-ex', 'shell git push', '--args', 'true']],
     [['gdb', '-x', 'cmds.gdb', '--args', 'true']],
     [['gdb', '--eval-command=shell git push', '--args', 'true']],
+    [['strace', '-o', '|git push', 'true']],
+    [['strace', '-fo', '!git push', 'true']],
+    [['strace', '--output=|git push', 'true']],
+    [['screen', '-c', 'evil.rc', '-dm', 'true']],
+    [['tmux', '-f', 'evil.conf', 'ls']],
   ])('a program that runs what its input, its own script or a session says is undecidable: %j', async (argv) => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d.undecidable.length, JSON.stringify(d)).toBeGreaterThan(0);
