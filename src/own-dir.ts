@@ -5,12 +5,15 @@
  * account's HOME is often a path meant not to exist (`/nonexistent`, shared
  * by many accounts): a run as root that made it would leave it behind,
  * root's and mode 0700, and every later program of those accounts would
- * find a home it cannot enter. So a run notes its caller's home when it is
- * missing (noteHome), and no directory is made inside it: the code that
- * needed one fails as it does when it cannot create it (as an ordinary
- * user's run does, refused by `/`), with its own message and fix.
+ * find a home it cannot enter. So no directory is made inside a missing
+ * home: this process's (every command of the CLI, `isolate doctor`'s check
+ * among them), and the caller's a run was given (noteHome, for the API).
+ * The code that needed one fails as it does when it cannot create it (as
+ * an ordinary user's run does, refused by `/`), with its own message, and
+ * this error's way out.
  */
 import { mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { isAbsolute, resolve, sep } from 'node:path';
 
 /** Home directories runs of this process were given that did not exist. */
@@ -26,10 +29,15 @@ function exists(path: string): boolean {
 
 /** Note the caller's home directory for makeOwnDir: nothing is made inside it while it does not exist. */
 export function noteHome(home: string | undefined): void {
-  if (home === undefined || !isAbsolute(home)) return;
+  const path = missingHome(home);
+  if (path !== undefined) missingHomes.add(path);
+}
+
+/** `home`, resolved, when it is a directory that does not exist. */
+function missingHome(home: string | undefined): string | undefined {
+  if (home === undefined || !isAbsolute(home)) return undefined;
   const path = resolve(home);
-  if (path === '/' || exists(path)) return;
-  missingHomes.add(path);
+  return path === '/' || exists(path) ? undefined : path;
 }
 
 const inside = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}${sep}`);
@@ -37,13 +45,16 @@ const inside = (path: string, dir: string): boolean => path === dir || path.star
 /**
  * `mkdir -p` of one of isolate's own directories, mode 0700; returns the
  * first directory made, as mkdirSync does. Throws ENOENT, having made
- * nothing, when that would make a missing home directory noted by noteHome.
+ * nothing, when that would make a missing home directory: this process's,
+ * or one noted by noteHome.
  */
 export function makeOwnDir(path: string): string | undefined {
   const target = resolve(path);
-  for (const home of missingHomes) {
+  const own = missingHome(homedir());
+  for (const home of own === undefined ? missingHomes : [...missingHomes, own]) {
     if (inside(target, home) && !exists(home)) {
-      throw Object.assign(new Error(`the home directory ${home} does not exist, and isolate does not create it`), { code: 'ENOENT' });
+      const why = `the home directory ${home} does not exist, and isolate does not create it: create it, or set XDG_STATE_HOME to a directory of yours`;
+      throw Object.assign(new Error(why), { code: 'ENOENT' });
     }
   }
   return mkdirSync(target, { recursive: true, mode: 0o700 });

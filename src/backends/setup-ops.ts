@@ -33,7 +33,7 @@ import { tmpfsSize } from './ceilings.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
 import { kernelGuardOps, procReadOnly, type GuardOp } from './kernel-guard.js';
 import { depth, effectiveKind, governing, isWithin, orderRules, protectOps } from './mounts.js';
-import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
+import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
 import type { HostFacts, SealFact } from './types.js';
 
@@ -132,7 +132,7 @@ function profileOps(fs: Policy['filesystem'], facts: SetupFacts, sized: { size?:
  * does not stop) writes into it is not the command's to read.
  */
 function missingHiddenOps(skipped: Policy['filesystem']['skipped'], protect: readonly SetupOp[]): SetupOp[] {
-  const missing = skipped.flatMap((s) => (s.reason === MISSING_DENY_REASON ? [s.path] : []));
+  const missing = missingHiddenPaths(skipped);
   return protect.flatMap((op): SetupOp[] => (op.kind === 'placeholder' && missing.some((m) => m === op.path || isWithin(m, op.path)) ? [{ kind: 'hide', path: op.path, dir: false }] : []));
 }
 

@@ -44,9 +44,15 @@ function bySlot(ops: readonly SetupOp[]): ProtectOp[] {
   return ops.filter((op): op is ProtectOp => op.kind === 'pin' || op.kind === 'protect' || op.kind === 'placeholder').sort((a, b) => a.slot - b.slot);
 }
 
+/** The placeholders the list also hides: those where a hidden path that does not exist would be made (setup-ops.ts, missingHiddenOps). */
+function hiddenPlaceholders(ops: readonly SetupOp[]): Set<string> {
+  const hidden = new Set(ops.flatMap((op) => (op.kind === 'hide' ? [op.path] : [])));
+  return new Set(ops.flatMap((op) => (op.kind === 'placeholder' && hidden.has(op.path) ? [op.path] : [])));
+}
+
 /** The descriptors run/ opens without following symlinks (creating the placeholders first): entry `slot` on `firstFd + slot`. */
 export function pathFdsOf(ops: readonly SetupOp[], firstFd: number): PathFd[] {
-  const hidden = new Set(ops.flatMap((op) => (op.kind === 'hide' ? [op.path] : [])));
+  const hidden = hiddenPlaceholders(ops);
   return bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true, ...(hidden.has(op.path) ? { hidden: true } : {}) } : {}) }));
 }
 
@@ -65,7 +71,7 @@ export function protectedNames(ops: readonly SetupOp[]): string[] {
  * (setup-ops.ts), says where that placeholder is instead.
  */
 export function skippedNotes(skipped: Policy['filesystem']['skipped'], ops: readonly SetupOp[]): string[] {
-  const placeheld = ops.flatMap((op) => (op.kind === 'placeholder' && ops.some((o) => o.kind === 'hide' && o.path === op.path) ? [op.path] : []));
+  const placeheld = [...hiddenPlaceholders(ops)];
   return skipped.flatMap((s) => {
     const at = placeheld.find((p) => p === s.path || isWithin(s.path, p));
     if (at === undefined) return [`${s.path}: skipped (${s.reason})`];
@@ -87,7 +93,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
   const hidden = paths('hide');
   const named = bySlot(ops);
-  const placeheld = new Set(paths('placeholder'));
+  const placeheld = hiddenPlaceholders(ops);
   return {
     readable: own.filter((r) => r.kind === 'read').map((r) => r.path),
     writable: own.filter((r) => r.kind === 'write').map((r) => r.path),

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { asIsolateError } from '../errors.js';
+import { asIsolateError, type IsolateError } from '../errors.js';
 import { bwrapBackend } from '../backends/bwrap.js';
 import { gatherHostFacts } from '../host/facts.js';
 import { loadMergedProfile } from '../profile/load.js';
@@ -24,11 +24,16 @@ async function runTrue(dir: string, env: Readonly<Record<string, string | undefi
     const policy = resolvePolicy(await loadMergedProfile('default', { callerCwd: dir, env }), { vars: pathVars(dir, env, homedir()), env });
     const plan = bwrapBackend.plan(policy, ['true'], gatherHostFacts(policy, ['true'], { env, backend: 'bwrap' }));
     const r = await execute(plan, { stdio: 'capture', input: 'ignore' });
-    return { exitCode: r.exitCode, summary: r.error?.message ?? '', stderr: r.stderr ?? '', ...(r.error?.fix === undefined ? {} : { fix: r.error.fix }) };
+    return { exitCode: r.exitCode, summary: r.error === undefined ? '' : said(r.error), stderr: r.stderr ?? '', ...(r.error?.fix === undefined ? {} : { fix: r.error.fix }) };
   } catch (e: unknown) {
     const err = asIsolateError(e);
-    return { exitCode: err.exitCode, summary: err.message, stderr: '', ...(err.fix === undefined ? {} : { fix: err.fix }) };
+    return { exitCode: err.exitCode, summary: said(err), stderr: '', ...(err.fix === undefined ? {} : { fix: err.fix }) };
   }
+}
+
+/** An error's summary with its detail, which says why (the missing home isolate does not create, the errno): without it the fix may not fit. */
+function said(err: IsolateError): string {
+  return err.detail === undefined ? err.message : `${err.message}: ${err.detail}`;
 }
 
 /** `env`: the caller's; the sandbox gets only a system PATH, and the bwrap ISOLATE_BWRAP names (the one the bubblewrap check reported). */

@@ -15,7 +15,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
 import { registerStateDir } from '../profile/state-registry.js';
 import { isolateStateDir } from '../profile/own-paths.js';
-import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
+import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { effectiveKind, isWithin, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { makeOwnDir } from '../own-dir.js';
@@ -100,8 +100,7 @@ export function deniedPathFacts(rules: readonly MountRule[], probe: WalkProbe): 
  * counts: a path made since the profile was resolved is left as it is.
  */
 export function missingDeniedFacts(policy: Policy, probe: WalkProbe): ProtectFact[] {
-  const missing = policy.filesystem.skipped.filter((s) => s.reason === MISSING_DENY_REASON).map((s) => s.path);
-  return pathFacts(policy.filesystem.mounts, missing, probe).filter((f) => f.state === 'missing');
+  return pathFacts(policy.filesystem.mounts, missingHiddenPaths(policy.filesystem.skipped), probe).filter((f) => f.state === 'missing');
 }
 
 /**

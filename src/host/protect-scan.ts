@@ -15,7 +15,7 @@ import type { MountRule, Policy } from '../profile/types.js';
 import { effectiveKind, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
-import { MISSING_DENY_REASON } from '../profile/mount-rules.js';
+import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { PACKAGES_DIR, lstatState, nameIndex, nameKey, namesIn, packagesIndex, type Finder, type NameIndex } from './protect-names.js';
@@ -247,7 +247,7 @@ function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact
  */
 export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
   // A hidden path inside a writable root has directories to pin (own-paths.ts, deniedPathFacts), and a missing one a placeholder.
-  const hides = policy.filesystem.mounts.some((r) => r.kind === 'deny') || policy.filesystem.skipped.some((s) => s.reason === MISSING_DENY_REASON);
+  const hides = policy.filesystem.mounts.some((r) => r.kind === 'deny') || missingHiddenPaths(policy.filesystem.skipped).length > 0;
   if (!protectsAnything(policy.filesystem) && !hides) return [];
   const clock = options.clock ?? scanClock;
   const start = clock();

@@ -12,7 +12,7 @@ import { dirname } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
 import { sealedParents, sealsAbsent } from '../backends/seal.js';
-import { isWithin, MISSING_DENY_REASON } from '../profile/mount-rules.js';
+import { isWithin, missingHiddenPaths } from '../profile/mount-rules.js';
 import type { SealEntry, SealFact } from '../backends/types.js';
 import { escapedName } from './unnamable-dirs.js';
 
@@ -22,7 +22,7 @@ const isUtf8 = (bytes: Buffer): boolean => Buffer.from(bytes.toString('utf8')).e
 export function sealedListings(policy: Policy, home: string | undefined): SealFact[] {
   const rules = policy.filesystem.mounts;
   const parents = sealedParents(rules);
-  const absent = [...new Set(policy.filesystem.skipped.flatMap((s) => (s.reason === MISSING_DENY_REASON ? [nearestDir(s.path)] : [])))]
+  const absent = [...new Set(missingHiddenPaths(policy.filesystem.skipped).map(nearestDir))]
     .filter((dir): dir is string => dir !== undefined && !parents.includes(dir) && sealsAbsent(rules, dir))
     .map((path) => ({ path, absent: true as const }));
   return [...parents.map((path) => ({ path })), ...absent].map(({ path, ...more }): SealFact => {

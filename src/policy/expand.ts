@@ -61,12 +61,13 @@ function evaluates(words: Words): string | undefined {
   if (name === 'hash' && args.some((a) => a.startsWith('-') && a.includes('p'))) return 'hash -p changes which file a name runs';
   if (name === 'enable') return 'enable loads or switches off shell builtins';
   if (name === 'fc' && (words.tail || !fcOnlyLists(args))) return "fc runs a command of the shell's history again";
-  if ((name === 'set' || name === 'shopt') && turnsOnHistoryExpansion(name, args)) {
-    return 'history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written';
-  }
+  if ((name === 'set' || name === 'shopt') && turnsOnHistoryExpansion(name, args)) return `history expansion (set -H): ${REPLAYED}`;
   if (CALLBACKS.has(name) && (words.tail || args.some((a) => /^-[a-zA-Z]*C/.test(a)))) return `${name} -C runs a string as a script`;
   return undefined;
 }
+
+/** What history expansion does to a script (set -H, bash -H, bash -i). */
+const REPLAYED = 'bash runs the lines after it as its history makes them (!!, !:1-2), not as written';
 
 /**
  * Whether fc only lists the history (`fc -l`): with -s, or `-e -`, or
@@ -193,6 +194,9 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
   if (shell?.kind === 'script') await expandScript(shell.script, depth, out);
   else if (evaluated !== undefined) await expandScript(evaluated, depth, out);
   else if (shell?.kind === 'unknown') out.unknown.push({ command: inner.argv, reason: shell.reason });
+  if (shell?.kind === 'script' && shell.historyExpansion !== undefined) {
+    out.unknown.push({ command: inner.argv, reason: `${basename(normalProgram(inner.argv[0] ?? ''))} ${shell.historyExpansion}: history expansion is on from the start: ${REPLAYED}` });
+  }
   const program = basename(normalProgram(inner.argv[0] ?? ''));
   if (program === 'git') {
     for (const given of gitRuns(inner)) {

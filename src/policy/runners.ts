@@ -12,10 +12,10 @@
  * and `sg` are run by the shell: `sh -c script`, parsed in turn. Programs
  * that run what their input, a script of their own language or another
  * session says (`at`, `batch`, `expect`, `parallel`, `start-stop-daemon`,
- * tmux's commands that start one, `screen -X`, gdb without --args) are
- * undecidable.
- 
-*/
+ * tmux's commands that start one and its -f, `screen -X` and `-c`,
+ * `strace -o '|cmd'`, gdb without --args or with
+ * other options than GDB_PLAIN before it) are undecidable.
+ */
 import type { Words } from './words.js';
 
 interface Runner {
@@ -75,7 +75,7 @@ const RUNNERS: Record<string, Runner> = {
   'systemd-run': {
     values: ['-p', '--property', '-E', '--setenv', '-M', '--machine', '-H', '--host', '--unit', '-u', '--description', '--slice', '--uid', '--gid', '--nice', '--working-directory', '--service-type', '--on-active', '--on-boot', '--on-startup', '--on-unit-active', '--on-unit-inactive', '--on-calendar', '--timer-property', '--path-property', '--socket-property'],
   },
-  screen: { values: ['-c', '-e', '-h', '-p', '-s', '-S', '-t', '-T', '-Logfile'], opaque: ['-X'] },
+  screen: { values: ['-c', '-e', '-h', '-p', '-s', '-S', '-t', '-T', '-Logfile'], opaque: ['-X', '-c'] },
   npx: { values: ['-p', '--package', '--cache', '--userconfig', '-w', '--workspace'], script: ['-c', '--call'] },
   bunx: { values: ['-p', '--package'] },
 };
@@ -91,6 +91,40 @@ const OPAQUE: Readonly<Record<string, string>> = {
   parallel: 'parallel runs commands it builds from its input',
   'start-stop-daemon': 'start-stop-daemon runs the program its options name',
 };
+
+/**
+ * Where a package manager's subcommand that runs a command is (`npm exec`,
+ * also after global options: `npm --yes exec`, `npm -w web exec`): the first
+ * such word with only options, and the values they may take, before it.
+ * Which options take a value is npm's to know, so a word after any option
+ * may be one: a run subcommand there is read as the subcommand (errs
+ * towards seeing a command).
+ */
+function packageRunSubcommand(name: string, args: readonly string[]): number | undefined {
+  const subcommands = PACKAGE_RUNNERS[name];
+  if (subcommands === undefined) return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (subcommands.includes(a)) return i;
+    const before = args[i - 1];
+    const option = a.startsWith('-') && a !== '--';
+    const value = before !== undefined && before.startsWith('-') && before !== '--' && !before.includes('=');
+    if (!option && !value) return undefined;
+  }
+  return undefined;
+}
+
+/** strace's output given to a command (`-o '|cmd'`, `-o!cmd`, `--output=|cmd`), which a shell runs. */
+const STRACE_PIPE = /^(-[a-zA-Z]*o|--output=)[|!]/;
+
+/** gdb's options that run no commands of their own (gdb -q --args cmd): with any other, its commands (-ex, -x) may run anything. */
+const GDB_PLAIN = /^--?(q|quiet|silent|batch|nx|n|nh|readnow|readnever|tui)$/;
+
+/** Whether gdb only runs the command after --args: nothing but GDB_PLAIN options before it. */
+function gdbOnlyRuns(args: readonly string[]): boolean {
+  const at = args.indexOf('--args');
+  return at !== -1 && args.slice(0, at).every((a) => GDB_PLAIN.test(a));
+}
 
 /** tmux's global options that take a value, and its commands that start a shell command. */
 const TMUX_VALUES = ['-c', '-f', '-L', '-S', '-T'];
@@ -147,7 +181,11 @@ function opaqueCommand(name: string, args: readonly string[]): Opaque | undefine
   const why = OPAQUE[name];
   if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
-  if (name === 'gdb' && !args.includes('--args') && args.length > 0) return { undecidable: 'gdb runs the program it loads as its commands say' };
+  if (name === 'tmux' && args.includes('-f')) return { undecidable: 'tmux runs the commands of the configuration file -f names' };
+  if (name === 'strace' && args.some((a, i) => STRACE_PIPE.test(a) || (/^[|!]/.test(a) && /^(-[a-zA-Z]*o|--output)$/.test(args[i - 1] ?? '')))) {
+    return { undecidable: 'strace -o |cmd pipes its output to a shell command' };
+  }
+  if (name === 'gdb' && args.length > 0 && !gdbOnlyRuns(args)) return { undecidable: 'gdb runs the program it loads as its commands say, and what they say (-ex shell …, -x file)' };
   return undefined;
 }
 
@@ -156,7 +194,8 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   const opaque = opaqueCommand(name, args);
   if (opaque !== undefined) return opaque;
   if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
-  if ((PACKAGE_RUNNERS[name] ?? []).includes(args[0] ?? '')) return runnerCommand('npx', args.slice(1), tail, optionWords);
+  const sub = packageRunSubcommand(name, args);
+  if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail, optionWords);
   const r = RUNNERS[name];
   if (r === undefined) return undefined;
   if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };

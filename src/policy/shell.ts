@@ -12,8 +12,8 @@ const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'posh
 const LONG_WITH_VALUE = new Set(['--rcfile', '--init-file']);
 
 export type ShellInput =
-  /** The script after -c, as one literal word. */
-  | { kind: 'script'; script: string }
+  /** The script after -c, as one literal word; `historyExpansion`: the option that has the shell expand its lines from its history (-H, -i). */
+  | { kind: 'script'; script: string; historyExpansion?: '-H' | '-i' }
   /** A script file: the shell runs whatever the file says (checked as the command given). */
   | { kind: 'file' }
   /** The script comes from standard input, or from a word computed at run time. */
@@ -26,27 +26,32 @@ export function isShell(program: string): boolean {
 interface ShellOptions {
   command: boolean;
   stdin: boolean;
+  /** Started with history expansion on: -H or `-o histexpand`, or -i (on by default in an interactive shell). */
+  historyExpansion?: '-H' | '-i';
   next: number;
 }
 
-/** Reads a shell's options: -c / -s anywhere in a cluster, -o/+o and -O/+O take a value. */
+/** Reads a shell's options: -c / -s / -H / -i anywhere in a cluster, -o/+o and -O/+O take a value. */
 function shellOptions(args: readonly string[]): ShellOptions {
-  let command = false;
-  let stdin = false;
+  const o: ShellOptions = { command: false, stdin: false, next: 0 };
   let i = 0;
   while (i < args.length) {
     const a = args[i] ?? '';
-    if (a === '--' || a === '-') return { command, stdin, next: i + 1 };
+    if (a === '--' || a === '-') return { ...o, next: i + 1 };
     if (LONG_WITH_VALUE.has(a)) i += 2;
     else if (a.startsWith('--')) i++;
     else if (/^[-+][A-Za-z]+$/.test(a)) {
       const letters = a.slice(1);
-      if (a.startsWith('-') && letters.includes('c')) command = true;
-      if (a.startsWith('-') && letters.includes('s')) stdin = true;
-      i += 1 + [...letters].filter((l) => l === 'o' || l === 'O').length;
-    } else return { command, stdin, next: i };
+      const on = a.startsWith('-');
+      const values = [...letters].filter((l) => l === 'o' || l === 'O').length;
+      if (on && letters.includes('c')) o.command = true;
+      if (on && letters.includes('s')) o.stdin = true;
+      if (on && (letters.includes('H') || (letters.includes('o') && args.slice(i + 1, i + 1 + values).includes('histexpand')))) o.historyExpansion = '-H';
+      else if (on && letters.includes('i')) o.historyExpansion ??= '-i';
+      i += 1 + values;
+    } else return { ...o, next: i };
   }
-  return { command, stdin, next: i };
+  return { ...o, next: i };
 }
 
 /** What a shell command would run, or undefined when `words` is not a shell. */
@@ -57,7 +62,7 @@ export function shellInput(words: Words): ShellInput | undefined {
   const first = args[o.next];
   if (o.command) {
     if (first === undefined) return { kind: 'unknown', reason: `${basename(program)} -c with a script computed at run time` };
-    return { kind: 'script', script: first };
+    return { kind: 'script', script: first, ...(o.historyExpansion === undefined ? {} : { historyExpansion: o.historyExpansion }) };
   }
   if (first === undefined && !words.tail) return { kind: 'unknown', reason: `${basename(program)} reads its script from standard input` };
   if (o.stdin || first === undefined) return { kind: 'unknown', reason: `${basename(program)} reads its script from standard input or from words computed at run time` };

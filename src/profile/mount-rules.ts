@@ -59,3 +59,8 @@ export function writableRoots(rules: readonly MountRule[]): string[] {
 
 /** Why a hidden path is left out of the rules (policy.filesystem.skipped): it does not exist when the run is planned. */
 export const MISSING_DENY_REASON = 'deny: does not exist, nothing to hide';
+
+/** The hidden paths that did not exist when the profile was resolved (skipped for MISSING_DENY_REASON). */
+export function missingHiddenPaths(skipped: readonly { path: string; reason: string }[]): string[] {
+  return skipped.flatMap((s) => (s.reason === MISSING_DENY_REASON ? [s.path] : []));
+}

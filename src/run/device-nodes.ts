@@ -23,7 +23,7 @@ import { makeOwnDir } from '../own-dir.js';
 const MKNOD_TIMEOUT_MS = 5000;
 
 function setupError(summary: string, fix: string, e?: unknown): IsolateError {
-  return new IsolateError('E_SANDBOX_SETUP', `${summary}; the command was not run`, { fix, ...(e === undefined ? {} : { detail: errnoCode(e) ?? String(e), cause: e }) });
+  return new IsolateError('E_SANDBOX_SETUP', `${summary}; the command was not run`, { fix, ...(e === undefined ? {} : { detail: e instanceof Error ? e.message : String(e), cause: e }) });
 }
 
 /** The directory exists, is a directory (not a link), root's, and writable by no one else, nor any directory on the way to it (root-path.ts). */

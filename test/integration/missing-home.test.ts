@@ -36,4 +36,25 @@ describe.each(runners())('a home directory that does not exist ($label)', (runne
     expect(existsSync(site.env['HOME'] as string)).toBe(false);
     expect(existsSync(join(state, 'isolate', 'audit.jsonl'))).toBe(true);
   });
+
+  it('is not made by isolate doctor, whose sandbox check plans and runs outside the API', () => {
+    const r = isolate(runner, ['doctor', '--json'], { cwd: site.project, env: { ...site.env, XDG_STATE_HOME: '' } });
+    expect(existsSync(site.env['HOME'] as string), r.stdout).toBe(false);
+    // As root the check's sandbox needs isolate's device nodes in the state directory, as a run's does: it fails, saying why.
+    const check = (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks.find((c) => c.name === 'sandbox with the default profile');
+    if (runner.uid === 0) expect(check?.detail).toContain(`the home directory ${site.env['HOME']} does not exist, and isolate does not create it`);
+    else expect(check?.status, check?.detail).toBe('ok');
+  });
+
+  it('is named, with what to do, when a run needs isolate\'s directories there', () => {
+    const runtime = join(site.dir, 'runtime');
+    mkdirSync(runtime, { mode: 0o700 });
+    giveTo(runner, site.dir);
+    const r = isolate(runner, ['run', '--', 'true'], { cwd: site.project, env: { ...site.env, XDG_STATE_HOME: '', XDG_RUNTIME_DIR: runtime } });
+    // As root the sandbox's device nodes are isolate's copies in its state directory: the run is refused. An
+    // ordinary user's needs none, and runs with the audit log's warning.
+    expect(r.status, r.stderr).toBe(runner.uid === 0 ? 125 : 0);
+    expect(r.stderr).toContain(`the home directory ${site.env['HOME']} does not exist, and isolate does not create it: create it, or set XDG_STATE_HOME`);
+    expect(existsSync(site.env['HOME'] as string)).toBe(false);
+  });
 });

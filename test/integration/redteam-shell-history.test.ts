@@ -29,13 +29,25 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('iso
     for (const c of cleanups.splice(0)) c();
   });
 
-  it.each(CASES)('%s: refused by the deny rule, and nothing ran', async (_name, command, made) => {
+  /** A project whose profile denies `touch *`. */
+  function denySite(): { site: ReturnType<typeof projectSite>; profile: string } {
     const site = projectSite(runner, 'isolate-it-shell-history-');
     cleanups.push(site.cleanup);
     const profile = plant(runner, site.dir, 'deny.yaml', 'extends: default\ncommands:\n  deny: ["touch *"]\n');
     giveTo(runner, site.dir);
+    return { site, profile };
+  }
+
+  /** isolate mcp serving denySite's project. */
+  async function denyServer(): Promise<{ site: ReturnType<typeof projectSite>; server: McpProcess }> {
+    const { site, profile } = denySite();
     const server = await startMcp(runner, ['-p', profile, '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
     servers.push(server);
+    return { site, server };
+  }
+
+  it.each(CASES)('%s: refused by the deny rule, and nothing ran', async (_name, command, made) => {
+    const { site, server } = await denyServer();
     const r = (await server.client.callTool({ name: 'run', arguments: { command } })) as { isError?: boolean; content: Array<{ text?: string }> };
     const text = r.content.map((c) => c.text ?? '').join('');
     expect(existsSync(join(site.project, made)), text).toBe(false);
@@ -44,22 +56,14 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('iso
   });
 
   it('control: the same profile runs a touch the rule does not see as such', async () => {
-    const site = projectSite(runner, 'isolate-it-shell-history-');
-    cleanups.push(site.cleanup);
-    const profile = plant(runner, site.dir, 'deny.yaml', 'extends: default\ncommands:\n  deny: ["touch *"]\n');
-    giveTo(runner, site.dir);
-    const server = await startMcp(runner, ['-p', profile, '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
-    servers.push(server);
+    const { site, server } = await denyServer();
     const r = (await server.client.callTool({ name: 'run', arguments: { command: 'echo made > ran-control' } })) as { isError?: boolean };
     expect(r.isError).not.toBe(true);
     expect(existsSync(join(site.project, 'ran-control'))).toBe(true);
   });
 
   it('history expansion makes the script undecidable: reported by check, never passed as decided', () => {
-    const site = projectSite(runner, 'isolate-it-shell-history-');
-    cleanups.push(site.cleanup);
-    const profile = plant(runner, site.dir, 'deny.yaml', 'extends: default\ncommands:\n  deny: ["touch *"]\n');
-    giveTo(runner, site.dir);
+    const { site, profile } = denySite();
     const r = isolate(runner, ['check', '--json', '-p', profile, '--', 'bash', '-c', 'set -o history -H\n: touch ran-expansion\n!:1-2'], { cwd: site.project, env: site.env });
     const result = JSON.parse(r.stdout) as { decision: string; undecidable: { reason: string }[] };
     expect(result.undecidable.map((u) => u.reason)).toContain('history expansion (set -H): bash runs the lines after it as its history makes them (!!, !:1-2), not as written');

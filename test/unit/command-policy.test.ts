@@ -190,6 +190,7 @@ describe('wrappers are looked through', () => {
     [['sg', 'users', '-c', 'git push']],
     [['screen', '-dm', 'git', 'push']],
     [['gdb', '-q', '--args', 'git', 'push']],
+    [['gdb', '-batch', '-nx', '--args', 'git', 'push']],
     [['npx', 'git', 'push']],
     [['npx', '-c', 'git push']],
     [['bunx', 'git', 'push']],
@@ -199,6 +200,11 @@ describe('wrappers are looked through', () => {
     [['pnpm', 'exec', 'git', 'push']],
     [['yarn', 'exec', 'git', 'push']],
     [['bun', 'x', 'git', 'push']],
+    [['npm', '--yes', 'exec', '--', 'git', 'push']],
+    [['npm', '-w', 'web', 'exec', 'git', 'push']],
+    [['npm', '--prefix=/tmp', 'x', 'git', 'push']],
+    [['pnpm', '--silent', 'dlx', 'git', 'push']],
+    [['yarn', '--cwd', 'web', 'exec', 'git', 'push']],
   ])('a program that runs the command it is given: the deny rule "git push *" refuses %j', async (argv) => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d).toMatchObject({ decision: 'refused', rule: 'git push *' });
@@ -214,6 +220,14 @@ describe('wrappers are looked through', () => {
     [['tmux', '-L', 'x', 'send-keys', '-t', 's', 'git push', 'Enter']],
     [['screen', '-S', 's', '-X', 'stuff', 'git push\n']],
     [['gdb', '-batch', '-ex', 'run', '--args-later', 'git']],
+    [['gdb', '-batch', '-ex', 'shell git push', '--args', 'true']],
+    [['gdb', '-x', 'cmds.gdb', '--args', 'true']],
+    [['gdb', '--eval-command=shell git push', '--args', 'true']],
+    [['strace', '-o', '|git push', 'true']],
+    [['strace', '-fo', '!git push', 'true']],
+    [['strace', '--output=|git push', 'true']],
+    [['screen', '-c', 'evil.rc', '-dm', 'true']],
+    [['tmux', '-f', 'evil.conf', 'ls']],
   ])('a program that runs what its input, its own script or a session says is undecidable: %j', async (argv) => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d.undecidable.length, JSON.stringify(d)).toBeGreaterThan(0);

@@ -170,6 +170,30 @@ describe('attempts to hide a denied command', () => {
   });
 });
 
+describe('a shell started with history expansion on', () => {
+  const replay = 'set -o history\n: git push\n!:1-2';
+  it.each([
+    [['bash', '-H', '-c', replay], 'bash -H: history expansion is on from the start'],
+    [['bash', '-eH', '-c', replay], 'bash -H: history expansion is on from the start'],
+    [['bash', '-o', 'histexpand', '-c', replay], 'bash -H: history expansion is on from the start'],
+    [['bash', '--login', '-H', '-c', replay], 'bash -H: history expansion is on from the start'],
+    [['bash', '-ic', replay], 'bash -i: history expansion is on from the start'],
+    [['env', 'SHELLOPTS=histexpand', 'bash', '-c', replay], 'bash sets the options SHELLOPTS names as it starts (histexpand: history expansion)'],
+    [sh(`SHELLOPTS=histexpand bash -c '${replay}'`), 'bash sets the options SHELLOPTS names as it starts (histexpand: history expansion)'],
+  ])('undecidable: %j — refused with an allow list, reported without', async (argv, reason) => {
+    const strict = await decideCommands(ALLOW, argv);
+    expect(strict).toMatchObject({ decision: 'refused' });
+    const open = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
+    expect(open.undecidable.map((u) => u.reason).join('\n')).toContain(reason);
+    expect(open.reason).toContain('cannot be decided before it runs');
+  });
+
+  it('a shell without it is read as before', async () => {
+    expect(await decideCommands(ALLOW, ['bash', '-lc', 'git status'])).toMatchObject({ decision: 'allowed' });
+    expect((await decideCommands(ALLOW, ['bash', '-o', 'pipefail', '-c', 'git status'])).undecidable).toEqual([]);
+  });
+});
+
 describe('which shells and wrappers are read', () => {
   it.each([
     [['bash', '-c', 'git push']],
