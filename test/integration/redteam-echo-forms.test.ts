@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { giveTo, homeWithProject, isolateAsync, type Project } from '../helpers/isolate.js';
 import { backendCases, type BackendCase } from '../helpers/backends.js';
+import { rawReply } from '../helpers/raw-reply.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 /** A key as base64 writes it: with /, + and =. */
@@ -52,21 +53,14 @@ function reply(path: string, token: string, key: string): string {
 }
 
 beforeAll(async () => {
-  server = createServer((s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    let head = '';
-    s.on('data', (d: Buffer) => {
-      head += d.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const token = /^authorization: bearer (.*)$/im.exec(head.slice(0, end))?.[1] ?? '';
-      const key = /^x-api-key: (.*)$/im.exec(head.slice(0, end))?.[1] ?? '';
+  server = createServer(
+    rawReply(sockets, (head) => {
+      const token = /^authorization: bearer (.*)$/im.exec(head)?.[1] ?? '';
+      const key = /^x-api-key: (.*)$/im.exec(head)?.[1] ?? '';
       seen.push(token || key);
-      s.end(reply(head.split(' ')[1] ?? '', token, key), 'latin1');
-    });
-  });
+      return reply(head.split(' ')[1] ?? '', token, key);
+    }),
+  );
   await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
   PORT = (server.address() as AddressInfo).port;
 });

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCerts } from '../helpers/credential-site.js';
 import { TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, type Project } from '../helpers/isolate.js';
 import { backendCases, type BackendCase } from '../helpers/backends.js';
+import { rawReply } from '../helpers/raw-reply.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 
@@ -38,20 +39,15 @@ function reply(path: string, token: string): string {
 beforeAll(async () => {
   certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}rhead-`));
   makeCerts(certDir);
-  server = createServer({ key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) }, (s) => {
-    sockets.add(s);
-    s.once('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    let head = '';
-    s.on('data', (d: Buffer) => {
-      head += d.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const token = /^authorization: bearer (.*)$/im.exec(head.slice(0, end))?.[1] ?? '';
+  const tls = { key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) };
+  server = createServer(
+    tls,
+    rawReply(sockets, (head) => {
+      const token = /^authorization: bearer (.*)$/im.exec(head)?.[1] ?? '';
       seen.push(token);
-      s.end(reply(head.split(' ')[1] ?? '', token), 'latin1');
-    });
-  });
+      return reply(head.split(' ')[1] ?? '', token);
+    }),
+  );
   await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
   PORT = (server.address() as AddressInfo).port;
 });
