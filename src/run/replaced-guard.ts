@@ -155,9 +155,10 @@ export function existingProtected(plan: Plan): string[] {
   return (plan.pathFds ?? []).flatMap((e) => (e.create !== true ? [e.path] : []));
 }
 
-/** The placeholders of a plan: protected names that did not exist, made by the launcher's start (run/launch/path-fds.ts); `hidden`: those of hidden paths instead. */
-export function placeholderPaths(plan: Plan, hidden = false): string[] {
-  return (plan.pathFds ?? []).flatMap((e) => (e.create === true && (e.hidden === true) === hidden ? [e.path] : []));
+/** The placeholders of a plan (names that did not exist, made by the launcher's start: run/launch/path-fds.ts), by what their mount keeps. */
+export function placeholderPaths(plan: Plan): Record<Kept, string[]> {
+  const made = (plan.pathFds ?? []).filter((e) => e.create === true);
+  return { protected: made.filter((e) => e.hidden !== true).map((e) => e.path), hidden: made.filter((e) => e.hidden === true).map((e) => e.path) };
 }
 
 /** The guard of one run: run/'s cancellation signal, the placeholders once made, the end. */
@@ -175,14 +176,13 @@ export function guardRun(plan: Plan, caller: AbortSignal | undefined): RunGuard 
   const tripwire = new AbortController();
   const guard = guardReplaced(() => tripwire.abort());
   // A hidden path's placeholder is made with the others, at the start: watched from then on, as what it is.
-  const hiddenPlaceholders = placeholderPaths(plan, true);
+  const placeholders = placeholderPaths(plan);
   guard.add(existingProtected(plan), 'protected');
-  guard.add((plan.watchHidden ?? []).filter((p) => !hiddenPlaceholders.includes(p)), 'hidden');
+  guard.add((plan.watchHidden ?? []).filter((p) => !placeholders.hidden.includes(p)), 'hidden');
   return {
     signal: caller === undefined ? tripwire.signal : AbortSignal.any([caller, tripwire.signal]),
     placeholdersMade: () => {
-      guard.add(placeholderPaths(plan), 'protected', true);
-      guard.add(hiddenPlaceholders, 'hidden', true);
+      for (const kept of ['protected', 'hidden'] as const) guard.add(placeholders[kept], kept, true);
     },
     finish() {
       const stopped = tripwire.signal.aborted;

@@ -14,21 +14,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { describe, expect, it } from 'vitest';
+import { giveTo } from '../helpers/isolate.js';
+import { projectRuns } from '../helpers/project-runs.js';
 import { backendCases } from '../helpers/backends.js';
 
 const PLANTED = 'pre-commit:\\n  jobs:\\n    - run: touch /tmp/planted\\n';
 const CREATED = ['lefthook-local.yaml', '.lefthook-local.json', 'lefthook.toml', '.config/lefthook-local.yml', 'pkg/lefthook-local.jsonc', '.lefthook-local/pre-commit/x.sh'];
 
 describe.each(backendCases('red team: lefthook'))('red team: lefthook configuration ($label)', ({ runner, backend, backendEnv }) => {
-  let p: Project;
-  beforeEach(() => {
-    p = homeWithProject(runner);
-  });
-  afterEach(() => p.cleanup());
-
-  const run = (script: string) => isolate(runner, ['run', '--json', '--backend', backend, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
+  const { p, run } = projectRuns(runner, backend, backendEnv);
 
   it('the scripts of an existing .lefthook directory and an existing configuration in another form cannot be rewritten', () => {
     mkdirSync(join(p.project, '.lefthook', 'pre-commit'), { recursive: true });

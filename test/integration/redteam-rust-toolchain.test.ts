@@ -13,21 +13,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { describe, expect, it } from 'vitest';
+import { giveTo } from '../helpers/isolate.js';
+import { projectRuns } from '../helpers/project-runs.js';
 import { backendCases } from '../helpers/backends.js';
 
 const PLANTED = '[toolchain]\\npath = ".cache/evil"\\n';
 const NAMES = ['rust-toolchain.toml', 'rust-toolchain'];
 
 describe.each(backendCases('red team: rust-toolchain.toml'))('red team: rust-toolchain.toml ($label)', ({ runner, backend, backendEnv }) => {
-  let p: Project;
-  beforeEach(() => {
-    p = homeWithProject(runner);
-  });
-  afterEach(() => p.cleanup());
-
-  const run = (script: string) => isolate(runner, ['run', '--json', '--backend', backend, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
+  const { p, run } = projectRuns(runner, backend, backendEnv);
 
   it('an existing toolchain file cannot be rewritten, and none can be made at the top of the project', () => {
     writeFileSync(join(p.project, 'rust-toolchain.toml'), '[toolchain]\nchannel = "1.80.0"\n');

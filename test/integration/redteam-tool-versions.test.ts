@@ -12,20 +12,15 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { describe, expect, it } from 'vitest';
+import { giveTo } from '../helpers/isolate.js';
+import { projectRuns } from '../helpers/project-runs.js';
 import { backendCases } from '../helpers/backends.js';
 
 const PLANTED = 'nodejs path:./.cache/evil\n';
 
 describe.each(backendCases('red team: .tool-versions'))('red team: .tool-versions ($label)', ({ runner, backend, backendEnv }) => {
-  let p: Project;
-  beforeEach(() => {
-    p = homeWithProject(runner);
-  });
-  afterEach(() => p.cleanup());
-
-  const run = (script: string) => isolate(runner, ['run', '--json', '--backend', backend, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
+  const { p, run } = projectRuns(runner, backend, backendEnv);
 
   it('an existing .tool-versions cannot be rewritten, and none can be made at the top of the project', () => {
     writeFileSync(join(p.project, '.tool-versions'), 'nodejs 20.11.0\n');

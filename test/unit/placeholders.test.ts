@@ -56,13 +56,19 @@ describe('placeholder registry: the clean-up after a run', () => {
     expect(existsSync(placeholder)).toBe(true);
   });
 
-  it('a placeholder inside the writable root of another live run (a run in the project beside one in its subdirectory) stays until that run ends', async () => {
+  /** A run in `root/sub` that made the placeholder `sub/.envrc`. */
+  async function innerRun(): Promise<{ inner: Awaited<ReturnType<typeof registerRun>>; placeholder: string }> {
     const sub = join(root, 'sub');
     mkdirSync(sub);
     const inner = await registerRun([sub], env);
     const placeholder = join(sub, '.envrc');
     writeFileSync(placeholder, '');
     await inner.update([placeholder]);
+    return { inner, placeholder };
+  }
+
+  it('a placeholder inside the writable root of another live run (a run in the project beside one in its subdirectory) stays until that run ends', async () => {
+    const { inner, placeholder } = await innerRun();
     // The run in the project started while the inner one ran: it holds the placeholder as a protected file of its own.
     const outer = await registerRun([root], env);
     await inner.release();
@@ -72,14 +78,9 @@ describe('placeholder registry: the clean-up after a run', () => {
   });
 
   it('control: a run in a sibling directory does not keep the placeholders', async () => {
-    const sub = join(root, 'sub');
     const other = join(root, 'other');
-    mkdirSync(sub);
     mkdirSync(other);
-    const inner = await registerRun([sub], env);
-    const placeholder = join(sub, '.envrc');
-    writeFileSync(placeholder, '');
-    await inner.update([placeholder]);
+    const { inner, placeholder } = await innerRun();
     const beside = await registerRun([other], env);
     await inner.release();
     expect(existsSync(placeholder)).toBe(false);

@@ -138,6 +138,6 @@ describe('existingProtected', () => {
       ],
     } as unknown as Plan;
     expect(existingProtected(plan)).toEqual(['/p', '/p/.git/config']);
-    expect(placeholderPaths(plan)).toEqual(['/p/.envrc']);
+    expect(placeholderPaths(plan)).toEqual({ protected: ['/p/.envrc'], hidden: [] });
   });
 });

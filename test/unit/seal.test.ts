@@ -16,6 +16,7 @@ import { planSetup } from '../../src/backends/setup-plan.js';
 import type { SealEntry, SealFact } from '../../src/backends/types.js';
 import type { MountRule, Policy } from '../../src/profile/types.js';
 import { expectIsolateError } from './expect-error.js';
+import { testPolicy } from '../helpers/scan-policy.js';
 
 const HOME = '/home/user';
 const PROJECT = `${HOME}/project`;
@@ -51,19 +52,7 @@ const LISTINGS: SealFact[] = [
   { path: `${HOME}/.config`, entries: CONFIG_ENTRIES },
 ];
 
-function policy(mounts: MountRule[] = DEV): Policy {
-  return {
-    profile: { name: 'test', sources: ['test'], description: 'test' },
-    filesystem: { mounts, protect: [], skipped: [] },
-    network: { mode: 'none', allow: [], deny: [] },
-    environment: { pass: [], set: {}, secrets: [] },
-    process: { cwd: PROJECT, hostname: 'isolate' },
-    limits: { killAfterMs: 2000, enforce: 'rlimit' },
-    syscalls: { preset: 'default', deny: [], allow: [] },
-    commands: { allow: [], deny: [] },
-    audit: { enabled: false, log: undefined, required: false },
-  };
-}
+const policy = (mounts: MountRule[] = DEV): Policy => testPolicy(mounts, PROJECT);
 
 function facts(over: Partial<SetupFacts> = {}): SetupFacts {
   return { protect: [], kernelPaths: [], sealed: LISTINGS, ...over };
