@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { homeWithProject, isolate, keyValues, type Project } from '../helpers/isolate.js';
+import { asRunner, homeWithProject, isolate, keyValues, type Project } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 /** A file every kernel has in /proc and nobody depends on: the list of execution domains (mode 0444). */
@@ -79,7 +79,10 @@ describe.each(backendCases('red team: /proc files'))('red team: the kernel\'s fi
   });
 
   it.skipIf(ROOT_ONLY.length === 0)('the command cannot read the files there that only root may read (the page flags of the host\'s memory)', () => {
-    const r = run(`for f in ${ROOT_ONLY.join(' ')}; do [ -n "$(head -c 65536 "$f" 2>/dev/null | tr -d '\\000')" ] && echo "read=$f"; done; echo done=1`);
+    const script = `for f in ${ROOT_ONLY.join(' ')}; do [ -n "$(head -c 65536 "$f" 2>/dev/null | tr -d '\\000')" ] && echo "read=$f"; done; echo done=1`;
+    // Control: on the host, root reads them (an ordinary user cannot, there or in the sandbox).
+    if (runner.uid === 0) expect(asRunner(runner, ['sh', '-c', script], { cwd: p.project, env: p.env }).stdout).toContain('read=');
+    const r = run(script);
     expect(r.status, r.stderr).toBe(0);
     expect(keyValues(r.stdout)['done']).toBe('1');
     expect(r.stdout).not.toContain('read=');
