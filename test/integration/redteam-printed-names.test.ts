@@ -51,6 +51,15 @@ describe.each(runners())('red team: names from a repository printed to the termi
     expectClean(r, 'run');
   });
 
+  it('isolate check prints a script\'s command and the words it decided on escaped', () => {
+    writeFileSync(join(project, 'deny.yaml'), 'extends: default\ncommands: {deny: ["curl *"]}\n');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['check', '-p', './deny.yaml', '--', 'sh', '-c', `curl x${HOSTILE}`], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(126);
+    expect(r.stdout).toContain('refused');
+    expect(forged(r.stdout), 'check: stdout').toEqual({ controls: [], lines: [] });
+  });
+
   it('isolate explain prints the profile files and the paths with their names escaped', () => {
     const r = isolate(runner, ['explain', '-p', './isolate.yaml', '--', 'true'], { cwd: project, env });
     expect(r.stdout).toContain('\\u001b]52;c;ZXZpbA==');
