@@ -100,6 +100,7 @@ describe('credential sources', () => {
       [spec(), spec({ name: 'F', source: { kind: 'file', path: file } }), spec({ name: 'C', source: { kind: 'command', argv: ['printf', '%s\\n', TOKEN] } })],
       { GITHUB_TOKEN: TOKEN, PATH: '/usr/bin:/bin' },
       dir,
+      () => false,
     );
     expect(got.map((c) => c.value)).toEqual([TOKEN, TOKEN, TOKEN]);
     expect(new Set(got.map((c) => c.placeholder)).size).toBe(3);
@@ -109,7 +110,7 @@ describe('credential sources', () => {
     const env = { PATH: '/usr/bin:/bin' };
     const refused = (s: CredentialSpec, e: Record<string, string> = env): string => {
       try {
-        loadCredentials([s], e, dir);
+        loadCredentials([s], e, dir, () => false);
       } catch (err: unknown) {
         expect(err).toMatchObject({ code: 'E_CREDENTIAL', exitCode: 125 });
         return (err as Error).message;

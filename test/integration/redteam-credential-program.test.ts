@@ -1,0 +1,54 @@
+/**
+ * Red team: a credential's `from: command` runs on the host, outside any
+ * sandbox, before every run, and its program was looked up on the caller's
+ * PATH when it ran. A directory of the writable project on PATH before the
+ * real program (direnv's `PATH_add bin`, `node_modules/.bin`) let the
+ * command of one run put a program of that name there, which the next run
+ * executed on the host as the user.
+ *
+ * Written as a failing finding first; it now guards the refusal
+ * (run/credential-program.ts).
+ */
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backendCases } from '../helpers/backends.js';
+import { DEFAULT_PATH, giveTo, isolate, tempDirFor } from '../helpers/isolate.js';
+
+const PROFILE = `extends: default
+network: {mode: filtered}
+credentials:
+  - {name: RT_TOKEN, from: {command: [rt9-token]}, hosts: [example.com]}
+`;
+
+describe.each(backendCases('red team: the program of a credential command'))('red team: the program of a credential command ($label)', ({ runner, backend, backendEnv }) => {
+  let dir: string;
+  let project: string;
+  let env: Record<string, string>;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-rtc-'));
+    const home = join(dir, 'home');
+    project = join(home, 'project');
+    mkdirSync(join(project, 'bin'), { recursive: true });
+    mkdirSync(join(home, '.config', 'isolate', 'profiles'), { recursive: true });
+    writeFileSync(join(home, '.config', 'isolate', 'profiles', 'cred.yaml'), PROFILE, { mode: 0o644 });
+    mkdirSync(join(dir, 'tools'));
+    writeFileSync(join(dir, 'tools', 'rt9-token'), '#!/bin/sh\necho rt9-legit-token-value\n');
+    chmodSync(join(dir, 'tools', 'rt9-token'), 0o755);
+    giveTo(runner, dir);
+    env = { ...backendEnv, HOME: home, PATH: `${join(project, 'bin')}:${join(dir, 'tools')}:${DEFAULT_PATH}` };
+  });
+  afterEach(() => cleanup());
+
+  it('a program the command puts on PATH in the project is not run on the host by the next run', () => {
+    const marker = join(dir, 'ran-on-host');
+    const plant = `printf '#!/bin/sh\\ntouch ${marker}\\necho rt9-legit-token-value\\n' > bin/rt9-token && chmod 755 bin/rt9-token && echo planted`;
+    const first = isolate(runner, ['run', '--backend', backend, '-p', 'cred', '--', 'sh', '-c', plant], { cwd: project, env });
+    expect(first.stdout, first.stderr).toContain('planted');
+    const second = isolate(runner, ['run', '--backend', backend, '-p', 'cred', '--', 'true'], { cwd: project, env });
+    expect(existsSync(marker), `the next run ran the planted program on the host: ${second.stderr}`).toBe(false);
+    expect(second.status).toBe(125);
+    expect(second.stderr).toContain(`its program ${join(project, 'bin', 'rt9-token')} is inside a path the sandbox can write`);
+  });
+});
