@@ -276,6 +276,9 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // The record of earlier runs, wherever it is, is hidden like isolate's own directories (dev reads the home).
   const logs = [...new Set([chosen, audit.log].filter((l): l is string => l !== undefined))];
   add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));
+  // A credential's file holds the value the command must never see, only its placeholder: hidden wherever a rule would show it.
+  const credentials = resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from));
+  add('deny', credentialFiles(credentials).filter((f) => exists(f.path)).map(({ path, from }) => ({ path, optional: true, from: `${from}.from.file` })));
   checkRuleLinks(sourced, mounts, disk);
 
   const cwd = resolveCwd(profile, ctx.vars, disk);
@@ -293,8 +296,13 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
     audit,
-    ...resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from)),
+    ...credentials,
   };
+}
+
+/** The files credentials are read from, with the rule that names each. */
+function credentialFiles(c: Pick<Policy, 'credentials'>): { path: string; from: string }[] {
+  return (c.credentials ?? []).flatMap((spec) => (spec.source.kind === 'file' ? [{ path: spec.source.path, from: spec.from }] : []));
 }
 
 /** The protected names and absolute paths (own-paths.ts), the profile files themselves, and isolate's own code (own-code.ts). */

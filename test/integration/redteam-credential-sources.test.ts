@@ -1,13 +1,19 @@
 /**
- * Red team: a credential's `from: command` runs on the host, outside any
- * sandbox, before every run, and its program was looked up on the caller's
- * PATH when it ran. A directory of the writable project on PATH before the
- * real program (direnv's `PATH_add bin`, `node_modules/.bin`) let the
- * command of one run put a program of that name there, which the next run
- * executed on the host as the user.
+ * Red team: where a credential's value comes from, on the host.
  *
- * Written as a failing finding first; it now guards the refusal
- * (run/credential-program.ts).
+ * A `from: command` runs on the host, outside any sandbox, before every
+ * run, and its program was looked up on the caller's PATH when it ran. A
+ * directory of the writable project on PATH before the real program
+ * (direnv's `PATH_add bin`, `node_modules/.bin`) let the command of one run
+ * put a program of that name there, which the next run executed on the host
+ * as the user.
+ *
+ * A `from: file` in a path the sandbox can read (the project, a home that
+ * `dev` reads) was there for the command to read: the real value beside
+ * its placeholder.
+ *
+ * Each was written as a failing finding first; they now guard the refusal
+ * (run/credential-program.ts) and the hiding (profile/resolve.ts).
  */
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,5 +56,16 @@ describe.each(backendCases('red team: the program of a credential command'))('re
     expect(existsSync(marker), `the next run ran the planted program on the host: ${second.stderr}`).toBe(false);
     expect(second.status).toBe(125);
     expect(second.stderr).toContain(`its program ${join(project, 'bin', 'rt9-token')} is inside a path the sandbox can write`);
+  });
+
+  it('the file a credential is read from is hidden from the command, in the project or elsewhere it can read', () => {
+    const value = 'ghp_rt9RealValueNeverInTheSandbox0123456';
+    writeFileSync(join(project, '.token'), `${value}\n`);
+    writeFileSync(join(dir, 'home', '.config', 'isolate', 'profiles', 'credf.yaml'), PROFILE.replace('{command: [rt9-token]}', '{file: ~/project/.token}'), { mode: 0o644 });
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '--backend', backend, '-p', 'credf', '--', 'sh', '-c', 'echo "env=$RT_TOKEN"; cat .token; grep -r rt9RealValue . 2>/dev/null; echo done'], { cwd: project, env });
+    expect(r.stdout, r.stderr).toContain('done');
+    expect(r.stdout).toMatch(/env=ghp_\w+/);
+    expect(r.stdout, 'the command read the real value from the credential\'s file').not.toContain(value);
   });
 });
