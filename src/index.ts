@@ -301,7 +301,7 @@ function describeDescriptors(p: Plan): string[] {
   const paths = p.pathFds ?? [];
   const first = paths[0]?.fd;
   const last = paths[paths.length - 1]?.fd;
-  const pathText = 'pinned directories and protected files inside writable paths; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run';
+  const pathText = `pinned directories and protected files inside writable paths${paths.some((e) => e.seal !== undefined) ? ', then the entries of sealed directories (a run hands over an empty stand-in for one that is no longer as listed; the line opens the path)' : ''}; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run`;
   const lines = out.filter((d): d is [number, string] => d[0] !== undefined).sort((x, y) => x[0] - y[0]).map(([fd, text]) => `fd ${fd}: ${text}`);
   if (first !== undefined && last !== undefined) lines.push(`fd ${first === last ? first : `${first}-${last}`}: ${pathText}`);
   return lines;

@@ -29,14 +29,19 @@ import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
 import { effectiveKind, governing, isWithin } from '../profile/mount-rules.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
-import type { SealFact } from './types.js';
+import type { SealFact, SealType } from './types.js';
 
 /** A sealed directory's own operations (see setup-ops.ts). */
 export type SealOp =
   /** The empty tmpfs over the directory (SEALED_DIR_MODE), made read-only once its entries are mounted. */
   | { kind: 'seal'; path: string }
-  /** One host entry of a sealed directory bound read-only onto a mount point made in the tmpfs; one gone by the start is left out. */
-  | { kind: 'seal-bind'; path: string; dir: boolean }
+  /**
+   * One host entry of a sealed directory, of the listed `type`, bound read-only onto a mount point made in the
+   * tmpfs from a descriptor run/ opens without following a link just before the start: Plan.pathFds entry `slot`.
+   * One that is no longer of that type then (a link, gone, another type) is bound from an empty stand-in of
+   * isolate's instead (Plan.pathFds, `seal`): never from what a link leads to.
+   */
+  | { kind: 'seal-bind'; path: string; type: SealType; slot: number }
   /** A host link of a sealed directory, made again as a link to the same target. */
   | { kind: 'symlink'; path: string; target: string };
 
@@ -92,6 +97,22 @@ export function sealedDirs(rules: readonly MountRule[], listings: readonly SealF
   return sealCandidates(rules, listings).filter((dir) => !kept.has(dir));
 }
 
+/**
+ * The most entries the sealed directories of one run may bind: each takes a descriptor isolate holds open
+ * (with the launcher's copy) from just before the start until the launcher has mounted it. 2,000 entries cost a
+ * run about XX ms; above this limit the run is refused rather than bound by path (a link swapped in would be
+ * followed) or left unsealed.
+ */
+export const MAX_SEALED_ENTRIES = 4096;
+
+/** More bound entries than MAX_SEALED_ENTRIES: refused, with the ways to seal less. */
+function checkEntryCount(count: number): void {
+  if (count <= MAX_SEALED_ENTRIES) return;
+  throw new IsolateError('E_SANDBOX_SETUP', `the directories isolate seals for this run (read-only, holding a hidden path) have ${count} entries to bind, more than the ${MAX_SEALED_ENTRIES} isolate binds from descriptors in one run; the command was not run`, {
+    fix: 'move entries of the crowded directory into a subdirectory, or make that directory hidden or writable in the profile rather than read-only (a subdirectory is bound as one entry)',
+  });
+}
+
 /** A name the listing should never hold; refused rather than mounted somewhere else than meant. */
 function checkName(dir: string, name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
@@ -105,13 +126,15 @@ function checkName(dir: string, name: string): void {
  * The operations of every sealed directory: the tmpfs, then each listed
  * entry that has no operation of its own at its path (`own`: what the
  * profile's rules, the hidden paths and the protected names mount there,
- * which makes its own mount point in the tmpfs). A directory without a
+ * which makes its own mount point in the tmpfs). The bound entries take the
+ * descriptor slots from `firstSlot` on, in order. A directory without a
  * listing is refused: it would be sealed empty or not at all.
  */
-export function sealOps(rules: readonly MountRule[], listings: readonly SealFact[], own: ReadonlySet<string>): SealOp[] {
+export function sealOps(rules: readonly MountRule[], listings: readonly SealFact[], own: ReadonlySet<string>, firstSlot: number): SealOp[] {
   const parents = sealCandidates(rules, listings);
   const sealed = new Set(sealedDirs(rules, listings));
-  return parents.flatMap((dir): SealOp[] => {
+  let slot = firstSlot;
+  const ops = parents.flatMap((dir): SealOp[] => {
     const listing = listings.find((l) => l.path === dir);
     if (listing?.keep !== undefined) return [];
     if (listing === undefined) {
@@ -123,10 +146,12 @@ export function sealOps(rules: readonly MountRule[], listings: readonly SealFact
       checkName(dir, entry.name);
       const path = childOf(dir, entry.name);
       if (own.has(path) || sealed.has(path)) return [];
-      return entry.type === 'symlink' ? [{ kind: 'symlink', path, target: entry.target }] : [{ kind: 'seal-bind', path, dir: entry.type === 'dir' }];
+      return entry.type === 'symlink' ? [{ kind: 'symlink', path, target: entry.target }] : [{ kind: 'seal-bind', path, type: entry.type, slot: slot++ }];
     });
     return [{ kind: 'seal', path: dir }, ...entries];
   });
+  checkEntryCount(slot - firstSlot);
+  return ops;
 }
 
 /** Whether `path` is an entry of a sealed directory: its mount point is made in the sealed tmpfs, not found there. */
