@@ -10,7 +10,7 @@ import { setupArgs } from '../../src/backends/bwrap.js';
 import { setupMounts } from '../../src/backends/nsjail-mounts.js';
 import { renderFields } from '../../src/backends/nsjail-proto.js';
 import { ociFilesystem, SEALED_DIRS } from '../../src/backends/oci-mounts.js';
-import { sealCandidates, sealedParents, sealOps } from '../../src/backends/seal.js';
+import { MAX_SEALED_ENTRIES, sealCandidates, sealedParents, sealOps } from '../../src/backends/seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
 import { planSetup } from '../../src/backends/setup-plan.js';
 import type { SealEntry, SealFact } from '../../src/backends/types.js';
@@ -124,6 +124,15 @@ describe('sealOps: a directory rebuilt from its listing', () => {
     ]);
   });
 
+  it('more entries to bind than MAX_SEALED_ENTRIES is refused (exit 125) with the ways to seal less, never bound by path', () => {
+    const many = (n: number): SealFact[] => [{ path: HOME, entries: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, type: 'file' as const })) }, { path: `${HOME}/.config`, entries: [] }];
+    expect(sealOps(DEV, many(MAX_SEALED_ENTRIES), new Set(), 0).filter((op) => op.kind === 'seal-bind')).toHaveLength(MAX_SEALED_ENTRIES);
+    const e = expectIsolateError(() => sealOps(DEV, many(MAX_SEALED_ENTRIES + 1), new Set(), 0), 'E_SANDBOX_SETUP');
+    expect(e.exitCode).toBe(125);
+    expect(e.message).toContain(`${MAX_SEALED_ENTRIES + 1} entries`);
+    expect(e.fix).toMatch(/subdirectory/);
+  });
+
   it('a name no directory can hold is refused, not mounted elsewhere', () => {
     for (const name of ['..', '.', '', 'a/b', 'nul\0byte']) {
       const listings = [{ path: HOME, entries: [{ name, type: 'file' as const }] }, { path: `${HOME}/.config`, entries: [] }];
@@ -194,6 +203,21 @@ describe('setupOps with sealed directories', () => {
     expect(kept).toContain(`${HOME}/.git-credentials`);
     expect(kept).toContain(`${HOME}/.config`);
     expect(kept).not.toContain(`${HOME}/.config/gh`);
+  });
+
+  it('run/ opens each bound entry after the protected names, with the type it was listed as; none is a placeholder or watched', () => {
+    const plan = planSetup(policy(), facts(), 6);
+    const sealed = plan.pathFds.filter((e) => e.seal !== undefined);
+    expect(sealed.map((e) => [e.path, e.seal, e.readOnly])).toEqual([
+      [`${HOME}/.bashrc`, 'file', true],
+      [`${HOME}/agent.sock`, 'other', true],
+      [`${HOME}/line\nbreak`, 'file', true],
+      [`${HOME}/.config/git`, 'dir', true],
+    ]);
+    expect(plan.pathFds.map((e) => e.fd)).toEqual(plan.pathFds.map((_, i) => 6 + i));
+    expect(sealed.some((e) => e.create === true)).toBe(false);
+    expect(plan.cleanup).toEqual([]);
+    expect(plan.watchHidden.filter((p) => sealed.some((e) => e.path === p))).toEqual([]);
   });
 
   it('the summary says which directories are sealed and what that means', () => {
