@@ -14,7 +14,7 @@
  * already holds its descriptors and waits (beforeStart). Judged by what the
  * sandbox prints.
  */
-import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
@@ -42,6 +42,7 @@ describe.each(cases)('red team: a sealed directory\'s entry swapped for a link b
     mkdirSync(join(home, '.ssh'));
     writeFileSync(join(home, '.ssh', 'id_ed25519'), `${KEY}\n`, { mode: 0o600 });
     writeFileSync(join(home, '.bashrc'), 'RT-BASHRC\n');
+    writeFileSync(join(home, 'gone.txt'), 'RT-GONE\n');
     mkdirSync(join(home, 'notes'));
     writeFileSync(join(home, 'notes', 'todo.txt'), 'RT-NOTES\n');
     giveTo(runner, dir);
@@ -66,9 +67,10 @@ describe.each(cases)('red team: a sealed directory\'s entry swapped for a link b
 
   const SCRIPT = 'echo "rc=$(cat ~/.bashrc 2>&1)"; echo "notes=$(cat ~/notes/id_ed25519 ~/notes/todo.txt 2>&1)"; echo "ls=$(ls -A ~/notes 2>&1)"; echo done';
 
-  it('swapped after the listing, before the start: the sandbox never reads the key; the entries show empty', async () => {
-    const p = await planned(SCRIPT);
+  it('swapped (or removed) after the listing, before the start: the sandbox never reads the key; the entries show empty', async () => {
+    const p = await planned(`${SCRIPT}; [ -f ~/gone.txt ] && [ ! -s ~/gone.txt ] && echo gone=empty`);
     swap();
+    rmSync(join(home, 'gone.txt'));
     const r = await execute(p.plan, { stdio: 'capture' });
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     expect(out, 'the hidden key, read through a sealed entry swapped for a link').not.toContain(KEY);
@@ -77,19 +79,27 @@ describe.each(cases)('red team: a sealed directory\'s entry swapped for a link b
     expect(r.stdout).toContain('rc=\n');
     expect(r.stdout).toContain('ls=\n');
     expect(r.stdout).toContain('done');
+    expect(r.stdout, 'an entry removed since the listing').toContain('gone=empty');
   }, 30_000);
 
-  it('swapped once the launcher holds its descriptors, before it mounts: never the key (the run shows the entries as opened, or is refused)', async () => {
+  /**
+   * bwrap binds the very file and directory run/ opened (where they are now: renamed aside); a runtime that binds
+   * by path (oci, nsjail) follows the link, and run/'s check of the sandbox before "go" (Plan.checkPathFds) refuses it.
+   */
+  it('swapped once the launcher holds its descriptors, before it mounts: never the key (bwrap shows the entries opened; by path, the run is refused)', async () => {
     const p = await planned(SCRIPT);
     const r = await execute(p.plan, { stdio: 'capture', beforeStart: async () => swap() });
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}`;
     expect(out, 'the hidden key, read through a sealed entry swapped for a link').not.toContain(KEY);
-    if (r.exitCode === 0) {
+    expect(existsSync(join(home, '.bashrc.real'))).toBe(true);
+    if (backend === 'bwrap') {
+      expect(r.exitCode, out).toBe(0);
       expect(r.stdout).toContain('rc=RT-BASHRC');
       expect(r.stdout).toContain('RT-NOTES');
     } else {
       expect(r.exitCode, out).toBe(125);
+      expect(r.started).toBe(false);
+      expect(r.error?.message).toMatch(/changed while the sandbox was being set up/);
     }
-    expect(existsSync(join(home, '.bashrc.real'))).toBe(true);
   }, 30_000);
 });
