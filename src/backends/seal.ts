@@ -11,7 +11,10 @@
  * sandbox's with one entry per entry the host listed when the run was
  * planned (host facts: `sealed`): each bound read-only from the host onto a
  * mount point of that tmpfs (no host rename can detach it; a sibling the
- * host replaces keeps its old content in the sandbox), a symbolic link
+ * host replaces keeps its old content in the sandbox), from a descriptor
+ * run/ opens without following a link just before the start (Plan.pathFds:
+ * an entry a host program swapped for a link to a hidden path meanwhile is
+ * bound from an empty stand-in instead, never followed), a symbolic link
  * recreated as a link to the same target (never bound: a bind would follow
  * it), the hidden entries hidden as before on mount points of the tmpfs,
  * and the tmpfs made read-only once everything in it is mounted. Entries
