@@ -117,6 +117,11 @@ function checkEntryCount(count: number): void {
   });
 }
 
+/** Where the empty stand-in of an entry listed as `type` is, in the directory of stand-ins `dir` (Plan.standIns: run/launch/stand-ins.ts makes it). */
+export function standInPath(dir: string, type: SealType): string {
+  return `${dir}/${type === 'dir' ? 'dir' : 'file'}`;
+}
+
 /** A name the listing should never hold; refused rather than mounted somewhere else than meant. */
 function checkName(dir: string, name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {

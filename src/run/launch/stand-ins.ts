@@ -14,7 +14,7 @@
  * on, and only that entry is empty in it.
  */
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { standInPath } from '../../backends/seal.js';
 import type { SealType } from '../../backends/types.js';
 import { IsolateError, errnoCode } from '../../errors.js';
 import { ensurePrivateDir } from '../../host/runtime-dir.js';
@@ -32,11 +32,6 @@ export function asListed(st: Pick<Stats, 'isFile' | 'isDirectory' | 'isSymbolicL
 export function listedNow(path: string, type: SealType): boolean {
   const st = lstatSync(path, { throwIfNoEntry: false });
   return st !== undefined && asListed(st, type);
-}
-
-/** The stand-in of an entry listed as `type`, in the directory `dir` (Plan.standIns). */
-export function standInPath(dir: string, type: SealType): string {
-  return join(dir, type === 'dir' ? 'dir' : 'file');
 }
 
 function brokenStandIn(path: string, why: string): IsolateError {
