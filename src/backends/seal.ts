@@ -102,12 +102,13 @@ export function sealedDirs(rules: readonly MountRule[], listings: readonly SealF
 
 /**
  * The most entries the sealed directories of one run may bind: each takes a descriptor isolate holds open
- * (and the launcher a copy of) from just before the start until the launcher has mounted it. Opening and
- * checking 2,000 of them takes 20 to 80 ms; their mounts take seconds, by path or by descriptor alike. Node
- * raises its limit of open files to the hard limit, most often far above this. Above it the run is refused,
- * never bound by path (a link swapped in would be followed) nor left unsealed.
+ * (and the launcher a copy of) from just before the start until the launcher has mounted it, and three of
+ * bubblewrap's arguments, of which it takes at most 9,000 in all (about 2,900 entries, before the rest of the
+ * plan). Opening and checking 2,000 of them takes 20 to 80 ms; their mounts take seconds, by path or by
+ * descriptor alike. Node raises its limit of open files to the hard limit, most often far above this. Above
+ * it the run is refused, never bound by path (a link swapped in would be followed) nor left unsealed.
  */
-export const MAX_SEALED_ENTRIES = 4096;
+export const MAX_SEALED_ENTRIES = 2000;
 
 /** More bound entries than MAX_SEALED_ENTRIES: refused, with the ways to seal less. */
 function checkEntryCount(count: number): void {
