@@ -322,7 +322,9 @@ export interface Plan {
    * that is a symbolic link, gone, or of another type when run/ opens it is
    * never followed: run/ hands over an empty stand-in of that type instead
    * (run/launch/stand-ins.ts: a file for `file` and `other`, a directory for
-   * `dir`), which the sandbox then shows at the path. Nothing is created or
+   * `dir`), which the sandbox then shows at the path (a backend that binds
+   * by path: an OCI bundle binds the stand-in, nsjail's config the path,
+   * which checkPathFds then refuses). Nothing is created or
    * removed on the host for it, and it is not watched during the run (a
    * host rename cannot detach its mount: it is made on the sealed tmpfs).
    */
