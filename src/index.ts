@@ -301,10 +301,19 @@ function describeDescriptors(p: Plan): string[] {
   const paths = p.pathFds ?? [];
   const first = paths[0]?.fd;
   const last = paths[paths.length - 1]?.fd;
-  const pathText = 'pinned directories and protected files inside writable paths; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run';
+  const pathText = `pinned directories and protected files inside writable paths${paths.some((e) => e.seal !== undefined) ? ', then the entries of sealed directories (a run hands over an empty stand-in for one that is no longer as listed; the line opens the path, and /dev/null for a socket, pipe or device)' : ''}; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run`;
   const lines = out.filter((d): d is [number, string] => d[0] !== undefined).sort((x, y) => x[0] - y[0]).map(([fd, text]) => `fd ${fd}: ${text}`);
   if (first !== undefined && last !== undefined) lines.push(`fd ${first === last ? first : `${first}-${last}`}: ${pathText}`);
   return lines;
+}
+
+/**
+ * The path the command line opens for a descriptor: for a sealed entry that is a socket, pipe or device, the host's
+ * /dev/null, bound where it is unopenable (a shell cannot open such an entry without using it: a pipe would block the
+ * line, a socket refuses).
+ */
+function shownPath(entry: NonNullable<Plan['pathFds']>[number]): string {
+  return entry.seal === 'other' ? '/dev/null' : entry.path;
 }
 
 function redactPipedArgs(p: Plan, callerEnv: Readonly<Record<string, string | undefined>>, setNames: ReadonlySet<string>): string[] {
@@ -412,7 +421,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text, expanded)})`).join('');
   // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).
-  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${bashQuote(p.path)}`).join('');
+  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${bashQuote(shownPath(p))}`).join('');
   // The device copies by their paths: the line cannot hand over the descriptors run/ opens (backends/devices.ts).
   const argv = deviceArgsByPath(r.plan.argv, r.plan.devices, r.plan.deviceFd);
   const commandLine = `${bundlePart(r.plan.bundle, redactValue, expanded)}${bashJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;

@@ -92,6 +92,9 @@ function findLauncher(name: string, variable: string, env: Readonly<Record<strin
   return undefined;
 }
 
+/** The directory of the empty stand-ins of sealed entries (run/launch/stand-ins.ts) in isolate's private runtime directory. */
+const STAND_INS = 'stand-ins';
+
 /** Where the proxy socket of a filtered run lives: a fresh directory in isolate's private runtime directory (runtime-dir.ts). */
 export function networkFacts(env: Readonly<Record<string, string | undefined>>): NetworkFacts {
   const shell = ['/bin/sh', '/usr/bin/sh'].find((p) => isExecutable(p));
@@ -439,7 +442,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     kernelPaths: kernelPathFacts(process.getuid?.() ?? -1),
     ...(devices === undefined ? {} : { devices }),
     // The read-only parents of hidden paths, rebuilt from their listing on Linux (sandbox-exec's rules are paths).
-    ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)) } : {}),
+    ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)), standIns: join(runtimeDir(options.env), STAND_INS) } : {}),
     ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),

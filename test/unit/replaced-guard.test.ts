@@ -170,12 +170,13 @@ describe('replacedError', () => {
 });
 
 describe('existingProtected', () => {
-  it('takes the path descriptors that are not placeholders: pinned directories and protected names', () => {
+  it('takes the path descriptors that are not placeholders: pinned directories and protected names, not the entries of sealed directories', () => {
     const plan = {
       pathFds: [
         { fd: 10, path: '/p', readOnly: false },
         { fd: 11, path: '/p/.git/config', readOnly: true },
         { fd: 12, path: '/p/.envrc', readOnly: true, create: true },
+        { fd: 13, path: '/home/u/.bashrc', readOnly: true, seal: 'file' },
       ],
     } as unknown as Plan;
     expect(existingProtected(plan)).toEqual(['/p', '/p/.git/config']);
