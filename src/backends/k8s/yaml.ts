@@ -21,7 +21,6 @@ import { KUBELET_SECCOMP_DIR, type K8sExport } from './render.js';
 /** Characters a YAML 1.1 reader takes as a line break, and the other controls a double-quoted scalar must escape (not \t or \n). */
 // eslint-disable-next-line no-control-regex -- control characters are what this finds, to escape them
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
-// eslint-disable-next-line no-control-regex -- the same, for replacing in the written text
 const RAW = /[\u007f-\u009f\u2028\u2029]/g;
 const ESCAPES: Readonly<Record<string, string>> = { '\u0085': '\\N', '\u2028': '\\L', '\u2029': '\\P' };
 
