@@ -27,7 +27,7 @@ credentials:
   - {name: RT_TOKEN, from: {command: [rt9-token]}, hosts: [example.com]}
 `;
 
-describe.each(backendCases('red team: the program of a credential command'))('red team: the program of a credential command ($label)', ({ runner, backend, backendEnv }) => {
+describe.each(backendCases('red team: where a credential comes from'))('red team: where a credential comes from ($label)', ({ runner, backend, backendEnv }) => {
   let dir: string;
   let project: string;
   let env: Record<string, string>;
