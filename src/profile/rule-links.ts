@@ -7,6 +7,7 @@
  * would open whatever the command chose. Such a rule is refused, as a
  * profile file reached through such a link is (resolve.ts).
  */
+import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
 import { effectiveKind } from './mount-rules.js';
 import { linksOnTheWay, type LinkLookup } from './links.js';
@@ -25,7 +26,7 @@ export function checkRuleLinks(rules: readonly SourcedRule[], mounts: readonly M
     const link = linksOnTheWay(rule.requested, disk).find((path) => effectiveKind(mounts, path) === 'write');
     if (link === undefined) continue;
     throw new IsolateError('E_PATH_INVALID', `${from}: ${rule.requested} is reached through the symbolic link ${link}, inside a path the sandbox can write: the command could point it elsewhere, and the next run would apply this rule there instead of to ${rule.path}`, {
-      fix: `name the path without the link (${rule.path}), or replace the link ${link} with what it points to`,
+      fix: `name the path without the link (${rule.path}), replace the link ${link} with what it points to, or keep ${dirname(link)} out of the paths the profile makes writable`,
     });
   }
 }
