@@ -20,6 +20,7 @@ import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
+import { checkLauncher } from './launcher-check.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
@@ -194,8 +195,7 @@ export function mountPoints(mountinfo?: string): string[] {
 }
 
 /** nsjail and its release line. */
-export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
-  const path = findNsjail(env);
+export function nsjailFacts(env: Readonly<Record<string, string | undefined>>, path = findNsjail(env)): NsjailFacts | undefined {
   if (path === undefined) return undefined;
   let version: string | undefined;
   try {
@@ -417,10 +417,18 @@ function realHome(env: Readonly<Record<string, string | undefined>>): string | u
 
 const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
 
+/** nsjail's facts, once it is known not to be one the sandbox could have changed (launcher-check.ts). */
+function checkedNsjail(policy: Policy, env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
+  const path = findNsjail(env);
+  checkLauncher(policy, 'nsjail', path);
+  return nsjailFacts(env, path);
+}
+
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
   ensureStateDir(policy, options.env);
   const { env } = computeEnvironment(policy.environment, options.env);
   const bwrapPath = findBwrap(options.env);
+  checkLauncher(policy, 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
   return {
@@ -431,7 +439,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     bwrap,
     // nsjail is looked for only when it is asked for, or when auto would fall back to it; with it the
     // host's mount points: nsjail makes only the top mount of a read-only bind read-only (setup-ops.ts, submount).
-    ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
+    ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: checkedNsjail(policy, options.env), mountPoints: mountPoints() } : {}),
     ...(options.mountPoints === true || options.backend === 'oci' ? { mountPoints: mountPoints() } : {}),
     ...(options.backend === 'oci' ? { oci: ociFacts(options.env) } : {}),
     userns: usernsFacts(),
