@@ -15,9 +15,10 @@
  * - it cannot bind a descriptor: pins, protected names, placeholders and the
  *   entries of sealed directories are bound by path, and run/ checks them
  *   against its descriptors before the command starts (nsjail.ts,
- *   Plan.checkPathFds): a sealed entry a host program removed or swapped for
- *   a link before the start is refused (exit 125), not shown empty as with
- *   bwrap and oci (the config is written at plan time);
+ *   Plan.checkPathFds); a sealed entry a host program removed or swapped for
+ *   a link since the listing is bound from its empty stand-in instead, as
+ *   with bwrap and oci: run/ rewrites its bind when it hands the config over
+ *   (nsjail-stand-ins.ts);
  * - it needs to know whether a mount point is there: in a sealed directory
  *   (seal.ts) none is, each is made in its tmpfs;
  * - /proc is read-only as a whole (the kernel guard's read-only binds keep

@@ -341,7 +341,7 @@ export const nsjailBackend: Backend = {
       argv: [LAUNCH_SHELL, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, nsjail.path, '--', ...prefix, resolved, ...command.slice(1)],
       pipedArgs: [],
       fds: init ? { started: NSJAIL_STARTED_FD } : {},
-      inputs: [{ fd: NSJAIL_CONFIG_FD, data: config }],
+      inputs: [{ fd: NSJAIL_CONFIG_FD, data: config, ...(setup.pathFds.some((e) => e.seal !== undefined) ? { sealedBinds: true as const } : {}) }],
       ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds, ...(init ? { checkPathFds: true } : {}) }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       ...(tty.plan === undefined ? {} : { terminal: tty.plan }),

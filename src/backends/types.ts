@@ -289,8 +289,13 @@ export interface Plan {
    * POSIX_SPAWN_CLOEXEC_DEFAULT).
    */
   closeFdFlag?: string;
-  /** Further data handed to the launcher on descriptors (e.g. a generated config). */
-  inputs?: { fd: number; data: string | Buffer }[];
+  /**
+   * Further data handed to the launcher on descriptors (e.g. a generated
+   * config). sealedBinds: nsjail's config, which binds the sealed entries of
+   * pathFds by their paths: run/ binds each one that is not as listed just
+   * before the start from its empty stand-in instead (nsjail-stand-ins.ts).
+   */
+  inputs?: { fd: number; data: string | Buffer; sealedBinds?: true }[];
   /**
    * The seccomp BPF program, handed to the backend on `fd` (absent: no filter).
    * afterSetup: the launcher reads it only once the sandbox is set up, just
@@ -323,8 +328,8 @@ export interface Plan {
    * never followed: run/ hands over an empty stand-in of that type instead
    * (run/launch/stand-ins.ts: a file for `file` and `other`, a directory for
    * `dir`), which the sandbox then shows at the path (a backend that binds
-   * by path: an OCI bundle binds the stand-in, nsjail's config the path,
-   * which checkPathFds then refuses). Nothing is created or
+   * by path: an OCI bundle's config.json and nsjail's config then bind the
+   * stand-in; one that changes after that is refused). Nothing is created or
    * removed on the host for it, and it is not watched during the run (a
    * host rename cannot detach its mount: it is made on the sealed tmpfs).
    */

@@ -17,6 +17,7 @@ import { withCgroupOutcome } from './resolve/cgroup.js';
 import type { ExecuteOptions, ExecuteResult } from './result.js';
 import { withBundle } from './bundle.js';
 import { withRunDir } from './run-dir.js';
+import { sealedConfigNow } from './sealed-config.js';
 import { runSandbox, type SandboxContext } from './sandbox.js';
 import { withServices } from './services.js';
 
@@ -48,13 +49,16 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
   if (plan.devices !== undefined) await ensureDeviceNodes(plan.devices);
   return withDenials(plan.launch, (onLaunched) =>
     withRunDir(plan.launch, () =>
-      withBundle(plan.bundle, plan.standIns, (standIns) =>
-        withServices(
+      withBundle(plan.bundle, plan.standIns, (bundled) => {
+        // An OCI bundle or nsjail's config binds the sealed entries not as listed from their stand-ins.
+        const config = sealedConfigNow(plan);
+        const standIns = new Set([...bundled, ...config.standIns]);
+        return withServices(
           plan.services,
-          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relay, standIns } satisfies SandboxContext)),
+          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(config.plan, options, { cgroup, onLaunched, relay, standIns } satisfies SandboxContext)),
           options.credentials,
-        ),
-      ),
+        );
+      }),
     ),
   );
 }

@@ -33,7 +33,7 @@ export interface SandboxContext {
   relay?: CallerStdio | undefined;
   /** Told the process group's id when the launcher leads one. */
   onLaunched?: ((pgid: number) => void) | undefined;
-  /** The sealed entries an OCI bundle binds from their empty stand-ins (bundle.ts): opened as such. */
+  /** The sealed entries an OCI bundle or nsjail's config binds from their empty stand-ins (bundle.ts, sealed-config.ts): opened as such. */
   standIns?: ReadonlySet<string> | undefined;
 }
 

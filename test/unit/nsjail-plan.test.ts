@@ -24,6 +24,7 @@ import {
   timeLimitSeconds,
 } from '../../src/backends/nsjail.js';
 import { mapConfigEnv, parseProtoString, protoString } from '../../src/backends/nsjail-proto.js';
+import { bindStandIns } from '../../src/backends/nsjail-stand-ins.js';
 import { NEWER_LISTED_UP_TO, USERNS_GUARD, X32_LISTED, X32_SYSCALL_BIT, kafelPolicy, nsjailSeccompRules } from '../../src/backends/nsjail-seccomp.js';
 import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
@@ -753,6 +754,27 @@ const SEALED_ETC: SealEntry[] = [
   { name: 'localtime', type: 'symlink', target: '/usr/share/zoneinfo/UTC' },
   { name: 'agent.sock', type: 'other' },
 ];
+
+describe('plan: sealed entries that changed since the listing', () => {
+  it("the config is marked for run/ to bind them from stand-ins, and each entry's bind is one run/ can point at its stand-in", () => {
+    const { ns } = bothPlans(policy({ mounts: [...BASE_MOUNTS, rule('deny', '/etc/shadow', 'file')] }));
+    const input = ns.inputs?.[0];
+    expect(input?.sealedBinds).toBe(true);
+    const sealedPaths = (ns.pathFds ?? []).flatMap((e) => (e.seal === undefined ? [] : [e.path]));
+    expect(sealedPaths.length).toBeGreaterThan(0);
+    const before = String(input?.data).split('\n');
+    const after = bindStandIns(String(input?.data), new Map(sealedPaths.map((p) => [p, '/run/stand-in']))).split('\n');
+    const changed = after.filter((line, i) => line !== before[i]);
+    expect(changed).toHaveLength(sealedPaths.length);
+    for (const line of changed) expect(line).toMatch(/^mount \{ src: "\/run\/stand-in" dst: ".*" is_bind: true rw: false /);
+  });
+
+  it('a plan that seals nothing leaves the config unmarked', () => {
+    const ns = nsjailBackend.plan(policy(), ['ls'], { ...host(), sealed: listingsFor(policy()) });
+    if ((ns.pathFds ?? []).some((e) => e.seal !== undefined)) throw new Error('the test needs a plan without sealed entries');
+    expect(ns.inputs?.[0]?.sealedBinds).toBeUndefined();
+  });
+});
 
 describe('plan: mounts in bwrap\'s order and meaning', () => {
   const cases: [string, Policy, Partial<HostFacts>][] = [

@@ -91,6 +91,23 @@ describe('openPathFds: the entries of a sealed directory', () => {
     closePathFds(fds);
   });
 
+  it.each([
+    ['a link to a hidden file', 'file', () => symlinkSync(join(dir, 'home', '.ssh', 'id_ed25519'), join(dir, 'home', 'entry'))],
+    ['gone', 'file', (): void => undefined],
+  ] as const)('one that is now %s, for a launcher that binds it by its path from a config already written, is refused before the start (exit 125)', (_, type, make) => {
+    make();
+    expect(() => openPathFds([{ fd: 6, path: join(dir, 'home', 'entry'), readOnly: true, seal: type }], undefined, { dir: standIns, byPath: true })).toThrow(
+      expect.objectContaining({ code: 'E_SANDBOX_SETUP', message: expect.stringContaining('changed while the sandbox was being set up') }) as unknown as Error,
+    );
+  });
+
+  it('one still as listed, for a launcher that binds it by its path, is opened at its path', () => {
+    writeFileSync(join(dir, 'home', '.bashrc'), 'rc');
+    const fds = openPathFds([{ fd: 6, path: join(dir, 'home', '.bashrc'), readOnly: true, seal: 'file' }], undefined, { dir: standIns, byPath: true });
+    expect(named(fds, 6)).toBe(join(dir, 'home', '.bashrc'));
+    closePathFds(fds);
+  });
+
   it('a stand-in someone wrote into is refused, not shown (exit 125)', () => {
     open(join(dir, 'home', 'gone'), 'file').forEach((h) => closeSync(h));
     chmodSync(join(standIns, 'file'), 0o644);

@@ -88,18 +88,37 @@ function checkOpened(handle: number, path: string, create: boolean): void {
   }
 }
 
-/** Where sealed entries' stand-ins are (Plan.standIns), and the entries bound from them whatever is there now (an OCI bundle written so). */
+/**
+ * Where sealed entries' stand-ins are (Plan.standIns), and the entries bound from them whatever is there now (an OCI
+ * bundle or nsjail's config written so). byPath: the launcher binds the other entries by their paths
+ * (Plan.checkPathFds), so it cannot show a stand-in for one that changed since its config was written.
+ */
 export interface StandIns {
   dir: string | undefined;
   forced?: ReadonlySet<string>;
+  byPath?: boolean;
+}
+
+/**
+ * A sealed entry not as listed, changed after the launcher's config was written, for a launcher that would bind
+ * whatever is at its path now (a link's target, or nothing: nsjail then fails to mount it): refused before the
+ * launcher starts, rather than by the check before "go".
+ */
+function changedByPath(path: string): IsolateError {
+  return new IsolateError('E_SANDBOX_SETUP', `${path}, an entry of a directory isolate seals, changed while the sandbox was being set up (it is a link now, gone, or of another type); the command was not run`, {
+    detail: 'this backend binds each entry by its path, from a config already written',
+    fix: 'run again; if something keeps replacing this entry, use --backend bwrap (which shows such an entry empty), or make its directory writable or hidden in the profile',
+  });
 }
 
 /**
  * A sealed entry opened without following a link; its empty stand-in when it is a link, gone, or not of the listed
- * type (`seal`), or when the launcher binds it from the stand-in already (`forced`).
+ * type (`seal`), or when the launcher binds it from the stand-in already (`forced`); refused instead when the
+ * launcher binds it by its path (`byPath`).
  */
 function openSealed(path: string, seal: NonNullable<PathFd['seal']>, standIns: StandIns): { handle: number; standIn: boolean } {
   const standIn = (): { handle: number; standIn: boolean } => {
+    if (standIns.byPath === true && standIns.forced?.has(path) !== true) throw changedByPath(path);
     if (standIns.dir === undefined) throw new IsolateError('E_INTERNAL', `internal error: ${path} changed since it was listed, and the plan names no place for its stand-in`);
     return { handle: openStandIn(standIns.dir, seal), standIn: true };
   };

@@ -28,11 +28,11 @@ function assertCwd(cwd: string): void {
   }
 }
 
-/** `standIns`: the sealed entries the launcher binds from their stand-ins whatever is there now (an OCI bundle written so: bundle.ts). */
+/** `standIns`: the sealed entries the launcher binds from their stand-ins whatever is there now (an OCI bundle or nsjail's config written so: bundle.ts, sealed-config.ts). */
 export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess, relay: StdioRelay = NO_RELAY, standIns: ReadonlySet<string> = new Set()): Launched {
   const [file = ''] = plan.argv;
   if (plan.launch !== undefined) assertCwd(plan.launch.cwd);
-  const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares, { dir: plan.standIns, forced: standIns });
+  const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares, { dir: plan.standIns, forced: standIns, byPath: plan.checkPathFds === true });
   let started: Started;
   try {
     // isolate's copies of the device nodes, bound by descriptor (device-fds.ts); closed with the path descriptors.
