@@ -12,7 +12,7 @@ import { redactArgv } from './audit/redact.js';
 import type { RunOrigin } from './audit/call.js';
 import { recordCall as appendCall } from './audit/record-call.js';
 import { registerRun, type Registration } from './run/placeholders.js';
-import { writableRoots } from './backends/mounts.js';
+import { effectiveKind, writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
@@ -40,7 +40,7 @@ import { withTimeoutAtMost, withWorkdir } from './profile/narrow.js';
 import { auditNotices } from './profile/trust.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, Policy } from './profile/types.js';
 import { execute, type ExecuteOptions, type ExecuteResult } from './run/execute.js';
-import { shellJoin, shellQuote } from './run/quote.js';
+import { bashJoin, bashQuote } from './run/quote.js';
 import { credentialVariables, describeSource, variableNames, type CredentialKind, type LoadedCredential, type RunCredentials } from './network/credentials/spec.js';
 import type { NetworkEvent } from './network/proxy.js';
 import type { ProxyServer } from './network/proxy-server.js';
@@ -301,10 +301,19 @@ function describeDescriptors(p: Plan): string[] {
   const paths = p.pathFds ?? [];
   const first = paths[0]?.fd;
   const last = paths[paths.length - 1]?.fd;
-  const pathText = 'pinned directories and protected files inside writable paths; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run';
+  const pathText = `pinned directories and protected files inside writable paths${paths.some((e) => e.seal !== undefined) ? ', then the entries of sealed directories (a run hands over an empty stand-in for one that is no longer as listed; the line opens the path, and /dev/null for a socket, pipe or device)' : ''}; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run`;
   const lines = out.filter((d): d is [number, string] => d[0] !== undefined).sort((x, y) => x[0] - y[0]).map(([fd, text]) => `fd ${fd}: ${text}`);
   if (first !== undefined && last !== undefined) lines.push(`fd ${first === last ? first : `${first}-${last}`}: ${pathText}`);
   return lines;
+}
+
+/**
+ * The path the command line opens for a descriptor: for a sealed entry that is a socket, pipe or device, the host's
+ * /dev/null, bound where it is unopenable (a shell cannot open such an entry without using it: a pipe would block the
+ * line, a socket refuses).
+ */
+function shownPath(entry: NonNullable<Plan['pathFds']>[number]): string {
+  return entry.seal === 'other' ? '/dev/null' : entry.path;
 }
 
 function redactPipedArgs(p: Plan, callerEnv: Readonly<Record<string, string | undefined>>, setNames: ReadonlySet<string>): string[] {
@@ -345,10 +354,10 @@ function configWord(text: string, expanded: ReadonlySet<string>): string {
       literal += line;
       continue;
     }
-    parts.push(shellQuote(literal + m[1]), `"$${m[2]}"`);
+    parts.push(bashQuote(literal + m[1], { newlines: true }), `"$${m[2]}"`);
     literal = m[4] ?? '"';
   }
-  parts.push(shellQuote(literal));
+  parts.push(bashQuote(literal, { newlines: true }));
   return parts.join('');
 }
 
@@ -368,12 +377,12 @@ function bundlePart(bundle: Plan['bundle'], redactValue: (name: string, value: s
     return `${head}${name}=${JSON.stringify(shown).slice(1, -1)}${tail}`;
   });
   const config = start < 0 ? bundle.config : bundle.config.slice(0, start) + envLines + bundle.config.slice(end);
-  const at = (rel: string): string => shellQuote(`${bundle.dir}/${rel}`);
+  const at = (rel: string): string => bashQuote(`${bundle.dir}/${rel}`);
   return [
     // Removed however the line ends, as run/ removes it (the runtime's state with it).
-    `trap ${shellQuote(`rm -rf -- ${shellQuote(bundle.dir)}`)} EXIT; mkdir -m 0700 ${shellQuote(bundle.dir)}`,
+    `trap ${bashQuote(`rm -rf -- ${bashQuote(bundle.dir)}`)} EXIT; mkdir -m 0700 ${bashQuote(bundle.dir)}`,
     ...bundle.dirs.map((d) => `mkdir ${at(d)}`),
-    ...bundle.links.map((l) => `ln -s ${shellQuote(l.target)} ${at(l.path)}`),
+    ...bundle.links.map((l) => `ln -s ${bashQuote(l.target)} ${at(l.path)}`),
     `printf '%s' ${configWord(config, expanded)} > ${at(bundle.configFile)}`,
     '',
   ].join(' && ');
@@ -386,7 +395,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const r = await plan(command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
-  const quotedPiped = piped.map((a) => (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `"${a}"` : shellQuote(a))).join(' ');
+  const quotedPiped = piped.map((a) => (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `"${a}"` : bashQuote(a))).join(' ');
   const seccomp =
     r.plan.seccomp === undefined
       ? ''
@@ -412,10 +421,10 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const inputs = (r.plan.inputs ?? []).map((i) => ({ fd: i.fd, text: mapConfigEnv(i.data.toString(), redactValue) }));
   const inputsPart = inputs.map((i) => ` ${i.fd}< <(printf '%s' ${configWord(i.text, expanded)})`).join('');
   // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).
-  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${shellQuote(p.path)}`).join('');
+  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${bashQuote(shownPath(p))}`).join('');
   // The device copies by their paths: the line cannot hand over the descriptors run/ opens (backends/devices.ts).
   const argv = deviceArgsByPath(r.plan.argv, r.plan.devices, r.plan.deviceFd);
-  const commandLine = `${bundlePart(r.plan.bundle, redactValue, expanded)}${shellJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
+  const commandLine = `${bundlePart(r.plan.bundle, redactValue, expanded)}${bashJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',
@@ -583,7 +592,8 @@ async function readCredentials(policy: Policy, env: Readonly<Record<string, stri
   if (specs.length === 0) return undefined;
   const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
   const ca = policy.network.upstreamCa;
-  return { loaded: loadCredentials(specs, env, cwd), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
+  const writable = (path: string): boolean => effectiveKind(policy.filesystem.mounts, path) === 'write';
+  return { loaded: loadCredentials(specs, env, cwd, writable), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {

@@ -98,6 +98,7 @@ function warmHost(policy: Policy): HostFacts {
     network: { socat: '/usr/bin/socat', shell: '/usr/bin/sh', socketDir: '/run/user/1000/isolate/run-warm-up' },
     cgroup: { version: 2, parents: { memory: '/sys/fs/cgroup/user.slice', pids: '/sys/fs/cgroup/user.slice' }, files: ['memory.swap.max', 'cgroup.kill'], name: 'isolate-1-warm-up' },
     sealed: sealedParents(policy.filesystem.mounts).map((path) => ({ path, entries: SEALED_ENTRIES })),
+    standIns: '/run/user/1000/isolate/stand-ins',
   };
 }
 

@@ -97,8 +97,8 @@ export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] 
       case 'seal':
         return ['--perms', SEALED_DIR_MODE, '--tmpfs', op.path];
       case 'seal-bind':
-        // -try: an entry the host removed since the listing is left out.
-        return ['--ro-bind-try', op.path, op.path];
+        // From the descriptor run/ opened without following a link (or its empty stand-in): bwrap checks its mount against it.
+        return ['--ro-bind-fd', String(FIRST_PATH_FD + op.slot), op.path];
       case 'submount':
         // bwrap's --ro-bind makes every mount beneath it read-only itself.
         return [];

@@ -102,6 +102,8 @@ export interface LinuxPlanBase {
   namespaces: string[];
   /** A run by root: isolate's private device nodes (devices.ts). */
   devices: HostFacts['devices'];
+  /** Where run/ keeps the empty stand-ins of sealed entries (Plan.standIns). */
+  standIns: HostFacts['standIns'];
 }
 
 export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
@@ -122,7 +124,18 @@ export function linuxPlanBase(policy: Policy, command: readonly string[], host: 
     Object.assign(env, proxyEnvironment(), (host.credentials ?? []).length > 0 ? caEnvironment() : {});
   }
   const namespaces = ['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount', ...(policy.network.mode !== 'host' ? ['net'] : [])];
-  return { env, withheld, resolved, net, namespaces, devices: host.devices };
+  return { env, withheld, resolved, net, namespaces, devices: host.devices, standIns: host.standIns };
+}
+
+/** Plan.standIns when the setup binds sealed entries; a host without the place for them is refused, never bound by path. */
+function standInsFor(setup: SetupPlan, standIns: string | undefined): Pick<Plan, 'standIns'> {
+  if (!setup.pathFds.some((e) => e.seal !== undefined)) return {};
+  if (standIns === undefined) {
+    throw new IsolateError('E_INTERNAL', 'internal error: the plan binds sealed entries and the host facts name no place for their stand-ins', {
+      fix: 'report it; gather the host facts for a run (isolate run, or the API\'s run)',
+    });
+  }
+  return { standIns };
 }
 
 /** The fields of a Linux plan that do not depend on the backend, with its summary; the backend adds its own limits, seccomp and notes. */
@@ -132,7 +145,7 @@ export function linuxPlanCommon(
   base: LinuxPlanBase,
   setup: SetupPlan,
   own: { limits: string[]; seccomp: PlanSummary['seccomp']; notes?: string[] },
-): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'watchHidden' | 'services' | 'limits' | 'summary' | 'devices'> {
+): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'watchHidden' | 'services' | 'limits' | 'summary' | 'devices' | 'standIns'> {
   const { env, net } = base;
   return {
     launcherEnv: {},
@@ -145,6 +158,7 @@ export function linuxPlanCommon(
     services: net === undefined ? [] : [net.service],
     limits: policy.limits,
     ...(base.devices === undefined ? {} : { devices: base.devices }),
+    ...standInsFor(setup, base.standIns),
     summary: {
       ...setup.summary,
       network: policy.network.mode,

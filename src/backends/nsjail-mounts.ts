@@ -12,9 +12,12 @@
  * - it makes only the top mount of a recursive bind read-only, so each
  *   `submount` is a read-only bind of its own (optional: one that is gone
  *   by the start is not missed);
- * - it cannot bind a descriptor: pins, protected names and placeholders are
- *   bound by path, and run/ checks them against its descriptors before the
- *   command starts (nsjail.ts, Plan.checkPathFds);
+ * - it cannot bind a descriptor: pins, protected names, placeholders and the
+ *   entries of sealed directories are bound by path, and run/ checks them
+ *   against its descriptors before the command starts (nsjail.ts,
+ *   Plan.checkPathFds): a sealed entry a host program removed or swapped for
+ *   a link before the start is refused (exit 125), not shown empty as with
+ *   bwrap and oci (the config is written at plan time);
  * - it needs to know whether a mount point is there: in a sealed directory
  *   (seal.ts) none is, each is made in its tmpfs;
  * - /proc is read-only as a whole (the kernel guard's read-only binds keep
@@ -62,8 +65,8 @@ function nsjailMounts(op: SetupOp, readOnlyLater: boolean, there: boolean): Moun
     case 'seal':
       return [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, mode: SEALED_DIR_MODE }];
     case 'seal-bind':
-      // Optional: an entry the host removed since the listing is left out.
-      return [{ op: 'bind', src: op.path, dst: op.path, readOnly: true, dir: op.dir, exists: false, optional: true }];
+      // By path, checked by run/ against its descriptor before the command starts (Plan.checkPathFds): one gone or swapped is refused.
+      return [{ op: 'bind', src: op.path, dst: op.path, readOnly: true, dir: op.type === 'dir', exists: false }];
     case 'submount':
       return [{ op: 'bind', src: op.path, dst: op.path, readOnly: true, dir: true, exists: true, optional: true }];
     case 'pin':

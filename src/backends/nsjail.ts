@@ -231,8 +231,9 @@ function rlimits(l: Limits, host: HostFacts, cgroupPids: boolean): RlimitPlan {
 /** Without the init nothing reports the end of nsjail's setup, so nothing can check its mounts (by path) before the command starts. */
 function checkInit(init: boolean, pathFds: readonly PathFd[]): void {
   if (init || pathFds.length === 0) return;
-  throw new IsolateError('E_SANDBOX_SETUP', `${INIT_SHELL} is not visible inside the sandbox, so isolate cannot check that nsjail mounted the protected paths before the command starts`, {
-    detail: `protected or pinned: ${pathFds.map((e) => e.path).join(', ')}`,
+  const sealed = pathFds.some((e) => e.seal !== undefined);
+  throw new IsolateError('E_SANDBOX_SETUP', `${INIT_SHELL} is not visible inside the sandbox, so isolate cannot check that nsjail mounted the protected paths${sealed ? ' and the entries of sealed directories' : ''} before the command starts`, {
+    detail: `protected or pinned${sealed ? ', or sealed' : ''}: ${pathFds.map((e) => e.path).join(', ')}`,
     fix: `make ${INIT_SHELL} visible inside the sandbox (e.g. --allow-read /bin), or use --backend bwrap`,
   });
 }

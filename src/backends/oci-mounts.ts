@@ -7,8 +7,10 @@
  *
  * The root is an empty directory of the bundle, read-only; the runtime
  * creates each mount point in it. Every bind is recursive, nosuid and
- * nodev. Paths protected by a descriptor in a run (pins, protected names)
- * are bound by path here: the runtime resolves them once, when it starts.
+ * nodev. Paths protected by a descriptor in a run (pins, protected names,
+ * the entries of sealed directories) are bound by path here: the runtime
+ * resolves them once, when it starts, and run/ checks them before the
+ * command starts (Plan.checkPathFds).
  * A sealed directory (seal.ts) cannot be a tmpfs here, as a runtime makes
  * no symlink in a mount: it is a directory of the run's bundle
  * (SEALED_DIRS/N), which run/ makes with the links in it, bound at its path;
@@ -21,6 +23,7 @@ import { IsolateError } from '../errors.js';
 import { DEVICE_NODES } from './devices.js';
 import { inSealed } from './seal.js';
 import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
+import type { SealType } from './types.js';
 
 export interface OciMount {
   readonly destination: string;
@@ -48,8 +51,8 @@ export interface OciFilesystem {
   mounts: OciMount[];
   /** The sealed directories' stand-ins, in SEALED_DIRS order. */
   sealed: SealedDir[];
-  /** The host entries of sealed directories, each bound at its own path: one the host removes before the start is left out (BundlePlan.optionalSources). */
-  optionalSources: string[];
+  /** The host entries of sealed directories, each bound at its own path, with the type listed (BundlePlan.sealEntries). */
+  sealEntries: { path: string; type: SealType }[];
   readonlyPaths: string[];
   maskedPaths: string[];
   rootReadOnly: boolean;
@@ -149,7 +152,7 @@ export function ociFilesystem(ops: readonly SetupOp[], placeholders: Placeholder
   return {
     mounts: ops.flatMap((op) => opMounts(op, placeholders, sealedSource)),
     sealed: seals.map((dir) => ({ dir: standIn(dir), links: links.filter((l) => dirname(l.path) === dir).map((l) => ({ path: `${standIn(dir)}/${basename(l.path)}`, target: l.target })) })),
-    optionalSources: paths('seal-bind'),
+    sealEntries: ops.flatMap((op) => (op.kind === 'seal-bind' ? [{ path: op.path, type: op.type }] : [])),
     readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/'), ...deviceNodePaths(ops)],
     maskedPaths: paths('kernel-mask'),
     rootReadOnly: readOnly.includes('/'),

@@ -146,7 +146,7 @@ function notes(runtime: UsableRuntime, bundleDir: string): string[] {
 }
 
 /** The bundle: config.json, the rootfs with its links, the sealed directories' stand-ins with theirs (oci-mounts.ts). */
-function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, fs: Pick<OciFilesystem, 'links' | 'sealed' | 'optionalSources'>): BundlePlan {
+function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, fs: Pick<OciFilesystem, 'links' | 'sealed' | 'sealEntries'>): BundlePlan {
   const dirs = [ROOTFS, ...new Set(fs.links.flatMap((l) => parents(l.path))), ...(fs.sealed.length === 0 ? [] : [SEALED_DIRS]), ...fs.sealed.map((s) => s.dir)];
   return {
     dir: oci.bundleDir,
@@ -154,7 +154,7 @@ function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, fs: P
     config,
     dirs,
     links: [...fs.links.map((l) => ({ path: `${ROOTFS}${l.path}`, target: l.target })), ...fs.sealed.flatMap((s) => s.links)],
-    optionalSources: fs.optionalSources,
+    sealEntries: fs.sealEntries,
     stateDir: `${oci.bundleDir}/state`,
     name: basename(oci.bundleDir),
     runtime: runtime.path,

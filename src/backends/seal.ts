@@ -11,7 +11,10 @@
  * sandbox's with one entry per entry the host listed when the run was
  * planned (host facts: `sealed`): each bound read-only from the host onto a
  * mount point of that tmpfs (no host rename can detach it; a sibling the
- * host replaces keeps its old content in the sandbox), a symbolic link
+ * host replaces keeps its old content in the sandbox), from a descriptor
+ * run/ opens without following a link just before the start (Plan.pathFds:
+ * an entry a host program swapped for a link to a hidden path meanwhile is
+ * bound from an empty stand-in instead, never followed), a symbolic link
  * recreated as a link to the same target (never bound: a bind would follow
  * it), the hidden entries hidden as before on mount points of the tmpfs,
  * and the tmpfs made read-only once everything in it is mounted. Entries
@@ -29,14 +32,19 @@ import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
 import { effectiveKind, governing, isWithin } from '../profile/mount-rules.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
-import type { SealFact } from './types.js';
+import type { SealFact, SealType } from './types.js';
 
 /** A sealed directory's own operations (see setup-ops.ts). */
 export type SealOp =
   /** The empty tmpfs over the directory (SEALED_DIR_MODE), made read-only once its entries are mounted. */
   | { kind: 'seal'; path: string }
-  /** One host entry of a sealed directory bound read-only onto a mount point made in the tmpfs; one gone by the start is left out. */
-  | { kind: 'seal-bind'; path: string; dir: boolean }
+  /**
+   * One host entry of a sealed directory, of the listed `type`, bound read-only onto a mount point made in the
+   * tmpfs from a descriptor run/ opens without following a link just before the start: Plan.pathFds entry `slot`.
+   * One that is no longer of that type then (a link, gone, another type) is bound from an empty stand-in of
+   * isolate's instead (Plan.pathFds, `seal`): never from what a link leads to.
+   */
+  | { kind: 'seal-bind'; path: string; type: SealType; slot: number }
   /** A host link of a sealed directory, made again as a link to the same target. */
   | { kind: 'symlink'; path: string; target: string };
 
@@ -92,6 +100,29 @@ export function sealedDirs(rules: readonly MountRule[], listings: readonly SealF
   return sealCandidates(rules, listings).filter((dir) => !kept.has(dir));
 }
 
+/**
+ * The most entries the sealed directories of one run may bind: each takes a descriptor isolate holds open
+ * (and the launcher a copy of) from just before the start until the launcher has mounted it, and three of
+ * bubblewrap's arguments, of which it takes at most 9,000 in all (about 2,900 entries, before the rest of the
+ * plan). Opening and checking 2,000 of them takes 20 to 80 ms; their mounts take seconds, by path or by
+ * descriptor alike. Node raises its limit of open files to the hard limit, most often far above this. Above
+ * it the run is refused, never bound by path (a link swapped in would be followed) nor left unsealed.
+ */
+export const MAX_SEALED_ENTRIES = 2000;
+
+/** More bound entries than MAX_SEALED_ENTRIES: refused, with the ways to seal less. */
+function checkEntryCount(count: number): void {
+  if (count <= MAX_SEALED_ENTRIES) return;
+  throw new IsolateError('E_SANDBOX_SETUP', `the directories isolate seals for this run (read-only, holding a hidden path) have ${count} entries to bind, more than the ${MAX_SEALED_ENTRIES} isolate binds from descriptors in one run; the command was not run`, {
+    fix: 'move entries of the crowded directory into a subdirectory, or make that directory hidden or writable in the profile rather than read-only (a subdirectory is bound as one entry)',
+  });
+}
+
+/** Where the empty stand-in of an entry listed as `type` is, in the directory of stand-ins `dir` (Plan.standIns: run/launch/stand-ins.ts makes it). */
+export function standInPath(dir: string, type: SealType): string {
+  return `${dir}/${type === 'dir' ? 'dir' : 'file'}`;
+}
+
 /** A name the listing should never hold; refused rather than mounted somewhere else than meant. */
 function checkName(dir: string, name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
@@ -105,13 +136,15 @@ function checkName(dir: string, name: string): void {
  * The operations of every sealed directory: the tmpfs, then each listed
  * entry that has no operation of its own at its path (`own`: what the
  * profile's rules, the hidden paths and the protected names mount there,
- * which makes its own mount point in the tmpfs). A directory without a
+ * which makes its own mount point in the tmpfs). The bound entries take the
+ * descriptor slots from `firstSlot` on, in order. A directory without a
  * listing is refused: it would be sealed empty or not at all.
  */
-export function sealOps(rules: readonly MountRule[], listings: readonly SealFact[], own: ReadonlySet<string>): SealOp[] {
+export function sealOps(rules: readonly MountRule[], listings: readonly SealFact[], own: ReadonlySet<string>, firstSlot: number): SealOp[] {
   const parents = sealCandidates(rules, listings);
   const sealed = new Set(sealedDirs(rules, listings));
-  return parents.flatMap((dir): SealOp[] => {
+  let slot = firstSlot;
+  const ops = parents.flatMap((dir): SealOp[] => {
     const listing = listings.find((l) => l.path === dir);
     if (listing?.keep !== undefined) return [];
     if (listing === undefined) {
@@ -123,10 +156,12 @@ export function sealOps(rules: readonly MountRule[], listings: readonly SealFact
       checkName(dir, entry.name);
       const path = childOf(dir, entry.name);
       if (own.has(path) || sealed.has(path)) return [];
-      return entry.type === 'symlink' ? [{ kind: 'symlink', path, target: entry.target }] : [{ kind: 'seal-bind', path, dir: entry.type === 'dir' }];
+      return entry.type === 'symlink' ? [{ kind: 'symlink', path, target: entry.target }] : [{ kind: 'seal-bind', path, type: entry.type, slot: slot++ }];
     });
     return [{ kind: 'seal', path: dir }, ...entries];
   });
+  checkEntryCount(slot - firstSlot);
+  return ops;
 }
 
 /** Whether `path` is an entry of a sealed directory: its mount point is made in the sealed tmpfs, not found there. */

@@ -151,7 +151,9 @@ function withSealed(ops: readonly SetupOp[], rules: readonly MountRule[], listin
   // A host mount beneath the directory is bound by its entry's bind, and made read-only on top of it.
   const own = new Set(kept.flatMap((op) => (op.kind === 'submount' ? [] : [op.path])));
   const placed = kept.map((op): SetupOp => (op.kind === 'bind' && op.exists && inSealed(dirs, op.path) ? { ...op, exists: false } : op));
-  return [...sealOps(rules, listings, own), ...placed];
+  // The sealed entries' descriptors follow those of the pins, protected names and placeholders.
+  const slots = kept.filter((op) => op.kind === 'pin' || op.kind === 'protect' || op.kind === 'placeholder').length;
+  return [...sealOps(rules, listings, own, slots), ...placed];
 }
 
 /** What a run by root could read under a read-only path only as its owner (host/root-only.ts): hidden, where it is still read-only and has no rule of its own. */

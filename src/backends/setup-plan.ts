@@ -44,16 +44,25 @@ function bySlot(ops: readonly SetupOp[]): ProtectOp[] {
   return ops.filter((op): op is ProtectOp => op.kind === 'pin' || op.kind === 'protect' || op.kind === 'placeholder').sort((a, b) => a.slot - b.slot);
 }
 
+/** The sealed directories' bound entries, in Plan.pathFds order (after the pins, protected names and placeholders). */
+function sealedBySlot(ops: readonly SetupOp[]): Extract<SetupOp, { kind: 'seal-bind' }>[] {
+  return ops.filter((op): op is Extract<SetupOp, { kind: 'seal-bind' }> => op.kind === 'seal-bind').sort((a, b) => a.slot - b.slot);
+}
+
 /** The placeholders the list also hides: those where a hidden path that does not exist would be made (setup-ops.ts, missingHiddenOps). */
 function hiddenPlaceholders(ops: readonly SetupOp[]): Set<string> {
   const hidden = new Set(ops.flatMap((op) => (op.kind === 'hide' ? [op.path] : [])));
   return new Set(ops.flatMap((op) => (op.kind === 'placeholder' && hidden.has(op.path) ? [op.path] : [])));
 }
 
-/** The descriptors run/ opens without following symlinks (creating the placeholders first): entry `slot` on `firstFd + slot`. */
+/**
+ * The descriptors run/ opens without following symlinks (creating the placeholders first): entry `slot` on
+ * `firstFd + slot`; the sealed directories' entries last, each with the type it was listed as.
+ */
 export function pathFdsOf(ops: readonly SetupOp[], firstFd: number): PathFd[] {
   const hidden = hiddenPlaceholders(ops);
-  return bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true, ...(hidden.has(op.path) ? { hidden: true } : {}) } : {}) }));
+  const named = bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true, ...(hidden.has(op.path) ? { hidden: true } : {}) } : {}) }));
+  return [...named, ...sealedBySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: true, seal: op.type }))];
 }
 
 export function placeholderCleanup(ops: readonly SetupOp[]): Cleanup[] {
@@ -103,7 +112,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
     placeholders: named.filter((op) => op.kind === 'placeholder').map((op) => op.path),
     notes: [
       ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
-      ...paths('seal').map((path) => `${path}: sealed, as it ${absent.has(path) ? 'is the nearest directory above a hidden path that does not exist yet' : 'held a hidden path'}: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`),
+      ...paths('seal').map((path) => `${path}: sealed, as it ${absent.has(path) ? 'is the nearest directory above a hidden path that does not exist yet' : 'held a hidden path'}: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen; one a host program removes or replaces with a link or another type between the listing and the start is shown empty)`),
       ...listings.flatMap((l) => (l.keep === undefined ? [] : [`${l.path}: not sealed (${l.keep}): its hidden paths are watched during the run, and one a program replaces stops the sandbox`])),
       ...paths('submount')
         .sort()

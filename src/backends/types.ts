@@ -34,7 +34,10 @@ export interface RootOnlyFact {
 }
 
 /** An entry of a sealed directory (seal.ts) as the host listed it: its name (UTF-8; anything else is refused when listed) and type. */
-export type SealEntry = { name: string; type: 'file' | 'dir' | 'other' } | { name: string; type: 'symlink'; target: string };
+export type SealEntry = { name: string; type: SealType } | { name: string; type: 'symlink'; target: string };
+
+/** What a sealed directory's entry that is bound was listed as (a link is made again, never bound). */
+export type SealType = 'file' | 'dir' | 'other';
 
 /** The listing of a directory the sandbox rebuilds (seal.ts): host/sealed.ts reads it, one readdir per directory. */
 export interface SealFact {
@@ -177,6 +180,11 @@ export interface HostFacts {
   /** A run by root on Linux: what under its read-only paths only root may read, hidden (host/root-only.ts). */
   rootOnly?: RootOnlyFact[];
   /**
+   * Linux, with `sealed`: the directory in isolate's private runtime directory where run/ keeps the empty
+   * stand-ins of sealed entries that changed before the start (Plan.standIns).
+   */
+  standIns?: string;
+  /**
    * Linux: the listing of each directory sealed for this policy (seal.ts,
    * sealedParents). Absent: nothing is sealed (an export, planned for
    * another time or machine); a run's plan refuses that (setup-plan.ts).
@@ -203,11 +211,13 @@ export interface BundlePlan {
   links: { path: string; target: string }[];
   /**
    * Host entries of sealed directories, bound read-only at their own paths
-   * by the config. One the host removed since the listing is left out of
-   * config.json when run/ writes the bundle, as bubblewrap's --ro-bind-try
-   * leaves it out: a runtime refuses to start on a bind of a missing path.
+   * by the config, with the type each was listed as. One that is not of
+   * that type when run/ writes the bundle (a link a host program swapped in,
+   * gone, another type) is bound from its empty stand-in instead
+   * (Plan.standIns), and run/ opens that stand-in for it (Plan.pathFds), as
+   * it would for bwrap.
    */
-  optionalSources: string[];
+  sealEntries: { path: string; type: SealType }[];
   stateDir: string;
   /** The container's name for the runtime. */
   name: string;
@@ -308,8 +318,23 @@ export interface Plan {
    * made (setup-ops.ts): the host's /dev/null is mounted over it, and that
    * is what the sandbox has at the path; one a host program replaces is
    * left as it made it (replaced-guard.ts).
+   * seal: an entry of a sealed directory (seal.ts), listed as this type. One
+   * that is a symbolic link, gone, or of another type when run/ opens it is
+   * never followed: run/ hands over an empty stand-in of that type instead
+   * (run/launch/stand-ins.ts: a file for `file` and `other`, a directory for
+   * `dir`), which the sandbox then shows at the path (a backend that binds
+   * by path: an OCI bundle binds the stand-in, nsjail's config the path,
+   * which checkPathFds then refuses). Nothing is created or
+   * removed on the host for it, and it is not watched during the run (a
+   * host rename cannot detach its mount: it is made on the sealed tmpfs).
    */
-  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean; hidden?: boolean }[];
+  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean; hidden?: boolean; seal?: SealType }[];
+  /**
+   * With sealed entries in pathFds: the directory of isolate's empty stand-ins
+   * (run/launch/stand-ins.ts), in its private runtime directory, which no
+   * sandbox sees.
+   */
+  standIns?: string;
   /**
    * The backend mounts pathFds by path (nsjail cannot bind a descriptor):
    * run/ keeps its descriptors until the started byte arrives, checks that

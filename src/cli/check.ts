@@ -1,3 +1,4 @@
+import { oneLine } from '../errors.js';
 import { check, type CheckResult } from '../index.js';
 import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
@@ -22,8 +23,9 @@ export async function checkCommand(inv: Invocation, ctx: CliContext): Promise<nu
   } else {
     const s = ctx.output.style('out');
     const verdict = r.decision === 'allowed' ? s.green('allowed') : s.red('refused');
-    ctx.output.out(`${verdict}: ${r.command.join(' ')} (${r.resolved}): ${r.reason}\n`);
-    for (const line of details(r)) ctx.output.out(`${s.dim(line)}\n`);
+    // The command and the rules are the caller's and the profile's words: shown escaped (errors.ts, oneLine).
+    ctx.output.out(`${verdict}: ${oneLine(`${r.command.join(' ')} (${r.resolved}): ${r.reason}`)}\n`);
+    for (const line of details(r)) ctx.output.out(`${s.dim(oneLine(line))}\n`);
   }
   return r.decision === 'allowed' ? 0 : 126;
 }

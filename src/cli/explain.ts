@@ -1,11 +1,26 @@
+import { oneLine } from '../errors.js';
 import { explain, type Explanation } from '../index.js';
 import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Style } from './output.js';
 import type { Invocation } from './program.js';
 
-function list(items: readonly string[]): string {
-  return items.length === 0 ? '(none)' : items.join('\n            ');
+/** A row's value: one line, or one line per item (a path, a rule). */
+type Value = string | readonly string[];
+
+function list(items: readonly string[]): Value {
+  return items.length === 0 ? '(none)' : items;
+}
+
+/**
+ * A value as the terminal shows it. Paths, profile files and names come
+ * from the profile and the repository: a newline or an escape sequence in
+ * one is shown escaped, so it can neither start a line of its own nor
+ * reach the terminal (errors.ts, oneLine). The command line escapes its
+ * own (bashQuote).
+ */
+function shownValue(v: Value): string {
+  return typeof v === 'string' ? oneLine(v) : v.map(oneLine).join('\n            ');
 }
 
 const seatbelt = (e: Explanation): boolean => e.backend.name === 'sandbox-exec';
@@ -19,16 +34,15 @@ function networkLine(e: Explanation): string {
     : `filtered: own empty network namespace; ${s.proxy?.listen ?? ''} inside is forwarded by socat to isolate's proxy at ${s.proxy?.socket ?? ''}`;
 }
 
-function syscallsLine(e: Explanation): string {
+function syscallsLine(e: Explanation): Value {
   const c = e.summary.seccomp;
-  const rules = `\n            ${c.rules.join('\n            ')}`;
-  if (seatbelt(e)) return c.install ? `preset ${c.preset}: macOS has no seccomp; Seatbelt rules refuse:${rules}` : `preset ${c.preset}: no hardening rules beyond the profile's;${rules}`;
-  return c.install ? `seccomp preset ${c.preset} (${c.arch ?? '?'}); foreign architectures killed, x32 refused; refused:${rules}` : 'no seccomp filter (preset none)';
+  if (seatbelt(e)) return [c.install ? `preset ${c.preset}: macOS has no seccomp; Seatbelt rules refuse:` : `preset ${c.preset}: no hardening rules beyond the profile's;`, ...c.rules];
+  return c.install ? [`seccomp preset ${c.preset} (${c.arch ?? '?'}); foreign architectures killed, x32 refused; refused:`, ...c.rules] : 'no seccomp filter (preset none)';
 }
 
 export function renderExplanation(e: Explanation, style: Style): string {
   const s = e.summary;
-  const row = (k: string, v: string): string => `${style.bold(k.padEnd(11))} ${v}\n`;
+  const row = (k: string, v: Value): string => `${style.bold(k.padEnd(11))} ${shownValue(v)}\n`;
   let text = '';
   text += row('profile', `${e.profile.name} (${e.profile.sources.join(' -> ')})`);
   text += row('backend', `${e.backend.name} ${e.backend.version}`);
@@ -61,10 +75,10 @@ export function renderExplanation(e: Explanation, style: Style): string {
   for (const warning of e.warnings) text += row('warning', warning);
   text += `\n${style.bold(`how ${e.backend.name} enforces each feature`)}:\n`;
   for (const c of e.conformance) {
-    text += `  ${(c.requested ? '*' : ' ')} ${c.id.padEnd(18)} ${c.how.padEnd(8)} ${c.note}\n`;
+    text += `  ${(c.requested ? '*' : ' ')} ${c.id.padEnd(18)} ${c.how.padEnd(8)} ${oneLine(c.note)}\n`;
   }
   text += '  (* = asked for by this profile; native: by the backend; isolate: by isolate around it; none: not enforced)\n';
-  text += `\n${style.bold('command line')} (bash; the descriptors it opens:\n  ${e.descriptors.join('\n  ')})\n${e.commandLine}\n`;
+  text += `\n${style.bold('command line')} (bash; the descriptors it opens:\n  ${e.descriptors.map(oneLine).join('\n  ')})\n${e.commandLine}\n`;
   return text;
 }
 

@@ -7,7 +7,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import { startProxy, type NetworkEvent } from '../index.js';
-import { IsolateError } from '../errors.js';
+import { IsolateError, oneLine } from '../errors.js';
 import { parseDuration } from '../profile/limits.js';
 import { profileName } from './common.js';
 import type { CliContext } from './context.js';
@@ -75,7 +75,7 @@ export async function proxyCommand(inv: Invocation, ctx: CliContext): Promise<nu
     ...(flags.denyDomain === undefined ? {} : { denyDomain: flags.denyDomain }),
     onEvent: eventWriter(flags, ctx),
     ...(audited ? { audit: { enabled: true, ...(flags.auditLog === undefined ? {} : { log: flags.auditLog }) } } : {}),
-    onWarning: (text) => ctx.output.err(`${s.yellow('warning:')} ${text}\n`),
+    onWarning: (text) => ctx.output.err(`${s.yellow('warning:')} ${oneLine(text)}\n`),
   });
   if (server.remote) ctx.output.err(`${s.yellow('warning:')} --allow-remote: anyone who can reach ${server.address} can use this proxy\n`);
   ctx.output.err(`isolate proxy: listening on ${server.address}\n`);

@@ -58,7 +58,7 @@ export async function runCommand(inv: Invocation, ctx: CliContext): Promise<numb
   }
   if (report.terminal?.given === false) ctx.output.err(`isolate: warning: ${report.terminal.reason ?? ''} (fix: ${report.terminal.fix ?? ''})\n`);
   for (const e of report.cleanupErrors ?? []) ctx.output.err(`isolate: warning: ${oneLine(e)}\n`);
-  for (const w of audit.warnings) ctx.output.err(`isolate: warning: ${w}\n`);
+  for (const w of audit.warnings) ctx.output.err(`isolate: warning: ${oneLine(w)}\n`);
   const code = auditedExitCode(report);
   if (code !== report.exitCode) {
     ctx.output.err(`isolate: exit ${code}: the profile requires the audit log (audit.required), and the outcome of this run is not in it (its own exit code was ${report.exitCode})\n`);

@@ -20,6 +20,7 @@ import { scanProtected } from './protect-scan.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
+import { checkLauncher } from './launcher-check.js';
 import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
@@ -91,6 +92,9 @@ function findLauncher(name: string, variable: string, env: Readonly<Record<strin
   }
   return undefined;
 }
+
+/** The directory of the empty stand-ins of sealed entries (run/launch/stand-ins.ts) in isolate's private runtime directory. */
+const STAND_INS = 'stand-ins';
 
 /** Where the proxy socket of a filtered run lives: a fresh directory in isolate's private runtime directory (runtime-dir.ts). */
 export function networkFacts(env: Readonly<Record<string, string | undefined>>): NetworkFacts {
@@ -191,8 +195,7 @@ export function mountPoints(mountinfo?: string): string[] {
 }
 
 /** nsjail and its release line. */
-export function nsjailFacts(env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
-  const path = findNsjail(env);
+export function nsjailFacts(env: Readonly<Record<string, string | undefined>>, path = findNsjail(env)): NsjailFacts | undefined {
   if (path === undefined) return undefined;
   let version: string | undefined;
   try {
@@ -414,10 +417,18 @@ function realHome(env: Readonly<Record<string, string | undefined>>): string | u
 
 const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
 
+/** nsjail's facts, once it is known not to be one the sandbox could have changed (launcher-check.ts). */
+function checkedNsjail(policy: Policy, env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
+  const path = findNsjail(env);
+  checkLauncher(policy, 'nsjail', path);
+  return nsjailFacts(env, path);
+}
+
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
   ensureStateDir(policy, options.env);
   const { env } = computeEnvironment(policy.environment, options.env);
   const bwrapPath = findBwrap(options.env);
+  checkLauncher(policy, 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
   return {
@@ -428,7 +439,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     bwrap,
     // nsjail is looked for only when it is asked for, or when auto would fall back to it; with it the
     // host's mount points: nsjail makes only the top mount of a read-only bind read-only (setup-ops.ts, submount).
-    ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: nsjailFacts(options.env), mountPoints: mountPoints() } : {}),
+    ...(options.backend === 'nsjail' || (options.backend === 'auto' && bwrapPath === undefined) ? { nsjail: checkedNsjail(policy, options.env), mountPoints: mountPoints() } : {}),
     ...(options.mountPoints === true || options.backend === 'oci' ? { mountPoints: mountPoints() } : {}),
     ...(options.backend === 'oci' ? { oci: ociFacts(options.env) } : {}),
     userns: usernsFacts(),
@@ -439,7 +450,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     kernelPaths: kernelPathFacts(process.getuid?.() ?? -1),
     ...(devices === undefined ? {} : { devices }),
     // The read-only parents of hidden paths, rebuilt from their listing on Linux (sandbox-exec's rules are paths).
-    ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)) } : {}),
+    ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)), standIns: join(runtimeDir(options.env), STAND_INS) } : {}),
     ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),

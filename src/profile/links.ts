@@ -2,11 +2,29 @@
  * The symbolic links a path is reached through. A profile file named
  * through a link that a sandboxed command can replace (one inside a writable
  * path) is a profile that command chooses for the next run, however
- * read-only the file the link points to is kept. Reads the disk (lstat,
- * readlink), as loading a profile does.
+ * read-only the file the link points to is kept; so is a rule's path
+ * (rule-links.ts). Reads the disk (lstat, readlink) through a lookup, as
+ * loading a profile and resolving its paths do.
  */
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+
+/** What the walk asks of a disk: resolvePolicy's PathLookup, or this machine's. */
+export interface LinkLookup {
+  /** lstat(2): whether the path itself is a symbolic link. */
+  isSymlink(path: string): boolean;
+  /** realpath(3) of an existing path. */
+  realpath(path: string): string;
+  /** readlink(2) of a link; without it the walk goes on at the link's real path (a disk whose link targets hold no other links). */
+  readlink?(path: string): string;
+}
+
+/** This machine's disk. */
+export const NODE_LINKS: LinkLookup = {
+  isSymlink: (path) => lstatSync(path).isSymbolicLink(),
+  realpath: (path) => realpathSync(path),
+  readlink: (path) => readlinkSync(path),
+};
 
 /** The kernel's limit on links followed in one lookup (ELOOP beyond it). */
 const MAX_LINKS = 40;
@@ -16,19 +34,19 @@ const MAX_LINKS = 40;
  * before it), the links inside link targets included. Stops quietly at a
  * missing or unreadable component: reading the profile reports that.
  */
-export function linksOnTheWay(path: string): string[] {
+export function linksOnTheWay(path: string, disk: LinkLookup = NODE_LINKS): string[] {
   const found: string[] = [];
-  walk(path, found);
+  walk(path, found, disk);
   return [...new Set(found)];
 }
 
-function walk(path: string, found: string[]): void {
+function walk(path: string, found: string[], disk: LinkLookup): void {
   let dir = '/';
   for (const part of path.split('/').filter((p) => p !== '')) {
     const at = join(dir, part);
     let link: boolean;
     try {
-      link = lstatSync(at).isSymbolicLink();
+      link = disk.isSymlink(at);
     } catch {
       return;
     }
@@ -39,8 +57,8 @@ function walk(path: string, found: string[]): void {
     if (found.length >= MAX_LINKS) return;
     found.push(at);
     try {
-      walk(resolve(dirname(at), readlinkSync(at)), found);
-      dir = realpathSync(at);
+      if (disk.readlink !== undefined) walk(resolve(dirname(at), disk.readlink(at)), found, disk);
+      dir = disk.realpath(at);
     } catch {
       return;
     }

@@ -10,7 +10,7 @@ import { parseRule, type RuleKind } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
 import { envValue } from './environment.js';
 import { linksOnTheWay } from './links.js';
-import { parseProfileText, readProfileText } from './parse.js';
+import { parseProfileText, readProfileText, type FileOwner } from './parse.js';
 import { checkTrusted, hostActingKeys } from './trust.js';
 import { credentialFlag, mergeCredentials } from './credentials.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
@@ -45,7 +45,8 @@ interface Located {
   /** The symbolic links on the way to a file as it was named (label is its real path). */
   links?: string[];
   dir: string | undefined;
-  load: () => Promise<ProfileDoc>;
+  /** The document, with the owner of the file it was read from (a built-in: none). */
+  load: () => Promise<{ doc: ProfileDoc; owner?: FileOwner }>;
 }
 
 export function looksLikePath(ref: string): boolean {
@@ -79,7 +80,7 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
     });
   }
   if (isBuiltinName(ref)) {
-    return { id: `builtin:${ref}`, label: `builtin:${ref}`, dir: undefined, load: async () => loadBuiltin(ref) };
+    return { id: `builtin:${ref}`, label: `builtin:${ref}`, dir: undefined, load: async () => ({ doc: await loadBuiltin(ref) }) };
   }
   const dir = userProfileDir(ctx.env);
   if (dir !== undefined) {
@@ -99,8 +100,13 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
 
 const MAX_ISSUES = 20;
 
-export async function readProfileFile(file: string, inWhat = ''): Promise<ProfileDoc> {
-  const data = await parseProfileText(file, readProfileText(file, inWhat));
+/** A profile file's document and the owner of the file it was read from (trust.ts). */
+export async function readProfileFile(file: string, inWhat = ''): Promise<{ doc: ProfileDoc; owner: FileOwner }> {
+  const { text, owner } = readProfileText(file, inWhat);
+  return { doc: await validProfile(file, await parseProfileText(file, text)), owner };
+}
+
+async function validProfile(file: string, data: unknown): Promise<ProfileDoc> {
   const { validateProfileDoc } = await import('./schema.js');
   const result = validateProfileDoc(data);
   if (!result.ok) {
@@ -244,8 +250,8 @@ async function loadChain(ref: string, fromDir: string, ctx: LoadContext, stack: 
       fix: 'remove one of the extends entries so the chain ends at a profile without extends',
     });
   }
-  const doc = await located.load();
-  if (located.id.startsWith('file:')) checkTrusted(located.id.slice('file:'.length), hostActingKeys(doc));
+  const { doc, owner } = await located.load();
+  if (owner !== undefined) checkTrusted(located.label, hostActingKeys(doc), owner);
   const base =
     doc.extends === undefined
       ? emptyMerged()

@@ -19,12 +19,26 @@ function readError(file: string, inWhat: string, reason: string, e?: unknown): I
   });
 }
 
+/** Who owns the file that was read, and its mode: what trust.ts decides on. */
+export interface FileOwner {
+  uid: number;
+  mode: number;
+}
+
+/** A profile file's text and the owner of the very file it was read from (not of whatever the path names later). */
+export interface ProfileText {
+  text: string;
+  owner: FileOwner;
+}
+
 /**
  * The file's text. Only regular files: a device (/dev/zero) or a named pipe
  * would never end or never open. O_NONBLOCK keeps a pipe from blocking the
- * open; the size is checked on the open file and again while reading.
+ * open; the size is checked on the open file and again while reading. The
+ * owner comes from the same open file, so a path swapped after the read
+ * (for a link to a file root owns) cannot lend the text another's trust.
  */
-export function readProfileText(file: string, inWhat = ''): string {
+export function readProfileText(file: string, inWhat = ''): ProfileText {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -40,7 +54,7 @@ export function readProfileText(file: string, inWhat = ''): string {
     let n = 0;
     for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, null);
     if (n > MAX_PROFILE_BYTES) throw tooLarge();
-    return buf.toString('utf8', 0, n).replace(/^\uFEFF/, '');
+    return { text: buf.toString('utf8', 0, n).replace(/^\uFEFF/, ''), owner: { uid: st.uid, mode: st.mode } };
   } catch (e: unknown) {
     if (isIsolateError(e)) throw e;
     throw readError(file, inWhat, errnoCode(e) ?? String(e), e);

@@ -2,7 +2,7 @@
  * Turn a merged profile into a Policy: expand ~ and ${VARS}, make every path
  * absolute and real (symlinks resolved), and check that what must exist does.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type LimitParse } from './limits.js';
@@ -15,6 +15,7 @@ import { resolveCredentials } from './credentials.js';
 import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
+import { checkRuleLinks, type SourcedRule } from './rule-links.js';
 
 export interface PathVars {
   CWD: string;
@@ -59,6 +60,8 @@ export interface PathLookup {
   isSymlink(path: string): boolean;
   /** stat(2)'s st_nlink of an existing file: how many names it has (a synthetic disk without it has one each). */
   links?(path: string): number;
+  /** readlink(2) of a symbolic link (a synthetic disk without it has no link inside a link's target: links.ts). */
+  readlink?(path: string): string;
 }
 
 export const DISK: PathLookup = {
@@ -70,6 +73,7 @@ export const DISK: PathLookup = {
   realpath: (path) => realpathSync.native(path),
   isSymlink: (path) => lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true,
   links: (path) => statSync(path).nlink,
+  readlink: (path) => readlinkSync(path),
 };
 
 type Found = { real: string; type: MountRule['type'] } | { real: undefined; type: 'missing' };
@@ -243,6 +247,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   const env = { ...ctx.env, HOME: ctx.vars.HOME };
   const disk = ctx.disk ?? DISK;
   const mounts: MountRule[] = [];
+  const sourced: SourcedRule[] = [];
   const skipped: Skipped[] = [];
   const add = (kind: MountKind, entries: SourcedPath[], check?: (rule: MountRule, from: string) => void): void => {
     for (const entry of entries) {
@@ -250,6 +255,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
       if ('kind' in r) {
         check?.(r, entry.from);
         mounts.push(r);
+        sourced.push({ rule: r, from: entry.from });
       } else skipped.push(r);
     }
   };
@@ -270,6 +276,10 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // The record of earlier runs, wherever it is, is hidden like isolate's own directories (dev reads the home).
   const logs = [...new Set([chosen, audit.log].filter((l): l is string => l !== undefined))];
   add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));
+  // A credential's file holds the value the command must never see, only its placeholder: hidden wherever a rule would show it.
+  const credentials = resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from));
+  add('deny', credentialFiles(credentials).filter((f) => exists(f.path)).map(({ path, from }) => ({ path, optional: true, from: `${from}.from.file` })));
+  checkRuleLinks(sourced, mounts, disk);
 
   const cwd = resolveCwd(profile, ctx.vars, disk);
   return {
@@ -286,8 +296,13 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
     syscalls: { preset: profile.syscalls.preset, deny: [...profile.syscalls.deny], allow: [...profile.syscalls.allow] },
     commands: { allow: [...profile.commands.allow], deny: [...profile.commands.deny] },
     audit,
-    ...resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from)),
+    ...credentials,
   };
+}
+
+/** The files credentials are read from, with the rule that names each. */
+function credentialFiles(c: Pick<Policy, 'credentials'>): { path: string; from: string }[] {
+  return (c.credentials ?? []).flatMap((spec) => (spec.source.kind === 'file' ? [{ path: spec.source.path, from: spec.from }] : []));
 }
 
 /** The protected names and absolute paths (own-paths.ts), the profile files themselves, and isolate's own code (own-code.ts). */

@@ -8,10 +8,11 @@
  * audit log is said on every run unless it is one of the caller's own
  * profiles (auditNotices).
  */
-import { realpathSync, statSync } from 'node:fs';
-import { IsolateError, errnoCode } from '../errors.js';
+import { realpathSync } from 'node:fs';
+import { IsolateError } from '../errors.js';
 import { isWithin } from './mount-rules.js';
 import { isolateConfigDir } from './own-paths.js';
+import type { FileOwner } from './parse.js';
 import type { MergedProfile, ProfileDoc } from './types.js';
 
 /** The keys of a profile document that make isolate act on the host, as key paths. */
@@ -24,15 +25,14 @@ export function hostActingKeys(doc: ProfileDoc): string[] {
   return keys;
 }
 
-/** Throw unless `file` may set `keys`: owned by this user (or root, for a file root keeps), and writable by no one else. */
-export function checkTrusted(file: string, keys: readonly string[]): void {
+/**
+ * Throw unless `file` may set `keys`: owned by this user (or root, for a
+ * file root keeps), and writable by no one else. `st` is the owner of the
+ * file the profile's text was read from (parse.ts), never a second look at
+ * the path.
+ */
+export function checkTrusted(file: string, keys: readonly string[], st: FileOwner): void {
   if (keys.length === 0) return;
-  let st;
-  try {
-    st = statSync(file);
-  } catch (e: unknown) {
-    throw new IsolateError('E_PROFILE_INVALID', `${file}: cannot check who owns this profile: ${errnoCode(e) ?? String(e)}`, { cause: e });
-  }
   const uid = process.getuid?.() ?? st.uid;
   const owner = st.uid === uid || st.uid === 0;
   const othersWrite = (st.mode & 0o022) !== 0;

@@ -8,7 +8,7 @@
  * made for it. The bundles that runs killed with their isolate left behind
  * (host/oci-bundle-dir.ts) are removed the same way before each run.
  */
-import { chmodSync, closeSync, constants as fsConstants, existsSync, lstatSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants as fsConstants, existsSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { BundlePlan } from '../backends/types.js';
 import { IsolateError, errnoCode, isIsolateError } from '../errors.js';
@@ -18,6 +18,7 @@ import { probeSync } from '../process.js';
 import { sweepRuntimeCgroups } from './bundle-cgroups.js';
 import { removeTree } from './remove-tree.js';
 import type { ExecuteResult } from './result.js';
+import { listedNow, readyStandIn } from './launch/stand-ins.js';
 
 /** The runtime's state directory of a bundle directory (oci.ts puts it there). */
 const STATE = 'state';
@@ -55,21 +56,34 @@ function writeNew(path: string, content: string): void {
   }
 }
 
-/**
- * config.json without the binds of optional sources the host has removed
- * since the plan (BundlePlan.optionalSources); the text as planned when
- * none is gone.
- */
-export function configNow(config: string, optionalSources: readonly string[]): string {
-  const gone = new Set(optionalSources.filter((p) => lstatSync(p, { throwIfNoEntry: false }) === undefined));
-  if (gone.size === 0) return config;
-  const parsed = JSON.parse(config) as { mounts: { source: string; destination: string }[] };
-  parsed.mounts = parsed.mounts.filter((m) => !(gone.has(m.source) && m.source === m.destination));
-  return `${JSON.stringify(parsed, null, 2)}\n`;
+/** config.json as written, and the sealed entries it binds from their stand-ins. */
+export interface ConfigNow {
+  text: string;
+  standIns: Set<string>;
 }
 
-/** Create the bundle: the directory (0700, new), config.json (0600), the rootfs directories and symlinks. */
-export function createBundle(b: BundlePlan): void {
+/**
+ * config.json with each sealed entry that is not what was listed now (a link, gone, another type:
+ * BundlePlan.sealEntries) bound from its empty stand-in in `standInsDir` (launch/stand-ins.ts) rather than from its
+ * path, which the runtime would follow; the text as planned when every entry is as listed.
+ */
+export function configNow(config: string, sealEntries: BundlePlan['sealEntries'], standInsDir: string | undefined): ConfigNow {
+  const changed = new Map(sealEntries.filter((e) => !listedNow(e.path, e.type)).map((e) => [e.path, e.type]));
+  if (changed.size === 0) return { text: config, standIns: new Set() };
+  if (standInsDir === undefined) throw new IsolateError('E_INTERNAL', 'internal error: sealed entries changed since they were listed, and the plan names no place for their stand-ins');
+  const parsed = JSON.parse(config) as { mounts: { source: string; destination: string }[] };
+  parsed.mounts = parsed.mounts.map((m) => {
+    const type = m.source === m.destination ? changed.get(m.source) : undefined;
+    return type === undefined ? m : { ...m, source: readyStandIn(standInsDir, type) };
+  });
+  return { text: `${JSON.stringify(parsed, null, 2)}\n`, standIns: new Set(changed.keys()) };
+}
+
+/**
+ * Create the bundle: the directory (0700, new), config.json (0600), the rootfs directories and symlinks. Returns
+ * the sealed entries config.json binds from their stand-ins (configNow).
+ */
+export function createBundle(b: BundlePlan, standInsDir?: string): Set<string> {
   try {
     mkdirSync(b.dir, { mode: 0o700 });
   } catch (e: unknown) {
@@ -77,9 +91,11 @@ export function createBundle(b: BundlePlan): void {
   }
   try {
     chmodSync(b.dir, 0o700);
-    writeNew(join(b.dir, b.configFile), configNow(b.config, b.optionalSources));
+    const config = configNow(b.config, b.sealEntries, standInsDir);
+    writeNew(join(b.dir, b.configFile), config.text);
     for (const d of b.dirs) mkdirSync(join(b.dir, d), { mode: 0o755 });
     for (const l of b.links) symlinkSync(l.target, join(b.dir, l.path));
+    return config.standIns;
   } catch (e: unknown) {
     removeTree(b.dir, { quiet: true });
     throw setupError(`cannot write the bundle in ${b.dir}; the command was not run`, e);
@@ -93,15 +109,18 @@ export function removeBundle(b: BundlePlan): string | undefined {
   return removeTree(b.dir, { sandboxMayWrite: () => false });
 }
 
-/** Run `run` between writing the plan's bundle and removing it; what could not be removed is said in leftBehind. */
-export async function withBundle(bundle: BundlePlan | undefined, run: () => Promise<ExecuteResult>): Promise<ExecuteResult> {
-  if (bundle === undefined) return run();
+/**
+ * Run `run` between writing the plan's bundle and removing it, with the sealed entries the bundle binds from their
+ * stand-ins (in `standInsDir`, Plan.standIns); what could not be removed is said in leftBehind.
+ */
+export async function withBundle(bundle: BundlePlan | undefined, standInsDir: string | undefined, run: (standIns: ReadonlySet<string>) => Promise<ExecuteResult>): Promise<ExecuteResult> {
+  if (bundle === undefined) return run(new Set());
   sweepStale(bundle.runtime, ensurePrivateDir(dirname(bundle.dir)));
-  createBundle(bundle);
+  const standIns = createBundle(bundle, standInsDir);
   let left: string | undefined;
   let result: ExecuteResult;
   try {
-    result = await run();
+    result = await run(standIns);
   } finally {
     left = removeBundle(bundle);
   }

@@ -13,6 +13,7 @@ import type { AwsKeys } from '../network/credentials/sigv4.js';
 import { awsVariableNames, describeSource, type CredentialSpec, type LoadedCredential } from '../network/credentials/spec.js';
 import { AWS_JSON_FIX, awsKeysFromEnv, awsKeysFromJson } from './aws-credential-source.js';
 import { captureSync } from '../process.js';
+import { credentialProgram } from './credential-program.js';
 
 /** How long a `from: command` may take. */
 export const CREDENTIAL_COMMAND_TIMEOUT_MS = 30_000;
@@ -25,7 +26,10 @@ function fail(spec: CredentialSpec, what: string, fix: string, cause?: unknown):
   return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
 }
 
-function readSource(spec: CredentialSpec, env: Env, cwd: string): string {
+/** Whether a host path is inside a path the sandbox can write (from the policy's rules). */
+export type WritableByRuns = (path: string) => boolean;
+
+function readSource(spec: CredentialSpec, env: Env, cwd: string, writable: WritableByRuns): string {
   const s = spec.source;
   if (s.kind === 'env') return env[s.name] ?? '';
   if (s.kind === 'file') {
@@ -35,8 +39,11 @@ function readSource(spec: CredentialSpec, env: Env, cwd: string): string {
       throw fail(spec, `cannot read ${s.path}: ${errnoCode(e) ?? String(e)}`, 'check the path and that you can read the file', e);
     }
   }
-  const [program = '', ...args] = s.argv;
-  const r = captureSync(program, args, { env, cwd: existsSync(cwd) ? cwd : '/', timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
+  const [name = '', ...args] = s.argv;
+  const dir = existsSync(cwd) ? cwd : '/';
+  const program = credentialProgram(name, env, dir, writable);
+  if (!program.ok) throw fail(spec, program.why, 'install the program outside the paths the sandbox can write, or name it by a path outside them (and take such directories off PATH)');
+  const r = captureSync(program.path, args, { env, cwd: dir, timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
   if (r.error !== undefined || r.status !== 0) {
     const why = r.error !== undefined ? (errnoCode(r.error) ?? r.error.message) : r.signal !== null ? `killed by ${r.signal}` : `exit ${r.status}`;
     const said = r.stderr.trim().split('\n')[0] ?? '';
@@ -69,11 +76,11 @@ export function readUpstreamCa(path: string): string {
 }
 
 /** An aws credential's keys, each checked as a value is, with their placeholders. */
-function loadAws(spec: CredentialSpec, env: Env, cwd: string): LoadedCredential {
+function loadAws(spec: CredentialSpec, env: Env, cwd: string, writable: WritableByRuns): LoadedCredential {
   let keys: AwsKeys;
   if (spec.source.kind === 'env') keys = awsKeysFromEnv(spec.source.name, env);
   else {
-    const parsed = awsKeysFromJson(readSource(spec, env, cwd));
+    const parsed = awsKeysFromJson(readSource(spec, env, cwd, writable));
     if (!parsed.ok) throw fail(spec, parsed.message, AWS_JSON_FIX);
     keys = parsed.keys;
   }
@@ -85,10 +92,11 @@ function loadAws(spec: CredentialSpec, env: Env, cwd: string): LoadedCredential 
   return { spec, value: real.accessKeyId, placeholder: placeholder.accessKeyId, aws: { real, placeholder } };
 }
 
-export function loadCredentials(specs: readonly CredentialSpec[], env: Env, cwd: string): LoadedCredential[] {
+/** `writable`: the policy's writable paths, where a credential command's program may not be (credential-program.ts). */
+export function loadCredentials(specs: readonly CredentialSpec[], env: Env, cwd: string, writable: WritableByRuns): LoadedCredential[] {
   return specs.map((spec) => {
-    if (spec.kind === 'aws') return loadAws(spec, env, cwd);
-    const value = checkValue(spec, readSource(spec, env, cwd));
+    if (spec.kind === 'aws') return loadAws(spec, env, cwd, writable);
+    const value = checkValue(spec, readSource(spec, env, cwd, writable));
     return { spec, value, placeholder: makePlaceholder(value) };
   });
 }

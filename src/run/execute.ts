@@ -48,10 +48,10 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
   if (plan.devices !== undefined) await ensureDeviceNodes(plan.devices);
   return withDenials(plan.launch, (onLaunched) =>
     withRunDir(plan.launch, () =>
-      withBundle(plan.bundle, () =>
+      withBundle(plan.bundle, plan.standIns, (standIns) =>
         withServices(
           plan.services,
-          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relay } satisfies SandboxContext)),
+          () => withCgroup(plan, options.lateCleanup, (cgroup) => runSandbox(plan, options, { cgroup, onLaunched, relay, standIns } satisfies SandboxContext)),
           options.credentials,
         ),
       ),

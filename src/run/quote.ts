@@ -7,3 +7,27 @@ export function shellQuote(arg: string): string {
 export function shellJoin(args: readonly string[]): string {
   return args.map(shellQuote).join(' ');
 }
+
+// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * Quote one argument for bash, for a command line isolate prints (explain):
+ * as shellQuote, with each control character written as bash's $'\xHH'
+ * (or $'\uHHHH') between the single-quoted pieces, so that a path or a
+ * value with an escape sequence or a newline can neither reach the terminal
+ * nor start a line of its own, and the line still pastes as it runs.
+ * `newlines: true` keeps newlines as they are (a generated config's lines).
+ */
+export function bashQuote(arg: string, options: { newlines?: boolean } = {}): string {
+  return shellQuote(arg).replace(options.newlines === true ? CONTROL_BUT_NEWLINE : CONTROL, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x80 ? `'$'\\x${code.toString(16).padStart(2, '0')}''` : `'$'\\u${code.toString(16).padStart(4, '0')}''`;
+  });
+}
+
+export function bashJoin(args: readonly string[]): string {
+  return args.map((a) => bashQuote(a)).join(' ');
+}

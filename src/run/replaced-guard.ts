@@ -24,7 +24,7 @@
  * end. A hidden path is left as the host made it.
  */
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { Plan } from '../backends/types.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { O_PATH } from './fd-paths.js';
@@ -85,6 +85,17 @@ function replaced(h: Held): boolean {
 }
 
 /**
+ * The paths an event in their directory may have replaced: the one it names, or every one when it names none of
+ * them (the directory itself moved, a name Node could not decode, an event without a name). Checking only the named
+ * one keeps a run's own placeholders, made and removed one by one in a watched directory, from comparing every
+ * path there on each.
+ */
+function named(paths: readonly Held[], name: string | Buffer | null): readonly Held[] {
+  const hit = typeof name === 'string' ? paths.filter((h) => basename(h.path) === name) : [];
+  return hit.length > 0 ? hit : paths;
+}
+
+/**
  * Paths are watched from `add` on; `onReplaced` is called once, for the first that no longer leads to its file.
  * `watchDir`: node's fs.watch (@internal for tests: one that fails, as on a directory that cannot be watched).
  */
@@ -108,7 +119,7 @@ export function guardReplaced(onReplaced: (path: string) => void, watchDir: type
   const watchPaths = (dir: string, paths: Held[]): void => {
     try {
       // A replacement is a 'rename' event (a name made, removed or moved); writes in place ('change') leave the mount.
-      const w = watchDir(dir, { persistent: false }, (event) => event === 'rename' && check(paths));
+      const w = watchDir(dir, { persistent: false }, (event, name) => event === 'rename' && check(named(paths, name)));
       w.on('error', () => check(paths));
       watchers.push(w);
     } catch {
@@ -148,11 +159,12 @@ export function guardReplaced(onReplaced: (path: string) => void, watchDir: type
 
 /**
  * The protected names of a plan that exist, and the directories pinned above them: its path descriptors that are
- * not placeholders. A pinned directory a host program moves away takes its mounts along, and the command could
- * make a new one in its place.
+ * neither placeholders nor entries of sealed directories (mounted on the sealed tmpfs, which no host rename
+ * detaches). A pinned directory a host program moves away takes its mounts along, and the command could make a new
+ * one in its place.
  */
 export function existingProtected(plan: Plan): string[] {
-  return (plan.pathFds ?? []).flatMap((e) => (e.create !== true ? [e.path] : []));
+  return (plan.pathFds ?? []).flatMap((e) => (e.create !== true && e.seal === undefined ? [e.path] : []));
 }
 
 /** The placeholders of a plan (names that did not exist, made by the launcher's start: run/launch/path-fds.ts), by what their mount keeps. */

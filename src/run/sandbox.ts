@@ -33,6 +33,8 @@ export interface SandboxContext {
   relay?: CallerStdio | undefined;
   /** Told the process group's id when the launcher leads one. */
   onLaunched?: ((pgid: number) => void) | undefined;
+  /** The sealed entries an OCI bundle binds from their empty stand-ins (bundle.ts): opened as such. */
+  standIns?: ReadonlySet<string> | undefined;
 }
 
 /** The launcher reads its input (bwrap's arguments, nsjail's configuration) before it starts anything: it can wait unfed. */
@@ -123,10 +125,11 @@ async function sharedOutput(relay: CallerStdio | undefined): Promise<SocketPair 
 }
 
 /** Start the launcher with the relayed descriptors; isolate's copy of the shared socket's inner end is closed once the launcher has its own. */
-function launchRelayed(plan: Plan, options: ExecuteOptions, relay: CallerStdio | undefined, shared: SocketPair | undefined): Launched {
+function launchRelayed(plan: Plan, options: ExecuteOptions, context: SandboxContext, shared: SocketPair | undefined): Launched {
+  const relay = context.relay;
   const stdio: StdioRelay = { stdin: relay?.relayStdin === true, outputs: relay?.relayOutput ?? [], shared: shared?.inner };
   try {
-    return startLauncher(plan, options, startLauncherProcess, stdio);
+    return startLauncher(plan, options, startLauncherProcess, stdio, context.standIns);
   } catch (e: unknown) {
     shared?.outer.destroy();
     throw e;
@@ -142,7 +145,7 @@ export async function runSandbox(plan: Plan, options: ExecuteOptions, context: S
   // A launcher that would start the command at once is started only after beforeStart.
   if (!waits) await options.beforeStart?.();
   const shared = await sharedOutput(context.relay);
-  const launched = launchRelayed(plan, options, context.relay, shared);
+  const launched = launchRelayed(plan, options, context, shared);
   reach.launched(launched.child);
   const untty = startTerminal(plan, options, launched);
   try {

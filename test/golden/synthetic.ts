@@ -266,6 +266,7 @@ export function syntheticHost(policy: Policy, command: CommandFact): HostFacts {
     protect: syntheticProtect(policy),
     command,
     sealed: syntheticSealed(policy),
+    standIns: '/home/user/.local/state/isolate/run/stand-ins',
   };
 }
 
@@ -384,6 +385,7 @@ export function renderPlan(title: string, plan: Plan): string {
     `command: ${plan.command.program} -> ${plan.command.resolved}`,
     `cwd: ${plan.cwd}`,
     `fds: args=${plan.fds.args} status=${plan.fds.status}`,
+    ...(plan.standIns === undefined ? [] : [`stand-ins of sealed entries: ${plan.standIns}`]),
     `launcherEnv: ${JSON.stringify(plan.launcherEnv)}`,
     '',
     '== argv ==',

@@ -235,6 +235,29 @@ describe.each(runners())('cli ($label)', (runner) => {
     });
   });
 
+  describe('explain of a sealed home', () => {
+    it('prints a command line that runs under dev in a home with a pipe in it: the sealed entries handed over by descriptor, the pipe as /dev/null (opening it would block)', () => {
+      const q = homeWithProject(runner);
+      try {
+        plant(runner, q.home, '.ssh/id_ed25519', 'RT-KEY\n');
+        plant(runner, q.home, 'notes.txt', 'RT-NOTES\n');
+        expect(asRunner(runner, ['mkfifo', join(q.home, 'pipe')], { cwd: q.home }).status).toBe(0);
+        const env = { ...q.env, LANG: 'C.UTF-8' };
+        // A run first: by root, the line binds isolate's copies of the device nodes, which a run makes.
+        expect(isolate(runner, ['run', '--', 'true'], { cwd: q.project, env }).status).toBe(0);
+        const e = JSON.parse(isolate(runner, ['explain', '--json', '-p', 'dev', '--', 'sh', '-c', 'cat ~/notes.txt ~/.ssh/id_ed25519 2>/dev/null; ls -A ~'], { cwd: q.project, env }).stdout) as { commandLine: string };
+        expect(e.commandLine).toContain(`< ${join(q.home, 'notes.txt')}`);
+        const r = asRunner(runner, ['bash', '-c', e.commandLine], { cwd: q.project, env });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain('RT-NOTES');
+        expect(r.stdout).toContain('pipe');
+        expect(r.stdout).not.toContain('RT-KEY');
+      } finally {
+        q.cleanup();
+      }
+    });
+  });
+
   describe('profiles', () => {
     it('lists the built-in profiles', () => {
       for (const args of [['profiles'], ['profiles', 'list']]) {

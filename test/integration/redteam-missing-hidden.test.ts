@@ -13,8 +13,9 @@ import { backendCases } from '../helpers/backends.js';
 
 const SECRET = 'HOST-SECRET-4f1c9a';
 
-/** The command: say it is up, wait for `go`, then print what it reads at `rel`. */
-const reader = (rel: string): string => ['touch ready', 'i=0', 'while [ $i -lt 400 ] && [ ! -e go ]; do sleep 0.02; i=$((i+1)); done', `cat ${rel} 2>&1; true`].join('\n');
+/** The command: say it is up, wait for `go` (and `pause` more), then print what it reads at `rel`. */
+const reader = (rel: string, pause = ''): string =>
+  ['touch ready', 'i=0', 'while [ $i -lt 400 ] && [ ! -e go ]; do sleep 0.02; i=$((i+1)); done', ...(pause === '' ? [] : [`sleep ${pause}`]), `cat ${rel} 2>&1; true`].join('\n');
 
 async function waitFor(path: string, ms: number): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; ) {
@@ -62,7 +63,8 @@ describe.each(backendCases('red team: a hidden path made during the run'))('red 
   it('a host program that saves the hidden path by renaming a new file over it stops the run, unread', async () => {
     const s = site(runner, backend, backendEnv, '.env');
     try {
-      const run = isolateAsync(runner, [...s.args, 'sh', '-c', reader('.env')], { cwd: s.project, env: s.env, timeoutMs: 30_000 });
+      // The command reads a second after the host replaced the placeholder: long after isolate noticed, on a busy machine too.
+      const run = isolateAsync(runner, [...s.args, 'sh', '-c', reader('.env', '1')], { cwd: s.project, env: s.env, timeoutMs: 30_000 });
       expect(await waitFor(join(s.project, 'ready'), 20_000), 'the command started').toBe(true);
       const file = join(s.project, '.env');
       writeFileSync(`${file}.new`, `${SECRET}\n`);

@@ -4,7 +4,7 @@
  * rule, the placeholders, the vault's rewrite of a request (hosts, ttl,
  * Basic authorization, misuse) and the scrubbing of responses.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,9 +61,9 @@ describe('profile: credentials', () => {
     const file = join(dir, 'shared.yaml');
     writeFileSync(file, '');
     chmodSync(file, 0o666);
-    expect(() => checkTrusted(file, hostActingKeys(doc))).toThrow(/credentials\[1\]\.from, credentials\[2\]\.from make isolate act on the host, and this profile is writable by others/);
+    expect(() => checkTrusted(file, hostActingKeys(doc), statSync(file))).toThrow(/credentials\[1\]\.from, credentials\[2\]\.from make isolate act on the host, and this profile is writable by others/);
     chmodSync(file, 0o644);
-    expect(() => checkTrusted(file, hostActingKeys(doc))).not.toThrow();
+    expect(() => checkTrusted(file, hostActingKeys(doc), statSync(file))).not.toThrow();
   });
 
   it('--credential NAME@host[,host] takes the value from the caller\'s NAME; a malformed one is a usage error', () => {
@@ -100,6 +100,7 @@ describe('credential sources', () => {
       [spec(), spec({ name: 'F', source: { kind: 'file', path: file } }), spec({ name: 'C', source: { kind: 'command', argv: ['printf', '%s\\n', TOKEN] } })],
       { GITHUB_TOKEN: TOKEN, PATH: '/usr/bin:/bin' },
       dir,
+      () => false,
     );
     expect(got.map((c) => c.value)).toEqual([TOKEN, TOKEN, TOKEN]);
     expect(new Set(got.map((c) => c.placeholder)).size).toBe(3);
@@ -109,7 +110,7 @@ describe('credential sources', () => {
     const env = { PATH: '/usr/bin:/bin' };
     const refused = (s: CredentialSpec, e: Record<string, string> = env): string => {
       try {
-        loadCredentials([s], e, dir);
+        loadCredentials([s], e, dir, () => false);
       } catch (err: unknown) {
         expect(err).toMatchObject({ code: 'E_CREDENTIAL', exitCode: 125 });
         return (err as Error).message;

@@ -45,6 +45,24 @@ describe('k8sExport', () => {
     expect((c['env'] as Json[]).find((e) => e['name'] === 'TERM')?.['value']).toBe('$$(KUBERNETES_SERVICE_HOST)\nkind: Secret');
   });
 
+  it('no value breaks a line for a YAML 1.1 reader (kubectl): NEL, LS and PS in a value or the title add no key', async () => {
+    // Red team: kubectl's YAML reader (go-yaml, YAML 1.1) breaks lines at U+0085, U+2028 and U+2029 as at \n; the yaml
+    // library wrote them as they are, so a value (a profile's environment.set, a command word, a path) started lines of its
+    // own: `? privileged` and `: true` on them made keys of the container the user never wrote. Written as a failing finding first.
+    const lines = (indent: string, sep: string): string => `x${sep}${indent}? hostPID${sep}${indent}:${sep}${indent}  true`;
+    const hostile = ['sh', '-c', lines('      ', '\u2028'), lines('  ', '\u0085'), `a\nb${lines('', '\u2029')}`, 'del\u007f c1\u009b esc\u001b'];
+    const policy = await policyOf({ env: [`INJECT=${lines('      ', '\u2028')}`] });
+    const exp = k8sExport(policy, hostile, HOST_ENV, OPTIONS);
+    const text = k8sYaml(exp, `title${lines('', '\u2028')}`);
+    // What a YAML 1.1 reader sees: each of those characters a line break.
+    const asKubectlReadsIt = text.replace(/[\u0085\u2028\u2029]/g, '\n');
+    const docs = parseAllDocuments(asKubectlReadsIt).map((d) => d.toJS() as unknown);
+    expect(docs).toEqual(exp.objects);
+    expect(container(exp.objects)['command']).toEqual(hostile.map(literal));
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    expect(text, 'a raw control or line-breaking character is left in the YAML').not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+  });
+
   it('no secret of the caller reaches the Job: the environment is the profile allowlist', async () => {
     const exp = k8sExport(await policyOf(), ['make'], HOST_ENV, OPTIONS);
     const names = (container(exp.objects)['env'] as Json[]).map((e) => e['name']);

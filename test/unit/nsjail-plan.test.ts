@@ -741,7 +741,7 @@ function bwrapMounts(p: Plan): string[] {
 }
 
 function bothPlans(pol: Policy, given: HostFacts = host()): { ns: Plan; bw: Plan } {
-  const h = { sealed: listingsFor(pol, { '/etc': SEALED_ETC }), ...given };
+  const h = { sealed: listingsFor(pol, { '/etc': SEALED_ETC }), standIns: '/run/user/1000/isolate/stand-ins', ...given };
   const bh = { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } };
   return { ns: nsjailBackend.plan(pol, ['ls'], h), bw: bwrapBackend.plan(pol, ['ls'], bh) };
 }

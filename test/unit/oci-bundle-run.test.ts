@@ -4,7 +4,7 @@
  * there already is never used. (The runtime itself is exercised by
  * test/integration/oci-backend.test.ts.)
  */
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ describe.skipIf(process.platform !== 'linux')('the bundle of a --backend oci run
     base = mkdtempSync(join(tmpdir(), 'isolate-bundle-unit-'));
     const dir = join(base, 'oci-1-a-b-00000000');
     // The runtime is never started here: a path that does not exist stands for it.
-    plan = { dir, configFile: 'config.json', config: '{"secret":"value"}\n', dirs: ['rootfs', 'rootfs/usr'], links: [{ path: 'rootfs/bin', target: '/usr/bin' }], optionalSources: [], stateDir: join(dir, 'state'), name: 'oci-1-a-b-00000000', runtime: '/nonexistent/runc' };
+    plan = { dir, configFile: 'config.json', config: '{"secret":"value"}\n', dirs: ['rootfs', 'rootfs/usr'], links: [{ path: 'rootfs/bin', target: '/usr/bin' }], sealEntries: [], stateDir: join(dir, 'state'), name: 'oci-1-a-b-00000000', runtime: '/nonexistent/runc' };
   });
   afterEach(() => rmSync(base, { recursive: true, force: true }));
 
@@ -41,18 +41,31 @@ describe.skipIf(process.platform !== 'linux')('the bundle of a --backend oci run
     expect(lstatSync(join(plan.dir, 'config.json'), { throwIfNoEntry: false })).toBeUndefined();
   });
 
-  it('leaves out the bind of a sealed directory\'s entry the host removed since the plan, and keeps the others', () => {
+  it('binds a sealed directory\'s entry the host removed or swapped for a link since the plan from its empty stand-in, never from its path; the others as planned', () => {
     const sealed = join(base, 'sealed');
+    const standIns = join(base, 'stand-ins');
     mkdirSync(sealed);
-    for (const name of ['kept', 'gone']) writeFileSync(join(sealed, name), name);
-    const mount = (name: string) => ({ destination: join(sealed, name), type: 'bind', source: join(sealed, name), options: ['rbind', 'ro'] });
+    for (const name of ['kept', 'gone', 'linked']) writeFileSync(join(sealed, name), name);
+    mkdirSync(join(sealed, 'dir'));
+    const mount = (name: string, source = join(sealed, name)) => ({ destination: join(sealed, name), type: 'bind', source, options: ['rbind', 'ro'] });
     const other = { destination: '/etc/hosts', type: 'bind', source: '/dev/null', options: ['rbind', 'ro'] };
-    plan = { ...plan, config: `${JSON.stringify({ mounts: [mount('kept'), mount('gone'), other] }, null, 2)}\n`, optionalSources: [join(sealed, 'kept'), join(sealed, 'gone')] };
-    // Nothing gone: the planned text as it is.
-    expect(configNow(plan.config, plan.optionalSources)).toBe(plan.config);
+    const names = ['kept', 'gone', 'linked', 'dir'];
+    plan = {
+      ...plan,
+      config: `${JSON.stringify({ mounts: [...names.map((n) => mount(n)), other] }, null, 2)}\n`,
+      sealEntries: names.map((n) => ({ path: join(sealed, n), type: n === 'dir' ? ('dir' as const) : ('file' as const) })),
+    };
+    // Each as listed: the planned text as it is.
+    expect(configNow(plan.config, plan.sealEntries, standIns)).toEqual({ text: plan.config, standIns: new Set() });
     rmSync(join(sealed, 'gone'));
-    createBundle(plan);
+    rmSync(join(sealed, 'linked'));
+    symlinkSync('/etc/passwd', join(sealed, 'linked'));
+    rmSync(join(sealed, 'dir'), { recursive: true });
+    symlinkSync('/etc', join(sealed, 'dir'));
+    expect(createBundle(plan, standIns)).toEqual(new Set(['gone', 'linked', 'dir'].map((n) => join(sealed, n))));
     const written = JSON.parse(readFileSync(join(plan.dir, 'config.json'), 'utf8')) as { mounts: unknown[] };
-    expect(written.mounts).toEqual([mount('kept'), other]);
+    expect(written.mounts).toEqual([mount('kept'), mount('gone', join(standIns, 'file')), mount('linked', join(standIns, 'file')), mount('dir', join(standIns, 'dir')), other]);
+    expect(statSync(join(standIns, 'file')).size).toBe(0);
+    expect(readdirSync(join(standIns, 'dir'))).toEqual([]);
   });
 });

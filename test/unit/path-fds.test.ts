@@ -1,9 +1,9 @@
-import { closeSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IsolateError } from '../../src/errors.js';
-import { openPathFds } from '../../src/run/launch/path-fds.js';
+import { closePathFds, openPathFds } from '../../src/run/launch/path-fds.js';
 
 describe('openPathFds: the paths bwrap binds by descriptor', () => {
   let dir: string;
@@ -40,5 +40,68 @@ describe('openPathFds: the paths bwrap binds by descriptor', () => {
 
   it('refuses a path that disappeared', () => {
     expect(() => openPathFds([{ fd: 6, path: join(dir, 'gone') }])).toThrow(IsolateError);
+  });
+});
+
+describe('openPathFds: the entries of a sealed directory', () => {
+  let dir: string;
+  let standIns: string;
+  beforeEach(() => {
+    dir = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-pathfd-')));
+    standIns = join(dir, 'run', 'stand-ins');
+    mkdirSync(join(dir, 'home', '.ssh'), { recursive: true });
+    writeFileSync(join(dir, 'home', '.ssh', 'id_ed25519'), 'KEY');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** What descriptor `fd` of `opened` names, and whether it is empty. */
+  const named = (opened: Map<number, number>, fd: number): string => readlinkSync(`/proc/self/fd/${opened.get(fd) ?? -1}`);
+  const open = (path: string, seal: 'file' | 'dir' | 'other', forced?: ReadonlySet<string>): Map<number, number> =>
+    openPathFds([{ fd: 6, path, readOnly: true, seal }], undefined, { dir: standIns, ...(forced === undefined ? {} : { forced }) });
+
+  it('one still as listed is opened at its path', () => {
+    writeFileSync(join(dir, 'home', '.bashrc'), 'rc');
+    const fds = open(join(dir, 'home', '.bashrc'), 'file');
+    expect(named(fds, 6)).toBe(join(dir, 'home', '.bashrc'));
+    closePathFds(fds);
+    expect(existsSync(standIns), 'no stand-in made when none is needed').toBe(false);
+  });
+
+  it.each([
+    ['a link to a hidden file', 'file', () => symlinkSync(join(dir, 'home', '.ssh', 'id_ed25519'), join(dir, 'home', 'entry'))],
+    ['a link to a hidden directory', 'dir', () => symlinkSync(join(dir, 'home', '.ssh'), join(dir, 'home', 'entry'))],
+    ['gone', 'file', (): void => undefined],
+    ['a directory where a file was listed', 'file', () => mkdirSync(join(dir, 'home', 'entry'))],
+    ['a file where a directory was listed', 'dir', () => writeFileSync(join(dir, 'home', 'entry'), 'x')],
+  ] as const)('one that is now %s is its empty stand-in of the listed type, never what a link leads to', (_, type, make) => {
+    make();
+    const fds = open(join(dir, 'home', 'entry'), type);
+    const standIn = join(standIns, type === 'dir' ? 'dir' : 'file');
+    expect(named(fds, 6)).toBe(standIn);
+    const st = fstatSync(fds.get(6) ?? -1);
+    expect(type === 'dir' ? st.isDirectory() && readdirSync(standIn).length === 0 : st.isFile() && st.size === 0).toBe(true);
+    closePathFds(fds);
+    expect(statSync(join(dir, 'run')).mode & 0o777, 'made private').toBe(0o700);
+  });
+
+  it('one the launcher binds from its stand-in already (an OCI bundle) is the stand-in whatever is there now', () => {
+    writeFileSync(join(dir, 'home', '.bashrc'), 'rc');
+    const fds = open(join(dir, 'home', '.bashrc'), 'file', new Set([join(dir, 'home', '.bashrc')]));
+    expect(named(fds, 6)).toBe(join(standIns, 'file'));
+    closePathFds(fds);
+  });
+
+  it('a stand-in someone wrote into is refused, not shown (exit 125)', () => {
+    open(join(dir, 'home', 'gone'), 'file').forEach((h) => closeSync(h));
+    chmodSync(join(standIns, 'file'), 0o644);
+    writeFileSync(join(standIns, 'file'), 'not empty');
+    expect(() => open(join(dir, 'home', 'gone'), 'file')).toThrow(expect.objectContaining({ code: 'E_SANDBOX_SETUP', message: expect.stringContaining('is not empty') }) as unknown as Error);
+  });
+
+  it('one reached through a sealed directory swapped for a link is refused, as any path', () => {
+    mkdirSync(join(dir, 'real'));
+    writeFileSync(join(dir, 'real', '.bashrc'), 'rc');
+    symlinkSync(join(dir, 'real'), join(dir, 'sub'));
+    expect(() => open(join(dir, 'sub', '.bashrc'), 'file')).toThrow(expect.objectContaining({ code: 'E_SANDBOX_SETUP' }) as unknown as Error);
   });
 });

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellJoin, shellQuote } from '../../src/run/quote.js';
+import { bashQuote, shellJoin, shellQuote } from '../../src/run/quote.js';
 
 /** What `sh` makes of a quoted word: the first positional parameter, printed verbatim. */
 function throughSh(quoted: string): string {
@@ -72,5 +72,25 @@ describe('shellQuote', () => {
     const line = shellJoin(args);
     const r = spawnSync('/bin/sh', ['-c', line], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
     expect(r.stdout).toBe("a b||c'd|$x|");
+  });
+});
+
+/** What `bash` makes of a quoted word, as throughSh (UTF-8, for $'\\uHHHH'). */
+function throughBash(quoted: string): string {
+  const r = spawnSync('bash', ['-c', `set -- ${quoted}; printf %s "$1"`], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent-home', LC_ALL: 'C.UTF-8' } });
+  if (r.status !== 0) throw new Error(`bash failed (${String(r.status)}): ${r.stderr}`);
+  return r.stdout;
+}
+
+describe('bashQuote (the command line explain prints)', () => {
+  const CONTROLS = ['\u001b]52;c;ZXZpbA==\u0007', 'a\rb', 'new\nline', "it's\u001b[2J", '\u009b31m', 'x\u2028y', '\u007f', '\u0000'.slice(1) + 'tab\there'];
+  it.each([...NASTY, ...CONTROLS].map((s) => [JSON.stringify(s), s]))('round-trips %s through bash', (_label, s) => {
+    expect(throughBash(bashQuote(s))).toBe(s);
+  });
+
+  it('writes no control character of its own: none reaches a terminal, no line is started', () => {
+    // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+    for (const s of [...NASTY, ...CONTROLS]) expect(bashQuote(s), JSON.stringify(s)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(bashQuote('a\nb', { newlines: true })).toBe("'a\nb'");
   });
 });

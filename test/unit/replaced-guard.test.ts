@@ -12,6 +12,16 @@ function guarded(paths: string[], onReplaced: (path: string) => void): ReplacedG
   return guard;
 }
 
+/** A watch that never fires by itself: `emit` calls the listener of the last directory watched. */
+function fakeWatch(): { fake: typeof watch; emit: (event: string, name: string | null) => void } {
+  let listener: (event: string, name: string | null) => void = () => undefined;
+  const fake = ((_dir: string, _options: unknown, l: typeof listener) => {
+    listener = l;
+    return { on: () => undefined, close: () => undefined };
+  }) as unknown as typeof watch;
+  return { fake, emit: (event, name) => listener(event, name) };
+}
+
 const settle = (ms = 200): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('guardReplaced', () => {
@@ -97,6 +107,37 @@ describe('guardReplaced', () => {
     guard.finish();
   });
 
+  it('on an event naming one watched path compares that one; on any other event, every path in the directory', () => {
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+    writeFileSync(a, 'a');
+    writeFileSync(b, 'b');
+    const { fake, emit } = fakeWatch();
+    const seen: string[] = [];
+    const guard = guardReplaced((p) => seen.push(p), fake);
+    guard.add([a, b], 'protected');
+    unlinkSync(b);
+    writeFileSync(b, 'replaced');
+    emit('rename', 'a');
+    expect(seen).toEqual([]);
+    emit('rename', 'not-watched');
+    expect(seen).toEqual([b]);
+    guard.finish();
+  });
+
+  it('compares every path on an event without a name', () => {
+    const config = join(dir, 'config');
+    writeFileSync(config, 'a');
+    const { fake, emit } = fakeWatch();
+    const seen: string[] = [];
+    const guard = guardReplaced((p) => seen.push(p), fake);
+    guard.add([config], 'protected');
+    unlinkSync(config);
+    writeFileSync(config, 'b');
+    emit('rename', null);
+    expect(seen).toEqual([config]);
+    guard.finish();
+  });
+
   it('holds only names that exist when the run starts', () => {
     const guard = guarded([join(dir, 'missing')], () => undefined);
     expect(guard.finish()).toEqual([]);
@@ -129,12 +170,13 @@ describe('replacedError', () => {
 });
 
 describe('existingProtected', () => {
-  it('takes the path descriptors that are not placeholders: pinned directories and protected names', () => {
+  it('takes the path descriptors that are not placeholders: pinned directories and protected names, not the entries of sealed directories', () => {
     const plan = {
       pathFds: [
         { fd: 10, path: '/p', readOnly: false },
         { fd: 11, path: '/p/.git/config', readOnly: true },
         { fd: 12, path: '/p/.envrc', readOnly: true, create: true },
+        { fd: 13, path: '/home/u/.bashrc', readOnly: true, seal: 'file' },
       ],
     } as unknown as Plan;
     expect(existingProtected(plan)).toEqual(['/p', '/p/.git/config']);

@@ -417,3 +417,41 @@ describe('resolvePolicy on a described filesystem (ResolveContext.disk)', () => 
     expectIsolateError(() => resolvePolicy(merged(['/synthetic-only/missing']), { vars, disk }), 'E_PATH_MISSING');
   });
 });
+
+describe('resolvePolicy: a rule named through a symbolic link the sandbox can write (rule-links.ts)', () => {
+  const sp = (path: string): SourcedPath => ({ path, optional: false, from: `filesystem[${path}]` });
+  /** /p is the project; /p/.env -> .env.local, /p/config -> deploy/config, and /opt/site -> /p/site -> /srv/site (a link in a link's target). */
+  const LINKS: Record<string, string> = { '/p/.env': '.env.local', '/p/config': 'deploy/config', '/opt/site': '/p/site', '/p/site': '/srv/site', '/opt/docs': '/srv/docs', '/bin': '/usr/bin' };
+  const real = (p: string): string => {
+    for (const [from, to] of Object.entries(LINKS)) {
+      if (p === from || p.startsWith(`${from}/`)) return real(join(to.startsWith('/') ? to : join(from, '..', to)) + p.slice(from.length));
+    }
+    return p;
+  };
+  const disk: PathLookup = {
+    stat: (p) => (/\.env|secrets\.yml/.test(p) ? 'file' : 'dir'),
+    realpath: real,
+    isSymlink: (p) => LINKS[p] !== undefined,
+    readlink: (p) => LINKS[p] ?? '',
+  };
+  const vars: PathVars = { CWD: '/p', HOME: '/h', TMPDIR: '/tmp' };
+  const resolve = (fs: Partial<MergedProfile['filesystem']>) => resolvePolicy(profile({ write: [sp('/p')], ...fs }), { vars, disk });
+
+  it.each([
+    ['a hidden file', { deny: [sp('/p/.env')] }, '/p/.env'],
+    ['a hidden file under a linked directory', { deny: [sp('/p/config/secrets.yml')] }, '/p/config'],
+    ['a readable path', { read: [sp('/p/config')] }, '/p/config'],
+    ['a tmpfs', { tmpfs: [sp('/p/config/cache')] }, '/p/config'],
+    ['a path through a link in a link\'s target', { read: [sp('/opt/site')] }, '/p/site'],
+  ])('%s is refused, naming the link', (_what, fs, link) => {
+    const e = expectIsolateError(() => resolve(fs), 'E_PATH_INVALID');
+    expect(e.message).toContain(`through the symbolic link ${link},`);
+  });
+
+  it('a link outside every writable path, or the real path itself, is resolved as before', () => {
+    const p = resolve({ read: [sp('/bin'), sp('/opt/docs')], deny: [sp('/p/.env.local'), sp('/p/deploy/config/secrets.yml')] });
+    expect(p.filesystem.mounts.map((m) => [m.kind, m.path])).toEqual(
+      expect.arrayContaining([['read', '/usr/bin'], ['read', '/srv/docs'], ['deny', '/p/.env.local'], ['deny', '/p/deploy/config/secrets.yml']]),
+    );
+  });
+});

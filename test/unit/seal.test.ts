@@ -10,7 +10,7 @@ import { setupArgs } from '../../src/backends/bwrap.js';
 import { setupMounts } from '../../src/backends/nsjail-mounts.js';
 import { renderFields } from '../../src/backends/nsjail-proto.js';
 import { ociFilesystem, SEALED_DIRS } from '../../src/backends/oci-mounts.js';
-import { sealCandidates, sealedParents, sealOps } from '../../src/backends/seal.js';
+import { MAX_SEALED_ENTRIES, sealCandidates, sealedParents, sealOps } from '../../src/backends/seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
 import { planSetup } from '../../src/backends/setup-plan.js';
 import type { SealEntry, SealFact } from '../../src/backends/types.js';
@@ -100,39 +100,49 @@ describe('sealCandidates: also the nearest directory above a hidden path that do
 
   it('its entries as listed, bound read-only: what the host makes there during the run is not among them', () => {
     const listings: SealFact[] = [{ path: HOME, entries: [...HOME_ENTRIES, { name: '.cargo', type: 'dir' }] }, ...LISTINGS.slice(1), { path: `${HOME}/.cargo`, entries: [{ name: 'env', type: 'file' }], absent: true }];
-    const ops = sealOps(DEV, listings, new Set([`${HOME}/.git-credentials`, `${HOME}/.ssh`, `${HOME}/.config/gh`, PROJECT]));
+    const ops = sealOps(DEV, listings, new Set([`${HOME}/.git-credentials`, `${HOME}/.ssh`, `${HOME}/.config/gh`, PROJECT]), 0);
     expect(ops.filter((op) => op.path.startsWith(`${HOME}/.cargo`))).toEqual([
       { kind: 'seal', path: `${HOME}/.cargo` },
-      { kind: 'seal-bind', path: `${HOME}/.cargo/env`, dir: false },
+      { kind: 'seal-bind', path: `${HOME}/.cargo/env`, type: 'file', slot: 3 },
     ]);
-    expect(ops, 'the home binds no view of .cargo over the seal').not.toContainEqual({ kind: 'seal-bind', path: `${HOME}/.cargo`, dir: true });
+    expect(ops.some((op) => op.kind === 'seal-bind' && op.path === `${HOME}/.cargo`), 'the home binds no view of .cargo over the seal').toBe(false);
   });
 });
 
 describe('sealOps: a directory rebuilt from its listing', () => {
   it('the tmpfs, then each entry: bound read-only, a link made again; hidden entries, paths with operations of their own and sealed subdirectories left to those', () => {
     const own = new Set([`${HOME}/.git-credentials`, `${HOME}/.ssh`, `${HOME}/.config/gh`, PROJECT]);
-    expect(sealOps(DEV, LISTINGS, own)).toEqual([
+    // Each bound entry takes the next descriptor slot, after those of the protected names (here 3 of them).
+    expect(sealOps(DEV, LISTINGS, own, 3)).toEqual([
       { kind: 'seal', path: HOME },
-      { kind: 'seal-bind', path: `${HOME}/.bashrc`, dir: false },
+      { kind: 'seal-bind', path: `${HOME}/.bashrc`, type: 'file', slot: 3 },
       { kind: 'symlink', path: `${HOME}/to-credentials`, target: '.git-credentials' },
-      { kind: 'seal-bind', path: `${HOME}/agent.sock`, dir: false },
-      { kind: 'seal-bind', path: `${HOME}/line\nbreak`, dir: false },
+      { kind: 'seal-bind', path: `${HOME}/agent.sock`, type: 'other', slot: 4 },
+      { kind: 'seal-bind', path: `${HOME}/line\nbreak`, type: 'file', slot: 5 },
       { kind: 'seal', path: `${HOME}/.config` },
-      { kind: 'seal-bind', path: `${HOME}/.config/git`, dir: true },
+      { kind: 'seal-bind', path: `${HOME}/.config/git`, type: 'dir', slot: 6 },
     ]);
+  });
+
+  it('more entries to bind than MAX_SEALED_ENTRIES is refused (exit 125) with the ways to seal less, never bound by path', () => {
+    const many = (n: number): SealFact[] => [{ path: HOME, entries: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, type: 'file' as const })) }, { path: `${HOME}/.config`, entries: [] }];
+    expect(sealOps(DEV, many(MAX_SEALED_ENTRIES), new Set(), 0).filter((op) => op.kind === 'seal-bind')).toHaveLength(MAX_SEALED_ENTRIES);
+    const e = expectIsolateError(() => sealOps(DEV, many(MAX_SEALED_ENTRIES + 1), new Set(), 0), 'E_SANDBOX_SETUP');
+    expect(e.exitCode).toBe(125);
+    expect(e.message).toContain(`${MAX_SEALED_ENTRIES + 1} entries`);
+    expect(e.fix).toMatch(/subdirectory/);
   });
 
   it('a name no directory can hold is refused, not mounted elsewhere', () => {
     for (const name of ['..', '.', '', 'a/b', 'nul\0byte']) {
       const listings = [{ path: HOME, entries: [{ name, type: 'file' as const }] }, { path: `${HOME}/.config`, entries: [] }];
-      const err = expectIsolateError(() => sealOps(DEV, listings, new Set()), 'E_PATH_INVALID');
+      const err = expectIsolateError(() => sealOps(DEV, listings, new Set(), 0), 'E_PATH_INVALID');
       expect(err.exitCode).toBe(125);
     }
   });
 
   it('a sealed directory without a listing is refused (exit 125), and a run\'s plan without listings too; an export seals nothing', () => {
-    expectIsolateError(() => sealOps(DEV, [{ path: HOME, entries: [] }], new Set()), 'E_SANDBOX_SETUP');
+    expectIsolateError(() => sealOps(DEV, [{ path: HOME, entries: [] }], new Set(), 0), 'E_SANDBOX_SETUP');
     const { sealed: _none, ...unlisted } = facts();
     expect(expectIsolateError(() => planSetup(policy(), unlisted, 6), 'E_SANDBOX_SETUP').exitCode).toBe(125);
     const exported = setupOps(policy(), unlisted);
@@ -195,11 +205,26 @@ describe('setupOps with sealed directories', () => {
     expect(kept).not.toContain(`${HOME}/.config/gh`);
   });
 
+  it('run/ opens each bound entry after the protected names, with the type it was listed as; none is a placeholder or watched', () => {
+    const plan = planSetup(policy(), facts(), 6);
+    const sealed = plan.pathFds.filter((e) => e.seal !== undefined);
+    expect(sealed.map((e) => [e.path, e.seal, e.readOnly])).toEqual([
+      [`${HOME}/.bashrc`, 'file', true],
+      [`${HOME}/agent.sock`, 'other', true],
+      [`${HOME}/line\nbreak`, 'file', true],
+      [`${HOME}/.config/git`, 'dir', true],
+    ]);
+    expect(plan.pathFds.map((e) => e.fd)).toEqual(plan.pathFds.map((_, i) => 6 + i));
+    expect(sealed.some((e) => e.create === true)).toBe(false);
+    expect(plan.cleanup).toEqual([]);
+    expect(plan.watchHidden.filter((p) => sealed.some((e) => e.path === p))).toEqual([]);
+  });
+
   it('the summary says which directories are sealed and what that means', () => {
     const plan = planSetup(policy(), facts(), 6);
     expect(plan.summary.notes.filter((n) => n.includes('sealed'))).toEqual([
-      `${HOME}: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`,
-      `${HOME}/.config: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen)`,
+      `${HOME}: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen; one a host program removes or replaces with a link or another type between the listing and the start is shown empty)`,
+      `${HOME}/.config: sealed, as it held a hidden path: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen; one a host program removes or replaces with a link or another type between the listing and the start is shown empty)`,
     ]);
     expect(plan.summary.readable).toContain(HOME);
     expect(plan.summary.hidden).toContain(`${HOME}/.git-credentials`);
@@ -229,22 +254,24 @@ describe('a directory the host facts keep (only root changes it, and the run is 
 describe('the Linux backends render a sealed directory', () => {
   const ops = setupOps(policy(), facts());
 
-  it('bwrap: a tmpfs (0755), entries bound with --ro-bind-try (gone by the start: left out), links made, remounted read-only', () => {
+  it('bwrap: a tmpfs (0755), entries bound from their descriptors (never by path, which would follow a link), links made, remounted read-only', () => {
     const args = setupArgs(ops).join(' ');
     expect(args).toContain(`--perms 0755 --tmpfs ${HOME} `);
-    expect(args).toContain(`--ro-bind-try ${HOME}/.bashrc ${HOME}/.bashrc`);
-    expect(args).toContain(`--ro-bind-try ${HOME}/line\nbreak ${HOME}/line\nbreak`);
+    expect(args).toContain(`--ro-bind-fd 6 ${HOME}/.bashrc`);
+    expect(args).toContain(`--ro-bind-fd 8 ${HOME}/line\nbreak`);
+    expect(args).not.toContain('--ro-bind-try');
     expect(args).toContain(`--symlink .git-credentials ${HOME}/to-credentials`);
     expect(args).toContain(`--ro-bind /dev/null ${HOME}/.git-credentials`);
     expect(args).toContain(`--remount-ro ${HOME} `);
     expect(args).not.toContain(`--ro-bind ${HOME} ${HOME}`);
   });
 
-  it('nsjail: a tmpfs made read-only at the end, optional entry binds, every mount point in it created as what it is', () => {
+  it('nsjail: a tmpfs made read-only at the end, entry binds by path (checked by run/ before the start: Plan.checkPathFds), every mount point in it created as what it is', () => {
     const lines = renderFields(setupMounts(ops), '');
     expect(lines).toContain(`mount { dst: "${HOME}" fstype: "tmpfs" rw: false is_dir: true options: "mode=0755" nosuid: true nodev: true }`);
-    expect(lines).toContain(`mount { src: "${HOME}/.bashrc" dst: "${HOME}/.bashrc" is_bind: true rw: false is_dir: false nosuid: true nodev: true mandatory: false }`);
-    expect(lines).toContain(`mount { src: "${HOME}/line\\nbreak" dst: "${HOME}/line\\nbreak" is_bind: true rw: false is_dir: false nosuid: true nodev: true mandatory: false }`);
+    expect(lines).toContain(`mount { src: "${HOME}/.bashrc" dst: "${HOME}/.bashrc" is_bind: true rw: false is_dir: false nosuid: true nodev: true }`);
+    expect(lines).toContain(`mount { src: "${HOME}/line\\nbreak" dst: "${HOME}/line\\nbreak" is_bind: true rw: false is_dir: false nosuid: true nodev: true }`);
+    expect(lines).toContain(`mount { src: "${HOME}/.config/git" dst: "${HOME}/.config/git" is_bind: true rw: false is_dir: true nosuid: true nodev: true }`);
     // The hidden file's mount point is a new empty file in the tmpfs (is_dir: false), not a directory nsjail would make.
     expect(lines).toContain(`mount { src: "/dev/null" dst: "${HOME}/.git-credentials" is_bind: true rw: false is_dir: false nosuid: true nodev: true }`);
     expect(lines).toContain(`mount { src: "${PROJECT}" dst: "${PROJECT}" is_bind: true rw: true is_dir: true nosuid: true nodev: true }`);

@@ -1,12 +1,18 @@
 /**
- * Plan.pathFds: the paths inside writable roots that the launcher mounts,
- * opened without following a symbolic link just before the start and
- * handed over on their descriptors (Linux).
+ * Plan.pathFds: the paths inside writable roots, and the entries of sealed
+ * directories, that the launcher mounts, opened without following a
+ * symbolic link just before the start and handed over on their descriptors
+ * (Linux). A sealed entry that is not what was listed is handed over as its
+ * empty stand-in (stand-ins.ts).
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
 import { IsolateError, errnoCode } from '../../errors.js';
 import { O_PATH } from '../fd-paths.js';
 import type { SparePool } from '../spare-placeholders.js';
+import type { Plan } from '../../backends/types.js';
+import { asListed, openStandIn } from './stand-ins.js';
+
+type PathFd = NonNullable<Plan['pathFds']>[number];
 
 /**
  * A placeholder for a protected name that does not exist: an empty file,
@@ -28,11 +34,22 @@ function createPlaceholder(path: string, spares: SparePool | undefined): void {
   }
 }
 
+/** Too many descriptors open for one more: said as such, with the way out. */
+function tooManyOpen(path: string, e: unknown): IsolateError | undefined {
+  const code = errnoCode(e);
+  if (code !== 'EMFILE' && code !== 'ENFILE') return undefined;
+  return new IsolateError('E_SANDBOX_SETUP', `cannot open ${path}: isolate holds one descriptor for each path it mounts from one (protected names, the entries of sealed directories), and no more can be opened; the command was not run`, {
+    detail: code,
+    fix: 'raise the limit of open files (ulimit -n), or seal fewer entries: make a crowded read-only directory that holds a hidden path hidden or writable in the profile',
+    cause: e,
+  });
+}
+
 function openNoFollow(path: string): number {
   try {
     return openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
   } catch (e: unknown) {
-    throw new IsolateError('E_SANDBOX_SETUP', `${path} changed while the sandbox was being set up; the command was not run`, {
+    throw tooManyOpen(path, e) ?? new IsolateError('E_SANDBOX_SETUP', `${path} changed while the sandbox was being set up; the command was not run`, {
       detail: errnoCode(e) ?? String(e),
       fix: 'run again; if it keeps happening, something in the project is replacing this path',
       cause: e,
@@ -71,21 +88,61 @@ function checkOpened(handle: number, path: string, create: boolean): void {
   }
 }
 
+/** Where sealed entries' stand-ins are (Plan.standIns), and the entries bound from them whatever is there now (an OCI bundle written so). */
+export interface StandIns {
+  dir: string | undefined;
+  forced?: ReadonlySet<string>;
+}
+
+/**
+ * A sealed entry opened without following a link; its empty stand-in when it is a link, gone, or not of the listed
+ * type (`seal`), or when the launcher binds it from the stand-in already (`forced`).
+ */
+function openSealed(path: string, seal: NonNullable<PathFd['seal']>, standIns: StandIns): { handle: number; standIn: boolean } {
+  const standIn = (): { handle: number; standIn: boolean } => {
+    if (standIns.dir === undefined) throw new IsolateError('E_INTERNAL', `internal error: ${path} changed since it was listed, and the plan names no place for its stand-in`);
+    return { handle: openStandIn(standIns.dir, seal), standIn: true };
+  };
+  if (standIns.forced?.has(path) === true) return standIn();
+  let handle: number;
+  try {
+    handle = openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
+  } catch (e: unknown) {
+    if (errnoCode(e) === 'ENOENT') return standIn();
+    throw tooManyOpen(path, e) ?? new IsolateError('E_SANDBOX_SETUP', `cannot open ${path}, an entry of a directory isolate seals; the command was not run`, {
+      detail: errnoCode(e) ?? String(e),
+      fix: 'run again; if it keeps happening, something is replacing a directory above it',
+      cause: e,
+    });
+  }
+  if (asListed(fstatSync(handle), seal)) return { handle, standIn: false };
+  closeSync(handle);
+  return standIn();
+}
+
+/** Open one entry of Plan.pathFds; checked, unless it is a sealed entry's stand-in (checked as it was opened). */
+function openEntry({ path, create, seal }: PathFd, spares: SparePool | undefined, standIns: StandIns): number {
+  if (seal !== undefined) {
+    const sealed = openSealed(path, seal, standIns);
+    if (!sealed.standIn) checkOpened(sealed.handle, path, false);
+    return sealed.handle;
+  }
+  const handle = create === true ? openPlaceholder(path, spares) : openNoFollow(path);
+  checkOpened(handle, path, create === true);
+  return handle;
+}
+
 /**
  * Open each path without following a final symlink, and check that the
  * descriptor names exactly that path (so no directory on the way was swapped
  * for a symlink since the plan was made). Entries marked create get an empty
- * placeholder file first, and must be a regular file. Returns the
- * descriptors by number.
+ * placeholder file first, and must be a regular file; sealed entries not as
+ * listed get their stand-in (openSealed). Returns the descriptors by number.
  */
-export function openPathFds(entries: readonly { fd: number; path: string; create?: boolean }[], spares?: SparePool): Map<number, number> {
+export function openPathFds(entries: readonly PathFd[], spares?: SparePool, standIns: StandIns = { dir: undefined }): Map<number, number> {
   const opened = new Map<number, number>();
   try {
-    for (const { fd, path, create } of entries) {
-      const handle = create === true ? openPlaceholder(path, spares) : openNoFollow(path);
-      opened.set(fd, handle);
-      checkOpened(handle, path, create === true);
-    }
+    for (const entry of entries) opened.set(entry.fd, openEntry(entry, spares, standIns));
     return opened;
   } catch (e: unknown) {
     closePathFds(opened);

@@ -28,10 +28,11 @@ function assertCwd(cwd: string): void {
   }
 }
 
-export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess, relay: StdioRelay = NO_RELAY): Launched {
+/** `standIns`: the sealed entries the launcher binds from their stand-ins whatever is there now (an OCI bundle written so: bundle.ts). */
+export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartProcess, relay: StdioRelay = NO_RELAY, standIns: ReadonlySet<string> = new Set()): Launched {
   const [file = ''] = plan.argv;
   if (plan.launch !== undefined) assertCwd(plan.launch.cwd);
-  const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares);
+  const pathFds = openPathFds(plan.pathFds ?? [], options.placeholderSpares, { dir: plan.standIns, forced: standIns });
   let started: Started;
   try {
     // isolate's copies of the device nodes, bound by descriptor (device-fds.ts); closed with the path descriptors.

@@ -1,0 +1,32 @@
+/**
+ * A rule named through a symbolic link the command can replace. Every run
+ * resolves its rules' paths anew, so a link inside a path the sandbox can
+ * write (`.env -> .env.local`, `config -> deploy/config`) is one the command
+ * of this run can point elsewhere for the next: the rule that hid
+ * `.env.local` would then hide nothing, and a readable or writable path
+ * would open whatever the command chose. Such a rule is refused, as a
+ * profile file reached through such a link is (resolve.ts).
+ */
+import { dirname } from 'node:path';
+import { IsolateError } from '../errors.js';
+import { effectiveKind } from './mount-rules.js';
+import { linksOnTheWay, type LinkLookup } from './links.js';
+import type { MountRule } from './types.js';
+
+/** A rule of the policy and where it comes from (`filesystem.deny[2]`, `--deny[0]`). */
+export interface SourcedRule {
+  rule: MountRule;
+  from: string;
+}
+
+/** Throw when a rule's path, as written, goes through a symbolic link that lies inside a path the sandbox can write. */
+export function checkRuleLinks(rules: readonly SourcedRule[], mounts: readonly MountRule[], disk: LinkLookup): void {
+  for (const { rule, from } of rules) {
+    if (rule.requested === rule.path) continue; // no link on the way
+    const link = linksOnTheWay(rule.requested, disk).find((path) => effectiveKind(mounts, path) === 'write');
+    if (link === undefined) continue;
+    throw new IsolateError('E_PATH_INVALID', `${from}: ${rule.requested} is reached through the symbolic link ${link}, inside a path the sandbox can write: the command could point it elsewhere, and the next run would apply this rule there instead of to ${rule.path}`, {
+      fix: `name the path without the link (${rule.path}), replace the link ${link} with what it points to, or keep ${dirname(link)} out of the paths the profile makes writable`,
+    });
+  }
+}

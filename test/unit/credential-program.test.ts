@@ -1,0 +1,42 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { credentialProgram, findProgram } from '../../src/run/credential-program.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'isolate-credprog-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** dir/project is what the sandbox may write; dir/tools is not. */
+const project = join(dir, 'project');
+const writable = (path: string): boolean => path === project || path.startsWith(`${project}/`);
+function tool(at: string): string {
+  mkdirSync(at, { recursive: true });
+  const file = join(at, 'rt-tool');
+  writeFileSync(file, '#!/bin/sh\n');
+  chmodSync(file, 0o755);
+  return file;
+}
+
+describe('the program of a credential command (credential-program.ts)', () => {
+  const safe = tool(join(dir, 'tools'));
+  const planted = tool(join(project, 'bin'));
+  mkdirSync(join(dir, 'links'));
+  symlinkSync(planted, join(dir, 'links', 'rt-tool'));
+
+  it('is found as the system finds it: the first executable on PATH, relative entries from the directory it runs in, /usr/bin:/bin without PATH', () => {
+    expect(findProgram('rt-tool', `${join(dir, 'none')}:${join(dir, 'tools')}`, '/')).toBe(safe);
+    expect(findProgram('rt-tool', 'tools', dir)).toBe(safe);
+    expect(findProgram('sh', undefined, '/')).toMatch(/^\/(usr\/)?bin\/sh$/);
+    expect(findProgram('rt-tool', '/nonexistent', '/')).toBeUndefined();
+  });
+
+  it('runs by the path found, and is refused inside a path the sandbox can write, or when the file it names is there', () => {
+    expect(credentialProgram('rt-tool', { PATH: join(dir, 'tools') }, '/', writable)).toEqual({ ok: true, path: safe });
+    expect(credentialProgram('rt-tool', { PATH: `${join(project, 'bin')}:${join(dir, 'tools')}` }, '/', writable)).toMatchObject({ ok: false, why: expect.stringContaining(`its program ${planted} is inside a path the sandbox can write`) });
+    expect(credentialProgram('rt-tool', { PATH: join(dir, 'links') }, '/', writable)).toMatchObject({ ok: false, why: expect.stringContaining(`(${planted})`) });
+    expect(credentialProgram(planted, {}, '/', writable).ok).toBe(false);
+    // Not found: the name as given, which then fails to start (ENOENT), as before.
+    expect(credentialProgram('rt-missing', { PATH: join(dir, 'tools') }, '/', writable)).toEqual({ ok: true, path: 'rt-missing' });
+  });
+});

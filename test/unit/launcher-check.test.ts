@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { checkLauncher } from '../../src/host/launcher-check.js';
+import type { Policy } from '../../src/profile/types.js';
+import { rule } from '../helpers/mount-rule.js';
+import { expectIsolateError } from './expect-error.js';
+
+/** The project /synthetic-rt/p is writable, /synthetic-rt/p/ro inside it read-only, /synthetic-rt/opt readable. */
+const policy = { filesystem: { mounts: [rule('write', '/synthetic-rt/p'), rule('read', '/synthetic-rt/p/ro'), rule('read', '/synthetic-rt/opt')] } } as unknown as Pick<Policy, 'filesystem'>;
+
+describe('the launcher isolate starts on the host (launcher-check.ts)', () => {
+  it('is refused inside a path the sandbox can write, whichever launcher', () => {
+    for (const name of ['bwrap', 'nsjail']) {
+      const e = expectIsolateError(() => checkLauncher(policy, name, `/synthetic-rt/p/bin/${name}`), 'E_BACKEND_UNSUPPORTED');
+      expect(e.message).toBe(`${name} at /synthetic-rt/p/bin/${name} is inside a path the sandbox can write: the command of a run could replace the program isolate starts on the host`);
+      expect(e.fix).toContain(`ISOLATE_${name.toUpperCase()}`);
+    }
+  });
+
+  it('is accepted where the sandbox only reads, or sees nothing, and when there is none', () => {
+    expect(() => checkLauncher(policy, 'nsjail', '/synthetic-rt/opt/nsjail')).not.toThrow();
+    expect(() => checkLauncher(policy, 'nsjail', '/synthetic-rt/p/ro/nsjail')).not.toThrow();
+    expect(() => checkLauncher(policy, 'bwrap', '/usr/bin/bwrap')).not.toThrow();
+    expect(() => checkLauncher(policy, 'bwrap', undefined)).not.toThrow();
+  });
+});
