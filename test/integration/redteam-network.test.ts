@@ -73,7 +73,8 @@ describe.each(runners())('red team: filtered network ($label)', (runner) => {
     try {
       // Wherever isolate puts it: the unix socket run A's isolate listens on.
       const socket = await pollFor('run A\'s proxy socket', () => proxySocketOf(a.pid ?? -1), 10_000);
-      const request = (s: string): string => `printf 'GET http://localhost:${P}/ HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | timeout 3 socat - UNIX-CONNECT:${s}`;
+      // 10 s: run A's isolate answers once its own start is done, which a busy machine (CI runs files side by side) slows.
+      const request = (s: string): string => `printf 'GET http://localhost:${P}/ HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | timeout 10 socat - UNIX-CONNECT:${s}`;
       // Positive control: on the host, as the runner, the socket answers with the allowed server's body.
       const control = await asRunnerAsync(runner, ['sh', '-c', request(socket)], { cwd: dir, env });
       expect(control.stdout, control.stderr).toContain(BODY);
