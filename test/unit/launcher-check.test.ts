@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findBwrap } from '../../src/host/facts.js';
 import { checkLauncher } from '../../src/host/launcher-check.js';
 import type { Policy } from '../../src/profile/types.js';
 import { rule } from '../helpers/mount-rule.js';
@@ -38,6 +39,19 @@ describe('the launcher isolate starts on the host (launcher-check.ts)', () => {
       const e = expectIsolateError(() => checkLauncher(open, 'bwrap', join(dir, 'bin', 'bwrap')), 'E_BACKEND_UNSUPPORTED');
       expect(e.message).toContain(join(dir, 'p', 'current'));
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('named by a relative ISOLATE_BWRAP is the file from where isolate runs, by its absolute path: the launcher starts in /, where the name would mean another', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isolate-launcher-'));
+    const was = process.cwd();
+    try {
+      writeFileSync(join(dir, 'bwrap'), '', { mode: 0o755 });
+      process.chdir(dir);
+      expect(findBwrap({ ISOLATE_BWRAP: './bwrap' })).toBe(join(realpathSync(dir), 'bwrap'));
+    } finally {
+      process.chdir(was);
       rmSync(dir, { recursive: true, force: true });
     }
   });
