@@ -12,7 +12,7 @@ import { redactArgv } from './audit/redact.js';
 import type { RunOrigin } from './audit/call.js';
 import { recordCall as appendCall } from './audit/record-call.js';
 import { registerRun, type Registration } from './run/placeholders.js';
-import { effectiveKind, writableRoots } from './backends/mounts.js';
+import { isWritable, writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
@@ -593,7 +593,7 @@ async function readCredentials(policy: Policy, env: Readonly<Record<string, stri
   if (specs.length === 0) return undefined;
   const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
   const ca = policy.network.upstreamCa;
-  const writable = (path: string): boolean => effectiveKind(policy.filesystem.mounts, path) === 'write';
+  const writable = (path: string): boolean => isWritable(policy.filesystem.mounts, path);
   return { loaded: loadCredentials(specs, env, cwd, (program) => programWay(program, writable)), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
 }
 

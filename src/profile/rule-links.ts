@@ -9,7 +9,7 @@
  */
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
-import { effectiveKind } from './mount-rules.js';
+import { isWritable } from './mount-rules.js';
 import { linksOnTheWay, type LinkLookup } from './links.js';
 import type { MountRule } from './types.js';
 
@@ -23,7 +23,7 @@ export interface SourcedRule {
 export function checkRuleLinks(rules: readonly SourcedRule[], mounts: readonly MountRule[], disk: LinkLookup): void {
   for (const { rule, from } of rules) {
     if (rule.requested === rule.path) continue; // no link on the way
-    const link = linksOnTheWay(rule.requested, disk).find((path) => effectiveKind(mounts, path) === 'write');
+    const link = linksOnTheWay(rule.requested, disk).find((path) => isWritable(mounts, path));
     if (link === undefined) continue;
     throw new IsolateError('E_PATH_INVALID', `${from}: ${rule.requested} is reached through the symbolic link ${link}, inside a path the sandbox can write: the command could point it elsewhere, and the next run would apply this rule there instead of to ${rule.path}`, {
       fix: ruleLinkFix(rule, from, link),
