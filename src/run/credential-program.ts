@@ -4,9 +4,11 @@
  * PATH here, as the system would find it, and run by the path found: a
  * program inside a path the sandbox can write (a project's `bin/` that
  * direnv puts first on PATH, `node_modules/.bin`, `~/.local/bin` in a
- * writable home) is one the command of an earlier run could have put or
- * replaced there, and is refused. What the program itself reads (its
- * modules, PYTHONPATH, NODE_OPTIONS) is not looked at.
+ * writable home), or one reached through a link that lies in such a path,
+ * is one the command of an earlier run could have put or replaced there,
+ * and is refused; so is one not found, rather than left to the system to
+ * look up again as it starts. What the program itself reads (its modules,
+ * PYTHONPATH, NODE_OPTIONS) is not looked at.
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
