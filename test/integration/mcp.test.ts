@@ -43,6 +43,12 @@ interface RunOut {
 
 const SECRET = 'mcp-secret-6b1f0d';
 
+/**
+ * Wait for the one sandboxed `sleep <d>` a call started. Up to 20 s: on a loaded machine (CI runs three test files at
+ * once) a call's sandbox has taken more than 10 s to start. The tests time what follows, not this.
+ */
+const sleepStarted = (d: string): Promise<true> => pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 20_000);
+
 describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
   const servers: McpProcess[] = [];
   const cleanups: (() => void)[] = [];
@@ -228,7 +234,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
       timeout: 120_000,
     });
     pending.catch(() => undefined);
-    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    await sleepStarted(d);
     await pollFor('a progress notification', () => (progress.length > 0 ? true : undefined), 5000);
     controller.abort();
     await expect(pending).rejects.toThrow();
@@ -254,7 +260,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     const controller = new AbortController();
     const first = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
     first.catch(() => undefined);
-    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    await sleepStarted(d);
     let second: CallToolResult | undefined;
     const waiting = call(server, 'run', { argv: ['echo', 'second'] }).then((r) => (second = r));
     await new Promise((r) => setTimeout(r, 1500));
@@ -278,7 +284,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     durations.push(d);
     const pending = call(server, 'run', { argv: ['sleep', d] });
     pending.catch(() => undefined);
-    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    await sleepStarted(d);
     const tree = descendants(server.child.pid as number);
     expect(tree.length).toBeGreaterThan(1);
     // The filtered run's proxy socket is there while it runs.
@@ -310,7 +316,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     const d = uniqueSleep(60);
     durations.push(d);
     call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
-    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    await sleepStarted(d);
     const huge = { jsonrpc: '2.0', id: 999, method: 'tools/call', params: { name: 'run', arguments: { command: 'wc -c', stdin: 'x'.repeat(11 * 1024 * 1024) } } };
     server.child.stdin?.on('error', () => undefined); // the server stops reading part-way
     server.child.stdin?.write(`${JSON.stringify(huge)}\n`);
@@ -328,7 +334,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     const d = uniqueSleep(60);
     durations.push(d);
     call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
-    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    await sleepStarted(d);
     server.child.kill(signal);
     expect(await server.exited).toEqual(end);
     servers.splice(servers.indexOf(server), 1);
@@ -342,7 +348,7 @@ describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
     const d = uniqueSleep(60);
     durations.push(d);
     call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
-    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+    await sleepStarted(d);
     server.child.kill('SIGKILL');
     expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
     servers.splice(servers.indexOf(server), 1);
@@ -368,7 +374,7 @@ describe.skipIf(nsjailCases.length === 0)('isolate mcp --backend nsjail', () => 
         const controller = new AbortController();
         const pending = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
         pending.catch(() => undefined);
-        await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 10_000);
+        await sleepStarted(d);
         controller.abort();
         await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
       } finally {

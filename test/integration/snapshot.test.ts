@@ -10,7 +10,7 @@
  * the test started shows `node --snapshot-blob ...` or `node .../bin/isolate.js`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -163,6 +163,24 @@ describe.skipIf(missing.length > 0).each(runners())('the start-up snapshot ($lab
       ids.add((JSON.parse(r.stdout) as { runId: string }).runId);
     }
     expect(ids.size).toBe(3);
+  });
+
+  it("nothing of the user who built it is frozen into the snapshot: the runner's own file on stdout is still relayed, so the command cannot chmod or re-time it", async () => {
+    // The snapshot was built by the user who ran the build (root here); the unprivileged runner's uid is its own.
+    const out = plant(runner, p.home, 'outside/out.log', '', 0o600);
+    const fd = openSync(out, 'a');
+    let r;
+    try {
+      const [file, ...rest] = [...runner.prefix, runner.bin, 'run', '--', 'sh', '-c', 'echo to-out; chmod 0666 /proc/self/fd/1; touch -d @978307200 /proc/self/fd/1; true'];
+      r = await collect(spawn(file as string, rest, { cwd: p.project, env: { ...p.env, PATH, XDG_STATE_HOME: runner.stateDir }, stdio: ['pipe', fd, 'pipe'] }), '');
+    } finally {
+      closeSync(fd);
+    }
+    expect(r.snapshot, r.stderr).toBe(true);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('to-out\n');
+    expect(statSync(out).mode & 0o7777).toBe(0o600);
+    expect(statSync(out).mtimeMs / 1000).toBeGreaterThan(978307200);
   });
 
   it('help and version read the package from where it is', async () => {

@@ -103,7 +103,7 @@ describe.skipIf(!driver).each(backendCases('terminal tests'))('a terminal of its
     expect(termed.status, termed.output).toBe(143);
     expect(termed.during[0]).not.toEqual(termed.before);
     expect(termed.after).toEqual(termed.before);
-    const timedOut = on(['--timeout', '2s', '--', 'sh', '-c', 'echo started; sleep 30'], { steps: [{ expect: 'started' }, { modes: true }] });
+    const timedOut = on(['--timeout', '1s', '--', 'sh', '-c', 'echo started; sleep 30'], { steps: [{ expect: 'started' }, { modes: true }] });
     expect(timedOut.status, timedOut.output).toBe(124);
     expect(timedOut.during[0]).not.toEqual(timedOut.before);
     expect(timedOut.after).toEqual(timedOut.before);

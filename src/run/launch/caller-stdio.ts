@@ -81,7 +81,12 @@ function pathOf(fd: number): string | undefined {
   }
 }
 
-const HOST_PROBE: StdioProbe = { stat: statOf, isTerminal: isatty, uid: process.geteuid?.() };
+/**
+ * The host's probe, made per run: the uid is read when the run starts, never when the module loads, since the
+ * start-up snapshot loads it at build time (a snapshot built by root, run by an ordinary user, would take root's uid
+ * and hand the user's own `> out.log` to the command).
+ */
+const hostProbe = (): StdioProbe => ({ stat: statOf, isTerminal: isatty, uid: process.geteuid?.() });
 
 function refuseDirectory(fd: number): never {
   const name = NAMES[fd] ?? `descriptor ${fd}`;
@@ -102,7 +107,7 @@ const terminal = (fd: number, st: Stats, probe: StdioProbe): boolean => st.isCha
 
 /** Refuse a directory among the inherited descriptors; say which are to be relayed through a pipe. */
 export function checkCallerStdio(options: ExecuteOptions, probe: Partial<StdioProbe> = {}): CallerStdio {
-  const p: StdioProbe = { ...HOST_PROBE, ...probe };
+  const p: StdioProbe = { ...hostProbe(), ...probe };
   let relayStdin = false;
   const relayOutput: (1 | 2)[] = [];
   const terminals: (1 | 2)[] = [];
