@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/host/facts.js';
 import { checkLauncher } from '../../src/host/launcher-check.js';
@@ -44,14 +44,11 @@ describe('the launcher isolate starts on the host (launcher-check.ts)', () => {
   });
 
   it('named by a relative ISOLATE_BWRAP is the file from where isolate runs, by its absolute path: the launcher starts in /, where the name would mean another', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'isolate-launcher-'));
-    const was = process.cwd();
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-launcher-')));
     try {
       writeFileSync(join(dir, 'bwrap'), '', { mode: 0o755 });
-      process.chdir(dir);
-      expect(findBwrap({ ISOLATE_BWRAP: './bwrap' })).toBe(join(realpathSync(dir), 'bwrap'));
+      expect(findBwrap({ ISOLATE_BWRAP: relative(process.cwd(), join(dir, 'bwrap')) })).toBe(join(dir, 'bwrap'));
     } finally {
-      process.chdir(was);
       rmSync(dir, { recursive: true, force: true });
     }
   });
