@@ -51,11 +51,15 @@ export interface IsolateErrorOptions {
 
 /** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators; the second keeps newlines. */
 // eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 // eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** A value the sandbox may have chosen (a path it created), safe to print whole on one line: control characters escaped, nothing cut. */
+export const oneLine = (text: string): string => text.replace(CONTROL, escapeChar);
+const printable = (text: string | undefined): string | undefined => text?.replace(CONTROL_BUT_NEWLINE, escapeChar);
 
 /**
  * What a terminal shows as it is. A newline or an escape sequence that came in
@@ -63,10 +67,6 @@ const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).pad
  * a second message nor recolour the terminal. The summary is one line; the
  * detail and the fix keep their own line breaks.
  */
-/** A value the sandbox may have chosen (a path it created), safe to print whole on one line: control characters escaped, nothing cut. */
-export const oneLine = (text: string): string => text.replace(CONTROL, escapeChar);
-const printable = (text: string | undefined): string | undefined => text?.replace(CONTROL_BUT_NEWLINE, escapeChar);
-
 export class IsolateError extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;

@@ -12,7 +12,7 @@ import { redactArgv } from './audit/redact.js';
 import type { RunOrigin } from './audit/call.js';
 import { recordCall as appendCall } from './audit/record-call.js';
 import { registerRun, type Registration } from './run/placeholders.js';
-import { effectiveKind, writableRoots } from './backends/mounts.js';
+import { isWritable, writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
@@ -33,6 +33,7 @@ import type { K8sOptions } from './backends/k8s/render.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
+import { programWay } from './profile/links.js';
 import { checkOptions } from './profile/options.js';
 import { pathVars, resolvePolicy } from './profile/resolve.js';
 import { protectsAnything } from './profile/own-paths.js';
@@ -592,8 +593,8 @@ async function readCredentials(policy: Policy, env: Readonly<Record<string, stri
   if (specs.length === 0) return undefined;
   const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
   const ca = policy.network.upstreamCa;
-  const writable = (path: string): boolean => effectiveKind(policy.filesystem.mounts, path) === 'write';
-  return { loaded: loadCredentials(specs, env, cwd, writable), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
+  const writable = (path: string): boolean => isWritable(policy.filesystem.mounts, path);
+  return { loaded: loadCredentials(specs, env, cwd, (program) => programWay(program, writable)), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {

@@ -4,11 +4,11 @@
  */
 import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
-import { effectiveKind } from '../profile/mount-rules.js';
+import { effectiveKind, isWritable } from '../profile/mount-rules.js';
 import type { SetupOp } from './setup-ops.js';
 import type { ProtectFact } from './types.js';
 
-export { depth, effectiveKind, governing, isVisible, isWithin, orderRules, writableRoots, type Effective } from '../profile/mount-rules.js';
+export { depth, effectiveKind, governing, isVisible, isWithin, isWritable, orderRules, writableRoots, type Effective } from '../profile/mount-rules.js';
 
 /** The setup operations that protect names inside writable roots (see setup-ops.ts). */
 export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholder' }>;
@@ -35,7 +35,7 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
       });
     }
     for (const pin of fact.pins) {
-      if (pinned.has(pin) || effectiveKind(rules, pin) !== 'write' || bound.has(pin)) continue;
+      if (pinned.has(pin) || !isWritable(rules, pin) || bound.has(pin)) continue;
       pinned.add(pin);
       ops.push({ kind: 'pin', path: pin, slot: ops.length });
     }

@@ -56,7 +56,7 @@ import { computeEnvironment } from '../profile/environment.js';
 import type { Policy } from '../profile/types.js';
 import { pickCommand } from './command.js';
 import { assertEnforceable } from './conformance.js';
-import { effectiveKind, isVisible } from './mounts.js';
+import { isVisible, isWritable } from './mounts.js';
 import { SYSTEM_READ, buildSbpl, normalizeDir, tmpfsRoles, type Sbpl, type SbplParam } from './sbpl.js';
 import { READY_FD, START_NAME, START_SHELL, startWrapper } from './sandbox-exec-start.js';
 import { describeHardening } from './sbpl-hardening.js';
@@ -182,7 +182,7 @@ function scratchDirs(policy: Policy, sbpl: Sbpl, host: HostFacts, env: Record<st
   if (roles.home !== undefined && (env['HOME'] === undefined || normalizeDir(env['HOME']) === roles.home.replaces)) point('HOME', roles.home.path);
   if (roles.temp !== undefined) {
     const tmpdir = normalizeDir(env['TMPDIR']);
-    if (tmpdir === undefined || effectiveKind(policy.filesystem.mounts, tmpdir) !== 'write') point('TMPDIR', roles.temp.path);
+    if (tmpdir === undefined || !isWritable(policy.filesystem.mounts, tmpdir)) point('TMPDIR', roles.temp.path);
   }
   return sbpl.scratch.map((s) => ({ path: s.path, replaces: s.replaces, env: pointers.get(s.path) ?? [] }));
 }

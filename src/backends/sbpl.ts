@@ -44,7 +44,7 @@
 import { posix } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule, NetworkMode, Policy } from '../profile/types.js';
-import { effectiveKind, governing, orderRules } from './mounts.js';
+import { governing, isWritable, orderRules } from './mounts.js';
 import type { SetupOp } from './setup-ops.js';
 import { protectedNames } from './setup-plan.js';
 import { SEATBELT_DEFAULT } from './sbpl-hardening.js';
@@ -554,7 +554,7 @@ function writeProtected(w: Writer, ops: readonly SetupOp[], rules: readonly Moun
   // Pin ops name directories above protected names, and above paths a rule already hides (isolate's own directories).
   const pinned = ops.flatMap((op) => (op.kind === 'pin' ? [op.path, ...ancestors(op.path)] : []));
   const above = [...protect.flatMap((path) => ancestors(path)), ...pinned];
-  const pins = [...new Set(above.filter((dir) => dir !== '/' && effectiveKind(rules, dir) === 'write'))].sort();
+  const pins = [...new Set(above.filter((dir) => dir !== '/' && isWritable(rules, dir)))].sort();
   if (protect.length === 0 && pins.length === 0) return { protect, pins };
   w.blank();
   w.comment(

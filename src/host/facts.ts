@@ -80,13 +80,14 @@ function terminalPython(): string | undefined {
 
 /**
  * A launcher (bwrap, nsjail): the path in `variable` if it is set (then it
- * must be executable, or there is none), else the first executable `name` in
+ * must be executable, or there is none; a relative one from where isolate
+ * runs, made absolute, as the launcher starts in `/`), else the first executable `name` in
  * the system directories, then in the absolute directories of the caller's
  * PATH (a relative entry would make the choice depend on the working directory).
  */
 function findLauncher(name: string, variable: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
   const explicit = env[variable];
-  if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? explicit : undefined;
+  if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? resolve(explicit) : undefined;
   for (const dir of [...SYSTEM_PATH.split(':'), ...(env['PATH'] ?? '').split(delimiter)]) {
     if (dir.startsWith('/') && isExecutable(join(dir, name))) return join(dir, name);
   }

@@ -16,7 +16,7 @@ import type { MountRule, Policy } from '../profile/types.js';
 import { registerStateDir } from '../profile/state-registry.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
-import { effectiveKind, isWithin, writableRoots } from '../backends/mounts.js';
+import { effectiveKind, isWithin, isWritable, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { makeOwnDir } from '../own-dir.js';
 
@@ -110,7 +110,7 @@ export function missingDeniedFacts(policy: Policy, probe: WalkProbe): ProtectFac
 export function ensureStateDir(policy: Policy, env: Readonly<Record<string, string | undefined>>): void {
   registerStateDir(env);
   const dir = isolateStateDir(env);
-  if (dir === undefined || effectiveKind(policy.filesystem.mounts, dir) !== 'write') return;
+  if (dir === undefined || !isWritable(policy.filesystem.mounts, dir)) return;
   try {
     makeOwnDir(dir);
   } catch (e: unknown) {

@@ -12,7 +12,7 @@ import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule, Policy } from '../profile/types.js';
-import { effectiveKind, writableRoots } from '../backends/mounts.js';
+import { isWritable, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
@@ -154,7 +154,7 @@ function child(s: Search, parent: string, name: string, old: number): boolean {
   const enter =
     sandboxCanEnter(st.mode, st.uid, st.gid, s.self) && // one it cannot enter holds nothing it could write
     !s.finder.has(path) && // protected as a whole
-    (!s.rulePaths.has(path) || effectiveKind(s.rules, path) === 'write');
+    (!s.rulePaths.has(path) || isWritable(s.rules, path));
   if (!enter) return record(s, name, st);
   if (s.pins.length >= MAX_SCAN_DEPTH || Buffer.byteLength(path) > MAX_SCAN_PATH_BYTES) {
     s.finder.add(path, 'dir', [...s.pins]); // kept read-only whole: nothing can be planted where no search or mount reaches
@@ -279,6 +279,6 @@ export function searchScope(policy: Policy): SearchScope {
   return {
     roots: writableRoots(rules),
     names: nameIndex(policy.filesystem),
-    notWritable: new Set(rules.filter((r) => effectiveKind(rules, r.path) !== 'write').map((r) => r.path)),
+    notWritable: new Set(rules.filter((r) => !isWritable(rules, r.path)).map((r) => r.path)),
   };
 }

@@ -64,3 +64,32 @@ function walk(path: string, found: string[], disk: LinkLookup): void {
     }
   }
 }
+
+/** A program isolate starts on the host, and the first name on the way to it that a run could change (if any). */
+export interface ProgramWay {
+  /** The file it finally names (the path itself when that cannot be resolved: starting it then says why). */
+  real: string;
+  /** The path itself, a link on the way, or the real file, inside a path the sandbox can write; undefined when none is. */
+  open: string | undefined;
+  /** How a message names it: `path`, `path (real)`, or `path (through the link L)`. */
+  shown: string;
+}
+
+/**
+ * Where a program isolate starts on the host (a launcher: host/launcher-check.ts; a credential's command:
+ * run/credential-program.ts) could be changed by a sandboxed command: its path, any symbolic link on the way to it
+ * (one the command points at its own program), or the file it finally names, inside a path `writable` says the
+ * sandbox can write.
+ */
+export function programWay(path: string, writable: (path: string) => boolean): ProgramWay {
+  let real = path;
+  try {
+    real = realpathSync(path);
+  } catch {
+    // Missing or unreadable: starting it says so.
+  }
+  const open = [path, ...linksOnTheWay(path), real].find(writable);
+  const link = open !== undefined && open !== path && open !== real;
+  const shown = link ? `${path} (through the link ${open})` : real === path ? path : `${path} (${real})`;
+  return { real, open, shown };
+}

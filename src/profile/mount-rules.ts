@@ -45,6 +45,11 @@ export function effectiveKind(rules: readonly MountRule[], path: string): Effect
   return governing(rules, path)?.kind ?? 'none';
 }
 
+/** A host path the sandbox can write: a write rule governs it. */
+export function isWritable(rules: readonly MountRule[], path: string): boolean {
+  return effectiveKind(rules, path) === 'write';
+}
+
 /** A host path is visible inside the sandbox when a read or write rule governs it. */
 export function isVisible(rules: readonly MountRule[], realPath: string): boolean {
   const kind = effectiveKind(rules, realPath);

@@ -6,7 +6,7 @@ import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError, errnoCode, shown } from '../errors.js';
 import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize, type Ceilings, type LimitParse } from './limits.js';
-import { effectiveKind, MISSING_DENY_REASON } from './mount-rules.js';
+import { isWritable, MISSING_DENY_REASON } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
 import { auditFiles } from '../audit/files.js';
@@ -326,7 +326,7 @@ function profileFiles(profile: MergedProfile): string[] {
 
 /** A profile file reached through a symbolic link the sandbox could replace: the command would choose the next run's profile. */
 function checkProfileLinks(profile: MergedProfile, mounts: readonly MountRule[]): void {
-  const link = (profile.links ?? []).find((path) => effectiveKind(mounts, path) === 'write');
+  const link = (profile.links ?? []).find((path) => isWritable(mounts, path));
   if (link === undefined) return;
   throw new IsolateError('E_PROTECT_SYMLINK', `the profile is read through the symbolic link ${link}, inside a path the sandbox can write: the command could point it at a profile of its own for the next run`, {
     fix: `name the profile file by its real path (${profile.sources.filter((s) => isAbsolute(s)).join(', ')}), or replace the link with the file it points to`,
@@ -335,7 +335,7 @@ function checkProfileLinks(profile: MergedProfile, mounts: readonly MountRule[])
 
 /** The audit log outside every path the sandbox can write: a command must not be able to rewrite the record of its own run. */
 export function checkAuditLog(log: string, mounts: readonly MountRule[], from: string, disk: PathLookup = DISK): void {
-  if (effectiveKind(mounts, resolveMaybeMissing(log, from, disk)) !== 'write') return;
+  if (!isWritable(mounts, resolveMaybeMissing(log, from, disk))) return;
   throw new IsolateError('E_PATH_INVALID', `${from}: ${log} is inside a path the sandbox can write, so the command could rewrite its own record`, {
     fix: 'put the audit log outside the writable paths (the default, $XDG_STATE_HOME/isolate/audit.jsonl, always is)',
   });

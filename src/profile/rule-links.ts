@@ -9,7 +9,7 @@
  */
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
-import { effectiveKind } from './mount-rules.js';
+import { isWritable } from './mount-rules.js';
 import { linksOnTheWay, type LinkLookup } from './links.js';
 import type { MountRule } from './types.js';
 
@@ -23,10 +23,17 @@ export interface SourcedRule {
 export function checkRuleLinks(rules: readonly SourcedRule[], mounts: readonly MountRule[], disk: LinkLookup): void {
   for (const { rule, from } of rules) {
     if (rule.requested === rule.path) continue; // no link on the way
-    const link = linksOnTheWay(rule.requested, disk).find((path) => effectiveKind(mounts, path) === 'write');
+    const link = linksOnTheWay(rule.requested, disk).find((path) => isWritable(mounts, path));
     if (link === undefined) continue;
     throw new IsolateError('E_PATH_INVALID', `${from}: ${rule.requested} is reached through the symbolic link ${link}, inside a path the sandbox can write: the command could point it elsewhere, and the next run would apply this rule there instead of to ${rule.path}`, {
-      fix: `name the path without the link (${rule.path}), replace the link ${link} with what it points to, or keep ${dirname(link)} out of the paths the profile makes writable`,
+      fix: ruleLinkFix(rule, from, link),
     });
   }
+}
+
+/** What the user can do: a built-in profile's rule cannot be renamed, so its fix is the link or where isolate runs. */
+function ruleLinkFix(rule: MountRule, from: string, link: string): string {
+  const replace = `replace the link ${link} with what it points to`;
+  if (from.startsWith('builtin:')) return `${replace} (move ${rule.path} there), or run isolate from a directory that does not hold ${dirname(link)} (a project rather than your home), so that no writable path holds the link`;
+  return `name the path without the link (${rule.path}), ${replace}, or keep ${dirname(link)} out of the paths the profile makes writable`;
 }

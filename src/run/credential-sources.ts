@@ -13,7 +13,7 @@ import type { AwsKeys } from '../network/credentials/sigv4.js';
 import { awsVariableNames, describeSource, type CredentialSpec, type LoadedCredential } from '../network/credentials/spec.js';
 import { AWS_JSON_FIX, awsKeysFromEnv, awsKeysFromJson } from './aws-credential-source.js';
 import { captureSync } from '../process.js';
-import { credentialProgram } from './credential-program.js';
+import { credentialProgram, type ProgramCheck } from './credential-program.js';
 
 /** How long a `from: command` may take. */
 export const CREDENTIAL_COMMAND_TIMEOUT_MS = 30_000;
@@ -26,10 +26,7 @@ function fail(spec: CredentialSpec, what: string, fix: string, cause?: unknown):
   return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
 }
 
-/** Whether a host path is inside a path the sandbox can write (from the policy's rules). */
-export type WritableByRuns = (path: string) => boolean;
-
-function readSource(spec: CredentialSpec, env: Env, cwd: string, writable: WritableByRuns): string {
+function readSource(spec: CredentialSpec, env: Env, cwd: string, programCheck: ProgramCheck): string {
   const s = spec.source;
   if (s.kind === 'env') return env[s.name] ?? '';
   if (s.kind === 'file') {
@@ -41,8 +38,8 @@ function readSource(spec: CredentialSpec, env: Env, cwd: string, writable: Writa
   }
   const [name = '', ...args] = s.argv;
   const dir = existsSync(cwd) ? cwd : '/';
-  const program = credentialProgram(name, env, dir, writable);
-  if (!program.ok) throw fail(spec, program.why, 'install the program outside the paths the sandbox can write, or name it by a path outside them (and take such directories off PATH)');
+  const program = credentialProgram(name, env, dir, programCheck);
+  if (!program.ok) throw fail(spec, program.why, program.fix);
   const r = captureSync(program.path, args, { env, cwd: dir, timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
   if (r.error !== undefined || r.status !== 0) {
     const why = r.error !== undefined ? (errnoCode(r.error) ?? r.error.message) : r.signal !== null ? `killed by ${r.signal}` : `exit ${r.status}`;
@@ -76,11 +73,11 @@ export function readUpstreamCa(path: string): string {
 }
 
 /** An aws credential's keys, each checked as a value is, with their placeholders. */
-function loadAws(spec: CredentialSpec, env: Env, cwd: string, writable: WritableByRuns): LoadedCredential {
+function loadAws(spec: CredentialSpec, env: Env, cwd: string, programCheck: ProgramCheck): LoadedCredential {
   let keys: AwsKeys;
   if (spec.source.kind === 'env') keys = awsKeysFromEnv(spec.source.name, env);
   else {
-    const parsed = awsKeysFromJson(readSource(spec, env, cwd, writable));
+    const parsed = awsKeysFromJson(readSource(spec, env, cwd, programCheck));
     if (!parsed.ok) throw fail(spec, parsed.message, AWS_JSON_FIX);
     keys = parsed.keys;
   }
@@ -92,11 +89,11 @@ function loadAws(spec: CredentialSpec, env: Env, cwd: string, writable: Writable
   return { spec, value: real.accessKeyId, placeholder: placeholder.accessKeyId, aws: { real, placeholder } };
 }
 
-/** `writable`: the policy's writable paths, where a credential command's program may not be (credential-program.ts). */
-export function loadCredentials(specs: readonly CredentialSpec[], env: Env, cwd: string, writable: WritableByRuns): LoadedCredential[] {
+/** `programCheck`: where a sandbox could change a credential command's program (credential-program.ts). */
+export function loadCredentials(specs: readonly CredentialSpec[], env: Env, cwd: string, programCheck: ProgramCheck): LoadedCredential[] {
   return specs.map((spec) => {
-    if (spec.kind === 'aws') return loadAws(spec, env, cwd, writable);
-    const value = checkValue(spec, readSource(spec, env, cwd, writable));
+    if (spec.kind === 'aws') return loadAws(spec, env, cwd, programCheck);
+    const value = checkValue(spec, readSource(spec, env, cwd, programCheck));
     return { spec, value, placeholder: makePlaceholder(value) };
   });
 }

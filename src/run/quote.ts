@@ -1,3 +1,5 @@
+import { CONTROL, CONTROL_BUT_NEWLINE } from '../errors.js';
+
 /** Quote one argument for a POSIX shell so a printed command line can be pasted. */
 export function shellQuote(arg: string): string {
   if (arg !== '' && /^[A-Za-z0-9_\-+=.,:/@%^]+$/.test(arg)) return arg;
@@ -7,11 +9,6 @@ export function shellQuote(arg: string): string {
 export function shellJoin(args: readonly string[]): string {
   return args.map(shellQuote).join(' ');
 }
-
-// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**
  * Quote one argument for bash, for a command line isolate prints (explain):

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isVisible, effectiveKind } from '../backends/mounts.js';
+import { isVisible, isWritable } from '../backends/mounts.js';
 import { computeEnvironment } from '../profile/environment.js';
 import { loadProfile, run, type IsolateOptions } from '../index.js';
 import type { RunReport } from '../audit/report.js';
@@ -182,7 +182,7 @@ export async function selftest(options: IsolateOptions & { onProbe?: (r: ProbeRe
     const all = probesFor(
       process.platform,
       (p) => isVisible(mounts, p),
-      (p) => effectiveKind(mounts, p) === 'write',
+      (p) => isWritable(mounts, p),
       (name) => name in env,
     );
     const results: ProbeResult[] = [];

@@ -46,7 +46,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   const port = (upstream.address() as AddressInfo).port;
-  const [c] = loadCredentials([{ name: 'AWS', kind: 'aws', source: { kind: 'env', name: 'AWS' }, hosts: [`127.0.0.1:${port}`], ttlMs: undefined, from: 'test' }], { AWS_ACCESS_KEY_ID: REAL.accessKeyId, AWS_SECRET_ACCESS_KEY: REAL.secretAccessKey }, '/', () => false);
+  const [c] = loadCredentials([{ name: 'AWS', kind: 'aws', source: { kind: 'env', name: 'AWS' }, hosts: [`127.0.0.1:${port}`], ttlMs: undefined, from: 'test' }], { AWS_ACCESS_KEY_ID: REAL.accessKeyId, AWS_SECRET_ACCESS_KEY: REAL.secretAccessKey }, '/', () => ({ open: undefined, shown: '' }));
   if (c?.aws === undefined) throw new Error('nothing loaded');
   placeholder = c.aws.placeholder;
   vault = new CredentialVault([c]);

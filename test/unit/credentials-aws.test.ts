@@ -38,7 +38,7 @@ const spec = (over: Partial<CredentialSpec> = {}): CredentialSpec => ({
 const filtered = (credentials: MergedCredential[]): Pick<MergedProfile, 'credentials' | 'network' | 'origins'> => ({ credentials, network: { mode: 'filtered', allow: [], deny: [] }, origins: {} });
 const ENV = { AWS_ACCESS_KEY_ID: REAL.accessKeyId, AWS_SECRET_ACCESS_KEY: REAL.secretAccessKey, AWS_SESSION_TOKEN: REAL.sessionToken };
 const load = (over: Partial<CredentialSpec> = {}, env: Record<string, string> = ENV): LoadedCredential => {
-  const [c] = loadCredentials([spec(over)], env, '/', () => false);
+  const [c] = loadCredentials([spec(over)], env, '/', () => ({ open: undefined, shown: '' }));
   if (c === undefined) throw new Error('nothing loaded');
   return c;
 };

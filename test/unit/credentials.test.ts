@@ -100,7 +100,7 @@ describe('credential sources', () => {
       [spec(), spec({ name: 'F', source: { kind: 'file', path: file } }), spec({ name: 'C', source: { kind: 'command', argv: ['printf', '%s\\n', TOKEN] } })],
       { GITHUB_TOKEN: TOKEN, PATH: '/usr/bin:/bin' },
       dir,
-      () => false,
+      () => ({ open: undefined, shown: '' }),
     );
     expect(got.map((c) => c.value)).toEqual([TOKEN, TOKEN, TOKEN]);
     expect(new Set(got.map((c) => c.placeholder)).size).toBe(3);
@@ -110,7 +110,7 @@ describe('credential sources', () => {
     const env = { PATH: '/usr/bin:/bin' };
     const refused = (s: CredentialSpec, e: Record<string, string> = env): string => {
       try {
-        loadCredentials([s], e, dir, () => false);
+        loadCredentials([s], e, dir, () => ({ open: undefined, shown: '' }));
       } catch (err: unknown) {
         expect(err).toMatchObject({ code: 'E_CREDENTIAL', exitCode: 125 });
         return (err as Error).message;
@@ -120,7 +120,7 @@ describe('credential sources', () => {
     expect(refused(spec())).toMatch(/the source yielded nothing; the command was not run/);
     expect(refused(spec({ source: { kind: 'file', path: join(dir, 'missing') } }))).toMatch(/cannot read .*ENOENT/);
     expect(refused(spec({ source: { kind: 'command', argv: ['false'] } }))).toMatch(/the command failed \(exit 1\)/);
-    expect(refused(spec({ source: { kind: 'command', argv: ['/nonexistent/gh'] } }))).toMatch(/the command failed \(ENOENT\)/);
+    expect(refused(spec({ source: { kind: 'command', argv: ['/nonexistent/gh'] } }))).toMatch(/its program \/nonexistent\/gh is not found/);
     expect(refused(spec(), { GITHUB_TOKEN: 'two words here' })).toMatch(/not one line of visible ASCII/);
     expect(refused(spec(), { GITHUB_TOKEN: 'short' })).toMatch(/shorter than 8/);
     expect(refused(spec(), { GITHUB_TOKEN: `${TOKEN}\nX-Injected: 1` })).not.toContain(TOKEN);

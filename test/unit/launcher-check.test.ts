@@ -1,4 +1,8 @@
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { findBwrap } from '../../src/host/facts.js';
 import { checkLauncher } from '../../src/host/launcher-check.js';
 import type { Policy } from '../../src/profile/types.js';
 import { rule } from '../helpers/mount-rule.js';
@@ -21,5 +25,31 @@ describe('the launcher isolate starts on the host (launcher-check.ts)', () => {
     expect(() => checkLauncher(policy, 'nsjail', '/synthetic-rt/p/ro/nsjail')).not.toThrow();
     expect(() => checkLauncher(policy, 'bwrap', '/usr/bin/bwrap')).not.toThrow();
     expect(() => checkLauncher(policy, 'bwrap', undefined)).not.toThrow();
+  });
+
+  it('is refused when a link on the way to it is inside a path the sandbox can write', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isolate-launcher-'));
+    try {
+      // dir/bin/bwrap -> dir/p/current/bwrap, dir/p/current -> dir/opt: the command could point current at its own bwrap.
+      for (const d of ['bin', 'p', 'opt']) mkdirSync(join(dir, d));
+      writeFileSync(join(dir, 'opt', 'bwrap'), '', { mode: 0o755 });
+      symlinkSync(join(dir, 'opt'), join(dir, 'p', 'current'));
+      symlinkSync(join(dir, 'p', 'current', 'bwrap'), join(dir, 'bin', 'bwrap'));
+      const open = { filesystem: { mounts: [rule('write', join(dir, 'p')), rule('read', join(dir, 'opt')), rule('read', join(dir, 'bin'))] } } as unknown as Pick<Policy, 'filesystem'>;
+      const e = expectIsolateError(() => checkLauncher(open, 'bwrap', join(dir, 'bin', 'bwrap')), 'E_BACKEND_UNSUPPORTED');
+      expect(e.message).toContain(join(dir, 'p', 'current'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('named by a relative ISOLATE_BWRAP is the file from where isolate runs, by its absolute path: the launcher starts in /, where the name would mean another', () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-launcher-')));
+    try {
+      writeFileSync(join(dir, 'bwrap'), '', { mode: 0o755 });
+      expect(findBwrap({ ISOLATE_BWRAP: relative(process.cwd(), join(dir, 'bwrap')) })).toBe(join(dir, 'bwrap'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -38,6 +38,15 @@ describe('openPathFds: the paths bwrap binds by descriptor', () => {
     expect((err as IsolateError).code).toBe('E_SANDBOX_SETUP');
   });
 
+  it('closes every descriptor it opened when it refuses one, the refused one included', () => {
+    mkdirSync(join(dir, 'real', '.git'), { recursive: true });
+    mkdirSync(join(dir, 'a', '.git'), { recursive: true });
+    symlinkSync(join(dir, 'real'), join(dir, 'sub'));
+    const before = readdirSync('/proc/self/fd').length;
+    expect(() => openPathFds([{ fd: 6, path: join(dir, 'a', '.git') }, { fd: 7, path: join(dir, 'sub', '.git') }])).toThrow(IsolateError);
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+
   it('refuses a path that disappeared', () => {
     expect(() => openPathFds([{ fd: 6, path: join(dir, 'gone') }])).toThrow(IsolateError);
   });

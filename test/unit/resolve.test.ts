@@ -448,6 +448,14 @@ describe('resolvePolicy: a rule named through a symbolic link the sandbox can wr
     expect(e.message).toContain(`through the symbolic link ${link},`);
   });
 
+  it('a rule of a built-in profile, which the user cannot rename, is refused with a fix they can make', () => {
+    const builtin: SourcedPath = { path: '/p/.env', optional: false, from: 'builtin:strict: filesystem.deny[0]' };
+    const e = expectIsolateError(() => resolve({ deny: [builtin] }), 'E_PATH_INVALID');
+    expect(e.message).toContain('builtin:strict: filesystem.deny[0]: /p/.env is reached through the symbolic link /p/.env, inside a path the sandbox can write');
+    expect(e.fix).not.toContain('name the path without the link');
+    expect(e.fix).toContain('replace the link /p/.env with what it points to');
+  });
+
   it('a link outside every writable path, or the real path itself, is resolved as before', () => {
     const p = resolve({ read: [sp('/bin'), sp('/opt/docs')], deny: [sp('/p/.env.local'), sp('/p/deploy/config/secrets.yml')] });
     expect(p.filesystem.mounts.map((m) => [m.kind, m.path])).toEqual(

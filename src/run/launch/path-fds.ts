@@ -139,16 +139,24 @@ function openSealed(path: string, seal: NonNullable<PathFd['seal']>, standIns: S
   return standIn();
 }
 
-/** Open one entry of Plan.pathFds; checked, unless it is a sealed entry's stand-in (checked as it was opened). */
+/** Open one entry of Plan.pathFds; checked, unless it is a sealed entry's stand-in (checked as it was opened). One refused is closed. */
 function openEntry({ path, create, seal }: PathFd, spares: SparePool | undefined, standIns: StandIns): number {
   if (seal !== undefined) {
     const sealed = openSealed(path, seal, standIns);
-    if (!sealed.standIn) checkOpened(sealed.handle, path, false);
-    return sealed.handle;
+    return sealed.standIn ? sealed.handle : checked(sealed.handle, path, false);
   }
-  const handle = create === true ? openPlaceholder(path, spares) : openNoFollow(path);
-  checkOpened(handle, path, create === true);
-  return handle;
+  return checked(create === true ? openPlaceholder(path, spares) : openNoFollow(path), path, create === true);
+}
+
+/** The handle once checkOpened accepts it; closed when it does not. */
+function checked(handle: number, path: string, create: boolean): number {
+  try {
+    checkOpened(handle, path, create);
+    return handle;
+  } catch (e: unknown) {
+    closeSync(handle);
+    throw e;
+  }
 }
 
 /**
