@@ -31,15 +31,20 @@ describe.each(backendCases('red team: rules named through links'))('red team: ru
   const run = (args: readonly string[], script: string) =>
     isolate(runner, ['run', '--backend', backend, ...args, '--', 'sh', '-c', script], { cwd: project, env });
 
+  /** A run that repoints the link, then one more, both under `deny`: neither may print the secret that `read` prints. */
+  const repointThenRead = (deny: readonly string[], repoint: string, read: string) => {
+    const first = run(deny, `${repoint}; ${read}`);
+    expect(first.stdout, 'the first run read the hidden file').not.toContain(SECRET);
+    const second = run(deny, read);
+    expect(second.stdout, `the next run read the file the rule hid: ${second.stderr}`).not.toContain(SECRET);
+    return first;
+  };
+
   it('a hidden file named through a link in the writable project stays hidden in the next run after the command repoints the link', () => {
     writeFileSync(join(project, '.env.local'), `${SECRET}\n`);
     symlinkSync('.env.local', join(project, '.env'));
     giveTo(runner, dir);
-    const deny = ['--deny', '${CWD}/.env'];
-    const first = run(deny, 'rm -f .env && ln -s /nonexistent .env; cat .env.local');
-    expect(first.stdout, 'the first run read the hidden file').not.toContain(SECRET);
-    const second = run(deny, 'cat .env.local');
-    expect(second.stdout, `the next run read the file the rule hid: ${second.stderr}`).not.toContain(SECRET);
+    const first = repointThenRead(['--deny', '${CWD}/.env'], 'rm -f .env && ln -s /nonexistent .env', 'cat .env.local');
     // Refused, naming the link and the way out; the path without the link hides the file whatever .env points at.
     expect(first.status, first.stderr).toBe(125);
     expect(first.stderr).toContain(`through the symbolic link ${join(project, '.env')}`);
@@ -53,11 +58,7 @@ describe.each(backendCases('red team: rules named through links'))('red team: ru
     writeFileSync(join(project, 'deploy', 'config', 'secrets.yml'), `${SECRET}\n`);
     symlinkSync('deploy/config', join(project, 'config'));
     giveTo(runner, dir);
-    const deny = ['--deny', '${CWD}/config/secrets.yml'];
-    const first = run(deny, 'rm -f config && mkdir config; cat deploy/config/secrets.yml');
-    expect(first.stdout, 'the first run read the hidden file').not.toContain(SECRET);
-    const second = run(deny, 'cat deploy/config/secrets.yml');
-    expect(second.stdout, `the next run read the file the rule hid: ${second.stderr}`).not.toContain(SECRET);
+    repointThenRead(['--deny', '${CWD}/config/secrets.yml'], 'rm -f config && mkdir config', 'cat deploy/config/secrets.yml');
   });
 
   it('a writable path named through a link in the writable project is not pointed outside it for the next run', () => {
