@@ -32,7 +32,6 @@ import {
   openSync,
   readSync,
   statSync,
-  chmodSync,
   existsSync,
   renameSync,
   unlinkSync,
@@ -102,19 +101,11 @@ function corrupt(file: string, detail: string): IsolateError {
 // Directory, head file, reading lines
 
 /**
- * Create `dir` and its missing parents with mode 0700. Directories that
+ * Create `dir` and its missing parents with mode 0700 (own-dir.ts). Directories that
  * already exist are left as they are (never loosened, never tightened).
  */
 function ensureDir(dir: string): void {
-  const target = resolve(dir);
-  const first = makeOwnDir(target);
-  if (first === undefined) return;
-  // The umask may have removed bits from 0700; set exactly 0700 on what we created.
-  const top = resolve(first);
-  for (let p = target; ; p = dirname(p)) {
-    chmodSync(p, 0o700);
-    if (p === top || dirname(p) === p) break;
-  }
+  makeOwnDir(resolve(dir));
 }
 
 type Head = { state: 'missing' } | { state: 'invalid'; detail: string } | { state: 'ok'; seq: number; hash: string; raw: string };
