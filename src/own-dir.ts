@@ -12,9 +12,9 @@
  * an ordinary user's run does, refused by `/`), with its own message, and
  * this error's way out.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
 
 /** Home directories runs of this process were given that did not exist. */
 const missingHomes = new Set<string>();
@@ -43,10 +43,10 @@ function missingHome(home: string | undefined): string | undefined {
 const inside = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}${sep}`);
 
 /**
- * `mkdir -p` of one of isolate's own directories, mode 0700; returns the
- * first directory made, as mkdirSync does. Throws ENOENT, having made
- * nothing, when that would make a missing home directory: this process's,
- * or one noted by noteHome.
+ * `mkdir -p` of one of isolate's own directories, each directory it makes
+ * exactly 0700 whatever the umask; returns the first directory made, as
+ * mkdirSync does. Throws ENOENT, having made nothing, when that would make
+ * a missing home directory: this process's, or one noted by noteHome.
  */
 export function makeOwnDir(path: string): string | undefined {
   const target = resolve(path);
@@ -57,5 +57,29 @@ export function makeOwnDir(path: string): string | undefined {
       throw Object.assign(new Error(why), { code: 'ENOENT' });
     }
   }
-  return mkdirSync(target, { recursive: true, mode: 0o700 });
+  return makeEach(target);
+}
+
+/**
+ * Make `target` and its missing parents one by one, each set to 0700 before
+ * the next is made inside it: a umask that takes the owner's bits (0277)
+ * would otherwise leave a parent its owner cannot write, and the next mkdir
+ * fails (root's runs alone would get by). One made meanwhile by another
+ * process is left as it is.
+ */
+function makeEach(target: string): string | undefined {
+  const missing: string[] = [];
+  for (let p = target; !exists(p) && dirname(p) !== p; p = dirname(p)) missing.unshift(p);
+  let first: string | undefined;
+  for (const p of missing) {
+    try {
+      mkdirSync(p, { mode: 0o700 });
+    } catch (e: unknown) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw e;
+    }
+    chmodSync(p, 0o700);
+    first ??= p;
+  }
+  return first;
 }

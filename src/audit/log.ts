@@ -32,7 +32,6 @@ import {
   openSync,
   readSync,
   statSync,
-  chmodSync,
   existsSync,
   renameSync,
   unlinkSync,
@@ -57,6 +56,7 @@ import { withLock, type LockOptions } from './lock.js';
 import { segmentLink } from './segment.js';
 import { NOT_REGULAR, openRegular, readRegularFile } from './read-regular.js';
 import { makeOwnDir } from '../own-dir.js';
+import { duplicateJsonKey } from '../profile/json-duplicates.js';
 
 export { GENESIS_HASH, canonicalJson, recordHash } from './chain.js';
 
@@ -101,19 +101,11 @@ function corrupt(file: string, detail: string): IsolateError {
 // Directory, head file, reading lines
 
 /**
- * Create `dir` and its missing parents with mode 0700. Directories that
+ * Create `dir` and its missing parents with mode 0700 (own-dir.ts). Directories that
  * already exist are left as they are (never loosened, never tightened).
  */
 function ensureDir(dir: string): void {
-  const target = resolve(dir);
-  const first = makeOwnDir(target);
-  if (first === undefined) return;
-  // The umask may have removed bits from 0700; set exactly 0700 on what we created.
-  const top = resolve(first);
-  for (let p = target; ; p = dirname(p)) {
-    chmodSync(p, 0o700);
-    if (p === top || dirname(p) === p) break;
-  }
+  makeOwnDir(resolve(dir));
 }
 
 type Head = { state: 'missing' } | { state: 'invalid'; detail: string } | { state: 'ok'; seq: number; hash: string; raw: string };
@@ -300,6 +292,18 @@ function lastLine(fd: number, size: number): { text: string | undefined; termina
   return { text: decode(Buffer.concat(chunks)), terminated };
 }
 
+/**
+ * A line that holds one key twice in an object was edited: isolate never
+ * writes one, JSON.parse (and so the hash) keeps the last value, and a
+ * reader that keeps the first (or a grep) sees another record than the one
+ * the chain vouches for.
+ */
+function repeatedKey(text: string): ParsedLine | undefined {
+  const repeated = duplicateJsonKey(text);
+  if (repeated === undefined) return undefined;
+  return { ok: false, reason: 'edited', detail: `the key ${JSON.stringify(repeated.key)} appears twice in one object: what the record says depends on the reader` };
+}
+
 type ParsedLine = { ok: true; record: AuditRecord } | { ok: false; reason: 'malformed' | 'edited'; detail: string };
 
 /** Parse one line as a record: JSON object with a well-typed envelope. */
@@ -312,7 +316,7 @@ function parseRecord(text: string | undefined): ParsedLine {
     return { ok: false, reason: 'malformed', detail: text === '' ? 'the line is empty' : 'the line is not valid JSON' };
   }
   const problem = envelopeProblem(v);
-  if (problem === undefined) return { ok: true, record: v as AuditRecord };
+  if (problem === undefined) return repeatedKey(text) ?? { ok: true, record: v as AuditRecord };
   // A JSON object with all three envelope fields, one of them with a wrong value, was edited.
   const hasAll = typeof v === 'object' && v !== null && !Array.isArray(v) && ENVELOPE_FIELDS.every((k) => k in v);
   return { ok: false, reason: hasAll ? 'edited' : 'malformed', detail: hasAll ? problem : `not an audit record: ${problem}` };

@@ -5,14 +5,15 @@
  * runs take a slot of the concurrency limit (slots.ts); a call that runs
  * longer than a second reports progress when the client asks (progress.ts).
  * Every call is one record in the audit log, marked with the tool and the
- * client from the initialize handshake.
+ * client from the initialize handshake; a call that could not be recorded
+ * (a full disk) is said on the server's stderr, not only to the assistant.
  */
 import { z } from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { asIsolateError, IsolateError } from '../errors.js';
-import { recordCall, type McpTool, type RunOrigin } from '../index.js';
+import { asIsolateError, IsolateError, oneLine } from '../errors.js';
+import { recordCall as appendCall, type CallOutcome, type McpTool, type RunOrigin } from '../index.js';
 import { Calls } from './calls.js';
 import { checkCall, checkInput, checkOutput, checkStructured, checkText, type CheckInput } from './check-tool.js';
 import type { ServerConfig } from './config.js';
@@ -53,6 +54,10 @@ interface Context {
   slots: Slots;
   /** The origin of a call of `tool`, with the client as it named itself. */
   origin(tool: McpTool): RunOrigin;
+  /** Tell whoever started the server what went wrong recording a call of `tool` (each of its audit warnings). */
+  tell(tool: McpTool, warnings: readonly string[] | undefined): void;
+  /** Record a call that started no sandbox, and tell what went wrong recording it. */
+  record(call: CallOutcome): Promise<void>;
   /** A call that failed before isolate recorded it otherwise: recorded here, then a tool error. */
   failed(tool: McpTool, command: readonly string[] | null, e: unknown): Promise<CallToolResult>;
   /** A handler took the call with this request id (it records the call itself). */
@@ -77,6 +82,7 @@ function registerRun(server: McpServer, ctx: Context): void {
       try {
         free = await ctx.slots.take(signal);
         const { report, failed: refused } = await runCall(ctx.config, input, signal, ctx.origin('run'));
+        ctx.tell('run', report.audit?.warnings);
         if (refused) return failure(refusalText(report));
         const out = structured(report, ctx.config.maxOutput);
         return { content: text(summaryText(out)), structuredContent: out };
@@ -97,7 +103,7 @@ function registerCheck(server: McpServer, ctx: Context): void {
     ctx.take(extra.requestId);
     try {
       const { command, result } = await checkCall(ctx.config, input);
-      await recordCall({ origin: ctx.origin('check'), command, check: result }, ctx.config.options);
+      await ctx.record({ origin: ctx.origin('check'), command, check: result });
       return { content: text(checkText(result)), structuredContent: checkStructured(result) };
     } catch (e: unknown) {
       return ctx.failed('check', commandOrNull(input), e);
@@ -111,7 +117,7 @@ function registerExplain(server: McpServer, ctx: Context): void {
     ctx.take(extra.requestId);
     try {
       const out = await explainCall(ctx.config);
-      await recordCall({ origin: ctx.origin('explain'), command: null }, ctx.config.options);
+      await ctx.record({ origin: ctx.origin('explain'), command: null });
       return { content: text(explainText(out)), structuredContent: out };
     } catch (e: unknown) {
       return ctx.failed('explain', null, e);
@@ -126,14 +132,18 @@ export function createServer(config: ServerConfig): IsolateMcp {
     const c = server.server.getClientVersion();
     return { via: 'mcp', tool, client: c === undefined ? null : { name: c.name, version: c.version } };
   };
+  const tell = (tool: McpTool, warnings: readonly string[] | undefined): void => {
+    for (const w of warnings ?? []) config.warn?.(`isolate mcp: ${tool}: ${oneLine(w)}`);
+  };
+  const record = async (call: CallOutcome): Promise<void> => tell(call.origin.tool, (await appendCall(call, config.options)).warnings);
   const failed = async (tool: McpTool, command: readonly string[] | null, e: unknown): Promise<CallToolResult> => {
     const error = asIsolateError(e);
-    await recordCall({ origin: origin(tool), command, error }, config.options);
+    await record({ origin: origin(tool), command, error });
     return failure(`${error.message}${error.fix === undefined ? '' : `\nfix: ${error.fix}`}\n`);
   };
   let watched: WatchedTransport<McpTool> | undefined;
   const take = (id: RequestId): void => watched?.take(id);
-  const ctx: Context = { config, calls, slots: new Slots(config.maxConcurrent), origin, failed, take };
+  const ctx: Context = { config, calls, slots: new Slots(config.maxConcurrent), origin, tell, record, failed, take };
   registerRun(server, ctx);
   registerCheck(server, ctx);
   registerExplain(server, ctx);

@@ -231,6 +231,23 @@ describe('verifyLog', () => {
       expect(verifyLog(log)).toMatchObject({ ok: false, line: 3, reason: 'edited' });
     });
 
+    it('edited: a key repeated in a line, the forged value first (JSON.parse keeps the last, so the hash still matches; a reader that keeps the first sees the forgery)', () => {
+      const ls = lines();
+      expect(ls[2]).toContain('"exitCode":0');
+      ls[2] = (ls[2] ?? '').replace('"exitCode":0', '"exitCode":1,"exitCode":0');
+      writeLines(ls);
+      const r = verifyLog(log);
+      expect(r).toMatchObject({ ok: false, line: 3, reason: 'edited' });
+      expect(r.ok ? '' : r.detail).toContain('"exitCode"');
+    });
+
+    it('edited: a key repeated inside a nested object of a line', () => {
+      const ls = lines();
+      ls[1] = (ls[1] ?? '').replace('"mode":"none"', '"mode":"host","mode":"none"');
+      writeLines(ls);
+      expect(verifyLog(log)).toMatchObject({ ok: false, line: 2, reason: 'edited' });
+    });
+
     it('edited: one changed character in a string', () => {
       const raw = readFileSync(log);
       const at = raw.indexOf('hello 2');
