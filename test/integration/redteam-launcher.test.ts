@@ -15,6 +15,7 @@ import { giveTo, isolate, projectSite, runners } from '../helpers/isolate.js';
 import { findBwrap } from '../../src/host/facts.js';
 
 const BWRAP = findBwrap({ PATH: process.env['PATH'] ?? '' });
+if (BWRAP === undefined) console.warn('red team: the launcher in a writable path skipped: no bwrap on PATH to copy into the project (install bubblewrap)');
 
 describe.skipIf(BWRAP === undefined).each(runners())('red team: the launcher in a writable path ($label)', (runner) => {
   let dir: string;
