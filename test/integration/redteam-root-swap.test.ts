@@ -67,6 +67,22 @@ describe.each(cases)('red team: a directory the profile binds, swapped for a lin
 
   const SCRIPT = `cat ${'$HOME'}/project/id_ed25519 ${'$HOME'}/docs/id_ed25519 2>&1; cat ${'$HOME'}/project/a.txt ${'$HOME'}/docs/b.txt 2>&1; echo pwned > ${'$HOME'}/project/authorized_keys 2>&1; echo done`;
 
+  /**
+   * Swapped before the start: run/ finds the link when it opens the protected names in the project, and refuses.
+   * It made their placeholders first, through the link: an empty `.git` was left in ~/.ssh (or in any directory a
+   * link leads to, where git then stops: "invalid gitfile format").
+   */
+  it('project swapped before the start: refused, and no placeholder made where the link leads', async () => {
+    const p = await planned(SCRIPT);
+    swap('project');
+    const r = await execute(p.plan, { stdio: 'capture' }).catch((e: unknown) => ({ exitCode: 125, started: false, error: e as Error, stdout: '', stderr: '' }));
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}`;
+    expect(out).not.toContain(KEY);
+    expect(r.exitCode, out).toBe(125);
+    expect(r.error?.message).toMatch(/symbolic link/);
+    expect(readdirSync(join(home, '.ssh')), 'entries made in the hidden ~/.ssh on the host').toEqual(['id_ed25519']);
+  }, 30_000);
+
   it.each(['project', 'docs'])('%s: never the key, nothing written in ~/.ssh; bwrap binds the directory it opened', async (name) => {
     const p = await planned(SCRIPT);
     const r = await execute(p.plan, { stdio: 'capture', beforeStart: async () => swap(name) });
