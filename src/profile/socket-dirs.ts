@@ -41,6 +41,9 @@ export function checkSocketDir(kind: MountKind, real: string, from: string, writ
   if (dir === undefined) return;
   const what = real === dir ? real : `${real}, which holds ${dir}`;
   throw new IsolateError('E_PATH_INVALID', `${from}: "${written}" is ${what}, where the host's services keep their sockets (ssh-agent, tmux, X11, D-Bus, Docker); a command that connects to one acts outside the sandbox, so isolate will not show it whole`, {
-    fix: `run isolate from a directory of its own (make one, or pass --cwd <dir>); to share one service, name its socket itself (--allow-read ${dir}/<name>)`,
+    fix:
+      real === dir
+        ? `run isolate from a directory of its own (make one, or pass --cwd <dir>); to share one service, name its socket itself (--allow-read ${dir}/<name>)`
+        : `name the directories the command needs inside ${real} instead (--allow-read ${real}/<name>), and run isolate from a directory of its own (--cwd <dir>)`,
   });
 }

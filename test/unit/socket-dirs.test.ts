@@ -42,7 +42,9 @@ describe('socket directories', () => {
       expect(e.message).toBe('p.yaml: filesystem.read[0]: "${CWD}" is /run/user/1000, where the host\'s services keep their sockets (ssh-agent, tmux, X11, D-Bus, Docker); a command that connects to one acts outside the sandbox, so isolate will not show it whole');
       expect(e.fix).toContain('--allow-read /run/user/1000/<name>');
     }
-    expect(refusal('read', '/var').message).toContain('"${CWD}" is /var, which holds /var/tmp, where');
+    const above = refusal('read', '/var');
+    expect(above.message).toContain('"${CWD}" is /var, which holds /var/tmp, where');
+    expect(above.fix).toContain('name the directories the command needs inside /var instead (--allow-read /var/<name>)');
   });
 
   it('a private copy (tmpfs) or a hidden path (deny) of one is not refused', () => {
