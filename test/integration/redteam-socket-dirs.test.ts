@@ -15,6 +15,8 @@
  * a secret. The command connects with python3. Written as a failing finding
  * first (the command read the secret under strict, default and dev); it now
  * guards the fix: such a run is refused (exit 125) before anything starts.
+ * The host's abstract sockets (X11's, an abstract D-Bus address) belong to
+ * its network namespace: `isolate explain` says so for `--net host`.
  */
 import { chownSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -116,6 +118,15 @@ describe.each(runners())('red team: the host\'s socket directories ($label)', (r
     const bus = await start(join(runtime, 'bus'));
     const r = await connect(runner, p, 'default', bus.path, p.project, { XDG_RUNTIME_DIR: runtime }, ['--allow-read', runtime]);
     expectRefused(r, bus, runtime);
+  });
+
+  it("explain says what the host's network shares: its abstract sockets (dev), and not with none", async () => {
+    const explain = (net: string): Promise<Result> => isolateAsync(runner, ['explain', '-p', 'dev', '--net', net, '--', 'true'], { cwd: p.project, env: p.env });
+    const host = await explain('host');
+    expect(host.status, host.stderr).toBe(0);
+    expect(host.stdout).toMatch(/^network +host \(shares the host network: its loopback services and its abstract unix sockets, such as a desktop's X11 and D-Bus\)$/m);
+    const none = await explain('none');
+    expect(none.stdout).not.toContain('abstract');
   });
 
   it('control: a socket the profile names itself is reached (the probe works; sharing one socket stays possible)', async () => {
