@@ -54,7 +54,11 @@ export const LAUNCH_GO_FD = 5;
 export const OCI_FIRST_PATH_FD = 6;
 /** Where the init keeps the command's stderr inside the container (closed for the command). */
 const INIT_STDERR_FD = 9;
-/** The Go runtime's threads of `runc run` (with GOMAXPROCS=2), which live in the run's cgroup beside the sandbox and count against pids.max. */
+/**
+ * The Go runtime's threads of `runc run` (with GOMAXPROCS=2; 8 to 10 seen), which live in the run's cgroup beside
+ * the sandbox and count against pids.max: the room pids.max leaves them while the runtime starts. Before the
+ * command starts, pids.max is set from the count the cgroup then holds (cgroup.ts, countedAtStart).
+ */
 export const RUNTIME_TASKS = 9;
 /** The smallest process limit runc's own init (a Go program, in the container's cgroup until it execs the init) starts under. */
 export const OCI_MIN_PROCESSES = 5;
@@ -172,8 +176,12 @@ export const ociBackend: Backend = {
     const { devices: _copies, ...view } = host;
     const setup = planSetup(policy, view, OCI_FIRST_PATH_FD);
     const views = limitViews(policy.limits, host);
-    const launcher = [`${runtime.name} (${RUNTIME_TASKS} of its threads)`, 'the init', ...(net === undefined ? [] : ['the network forwarder'])];
-    const cg = cgroupLimits(views.cgroup, host, { processes: RUNTIME_TASKS + launcher.length - 1, name: launcher.join(', ') });
+    const forwarder = net === undefined ? 0 : 1;
+    const cg = cgroupLimits(views.cgroup, host, {
+      processes: RUNTIME_TASKS + 1 + forwarder,
+      name: `${runtime.name}'s threads and the init`,
+      countedAtStart: { later: forwarder, name: 'the network forwarder' },
+    });
     refuseTinyProcessLimit(views.cgroup.processes, cg.plan?.events.pids !== undefined);
     // The runtime would set config.json's rlimits on its own init (a Go program) before it starts ours: prlimit sets them just before the command.
     const rl = prlimitRlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);

@@ -446,6 +446,12 @@ export interface CgroupPlan {
   procs: string[];
   /** Files to read after the run: which limit was hit, and the peak memory. */
   events: { memory?: string; pids?: string; peak?: string };
+  /**
+   * At the started handshake (Plan.fds.started), before the command may start: pids.max (`max`) becomes
+   * pids.current (`current`, the launcher's processes and threads and the init) plus `add`. For a launcher
+   * whose own count is known only once it has set the sandbox up (an OCI runtime's threads).
+   */
+  pidsAtStart?: { current: string; max: string; add: number };
 }
 
 export interface PlanSummary {

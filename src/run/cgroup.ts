@@ -226,6 +226,29 @@ export class RunCgroup {
     for (const fd of this.procsFds) await writeAt(fd, String(pid));
   }
 
+  /**
+   * CgroupPlan.pidsAtStart, at the started handshake (the sandbox is set up, the command not started): pids.max
+   * becomes what the cgroup holds now plus the plan's number, so the command gets the limit the profile names
+   * however many threads the runtime has made. What cannot be read or written is returned, and the command is
+   * not started.
+   */
+  limitFromNow(): IsolateError | undefined {
+    const at = this.plan.pidsAtStart;
+    if (at === undefined) return undefined;
+    try {
+      const current = Number(readFileSync(at.current, 'utf8').trim());
+      if (!Number.isSafeInteger(current) || current < 0) throw new Error(`${at.current}: not a count`);
+      writeFileSync(at.max, String(current + at.add), { flag: 'r+' });
+      return undefined;
+    } catch (e: unknown) {
+      return new IsolateError('E_SANDBOX_SETUP', 'cannot set the process limit of the sandbox\'s cgroup from its count at the start; the command was not run', {
+        detail: e instanceof Error ? e.message : String(e),
+        fix: 'run `isolate doctor`',
+        cause: e,
+      });
+    }
+  }
+
   private closeProcs(): void {
     for (const fd of this.procsFds?.splice(0) ?? []) closeSync(fd);
   }
