@@ -51,6 +51,8 @@ export interface CgroupLauncher {
    * launcher's processes that start with the command (the network forwarder).
    */
   countedAtStart?: { later: number; name: string };
+  /** It makes the sandbox's own cgroups (an OCI runtime): where the init is, is checked before the command starts (CgroupPlan.checkInit). */
+  makesCgroups?: boolean;
 }
 
 function pidsSummary(l: number, v: 1 | 2, launcher: CgroupLauncher): string {
@@ -120,5 +122,6 @@ export function cgroupLimits(l: Limits, host: HostFacts, launcher: CgroupLaunche
     if (at !== undefined) pidsAtStart = { current: `${dir}/pids.current`, max: `${dir}/pids.max`, add: l.processes + at.later };
     summary.push(pidsSummary(l.processes, v, launcher));
   }
-  return { plan: { version: v, dirs, writes, procs, events, ...(pidsAtStart === undefined ? {} : { pidsAtStart }) }, summary };
+  const checks = { ...(pidsAtStart === undefined ? {} : { pidsAtStart }), ...(launcher.makesCgroups === true ? { checkInit: true as const } : {}) };
+  return { plan: { version: v, dirs, writes, procs, events, ...checks }, summary };
 }

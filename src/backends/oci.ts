@@ -91,6 +91,16 @@ export const OCI_INSTALL_FIX = 'sudo apt-get install -y runc   (or crun, on a ho
 
 type UsableRuntime = NonNullable<OciFacts['runtime']>;
 
+/**
+ * With the run's cgroup, the container must stay inside it (its limits count only what is in it). runc makes the
+ * container's cgroup inside its own; crun on a cgroup v1 host makes it at the root of each hierarchy, outside, so
+ * it is told to make none (`--cgroup-manager=disabled`: the container stays in the cgroup crun runs in). run/
+ * checks where the init is before the command starts (CgroupPlan.checkInit), whatever the runtime did.
+ */
+function cgroupManager(runtime: UsableRuntime, cgroup: boolean): string[] {
+  return cgroup && runtime.name === 'crun' ? ['--cgroup-manager=disabled'] : [];
+}
+
 /** Fail closed when no runtime can start the bundle here: never fall back to another backend. */
 export function checkOciHost(host: Pick<HostFacts, 'platform' | 'uid' | 'userns' | 'oci'>): { oci: OciFacts; runtime: UsableRuntime } {
   requireLinux(host, 'oci');
@@ -181,6 +191,7 @@ export const ociBackend: Backend = {
       processes: RUNTIME_TASKS + 1 + forwarder,
       name: `${runtime.name}'s threads and the init`,
       countedAtStart: { later: forwarder, name: 'the network forwarder' },
+      makesCgroups: true,
     });
     refuseTinyProcessLimit(views.cgroup.processes, cg.plan?.events.pids !== undefined);
     // The runtime would set config.json's rlimits on its own init (a Go program) before it starts ours: prlimit sets them just before the command.
@@ -196,7 +207,7 @@ export const ociBackend: Backend = {
     return {
       backend: 'oci',
       backendVersion: `${runtime.name} ${runtime.version ?? 'unknown'}`,
-      argv: [LAUNCH_SHELL, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, runtime.path, '--root', bundle.stateDir, 'run', '--bundle', bundle.dir, '--preserve-fds', String(preserve), bundle.name],
+      argv: [LAUNCH_SHELL, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, runtime.path, ...cgroupManager(runtime, cg.plan !== undefined), '--root', bundle.stateDir, 'run', '--bundle', bundle.dir, '--preserve-fds', String(preserve), bundle.name],
       pipedArgs: [],
       fds: { started: OCI_STARTED_FD },
       inputs: [{ fd: LAUNCH_GO_FD, data: 'go\n' }],

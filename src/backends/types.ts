@@ -452,6 +452,12 @@ export interface CgroupPlan {
    * whose own count is known only once it has set the sandbox up (an OCI runtime's threads).
    */
   pidsAtStart?: { current: string; max: string; add: number };
+  /**
+   * At the started handshake, the sandbox's init must be in each of `dirs` or a cgroup inside it, else the command
+   * is not started: for a launcher that makes the sandbox's cgroups itself (an OCI runtime), which could put them
+   * elsewhere, where the limits would not count them.
+   */
+  checkInit?: true;
 }
 
 export interface PlanSummary {

@@ -23,7 +23,7 @@ export interface Handshake {
   reach: Reach;
   /** The opened Plan.pathFds, held for the mount check (Plan.checkPathFds). */
   pathFds: Map<number, number>;
-  /** The run's cgroup: its process limit is set from its count at the started byte (CgroupPlan.pidsAtStart). */
+  /** The run's cgroup: checked and its process limit set at the started byte (CgroupPlan.checkInit, pidsAtStart). */
   cgroup?: RunCgroup | undefined;
   /** Told the sandbox's init as the host numbers it, when the launcher's status reports it. */
   onInit?: ((pid: number) => void) | undefined;
@@ -62,7 +62,7 @@ export function attachHandshake(h: Handshake): void {
   }
   const startedPipe = pipe(started);
   const readyPipe = pipe(ready);
-  if (startedPipe !== null) awaitStarted(startedPipe, h.state, () => checkMounts(h) ?? h.cgroup?.limitFromNow());
+  if (startedPipe !== null) awaitStarted(startedPipe, h.state, () => checkMounts(h) ?? h.cgroup?.atStart(h.reach.init()));
   else if (readyPipe !== null) awaitReady(readyPipe, h.state);
   else h.state.started = true;
   // No status from the launcher: find the sandbox's PID namespace ourselves, for signals and sampling.
