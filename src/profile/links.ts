@@ -78,7 +78,7 @@ export interface HostFileWay {
 /**
  * Where a file isolate starts or trusts on the host (a launcher: host/launcher-check.ts; a credential's command:
  * run/credential-program.ts; the CA its proxy trusts for credential hosts, network.upstreamCa:
- * run/credential-sources.ts) could be changed by a sandboxed command: its path, any symbolic link on the way to it
+ * profile/upstream-ca.ts) could be changed by a sandboxed command: its path, any symbolic link on the way to it
  * (one the command points at a file of its own), or the file it finally names, inside a path `writable` says the
  * sandbox can write. The one rule for all of them.
  */
