@@ -1,8 +1,10 @@
 /**
- * Plan.fds.started (nsjail's init): the sandbox's init writes one byte once
- * the sandbox is set up and waits. isolate checks the sandbox (Plan.checkPathFds)
- * and answers "go\n", and the command starts; or closes the socket, and the
- * init exits 125 without starting it.
+ * Plan.fds.started (the init of nsjail and of an OCI runtime): the sandbox's
+ * init writes one byte once the sandbox is set up and waits. isolate checks
+ * the sandbox (Plan.checkPathFds, CgroupPlan.checkInit), sets the process
+ * limit from the cgroup's count (CgroupPlan.pidsAtStart) and answers
+ * "go\n", and the command starts; or closes the socket, and the init exits
+ * 125 without starting it.
  */
 import type { Duplex } from 'node:stream';
 import type { IsolateError } from '../../errors.js';
