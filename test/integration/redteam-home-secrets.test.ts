@@ -16,7 +16,10 @@
  * starts any command outside the sandbox; its dump keeps the environments
  * of the processes it runs), Bitwarden's SSH agent, and the X11 cookie,
  * with which a program on the host's network (dev's) reaches a display
- * (one forwarded by `ssh -X` listens on 127.0.0.1:6010) and types into it.
+ * (one forwarded by `ssh -X` listens on 127.0.0.1:6010) and types into it;
+ * Syncthing's API key (its REST API on the loopback shares any folder with
+ * another device, read by the daemon outside the sandbox) and device key;
+ * Dropbox's linked account and command socket.
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
@@ -56,9 +59,13 @@ const SOCKETS = [
 const JUPYTER = '.local/share/jupyter/runtime/jpserver-4242.json';
 
 /** Sockets of programs that act for whoever connects: PM2's daemon, Bitwarden's SSH agent (native and Flatpak). */
-const AGENT_SOCKETS = ['.pm2/rpc.sock', '.pm2/pub.sock', '.bitwarden-ssh-agent.sock', '.var/app/com.bitwarden.desktop/data/.bitwarden-ssh-agent.sock'];
-/** Their files that hold what they act with: PM2's saved process list (with each process's environment), the X11 cookie. */
-const AGENT_FILES = ['.pm2/dump.pm2', '.Xauthority'];
+const AGENT_SOCKETS = ['.pm2/rpc.sock', '.pm2/pub.sock', '.bitwarden-ssh-agent.sock', '.var/app/com.bitwarden.desktop/data/.bitwarden-ssh-agent.sock', '.dropbox/command_socket'];
+/**
+ * Their files that hold what they act with: PM2's saved process list (with each process's environment), the X11
+ * cookie, Syncthing's API key and device key (its REST API on the host's loopback shares any folder, ~/.ssh too,
+ * with another device; old and new places), Dropbox's linked account (and its command socket, which makes links).
+ */
+const AGENT_FILES = ['.pm2/dump.pm2', '.Xauthority', '.config/syncthing/config.xml', '.config/syncthing/key.pem', '.local/state/syncthing/config.xml', '.dropbox/instance1/config.dbx'];
 
 /** Listen on each socket (anyone may connect, as a user's own socket lets the user); connect() succeeds from the backlog while the test waits. */
 async function listenOn(paths: string[]): Promise<Server[]> {
@@ -122,7 +129,7 @@ describe.each(runners())('red team: logins in a readable home ($label)', (runner
     }
   });
 
-  it("dev hides PM2's daemon, Bitwarden's SSH agent and the X11 cookie", async () => {
+  it("dev hides PM2's daemon, Bitwarden's SSH agent, the X11 cookie, Syncthing's keys and Dropbox's login", async () => {
     const home = join(dir, 'home');
     const project = join(home, 'project');
     mkdirSync(project, { recursive: true });
