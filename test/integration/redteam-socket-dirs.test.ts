@@ -22,10 +22,14 @@ import { chownSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import { token } from '../helpers/fs-fixture.js';
 import { homeWithProject, isolateAsync, removeTestTree, runners, type Project, type Result, type Runner } from '../helpers/isolate.js';
 
 const PROFILES = ['strict', 'default', 'dev'] as const;
+
+const OCI_SKIP = process.platform !== 'linux' ? 'OCI runtimes need Linux' : ociRuntimes().some((r) => r.refused === undefined) ? undefined : 'no OCI runtime that works here (apt-get install runc)';
+if (OCI_SKIP !== undefined) console.warn(`socket directories under --backend oci skipped: ${OCI_SKIP}`);
 
 /** Connects to the socket named by its argument and prints what the service answers. */
 const CLIENT = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nprint(s.recv(100).decode())";
@@ -110,6 +114,15 @@ describe.each(runners())('red team: the host\'s socket directories ($label)', (r
     chownSync(dir, runner.uid, runner.gid);
     const agent = await start(join(dir, 'agent.4242'));
     const r = await connect(runner, p, profile, agent.path, '/tmp');
+    expectRefused(r, agent, '/tmp');
+  });
+
+  it.skipIf(OCI_SKIP !== undefined)('--backend oci: a run started in /tmp is refused too', async () => {
+    const dir = mkdtempSync('/tmp/isolate-it-ssh-');
+    extraDirs.push(dir);
+    chownSync(dir, runner.uid, runner.gid);
+    const agent = await start(join(dir, 'agent.4242'));
+    const r = await connect(runner, p, 'default', agent.path, '/tmp', {}, ['--backend', 'oci']);
     expectRefused(r, agent, '/tmp');
   });
 
