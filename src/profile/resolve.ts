@@ -9,6 +9,7 @@ import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize,
 import { isWritable, MISSING_DENY_REASON } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
+import { checkSocketDir } from './socket-dirs.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
@@ -227,6 +228,7 @@ function mountRule(kind: MountKind, entry: SourcedPath, vars: PathVars, env: Env
   }
   checkKernelPath(kind, found.real, entry.from, entry.path);
   checkOwnPath(kind, found.real, entry.from, entry.path, env);
+  checkSocketDir(kind, found.real, entry.from, entry.path, env);
   const isLink = found.real !== abs && disk.isSymlink(abs);
   return { kind, path: found.real, requested: abs, type: found.type, ...(isLink ? { linkFrom: abs } : {}) };
 }
