@@ -8,6 +8,7 @@ import type { Policy } from '../profile/types.js';
 import { governing, isWithin, orderRules, type ProtectOp } from './mounts.js';
 import { inSealed, requireListings } from './seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
+import { gitConfigNote } from './git-config.js';
 import type { Cleanup, Plan, PlanSummary, SealFact } from './types.js';
 
 export type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
@@ -114,7 +115,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
     writable: own.filter((r) => r.kind === 'write').map((r) => r.path),
     hidden,
     tmpfs: paths('tmpfs'),
-    protected: named.filter((op) => op.kind === 'protect').map((op) => op.path),
+    protected: [...named.filter((op) => op.kind === 'protect').map((op) => op.path), ...paths('git-config')],
     placeholders: named.filter((op) => op.kind === 'placeholder').map((op) => op.path),
     notes: [
       ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
@@ -124,6 +125,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
         .sort()
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),
       ...ops.flatMap((op) => (op.kind === 'hide' && !rules.some((r) => r.path === op.path) ? [hiddenNote(op.path, placeheld)] : [])),
+      ...ops.flatMap((op) => (op.kind === 'git-config' ? [gitConfigNote(op.path, op.unparsed === true)] : [])),
       ...ops.flatMap((op) => (op.kind === 'dev' && op.nodes !== undefined ? [`${op.path}: its device nodes are isolate's copies in ${op.nodes}, owned by nobody: the command cannot change the host's`] : [])),
     ],
   };

@@ -27,6 +27,19 @@ export interface ProtectFact {
   pins: string[];
 }
 
+/**
+ * A git configuration file the sandbox can see that holds a secret (a token
+ * in an extraHeader or in a remote's URL: host/git-scrub.ts): the sandbox
+ * sees `text` at its path instead, read-only; the file on the host is
+ * never changed. unparsed: isolate could not parse it with certainty, and
+ * `text` is empty.
+ */
+export interface GitConfigFact {
+  path: string;
+  text: string;
+  unparsed?: true;
+}
+
 /** An entry under a read-only path that a run by root could read only as its owner (host/root-only.ts): hidden. */
 export interface RootOnlyFact {
   path: string;
@@ -160,6 +173,8 @@ export interface HostFacts {
   /** The caller's environment. Values reach only the child, never output. */
   env: Readonly<Record<string, string | undefined>>;
   protect: ProtectFact[];
+  /** Linux, for a run: the git configuration files shown without their secrets (GitConfigFact). */
+  gitConfigs?: GitConfigFact[];
   command: CommandFact;
   /** Present when the policy's network mode is filtered. */
   network?: NetworkFacts;
@@ -218,6 +233,8 @@ export interface BundlePlan {
    * it would for bwrap.
    */
   sealEntries: { path: string; type: SealType }[];
+  /** Relative to dir: files to write (mode 0444) before the start, which config.json binds read-only (git configuration without its secrets). */
+  files?: { path: string; data: string }[];
   stateDir: string;
   /** The container's name for the runtime. */
   name: string;
