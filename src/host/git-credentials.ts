@@ -22,8 +22,8 @@ export type Scrubbed = { kind: 'clean' } | { kind: 'scrubbed'; text: string } | 
 /** Keys whose value is a URL that git uses as a remote (section.key, lower case, with any subsection). */
 const REMOTE_URL_KEYS = new Set(['remote.url', 'remote.pushurl', 'url.insteadof', 'url.pushinsteadof', 'submodule.url']);
 
-/** `scheme://userinfo@` at the start of a URL-like word, anywhere in a value or a section's name. */
-const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/@\s"]*)@/g;
+/** `scheme://userinfo@` (to the last `@` before the path: a password may hold one) at the start of a URL-like word, anywhere in a value or a section's name. */
+const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/\s"]*)@/g;
 
 /** `text` with each URL's password removed; for a remote (`remote`), the whole userinfo of an http(s) URL. */
 export function withoutUserinfo(text: string, remote: boolean): string {

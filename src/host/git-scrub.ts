@@ -1,10 +1,11 @@
 /**
  * Host facts: the git configuration files the sandbox would see with a
  * secret in them (git-credentials.ts), and what it sees instead. The files
- * are those of the repositories the protected names show (git-repos.ts: the
- * repository's `config`, its worktrees' `config.worktree`, the common
- * `config` a linked worktree or submodule shares, and the files they
- * include). Each is read once, without following a symbolic link and only
+ * are git's own for this user (`~/.gitconfig`, `~/.config/git/config`, the
+ * system's) and those of the repositories the protected names show
+ * (git-repos.ts: the repository's `config`, its worktrees'
+ * `config.worktree`, the common `config` a linked worktree or submodule
+ * shares), and the files they include. Each is read once, without following a symbolic link and only
  * when it is where its path says; one that cannot be read so, or not parsed
  * with certainty, is shown empty. A file with nothing to remove is not
  * listed: it is bound as it is. The values removed are never kept or logged.
@@ -14,7 +15,7 @@ import { errnoCode } from '../errors.js';
 import type { GitConfigFact, ProtectFact } from '../backends/types.js';
 import type { MountRule } from '../profile/types.js';
 import { isVisible } from '../profile/mount-rules.js';
-import { gitTargets, reposOf } from './git-repos.js';
+import { gitTargets, reposOf, userConfigFiles } from './git-repos.js';
 import { scrubGitConfig } from './git-credentials.js';
 
 /** The most a configuration file may weigh to be shown (git's own are a few KiB); a larger one is shown empty. */
@@ -66,6 +67,6 @@ function realPath(path: string): string | undefined {
 
 /** Each configuration file of the repositories the facts show that the sandbox can see and that holds a secret. */
 export function gitConfigFacts(rules: readonly MountRule[], protect: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>): GitConfigFact[] {
-  const files = new Set([...reposOf(protect).flatMap((r) => r.configs), ...gitTargets(protect, env).include].flatMap((p) => realPath(p) ?? []));
+  const files = new Set([...userConfigFiles(env), ...reposOf(protect).flatMap((r) => r.configs), ...gitTargets(protect, env).include].flatMap((p) => realPath(p) ?? []));
   return [...files].filter((path) => isVisible(rules, path)).flatMap((path) => gitConfigFact(path) ?? []);
 }
