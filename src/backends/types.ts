@@ -173,7 +173,7 @@ export interface HostFacts {
   /** The caller's environment. Values reach only the child, never output. */
   env: Readonly<Record<string, string | undefined>>;
   protect: ProtectFact[];
-  /** Linux, for a run: the git configuration files shown without their secrets (GitConfigFact). */
+  /** For a run: the git configuration files shown without their secrets (GitConfigFact); sandbox-exec and nsjail refuse them. */
   gitConfigs?: GitConfigFact[];
   command: CommandFact;
   /** Present when the policy's network mode is filtered. */

@@ -10,7 +10,7 @@
  * with certainty, is shown empty. A file with nothing to remove is not
  * listed: it is bound as it is. The values removed are never kept or logged.
  */
-import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import type { GitConfigFact, ProtectFact } from '../backends/types.js';
 import type { MountRule } from '../profile/types.js';
@@ -35,7 +35,9 @@ function readExact(path: string): Buffer | undefined | null {
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return null;
-    if (st.size > MAX_BYTES || readlinkSync(`/proc/self/fd/${fd}`) !== path) return undefined;
+    // Still the file at `path` (no directory on the way swapped since the open): the same inode there now.
+    const now = lstatSync(path, { throwIfNoEntry: false });
+    if (st.size > MAX_BYTES || now === undefined || now.ino !== st.ino || now.dev !== st.dev) return undefined;
     const buf = Buffer.alloc(st.size);
     return buf.subarray(0, readSync(fd, buf, 0, st.size, 0));
   } catch {
