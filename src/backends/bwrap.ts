@@ -160,7 +160,7 @@ export const bwrapBackend: Backend = {
     const commandArgv = [...tty.prefix, ...rl.prefix, ...inner];
     // The texts of git configuration shown without its secrets follow the terminal's descriptor.
     const gitConfigFd = FIRST_PATH_FD + setup.pathFds.length + (deviceFd === undefined ? 0 : DEVICE_NODES.length) + 1;
-    const gitConfigs = setup.ops.flatMap((op) => (op.kind === 'git-config' ? [{ fd: gitConfigFd + op.index, data: op.text }] : []));
+    const gitConfigs = setup.ops.flatMap((op) => (op.kind === 'git-config' ? [{ fd: gitConfigFd + op.index, data: op.text, gitConfig: op.path }] : []));
 
     const argv = [
       bwrap.path,

@@ -135,14 +135,18 @@ function profileOps(fs: Policy['filesystem'], facts: SetupFacts, sized: { size?:
   const rules = fs.mounts;
   const ops = ruleOps(rules, sized);
   const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
-  const shown = gitConfigOps(rules, facts.gitConfigs ?? []);
+  const shown = gitConfigOps(rules, facts.gitConfigs ?? [], facts.rootOnly ?? []);
   const protect = protectOps(rules, facts.protect, bound, new Set(shown.map((op) => op.path)));
   return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protect, ...shown, ...missingHiddenOps(fs.skipped, protect), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
 }
 
-/** Each git configuration file the sandbox can see that holds a secret, shown without it (host/git-scrub.ts). */
-function gitConfigOps(rules: readonly MountRule[], found: readonly GitConfigFact[]): Extract<SetupOp, { kind: 'git-config' }>[] {
-  return found.filter((f) => isVisible(rules, f.path)).map((f, index) => ({ kind: 'git-config', path: f.path, text: f.text, index, ...(f.unparsed === true ? { unparsed: true as const } : {}) }));
+/**
+ * Each git configuration file the sandbox can see that holds a secret, shown without it (host/git-scrub.ts). Never
+ * one the list hides (a root-only entry, or inside one): its text, even without the secret, is not the command's.
+ */
+function gitConfigOps(rules: readonly MountRule[], found: readonly GitConfigFact[], rootOnly: readonly { path: string }[]): Extract<SetupOp, { kind: 'git-config' }>[] {
+  const hidden = (path: string): boolean => rootOnly.some((r) => r.path === path || isWithin(path, r.path));
+  return found.filter((f) => isVisible(rules, f.path) && !hidden(f.path)).map((f, index) => ({ kind: 'git-config', path: f.path, text: f.text, index, ...(f.unparsed === true ? { unparsed: true as const } : {}) }));
 }
 
 /**

@@ -311,8 +311,10 @@ export interface Plan {
    * config). sealedBinds: nsjail's config, which binds the sealed entries of
    * pathFds by their paths: run/ binds each one that is not as listed just
    * before the start from its empty stand-in instead (nsjail-stand-ins.ts).
+   * gitConfig: the git configuration file whose text without its
+   * credentials this is (bwrap copies it into the sandbox at that path).
    */
-  inputs?: { fd: number; data: string | Buffer; sealedBinds?: true }[];
+  inputs?: { fd: number; data: string | Buffer; sealedBinds?: true; gitConfig?: string }[];
   /**
    * The seccomp BPF program, handed to the backend on `fd` (absent: no filter).
    * afterSetup: the launcher reads it only once the sandbox is set up, just

@@ -61,6 +61,11 @@ describe('git configuration shown without its credentials', () => {
     expect(pathFdsOf(ops, 6).map((e) => e.path)).toEqual([`${PROJECT}/.git`, `${PROJECT}/.git/modules`]);
   });
 
+  it('shows nothing of a file a run by root hides as root-only, or inside such a directory', () => {
+    const hidden = setupOps(policy(), { ...FACTS, rootOnly: [{ path: `${PROJECT}/.git/modules`, dir: true }] });
+    expect(hidden.filter((op) => op.kind === 'git-config').map((op) => op.path)).toEqual([CONFIG]);
+  });
+
   it('bwrap binds the text from its own descriptor, read-only; never the host\'s file', () => {
     const args = setupArgs(ops, undefined, 20).join(' ');
     expect(args).toContain(`--perms 0444 --ro-bind-data 20 ${CONFIG}`);
