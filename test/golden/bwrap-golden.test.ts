@@ -95,7 +95,7 @@ describe('golden bwrap plans for the built-in profiles', () => {
     const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), {}, { gitConfigs: [{ path: config, text }] });
     expect(plan.pathFds?.map((e) => e.path)).not.toContain(config);
     const fd = plan.inputs?.[0]?.fd;
-    expect(plan.inputs).toEqual([{ fd, data: text }]);
+    expect(plan.inputs).toEqual([{ fd, data: text, gitConfig: config }]);
     expect(plan.argv.join(' ')).toContain(`--ro-bind-data ${String(fd)} ${config}`);
     const rendered = `${renderPlan('isolate run -- make test   (.git/config held a token)', plan)}\n== inputs ==\n${(plan.inputs ?? []).map((i) => `fd ${i.fd}: ${JSON.stringify(i.data)}`).join('\n')}\n`;
     expectOnlySyntheticPaths(rendered);
