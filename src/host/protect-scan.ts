@@ -20,7 +20,7 @@ import { TreeBuilder } from './scan-tree-builder.js';
 import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 import { recordSeen } from './scan-seen.js';
 import { Facts, dirStat, visit, type Search } from './scan-walk.js';
-import { ScanSplit, SPLIT_AFTER } from './scan-split.js';
+import { ScanSplit, type SplitOptions } from './scan-split.js';
 
 export { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES, sandboxCanEnter } from './scan-walk.js';
 
@@ -31,12 +31,8 @@ export interface ScanOptions {
   clock?: () => ScanClock | undefined;
   /** The caller's environment: where git's own configuration is, and the home directory it expands `~/` to (git-repos.ts). */
   env?: Readonly<Record<string, string | undefined>> | undefined;
-  /** @internal For tests: how many directories the search walks alone before a worker thread may take some (scan-split.ts, SPLIT_AFTER). */
-  splitAfter?: number;
-  /** @internal For tests: how long the walk lets a subtree it handed over wait for the worker thread before searching it itself (0). */
-  splitWaitMs?: number;
-  /** @internal For tests: told which subtrees of each root the worker thread searched. */
-  onSplit?: (subtrees: string[]) => void;
+  /** @internal For tests: when and how a large search is shared with a worker thread (scan-split.ts). */
+  split?: SplitOptions;
 }
 
 interface Searched {
@@ -62,13 +58,13 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     if (st === undefined || !st.isDirectory()) continue;
     s.old = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, names.keys, start);
     s.out = new TreeBuilder(s.old);
-    const split = new ScanSplit({ filesystem: { protect: policy.filesystem.protect, protectExisting: policy.filesystem.protectExisting }, rules, self, startMs: s.startMs, old: s.old?.a }, options.splitAfter ?? SPLIT_AFTER, options.splitWaitMs);
+    const split = new ScanSplit({ filesystem: { protect: policy.filesystem.protect, protectExisting: policy.filesystem.protectExisting }, rules, self, startMs: s.startMs, old: s.old?.a }, options.split);
     s.split = split;
     try {
       visit(s, root, '', st, s.old === undefined ? -1 : 0, true);
     } finally {
       s.split = undefined;
-      options.onSplit?.(split.end());
+      options.split?.onEnd?.(split.end());
     }
     trees.push({ root, ...s.out.finish() });
   }
