@@ -15,7 +15,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { workerThreads } from './worker-threads.js';
 import { packageRoot } from '../profile/builtin.js';
 import { STAMP_FIELDS, type DirStamp } from './scan-cache.js';
 import type { ScanTree, TreeArrays } from './scan-tree.js';
@@ -61,7 +62,7 @@ export class StampsAhead {
     const state = new SharedArrayBuffer(4 * tree.count);
     let worker: Worker;
     try {
-      worker = new Worker(file, { workerData: { root, tree: tree.a, stamps, state } satisfies AheadData });
+      worker = new (workerThreads().Worker)(file, { workerData: { root, tree: tree.a, stamps, state } satisfies AheadData });
     } catch {
       return undefined;
     }

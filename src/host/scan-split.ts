@@ -20,7 +20,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import { workerThreads } from './worker-threads.js';
 import { IsolateError, type ErrorCode } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
 import { packageRoot } from '../profile/builtin.js';
@@ -182,6 +183,7 @@ export class ScanSplit implements Split {
       return false;
     }
     this.state = new Int32Array(new SharedArrayBuffer(4 * (TICKETS + MAX_TICKETS)));
+    const { MessageChannel, Worker } = workerThreads();
     const { port1, port2 } = new MessageChannel();
     const data: WorkerData = { ...this.setup, state: this.state.buffer as SharedArrayBuffer, results: port2 };
     try {
@@ -228,7 +230,7 @@ export class ScanSplit implements Split {
       else if (Date.now() - since > STALL_MS) return this.giveUp();
     }
     for (since = Date.now(); !this.arrived.has(id); ) {
-      const m = this.port === undefined ? undefined : receiveMessageOnPort(this.port);
+      const m = this.port === undefined ? undefined : workerThreads().receiveMessageOnPort(this.port);
       if (m !== undefined) this.arrived.set((m.message as TicketResult).id, m.message as TicketResult);
       else if (Date.now() - since > STALL_MS) return this.giveUp();
       else Atomics.wait(this.state, slot, DONE, 1);
