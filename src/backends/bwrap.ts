@@ -90,6 +90,8 @@ export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] 
       case 'tmpfs':
         return [...sizeArg(op.size), '--tmpfs', op.path];
       case 'bind':
+        // From the descriptor run/ opened without following a link (Plan.pathFds), when it has one; bwrap checks its mount against it.
+        if (op.slot !== undefined) return [op.readOnly ? '--ro-bind-fd' : '--bind-fd', String(FIRST_PATH_FD + op.slot), op.path];
         return [op.readOnly ? '--ro-bind' : '--bind', op.path, op.path];
       case 'kernel-read-only':
         // Bound from the host's /proc, which shows the same settings.

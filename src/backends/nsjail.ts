@@ -35,7 +35,9 @@
  *   through the init's root, that each path in the sandbox is exactly what it
  *   opened (no symlink, same device and inode) before it lets the command
  *   start (Plan.checkPathFds): a swap between its search and nsjail's mount
- *   stops the run (exit 125). The descriptors never enter the sandbox.
+ *   stops the run (exit 125). The descriptors never enter the sandbox. The
+ *   profile's binds (setup-ops.ts, a bind's slot) are checked so too; without
+ *   the init nothing can check them, and they are bound by path unchecked.
  */
 import { IsolateError } from '../errors.js';
 import { formatBytes } from '../profile/limits.js';
@@ -323,14 +325,16 @@ export const nsjailBackend: Backend = {
     const rules = policy.filesystem.mounts;
     const setup = planSetup(policy, host, NSJAIL_FIRST_PATH_FD);
     const init = reachable(rules, INIT_SHELL);
-    checkInit(init, setup.pathFds);
+    // Without the init nothing can check the profile's binds either: they are bound by their paths, unchecked, as before.
+    const pathFds = init ? setup.pathFds : setup.pathFds.filter((e) => e.bind !== true);
+    checkInit(init, pathFds);
     // nsjail's own process and its init (PID 1 in the sandbox) live in isolate's cgroup beside the command (and the forwarder, for filtered network).
     const launcher = ['nsjail', ...(init ? ['its init'] : []), ...(net === undefined ? [] : ['the network forwarder'])];
     const views = limitViews(policy.limits, host);
     const cg = cgroupLimits(views.cgroup, host, { processes: launcher.length, name: launcher.length === 1 ? 'nsjail' : `${launcher.slice(0, -1).join(', ')} and ${launcher.at(-1) ?? ''}` });
     const rl = rlimits(views.rlimit, host, cg.plan?.events.pids !== undefined);
     // The terminal's control pipe follows the path descriptors, and is passed into the sandbox.
-    const tty = planTerminal(host, rules, NSJAIL_FIRST_PATH_FD + setup.pathFds.length);
+    const tty = planTerminal(host, rules, NSJAIL_FIRST_PATH_FD + pathFds.length);
     const prefix = [...(init ? [INIT_SHELL, '-c', INIT_SCRIPT, INIT_NAME] : []), ...tty.prefix, ...prlimitPrefix(rl, host, rules), ...(net === undefined ? [] : net.wrapper)];
     const sc = nsjailSeccomp(policy, host);
     const control = tty.plan?.given === true ? tty.plan.controlFd : undefined;
@@ -341,8 +345,8 @@ export const nsjailBackend: Backend = {
       argv: [LAUNCH_SHELL, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, nsjail.path, '--', ...prefix, resolved, ...command.slice(1)],
       pipedArgs: [],
       fds: init ? { started: NSJAIL_STARTED_FD } : {},
-      inputs: [{ fd: NSJAIL_CONFIG_FD, data: config, ...(setup.pathFds.some((e) => e.seal !== undefined) ? { sealedBinds: true as const } : {}) }],
-      ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds, ...(init ? { checkPathFds: true } : {}) }),
+      inputs: [{ fd: NSJAIL_CONFIG_FD, data: config, ...(pathFds.some((e) => e.seal !== undefined) ? { sealedBinds: true as const } : {}) }],
+      ...(pathFds.length === 0 ? {} : { pathFds, ...(init ? { checkPathFds: true } : {}) }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       ...(tty.plan === undefined ? {} : { terminal: tty.plan }),
       ...linuxPlanCommon(policy, command, base, setup, {

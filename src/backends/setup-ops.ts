@@ -64,9 +64,15 @@ export type SetupOp =
   /**
    * The host's path bound onto itself. `exists`: the path is already there
    * (seen through a parent bind) when it is mounted; otherwise it is created
-   * first, as a directory when `dir`, else as a file.
+   * first, as a directory when `dir`, else as a file. `slot`: the
+   * Plan.pathFds entry run/ opens for it without following a link, which
+   * bwrap binds from (nsjail and an OCI runtime bind the path, and run/
+   * checks their mount against it): a program on the host that swaps the
+   * path, or a directory above it, for a link to a hidden path once run/ has
+   * looked cannot make the sandbox show that. Every bind but one of `/`
+   * (which no program can swap) has one; an export has none (bindSlots).
    */
-  | { kind: 'bind'; path: string; readOnly: boolean; dir: boolean; exists: boolean }
+  | { kind: 'bind'; path: string; readOnly: boolean; dir: boolean; exists: boolean; slot?: number }
   /** A host mount beneath a read-only bind, bound read-only onto itself when the sandbox has it (host facts: mountPoints). */
   | { kind: 'submount'; path: string }
   /**
@@ -109,7 +115,7 @@ export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const sized = size === undefined ? {} : { size };
   const dev: SetupOp = { kind: 'dev', path: DEV, ...(size === undefined ? {} : { shmSize: size }), ...(facts.devices === undefined ? {} : { nodes: facts.devices.dir }) };
   const system: SetupOp[] = [{ kind: 'proc', path: PROC }, dev];
-  const profile = byDepth(withSealed(profileOps(policy.filesystem, facts, sized), rules, facts.sealed));
+  const profile = bindSlots(byDepth(withSealed(profileOps(policy.filesystem, facts, sized), rules, facts.sealed)), facts.sealed !== undefined);
   const guard = kernelGuardOps(facts.kernelPaths, rules);
   const socket: SetupOp[] = policy.network.mode === 'filtered' && facts.network !== undefined ? [{ kind: 'socket-dir', path: SANDBOX_NET_DIR, source: facts.network.socketDir }] : [];
   const proc: SetupOp[] = procReadOnly(facts.kernelPaths, policy.network.mode === 'host') ? [{ kind: 'read-only', path: PROC }] : [];
@@ -154,6 +160,17 @@ function withSealed(ops: readonly SetupOp[], rules: readonly MountRule[], listin
   // The sealed entries' descriptors follow those of the pins, protected names and placeholders.
   const slots = kept.filter((op) => op.kind === 'pin' || op.kind === 'protect' || op.kind === 'placeholder').length;
   return [...sealOps(rules, listings, own, slots), ...placed];
+}
+
+/**
+ * Each bind of a host path but `/` with its descriptor (Plan.pathFds): the slots after those of the pins, protected
+ * names, placeholders and sealed entries, in the list's order. Only for a run (`run`: the host's listings were
+ * taken); an export opens nothing.
+ */
+function bindSlots(ops: readonly SetupOp[], run: boolean): SetupOp[] {
+  if (!run) return [...ops];
+  let slot = ops.filter((op) => op.kind === 'pin' || op.kind === 'protect' || op.kind === 'placeholder' || op.kind === 'seal-bind').length;
+  return ops.map((op) => (op.kind === 'bind' && op.path !== ROOT ? { ...op, slot: slot++ } : op));
 }
 
 /** What a run by root could read under a read-only path only as its owner (host/root-only.ts): hidden, where it is still read-only and has no rule of its own. */

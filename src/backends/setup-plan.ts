@@ -49,6 +49,11 @@ function sealedBySlot(ops: readonly SetupOp[]): Extract<SetupOp, { kind: 'seal-b
   return ops.filter((op): op is Extract<SetupOp, { kind: 'seal-bind' }> => op.kind === 'seal-bind').sort((a, b) => a.slot - b.slot);
 }
 
+/** The binds of host paths with a descriptor (setup-ops.ts, bindSlots), in Plan.pathFds order (last). */
+function bindsBySlot(ops: readonly SetupOp[]): (Extract<SetupOp, { kind: 'bind' }> & { slot: number })[] {
+  return ops.filter((op): op is Extract<SetupOp, { kind: 'bind' }> & { slot: number } => op.kind === 'bind' && op.slot !== undefined).sort((a, b) => a.slot - b.slot);
+}
+
 /** The placeholders the list also hides: those where a hidden path that does not exist would be made (setup-ops.ts, missingHiddenOps). */
 function hiddenPlaceholders(ops: readonly SetupOp[]): Set<string> {
   const hidden = new Set(ops.flatMap((op) => (op.kind === 'hide' ? [op.path] : [])));
@@ -57,12 +62,13 @@ function hiddenPlaceholders(ops: readonly SetupOp[]): Set<string> {
 
 /**
  * The descriptors run/ opens without following symlinks (creating the placeholders first): entry `slot` on
- * `firstFd + slot`; the sealed directories' entries last, each with the type it was listed as.
+ * `firstFd + slot`; then the sealed directories' entries, each with the type it was listed as; the profile's binds last.
  */
 export function pathFdsOf(ops: readonly SetupOp[], firstFd: number): PathFd[] {
   const hidden = hiddenPlaceholders(ops);
   const named = bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true, ...(hidden.has(op.path) ? { hidden: true } : {}) } : {}) }));
-  return [...named, ...sealedBySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: true, seal: op.type }))];
+  const sealed = sealedBySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: true, seal: op.type }));
+  return [...named, ...sealed, ...bindsBySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.readOnly, bind: true as const }))];
 }
 
 export function placeholderCleanup(ops: readonly SetupOp[]): Cleanup[] {

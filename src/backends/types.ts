@@ -332,8 +332,12 @@ export interface Plan {
    * stand-in; one that changes after that is refused). Nothing is created or
    * removed on the host for it, and it is not watched during the run (a
    * host rename cannot detach its mount: it is made on the sealed tmpfs).
+   * bind: a path the profile binds (a readable or writable root:
+   * setup-ops.ts), opened so that a link swapped in on the way after the
+   * check is never followed; not watched during the run (a root renamed
+   * away takes its mount along, and shows the sandbox nothing new).
    */
-  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean; hidden?: boolean; seal?: SealType }[];
+  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean; hidden?: boolean; seal?: SealType; bind?: true }[];
   /**
    * With sealed entries in pathFds: the directory of isolate's empty stand-ins
    * (run/launch/stand-ins.ts), in its private runtime directory, which no

@@ -69,6 +69,9 @@ function evaluates(words: Words): string | undefined {
 /** What history expansion does to a script (set -H, bash -H, bash -i). */
 const REPLAYED = 'bash runs the lines after it as its history makes them (!!, !:1-2), not as written';
 
+/** What an interactive shell runs before its script. */
+const STARTUP_FILE = 'an interactive shell first runs the file ENV names (dash, ksh, sh) or its rc file, which the policy does not read';
+
 /**
  * Whether fc only lists the history (`fc -l`): with -s, or `-e -`, or
  * without -l, bash runs commands of its history again (what `history -s`
@@ -196,6 +199,8 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
   else if (shell?.kind === 'unknown') out.unknown.push({ command: inner.argv, reason: shell.reason });
   if (shell?.kind === 'script' && shell.historyExpansion !== undefined) {
     out.unknown.push({ command: inner.argv, reason: `${basename(normalProgram(inner.argv[0] ?? ''))} ${shell.historyExpansion}: history expansion is on from the start: ${REPLAYED}` });
+  } else if (shell?.kind === 'script' && shell.interactive !== undefined) {
+    out.unknown.push({ command: inner.argv, reason: `${basename(normalProgram(inner.argv[0] ?? ''))} ${shell.interactive}: ${STARTUP_FILE}` });
   }
   const program = basename(normalProgram(inner.argv[0] ?? ''));
   if (program === 'git') {

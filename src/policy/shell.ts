@@ -12,8 +12,11 @@ const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'posh
 const LONG_WITH_VALUE = new Set(['--rcfile', '--init-file']);
 
 export type ShellInput =
-  /** The script after -c, as one literal word; `historyExpansion`: the option that has the shell expand its lines from its history (-H, -i). */
-  | { kind: 'script'; script: string; historyExpansion?: '-H' | '-i' }
+  /**
+   * The script after -c, as one literal word; `historyExpansion`: the option that has the shell expand its lines from
+   * its history (-H, -i); `interactive`: the option that makes it interactive without -i (`-o interactive`).
+   */
+  | { kind: 'script'; script: string; historyExpansion?: '-H' | '-i'; interactive?: string }
   /** A script file: the shell runs whatever the file says (checked as the command given). */
   | { kind: 'file' }
   /** The script comes from standard input, or from a word computed at run time. */
@@ -28,7 +31,20 @@ interface ShellOptions {
   stdin: boolean;
   /** Started with history expansion on: -H or `-o histexpand`, or -i (on by default in an interactive shell). */
   historyExpansion?: '-H' | '-i';
+  /** Made interactive by name (`-o interactive`, zsh's `--interactive`): the option as written. */
+  interactive?: string;
   next: number;
+}
+
+/**
+ * Whether an option name, given on (`-o`, zsh's `--`) or off (`+o`), turns on the interactive mode: an interactive
+ * shell first runs the file ENV names (dash, ksh, a POSIX sh) or its rc file, which the policy does not read. zsh
+ * reads a name in any case, without underscores, and `no` before it turns it the other way.
+ */
+function turnsInteractive(name: string, on: boolean): boolean {
+  const plain = name.toLowerCase().replace(/[_-]/g, '');
+  if (plain === 'interactive') return on;
+  return plain === 'nointeractive' && !on;
 }
 
 /** Reads a shell's options: -c / -s / -H / -i anywhere in a cluster, -o/+o and -O/+O take a value. */
@@ -39,15 +55,20 @@ function shellOptions(args: readonly string[]): ShellOptions {
     const a = args[i] ?? '';
     if (a === '--' || a === '-') return { ...o, next: i + 1 };
     if (LONG_WITH_VALUE.has(a)) i += 2;
-    else if (a.startsWith('--')) i++;
-    else if (/^[-+][A-Za-z]+$/.test(a)) {
+    else if (a.startsWith('--')) {
+      if (turnsInteractive(a.slice(2), true)) o.interactive ??= a;
+      i++;
+    } else if (/^[-+][A-Za-z]+$/.test(a)) {
       const letters = a.slice(1);
       const on = a.startsWith('-');
       const values = [...letters].filter((l) => l === 'o' || l === 'O').length;
+      const named = args.slice(i + 1, i + 1 + values);
       if (on && letters.includes('c')) o.command = true;
       if (on && letters.includes('s')) o.stdin = true;
-      if (on && (letters.includes('H') || (letters.includes('o') && args.slice(i + 1, i + 1 + values).includes('histexpand')))) o.historyExpansion = '-H';
+      if (on && (letters.includes('H') || (letters.includes('o') && named.includes('histexpand')))) o.historyExpansion = '-H';
       else if (on && letters.includes('i')) o.historyExpansion ??= '-i';
+      const interactive = letters.includes('o') ? named.find((name) => turnsInteractive(name, on)) : undefined;
+      if (interactive !== undefined) o.interactive ??= `${on ? '-o' : '+o'} ${interactive}`;
       i += 1 + values;
     } else return { ...o, next: i };
   }
@@ -62,7 +83,12 @@ export function shellInput(words: Words): ShellInput | undefined {
   const first = args[o.next];
   if (o.command) {
     if (first === undefined) return { kind: 'unknown', reason: `${basename(program)} -c with a script computed at run time` };
-    return { kind: 'script', script: first, ...(o.historyExpansion === undefined ? {} : { historyExpansion: o.historyExpansion }) };
+    return {
+      kind: 'script',
+      script: first,
+      ...(o.historyExpansion === undefined ? {} : { historyExpansion: o.historyExpansion }),
+      ...(o.interactive === undefined ? {} : { interactive: o.interactive }),
+    };
   }
   if (first === undefined && !words.tail) return { kind: 'unknown', reason: `${basename(program)} reads its script from standard input` };
   if (o.stdin || first === undefined) return { kind: 'unknown', reason: `${basename(program)} reads its script from standard input or from words computed at run time` };

@@ -159,12 +159,12 @@ export function guardReplaced(onReplaced: (path: string) => void, watchDir: type
 
 /**
  * The protected names of a plan that exist, and the directories pinned above them: its path descriptors that are
- * neither placeholders nor entries of sealed directories (mounted on the sealed tmpfs, which no host rename
- * detaches). A pinned directory a host program moves away takes its mounts along, and the command could make a new
- * one in its place.
+ * neither placeholders, nor entries of sealed directories (mounted on the sealed tmpfs, which no host rename
+ * detaches), nor the profile's binds. A pinned directory a host program moves away takes its mounts along, and the
+ * command could make a new one in its place.
  */
 export function existingProtected(plan: Plan): string[] {
-  return (plan.pathFds ?? []).flatMap((e) => (e.create !== true && e.seal === undefined ? [e.path] : []));
+  return (plan.pathFds ?? []).flatMap((e) => (e.create !== true && e.seal === undefined && e.bind !== true ? [e.path] : []));
 }
 
 /** The placeholders of a plan (names that did not exist, made by the launcher's start: run/launch/path-fds.ts), by what their mount keeps. */

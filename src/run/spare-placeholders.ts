@@ -122,13 +122,15 @@ export class SparePool {
    * Link a spare of the same name to `path`, never replacing what is there.
    * True when `path` exists now (the spare, or what was there already: the
    * caller checks it); false when the caller must create the placeholder.
+   * `at`: where to link it, when the caller reaches the path's directory
+   * through a descriptor of its own (/proc/self/fd/N/name).
    */
-  take(path: string): boolean {
+  take(path: string, at = path): boolean {
     const key = this.keyOf(path);
     const claimed = key === undefined ? undefined : this.claim(key);
     if (key === undefined || claimed === undefined) return false;
     try {
-      linkSync(claimed, path);
+      linkSync(claimed, at);
     } catch (e: unknown) {
       this.putBack(claimed, key);
       return errnoCode(e) === 'EEXIST';

@@ -241,7 +241,13 @@ describe('plan: argv and config', () => {
     expect(p.seccomp).toBeUndefined();
     expect(p.inputs?.map((i) => i.fd)).toEqual([3]);
     expect(p.launcherEnv).toEqual({});
-    expect(p.pathFds).toBeUndefined();
+    // The profile's binds, opened by run/ and checked in the sandbox as the protected names are (a link swapped in is refused).
+    expect(p.pathFds).toEqual([
+      { fd: 5, path: '/etc', readOnly: true, bind: true },
+      { fd: 6, path: '/usr', readOnly: true, bind: true },
+      { fd: 7, path: PROJECT, readOnly: false, bind: true },
+    ]);
+    expect(p.checkPathFds).toBe(true);
     // Only the start descriptor is passed into the sandbox (nsjail closes every other one before the init).
     expect(fields(p).filter(([n]) => n === 'pass_fd')).toEqual([['pass_fd', '4']]);
   });
@@ -260,10 +266,15 @@ describe('plan: argv and config', () => {
     // Pins are bound read-write, protected names read-only: run/ checks the mount at each path has that flag.
     // The missing .bashrc gets a placeholder run/ creates first.
     const readOnly = [false, true, true, true, false, false, true];
-    expect(p.pathFds).toEqual(paths.map((path, i) => ({ fd: NSJAIL_FIRST_PATH_FD + i, path, readOnly: readOnly[i], ...(i === 3 ? { create: true } : {}) })));
+    const binds = [['/etc', true], ['/usr', true], [PROJECT, false]] as const;
+    expect(p.pathFds).toEqual([
+      ...paths.map((path, i) => ({ fd: NSJAIL_FIRST_PATH_FD + i, path, readOnly: readOnly[i], ...(i === 3 ? { create: true } : {}) })),
+      // The profile's binds last.
+      ...binds.map(([path, ro], i) => ({ fd: NSJAIL_FIRST_PATH_FD + paths.length + i, path, readOnly: ro, bind: true })),
+    ]);
     expect(p.checkPathFds).toBe(true);
     expect(p.fds).toEqual({ started: NSJAIL_STARTED_FD });
-    const bw = bwrapBackend.plan(pol, ['ls'], { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } });
+    const bw = bwrapBackend.plan(pol, ['ls'], { sealed: listingsFor(pol), ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } });
     expect(p.pathFds?.map((e) => e.path)).toEqual(bw.pathFds?.map((e) => e.path));
     // The descriptors never enter the sandbox: only the start descriptor is passed.
     expect(fields(p).filter(([n]) => n === 'pass_fd')).toEqual([['pass_fd', '4']]);

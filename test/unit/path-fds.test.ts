@@ -38,6 +38,22 @@ describe('openPathFds: the paths bwrap binds by descriptor', () => {
     expect((err as IsolateError).code).toBe('E_SANDBOX_SETUP');
   });
 
+  it('a placeholder whose directory became a symlink is refused, and nothing is made where the link leads', () => {
+    mkdirSync(join(dir, 'elsewhere'));
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'project'));
+    const before = readdirSync('/proc/self/fd').length;
+    expect(() => openPathFds([{ fd: 6, path: join(dir, 'project', '.git'), create: true }])).toThrow(/reached through a symbolic link/);
+    expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+
+  it('a placeholder is made in its directory when no link is on the way', () => {
+    mkdirSync(join(dir, 'project'));
+    const fds = openPathFds([{ fd: 6, path: join(dir, 'project', '.git'), create: true }]);
+    expect(statSync(join(dir, 'project', '.git')).isFile()).toBe(true);
+    closePathFds(fds);
+  });
+
   it('closes every descriptor it opened when it refuses one, the refused one included', () => {
     mkdirSync(join(dir, 'real', '.git'), { recursive: true });
     mkdirSync(join(dir, 'a', '.git'), { recursive: true });

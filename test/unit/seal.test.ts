@@ -181,7 +181,7 @@ describe('setupOps with sealed directories', () => {
     expect(bound).not.toContain(`${HOME}/.ssh`);
     expect(bound).not.toContain(`${HOME}/to-credentials`);
     expect(bound).not.toContain(PROJECT);
-    expect(ops.find((op) => op.kind === 'bind' && op.path === PROJECT)).toEqual({ kind: 'bind', path: PROJECT, readOnly: false, dir: true, exists: false });
+    expect(ops.find((op) => op.kind === 'bind' && op.path === PROJECT)).toEqual({ kind: 'bind', path: PROJECT, readOnly: false, dir: true, exists: false, slot: expect.any(Number) });
   });
 
   it('each sealed directory is made read-only after every mount, itself only', () => {

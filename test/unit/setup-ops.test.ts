@@ -152,6 +152,25 @@ describe('protected names: descriptor slots, run/\'s part, refusals', () => {
     expect(summary.placeholders).toEqual([`${PROJECT}/.bashrc`]);
   });
 
+  it('for a run, each bind of a host path but / has a descriptor after the others; bwrap binds from it; an export opens none', () => {
+    // No hidden path: nothing sealed (which binds its entries from descriptors of its own).
+    const run = setupOps(policy([rule('read', '/'), ...MOUNTS.filter((r) => r.kind !== 'deny')]), facts({ sealed: [] }));
+    const binds = pathFdsOf(run, 6).filter((e) => e.bind === true);
+    // /usr and /etc are seen through the root's bind; the slots follow the 5 of the pins, protected names and placeholders.
+    expect(binds).toEqual([
+      { fd: 11, path: PROJECT, readOnly: false, bind: true },
+      { fd: 12, path: `${PROJECT}/vendor`, readOnly: true, bind: true },
+      { fd: 13, path: `${PROJECT}/vendor/out`, readOnly: false, bind: true },
+    ]);
+    const args = setupArgs(run);
+    expect(args.join(' ')).toContain(`--bind-fd 11 ${PROJECT} `);
+    expect(args.join(' ')).toContain(`--ro-bind-fd 12 ${PROJECT}/vendor `);
+    // Nothing can swap the root for a link: bound by its path.
+    expect(args.join(' ')).toContain('--ro-bind / /');
+    expect(pathFdsOf(ops, 6).some((e) => e.bind === true)).toBe(false);
+    expect(setupArgs(ops).join(' ')).toContain(`--bind ${PROJECT} ${PROJECT}`);
+  });
+
   it('a path a rule hides inside a writable one (isolate\'s own directory) is not bound again, but its writable parents are pinned', () => {
     const state = `${PROJECT}/.state/isolate`;
     const hidden = setupOps(policy([...MOUNTS, rule('deny', state)]), facts({ protect: [{ path: state, state: 'dir', pins: [`${PROJECT}/.state`] }] }));

@@ -194,6 +194,30 @@ describe('a shell started with history expansion on', () => {
   });
 });
 
+describe('a shell made interactive by name, which first runs the file ENV names', () => {
+  const reason = 'an interactive shell first runs the file ENV names (dash, ksh, sh) or its rc file, which the policy does not read';
+  it.each([
+    [['sh', '-o', 'interactive', '-c', 'true'], 'sh -o interactive'],
+    [['dash', '-eo', 'interactive', '-c', 'true'], 'dash -o interactive'],
+    [sh('ENV=./rc sh -o interactive -c true'), 'sh -o interactive'],
+    // zsh reads option names in any case, without underscores, and turns a `no` name the other way.
+    [['zsh', '-o', 'INTER_ACTIVE', '-c', 'true'], 'zsh -o INTER_ACTIVE'],
+    [['zsh', '+o', 'no_interactive', '-c', 'true'], 'zsh +o no_interactive'],
+    [['zsh', '--interactive', '-c', 'true'], 'zsh --interactive'],
+  ])('undecidable: %j — refused with an allow list, reported without', async (argv, option) => {
+    const strict = await decideCommands(ALLOW, argv);
+    expect(strict).toMatchObject({ decision: 'refused' });
+    const open = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
+    expect(open.undecidable.map((u) => u.reason)).toContain(`${option}: ${reason}`);
+  });
+
+  it('a shell turned away from it, or given another option, is read as before', async () => {
+    for (const argv of [['sh', '+o', 'interactive', '-c', 'ls'], ['zsh', '-o', 'no_interactive', '-c', 'ls'], ['sh', '-o', 'errexit', '-c', 'ls']]) {
+      expect(await decideCommands(ALLOW, argv), argv.join(' ')).toMatchObject({ decision: 'allowed' });
+    }
+  });
+});
+
 describe('which shells and wrappers are read', () => {
   it.each([
     [['bash', '-c', 'git push']],

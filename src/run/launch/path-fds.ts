@@ -6,6 +6,7 @@
  * empty stand-in (stand-ins.ts).
  */
 import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { IsolateError, errnoCode } from '../../errors.js';
 import { O_PATH } from '../fd-paths.js';
 import type { SparePool } from '../spare-placeholders.js';
@@ -14,16 +15,39 @@ import { asListed, openStandIn } from './stand-ins.js';
 
 type PathFd = NonNullable<Plan['pathFds']>[number];
 
+/** The link swapped in on the way to a path since the plan: refused. */
+function throughLink(path: string): IsolateError {
+  return new IsolateError('E_SANDBOX_SETUP', `${path} is reached through a symbolic link now; the command was not run`, {
+    fix: 'run again; if it keeps happening, something in the project is replacing a directory with a link',
+  });
+}
+
+/**
+ * The directory a placeholder goes in, opened and checked to be at its path with no link on the way: a directory
+ * swapped for a link since the plan (to ~/.ssh, or a directory where an empty `.git` stops git) gets nothing made in
+ * what the link leads to. Closed by the caller.
+ */
+function openPlaceholderDir(path: string): number {
+  const dir = dirname(path);
+  const handle = openNoFollow(dir);
+  if (fstatSync(handle).isDirectory() && readlinkSync(`/proc/self/fd/${handle}`) === dir) return handle;
+  closeSync(handle);
+  throw throughLink(path);
+}
+
 /**
  * A placeholder for a protected name that does not exist: an empty file,
  * made without following a symlink (a spare one when there is one,
- * spare-placeholders.ts). One another run made meanwhile is used as it is
- * (openPathFds then checks what is there).
+ * spare-placeholders.ts), in its directory as checked (openPlaceholderDir).
+ * One another run made meanwhile is used as it is (openPathFds then checks
+ * what is there).
  */
 function createPlaceholder(path: string, spares: SparePool | undefined): void {
-  if (spares?.take(path) === true) return;
+  const dir = openPlaceholderDir(path);
+  const at = `/proc/self/fd/${dir}/${basename(path)}`;
   try {
-    closeSync(openSync(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, 0o444));
+    if (spares?.take(path, at) === true) return;
+    closeSync(openSync(at, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, 0o444));
   } catch (e: unknown) {
     if (errnoCode(e) === 'EEXIST') return;
     throw new IsolateError('E_SANDBOX_SETUP', `cannot create the placeholder ${path} for a protected name; the command was not run`, {
@@ -31,6 +55,8 @@ function createPlaceholder(path: string, spares: SparePool | undefined): void {
       fix: 'run again; if it keeps happening, check that the directory is writable and nothing is replacing it',
       cause: e,
     });
+  } finally {
+    closeSync(dir);
   }
 }
 
@@ -76,11 +102,7 @@ function openPlaceholder(path: string, spares: SparePool | undefined): number {
 function checkOpened(handle: number, path: string, create: boolean): void {
   // O_PATH|O_NOFOLLOW opens a final symlink itself: refuse it, as any link on the way.
   const st = fstatSync(handle);
-  if (st.isSymbolicLink() || readlinkSync(`/proc/self/fd/${handle}`) !== path) {
-    throw new IsolateError('E_SANDBOX_SETUP', `${path} is reached through a symbolic link now; the command was not run`, {
-      fix: 'run again; if it keeps happening, something in the project is replacing a directory with a link',
-    });
-  }
+  if (st.isSymbolicLink() || readlinkSync(`/proc/self/fd/${handle}`) !== path) throw throughLink(path);
   if (create && !st.isFile()) {
     throw new IsolateError('E_SANDBOX_SETUP', `${path} appeared while the sandbox was being set up, and is not a file; the command was not run`, {
       fix: 'run again; isolate will then protect what is there now',
