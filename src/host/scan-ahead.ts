@@ -10,7 +10,7 @@
  * or lstats the directory itself: it never waits. A stamp taken by the
  * worker is as good as the search's own: it was taken after the run ended,
  * and a listing stands only while the stamp is exactly the recorded one
- * (scan-cache.ts). Started only for a tree of SPLIT_AFTER directories or
+ * (scan-cache.ts). Started only for a tree of AHEAD_AFTER directories or
  * more, while a core is free (scan-split.ts).
  */
 import { existsSync } from 'node:fs';
@@ -20,7 +20,7 @@ import { workerThreads } from './worker-threads.js';
 import { packageRoot } from '../profile/builtin.js';
 import { STAMP_FIELDS, type DirStamp } from './scan-cache.js';
 import type { ScanTree, TreeArrays } from './scan-tree.js';
-import { coreFree, SPLIT_AFTER } from './scan-split.js';
+import { coreFree } from './scan-split.js';
 
 /** A record's state: not looked at, being looked up by the worker, taken by the search, looked up (a directory), looked up (anything else). */
 export const OPEN = 0;
@@ -45,6 +45,13 @@ export interface AheadOptions {
 
 const W = STAMP_FIELDS.length;
 
+/**
+ * The directories a tree must have for the worker to pay. Measured on a
+ * 2-core VM, an unchanged tree: at 50,000 directories it saved the search
+ * nothing; at 200,000, 0.13 s of the run's main thread (1.02 s to 0.89 s).
+ */
+export const AHEAD_AFTER = 65_536;
+
 export class StampsAhead {
   private taken = 0;
   private constructor(
@@ -55,7 +62,7 @@ export class StampsAhead {
 
   /** Start looking up the stamps of `tree` (the tree of `root`); undefined when it is too small, no core is free, or the worker is not built. */
   static start(root: string, tree: ScanTree, options: AheadOptions = {}): StampsAhead | undefined {
-    if (tree.count < (options.after ?? SPLIT_AFTER) || (options.ignoreLoad !== true && !coreFree())) return undefined;
+    if (tree.count < (options.after ?? AHEAD_AFTER) || (options.ignoreLoad !== true && !coreFree())) return undefined;
     const file = fileURLToPath(new URL('dist/host/scan-ahead-worker.js', packageRoot()));
     if (!existsSync(file)) return undefined;
     const stamps = new SharedArrayBuffer(8 * W * tree.count);
