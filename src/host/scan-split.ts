@@ -215,7 +215,7 @@ export class ScanSplit implements Split {
     for (let k = at.limit - count; k < at.limit; k++) {
       const id = this.tickets++;
       at.tickets[k] = id;
-      tickets.push({ id, parent: at.path, name: at.names[k] as string, old: at.olds[k] as number, pins: at.pins, inPackages: at.inPackages });
+      tickets.push({ id, parent: at.path, name: at.names[k] as string, old: at.olds[k] as number, pins: s.pins.slice(0, at.depth), inPackages: at.inPackages });
     }
     at.limit -= count;
     const facts = s.finder.paths.slice(this.factsSent);
@@ -251,7 +251,7 @@ export class ScanSplit implements Split {
     return undefined;
   }
 
-  /** Search subdirectory `k` of `at` here, as the walk does its own (it is at `at`'s level: its pins and package state are `at`'s). */
+  /** Search subdirectory `k` of `at` here, as the walk does its own (it is back at `at`'s level: its pins and package state are `at`'s). */
   private alone(s: Search, at: Pending, k: number): boolean {
     return child(s, at.path, at.names[k] as string, at.olds[k] as number);
   }

@@ -56,8 +56,8 @@ export interface Pending {
   /** The one being searched. */
   next: number;
   limit: number;
-  /** The directories from the root down to this one (the pins of its subdirectories' names). */
-  pins: readonly string[];
+  /** How many of Search.pins lead down to this one (the pins of its subdirectories' names). */
+  depth: number;
   inPackages: boolean;
   /** The split's ticket of each one handed over (undefined before any is). */
   tickets: Int32Array | undefined;
@@ -195,7 +195,7 @@ function revisit(s: Search, path: string, old: number, atTop: boolean): void {
 /** Search the subdirectories of `path`, in order, or take the records of those handed over. False: one got no record. */
 function children(s: Search, path: string, names: readonly string[], olds: readonly number[]): boolean {
   if (names.length === 0) return true;
-  const at: Pending = { path, names, olds, next: 0, limit: names.length, pins: s.pins, inPackages: s.inPackages, tickets: undefined };
+  const at: Pending = { path, names, olds, next: 0, limit: names.length, depth: s.pins.length, inPackages: s.inPackages, tickets: undefined };
   s.pending.push(at);
   let whole = true;
   try {
@@ -225,14 +225,13 @@ export function child(s: Search, parent: string, name: string, old: number): boo
     s.finder.add(path, 'dir', [...s.pins]); // kept read-only whole: nothing can be planted where no search or mount reaches
     return record(s, name, st);
   }
-  const pins = s.pins;
+  s.pins.push(path);
   const inPackages = s.inPackages;
-  s.pins = [...pins, path];
   s.inPackages ||= nameKey(name) === nameKey(PACKAGES_DIR);
   try {
     visit(s, path, name, st, old, false);
   } finally {
-    s.pins = pins;
+    s.pins.pop();
     s.inPackages = inPackages;
   }
   return true;
