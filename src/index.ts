@@ -33,7 +33,7 @@ import type { K8sOptions } from './backends/k8s/render.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { isSecretName } from './profile/environment.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
-import { programWay } from './profile/links.js';
+import { hostFileWay } from './profile/links.js';
 import { checkOptions } from './profile/options.js';
 import { pathVars, resolvePolicy } from './profile/resolve.js';
 import { protectsAnything } from './profile/own-paths.js';
@@ -594,7 +594,7 @@ async function readCredentials(policy: Policy, env: Readonly<Record<string, stri
   const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
   const ca = policy.network.upstreamCa;
   const writable = (path: string): boolean => isWritable(policy.filesystem.mounts, path);
-  return { loaded: loadCredentials(specs, env, cwd, (program) => programWay(program, writable)), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
+  return { loaded: loadCredentials(specs, env, cwd, (program) => hostFileWay(program, writable)), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {

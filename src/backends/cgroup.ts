@@ -35,12 +35,36 @@ export function cgroupNeeds(l: Limits): { memory: boolean; pids: boolean } {
 }
 
 /**
- * `launcher`: the processes of the backend itself that live in the cgroup
- * (bwrap: itself and its init in the sandbox; plus the forwarder for
- * filtered network), added to pids.max so the command gets the number the
- * profile names.
+ * The processes of the backend itself that live in the cgroup (bwrap: itself
+ * and its init in the sandbox; plus the forwarder for filtered network),
+ * added to pids.max so the command gets the number the profile names.
  */
-export function cgroupLimits(l: Limits, host: HostFacts, launcher: { processes: number; name: string }): CgroupLimits {
+export interface CgroupLauncher {
+  processes: number;
+  name: string;
+  /**
+   * A launcher whose own count is known only once the sandbox is set up (an
+   * OCI runtime makes its threads as its Go scheduler needs them): pids.max
+   * holds `processes` more than the limit while it starts, and at the started
+   * handshake, before the command may start, becomes what the cgroup holds
+   * then (the runtime and the init) plus the limit plus `later`, the
+   * launcher's processes that start with the command (the network forwarder).
+   */
+  countedAtStart?: { later: number; name: string };
+  /** It makes the sandbox's own cgroups (an OCI runtime): where the init is, is checked before the command starts (CgroupPlan.checkInit). */
+  makesCgroups?: boolean;
+}
+
+function pidsSummary(l: number, v: 1 | 2, launcher: CgroupLauncher): string {
+  const at = launcher.countedAtStart;
+  if (at === undefined) {
+    return `processes: ${l} processes and threads at once in the whole sandbox (cgroup v${v} pids.max ${l + launcher.processes}, counting ${launcher.processes} of ${launcher.name}'s own; this holds for root too)`;
+  }
+  const later = at.later === 0 ? '' : `, plus ${at.later} for ${at.name}`;
+  return `processes: ${l} processes and threads at once in the whole sandbox (cgroup v${v} pids.max, set before the command starts to what the cgroup then holds (${launcher.name}) plus ${l}${later}; ${l + launcher.processes} while the runtime starts; this holds for root too)`;
+}
+
+export function cgroupLimits(l: Limits, host: HostFacts, launcher: CgroupLauncher): CgroupLimits {
   if (!wantsCgroup(l)) return { summary: [] };
   const facts = host.cgroup;
   if (facts === undefined || facts.version === undefined || facts.parents === undefined) {
@@ -59,6 +83,7 @@ export function cgroupLimits(l: Limits, host: HostFacts, launcher: { processes: 
   const dirs: string[] = [];
   const procs: string[] = [];
   const events: CgroupPlan['events'] = {};
+  let pidsAtStart: CgroupPlan['pidsAtStart'];
   const dirFor = (controller: 'memory' | 'pids'): string => {
     const dir = posix.join(facts.parents?.[controller] ?? '', facts.name);
     if (!dirs.includes(dir)) {
@@ -93,9 +118,10 @@ export function cgroupLimits(l: Limits, host: HostFacts, launcher: { processes: 
     const dir = dirFor('pids');
     writes.push({ file: `${dir}/pids.max`, value: String(l.processes + launcher.processes) });
     events.pids = `${dir}/pids.events`;
-    summary.push(
-      `processes: ${l.processes} processes and threads at once in the whole sandbox (cgroup v${v} pids.max ${l.processes + launcher.processes}, counting ${launcher.processes} of ${launcher.name}'s own; this holds for root too)`,
-    );
+    const at = launcher.countedAtStart;
+    if (at !== undefined) pidsAtStart = { current: `${dir}/pids.current`, max: `${dir}/pids.max`, add: l.processes + at.later };
+    summary.push(pidsSummary(l.processes, v, launcher));
   }
-  return { plan: { version: v, dirs, writes, procs, events }, summary };
+  const checks = { ...(pidsAtStart === undefined ? {} : { pidsAtStart }), ...(launcher.makesCgroups === true ? { checkInit: true as const } : {}) };
+  return { plan: { version: v, dirs, writes, procs, events, ...checks }, summary };
 }

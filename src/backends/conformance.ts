@@ -175,7 +175,7 @@ export const FEATURES: readonly Feature[] = [
     id: 'limits.processes',
     title: 'process limit',
     requested: (p) => p.limits.processes !== undefined,
-    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root), and pids.max of the run\'s cgroup where the host has one (root included)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included)'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)'), oci: i('RLIMIT_NPROC by prlimit inside the sandbox, counted in its user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included), which counts the runtime\'s own threads too') },
+    by: { bwrap: i('RLIMIT_NPROC in the sandbox\'s user namespace (not as root), and pids.max of the run\'s cgroup where the host has one (root included)'), nsjail: n('RLIMIT_NPROC set by nsjail, counted in the sandbox\'s user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included)'), 'sandbox-exec': i('ulimit -u: RLIMIT_NPROC, which on macOS counts all of the user\'s processes (refused as root)'), oci: i('RLIMIT_NPROC by prlimit inside the sandbox, counted in its user namespace (not as root), and pids.max of isolate\'s cgroup where the host has one (root included), set before the command starts to the runtime\'s own threads then plus the limit') },
   },
   {
     id: 'limits.tmpfs',

@@ -54,7 +54,11 @@ export const LAUNCH_GO_FD = 5;
 export const OCI_FIRST_PATH_FD = 6;
 /** Where the init keeps the command's stderr inside the container (closed for the command). */
 const INIT_STDERR_FD = 9;
-/** The Go runtime's threads of `runc run` (with GOMAXPROCS=2), which live in the run's cgroup beside the sandbox and count against pids.max. */
+/**
+ * The Go runtime's threads of `runc run` (with GOMAXPROCS=2; 8 to 10 seen), which live in the run's cgroup beside
+ * the sandbox and count against pids.max: the room pids.max leaves them while the runtime starts. Before the
+ * command starts, pids.max is set from the count the cgroup then holds (cgroup.ts, countedAtStart).
+ */
 export const RUNTIME_TASKS = 9;
 /** The smallest process limit runc's own init (a Go program, in the container's cgroup until it execs the init) starts under. */
 export const OCI_MIN_PROCESSES = 5;
@@ -86,6 +90,16 @@ export const LAUNCH_SCRIPT = [
 export const OCI_INSTALL_FIX = 'sudo apt-get install -y runc   (or crun, on a host with a unified or legacy cgroup layout)';
 
 type UsableRuntime = NonNullable<OciFacts['runtime']>;
+
+/**
+ * With the run's cgroup, the container must stay inside it (its limits count only what is in it). runc makes the
+ * container's cgroup inside its own; crun on a cgroup v1 host makes it at the root of each hierarchy, outside, so
+ * it is told to make none (`--cgroup-manager=disabled`: the container stays in the cgroup crun runs in). run/
+ * checks where the init is before the command starts (CgroupPlan.checkInit), whatever the runtime did.
+ */
+function cgroupManager(runtime: UsableRuntime, cgroup: boolean): string[] {
+  return cgroup && runtime.name === 'crun' ? ['--cgroup-manager=disabled'] : [];
+}
 
 /** Fail closed when no runtime can start the bundle here: never fall back to another backend. */
 export function checkOciHost(host: Pick<HostFacts, 'platform' | 'uid' | 'userns' | 'oci'>): { oci: OciFacts; runtime: UsableRuntime } {
@@ -172,8 +186,13 @@ export const ociBackend: Backend = {
     const { devices: _copies, ...view } = host;
     const setup = planSetup(policy, view, OCI_FIRST_PATH_FD);
     const views = limitViews(policy.limits, host);
-    const launcher = [`${runtime.name} (${RUNTIME_TASKS} of its threads)`, 'the init', ...(net === undefined ? [] : ['the network forwarder'])];
-    const cg = cgroupLimits(views.cgroup, host, { processes: RUNTIME_TASKS + launcher.length - 1, name: launcher.join(', ') });
+    const forwarder = net === undefined ? 0 : 1;
+    const cg = cgroupLimits(views.cgroup, host, {
+      processes: RUNTIME_TASKS + 1 + forwarder,
+      name: `${runtime.name}'s threads and the init`,
+      countedAtStart: { later: forwarder, name: 'the network forwarder' },
+      makesCgroups: true,
+    });
     refuseTinyProcessLimit(views.cgroup.processes, cg.plan?.events.pids !== undefined);
     // The runtime would set config.json's rlimits on its own init (a Go program) before it starts ours: prlimit sets them just before the command.
     const rl = prlimitRlimits(views.rlimit, policy, host, cg.plan?.events.pids !== undefined);
@@ -188,7 +207,7 @@ export const ociBackend: Backend = {
     return {
       backend: 'oci',
       backendVersion: `${runtime.name} ${runtime.version ?? 'unknown'}`,
-      argv: [LAUNCH_SHELL, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, runtime.path, '--root', bundle.stateDir, 'run', '--bundle', bundle.dir, '--preserve-fds', String(preserve), bundle.name],
+      argv: [LAUNCH_SHELL, '-c', LAUNCH_SCRIPT, LAUNCH_NAME, runtime.path, ...cgroupManager(runtime, cg.plan !== undefined), '--root', bundle.stateDir, 'run', '--bundle', bundle.dir, '--preserve-fds', String(preserve), bundle.name],
       pipedArgs: [],
       fds: { started: OCI_STARTED_FD },
       inputs: [{ fd: LAUNCH_GO_FD, data: 'go\n' }],

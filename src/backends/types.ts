@@ -450,6 +450,18 @@ export interface CgroupPlan {
   procs: string[];
   /** Files to read after the run: which limit was hit, and the peak memory. */
   events: { memory?: string; pids?: string; peak?: string };
+  /**
+   * At the started handshake (Plan.fds.started), before the command may start: pids.max (`max`) becomes
+   * pids.current (`current`, the launcher's processes and threads and the init) plus `add`. For a launcher
+   * whose own count is known only once it has set the sandbox up (an OCI runtime's threads).
+   */
+  pidsAtStart?: { current: string; max: string; add: number };
+  /**
+   * At the started handshake, the sandbox's init must be in each of `dirs` or a cgroup inside it, else the command
+   * is not started: for a launcher that makes the sandbox's cgroups itself (an OCI runtime), which could put them
+   * elsewhere, where the limits would not count them.
+   */
+  checkInit?: true;
 }
 
 export interface PlanSummary {

@@ -28,7 +28,7 @@ const seatbelt = (e: Explanation): boolean => e.backend.name === 'sandbox-exec';
 function networkLine(e: Explanation): string {
   const s = e.summary;
   if (s.network === 'none') return seatbelt(e) ? 'none (network* denied, loopback included)' : 'none (an empty network namespace: no interfaces but loopback)';
-  if (s.network === 'host') return 'host (shares the host network)';
+  if (s.network === 'host') return seatbelt(e) ? 'host (shares the host network)' : "host (shares the host network: its loopback services and its abstract unix sockets, such as a desktop's X11 and D-Bus)";
   return seatbelt(e)
     ? `filtered: only TCP to isolate's proxy at ${s.proxy?.listen ?? ''} on the host loopback`
     : `filtered: own empty network namespace; ${s.proxy?.listen ?? ''} inside is forwarded by socat to isolate's proxy at ${s.proxy?.socket ?? ''}`;

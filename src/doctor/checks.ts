@@ -2,16 +2,18 @@
  * Host checks behind `isolate doctor`. Each check says what it found and,
  * when something is wrong, the exact fix. The last word is a real sandbox:
  * `true` under the default profile, planned and run as `isolate run` plans
- * and runs it (sandbox-check.ts).
+ * and runs it (sandbox-check.ts). A launcher `isolate run` would refuse
+ * (launcher-gate.ts) is a failed check, and is neither read nor started.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { IsolateError } from '../errors.js';
 import { BWRAP_MIN_VERSION, checkBwrapHost, compareVersions } from '../backends/bwrap.js';
 import type { HostFacts, UsernsFacts } from '../backends/types.js';
 import { APPARMOR_USERNS_FIX } from '../backends/linux-common.js';
-import { bwrapFacts, findSystemProgram, nsjailFacts, usernsFacts } from '../host/facts.js';
+import { bwrapFacts, findBwrap, findNsjail, findSystemProgram, nsjailFacts, usernsFacts } from '../host/facts.js';
 import { cgroupFacts } from '../host/cgroup.js';
 import { ociRuntimes } from '../host/oci-runtime.js';
+import { launcherGate, type LauncherGate } from './launcher-gate.js';
 import { sandboxCheck } from './sandbox-check.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -39,6 +41,11 @@ function containerHint(): string | undefined {
   const env1 = read('/proc/1/environ');
   if (env1 !== undefined && /(^|\0)container=/.test(env1)) return 'a container (container= in /proc/1/environ)';
   return undefined;
+}
+
+/** A launcher isolate run would refuse (launcher-gate.ts): a failed check, and the binary is never read or started. */
+function refusedLauncher(name: string, refused: IsolateError): Check {
+  return { name, status: 'fail', detail: refused.message, ...(refused.fix === undefined ? {} : { fix: refused.fix }) };
 }
 
 function bwrapCheck(bwrap: HostFacts['bwrap']): Check {
@@ -85,9 +92,12 @@ export function apparmorCheck(u: UsernsFacts, uid: number): Check {
   };
 }
 
-function nsjailCheck(env: Readonly<Record<string, string | undefined>>): Check {
-  const nsjail = nsjailFacts(env);
+function nsjailCheck(env: Readonly<Record<string, string | undefined>>, gate: LauncherGate): Check {
   const name = 'nsjail (optional backend)';
+  const path = findNsjail(env);
+  const refused = gate('nsjail', path);
+  if (refused !== undefined) return refusedLauncher(name, refused);
+  const nsjail = nsjailFacts(env, path);
   if (nsjail !== undefined) return { name, status: 'ok', detail: `${nsjail.path} version ${nsjail.version}` };
   return {
     name,
@@ -169,17 +179,21 @@ function containerCheck(): Check {
   };
 }
 
-export async function runChecks(env: Readonly<Record<string, string | undefined>>): Promise<Check[]> {
+/** `cwd`: where the caller runs doctor, whose default policy decides which launchers isolate run would refuse. */
+export async function runChecks(env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Promise<Check[]> {
   const uid = process.getuid?.() ?? -1;
-  const bwrap = bwrapFacts(env);
+  const gate = await launcherGate(env, cwd);
+  const bwrapPath = findBwrap(env);
+  const refused = gate('bwrap', bwrapPath);
+  const bwrap = refused === undefined ? bwrapFacts(env, bwrapPath) : undefined;
   const userns = usernsFacts();
   return [
-    bwrapCheck(bwrap),
+    refused === undefined ? bwrapCheck(bwrap) : refusedLauncher('bubblewrap', refused),
     ...usernsCheck({ platform: process.platform, uid, bwrap, userns }),
     apparmorCheck(userns, uid),
     // The real test: a sandbox with the default profile.
     ...(bwrap === undefined ? [] : [await sandboxCheck(env)]),
-    nsjailCheck(env),
+    nsjailCheck(env, gate),
     socatCheck(),
     seccompCheck(),
     prlimitCheck(uid),

@@ -7,14 +7,14 @@
  * put or replaced there for the next: refused before it is read.
  */
 import { IsolateError } from '../errors.js';
-import { programWay } from '../profile/links.js';
+import { hostFileWay } from '../profile/links.js';
 import { isWritable } from '../profile/mount-rules.js';
 import type { Policy } from '../profile/types.js';
 
 /** Throw when `path` (the launcher found), a link on the way to it, or the file it finally names, is inside a path the policy makes writable. */
 export function checkLauncher(policy: Pick<Policy, 'filesystem'>, name: string, path: string | undefined): void {
   if (path === undefined) return;
-  const way = programWay(path, (p) => isWritable(policy.filesystem.mounts, p));
+  const way = hostFileWay(path, (p) => isWritable(policy.filesystem.mounts, p));
   if (way.open === undefined) return;
   throw new IsolateError('E_BACKEND_UNSUPPORTED', `${name} at ${way.shown} is inside a path the sandbox can write: the command of a run could replace the program isolate starts on the host`, {
     fix: `install ${name} outside the paths the profile makes writable (e.g. /usr/local/bin/${name}), or point ISOLATE_${name.toUpperCase()} at one there`,

@@ -65,9 +65,9 @@ function walk(path: string, found: string[], disk: LinkLookup): void {
   }
 }
 
-/** A program isolate starts on the host, and the first name on the way to it that a run could change (if any). */
-export interface ProgramWay {
-  /** The file it finally names (the path itself when that cannot be resolved: starting it then says why). */
+/** A file isolate starts or trusts on the host, and the first name on the way to it that a run could change (if any). */
+export interface HostFileWay {
+  /** The file it finally names (the path itself when that cannot be resolved: starting or reading it then says why). */
   real: string;
   /** The path itself, a link on the way, or the real file, inside a path the sandbox can write; undefined when none is. */
   open: string | undefined;
@@ -76,17 +76,18 @@ export interface ProgramWay {
 }
 
 /**
- * Where a program isolate starts on the host (a launcher: host/launcher-check.ts; a credential's command:
- * run/credential-program.ts) could be changed by a sandboxed command: its path, any symbolic link on the way to it
- * (one the command points at its own program), or the file it finally names, inside a path `writable` says the
- * sandbox can write.
+ * Where a file isolate starts or trusts on the host (a launcher: host/launcher-check.ts; a credential's command:
+ * run/credential-program.ts; the CA its proxy trusts for credential hosts, network.upstreamCa:
+ * profile/upstream-ca.ts) could be changed by a sandboxed command: its path, any symbolic link on the way to it
+ * (one the command points at a file of its own), or the file it finally names, inside a path `writable` says the
+ * sandbox can write. The one rule for all of them.
  */
-export function programWay(path: string, writable: (path: string) => boolean): ProgramWay {
+export function hostFileWay(path: string, writable: (path: string) => boolean): HostFileWay {
   let real = path;
   try {
     real = realpathSync(path);
   } catch {
-    // Missing or unreadable: starting it says so.
+    // Missing or unreadable: starting or reading it says so.
   }
   const open = [path, ...linksOnTheWay(path), real].find(writable);
   const link = open !== undefined && open !== path && open !== real;

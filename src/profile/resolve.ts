@@ -9,12 +9,14 @@ import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize,
 import { isWritable, MISSING_DENY_REASON } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
+import { checkSocketDir } from './socket-dirs.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
 import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
+import { checkUpstreamCa } from './upstream-ca.js';
 import { checkRuleLinks, type SourcedRule } from './rule-links.js';
 
 export interface PathVars {
@@ -226,6 +228,7 @@ function mountRule(kind: MountKind, entry: SourcedPath, vars: PathVars, env: Env
   }
   checkKernelPath(kind, found.real, entry.from, entry.path);
   checkOwnPath(kind, found.real, entry.from, entry.path, env);
+  checkSocketDir(kind, found.real, entry.from, entry.path, env);
   const isLink = found.real !== abs && disk.isSymlink(abs);
   return { kind, path: found.real, requested: abs, type: found.type, ...(isLink ? { linkFrom: abs } : {}) };
 }
@@ -279,13 +282,18 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // A credential's file holds the value the command must never see, only its placeholder: hidden wherever a rule would show it.
   const credentials = resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from));
   add('deny', credentialFiles(credentials).filter((f) => exists(f.path)).map(({ path, from }) => ({ path, optional: true, from: `${from}.from.file` })));
+  // So is the CA the proxy trusts for credential hosts (the command trusts the run's CA), once it is known to lie outside every writable path.
+  const network = resolveNetwork(upstreamCaResolved(profile.network, ctx.vars), profile.origins['network.mode']);
+  const ca = network.upstreamCa;
+  if (ca !== undefined) checkUpstreamCa(ca, mounts);
+  if (ca !== undefined && exists(ca)) add('deny', [{ path: ca, optional: true, from: 'network.upstreamCa' }]);
   checkRuleLinks(sourced, mounts, disk);
 
   const cwd = resolveCwd(profile, ctx.vars, disk);
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, ...protection(profile, env, ctx.ownCode ?? ownCodePaths()), skipped },
-    network: resolveNetwork(upstreamCaResolved(profile.network, ctx.vars), profile.origins['network.mode']),
+    network,
     environment: {
       pass: [...profile.environment.pass],
       set: { ...profile.environment.set },

@@ -47,6 +47,19 @@ function pidsIn(dir: string): number[] {
     .filter((n) => Number.isSafeInteger(n) && n > 0);
 }
 
+/** Whether `pid` is in the cgroup `dir` or one inside it (an OCI runtime makes the container's own there). */
+function holds(dir: string, pid: number, depth = 0): boolean {
+  if (pidsIn(dir).includes(pid)) return true;
+  if (depth >= 8) return false;
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  return entries.some((e) => e.isDirectory() && holds(`${dir}/${e.name}`, pid, depth + 1));
+}
+
 /** Kill whatever is left in a cgroup: cgroup.kill where the kernel has it (v2, 5.14+), else each process. */
 function killAll(dir: string): void {
   try {
@@ -224,6 +237,43 @@ export class RunCgroup {
     // r+: the kernel's file or nothing. Opened once, at the first move, and closed when the cgroup is removed.
     this.procsFds ??= this.plan.procs.map((procs) => openSync(procs, 'r+'));
     for (const fd of this.procsFds) await writeAt(fd, String(pid));
+  }
+
+  /**
+   * At the started handshake (the sandbox is set up, the command not started), what the plan asks: the init
+   * (`init`, as the host numbers it) is inside the cgroup (CgroupPlan.checkInit), and pids.max becomes what the
+   * cgroup holds now plus the plan's number (CgroupPlan.pidsAtStart), so the command gets the limit the profile
+   * names however many threads the runtime has made. What fails is returned, and the command is not started.
+   */
+  atStart(init: number | undefined): IsolateError | undefined {
+    return this.checkInit(init) ?? this.limitFromNow();
+  }
+
+  private checkInit(init: number | undefined): IsolateError | undefined {
+    if (this.plan.checkInit !== true) return undefined;
+    const outside = init === undefined ? this.plan.dirs : this.plan.dirs.filter((dir) => !holds(dir, init));
+    if (outside.length === 0) return undefined;
+    return new IsolateError('E_SANDBOX_SETUP', 'the sandbox is not inside the cgroup that enforces its memory and process limits (the runtime put it elsewhere); the command was not run', {
+      detail: init === undefined ? 'the sandbox\'s init was not found' : `pid ${init} is in none of ${outside.join(', ')}`,
+      fix: 'use --backend bwrap, or install runc (which makes the container\'s cgroup inside its own)',
+    });
+  }
+
+  private limitFromNow(): IsolateError | undefined {
+    const at = this.plan.pidsAtStart;
+    if (at === undefined) return undefined;
+    try {
+      const current = Number(readFileSync(at.current, 'utf8').trim());
+      if (!Number.isSafeInteger(current) || current < 0) throw new Error(`${at.current}: not a count`);
+      writeFileSync(at.max, String(current + at.add), { flag: 'r+' });
+      return undefined;
+    } catch (e: unknown) {
+      return new IsolateError('E_SANDBOX_SETUP', 'cannot set the process limit of the sandbox\'s cgroup from its count at the start; the command was not run', {
+        detail: e instanceof Error ? e.message : String(e),
+        fix: 'run `isolate doctor`',
+        cause: e,
+      });
+    }
   }
 
   private closeProcs(): void {

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 export type ProgramLookup = { ok: true; path: string } | { ok: false; why: string; fix: string };
 
 /**
- * Where a sandbox could change a program at `path` (the caller's rules: profile/links.ts programWay): `open` names
+ * Where a sandbox could change a program at `path` (the caller's rules: profile/links.ts hostFileWay): `open` names
  * the path, link or file inside a path the sandbox can write (undefined: none is); `shown` names the program in a
  * message.
  */

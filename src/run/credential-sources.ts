@@ -58,7 +58,7 @@ function checkValue(spec: CredentialSpec, raw: string, emptyFix = spec.source.ki
   return value;
 }
 
-/** network.upstreamCa's certificates, read once per run with the credentials. */
+/** network.upstreamCa's certificates, read once per run with the credentials (where the file may lie: profile/upstream-ca.ts). */
 export function readUpstreamCa(path: string): string {
   let text: string;
   try {

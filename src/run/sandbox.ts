@@ -175,7 +175,7 @@ function startSetup(plan: Plan, launched: Launched, state: RunState, reach: Reac
  * launcher that already set the sandbox up has every process of it killed, and the program's pipe is closed
  * empty: one that is still alive refuses to start the command.
  */
-function release(plan: Plan, launched: Launched, state: RunState, reach: Reach, go: boolean): void {
+function release(plan: Plan, launched: Launched, state: RunState, reach: Reach, go: boolean, cgroup: RunCgroup | undefined): void {
   if (programLast(plan)) {
     if (!go) reach.killAll();
     feedProgram(launched.child, plan, !go);
@@ -183,7 +183,7 @@ function release(plan: Plan, launched: Launched, state: RunState, reach: Reach, 
   }
   if (!go) return;
   feedLauncher(launched.child, plan);
-  attachHandshake({ plan, launcher: launched.child, state, reach, pathFds: launched.pathFds });
+  attachHandshake({ plan, launcher: launched.child, state, reach, pathFds: launched.pathFds, cgroup });
 }
 
 interface Launch {
@@ -207,7 +207,7 @@ async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: Sandbo
   const watch = watchEnd(plan, options, launched, reach, state);
   const init = programLast(plan) ? startSetup(plan, launched, state, reach) : undefined;
   const failed = await beforeFeed(context.cgroup, launched, state, run.beforeStart, init);
-  release(plan, launched, state, reach, failed === undefined && state.setupError === undefined);
+  release(plan, launched, state, reach, failed === undefined && state.setupError === undefined, context.cgroup);
   const end: ProcessEnd = await launched.ended;
   await output.finished(reach.leaky);
   // Output the caller asked for and did not get: isolate failed (output relay), whatever the command's status.

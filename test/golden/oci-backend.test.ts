@@ -127,7 +127,7 @@ describe('golden oci plans for the built-in profiles', () => {
     await expectGolden(render(`isolate run --backend oci ${deny.map((d) => `--deny ${d}`).join(' ')} -- make test`, plan), 'oci-run/default-deny-in-project.txt');
   });
 
-  it('default with network filtered and every limit, with a cgroup: the runtime\'s threads are counted in pids.max', async () => {
+  it('default with network filtered and every limit, with a cgroup: the runtime\'s threads are counted in pids.max before the command starts', async () => {
     const cgroup = { version: 1 as const, parents: { memory: '/sys/fs/cgroup/memory', pids: '/sys/fs/cgroup/pids' }, name: 'isolate-4242-abcd' };
     const plan = await goldenPlan(
       'default',
@@ -138,10 +138,24 @@ describe('golden oci plans for the built-in profiles', () => {
     );
     expect(plan.services).toHaveLength(1);
     expect(plan.cgroup?.writes).toContainEqual({ file: '/sys/fs/cgroup/pids/isolate-4242-abcd/pids.max', value: String(64 + RUNTIME_TASKS + 2) });
+    // At the started byte: what the cgroup then holds (the runtime's threads, the init), the limit and the forwarder.
+    expect(plan.cgroup?.checkInit).toBe(true);
+    expect(plan.cgroup?.pidsAtStart).toEqual({ current: '/sys/fs/cgroup/pids/isolate-4242-abcd/pids.current', max: '/sys/fs/cgroup/pids/isolate-4242-abcd/pids.max', add: 64 + 1 });
     const text = render('isolate run --backend oci --allow-domain registry.npmjs.org --timeout 90s --cpu 30s --memory 512M --processes 64 --open-files 256 --file-size 100M -- curl https://registry.npmjs.org/', plan);
     expectNoSecretValues(text);
     expectValuesOnlyInConfig(plan);
     await expectGolden(text, 'oci-run/default-filtered-limits.txt');
+  });
+
+  it('crun with the run\'s cgroup makes none of its own, so the container stays inside it (crun on cgroup v1 would make it at the hierarchy\'s root)', async () => {
+    const cgroup = { version: 1 as const, parents: { memory: '/sys/fs/cgroup/memory', pids: '/sys/fs/cgroup/pids' }, name: 'isolate-4242-abcd' };
+    const crun = { ...OCI, runtime: { name: 'crun' as const, path: '/usr/bin/crun', version: '1.8.1' }, refused: [] };
+    const limited = await goldenPlan('default', ['make'], usrBinCommand('make'), { limits: { processes: 64 } }, { cgroup, oci: crun });
+    expect(limited.argv.slice(4, 6)).toEqual(['/usr/bin/crun', '--cgroup-manager=disabled']);
+    const none = await goldenPlan('default', ['make'], usrBinCommand('make'), {}, { oci: crun });
+    expect(none.argv).not.toContain('--cgroup-manager=disabled');
+    const runc = await goldenPlan('default', ['make'], usrBinCommand('make'), { limits: { processes: 64 } }, { cgroup });
+    expect(runc.argv).not.toContain('--cgroup-manager=disabled');
   });
 
   it('no usable runtime: refused (E_BACKEND_MISSING, exit 125) with the fix, never another backend', async () => {

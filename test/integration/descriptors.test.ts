@@ -9,21 +9,26 @@
  * Node marks descriptors 0-15 (and any open ones right after them)
  * close-on-exec when it starts (libuv's uv_disable_stdio_inheritance), so
  * the descriptors that can leak are the ones above a gap: these tests use
- * 77 and 200. Runs for bwrap and, when it is installed, for nsjail.
+ * 77 and 200. Runs for bwrap and, when they are installed, for nsjail and
+ * an OCI runtime (runc, crun).
  */
 import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/host/facts.js';
+import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import { DEFAULT_PATH, asRunner, homeWithProject, isolate, plant, runners, tempDirFor, type Project, type Runner } from '../helpers/isolate.js';
 import { token } from '../helpers/fs-fixture.js';
 
 const NSJAIL = findNsjail(process.env);
 if (NSJAIL === undefined) console.warn('descriptor checks under nsjail skipped: no nsjail binary on PATH or in ISOLATE_NSJAIL (see docs/backends.md, "Installing nsjail")');
+const OCI = process.platform === 'linux' && ociRuntimes().some((r) => r.refused === undefined);
+if (!OCI) console.warn('descriptor checks under --backend oci skipped: no OCI runtime that works here (apt-get install runc)');
 const CASES = [
   ...runners().map((runner) => ({ label: runner.label, runner, backend: 'bwrap', backendEnv: {} as Record<string, string> })),
   ...(NSJAIL === undefined ? [] : runners().map((runner) => ({ label: `${runner.label}, nsjail`, runner, backend: 'nsjail', backendEnv: { ISOLATE_NSJAIL: NSJAIL } }))),
+  ...(OCI ? runners().map((runner) => ({ label: `${runner.label}, oci`, runner, backend: 'oci', backendEnv: {} as Record<string, string> })) : []),
 ];
 
 /** The descriptor on a directory outside the sandbox's view, and the one on a file of the caller outside the project. */

@@ -12,13 +12,21 @@
  * `dev` reads) was there for the command to read: the real value beside
  * its placeholder.
  *
- * Each was written as a failing finding first; they now guard the refusal
- * (run/credential-program.ts) and the hiding (profile/resolve.ts).
+ * The CA file `network.upstreamCa` names, which the proxy trusts for a
+ * credential's host, in the writable project (or named through a link
+ * there): the command of one run put its own CA there, and the next run's
+ * proxy trusted it, so a server the command chose could pass for the
+ * credential's host and be handed the real value.
+ *
+ * Each was written as a failing finding first; they now guard the refusals
+ * (run/credential-program.ts, run/credential-sources.ts) and the hiding
+ * (profile/resolve.ts).
  */
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
+import { makeCerts } from '../helpers/credential-site.js';
 import { DEFAULT_PATH, giveTo, isolate, tempDirFor } from '../helpers/isolate.js';
 
 const PROFILE = `extends: default
@@ -67,5 +75,59 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
     expect(r.stdout, r.stderr).toContain('done');
     expect(r.stdout).toMatch(/env=ghp_\w+/);
     expect(r.stdout, 'the command read the real value from the credential\'s file').not.toContain(value);
+  });
+
+  /** A profile whose credential's host is verified against `ca` (a path as the profile writes it), with its own filesystem lines. */
+  function caProfile(ca: string, filesystem = ''): void {
+    const text = PROFILE.replace('{command: [rt9-token]}', '{env: RT_TOKEN}').replace('network: {mode: filtered}', `network: {mode: filtered, upstreamCa: ${ca}}${filesystem}`);
+    writeFileSync(join(dir, 'home', '.config', 'isolate', 'profiles', 'ca.yaml'), text, { mode: 0o644 });
+  }
+
+  /** The test CA (ca.pem) and a second one the command would plant (evil/ca.pem), both real certificates. */
+  function twoCas(): { ca: string; evil: string } {
+    const certs = join(dir, 'certs');
+    mkdirSync(join(certs, 'evil'), { recursive: true });
+    makeCerts(certs);
+    makeCerts(join(certs, 'evil'));
+    return { ca: join(certs, 'ca.pem'), evil: join(certs, 'evil', 'ca.pem') };
+  }
+
+  it('the CA the proxy trusts for a credential\'s host is refused inside the project: the command could plant its own for the next run', () => {
+    const { ca, evil } = twoCas();
+    const inProject = join(project, 'upstream-ca.pem');
+    copyFileSync(ca, inProject);
+    copyFileSync(evil, join(project, 'evil.pem'));
+    caProfile('~/project/upstream-ca.pem');
+    giveTo(runner, dir);
+    const cmd = ['sh', '-c', 'cp evil.pem upstream-ca.pem && echo planted'];
+    const first = isolate(runner, ['run', '--backend', backend, '-p', 'ca', '--', ...cmd], { cwd: project, env: { ...env, RT_TOKEN: 'rt9-legit-token-value' } });
+    expect(first.stdout, 'the command replaced the CA the next run\'s proxy trusts').not.toContain('planted');
+    expect(readFileSync(inProject, 'utf8')).toBe(readFileSync(ca, 'utf8'));
+    expect(first.status, first.stderr).toBe(125);
+    expect(first.stderr).toContain(`network.upstreamCa: ${inProject} is inside a path the sandbox can write`);
+  });
+
+  it('the CA named through a link in the project is refused: the command could point the link at its own', () => {
+    const { ca } = twoCas();
+    const link = join(project, 'upstream-ca.pem');
+    symlinkSync(ca, link);
+    caProfile('~/project/upstream-ca.pem');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '--backend', backend, '-p', 'ca', '--', 'sh', '-c', 'echo ran'], { cwd: project, env: { ...env, RT_TOKEN: 'rt9-legit-token-value' } });
+    expect(r.stdout).not.toContain('ran');
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('network.upstreamCa');
+    expect(r.stderr).toContain(link);
+  });
+
+  it('the CA file is hidden from the command where a rule would show it, and the run goes on', () => {
+    const { ca } = twoCas();
+    caProfile(ca, `\nfilesystem: {read: [${join(dir, 'certs')}]}`);
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '--backend', backend, '-p', 'ca', '--', 'sh', '-c', `cat ${ca} 2>/dev/null; ls ${join(dir, 'certs')}; echo done`], { cwd: project, env: { ...env, RT_TOKEN: 'rt9-legit-token-value' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('done');
+    expect(r.stdout).toContain('server.pem'); // the rule shows the directory
+    expect(r.stdout, 'the command read the CA file').not.toContain('BEGIN CERTIFICATE');
   });
 });

@@ -11,7 +11,15 @@
  * a Podman machine): a read-only mount does not stop connect(), and their
  * API runs a privileged container on the host; Jupyter's runtime files,
  * whose tokens let anyone on the host's network (dev's) run code in a
- * kernel or a terminal of the user's.
+ * kernel or a terminal of the user's. And the home's other endpoints of
+ * programs that act for whoever connects: PM2's daemon (its RPC socket
+ * starts any command outside the sandbox; its dump keeps the environments
+ * of the processes it runs), Bitwarden's SSH agent, and the X11 cookie,
+ * with which a program on the host's network (dev's) reaches a display
+ * (one forwarded by `ssh -X` listens on 127.0.0.1:6010) and types into it;
+ * Syncthing's API key (its REST API on the loopback shares any folder with
+ * another device, read by the daemon outside the sandbox) and device key;
+ * Dropbox's linked account and command socket.
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
@@ -19,7 +27,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, isolate, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { giveTo, isolate, isolateAsync, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
 
 const STORES = [
   'snap/firefox/common/.mozilla/firefox/abc.default/cookies.sqlite',
@@ -49,6 +57,15 @@ const SOCKETS = [
   '.local/share/containers/podman/machine/podman.sock',
 ];
 const JUPYTER = '.local/share/jupyter/runtime/jpserver-4242.json';
+
+/** Sockets of programs that act for whoever connects: PM2's daemon, Bitwarden's SSH agent (native and Flatpak). */
+const AGENT_SOCKETS = ['.pm2/rpc.sock', '.pm2/pub.sock', '.bitwarden-ssh-agent.sock', '.var/app/com.bitwarden.desktop/data/.bitwarden-ssh-agent.sock', '.dropbox/command_socket'];
+/**
+ * Their files that hold what they act with: PM2's saved process list (with each process's environment), the X11
+ * cookie, Syncthing's API key and device key (its REST API on the host's loopback shares any folder, ~/.ssh too,
+ * with another device; old and new places), Dropbox's linked account (and its command socket, which makes links).
+ */
+const AGENT_FILES = ['.pm2/dump.pm2', '.Xauthority', '.config/syncthing/config.xml', '.config/syncthing/key.pem', '.local/state/syncthing/config.xml', '.dropbox/instance1/config.dbx'];
 
 /** Listen on each socket (anyone may connect, as a user's own socket lets the user); connect() succeeds from the backlog while the test waits. */
 async function listenOn(paths: string[]): Promise<Server[]> {
@@ -107,6 +124,30 @@ describe.each(runners())('red team: logins in a readable home ($label)', (runner
       expect(r.stdout).toContain('refused');
       expect(r.stdout.split('\n').filter((l) => l.startsWith('CONNECTED')), 'sockets the command could connect to').toEqual([]);
       expect(r.stdout, "Jupyter's token was readable").not.toContain('RT-JUPYTER-TOKEN');
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    }
+  });
+
+  it("dev hides PM2's daemon, Bitwarden's SSH agent, the X11 cookie, Syncthing's keys and Dropbox's login", async () => {
+    const home = join(dir, 'home');
+    const project = join(home, 'project');
+    mkdirSync(project, { recursive: true });
+    for (const rel of AGENT_FILES) {
+      mkdirSync(dirname(join(home, rel)), { recursive: true });
+      writeFileSync(join(home, rel), `RT-AGENT ${rel}\n`);
+    }
+    const servers = await listenOn(AGENT_SOCKETS.map((rel) => join(home, rel)));
+    try {
+      giveTo(runner, dir);
+      const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state') };
+      const probe = `import os, socket\nfor rel in ${JSON.stringify(AGENT_SOCKETS)}:\n  s = socket.socket(socket.AF_UNIX)\n  try:\n    s.connect(os.path.expanduser('~/' + rel)); print('CONNECTED', rel)\n  except OSError as e: print('refused', rel, e.errno)\n`;
+      const files = AGENT_FILES.map((rel) => `cat ~/'${rel}' 2>/dev/null`).join('; ');
+      const r = await isolateAsync(runner, ['run', '-p', 'dev', '--', 'sh', '-c', `python3 -c "$1"; ${files}; true`, 'sh', probe], { cwd: project, env });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('refused');
+      expect(r.stdout.split('\n').filter((l) => l.startsWith('CONNECTED')), 'sockets the command could connect to').toEqual([]);
+      expect(AGENT_FILES.filter((rel) => r.stdout.includes(`RT-AGENT ${rel}`)), 'files the command could read').toEqual([]);
     } finally {
       await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     }

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectCgroup, parseMountinfo, type CgroupProbe } from '../../src/host/cgroup.js';
 import { cgroupLimits } from '../../src/backends/cgroup.js';
@@ -148,6 +148,15 @@ describe('cgroup plan', () => {
     expect(summary.join('\n')).toMatch(/processes: 10 .*pids.max 12, counting 2 of bwrap's own/);
   });
 
+  it('a launcher counted at the start (an OCI runtime): room for it until then, and the count to add to pids.current before the command starts', () => {
+    const runtime = { processes: 10, name: "runc's threads and the init", countedAtStart: { later: 1, name: 'the network forwarder' } };
+    const { plan, summary } = cgroupLimits(limits({ processes: 40 }), host({ version: 1, parents: { memory: '/m', pids: '/p' }, name: 'isolate-1-a' }), runtime);
+    expect(plan?.writes).toEqual([{ file: '/p/isolate-1-a/pids.max', value: '50' }]);
+    expect(plan?.pidsAtStart).toEqual({ current: '/p/isolate-1-a/pids.current', max: '/p/isolate-1-a/pids.max', add: 41 });
+    expect(summary.join('\n')).toMatch(/processes: 40 .*pids.max, set before the command starts to what the cgroup then holds \(runc's threads and the init\) plus 40, plus 1 for the network forwarder; 50 while the runtime starts/);
+    expect(cgroupLimits(limits({ processes: 40 }), host({ version: 2, parents: { memory: '/c', pids: '/c' }, name: 'isolate-1-a' }), launcher).plan?.pidsAtStart).toBeUndefined();
+  });
+
   it('v1: a directory per controller hierarchy', () => {
     const { plan } = cgroupLimits(limits({ memoryBytes: 1024, processes: 3 }), host({ version: 1, parents: { memory: '/m/own', pids: '/p/own' }, name: 'isolate-1-a' }), launcher);
     expect(plan?.dirs).toEqual(['/m/own/isolate-1-a', '/p/own/isolate-1-a']);
@@ -223,6 +232,39 @@ describe('the run cgroup on a stand-in directory', () => {
     rmSync(join(dir, 'cgroup.procs')); // a real cgroup directory goes with its kernel files
     await cg.remove();
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('sets pids.max from pids.current at the start; fails closed (a setup error) when the count cannot be read or the limit written', () => {
+    const root = fake();
+    const dir = join(root, 'isolate-1-ab');
+    const at = { current: join(root, 'pids.current'), max: join(root, 'pids.max'), add: 40 };
+    const cg = RunCgroup.create({ version: 1, dirs: [dir], writes: [], procs: [join(dir, 'cgroup.procs')], events: {}, pidsAtStart: at });
+    expect(cg.atStart(undefined)).toMatchObject({ code: 'E_SANDBOX_SETUP' });
+    writeFileSync(at.current, '11\n');
+    expect(cg.atStart(undefined)).toMatchObject({ code: 'E_SANDBOX_SETUP' }); // no pids.max to write: never created
+    writeFileSync(at.max, '50');
+    expect(cg.atStart(undefined)).toBeUndefined();
+    expect(readFileSync(at.max, 'utf8')).toBe('51');
+    writeFileSync(at.current, 'max\n');
+    expect(cg.atStart(undefined)).toMatchObject({ code: 'E_SANDBOX_SETUP' });
+    expect(RunCgroup.create({ version: 1, dirs: [join(root, 'isolate-2-ab')], writes: [], procs: [], events: {} }).atStart(undefined)).toBeUndefined();
+  });
+
+  it('checkInit: the command starts only when the init is in every one of the run\'s cgroups or one inside it (where the runtime made the container\'s)', () => {
+    const root = fake();
+    const dirs = [join(root, 'memory', 'isolate-1-ab'), join(root, 'pids', 'isolate-1-ab')];
+    for (const d of dirs) mkdirSync(dirname(d));
+    const cg = RunCgroup.create({ version: 1, dirs, writes: [], procs: dirs.map((d) => join(d, 'cgroup.procs')), events: {}, checkInit: true });
+    // The stand-ins of the kernel's files: the runtime (pid 10) in the run's cgroups, the init (pid 42) in the container's inside the first.
+    for (const d of dirs) writeFileSync(join(d, 'cgroup.procs'), '10\n');
+    mkdirSync(join(dirs[0] ?? '', 'container'));
+    writeFileSync(join(dirs[0] ?? '', 'container', 'cgroup.procs'), '42\n');
+    expect(cg.atStart(42)).toMatchObject({ code: 'E_SANDBOX_SETUP', detail: `pid 42 is in none of ${dirs[1] ?? ''}` });
+    mkdirSync(join(dirs[1] ?? '', 'container'));
+    writeFileSync(join(dirs[1] ?? '', 'container', 'cgroup.procs'), '42\n');
+    expect(cg.atStart(42)).toBeUndefined();
+    expect(cg.atStart(43)).toMatchObject({ code: 'E_SANDBOX_SETUP', message: expect.stringContaining('not inside the cgroup') as unknown });
+    expect(cg.atStart(undefined)).toMatchObject({ code: 'E_SANDBOX_SETUP', detail: 'the sandbox\'s init was not found' });
   });
 
   it('never creates a limit file that does not exist: a required one fails closed (kernfs would answer EACCES, not ENOENT, to a create)', () => {

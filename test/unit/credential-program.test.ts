@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { programWay } from '../../src/profile/links.js';
+import { hostFileWay } from '../../src/profile/links.js';
 import { credentialProgram, findProgram } from '../../src/run/credential-program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'isolate-credprog-'));
@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** dir/project is what the sandbox may write; dir/tools is not. */
 const project = join(dir, 'project');
 const inProject = (path: string): boolean => path === project || path.startsWith(`${project}/`);
-const writable = (path: string): ReturnType<typeof programWay> => programWay(path, inProject);
+const writable = (path: string): ReturnType<typeof hostFileWay> => hostFileWay(path, inProject);
 function tool(at: string): string {
   mkdirSync(at, { recursive: true });
   const file = join(at, 'rt-tool');

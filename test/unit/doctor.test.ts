@@ -2,13 +2,15 @@
  * doctor's sandbox check runs a real plan through run/: a bubblewrap that
  * cannot build the sandbox is a failed check with what it said, never "ok".
  * A fake bwrap (a shell script that fails) stands in for a broken one.
+ * A bwrap inside a path the sandbox can write (planted by the command of a
+ * run) is a failed check, and doctor never starts it.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sandboxCheck } from '../../src/doctor/sandbox-check.js';
-import { apparmorCheck } from '../../src/doctor/checks.js';
+import { apparmorCheck, runChecks } from '../../src/doctor/checks.js';
 
 let dir: string;
 
@@ -31,6 +33,26 @@ describe('doctor: the sandbox check', () => {
     expect(check.detail).toMatch(/^exit 125: /);
     expect(check.detail).toContain('bwrap: cannot do it (fake)');
     expect(check.fix).toBeTruthy();
+  });
+});
+
+describe('doctor: a launcher inside a path the sandbox can write', () => {
+  it.runIf(process.platform === 'linux')('a bwrap in the project (ISOLATE_BWRAP, as an .envrc there could set it) is a failed check, and is never started', async () => {
+    const home = join(dir, 'home');
+    const project = join(dir, 'project');
+    mkdirSync(home);
+    mkdirSync(join(project, 'bin'), { recursive: true });
+    const marker = join(dir, 'started-on-host');
+    const planted = join(project, 'bin', 'bwrap');
+    // No version text in the file itself, so that reading it says nothing and only starting it would.
+    writeFileSync(planted, `#!/bin/sh\ntouch ${marker}\nprintf 'bubble%s 0.9.0\\n' wrap\nexit 1\n`);
+    chmodSync(planted, 0o755);
+    const checks = await runChecks({ HOME: home, PATH: '/usr/bin:/bin', ISOLATE_BWRAP: planted }, project);
+    expect(existsSync(marker), 'doctor started the bwrap the command of a run could have planted').toBe(false);
+    const bwrap = checks.find((c) => c.name === 'bubblewrap');
+    expect(bwrap).toMatchObject({ status: 'fail', detail: expect.stringContaining(`bwrap at ${planted} is inside a path the sandbox can write`) as unknown });
+    expect(bwrap?.fix).toContain('install bwrap outside the paths the profile makes writable');
+    expect(checks.some((c) => c.name === 'sandbox with the default profile')).toBe(false);
   });
 });
 

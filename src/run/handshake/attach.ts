@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import type { Plan } from '../../backends/types.js';
+import type { RunCgroup } from '../cgroup.js';
 import { IsolateError } from '../../errors.js';
 import { closePathFds } from '../launch/path-fds.js';
 import { verifySandboxMounts } from '../mount-verify.js';
@@ -22,6 +23,8 @@ export interface Handshake {
   reach: Reach;
   /** The opened Plan.pathFds, held for the mount check (Plan.checkPathFds). */
   pathFds: Map<number, number>;
+  /** The run's cgroup: checked and its process limit set at the started byte (CgroupPlan.checkInit, pidsAtStart). */
+  cgroup?: RunCgroup | undefined;
   /** Told the sandbox's init as the host numbers it, when the launcher's status reports it. */
   onInit?: ((pid: number) => void) | undefined;
 }
@@ -59,7 +62,7 @@ export function attachHandshake(h: Handshake): void {
   }
   const startedPipe = pipe(started);
   const readyPipe = pipe(ready);
-  if (startedPipe !== null) awaitStarted(startedPipe, h.state, () => checkMounts(h));
+  if (startedPipe !== null) awaitStarted(startedPipe, h.state, () => checkMounts(h) ?? h.cgroup?.atStart(h.reach.init()));
   else if (readyPipe !== null) awaitReady(readyPipe, h.state);
   else h.state.started = true;
   // No status from the launcher: find the sandbox's PID namespace ourselves, for signals and sampling.

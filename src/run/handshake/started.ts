@@ -1,8 +1,12 @@
 /**
- * Plan.fds.started (nsjail's init): the sandbox's init writes one byte once
- * the sandbox is set up and waits. isolate checks the sandbox (Plan.checkPathFds)
- * and answers "go\n", and the command starts; or closes the socket, and the
- * init exits 125 without starting it.
+ * Plan.fds.started (the init of nsjail and of an OCI runtime): the sandbox's
+ * init writes one byte once the sandbox is set up and waits. isolate checks
+ * the sandbox (Plan.checkPathFds, CgroupPlan.checkInit), sets the process
+ * limit from the cgroup's count (CgroupPlan.pidsAtStart) and answers
+ * "go\n", and the command starts; or closes the socket, and the init exits
+ * 125 without starting it. A run its timeout has already ended gets no
+ * "go" and no check: the sandbox is being killed, so a check would fail on
+ * that and turn the timeout (124) into a setup failure (125).
  */
 import type { Duplex } from 'node:stream';
 import type { IsolateError } from '../../errors.js';
@@ -12,6 +16,10 @@ import type { RunState } from '../resolve/exit.js';
 export function awaitStarted(socket: Duplex, state: RunState, check: () => IsolateError | undefined): void {
   socket.on('error', () => undefined);
   socket.once('data', () => {
+    if (state.timedOut) {
+      socket.end();
+      return;
+    }
     const problem = check();
     if (problem !== undefined) {
       state.setupError = problem;
