@@ -35,10 +35,18 @@ export class TreeBuilder {
   /** Whether a record so far differs from the cached one at the same index. */
   private differs: boolean;
 
-  constructor(private readonly old: ScanTree | undefined) {
+  /**
+   * `base`: the index in `old` of this builder's first record (0 for a whole
+   * root; a subtree searched apart, scan-split.ts, starts where its cached
+   * record is).
+   */
+  constructor(
+    private readonly old: ScanTree | undefined,
+    private readonly base = 0,
+  ) {
     this.differs = old === undefined;
     // Room for as many records as the cached tree has: an unchanged tree is built without growing an array.
-    const n = Math.max(256, (old?.count ?? 0) + 64);
+    const n = Math.max(256, (old === undefined ? 0 : old.end(base) - base) + 64);
     const nameBytes = Math.max(4096, (old?.a.names.length ?? 0) + 1024);
     this.t = {
       count: 0,
@@ -84,7 +92,7 @@ export class TreeBuilder {
     }
     t.hitEnds[i] = this.hitCount;
     this.copied[i] = 1;
-    if (i !== j) this.differs = true;
+    if (i + this.base !== j) this.differs = true;
     return i;
   }
 
@@ -98,13 +106,49 @@ export class TreeBuilder {
     this.t.ends[i] = this.t.count;
     if (this.differs) return;
     const old = (this.old as ScanTree).a;
-    this.differs = this.copied[i] === 1 ? old.ends[i] !== this.t.ends[i] : !this.sameAsOld(i, old);
+    this.differs = this.copied[i] === 1 ? old.ends[i + this.base] !== (this.t.ends[i] as number) + this.base : !this.sameAsOld(i, old);
   }
 
-  /** The tree, and whether it differs from the cached one. */
+  /** The tree, and whether it differs from the cached one (from `base`, its subtree there). */
   finish(): { tree: ScanTree; changed: boolean } {
-    const changed = this.differs || this.t.count !== this.old?.count;
+    const changed = this.differs || this.old === undefined || this.t.count !== this.old.end(this.base) - this.base;
     return { tree: new ScanTree(this.t), changed };
+  }
+
+  /**
+   * Append a subtree searched apart (scan-split.ts) as the next records.
+   * `same`: it is record by record the cached subtree at `old` (its
+   * builder's base); the tree stays unchanged only when it also lands there.
+   */
+  graft(sub: TreeArrays, same: boolean, old: number): void {
+    const t = this.t;
+    const at = t.count;
+    const n = sub.count;
+    if (!same || at !== old) this.differs = true;
+    for (let k = 0; k < n; k++) this.room();
+    const nameBase = start(t.nameEnds, at);
+    const hitBase = this.hitCount;
+    const hitNameBase = hitBase === 0 ? 0 : (t.hitNameEnds[hitBase - 1] as number);
+    const hits = n === 0 ? 0 : (sub.hitEnds[n - 1] as number);
+    t.stamps.set(sub.stamps.subarray(0, n * W), at * W);
+    t.flags.set(sub.flags.subarray(0, n), at);
+    this.copied.fill(1, at, at + n);
+    for (let k = 0; k < n; k++) {
+      t.ends[at + k] = (sub.ends[k] as number) + at;
+      t.nameEnds[at + k] = (sub.nameEnds[k] as number) + nameBase;
+      t.hitEnds[at + k] = (sub.hitEnds[k] as number) + hitBase;
+    }
+    const nameBytes = n === 0 ? 0 : (sub.nameEnds[n - 1] as number);
+    this.t.names = growBuffer(t.names, nameBase + nameBytes);
+    sub.names.copy(this.t.names, nameBase, 0, nameBytes);
+    if (hits === 0) return;
+    this.room(hitBase + hits - 1);
+    this.hitCount += hits;
+    const hitNameBytes = sub.hitNameEnds[hits - 1] as number;
+    t.hitKinds.set(sub.hitKinds.subarray(0, hits), hitBase);
+    for (let h = 0; h < hits; h++) t.hitNameEnds[hitBase + h] = (sub.hitNameEnds[h] as number) + hitNameBase;
+    this.t.hitNames = growBuffer(this.t.hitNames, hitNameBase + hitNameBytes);
+    sub.hitNames.copy(this.t.hitNames, hitNameBase, 0, hitNameBytes);
   }
 
   /** Room for one more record (returns its index), or for hit `hit`. */
@@ -151,14 +195,15 @@ export class TreeBuilder {
    */
   private sameAsOld(i: number, old: TreeArrays): boolean {
     const t = this.t;
-    if (i >= old.count || old.ends[i] !== t.ends[i] || old.flags[i] !== t.flags[i]) return false;
-    if (!sameBytes(t.names, t.nameEnds, i, old.names, old.nameEnds, i)) return false;
+    const o = i + this.base;
+    if (o >= old.count || old.ends[o] !== (t.ends[i] as number) + this.base || old.flags[o] !== t.flags[i]) return false;
+    if (!sameBytes(t.names, t.nameEnds, i, old.names, old.nameEnds, o)) return false;
     if (t.flags[i] === 0) return true;
-    for (let k = i * W; k < i * W + W; k++) if (old.stamps[k] !== t.stamps[k]) return false;
+    for (let k = 0; k < W; k++) if (old.stamps[o * W + k] !== t.stamps[i * W + k]) return false;
     const h = start(t.hitEnds, i);
-    const oh = start(old.hitEnds, i);
+    const oh = start(old.hitEnds, o);
     const n = (t.hitEnds[i] as number) - h;
-    if (n !== (old.hitEnds[i] as number) - oh) return false;
+    if (n !== (old.hitEnds[o] as number) - oh) return false;
     for (let k = 0; k < n; k++) {
       if (t.hitKinds[h + k] !== old.hitKinds[oh + k] || !sameBytes(t.hitNames, t.hitNameEnds, h + k, old.hitNames, old.hitNameEnds, oh + k)) return false;
     }

@@ -29,6 +29,7 @@ import type { SearchScope } from '../host/protect-scan.js';
 import { nameKey, packagesIndex } from '../host/protect-names.js';
 import { clockTrusted, type ScanClock } from '../host/scan-cache.js';
 import type { SeenTrees } from '../host/scan-seen.js';
+import { StampsAhead, type AheadOptions } from '../host/scan-ahead.js';
 import { entryName, openChild, openDir, pathIn, type DirHandle, type EntryName } from './dir-handle.js';
 import type { Quarantined } from './quarantine.js';
 import { createdIn } from './after-run-names.js';
@@ -51,6 +52,8 @@ export interface AfterRun {
   seen?: SeenTrees | undefined;
   /** @internal For tests: MAX_OPEN_DEPTH. */
   maxDepth?: number;
+  /** @internal For tests: when the stamps of a large tree are looked up ahead by a worker thread (host/scan-ahead.ts). */
+  ahead?: AheadOptions & { onEnd?: (taken: number) => void };
 }
 
 /** The trees of the search before the run, when their listings may stand now: the same names, and a clock that has not gone back since. */
@@ -75,17 +78,24 @@ export function quarantineAfterRun(input: AfterRun): Quarantined[] {
     fsTimes: new Map(),
     maxDepth: input.maxDepth ?? MAX_OPEN_DEPTH,
     tree: undefined,
+    ahead: undefined,
     out: [],
   };
   const seen = reusable(input);
   for (const root of input.scope.roots) {
     w.tree = seen?.trees.get(root);
+    // Started now, after the run: every stamp it looks up is taken after the sandbox ended.
+    w.ahead = w.tree === undefined || w.sinceMs === undefined ? undefined : StampsAhead.start(root, w.tree, input.ahead);
     try {
       searchRoot(w, root);
     } catch (e: unknown) {
       if (!(e instanceof ChangedDuringSearch)) throw e;
       w.tree = undefined; // changed under the search by another process: searched again, every directory listed
       searchRoot(w, root);
+    } finally {
+      const taken = w.ahead?.end();
+      w.ahead = undefined;
+      if (taken !== undefined) input.ahead?.onEnd?.(taken);
     }
   }
   return w.out;
@@ -151,6 +161,8 @@ function reuseListing(w: Walk, frames: Frame[]): void {
 /** The directory at `path` when it is the one of record `old` with its stamp unchanged (its listing stands); lstat, no handle. */
 function unchanged(w: Walk, path: string, old: number): boolean {
   if (old < 0 || w.tree?.reusable(old) !== true) return false;
+  const ahead = w.ahead?.take(old);
+  if (ahead !== undefined) return ahead.dir && w.tree.reusableFor(old, ahead.stamp);
   let st: Stats | undefined;
   try {
     st = lstatSync(path, { throwIfNoEntry: false });

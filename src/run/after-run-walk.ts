@@ -9,6 +9,7 @@ import { statfsSync, type Stats } from 'node:fs';
 import { sandboxCanEnter } from '../host/protect-scan.js';
 import type { NameIndex } from '../host/protect-names.js';
 import { CACHEABLE_FS, settled } from '../host/scan-cache.js';
+import type { StampsAhead } from '../host/scan-ahead.js';
 import type { ScanTree } from '../host/scan-tree.js';
 import { entryAt, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { moveAside, type Quarantined, type Step } from './quarantine.js';
@@ -35,6 +36,8 @@ export interface Walk {
   maxDepth: number;
   /** The current root's tree from the search before the run, whose reusable listings stand while a directory's stamp is unchanged. */
   tree: ScanTree | undefined;
+  /** The current root's stamps looked up ahead by a worker thread (host/scan-ahead.ts), for a large tree. */
+  ahead: StampsAhead | undefined;
   out: Quarantined[];
 }
 
