@@ -4,8 +4,8 @@
  * person reading a plan (the summary explain and the run report show). The
  * same for every backend. Pure.
  */
-import type { Policy } from '../profile/types.js';
-import { governing, isWithin, orderRules, type ProtectOp } from './mounts.js';
+import type { MountRule, Policy } from '../profile/types.js';
+import { governing, isWithin, isWritable, orderRules, type ProtectOp } from './mounts.js';
 import { inSealed, requireListings } from './seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
 import { gitConfigNote } from './git-config.js';
@@ -22,13 +22,27 @@ export interface SetupPlan {
   cleanup: Cleanup[];
   /** Plan.watchHidden. */
   watchHidden: string[];
+  /** Plan.watchProtected. */
+  watchProtected: string[];
   summary: MountSummary;
 }
 
 export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number): SetupPlan {
   requireListings(policy.filesystem.mounts, facts.sealed);
   const ops = setupOps(policy, facts);
-  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: uncoverable(ops), summary: describeSetup(policy, ops, facts.sealed) };
+  const shown = uncoverableGitConfigs(policy.filesystem.mounts, ops);
+  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: [...uncoverable(ops), ...shown.hidden], watchProtected: shown.protected, summary: describeSetup(policy, ops, facts.sealed) };
+}
+
+/**
+ * Git configuration shown without its credentials on a host file's own path (not in a sealed directory): a host
+ * program replacing the file lifts that mount, and the sandbox would see the new file, credential and all, and in a
+ * writable path could write it. Watched as protected names there, as hidden paths elsewhere.
+ */
+export function uncoverableGitConfigs(rules: readonly MountRule[], ops: readonly SetupOp[]): { protected: string[]; hidden: string[] } {
+  const sealed = new Set(ops.flatMap((op) => (op.kind === 'seal' ? [op.path] : [])));
+  const paths = ops.flatMap((op) => (op.kind === 'git-config' && !inSealed(sealed, op.path) ? [op.path] : []));
+  return { protected: paths.filter((p) => isWritable(rules, p)), hidden: paths.filter((p) => !isWritable(rules, p)) };
 }
 
 /**

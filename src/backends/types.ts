@@ -382,6 +382,12 @@ export interface Plan {
    * kills the sandbox when one no longer leads to the file it was.
    */
   watchHidden?: string[];
+  /**
+   * Protected names not bound from a descriptor (git configuration shown
+   * without its credentials, in a writable path): watched during the run as
+   * the protected names of pathFds are, moved aside when replaced.
+   */
+  watchProtected?: string[];
   /** The environment the backend process itself starts with (empty for bwrap). */
   launcherEnv: Record<string, string>;
   /** The environment the sandboxed command receives. */

@@ -13,10 +13,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { giveTo, homeWithProject, isolate, isolateAsync, type Project } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 describe.each(backendCases('red team: git credentials'))('red team: a repository\'s git credentials ($label)', ({ runner, backend, backendEnv }) => {
@@ -97,5 +97,26 @@ describe.each(backendCases('red team: git credentials'))('red team: a repository
     // The host's file is as it was, and host git still has the real token.
     expect(readFileSync(join(p.project, '.git', 'config')).equals(before)).toBe(true);
     expect(git(p.project, 'config', 'remote.origin.url').stdout).toContain(jobToken);
+  });
+
+  it('host git replacing the config during the run (git config renames a new file over it) stops the sandbox: the command never writes the new one', async () => {
+    if (backend === 'nsjail') return; // refused before the start (the test above)
+    const config = join(p.project, '.git', 'config');
+    const marker = join(p.home, 'fsmonitor-ran');
+    // The command: say it is up, then try to append to .git/config until it can.
+    const attack = ['touch ready', 'i=0', 'while [ $i -lt 400 ]; do', `  if printf '[core]\\n\\tfsmonitor = touch ${marker}\\n' 2>/dev/null >> .git/config; then touch written; break; fi`, '  sleep 0.02; i=$((i+1))', 'done', 'sleep 1'].join('\n');
+    const run = isolateAsync(runner, ['run', '--backend', backend, '--', 'sh', '-c', attack], { cwd: p.project, env: { ...p.env, ...backendEnv }, timeoutMs: 30_000 });
+    const ready = join(p.project, 'ready');
+    for (const end = Date.now() + 20_000; !existsSync(ready) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(ready), 'the command started').toBe(true);
+    writeFileSync(`${config}.new`, `${readFileSync(config, 'utf8')}[user]\n\tname = host\n`);
+    giveTo(runner, `${config}.new`);
+    renameSync(`${config}.new`, config);
+    const r = await run;
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toMatch(/replaced .*outside the sandbox/);
+    expect(existsSync(config) ? readFileSync(config, 'utf8') : '').not.toContain('fsmonitor');
+    expect(readdirSync(join(p.project, '.git')).some((n) => n.startsWith('config.isolate-quarantined-')), 'the file open to the command was moved aside').toBe(true);
+    expect(leaked(r.stdout + r.stderr)).toEqual([]);
   });
 });

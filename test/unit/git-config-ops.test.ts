@@ -12,7 +12,7 @@ import { setupArgs } from '../../src/backends/bwrap.js';
 import { setupMounts } from '../../src/backends/nsjail-mounts.js';
 import { ociFilesystem } from '../../src/backends/oci-mounts.js';
 import { setupOps, type SetupFacts } from '../../src/backends/setup-ops.js';
-import { describeSetup, pathFdsOf } from '../../src/backends/setup-plan.js';
+import { describeSetup, pathFdsOf, uncoverableGitConfigs } from '../../src/backends/setup-plan.js';
 import type { Policy } from '../../src/profile/types.js';
 import { SYNTHETIC_KERNEL_PATHS } from '../golden/synthetic.js';
 import { expectIsolateError } from './expect-error.js';
@@ -78,6 +78,12 @@ describe('git configuration shown without its credentials', () => {
     const fs = ociFilesystem(ops, 'self', '/run/isolate/bundle-1');
     expect(fs.mounts.find((m) => m.destination === CONFIG)).toEqual({ destination: CONFIG, type: 'bind', source: '/run/isolate/bundle-1/git-configs/0', options: ['rbind', 'nosuid', 'nodev', 'ro'] });
     expect(fs.files).toEqual([{ path: 'git-configs/0', data: '[core]\n\tbare = false\n' }, { path: 'git-configs/1', data: '' }]);
+  });
+
+  it('is watched during the run: as a protected name in a writable path, as a hidden path elsewhere', () => {
+    const rules = [...policy().filesystem.mounts, rule('read', '/home/user/.gitconfig', 'file')];
+    const home = setupOps({ ...policy(), filesystem: { ...policy().filesystem, mounts: rules } }, { ...FACTS, gitConfigs: [...(FACTS.gitConfigs ?? []), { path: '/home/user/.gitconfig', text: '' }] });
+    expect(uncoverableGitConfigs(rules, home)).toEqual({ protected: [CONFIG, SUB], hidden: ['/home/user/.gitconfig'] });
   });
 
   it('nsjail refuses, naming the file and the backends that can', () => {
