@@ -137,6 +137,19 @@ describe.each(runners())('red team: the host\'s socket directories ($label)', (r
     expectRefused(r, agent, '/tmp');
   });
 
+  it.each(PROFILES)('%s: control: a run started in a directory of its own under /tmp runs, with a private /tmp where the agent is not', async (profile) => {
+    const dir = mkdtempSync('/tmp/isolate-it-ssh-');
+    const project = mkdtempSync('/tmp/isolate-it-cwd-');
+    extraDirs.push(dir, project);
+    for (const d of [dir, project]) chownSync(d, runner.uid, runner.gid);
+    const agent = await start(join(dir, 'agent.4242'));
+    const r = await isolateAsync(runner, ['run', '--profile', profile, '--', 'sh', '-c', `pwd; test -e ${agent.path} && echo AGENT-SEEN; true`], { cwd: project, env: p.env, timeoutMs: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(project);
+    expect(r.stdout).not.toContain('AGENT-SEEN');
+    expect(agent.hits()).toBe(0);
+  });
+
   it('naming the runtime directory with --allow-read is refused too', async () => {
     const runtime = privateDir(join(p.home, 'runtime'), runner);
     const bus = await start(join(runtime, 'bus'));
