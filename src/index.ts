@@ -3,6 +3,7 @@
  * Nothing here prints, exits the process or changes global process state
  * (signal forwarding is opt-in for the CLI).
  */
+import { statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +29,7 @@ import { guardRun, replacedError, REPLACED_REASON, type RunGuard } from './run/r
 import { moveAsidePaths, type Quarantined } from './run/quarantine.js';
 import { EXPORT_FORMATS, type ExportFormat, type HostFacts, type Plan } from './backends/types.js';
 import { deviceArgsByPath } from './backends/devices.js';
+import { bindArgsByPath, bindsByPath } from './backends/line-binds.js';
 import { loadExporter, type Exported } from './backends/export.js';
 import type { K8sOptions } from './backends/k8s/render.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
@@ -308,7 +310,9 @@ function describeDescriptors(p: Plan): string[] {
   const paths = p.pathFds ?? [];
   const first = paths[0]?.fd;
   const last = paths[paths.length - 1]?.fd;
-  const pathText = `pinned directories and protected files inside writable paths${paths.some((e) => e.seal !== undefined) ? ', then the entries of sealed directories (a run hands over an empty stand-in for one that is no longer as listed; the line opens the path, and /dev/null for a socket, pipe or device)' : ''}; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run`;
+  const sealed = paths.some((e) => e.seal !== undefined) ? ', then the entries of sealed directories (a run hands over an empty stand-in for one that is no longer as listed; the line opens the path, and /dev/null for a socket, pipe or device)' : '';
+  const binds = paths.some((e) => e.bind === true) ? ", then the paths the profile shows (the line binds a socket, pipe or device among them by its path, and does not open it)" : '';
+  const pathText = `pinned directories and protected files inside writable paths${sealed}${binds}; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run`;
   const lines = out.filter((d): d is [number, string] => d[0] !== undefined).sort((x, y) => x[0] - y[0]).map(([fd, text]) => `fd ${fd}: ${text}`);
   if (first !== undefined && last !== undefined) lines.push(`fd ${first === last ? first : `${first}-${last}`}: ${pathText}`);
   return lines;
@@ -321,6 +325,16 @@ function describeDescriptors(p: Plan): string[] {
  */
 function shownPath(entry: NonNullable<Plan['pathFds']>[number]): string {
   return entry.seal === 'other' ? '/dev/null' : entry.path;
+}
+
+/** A path a shell cannot open for reading without using it: a socket, a pipe, a device (gone: the line says so). */
+function unopenable(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return !st.isDirectory() && !st.isFile();
+  } catch {
+    return false;
+  }
 }
 
 function redactPipedArgs(p: Plan, callerEnv: Readonly<Record<string, string | undefined>>, setNames: ReadonlySet<string>): string[] {
@@ -430,10 +444,12 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   // A git configuration's text is shown as it is (it holds no environment, and no credential).
   const inputWord = (i: NonNullable<Plan['inputs']>[number]): string => (i.gitConfig === undefined ? configWord(mapConfigEnv(i.data.toString(), redactValue), expanded) : bashQuote(i.data.toString(), { newlines: true }));
   const inputsPart = (r.plan.inputs ?? []).map((i) => ` ${i.fd}< <(printf '%s' ${inputWord(i)})`).join('');
+  // A profile's path a shell cannot open (a socket it shares) is bound by its path, and not opened (backends/line-binds.ts).
+  const byPath = bindsByPath(r.plan.pathFds ?? [], unopenable);
   // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).
-  const pathsPart = (r.plan.pathFds ?? []).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${bashQuote(shownPath(p))}`).join('');
+  const pathsPart = (r.plan.pathFds ?? []).filter((p) => !byPath.has(p.fd)).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${bashQuote(shownPath(p))}`).join('');
   // The device copies by their paths: the line cannot hand over the descriptors run/ opens (backends/devices.ts).
-  const argv = deviceArgsByPath(r.plan.argv, r.plan.devices, r.plan.deviceFd);
+  const argv = bindArgsByPath(deviceArgsByPath(r.plan.argv, r.plan.devices, r.plan.deviceFd), byPath);
   const commandLine = `${bundlePart(r.plan.bundle, redactValue, expanded)}${bashJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,

@@ -179,10 +179,15 @@ function containerCheck(): Check {
   };
 }
 
+/** The caller's directory, refused by the default profile (/tmp, the runtime directory): isolate run needs another there, the host is not at fault. */
+function workingDirCheck(refused: IsolateError): Check {
+  return { name: 'working directory', status: 'warn', detail: `isolate run with the default profile refuses this directory: ${refused.message}`, ...(refused.fix === undefined ? {} : { fix: refused.fix }) };
+}
+
 /** `cwd`: where the caller runs doctor, whose default policy decides which launchers isolate run would refuse. */
 export async function runChecks(env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Promise<Check[]> {
   const uid = process.getuid?.() ?? -1;
-  const gate = await launcherGate(env, cwd);
+  const { gate, refusedHere } = await launcherGate(env, cwd);
   const bwrapPath = findBwrap(env);
   const refused = gate('bwrap', bwrapPath);
   const bwrap = refused === undefined ? bwrapFacts(env, bwrapPath) : undefined;
@@ -200,5 +205,6 @@ export async function runChecks(env: Readonly<Record<string, string | undefined>
     cgroupCheck(uid),
     ociRuntimeCheck(),
     containerCheck(),
+    ...(refusedHere === undefined ? [] : [workingDirCheck(refusedHere)]),
   ];
 }

@@ -9,7 +9,7 @@ import { DEFAULT_KILL_AFTER_MS, UNLIMITED, parseCount, parseDuration, parseSize,
 import { isWritable, MISSING_DENY_REASON } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
-import { checkSocketDir } from './socket-dirs.js';
+import { checkSocketDir, ownSocketDirs } from './socket-dirs.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
@@ -93,6 +93,15 @@ function inspect(path: string, from: string, disk: PathLookup): Found {
     }
     if (code === 'ENAMETOOLONG') throw new IsolateError('E_PATH_INVALID', `${from}: ${shown(path)}: the path or a name in it is too long`, { cause: e });
     throw new IsolateError('E_IO', `${from}: cannot inspect ${path}: ${code ?? String(e)}`, { cause: e });
+  }
+}
+
+/** The real path of `path`, or undefined when it cannot be found (whatever the reason: the caller then uses the path as written). */
+function realOrUndefined(path: string, disk: PathLookup): string | undefined {
+  try {
+    return disk.stat(path) === undefined ? undefined : disk.realpath(path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -216,7 +225,8 @@ function missingPath(kind: MountKind, abs: string, entry: SourcedPath): Skipped 
 }
 
 /** One filesystem entry of the profile as a mount rule, or why it is skipped. */
-function mountRule(kind: MountKind, entry: SourcedPath, vars: PathVars, env: Env, disk: PathLookup): MountRule | Skipped {
+/** `sockets`: the caller's own socket directories (socket-dirs.ts, ownSocketDirs). */
+function mountRule(kind: MountKind, entry: SourcedPath, vars: PathVars, env: Env, disk: PathLookup, sockets: readonly string[]): MountRule | Skipped {
   const abs = expandPath(entry.path, vars, entry.from);
   if (kind === 'tmpfs') return tmpfsRule(abs, entry, env, disk);
   const found = inspect(abs, entry.from, disk);
@@ -228,7 +238,7 @@ function mountRule(kind: MountKind, entry: SourcedPath, vars: PathVars, env: Env
   }
   checkKernelPath(kind, found.real, entry.from, entry.path);
   checkOwnPath(kind, found.real, entry.from, entry.path, env);
-  checkSocketDir(kind, found.real, entry.from, entry.path, env);
+  checkSocketDir(kind, found.real, entry.from, entry.path, sockets);
   const isLink = found.real !== abs && disk.isSymlink(abs);
   return { kind, path: found.real, requested: abs, type: found.type, ...(isLink ? { linkFrom: abs } : {}) };
 }
@@ -249,12 +259,13 @@ function resolveCwd(profile: MergedProfile, vars: PathVars, disk: PathLookup): s
 export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Policy {
   const env = { ...ctx.env, HOME: ctx.vars.HOME };
   const disk = ctx.disk ?? DISK;
+  const sockets = ownSocketDirs(env, (path) => realOrUndefined(path, disk));
   const mounts: MountRule[] = [];
   const sourced: SourcedRule[] = [];
   const skipped: Skipped[] = [];
   const add = (kind: MountKind, entries: SourcedPath[], check?: (rule: MountRule, from: string) => void): void => {
     for (const entry of entries) {
-      const r = mountRule(kind, entry, ctx.vars, env, disk);
+      const r = mountRule(kind, entry, ctx.vars, env, disk, sockets);
       if ('kind' in r) {
         check?.(r, entry.from);
         mounts.push(r);

@@ -221,6 +221,8 @@ describe.each(runners())('cli ($label)', (runner) => {
       const q = homeWithProject(runner);
       try {
         const env = { ...q.env, LANG: 'C.UTF-8' };
+        // A run first: by root, the line binds isolate's copies of the device nodes, which a run makes (the test runs alone too).
+        expect(isolate(runner, ['run', '--', 'true'], { cwd: q.project, env }).status).toBe(0);
         const e = JSON.parse(isolate(runner, ['explain', '--json', '--', 'sh', '-c', 'echo "$(hostname) $LANG $HOME"; ls /proc/net/dev >/dev/null; cat /proc/net/dev | wc -l'], { cwd: q.project, env }).stdout) as {
           commandLine: string;
         };
@@ -252,6 +254,30 @@ describe.each(runners())('cli ($label)', (runner) => {
         expect(r.stdout).toContain('RT-NOTES');
         expect(r.stdout).toContain('pipe');
         expect(r.stdout).not.toContain('RT-KEY');
+      } finally {
+        q.cleanup();
+      }
+    });
+  });
+
+  describe('explain of a socket the profile names', () => {
+    it('prints a command line that runs with --allow-read <socket> (sharing one service): the line binds it by its path, which a shell cannot open', () => {
+      const q = homeWithProject(runner);
+      try {
+        const socket = join(q.home, 'app.sock');
+        const made = asRunner(runner, ['python3', '-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', socket], { cwd: q.home });
+        expect(made.status, made.stderr).toBe(0);
+        const env = { ...q.env, LANG: 'C.UTF-8' };
+        expect(isolate(runner, ['run', '--', 'true'], { cwd: q.project, env }).status).toBe(0);
+        const e = JSON.parse(isolate(runner, ['explain', '--json', '--allow-read', socket, '--', 'sh', '-c', `test -S ${socket} && echo RT-SOCKET-SHOWN`], { cwd: q.project, env }).stdout) as { commandLine: string; descriptors: string[] };
+        expect(e.commandLine).not.toContain(`< ${socket}`);
+        const r = asRunner(runner, ['bash', '-c', e.commandLine], { cwd: q.project, env });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toContain('RT-SOCKET-SHOWN');
+        // And the run itself binds it from its descriptor.
+        const run = isolate(runner, ['run', '--allow-read', socket, '--', 'sh', '-c', `test -S ${socket} && echo RT-SOCKET-SHOWN`], { cwd: q.project, env });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout).toContain('RT-SOCKET-SHOWN');
       } finally {
         q.cleanup();
       }

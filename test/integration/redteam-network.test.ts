@@ -82,7 +82,13 @@ describe.each(runners())('red team: filtered network ($label)', (runner) => {
       const own = socket.lastIndexOf('/isolate/');
       const parent = own > 0 ? socket.slice(0, own) : dirname(dirname(socket));
       const script = `for s in ${base}/isolate-net-*/proxy.sock ${socket}; do ${request('$s')}; done; true`;
-      const b = await isolateAsync(runner, ['run', '--net', 'none', '--allow-read', base, '--allow-read', parent, '--', 'sh', '-c', script], { cwd: join(dir, 'b'), env });
+      // Run B's own $TMPDIR is never shown whole (profile/socket-dirs.ts): refused. Run B of a session with another
+      // $TMPDIR shows run A's temp directory as any directory of the user's.
+      const ownTmp = await isolateAsync(runner, ['run', '--net', 'none', '--allow-read', base, '--', 'true'], { cwd: join(dir, 'b'), env });
+      expect(ownTmp.status, ownTmp.stderr).toBe(125);
+      expect(ownTmp.stderr).toContain(`is ${base}, where the host's services keep their sockets`);
+      const { TMPDIR: _a, ...otherSession } = env;
+      const b = await isolateAsync(runner, ['run', '--net', 'none', '--allow-read', base, '--allow-read', parent, '--', 'sh', '-c', script], { cwd: join(dir, 'b'), env: otherSession });
       expect(b.status, b.stderr).toBe(0);
       expect(b.stdout, 'run B (--net none) got an answer from localhost through run A\'s proxy').not.toContain(BODY);
     } finally {

@@ -6,7 +6,8 @@
  * session bus starts programs, Docker starts a privileged container. The
  * built-in profiles give the command a private /tmp and no /run; but the
  * working directory is shown whatever it is, so a run started in /tmp or
- * in the user's runtime directory ($XDG_RUNTIME_DIR, /run/user/<uid>) put
+ * in the user's runtime directory ($XDG_RUNTIME_DIR, /run/user/<uid>), or
+ * in the caller's $TMPDIR (where ssh-agent makes its socket), put
  * every socket there within reach, and the private /tmp was silently gone.
  *
  * The service is a unix socket server in this test process, at the path
@@ -18,7 +19,7 @@
  * The host's abstract sockets (X11's, an abstract D-Bus address) belong to
  * its network namespace: `isolate explain` says so for `--net host`.
  */
-import { chownSync, chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chownSync, chmodSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,6 +109,16 @@ describe.each(runners())('red team: the host\'s socket directories ($label)', (r
     expectRefused(r, bus, runtime);
   });
 
+  it.each(PROFILES)('%s: a run started in $TMPDIR, named through a link (as macOS names /private/var by /var), is refused; the ssh-agent socket ssh-agent makes there is not reached', async (profile) => {
+    const tmp = privateDir(join(p.home, 'tmp'), runner);
+    const link = join(p.home, 'tmp-link');
+    symlinkSync(tmp, link);
+    const agentDir = privateDir(join(tmp, 'ssh-XXXXabcd'), runner);
+    const agent = await start(join(agentDir, 'agent.4242'));
+    const r = await connect(runner, p, profile, agent.path, tmp, { TMPDIR: `${link}/` });
+    expectRefused(r, agent, tmp);
+  });
+
   it.each(PROFILES)('%s: a run started in /tmp is refused; an ssh-agent socket there is not reached', async (profile) => {
     const dir = mkdtempSync('/tmp/isolate-it-ssh-');
     extraDirs.push(dir);
@@ -124,6 +135,19 @@ describe.each(runners())('red team: the host\'s socket directories ($label)', (r
     const agent = await start(join(dir, 'agent.4242'));
     const r = await connect(runner, p, 'default', agent.path, '/tmp', {}, ['--backend', 'oci']);
     expectRefused(r, agent, '/tmp');
+  });
+
+  it.each(PROFILES)('%s: control: a run started in a directory of its own under /tmp runs, with a private /tmp where the agent is not', async (profile) => {
+    const dir = mkdtempSync('/tmp/isolate-it-ssh-');
+    const project = mkdtempSync('/tmp/isolate-it-cwd-');
+    extraDirs.push(dir, project);
+    for (const d of [dir, project]) chownSync(d, runner.uid, runner.gid);
+    const agent = await start(join(dir, 'agent.4242'));
+    const r = await isolateAsync(runner, ['run', '--profile', profile, '--', 'sh', '-c', `pwd; test -e ${agent.path} && echo AGENT-SEEN; true`], { cwd: project, env: p.env, timeoutMs: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(project);
+    expect(r.stdout).not.toContain('AGENT-SEEN');
+    expect(agent.hits()).toBe(0);
   });
 
   it('naming the runtime directory with --allow-read is refused too', async () => {

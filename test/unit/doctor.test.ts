@@ -56,6 +56,29 @@ describe('doctor: a launcher inside a path the sandbox can write', () => {
   });
 });
 
+describe('doctor in a directory the default profile refuses (/tmp)', () => {
+  it.runIf(process.platform === 'linux')('says so on a line of its own, and still checks bubblewrap and the sandbox: the launcher is not at fault', async () => {
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    const checks = await runChecks({ HOME: home, PATH: '/usr/bin:/bin' }, '/tmp');
+    const bwrap = checks.find((c) => c.name === 'bubblewrap');
+    expect(bwrap?.detail, 'doctor blamed bubblewrap for the directory it was run in').not.toContain('/tmp');
+    expect(checks.some((c) => c.name === 'sandbox with the default profile'), 'doctor skipped the sandbox check').toBe(bwrap?.status !== 'fail');
+    const here = checks.find((c) => c.name === 'working directory');
+    expect(here).toMatchObject({ status: 'warn', detail: expect.stringContaining('"${CWD}" is /tmp') as unknown });
+    expect(here?.fix).toContain('--cwd');
+  });
+
+  it.runIf(process.platform === 'linux')('a directory the default profile accepts gets no such line', async () => {
+    const home = join(dir, 'home');
+    const project = join(dir, 'project');
+    mkdirSync(home);
+    mkdirSync(project);
+    const checks = await runChecks({ HOME: home, PATH: '/usr/bin:/bin' }, project);
+    expect(checks.some((c) => c.name === 'working directory')).toBe(false);
+  });
+});
+
 describe('doctor: the AppArmor user namespace restriction (Ubuntu 23.10 and later)', () => {
   const userns = (apparmorRestrict: number | undefined) => ({ maxUserNamespaces: 100, unprivilegedClone: undefined, apparmorRestrict });
 

@@ -6,13 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { IsolateError } from '../../src/errors.js';
-import { checkSocketDir, socketDirShown } from '../../src/profile/socket-dirs.js';
+import { checkSocketDir, ownSocketDirs, socketDirShown } from '../../src/profile/socket-dirs.js';
 import { expectIsolateError } from './expect-error.js';
 
-const ENV = { XDG_RUNTIME_DIR: '/var/lib/user-runtime/1000/' };
+const OWN = ownSocketDirs({ XDG_RUNTIME_DIR: '/var/lib/user-runtime/1000/' }, () => undefined);
 
 function refusal(kind: 'read' | 'write', real: string): IsolateError {
-  return expectIsolateError(() => checkSocketDir(kind, real, 'p.yaml: filesystem.read[0]', '${CWD}', ENV), 'E_PATH_INVALID');
+  return expectIsolateError(() => checkSocketDir(kind, real, 'p.yaml: filesystem.read[0]', '${CWD}', OWN), 'E_PATH_INVALID');
 }
 
 describe('socket directories', () => {
@@ -29,11 +29,11 @@ describe('socket directories', () => {
     ['/var', '/var/tmp'],
     ['/private', '/private/tmp'],
   ])('%s shows %s', (real, dir) => {
-    expect(socketDirShown(real, ENV)).toBe(dir);
+    expect(socketDirShown(real, OWN)).toBe(dir);
   });
 
   it.each(['/tmp/project', '/run/systemd/resolve', '/run/user/1000/app.sock', '/var/lib', '/var/lib/user-runtime', '/home/me', '/usr', '/etc'])('%s is not one', (real) => {
-    expect(socketDirShown(real, ENV)).toBeUndefined();
+    expect(socketDirShown(real, OWN)).toBeUndefined();
   });
 
   it('a read or write rule at one is E_PATH_INVALID naming the rule, the path and a fix', () => {
@@ -48,11 +48,22 @@ describe('socket directories', () => {
   });
 
   it('a private copy (tmpfs) or a hidden path (deny) of one is not refused', () => {
-    for (const kind of ['tmpfs', 'deny'] as const) expect(() => checkSocketDir(kind, '/tmp', 'p.yaml: filesystem.tmpfs[0]', '/tmp', ENV)).not.toThrow();
+    for (const kind of ['tmpfs', 'deny'] as const) expect(() => checkSocketDir(kind, '/tmp', 'p.yaml: filesystem.tmpfs[0]', '/tmp', OWN)).not.toThrow();
   });
 
   it('without XDG_RUNTIME_DIR only /run/user/<uid> is a runtime directory', () => {
-    expect(socketDirShown('/var/lib/user-runtime/1000', {})).toBeUndefined();
-    expect(socketDirShown('/run/user/0', {})).toBe('/run/user/0');
+    expect(socketDirShown('/var/lib/user-runtime/1000', [])).toBeUndefined();
+    expect(socketDirShown('/run/user/0', [])).toBe('/run/user/0');
+  });
+
+  it("the caller's $TMPDIR and $XDG_RUNTIME_DIR are theirs by their real paths (macOS: /var/folders is /private/var/folders), else as written", () => {
+    const real = (p: string): string | undefined => (p.startsWith('/var/folders/') ? `/private${p}` : undefined);
+    const own = ownSocketDirs({ TMPDIR: '/var/folders/xy/abc/T/', XDG_RUNTIME_DIR: '/home/me//.run/' }, real);
+    expect(own).toEqual(['/home/me/.run', '/private/var/folders/xy/abc/T']);
+    expect(socketDirShown('/private/var/folders/xy/abc/T', own)).toBe('/private/var/folders/xy/abc/T');
+    expect(socketDirShown('/private/var/folders/xy/abc/T/project', own)).toBeUndefined();
+    expect(socketDirShown('/home/me/.run', own)).toBe('/home/me/.run');
+    // Relative or root values name nothing of the caller's.
+    expect(ownSocketDirs({ TMPDIR: 'tmp', XDG_RUNTIME_DIR: '/' }, () => undefined)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Plan.pathFds: the paths inside writable roots, and the entries of sealed
- * directories, that the launcher mounts, opened without following a
+ * Plan.pathFds: the paths the profile shows, the protected paths inside
+ * writable roots, and the entries of sealed directories, that the launcher
+ * mounts, opened without following a
  * symbolic link just before the start and handed over on their descriptors
  * (Linux). A sealed entry that is not what was listed is handed over as its
  * empty stand-in (stand-ins.ts).
@@ -64,7 +65,7 @@ function createPlaceholder(path: string, spares: SparePool | undefined): void {
 function tooManyOpen(path: string, e: unknown): IsolateError | undefined {
   const code = errnoCode(e);
   if (code !== 'EMFILE' && code !== 'ENFILE') return undefined;
-  return new IsolateError('E_SANDBOX_SETUP', `cannot open ${path}: isolate holds one descriptor for each path it mounts from one (protected names, the entries of sealed directories), and no more can be opened; the command was not run`, {
+  return new IsolateError('E_SANDBOX_SETUP', `cannot open ${path}: isolate holds one descriptor for each path it mounts from one (the profile's paths, protected names, the entries of sealed directories), and no more can be opened; the command was not run`, {
     detail: code,
     fix: 'raise the limit of open files (ulimit -n), or seal fewer entries: make a crowded read-only directory that holds a hidden path hidden or writable in the profile',
     cause: e,
