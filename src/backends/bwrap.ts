@@ -80,7 +80,7 @@ function privateNodes(dev: string, nodes: string | undefined, firstFd: number | 
  * their order: bwrap applies its arguments in the order given, as one list of
  * setup ops of its own.
  */
-export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] {
+export function setupArgs(ops: readonly SetupOp[], deviceFd?: number, gitConfigFd?: number): string[] {
   return ops.flatMap((op): string[] => {
     switch (op.kind) {
       case 'proc':
@@ -109,6 +109,10 @@ export function setupArgs(ops: readonly SetupOp[], deviceFd?: number): string[] 
       case 'protect':
       case 'placeholder':
         return ['--ro-bind-fd', String(FIRST_PATH_FD + op.slot), op.path];
+      case 'git-config':
+        // The text from a pipe (Plan.inputs), copied by bwrap into a file of the sandbox's own and bound read-only: never the host's file.
+        if (gitConfigFd === undefined) throw new IsolateError('E_INTERNAL', `internal error: ${op.path} is shown without its secrets and the plan has no descriptor for it`);
+        return ['--perms', '0444', '--ro-bind-data', String(gitConfigFd + op.index), op.path];
       case 'hide':
       case 'kernel-mask':
         return op.dir ? ['--perms', HIDDEN_DIR_MODE, '--tmpfs', op.path] : ['--ro-bind', '/dev/null', op.path];
@@ -154,6 +158,9 @@ export const bwrapBackend: Backend = {
     const deviceFd = host.devices === undefined ? undefined : FIRST_PATH_FD + setup.pathFds.length;
     const tty = planTerminal(host, policy.filesystem.mounts, FIRST_PATH_FD + setup.pathFds.length + (deviceFd === undefined ? 0 : DEVICE_NODES.length));
     const commandArgv = [...tty.prefix, ...rl.prefix, ...inner];
+    // The texts of git configuration shown without its secrets follow the terminal's descriptor.
+    const gitConfigFd = FIRST_PATH_FD + setup.pathFds.length + (deviceFd === undefined ? 0 : DEVICE_NODES.length) + 1;
+    const gitConfigs = setup.ops.flatMap((op) => (op.kind === 'git-config' ? [{ fd: gitConfigFd + op.index, data: op.text, gitConfig: op.path }] : []));
 
     const argv = [
       bwrap.path,
@@ -172,7 +179,7 @@ export const bwrapBackend: Backend = {
       'ALL',
       '--hostname',
       policy.process.hostname,
-      ...setupArgs(setup.ops, deviceFd),
+      ...setupArgs(setup.ops, deviceFd, gitConfigFd),
       '--chdir',
       policy.process.cwd,
       '--json-status-fd',
@@ -193,6 +200,7 @@ export const bwrapBackend: Backend = {
       // bwrap reads --seccomp after its mounts, just before the command (Plan.seccomp.afterSetup).
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program, afterSetup: true } }),
       ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds }),
+      ...(gitConfigs.length === 0 ? {} : { inputs: gitConfigs }),
       ...(deviceFd === undefined ? {} : { deviceFd }),
       ...(cg.plan === undefined ? {} : { cgroup: cg.plan }),
       ...(tty.plan === undefined ? {} : { terminal: tty.plan }),

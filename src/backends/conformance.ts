@@ -76,6 +76,17 @@ export const FEATURES: readonly Feature[] = [
     },
   },
   {
+    id: 'filesystem.git-credentials',
+    title: 'credentials in git\'s configuration (a token in an extraHeader or a URL) not readable',
+    requested: always,
+    by: {
+      bwrap: i('each git configuration file the sandbox sees that holds a credential is copied by isolate without it and bound read-only over the file (--ro-bind-data from a pipe); the file on the host is unchanged'),
+      nsjail: i('refused: nsjail cannot show such a file without its credential (exit 125, naming the file)'),
+      'sandbox-exec': i('refused: Seatbelt cannot show such a file without its credential (exit 125, naming the file)'),
+      oci: i('as bwrap: the copy is written to the run\'s private bundle directory and bound read-only over the file by config.json'),
+    },
+  },
+  {
     id: 'kernel.guard',
     title: 'host kernel settings read-only, host-wide kernel files hidden',
     requested: always,

@@ -145,7 +145,7 @@ export function linuxPlanCommon(
   base: LinuxPlanBase,
   setup: SetupPlan,
   own: { limits: string[]; seccomp: PlanSummary['seccomp']; notes?: string[] },
-): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'watchHidden' | 'services' | 'limits' | 'summary' | 'devices' | 'standIns'> {
+): Pick<Plan, 'launcherEnv' | 'childEnv' | 'withheldEnv' | 'command' | 'cwd' | 'cleanup' | 'watchHidden' | 'watchProtected' | 'services' | 'limits' | 'summary' | 'devices' | 'standIns'> {
   const { env, net } = base;
   return {
     launcherEnv: {},
@@ -155,6 +155,7 @@ export function linuxPlanCommon(
     cwd: policy.process.cwd,
     cleanup: setup.cleanup,
     ...(setup.watchHidden.length === 0 ? {} : { watchHidden: setup.watchHidden }),
+    ...(setup.watchProtected.length === 0 ? {} : { watchProtected: setup.watchProtected }),
     services: net === undefined ? [] : [net.service],
     limits: policy.limits,
     ...(base.devices === undefined ? {} : { devices: base.devices }),

@@ -20,9 +20,10 @@ export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholde
  * opens (`slot`: its place in Plan.pathFds, in this order). A protected name
  * that is a symbolic link is refused: a link cannot be kept read-only. A
  * protected path that is hidden (isolate's own directories) gets only its
- * parents pinned: the hiding keeps it, the pins keep it where it is.
+ * parents pinned: the hiding keeps it, the pins keep it where it is. So
+ * does a file in `shownInstead`, which another text covers.
  */
-export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>): ProtectOp[] {
+export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>, shownInstead: ReadonlySet<string> = new Set()): ProtectOp[] {
   const ops: ProtectOp[] = [];
   // A directory protected as a whole is bound read-only itself: it is not pinned (writable) as well.
   const pinned = new Set<string>(facts.filter((f) => f.state === 'dir').map((f) => f.path));
@@ -39,7 +40,8 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
       pinned.add(pin);
       ops.push({ kind: 'pin', path: pin, slot: ops.length });
     }
-    if (kind === 'deny') continue;
+    // A git configuration file shown without its secrets (setup-ops.ts, gitConfigOps) is bound from that text instead.
+    if (kind === 'deny' || (fact.state === 'file' && shownInstead.has(fact.path))) continue;
     const slot = ops.length;
     ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot });
   }

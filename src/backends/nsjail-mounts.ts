@@ -25,6 +25,7 @@
  *   their meaning should that change).
  * Pure.
  */
+import { gitConfigUnsupported } from './git-config.js';
 import { DEVICE_NODES, nodePath } from './devices.js';
 import type { Field } from './nsjail-proto.js';
 import { DEV_SHM, HIDDEN_DIR_MODE, type SetupOp } from './setup-ops.js';
@@ -75,6 +76,8 @@ function nsjailMounts(op: SetupOp, readOnlyLater: boolean, there: boolean): Moun
     case 'protect':
     case 'kernel-read-only':
       return [onto(op.path, true, op.dir, there)];
+    case 'git-config':
+      throw gitConfigUnsupported(op.path, 'nsjail');
     case 'placeholder':
       // The empty file run/ created just before the start.
       return [onto(op.path, true, false, there)];

@@ -40,6 +40,8 @@ export interface RootfsLink {
 
 /** Where, in the bundle directory, sealed directory N is made (SEALED_DIRS/N). */
 export const SEALED_DIRS = 'sealed';
+/** The bundle's directory of git configuration files shown without their secrets (one file per `git-config` operation, by index). */
+export const GIT_CONFIGS = 'git-configs';
 
 /** A sealed directory's stand-in in the bundle: `dir` and the links in it, relative to the bundle directory. */
 export interface SealedDir {
@@ -53,6 +55,8 @@ export interface OciFilesystem {
   sealed: SealedDir[];
   /** The host entries of sealed directories, each bound at its own path, with the type listed (BundlePlan.sealEntries). */
   sealEntries: { path: string; type: SealType }[];
+  /** Files of the bundle, relative to it, that mounts bind: git configuration without its secrets (BundlePlan.files). */
+  files: { path: string; data: string }[];
   readonlyPaths: string[];
   maskedPaths: string[];
   rootReadOnly: boolean;
@@ -89,8 +93,13 @@ function devMounts(path: string, shmSize: number | undefined): OciMount[] {
  */
 export type PlaceholderSource = 'empty' | 'self';
 
-/** `sealedSource`: the bundle's stand-in of a sealed directory. */
-function opMounts(op: SetupOp, placeholders: PlaceholderSource, sealedSource: (path: string) => string): OciMount[] {
+/** `bundled`: the path in the run's bundle of a sealed directory's stand-in (`sealed`, by path) or of a git configuration's text (by index). */
+interface Bundled {
+  sealed(path: string): string;
+  gitConfig(index: number): string;
+}
+
+function opMounts(op: SetupOp, placeholders: PlaceholderSource, bundled: Bundled): OciMount[] {
   switch (op.kind) {
     case 'proc':
       return [{ destination: op.path, type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] }];
@@ -102,7 +111,7 @@ function opMounts(op: SetupOp, placeholders: PlaceholderSource, sealedSource: (p
       return [bind(op.path, op.readOnly)];
     case 'seal':
       // Writable until the runtime has made every mount point in it; then read-only (a `read-only` operation).
-      return [bind(op.path, false, sealedSource(op.path))];
+      return [bind(op.path, false, bundled.sealed(op.path))];
     case 'seal-bind':
     case 'submount':
       return [bind(op.path, true)];
@@ -112,6 +121,8 @@ function opMounts(op: SetupOp, placeholders: PlaceholderSource, sealedSource: (p
       return [bind(op.path, true)];
     case 'placeholder':
       return [bind(op.path, true, placeholders === 'self' ? op.path : EMPTY_SOURCE)];
+    case 'git-config':
+      return [bind(op.path, true, bundled.gitConfig(op.index))];
     case 'hide':
       return op.dir ? [tmpfs(op.path, HIDDEN_DIR_MODE)] : [bind(op.path, true, EMPTY_SOURCE)];
     case 'socket-dir':
@@ -143,16 +154,22 @@ export function ociFilesystem(ops: readonly SetupOp[], placeholders: Placeholder
   const readOnly = paths('read-only');
   const seals = paths('seal');
   const standIn = (path: string): string => `${SEALED_DIRS}/${seals.indexOf(path)}`;
-  const sealedSource = (path: string): string => {
-    if (bundleDir === undefined) throw new IsolateError('E_INTERNAL', `internal error: ${path} is sealed and the bundle has no place for it`);
-    return `${bundleDir}/${standIn(path)}`;
+  const inBundle = (path: string, what: string): string => {
+    if (bundleDir === undefined) throw new IsolateError('E_INTERNAL', `internal error: ${path} is ${what} and the bundle has no place for it`);
+    return `${bundleDir}/${path}`;
+  };
+  const gitConfigs = ops.flatMap((op) => (op.kind === 'git-config' ? [op] : []));
+  const bundled: Bundled = {
+    sealed: (path) => inBundle(standIn(path), 'sealed'),
+    gitConfig: (index) => inBundle(`${GIT_CONFIGS}/${index}`, 'git configuration shown without its secrets'),
   };
   const links = ops.flatMap((op) => (op.kind === 'symlink' ? [{ path: op.path, target: op.target }] : []));
   const sealed = new Set(seals);
   return {
-    mounts: ops.flatMap((op) => opMounts(op, placeholders, sealedSource)),
+    mounts: ops.flatMap((op) => opMounts(op, placeholders, bundled)),
     sealed: seals.map((dir) => ({ dir: standIn(dir), links: links.filter((l) => dirname(l.path) === dir).map((l) => ({ path: `${standIn(dir)}/${basename(l.path)}`, target: l.target })) })),
     sealEntries: ops.flatMap((op) => (op.kind === 'seal-bind' ? [{ path: op.path, type: op.type }] : [])),
+    files: gitConfigs.map((op) => ({ path: `${GIT_CONFIGS}/${op.index}`, data: op.text })),
     readonlyPaths: [...paths('kernel-read-only'), ...readOnly.filter((p) => p !== '/'), ...deviceNodePaths(ops)],
     maskedPaths: paths('kernel-mask'),
     rootReadOnly: readOnly.includes('/'),

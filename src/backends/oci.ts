@@ -37,7 +37,7 @@ import { nsjailSeccompRules } from './nsjail-seccomp.js';
 import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
 import { CONFIG_FILE, parents } from './oci-export.js';
 import { requireSeccompArch } from '../seccomp/syscalls.js';
-import { ociFilesystem, SEALED_DIRS, type OciFilesystem } from './oci-mounts.js';
+import { GIT_CONFIGS, ociFilesystem, SEALED_DIRS, type OciFilesystem } from './oci-mounts.js';
 import { prlimitRlimits } from './prlimit.js';
 import { INIT_NAME, INIT_SHELL, initScript } from './sandbox-init.js';
 import { planSetup } from './setup-plan.js';
@@ -160,8 +160,8 @@ function notes(runtime: UsableRuntime, bundleDir: string): string[] {
 }
 
 /** The bundle: config.json, the rootfs with its links, the sealed directories' stand-ins with theirs (oci-mounts.ts). */
-function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, fs: Pick<OciFilesystem, 'links' | 'sealed' | 'sealEntries'>): BundlePlan {
-  const dirs = [ROOTFS, ...new Set(fs.links.flatMap((l) => parents(l.path))), ...(fs.sealed.length === 0 ? [] : [SEALED_DIRS]), ...fs.sealed.map((s) => s.dir)];
+function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, fs: Pick<OciFilesystem, 'links' | 'sealed' | 'sealEntries' | 'files'>): BundlePlan {
+  const dirs = [ROOTFS, ...new Set(fs.links.flatMap((l) => parents(l.path))), ...(fs.sealed.length === 0 ? [] : [SEALED_DIRS]), ...fs.sealed.map((s) => s.dir), ...(fs.files.length === 0 ? [] : [GIT_CONFIGS])];
   return {
     dir: oci.bundleDir,
     configFile: CONFIG_FILE,
@@ -169,6 +169,7 @@ function bundlePlan(oci: OciFacts, runtime: UsableRuntime, config: string, fs: P
     dirs,
     links: [...fs.links.map((l) => ({ path: `${ROOTFS}${l.path}`, target: l.target })), ...fs.sealed.flatMap((s) => s.links)],
     sealEntries: fs.sealEntries,
+    ...(fs.files.length === 0 ? {} : { files: fs.files }),
     stateDir: `${oci.bundleDir}/state`,
     name: basename(oci.bundleDir),
     runtime: runtime.path,

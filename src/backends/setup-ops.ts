@@ -32,10 +32,10 @@ import type { MountRule, Policy } from '../profile/types.js';
 import { tmpfsSize } from './ceilings.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
 import { kernelGuardOps, procReadOnly, type GuardOp } from './kernel-guard.js';
-import { depth, effectiveKind, governing, isWithin, orderRules, protectOps } from './mounts.js';
+import { depth, effectiveKind, governing, isVisible, isWithin, orderRules, protectOps } from './mounts.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
-import type { HostFacts, SealFact } from './types.js';
+import type { GitConfigFact, HostFacts, SealFact } from './types.js';
 
 const ROOT = '/';
 const PROC = '/proc';
@@ -89,6 +89,14 @@ export type SetupOp =
    * from Plan.pathFds entry `slot`, like an existing one.
    */
   | { kind: 'placeholder'; path: string; slot: number }
+  /**
+   * A git configuration file with a secret in it (HostFacts.gitConfigs): the
+   * sandbox sees `text`, the file without its secrets, read-only at its path.
+   * `index`: its place among these operations (the launcher's input or the
+   * bundle's file that holds the text). unparsed: the file could not be
+   * parsed with certainty, and `text` is empty.
+   */
+  | { kind: 'git-config'; path: string; text: string; index: number; unparsed?: true }
   /** Hidden: a file covered by an unopenable empty one, a directory by an empty tmpfs (HIDDEN_DIR_MODE) made read-only later. */
   | { kind: 'hide'; path: string; dir: boolean }
   /** A symlink of the host (/bin -> /usr/bin) recreated where the sandbox owns the parent directory. */
@@ -104,10 +112,10 @@ export type SetupOp =
 export type SetupOpKind = SetupOp['kind'];
 
 /** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory, the private device nodes, the sealed directories' listings. */
-export type SetupFacts = Pick<HostFacts, 'protect' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices' | 'rootOnly' | 'sealed'>;
+export type SetupFacts = Pick<HostFacts, 'protect' | 'gitConfigs' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices' | 'rootOnly' | 'sealed'>;
 
 /** At one depth: tmpfs and sealed directories, then binds and pins, then protected names, then hidden paths, then symlinks. */
-const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, seal: 0, bind: 1, 'seal-bind': 1, submount: 1, pin: 1, protect: 2, placeholder: 2, hide: 3, symlink: 4 };
+const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, seal: 0, bind: 1, 'seal-bind': 1, submount: 1, pin: 1, protect: 2, placeholder: 2, 'git-config': 2, hide: 3, symlink: 4 };
 
 export function setupOps(policy: Policy, facts: SetupFacts): SetupOp[] {
   const rules = policy.filesystem.mounts;
@@ -127,8 +135,18 @@ function profileOps(fs: Policy['filesystem'], facts: SetupFacts, sized: { size?:
   const rules = fs.mounts;
   const ops = ruleOps(rules, sized);
   const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
-  const protect = protectOps(rules, facts.protect, bound);
-  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protect, ...missingHiddenOps(fs.skipped, protect), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
+  const shown = gitConfigOps(rules, facts.gitConfigs ?? [], facts.rootOnly ?? []);
+  const protect = protectOps(rules, facts.protect, bound, new Set(shown.map((op) => op.path)));
+  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protect, ...shown, ...missingHiddenOps(fs.skipped, protect), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
+}
+
+/**
+ * Each git configuration file the sandbox can see that holds a secret, shown without it (host/git-scrub.ts). Never
+ * one the list hides (a root-only entry, or inside one): its text, even without the secret, is not the command's.
+ */
+function gitConfigOps(rules: readonly MountRule[], found: readonly GitConfigFact[], rootOnly: readonly { path: string }[]): Extract<SetupOp, { kind: 'git-config' }>[] {
+  const hidden = (path: string): boolean => rootOnly.some((r) => r.path === path || isWithin(path, r.path));
+  return found.filter((f) => isVisible(rules, f.path) && !hidden(f.path)).map((f, index) => ({ kind: 'git-config', path: f.path, text: f.text, index, ...(f.unparsed === true ? { unparsed: true as const } : {}) }));
 }
 
 /**

@@ -4,10 +4,11 @@
  * person reading a plan (the summary explain and the run report show). The
  * same for every backend. Pure.
  */
-import type { Policy } from '../profile/types.js';
-import { governing, isWithin, orderRules, type ProtectOp } from './mounts.js';
+import type { MountRule, Policy } from '../profile/types.js';
+import { governing, isWithin, isWritable, orderRules, type ProtectOp } from './mounts.js';
 import { inSealed, requireListings } from './seal.js';
 import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
+import { gitConfigNote } from './git-config.js';
 import type { Cleanup, Plan, PlanSummary, SealFact } from './types.js';
 
 export type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
@@ -21,13 +22,27 @@ export interface SetupPlan {
   cleanup: Cleanup[];
   /** Plan.watchHidden. */
   watchHidden: string[];
+  /** Plan.watchProtected. */
+  watchProtected: string[];
   summary: MountSummary;
 }
 
 export function planSetup(policy: Policy, facts: SetupFacts, firstPathFd: number): SetupPlan {
   requireListings(policy.filesystem.mounts, facts.sealed);
   const ops = setupOps(policy, facts);
-  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: uncoverable(ops), summary: describeSetup(policy, ops, facts.sealed) };
+  const shown = uncoverableGitConfigs(policy.filesystem.mounts, ops);
+  return { ops, pathFds: pathFdsOf(ops, firstPathFd), cleanup: placeholderCleanup(ops), watchHidden: [...uncoverable(ops), ...shown.hidden], watchProtected: shown.protected, summary: describeSetup(policy, ops, facts.sealed) };
+}
+
+/**
+ * Git configuration shown without its credentials on a host file's own path (not in a sealed directory): a host
+ * program replacing the file lifts that mount, and the sandbox would see the new file, credential and all, and in a
+ * writable path could write it. Watched as protected names there, as hidden paths elsewhere.
+ */
+export function uncoverableGitConfigs(rules: readonly MountRule[], ops: readonly SetupOp[]): { protected: string[]; hidden: string[] } {
+  const sealed = new Set(ops.flatMap((op) => (op.kind === 'seal' ? [op.path] : [])));
+  const paths = ops.flatMap((op) => (op.kind === 'git-config' && !inSealed(sealed, op.path) ? [op.path] : []));
+  return { protected: paths.filter((p) => isWritable(rules, p)), hidden: paths.filter((p) => !isWritable(rules, p)) };
 }
 
 /**
@@ -114,7 +129,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
     writable: own.filter((r) => r.kind === 'write').map((r) => r.path),
     hidden,
     tmpfs: paths('tmpfs'),
-    protected: named.filter((op) => op.kind === 'protect').map((op) => op.path),
+    protected: [...named.filter((op) => op.kind === 'protect').map((op) => op.path), ...paths('git-config')],
     placeholders: named.filter((op) => op.kind === 'placeholder').map((op) => op.path),
     notes: [
       ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
@@ -124,6 +139,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
         .sort()
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),
       ...ops.flatMap((op) => (op.kind === 'hide' && !rules.some((r) => r.path === op.path) ? [hiddenNote(op.path, placeheld)] : [])),
+      ...ops.flatMap((op) => (op.kind === 'git-config' ? [gitConfigNote(op.path, op.unparsed === true)] : [])),
       ...ops.flatMap((op) => (op.kind === 'dev' && op.nodes !== undefined ? [`${op.path}: its device nodes are isolate's copies in ${op.nodes}, owned by nobody: the command cannot change the host's`] : [])),
     ],
   };

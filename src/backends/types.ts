@@ -27,6 +27,19 @@ export interface ProtectFact {
   pins: string[];
 }
 
+/**
+ * A git configuration file the sandbox can see that holds a secret (a token
+ * in an extraHeader or in a remote's URL: host/git-scrub.ts): the sandbox
+ * sees `text` at its path instead, read-only; the file on the host is
+ * never changed. unparsed: isolate could not parse it with certainty, and
+ * `text` is empty.
+ */
+export interface GitConfigFact {
+  path: string;
+  text: string;
+  unparsed?: true;
+}
+
 /** An entry under a read-only path that a run by root could read only as its owner (host/root-only.ts): hidden. */
 export interface RootOnlyFact {
   path: string;
@@ -160,6 +173,8 @@ export interface HostFacts {
   /** The caller's environment. Values reach only the child, never output. */
   env: Readonly<Record<string, string | undefined>>;
   protect: ProtectFact[];
+  /** For a run: the git configuration files shown without their secrets (GitConfigFact); sandbox-exec and nsjail refuse them. */
+  gitConfigs?: GitConfigFact[];
   command: CommandFact;
   /** Present when the policy's network mode is filtered. */
   network?: NetworkFacts;
@@ -218,6 +233,8 @@ export interface BundlePlan {
    * it would for bwrap.
    */
   sealEntries: { path: string; type: SealType }[];
+  /** Relative to dir: files to write (mode 0444) before the start, which config.json binds read-only (git configuration without its secrets). */
+  files?: { path: string; data: string }[];
   stateDir: string;
   /** The container's name for the runtime. */
   name: string;
@@ -294,8 +311,10 @@ export interface Plan {
    * config). sealedBinds: nsjail's config, which binds the sealed entries of
    * pathFds by their paths: run/ binds each one that is not as listed just
    * before the start from its empty stand-in instead (nsjail-stand-ins.ts).
+   * gitConfig: the git configuration file whose text without its
+   * credentials this is (bwrap copies it into the sandbox at that path).
    */
-  inputs?: { fd: number; data: string | Buffer; sealedBinds?: true }[];
+  inputs?: { fd: number; data: string | Buffer; sealedBinds?: true; gitConfig?: string }[];
   /**
    * The seccomp BPF program, handed to the backend on `fd` (absent: no filter).
    * afterSetup: the launcher reads it only once the sandbox is set up, just
@@ -363,6 +382,12 @@ export interface Plan {
    * kills the sandbox when one no longer leads to the file it was.
    */
   watchHidden?: string[];
+  /**
+   * Protected names not bound from a descriptor (git configuration shown
+   * without its credentials, in a writable path): watched during the run as
+   * the protected names of pathFds are, moved aside when replaced.
+   */
+  watchProtected?: string[];
   /** The environment the backend process itself starts with (empty for bwrap). */
   launcherEnv: Record<string, string>;
   /** The environment the sandboxed command receives. */

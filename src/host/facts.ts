@@ -17,6 +17,7 @@ import { ociRuntimes } from './oci-runtime.js';
 import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
+import { gitConfigFacts } from './git-scrub.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -432,6 +433,9 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   checkLauncher(policy, 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
+  const protect = scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
+  // The git configuration the sandbox sees without its secrets (not for an export: it is bound when the export runs).
+  const gitConfigs = options.sealed !== false ? gitConfigFacts(policy.filesystem.mounts, protect, options.env) : [];
   return {
     platform: process.platform,
     arch: process.arch,
@@ -445,7 +449,8 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(options.backend === 'oci' ? { oci: ociFacts(options.env) } : {}),
     userns: usernsFacts(),
     env: options.env,
-    protect: scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env }),
+    protect,
+    ...(gitConfigs.length === 0 ? {} : { gitConfigs }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(process.getuid?.() ?? -1),

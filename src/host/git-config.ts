@@ -18,7 +18,7 @@ export interface GitConfigPaths {
 }
 
 /** One line's value: quotes removed, escapes applied, comments dropped, the rest trimmed; `more` when it ends in a continuation. */
-function valueOf(text: string): { value: string; more: boolean } {
+export function valueOf(text: string): { value: string; more: boolean } {
   let out = '';
   let quoted = false;
   let pending = ''; // whitespace outside quotes, kept only if something follows
@@ -47,7 +47,7 @@ function valueOf(text: string): { value: string; more: boolean } {
 }
 
 /** `[section]`, `[section "sub"]` or `[section.sub]` at the start of `line`: the section's key (lower case, `.sub` as written) and the rest of the line. */
-function header(line: string): { section: string; rest: string } | undefined {
+export function header(line: string): { section: string; rest: string } | undefined {
   const m = /^\s*\[\s*([A-Za-z0-9.-]+)\s*(?:"((?:[^"\\]|\\.)*)")?\s*\]/.exec(line);
   if (m === null) return undefined;
   const name = (m[1] as string).toLowerCase();

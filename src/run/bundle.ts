@@ -47,8 +47,8 @@ function sweepStale(runtime: string, base: string): void {
   sweepRuntimeCgroups();
 }
 
-function writeNew(path: string, content: string): void {
-  const fd = openSync(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, 0o600);
+function writeNew(path: string, content: string, mode = 0o600): void {
+  const fd = openSync(path, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, mode);
   try {
     writeSync(fd, content);
   } finally {
@@ -95,6 +95,8 @@ export function createBundle(b: BundlePlan, standInsDir?: string): Set<string> {
     writeNew(join(b.dir, b.configFile), config.text);
     for (const d of b.dirs) mkdirSync(join(b.dir, d), { mode: 0o755 });
     for (const l of b.links) symlinkSync(l.target, join(b.dir, l.path));
+    // Git configuration without its secrets, which config.json binds read-only over the file (readable by the sandbox's user).
+    for (const f of b.files ?? []) writeNew(join(b.dir, f.path), f.data, 0o444);
     return config.standIns;
   } catch (e: unknown) {
     removeTree(b.dir, { quiet: true });

@@ -189,7 +189,7 @@ export function guardRun(plan: Plan, caller: AbortSignal | undefined): RunGuard 
   const guard = guardReplaced(() => tripwire.abort());
   // A hidden path's placeholder is made with the others, at the start: watched from then on, as what it is.
   const placeholders = placeholderPaths(plan);
-  guard.add(existingProtected(plan), 'protected');
+  guard.add([...existingProtected(plan), ...(plan.watchProtected ?? [])], 'protected');
   guard.add((plan.watchHidden ?? []).filter((p) => !placeholders.hidden.includes(p)), 'hidden');
   return {
     signal: caller === undefined ? tripwire.signal : AbortSignal.any([caller, tripwire.signal]),

@@ -89,6 +89,20 @@ describe('golden bwrap plans for the built-in profiles', () => {
     await expectGolden(text, 'bwrap/default-deny-in-project.txt');
   });
 
+  it('default in a checkout whose .git/config held a token: the sandbox sees its text without it, from a pipe', async () => {
+    const config = `${VARS.CWD}/.git/config`;
+    const text = '[core]\n\tbare = false\n[http "https://github.com/"]\n[remote "origin"]\n\turl = "https://github.com/o/r.git"\n';
+    const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), {}, { gitConfigs: [{ path: config, text }] });
+    expect(plan.pathFds?.map((e) => e.path)).not.toContain(config);
+    const fd = plan.inputs?.[0]?.fd;
+    expect(plan.inputs).toEqual([{ fd, data: text, gitConfig: config }]);
+    expect(plan.argv.join(' ')).toContain(`--ro-bind-data ${String(fd)} ${config}`);
+    const rendered = `${renderPlan('isolate run -- make test   (.git/config held a token)', plan)}\n== inputs ==\n${(plan.inputs ?? []).map((i) => `fd ${i.fd}: ${JSON.stringify(i.data)}`).join('\n')}\n`;
+    expectOnlySyntheticPaths(rendered);
+    expectNoSecretValues(rendered);
+    await expectGolden(rendered, 'bwrap/default-git-credentials.txt');
+  });
+
   it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {
     const plan = await goldenPlan('default', ['top'], usrBinCommand('top'), {}, { terminal: { python: '/usr/bin/python3.11' } });
     // The control pipe follows the path descriptors; the helper runs before prlimit.

@@ -127,6 +127,18 @@ describe('golden oci plans for the built-in profiles', () => {
     await expectGolden(render(`isolate run --backend oci ${deny.map((d) => `--deny ${d}`).join(' ')} -- make test`, plan), 'oci-run/default-deny-in-project.txt');
   });
 
+  it('default in a checkout whose .git/config held a token: bound from the bundle\'s own copy without it', async () => {
+    const config = `${VARS.CWD}/.git/config`;
+    const text = '[core]\n\tbare = false\n[remote "origin"]\n\turl = "https://github.com/o/r.git"\n';
+    const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), {}, { gitConfigs: [{ path: config, text }] });
+    expect(plan.bundle?.files).toEqual([{ path: 'git-configs/0', data: text }]);
+    expect(configOf(plan).mounts.find((m) => m.destination === config)?.source).toBe(`${plan.bundle?.dir ?? ''}/git-configs/0`);
+    expect(plan.pathFds?.map((e) => e.path)).not.toContain(config);
+    const rendered = `${render('isolate run --backend oci -- make test   (.git/config held a token)', plan)}\n== bundle files ==\n${(plan.bundle?.files ?? []).map((f) => `${f.path}: ${JSON.stringify(f.data)}`).join('\n')}\n`;
+    expectNoSecretValues(rendered);
+    await expectGolden(rendered, 'oci-run/default-git-credentials.txt');
+  });
+
   it('default with network filtered and every limit, with a cgroup: the runtime\'s threads are counted in pids.max before the command starts', async () => {
     const cgroup = { version: 1 as const, parents: { memory: '/sys/fs/cgroup/memory', pids: '/sys/fs/cgroup/pids' }, name: 'isolate-4242-abcd' };
     const plan = await goldenPlan(

@@ -278,6 +278,7 @@ const ARITY: Readonly<Record<string, number>> = {
   '--seccomp': 1,
   '--bind-fd': 2,
   '--ro-bind-fd': 2,
+  '--ro-bind-data': 2,
   '--unshare-user': 0,
   '--unshare-ipc': 0,
   '--unshare-pid': 0,

@@ -125,6 +125,14 @@ describe('sandbox-exec plan: the host', () => {
     expectIsolateError(() => plan({}, { sandboxExec: undefined }), 'E_BACKEND_MISSING');
   });
 
+  it('refuses a git configuration with a credential in it (Seatbelt cannot show the file without it), naming the file and the way out', () => {
+    const config = `${PROJECT}/.git/config`;
+    const err = expectIsolateError(() => plan({}, { gitConfigs: [{ path: config, text: '' }] }), 'E_BACKEND_UNSUPPORTED');
+    expect(err.exitCode).toBe(125);
+    expect(err.message).toContain(`${config} holds a credential`);
+    expect(err.fix).toContain('credential helper');
+  });
+
   it('refuses an empty command', () => {
     expectIsolateError(() => plan({}, {}, []), 'E_COMMAND_EMPTY');
     expectIsolateError(() => plan({}, {}, ['']), 'E_COMMAND_EMPTY');

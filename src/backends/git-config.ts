@@ -1,0 +1,20 @@
+/**
+ * Git configuration shown without its secrets (setup-ops.ts, `git-config`):
+ * what a backend that cannot show a file other than the host's says instead
+ * of running. Pure.
+ */
+import { IsolateError } from '../errors.js';
+
+/** The refusal of a backend (`backend`) that can only show `path` as the host has it, credential and all. */
+export function gitConfigUnsupported(path: string, backend: string): IsolateError {
+  return new IsolateError('E_BACKEND_UNSUPPORTED', `${path} holds a credential (a token in an extraHeader or in a remote's URL), which the sandbox must not read, and ${backend} cannot show the file without it; the command was not run`, {
+    fix: 'use --backend bwrap or --backend oci, which show the file without its credentials; or keep the credential out of the repository (actions/checkout: persist-credentials: false; a credential helper instead of a token in the URL)',
+  });
+}
+
+/** The note explain and the run report give for such a file. */
+export function gitConfigNote(path: string, unparsed: boolean): string {
+  return unparsed
+    ? `${path}: git configuration isolate could not read with certainty for credentials: shown empty, read-only (the file on the host is unchanged)`
+    : `${path}: git configuration with a credential in it: shown without it (extraHeader, the userinfo of URLs), read-only (the file on the host is unchanged)`;
+}

@@ -1,0 +1,129 @@
+/**
+ * A git configuration file as the sandbox may see it: without the secrets a
+ * CI job or a developer leaves in it. actions/checkout writes the job's
+ * token as `http.<url>.extraHeader = AUTHORIZATION: basic ...`, GitLab CI
+ * puts `gitlab-ci-token:<token>@` in `remote.origin.url`, developers keep
+ * `https://user:token@host/` remotes and `url.<with token>.insteadOf`.
+ * Removed: every `http.extraHeader` and `http.<url>.extraHeader`; the
+ * password of any URL in a value or a section's name, and the whole
+ * userinfo of an http(s) URL that git sends as a remote (a token is often
+ * the user name); a `credential.helper` that is a shell snippet naming a
+ * password or token; `sendemail.smtpPass`. `http.cookieFile` stays: it
+ * names a file (which the profile shows or hides like any other), it holds
+ * no secret itself. Every other line is kept byte for byte, so that git in
+ * the sandbox reads the same repository. Text isolate cannot parse with
+ * certainty is not shown at all. Pure, and never runs git.
+ */
+import { header, valueOf } from './git-config.js';
+
+/** What the sandbox sees of a configuration file: the text as it is, without its secrets, or nothing. */
+export type Scrubbed = { kind: 'clean' } | { kind: 'scrubbed'; text: string } | { kind: 'unparseable' };
+
+/** Keys whose value is a URL that git uses as a remote (section.key, lower case, with any subsection). */
+const REMOTE_URL_KEYS = new Set(['remote.url', 'remote.pushurl', 'url.insteadof', 'url.pushinsteadof', 'submodule.url']);
+
+/** `scheme://userinfo@` (to the last `@` before the path: a password may hold one) at the start of a URL-like word, anywhere in a value or a section's name. */
+const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/\s"]*)@/g;
+
+/** `text` with each URL's password removed; for a remote (`remote`), the whole userinfo of an http(s) URL. */
+export function withoutUserinfo(text: string, remote: boolean): string {
+  return text.replace(USERINFO, (whole, scheme: string, info: string) => {
+    const http = /^(https?|ftps?):\/\/$/i.test(scheme);
+    if (info.includes(':')) return http ? scheme : `${scheme}${info.slice(0, info.indexOf(':'))}@`;
+    return remote && http ? scheme : whole;
+  });
+}
+
+/** The section's name (lower case) without its subsection, and the subsection as written. */
+function split(section: string): { name: string; sub: string | undefined } {
+  const dot = section.indexOf('.');
+  return dot === -1 ? { name: section, sub: undefined } : { name: section.slice(0, dot), sub: section.slice(dot + 1) };
+}
+
+/** What becomes of one entry: kept, dropped, or written with another value. */
+function entryValue(section: string, key: string, value: string): string | null {
+  const { name } = split(section);
+  if (name === 'http' && key === 'extraheader') return null;
+  if (name === 'sendemail' && key === 'smtppass') return null;
+  if (name === 'credential' && key === 'helper' && value.startsWith('!') && /pass|token|secret/i.test(value)) return null;
+  return withoutUserinfo(value, REMOTE_URL_KEYS.has(`${name}.${key}`));
+}
+
+/** A value as git reads it back: quoted, with `\`, `"`, newline and tab escaped. */
+function quoted(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`;
+}
+
+/** A subsection as written in a header, quoted. */
+const quotedSub = (sub: string): string => `"${sub.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+
+/** A line that is blank or only a comment. */
+const isBlank = (line: string): boolean => /^\s*([#;].*)?$/.test(line);
+
+/** Whether a value's quotes close (git refuses the file otherwise). */
+function quotesBalanced(raw: string): boolean {
+  let quoted = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === '\\') i++;
+    else if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '#' || c === ';')) break;
+  }
+  return !quoted;
+}
+
+/** A line without its carriage return, and the carriage return. */
+function ending(line: string): { body: string; eol: string } {
+  return line.endsWith('\r') ? { body: line.slice(0, -1), eol: '\r' } : { body: line, eol: '' };
+}
+
+/** The configuration text without its secrets (see the module's comment). */
+export function scrubGitConfig(text: string): Scrubbed {
+  const lines = text.split('\n');
+  const out: string[] = [];
+  let section = '';
+  let changed = false;
+  for (let i = 0; i < lines.length; i++) {
+    const start = i;
+    const { body, eol } = ending(lines[i] as string);
+    let line = body;
+    let head: { text: string; changed: boolean } | undefined;
+    if (/^\s*\[/.test(line)) {
+      const h = header(line);
+      if (h === undefined) return { kind: 'unparseable' };
+      const { name, sub } = split(h.section);
+      const clean = sub === undefined ? undefined : withoutUserinfo(sub, true);
+      section = clean === undefined ? name : `${name}.${clean}`;
+      head = clean === sub ? { text: line.slice(0, line.length - h.rest.length), changed: false } : { text: `[${name} ${quotedSub(clean as string)}]`, changed: true };
+      if (isBlank(h.rest)) {
+        changed ||= head.changed;
+        out.push(head.changed ? `${head.text}${h.rest}${eol}` : (lines[i] as string));
+        continue;
+      }
+      line = h.rest;
+    } else if (isBlank(line)) {
+      out.push(lines[i] as string);
+      continue;
+    }
+    const m = /^(\s*)([A-Za-z][A-Za-z0-9-]*)\s*(=?)(.*)$/.exec(line);
+    if (m === null) return { kind: 'unparseable' };
+    // A backslash at the end of a line continues the value on the next one (inside quotes too).
+    let raw = m[4] ?? '';
+    while (valueOf(raw).more) {
+      if (i + 1 >= lines.length) return { kind: 'unparseable' };
+      raw = raw.slice(0, -1) + ending(lines[++i] as string).body;
+    }
+    if (!quotesBalanced(raw) || (m[3] === '' && !isBlank(raw))) return { kind: 'unparseable' };
+    const value = m[3] === '' ? undefined : valueOf(raw).value;
+    const kept = value === undefined ? undefined : entryValue(section, (m[2] as string).toLowerCase(), value);
+    if (kept === value && head?.changed !== true) {
+      out.push(...lines.slice(start, i + 1));
+      continue;
+    }
+    changed = true;
+    if (head !== undefined) out.push(`${head.text}${eol}`);
+    if (kept === value) out.push(`${line}${eol}`, ...lines.slice(start + 1, i + 1));
+    else if (kept !== null) out.push(`${m[1] ?? ''}${m[2] as string} = ${quoted(kept as string)}${eol}`);
+  }
+  return changed ? { kind: 'scrubbed', text: out.join('\n') } : { kind: 'clean' };
+}
