@@ -6,9 +6,9 @@
  */
 import { describe } from 'vitest';
 
-/** `describe.each(cases)(name, body)`, the cases running at once, each case's tests in order. */
-export function casesAtOnce<T extends object>(cases: readonly T[], name: string, body: (c: T) => void): void {
-  describe.each(cases)(name, { concurrent: true }, (c: T) => {
+/** `describe.skipIf(skip).each(cases)(name, body)`, the cases running at once, each case's tests in order. */
+export function casesAtOnce<T extends object>(cases: readonly T[], name: string, { skip = false }: { skip?: boolean }, body: (c: T) => void): void {
+  describe.skipIf(skip).each(cases)(name, { concurrent: true }, (c: T) => {
     describe.sequential('in order', () => body(c));
   });
 }

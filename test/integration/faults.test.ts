@@ -103,7 +103,7 @@ async function within(ms: number, done: () => boolean): Promise<void> {
 }
 
 // Each runner's faults in order; the two runners' at once (casesAtOnce).
-casesAtOnce(runners(), 'faults ($label)', (runner) => {
+casesAtOnce(runners(), 'faults ($label)', {}, (runner) => {
   let p: Project;
   const started: ChildProcess[] = [];
   const durations: string[] = [];

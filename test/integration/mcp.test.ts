@@ -51,7 +51,7 @@ const SECRET = 'mcp-secret-6b1f0d';
 const sleepStarted = (d: string): Promise<true> => pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 20_000);
 
 // Each runner's calls in order; the two runners' at once (casesAtOnce).
-casesAtOnce(runners(), 'isolate mcp ($label)', (runner: Runner) => {
+casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
   const servers: McpProcess[] = [];
   const cleanups: (() => void)[] = [];
   const durations: string[] = [];
