@@ -51,7 +51,7 @@ export interface CgroupLauncher {
    * launcher's processes that start with the command (the network forwarder).
    */
   countedAtStart?: { later: number; name: string };
-  /** It makes the sandbox's own cgroups (an OCI runtime): where the init is, is checked before the command starts (CgroupPlan.checkInit). */
+  /** It makes the sandbox's own cgroups (an OCI runtime): where the init is, is checked before the command starts (CgroupPlan.initInside). */
   makesCgroups?: boolean;
 }
 
@@ -122,6 +122,6 @@ export function cgroupLimits(l: Limits, host: HostFacts, launcher: CgroupLaunche
     if (at !== undefined) pidsAtStart = { current: `${dir}/pids.current`, max: `${dir}/pids.max`, add: l.processes + at.later };
     summary.push(pidsSummary(l.processes, v, launcher));
   }
-  const checks = { ...(pidsAtStart === undefined ? {} : { pidsAtStart }), ...(launcher.makesCgroups === true ? { checkInit: true as const } : {}) };
+  const checks = { ...(pidsAtStart === undefined ? {} : { pidsAtStart }), ...(launcher.makesCgroups === true ? { initInside: true as const } : {}) };
   return { plan: { version: v, dirs, writes, procs, events, ...checks }, summary };
 }

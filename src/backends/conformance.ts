@@ -83,7 +83,7 @@ export const FEATURES: readonly Feature[] = [
       bwrap: i('each git configuration file the sandbox sees that holds a credential is copied by isolate without it and bound read-only over the file (--ro-bind-data from a pipe); the file on the host is unchanged'),
       nsjail: i('refused: nsjail cannot show such a file without its credential (exit 125, naming the file)'),
       'sandbox-exec': i('refused: Seatbelt cannot show such a file without its credential (exit 125, naming the file)'),
-      oci: i('as bwrap: the copy is written to the run\'s private bundle directory and bound read-only over the file by config.json'),
+      oci: i('as bwrap: the copy is written to the run\'s private bundle directory and bound read-only over the file by config.json; an exported bundle carries it as git-configs/N, named relative to the bundle'),
     },
   },
   {

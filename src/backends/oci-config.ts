@@ -17,7 +17,7 @@ import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
 import { resolveSeccomp } from '../seccomp/presets.js';
 import { requireSeccompArch } from '../seccomp/syscalls.js';
 import { linuxPlanBase, requireLinux } from './linux-common.js';
-import { ociFilesystem, type OciFilesystem, type OciMount, type RootfsLink } from './oci-mounts.js';
+import { GIT_CONFIGS, ociFilesystem, type OciFilesystem, type OciMount, type RootfsLink } from './oci-mounts.js';
 import { setupOps } from './setup-ops.js';
 import type { HostFacts } from './types.js';
 
@@ -61,6 +61,8 @@ export interface OciBundle {
   config: OciConfig;
   /** Symlinks to create in the rootfs directory before the start. */
   links: RootfsLink[];
+  /** Files to write beside config.json, relative to it, that mounts bind: git configuration without its secrets. */
+  files: OciFilesystem['files'];
   /** What the bundle enforces differently from `isolate run`, one line each. */
   notes: string[];
 }
@@ -180,6 +182,14 @@ export function ociConfig(c: ConfigParts): OciConfig {
   };
 }
 
+/** What the bundle says of the git configuration it carries without its secrets. */
+function gitConfigNotes(count: number): string[] {
+  if (count === 0) return [];
+  return [
+    `git configuration: ${String(count)} file(s) holding a credential (a token in an extraHeader or a remote's URL) are shown from cleaned copies in ${GIT_CONFIGS}/ beside config.json, as they were at the export; the bundle does not start without them (export with --out), and a credential written into another configuration file after the export is not removed`,
+  ];
+}
+
 /** The bundle `isolate export --format oci` writes for `command` under `policy`. */
 export function ociBundle(policy: Policy, command: readonly string[], host: HostFacts): OciBundle {
   requireLinux(host, 'OCI');
@@ -199,5 +209,5 @@ export function ociBundle(policy: Policy, command: readonly string[], host: Host
     resources: true,
     seccomp: seccompFor(policy, host),
   });
-  return { config, links: fs.links, notes: limitNotes(policy.limits) };
+  return { config, links: fs.links, files: fs.files, notes: [...limitNotes(policy.limits), ...gitConfigNotes(fs.files.length)] };
 }

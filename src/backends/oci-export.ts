@@ -1,10 +1,13 @@
 /**
  * `isolate export --format oci`: a runtime bundle, config.json beside the
  * rootfs directory the runtime mounts everything into (empty but for the
- * symlinks of the sandbox's own root, such as /bin -> /usr/bin). Pure.
+ * symlinks of the sandbox's own root, such as /bin -> /usr/bin), and the
+ * git configuration files that hold a credential, without it, in
+ * git-configs/ (bound from there, never from the host's file). Pure.
  */
 import type { ExportEntry, Exporter } from './export.js';
 import { ROOTFS, ociBundle } from './oci-config.js';
+import { GIT_CONFIGS } from './oci-mounts.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -33,6 +36,8 @@ export const ociExporter: Exporter = {
       { kind: 'dir', path: ROOTFS },
       ...dirs.map((path): ExportEntry => ({ kind: 'dir', path })),
       ...bundle.links.map((l): ExportEntry => ({ kind: 'symlink', path: `${ROOTFS}${l.path}`, target: l.target })),
+      ...(bundle.files.length === 0 ? [] : [{ kind: 'dir' as const, path: GIT_CONFIGS }]),
+      ...bundle.files.map((f): ExportEntry => ({ kind: 'file', path: f.path, content: f.data })),
     ];
     return { format: 'oci', entries, main: CONFIG_FILE, notes: [...bundle.notes, ...BUNDLE_NOTES] };
   },

@@ -147,7 +147,12 @@ const deviceNodePaths = (ops: readonly SetupOp[]): string[] => ops.flatMap((op) 
 /**
  * The list as an OCI filesystem: mounts in order, then the runtime's
  * read-only and masked paths. `bundleDir`: where the run's bundle is, for
- * the sealed directories' stand-ins (an export has none).
+ * the sealed directories' stand-ins (an export has none) and the git
+ * configuration shown without its secrets. Without it (an export, whose
+ * directory may be moved or copied), that configuration is bound from a
+ * path relative to the bundle, which the runtime resolves there
+ * (runtime-spec: a bind's source may be relative to the bundle); a bundle
+ * without the file does not start.
  */
 export function ociFilesystem(ops: readonly SetupOp[], placeholders: PlaceholderSource = 'empty', bundleDir?: string): OciFilesystem {
   const paths = (kind: SetupOp['kind']): string[] => ops.filter((op) => op.kind === kind).map((op) => op.path);
@@ -161,7 +166,7 @@ export function ociFilesystem(ops: readonly SetupOp[], placeholders: Placeholder
   const gitConfigs = ops.flatMap((op) => (op.kind === 'git-config' ? [op] : []));
   const bundled: Bundled = {
     sealed: (path) => inBundle(standIn(path), 'sealed'),
-    gitConfig: (index) => inBundle(`${GIT_CONFIGS}/${index}`, 'git configuration shown without its secrets'),
+    gitConfig: (index) => (bundleDir === undefined ? `${GIT_CONFIGS}/${index}` : `${bundleDir}/${GIT_CONFIGS}/${index}`),
   };
   const links = ops.flatMap((op) => (op.kind === 'symlink' ? [{ path: op.path, target: op.target }] : []));
   const sealed = new Set(seals);

@@ -95,7 +95,7 @@ type UsableRuntime = NonNullable<OciFacts['runtime']>;
  * With the run's cgroup, the container must stay inside it (its limits count only what is in it). runc makes the
  * container's cgroup inside its own; crun on a cgroup v1 host makes it at the root of each hierarchy, outside, so
  * it is told to make none (`--cgroup-manager=disabled`: the container stays in the cgroup crun runs in). run/
- * checks where the init is before the command starts (CgroupPlan.checkInit), whatever the runtime did.
+ * checks where the init is before the command starts (CgroupPlan.initInside), whatever the runtime did.
  */
 function cgroupManager(runtime: UsableRuntime, cgroup: boolean): string[] {
   return cgroup && runtime.name === 'crun' ? ['--cgroup-manager=disabled'] : [];

@@ -486,7 +486,7 @@ export interface CgroupPlan {
    * is not started: for a launcher that makes the sandbox's cgroups itself (an OCI runtime), which could put them
    * elsewhere, where the limits would not count them.
    */
-  checkInit?: true;
+  initInside?: true;
 }
 
 export interface PlanSummary {

@@ -434,8 +434,8 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
   const protect = scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
-  // The git configuration the sandbox sees without its secrets (not for an export: it is bound when the export runs).
-  const gitConfigs = options.sealed !== false ? gitConfigFacts(policy.filesystem.mounts, protect, options.env) : [];
+  // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle).
+  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, protect, options.env);
   return {
     platform: process.platform,
     arch: process.arch,

@@ -241,16 +241,16 @@ export class RunCgroup {
 
   /**
    * At the started handshake (the sandbox is set up, the command not started), what the plan asks: the init
-   * (`init`, as the host numbers it) is inside the cgroup (CgroupPlan.checkInit), and pids.max becomes what the
+   * (`init`, as the host numbers it) is inside the cgroup (CgroupPlan.initInside), and pids.max becomes what the
    * cgroup holds now plus the plan's number (CgroupPlan.pidsAtStart), so the command gets the limit the profile
    * names however many threads the runtime has made. What fails is returned, and the command is not started.
    */
   atStart(init: number | undefined): IsolateError | undefined {
-    return this.checkInit(init) ?? this.limitFromNow();
+    return this.initOutside(init) ?? this.limitFromNow();
   }
 
-  private checkInit(init: number | undefined): IsolateError | undefined {
-    if (this.plan.checkInit !== true) return undefined;
+  private initOutside(init: number | undefined): IsolateError | undefined {
+    if (this.plan.initInside !== true) return undefined;
     const outside = init === undefined ? this.plan.dirs : this.plan.dirs.filter((dir) => !holds(dir, init));
     if (outside.length === 0) return undefined;
     return new IsolateError('E_SANDBOX_SETUP', 'the sandbox is not inside the cgroup that enforces its memory and process limits (the runtime put it elsewhere); the command was not run', {

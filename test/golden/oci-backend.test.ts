@@ -151,7 +151,7 @@ describe('golden oci plans for the built-in profiles', () => {
     expect(plan.services).toHaveLength(1);
     expect(plan.cgroup?.writes).toContainEqual({ file: '/sys/fs/cgroup/pids/isolate-4242-abcd/pids.max', value: String(64 + RUNTIME_TASKS + 2) });
     // At the started byte: what the cgroup then holds (the runtime's threads, the init), the limit and the forwarder.
-    expect(plan.cgroup?.checkInit).toBe(true);
+    expect(plan.cgroup?.initInside).toBe(true);
     expect(plan.cgroup?.pidsAtStart).toEqual({ current: '/sys/fs/cgroup/pids/isolate-4242-abcd/pids.current', max: '/sys/fs/cgroup/pids/isolate-4242-abcd/pids.max', add: 64 + 1 });
     const text = render('isolate run --backend oci --allow-domain registry.npmjs.org --timeout 90s --cpu 30s --memory 512M --processes 64 --open-files 256 --file-size 100M -- curl https://registry.npmjs.org/', plan);
     expectNoSecretValues(text);

@@ -35,7 +35,7 @@ function render(e: Exported): string {
     process: { ...config.process, env },
     linux: { ...config.linux, seccomp: seccomp === undefined ? undefined : `<${String(seccomp.syscalls.length)} entries, default ${seccomp.defaultAction}>` },
   };
-  const others = e.entries.filter((x) => x.path !== e.main).map((x) => (x.kind === 'symlink' ? `${x.path} -> ${x.target}` : `${x.path}/`));
+  const others = e.entries.filter((x) => x.path !== e.main).map((x) => (x.kind === 'symlink' ? `${x.path} -> ${x.target}` : x.kind === 'file' ? `${x.path}: ${JSON.stringify(x.content)}` : `${x.path}/`));
   return [`# entries`, ...others, '', '# notes', ...e.notes, '', '# config.json', JSON.stringify(shown, null, 2), ''].join('\n');
 }
 
@@ -61,6 +61,17 @@ describe('golden OCI bundles of the built-in profiles', () => {
     const text = render(await exported('default', ['make'], usrBinCommand('make'), { deny }));
     for (const dir of ['config', 'deploy']) expect(text).toContain(`"destination": "${VARS.CWD}/${dir}"`);
     await expectGolden(text, 'oci/default-deny-in-project.txt');
+  });
+
+  it('default in a checkout whose .git/config held a token: the bundle carries the copy without it, bound by a path relative to the bundle', async () => {
+    const config = `${VARS.CWD}/.git/config`;
+    const text = '[core]\n\tbare = false\n[remote "origin"]\n\turl = "https://github.com/o/r.git"\n';
+    const e = await exported('default', ['make', 'test'], usrBinCommand('make'), {}, { gitConfigs: [{ path: config, text }] });
+    expect(e.entries.filter((x) => x.path.startsWith('git-configs'))).toEqual([{ kind: 'dir', path: 'git-configs' }, { kind: 'file', path: 'git-configs/0', content: text }]);
+    const rendered = render(e);
+    expect(rendered).toContain('"source": "git-configs/0"');
+    expect(rendered).not.toContain(`"source": "${config}"`);
+    await expectGolden(rendered, 'oci/default-git-credentials.txt');
   });
 
   it('limits: explicit memory and process limits become cgroup resources and rlimits', async () => {

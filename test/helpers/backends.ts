@@ -55,3 +55,15 @@ export function backendCases(what: string): BackendCase[] {
     ...(oci ? runners().map((runner) => ({ label: `${runner.label}, oci`, runner, backend: 'oci' as const, backendEnv: {} })) : []),
   ];
 }
+
+/**
+ * backendCases of the user running the tests only: for a test that plans and runs in its own process, as its own
+ * user. The others print why they are skipped; CI's unprivileged pass runs such a file as that user.
+ */
+export function ownUserCases(what: string): BackendCase[] {
+  return backendCases(what).filter(({ runner, label }) => {
+    if (runner.uid === process.getuid?.()) return true;
+    console.warn(`${what} (${label}) skipped here: the run is planned and executed in the test's own process, as its own user; CI's unprivileged pass runs this file as that user`);
+    return false;
+  });
+}

@@ -167,6 +167,28 @@ describe.skipIf(skipReason !== undefined)('an exported bundle run by runc direct
         expect(existsSync(join(p.project, 'other2/readme.txt'))).toBe(true);
       });
 
+      it('a checkout\'s git token (actions/checkout\'s extraheader, a token in the remote\'s URL) is not in the bundle, and the container cannot read it', () => {
+        const ghs = token('ghs_');
+        const glc = token('glcbt-');
+        const b64 = Buffer.from(`x-access-token:${ghs}`).toString('base64');
+        const config = `[core]\n\trepositoryformatversion = 0\n[remote "origin"]\n\turl = https://gitlab-ci-token:${glc}@gitlab.com/g/p.git\n[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ${b64}\n`;
+        plant(runner, p.project, '.git/config', config);
+        const bundle = join(p.home, 'bundle-git');
+        const e = isolate(runner, ['export', '--format', 'oci', '--out', bundle, '--', 'sh', '-c', 'cat .git/config; echo END'], { cwd: p.project, env: p.env });
+        expect(e.status, e.stderr).toBe(0);
+        const leaked = (text: string): string[] => [ghs, glc, b64].filter((s) => text.includes(s));
+        const written = spawnSync('grep', ['-raF', '-e', ghs, '-e', glc, '-e', b64, bundle], { encoding: 'utf8' });
+        expect(written.stdout, 'the bundle holds the token').toBe('');
+        const r = runc(runner, p.home, bundle);
+        expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+        expect(r.stdout).toContain('repositoryformatversion');
+        expect(r.stdout).toContain('gitlab.com/g/p.git');
+        expect(r.stdout).toContain('END');
+        expect(leaked(r.stdout + r.stderr)).toEqual([]);
+        // The host's file is the job's: unchanged.
+        expect(readFileSync(join(p.project, '.git/config'), 'utf8')).toBe(config);
+      });
+
       it('the command\'s exit code is the runtime\'s', () => {
         const bundle = join(p.home, 'bundle-exit');
         const e = isolate(runner, ['export', '--format', 'oci', '--out', bundle, '--', 'sh', '-c', 'exit 7'], { cwd: p.project, env: p.env });

@@ -20,17 +20,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import { execute } from '../../src/run/execute.js';
-import { backendCases } from '../helpers/backends.js';
+import { ownUserCases } from '../helpers/backends.js';
 import { giveTo, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
 
 const KEY = 'RT-ROOT-SWAP-PRIVATE-KEY';
 
-/** The cases of the user running the tests: the plan and the run are made in this process (the unprivileged pass runs this file as that user). */
-const cases = backendCases('a bound directory swapped for a link').filter(({ runner, label }) => {
-  if (runner.uid === process.getuid?.()) return true;
-  console.warn(`bound directory swap (${label}) skipped here: the run is planned and executed in the test's own process, as its own user; CI's unprivileged pass runs this file as that user`);
-  return false;
-});
+const cases = ownUserCases('a bound directory swapped for a link');
 
 describe.each(cases)('red team: a directory the profile binds, swapped for a link once the launcher holds its descriptors ($label)', ({ runner, backend, backendEnv }) => {
   let dir: string;

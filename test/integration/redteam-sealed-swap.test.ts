@@ -19,17 +19,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import { execute } from '../../src/run/execute.js';
-import { backendCases } from '../helpers/backends.js';
+import { ownUserCases } from '../helpers/backends.js';
 import { giveTo, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
 
 const KEY = 'RT-SEALED-SWAP-PRIVATE-KEY';
 
-/** The cases of the user running the tests: the plan and the run are made in this process (the unprivileged pass runs this file as that user). */
-const cases = backendCases('a sealed entry swapped for a link').filter(({ runner, label }) => {
-  if (runner.uid === process.getuid?.()) return true;
-  console.warn(`sealed entry swap (${label}) skipped here: the run is planned and executed in the test's own process, as its own user; CI's unprivileged pass runs this file as that user`);
-  return false;
-});
+const cases = ownUserCases('a sealed entry swapped for a link');
 
 describe.each(cases)('red team: a sealed directory\'s entry swapped for a link before the start ($label)', ({ runner, backend, backendEnv }) => {
   let dir: string;

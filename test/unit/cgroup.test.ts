@@ -250,11 +250,11 @@ describe('the run cgroup on a stand-in directory', () => {
     expect(RunCgroup.create({ version: 1, dirs: [join(root, 'isolate-2-ab')], writes: [], procs: [], events: {} }).atStart(undefined)).toBeUndefined();
   });
 
-  it('checkInit: the command starts only when the init is in every one of the run\'s cgroups or one inside it (where the runtime made the container\'s)', () => {
+  it('initInside: the command starts only when the init is in every one of the run\'s cgroups or one inside it (where the runtime made the container\'s)', () => {
     const root = fake();
     const dirs = [join(root, 'memory', 'isolate-1-ab'), join(root, 'pids', 'isolate-1-ab')];
     for (const d of dirs) mkdirSync(dirname(d));
-    const cg = RunCgroup.create({ version: 1, dirs, writes: [], procs: dirs.map((d) => join(d, 'cgroup.procs')), events: {}, checkInit: true });
+    const cg = RunCgroup.create({ version: 1, dirs, writes: [], procs: dirs.map((d) => join(d, 'cgroup.procs')), events: {}, initInside: true });
     // The stand-ins of the kernel's files: the runtime (pid 10) in the run's cgroups, the init (pid 42) in the container's inside the first.
     for (const d of dirs) writeFileSync(join(d, 'cgroup.procs'), '10\n');
     mkdirSync(join(dirs[0] ?? '', 'container'));

@@ -32,9 +32,18 @@ export const k8sExporter: Exporter = {
           ];
     const entries: ExportEntry[] = [{ kind: 'file', path: K8S_FILE, content: k8sYaml(exp, title) }, ...(seccomp.length > 0 ? [{ kind: 'dir' as const, path: SECCOMP_DIR }, ...seccomp] : [])];
     const written = seccomp.length > 0 ? [`the seccomp profile is ${SECCOMP_DIR}/${exp.seccompFile?.path ?? ''} with --out (copy ${SECCOMP_DIR}/ to /var/lib/kubelet/seccomp/ on every node)`] : [];
-    return { format: 'k8s', entries, main: K8S_FILE, notes: [...exp.notes, ...written] };
+    return { format: 'k8s', entries, main: K8S_FILE, notes: [...exp.notes, ...written, ...(host.gitConfigs ?? []).map((g) => gitConfigImageNote(g.path))] };
   },
 };
+
+/**
+ * A git configuration file here that holds a credential: the Pod mounts no
+ * file of this host, so it reads the file only if the operator puts it in
+ * the image or a volume; a checkout copied whole would carry the token.
+ */
+function gitConfigImageNote(path: string): string {
+  return `${path} holds a credential (a token in an extraHeader or a remote's URL): the Pod mounts no file of this host, but an image or volume made from this checkout would carry it; remove it first (git config --unset-all 'http.<url>.extraheader', actions/checkout: persist-credentials: false) or leave .git out`;
+}
 
 /** `a/b/c.json` -> ['a', 'a/b']. */
 function dirsOf(path: string): string[] {

@@ -23,7 +23,7 @@ export interface Handshake {
   reach: Reach;
   /** The opened Plan.pathFds, held for the mount check (Plan.checkPathFds). */
   pathFds: Map<number, number>;
-  /** The run's cgroup: checked and its process limit set at the started byte (CgroupPlan.checkInit, pidsAtStart). */
+  /** The run's cgroup: checked and its process limit set at the started byte (CgroupPlan.initInside, pidsAtStart). */
   cgroup?: RunCgroup | undefined;
   /** Told the sandbox's init as the host numbers it, when the launcher's status reports it. */
   onInit?: ((pid: number) => void) | undefined;

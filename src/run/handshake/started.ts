@@ -1,7 +1,7 @@
 /**
  * Plan.fds.started (the init of nsjail and of an OCI runtime): the sandbox's
  * init writes one byte once the sandbox is set up and waits. isolate checks
- * the sandbox (Plan.checkPathFds, CgroupPlan.checkInit), sets the process
+ * the sandbox (Plan.checkPathFds, CgroupPlan.initInside), sets the process
  * limit from the cgroup's count (CgroupPlan.pidsAtStart) and answers
  * "go\n", and the command starts; or closes the socket, and the init exits
  * 125 without starting it. A run its timeout has already ended gets no

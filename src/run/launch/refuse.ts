@@ -8,7 +8,7 @@ export function refuseUnsafePlan(plan: Plan): void {
     // The launcher is moved into the cgroup before it is handed its input; without input it could start the command first.
     throw new IsolateError('E_SANDBOX_SETUP', `the ${plan.backend} plan has a cgroup but no input pipe to hold the launcher until it is in it`);
   }
-  const atStart = plan.cgroup?.pidsAtStart !== undefined || plan.cgroup?.checkInit === true;
+  const atStart = plan.cgroup?.pidsAtStart !== undefined || plan.cgroup?.initInside === true;
   if (atStart && (plan.fds.started === undefined || plan.fds.status !== undefined)) {
     // The cgroup is checked and the process limit set at the started byte: without one, the command would start unchecked.
     throw new IsolateError('E_SANDBOX_SETUP', `the ${plan.backend} plan checks its cgroup at the started byte but has no started descriptor`);
