@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { casesAtOnce } from '../helpers/cases-at-once.js';
 import { findNsjail } from '../../src/host/facts.js';
 import { ociRuntimes } from '../../src/host/oci-runtime.js';
 import {
@@ -101,7 +102,8 @@ async function within(ms: number, done: () => boolean): Promise<void> {
   while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
-describe.each(runners())('faults ($label)', (runner) => {
+// Each runner's faults in order; the two runners' at once (casesAtOnce).
+casesAtOnce(runners(), 'faults ($label)', {}, (runner) => {
   let p: Project;
   const started: ChildProcess[] = [];
   const durations: string[] = [];

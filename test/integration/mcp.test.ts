@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { backendCases } from '../helpers/backends.js';
+import { casesAtOnce } from '../helpers/cases-at-once.js';
 import { CLIENT, startMcp, type McpProcess } from '../helpers/mcp.js';
 import {
   asRunner,
@@ -49,7 +50,8 @@ const SECRET = 'mcp-secret-6b1f0d';
  */
 const sleepStarted = (d: string): Promise<true> => pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 20_000);
 
-describe.each(runners())('isolate mcp ($label)', (runner: Runner) => {
+// Each runner's calls in order; the two runners' at once (casesAtOnce).
+casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
   const servers: McpProcess[] = [];
   const cleanups: (() => void)[] = [];
   const durations: string[] = [];

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { casesAtOnce } from '../helpers/cases-at-once.js';
 import { DEFAULT_PATH, REPO, TEMP_PREFIX, homeWithProject, plant, pollFor, readProcInfo, runners, type Project, type Result, type Runner } from '../helpers/isolate.js';
 
 const SNAPSHOT = join(REPO, 'dist', 'snapshot');
@@ -65,7 +66,8 @@ function plain(runner: Runner, args: readonly string[], options: { cwd: string; 
   return collect(child, options.input ?? '');
 }
 
-describe.skipIf(missing.length > 0).each(runners())('the start-up snapshot ($label)', (runner) => {
+// Each runner's runs in order; the two runners' at once (casesAtOnce).
+casesAtOnce(runners(), 'the start-up snapshot ($label)', { skip: missing.length > 0 }, (runner) => {
   let p: Project;
   let server: Server;
   let port: number;
