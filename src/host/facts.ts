@@ -16,7 +16,7 @@ import { bundleDirName } from './oci-bundle-dir.js';
 import { ociRuntimes } from './oci-runtime.js';
 import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
-import { scanProtected } from './protect-scan.js';
+import { scanProtectedAndGit } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
@@ -433,9 +433,9 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   checkLauncher(policy, 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
-  const protect = scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
-  // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle).
-  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, protect, options.env);
+  const { facts: protect, gitConfigs: gitFiles } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
+  // The git configuration the sandbox sees without its secrets, from the bytes the search read (an export carries the cleaned copies in its bundle).
+  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitFiles);
   return {
     platform: process.platform,
     arch: process.arch,

@@ -12,6 +12,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
+import { GitConfigReads, type GitConfigFile } from './git-config-reads.js';
 
 /** The most a configuration file may weigh to be read (git's own are a few KiB). */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -32,6 +33,8 @@ export interface GitTargets {
   hooks: string[];
   /** Included configuration files (absolute). */
   include: string[];
+  /** Every configuration file read (git's own for this user, the repositories', the included ones), once each by real path. */
+  configs: GitConfigFile[];
 }
 
 /** A regular file's text, or undefined (missing, not a regular file, too large, unreadable). Never blocks on a FIFO. */
@@ -84,7 +87,7 @@ function repoOf(fact: ProtectFact): Repo | undefined {
 }
 
 /** Every repository the facts show, once. */
-export function reposOf(facts: readonly ProtectFact[]): Repo[] {
+function reposOf(facts: readonly ProtectFact[]): Repo[] {
   const repos = new Map<string, Repo>();
   for (const fact of facts) {
     const repo = repoOf(fact);
@@ -96,21 +99,25 @@ export function reposOf(facts: readonly ProtectFact[]): Repo[] {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system, global, XDG. */
-export function userConfigFiles(env: Env): string[] {
+function userConfigFiles(env: Env): string[] {
   const home = env['HOME'] !== undefined && isAbsolute(env['HOME']) ? env['HOME'] : undefined;
   const xdg = env['XDG_CONFIG_HOME'] !== undefined && isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : home === undefined ? undefined : join(home, '.config');
   const files = [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
   return files.filter((f): f is string => f !== undefined && isAbsolute(f));
 }
 
-/** The settings of configuration files and of every file they include (as git follows them, to its depth); includes as absolute paths. */
-function collect(files: readonly string[], home: string | undefined): GitConfigPaths {
+/**
+ * The settings of configuration files and of every file they include (as git follows them, to its depth); includes as
+ * absolute paths. An include past git's depth is read (the sandbox may see it) but not followed.
+ */
+function collect(files: readonly string[], home: string | undefined, reads: GitConfigReads): GitConfigPaths {
   const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [] };
   const seen = new Set<string>();
   const read = (file: string, depth: number): void => {
-    if (seen.has(file) || depth > MAX_INCLUDE_DEPTH) return;
+    if (seen.has(file)) return;
+    const text = reads.read(file)?.bytes?.toString('utf8');
+    if (depth > MAX_INCLUDE_DEPTH) return;
     seen.add(file);
-    const text = readSmallFile(file);
     if (text === undefined) return;
     const paths = gitConfigPaths(text);
     out.hooksPath.push(...paths.hooksPath);
@@ -130,20 +137,23 @@ function collect(files: readonly string[], home: string | undefined): GitConfigP
 /**
  * The hooks directories and included files of the repositories the facts
  * show, and of git's own configuration for this user (`env`): its included
- * files, and its hooks path (a relative one in each repository).
+ * files, and its hooks path (a relative one in each repository). With them
+ * the configuration files as read, for the copies the sandbox sees
+ * (git-scrub.ts): no file is read twice.
  */
 export function gitTargets(facts: readonly ProtectFact[], env: Env): GitTargets {
   const home = env['HOME'];
-  const user = collect(userConfigFiles(env), home);
+  const reads = new GitConfigReads();
+  const user = collect(userConfigFiles(env), home, reads);
   const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') ? (expand(h, '/', home) ?? []) : []));
   const include = [...user.include];
   for (const repo of reposOf(facts)) {
-    const own = collect(repo.configs, home);
+    const own = collect(repo.configs, home, reads);
     include.push(...own.include);
     // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
     const bare = own.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
     const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home) ?? [])];
     for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home) ?? []));
   }
-  return { hooks: [...new Set(hooks)], include: [...new Set(include)] };
+  return { hooks: [...new Set(hooks)], include: [...new Set(include)], configs: reads.files() };
 }
