@@ -7,8 +7,8 @@
  * (git-scrub.ts), so what is protected and what is shown come from one
  * reading of the file.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { errnoCode } from '../errors.js';
+import { realpathSync } from 'node:fs';
+import { readSmallFile } from './small-file.js';
 
 /** The most a configuration file may weigh to be read (git's own are a few KiB); a larger one is shown empty. */
 const MAX_BYTES = 1024 * 1024;
@@ -26,25 +26,7 @@ export interface GitConfigFile {
  * configuration from it); undefined when it cannot be read whole, or is no longer at exactly `path`.
  */
 export function readExact(path: string): Buffer | undefined | null {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (e: unknown) {
-    return errnoCode(e) === 'ENOENT' ? null : undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return null;
-    // Still the file at `path` (no directory on the way swapped since the open): the same inode there now.
-    const now = lstatSync(path, { throwIfNoEntry: false });
-    if (st.size > MAX_BYTES || now === undefined || now.ino !== st.ino || now.dev !== st.dev) return undefined;
-    const buf = Buffer.alloc(st.size);
-    return buf.subarray(0, readSync(fd, buf, 0, st.size, 0));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return readSmallFile(path, { maxBytes: MAX_BYTES, exact: true });
 }
 
 /** The real path; undefined when it is not there. */

@@ -8,14 +8,14 @@
  * that host git obeys later. The configuration is read, never run: no git
  * process sees these files (git-config.ts parses them).
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
 import { GitConfigReads, type GitConfigFile } from './git-config-reads.js';
+import { readSmallFile } from './small-file.js';
 
-/** The most a configuration file may weigh to be read (git's own are a few KiB). */
-const MAX_CONFIG_BYTES = 1024 * 1024;
+/** The most a `.git` file or a `commondir` file may weigh to be read (git writes one line; git itself reads any size). */
+const MAX_POINTER_BYTES = 1024 * 1024;
 /** How deep includes are followed: git's own limit (config.c, MAX_INCLUDE_DEPTH). */
 const MAX_INCLUDE_DEPTH = 10;
 
@@ -38,24 +38,8 @@ export interface GitTargets {
 }
 
 /** A regular file's text, or undefined (missing, not a regular file, too large, unreadable). Never blocks on a FIFO. */
-export function readSmallFile(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_CONFIG_BYTES) return undefined;
-    const buf = Buffer.alloc(st.size);
-    const n = readSync(fd, buf, 0, st.size, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+export function readSmallText(path: string): string | undefined {
+  return readSmallFile(path, { maxBytes: MAX_POINTER_BYTES })?.toString('utf8');
 }
 
 /** A path from a configuration value as git reads it: `~/` is the home directory; relative to `base`; undefined when it cannot be told (`~user/`, `%(prefix)/`). */
@@ -77,10 +61,10 @@ function repoOf(fact: ProtectFact): Repo | undefined {
   const parent = dirname(fact.path);
   if (basename(parent) === '.git') return { worktree: dirname(parent), gitDir: parent, configs: [join(parent, 'config'), join(parent, 'config.worktree')] };
   if (basename(fact.path) !== '.git' || fact.state !== 'file') return undefined;
-  const pointer = /^gitdir:\s*(.*?)\s*$/m.exec(readSmallFile(fact.path) ?? '');
+  const pointer = /^gitdir:\s*(.*?)\s*$/m.exec(readSmallText(fact.path) ?? '');
   if (pointer?.[1] === undefined || pointer[1] === '') return undefined;
   const gitDir = resolve(parent, pointer[1]);
-  const common = readSmallFile(join(gitDir, 'commondir'))?.trim();
+  const common = readSmallText(join(gitDir, 'commondir'))?.trim();
   const configs = [join(gitDir, 'config'), join(gitDir, 'config.worktree')];
   if (common !== undefined && common !== '') configs.push(join(resolve(gitDir, common), 'config'));
   return { worktree: parent, gitDir, configs };

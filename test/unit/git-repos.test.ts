@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gitTargets, readSmallFile } from '../../src/host/git-repos.js';
+import { gitTargets, readSmallText } from '../../src/host/git-repos.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 
 let root: string;
@@ -71,7 +71,7 @@ describe('gitTargets', () => {
 
   it('a FIFO where a configuration file should be is not read (and does not block)', () => {
     expect(spawnSync('mkfifo', [join(root, 'fifo')]).status).toBe(0);
-    expect(readSmallFile(join(root, 'fifo'))).toBeUndefined();
+    expect(readSmallText(join(root, 'fifo'))).toBeUndefined();
     write('z/.git/config', '[include]\n\tpath = ../../fifo\n');
     const t = gitTargets([fact('z/.git/config')], env());
     expect(rel(t.include)).toEqual(['fifo']);
