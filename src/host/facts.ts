@@ -18,6 +18,7 @@ import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
 import { scanProtectedAndGit } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
+import { unenterableDirs } from './unenterable.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -419,6 +420,13 @@ function realHome(env: Readonly<Record<string, string | undefined>>): string | u
 
 const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
 
+/** Linux: the directories the sandbox cannot enter on the way to the working directory and the paths the profile shows. */
+function unenterableFacts(policy: Policy): Pick<HostFacts, 'unenterable'> {
+  const shown = policy.filesystem.mounts.filter((r) => r.kind === 'read' || r.kind === 'write').map((r) => r.path);
+  const found = unenterableDirs([policy.process.cwd, ...shown], { uid: process.getuid?.() ?? -1, groups: ownGroups() });
+  return found.length === 0 ? {} : { unenterable: found };
+}
+
 /** nsjail's facts, once it is known not to be one the sandbox could have changed (launcher-check.ts). */
 function checkedNsjail(policy: Policy, env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
   const path = findNsjail(env);
@@ -457,6 +465,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(devices === undefined ? {} : { devices }),
     // The read-only parents of hidden paths, rebuilt from their listing on Linux (sandbox-exec's rules are paths).
     ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)), standIns: join(runtimeDir(options.env), STAND_INS) } : {}),
+    ...(process.platform === 'linux' ? unenterableFacts(policy) : {}),
     ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),

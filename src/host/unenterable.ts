@@ -1,0 +1,52 @@
+/**
+ * Host facts: the directories the sandbox cannot enter on the way to the
+ * working directory and to each path the profile shows. The launcher sets
+ * the sandbox up in a user namespace and the command runs without
+ * capabilities, so neither has any over the host's files: even root gets
+ * only the owner, group or other permission bits (scan-walk.ts,
+ * sandboxCanEnter). A project in another user's 0700 directory, run by root,
+ * can be neither mounted nor used. plan() refuses such a run and names the
+ * directory (backends/linux-common.ts); the launcher would fail on it with
+ * a message about a descriptor.
+ */
+import { lstatSync } from 'node:fs';
+import type { UnenterableFact } from '../backends/types.js';
+import { sandboxCanEnter } from './scan-walk.js';
+
+interface Self {
+  uid: number;
+  groups: readonly number[];
+}
+
+/** `/a/b` -> `/`, `/a`, `/a/b`. */
+function waysTo(path: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '');
+  return ['/', ...parts.map((_p, i) => `/${parts.slice(0, i + 1).join('/')}`)];
+}
+
+/** The directory as a fact when the sandbox cannot enter it; null when it can, or it is not a directory there. */
+function blocked(dir: string, self: Self): UnenterableFact | null {
+  try {
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (st === undefined || !st.isDirectory() || sandboxCanEnter(st.mode, st.uid, st.gid, self)) return null;
+    return { path: dir, uid: st.uid, mode: st.mode & 0o7777 };
+  } catch {
+    return null;
+  }
+}
+
+/** For each of `paths` (absolute, real), the first directory on the way to it, itself included, that the sandbox cannot enter. */
+export function unenterableDirs(paths: readonly string[], self: Self): UnenterableFact[] {
+  const known = new Map<string, UnenterableFact | null>();
+  const found = new Map<string, UnenterableFact>();
+  for (const path of paths) {
+    for (const dir of waysTo(path)) {
+      let fact = known.get(dir);
+      if (fact === undefined) known.set(dir, (fact = blocked(dir, self)));
+      if (fact === null) continue;
+      found.set(dir, fact);
+      break;
+    }
+  }
+  return [...found.values()];
+}
