@@ -415,7 +415,10 @@ function bundlePart(bundle: Plan['bundle'], redactValue: (name: string, value: s
 export const explain: (command: readonly string[], options?: IsolateOptions) => Promise<Explanation> = guarded(explainPlan);
 
 async function explainPlan(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
-  const r = await plan(command, options);
+  const prepared = await prepare(command, options);
+  // What a run refuses before it plans (readCredentials), explain refuses too.
+  await upstreamCa(prepared.policy);
+  const r = await planPrepared(prepared, command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
   const quotedPiped = piped.map((a) => (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `"${a}"` : bashQuote(a))).join(' ');
@@ -616,10 +619,22 @@ function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock 
 async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<RunCredentials | undefined> {
   const specs = policy.credentials ?? [];
   if (specs.length === 0) return undefined;
-  const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
-  const ca = policy.network.upstreamCa;
+  const { loadCredentials } = await import('./run/credential-sources.js');
   const writable = (path: string): boolean => isWritable(policy.filesystem.mounts, path);
-  return { loaded: loadCredentials(specs, env, cwd, (program) => hostFileWay(program, writable)), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
+  const loaded = loadCredentials(specs, env, cwd, (program) => hostFileWay(program, writable));
+  const ca = await upstreamCa(policy);
+  return { loaded, ...(ca === undefined ? {} : { upstreamCa: ca }) };
+}
+
+/**
+ * network.upstreamCa's certificates when a credential needs them: read, or refused when the file cannot be read or
+ * holds none, by a run and by explain alike (explain reads no credential's value, but this file holds none).
+ */
+async function upstreamCa(policy: Policy): Promise<string | undefined> {
+  const ca = policy.network.upstreamCa;
+  if (ca === undefined || (policy.credentials ?? []).length === 0) return undefined;
+  const { readUpstreamCa } = await import('./run/credential-sources.js');
+  return readUpstreamCa(ca);
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {
