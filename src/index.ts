@@ -416,8 +416,9 @@ export const explain: (command: readonly string[], options?: IsolateOptions) => 
 
 async function explainPlan(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
   const prepared = await prepare(command, options);
-  // What a run refuses before it plans (readCredentials), explain refuses too.
-  await upstreamCa(prepared.policy);
+  // What a run refuses before it plans (readCredentials), explain refuses too; from the same home.
+  const env = context(options).env;
+  await checkCredentials(prepared.policy, env, env['HOME'] || homedir());
   const r = await planPrepared(prepared, command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
@@ -615,15 +616,29 @@ function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock 
   }
 }
 
+/** Where a credential's program may lie (run/credential-program.ts): not where the policy's sandbox could change it. */
+const programCheck = (policy: Policy) => (program: string) => hostFileWay(program, (path) => isWritable(policy.filesystem.mounts, path));
+
 /** The policy's credentials with their values (run/credential-sources.ts, loaded only when there are some), or undefined. */
 async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<RunCredentials | undefined> {
   const specs = policy.credentials ?? [];
   if (specs.length === 0) return undefined;
   const { loadCredentials } = await import('./run/credential-sources.js');
-  const writable = (path: string): boolean => isWritable(policy.filesystem.mounts, path);
-  const loaded = loadCredentials(specs, env, cwd, (program) => hostFileWay(program, writable));
+  const loaded = loadCredentials(specs, env, cwd, programCheck(policy));
   const ca = await upstreamCa(policy);
   return { loaded, ...(ca === undefined ? {} : { upstreamCa: ca }) };
+}
+
+/**
+ * What readCredentials refuses that explain can see without a credential's value: a credential command's program
+ * the sandbox could have changed (none is started), network.upstreamCa unusable.
+ */
+async function checkCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<void> {
+  const specs = policy.credentials ?? [];
+  if (specs.length === 0) return;
+  const { checkCredentialPrograms } = await import('./run/credential-sources.js');
+  checkCredentialPrograms(specs, env, cwd, programCheck(policy));
+  await upstreamCa(policy);
 }
 
 /**

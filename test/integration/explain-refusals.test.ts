@@ -4,9 +4,10 @@
  * with explain before a run, and one that explain passes must not be
  * refused by the run for a reason explain could have seen. Here: the CA
  * file network.upstreamCa names (read when a credential needs it) missing
- * or holding no certificate. Temp dirs only.
+ * or holding no certificate, and a credential command's program inside the
+ * project, where a command could have put its own. Temp dirs only.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, runners, tempDirFor, DEFAULT_PATH, type Result } from '../helpers/isolate.js';
@@ -26,11 +27,12 @@ describe.each(runners())('explain refuses as run does ($label)', (runner) => {
   });
   afterEach(() => cleanup());
 
-  /** A profile whose credential's host is verified against the CA file `ca`. */
-  function caProfile(ca: string): void {
+  /** A profile whose credential's host is verified against the CA file `ca`, its value read from `from`. */
+  function caProfile(ca: string | undefined, from = '{env: RT_TOKEN}'): void {
+    const network = ca === undefined ? '{mode: filtered}' : `{mode: filtered, upstreamCa: ${JSON.stringify(ca)}}`;
     writeFileSync(
       join(dir, 'home', '.config', 'isolate', 'profiles', 'ca.yaml'),
-      `extends: default\nnetwork: {mode: filtered, upstreamCa: ${JSON.stringify(ca)}}\ncredentials:\n  - {name: RT_TOKEN, from: {env: RT_TOKEN}, hosts: [example.com]}\n`,
+      `extends: default\nnetwork: ${network}\ncredentials:\n  - {name: RT_TOKEN, from: ${from}, hosts: [example.com]}\n`,
     );
     giveTo(runner, dir);
   }
@@ -48,5 +50,18 @@ describe.each(runners())('explain refuses as run does ($label)', (runner) => {
       expect(explain.status, explain.stderr).toBe(125);
       expect(firstLine(explain)).toBe(firstLine(run));
     }
+  }, 60_000);
+
+  it('a credential command whose program is inside the project: both refuse, with the same message, and neither runs it', () => {
+    const program = join(dir, 'project', 'mint-token');
+    const ran = join(dir, 'minted');
+    writeFileSync(program, `#!/bin/sh\ntouch ${JSON.stringify(ran)}\necho rt9-minted-token-value\n`, { mode: 0o755 });
+    caProfile(undefined, `{command: [${JSON.stringify(program)}]}`);
+    const [run, explain] = both();
+    expect(run.status, run.stderr).toBe(125);
+    expect(firstLine(run)).toContain(`its program ${program} is inside a path the sandbox can write`);
+    expect(explain.status, explain.stderr).toBe(125);
+    expect(firstLine(explain)).toBe(firstLine(run));
+    expect(existsSync(ran), 'the program ran').toBe(false);
   }, 60_000);
 });
