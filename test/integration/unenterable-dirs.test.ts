@@ -9,6 +9,7 @@
  * launcher that fails its own set-up gets its own message, not one about
  * the cgroup it never entered.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -102,6 +103,32 @@ describe.each(backendCases('a directory of one\'s own the sandbox cannot enter')
       timeoutMs: 60_000,
     });
     expectOneRefusal(r, site.project, `chmod u+x ${site.project}`);
+  }, 150_000);
+});
+
+const aclCases = process.getuid?.() === 0 && spawnSync('setfacl', ['--version']).status === 0 ? runners().filter((r) => r.uid !== 0) : [];
+const WHY_NO_ACL = 'a directory an access control list opens skipped: needs the tests to run as root (to make a directory of root\'s), an unprivileged runner, and setfacl';
+if (aclCases.length === 0) console.warn(WHY_NO_ACL);
+if (aclCases.length === 0) describe('a directory an access control list opens', () => it.skip(WHY_NO_ACL, () => undefined));
+
+describe.each(aclCases)('a directory an access control list opens ($label)', (runner) => {
+  let site: ReturnType<typeof projectSite>;
+  beforeEach(() => {
+    site = projectSite(runner, 'isolate-it-unenterable-');
+  });
+  afterEach(() => site.cleanup());
+
+  it('root\'s 0700 directory on the way, with setfacl -m u:<runner>:x: the run goes on, as the kernel lets it', () => {
+    const gate = join(site.dir, 'gate');
+    const project = join(gate, 'project');
+    mkdirSync(project, { recursive: true });
+    chownSync(project, runner.uid, runner.gid);
+    chownSync(gate, 0, 0);
+    chmodSync(gate, 0o700);
+    expect(spawnSync('setfacl', ['-m', `u:${runner.uid}:x`, gate]).status).toBe(0);
+    const r = isolate(runner, ['run', '--', 'sh', '-c', `echo ${RAN}`], { cwd: project, env: site.env, timeoutMs: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(RAN);
   }, 150_000);
 });
 
