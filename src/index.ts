@@ -18,7 +18,7 @@ import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
-import { prepareRuntimeDir } from './host/runtime-dir.js';
+import { ensureRuntimeDir, prepareRuntimeDir } from './host/runtime-dir.js';
 import { noteHome } from './own-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
 import { seenBy } from './host/scan-seen.js';
@@ -416,8 +416,9 @@ export const explain: (command: readonly string[], options?: IsolateOptions) => 
 
 async function explainPlan(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
   const prepared = await prepare(command, options);
-  // What a run refuses before it plans (readCredentials), explain refuses too; from the same home.
+  // What a run refuses before it plans, explain refuses too: the runtime directory it registers in (registerRun), its credentials' sources (readCredentials, from the same home).
   const env = context(options).env;
+  if (protectedRoots(prepared.policy).length > 0) ensureRuntimeDir(env);
   await checkCredentials(prepared.policy, env, env['HOME'] || homedir());
   const r = await planPrepared(prepared, command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
@@ -689,6 +690,11 @@ function refusedByPolicy(decision: CommandDecision): IsolateError {
   });
 }
 
+/** The writable roots a run registers in isolate's runtime directory for their placeholders (run/placeholders.ts): none when nothing is protected. */
+function protectedRoots(policy: Policy): string[] {
+  return protectsAnything(policy.filesystem) ? writableRoots(policy.filesystem.mounts) : [];
+}
+
 /** Let go of the run's registration; what could not be cleaned up, as the report's cleanupErrors. */
 async function releaseRun(registration: Registration | undefined): Promise<string[]> {
   try {
@@ -728,8 +734,7 @@ export async function runWithError(
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
-    const protectedRoots = protectsAnything(prepared.policy.filesystem) ? writableRoots(prepared.policy.filesystem.mounts) : [];
-    registration = await registerRun(protectedRoots, context(options).env);
+    registration = await registerRun(protectedRoots(prepared.policy), context(options).env);
     // A `from: command` runs in the caller's home, not the project: a repository's configuration must not steer it.
     credentials = await readCredentials(prepared.policy, context(options).env, context(options).env['HOME'] || homedir());
     planned = await planPrepared(prepared, command, options, credentials?.loaded);

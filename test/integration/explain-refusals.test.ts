@@ -4,8 +4,10 @@
  * with explain before a run, and one that explain passes must not be
  * refused by the run for a reason explain could have seen. Here: the CA
  * file network.upstreamCa names (read when a credential needs it) missing
- * or holding no certificate, and a credential command's program inside the
- * project, where a command could have put its own. Temp dirs only.
+ * or holding no certificate, a credential command's program inside the
+ * project, where a command could have put its own, and isolate's runtime
+ * directory (where a run registers the placeholders of its protected
+ * names) that cannot be made. Temp dirs only.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -63,5 +65,17 @@ describe.each(runners())('explain refuses as run does ($label)', (runner) => {
     expect(explain.status, explain.stderr).toBe(125);
     expect(firstLine(explain)).toBe(firstLine(run));
     expect(existsSync(ran), 'the program ran').toBe(false);
+  }, 60_000);
+
+  it('isolate\'s runtime directory cannot be made (its state directory is under a file): both refuse, with the same message', () => {
+    writeFileSync(join(dir, 'file'), '');
+    giveTo(runner, dir);
+    const broken = { ...env, XDG_STATE_HOME: join(dir, 'file', 'state') };
+    const [run, explain] = [isolate(runner, ['run', '--', 'true'], { cwd: join(dir, 'project'), env: broken }), isolate(runner, ['explain', '--', 'true'], { cwd: join(dir, 'project'), env: broken })];
+    expect(run.status, run.stderr).toBe(125);
+    expect(firstLine(run)).toContain(`isolate's runtime directory ${join(dir, 'file', 'state', 'isolate', 'run')}`);
+    expect(firstLine(run)).not.toContain('internal error');
+    expect(explain.status, explain.stderr).toBe(125);
+    expect(firstLine(explain)).toBe(firstLine(run));
   }, 60_000);
 });
