@@ -14,7 +14,7 @@
  * read-only system (/usr, /etc) is not searched, nor a readable home
  * directory (`dev`) beyond the working directory.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { ProtectFact } from '../backends/types.js';
@@ -28,9 +28,9 @@ function starts(rules: readonly MountRule[], cwd: string): string[] {
 }
 
 /** A directory's entries; none when the sandbox could not list it either (not there, not permitted). */
-function entries(dir: string): { name: string; dir: boolean }[] {
+function entries(dir: string): Dirent[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, dir: e.isDirectory() }));
+    return readdirSync(dir, { withFileTypes: true });
   } catch (e: unknown) {
     const code = errnoCode(e);
     if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOTDIR') return [];
@@ -64,11 +64,11 @@ export function readOnlyGitEntries(rules: readonly MountRule[], cwd: string): Pr
       if (e.name === '.git') {
         const fact = gitFact(dir);
         if (fact !== undefined) found.push(fact);
-        continue;
+      } else if (e.isDirectory()) {
+        const sub = dir === '/' ? `/${e.name}` : `${dir}/${e.name}`;
+        // A path with a rule of its own is searched here only while it is read-only (a writable one is the protected-name search's).
+        if (!rulePaths.has(sub) || effectiveKind(rules, sub) === 'read') stack.push(sub);
       }
-      const sub = join(dir, e.name);
-      // A path with a rule of its own is searched here only while it is read-only (a writable one is the protected-name search's).
-      if (e.dir && (!rulePaths.has(sub) || effectiveKind(rules, sub) === 'read')) stack.push(sub);
     }
   }
   return found;
