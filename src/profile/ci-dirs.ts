@@ -14,7 +14,7 @@
  *   (the key with which the runner asks for jobs).
  * - GitLab: `<project dir>.tmp/`, its file-type variables and the job's CA.
  * - Jenkins: `<workspace>@tmp/` (`$WORKSPACE_TMP`), its credentials bindings
- *   and the step scripts.
+ *   and the step scripts; `$JENKINS_HOME/secrets` and `credentials.xml`.
  *
  * Pure: the paths from the variables; whether each exists is the caller's.
  */
@@ -45,11 +45,17 @@ function gitlab(env: Env): { path: string; from: string }[] {
   return project === undefined ? [] : [{ path: `${project}.tmp`, from: "the CI job's file variables ($CI_PROJECT_DIR.tmp)" }];
 }
 
-/** Jenkins: `$WORKSPACE_TMP`, and `<workspace>@tmp` where the version sets no WORKSPACE_TMP. */
+/**
+ * Jenkins: `$WORKSPACE_TMP`, and `<workspace>@tmp` where the version sets no WORKSPACE_TMP; on the built-in node
+ * (JENKINS_HOME is the jenkins user's home, which dev shows) the keys that decrypt every stored credential.
+ */
 function jenkins(env: Env): { path: string; from: string }[] {
-  const workspace = env['JENKINS_URL'] === undefined && env['JENKINS_HOME'] === undefined ? undefined : absolute(env['WORKSPACE']);
+  const home = absolute(env['JENKINS_HOME']);
+  const workspace = env['JENKINS_URL'] === undefined && home === undefined ? undefined : absolute(env['WORKSPACE']);
   const dirs = [absolute(env['WORKSPACE_TMP']), workspace === undefined ? undefined : `${workspace}@tmp`];
-  return [...new Set(dirs.filter((d): d is string => d !== undefined))].map((path) => ({ path, from: "the CI job's credentials bindings ($WORKSPACE_TMP)" }));
+  const bindings = [...new Set(dirs.filter((d): d is string => d !== undefined))].map((path) => ({ path, from: "the CI job's credentials bindings ($WORKSPACE_TMP)" }));
+  const keys = home === undefined ? [] : ['secrets', 'credentials.xml'].map((name) => ({ path: posix.join(home, name), from: "Jenkins' stored credentials ($JENKINS_HOME)" }));
+  return [...bindings, ...keys];
 }
 
 /** The paths a CI runner keeps the job's secrets in, told by `env`, with where each comes from. */

@@ -83,22 +83,26 @@ describe.each(runners())('red team: a CI job\'s files beside the checkout ($labe
     });
   });
 
-  it('GitLab: dev does not show the file-type variables in <project>.tmp/ beside the project', () => {
+  it('GitLab: dev does not show the file-type variables in <project>.tmp/ beside the project, nor a user runner\'s config', () => {
     const project = join(p.home, 'builds', 't3st', '0', 'group', 'project');
     const file = put('builds/t3st/0/group/project.tmp/KUBECONFIG', (s) => `token: ${s}\n`);
+    put('.gitlab-runner/config.toml', (s) => `[[runners]]\n  token = "glrt-${s}"\n`);
     plant(runner, p.home, 'builds/t3st/0/group/project/README', 'x\n');
     const env = { GITLAB_CI: 'true', CI: 'true', CI_PROJECT_DIR: project, CI_BUILDS_DIR: join(p.home, 'builds'), KUBECONFIG: file };
-    const r = run(['--profile', 'dev', '--env', 'KUBECONFIG'], project, env, `cat "$KUBECONFIG" ../project.tmp/* 2>&1; grep -ra ci-secret ${join(p.home, 'builds')} 2>/dev/null; true`);
+    const r = run(['--profile', 'dev', '--env', 'KUBECONFIG'], project, env, `cat "$KUBECONFIG" ../project.tmp/* ~/.gitlab-runner/config.toml 2>&1; grep -ra ci-secret ${p.home} 2>/dev/null; true`);
     expect(r.status, r.stderr).toBe(0);
     expect(leaked(r.stdout + r.stderr)).toEqual([]);
   });
 
-  it('Jenkins: dev does not show the credentials bindings in <workspace>@tmp/ beside the workspace', () => {
+  it('Jenkins: dev does not show the credentials bindings in <workspace>@tmp/ beside the workspace, nor the keys to every stored credential', () => {
+    // A build on the built-in node runs as the jenkins user, whose home is JENKINS_HOME.
     const workspace = join(p.home, 'workspace', 'job');
     put('workspace/job@tmp/secretFiles/2f9c/creds.json', (s) => `{"key":"${s}"}\n`);
+    put('secrets/master.key', (s) => `${s}\n`);
+    put('credentials.xml', (s) => `<secret>{${s}}</secret>\n`);
     plant(runner, p.home, 'workspace/job/Jenkinsfile', 'x\n');
-    const env = { JENKINS_URL: 'http://jenkins.example/', WORKSPACE: workspace, WORKSPACE_TMP: `${workspace}@tmp` };
-    const r = run(['--profile', 'dev'], workspace, env, `cat ../job@tmp/secretFiles/*/* 2>&1; grep -ra ci-secret ${join(p.home, 'workspace')} 2>/dev/null; true`);
+    const env = { JENKINS_URL: 'http://jenkins.example/', JENKINS_HOME: p.home, WORKSPACE: workspace, WORKSPACE_TMP: `${workspace}@tmp` };
+    const r = run(['--profile', 'dev'], workspace, env, `cat ../job@tmp/secretFiles/*/* ~/secrets/master.key ~/credentials.xml 2>&1; grep -ra ci-secret ${p.home} 2>/dev/null; true`);
     expect(r.status, r.stderr).toBe(0);
     expect(leaked(r.stdout + r.stderr)).toEqual([]);
   });

@@ -17,9 +17,9 @@ describe('ciSecretPaths', () => {
     expect(paths({ CI_PROJECT_DIR: '/builds/group/project' })).toEqual([]);
   });
 
-  it('Jenkins: $WORKSPACE_TMP, and <workspace>@tmp in a Jenkins job', () => {
+  it('Jenkins: $WORKSPACE_TMP, and <workspace>@tmp in a Jenkins job; the keys of its stored credentials in $JENKINS_HOME', () => {
     expect(paths({ JENKINS_URL: 'http://j/', WORKSPACE: '/var/lib/jenkins/workspace/job', WORKSPACE_TMP: '/var/lib/jenkins/workspace/job@tmp' })).toEqual(['/var/lib/jenkins/workspace/job@tmp']);
-    expect(paths({ JENKINS_HOME: '/var/lib/jenkins', WORKSPACE: '/var/lib/jenkins/workspace/job' })).toEqual(['/var/lib/jenkins/workspace/job@tmp']);
+    expect(paths({ JENKINS_HOME: '/var/lib/jenkins', WORKSPACE: '/var/lib/jenkins/workspace/job' })).toEqual(['/var/lib/jenkins/workspace/job@tmp', '/var/lib/jenkins/secrets', '/var/lib/jenkins/credentials.xml']);
     expect(paths({ WORKSPACE: '/w/job' })).toEqual([]);
   });
 
