@@ -34,7 +34,10 @@ function entries(dir: string): Dirent[] {
   } catch (e: unknown) {
     const code = errnoCode(e);
     if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw new IsolateError('E_IO', `cannot list ${dir} to find the git repositories the sandbox sees: ${code ?? String(e)}`, { cause: e });
+    throw new IsolateError('E_IO', `cannot list ${dir} to find the git repositories the sandbox sees (their configuration may hold a token): ${code ?? String(e)}`, {
+      cause: e,
+      fix: `hide the directory (--deny ${dir}), or move it out of the working directory`,
+    });
   }
 }
 
