@@ -19,6 +19,8 @@ import { callerOnTerminal } from './terminal.js';
 import { scanProtectedAndGit } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
 import { unenterableDirs } from './unenterable.js';
+import { readOnlyGitEntries } from './git-read-only.js';
+import { readRepoConfigs } from './git-repos.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -441,9 +443,12 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   checkLauncher(policy, 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
-  const { facts: protect, gitConfigs: gitFiles } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
-  // The git configuration the sandbox sees without its secrets, from the bytes the search read (an export carries the cleaned copies in its bundle).
-  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitFiles);
+  const { facts: protect, gitReads } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
+  // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
+  // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
+  // read-only project (read now, each file not read already).
+  readRepoConfigs(readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd), options.env, gitReads);
+  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files());
   return {
     platform: process.platform,
     arch: process.arch,

@@ -33,7 +33,7 @@ export interface GitTargets {
   hooks: string[];
   /** Included configuration files (absolute). */
   include: string[];
-  /** Every configuration file read (git's own for this user, the repositories', the included ones), once each by real path. */
+  /** Every configuration file read so far into the reads given (git's own for this user, the repositories', the included ones), once each by real path. */
   configs: GitConfigFile[];
 }
 
@@ -125,9 +125,8 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
  * the configuration files as read, for the copies the sandbox sees
  * (git-scrub.ts): no file is read twice.
  */
-export function gitTargets(facts: readonly ProtectFact[], env: Env): GitTargets {
+export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads()): GitTargets {
   const home = env['HOME'];
-  const reads = new GitConfigReads();
   const user = collect(userConfigFiles(env), home, reads);
   const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') ? (expand(h, '/', home) ?? []) : []));
   const include = [...user.include];
@@ -140,4 +139,13 @@ export function gitTargets(facts: readonly ProtectFact[], env: Env): GitTargets 
     for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home) ?? []));
   }
   return { hooks: [...new Set(hooks)], include: [...new Set(include)], configs: reads.files() };
+}
+
+/**
+ * The configuration files of more repositories (those the sandbox sees read-only: git-read-only.ts), and the files
+ * they include, read into `reads` for the copies the sandbox sees without their secrets: a file read already is not
+ * read again.
+ */
+export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads): void {
+  for (const repo of reposOf(facts)) collect(repo.configs, env['HOME'], reads);
 }

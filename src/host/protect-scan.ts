@@ -13,7 +13,7 @@ import { protectsAnything } from '../profile/own-paths.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
-import type { GitConfigFile } from './git-config-reads.js';
+import { GitConfigReads } from './git-config-reads.js';
 import { lstatState, nameIndex, packagesIndex, type NameIndex } from './protect-names.js';
 import { clockTrusted, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
@@ -39,8 +39,8 @@ export interface ScanOptions {
 /** What the search found, and the git configuration files it read on the way (git-repos.ts). */
 export interface ProtectScan {
   facts: ProtectFact[];
-  /** For the copies the sandbox sees without their secrets (git-scrub.ts): read once, here. */
-  gitConfigs: GitConfigFile[];
+  /** git's configuration files as the search read them, for the copies the sandbox sees without their secrets (git-scrub.ts): each read once. */
+  gitReads: GitConfigReads;
 }
 
 interface Searched extends ProtectScan {
@@ -75,9 +75,9 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     }
     trees.push({ root, ...s.out.finish() });
   }
-  const git = gitTargetFacts(rules, s.finder.facts(), env, enterable);
-  for (const fact of git.facts) s.finder.add(fact.path, fact.state, fact.pins);
-  return { facts: s.finder.facts(), gitConfigs: git.configs, trees };
+  const gitReads = new GitConfigReads();
+  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads)) s.finder.add(fact.path, fact.state, fact.pins);
+  return { facts: s.finder.facts(), gitReads, trees };
 }
 
 /**
@@ -86,11 +86,11 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
  * root, protected as a whole; a hooks directory that is a writable root
  * itself by the hook names in it.
  */
-function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean): { facts: ProtectFact[]; configs: GitConfigFile[] } {
-  const { hooks, include, configs } = gitTargets(found, env);
+function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, env, reads);
   const roots = new Set(writableRoots(rules));
   const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
-  return { facts: pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable }), configs };
+  return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });
 }
 
 /**
@@ -114,7 +114,11 @@ export function scanProtected(policy: Policy, options: ScanOptions = {}): Protec
 export function scanProtectedAndGit(policy: Policy, options: ScanOptions = {}): ProtectScan {
   // A hidden path inside a writable root has directories to pin (own-paths.ts, deniedPathFacts), and a missing one a placeholder.
   const hides = policy.filesystem.mounts.some((r) => r.kind === 'deny') || missingHiddenPaths(policy.filesystem.skipped).length > 0;
-  if (!protectsAnything(policy.filesystem) && !hides) return { facts: [], gitConfigs: gitTargets([], options.env ?? {}).configs };
+  if (!protectsAnything(policy.filesystem) && !hides) {
+    const gitReads = new GitConfigReads();
+    gitTargets([], options.env ?? {}, gitReads);
+    return { facts: [], gitReads };
+  }
   const clock = options.clock ?? scanClock;
   const start = clock();
   const { trees, ...result } = search(policy, options.cacheDir, start, options);
@@ -122,8 +126,8 @@ export function scanProtectedAndGit(policy: Policy, options: ScanOptions = {}): 
   const end = clock();
   // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
   if (end === undefined || !clockTrusted(start, end)) {
-    const { facts, gitConfigs } = search(policy, undefined, undefined, options);
-    return { facts, gitConfigs };
+    const { facts, gitReads } = search(policy, undefined, undefined, options);
+    return { facts, gitReads };
   }
   const names = nameIndex(policy.filesystem).keys;
   // The search after the run (run/after-run-scan.ts) takes its listings from these trees.
