@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { gatherHostFacts } from '../../src/host/facts.js';
-import { writablePolicy } from '../helpers/scan-policy.js';
+import { testPolicy, writablePolicy } from '../helpers/scan-policy.js';
 
 vi.mock('node:fs', async (importOriginal) => {
   const fs = await importOriginal<typeof import('node:fs')>();
@@ -63,6 +63,24 @@ describe('a run and git\'s configuration', () => {
     expect(files.map((f) => [f, counts.get(f) ?? 0])).toEqual(files.map((f) => [f, 1]));
     const shown = (facts.gitConfigs ?? []).map((f) => f.path).sort();
     expect(shown).toEqual([...configs].sort());
+    expect(facts.gitConfigs?.every((f) => !f.text.includes('secret'))).toBe(true);
+  });
+
+  it('a read-only project\'s repository (a CI checkout under strict): its files and the user\'s, each read once, shown without their secrets', () => {
+    const token = '[http]\n\textraheader = Authorization: Bearer secret\n';
+    const configs = [
+      write('home/.gitconfig', `[include]\n\tpath = ../checkout/shared.cfg\n${token}`),
+      write('checkout/.git/config', `[include]\n\tpath = ../shared.cfg\n${token}`),
+      write('checkout/shared.cfg', token),
+    ];
+    const read = (path: string) => ({ kind: 'read' as const, path, requested: path, type: 'dir' as const });
+    const policy = testPolicy([read(join(dir, 'checkout')), read(join(dir, 'home'))], join(dir, 'checkout'));
+    const env = { HOME: join(dir, 'home'), GIT_CONFIG_SYSTEM: join(dir, 'no-system-config'), XDG_STATE_HOME: join(dir, 'state'), PATH: process.env['PATH'] };
+    vi.mocked(openSync).mockClear();
+    const facts = gatherHostFacts(policy, ['true'], { env, sealed: false });
+    const counts = opens();
+    expect(configs.map((f) => [f, counts.get(f) ?? 0])).toEqual(configs.map((f) => [f, 1]));
+    expect((facts.gitConfigs ?? []).map((f) => f.path).sort()).toEqual([...configs].sort());
     expect(facts.gitConfigs?.every((f) => !f.text.includes('secret'))).toBe(true);
   });
 });
