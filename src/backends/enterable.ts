@@ -1,12 +1,12 @@
 /**
  * A run whose working directory, or a path bound from the host, lies behind
  * a directory the sandbox cannot enter (host/unenterable.ts) is refused
- * before anything starts: the launcher, in its user namespace, could not
- * reach the path to mount it, nor the command use it. Pure, like plan().
+ * before anything starts: the launcher could not reach the path to mount
+ * it, nor the command use it. Pure, like plan().
  */
 import { IsolateError } from '../errors.js';
 import type { Policy } from '../profile/types.js';
-import { isWithin } from './mounts.js';
+import { isVisible, isWithin } from './mounts.js';
 import type { HostFacts, UnenterableFact } from './types.js';
 
 /** What the refusal says: the directory, its owner and mode, the path behind it, and how to run. */
@@ -23,14 +23,23 @@ function refusal(dir: UnenterableFact, behind: string, uid: number): IsolateErro
 }
 
 /**
+ * How a backend's launcher reaches the paths it binds. `host-paths`: by their host paths, with the sandbox's
+ * credentials (bubblewrap, nsjail): every directory on the way counts. `sandbox-view`: it opens each source with
+ * privileges of its own (an OCI runtime): only the host's directories the sandbox itself sees (inside a path the
+ * profile shows) count, on the way to the working directory and to what is bound inside them.
+ */
+export type Reach = 'host-paths' | 'sandbox-view';
+
+/**
  * Refuse when the working directory is, or is beneath, a directory the sandbox cannot enter, or when a path
  * bound from the host (a path the profile shows, a protected path) is beneath one.
  */
-export function checkEnterable(policy: Policy, host: Pick<HostFacts, 'uid' | 'protect' | 'unenterable'>): void {
-  const blocked = host.unenterable ?? [];
+export function checkEnterable(policy: Policy, host: Pick<HostFacts, 'uid' | 'protect' | 'unenterable'>, reach: Reach): void {
+  const rules = policy.filesystem.mounts;
+  const blocked = (host.unenterable ?? []).filter((dir) => reach === 'host-paths' || isVisible(rules, dir.path));
   if (blocked.length === 0) return;
   const cwd = policy.process.cwd;
-  const bound = [...policy.filesystem.mounts.filter((r) => r.kind === 'read' || r.kind === 'write').map((r) => r.path), ...host.protect.map((f) => f.path)];
+  const bound = [...rules.filter((r) => r.kind === 'read' || r.kind === 'write').map((r) => r.path), ...host.protect.map((f) => f.path)];
   for (const dir of blocked) {
     if (isWithin(cwd, dir.path)) throw refusal(dir, cwd, host.uid);
   }

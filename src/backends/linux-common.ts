@@ -10,7 +10,6 @@ import type { Policy } from '../profile/types.js';
 import { pickCommand, reachable } from './command.js';
 import { governing, isVisible } from './mounts.js';
 import { describeKernelGuard } from './kernel-guard.js';
-import { checkEnterable } from './enterable.js';
 import { skippedNotes, type SetupPlan } from './setup-plan.js';
 import type { HostFacts, Plan, PlanSummary, ProxyService } from './types.js';
 
@@ -118,7 +117,6 @@ export function linuxPlanBase(policy: Policy, command: readonly string[], host: 
       fix: `add --allow-read ${policy.process.cwd}, or run from a directory the profile exposes`,
     });
   }
-  checkEnterable(policy, host);
   const resolved = pickCommand(host.command, rules);
   const net = policy.network.mode === 'filtered' ? filteredNetwork(policy, host) : undefined;
   if (net !== undefined) {

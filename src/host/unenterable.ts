@@ -7,8 +7,8 @@
  * sandboxCanEnter; an ordinary user's own access check, which reads access
  * control lists too). A project in another user's 0700 directory, run by root,
  * can be neither mounted nor used. plan() refuses such a run and names the
- * directory (backends/linux-common.ts); the launcher would fail on it with
- * a message about a descriptor.
+ * directory (backends/enterable.ts); the launcher would fail on it with a
+ * message about a descriptor.
  */
 import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
 import type { UnenterableFact } from '../backends/types.js';
