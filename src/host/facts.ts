@@ -437,7 +437,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   const protect = scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
   // of the repositories in writable paths (found by the protected-name search) and in the read-only project.
-  const repos = [...protect, ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd)];
+  const repos = [...protect, ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) })];
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, repos, options.env);
   return {
     platform: process.platform,
