@@ -447,7 +447,8 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
   // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
   // read-only project (read now, each file not read already).
-  readRepoConfigs(readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd), options.env, gitReads);
+  const readOnly = readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) });
+  readRepoConfigs(readOnly, options.env, gitReads);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files());
   return {
     platform: process.platform,

@@ -1,6 +1,6 @@
 /** Host facts: the git repositories the sandbox sees read-only in the project (host/git-read-only.ts). Temp dirs only. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -40,13 +40,37 @@ describe('readOnlyGitEntries', () => {
     expect(paths([rule('read', dir), rule('deny', join(dir, 'secret')), rule('write', join(dir, 'tools'))])).toEqual([join(dir, '.git', 'config'), join(dir, 'sub', '.git')].sort());
   });
 
-  it('refuses a directory it cannot list (a path longer than PATH_MAX), naming it and how to hide it; hidden, it is not searched', () => {
-    // 20 levels of 250 characters, made one relative step at a time (no path that long can be named whole), by a child
-    // process (its chdir written so that unit-isolated.test.ts does not take it for one of this worker's).
-    const script = `const fs = require('fs'); for (let i = 0; i < 20; i++) { fs.mkdirSync('${'d'.repeat(250)}'); process['chdir']('${'d'.repeat(250)}'); }`;
-    expect(spawnSync(process.execPath, ['-e', script], { cwd: join(dir, 'tools') }).status).toBe(0);
-    expect(() => readOnlyGitEntries([rule('read', dir)], dir)).toThrow(/cannot list .* ENAMETOOLONG/);
+  it('refuses a directory too deep to search (a path longer than PATH_MAX), naming it and how to hide it; hidden, it is not searched', () => {
+    // 20 levels of 250 characters, made one relative step at a time (no path that long can be named whole).
+    const level = 'd'.repeat(250);
+    expect(spawnSync('sh', ['-c', 'for i in $(seq 20); do mkdir "$1" && cd -P "$1" || exit 1; done', 'sh', level], { cwd: join(dir, 'tools') }).status).toBe(0);
+    expect(() => readOnlyGitEntries([rule('read', dir)], dir)).toThrow(/cannot search .*tools.*d{250}.* too deep to search/);
     expect(paths([rule('read', dir), rule('deny', join(dir, 'tools'))])).toEqual([join(dir, '.git', 'config'), join(dir, 'sub', '.git'), join(dir, 'secret', '.git', 'config')].sort());
+  });
+
+  it('finds a read-only path inside a writable one inside the read-only working directory', () => {
+    mkdirSync(join(dir, 'tools', 'vendor', '.git'), { recursive: true });
+    expect(paths([rule('read', dir), rule('write', join(dir, 'tools')), rule('read', join(dir, 'tools', 'vendor'))])).toEqual(
+      [join(dir, '.git', 'config'), join(dir, 'sub', '.git'), join(dir, 'secret', '.git', 'config'), join(dir, 'tools', 'vendor', '.git', 'config')].sort(),
+    );
+  });
+
+  it('keeps listings between runs and never serves a stale one: a .git made deep in a settled tree is found on the next run', () => {
+    const cacheDir = join(dir, 'cache');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    // A clock far ahead: every directory counts as settled, so listings are kept and reused.
+    const later = () => ({ bootId: 'boot', wallMs: Date.now() + 60_000, offsetMs: 0 });
+    const rules = [rule('read', dir), rule('deny', cacheDir)];
+    const find = (): string[] => readOnlyGitEntries(rules, dir, { cacheDir, clock: later }).map((f) => f.path).sort();
+    const first = find();
+    expect(first).toContain(join(dir, 'tools', 'deep', '.git', 'config'));
+    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.bin'))).toHaveLength(1);
+    expect(find()).toEqual(first);
+    mkdirSync(join(dir, 'tools', 'deep', 'deeper', '.git'), { recursive: true });
+    writeFileSync(join(dir, 'secret', 'x'), ''); // a change elsewhere too
+    expect(find()).toEqual([...first, join(dir, 'tools', 'deep', 'deeper', '.git', 'config')].sort());
+    rmSync(join(dir, 'tools', 'deep', '.git'), { recursive: true });
+    expect(find()).not.toContain(join(dir, 'tools', 'deep', '.git', 'config'));
   });
 
   it('searches nothing outside the working directory: a read-only path above it is the system\'s or the home directory', () => {
