@@ -18,7 +18,7 @@ import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
-import { prepareRuntimeDir } from './host/runtime-dir.js';
+import { ensureRuntimeDir, prepareRuntimeDir } from './host/runtime-dir.js';
 import { noteHome } from './own-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
 import { seenBy } from './host/scan-seen.js';
@@ -415,7 +415,12 @@ function bundlePart(bundle: Plan['bundle'], redactValue: (name: string, value: s
 export const explain: (command: readonly string[], options?: IsolateOptions) => Promise<Explanation> = guarded(explainPlan);
 
 async function explainPlan(command: readonly string[], options: IsolateOptions = {}): Promise<Explanation> {
-  const r = await plan(command, options);
+  const prepared = await prepare(command, options);
+  // What a run refuses before it plans, explain refuses too: the runtime directory it registers in (registerRun), its credentials' sources (readCredentials, from the same home).
+  const env = context(options).env;
+  if (protectedRoots(prepared.policy).length > 0) ensureRuntimeDir(env);
+  await checkCredentials(prepared.policy, env, env['HOME'] || homedir());
+  const r = await planPrepared(prepared, command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
   const quotedPiped = piped.map((a) => (/^\$[A-Za-z_][A-Za-z0-9_]*$/.test(a) ? `"${a}"` : bashQuote(a))).join(' ');
@@ -612,14 +617,40 @@ function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock 
   }
 }
 
+/** Where a credential's program may lie (run/credential-program.ts): not where the policy's sandbox could change it. */
+const programCheck = (policy: Policy) => (program: string) => hostFileWay(program, (path) => isWritable(policy.filesystem.mounts, path));
+
 /** The policy's credentials with their values (run/credential-sources.ts, loaded only when there are some), or undefined. */
 async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<RunCredentials | undefined> {
   const specs = policy.credentials ?? [];
   if (specs.length === 0) return undefined;
-  const { loadCredentials, readUpstreamCa } = await import('./run/credential-sources.js');
+  const { loadCredentials } = await import('./run/credential-sources.js');
+  const loaded = loadCredentials(specs, env, cwd, programCheck(policy));
+  const ca = await upstreamCa(policy);
+  return { loaded, ...(ca === undefined ? {} : { upstreamCa: ca }) };
+}
+
+/**
+ * What readCredentials refuses that explain can see without a credential's value: a credential command's program
+ * the sandbox could have changed (none is started), network.upstreamCa unusable.
+ */
+async function checkCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<void> {
+  const specs = policy.credentials ?? [];
+  if (specs.length === 0) return;
+  const { checkCredentialPrograms } = await import('./run/credential-sources.js');
+  checkCredentialPrograms(specs, env, cwd, programCheck(policy));
+  await upstreamCa(policy);
+}
+
+/**
+ * network.upstreamCa's certificates when a credential needs them: read, or refused when the file cannot be read or
+ * holds none, by a run and by explain alike (explain reads no credential's value, but this file holds none).
+ */
+async function upstreamCa(policy: Policy): Promise<string | undefined> {
   const ca = policy.network.upstreamCa;
-  const writable = (path: string): boolean => isWritable(policy.filesystem.mounts, path);
-  return { loaded: loadCredentials(specs, env, cwd, (program) => hostFileWay(program, writable)), ...(ca === undefined ? {} : { upstreamCa: readUpstreamCa(ca) }) };
+  if (ca === undefined || (policy.credentials ?? []).length === 0) return undefined;
+  const { readUpstreamCa } = await import('./run/credential-sources.js');
+  return readUpstreamCa(ca);
 }
 
 function problemOf(fn: () => void): IsolateError | undefined {
@@ -657,6 +688,11 @@ function refusedByPolicy(decision: CommandDecision): IsolateError {
     exitCode: 126,
     fix: "change the profile's commands.allow / commands.deny, or run another command",
   });
+}
+
+/** The writable roots a run registers in isolate's runtime directory for their placeholders (run/placeholders.ts): none when nothing is protected. */
+function protectedRoots(policy: Policy): string[] {
+  return protectsAnything(policy.filesystem) ? writableRoots(policy.filesystem.mounts) : [];
 }
 
 /** Let go of the run's registration; what could not be cleaned up, as the report's cleanupErrors. */
@@ -698,8 +734,7 @@ export async function runWithError(
     if (invalid !== undefined) throw invalid;
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
-    const protectedRoots = protectsAnything(prepared.policy.filesystem) ? writableRoots(prepared.policy.filesystem.mounts) : [];
-    registration = await registerRun(protectedRoots, context(options).env);
+    registration = await registerRun(protectedRoots(prepared.policy), context(options).env);
     // A `from: command` runs in the caller's home, not the project: a repository's configuration must not steer it.
     credentials = await readCredentials(prepared.policy, context(options).env, context(options).env['HOME'] || homedir());
     planned = await planPrepared(prepared, command, options, credentials?.loaded);

@@ -7,6 +7,7 @@ import { compiledFilter, resolvedSeccomp } from '../seccomp/compiled.js';
 import { requireSeccompArch } from '../seccomp/syscalls.js';
 import type { Backend, HostFacts, Plan, PlanSummary } from './types.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
+import { checkEnterable } from './enterable.js';
 import { prlimitRlimits } from './prlimit.js';
 import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
@@ -145,6 +146,7 @@ export const bwrapBackend: Backend = {
   plan(policy, command, host): Plan {
     const bwrap = checkBwrapHost(host);
     const base = linuxPlanBase(policy, command, host);
+    checkEnterable(policy, host, 'host-paths');
     const { env, resolved, net } = base;
     const ownNetwork = policy.network.mode !== 'host';
     const setup = planSetup(policy, host, FIRST_PATH_FD);

@@ -45,6 +45,7 @@ import type { Limits, Policy } from '../profile/types.js';
 import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
+import { checkEnterable } from './enterable.js';
 import { refuseRootProcessLimit } from './process-limit.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { setupMounts } from './nsjail-mounts.js';
@@ -321,6 +322,7 @@ export const nsjailBackend: Backend = {
   plan(policy, command, host): Plan {
     const nsjail = checkNsjailHost(host);
     const base = linuxPlanBase(policy, command, host);
+    checkEnterable(policy, host, 'host-paths');
     const { env, resolved, net } = base;
     const rules = policy.filesystem.mounts;
     const setup = planSetup(policy, host, NSJAIL_FIRST_PATH_FD);

@@ -32,6 +32,7 @@ import { reachable } from './command.js';
 import { cgroupLimits } from './cgroup.js';
 import { limitViews, tmpfsSummary } from './ceilings.js';
 import { checkUserns, linuxPlanBase, linuxPlanCommon, requireLinux } from './linux-common.js';
+import { checkEnterable } from './enterable.js';
 import { ROOTFS, ociConfig } from './oci-config.js';
 import { nsjailSeccompRules } from './nsjail-seccomp.js';
 import { ociSeccomp, type OciSeccomp } from '../seccomp/oci.js';
@@ -182,6 +183,7 @@ export const ociBackend: Backend = {
     const { oci, runtime } = checkOciHost(host);
     const setpriv = checkInit(policy, oci);
     const base = linuxPlanBase(policy, command, host);
+    checkEnterable(policy, host, 'sandbox-view');
     const { resolved, net } = base;
     // The runtime's device nodes are made read-only (oci-mounts.ts); isolate's copies are for the launcher's stdio only.
     const { devices: _copies, ...view } = host;

@@ -40,6 +40,17 @@ export interface GitConfigFact {
   unparsed?: true;
 }
 
+/**
+ * A directory on the way to the working directory or to a path the profile shows that the sandbox cannot enter
+ * (host/unenterable.ts): it has no capabilities over the host's files, so only the permission bits count.
+ */
+export interface UnenterableFact {
+  path: string;
+  /** Its owner, and its permission bits (mode & 0o7777). */
+  uid: number;
+  mode: number;
+}
+
 /** An entry under a read-only path that a run by root could read only as its owner (host/root-only.ts): hidden. */
 export interface RootOnlyFact {
   path: string;
@@ -194,6 +205,8 @@ export interface HostFacts {
   oci?: OciFacts;
   /** A run by root on Linux: what under its read-only paths only root may read, hidden (host/root-only.ts). */
   rootOnly?: RootOnlyFact[];
+  /** Linux: the directories the sandbox cannot enter on the way to the working directory and the paths shown (host/unenterable.ts). */
+  unenterable?: UnenterableFact[];
   /**
    * Linux, with `sealed`: the directory in isolate's private runtime directory where run/ keeps the empty
    * stand-ins of sealed entries that changed before the start (Plan.standIns).

@@ -16,9 +16,11 @@ import { bundleDirName } from './oci-bundle-dir.js';
 import { ociRuntimes } from './oci-runtime.js';
 import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
-import { scanProtected } from './protect-scan.js';
+import { scanProtectedAndGit } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
+import { unenterableDirs } from './unenterable.js';
 import { readOnlyGitEntries } from './git-read-only.js';
+import { readRepoConfigs } from './git-repos.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -420,6 +422,13 @@ function realHome(env: Readonly<Record<string, string | undefined>>): string | u
 
 const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
 
+/** Linux: the directories the sandbox cannot enter on the way to the working directory and the paths the profile shows. */
+function unenterableFacts(policy: Policy): Pick<HostFacts, 'unenterable'> {
+  const shown = policy.filesystem.mounts.filter((r) => r.kind === 'read' || r.kind === 'write').map((r) => r.path);
+  const found = unenterableDirs([policy.process.cwd, ...shown], { uid: process.getuid?.() ?? -1, groups: ownGroups() });
+  return found.length === 0 ? {} : { unenterable: found };
+}
+
 /** nsjail's facts, once it is known not to be one the sandbox could have changed (launcher-check.ts). */
 function checkedNsjail(policy: Policy, env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
   const path = findNsjail(env);
@@ -434,11 +443,13 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   checkLauncher(policy, 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
-  const protect = scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
+  const { facts: protect, gitReads } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
-  // of the repositories in writable paths (found by the protected-name search) and in the read-only project.
-  const repos = [...protect, ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) })];
-  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, repos, options.env);
+  // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
+  // read-only project (read now, each file not read already).
+  const readOnly = readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) });
+  readRepoConfigs(readOnly, options.env, gitReads);
+  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files());
   return {
     platform: process.platform,
     arch: process.arch,
@@ -460,6 +471,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...(devices === undefined ? {} : { devices }),
     // The read-only parents of hidden paths, rebuilt from their listing on Linux (sandbox-exec's rules are paths).
     ...(process.platform === 'linux' && options.sealed !== false ? { sealed: sealedListings(policy, realHome(options.env)), standIns: join(runtimeDir(options.env), STAND_INS) } : {}),
+    ...(process.platform === 'linux' ? unenterableFacts(policy) : {}),
     ...(process.platform === 'linux' && process.getuid?.() === 0 ? { rootOnly: rootOnlyEntries(policy, { uid: 0, groups: ownGroups(), home: realHome(options.env), cacheDir: scanCacheDir(options.env, 'root-only-cache') }) } : {}),
     prlimit: findSystemProgram('prlimit'),
     ...(options.terminal === true && callerOnTerminal() ? { terminal: { python: terminalPython() } } : {}),

@@ -8,13 +8,14 @@
  * that host git obeys later. The configuration is read, never run: no git
  * process sees these files (git-config.ts parses them).
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
+import { GitConfigReads, type GitConfigFile } from './git-config-reads.js';
+import { readSmallFile } from './small-file.js';
 
-/** The most a configuration file may weigh to be read (git's own are a few KiB). */
-const MAX_CONFIG_BYTES = 1024 * 1024;
+/** The most a `.git` file or a `commondir` file may weigh to be read (git writes one line; git itself reads any size). */
+const MAX_POINTER_BYTES = 1024 * 1024;
 /** How deep includes are followed: git's own limit (config.c, MAX_INCLUDE_DEPTH). */
 const MAX_INCLUDE_DEPTH = 10;
 
@@ -32,27 +33,13 @@ export interface GitTargets {
   hooks: string[];
   /** Included configuration files (absolute). */
   include: string[];
+  /** Every configuration file read so far into the reads given (git's own for this user, the repositories', the included ones), once each by real path. */
+  configs: GitConfigFile[];
 }
 
 /** A regular file's text, or undefined (missing, not a regular file, too large, unreadable). Never blocks on a FIFO. */
-export function readSmallFile(path: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > MAX_CONFIG_BYTES) return undefined;
-    const buf = Buffer.alloc(st.size);
-    const n = readSync(fd, buf, 0, st.size, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+export function readSmallText(path: string): string | undefined {
+  return readSmallFile(path, { maxBytes: MAX_POINTER_BYTES })?.toString('utf8');
 }
 
 /** A path from a configuration value as git reads it: `~/` is the home directory; relative to `base`; undefined when it cannot be told (`~user/`, `%(prefix)/`). */
@@ -74,17 +61,17 @@ function repoOf(fact: ProtectFact): Repo | undefined {
   const parent = dirname(fact.path);
   if (basename(parent) === '.git') return { worktree: dirname(parent), gitDir: parent, configs: [join(parent, 'config'), join(parent, 'config.worktree')] };
   if (basename(fact.path) !== '.git' || fact.state !== 'file') return undefined;
-  const pointer = /^gitdir:\s*(.*?)\s*$/m.exec(readSmallFile(fact.path) ?? '');
+  const pointer = /^gitdir:\s*(.*?)\s*$/m.exec(readSmallText(fact.path) ?? '');
   if (pointer?.[1] === undefined || pointer[1] === '') return undefined;
   const gitDir = resolve(parent, pointer[1]);
-  const common = readSmallFile(join(gitDir, 'commondir'))?.trim();
+  const common = readSmallText(join(gitDir, 'commondir'))?.trim();
   const configs = [join(gitDir, 'config'), join(gitDir, 'config.worktree')];
   if (common !== undefined && common !== '') configs.push(join(resolve(gitDir, common), 'config'));
   return { worktree: parent, gitDir, configs };
 }
 
 /** Every repository the facts show, once. */
-export function reposOf(facts: readonly ProtectFact[]): Repo[] {
+function reposOf(facts: readonly ProtectFact[]): Repo[] {
   const repos = new Map<string, Repo>();
   for (const fact of facts) {
     const repo = repoOf(fact);
@@ -96,21 +83,25 @@ export function reposOf(facts: readonly ProtectFact[]): Repo[] {
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system, global, XDG. */
-export function userConfigFiles(env: Env): string[] {
+function userConfigFiles(env: Env): string[] {
   const home = env['HOME'] !== undefined && isAbsolute(env['HOME']) ? env['HOME'] : undefined;
   const xdg = env['XDG_CONFIG_HOME'] !== undefined && isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : home === undefined ? undefined : join(home, '.config');
   const files = [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
   return files.filter((f): f is string => f !== undefined && isAbsolute(f));
 }
 
-/** The settings of configuration files and of every file they include (as git follows them, to its depth); includes as absolute paths. */
-function collect(files: readonly string[], home: string | undefined): GitConfigPaths {
+/**
+ * The settings of configuration files and of every file they include (as git follows them, to its depth); includes as
+ * absolute paths. An include past git's depth is read (the sandbox may see it) but not followed.
+ */
+function collect(files: readonly string[], home: string | undefined, reads: GitConfigReads): GitConfigPaths {
   const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [] };
   const seen = new Set<string>();
   const read = (file: string, depth: number): void => {
-    if (seen.has(file) || depth > MAX_INCLUDE_DEPTH) return;
+    if (seen.has(file)) return;
+    const text = reads.read(file)?.bytes?.toString('utf8');
+    if (depth > MAX_INCLUDE_DEPTH) return;
     seen.add(file);
-    const text = readSmallFile(file);
     if (text === undefined) return;
     const paths = gitConfigPaths(text);
     out.hooksPath.push(...paths.hooksPath);
@@ -130,20 +121,31 @@ function collect(files: readonly string[], home: string | undefined): GitConfigP
 /**
  * The hooks directories and included files of the repositories the facts
  * show, and of git's own configuration for this user (`env`): its included
- * files, and its hooks path (a relative one in each repository).
+ * files, and its hooks path (a relative one in each repository). With them
+ * the configuration files as read, for the copies the sandbox sees
+ * (git-scrub.ts): no file is read twice.
  */
-export function gitTargets(facts: readonly ProtectFact[], env: Env): GitTargets {
+export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads()): GitTargets {
   const home = env['HOME'];
-  const user = collect(userConfigFiles(env), home);
+  const user = collect(userConfigFiles(env), home, reads);
   const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') ? (expand(h, '/', home) ?? []) : []));
   const include = [...user.include];
   for (const repo of reposOf(facts)) {
-    const own = collect(repo.configs, home);
+    const own = collect(repo.configs, home, reads);
     include.push(...own.include);
     // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
     const bare = own.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
     const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home) ?? [])];
     for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home) ?? []));
   }
-  return { hooks: [...new Set(hooks)], include: [...new Set(include)] };
+  return { hooks: [...new Set(hooks)], include: [...new Set(include)], configs: reads.files() };
+}
+
+/**
+ * The configuration files of more repositories (those the sandbox sees read-only: git-read-only.ts), and the files
+ * they include, read into `reads` for the copies the sandbox sees without their secrets: a file read already is not
+ * read again.
+ */
+export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads): void {
+  for (const repo of reposOf(facts)) collect(repo.configs, env['HOME'], reads);
 }

@@ -13,6 +13,7 @@ import { protectsAnything } from '../profile/own-paths.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
+import { GitConfigReads } from './git-config-reads.js';
 import { lstatState, nameIndex, packagesIndex, type NameIndex } from './protect-names.js';
 import { clockTrusted, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
@@ -35,8 +36,14 @@ export interface ScanOptions {
   split?: SplitOptions;
 }
 
-interface Searched {
+/** What the search found, and the git configuration files it read on the way (git-repos.ts). */
+export interface ProtectScan {
   facts: ProtectFact[];
+  /** git's configuration files as the search read them, for the copies the sandbox sees without their secrets (git-scrub.ts): each read once. */
+  gitReads: GitConfigReads;
+}
+
+interface Searched extends ProtectScan {
   /** Each root's tree, and whether it differs from the cached one. */
   trees: { root: string; tree: ScanTree; changed: boolean }[];
 }
@@ -68,8 +75,9 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     }
     trees.push({ root, ...s.out.finish() });
   }
-  for (const fact of gitConfigFacts(rules, s.finder.facts(), env, enterable)) s.finder.add(fact.path, fact.state, fact.pins);
-  return { facts: s.finder.facts(), trees };
+  const gitReads = new GitConfigReads();
+  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads)) s.finder.add(fact.path, fact.state, fact.pins);
+  return { facts: s.finder.facts(), gitReads, trees };
 }
 
 /**
@@ -78,8 +86,8 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
  * root, protected as a whole; a hooks directory that is a writable root
  * itself by the hook names in it.
  */
-function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean): ProtectFact[] {
-  const { hooks, include } = gitTargets(found, env);
+function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, env, reads);
   const roots = new Set(writableRoots(rules));
   const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
   return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });
@@ -99,24 +107,36 @@ function gitConfigFacts(rules: readonly MountRule[], found: readonly ProtectFact
  * search saw is kept for the search after the run (scan-seen.ts).
  */
 export function scanProtected(policy: Policy, options: ScanOptions = {}): ProtectFact[] {
+  return scanProtectedAndGit(policy, options).facts;
+}
+
+/** scanProtected, and git's configuration files as it read them; with nothing to search, git's own for this user. */
+export function scanProtectedAndGit(policy: Policy, options: ScanOptions = {}): ProtectScan {
   // A hidden path inside a writable root has directories to pin (own-paths.ts, deniedPathFacts), and a missing one a placeholder.
   const hides = policy.filesystem.mounts.some((r) => r.kind === 'deny') || missingHiddenPaths(policy.filesystem.skipped).length > 0;
-  if (!protectsAnything(policy.filesystem) && !hides) return [];
+  if (!protectsAnything(policy.filesystem) && !hides) {
+    const gitReads = new GitConfigReads();
+    gitTargets([], options.env ?? {}, gitReads);
+    return { facts: [], gitReads };
+  }
   const clock = options.clock ?? scanClock;
   const start = clock();
-  const result = search(policy, options.cacheDir, start, options);
-  if (start === undefined) return result.facts;
+  const { trees, ...result } = search(policy, options.cacheDir, start, options);
+  if (start === undefined) return result;
   const end = clock();
   // The wall clock went back during the search: its reuse of listings is not proven; search again without them.
-  if (end === undefined || !clockTrusted(start, end)) return search(policy, undefined, undefined, options).facts;
+  if (end === undefined || !clockTrusted(start, end)) {
+    const { facts, gitReads } = search(policy, undefined, undefined, options);
+    return { facts, gitReads };
+  }
   const names = nameIndex(policy.filesystem).keys;
   // The search after the run (run/after-run-scan.ts) takes its listings from these trees.
-  recordSeen(result.facts, { clock: start, names, trees: new Map(result.trees.map((t) => [t.root, t.tree])) });
-  if (options.cacheDir === undefined) return result.facts;
-  for (const { root, tree, changed } of result.trees) {
+  recordSeen(result.facts, { clock: start, names, trees: new Map(trees.map((t) => [t.root, t.tree])) });
+  if (options.cacheDir === undefined) return result;
+  for (const { root, tree, changed } of trees) {
     if (changed) writeScanCache(options.cacheDir, { root, names, clock: start }, tree);
   }
-  return result.facts;
+  return result;
 }
 
 /** What the search after a run (run/after-run-scan.ts) takes from the policy: the same roots and names as this search. */

@@ -10,7 +10,7 @@
  * state directory. Never the shared temp directory: another user, or the
  * sandbox of another run that shows /tmp, could reach or take the name.
  */
-import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
@@ -46,9 +46,23 @@ export function runtimeDir(env: Env): string {
   return join(state, 'run');
 }
 
+/** What isolate says when it cannot make its runtime directory (a parent not writable, or not a directory). */
+function cannotCreate(path: string, e: unknown): IsolateError {
+  return new IsolateError('E_IO', `cannot create isolate's runtime directory ${path}: ${errnoCode(e) ?? String(e)}`, {
+    cause: e,
+    ...(e instanceof Error ? { detail: e.message } : {}),
+    fix: 'set XDG_RUNTIME_DIR to a writable private directory of yours',
+  });
+}
+
 /** Refuse a directory another user, or this user's group, could enter, or one reached through a symlink. */
 function checkPrivate(path: string, uid: number | undefined): void {
-  const st = lstatSync(path);
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (e: unknown) {
+    throw cannotCreate(path, e);
+  }
   const problem = !st.isDirectory()
     ? 'is not a directory (a symlink is never followed)'
     : uid !== undefined && st.uid !== uid
@@ -67,13 +81,7 @@ export function ensurePrivateDir(path: string): string {
   try {
     makeOwnDir(path);
   } catch (e: unknown) {
-    if (errnoCode(e) !== 'EEXIST') {
-      throw new IsolateError('E_IO', `cannot create isolate's runtime directory ${path}: ${errnoCode(e) ?? String(e)}`, {
-        cause: e,
-        ...(e instanceof Error ? { detail: e.message } : {}),
-        fix: 'set XDG_RUNTIME_DIR to a writable private directory of yours',
-      });
-    }
+    if (errnoCode(e) !== 'EEXIST') throw cannotCreate(path, e);
   }
   checkPrivate(path, process.getuid?.());
   return path;

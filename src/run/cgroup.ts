@@ -206,11 +206,15 @@ export class RunCgroup {
    * or sets the sandbox up and then waits for the program it reads last (run/sandbox.ts).
    * Asynchronous: the first move waits for an RCU grace period (5-20 ms), which isolate spends on other work
    * meanwhile (the audit log's run-started record, and bubblewrap's set-up).
+   * False when the launcher has exited already (its set-up failed): it started nothing, and its own end says why,
+   * which a message about the cgroup would hide.
    */
-  async attach(pid: number): Promise<void> {
+  async attach(pid: number): Promise<boolean> {
     try {
       await this.move(pid);
+      return true;
     } catch (e: unknown) {
+      if (errnoCode(e) === 'ESRCH') return false;
       throw moveFailed(e);
     }
   }

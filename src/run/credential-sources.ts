@@ -26,6 +26,23 @@ function fail(spec: CredentialSpec, what: string, fix: string, cause?: unknown):
   return new IsolateError('E_CREDENTIAL', `${spec.from}: credential ${spec.name} (${describeSource(spec)}): ${what}; the command was not run`, { fix, ...(cause === undefined ? {} : { cause }) });
 }
 
+/** Where a `from: command` runs: `cwd` (the caller's home), or / when it is not there. */
+const commandDir = (cwd: string): string => (existsSync(cwd) ? cwd : '/');
+
+/** The program a `from: command` source runs (credential-program.ts); refused when the sandbox could have changed it. */
+function commandProgram(spec: CredentialSpec, name: string, env: Env, dir: string, programCheck: ProgramCheck): string {
+  const program = credentialProgram(name, env, dir, programCheck);
+  if (!program.ok) throw fail(spec, program.why, program.fix);
+  return program.path;
+}
+
+/** Every `from: command` source's program checked as a run checks it, none started: what explain refuses as a run would. */
+export function checkCredentialPrograms(specs: readonly CredentialSpec[], env: Env, cwd: string, programCheck: ProgramCheck): void {
+  for (const spec of specs) {
+    if (spec.source.kind === 'command') commandProgram(spec, spec.source.argv[0] ?? '', env, commandDir(cwd), programCheck);
+  }
+}
+
 function readSource(spec: CredentialSpec, env: Env, cwd: string, programCheck: ProgramCheck): string {
   const s = spec.source;
   if (s.kind === 'env') return env[s.name] ?? '';
@@ -37,10 +54,8 @@ function readSource(spec: CredentialSpec, env: Env, cwd: string, programCheck: P
     }
   }
   const [name = '', ...args] = s.argv;
-  const dir = existsSync(cwd) ? cwd : '/';
-  const program = credentialProgram(name, env, dir, programCheck);
-  if (!program.ok) throw fail(spec, program.why, program.fix);
-  const r = captureSync(program.path, args, { env, cwd: dir, timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
+  const dir = commandDir(cwd);
+  const r = captureSync(commandProgram(spec, name, env, dir, programCheck), args, { env, cwd: dir, timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
   if (r.error !== undefined || r.status !== 0) {
     const why = r.error !== undefined ? (errnoCode(r.error) ?? r.error.message) : r.signal !== null ? `killed by ${r.signal}` : `exit ${r.status}`;
     const said = r.stderr.trim().split('\n')[0] ?? '';

@@ -45,21 +45,22 @@ function waitsUnfed(plan: Plan): boolean {
 /**
  * Into the run's cgroup: the launcher, then the sandbox's init when the launcher may have started it before it was
  * moved (Plan.seccomp.afterSetup: it sets the sandbox up meanwhile). Every process of the command is forked later,
- * by the init, and starts in the cgroup.
+ * by the init, and starts in the cgroup. False when the launcher had exited before it could be moved.
  */
-async function joinCgroup(cgroup: RunCgroup | undefined, launcher: number | undefined, init: Promise<number | undefined> | undefined): Promise<void> {
-  if (cgroup === undefined || launcher === undefined) return;
-  await cgroup.attach(launcher);
+async function joinCgroup(cgroup: RunCgroup | undefined, launcher: number | undefined, init: Promise<number | undefined> | undefined): Promise<boolean> {
+  if (cgroup === undefined || launcher === undefined) return true;
+  if (!(await cgroup.attach(launcher))) return false;
   const pid = await init;
   if (pid !== undefined) await cgroup.attachInit(pid);
+  return true;
 }
 
 /**
  * While the command cannot start yet (the launcher waits unfed, or for the program it reads after setup): move the
  * launcher into the run's cgroup and, at the same time, let the caller finish what must come before the command
- * (ExecuteOptions.beforeStart). A launcher that cannot be moved is killed (state.setupError); when beforeStart
- * fails, the launcher is killed and its error returned, to be thrown once the launcher has ended. Undefined and no
- * setupError: the command may start.
+ * (ExecuteOptions.beforeStart). A launcher that cannot be moved is killed (state.setupError); one that has exited
+ * already is not started (its end says why); when beforeStart fails, the launcher is killed and its error returned
+ * (`failed`), to be thrown once the launcher has ended. `go`: the command may start.
  */
 async function beforeFeed(
   cgroup: RunCgroup | undefined,
@@ -67,14 +68,14 @@ async function beforeFeed(
   state: RunState,
   beforeStart: (() => Promise<void>) | undefined,
   init?: Promise<number | undefined>,
-): Promise<unknown> {
+): Promise<{ go: boolean; failed?: unknown }> {
   const moved = joinCgroup(cgroup, launched.child.pid, init);
   const [move, before] = await Promise.allSettled([moved, beforeStart?.()]);
-  if (move.status === 'fulfilled' && before.status === 'fulfilled') return undefined;
+  if (move.status === 'fulfilled' && move.value && before.status === 'fulfilled') return { go: true };
   if (move.status === 'rejected') state.setupError = asIsolateError(move.reason);
   closePathFds(launched.pathFds);
   launched.child.kill('SIGKILL');
-  return before.status === 'rejected' ? (before.reason ?? new Error('beforeStart failed')) : undefined;
+  return before.status === 'rejected' ? { go: false, failed: before.reason ?? new Error('beforeStart failed') } : { go: false };
 }
 
 /** Timeout, forwarded signals, the caller's cancellation, the launcher's exit and output held past it: what ends a run besides the command. */
@@ -206,8 +207,8 @@ async function awaitSandbox(plan: Plan, options: ExecuteOptions, context: Sandbo
   const state: RunState = { started: false, timedOut: false, forwarded: 0 };
   const watch = watchEnd(plan, options, launched, reach, state);
   const init = programLast(plan) ? startSetup(plan, launched, state, reach) : undefined;
-  const failed = await beforeFeed(context.cgroup, launched, state, run.beforeStart, init);
-  release(plan, launched, state, reach, failed === undefined && state.setupError === undefined, context.cgroup);
+  const { go, failed } = await beforeFeed(context.cgroup, launched, state, run.beforeStart, init);
+  release(plan, launched, state, reach, go && state.setupError === undefined, context.cgroup);
   const end: ProcessEnd = await launched.ended;
   await output.finished(reach.leaky);
   // Output the caller asked for and did not get: isolate failed (output relay), whatever the command's status.

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gitTargets, readSmallFile } from '../../src/host/git-repos.js';
+import { gitTargets, readSmallText } from '../../src/host/git-repos.js';
 import type { ProtectFact } from '../../src/backends/types.js';
 
 let root: string;
@@ -64,13 +64,17 @@ describe('gitTargets', () => {
   it('nothing from a missing .git, a .git file without a pointer, or paths git cannot resolve', () => {
     write('x/.git', 'not a pointer\n');
     write('y/.git/config', '[core]\n\thooksPath = ~other/hooks\n[include]\n\tpath = %(prefix)/etc/x\n');
-    expect(gitTargets([fact('.git', 'missing'), fact('x/.git'), fact('y/.git/config')], env())).toEqual({ hooks: [], include: [] });
+    const t = gitTargets([fact('.git', 'missing'), fact('x/.git'), fact('y/.git/config')], env());
+    expect({ hooks: t.hooks, include: t.include }).toEqual({ hooks: [], include: [] });
+    expect(rel(t.configs.map((c) => c.path))).toEqual(['y/.git/config']);
   });
 
   it('a FIFO where a configuration file should be is not read (and does not block)', () => {
     expect(spawnSync('mkfifo', [join(root, 'fifo')]).status).toBe(0);
-    expect(readSmallFile(join(root, 'fifo'))).toBeUndefined();
+    expect(readSmallText(join(root, 'fifo'))).toBeUndefined();
     write('z/.git/config', '[include]\n\tpath = ../../fifo\n');
-    expect(rel(gitTargets([fact('z/.git/config')], env()).include)).toEqual(['fifo']);
+    const t = gitTargets([fact('z/.git/config')], env());
+    expect(rel(t.include)).toEqual(['fifo']);
+    expect(rel(t.configs.map((c) => c.path))).toEqual(['z/.git/config']);
   });
 });

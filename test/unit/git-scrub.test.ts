@@ -3,8 +3,20 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gitConfigFact, gitConfigFacts } from '../../src/host/git-scrub.js';
+import type { ProtectFact } from '../../src/backends/types.js';
+import type { MountRule } from '../../src/profile/types.js';
+import { readExact } from '../../src/host/git-config-reads.js';
+import { gitTargets } from '../../src/host/git-repos.js';
+import { gitConfigFact as factOf, gitConfigFacts as factsOf } from '../../src/host/git-scrub.js';
 import { rule } from '../helpers/mount-rule.js';
+
+/** The files shown without their secrets, from the configuration files the search reads (git-repos.ts). */
+const gitConfigFacts = (rules: MountRule[], protect: ProtectFact[], env: Record<string, string>) => factsOf(rules, gitTargets(protect, env).configs);
+/** What the sandbox sees of the file read at exactly `path` (git-config-reads.ts); undefined when there is no regular file. */
+const gitConfigFact = (path: string) => {
+  const bytes = readExact(path);
+  return bytes === null ? undefined : factOf({ path, bytes });
+};
 
 describe('gitConfigFacts', () => {
   let dir: string;
@@ -54,6 +66,14 @@ describe('gitConfigFacts', () => {
     expect(gitConfigFact(config)).toEqual({ path: config, text: '', unparsed: true });
     writeFileSync(config, '[http\n');
     expect(gitConfigFact(config)).toEqual({ path: config, text: '', unparsed: true });
+  });
+
+  it('a repository\'s config that is a link: shown at its target\'s real path, as git reads it', () => {
+    const target = join(dir, 'target');
+    writeFileSync(target, '[http]\n\textraheader = secret\n');
+    mkdirSync(join(dir, 'a', '.git'), { recursive: true });
+    symlinkSync(target, join(dir, 'a', '.git', 'config'));
+    expect(gitConfigFacts([rule('write', dir)], [{ path: join(dir, 'a', '.git', 'config'), state: 'symlink', pins: [] }], {})).toEqual([{ path: target, text: '[http]\n' }]);
   });
 
   it('reads no file through a final link (shown empty), and nothing that is missing or not a file', () => {

@@ -1,0 +1,63 @@
+/**
+ * Host facts: git's configuration files, each read once per run. A file is
+ * read at its real path (the sandbox's mounts are made at real paths),
+ * through no symbolic link, and only while it is the file at that path.
+ * The same bytes serve the search for what the configuration makes git run
+ * or read (git-repos.ts) and the copy the sandbox sees without its secrets
+ * (git-scrub.ts), so what is protected and what is shown come from one
+ * reading of the file.
+ */
+import { realpathSync } from 'node:fs';
+import { readSmallFile } from './small-file.js';
+
+/** The most a configuration file may weigh to be read (git's own are a few KiB); a larger one is shown empty. */
+const MAX_BYTES = 1024 * 1024;
+
+/** One configuration file as it was read. */
+export interface GitConfigFile {
+  /** Its real path. */
+  path: string;
+  /** Its bytes; undefined when it could not be read whole, or was no longer at exactly `path`. */
+  bytes: Buffer | undefined;
+}
+
+/**
+ * The file's bytes, read through no symbolic link: null when it is not there or not a regular file (git reads no
+ * configuration from it); undefined when it cannot be read whole, or is no longer at exactly `path`.
+ */
+export function readExact(path: string): Buffer | undefined | null {
+  return readSmallFile(path, { maxBytes: MAX_BYTES, exact: true });
+}
+
+/** The real path; undefined when it is not there. */
+function realPath(path: string): string | undefined {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The configuration files read during one search, each once, by real path. */
+export class GitConfigReads {
+  /** null: there is no regular file at that real path. */
+  private readonly byPath = new Map<string, GitConfigFile | null>();
+
+  /** The file git reads at `path` (following links, as git does); undefined when there is no regular file there. */
+  read(path: string): GitConfigFile | undefined {
+    const real = realPath(path);
+    if (real === undefined) return undefined;
+    let file = this.byPath.get(real);
+    if (file === undefined) {
+      const bytes = readExact(real);
+      file = bytes === null ? null : { path: real, bytes };
+      this.byPath.set(real, file);
+    }
+    return file ?? undefined;
+  }
+
+  /** Every file read that is there, once each. */
+  files(): GitConfigFile[] {
+    return [...this.byPath.values()].filter((f): f is GitConfigFile => f !== null);
+  }
+}
