@@ -2,7 +2,7 @@
  * The profile schema. Loaded lazily: only profile files read from disk and
  * the build step (JSON Schema, built-in profiles) need it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { shown } from '../errors.js';
 import { parseRule, type RuleKind } from '../network/rules.js';
 import { isKnownSyscall } from '../seccomp/syscalls.js';
