@@ -1,8 +1,8 @@
 /**
  * Validating a profile document against the profile schema
  * (profile-schema.ts), with messages that name the key path. Loaded lazily:
- * only profile files read from disk and the build step (JSON Schema,
- * built-in profiles) need it.
+ * only profile files read from disk, the build step (JSON Schema, built-in
+ * profiles) and the start-up snapshot's warm-up need it.
  */
 import * as z from 'zod/mini';
 import { shown } from '../errors.js';
