@@ -18,6 +18,7 @@ import { runtimeDir } from './runtime-dir.js';
 import { callerOnTerminal } from './terminal.js';
 import { scanProtected } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
+import { readOnlyGitEntries } from './git-read-only.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -434,8 +435,10 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
   const protect = scanProtected(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
-  // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle).
-  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, protect, options.env);
+  // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
+  // of the repositories in writable paths (found by the protected-name search) and in the read-only project.
+  const repos = [...protect, ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) })];
+  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, repos, options.env);
   return {
     platform: process.platform,
     arch: process.arch,

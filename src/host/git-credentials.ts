@@ -6,9 +6,11 @@
  * `https://user:token@host/` remotes and `url.<with token>.insteadOf`.
  * Removed: every `http.extraHeader` and `http.<url>.extraHeader`; the
  * password of any URL in a value or a section's name, and the whole
- * userinfo of an http(s) URL that git sends as a remote (a token is often
- * the user name); a `credential.helper` that is a shell snippet naming a
- * password or token; `sendemail.smtpPass`. `http.cookieFile` stays: it
+ * userinfo of an http(s) URL that git sends as a remote or a proxy (a token
+ * is often the user name); a `credential.helper` that is a shell snippet
+ * naming a password or token; every key named as a password or a token
+ * (`sendemail.smtpPass`, `imap.pass`, `git-town.github-token`,
+ * `github.token`). `http.cookieFile` stays: it
  * names a file (which the profile shows or hides like any other), it holds
  * no secret itself. Every other line is kept byte for byte, so that git in
  * the sandbox reads the same repository. Text isolate cannot parse with
@@ -19,8 +21,24 @@ import { header, valueOf } from './git-config.js';
 /** What the sandbox sees of a configuration file: the text as it is, without its secrets, or nothing. */
 export type Scrubbed = { kind: 'clean' } | { kind: 'scrubbed'; text: string } | { kind: 'unparseable' };
 
-/** Keys whose value is a URL that git uses as a remote (section.key, lower case, with any subsection). */
-const REMOTE_URL_KEYS = new Set(['remote.url', 'remote.pushurl', 'url.insteadof', 'url.pushinsteadof', 'submodule.url']);
+/**
+ * Keys whose value is a URL that git (or git-lfs) sends credentials to as a remote or a proxy (section.key, lower
+ * case, with any subsection): a token alone as its user name is a secret there.
+ */
+const REMOTE_URL_KEYS = new Set([
+  'remote.url', 'remote.pushurl', 'url.insteadof', 'url.pushinsteadof', 'submodule.url',
+  'lfs.url', 'lfs.pushurl', 'remote.lfsurl', 'remote.lfspushurl', 'http.proxy', 'remote.proxy',
+]);
+
+/**
+ * Keys (the last name, lower case, in any section) whose value is a password or a token: git's own (`imap.pass`,
+ * `sendemail.smtpPass`, `gitcvs.dbPass`) and those tools keep beside them (`git-town.github-token`,
+ * `github.token`, `hub.oauthtoken`, `git-town.bitbucket-app-password`). `core.askPass` names a program: kept.
+ */
+const SECRET_KEY = /(^|smtp|db)pass$|password$|passwd$|token$|secret$/;
+
+/** A credential helper that is a shell snippet printing a secret (`password=`, `oauth_refresh_token=`, git 2.46's `credential=`). */
+const SECRET_HELPER = /pass|token|secret|credential=/i;
 
 /** `scheme://userinfo@` (to the last `@` before the path: a password may hold one) at the start of a URL-like word, anywhere in a value or a section's name. */
 const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/\s"]*)@/g;
@@ -44,8 +62,8 @@ function split(section: string): { name: string; sub: string | undefined } {
 function entryValue(section: string, key: string, value: string): string | null {
   const { name } = split(section);
   if (name === 'http' && key === 'extraheader') return null;
-  if (name === 'sendemail' && key === 'smtppass') return null;
-  if (name === 'credential' && key === 'helper' && value.startsWith('!') && /pass|token|secret/i.test(value)) return null;
+  if (SECRET_KEY.test(key)) return null;
+  if (name === 'credential' && key === 'helper' && value.startsWith('!') && SECRET_HELPER.test(value)) return null;
   return withoutUserinfo(value, REMOTE_URL_KEYS.has(`${name}.${key}`));
 }
 

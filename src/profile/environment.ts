@@ -90,12 +90,16 @@ export function isSecretName(name: string, extra: readonly string[] = []): boole
 /**
  * A value that carries a password whatever its name: a URL with one in its
  * user information (`redis://:pw@cache`, `amqp://app:pw@mq/`), a connection
- * string with a `Password=` or `Pwd=` field. Withheld from a wildcard like a
- * secret's name (REDIS_URL, MONGODB_URI and CELERY_BROKER_URL hold them).
+ * string with a `Password=` or `Pwd=` field, an HTTP `Authorization:` header
+ * (git hands `git -c http.extraHeader=...` settings to the programs it starts
+ * in GIT_CONFIG_PARAMETERS, and CI scripts set GIT_CONFIG_VALUE_<n> so).
+ * Withheld from a wildcard like a secret's name (REDIS_URL, MONGODB_URI and
+ * CELERY_BROKER_URL hold them).
  */
 const PASSWORD_IN_URL = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
 const PASSWORD_FIELD = /(?:^|;)\s*(?:password|pwd)\s*=/i;
-export const holdsPassword = (value: string): boolean => PASSWORD_IN_URL.test(value) || PASSWORD_FIELD.test(value);
+const AUTH_HEADER = /\bauthorization\s*:\s*\S/i;
+export const holdsPassword = (value: string): boolean => PASSWORD_IN_URL.test(value) || PASSWORD_FIELD.test(value) || AUTH_HEADER.test(value);
 
 export interface EnvironmentRules {
   pass: readonly string[];

@@ -170,6 +170,22 @@ describe('a value holding a password', () => {
   });
 });
 
+describe('a value holding an HTTP Authorization header', () => {
+  it('is withheld from a wildcard: git\'s GIT_CONFIG_PARAMETERS after git -c http.extraHeader=..., a CI script\'s GIT_CONFIG_VALUE_0', () => {
+    const caller = {
+      GIT_CONFIG_PARAMETERS: "'http.https://github.com/.extraheader'='AUTHORIZATION: basic eC1hY2Nlc3MtdG9rZW46Z2hz'",
+      GIT_CONFIG_COUNT: '1',
+      GIT_CONFIG_KEY_0: 'http.extraheader',
+      GIT_CONFIG_VALUE_0: 'Authorization: Bearer ghs_0123456789',
+      GIT_DIR: '/w/.git',
+    };
+    const r = computeEnvironment(rules({ pass: ['GIT_*'] }), caller);
+    // (GIT_CONFIG_KEY_0 by its name, *_KEY_*.)
+    expect(r.withheld.sort()).toEqual(['GIT_CONFIG_KEY_0', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_VALUE_0']);
+    expect(Object.keys(r.env).sort()).toEqual(['GIT_CONFIG_COUNT', 'GIT_DIR']);
+  });
+});
+
 describe('matchesPattern', () => {
   it('matches the whole name, * is any run', () => {
     expect(matchesPattern('LC_ALL', 'LC_*')).toBe(true);

@@ -84,6 +84,27 @@ describe('scrubGitConfig', () => {
     expect(shown(`[sendemail]\n\tsmtpPass = ${TOKEN}\n\tsmtpUser = me\n`)).toBe('[sendemail]\n\tsmtpUser = me\n');
   });
 
+  it('removes every key named as a password or a token: git\'s imap.pass and gitcvs.dbPass, git-town\'s and the old github.token', () => {
+    const text = `[imap]\n\thost = imaps://imap.example.com\n\tpass = ${TOKEN}\n[gitcvs]\n\tdbPass = ${TOKEN}\n[git-town]\n\tgithub-token = ${TOKEN}\n\tbitbucket-app-password = ${TOKEN}\n[github]\n\tuser = me\n\ttoken = ${TOKEN}\n[hub]\n\toauthtoken = ${TOKEN}\n`;
+    expect(shown(text)).toBe('[imap]\n\thost = imaps://imap.example.com\n[gitcvs]\n[git-town]\n[github]\n\tuser = me\n[hub]\n');
+  });
+
+  it('keeps core.askPass (a program) and http.sslCertPasswordProtected (a setting)', () => {
+    expect(shown('[core]\n\taskPass = /usr/bin/ksshaskpass\n[http]\n\tsslCertPasswordProtected = true\n')).toBe('clean');
+  });
+
+  it('removes a token that is the user name of a git-lfs URL or of a proxy', () => {
+    const text = `[lfs]\n\turl = https://${TOKEN}@lfs.example.com/o/r\n[remote "origin"]\n\tlfsurl = https://${TOKEN}@lfs.example.com/o/r\n[http]\n\tproxy = http://${TOKEN}@proxy:3128\n`;
+    const out = shown(text);
+    expect(out).not.toContain(TOKEN);
+    expect(out).toContain('url = "https://lfs.example.com/o/r"');
+    expect(out).toContain('proxy = "http://proxy:3128"');
+  });
+
+  it('removes a credential helper snippet that prints a bearer credential (git 2.46 authtype and credential)', () => {
+    expect(shown(`[credential]\n\thelper = "!f() { echo authtype=Bearer; echo credential=${TOKEN}; }; f"\n`)).toBe('[credential]\n');
+  });
+
   it('refuses what it cannot parse with certainty: a broken header, an unclosed quote, a stray line, a continuation at the end', () => {
     expect(shown('[http "x\n\textraheader = y\n')).toBe('unparseable');
     expect(shown('[core]\n\tname = "open\n')).toBe('unparseable');

@@ -1,0 +1,180 @@
+/**
+ * Host facts: the git repositories in the read-only part of the project, so
+ * that their configuration is shown without its secrets (git-scrub.ts) as
+ * that of a repository in a writable path is. `strict` shows the working
+ * directory read-only, and a CI checkout there holds the job's token in
+ * `.git/config` (actions/checkout's extraheader, GitLab's
+ * `gitlab-ci-token:<token>@` remote), in each submodule's config, and in
+ * every other repository the job checked out into its workspace. The
+ * protected-name search walks only the writable paths; this walks what the
+ * sandbox sees read-only at and below the working directory (the working
+ * directory itself when it is read-only, and each read-only path inside it),
+ * and reports each `.git` as that search does: a directory by its `config`,
+ * a `.git` file (a submodule or a linked worktree) by itself. The rest of a
+ * read-only system (/usr, /etc) is not searched, nor a readable home
+ * directory (`dev`) beyond the working directory.
+ *
+ * A directory's listing is kept between runs by the rules of the
+ * protected-name search (scan-cache.ts): an unchanged tree costs one lstat
+ * per directory, and a `.git` made since the last run changes its
+ * directory's stamp, so that directory is listed again.
+ */
+import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { IsolateError, errnoCode } from '../errors.js';
+import type { ProtectFact } from '../backends/types.js';
+import type { MountRule } from '../profile/types.js';
+import { effectiveKind, isWithin } from '../profile/mount-rules.js';
+import { clockTrusted, settled, type Hit, type ScanClock } from './scan-cache.js';
+import type { ScanTree } from './scan-tree.js';
+import { TreeBuilder } from './scan-tree-builder.js';
+import { cacheableFs, readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
+import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES } from './scan-walk.js';
+import { unnamableEntries, escapedName } from './unnamable-dirs.js';
+
+/** The cache's key in place of protected names (no name holds a NUL byte). */
+const CACHE_KEY: readonly string[] = ['\0git-read-only'];
+
+const GIT = '.git';
+
+export interface ReadOnlyGitOptions {
+  /** Where the search keeps what it saw between runs (scan-cache-file.ts); undefined: nothing is kept. */
+  cacheDir?: string | undefined;
+  /** @internal The clock, for tests. */
+  clock?: () => ScanClock | undefined;
+}
+
+interface Walk {
+  /** Paths with a rule of their own: searched here only while read-only (a writable one is the protected-name search's). */
+  rules: readonly MountRule[];
+  rulePaths: ReadonlySet<string>;
+  /** Where a walk starts: each is walked from there, not again from a directory above it. */
+  roots: ReadonlySet<string>;
+  startMs: number | undefined;
+  fsTypes: Map<number, number | undefined>;
+  depth: number;
+  old: ScanTree | undefined;
+  out: TreeBuilder;
+  found: ProtectFact[];
+}
+
+/** Where the walk starts: the working directory when it is read-only, and each read-only path inside it. */
+function starts(rules: readonly MountRule[], cwd: string): string[] {
+  const candidates = [cwd, ...rules.filter((r) => r.kind === 'read' && isWithin(r.path, cwd)).map((r) => r.path)];
+  return [...new Set(candidates)].filter((path) => effectiveKind(rules, path) === 'read');
+}
+
+function refuse(dir: string, why: string, cause?: unknown): never {
+  throw new IsolateError('E_IO', `cannot search ${dir} for the git repositories the sandbox sees (their configuration may hold a token): ${why}`, {
+    cause,
+    fix: `hide the directory (--deny ${dir}), or move it out of the working directory`,
+  });
+}
+
+/** A directory's entries; none when the sandbox could not list it either (not there, not permitted). */
+function entries(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (e: unknown) {
+    const code = errnoCode(e);
+    if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOTDIR') return [];
+    return refuse(dir, code ?? String(e), e);
+  }
+}
+
+function dirStat(path: string): Stats | undefined {
+  try {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st?.isDirectory() === true ? st : undefined;
+  } catch {
+    return undefined; // not there for the sandbox either
+  }
+}
+
+/** A `.git` entry as the protected-name search reports it: a directory by its `config`, a `.git` file by itself. */
+function gitFact(dir: string): ProtectFact | undefined {
+  const path = join(dir, GIT);
+  let st;
+  try {
+    st = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // a link that leads nowhere git could read either
+  }
+  if (st?.isDirectory() === true) return { path: join(path, 'config'), state: 'file', pins: [] };
+  return st?.isFile() === true ? { path, state: 'file', pins: [] } : undefined;
+}
+
+/** Reported afresh every run from a listing (cached or not): whether it is a directory or a file is looked at now. */
+function report(w: Walk, dir: string, hits: readonly Hit[]): void {
+  if (hits.length === 0) return;
+  const fact = gitFact(dir);
+  if (fact !== undefined) w.found.push(fact);
+}
+
+/** A directory: its `.git` from its cached listing while its stamp stands, else from a fresh listing; then its subdirectories. */
+function visit(w: Walk, path: string, name: string, st: Stats, old: number): void {
+  const mayReuse = w.startMs !== undefined && cacheableFs(w.fsTypes, st.dev, path);
+  if (mayReuse && old >= 0 && w.old?.reusableFor(old, st) === true) {
+    const tree = w.old;
+    report(w, path, tree.hits(old));
+    const record = w.out.openCopy(old);
+    for (let j = old + 1; j < tree.end(old); j = tree.end(j)) if (!child(w, path, tree.name(j), j)) w.out.unflag(record);
+    return w.out.close(record);
+  }
+  const listed = entries(path);
+  const unnamable = unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory());
+  if (unnamable !== undefined) refuse(`${path === '/' ? '' : path}/${escapedName(unnamable.name)}`, 'its name is not UTF-8');
+  const hits: Hit[] = listed.some((e) => e.name === GIT) ? [{ name: GIT, kind: 'other' }] : [];
+  report(w, path, hits);
+  const record = w.out.open(name, st, mayReuse && w.startMs !== undefined && settled(st, w.startMs), hits);
+  const before = old >= 0 ? w.old?.children(old) : undefined;
+  for (const e of listed) {
+    if (e.isDirectory() && e.name !== GIT && !child(w, path, e.name, before?.get(e.name) ?? -1)) w.out.unflag(record);
+  }
+  w.out.close(record);
+}
+
+/** A subdirectory: searched unless it is a start of its own or a rule makes it other than read-only. False: it got no record (gone). */
+function child(w: Walk, parent: string, name: string, old: number): boolean {
+  const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
+  const st = dirStat(path);
+  if (st === undefined) return false; // gone or replaced since the listing (the parent's stamp changed too)
+  if (w.roots.has(path) || (w.rulePaths.has(path) && effectiveKind(w.rules, path) !== 'read')) {
+    w.out.close(w.out.open(name, st, false, []));
+    return true;
+  }
+  if (w.depth >= MAX_SCAN_DEPTH || Buffer.byteLength(path) > MAX_SCAN_PATH_BYTES) refuse(path, 'it lies too deep to search');
+  w.depth++;
+  try {
+    visit(w, path, name, st, old);
+  } finally {
+    w.depth--;
+  }
+  return true;
+}
+
+function search(rules: readonly MountRule[], cwd: string, cacheDir: string | undefined, start: ScanClock | undefined): ProtectFact[] {
+  const roots = starts(rules, cwd);
+  const w: Walk = { rules, rulePaths: new Set(rules.map((r) => r.path)), roots: new Set(roots), startMs: start?.wallMs, fsTypes: new Map(), depth: 0, old: undefined, out: new TreeBuilder(undefined), found: [] };
+  for (const root of roots) {
+    const st = dirStat(root);
+    if (st === undefined) continue;
+    w.old = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, CACHE_KEY, start);
+    w.out = new TreeBuilder(w.old);
+    visit(w, root, '', st, w.old === undefined ? -1 : 0);
+    const { tree, changed } = w.out.finish();
+    if (changed && cacheDir !== undefined && start !== undefined) writeScanCache(cacheDir, { root, names: [...CACHE_KEY], clock: start }, tree);
+  }
+  return w.found;
+}
+
+/** Each `.git` the sandbox sees read-only at or below the working directory `cwd`. */
+export function readOnlyGitEntries(rules: readonly MountRule[], cwd: string, options: ReadOnlyGitOptions = {}): ProtectFact[] {
+  const clock = options.clock ?? scanClock;
+  const start = options.cacheDir === undefined ? undefined : clock();
+  const found = search(rules, cwd, options.cacheDir, start);
+  if (start === undefined) return found;
+  const end = clock();
+  // The clock went back during the search: what it recorded cannot be trusted, so search again without the cache.
+  return end !== undefined && clockTrusted(start, end) ? found : search(rules, cwd, undefined, undefined);
+}

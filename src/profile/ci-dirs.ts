@@ -1,0 +1,64 @@
+/**
+ * Where a CI runner keeps the job's secrets on disk beside the checkout,
+ * told by the variables it gives the job: hidden from every run, as
+ * isolate's own directories are (resolve.ts), because a profile that shows
+ * the home (`dev`, on a hosted runner) or /opt (every built-in profile, on
+ * a self-hosted runner installed there) would show them.
+ *
+ * - GitHub Actions: `$RUNNER_TEMP` holds each step's script with its
+ *   `${{ secrets.X }}` expanded, the files behind GITHUB_ENV, GITHUB_PATH
+ *   and GITHUB_OUTPUT (what earlier steps exported; what later steps, run
+ *   outside the sandbox, read back), the event, and the credentials that
+ *   setup and checkout actions write; at the root of a runner whose work
+ *   directory is its `_work`, `.credentials` and `.credentials_rsaparams`
+ *   (the key with which the runner asks for jobs).
+ * - GitLab: `<project dir>.tmp/`, its file-type variables and the job's CA.
+ * - Jenkins: `<workspace>@tmp/` (`$WORKSPACE_TMP`), its credentials bindings
+ *   and the step scripts; `$JENKINS_HOME/secrets` and `credentials.xml`.
+ *
+ * Pure: the paths from the variables; whether each exists is the caller's.
+ */
+import { posix } from 'node:path';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A CI job's path: the variable's value when it is absolute, normalized, and at least two names deep (never /tmp or /home whole). */
+function absolute(value: string | undefined): string | undefined {
+  if (value === undefined || !value.startsWith('/')) return undefined;
+  const path = posix.normalize(value).replace(/(?<=.)\/+$/, '');
+  return path.split('/').length >= 3 ? path : undefined;
+}
+
+/** GitHub Actions: the job's temporary directory, and the runner's own credentials when its work directory is `<root>/_work`. */
+function githubActions(env: Env): { path: string; from: string }[] {
+  const temp = absolute(env['RUNNER_TEMP']);
+  if (temp === undefined) return [];
+  const work = posix.dirname(temp);
+  const root = posix.basename(work) === '_work' ? posix.dirname(work) : undefined;
+  const keys = root === undefined || absolute(root) === undefined ? [] : ['.credentials', '.credentials_rsaparams'].map((name) => ({ path: posix.join(root, name), from: "the CI runner's credentials" }));
+  return [{ path: temp, from: "the CI job's temporary directory ($RUNNER_TEMP)" }, ...keys];
+}
+
+/** GitLab's runner: `<project dir>.tmp/`. */
+function gitlab(env: Env): { path: string; from: string }[] {
+  const project = env['GITLAB_CI'] === undefined ? undefined : absolute(env['CI_PROJECT_DIR']);
+  return project === undefined ? [] : [{ path: `${project}.tmp`, from: "the CI job's file variables ($CI_PROJECT_DIR.tmp)" }];
+}
+
+/**
+ * Jenkins: `$WORKSPACE_TMP`, and `<workspace>@tmp` where the version sets no WORKSPACE_TMP; on the built-in node
+ * (JENKINS_HOME is the jenkins user's home, which dev shows) the keys that decrypt every stored credential.
+ */
+function jenkins(env: Env): { path: string; from: string }[] {
+  const home = absolute(env['JENKINS_HOME']);
+  const workspace = env['JENKINS_URL'] === undefined && home === undefined ? undefined : absolute(env['WORKSPACE']);
+  const dirs = [absolute(env['WORKSPACE_TMP']), workspace === undefined ? undefined : `${workspace}@tmp`];
+  const bindings = [...new Set(dirs.filter((d): d is string => d !== undefined))].map((path) => ({ path, from: "the CI job's credentials bindings ($WORKSPACE_TMP)" }));
+  const keys = home === undefined ? [] : ['secrets', 'credentials.xml'].map((name) => ({ path: posix.join(home, name), from: "Jenkins' stored credentials ($JENKINS_HOME)" }));
+  return [...bindings, ...keys];
+}
+
+/** The paths a CI runner keeps the job's secrets in, told by `env`, with where each comes from. */
+export function ciSecretPaths(env: Env): { path: string; from: string }[] {
+  return [...githubActions(env), ...gitlab(env), ...jenkins(env)];
+}

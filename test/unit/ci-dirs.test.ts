@@ -1,0 +1,33 @@
+/** Where CI runners keep a job's secrets beside the checkout (profile/ci-dirs.ts). Pure. */
+import { describe, expect, it } from 'vitest';
+import { ciSecretPaths } from '../../src/profile/ci-dirs.js';
+
+const paths = (env: Record<string, string>): string[] => ciSecretPaths(env).map((p) => p.path);
+
+describe('ciSecretPaths', () => {
+  it('GitHub Actions: $RUNNER_TEMP, and the runner\'s credentials at the root of its _work directory', () => {
+    expect(paths({ RUNNER_TEMP: '/opt/actions-runner/_work/_temp/' })).toEqual(['/opt/actions-runner/_work/_temp', '/opt/actions-runner/.credentials', '/opt/actions-runner/.credentials_rsaparams']);
+    expect(paths({ RUNNER_TEMP: '/srv/work/_temp' })).toEqual(['/srv/work/_temp']);
+    // A container job's temp directory: no runner root to tell.
+    expect(paths({ RUNNER_TEMP: '/__w/_temp' })).toEqual(['/__w/_temp']);
+  });
+
+  it('GitLab: <project dir>.tmp, only in a GitLab job', () => {
+    expect(paths({ GITLAB_CI: 'true', CI_PROJECT_DIR: '/builds/group/project' })).toEqual(['/builds/group/project.tmp']);
+    expect(paths({ CI_PROJECT_DIR: '/builds/group/project' })).toEqual([]);
+  });
+
+  it('Jenkins: $WORKSPACE_TMP, and <workspace>@tmp in a Jenkins job; the keys of its stored credentials in $JENKINS_HOME', () => {
+    expect(paths({ JENKINS_URL: 'http://j/', WORKSPACE: '/var/lib/jenkins/workspace/job', WORKSPACE_TMP: '/var/lib/jenkins/workspace/job@tmp' })).toEqual(['/var/lib/jenkins/workspace/job@tmp']);
+    expect(paths({ JENKINS_HOME: '/var/lib/jenkins', WORKSPACE: '/var/lib/jenkins/workspace/job' })).toEqual(['/var/lib/jenkins/workspace/job@tmp', '/var/lib/jenkins/secrets', '/var/lib/jenkins/credentials.xml']);
+    expect(paths({ WORKSPACE: '/w/job' })).toEqual([]);
+  });
+
+  it('never a relative path, the root, or a directory one name deep (/tmp whole)', () => {
+    expect(paths({ RUNNER_TEMP: 'work/_temp' })).toEqual([]);
+    expect(paths({ RUNNER_TEMP: '/' })).toEqual([]);
+    expect(paths({ RUNNER_TEMP: '/tmp' })).toEqual([]);
+    expect(paths({ JENKINS_URL: 'x', WORKSPACE_TMP: '/tmp/' })).toEqual([]);
+    expect(paths({ RUNNER_TEMP: '/_work/_temp' })).toEqual(['/_work/_temp']);
+  });
+});
