@@ -8,7 +8,7 @@
  * field. Only the audit commands load this module (and zod with it): runs
  * append records through log.ts and never read them back.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { readRecords } from './log.js';
 import { auditRecordSchema } from './report-schema.js';
 

@@ -5,7 +5,7 @@
  * `run-started` record, the `segment` record), published as profiles/audit-record.schema.json.
  * Kept in step with the TypeScript types by compile-time checks.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { REPORT_SCHEMA_VERSION, type RunReport, type RunStartedRecord } from './report.js';
 import type { SegmentRecord } from './segment.js';
 import { CALL_KIND, type CallRecord } from './call.js';

@@ -7,7 +7,7 @@
  * leaving it out or sealing the directory without it would show a
  * directory that is not the host's, or none: the run is refused, naming it.
  */
-import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { Policy } from '../profile/types.js';
@@ -22,7 +22,7 @@ const isUtf8 = (bytes: Buffer): boolean => Buffer.from(bytes.toString('utf8')).e
 export function sealedListings(policy: Policy, home: string | undefined): SealFact[] {
   const rules = policy.filesystem.mounts;
   const parents = sealedParents(rules);
-  const absent = [...new Set(missingHiddenPaths(policy.filesystem.skipped).map(nearestDir))]
+  const absent = [...new Set(nearestDirs(missingHiddenPaths(policy.filesystem.skipped)))]
     .filter((dir): dir is string => dir !== undefined && !parents.includes(dir) && sealsAbsent(rules, dir))
     .map((path) => ({ path, absent: true as const }));
   return [...parents.map((path) => ({ path })), ...absent].map(({ path, ...more }): SealFact => {
@@ -32,19 +32,40 @@ export function sealedListings(policy: Policy, home: string | undefined): SealFa
 }
 
 /**
- * The nearest directory above a hidden path that does not exist (`~/.config` for `~/.config/gh/hosts.yml`), when
- * it is a directory itself, not a link to one (a seal mounts on the path as it is named).
+ * For each hidden path that does not exist, the nearest directory above it (`~/.config` for
+ * `~/.config/gh/hosts.yml`), when it is a directory itself, not a link to one (a seal mounts on the path as it is
+ * named). Each directory on the way is looked at once for the whole list: the paths share most of their ancestors
+ * (a profile hides some hundred paths under the home directory, most of them missing).
  */
-function nearestDir(path: string): string | undefined {
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    let st;
-    try {
-      st = lstatSync(dir, { throwIfNoEntry: false });
-    } catch {
-      return undefined; // one the user cannot search: what is in it is not listed, nor seen by the sandbox's user
+function nearestDirs(paths: readonly string[]): (string | undefined)[] {
+  const nearest = new Map<string, string | undefined>();
+  return paths.map((path) => {
+    const walked: string[] = [];
+    let found: string | undefined;
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      if (nearest.has(dir)) {
+        found = nearest.get(dir);
+        break;
+      }
+      walked.push(dir);
+      const st = lstatOrError(dir);
+      if (st === 'error') break; // one the user cannot search: what is in it is not listed, nor seen by the sandbox's user
+      if (st !== undefined) {
+        found = st.isDirectory() ? dir : undefined;
+        break;
+      }
+      if (dir === '/') break;
     }
-    if (st !== undefined) return st.isDirectory() ? dir : undefined;
-    if (dir === '/') return undefined;
+    for (const dir of walked) nearest.set(dir, found);
+    return found;
+  });
+}
+
+function lstatOrError(path: string): Stats | undefined | 'error' {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return 'error';
   }
 }
 

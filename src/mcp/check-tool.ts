@@ -1,5 +1,5 @@
 /** The `check` tool: would the command policy let this command run, and which rule decides. Runs nothing. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { check, type CheckResult } from '../index.js';
 import type { ServerConfig } from './config.js';
 import { commandOf } from './run-tool.js';

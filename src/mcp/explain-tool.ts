@@ -1,5 +1,5 @@
 /** The `explain` tool: the sandbox every command of this server runs in, as text an assistant can show its user. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { explain, type Explanation } from '../index.js';
 import type { ServerConfig } from './config.js';
 

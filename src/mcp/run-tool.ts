@@ -6,7 +6,7 @@
  * only narrow what the server allows: nothing a call passes adds a path, a
  * domain, a variable or a credential.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsolateError } from '../errors.js';
 import { runWithError, type RunOptions, type RunOrigin, type RunReport } from '../index.js';
 import type { ServerConfig } from './config.js';

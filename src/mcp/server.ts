@@ -8,7 +8,7 @@
  * client from the initialize handshake; a call that could not be recorded
  * (a full disk) is said on the server's stderr, not only to the assistant.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { CallToolResult, RequestId } from '@modelcontextprotocol/sdk/types.js';

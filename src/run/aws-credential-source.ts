@@ -5,7 +5,7 @@
  * export-credentials --format process` prints (and a `credential_process`
  * program prints), from a file or a command.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsVariableNames } from '../network/credentials/spec.js';
 import type { AwsKeys } from '../network/credentials/sigv4.js';
 

@@ -149,6 +149,12 @@ casesAtOnce(runners(), 'the start-up snapshot ($label)', { skip: missing.length 
     const [invalid, invalidBase] = await both(['run', '--profile', './broken.yaml', '--', 'true']);
     expect(invalid.status).toBe(125);
     expect(invalid.stderr).toBe(invalidBase.stderr);
+    // zod's own messages, in English from either (the profile schema sets its language when it is built).
+    plant(runner, p.project, 'mistyped.yaml', 'filesystem:\n  read: 3\n');
+    const [mistyped, mistypedBase] = await both(['run', '--profile', './mistyped.yaml', '--', 'true']);
+    expect(mistyped.status).toBe(125);
+    expect(mistyped.stderr).toContain('filesystem.read: Invalid input: expected array, received number');
+    expect(mistyped.stderr).toBe(mistypedBase.stderr);
   });
 
   it('with NODE_OPTIONS (V8 flags in it make Node refuse a snapshot built without them): the plain bundle runs, and the run is as it should be', async () => {

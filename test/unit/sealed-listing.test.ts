@@ -110,6 +110,31 @@ describe('sealedListings', () => {
     expect(sealedListings(optional, dir)).toEqual([]);
   });
 
+  it('many missing paths at once (their ancestors looked at once): the same directories as one by one, whatever their order', () => {
+    mkdirSync(join(dir, 'cargo'));
+    writeFileSync(join(dir, 'cargo', 'env'), 'x');
+    symlinkSync(join(dir, 'cargo'), join(dir, 'linked'));
+    mkdirSync(join(dir, 'gh'));
+    const missing = (paths: string[]): Policy => {
+      const p = policy([rule('read', dir)]);
+      p.filesystem.skipped = paths.map((path) => ({ path, reason: 'deny: does not exist, nothing to hide' }));
+      return p;
+    };
+    const paths = [
+      join(dir, 'linked', 'a', 'credentials.toml'), // through a link: none, and its ancestors say nothing of cargo's
+      join(dir, 'cargo', 'a', 'b'),
+      join(dir, 'cargo', 'a', 'c'), // cargo/a already walked
+      join(dir, 'cargo', 'env', 'x'), // above it a file: none
+      join(dir, 'linked', 'b'),
+      join(dir, 'gh', 'hosts.yml'),
+    ];
+    const oneByOne = paths.flatMap((path) => sealedListings(missing([path]), dir)).map((f) => f.path);
+    expect(new Set(oneByOne)).toEqual(new Set([join(dir, 'cargo'), join(dir, 'gh')]));
+    for (const order of [paths, [...paths].reverse()]) {
+      expect(sealedListings(missing(order), dir).map((f) => f.path).sort()).toEqual([join(dir, 'cargo'), join(dir, 'gh')].sort());
+    }
+  });
+
   it('a directory that cannot be listed is refused (exit 125), not left unsealed', () => {
     const gone = join(dir, 'gone');
     const err = expectIsolateError(() => sealedListings(policy([rule('read', gone), rule('deny', join(gone, 'secret'), 'file')]), dir), 'E_SANDBOX_SETUP');
