@@ -13,6 +13,7 @@ import { O_PATH } from '../fd-paths.js';
 import type { SparePool } from '../spare-placeholders.js';
 import type { Plan } from '../../backends/types.js';
 import { asListed, openStandIn } from './stand-ins.js';
+import { placeholderRefused } from '../../host/placeholder-dirs.js';
 
 type PathFd = NonNullable<Plan['pathFds']>[number];
 
@@ -55,22 +56,6 @@ function createPlaceholder(path: string, spares: SparePool | undefined): void {
   } finally {
     closeSync(dir);
   }
-}
-
-/** The placeholder could not be made: a directory isolate may not write (a project made read-only, a read-only mount) is said as such. */
-function placeholderRefused(path: string, e: unknown): IsolateError {
-  const code = errnoCode(e) ?? String(e);
-  const readOnly = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
-  const message = readOnly
-    ? `cannot create the placeholder ${path} for a protected name: ${dirname(path)} is writable in the profile but not writable by isolate, which must block the missing name there (a command that owns a directory can make it writable again); the command was not run`
-    : `cannot create the placeholder ${path} for a protected name; the command was not run`;
-  return new IsolateError('E_SANDBOX_SETUP', message, {
-    detail: code,
-    fix: readOnly
-      ? `make the directory writable (chmod u+w ${dirname(path)}), or run with a profile that shows it read-only (--profile strict)`
-      : 'run again; if it keeps happening, check that the directory is writable and nothing is replacing it',
-    cause: e,
-  });
 }
 
 /** Too many descriptors open for one more: said as such, with the way out. */
