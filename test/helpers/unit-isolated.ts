@@ -19,6 +19,7 @@ export const UNIT_ISOLATED: readonly string[] = [
   'test/unit/policy-parse-abort.test.ts',
   'test/unit/policy-parse-bound.test.ts',
   'test/unit/process.test.ts',
+  'test/unit/profile-schema-equivalence.test.ts',
   'test/unit/profile-trust-swap.test.ts',
   'test/unit/protect-scan-cache.test.ts',
   'test/unit/shell-parser-lazy.test.ts',
