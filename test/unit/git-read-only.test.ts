@@ -73,7 +73,19 @@ describe('readOnlyGitEntries', () => {
     expect(find()).not.toContain(join(dir, 'tools', 'deep', '.git', 'config'));
   });
 
-  it('searches nothing outside the working directory: a read-only path above it is the system\'s or the home directory', () => {
-    expect(paths([rule('read', dir), rule('write', join(dir, 'tools'))], join(dir, 'tools'))).toEqual([]);
+  it('walks nothing outside the working directory: a read-only path above it is the system\'s or the home directory', () => {
+    mkdirSync(join(dir, 'other', '.git'), { recursive: true });
+    mkdirSync(join(dir, 'plain', 'work'), { recursive: true });
+    const rules = [rule('read', dir), rule('write', join(dir, 'plain', 'work'))];
+    expect(paths(rules, join(dir, 'plain', 'work'))).toEqual([join(dir, '.git', 'config')]);
+  });
+
+  it('reports the repository above a working directory in a subdirectory of a checkout (dev: the home read-only), and not when hidden', () => {
+    // The checkout's own .git, and a submodule's (a .git file) when the working directory is inside the submodule.
+    const cwd = join(dir, 'sub', 'src');
+    mkdirSync(cwd);
+    expect(paths([rule('read', dir), rule('write', cwd)], cwd)).toEqual([join(dir, '.git', 'config'), join(dir, 'sub', '.git')].sort());
+    expect(paths([rule('read', dir), rule('write', cwd), rule('deny', join(dir, '.git'))], cwd)).toEqual([join(dir, 'sub', '.git')]);
+    expect(paths([rule('write', cwd)], cwd)).toEqual([]);
   });
 });
