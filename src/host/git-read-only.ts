@@ -95,13 +95,14 @@ function refuse(dir: string, why: string, cause?: unknown): never {
   });
 }
 
-/** A directory's entries; none when the sandbox could not list it either (not there, not permitted). */
-function entries(dir: string): Dirent[] {
+/** A directory's entries: none when it is gone; undefined when it may not be listed (the sandbox may still enter it). */
+function entries(dir: string): Dirent[] | undefined {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (e: unknown) {
     const code = errnoCode(e);
-    if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOTDIR') return [];
+    if (code === 'EACCES') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     return refuse(dir, code ?? String(e), e);
   }
 }
@@ -146,6 +147,12 @@ function visit(w: Walk, path: string, name: string, st: Stats, old: number): voi
     return w.out.close(record);
   }
   const listed = entries(path);
+  if (listed === undefined) {
+    // Not listable, but one that may be entered lets a command open `.git/config` by name: looked up so, every run.
+    const fact = gitFact(path);
+    if (fact !== undefined) w.found.push(fact);
+    return w.out.close(w.out.open(name, st, false, []));
+  }
   const unnamable = unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory());
   if (unnamable !== undefined) refuse(`${path === '/' ? '' : path}/${escapedName(unnamable.name)}`, 'its name is not UTF-8');
   const hits: Hit[] = listed.some((e) => e.name === GIT) ? [{ name: GIT, kind: 'other' }] : [];
