@@ -10,9 +10,12 @@
  * sandbox sees read-only at and below the working directory (the working
  * directory itself when it is read-only, and each read-only path inside it),
  * and reports each `.git` as that search does: a directory by its `config`,
- * a `.git` file (a submodule or a linked worktree) by itself. The rest of a
+ * a `.git` file (a submodule or a linked worktree) by itself. Above the
+ * working directory, only the `.git` of each directory on the way is looked
+ * at: a job that runs in a subdirectory of its checkout under `dev` (the
+ * home read-only) has the checkout's token above it. The rest of a
  * read-only system (/usr, /etc) is not searched, nor a readable home
- * directory (`dev`) beyond the working directory.
+ * directory (`dev`) beyond that.
  *
  * A directory's listing is kept between runs by the rules of the
  * protected-name search (scan-cache.ts): an unchanged tree costs one lstat
@@ -20,7 +23,7 @@
  * directory's stamp, so that directory is listed again.
  */
 import { lstatSync, readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { ProtectFact } from '../backends/types.js';
 import type { MountRule } from '../profile/types.js';
@@ -58,10 +61,31 @@ interface Walk {
   found: ProtectFact[];
 }
 
+/** `/a/b/c` -> `/a/b`, `/a`, `/`. */
+function ancestors(path: string): string[] {
+  const out: string[] = [];
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    out.push(dir);
+    if (dir === '/') return out;
+  }
+}
+
 /** Where the walk starts: the working directory when it is read-only, and each read-only path inside it. */
 function starts(rules: readonly MountRule[], cwd: string): string[] {
   const candidates = [cwd, ...rules.filter((r) => r.kind === 'read' && isWithin(r.path, cwd)).map((r) => r.path)];
   return [...new Set(candidates)].filter((path) => effectiveKind(rules, path) === 'read');
+}
+
+/**
+ * The `.git` of each repository above the working directory that the sandbox sees read-only: the checkout whose
+ * configuration the command's own git reads when it runs in a subdirectory of it (`dev` shows the home read-only
+ * and the working directory writable). Only the `.git` itself: the tree around the working directory is not walked.
+ */
+function enclosing(rules: readonly MountRule[], cwd: string): ProtectFact[] {
+  return ancestors(cwd).flatMap((dir) => {
+    const fact = gitFact(dir);
+    return fact !== undefined && effectiveKind(rules, fact.path) === 'read' ? [fact] : [];
+  });
 }
 
 function refuse(dir: string, why: string, cause?: unknown): never {
@@ -71,13 +95,14 @@ function refuse(dir: string, why: string, cause?: unknown): never {
   });
 }
 
-/** A directory's entries; none when the sandbox could not list it either (not there, not permitted). */
-function entries(dir: string): Dirent[] {
+/** A directory's entries: none when it is gone; undefined when it may not be listed (the sandbox may still enter it). */
+function entries(dir: string): Dirent[] | undefined {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (e: unknown) {
     const code = errnoCode(e);
-    if (code === 'EACCES' || code === 'ENOENT' || code === 'ENOTDIR') return [];
+    if (code === 'EACCES') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
     return refuse(dir, code ?? String(e), e);
   }
 }
@@ -122,6 +147,12 @@ function visit(w: Walk, path: string, name: string, st: Stats, old: number): voi
     return w.out.close(record);
   }
   const listed = entries(path);
+  if (listed === undefined) {
+    // Not listable, but one that may be entered lets a command open `.git/config` by name: looked up so, every run.
+    const fact = gitFact(path);
+    if (fact !== undefined) w.found.push(fact);
+    return w.out.close(w.out.open(name, st, false, []));
+  }
   const unnamable = unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory());
   if (unnamable !== undefined) refuse(`${path === '/' ? '' : path}/${escapedName(unnamable.name)}`, 'its name is not UTF-8');
   const hits: Hit[] = listed.some((e) => e.name === GIT) ? [{ name: GIT, kind: 'other' }] : [];
@@ -168,13 +199,14 @@ function search(rules: readonly MountRule[], cwd: string, cacheDir: string | und
   return w.found;
 }
 
-/** Each `.git` the sandbox sees read-only at or below the working directory `cwd`. */
+/** Each `.git` the sandbox sees read-only at or below the working directory `cwd`, and the repositories' above it. */
 export function readOnlyGitEntries(rules: readonly MountRule[], cwd: string, options: ReadOnlyGitOptions = {}): ProtectFact[] {
   const clock = options.clock ?? scanClock;
   const start = options.cacheDir === undefined ? undefined : clock();
+  const above = enclosing(rules, cwd);
   const found = search(rules, cwd, options.cacheDir, start);
-  if (start === undefined) return found;
+  if (start === undefined) return [...above, ...found];
   const end = clock();
   // The clock went back during the search: what it recorded cannot be trusted, so search again without the cache.
-  return end !== undefined && clockTrusted(start, end) ? found : search(rules, cwd, undefined, undefined);
+  return [...above, ...(end !== undefined && clockTrusted(start, end) ? found : search(rules, cwd, undefined, undefined))];
 }

@@ -2,12 +2,13 @@
  * Host facts: the git configuration files the sandbox would see with a
  * secret in them (git-credentials.ts), and what it sees instead. The files
  * are git's own for this user (`~/.gitconfig`, `~/.config/git/config`, the
- * system's) and those of the repositories the protected names show
- * (git-repos.ts: the repository's `config`, its worktrees'
- * `config.worktree`, the common `config` a linked worktree or submodule
- * shares), and the files they include, as the protected-name search read
- * them (git-config-reads.ts: once, without following a symbolic link and
- * only when it was where its path says). One that could not be read so, or
+ * system's) and those of the repositories the protected names show and of
+ * those the sandbox sees read-only in and above the working directory
+ * (git-read-only.ts) (git-repos.ts: the repository's `config`, its
+ * worktrees' `config.worktree`, the common `config` a linked worktree or
+ * submodule shares), and the files they include, as they were read for the
+ * protected-name search (git-config-reads.ts: each once, without following a
+ * symbolic link and only when it was where its path says). One that could not be read so, or
  * not parsed with certainty, is shown empty. A file with nothing to remove
  * is not listed: it is bound as it is. The values removed are never kept or
  * logged.

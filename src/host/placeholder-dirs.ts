@@ -2,12 +2,14 @@
  * The directories where a run makes placeholders for missing protected
  * names (run/launch/path-fds.ts) must be writable by isolate: one that is
  * not (a project of one's own made read-only under a profile that makes it
- * writable, a read-only mount) cannot get them, while a command that owns
- * the directory could make it writable again and create the name. Checked
+ * writable, another user's directory, a read-only mount) cannot get them,
+ * while a command that owns the directory could make it writable again and
+ * create the name; the way out differs for a directory of one's own and
+ * another user's. Checked
  * when a run is planned, so `explain` says what `run` would, and said the
  * same way when the creation itself fails.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, lstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 
@@ -24,11 +26,28 @@ export function placeholderRefused(path: string, e: unknown): IsolateError {
       cause: e,
     });
   }
+  const owner = ownerOf(dir);
+  if (owner !== undefined && owner !== process.getuid?.()) {
+    return new IsolateError('E_SANDBOX_SETUP', `cannot create the placeholder ${path} for a protected name: ${dir} is writable in the profile but not writable by isolate (it is owned by uid ${owner}), which must block the missing name there; the command was not run`, {
+      detail: code,
+      fix: 'run isolate from a directory of your own, or with a profile that shows this one read-only (--profile strict)',
+      cause: e,
+    });
+  }
   return new IsolateError('E_SANDBOX_SETUP', `cannot create the placeholder ${path} for a protected name: ${dir} is writable in the profile but not writable by isolate, which must block the missing name there (a command that owns a directory can make it writable again); the command was not run`, {
     detail: code,
     fix: `make the directory writable (chmod u+w ${dir}), or run with a profile that shows it read-only (--profile strict)`,
     cause: e,
   });
+}
+
+/** The directory's owner; undefined when it cannot be looked at. */
+function ownerOf(dir: string): number | undefined {
+  try {
+    return lstatSync(dir, { throwIfNoEntry: false })?.uid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Refuse, as the run would, when a directory a placeholder goes in is not writable by isolate. */

@@ -8,10 +8,10 @@
  * Root writes to a 0555 directory anyway, so only an ordinary user's runs
  * are cases here.
  */
-import { chmodSync, readdirSync } from 'node:fs';
+import { chmodSync, chownSync, readdirSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
-import { isolate, projectSite } from '../helpers/isolate.js';
+import { isolate, projectSite, runners } from '../helpers/isolate.js';
 
 const RAN = 'COMMAND-RAN-0555';
 
@@ -48,6 +48,34 @@ describe.each(cases)('a read-only project of one\'s own ($label)', ({ runner, ba
     const r = run('run', '--profile', 'strict');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(RAN);
+    expect(readdirSync(site.project)).toEqual([]);
+  }, 60_000);
+});
+
+// A directory of root's that an ordinary user may read but not write: only a test run as root can make one.
+const othersCases = process.getuid?.() === 0 ? runners().filter((r) => r.uid !== 0) : [];
+const WHY_NO_OTHERS = 'a project of another user\'s skipped: needs the tests to run as root (to make a directory of root\'s) and an unprivileged runner';
+if (othersCases.length === 0) console.warn(WHY_NO_OTHERS);
+if (othersCases.length === 0) describe('a project of another user\'s', () => it.skip(WHY_NO_OTHERS, () => undefined));
+
+describe.each(othersCases)('a project of another user\'s that one may not write ($label)', (runner) => {
+  let site: ReturnType<typeof projectSite>;
+  beforeEach(() => {
+    site = projectSite(runner, 'isolate-it-read-only-project-');
+    chownSync(site.project, 0, 0);
+    chmodSync(site.project, 0o755);
+  });
+  afterEach(() => site.cleanup());
+
+  it('is refused without telling the user to chmod a directory that is not theirs', () => {
+    const r = isolate(runner, ['run', '--', 'sh', '-c', `echo ${RAN}`], { cwd: site.project, env: site.env, timeoutMs: 60_000 });
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stdout).not.toContain(RAN);
+    expect(r.stderr).toContain(`${site.project} is writable in the profile but not writable by isolate`);
+    expect(r.stderr).toContain('owned by uid 0');
+    expect(r.stderr).not.toContain('chmod u+w');
+    expect(r.stderr).not.toContain('a command that owns a directory');
+    expect(r.stderr).toContain('--profile strict');
     expect(readdirSync(site.project)).toEqual([]);
   }, 60_000);
 });

@@ -84,4 +84,22 @@ describe.each(backendCases('red team: git credentials, read-only'))('red team: a
     expect(r.stdout).toContain('[submodule "sub"]');
     expect(readFileSync(join(p.project, '.git', 'config')).equals(before)).toBe(true);
   });
+
+  it('dev, in a subdirectory of the checkout (a job\'s working-directory): the checkout\'s config above it, which the home shows, prints no token', () => {
+    const src = join(p.project, 'src');
+    mkdirSync(src);
+    giveTo(runner, src);
+    // git run from the working directory itself meets the placeholder that blocks a .git there; from the checkout it reads the copy.
+    const script = ['cat ../.git/config', 'cd ..', 'git -c safe.directory=* config -l', 'git -c safe.directory=* status --short >/dev/null && echo STATUS-OK'].join('; ');
+    const r = isolate(runner, ['run', '--profile', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: src, env: { ...p.env, ...backendEnv } });
+    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
+    if (backend === 'nsjail') {
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain('holds a credential');
+      return;
+    }
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('STATUS-OK');
+    expect(r.stdout).toContain('remote.origin.url=https://gitlab.com/group/project.git');
+  });
 });

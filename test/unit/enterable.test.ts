@@ -21,6 +21,7 @@ describe('checkEnterable', () => {
     }
     try {
       check('/w/p', [theirs('/w/p')], 'host-paths')();
+      expect.unreachable();
     } catch (e: unknown) {
       expect((e as { fix?: string }).fix).toBe("run isolate as the directory's owner (uid 1001: sudo -u '#1001' isolate ...)");
     }

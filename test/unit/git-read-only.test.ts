@@ -1,6 +1,6 @@
 /** Host facts: the git repositories the sandbox sees read-only in the project (host/git-read-only.ts). Temp dirs only. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,20 @@ describe('readOnlyGitEntries', () => {
 
   it('finds every .git in a read-only working directory, at any depth: a directory by its config, a file by itself', () => {
     expect(paths([rule('read', dir)])).toEqual([join(dir, '.git', 'config'), join(dir, 'sub', '.git'), join(dir, 'secret', '.git', 'config'), join(dir, 'tools', 'deep', '.git', 'config')].sort());
+  });
+
+  // Root lists every directory; only an ordinary user meets one it may enter but not list.
+  const WHY_ROOT = 'a directory one may enter but not list: only an ordinary user meets one (root lists every directory); run the unit tests as one';
+  if (process.getuid?.() === 0) console.warn(WHY_ROOT);
+  it.skipIf(process.getuid?.() === 0)('looks .git up by name in a directory the user (and the sandbox) may enter but not list', () => {
+    const closed = join(dir, 'closed');
+    mkdirSync(join(closed, '.git'), { recursive: true });
+    chmodSync(closed, 0o311);
+    try {
+      expect(paths([rule('read', dir)])).toContain(join(closed, '.git', 'config'));
+    } finally {
+      chmodSync(closed, 0o755);
+    }
   });
 
   it('searches nothing in a writable working directory (the protected-name search does), but a read-only path inside it', () => {
@@ -73,7 +87,19 @@ describe('readOnlyGitEntries', () => {
     expect(find()).not.toContain(join(dir, 'tools', 'deep', '.git', 'config'));
   });
 
-  it('searches nothing outside the working directory: a read-only path above it is the system\'s or the home directory', () => {
-    expect(paths([rule('read', dir), rule('write', join(dir, 'tools'))], join(dir, 'tools'))).toEqual([]);
+  it('walks nothing outside the working directory: a read-only path above it is the system\'s or the home directory', () => {
+    mkdirSync(join(dir, 'other', '.git'), { recursive: true });
+    mkdirSync(join(dir, 'plain', 'work'), { recursive: true });
+    const rules = [rule('read', dir), rule('write', join(dir, 'plain', 'work'))];
+    expect(paths(rules, join(dir, 'plain', 'work'))).toEqual([join(dir, '.git', 'config')]);
+  });
+
+  it('reports the repository above a working directory in a subdirectory of a checkout (dev: the home read-only), and not when hidden', () => {
+    // The checkout's own .git, and a submodule's (a .git file) when the working directory is inside the submodule.
+    const cwd = join(dir, 'sub', 'src');
+    mkdirSync(cwd);
+    expect(paths([rule('read', dir), rule('write', cwd)], cwd)).toEqual([join(dir, '.git', 'config'), join(dir, 'sub', '.git')].sort());
+    expect(paths([rule('read', dir), rule('write', cwd), rule('deny', join(dir, '.git'))], cwd)).toEqual([join(dir, 'sub', '.git')]);
+    expect(paths([rule('write', cwd)], cwd)).toEqual([]);
   });
 });
