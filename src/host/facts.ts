@@ -449,7 +449,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   // read-only project (read now, each file not read already).
   const readOnly = readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) });
   readRepoConfigs(readOnly, options.env, gitReads);
-  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files());
+  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), process.getuid?.() ?? -1);
   return {
     platform: process.platform,
     arch: process.arch,
