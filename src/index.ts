@@ -18,6 +18,7 @@ import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
 import { gatherHostFacts } from './host/facts.js';
+import { checkPlaceholderDirs } from './host/placeholder-dirs.js';
 import { ensureRuntimeDir, prepareRuntimeDir } from './host/runtime-dir.js';
 import { noteHome } from './own-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
@@ -236,7 +237,9 @@ async function planPrepared(prepared: Prepared, command: readonly string[], opti
   const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal }), ...(variables.length === 0 ? {} : { credentials: variables }) };
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
-  return { ...prepared, host, plan: backend.plan(prepared.policy, command, host) };
+  const plan = backend.plan(prepared.policy, command, host);
+  checkPlaceholderDirs((plan.pathFds ?? []).filter((p) => p.create === true).map((p) => p.path));
+  return { ...prepared, host, plan };
 }
 
 export const EXPLAIN_SCHEMA_VERSION = 1;

@@ -13,6 +13,7 @@ import { O_PATH } from '../fd-paths.js';
 import type { SparePool } from '../spare-placeholders.js';
 import type { Plan } from '../../backends/types.js';
 import { asListed, openStandIn } from './stand-ins.js';
+import { placeholderRefused } from '../../host/placeholder-dirs.js';
 
 type PathFd = NonNullable<Plan['pathFds']>[number];
 
@@ -51,11 +52,7 @@ function createPlaceholder(path: string, spares: SparePool | undefined): void {
     closeSync(openSync(at, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, 0o444));
   } catch (e: unknown) {
     if (errnoCode(e) === 'EEXIST') return;
-    throw new IsolateError('E_SANDBOX_SETUP', `cannot create the placeholder ${path} for a protected name; the command was not run`, {
-      detail: errnoCode(e) ?? String(e),
-      fix: 'run again; if it keeps happening, check that the directory is writable and nothing is replacing it',
-      cause: e,
-    });
+    throw placeholderRefused(path, e);
   } finally {
     closeSync(dir);
   }
