@@ -19,6 +19,7 @@ import { callerOnTerminal } from './terminal.js';
 import { scanProtectedAndGit } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
 import { unenterableDirs } from './unenterable.js';
+import { aclListing } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
 import { readRepoConfigs } from './git-repos.js';
 import { scanCacheDir } from './scan-cache-file.js';
@@ -425,7 +426,7 @@ const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgrou
 /** Linux: the directories the sandbox cannot enter on the way to the working directory and the paths the profile shows. */
 function unenterableFacts(policy: Policy): Pick<HostFacts, 'unenterable'> {
   const shown = policy.filesystem.mounts.filter((r) => r.kind === 'read' || r.kind === 'write').map((r) => r.path);
-  const found = unenterableDirs([policy.process.cwd, ...shown], { uid: process.getuid?.() ?? -1, groups: ownGroups() });
+  const found = unenterableDirs([policy.process.cwd, ...shown], { uid: process.getuid?.() ?? -1, groups: ownGroups(), acl: (dir) => aclListing(dir, findSystemProgram('getfacl')) });
   return found.length === 0 ? {} : { unenterable: found };
 }
 

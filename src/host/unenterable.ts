@@ -13,10 +13,13 @@
 import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
 import type { UnenterableFact } from '../backends/types.js';
 import { sandboxCanEnter } from './scan-walk.js';
+import { aclGrants } from './acl.js';
 
 interface Self {
   uid: number;
   groups: readonly number[];
+  /** A directory's access control list as getfacl lists it (acl.ts, aclListing); undefined when it cannot be told. */
+  acl?: (dir: string) => string | undefined;
 }
 
 /** `/a/b` -> `/`, `/a`, `/a/b`. */
@@ -28,16 +31,24 @@ function waysTo(path: string): string[] {
 /**
  * Whether the sandbox can enter the directory. An ordinary user's access(2) is the sandbox's own check, access
  * control lists included (a project shared by `setfacl -m u:me:x`); root's passes everything (its capabilities,
- * which the sandbox has not), so for root the permission bits decide.
+ * which the sandbox has not), so for root the permission bits decide, and where they say no, an access control
+ * list that lets root in (`setfacl -m u:root:x`): only a list whose mask (the group bits) has the x bit can.
  */
 function canEnter(dir: string, st: Stats, self: Self): boolean {
-  if (self.uid === 0) return sandboxCanEnter(st.mode, st.uid, st.gid, self);
+  if (self.uid === 0) return sandboxCanEnter(st.mode, st.uid, st.gid, self) || rootLetInByAcl(dir, st, self);
   try {
     accessSync(dir, constants.X_OK);
     return true;
   } catch {
     return false;
   }
+}
+
+/** Whether the directory's access control list lets root's sandbox in where its permission bits do not. */
+function rootLetInByAcl(dir: string, st: Stats, self: Self): boolean {
+  if (st.uid === self.uid || (st.mode & 0o010) === 0 || self.acl === undefined) return false;
+  const listing = self.acl(dir);
+  return listing !== undefined && aclGrants(listing, st, self, 1) === true;
 }
 
 /** The directory as a fact when the sandbox cannot enter it; null when it can, or it is not a directory there. */
