@@ -10,9 +10,12 @@
  */
 import { probeSync } from '../process.js';
 
-export interface AclUser {
+/** The sandbox's user as the kernel checks it: its uid and groups, and how to read an access control list. */
+export interface SandboxUser {
   uid: number;
   groups: readonly number[];
+  /** A path's access control list as getfacl lists it (aclListing); undefined when it cannot be told. */
+  acl?: (path: string) => string | undefined;
 }
 
 interface Entry {
@@ -36,7 +39,7 @@ export function aclEntries(listing: string): Entry[] {
  * Whether the list grants `who` the permission `bit` (4 read, 2 write, 1 search) on an entry owned by `owner`;
  * undefined when the listing is no extended list (no mask: the permission bits say it all).
  */
-export function aclGrants(listing: string, owner: { uid: number; gid: number }, who: AclUser, bit: number): boolean | undefined {
+export function aclGrants(listing: string, owner: { uid: number; gid: number }, who: SandboxUser, bit: number): boolean | undefined {
   const entries = aclEntries(listing);
   const mask = entries.find((e) => e.tag === 'mask');
   if (mask === undefined) return undefined;
@@ -49,8 +52,9 @@ export function aclGrants(listing: string, owner: { uid: number; gid: number }, 
   return has(entries.find((e) => e.tag === 'other'), false);
 }
 
-/** The directory's access control list as getfacl lists it (numeric); undefined without getfacl, empty when it fails. */
+/** The path's access control list as getfacl lists it (numeric); undefined without getfacl or when it lists nothing. */
 export function aclListing(path: string, getfacl: string | undefined): string | undefined {
   if (getfacl === undefined) return undefined;
-  return probeSync(getfacl, ['--numeric', '--omit-header', '--absolute-names', '--', path], 5000).stdout;
+  const listing = probeSync(getfacl, ['--numeric', '--omit-header', '--absolute-names', '--', path], 5000).stdout;
+  return listing === '' ? undefined : listing;
 }

@@ -22,7 +22,7 @@ export interface GitConfigFile {
   path: string;
   /** Its bytes; undefined when it could not be read whole, or was no longer at exactly `path`. */
   bytes: Buffer | undefined;
-  /** Who may read the file the bytes came from (its owner and mode, from that very file); undefined with no bytes. */
+  /** Who may read the file the bytes came from (its owner, group and mode, from that very file); undefined with no bytes. */
   access?: FileAccess;
 }
 
@@ -56,7 +56,7 @@ export class GitConfigReads {
     let file = this.byPath.get(real);
     if (file === undefined) {
       const read = readSmallFileStat(real, EXACT);
-      file = read === null ? null : read === undefined ? { path: real, bytes: undefined } : { path: real, bytes: read.bytes, access: { uid: read.st.uid, mode: read.st.mode } };
+      file = read === null ? null : read === undefined ? { path: real, bytes: undefined } : { path: real, bytes: read.bytes, access: { uid: read.st.uid, gid: read.st.gid, mode: read.st.mode } };
       this.byPath.set(real, file);
     }
     return file ?? undefined;

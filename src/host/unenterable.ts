@@ -13,14 +13,9 @@
 import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
 import type { UnenterableFact } from '../backends/types.js';
 import { sandboxCanEnter } from './scan-walk.js';
-import { aclGrants } from './acl.js';
+import { aclGrants, type SandboxUser } from './acl.js';
 
-interface Self {
-  uid: number;
-  groups: readonly number[];
-  /** A directory's access control list as getfacl lists it (acl.ts, aclListing); undefined when it cannot be told. */
-  acl?: (dir: string) => string | undefined;
-}
+type Self = SandboxUser;
 
 /** `/a/b` -> `/`, `/a`, `/a/b`. */
 function waysTo(path: string): string[] {
@@ -33,9 +28,18 @@ function waysTo(path: string): string[] {
  * control lists included (a project shared by `setfacl -m u:me:x`); root's passes everything (its capabilities,
  * which the sandbox has not), so for root the permission bits decide, and where they say no, an access control
  * list that lets root in (`setfacl -m u:root:x`): only a list whose mask (the group bits) has the x bit can.
+ * undefined: such a list may be there, and cannot be read (no getfacl).
  */
-function canEnter(dir: string, st: Stats, self: Self): boolean {
-  if (self.uid === 0) return sandboxCanEnter(st.mode, st.uid, st.gid, self) || rootLetInByAcl(dir, st, self);
+export function sandboxEnters(dir: string, st: Stats, self: Self): boolean | undefined {
+  if (self.uid !== 0) return ownAccess(dir);
+  if (sandboxCanEnter(st.mode, st.uid, st.gid, self)) return true;
+  if (st.uid === self.uid || (st.mode & 0o010) === 0) return false;
+  const listing = self.acl?.(dir);
+  return listing === undefined ? undefined : aclGrants(listing, st, self, 1) === true;
+}
+
+/** An ordinary user's own access check for entering the directory. */
+function ownAccess(dir: string): boolean {
   try {
     accessSync(dir, constants.X_OK);
     return true;
@@ -44,18 +48,11 @@ function canEnter(dir: string, st: Stats, self: Self): boolean {
   }
 }
 
-/** Whether the directory's access control list lets root's sandbox in where its permission bits do not. */
-function rootLetInByAcl(dir: string, st: Stats, self: Self): boolean {
-  if (st.uid === self.uid || (st.mode & 0o010) === 0 || self.acl === undefined) return false;
-  const listing = self.acl(dir);
-  return listing !== undefined && aclGrants(listing, st, self, 1) === true;
-}
-
 /** The directory as a fact when the sandbox cannot enter it; null when it can, or it is not a directory there. */
 function blocked(dir: string, self: Self): UnenterableFact | null {
   try {
     const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (st === undefined || !st.isDirectory() || canEnter(dir, st, self)) return null;
+    if (st === undefined || !st.isDirectory() || sandboxEnters(dir, st, self) === true) return null;
     return { path: dir, uid: st.uid, mode: st.mode & 0o7777 };
   } catch {
     return null;

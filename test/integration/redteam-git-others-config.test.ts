@@ -30,10 +30,11 @@ describe.runIf(asRoot).each(backendCases('red team: another user\'s git configur
   const privateLine = `private-${randomBytes(8).toString('hex')}@example.com`;
   const config = `[core]\n\trepositoryformatversion = 0\n\tbare = false\n[user]\n\temail = ${privateLine}\n[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}\n`;
 
-  /** `dir/.git/config` of nobody's, 0600, in a `.git` directory of the given mode. */
-  const othersRepo = (dir: string, gitMode: number): void => {
+  /** `dir/.git/config` of nobody's (0600, or as given), in a `.git` directory of the given mode. */
+  const othersRepo = (dir: string, gitMode: number, fileMode = 0o600): void => {
     mkdirSync(join(dir, '.git'), { recursive: true });
-    writeFileSync(join(dir, '.git', 'config'), config, { mode: 0o600 });
+    writeFileSync(join(dir, '.git', 'config'), config, { mode: fileMode });
+    chmodSync(join(dir, '.git', 'config'), fileMode);
     chownSync(join(dir, '.git', 'config'), NOBODY, NOBODY);
     chownSync(join(dir, '.git'), NOBODY, NOBODY);
     chmodSync(join(dir, '.git'), gitMode);
@@ -56,8 +57,12 @@ describe.runIf(asRoot).each(backendCases('red team: another user\'s git configur
   });
   afterEach(() => p.cleanup());
 
-  it.each(['strict', 'default'])('%s: cat of another user\'s 0600 .git/config is refused in the sandbox, with or without a token in it', (profile) => {
-    othersRepo(join(p.project, 'sub'), 0o755);
+  it.each([
+    ['strict', 0o600],
+    ['default', 0o600],
+    ['strict', 0o640],
+  ])('%s: cat of another user\'s .git/config (mode %o, the sandbox in neither its owner nor its group) is refused in the sandbox, with or without a token in it', (profile, mode) => {
+    othersRepo(join(p.project, 'sub'), 0o755, mode);
     const r = run(profile, 'cat sub/.git/config; echo RAN');
     expect(leaked(r.stdout + r.stderr), 'a line of a file the sandbox cannot read').toEqual([]);
     if (refused(r, profile)) return;
@@ -81,8 +86,8 @@ describe.runIf(asRoot).each(backendCases('red team: another user\'s git configur
     expect(r.stdout).toContain('RAN');
   });
 
-  it('strict: a repository in a directory of another user\'s that the sandbox cannot enter does not stop the run', () => {
-    othersRepo(join(p.project, 'sub'), 0o700);
+  it.each([0o700, 0o750])('strict: a repository in a directory of another user\'s that the sandbox cannot enter (mode %o) does not stop the run', (gitMode) => {
+    othersRepo(join(p.project, 'sub'), gitMode);
     const r = run('strict', 'cat file; ls sub/.git || true');
     expect(leaked(r.stdout + r.stderr)).toEqual([]);
     expect(r.status, r.stderr).toBe(0);
