@@ -58,11 +58,11 @@ describe.runIf(asRoot).each(backendCases('red team: another user\'s git configur
   afterEach(() => p.cleanup());
 
   it.each([
-    ['strict', 0o600],
-    ['default', 0o600],
-    ['strict', 0o640],
-  ])('%s: cat of another user\'s .git/config (mode %o, the sandbox in neither its owner nor its group) is refused in the sandbox, with or without a token in it', (profile, mode) => {
-    othersRepo(join(p.project, 'sub'), 0o755, mode);
+    ['strict', '0600'],
+    ['default', '0600'],
+    ['strict', '0640'],
+  ])('%s: cat of another user\'s .git/config (mode %s, the sandbox in neither its owner nor its group) is refused in the sandbox, with or without a token in it', (profile, mode) => {
+    othersRepo(join(p.project, 'sub'), 0o755, parseInt(mode, 8));
     const r = run(profile, 'cat sub/.git/config; echo RAN');
     expect(leaked(r.stdout + r.stderr), 'a line of a file the sandbox cannot read').toEqual([]);
     if (refused(r, profile)) return;
@@ -86,8 +86,8 @@ describe.runIf(asRoot).each(backendCases('red team: another user\'s git configur
     expect(r.stdout).toContain('RAN');
   });
 
-  it.each([0o700, 0o750])('strict: a repository in a directory of another user\'s that the sandbox cannot enter (mode %o) does not stop the run', (gitMode) => {
-    othersRepo(join(p.project, 'sub'), gitMode);
+  it.each(['0700', '0750'])('strict: a repository in a directory of another user\'s that the sandbox cannot enter (mode %s) does not stop the run', (gitMode) => {
+    othersRepo(join(p.project, 'sub'), parseInt(gitMode, 8));
     const r = run('strict', 'cat file; ls sub/.git || true');
     expect(leaked(r.stdout + r.stderr)).toEqual([]);
     expect(r.status, r.stderr).toBe(0);
