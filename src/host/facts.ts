@@ -19,6 +19,7 @@ import { callerOnTerminal } from './terminal.js';
 import { scanProtectedAndGit } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
 import { unenterableDirs } from './unenterable.js';
+import { aclListing, type SandboxUser } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
 import { readRepoConfigs } from './git-repos.js';
 import { scanCacheDir } from './scan-cache-file.js';
@@ -422,10 +423,13 @@ function realHome(env: Readonly<Record<string, string | undefined>>): string | u
 
 const ownGroups = (): number[] => [process.getgid?.() ?? -1, ...(process.getgroups?.() ?? [])];
 
+/** The sandbox's user as the kernel checks it: this process's uid and groups; access control lists read by getfacl. */
+const sandboxUser = (): SandboxUser => ({ uid: process.getuid?.() ?? -1, groups: ownGroups(), acl: (path) => aclListing(path, findSystemProgram('getfacl')) });
+
 /** Linux: the directories the sandbox cannot enter on the way to the working directory and the paths the profile shows. */
 function unenterableFacts(policy: Policy): Pick<HostFacts, 'unenterable'> {
   const shown = policy.filesystem.mounts.filter((r) => r.kind === 'read' || r.kind === 'write').map((r) => r.path);
-  const found = unenterableDirs([policy.process.cwd, ...shown], { uid: process.getuid?.() ?? -1, groups: ownGroups() });
+  const found = unenterableDirs([policy.process.cwd, ...shown], sandboxUser());
   return found.length === 0 ? {} : { unenterable: found };
 }
 
@@ -449,7 +453,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   // read-only project (read now, each file not read already).
   const readOnly = readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) });
   readRepoConfigs(readOnly, options.env, gitReads);
-  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files());
+  const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
   return {
     platform: process.platform,
     arch: process.arch,

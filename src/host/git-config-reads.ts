@@ -8,10 +8,13 @@
  * reading of the file.
  */
 import { realpathSync } from 'node:fs';
-import { readSmallFile } from './small-file.js';
+import { readSmallFile, readSmallFileStat, type SmallFileRead } from './small-file.js';
+import type { FileAccess } from './sandbox-reach.js';
 
 /** The most a configuration file may weigh to be read (git's own are a few KiB); a larger one is shown empty. */
 const MAX_BYTES = 1024 * 1024;
+/** How a configuration file is read: whole, through no symbolic link, while it is the file at its path. */
+const EXACT: SmallFileRead = { maxBytes: MAX_BYTES, exact: true };
 
 /** One configuration file as it was read. */
 export interface GitConfigFile {
@@ -19,14 +22,17 @@ export interface GitConfigFile {
   path: string;
   /** Its bytes; undefined when it could not be read whole, or was no longer at exactly `path`. */
   bytes: Buffer | undefined;
+  /** Who may read the file the bytes came from (its owner, group and mode, from that very file); undefined with no bytes. */
+  access?: FileAccess;
 }
+
 
 /**
  * The file's bytes, read through no symbolic link: null when it is not there or not a regular file (git reads no
  * configuration from it); undefined when it cannot be read whole, or is no longer at exactly `path`.
  */
 export function readExact(path: string): Buffer | undefined | null {
-  return readSmallFile(path, { maxBytes: MAX_BYTES, exact: true });
+  return readSmallFile(path, EXACT);
 }
 
 /** The real path; undefined when it is not there. */
@@ -49,8 +55,8 @@ export class GitConfigReads {
     if (real === undefined) return undefined;
     let file = this.byPath.get(real);
     if (file === undefined) {
-      const bytes = readExact(real);
-      file = bytes === null ? null : { path: real, bytes };
+      const read = readSmallFileStat(real, EXACT);
+      file = read === null ? null : read === undefined ? { path: real, bytes: undefined } : { path: real, bytes: read.bytes, access: { uid: read.st.uid, gid: read.st.gid, mode: read.st.mode } };
       this.byPath.set(real, file);
     }
     return file ?? undefined;

@@ -18,6 +18,8 @@ import type { MountRule } from '../profile/types.js';
 import { isVisible } from '../profile/mount-rules.js';
 import type { GitConfigFile } from './git-config-reads.js';
 import { scrubGitConfig } from './git-credentials.js';
+import { sandboxMayRead } from './sandbox-reach.js';
+import type { SandboxUser } from './acl.js';
 
 /** What the sandbox sees of one file: undefined when it is shown as it is. */
 export function gitConfigFact(file: GitConfigFile): GitConfigFact | undefined {
@@ -29,7 +31,12 @@ export function gitConfigFact(file: GitConfigFile): GitConfigFact | undefined {
   return { path, text: result.kind === 'scrubbed' ? result.text : '', ...(result.kind === 'unparseable' ? { unparsed: true as const } : {}) };
 }
 
-/** Each configuration file read (git-repos.ts, gitTargets) that the sandbox can see and that holds a secret. */
-export function gitConfigFacts(rules: readonly MountRule[], files: readonly GitConfigFile[]): GitConfigFact[] {
-  return files.filter((file) => isVisible(rules, file.path)).flatMap((file) => gitConfigFact(file) ?? []);
+/**
+ * Each configuration file read (git-repos.ts, gitTargets) that the sandbox can see and that holds a secret; not one
+ * that a sandbox of `user` could not read itself (sandbox-reach.ts): read with root's capabilities, its copy would
+ * show another user's file. That file is left as it is, and the sandbox cannot read it.
+ */
+export function gitConfigFacts(rules: readonly MountRule[], files: readonly GitConfigFile[], user: SandboxUser): GitConfigFact[] {
+  const mayRead = (file: GitConfigFile): boolean => file.access === undefined || sandboxMayRead(file.path, file.access, user);
+  return files.filter((file) => isVisible(rules, file.path) && mayRead(file)).flatMap((file) => gitConfigFact(file) ?? []);
 }

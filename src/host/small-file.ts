@@ -7,7 +7,7 @@
  * end of the path and keeps the bytes only while the file is still the one
  * at that path (no directory on the way swapped since the open).
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 
 export interface SmallFileRead {
@@ -22,6 +22,12 @@ export interface SmallFileRead {
  * large, unreadable, a final link under `exact`), or under `exact` is no longer at exactly `path`.
  */
 export function readSmallFile(path: string, how: SmallFileRead): Buffer | undefined | null {
+  const read = readSmallFileStat(path, how);
+  return read === null || read === undefined ? read : read.bytes;
+}
+
+/** readSmallFile's bytes with the status of the very file they were read from (its owner and mode). */
+export function readSmallFileStat(path: string, how: SmallFileRead): { bytes: Buffer; st: Stats } | undefined | null {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY | (how.exact === true ? constants.O_NOFOLLOW : 0));
@@ -33,7 +39,7 @@ export function readSmallFile(path: string, how: SmallFileRead): Buffer | undefi
     if (!st.isFile()) return null;
     if (st.size > how.maxBytes || (how.exact === true && !stillAt(path, st))) return undefined;
     const buf = Buffer.alloc(st.size);
-    return buf.subarray(0, readSync(fd, buf, 0, st.size, 0));
+    return { bytes: buf.subarray(0, readSync(fd, buf, 0, st.size, 0)), st };
   } catch {
     return undefined;
   } finally {

@@ -13,11 +13,9 @@
 import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
 import type { UnenterableFact } from '../backends/types.js';
 import { sandboxCanEnter } from './scan-walk.js';
+import { aclGrants, type SandboxUser } from './acl.js';
 
-interface Self {
-  uid: number;
-  groups: readonly number[];
-}
+type Self = SandboxUser;
 
 /** `/a/b` -> `/`, `/a`, `/a/b`. */
 function waysTo(path: string): string[] {
@@ -28,10 +26,20 @@ function waysTo(path: string): string[] {
 /**
  * Whether the sandbox can enter the directory. An ordinary user's access(2) is the sandbox's own check, access
  * control lists included (a project shared by `setfacl -m u:me:x`); root's passes everything (its capabilities,
- * which the sandbox has not), so for root the permission bits decide.
+ * which the sandbox has not), so for root the permission bits decide, and where they say no, an access control
+ * list that lets root in (`setfacl -m u:root:x`): only a list whose mask (the group bits) has the x bit can.
+ * undefined: such a list may be there, and cannot be read (no getfacl).
  */
-function canEnter(dir: string, st: Stats, self: Self): boolean {
-  if (self.uid === 0) return sandboxCanEnter(st.mode, st.uid, st.gid, self);
+export function sandboxEnters(dir: string, st: Stats, self: Self): boolean | undefined {
+  if (self.uid !== 0) return ownAccess(dir);
+  if (sandboxCanEnter(st.mode, st.uid, st.gid, self)) return true;
+  if (st.uid === self.uid || (st.mode & 0o010) === 0) return false;
+  const listing = self.acl?.(dir);
+  return listing === undefined ? undefined : aclGrants(listing, st, self, 1) === true;
+}
+
+/** An ordinary user's own access check for entering the directory. */
+function ownAccess(dir: string): boolean {
   try {
     accessSync(dir, constants.X_OK);
     return true;
@@ -44,7 +52,7 @@ function canEnter(dir: string, st: Stats, self: Self): boolean {
 function blocked(dir: string, self: Self): UnenterableFact | null {
   try {
     const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (st === undefined || !st.isDirectory() || canEnter(dir, st, self)) return null;
+    if (st === undefined || !st.isDirectory() || sandboxEnters(dir, st, self) === true) return null;
     return { path: dir, uid: st.uid, mode: st.mode & 0o7777 };
   } catch {
     return null;

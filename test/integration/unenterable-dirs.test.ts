@@ -164,3 +164,43 @@ describe.each(runners())('a launcher that fails its own set-up ($label)', (runne
     }
   }, 150_000);
 });
+
+const rootAclCases = process.getuid?.() === 0 && spawnSync('setfacl', ['--version']).status === 0 ? backendCases('root in a directory an access control list opens').filter((c) => c.runner.uid === 0) : [];
+const WHY_NO_ROOT_ACL = 'root in a directory an access control list opens skipped: needs the tests to run as root, and setfacl';
+if (rootAclCases.length === 0) console.warn(WHY_NO_ROOT_ACL);
+if (rootAclCases.length === 0) describe('root in a directory an access control list opens', () => it.skip(WHY_NO_ROOT_ACL, () => undefined));
+
+describe.each(rootAclCases)('root in a directory an access control list opens ($label)', ({ runner, backend, backendEnv }) => {
+  let site: ReturnType<typeof projectSite>;
+  beforeEach(() => {
+    site = projectSite(runner, 'isolate-it-unenterable-', backendEnv);
+  });
+  afterEach(() => site.cleanup());
+
+  /** `dir`: another user's 0700 directory on the way to the project, with `acl` set on it. */
+  const gated = (acl: string): { gate: string; project: string } => {
+    const owner = otherUid(runner);
+    const gate = join(site.dir, 'gate');
+    const project = join(gate, 'project');
+    mkdirSync(project, { recursive: true });
+    chownSync(gate, owner, owner);
+    chmodSync(gate, 0o700);
+    expect(spawnSync('setfacl', ['-m', acl, gate]).status).toBe(0);
+    return { gate, project };
+  };
+  const run = (project: string): Result => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', `echo ${RAN}`], { cwd: project, env: site.env, timeoutMs: 60_000 });
+
+  it('another user\'s 0700 directory with setfacl -m u:root:x: the run goes on, as the kernel lets root\'s sandbox in', () => {
+    const { project } = gated('u:root:x');
+    const r = run(project);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(RAN);
+  }, 150_000);
+
+  it('an entry the mask takes the x bit from (setfacl -m u:root:x,m::r): still refused, naming the directory', () => {
+    const { gate, project } = gated('u:root:x,m::r');
+    const r = run(project);
+    if (backend === 'oci') expect([r.status, r.stdout], r.stderr).toEqual([0, `${RAN}\n`]);
+    else expectOneRefusal(r, gate, `on the way to ${project}`);
+  }, 150_000);
+});

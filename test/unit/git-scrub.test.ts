@@ -11,7 +11,7 @@ import { gitConfigFact as factOf, gitConfigFacts as factsOf } from '../../src/ho
 import { rule } from '../helpers/mount-rule.js';
 
 /** The files shown without their secrets, from the configuration files the search reads (git-repos.ts). */
-const gitConfigFacts = (rules: MountRule[], protect: ProtectFact[], env: Record<string, string>) => factsOf(rules, gitTargets(protect, env).configs);
+const gitConfigFacts = (rules: MountRule[], protect: ProtectFact[], env: Record<string, string>) => factsOf(rules, gitTargets(protect, env).configs, { uid: process.getuid?.() ?? -1, groups: [process.getgid?.() ?? -1] });
 /** What the sandbox sees of the file read at exactly `path` (git-config-reads.ts); undefined when there is no regular file. */
 const gitConfigFact = (path: string) => {
   const bytes = readExact(path);
