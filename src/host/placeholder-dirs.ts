@@ -73,7 +73,7 @@ export function checkPlaceholderDirs(paths: readonly string[]): void {
  * which it could not make there (and which would keep the other run from removing it). An empty read-only `.git`
  * of the user's own is kept the same way: it configures nothing, and nothing can be made in it.
  */
-export function isPlaceholderDir(path: string): boolean {
+export function foundPlaceholderDir(path: string): boolean {
   if (!placeholderIsDir(path)) return false;
   try {
     const st = lstatSync(path, { throwIfNoEntry: false });

@@ -10,7 +10,7 @@ import type { ProtectFact } from '../backends/types.js';
 import { AFTER_RUN_NAMES } from '../profile/after-run.js';
 import type { PathState } from './own-paths.js';
 import type { Hit } from './scan-cache.js';
-import { isPlaceholderDir } from './placeholder-dirs.js';
+import { foundPlaceholderDir } from './placeholder-dirs.js';
 
 /**
  * How entry names are compared before the disk is asked: as they are, or
@@ -115,7 +115,7 @@ export function namesIn(found: Finder, index: NameIndex, dir: string, hits: Read
   const gitPath = join(dir, '.git');
   const git = hits === undefined ? lstatState(gitPath) : (hits.get(nameKey('.git'))?.kind ?? 'missing');
   // A run's placeholder `.git` (a run beside this one, in a subdirectory): kept read-only whole, as it stands.
-  const placeholder = git === 'dir' && isPlaceholderDir(gitPath);
+  const placeholder = git === 'dir' && foundPlaceholderDir(gitPath);
   if (placeholder) found.add(gitPath, 'dir', [...pins]);
   for (const rule of index.rules) {
     if (placeholder && nameKey(rule.segments[0] ?? '') === nameKey('.git')) continue;
