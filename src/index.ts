@@ -315,7 +315,8 @@ function describeDescriptors(p: Plan): string[] {
   const last = paths[paths.length - 1]?.fd;
   const sealed = paths.some((e) => e.seal !== undefined) ? ', then the entries of sealed directories (a run hands over an empty stand-in for one that is no longer as listed; the line opens the path, and /dev/null for a socket, pipe or device)' : '';
   const binds = paths.some((e) => e.bind === true) ? ", then the paths the profile shows (the line binds a socket, pipe or device among them by its path, and does not open it)" : '';
-  const pathText = `pinned directories and protected files inside writable paths${sealed}${binds}; the line creates, and leaves behind, an empty placeholder for each missing protected name, which isolate removes after a run`;
+  const dirs = paths.some((e) => e.dir === true) ? ' (an empty directory, mode 0555, for a missing .git)' : '';
+  const pathText = `pinned directories and protected files inside writable paths${sealed}${binds}; the line creates, and leaves behind, an empty placeholder for each missing protected name${dirs}, which isolate removes after a run`;
   const lines = out.filter((d): d is [number, string] => d[0] !== undefined).sort((x, y) => x[0] - y[0]).map(([fd, text]) => `fd ${fd}: ${text}`);
   if (first !== undefined && last !== undefined) lines.push(`fd ${first === last ? first : `${first}-${last}`}: ${pathText}`);
   return lines;
@@ -454,11 +455,12 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const inputsPart = (r.plan.inputs ?? []).map((i) => ` ${i.fd}< <(printf '%s' ${inputWord(i)})`).join('');
   // A profile's path a shell cannot open (a socket it shares) is bound by its path, and not opened (backends/line-binds.ts).
   const byPath = bindsByPath(r.plan.pathFds ?? [], unopenable);
-  // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind).
-  const pathsPart = (r.plan.pathFds ?? []).filter((p) => !byPath.has(p.fd)).map((p) => ` ${p.fd}${p.create === true ? '<>' : '<'} ${bashQuote(shownPath(p))}`).join('');
+  // A placeholder is opened with <>, which creates the empty file as run/ does (and leaves it behind); a directory one is made first.
+  const dirsPart = (r.plan.pathFds ?? []).flatMap((p) => (p.create === true && p.dir === true ? [`mkdir -p -m 0555 -- ${bashQuote(p.path)} && `] : [])).join('');
+  const pathsPart = (r.plan.pathFds ?? []).filter((p) => !byPath.has(p.fd)).map((p) => ` ${p.fd}${p.create === true && p.dir !== true ? '<>' : '<'} ${bashQuote(shownPath(p))}`).join('');
   // The device copies by their paths: the line cannot hand over the descriptors run/ opens (backends/devices.ts).
   const argv = bindArgsByPath(deviceArgsByPath(r.plan.argv, r.plan.devices, r.plan.deviceFd), byPath);
-  const commandLine = `${bundlePart(r.plan.bundle, redactValue, expanded)}${bashJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
+  const commandLine = `${dirsPart}${bundlePart(r.plan.bundle, redactValue, expanded)}${bashJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',

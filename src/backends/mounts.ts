@@ -2,13 +2,38 @@
  * Protecting names inside writable roots, for every backend.
  * The rules' precedence lives in profile/mount-rules.ts (re-exported here).
  */
+import { basename } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
-import { effectiveKind, isWritable } from '../profile/mount-rules.js';
+import { effectiveKind, isWithin, isWritable } from '../profile/mount-rules.js';
 import type { SetupOp } from './setup-ops.js';
 import type { ProtectFact } from './types.js';
 
 export { depth, effectiveKind, governing, isVisible, isWithin, isWritable, orderRules, writableRoots, type Effective } from '../profile/mount-rules.js';
+
+/**
+ * The protected names whose placeholder is an empty directory, not an empty
+ * file: `.git`. git takes an empty `.git` file for a broken pointer and
+ * stops (`fatal: invalid gitfile format`), so a run in a subdirectory of a
+ * checkout could not use git; an empty directory is no repository to git
+ * (no HEAD, objects or refs), which then goes on to the repository above.
+ * Bound read-only, nothing can be made in it (`git init` there fails).
+ */
+const DIR_PLACEHOLDERS: ReadonlySet<string> = new Set(['.git']);
+
+/** Whether a placeholder at `path` stands where a hidden path that does not exist (`hiddenMissing`), or a directory of one, would be made. */
+export function standsForHidden(path: string, hiddenMissing: readonly string[]): boolean {
+  return hiddenMissing.some((m) => m === path || isWithin(m, path));
+}
+
+/**
+ * Whether the placeholder at `path` is an empty directory (DIR_PLACEHOLDERS).
+ * One that stands where a hidden path that does not exist would be made
+ * (`hiddenMissing`) stays a file, which the hiding covers with an empty one.
+ */
+export function placeholderIsDir(path: string, hiddenMissing: readonly string[] = []): boolean {
+  return DIR_PLACEHOLDERS.has(basename(path)) && !standsForHidden(path, hiddenMissing);
+}
 
 /** The setup operations that protect names inside writable roots (see setup-ops.ts). */
 export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholder' }>;
@@ -21,9 +46,10 @@ export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholde
  * that is a symbolic link is refused: a link cannot be kept read-only. A
  * protected path that is hidden (isolate's own directories) gets only its
  * parents pinned: the hiding keeps it, the pins keep it where it is. So
- * does a file in `shownInstead`, which another text covers.
+ * does a file in `shownInstead`, which another text covers. `hiddenMissing`:
+ * the hidden paths that do not exist (placeholderIsDir).
  */
-export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>, shownInstead: ReadonlySet<string> = new Set()): ProtectOp[] {
+export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>, shownInstead: ReadonlySet<string> = new Set(), hiddenMissing: readonly string[] = []): ProtectOp[] {
   const ops: ProtectOp[] = [];
   // A directory protected as a whole is bound read-only itself: it is not pinned (writable) as well.
   const pinned = new Set<string>(facts.filter((f) => f.state === 'dir').map((f) => f.path));
@@ -43,7 +69,7 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
     // A git configuration file shown without its secrets (setup-ops.ts, gitConfigOps) is bound from that text instead.
     if (kind === 'deny' || (fact.state === 'file' && shownInstead.has(fact.path))) continue;
     const slot = ops.length;
-    ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot });
+    ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, ...(placeholderIsDir(fact.path, hiddenMissing) ? { dir: true as const } : {}), slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot });
   }
   return ops;
 }

@@ -75,12 +75,12 @@ function nsjailMounts(op: SetupOp, readOnlyLater: boolean, there: boolean): Moun
       return [onto(op.path, false, true, true)];
     case 'protect':
     case 'kernel-read-only':
-      return [onto(op.path, true, op.dir, there)];
+      return [onto(op.path, true, op.dir === true, there)];
     case 'git-config':
       throw gitConfigUnsupported(op.path, 'nsjail');
     case 'placeholder':
-      // The empty file run/ created just before the start.
-      return [onto(op.path, true, false, there)];
+      // The empty file (or directory) run/ created just before the start.
+      return [onto(op.path, true, op.dir === true, there)];
     case 'hide':
     case 'kernel-mask':
       return op.dir ? [{ op: 'tmpfs', path: op.path, readOnly: readOnlyLater, mode: HIDDEN_DIR_MODE }] : [devNullOver(op.path, there)];

@@ -76,6 +76,9 @@ const tmpfs = (path: string, mode: string, size?: number): OciMount => ({
   options: ['nosuid', 'nodev', `mode=${mode}`, ...sizeOption(size)],
 });
 
+/** An empty directory nothing can be made in: an exported placeholder that is a directory (mounts.ts, placeholderIsDir). */
+const emptyDir = (path: string): OciMount => ({ destination: path, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'ro', 'mode=0555'] });
+
 /** /dev as OCI runtimes build it (their default devices), a private devpts, and /dev/shm. */
 function devMounts(path: string, shmSize: number | undefined): OciMount[] {
   return [
@@ -86,10 +89,11 @@ function devMounts(path: string, shmSize: number | undefined): OciMount[] {
 }
 
 /**
- * Where a placeholder's read-only bind comes from. export: the runtime
- * creates the empty file and binds EMPTY_SOURCE over it. run: isolate made
- * the placeholder file itself (Plan.pathFds), which is bound onto itself,
- * so that isolate can check it is the very file it opened.
+ * Where a placeholder's read-only mount comes from. export: the runtime
+ * creates the empty file and binds EMPTY_SOURCE over it (a directory: an
+ * empty read-only tmpfs, emptyDir). run: isolate made the placeholder itself
+ * (Plan.pathFds), which is bound onto itself, so that isolate can check it
+ * is the very file or directory it opened.
  */
 export type PlaceholderSource = 'empty' | 'self';
 
@@ -120,7 +124,8 @@ function opMounts(op: SetupOp, placeholders: PlaceholderSource, bundled: Bundled
     case 'protect':
       return [bind(op.path, true)];
     case 'placeholder':
-      return [bind(op.path, true, placeholders === 'self' ? op.path : EMPTY_SOURCE)];
+      if (placeholders === 'self') return [bind(op.path, true)];
+      return [op.dir === true ? emptyDir(op.path) : bind(op.path, true, EMPTY_SOURCE)];
     case 'git-config':
       return [bind(op.path, true, bundled.gitConfig(op.index))];
     case 'hide':

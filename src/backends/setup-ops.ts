@@ -32,7 +32,7 @@ import type { MountRule, Policy } from '../profile/types.js';
 import { tmpfsSize } from './ceilings.js';
 import { SANDBOX_NET_DIR } from './forwarder.js';
 import { kernelGuardOps, procReadOnly, type GuardOp } from './kernel-guard.js';
-import { depth, effectiveKind, governing, isVisible, isWithin, orderRules, protectOps } from './mounts.js';
+import { depth, effectiveKind, governing, isVisible, isWithin, orderRules, protectOps, standsForHidden } from './mounts.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
 import type { GitConfigFact, HostFacts, SealFact } from './types.js';
@@ -85,10 +85,11 @@ export type SetupOp =
   | { kind: 'protect'; path: string; dir: boolean; slot: number }
   /**
    * A protected name that does not exist: run/ creates an empty file there
-   * (removed after the run: Plan.cleanup), which is then bound read-only
-   * from Plan.pathFds entry `slot`, like an existing one.
+   * (an empty directory, mode 0555, when `dir`: mounts.ts, placeholderIsDir),
+   * removed after the run (Plan.cleanup), which is then bound read-only from
+   * Plan.pathFds entry `slot`, like an existing one.
    */
-  | { kind: 'placeholder'; path: string; slot: number }
+  | { kind: 'placeholder'; path: string; dir?: true; slot: number }
   /**
    * A git configuration file with a secret in it (HostFacts.gitConfigs): the
    * sandbox sees `text`, the file without its secrets, read-only at its path.
@@ -136,7 +137,7 @@ function profileOps(fs: Policy['filesystem'], facts: SetupFacts, sized: { size?:
   const ops = ruleOps(rules, sized);
   const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
   const shown = gitConfigOps(rules, facts.gitConfigs ?? [], facts.rootOnly ?? []);
-  const protect = protectOps(rules, facts.protect, bound, new Set(shown.map((op) => op.path)));
+  const protect = protectOps(rules, facts.protect, bound, new Set(shown.map((op) => op.path)), missingHiddenPaths(fs.skipped));
   return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protect, ...shown, ...missingHiddenOps(fs.skipped, protect), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
 }
 
@@ -157,7 +158,7 @@ function gitConfigOps(rules: readonly MountRule[], found: readonly GitConfigFact
  */
 function missingHiddenOps(skipped: Policy['filesystem']['skipped'], protect: readonly SetupOp[]): SetupOp[] {
   const missing = missingHiddenPaths(skipped);
-  return protect.flatMap((op): SetupOp[] => (op.kind === 'placeholder' && missing.some((m) => m === op.path || isWithin(m, op.path)) ? [{ kind: 'hide', path: op.path, dir: false }] : []));
+  return protect.flatMap((op): SetupOp[] => (op.kind === 'placeholder' && standsForHidden(op.path, missing) ? [{ kind: 'hide', path: op.path, dir: false }] : []));
 }
 
 /**

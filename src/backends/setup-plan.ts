@@ -81,7 +81,7 @@ function hiddenPlaceholders(ops: readonly SetupOp[]): Set<string> {
  */
 export function pathFdsOf(ops: readonly SetupOp[], firstFd: number): PathFd[] {
   const hidden = hiddenPlaceholders(ops);
-  const named = bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true, ...(hidden.has(op.path) ? { hidden: true } : {}) } : {}) }));
+  const named = bySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.kind !== 'pin', ...(op.kind === 'placeholder' ? { create: true, ...(op.dir === true ? { dir: true as const } : {}), ...(hidden.has(op.path) ? { hidden: true } : {}) } : {}) }));
   const sealed = sealedBySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: true, seal: op.type }));
   return [...named, ...sealed, ...bindsBySlot(ops).map((op) => ({ fd: firstFd + op.slot, path: op.path, readOnly: op.readOnly, bind: true as const }))];
 }
@@ -140,6 +140,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),
       ...ops.flatMap((op) => (op.kind === 'hide' && !rules.some((r) => r.path === op.path) ? [hiddenNote(op.path, placeheld)] : [])),
       ...ops.flatMap((op) => (op.kind === 'git-config' ? [gitConfigNote(op.path, op.unparsed === true)] : [])),
+      ...named.flatMap((op) => (op.kind === 'placeholder' && op.dir === true ? [`${op.path}: does not exist; its placeholder is an empty read-only directory, which git takes for no repository (it goes on to the one above) and in which nothing can be made`] : [])),
       ...ops.flatMap((op) => (op.kind === 'dev' && op.nodes !== undefined ? [`${op.path}: its device nodes are isolate's copies in ${op.nodes}, owned by nobody: the command cannot change the host's`] : [])),
     ],
   };

@@ -350,7 +350,9 @@ export interface Plan {
    * checks with checkPathFds.
    * create: a protected name that does not exist; run/ first creates an
    * empty file there (a placeholder, removed after the run: see cleanup), so
-   * that it can be bound read-only like an existing one.
+   * that it can be bound read-only like an existing one. dir (with create):
+   * an empty directory (mode 0555) instead (backends/mounts.ts,
+   * placeholderIsDir: a `.git`).
    * hidden: a placeholder where a hidden path that does not exist would be
    * made (setup-ops.ts): the host's /dev/null is mounted over it, and that
    * is what the sandbox has at the path; one a host program replaces is
@@ -369,7 +371,7 @@ export interface Plan {
    * check is never followed; not watched during the run (a root renamed
    * away takes its mount along, and shows the sandbox nothing new).
    */
-  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean; hidden?: boolean; seal?: SealType; bind?: true }[];
+  pathFds?: { fd: number; path: string; readOnly?: boolean; create?: boolean; dir?: true; hidden?: boolean; seal?: SealType; bind?: true }[];
   /**
    * With sealed entries in pathFds: the directory of isolate's empty stand-ins
    * (run/launch/stand-ins.ts), in its private runtime directory, which no

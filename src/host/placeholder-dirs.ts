@@ -9,8 +9,9 @@
  * when a run is planned, so `explain` says what `run` would, and said the
  * same way when the creation itself fails.
  */
-import { accessSync, constants, lstatSync } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { placeholderIsDir } from '../backends/mounts.js';
 import { IsolateError, errnoCode } from '../errors.js';
 
 const READ_ONLY = new Set(['EACCES', 'EPERM', 'EROFS']);
@@ -62,5 +63,22 @@ export function checkPlaceholderDirs(paths: readonly string[]): void {
     } catch (e: unknown) {
       if (READ_ONLY.has(errnoCode(e) ?? '')) throw placeholderRefused(path, e);
     }
+  }
+}
+
+/**
+ * Whether `path` is, as far as can be told, the directory placeholder of a run (backends/mounts.ts,
+ * placeholderIsDir): a directory of that name that nobody may write in (mode 0555) and that is empty. A search
+ * beside that run keeps it read-only whole, rather than blocking the names beneath it with placeholders of its own,
+ * which it could not make there (and which would keep the other run from removing it). An empty read-only `.git`
+ * of the user's own is kept the same way: it configures nothing, and nothing can be made in it.
+ */
+export function foundPlaceholderDir(path: string): boolean {
+  if (!placeholderIsDir(path)) return false;
+  try {
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st !== undefined && st.isDirectory() && (st.mode & 0o222) === 0 && readdirSync(path).length === 0;
+  } catch {
+    return false;
   }
 }

@@ -10,6 +10,7 @@ import type { ProtectFact } from '../backends/types.js';
 import { AFTER_RUN_NAMES } from '../profile/after-run.js';
 import type { PathState } from './own-paths.js';
 import type { Hit } from './scan-cache.js';
+import { foundPlaceholderDir } from './placeholder-dirs.js';
 
 /**
  * How entry names are compared before the disk is asked: as they are, or
@@ -111,12 +112,17 @@ function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | 
  */
 export function namesIn(found: Finder, index: NameIndex, dir: string, hits: ReadonlyMap<string, Hit> | undefined, atTop: boolean, pins: readonly string[]): void {
   if (!atTop && hits !== undefined && hits.size === 0) return; // below the top only names that exist count
+  const gitPath = join(dir, '.git');
+  const git = hits === undefined ? lstatState(gitPath) : (hits.get(nameKey('.git'))?.kind ?? 'missing');
+  // A run's placeholder `.git` (a run beside this one, in a subdirectory): kept read-only whole, as it stands.
+  const placeholder = git === 'dir' && foundPlaceholderDir(gitPath);
+  if (placeholder) found.add(gitPath, 'dir', [...pins]);
   for (const rule of index.rules) {
+    if (placeholder && nameKey(rule.segments[0] ?? '') === nameKey('.git')) continue;
     const hit = hits === undefined ? undefined : (hits.get(nameKey(rule.segments[0] ?? '')) ?? null);
     if (hit === null && !atTop) continue;
     consider(found, dir, rule, hit, atTop, pins);
   }
   // `.git` files (worktree and submodule pointers): rewriting one would redirect git to other hooks.
-  const git = hits === undefined ? lstatState(join(dir, '.git')) : (hits.get(nameKey('.git'))?.kind ?? 'missing');
-  if (git === 'file') found.add(join(dir, '.git'), 'file', [...pins]);
+  if (git === 'file') found.add(gitPath, 'file', [...pins]);
 }

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,32 @@ describe('openPathFds: the paths bwrap binds by descriptor', () => {
     const fds = openPathFds([{ fd: 6, path: join(dir, 'project', '.git'), create: true }]);
     expect(statSync(join(dir, 'project', '.git')).isFile()).toBe(true);
     closePathFds(fds);
+  });
+
+  it('a directory placeholder is an empty directory of mode 0555; an empty one already there is used; one with something in it is refused', () => {
+    mkdirSync(join(dir, 'project'));
+    const git = join(dir, 'project', '.git');
+    const fds = openPathFds([{ fd: 6, path: git, create: true, dir: true }]);
+    const st = statSync(git);
+    expect(st.isDirectory()).toBe(true);
+    expect(st.mode & 0o777).toBe(0o555);
+    expect(readdirSync(git)).toEqual([]);
+    closePathFds(fds);
+    // Another run's, made meanwhile: used as it is.
+    closePathFds(openPathFds([{ fd: 6, path: git, create: true, dir: true }]));
+    rmdirSync(git);
+    mkdirSync(join(git, 'hooks'), { recursive: true });
+    const before = readdirSync('/proc/self/fd').length;
+    expect(() => openPathFds([{ fd: 6, path: git, create: true, dir: true }])).toThrow(/is not an empty directory of this user/);
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+
+  it('a directory placeholder whose name is a link now is refused, and nothing is made where the link leads', () => {
+    mkdirSync(join(dir, 'project'));
+    mkdirSync(join(dir, 'elsewhere'));
+    symlinkSync(join(dir, 'elsewhere'), join(dir, 'project', '.git'));
+    expect(() => openPathFds([{ fd: 6, path: join(dir, 'project', '.git'), create: true, dir: true }])).toThrow(IsolateError);
+    expect(readdirSync(join(dir, 'elsewhere'))).toEqual([]);
   });
 
   it('closes every descriptor it opened when it refuses one, the refused one included', () => {

@@ -2,7 +2,7 @@
  * The protected-name search on a real directory tree: which names are
  * protected where, and which missing ones are blocked for the run.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -91,6 +91,17 @@ describe('scanProtected', () => {
     expect(scan(['.git/hooks', '.git/config'])).toEqual([
       { path: '.git', state: 'missing', pins: [] },
       { path: 'wt/.git', state: 'file', pins: ['wt'] },
+    ]);
+  });
+
+  it('keeps read-only as a whole an empty .git nothing can be made in (a run\'s placeholder beside this one), and blocks nothing beneath it', () => {
+    make('sub/.git/', 'repo/.git/');
+    chmodSync(join(root, 'sub', '.git'), 0o555);
+    expect(scan(['.git/hooks', '.git/config'])).toEqual([
+      { path: '.git', state: 'missing', pins: [] },
+      { path: 'repo/.git/config', state: 'missing', pins: ['repo', 'repo/.git'] },
+      { path: 'repo/.git/hooks', state: 'missing', pins: ['repo', 'repo/.git'] },
+      { path: 'sub/.git', state: 'dir', pins: ['sub'] },
     ]);
   });
 

@@ -9,6 +9,7 @@ import { rule } from '../helpers/mount-rule.js';
 import { setupArgs } from '../../src/backends/bwrap.js';
 import { setupMounts } from '../../src/backends/nsjail-mounts.js';
 import { renderFields } from '../../src/backends/nsjail-proto.js';
+import { ociFilesystem } from '../../src/backends/oci-mounts.js';
 import { setupOps, type SetupFacts, type SetupOp } from '../../src/backends/setup-ops.js';
 import { describeSetup, pathFdsOf, placeholderCleanup, protectedNames, skippedNotes } from '../../src/backends/setup-plan.js';
 import { MISSING_DENY_REASON } from '../../src/profile/mount-rules.js';
@@ -150,6 +151,33 @@ describe('protected names: descriptor slots, run/\'s part, refusals', () => {
     const summary = describeSetup(policy(), ops);
     expect(summary.protected).toEqual([`${PROJECT}/.git/hooks`, `${PROJECT}/vendor/out/.git/hooks`]);
     expect(summary.placeholders).toEqual([`${PROJECT}/.bashrc`]);
+  });
+
+  it('a missing .git gets an empty directory as its placeholder (git then looks above), every other name an empty file; each backend mounts it as one', () => {
+    const missing: SetupFacts['protect'] = [
+      { path: `${PROJECT}/.git`, state: 'missing', pins: [] },
+      { path: `${PROJECT}/.bashrc`, state: 'missing', pins: [] },
+    ];
+    const run = setupOps(policy(), facts({ protect: missing }));
+    expect(run.filter((op) => op.kind === 'placeholder')).toEqual([
+      { kind: 'placeholder', path: `${PROJECT}/.git`, dir: true, slot: 0 },
+      { kind: 'placeholder', path: `${PROJECT}/.bashrc`, slot: 1 },
+    ]);
+    expect(pathFdsOf(run, 6)).toEqual([
+      { fd: 6, path: `${PROJECT}/.git`, readOnly: true, create: true, dir: true },
+      { fd: 7, path: `${PROJECT}/.bashrc`, readOnly: true, create: true },
+    ]);
+    expect(placeholderCleanup(run)).toEqual([{ removeIfPlaceholder: `${PROJECT}/.git` }, { removeIfPlaceholder: `${PROJECT}/.bashrc` }]);
+    expect(describeSetup(policy(), run).notes.filter((n) => n.startsWith(`${PROJECT}/.git:`))).toHaveLength(1);
+    // An export (no placeholder made by isolate): an empty read-only directory for .git, /dev/null for a file.
+    const exported = ociFilesystem(run).mounts.filter((m) => m.destination.startsWith(`${PROJECT}/.`));
+    expect(exported).toEqual([
+      { destination: `${PROJECT}/.git`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'ro', 'mode=0555'] },
+      { destination: `${PROJECT}/.bashrc`, type: 'bind', source: '/dev/null', options: ['rbind', 'nosuid', 'nodev', 'ro'] },
+    ]);
+    // A hidden path that does not exist inside it: the hiding covers a file, so the placeholder stays one.
+    const hidden = setupOps({ ...policy(), filesystem: { ...policy().filesystem, skipped: [{ path: `${PROJECT}/.git/secret`, reason: MISSING_DENY_REASON }] } }, facts({ protect: missing }));
+    expect(hidden.filter((op) => op.kind === 'placeholder' && op.dir === true)).toEqual([]);
   });
 
   it('for a run, each bind of a host path but / has a descriptor after the others; bwrap binds from it; an export opens none', () => {

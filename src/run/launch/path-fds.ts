@@ -6,7 +6,7 @@
  * (Linux). A sealed entry that is not what was listed is handed over as its
  * empty stand-in (stand-ins.ts).
  */
-import { closeSync, constants as fsConstants, fstatSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, mkdirSync, openSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { IsolateError, errnoCode } from '../../errors.js';
 import { O_PATH } from '../fd-paths.js';
@@ -16,6 +16,9 @@ import { asListed, openStandIn } from './stand-ins.js';
 import { placeholderRefused } from '../../host/placeholder-dirs.js';
 
 type PathFd = NonNullable<Plan['pathFds']>[number];
+
+/** A placeholder directory's mode: nobody, its owner included, makes anything in it (backends/mounts.ts, placeholderIsDir). */
+const PLACEHOLDER_DIR_MODE = 0o555;
 
 /** The link swapped in on the way to a path since the plan: refused. */
 function throughLink(path: string): IsolateError {
@@ -40,21 +43,25 @@ function openPlaceholderDir(path: string): number {
 /**
  * A placeholder for a protected name that does not exist: an empty file,
  * made without following a symlink (a spare one when there is one,
- * spare-placeholders.ts), in its directory as checked (openPlaceholderDir).
- * One another run made meanwhile is used as it is (openPathFds then checks
- * what is there).
+ * spare-placeholders.ts), or an empty directory (mode 0555) when `dir`, in
+ * its directory as checked (openPlaceholderDir). One another run made
+ * meanwhile is used as it is (openPathFds then checks what is there).
  */
-function createPlaceholder(path: string, spares: SparePool | undefined): void {
-  const dir = openPlaceholderDir(path);
-  const at = `/proc/self/fd/${dir}/${basename(path)}`;
+function createPlaceholder(path: string, dir: boolean, spares: SparePool | undefined): void {
+  const parent = openPlaceholderDir(path);
+  const at = `/proc/self/fd/${parent}/${basename(path)}`;
   try {
+    if (dir) {
+      mkdirSync(at, PLACEHOLDER_DIR_MODE);
+      return;
+    }
     if (spares?.take(path, at) === true) return;
     closeSync(openSync(at, fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_WRONLY | fsConstants.O_NOFOLLOW, 0o444));
   } catch (e: unknown) {
     if (errnoCode(e) === 'EEXIST') return;
     throw placeholderRefused(path, e);
   } finally {
-    closeSync(dir);
+    closeSync(parent);
   }
 }
 
@@ -85,24 +92,34 @@ function openNoFollow(path: string): number {
  * A placeholder made (or found) and opened. An empty one left by a killed run may be removed by another run's
  * clean-up between the two (placeholders.ts): it is then made again, a few times at most.
  */
-function openPlaceholder(path: string, spares: SparePool | undefined): number {
+function openPlaceholder(path: string, dir: boolean, spares: SparePool | undefined): number {
+  const flags = O_PATH | fsConstants.O_NOFOLLOW | (dir ? fsConstants.O_DIRECTORY : 0);
   for (let attempt = 1; ; attempt++) {
-    createPlaceholder(path, spares);
+    createPlaceholder(path, dir, spares);
     try {
-      return openSync(path, O_PATH | fsConstants.O_NOFOLLOW);
+      return openSync(path, flags);
     } catch (e: unknown) {
       if (errnoCode(e) !== 'ENOENT' || attempt >= 3) return openNoFollow(path);
     }
   }
 }
 
-/** The descriptor names exactly `path` (no link on the way), and a created placeholder is still a file. */
-function checkOpened(handle: number, path: string, create: boolean): void {
+/** What a placeholder must be once opened: a file, or (`dir`) an empty directory of this user; a link is refused before. */
+type Made = { dir: boolean } | undefined;
+
+/** Whether an opened placeholder is what one of its kind is (Made). */
+function asMade(handle: number, st: Stats, made: NonNullable<Made>): boolean {
+  if (!made.dir) return st.isFile();
+  return st.isDirectory() && st.uid === process.geteuid?.() && readdirSync(`/proc/self/fd/${handle}`).length === 0;
+}
+
+/** The descriptor names exactly `path` (no link on the way), and a created placeholder is still what it was made as. */
+function checkOpened(handle: number, path: string, made: Made): void {
   // O_PATH|O_NOFOLLOW opens a final symlink itself: refuse it, as any link on the way.
   const st = fstatSync(handle);
   if (st.isSymbolicLink() || readlinkSync(`/proc/self/fd/${handle}`) !== path) throw throughLink(path);
-  if (create && !st.isFile()) {
-    throw new IsolateError('E_SANDBOX_SETUP', `${path} appeared while the sandbox was being set up, and is not a file; the command was not run`, {
+  if (made !== undefined && !asMade(handle, st, made)) {
+    throw new IsolateError('E_SANDBOX_SETUP', `${path} appeared while the sandbox was being set up, and is not ${made.dir ? 'an empty directory of this user' : 'a file'}; the command was not run`, {
       fix: 'run again; isolate will then protect what is there now',
     });
   }
@@ -160,18 +177,19 @@ function openSealed(path: string, seal: NonNullable<PathFd['seal']>, standIns: S
 }
 
 /** Open one entry of Plan.pathFds; checked, unless it is a sealed entry's stand-in (checked as it was opened). One refused is closed. */
-function openEntry({ path, create, seal }: PathFd, spares: SparePool | undefined, standIns: StandIns): number {
+function openEntry({ path, create, dir, seal }: PathFd, spares: SparePool | undefined, standIns: StandIns): number {
   if (seal !== undefined) {
     const sealed = openSealed(path, seal, standIns);
-    return sealed.standIn ? sealed.handle : checked(sealed.handle, path, false);
+    return sealed.standIn ? sealed.handle : checked(sealed.handle, path, undefined);
   }
-  return checked(create === true ? openPlaceholder(path, spares) : openNoFollow(path), path, create === true);
+  if (create !== true) return checked(openNoFollow(path), path, undefined);
+  return checked(openPlaceholder(path, dir === true, spares), path, { dir: dir === true });
 }
 
 /** The handle once checkOpened accepts it; closed when it does not. */
-function checked(handle: number, path: string, create: boolean): number {
+function checked(handle: number, path: string, made: Made): number {
   try {
-    checkOpened(handle, path, create);
+    checkOpened(handle, path, made);
     return handle;
   } catch (e: unknown) {
     closeSync(handle);

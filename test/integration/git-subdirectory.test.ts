@@ -1,0 +1,69 @@
+/**
+ * git in a subdirectory of a checkout. A writable root without a `.git` gets
+ * a placeholder there, so the command cannot make a repository whose config
+ * would run on the user's next git command (docs/protected-files.md). An
+ * empty placeholder file stopped git (`fatal: invalid gitfile format`); an
+ * empty read-only directory is no repository to git, which goes on to the
+ * checkout above, and still lets nothing be made in it.
+ *
+ * Judged by what git inside the sandbox says, and by what is left on the
+ * host after the run.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { backendCases } from '../helpers/backends.js';
+
+describe.each(backendCases('git in a subdirectory of a checkout'))('git in a subdirectory of a checkout ($label)', ({ runner, backend, backendEnv }) => {
+  let p: Project;
+  let sub: string;
+  const gitEnv = (): NodeJS.ProcessEnv => ({ PATH: p.env['PATH'], HOME: p.home, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' });
+  const hostGit = (cwd: string, ...args: string[]) => spawnSync('git', ['-c', 'safe.directory=*', ...args], { cwd, env: gitEnv(), encoding: 'utf8' });
+  /** `script` in the sandbox, from `cwd`, with the checkout shown read-only (the working directory is writable). */
+  const run = (cwd: string, script: string) =>
+    isolate(runner, ['run', '--backend', backend, '--allow-read', p.project, '--', 'sh', '-c', script], { cwd, env: { ...p.env, ...backendEnv } });
+
+  beforeEach(() => {
+    p = homeWithProject(runner);
+    sub = join(p.project, 'packages', 'foo');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(p.project, 'README'), 'readme\n');
+    expect(hostGit(p.project, 'init', '-q').status).toBe(0);
+    hostGit(p.project, 'add', 'README');
+    expect(hostGit(p.project, 'commit', '-q', '-m', 'first').status).toBe(0);
+    giveTo(runner, p.home);
+  });
+  afterEach(() => p.cleanup());
+
+  it('git status and git rev-parse --show-toplevel work from the subdirectory, and nothing is left there', () => {
+    const r = run(sub, 'git -c safe.directory=* rev-parse --show-toplevel && git -c safe.directory=* status --short && echo STATUS-OK');
+    expect(r.stderr).not.toContain('invalid gitfile format');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(p.project);
+    expect(r.stdout).toContain('STATUS-OK');
+    expect(readdirSync(sub), 'the placeholder is removed after the run').toEqual([]);
+  });
+
+  it('git init in the subdirectory still fails, and no repository is left on the host', () => {
+    const r = run(sub, 'git init -q; echo "init=$?"; ls -A .git | wc -l');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^init=(?!0\n)\d+\n0\n$/);
+    expect(existsSync(join(sub, '.git')), 'no .git left in the subdirectory').toBe(false);
+    expect(readdirSync(sub)).toEqual([]);
+    expect(hostGit(sub, 'rev-parse', '--show-toplevel').stdout.trim(), 'host git still finds the checkout above').toBe(p.project);
+  });
+
+  it('a writable root in no repository: git says so, and nothing is left', () => {
+    const lone = join(p.home, 'lone');
+    mkdirSync(lone);
+    giveTo(runner, lone);
+    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', 'git -c safe.directory=* status; echo "status=$?"'], { cwd: lone, env: { ...p.env, ...backendEnv } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('not a git repository');
+    expect(r.stderr).not.toContain('invalid gitfile format');
+    expect(r.stdout).toMatch(/status=128/);
+    expect(readdirSync(lone)).toEqual([]);
+  });
+});
