@@ -83,15 +83,27 @@ function receivedOf(input: unknown): string {
   return typeof input === 'number' && !Number.isFinite(input) ? String(input) : (JSON.stringify(input) ?? typeof input);
 }
 
-export function validateProfileDoc(data: unknown): { ok: true; value: ProfileDoc } | { ok: false; issues: SchemaIssue[] } {
+export type Validation = { ok: true; value: ProfileDoc } | { ok: false; issues: SchemaIssue[] };
+
+/** What a zod schema's safeParse is to validateWith (the profile schema, or a test's other version of it). */
+export interface ParsesProfiles {
+  safeParse(data: unknown, params: { reportInput: boolean }): { success: true; data: unknown } | { success: false; error: { issues: readonly ZodIssue[] } };
+}
+
+/** A profile document validated by `schema`, its issues worded for a user (key paths, hints). */
+export function validateWith(schema: ParsesProfiles, data: unknown): Validation {
   if (data === null || data === undefined) {
     return { ok: false, issues: [{ path: '(top level)', message: 'the profile is empty; expected a mapping such as `extends: default`' }] };
   }
-  const result = profileSchema().safeParse(data, { reportInput: true });
+  const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return { ok: true, value: result.data as ProfileDoc };
   const issues: SchemaIssue[] = [];
   collectIssues(result.error.issues, [], issues);
   return { ok: false, issues };
+}
+
+export function validateProfileDoc(data: unknown): Validation {
+  return validateWith(profileSchema(), data);
 }
 
 export function profileJsonSchema(): unknown {
