@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { giveTo, homeWithProject, isolate, type Project, type Result } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 describe.each(backendCases('red team: git credentials, read-only'))('red team: a read-only checkout\'s git credentials ($label)', ({ runner, backend, backendEnv }) => {
@@ -59,6 +59,23 @@ describe.each(backendCases('red team: git credentials, read-only'))('red team: a
 
   const leaked = (text: string): string[] => secrets.flatMap((s) => [s, Buffer.from(`x-access-token:${s}`).toString('base64')]).filter((s) => text.includes(s));
 
+  /**
+   * No token printed; on nsjail, which cannot show a file without its credentials, refused (125), never shown; else the
+   * run worked, git status included, and read the configuration's other keys. False: refused, nothing more to look at.
+   */
+  const shownWithoutToken = (r: Result): boolean => {
+    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
+    if (backend === 'nsjail') {
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain('holds a credential');
+      return false;
+    }
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('STATUS-OK');
+    expect(r.stdout).toContain('remote.origin.url=https://gitlab.com/group/project.git');
+    return true;
+  };
+
   it('strict: cat, git config -l and grep -r inside print no token; git status still works', () => {
     const before = readFileSync(join(p.project, '.git', 'config'));
     expect(leaked(['.git/modules/sub/config', 'tools/.git/config'].map((f) => readFileSync(join(p.project, f), 'utf8')).join('') + before.toString()).length, 'the host\'s configs hold the tokens (the positive control)').toBe(4);
@@ -71,16 +88,7 @@ describe.each(backendCases('red team: git credentials, read-only'))('red team: a
       'git -c safe.directory=* status --short >/dev/null && echo STATUS-OK',
     ].join('; ');
     const r = isolate(runner, ['run', '--profile', 'strict', '--backend', backend, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
-    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
-    if (backend === 'nsjail') {
-      // nsjail cannot show the file without its credentials: refused, never shown.
-      expect(r.status, r.stderr).toBe(125);
-      expect(r.stderr).toContain('holds a credential');
-      return;
-    }
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('STATUS-OK');
-    expect(r.stdout).toContain('remote.origin.url=https://gitlab.com/group/project.git');
+    if (!shownWithoutToken(r)) return;
     expect(r.stdout).toContain('[submodule "sub"]');
     expect(readFileSync(join(p.project, '.git', 'config')).equals(before)).toBe(true);
   });
@@ -89,17 +97,9 @@ describe.each(backendCases('red team: git credentials, read-only'))('red team: a
     const src = join(p.project, 'src');
     mkdirSync(src);
     giveTo(runner, src);
-    // git run from the working directory itself meets the placeholder that blocks a .git there; from the checkout it reads the copy.
-    const script = ['cat ../.git/config', 'cd ..', 'git -c safe.directory=* config -l', 'git -c safe.directory=* status --short >/dev/null && echo STATUS-OK'].join('; ');
+    // git run from the working directory finds the checkout above it (the placeholder of .git there is an empty directory) and reads the copy.
+    const script = ['cat ../.git/config', 'git -c safe.directory=* config -l', 'git -c safe.directory=* status --short >/dev/null && echo STATUS-OK'].join('; ');
     const r = isolate(runner, ['run', '--profile', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: src, env: { ...p.env, ...backendEnv } });
-    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
-    if (backend === 'nsjail') {
-      expect(r.status, r.stderr).toBe(125);
-      expect(r.stderr).toContain('holds a credential');
-      return;
-    }
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain('STATUS-OK');
-    expect(r.stdout).toContain('remote.origin.url=https://gitlab.com/group/project.git');
+    shownWithoutToken(r);
   });
 });
