@@ -6,7 +6,8 @@
  * never starts with a credential missing. Each value gets its placeholder
  * here; the values stay in this process's memory (the proxy's vault).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readSmallFile } from '../host/small-file.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { makeAwsPlaceholders, makePlaceholder } from '../network/credentials/placeholder.js';
 import type { AwsKeys } from '../network/credentials/sigv4.js';
@@ -43,15 +44,27 @@ export function checkCredentialPrograms(specs: readonly CredentialSpec[], env: E
   }
 }
 
+/** The most a file a credential or the upstream CA is read from may weigh (a bundle of CA certificates is a few hundred KiB). */
+const MAX_HOST_FILE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A file a credential or network.upstreamCa is read from: a regular file, read without blocking. A named pipe or a
+ * device (/dev/zero) there is refused, never waited on or read without end; otherwise why it cannot be read.
+ */
+function readHostFile(path: string): string | { why: string } {
+  const bytes = readSmallFile(path, { maxBytes: MAX_HOST_FILE_BYTES });
+  if (bytes === null) return { why: existsSync(path) ? 'not a regular file' : 'ENOENT' };
+  if (bytes === undefined) return { why: `not readable, or larger than ${MAX_HOST_FILE_BYTES / 1024 / 1024} MiB` };
+  return bytes.toString('utf8');
+}
+
 function readSource(spec: CredentialSpec, env: Env, cwd: string, programCheck: ProgramCheck): string {
   const s = spec.source;
   if (s.kind === 'env') return env[s.name] ?? '';
   if (s.kind === 'file') {
-    try {
-      return readFileSync(s.path, 'utf8');
-    } catch (e: unknown) {
-      throw fail(spec, `cannot read ${s.path}: ${errnoCode(e) ?? String(e)}`, 'check the path and that you can read the file', e);
-    }
+    const read = readHostFile(s.path);
+    if (typeof read !== 'string') throw fail(spec, `cannot read ${s.path}: ${read.why}`, 'check the path and that you can read the file');
+    return read;
   }
   const [name = '', ...args] = s.argv;
   const dir = commandDir(cwd);
@@ -75,11 +88,9 @@ function checkValue(spec: CredentialSpec, raw: string, emptyFix = spec.source.ki
 
 /** network.upstreamCa's certificates, read once per run with the credentials (where the file may lie: profile/upstream-ca.ts). */
 export function readUpstreamCa(path: string): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e: unknown) {
-    throw new IsolateError('E_CREDENTIAL', `network.upstreamCa: cannot read ${path}: ${errnoCode(e) ?? String(e)}; the command was not run`, { cause: e, fix: 'check the path' });
+  const text = readHostFile(path);
+  if (typeof text !== 'string') {
+    throw new IsolateError('E_CREDENTIAL', `network.upstreamCa: cannot read ${path}: ${text.why}; the command was not run`, { fix: 'check the path' });
   }
   if (!text.includes('-----BEGIN CERTIFICATE-----')) {
     throw new IsolateError('E_CREDENTIAL', `network.upstreamCa: ${path} holds no PEM certificate; the command was not run`, { fix: 'name a PEM file of CA certificates' });

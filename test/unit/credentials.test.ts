@@ -4,6 +4,7 @@
  * rule, the placeholders, the vault's rewrite of a request (hosts, ttl,
  * Basic authorization, misuse) and the scrubbing of responses.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { MIN_PLACEHOLDER_BITS, makePlaceholder, prefixOf } from '../../src/netwo
 import { replacementsFor, scrubber } from '../../src/network/credentials/scrub.js';
 import type { CredentialSpec, LoadedCredential } from '../../src/network/credentials/spec.js';
 import { CredentialVault } from '../../src/network/credentials/vault.js';
-import { loadCredentials } from '../../src/run/credential-sources.js';
+import { loadCredentials, readUpstreamCa } from '../../src/run/credential-sources.js';
 
 const TOKEN = 'ghp_R3alT0kenValue0123456789abcdefABCDEF';
 const dir = mkdtempSync(join(tmpdir(), 'isolate-cred-unit-'));
@@ -124,6 +125,15 @@ describe('credential sources', () => {
     expect(refused(spec(), { GITHUB_TOKEN: 'two words here' })).toMatch(/not one line of visible ASCII/);
     expect(refused(spec(), { GITHUB_TOKEN: 'short' })).toMatch(/shorter than 8/);
     expect(refused(spec(), { GITHUB_TOKEN: `${TOKEN}\nX-Injected: 1` })).not.toContain(TOKEN);
+  });
+
+  it('a file source or upstream CA that is a named pipe or a device is refused at once, never waited on or read without end', () => {
+    const fifo = join(dir, 'fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    for (const path of [fifo, '/dev/zero']) {
+      expect(() => loadCredentials([spec({ source: { kind: 'file', path } })], {}, dir, () => ({ open: undefined, shown: '' }))).toThrow(`cannot read ${path}: not a regular file`);
+      expect(() => readUpstreamCa(path)).toThrow(`network.upstreamCa: cannot read ${path}: not a regular file`);
+    }
   });
 });
 
