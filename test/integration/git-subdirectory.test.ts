@@ -9,31 +9,23 @@
  * Judged by what git inside the sandbox says, and by what is left on the
  * host after the run.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { giveTo, isolate, type Project } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { checkoutWithSubdirectory, type Checkout } from '../helpers/git-checkout.js';
 
 describe.each(backendCases('git in a subdirectory of a checkout'))('git in a subdirectory of a checkout ($label)', ({ runner, backend, backendEnv }) => {
   let p: Project;
   let sub: string;
-  const gitEnv = (): NodeJS.ProcessEnv => ({ PATH: p.env['PATH'], HOME: p.home, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' });
-  const hostGit = (cwd: string, ...args: string[]) => spawnSync('git', ['-c', 'safe.directory=*', ...args], { cwd, env: gitEnv(), encoding: 'utf8' });
+  let hostGit: Checkout['hostGit'];
   /** `script` in the sandbox, from `cwd`, with the checkout shown read-only (the working directory is writable). */
   const run = (cwd: string, script: string) =>
     isolate(runner, ['run', '--backend', backend, '--allow-read', p.project, '--', 'sh', '-c', script], { cwd, env: { ...p.env, ...backendEnv } });
 
   beforeEach(() => {
-    p = homeWithProject(runner);
-    sub = join(p.project, 'packages', 'foo');
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(join(p.project, 'README'), 'readme\n');
-    expect(hostGit(p.project, 'init', '-q').status).toBe(0);
-    hostGit(p.project, 'add', 'README');
-    expect(hostGit(p.project, 'commit', '-q', '-m', 'first').status).toBe(0);
-    giveTo(runner, p.home);
+    ({ p, sub, hostGit } = checkoutWithSubdirectory(runner));
   });
   afterEach(() => p.cleanup());
 

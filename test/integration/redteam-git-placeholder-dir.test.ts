@@ -15,30 +15,22 @@
  * (docs/protected-files.md); the outer run could have made it there without
  * the placeholder.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolateAsync, pollFor, type Project } from '../helpers/isolate.js';
+import { isolateAsync, pollFor, type Project } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { checkoutWithSubdirectory, type Checkout } from '../helpers/git-checkout.js';
 
 describe.each(backendCases('a concurrent sandbox and the .git placeholder directory'))('a concurrent sandbox and the .git placeholder directory ($label)', ({ runner, backend, backendEnv }) => {
   let p: Project;
   let sub: string;
-  const gitEnv = (): NodeJS.ProcessEnv => ({ PATH: p.env['PATH'], HOME: p.home, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' });
-  const hostGit = (cwd: string, ...args: string[]) => spawnSync('git', ['-c', 'safe.directory=*', ...args], { cwd, env: gitEnv(), encoding: 'utf8' });
+  let hostGit: Checkout['hostGit'];
   const run = (cwd: string, extra: string[], script: string) =>
     isolateAsync(runner, ['run', '--backend', backend, ...extra, '--', 'sh', '-c', script], { cwd, env: { ...p.env, ...backendEnv }, timeoutMs: 40_000 });
 
   beforeEach(() => {
-    p = homeWithProject(runner);
-    sub = join(p.project, 'packages', 'foo');
-    mkdirSync(sub, { recursive: true });
-    writeFileSync(join(p.project, 'README'), 'readme\n');
-    expect(hostGit(p.project, 'init', '-q').status).toBe(0);
-    hostGit(p.project, 'add', 'README');
-    expect(hostGit(p.project, 'commit', '-q', '-m', 'first').status).toBe(0);
-    giveTo(runner, p.home);
+    ({ p, sub, hostGit } = checkoutWithSubdirectory(runner));
   });
   afterEach(() => p.cleanup());
 
