@@ -3,7 +3,7 @@
  * which kernel switches, what the protected paths and the command are on disk.
  * plan() then turns these facts into a Plan without touching anything.
  */
-import { accessSync, constants, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -19,6 +19,7 @@ import { callerOnTerminal } from './terminal.js';
 import { scanProtectedAndGit } from './protect-scan.js';
 import { gitConfigFacts } from './git-scrub.js';
 import { unenterableDirs } from './unenterable.js';
+import { mayExecute } from './access-x.js';
 import { aclListing, type SandboxUser } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
 import { readRepoConfigs } from './git-repos.js';
@@ -58,7 +59,7 @@ export function usernsFacts(): UsernsFacts {
 export function findSystemProgram(name: string): string | undefined {
   for (const dir of SYSTEM_PATH.split(':')) {
     const candidate = join(dir, name);
-    if (isExecutable(candidate)) return candidate;
+    if (mayExecute(candidate)) return candidate;
   }
   return undefined;
 }
@@ -92,9 +93,9 @@ function terminalPython(): string | undefined {
  */
 function findLauncher(name: string, variable: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
   const explicit = env[variable];
-  if (explicit !== undefined && explicit !== '') return isExecutable(explicit) ? resolve(explicit) : undefined;
+  if (explicit !== undefined && explicit !== '') return mayExecute(explicit) ? resolve(explicit) : undefined;
   for (const dir of [...SYSTEM_PATH.split(':'), ...(env['PATH'] ?? '').split(delimiter)]) {
-    if (dir.startsWith('/') && isExecutable(join(dir, name))) return join(dir, name);
+    if (dir.startsWith('/') && mayExecute(join(dir, name))) return join(dir, name);
   }
   return undefined;
 }
@@ -104,7 +105,7 @@ const STAND_INS = 'stand-ins';
 
 /** Where the proxy socket of a filtered run lives: a fresh directory in isolate's private runtime directory (runtime-dir.ts). */
 export function networkFacts(env: Readonly<Record<string, string | undefined>>): NetworkFacts {
-  const shell = ['/bin/sh', '/usr/bin/sh'].find((p) => isExecutable(p));
+  const shell = ['/bin/sh', '/usr/bin/sh'].find((p) => mayExecute(p));
   return {
     socat: findSystemProgram('socat'),
     shell,
@@ -257,14 +258,6 @@ function procEntries(): string[] {
   }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function commandFacts(program: string, sandboxPath: string | undefined, cwd: string): CommandFact {
   const paths = program.includes('/')
@@ -284,7 +277,7 @@ export function commandFacts(program: string, sandboxPath: string | undefined, c
     if (st === undefined) continue;
     const real = realpathSync.native(path);
     const isFile = st.isFile();
-    candidates.push({ path, real, isFile, executable: isFile && isExecutable(real) });
+    candidates.push({ path, real, isFile, executable: isFile && mayExecute(real) });
   }
   return { program, candidates };
 }
@@ -350,7 +343,7 @@ export function sandboxExecFacts(
 ): SandboxExecFacts | undefined {
   const path = options.path ?? SANDBOX_EXEC;
   try {
-    if (!statSync(path).isFile() || !isExecutable(path)) return undefined;
+    if (!statSync(path).isFile() || !mayExecute(path)) return undefined;
   } catch {
     return undefined;
   }

@@ -10,7 +10,8 @@
  * directory (backends/enterable.ts); the launcher would fail on it with a
  * message about a descriptor.
  */
-import { accessSync, constants, lstatSync, type Stats } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
+import { mayExecute } from './access-x.js';
 import type { UnenterableFact } from '../backends/types.js';
 import { sandboxCanEnter } from './scan-walk.js';
 import { aclGrants, type SandboxUser } from './acl.js';
@@ -31,22 +32,13 @@ function waysTo(path: string): string[] {
  * undefined: such a list may be there, and cannot be read (no getfacl).
  */
 export function sandboxEnters(dir: string, st: Stats, self: Self): boolean | undefined {
-  if (self.uid !== 0) return ownAccess(dir);
+  if (self.uid !== 0) return mayExecute(dir); // an ordinary user's own access check, ACLs included
   if (sandboxCanEnter(st.mode, st.uid, st.gid, self)) return true;
   if (st.uid === self.uid || (st.mode & 0o010) === 0) return false;
   const listing = self.acl?.(dir);
   return listing === undefined ? undefined : aclGrants(listing, st, self, 1) === true;
 }
 
-/** An ordinary user's own access check for entering the directory. */
-function ownAccess(dir: string): boolean {
-  try {
-    accessSync(dir, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The directory as a fact when the sandbox cannot enter it; null when it can, or it is not a directory there. */
 function blocked(dir: string, self: Self): UnenterableFact | null {
