@@ -40,16 +40,24 @@ const SECRET_KEY = /(^|smtp|db)pass$|password$|passwd$|token$|secret$/;
 /** A credential helper that is a shell snippet printing a secret (`password=`, `oauth_refresh_token=`, git 2.46's `credential=`). */
 const SECRET_HELPER = /pass|token|secret|credential=/i;
 
-/** `scheme://userinfo@` (to the last `@` before the path: a password may hold one) at the start of a URL-like word, anywhere in a value or a section's name. */
-const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/\s"]*)@/g;
+/**
+ * `scheme://userinfo@` at the start of a URL-like word, anywhere in a value or a section's name: to the last `@`
+ * before the path (a password may hold one), through quotes and backslashes (git reads `"u:p\"w@"` as a password
+ * with a quote in it, and sends it).
+ */
+const USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/\s]*)@/g;
 
-/** `text` with each URL's password removed; for a remote (`remote`), the whole userinfo of an http(s) URL. */
+/** The same at the start of a value that is one URL (a remote's, a section's name): its userinfo may hold spaces too, as git parses it. */
+const URL_USERINFO = /^(\s*[A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/]*)@/;
+
+/** `text` with each URL's password removed; for a remote (`remote`: the text is one URL), the whole userinfo of an http(s) URL. */
 export function withoutUserinfo(text: string, remote: boolean): string {
-  return text.replace(USERINFO, (whole, scheme: string, info: string) => {
-    const http = /^(https?|ftps?):\/\/$/i.test(scheme);
+  const clean = (whole: string, scheme: string, info: string): string => {
+    const http = /^\s*(https?|ftps?):\/\/$/i.test(scheme);
     if (info.includes(':')) return http ? scheme : `${scheme}${info.slice(0, info.indexOf(':'))}@`;
     return remote && http ? scheme : whole;
-  });
+  };
+  return (remote ? text.replace(URL_USERINFO, clean) : text).replace(USERINFO, clean);
 }
 
 /** The section's name (lower case) without its subsection, and the subsection as written. */

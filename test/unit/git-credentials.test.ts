@@ -113,6 +113,12 @@ describe('scrubGitConfig', () => {
     expect(shown('[core]\n\tkey = a\\')).toBe('unparseable');
   });
 
+  it('removes a userinfo with a quote, a backslash or a space in it, as git reads it (quoted and escaped)', () => {
+    expect(shown('[remote "o"]\n\turl = "https://u:a\\"b\\\\c@h/r"\n')).toBe('[remote "o"]\n\turl = "https://h/r"\n');
+    expect(shown('[remote "o"]\n\turl = "https://u:a b@h/r"\n')).toBe('[remote "o"]\n\turl = "https://h/r"\n');
+    expect(shown('[url "ssh://git:p\\"w@h/"]\n\tinsteadOf = x\n')).toBe('[url "ssh://git@h/"]\n\tinsteadOf = x\n');
+  });
+
   it('keeps a key without a value (true)', () => {
     expect(shown('[core]\n\tbare\n')).toBe('clean');
   });
