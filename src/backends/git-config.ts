@@ -16,5 +16,5 @@ export function gitConfigUnsupported(path: string, backend: string): IsolateErro
 export function gitConfigNote(path: string, unparsed: boolean): string {
   return unparsed
     ? `${path}: git configuration isolate could not read with certainty for credentials: shown empty, read-only (the file on the host is unchanged)`
-    : `${path}: git configuration with a credential in it: shown without it (extraHeader, keys named as a password or token, the userinfo of URLs), read-only (the file on the host is unchanged)`;
+    : `${path}: git configuration with a credential in it: shown without it (extraHeader, keys named as a password or token, credential user names and helpers that name a secret, the userinfo of URLs), read-only (the file on the host is unchanged)`;
 }

@@ -7,8 +7,10 @@
  * Removed: every `http.extraHeader` and `http.<url>.extraHeader`; the
  * password of any URL in a value or a section's name, and the whole
  * userinfo of an http(s) URL that git sends as a remote or a proxy (a token
- * is often the user name); a `credential.helper` that is a shell snippet
- * naming a password or token; every key named as a password or a token
+ * is often the user name), and `credential.username` for the same reason; a
+ * `credential.helper` that is a shell snippet naming a password, a token or
+ * a user name, or a helper whose arguments name one; every key named as a
+ * password or a token
  * (`sendemail.smtpPass`, `imap.pass`, `git-town.github-token`,
  * `github.token`). `http.cookieFile` stays: it
  * names a file (which the profile shows or hides like any other), it holds
@@ -37,8 +39,17 @@ const REMOTE_URL_KEYS = new Set([
  */
 const SECRET_KEY = /(^|smtp|db)pass$|password$|passwd$|token$|secret$/;
 
-/** A credential helper that is a shell snippet printing a secret (`password=`, `oauth_refresh_token=`, git 2.46's `credential=`). */
-const SECRET_HELPER = /pass|token|secret|credential=/i;
+/** Words in a credential helper's snippet or arguments that name a secret or print one (`password=`, `oauth_refresh_token=`, git 2.46's `credential=`, a `username=` that may be a token). */
+const SECRET_HELPER = /pass|token|secret|credential=|username=/i;
+
+/**
+ * Whether a credential helper names a secret: a shell snippet (`!...`) anywhere in its text, any other helper in its
+ * arguments (`/opt/bin/cred --token=...`); the helper's own name (`libsecret`, `store`) is not a secret.
+ */
+function helperNamesSecret(value: string): boolean {
+  const helper = value.trim();
+  return SECRET_HELPER.test(helper.startsWith('!') ? helper : helper.replace(/^\S*/, ''));
+}
 
 /**
  * `scheme://userinfo@` at the start of a URL-like word, anywhere in a value or a section's name: to the last `@`
@@ -66,13 +77,30 @@ function split(section: string): { name: string; sub: string | undefined } {
   return dot === -1 ? { name: section, sub: undefined } : { name: section.slice(0, dot), sub: section.slice(dot + 1) };
 }
 
+/** One entry: its section's name (lower case, without the subsection), its key (lower case), its value. */
+interface Entry {
+  name: string;
+  key: string;
+  value: string;
+}
+
+/**
+ * The scrubber's rules, first match wins: `drop` removes the entry, `remote` removes the whole userinfo of an http(s)
+ * URL in it. An entry no rule matches keeps its value without the passwords of the URLs in it.
+ */
+const KEY_RULES: readonly { what: string; matches: (e: Entry) => boolean; then: 'drop' | 'remote' }[] = [
+  { what: 'http.extraHeader, http.<url>.extraHeader', matches: (e) => e.name === 'http' && e.key === 'extraheader', then: 'drop' },
+  { what: 'a key named as a password or a token, in any section', matches: (e) => SECRET_KEY.test(e.key), then: 'drop' },
+  { what: 'credential.username, credential.<url>.username (a token is often the user name)', matches: (e) => e.name === 'credential' && e.key === 'username', then: 'drop' },
+  { what: 'a credential helper that names a secret', matches: (e) => e.name === 'credential' && e.key === 'helper' && helperNamesSecret(e.value), then: 'drop' },
+  { what: 'a URL git sends credentials to as a remote or a proxy', matches: (e) => REMOTE_URL_KEYS.has(`${e.name}.${e.key}`), then: 'remote' },
+];
+
 /** What becomes of one entry: kept, dropped, or written with another value. */
 function entryValue(section: string, key: string, value: string): string | null {
-  const { name } = split(section);
-  if (name === 'http' && key === 'extraheader') return null;
-  if (SECRET_KEY.test(key)) return null;
-  if (name === 'credential' && key === 'helper' && value.startsWith('!') && SECRET_HELPER.test(value)) return null;
-  return withoutUserinfo(value, REMOTE_URL_KEYS.has(`${name}.${key}`));
+  const entry = { name: split(section).name, key, value };
+  const rule = KEY_RULES.find((r) => r.matches(entry));
+  return rule?.then === 'drop' ? null : withoutUserinfo(value, rule?.then === 'remote');
 }
 
 /** A value as git reads it back: quoted, with `\`, `"`, newline and tab escaped. */

@@ -75,6 +75,9 @@ describe.skipIf(!hasGit)('scrubGitConfig, judged by real git', () => {
     { name: 'a password with a quote and a backslash in a remote\'s URL', text: () => `[remote "o"]\n\turl = ${q(url.replace('//', `//u:${TOKEN}@`))}\n` },
     { name: 'a token with a quote as the user name of a remote\'s URL', text: () => `[remote "o"]\n\turl = ${q(url.replace('//', `//${TOKEN}@`))}\n` },
     { name: 'a password with a quote in an insteadOf section\'s name', text: () => `[url ${q(url.replace('//', `//u:${TOKEN}@`))}]\n\tinsteadOf = ${url}\n[remote "o"]\n\turl = ${url}\n` },
+    { name: 'a token as credential.<url>.username', text: () => `[credential ${q(url)}]\n\tusername = ${q(TOKEN)}\n[remote "o"]\n\turl = ${url}\n` },
+    { name: 'a token as credential.username', text: () => `[credential]\n\tusername = ${q(TOKEN)}\n[remote "o"]\n\turl = ${url}\n` },
+    { name: 'a helper snippet that prints the token as the user name', text: () => `[credential]\n\thelper = ${q(`!f() { echo 'username=${TOKEN.replace(/[\\"]/g, '')}'; }; f`)}\n[remote "o"]\n\turl = ${url}\n` },
   ];
 
   it.each(cases)('$name: git reads and sends it from the original, not from the copy', async ({ text }) => {
