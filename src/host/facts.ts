@@ -34,9 +34,9 @@ import { KERNEL_GUARD_PATHS, PROC, isOtherProcEntry, type KernelPathFact } from 
 import { ensureStateDir } from './own-paths.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { DEVICE_NODES, type DeviceFacts } from '../backends/devices.js';
+import { SYSTEM_PATH, findSystemProgram } from './system-programs.js';
 
-
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { findSystemProgram };
 
 function readNumber(file: string): number | undefined {
   try {
@@ -53,15 +53,6 @@ export function usernsFacts(): UsernsFacts {
     unprivilegedClone: readNumber('/proc/sys/kernel/unprivileged_userns_clone'),
     apparmorRestrict: readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
   };
-}
-
-/** The first executable `name` in the system directories. */
-export function findSystemProgram(name: string): string | undefined {
-  for (const dir of SYSTEM_PATH.split(':')) {
-    const candidate = join(dir, name);
-    if (mayExecute(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 /** The file a program's path finally names (python3 -> python3.11), which is what must be visible inside the sandbox. */

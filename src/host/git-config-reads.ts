@@ -24,6 +24,8 @@ export interface GitConfigFile {
   bytes: Buffer | undefined;
   /** Who may read the file the bytes came from (its owner, group and mode, from that very file); undefined with no bytes. */
   access?: FileAccess;
+  /** The includes it names (as written) whose file isolate cannot tell (`~user/` of no user it finds): left out of the copy the sandbox sees. */
+  unresolved?: string[];
 }
 
 
@@ -60,6 +62,13 @@ export class GitConfigReads {
       this.byPath.set(real, file);
     }
     return file ?? undefined;
+  }
+
+  /** Notes that the file read at real path `path` names an include (`value`, as written) whose file cannot be told. */
+  unresolved(path: string, value: string): void {
+    const file = this.byPath.get(path);
+    if (file === undefined || file === null || file.unresolved?.includes(value) === true) return;
+    file.unresolved = [...(file.unresolved ?? []), value];
   }
 
   /** Every file read that is there, once each. */

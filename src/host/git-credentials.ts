@@ -12,7 +12,8 @@
  * a user name, or a helper whose arguments name one; every key named as a
  * password or a token
  * (`sendemail.smtpPass`, `imap.pass`, `git-town.github-token`,
- * `github.token`). `http.cookieFile` stays: it
+ * `github.token`); an include whose file the caller could not find.
+ * `http.cookieFile` stays: it
  * names a file (which the profile shows or hides like any other), it holds
  * no secret itself. Every other line is kept byte for byte, so that git in
  * the sandbox reads the same repository. Text isolate cannot parse with
@@ -77,11 +78,12 @@ function split(section: string): { name: string; sub: string | undefined } {
   return dot === -1 ? { name: section, sub: undefined } : { name: section.slice(0, dot), sub: section.slice(dot + 1) };
 }
 
-/** One entry: its section's name (lower case, without the subsection), its key (lower case), its value. */
+/** One entry: its section's name (lower case, without the subsection), its key (lower case), its value; the includes of its file that cannot be found. */
 interface Entry {
   name: string;
   key: string;
   value: string;
+  unresolved: readonly string[];
 }
 
 /**
@@ -93,12 +95,17 @@ const KEY_RULES: readonly { what: string; matches: (e: Entry) => boolean; then: 
   { what: 'a key named as a password or a token, in any section', matches: (e) => SECRET_KEY.test(e.key), then: 'drop' },
   { what: 'credential.username, credential.<url>.username (a token is often the user name)', matches: (e) => e.name === 'credential' && e.key === 'username', then: 'drop' },
   { what: 'a credential helper that names a secret', matches: (e) => e.name === 'credential' && e.key === 'helper' && helperNamesSecret(e.value), then: 'drop' },
+  {
+    what: 'include.path, includeIf.<condition>.path whose file isolate cannot find (`~user/` of no user it knows): the file could hold anything',
+    matches: (e) => (e.name === 'include' || e.name === 'includeif') && e.key === 'path' && e.unresolved.includes(e.value),
+    then: 'drop',
+  },
   { what: 'a URL git sends credentials to as a remote or a proxy', matches: (e) => REMOTE_URL_KEYS.has(`${e.name}.${e.key}`), then: 'remote' },
 ];
 
 /** What becomes of one entry: kept, dropped, or written with another value. */
-function entryValue(section: string, key: string, value: string): string | null {
-  const entry = { name: split(section).name, key, value };
+function entryValue(section: string, key: string, value: string, unresolved: readonly string[]): string | null {
+  const entry = { name: split(section).name, key, value, unresolved };
   const rule = KEY_RULES.find((r) => r.matches(entry));
   return rule?.then === 'drop' ? null : withoutUserinfo(value, rule?.then === 'remote');
 }
@@ -131,8 +138,8 @@ function ending(line: string): { body: string; eol: string } {
   return line.endsWith('\r') ? { body: line.slice(0, -1), eol: '\r' } : { body: line, eol: '' };
 }
 
-/** The configuration text without its secrets (see the module's comment). */
-export function scrubGitConfig(text: string): Scrubbed {
+/** The configuration text without its secrets (see the module's comment), and without the includes named in `unresolved` (as written). */
+export function scrubGitConfig(text: string, unresolved: readonly string[] = []): Scrubbed {
   const lines = text.split('\n');
   const out: string[] = [];
   let section = '';
@@ -169,7 +176,7 @@ export function scrubGitConfig(text: string): Scrubbed {
     }
     if (!quotesBalanced(raw) || (m[3] === '' && !isBlank(raw))) return { kind: 'unparseable' };
     const value = m[3] === '' ? undefined : valueOf(raw).value;
-    const kept = value === undefined ? undefined : entryValue(section, (m[2] as string).toLowerCase(), value);
+    const kept = value === undefined ? undefined : entryValue(section, (m[2] as string).toLowerCase(), value, unresolved);
     if (kept === value && head?.changed !== true) {
       out.push(...lines.slice(start, i + 1));
       continue;

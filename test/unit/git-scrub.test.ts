@@ -85,4 +85,11 @@ describe('gitConfigFacts', () => {
     expect(gitConfigFact(join(dir, 'missing'))).toBeUndefined();
     expect(gitConfigFact(dir)).toBeUndefined();
   });
+
+  it('an include whose file cannot be found (~user/ of an unknown user) is left out of the copy; the other lines stay', () => {
+    const config = repo('a', '[include]\n\tpath = ~ghost/secrets.inc\n\tpath = plain.inc\n[core]\n\tbare = false\n');
+    const bytes = readExact(config) as Buffer;
+    expect(factOf({ path: config, bytes, unresolved: ['~ghost/secrets.inc'] })).toEqual({ path: config, text: '[include]\n\tpath = plain.inc\n[core]\n\tbare = false\n' });
+    expect(factOf({ path: config, bytes })).toBeUndefined();
+  });
 });
