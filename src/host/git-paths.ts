@@ -49,6 +49,13 @@ export function gitPrefixes(env: Env): string[] {
   return [...prefixes];
 }
 
+/** The system configuration files git reads: $GIT_CONFIG_SYSTEM, or `/etc/gitconfig` and each prefix's `etc/gitconfig`. */
+export function systemGitConfigs(env: Env, prefixes: readonly string[]): string[] {
+  const named = env['GIT_CONFIG_SYSTEM'];
+  if (named !== undefined) return isAbsolute(named) ? [named] : [];
+  return [...new Set(['/etc/gitconfig', ...prefixes.map((p) => join(p, 'etc', 'gitconfig'))])];
+}
+
 /** A user's home as the password database has it: /etc/passwd, then getent (a directory service's user). */
 export function userHome(name: string): string | undefined {
   if (!/^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/.test(name)) return undefined;

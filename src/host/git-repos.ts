@@ -13,7 +13,7 @@ import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
 import { GitConfigReads, type GitConfigFile } from './git-config-reads.js';
 import { readSmallFile } from './small-file.js';
-import { hostGitPlaces, type GitPlaces } from './git-paths.js';
+import { hostGitPlaces, systemGitConfigs, type GitPlaces } from './git-paths.js';
 
 /** The most a `.git` file or a `commondir` file may weigh to be read (git writes one line; git itself reads any size). */
 const MAX_POINTER_BYTES = 1024 * 1024;
@@ -91,11 +91,11 @@ function reposOf(facts: readonly ProtectFact[]): Repo[] {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system, global, XDG. */
-function userConfigFiles(env: Env): string[] {
+/** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system (git-paths.ts), global, XDG. */
+function userConfigFiles(env: Env, places: GitPlaces): string[] {
   const home = env['HOME'] !== undefined && isAbsolute(env['HOME']) ? env['HOME'] : undefined;
   const xdg = env['XDG_CONFIG_HOME'] !== undefined && isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : home === undefined ? undefined : join(home, '.config');
-  const files = [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
+  const files = [...systemGitConfigs(env, places.prefixes), env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
   return files.filter((f): f is string => f !== undefined && isAbsolute(f));
 }
 
@@ -140,7 +140,7 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
  */
 export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads(), places: GitPlaces = hostGitPlaces(env)): GitTargets {
   const home = env['HOME'];
-  const user = collect(userConfigFiles(env), home, reads, places);
+  const user = collect(userConfigFiles(env, places), home, reads, places);
   const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') || h.startsWith('%(') ? expand(h, '/', home, places) : []));
   const include = [...user.include];
   for (const repo of reposOf(facts)) {

@@ -1,5 +1,5 @@
 /** Host facts: which git configuration files the sandbox sees without their secrets (host/git-scrub.ts). Temp dirs only. */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -91,5 +91,17 @@ describe('gitConfigFacts', () => {
     const bytes = readExact(config) as Buffer;
     expect(factOf({ path: config, bytes, unresolved: ['~ghost/secrets.inc'] })).toEqual({ path: config, text: '[include]\n\tpath = plain.inc\n[core]\n\tbare = false\n' });
     expect(factOf({ path: config, bytes })).toBeUndefined();
+  });
+
+  it('a git built into a prefix of its own (/usr/local) reads <prefix>/etc/gitconfig: shown without its token, the git never run', () => {
+    // The git on PATH: <dir>/local/bin/git, found where it is (it would leave a mark if anything ran it).
+    mkdirSync(join(dir, 'local', 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'local', 'bin', 'git'), `#!/bin/sh\ntouch ${join(dir, 'ran')}\n`);
+    chmodSync(join(dir, 'local', 'bin', 'git'), 0o755);
+    mkdirSync(join(dir, 'local', 'etc'));
+    writeFileSync(join(dir, 'local', 'etc', 'gitconfig'), '[http]\n\textraheader = AUTHORIZATION: basic c2VjcmV0\n');
+    const facts = gitConfigFacts([rule('read', dir)], [], { PATH: `${join(dir, 'local', 'bin')}:/usr/bin:/bin`, HOME: join(dir, 'home') });
+    expect(facts.filter((f) => f.path.startsWith(dir))).toEqual([{ path: join(dir, 'local', 'etc', 'gitconfig'), text: '[http]\n' }]);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
   });
 });
