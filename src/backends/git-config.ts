@@ -1,7 +1,8 @@
 /**
  * Git configuration shown without its secrets (setup-ops.ts, `git-config`):
  * what a backend that cannot show a file other than the host's says instead
- * of running. Pure.
+ * of running, and what every backend says of such a file with other names.
+ * Pure.
  */
 import { IsolateError } from '../errors.js';
 
@@ -9,6 +10,18 @@ import { IsolateError } from '../errors.js';
 export function gitConfigUnsupported(path: string, backend: string): IsolateError {
   return new IsolateError('E_BACKEND_UNSUPPORTED', `${path} holds a credential (a token in an extraHeader or in a remote's URL), which the sandbox must not read, and ${backend} cannot show the file without it; the command was not run`, {
     fix: 'use --backend bwrap or --backend oci, which show the file without its credentials; or keep the credential out of the repository (actions/checkout: persist-credentials: false; a credential helper instead of a token in the URL)',
+  });
+}
+
+/**
+ * The refusal of every backend for a file that holds a credential and has other names (hard links): the copy covers
+ * one name, and the command could read the file, credential and all, by another. Where those names are cannot be
+ * known without searching every file system.
+ */
+export function gitConfigLinked(path: string, links: number): IsolateError {
+  const others = links - 1;
+  return new IsolateError('E_PATH_INVALID', `${path} holds a credential and has ${String(others)} other name${others > 1 ? 's' : ''} (hard links): isolate shows the sandbox a copy without the credential at this name only, and the command could read the file by another; the command was not run`, {
+    fix: `find them (find / -xdev -samefile ${path}) and remove them, or give this name a file of its own (cp -p ${path} ${path}.new && mv ${path}.new ${path}, as git config does when it writes)`,
   });
 }
 

@@ -36,6 +36,7 @@ import { depth, effectiveKind, governing, isVisible, isWithin, orderRules, prote
 import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
 import type { GitConfigFact, HostFacts, SealFact } from './types.js';
+import { gitConfigLinked } from './git-config.js';
 
 const ROOT = '/';
 const PROC = '/proc';
@@ -144,10 +145,14 @@ function profileOps(fs: Policy['filesystem'], facts: SetupFacts, sized: { size?:
 /**
  * Each git configuration file the sandbox can see that holds a secret, shown without it (host/git-scrub.ts). Never
  * one the list hides (a root-only entry, or inside one): its text, even without the secret, is not the command's.
+ * One with other names (hard links) is refused: the copy would cover one name only.
  */
 function gitConfigOps(rules: readonly MountRule[], found: readonly GitConfigFact[], rootOnly: readonly { path: string }[]): Extract<SetupOp, { kind: 'git-config' }>[] {
   const hidden = (path: string): boolean => rootOnly.some((r) => r.path === path || isWithin(path, r.path));
-  return found.filter((f) => isVisible(rules, f.path) && !hidden(f.path)).map((f, index) => ({ kind: 'git-config', path: f.path, text: f.text, index, ...(f.unparsed === true ? { unparsed: true as const } : {}) }));
+  const shown = found.filter((f) => isVisible(rules, f.path) && !hidden(f.path));
+  const linked = shown.find((f) => f.links !== undefined && f.links > 1);
+  if (linked?.links !== undefined) throw gitConfigLinked(linked.path, linked.links);
+  return shown.map((f, index) => ({ kind: 'git-config', path: f.path, text: f.text, index, ...(f.unparsed === true ? { unparsed: true as const } : {}) }));
 }
 
 /**

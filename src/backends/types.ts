@@ -38,6 +38,8 @@ export interface GitConfigFact {
   path: string;
   text: string;
   unparsed?: true;
+  /** How many names the file has, when more than one (hard links): the sandbox could read it by another name, so no backend runs. */
+  links?: number;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface GitConfigFile {
   bytes: Buffer | undefined;
   /** Who may read the file the bytes came from (its owner, group and mode, from that very file); undefined with no bytes. */
   access?: FileAccess;
+  /** How many names the file has (st_nlink, from that very file); undefined with no bytes. */
+  links?: number;
   /** The includes it names (as written) whose file isolate cannot tell (`~user/` of no user it finds): left out of the copy the sandbox sees. */
   unresolved?: string[];
 }
@@ -58,7 +60,7 @@ export class GitConfigReads {
     let file = this.byPath.get(real);
     if (file === undefined) {
       const read = readSmallFileStat(real, EXACT);
-      file = read === null ? null : read === undefined ? { path: real, bytes: undefined } : { path: real, bytes: read.bytes, access: { uid: read.st.uid, gid: read.st.gid, mode: read.st.mode } };
+      file = read === null ? null : read === undefined ? { path: real, bytes: undefined } : { path: real, bytes: read.bytes, access: { uid: read.st.uid, gid: read.st.gid, mode: read.st.mode }, links: read.st.nlink };
       this.byPath.set(real, file);
     }
     return file ?? undefined;

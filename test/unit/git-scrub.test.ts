@@ -1,5 +1,5 @@
 /** Host facts: which git configuration files the sandbox sees without their secrets (host/git-scrub.ts). Temp dirs only. */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -103,5 +103,13 @@ describe('gitConfigFacts', () => {
     const facts = gitConfigFacts([rule('read', dir)], [], { PATH: `${join(dir, 'local', 'bin')}:/usr/bin:/bin`, HOME: join(dir, 'home') });
     expect(facts.filter((f) => f.path.startsWith(dir))).toEqual([{ path: join(dir, 'local', 'etc', 'gitconfig'), text: '[http]\n' }]);
     expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+
+  it('says how many names a file with a token has (hard links); one name is not noted', () => {
+    const config = repo('a', '[http]\n\textraheader = secret\n');
+    const facts = () => gitConfigFacts([rule('write', dir)], [{ path: config, state: 'file', pins: [] }], {});
+    expect(facts()).toEqual([{ path: config, text: '[http]\n' }]);
+    linkSync(config, join(dir, 'notes.txt'));
+    expect(facts()).toEqual([{ path: config, text: '[http]\n', links: 2 }]);
   });
 });
