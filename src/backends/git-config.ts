@@ -25,6 +25,13 @@ export function gitConfigLinked(path: string, links: number): IsolateError {
   });
 }
 
+/** The refusal of a backend (`backend`) that cannot hide a file the profile shows: a git credential helper's store of tokens. */
+export function gitCredentialStoreUnsupported(path: string, backend: string): IsolateError {
+  return new IsolateError('E_BACKEND_UNSUPPORTED', `${path} is where a git credential helper (store) keeps tokens, which the sandbox must not read, and ${backend} cannot hide a file the profile shows; the command was not run`, {
+    fix: `hide it in the profile (filesystem.deny: [${path}]), or use a credential helper that keeps no file of tokens (osxkeychain)`,
+  });
+}
+
 /** The note explain and the run report give for such a file. */
 export function gitConfigNote(path: string, unparsed: boolean): string {
   return unparsed

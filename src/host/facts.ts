@@ -23,6 +23,7 @@ import { mayExecute } from './access-x.js';
 import { aclListing, type SandboxUser } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
 import { readRepoConfigs } from './git-repos.js';
+import { credentialStoreFiles } from './git-credential-store.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -438,6 +439,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   const readOnly = readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) });
   readRepoConfigs(readOnly, options.env, gitReads);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
+  const gitCredentialStores = credentialStoreFiles(gitReads.files(), options.env, policy.process.cwd);
   return {
     platform: process.platform,
     arch: process.arch,
@@ -453,6 +455,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     env: options.env,
     protect,
     ...(gitConfigs.length === 0 ? {} : { gitConfigs }),
+    ...(gitCredentialStores.length === 0 ? {} : { gitCredentialStores }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(process.getuid?.() ?? -1),

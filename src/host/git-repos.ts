@@ -104,7 +104,7 @@ function userConfigFiles(env: Env, places: GitPlaces): string[] {
  * absolute paths. An include past git's depth is read (the sandbox may see it) but not followed.
  */
 function collect(files: readonly string[], home: string | undefined, reads: GitConfigReads, places: GitPlaces): GitConfigPaths {
-  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [] };
+  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [], helper: [] };
   const seen = new Set<string>();
   const follow = (file: string, depth: number): void => {
     if (seen.has(file)) return;

@@ -107,6 +107,15 @@ describe.each(backendCases('red team: git credentials'))('red team: a repository
     if (backend !== 'nsjail') expect(r.stderr).toMatch(/other name.*hard link/);
   });
 
+  it('a credential store a helper names (store --file in the project) is hidden: the command reads no token from it', () => {
+    writeFileSync(join(p.project, '.creds'), `https://x-access-token:${token}@github.com\n`);
+    git(p.project, 'config', 'credential.helper', `store --file ${join(p.project, '.creds')}`);
+    giveTo(runner, p.project);
+    const r = run('cat .creds; git -c safe.directory=* credential fill <<EOF\nprotocol=https\nhost=github.com\n\nEOF\necho DONE');
+    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
+    if (backend !== 'nsjail') expect(r.stdout, r.stderr).toContain('DONE');
+  });
+
   it('host git replacing the config during the run (git config renames a new file over it) stops the sandbox: the command never writes the new one', async () => {
     if (backend === 'nsjail') return; // refused before the start (the test above)
     const config = join(p.project, '.git', 'config');
