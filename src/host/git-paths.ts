@@ -71,7 +71,18 @@ export function userHome(name: string): string | undefined {
   return home !== undefined && isAbsolute(home) ? home : undefined;
 }
 
-/** This host's places, the prefixes found once. */
+/**
+ * How many users' homes one search looks up: a repository the command made can name any number of `~user/`
+ * includes, each a getent; past this, the include is one whose file cannot be told (left out of the copy).
+ */
+const MAX_USER_LOOKUPS = 16;
+
+/** This host's places: the prefixes found once, each user's home looked up once. */
 export function hostGitPlaces(env: Env): GitPlaces {
-  return { prefixes: gitPrefixes(env), userHome };
+  const homes = new Map<string, string | undefined>();
+  const lookUp = (name: string): string | undefined => {
+    if (!homes.has(name) && homes.size < MAX_USER_LOOKUPS) homes.set(name, userHome(name));
+    return homes.get(name);
+  };
+  return { prefixes: gitPrefixes(env), userHome: lookUp };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gitTargets, readSmallText } from '../../src/host/git-repos.js';
 import { GitConfigReads } from '../../src/host/git-config-reads.js';
-import { gitPrefixes, userHome, type GitPlaces } from '../../src/host/git-paths.js';
+import { gitPrefixes, hostGitPlaces, userHome, type GitPlaces } from '../../src/host/git-paths.js';
 import { userInfo } from 'node:os';
 import type { ProtectFact } from '../../src/backends/types.js';
 
@@ -107,5 +107,15 @@ describe('gitTargets', () => {
     const me = userInfo().username;
     expect(userHome(me)).toBe(asGit(`~${me}/`).replace(/\/$/, ''));
     expect(userHome('no-such-user-here')).toBeUndefined();
+  });
+
+  it('looks up each user\'s home once, and no more than a few users in one search (a repository may name thousands)', () => {
+    const places = hostGitPlaces({});
+    const me = userInfo().username;
+    expect(places.userHome(me)).toBe(userHome(me));
+    for (let i = 0; i < 40; i++) places.userHome(`no-such-user-${i}`);
+    const start = Date.now();
+    for (let i = 40; i < 1000; i++) expect(places.userHome(`no-such-user-${i}`)).toBeUndefined();
+    expect(Date.now() - start).toBeLessThan(500);
   });
 });
