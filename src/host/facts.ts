@@ -22,6 +22,7 @@ import { unenterableDirs } from './unenterable.js';
 import { mayExecute } from './access-x.js';
 import { aclListing, type SandboxUser } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
+import { homeGitEntries } from './git-home.js';
 import { readRepoConfigs } from './git-repos.js';
 import { credentialStoreFiles } from './git-credential-store.js';
 import { scanCacheDir } from './scan-cache-file.js';
@@ -436,7 +437,10 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
   // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
   // read-only project (read now, each file not read already).
-  const readOnly = readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) });
+  const readOnly = [
+    ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) }),
+    ...homeGitEntries(policy.filesystem.mounts, policy.process.cwd, realHome(options.env), { cacheDir: scanCacheDir(options.env) }),
+  ];
   readRepoConfigs(readOnly, options.env, gitReads);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
   const gitCredentialStores = credentialStoreFiles(gitReads.files(), options.env, policy.process.cwd);

@@ -8,6 +8,7 @@
  * that host git obeys later. The configuration is read, never run: no git
  * process sees these files (git-config.ts parses them).
  */
+import { readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
@@ -160,5 +161,34 @@ export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitCo
  * read again.
  */
 export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads, places: GitPlaces = hostGitPlaces(env)): void {
-  for (const repo of reposOf(facts)) collect(repo.configs, env['HOME'], reads, places);
+  for (const repo of reposOf(facts)) collect([...repo.configs, ...moduleConfigs(repo.gitDir)], env['HOME'], reads, places);
+}
+
+/** The most submodule git directories looked at in one repository. */
+const MAX_MODULES = 1000;
+/** How deep `modules/` is looked into: a submodule's name may hold `/`, and submodules have their own. */
+const MAX_MODULE_DEPTH = 16;
+
+/**
+ * The configuration of each submodule a git directory keeps under `modules/` (`modules/<name>/config`, and theirs
+ * in turn), whether or not the submodule is checked out: a token there is sent by git run in the submodule.
+ */
+export function moduleConfigs(gitDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // none, or not for the sandbox to list either
+    }
+    if (entries.some((e) => e.name === 'config' && e.isFile())) {
+      out.push(join(dir, 'config'));
+      if (depth < MAX_MODULE_DEPTH) walk(join(dir, 'modules'), depth + 1);
+      return;
+    }
+    for (const e of entries) if (e.isDirectory() && out.length < MAX_MODULES && depth < MAX_MODULE_DEPTH) walk(join(dir, e.name), depth + 1);
+  };
+  walk(join(gitDir, 'modules'), 0);
+  return out;
 }
