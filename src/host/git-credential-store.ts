@@ -7,20 +7,22 @@
  * sees it (backends/setup-ops.ts hides it wherever the profile would show
  * it). The helper runs through the shell, so its path is read as the shell
  * would: quotes removed, `~/` and `$HOME/` the home directory, a relative
- * path from the working directory (where git runs in the sandbox). A path
- * through any other variable cannot be told, and is not followed.
+ * path from where git runs the helper: the top of the repository (the
+ * working directory's, or the one whose `.git/config` names it), or the
+ * working directory outside one. A path through any other variable cannot
+ * be told, and is not followed.
  */
-import { realpathSync, statSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { gitConfigPaths } from './git-config.js';
 import type { GitConfigFile } from './git-config-reads.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Where a helper's relative paths lead: the home directory, the working directory, $XDG_CONFIG_HOME. */
+/** Where a helper's paths lead: the home directory, the directories a relative one may start from, $XDG_CONFIG_HOME. */
 export interface StoreWhere {
   home: string | undefined;
-  cwd: string;
+  bases: readonly string[];
   xdg: string | undefined;
 }
 
@@ -43,12 +45,12 @@ function storeArgs(helper: string): string[] | undefined {
   return undefined;
 }
 
-/** A path as the shell gives it to the helper; undefined when a variable other than HOME is in it. */
-function shellPath(path: string, where: StoreWhere): string | undefined {
+/** The paths the shell may give the helper for `path`; none when a variable other than HOME is in it. */
+function shellPaths(path: string, where: StoreWhere): string[] {
   const home = /^(~|\$HOME|\$\{HOME\})(\/.*)?$/.exec(path);
-  if (home !== null) return where.home === undefined ? undefined : join(where.home, home[2] ?? '');
-  if (path.includes('$') || path.startsWith('~')) return undefined;
-  return resolve(where.cwd, path);
+  if (home !== null) return where.home === undefined ? [] : [join(where.home, home[2] ?? '')];
+  if (path.includes('$') || path.startsWith('~')) return [];
+  return where.bases.map((base) => resolve(base, path));
 }
 
 /** The files one credential helper keeps tokens in (`--file`, any abbreviation git accepts; git's own without one). */
@@ -62,7 +64,7 @@ export function storeFilesOf(helper: string, where: StoreWhere): string[] {
     const value = m[1] ?? args[++i];
     if (value !== undefined) named.push(value);
   }
-  if (named.length > 0) return named.flatMap((p) => shellPath(p, where) ?? []);
+  if (named.length > 0) return named.flatMap((p) => shellPaths(p, where));
   if (where.home === undefined) return [];
   return [join(where.home, '.git-credentials'), join(where.xdg ?? join(where.home, '.config'), 'git', 'credentials')];
 }
@@ -77,10 +79,25 @@ function regularFile(path: string): string | undefined {
   }
 }
 
+/** The top of the repository `dir` is in (the nearest directory above it with a `.git`); undefined outside one. */
+function repoTop(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return d;
+    if (d === dirname(d)) return undefined;
+  }
+}
+
 /** The credential store files the helpers of the configuration files read name, that exist: at their real paths, once each. */
 export function credentialStoreFiles(files: readonly GitConfigFile[], env: Env, cwd: string): string[] {
   const abs = (v: string | undefined): string | undefined => (v !== undefined && isAbsolute(v) ? v : undefined);
-  const where: StoreWhere = { home: abs(env['HOME']), cwd, xdg: abs(env['XDG_CONFIG_HOME']) };
-  const helpers = files.flatMap((f) => (f.bytes === undefined ? [] : gitConfigPaths(f.bytes.toString('utf8')).helper));
-  return [...new Set(helpers.flatMap((h) => storeFilesOf(h, where)).flatMap((p) => regularFile(p) ?? []))];
+  const top = repoTop(cwd);
+  const found = files.flatMap((f) => {
+    if (f.bytes === undefined) return [];
+    // A repository's own configuration: git runs its helpers at the top of that repository.
+    const own = /^(.*)\/\.git\/config$/.exec(f.path)?.[1];
+    const bases = [...new Set([cwd, ...(top === undefined ? [] : [top]), ...(own === undefined ? [] : [own])])];
+    const where: StoreWhere = { home: abs(env['HOME']), bases, xdg: abs(env['XDG_CONFIG_HOME']) };
+    return gitConfigPaths(f.bytes.toString('utf8')).helper.flatMap((h) => storeFilesOf(h, where));
+  });
+  return [...new Set(found.flatMap((p) => regularFile(p) ?? []))];
 }

@@ -23,7 +23,7 @@ describe('credentialStoreFiles', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const where = () => ({ home: join(dir, 'home'), cwd: join(dir, 'project'), xdg: undefined });
+  const where = () => ({ home: join(dir, 'home'), bases: [join(dir, 'project')], xdg: undefined });
 
   it.skipIf(!hasGit)('finds the file of each form git reads credentials from (real git as the oracle)', () => {
     const file = join(dir, 'project', 'creds');
@@ -56,5 +56,20 @@ describe('credentialStoreFiles', () => {
     writeFileSync(join(dir, 'project', 'creds'), 'https://u:p@h\n');
     const text = `[credential "https://h"]\n\thelper = store --file ${join(dir, 'project', 'creds')}\n[credential]\n\thelper = store --file ${join(dir, 'missing')}\n`;
     expect(credentialStoreFiles([{ path: join(dir, 'cfg'), bytes: Buffer.from(text) }], { HOME: join(dir, 'home') }, join(dir, 'project'))).toEqual([join(dir, 'project', 'creds')]);
+  });
+
+  it.skipIf(!hasGit)('a relative --file is taken from the top of the repository, where git runs the helper (real git as the oracle)', () => {
+    const repo = join(dir, 'project');
+    expect(spawnSync('git', ['init', '-q', repo]).status).toBe(0);
+    mkdirSync(join(repo, 'sub'));
+    writeFileSync(join(repo, 'creds'), 'https://u:ghx_top@example.com\n');
+    writeFileSync(join(repo, '.git', 'config'), '[credential]\n\thelper = store --file creds\n');
+    const r = spawnSync('git', ['credential', 'fill'], {
+      input: 'protocol=https\nhost=example.com\n\n', encoding: 'utf8', cwd: join(repo, 'sub'),
+      env: { PATH: process.env['PATH'], HOME: join(dir, 'home'), GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0' },
+    });
+    expect(r.stdout, 'git reads the file at the top').toContain('password=ghx_top');
+    const config = { path: join(repo, '.git', 'config'), bytes: Buffer.from('[credential]\n\thelper = store --file creds\n') };
+    expect(credentialStoreFiles([config], { HOME: join(dir, 'home') }, join(repo, 'sub'))).toEqual([join(repo, 'creds')]);
   });
 });
