@@ -24,6 +24,7 @@ import { aclListing, type SandboxUser } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
 import { homeGitEntries } from './git-home.js';
 import { readRepoConfigs } from './git-repos.js';
+import { credentialStoreFiles } from './git-credential-store.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -35,9 +36,9 @@ import { KERNEL_GUARD_PATHS, PROC, isOtherProcEntry, type KernelPathFact } from 
 import { ensureStateDir } from './own-paths.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { DEVICE_NODES, type DeviceFacts } from '../backends/devices.js';
+import { SYSTEM_PATH, findSystemProgram } from './system-programs.js';
 
-
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { findSystemProgram };
 
 function readNumber(file: string): number | undefined {
   try {
@@ -54,15 +55,6 @@ export function usernsFacts(): UsernsFacts {
     unprivilegedClone: readNumber('/proc/sys/kernel/unprivileged_userns_clone'),
     apparmorRestrict: readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
   };
-}
-
-/** The first executable `name` in the system directories. */
-export function findSystemProgram(name: string): string | undefined {
-  for (const dir of SYSTEM_PATH.split(':')) {
-    const candidate = join(dir, name);
-    if (mayExecute(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 /** The file a program's path finally names (python3 -> python3.11), which is what must be visible inside the sandbox. */
@@ -451,6 +443,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   ];
   readRepoConfigs(readOnly, options.env, gitReads);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
+  const gitCredentialStores = credentialStoreFiles(gitReads.files(), options.env, policy.process.cwd);
   return {
     platform: process.platform,
     arch: process.arch,
@@ -466,6 +459,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     env: options.env,
     protect,
     ...(gitConfigs.length === 0 ? {} : { gitConfigs }),
+    ...(gitCredentialStores.length === 0 ? {} : { gitCredentialStores }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(process.getuid?.() ?? -1),
