@@ -7,7 +7,8 @@
  * Removed: every `http.extraHeader` and `http.<url>.extraHeader`; the
  * password of any URL in a value or a section's name, and the whole
  * userinfo of an http(s) URL that git sends as a remote or a proxy (a token
- * is often the user name), and `credential.username` for the same reason; a
+ * is often the user name), and a `credential.username` that looks like a
+ * token (a person's name stays, so nsjail need not refuse a run for it); a
  * `credential.helper` that is a shell snippet naming a password, a token or
  * a user name, or a helper whose arguments name one; every key named as a
  * password or a token
@@ -20,6 +21,7 @@
  * certainty is not shown at all. Pure, and never runs git.
  */
 import { header, valueOf } from './git-config.js';
+import { looksLikeToken } from '../token-shapes.js';
 
 /** What the sandbox sees of a configuration file: the text as it is, without its secrets, or nothing. */
 export type Scrubbed = { kind: 'clean' } | { kind: 'scrubbed'; text: string } | { kind: 'unparseable' };
@@ -93,7 +95,7 @@ interface Entry {
 const KEY_RULES: readonly { what: string; matches: (e: Entry) => boolean; then: 'drop' | 'remote' }[] = [
   { what: 'http.extraHeader, http.<url>.extraHeader', matches: (e) => e.name === 'http' && e.key === 'extraheader', then: 'drop' },
   { what: 'a key named as a password or a token, in any section', matches: (e) => SECRET_KEY.test(e.key), then: 'drop' },
-  { what: 'credential.username, credential.<url>.username (a token is often the user name)', matches: (e) => e.name === 'credential' && e.key === 'username', then: 'drop' },
+  { what: 'credential.username, credential.<url>.username that looks like a token (token-shapes.ts)', matches: (e) => e.name === 'credential' && e.key === 'username' && looksLikeToken(e.value), then: 'drop' },
   { what: 'a credential helper that names a secret', matches: (e) => e.name === 'credential' && e.key === 'helper' && helperNamesSecret(e.value), then: 'drop' },
   {
     what: 'include.path, includeIf.<condition>.path whose file isolate cannot find (`~user/` of no user it knows): the file could hold anything',

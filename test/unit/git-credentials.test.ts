@@ -119,8 +119,13 @@ describe('scrubGitConfig', () => {
     expect(shown('[url "ssh://git:p\\"w@h/"]\n\tinsteadOf = x\n')).toBe('[url "ssh://git@h/"]\n\tinsteadOf = x\n');
   });
 
-  it('removes credential.username and credential.<url>.username (a token is often the user name), in any case', () => {
-    expect(shown(`[credential]\n\tusername = ${TOKEN}\n\thelper = cache\n[Credential "https://h"]\n\tUserName = ${TOKEN}\n`)).toBe('[credential]\n\thelper = cache\n[Credential "https://h"]\n');
+  it('removes credential.username and credential.<url>.username that look like a token, in any case; a person\'s name stays', () => {
+    for (const token of ['ghp_0123456789abcdefghijABCDEFGHIJ012345', 'glpat-0123456789abcdefghij', '0123456789abcdef0123456789abcdef01234567', 'a'.repeat(31) + '7']) {
+      expect(shown(`[credential]\n\tusername = ${token}\n\thelper = cache\n[Credential "https://h"]\n\tUserName = ${token}\n`), token).toBe('[credential]\n\thelper = cache\n[Credential "https://h"]\n');
+    }
+    for (const name of ['octocat', 'jane.doe@example.com', 'john-smith-1985', 'x-access-token', 'a'.repeat(40)]) {
+      expect(shown(`[credential "https://h"]\n\tusername = ${name}\n`), name).toBe('clean');
+    }
   });
 
   it('removes a credential helper whose arguments name a secret, or a snippet that prints a user name; keeps a plain helper named libsecret or store with a file', () => {
