@@ -46,6 +46,11 @@ const USER = ['-g', '--group', '-G', '--supp-group', '-s', '--shell', '-w', '--w
 const SCRIPT = ['-c', '--command', '--session-command'];
 const TRACE = ['-e', '-o', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-O', '-P', '-S', '-X', '-U', '-A', '-D', '-F', '-l', '-n', '-x', '-L'];
 
+/** A table's own entry for a program's name: never an object's inherited property (a program named `toString`). */
+function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const RUNNERS: Record<string, Runner> = {
   chrt: { values: ['-T', '--sched-runtime', '-P', '--sched-period', '-D', '--sched-deadline'], operands: 1, pid: ['-p', '--pid'] },
   taskset: { values: [], operands: 1, pid: ['-p', '--pid'] },
@@ -108,7 +113,7 @@ const OPAQUE: Readonly<Record<string, string>> = {
  * towards seeing a command).
  */
 function packageRunSubcommand(name: string, args: readonly string[]): number | undefined {
-  const subcommands = PACKAGE_RUNNERS[name];
+  const subcommands = own(PACKAGE_RUNNERS, name);
   if (subcommands === undefined) return undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -193,7 +198,7 @@ export function isRunner(name: string): boolean {
 
 /** Why the command of a program that runs one its words do not name cannot be known; undefined for any other program. */
 function opaqueCommand(name: string, args: readonly string[]): Opaque | undefined {
-  const why = OPAQUE[name];
+  const why = own(OPAQUE, name);
   if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
   if (name === 'tmux' && args.includes('-f')) return { undecidable: 'tmux runs the commands of the configuration file -f names' };
@@ -211,7 +216,7 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
   const sub = packageRunSubcommand(name, args);
   if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail, optionWords);
-  const r = RUNNERS[runnerName(name)];
+  const r = own(RUNNERS, runnerName(name));
   if (r === undefined) return undefined;
   if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };
   const anywhere = r.options === 'anywhere' ? scriptAnywhere(r, args) : undefined;

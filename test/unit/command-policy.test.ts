@@ -241,6 +241,13 @@ describe('wrappers are looked through', () => {
     expect((await decideCommands({ allow: ['*'], deny: [] }, argv)).decision).toBe('refused');
   });
 
+  it('a program named as an object\'s own property (toString, constructor, __proto__) is an ordinary program', async () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(await decideCommands({ allow: [], deny: ['git push *'] }, [name, 'x']), name).toMatchObject({ decision: 'allowed', undecidable: [] });
+      expect(await decideCommands({ allow: [], deny: [`${name} *`] }, [name, 'x']), name).toMatchObject({ decision: 'refused' });
+    }
+  });
+
   it('the dynamic loader runs no command when it only lists or verifies (ldd does so); with an allow list, it needs a rule of its own', async () => {
     for (const argv of [['/lib64/ld-linux-x86-64.so.2', '--list', '/usr/bin/git'], ['/lib64/ld-linux-x86-64.so.2', '--verify', '/usr/bin/git'], ['/lib64/ld-linux-x86-64.so.2', '--help']]) {
       expect(await decideCommands({ allow: [], deny: ['git *'] }, argv), argv.join(' ')).toMatchObject({ decision: 'allowed', undecidable: [] });
