@@ -241,6 +241,11 @@ describe('wrappers are looked through', () => {
     expect((await decideCommands({ allow: ['*'], deny: [] }, argv)).decision).toBe('refused');
   });
 
+  it('says which rules it had: no command rules at all, or deny rules none of which matches', async () => {
+    expect(await decideCommands({ allow: [], deny: [] }, ['ls'])).toMatchObject({ decision: 'allowed', reason: 'no command rules' });
+    expect(await decideCommands({ allow: [], deny: ['git push *'] }, ['ls'])).toMatchObject({ decision: 'allowed', reason: 'no deny rule matches' });
+  });
+
   it('a program named as an object\'s own property (toString, constructor, __proto__) is an ordinary program', async () => {
     for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
       expect(await decideCommands({ allow: [], deny: ['git push *'] }, [name, 'x']), name).toMatchObject({ decision: 'allowed', undecidable: [] });
