@@ -77,6 +77,7 @@ const LAYERS = [
   { files: ['src/ancestors.ts'], forbid: [...OUTER, ...INNER], why: 'ancestors.ts is a leaf: the one rule for who can change the directories above a path' },
   { files: ['src/own-dir.ts'], forbid: [...OUTER, ...INNER], why: 'own-dir.ts is a leaf: how isolate makes its own directories' },
   { files: ['src/tiering.ts'], forbid: [...OUTER, ...INNER], why: 'tiering.ts is a leaf: when V8 may optimise, for the CLI and the searches' },
+  { files: ['src/token-shapes.ts'], forbid: [...OUTER, ...INNER], why: 'token-shapes.ts is a leaf: what a token looks like, for the audit log and the git scrubber' },
   { files: ['src/process.ts'], forbid: [...OUTER, ...INNER], spawns: true, why: 'process.ts is the leaf through which run/ and host/ start processes' },
 ];
 

@@ -7,22 +7,11 @@
  * readable.
  */
 import { isSecretName } from '../profile/environment.js';
+import { TOKEN_SHAPES } from '../token-shapes.js';
 
 export const REDACTED = '<redacted>';
 
 const SECRET_WORD = /(token|secret|passw(or)?d|passphrase|api[-_]?key|access[-_]?key|private[-_]?key|auth|credential|cookie|session)/i;
-
-const TOKEN_SHAPES: readonly RegExp[] = [
-  /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
-  /\bglpat-[A-Za-z0-9_-]{20,}\b/g,
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
-  /\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{20,}\b/g,
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  /\bnpm_[A-Za-z0-9]{36}\b/g,
-  /\bAIza[0-9A-Za-z_-]{35}\b/g,
-  /\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/g, // JWT
-];
 
 function redactInline(arg: string): string {
   let out = arg;

@@ -80,9 +80,9 @@ export const FEATURES: readonly Feature[] = [
     title: 'credentials in git\'s configuration (a token in an extraHeader or a URL) not readable',
     requested: always,
     by: {
-      bwrap: i('each git configuration file the sandbox sees that holds a credential is copied by isolate without it and bound read-only over the file (--ro-bind-data from a pipe); the file on the host is unchanged'),
-      nsjail: i('refused: nsjail cannot show such a file without its credential (exit 125, naming the file)'),
-      'sandbox-exec': i('refused: Seatbelt cannot show such a file without its credential (exit 125, naming the file)'),
+      bwrap: i('each git configuration file the sandbox sees that holds a credential is copied by isolate without it and bound read-only over the file (--ro-bind-data from a pipe); the file on the host is unchanged; one with other names (hard links) refused on every backend; a file a store credential helper keeps tokens in hidden'),
+      nsjail: i('refused: nsjail cannot show such a file without its credential (exit 125, naming the file); a store credential helper\'s file hidden'),
+      'sandbox-exec': i('refused: Seatbelt cannot show such a file without its credential, nor hide a store credential helper\'s file the profile shows (exit 125, naming the file)'),
       oci: i('as bwrap: the copy is written to the run\'s private bundle directory and bound read-only over the file by config.json; an exported bundle carries it as git-configs/N, named relative to the bundle'),
     },
   },

@@ -47,7 +47,7 @@ import type { MountRule, NetworkMode, Policy } from '../profile/types.js';
 import { governing, isWritable, orderRules } from './mounts.js';
 import type { SetupOp } from './setup-ops.js';
 import { protectedNames } from './setup-plan.js';
-import { gitConfigUnsupported } from './git-config.js';
+import { gitConfigUnsupported, gitCredentialStoreUnsupported } from './git-config.js';
 import { SEATBELT_DEFAULT } from './sbpl-hardening.js';
 
 export interface SbplParam {
@@ -553,6 +553,8 @@ function writeTraverse(w: Writer, rules: readonly MountRule[], scratch: readonly
 function writeProtected(w: Writer, ops: readonly SetupOp[], rules: readonly MountRule[]): { protect: string[]; pins: string[] } {
   const shown = ops.find((op) => op.kind === 'git-config');
   if (shown !== undefined) throw gitConfigUnsupported(shown.path, 'sandbox-exec');
+  const store = ops.find((op) => op.kind === 'hide' && op.credentialStore === true);
+  if (store !== undefined) throw gitCredentialStoreUnsupported(store.path, 'sandbox-exec');
   const protect = protectedNames(ops);
   // Pin ops name directories above protected names, and above paths a rule already hides (isolate's own directories).
   const pinned = ops.flatMap((op) => (op.kind === 'pin' ? [op.path, ...ancestors(op.path)] : []));

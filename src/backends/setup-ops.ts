@@ -36,6 +36,7 @@ import { depth, effectiveKind, governing, isVisible, isWithin, orderRules, prote
 import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { inSealed, sealedDirs, sealOps, type SealOp } from './seal.js';
 import type { GitConfigFact, HostFacts, SealFact } from './types.js';
+import { gitConfigLinked } from './git-config.js';
 
 const ROOT = '/';
 const PROC = '/proc';
@@ -98,8 +99,11 @@ export type SetupOp =
    * parsed with certainty, and `text` is empty.
    */
   | { kind: 'git-config'; path: string; text: string; index: number; unparsed?: true }
-  /** Hidden: a file covered by an unopenable empty one, a directory by an empty tmpfs (HIDDEN_DIR_MODE) made read-only later. */
-  | { kind: 'hide'; path: string; dir: boolean }
+  /**
+   * Hidden: a file covered by an unopenable empty one, a directory by an empty tmpfs (HIDDEN_DIR_MODE) made read-only
+   * later. credentialStore: a file a git credential helper keeps tokens in (HostFacts.gitCredentialStores).
+   */
+  | { kind: 'hide'; path: string; dir: boolean; credentialStore?: true }
   /** A symlink of the host (/bin -> /usr/bin) recreated where the sandbox owns the parent directory. */
   | { kind: 'symlink'; path: string; target: string }
   | GuardOp
@@ -113,7 +117,7 @@ export type SetupOp =
 export type SetupOpKind = SetupOp['kind'];
 
 /** What the list needs from the host: protected names, the kernel's paths, mount points (nsjail), the proxy's directory, the private device nodes, the sealed directories' listings. */
-export type SetupFacts = Pick<HostFacts, 'protect' | 'gitConfigs' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices' | 'rootOnly' | 'sealed'>;
+export type SetupFacts = Pick<HostFacts, 'protect' | 'gitConfigs' | 'gitCredentialStores' | 'kernelPaths' | 'mountPoints' | 'network' | 'devices' | 'rootOnly' | 'sealed'>;
 
 /** At one depth: tmpfs and sealed directories, then binds and pins, then protected names, then hidden paths, then symlinks. */
 const RANK: Partial<Record<SetupOpKind, number>> = { tmpfs: 0, seal: 0, bind: 1, 'seal-bind': 1, submount: 1, pin: 1, protect: 2, placeholder: 2, 'git-config': 2, hide: 3, symlink: 4 };
@@ -138,16 +142,25 @@ function profileOps(fs: Policy['filesystem'], facts: SetupFacts, sized: { size?:
   const bound = new Set(ops.flatMap((op) => (op.kind === 'bind' ? [op.path] : [])));
   const shown = gitConfigOps(rules, facts.gitConfigs ?? [], facts.rootOnly ?? []);
   const protect = protectOps(rules, facts.protect, bound, new Set(shown.map((op) => op.path)), missingHiddenPaths(fs.skipped));
-  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protect, ...shown, ...missingHiddenOps(fs.skipped, protect), ...rootOnlyOps(rules, facts.rootOnly ?? [])];
+  return [...ops, ...symlinkOps(rules), ...submountOps(rules, facts.mountPoints ?? [], bound), ...protect, ...shown, ...missingHiddenOps(fs.skipped, protect), ...rootOnlyOps(rules, facts.rootOnly ?? []), ...credentialStoreOps(rules, facts.gitCredentialStores ?? [])];
+}
+
+/** Each file a git credential helper keeps tokens in that the sandbox would see, hidden whatever a rule says (a profile from a repository may show it). */
+function credentialStoreOps(rules: readonly MountRule[], stores: readonly string[]): SetupOp[] {
+  return stores.filter((path) => isVisible(rules, path)).map((path) => ({ kind: 'hide', path, dir: false, credentialStore: true }));
 }
 
 /**
  * Each git configuration file the sandbox can see that holds a secret, shown without it (host/git-scrub.ts). Never
  * one the list hides (a root-only entry, or inside one): its text, even without the secret, is not the command's.
+ * One with other names (hard links) is refused: the copy would cover one name only.
  */
 function gitConfigOps(rules: readonly MountRule[], found: readonly GitConfigFact[], rootOnly: readonly { path: string }[]): Extract<SetupOp, { kind: 'git-config' }>[] {
   const hidden = (path: string): boolean => rootOnly.some((r) => r.path === path || isWithin(path, r.path));
-  return found.filter((f) => isVisible(rules, f.path) && !hidden(f.path)).map((f, index) => ({ kind: 'git-config', path: f.path, text: f.text, index, ...(f.unparsed === true ? { unparsed: true as const } : {}) }));
+  const shown = found.filter((f) => isVisible(rules, f.path) && !hidden(f.path));
+  const linked = shown.find((f) => f.links !== undefined && f.links > 1);
+  if (linked?.links !== undefined) throw gitConfigLinked(linked.path, linked.links);
+  return shown.map((f, index) => ({ kind: 'git-config', path: f.path, text: f.text, index, ...(f.unparsed === true ? { unparsed: true as const } : {}) }));
 }
 
 /**

@@ -38,6 +38,8 @@ export interface GitConfigFact {
   path: string;
   text: string;
   unparsed?: true;
+  /** How many names the file has, when more than one (hard links): the sandbox could read it by another name, so no backend runs. */
+  links?: number;
 }
 
 /**
@@ -192,6 +194,8 @@ export interface HostFacts {
   protect: ProtectFact[];
   /** For a run: the git configuration files shown without their secrets (GitConfigFact); sandbox-exec and nsjail refuse them. */
   gitConfigs?: GitConfigFact[];
+  /** For a run: the files a `store` credential helper of git's configuration keeps tokens in (host/git-credential-store.ts), real paths; hidden. */
+  gitCredentialStores?: string[];
   command: CommandFact;
   /** Present when the policy's network mode is filtered. */
   network?: NetworkFacts;

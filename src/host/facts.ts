@@ -22,7 +22,9 @@ import { unenterableDirs } from './unenterable.js';
 import { mayExecute } from './access-x.js';
 import { aclListing, type SandboxUser } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
+import { homeGitEntries } from './git-home.js';
 import { readRepoConfigs } from './git-repos.js';
+import { credentialStoreFiles } from './git-credential-store.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
@@ -34,9 +36,9 @@ import { KERNEL_GUARD_PATHS, PROC, isOtherProcEntry, type KernelPathFact } from 
 import { ensureStateDir } from './own-paths.js';
 import { isolateStateDir } from '../profile/own-paths.js';
 import { DEVICE_NODES, type DeviceFacts } from '../backends/devices.js';
+import { SYSTEM_PATH, findSystemProgram } from './system-programs.js';
 
-
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export { findSystemProgram };
 
 function readNumber(file: string): number | undefined {
   try {
@@ -53,15 +55,6 @@ export function usernsFacts(): UsernsFacts {
     unprivilegedClone: readNumber('/proc/sys/kernel/unprivileged_userns_clone'),
     apparmorRestrict: readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
   };
-}
-
-/** The first executable `name` in the system directories. */
-export function findSystemProgram(name: string): string | undefined {
-  for (const dir of SYSTEM_PATH.split(':')) {
-    const candidate = join(dir, name);
-    if (mayExecute(candidate)) return candidate;
-  }
-  return undefined;
 }
 
 /** The file a program's path finally names (python3 -> python3.11), which is what must be visible inside the sandbox. */
@@ -444,9 +437,13 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
   // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
   // read-only project (read now, each file not read already).
-  const readOnly = readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) });
+  const readOnly = [
+    ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) }),
+    ...homeGitEntries(policy.filesystem.mounts, policy.process.cwd, realHome(options.env), { cacheDir: scanCacheDir(options.env) }),
+  ];
   readRepoConfigs(readOnly, options.env, gitReads);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
+  const gitCredentialStores = credentialStoreFiles(gitReads.files(), options.env, policy.process.cwd);
   return {
     platform: process.platform,
     arch: process.arch,
@@ -462,6 +459,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     env: options.env,
     protect,
     ...(gitConfigs.length === 0 ? {} : { gitConfigs }),
+    ...(gitCredentialStores.length === 0 ? {} : { gitCredentialStores }),
     command: commandFacts(command[0] ?? '', env['PATH'], policy.process.cwd),
     ...(policy.network.mode === 'filtered' ? { network: networkFacts(options.env) } : {}),
     kernelPaths: kernelPathFacts(process.getuid?.() ?? -1),

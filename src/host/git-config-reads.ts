@@ -24,6 +24,10 @@ export interface GitConfigFile {
   bytes: Buffer | undefined;
   /** Who may read the file the bytes came from (its owner, group and mode, from that very file); undefined with no bytes. */
   access?: FileAccess;
+  /** How many names the file has (st_nlink, from that very file); undefined with no bytes. */
+  links?: number;
+  /** The includes it names (as written) whose file isolate cannot tell (`~user/` of no user it finds): left out of the copy the sandbox sees. */
+  unresolved?: string[];
 }
 
 
@@ -56,10 +60,17 @@ export class GitConfigReads {
     let file = this.byPath.get(real);
     if (file === undefined) {
       const read = readSmallFileStat(real, EXACT);
-      file = read === null ? null : read === undefined ? { path: real, bytes: undefined } : { path: real, bytes: read.bytes, access: { uid: read.st.uid, gid: read.st.gid, mode: read.st.mode } };
+      file = read === null ? null : read === undefined ? { path: real, bytes: undefined } : { path: real, bytes: read.bytes, access: { uid: read.st.uid, gid: read.st.gid, mode: read.st.mode }, links: read.st.nlink };
       this.byPath.set(real, file);
     }
     return file ?? undefined;
+  }
+
+  /** Notes that the file read at real path `path` names an include (`value`, as written) whose file cannot be told. */
+  unresolved(path: string, value: string): void {
+    const file = this.byPath.get(path);
+    if (file === undefined || file === null || file.unresolved?.includes(value) === true) return;
+    file.unresolved = [...(file.unresolved ?? []), value];
   }
 
   /** Every file read that is there, once each. */

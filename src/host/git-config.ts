@@ -2,7 +2,8 @@
  * The few settings of a git configuration file that name other files git
  * runs or reads: core.hooksPath (the hooks), include.path and
  * includeIf.<condition>.path (more configuration), core.worktree and
- * core.bare (where relative hook paths start). Parsed here, never by running git: the file
+ * core.bare (where relative hook paths start), and credential helpers (the
+ * file a `store --file` helper keeps tokens in). Parsed here, never by running git: the file
  * may have been written by a sandboxed command, and host git would obey it.
  * Pure: the text in, the values out, every one of them (not only the last,
  * which is the one git uses), so that nothing git might use is missed.
@@ -15,6 +16,8 @@ export interface GitConfigPaths {
   worktree: string[];
   /** core.bare, as written. */
   bare: string[];
+  /** credential.helper and credential.<url>.helper. */
+  helper: string[];
 }
 
 /** One line's value: quotes removed, escapes applied, comments dropped, the rest trimmed; `more` when it ends in a continuation. */
@@ -57,7 +60,7 @@ export function header(line: string): { section: string; rest: string } | undefi
 
 /** The paths named in a git configuration file's text. */
 export function gitConfigPaths(text: string): GitConfigPaths {
-  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [] };
+  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [], helper: [] };
   const lines = text.split(/\r?\n/);
   let section = '';
   for (let i = 0; i < lines.length; i++) {
@@ -85,4 +88,5 @@ function record(out: GitConfigPaths, section: string, name: string, value: strin
   else if (lower === 'core' && name === 'worktree') out.worktree.push(value);
   else if (lower === 'core' && name === 'bare') out.bare.push(value);
   else if (name === 'path' && (lower === 'include' || lower.startsWith('includeif.'))) out.include.push(value);
+  else if (name === 'helper' && (lower === 'credential' || lower.startsWith('credential.'))) out.helper.push(value);
 }

@@ -14,8 +14,8 @@
  * working directory, only the `.git` of each directory on the way is looked
  * at: a job that runs in a subdirectory of its checkout under `dev` (the
  * home read-only) has the checkout's token above it. The rest of a
- * read-only system (/usr, /etc) is not searched, nor a readable home
- * directory (`dev`) beyond that.
+ * read-only system (/usr, /etc) is not searched; a readable home directory
+ * (`dev`) is, within bounds (git-home.ts).
  *
  * A directory's listing is kept between runs by the rules of the
  * protected-name search (scan-cache.ts): an unchanged tree costs one lstat
@@ -36,7 +36,7 @@ import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES } from './scan-walk.js';
 import { unnamableEntries, escapedName } from './unnamable-dirs.js';
 
 /** The cache's key in place of protected names (no name holds a NUL byte). */
-const CACHE_KEY: readonly string[] = ['\0git-read-only'];
+const CACHE_KEY = '\0git-read-only';
 
 const GIT = '.git';
 
@@ -47,12 +47,25 @@ export interface ReadOnlyGitOptions {
   clock?: () => ScanClock | undefined;
 }
 
+/**
+ * The bounds of a walk over more than the project (git-home.ts): how many
+ * levels below a start are listed, which directory names are not entered,
+ * and a repository found ends the walk down that way (its own tree is its
+ * project, not walked; the start itself is). The project's own walk has none: any depth, every
+ * directory, repositories inside repositories.
+ */
+export interface WalkBounds {
+  maxDepth: number;
+  skip: (name: string) => boolean;
+}
+
 interface Walk {
   /** Paths with a rule of their own: searched here only while read-only (a writable one is the protected-name search's). */
   rules: readonly MountRule[];
   rulePaths: ReadonlySet<string>;
-  /** Where a walk starts: each is walked from there, not again from a directory above it. */
+  /** Not walked into from above: where a walk starts (walked from there), and what another search covers. */
   roots: ReadonlySet<string>;
+  bounds: WalkBounds | undefined;
   startMs: number | undefined;
   fsTypes: Map<number, number | undefined>;
   depth: number;
@@ -158,6 +171,8 @@ function visit(w: Walk, path: string, name: string, st: Stats, old: number): voi
   const hits: Hit[] = listed.some((e) => e.name === GIT) ? [{ name: GIT, kind: 'other' }] : [];
   report(w, path, hits);
   const record = w.out.open(name, st, mayReuse && w.startMs !== undefined && settled(st, w.startMs), hits);
+  // A repository below a bounded walk's start is a project of its own, not walked (a home that is a repository of dotfiles is).
+  if (w.bounds !== undefined && hits.length > 0 && w.depth > 0) return w.out.close(record);
   const before = old >= 0 ? w.old?.children(old) : undefined;
   for (const e of listed) {
     if (e.isDirectory() && e.name !== GIT && !child(w, path, e.name, before?.get(e.name) ?? -1)) w.out.unflag(record);
@@ -165,12 +180,15 @@ function visit(w: Walk, path: string, name: string, st: Stats, old: number): voi
   w.out.close(record);
 }
 
+/** Past a bounded walk's depth, or a name it does not enter. */
+const outOfBounds = (w: Walk, name: string): boolean => w.bounds !== undefined && (w.depth >= w.bounds.maxDepth || w.bounds.skip(name));
+
 /** A subdirectory: searched unless it is a start of its own or a rule makes it other than read-only. False: it got no record (gone). */
 function child(w: Walk, parent: string, name: string, old: number): boolean {
   const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
   const st = dirStat(path);
   if (st === undefined) return false; // gone or replaced since the listing (the parent's stamp changed too)
-  if (w.roots.has(path) || (w.rulePaths.has(path) && effectiveKind(w.rules, path) !== 'read')) {
+  if (w.roots.has(path) || (w.rulePaths.has(path) && effectiveKind(w.rules, path) !== 'read') || outOfBounds(w, name)) {
     w.out.close(w.out.open(name, st, false, []));
     return true;
   }
@@ -184,29 +202,43 @@ function child(w: Walk, parent: string, name: string, old: number): boolean {
   return true;
 }
 
-function search(rules: readonly MountRule[], cwd: string, cacheDir: string | undefined, start: ScanClock | undefined): ProtectFact[] {
-  const roots = starts(rules, cwd);
-  const w: Walk = { rules, rulePaths: new Set(rules.map((r) => r.path)), roots: new Set(roots), startMs: start?.wallMs, fsTypes: new Map(), depth: 0, old: undefined, out: new TreeBuilder(undefined), found: [] };
-  for (const root of roots) {
+/** What one walk is: where it starts, what it leaves to others, its bounds, and its key in the listing cache. */
+export interface GitWalk {
+  starts: readonly string[];
+  /** Not walked into: directories another search covers. */
+  excluded: readonly string[];
+  bounds: WalkBounds | undefined;
+  cacheKey: string;
+}
+
+function search(rules: readonly MountRule[], walk: GitWalk, cacheDir: string | undefined, start: ScanClock | undefined): ProtectFact[] {
+  const roots = new Set([...walk.starts, ...walk.excluded]);
+  const w: Walk = { rules, rulePaths: new Set(rules.map((r) => r.path)), roots, bounds: walk.bounds, startMs: start?.wallMs, fsTypes: new Map(), depth: 0, old: undefined, out: new TreeBuilder(undefined), found: [] };
+  const key = [walk.cacheKey];
+  for (const root of walk.starts) {
     const st = dirStat(root);
     if (st === undefined) continue;
-    w.old = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, CACHE_KEY, start);
+    w.old = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, key, start);
     w.out = new TreeBuilder(w.old);
     visit(w, root, '', st, w.old === undefined ? -1 : 0);
     const { tree, changed } = w.out.finish();
-    if (changed && cacheDir !== undefined && start !== undefined) writeScanCache(cacheDir, { root, names: [...CACHE_KEY], clock: start }, tree);
+    if (changed && cacheDir !== undefined && start !== undefined) writeScanCache(cacheDir, { root, names: key, clock: start }, tree);
   }
   return w.found;
 }
 
-/** Each `.git` the sandbox sees read-only at or below the working directory `cwd`, and the repositories' above it. */
-export function readOnlyGitEntries(rules: readonly MountRule[], cwd: string, options: ReadOnlyGitOptions = {}): ProtectFact[] {
+/** Each `.git` a walk finds, with the listing cache while the clock can be trusted (it went back during the walk: again without it). */
+export function walkForGit(rules: readonly MountRule[], walk: GitWalk, options: ReadOnlyGitOptions): ProtectFact[] {
   const clock = options.clock ?? scanClock;
   const start = options.cacheDir === undefined ? undefined : clock();
-  const above = enclosing(rules, cwd);
-  const found = search(rules, cwd, options.cacheDir, start);
-  if (start === undefined) return [...above, ...found];
+  const found = search(rules, walk, options.cacheDir, start);
+  if (start === undefined) return found;
   const end = clock();
-  // The clock went back during the search: what it recorded cannot be trusted, so search again without the cache.
-  return [...above, ...(end !== undefined && clockTrusted(start, end) ? found : search(rules, cwd, undefined, undefined))];
+  return end !== undefined && clockTrusted(start, end) ? found : search(rules, walk, undefined, undefined);
+}
+
+/** Each `.git` the sandbox sees read-only at or below the working directory `cwd`, and the repositories' above it. */
+export function readOnlyGitEntries(rules: readonly MountRule[], cwd: string, options: ReadOnlyGitOptions = {}): ProtectFact[] {
+  const walk: GitWalk = { starts: starts(rules, cwd), excluded: [], bounds: undefined, cacheKey: CACHE_KEY };
+  return [...enclosing(rules, cwd), ...walkForGit(rules, walk, options)];
 }

@@ -8,11 +8,13 @@
  * that host git obeys later. The configuration is read, never run: no git
  * process sees these files (git-config.ts parses them).
  */
+import { readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
 import { GitConfigReads, type GitConfigFile } from './git-config-reads.js';
 import { readSmallFile } from './small-file.js';
+import { hostGitPlaces, systemGitConfigs, type GitPlaces } from './git-paths.js';
 
 /** The most a `.git` file or a `commondir` file may weigh to be read (git writes one line; git itself reads any size). */
 const MAX_POINTER_BYTES = 1024 * 1024;
@@ -42,11 +44,19 @@ export function readSmallText(path: string): string | undefined {
   return readSmallFile(path, { maxBytes: MAX_POINTER_BYTES })?.toString('utf8');
 }
 
-/** A path from a configuration value as git reads it: `~/` is the home directory; relative to `base`; undefined when it cannot be told (`~user/`, `%(prefix)/`). */
-function expand(value: string, base: string, home: string | undefined): string | undefined {
-  if (value === '~' || value.startsWith('~/')) return home === undefined || !isAbsolute(home) ? undefined : join(home, value.slice(1));
-  if (value.startsWith('~') || value.startsWith('%(')) return undefined;
-  return isAbsolute(value) ? resolve(value) : resolve(base, value);
+/**
+ * The paths a configuration value names as git reads it: `~/` is the home directory, `~user/` that user's
+ * (git-paths.ts), `%(prefix)/` below each prefix a git on this host has; relative to `base`. Empty when it cannot be told.
+ */
+function expand(value: string, base: string, home: string | undefined, places: GitPlaces): string[] {
+  const tilde = /^~([^/]*)(\/.*)?$/.exec(value);
+  if (tilde !== null) {
+    const dir = tilde[1] === '' ? home : places.userHome(tilde[1] as string);
+    return dir === undefined || !isAbsolute(dir) ? [] : [join(dir, tilde[2] ?? '')];
+  }
+  if (value.startsWith('%(prefix)/')) return places.prefixes.map((p) => join(p, value.slice('%(prefix)/'.length)));
+  if (value.startsWith('%(')) return [];
+  return [isAbsolute(value) ? resolve(value) : resolve(base, value)];
 }
 
 /** One repository: where its hooks would run (worktree candidates, its git directory) and its configuration files. */
@@ -82,11 +92,11 @@ function reposOf(facts: readonly ProtectFact[]): Repo[] {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system, global, XDG. */
-function userConfigFiles(env: Env): string[] {
+/** git's own configuration files for this user, wherever git would read them (git-config(1), FILES): system (git-paths.ts), global, XDG. */
+function userConfigFiles(env: Env, places: GitPlaces): string[] {
   const home = env['HOME'] !== undefined && isAbsolute(env['HOME']) ? env['HOME'] : undefined;
   const xdg = env['XDG_CONFIG_HOME'] !== undefined && isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : home === undefined ? undefined : join(home, '.config');
-  const files = [env['GIT_CONFIG_SYSTEM'] ?? '/etc/gitconfig', env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
+  const files = [...systemGitConfigs(env, places.prefixes), env['GIT_CONFIG_GLOBAL'], home === undefined ? undefined : join(home, '.gitconfig'), xdg === undefined ? undefined : join(xdg, 'git/config')];
   return files.filter((f): f is string => f !== undefined && isAbsolute(f));
 }
 
@@ -94,12 +104,13 @@ function userConfigFiles(env: Env): string[] {
  * The settings of configuration files and of every file they include (as git follows them, to its depth); includes as
  * absolute paths. An include past git's depth is read (the sandbox may see it) but not followed.
  */
-function collect(files: readonly string[], home: string | undefined, reads: GitConfigReads): GitConfigPaths {
-  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [] };
+function collect(files: readonly string[], home: string | undefined, reads: GitConfigReads, places: GitPlaces): GitConfigPaths {
+  const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [], helper: [] };
   const seen = new Set<string>();
-  const read = (file: string, depth: number): void => {
+  const follow = (file: string, depth: number): void => {
     if (seen.has(file)) return;
-    const text = reads.read(file)?.bytes?.toString('utf8');
+    const read = reads.read(file);
+    const text = read?.bytes?.toString('utf8');
     if (depth > MAX_INCLUDE_DEPTH) return;
     seen.add(file);
     if (text === undefined) return;
@@ -108,13 +119,16 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
     out.worktree.push(...paths.worktree);
     out.bare.push(...paths.bare);
     for (const inc of paths.include) {
-      const path = expand(inc, dirname(file), home);
-      if (path === undefined) continue;
-      out.include.push(path);
-      read(path, depth + 1);
+      const found = expand(inc, dirname(file), home, places);
+      // An include whose file cannot be told is left out of the copy the sandbox sees (git-scrub.ts).
+      if (found.length === 0 && read !== undefined) reads.unresolved(read.path, inc);
+      for (const path of found) {
+        out.include.push(path);
+        follow(path, depth + 1);
+      }
     }
   };
-  for (const file of files) read(file, 0);
+  for (const file of files) follow(file, 0);
   return out;
 }
 
@@ -125,18 +139,18 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
  * the configuration files as read, for the copies the sandbox sees
  * (git-scrub.ts): no file is read twice.
  */
-export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads()): GitTargets {
+export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads(), places: GitPlaces = hostGitPlaces(env)): GitTargets {
   const home = env['HOME'];
-  const user = collect(userConfigFiles(env), home, reads);
-  const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') ? (expand(h, '/', home) ?? []) : []));
+  const user = collect(userConfigFiles(env, places), home, reads, places);
+  const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') || h.startsWith('%(') ? expand(h, '/', home, places) : []));
   const include = [...user.include];
   for (const repo of reposOf(facts)) {
-    const own = collect(repo.configs, home, reads);
+    const own = collect(repo.configs, home, reads, places);
     include.push(...own.include);
     // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
     const bare = own.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
-    const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home) ?? [])];
-    for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home) ?? []));
+    const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home, places))];
+    for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home, places)));
   }
   return { hooks: [...new Set(hooks)], include: [...new Set(include)], configs: reads.files() };
 }
@@ -146,6 +160,35 @@ export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitCo
  * they include, read into `reads` for the copies the sandbox sees without their secrets: a file read already is not
  * read again.
  */
-export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads): void {
-  for (const repo of reposOf(facts)) collect(repo.configs, env['HOME'], reads);
+export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads, places: GitPlaces = hostGitPlaces(env)): void {
+  for (const repo of reposOf(facts)) collect([...repo.configs, ...moduleConfigs(repo.gitDir)], env['HOME'], reads, places);
+}
+
+/** The most submodule git directories looked at in one repository. */
+const MAX_MODULES = 1000;
+/** How deep `modules/` is looked into: a submodule's name may hold `/`, and submodules have their own. */
+const MAX_MODULE_DEPTH = 16;
+
+/**
+ * The configuration of each submodule a git directory keeps under `modules/` (`modules/<name>/config`, and theirs
+ * in turn), whether or not the submodule is checked out: a token there is sent by git run in the submodule.
+ */
+export function moduleConfigs(gitDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // none, or not for the sandbox to list either
+    }
+    if (entries.some((e) => e.name === 'config' && e.isFile())) {
+      out.push(join(dir, 'config'));
+      if (depth < MAX_MODULE_DEPTH) walk(join(dir, 'modules'), depth + 1);
+      return;
+    }
+    for (const e of entries) if (e.isDirectory() && out.length < MAX_MODULES && depth < MAX_MODULE_DEPTH) walk(join(dir, e.name), depth + 1);
+  };
+  walk(join(gitDir, 'modules'), 0);
+  return out;
 }

@@ -8,7 +8,11 @@
  * worktrees' `config.worktree`, the common `config` a linked worktree or
  * submodule shares), and the files they include, as they were read for the
  * protected-name search (git-config-reads.ts: each once, without following a
- * symbolic link and only when it was where its path says). One that could not be read so, or
+ * symbolic link and only when it was where its path says). An include whose
+ * file cannot be told (git-paths.ts) is left out of the copy: that file could
+ * hold a secret isolate never read. A file with other names (hard links)
+ * says how many: the copy covers one name, so the run is refused
+ * (backends/git-config.ts). One that could not be read so, or
  * not parsed with certainty, is shown empty. A file with nothing to remove
  * is not listed: it is bound as it is. The values removed are never kept or
  * logged.
@@ -26,9 +30,10 @@ export function gitConfigFact(file: GitConfigFile): GitConfigFact | undefined {
   const { path, bytes } = file;
   const text = bytes?.toString('utf8');
   // Text that is not UTF-8 would not survive a rewrite byte for byte: shown empty, as anything not parsed with certainty.
-  const result = text === undefined || !Buffer.from(text).equals(bytes as Buffer) ? { kind: 'unparseable' as const } : scrubGitConfig(text);
+  const result = text === undefined || !Buffer.from(text).equals(bytes as Buffer) ? { kind: 'unparseable' as const } : scrubGitConfig(text, file.unresolved);
   if (result.kind === 'clean') return undefined;
-  return { path, text: result.kind === 'scrubbed' ? result.text : '', ...(result.kind === 'unparseable' ? { unparsed: true as const } : {}) };
+  const links = file.links !== undefined && file.links > 1 ? { links: file.links } : {};
+  return { path, text: result.kind === 'scrubbed' ? result.text : '', ...(result.kind === 'unparseable' ? { unparsed: true as const } : {}), ...links };
 }
 
 /**

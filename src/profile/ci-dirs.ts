@@ -16,7 +16,11 @@
  * - Jenkins: `<workspace>@tmp/` (`$WORKSPACE_TMP`), its credentials bindings
  *   and the step scripts; `$JENKINS_HOME/secrets` and `credentials.xml`.
  *
- * Pure: the paths from the variables; whether each exists is the caller's.
+ * A job that starts isolate with its variables cleared (`env -i`, `sudo`
+ * without -E) is told by where its checkout is instead (ciLayoutPaths).
+ *
+ * Pure: the paths from the variables or the working directory; whether
+ * each exists is the caller's.
  */
 import { posix } from 'node:path';
 
@@ -61,4 +65,38 @@ function jenkins(env: Env): { path: string; from: string }[] {
 /** The paths a CI runner keeps the job's secrets in, told by `env`, with where each comes from. */
 export function ciSecretPaths(env: Env): { path: string; from: string }[] {
   return [...githubActions(env), ...gitlab(env), ...jenkins(env)];
+}
+
+/** `/a/b/c` -> `/a/b/c`, `/a/b`, `/a` (never /). */
+function selfAndAncestors(path: string): string[] {
+  const out: string[] = [];
+  for (let dir = path; dir !== '/'; dir = posix.dirname(dir)) out.push(dir);
+  return out;
+}
+
+/** GitHub Actions by its layout: a work directory named `work` (hosted) or `_work` (self-hosted) keeps `_temp`; `_work`'s parent, the runner's keys. */
+function githubLayout(dir: string): { path: string; from: string }[] {
+  const name = posix.basename(dir);
+  if (name !== 'work' && name !== '_work') return [];
+  const temp = [{ path: posix.join(dir, '_temp'), from: "a CI runner's temporary directory (beside the checkout)" }];
+  const root = posix.dirname(dir);
+  return name === 'work' || root === '/' ? temp : [...temp, ...['.credentials', '.credentials_rsaparams'].map((n) => ({ path: posix.join(root, n), from: "a CI runner's credentials (beside the checkout)" }))];
+}
+
+/** Jenkins by its layout: `<dir>@tmp` beside each directory; under `<home>/workspace/`, the home's keys to its stored credentials. */
+function jenkinsLayout(dir: string): { path: string; from: string }[] {
+  const bindings = [{ path: `${dir}@tmp`, from: "a CI job's credentials bindings (beside the checkout)" }];
+  if (posix.basename(dir) !== 'workspace' || posix.dirname(dir) === '/') return bindings;
+  return [...bindings, ...['secrets', 'credentials.xml'].map((n) => ({ path: posix.join(posix.dirname(dir), n), from: "Jenkins' stored credentials (beside the workspace)" }))];
+}
+
+/**
+ * The paths a CI runner would keep the job's secrets in, told by the working directory `cwd` (absolute) alone: for it
+ * and each directory above it, GitHub's `<work>/_temp` (and a self-hosted runner's keys), GitLab's `<dir>.tmp` and
+ * Jenkins' `<dir>@tmp` beside it. Never the working directory or one above it; only those that exist are hidden.
+ */
+export function ciLayoutPaths(cwd: string): { path: string; from: string }[] {
+  const dirs = selfAndAncestors(posix.normalize(cwd)).filter((d) => absolute(d) !== undefined);
+  const found = dirs.flatMap((d) => [...githubLayout(d), { path: `${d}.tmp`, from: "a CI job's file variables (beside the checkout)" }, ...jenkinsLayout(d)]);
+  return found.filter((f) => !dirs.includes(f.path) && !f.path.startsWith(`${cwd}/`));
 }

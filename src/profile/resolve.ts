@@ -10,7 +10,7 @@ import { isWritable, MISSING_DENY_REASON } from './mount-rules.js';
 import type { Limits, LimitsDoc, MergedProfile, MountKind, MountRule, Policy, SourcedPath } from './types.js';
 import { checkKernelPath } from './kernel-paths.js';
 import { checkSocketDir, ownSocketDirs } from './socket-dirs.js';
-import { ciSecretPaths } from './ci-dirs.js';
+import { ciLayoutPaths, ciSecretPaths } from './ci-dirs.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
@@ -285,7 +285,9 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // And its state directories of runs with another XDG_STATE_HOME (state-registry.ts).
   add('deny', registeredStateDirs(env).filter((path) => !own.includes(path) && exists(path)).map((path) => ({ path, optional: true, from: "isolate's state directory of other runs" })));
   // A CI job's secrets on disk beside the checkout (ci-dirs.ts): hidden wherever a rule would show them (dev reads the home).
-  add('deny', ciSecretPaths(env).filter((s) => exists(s.path)).map(({ path, from }) => ({ path, optional: true, from })));
+  // Told by the runner's variables, or, with them cleared, by the checkout's place (a path named by both is hidden once).
+  const ci = [...ciSecretPaths(env), ...ciLayoutPaths(ctx.vars.CWD)].filter((s, i, all) => all.findIndex((o) => o.path === s.path) === i);
+  add('deny', ci.filter((s) => exists(s.path)).map(({ path, from }) => ({ path, optional: true, from })));
   checkProfileLinks(profile, mounts);
   const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);
   const chosen = ctx.audit?.log;

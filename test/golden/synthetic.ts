@@ -113,7 +113,10 @@ function isFile(path: string): boolean {
   return path.startsWith(home) && HOME_FILES.has(path.slice(home.length));
 }
 
-const absent = (path: string): boolean => ABSENT_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`));
+/** A CI runner's directories beside a checkout, looked for by name around every working directory (profile/ci-dirs.ts): not on a typical host. */
+const ABSENT_SUFFIXES = ['.tmp', '@tmp'];
+
+const absent = (path: string): boolean => ABSENT_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`)) || ABSENT_SUFFIXES.some((s) => path.endsWith(s));
 
 /** Under a merged-/usr link, the path it leads to. */
 function usrReal(path: string): string {

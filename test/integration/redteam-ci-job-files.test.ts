@@ -106,4 +106,17 @@ describe.each(runners())('red team: a CI job\'s files beside the checkout ($labe
     expect(r.status, r.stderr).toBe(0);
     expect(leaked(r.stdout + r.stderr)).toEqual([]);
   });
+  // A job that starts isolate with its variables cleared (`env -i`, `sudo` without -E): the runner's files are told by the checkout's place.
+  it.each([
+    ['GitHub, hosted (~/work)', 'work/repo/repo/src', ['work/_temp/6c1f6e0a.sh']],
+    ['GitHub, self-hosted (_work)', 'actions-runner/_work/repo/repo', ['actions-runner/_work/_temp/set_env_0a6d', 'actions-runner/.credentials_rsaparams']],
+    ['GitLab', 'builds/t3st/0/group/project', ['builds/t3st/0/group/project.tmp/KUBECONFIG']],
+    ['Jenkins', 'workspace/job', ['workspace/job@tmp/secretFiles/2f9c/creds.json', 'secrets/master.key', 'credentials.xml']],
+  ])('%s, without the runner\'s variables: dev does not show the job\'s files beside the checkout', (_layout, checkout, files) => {
+    for (const f of files) put(f, (s) => `TOKEN=${s}\n`);
+    plant(runner, p.home, `${checkout}/README`, 'x\n');
+    const r = run(['--profile', 'dev'], join(p.home, checkout), {}, `grep -ra ci-secret ${p.home} 2>/dev/null; true`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(leaked(r.stdout + r.stderr), 'a secret of the job the sandbox printed').toEqual([]);
+  });
 });

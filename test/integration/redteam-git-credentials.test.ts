@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, homeWithProject, isolate, isolateAsync, type Project } from '../helpers/isolate.js';
@@ -97,6 +97,23 @@ describe.each(backendCases('red team: git credentials'))('red team: a repository
     // The host's file is as it was, and host git still has the real token.
     expect(readFileSync(join(p.project, '.git', 'config')).equals(before)).toBe(true);
     expect(git(p.project, 'config', 'remote.origin.url').stdout).toContain(jobToken);
+  });
+
+  it('a config with a second name (a hard link in the project) is refused: the copy would cover one name, the command could read the other', () => {
+    linkSync(join(p.project, '.git', 'config'), join(p.project, 'notes.txt'));
+    const r = run('cat notes.txt .git/config');
+    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
+    expect(r.status, r.stderr).toBe(125);
+    if (backend !== 'nsjail') expect(r.stderr).toMatch(/other name.*hard link/);
+  });
+
+  it('a credential store a helper names (store --file in the project) is hidden: the command reads no token from it', () => {
+    writeFileSync(join(p.project, '.creds'), `https://x-access-token:${token}@github.com\n`);
+    git(p.project, 'config', 'credential.helper', `store --file ${join(p.project, '.creds')}`);
+    giveTo(runner, p.project);
+    const r = run('cat .creds; git -c safe.directory=* credential fill <<EOF\nprotocol=https\nhost=github.com\n\nEOF\necho DONE');
+    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
+    if (backend !== 'nsjail') expect(r.stdout, r.stderr).toContain('DONE');
   });
 
   it('host git replacing the config during the run (git config renames a new file over it) stops the sandbox: the command never writes the new one', async () => {

@@ -1,6 +1,6 @@
 /** Where CI runners keep a job's secrets beside the checkout (profile/ci-dirs.ts). Pure. */
 import { describe, expect, it } from 'vitest';
-import { ciSecretPaths } from '../../src/profile/ci-dirs.js';
+import { ciLayoutPaths, ciSecretPaths } from '../../src/profile/ci-dirs.js';
 
 const paths = (env: Record<string, string>): string[] => ciSecretPaths(env).map((p) => p.path);
 
@@ -29,5 +29,32 @@ describe('ciSecretPaths', () => {
     expect(paths({ RUNNER_TEMP: '/tmp' })).toEqual([]);
     expect(paths({ JENKINS_URL: 'x', WORKSPACE_TMP: '/tmp/' })).toEqual([]);
     expect(paths({ RUNNER_TEMP: '/_work/_temp' })).toEqual(['/_work/_temp']);
+  });
+});
+
+describe('ciLayoutPaths', () => {
+  const layout = (cwd: string): string[] => ciLayoutPaths(cwd).map((p) => p.path);
+
+  it('GitHub: <work>/_temp beside a checkout under a work directory named work or _work; a self-hosted runner\'s keys above _work', () => {
+    expect(layout('/home/runner/work/repo/repo')).toContain('/home/runner/work/_temp');
+    expect(layout('/home/runner/work/repo/repo')).not.toContain('/home/runner/.credentials');
+    expect(layout('/opt/actions-runner/_work/repo/repo/src')).toEqual(expect.arrayContaining(['/opt/actions-runner/_work/_temp', '/opt/actions-runner/.credentials', '/opt/actions-runner/.credentials_rsaparams']));
+  });
+
+  it('GitLab and Jenkins: <dir>.tmp and <dir>@tmp beside the working directory and each directory above it; Jenkins\' keys above workspace/', () => {
+    const paths = layout('/var/lib/jenkins/workspace/job');
+    expect(paths).toEqual(expect.arrayContaining(['/var/lib/jenkins/workspace/job@tmp', '/var/lib/jenkins/workspace/job.tmp', '/var/lib/jenkins/secrets', '/var/lib/jenkins/credentials.xml']));
+    expect(layout('/builds/group/project')).toEqual(expect.arrayContaining(['/builds/group/project.tmp', '/builds/group.tmp']));
+  });
+
+  it('never the working directory, a directory above it or inside it, the root, or a directory one name deep', () => {
+    for (const cwd of ['/home/runner/work/_temp/x', '/x/work', '/builds/group/project']) {
+      const paths = layout(cwd);
+      const above = (p: string): boolean => cwd === p || cwd.startsWith(`${p}/`) || p.startsWith(`${cwd}/`);
+      expect(paths.filter(above), cwd).toEqual([]);
+      expect(paths.filter((p) => p.split('/').length < 3), cwd).toEqual([]);
+    }
+    expect(layout('/')).toEqual([]);
+    expect(layout('/work')).toEqual([]);
   });
 });

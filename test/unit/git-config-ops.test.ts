@@ -96,4 +96,20 @@ describe('git configuration shown without its credentials', () => {
     expect(summary.notes.some((n) => n.startsWith(`${CONFIG}: git configuration with a credential in it: shown without it`))).toBe(true);
     expect(summary.notes.some((n) => n.startsWith(`${SUB}: git configuration isolate could not read with certainty`))).toBe(true);
   });
+
+  it('refuses on every backend a file with other names (hard links): the copy covers one name, the sandbox could read another', () => {
+    const linked: SetupFacts = { ...FACTS, gitConfigs: [{ path: CONFIG, text: '[core]\n', links: 2 }] };
+    expectIsolateError(() => setupOps(policy(), linked), 'E_PATH_INVALID');
+    // One the sandbox cannot see at all needs no copy, and is no reason to refuse.
+    expect(() => setupOps(policy(), { ...FACTS, gitConfigs: [{ path: `${PROJECT}/secret/config`, text: '', links: 3 }] })).not.toThrow();
+  });
+
+  it('hides a credential store a credential helper names wherever the sandbox would see it; not one the profile hides already', () => {
+    const store = `${PROJECT}/.git-credentials`;
+    const hidden = setupOps(policy(), { ...FACTS, gitCredentialStores: [store, `${PROJECT}/secret/creds`, '/elsewhere/creds'] });
+    expect(hidden.filter((op) => op.kind === 'hide').map((op) => op.path)).toContain(store);
+    expect(hidden.some((op) => op.kind === 'hide' && (op.path === `${PROJECT}/secret/creds` || op.path === '/elsewhere/creds'))).toBe(false);
+    // nsjail hides it too (/dev/null over it): a store needs no copy.
+    expect(JSON.stringify(setupMounts(setupOps(policy(), { ...FACTS, gitConfigs: [], gitCredentialStores: [store] })))).toContain(store);
+  });
 });

@@ -65,6 +65,6 @@ describe('gitConfigPaths reads include.path and includeIf.*.path', () => {
 
   it('core.worktree, and nothing from a name without a value', () => {
     const parsed = gitConfigPaths('[core]\n\tworktree = ../tree\n\thooksPath\n[include]\n\tpath\n');
-    expect(parsed).toEqual({ hooksPath: [], include: [], worktree: ['../tree'], bare: [] });
+    expect(parsed).toEqual({ hooksPath: [], include: [], worktree: ['../tree'], bare: [], helper: [] });
   });
 });

@@ -33,8 +33,8 @@ describe('scrubGitConfig', () => {
   });
 
   it('removes the userinfo in a section\'s name (url.<base>.insteadOf, credential.<url>), rewriting only that header', () => {
-    const text = `[url "https://dev:${TOKEN}@github.com/"]\n\tinsteadOf = https://github.com/\n[credential "https://user:${TOKEN}@example.com"]\n\tusername = user\n`;
-    expect(shown(text)).toBe('[url "https://github.com/"]\n\tinsteadOf = https://github.com/\n[credential "https://example.com"]\n\tusername = user\n');
+    const text = `[url "https://dev:${TOKEN}@github.com/"]\n\tinsteadOf = https://github.com/\n[credential "https://user:${TOKEN}@example.com"]\n\tuseHttpPath = true\n`;
+    expect(shown(text)).toBe('[url "https://github.com/"]\n\tinsteadOf = https://github.com/\n[credential "https://example.com"]\n\tuseHttpPath = true\n');
   });
 
   it('removes a submodule\'s URL userinfo and an insteadOf value with a token', () => {
@@ -111,6 +111,27 @@ describe('scrubGitConfig', () => {
     expect(shown('[core]\n\t= value\n')).toBe('unparseable');
     expect(shown('[core]\n\tkey value\n')).toBe('unparseable');
     expect(shown('[core]\n\tkey = a\\')).toBe('unparseable');
+  });
+
+  it('removes a userinfo with a quote, a backslash or a space in it, as git reads it (quoted and escaped)', () => {
+    expect(shown('[remote "o"]\n\turl = "https://u:a\\"b\\\\c@h/r"\n')).toBe('[remote "o"]\n\turl = "https://h/r"\n');
+    expect(shown('[remote "o"]\n\turl = "https://u:a b@h/r"\n')).toBe('[remote "o"]\n\turl = "https://h/r"\n');
+    expect(shown('[url "ssh://git:p\\"w@h/"]\n\tinsteadOf = x\n')).toBe('[url "ssh://git@h/"]\n\tinsteadOf = x\n');
+  });
+
+  it('removes credential.username and credential.<url>.username that look like a token, in any case; a person\'s name stays', () => {
+    for (const token of ['ghp_0123456789abcdefghijABCDEFGHIJ012345', 'glpat-0123456789abcdefghij', '0123456789abcdef0123456789abcdef01234567', 'a'.repeat(31) + '7']) {
+      expect(shown(`[credential]\n\tusername = ${token}\n\thelper = cache\n[Credential "https://h"]\n\tUserName = ${token}\n`), token).toBe('[credential]\n\thelper = cache\n[Credential "https://h"]\n');
+    }
+    for (const name of ['octocat', 'jane.doe@example.com', 'john-smith-1985', 'x-access-token', 'a'.repeat(40)]) {
+      expect(shown(`[credential "https://h"]\n\tusername = ${name}\n`), name).toBe('clean');
+    }
+  });
+
+  it('removes a credential helper whose arguments name a secret, or a snippet that prints a user name; keeps a plain helper named libsecret or store with a file', () => {
+    const text = `[credential "https://h"]\n\thelper = "/opt/bin/cred --token=${TOKEN}"\n\thelper = "vault --password ${TOKEN}"\n\thelper = " !f() { echo password=${TOKEN}; }; f"\n\thelper = "!f() { echo username=${TOKEN}; }; f"\n`;
+    expect(shown(text)).toBe('[credential "https://h"]\n');
+    expect(shown('[credential]\n\thelper = libsecret\n\thelper = store --file ~/.git-credentials\n\thelper = "!aws codecommit credential-helper $@"\n\thelper = cache --timeout=3600\n')).toBe('clean');
   });
 
   it('keeps a key without a value (true)', () => {

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gitTargets, readSmallText } from '../../src/host/git-repos.js';
+import { GitConfigReads } from '../../src/host/git-config-reads.js';
+import { gitPrefixes, hostGitPlaces, userHome, type GitPlaces } from '../../src/host/git-paths.js';
+import { userInfo } from 'node:os';
 import type { ProtectFact } from '../../src/backends/types.js';
 
 let root: string;
@@ -25,6 +28,8 @@ function write(rel: string, text: string): void {
 const fact = (rel: string, state: ProtectFact['state'] = 'file'): ProtectFact => ({ path: join(root, rel), state, pins: [] });
 /** An environment in which git's own configuration is only what the test writes. */
 const env = (over: Record<string, string> = {}): Record<string, string> => ({ GIT_CONFIG_SYSTEM: join(root, 'no-system-config'), ...over });
+/** A host where no user's home and no git's prefix can be told. */
+const nowhere: GitPlaces = { prefixes: [], userHome: () => undefined };
 const rel = (paths: string[]): string[] => paths.map((p) => (p.startsWith(`${root}/`) ? p.slice(root.length + 1) : p)).sort();
 
 describe('gitTargets', () => {
@@ -64,7 +69,7 @@ describe('gitTargets', () => {
   it('nothing from a missing .git, a .git file without a pointer, or paths git cannot resolve', () => {
     write('x/.git', 'not a pointer\n');
     write('y/.git/config', '[core]\n\thooksPath = ~other/hooks\n[include]\n\tpath = %(prefix)/etc/x\n');
-    const t = gitTargets([fact('.git', 'missing'), fact('x/.git'), fact('y/.git/config')], env());
+    const t = gitTargets([fact('.git', 'missing'), fact('x/.git'), fact('y/.git/config')], env(), new GitConfigReads(), nowhere);
     expect({ hooks: t.hooks, include: t.include }).toEqual({ hooks: [], include: [] });
     expect(rel(t.configs.map((c) => c.path))).toEqual(['y/.git/config']);
   });
@@ -76,5 +81,41 @@ describe('gitTargets', () => {
     const t = gitTargets([fact('z/.git/config')], env());
     expect(rel(t.include)).toEqual(['fifo']);
     expect(rel(t.configs.map((c) => c.path))).toEqual(['z/.git/config']);
+  });
+
+  it('an include written ~user/ is that user\'s home; one written %(prefix)/ is below each prefix a git on this host has', () => {
+    write('alice/inc.cfg', '[http]\n\textraheader = secret\n');
+    write('pfx/share/git.cfg', '[http]\n\textraheader = secret\n');
+    write('app/.git/config', '[include]\n\tpath = ~alice/inc.cfg\n[includeIf "gitdir:/x/"]\n\tpath = %(prefix)/share/git.cfg\n');
+    const places: GitPlaces = { prefixes: [join(root, 'pfx'), join(root, 'other')], userHome: (name) => (name === 'alice' ? join(root, 'alice') : undefined) };
+    const t = gitTargets([fact('app/.git/config')], env(), new GitConfigReads(), places);
+    expect(rel(t.include)).toEqual(['alice/inc.cfg', 'other/share/git.cfg', 'pfx/share/git.cfg']);
+    expect(rel(t.configs.map((c) => c.path))).toEqual(['alice/inc.cfg', 'app/.git/config', 'pfx/share/git.cfg']);
+  });
+
+  it('an include whose file cannot be told (~user/ of no known user, %(prefix)/ with no git found) is noted on the file that names it', () => {
+    write('app/.git/config', '[include]\n\tpath = ~nobody-here/inc.cfg\n\tpath = %(prefix)/x\n\tpath = plain.cfg\n');
+    const t = gitTargets([fact('app/.git/config')], env(), new GitConfigReads(), nowhere);
+    expect(t.configs.find((c) => c.path === join(root, 'app/.git/config'))?.unresolved).toEqual(['~nobody-here/inc.cfg', '%(prefix)/x']);
+  });
+
+  it('finds ~user/ and %(prefix)/ where the git on this host finds them (real git as the oracle)', () => {
+    const asGit = (value: string): string => spawnSync('git', ['-c', `isolate.p=${value}`, 'config', '--type=path', '--get', 'isolate.p'], { encoding: 'utf8', env: { PATH: process.env['PATH'] } }).stdout.trim();
+    const prefix = asGit('%(prefix)/');
+    expect(prefix, 'git expands %(prefix)/').not.toBe('');
+    expect(gitPrefixes({ PATH: process.env['PATH'] ?? '' }).map((p) => `${p}/`)).toContain(prefix);
+    const me = userInfo().username;
+    expect(userHome(me)).toBe(asGit(`~${me}/`).replace(/\/$/, ''));
+    expect(userHome('no-such-user-here')).toBeUndefined();
+  });
+
+  it('looks up each user\'s home once, and no more than a few users in one search (a repository may name thousands)', () => {
+    const places = hostGitPlaces({});
+    const me = userInfo().username;
+    expect(places.userHome(me)).toBe(userHome(me));
+    for (let i = 0; i < 40; i++) places.userHome(`no-such-user-${i}`);
+    const start = Date.now();
+    for (let i = 40; i < 1000; i++) expect(places.userHome(`no-such-user-${i}`)).toBeUndefined();
+    expect(Date.now() - start).toBeLessThan(500);
   });
 });

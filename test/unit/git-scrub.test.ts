@@ -1,5 +1,5 @@
 /** Host facts: which git configuration files the sandbox sees without their secrets (host/git-scrub.ts). Temp dirs only. */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -84,5 +84,32 @@ describe('gitConfigFacts', () => {
     expect(gitConfigFact(join(dir, 'a', '.git', 'config'))).toEqual({ path: join(dir, 'a', '.git', 'config'), text: '', unparsed: true });
     expect(gitConfigFact(join(dir, 'missing'))).toBeUndefined();
     expect(gitConfigFact(dir)).toBeUndefined();
+  });
+
+  it('an include whose file cannot be found (~user/ of an unknown user) is left out of the copy; the other lines stay', () => {
+    const config = repo('a', '[include]\n\tpath = ~ghost/secrets.inc\n\tpath = plain.inc\n[core]\n\tbare = false\n');
+    const bytes = readExact(config) as Buffer;
+    expect(factOf({ path: config, bytes, unresolved: ['~ghost/secrets.inc'] })).toEqual({ path: config, text: '[include]\n\tpath = plain.inc\n[core]\n\tbare = false\n' });
+    expect(factOf({ path: config, bytes })).toBeUndefined();
+  });
+
+  it('a git built into a prefix of its own (/usr/local) reads <prefix>/etc/gitconfig: shown without its token, the git never run', () => {
+    // The git on PATH: <dir>/local/bin/git, found where it is (it would leave a mark if anything ran it).
+    mkdirSync(join(dir, 'local', 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'local', 'bin', 'git'), `#!/bin/sh\ntouch ${join(dir, 'ran')}\n`);
+    chmodSync(join(dir, 'local', 'bin', 'git'), 0o755);
+    mkdirSync(join(dir, 'local', 'etc'));
+    writeFileSync(join(dir, 'local', 'etc', 'gitconfig'), '[http]\n\textraheader = AUTHORIZATION: basic c2VjcmV0\n');
+    const facts = gitConfigFacts([rule('read', dir)], [], { PATH: `${join(dir, 'local', 'bin')}:/usr/bin:/bin`, HOME: join(dir, 'home') });
+    expect(facts.filter((f) => f.path.startsWith(dir))).toEqual([{ path: join(dir, 'local', 'etc', 'gitconfig'), text: '[http]\n' }]);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+  });
+
+  it('says how many names a file with a token has (hard links); one name is not noted', () => {
+    const config = repo('a', '[http]\n\textraheader = secret\n');
+    const facts = () => gitConfigFacts([rule('write', dir)], [{ path: config, state: 'file', pins: [] }], {});
+    expect(facts()).toEqual([{ path: config, text: '[http]\n' }]);
+    linkSync(config, join(dir, 'notes.txt'));
+    expect(facts()).toEqual([{ path: config, text: '[http]\n', links: 2 }]);
   });
 });

@@ -344,7 +344,7 @@ describe('resolvePolicy (on a temp directory)', () => {
 describe('resolvePolicy: the audit log is hidden wherever it is', () => {
   const vars: PathVars = { CWD: '/synthetic-only/project', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
   const files = new Set(['/synthetic-only/logs/a.jsonl', '/synthetic-only/logs/a.jsonl.head', '/synthetic-only/logs/b.jsonl', '/synthetic-only/project/c.jsonl']);
-  const disk: PathLookup = { stat: (p) => (files.has(p) ? 'file' : p.startsWith('/synthetic-only') && !p.includes('.') ? 'dir' : undefined), realpath: (p) => p, isSymlink: () => false };
+  const disk: PathLookup = { stat: (p) => (files.has(p) ? 'file' : p.startsWith('/synthetic-only') && !p.includes('.') && !p.endsWith('@tmp') ? 'dir' : undefined), realpath: (p) => p, isSymlink: () => false };
   const readHome = (log?: string): MergedProfile => ({
     ...profile({ read: [{ path: '/synthetic-only', optional: false, from: 'r' }], write: [{ path: '/synthetic-only/project', optional: false, from: 'w' }] }, '/synthetic-only/project'),
     audit: { enabled: true, log, required: false },
@@ -395,7 +395,7 @@ describe('resolvePolicy on a described filesystem (ResolveContext.disk)', () => 
     profile({ read: [...read.map((p) => sp(p)), ...optional.map((p) => sp(p, true))], tmpfs: [sp('/synthetic-only/tmp')] }, '/synthetic-only/project');
   /** /synthetic-only exists only here; /bin is a link to /synthetic-only/usr/bin; /synthetic-only/passwd is a file. */
   const disk: PathLookup = {
-    stat: (p) => (p === '/synthetic-only/passwd' ? 'file' : p === '/' || p === '/bin' || p.startsWith('/synthetic-only') ? (p.includes('missing') ? undefined : 'dir') : undefined),
+    stat: (p) => (p === '/synthetic-only/passwd' ? 'file' : p === '/' || p === '/bin' || p.startsWith('/synthetic-only') ? (p.includes('missing') || /[.@]tmp$/.test(p) ? undefined : 'dir') : undefined),
     realpath: (p) => (p === '/bin' ? '/synthetic-only/usr/bin' : p),
     isSymlink: (p) => p === '/bin',
   };

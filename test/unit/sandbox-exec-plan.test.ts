@@ -133,6 +133,12 @@ describe('sandbox-exec plan: the host', () => {
     expect(err.fix).toContain('credential helper');
   });
 
+  it('refuses a credential store a credential helper names (Seatbelt cannot hide a file the profile shows), naming the file', () => {
+    const store = `${PROJECT}/.git-credentials`;
+    const err = expectIsolateError(() => plan({}, { gitCredentialStores: [store] }), 'E_BACKEND_UNSUPPORTED');
+    expect(err.message).toContain(store);
+  });
+
   it('refuses an empty command', () => {
     expectIsolateError(() => plan({}, {}, []), 'E_COMMAND_EMPTY');
     expectIsolateError(() => plan({}, {}, ['']), 'E_COMMAND_EMPTY');

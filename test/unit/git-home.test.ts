@@ -1,0 +1,107 @@
+/** Host facts: the user's other repositories in a read-only home (host/git-home.ts), and submodules' configs (git-repos.ts moduleConfigs). Temp dirs only. */
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HOME_GIT_DEPTH, homeGitEntries } from '../../src/host/git-home.js';
+import { moduleConfigs } from '../../src/host/git-repos.js';
+import { rule } from '../helpers/mount-rule.js';
+
+describe('homeGitEntries', () => {
+  let home: string;
+  let cwd: string;
+  const repo = (...parts: string[]): string => {
+    mkdirSync(join(home, ...parts, '.git'), { recursive: true });
+    return join(home, ...parts, '.git', 'config');
+  };
+  beforeEach(() => {
+    home = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-git-home-')));
+    cwd = join(home, 'src', 'project');
+    repo('src', 'project');
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  const dev = () => [rule('read', home), rule('write', cwd)];
+  const paths = (rules = dev(), at = cwd): string[] => homeGitEntries(rules, at, home).map((f) => f.path).sort();
+
+  it('finds the other repositories of a read-only home, five levels down (a Go workspace), but not the working directory\'s', () => {
+    const other = repo('src', 'other');
+    const go = repo('go', 'src', 'github.com', 'org', 'repo');
+    const own = repo();
+    expect(HOME_GIT_DEPTH).toBe(5);
+    expect(paths()).toEqual([own, other, go].sort());
+  });
+
+  it('does not go deeper than five levels, into hidden directories, into node_modules, or below a repository it found (but below a home that is one)', () => {
+    repo('a', 'b', 'c', 'd', 'e', 'f');
+    repo('.config', 'nvim');
+    repo('tools', 'node_modules', 'pkg');
+    const other = repo('src', 'other');
+    repo('src', 'other', 'vendor', 'nested');
+    expect(paths()).toEqual([other]);
+    const dotfiles = repo();
+    expect(paths()).toEqual([dotfiles, other].sort());
+  });
+
+  it('does not walk a hidden or writable path, nor through a symbolic link; a .git file (a linked worktree) is reported by itself', () => {
+    repo('secret', 'repo');
+    mkdirSync(join(home, 'wt'));
+    writeFileSync(join(home, 'wt', '.git'), 'gitdir: ../src/other/.git/worktrees/wt\n');
+    symlinkSync(join(home, 'secret'), join(home, 'link'));
+    expect(paths([...dev(), rule('deny', join(home, 'secret'))])).toEqual([join(home, 'wt', '.git')]);
+  });
+
+  it('walks nothing when the home is hidden, is the working directory, or holds none of it; a read-only path a rule shows in it is walked', () => {
+    const other = repo('src', 'other');
+    expect(paths([rule('write', cwd)])).toEqual([]);
+    expect(paths([rule('read', home)], home)).toEqual([]);
+    expect(paths([rule('write', cwd), rule('read', join(home, 'src'))])).toEqual([other]);
+    expect(homeGitEntries([rule('read', '/')], '/', home)).toEqual([]);
+  });
+
+  it('keeps listings between runs and never serves a stale one: a repository cloned since the last run is found', () => {
+    const cacheDir = join(home, '.cache-dir');
+    mkdirSync(cacheDir, { mode: 0o700 });
+    const later = () => ({ bootId: 'boot', wallMs: Date.now() + 60_000, offsetMs: 0 });
+    const find = (): string[] => homeGitEntries(dev(), cwd, home, { cacheDir, clock: later }).map((f) => f.path).sort();
+    const first = find();
+    expect(readdirSync(cacheDir).filter((n) => n.endsWith('.bin'))).toHaveLength(1);
+    expect(find()).toEqual(first);
+    const cloned = repo('work', 'team', 'service');
+    expect(find()).toEqual([...first, cloned].sort());
+  });
+});
+
+describe('moduleConfigs', () => {
+  let gitDir: string;
+  beforeEach(() => {
+    gitDir = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-git-modules-')));
+  });
+  afterEach(() => rmSync(gitDir, { recursive: true, force: true }));
+
+  const config = (...parts: string[]): string => {
+    mkdirSync(join(gitDir, ...parts), { recursive: true });
+    writeFileSync(join(gitDir, ...parts, 'config'), '[core]\n');
+    return join(gitDir, ...parts, 'config');
+  };
+
+  it('lists every submodule\'s config, checked out or not: names with a slash, and submodules of submodules', () => {
+    const want = [config('modules', 'lib'), config('modules', 'libs', 'ui'), config('modules', 'lib', 'modules', 'inner')];
+    mkdirSync(join(gitDir, 'modules', 'empty'));
+    expect(moduleConfigs(gitDir).sort()).toEqual(want.sort());
+  });
+
+  it('follows no symbolic link below modules/, and finds none without modules/', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'isolate-git-modules-elsewhere-'));
+    try {
+      mkdirSync(join(elsewhere, 'x'));
+      writeFileSync(join(elsewhere, 'x', 'config'), '');
+      expect(moduleConfigs(gitDir)).toEqual([]);
+      mkdirSync(join(gitDir, 'modules'));
+      symlinkSync(join(elsewhere, 'x'), join(gitDir, 'modules', 'link'));
+      expect(moduleConfigs(gitDir)).toEqual([]);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+});
