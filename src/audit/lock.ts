@@ -33,9 +33,10 @@
  *
  * A locker killed (SIGKILL) between writing its temporary file and removing
  * it leaves that file beside the lock (`<path>.<12 hex>.tmp`, or
- * `<path>.takeover.<12 hex>.tmp`). The next holder in another process removes
- * each such file whose holder is stale by the rule for locks (its pid gone on
- * this host, or older than `staleMs`); anything else of that name is left.
+ * `<path>.takeover.<12 hex>.tmp`), empty when it was killed before it wrote
+ * it. The next holder in another process removes each such file whose holder
+ * is stale by the rule for locks (its pid gone on this host, or older than
+ * `staleMs`), and an empty one older than `staleMs`; anything else is left.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -346,6 +347,15 @@ function tempNames(path: string): RegExp {
   return new RegExp(`^${base}(\\.takeover)?\\.[0-9a-f]{12}\\.tmp$`);
 }
 
+/**
+ * Whether a temporary lock file was left by a locker that is gone: its holder is stale, or it is empty (killed
+ * between creating and writing it) and older than `staleMs` (a live locker writes it at once).
+ */
+function abandoned(left: { info: LockInfo | undefined; raw: string; mtimeMs: number }, staleMs: number, now: number): boolean {
+  if (left.info !== undefined) return staleReason(left.info, left.mtimeMs, staleMs, now) !== undefined;
+  return left.raw === '' && now - left.mtimeMs > staleMs;
+}
+
 /** Lock paths this process has swept already: a killed locker's file is left by another process, once. */
 const swept = new Set<string>();
 
@@ -359,7 +369,7 @@ function removeLeftTemps(path: string, staleMs: number): void {
     for (const name of readdirSync(dir)) {
       if (!names.test(name)) continue;
       const left = readLock(join(dir, name));
-      if (left?.info !== undefined && staleReason(left.info, left.mtimeMs, staleMs, Date.now()) !== undefined) unlinkIfExists(join(dir, name));
+      if (left !== undefined && abandoned(left, staleMs, Date.now())) unlinkIfExists(join(dir, name));
     }
   } catch {
     // left for the next holder
