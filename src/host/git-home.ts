@@ -28,8 +28,12 @@ export const HOME_GIT_DEPTH = 5;
 
 const CACHE_KEY = '\0git-home';
 
-/** Hidden directories and installed packages: not where a user keeps projects, and where most of a home's directories are. */
-const notProjects = (name: string): boolean => name.startsWith('.') || name === PACKAGES_DIR;
+/**
+ * Hidden directories and installed packages: not where a user keeps projects, and where most of a home's directories
+ * are. And a name that is not UTF-8 (an old archive unpacked in `~/Downloads`): isolate names every path it shows as
+ * text, so it could show no copy there; not a reason to stop every run.
+ */
+const notProjects = (name: string): boolean => name.startsWith('.') || name === PACKAGES_DIR || name.includes('\uFFFD');
 
 /** The read-only directories of the home outside the working directory: the home itself, or the paths inside it a rule shows read-only. */
 function homeStarts(rules: readonly MountRule[], cwd: string, home: string): string[] {

@@ -56,6 +56,7 @@ export interface ReadOnlyGitOptions {
  */
 export interface WalkBounds {
   maxDepth: number;
+  /** Names not entered; a name that is not UTF-8 reaches it as decoded (with U+FFFD), and is never refused for. */
   skip: (name: string) => boolean;
 }
 
@@ -108,14 +109,19 @@ function refuse(dir: string, why: string, cause?: unknown): never {
   });
 }
 
-/** A directory's entries: none when it is gone; undefined when it may not be listed (the sandbox may still enter it). */
-function entries(dir: string): Dirent[] | undefined {
+/**
+ * A directory's entries: none when it is gone; undefined when it may not be listed (the sandbox may still enter it).
+ * A bounded walk (`bounded`) takes any other failure so too (macOS keeps `~/Documents` from a process without Full
+ * Disk Access, EPERM; a stale NFS handle): the walk of a home is a search within bounds, and a directory it cannot
+ * list must not stop every run; the project's own walk refuses instead.
+ */
+function entries(dir: string, bounded: boolean): Dirent[] | undefined {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (e: unknown) {
     const code = errnoCode(e);
-    if (code === 'EACCES') return undefined;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    if (code === 'EACCES' || bounded) return undefined;
     return refuse(dir, code ?? String(e), e);
   }
 }
@@ -159,14 +165,15 @@ function visit(w: Walk, path: string, name: string, st: Stats, old: number): voi
     for (let j = old + 1; j < tree.end(old); j = tree.end(j)) if (!child(w, path, tree.name(j), j)) w.out.unflag(record);
     return w.out.close(record);
   }
-  const listed = entries(path);
+  const listed = entries(path, w.bounds !== undefined);
   if (listed === undefined) {
     // Not listable, but one that may be entered lets a command open `.git/config` by name: looked up so, every run.
     const fact = gitFact(path);
     if (fact !== undefined) w.found.push(fact);
     return w.out.close(w.out.open(name, st, false, []));
   }
-  const unnamable = unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory());
+  // A bounded walk leaves such a directory out (WalkBounds.skip); the project's own walk cannot.
+  const unnamable = w.bounds === undefined ? unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory()) : undefined;
   if (unnamable !== undefined) refuse(`${path === '/' ? '' : path}/${escapedName(unnamable.name)}`, 'its name is not UTF-8');
   const hits: Hit[] = listed.some((e) => e.name === GIT) ? [{ name: GIT, kind: 'other' }] : [];
   report(w, path, hits);

@@ -59,6 +59,13 @@ describe('homeGitEntries', () => {
     expect(homeGitEntries([rule('read', '/')], '/', home)).toEqual([]);
   });
 
+  it('does not enter a directory whose name is not UTF-8 (an old archive unpacked in Downloads), and refuses no run for it', () => {
+    const odd = Buffer.concat([Buffer.from(join(home, 'Downloads') + '/'), Buffer.from([0x41, 0xe9, 0x42])]);
+    mkdirSync(odd, { recursive: true });
+    const other = repo('src', 'other');
+    expect(paths()).toEqual([other]);
+  });
+
   it('keeps listings between runs and never serves a stale one: a repository cloned since the last run is found', () => {
     const cacheDir = join(home, '.cache-dir');
     mkdirSync(cacheDir, { mode: 0o700 });
