@@ -12,7 +12,8 @@
  * org/repo`), does not enter hidden directories (`.cache`, `.cargo`,
  * `.config`) nor `node_modules`, and stops at each repository it finds
  * (its tree is that project's own; its submodules' configurations are read
- * from its git directory, git-repos.ts). Read-only paths inside the home
+ * from its git directory, git-repos.ts); a bare repository (a mirror) is
+ * found by its own names. Read-only paths inside the home
  * that a profile names are walked the same way. Listings are kept between
  * runs by the rules of the protected-name search (scan-cache.ts), so an
  * unchanged home costs one lstat per directory walked.

@@ -10,7 +10,9 @@
  * sandbox sees read-only at and below the working directory (the working
  * directory itself when it is read-only, and each read-only path inside it),
  * and reports each `.git` as that search does: a directory by its `config`,
- * a `.git` file (a submodule or a linked worktree) by itself. Above the
+ * a `.git` file (a submodule or a linked worktree) by itself; and each bare
+ * repository (`git clone --mirror https://<token>@...` keeps the token in
+ * its `config`, with no `.git` around it) by its `config`. Above the
  * working directory, only the `.git` of each directory on the way is looked
  * at: a job that runs in a subdirectory of its checkout under `dev` (the
  * home read-only) has the checkout's token above it. The rest of a
@@ -39,6 +41,7 @@ import { unnamableEntries, escapedName } from './unnamable-dirs.js';
 const CACHE_KEY = '\0git-read-only';
 
 const GIT = '.git';
+const CONFIG = 'config';
 
 export interface ReadOnlyGitOptions {
   /** Where the search keeps what it saw between runs (scan-cache-file.ts); undefined: nothing is kept. */
@@ -148,10 +151,29 @@ function gitFact(dir: string): ProtectFact | undefined {
   return st?.isFile() === true ? { path, state: 'file', pins: [] } : undefined;
 }
 
+/** What a bare repository's directory holds (`git clone --bare`, `--mirror`), as git tells a git directory (setup.c, is_git_directory). */
+const BARE_NAMES: readonly string[] = ['HEAD', CONFIG, 'objects', 'refs'];
+
+/** The hit of a listing: its `.git`, or a bare repository's `config` (it has no `.git`: it is one). */
+function gitHits(listed: readonly Dirent[]): Hit[] {
+  if (listed.some((e) => e.name === GIT)) return [{ name: GIT, kind: 'other' }];
+  return BARE_NAMES.every((name) => listed.some((e) => e.name === name)) ? [{ name: CONFIG, kind: 'other' }] : [];
+}
+
+/** A bare repository in `dir`, by its `config` while that is a regular file. */
+function bareFact(dir: string): ProtectFact | undefined {
+  const path = join(dir, CONFIG);
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true ? { path, state: 'file', pins: [] } : undefined;
+  } catch {
+    return undefined; // a link that leads nowhere git could read either
+  }
+}
+
 /** Reported afresh every run from a listing (cached or not): whether it is a directory or a file is looked at now. */
 function report(w: Walk, dir: string, hits: readonly Hit[]): void {
   if (hits.length === 0) return;
-  const fact = gitFact(dir);
+  const fact = hits.some((h) => h.name === GIT) ? gitFact(dir) : bareFact(dir);
   if (fact !== undefined) w.found.push(fact);
 }
 
@@ -175,7 +197,7 @@ function visit(w: Walk, path: string, name: string, st: Stats, old: number): voi
   // A bounded walk leaves such a directory out (WalkBounds.skip); the project's own walk cannot.
   const unnamable = w.bounds === undefined ? unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory()) : undefined;
   if (unnamable !== undefined) refuse(`${path === '/' ? '' : path}/${escapedName(unnamable.name)}`, 'its name is not UTF-8');
-  const hits: Hit[] = listed.some((e) => e.name === GIT) ? [{ name: GIT, kind: 'other' }] : [];
+  const hits = gitHits(listed);
   report(w, path, hits);
   const record = w.out.open(name, st, mayReuse && w.startMs !== undefined && settled(st, w.startMs), hits);
   // A repository below a bounded walk's start is a project of its own, not walked (a home that is a repository of dotfiles is).
