@@ -27,7 +27,8 @@ import { walkForGit, type GitWalk, type ReadOnlyGitOptions } from './git-read-on
 /** Levels below the home that are listed: `~/go/src/github.com/org/repo` is five. */
 export const HOME_GIT_DEPTH = 5;
 
-const CACHE_KEY = '\0git-home';
+/** The cache's key (see git-read-only.ts): with bare repositories among the hits. */
+const CACHE_KEY = '\0git-home\0bare';
 
 /**
  * Hidden directories and installed packages: not where a user keeps projects, and where most of a home's directories

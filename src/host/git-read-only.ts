@@ -37,8 +37,11 @@ import { cacheableFs, readScanCache, scanClock, writeScanCache } from './scan-ca
 import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES } from './scan-walk.js';
 import { unnamableEntries, escapedName } from './unnamable-dirs.js';
 
-/** The cache's key in place of protected names (no name holds a NUL byte). */
-const CACHE_KEY = '\0git-read-only';
+/**
+ * The cache's key in place of protected names (no name holds a NUL byte). It names what a listing's hits are
+ * (`.git`, and a bare repository's `config`): a cache kept when only `.git` was looked for would hide a bare repository.
+ */
+const CACHE_KEY = '\0git-read-only\0bare';
 
 const GIT = '.git';
 const CONFIG = 'config';
