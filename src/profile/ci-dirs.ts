@@ -91,12 +91,15 @@ function jenkinsLayout(dir: string): { path: string; from: string }[] {
 }
 
 /**
- * The paths a CI runner would keep the job's secrets in, told by the working directory `cwd` (absolute) alone: for it
- * and each directory above it, GitHub's `<work>/_temp` (and a self-hosted runner's keys), GitLab's `<dir>.tmp` and
- * Jenkins' `<dir>@tmp` beside it. Never the working directory or one above it; only those that exist are hidden.
+ * The paths a CI runner would keep the job's secrets in, told by the run's working directory `cwd` (absolute) and
+ * where isolate was started (`startedIn`, when a profile's process.cwd takes the run elsewhere) alone: for each and
+ * each directory above it, GitHub's `<work>/_temp` (and a self-hosted runner's keys), GitLab's `<dir>.tmp` and
+ * Jenkins' `<dir>@tmp` beside it. Never the working directory, what is inside it, or a directory above either;
+ * only those that exist are hidden.
  */
-export function ciLayoutPaths(cwd: string): { path: string; from: string }[] {
-  const dirs = selfAndAncestors(posix.normalize(cwd)).filter((d) => absolute(d) !== undefined);
-  const found = dirs.flatMap((d) => [...githubLayout(d), { path: `${d}.tmp`, from: "a CI job's file variables (beside the checkout)" }, ...jenkinsLayout(d)]);
-  return found.filter((f) => !dirs.includes(f.path) && !f.path.startsWith(`${cwd}/`));
+export function ciLayoutPaths(cwd: string, startedIn: string = cwd): { path: string; from: string }[] {
+  const work = posix.normalize(cwd);
+  const ways = new Set([work, posix.normalize(startedIn)].flatMap(selfAndAncestors));
+  const found = [...ways].filter((d) => absolute(d) !== undefined).flatMap((d) => [...githubLayout(d), { path: `${d}.tmp`, from: "a CI job's file variables (beside the checkout)" }, ...jenkinsLayout(d)]);
+  return found.filter((f) => !ways.has(f.path) && !f.path.startsWith(`${work}/`));
 }
