@@ -104,6 +104,6 @@ export async function decideCommands(rules: CommandRules, argv: readonly string[
     return result({ decision: 'refused', rule: null, list: null, reason, words: { argv: first.command, tail: false } }, started[0], unknown, script);
   }
   if (rules.allow.length > 0) return result(allowed(rules, started, resolved), started[0], unknown, script);
-  const reason = first === undefined ? (script ? 'no deny rule matches a command the script runs' : 'no command rules') : `no deny rule matches, but part of it cannot be decided before it runs (${first.reason})`;
+  const reason = first === undefined ? (script ? 'no deny rule matches a command the script runs' : 'no deny rule matches') : `no deny rule matches, but part of it cannot be decided before it runs (${first.reason})`;
   return result({ decision: 'allowed', rule: null, list: null, reason, words: none }, started[0], unknown, script);
 }

@@ -5,8 +5,10 @@
  * `script`), coreutils' `chroot`, procps' `watch`, shadow's `sg`, and
  * `strace`, `ltrace`, `ssh-agent`, `fakeroot`, `dbus-run-session`,
  * `catchsegv`, `valgrind`, `faketime`, `firejail`, `proot`, `pkexec`,
- * `systemd-run`, `screen`, `gdb --args`, and the package runners (`npx`,
- * `bunx`, `npm exec`, `pnpm exec`/`dlx`, `yarn exec`/`dlx`, `bun x`).
+ * `systemd-run`, `screen`, `gdb --args`, the dynamic loader
+ * (`/lib64/ld-linux-x86-64.so.2 /usr/bin/git push`, under any of its names:
+ * LOADER) and the package runners (`npx`, `bunx`, `npm exec`, `pnpm
+ * exec`/`dlx`, `yarn exec`/`dlx`, `bun x`).
  * `taskset 1 git push` is `git push`; a script given with -c (`su -c`,
  * `runuser -c`, `flock -c`, `script -c`, `npx -c`) and the words of `watch`
  * and `sg` are run by the shell: `sh -c script`, parsed in turn. Programs
@@ -44,6 +46,11 @@ const USER = ['-g', '--group', '-G', '--supp-group', '-s', '--shell', '-w', '--w
 const SCRIPT = ['-c', '--command', '--session-command'];
 const TRACE = ['-e', '-o', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-O', '-P', '-S', '-X', '-U', '-A', '-D', '-F', '-l', '-n', '-x', '-L'];
 
+/** A table's own entry for a program's name: never an object's inherited property (a program named `toString`). */
+function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
+}
+
 const RUNNERS: Record<string, Runner> = {
   chrt: { values: ['-T', '--sched-runtime', '-P', '--sched-period', '-D', '--sched-deadline'], operands: 1, pid: ['-p', '--pid'] },
   taskset: { values: [], operands: 1, pid: ['-p', '--pid'] },
@@ -76,6 +83,11 @@ const RUNNERS: Record<string, Runner> = {
     values: ['-p', '--property', '-E', '--setenv', '-M', '--machine', '-H', '--host', '--unit', '-u', '--description', '--slice', '--uid', '--gid', '--nice', '--working-directory', '--service-type', '--on-active', '--on-boot', '--on-startup', '--on-unit-active', '--on-unit-inactive', '--on-calendar', '--timer-property', '--path-property', '--socket-property'],
   },
   screen: { values: ['-c', '-e', '-h', '-p', '-s', '-S', '-t', '-T', '-Logfile'], opaque: ['-X', '-c'] },
+  // glibc's and musl's: --list and --verify load the program and run none of it (ldd), the others run it.
+  'ld.so': {
+    values: ['--library-path', '--inhibit-rpath', '--audit', '--preload', '--argv0', '--glibc-hwcaps-prepend', '--glibc-hwcaps-mask'],
+    pid: ['--list', '--verify', '--help', '--version', '--list-tunables', '--list-diagnostics'],
+  },
   npx: { values: ['-p', '--package', '--cache', '--userconfig', '-w', '--workspace'], script: ['-c', '--call'] },
   bunx: { values: ['-p', '--package'] },
 };
@@ -101,7 +113,7 @@ const OPAQUE: Readonly<Record<string, string>> = {
  * towards seeing a command).
  */
 function packageRunSubcommand(name: string, args: readonly string[]): number | undefined {
-  const subcommands = PACKAGE_RUNNERS[name];
+  const subcommands = own(PACKAGE_RUNNERS, name);
   if (subcommands === undefined) return undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -171,14 +183,22 @@ function readOptions(r: Runner, args: readonly string[], optionWords: (a: string
   return { next: i, pid };
 }
 
+/** The dynamic loader's file names (ld-linux-x86-64.so.2, ld-linux-aarch64.so.1, ld-musl-x86_64.so.1, ld64.so.2, ld-2.31.so, ld.so.1). */
+const LOADER = /^ld(?:64|-[\w.-]+)?\.so(?:\.\d+)*$/;
+
+/** The name `RUNNERS` knows a program by: the dynamic loader's is `ld.so` whatever its file is called. */
+function runnerName(name: string): string {
+  return LOADER.test(name) ? 'ld.so' : name;
+}
+
 /** Whether `name` is a runner: a program that runs a command it is given, and needs an allow rule of its own. */
 export function isRunner(name: string): boolean {
-  return Object.hasOwn(RUNNERS, name) || Object.hasOwn(PACKAGE_RUNNERS, name) || name === 'gdb';
+  return Object.hasOwn(RUNNERS, runnerName(name)) || Object.hasOwn(PACKAGE_RUNNERS, name) || name === 'gdb';
 }
 
 /** Why the command of a program that runs one its words do not name cannot be known; undefined for any other program. */
 function opaqueCommand(name: string, args: readonly string[]): Opaque | undefined {
-  const why = OPAQUE[name];
+  const why = own(OPAQUE, name);
   if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
   if (name === 'tmux' && args.includes('-f')) return { undecidable: 'tmux runs the commands of the configuration file -f names' };
@@ -196,7 +216,7 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
   const sub = packageRunSubcommand(name, args);
   if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail, optionWords);
-  const r = RUNNERS[name];
+  const r = own(RUNNERS, runnerName(name));
   if (r === undefined) return undefined;
   if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };
   const anywhere = r.options === 'anywhere' ? scriptAnywhere(r, args) : undefined;

@@ -5,6 +5,7 @@
  * or when a build tool, a cloud CLI or git's pager starts. Judged on the
  * host: after the run, none of these files exists; a plain file does.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -45,7 +46,18 @@ const PLANTED = [
   '.config/starship.toml',
   '.gdbinit',
   '.config/autostart/rt.desktop',
+  '.hgrc',
+  '.config/hg/hgrc',
+  '.bash_completion',
+  '.local/share/bash-completion/completions/git',
 ];
+
+/** Whether Mercurial is installed here (the hook test needs the host's hg; the planting test above covers its files without it). */
+function hgHere(): boolean {
+  const here = spawnSync('hg', ['version', '-q'], { env: { PATH: DEFAULT_PATH, HOME: '/nonexistent' }, timeout: 20_000 }).status === 0;
+  if (!here) console.warn("the host-hg hook test is skipped: hg is not installed here (apt-get install mercurial); the planting test still covers ~/.hgrc and ~/.config/hg");
+  return here;
+}
 
 const script = [
   'plant() { mkdir -p "$(dirname "$1")" 2>/dev/null; if echo rt > "$1" 2>/dev/null; then echo "$1=written"; else echo "$1=refused"; fi; }',
@@ -76,5 +88,16 @@ describe.each(backendCases('checks of code a writable home runs later'))('a writ
       expect(kv[path], path).toBe('refused');
       expect(existsSync(join(home, path)), `${path} on the host`).toBe(false);
     }
+  });
+
+  it.runIf(hgHere())("the host's hg runs no hook the command chose (~/.hgrc, ~/.config/hg/hgrc)", () => {
+    const marker = join(home, 'hg-hook-ran');
+    const hook = `[hooks]\npre-version = touch ${marker}\n`;
+    const plant = `printf '${hook}' > .hgrc; mkdir -p .config/hg && printf '${hook}' > .config/hg/hgrc; true`;
+    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', plant], { cwd: home, env });
+    expect(r.status, r.stderr).toBe(0);
+    const hg = spawnSync('hg', ['version', '-q'], { env: { HOME: home, PATH: DEFAULT_PATH }, encoding: 'utf8', timeout: 20_000 });
+    expect(hg.status, hg.stderr).toBe(0); // control: the host's hg ran
+    expect(existsSync(marker), 'the host hg ran a hook from a file the command wrote').toBe(false);
   });
 });

@@ -58,6 +58,40 @@ const SOCKETS = [
 ];
 const JUPYTER = '.local/share/jupyter/runtime/jpserver-4242.json';
 
+/**
+ * Keys and tokens that reach infrastructure or hold money, where their tools keep them by default: Cloudflare
+ * Tunnel's account certificate and tunnel credentials, Teleport's keys and certificates, step's CA and provisioner
+ * keys, aws-vault's file keyring, the CircleCI and Argo CD CLIs' tokens, OpenStack's clouds.yaml, HTTPie's saved
+ * sessions (their auth headers and cookies), DBeaver's saved database logins, and wallets (Solana's CLI keypair,
+ * geth's keystore, Bitcoin Core's and Electrum's). And histories beside the ones already hidden: atuin's (with its
+ * sync key), Neovim's shada (old and new places), IPython's, irb's and pry's, Julia's, mongosh's.
+ */
+const MORE_STORES = [
+  '.cloudflared/cert.pem',
+  '.tsh/keys/proxy.example.com/alice',
+  '.step/secrets/root_ca_key',
+  '.awsvault/keys/default',
+  '.circleci/cli.yml',
+  '.config/argocd/config',
+  '.config/openstack/clouds.yaml',
+  '.config/httpie/sessions/api.example.com/default.json',
+  '.local/share/DBeaverData/workspace6/General/.dbeaver/credentials-config.json',
+  '.config/solana/id.json',
+  '.ethereum/keystore/UTC--2024-01-01T00-00-00.000Z--abc',
+  '.bitcoin/wallets/default/wallet.dat',
+  '.electrum/wallets/default_wallet',
+  '.local/share/atuin/key',
+  '.local/share/atuin/history.db',
+  '.local/state/nvim/shada/main.shada',
+  '.local/share/nvim/shada/main.shada',
+  '.ipython/profile_default/history.sqlite',
+  '.irb_history',
+  '.local/share/pry/pry_history',
+  '.pry_history',
+  '.julia/logs/repl_history.jl',
+  '.mongodb/mongosh/mongosh_repl_history',
+];
+
 /** Sockets of programs that act for whoever connects: PM2's daemon, Bitwarden's SSH agent (native and Flatpak). */
 const AGENT_SOCKETS = ['.pm2/rpc.sock', '.pm2/pub.sock', '.bitwarden-ssh-agent.sock', '.var/app/com.bitwarden.desktop/data/.bitwarden-ssh-agent.sock', '.dropbox/command_socket'];
 /**
@@ -90,6 +124,23 @@ describe.each(runners())('red team: logins in a readable home ($label)', (runner
   let cleanup: () => void;
   beforeEach(() => ({ dir, cleanup } = tempDirFor(runner)));
   afterEach(() => cleanup());
+
+  it('dev hides infrastructure keys and tokens, wallets, and the other histories', () => {
+    const home = join(dir, 'home');
+    const project = join(home, 'project');
+    mkdirSync(project, { recursive: true });
+    for (const rel of MORE_STORES) {
+      mkdirSync(dirname(join(home, rel)), { recursive: true });
+      writeFileSync(join(home, rel), `RT-KEY ${rel}\n`);
+    }
+    giveTo(runner, dir);
+    const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state') };
+    const script = MORE_STORES.map((rel) => `cat ~/'${rel}' 2>/dev/null`).join('; ') + '; true';
+    const r = isolate(runner, ['run', '-p', 'dev', '--', 'sh', '-c', script], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(0);
+    const read = MORE_STORES.filter((rel) => r.stdout.includes(`RT-KEY ${rel}`));
+    expect(read, 'keys and histories the command could read').toEqual([]);
+  });
 
   it('dev hides the snap and Flatpak browsers, the other Chromium browsers and the chat clients', () => {
     const home = join(dir, 'home');

@@ -17,6 +17,10 @@ interface Check {
   undecidable: Array<{ command: string[]; reason: string }>;
 }
 
+/** This machine's dynamic loader, which runs the program it is given (undefined where none of the usual paths has one: the loader test is skipped, said why). */
+const LOADER = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/lib/ld-musl-x86_64.so.1', '/lib/ld-musl-aarch64.so.1'].find((p) => existsSync(p));
+if (LOADER === undefined) console.warn('the dynamic-loader test is skipped: no loader at the usual paths (/lib64/ld-linux-x86-64.so.2, /lib/ld-linux-aarch64.so.1, musl)');
+
 describe.each(runners())('command policy on shell scripts ($label)', (runner: Runner) => {
   let dir: string;
   let project: string;
@@ -76,5 +80,14 @@ describe.each(runners())('command policy on shell scripts ($label)', (runner: Ru
     expect(existsSync(join(project, 'ran-undecided'))).toBe(false);
     expect(cli(['run', '-p', open, '--', 'sh', '-c', 'x=touch; $x ran-undecided']).status).toBe(0);
     expect(existsSync(join(project, 'ran-undecided'))).toBe(true);
+  });
+
+  it.runIf(LOADER !== undefined)('run: a denied program started through the dynamic loader is refused (126) and writes nothing', () => {
+    const curl = ['/usr/bin/curl', '-sS', '-o', 'via-loader', 'file:///etc/hostname'];
+    const r = cli(['run', '-p', open, '--', LOADER ?? '', ...curl]);
+    expect(r.status, r.stderr).toBe(126);
+    expect(r.stderr).toContain('matches deny rule "curl *"');
+    expect(existsSync(join(project, 'via-loader')), 'curl ran through the loader and wrote its file').toBe(false);
+    expect(cli(['run', '-p', open, '--', LOADER ?? '', '--list', '/usr/bin/curl']).status).toBe(0); // control: ldd's use runs no curl
   });
 });

@@ -205,6 +205,13 @@ describe('wrappers are looked through', () => {
     [['npm', '--prefix=/tmp', 'x', 'git', 'push']],
     [['pnpm', '--silent', 'dlx', 'git', 'push']],
     [['yarn', '--cwd', 'web', 'exec', 'git', 'push']],
+    [['/lib64/ld-linux-x86-64.so.2', '/usr/bin/git', 'push']],
+    [['/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', '--library-path', '/lib', '--argv0', 'x', 'git', 'push']],
+    [['/lib/ld-linux-aarch64.so.1', '--', 'git', 'push']],
+    [['/lib/ld-musl-x86_64.so.1', '--preload', 'x.so', 'git', 'push']],
+    [['ld.so', 'git', 'push']],
+    [['/lib/x86_64-linux-gnu/ld-2.31.so', 'git', 'push']],
+    [['/lib64/ld64.so.2', 'git', 'push']],
   ])('a program that runs the command it is given: the deny rule "git push *" refuses %j', async (argv) => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d).toMatchObject({ decision: 'refused', rule: 'git push *' });
@@ -232,6 +239,27 @@ describe('wrappers are looked through', () => {
     const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
     expect(d.undecidable.length, JSON.stringify(d)).toBeGreaterThan(0);
     expect((await decideCommands({ allow: ['*'], deny: [] }, argv)).decision).toBe('refused');
+  });
+
+  it('says which rules it had: no command rules at all, or deny rules none of which matches', async () => {
+    expect(await decideCommands({ allow: [], deny: [] }, ['ls'])).toMatchObject({ decision: 'allowed', reason: 'no command rules' });
+    expect(await decideCommands({ allow: [], deny: ['git push *'] }, ['ls'])).toMatchObject({ decision: 'allowed', reason: 'no deny rule matches' });
+  });
+
+  it('a program named as an object\'s own property (toString, constructor, __proto__) is an ordinary program', async () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(await decideCommands({ allow: [], deny: ['git push *'] }, [name, 'x']), name).toMatchObject({ decision: 'allowed', undecidable: [] });
+      expect(await decideCommands({ allow: [], deny: [`${name} *`] }, [name, 'x']), name).toMatchObject({ decision: 'refused' });
+    }
+  });
+
+  it('the dynamic loader runs no command when it only lists or verifies (ldd does so); with an allow list, it needs a rule of its own', async () => {
+    for (const argv of [['/lib64/ld-linux-x86-64.so.2', '--list', '/usr/bin/git'], ['/lib64/ld-linux-x86-64.so.2', '--verify', '/usr/bin/git'], ['/lib64/ld-linux-x86-64.so.2', '--help']]) {
+      expect(await decideCommands({ allow: [], deny: ['git *'] }, argv), argv.join(' ')).toMatchObject({ decision: 'allowed', undecidable: [] });
+    }
+    const loader = ['/lib64/ld-linux-x86-64.so.2', '/usr/bin/git', 'status'];
+    expect(await decideCommands({ allow: ['git *'], deny: [] }, loader)).toMatchObject({ decision: 'refused' });
+    expect(await decideCommands({ allow: ['git *', 'ld-linux-x86-64.so.2 *'], deny: [] }, loader)).toMatchObject({ decision: 'allowed' });
   });
 
   it('package managers and tmux otherwise run no command of their own: decided as they are', async () => {
