@@ -363,7 +363,7 @@ function ownsHostNode(uid: number): boolean {
  */
 export function deviceFacts(env: Readonly<Record<string, string | undefined>>, uid: number, owns: (uid: number) => boolean = ownsHostNode): DeviceFacts | undefined {
   if (process.platform !== 'linux' || uid !== 0 || !owns(uid)) return undefined;
-  const state = isolateStateDir({ ...env, HOME: env['HOME'] || homedir() });
+  const state = isolateStateDir(withHome(env));
   if (state === undefined) {
     // Without copies the sandbox would get the host's nodes, which its uid 0 owns: fail closed.
     throw new IsolateError('E_SANDBOX_SETUP', 'isolate runs as root and has no place for its copies of the device nodes (neither XDG_STATE_HOME nor HOME is an absolute path); the command was not run', {
@@ -395,6 +395,14 @@ export function ociFacts(env: Readonly<Record<string, string | undefined>>): Oci
     setpriv: findSystemProgram('setpriv'),
     bundleDir: join(runtimeDir(env), bundleDirName()),
   };
+}
+
+/**
+ * The caller's environment with the home the profile's `~` is (profile/resolve.ts): HOME, or where the password
+ * database puts it when HOME is unset or empty (`env -i`, a service, `sudo` without -E).
+ */
+function withHome(env: Readonly<Record<string, string | undefined>>): Readonly<Record<string, string | undefined>> {
+  return { ...env, HOME: env['HOME'] || homedir() };
 }
 
 /** $HOME's real path, when it is an absolute path that exists. */
@@ -433,17 +441,19 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   checkLauncher(policy, 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
-  const { facts: protect, gitReads } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: options.env });
+  // Git's own configuration, and the home searched for repositories, are those of the home the sandbox sees as `~`.
+  const gitEnv = withHome(options.env);
+  const { facts: protect, gitReads } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: gitEnv });
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
   // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
   // read-only project (read now, each file not read already).
   const readOnly = [
     ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) }),
-    ...homeGitEntries(policy.filesystem.mounts, policy.process.cwd, realHome(options.env), { cacheDir: scanCacheDir(options.env) }),
+    ...homeGitEntries(policy.filesystem.mounts, policy.process.cwd, realHome(gitEnv), { cacheDir: scanCacheDir(options.env) }),
   ];
-  readRepoConfigs(readOnly, options.env, gitReads);
+  readRepoConfigs(readOnly, gitEnv, gitReads);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
-  const gitCredentialStores = credentialStoreFiles(gitReads.files(), options.env, policy.process.cwd);
+  const gitCredentialStores = credentialStoreFiles(gitReads.files(), gitEnv, policy.process.cwd);
   return {
     platform: process.platform,
     arch: process.arch,

@@ -12,7 +12,8 @@
  * org/repo`), does not enter hidden directories (`.cache`, `.cargo`,
  * `.config`) nor `node_modules`, and stops at each repository it finds
  * (its tree is that project's own; its submodules' configurations are read
- * from its git directory, git-repos.ts). Read-only paths inside the home
+ * from its git directory, git-repos.ts); a bare repository (a mirror) is
+ * found by its own names. Read-only paths inside the home
  * that a profile names are walked the same way. Listings are kept between
  * runs by the rules of the protected-name search (scan-cache.ts), so an
  * unchanged home costs one lstat per directory walked.
@@ -26,10 +27,15 @@ import { walkForGit, type GitWalk, type ReadOnlyGitOptions } from './git-read-on
 /** Levels below the home that are listed: `~/go/src/github.com/org/repo` is five. */
 export const HOME_GIT_DEPTH = 5;
 
-const CACHE_KEY = '\0git-home';
+/** The cache's key (see git-read-only.ts): with bare repositories among the hits. */
+const CACHE_KEY = '\0git-home\0bare';
 
-/** Hidden directories and installed packages: not where a user keeps projects, and where most of a home's directories are. */
-const notProjects = (name: string): boolean => name.startsWith('.') || name === PACKAGES_DIR;
+/**
+ * Hidden directories and installed packages: not where a user keeps projects, and where most of a home's directories
+ * are. And a name that is not UTF-8 (an old archive unpacked in `~/Downloads`): isolate names every path it shows as
+ * text, so it could show no copy there; not a reason to stop every run.
+ */
+const notProjects = (name: string): boolean => name.startsWith('.') || name === PACKAGES_DIR || name.includes('\uFFFD');
 
 /** The read-only directories of the home outside the working directory: the home itself, or the paths inside it a rule shows read-only. */
 function homeStarts(rules: readonly MountRule[], cwd: string, home: string): string[] {

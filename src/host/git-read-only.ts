@@ -10,7 +10,9 @@
  * sandbox sees read-only at and below the working directory (the working
  * directory itself when it is read-only, and each read-only path inside it),
  * and reports each `.git` as that search does: a directory by its `config`,
- * a `.git` file (a submodule or a linked worktree) by itself. Above the
+ * a `.git` file (a submodule or a linked worktree) by itself; and each bare
+ * repository (`git clone --mirror https://<token>@...` keeps the token in
+ * its `config`, with no `.git` around it) by its `config`. Above the
  * working directory, only the `.git` of each directory on the way is looked
  * at: a job that runs in a subdirectory of its checkout under `dev` (the
  * home read-only) has the checkout's token above it. The rest of a
@@ -35,10 +37,14 @@ import { cacheableFs, readScanCache, scanClock, writeScanCache } from './scan-ca
 import { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES } from './scan-walk.js';
 import { unnamableEntries, escapedName } from './unnamable-dirs.js';
 
-/** The cache's key in place of protected names (no name holds a NUL byte). */
-const CACHE_KEY = '\0git-read-only';
+/**
+ * The cache's key in place of protected names (no name holds a NUL byte). It names what a listing's hits are
+ * (`.git`, and a bare repository's `config`): a cache kept when only `.git` was looked for would hide a bare repository.
+ */
+const CACHE_KEY = '\0git-read-only\0bare';
 
 const GIT = '.git';
+const CONFIG = 'config';
 
 export interface ReadOnlyGitOptions {
   /** Where the search keeps what it saw between runs (scan-cache-file.ts); undefined: nothing is kept. */
@@ -56,6 +62,7 @@ export interface ReadOnlyGitOptions {
  */
 export interface WalkBounds {
   maxDepth: number;
+  /** Names not entered; a name that is not UTF-8 reaches it as decoded (with U+FFFD), and is never refused for. */
   skip: (name: string) => boolean;
 }
 
@@ -108,14 +115,19 @@ function refuse(dir: string, why: string, cause?: unknown): never {
   });
 }
 
-/** A directory's entries: none when it is gone; undefined when it may not be listed (the sandbox may still enter it). */
-function entries(dir: string): Dirent[] | undefined {
+/**
+ * A directory's entries: none when it is gone; undefined when it may not be listed (the sandbox may still enter it).
+ * A bounded walk (`bounded`) takes any other failure so too (macOS keeps `~/Documents` from a process without Full
+ * Disk Access, EPERM; a stale NFS handle): the walk of a home is a search within bounds, and a directory it cannot
+ * list must not stop every run; the project's own walk refuses instead.
+ */
+function entries(dir: string, bounded: boolean): Dirent[] | undefined {
   try {
     return readdirSync(dir, { withFileTypes: true });
   } catch (e: unknown) {
     const code = errnoCode(e);
-    if (code === 'EACCES') return undefined;
     if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    if (code === 'EACCES' || bounded) return undefined;
     return refuse(dir, code ?? String(e), e);
   }
 }
@@ -142,10 +154,29 @@ function gitFact(dir: string): ProtectFact | undefined {
   return st?.isFile() === true ? { path, state: 'file', pins: [] } : undefined;
 }
 
+/** What a bare repository's directory holds (`git clone --bare`, `--mirror`), as git tells a git directory (setup.c, is_git_directory). */
+const BARE_NAMES: readonly string[] = ['HEAD', CONFIG, 'objects', 'refs'];
+
+/** The hit of a listing: its `.git`, or a bare repository's `config` (it has no `.git`: it is one). */
+function gitHits(listed: readonly Dirent[]): Hit[] {
+  if (listed.some((e) => e.name === GIT)) return [{ name: GIT, kind: 'other' }];
+  return BARE_NAMES.every((name) => listed.some((e) => e.name === name)) ? [{ name: CONFIG, kind: 'other' }] : [];
+}
+
+/** A bare repository in `dir`, by its `config` while that is a regular file. */
+function bareFact(dir: string): ProtectFact | undefined {
+  const path = join(dir, CONFIG);
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() === true ? { path, state: 'file', pins: [] } : undefined;
+  } catch {
+    return undefined; // a link that leads nowhere git could read either
+  }
+}
+
 /** Reported afresh every run from a listing (cached or not): whether it is a directory or a file is looked at now. */
 function report(w: Walk, dir: string, hits: readonly Hit[]): void {
   if (hits.length === 0) return;
-  const fact = gitFact(dir);
+  const fact = hits.some((h) => h.name === GIT) ? gitFact(dir) : bareFact(dir);
   if (fact !== undefined) w.found.push(fact);
 }
 
@@ -159,16 +190,17 @@ function visit(w: Walk, path: string, name: string, st: Stats, old: number): voi
     for (let j = old + 1; j < tree.end(old); j = tree.end(j)) if (!child(w, path, tree.name(j), j)) w.out.unflag(record);
     return w.out.close(record);
   }
-  const listed = entries(path);
+  const listed = entries(path, w.bounds !== undefined);
   if (listed === undefined) {
     // Not listable, but one that may be entered lets a command open `.git/config` by name: looked up so, every run.
     const fact = gitFact(path);
     if (fact !== undefined) w.found.push(fact);
     return w.out.close(w.out.open(name, st, false, []));
   }
-  const unnamable = unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory());
+  // A bounded walk leaves such a directory out (WalkBounds.skip); the project's own walk cannot.
+  const unnamable = w.bounds === undefined ? unnamableEntries(path, listed.map((e) => e.name)).find((u) => u.st.isDirectory()) : undefined;
   if (unnamable !== undefined) refuse(`${path === '/' ? '' : path}/${escapedName(unnamable.name)}`, 'its name is not UTF-8');
-  const hits: Hit[] = listed.some((e) => e.name === GIT) ? [{ name: GIT, kind: 'other' }] : [];
+  const hits = gitHits(listed);
   report(w, path, hits);
   const record = w.out.open(name, st, mayReuse && w.startMs !== undefined && settled(st, w.startMs), hits);
   // A repository below a bounded walk's start is a project of its own, not walked (a home that is a repository of dotfiles is).

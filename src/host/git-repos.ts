@@ -80,11 +80,21 @@ function repoOf(fact: ProtectFact): Repo | undefined {
   return { worktree: parent, gitDir, configs };
 }
 
-/** Every repository the facts show, once. */
-function reposOf(facts: readonly ProtectFact[]): Repo[] {
+/**
+ * A bare repository a read-only walk reports by its `config` (git-read-only.ts): the directory is its git directory.
+ * Only for those walks' facts, which name nothing else: a protected name's `config` elsewhere is no repository's.
+ */
+function bareRepoOf(fact: ProtectFact): Repo | undefined {
+  const dir = dirname(fact.path);
+  if (basename(fact.path) !== 'config' || basename(dir) === '.git') return undefined;
+  return { worktree: dir, gitDir: dir, configs: [fact.path, join(dir, 'config.worktree')] };
+}
+
+/** Every repository the facts show (each as `of` tells it), once. */
+function reposOf(facts: readonly ProtectFact[], of: (fact: ProtectFact) => Repo | undefined = repoOf): Repo[] {
   const repos = new Map<string, Repo>();
   for (const fact of facts) {
-    const repo = repoOf(fact);
+    const repo = of(fact);
     if (repo !== undefined && !repos.has(repo.worktree)) repos.set(repo.worktree, repo);
   }
   return [...repos.values()];
@@ -156,12 +166,12 @@ export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitCo
 }
 
 /**
- * The configuration files of more repositories (those the sandbox sees read-only: git-read-only.ts), and the files
+ * The configuration files of more repositories (those the sandbox sees read-only, bare ones too: git-read-only.ts), and the files
  * they include, read into `reads` for the copies the sandbox sees without their secrets: a file read already is not
  * read again.
  */
 export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads, places: GitPlaces = hostGitPlaces(env)): void {
-  for (const repo of reposOf(facts)) collect([...repo.configs, ...moduleConfigs(repo.gitDir)], env['HOME'], reads, places);
+  for (const repo of reposOf(facts, (f) => repoOf(f) ?? bareRepoOf(f))) collect([...repo.configs, ...moduleConfigs(repo.gitDir)], env['HOME'], reads, places);
 }
 
 /** The most submodule git directories looked at in one repository. */

@@ -26,6 +26,11 @@ import { posix } from 'node:path';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** The files at the root of a GitHub runner (beside `_work`) that hold the key it asks for jobs with. */
+const RUNNER_KEYS: readonly string[] = ['.credentials', '.credentials_rsaparams'];
+/** What a Jenkins home (above `workspace/`) keeps that decrypts every stored credential. */
+const JENKINS_KEYS: readonly string[] = ['secrets', 'credentials.xml'];
+
 /** A CI job's path: the variable's value when it is absolute, normalized, and at least two names deep (never /tmp or /home whole). */
 function absolute(value: string | undefined): string | undefined {
   if (value === undefined || !value.startsWith('/')) return undefined;
@@ -39,7 +44,7 @@ function githubActions(env: Env): { path: string; from: string }[] {
   if (temp === undefined) return [];
   const work = posix.dirname(temp);
   const root = posix.basename(work) === '_work' ? posix.dirname(work) : undefined;
-  const keys = root === undefined || absolute(root) === undefined ? [] : ['.credentials', '.credentials_rsaparams'].map((name) => ({ path: posix.join(root, name), from: "the CI runner's credentials" }));
+  const keys = root === undefined || absolute(root) === undefined ? [] : RUNNER_KEYS.map((name) => ({ path: posix.join(root, name), from: "the CI runner's credentials" }));
   return [{ path: temp, from: "the CI job's temporary directory ($RUNNER_TEMP)" }, ...keys];
 }
 
@@ -58,7 +63,7 @@ function jenkins(env: Env): { path: string; from: string }[] {
   const workspace = env['JENKINS_URL'] === undefined && home === undefined ? undefined : absolute(env['WORKSPACE']);
   const dirs = [absolute(env['WORKSPACE_TMP']), workspace === undefined ? undefined : `${workspace}@tmp`];
   const bindings = [...new Set(dirs.filter((d): d is string => d !== undefined))].map((path) => ({ path, from: "the CI job's credentials bindings ($WORKSPACE_TMP)" }));
-  const keys = home === undefined ? [] : ['secrets', 'credentials.xml'].map((name) => ({ path: posix.join(home, name), from: "Jenkins' stored credentials ($JENKINS_HOME)" }));
+  const keys = home === undefined ? [] : JENKINS_KEYS.map((name) => ({ path: posix.join(home, name), from: "Jenkins' stored credentials ($JENKINS_HOME)" }));
   return [...bindings, ...keys];
 }
 
@@ -80,23 +85,26 @@ function githubLayout(dir: string): { path: string; from: string }[] {
   if (name !== 'work' && name !== '_work') return [];
   const temp = [{ path: posix.join(dir, '_temp'), from: "a CI runner's temporary directory (beside the checkout)" }];
   const root = posix.dirname(dir);
-  return name === 'work' || root === '/' ? temp : [...temp, ...['.credentials', '.credentials_rsaparams'].map((n) => ({ path: posix.join(root, n), from: "a CI runner's credentials (beside the checkout)" }))];
+  return name === 'work' || root === '/' ? temp : [...temp, ...RUNNER_KEYS.map((n) => ({ path: posix.join(root, n), from: "a CI runner's credentials (beside the checkout)" }))];
 }
 
 /** Jenkins by its layout: `<dir>@tmp` beside each directory; under `<home>/workspace/`, the home's keys to its stored credentials. */
 function jenkinsLayout(dir: string): { path: string; from: string }[] {
   const bindings = [{ path: `${dir}@tmp`, from: "a CI job's credentials bindings (beside the checkout)" }];
   if (posix.basename(dir) !== 'workspace' || posix.dirname(dir) === '/') return bindings;
-  return [...bindings, ...['secrets', 'credentials.xml'].map((n) => ({ path: posix.join(posix.dirname(dir), n), from: "Jenkins' stored credentials (beside the workspace)" }))];
+  return [...bindings, ...JENKINS_KEYS.map((n) => ({ path: posix.join(posix.dirname(dir), n), from: "Jenkins' stored credentials (beside the workspace)" }))];
 }
 
 /**
- * The paths a CI runner would keep the job's secrets in, told by the working directory `cwd` (absolute) alone: for it
- * and each directory above it, GitHub's `<work>/_temp` (and a self-hosted runner's keys), GitLab's `<dir>.tmp` and
- * Jenkins' `<dir>@tmp` beside it. Never the working directory or one above it; only those that exist are hidden.
+ * The paths a CI runner would keep the job's secrets in, told by the run's working directory `cwd` (absolute) and
+ * where isolate was started (`startedIn`, when a profile's process.cwd takes the run elsewhere) alone: for each and
+ * each directory above it, GitHub's `<work>/_temp` (and a self-hosted runner's keys), GitLab's `<dir>.tmp` and
+ * Jenkins' `<dir>@tmp` beside it. Never the working directory, what is inside it, or a directory above either;
+ * only those that exist are hidden.
  */
-export function ciLayoutPaths(cwd: string): { path: string; from: string }[] {
-  const dirs = selfAndAncestors(posix.normalize(cwd)).filter((d) => absolute(d) !== undefined);
-  const found = dirs.flatMap((d) => [...githubLayout(d), { path: `${d}.tmp`, from: "a CI job's file variables (beside the checkout)" }, ...jenkinsLayout(d)]);
-  return found.filter((f) => !dirs.includes(f.path) && !f.path.startsWith(`${cwd}/`));
+export function ciLayoutPaths(cwd: string, startedIn: string = cwd): { path: string; from: string }[] {
+  const work = posix.normalize(cwd);
+  const ways = new Set([work, posix.normalize(startedIn)].flatMap(selfAndAncestors));
+  const found = [...ways].filter((d) => absolute(d) !== undefined).flatMap((d) => [...githubLayout(d), { path: `${d}.tmp`, from: "a CI job's file variables (beside the checkout)" }, ...jenkinsLayout(d)]);
+  return found.filter((f) => !ways.has(f.path) && !f.path.startsWith(`${work}/`));
 }

@@ -285,8 +285,10 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // And its state directories of runs with another XDG_STATE_HOME (state-registry.ts).
   add('deny', registeredStateDirs(env).filter((path) => !own.includes(path) && exists(path)).map((path) => ({ path, optional: true, from: "isolate's state directory of other runs" })));
   // A CI job's secrets on disk beside the checkout (ci-dirs.ts): hidden wherever a rule would show them (dev reads the home).
-  // Told by the runner's variables, or, with them cleared, by the checkout's place (a path named by both is hidden once).
-  const ci = [...ciSecretPaths(env), ...ciLayoutPaths(ctx.vars.CWD)].filter((s, i, all) => all.findIndex((o) => o.path === s.path) === i);
+  // Told by the runner's variables, or, with them cleared, by the checkout's place: where isolate was started and the
+  // working directory the run has (a profile's process.cwd, a real path); a path named twice is hidden once.
+  const cwd = resolveCwd(profile, ctx.vars, disk);
+  const ci = [...ciSecretPaths(env), ...ciLayoutPaths(cwd, ctx.vars.CWD)].filter((s, i, all) => all.findIndex((o) => o.path === s.path) === i);
   add('deny', ci.filter((s) => exists(s.path)).map(({ path, from }) => ({ path, optional: true, from })));
   checkProfileLinks(profile, mounts);
   const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);
@@ -305,7 +307,6 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   if (ca !== undefined && exists(ca)) add('deny', [{ path: ca, optional: true, from: 'network.upstreamCa' }]);
   checkRuleLinks(sourced, mounts, disk);
 
-  const cwd = resolveCwd(profile, ctx.vars, disk);
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
     filesystem: { mounts, ...protection(profile, env, ctx.ownCode ?? ownCodePaths()), skipped },

@@ -14,6 +14,7 @@ export const UNIT_ISOLATED: readonly string[] = [
   'test/unit/audit-log.test.ts',
   'test/unit/cli-program.test.ts',
   'test/unit/git-config-read-once.test.ts',
+  'test/unit/git-home-unlistable.test.ts',
   'test/unit/mcp-calls.test.ts',
   'test/unit/own-dir.test.ts',
   'test/unit/policy-parse-abort.test.ts',

@@ -26,7 +26,8 @@ describe.each(backendCases('red team: git credentials in the home'))('red team: 
   const headerToken = `ghs_${randomBytes(12).toString('hex')}`;
   const subToken = `ghs_${randomBytes(12).toString('hex')}`;
   const goToken = `glpat-${randomBytes(12).toString('hex')}`;
-  const secrets = [urlToken, headerToken, subToken, goToken];
+  const mirrorToken = `ghp_${randomBytes(12).toString('hex')}`;
+  const secrets = [urlToken, headerToken, subToken, goToken, mirrorToken];
   const header = (t: string): string => `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${t}`).toString('base64')}`;
   const git = (cwd: string, ...args: string[]) => spawnSync('git', ['-c', 'safe.directory=*', '-c', 'protocol.file.allow=always', ...args], { cwd, env: gitEnv, encoding: 'utf8' });
   const commit = (dir: string, name: string): void => {
@@ -37,7 +38,7 @@ describe.each(backendCases('red team: git credentials in the home'))('red team: 
     git(dir, 'commit', '-q', '-m', name);
   };
   const leaked = (text: string): string[] => secrets.flatMap((s) => [s, Buffer.from(`x-access-token:${s}`).toString('base64')]).filter((s) => text.includes(s));
-  const configs = ['src/other/.git/config', 'src/other/.git/modules/lib/config', 'go/src/github.com/org/repo/.git/config'];
+  const configs = ['src/other/.git/config', 'src/other/.git/modules/lib/config', 'go/src/github.com/org/repo/.git/config', 'mirrors/other.git/config'];
 
   beforeEach(() => {
     p = homeWithProject(runner);
@@ -57,18 +58,23 @@ describe.each(backendCases('red team: git credentials in the home'))('red team: 
     const goRepo = join(p.home, 'go', 'src', 'github.com', 'org', 'repo');
     commit(goRepo, 'go.mod');
     git(goRepo, 'config', 'remote.origin.url', `https://oauth2:${goToken}@gitlab.com/org/repo.git`);
+    // A mirror (git clone --mirror https://me:<token>@...): a bare repository, no `.git` in it.
+    const mirror = join(p.home, 'mirrors', 'other.git');
+    expect(git(p.home, 'clone', '-q', '--mirror', other, mirror).status).toBe(0);
+    git(mirror, 'config', 'remote.origin.url', `https://me:${mirrorToken}@github.com/me/other.git`);
     giveTo(runner, p.home);
   });
   afterEach(() => p.cleanup());
 
   it('cat, git config -l and grep -r over the home print no token of another project; the rest of its configuration is shown', () => {
     const hostText = configs.map((f) => readFileSync(join(p.home, f), 'utf8')).join('');
-    expect(leaked(hostText).length, 'the host\'s configs hold the tokens (the positive control)').toBe(4);
+    expect(leaked(hostText).length, 'the host\'s configs hold the tokens (the positive control)').toBe(5);
     const script = [
       `cat ${configs.map((f) => `"$HOME/${f}"`).join(' ')}`,
       '(cd "$HOME/src/other" && git -c safe.directory=* config -l && git -c safe.directory=* status --short >/dev/null && echo STATUS-OK)',
       '(cd "$HOME/src/other/lib" && git -c safe.directory=* config -l)',
-      'grep -ra -e token -e basic -e @ "$HOME/src" "$HOME/go" || true',
+      '(cd "$HOME/mirrors/other.git" && git -c safe.directory=* config -l)',
+      'grep -ra -e token -e basic -e @ "$HOME/src" "$HOME/go" "$HOME/mirrors" || true',
     ].join('; ');
     const r = isolate(runner, ['run', '--profile', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
     expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
@@ -83,5 +89,6 @@ describe.each(backendCases('red team: git credentials in the home'))('red team: 
     expect(r.stdout).toContain('remote.origin.url=https://github.com/me/other.git');
     expect(r.stdout).toContain('url = "https://gitlab.com/org/repo.git"');
     expect(r.stdout).toContain('[submodule "lib"]');
+    expect(r.stdout).toContain('remote.origin.mirror=true');
   });
 });

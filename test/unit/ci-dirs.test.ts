@@ -57,4 +57,11 @@ describe('ciLayoutPaths', () => {
     expect(layout('/')).toEqual([]);
     expect(layout('/work')).toEqual([]);
   });
+
+  it('also by where isolate was started, when the run works elsewhere; never the run\'s working directory or a directory above it', () => {
+    const paths = ciLayoutPaths('/srv/a/b.tmp/c', '/srv/a/b').map((p) => p.path);
+    expect(paths).not.toContain('/srv/a/b.tmp');
+    expect(paths).toContain('/srv/a/b@tmp');
+    expect(ciLayoutPaths('/srv/a/b', '/srv/a/b.tmp/c').map((p) => p.path)).not.toContain('/srv/a/b.tmp');
+  });
 });

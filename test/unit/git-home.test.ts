@@ -59,6 +59,25 @@ describe('homeGitEntries', () => {
     expect(homeGitEntries([rule('read', '/')], '/', home)).toEqual([]);
   });
 
+  it('finds a bare repository (git clone --bare, --mirror: ~/mirrors/other.git) by its config, and does not walk below it', () => {
+    const bare = join(home, 'mirrors', 'other.git');
+    for (const d of ['objects', 'refs', join('objects', 'pack')]) mkdirSync(join(bare, d), { recursive: true });
+    writeFileSync(join(bare, 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(bare, 'config'), '[core]\n\tbare = true\n');
+    repo('mirrors', 'other.git', 'objects', 'nested');
+    const notRepo = join(home, 'notes');
+    mkdirSync(join(notRepo, 'objects'), { recursive: true });
+    writeFileSync(join(notRepo, 'config'), 'x\n');
+    expect(paths()).toEqual([join(bare, 'config')]);
+  });
+
+  it('does not enter a directory whose name is not UTF-8 (an old archive unpacked in Downloads), and refuses no run for it', () => {
+    const odd = Buffer.concat([Buffer.from(join(home, 'Downloads') + '/'), Buffer.from([0x41, 0xe9, 0x42])]);
+    mkdirSync(odd, { recursive: true });
+    const other = repo('src', 'other');
+    expect(paths()).toEqual([other]);
+  });
+
   it('keeps listings between runs and never serves a stale one: a repository cloned since the last run is found', () => {
     const cacheDir = join(home, '.cache-dir');
     mkdirSync(cacheDir, { mode: 0o700 });

@@ -369,6 +369,19 @@ describe('resolvePolicy: the audit log is hidden wherever it is', () => {
   });
 });
 
+describe('resolvePolicy: a CI runner\'s files found by the checkout\'s place', () => {
+  const vars: PathVars = { CWD: '/synthetic-only', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
+  const disk: PathLookup = { stat: (p) => (p.startsWith('/synthetic-only') && !/[.@]tmp$/.test(p) ? 'dir' : undefined), realpath: (p) => p, isSymlink: () => false };
+  const hidden = (p: Policy): string[] => p.filesystem.mounts.filter((m) => m.kind === 'deny').map((m) => m.path);
+
+  it('by the working directory the run has (a profile\'s process.cwd), not only where isolate was started', () => {
+    const checkout = '/synthetic-only/work/repo/repo';
+    const p = resolvePolicy(profile({ read: [{ path: '/synthetic-only', optional: false, from: 'r' }] }, checkout), { vars, disk, env: {} });
+    expect(p.process.cwd).toBe(checkout);
+    expect(hidden(p)).toContain('/synthetic-only/work/_temp');
+  });
+});
+
 describe('resolvePolicy: profile files reached through symbolic links', () => {
   const disk: PathLookup = { stat: () => 'dir', realpath: (p) => p, isSymlink: () => false };
   const vars: PathVars = { CWD: '/synthetic-only/project', HOME: '/synthetic-only', TMPDIR: '/synthetic-only/tmp' };
