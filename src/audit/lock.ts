@@ -30,10 +30,18 @@
  * on another host, after TAKEOVER_STALE_MS.)
  *
  * Release removes the lock file only if it still holds our token.
+ *
+ * A locker killed (SIGKILL) between writing its temporary file and removing
+ * it leaves that file beside the lock (`<path>.<12 hex>.tmp`, or
+ * `<path>.takeover.<12 hex>.tmp`), empty when it was killed before it wrote
+ * it. The next holder in another process removes each such file whose holder
+ * is stale by the rule for locks (its pid gone on this host, or older than
+ * `staleMs`), and an empty one older than `staleMs`; anything else is left.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, openSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IsolateError, errnoCode, writeFix } from '../errors.js';
 import { readRegularFile } from './read-regular.js';
@@ -260,7 +268,10 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
         cause: e,
       });
     }
-    if (created) return heldLock(path, token);
+    if (created) {
+      removeLeftTemps(path, staleMs);
+      return heldLock(path, token);
+    }
 
     const current = readLockOrThrow(path);
     if (current === undefined) continue; // released between our attempt and the read: retry at once
@@ -328,6 +339,41 @@ function heldLock(path: string, token: string): HeldLock {
       }
     },
   };
+}
+
+/** The names of the temporary files createExclusive writes beside the lock at `path` (its own, and its takeover lock's). */
+function tempNames(path: string): RegExp {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${base}(\\.takeover)?\\.[0-9a-f]{12}\\.tmp$`);
+}
+
+/**
+ * Whether a temporary lock file was left by a locker that is gone: its holder is stale, or it is empty (killed
+ * between creating and writing it) and older than `staleMs` (a live locker writes it at once).
+ */
+function abandoned(left: { info: LockInfo | undefined; raw: string; mtimeMs: number }, staleMs: number, now: number): boolean {
+  if (left.info !== undefined) return staleReason(left.info, left.mtimeMs, staleMs, now) !== undefined;
+  return left.raw === '' && now - left.mtimeMs > staleMs;
+}
+
+/** Lock paths this process has swept already: a killed locker's file is left by another process, once. */
+const swept = new Set<string>();
+
+/** Remove the temporary files killed lockers left beside the lock at `path` (see the top of this file). Best effort. */
+function removeLeftTemps(path: string, staleMs: number): void {
+  if (swept.has(path)) return;
+  swept.add(path);
+  try {
+    const dir = dirname(path);
+    const names = tempNames(path);
+    for (const name of readdirSync(dir)) {
+      if (!names.test(name)) continue;
+      const left = readLock(join(dir, name));
+      if (left !== undefined && abandoned(left, staleMs, Date.now())) unlinkIfExists(join(dir, name));
+    }
+  } catch {
+    // left for the next holder
+  }
 }
 
 /** Run `fn` holding the lock at `path`; the lock is released however `fn` ends. */

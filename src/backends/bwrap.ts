@@ -33,7 +33,7 @@ export function compareVersions(a: string, b: string): number {
 }
 
 /** Fail closed on anything that would stop bwrap from building the sandbox we promise. */
-export function checkBwrapHost(host: Pick<HostFacts, 'platform' | 'uid' | 'bwrap' | 'userns'>): { path: string; version: string } {
+export function checkBwrapHost(host: Pick<HostFacts, 'platform' | 'uid' | 'bwrap' | 'userns'>): NonNullable<HostFacts['bwrap']> {
   requireLinux(host, 'bwrap');
   const bwrap = host.bwrap;
   if (bwrap === undefined) {
@@ -50,6 +50,22 @@ export function checkBwrapHost(host: Pick<HostFacts, 'platform' | 'uid' | 'bwrap
   }
   checkUserns(host, { name: 'bwrap', path: bwrap.path });
   return bwrap;
+}
+
+/**
+ * What starts bwrap: `setpriv --pdeathsig KILL` (util-linux) when installed.
+ * bwrap's --die-with-parent is armed only once bwrap has parsed its
+ * arguments and cloned the sandbox's first process; an isolate killed
+ * before that (SIGKILL while bwrap starts on a loaded machine) left a bwrap
+ * that outlived it, whose first process then waited forever for the release
+ * its dead parent never sent, holding the project's descriptors and the
+ * caller's stdout and stderr. setpriv arms the same signal before bwrap's
+ * first instruction. What remains, isolate killed between bwrap's clone and
+ * that release, the next run ends (run/orphaned-launchers.ts). Without
+ * setpriv, bwrap is started as before (docs/backends.md).
+ */
+function dieWithIsolate(setpriv: string | undefined): string[] {
+  return setpriv === undefined ? [] : [setpriv, '--pdeathsig', 'KILL', '--'];
 }
 
 /** Descriptors from 6 on carry paths opened by run/ (after args 3, status 4, seccomp 5). */
@@ -164,7 +180,9 @@ export const bwrapBackend: Backend = {
     const gitConfigFd = FIRST_PATH_FD + setup.pathFds.length + (deviceFd === undefined ? 0 : DEVICE_NODES.length) + 1;
     const gitConfigs = setup.ops.flatMap((op) => (op.kind === 'git-config' ? [{ fd: gitConfigFd + op.index, data: op.text, gitConfig: op.path }] : []));
 
+    const guard = dieWithIsolate(bwrap.setpriv);
     const argv = [
+      ...guard,
       bwrap.path,
       '--args',
       String(ARGS_FD),
@@ -199,6 +217,7 @@ export const bwrapBackend: Backend = {
       fds: { args: ARGS_FD, status: STATUS_FD },
       // bwrap passes every descriptor it has on to the command; it closes an --args descriptor after reading it.
       closeFdFlag: '--args',
+      ...(guard.length === 0 ? {} : { launcherAt: guard.length }),
       // bwrap reads --seccomp after its mounts, just before the command (Plan.seccomp.afterSetup).
       ...(sc.program === undefined ? {} : { seccomp: { fd: SECCOMP_FD, program: sc.program, afterSetup: true } }),
       ...(setup.pathFds.length === 0 ? {} : { pathFds: setup.pathFds }),

@@ -171,7 +171,13 @@ export interface HostFacts {
   arch: string;
   uid: number;
   gid: number;
-  bwrap: { path: string; version: string } | undefined;
+  /**
+   * bubblewrap, and util-linux setpriv when installed: bwrap arms its own
+   * --die-with-parent only once it has parsed its arguments and made its
+   * namespaces, so it is started under `setpriv --pdeathsig KILL`, which
+   * arms the same signal before bwrap's first instruction (backends/bwrap.ts).
+   */
+  bwrap: { path: string; version: string; setpriv?: string | undefined } | undefined;
   /** nsjail, when installed (or named by ISOLATE_NSJAIL); examined only when it may be the backend. */
   nsjail?: NsjailFacts | undefined;
   /** /usr/bin/sandbox-exec on macOS; examined only there. */
@@ -316,13 +322,15 @@ export interface Plan {
    * Descriptors isolate's process inherited and does not pass on purpose
    * (the caller's) reach the launcher as /dev/null, never as what they were
    * (run/inherited-fds.ts). With this flag the launcher closes them: run/
-   * adds `closeFdFlag N` after argv[0] for each (bwrap's --args reads a
+   * adds `closeFdFlag N` after the launcher (argv[launcherAt]) for each (bwrap's --args reads a
    * descriptor to its end and closes it, before it starts anything).
    * Without it the launcher closes them itself (nsjail: every descriptor but
    * pass_fd) or never gets them (sandbox-exec: macOS's libuv spawns with
    * POSIX_SPAWN_CLOEXEC_DEFAULT).
    */
   closeFdFlag?: string;
+  /** Where the launcher itself is in argv, after a program that arms it and execs it (setpriv); 0 when absent. */
+  launcherAt?: number;
   /**
    * Further data handed to the launcher on descriptors (e.g. a generated
    * config). sealedBinds: nsjail's config, which binds the sealed entries of

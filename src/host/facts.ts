@@ -213,7 +213,7 @@ export function nsjailFacts(env: Readonly<Record<string, string | undefined>>, p
 export function bwrapFacts(env: Readonly<Record<string, string | undefined>>, path = findBwrap(env)): HostFacts['bwrap'] {
   if (path === undefined) return undefined;
   const version = bwrapVersion(path);
-  return version === undefined ? undefined : { path, version };
+  return version === undefined ? undefined : { path, version, setpriv: findSystemProgram('setpriv') };
 }
 
 /**

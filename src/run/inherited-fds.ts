@@ -91,8 +91,8 @@ export function inheritableFds(candidate: (fd: number) => boolean = () => true):
 
 /**
  * The launcher's argv and stdio with /dev/null (`devNull`) on each of
- * `strays`, and `closeFlag N` after argv[0] for each, when the launcher
- * closes them on that flag. Pure.
+ * `strays`, and `closeFlag N` after the launcher (argv[launcherAt]) for
+ * each, when the launcher closes them on that flag. Pure.
  */
 export function withStraysShut(
   argv: readonly string[],
@@ -100,15 +100,16 @@ export function withStraysShut(
   strays: readonly number[],
   devNull: number,
   closeFlag: string | undefined,
+  launcherAt = 0,
 ): { argv: string[]; stdio: StdioSlot[] } {
   const slots = [...stdio];
   for (const fd of strays) {
     while (slots.length <= fd) slots.push('ignore');
     slots[fd] = devNull;
   }
-  const [file, ...rest] = argv;
   const closes = closeFlag === undefined ? [] : strays.flatMap((fd) => [closeFlag, String(fd)]);
-  return { argv: file === undefined ? [] : [file, ...closes, ...rest], stdio: slots };
+  const at = launcherAt + 1;
+  return { argv: argv.length < at ? [...argv] : [...argv.slice(0, at), ...closes, ...argv.slice(at)], stdio: slots };
 }
 
 /**
@@ -119,11 +120,12 @@ export function shutInherited(
   argv: readonly string[],
   stdio: readonly StdioSlot[],
   closeFlag: string | undefined,
+  launcherAt = 0,
 ): { argv: string[]; stdio: StdioSlot[]; close: () => void } {
   // A descriptor with a slot of its own is replaced by what isolate passes there: only the others are looked up
   // (the launcher's own, one per protected path, would cost a read of /proc each).
   const strays = inheritableFds((fd) => stdio[fd] === undefined || stdio[fd] === 'ignore');
   if (strays.length === 0) return { argv: [...argv], stdio: [...stdio], close: () => undefined };
   const devNull = openSync('/dev/null', 'r');
-  return { ...withStraysShut(argv, stdio, strays, devNull, closeFlag), close: () => closeSync(devNull) };
+  return { ...withStraysShut(argv, stdio, strays, devNull, closeFlag, launcherAt), close: () => closeSync(devNull) };
 }

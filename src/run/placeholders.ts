@@ -17,7 +17,9 @@
  * the next run to finish there. A killed run's search after the run never
  * happened: what its sandbox made that host programs obey (a new .git) was
  * not moved aside, and nothing tells it from the user's own later, so the
- * run that notices it says so (Registration.notices), once, naming the root.
+ * run that notices it says so (Registration.notices), once, naming the root,
+ * and ends the bwrap processes a killed run can leave waiting for good
+ * (orphaned-launchers.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { IsolateError, errnoCode } from '../errors.js';
 import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
 import { processAlive } from '../host/alive.js';
 import { SparePool } from './spare-placeholders.js';
+import { endOrphanedLaunchers } from './orphaned-launchers.js';
 
 /** isolate's lasting directories in its runtime directory: the runs' registrations, and the spare placeholders. */
 export const ROOTS_DIR = 'roots';
@@ -205,14 +208,18 @@ async function withRetries(fn: () => Promise<void>): Promise<void> {
   }
 }
 
-/** Roots whose runs were all killed (isolate itself SIGKILLed) or are done, and whose placeholders no live run's root holds (coveredByOthers): clean up after them. */
-async function collectAbandoned(rootsDir: string, spares: SparePool, notices: string[], me: string): Promise<void> {
+/**
+ * Roots whose runs were all killed (isolate itself SIGKILLed) or are done, and whose placeholders no live run's root
+ * holds (coveredByOthers): clean up after them. True when a killed run was among them.
+ */
+async function collectAbandoned(rootsDir: string, spares: SparePool, notices: string[], me: string): Promise<boolean> {
   let names: string[];
   try {
     names = readdirSync(rootsDir);
   } catch {
-    return;
+    return false;
   }
+  let sawKilled = false;
   for (const name of names) {
     if (name.endsWith('.lock') || name.startsWith('.')) continue;
     const dir = join(rootsDir, name);
@@ -221,12 +228,15 @@ async function collectAbandoned(rootsDir: string, spares: SparePool, notices: st
     try {
       await withLock(`${dir}.lock`, async () => {
         const entries = readEntries(dir);
-        if (unused(entries)) notices.push(...clearSlot(dir, entries, spares));
+        if (!unused(entries)) return;
+        sawKilled ||= [...entries].some(([slot, e]) => killed(slot, e));
+        notices.push(...clearSlot(dir, entries, spares));
       }, { timeoutMs: 500 });
     } catch {
       // busy: another run is there, and will clean up itself
     }
   }
+  return sawKilled;
 }
 
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
@@ -295,7 +305,9 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         });
       }
       // The runtime directory, its `roots` and its spares stay: making them anew would cost every run a new inode each.
-      await collectAbandoned(join(base, ROOTS_DIR), spares, notices, me);
+      const abandonedKilled = await collectAbandoned(join(base, ROOTS_DIR), spares, notices, me);
+      // A killed run may have left its bwrap's first process waiting for good (orphaned-launchers.ts).
+      if (notices.length > 0 || abandonedKilled) endOrphanedLaunchers();
     },
   };
 }

@@ -100,6 +100,24 @@ describe('the audit lock', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('removes the temporary file a killed locker left beside the lock (SIGKILL between writing it and linking it), and only such', async () => {
+    const lock = lockPath(log);
+    const left = lockContent({ pid: deadPid(), host: hostname(), time: Date.now(), token: 'killed' });
+    writeFileSync(`${lock}.0123456789ab.tmp`, left);
+    writeFileSync(`${lock}.takeover.ba9876543210.tmp`, left);
+    // Kept: a live locker's (between its write and its link), another host's still young, and what is not one.
+    writeFileSync(`${lock}.aaaaaaaaaaaa.tmp`, lockContent({ pid: process.pid, host: hostname(), time: Date.now(), token: 'live' }));
+    writeFileSync(`${lock}.bbbbbbbbbbbb.tmp`, lockContent({ pid: deadPid(), host: 'elsewhere.example', time: Date.now(), token: 'remote' }));
+    writeFileSync(`${lock}.cccccccccccc.tmp`, 'not a lock');
+    writeFileSync(`${lock}.notes.tmp`, left);
+    // Killed between creating it and writing it: empty. Removed once older than the stale limit; a fresh one is being written.
+    writeFileSync(`${lock}.dddddddddddd.tmp`, '');
+    utimesSync(`${lock}.dddddddddddd.tmp`, new Date(Date.now() - 60_000), new Date(Date.now() - 60_000));
+    writeFileSync(`${lock}.eeeeeeeeeeee.tmp`, '');
+    expect((await appendRecord(log, { kind: 'run' })).seq).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual(['audit.jsonl', 'audit.jsonl.head', 'audit.jsonl.lock.aaaaaaaaaaaa.tmp', 'audit.jsonl.lock.bbbbbbbbbbbb.tmp', 'audit.jsonl.lock.cccccccccccc.tmp', 'audit.jsonl.lock.eeeeeeeeeeee.tmp', 'audit.jsonl.lock.notes.tmp']);
+  });
+
   it('never removes a file at the lock\'s path that is not an isolate lock: another program\'s lock, JSON or not, or an old empty file', async () => {
     const old = new Date(Date.now() - 60_000);
     for (const [name, content] of [

@@ -225,6 +225,16 @@ describe('plan: process and namespaces', () => {
     expect(s).not.toContain('--unshare-all');
   });
 
+  it('starts bwrap under setpriv --pdeathsig KILL when setpriv is installed: bwrap dies with isolate from its first instruction', () => {
+    const p = plan(policy(), ['ls'], host({ bwrap: { path: '/usr/bin/bwrap', version: '0.8.0', setpriv: '/usr/bin/setpriv' } }));
+    expect(p.argv.slice(0, 6)).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', '/usr/bin/bwrap', '--args']);
+    expect(p.launcherAt).toBe(4);
+    // without setpriv, bwrap is started as before (its own --die-with-parent only)
+    const bare = plan(policy(), ['ls'], host());
+    expect(bare.argv[0]).toBe('/usr/bin/bwrap');
+    expect(bare.launcherAt).toBeUndefined();
+  });
+
   it('--unshare-net only when the network mode is none', () => {
     const none = plan(policy({ network: 'none' }));
     expect(setup(none)).toContain('--unshare-net');

@@ -16,6 +16,11 @@ describe('withStraysShut: the launcher gets /dev/null where the caller left a de
     expect(r.stdio.filter((s) => s !== 'ignore').length).toBe(7);
   });
 
+  it('names each after the launcher, not after the program that starts it (setpriv)', () => {
+    const r = withStraysShut(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', '/usr/bin/bwrap', '--args', '3', '--', 'true'], ['inherit', 'inherit', 'inherit'], [9], 42, '--args', 4);
+    expect(r.argv).toEqual(['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--', '/usr/bin/bwrap', '--args', '9', '--args', '3', '--', 'true']);
+  });
+
   it('fills an unplanned slot below the planned ones', () => {
     const r = withStraysShut(['nsjail-launch'], ['pipe', 'pipe', 'pipe', 'pipe', 'ignore', 'pipe'], [4], 9, undefined);
     expect(r.stdio).toEqual(['pipe', 'pipe', 'pipe', 'pipe', 9, 'pipe']);

@@ -41,7 +41,7 @@ export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartP
     const own = privateStdio(launcherStdio(plan, options, pathFds, relay), plan.devices);
     try {
       // No descriptor the caller left open reaches the command (inherited-fds.ts).
-      const shut = shutInherited(plan.argv, own.stdio, plan.closeFdFlag);
+      const shut = shutInherited(plan.argv, own.stdio, plan.closeFdFlag, plan.launcherAt);
       try {
         const detached = plan.launch?.reach === 'process-group';
         started = start(file, shut.argv.slice(1), { env: plan.launcherEnv, cwd: plan.launch?.cwd ?? '/', stdio: shut.stdio, detached });

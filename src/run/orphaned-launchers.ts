@@ -1,0 +1,85 @@
+/**
+ * bubblewrap's first process of a sandbox left waiting for good by a killed
+ * isolate. bwrap clones that process (PID 1 of the sandbox's PID namespace)
+ * and releases it only after it has armed --die-with-parent; an isolate
+ * killed between the two (SIGKILL while bwrap starts; setpriv --pdeathsig
+ * kills bwrap with it: backends/bwrap.ts) leaves that process waiting for a
+ * release nobody can send any more, on the host, holding the project's
+ * descriptors and the caller's stdout and stderr. A later run that notices a
+ * killed run (run/placeholders.ts) ends every such process of this user's.
+ *
+ * Such a process is told by what it is, not by a record of the killed run
+ * (which died before it could know the pid): a process named bwrap, of this
+ * user, PID 1 of a PID namespace of its own, whose parent is no bwrap (its
+ * launcher is gone: a sandbox's first process always has its bwrap as parent
+ * while it runs) and whose root is still the host's (it never set up its
+ * sandbox). A bwrap that lost its parent before its sandbox was made can
+ * never go on: only that parent could release it. Linux only; nothing
+ * happens where /proc cannot be read.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+
+/** A process's name and parent, from /proc/PID/stat; undefined when it is gone. */
+function nameAndParent(pid: number): { comm: string; ppid: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const close = stat.lastIndexOf(')');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the process belongs to `uid` and is PID 1 of a PID namespace nested in this one (from /proc/PID/status). */
+function ownNamespaceInit(pid: number, uid: number): boolean {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const realUid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+    const nspid = /^NSpid:\s+([\d\s]+)$/m.exec(status)?.[1]?.trim().split(/\s+/) ?? [];
+    return realUid === String(uid) && nspid.length > 1 && nspid.at(-1) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the process's root directory is this process's (it has not moved into its sandbox). */
+function hostRoot(pid: number, root: { dev: number; ino: number }): boolean {
+  try {
+    const st = statSync(`/proc/${pid}/root`);
+    return st.dev === root.dev && st.ino === root.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `pid` is a bwrap sandbox's first process, of `uid`, that lost its bwrap before it made its sandbox. */
+function orphanedBeforeSetup(pid: number, uid: number, root: { dev: number; ino: number }): boolean {
+  const me = nameAndParent(pid);
+  if (me?.comm !== 'bwrap' || !ownNamespaceInit(pid, uid)) return false;
+  return nameAndParent(me.ppid)?.comm !== 'bwrap' && hostRoot(pid, root);
+}
+
+/** SIGKILL every bwrap of this user's left waiting by a killed isolate; how many were ended. */
+export function endOrphanedLaunchers(): number {
+  const uid = process.getuid?.();
+  if (process.platform !== 'linux' || uid === undefined) return 0;
+  let pids: number[];
+  let root: { dev: number; ino: number };
+  try {
+    pids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number);
+    root = statSync('/');
+  } catch {
+    return 0;
+  }
+  let ended = 0;
+  for (const pid of pids) {
+    if (pid === process.pid || !orphanedBeforeSetup(pid, uid, root)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+      ended++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ended;
+}

@@ -1,0 +1,114 @@
+/**
+ * Red team: isolate killed with SIGKILL while bubblewrap is still starting
+ * (a CI runner cancelling a job, the OOM killer on a loaded machine, an
+ * assistant's tool call killed by its client). bwrap's --die-with-parent is
+ * armed only after bwrap has parsed its arguments and made its namespaces;
+ * killed before that, isolate left a bwrap that then waited forever for its
+ * parent to release it: a process on the host for good, holding the
+ * project's descriptors, its placeholders, the run's cgroup and the caller's
+ * stdout and stderr (a CI step waiting for their end hung with it).
+ *
+ * A launcher that sleeps before it execs the real bwrap stands for a slow
+ * start (a loaded machine), so that the kill lands in that window every time.
+ *
+ * Written as a failing finding first; it now guards the fix.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findBwrap } from '../../src/host/facts.js';
+import { giveTo, homeWithProject, isolate, listProcs, pollFor, readProcInfo, runners, sleepProcs, spawnIsolate, uniqueSleep, type ProcInfo, type Project } from '../helpers/isolate.js';
+
+const BWRAP = findBwrap(process.env);
+
+/** Live processes with `marker` among their arguments (a sandbox's bwrap carries its command's argv). */
+const carrying = (marker: string): ProcInfo[] => listProcs().filter((p) => p.state !== 'Z' && p.argv.includes(marker));
+
+function killCarrying(marker: string): void {
+  for (const p of carrying(marker)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+describe.skipIf(BWRAP === undefined).each(runners())('red team: isolate killed while bubblewrap starts ($label)', (runner) => {
+  let p: Project;
+  const children: ChildProcess[] = [];
+  const markers: string[] = [];
+  beforeAll(() => {
+    p = homeWithProject(runner);
+  });
+  afterEach(() => {
+    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const m of markers.splice(0)) killCarrying(m);
+  });
+  afterAll(() => p.cleanup());
+
+  it('leaves no bwrap behind: the launcher dies with isolate from its first instruction', async () => {
+    const pause = uniqueSleep(1);
+    const command = uniqueSleep(300);
+    markers.push(pause, command);
+    const launcher = join(p.home, 'slow-bwrap');
+    writeFileSync(launcher, `#!/bin/sh\ncase "$1" in --version) exec ${BWRAP ?? ''} "$@";; esac\nsleep ${pause}\nexec ${BWRAP ?? ''} "$@"\n`);
+    chmodSync(launcher, 0o755);
+    giveTo(runner, p.home);
+
+    const child = spawnIsolate(runner, ['run', '--backend', 'bwrap', '--', 'sleep', command], { cwd: p.project, env: { ...p.env, ISOLATE_BWRAP: launcher } });
+    children.push(child);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    // The caller's pipes reach their end only when no process holds them: a CI step waits for that.
+    let closed = false;
+    child.on('close', () => (closed = true));
+    let stderr = '';
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    await pollFor(`the launcher's pause (sleep ${pause}); isolate said: ${stderr}`, () => (sleepProcs(pause).length === 1 ? true : undefined), 20_000);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+
+    // The pause ends about a second later; a launcher that outlived isolate execs bwrap then.
+    await pollFor(`the pause to end`, () => (sleepProcs(pause).length === 0 ? true : undefined), 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const left = carrying(command).map((t) => `${t.pid} (parent ${t.ppid}) ${(t.argv[0] ?? '').split('/').pop() ?? ''}`);
+    expect(left, 'a process of the killed run is still on the host').toEqual([]);
+    await pollFor('the end of isolate\'s stdout and stderr', () => (closed ? true : undefined), 5000).catch(() => undefined);
+    expect(closed, 'a process of the killed run still holds isolate\'s stdout or stderr (its caller waits for their end)').toBe(true);
+  });
+
+  it('a bwrap left waiting by a killed run (its bwrap killed between the clone and the release) is ended by the next run', async () => {
+    // The killed run the next run notices.
+    const held = uniqueSleep(300);
+    const waiting = uniqueSleep(300);
+    markers.push(held, waiting);
+    const killedRun = spawnIsolate(runner, ['run', '--backend', 'bwrap', '--', 'sleep', held], { cwd: p.project, env: p.env });
+    children.push(killedRun);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => killedRun.on('exit', (_code, signal) => resolve(signal)));
+    await pollFor(`the sandboxed sleep ${held}`, () => (sleepProcs(held).length === 1 ? true : undefined), 20_000);
+    killedRun.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    await pollFor('the killed sandbox to be gone', () => (sleepProcs(held).length === 0 ? true : undefined));
+
+    // What the window leaves: bwrap killed after its clone, before it releases the sandbox's first process. bwrap holds
+    // that release while it waits on --userns-block-fd, after it has written the first process's pid to --info-fd.
+    const [file, ...args] = [...runner.prefix, BWRAP ?? 'bwrap', '--unshare-user', '--unshare-pid', '--info-fd', '3', '--userns-block-fd', '4', '--ro-bind', '/', '/', '--', 'sleep', waiting];
+    const launcher = spawn(file as string, args, { cwd: p.project, stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'] });
+    children.push(launcher);
+    let info = '';
+    launcher.stdio[3]?.on('data', (d: Buffer) => (info += d.toString()));
+    const first = await pollFor('the first process of the sandbox', () => (/"child-pid": (\d+)/.exec(info)?.[1] ?? undefined), 10_000);
+    // The control, while its bwrap still holds it (a concurrent run's clean-up may end it as soon as bwrap is gone).
+    const control = readProcInfo(Number(first));
+    expect(control !== undefined && control.argv.includes(waiting) ? control.ppid : undefined, 'the control: the first process waits for its bwrap').toBe(launcher.pid);
+    launcher.kill('SIGKILL');
+    await pollFor('its bwrap to be gone', () => (readProcInfo(Number(first))?.ppid !== launcher.pid ? true : undefined));
+
+    const next = isolate(runner, ['run', '--backend', 'bwrap', '--', 'true'], { cwd: p.project, env: p.env });
+    expect(next.status, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/was killed before its search after the run/);
+    await pollFor('the waiting process to be ended', () => (carrying(waiting).length === 0 ? true : undefined), 5000).catch(() => undefined);
+    expect(carrying(waiting).map((t) => `${t.pid} (parent ${t.ppid})`), 'a bwrap of the killed run still waits on the host').toEqual([]);
+  });
+});
