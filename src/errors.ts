@@ -139,7 +139,7 @@ export function diskFull(e: unknown): boolean {
 export const AUDIT_FULL_FIX = 'the file system (or your quota) is full: free space there, or set another audit log location';
 
 /** The fix for an audit log write that failed: make room when the file system (or a quota) is full, else `otherwise`. */
-export function writeFix(e: unknown, otherwise: string | undefined): string | undefined {
+export function auditWriteFix(e: unknown, otherwise: string | undefined): string | undefined {
   return diskFull(e) ? AUDIT_FULL_FIX : otherwise;
 }
 

@@ -40,7 +40,7 @@ import {
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { AUDIT_FULL_FIX, IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
+import { AUDIT_FULL_FIX, IsolateError, errnoCode, isIsolateError, auditWriteFix } from '../errors.js';
 import {
   ENVELOPE_FIELDS,
   GENESIS_HASH,
@@ -98,7 +98,7 @@ function ioError(summary: string, e: unknown, fix?: string): IsolateError {
   if (isIsolateError(e)) return e;
   return new IsolateError('E_AUDIT_IO', summary, {
     detail: e instanceof Error ? e.message : String(e),
-    fix: writeFix(e, fix),
+    fix: auditWriteFix(e, fix),
     cause: e,
   });
 }
