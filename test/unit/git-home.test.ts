@@ -43,6 +43,20 @@ describe('homeGitEntries', () => {
     expect(paths()).toEqual([dotfiles, other].sort());
   });
 
+  it('finds a repository that is a hidden directory itself (~/.dotfiles, a bare ~/.cfg, ~/src/org/.github), but nothing below one, nor a denied one', () => {
+    const dotfiles = repo('.dotfiles');
+    const github = repo('src', 'org', '.github');
+    const bare = join(home, '.cfg');
+    for (const d of ['objects', 'refs']) mkdirSync(join(bare, d), { recursive: true });
+    writeFileSync(join(bare, 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(bare, 'config'), '[core]\n\tbare = true\n');
+    repo('.config', 'nvim');
+    repo('.ssh');
+    mkdirSync(join(home, '.cache', 'objects'), { recursive: true });
+    writeFileSync(join(home, '.cache', 'config'), 'x\n');
+    expect(paths([...dev(), rule('deny', join(home, '.ssh'))])).toEqual([dotfiles, join(bare, 'config'), github].sort());
+  });
+
   it('does not walk a hidden or writable path, nor through a symbolic link; a .git file (a linked worktree) is reported by itself', () => {
     repo('secret', 'repo');
     mkdirSync(join(home, 'wt'));
