@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOME_GIT_DEPTH, homeGitEntries } from '../../src/host/git-home.js';
-import { moduleConfigs } from '../../src/host/git-repos.js';
+import { moduleConfigs, worktreeConfigs } from '../../src/host/git-repos.js';
 import { rule } from '../helpers/mount-rule.js';
 
 describe('homeGitEntries', () => {
@@ -136,5 +136,20 @@ describe('moduleConfigs', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+describe('worktreeConfigs', () => {
+  let gitDir: string;
+  beforeEach(() => {
+    gitDir = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-git-worktrees-')));
+  });
+  afterEach(() => rmSync(gitDir, { recursive: true, force: true }));
+
+  it('names each linked worktree\'s config.worktree (a worktree elsewhere, or gone and not pruned); none without worktrees/', () => {
+    expect(worktreeConfigs(gitDir)).toEqual([]);
+    for (const name of ['feature', 'hotfix']) mkdirSync(join(gitDir, 'worktrees', name), { recursive: true });
+    writeFileSync(join(gitDir, 'worktrees', 'stray'), 'x\n');
+    expect(worktreeConfigs(gitDir).sort()).toEqual([join(gitDir, 'worktrees', 'feature', 'config.worktree'), join(gitDir, 'worktrees', 'hotfix', 'config.worktree')]);
   });
 });
