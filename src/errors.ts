@@ -129,11 +129,18 @@ export function errnoCode(e: unknown): string | undefined {
   return undefined;
 }
 
-/** The fix for a write that failed: make room when the file system (or a quota) is full, else `otherwise`. */
-export function writeFix(e: unknown, otherwise: string | undefined): string | undefined {
+/** Whether a write failed because the file system (or the user's quota) is full. */
+export function diskFull(e: unknown): boolean {
   const code = errnoCode(e);
-  if (code === 'ENOSPC' || code === 'EDQUOT') return 'the file system (or your quota) is full: free space there, or set another audit log location';
-  return otherwise;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The fix for an audit log write on a full file system (or quota). */
+export const AUDIT_FULL_FIX = 'the file system (or your quota) is full: free space there, or set another audit log location';
+
+/** The fix for an audit log write that failed: make room when the file system (or a quota) is full, else `otherwise`. */
+export function auditWriteFix(e: unknown, otherwise: string | undefined): string | undefined {
+  return diskFull(e) ? AUDIT_FULL_FIX : otherwise;
 }
 
 /** A command to run: at least a program, and not an empty one (the CLI, the API and every backend's plan). */

@@ -17,7 +17,7 @@
  * Only a file that holds a holder is isolate's lock. Anything else at the
  * lock's path is another program's (Cargo.lock beside an audit log named
  * Cargo, flake.lock, an empty file a tool locks with flock) and is never
- * removed or taken over: acquiring throws E_AUDIT_LOCKED naming it. An empty
+ * removed or taken over: acquiring throws the caller's locked error naming it. An empty
  * one is waited for while it is younger than UNWRITTEN_STALE_MS, as an
  * isolate before the hard link wrote its holder just after creating the file.
  *
@@ -37,14 +37,34 @@
  * it. The next holder in another process removes each such file whose holder
  * is stale by the rule for locks (its pid gone on this host, or older than
  * `staleMs`), and an empty one older than `staleMs`; anything else is left.
+ *
+ * The lock is one definition for every caller (the audit log, the placeholder
+ * registry); what its errors say is the caller's (LockUse): what the lock is
+ * for, and how its user gets past a full disk or another program's file.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { IsolateError, errnoCode, writeFix } from '../errors.js';
+import { IsolateError, diskFull, errnoCode, type ErrorCode } from '../errors.js';
 import { readRegularFile } from './read-regular.js';
+
+/** What a lock's errors say, given by its caller: the lock is the same, what its user can do about it is not. */
+export interface LockUse {
+  /** What the lock guards, in a message: "the audit log", "isolate's placeholder registry". */
+  guards: string;
+  /** The code of the errors of reading or writing the lock file. */
+  ioCode: ErrorCode;
+  /** The code when the lock cannot be had: one holder kept it too long, or another program's file is in its place. */
+  lockedCode: ErrorCode;
+  /** The fix when the file system (or the user's quota) is full. */
+  fullDiskFix: string;
+  /** The fix when the lock file cannot be created or read for another reason (a missing or unwritable directory). */
+  cannotCreateFix: string;
+  /** The fix when another program's file is at the lock's path. */
+  notOursFix: string;
+}
 
 export interface LockOptions {
   /** Give up (throw) after waiting this long for one holder. Default 10 s. */
@@ -248,7 +268,7 @@ function takeOver(path: string, raw: string, staleMs: number): boolean {
  * but gives up when one holder keeps it for `timeoutMs`. Throws an
  * IsolateError then, or when the lock file cannot be created.
  */
-export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
+export async function acquireLock(path: string, use: LockUse, options: LockOptions = {}): Promise<HeldLock> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const token = randomBytes(12).toString('hex');
@@ -262,21 +282,17 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     try {
       created = createExclusive(path, lockContent(info));
     } catch (e: unknown) {
-      throw new IsolateError('E_AUDIT_IO', `cannot create the lock file ${path}`, {
-        detail: e instanceof Error ? e.message : String(e),
-        fix: writeFix(e, 'check that the directory exists and is writable by you'),
-        cause: e,
-      });
+      throw ioError(`cannot create the lock file ${path} of ${use.guards}`, e, use);
     }
     if (created) {
       removeLeftTemps(path, staleMs);
       return heldLock(path, token);
     }
 
-    const current = readLockOrThrow(path);
+    const current = readLockOrThrow(path, use);
     if (current === undefined) continue; // released between our attempt and the read: retry at once
-    if (notALock(current, Date.now())) throw notOurs(path, current.raw);
-    if (current.info !== undefined && staleReason(current.info, current.mtimeMs, staleMs, Date.now()) !== undefined && takeOverOrThrow(path, current.raw, staleMs)) continue;
+    if (notALock(current, Date.now())) throw notOurs(path, current.raw, use);
+    if (current.info !== undefined && staleReason(current.info, current.mtimeMs, staleMs, Date.now()) !== undefined && takeOverOrThrow(path, current.raw, staleMs, use)) continue;
     holder = current.info;
     if (current.raw !== seen) {
       // Another holder than last time: the queue moves, so wait on.
@@ -287,7 +303,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
     const left = deadline - Date.now();
     if (left <= 0) {
       const who = holder === undefined ? 'an unknown process' : `pid ${holder.pid} on ${holder.host} since ${new Date(holder.time).toISOString()}`;
-      throw new IsolateError('E_AUDIT_LOCKED', `timed out after ${timeoutMs} ms waiting for the lock ${path}, which one holder kept all that time`, {
+      throw new IsolateError(use.lockedCode, `timed out after ${timeoutMs} ms waiting for the lock ${path} of ${use.guards}, which one holder kept all that time`, {
         detail: `it is held by ${who}`,
         fix: `if no isolate process is running, remove ${path}`,
       });
@@ -300,26 +316,35 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
 }
 
 /** The error for a file at the lock's path that is not isolate's: it is left alone. */
-function notOurs(path: string, raw: string): IsolateError {
-  return new IsolateError('E_AUDIT_LOCKED', `${path} is in the way of the lock, and it is not an isolate lock file (${raw === '' ? 'it is empty' : 'it holds no lock holder'}); isolate leaves it alone`, {
-    fix: 'choose another audit log location (audit.log / --audit-log; its lock file is <log>.lock); if no isolate is running and an older isolate left this file empty, remove it',
+function notOurs(path: string, raw: string, use: LockUse): IsolateError {
+  return new IsolateError(use.lockedCode, `${path} is in the way of the lock of ${use.guards}, and it is not an isolate lock file (${raw === '' ? 'it is empty' : 'it holds no lock holder'}); isolate leaves it alone`, {
+    fix: use.notOursFix,
   });
 }
 
-function readLockOrThrow(path: string): ReturnType<typeof readLock> {
+function readLockOrThrow(path: string, use: LockUse): ReturnType<typeof readLock> {
   try {
     return readLock(path);
   } catch (e: unknown) {
-    throw new IsolateError('E_AUDIT_IO', `cannot read the lock file ${path}`, { detail: e instanceof Error ? e.message : String(e), cause: e });
+    throw ioError(`cannot read the lock file ${path} of ${use.guards}`, e, use);
   }
 }
 
-function takeOverOrThrow(path: string, raw: string, staleMs: number): boolean {
+function takeOverOrThrow(path: string, raw: string, staleMs: number, use: LockUse): boolean {
   try {
     return takeOver(path, raw, staleMs);
   } catch (e: unknown) {
-    throw new IsolateError('E_AUDIT_IO', `cannot take over the stale lock file ${path}`, { detail: e instanceof Error ? e.message : String(e), cause: e });
+    throw ioError(`cannot take over the stale lock file ${path} of ${use.guards}`, e, use);
   }
+}
+
+/** A lock file that could not be read or written, with the caller's fix (a full disk has its own). */
+function ioError(summary: string, e: unknown, use: LockUse): IsolateError {
+  return new IsolateError(use.ioCode, summary, {
+    detail: e instanceof Error ? e.message : String(e),
+    fix: diskFull(e) ? use.fullDiskFix : use.cannotCreateFix,
+    cause: e,
+  });
 }
 
 function heldLock(path: string, token: string): HeldLock {
@@ -377,8 +402,8 @@ function removeLeftTemps(path: string, staleMs: number): void {
 }
 
 /** Run `fn` holding the lock at `path`; the lock is released however `fn` ends. */
-export async function withLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const lock = await acquireLock(path, options);
+export async function withLock<T>(path: string, use: LockUse, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const lock = await acquireLock(path, use, options);
   try {
     return await fn();
   } finally {

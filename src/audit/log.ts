@@ -40,7 +40,7 @@ import {
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { IsolateError, errnoCode, isIsolateError, writeFix } from '../errors.js';
+import { AUDIT_FULL_FIX, IsolateError, errnoCode, isIsolateError, auditWriteFix } from '../errors.js';
 import {
   ENVELOPE_FIELDS,
   GENESIS_HASH,
@@ -52,7 +52,7 @@ import {
   type JsonObject,
 } from './chain.js';
 import { headPath, lockPath } from './files.js';
-import { withLock, type LockOptions } from './lock.js';
+import { withLock, type LockOptions, type LockUse } from './lock.js';
 import { segmentLink } from './segment.js';
 import { NOT_REGULAR, openRegular, readRegularFile } from './read-regular.js';
 import { makeOwnDir } from '../own-dir.js';
@@ -84,11 +84,21 @@ export function defaultAuditLogPath(env: Readonly<Record<string, string | undefi
 const CORRUPT_FIX = (file: string): string =>
   `run \`isolate audit verify ${file}\` to see what is wrong, then \`isolate audit seal ${file}\` to keep it aside and start a new log that continues its chain`;
 
+/** What the audit log's lock (`<log>.lock`) says when it cannot be had. */
+export const AUDIT_LOCK: LockUse = {
+  guards: 'the audit log',
+  ioCode: 'E_AUDIT_IO',
+  lockedCode: 'E_AUDIT_LOCKED',
+  fullDiskFix: AUDIT_FULL_FIX,
+  cannotCreateFix: 'check that the directory exists and is writable by you',
+  notOursFix: 'choose another audit log location (audit.log / --audit-log; its lock file is <log>.lock); if no isolate is running and an older isolate left this file empty, remove it',
+};
+
 function ioError(summary: string, e: unknown, fix?: string): IsolateError {
   if (isIsolateError(e)) return e;
   return new IsolateError('E_AUDIT_IO', summary, {
     detail: e instanceof Error ? e.message : String(e),
-    fix: writeFix(e, fix),
+    fix: auditWriteFix(e, fix),
     cause: e,
   });
 }
@@ -424,7 +434,7 @@ export async function appendRecord(file: string, report: object, options: Append
     throw ioError(`cannot create the directory of the audit log ${file}`, e, 'check the path, or set another audit log location');
   }
   const lockOptions: LockOptions = { timeoutMs: options.lockTimeoutMs, staleMs: options.staleLockMs };
-  return inTurn(file, () => withLock(lockPath(file), async () => appendLocked(file, data), lockOptions));
+  return inTurn(file, () => withLock(lockPath(file), AUDIT_LOCK, async () => appendLocked(file, data), lockOptions));
 }
 
 /** This process's appends by log, each after the one before: they wait in line here instead of polling the lock file. */

@@ -20,7 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import { GENESIS_HASH, chainRecord, type AuditRecord, type JsonObject } from './chain.js';
 import { withLock } from './lock.js';
-import { fsyncDir, headPath, lockPath, readRecords, verifyLog, walkChain, writeHead, type AppendOptions, type VerifyResult } from './log.js';
+import { AUDIT_LOCK, fsyncDir, headPath, lockPath, readRecords, verifyLog, walkChain, writeHead, type AppendOptions, type VerifyResult } from './log.js';
 import { segmentSchema } from './report-schema.js';
 import { SEGMENT_KIND, segmentLink, type SegmentLink, type SegmentRecord } from './segment.js';
 
@@ -113,7 +113,7 @@ async function sealLocked(file: string, now: Date): Promise<SealResult> {
  */
 export async function sealLog(file: string, options: AppendOptions & { now?: Date } = {}): Promise<SealResult> {
   const now = options.now ?? new Date();
-  return withLock(lockPath(file), async () => sealLocked(file, now), { timeoutMs: options.lockTimeoutMs, staleMs: options.staleLockMs });
+  return withLock(lockPath(file), AUDIT_LOCK, async () => sealLocked(file, now), { timeoutMs: options.lockTimeoutMs, staleMs: options.staleLockMs });
 }
 
 // ---------------------------------------------------------------------------

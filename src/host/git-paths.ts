@@ -4,7 +4,8 @@
  * `git` on PATH may be one a sandboxed command left in a writable
  * directory). `~user/` is that user's home in the password database (as
  * git's getpwnam reads it: /etc/passwd, then getent from the system's
- * directories for a user of a directory service). `%(prefix)/` is below
+ * directories for a user of a directory service, within one time budget per
+ * search: user-homes.ts). `%(prefix)/` is below
  * the prefix git was installed to, and git's system configuration file is
  * `$(prefix)/etc/gitconfig` (`/etc/gitconfig` for a git in /usr): a git
  * built into /usr/local reads /usr/local/etc/gitconfig. The prefix is told
@@ -12,11 +13,11 @@
  * (`<prefix>/bin/git`, and where a link there leads), every one of them:
  * which runs depends on the PATH of whoever runs git.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { basename, delimiter, dirname, isAbsolute, join } from 'node:path';
-import { probeSync } from '../process.js';
 import { mayExecute } from './access-x.js';
-import { SYSTEM_PATH, findSystemProgram } from './system-programs.js';
+import { SYSTEM_PATH } from './system-programs.js';
+import { HomeSearch, type DirectoryLookup } from './user-homes.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -56,32 +57,26 @@ export function systemGitConfigs(env: Env, prefixes: readonly string[]): string[
   return [...new Set(['/etc/gitconfig', ...prefixes.map((p) => join(p, 'etc', 'gitconfig'))])];
 }
 
-/** A user's home as the password database has it: /etc/passwd, then getent (a directory service's user). */
-export function userHome(name: string): string | undefined {
-  if (!/^[A-Za-z0-9._][A-Za-z0-9._-]*\$?$/.test(name)) return undefined;
-  const entry = (text: string): string | undefined => text.split('\n').map((l) => l.split(':')).find((f) => f[0] === name && f.length >= 7)?.[5];
-  let home: string | undefined;
-  try {
-    home = entry(readFileSync('/etc/passwd', 'utf8'));
-  } catch {
-    home = undefined;
-  }
-  const getent = home === undefined ? findSystemProgram('getent') : undefined;
-  if (getent !== undefined) home = entry(probeSync(getent, ['passwd', '--', name], 5000).stdout);
-  return home !== undefined && isAbsolute(home) ? home : undefined;
-}
-
 /**
  * How many users' homes one search looks up: a repository the command made can name any number of `~user/`
- * includes, each a getent; past this, the include is one whose file cannot be told (left out of the copy).
+ * includes; past this, the include is one whose file cannot be told (left out of the copy).
  */
 const MAX_USER_LOOKUPS = 16;
 
-/** This host's places: the prefixes found once, each user's home looked up once. */
-export function hostGitPlaces(env: Env): GitPlaces {
+/** How one search asks for users' homes (tests give a slow or a scripted directory service). */
+export interface HomeLookupOptions {
+  /** The system's directories; default getent, its answers kept for the process (user-homes.ts). */
+  lookup?: DirectoryLookup | undefined;
+  /** The time all the search's directory look-ups may take together; default SEARCH_BUDGET_MS. */
+  budgetMs?: number | undefined;
+}
+
+/** This host's places: the prefixes found once, each user's home looked up once, all of them within one time budget. */
+export function hostGitPlaces(env: Env, options: HomeLookupOptions = {}): GitPlaces {
+  const search = new HomeSearch(options.lookup, options.budgetMs);
   const homes = new Map<string, string | undefined>();
   const lookUp = (name: string): string | undefined => {
-    if (!homes.has(name) && homes.size < MAX_USER_LOOKUPS) homes.set(name, userHome(name));
+    if (!homes.has(name) && homes.size < MAX_USER_LOOKUPS) homes.set(name, search.home(name));
     return homes.get(name);
   };
   return { prefixes: gitPrefixes(env), userHome: lookUp };

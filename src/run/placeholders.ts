@@ -24,7 +24,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { withLock, type LockOptions } from '../audit/lock.js';
+import { withLock, type LockOptions, type LockUse } from '../audit/lock.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
 import { processAlive } from '../host/alive.js';
@@ -34,6 +34,21 @@ import { endOrphanedLaunchers } from './orphaned-launchers.js';
 /** isolate's lasting directories in its runtime directory: the runs' registrations, and the spare placeholders. */
 export const ROOTS_DIR = 'roots';
 export const SPARES_DIR = 'spare';
+
+/**
+ * What the locks of the registry in the runtime directory `base` say when they cannot be had: the registry is
+ * isolate's own, so the way out is room there or another runtime directory (a full /run/user/<uid> is a small tmpfs).
+ */
+export function registryLock(base: string): LockUse {
+  return {
+    guards: "isolate's placeholder registry",
+    ioCode: 'E_IO',
+    lockedCode: 'E_IO',
+    fullDiskFix: `the file system of isolate's runtime directory ${base} (or your quota) is full: free space there, or set XDG_RUNTIME_DIR to a private directory of yours (mode 0700) on a file system with room`,
+    cannotCreateFix: 'set XDG_RUNTIME_DIR to a writable private directory of yours (mode 0700)',
+    notOursFix: `no other program should write in isolate's runtime directory ${base}: if no isolate is running, remove the file; or set XDG_RUNTIME_DIR to another private directory of yours`,
+  };
+}
 
 interface Entry {
   pid: number;
@@ -212,7 +227,7 @@ async function withRetries(fn: () => Promise<void>): Promise<void> {
  * Roots whose runs were all killed (isolate itself SIGKILLed) or are done, and whose placeholders no live run's root
  * holds (coveredByOthers): clean up after them. True when a killed run was among them.
  */
-async function collectAbandoned(rootsDir: string, spares: SparePool, notices: string[], me: string): Promise<boolean> {
+async function collectAbandoned(rootsDir: string, use: LockUse, spares: SparePool, notices: string[], me: string): Promise<boolean> {
   let names: string[];
   try {
     names = readdirSync(rootsDir);
@@ -226,7 +241,7 @@ async function collectAbandoned(rootsDir: string, spares: SparePool, notices: st
     const unused = (entries: Map<string, Entry>): boolean => ![...entries.values()].some((e) => processAlive(e.pid)) && !coveredByOthers(rootsDir, me, placeholdersOf(entries));
     if (!unused(readEntries(dir))) continue;
     try {
-      await withLock(`${dir}.lock`, async () => {
+      await withLock(`${dir}.lock`, use, async () => {
         const entries = readEntries(dir);
         if (!unused(entries)) return;
         sawKilled ||= [...entries].some(([slot, e]) => killed(slot, e));
@@ -242,6 +257,7 @@ async function collectAbandoned(rootsDir: string, spares: SparePool, notices: st
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
   if (roots.length === 0) return { spares: undefined, update: async () => undefined, release: async () => undefined, notices: [] };
   const base = runtimeDir(env);
+  const use = registryLock(base);
   const spares = new SparePool(join(base, SPARES_DIR));
   const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const slots = roots.map((root) => {
@@ -259,7 +275,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         ensurePrivateDir(base);
         ensurePrivateDir(join(base, ROOTS_DIR));
         ensurePrivateDir(join(base, SPARES_DIR));
-        await withLock(slot.lock, async () => {
+        await withLock(slot.lock, use, async () => {
           try {
             mkdirSync(slot.dir, { mode: 0o700 });
           } catch (e: unknown) {
@@ -293,7 +309,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
       const failed: { root: string; reason: string }[] = [];
       for (const slot of slots) {
         try {
-          await withRetries(() => withLock(slot.lock, async () => void notices.push(...leaveSlot(slot.dir, me, spares, slot.root)), lock));
+          await withRetries(() => withLock(slot.lock, use, async () => void notices.push(...leaveSlot(slot.dir, me, spares, slot.root)), lock));
         } catch (e: unknown) {
           failed.push({ root: slot.root, reason: e instanceof Error ? e.message : String(e) });
         }
@@ -305,7 +321,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         });
       }
       // The runtime directory, its `roots` and its spares stay: making them anew would cost every run a new inode each.
-      const abandonedKilled = await collectAbandoned(join(base, ROOTS_DIR), spares, notices, me);
+      const abandonedKilled = await collectAbandoned(join(base, ROOTS_DIR), use, spares, notices, me);
       // A killed run may have left its bwrap's first process waiting for good (orphaned-launchers.ts).
       if (notices.length > 0 || abandonedKilled) endOrphanedLaunchers();
     },

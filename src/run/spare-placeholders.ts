@@ -21,14 +21,45 @@
  * exists (link(2) never replaces one), and the caller checks what is there
  * as for a file it created. Across file systems, or without a spare, the
  * caller creates the placeholder as before.
+ *
+ * A run killed between renaming a spare to its own name and linking it
+ * leaves that `.taken.<pid>-<start>-<unique>` file. The next run to use the
+ * spares removes each whose taker is gone: its pid ended, or now belongs to
+ * a process that started at another time (the number was reused). One whose
+ * taker's start cannot be told (not Linux, or an isolate before the start
+ * was in the name) is removed once it is older than the stale limit the
+ * locks use. A live taker's is never removed: it holds it only while it
+ * links it, and would then create its placeholder itself.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { linkSync, lstatSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { DEFAULT_STALE_MS } from '../audit/lock.js';
 import { errnoCode } from '../errors.js';
+import { processAlive, processStart } from '../host/alive.js';
 
 /** At most this many spares are kept; beyond, another name's spare makes room. */
 export const MAX_SPARES = 512;
+
+/** A spare a run has taken: its pid and (where /proc tells) start time in base 36, a unique part, a serial. */
+const TAKEN_NAME = /^\.taken\.([0-9a-z]+)-(?:([0-9a-z]+)-)?[0-9a-f]{12}-[0-9]+$/;
+
+/** Whether the taken spare `name` (ctime `ctimeMs`) was left by a taker that is gone (see the top of this file). */
+function takerGone(name: string, ctimeMs: number, staleMs: number, now: number): boolean {
+  const m = TAKEN_NAME.exec(name);
+  if (m?.[1] === undefined) return false;
+  const pid = parseInt(m[1], 36);
+  if (!processAlive(pid)) return true;
+  const start = processStart(pid);
+  if (m[2] !== undefined && start !== undefined) return parseInt(m[2], 36) !== start;
+  return now - ctimeMs > staleMs;
+}
+
+/** This process's tag in the names of the spares it takes and gives (see TAKEN_NAME). */
+function processTag(): string {
+  const start = processStart('self');
+  return [process.pid.toString(36), ...(start === undefined ? [] : [start.toString(36)]), randomBytes(6).toString('hex')].join('-');
+}
 
 /** No write (0222), execute (0111), set-id or sticky (07000) bit. */
 const FORBIDDEN_MODE = 0o7333;
@@ -57,12 +88,19 @@ export class SparePool {
   private others: string[] = [];
   private count = 0;
   private serial = 0;
-  private readonly tag = `${process.pid.toString(36)}-${randomBytes(6).toString('hex')}`;
+  private readonly tag = processTag();
   /** Directories' keys by path, for this run. */
   private readonly dirIds = new Map<string, string | undefined>();
 
-  /** `dir`: a private directory of this user's, hidden from every sandbox. */
-  constructor(private readonly dir: string) {}
+  private readonly staleMs: number;
+
+  /** `dir`: a private directory of this user's, hidden from every sandbox. `staleMs`: the age at which a taken spare whose taker cannot be told is removed. */
+  constructor(
+    private readonly dir: string,
+    options: { staleMs?: number } = {},
+  ) {
+    this.staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  }
 
   private spares(): Map<string, string[]> {
     if (this.byKey !== undefined) return this.byKey;
@@ -73,6 +111,7 @@ export class SparePool {
     } catch {
       names = [];
     }
+    names = names.filter((name) => !this.removedAsLeft(name));
     for (const name of names) {
       const key = SPARE_NAME.exec(name)?.[1];
       if (key === undefined) this.others.push(name);
@@ -81,6 +120,19 @@ export class SparePool {
     this.count = names.length;
     this.byKey = byKey;
     return byKey;
+  }
+
+  /** Whether `name` was a spare a killed run had taken, and is removed now. */
+  private removedAsLeft(name: string): boolean {
+    if (!name.startsWith('.taken.')) return false;
+    const path = join(this.dir, name);
+    try {
+      if (!takerGone(name, lstatSync(path).ctimeMs, this.staleMs, Date.now())) return false;
+      unlinkSync(path);
+      return true;
+    } catch {
+      return false; // gone already, or left for makeRoom
+    }
   }
 
   /** The key of `path`: its name in its directory, the directory named by device and inode. */

@@ -119,7 +119,8 @@ function spawnWait(file, args, options) {
  */
 function sameSandbox(plan, seccompFile, swap = new Map()) {
   for (const p of plan.pathFds ?? []) if (p.create === true) closeSync(openSync(p.path, 'a'));
-  const argv = deviceArgsByPath(plan.argv, plan.devices, plan.deviceFd).map((a) => swap.get(a) ?? a);
+  // bwrap itself, without what isolate starts it under (setpriv --pdeathsig KILL --: plan.launcherAt), which is isolate's own cost.
+  const argv = deviceArgsByPath(plan.argv, plan.devices, plan.deviceFd).map((a) => swap.get(a) ?? a).slice(plan.launcherAt ?? 0);
   const out = [];
   let statusFd;
   let seccompFd;

@@ -10,7 +10,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { acquireLock, lockContent, withLock } from '../../src/audit/lock.js';
-import { appendRecord, lockPath, verifyLog } from '../../src/audit/log.js';
+import { AUDIT_LOCK, appendRecord, lockPath, verifyLog } from '../../src/audit/log.js';
 import { expectIsolateRejection } from './expect-error.js';
 import { smallTmpfs, tmpfsUnavailable, type SmallDisk } from '../helpers/tmpfs.js';
 
@@ -93,7 +93,7 @@ describe('the audit lock', () => {
   });
 
   it('never leaves a lock file without its holder: the content is written before the lock appears, and no temporary file stays', async () => {
-    const lock = await acquireLock(lockPath(log));
+    const lock = await acquireLock(lockPath(log), AUDIT_LOCK);
     expect(JSON.parse(readFileSync(lockPath(log), 'utf8'))).toMatchObject({ pid: process.pid, host: hostname() });
     expect(readdirSync(dir)).toEqual(['audit.jsonl.lock']);
     lock.release();
@@ -207,17 +207,17 @@ describe('the audit lock', () => {
 
   it('releases the lock when the critical section throws', async () => {
     const path = join(dir, 'x.lock');
-    await expect(withLock(path, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(withLock(path, AUDIT_LOCK, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(existsSync(path)).toBe(false);
     // and it can be taken again at once
-    const again = await acquireLock(path, { timeoutMs: 100 });
+    const again = await acquireLock(path, AUDIT_LOCK, { timeoutMs: 100 });
     again.release();
     expect(existsSync(path)).toBe(false);
   });
 
   it('release removes only its own lock (not one that replaced it after a takeover)', async () => {
     const path = join(dir, 'x.lock');
-    const held = await acquireLock(path);
+    const held = await acquireLock(path, AUDIT_LOCK);
     expect(JSON.parse(readFileSync(path, 'utf8'))).toMatchObject({ pid: process.pid, host: hostname(), token: held.token });
     const other = lockContent({ pid: process.pid, host: hostname(), time: Date.now(), token: 'someone-else' });
     writeFileSync(path, other);
@@ -231,7 +231,7 @@ describe('the audit lock', () => {
     let most = 0;
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        withLock(path, async () => {
+        withLock(path, AUDIT_LOCK, async () => {
           inside += 1;
           most = Math.max(most, inside);
           await new Promise((r) => setTimeout(r, 5));
@@ -256,12 +256,12 @@ describe.skipIf(noTmpfs !== undefined)('the audit lock on a full disk (a 64 KiB 
   it('a lock file whose content cannot be written is removed, so the next appender does not wait for it', async () => {
     expect(disk.free()).toBe(0);
     const path = join(disk.dir, 'x.lock');
-    const err = await expectIsolateRejection(acquireLock(path, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
+    const err = await expectIsolateRejection(acquireLock(path, AUDIT_LOCK, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
     expect(err.detail).toMatch(/ENOSPC|no space/i);
     expect(err.fix).toMatch(/is full/);
     expect(existsSync(path)).toBe(false);
     const t0 = Date.now();
-    await expectIsolateRejection(acquireLock(path, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
+    await expectIsolateRejection(acquireLock(path, AUDIT_LOCK, { timeoutMs: 5_000 }), 'E_AUDIT_IO');
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(existsSync(path)).toBe(false);
   });

@@ -1,9 +1,8 @@
 /** Host facts: a home directory the walk cannot list for a reason other than its permission bits (macOS privacy, a stale NFS handle). Temp dirs only. */
-import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rule } from '../helpers/mount-rule.js';
+import { homeRepos, type HomeRepos } from '../helpers/home-repos.js';
 
 /** Paths whose listing fails with the error code set for them. */
 const failing = new Map<string, string>();
@@ -23,18 +22,14 @@ const { homeGitEntries } = await import('../../src/host/git-home.js');
 describe('homeGitEntries, a directory that cannot be listed', () => {
   let home: string;
   let cwd: string;
-  const repo = (...parts: string[]): string => {
-    mkdirSync(join(home, ...parts, '.git'), { recursive: true });
-    return join(home, ...parts, '.git', 'config');
-  };
+  let repo: HomeRepos['repo'];
+  let cleanup: () => void;
   beforeEach(() => {
-    home = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-git-home-unlistable-')));
-    cwd = join(home, 'src', 'project');
-    repo('src', 'project');
+    ({ home, cwd, repo, cleanup } = homeRepos('isolate-git-home-unlistable-'));
   });
   afterEach(() => {
     failing.clear();
-    rmSync(home, { recursive: true, force: true });
+    cleanup();
   });
 
   it.each(['EPERM', 'EIO', 'ESTALE'])('stops no run when listing fails with %s (macOS keeps ~/Documents from a terminal without Full Disk Access), and finds a .git there by name', (code) => {

@@ -6,20 +6,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOME_GIT_DEPTH, homeGitEntries } from '../../src/host/git-home.js';
 import { moduleConfigs, worktreeConfigs } from '../../src/host/git-repos.js';
 import { rule } from '../helpers/mount-rule.js';
+import { homeRepos, type HomeRepos } from '../helpers/home-repos.js';
 
 describe('homeGitEntries', () => {
   let home: string;
   let cwd: string;
-  const repo = (...parts: string[]): string => {
-    mkdirSync(join(home, ...parts, '.git'), { recursive: true });
-    return join(home, ...parts, '.git', 'config');
-  };
+  let repo: HomeRepos['repo'];
+  let cleanup: () => void;
   beforeEach(() => {
-    home = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-git-home-')));
-    cwd = join(home, 'src', 'project');
-    repo('src', 'project');
+    ({ home, cwd, repo, cleanup } = homeRepos('isolate-git-home-'));
   });
-  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  afterEach(() => cleanup());
 
   const dev = () => [rule('read', home), rule('write', cwd)];
   const paths = (rules = dev(), at = cwd): string[] => homeGitEntries(rules, at, home).map((f) => f.path).sort();

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { gitTargets, readSmallText } from '../../src/host/git-repos.js';
 import { GitConfigReads } from '../../src/host/git-config-reads.js';
-import { gitPrefixes, hostGitPlaces, userHome, type GitPlaces } from '../../src/host/git-paths.js';
+import { gitPrefixes, hostGitPlaces, type GitPlaces } from '../../src/host/git-paths.js';
+import { userHome } from '../../src/host/user-homes.js';
 import { userInfo } from 'node:os';
 import type { ProtectFact } from '../../src/backends/types.js';
 

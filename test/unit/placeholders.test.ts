@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withLock } from '../../src/audit/lock.js';
-import { registerRun } from '../../src/run/placeholders.js';
+import { registerRun, registryLock } from '../../src/run/placeholders.js';
 import { IsolateError } from '../../src/errors.js';
 
 describe('placeholder registry: the clean-up after a run', () => {
@@ -23,7 +23,7 @@ describe('placeholder registry: the clean-up after a run', () => {
   const slotLock = (): string => join(dir, 'isolate', 'roots', `${createHash('sha256').update(root).digest('hex').slice(0, 32)}.lock`);
 
   /** Hold the root's lock for `ms` as a busy concurrent run would. */
-  const holdLock = (ms: number): Promise<void> => withLock(slotLock(), () => sleep(ms), { timeoutMs: 1000 });
+  const holdLock = (ms: number): Promise<void> => withLock(slotLock(), registryLock(join(dir, 'isolate')), () => sleep(ms), { timeoutMs: 1000 });
 
   it('a lock wait that times out is retried, and the placeholder is removed', async () => {
     const reg = await registerRun([root], env, { timeoutMs: 60 });
