@@ -10,7 +10,8 @@
  * hold tens of thousands of directories), so this walk is bounded: it
  * lists directories to five levels below the home (`~/go/src/github.com/
  * org/repo`), does not enter hidden directories (`.cache`, `.cargo`,
- * `.config`) nor `node_modules`, and stops at each repository it finds
+ * `.config`) nor `node_modules` (one that is a repository itself, `~/.dotfiles`,
+ * is still looked up by name), and stops at each repository it finds
  * (its tree is that project's own; its submodules' configurations are read
  * from its git directory, git-repos.ts); a bare repository (a mirror) is
  * found by its own names. Read-only paths inside the home

@@ -173,6 +173,29 @@ function bareFact(dir: string): ProtectFact | undefined {
   }
 }
 
+/**
+ * A repository in a directory the bounded walk does not enter for its name (a hidden one: `~/.dotfiles`, a bare
+ * `~/.cfg`, `~/src/org/.github`): its own `.git`, or the directory itself as a bare repository, looked up by name
+ * every run (a few stats; nothing below it is listed).
+ */
+function ownRepoFact(dir: string): ProtectFact | undefined {
+  const has = (name: string): boolean => {
+    try {
+      return lstatSync(join(dir, name), { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      return false; // not for git to open either
+    }
+  };
+  return gitFact(dir) ?? (BARE_NAMES.every(has) ? bareFact(dir) : undefined);
+}
+
+/** The repository of a directory not entered for its name, while the sandbox sees it read-only. */
+function skippedRepoFact(w: Walk, path: string, name: string): ProtectFact | undefined {
+  if (w.bounds?.skip(name) !== true || w.roots.has(path)) return undefined;
+  const fact = ownRepoFact(path);
+  return fact !== undefined && effectiveKind(w.rules, fact.path) === 'read' ? fact : undefined;
+}
+
 /** Reported afresh every run from a listing (cached or not): whether it is a directory or a file is looked at now. */
 function report(w: Walk, dir: string, hits: readonly Hit[]): void {
   if (hits.length === 0) return;
@@ -221,6 +244,8 @@ function child(w: Walk, parent: string, name: string, old: number): boolean {
   const st = dirStat(path);
   if (st === undefined) return false; // gone or replaced since the listing (the parent's stamp changed too)
   if (w.roots.has(path) || (w.rulePaths.has(path) && effectiveKind(w.rules, path) !== 'read') || outOfBounds(w, name)) {
+    const fact = skippedRepoFact(w, path, name);
+    if (fact !== undefined) w.found.push(fact);
     w.out.close(w.out.open(name, st, false, []));
     return true;
   }

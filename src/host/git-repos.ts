@@ -8,7 +8,7 @@
  * that host git obeys later. The configuration is read, never run: no git
  * process sees these files (git-config.ts parses them).
  */
-import { readdirSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
@@ -59,25 +59,27 @@ function expand(value: string, base: string, home: string | undefined, places: G
   return [isAbsolute(value) ? resolve(value) : resolve(base, value)];
 }
 
-/** One repository: where its hooks would run (worktree candidates, its git directory) and its configuration files. */
+/** One repository: where its hooks would run (worktree candidates, its git directory), its configuration files, and the git directory its linked worktrees share. */
 interface Repo {
   worktree: string;
   gitDir: string;
   configs: string[];
+  commonDir: string;
 }
 
 /** The repository a protected-name fact shows: a `.git` directory (a fact inside it), or a `.git` file pointing at one. */
 function repoOf(fact: ProtectFact): Repo | undefined {
   const parent = dirname(fact.path);
-  if (basename(parent) === '.git') return { worktree: dirname(parent), gitDir: parent, configs: [join(parent, 'config'), join(parent, 'config.worktree')] };
+  if (basename(parent) === '.git') return { worktree: dirname(parent), gitDir: parent, configs: [join(parent, 'config'), join(parent, 'config.worktree')], commonDir: parent };
   if (basename(fact.path) !== '.git' || fact.state !== 'file') return undefined;
   const pointer = /^gitdir:\s*(.*?)\s*$/m.exec(readSmallText(fact.path) ?? '');
   if (pointer?.[1] === undefined || pointer[1] === '') return undefined;
   const gitDir = resolve(parent, pointer[1]);
   const common = readSmallText(join(gitDir, 'commondir'))?.trim();
   const configs = [join(gitDir, 'config'), join(gitDir, 'config.worktree')];
-  if (common !== undefined && common !== '') configs.push(join(resolve(gitDir, common), 'config'));
-  return { worktree: parent, gitDir, configs };
+  const commonDir = common !== undefined && common !== '' ? resolve(gitDir, common) : gitDir;
+  if (commonDir !== gitDir) configs.push(join(commonDir, 'config'));
+  return { worktree: parent, gitDir, configs, commonDir };
 }
 
 /**
@@ -87,7 +89,7 @@ function repoOf(fact: ProtectFact): Repo | undefined {
 function bareRepoOf(fact: ProtectFact): Repo | undefined {
   const dir = dirname(fact.path);
   if (basename(fact.path) !== 'config' || basename(dir) === '.git') return undefined;
-  return { worktree: dir, gitDir: dir, configs: [fact.path, join(dir, 'config.worktree')] };
+  return { worktree: dir, gitDir: dir, configs: [fact.path, join(dir, 'config.worktree')], commonDir: dir };
 }
 
 /** Every repository the facts show (each as `of` tells it), once. */
@@ -161,6 +163,8 @@ export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitCo
     const bare = own.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
     const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home, places))];
     for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home, places)));
+    // The other worktrees' own settings: read for their copies (and what they include), not for hooks run here.
+    include.push(...collect(worktreeConfigs(repo.commonDir), home, reads, places).include);
   }
   return { hooks: [...new Set(hooks)], include: [...new Set(include)], configs: reads.files() };
 }
@@ -171,7 +175,25 @@ export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitCo
  * read again.
  */
 export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads, places: GitPlaces = hostGitPlaces(env)): void {
-  for (const repo of reposOf(facts, (f) => repoOf(f) ?? bareRepoOf(f))) collect([...repo.configs, ...moduleConfigs(repo.gitDir)], env['HOME'], reads, places);
+  for (const repo of reposOf(facts, (f) => repoOf(f) ?? bareRepoOf(f))) collect([...repo.configs, ...moduleConfigs(repo.gitDir), ...worktreeConfigs(repo.commonDir)], env['HOME'], reads, places);
+}
+
+/**
+ * The settings of each linked worktree a git directory keeps (`worktrees/<name>/config.worktree`, written by `git
+ * config --worktree` with extensions.worktreeConfig): git run in that worktree reads them, and a remote's token set
+ * there is sent from it. Kept there while the worktree is elsewhere, or gone and not pruned.
+ */
+export function worktreeConfigs(commonDir: string): string[] {
+  const dir = join(commonDir, 'worktrees');
+  let entries;
+  try {
+    // Looked at before it is listed: most repositories have none, and listing costs more than a stat each run.
+    if (lstatSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) return [];
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return []; // none, or not for the sandbox to list either
+  }
+  return entries.filter((e) => e.isDirectory()).slice(0, MAX_MODULES).map((e) => join(dir, e.name, 'config.worktree'));
 }
 
 /** The most submodule git directories looked at in one repository. */

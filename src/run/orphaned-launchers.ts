@@ -12,8 +12,10 @@
  * (which died before it could know the pid): a process named bwrap, of this
  * user, PID 1 of a PID namespace of its own, whose parent is no bwrap (its
  * launcher is gone: a sandbox's first process always has its bwrap as parent
- * while it runs) and whose root is still the host's (it never set up its
- * sandbox). A bwrap that lost its parent before its sandbox was made can
+ * while it runs), whose root is still the host's (it never set up its
+ * sandbox) and that has started no process (it never ran the command: a
+ * bwrap the user runs on purpose as the first process of a PID namespace
+ * another program made, binding / at /, looks so otherwise). A bwrap that lost its parent before its sandbox was made can
  * never go on: only that parent could release it. Linux only; nothing
  * happens where /proc cannot be read.
  */
@@ -52,11 +54,24 @@ function hostRoot(pid: number, root: { dev: number; ino: number }): boolean {
   }
 }
 
+/**
+ * Whether the process has started no process (/proc/PID/task/PID/children): a first process waiting for its release
+ * has not, a bwrap running as the first process of a PID namespace made by another program (`unshare --pid --fork
+ * bwrap --dev-bind / / ...`, a service with PrivatePIDs=) has started its sandbox's. False where that cannot be read.
+ */
+function childless(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').trim() === '';
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `pid` is a bwrap sandbox's first process, of `uid`, that lost its bwrap before it made its sandbox. */
 function orphanedBeforeSetup(pid: number, uid: number, root: { dev: number; ino: number }): boolean {
   const me = nameAndParent(pid);
   if (me?.comm !== 'bwrap' || !ownNamespaceInit(pid, uid)) return false;
-  return nameAndParent(me.ppid)?.comm !== 'bwrap' && hostRoot(pid, root);
+  return nameAndParent(me.ppid)?.comm !== 'bwrap' && hostRoot(pid, root) && childless(pid);
 }
 
 /** SIGKILL every bwrap of this user's left waiting by a killed isolate; how many were ended. */

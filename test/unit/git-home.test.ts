@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HOME_GIT_DEPTH, homeGitEntries } from '../../src/host/git-home.js';
-import { moduleConfigs } from '../../src/host/git-repos.js';
+import { moduleConfigs, worktreeConfigs } from '../../src/host/git-repos.js';
 import { rule } from '../helpers/mount-rule.js';
 import { homeRepos, type HomeRepos } from '../helpers/home-repos.js';
 
@@ -38,6 +38,20 @@ describe('homeGitEntries', () => {
     expect(paths()).toEqual([other]);
     const dotfiles = repo();
     expect(paths()).toEqual([dotfiles, other].sort());
+  });
+
+  it('finds a repository that is a hidden directory itself (~/.dotfiles, a bare ~/.cfg, ~/src/org/.github), but nothing below one, nor a denied one', () => {
+    const dotfiles = repo('.dotfiles');
+    const github = repo('src', 'org', '.github');
+    const bare = join(home, '.cfg');
+    for (const d of ['objects', 'refs']) mkdirSync(join(bare, d), { recursive: true });
+    writeFileSync(join(bare, 'HEAD'), 'ref: refs/heads/main\n');
+    writeFileSync(join(bare, 'config'), '[core]\n\tbare = true\n');
+    repo('.config', 'nvim');
+    repo('.ssh');
+    mkdirSync(join(home, '.cache', 'objects'), { recursive: true });
+    writeFileSync(join(home, '.cache', 'config'), 'x\n');
+    expect(paths([...dev(), rule('deny', join(home, '.ssh'))])).toEqual([dotfiles, join(bare, 'config'), github].sort());
   });
 
   it('does not walk a hidden or writable path, nor through a symbolic link; a .git file (a linked worktree) is reported by itself', () => {
@@ -119,5 +133,20 @@ describe('moduleConfigs', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+describe('worktreeConfigs', () => {
+  let gitDir: string;
+  beforeEach(() => {
+    gitDir = realpathSync(mkdtempSync(join(tmpdir(), 'isolate-git-worktrees-')));
+  });
+  afterEach(() => rmSync(gitDir, { recursive: true, force: true }));
+
+  it('names each linked worktree\'s config.worktree (a worktree elsewhere, or gone and not pruned); none without worktrees/', () => {
+    expect(worktreeConfigs(gitDir)).toEqual([]);
+    for (const name of ['feature', 'hotfix']) mkdirSync(join(gitDir, 'worktrees', name), { recursive: true });
+    writeFileSync(join(gitDir, 'worktrees', 'stray'), 'x\n');
+    expect(worktreeConfigs(gitDir).sort()).toEqual([join(gitDir, 'worktrees', 'feature', 'config.worktree'), join(gitDir, 'worktrees', 'hotfix', 'config.worktree')]);
   });
 });
