@@ -17,7 +17,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, type Project } from '../helpers/isolate.js';
+import { giveTo, homeWithProject, type Project } from '../helpers/isolate.js';
+import { devRunPrintsNoToken } from '../helpers/dev-tokens.js';
 import { backendCases } from '../helpers/backends.js';
 
 describe.each(backendCases('red team: git repositories in hidden directories'))('red team: repositories in hidden directories of the home under dev ($label)', ({ runner, backend, backendEnv }) => {
@@ -62,15 +63,8 @@ describe.each(backendCases('red team: git repositories in hidden directories'))(
       '(cd "$HOME/.dotfiles" && git -c safe.directory=* config -l)',
       'git -c safe.directory=* --git-dir="$HOME/.cfg" --work-tree="$HOME" config -l',
     ].join('; ');
-    const r = isolate(runner, ['run', '--profile', 'dev', '--backend', backend, '--', 'sh', '-c', script], { cwd: p.project, env: { ...p.env, ...backendEnv } });
-    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
-    if (backend === 'nsjail') {
-      // nsjail cannot show a file without its credentials: the run is refused, never shown.
-      expect(r.status, r.stderr).toBe(125);
-      expect(r.stderr).toContain('holds a credential');
-      return;
-    }
-    expect(r.status, r.stderr).toBe(0);
+    const r = devRunPrintsNoToken(runner, backend, backendEnv, p, script, leaked);
+    if (r === undefined) return;
     expect(r.stdout).toContain('remote.origin.url=https://github.com/me/dotfiles.git');
     expect(r.stdout).toContain('url = "https://gitlab.com/org/.github.git"');
   });

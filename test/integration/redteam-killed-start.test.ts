@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/host/facts.js';
 import { giveTo, homeWithProject, isolate, listProcs, pollFor, readProcInfo, runners, sleepProcs, spawnIsolate, uniqueSleep, type ProcInfo, type Project } from '../helpers/isolate.js';
+import { killRunWhileSleeping } from '../helpers/killed-run.js';
 
 const BWRAP = findBwrap(process.env);
 
@@ -83,13 +84,7 @@ describe.skipIf(BWRAP === undefined).each(runners())('red team: isolate killed w
     const held = uniqueSleep(300);
     const waiting = uniqueSleep(300);
     markers.push(held, waiting);
-    const killedRun = spawnIsolate(runner, ['run', '--backend', 'bwrap', '--', 'sleep', held], { cwd: p.project, env: p.env });
-    children.push(killedRun);
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => killedRun.on('exit', (_code, signal) => resolve(signal)));
-    await pollFor(`the sandboxed sleep ${held}`, () => (sleepProcs(held).length === 1 ? true : undefined), 20_000);
-    killedRun.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
-    await pollFor('the killed sandbox to be gone', () => (sleepProcs(held).length === 0 ? true : undefined));
+    await killRunWhileSleeping(runner, ['--backend', 'bwrap', '--', 'sleep', held], held, { cwd: p.project, env: p.env }, children);
 
     // What the window leaves: bwrap killed after its clone, before it releases the sandbox's first process. bwrap holds
     // that release while it waits on --userns-block-fd, after it has written the first process's pid to --info-fd.

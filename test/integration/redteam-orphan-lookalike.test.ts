@@ -13,7 +13,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/host/facts.js';
-import { homeWithProject, isolate, listProcs, pollFor, runners, sleepProcs, spawnIsolate, uniqueSleep, type Project } from '../helpers/isolate.js';
+import { homeWithProject, isolate, listProcs, pollFor, runners, sleepProcs, uniqueSleep, type Project } from '../helpers/isolate.js';
+import { killRunWhileSleeping } from '../helpers/killed-run.js';
 
 const BWRAP = findBwrap(process.env);
 /** Whether this host lets a user make a user and PID namespace with unshare(1) (the lookalike's launcher). */
@@ -36,13 +37,7 @@ describe.skipIf(BWRAP === undefined || !UNSHARE).each(runners())('red team: a ru
   it('a bwrap that is the first process of a PID namespace someone else made, binding / at /, outlives the clean-up after a killed run', async () => {
     // The killed run the next run notices.
     const held = uniqueSleep(300);
-    const killedRun = spawnIsolate(runner, ['run', '--backend', 'bwrap', '--', 'sleep', held], { cwd: p.project, env: p.env });
-    children.push(killedRun);
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => killedRun.on('exit', (_code, signal) => resolve(signal)));
-    await pollFor(`the sandboxed sleep ${held}`, () => (sleepProcs(held).length === 1 ? true : undefined), 20_000);
-    killedRun.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
-    await pollFor('the killed sandbox to be gone', () => (sleepProcs(held).length === 0 ? true : undefined));
+    await killRunWhileSleeping(runner, ['--backend', 'bwrap', '--', 'sleep', held], held, { cwd: p.project, env: p.env }, children);
 
     // The user's own sandbox, running (its command started), in its own process group so that the test can end it.
     const work = uniqueSleep(300);
