@@ -22,6 +22,7 @@ import { giveTo, homeWithProject, isolate, listProcs, pollFor, readProcInfo, run
 import { killRunWhileSleeping } from '../helpers/killed-run.js';
 
 const BWRAP = findBwrap(process.env);
+if (BWRAP === undefined) console.warn('red team: isolate killed while bubblewrap starts skipped: no bwrap on PATH to start (install bubblewrap)');
 
 /** Live processes with `marker` among their arguments (a sandbox's bwrap carries its command's argv). */
 const carrying = (marker: string): ProcInfo[] => listProcs().filter((p) => p.state !== 'Z' && p.argv.includes(marker));

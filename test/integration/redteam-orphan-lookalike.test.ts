@@ -19,6 +19,7 @@ import { killRunWhileSleeping } from '../helpers/killed-run.js';
 const BWRAP = findBwrap(process.env);
 /** Whether this host lets a user make a user and PID namespace with unshare(1) (the lookalike's launcher). */
 const UNSHARE = spawnSync('unshare', ['--user', '--map-root-user', '--pid', '--fork', 'true']).status === 0;
+if (BWRAP === undefined) console.warn('red team: bwrap lookalikes skipped: no bwrap on PATH to start (install bubblewrap)');
 if (BWRAP !== undefined && !UNSHARE) console.warn('red team: bwrap lookalikes skipped: unshare --user --pid does not work here (no util-linux unshare, or user namespaces are off)');
 
 const alive = (pid: number): boolean => listProcs().some((p) => p.pid === pid && p.state !== 'Z');
