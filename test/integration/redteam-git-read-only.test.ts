@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, homeWithProject, isolate, type Project, type Result } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { printedNoToken } from '../helpers/dev-tokens.js';
 
 describe.each(backendCases('red team: git credentials, read-only'))('red team: a read-only checkout\'s git credentials ($label)', ({ runner, backend, backendEnv }) => {
   let p: Project;
@@ -64,13 +65,7 @@ describe.each(backendCases('red team: git credentials, read-only'))('red team: a
    * run worked, git status included, and read the configuration's other keys. False: refused, nothing more to look at.
    */
   const shownWithoutToken = (r: Result): boolean => {
-    expect(leaked(r.stdout + r.stderr), 'a token the sandbox printed').toEqual([]);
-    if (backend === 'nsjail') {
-      expect(r.status, r.stderr).toBe(125);
-      expect(r.stderr).toContain('holds a credential');
-      return false;
-    }
-    expect(r.status, r.stderr).toBe(0);
+    if (!printedNoToken(r, backend, leaked)) return false;
     expect(r.stdout).toContain('STATUS-OK');
     expect(r.stdout).toContain('remote.origin.url=https://gitlab.com/group/project.git');
     return true;

@@ -12,7 +12,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, isolate, killSleepers, pollFor, sleepProcs, spawnIsolate, uniqueSleep } from '../helpers/isolate.js';
+import { giveTo, isolate, killSleepers, uniqueSleep } from '../helpers/isolate.js';
+import { killRunWhileSleeping } from '../helpers/killed-run.js';
 import { backendCases } from '../helpers/backends.js';
 import { plantSite } from '../helpers/plant-site.js';
 
@@ -35,13 +36,7 @@ describe.each(backendCases('red team: killed run'))('red team: a run whose isola
     const d = uniqueSleep(60);
     durations.push(d);
     const plant = `git init -q sub && git -C sub config core.fsmonitor 'touch ${marker}; false' && exec sleep ${d}`;
-    const child = spawnIsolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', plant], { cwd: project, env });
-    children.push(child);
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
-    await pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 15_000);
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
+    const child = await killRunWhileSleeping(runner, ['--backend', backend, '--', 'sh', '-c', plant], d, { cwd: project, env }, children);
 
     // A run in another directory first cleans up after the killed one, but says nothing of a directory not its own.
     const elsewhere = join(project, '..', 'elsewhere');
