@@ -3,8 +3,9 @@
  * runs under it; its start time (and PID namespace) say whether that is
  * still the same process, since numbers are reused.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
+import { procStat } from './proc-stat.js';
 
 /** Whether a process with this number exists (EPERM: it does, and belongs to someone else). */
 export function processAlive(pid: number): boolean {
@@ -24,14 +25,9 @@ export function processAlive(pid: number): boolean {
  * the machine runs. Undefined where /proc does not say (gone, not Linux).
  */
 export function processStart(pid: number | 'self'): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The fields after the command name, which is in parentheses and may hold spaces: state is field 3.
-    const n = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]);
-    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
+  const field = procStat(pid)?.field(22);
+  const n = field === undefined ? NaN : Number(field);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** The inode of the process's PID namespace: process numbers mean the same process only within one. */

@@ -5,21 +5,16 @@
  * foreground (a background isolate that changed the terminal's modes would
  * be stopped by SIGTTOU, and would read keys meant for the shell).
  */
-import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { procStat } from './proc-stat.js';
 
 /** The process group and the terminal's foreground group, from /proc/self/stat (Linux); undefined elsewhere. */
 function foregroundOnLinux(): boolean | undefined {
-  let stat: string;
-  try {
-    stat = readFileSync('/proc/self/stat', 'utf8');
-  } catch {
-    return undefined;
-  }
-  // After "pid (comm) ": state ppid pgrp session tty_nr tpgid ...
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const pgrp = Number(fields[2]);
-  const tpgid = Number(fields[5]);
+  const stat = procStat('self');
+  if (stat === undefined) return undefined;
+  // pgrp is field 5, tpgid field 8.
+  const pgrp = Number(stat.field(5));
+  const tpgid = Number(stat.field(8));
   return Number.isInteger(pgrp) && pgrp === tpgid;
 }
 

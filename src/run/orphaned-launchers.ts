@@ -20,16 +20,12 @@
  * happens where /proc cannot be read.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { procStat } from '../host/proc-stat.js';
 
 /** A process's name and parent, from /proc/PID/stat; undefined when it is gone. */
 function nameAndParent(pid: number): { comm: string; ppid: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const close = stat.lastIndexOf(')');
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) };
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  return stat === undefined ? undefined : { comm: stat.comm, ppid: Number(stat.field(4)) };
 }
 
 /** Whether the process belongs to `uid` and is PID 1 of a PID namespace nested in this one (from /proc/PID/status). */

@@ -8,20 +8,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { sandboxTree } from './sandbox-procs.js';
+import { procStat } from '../host/proc-stat.js';
 
 /** Linux reports these counters in USER_HZ, which is 100 on every mainstream architecture. */
 const TICK_MS = 10;
 
 /** utime, stime, cutime, cstime of one process, in ticks. */
 function cpuTicks(pid: number): { user: number; system: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const n = (i: number): number => Number(f[i] ?? 0) || 0;
-    return { user: n(11) + n(13), system: n(12) + n(14) };
-  } catch {
-    return undefined;
-  }
+  const stat = procStat(pid);
+  if (stat === undefined) return undefined;
+  // utime, stime, cutime, cstime are fields 14 to 17.
+  const n = (i: number): number => Number(stat.field(i) ?? 0) || 0;
+  return { user: n(14) + n(16), system: n(15) + n(17) };
 }
 
 /** VmRSS and VmHWM of one process, in KiB (0 when it is gone or has no memory of its own). */
