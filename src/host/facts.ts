@@ -24,6 +24,7 @@ import { aclListing, type SandboxUser } from './acl.js';
 import { readOnlyGitEntries } from './git-read-only.js';
 import { homeGitEntries } from './git-home.js';
 import { readRepoConfigs } from './git-repos.js';
+import { hostGitPlaces } from './git-paths.js';
 import { credentialStoreFiles } from './git-credential-store.js';
 import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
@@ -443,7 +444,8 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
   // Git's own configuration, and the home searched for repositories, are those of the home the sandbox sees as `~`.
   const gitEnv = withHome(options.env);
-  const { facts: protect, gitReads } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: gitEnv });
+  const gitPlaces = hostGitPlaces(gitEnv);
+  const { facts: protect, gitReads } = scanProtectedAndGit(policy, { cacheDir: scanCacheDir(options.env), env: gitEnv, gitPlaces });
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
   // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
   // read-only project (read now, each file not read already).
@@ -451,7 +453,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
     ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) }),
     ...homeGitEntries(policy.filesystem.mounts, policy.process.cwd, realHome(gitEnv), { cacheDir: scanCacheDir(options.env) }),
   ];
-  readRepoConfigs(readOnly, gitEnv, gitReads);
+  readRepoConfigs(readOnly, gitEnv, gitReads, gitPlaces);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
   const gitCredentialStores = credentialStoreFiles(gitReads.files(), gitEnv, policy.process.cwd);
   return {

@@ -14,6 +14,7 @@ import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { GitConfigReads } from './git-config-reads.js';
+import type { GitPlaces } from './git-paths.js';
 import { lstatState, nameIndex, packagesIndex, type NameIndex } from './protect-names.js';
 import { clockTrusted, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
@@ -34,6 +35,8 @@ export interface ScanOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** @internal For tests: when and how a large search is shared with a worker thread (scan-split.ts). */
   split?: SplitOptions;
+  /** Where paths in git's configuration lead on this host (git-paths.ts), found once for the run; undefined: found here. */
+  gitPlaces?: GitPlaces | undefined;
 }
 
 /** What the search found, and the git configuration files it read on the way (git-repos.ts). */
@@ -76,7 +79,7 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     trees.push({ root, ...s.out.finish() });
   }
   const gitReads = new GitConfigReads();
-  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads)) s.finder.add(fact.path, fact.state, fact.pins);
+  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads, options.gitPlaces)) s.finder.add(fact.path, fact.state, fact.pins);
   return { facts: s.finder.facts(), gitReads, trees };
 }
 
@@ -86,8 +89,8 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
  * root, protected as a whole; a hooks directory that is a writable root
  * itself by the hook names in it.
  */
-function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads): ProtectFact[] {
-  const { hooks, include } = gitTargets(found, env, reads);
+function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads, places: GitPlaces | undefined): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, env, reads, places);
   const roots = new Set(writableRoots(rules));
   const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
   return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });
@@ -116,7 +119,7 @@ export function scanProtectedAndGit(policy: Policy, options: ScanOptions = {}): 
   const hides = policy.filesystem.mounts.some((r) => r.kind === 'deny') || missingHiddenPaths(policy.filesystem.skipped).length > 0;
   if (!protectsAnything(policy.filesystem) && !hides) {
     const gitReads = new GitConfigReads();
-    gitTargets([], options.env ?? {}, gitReads);
+    gitTargets([], options.env ?? {}, gitReads, options.gitPlaces);
     return { facts: [], gitReads };
   }
   const clock = options.clock ?? scanClock;
