@@ -1,7 +1,8 @@
 /**
  * The directories the host runs programs from by name: those on the
  * caller's PATH, and `~/bin`, which the stock ~/.profile of Debian and
- * Ubuntu puts on PATH at login, ahead of the system, when it exists. A
+ * Ubuntu puts on PATH at login, ahead of the system, when it exists (and
+ * Fedora's ~/.bashrc whether it exists or not). A
  * command that could put a program in one (`~/.nvm/versions/node/v20/bin/node`,
  * a project's own `bin/` that direnv put on PATH, `~/bin/git`) would have it
  * run on the host at the user's next command. Each such directory inside a
@@ -12,7 +13,7 @@
 import { isAbsolute, join, normalize } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule } from './types.js';
-import { isWithin, isWritable, writableRoots } from './mount-rules.js';
+import { isWritable, writableRoots } from './mount-rules.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,7 +34,7 @@ export interface PathDir {
 export const ON_PATH = 'on your PATH: a program put there would run on the host at your next command';
 
 /** Why `~/bin` is protected, also where it does not exist yet. */
-export const LOGIN_PATH = "on your PATH at your next login (Debian's and Ubuntu's ~/.profile add ~/bin when it exists): a program put there would run on the host";
+export const LOGIN_PATH = "on your PATH at your next login (the ~/.profile of Debian and Ubuntu adds ~/bin when it exists, Fedora's ~/.bashrc always): a program put there would run on the host";
 
 /** The directories of the caller's PATH: absolute entries only (a relative one means a different place in every directory), normalized, each once. */
 function pathEntries(env: Env): string[] {
@@ -83,7 +84,7 @@ export function checkPathDirs(dirs: readonly PathDir[], mounts: readonly MountRu
         fix: `run from another directory, take ${dir.written} off PATH for the run (PATH=... isolate run ...), or make it read-only (--profile strict)`,
       });
     }
-    if (dir.written !== dir.real && isWritable(mounts, dir.written) && roots.some((root) => isWithin(dir.written, root) && dir.written !== root)) {
+    if (dir.written !== dir.real && isWritable(mounts, dir.written)) {
       throw new IsolateError('E_PROTECT_SYMLINK', `${dir.written} is reached through a symbolic link inside a path the sandbox can write, and it is ${dir.why}: the command could point the link at programs of its own`, {
         fix: `put ${dir.real}, where the link leads, on PATH instead, or replace the link with the directory it points to`,
       });
