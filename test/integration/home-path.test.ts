@@ -147,7 +147,7 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(r.stdout).toContain(`${join(home, 'bin')} (does not exist; blocked for the run; on your PATH at your next login`);
   });
 
-  it('a writable path that is itself on the PATH is refused, saying why and what to do', () => {
+  it('a writable path that is itself on the PATH, or a link in one to a PATH directory, is refused, saying why and what to do', () => {
     const project = join(home, 'project');
     mkdirSync(project);
     giveTo(runner, home);
@@ -156,5 +156,15 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(r.stdout).not.toContain('ran');
     expect(r.stderr).toMatch(/on your PATH/);
     expect(existsSync(join(project, 'git'))).toBe(false);
+
+    // A directory on the PATH reached through a link in the project: the command could point the link at its own.
+    mkdirSync(join(project, 'tools/bin'), { recursive: true });
+    symlinkSync('tools/bin', join(project, 'linked'));
+    giveTo(runner, home);
+    const linked = run(project, 'rm linked && mkdir linked && echo rt > linked/git; echo ran', { PATH: `${DEFAULT_PATH}:${join(project, 'linked')}` });
+    expect(linked.status, linked.stdout).toBe(125);
+    expect(linked.stdout).not.toContain('ran');
+    expect(linked.stderr).toMatch(/symbolic link/);
+    expect(existsSync(join(project, 'linked/git'))).toBe(false);
   });
 });
