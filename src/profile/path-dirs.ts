@@ -42,6 +42,19 @@ function pathEntries(env: Env): string[] {
   return [...new Set(entries.map((e) => normalize(e).replace(/(.)\/+$/, '$1')))];
 }
 
+/**
+ * Whether a PATH directory is a package manager's `node_modules/.bin`
+ * (where `npm run`, `npx` and direnv's `layout node` put it). Its programs
+ * are the dependencies' choice: every install adds what each package's `bin`
+ * names, any name at all (`ls` too), and links it to the package's own files,
+ * which stay writable. Keeping it read-only would protect nothing an install
+ * inside the sandbox cannot put there anyway, and would make every install
+ * fail when isolate is started from an npm script or `npx`.
+ */
+function isDependencyBin(dir: string): boolean {
+  return dir.endsWith('/node_modules/.bin');
+}
+
 /** The real path of an existing directory, or undefined (missing, a file, unreadable on the way: the host runs nothing from it). */
 function realDir(path: string, disk: Disk): string | undefined {
   try {
@@ -60,7 +73,7 @@ export function pathDirs(env: Env, home: string | undefined, disk: Disk): PathDi
   const dirs: PathDir[] = [];
   for (const written of pathEntries(env)) {
     const real = realDir(written, disk);
-    if (real !== undefined) dirs.push({ written, real, why: ON_PATH });
+    if (real !== undefined && !isDependencyBin(real)) dirs.push({ written, real, why: ON_PATH });
   }
   if (home !== undefined && isAbsolute(home)) {
     const bin = join(home, 'bin');

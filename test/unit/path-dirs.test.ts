@@ -33,6 +33,11 @@ describe('pathDirs: the directories the host runs programs from', () => {
     expect(pathDirs({}, 'relative', disk([]))).toEqual([]);
   });
 
+  it("leaves out a package manager's node_modules/.bin, whose programs every install chooses", () => {
+    const d = disk(['/h/p/node_modules/.bin', '/h/p/bin'], [], { '/h/nm': '/h/p/node_modules/.bin' });
+    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/nm:/h/p/bin' }, undefined, d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
+  });
+
   it('skips a directory it cannot look at', () => {
     const locked = (): never => {
       throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
