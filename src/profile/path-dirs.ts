@@ -10,7 +10,7 @@
  * that is itself on the PATH is refused, as the command could add any name
  * to it.
  */
-import { isAbsolute, join, normalize } from 'node:path';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule } from './types.js';
 import { isWritable, writableRoots } from './mount-rules.js';
@@ -43,16 +43,27 @@ function pathEntries(env: Env): string[] {
 }
 
 /**
- * Whether a PATH directory is a package manager's `node_modules/.bin`
- * (where `npm run`, `npx` and direnv's `layout node` put it). Its programs
- * are the dependencies' choice: every install adds what each package's `bin`
- * names, any name at all (`ls` too), and links it to the package's own files,
- * which stay writable. Keeping it read-only would protect nothing an install
- * inside the sandbox cannot put there anyway, and would make every install
- * fail when isolate is started from an npm script or `npx`.
+ * Whether a PATH directory holds the programs of a project's dependencies:
+ * a package manager's `node_modules/.bin` (where `npm run`, `npx` and
+ * direnv's `layout node` put it) or a Python virtual environment's `bin`
+ * (beside its `pyvenv.cfg`, holding its `activate`: an activated
+ * environment; both, since a command could add a `pyvenv.cfg` beside a
+ * protected `bin` for the next run, but nothing inside it). Every install adds
+ * what each package names (npm's `bin`, Python's console scripts), under any
+ * name (`ls` too), running the package's own files, which stay writable
+ * (a `.pth` file in the environment runs at every start of its Python).
+ * Keeping it read-only would protect nothing an install inside the sandbox
+ * cannot put there anyway, and would make every install fail when isolate
+ * is started from an npm script, `npx` or an activated environment.
  */
-function isDependencyBin(dir: string): boolean {
-  return dir.endsWith('/node_modules/.bin');
+function isDependencyBin(dir: string, disk: Disk): boolean {
+  if (dir.endsWith('/node_modules/.bin')) return true;
+  if (basename(dir) !== 'bin') return false;
+  try {
+    return disk.stat(join(dirname(dir), 'pyvenv.cfg')) === 'file' && disk.stat(join(dir, 'activate')) === 'file';
+  } catch {
+    return false;
+  }
 }
 
 /** The real path of an existing directory, or undefined (missing, a file, unreadable on the way: the host runs nothing from it). */
@@ -73,7 +84,7 @@ export function pathDirs(env: Env, home: string | undefined, disk: Disk): PathDi
   const dirs: PathDir[] = [];
   for (const written of pathEntries(env)) {
     const real = realDir(written, disk);
-    if (real !== undefined && !isDependencyBin(real)) dirs.push({ written, real, why: ON_PATH });
+    if (real !== undefined && !isDependencyBin(real, disk)) dirs.push({ written, real, why: ON_PATH });
   }
   if (home !== undefined && isAbsolute(home)) {
     const bin = join(home, 'bin');

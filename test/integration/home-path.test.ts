@@ -108,14 +108,18 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(existsSync(join(project, 'bin/git'))).toBe(false);
   });
 
-  it("a project's node_modules/.bin on the PATH (npm run, npx) stays writable for the installs that fill it", () => {
+  it("a project's node_modules/.bin (npm run, npx) or virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
     const project = join(home, 'project');
     plant(runner, home, 'project/node_modules/.bin/tsc', ORIGINAL, 0o755);
-    const PATH = [join(project, 'node_modules/.bin'), DEFAULT_PATH].join(':');
-    const result = run(project, planter(['node_modules/.bin/eslint']), { PATH });
+    plant(runner, home, 'project/.venv/pyvenv.cfg', 'home = /usr/bin\n', 0o644);
+    plant(runner, home, 'project/.venv/bin/activate', ORIGINAL, 0o644);
+    const PATH = [join(project, 'node_modules/.bin'), join(project, '.venv/bin'), DEFAULT_PATH].join(':');
+    const result = run(project, planter(['node_modules/.bin/eslint', '.venv/bin/black']), { PATH });
     expect(result.status, result.stderr).toBe(0);
-    expect(keyValues(result.stdout)['node_modules/.bin/eslint']).toBe('written');
-    expect(readFileSync(join(project, 'node_modules/.bin/eslint'), 'utf8')).toBe('rt\n');
+    for (const path of ['node_modules/.bin/eslint', '.venv/bin/black']) {
+      expect(keyValues(result.stdout)[path], path).toBe('written');
+      expect(readFileSync(join(project, path), 'utf8')).toBe('rt\n');
+    }
   });
 
   it('the scripts and programs the shell start-up files source or run from the home stay as they were', () => {

@@ -33,9 +33,10 @@ describe('pathDirs: the directories the host runs programs from', () => {
     expect(pathDirs({}, 'relative', disk([]))).toEqual([]);
   });
 
-  it("leaves out a package manager's node_modules/.bin, whose programs every install chooses", () => {
-    const d = disk(['/h/p/node_modules/.bin', '/h/p/bin'], [], { '/h/nm': '/h/p/node_modules/.bin' });
-    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/nm:/h/p/bin' }, undefined, d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
+  it("leaves out a node_modules/.bin and a virtual environment's bin, whose programs every install chooses", () => {
+    const d = disk(['/h/p/node_modules/.bin', '/h/p/.venv/bin', '/h/p/bin'], ['/h/p/.venv/pyvenv.cfg', '/h/p/.venv/bin/activate', '/h/p/pyvenv.cfg'], { '/h/nm': '/h/p/node_modules/.bin' });
+    // /h/p/bin has a pyvenv.cfg beside it (a command could have left one) but no activate inside: still protected.
+    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/nm:/h/p/.venv/bin:/h/p/bin' }, undefined, d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
   });
 
   it('skips a directory it cannot look at', () => {
