@@ -75,16 +75,26 @@ function realDir(path: string, disk: Disk): string | undefined {
   }
 }
 
+/** Where a PATH entry that is not a directory yet would be made: in its parent, when that is an existing directory, or undefined. */
+function futureDir(path: string, disk: Disk): string | undefined {
+  const parent = realDir(dirname(path), disk);
+  return parent === undefined ? undefined : join(parent, basename(path));
+}
+
 /**
- * The directories of the caller's PATH that exist, and `~/bin` in the home
- * (`home`, absolute) whether it exists or not: it is a fixed name, so a
- * missing one is blocked for the run where the home is writable.
+ * The directories of the caller's PATH that exist or whose parent does (a
+ * command could make `~/go/bin` in an existing `~/go`, and the host would
+ * run what it put there: a missing one is blocked for the run), and `~/bin`
+ * in the home (`home`, absolute) whether it exists or not: it is a fixed
+ * name, so a missing one is blocked for the run where the home is writable.
+ * A dependency bin is left out only when the PATH names it as one too: a
+ * link elsewhere that leads to one is the link's choice, not the dependencies'.
  */
 export function pathDirs(env: Env, home: string | undefined, disk: Disk): PathDir[] {
   const dirs: PathDir[] = [];
   for (const written of pathEntries(env)) {
-    const real = realDir(written, disk);
-    if (real !== undefined && !isDependencyBin(real, disk)) dirs.push({ written, real, why: ON_PATH });
+    const real = realDir(written, disk) ?? futureDir(written, disk);
+    if (real !== undefined && !(isDependencyBin(written, disk) && isDependencyBin(real, disk))) dirs.push({ written, real, why: ON_PATH });
   }
   if (home !== undefined && isAbsolute(home)) {
     const bin = join(home, 'bin');

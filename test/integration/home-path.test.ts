@@ -108,6 +108,23 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(existsSync(join(project, 'bin/git'))).toBe(false);
   });
 
+  it("a directory on the caller's PATH that does not exist yet, in a directory that does, cannot be made and given a program", () => {
+    // ~/go holds the module cache before the first `go install` makes ~/go/bin; direnv's `PATH_add bin` names bin/ before a build makes it.
+    plant(runner, home, 'go/pkg/mod/cache.txt', ORIGINAL);
+    plant(runner, home, 'project/node_modules/tsc/bin.js', ORIGINAL);
+    const PATH = [DEFAULT_PATH, join(home, 'go/bin'), join(home, 'project/bin'), join(home, 'project/node_modules/.bin')].join(':');
+    const r = run(home, planter(['go/bin/git', 'project/bin/git', 'project/node_modules/.bin/tsc', 'go/pkg/mod/other.txt']), { PATH });
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['notes.txt']).toBe('written'); // control: the home is writable
+    expect(kv['go/pkg/mod/other.txt']).toBe('written'); // and so is the rest of ~/go
+    expect(kv['project/node_modules/.bin/tsc'], 'a node_modules/.bin stays writable').toBe('written');
+    for (const dir of ['go/bin', 'project/bin']) {
+      expect(kv[`${dir}/git`], dir).toBe('refused');
+      expect(existsSync(join(home, dir)), `${dir} on the host`).toBe(false);
+    }
+  });
+
   it("a project's node_modules/.bin (npm run, npx) or virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
     const project = join(home, 'project');
     plant(runner, home, 'project/node_modules/.bin/tsc', ORIGINAL, 0o755);

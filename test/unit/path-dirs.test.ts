@@ -36,7 +36,19 @@ describe('pathDirs: the directories the host runs programs from', () => {
   it("leaves out a node_modules/.bin and a virtual environment's bin, whose programs every install chooses", () => {
     const d = disk(['/h/p/node_modules/.bin', '/h/p/.venv/bin', '/h/p/bin'], ['/h/p/.venv/pyvenv.cfg', '/h/p/.venv/bin/activate', '/h/p/pyvenv.cfg'], { '/h/nm': '/h/p/node_modules/.bin' });
     // /h/p/bin has a pyvenv.cfg beside it (a command could have left one) but no activate inside: still protected.
-    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/nm:/h/p/.venv/bin:/h/p/bin' }, undefined, d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
+    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/p/.venv/bin:/h/p/bin' }, undefined, d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
+    // A PATH entry of another name that leads to one (a link a command made where the PATH named a missing directory) is not the dependencies' choice.
+    expect(pathDirs({ PATH: '/h/nm' }, undefined, d)).toEqual([{ written: '/h/nm', real: '/h/p/node_modules/.bin', why: ON_PATH }]);
+  });
+
+  it('takes a missing PATH directory whose parent exists, where a command could make it, and leaves out one deeper', () => {
+    const d = disk(['/h', '/h/go', '/h/p', '/h/p/node_modules', '/var/h'], ['/h/p/file'], { '/h/l': '/var/h' });
+    const PATH = '/h/go/bin:/h/l/bin:/h/p/file:/h/p/node_modules/.bin:/h/none/bin';
+    expect(pathDirs({ PATH }, undefined, d)).toEqual([
+      { written: '/h/go/bin', real: '/h/go/bin', why: ON_PATH },
+      { written: '/h/l/bin', real: '/var/h/bin', why: ON_PATH },
+      { written: '/h/p/file', real: '/h/p/file', why: ON_PATH },
+    ]);
   });
 
   it('skips a directory it cannot look at', () => {
