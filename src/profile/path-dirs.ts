@@ -89,14 +89,16 @@ function futureDir(path: string, disk: Disk): string | undefined {
  * name, so a missing one is blocked for the run where the home is writable.
  * A dependency bin is left out only when the PATH names it as one too: a
  * link elsewhere that leads to one is the link's choice, not the dependencies'.
+ * `homes`: HOME, and the home the password database gives, where a login
+ * starts when HOME names another (an assistant's own HOME, `sudo -E`).
  */
-export function pathDirs(env: Env, home: string | undefined, disk: Disk): PathDir[] {
+export function pathDirs(env: Env, homes: readonly (string | undefined)[], disk: Disk): PathDir[] {
   const dirs: PathDir[] = [];
   for (const written of pathEntries(env)) {
     const real = realDir(written, disk) ?? futureDir(written, disk);
     if (real !== undefined && !(isDependencyBin(written, disk) && isDependencyBin(real, disk))) dirs.push({ written, real, why: ON_PATH });
   }
-  if (home !== undefined && isAbsolute(home)) {
+  for (const home of new Set(homes.filter((h): h is string => h !== undefined && isAbsolute(h)))) {
     const bin = join(home, 'bin');
     dirs.push({ written: bin, real: realDir(bin, disk) ?? join(realDir(home, disk) ?? home, 'bin'), why: LOGIN_PATH });
   }

@@ -19,7 +19,7 @@ describe('pathDirs: the directories the host runs programs from', () => {
   it("takes the PATH's existing absolute directories once each, resolved, and ~/bin whether or not it exists", () => {
     const d = disk(['/usr/bin', '/h/go/bin', '/h/dot/bin'], ['/h/file'], { '/h/linked': '/h/dot/bin' });
     const PATH = ['/usr/bin', '', '.', 'rel/bin', '/h/go/bin/', '/h/go/bin', '/h/missing', '/h/file', '/h/linked', '/usr/bin'].join(':');
-    expect(pathDirs({ PATH }, '/h', d)).toEqual([
+    expect(pathDirs({ PATH }, ['/h'], d)).toEqual([
       { written: '/usr/bin', real: '/usr/bin', why: ON_PATH },
       { written: '/h/go/bin', real: '/h/go/bin', why: ON_PATH },
       { written: '/h/linked', real: '/h/dot/bin', why: ON_PATH },
@@ -28,23 +28,28 @@ describe('pathDirs: the directories the host runs programs from', () => {
   });
 
   it('finds ~/bin where the home really is, and none without an absolute home or a PATH', () => {
-    expect(pathDirs({}, '/home/u', disk(['/var/home/u'], [], { '/home': '/var/home' }))).toEqual([{ written: '/home/u/bin', real: '/var/home/u/bin', why: LOGIN_PATH }]);
-    expect(pathDirs({}, undefined, disk([]))).toEqual([]);
-    expect(pathDirs({}, 'relative', disk([]))).toEqual([]);
+    expect(pathDirs({}, ['/home/u'], disk(['/var/home/u'], [], { '/home': '/var/home' }))).toEqual([{ written: '/home/u/bin', real: '/var/home/u/bin', why: LOGIN_PATH }]);
+    expect(pathDirs({}, [undefined], disk([]))).toEqual([]);
+    expect(pathDirs({}, ['relative'], disk([]))).toEqual([]);
+    // HOME and the login's home (the password database's), each once.
+    expect(pathDirs({}, ['/tmp/h', '/home/u', '/home/u'], disk(['/tmp/h', '/home/u']))).toEqual([
+      { written: '/tmp/h/bin', real: '/tmp/h/bin', why: LOGIN_PATH },
+      { written: '/home/u/bin', real: '/home/u/bin', why: LOGIN_PATH },
+    ]);
   });
 
   it("leaves out a node_modules/.bin and a virtual environment's bin, whose programs every install chooses", () => {
     const d = disk(['/h/p/node_modules/.bin', '/h/p/.venv/bin', '/h/p/bin'], ['/h/p/.venv/pyvenv.cfg', '/h/p/.venv/bin/activate', '/h/p/pyvenv.cfg'], { '/h/nm': '/h/p/node_modules/.bin' });
     // /h/p/bin has a pyvenv.cfg beside it (a command could have left one) but no activate inside: still protected.
-    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/p/.venv/bin:/h/p/bin' }, undefined, d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
+    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/p/.venv/bin:/h/p/bin' }, [], d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
     // A PATH entry of another name that leads to one (a link a command made where the PATH named a missing directory) is not the dependencies' choice.
-    expect(pathDirs({ PATH: '/h/nm' }, undefined, d)).toEqual([{ written: '/h/nm', real: '/h/p/node_modules/.bin', why: ON_PATH }]);
+    expect(pathDirs({ PATH: '/h/nm' }, [], d)).toEqual([{ written: '/h/nm', real: '/h/p/node_modules/.bin', why: ON_PATH }]);
   });
 
   it('takes a missing PATH directory whose parent exists, where a command could make it, and leaves out one deeper', () => {
     const d = disk(['/h', '/h/go', '/h/p', '/h/p/node_modules', '/var/h'], ['/h/p/file'], { '/h/l': '/var/h' });
     const PATH = '/h/go/bin:/h/l/bin:/h/p/file:/h/p/node_modules/.bin:/h/none/bin';
-    expect(pathDirs({ PATH }, undefined, d)).toEqual([
+    expect(pathDirs({ PATH }, [], d)).toEqual([
       { written: '/h/go/bin', real: '/h/go/bin', why: ON_PATH },
       { written: '/h/l/bin', real: '/var/h/bin', why: ON_PATH },
       { written: '/h/p/file', real: '/h/p/file', why: ON_PATH },
@@ -56,7 +61,7 @@ describe('pathDirs: the directories the host runs programs from', () => {
       throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     };
     const d = { stat: locked, realpath: (p: string) => p };
-    expect(pathDirs({ PATH: '/locked/bin' }, undefined, d)).toEqual([]);
+    expect(pathDirs({ PATH: '/locked/bin' }, [], d)).toEqual([]);
   });
 });
 
