@@ -7,7 +7,7 @@
  * (nvm, sdkman, oh-my-zsh, fzf, conda, ...). Judged on the host: after the
  * run, each file is as it was, or was never made; a plain file is written.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, keyValues, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
@@ -123,6 +123,41 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
       expect(kv[`${dir}/git`], dir).toBe('refused');
       expect(existsSync(join(home, dir)), `${dir} on the host`).toBe(false);
     }
+  });
+
+  it("a directory on the caller's PATH inside one the sandbox cannot enter, but whose owner it runs as, gains no program", () => {
+    const project = join(home, 'project');
+    plant(runner, home, 'project/locked/bin/tool', ORIGINAL, 0o755);
+    chmodSync(join(project, 'locked'), 0o000);
+    try {
+      const PATH = [DEFAULT_PATH, join(project, 'locked/bin')].join(':');
+      const r = run(project, `chmod 755 locked 2>/dev/null; ${planter(['locked/bin/git'])}`, { PATH });
+      // Refused, or run with the directory kept read-only: judged on the host below.
+      expect([0, 125], r.stderr).toContain(r.status);
+      if (r.status === 0) expect(keyValues(r.stdout)['locked/bin/git']).toBe('refused');
+    } finally {
+      chmodSync(join(project, 'locked'), 0o755);
+    }
+    expect(existsSync(join(project, 'locked/bin/git')), 'locked/bin/git on the host').toBe(false);
+  });
+
+  it('a run that locks a directory above a protected one (chmod 000) does not unprotect it for the next run', () => {
+    const project = join(home, 'project');
+    const tools = join(project, 'tools');
+    plant(runner, home, 'project/tools/bin/tool', ORIGINAL, 0o755);
+    const PATH = [DEFAULT_PATH, join(tools, 'bin')].join(':');
+    try {
+      const first = run(project, 'chmod 000 tools', { PATH });
+      // An ordinary user's isolate, which can no longer look into it, stops the run and moves it aside whole (exit 125): nothing left to attack.
+      if (existsSync(tools)) {
+        const second = run(project, `chmod 755 tools 2>/dev/null; ${planter(['tools/bin/git'])}`, { PATH });
+        expect(second.status, second.stderr).toBe(0);
+        expect(keyValues(second.stdout)['tools/bin/git']).toBe('refused');
+      } else expect(first.status, first.stderr).toBe(125);
+    } finally {
+      if (existsSync(tools)) chmodSync(tools, 0o755);
+    }
+    expect(existsSync(join(tools, 'bin/git')), 'tools/bin/git on the host').toBe(false);
   });
 
   it("a project's node_modules/.bin (npm run, npx) or virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
