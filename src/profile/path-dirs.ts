@@ -36,10 +36,20 @@ export const ON_PATH = 'on your PATH: a program put there would run on the host 
 /** Why `~/bin` is protected, also where it does not exist yet. */
 export const LOGIN_PATH = "on your PATH at your next login (the ~/.profile of Debian and Ubuntu adds ~/bin when it exists, Fedora's ~/.bashrc always): a program put there would run on the host";
 
-/** The directories of the caller's PATH: absolute entries only (a relative one means a different place in every directory), normalized, each once. */
-function pathEntries(env: Env): string[] {
-  const entries = (env['PATH'] ?? '').split(':').filter((e) => isAbsolute(e));
-  return [...new Set(entries.map((e) => normalize(e).replace(/(.)\/+$/, '$1')))];
+/** Why a relative entry of the caller's PATH (`.`, an empty one, `bin`) is protected: it names a directory inside the one you are in. */
+export const HERE_ON_PATH = 'on your PATH relative to the directory you are in (an empty entry or "." is that directory): a program put there would run on the host when you type its name there';
+
+/** An entry of the PATH as a path: absolute, from `cwd` when relative (the shell looks it up from where you are), its `..` kept (the kernel takes `..` after a link from where the link leads). */
+function entryPath(entry: string, cwd: string): string {
+  const names = (isAbsolute(entry) ? entry : `${cwd}/${entry}`).split('/').filter((n) => n !== '' && n !== '.');
+  return `/${names.join('/')}`;
+}
+
+/** The entries of the caller's PATH as paths, each once, with why: a relative one from `cwd`, where the command runs and you most likely are (none without a PATH). */
+function pathEntries(env: Env, cwd: string): { written: string; why: string }[] {
+  const path = env['PATH'] ?? '';
+  const entries = (path === '' ? [] : path.split(':')).map((e) => ({ written: entryPath(e, cwd), why: isAbsolute(e) ? ON_PATH : HERE_ON_PATH }));
+  return entries.filter((e, i) => entries.findIndex((o) => o.written === e.written) === i);
 }
 
 /**
@@ -85,18 +95,18 @@ function futureDir(path: string, disk: Disk): string | undefined {
  * The directories of the caller's PATH that exist or whose parent does (a
  * command could make `~/go/bin` in an existing `~/go`, and the host would
  * run what it put there: a missing one is blocked for the run), and `~/bin`
- * in the home (`home`, absolute) whether it exists or not: it is a fixed
+ * in the home whether it exists or not: it is a fixed
  * name, so a missing one is blocked for the run where the home is writable.
  * A dependency bin is left out only when the PATH names it as one too: a
  * link elsewhere that leads to one is the link's choice, not the dependencies'.
  * `homes`: HOME, and the home the password database gives, where a login
  * starts when HOME names another (an assistant's own HOME, `sudo -E`).
  */
-export function pathDirs(env: Env, homes: readonly (string | undefined)[], disk: Disk): PathDir[] {
+export function pathDirs(env: Env, cwd: string, homes: readonly (string | undefined)[], disk: Disk): PathDir[] {
   const dirs: PathDir[] = [];
-  for (const written of pathEntries(env)) {
+  for (const { written, why } of pathEntries(env, cwd)) {
     const real = realDir(written, disk) ?? futureDir(written, disk);
-    if (real !== undefined && !(isDependencyBin(written, disk) && isDependencyBin(real, disk))) dirs.push({ written, real, why: ON_PATH });
+    if (real !== undefined && !(isDependencyBin(written, disk) && isDependencyBin(real, disk))) dirs.push({ written, real, why });
   }
   for (const home of new Set(homes.filter((h): h is string => h !== undefined && isAbsolute(h)))) {
     const bin = join(home, 'bin');
@@ -110,19 +120,20 @@ export function pathDirs(env: Env, homes: readonly (string | undefined)[], disk:
  * kept read-only: one that is a writable path itself (the command could add
  * any program to it; making the whole path read-only would defeat the run),
  * or one reached through a symbolic link inside a writable path (the
- * command could point the link at a directory of its own).
+ * command could point the link at a directory of its own), or through a
+ * `..` there (the command could make the name before it such a link).
  */
 export function checkPathDirs(dirs: readonly PathDir[], mounts: readonly MountRule[]): void {
   const roots = writableRoots(mounts);
   for (const dir of dirs) {
     if (roots.includes(dir.real)) {
       throw new IsolateError('E_PATH_INVALID', `${dir.real} is a path the sandbox can write, and it is ${dir.why}`, {
-        fix: `run from another directory, take ${dir.written} off PATH for the run (PATH=... isolate run ...), or make it read-only (--profile strict)`,
+        fix: `run from another directory, take ${dir.written} off PATH for the run (PATH=... isolate run ...; an empty entry or "." is the directory you are in), or make it read-only (--profile strict)`,
       });
     }
-    if (dir.written !== dir.real && isWritable(mounts, dir.written)) {
-      throw new IsolateError('E_PROTECT_SYMLINK', `${dir.written} is reached through a symbolic link inside a path the sandbox can write, and it is ${dir.why}: the command could point the link at programs of its own`, {
-        fix: `put ${dir.real}, where the link leads, on PATH instead, or replace the link with the directory it points to`,
+    if (dir.written !== dir.real && isWritable(mounts, normalize(dir.written))) {
+      throw new IsolateError('E_PROTECT_SYMLINK', `${dir.written} is reached through a symbolic link or a ".." inside a path the sandbox can write, and it is ${dir.why}: the command could point the link at programs of its own`, {
+        fix: `put ${dir.real}, where it leads, on PATH instead, or replace the link with the directory it points to`,
       });
     }
   }

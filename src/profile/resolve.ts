@@ -310,7 +310,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   if (ca !== undefined && exists(ca)) add('deny', [{ path: ca, optional: true, from: 'network.upstreamCa' }]);
   checkRuleLinks(sourced, mounts, disk);
   // The directories the host runs programs from by name (path-dirs.ts): read-only inside a writable path, or the run is refused.
-  const onPath = pathDirs(env, [env['HOME'], ctx.loginHome], disk);
+  const onPath = pathDirs(env, ctx.vars.CWD, [env['HOME'], ctx.loginHome], disk);
   checkPathDirs(onPath, mounts);
 
   return {

@@ -7,7 +7,7 @@
  * (nvm, sdkman, oh-my-zsh, fzf, conda, ...). Judged on the host: after the
  * run, each file is as it was, or was never made; a plain file is written.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, keyValues, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
@@ -190,19 +190,22 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     }
   });
 
-  it('an untidy PATH (missing, relative and duplicate entries, a file, a link) stops no run', () => {
+  it('an untidy PATH (missing, relative, dotted and duplicate entries, a file, a link) stops no run', () => {
     const project = join(home, 'project');
     mkdirSync(join(project, 'tools/bin'), { recursive: true });
     // A link outside the writable project to a directory in it: the directory it leads to is what the host runs from.
     symlinkSync(join(project, 'tools/bin'), join(home, 'linked-bin'));
     writeFileSync(join(home, 'a-file'), 'x');
     giveTo(runner, home);
-    const PATH = [DEFAULT_PATH, '', '.', 'bin', join(home, 'a-file'), join(home, 'nothing/here'), join(home, 'linked-bin'), join(project, 'tools/bin/'), join(project, 'tools/bin'), DEFAULT_PATH].join(':');
-    const r = run(project, planter(['tools/bin/git', 'notes.txt']), { PATH });
+    // An empty entry and "." name the working directory, which is writable: refused (the test below); "bin" is the project's bin/.
+    const PATH = [DEFAULT_PATH, 'bin', '../nothing', join(home, 'a-file'), join(home, 'nothing/here'), join(home, 'linked-bin'), join(project, 'tools/bin/'), join(project, 'tools/./bin'), `/${join(project, 'tools//bin')}`, join(project, 'tools/bin'), DEFAULT_PATH].join(':');
+    const r = run(project, planter(['tools/bin/git', 'bin/git', 'notes.txt']), { PATH });
     expect(r.status, r.stderr).toBe(0);
     expect(keyValues(r.stdout)['notes.txt']).toBe('written');
     expect(keyValues(r.stdout)['tools/bin/git']).toBe('refused');
+    expect(keyValues(r.stdout)['bin/git']).toBe('refused');
     expect(existsSync(join(project, 'tools/bin/git'))).toBe(false);
+    expect(existsSync(join(project, 'bin'))).toBe(false);
   });
 
   it('explain lists each such directory under protected, with why', () => {
@@ -223,6 +226,14 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(r.stderr).toMatch(/on your PATH/);
     expect(existsSync(join(project, 'git'))).toBe(false);
 
+    // "." or an empty entry (a trailing colon) names the directory you are in: the project, where the host would run its ./git.
+    for (const PATH of [`${DEFAULT_PATH}:.`, `${DEFAULT_PATH}:`, `:${DEFAULT_PATH}`]) {
+      const here = run(project, 'echo rt > git; echo ran', { PATH });
+      expect(here.status, `${PATH}: ${here.stdout}`).toBe(125);
+      expect(here.stderr).toMatch(/relative to the directory you are in/);
+      expect(existsSync(join(project, 'git'))).toBe(false);
+    }
+
     // A directory on the PATH reached through a link in the project: the command could point the link at its own.
     mkdirSync(join(project, 'tools/bin'), { recursive: true });
     symlinkSync('tools/bin', join(project, 'linked'));
@@ -232,5 +243,15 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(linked.stdout).not.toContain('ran');
     expect(linked.stderr).toMatch(/symbolic link/);
     expect(existsSync(join(project, 'linked/git'))).toBe(false);
+
+    // Or through a ".." after such a link: the kernel takes it from where the link leads, which the command could change.
+    mkdirSync(join(project, 'tools/deep'), { recursive: true });
+    rmSync(join(project, 'linked'));
+    symlinkSync('tools/deep', join(project, 'linked'));
+    giveTo(runner, home);
+    const dotted = run(project, 'rm linked && mkdir -p elsewhere/bin && ln -s elsewhere/x linked && echo rt > elsewhere/bin/git; echo ran', { PATH: `${DEFAULT_PATH}:${project}/linked/../bin` });
+    expect(dotted.status, dotted.stdout).toBe(125);
+    expect(dotted.stderr).toMatch(/symbolic link or a "\.\."/);
+    expect(existsSync(join(project, 'elsewhere'))).toBe(false);
   });
 });
