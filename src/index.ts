@@ -52,6 +52,7 @@ import type { ProxyServer } from './network/proxy-server.js';
 import type { ProxyAudit } from './audit/proxy-record.js';
 
 export { IsolateError } from './errors.js';
+export { protectedRows } from './backends/protected-rows.js';
 export type { NetworkEvent } from './network/proxy.js';
 export type { ProxyServer } from './network/proxy-server.js';
 export type { RunReport, RunAudit } from './audit/report.js';
