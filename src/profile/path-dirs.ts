@@ -53,24 +53,25 @@ function pathEntries(env: Env, cwd: string): { written: string; why: string }[] 
 }
 
 /**
- * Whether a PATH directory holds the programs of a project's dependencies:
- * a package manager's `node_modules/.bin` (where `npm run`, `npx` and
- * direnv's `layout node` put it) or a Python virtual environment's `bin`
- * (beside its `pyvenv.cfg`, holding its `activate`: an activated
- * environment; both, since a command could add a `pyvenv.cfg` beside a
- * protected `bin` for the next run, but nothing inside it). Every install adds
- * what each package names (npm's `bin`, Python's console scripts), under any
- * name (`ls` too), running the package's own files, which stay writable
- * (a `.pth` file in the environment runs at every start of its Python).
- * Keeping it read-only would protect nothing an install inside the sandbox
- * cannot put there anyway, and would make every install fail when isolate
- * is started from an npm script, `npx` or an activated environment.
+ * Whether a PATH entry (`written`, really `real`) holds the programs of a
+ * project's dependencies, named as such: a package manager's
+ * `node_modules/.bin` (where `npm run`, `npx` and direnv's `layout node` put
+ * it) or the `bin` of the activated Python virtual environment (`venv`: the
+ * real path VIRTUAL_ENV names, which activate, `uv run`, `poetry run`, tox
+ * and direnv's `layout python` set, with its `pyvenv.cfg`; a file a command
+ * could leave beside a project's own `bin/` says nothing). Every install
+ * adds what each package names (npm's `bin`, Python's console scripts),
+ * under any name (`ls` too), running the package's own files, which stay
+ * writable (a `.pth` file in the environment runs at every start of its
+ * Python). Keeping it read-only would protect nothing an install inside the
+ * sandbox cannot put there anyway, and would make every install fail when
+ * isolate is started from an npm script, `npx` or an activated environment.
  */
-function isDependencyBin(dir: string, disk: Disk): boolean {
-  if (dir.endsWith('/node_modules/.bin')) return true;
-  if (basename(dir) !== 'bin') return false;
+function isDependencyBin(written: string, real: string, venv: string | undefined, disk: Disk): boolean {
+  if (written.endsWith('/node_modules/.bin') && real.endsWith('/node_modules/.bin')) return true;
+  if (venv === undefined || basename(written) !== 'bin' || real !== join(venv, 'bin')) return false;
   try {
-    return disk.stat(join(dirname(dir), 'pyvenv.cfg')) === 'file' && disk.stat(join(dir, 'activate')) === 'file';
+    return disk.stat(join(venv, 'pyvenv.cfg')) === 'file';
   } catch {
     return false;
   }
@@ -104,9 +105,10 @@ function futureDir(path: string, disk: Disk): string | undefined {
  */
 export function pathDirs(env: Env, cwd: string, homes: readonly (string | undefined)[], disk: Disk): PathDir[] {
   const dirs: PathDir[] = [];
+  const venv = env['VIRTUAL_ENV'] !== undefined && isAbsolute(env['VIRTUAL_ENV']) ? realDir(env['VIRTUAL_ENV'], disk) : undefined;
   for (const { written, why } of pathEntries(env, cwd)) {
     const real = realDir(written, disk) ?? futureDir(written, disk);
-    if (real !== undefined && !(isDependencyBin(written, disk) && isDependencyBin(real, disk))) dirs.push({ written, real, why });
+    if (real !== undefined && !isDependencyBin(written, real, venv, disk)) dirs.push({ written, real, why });
   }
   for (const home of new Set(homes.filter((h): h is string => h !== undefined && isAbsolute(h)))) {
     const bin = join(home, 'bin');

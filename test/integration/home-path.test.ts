@@ -160,18 +160,31 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(existsSync(join(tools, 'bin/git')), 'tools/bin/git on the host').toBe(false);
   });
 
-  it("a project's node_modules/.bin (npm run, npx) or virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
+  it("a project's node_modules/.bin (npm run, npx) or activated virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
     const project = join(home, 'project');
     plant(runner, home, 'project/node_modules/.bin/tsc', ORIGINAL, 0o755);
     plant(runner, home, 'project/.venv/pyvenv.cfg', 'home = /usr/bin\n', 0o644);
     plant(runner, home, 'project/.venv/bin/activate', ORIGINAL, 0o644);
     const PATH = [join(project, 'node_modules/.bin'), join(project, '.venv/bin'), DEFAULT_PATH].join(':');
-    const result = run(project, planter(['node_modules/.bin/eslint', '.venv/bin/black']), { PATH });
+    // As activate, `uv run`, `poetry run`, tox and direnv's `layout python` leave it: VIRTUAL_ENV names the environment.
+    const result = run(project, planter(['node_modules/.bin/eslint', '.venv/bin/black']), { PATH, VIRTUAL_ENV: join(project, '.venv') });
     expect(result.status, result.stderr).toBe(0);
     for (const path of ['node_modules/.bin/eslint', '.venv/bin/black']) {
       expect(keyValues(result.stdout)[path], path).toBe('written');
       expect(readFileSync(join(project, path), 'utf8')).toBe('rt\n');
     }
+  });
+
+  it("a pyvenv.cfg a run leaves beside a project's bin/ that holds an activate of its own does not make it writable for the next run", () => {
+    const project = join(home, 'project');
+    plant(runner, home, 'project/bin/activate', ORIGINAL, 0o644);
+    const PATH = [DEFAULT_PATH, join(project, 'bin')].join(':');
+    const first = run(project, 'echo "home = /usr/bin" > pyvenv.cfg', { PATH });
+    expect(first.status, first.stderr).toBe(0);
+    const second = run(project, planter(['bin/git']), { PATH });
+    expect(second.status, second.stderr).toBe(0);
+    expect(keyValues(second.stdout)['bin/git']).toBe('refused');
+    expect(existsSync(join(project, 'bin/git')), 'bin/git on the host').toBe(false);
   });
 
   it('the scripts and programs the shell start-up files source or run from the home stay as they were', () => {

@@ -38,10 +38,13 @@ describe('pathDirs: the directories the host runs programs from', () => {
     ]);
   });
 
-  it("leaves out a node_modules/.bin and a virtual environment's bin, whose programs every install chooses", () => {
-    const d = disk(['/h/p/node_modules/.bin', '/h/p/.venv/bin', '/h/p/bin'], ['/h/p/.venv/pyvenv.cfg', '/h/p/.venv/bin/activate', '/h/p/pyvenv.cfg'], { '/h/nm': '/h/p/node_modules/.bin' });
-    // /h/p/bin has a pyvenv.cfg beside it (a command could have left one) but no activate inside: still protected.
-    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/p/.venv/bin:/h/p/bin' }, '/w', [], d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
+  it("leaves out a node_modules/.bin and the activated virtual environment's bin, whose programs every install chooses", () => {
+    const d = disk(['/h/p/node_modules/.bin', '/h/p/.venv', '/h/p/.venv/bin', '/h/p/bin'], ['/h/p/.venv/pyvenv.cfg', '/h/p/.venv/bin/activate', '/h/p/pyvenv.cfg'], { '/h/nm': '/h/p/node_modules/.bin' });
+    // /h/p/bin has a pyvenv.cfg beside it (a command could have left one), but VIRTUAL_ENV names another environment: still protected.
+    expect(pathDirs({ PATH: '/h/p/node_modules/.bin:/h/p/.venv/bin:/h/p/bin', VIRTUAL_ENV: '/h/p/.venv' }, '/w', [], d)).toEqual([{ written: '/h/p/bin', real: '/h/p/bin', why: ON_PATH }]);
+    // An environment's bin that VIRTUAL_ENV does not name (not activated, or a project's own bin/ with an activate of its own) is protected.
+    expect(pathDirs({ PATH: '/h/p/.venv/bin' }, '/w', [], d)).toEqual([{ written: '/h/p/.venv/bin', real: '/h/p/.venv/bin', why: ON_PATH }]);
+    expect(pathDirs({ PATH: '/h/p/.venv/bin', VIRTUAL_ENV: 'relative/.venv' }, '/w', [], d)).toEqual([{ written: '/h/p/.venv/bin', real: '/h/p/.venv/bin', why: ON_PATH }]);
     // A PATH entry of another name that leads to one (a link a command made where the PATH named a missing directory) is not the dependencies' choice.
     expect(pathDirs({ PATH: '/h/nm' }, '/w', [], d)).toEqual([{ written: '/h/nm', real: '/h/p/node_modules/.bin', why: ON_PATH }]);
   });
