@@ -97,8 +97,9 @@ function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | 
       if (rule.block && (i === segments.length ? atTop || i > 1 : atTop)) found.add(path, 'missing', on);
       return;
     }
-    // A symbolic link on the way stands for the name itself (a `.git` linked to a repository elsewhere).
-    if (i === segments.length || state === 'symlink') return found.add(path, state, on);
+    // A symbolic link on the way stands for the name itself (a `.git` linked to a repository elsewhere), and so
+    // does a file: a pointer to where the program finds the rest (a second jj workspace's `.jj/repo` names its repository).
+    if (i === segments.length || state === 'symlink' || state === 'file') return found.add(path, state, on);
     // A directory on the way the sandbox cannot enter (or not a directory): nothing beneath is reachable.
     if (!found.enterable(path)) return;
     on.push(path);
