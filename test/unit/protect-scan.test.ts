@@ -130,4 +130,12 @@ describe('scanProtected', () => {
       { path: 'pkg/.git', state: 'symlink', pins: ['pkg'] },
     ]);
   });
+
+  it('protects a file on the way as the name it stands for (a second jj workspace\'s .jj/repo names its repository)', () => {
+    make('.jj/repo', 'ws/.jj/repo/', 'ws/.jj/repo/config.toml');
+    expect(scan(['.jj/repo/config.toml'])).toEqual([
+      { path: '.jj/repo', state: 'file', pins: ['.jj'] },
+      { path: 'ws/.jj/repo/config.toml', state: 'file', pins: ['ws', 'ws/.jj', 'ws/.jj/repo'] },
+    ]);
+  });
 });
