@@ -8,14 +8,17 @@
  * `mvn` or `terraform` in the project, and when a prompt such as
  * starship's asks the tool its version, outside the sandbox; SDKMAN's
  * `sdk env` (run at every `cd` with `sdkman_auto_env`) puts such a
- * directory from `.sdkmanrc` (`java=<version>`) on PATH. (pyenv,
+ * directory from `.sdkmanrc` (`java=<version>`) on PATH, and fnm (at
+ * every `cd` with `--use-on-cd`) takes such a version in `.nvmrc` or
+ * `.node-version` for an alias's name and runs its `node`. (pyenv,
  * rbenv, nodenv and goenv refuse a version with a `/` in it.) The files
  * stay read-only where they exist, cannot be made at the top of the
  * project, and ones made deeper are moved aside.
  *
  * Judged on the host: what the files hold after the run (jenv's
  * libexec/jenv-version-name and jenv-which, tfenv's lib/tfenv-exec.sh,
- * SDKMAN's src/main/bash/sdkman-env.sh and sdkman-use.sh).
+ * SDKMAN's src/main/bash/sdkman-env.sh and sdkman-use.sh, fnm's
+ * src/commands/use.rs).
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
@@ -26,7 +29,7 @@ import { giveTo, isolate } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 import { plantSite } from '../helpers/plant-site.js';
 
-const NAMES = ['.java-version', '.jenv-version', '.terraform-version', '.sdkmanrc'];
+const NAMES = ['.java-version', '.jenv-version', '.terraform-version', '.sdkmanrc', '.nvmrc', '.node-version'];
 
 describe.each(backendCases('red team: version files'))('red team: version files that name a path ($label)', ({ runner, backend, backendEnv }) => {
   const site = plantSite(runner, backendEnv);
