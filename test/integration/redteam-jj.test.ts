@@ -91,6 +91,16 @@ describe.each(backendCases('red team: Jujutsu'))('red team: Jujutsu repository f
     expect(held('pkg/.jj/repo'), 'one made in a new workspace is moved aside').toBe('');
   });
 
+  it("only .jj/repo is taken for a pointer: a kernel tree's .config file is neither kept read-only nor moved aside", () => {
+    writeFileSync(join(site.project, '.config'), 'CONFIG_X=y\n');
+    mkdirSync(join(site.project, 'sub'));
+    giveTo(runner, site.dir);
+    const r = run(`printf 'CONFIG_X=n\\n' > .config; printf 'CONFIG_Y=y\\n' > sub/.config; echo done`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(held('.config')).toBe('CONFIG_X=n\n');
+    expect(held('sub/.config')).toBe('CONFIG_Y=y\n');
+  });
+
   it('a link at the old name (jj 0.38 and later leave one where they moved the file) is refused: a link cannot be kept read-only', () => {
     const moved = join(site.dir, 'moved-config.toml');
     writeFileSync(moved, '[user]\nname = "kept"\n');
