@@ -8,10 +8,12 @@
  *
  * Where tree-sitter's bash grammar reads differently from bash, this file
  * makes up for it: words joined by a line continuation (`gi\⏎t`) are one
- * word, and an unquoted heredoc that runs commands is undecidable (the
- * grammar misses substitutions after leading blanks in heredoc lines).
+ * word, an unquoted heredoc that runs commands is undecidable (the
+ * grammar misses substitutions after leading blanks in heredoc lines), and
+ * so is a heredoc bash ends on another line than the grammar (heredoc.ts).
  */
 import { gitVariable } from './git-forms.js';
+import { heredocMisread } from './heredoc.js';
 import type { SyntaxNode } from './shell-parser.js';
 import { literal, named } from './script-words.js';
 import type { Words } from './words.js';
@@ -206,6 +208,8 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
+    const misread = heredocMisread(node, source);
+    if (misread !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: misread });
     if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
     const prompt = expandsPrompt(node);
     if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });

@@ -249,6 +249,18 @@ const CORPUS = [
   "time -p ! git push",
   "exec {fd}>/dev/null git push",
   "exec {fd}</dev/null git push",
+  // heredocs that bash ends on another line than the grammar: a delimiter with $'…' or $"…" (bash removes those quotes
+  // too), a body line joined to the next by a line continuation (bash compares the joined line with the delimiter)
+  "cat <<$'EOF'\nEOF\ngit push\n$'EOF'\n",
+  "cat <<$\"EOF\"\nEOF\ngit push\n$\"EOF\"\n",
+  "cat <<E$'O'F\nEOF\ngit push\nE$'O'F\n",
+  "cat <<$'E\\x4fF'\nEOF\ngit push\n$'E\\x4fF'\n",
+  "cat <<-$'EOF'\n\tEOF\ngit push\n$'EOF'\n",
+  "x=$(cat <<$'EOF'\nEOF\ngit push\n$'EOF'\n)",
+  "/bin/bash -c \"cat <<\\$'EOF'\nEOF\ngit push\n\\$'EOF'\n\"",
+  "cat <<EOF\nEO\\\nF\ngit push\nEOF\n",
+  "cat <<-EOF\n\tEO\\\nF\ngit push\nEOF\n",
+  "cat <<EOF\nx\\\nEOF\necho '\nEOF\ngit push\n'\n",
 ];
 
 const SHELLS = ['/bin/bash', '/bin/dash'].filter((s) => existsSync(s));

@@ -31,6 +31,10 @@ describe('commands assistants send', () => {
     'NODE_ENV=test npm test',
     'mkdir -p out && echo done > out/log.txt',
     'set -euo pipefail\nexport CI=1\nnpm ci\nnpm test',
+    "cat > a.py <<'EOF'\nx = 1 + \\\n  2\nEOF\nnode a.js",
+    'cat > a.py <<EOF\nx = 1 + \\\n  2\nEOF\nnode a.js',
+    'cat <<-"EOF" > b.txt\n\tindented\n\t\tEOF\nls',
+    'cat <<E\\OF\nhello\nEOF',
   ])('allowed: %j', async (script) => {
     const d = await decideCommands(ALLOW, sh(script));
     expect(d, d.reason).toMatchObject({ decision: 'allowed', list: 'allow', undecidable: [] });
@@ -149,6 +153,10 @@ describe('attempts to hide a denied command', () => {
     ['coproc { git push; }', 'coproc with a compound command'],
     ['cat <<EOF\n  `git push`\nEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
     ['cat <<-EOF\n\t$(git push)\n\tEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
+    ["cat <<$'EOF'\nEOF\ngit push\n$'EOF'", "a heredoc delimiter read otherwise by bash than by the policy ($'EOF')"],
+    ['cat <<$"EOF"\nEOF\ngit push\n$"EOF"', 'a heredoc delimiter read otherwise by bash than by the policy ($"EOF")'],
+    ['cat <<EOF\nEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
+    ['cat <<-EOF\n\tEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
     ['=git push', 'its program name is computed at run time'],
     ['shopt -s extglob; @(git) push', 'the shell parser cannot read this part of the script'],
     ['{git,push}', 'the shell parser cannot read this part of the script'],
