@@ -128,6 +128,17 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(r.stdout).not.toContain(SECRET);
   });
 
+  it("drops from the output it returns the escape sequences that act outside the screen, as on the way to a terminal; colours and text stay", async () => {
+    // An assistant shows a call's output in the user's terminal: a clipboard write there plants a command the user may paste
+    // into a shell outside the sandbox, and a report request makes the terminal type its answer into that shell's input.
+    const { server } = await serve();
+    const seq = String.raw`\033]52;c;ZWNobyBvd25lZA==\007before \033[31mred\033[0m\033[6n\033]11;?\007 after\n`;
+    const r = out(await call(server, 'run', { command: `printf '${seq}'; printf '${seq}' >&2` }));
+    expect(r.exitCode).toBe(0);
+    for (const text of [r.stdout, r.stderr]) expect(text).toBe('before \u001b[31mred\u001b[0m after\n');
+    expect(r.stdoutBytes).toBe(Buffer.byteLength('\u001b]52;c;ZWNobyBvd25lZA==\u0007before \u001b[31mred\u001b[0m\u001b[6n\u001b]11;?\u0007 after\n'));
+  });
+
   it('cannot write outside the writable paths; a cwd outside the readable paths and an env or path parameter are refused', async () => {
     const shown = (dir: string): string[] => {
       mkdirSync(join(dir, 'shown'));
