@@ -54,6 +54,18 @@ function endsWhereBashDoes(region: string, delimiter: string, quoted: boolean, s
   });
 }
 
+/**
+ * Whether the grammar began the body on a later line than bash: bash begins it on the line after the one with `<<`
+ * (joined with its line continuations); the grammar reads a body line of a lone backslash as a line continuation of
+ * the command, and the line after it as a word of the command (`cat <<EOF`, `\`, `EOF`: bash ends the body there).
+ * Read as late whenever a line continuation lies between that line and the body (also after an earlier heredoc's body).
+ */
+function bodyStartsLate(source: string, afterWord: number, bodyLine: number): boolean {
+  let lineEnd = source.indexOf('\n', afterWord);
+  while (lineEnd > 0 && source[lineEnd - 1] === '\\') lineEnd = source.indexOf('\n', lineEnd + 1);
+  return lineEnd >= 0 && source.slice(lineEnd + 1, bodyLine).includes('\\\n');
+}
+
 /** Why bash would end this heredoc elsewhere than the grammar did, or undefined when they agree (or `node` is no heredoc). */
 export function heredocMisread(node: SyntaxNode, source: string): string | undefined {
   if (node.type !== 'heredoc_redirect') return undefined;
@@ -66,7 +78,9 @@ export function heredocMisread(node: SyntaxNode, source: string): string | undef
   if (delimiter === undefined) return `a heredoc delimiter read otherwise by bash than by the policy (${start.text})`;
   if (end === undefined || end.text === '') return 'a heredoc without its end line';
   const from = body === undefined ? end.startIndex : body.startIndex;
-  const region = source.slice(source.lastIndexOf('\n', from - 1) + 1, end.endIndex);
+  const bodyLine = source.lastIndexOf('\n', from - 1) + 1;
+  if (bodyStartsLate(source, start.endIndex, bodyLine)) return 'a heredoc whose body the policy reads from a later line than bash (a line continuation in it)';
+  const region = source.slice(bodyLine, end.endIndex);
   const stripTabs = node.children.some((c) => c?.type === '<<-');
   if (endsWhereBashDoes(region, delimiter, /['"\\]/.test(start.text), stripTabs)) return undefined;
   return `a heredoc that bash ends on another line than the policy reads (delimiter ${delimiter})`;

@@ -261,6 +261,9 @@ const CORPUS = [
   "cat <<EOF\nEO\\\nF\ngit push\nEOF\n",
   "cat <<-EOF\n\tEO\\\nF\ngit push\nEOF\n",
   "cat <<EOF\nx\\\nEOF\necho '\nEOF\ngit push\n'\n",
+  // a body line of a lone backslash, which the grammar reads as a line continuation of the command: the body starts later
+  "cat <<EOF\n\\\nEOF\ngit push\nEOF\n",
+  "cat <<EOF\n  \\\nEOF\ngit push\nEOF\n",
 ];
 
 const SHELLS = ['/bin/bash', '/bin/dash'].filter((s) => existsSync(s));

@@ -157,6 +157,7 @@ describe('attempts to hide a denied command', () => {
     ['cat <<$"EOF"\nEOF\ngit push\n$"EOF"', 'a heredoc delimiter read otherwise by bash than by the policy ($"EOF")'],
     ['cat <<EOF\nEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
     ['cat <<-EOF\n\tEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
+    ['cat <<EOF\n\\\nEOF\ngit push\nEOF', 'a heredoc whose body the policy reads from a later line than bash (a line continuation in it)'],
     ['=git push', 'its program name is computed at run time'],
     ['shopt -s extglob; @(git) push', 'the shell parser cannot read this part of the script'],
     ['{git,push}', 'the shell parser cannot read this part of the script'],
