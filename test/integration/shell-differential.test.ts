@@ -264,6 +264,21 @@ const CORPUS = [
   // a body line of a lone backslash, which the grammar reads as a line continuation of the command: the body starts later
   "cat <<EOF\n\\\nEOF\ngit push\nEOF\n",
   "cat <<EOF\n  \\\nEOF\ngit push\nEOF\n",
+  // bash's own syntax, which dash reads as commands and operators: ((…)) is two subshells, [[ a command name, &> is & then >
+  "((git push))",
+  "(( git push origin main ))",
+  "if ((git push)); then :; fi",
+  "echo a && ((git push))",
+  "[[ -n x || git push ]]",
+  "[[ a | git push ]]",
+  "[[ a & git push ]]",
+  "x=$([[ a || git push ]])",
+  "echo a &>/dev/null git push",
+  "true &>>/dev/null git push",
+  // words after == that the grammar reads as a pattern up to a later ]], where both shells read commands
+  "echo a == b; git push ]]",
+  "echo == b\ngit push ]]",
+  "true a =~ b; git push origin ]]",
 ];
 
 const SHELLS = ['/bin/bash', '/bin/dash'].filter((s) => existsSync(s));

@@ -158,6 +158,7 @@ describe('attempts to hide a denied command', () => {
     ['cat <<EOF\nEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
     ['cat <<-EOF\n\tEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
     ['cat <<EOF\n\\\nEOF\ngit push\nEOF', 'a heredoc whose body the policy reads from a later line than bash (a line continuation in it)'],
+    ['echo a == b; $X ]]', 'words the shell parser reads as a pattern (after == or =~) where the shell reads commands'],
     ['=git push', 'its program name is computed at run time'],
     ['shopt -s extglob; @(git) push', 'the shell parser cannot read this part of the script'],
     ['{git,push}', 'the shell parser cannot read this part of the script'],
@@ -176,6 +177,23 @@ describe('attempts to hide a denied command', () => {
     expect(open.decision).toBe('allowed');
     expect(open.undecidable.map((u) => u.reason)).toContain(reason);
     expect(open.reason).toContain('cannot be decided before it runs');
+  });
+});
+
+describe("bash's own syntax, read as dash reads it by a shell that may be dash", () => {
+  it.each(['((git push))', '[[ -n x || git push ]]', '[[ a | git push ]]', 'echo a &>/dev/null git push', 'echo a == b; git push ]]'])('sh -c %j: refused', async (script) => {
+    for (const shell of ['sh', '/bin/dash', 'ksh']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
+  });
+
+  it("bash and zsh read ((…)), [[…]] and &> as their own: an allow list lets them through there, not in sh", async () => {
+    const rules = { allow: ['true', 'touch *'], deny: [] };
+    for (const script of ['((n++)); true', '[[ -f a || -f b ]] && true', 'true &>/dev/null']) {
+      for (const shell of ['bash', 'zsh']) expect((await decideCommands(rules, [shell, '-c', script])).decision, `${shell} -c ${script}`).toBe('allowed');
+    }
+    // dash runs the command n++, and, [[ not being found, the command -f after ||; a redirection after & runs nothing
+    expect(await decideCommands(rules, ['sh', '-c', '((n++)); true'])).toMatchObject({ decision: 'refused', subcommand: ['n++'] });
+    expect(await decideCommands(rules, ['sh', '-c', '[[ -f a || -f b ]] && true'])).toMatchObject({ decision: 'refused', subcommand: ['-f', 'b', ']]'] });
+    expect((await decideCommands(rules, ['sh', '-c', 'true &>/dev/null'])).decision).toBe('allowed');
   });
 });
 
