@@ -7,7 +7,8 @@
  * `<<-` it strips the lines' leading tabs. The grammar reads some of these
  * otherwise and ends the body on another line: what bash then runs as
  * commands, the policy would read as text, and the reverse. A heredoc whose
- * end the two do not agree on is undecidable.
+ * end the two do not agree on is undecidable, and its lines are parsed
+ * again as a script, so that deny rules see the commands bash may run.
  */
 import type { SyntaxNode } from './shell-parser.js';
 import { named } from './script-words.js';
@@ -60,28 +61,41 @@ function endsWhereBashDoes(region: string, delimiter: string, quoted: boolean, s
  * the command, and the line after it as a word of the command (`cat <<EOF`, `\`, `EOF`: bash ends the body there).
  * Read as late whenever a line continuation lies between that line and the body (also after an earlier heredoc's body).
  */
-function bodyStartsLate(source: string, afterWord: number, bodyLine: number): boolean {
+function bodyStartsLate(source: string, lineAfter: number, bodyLine: number): boolean {
+  return source.slice(lineAfter, bodyLine).includes('\\\n');
+}
+
+/** Where the line after the one with `<<` begins (that line joined with its line continuations). */
+function lineAfterWord(source: string, afterWord: number): number {
   let lineEnd = source.indexOf('\n', afterWord);
   while (lineEnd > 0 && source[lineEnd - 1] === '\\') lineEnd = source.indexOf('\n', lineEnd + 1);
-  return lineEnd >= 0 && source.slice(lineEnd + 1, bodyLine).includes('\\\n');
+  return lineEnd < 0 ? source.length : lineEnd + 1;
+}
+
+/** A heredoc bash may end elsewhere: why, and the text from the line after `<<` to the grammar's end, which bash may run as commands (parsed again: deny rules see inside). */
+export interface Misread {
+  reason: string;
+  text: string;
 }
 
 /** Why bash would end this heredoc elsewhere than the grammar did, or undefined when they agree (or `node` is no heredoc). */
-export function heredocMisread(node: SyntaxNode, source: string): string | undefined {
+export function heredocMisread(node: SyntaxNode, source: string): Misread | undefined {
   if (node.type !== 'heredoc_redirect') return undefined;
   const parts = named(node);
   const start = parts.find((c) => c.type === 'heredoc_start');
   const body = parts.find((c) => c.type === 'heredoc_body');
   const end = parts.find((c) => c.type === 'heredoc_end');
   if (start === undefined) return undefined;
+  const lineAfter = lineAfterWord(source, start.endIndex);
+  const misread = (reason: string): Misread => ({ reason, text: source.slice(Math.min(lineAfter, node.endIndex), node.endIndex) });
   const delimiter = heredocDelimiter(start.text);
-  if (delimiter === undefined) return `a heredoc delimiter read otherwise by bash than by the policy (${start.text})`;
-  if (end === undefined || end.text === '') return 'a heredoc without its end line';
+  if (delimiter === undefined) return misread(`a heredoc delimiter read otherwise by bash than by the policy (${start.text})`);
+  if (end === undefined || end.text === '') return misread('a heredoc without its end line');
   const from = body === undefined ? end.startIndex : body.startIndex;
   const bodyLine = source.lastIndexOf('\n', from - 1) + 1;
-  if (bodyStartsLate(source, start.endIndex, bodyLine)) return 'a heredoc whose body the policy reads from a later line than bash (a line continuation in it)';
+  if (bodyStartsLate(source, lineAfter, bodyLine)) return misread('a heredoc whose body the policy reads from a later line than bash (a line continuation in it)');
   const region = source.slice(bodyLine, end.endIndex);
   const stripTabs = node.children.some((c) => c?.type === '<<-');
   if (endsWhereBashDoes(region, delimiter, /['"\\]/.test(start.text), stripTabs)) return undefined;
-  return `a heredoc that bash ends on another line than the policy reads (delimiter ${delimiter})`;
+  return misread(`a heredoc that bash ends on another line than the policy reads (delimiter ${delimiter})`);
 }

@@ -221,7 +221,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
     const misread = heredocMisread(node, source);
-    if (misread !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: misread });
+    if (misread !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: misread.reason }, { kind: 'script', script: misread.text });
     if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
     const prompt = expandsPrompt(node);
     if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });

@@ -206,6 +206,32 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
   });
 
+  it('a deny rule holds for scripts the shells read otherwise than the policy\'s parser (((…)) and [[ || ]] in dash, heredoc ends, a pattern up to ]])', async () => {
+    const site = projectSite(runner, 'isolate-it-mcp-');
+    cleanups.push(site.cleanup);
+    const profile = join(site.dir, 'policy.yaml');
+    writeFileSync(profile, 'extends: default\ncommands:\n  deny: ["rm *"]\n');
+    giveTo(runner, site.dir);
+    const server = await startMcp(runner, ['-p', profile, '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
+    servers.push(server);
+    writeFileSync(join(site.project, 'keep.txt'), 'keep');
+    giveTo(runner, site.project);
+    const calls = [
+      { command: '((rm))' }, // dash runs rm (with no file: the refusal is what is judged)
+      { command: '[[ -n x || rm -f keep.txt ]]' },
+      { command: 'echo a &>/dev/null rm -f keep.txt' },
+      { command: 'echo a == b; rm -f keep.txt ]]' },
+      { argv: ['bash', '-c', "cat <<$'EOF'\nEOF\nrm -f keep.txt\n$'EOF'\n"] },
+      { argv: ['bash', '-c', 'cat <<EOF\nEO\\\nF\nrm -f keep.txt\nEOF\n'] },
+      { command: 'cat <<EOF\n\\\nEOF\nrm -f keep.txt\nEOF\n' },
+    ];
+    for (const args of calls) {
+      const r = await call(server, 'run', args);
+      expect(r.isError, `${JSON.stringify(args)}: ${textOf(r)}`).toBe(true);
+      expect(existsSync(join(site.project, 'keep.txt')), JSON.stringify(args)).toBe(true);
+    }
+  });
+
   it('cannot rewrite the profile it serves under, even in the writable project, and its deny rule holds', async () => {
     const site = projectSite(runner, 'isolate-it-mcp-');
     cleanups.push(site.cleanup);

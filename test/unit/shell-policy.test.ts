@@ -153,11 +153,11 @@ describe('attempts to hide a denied command', () => {
     ['coproc { git push; }', 'coproc with a compound command'],
     ['cat <<EOF\n  `git push`\nEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
     ['cat <<-EOF\n\t$(git push)\n\tEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
-    ["cat <<$'EOF'\nEOF\ngit push\n$'EOF'", "a heredoc delimiter read otherwise by bash than by the policy ($'EOF')"],
-    ['cat <<$"EOF"\nEOF\ngit push\n$"EOF"', 'a heredoc delimiter read otherwise by bash than by the policy ($"EOF")'],
-    ['cat <<EOF\nEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
-    ['cat <<-EOF\n\tEO\\\nF\ngit push\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
-    ['cat <<EOF\n\\\nEOF\ngit push\nEOF', 'a heredoc whose body the policy reads from a later line than bash (a line continuation in it)'],
+    ["cat <<$'EOF'\nEOF\nmake deploy\n$'EOF'", "a heredoc delimiter read otherwise by bash than by the policy ($'EOF')"],
+    ['cat <<$"EOF"\nEOF\nmake deploy\n$"EOF"', 'a heredoc delimiter read otherwise by bash than by the policy ($"EOF")'],
+    ['cat <<EOF\nEO\\\nF\nmake deploy\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
+    ['cat <<-EOF\n\tEO\\\nF\nmake deploy\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
+    ['cat <<EOF\n\\\nEOF\nmake deploy\nEOF', 'a heredoc whose body the policy reads from a later line than bash (a line continuation in it)'],
     ['echo a == b; $X ]]', 'words the shell parser reads as a pattern (after == or =~) where the shell reads commands'],
     ['=git push', 'its program name is computed at run time'],
     ['shopt -s extglob; @(git) push', 'the shell parser cannot read this part of the script'],
@@ -177,6 +177,12 @@ describe('attempts to hide a denied command', () => {
     expect(open.decision).toBe('allowed');
     expect(open.undecidable.map((u) => u.reason)).toContain(reason);
     expect(open.reason).toContain('cannot be decided before it runs');
+  });
+});
+
+describe('a heredoc bash may end elsewhere than the parser', () => {
+  it.each(["cat <<$'EOF'\nEOF\ngit push\n$'EOF'", 'cat <<EOF\nEO\\\nF\ngit push\nEOF', 'cat <<EOF\n\\\nEOF\ngit push\nEOF'])('%j: its lines are read as commands too, and a deny rule refuses', async (script) => {
+    expect(await decideCommands(DENY, sh(script))).toMatchObject({ decision: 'refused', rule: 'git push *' });
   });
 });
 
