@@ -212,6 +212,7 @@ function summaryOf(p: SummaryParts): PlanSummary {
     // Missing names included: Seatbelt denies writes to a name whether it exists or not, so nothing is created for one.
     protected: sbpl.protect,
     placeholders: [],
+    ...(p.mounts.protectedWhy === undefined ? {} : { protectedWhy: p.mounts.protectedWhy }),
     network: policy.network.mode,
     ...(service === undefined
       ? {}

@@ -11,7 +11,7 @@ import { setupOps, type SetupFacts, type SetupOp } from './setup-ops.js';
 import { gitConfigNote } from './git-config.js';
 import type { Cleanup, Plan, PlanSummary, SealFact } from './types.js';
 
-export type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'notes'>;
+export type MountSummary = Pick<PlanSummary, 'readable' | 'writable' | 'hidden' | 'tmpfs' | 'protected' | 'placeholders' | 'protectedWhy' | 'notes'>;
 export type PathFd = NonNullable<Plan['pathFds']>[number];
 
 /** The list with what it asks of run/ and its summary. */
@@ -115,6 +115,14 @@ function hiddenNote(path: string, placeheld: ReadonlySet<string>): string {
   return `${path}: hidden, only root may read it and the command runs as root (its owner, to the kernel)`;
 }
 
+/** Why each protected path or placeholder of `ops` that the policy gives a reason for is there (profile/path-dirs.ts), or nothing. */
+function protectedWhy(policy: Policy, ops: readonly SetupOp[]): Pick<MountSummary, 'protectedWhy'> {
+  const reasons = new Map((policy.filesystem.protectWhy ?? []).map((r) => [r.path, r.why]));
+  const why = ops.flatMap((op) => (op.kind === 'protect' || op.kind === 'placeholder' ? [[op.path, reasons.get(op.path)] as const] : []));
+  const known = why.filter((w): w is readonly [string, string] => w[1] !== undefined);
+  return known.length === 0 ? {} : { protectedWhy: Object.fromEntries(known) };
+}
+
 /** The paths as the profile's rules show them, and what the list hides, protects and notes (`listings`: the host's listings of the directories to seal). */
 export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings: readonly SealFact[] = []): MountSummary {
   const absent = new Set(listings.flatMap((l) => (l.absent === true ? [l.path] : [])));
@@ -131,6 +139,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
     tmpfs: paths('tmpfs'),
     protected: [...named.filter((op) => op.kind === 'protect').map((op) => op.path), ...paths('git-config')],
     placeholders: named.filter((op) => op.kind === 'placeholder').map((op) => op.path),
+    ...protectedWhy(policy, ops),
     notes: [
       ...own.filter((r) => r.kind === 'deny' && !hidden.includes(r.path)).map((r) => `${r.path}: not visible anyway, nothing to hide`),
       ...paths('seal').map((path) => `${path}: sealed, as it ${absent.has(path) ? 'is the nearest directory above a hidden path that does not exist yet' : 'held a hidden path'}: its entries as listed at the start, each read-only (one the host replaces or adds during the run is not seen; one a host program removes or replaces with a link or another type between the listing and the start is shown empty)`),

@@ -523,6 +523,8 @@ export interface PlanSummary {
   tmpfs: string[];
   protected: string[];
   placeholders: string[];
+  /** Why a protected path or placeholder is there, where the name alone does not say (a directory on your PATH). */
+  protectedWhy?: Record<string, string>;
   network: Policy['network']['mode'];
   /** How each limit is enforced, e.g. "cpu: 10s per process (RLIMIT_CPU)". */
   limits: string[];

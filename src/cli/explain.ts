@@ -65,7 +65,10 @@ export function renderExplanation(e: Explanation, style: Style): string {
   text += row('writable', list(s.writable));
   text += row('hidden', list(s.hidden));
   text += row('private', list(s.tmpfs.map((p) => `${p} (empty, discarded after the run)`)));
-  text += row('protected', list([...s.protected, ...s.placeholders.map((p) => `${p} (does not exist; blocked for the run)`)]));
+  const because = (p: string): string[] => (s.protectedWhy?.[p] === undefined ? [] : [s.protectedWhy[p]]);
+  const existing = s.protected.map((p) => (because(p).length === 0 ? p : `${p} (${because(p).join('')})`));
+  const missing = s.placeholders.map((p) => `${p} (${['does not exist; blocked for the run', ...because(p)].join('; ')})`);
+  text += row('protected', list([...existing, ...missing]));
   text += row('env', s.env.join(' '));
   text += row('limits', list(s.limits));
   text += row('syscalls', syscallsLine(e));

@@ -19,6 +19,7 @@ import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
 import { checkUpstreamCa } from './upstream-ca.js';
 import { checkRuleLinks, type SourcedRule } from './rule-links.js';
+import { checkPathDirs, pathDirs, type PathDir } from './path-dirs.js';
 
 export interface PathVars {
   CWD: string;
@@ -306,10 +307,13 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   if (ca !== undefined) checkUpstreamCa(ca, mounts);
   if (ca !== undefined && exists(ca)) add('deny', [{ path: ca, optional: true, from: 'network.upstreamCa' }]);
   checkRuleLinks(sourced, mounts, disk);
+  // The directories the host runs programs from by name (path-dirs.ts): read-only inside a writable path, or the run is refused.
+  const onPath = pathDirs(env, env['HOME'], disk);
+  checkPathDirs(onPath, mounts);
 
   return {
     profile: { name: profile.name, sources: profile.sources, description: profile.description },
-    filesystem: { mounts, ...protection(profile, env, ctx.ownCode ?? ownCodePaths()), skipped },
+    filesystem: { mounts, ...protection(profile, env, ctx.ownCode ?? ownCodePaths(), onPath), skipped },
     network,
     environment: {
       pass: [...profile.environment.pass],
@@ -330,17 +334,21 @@ function credentialFiles(c: Pick<Policy, 'credentials'>): { path: string; from: 
   return (c.credentials ?? []).flatMap((spec) => (spec.source.kind === 'file' ? [{ path: spec.source.path, from: spec.from }] : []));
 }
 
-/** The protected names and absolute paths (own-paths.ts), the profile files themselves, and isolate's own code (own-code.ts). */
+/** The protected names and absolute paths (own-paths.ts), the profile files themselves, isolate's own code (own-code.ts), and the directories the host runs programs from (path-dirs.ts), with why. */
 function protection(
   profile: MergedProfile,
   env: Readonly<Record<string, string | undefined>>,
   ownCode: readonly string[],
-): Pick<Policy['filesystem'], 'protect' | 'protectExisting' | 'protectPaths'> {
+  onPath: readonly PathDir[],
+): Pick<Policy['filesystem'], 'protect' | 'protectExisting' | 'protectPaths' | 'protectWhy'> {
   const names = protectedNames(profile.filesystem.protect);
+  const paths = [...ownProtectedPaths(env, profile.filesystem.protect), ...profileFiles(profile), ...ownCode];
+  const why = onPath.filter((d, i) => onPath.findIndex((o) => o.real === d.real) === i);
   return {
     protect: names.blocked,
     ...(names.existing.length === 0 ? {} : { protectExisting: names.existing }),
-    protectPaths: [...ownProtectedPaths(env, profile.filesystem.protect), ...profileFiles(profile), ...ownCode],
+    protectPaths: [...paths, ...why.map((d) => d.real).filter((p) => !paths.includes(p))],
+    ...(why.length === 0 ? {} : { protectWhy: why.map((d) => ({ path: d.real, why: d.why })) }),
   };
 }
 

@@ -149,6 +149,8 @@ export interface Policy {
     protectExisting?: string[];
     /** Absolute paths that stay read-only wherever a writable root holds them: isolate's own directories, protected names under the XDG directories (own-paths.ts). */
     protectPaths?: string[];
+    /** Why some of protectPaths are protected, for explain: the directories the host runs programs from (path-dirs.ts). */
+    protectWhy?: { path: string; why: string }[];
     /** Requested paths that were left out, and why (optional and missing, nothing to hide). */
     skipped: { path: string; reason: string }[];
   };

@@ -58,8 +58,13 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
   it('a program the command puts on PATH in the project is not run on the host by the next run', () => {
     const marker = join(dir, 'ran-on-host');
     const plant = `printf '#!/bin/sh\\ntouch ${marker}\\necho rt9-legit-token-value\\n' > bin/rt9-token && chmod 755 bin/rt9-token && echo planted`;
+    // bin/ is on the PATH the run starts with, so the run cannot write there (docs/protected-files.md, programs on your PATH).
     const first = isolate(runner, ['run', '--backend', backend, '-p', 'cred', '--', 'sh', '-c', plant], { cwd: project, env });
-    expect(first.stdout, first.stderr).toContain('planted');
+    expect(first.stdout, first.stderr).not.toContain('planted');
+    expect(existsSync(join(project, 'bin', 'rt9-token'))).toBe(false);
+    // A run started with another PATH can: the next run with bin/ on PATH must still not run what it left there.
+    const other = isolate(runner, ['run', '--backend', backend, '-p', 'cred', '--', 'sh', '-c', plant], { cwd: project, env: { ...env, PATH: `${join(dir, 'tools')}:${DEFAULT_PATH}` } });
+    expect(other.stdout, other.stderr).toContain('planted');
     const second = isolate(runner, ['run', '--backend', backend, '-p', 'cred', '--', 'true'], { cwd: project, env });
     expect(existsSync(marker), `the next run ran the planted program on the host: ${second.stderr}`).toBe(false);
     expect(second.status).toBe(125);

@@ -13,7 +13,9 @@ import { PLAIN } from '../../src/cli/output.js';
 import { EXPLAIN_SCHEMA_VERSION, type Explanation } from '../../src/index.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type ProfileOverrides } from '../../src/profile/load.js';
-import { MAC_CTX, darwinHost, macPolicy } from '../golden/synthetic-mac.js';
+import { ON_PATH } from '../../src/profile/path-dirs.js';
+import { resolvePolicy } from '../../src/profile/resolve.js';
+import { MAC_CTX, MAC_DISK, MAC_VARS, darwinHost, macPolicy } from '../golden/synthetic-mac.js';
 
 const MAKE = { program: 'make', candidates: [{ path: '/usr/bin/make', real: '/usr/bin/make', isFile: true, executable: true }] };
 
@@ -63,5 +65,17 @@ describe('explain --backend sandbox-exec', () => {
     const e = await explained('default');
     const none = { ...e, summary: { ...e.summary, seccomp: { ...e.summary.seccomp, preset: 'none', install: false } } };
     expect(renderExplanation(none, PLAIN)).toMatch(/^syscalls +preset none: no hardening rules beyond the profile's;$/m);
+  });
+
+  it("a directory on the caller's PATH inside the project: Seatbelt refuses writes to it, and explain says why", async () => {
+    const bin = `${MAC_VARS.CWD}/bin`;
+    const disk = { ...MAC_DISK, stat: (path: string) => (path === bin ? ('dir' as const) : MAC_DISK.stat(path)) };
+    const policy = resolvePolicy(await loadMergedProfile('default', MAC_CTX), { vars: MAC_VARS, env: { HOME: MAC_VARS.HOME, PATH: `/usr/bin:/bin:${bin}` }, disk });
+    const host = darwinHost(policy, MAKE);
+    const plan = planSandboxExec(policy, ['make', 'test'], { ...host, protect: [...host.protect, { path: bin, state: 'dir', pins: [] }] });
+    expect(plan.summary.protected).toContain(bin);
+    expect(plan.summary.protectedWhy).toEqual({ [bin]: ON_PATH });
+    const e = await explained('default');
+    expect(renderExplanation({ ...e, summary: plan.summary }, PLAIN)).toContain(`${bin} (${ON_PATH})`);
   });
 });

@@ -1,0 +1,184 @@
+/**
+ * What the host runs by name, from a writable home or project: a program in
+ * `~/bin` (which Debian's and Ubuntu's ~/.profile put on PATH at login), in
+ * a directory on the caller's PATH that lies inside a writable path (a
+ * version manager's bin, a project's own `bin/` that direnv put on PATH),
+ * and the scripts the usual shell start-up files source from the home
+ * (nvm, sdkman, oh-my-zsh, fzf, conda, ...). Judged on the host: after the
+ * run, each file is as it was, or was never made; a plain file is written.
+ */
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { giveTo, isolate, keyValues, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { backendCases } from '../helpers/backends.js';
+
+/** Start-up code that exists in a home with these tools installed: each replaced, it runs on the host at the next shell. */
+const SOURCED = [
+  '.nvm/nvm.sh',
+  '.nvm/bash_completion',
+  '.nvm/versions/node/v20.0.0/bin/node',
+  '.sdkman/bin/sdkman-init.sh',
+  '.oh-my-zsh/oh-my-zsh.sh',
+  '.oh-my-zsh/custom/plugins/rt/rt.plugin.zsh',
+  '.fzf.bash',
+  '.fzf/shell/key-bindings.bash',
+  '.pyenv/shims/python',
+  '.rbenv/shims/ruby',
+  '.asdf/asdf.sh',
+  '.local/share/mise/shims/node',
+  'miniconda3/bin/conda',
+  '.rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin/cargo',
+  '.zinit/bin/zinit.zsh',
+  '.local/share/zinit/zinit.git/zinit.zsh',
+  '.p10k.zsh',
+  '.tmux/plugins/tpm/tpm',
+  '.local/share/nvim/site/plugin/rt.lua',
+  '.vscode-server/bin/abc/node',
+  '.subversion/config',
+];
+
+/** The same tools' files in a home without them: none may be made. */
+const MISSING = ['.fzf.zsh', '.nodenv/shims/node', '.goenv/shims/go', 'anaconda3/bin/conda', 'miniforge3/bin/conda', '.antidote/antidote.zsh', '.zplug/init.zsh', '.zim/init.zsh', '.local/share/nvim/lazy/rt/plugin/rt.lua', '.cursor-server/bin/abc/node'];
+
+const ORIGINAL = 'original\n';
+
+/** A shell script that tries to write each path (making its directories) and says which it could. */
+function planter(paths: readonly string[]): string {
+  return [
+    'plant() { mkdir -p "$(dirname "$1")" 2>/dev/null; if echo rt > "$1" 2>/dev/null; then echo "$1=written"; else echo "$1=refused"; fi; }',
+    ...paths.map((p) => `plant '${p}'`),
+    'plant notes.txt',
+  ].join('\n');
+}
+
+describe.each(backendCases('checks of what a writable home puts on the host PATH'))('a writable home or project puts no program on the host PATH ($label)', ({ runner, backend, backendEnv }) => {
+  let home: string;
+  let cleanup: () => void;
+  let env: Record<string, string>;
+  beforeEach(() => {
+    ({ dir: home, cleanup } = tempDirFor(runner));
+    mkdirSync(join(home, '.config'));
+    mkdirSync(join(home, '.local/share'), { recursive: true });
+    giveTo(runner, home);
+    env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(home, '.local/state'), ...backendEnv };
+  });
+  afterEach(() => cleanup());
+
+  const run = (cwd: string, script: string, extra: Record<string, string> = {}) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd, env: { ...env, ...extra } });
+
+  it('~/bin can be neither made nor, where it exists, given a program', () => {
+    const r = run(home, planter(['bin/git']));
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)['notes.txt']).toBe('written'); // control: the home is writable
+    expect(keyValues(r.stdout)['bin/git']).toBe('refused');
+    expect(existsSync(join(home, 'bin')), '~/bin on the host').toBe(false);
+
+    mkdirSync(join(home, 'bin'));
+    const tool = plant(runner, home, 'bin/tool', ORIGINAL, 0o755);
+    const again = run(home, `${planter(['bin/git'])}\necho rt > bin/tool 2>/dev/null; true`);
+    expect(again.status, again.stderr).toBe(0);
+    expect(keyValues(again.stdout)['bin/git']).toBe('refused');
+    expect(existsSync(join(home, 'bin/git')), '~/bin/git on the host').toBe(false);
+    expect(readFileSync(tool, 'utf8')).toBe(ORIGINAL);
+  });
+
+  it("a directory on the caller's PATH inside the writable home or project gains or changes no program", () => {
+    const dirs = ['.nvm/versions/node/v20.0.0/bin', 'go/bin', '.local/share/pnpm', 'project/bin'];
+    for (const dir of dirs) plant(runner, home, `${dir}/tool`, ORIGINAL, 0o755);
+    // After the system's directories, so that the launcher's `node` is still the system's; the order does not matter to the protection.
+    const PATH = [DEFAULT_PATH, ...dirs.map((d) => join(home, d)), 'relative/bin', join(home, 'missing/bin')].join(':');
+    const plants = dirs.flatMap((d) => [`${d}/git`, `${d}/tool`]);
+    const fromHome = run(home, planter(plants), { PATH });
+    expect(fromHome.status, fromHome.stderr).toBe(0);
+    const kv = keyValues(fromHome.stdout);
+    expect(kv['notes.txt']).toBe('written');
+    for (const path of plants) expect(kv[path], path).toBe('refused');
+    for (const dir of dirs) {
+      expect(existsSync(join(home, dir, 'git')), `${dir}/git on the host`).toBe(false);
+      expect(readFileSync(join(home, dir, 'tool'), 'utf8'), `${dir}/tool on the host`).toBe(ORIGINAL);
+    }
+    // A project of its own (direnv's `PATH_add bin`), the working directory.
+    const project = join(home, 'project');
+    const fromProject = run(project, planter(['bin/git', 'bin/tool', 'src/main.c']), { PATH });
+    expect(fromProject.status, fromProject.stderr).toBe(0);
+    expect(keyValues(fromProject.stdout)['src/main.c']).toBe('written'); // control: the project is writable
+    expect(keyValues(fromProject.stdout)['bin/tool']).toBe('refused');
+    expect(readFileSync(join(project, 'bin/tool'), 'utf8')).toBe(ORIGINAL);
+    expect(existsSync(join(project, 'bin/git'))).toBe(false);
+  });
+
+  it("a project's node_modules/.bin (npm run, npx) or virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
+    const project = join(home, 'project');
+    plant(runner, home, 'project/node_modules/.bin/tsc', ORIGINAL, 0o755);
+    plant(runner, home, 'project/.venv/pyvenv.cfg', 'home = /usr/bin\n', 0o644);
+    plant(runner, home, 'project/.venv/bin/activate', ORIGINAL, 0o644);
+    const PATH = [join(project, 'node_modules/.bin'), join(project, '.venv/bin'), DEFAULT_PATH].join(':');
+    const result = run(project, planter(['node_modules/.bin/eslint', '.venv/bin/black']), { PATH });
+    expect(result.status, result.stderr).toBe(0);
+    for (const path of ['node_modules/.bin/eslint', '.venv/bin/black']) {
+      expect(keyValues(result.stdout)[path], path).toBe('written');
+      expect(readFileSync(join(project, path), 'utf8')).toBe('rt\n');
+    }
+  });
+
+  it('the scripts and programs the shell start-up files source or run from the home stay as they were', () => {
+    for (const path of SOURCED) plant(runner, home, path, ORIGINAL, 0o755);
+    const r = run(home, planter([...SOURCED, ...MISSING]));
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['notes.txt']).toBe('written');
+    for (const path of SOURCED) {
+      expect(kv[path], path).toBe('refused');
+      expect(readFileSync(join(home, path), 'utf8'), `${path} on the host`).toBe(ORIGINAL);
+    }
+    for (const path of MISSING) {
+      expect(kv[path], path).toBe('refused');
+      expect(existsSync(join(home, path)), `${path} on the host`).toBe(false);
+    }
+  });
+
+  it('an untidy PATH (missing, relative and duplicate entries, a file, a link) stops no run', () => {
+    const project = join(home, 'project');
+    mkdirSync(join(project, 'tools/bin'), { recursive: true });
+    // A link outside the writable project to a directory in it: the directory it leads to is what the host runs from.
+    symlinkSync(join(project, 'tools/bin'), join(home, 'linked-bin'));
+    writeFileSync(join(home, 'a-file'), 'x');
+    giveTo(runner, home);
+    const PATH = [DEFAULT_PATH, '', '.', 'bin', join(home, 'a-file'), join(home, 'nothing/here'), join(home, 'linked-bin'), join(project, 'tools/bin/'), join(project, 'tools/bin'), DEFAULT_PATH].join(':');
+    const r = run(project, planter(['tools/bin/git', 'notes.txt']), { PATH });
+    expect(r.status, r.stderr).toBe(0);
+    expect(keyValues(r.stdout)['notes.txt']).toBe('written');
+    expect(keyValues(r.stdout)['tools/bin/git']).toBe('refused');
+    expect(existsSync(join(project, 'tools/bin/git'))).toBe(false);
+  });
+
+  it('explain lists each such directory under protected, with why', () => {
+    plant(runner, home, 'go/bin/tool', ORIGINAL, 0o755);
+    const r = isolate(runner, ['explain', '--backend', backend, '--', 'true'], { cwd: home, env: { ...env, PATH: `${DEFAULT_PATH}:${join(home, 'go/bin')}` } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${join(home, 'go/bin')} (on your PATH: a program put there would run on the host at your next command)`);
+    expect(r.stdout).toContain(`${join(home, 'bin')} (does not exist; blocked for the run; on your PATH at your next login`);
+  });
+
+  it('a writable path that is itself on the PATH, or a link in one to a PATH directory, is refused, saying why and what to do', () => {
+    const project = join(home, 'project');
+    mkdirSync(project);
+    giveTo(runner, home);
+    const r = run(project, 'echo rt > git; echo ran', { PATH: `${DEFAULT_PATH}:${project}` });
+    expect(r.status, r.stdout).toBe(125);
+    expect(r.stdout).not.toContain('ran');
+    expect(r.stderr).toMatch(/on your PATH/);
+    expect(existsSync(join(project, 'git'))).toBe(false);
+
+    // A directory on the PATH reached through a link in the project: the command could point the link at its own.
+    mkdirSync(join(project, 'tools/bin'), { recursive: true });
+    symlinkSync('tools/bin', join(project, 'linked'));
+    giveTo(runner, home);
+    const linked = run(project, 'rm linked && mkdir linked && echo rt > linked/git; echo ran', { PATH: `${DEFAULT_PATH}:${join(project, 'linked')}` });
+    expect(linked.status, linked.stdout).toBe(125);
+    expect(linked.stdout).not.toContain('ran');
+    expect(linked.stderr).toMatch(/symbolic link/);
+    expect(existsSync(join(project, 'linked/git'))).toBe(false);
+  });
+});
