@@ -13,6 +13,7 @@ import { shellParser } from './shell-parser.js';
 import { bracketTangle } from './bracket-scan.js';
 import { clip, codeVariable, exportedFunction, scriptParts } from './script.js';
 import { mayReadAsDash, posixReading } from './posix-reading.js';
+import { withoutKeywordPrefixes } from './keyword-prefix.js';
 import { gitRuns } from './git-runs.js';
 import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
@@ -177,6 +178,8 @@ async function expandScript(script: string, depth: number, out: Expansion, dash:
   }
   const asDash = dash ? posixReading(root, script) : undefined;
   if (asDash !== undefined) await expandScript(asDash, depth + 1, out, dash);
+  const unprefixed = withoutKeywordPrefixes(root, script);
+  if (unprefixed !== undefined) await expandScript(unprefixed, depth + 1, out, dash);
 }
 
 /** `dash`: the shell the command runs in (for the string an eval runs) may read bash's own syntax as dash does. */

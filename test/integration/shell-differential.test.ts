@@ -275,6 +275,14 @@ const CORPUS = [
   "x=$([[ a || git push ]])",
   "echo a &>/dev/null git push",
   "true &>>/dev/null git push",
+  // time and ! before a compound command, which the grammar reads as words of a command named time, {, if, …
+  "time { git push; }",
+  "time -p { git push; }",
+  "time if true; then git push; fi",
+  "time while true; do git push; break; done",
+  "! { git push; }",
+  "! if true; then git push; fi",
+  "time ! { git push; }",
   // words after == that the grammar reads as a pattern up to a later ]], where both shells read commands
   "echo a == b; git push ]]",
   "echo == b\ngit push ]]",

@@ -186,6 +186,12 @@ describe('a heredoc bash may end elsewhere than the parser', () => {
   });
 });
 
+describe('time and ! before a compound command (keywords of bash, which the grammar reads as command names)', () => {
+  it.each(['time { git push; }', 'time -p -- { git push; }', 'time if true; then git push; fi', '! { git push; }', '! case a in a) git push;; esac', 'time ! { git push; }'])('bash -c %j: refused', async (script) => {
+    expect(await decideCommands(DENY, ['bash', '-c', script])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+});
+
 describe("bash's own syntax, read as dash reads it by a shell that may be dash", () => {
   it.each(['((git push))', '[[ -n x || git push ]]', '[[ a | git push ]]', 'echo a &>/dev/null git push', 'echo a == b; git push ]]'])('sh -c %j: refused', async (script) => {
     for (const shell of ['sh', '/bin/dash', 'ksh']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
