@@ -12,8 +12,9 @@ import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
 import { bracketTangle } from './bracket-scan.js';
 import { clip, codeVariable, exportedFunction, scriptParts } from './script.js';
-import { mayReadAsDash, posixReading } from './posix-reading.js';
-import { withoutKeywordPrefixes } from './keyword-prefix.js';
+import { dashEdits, mayReadAsDash } from './posix-reading.js';
+import { keywordEdits } from './keyword-prefix.js';
+import { rewritten } from './rewrite.js';
 import { gitRuns } from './git-runs.js';
 import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
@@ -176,10 +177,9 @@ async function expandScript(script: string, depth: number, out: Expansion, dash:
     else if (part.kind === 'script') await expandScript(part.script, depth + 1, out, dash);
     else await expandInto(part.words, depth + 1, true, out, dash);
   }
-  const asDash = dash ? posixReading(root, script) : undefined;
-  if (asDash !== undefined) await expandScript(asDash, depth + 1, out, dash);
-  const unprefixed = withoutKeywordPrefixes(root, script);
-  if (unprefixed !== undefined) await expandScript(unprefixed, depth + 1, out, dash);
+  // Read once more where the grammar reads otherwise than the shell (rewrite.ts): one text for all the edits.
+  const again = rewritten(root, script, dash ? (node) => [...keywordEdits(node), ...dashEdits(node)] : keywordEdits);
+  if (again !== undefined) await expandScript(again, depth + 1, out, dash);
 }
 
 /** `dash`: the shell the command runs in (for the string an eval runs) may read bash's own syntax as dash does. */

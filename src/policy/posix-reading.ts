@@ -6,10 +6,11 @@
  * `||`, `&&`, `|`, `&` or `;` (`[[ a || x ]]` runs x), and `&>` is `&`
  * then `>` (`a &>f x` runs x). The grammar reads a script as bash does; for
  * a shell that may be dash, the script is read again with those spans
- * written as dash reads them, so the commands dash would run are checked
- * too (`[[` itself starts nothing there: it is written `:`).
+ * written as dash reads them (rewrite.ts), so the commands dash would run
+ * are checked too (`[[` itself starts nothing there: it is written `:`).
  */
 import type { SyntaxNode } from './shell-parser.js';
+import type { Edit } from './rewrite.js';
 
 /** Shells that read `((`, `[[` and `&>` as bash does; any other (sh, dash, ash, ksh, …) may read them as dash. */
 const BASH_SYNTAX = new Set(['bash', 'rbash', 'zsh']);
@@ -18,14 +19,8 @@ export function mayReadAsDash(shell: string): boolean {
   return !BASH_SYNTAX.has(shell);
 }
 
-interface Edit {
-  at: number;
-  length: number;
-  text: string;
-}
-
 /** The edits that write one node's bash syntax as dash reads it. */
-function editsOf(node: SyntaxNode): Edit[] {
+export function dashEdits(node: SyntaxNode): Edit[] {
   const first = node.children[0];
   const last = node.children.at(-1);
   if (node.type === 'compound_statement' && first?.type === '((' && last?.type === '))') {
@@ -37,19 +32,4 @@ function editsOf(node: SyntaxNode): Edit[] {
   if (node.type === 'test_command' && first?.type === '[[') return [{ at: first.startIndex, length: 2, text: ':' }];
   if (node.type === 'file_redirect' && (first?.type === '&>' || first?.type === '&>>')) return [{ at: first.startIndex, length: 1, text: '& ' }];
   return [];
-}
-
-/** The script as dash reads it, or undefined when it has none of bash's syntax above. */
-export function posixReading(root: SyntaxNode, source: string): string | undefined {
-  const edits: Edit[] = [];
-  const stack: SyntaxNode[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop() as SyntaxNode;
-    edits.push(...editsOf(node));
-    for (const child of node.children) if (child !== null) stack.push(child);
-  }
-  if (edits.length === 0) return undefined;
-  let text = source;
-  for (const e of edits.sort((a, b) => b.at - a.at)) text = text.slice(0, e.at) + e.text + text.slice(e.at + e.length);
-  return text;
 }
