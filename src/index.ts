@@ -52,7 +52,10 @@ import type { ProxyServer } from './network/proxy-server.js';
 import type { ProxyAudit } from './audit/proxy-record.js';
 
 export { IsolateError } from './errors.js';
+/** The protected paths of a plan's summary as explain shows them, for the CLI and the MCP server. */
 export { protectedRows } from './backends/protected-rows.js';
+/** @internal A command's captured output without the escape sequences that act outside a terminal's screen (docs/terminal.md), for the MCP server. */
+export { filteredText } from './run/tty/filter.js';
 export type { NetworkEvent } from './network/proxy.js';
 export type { ProxyServer } from './network/proxy-server.js';
 export type { RunReport, RunAudit } from './audit/report.js';

@@ -30,7 +30,7 @@ import { scanCacheDir } from './scan-cache-file.js';
 import { onlyOwnerReaches, rootOnlyEntries } from './root-only.js';
 import { sealedListings } from './sealed.js';
 import { checkLauncher } from './launcher-check.js';
-import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
+import type { BackendChoice, CommandFact, HostFacts, NetworkFacts, NsjailFacts, OciFacts, ProtectFact, SandboxExecFacts, UsernsFacts } from '../backends/types.js';
 import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
 import { KERNEL_GUARD_PATHS, PROC, isOtherProcEntry, type KernelPathFact } from '../backends/kernel-guard.js';
@@ -435,6 +435,22 @@ function checkedNsjail(policy: Policy, env: Readonly<Record<string, string | und
   return nsjailFacts(env, path);
 }
 
+/** The working directories the searches for the read-only repositories and credential stores start from: the command's, and the profile's when a run moved the command (narrow.ts). */
+function searchedFrom(policy: Policy): string[] {
+  const { cwd, profileCwd } = policy.process;
+  return profileCwd === undefined || profileCwd === cwd ? [cwd] : [profileCwd, cwd];
+}
+
+/** Each entry once, the first found of a path. */
+function uniquePaths(entries: readonly ProtectFact[]): ProtectFact[] {
+  const seen = new Set<string>();
+  return entries.filter((e) => {
+    if (seen.has(e.path)) return false;
+    seen.add(e.path);
+    return true;
+  });
+}
+
 export function gatherHostFacts(policy: Policy, command: readonly string[], options: GatherOptions): HostFacts {
   ensureStateDir(policy, options.env);
   const { env } = computeEnvironment(policy.environment, options.env);
@@ -449,13 +465,16 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   // The git configuration the sandbox sees without its secrets (an export carries the cleaned copies in its bundle):
   // of the repositories in writable paths (found by the protected-name search, which read their files) and in the
   // read-only project (read now, each file not read already).
-  const readOnly = [
-    ...readOnlyGitEntries(policy.filesystem.mounts, policy.process.cwd, { cacheDir: scanCacheDir(options.env) }),
-    ...homeGitEntries(policy.filesystem.mounts, policy.process.cwd, realHome(gitEnv), { cacheDir: scanCacheDir(options.env) }),
-  ];
+  // Searched from the working directory and, for a run moved elsewhere (narrow.ts), from the profile's too.
+  const readOnly = uniquePaths(
+    searchedFrom(policy).flatMap((cwd) => [
+      ...readOnlyGitEntries(policy.filesystem.mounts, cwd, { cacheDir: scanCacheDir(options.env) }),
+      ...homeGitEntries(policy.filesystem.mounts, cwd, realHome(gitEnv), { cacheDir: scanCacheDir(options.env) }),
+    ]),
+  );
   readRepoConfigs(readOnly, gitEnv, gitReads, gitPlaces);
   const gitConfigs = gitConfigFacts(policy.filesystem.mounts, gitReads.files(), sandboxUser());
-  const gitCredentialStores = credentialStoreFiles(gitReads.files(), gitEnv, policy.process.cwd);
+  const gitCredentialStores = [...new Set(searchedFrom(policy).flatMap((cwd) => credentialStoreFiles(gitReads.files(), gitEnv, cwd)))];
   return {
     platform: process.platform,
     arch: process.arch,

@@ -78,6 +78,22 @@ export function packagesIndex(index: NameIndex): NameIndex {
   return { rules, keys, keySet: new Set(keys) };
 }
 
+/**
+ * Directories on the way to protected names that a program reads as a
+ * pointer when they are a file: a second Jujutsu workspace's `.jj/repo`
+ * holds the path of the repository whose configuration jj obeys (as a
+ * linked worktree's `.git` file does for git, handled on its own). Such a
+ * file stands for the names beneath it: kept read-only, and moved aside
+ * after a run that made it. Only these: other directories on the way may be
+ * ordinary files of a project (a kernel tree's `.config`).
+ */
+const POINTER_FILES = new Set(['.jj/repo'].map(nameKey));
+
+/** Whether `segments`, the start of a protected name, is a pointer file's path when it is a file. */
+export function isPointerFile(segments: readonly string[]): boolean {
+  return POINTER_FILES.has(nameKey(segments.join('/')));
+}
+
 /** What finding a name does: record the fact, and tell whether the sandbox could enter a directory on the way. */
 export interface Finder {
   add(path: string, state: ProtectFact['state'], pins: string[]): void;
@@ -97,8 +113,8 @@ function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | 
       if (rule.block && (i === segments.length ? atTop || i > 1 : atTop)) found.add(path, 'missing', on);
       return;
     }
-    // A symbolic link on the way stands for the name itself (a `.git` linked to a repository elsewhere).
-    if (i === segments.length || state === 'symlink') return found.add(path, state, on);
+    // A symbolic link on the way stands for the name itself (a `.git` linked to a repository elsewhere), and so does a pointer file.
+    if (i === segments.length || state === 'symlink' || (state === 'file' && isPointerFile(segments.slice(0, i)))) return found.add(path, state, on);
     // A directory on the way the sandbox cannot enter (or not a directory): nothing beneath is reachable.
     if (!found.enterable(path)) return;
     on.push(path);

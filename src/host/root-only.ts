@@ -241,7 +241,8 @@ function atMostMax(found: RootOnlyFact[]): RootOnlyFact[] {
 
 function search(policy: Policy, options: RootOnlyOptions, start: ScanClock | undefined): RootOnlyFact[] {
   const rules = policy.filesystem.mounts;
-  const own = ownPath(policy.process.cwd, options.home);
+  // The working directory the profile resolved to, not one a run moved its command to (narrow.ts): a call's cwd of /etc does not make /etc the user's.
+  const own = ownPath(policy.process.profileCwd ?? policy.process.cwd, options.home);
   const ruled = new Set(rules.map((r) => r.path));
   const w: Walk = {
     self: { uid: options.uid, groups: options.groups },

@@ -4,11 +4,14 @@
  * client named. `command` is a shell string (run as /bin/sh -c, and checked
  * as such), `argv` a program and its arguments. `cwd`, `timeout` and `stdin`
  * only narrow what the server allows: nothing a call passes adds a path, a
- * domain, a variable or a credential.
+ * domain, a variable or a credential. The output it returns has the escape
+ * sequences that act outside a terminal's screen dropped (a clipboard write,
+ * a report request), as on the way to the user's terminal: an assistant may
+ * show it there.
  */
 import * as z from 'zod';
 import { IsolateError } from '../errors.js';
-import { runWithError, type RunOptions, type RunOrigin, type RunReport } from '../index.js';
+import { filteredText, runWithError, type RunOptions, type RunOrigin, type RunReport } from '../index.js';
 import type { ServerConfig } from './config.js';
 import { marked } from './output.js';
 
@@ -83,8 +86,8 @@ export function structured(report: RunReport, limit: number): z.infer<z.ZodObjec
     exitCode: report.exitCode,
     signal: report.signal,
     timedOut: report.timedOut,
-    stdout: marked('stdout', { text: report.stdout ?? '', bytes: bytes.stdout, truncated: truncated.stdout }, limit),
-    stderr: marked('stderr', { text: report.stderr ?? '', bytes: bytes.stderr, truncated: truncated.stderr }, limit),
+    stdout: marked('stdout', { text: filteredText(report.stdout ?? ''), bytes: bytes.stdout, truncated: truncated.stdout }, limit),
+    stderr: marked('stderr', { text: filteredText(report.stderr ?? ''), bytes: bytes.stderr, truncated: truncated.stderr }, limit),
     stdoutBytes: bytes.stdout,
     stderrBytes: bytes.stderr,
     truncated,

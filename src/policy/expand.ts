@@ -12,6 +12,9 @@ import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
 import { bracketTangle } from './bracket-scan.js';
 import { clip, codeVariable, exportedFunction, scriptParts } from './script.js';
+import { dashEdits, mayReadAsDash } from './posix-reading.js';
+import { keywordEdits } from './keyword-prefix.js';
+import { rewritten } from './rewrite.js';
 import { gitRuns } from './git-runs.js';
 import { dormantCodeRuns, emptyDormantCode, noteDormantCode, noteNameValue, type DormantCode } from './dormant-code.js';
 import { knownBefore, wrapperChain } from './wrappers.js';
@@ -148,7 +151,8 @@ function findExecs(words: Words): Array<Words | Unknown> {
   return out;
 }
 
-async function expandScript(script: string, depth: number, out: Expansion): Promise<void> {
+/** `dash`: the shell that runs the script may read bash's own syntax as dash does (posix-reading.ts). */
+async function expandScript(script: string, depth: number, out: Expansion, dash: boolean): Promise<void> {
   if (depth >= MAX_DEPTH) {
     out.unknown.push({ command: [clip(script)], reason: `shells nested more than ${MAX_DEPTH} deep`, unread: true });
     return;
@@ -170,12 +174,16 @@ async function expandScript(script: string, depth: number, out: Expansion): Prom
   if (!noteDormantCode(root, out.dormant)) out.unknown.push({ command: [clip(script)], reason: 'the script is too large to read whole', unread: true });
   for (const part of scriptParts(root, script)) {
     if (part.kind === 'undecidable') out.unknown.push({ command: [part.text], reason: part.reason, ...(part.unread ? { unread: true as const } : {}) });
-    else if (part.kind === 'script') await expandScript(part.script, depth + 1, out);
-    else await expandInto(part.words, depth + 1, true, out);
+    else if (part.kind === 'script') await expandScript(part.script, depth + 1, out, dash);
+    else await expandInto(part.words, depth + 1, true, out, dash);
   }
+  // Read once more where the grammar reads otherwise than the shell (rewrite.ts): one text for all the edits.
+  const again = rewritten(root, script, dash ? (node) => [...keywordEdits(node), ...dashEdits(node)] : keywordEdits);
+  if (again !== undefined) await expandScript(again, depth + 1, out, dash);
 }
 
-async function expandInto(words: Words, depth: number, inScript: boolean, out: Expansion): Promise<void> {
+/** `dash`: the shell the command runs in (for the string an eval runs) may read bash's own syntax as dash does. */
+async function expandInto(words: Words, depth: number, inScript: boolean, out: Expansion, dash: boolean): Promise<void> {
   const chain = wrapperChain(words);
   const inner = chain.forms.at(-1) ?? words;
   for (const [k, form] of chain.forms.slice(0, -1).entries()) {
@@ -185,7 +193,7 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
       const code = codeVariable(word);
       if (code !== undefined) out.unknown.push({ command: form.argv, reason: code });
       const definition = exportedFunction(word);
-      if (definition !== undefined) await expandScript(definition, depth + 1, out);
+      if (definition !== undefined) await expandScript(definition, depth + 1, out, false); // only bash reads exported functions
     }
   }
   if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });
@@ -194,33 +202,33 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
   const shell = chain.unknown === undefined ? shellInput(inner) : undefined;
   out.started.push({ forms: chain.forms, transparent: shell?.kind === 'script', inScript });
   const evaluated = evaluatedString(inner);
-  if (shell?.kind === 'script') await expandScript(shell.script, depth, out);
-  else if (evaluated !== undefined) await expandScript(evaluated, depth, out);
+  const program = basename(normalProgram(inner.argv[0] ?? ''));
+  if (shell?.kind === 'script') await expandScript(shell.script, depth, out, mayReadAsDash(program));
+  else if (evaluated !== undefined) await expandScript(evaluated, depth, out, dash);
   else if (shell?.kind === 'unknown') out.unknown.push({ command: inner.argv, reason: shell.reason });
   if (shell?.kind === 'script' && shell.historyExpansion !== undefined) {
     out.unknown.push({ command: inner.argv, reason: `${basename(normalProgram(inner.argv[0] ?? ''))} ${shell.historyExpansion}: history expansion is on from the start: ${REPLAYED}` });
   } else if (shell?.kind === 'script' && shell.interactive !== undefined) {
     out.unknown.push({ command: inner.argv, reason: `${basename(normalProgram(inner.argv[0] ?? ''))} ${shell.interactive}: ${STARTUP_FILE}` });
   }
-  const program = basename(normalProgram(inner.argv[0] ?? ''));
   if (program === 'git') {
     for (const given of gitRuns(inner)) {
       if ('undecidable' in given) out.unknown.push({ command: inner.argv, reason: given.undecidable });
-      else if ('script' in given) await expandScript(given.script, depth + 1, out);
-      else await expandInto(given.words, depth + 1, inScript, out);
+      else if ('script' in given) await expandScript(given.script, depth + 1, out, true); // git runs it with sh -c
+      else await expandInto(given.words, depth + 1, inScript, out, dash);
     }
   }
   if (program !== 'find') return;
   for (const exec of findExecs(inner)) {
     if ('reason' in exec) out.unknown.push(exec);
-    else await expandInto(exec, depth, inScript, out);
+    else await expandInto(exec, depth, inScript, out, dash);
   }
 }
 
 /** Everything `argv` would start, loading the shell parser only when it meets a shell script. */
 export async function expandCommand(argv: readonly string[]): Promise<Expansion> {
   const out: Expansion = { started: [], unknown: [], dormant: emptyDormantCode() };
-  await expandInto({ argv: [...argv], tail: false }, 0, false, out);
+  await expandInto({ argv: [...argv], tail: false }, 0, false, out, true);
   for (const text of dormantCodeRuns(out.dormant)) {
     out.unknown.push({ command: [clip(text)], reason: "arithmetic evaluates a variable that may hold code (bash runs the $(…) in x='a[$(cmd)]' when it evaluates x)" });
   }

@@ -8,10 +8,12 @@
  *
  * Where tree-sitter's bash grammar reads differently from bash, this file
  * makes up for it: words joined by a line continuation (`gi\⏎t`) are one
- * word, and an unquoted heredoc that runs commands is undecidable (the
- * grammar misses substitutions after leading blanks in heredoc lines).
+ * word, an unquoted heredoc that runs commands is undecidable (the
+ * grammar misses substitutions after leading blanks in heredoc lines), and
+ * so is a heredoc bash ends on another line than the grammar (heredoc.ts).
  */
 import { gitVariable } from './git-forms.js';
+import { heredocMisread } from './heredoc.js';
 import type { SyntaxNode } from './shell-parser.js';
 import { literal, named } from './script-words.js';
 import type { Words } from './words.js';
@@ -170,6 +172,18 @@ function unreadSubstitution(node: SyntaxNode, inString: boolean): string | undef
   return /(^|[^\\])(\\\\)*(`|\$\(|[<>]\()/.test(text) ? text : undefined;
 }
 
+/**
+ * A pattern the grammar read in a command's words (after `==` or `=~`, as in a test, when a `]]` follows later in the
+ * script): bash reads words and operators there, so `echo a == b; cmd ]]` runs cmd, which the grammar files inside
+ * the pattern `b; cmd`. Such a text with an operator or a line break in it is parsed again, and is undecidable.
+ */
+function patternInCommand(node: SyntaxNode): string | undefined {
+  if (node.type !== 'regex' || !/[;&|<>()\n]/.test(node.text)) return undefined;
+  let up = node.parent;
+  while (up !== null && up.type !== 'command' && up.type !== 'test_command') up = up.parent;
+  return up?.type === 'command' ? node.text : undefined;
+}
+
 /** An unquoted heredoc whose body has a command substitution: the grammar does not read those reliably. */
 function heredocRunsCommands(node: SyntaxNode): boolean {
   if (node.type !== 'heredoc_redirect') return false;
@@ -206,12 +220,16 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
+    const misread = heredocMisread(node, source);
+    if (misread !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: misread.reason }, { kind: 'script', script: misread.text });
     if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
     const prompt = expandsPrompt(node);
     if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });
     const unread = unreadSubstitution(node, inString);
     if (unread !== undefined) parts.push({ kind: 'undecidable', text: clip(unread), reason: 'a command substitution the shell parser reads as a plain word' });
-    const again = backquoted(node, inString) ?? unread;
+    const pattern = patternInCommand(node);
+    if (pattern !== undefined) parts.push({ kind: 'undecidable', text: clip(pattern), reason: 'words the shell parser reads as a pattern (after == or =~) where the shell reads commands' });
+    const again = backquoted(node, inString) ?? unread ?? pattern;
     if (again !== undefined) parts.push({ kind: 'script', script: again });
     const childInString = node.type === 'command_substitution' || node.type === 'process_substitution' ? false : inString || node.type === 'string';
     for (const child of named(node).reverse()) stack.push({ node: child, depth: depth + 1, inString: childInString });

@@ -4,7 +4,9 @@
  * call): only ever narrower. A working directory moves the command, never
  * the sandbox: `${CWD}` and every path stay as resolved, and the directory
  * must be one the sandbox shows (inside a readable or writable path, not
- * under a hidden one). A timeout can only shorten the profile's.
+ * under a hidden one); what isolate hides or cleans around the profile's
+ * working directory is still found from there (`profileCwd`). A timeout can
+ * only shorten the profile's.
  */
 import { realpathSync, statSync } from 'node:fs';
 import { IsolateError } from '../errors.js';
@@ -33,7 +35,7 @@ export function withWorkdir(policy: Policy, dir: string, from = 'workdir'): Poli
     const what = kind === 'deny' ? 'hidden by the profile' : kind === 'tmpfs' ? 'on an empty tmpfs in the sandbox' : 'not inside a readable or writable path of the profile';
     throw new IsolateError('E_PATH_INVALID', `${from}: working directory ${dir} is ${what}`, { fix: FIX });
   }
-  return { ...policy, process: { ...policy.process, cwd: real } };
+  return { ...policy, process: { ...policy.process, cwd: real, profileCwd: policy.process.profileCwd ?? policy.process.cwd } };
 }
 
 /** The policy with its timeout no longer than `ms` (a longer one is refused, E_LIMIT_INVALID: it would widen the policy). */

@@ -156,7 +156,11 @@ export interface Policy {
   };
   network: NetworkPolicy;
   environment: { pass: string[]; set: Record<string, string>; secrets: string[] };
-  process: { cwd: string; hostname: string };
+  /**
+   * `profileCwd`: the working directory the profile resolved to, when a run moved its command elsewhere (narrow.ts);
+   * the searches for what the sandbox must not see as it is on disk (tokens in read-only repositories) start there too.
+   */
+  process: { cwd: string; hostname: string; profileCwd?: string };
   limits: Limits;
   syscalls: SyscallPolicy;
   /** Command policy rules (see policy/commands.ts). */

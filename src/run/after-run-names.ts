@@ -2,14 +2,15 @@
  * After a run, in one directory: the protected names there that the run
  * created, moved aside (the search around it is after-run-scan.ts). A name
  * is followed segment by segment through directories held open (no link
- * followed): it counts where it ends, where a symbolic link stands on the
- * way (a `.git` linked elsewhere stands for the name), and a `.git` file
- * counts on its own. A directory on the way that cannot be examined is
- * moved aside whole, unless the sandbox could never have entered it.
+ * followed): it counts where it ends, where a symbolic link or a pointer
+ * file stands on the way (a `.git` linked elsewhere, a second jj
+ * workspace's `.jj/repo` file naming its repository), and a `.git` file
+ * counts on its own. A directory on the way that cannot be examined is moved aside
+ * whole, unless the sandbox could never have entered it.
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
-import { PACKAGES_DIR, nameKey, type NameIndex } from '../host/protect-names.js';
+import { PACKAGES_DIR, isPointerFile, nameKey, type NameIndex } from '../host/protect-names.js';
 import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { isEmpty, type Step } from './quarantine.js';
 import { linksInGitDir, type GitEntry } from './git-links.js';
@@ -43,12 +44,14 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
   for (const [i, name] of segments.entries()) {
     const st = lstatOf(cur, name);
     if (typeof st === 'string') {
-      // Gone, or a file on the way: nothing. Else the directory holding it cannot be examined: it goes whole.
+      // Gone, or replaced by a file since: nothing. Else the directory holding it cannot be examined: it goes whole.
       if (st !== 'ENOENT' && st !== 'ENOTDIR') found.set(steps.map((s) => s.name).join('/'), { steps: [...steps], reason: `could not be examined after the run (${st}): moved aside whole` });
       return;
     }
     steps.push({ dir: cur, name });
-    if (st.isSymbolicLink() || i === segments.length - 1) return void found.set(steps.map((s) => s.name).join('/'), { steps: [...steps] });
+    // A link on the way stands for the name, and so does a pointer file (protect-names.ts).
+    const pointer = st.isFile() && isPointerFile(steps.map((s) => String(s.name)));
+    if (st.isSymbolicLink() || pointer || i === segments.length - 1) return void found.set(steps.map((s) => s.name).join('/'), { steps: [...steps] });
     if (!st.isDirectory() || neverEntered(w, st, cur, name)) return;
     try {
       cur = openChild(cur, name);

@@ -128,6 +128,17 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(r.stdout).not.toContain(SECRET);
   });
 
+  it("drops from the output it returns the escape sequences that act outside the screen, as on the way to a terminal; colours and text stay", async () => {
+    // An assistant shows a call's output in the user's terminal: a clipboard write there plants a command the user may paste
+    // into a shell outside the sandbox, and a report request makes the terminal type its answer into that shell's input.
+    const { server } = await serve();
+    const seq = String.raw`\033]52;c;ZWNobyBvd25lZA==\007before \033[31mred\033[0m\033[6n\033]11;?\007 after\n`;
+    const r = out(await call(server, 'run', { command: `printf '${seq}'; printf '${seq}' >&2` }));
+    expect(r.exitCode).toBe(0);
+    for (const text of [r.stdout, r.stderr]) expect(text).toBe('before \u001b[31mred\u001b[0m after\n');
+    expect(r.stdoutBytes).toBe(Buffer.byteLength('\u001b]52;c;ZWNobyBvd25lZA==\u0007before \u001b[31mred\u001b[0m\u001b[6n\u001b]11;?\u0007 after\n'));
+  });
+
   it('cannot write outside the writable paths; a cwd outside the readable paths and an env or path parameter are refused', async () => {
     const shown = (dir: string): string[] => {
       mkdirSync(join(dir, 'shown'));
@@ -193,6 +204,32 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(records.filter((x) => x['kind'] === 'run' && x['exitCode'] === 126)).toHaveLength(2);
     expect(refused).toMatchObject({ exitCode: 126, policy: { decision: 'refused', rule: 'rm *' }, origin: { via: 'mcp', tool: 'run', client: CLIENT } });
     expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
+  });
+
+  it('a deny rule holds for scripts the shells read otherwise than the policy\'s parser (((…)) and [[ || ]] in dash, heredoc ends, a pattern up to ]])', async () => {
+    const site = projectSite(runner, 'isolate-it-mcp-');
+    cleanups.push(site.cleanup);
+    const profile = join(site.dir, 'policy.yaml');
+    writeFileSync(profile, 'extends: default\ncommands:\n  deny: ["rm *"]\n');
+    giveTo(runner, site.dir);
+    const server = await startMcp(runner, ['-p', profile, '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
+    servers.push(server);
+    writeFileSync(join(site.project, 'keep.txt'), 'keep');
+    giveTo(runner, site.project);
+    const calls = [
+      { command: '((rm))' }, // dash runs rm (with no file: the refusal is what is judged)
+      { command: '[[ -n x || rm -f keep.txt ]]' },
+      { command: 'echo a &>/dev/null rm -f keep.txt' },
+      { command: 'echo a == b; rm -f keep.txt ]]' },
+      { argv: ['bash', '-c', "cat <<$'EOF'\nEOF\nrm -f keep.txt\n$'EOF'\n"] },
+      { argv: ['bash', '-c', 'cat <<EOF\nEO\\\nF\nrm -f keep.txt\nEOF\n'] },
+      { command: 'cat <<EOF\n\\\nEOF\nrm -f keep.txt\nEOF\n' },
+    ];
+    for (const args of calls) {
+      const r = await call(server, 'run', args);
+      expect(r.isError, `${JSON.stringify(args)}: ${textOf(r)}`).toBe(true);
+      expect(existsSync(join(site.project, 'keep.txt')), JSON.stringify(args)).toBe(true);
+    }
   });
 
   it('cannot rewrite the profile it serves under, even in the writable project, and its deny rule holds', async () => {

@@ -249,6 +249,44 @@ const CORPUS = [
   "time -p ! git push",
   "exec {fd}>/dev/null git push",
   "exec {fd}</dev/null git push",
+  // heredocs that bash ends on another line than the grammar: a delimiter with $'…' or $"…" (bash removes those quotes
+  // too), a body line joined to the next by a line continuation (bash compares the joined line with the delimiter)
+  "cat <<$'EOF'\nEOF\ngit push\n$'EOF'\n",
+  "cat <<$\"EOF\"\nEOF\ngit push\n$\"EOF\"\n",
+  "cat <<E$'O'F\nEOF\ngit push\nE$'O'F\n",
+  "cat <<$'E\\x4fF'\nEOF\ngit push\n$'E\\x4fF'\n",
+  "cat <<-$'EOF'\n\tEOF\ngit push\n$'EOF'\n",
+  "x=$(cat <<$'EOF'\nEOF\ngit push\n$'EOF'\n)",
+  "/bin/bash -c \"cat <<\\$'EOF'\nEOF\ngit push\n\\$'EOF'\n\"",
+  "cat <<EOF\nEO\\\nF\ngit push\nEOF\n",
+  "cat <<-EOF\n\tEO\\\nF\ngit push\nEOF\n",
+  "cat <<EOF\nx\\\nEOF\necho '\nEOF\ngit push\n'\n",
+  // a body line of a lone backslash, which the grammar reads as a line continuation of the command: the body starts later
+  "cat <<EOF\n\\\nEOF\ngit push\nEOF\n",
+  "cat <<EOF\n  \\\nEOF\ngit push\nEOF\n",
+  // bash's own syntax, which dash reads as commands and operators: ((…)) is two subshells, [[ a command name, &> is & then >
+  "((git push))",
+  "(( git push origin main ))",
+  "if ((git push)); then :; fi",
+  "echo a && ((git push))",
+  "[[ -n x || git push ]]",
+  "[[ a | git push ]]",
+  "[[ a & git push ]]",
+  "x=$([[ a || git push ]])",
+  "echo a &>/dev/null git push",
+  "true &>>/dev/null git push",
+  // time and ! before a compound command, which the grammar reads as words of a command named time, {, if, …
+  "time { git push; }",
+  "time -p { git push; }",
+  "time if true; then git push; fi",
+  "time while true; do git push; break; done",
+  "! { git push; }",
+  "! if true; then git push; fi",
+  "time ! { git push; }",
+  // words after == that the grammar reads as a pattern up to a later ]], where both shells read commands
+  "echo a == b; git push ]]",
+  "echo == b\ngit push ]]",
+  "true a =~ b; git push origin ]]",
 ];
 
 const SHELLS = ['/bin/bash', '/bin/dash'].filter((s) => existsSync(s));

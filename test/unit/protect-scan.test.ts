@@ -130,4 +130,13 @@ describe('scanProtected', () => {
       { path: 'pkg/.git', state: 'symlink', pins: ['pkg'] },
     ]);
   });
+
+  it('protects a pointer file on the way as the name it stands for (a second jj workspace\'s .jj/repo names its repository), and no other file', () => {
+    make('.jj/repo', 'ws/.jj/repo/', 'ws/.jj/repo/config.toml', 'linux/.config');
+    expect(scan(['.jj/repo/config.toml', '.config/git'])).toEqual([
+      { path: '.config', state: 'missing', pins: [] },
+      { path: '.jj/repo', state: 'file', pins: ['.jj'] },
+      { path: 'ws/.jj/repo/config.toml', state: 'file', pins: ['ws', 'ws/.jj', 'ws/.jj/repo'] },
+    ]);
+  });
 });

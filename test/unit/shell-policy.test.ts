@@ -31,6 +31,10 @@ describe('commands assistants send', () => {
     'NODE_ENV=test npm test',
     'mkdir -p out && echo done > out/log.txt',
     'set -euo pipefail\nexport CI=1\nnpm ci\nnpm test',
+    "cat > a.py <<'EOF'\nx = 1 + \\\n  2\nEOF\nnode a.js",
+    'cat > a.py <<EOF\nx = 1 + \\\n  2\nEOF\nnode a.js',
+    'cat <<-"EOF" > b.txt\n\tindented\n\t\tEOF\nls',
+    'cat <<E\\OF\nhello\nEOF',
   ])('allowed: %j', async (script) => {
     const d = await decideCommands(ALLOW, sh(script));
     expect(d, d.reason).toMatchObject({ decision: 'allowed', list: 'allow', undecidable: [] });
@@ -149,6 +153,12 @@ describe('attempts to hide a denied command', () => {
     ['coproc { git push; }', 'coproc with a compound command'],
     ['cat <<EOF\n  `git push`\nEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
     ['cat <<-EOF\n\t$(git push)\n\tEOF', 'an unquoted heredoc runs commands ($(...) or `...`)'],
+    ["cat <<$'EOF'\nEOF\nmake deploy\n$'EOF'", "a heredoc delimiter read otherwise by bash than by the policy ($'EOF')"],
+    ['cat <<$"EOF"\nEOF\nmake deploy\n$"EOF"', 'a heredoc delimiter read otherwise by bash than by the policy ($"EOF")'],
+    ['cat <<EOF\nEO\\\nF\nmake deploy\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
+    ['cat <<-EOF\n\tEO\\\nF\nmake deploy\nEOF', 'a heredoc that bash ends on another line than the policy reads (delimiter EOF)'],
+    ['cat <<EOF\n\\\nEOF\nmake deploy\nEOF', 'a heredoc whose body the policy reads from a later line than bash (a line continuation in it)'],
+    ['echo a == b; $X ]]', 'words the shell parser reads as a pattern (after == or =~) where the shell reads commands'],
     ['=git push', 'its program name is computed at run time'],
     ['shopt -s extglob; @(git) push', 'the shell parser cannot read this part of the script'],
     ['{git,push}', 'the shell parser cannot read this part of the script'],
@@ -167,6 +177,35 @@ describe('attempts to hide a denied command', () => {
     expect(open.decision).toBe('allowed');
     expect(open.undecidable.map((u) => u.reason)).toContain(reason);
     expect(open.reason).toContain('cannot be decided before it runs');
+  });
+});
+
+describe('a heredoc bash may end elsewhere than the parser', () => {
+  it.each(["cat <<$'EOF'\nEOF\ngit push\n$'EOF'", 'cat <<EOF\nEO\\\nF\ngit push\nEOF', 'cat <<EOF\n\\\nEOF\ngit push\nEOF'])('%j: its lines are read as commands too, and a deny rule refuses', async (script) => {
+    expect(await decideCommands(DENY, sh(script))).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+});
+
+describe('time and ! before a compound command (keywords of bash, which the grammar reads as command names)', () => {
+  it.each(['time { git push; }', 'time -p -- { git push; }', 'time if true; then git push; fi', '! { git push; }', '! case a in a) git push;; esac', 'time ! { git push; }'])('bash -c %j: refused', async (script) => {
+    expect(await decideCommands(DENY, ['bash', '-c', script])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+});
+
+describe("bash's own syntax, read as dash reads it by a shell that may be dash", () => {
+  it.each(['((git push))', '[[ -n x || git push ]]', '[[ a | git push ]]', 'echo a &>/dev/null git push', 'echo a == b; git push ]]'])('sh -c %j: refused', async (script) => {
+    for (const shell of ['sh', '/bin/dash', 'ksh']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
+  });
+
+  it("bash and zsh read ((…)), [[…]] and &> as their own: an allow list lets them through there, not in sh", async () => {
+    const rules = { allow: ['true', 'touch *'], deny: [] };
+    for (const script of ['((n++)); true', '[[ -f a || -f b ]] && true', 'true &>/dev/null']) {
+      for (const shell of ['bash', 'zsh']) expect((await decideCommands(rules, [shell, '-c', script])).decision, `${shell} -c ${script}`).toBe('allowed');
+    }
+    // dash runs the command n++, and, [[ not being found, the command -f after ||; a redirection after & runs nothing
+    expect(await decideCommands(rules, ['sh', '-c', '((n++)); true'])).toMatchObject({ decision: 'refused', subcommand: ['n++'] });
+    expect(await decideCommands(rules, ['sh', '-c', '[[ -f a || -f b ]] && true'])).toMatchObject({ decision: 'refused', subcommand: ['-f', 'b', ']]'] });
+    expect((await decideCommands(rules, ['sh', '-c', 'true &>/dev/null'])).decision).toBe('allowed');
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TerminalFilter } from '../../src/run/tty/filter.js';
+import { TerminalFilter, filteredText } from '../../src/run/tty/filter.js';
 
 const E = '\x1b';
 const ST = `${E}\\`;
@@ -69,5 +69,10 @@ describe('the terminal filter', () => {
   it('an overlong undecided sequence is dropped, not held for ever', () => {
     const f = new TerminalFilter();
     expect(f.push(Buffer.from(`${E}]11;${'a'.repeat(10000)}\x07ok`)).toString()).toBe('ok');
+  });
+
+  it('a whole text (what isolate mcp returns): filtered alike, and a sequence left undecided at its end dropped', () => {
+    expect(filteredText(`héllo ${E}]52;c;ZXZpbA==\x07${E}[31mred${E}[0m${E}[6n`)).toBe(`héllo ${E}[31mred${E}[0m`);
+    expect(filteredText(`tail ${E}]52;c;ZXZpbA==`)).toBe('tail ');
   });
 });

@@ -230,3 +230,11 @@ export class TerminalFilter {
     if (reread !== undefined) this.out.push(reread);
   }
 }
+
+/**
+ * A whole text through the filter, as the relay would pass it to a terminal: what `isolate mcp` returns of a command's
+ * output, which an assistant may show in the user's terminal. A sequence still undecided at the end is dropped.
+ */
+export function filteredText(text: string): string {
+  return new TerminalFilter().push(Buffer.from(text, 'utf8')).toString('utf8');
+}

@@ -1,0 +1,35 @@
+/**
+ * How a POSIX shell reads what bash reads as syntax of its own. dash (the
+ * /bin/sh of Debian and Ubuntu, which runs the MCP server's `command` and
+ * most `sh -c` scripts) has none of it: `((x))` is two nested subshells
+ * that run the command x, `[[` is the name of a command whose test ends at
+ * `||`, `&&`, `|`, `&` or `;` (`[[ a || x ]]` runs x), and `&>` is `&`
+ * then `>` (`a &>f x` runs x). The grammar reads a script as bash does; for
+ * a shell that may be dash, the script is read again with those spans
+ * written as dash reads them (rewrite.ts), so the commands dash would run
+ * are checked too (`[[` itself starts nothing there: it is written `:`).
+ */
+import type { SyntaxNode } from './shell-parser.js';
+import type { Edit } from './rewrite.js';
+
+/** Shells that read `((`, `[[` and `&>` as bash does; any other (sh, dash, ash, ksh, …) may read them as dash. */
+const BASH_SYNTAX = new Set(['bash', 'rbash', 'zsh']);
+
+export function mayReadAsDash(shell: string): boolean {
+  return !BASH_SYNTAX.has(shell);
+}
+
+/** The edits that write one node's bash syntax as dash reads it. */
+export function dashEdits(node: SyntaxNode): Edit[] {
+  const first = node.children[0];
+  const last = node.children.at(-1);
+  if (node.type === 'compound_statement' && first?.type === '((' && last?.type === '))') {
+    return [
+      { at: first.startIndex, length: 2, text: '( (' },
+      { at: last.startIndex, length: 2, text: ') )' },
+    ];
+  }
+  if (node.type === 'test_command' && first?.type === '[[') return [{ at: first.startIndex, length: 2, text: ':' }];
+  if (node.type === 'file_redirect' && (first?.type === '&>' || first?.type === '&>>')) return [{ at: first.startIndex, length: 1, text: '& ' }];
+  return [];
+}
