@@ -37,7 +37,7 @@ export const ON_PATH = 'on your PATH: a program put there would run on the host 
 export const LOGIN_PATH = "on your PATH at your next login (the ~/.profile of Debian and Ubuntu adds ~/bin when it exists, Fedora's ~/.bashrc always): a program put there would run on the host";
 
 /** Why a relative entry of the caller's PATH (`.`, an empty one, `bin`) is protected: it names a directory inside the one you are in. */
-export const HERE_ON_PATH = 'on your PATH relative to the directory you are in (an empty entry or "." is that directory): a program put there would run on the host when you type its name there';
+export const HERE_ON_PATH = 'on your PATH relative to the directory you are in, where "." or an empty entry names that directory itself: a program put there would run on the host when you type its name there';
 
 /** An entry of the PATH as a path: absolute, from `cwd` when relative (the shell looks it up from where you are), its `..` kept (the kernel takes `..` after a link from where the link leads). */
 function entryPath(entry: string, cwd: string): string {
