@@ -39,16 +39,21 @@ export const LOGIN_PATH = "on your PATH at your next login (the ~/.profile of De
 /** Why a relative entry of the caller's PATH (`.`, an empty one, `bin`) is protected: it names a directory inside the one you are in. */
 export const HERE_ON_PATH = 'on your PATH relative to the directory you are in, where "." or an empty entry names that directory itself: a program put there would run on the host when you type its name there';
 
-/** An entry of the PATH as a path: absolute, from `cwd` when relative (the shell looks it up from where you are), its `..` kept (the kernel takes `..` after a link from where the link leads). */
-function entryPath(entry: string, cwd: string): string {
-  const names = (isAbsolute(entry) ? entry : `${cwd}/${entry}`).split('/').filter((n) => n !== '' && n !== '.');
-  return `/${names.join('/')}`;
+/** An entry of the PATH as an absolute path, and why it is protected: bash's `~/` is the home, a relative one is from `cwd` (the shell looks it up from where you are). */
+function absoluteEntry(entry: string, cwd: string, home: string | undefined): { path: string; why: string } {
+  if (home !== undefined && isAbsolute(home) && (entry === '~' || entry.startsWith('~/'))) return { path: `${home}/${entry.slice(1)}`, why: ON_PATH };
+  return isAbsolute(entry) ? { path: entry, why: ON_PATH } : { path: `${cwd}/${entry}`, why: HERE_ON_PATH };
+}
+
+/** A path with its empty and `.` names dropped, its `..` kept (the kernel takes a `..` after a link from where the link leads). */
+function tidied(path: string): string {
+  return `/${path.split('/').filter((n) => n !== '' && n !== '.').join('/')}`;
 }
 
 /** The entries of the caller's PATH as paths, each once, with why: a relative one from `cwd`, where the command runs and you most likely are (none without a PATH). */
 function pathEntries(env: Env, cwd: string): { written: string; why: string }[] {
   const path = env['PATH'] ?? '';
-  const entries = (path === '' ? [] : path.split(':')).map((e) => ({ written: entryPath(e, cwd), why: isAbsolute(e) ? ON_PATH : HERE_ON_PATH }));
+  const entries = (path === '' ? [] : path.split(':')).map((e) => absoluteEntry(e, cwd, env['HOME'])).map(({ path: p, why }) => ({ written: tidied(p), why }));
   return entries.filter((e, i) => entries.findIndex((o) => o.written === e.written) === i);
 }
 

@@ -68,6 +68,11 @@ describe('pathDirs: the directories the host runs programs from', () => {
     ]);
   });
 
+  it("takes bash's ~/ in an entry (export PATH=\"~/go/bin:$PATH\", which bash alone honours) as the home", () => {
+    const d = disk(['/h', '/h/go', '/h/go/bin'], [], {});
+    expect(pathDirs({ PATH: '~/go/bin', HOME: '/h' }, '/w', [], d)).toEqual([{ written: '/h/go/bin', real: '/h/go/bin', why: ON_PATH }]);
+  });
+
   it('keeps a ".." as written, and finds where the kernel takes it (after a link, from where the link leads)', () => {
     const d = { stat: (p: string) => (p === '/h/p/l/../tools' || p === '/h/p/l/..' ? ('dir' as const) : undefined), realpath: (p: string) => (p === '/h/p/l/../tools' ? '/elsewhere/tools' : '/elsewhere') };
     expect(pathDirs({ PATH: '/h/p/l/../tools/' }, '/w', [], d)).toEqual([{ written: '/h/p/l/../tools', real: '/elsewhere/tools', why: ON_PATH }]);
