@@ -34,7 +34,7 @@ export interface PathDir {
 export const ON_PATH = 'on your PATH: a program put there would run on the host at your next command';
 
 /** Why `~/bin` is protected, also where it does not exist yet. */
-export const LOGIN_PATH = "on your PATH at your next login (the ~/.profile of Debian and Ubuntu adds ~/bin when it exists, Fedora's ~/.bashrc always): a program put there would run on the host";
+export const LOGIN_PATH = "on your PATH at your next login (Debian's and Ubuntu's .profile add the home's bin when it exists, Fedora's .bashrc always): a program put there would run on the host";
 
 /** Why a relative entry of the caller's PATH (`.`, an empty one, `bin`) is protected: it names a directory inside the one you are in. */
 export const HERE_ON_PATH = 'on your PATH relative to the directory you are in, where "." or an empty entry names that directory itself: a program put there would run on the host when you type its name there';
