@@ -24,6 +24,7 @@ import { noteHome } from './own-dir.js';
 import { scanClock } from './host/scan-cache-file.js';
 import { seenBy } from './host/scan-seen.js';
 import { searchScope } from './host/protect-scan.js';
+import { loginHome } from './host/login-home.js';
 import type { ScanClock } from './host/scan-cache.js';
 import { quarantineAfterRun } from './run/after-run-scan.js';
 import { guardRun, replacedError, REPLACED_REASON, type RunGuard } from './run/replaced-guard.js';
@@ -51,6 +52,8 @@ import type { ProxyServer } from './network/proxy-server.js';
 import type { ProxyAudit } from './audit/proxy-record.js';
 
 export { IsolateError } from './errors.js';
+/** The protected paths of a plan's summary as explain shows them, for the CLI and the MCP server. */
+export { protectedRows } from './backends/protected-rows.js';
 /** @internal A command's captured output without the escape sequences that act outside a terminal's screen (docs/terminal.md), for the MCP server. */
 export { filteredText } from './run/tty/filter.js';
 export type { NetworkEvent } from './network/proxy.js';
@@ -163,7 +166,7 @@ async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
   // The audit log a run names (--audit-log) is checked and hidden from its sandbox like the profile's.
   const log = options.audit?.log === undefined ? {} : { log: resolve(ctx.callerCwd, options.audit.log) };
   const audit = { audit: { enabled: options.audit?.enabled, ...log } };
-  const resolved = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env, ...audit });
+  const resolved = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env, loginHome: loginHome(), ...audit });
   const moved = options.workdir === undefined ? resolved : withWorkdir(resolved, resolve(ctx.callerCwd, options.workdir));
   const policy = options.timeoutAtMostMs === undefined ? moved : withTimeoutAtMost(moved, options.timeoutAtMostMs);
   return { merged, policy };

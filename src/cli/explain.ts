@@ -1,5 +1,5 @@
 import { oneLine } from '../errors.js';
-import { explain, type Explanation } from '../index.js';
+import { explain, protectedRows, type Explanation } from '../index.js';
 import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Style } from './output.js';
@@ -65,10 +65,7 @@ export function renderExplanation(e: Explanation, style: Style): string {
   text += row('writable', list(s.writable));
   text += row('hidden', list(s.hidden));
   text += row('private', list(s.tmpfs.map((p) => `${p} (empty, discarded after the run)`)));
-  const because = (p: string): string[] => (s.protectedWhy?.[p] === undefined ? [] : [s.protectedWhy[p]]);
-  const existing = s.protected.map((p) => (because(p).length === 0 ? p : `${p} (${because(p).join('')})`));
-  const missing = s.placeholders.map((p) => `${p} (${['does not exist; blocked for the run', ...because(p)].join('; ')})`);
-  text += row('protected', list([...existing, ...missing]));
+  text += row('protected', list(protectedRows(s)));
   text += row('env', s.env.join(' '));
   text += row('limits', list(s.limits));
   text += row('syscalls', syscallsLine(e));

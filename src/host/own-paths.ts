@@ -5,7 +5,8 @@
  * down to it gives the directories to pin and what to protect: the path
  * itself when it exists, else the topmost missing directory on the way (a
  * placeholder there keeps the command from creating the whole path), or the
- * first thing on the way that is not a directory. A symbolic link on the way
+ * first thing on the way that is not a directory or that the sandbox cannot
+ * enter (its owner could open it with chmod). A symbolic link on the way
  * is reported as such, and refused by protectOps: the command could swap it.
  * The same walk gives the directories to pin above each path the profile
  * hides inside a writable root (deniedPathFacts).
@@ -38,8 +39,9 @@ export function ownPathFact(root: string, target: string, probe: WalkProbe): Pro
     const state = probe.state(path);
     if (state === 'inaccessible') return undefined;
     const last = i === segments.length - 1;
-    if (state !== 'dir' || last) return { path, state, pins };
-    if (!probe.enterable(path)) return undefined;
+    // A directory the sandbox cannot enter is kept read-only itself: it costs the command nothing, and its
+    // owner's command could otherwise open it (chmod) and reach the path, in this run or after a run that locked it.
+    if (state !== 'dir' || last || !probe.enterable(path)) return { path, state, pins };
     pins.push(path);
   }
   return undefined;

@@ -1,6 +1,6 @@
 /** The `explain` tool: the sandbox every command of this server runs in, as text an assistant can show its user. */
 import * as z from 'zod';
-import { explain, type Explanation } from '../index.js';
+import { explain, protectedRows, type Explanation } from '../index.js';
 import type { ServerConfig } from './config.js';
 
 export const explainOutput = {
@@ -12,6 +12,7 @@ export const explainOutput = {
   hidden: z.array(z.string()),
   private: z.array(z.string()).describe('empty directories, discarded after each run'),
   protected: z.array(z.string()).describe('read-only inside writable paths'),
+  protectedWhy: z.record(z.string(), z.string()).describe('why a protected path is there, where its name alone does not say (a directory on your PATH)'),
   network: z.object({ mode: z.string(), allow: z.array(z.string()), deny: z.array(z.string()) }),
   env: z.array(z.string()).describe('names of the variables commands receive'),
   limits: z.array(z.string()),
@@ -36,6 +37,7 @@ export async function explainCall(config: ServerConfig): Promise<ExplainOutput> 
     hidden: s.hidden,
     private: s.tmpfs,
     protected: [...s.protected, ...s.placeholders],
+    protectedWhy: s.protectedWhy ?? {},
     network: { mode: s.network, allow: p.network.allow, deny: p.network.deny },
     env: s.env,
     limits: s.limits,
@@ -56,7 +58,7 @@ export function explainText(x: ExplainOutput): string {
     `writable: ${list(x.writable)}`,
     `hidden: ${list(x.hidden)}`,
     `private (empty, discarded after each run): ${list(x.private)}`,
-    `read-only inside writable paths: ${list(x.protected)}`,
+    `read-only inside writable paths: ${list(protectedRows({ protected: x.protected, placeholders: [], protectedWhy: x.protectedWhy }))}`,
     `network: ${net}`,
     `environment: ${list(x.env)}`,
     `limits: ${list(x.limits)}`,

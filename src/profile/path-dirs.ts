@@ -36,31 +36,47 @@ export const ON_PATH = 'on your PATH: a program put there would run on the host 
 /** Why `~/bin` is protected, also where it does not exist yet. */
 export const LOGIN_PATH = "on your PATH at your next login (the ~/.profile of Debian and Ubuntu adds ~/bin when it exists, Fedora's ~/.bashrc always): a program put there would run on the host";
 
-/** The directories of the caller's PATH: absolute entries only (a relative one means a different place in every directory), normalized, each once. */
-function pathEntries(env: Env): string[] {
-  const entries = (env['PATH'] ?? '').split(':').filter((e) => isAbsolute(e));
-  return [...new Set(entries.map((e) => normalize(e).replace(/(.)\/+$/, '$1')))];
+/** Why a relative entry of the caller's PATH (`.`, an empty one, `bin`) is protected: it names a directory inside the one you are in. */
+export const HERE_ON_PATH = 'on your PATH relative to the directory you are in, where "." or an empty entry names that directory itself: a program put there would run on the host when you type its name there';
+
+/** An entry of the PATH as an absolute path, and why it is protected: bash's `~/` is the home, a relative one is from `cwd` (the shell looks it up from where you are). */
+function absoluteEntry(entry: string, cwd: string, home: string | undefined): { path: string; why: string } {
+  if (home !== undefined && isAbsolute(home) && (entry === '~' || entry.startsWith('~/'))) return { path: `${home}/${entry.slice(1)}`, why: ON_PATH };
+  return isAbsolute(entry) ? { path: entry, why: ON_PATH } : { path: `${cwd}/${entry}`, why: HERE_ON_PATH };
+}
+
+/** A path with its empty and `.` names dropped, its `..` kept (the kernel takes a `..` after a link from where the link leads). */
+function tidied(path: string): string {
+  return `/${path.split('/').filter((n) => n !== '' && n !== '.').join('/')}`;
+}
+
+/** The entries of the caller's PATH as paths, each once, with why: a relative one from `cwd`, where the command runs and you most likely are (none without a PATH). */
+function pathEntries(env: Env, cwd: string): { written: string; why: string }[] {
+  const path = env['PATH'] ?? '';
+  const entries = (path === '' ? [] : path.split(':')).map((e) => absoluteEntry(e, cwd, env['HOME'])).map(({ path: p, why }) => ({ written: tidied(p), why }));
+  return entries.filter((e, i) => entries.findIndex((o) => o.written === e.written) === i);
 }
 
 /**
- * Whether a PATH directory holds the programs of a project's dependencies:
- * a package manager's `node_modules/.bin` (where `npm run`, `npx` and
- * direnv's `layout node` put it) or a Python virtual environment's `bin`
- * (beside its `pyvenv.cfg`, holding its `activate`: an activated
- * environment; both, since a command could add a `pyvenv.cfg` beside a
- * protected `bin` for the next run, but nothing inside it). Every install adds
- * what each package names (npm's `bin`, Python's console scripts), under any
- * name (`ls` too), running the package's own files, which stay writable
- * (a `.pth` file in the environment runs at every start of its Python).
- * Keeping it read-only would protect nothing an install inside the sandbox
- * cannot put there anyway, and would make every install fail when isolate
- * is started from an npm script, `npx` or an activated environment.
+ * Whether a PATH entry (`written`, really `real`) holds the programs of a
+ * project's dependencies, named as such: a package manager's
+ * `node_modules/.bin` (where `npm run`, `npx` and direnv's `layout node` put
+ * it) or the `bin` of the activated Python virtual environment (`venv`: the
+ * real path VIRTUAL_ENV names, which activate, `uv run`, `poetry run`, tox
+ * and direnv's `layout python` set, with its `pyvenv.cfg`; a file a command
+ * could leave beside a project's own `bin/` says nothing). Every install
+ * adds what each package names (npm's `bin`, Python's console scripts),
+ * under any name (`ls` too), running the package's own files, which stay
+ * writable (a `.pth` file in the environment runs at every start of its
+ * Python). Keeping it read-only would protect nothing an install inside the
+ * sandbox cannot put there anyway, and would make every install fail when
+ * isolate is started from an npm script, `npx` or an activated environment.
  */
-function isDependencyBin(dir: string, disk: Disk): boolean {
-  if (dir.endsWith('/node_modules/.bin')) return true;
-  if (basename(dir) !== 'bin') return false;
+function isDependencyBin(written: string, real: string, venv: string | undefined, disk: Disk): boolean {
+  if (written.endsWith('/node_modules/.bin') && real.endsWith('/node_modules/.bin')) return true;
+  if (venv === undefined || basename(written) !== 'bin' || real !== join(venv, 'bin')) return false;
   try {
-    return disk.stat(join(dirname(dir), 'pyvenv.cfg')) === 'file' && disk.stat(join(dir, 'activate')) === 'file';
+    return disk.stat(join(venv, 'pyvenv.cfg')) === 'file';
   } catch {
     return false;
   }
@@ -75,18 +91,31 @@ function realDir(path: string, disk: Disk): string | undefined {
   }
 }
 
+/** Where a PATH entry that is not a directory yet would be made: in its parent, when that is an existing directory, or undefined. */
+function futureDir(path: string, disk: Disk): string | undefined {
+  const parent = realDir(dirname(path), disk);
+  return parent === undefined ? undefined : join(parent, basename(path));
+}
+
 /**
- * The directories of the caller's PATH that exist, and `~/bin` in the home
- * (`home`, absolute) whether it exists or not: it is a fixed name, so a
- * missing one is blocked for the run where the home is writable.
+ * The directories of the caller's PATH that exist or whose parent does (a
+ * command could make `~/go/bin` in an existing `~/go`, and the host would
+ * run what it put there: a missing one is blocked for the run), and `~/bin`
+ * in the home whether it exists or not: it is a fixed
+ * name, so a missing one is blocked for the run where the home is writable.
+ * A dependency bin is left out only when the PATH names it as one too: a
+ * link elsewhere that leads to one is the link's choice, not the dependencies'.
+ * `homes`: HOME, and the home the password database gives, where a login
+ * starts when HOME names another (an assistant's own HOME, `sudo -E`).
  */
-export function pathDirs(env: Env, home: string | undefined, disk: Disk): PathDir[] {
+export function pathDirs(env: Env, cwd: string, homes: readonly (string | undefined)[], disk: Disk): PathDir[] {
   const dirs: PathDir[] = [];
-  for (const written of pathEntries(env)) {
-    const real = realDir(written, disk);
-    if (real !== undefined && !isDependencyBin(real, disk)) dirs.push({ written, real, why: ON_PATH });
+  const venv = env['VIRTUAL_ENV'] !== undefined && isAbsolute(env['VIRTUAL_ENV']) ? realDir(env['VIRTUAL_ENV'], disk) : undefined;
+  for (const { written, why } of pathEntries(env, cwd)) {
+    const real = realDir(written, disk) ?? futureDir(written, disk);
+    if (real !== undefined && !isDependencyBin(written, real, venv, disk)) dirs.push({ written, real, why });
   }
-  if (home !== undefined && isAbsolute(home)) {
+  for (const home of new Set(homes.filter((h): h is string => h !== undefined && isAbsolute(h)))) {
     const bin = join(home, 'bin');
     dirs.push({ written: bin, real: realDir(bin, disk) ?? join(realDir(home, disk) ?? home, 'bin'), why: LOGIN_PATH });
   }
@@ -98,19 +127,20 @@ export function pathDirs(env: Env, home: string | undefined, disk: Disk): PathDi
  * kept read-only: one that is a writable path itself (the command could add
  * any program to it; making the whole path read-only would defeat the run),
  * or one reached through a symbolic link inside a writable path (the
- * command could point the link at a directory of its own).
+ * command could point the link at a directory of its own), or through a
+ * `..` there (the command could make the name before it such a link).
  */
 export function checkPathDirs(dirs: readonly PathDir[], mounts: readonly MountRule[]): void {
   const roots = writableRoots(mounts);
   for (const dir of dirs) {
     if (roots.includes(dir.real)) {
       throw new IsolateError('E_PATH_INVALID', `${dir.real} is a path the sandbox can write, and it is ${dir.why}`, {
-        fix: `run from another directory, take ${dir.written} off PATH for the run (PATH=... isolate run ...), or make it read-only (--profile strict)`,
+        fix: `run from another directory, take ${dir.written} off PATH for the run (PATH=... isolate run ...; an empty entry or "." is the directory you are in), or make it read-only (--profile strict)`,
       });
     }
-    if (dir.written !== dir.real && isWritable(mounts, dir.written)) {
-      throw new IsolateError('E_PROTECT_SYMLINK', `${dir.written} is reached through a symbolic link inside a path the sandbox can write, and it is ${dir.why}: the command could point the link at programs of its own`, {
-        fix: `put ${dir.real}, where the link leads, on PATH instead, or replace the link with the directory it points to`,
+    if (dir.written !== dir.real && isWritable(mounts, normalize(dir.written))) {
+      throw new IsolateError('E_PROTECT_SYMLINK', `${dir.written} is reached through a symbolic link or a ".." inside a path the sandbox can write, and it is ${dir.why}: the command could point the link at programs of its own`, {
+        fix: `put ${dir.real}, where it leads, on PATH instead, or replace the link with the directory it points to`,
       });
     }
   }

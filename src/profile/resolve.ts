@@ -198,6 +198,8 @@ export interface ResolveContext {
   disk?: PathLookup;
   /** The caller's choice over the profile's audit settings (--no-audit, --audit-log), the log absolute. */
   audit?: { enabled?: boolean | undefined; log?: string | undefined };
+  /** The caller's home as the password database gives it, where a login starts (host/login-home.ts): its ~/bin is protected also when HOME names another. */
+  loginHome?: string | undefined;
   /** isolate's own code (default: where this process's code is, own-code.ts); the start-up snapshot's warm-up names a made-up one. */
   ownCode?: readonly string[];
 }
@@ -308,7 +310,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   if (ca !== undefined && exists(ca)) add('deny', [{ path: ca, optional: true, from: 'network.upstreamCa' }]);
   checkRuleLinks(sourced, mounts, disk);
   // The directories the host runs programs from by name (path-dirs.ts): read-only inside a writable path, or the run is refused.
-  const onPath = pathDirs(env, env['HOME'], disk);
+  const onPath = pathDirs(env, ctx.vars.CWD, [env['HOME'], ctx.loginHome], disk);
   checkPathDirs(onPath, mounts);
 
   return {

@@ -14,7 +14,7 @@ import type { CommandFact, HostFacts, Plan } from '../../src/backends/types.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
 import type { Policy } from '../../src/profile/types.js';
-import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, asideLists, expectNoSecretValues, list, pathLists, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, asideLists, expectNoSecretValues, list, pathLists, syntheticHost, syntheticPolicy, syntheticPolicyWithPath, syntheticProtectWithPaths, usrBinCommand } from './synthetic.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
@@ -160,6 +160,17 @@ describe('golden nsjail plans for the built-in profiles', () => {
     expectOnlySyntheticPaths(text);
     expectNoSecretValues(text);
     await expectGolden(text, 'nsjail/default-deny-in-project.txt');
+  });
+
+  it("default with a directory of the caller's PATH inside the project (direnv's PATH_add bin): kept read-only, saying why", async () => {
+    const policy = syntheticPolicyWithPath(await loadMergedProfile('default', CTX), [`${VARS.CWD}/bin`]);
+    const plan = nsjailBackend.plan(policy, ['make', 'test'], { ...nsjailHost(policy, usrBinCommand('make')), protect: syntheticProtectWithPaths(policy) });
+    expect(plan.summary.protected).toContain(`${VARS.CWD}/bin`);
+    expect(plan.summary.protectedWhy?.[`${VARS.CWD}/bin`]).toMatch(/^on your PATH/);
+    const text = render(`PATH=${VARS.CWD}/bin:$PATH isolate run --backend nsjail -- make test`, plan);
+    expectOnlySyntheticPaths(text);
+    expectNoSecretValues(text);
+    await expectGolden(text, 'nsjail/default-path-dir.txt');
   });
 
   it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {

@@ -12,7 +12,7 @@ import type { CommandFact, HostFacts } from '../../src/backends/types.js';
 import type { OciConfig } from '../../src/backends/oci-config.js';
 import { BUILTIN_NAMES } from '../../src/profile/builtin.js';
 import { applyOverrides, loadMergedProfile, type LoadContext, type ProfileOverrides } from '../../src/profile/load.js';
-import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, expectNoSecretValues, syntheticHost, syntheticPolicy, usrBinCommand } from './synthetic.js';
+import { HIDDEN_IN_PROJECT, HOST_ENV, VARS, expectNoSecretValues, syntheticHost, syntheticPolicy, syntheticPolicyWithPath, syntheticProtectWithPaths, usrBinCommand } from './synthetic.js';
 
 const CTX: LoadContext = { callerCwd: VARS.CWD, env: { HOME: VARS.HOME } };
 /** A host mount beneath a read-only path: the bundle binds it read-only too. */
@@ -61,6 +61,15 @@ describe('golden OCI bundles of the built-in profiles', () => {
     const text = render(await exported('default', ['make'], usrBinCommand('make'), { deny }));
     for (const dir of ['config', 'deploy']) expect(text).toContain(`"destination": "${VARS.CWD}/${dir}"`);
     await expectGolden(text, 'oci/default-deny-in-project.txt');
+  });
+
+  it("a directory of the caller's PATH inside the project (direnv's PATH_add bin): bound read-only over the project", async () => {
+    const policy = syntheticPolicyWithPath(await loadMergedProfile('default', CTX), [`${VARS.CWD}/bin`]);
+    const e = await ociExporter.render(policy, ['make'], { ...syntheticHost(policy, usrBinCommand('make')), mountPoints: MOUNT_POINTS, protect: syntheticProtectWithPaths(policy) });
+    const text = render(e);
+    const config = text.slice(text.indexOf('# config.json'));
+    expect(config.indexOf(`"destination": "${VARS.CWD}/bin"`)).toBeGreaterThan(config.indexOf(`"destination": "${VARS.CWD}"`));
+    await expectGolden(text, 'oci/default-path-dir.txt');
   });
 
   it('default in a checkout whose .git/config held a token: the bundle carries the copy without it, bound by a path relative to the bundle', async () => {

@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import { writableRoots } from '../../src/backends/mounts.js';
-import { deniedPathFacts } from '../../src/host/own-paths.js';
+import { deniedPathFacts, ownPathFacts } from '../../src/host/own-paths.js';
 import type { CommandFact, HostFacts, Plan, PlanSummary, ProtectFact, SealEntry, SealFact } from '../../src/backends/types.js';
 import { sealedParents } from '../../src/backends/seal.js';
 import { resolvePolicy, type PathLookup, type PathVars } from '../../src/profile/resolve.js';
@@ -141,6 +141,18 @@ export const SYNTHETIC_DISK: PathLookup = {
 /** The real resolvePolicy on the synthetic host. */
 export function syntheticPolicy(profile: MergedProfile): Policy {
   return resolvePolicy(profile, { vars: VARS, env: { HOME: VARS.HOME }, disk: SYNTHETIC_DISK });
+}
+
+/** The real resolvePolicy on the synthetic host, the caller's PATH naming `first` ahead of the system's directories (a direnv project's bin/). */
+export function syntheticPolicyWithPath(profile: MergedProfile, first: readonly string[]): Policy {
+  const PATH = [...first, HOST_ENV['PATH'] ?? ''].join(':');
+  return resolvePolicy(profile, { vars: VARS, env: { HOME: VARS.HOME, PATH }, disk: SYNTHETIC_DISK });
+}
+
+/** syntheticProtect, and the policy's absolute protected paths inside the project (a directory on the PATH), as the host's search finds them. */
+export function syntheticProtectWithPaths(policy: Policy): ProtectFact[] {
+  const probe = { state: (path: string): ProtectFact['state'] => SYNTHETIC_DISK.stat(path) ?? 'missing', enterable: () => true };
+  return [...syntheticProtect(policy), ...ownPathFacts(policy, probe)];
 }
 
 /** The project on the synthetic host: a git checkout with hooks and config; nothing else protected exists. */

@@ -7,7 +7,7 @@
  * (nvm, sdkman, oh-my-zsh, fzf, conda, ...). Judged on the host: after the
  * run, each file is as it was, or was never made; a plain file is written.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, keyValues, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
@@ -108,18 +108,83 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(existsSync(join(project, 'bin/git'))).toBe(false);
   });
 
-  it("a project's node_modules/.bin (npm run, npx) or virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
+  it("a directory on the caller's PATH that does not exist yet, in a directory that does, cannot be made and given a program", () => {
+    // ~/go holds the module cache before the first `go install` makes ~/go/bin; direnv's `PATH_add bin` names bin/ before a build makes it.
+    plant(runner, home, 'go/pkg/mod/cache.txt', ORIGINAL);
+    plant(runner, home, 'project/node_modules/tsc/bin.js', ORIGINAL);
+    const PATH = [DEFAULT_PATH, join(home, 'go/bin'), join(home, 'project/bin'), join(home, 'project/node_modules/.bin')].join(':');
+    const r = run(home, planter(['go/bin/git', 'project/bin/git', 'project/node_modules/.bin/tsc', 'go/pkg/mod/other.txt']), { PATH });
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['notes.txt']).toBe('written'); // control: the home is writable
+    expect(kv['go/pkg/mod/other.txt']).toBe('written'); // and so is the rest of ~/go
+    expect(kv['project/node_modules/.bin/tsc'], 'a node_modules/.bin stays writable').toBe('written');
+    for (const dir of ['go/bin', 'project/bin']) {
+      expect(kv[`${dir}/git`], dir).toBe('refused');
+      expect(existsSync(join(home, dir)), `${dir} on the host`).toBe(false);
+    }
+  });
+
+  it("a directory on the caller's PATH inside one the sandbox cannot enter, but whose owner it runs as, gains no program", () => {
+    const project = join(home, 'project');
+    plant(runner, home, 'project/locked/bin/tool', ORIGINAL, 0o755);
+    chmodSync(join(project, 'locked'), 0o000);
+    try {
+      const PATH = [DEFAULT_PATH, join(project, 'locked/bin')].join(':');
+      const r = run(project, `chmod 755 locked 2>/dev/null; ${planter(['locked/bin/git'])}`, { PATH });
+      // Refused, or run with the directory kept read-only: judged on the host below.
+      expect([0, 125], r.stderr).toContain(r.status);
+      if (r.status === 0) expect(keyValues(r.stdout)['locked/bin/git']).toBe('refused');
+    } finally {
+      chmodSync(join(project, 'locked'), 0o755);
+    }
+    expect(existsSync(join(project, 'locked/bin/git')), 'locked/bin/git on the host').toBe(false);
+  });
+
+  it('a run that locks a directory above a protected one (chmod 000) does not unprotect it for the next run', () => {
+    const project = join(home, 'project');
+    const tools = join(project, 'tools');
+    plant(runner, home, 'project/tools/bin/tool', ORIGINAL, 0o755);
+    const PATH = [DEFAULT_PATH, join(tools, 'bin')].join(':');
+    try {
+      const first = run(project, 'chmod 000 tools', { PATH });
+      // An ordinary user's isolate, which can no longer look into it, stops the run and moves it aside whole (exit 125): nothing left to attack.
+      if (existsSync(tools)) {
+        const second = run(project, `chmod 755 tools 2>/dev/null; ${planter(['tools/bin/git'])}`, { PATH });
+        expect(second.status, second.stderr).toBe(0);
+        expect(keyValues(second.stdout)['tools/bin/git']).toBe('refused');
+      } else expect(first.status, first.stderr).toBe(125);
+    } finally {
+      if (existsSync(tools)) chmodSync(tools, 0o755);
+    }
+    expect(existsSync(join(tools, 'bin/git')), 'tools/bin/git on the host').toBe(false);
+  });
+
+  it("a project's node_modules/.bin (npm run, npx) or activated virtual environment's bin on the PATH stays writable for the installs that fill it", () => {
     const project = join(home, 'project');
     plant(runner, home, 'project/node_modules/.bin/tsc', ORIGINAL, 0o755);
     plant(runner, home, 'project/.venv/pyvenv.cfg', 'home = /usr/bin\n', 0o644);
     plant(runner, home, 'project/.venv/bin/activate', ORIGINAL, 0o644);
     const PATH = [join(project, 'node_modules/.bin'), join(project, '.venv/bin'), DEFAULT_PATH].join(':');
-    const result = run(project, planter(['node_modules/.bin/eslint', '.venv/bin/black']), { PATH });
+    // As activate, `uv run`, `poetry run`, tox and direnv's `layout python` leave it: VIRTUAL_ENV names the environment.
+    const result = run(project, planter(['node_modules/.bin/eslint', '.venv/bin/black']), { PATH, VIRTUAL_ENV: join(project, '.venv') });
     expect(result.status, result.stderr).toBe(0);
     for (const path of ['node_modules/.bin/eslint', '.venv/bin/black']) {
       expect(keyValues(result.stdout)[path], path).toBe('written');
       expect(readFileSync(join(project, path), 'utf8')).toBe('rt\n');
     }
+  });
+
+  it("a pyvenv.cfg a run leaves beside a project's bin/ that holds an activate of its own does not make it writable for the next run", () => {
+    const project = join(home, 'project');
+    plant(runner, home, 'project/bin/activate', ORIGINAL, 0o644);
+    const PATH = [DEFAULT_PATH, join(project, 'bin')].join(':');
+    const first = run(project, 'echo "home = /usr/bin" > pyvenv.cfg', { PATH });
+    expect(first.status, first.stderr).toBe(0);
+    const second = run(project, planter(['bin/git']), { PATH });
+    expect(second.status, second.stderr).toBe(0);
+    expect(keyValues(second.stdout)['bin/git']).toBe('refused');
+    expect(existsSync(join(project, 'bin/git')), 'bin/git on the host').toBe(false);
   });
 
   it('the scripts and programs the shell start-up files source or run from the home stay as they were', () => {
@@ -138,19 +203,22 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     }
   });
 
-  it('an untidy PATH (missing, relative and duplicate entries, a file, a link) stops no run', () => {
+  it('an untidy PATH (missing, relative, dotted and duplicate entries, a file, a link) stops no run', () => {
     const project = join(home, 'project');
     mkdirSync(join(project, 'tools/bin'), { recursive: true });
     // A link outside the writable project to a directory in it: the directory it leads to is what the host runs from.
     symlinkSync(join(project, 'tools/bin'), join(home, 'linked-bin'));
     writeFileSync(join(home, 'a-file'), 'x');
     giveTo(runner, home);
-    const PATH = [DEFAULT_PATH, '', '.', 'bin', join(home, 'a-file'), join(home, 'nothing/here'), join(home, 'linked-bin'), join(project, 'tools/bin/'), join(project, 'tools/bin'), DEFAULT_PATH].join(':');
-    const r = run(project, planter(['tools/bin/git', 'notes.txt']), { PATH });
+    // An empty entry and "." name the working directory, which is writable: refused (the test below); "bin" is the project's bin/.
+    const PATH = [DEFAULT_PATH, 'bin', '../nothing', join(home, 'a-file'), join(home, 'nothing/here'), join(home, 'linked-bin'), join(project, 'tools/bin/'), join(project, 'tools/./bin'), `/${join(project, 'tools//bin')}`, join(project, 'tools/bin'), DEFAULT_PATH].join(':');
+    const r = run(project, planter(['tools/bin/git', 'bin/git', 'notes.txt']), { PATH });
     expect(r.status, r.stderr).toBe(0);
     expect(keyValues(r.stdout)['notes.txt']).toBe('written');
     expect(keyValues(r.stdout)['tools/bin/git']).toBe('refused');
+    expect(keyValues(r.stdout)['bin/git']).toBe('refused');
     expect(existsSync(join(project, 'tools/bin/git'))).toBe(false);
+    expect(existsSync(join(project, 'bin'))).toBe(false);
   });
 
   it('explain lists each such directory under protected, with why', () => {
@@ -171,6 +239,14 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(r.stderr).toMatch(/on your PATH/);
     expect(existsSync(join(project, 'git'))).toBe(false);
 
+    // "." or an empty entry (a trailing colon) names the directory you are in: the project, where the host would run its ./git.
+    for (const PATH of [`${DEFAULT_PATH}:.`, `${DEFAULT_PATH}:`, `:${DEFAULT_PATH}`]) {
+      const here = run(project, 'echo rt > git; echo ran', { PATH });
+      expect(here.status, `${PATH}: ${here.stdout}`).toBe(125);
+      expect(here.stderr).toMatch(/relative to the directory you are in/);
+      expect(existsSync(join(project, 'git'))).toBe(false);
+    }
+
     // A directory on the PATH reached through a link in the project: the command could point the link at its own.
     mkdirSync(join(project, 'tools/bin'), { recursive: true });
     symlinkSync('tools/bin', join(project, 'linked'));
@@ -180,5 +256,15 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     expect(linked.stdout).not.toContain('ran');
     expect(linked.stderr).toMatch(/symbolic link/);
     expect(existsSync(join(project, 'linked/git'))).toBe(false);
+
+    // Or through a ".." after such a link: the kernel takes it from where the link leads, which the command could change.
+    mkdirSync(join(project, 'tools/deep'), { recursive: true });
+    rmSync(join(project, 'linked'));
+    symlinkSync('tools/deep', join(project, 'linked'));
+    giveTo(runner, home);
+    const dotted = run(project, 'rm linked && mkdir -p elsewhere/bin && ln -s elsewhere/x linked && echo rt > elsewhere/bin/git; echo ran', { PATH: `${DEFAULT_PATH}:${project}/linked/../bin` });
+    expect(dotted.status, dotted.stdout).toBe(125);
+    expect(dotted.stderr).toMatch(/symbolic link or a "\.\."/);
+    expect(existsSync(join(project, 'elsewhere'))).toBe(false);
   });
 });

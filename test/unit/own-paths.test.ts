@@ -65,8 +65,11 @@ describe('ownPathFact: what protects an absolute path inside a writable root', (
     expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'symlink' }))).toEqual({ path: '/h/.config', state: 'symlink', pins: [] });
   });
 
-  it('nothing when the sandbox cannot reach the path', () => {
-    expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'dir' }, ['/h/.config']))).toBeUndefined();
+  it('a directory on the way the sandbox cannot enter: its owner could open it (chmod), so it is kept as it is', () => {
+    expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'dir' }, ['/h/.config']))).toEqual({ path: '/h/.config', state: 'dir', pins: [] });
+  });
+
+  it('nothing when isolate cannot look at the path', () => {
     expect(ownPathFact('/h', '/h/.config/git', probe({ '/h/.config': 'inaccessible' }))).toBeUndefined();
   });
 });

@@ -476,3 +476,15 @@ describe('resolvePolicy: a rule named through a symbolic link the sandbox can wr
     );
   });
 });
+
+describe('resolvePolicy: ~/bin of the home a login starts in', () => {
+  const disk: PathLookup = { stat: (p) => (p.startsWith('/synthetic-only') && !p.endsWith('/bin') ? 'dir' : undefined), realpath: (p) => p, isSymlink: () => false };
+
+  it('is protected also when HOME names another directory (a login reads the password database, not HOME)', () => {
+    const vars: PathVars = { CWD: '/synthetic-only/home/u', HOME: '/synthetic-only/agent-home', TMPDIR: '/synthetic-only/tmp' };
+    const writable = profile({ write: [{ path: '${CWD}', optional: false, from: 'w' }] });
+    const p = resolvePolicy(writable, { vars, disk, env: { PATH: '/usr/bin' }, loginHome: '/synthetic-only/home/u' });
+    expect(p.filesystem.protectPaths).toContain('/synthetic-only/home/u/bin');
+    expect(p.filesystem.protectPaths).toContain('/synthetic-only/agent-home/bin');
+  });
+});
