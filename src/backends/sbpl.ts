@@ -49,6 +49,7 @@ import type { SetupOp } from './setup-ops.js';
 import { protectedNames } from './setup-plan.js';
 import { gitConfigUnsupported, gitCredentialStoreUnsupported } from './git-config.js';
 import { SEATBELT_DEFAULT } from './sbpl-hardening.js';
+import { caselessPathsRegex } from './sbpl-caseless.js';
 
 export interface SbplParam {
   name: string;
@@ -280,6 +281,11 @@ const literal = (x: string): string => `(literal ${x})`;
 const regex = (x: string): string => `(regex ${x})`;
 const globalName = (name: string): string => `(global-name ${q(name)})`;
 
+/** The same paths whatever their letters' case, as a case-insensitive volume opens them (sbpl-caseless.ts): every deny carries one. */
+function anyCase(w: Writer, name: string, paths: readonly string[], below: boolean, single = false): string {
+  return regex(w.param(`ANYCASE_${name}`, caselessPathsRegex(paths, below), single));
+}
+
 // ---- the profile ---------------------------------------------------------------
 
 /** Which tmpfs paths stand for the home directory and the temp directory. */
@@ -447,10 +453,10 @@ function writePathRules(w: Writer, rules: readonly MountRule[]): Map<MountRule, 
         break;
       }
       case 'deny':
-        w.rule('deny', [...READ, WRITE, EXEC], [subpath(w.param('DENY', rule.path))]);
+        w.rule('deny', [...READ, WRITE, EXEC], [subpath(w.param('DENY', rule.path)), anyCase(w, 'DENY', [rule.path], true)], true);
         break;
       case 'tmpfs':
-        w.rule('deny', [...READ, WRITE, EXEC], [subpath(w.param('TMPFS', rule.path))]);
+        w.rule('deny', [...READ, WRITE, EXEC], [subpath(w.param('TMPFS', rule.path)), anyCase(w, 'TMPFS', [rule.path], true)], true);
         break;
     }
   }
@@ -568,13 +574,13 @@ function writeProtected(w: Writer, ops: readonly SetupOp[], rules: readonly Moun
   );
   for (const path of protect) {
     const p = w.param('PROTECT', path);
-    w.rule('deny', ['file-write*'], [literal(p), subpath(p)], true);
+    w.rule('deny', ['file-write*'], [literal(p), subpath(p), anyCase(w, 'PROTECT', [path], true)], true);
   }
   w.comment(
     'Every writable directory above them stays put: file-write* on the directory itself (not on its',
     'contents) covers file-write-unlink (rename away, rmdir) and file-write-create (rename into place).',
   );
-  w.rule('deny', ['file-write*'], [regex(w.param('PINS', exactPathsRegex(pins), true))]);
+  w.rule('deny', ['file-write*'], [regex(w.param('PINS', exactPathsRegex(pins), true)), anyCase(w, 'PINS', pins, false, true)], true);
   return { protect, pins };
 }
 
@@ -583,10 +589,12 @@ function writeAlwaysDenied(w: Writer, home: string): void {
   w.blank();
   w.comment('Denied whatever the profile says. The keychains: their services and their files.');
   w.rule('deny', ['mach-lookup'], [globalName('com.apple.SecurityServer'), `(global-name-prefix ${q('com.apple.securityd')})`, `(global-name-prefix ${q('com.apple.security.')})`]);
-  w.rule('deny', [...READ, WRITE, EXEC], [subpath(w.param('KEYCHAINS', `${home === '/' ? '' : home}/Library/Keychains`, true)), subpath(q('/Library/Keychains'))]);
+  const under = home === '/' ? '' : home;
+  const keychains = `${under}/Library/Keychains`;
+  w.rule('deny', [...READ, WRITE, EXEC], [subpath(w.param('KEYCHAINS', keychains, true)), subpath(q('/Library/Keychains')), anyCase(w, 'KEYCHAINS', [keychains, '/Library/Keychains'], true, true)], true);
   w.comment('Docker: its socket, its configuration (~/.docker, where Docker Desktop also keeps its socket), its helpers.');
-  const docker = w.param('DOCKER_CONFIG', `${home === '/' ? '' : home}/.docker`, true);
-  w.rule('deny', [...READ, WRITE, EXEC], [literal(q('/private/var/run/docker.sock')), subpath(docker)]);
+  const docker = w.param('DOCKER_CONFIG', `${under}/.docker`, true);
+  w.rule('deny', [...READ, WRITE, EXEC], [literal(q('/private/var/run/docker.sock')), subpath(docker), anyCase(w, 'DOCKER', [`${under}/.docker`, '/private/var/run/docker.sock'], true, true)], true);
   w.rule('deny', ['network-outbound'], [`(remote unix-socket (path-literal ${q('/private/var/run/docker.sock')}))`, `(remote unix-socket ${subpath(docker)})`]);
   w.rule('deny', ['mach-lookup'], [`(global-name-prefix ${q('com.docker.')})`]);
   w.comment('Launch Services and Apple Events would start or drive programs outside the sandbox.');

@@ -56,7 +56,7 @@ function renderPlan(title: string, plan: SandboxExecPlan): string {
     '== argv ==',
     JSON.stringify(plan.argv[0]),
     `-p <the profile below>`,
-    ...plan.argv.slice(3, dashes).reduce<string[]>((out, a, i, all) => (i % 2 === 0 ? [...out, `${a} ${JSON.stringify(all[i + 1])}`] : out), []),
+    ...plan.argv.slice(3, dashes).reduce<string[]>((out, a, i, all) => (i % 2 === 0 ? [...out, `${a} ${shownDefine(all[i + 1] ?? '')}`] : out), []),
     '--',
     ...plan.argv.slice(dashes + 1).map((a) => `    ${JSON.stringify(a)}`),
     '',
@@ -77,6 +77,19 @@ function renderPlan(title: string, plan: SandboxExecPlan): string {
     ...list('notes', s.notes),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A -D NAME=value as the golden shows it. The ANYCASE_ regexes
+ * (sbpl-caseless.ts, unit-tested there) are read back into the paths they
+ * match in any letter case, so a diff shows which paths they cover.
+ */
+function shownDefine(define: string): string {
+  const caseless = /^(ANYCASE_\w+)=\^\((.*)\)(\(\/\|\$\)|\$)$/.exec(define);
+  if (caseless === null) return JSON.stringify(define);
+  const [, name, body = '', end] = caseless;
+  const paths = body.replace(/\[([a-zA-Z])[a-zA-Z]\]/g, '$1').replace(/\\(.)/g, '$1');
+  return `${name}=<any letter case of: ${paths.split('|').join(', ')}${end === '$' ? '' : ', and below'}>`;
 }
 
 // ---- checks ----------------------------------------------------------------------

@@ -103,7 +103,7 @@ function lines(p: SandboxExecPlan): string[] {
 
 /** The line index of the rule `(<action> <ops> (subpath (param "NAME")))`. */
 function ruleIndex(p: SandboxExecPlan, action: 'allow' | 'deny', name: string): number {
-  return lines(p).findIndex((l) => l.startsWith(`(${action} `) && l.endsWith(`(subpath (param "${name}")))`));
+  return lines(p).findIndex((l) => l.startsWith(`(${action} `) && (l.endsWith(`(subpath (param "${name}")))`) || l.includes(`(subpath (param "${name}")) `)));
 }
 
 function paramFor(p: SandboxExecPlan, prefix: string, value: string): string {
@@ -415,7 +415,7 @@ describe('sandbox-exec plan: rule order (the last matching rule wins)', () => {
     const lastPolicyRule = Math.max(...[...params(p).keys()].filter((n) => /^(READ|WRITE|DENY|TMPFS)_/.test(n)).map((n) => Math.max(ruleIndex(p, 'allow', n), ruleIndex(p, 'deny', n))));
     const scratch = ruleIndex(p, 'allow', 'SCRATCH_0');
     const protect = l.findIndex((x) => x.includes('(param "PROTECT_0")'));
-    const pins = l.indexOf('(deny file-write* (regex (param "PINS")))');
+    const pins = l.indexOf('(deny file-write* (regex (param "PINS")) (regex (param "ANYCASE_PINS")))');
     const keychains = l.findIndex((x) => x.includes('(param "KEYCHAINS")'));
     expect(scratch).toBeGreaterThan(lastPolicyRule);
     expect(protect).toBeGreaterThan(scratch);
@@ -454,7 +454,8 @@ describe('sandbox-exec plan: protected names', () => {
     const v = params(p);
     expect(v.get('PROTECT_0')).toBe(`${PROJECT}/.git/hooks`);
     expect(v.get('PROTECT_1')).toBe(`${PROJECT}/.bashrc`);
-    expect(lines(p)).toContain('(deny file-write* (literal (param "PROTECT_1")) (subpath (param "PROTECT_1")))');
+    expect(lines(p)).toContain('(deny file-write* (literal (param "PROTECT_1")) (subpath (param "PROTECT_1")) (regex (param "ANYCASE_PROTECT_1")))');
+    expect(new RegExp(v.get('ANYCASE_PROTECT_1') ?? '^$').test(`${PROJECT}/.BashRC`)).toBe(true);
     const pins = new RegExp(v.get('PINS') ?? '^$');
     for (const dir of [`${PROJECT}/.git`, PROJECT, HOME]) expect(pins.test(dir), dir).toBe(true);
     for (const dir of ['/Users', '/', `${PROJECT}/.git/hooks`, `${PROJECT}/src`]) expect(pins.test(dir), dir).toBe(false);
