@@ -1,0 +1,157 @@
+/**
+ * With the working directory at a writable home, the command cannot leave a
+ * file that a REPL, a database client, a debugger, a terminal, an editor, a
+ * window manager, a mail client or the mail system on the host runs, or
+ * takes a command from, at its next ordinary start (or, for mail, at the
+ * next delivery). Judged on the host: after the run, none of these files
+ * exists, and the host's own pdb and perl debugger, started afterwards, run
+ * nothing the command chose; a plain file is written.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asRunner, giveTo, isolate, keyValues, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { backendCases } from '../helpers/backends.js';
+
+/** Files each of which makes a host program run code the command chose, with no prompt. */
+const PLANTED = [
+  // REPLs, database clients and debuggers: their start-up files.
+  '.irbrc',
+  '.config/irb/irbrc',
+  '.pryrc',
+  '.config/pry/pryrc',
+  '.Rprofile',
+  '.Renviron',
+  '.julia/config/startup.jl',
+  '.ghci',
+  '.ghc/ghci.conf',
+  '.psqlrc',
+  '.sqliterc',
+  '.config/sqlite3/sqliterc',
+  '.pdbrc',
+  '.perldb',
+  '.octaverc',
+  '.sbclrc',
+  '.config/ptpython/config.py',
+  '.erlang',
+  '.config/erlang/.erlang',
+  '.iex.exs',
+  '.lein/profiles.clj',
+  '.clojure/deps.edn',
+  // Terminals, editors and tools whose configuration is code or names a command.
+  '.wezterm.lua',
+  '.config/wezterm/wezterm.lua',
+  '.config/kitty/kitty.conf',
+  '.config/alacritty/alacritty.toml',
+  '.config/alacritty.toml',
+  '.config/alacritty.yml',
+  '.alacritty.toml',
+  '.alacritty.yml',
+  '.config/ghostty/config',
+  '.config/helix/languages.toml',
+  '.config/lazygit/config.yml',
+  '.config/sublime-text/Packages/User/rt.py',
+  '.config/sublime-text-3/Packages/User/rt.py',
+  '.local/share/JetBrains/IntelliJIdea2024.1/rt/lib/rt.jar',
+  '.config/micro/init.lua',
+  '.config/kak/kakrc',
+  '.tigrc',
+  '.config/tig/config',
+  '.screenrc',
+  '.mailcap',
+  '.muttrc',
+  '.mutt/muttrc',
+  '.config/mutt/muttrc',
+  '.neomuttrc',
+  '.neomutt/neomuttrc',
+  '.config/neomutt/neomuttrc',
+  // Window managers (exec at start or reload) and the sound server's client configuration (daemon-binary).
+  '.config/i3/config',
+  '.i3/config',
+  '.config/sway/config',
+  '.sway/config',
+  '.config/hypr/hyprland.conf',
+  '.config/pulse/client.conf',
+  // Mail delivery: a `|command` line, a recipe's action.
+  '.forward',
+  '.procmailrc',
+];
+
+/** The same start-up files as these tools also read them from the directory they start in (irb, pry, R, GHCi, pdb, perl -d, Octave, IEx). */
+const IN_PROJECT = ['.irbrc', '.pryrc', '.Rprofile', '.ghci', '.pdbrc', '.perldb', '.octaverc', '.iex.exs'];
+
+const script = [
+  'plant() { mkdir -p "$(dirname "$1")" 2>/dev/null; if echo rt > "$1" 2>/dev/null; then echo "$1=written"; else echo "$1=refused"; fi; }',
+  ...PLANTED.map((p) => `plant ${p}`),
+  'plant notes.txt',
+].join('\n');
+
+/** A program of the host's system directories, when installed (said why not). */
+function hostHas(program: string, why: string): boolean {
+  const here = spawnSync('sh', ['-c', `command -v ${program}`], { env: { PATH: DEFAULT_PATH }, timeout: 20_000 }).status === 0;
+  if (!here) console.warn(`the host-${program} test is skipped: ${program} is not installed here (${why}); the planting test still covers its files`);
+  return here;
+}
+
+describe.each(backendCases("checks of what a writable home makes the host's tools run"))("a writable home gains no start-up code for the host's tools ($label)", ({ runner, backend, backendEnv }) => {
+  let home: string;
+  let cleanup: () => void;
+  let env: Record<string, string>;
+  beforeEach(() => {
+    ({ dir: home, cleanup } = tempDirFor(runner));
+    // What most homes have: the XDG directories themselves.
+    mkdirSync(join(home, '.config'));
+    mkdirSync(join(home, '.local/share'), { recursive: true });
+    giveTo(runner, home);
+    env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(home, '.local/state'), ...backendEnv };
+  });
+  afterEach(() => cleanup());
+
+  const run = (script: string) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: home, env });
+
+  it('none of the start-up or configuration files these tools obey can be created; a plain file can', () => {
+    const r = run(script);
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['notes.txt']).toBe('written'); // control: the home is writable
+    for (const path of PLANTED) {
+      expect(kv[path], path).toBe('refused');
+      expect(existsSync(join(home, path)), `${path} on the host`).toBe(false);
+    }
+  });
+
+  it.runIf(hostHas('python3', 'apt-get install python3'))("the host's pdb runs no command the command chose (~/.pdbrc)", () => {
+    const marker = join(home, 'pdb-ran');
+    const r = run(`echo 'x = 1' > debugged.py; printf 'import os; os.system("touch ${marker}")\\ncontinue\\n' > .pdbrc; true`);
+    expect(r.status, r.stderr).toBe(0);
+    const pdb = asRunner(runner, ['python3', '-m', 'pdb', join(home, 'debugged.py')], { cwd: '/', env: { HOME: home }, input: 'quit\n' });
+    expect(pdb.stdout, pdb.stderr).toContain('(Pdb)'); // control: the host's pdb started
+    expect(existsSync(marker), 'the host pdb ran a command from a file the command wrote').toBe(false);
+  });
+
+  it.runIf(hostHas('perl', 'apt-get install perl'))("the host's perl debugger runs no code the command chose (~/.perldb)", () => {
+    const marker = join(home, 'perldb-ran');
+    const r = run(`printf 'system("touch ${marker}");\\n' > .perldb; chmod 600 .perldb; true`);
+    expect(r.status, r.stderr).toBe(0);
+    const perl = asRunner(runner, ['perl', '-d', '-e', 'print "debugged\\n"'], { cwd: '/', env: { HOME: home, PERLDB_OPTS: 'NonStop' } });
+    expect(perl.stdout, perl.stderr).toContain('debugged'); // control: the host's perl ran under its debugger
+    expect(existsSync(marker), 'the host perl debugger ran code from a file the command wrote').toBe(false);
+  });
+
+  it("a project's own start-up files for these tools stay read-only, and ones a run makes are moved aside", () => {
+    const project = join(home, 'project');
+    plant(runner, home, 'project/.Rprofile', 'original\n');
+    const made = IN_PROJECT.filter((name) => name !== '.Rprofile');
+    const writes = [...IN_PROJECT, 'sub/.irbrc', 'main.R'].map((p) => `mkdir -p "$(dirname ${p})"; echo rt > ${p} 2>/dev/null && echo ${p}=written || echo ${p}=refused`);
+    const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', writes.join('\n')], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['main.R']).toBe('written'); // control: the project is writable
+    expect(kv['.Rprofile']).toBe('refused');
+    expect(readFileSync(join(project, '.Rprofile'), 'utf8')).toBe('original\n');
+    for (const path of [...made, 'sub/.irbrc']) expect(existsSync(join(project, path)), `${path} on the host`).toBe(false);
+    const aside = [...readdirSync(project), ...readdirSync(join(project, 'sub')).map((n) => `sub/${n}`)].filter((n) => n.includes('.isolate-quarantined-'));
+    for (const path of [...made, 'sub/.irbrc']) expect(aside.some((n) => n.startsWith(`${path}.isolate-quarantined-`)), `${path} moved aside`).toBe(true);
+  });
+});
