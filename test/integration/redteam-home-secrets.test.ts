@@ -96,10 +96,10 @@ const MORE_STORES = [
 const AGENT_SOCKETS = ['.pm2/rpc.sock', '.pm2/pub.sock', '.bitwarden-ssh-agent.sock', '.var/app/com.bitwarden.desktop/data/.bitwarden-ssh-agent.sock', '.dropbox/command_socket'];
 /**
  * Their files that hold what they act with: PM2's saved process list (with each process's environment), the X11
- * cookie, Syncthing's API key and device key (its REST API on the host's loopback shares any folder, ~/.ssh too,
+ * cookie, Erlang's distribution cookie (any code in a node it reaches), Syncthing's API key and device key (its REST API on the host's loopback shares any folder, ~/.ssh too,
  * with another device; old and new places), Dropbox's linked account (and its command socket, which makes links).
  */
-const AGENT_FILES = ['.pm2/dump.pm2', '.Xauthority', '.config/syncthing/config.xml', '.config/syncthing/key.pem', '.local/state/syncthing/config.xml', '.dropbox/instance1/config.dbx'];
+const AGENT_FILES = ['.pm2/dump.pm2', '.Xauthority', '.erlang.cookie', '.config/erlang/.erlang.cookie', '.config/syncthing/config.xml', '.config/syncthing/key.pem', '.local/state/syncthing/config.xml', '.dropbox/instance1/config.dbx'];
 
 /** Listen on each socket (anyone may connect, as a user's own socket lets the user); connect() succeeds from the backlog while the test waits. */
 async function listenOn(paths: string[]): Promise<Server[]> {
