@@ -6,11 +6,12 @@
  * host: after the run, none of these files exists; a plain file does.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, isolate, keyValues, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { isolate, keyValues, DEFAULT_PATH } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { planter, useWritableHome } from '../helpers/writable-home.js';
 
 /** Files each of which makes a host program run code the command chose. */
 const PLANTED = [
@@ -59,25 +60,16 @@ function hgHere(): boolean {
   return here;
 }
 
-const script = [
-  'plant() { mkdir -p "$(dirname "$1")" 2>/dev/null; if echo rt > "$1" 2>/dev/null; then echo "$1=written"; else echo "$1=refused"; fi; }',
-  ...PLANTED.map((p) => `plant ${p}`),
-  'plant notes.txt',
-].join('\n');
+const script = planter(PLANTED);
 
 describe.each(backendCases('checks of code a writable home runs later'))('a writable home gains no code the host runs later ($label)', ({ runner, backend, backendEnv }) => {
+  const fixture = useWritableHome(runner, backendEnv);
   let home: string;
-  let cleanup: () => void;
   let env: Record<string, string>;
   beforeEach(() => {
-    ({ dir: home, cleanup } = tempDirFor(runner));
-    // What most homes have: the XDG directories themselves.
-    mkdirSync(join(home, '.config'));
-    mkdirSync(join(home, '.local/share'), { recursive: true });
-    giveTo(runner, home);
-    env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(home, '.local/state'), ...backendEnv };
+    home = fixture.home();
+    env = fixture.env();
   });
-  afterEach(() => cleanup());
 
   it('none of the start-up, configuration or PATH files a host program obeys can be created; a plain file can', () => {
     const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: home, env });

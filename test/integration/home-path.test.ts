@@ -9,9 +9,10 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, isolate, keyValues, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { giveTo, isolate, keyValues, plant, DEFAULT_PATH } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { planter, useWritableHome } from '../helpers/writable-home.js';
 
 /** Start-up code that exists in a home with these tools installed: each replaced, it runs on the host at the next shell. */
 const SOURCED = [
@@ -43,27 +44,14 @@ const MISSING = ['.fzf.zsh', '.nodenv/shims/node', '.goenv/shims/go', 'anaconda3
 
 const ORIGINAL = 'original\n';
 
-/** A shell script that tries to write each path (making its directories) and says which it could. */
-function planter(paths: readonly string[]): string {
-  return [
-    'plant() { mkdir -p "$(dirname "$1")" 2>/dev/null; if echo rt > "$1" 2>/dev/null; then echo "$1=written"; else echo "$1=refused"; fi; }',
-    ...paths.map((p) => `plant '${p}'`),
-    'plant notes.txt',
-  ].join('\n');
-}
-
 describe.each(backendCases('checks of what a writable home puts on the host PATH'))('a writable home or project puts no program on the host PATH ($label)', ({ runner, backend, backendEnv }) => {
+  const fixture = useWritableHome(runner, backendEnv);
   let home: string;
-  let cleanup: () => void;
   let env: Record<string, string>;
   beforeEach(() => {
-    ({ dir: home, cleanup } = tempDirFor(runner));
-    mkdirSync(join(home, '.config'));
-    mkdirSync(join(home, '.local/share'), { recursive: true });
-    giveTo(runner, home);
-    env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(home, '.local/state'), ...backendEnv };
+    home = fixture.home();
+    env = fixture.env();
   });
-  afterEach(() => cleanup());
 
   const run = (cwd: string, script: string, extra: Record<string, string> = {}) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd, env: { ...env, ...extra } });
 

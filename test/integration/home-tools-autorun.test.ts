@@ -8,11 +8,12 @@
  * nothing the command chose; a plain file is written.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asRunner, giveTo, isolate, keyValues, plant, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { asRunner, isolate, keyValues, plant, DEFAULT_PATH } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
+import { planter, useWritableHome } from '../helpers/writable-home.js';
 
 /** Files each of which makes a host program run code the command chose, with no prompt. */
 const PLANTED = [
@@ -81,11 +82,7 @@ const PLANTED = [
 /** The same start-up files as these tools also read them from the directory they start in (irb, pry, R, GHCi, pdb, perl -d, Octave, IEx). */
 const IN_PROJECT = ['.irbrc', '.pryrc', '.Rprofile', '.ghci', '.pdbrc', '.perldb', '.octaverc', '.iex.exs'];
 
-const script = [
-  'plant() { mkdir -p "$(dirname "$1")" 2>/dev/null; if echo rt > "$1" 2>/dev/null; then echo "$1=written"; else echo "$1=refused"; fi; }',
-  ...PLANTED.map((p) => `plant ${p}`),
-  'plant notes.txt',
-].join('\n');
+const script = planter(PLANTED);
 
 /** A program of the host's system directories, when installed (said why not). */
 function hostHas(program: string, why: string): boolean {
@@ -95,18 +92,13 @@ function hostHas(program: string, why: string): boolean {
 }
 
 describe.each(backendCases("checks of what a writable home makes the host's tools run"))("a writable home gains no start-up code for the host's tools ($label)", ({ runner, backend, backendEnv }) => {
+  const fixture = useWritableHome(runner, backendEnv);
   let home: string;
-  let cleanup: () => void;
   let env: Record<string, string>;
   beforeEach(() => {
-    ({ dir: home, cleanup } = tempDirFor(runner));
-    // What most homes have: the XDG directories themselves.
-    mkdirSync(join(home, '.config'));
-    mkdirSync(join(home, '.local/share'), { recursive: true });
-    giveTo(runner, home);
-    env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(home, '.local/state'), ...backendEnv };
+    home = fixture.home();
+    env = fixture.env();
   });
-  afterEach(() => cleanup());
 
   const run = (script: string) => isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: home, env });
 
