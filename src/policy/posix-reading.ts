@@ -4,7 +4,10 @@
  * most `sh -c` scripts) has none of it: `((x))` is two nested subshells
  * that run the command x, `[[` is the name of a command whose test ends at
  * `||`, `&&`, `|`, `&` or `;` (`[[ a || x ]]` runs x), and `&>` is `&`
- * then `>` (`a &>f x` runs x). The grammar reads a script as bash does; for
+ * then `>` (`a &>f x` runs x). Before 0.5.13 it has no `$'…'` either: the
+ * `$` is a plain character and the quote a single quote, which ends at the
+ * next `'` whatever backslash comes before it (`echo $'\' ; x # '` runs x in
+ * dash, where bash echoes one string). The grammar reads a script as bash does; for
  * a shell that may be dash, the script is read again with those spans
  * written as dash reads them (rewrite.ts), so the commands dash would run
  * are checked too (`[[` itself starts nothing there: it is written `:`).
@@ -30,6 +33,8 @@ export function dashEdits(node: SyntaxNode): Edit[] {
     ];
   }
   if (node.type === 'test_command' && first?.type === '[[') return [{ at: first.startIndex, length: 2, text: ':' }];
+  // the $ escaped: a plain character before a single-quoted string, as dash reads it (the grammar's quote ends where dash's does)
+  if (node.type === 'ansi_c_string') return [{ at: node.startIndex, length: 1, text: '\\$' }];
   if (node.type === 'file_redirect' && (first?.type === '&>' || first?.type === '&>>')) return [{ at: first.startIndex, length: 1, text: '& ' }];
   return [];
 }

@@ -206,7 +206,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
   });
 
-  it('a deny rule holds for scripts the shells read otherwise than the policy\'s parser (((…)) and [[ || ]] in dash, heredoc ends, a pattern up to ]])', async () => {
+  it('a deny rule holds for scripts the shells read otherwise than the policy\'s parser (((…)), [[ || ]] and $\'…\' in dash, heredoc ends, a pattern up to ]])', async () => {
     const site = projectSite(runner, 'isolate-it-mcp-');
     cleanups.push(site.cleanup);
     const profile = join(site.dir, 'policy.yaml');
@@ -224,6 +224,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
       { argv: ['bash', '-c', "cat <<$'EOF'\nEOF\nrm -f keep.txt\n$'EOF'\n"] },
       { argv: ['bash', '-c', 'cat <<EOF\nEO\\\nF\nrm -f keep.txt\nEOF\n'] },
       { command: 'cat <<EOF\n\\\nEOF\nrm -f keep.txt\nEOF\n' },
+      { command: "echo $'\\' ; rm -f keep.txt # '" }, // dash (before 0.5.13): a $, then a quote that ends at the backslash's quote
     ];
     for (const args of calls) {
       const r = await call(server, 'run', args);

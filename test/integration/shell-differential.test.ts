@@ -275,6 +275,11 @@ const CORPUS = [
   "x=$([[ a || git push ]])",
   "echo a &>/dev/null git push",
   "true &>>/dev/null git push",
+  // $'…', which dash (before 0.5.13) reads as a $ then a single-quoted string that ends at the first ': the rest is commands
+  "echo $'\\' ; git push # '",
+  "echo ${x:-$'\\'} ; git push # '}",
+  "echo $'\\' \ngit push\n# '",
+  "x=a$'b\\'c ; git push # '",
   // time and ! before a compound command, which the grammar reads as words of a command named time, {, if, …
   "time { git push; }",
   "time -p { git push; }",

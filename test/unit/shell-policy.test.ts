@@ -197,6 +197,11 @@ describe("bash's own syntax, read as dash reads it by a shell that may be dash",
     for (const shell of ['sh', '/bin/dash', 'ksh']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
   });
 
+  it.each(["echo $'\\' ; git push # '", "echo ${x:-$'\\'} ; git push # '}", "x=a$'b\\'c\ngit push\n# '"])('sh -c %j: refused (dash reads $\' as a $ and a quote)', async (script) => {
+    for (const shell of ['sh', '/bin/dash', 'ksh']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
+    expect((await decideCommands(DENY, ['bash', '-c', script])).decision).toBe('allowed'); // bash runs no git push there
+  });
+
   it("bash and zsh read ((…)), [[…]] and &> as their own: an allow list lets them through there, not in sh", async () => {
     const rules = { allow: ['true', 'touch *'], deny: [] };
     for (const script of ['((n++)); true', '[[ -f a || -f b ]] && true', 'true &>/dev/null']) {
