@@ -280,6 +280,12 @@ const CORPUS = [
   "echo ${x:-$'\\'} ; git push # '}",
   "echo $'\\' \ngit push\n# '",
   "x=a$'b\\'c ; git push # '",
+  // a ' in the word of ${x:-…} inside double quotes, a plain character to dash, where bash begins a quote
+  "echo \"${x:-'}\" ; git push # '}\"",
+  "echo \"${x-'}\" ; git push # '}\"",
+  "echo \"${x:='}\" ; git push # '}\"",
+  "x=1; echo \"${x:+'}\" ; git push # '}\"",
+  "echo \"${x:-'}\"\ngit push\n# '}\"",
   // time and ! before a compound command, which the grammar reads as words of a command named time, {, if, …
   "time { git push; }",
   "time -p { git push; }",

@@ -202,6 +202,15 @@ describe("bash's own syntax, read as dash reads it by a shell that may be dash",
     expect((await decideCommands(DENY, ['bash', '-c', script])).decision).toBe('allowed'); // bash runs no git push there
   });
 
+  it.each(["echo \"${x:-'}\" ; git push # '}\"", "echo \"${x-'}\" ; git push # '}\"", "x=1; echo \"${x:+'}\"\ngit push\n# '}\""])('sh -c %j: refused (dash reads a \' in a double-quoted ${x:-…} as a plain character)', async (script) => {
+    for (const shell of ['sh', '/bin/dash']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
+    expect((await decideCommands(DENY, ['bash', '-c', script])).decision).toBe('allowed'); // bash runs no git push there
+  });
+
+  it.each(["echo \"${NAME:-'world'}\"", "echo \"${X:+'$Y'}\" \"${X:+'${Y}'}\"", "echo $'a\\tb' \"${A:-'}'}\""])('sh -c %j: an ordinary script quoting a default is still allowed', async (script) => {
+    expect((await decideCommands({ allow: ['echo *'], deny: [] }, ['sh', '-c', script])).decision).toBe('allowed');
+  });
+
   it("bash and zsh read ((…)), [[…]] and &> as their own: an allow list lets them through there, not in sh", async () => {
     const rules = { allow: ['true', 'touch *'], deny: [] };
     for (const script of ['((n++)); true', '[[ -f a || -f b ]] && true', 'true &>/dev/null']) {
