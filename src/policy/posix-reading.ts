@@ -30,8 +30,10 @@ const DEFAULTING = new Set(['-', ':-', '=', ':=', '+', ':+', '?', ':?']);
 
 /** Whether `node` is a single-quoted string that dash reads as plain characters: in the word of a defaulting `${…}` inside double quotes. */
 function plainQuoteInDash(node: SyntaxNode): boolean {
+  if (node.type !== 'raw_string') return false;
   let expansion = node.parent;
-  if (node.type !== 'raw_string' || expansion?.type !== 'expansion') return false;
+  while (expansion?.type === 'concatenation') expansion = expansion.parent; // ${x:-a'…'}
+  if (expansion?.type !== 'expansion') return false;
   if (!expansion.children.some((c) => c !== null && DEFAULTING.has(c.type))) return false;
   while (expansion?.type === 'expansion') expansion = expansion.parent;
   return expansion?.type === 'string';

@@ -286,6 +286,9 @@ const CORPUS = [
   "echo \"${x:='}\" ; git push # '}\"",
   "x=1; echo \"${x:+'}\" ; git push # '}\"",
   "echo \"${x:-'}\"\ngit push\n# '}\"",
+  "echo \"${x:-a\n'}\" ; git push # '}\"",
+  "echo \"${x:-$'}\" ; git push # '}\"",
+  "echo \"$(echo \"${x:-'}\")\" ; git push # '}\")\"",
   // time and ! before a compound command, which the grammar reads as words of a command named time, {, if, …
   "time { git push; }",
   "time -p { git push; }",

@@ -202,7 +202,7 @@ describe("bash's own syntax, read as dash reads it by a shell that may be dash",
     expect((await decideCommands(DENY, ['bash', '-c', script])).decision).toBe('allowed'); // bash runs no git push there
   });
 
-  it.each(["echo \"${x:-'}\" ; git push # '}\"", "echo \"${x-'}\" ; git push # '}\"", "x=1; echo \"${x:+'}\"\ngit push\n# '}\""])('sh -c %j: refused (dash reads a \' in a double-quoted ${x:-…} as a plain character)', async (script) => {
+  it.each(["echo \"${x:-'}\" ; git push # '}\"", "echo \"${x-'}\" ; git push # '}\"", "x=1; echo \"${x:+'}\"\ngit push\n# '}\"", "echo \"${x:-a\n'}\" ; git push # '}\"", "echo \"${x:-$'}\" ; git push # '}\""])('sh -c %j: refused (dash reads a \' in a double-quoted ${x:-…} as a plain character)', async (script) => {
     for (const shell of ['sh', '/bin/dash']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
     expect((await decideCommands(DENY, ['bash', '-c', script])).decision).toBe('allowed'); // bash runs no git push there
   });
