@@ -177,7 +177,8 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(records().filter((x) => x['kind'] === 'mcp-call' && (x['origin'] as { tool: string }).tool === 'check')).toMatchObject([{ command: null, error: { code: 'E_USAGE' } }]);
   });
 
-  it('refuses a command the policy denies with a tool error naming the rule, and records it with the client', async () => {
+  /** A server whose profile denies `rm *`, in a project holding keep.txt (which a denied rm would remove). */
+  async function serveDenyingRm() {
     const site = projectSite(runner, 'isolate-it-mcp-');
     cleanups.push(site.cleanup);
     const profile = join(site.dir, 'policy.yaml');
@@ -188,6 +189,11 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     servers.push(server);
     writeFileSync(join(site.project, 'keep.txt'), 'keep');
     giveTo(runner, site.project);
+    return { site, server, log };
+  }
+
+  it('refuses a command the policy denies with a tool error naming the rule, and records it with the client', async () => {
+    const { site, server, log } = await serveDenyingRm();
     const r = await call(server, 'run', { argv: ['rm', '-f', 'keep.txt'] });
     expect(r.isError).toBe(true);
     expect(textOf(r)).toContain('deny rule "rm *"');
@@ -207,15 +213,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
   });
 
   it('a deny rule holds for scripts the shells read otherwise than the policy\'s parser (((…)), [[ || ]], $\'…\' and "${x:-\'…\'}" in dash, heredoc ends, a pattern up to ]])', async () => {
-    const site = projectSite(runner, 'isolate-it-mcp-');
-    cleanups.push(site.cleanup);
-    const profile = join(site.dir, 'policy.yaml');
-    writeFileSync(profile, 'extends: default\ncommands:\n  deny: ["rm *"]\n');
-    giveTo(runner, site.dir);
-    const server = await startMcp(runner, ['-p', profile, '--audit-log', join(site.dir, 'audit.jsonl')], { cwd: site.project, env: site.env });
-    servers.push(server);
-    writeFileSync(join(site.project, 'keep.txt'), 'keep');
-    giveTo(runner, site.project);
+    const { site, server } = await serveDenyingRm();
     const calls = [
       { command: '((rm))' }, // dash runs rm (with no file: the refusal is what is judged)
       { command: '[[ -n x || rm -f keep.txt ]]' },
