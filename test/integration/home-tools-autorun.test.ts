@@ -27,6 +27,7 @@ const PLANTED = [
   '.julia/config/startup.jl',
   '.ghci',
   '.ghc/ghci.conf',
+  '.config/ghc/ghci.conf', // GHC 9.4 and later, where there is no ~/.ghc
   '.psqlrc',
   '.sqliterc',
   '.config/sqlite3/sqliterc',
