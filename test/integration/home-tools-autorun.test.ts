@@ -39,6 +39,15 @@ const PLANTED = [
   '.erlang',
   '.config/erlang/.erlang',
   '.iex.exs',
+  '.ocamlinit',
+  '.config/ocaml/init.ml',
+  '.guile',
+  '.tclshrc',
+  '.gnuplot',
+  '.mongoshrc.js',
+  '.mongorc.js',
+  '.swiplrc',
+  '.config/swi-prolog/init.pl',
   '.lein/profiles.clj',
   '.clojure/deps.edn',
   // Terminals, editors and tools whose configuration is code or names a command.
@@ -82,10 +91,10 @@ const PLANTED = [
 
 /**
  * The same start-up files as these tools also read them from the directory they start in (irb, pry, R, GHCi, pdb,
- * perl -d, Octave, IEx). irb loads irbrc, _irbrc and $irbrc there besides .irbrc (all of them since 1.13, at
+ * perl -d, Octave, IEx, the OCaml toplevel and utop). irb loads irbrc, _irbrc and $irbrc there besides .irbrc (all of them since 1.13, at
  * `rails console` too), and older ones irb.rc.
  */
-const IN_PROJECT = ['.irbrc', 'irbrc', '_irbrc', '$irbrc', 'irb.rc', '.pryrc', '.Rprofile', '.ghci', '.pdbrc', '.perldb', '.octaverc', '.iex.exs'];
+const IN_PROJECT = ['.irbrc', 'irbrc', '_irbrc', '$irbrc', 'irb.rc', '.pryrc', '.Rprofile', '.ghci', '.pdbrc', '.perldb', '.octaverc', '.iex.exs', '.ocamlinit'];
 
 const script = planter(PLANTED);
 
