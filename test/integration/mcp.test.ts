@@ -224,6 +224,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
       { command: 'cat <<EOF\n\\\nEOF\nrm -f keep.txt\nEOF\n' },
       { command: "echo $'\\' ; rm -f keep.txt # '" }, // dash (before 0.5.13): a $, then a quote that ends at the backslash's quote
       { command: "echo \"${x:-'}\" ; rm -f keep.txt # '}\"" }, // dash: the ' in a double-quoted ${x:-…} is a plain character
+      { command: "cat <<EOF\n${x:-'$(rm -f keep.txt)'}\nEOF\n" }, // the quotes are plain characters in a heredoc: the shells run rm
     ];
     for (const args of calls) {
       const r = await call(server, 'run', args);

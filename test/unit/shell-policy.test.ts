@@ -180,6 +180,16 @@ describe('attempts to hide a denied command', () => {
   });
 });
 
+describe("a substitution between single quotes in a heredoc's ${x:-…}, which bash runs", () => {
+  it.each(["cat <<EOF\n${x:-'$(git push)'}\nEOF", "cat <<EOF\n${x-'`git push`'}\nEOF", "cat <<-EOF\n\t${x-a'$(git push)'}\n\tEOF"])('%j: a deny rule refuses', async (script) => {
+    expect(await decideCommands(DENY, sh(script))).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('a quoted heredoc runs nothing there, and an allow list lets it through', async () => {
+    expect((await decideCommands({ allow: ['cat *'], deny: [] }, sh("cat <<'EOF'\n${x:-'$(git push)'}\nEOF"))).decision).toBe('allowed');
+  });
+});
+
 describe('a heredoc bash may end elsewhere than the parser', () => {
   it.each(["cat <<$'EOF'\nEOF\ngit push\n$'EOF'", 'cat <<EOF\nEO\\\nF\ngit push\nEOF', 'cat <<EOF\n\\\nEOF\ngit push\nEOF'])('%j: its lines are read as commands too, and a deny rule refuses', async (script) => {
     expect(await decideCommands(DENY, sh(script))).toMatchObject({ decision: 'refused', rule: 'git push *' });
