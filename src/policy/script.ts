@@ -161,8 +161,9 @@ function namesSubscriptCode(node: SyntaxNode): boolean {
 
 /**
  * A substitution in a word the grammar left unread: inside ${...} it reads
- * `${x:-`cmd`}` as a plain word, and `"${x:-'$(cmd)'}"` as a quoted one,
- * and bash runs cmd. Such a text is parsed again, and is undecidable.
+ * `${x:-`cmd`}` as a plain word, and `"${x:-'$(cmd)'}"` as a quoted one
+ * (in an unquoted heredoc's body too, where the grammar expands as in
+ * double quotes), and bash runs cmd. Such a text is parsed again, and is undecidable.
  */
 function unreadSubstitution(node: SyntaxNode, inString: boolean): string | undefined {
   // in "${x:-'…'}" the single quotes are plain characters: bash expands what is between them
@@ -170,6 +171,15 @@ function unreadSubstitution(node: SyntaxNode, inString: boolean): string | undef
   const text = quotedInString ? node.text.slice(1, -1) : node.text;
   if (!quotedInString && node.type !== 'word' && node.type !== 'regex' && node.type !== 'extglob_pattern') return undefined;
   return /(^|[^\\])(\\\\)*(`|\$\(|[<>]\()/.test(text) ? text : undefined;
+}
+
+/** Whether `node` is a part of an unquoted heredoc's body (the grammar reads expansions only there), outside any substitution. */
+function inHeredocBody(node: SyntaxNode): boolean {
+  for (let up = node.parent; up !== null; up = up.parent) {
+    if (up.type === 'heredoc_body') return true;
+    if (up.type === 'command_substitution' || up.type === 'process_substitution') return false;
+  }
+  return false;
 }
 
 /**
@@ -225,7 +235,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
     const prompt = expandsPrompt(node);
     if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });
-    const unread = unreadSubstitution(node, inString);
+    const unread = unreadSubstitution(node, inString || inHeredocBody(node));
     if (unread !== undefined) parts.push({ kind: 'undecidable', text: clip(unread), reason: 'a command substitution the shell parser reads as a plain word' });
     const pattern = patternInCommand(node);
     if (pattern !== undefined) parts.push({ kind: 'undecidable', text: clip(pattern), reason: 'words the shell parser reads as a pattern (after == or =~) where the shell reads commands' });

@@ -27,6 +27,7 @@ const PLANTED = [
   '.julia/config/startup.jl',
   '.ghci',
   '.ghc/ghci.conf',
+  '.config/ghc/ghci.conf', // GHC 9.4 and later, where there is no ~/.ghc
   '.psqlrc',
   '.sqliterc',
   '.config/sqlite3/sqliterc',
@@ -38,6 +39,15 @@ const PLANTED = [
   '.erlang',
   '.config/erlang/.erlang',
   '.iex.exs',
+  '.ocamlinit',
+  '.config/ocaml/init.ml',
+  '.guile',
+  '.tclshrc',
+  '.gnuplot',
+  '.mongoshrc.js',
+  '.mongorc.js',
+  '.swiplrc',
+  '.config/swi-prolog/init.pl',
   '.lein/profiles.clj',
   '.clojure/deps.edn',
   // Terminals, editors and tools whose configuration is code or names a command.
@@ -79,8 +89,12 @@ const PLANTED = [
   '.procmailrc',
 ];
 
-/** The same start-up files as these tools also read them from the directory they start in (irb, pry, R, GHCi, pdb, perl -d, Octave, IEx). */
-const IN_PROJECT = ['.irbrc', '.pryrc', '.Rprofile', '.ghci', '.pdbrc', '.perldb', '.octaverc', '.iex.exs'];
+/**
+ * The same start-up files as these tools also read them from the directory they start in (irb, pry, R, GHCi, pdb,
+ * perl -d, Octave, IEx, the OCaml toplevel and utop). irb loads irbrc, _irbrc and $irbrc there besides .irbrc (all of them since 1.13, at
+ * `rails console` too), and older ones irb.rc.
+ */
+const IN_PROJECT = ['.irbrc', 'irbrc', '_irbrc', '$irbrc', 'irb.rc', '.pryrc', '.Rprofile', '.ghci', '.pdbrc', '.perldb', '.octaverc', '.iex.exs', '.ocamlinit'];
 
 const script = planter(PLANTED);
 
@@ -135,15 +149,15 @@ describe.each(backendCases("checks of what a writable home makes the host's tool
     const project = join(home, 'project');
     plant(runner, home, 'project/.Rprofile', 'original\n');
     const made = IN_PROJECT.filter((name) => name !== '.Rprofile');
-    const writes = [...IN_PROJECT, 'sub/.irbrc', 'main.R'].map((p) => `mkdir -p "$(dirname ${p})"; echo rt > ${p} 2>/dev/null && echo ${p}=written || echo ${p}=refused`);
+    const writes = [...IN_PROJECT, 'sub/.irbrc', 'sub/_irbrc', 'main.R'].map((p) => `mkdir -p "$(dirname '${p}')"; echo rt > '${p}' 2>/dev/null && echo '${p}=written' || echo '${p}=refused'`);
     const r = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', writes.join('\n')], { cwd: project, env });
     expect(r.status, r.stderr).toBe(0);
     const kv = keyValues(r.stdout);
     expect(kv['main.R']).toBe('written'); // control: the project is writable
     expect(kv['.Rprofile']).toBe('refused');
     expect(readFileSync(join(project, '.Rprofile'), 'utf8')).toBe('original\n');
-    for (const path of [...made, 'sub/.irbrc']) expect(existsSync(join(project, path)), `${path} on the host`).toBe(false);
+    for (const path of [...made, 'sub/.irbrc', 'sub/_irbrc']) expect(existsSync(join(project, path)), `${path} on the host`).toBe(false);
     const aside = [...readdirSync(project), ...readdirSync(join(project, 'sub')).map((n) => `sub/${n}`)].filter((n) => n.includes('.isolate-quarantined-'));
-    for (const path of [...made, 'sub/.irbrc']) expect(aside.some((n) => n.startsWith(`${path}.isolate-quarantined-`)), `${path} moved aside`).toBe(true);
+    for (const path of [...made, 'sub/.irbrc', 'sub/_irbrc']) expect(aside.some((n) => n.startsWith(`${path}.isolate-quarantined-`)), `${path} moved aside`).toBe(true);
   });
 });

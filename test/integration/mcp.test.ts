@@ -212,7 +212,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(records.find((x) => x['kind'] === 'mcp-call')).toMatchObject({ origin: { tool: 'check', client: CLIENT }, policy: { decision: 'refused', rule: 'rm *' } });
   });
 
-  it('a deny rule holds for scripts the shells read otherwise than the policy\'s parser (((…)) and [[ || ]] in dash, heredoc ends, a pattern up to ]])', async () => {
+  it('a deny rule holds for scripts the shells read otherwise than the policy\'s parser (((…)), [[ || ]], $\'…\' and "${x:-\'…\'}" in dash, heredoc ends, a pattern up to ]])', async () => {
     const { site, server } = await serveDenyingRm();
     const calls = [
       { command: '((rm))' }, // dash runs rm (with no file: the refusal is what is judged)
@@ -222,6 +222,9 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
       { argv: ['bash', '-c', "cat <<$'EOF'\nEOF\nrm -f keep.txt\n$'EOF'\n"] },
       { argv: ['bash', '-c', 'cat <<EOF\nEO\\\nF\nrm -f keep.txt\nEOF\n'] },
       { command: 'cat <<EOF\n\\\nEOF\nrm -f keep.txt\nEOF\n' },
+      { command: "echo $'\\' ; rm -f keep.txt # '" }, // dash (before 0.5.13): a $, then a quote that ends at the backslash's quote
+      { command: "echo \"${x:-'}\" ; rm -f keep.txt # '}\"" }, // dash: the ' in a double-quoted ${x:-…} is a plain character
+      { command: "cat <<EOF\n${x:-'$(rm -f keep.txt)'}\nEOF\n" }, // the quotes are plain characters in a heredoc: the shells run rm
     ];
     for (const args of calls) {
       const r = await call(server, 'run', args);

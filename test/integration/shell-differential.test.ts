@@ -275,6 +275,20 @@ const CORPUS = [
   "x=$([[ a || git push ]])",
   "echo a &>/dev/null git push",
   "true &>>/dev/null git push",
+  // $'…', which dash (before 0.5.13) reads as a $ then a single-quoted string that ends at the first ': the rest is commands
+  "echo $'\\' ; git push # '",
+  "echo ${x:-$'\\'} ; git push # '}",
+  "echo $'\\' \ngit push\n# '",
+  "x=a$'b\\'c ; git push # '",
+  // a ' in the word of ${x:-…} inside double quotes, a plain character to dash, where bash begins a quote
+  "echo \"${x:-'}\" ; git push # '}\"",
+  "echo \"${x-'}\" ; git push # '}\"",
+  "echo \"${x:='}\" ; git push # '}\"",
+  "x=1; echo \"${x:+'}\" ; git push # '}\"",
+  "echo \"${x:-'}\"\ngit push\n# '}\"",
+  "echo \"${x:-a\n'}\" ; git push # '}\"",
+  "echo \"${x:-$'}\" ; git push # '}\"",
+  "echo \"$(echo \"${x:-'}\")\" ; git push # '}\")\"",
   // time and ! before a compound command, which the grammar reads as words of a command named time, {, if, …
   "time { git push; }",
   "time -p { git push; }",

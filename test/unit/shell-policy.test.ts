@@ -180,6 +180,16 @@ describe('attempts to hide a denied command', () => {
   });
 });
 
+describe("a substitution between single quotes in a heredoc's ${x:-…}, which bash runs", () => {
+  it.each(["cat <<EOF\n${x:-'$(git push)'}\nEOF", "cat <<EOF\n${x-'`git push`'}\nEOF", "cat <<-EOF\n\t${x-a'$(git push)'}\n\tEOF"])('%j: a deny rule refuses', async (script) => {
+    expect(await decideCommands(DENY, sh(script))).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('a quoted heredoc runs nothing there, and an allow list lets it through', async () => {
+    expect((await decideCommands({ allow: ['cat *'], deny: [] }, sh("cat <<'EOF'\n${x:-'$(git push)'}\nEOF"))).decision).toBe('allowed');
+  });
+});
+
 describe('a heredoc bash may end elsewhere than the parser', () => {
   it.each(["cat <<$'EOF'\nEOF\ngit push\n$'EOF'", 'cat <<EOF\nEO\\\nF\ngit push\nEOF', 'cat <<EOF\n\\\nEOF\ngit push\nEOF'])('%j: its lines are read as commands too, and a deny rule refuses', async (script) => {
     expect(await decideCommands(DENY, sh(script))).toMatchObject({ decision: 'refused', rule: 'git push *' });
@@ -195,6 +205,20 @@ describe('time and ! before a compound command (keywords of bash, which the gram
 describe("bash's own syntax, read as dash reads it by a shell that may be dash", () => {
   it.each(['((git push))', '[[ -n x || git push ]]', '[[ a | git push ]]', 'echo a &>/dev/null git push', 'echo a == b; git push ]]'])('sh -c %j: refused', async (script) => {
     for (const shell of ['sh', '/bin/dash', 'ksh']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
+  });
+
+  it.each(["echo $'\\' ; git push # '", "echo ${x:-$'\\'} ; git push # '}", "x=a$'b\\'c\ngit push\n# '"])('sh -c %j: refused (dash reads $\' as a $ and a quote)', async (script) => {
+    for (const shell of ['sh', '/bin/dash', 'ksh']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
+    expect((await decideCommands(DENY, ['bash', '-c', script])).decision).toBe('allowed'); // bash runs no git push there
+  });
+
+  it.each(["echo \"${x:-'}\" ; git push # '}\"", "echo \"${x-'}\" ; git push # '}\"", "x=1; echo \"${x:+'}\"\ngit push\n# '}\"", "echo \"${x:-a\n'}\" ; git push # '}\"", "echo \"${x:-$'}\" ; git push # '}\""])('sh -c %j: refused (dash reads a \' in a double-quoted ${x:-…} as a plain character)', async (script) => {
+    for (const shell of ['sh', '/bin/dash']) expect((await decideCommands(DENY, [shell, '-c', script])).decision, shell).toBe('refused');
+    expect((await decideCommands(DENY, ['bash', '-c', script])).decision).toBe('allowed'); // bash runs no git push there
+  });
+
+  it.each(["echo \"${NAME:-'world'}\"", "echo \"${X:+'$Y'}\" \"${X:+'${Y}'}\"", "echo $'a\\tb' \"${A:-'}'}\""])('sh -c %j: an ordinary script quoting a default is still allowed', async (script) => {
+    expect((await decideCommands({ allow: ['echo *'], deny: [] }, ['sh', '-c', script])).decision).toBe('allowed');
   });
 
   it("bash and zsh read ((…)), [[…]] and &> as their own: an allow list lets them through there, not in sh", async () => {
