@@ -310,6 +310,30 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(out(second as CallToolResult).stdout).toBe('second\n');
   });
 
+  it('refuses, with a tool error it records, a burst of waiting calls whose stdin would take the server past its bound, and runs the others', async () => {
+    const { server, records } = await serve(['--max-concurrent', '1']);
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const controller = new AbortController();
+    const first = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
+    first.catch(() => undefined);
+    await sleepStarted(d);
+    // Twelve calls of 8 MiB of stdin each: without a bound, the server holds all 96 MiB (and more) while they wait.
+    const stdin = 'x'.repeat(8 * 1024 * 1024);
+    const burst = Array.from({ length: 12 }, () => server.client.callTool({ name: 'run', arguments: { argv: ['wc', '-c'], stdin } }, CallToolResultSchema, { timeout: 120_000 }) as Promise<CallToolResult>);
+    const errors: CallToolResult[] = [];
+    for (const p of burst) void p.then((r) => (r.isError === true ? errors.push(r) : undefined), () => undefined);
+    const refused = await pollFor('the calls beyond the bound to be refused', () => (errors.length >= 9 ? errors : undefined), 60_000);
+    expect(refused.map(textOf).every((t) => t.includes('the server is busy') && t.includes('fix:'))).toBe(true);
+    controller.abort();
+    const results = await Promise.all(burst);
+    const ran = results.filter((r) => r.isError !== true);
+    expect(ran).toHaveLength(3);
+    expect(ran.map((r) => out(r).stdout.trim())).toEqual(['8388608', '8388608', '8388608']);
+    expect(records().filter((x) => x['kind'] === 'mcp-call')).toMatchObject(Array.from({ length: 9 }, () => ({ origin: { tool: 'run', client: CLIENT }, error: { code: 'E_BUSY' } })));
+    expect(records().filter((x) => x['kind'] === 'run')).toHaveLength(4);
+  }, 120_000);
+
   it('leaves no process, socket or file behind when the client closes stdin, and the audit log verifies', async () => {
     const rt = projectSite(runner, 'isolate-it-mcp-rt-');
     cleanups.push(rt.cleanup);
