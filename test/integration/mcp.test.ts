@@ -407,6 +407,45 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
   });
 
+  it("a server killed mid-call leaves nothing of its own in isolate's runtime directory once the next server has started", async () => {
+    const rt = projectSite(runner, 'isolate-it-mcp-rt-');
+    cleanups.push(rt.cleanup);
+    const runtime = join(rt.dir, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    giveTo(runner, runtime);
+    const { server, project, env } = await serve(['--net', 'filtered', '--allow-domain', 'example.test'], { XDG_RUNTIME_DIR: runtime });
+    const d = uniqueSleep(60);
+    durations.push(d);
+    call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
+    await sleepStarted(d);
+    const pid = server.child.pid as number;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    servers.splice(servers.indexOf(server), 1);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+    const base = join(runtime, 'isolate');
+    const listing = (): string[] => readdirSync(base, { recursive: true }).map(String).sort();
+    // Its proxy directory and its registration; a notice for the next run in the project (killed-<pid>-…) may stay.
+    const dead = (names: string[]): string[] => names.filter((n) => /(^|\/)net-/.test(n) || new RegExp(`^${pid}-`).test(n.split('/').pop() ?? ''));
+    expect(dead(listing()).length, listing().join('\n')).toBeGreaterThan(0);
+    // A live server's call in the same project, whose proxy directory and registration are in use.
+    const live = await startMcp(runner, ['--no-audit', '--net', 'filtered', '--allow-domain', 'example.test'], { cwd: project, env: { ...env, XDG_RUNTIME_DIR: runtime } });
+    servers.push(live);
+    const d2 = uniqueSleep(60);
+    durations.push(d2);
+    call(live, 'run', { argv: ['sleep', d2] }).catch(() => undefined);
+    await sleepStarted(d2);
+    const livePid = String(live.child.pid);
+    const liveOnes = (): string[] => listing().filter((n) => n.includes(`net-${livePid}-`) || (n.split('/').pop() ?? '').startsWith(`${livePid}-`));
+    expect(liveOnes().length, listing().join('\n')).toBeGreaterThan(1);
+    const before = liveOnes();
+    // The next server, another network setting, no call yet.
+    const next = await startMcp(runner, ['--no-audit'], { cwd: project, env: { ...env, XDG_RUNTIME_DIR: runtime } });
+    servers.push(next);
+    expect(dead(listing()).filter((n) => !before.includes(n)), listing().join('\n')).toEqual([]);
+    expect(liveOnes()).toEqual(before);
+  });
+
   it('takes every running sandbox with it when it is killed with SIGKILL', async () => {
     const { server } = await serve();
     const d = uniqueSleep(60);
