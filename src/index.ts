@@ -537,6 +537,15 @@ export async function warmRunPath(): Promise<void> {
 }
 
 /**
+ * @internal For a long-lived program when it starts (the MCP server): remove what isolate processes of this user
+ * that were killed (SIGKILL) left in isolate's runtime directory, their owners gone (run/killed-leftovers.ts).
+ * Never rejects.
+ */
+export async function sweepKilledLeftovers(options: IsolateOptions = {}): Promise<void> {
+  await (await import('./run/killed-leftovers.js')).sweepKilledLeftovers(context(options).env);
+}
+
+/**
  * Run a command in the sandbox. Resolves to the run report and does not
  * throw: isolate's own failures (a bad profile or option, a missing backend,
  * a bug: E_INTERNAL) are in `report.error` with exit 125 (126/127 for a

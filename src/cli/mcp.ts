@@ -4,7 +4,7 @@
  * be loaded, or a sandbox this host cannot enforce, ends the server at once
  * (exit 125) rather than failing each call. The SDK is loaded only here.
  */
-import { loadProfile, plan, type RunOptions } from '../index.js';
+import { loadProfile, plan, sweepKilledLeftovers, type RunOptions } from '../index.js';
 import { IsolateError } from '../errors.js';
 import { parseCount, parseSize } from '../profile/limits.js';
 import { DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_OUTPUT } from '../mcp/config.js';
@@ -38,6 +38,8 @@ export async function mcpCommand(inv: Invocation, ctx: CliContext): Promise<numb
   const log = flags.auditLog ?? prepared.policy.audit.log;
   const options: RunOptions = { ...chosen, loaded: prepared.merged, audit: { ...chosen.audit, ...(log === undefined ? {} : { log }) } };
   await plan(['/bin/sh', '-c', 'true'], options); // the backend is there and can enforce the profile
+  // What an earlier server (or run) killed mid-call left in isolate's runtime directory goes now, not at the next run that sweeps it.
+  await sweepKilledLeftovers(options);
   const { serveStdio } = await import('../mcp/serve.js');
   const warn = (text: string): void => ctx.output.err(`${text}\n`);
   return serveStdio({ options, policy: prepared.policy, maxConcurrent, maxOutput, version: version(), warn });

@@ -21,6 +21,7 @@ import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
 import { readScanCache, scanClock, writeScanCache } from './scan-cache-file.js';
 import { recordSeen } from './scan-seen.js';
+import { versionedRcPaths } from './versioned-rc.js';
 import { Facts, dirStat, visit, type Search } from './scan-walk.js';
 import { ScanSplit, type SplitOptions } from './scan-split.js';
 
@@ -61,7 +62,8 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   // Absolute protected paths first: the walk then does not enter what they protect as a whole. Then the hidden paths' pins.
   const enterable = (path: string): boolean => s.finder.enterable(path);
   const probe = { state: lstatState, enterable };
-  for (const fact of [...ownPathFacts(policy, probe), ...deniedPathFacts(rules, probe), ...missingDeniedFacts(policy, probe)]) s.finder.add(fact.path, fact.state, fact.pins);
+  const versioned = pathFacts(rules, versionedRcPaths(policy.filesystem.protectPaths ?? []), probe);
+  for (const fact of [...ownPathFacts(policy, probe), ...versioned, ...deniedPathFacts(rules, probe), ...missingDeniedFacts(policy, probe)]) s.finder.add(fact.path, fact.state, fact.pins);
   const trees = [];
   for (const root of writableRoots(rules)) {
     const st = dirStat(root);

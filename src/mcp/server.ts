@@ -80,7 +80,7 @@ function registerRun(server: McpServer, ctx: Context): void {
       const stop = reportProgress({ progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification });
       let free: (() => void) | undefined;
       try {
-        free = await ctx.slots.take(signal);
+        free = await ctx.slots.take(signal, input.stdin?.length ?? 0);
         const { report, failed: refused } = await runCall(ctx.config, input, signal, ctx.origin('run'));
         ctx.tell('run', report.audit?.warnings);
         if (refused) return failure(refusalText(report));

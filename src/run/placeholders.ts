@@ -254,6 +254,18 @@ async function collectAbandoned(rootsDir: string, use: LockUse, spares: SparePoo
   return sawKilled;
 }
 
+/**
+ * Outside any run (a long-lived program's start): clean up after the roots in the runtime directory `base` whose
+ * runs are all gone, as a run does when it leaves (collectAbandoned). A killed run's notice stays in its root's slot
+ * for the next run there.
+ */
+export async function collectAbandonedRoots(base: string): Promise<void> {
+  const rootsDir = join(base, ROOTS_DIR);
+  const notices: string[] = [];
+  const abandonedKilled = await collectAbandoned(rootsDir, registryLock(base), new SparePool(join(base, SPARES_DIR)), notices, '');
+  if (notices.length > 0 || abandonedKilled) endOrphanedLaunchers();
+}
+
 export async function registerRun(roots: readonly string[], env: Readonly<Record<string, string | undefined>>, lock: LockOptions = {}): Promise<Registration> {
   if (roots.length === 0) return { spares: undefined, update: async () => undefined, release: async () => undefined, notices: [] };
   const base = runtimeDir(env);

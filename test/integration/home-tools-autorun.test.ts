@@ -145,6 +145,20 @@ describe.each(backendCases("checks of what a writable home makes the host's tool
     expect(existsSync(marker), 'the host perl debugger ran code from a file the command wrote').toBe(false);
   });
 
+  it("psql's version-named start-up files in the home (~/.psqlrc-16.2, ~/.psqlrc-16, ~/.psqlrc-9.6), read before ~/.psqlrc, stay as they are", () => {
+    const names = ['.psqlrc-16.2', '.psqlrc-16', '.psqlrc-9.6', '.psqlrc-9.6.24'];
+    for (const name of names) plant(runner, home, name, '-- mine\n');
+    const writes = [...names.map((n) => `echo '\\! touch /tmp/psql-ran' >> '${n}' 2>/dev/null && echo '${n}=written' || echo '${n}=refused'`), ...names.map((n) => `rm -f '${n}' 2>/dev/null && echo '${n}=removed' || true`), 'echo rt > notes.txt && echo notes.txt=written'];
+    const r = run(writes.join('\n'));
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['notes.txt']).toBe('written'); // control: the home is writable
+    for (const name of names) {
+      expect(kv[name], name).toBe('refused');
+      expect(readFileSync(join(home, name), 'utf8'), `${name} on the host`).toBe('-- mine\n');
+    }
+  });
+
   it("a project's own start-up files for these tools stay read-only, and ones a run makes are moved aside", () => {
     const project = join(home, 'project');
     plant(runner, home, 'project/.Rprofile', 'original\n');

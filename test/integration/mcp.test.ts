@@ -310,6 +310,30 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(out(second as CallToolResult).stdout).toBe('second\n');
   });
 
+  it('refuses, with a tool error it records, a burst of waiting calls whose stdin would take the server past its bound, and runs the others', async () => {
+    const { server, records } = await serve(['--max-concurrent', '1']);
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const controller = new AbortController();
+    const first = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
+    first.catch(() => undefined);
+    await sleepStarted(d);
+    // Twelve calls of 8 MiB of stdin each: without a bound, the server holds all 96 MiB (and more) while they wait.
+    const stdin = 'x'.repeat(8 * 1024 * 1024);
+    const burst = Array.from({ length: 12 }, () => server.client.callTool({ name: 'run', arguments: { argv: ['wc', '-c'], stdin } }, CallToolResultSchema, { timeout: 120_000 }) as Promise<CallToolResult>);
+    const errors: CallToolResult[] = [];
+    for (const p of burst) void p.then((r) => (r.isError === true ? errors.push(r) : undefined), () => undefined);
+    const refused = await pollFor('the calls beyond the bound to be refused', () => (errors.length >= 9 ? errors : undefined), 60_000);
+    expect(refused.map(textOf).every((t) => t.includes('the server is busy') && t.includes('fix:'))).toBe(true);
+    controller.abort();
+    const results = await Promise.all(burst);
+    const ran = results.filter((r) => r.isError !== true);
+    expect(ran).toHaveLength(3);
+    expect(ran.map((r) => out(r).stdout.trim())).toEqual(['8388608', '8388608', '8388608']);
+    expect(records().filter((x) => x['kind'] === 'mcp-call')).toMatchObject(Array.from({ length: 9 }, () => ({ origin: { tool: 'run', client: CLIENT }, error: { code: 'E_BUSY' } })));
+    expect(records().filter((x) => x['kind'] === 'run')).toHaveLength(4);
+  }, 120_000);
+
   it('leaves no process, socket or file behind when the client closes stdin, and the audit log verifies', async () => {
     const rt = projectSite(runner, 'isolate-it-mcp-rt-');
     cleanups.push(rt.cleanup);
@@ -381,6 +405,45 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     // SIGTERM: the server waited for its sandboxes before it exited; SIGKILL: they die with it.
     if (signal === 'SIGTERM') expect(sleepProcs(d)).toEqual([]);
     await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+  });
+
+  it("a server killed mid-call leaves nothing of its own in isolate's runtime directory once the next server has started", async () => {
+    const rt = projectSite(runner, 'isolate-it-mcp-rt-');
+    cleanups.push(rt.cleanup);
+    const runtime = join(rt.dir, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    giveTo(runner, runtime);
+    const { server, project, env } = await serve(['--net', 'filtered', '--allow-domain', 'example.test'], { XDG_RUNTIME_DIR: runtime });
+    const d = uniqueSleep(60);
+    durations.push(d);
+    call(server, 'run', { argv: ['sleep', d] }).catch(() => undefined);
+    await sleepStarted(d);
+    const pid = server.child.pid as number;
+    server.child.kill('SIGKILL');
+    await server.exited;
+    servers.splice(servers.indexOf(server), 1);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+    const base = join(runtime, 'isolate');
+    const listing = (): string[] => readdirSync(base, { recursive: true }).map(String).sort();
+    // Its proxy directory and its registration; a notice for the next run in the project (killed-<pid>-…) may stay.
+    const dead = (names: string[]): string[] => names.filter((n) => /(^|\/)net-/.test(n) || new RegExp(`^${pid}-`).test(n.split('/').pop() ?? ''));
+    expect(dead(listing()).length, listing().join('\n')).toBeGreaterThan(0);
+    // A live server's call in the same project, whose proxy directory and registration are in use.
+    const live = await startMcp(runner, ['--no-audit', '--net', 'filtered', '--allow-domain', 'example.test'], { cwd: project, env: { ...env, XDG_RUNTIME_DIR: runtime } });
+    servers.push(live);
+    const d2 = uniqueSleep(60);
+    durations.push(d2);
+    call(live, 'run', { argv: ['sleep', d2] }).catch(() => undefined);
+    await sleepStarted(d2);
+    const livePid = String(live.child.pid);
+    const liveOnes = (): string[] => listing().filter((n) => n.includes(`net-${livePid}-`) || (n.split('/').pop() ?? '').startsWith(`${livePid}-`));
+    expect(liveOnes().length, listing().join('\n')).toBeGreaterThan(1);
+    const before = liveOnes();
+    // The next server, another network setting, no call yet.
+    const next = await startMcp(runner, ['--no-audit'], { cwd: project, env: { ...env, XDG_RUNTIME_DIR: runtime } });
+    servers.push(next);
+    expect(dead(listing()).filter((n) => !before.includes(n)), listing().join('\n')).toEqual([]);
+    expect(liveOnes()).toEqual(before);
   });
 
   it('takes every running sandbox with it when it is killed with SIGKILL', async () => {

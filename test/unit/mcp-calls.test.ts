@@ -4,7 +4,7 @@ import { Calls } from '../../src/mcp/calls.js';
 import { marked } from '../../src/mcp/output.js';
 import { reportProgress } from '../../src/mcp/progress.js';
 import { commandOf } from '../../src/mcp/run-tool.js';
-import { Slots } from '../../src/mcp/slots.js';
+import { MAX_WAITING_TEXT, Slots, WAIT_COST } from '../../src/mcp/slots.js';
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
@@ -40,6 +40,27 @@ describe('the concurrency limit', () => {
     const again = await slots.take(new AbortController().signal);
     again();
     await expect(slots.take(AbortSignal.abort())).rejects.toMatchObject({ code: 'E_CANCELLED' });
+  });
+
+  it('refuses a call that would wait beyond the bound on the stdin text the waiting calls hold, and takes calls again as the queue drains', async () => {
+    const slots = new Slots(1);
+    const never = new AbortController().signal;
+    const free = await slots.take(never, MAX_WAITING_TEXT); // a running call's text is not the queue's
+    const big = Math.floor(MAX_WAITING_TEXT / 3);
+    const waiting = [slots.take(never, big), slots.take(never, big)];
+    await expect(slots.take(never, big)).rejects.toMatchObject({ code: 'E_BUSY', message: expect.stringContaining('waiting') });
+    // Each waiting call counts, stdin or not: a burst of small calls is bounded too.
+    const small: Promise<() => void>[] = [];
+    const room = Math.floor((MAX_WAITING_TEXT - 2 * (big + WAIT_COST)) / WAIT_COST);
+    for (let i = 0; i < room; i++) small.push(slots.take(never));
+    await expect(slots.take(never)).rejects.toMatchObject({ code: 'E_BUSY' });
+    free();
+    for (const w of [...waiting, ...small]) (await w)();
+    (await slots.take(never, big))();
+    const again = await slots.take(never);
+    const queued = slots.take(never, big); // the queue's bound is free again
+    again();
+    (await queued)();
   });
 });
 
