@@ -130,6 +130,16 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     }
   });
 
+  it("a directory on the caller's PATH under a link that leads nowhere yet (one an earlier run left) is refused, not left for the command to make", () => {
+    symlinkSync(join(home, 'elsewhere/gohome'), join(home, 'go'));
+    const PATH = [DEFAULT_PATH, join(home, 'go/bin')].join(':');
+    const r = run(home, 'mkdir -p elsewhere/gohome/bin && echo rt > go/bin/git; echo ran', { PATH });
+    expect(r.status, r.stdout).toBe(125);
+    expect(r.stdout).not.toContain('ran');
+    expect(r.stderr).toMatch(/symbolic link/);
+    expect(existsSync(join(home, 'elsewhere')), 'the link target on the host').toBe(false);
+  });
+
   it("a directory on the caller's PATH inside one the sandbox cannot enter, but whose owner it runs as, gains no program", () => {
     const project = join(home, 'project');
     plant(runner, home, 'project/locked/bin/tool', ORIGINAL, 0o755);
