@@ -91,16 +91,34 @@ function realDir(path: string, disk: Disk): string | undefined {
   }
 }
 
-/** Where a PATH entry that is not a directory yet would be made: in its parent, when that is an existing directory, or undefined. */
+/**
+ * Where a PATH entry that is not a directory yet would be made: under the
+ * nearest directory above it that exists (`mkdir -p ~/go/bin` makes it
+ * where there is no ~/go either), as that directory really is; undefined
+ * when none can be found.
+ */
 function futureDir(path: string, disk: Disk): string | undefined {
-  const parent = realDir(dirname(path), disk);
-  return parent === undefined ? undefined : join(parent, basename(path));
+  const parent = dirname(path);
+  if (parent === path || !canLook(parent, disk)) return undefined;
+  const real = realDir(parent, disk) ?? futureDir(parent, disk);
+  return real === undefined ? undefined : join(real, basename(path));
+}
+
+/** Whether the disk can say what is at `path` (a directory on the way it cannot look into: the host runs nothing from there). */
+function canLook(path: string, disk: Disk): boolean {
+  try {
+    disk.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * The directories of the caller's PATH that exist or whose parent does (a
- * command could make `~/go/bin` in an existing `~/go`, and the host would
- * run what it put there: a missing one is blocked for the run), and `~/bin`
+ * The directories of the caller's PATH, also those that do not exist yet (a
+ * command could make `~/go/bin`, with `~/go` where that is missing too, and
+ * the host would run what it put there: the first missing directory on the
+ * way is blocked for the run), and `~/bin`
  * in the home whether it exists or not: it is a fixed
  * name, so a missing one is blocked for the run where the home is writable.
  * A dependency bin is left out only when the PATH names it as one too: a

@@ -113,6 +113,33 @@ describe.each(backendCases('checks of what a writable home puts on the host PATH
     }
   });
 
+  it("a directory on the caller's PATH under several that do not exist yet cannot be made and given a program", () => {
+    // ~/go/bin from Go's install notes before Go made ~/go, .NET's ~/.dotnet/tools before its first run, Fedora's ~/.local/bin in a home without ~/.local.
+    const dirs = ['go/bin', '.dotnet/tools', '.deno/bin', 'project/vendor/tool/bin'];
+    mkdirSync(join(home, 'project'));
+    rmSync(join(home, '.local'), { recursive: true });
+    giveTo(runner, home);
+    const PATH = [DEFAULT_PATH, ...dirs.map((d) => join(home, d)), join(home, '.local/bin')].join(':');
+    const r = run(home, planter([...dirs.map((d) => `${d}/git`), '.local/bin/git', 'project/main.c']), { PATH });
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['project/main.c']).toBe('written'); // control: the home and project are writable
+    for (const dir of [...dirs, '.local/bin']) {
+      expect(kv[`${dir}/git`], dir).toBe('refused');
+      expect(existsSync(join(home, dir)), `${dir} on the host`).toBe(false);
+    }
+  });
+
+  it("a directory on the caller's PATH under a link that leads nowhere yet (one an earlier run left) is refused, not left for the command to make", () => {
+    symlinkSync(join(home, 'elsewhere/gohome'), join(home, 'go'));
+    const PATH = [DEFAULT_PATH, join(home, 'go/bin')].join(':');
+    const r = run(home, 'mkdir -p elsewhere/gohome/bin && echo rt > go/bin/git; echo ran', { PATH });
+    expect(r.status, r.stdout).toBe(125);
+    expect(r.stdout).not.toContain('ran');
+    expect(r.stderr).toMatch(/symbolic link/);
+    expect(existsSync(join(home, 'elsewhere')), 'the link target on the host').toBe(false);
+  });
+
   it("a directory on the caller's PATH inside one the sandbox cannot enter, but whose owner it runs as, gains no program", () => {
     const project = join(home, 'project');
     plant(runner, home, 'project/locked/bin/tool', ORIGINAL, 0o755);

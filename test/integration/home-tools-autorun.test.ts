@@ -127,6 +127,19 @@ describe.each(backendCases("checks of what a writable home makes the host's tool
     }
   });
 
+  it("with rustup installed (~/.cargo exists), Cargo's home configuration, which every cargo in every project reads, can be neither made nor changed; its caches can", () => {
+    // A linker, rustc-wrapper or runner named there runs at the user's next cargo build, test or run, in any project.
+    plant(runner, home, '.cargo/bin/cargo', 'original\n', 0o755);
+    const r = run(planter(['.cargo/config.toml', '.cargo/config', '.cargo/registry/cache/rt.crate']));
+    expect(r.status, r.stderr).toBe(0);
+    const kv = keyValues(r.stdout);
+    expect(kv['.cargo/registry/cache/rt.crate']).toBe('written'); // control: Cargo's caches stay writable
+    for (const path of ['.cargo/config.toml', '.cargo/config']) {
+      expect(kv[path], path).toBe('refused');
+      expect(existsSync(join(home, path)), `${path} on the host`).toBe(false);
+    }
+  });
+
   it.runIf(hostHas('python3', 'apt-get install python3'))("the host's pdb runs no command the command chose (~/.pdbrc)", () => {
     const marker = join(home, 'pdb-ran');
     const r = run(`echo 'x = 1' > debugged.py; printf 'import os; os.system("touch ${marker}")\\ncontinue\\n' > .pdbrc; true`);

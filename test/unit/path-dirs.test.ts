@@ -49,13 +49,16 @@ describe('pathDirs: the directories the host runs programs from', () => {
     expect(pathDirs({ PATH: '/h/nm' }, '/w', [], d)).toEqual([{ written: '/h/nm', real: '/h/p/node_modules/.bin', why: ON_PATH }]);
   });
 
-  it('takes a missing PATH directory whose parent exists, where a command could make it, and leaves out one deeper', () => {
-    const d = disk(['/h', '/h/go', '/h/p', '/h/p/node_modules', '/var/h'], ['/h/p/file'], { '/h/l': '/var/h' });
-    const PATH = '/h/go/bin:/h/l/bin:/h/p/file:/h/p/node_modules/.bin:/h/none/bin';
+  it('takes a missing PATH directory, also one under directories that are missing too, where a command could make it', () => {
+    const d = disk(['/', '/h', '/h/go', '/h/p', '/h/p/node_modules', '/var/h'], ['/h/p/file'], { '/h/l': '/var/h' });
+    const PATH = '/h/go/bin:/h/l/bin:/h/p/file:/h/p/node_modules/.bin:/h/none/bin:/h/l/none/tools/bin:/none/bin';
     expect(pathDirs({ PATH }, '/w', [], d)).toEqual([
       { written: '/h/go/bin', real: '/h/go/bin', why: ON_PATH },
       { written: '/h/l/bin', real: '/var/h/bin', why: ON_PATH },
       { written: '/h/p/file', real: '/h/p/file', why: ON_PATH },
+      { written: '/h/none/bin', real: '/h/none/bin', why: ON_PATH },
+      { written: '/h/l/none/tools/bin', real: '/var/h/none/tools/bin', why: ON_PATH },
+      { written: '/none/bin', real: '/none/bin', why: ON_PATH },
     ]);
   });
 
