@@ -293,14 +293,20 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(records().filter((x) => x['kind'] === 'run')).toHaveLength(20);
   });
 
-  it('holds calls beyond --max-concurrent until a running one ends', async () => {
-    const { server } = await serve(['--max-concurrent', '1']);
+  /** A call of a long sleep that holds the server's only slot (--max-concurrent 1) until the returned controller cancels it. */
+  async function holdTheSlot(server: Awaited<ReturnType<typeof serve>>['server']): Promise<AbortController> {
     const d = uniqueSleep(60);
     durations.push(d);
     const controller = new AbortController();
     const first = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
     first.catch(() => undefined);
     await sleepStarted(d);
+    return controller;
+  }
+
+  it('holds calls beyond --max-concurrent until a running one ends', async () => {
+    const { server } = await serve(['--max-concurrent', '1']);
+    const controller = await holdTheSlot(server);
     let second: CallToolResult | undefined;
     const waiting = call(server, 'run', { argv: ['echo', 'second'] }).then((r) => (second = r));
     await new Promise((r) => setTimeout(r, 1500));
@@ -312,12 +318,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
 
   it('refuses, with a tool error it records, a burst of waiting calls whose stdin would take the server past its bound, and runs the others', async () => {
     const { server, records } = await serve(['--max-concurrent', '1']);
-    const d = uniqueSleep(60);
-    durations.push(d);
-    const controller = new AbortController();
-    const first = server.client.callTool({ name: 'run', arguments: { argv: ['sleep', d] } }, CallToolResultSchema, { signal: controller.signal, timeout: 120_000 });
-    first.catch(() => undefined);
-    await sleepStarted(d);
+    const controller = await holdTheSlot(server);
     // Twelve calls of 8 MiB of stdin each: without a bound, the server holds all 96 MiB (and more) while they wait.
     const stdin = 'x'.repeat(8 * 1024 * 1024);
     const burst = Array.from({ length: 12 }, () => server.client.callTool({ name: 'run', arguments: { argv: ['wc', '-c'], stdin } }, CallToolResultSchema, { timeout: 120_000 }) as Promise<CallToolResult>);
