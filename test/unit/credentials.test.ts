@@ -205,6 +205,23 @@ describe('the vault', () => {
     expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'refused', 'refused', 'refused']);
   });
 
+  it('refuses a placeholder, once, beside an Authorization of the command\'s own (the value would be data for that account to keep)', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const own = 'ghp_' + 'o'.repeat(36);
+    for (const [headers, target] of [
+      [[['Authorization', `Bearer ${own}`]], `/repos/own/public/contents/${c.placeholder}.txt`],
+      [[['Authorization', `Basic ${Buffer.from(`own:${own}`).toString('base64')}`]], `/chat.postMessage?text=${c.placeholder}`],
+      [[['authorization', `token ${own}`], ['Dropbox-API-Arg', `{"path":"/${c.placeholder}"}`]], '/2/files/upload'],
+      [[['Authorization', `token ${c.placeholder}`], ['Authorization', `token ${own}`]], '/user'],
+    ] as [[string, string][], string][]) {
+      expect(v.rewrite(req('api.github.com', headers, target)), target).toEqual({ ok: false, name: 'GITHUB_TOKEN', reason: expect.stringMatching(/Authorization header without the placeholder/) });
+    }
+    expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'refused', 'refused']);
+    // Control: a request with an Authorization of its own and no placeholder is the command's business.
+    expect(v.rewrite(req('api.github.com', [['Authorization', `Bearer ${own}`]], '/user'))).toMatchObject({ ok: true, injected: [] });
+  });
+
   it('replaces the placeholder inside Authorization: Basic base64(user:password)', () => {
     const c = loaded();
     const v = new CredentialVault([c]);

@@ -4,8 +4,10 @@
  * the request target or a header (also inside `Authorization: Basic`'s
  * base64 user:password) becomes the real value when the request goes to one
  * of that credential's hosts within its ttl, in one place of the request
- * (a second is data the host could keep and give back: refused); a
- * placeholder going anywhere else refuses the request. An aws credential's values never travel in
+ * (a second is data the host could keep and give back: refused), and
+ * not beside an Authorization of the command's own (the placeholder is then
+ * data for that account: refused); a placeholder going anywhere else
+ * refuses the request. An aws credential's values never travel in
  * place of its placeholders: a request that carries them must be signed with
  * the placeholder keys, and is signed again with the real ones
  * (aws-request.ts). Every injection and every refusal is recorded (name,
@@ -139,6 +141,11 @@ export class CredentialVault {
     return count(req.target) + req.headers.reduce((n, [, v]) => n + count(decodeBasic(v) ?? v), 0);
   }
 
+  /** Whether `req` has an Authorization header that does not hold `placeholder` (in its value, or its decoded Basic user:password). */
+  private static otherAuthorization(req: OutgoingRequest, placeholder: string): boolean {
+    return req.headers.some(([n, v]) => n.toLowerCase() === 'authorization' && !v.includes(placeholder) && decodeBasic(v)?.includes(placeholder) !== true);
+  }
+
   /** `req` with the values in, or refused; `body`: the request's body when bodyNeeded said so (undefined when it was too large to read). */
   rewrite(req: OutgoingRequest, body?: Buffer): Rewrite {
     const used = this.found(CredentialVault.texts(req));
@@ -151,6 +158,12 @@ export class CredentialVault {
     if (twice !== undefined) {
       const { name } = twice.credential.spec;
       return this.refuse(req, twice, `the placeholder of credential ${name} is in more than one place of the request (target and headers); isolate adds it in one, where it authenticates, never as data the host could keep`);
+    }
+    // Nor where the request authenticates otherwise: an Authorization of the command's own (its account on the host) makes the placeholder anywhere else data that account keeps.
+    const beside = used.find((e) => e.credential.aws === undefined && CredentialVault.otherAuthorization(req, e.credential.placeholder));
+    if (beside !== undefined) {
+      const { name } = beside.credential.spec;
+      return this.refuse(req, beside, `the request carries an Authorization header without the placeholder of credential ${name}, and that placeholder elsewhere; isolate adds it where it authenticates, never as data for another account to keep`);
     }
     const signer = used.find((e) => e.credential.aws !== undefined);
     const aws = signer?.credential.aws;
