@@ -222,6 +222,15 @@ describe('the vault', () => {
     expect(v.rewrite(req('api.github.com', [['Authorization', `Bearer ${own}`]], '/user'))).toMatchObject({ ok: true, injected: [] });
   });
 
+  it('asks for the whole response where it adds a value: no Range, no If-Range (an echo served in parts would give the value a part at a time)', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const r = v.rewrite(req('api.github.com', [['Authorization', `token ${c.placeholder}`], ['Range', 'bytes=0-19'], ['If-Range', '"e1"'], ['Accept', '*/*']]));
+    expect(r.ok && r.headers).toEqual([['Authorization', `token ${TOKEN}`], ['Accept', '*/*'], ['Accept-Encoding', 'identity']]);
+    const untouched: [string, string][] = [['Range', 'bytes=0-19']];
+    expect(v.rewrite(req('api.github.com', untouched))).toMatchObject({ ok: true, headers: untouched });
+  });
+
   it('replaces the placeholder inside Authorization: Basic base64(user:password)', () => {
     const c = loaded();
     const v = new CredentialVault([c]);

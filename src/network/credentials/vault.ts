@@ -197,7 +197,7 @@ export class CredentialVault {
       return [n, basic?.[1] !== undefined && decoded !== undefined ? basic[1] + Buffer.from(swap(decoded), 'latin1').toString('base64') : swap(v)];
     });
     for (const e of used) this.record(req, e.credential.spec.name, 'injected');
-    return { ok: true, target: swap(req.target), headers: used.length === 0 ? headers : uncompressed(headers), injected: used.map((e) => e.credential.spec.name) };
+    return { ok: true, target: swap(req.target), headers: used.length === 0 ? headers : uncompressed(whole(headers)), injected: used.map((e) => e.credential.spec.name) };
   }
 
   /** `text` (a response header's value) with every real value replaced by its mask. */
@@ -235,6 +235,16 @@ export class CredentialVault {
 /** A response the proxy scrubs must arrive as text: no compression may hide a value from it. */
 function uncompressed(headers: readonly [string, string][]): [string, string][] {
   return [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
+}
+
+/**
+ * A response the proxy scrubs must come whole: a server that echoes the
+ * value and serves parts (Range) would give it to the command one part at
+ * a time, none of which is the value the scrubber looks for. Without
+ * Range (and If-Range, which only qualifies it) the server sends the whole.
+ */
+function whole(headers: readonly [string, string][]): [string, string][] {
+  return headers.filter(([n]) => !['range', 'if-range'].includes(n.toLowerCase()));
 }
 
 /** The user:password of a Basic authorization value, or undefined. */
