@@ -293,6 +293,17 @@ describe('scrubbing responses', () => {
     return Buffer.concat([...pieces.flatMap((p) => s.push(Buffer.from(p))), s.flush()]).toString();
   };
 
+  it('in a response head (reason phrase, header names and values) the value is replaced in any case of its letters', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    for (const text of [`x-seen-${TOKEN.toLowerCase()}`, `INVALID TOKEN ${TOKEN.toUpperCase()}`, `token ${TOKEN}`]) {
+      const out = v.scrubText(text);
+      expect(out.toLowerCase(), text).not.toContain(TOKEN.toLowerCase());
+      expect(out, text).toContain(c.placeholder);
+      expect(out.length).toBe(text.length);
+    }
+  });
+
   it('replaces the value with a mask of the same length, also across every split point', () => {
     const text = `{"token":"${TOKEN}","again":"${TOKEN}"}`;
     for (let cut = 0; cut <= text.length; cut++) {

@@ -49,6 +49,8 @@ export class CredentialVault {
   readonly events: CredentialEvent[] = [];
   omitted = 0;
   private readonly entries: Entry[];
+  /** Each value in any case of its letters, with its mask: for the response head (scrubText). */
+  private readonly anyCase: { pattern: RegExp; mask: string }[];
 
   constructor(credentials: readonly LoadedCredential[], private readonly now: () => number = Date.now) {
     const start = now();
@@ -60,6 +62,7 @@ export class CredentialVault {
       }),
       expiresAt: credential.spec.ttlMs === undefined ? undefined : start + credential.spec.ttlMs,
     }));
+    this.anyCase = credentials.flatMap((c) => valuePairs(c).map((v) => ({ pattern: new RegExp(v.value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi'), mask: v.placeholder.slice(0, v.value.length) })));
   }
 
   /** The host part of every credential host pattern (`*.example.com`: example.com), for the run CA's name constraints. */
@@ -200,10 +203,17 @@ export class CredentialVault {
     return { ok: true, target: swap(req.target), headers: used.length === 0 ? headers : uncompressed(whole(headers)), injected: used.map((e) => e.credential.spec.name) };
   }
 
-  /** `text` (a response header's value) with every real value replaced by its mask. */
+  /**
+   * `text` (a response's reason phrase, a header's name or value) with
+   * every real value replaced by its mask, also in any case of its letters:
+   * a server may write header names in lower case (an ASGI application
+   * must), and a GitHub token's letters without their case are enough to
+   * find it offline (its last six characters are a checksum of the rest).
+   */
   scrubText(text: string): string {
     const s = this.responseScrubber();
-    return Buffer.concat([...s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+    const exact = Buffer.concat([...s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+    return this.anyCase.reduce((acc, { pattern, mask }) => acc.replace(pattern, () => mask), exact);
   }
 
   /** The check on a plain HTTP response relayed as bytes: no compressed body, which the scrubber could not search (compressed-guard.ts). */
