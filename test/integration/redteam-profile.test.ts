@@ -5,7 +5,7 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
@@ -80,6 +80,43 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     expect(r.stdout, 'the command got the variable the file it really extends passes').not.toContain(SECRET);
     expect(r.status, r.stderr).toBe(125);
     expect(r.stderr).toContain('isolate.yaml: extends:');
+  });
+
+  // Under strict the project is read-only, so a link in it is not one the command can repoint (rule-links.ts): but the
+  // repository chose it, and a rule that reads like a file of the project opened one of the user's secret stores.
+  describe('a rule for a path in the project that a link in the repository takes elsewhere', () => {
+    let ssh: string;
+    beforeEach(() => {
+      ssh = join(dir, 'home', '.ssh');
+      mkdirSync(ssh, { recursive: true });
+      writeFileSync(join(ssh, 'id_ed25519'), `${SECRET}\n`);
+      writeFileSync(join(ssh, 'authorized_keys'), 'ssh-ed25519 AAAA user@laptop\n');
+      mkdirSync(join(project, 'docs'));
+      symlinkSync('../../home/.ssh/id_ed25519', join(project, 'docs', 'logo.png'));
+      symlinkSync('../../home/.ssh/authorized_keys', join(project, 'docs', 'build.log'));
+    });
+
+    it('read: ${CWD}/docs/logo.png does not show the private key it links to (exit 125, naming the link)', () => {
+      writeFileSync(join(project, 'isolate.yaml'), 'extends: strict\nfilesystem:\n  read: ["${CWD}/docs/logo.png"]\n');
+      giveTo(runner, dir);
+      const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'cat', 'docs/logo.png'], { cwd: project, env });
+      expect(r.stdout, 'the command read the private key').not.toContain(SECRET);
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(`filesystem.read[0]: ${join(project, 'docs', 'logo.png')}`);
+    });
+
+    it('write: ${CWD}/docs/build.log, or --allow-write docs/build.log, does not let the command add a key to ~/.ssh/authorized_keys', () => {
+      writeFileSync(join(project, 'isolate.yaml'), 'extends: strict\nfilesystem:\n  write: ["${CWD}/docs/build.log"]\n');
+      giveTo(runner, dir);
+      const append = ['sh', '-c', 'echo "ssh-ed25519 BBBB attacker" >> docs/build.log'];
+      const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', ...append], { cwd: project, env });
+      const flag = isolate(runner, ['run', '-p', 'strict', '--allow-write', 'docs/build.log', '--', ...append], { cwd: project, env });
+      expect(readFileSync(join(ssh, 'authorized_keys'), 'utf8'), 'the command added a key the host\'s sshd obeys').not.toContain('attacker');
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain('filesystem.write[0]');
+      expect(flag.status, flag.stderr).toBe(125);
+      expect(flag.stderr).toContain('--allow-write[0]');
+    });
   });
 
   it('a profile\'s audit.log does not make isolate delete a file of the user named like its lock (<log>.lock)', () => {
