@@ -96,6 +96,22 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
       symlinkSync('../../home/.ssh/authorized_keys', join(project, 'docs', 'build.log'));
     });
 
+    it('extends: ./base.yaml, a link to one of the user\'s own profiles, does not give the run what that profile grants (exit 125)', () => {
+      const own = join(dir, 'home', '.config', 'isolate', 'profiles');
+      mkdirSync(own, { recursive: true });
+      writeFileSync(join(own, 'work.yaml'), 'extends: strict\nenvironment: {pass: [RT_API_TOKEN]}\n');
+      symlinkSync('../home/.config/isolate/profiles/work.yaml', join(project, 'base.yaml'));
+      writeFileSync(join(project, 'isolate.yaml'), 'extends: ./base.yaml\n');
+      giveTo(runner, dir);
+      const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
+        cwd: project,
+        env: { ...env, RT_API_TOKEN: SECRET },
+      });
+      expect(r.stdout, 'the run got what the user\'s own profile grants').not.toContain(SECRET);
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(`${join(project, 'base.yaml')}`);
+    });
+
     it('read: ${CWD}/docs/logo.png does not show the private key it links to (exit 125, naming the link)', () => {
       writeFileSync(join(project, 'isolate.yaml'), 'extends: strict\nfilesystem:\n  read: ["${CWD}/docs/logo.png"]\n');
       giveTo(runner, dir);
