@@ -12,7 +12,12 @@
  * live run in a directory above holds one: a run in the project that started
  * while one in its subdirectory ran holds that run's placeholders as
  * protected files of its own, and their removal would stop it (its guard
- * sees them replaced). The last run out of the root above removes them. A run that
+ * sees them replaced). The last run out of the root above removes them. One
+ * lock for the whole registry (not one per root) orders a run's registration
+ * against another root's decision and removal: a run above that registered
+ * after that decision would otherwise plan a placeholder still there as a
+ * protected file of its own, and lose it a moment later (its sandbox then
+ * fails to start: bwrap finds no source at its descriptor). A run that
  * was killed is noticed by its dead pid and its placeholders are removed by
  * the next run to finish there. A killed run's search after the run never
  * happened: what its sandbox made that host programs obey (a new .git) was
@@ -34,6 +39,9 @@ import { endOrphanedLaunchers } from './orphaned-launchers.js';
 /** isolate's lasting directories in its runtime directory: the runs' registrations, and the spare placeholders. */
 export const ROOTS_DIR = 'roots';
 export const SPARES_DIR = 'spare';
+
+/** The registry's one lock, among the slots (whose names are hex). */
+const lockOf = (base: string): string => join(base, ROOTS_DIR, 'registry.lock');
 
 /**
  * What the locks of the registry in the runtime directory `base` say when they cannot be had: the registry is
@@ -64,13 +72,18 @@ const GONE = 'gone-';
 /** What is left of a killed run's entry once another directory's run has cleaned up after it: the notice it is owed, for the next run in its root. */
 const OWED = 'killed-';
 
+/** @internal For tests: a pause once a release has found no live run holding its placeholders, before it removes them. */
+export interface ReleaseTesting {
+  beforeRemoval?: () => Promise<void>;
+}
+
 export interface Registration {
   /** Where this run's placeholders are taken from (run/spare-placeholders.ts); removed placeholders go back there. */
   spares: SparePool | undefined;
   /** Record the placeholders this run's sandbox will create. */
   update(placeholders: readonly string[]): Promise<void>;
   /** Leave; when no other live run remains in a root, remove every recorded placeholder. */
-  release(): Promise<void>;
+  release(testing?: ReleaseTesting): Promise<void>;
   /** Runs found killed before their search after the run (at registration and release): what the user must be told. */
   notices: string[];
 }
@@ -161,7 +174,8 @@ function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool, 
  * Whether a live run other than `me`, registered in any root's slot under `rootsDir`, has a writable root that holds
  * one of `placeholders` (a run in the project while one in its subdirectory made them): it may hold one as a
  * protected file of its own, and a removal would lift that file's mount in its sandbox and stop it (its guard sees a
- * protected file replaced). Entries are read without their slots' locks: each is replaced whole (update).
+ * protected file replaced). Read under the registry's lock, so no run registers meanwhile; an entry's list of
+ * placeholders may change (update), but not its root or pid.
  */
 function coveredByOthers(rootsDir: string, me: string, placeholders: readonly string[]): boolean {
   if (placeholders.length === 0) return false;
@@ -181,11 +195,14 @@ function coveredByOthers(rootsDir: string, me: string, placeholders: readonly st
 
 const placeholdersOf = (entries: Map<string, Entry>): string[] => [...entries.values()].flatMap((e) => e.placeholders);
 
-/** Leave the root's slot (under its lock): the last run out removes every recorded placeholder, unless another live run's root holds one. */
-function leaveSlot(dir: string, me: string, spares: SparePool, root: string): string[] {
+/** Leave the root's slot (under the registry's lock): the last run out removes every recorded placeholder, unless another live run's root holds one. */
+async function leaveSlot(dir: string, me: string, spares: SparePool, root: string, testing: ReleaseTesting): Promise<string[]> {
   const entries = readEntries(dir);
   const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
-  if (others.length === 0 && !coveredByOthers(dirname(dir), me, placeholdersOf(entries))) return clearSlot(dir, entries, spares, root);
+  if (others.length === 0 && !coveredByOthers(dirname(dir), me, placeholdersOf(entries))) {
+    await testing.beforeRemoval?.();
+    return clearSlot(dir, entries, spares, root);
+  }
   // Still in use: leave our placeholders for the last run out.
   retire(dir, me, entries.get(me)?.placeholders ?? []);
   return retireKilled(dir, entries, root);
@@ -227,7 +244,8 @@ async function withRetries(fn: () => Promise<void>): Promise<void> {
  * Roots whose runs were all killed (isolate itself SIGKILLed) or are done, and whose placeholders no live run's root
  * holds (coveredByOthers): clean up after them. True when a killed run was among them.
  */
-async function collectAbandoned(rootsDir: string, use: LockUse, spares: SparePool, notices: string[], me: string): Promise<boolean> {
+async function collectAbandoned(base: string, use: LockUse, spares: SparePool, notices: string[], me: string): Promise<boolean> {
+  const rootsDir = join(base, ROOTS_DIR);
   let names: string[];
   try {
     names = readdirSync(rootsDir);
@@ -241,7 +259,7 @@ async function collectAbandoned(rootsDir: string, use: LockUse, spares: SparePoo
     const unused = (entries: Map<string, Entry>): boolean => ![...entries.values()].some((e) => processAlive(e.pid)) && !coveredByOthers(rootsDir, me, placeholdersOf(entries));
     if (!unused(readEntries(dir))) continue;
     try {
-      await withLock(`${dir}.lock`, use, async () => {
+      await withLock(lockOf(base), use, async () => {
         const entries = readEntries(dir);
         if (!unused(entries)) return;
         sawKilled ||= [...entries].some(([slot, e]) => killed(slot, e));
@@ -260,9 +278,8 @@ async function collectAbandoned(rootsDir: string, use: LockUse, spares: SparePoo
  * for the next run there.
  */
 export async function collectAbandonedRoots(base: string): Promise<void> {
-  const rootsDir = join(base, ROOTS_DIR);
   const notices: string[] = [];
-  const abandonedKilled = await collectAbandoned(rootsDir, registryLock(base), new SparePool(join(base, SPARES_DIR)), notices, '');
+  const abandonedKilled = await collectAbandoned(base, registryLock(base), new SparePool(join(base, SPARES_DIR)), notices, '');
   if (notices.length > 0 || abandonedKilled) endOrphanedLaunchers();
 }
 
@@ -274,7 +291,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
   const me = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const slots = roots.map((root) => {
     const id = createHash('sha256').update(root).digest('hex').slice(0, 32);
-    return { root, dir: join(base, ROOTS_DIR, id), lock: join(base, ROOTS_DIR, `${id}.lock`) };
+    return { root, dir: join(base, ROOTS_DIR, id) };
   });
   let placeholders: string[] = [];
   const notices: string[] = [];
@@ -287,7 +304,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         ensurePrivateDir(base);
         ensurePrivateDir(join(base, ROOTS_DIR));
         ensurePrivateDir(join(base, SPARES_DIR));
-        await withLock(slot.lock, use, async () => {
+        await withLock(lockOf(base), use, async () => {
           try {
             mkdirSync(slot.dir, { mode: 0o700 });
           } catch (e: unknown) {
@@ -317,11 +334,11 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         renameSync(temp, join(slot.dir, me));
       }
     },
-    async release() {
+    async release(testing = {}) {
       const failed: { root: string; reason: string }[] = [];
       for (const slot of slots) {
         try {
-          await withRetries(() => withLock(slot.lock, use, async () => void notices.push(...leaveSlot(slot.dir, me, spares, slot.root)), lock));
+          await withRetries(() => withLock(lockOf(base), use, async () => void notices.push(...(await leaveSlot(slot.dir, me, spares, slot.root, testing))), lock));
         } catch (e: unknown) {
           failed.push({ root: slot.root, reason: e instanceof Error ? e.message : String(e) });
         }
@@ -333,7 +350,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         });
       }
       // The runtime directory, its `roots` and its spares stay: making them anew would cost every run a new inode each.
-      const abandonedKilled = await collectAbandoned(join(base, ROOTS_DIR), use, spares, notices, me);
+      const abandonedKilled = await collectAbandoned(base, use, spares, notices, me);
       // A killed run may have left its bwrap's first process waiting for good (orphaned-launchers.ts).
       if (notices.length > 0 || abandonedKilled) endOrphanedLaunchers();
     },

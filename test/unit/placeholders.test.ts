@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,10 +19,8 @@ describe('placeholder registry: the clean-up after a run', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const slotLock = (): string => join(dir, 'isolate', 'roots', `${createHash('sha256').update(root).digest('hex').slice(0, 32)}.lock`);
-
-  /** Hold the root's lock for `ms` as a busy concurrent run would. */
-  const holdLock = (ms: number): Promise<void> => withLock(slotLock(), registryLock(join(dir, 'isolate')), () => sleep(ms), { timeoutMs: 1000 });
+  /** Hold the registry's lock for `ms` as a busy concurrent run would. */
+  const holdLock = (ms: number): Promise<void> => withLock(join(dir, 'isolate', 'roots', 'registry.lock'), registryLock(join(dir, 'isolate')), () => sleep(ms), { timeoutMs: 1000 });
 
   it('a lock wait that times out is retried, and the placeholder is removed', async () => {
     const reg = await registerRun([root], env, { timeoutMs: 60 });
@@ -75,6 +72,27 @@ describe('placeholder registry: the clean-up after a run', () => {
     expect(existsSync(placeholder), 'removed under the run in the project, which a removal stops').toBe(true);
     await outer.release();
     expect(existsSync(placeholder), 'removed by the last run that could see it').toBe(false);
+  });
+
+  it('a run that registers in the directory above while the last run out of its subdirectory clears up either finds the placeholder gone or keeps it to its end', async () => {
+    const { inner, placeholder } = await innerRun();
+    let paused!: () => void;
+    let resume!: () => void;
+    const atRemoval = new Promise<void>((r) => (paused = r));
+    const held = new Promise<void>((r) => (resume = r));
+    // The inner run has decided that no live run holds its placeholders, and is about to remove them (a busy host makes this last).
+    const releasing = inner.release({ beforeRemoval: () => (paused(), held) });
+    await atRemoval;
+    const registering = registerRun([root], env);
+    const first = await Promise.race([registering.then(() => 'registered'), sleep(300).then(() => 'waiting')]);
+    // A run plans after it registers: what it sees then, it mounts (a placeholder it found is a protected file of its own).
+    const seenByOuter = first === 'registered' && existsSync(placeholder);
+    resume();
+    await releasing;
+    const outer = await registering;
+    if (seenByOuter) expect(existsSync(placeholder), 'removed under the run above, which had planned it as a protected file of its own').toBe(true);
+    await outer.release();
+    expect(existsSync(placeholder), 'removed by the last run out').toBe(false);
   });
 
   it('control: a run in a sibling directory does not keep the placeholders', async () => {
