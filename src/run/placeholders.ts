@@ -30,7 +30,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withLock, type LockOptions, type LockUse } from '../audit/lock.js';
-import { IsolateError, errnoCode } from '../errors.js';
+import { IsolateError, diskFull, errnoCode } from '../errors.js';
 import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
 import { processAlive } from '../host/alive.js';
 import { SparePool } from './spare-placeholders.js';
@@ -104,14 +104,47 @@ function killedNotice(e: Entry, root: string | undefined): string {
   );
 }
 
-/** Keep a finished (or killed) run's placeholders for the last run out, under a name no later run takes for a killed one. */
-function retire(dir: string, name: string, placeholders: readonly string[]): void {
-  writeFileSync(join(dir, `${GONE}${name}`), JSON.stringify({ pid: -1, placeholders: [...placeholders] } satisfies Entry), { mode: 0o600 });
+/**
+ * Write the entry `name` in the slot `dir` whole: written beside it, then renamed over it, so that no run ever reads
+ * half of one. One that cannot be written (a full runtime directory) leaves nothing, and is said with the registry's fix.
+ */
+function putEntry(dir: string, name: string, entry: Entry): void {
+  const temp = join(dir, `.${name}.tmp`);
+  try {
+    writeFileSync(temp, JSON.stringify(entry), { mode: 0o600 });
+    renameSync(temp, join(dir, name));
+  } catch (e: unknown) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // not made
+    }
+    throw registryError(dirname(dirname(dir)), `cannot write the entry ${join(dir, name)}`, e);
+  }
+}
+
+/** What the registry in the runtime directory `base` says when `what` failed with `e`: its own fix (a full runtime directory, the usual cause). */
+function registryError(base: string, what: string, e: unknown): IsolateError {
+  const use = registryLock(base);
+  return new IsolateError('E_IO', `${what} of ${use.guards}`, {
+    detail: errnoCode(e) ?? String(e),
+    fix: diskFull(e) ? use.fullDiskFix : use.cannotCreateFix,
+    cause: e,
+  });
+}
+
+function removeEntry(dir: string, name: string): void {
   try {
     unlinkSync(join(dir, name));
   } catch {
     // already gone
   }
+}
+
+/** Keep a finished (or killed) run's placeholders for the last run out, under a name no later run takes for a killed one. */
+function retire(dir: string, name: string, placeholders: readonly string[]): void {
+  putEntry(dir, `${GONE}${name}`, { pid: -1, placeholders: [...placeholders] });
+  removeEntry(dir, name);
 }
 
 function removeIfPlaceholder(path: string, spares: SparePool): void {
@@ -126,6 +159,18 @@ function removeIfPlaceholder(path: string, spares: SparePool): void {
   }
 }
 
+/** An entry as a run writes it; anything else (damaged, or of another shape) is read as an entry of no live run with no placeholder. */
+function asEntry(v: unknown): Entry | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const e = v as Record<string, unknown>;
+  const number = (x: unknown): boolean => typeof x === 'number' && Number.isSafeInteger(x);
+  if (!number(e['pid']) || !Array.isArray(e['placeholders']) || !e['placeholders'].every((p) => typeof p === 'string' && p.startsWith('/'))) return undefined;
+  if ((e['root'] !== undefined && typeof e['root'] !== 'string') || (e['killedPid'] !== undefined && !number(e['killedPid']))) return undefined;
+  return e as unknown as Entry;
+}
+
+const UNREADABLE: Entry = { pid: -1, placeholders: [] };
+
 function readEntries(dir: string): Map<string, Entry> {
   const out = new Map<string, Entry>();
   let names: string[] = [];
@@ -137,9 +182,9 @@ function readEntries(dir: string): Map<string, Entry> {
   for (const name of names) {
     if (name.startsWith('.')) continue; // an entry being replaced
     try {
-      out.set(name, JSON.parse(readFileSync(join(dir, name), 'utf8')) as Entry);
+      out.set(name, asEntry(JSON.parse(readFileSync(join(dir, name), 'utf8'))) ?? UNREADABLE);
     } catch {
-      out.set(name, { pid: -1, placeholders: [] });
+      out.set(name, UNREADABLE);
     }
   }
   return out;
@@ -154,13 +199,9 @@ function clearSlot(dir: string, entries: Map<string, Entry>, spares: SparePool, 
   const notices = root === undefined ? [] : [...entries].filter(([name, e]) => owesNotice(name, e)).map(([, e]) => killedNotice(e, root));
   for (const [name, e] of entries) {
     for (const p of e.placeholders) removeIfPlaceholder(p, spares);
-    if (root === undefined && killed(name, e)) writeFileSync(join(dir, `${OWED}${name}`), JSON.stringify({ pid: -1, placeholders: [], ...(e.root === undefined ? {} : { root: e.root }), killedPid: e.pid } satisfies Entry), { mode: 0o600 });
+    if (root === undefined && killed(name, e)) putEntry(dir, `${OWED}${name}`, { pid: -1, placeholders: [], ...(e.root === undefined ? {} : { root: e.root }), killedPid: e.pid });
     if (root === undefined && name.startsWith(OWED)) continue;
-    try {
-      unlinkSync(join(dir, name));
-    } catch {
-      // already gone
-    }
+    removeEntry(dir, name);
   }
   try {
     rmdirSync(dir);
@@ -214,13 +255,7 @@ function retireKilled(dir: string, entries: Map<string, Entry>, root: string): s
   for (const [name, e] of entries) {
     if (!owesNotice(name, e)) continue;
     if (!name.startsWith(OWED)) retire(dir, name, e.placeholders);
-    else {
-      try {
-        unlinkSync(join(dir, name));
-      } catch {
-        // already gone
-      }
-    }
+    else removeEntry(dir, name);
     notices.push(killedNotice(e, root));
   }
   return notices;
@@ -295,9 +330,9 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
   });
   let placeholders: string[] = [];
   const notices: string[] = [];
-  const write = (dir: string, root: string): void => writeFileSync(join(dir, me), JSON.stringify({ pid: process.pid, placeholders, root } satisfies Entry), { mode: 0o600 });
+  const write = (dir: string, root: string): void => putEntry(dir, me, { pid: process.pid, placeholders, root });
 
-  for (const slot of slots) {
+  for (const [i, slot] of slots.entries()) {
     // Another run may remove the shared directories the moment they are empty: retry.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -308,14 +343,17 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
           try {
             mkdirSync(slot.dir, { mode: 0o700 });
           } catch (e: unknown) {
-            if (errnoCode(e) !== 'EEXIST') throw e;
+            if (errnoCode(e) !== 'EEXIST') throw registryError(base, `cannot create the directory ${slot.dir}`, e);
           }
           write(slot.dir, slot.root);
           notices.push(...retireKilled(slot.dir, readEntries(slot.dir), slot.root));
         });
         break;
       } catch (e: unknown) {
-        if (attempt >= 5) throw e;
+        if (attempt < 5) continue;
+        // Not registered: the entries made so far would look like a run killed later.
+        for (const done of slots.slice(0, i)) removeEntry(done.dir, me);
+        throw e;
       }
     }
   }
@@ -329,9 +367,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         const mine = placeholders.filter((p) => p.startsWith(`${slot.root}/`));
         // Our own entry, replaced atomically: a run reading it under the lock sees the old or the new list,
         // with our live pid either way, so no lock is needed.
-        const temp = join(slot.dir, `.${me}.tmp`);
-        writeFileSync(temp, JSON.stringify({ pid: process.pid, placeholders: mine, root: slot.root } satisfies Entry), { mode: 0o600 });
-        renameSync(temp, join(slot.dir, me));
+        putEntry(slot.dir, me, { pid: process.pid, placeholders: mine, root: slot.root });
       }
     },
     async release(testing = {}) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +94,20 @@ describe('placeholder registry: the clean-up after a run', () => {
     if (seenByOuter) expect(existsSync(placeholder), 'removed under the run above, which had planned it as a protected file of its own').toBe(true);
     await outer.release();
     expect(existsSync(placeholder), 'removed by the last run out').toBe(false);
+  });
+
+  it('a damaged entry in the registry (JSON of another shape) neither stops the runs of its root nor their clean-up', async () => {
+    const slot = join(dir, 'isolate', 'roots', createHash('sha256').update(root).digest('hex').slice(0, 32));
+    for (const content of ['{"pid":999999}', '{"pid":999999,"placeholders":null}', 'null', '[]', '{"pid":999999,"placeholders":"/x"}', '{"pid":999999,"placeholders":[],"root":7}']) {
+      mkdirSync(slot, { recursive: true, mode: 0o700 });
+      writeFileSync(join(slot, '999999-aaaaaaaaaaaa'), content);
+      const reg = await registerRun([root], env);
+      const placeholder = join(root, '.envrc');
+      writeFileSync(placeholder, '');
+      await reg.update([placeholder]);
+      await reg.release();
+      expect(existsSync(placeholder), content).toBe(false);
+    }
   });
 
   it('control: a run in a sibling directory does not keep the placeholders', async () => {
