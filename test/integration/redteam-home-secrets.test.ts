@@ -92,6 +92,71 @@ const MORE_STORES = [
   '.mongodb/mongosh/mongosh_repl_history',
 ];
 
+/**
+ * Passwords and tokens kept in plain files by tools a developer's home often has: mail (msmtp, isync, fetchmail,
+ * OfflineIMAP, aerc, himalaya, Emacs's authinfo), chat (irssi, WeeChat's secured data, HexChat, Pidgin), remote
+ * desktops and file transfer (Remmina, FileZilla, a VNC password), git and package hosts (Gerrit's git cookies,
+ * JFrog, Bundler, NuGet's other place, Hex, Dart's pub, Helm's chart repositories), deployment and data tools
+ * (Chef, Puppet, Doppler, Railway, Kaggle, Twilio, InfluxDB, ClickHouse, WakaTime, NEAR, IPFS's node key), more
+ * coding assistants' keys and MCP servers' tokens (opencode, Qwen Code, goose, Cursor's and Windsurf's MCP
+ * configuration), and password managers' clients (LastPass, rbw, 1Password's first CLI).
+ */
+const TOOL_LOGINS = [
+  '.msmtprc',
+  '.config/msmtp/config',
+  '.mbsyncrc',
+  '.config/isyncrc',
+  '.fetchmailrc',
+  '.offlineimaprc',
+  '.config/offlineimap/config',
+  '.config/aerc/accounts.conf',
+  '.config/himalaya/config.toml',
+  '.authinfo',
+  '.authinfo.gpg',
+  '.irssi/config',
+  '.weechat/sec.conf',
+  '.config/weechat/sec.conf',
+  '.config/hexchat/servlist.conf',
+  '.purple/accounts.xml',
+  '.config/remmina/remmina.pref',
+  '.local/share/remmina/group_rdp_x.remmina',
+  '.config/filezilla/sitemanager.xml',
+  '.filezilla/recentservers.xml',
+  '.vnc/passwd',
+  '.gitcookies',
+  '.jfrog/jfrog-cli.conf.v6',
+  '.bundle/config',
+  '.config/NuGet/NuGet.Config',
+  '.hex/hex.config',
+  '.pub-cache/credentials.json',
+  '.config/dart/pub-credentials.json',
+  '.config/dart/pub-tokens.json',
+  '.config/helm/repositories.yaml',
+  '.chef/credentials',
+  '.puppetlabs/token',
+  '.doppler/.doppler.yaml',
+  '.railway/config.json',
+  '.kaggle/kaggle.json',
+  '.config/kaggle/kaggle.json',
+  '.twilio-cli/config.json',
+  '.influxdbv2/configs',
+  '.clickhouse-client/config.xml',
+  '.wakatime.cfg',
+  '.near-credentials/mainnet/alice.json',
+  '.ipfs/config',
+  '.ipfs/keystore/key_x',
+  '.local/share/opencode/auth.json',
+  '.qwen/oauth_creds.json',
+  '.config/goose/secrets.yaml',
+  '.cursor/mcp.json',
+  '.codeium/windsurf/mcp_config.json',
+  '.lpass/session_uid',
+  '.config/lpass/session_uid',
+  '.local/share/lpass/session_uid',
+  '.local/share/rbw/device_id',
+  '.op/config',
+];
+
 /** Sockets of programs that act for whoever connects: PM2's daemon, Bitwarden's SSH agent (native and Flatpak). */
 const AGENT_SOCKETS = ['.pm2/rpc.sock', '.pm2/pub.sock', '.bitwarden-ssh-agent.sock', '.var/app/com.bitwarden.desktop/data/.bitwarden-ssh-agent.sock', '.dropbox/command_socket'];
 /**
@@ -140,6 +205,25 @@ describe.each(runners())('red team: logins in a readable home ($label)', (runner
     expect(r.status, r.stderr).toBe(0);
     const read = MORE_STORES.filter((rel) => r.stdout.includes(`RT-KEY ${rel}`));
     expect(read, 'keys and histories the command could read').toEqual([]);
+  });
+
+  it("dev hides the mail, chat, remote-desktop and transfer clients' passwords and more tools' tokens", () => {
+    const home = join(dir, 'home');
+    const project = join(home, 'project');
+    mkdirSync(project, { recursive: true });
+    const control = '.config/vlc/vlcrc';
+    for (const rel of [...TOOL_LOGINS, control]) {
+      mkdirSync(dirname(join(home, rel)), { recursive: true });
+      writeFileSync(join(home, rel), `RT-TOOL ${rel}\n`);
+    }
+    giveTo(runner, dir);
+    const env = { HOME: home, PATH: DEFAULT_PATH, XDG_STATE_HOME: join(dir, 'state') };
+    const script = [...TOOL_LOGINS, control].map((rel) => `cat ~/'${rel}' 2>/dev/null`).join('; ') + '; true';
+    const r = isolate(runner, ['run', '-p', 'dev', '--', 'sh', '-c', script], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout, 'control: the rest of the home is readable').toContain(`RT-TOOL ${control}`);
+    const read = TOOL_LOGINS.filter((rel) => r.stdout.includes(`RT-TOOL ${rel}\n`));
+    expect(read, 'passwords and tokens the command could read').toEqual([]);
   });
 
   it('dev hides the snap and Flatpak browsers, the other Chromium browsers and the chat clients', () => {

@@ -47,6 +47,15 @@ describe.each(backendCases('red team: Vim exrc'))('red team: Vim exrc files ($la
     expect(r.signal, 'host vim did not finish').toBeNull();
   };
 
+  it.runIf(vim)('control: host vim with exrc sources a _vimrc written outside the sandbox', () => {
+    const dir = join(site.dir, 'control');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '_vimrc'), `${planted()}\n`);
+    giveTo(runner, site.dir);
+    hostVim(dir);
+    expect(existsSync(site.marker), 'the oracle: host vim ran the _vimrc').toBe(true);
+  });
+
   it('none can be made at the top of the project: host vim with exrc runs nothing planted', () => {
     const r = run(`${plantAll('.')}; true`);
     expect(r.status, r.stderr).toBe(0);
