@@ -27,7 +27,7 @@
  * (orphaned-launchers.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withLock, type LockOptions, type LockUse } from '../audit/lock.js';
 import { IsolateError, diskFull, errnoCode } from '../errors.js';
@@ -35,6 +35,7 @@ import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
 import { processAlive } from '../host/alive.js';
 import { SparePool } from './spare-placeholders.js';
 import { endOrphanedLaunchers } from './orphaned-launchers.js';
+import { placeholderIsDir } from '../backends/mounts.js';
 
 /** isolate's lasting directories in its runtime directory: the runs' registrations, and the spare placeholders. */
 export const ROOTS_DIR = 'roots';
@@ -147,12 +148,25 @@ function retire(dir: string, name: string, placeholders: readonly string[]): voi
   removeEntry(dir, name);
 }
 
+/**
+ * Whether what is at `path` (as lstat saw it) is what a run makes there (run/launch/path-fds.ts): an empty file, or
+ * where a directory placeholder goes an empty directory, without a write bit. Anything else (a directory a program
+ * made where a placeholder file was planned, a file the user can write) is not one, and may be a protected path
+ * another run holds. (Not judged by its owner: on a file system that maps root to nobody, a placeholder root made is
+ * nobody's.)
+ */
+function placeholderShaped(path: string, st: Stats): boolean {
+  if ((st.mode & 0o222) !== 0) return false;
+  return st.isFile() ? st.size === 0 : st.isDirectory() && placeholderIsDir(path);
+}
+
 function removeIfPlaceholder(path: string, spares: SparePool): void {
   try {
     // Only where the path still leads: never through a directory swapped for a symlink.
     if (realpathSync.native(dirname(path)) !== dirname(path)) return;
     const st = lstatSync(path);
-    if (st.isFile() && st.size === 0 && !spares.give(path, st)) unlinkSync(path);
+    if (!placeholderShaped(path, st)) return;
+    if (st.isFile() && !spares.give(path, st)) unlinkSync(path);
     else if (st.isDirectory()) rmdirSync(path);
   } catch {
     // already gone, or not empty: leave it alone

@@ -26,7 +26,7 @@ describe('placeholder registry: the clean-up after a run', () => {
   it('a lock wait that times out is retried, and the placeholder is removed', async () => {
     const reg = await registerRun([root], env, { timeoutMs: 60 });
     const placeholder = join(root, '.envrc');
-    writeFileSync(placeholder, '');
+    writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
     await reg.update([placeholder]);
     const held = holdLock(150);
     await sleep(10);
@@ -38,7 +38,7 @@ describe('placeholder registry: the clean-up after a run', () => {
   it('a clean-up that never gets the lock is an error naming the placeholders, not silence', async () => {
     const reg = await registerRun([root], env, { timeoutMs: 30 });
     const placeholder = join(root, '.envrc');
-    writeFileSync(placeholder, '');
+    writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
     await reg.update([placeholder]);
     const held = holdLock(600);
     await sleep(10);
@@ -60,7 +60,7 @@ describe('placeholder registry: the clean-up after a run', () => {
     mkdirSync(sub);
     const inner = await registerRun([sub], env);
     const placeholder = join(sub, '.envrc');
-    writeFileSync(placeholder, '');
+    writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
     await inner.update([placeholder]);
     return { inner, placeholder };
   }
@@ -103,11 +103,36 @@ describe('placeholder registry: the clean-up after a run', () => {
       writeFileSync(join(slot, '999999-aaaaaaaaaaaa'), content);
       const reg = await registerRun([root], env);
       const placeholder = join(root, '.envrc');
-      writeFileSync(placeholder, '');
+      writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
       await reg.update([placeholder]);
       await reg.release();
       expect(existsSync(placeholder), content).toBe(false);
     }
+  });
+
+  it('what stands at a placeholder\'s name without being one (a directory made there, a file of the user) is not removed: another run may hold it as a protected path of its own', async () => {
+    const reg = await registerRun([root], env);
+    const dirThere = join(root, '.husky');
+    const fileThere = join(root, '.envrc');
+    await reg.update([dirThere, fileThere]);
+    // A host program (or a sandbox where these names are writable) made them before this run could make its placeholders.
+    mkdirSync(dirThere);
+    writeFileSync(fileThere, '', { mode: 0o644 });
+    await reg.release();
+    expect(existsSync(dirThere), 'an empty directory where a placeholder file was planned').toBe(true);
+    expect(existsSync(fileThere), 'an empty file that can be written').toBe(true);
+  });
+
+  it('control: the placeholders as a run makes them (a read-only empty file, a read-only empty .git) are removed', async () => {
+    const reg = await registerRun([root], env);
+    const file = join(root, '.envrc');
+    const git = join(root, '.git');
+    await reg.update([file, git]);
+    writeFileSync(file, '', { mode: 0o444 });
+    mkdirSync(git, { mode: 0o555 });
+    await reg.release();
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(git)).toBe(false);
   });
 
   it('control: a run in a sibling directory does not keep the placeholders', async () => {
