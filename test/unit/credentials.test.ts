@@ -205,6 +205,32 @@ describe('the vault', () => {
     expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'refused', 'refused', 'refused']);
   });
 
+  it('refuses a placeholder, once, beside an Authorization of the command\'s own (the value would be data for that account to keep)', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const own = 'ghp_' + 'o'.repeat(36);
+    for (const [headers, target] of [
+      [[['Authorization', `Bearer ${own}`]], `/repos/own/public/contents/${c.placeholder}.txt`],
+      [[['Authorization', `Basic ${Buffer.from(`own:${own}`).toString('base64')}`]], `/chat.postMessage?text=${c.placeholder}`],
+      [[['authorization', `token ${own}`], ['Dropbox-API-Arg', `{"path":"/${c.placeholder}"}`]], '/2/files/upload'],
+      [[['Authorization', `token ${c.placeholder}`], ['Authorization', `token ${own}`]], '/user'],
+    ] as [[string, string][], string][]) {
+      expect(v.rewrite(req('api.github.com', headers, target)), target).toEqual({ ok: false, name: 'GITHUB_TOKEN', reason: expect.stringMatching(/Authorization header without the placeholder/) });
+    }
+    expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'refused', 'refused']);
+    // Control: a request with an Authorization of its own and no placeholder is the command's business.
+    expect(v.rewrite(req('api.github.com', [['Authorization', `Bearer ${own}`]], '/user'))).toMatchObject({ ok: true, injected: [] });
+  });
+
+  it('asks for the whole response where it adds a value: no Range, no If-Range (an echo served in parts would give the value a part at a time)', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const r = v.rewrite(req('api.github.com', [['Authorization', `token ${c.placeholder}`], ['Range', 'bytes=0-19'], ['If-Range', '"e1"'], ['Accept', '*/*']]));
+    expect(r.ok && r.headers).toEqual([['Authorization', `token ${TOKEN}`], ['Accept', '*/*'], ['Accept-Encoding', 'identity']]);
+    const untouched: [string, string][] = [['Range', 'bytes=0-19']];
+    expect(v.rewrite(req('api.github.com', untouched))).toMatchObject({ ok: true, headers: untouched });
+  });
+
   it('replaces the placeholder inside Authorization: Basic base64(user:password)', () => {
     const c = loaded();
     const v = new CredentialVault([c]);
@@ -266,6 +292,17 @@ describe('scrubbing responses', () => {
     const s = scrubber(replacementsFor(Buffer.from(TOKEN), mask));
     return Buffer.concat([...pieces.flatMap((p) => s.push(Buffer.from(p))), s.flush()]).toString();
   };
+
+  it('in a response head (reason phrase, header names and values) the value is replaced in any case of its letters', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    for (const text of [`x-seen-${TOKEN.toLowerCase()}`, `INVALID TOKEN ${TOKEN.toUpperCase()}`, `token ${TOKEN}`]) {
+      const out = v.scrubText(text);
+      expect(out.toLowerCase(), text).not.toContain(TOKEN.toLowerCase());
+      expect(out, text).toContain(c.placeholder);
+      expect(out.length).toBe(text.length);
+    }
+  });
 
   it('replaces the value with a mask of the same length, also across every split point', () => {
     const text = `{"token":"${TOKEN}","again":"${TOKEN}"}`;

@@ -22,9 +22,12 @@ import { TLSSocket, createSecureContext, type SecureContext } from 'node:tls';
 import { normalizeHost } from '../rules.js';
 import type { RunCa } from './ca.js';
 import { HeldBodies } from './held-bodies.js';
+import { MAX_PIPELINED, SerialRequests } from './serial-requests.js';
 import { HOP, toClient } from './to-client.js';
 import { exchange, type Exchange, type UpstreamTls } from './upstream.js';
 import type { CredentialVault, OutgoingRequest } from './vault.js';
+
+export { MAX_PIPELINED };
 
 export interface TerminatedTarget {
   host: string;
@@ -110,8 +113,14 @@ export class TlsTerminator {
       },
     });
     tls.on('error', (e: Error) => note('error', e.message));
-    const server: Server = createServer((req, res) => this.forward(req, res, t, note));
+    // One request sent on at a time (serial-requests.ts): the command may write many before it reads an answer.
+    const serial = new SerialRequests(() => {
+      note('refused', `the command pipelined more than ${MAX_PIPELINED} requests behind one not yet answered on a tunnel to ${t.host}; isolate sends them on one at a time`);
+      tls.destroy();
+    });
+    const server: Server = createServer((req, res) => serial.run(res, () => this.forward(req, res, t, note)));
     tls.once('close', () => {
+      serial.close();
       end.bytesUp = client.bytesRead;
       end.bytesDown = client.bytesWritten;
       server.close();

@@ -4,8 +4,10 @@
  * the request target or a header (also inside `Authorization: Basic`'s
  * base64 user:password) becomes the real value when the request goes to one
  * of that credential's hosts within its ttl, in one place of the request
- * (a second is data the host could keep and give back: refused); a
- * placeholder going anywhere else refuses the request. An aws credential's values never travel in
+ * (a second is data the host could keep and give back: refused), and
+ * not beside an Authorization of the command's own (the placeholder is then
+ * data for that account: refused); a placeholder going anywhere else
+ * refuses the request. An aws credential's values never travel in
  * place of its placeholders: a request that carries them must be signed with
  * the placeholder keys, and is signed again with the real ones
  * (aws-request.ts). Every injection and every refusal is recorded (name,
@@ -47,6 +49,8 @@ export class CredentialVault {
   readonly events: CredentialEvent[] = [];
   omitted = 0;
   private readonly entries: Entry[];
+  /** Each value in any case of its letters, with its mask: for the response head (scrubText). */
+  private readonly anyCase: { pattern: RegExp; mask: string }[];
 
   constructor(credentials: readonly LoadedCredential[], private readonly now: () => number = Date.now) {
     const start = now();
@@ -58,6 +62,7 @@ export class CredentialVault {
       }),
       expiresAt: credential.spec.ttlMs === undefined ? undefined : start + credential.spec.ttlMs,
     }));
+    this.anyCase = credentials.flatMap((c) => valuePairs(c).map((v) => ({ pattern: new RegExp(v.value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi'), mask: v.placeholder.slice(0, v.value.length) })));
   }
 
   /** The host part of every credential host pattern (`*.example.com`: example.com), for the run CA's name constraints. */
@@ -139,6 +144,11 @@ export class CredentialVault {
     return count(req.target) + req.headers.reduce((n, [, v]) => n + count(decodeBasic(v) ?? v), 0);
   }
 
+  /** Whether `req` has an Authorization header that does not hold `placeholder` (in its value, or its decoded Basic user:password). */
+  private static otherAuthorization(req: OutgoingRequest, placeholder: string): boolean {
+    return req.headers.some(([n, v]) => n.toLowerCase() === 'authorization' && !v.includes(placeholder) && decodeBasic(v)?.includes(placeholder) !== true);
+  }
+
   /** `req` with the values in, or refused; `body`: the request's body when bodyNeeded said so (undefined when it was too large to read). */
   rewrite(req: OutgoingRequest, body?: Buffer): Rewrite {
     const used = this.found(CredentialVault.texts(req));
@@ -151,6 +161,12 @@ export class CredentialVault {
     if (twice !== undefined) {
       const { name } = twice.credential.spec;
       return this.refuse(req, twice, `the placeholder of credential ${name} is in more than one place of the request (target and headers); isolate adds it in one, where it authenticates, never as data the host could keep`);
+    }
+    // Nor where the request authenticates otherwise: an Authorization of the command's own (its account on the host) makes the placeholder anywhere else data that account keeps.
+    const beside = used.find((e) => e.credential.aws === undefined && CredentialVault.otherAuthorization(req, e.credential.placeholder));
+    if (beside !== undefined) {
+      const { name } = beside.credential.spec;
+      return this.refuse(req, beside, `the request carries an Authorization header without the placeholder of credential ${name}, and that placeholder elsewhere; isolate adds it where it authenticates, never as data for another account to keep`);
     }
     const signer = used.find((e) => e.credential.aws !== undefined);
     const aws = signer?.credential.aws;
@@ -184,13 +200,20 @@ export class CredentialVault {
       return [n, basic?.[1] !== undefined && decoded !== undefined ? basic[1] + Buffer.from(swap(decoded), 'latin1').toString('base64') : swap(v)];
     });
     for (const e of used) this.record(req, e.credential.spec.name, 'injected');
-    return { ok: true, target: swap(req.target), headers: used.length === 0 ? headers : uncompressed(headers), injected: used.map((e) => e.credential.spec.name) };
+    return { ok: true, target: swap(req.target), headers: used.length === 0 ? headers : uncompressed(whole(headers)), injected: used.map((e) => e.credential.spec.name) };
   }
 
-  /** `text` (a response header's value) with every real value replaced by its mask. */
+  /**
+   * `text` (a response's reason phrase, a header's name or value) with
+   * every real value replaced by its mask, also in any case of its letters:
+   * a server may write header names in lower case (an ASGI application
+   * must), and a GitHub token's letters without their case are enough to
+   * find it offline (its last six characters are a checksum of the rest).
+   */
   scrubText(text: string): string {
     const s = this.responseScrubber();
-    return Buffer.concat([...s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+    const exact = Buffer.concat([...s.push(Buffer.from(text, 'latin1')), s.flush()]).toString('latin1');
+    return this.anyCase.reduce((acc, { pattern, mask }) => acc.replace(pattern, () => mask), exact);
   }
 
   /** The check on a plain HTTP response relayed as bytes: no compressed body, which the scrubber could not search (compressed-guard.ts). */
@@ -222,6 +245,16 @@ export class CredentialVault {
 /** A response the proxy scrubs must arrive as text: no compression may hide a value from it. */
 function uncompressed(headers: readonly [string, string][]): [string, string][] {
   return [...headers.filter(([n]) => n.toLowerCase() !== 'accept-encoding'), ['Accept-Encoding', 'identity']];
+}
+
+/**
+ * A response the proxy scrubs must come whole: a server that echoes the
+ * value and serves parts (Range) would give it to the command one part at
+ * a time, none of which is the value the scrubber looks for. Without
+ * Range (and If-Range, which only qualifies it) the server sends the whole.
+ */
+function whole(headers: readonly [string, string][]): [string, string][] {
+  return headers.filter(([n]) => !['range', 'if-range'].includes(n.toLowerCase()));
 }
 
 /** The user:password of a Basic authorization value, or undefined. */
