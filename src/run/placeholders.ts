@@ -94,6 +94,9 @@ function killed(name: string, e: Entry): boolean {
   return !name.startsWith(GONE) && !name.startsWith(OWED) && e.pid > 0 && !processAlive(e.pid);
 }
 
+/** Whether the entry is a run's that goes on: its process lives, and it has not left (a left run's entry may keep its pid, giveUp). */
+const running = (name: string, e: Entry): boolean => !name.startsWith(GONE) && processAlive(e.pid);
+
 /** A killed run whose notice nobody in its root has been given yet. */
 const owesNotice = (name: string, e: Entry): boolean => killed(name, e) || name.startsWith(OWED);
 
@@ -139,6 +142,19 @@ function removeEntry(dir: string, name: string): void {
     unlinkSync(join(dir, name));
   } catch {
     // already gone
+  }
+}
+
+/**
+ * Leave without the registry's lock (it could not be had: a full runtime directory, a holder that kept it): our entry
+ * is renamed as a finished run's, which takes no room and no lock (a run reading the slot sees it whole under one
+ * name or the other). Its placeholders are then the next last run out's, and no run takes this one for a killed one.
+ */
+function giveUp(dir: string, me: string): void {
+  try {
+    renameSync(join(dir, me), join(dir, `${GONE}${me}`));
+  } catch {
+    // gone already: nothing to leave
   }
 }
 
@@ -244,7 +260,7 @@ function coveredByOthers(rootsDir: string, me: string, placeholders: readonly st
     (slot) =>
       !slot.endsWith('.lock') &&
       !slot.startsWith('.') &&
-      [...readEntries(join(rootsDir, slot))].some(([name, e]) => name !== me && e.root !== undefined && processAlive(e.pid) && placeholders.some((p) => p.startsWith(`${e.root}/`))),
+      [...readEntries(join(rootsDir, slot))].some(([name, e]) => name !== me && e.root !== undefined && running(name, e) && placeholders.some((p) => p.startsWith(`${e.root}/`))),
   );
 }
 
@@ -253,7 +269,7 @@ const placeholdersOf = (entries: Map<string, Entry>): string[] => [...entries.va
 /** Leave the root's slot (under the registry's lock): the last run out removes every recorded placeholder, unless another live run's root holds one. */
 async function leaveSlot(dir: string, me: string, spares: SparePool, root: string, testing: ReleaseTesting): Promise<string[]> {
   const entries = readEntries(dir);
-  const others = [...entries].filter(([name, e]) => name !== me && processAlive(e.pid));
+  const others = [...entries].filter(([name, e]) => name !== me && running(name, e));
   if (others.length === 0 && !coveredByOthers(dirname(dir), me, placeholdersOf(entries))) {
     await testing.beforeRemoval?.();
     return clearSlot(dir, entries, spares, root);
@@ -305,7 +321,7 @@ async function collectAbandoned(base: string, use: LockUse, spares: SparePool, n
   for (const name of names) {
     if (name.endsWith('.lock') || name.startsWith('.')) continue;
     const dir = join(rootsDir, name);
-    const unused = (entries: Map<string, Entry>): boolean => ![...entries.values()].some((e) => processAlive(e.pid)) && !coveredByOthers(rootsDir, me, placeholdersOf(entries));
+    const unused = (entries: Map<string, Entry>): boolean => ![...entries].some(([slot, e]) => running(slot, e)) && !coveredByOthers(rootsDir, me, placeholdersOf(entries));
     if (!unused(readEntries(dir))) continue;
     try {
       await withLock(lockOf(base), use, async () => {
@@ -390,6 +406,7 @@ export async function registerRun(roots: readonly string[], env: Readonly<Record
         try {
           await withRetries(() => withLock(lockOf(base), use, async () => void notices.push(...(await leaveSlot(slot.dir, me, spares, slot.root, testing))), lock));
         } catch (e: unknown) {
+          giveUp(slot.dir, me);
           failed.push({ root: slot.root, reason: e instanceof Error ? e.message : String(e) });
         }
       }

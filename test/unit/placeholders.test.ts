@@ -54,6 +54,24 @@ describe('placeholder registry: the clean-up after a run', () => {
     expect(existsSync(placeholder)).toBe(true);
   });
 
+  it('a run whose clean-up never got the lock (a full runtime directory) is not taken for a killed one: the next run removes its placeholders without a notice', async () => {
+    const reg = await registerRun([root], env, { timeoutMs: 30 });
+    const placeholder = join(root, '.envrc');
+    writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
+    await reg.update([placeholder]);
+    const held = holdLock(600);
+    await sleep(10);
+    await expect(reg.release()).rejects.toBeInstanceOf(IsolateError);
+    await held;
+    expect(existsSync(placeholder)).toBe(true);
+    // This process lives on (an MCP server, a program using the API): the run has ended all the same.
+    const next = await registerRun([root], env);
+    expect(next.notices, 'its search after the run happened').toEqual([]);
+    await next.release();
+    expect(next.notices).toEqual([]);
+    expect(existsSync(placeholder), 'removed by the next run out').toBe(false);
+  });
+
   /** A run in `root/sub` that made the placeholder `sub/.envrc`. */
   async function innerRun(): Promise<{ inner: Awaited<ReturnType<typeof registerRun>>; placeholder: string }> {
     const sub = join(root, 'sub');
