@@ -18,7 +18,7 @@ import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
 import { checkUpstreamCa } from './upstream-ca.js';
-import { checkRuleLinks, type SourcedRule } from './rule-links.js';
+import { checkRuleLinks, checkRulesLeavingCwd, type SourcedRule } from './rule-links.js';
 import { checkPathDirs, pathDirs, type PathDir } from './path-dirs.js';
 
 export interface PathVars {
@@ -309,6 +309,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   if (ca !== undefined) checkUpstreamCa(ca, mounts);
   if (ca !== undefined && exists(ca)) add('deny', [{ path: ca, optional: true, from: 'network.upstreamCa' }]);
   checkRuleLinks(sourced, mounts, disk);
+  checkRulesLeavingCwd(sourced, ctx.vars.CWD, disk);
   // The directories the host runs programs from by name (path-dirs.ts): read-only inside a writable path, or the run is refused.
   const onPath = pathDirs(env, ctx.vars.CWD, [env['HOME'], ctx.loginHome], disk);
   checkPathDirs(onPath, mounts);
