@@ -304,6 +304,18 @@ describe('scrubbing responses', () => {
     }
   });
 
+  it('two credentials, one value the start of the other: an echo of the longer is replaced whole, in whichever order they are listed', () => {
+    const short = 'Tok3nPrefix';
+    const long = `${short}SecretTail99`;
+    for (const order of [[short, long], [long, short]]) {
+      const v = new CredentialVault(order.map((value, i) => loaded({ name: `T${i}` }, value)));
+      const s = v.responseScrubber();
+      const body = Buffer.concat([...s.push(Buffer.from(`echo: ${long}.`)), s.flush()]).toString();
+      expect(body, order.join(' then ')).not.toContain('SecretTail99');
+      expect(v.scrubText(`x-echo: ${long.toLowerCase()}`).toLowerCase()).not.toContain('secrettail99');
+    }
+  });
+
   it('replaces the value with a mask of the same length, also across every split point', () => {
     const text = `{"token":"${TOKEN}","again":"${TOKEN}"}`;
     for (let cut = 0; cut <= text.length; cut++) {

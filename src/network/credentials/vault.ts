@@ -62,7 +62,11 @@ export class CredentialVault {
       }),
       expiresAt: credential.spec.ttlMs === undefined ? undefined : start + credential.spec.ttlMs,
     }));
-    this.anyCase = credentials.flatMap((c) => valuePairs(c).map((v) => ({ pattern: new RegExp(v.value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi'), mask: v.placeholder.slice(0, v.value.length) })));
+    // Longest first, as the scrubber replaces (scrub.ts): a value inside a longer one is not replaced within it.
+    this.anyCase = credentials
+      .flatMap((c) => valuePairs(c))
+      .sort((a, b) => b.value.length - a.value.length)
+      .map((v) => ({ pattern: new RegExp(v.value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi'), mask: v.placeholder.slice(0, v.value.length) }));
   }
 
   /** The host part of every credential host pattern (`*.example.com`: example.com), for the run CA's name constraints. */
