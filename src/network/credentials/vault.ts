@@ -220,9 +220,16 @@ export class CredentialVault {
     return this.anyCase.reduce((acc, { pattern, mask }) => acc.replace(pattern, () => mask), exact);
   }
 
-  /** The check on a plain HTTP response relayed as bytes: no compressed body, which the scrubber could not search (compressed-guard.ts). */
+  /**
+   * The check on a plain HTTP response relayed as bytes: no compressed body, which the scrubber could not search
+   * (compressed-guard.ts). Its reason quotes the codings the server named, which may echo a value: scrubbed.
+   */
   responseGuard(): (chunk: Buffer) => string | undefined {
-    return compressedResponseGuard();
+    const guard = compressedResponseGuard();
+    return (chunk) => {
+      const reason = guard(chunk);
+      return reason === undefined ? undefined : this.scrubText(reason);
+    };
   }
 
   /** A scrubber that puts the placeholders back where a response holds a real value. */
