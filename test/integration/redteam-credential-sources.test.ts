@@ -57,7 +57,8 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
 
   it('a program the command puts on PATH in the project is not run on the host by the next run', () => {
     const marker = join(dir, 'ran-on-host');
-    const plant = `printf '#!/bin/sh\\ntouch ${marker}\\necho rt9-legit-token-value\\n' > bin/rt9-token && chmod 755 bin/rt9-token && echo planted`;
+    // The planted program prints a token of its own: a command word holding the real value is refused before the command starts.
+    const plant = `printf '#!/bin/sh\\ntouch ${marker}\\necho rt9-planted-token-value\\n' > bin/rt9-token && chmod 755 bin/rt9-token && echo planted`;
     // bin/ is on the PATH the run starts with, so the run cannot write there (docs/protected-files.md, programs on your PATH).
     const first = isolate(runner, ['run', '--backend', backend, '-p', 'cred', '--', 'sh', '-c', plant], { cwd: project, env });
     expect(first.stdout, first.stderr).not.toContain('planted');
