@@ -40,7 +40,7 @@ beforeAll(async () => {
   makeCerts(certDir);
   plain = createHttp(echoCoding);
   tls = createHttps({ key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) }, echoCoding);
-  [PLAIN, TLS] = await listenAll(plain as Server, tls);
+  [PLAIN = 0, TLS = 0] = await listenAll(plain as Server, tls);
 });
 
 afterAll(async () => {
