@@ -14,6 +14,7 @@ import { ciLayoutPaths, ciSecretPaths } from './ci-dirs.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
+import { checkCredentialOrigins } from './credential-origins.js';
 import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
@@ -302,6 +303,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));
   // A credential's file holds the value the command must never see, only its placeholder: hidden wherever a rule would show it.
   const credentials = resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from));
+  checkCredentialOrigins(credentials.credentials ?? [], mounts);
   add('deny', credentialFiles(credentials).filter((f) => exists(f.path)).map(({ path, from }) => ({ path, optional: true, from: `${from}.from.file` })));
   // So is the CA the proxy trusts for credential hosts (the command trusts the run's CA), once it is known to lie outside every writable path.
   const network = resolveNetwork(upstreamCaResolved(profile.network, ctx.vars), profile.origins['network.mode']);
