@@ -28,7 +28,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmdirSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { withLock, type LockOptions, type LockUse } from '../audit/lock.js';
 import { IsolateError, diskFull, errnoCode } from '../errors.js';
 import { ensurePrivateDir, runtimeDir } from '../host/runtime-dir.js';
@@ -36,6 +36,7 @@ import { processAlive } from '../host/alive.js';
 import { SparePool } from './spare-placeholders.js';
 import { endOrphanedLaunchers } from './orphaned-launchers.js';
 import { placeholderIsDir } from '../backends/mounts.js';
+import { openDir, type DirHandle } from './dir-handle.js';
 
 /** isolate's lasting directories in its runtime directory: the runs' registrations, and the spare placeholders. */
 export const ROOTS_DIR = 'roots';
@@ -176,16 +177,33 @@ function placeholderShaped(path: string, st: Stats): boolean {
   return st.isFile() ? st.size === 0 : st.isDirectory() && placeholderIsDir(path);
 }
 
+/**
+ * Remove the placeholder at `path` (or keep it as a spare) if it is still one. Only where the path still leads, never
+ * through a directory swapped for a symbolic link: its directory is opened without following one (dir-handle.ts), and
+ * the entry is looked at, removed or moved through that descriptor. A check of the path followed by a removal by path
+ * would not do: a sandbox still running in a directory above (one whose profile protects nothing, so it holds no
+ * registration) can swap the directory for a link to another one between the two, and an empty read-only file of the
+ * same name there (another project's placeholder) would be removed.
+ */
 function removeIfPlaceholder(path: string, spares: SparePool): void {
+  let dir: DirHandle;
   try {
-    // Only where the path still leads: never through a directory swapped for a symlink.
+    // Without /proc (macOS), a handle is its path: every directory on the way is checked not to be a link as well.
     if (realpathSync.native(dirname(path)) !== dirname(path)) return;
-    const st = lstatSync(path);
+    dir = openDir(dirname(path));
+  } catch {
+    return; // gone, or reached through a link now
+  }
+  try {
+    const at = dir.at(basename(path));
+    const st = lstatSync(at);
     if (!placeholderShaped(path, st)) return;
-    if (st.isFile() && !spares.give(path, st)) unlinkSync(path);
-    else if (st.isDirectory()) rmdirSync(path);
+    if (st.isFile() && !spares.give(path, st, at)) unlinkSync(at);
+    else if (st.isDirectory()) rmdirSync(at);
   } catch {
     // already gone, or not empty: leave it alone
+  } finally {
+    dir.close();
   }
 }
 

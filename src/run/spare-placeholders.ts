@@ -81,6 +81,12 @@ function discard(path: string): void {
   }
 }
 
+/** The directory at `path` named by device and inode; undefined when it is not there. */
+function dirId(path: string): string | undefined {
+  const st = statSync(path, { throwIfNoEntry: false, bigint: true });
+  return st === undefined ? undefined : `${st.dev}:${st.ino}`;
+}
+
 export class SparePool {
   /** Spare file names by key; undefined until the directory is read (once per run). */
   private byKey: Map<string, string[]> | undefined;
@@ -135,15 +141,19 @@ export class SparePool {
     }
   }
 
-  /** The key of `path`: its name in its directory, the directory named by device and inode. */
-  private keyOf(path: string): string | undefined {
-    const parent = dirname(path);
-    if (!this.dirIds.has(parent)) {
-      const st = statSync(parent, { throwIfNoEntry: false, bigint: true });
-      this.dirIds.set(parent, st === undefined ? undefined : `${st.dev}:${st.ino}`);
-    }
-    const id = this.dirIds.get(parent);
+  /**
+   * The key of `path`: its name in its directory, the directory named by device and inode. `at` reaches the entry
+   * through a descriptor of its directory (/proc/self/fd/N/name): the directory is then that one, not whatever the
+   * path leads to now (a directory swapped for a link since would give another directory's key).
+   */
+  private keyOf(path: string, at = path): string | undefined {
+    const id = at === path ? this.cachedDirId(dirname(path)) : dirId(dirname(at));
     return id === undefined ? undefined : createHash('sha256').update(`${id}/${basename(path)}`).digest('hex').slice(0, 32);
+  }
+
+  private cachedDirId(parent: string): string | undefined {
+    if (!this.dirIds.has(parent)) this.dirIds.set(parent, dirId(parent));
+    return this.dirIds.get(parent);
   }
 
   private uniqueName(prefix: string): string {
@@ -178,7 +188,7 @@ export class SparePool {
    * through a descriptor of its own (/proc/self/fd/N/name).
    */
   take(path: string, at = path): boolean {
-    const key = this.keyOf(path);
+    const key = this.keyOf(path, at);
     const claimed = key === undefined ? undefined : this.claim(key);
     if (key === undefined || claimed === undefined) return false;
     try {
@@ -206,13 +216,16 @@ export class SparePool {
     }
   }
 
-  /** Keep the placeholder at `path` (as lstat saw it) as a spare instead of deleting it; false when the caller must delete it. */
-  give(path: string, st: Stats): boolean {
+  /**
+   * Keep the placeholder at `path` (as lstat saw it) as a spare instead of deleting it; false when the caller must
+   * delete it. `at`: where it is, when the caller reaches the path's directory through a descriptor of its own.
+   */
+  give(path: string, st: Stats, at = path): boolean {
     const byKey = this.spares();
-    const key = isSpareShape(st) ? this.keyOf(path) : undefined;
+    const key = isSpareShape(st) ? this.keyOf(path, at) : undefined;
     if (key === undefined || !this.makeRoom(byKey)) return false;
     try {
-      renameSync(path, this.uniqueName(key));
+      renameSync(at, this.uniqueName(key));
     } catch {
       return false;
     }
