@@ -35,7 +35,8 @@ import { bindArgsByPath, bindsByPath } from './backends/line-binds.js';
 import { loadExporter, type Exported } from './backends/export.js';
 import type { K8sOptions } from './backends/k8s/render.js';
 import { IsolateError, asIsolateError, requireCommand } from './errors.js';
-import { isSecretName } from './profile/environment.js';
+import { computeEnvironment, isSecretName } from './profile/environment.js';
+import { assertValuesStayOut, maskValues } from './run/credential-exposure.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
 import { hostFileWay } from './profile/links.js';
 import { checkOptions } from './profile/options.js';
@@ -240,6 +241,8 @@ async function planPrepared(prepared: Prepared, command: readonly string[], opti
   const terminal = options.terminal === true && options.stdio === 'inherit';
   const variables = credentials?.flatMap(credentialVariables) ?? (prepared.policy.credentials ?? []).flatMap((c) => variableNames(c).map((name) => ({ name, placeholder: PLACEHOLDER_SHOWN })));
   const host = { ...gatherHostFacts(prepared.policy, command, { env: ctx.env, backend: choice, terminal }), ...(variables.length === 0 ? {} : { credentials: variables }) };
+  // The real values reach the sandbox through the proxy only: never as a word of the command or another variable.
+  if (credentials !== undefined) assertValuesStayOut(credentials, command, computeEnvironment(prepared.policy.environment, host.env, host.credentials).env);
   const backend = await loadBackend(selectBackend(choice, host));
   assertEnforceable(prepared.policy, backend.name);
   const plan = backend.plan(prepared.policy, command, host);
@@ -746,6 +749,8 @@ export async function runWithError(
   let registration: Registration | undefined;
   let since: ScanClock | undefined;
   let credentials: RunCredentials | undefined;
+  // The command as the audit log and the report keep it: a credential's value in a word shown as <NAME> (run/credential-exposure.ts).
+  let recorded: readonly string[] = command;
   let guard: RunGuard | undefined;
   // Clean-up that goes on beside the after-run work (the cgroup's directories), awaited before the report is returned.
   const late: Promise<void>[] = [];
@@ -756,6 +761,7 @@ export async function runWithError(
     registration = await registerRun(protectedRoots(prepared.policy), context(options).env);
     // A `from: command` runs in the caller's home, not the project: a repository's configuration must not steer it.
     credentials = await readCredentials(prepared.policy, context(options).env, context(options).env['HOME'] || homedir());
+    if (credentials !== undefined) recorded = maskValues(credentials.loaded, command);
     planned = await planPrepared(prepared, command, options, credentials?.loaded);
     policySha256 = policyDigest(planned.policy);
     await registration.update(planned.plan.cleanup.map((c) => c.removeIfPlaceholder));
@@ -765,7 +771,7 @@ export async function runWithError(
     decision = await commandDecision(planned, command);
     if (decision?.decision === 'refused') throw refusedByPolicy(decision);
     const origin = options.origin;
-    const started = startedRecord({ runId, startedAt, command, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin });
+    const started = startedRecord({ runId, startedAt, command: recorded, policy: planned.policy, policySha256, plan: planned.plan, cwd: callerCwd, user, origin });
     const recording = audit;
     since = scanClock(); // before the sandbox starts: a directory unchanged since cannot have been touched by it
     // A protected or hidden path a host program replaces loses its mount in the sandbox: the sandbox is killed at once.
@@ -796,7 +802,7 @@ export async function runWithError(
   const report = buildReport({
     runId,
     startedAt,
-    command,
+    command: recorded,
     policy: planned?.policy,
     policySha256,
     plan: planned?.plan,

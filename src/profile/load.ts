@@ -10,6 +10,7 @@ import { parseRule, type RuleKind } from '../network/rules.js';
 import { BUILTIN_NAMES, isBuiltinName, loadBuiltin } from './builtin.js';
 import { envValue } from './environment.js';
 import { linksOnTheWay } from './links.js';
+import { isWithin } from './mount-rules.js';
 import { parseProfileText, readProfileText, type FileOwner } from './parse.js';
 import { checkTrusted, hostActingKeys } from './trust.js';
 import { credentialFlag, mergeCredentials } from './credentials.js';
@@ -72,7 +73,9 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
         cause: e,
       });
     }
-    return { id: `file:${real}`, label: real, links: linksOnTheWay(file), dir: dirname(real), load: () => readProfileFile(real, inWhat) };
+    const links = linksOnTheWay(file);
+    checkStaysInCwd(file, real, links, ctx.callerCwd, inWhat);
+    return { id: `file:${real}`, label: real, links, dir: dirname(real), load: () => readProfileFile(real, inWhat) };
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) {
     throw new IsolateError('E_PROFILE_NOT_FOUND', `${shown(ref)} is not a profile name${inWhat}`, {
@@ -95,6 +98,27 @@ function locate(ref: string, fromDir: string, ctx: LoadContext, referrer: string
   throw new IsolateError('E_PROFILE_NOT_FOUND', `unknown profile ${shown(ref)}${inWhat}`, {
     detail: `looked for a built-in profile and for ${dir === undefined ? 'a user profile (no HOME set)' : join(dir, ref + '.yaml')}`,
     fix: `use one of the built-in profiles (${BUILTIN_NAMES.join(', ')}), create ${dir ?? '$XDG_CONFIG_HOME/isolate/profiles'}/${ref}.yaml, or pass a file path`,
+  });
+}
+
+/**
+ * A profile file named in the working directory (`-p ./isolate.yaml`, `extends: ./base.yaml`) that a symbolic
+ * link of the project takes out of it: the link came with the project, and a file that reads like the project's
+ * would be another, such as one of the user's own profiles with what it grants (rule-links.ts says the same of
+ * a rule's path). Refused, naming the link and the file it leads to.
+ */
+function checkStaysInCwd(file: string, real: string, links: readonly string[], cwd: string, inWhat: string): void {
+  if (!isWithin(file, cwd)) return;
+  let realCwd = cwd;
+  try {
+    realCwd = realpathSync(cwd);
+  } catch {
+    // A working directory that cannot be resolved is refused where the policy is resolved.
+  }
+  const link = links.find((path) => isWithin(path, cwd));
+  if (link === undefined || isWithin(real, realCwd)) return;
+  throw new IsolateError('E_PROFILE_INVALID', `profile file ${file} is in the working directory, but reached through the symbolic link ${link} it is ${real}, outside it${inWhat}`, {
+    fix: `name ${real} itself if it is meant, so that a reader sees which profile applies; else replace the link ${link} with the file it should be`,
   });
 }
 

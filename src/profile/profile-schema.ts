@@ -15,6 +15,7 @@ import { suggestion } from '../seccomp/presets.js';
 import { ENV_VALUE_RULE, isEnvValue } from './environment.js';
 import { UNLIMITED, parseCount, parseDuration, parseSize, type LimitParse } from './limits.js';
 import { variableNames } from '../network/credentials/spec.js';
+import { unseenIn } from './unseen.js';
 import type { ProfileDoc } from './types.js';
 
 const noDotDot = (p: string): boolean => !p.split('/').includes('..');
@@ -37,6 +38,14 @@ function checked(parse: (v: string | number) => LimitParse) {
 }
 
 /** The profile schema, new: every call builds it again (schema.ts keeps the one it uses). */
+/** A check that refuses what a reader would not see in the value (unseen.ts); `trimmed`: the value's ends do not count. */
+function shownAsWritten(edges: 'trimmed' | 'kept') {
+  return z.superRefine((v: string, ctx) => {
+    const message = unseenIn(v, edges);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message });
+  });
+}
+
 export function buildProfileSchema() {
   z.config(en()); // zod's messages in English (its classic API sets them on load, the mini API leaves them to us)
   const duration = z.union([z.string(), z.number()]).check(z.superRefine(checked(parseDuration)));
@@ -50,6 +59,7 @@ export function buildProfileSchema() {
       z.minLength(1, 'expected a non-empty path'),
       z.refine((p) => !p.includes('\0'), 'a path may not contain a NUL byte'),
       z.refine(noDotDot, 'a path may not contain ".." segments'),
+      shownAsWritten('kept'),
       z.refine(
         (p) => p.startsWith('/') || p === '~' || p.startsWith('~/') || p.startsWith('${'),
         'expected an absolute path, "~", "~/..." or one starting with ${CWD}, ${HOME} or ${TMPDIR}',
@@ -72,6 +82,7 @@ export function buildProfileSchema() {
       z.refine((p) => !nameOf(p).startsWith('/') && !p.endsWith('/'), 'expected a relative name such as ".git/hooks", or "~/name" for one in the home directory'),
       z.refine((p) => nameOf(p).split('/').every((s) => s !== '' && s !== '.' && s !== '..' && s !== '~'), 'expected plain path segments (no "", ".", ".." or "~")'),
       z.refine((p) => !/[*?[\]\0]/.test(p), 'wildcards are not supported in protected names'),
+      shownAsWritten('kept'),
     ),
     'A name relative to each writable root that stays read-only, e.g. ".git/hooks" (blocked where it is missing); "~/name": one that matters in the home directory (blocked there, protected elsewhere where it exists).',
   );
@@ -99,7 +110,7 @@ export function buildProfileSchema() {
   );
 
   const commandRule = described(
-    z.string().check(z.refine((r) => r.trim() !== '', 'expected a rule such as "git *" or "npm test"')),
+    z.string().check(z.refine((r) => r.trim() !== '', 'expected a rule such as "git *" or "npm test"'), shownAsWritten('trimmed')),
     'Program then arguments, space-separated; * and ? wildcards; a final * matches any remaining arguments.',
   );
 
@@ -155,7 +166,7 @@ export function buildProfileSchema() {
   return described(
     z.strictObject({
       $schema: optional(z.string(), 'Path or URL of this JSON Schema, for editors.'),
-      extends: optional(z.string().check(z.minLength(1)), 'A built-in profile name, a user profile name, or a path to a profile file.'),
+      extends: optional(z.string().check(z.minLength(1), shownAsWritten('kept')), 'A built-in profile name, a user profile name, or a path to a profile file.'),
       description: z.optional(z.string()),
       filesystem: z.optional(
         z.strictObject({

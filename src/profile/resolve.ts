@@ -14,11 +14,12 @@ import { ciLayoutPaths, ciSecretPaths } from './ci-dirs.js';
 import { auditFiles } from '../audit/files.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
+import { checkCredentialOrigins } from './credential-origins.js';
 import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
 import { checkUpstreamCa } from './upstream-ca.js';
-import { checkRuleLinks, type SourcedRule } from './rule-links.js';
+import { checkRuleLinks, checkRulesLeavingCwd, type SourcedRule } from './rule-links.js';
 import { checkPathDirs, pathDirs, type PathDir } from './path-dirs.js';
 
 export interface PathVars {
@@ -302,6 +303,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));
   // A credential's file holds the value the command must never see, only its placeholder: hidden wherever a rule would show it.
   const credentials = resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from));
+  checkCredentialOrigins(credentials.credentials ?? [], mounts);
   add('deny', credentialFiles(credentials).filter((f) => exists(f.path)).map(({ path, from }) => ({ path, optional: true, from: `${from}.from.file` })));
   // So is the CA the proxy trusts for credential hosts (the command trusts the run's CA), once it is known to lie outside every writable path.
   const network = resolveNetwork(upstreamCaResolved(profile.network, ctx.vars), profile.origins['network.mode']);
@@ -309,6 +311,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   if (ca !== undefined) checkUpstreamCa(ca, mounts);
   if (ca !== undefined && exists(ca)) add('deny', [{ path: ca, optional: true, from: 'network.upstreamCa' }]);
   checkRuleLinks(sourced, mounts, disk);
+  checkRulesLeavingCwd(sourced, ctx.vars.CWD, disk);
   // The directories the host runs programs from by name (path-dirs.ts): read-only inside a writable path, or the run is refused.
   const onPath = pathDirs(env, ctx.vars.CWD, [env['HOME'], ctx.loginHome], disk);
   checkPathDirs(onPath, mounts);

@@ -9,7 +9,7 @@
  */
 import { dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
-import { isWritable } from './mount-rules.js';
+import { isWithin, isWritable } from './mount-rules.js';
 import { linksOnTheWay, type LinkLookup } from './links.js';
 import type { MountRule } from './types.js';
 
@@ -36,4 +36,30 @@ function ruleLinkFix(rule: MountRule, from: string, link: string): string {
   const replace = `replace the link ${link} with what it points to`;
   if (from.startsWith('builtin:')) return `${replace} (move ${rule.path} there), or run isolate from a directory that does not hold ${dirname(link)} (a project rather than your home), so that no writable path holds the link`;
   return `name the path without the link (${rule.path}), ${replace}, or keep ${dirname(link)} out of the paths the profile makes writable`;
+}
+
+/**
+ * A readable or writable path named in the working directory (`${CWD}/docs/logo.png`, `--allow-write dist`) that a
+ * symbolic link on the way takes out of it. The link came with the project, not from the user: one that the
+ * command cannot repoint (a read-only project, as under strict) still makes a rule that reads like a file of the
+ * project show or open another (`docs/logo.png -> ../../.ssh/id_ed25519`, `dist -> ~/.config/autostart`), a path
+ * a built-in profile hides among them. Refused, naming the link and where it leads: the profile names that path
+ * itself if it is meant. Hidden paths and private directories are not checked: through a link they hide more.
+ */
+export function checkRulesLeavingCwd(rules: readonly SourcedRule[], cwd: string, disk: LinkLookup): void {
+  let realCwd = cwd;
+  try {
+    realCwd = disk.realpath(cwd);
+  } catch {
+    // A working directory that cannot be resolved is refused where it is resolved (resolveCwd).
+  }
+  for (const { rule, from } of rules) {
+    if ((rule.kind !== 'read' && rule.kind !== 'write') || rule.requested === rule.path) continue;
+    if (!isWithin(rule.requested, cwd) || isWithin(rule.path, realCwd)) continue;
+    const link = linksOnTheWay(rule.requested, disk).find((path) => isWithin(path, cwd)) ?? rule.requested;
+    const what = rule.kind === 'read' ? 'readable' : 'writable';
+    throw new IsolateError('E_PATH_INVALID', `${from}: ${rule.requested} is in the working directory, but reached through the symbolic link ${link} it is ${rule.path}, outside it, which the rule would make ${what}`, {
+      fix: `if ${rule.path} is meant, name it itself so that a reader of the rule sees it; else remove the rule, or replace the link ${link} with what it should hold`,
+    });
+  }
 }

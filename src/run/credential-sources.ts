@@ -14,10 +14,13 @@ import type { AwsKeys } from '../network/credentials/sigv4.js';
 import { awsVariableNames, describeSource, type CredentialSpec, type LoadedCredential } from '../network/credentials/spec.js';
 import { AWS_JSON_FIX, awsKeysFromEnv, awsKeysFromJson } from './aws-credential-source.js';
 import { captureSync } from '../process.js';
+import { TOKEN_SHAPES } from '../token-shapes.js';
 import { credentialProgram, type ProgramCheck } from './credential-program.js';
 
 /** How long a `from: command` may take. */
 export const CREDENTIAL_COMMAND_TIMEOUT_MS = 30_000;
+/** How a word of a failing command's output is shown in isolate's error. */
+const REDACTED = '<redacted>';
 /** Shorter values are too easy to find by chance in other text (the response scrubber replaces every copy). */
 export const MIN_VALUE_LENGTH = 8;
 
@@ -58,6 +61,21 @@ function readHostFile(path: string): string | { why: string } {
   return bytes.toString('utf8');
 }
 
+/** What a failing command's output might hold the value in: each word of its stdout long enough to be one (a token, a key of its JSON). */
+const outputWords = (stdout: string): string[] => stdout.split(/[\s"',:{}[\]]+/).filter((w) => w.length >= MIN_VALUE_LENGTH);
+
+/**
+ * The first line of a failing credential command's stderr, for isolate's error, which the audit log, the run report
+ * and an MCP client keep: every word it also printed on stdout (the value, printed before it failed) and every
+ * token of a well-known shape is shown as <redacted>.
+ */
+function stderrLine(stderr: string, stdout: string): string {
+  const line = stderr.trim().split('\n')[0] ?? '';
+  const words = outputWords(stdout).sort((a, b) => b.length - a.length);
+  const kept = words.reduce((acc, w) => acc.replaceAll(w, REDACTED), line);
+  return TOKEN_SHAPES.reduce((acc, re) => acc.replace(re, REDACTED), kept);
+}
+
 function readSource(spec: CredentialSpec, env: Env, cwd: string, programCheck: ProgramCheck): string {
   const s = spec.source;
   if (s.kind === 'env') return env[s.name] ?? '';
@@ -71,7 +89,7 @@ function readSource(spec: CredentialSpec, env: Env, cwd: string, programCheck: P
   const r = captureSync(commandProgram(spec, name, env, dir, programCheck), args, { env, cwd: dir, timeoutMs: CREDENTIAL_COMMAND_TIMEOUT_MS });
   if (r.error !== undefined || r.status !== 0) {
     const why = r.error !== undefined ? (errnoCode(r.error) ?? r.error.message) : r.signal !== null ? `killed by ${r.signal}` : `exit ${r.status}`;
-    const said = r.stderr.trim().split('\n')[0] ?? '';
+    const said = stderrLine(r.stderr, r.stdout);
     throw fail(spec, `the command failed (${why})${said === '' ? '' : `: ${said}`}`, `run ${s.argv.join(' ')} yourself to see why`);
   }
   return r.stdout;

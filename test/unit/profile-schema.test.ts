@@ -217,6 +217,33 @@ describe('validateProfileDoc: environment.set', () => {
   });
 });
 
+describe('validateProfileDoc: values shown as written', () => {
+  it.each([
+    ['a zero-width space', { filesystem: { deny: ['${CWD}/.env\u200b'] } }, 'filesystem.deny[0]', 'U+200B at character 12'],
+    ['a right-to-left override', { filesystem: { read: ['/srv/\u202Egnp.exe'] } }, 'filesystem.read[0]', 'U+202E at character 6'],
+    ['the newline a block scalar keeps', { filesystem: { deny: ['~/.ssh\n'] } }, 'filesystem.deny[0]', 'U+000A at character 7'],
+    ['a no-break space', { filesystem: { write: [{ path: '${CWD}/my\u00a0cache' }] } }, 'filesystem.write[0].path', 'U+00A0 at character 10'],
+    ['a space at the end', { filesystem: { tmpfs: ['~/.cache '] } }, 'filesystem.tmpfs[0]', 'starts or ends with a space'],
+    ['a soft hyphen', { process: { cwd: '${HOME}/pro\u00adject' } }, 'process.cwd', 'U+00AD at character 12'],
+    ['a zero-width joiner in a protected name', { filesystem: { protect: ['Make\u200dfile'] } }, 'filesystem.protect[0]', 'U+200D at character 5'],
+    ['a space before a protected name', { filesystem: { protect: [' Makefile'] } }, 'filesystem.protect[0]', 'starts or ends with a space'],
+    ['a word joiner in a command rule', { commands: { deny: ['git\u2060 push *'] } }, 'commands.deny[0]', 'U+2060 at character 4'],
+    ['a zero-width space in extends', { extends: './base\u200b.yaml' }, 'extends', 'U+200B at character 7'],
+    ['a byte-order mark inside a credential file', { credentials: [{ name: 'T', from: { file: '~/t\ufeff' }, hosts: ['x.org'] }] }, 'credentials[0].from.file', 'U+FEFF'],
+  ])('refuses %s, naming the character and where it is', (_what, doc, path, message) => {
+    expect(issueAt(doc, path).message).toContain(message);
+  });
+
+  it('accepts letters of any script, spaces inside a path, and spaces around a command rule (its words are what count)', () => {
+    const doc = {
+      filesystem: { read: ['/srv/données/日本語', '${HOME}/My Documents'], protect: ['notes é.md'] },
+      commands: { allow: [' git status ', 'npm  test'] },
+    };
+    const result = validateProfileDoc(doc);
+    expect(result.ok ? [] : result.issues).toEqual([]);
+  });
+});
+
 describe('validateProfileDoc: long values', () => {
   it('a 300,000-character system call name is refused at once (no edit distance against every name), its message cut', () => {
     const started = Date.now();

@@ -477,6 +477,44 @@ describe('resolvePolicy: a rule named through a symbolic link the sandbox can wr
   });
 });
 
+describe('resolvePolicy: a rule in the working directory that a link takes out of it (rule-links.ts)', () => {
+  const sp = (path: string): SourcedPath => ({ path, optional: false, from: `filesystem[${path}]` });
+  /** /p is the project (read-only, as under strict): /p/docs/logo.png -> /h/.ssh/id_ed25519, /p/out -> /h/.config/autostart, /p/vendor -> /p/third_party/vendor. */
+  const LINKS: Record<string, string> = { '/p/docs/logo.png': '/h/.ssh/id_ed25519', '/p/out': '/h/.config/autostart', '/p/vendor': 'third_party/vendor' };
+  const real = (p: string): string => {
+    for (const [from, to] of Object.entries(LINKS)) {
+      if (p === from || p.startsWith(`${from}/`)) return real(join(to.startsWith('/') ? to : join(from, '..', to)) + p.slice(from.length));
+    }
+    return p;
+  };
+  const disk: PathLookup = {
+    stat: (p) => (/\.png|id_ed25519/.test(p) ? 'file' : 'dir'),
+    realpath: real,
+    isSymlink: (p) => LINKS[p] !== undefined,
+    readlink: (p) => LINKS[p] ?? '',
+  };
+  const vars: PathVars = { CWD: '/p', HOME: '/h', TMPDIR: '/tmp' };
+  const resolve = (fs: Partial<MergedProfile['filesystem']>) => resolvePolicy(profile({ read: [sp('/p')], ...fs }), { vars, disk });
+
+  it.each([
+    ['a readable file', { read: [sp('${CWD}/docs/logo.png')] }, '/p/docs/logo.png', '/h/.ssh/id_ed25519'],
+    ['a writable directory', { write: [sp('${CWD}/out')] }, '/p/out', '/h/.config/autostart'],
+    ['a path below the link', { write: [sp('/p/out/session')] }, '/p/out', '/h/.config/autostart/session'],
+  ])('%s is refused, naming the link and where it leads', (_what, fs, link, target) => {
+    const e = expectIsolateError(() => resolve(fs), 'E_PATH_INVALID');
+    expect(e.message).toContain(`through the symbolic link ${link}`);
+    expect(e.message).toContain(target);
+    expect(e.fix).toContain(target);
+  });
+
+  it('a link that stays in the working directory, a hidden path or a tmpfs through a link, and the real path named itself, are resolved as before', () => {
+    const p = resolve({ read: [sp('/p/vendor'), sp('/h/.ssh/id_ed25519')], deny: [sp('/p/docs/logo.png')], tmpfs: [sp('/p/out')] });
+    expect(p.filesystem.mounts.map((m) => [m.kind, m.path])).toEqual(
+      expect.arrayContaining([['read', '/p/third_party/vendor'], ['read', '/h/.ssh/id_ed25519'], ['deny', '/h/.ssh/id_ed25519'], ['tmpfs', '/h/.config/autostart']]),
+    );
+  });
+});
+
 describe('resolvePolicy: ~/bin of the home a login starts in', () => {
   const disk: PathLookup = { stat: (p) => (p.startsWith('/synthetic-only') && !p.endsWith('/bin') ? 'dir' : undefined), realpath: (p) => p, isSymlink: () => false };
 

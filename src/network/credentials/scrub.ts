@@ -79,7 +79,9 @@ export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
  * scrubbed together, the chunk's part written back, then the chunk itself
  * is scrubbed where it lies and its last `keep` bytes carried.
  */
-export function scrubber(replacements: readonly Replacement[]): Scrubber {
+export function scrubber(given: readonly Replacement[]): Scrubber {
+  // Longest first: a value inside a longer one (two credentials, one token the start of the other) would otherwise be replaced within it, and the rest of the longer one pass.
+  const replacements = [...given].sort((a, b) => b.from.length - a.from.length);
   const keep = Math.max(0, ...replacements.map((r) => r.from.length - 1));
   let carry = Buffer.alloc(0);
   const small = (chunk: Buffer): Buffer[] => {

@@ -171,7 +171,9 @@ export class TlsTerminator {
       refuse(res, 413, 'the request body is too large to check');
       return;
     }
-    const failed = (reason: string, beforeHead: boolean): void => {
+    const failed = (given: string, beforeHead: boolean): void => {
+      // A reason may quote the server (the codings it named): scrubbed as its response is, for the command and the records.
+      const reason = this.vault.scrubText(given);
       note('error', reason);
       if (beforeHead) refuse(res, 502, reason);
       else res.destroy();

@@ -62,7 +62,11 @@ export class CredentialVault {
       }),
       expiresAt: credential.spec.ttlMs === undefined ? undefined : start + credential.spec.ttlMs,
     }));
-    this.anyCase = credentials.flatMap((c) => valuePairs(c).map((v) => ({ pattern: new RegExp(v.value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi'), mask: v.placeholder.slice(0, v.value.length) })));
+    // Longest first, as the scrubber replaces (scrub.ts): a value inside a longer one is not replaced within it.
+    this.anyCase = credentials
+      .flatMap((c) => valuePairs(c))
+      .sort((a, b) => b.value.length - a.value.length)
+      .map((v) => ({ pattern: new RegExp(v.value.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'gi'), mask: v.placeholder.slice(0, v.value.length) }));
   }
 
   /** The host part of every credential host pattern (`*.example.com`: example.com), for the run CA's name constraints. */
@@ -216,9 +220,16 @@ export class CredentialVault {
     return this.anyCase.reduce((acc, { pattern, mask }) => acc.replace(pattern, () => mask), exact);
   }
 
-  /** The check on a plain HTTP response relayed as bytes: no compressed body, which the scrubber could not search (compressed-guard.ts). */
+  /**
+   * The check on a plain HTTP response relayed as bytes: no compressed body, which the scrubber could not search
+   * (compressed-guard.ts). Its reason quotes the codings the server named, which may echo a value: scrubbed.
+   */
   responseGuard(): (chunk: Buffer) => string | undefined {
-    return compressedResponseGuard();
+    const guard = compressedResponseGuard();
+    return (chunk) => {
+      const reason = guard(chunk);
+      return reason === undefined ? undefined : this.scrubText(reason);
+    };
   }
 
   /** A scrubber that puts the placeholders back where a response holds a real value. */
