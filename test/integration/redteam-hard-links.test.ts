@@ -21,6 +21,9 @@ import { projectRuns } from '../helpers/project-runs.js';
 import { backendCases } from '../helpers/backends.js';
 import { MAX_LINKED_FILES, MAX_LINKED_IN_TREE } from '../../src/host/linked-files.js';
 import { SETTLE_MS } from '../../src/host/scan-cache.js';
+import { scanCacheDir } from '../../src/host/scan-cache-file.js';
+import { decodeScanCache } from '../../src/host/scan-cache-codec.js';
+import { cacheFiles, recordAt } from '../helpers/scan-cache.js';
 
 const ORIGINAL = 'module.exports = 1;\n';
 const PLANTED = 'require("child_process").execSync("touch /tmp/owned");\n';
@@ -51,6 +54,13 @@ describe.each(backendCases('red team: hard links'))('red team: hard links out of
     const store = linkedStore(inner, n);
     symlinkSync('.pnpm/pkg@1.0.0/node_modules/pkg', join(p.project, 'node_modules/pkg'));
     return store;
+  };
+  /** isolate's state (the protected-name search's cache) in the test's own home, not the runner's shared one. */
+  const ownState = (): string => {
+    const state = join(p.home, '.local/state');
+    mkdirSync(state, { recursive: true });
+    p.env = { ...p.env, XDG_STATE_HOME: state };
+    return state;
   };
   const storeUnchanged = (store: string, n: number): void => {
     for (let i = 0; i < n; i++) {
@@ -98,9 +108,17 @@ describe.each(backendCases('red team: hard links'))('red team: hard links out of
     const n = MAX_LINKED_IN_TREE + 1;
     const store = pnpmProject(n);
     const single = linkedStore('lib', 1);
+    const state = ownState();
     giveTo(runner, p.home);
     sleep(SETTLE_MS + 300); // the listings are recorded as reusable: the second run takes them from the cache
     expect(run('true').status).toBe(0);
+    // The first run's cache keeps the package directory's listing as reusable, with its linked files: the second run takes them from there, no lstat.
+    const trees = cacheFiles(scanCacheDir({ XDG_STATE_HOME: state }) as string).map((f) => decodeScanCache(readFileSync(f)));
+    const tree = trees.find((c) => c.header.root === p.project)?.tree;
+    const at = tree === undefined ? undefined : recordAt(tree, 'node_modules/.pnpm/pkg@1.0.0/node_modules/pkg');
+    expect(at).toBeDefined();
+    expect(tree?.reusable(at as number)).toBe(true);
+    expect(tree?.linked(at as number)).toHaveLength(n);
     const r = run(`${attack('node_modules/pkg/f0.js')}; ${attack('lib/f0.js')}; echo done`);
     expect(r.status, r.stderr).toBe(0);
     expect(stdoutOf(r)).toContain('done');
@@ -111,6 +129,7 @@ describe.each(backendCases('red team: hard links'))('red team: hard links out of
   it('a link made from elsewhere to a file of a directory unchanged since the last run is seen once that directory changes', () => {
     mkdirSync(join(p.project, 'lib'));
     writeFileSync(join(p.project, 'lib/a.js'), ORIGINAL, { mode: 0o644 });
+    ownState();
     giveTo(runner, p.home);
     sleep(SETTLE_MS + 300);
     expect(run('true').status).toBe(0);
