@@ -5,6 +5,9 @@
 # this very Node and this build of isolate (docs/performance.md); otherwise,
 # and always under `node bin/isolate.js`, node runs the JavaScript after this
 # comment. The snapshot's key is written by src/cli/snapshot.ts.
+# No core dumps: isolate holds a run's real credentials in memory, and a core file would be written into
+# its working directory, the project the next sandbox reads (where core_pattern is a plain file name).
+ulimit -c 0 2>/dev/null
 # The node on PATH, as `#!/usr/bin/env node` finds it, but never through a relative entry.
 node=
 set -f

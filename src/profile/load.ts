@@ -13,6 +13,7 @@ import { linksOnTheWay } from './links.js';
 import { isWithin } from './mount-rules.js';
 import { parseProfileText, readProfileText, type FileOwner } from './parse.js';
 import { checkTrusted, hostActingKeys } from './trust.js';
+import { unseenIn } from './unseen.js';
 import { credentialFlag, mergeCredentials } from './credentials.js';
 import type { LimitsDoc, MergedProfile, NetworkMode, PathEntry, ProfileDoc, SourcedPath } from './types.js';
 
@@ -322,6 +323,8 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
     if (p === '' || p.includes('\0')) {
       throw new IsolateError('E_PATH_INVALID', `${flag}: expected a path, received ${shown(p)}`);
     }
+    const unseen = unseenIn(p, 'kept');
+    if (unseen !== undefined) throw new IsolateError('E_PATH_INVALID', `${flag}[${i}]: ${shown(p)} ${unseen}`);
     const expanded = p === '~' || p.startsWith('~/') || p.startsWith('${') ? p : resolve(ctx.callerCwd, p);
     return { path: expanded, optional: false, from: `${flag}[${i}]` };
   };

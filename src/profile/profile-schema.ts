@@ -61,6 +61,10 @@ export function buildProfileSchema() {
       z.refine(noDotDot, 'a path may not contain ".." segments'),
       shownAsWritten('kept'),
       z.refine(
+        (p) => !/ (\/|~\/|\$\{)/.test(p),
+        'holds a space before the start of another path (" /", " ~/" or " ${"): YAML folds a list item continued on the next line without its "-" into one path, which names nothing; write each path as an item of its own',
+      ),
+      z.refine(
         (p) => p.startsWith('/') || p === '~' || p.startsWith('~/') || p.startsWith('${'),
         'expected an absolute path, "~", "~/..." or one starting with ${CWD}, ${HOME} or ${TMPDIR}',
       ),

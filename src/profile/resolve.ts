@@ -12,6 +12,7 @@ import { checkKernelPath } from './kernel-paths.js';
 import { checkSocketDir, ownSocketDirs } from './socket-dirs.js';
 import { ciLayoutPaths, ciSecretPaths } from './ci-dirs.js';
 import { auditFiles } from '../audit/files.js';
+import { checkForeignAuditLog } from './trust.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
 import { checkCredentialOrigins } from './credential-origins.js';
@@ -298,6 +299,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);
   const chosen = ctx.audit?.log;
   if ((ctx.audit?.enabled ?? audit.enabled) && chosen !== undefined) checkAuditLog(chosen, mounts, '--audit-log', disk);
+  if ((ctx.audit?.enabled ?? audit.enabled) && chosen === undefined && audit.log !== undefined) checkForeignAuditLog(audit.log, profile.origins, env, ctx.vars.HOME);
   // The record of earlier runs, wherever it is, is hidden like isolate's own directories (dev reads the home).
   const logs = [...new Set([chosen, audit.log].filter((l): l is string => l !== undefined))];
   add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));

@@ -11,7 +11,7 @@
 import { realpathSync } from 'node:fs';
 import { IsolateError } from '../errors.js';
 import { isWithin } from './mount-rules.js';
-import { isolateConfigDir } from './own-paths.js';
+import { isolateConfigDir, isolateStateDir } from './own-paths.js';
 import type { FileOwner } from './parse.js';
 import type { MergedProfile, ProfileDoc } from './types.js';
 
@@ -43,6 +43,36 @@ export function checkTrusted(file: string, keys: readonly string[], st: FileOwne
   });
 }
 
+/**
+ * The profile file that set `key`, when it is not one of the caller's own (a file outside isolate's configuration
+ * directory: one that came with a repository, say); undefined for a built-in profile, one of the caller's own, or a
+ * key no file set.
+ */
+export function foreignOrigin(origins: MergedProfile['origins'], key: keyof MergedProfile['origins'], env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const own = isolateConfigDir(env);
+  const file = origins[key]?.slice(0, -`: ${key}`.length);
+  return file === undefined || file.startsWith('builtin:') || (own !== undefined && isWithin(file, realOrSame(own))) ? undefined : file;
+}
+
+/**
+ * A profile that is not one of the caller's own may not send the audit log to a hidden name in the home directory
+ * (`~/.bash_login`, `~/.bashrc.d/x`, `~/.config/...`), where the start-up files of shells and other programs are:
+ * its records hold the words of the commands run, and a shell that sourced the file would run what a
+ * `$(...)` among them says. isolate's own state directory, where the log is by default, is allowed.
+ */
+export function checkForeignAuditLog(log: string, origins: MergedProfile['origins'], env: Readonly<Record<string, string | undefined>>, home: string): void {
+  const file = foreignOrigin(origins, 'audit.log', env);
+  const inHome = [home, realOrSame(home)].find((h) => h !== '/' && isWithin(log, h));
+  if (file === undefined || inHome === undefined) return;
+  const state = isolateStateDir(env);
+  if (state !== undefined && (isWithin(log, state) || isWithin(log, realOrSame(state)))) return;
+  if (!log.slice(inHome.length + 1).split('/').some((part) => part.startsWith('.'))) return;
+  const own = isolateConfigDir(env);
+  throw new IsolateError('E_PROFILE_INVALID', `${file}: audit.log ${log} is a hidden name in your home directory, where programs keep their start-up files, and this profile is not one of your own${own === undefined ? '' : ` (${own})`}: a shell that sourced the log would run the commands' words`, {
+    fix: `choose the log for this run with --audit-log, or keep the profile in ${own ?? 'your configuration directory'}/profiles, or drop audit.log from it (the default log is ${state ?? '$XDG_STATE_HOME/isolate/audit.jsonl'})`,
+  });
+}
+
 /** The caller's own choice about the audit log for one run (--no-audit, --audit-log, the API's audit option). */
 export interface AuditOverride {
   enabled?: boolean | undefined;
@@ -59,11 +89,7 @@ export interface AuditOverride {
  */
 export function auditNotices(profile: Pick<MergedProfile, 'audit' | 'origins'>, choice: AuditOverride | undefined, env: Readonly<Record<string, string | undefined>>): string[] {
   const own = isolateConfigDir(env);
-  const foreign = (key: 'audit.enabled' | 'audit.log'): string | undefined => {
-    const origin = profile.origins[key];
-    const file = origin?.slice(0, -`: ${key}`.length);
-    return file === undefined || file.startsWith('builtin:') || (own !== undefined && isWithin(file, realOrSame(own))) ? undefined : file;
-  };
+  const foreign = (key: 'audit.enabled' | 'audit.log'): string | undefined => foreignOrigin(profile.origins, key, env);
   const where = own === undefined ? 'your own profiles' : `your own profiles (${own})`;
   if ((choice?.enabled ?? profile.audit.enabled) === false) {
     const file = choice?.enabled === undefined ? foreign('audit.enabled') : undefined;

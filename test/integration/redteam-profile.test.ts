@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, isolate, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
+import { asRunner, giveTo, isolate, runners, tempDirFor, DEFAULT_PATH } from '../helpers/isolate.js';
 
 describe.each(runners())('red team: profiles in the repository ($label)', (runner) => {
   let dir: string;
@@ -133,6 +133,31 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
       expect(flag.status, flag.stderr).toBe(125);
       expect(flag.stderr).toContain('--allow-write[0]');
     });
+  });
+
+  it("a repository's profile cannot make the audit log a start-up file in the home: the host's next login shell runs nothing of the command's", () => {
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    const marker = join(dir, 'pwned');
+    writeFileSync(join(project, 'isolate.yaml'), 'extends: default\naudit:\n  log: ~/.bash_login\n');
+    writeFileSync(join(project, 'other.yaml'), 'extends: default\naudit:\n  log: ~/.bashrc.d/isolate.jsonl\n');
+    giveTo(runner, dir);
+    const words = ['sh', '-c', `: "$(touch ${marker})"`];
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', ...words], { cwd: project, env });
+    const d = isolate(runner, ['run', '-p', './other.yaml', '--', ...words], { cwd: project, env });
+    for (const start of [join(home, '.bash_login'), join(home, '.bashrc.d', 'isolate.jsonl')]) {
+      if (existsSync(start)) asRunner(runner, ['bash', '-c', `. ${start}`], { cwd: dir, env: { HOME: home } });
+    }
+    expect(existsSync(marker), "a shell sourcing the log ran the command's words").toBe(false);
+    expect(existsSync(join(home, '.bash_login')), 'the log was made as ~/.bash_login').toBe(false);
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('audit.log');
+    expect(d.status, d.stderr).toBe(125);
+    // Control: the same log chosen by the caller is theirs to choose, and the profile may log elsewhere.
+    writeFileSync(join(project, 'elsewhere.yaml'), `extends: default\naudit:\n  log: ${join(dir, 'logs', 'audit.jsonl')}\n`);
+    giveTo(runner, dir);
+    const ok = isolate(runner, ['run', '-p', './elsewhere.yaml', '--', 'true'], { cwd: project, env });
+    expect(ok.status, ok.stderr).toBe(0);
   });
 
   it('a profile\'s audit.log does not make isolate delete a file of the user named like its lock (<log>.lock)', () => {

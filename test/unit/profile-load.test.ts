@@ -413,6 +413,14 @@ describe('applyOverrides', () => {
     expect(paths(m.filesystem.deny).filter((p) => p === '~/.ssh')).toHaveLength(1);
   });
 
+  it('a path flag with a character that does not show, or a space at an end, is E_PATH_INVALID naming the flag', async () => {
+    const b = await base();
+    expect(expectIsolateError(() => applyOverrides(b, { deny: ['~/.ssh', '${CWD}/.env\u200b'] }, c), 'E_PATH_INVALID').message).toMatch(/^--deny\[1\]: .*U\+200B/);
+    expectIsolateError(() => applyOverrides(b, { read: ['/data '] }, c), 'E_PATH_INVALID');
+    expectIsolateError(() => applyOverrides(b, { write: ['out\u202e'] }, c), 'E_PATH_INVALID');
+    expect(applyOverrides(b, { read: ['My Documents/notes'] }, c).filesystem.read.at(-1)?.path).toBe('/home/user/project/My Documents/notes');
+  });
+
   it('an empty path is E_PATH_INVALID', async () => {
     const b = await base();
     expectIsolateError(() => applyOverrides(b, { read: [''] }, c), 'E_PATH_INVALID');

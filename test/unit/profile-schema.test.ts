@@ -141,6 +141,15 @@ describe('validateProfileDoc: rejections', () => {
     expect(issueAt(doc, path).message).toMatch(/"\.\."/);
   });
 
+  it('rejects two paths that YAML folded into one (a list item continued without its "-"), and keeps a path with a space', () => {
+    const folded = parse('filesystem:\n  deny:\n    - ~/.ssh\n      ~/.aws\n    - ${CWD}/a\n      ${CWD}/b\n') as unknown;
+    expect((folded as { filesystem: { deny: string[] } }).filesystem.deny[0], 'control: YAML folds them').toBe('~/.ssh ~/.aws');
+    expect(issueAt(folded, 'filesystem.deny[0]').message).toMatch(/another path/);
+    expect(issueAt(folded, 'filesystem.deny[1]').message).toMatch(/another path/);
+    expect(issueAt({ filesystem: { read: ['/a /b'] } }, 'filesystem.read[0]').message).toMatch(/another path/);
+    expect(validateProfileDoc({ filesystem: { read: ['/home/me/My Documents/notes', '~/a b/c'] } }).ok).toBe(true);
+  });
+
   it('allows names that merely contain dots (not ".." segments)', () => {
     expect(validateProfileDoc({ filesystem: { read: ['/a/..b', '/a/b..', '/a/.../c'] } }).ok).toBe(true);
   });
