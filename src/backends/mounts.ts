@@ -69,7 +69,7 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
     // A git configuration file shown without its secrets (setup-ops.ts, gitConfigOps) is bound from that text instead.
     if (kind === 'deny' || (fact.state === 'file' && shownInstead.has(fact.path))) continue;
     const slot = ops.length;
-    ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, ...(placeholderIsDir(fact.path, hiddenMissing) ? { dir: true as const } : {}), slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot });
+    ops.push(fact.state === 'missing' ? { kind: 'placeholder', path: fact.path, ...(placeholderIsDir(fact.path, hiddenMissing) ? { dir: true as const } : {}), slot } : { kind: 'protect', path: fact.path, dir: fact.state === 'dir', slot, ...(fact.why === undefined ? {} : { why: fact.why }) });
   }
   return ops;
 }

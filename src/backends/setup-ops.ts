@@ -83,7 +83,7 @@ export type SetupOp =
    */
   | { kind: 'pin'; path: string; slot: number }
   /** A protected name that exists, bound read-only onto itself from Plan.pathFds entry `slot`. */
-  | { kind: 'protect'; path: string; dir: boolean; slot: number }
+  | { kind: 'protect'; path: string; dir: boolean; slot: number; why?: string }
   /**
    * A protected name that does not exist: run/ creates an empty file there
    * (an empty directory, mode 0555, when `dir`: mounts.ts, placeholderIsDir),

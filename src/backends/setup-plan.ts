@@ -115,10 +115,10 @@ function hiddenNote(path: string, placeheld: ReadonlySet<string>): string {
   return `${path}: hidden, only root may read it and the command runs as root (its owner, to the kernel)`;
 }
 
-/** Why each protected path or placeholder of `ops` that the policy gives a reason for is there (profile/path-dirs.ts), or nothing. */
+/** Why each protected path or placeholder of `ops` that the policy (profile/path-dirs.ts) or the host's facts (a file with other names) give a reason for is there, or nothing; a directory kept whole for such a reason has a note instead. */
 function protectedWhy(policy: Policy, ops: readonly SetupOp[]): Pick<MountSummary, 'protectedWhy'> {
   const reasons = new Map((policy.filesystem.protectWhy ?? []).map((r) => [r.path, r.why]));
-  const why = ops.flatMap((op) => (op.kind === 'protect' || op.kind === 'placeholder' ? [[op.path, reasons.get(op.path)] as const] : []));
+  const why = ops.flatMap((op) => (op.kind === 'protect' || op.kind === 'placeholder' ? [[op.path, reasons.get(op.path) ?? (op.kind === 'protect' && !op.dir ? op.why : undefined)] as const] : []));
   const known = why.filter((w): w is readonly [string, string] => w[1] !== undefined);
   return known.length === 0 ? {} : { protectedWhy: Object.fromEntries(known) };
 }
@@ -149,6 +149,7 @@ export function describeSetup(policy: Policy, ops: readonly SetupOp[], listings:
         .map((path) => `${path}: a mount inside a read-only path, made read-only too`),
       ...ops.flatMap((op) => (op.kind === 'hide' && !rules.some((r) => r.path === op.path) ? [hiddenNote(op.path, placeheld)] : [])),
       ...ops.flatMap((op) => (op.kind === 'git-config' ? [gitConfigNote(op.path, op.unparsed === true)] : [])),
+      ...named.flatMap((op) => (op.kind === 'protect' && op.dir && op.why !== undefined ? [`${op.path}: ${op.why}`] : [])),
       ...named.flatMap((op) => (op.kind === 'placeholder' && op.dir === true ? [`${op.path}: does not exist; its placeholder is an empty read-only directory, which git takes for no repository (it goes on to the one above) and in which nothing can be made`] : [])),
       ...ops.flatMap((op) => (op.kind === 'dev' && op.nodes !== undefined ? [`${op.path}: its device nodes are isolate's copies in ${op.nodes}, owned by nobody: the command cannot change the host's`] : [])),
     ],

@@ -25,6 +25,8 @@ export interface ProtectFact {
   state: 'file' | 'dir' | 'symlink' | 'other' | 'missing';
   /** Existing directories between the writable root and `path`, to pin in place. */
   pins: string[];
+  /** Why it is kept read-only, when its name does not say (a file with other names: host/linked-files.ts). */
+  why?: string;
 }
 
 /**

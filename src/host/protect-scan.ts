@@ -24,6 +24,7 @@ import { recordSeen } from './scan-seen.js';
 import { versionedRcPaths } from './versioned-rc.js';
 import { Facts, dirStat, visit, type Search } from './scan-walk.js';
 import { ScanSplit, type SplitOptions } from './scan-split.js';
+import { linkedFacts } from './linked-files.js';
 
 export { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES, sandboxCanEnter } from './scan-walk.js';
 
@@ -80,6 +81,7 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     }
     trees.push({ root, ...s.out.finish() });
   }
+  for (const fact of linkedFacts(s.finder.linked)) s.finder.add(fact.path, fact.state, fact.pins, fact.why);
   const gitReads = new GitConfigReads();
   for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads, options.gitPlaces)) s.finder.add(fact.path, fact.state, fact.pins);
   return { facts: s.finder.facts(), gitReads, trees };

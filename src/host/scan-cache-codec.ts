@@ -7,11 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { ScanClock } from './scan-cache.js';
-import { KINDS, ScanTree, type TreeArrays } from './scan-tree.js';
+import { LINKED, ScanTree, type TreeArrays } from './scan-tree.js';
 import { STAMP_FIELDS } from './scan-cache.js';
 
 // Version 3: the listings below node_modules are kept (version 2 left them out, so a listing it kept lacks them).
-const MAGIC = `isolate-scan-cache 3 ${new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'le' : 'be'}\n`;
+// Version 4: a listing keeps its regular files with other names (hard links) (version 3 did not look, so a listing it kept lacks them).
+const MAGIC = `isolate-scan-cache 4 ${new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 'le' : 'be'}\n`;
 const DIGEST_BYTES = 32;
 const W = STAMP_FIELDS.length;
 
@@ -91,7 +92,7 @@ function checkTree(t: TreeArrays, hits: number, nameBytes: number, hitNameBytes:
     t.count > 0 &&
     nested(t.ends) &&
     t.flags.every((f) => f <= 1) &&
-    t.hitKinds.every((k) => k < KINDS.length) &&
+    t.hitKinds.every((k) => k <= LINKED) &&
     ascending(t.nameEnds, nameBytes) &&
     ascending(t.hitEnds, hits) &&
     ascending(t.hitNameEnds, hitNameBytes);

@@ -61,6 +61,15 @@
  *    that search began, so whatever it adds, removes or renames changes the
  *    stamp. A listing with a subdirectory that got no record of its own (a
  *    name that is not UTF-8, which the search cannot name) is not reusable.
+ * 8. A listing also keeps which of the directory's regular files had other
+ *    names (hard links, linked-files.ts) when it was taken. That is not
+ *    covered by rules 1-5: link(2) changes the file's ctime, not its
+ *    directory's, so a link made from elsewhere to an existing file of a
+ *    directory unchanged since the listing is not seen until the directory
+ *    changes. A sandboxed command cannot make such a link itself (a link
+ *    to a file outside the writable paths crosses a mount: EXDEV); a file
+ *    removed, added or renamed in the directory changes its stamp, and it
+ *    is listed (and its files looked at) again.
  */
 
 /** A listing is reusable only for a directory unchanged this long before the search began. */

@@ -27,6 +27,7 @@ import type { MountRule } from '../profile/types.js';
 import { packageRoot } from '../profile/builtin.js';
 import type { ProtectFact } from '../backends/types.js';
 import type { TreeArrays } from './scan-tree.js';
+import type { Linked } from './linked-files.js';
 import { child, type Pending, type Search, type Self, type Split } from './scan-walk.js';
 
 /**
@@ -113,6 +114,8 @@ export interface TicketResult {
   /** The subtree is the cached one at the ticket's record. */
   same: boolean;
   facts: ProtectFact[];
+  /** The files with other names it found (scan-walk.ts, Facts.linked). */
+  linked: Linked[];
   error?: { code: ErrorCode | undefined; message: string; fix: string | undefined; detail: string | undefined };
 }
 
@@ -170,6 +173,7 @@ export class ScanSplit implements Split {
       throw code === undefined ? new Error(message) : new IsolateError(code, message, { fix, detail });
     }
     for (const f of result.facts) s.finder.add(f.path, f.state, f.pins);
+    for (const l of result.linked) s.finder.linked.push(l);
     s.out.graft(asTree(result.tree), result.same, at.olds[k] as number);
     return result.recorded;
   }

@@ -3,7 +3,7 @@
  * out the same as the cached one (then the cache is not written again).
  */
 import { STAMP_FIELDS, type DirStamp, type Hit } from './scan-cache.js';
-import { KINDS, ScanTree, type TreeArrays } from './scan-tree.js';
+import { KINDS, LINKED, ScanTree, type TreeArrays } from './scan-tree.js';
 import { allowOptimizer } from '../tiering.js';
 
 type Typed = Float64Array | Uint32Array | Uint8Array;
@@ -63,14 +63,15 @@ export class TreeBuilder {
     this.copied = new Uint8Array(n);
   }
 
-  /** Start a record: its children follow until close(). */
-  open(name: string, st: DirStamp, reusable: boolean, hits: readonly Hit[]): number {
+  /** Start a record: its children follow until close(). `linked`: the names of its regular files with other names (hard links). */
+  open(name: string, st: DirStamp, reusable: boolean, hits: readonly Hit[], linked: readonly string[] = []): number {
     const i = this.room();
     const t = this.t;
     for (let k = 0; k < W; k++) t.stamps[i * W + k] = st[STAMP_FIELDS[k] as keyof DirStamp];
     t.flags[i] = reusable ? 1 : 0;
     t.nameEnds[i] = this.put('names', start(t.nameEnds, i), name);
     for (const hit of hits) this.hit(hit.name, KINDS.indexOf(hit.kind));
+    for (const file of linked) this.hit(file, LINKED);
     t.hitEnds[i] = this.hitCount;
     this.copied[i] = 0;
     return i;

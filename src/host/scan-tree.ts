@@ -8,9 +8,15 @@
 import { sameStamp, STAMP_FIELDS, type DirStamp, type EntryKind, type Hit } from './scan-cache.js';
 
 export const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'other'];
+/** The kind a hit is kept with when it is a regular file with other names (hard links), whatever its name: after the record's hits of KINDS. */
+export const LINKED = KINDS.length;
 const NONE: readonly Hit[] = Object.freeze([]);
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
-/** The arrays of a tree; record i's name is names[nameEnds[i-1] .. nameEnds[i]), its hits hitEnds[i-1] .. hitEnds[i]. */
+/**
+ * The arrays of a tree; record i's name is names[nameEnds[i-1] .. nameEnds[i]), its hits hitEnds[i-1] .. hitEnds[i]:
+ * first the entries that are or begin a protected name (a kind of KINDS), then its regular files with other names (LINKED).
+ */
 export interface TreeArrays {
   count: number;
   /** STAMP_FIELDS of each record. */
@@ -54,9 +60,19 @@ export class ScanTree {
     if (from === to) return NONE;
     const out: Hit[] = [];
     for (let h = from; h < to; h++) {
+      if (hitKinds[h] === LINKED) continue;
       out.push({ name: hitNames.toString('utf8', h === 0 ? 0 : hitNameEnds[h - 1], hitNameEnds[h]), kind: KINDS[hitKinds[h] as number] ?? 'other' });
     }
-    return out;
+    return out.length === 0 ? NONE : out;
+  }
+  /** The names of record i's regular files that had other names (hard links) when it was listed. */
+  linked(i: number): readonly string[] {
+    const { hitEnds, hitKinds, hitNameEnds, hitNames } = this.a;
+    let out: string[] | undefined;
+    for (let h = i === 0 ? 0 : (hitEnds[i - 1] as number); h < (hitEnds[i] as number); h++) {
+      if (hitKinds[h] === LINKED) (out ??= []).push(hitNames.toString('utf8', h === 0 ? 0 : hitNameEnds[h - 1], hitNameEnds[h]));
+    }
+    return out ?? NO_NAMES;
   }
   /** The subdirectory records of record i, by name. */
   children(i: number): Map<string, number> {

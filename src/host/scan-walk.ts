@@ -9,7 +9,9 @@
  * One lstat and at most one readdir per directory: a directory's listing is
  * taken from the previous run's cache while its stamp is unchanged
  * (scan-cache.ts says why that is never stale), so an unchanged tree costs
- * one lstat per directory.
+ * one lstat per directory. A directory listed afresh costs one lstat more
+ * per regular file: those with other names (hard links, linked-files.ts)
+ * are noted, and kept in its record for the runs that reuse its listing.
  */
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import { IsolateError, errnoCode } from '../errors.js';
@@ -22,6 +24,7 @@ import type { ScanTree } from './scan-tree.js';
 import type { TreeBuilder } from './scan-tree-builder.js';
 import { cacheableFs } from './scan-cache-file.js';
 import { refuseUnnamableDirs } from './unnamable-dirs.js';
+import type { Linked } from './linked-files.js';
 
 /**
  * A directory deeper than this below a writable root, or with a longer path,
@@ -77,10 +80,18 @@ export class Facts implements Finder {
   /** Paths in the order added. */
   readonly paths: string[] = [];
   constructor(private readonly self: Self) {}
-  add(path: string, state: ProtectFact['state'], pins: string[]): void {
+  /** Regular files with other names (hard links), in the order found: linked-files.ts decides what is kept read-only. */
+  readonly linked: Linked[] = [];
+  add(path: string, state: ProtectFact['state'], pins: string[], why?: string): void {
     if (this.byPath.has(path)) return;
-    this.byPath.set(path, { path, state, pins });
+    this.byPath.set(path, why === undefined ? { path, state, pins } : { path, state, pins, why });
     this.paths.push(path);
+  }
+  /** The files `names` of the directory `dir`, which have other names; `pins`: the directories from the root down to `dir`. */
+  addLinked(dir: string, names: readonly string[], pins: readonly string[]): void {
+    if (names.length === 0) return;
+    const on = [...pins];
+    for (const name of names) this.linked.push({ path: dir === '/' ? `/${name}` : `${dir}/${name}`, pins: on });
   }
   has(path: string): boolean {
     return this.byPath.has(path);
@@ -141,6 +152,17 @@ function listDir(dir: string): Dirent[] | undefined {
   }
 }
 
+/** The names of the regular files among `entries` of `dir` that have other names (hard links): one lstat each. */
+function linkedFiles(dir: string, entries: readonly Dirent[]): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const st = dirStat(dir === '/' ? `/${e.name}` : `${dir}/${e.name}`); // undefined: gone, or not reachable (nor is it for the sandbox)
+    if (st !== undefined && st.isFile() && st.nlink > 1) out.push(e.name);
+  }
+  return out;
+}
+
 const kindOf = (e: Dirent): EntryKind => (e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other');
 const hitMap = (hits: readonly Hit[]): Map<string, Hit> => new Map(hits.map((h) => [nameKey(h.name), h]));
 const NONE: readonly Hit[] = Object.freeze([]);
@@ -167,8 +189,10 @@ export function visit(s: Search, path: string, name: string, st: Stats, old: num
   }
   refuseUnnamableDirs(path, subdirs, (sub) => sandboxCanEnter(sub.mode, sub.uid, sub.gid, s.self));
   if (atTop || hits.length > 0) namesIn(s.finder, index, path, hitMap(hits), atTop, s.pins);
+  const linked = linkedFiles(path, entries);
+  s.finder.addLinked(path, linked, s.pins);
   // The top of a root changes with every run (placeholders come and go): listed every time, so its new stamp never rewrites the cache.
-  const record = s.out.open(name, st, !atTop && mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits);
+  const record = s.out.open(name, st, !atTop && mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits, linked);
   const before = old >= 0 ? s.old?.children(old) : undefined;
   const olds = before === undefined ? subdirs.map(() => -1) : subdirs.map((sub) => before.get(sub) ?? -1);
   // A subdirectory without a record of its own (its name not UTF-8, or not looked at): this listing must be read again.
@@ -181,6 +205,7 @@ function revisit(s: Search, path: string, old: number, atTop: boolean): void {
   const tree = s.old as ScanTree;
   const hits = tree.hits(old);
   if (atTop || hits.length > 0) namesIn(s.finder, s.inPackages ? s.packages : s.names, path, hitMap(hits), atTop, s.pins);
+  s.finder.addLinked(path, tree.linked(old), s.pins);
   const record = s.out.openCopy(old);
   const names: string[] = [];
   const olds: number[] = [];

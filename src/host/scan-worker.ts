@@ -58,16 +58,17 @@ function trimmed(a: TreeArrays): TreeArrays {
 
 function search(t: Ticket): TicketResult {
   const from = s.finder.paths.length;
+  const linkedFrom = s.finder.linked.length;
   s.out = new TreeBuilder(t.old >= 0 ? old : undefined, Math.max(0, t.old));
   s.pins = [...t.pins];
   s.inPackages = t.inPackages;
   try {
     const recorded = child(s, t.parent, t.name, t.old);
     const { tree, changed } = s.out.finish();
-    return { id: t.id, recorded, tree: trimmed(tree.a), same: !changed, facts: s.finder.facts(from) };
+    return { id: t.id, recorded, tree: trimmed(tree.a), same: !changed, facts: s.finder.facts(from), linked: s.finder.linked.slice(linkedFrom) };
   } catch (e: unknown) {
     const error = isIsolateError(e) ? { code: e.code, message: e.message, fix: e.fix, detail: e.detail } : { code: undefined, message: e instanceof Error ? e.message : String(e), fix: undefined, detail: undefined };
-    return { id: t.id, recorded: false, tree: trimmed(new TreeBuilder(undefined).finish().tree.a), same: false, facts: [], error };
+    return { id: t.id, recorded: false, tree: trimmed(new TreeBuilder(undefined).finish().tree.a), same: false, facts: [], linked: [], error };
   }
 }
 

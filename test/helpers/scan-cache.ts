@@ -18,13 +18,15 @@ export interface TreeNode {
   stamp: DirStamp;
   reusable: boolean;
   hits: Hit[];
+  /** Its regular files with other names (hard links); absent when none. */
+  linked?: string[];
   children: TreeNode[];
 }
 
 export function buildTree(root: TreeNode): ScanTree {
   const b = new TreeBuilder(undefined);
   const add = (n: TreeNode): void => {
-    const i = b.open(n.name, n.stamp, n.reusable, n.hits);
+    const i = b.open(n.name, n.stamp, n.reusable, n.hits, n.linked);
     n.children.forEach(add);
     b.close(i);
   };
@@ -36,7 +38,8 @@ export function nodesOf(tree: ScanTree, i = 0): TreeNode {
   const t = tree.a;
   const [dev, ino, ctimeMs, mtimeMs, size, nlink] = Array.from(t.stamps.subarray(i * 6, i * 6 + 6));
   const stamp = { dev, ino, ctimeMs, mtimeMs, size, nlink } as DirStamp;
-  return { name: tree.name(i), stamp, reusable: t.flags[i] === 1, hits: [...tree.hits(i)], children: [...tree.children(i).values()].map((j) => nodesOf(tree, j)) };
+  const linked = tree.linked(i);
+  return { name: tree.name(i), stamp, reusable: t.flags[i] === 1, hits: [...tree.hits(i)], ...(linked.length === 0 ? {} : { linked: [...linked] }), children: [...tree.children(i).values()].map((j) => nodesOf(tree, j)) };
 }
 
 function kindOf(path: string): EntryKind {

@@ -6,7 +6,7 @@
  * changed, the clock set back) gives exactly what a search without the
  * cache finds.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -142,6 +142,39 @@ describe('the protected-name search with its cache', () => {
     const expected = ['d1/node_modules/dep/.git/config', 'd1/node_modules/dep/.git/hooks'];
     expect(below(search().facts).sort()).toEqual(expected);
     expect(below(search().facts).sort()).toEqual(expected);
+  });
+
+  it('finds files with other names (hard links) as a search without the cache does, and from the listings it reuses', () => {
+    const store = join(base, 'store');
+    mkdirSync(store, { recursive: true });
+    writeFileSync(join(store, 'a.js'), 'x');
+    linkSync(join(store, 'a.js'), join(root, deep, 'linked.js'));
+    skew.ms += 10_000; // the directory changed settles
+    const first = search();
+    expect(first.facts.filter((f) => f.why !== undefined).map((f) => [f.path, f.state])).toEqual([[join(root, deep, 'linked.js'), 'file']]);
+    const again = search();
+    expect(again.listed).toBe(1);
+    expect(has(again.facts, `${deep}/linked.js`, 'file')).toBe(true);
+    rmSync(join(root, deep, 'linked.js'));
+    skew.ms += 10_000;
+    expect(search().facts.some((f) => f.why !== undefined)).toBe(false);
+  });
+
+  it('sees a link made from elsewhere to a file of a directory unchanged since the last search once that directory changes (the documented limit)', () => {
+    const store = join(base, 'store2');
+    mkdirSync(store, { recursive: true });
+    const file = join(root, 'd1/d1', 'plain.js');
+    writeFileSync(file, 'x');
+    skew.ms += 10_000;
+    search();
+    linkSync(file, join(store, 'plain.js')); // link(2) changes the file's ctime, not its directory's
+    const cached = scanProtected(writablePolicy(root, PROTECT), { cacheDir, clock });
+    expect(has(cached, 'd1/d1/plain.js', 'file')).toBe(false);
+    writeFileSync(join(root, 'd1/d1', 'other.js'), '');
+    sleep(15);
+    expect(has(scanProtected(writablePolicy(root, PROTECT), { cacheDir, clock }), 'd1/d1/plain.js', 'file')).toBe(true);
+    rmSync(file);
+    rmSync(join(root, 'd1/d1', 'other.js'));
   });
 
   it('does not reuse the listing of a directory changed within the settling time before the search', () => {

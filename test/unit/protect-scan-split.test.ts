@@ -7,7 +7,7 @@
  * is found where the worker searched. The worker runs the built code
  * (dist/host/scan-worker.js): `npm run build` first.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,28 @@ describe.skipIf(!built)('the protected-name search shared with a worker thread',
       for (const path of npmrc) rmSync(path);
     } finally {
       for (const path of made) rmSync(path, { force: true });
+    }
+  });
+
+  it('finds files with other names (hard links) where the worker searched, the first time and from the cache', () => {
+    const made = plantDeep('linked.js');
+    const store = join(base, 'store');
+    mkdirSync(store, { recursive: true });
+    made.forEach((path, i) => linkSync(path, join(store, `f${String(i)}`)));
+    try {
+      skew.ms += 5_000; // the directories changed settle
+      const first = both(true);
+      expect(first.split).toEqual(first.alone);
+      expect(made.filter((p) => within(p, first.byWorker)).length).toBeGreaterThan(0);
+      for (const path of made) expect(first.split).toContainEqual(expect.objectContaining({ path, state: 'file', why: expect.stringContaining('other names') }));
+      skew.ms += 5_000;
+      const cached = both(true);
+      expect(cached.split).toEqual(cached.alone);
+      expect(made.filter((p) => within(p, cached.byWorker)).length).toBeGreaterThan(0);
+      for (const path of made) expect(cached.split).toContainEqual(expect.objectContaining({ path, state: 'file' }));
+    } finally {
+      for (const path of made) rmSync(path, { force: true });
+      rmSync(store, { recursive: true, force: true });
     }
   });
 

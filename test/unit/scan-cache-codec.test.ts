@@ -12,8 +12,9 @@ const tree: TreeNode = {
   stamp: stamp(1),
   reusable: true,
   hits: [{ name: '.git', kind: 'dir' }, { name: '.envrc', kind: 'file' }],
+  linked: ['.envrc', 'index.js'],
   children: [
-    { name: 'päckage', stamp: stamp(2), reusable: false, hits: [{ name: '.npmrc', kind: 'symlink' }], children: [] },
+    { name: 'päckage', stamp: stamp(2), reusable: false, hits: [{ name: '.npmrc', kind: 'symlink' }], linked: ['lïb.js'], children: [] },
     { name: 'src', stamp: stamp(3), reusable: true, hits: [], children: [{ name: 'x', stamp: stamp(4), reusable: true, hits: [{ name: '.claude', kind: 'other' }], children: [] }] },
   ],
 };
@@ -24,6 +25,23 @@ describe('scan cache codec', () => {
     const back = decodeScanCache(encodeScanCache(header, buildTree(tree)));
     expect(back.header).toEqual(header);
     expect(nodesOf(back.tree)).toEqual(tree);
+  });
+
+  it('keeps a listing\'s files with other names apart from its protected names', () => {
+    const back = decodeScanCache(encodeScanCache(header, buildTree(tree))).tree;
+    expect(back.hits(0)).toEqual(tree.hits);
+    expect(back.linked(0)).toEqual(['.envrc', 'index.js']);
+    expect(back.linked(1)).toEqual(['lïb.js']);
+    expect(back.linked(2)).toEqual([]);
+  });
+
+  it('ignores a cache of the version before files with other names were kept (its listings lack them)', () => {
+    const buf = encodeScanCache(header, buildTree(tree));
+    const magic = buf.toString('latin1', 0, buf.indexOf(10) + 1);
+    expect(magic).toMatch(/^isolate-scan-cache 4 /);
+    const older = Buffer.from(buf);
+    older.write('3', magic.indexOf('4'), 'latin1');
+    expect(() => decodeScanCache(older)).toThrow();
   });
 
   it('refuses the file cut short at any length, or with bytes added', () => {
