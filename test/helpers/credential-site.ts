@@ -1,10 +1,13 @@
 /** What the credential tests share: a test CA, loopback servers (HTTP or HTTPS) started and stopped, and every file under a tree, to scan for a token or a key. */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { TEMP_PREFIX } from './isolate.js';
 
 type Server = HttpServer | HttpsServer;
 
@@ -58,4 +61,57 @@ export function makeCerts(dir: string): void {
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', f('server.key'), '-out', f('server.csr')]);
   writeFileSync(f('ext'), 'subjectAltName=IP:127.0.0.1\n');
   openssl(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', f('ext'), '-out', f('server.pem')]);
+}
+
+/**
+ * A profile in `home` (written as `<name>.yaml`, with the test CA beside it as test-ca.pem) that extends default,
+ * lets the filtered network reach 127.0.0.1:`port` only, trusts the test CA for it, and gives the command a
+ * placeholder for GITHUB_TOKEN, whose value the proxy adds for that host only. Returns the profile's path.
+ */
+export function loopbackCredentialProfile(home: string, name: string, caPem: string, port: number): string {
+  writeFileSync(join(home, 'test-ca.pem'), readFileSync(caPem));
+  const profile = join(home, `${name}.yaml`);
+  const lines = [
+    'extends: default',
+    'network:',
+    '  mode: filtered',
+    `  allow: ["127.0.0.1:${port}"]`,
+    `  upstreamCa: ${join(home, 'test-ca.pem')}`,
+    'credentials:',
+    `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${port}"] }`,
+    '',
+  ];
+  writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+  return profile;
+}
+
+/** A loopback TLS server with certificates of a test CA of its own (makeCerts), and how to stop it. */
+export interface TlsSite {
+  port: number;
+  /** The test CA's certificate, for a profile's network.upstreamCa. */
+  caPem: string;
+  /** End its connections, close it, remove its certificates. */
+  stop(): Promise<void>;
+}
+
+/** Start a TlsSite on 127.0.0.1 at a free port that serves each connection with `handler`. */
+export async function startTlsSite(name: string, handler: (socket: TLSSocket) => void): Promise<TlsSite> {
+  const certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}${name}-`));
+  makeCerts(certDir);
+  const sockets = new Set<TLSSocket>();
+  const server = createTlsServer({ key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) }, (s) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
+    handler(s);
+  });
+  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
+  return {
+    port: (server.address() as AddressInfo).port,
+    caPem: join(certDir, 'ca.pem'),
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+      rmSync(certDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -291,7 +291,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(results.map((r) => out(r).stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `call-${i}\n`));
     expect(results.every((r) => r.isError !== true && out(r).exitCode === 0)).toBe(true);
     expect(records().filter((x) => x['kind'] === 'run')).toHaveLength(20);
-  });
+  }, 90_000); // 20 sandboxes four at a time: over 30 s on a loaded 2-core runner
 
   /** A call of a long sleep that holds the server's only slot (--max-concurrent 1) until the returned controller cancels it. */
   async function holdTheSlot(server: Awaited<ReturnType<typeof serve>>['server']): Promise<AbortController> {

@@ -15,15 +15,13 @@
  *
  * Judged on the host: how many connections the loopback server had at once.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PIPELINED } from '../../src/network/credentials/terminate.js';
-import { makeCerts } from '../helpers/credential-site.js';
-import { TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, runners, type Project, type Runner } from '../helpers/isolate.js';
+import { loopbackCredentialProfile, startTlsSite, type TlsSite } from '../helpers/credential-site.js';
+import { giveTo, homeWithProject, isolateAsync, runners, type Project, type Runner } from '../helpers/isolate.js';
 
 const TRIES = 300;
 
@@ -46,8 +44,7 @@ else:
     print(" ".join(l.decode() for l in got.split(b"\\r\\n") if l.startswith(b"small answer")))
 `;
 
-let certDir: string;
-let server: Server;
+let site: TlsSite;
 let PORT = 0;
 let open = 0;
 let most = 0;
@@ -55,9 +52,7 @@ let accepted = 0;
 const sockets = new Set<TLSSocket>();
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}pipeline-`));
-  makeCerts(certDir);
-  server = createServer({ key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) }, (s) => {
+  site = await startTlsSite('pipeline', (s) => {
     accepted++;
     most = Math.max(most, ++open);
     sockets.add(s);
@@ -73,15 +68,10 @@ beforeAll(async () => {
       else s.end(`HTTP/1.1 200 OK\r\nContent-Length: ${`small answer ${path}\r\n`.length}\r\n\r\nsmall answer ${path}\r\n`);
     });
   });
-  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
-  PORT = (server.address() as AddressInfo).port;
+  PORT = site.port;
 });
 
-afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-  rmSync(certDir, { recursive: true, force: true });
-});
+afterAll(() => site.stop());
 
 describe.each(runners())('requests pipelined on a terminated tunnel ($label)', (runner: Runner) => {
   let p: Project;
@@ -89,20 +79,8 @@ describe.each(runners())('requests pipelined on a terminated tunnel ($label)', (
 
   beforeAll(() => {
     p = homeWithProject(runner);
-    writeFileSync(join(p.home, 'test-ca.pem'), readFileSync(join(certDir, 'ca.pem')));
     writeFileSync(join(p.project, 'pipeline.py'), PIPELINER);
-    profile = join(p.home, 'pipeline.yaml');
-    const lines = [
-      'extends: default',
-      'network:',
-      '  mode: filtered',
-      `  allow: ["127.0.0.1:${PORT}"]`,
-      `  upstreamCa: ${join(p.home, 'test-ca.pem')}`,
-      'credentials:',
-      `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${PORT}"] }`,
-      '',
-    ];
-    writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+    profile = loopbackCredentialProfile(p.home, 'pipeline', site.caPem, PORT);
     giveTo(runner, p.home);
   });
   afterAll(() => p.cleanup());

@@ -13,20 +13,16 @@
  * host; curl in the sandbox asks for three parts of the echo.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCerts } from '../helpers/credential-site.js';
-import { TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, runners, type Project, type Runner } from '../helpers/isolate.js';
+import { loopbackCredentialProfile, startTlsSite, type TlsSite } from '../helpers/credential-site.js';
+import { giveTo, homeWithProject, isolateAsync, runners, type Project, type Runner } from '../helpers/isolate.js';
 import { rawReply } from '../helpers/raw-reply.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 
-let certDir: string;
-let server: Server;
+let site: TlsSite;
 let PORT = 0;
 /** The Range each request came with ('' without one). */
 const ranges: string[] = [];
@@ -44,18 +40,11 @@ function echo(head: string): string {
 }
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}range-`));
-  makeCerts(certDir);
-  server = createServer({ key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) }, rawReply(sockets, echo));
-  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
-  PORT = (server.address() as AddressInfo).port;
+  site = await startTlsSite('range', rawReply(sockets, echo));
+  PORT = site.port;
 });
 
-afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-  rmSync(certDir, { recursive: true, force: true });
-});
+afterAll(() => site.stop());
 
 describe.each(runners())('red team: a credential echoed back in parts ($label)', (runner: Runner) => {
   let p: Project;
@@ -63,19 +52,7 @@ describe.each(runners())('red team: a credential echoed back in parts ($label)',
 
   beforeAll(() => {
     p = homeWithProject(runner);
-    writeFileSync(join(p.home, 'test-ca.pem'), readFileSync(join(certDir, 'ca.pem')));
-    profile = join(p.home, 'range.yaml');
-    const lines = [
-      'extends: default',
-      'network:',
-      '  mode: filtered',
-      `  allow: ["127.0.0.1:${PORT}"]`,
-      `  upstreamCa: ${join(p.home, 'test-ca.pem')}`,
-      'credentials:',
-      `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${PORT}"] }`,
-      '',
-    ];
-    writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+    profile = loopbackCredentialProfile(p.home, 'range', site.caPem, PORT);
     giveTo(runner, p.home);
   });
   afterAll(() => p.cleanup());

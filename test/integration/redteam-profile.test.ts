@@ -23,6 +23,9 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
   });
   afterEach(() => cleanup());
 
+  /** A run under ./isolate.yaml that prints RT_API_TOKEN (or none), with `value` in the caller's environment. */
+  const askForToken = (value: string) => isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], { cwd: project, env: { ...env, RT_API_TOKEN: value } });
+
   it('the command cannot rewrite the profile file of its own run (in the writable project) to widen the next run', () => {
     writeFileSync(join(project, 'isolate.yaml'), 'extends: default\n');
     giveTo(runner, dir);
@@ -30,10 +33,7 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     const first = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', widen], { cwd: project, env });
     // The sandbox ran the script (isolate did not refuse it); the shell fails (2) where the profile file is read-only (docs/protected-files.md).
     expect([0, 2], first.stderr).toContain(first.status);
-    const second = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
-      cwd: project,
-      env: { ...env, RT_API_TOKEN: 'rt-secret-token-value' },
-    });
+    const second = askForToken('rt-secret-token-value');
     expect(second.stdout, 'the second run got the secret the first run asked for in the profile').not.toContain('rt-secret-token-value');
     expect(second.stdout, second.stderr).toContain('token=none');
   });
@@ -73,10 +73,7 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     writeFileSync(join(project, 'strict\u200b.yaml'), 'extends: default\nenvironment: {pass: [RT_API_TOKEN]}\n');
     writeFileSync(join(project, 'isolate.yaml'), 'extends: "./strict\\u200b.yaml"\n');
     giveTo(runner, dir);
-    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
-      cwd: project,
-      env: { ...env, RT_API_TOKEN: SECRET },
-    });
+    const r = askForToken(SECRET);
     expect(r.stdout, 'the command got the variable the file it really extends passes').not.toContain(SECRET);
     expect(r.status, r.stderr).toBe(125);
     expect(r.stderr).toContain('isolate.yaml: extends:');
@@ -103,10 +100,7 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
       symlinkSync('../home/.config/isolate/profiles/work.yaml', join(project, 'base.yaml'));
       writeFileSync(join(project, 'isolate.yaml'), 'extends: ./base.yaml\n');
       giveTo(runner, dir);
-      const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'sh', '-c', 'echo "token=${RT_API_TOKEN:-none}"'], {
-        cwd: project,
-        env: { ...env, RT_API_TOKEN: SECRET },
-      });
+      const r = askForToken(SECRET);
       expect(r.stdout, 'the run got what the user\'s own profile grants').not.toContain(SECRET);
       expect(r.status, r.stderr).toBe(125);
       expect(r.stderr).toContain(`${join(project, 'base.yaml')}`);

@@ -74,5 +74,5 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(r.status, r.stderr).toBe(0);
     hostGit(['commit', '-q', '--allow-empty', '-m', 'x']);
     expect(existsSync(marker), 'host git commit ran the hook the sandbox wrote').toBe(false);
-  });
+  }, 60_000);
 });

@@ -15,21 +15,17 @@
  * host; curl in the sandbox prints the response head it receives.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type Server, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeCerts } from '../helpers/credential-site.js';
-import { TEMP_PREFIX, giveTo, homeWithProject, isolateAsync, type Project } from '../helpers/isolate.js';
+import { loopbackCredentialProfile, startTlsSite, type TlsSite } from '../helpers/credential-site.js';
+import { giveTo, homeWithProject, isolateAsync, type Project } from '../helpers/isolate.js';
 import { backendCases, type BackendCase } from '../helpers/backends.js';
 import { rawReply } from '../helpers/raw-reply.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 
-let certDir: string;
-let server: Server;
+let site: TlsSite;
 let PORT = 0;
 const seen: string[] = [];
 const sockets = new Set<TLSSocket>();
@@ -45,26 +41,18 @@ function reply(path: string, token: string): string {
 }
 
 beforeAll(async () => {
-  certDir = mkdtempSync(join(tmpdir(), `${TEMP_PREFIX}rhead-`));
-  makeCerts(certDir);
-  const tls = { key: readFileSync(join(certDir, 'server.key')), cert: readFileSync(join(certDir, 'server.pem')) };
-  server = createServer(
-    tls,
+  site = await startTlsSite(
+    'rhead',
     rawReply(sockets, (head) => {
       const token = /^authorization: bearer (.*)$/im.exec(head)?.[1] ?? '';
       seen.push(token);
       return reply(head.split(' ')[1] ?? '', token);
     }),
   );
-  await new Promise<void>((resolvePromise) => server.listen(0, '127.0.0.1', resolvePromise));
-  PORT = (server.address() as AddressInfo).port;
+  PORT = site.port;
 });
 
-afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
-  rmSync(certDir, { recursive: true, force: true });
-});
+afterAll(() => site.stop());
 
 describe.each(backendCases('response head scrubbing'))('a credential host\'s response head is scrubbed whole ($label)', ({ runner, backend, backendEnv }: BackendCase) => {
   let p: Project;
@@ -72,19 +60,7 @@ describe.each(backendCases('response head scrubbing'))('a credential host\'s res
 
   beforeAll(() => {
     p = homeWithProject(runner);
-    writeFileSync(join(p.home, 'test-ca.pem'), readFileSync(join(certDir, 'ca.pem')));
-    profile = join(p.home, 'head.yaml');
-    const lines = [
-      'extends: default',
-      'network:',
-      '  mode: filtered',
-      `  allow: ["127.0.0.1:${PORT}"]`,
-      `  upstreamCa: ${join(p.home, 'test-ca.pem')}`,
-      'credentials:',
-      `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${PORT}"] }`,
-      '',
-    ];
-    writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+    profile = loopbackCredentialProfile(p.home, 'head', site.caPem, PORT);
     giveTo(runner, p.home);
   });
   afterAll(() => p.cleanup());

@@ -23,11 +23,17 @@ describe('placeholder registry: the clean-up after a run', () => {
   /** Hold the registry's lock for `ms` as a busy concurrent run would. */
   const holdLock = (ms: number): Promise<void> => withLock(join(dir, 'isolate', 'roots', 'registry.lock'), registryLock(join(dir, 'isolate')), () => sleep(ms), { timeoutMs: 1000 });
 
-  it('a lock wait that times out is retried, and the placeholder is removed', async () => {
-    const reg = await registerRun([root], env, { timeoutMs: 60 });
+  /** A run registered for `root` with the lock wait `timeoutMs`, and its placeholder .envrc made as a run makes it. */
+  const registeredWithPlaceholder = async (timeoutMs: number) => {
+    const reg = await registerRun([root], env, { timeoutMs });
     const placeholder = join(root, '.envrc');
-    writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
+    writeFileSync(placeholder, '', { mode: 0o444 });
     await reg.update([placeholder]);
+    return { reg, placeholder };
+  };
+
+  it('a lock wait that times out is retried, and the placeholder is removed', async () => {
+    const { reg, placeholder } = await registeredWithPlaceholder(60);
     const held = holdLock(150);
     await sleep(10);
     await reg.release();
@@ -36,10 +42,7 @@ describe('placeholder registry: the clean-up after a run', () => {
   });
 
   it('a clean-up that never gets the lock is an error naming the placeholders, not silence', async () => {
-    const reg = await registerRun([root], env, { timeoutMs: 30 });
-    const placeholder = join(root, '.envrc');
-    writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
-    await reg.update([placeholder]);
+    const { reg, placeholder } = await registeredWithPlaceholder(30);
     const held = holdLock(600);
     await sleep(10);
     let thrown: unknown;
@@ -55,10 +58,7 @@ describe('placeholder registry: the clean-up after a run', () => {
   });
 
   it('a run whose clean-up never got the lock (a full runtime directory) is not taken for a killed one: the next run removes its placeholders without a notice', async () => {
-    const reg = await registerRun([root], env, { timeoutMs: 30 });
-    const placeholder = join(root, '.envrc');
-    writeFileSync(placeholder, '', { mode: 0o444 }); // as a run makes it
-    await reg.update([placeholder]);
+    const { reg, placeholder } = await registeredWithPlaceholder(30);
     const held = holdLock(600);
     await sleep(10);
     await expect(reg.release()).rejects.toBeInstanceOf(IsolateError);
