@@ -283,7 +283,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(recorded).toMatchObject({ cancelled: true, command: ['sleep', d] });
     // The server goes on serving.
     expect(out(await call(server, 'run', { argv: ['echo', 'still here'] })).stdout).toBe('still here\n');
-  });
+  }, 90_000); // a server's start, a call, its cancellation and another call: over 30 s on a loaded 2-core runner
 
   it('runs 20 calls at once, each with its own output', async () => {
     const { server, records } = await serve();

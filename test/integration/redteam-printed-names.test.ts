@@ -8,6 +8,10 @@
  * and paths, with the bytes as they are: the terminal obeyed the sequence
  * and showed the forged line as isolate's.
  *
+ * A profile may no longer name such a file or path at all (its values must
+ * show as written, profile/unseen.ts): that refusal is printed escaped too,
+ * and the file given with -p is still named in the warning and in explain.
+ *
  * Written as a failing finding first; it now guards the escaping.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -46,9 +50,16 @@ describe.each(runners())('red team: names from a repository printed to the termi
   };
 
   it('isolate run warns about the file that turns the audit log off with its name escaped', () => {
-    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'true'], { cwd: project, env });
+    const r = isolate(runner, ['run', '-p', `./${HOSTILE}.yaml`, '--', 'true'], { cwd: project, env });
     expect(r.stderr).toContain('sets audit.enabled: false');
     expectClean(r, 'run');
+  });
+
+  it('a profile that names such a file or path is refused, and the refusal prints the name escaped', () => {
+    const r = isolate(runner, ['run', '-p', './isolate.yaml', '--', 'true'], { cwd: project, env });
+    expect(r.status, r.stderr).toBe(125);
+    expect(forged(r.stdout), 'refusal: stdout').toEqual({ controls: [], lines: [] });
+    expect(forged(r.stderr), 'refusal: stderr').toEqual({ controls: [], lines: [] });
   });
 
   it('isolate check prints a script\'s command and the words it decided on escaped', () => {
@@ -60,8 +71,8 @@ describe.each(runners())('red team: names from a repository printed to the termi
     expect(forged(r.stdout), 'check: stdout').toEqual({ controls: [], lines: [] });
   });
 
-  it('isolate explain prints the profile files and the paths with their names escaped', () => {
-    const r = isolate(runner, ['explain', '-p', './isolate.yaml', '--', 'true'], { cwd: project, env });
+  it('isolate explain prints the profile files with their names escaped', () => {
+    const r = isolate(runner, ['explain', '-p', `./${HOSTILE}.yaml`, '--', 'true'], { cwd: project, env });
     expect(r.stdout).toContain('\\u001b]52;c;ZXZpbA==');
     expectClean(r, 'explain');
   });
