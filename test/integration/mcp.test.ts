@@ -314,7 +314,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     controller.abort();
     await waiting;
     expect(out(second as CallToolResult).stdout).toBe('second\n');
-  });
+  }, 90_000); // a server's start, a held call, its cancellation and the next call: over 30 s on a loaded 2-core runner
 
   it('refuses, with a tool error it records, a burst of waiting calls whose stdin would take the server past its bound, and runs the others', async () => {
     const { server, records } = await serve(['--max-concurrent', '1']);
