@@ -163,6 +163,32 @@ function linkedFiles(dir: string, entries: readonly Dirent[]): string[] {
   return out;
 }
 
+/**
+ * The files with other names in the object store of the repository `dir/.git`: a `git clone` from a path on the same
+ * file system links the objects of both repositories (pack files and loose objects alike), so a command that
+ * rewrote one in place would change the other repository, outside the writable paths. The walk does not enter `.git`;
+ * only `objects` and the directories in it (`ab/`, `pack/`, `info/`) are listed, on every run (not cached): git
+ * writes a new object into its directory and renames it into place, and never links one later.
+ */
+function gitObjectLinks(s: Search, dir: string): void {
+  const git = `${dir === '/' ? '' : dir}/.git`;
+  const objects = `${git}/objects`;
+  const st = dirStat(objects);
+  if (st === undefined || !st.isDirectory() || !sandboxCanEnter(st.mode, st.uid, st.gid, s.self)) return;
+  const entries = listDir(objects) ?? [];
+  const pins = [...s.pins, git, objects];
+  s.finder.addLinked(objects, linkedFiles(objects, entries), pins);
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const sub = `${objects}/${e.name}`;
+    s.finder.addLinked(sub, linkedFiles(sub, listDir(sub) ?? []), [...pins, sub]);
+  }
+}
+
+/** Whether a listing's protected names include a `.git` directory. */
+const hasGitDir = (hits: readonly Hit[]): boolean => hits.some((h) => h.kind === 'dir' && nameKey(h.name) === GIT_KEY);
+const GIT_KEY = nameKey('.git');
+
 const kindOf = (e: Dirent): EntryKind => (e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other');
 const hitMap = (hits: readonly Hit[]): Map<string, Hit> => new Map(hits.map((h) => [nameKey(h.name), h]));
 const NONE: readonly Hit[] = Object.freeze([]);
@@ -191,6 +217,7 @@ export function visit(s: Search, path: string, name: string, st: Stats, old: num
   if (atTop || hits.length > 0) namesIn(s.finder, index, path, hitMap(hits), atTop, s.pins);
   const linked = linkedFiles(path, entries);
   s.finder.addLinked(path, linked, s.pins);
+  if (hasGitDir(hits)) gitObjectLinks(s, path);
   // The top of a root changes with every run (placeholders come and go): listed every time, so its new stamp never rewrites the cache.
   const record = s.out.open(name, st, !atTop && mayReuse && s.startMs !== undefined && settled(st, s.startMs), hits, linked);
   const before = old >= 0 ? s.old?.children(old) : undefined;
@@ -206,6 +233,7 @@ function revisit(s: Search, path: string, old: number, atTop: boolean): void {
   const hits = tree.hits(old);
   if (atTop || hits.length > 0) namesIn(s.finder, s.inPackages ? s.packages : s.names, path, hitMap(hits), atTop, s.pins);
   s.finder.addLinked(path, tree.linked(old), s.pins);
+  if (hasGitDir(hits)) gitObjectLinks(s, path);
   const record = s.out.openCopy(old);
   const names: string[] = [];
   const olds: number[] = [];

@@ -13,8 +13,9 @@
  *
  * Judged on the host: what the file outside the project holds after the run.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { giveTo, isolate } from '../helpers/isolate.js';
 import { projectRuns } from '../helpers/project-runs.js';
@@ -141,6 +142,49 @@ describe.each(backendCases('red team: hard links'))('red team: hard links out of
     const r = run(`${attack('lib/a.js')}; echo done`);
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(outside, 'utf8')).toBe(ORIGINAL);
+  });
+
+  /** A repository in the home with `n` files committed, cloned into the project's `clone` by `git clone --local` (which links the objects); each object's bytes by path below .git/objects. */
+  const localClone = (n: number): Map<string, Buffer> => {
+    const src = join(p.home, 'src');
+    mkdirSync(src);
+    for (let i = 0; i < n; i++) writeFileSync(join(src, `f${String(i)}.txt`), `${String(i)}\n`);
+    const git = (args: string[], cwd: string): void => void execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, env: { PATH: process.env['PATH'] ?? '', HOME: p.home, GIT_CONFIG_NOSYSTEM: '1' }, stdio: 'ignore' });
+    git(['init', '-q', '.'], src);
+    git(['add', '.'], src);
+    git(['commit', '-q', '-m', 'x'], src);
+    git(['clone', '-q', '--local', src, join(p.project, 'clone')], p.home);
+    const objects = join(src, '.git/objects');
+    const files = readdirSync(objects, { recursive: true, encoding: 'utf8' }).map((f) => join(objects, f)).filter((f) => statSync(f).isFile());
+    expect(files.filter((f) => statSync(f).nlink > 1).length, 'git clone --local linked no objects').toBeGreaterThan(n);
+    return new Map(files.map((f) => [relative(objects, f), readFileSync(f)]));
+  };
+  /** Every object the clone shares with the source: made writable and overwritten, then the attack on one of them. */
+  const rewriteObjects = `for f in $(find clone/.git/objects -type f -links +1); do chmod u+w "$f"; printf PWNED > "$f"; done; f=$(find clone/.git/objects -type f -links +1 | head -n 1); ${attack('"$f"')}`;
+  const sourceUnchanged = (before: Map<string, Buffer>): void => {
+    for (const [f, bytes] of before) expect(readFileSync(join(p.home, 'src/.git/objects', f)).equals(bytes), `the source repository's object ${f} changed`).toBe(true);
+  };
+
+  it('the objects `git clone --local` shares with a repository outside the project cannot be rewritten through the clone; a commit in the clone still works', () => {
+    const before = localClone(3);
+    giveTo(runner, p.home);
+    const r = run(`${rewriteObjects}; cd clone && echo new > new.txt && git add new.txt && git -c user.name=t -c user.email=t@t commit -q -m y && echo committed`);
+    sourceUnchanged(before);
+    expect(r.status, r.stderr).toBe(0);
+    expect(stdoutOf(r)).toContain('committed');
+  });
+
+  it(`a clone that shares more than ${String(MAX_LINKED_IN_TREE)} objects: its .git/objects is read-only whole, explain says why and the way out`, () => {
+    const before = localClone(MAX_LINKED_IN_TREE + 2);
+    giveTo(runner, p.home);
+    const r = run(`${rewriteObjects}; echo done`);
+    sourceUnchanged(before);
+    expect(r.status, r.stderr).toBe(0);
+    expect(stdoutOf(r)).toContain('done');
+    const e = isolate(runner, ['explain', '--backend', backend, '--', 'true'], { cwd: p.project, env: { ...p.env, ...backendEnv } });
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toContain(join(p.project, 'clone/.git/objects'));
+    expect(e.stdout).toContain('git clone --no-local');
   });
 
   it(`more than ${String(MAX_LINKED_FILES)} linked files outside any package tree: refused (exit 125) before the command runs`, () => {

@@ -160,6 +160,26 @@ describe('the protected-name search with its cache', () => {
     expect(search().facts.some((f) => f.why !== undefined)).toBe(false);
   });
 
+  it("finds the objects a repository's .git/objects shares (a local git clone), from a fresh listing and from a reused one, and nothing else in .git", () => {
+    const store = join(base, 'store3');
+    mkdirSync(store, { recursive: true });
+    const git = join(root, deep, 'repo/.git');
+    for (const dir of ['objects/ab', 'objects/pack', 'refs']) mkdirSync(join(git, dir), { recursive: true });
+    for (const [name, at] of [['o', 'objects/ab/cdef'], ['p', 'objects/pack/pack-1.pack'], ['r', 'refs/linked']] as const) {
+      writeFileSync(join(store, name), 'x');
+      linkSync(join(store, name), join(git, at));
+    }
+    skew.ms += 10_000;
+    const linked = (facts: ProtectFact[]): string[][] => facts.filter((f) => f.why !== undefined).map((f) => [f.path.slice(git.length + 1), f.state, String(f.pins.includes(join(git, 'objects')))]);
+    const expected = [['objects/ab/cdef', 'file', 'true'], ['objects/pack/pack-1.pack', 'file', 'true']];
+    expect(linked(search().facts).sort()).toEqual(expected);
+    const again = search();
+    expect(again.listed).toBe(1 + 3); // the root's top, and the object store (objects, ab, pack): listed on every search
+    expect(linked(again.facts).sort()).toEqual(expected);
+    rmSync(join(root, deep, 'repo'), { recursive: true });
+    skew.ms += 10_000;
+  });
+
   it('sees a link made from elsewhere to a file of a directory unchanged since the last search once that directory changes (the documented limit)', () => {
     const store = join(base, 'store2');
     mkdirSync(store, { recursive: true });
