@@ -29,8 +29,10 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   plugins: [workflowParserWithoutSourceMaps],
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Guards against a hang, not measures: a loaded 2-core CI runner is many times slower than a quiet machine (a
+    // server's start and two calls took over 30 s there), and a run inside a test may take up to RUN_TIMEOUT_MS.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     // Without timings of its own (a fresh clone: CI) vitest starts the largest files first; LongestFirst starts the
     // files known to take longest first instead, so that none of them is left running alone at the end.

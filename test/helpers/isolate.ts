@@ -52,6 +52,12 @@ export function runners(): Runner[] {
   ];
 }
 
+/**
+ * How long a started isolate (or a command as the runner) may take before the test kills it: a guard against a hang,
+ * not a measure. A quiet machine takes well under a second; a loaded 2-core CI runner took over 20 s for one start.
+ */
+export const RUN_TIMEOUT_MS = 60_000;
+
 export interface RunOptions {
   cwd: string;
   env?: Record<string, string>;
@@ -108,7 +114,7 @@ export function isolate(runner: Runner, args: readonly string[], options: RunOpt
     stdio: stdioWith(options.fds),
     input: options.input ?? '',
     encoding: 'utf8',
-    timeout: options.timeoutMs ?? 20_000,
+    timeout: options.timeoutMs ?? RUN_TIMEOUT_MS,
     killSignal: 'SIGKILL',
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -206,7 +212,7 @@ export function asRunner(runner: Runner, argv: readonly string[], options: RunOp
     stdio: stdioWith(options.fds),
     input: options.input ?? '',
     encoding: 'utf8',
-    timeout: options.timeoutMs ?? 20_000,
+    timeout: options.timeoutMs ?? RUN_TIMEOUT_MS,
     killSignal: 'SIGKILL',
   });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -245,7 +251,7 @@ function collectAsync(argv: readonly string[], options: RunOptions): Promise<Res
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? RUN_TIMEOUT_MS);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);

@@ -378,7 +378,7 @@ casesAtOnce(runners(), 'faults ($label)', {}, (runner) => {
       expect(a.code, a.stderr).toBe(0);
       expect(b.code, b.stderr).toBe(0);
       expect(readdirSync(sub), 'the last run out removed them').toEqual([]);
-    }, 30_000);
+    }, 90_000);
 
     it('runs in the same working directory all start, and leave no placeholder behind', async () => {
       const dir = ownDir('shared');
@@ -435,7 +435,7 @@ casesAtOnce(runners(), 'faults ($label)', {}, (runner) => {
       expect(rep.stdout.length).toBe(4 * MiB);
       expect(rss.peakKiB()).toBeGreaterThan(0);
       expect(rss.peakKiB() * 1024, `isolate peak RSS ${rss.peakKiB()} KiB`).toBeLessThan(200 * MiB);
-    }, 30_000);
+    }, 90_000);
   });
 });
 

@@ -107,7 +107,7 @@ describe.each(backendCases('hidden files replaced on the host'))('red team: hidd
     expect(existsSync(join(project, 'made.txt')) && readFileSync(join(project, 'made.txt'), 'utf8'), 'the working directory stays writable').toBe('made\n');
     const leaked = stdout.split('\n').filter((line) => line.startsWith('RT-OLD') || line.startsWith('RT-NEW'));
     expect(leaked, 'hidden content the command read').toEqual([]);
-  }, 30_000);
+  }, 90_000);
 
   it('a secret store a host program creates during the run stays hidden where the store did not exist at the start (gh auth login, cargo login)', async () => {
     const home = join(dir, 'home');
@@ -130,5 +130,5 @@ describe.each(backendCases('hidden files replaced on the host'))('red team: hidd
     expect(stdout, 'a visible file beside the hidden ones').toContain('RT-VISIBLE');
     const leaked = stdout.split('\n').filter((line) => line.startsWith('RT-NEW'));
     expect(leaked, 'a secret made on the host during the run, read by the command').toEqual([]);
-  }, 30_000);
+  }, 90_000);
 });

@@ -76,7 +76,7 @@ describe.each(cases)('red team: a directory the profile binds, swapped for a lin
     expect(r.exitCode, out).toBe(125);
     expect(r.error?.message).toMatch(/symbolic link/);
     expect(readdirSync(join(home, '.ssh')), 'entries made in the hidden ~/.ssh on the host').toEqual(['id_ed25519']);
-  }, 30_000);
+  }, 90_000);
 
   it.each(['project', 'docs'])('%s: never the key, nothing written in ~/.ssh; bwrap binds the directory it opened', async (name) => {
     const p = await planned(SCRIPT);
@@ -94,5 +94,5 @@ describe.each(cases)('red team: a directory the profile binds, swapped for a lin
       expect(r.exitCode, out).toBe(125);
       expect(r.started).toBe(false);
     }
-  }, 30_000);
+  }, 90_000);
 });

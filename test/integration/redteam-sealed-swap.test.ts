@@ -75,7 +75,7 @@ describe.each(cases)('red team: a sealed directory\'s entry swapped for a link b
     expect(r.stdout).toContain('ls=\n');
     expect(r.stdout).toContain('done');
     expect(r.stdout, 'an entry removed since the listing').toContain('gone=empty');
-  }, 30_000);
+  }, 90_000);
 
   /**
    * bwrap binds the very file and directory run/ opened (where they are now: renamed aside); a runtime that binds
@@ -96,5 +96,5 @@ describe.each(cases)('red team: a sealed directory\'s entry swapped for a link b
       expect(r.started).toBe(false);
       expect(r.error?.message).toMatch(/changed while the sandbox was being set up/);
     }
-  }, 30_000);
+  }, 90_000);
 });
