@@ -278,8 +278,8 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     await pollFor('a progress notification', () => (progress.length > 0 ? true : undefined), 5000);
     controller.abort();
     await expect(pending).rejects.toThrow();
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
-    const recorded = await pollFor('the run record', () => records().find((x) => x['kind'] === 'run'), 10_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
+    const recorded = await pollFor('the run record', () => records().find((x) => x['kind'] === 'run'), 30_000);
     expect(recorded).toMatchObject({ cancelled: true, command: ['sleep', d] });
     // The server goes on serving.
     expect(out(await call(server, 'run', { argv: ['echo', 'still here'] })).stdout).toBe('still here\n');
@@ -405,7 +405,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     servers.splice(servers.indexOf(server), 1);
     // SIGTERM: the server waited for its sandboxes before it exited; SIGKILL: they die with it.
     if (signal === 'SIGTERM') expect(sleepProcs(d)).toEqual([]);
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
   });
 
   it("a server killed mid-call leaves nothing of its own in isolate's runtime directory once the next server has started", async () => {
@@ -423,7 +423,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     server.child.kill('SIGKILL');
     await server.exited;
     servers.splice(servers.indexOf(server), 1);
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
     const base = join(runtime, 'isolate');
     const listing = (): string[] => readdirSync(base, { recursive: true }).map(String).sort();
     // Its proxy directory and its registration; a notice for the next run in the project (killed-<pid>-…) may stay.
@@ -456,7 +456,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     server.child.kill('SIGKILL');
     expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
     servers.splice(servers.indexOf(server), 1);
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
   });
 });
 
@@ -480,7 +480,7 @@ describe.skipIf(nsjailCases.length === 0)('isolate mcp --backend nsjail', () => 
         pending.catch(() => undefined);
         await sleepStarted(d);
         controller.abort();
-        await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 10_000);
+        await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
       } finally {
         await server.stop(5000);
         killSleepers(d);

@@ -51,19 +51,19 @@ describe.each(backendCases('runtime directory checks'))('the proxy\'s private di
     const env = { HOME: join(dir, 'home'), PATH: DEFAULT_PATH, XDG_STATE_HOME: state, ...backendEnv };
     const [ready, go] = [join(dir, 'b', 'ready'), join(dir, 'b', 'go')];
     const script = `touch ${ready}; while [ ! -e ${go} ]; do sleep 0.05; done; ls -R ${state} 2>&1; for s in ${state}/isolate/run/*/proxy.sock; do ${request('$s')}; done; true`;
-    const b = isolateAsync(runner, ['run', '--backend', backend, '--net', 'none', '--allow-read', state, '--', 'sh', '-c', script], { cwd: join(dir, 'b'), env, timeoutMs: 30_000 });
+    const b = isolateAsync(runner, ['run', '--backend', backend, '--net', 'none', '--allow-read', state, '--', 'sh', '-c', script], { cwd: join(dir, 'b'), env, timeoutMs: 80_000 });
     const sleep = uniqueSleep(25);
     let a: ChildProcess | undefined;
     let aErr = '';
     try {
       // Run A starts only once run B's sandbox is running.
-      await pollFor('run B\'s sandbox', () => (existsSync(ready) ? true : undefined), 10_000);
+      await pollFor('run B\'s sandbox', () => (existsSync(ready) ? true : undefined), 60_000);
       a = spawnIsolate(runner, ['run', '--backend', backend, '--allow-domain', `localhost:${P}`, '--', 'sleep', sleep], { cwd: join(dir, 'a'), env });
       a.stderr?.setEncoding('utf8').on('data', (d: string) => (aErr += d));
       const pid = a.pid ?? -1;
-      const socket = await pollFor('run A\'s proxy socket', () => proxySocketOf(pid), 10_000);
+      const socket = await pollFor('run A\'s proxy socket', () => proxySocketOf(pid), 60_000);
       expect(socket.startsWith(`${state}/isolate/run/`), socket).toBe(true);
-      await pollFor('run A\'s sandbox', () => (sleepProcs(sleep).length > 0 ? true : undefined), 10_000);
+      await pollFor('run A\'s sandbox', () => (sleepProcs(sleep).length > 0 ? true : undefined), 60_000);
       // Positive control: on the host, as the runner, the socket answers.
       const control = await asRunnerAsync(runner, ['sh', '-c', request(socket)], { cwd: dir, env });
       expect(control.stdout, `${control.stderr}\nrun A: ${aErr}`).toContain(BODY);

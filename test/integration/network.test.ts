@@ -652,7 +652,7 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       try {
         expect(doomed).toBeGreaterThan(1); // never signal group 0 or 1
         expect(live).toBeGreaterThan(1);
-        await pollFor('both sandboxes running', () => (sleepProcs(doomedSleep).length === 1 && existsSync(ready) ? true : undefined), 10_000);
+        await pollFor('both sandboxes running', () => (sleepProcs(doomedSleep).length === 1 && existsSync(ready) ? true : undefined), 60_000);
         const deadName = dirOf(doomed) ?? '';
         const liveName = dirOf(live) ?? '';
         expect(deadName).toMatch(/^net-/);

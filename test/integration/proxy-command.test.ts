@@ -66,7 +66,7 @@ async function startProxy(runner: Runner, cwd: string, args: readonly string[]):
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  const address = await pollFor(`the proxy's address (${err})`, () => /listening on (\S+)/.exec(err)?.[1], 15_000);
+  const address = await pollFor(`the proxy's address (${err})`, () => /listening on (\S+)/.exec(err)?.[1], 60_000);
   return { child, address, out: () => out, err: () => err, exited };
 }
 

@@ -94,7 +94,7 @@ describe.skipIf(BWRAP === undefined).each(runners())('red team: isolate killed w
     children.push(launcher);
     let info = '';
     launcher.stdio[3]?.on('data', (d: Buffer) => (info += d.toString()));
-    const first = await pollFor('the first process of the sandbox', () => (/"child-pid": (\d+)/.exec(info)?.[1] ?? undefined), 10_000);
+    const first = await pollFor('the first process of the sandbox', () => (/"child-pid": (\d+)/.exec(info)?.[1] ?? undefined), 60_000);
     // The control, while its bwrap still holds it (a concurrent run's clean-up may end it as soon as bwrap is gone).
     const control = readProcInfo(Number(first));
     expect(control !== undefined && control.argv.includes(waiting) ? control.ppid : undefined, 'the control: the first process waits for its bwrap').toBe(launcher.pid);

@@ -45,7 +45,7 @@ describe.skipIf(BWRAP === undefined || !UNSHARE).each(runners())('red team: a ru
     const [file, ...args] = [...runner.prefix, 'unshare', '--user', '--map-root-user', '--pid', '--fork', BWRAP ?? 'bwrap', '--dev-bind', '/', '/', '--', 'sleep', work];
     const launcher = spawn(file as string, args, { cwd: p.project, stdio: 'ignore', detached: true });
     children.push(launcher);
-    const sandboxed = await pollFor(`the user's sandboxed sleep ${work}`, () => sleepProcs(work)[0], 10_000);
+    const sandboxed = await pollFor(`the user's sandboxed sleep ${work}`, () => sleepProcs(work)[0], 60_000);
     const bwrap = sandboxed.ppid;
     try {
       const next = isolate(runner, ['run', '--backend', 'bwrap', '--', 'true'], { cwd: p.project, env: p.env });

@@ -118,7 +118,7 @@ casesAtOnce(runners(), 'the start-up snapshot ($label)', { skip: missing.length 
     const result = collect(child, '');
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await pollFor('the command to start', () => (out.includes('ready') ? true : undefined), 15_000);
+    await pollFor('the command to start', () => (out.includes('ready') ? true : undefined), 60_000);
     child.kill('SIGTERM');
     const r = await result;
     expect(r.snapshot).toBe(true);
