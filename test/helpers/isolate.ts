@@ -375,8 +375,8 @@ export function uniqueSleep(base: number): string {
   return `${base}.${process.pid}${String(uniqueCounter).padStart(3, '0')}`;
 }
 
-/** Poll `probe` every 25 ms until it returns a value other than undefined. */
-export async function pollFor<T>(what: string, probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+/** Poll `probe` every 25 ms until it returns a value other than undefined; a guard of 30 s by default (a loaded 2-core runner is slow to start a sandbox). */
+export async function pollFor<T>(what: string, probe: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();

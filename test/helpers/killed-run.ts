@@ -12,7 +12,7 @@ export async function killRunWhileSleeping(runner: Runner, args: readonly string
   const run = spawnIsolate(runner, ['run', ...args], options);
   children.push(run);
   const exited = new Promise<NodeJS.Signals | null>((resolve) => run.on('exit', (_code, signal) => resolve(signal)));
-  await pollFor(`the sandboxed sleep ${held}`, () => (sleepProcs(held).length === 1 ? true : undefined), 20_000);
+  await pollFor(`the sandboxed sleep ${held}`, () => (sleepProcs(held).length === 1 ? true : undefined), 60_000);
   run.kill('SIGKILL');
   expect(await exited).toBe('SIGKILL');
   await pollFor('the killed sandbox to be gone', () => (sleepProcs(held).length === 0 ? true : undefined));

@@ -370,7 +370,7 @@ casesAtOnce(runners(), 'faults ($label)', {}, (runner) => {
       const dir = ownDir('nested');
       const sub = ownDir('nested/sub');
       const inner = start(['run', '--', 'sh', '-c', 'sleep 1.5'], sub);
-      for (const end = Date.now() + 20_000; !existsSync(join(sub, '.envrc')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+      for (const end = Date.now() + 60_000; !existsSync(join(sub, '.envrc')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
       expect(existsSync(join(sub, '.envrc')), 'the inner run made its placeholders').toBe(true);
       // The outer run plans while the inner run's placeholders stand: it keeps them read-only as protected files of its own.
       const outer = start(['run', '--', 'sh', '-c', 'sleep 3'], dir);

@@ -48,7 +48,7 @@ const SECRET = 'mcp-secret-6b1f0d';
  * Wait for the one sandboxed `sleep <d>` a call started. Up to 20 s: on a loaded machine (CI runs three test files at
  * once) a call's sandbox has taken more than 10 s to start. The tests time what follows, not this.
  */
-const sleepStarted = (d: string): Promise<true> => pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 20_000);
+const sleepStarted = (d: string): Promise<true> => pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 60_000);
 
 // Each runner's calls in order; the two runners' at once (casesAtOnce).
 casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {

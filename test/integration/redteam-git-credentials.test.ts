@@ -124,7 +124,7 @@ describe.each(backendCases('red team: git credentials'))('red team: a repository
     const attack = ['touch ready', 'i=0', 'while [ $i -lt 400 ]; do', `  if printf '[core]\\n\\tfsmonitor = touch ${marker}\\n' 2>/dev/null >> .git/config; then touch written; break; fi`, '  sleep 0.02; i=$((i+1))', 'done', 'sleep 1'].join('\n');
     const run = isolateAsync(runner, ['run', '--backend', backend, '--', 'sh', '-c', attack], { cwd: p.project, env: { ...p.env, ...backendEnv }, timeoutMs: 30_000 });
     const ready = join(p.project, 'ready');
-    for (const end = Date.now() + 20_000; !existsSync(ready) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    for (const end = Date.now() + 60_000; !existsSync(ready) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(ready), 'the command started').toBe(true);
     writeFileSync(`${config}.new`, `${readFileSync(config, 'utf8')}[user]\n\tname = host\n`);
     giveTo(runner, `${config}.new`);

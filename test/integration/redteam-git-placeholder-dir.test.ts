@@ -45,7 +45,7 @@ describe.each(backendCases('a concurrent sandbox and the .git placeholder direct
       `mkdir -p packages/foo/.git/hooks && printf '#!/bin/sh\\ntouch ${pwned}\\n' > packages/foo/.git/hooks/post-checkout && chmod +x packages/foo/.git/hooks/post-checkout`,
       'touch packages/foo/OUTER-DONE',
     ].join('\n'));
-    await pollFor('the outer sandbox is up', () => (existsSync(join(p.project, 'OUTER-UP')) ? true : undefined), 20_000);
+    await pollFor('the outer sandbox is up', () => (existsSync(join(p.project, 'OUTER-UP')) ? true : undefined), 60_000);
     // The inner run: in the subdirectory, lasting until the outer run is done with its placeholder.
     const inner = run(sub, ['--allow-read', p.project], 'i=0; while [ ! -e OUTER-DONE ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; ls -A .git | wc -l');
     const [o, n] = await Promise.all([outer, inner]);

@@ -67,7 +67,7 @@ describe.skipIf(BWRAP === undefined).each(runners())('red team: isolate killed w
     child.on('close', () => (closed = true));
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    await pollFor(`the launcher's pause (sleep ${pause}); isolate said: ${stderr}`, () => (sleepProcs(pause).length === 1 ? true : undefined), 20_000);
+    await pollFor(`the launcher's pause (sleep ${pause}); isolate said: ${stderr}`, () => (sleepProcs(pause).length === 1 ? true : undefined), 60_000);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
