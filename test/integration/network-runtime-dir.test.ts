@@ -31,7 +31,8 @@ afterAll(async () => {
   await new Promise<void>((r) => server.close(() => r()));
 });
 
-const request = (socket: string): string => `printf 'GET http://localhost:${P}/ HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | timeout 3 socat - UNIX-CONNECT:${socket}`;
+// 20 s: on a loaded 2-core runner the proxy took over 3 s to answer the positive control.
+const request = (socket: string): string => `printf 'GET http://localhost:${P}/ HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | timeout 20 socat - UNIX-CONNECT:${socket}`;
 
 describe.each(backendCases('runtime directory checks'))('the proxy\'s private directory ($label)', ({ runner, backend, backendEnv }) => {
   let dir: string;

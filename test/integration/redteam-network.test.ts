@@ -100,7 +100,7 @@ describe.each(runners())('red team: filtered network ($label)', (runner) => {
 
   it('an http:// request cannot send the upstream a Host header of its own (bare LF inside another header)', async () => {
     const send = (head: string) =>
-      isolateAsync(runner, ['run', '--allow-domain', `localhost:${RAW}`, '--', 'sh', '-c', `printf '${head}' | timeout 3 socat - TCP:127.0.0.1:3128; true`], {
+      isolateAsync(runner, ['run', '--allow-domain', `localhost:${RAW}`, '--', 'sh', '-c', `printf '${head}' | timeout 20 socat - TCP:127.0.0.1:3128; true`], {
         cwd: join(dir, 'a'),
         env,
       });
