@@ -35,6 +35,9 @@ import type { Linked } from './linked-files.js';
 export const MAX_SCAN_DEPTH = 128;
 export const MAX_SCAN_PATH_BYTES = 2048;
 
+/** The path of `name` in the directory `dir`. */
+const under = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+
 export interface Self {
   uid: number;
   groups: readonly number[];
@@ -91,7 +94,7 @@ export class Facts implements Finder {
   addLinked(dir: string, names: readonly string[], pins: readonly string[]): void {
     if (names.length === 0) return;
     const on = [...pins];
-    for (const name of names) this.linked.push({ path: dir === '/' ? `/${name}` : `${dir}/${name}`, pins: on });
+    for (const name of names) this.linked.push({ path: under(dir, name), pins: on });
   }
   has(path: string): boolean {
     return this.byPath.has(path);
@@ -157,7 +160,7 @@ function linkedFiles(dir: string, entries: readonly Dirent[]): string[] {
   const out: string[] = [];
   for (const e of entries) {
     if (!e.isFile()) continue;
-    const st = dirStat(dir === '/' ? `/${e.name}` : `${dir}/${e.name}`); // undefined: gone, or not reachable (nor is it for the sandbox)
+    const st = dirStat(under(dir, e.name)); // undefined: gone, or not reachable (nor is it for the sandbox)
     if (st !== undefined && st.isFile() && st.nlink > 1) out.push(e.name);
   }
   return out;
@@ -171,7 +174,7 @@ function linkedFiles(dir: string, entries: readonly Dirent[]): string[] {
  * writes a new object into its directory and renames it into place, and never links one later.
  */
 function gitObjectLinks(s: Search, dir: string): void {
-  const git = `${dir === '/' ? '' : dir}/.git`;
+  const git = under(dir, '.git');
   const objects = `${git}/objects`;
   const st = dirStat(objects);
   if (st === undefined || !st.isDirectory() || !sandboxCanEnter(st.mode, st.uid, st.gid, s.self)) return;
@@ -266,7 +269,7 @@ function children(s: Search, path: string, names: readonly string[], olds: reado
 /** A subdirectory: searched when the sandbox could enter and write it, else recorded by name only. False: no record. */
 export function child(s: Search, parent: string, name: string, old: number): boolean {
   s.split?.tick(s);
-  const path = parent === '/' ? `/${name}` : `${parent}/${name}`;
+  const path = under(parent, name);
   const st = dirStat(path);
   if (st === undefined || !st.isDirectory()) return false; // gone or replaced since the listing (the parent's stamp changed too), or a name not UTF-8
   const enter =

@@ -298,8 +298,9 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   checkProfileLinks(profile, mounts);
   const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);
   const chosen = ctx.audit?.log;
-  if ((ctx.audit?.enabled ?? audit.enabled) && chosen !== undefined) checkAuditLog(chosen, mounts, '--audit-log', disk);
-  if ((ctx.audit?.enabled ?? audit.enabled) && chosen === undefined && audit.log !== undefined) checkForeignAuditLog(audit.log, profile.origins, env, ctx.vars.HOME);
+  const auditing = ctx.audit?.enabled ?? audit.enabled;
+  if (auditing && chosen !== undefined) checkAuditLog(chosen, mounts, '--audit-log', disk);
+  if (auditing && chosen === undefined && audit.log !== undefined) checkForeignAuditLog(audit.log, profile.origins, env, ctx.vars.HOME);
   // The record of earlier runs, wherever it is, is hidden like isolate's own directories (dev reads the home).
   const logs = [...new Set([chosen, audit.log].filter((l): l is string => l !== undefined))];
   add('deny', logs.flatMap(auditFiles).filter(exists).map((path) => ({ path, optional: true, from: 'the audit log' })));

@@ -58,6 +58,9 @@ export function runners(): Runner[] {
  */
 export const RUN_TIMEOUT_MS = 60_000;
 
+/** How long a test waits for a sandbox, a command in it, its proxy or its first record to come up: a guard, as above. */
+export const START_WAIT_MS = 60_000;
+
 export interface RunOptions {
   cwd: string;
   env?: Record<string, string>;

@@ -12,21 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { casesAtOnce } from '../helpers/cases-at-once.js';
 import { findNsjail } from '../../src/host/facts.js';
 import { ociRuntimes } from '../../src/host/oci-runtime.js';
-import {
-  descendants,
-  homeWithProject,
-  killSleepers,
-  peakRssKiB,
-  plant,
-  pollFor,
-  readProcInfo,
-  runners,
-  sleepProcs,
-  spawnIsolate,
-  uniqueSleep,
-  type ProcInfo,
-  type Project,
-} from '../helpers/isolate.js';
+import { descendants, homeWithProject, killSleepers, peakRssKiB, plant, pollFor, readProcInfo, runners, sleepProcs, spawnIsolate, uniqueSleep, type ProcInfo, type Project, START_WAIT_MS } from '../helpers/isolate.js';
 
 const NSJAIL = findNsjail(process.env);
 const OCI = process.platform === 'linux' ? ociRuntimes().find((r) => r.refused === undefined) : undefined;
@@ -370,7 +356,7 @@ casesAtOnce(runners(), 'faults ($label)', {}, (runner) => {
       const dir = ownDir('nested');
       const sub = ownDir('nested/sub');
       const inner = start(['run', '--', 'sh', '-c', 'sleep 1.5'], sub);
-      for (const end = Date.now() + 60_000; !existsSync(join(sub, '.envrc')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+      for (const end = Date.now() + START_WAIT_MS; !existsSync(join(sub, '.envrc')) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
       expect(existsSync(join(sub, '.envrc')), 'the inner run made its placeholders').toBe(true);
       // The outer run plans while the inner run's placeholders stand: it keeps them read-only as protected files of its own.
       const outer = start(['run', '--', 'sh', '-c', 'sleep 3'], dir);

@@ -11,22 +11,7 @@ import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol
 import { backendCases } from '../helpers/backends.js';
 import { casesAtOnce } from '../helpers/cases-at-once.js';
 import { CLIENT, startMcp, type McpProcess } from '../helpers/mcp.js';
-import {
-  asRunner,
-  auditRecords,
-  descendants,
-  giveTo,
-  isolate,
-  killSleepers,
-  pollFor,
-  projectSite,
-  readProcInfo,
-  runners,
-  sleepProcs,
-  snapshot,
-  uniqueSleep,
-  type Runner,
-} from '../helpers/isolate.js';
+import { asRunner, auditRecords, descendants, giveTo, isolate, killSleepers, pollFor, projectSite, readProcInfo, runners, sleepProcs, snapshot, uniqueSleep, type Runner, START_WAIT_MS } from '../helpers/isolate.js';
 
 interface RunOut {
   exitCode: number;
@@ -48,7 +33,7 @@ const SECRET = 'mcp-secret-6b1f0d';
  * Wait for the one sandboxed `sleep <d>` a call started. Up to 20 s: on a loaded machine (CI runs three test files at
  * once) a call's sandbox has taken more than 10 s to start. The tests time what follows, not this.
  */
-const sleepStarted = (d: string): Promise<true> => pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), 60_000);
+const sleepStarted = (d: string): Promise<true> => pollFor(`the sandboxed sleep ${d}`, () => (sleepProcs(d).length === 1 ? true : undefined), START_WAIT_MS);
 
 // Each runner's calls in order; the two runners' at once (casesAtOnce).
 casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
@@ -278,12 +263,12 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     await pollFor('a progress notification', () => (progress.length > 0 ? true : undefined), 5000);
     controller.abort();
     await expect(pending).rejects.toThrow();
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
-    const recorded = await pollFor('the run record', () => records().find((x) => x['kind'] === 'run'), 30_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
+    const recorded = await pollFor('the run record', () => records().find((x) => x['kind'] === 'run'));
     expect(recorded).toMatchObject({ cancelled: true, command: ['sleep', d] });
     // The server goes on serving.
     expect(out(await call(server, 'run', { argv: ['echo', 'still here'] })).stdout).toBe('still here\n');
-  }, 90_000); // a server's start, a call, its cancellation and another call: over 30 s on a loaded 2-core runner
+  });
 
   it('runs 20 calls at once, each with its own output', async () => {
     const { server, records } = await serve();
@@ -291,7 +276,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     expect(results.map((r) => out(r).stdout)).toEqual(Array.from({ length: 20 }, (_, i) => `call-${i}\n`));
     expect(results.every((r) => r.isError !== true && out(r).exitCode === 0)).toBe(true);
     expect(records().filter((x) => x['kind'] === 'run')).toHaveLength(20);
-  }, 90_000); // 20 sandboxes four at a time: over 30 s on a loaded 2-core runner
+  });
 
   /** A call of a long sleep that holds the server's only slot (--max-concurrent 1) until the returned controller cancels it. */
   async function holdTheSlot(server: Awaited<ReturnType<typeof serve>>['server']): Promise<AbortController> {
@@ -314,7 +299,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     controller.abort();
     await waiting;
     expect(out(second as CallToolResult).stdout).toBe('second\n');
-  }, 90_000); // a server's start, a held call, its cancellation and the next call: over 30 s on a loaded 2-core runner
+  });
 
   it('refuses, with a tool error it records, a burst of waiting calls whose stdin would take the server past its bound, and runs the others', async () => {
     const { server, records } = await serve(['--max-concurrent', '1']);
@@ -405,7 +390,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     servers.splice(servers.indexOf(server), 1);
     // SIGTERM: the server waited for its sandboxes before it exited; SIGKILL: they die with it.
     if (signal === 'SIGTERM') expect(sleepProcs(d)).toEqual([]);
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
   });
 
   it("a server killed mid-call leaves nothing of its own in isolate's runtime directory once the next server has started", async () => {
@@ -423,7 +408,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     server.child.kill('SIGKILL');
     await server.exited;
     servers.splice(servers.indexOf(server), 1);
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
     const base = join(runtime, 'isolate');
     const listing = (): string[] => readdirSync(base, { recursive: true }).map(String).sort();
     // Its proxy directory and its registration; a notice for the next run in the project (killed-<pid>-…) may stay.
@@ -456,7 +441,7 @@ casesAtOnce(runners(), 'isolate mcp ($label)', {}, (runner: Runner) => {
     server.child.kill('SIGKILL');
     expect(await server.exited).toEqual({ code: null, signal: 'SIGKILL' });
     servers.splice(servers.indexOf(server), 1);
-    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
+    await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
   });
 });
 
@@ -480,7 +465,7 @@ describe.skipIf(nsjailCases.length === 0)('isolate mcp --backend nsjail', () => 
         pending.catch(() => undefined);
         await sleepStarted(d);
         controller.abort();
-        await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined), 30_000);
+        await pollFor('the sandbox to be gone', () => (sleepProcs(d).length === 0 ? true : undefined));
       } finally {
         await server.stop(5000);
         killSleepers(d);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
 import { proxySocketOf } from '../helpers/proxy-socket.js';
-import { STACK_LINE, asRunnerAsync, giveTo, isolateAsync, killSleepers, pollFor, runners, sleepProcs, spawnIsolate, tempDirFor, uniqueSleep, DEFAULT_PATH } from '../helpers/isolate.js';
+import { STACK_LINE, asRunnerAsync, giveTo, isolateAsync, killSleepers, pollFor, runners, sleepProcs, spawnIsolate, tempDirFor, uniqueSleep, DEFAULT_PATH, START_WAIT_MS } from '../helpers/isolate.js';
 
 const BODY = 'body-of-the-run-that-is-allowed-localhost';
 let server: Server;
@@ -58,13 +58,13 @@ describe.each(backendCases('runtime directory checks'))('the proxy\'s private di
     let aErr = '';
     try {
       // Run A starts only once run B's sandbox is running.
-      await pollFor('run B\'s sandbox', () => (existsSync(ready) ? true : undefined), 60_000);
+      await pollFor('run B\'s sandbox', () => (existsSync(ready) ? true : undefined), START_WAIT_MS);
       a = spawnIsolate(runner, ['run', '--backend', backend, '--allow-domain', `localhost:${P}`, '--', 'sleep', sleep], { cwd: join(dir, 'a'), env });
       a.stderr?.setEncoding('utf8').on('data', (d: string) => (aErr += d));
       const pid = a.pid ?? -1;
-      const socket = await pollFor('run A\'s proxy socket', () => proxySocketOf(pid), 60_000);
+      const socket = await pollFor('run A\'s proxy socket', () => proxySocketOf(pid), START_WAIT_MS);
       expect(socket.startsWith(`${state}/isolate/run/`), socket).toBe(true);
-      await pollFor('run A\'s sandbox', () => (sleepProcs(sleep).length > 0 ? true : undefined), 60_000);
+      await pollFor('run A\'s sandbox', () => (sleepProcs(sleep).length > 0 ? true : undefined), START_WAIT_MS);
       // Positive control: on the host, as the runner, the socket answers.
       const control = await asRunnerAsync(runner, ['sh', '-c', request(socket)], { cwd: dir, env });
       expect(control.stdout, `${control.stderr}\nrun A: ${aErr}`).toContain(BODY);

@@ -18,25 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_PATH,
-  STACK_LINE,
-  TEMP_PREFIX,
-  asRunnerAsync,
-  giveTo,
-  homeWithProject,
-  isolateArgv,
-  killSleepers,
-  plant,
-  pollFor,
-  runners,
-  sleepProcs,
-  tempDirFor,
-  uniqueSleep,
-  type Project,
-  type Result,
-  type Runner,
-} from '../helpers/isolate.js';
+import { DEFAULT_PATH, STACK_LINE, TEMP_PREFIX, asRunnerAsync, giveTo, homeWithProject, isolateArgv, killSleepers, plant, pollFor, runners, sleepProcs, tempDirFor, uniqueSleep, type Project, type Result, type Runner, START_WAIT_MS } from '../helpers/isolate.js';
 import { ROOTS_DIR, SPARES_DIR } from '../../src/run/placeholders.js';
 
 const BODY = `hello-through-the-filter-${randomBytes(6).toString('hex')}`;
@@ -652,7 +634,7 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       try {
         expect(doomed).toBeGreaterThan(1); // never signal group 0 or 1
         expect(live).toBeGreaterThan(1);
-        await pollFor('both sandboxes running', () => (sleepProcs(doomedSleep).length === 1 && existsSync(ready) ? true : undefined), 60_000);
+        await pollFor('both sandboxes running', () => (sleepProcs(doomedSleep).length === 1 && existsSync(ready) ? true : undefined), START_WAIT_MS);
         const deadName = dirOf(doomed) ?? '';
         const liveName = dirOf(live) ?? '';
         expect(deadName).toMatch(/^net-/);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { exportPolicy } from '../../src/index.js';
-import { auditRecords, isolate, pollFor, runners, spawnIsolate, tempDirFor, type Runner } from '../helpers/isolate.js';
+import { auditRecords, isolate, pollFor, runners, spawnIsolate, tempDirFor, type Runner, START_WAIT_MS } from '../helpers/isolate.js';
 
 const BODY = 'upstream says hello';
 /** How long the upstream takes to answer `/slow`. */
@@ -66,7 +66,7 @@ async function startProxy(runner: Runner, cwd: string, args: readonly string[]):
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-  const address = await pollFor(`the proxy's address (${err})`, () => /listening on (\S+)/.exec(err)?.[1], 60_000);
+  const address = await pollFor(`the proxy's address (${err})`, () => /listening on (\S+)/.exec(err)?.[1], START_WAIT_MS);
   return { child, address, out: () => out, err: () => err, exited };
 }
 

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditRecords, homeWithProject, isolate, isolateAsync, pollFor, runners, spawnIsolate, type Project } from '../helpers/isolate.js';
+import { auditRecords, homeWithProject, isolate, isolateAsync, pollFor, runners, spawnIsolate, type Project, START_WAIT_MS } from '../helpers/isolate.js';
 
 describe.each(runners())('red team: audit show ($label)', (runner) => {
   let p: Project;
@@ -37,7 +37,7 @@ describe.each(runners())('red team: audit show ($label)', (runner) => {
     const hostile = 'A\x1b]0;title\x07B\nintact: faked line\x9b2J';
     const child = spawnIsolate(runner, ['run', '--', 'sh', '-c', `sleep 30 # ${hostile}`], { cwd: p.project, env });
     try {
-      await pollFor('the run-started record', () => (auditRecords(log).some((r) => JSON.stringify(r).includes('sleep 30')) ? true : undefined), 60_000);
+      await pollFor('the run-started record', () => (auditRecords(log).some((r) => JSON.stringify(r).includes('sleep 30')) ? true : undefined), START_WAIT_MS);
       const verified = await isolateAsync(runner, ['audit', 'verify'], { cwd: p.project, env });
       expect(verified.status, verified.stderr).toBe(0);
       expect(verified.stdout).toContain('sleep 30 # A');

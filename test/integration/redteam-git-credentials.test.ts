@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { giveTo, homeWithProject, isolate, isolateAsync, type Project } from '../helpers/isolate.js';
+import { giveTo, homeWithProject, isolate, isolateAsync, type Project, START_WAIT_MS } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 describe.each(backendCases('red team: git credentials'))('red team: a repository\'s git credentials ($label)', ({ runner, backend, backendEnv }) => {
@@ -124,7 +124,7 @@ describe.each(backendCases('red team: git credentials'))('red team: a repository
     const attack = ['touch ready', 'i=0', 'while [ $i -lt 400 ]; do', `  if printf '[core]\\n\\tfsmonitor = touch ${marker}\\n' 2>/dev/null >> .git/config; then touch written; break; fi`, '  sleep 0.02; i=$((i+1))', 'done', 'sleep 1'].join('\n');
     const run = isolateAsync(runner, ['run', '--backend', backend, '--', 'sh', '-c', attack], { cwd: p.project, env: { ...p.env, ...backendEnv }, timeoutMs: 30_000 });
     const ready = join(p.project, 'ready');
-    for (const end = Date.now() + 60_000; !existsSync(ready) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+    for (const end = Date.now() + START_WAIT_MS; !existsSync(ready) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
     expect(existsSync(ready), 'the command started').toBe(true);
     writeFileSync(`${config}.new`, `${readFileSync(config, 'utf8')}[user]\n\tname = host\n`);
     giveTo(runner, `${config}.new`);

@@ -18,7 +18,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isolateAsync, pollFor, type Project } from '../helpers/isolate.js';
+import { isolateAsync, pollFor, type Project, START_WAIT_MS } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 import { checkoutWithSubdirectory, type Checkout } from '../helpers/git-checkout.js';
 
@@ -45,7 +45,7 @@ describe.each(backendCases('a concurrent sandbox and the .git placeholder direct
       `mkdir -p packages/foo/.git/hooks && printf '#!/bin/sh\\ntouch ${pwned}\\n' > packages/foo/.git/hooks/post-checkout && chmod +x packages/foo/.git/hooks/post-checkout`,
       'touch packages/foo/OUTER-DONE',
     ].join('\n'));
-    await pollFor('the outer sandbox is up', () => (existsSync(join(p.project, 'OUTER-UP')) ? true : undefined), 60_000);
+    await pollFor('the outer sandbox is up', () => (existsSync(join(p.project, 'OUTER-UP')) ? true : undefined), START_WAIT_MS);
     // The inner run: in the subdirectory, lasting until the outer run is done with its placeholder.
     const inner = run(sub, ['--allow-read', p.project], 'i=0; while [ ! -e OUTER-DONE ] && [ $i -lt 300 ]; do sleep 0.05; i=$((i+1)); done; ls -A .git | wc -l');
     const [o, n] = await Promise.all([outer, inner]);

@@ -18,7 +18,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/host/facts.js';
-import { giveTo, homeWithProject, isolate, listProcs, pollFor, readProcInfo, runners, sleepProcs, spawnIsolate, uniqueSleep, type ProcInfo, type Project } from '../helpers/isolate.js';
+import { giveTo, homeWithProject, isolate, listProcs, pollFor, readProcInfo, runners, sleepProcs, spawnIsolate, uniqueSleep, type ProcInfo, type Project, START_WAIT_MS } from '../helpers/isolate.js';
 import { killRunWhileSleeping } from '../helpers/killed-run.js';
 
 const BWRAP = findBwrap(process.env);
@@ -67,7 +67,7 @@ describe.skipIf(BWRAP === undefined).each(runners())('red team: isolate killed w
     child.on('close', () => (closed = true));
     let stderr = '';
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    await pollFor(`the launcher's pause (sleep ${pause}); isolate said: ${stderr}`, () => (sleepProcs(pause).length === 1 ? true : undefined), 60_000);
+    await pollFor(`the launcher's pause (sleep ${pause}); isolate said: ${stderr}`, () => (sleepProcs(pause).length === 1 ? true : undefined), START_WAIT_MS);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');
 
@@ -94,7 +94,7 @@ describe.skipIf(BWRAP === undefined).each(runners())('red team: isolate killed w
     children.push(launcher);
     let info = '';
     launcher.stdio[3]?.on('data', (d: Buffer) => (info += d.toString()));
-    const first = await pollFor('the first process of the sandbox', () => (/"child-pid": (\d+)/.exec(info)?.[1] ?? undefined), 60_000);
+    const first = await pollFor('the first process of the sandbox', () => (/"child-pid": (\d+)/.exec(info)?.[1] ?? undefined), START_WAIT_MS);
     // The control, while its bwrap still holds it (a concurrent run's clean-up may end it as soon as bwrap is gone).
     const control = readProcInfo(Number(first));
     expect(control !== undefined && control.argv.includes(waiting) ? control.ppid : undefined, 'the control: the first process waits for its bwrap').toBe(launcher.pid);

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asRunner, giveTo, isolate, isolateAsync, projectSite, type Runner } from '../helpers/isolate.js';
+import { asRunner, giveTo, isolate, isolateAsync, projectSite, type Runner, START_WAIT_MS } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 const SECRET = 'HOST-SECRET-4f1c9a';
@@ -46,7 +46,7 @@ describe.each(backendCases('red team: a hidden path made during the run'))('red 
     const s = site(runner, backend, backendEnv, '.env');
     try {
       const run = isolateAsync(runner, [...s.args, 'sh', '-c', reader('.env')], { cwd: s.project, env: s.env, timeoutMs: 30_000 });
-      expect(await waitFor(join(s.project, 'ready'), 60_000), 'the command started').toBe(true);
+      expect(await waitFor(join(s.project, 'ready'), START_WAIT_MS), 'the command started').toBe(true);
       // A host program of the user's writes the file in place (root's is not stopped by the placeholder's mode).
       const wrote = asRunner(runner, ['sh', '-c', `echo ${SECRET} > .env`], { cwd: s.project, env: s.env });
       writeFileSync(join(s.project, 'go'), '');
@@ -65,7 +65,7 @@ describe.each(backendCases('red team: a hidden path made during the run'))('red 
     try {
       // The command reads a second after the host replaced the placeholder: long after isolate noticed, on a busy machine too.
       const run = isolateAsync(runner, [...s.args, 'sh', '-c', reader('.env', '1')], { cwd: s.project, env: s.env, timeoutMs: 30_000 });
-      expect(await waitFor(join(s.project, 'ready'), 60_000), 'the command started').toBe(true);
+      expect(await waitFor(join(s.project, 'ready'), START_WAIT_MS), 'the command started').toBe(true);
       const file = join(s.project, '.env');
       writeFileSync(`${file}.new`, `${SECRET}\n`);
       giveTo(runner, `${file}.new`);

@@ -13,7 +13,7 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { proxySocketOf } from '../helpers/proxy-socket.js';
-import { asRunnerAsync, giveTo, isolateAsync, killSleepers, pollFor, runners, spawnIsolate, tempDirFor, uniqueSleep, DEFAULT_PATH } from '../helpers/isolate.js';
+import { asRunnerAsync, giveTo, isolateAsync, killSleepers, pollFor, runners, spawnIsolate, tempDirFor, uniqueSleep, DEFAULT_PATH, START_WAIT_MS } from '../helpers/isolate.js';
 
 const BODY = 'rt-body-reached-through-another-run';
 let http: HttpServer;
@@ -72,7 +72,7 @@ describe.each(runners())('red team: filtered network ($label)', (runner) => {
     const a = spawnIsolate(runner, ['run', '--allow-domain', `localhost:${P}`, '--', 'sleep', sleep], { cwd: join(dir, 'a'), env });
     try {
       // Wherever isolate puts it: the unix socket run A's isolate listens on.
-      const socket = await pollFor('run A\'s proxy socket', () => proxySocketOf(a.pid ?? -1), 60_000);
+      const socket = await pollFor('run A\'s proxy socket', () => proxySocketOf(a.pid ?? -1), START_WAIT_MS);
       // 10 s: run A's isolate answers once its own start is done, which a busy machine (CI runs files side by side) slows.
       const request = (s: string): string => `printf 'GET http://localhost:${P}/ HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | timeout 10 socat - UNIX-CONNECT:${s}`;
       // Positive control: on the host, as the runner, the socket answers with the allowed server's body.

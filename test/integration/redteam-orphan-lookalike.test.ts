@@ -13,7 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/host/facts.js';
-import { homeWithProject, isolate, listProcs, pollFor, runners, sleepProcs, uniqueSleep, type Project } from '../helpers/isolate.js';
+import { homeWithProject, isolate, listProcs, pollFor, runners, sleepProcs, uniqueSleep, type Project, START_WAIT_MS } from '../helpers/isolate.js';
 import { killRunWhileSleeping } from '../helpers/killed-run.js';
 
 const BWRAP = findBwrap(process.env);
@@ -45,7 +45,7 @@ describe.skipIf(BWRAP === undefined || !UNSHARE).each(runners())('red team: a ru
     const [file, ...args] = [...runner.prefix, 'unshare', '--user', '--map-root-user', '--pid', '--fork', BWRAP ?? 'bwrap', '--dev-bind', '/', '/', '--', 'sleep', work];
     const launcher = spawn(file as string, args, { cwd: p.project, stdio: 'ignore', detached: true });
     children.push(launcher);
-    const sandboxed = await pollFor(`the user's sandboxed sleep ${work}`, () => sleepProcs(work)[0], 60_000);
+    const sandboxed = await pollFor(`the user's sandboxed sleep ${work}`, () => sleepProcs(work)[0], START_WAIT_MS);
     const bwrap = sandboxed.ppid;
     try {
       const next = isolate(runner, ['run', '--backend', 'bwrap', '--', 'true'], { cwd: p.project, env: p.env });

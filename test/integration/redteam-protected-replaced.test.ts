@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asRunner, giveTo, isolateAsync, projectSite, type Result, type Runner } from '../helpers/isolate.js';
+import { asRunner, giveTo, isolateAsync, projectSite, type Result, type Runner, START_WAIT_MS } from '../helpers/isolate.js';
 import { backendCases } from '../helpers/backends.js';
 
 /** The command: say it is up, then try to append `line` to `file` until it can (at most ~8 s). */
@@ -44,7 +44,7 @@ async function waitFor(path: string, ms: number): Promise<boolean> {
  */
 async function replacedDuringRun(site: Site, args: string[], rel: string, line: string, content: string): Promise<Result> {
   const run = isolateAsync(site.runner, [...args, 'sh', '-c', attack(rel, line)], { cwd: site.project, env: site.env, timeoutMs: 30_000 });
-  expect(await waitFor(join(site.project, 'ready'), 60_000), 'the command started').toBe(true);
+  expect(await waitFor(join(site.project, 'ready'), START_WAIT_MS), 'the command started').toBe(true);
   const file = join(site.project, rel);
   writeFileSync(`${file}.new`, content);
   giveTo(site.runner, `${file}.new`);
@@ -109,7 +109,7 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
       'sleep 1',
     ].join('\n');
     const run = isolateAsync(runner, ['run', '--backend', backend, '-p', 'default', '--', 'sh', '-c', script], { cwd: project, env, timeoutMs: 30_000 });
-    expect(await waitFor(join(project, 'ready'), 60_000), 'the command started').toBe(true);
+    expect(await waitFor(join(project, 'ready'), START_WAIT_MS), 'the command started').toBe(true);
     renameSync(join(project, '.git'), join(project, '.git-moved'));
     const r = await run;
     const config = join(project, '.git/config');
@@ -129,7 +129,7 @@ describe.each(backendCases('red team: protected names replaced on the host'))('r
     // The command reads the file a second after the host replaced it: long after isolate noticed.
     const script = ['touch ready', 'while [ ! -e go ]; do sleep 0.02; done', 'sleep 1', 'cat secret.txt 2>&1', 'echo finished'].join('\n');
     const run = isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], { cwd: project, env, timeoutMs: 30_000 });
-    expect(await waitFor(join(project, 'ready'), 60_000), 'the command started').toBe(true);
+    expect(await waitFor(join(project, 'ready'), START_WAIT_MS), 'the command started').toBe(true);
     writeFileSync(join(project, 'secret.new'), 'NEWSECRET\n');
     giveTo(runner, join(project, 'secret.new'));
     renameSync(join(project, 'secret.new'), join(project, 'secret.txt'));

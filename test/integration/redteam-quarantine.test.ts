@@ -22,9 +22,8 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
   let marker: string;
   beforeEach(() => ({ dir, project, env, marker } = site));
 
-  // 40 s: beside this file's other cases, a run's start took over 20 s on a loaded 2-core runner.
-  const run = (script: string, timeoutMs = 40_000) =>
-    isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env, timeoutMs });
+  const run = (script: string, timeoutMs?: number) =>
+    isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', script], { cwd: project, env, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
   const hostGit = (args: string[], cwd = project) =>
     asRunner(runner, ['git', '-c', 'safe.directory=*', '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, env: { ...env, HOME: dir } });
   /** A new repository in `sub` whose config runs `touch marker` on the host's next git status there. */
@@ -37,7 +36,7 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(r.status, r.stderr).toBe(0);
     hostGit(['status', '--short'], join(project, 'src'));
     expect(existsSync(marker), 'host git in src/ ran the fsmonitor of the linked repository').toBe(false);
-  }, 60_000);
+  });
 
   it('a new repository in a directory the run made unenterable (chmod 000) is moved aside: host git runs nothing planted', () => {
     const r = run(`${plantRepo('sub')} && chmod 000 sub`);
@@ -45,13 +44,13 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     // As root the host can enter it anyway (CAP_DAC_OVERRIDE); the sandbox's root could not, so the scan skipped it.
     hostGit(['-C', 'sub', 'status', '--short']);
     expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
-  }, 60_000);
+  });
 
   // The search runs on the host once the sandbox has ended, the same after every backend: the tree of 50,000
   // directories is made (and removed) under bubblewrap only, once per runner.
   if (backend !== 'bwrap') console.warn(`red team: 50,000 directories (${label}) skipped: the post-run search runs on the host after every backend alike; the bubblewrap case makes the tree`);
   it.runIf(backend === 'bwrap')('more than 50,000 directories made by the run do not stop the post-run search: the new repository is moved aside', () => {
-    const r = run(`${plantRepo('sub')} && mkdir many && cd many && seq 1 50010 | xargs mkdir`, 60_000);
+    const r = run(`${plantRepo('sub')} && mkdir many && cd many && seq 1 50010 | xargs mkdir`);
     expect(r.stderr).not.toMatch(/more than 50000 directories/);
     expect(r.status).toBe(0);
     hostGit(['status', '--short'], join(project, 'sub'));
@@ -78,5 +77,5 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(r.status, r.stderr).toBe(0);
     hostGit(['commit', '-q', '--allow-empty', '-m', 'x']);
     expect(existsSync(marker), 'host git commit ran the hook the sandbox wrote').toBe(false);
-  }, 60_000);
+  });
 });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { casesAtOnce } from '../helpers/cases-at-once.js';
-import { DEFAULT_PATH, REPO, TEMP_PREFIX, homeWithProject, plant, pollFor, readProcInfo, runners, type Project, type Result, type Runner } from '../helpers/isolate.js';
+import { DEFAULT_PATH, REPO, TEMP_PREFIX, homeWithProject, plant, pollFor, readProcInfo, runners, type Project, type Result, type Runner, START_WAIT_MS } from '../helpers/isolate.js';
 
 const SNAPSHOT = join(REPO, 'dist', 'snapshot');
 const missing = ['isolate.blob', 'isolate.key', 'isolate.cjs.sha256'].filter((f) => !existsSync(join(SNAPSHOT, f)));
@@ -118,7 +118,7 @@ casesAtOnce(runners(), 'the start-up snapshot ($label)', { skip: missing.length 
     const result = collect(child, '');
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await pollFor('the command to start', () => (out.includes('ready') ? true : undefined), 60_000);
+    await pollFor('the command to start', () => (out.includes('ready') ? true : undefined), START_WAIT_MS);
     child.kill('SIGTERM');
     const r = await result;
     expect(r.snapshot).toBe(true);
