@@ -52,7 +52,8 @@ export class CredentialVault {
   /** Each value in any case of its letters, with its mask: for the response head (scrubText). */
   private readonly anyCase: { pattern: RegExp; mask: string }[];
 
-  constructor(credentials: readonly LoadedCredential[], private readonly now: () => number = Date.now) {
+  /** `now` counts milliseconds on a clock that only moves forward: setting the wall clock back must not lengthen a ttl. */
+  constructor(credentials: readonly LoadedCredential[], private readonly now: () => number = () => performance.now()) {
     const start = now();
     this.entries = credentials.map((credential) => ({
       credential,
