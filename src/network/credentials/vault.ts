@@ -244,7 +244,7 @@ export class CredentialVault {
       return;
     }
     const path = req.target.split('?')[0] ?? '';
-    this.events.push({ time: new Date(this.now()).toISOString(), name, kind, host: req.host, port: req.port, method: req.method, path: this.mask(path), ...(reason === undefined ? {} : { reason }) });
+    this.events.push({ time: new Date().toISOString(), name, kind, host: req.host, port: req.port, method: req.method, path: this.mask(path), ...(reason === undefined ? {} : { reason }) });
   }
 
   /** A path may carry a value or placeholder itself (/token/<value>): neither is recorded. */
