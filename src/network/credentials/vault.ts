@@ -15,7 +15,9 @@
  */
 import { parseRule, ruleMatches, type DomainRule } from '../rules.js';
 import { awsBodyNeeded, resignAws } from './aws-request.js';
+import { BASIC, decodeBasic } from './basic-auth.js';
 import { compressedResponseGuard } from './compressed-guard.js';
+import { ownAuthentication } from './own-authentication.js';
 import { sigV4Params } from './sigv4.js';
 import { valuePairs, type AwsSigning, type CredentialEvent, type LoadedCredential } from './spec.js';
 import { replacementsFor, scrubber, type Scrubber } from './scrub.js';
@@ -42,8 +44,6 @@ interface Entry {
   rules: DomainRule[];
   expiresAt: number | undefined;
 }
-
-const BASIC = /^(Basic\s+)([A-Za-z0-9+/]+={0,2})$/i;
 
 export class CredentialVault {
   readonly events: CredentialEvent[] = [];
@@ -149,11 +149,6 @@ export class CredentialVault {
     return count(req.target) + req.headers.reduce((n, [, v]) => n + count(decodeBasic(v) ?? v), 0);
   }
 
-  /** Whether `req` has an Authorization header that does not hold `placeholder` (in its value, or its decoded Basic user:password). */
-  private static otherAuthorization(req: OutgoingRequest, placeholder: string): boolean {
-    return req.headers.some(([n, v]) => n.toLowerCase() === 'authorization' && !v.includes(placeholder) && decodeBasic(v)?.includes(placeholder) !== true);
-  }
-
   /** `req` with the values in, or refused; `body`: the request's body when bodyNeeded said so (undefined when it was too large to read). */
   rewrite(req: OutgoingRequest, body?: Buffer): Rewrite {
     const used = this.found(CredentialVault.texts(req));
@@ -167,11 +162,12 @@ export class CredentialVault {
       const { name } = twice.credential.spec;
       return this.refuse(req, twice, `the placeholder of credential ${name} is in more than one place of the request (target and headers); isolate adds it in one, where it authenticates, never as data the host could keep`);
     }
-    // Nor where the request authenticates otherwise: an Authorization of the command's own (its account on the host) makes the placeholder anywhere else data that account keeps.
-    const beside = used.find((e) => e.credential.aws === undefined && CredentialVault.otherAuthorization(req, e.credential.placeholder));
-    if (beside !== undefined) {
-      const { name } = beside.credential.spec;
-      return this.refuse(req, beside, `the request carries an Authorization header without the placeholder of credential ${name}, and that placeholder elsewhere; isolate adds it where it authenticates, never as data for another account to keep`);
+    // Nor where the request authenticates otherwise: the command's own account on the host makes the placeholder anywhere else data that account keeps.
+    for (const e of used) {
+      const own = e.credential.aws === undefined ? ownAuthentication(req, e.credential.placeholder) : undefined;
+      if (own === undefined) continue;
+      const { name } = e.credential.spec;
+      return this.refuse(req, e, `the request carries authentication of its own (${own}, without the placeholder of credential ${name}) and that placeholder elsewhere; isolate adds it where it authenticates, never as data for another account to keep`);
     }
     const signer = used.find((e) => e.credential.aws !== undefined);
     const aws = signer?.credential.aws;
@@ -267,10 +263,4 @@ function uncompressed(headers: readonly [string, string][]): [string, string][] 
  */
 function whole(headers: readonly [string, string][]): [string, string][] {
   return headers.filter(([n]) => !['range', 'if-range'].includes(n.toLowerCase()));
-}
-
-/** The user:password of a Basic authorization value, or undefined. */
-function decodeBasic(value: string): string | undefined {
-  const m = BASIC.exec(value);
-  return m?.[2] === undefined ? undefined : Buffer.from(m[2], 'base64').toString('latin1');
 }
