@@ -52,12 +52,31 @@ function codingsOf(headers: readonly [string, string][], name: string): string[]
   return values(headers, name).map((c) => c.trim().toLowerCase());
 }
 
+/** The transfer codings a body may carry inside its chunks (RFC 9112 section 7), which contentCodings then names. */
+const INNER_TRANSFER_CODINGS: ReadonlySet<string> = new Set(['gzip', 'x-gzip', 'deflate', 'compress', 'x-compress']);
+
+/**
+ * Whether a Transfer-Encoding list (empty items left out) is one every
+ * client reads alike: chunked last, once, after compressions only. The
+ * standard lets a body that is not chunked last end with the connection,
+ * but clients disagree (curl reads `chunked, identity`, `chunked,` and a
+ * second empty header as chunked), and a proxy that searched the raw bytes
+ * while the client joined the chunks let a value split between two chunks
+ * through: such a response is refused.
+ */
+function plainlyChunked(codings: readonly string[]): boolean {
+  const last = codings.length - 1;
+  return codings[last] === 'chunked' && codings.slice(0, last).every((c) => INNER_TRANSFER_CODINGS.has(c));
+}
+
 /** The body's framing for a request of `method`, or why it cannot be told. */
 export function framing(head: ResponseHead, method: string): Framing | { error: string } {
   if (method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return { kind: 'none' };
-  const codings = codingsOf(head.headers, 'transfer-encoding');
-  // A Transfer-Encoding overrides any Content-Length (which is then dropped); a body not chunked last ends with the connection.
-  if (codings.length > 0) return codings[codings.length - 1] === 'chunked' ? { kind: 'chunked' } : { kind: 'close' };
+  // A Transfer-Encoding overrides any Content-Length (which is then dropped). Its values are not quoted: a server may echo a value there.
+  if (head.headers.some(([n]) => n.toLowerCase() === 'transfer-encoding')) {
+    const codings = codingsOf(head.headers, 'transfer-encoding').filter((c) => c !== '');
+    return plainlyChunked(codings) ? { kind: 'chunked' } : { error: 'the upstream response has a Transfer-Encoding that is not chunked last, once, after compressions only' };
+  }
   const lengths = [...new Set(values(head.headers, 'content-length').map((v) => v.trim()))];
   if (lengths.length === 0) return { kind: 'close' };
   const length = lengths[0] ?? '';
