@@ -1,10 +1,13 @@
 /**
  * Addresses the proxy refuses unless a rule names the host and port
  * explicitly: loopback, link-local, private and shared ranges, cloud metadata
- * endpoints, unspecified, multicast and reserved addresses, in IPv4, IPv6 and
- * IPv4-mapped IPv6 form.
+ * endpoints, unspecified, multicast and reserved addresses, and the
+ * addresses of this machine's own interfaces (a service listening on all
+ * of them answers at a public one too), in IPv4, IPv6 and IPv4-mapped IPv6
+ * form.
  */
 import { BlockList } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { ipVersion } from './rules.js';
 
 let list: BlockList | undefined;
@@ -53,13 +56,19 @@ function embeddedV4(address: string): string | undefined {
   return undefined;
 }
 
+/** This machine's interface addresses now (interfaces come and go while a server runs). */
+function ownAddresses(): BlockList {
+  const b = new BlockList();
+  for (const a of Object.values(networkInterfaces()).flat()) {
+    if (a !== undefined) b.addAddress(a.address.replace(/%.*$/, ''), a.family === 'IPv6' ? 'ipv6' : 'ipv4');
+  }
+  return b;
+}
+
 export function isRestrictedAddress(address: string): boolean {
   const family = ipVersion(address);
   if (family === 0) return true; // not an address: refuse
-  if (family === 6) {
-    const v4 = embeddedV4(address);
-    if (v4 !== undefined) return blockList().check(v4, 'ipv4');
-    return blockList().check(address, 'ipv6');
-  }
-  return blockList().check(address, 'ipv4');
+  const v4 = family === 6 ? embeddedV4(address) : address;
+  const [plain, type] = v4 === undefined ? [address, 'ipv6' as const] : [v4, 'ipv4' as const];
+  return blockList().check(plain, type) || ownAddresses().check(plain, type);
 }

@@ -216,7 +216,7 @@ export class FilterProxy {
       return {
         ok: false,
         rule: d.rule?.pattern ?? null,
-        reason: `${target.host} resolves to a loopback, private or metadata address (${addresses.join(', ')}); allow it with a rule naming the host and port, e.g. "${target.host}:${target.port}"`,
+        reason: `${target.host} resolves to a loopback, private, metadata or this machine's own address (${addresses.join(', ')}); allow it with a rule naming the host and port, e.g. "${target.host}:${target.port}"`,
         status: 'denied',
       };
     }

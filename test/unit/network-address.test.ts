@@ -1,10 +1,19 @@
 /**
  * Addresses the filtering proxy refuses unless a rule names host and port
  * explicitly: loopback, private, link-local, metadata and other special
- * ranges, in IPv4, IPv6 and IPv4-mapped IPv6 form.
+ * ranges, and this machine's own interface addresses, in IPv4, IPv6 and
+ * IPv4-mapped IPv6 form.
  */
+import { networkInterfaces } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { isRestrictedAddress } from '../../src/network/address.js';
+
+/** This machine's addresses that no special range covers: an allowed name resolving to one reached the host's own services. */
+const ownPublic = Object.values(networkInterfaces())
+  .flat()
+  .filter((a) => a !== undefined && !a.internal && !/^(fe80|fd|fc)/i.test(a.address) && !/^(10|127|192\.168|172\.(1[6-9]|2\d|3[01]))\./.test(a.address))
+  .map((a) => a?.address ?? '');
+if (ownPublic.length === 0) console.warn('the own-interface address case is skipped: this machine has no interface address outside the special ranges');
 
 describe('isRestrictedAddress', () => {
   it.each([
@@ -76,6 +85,13 @@ describe('isRestrictedAddress', () => {
     ['fec0::1', 'above fe80::/10'],
   ])('%s is not restricted (%s)', (address) => {
     expect(isRestrictedAddress(address)).toBe(false);
+  });
+
+  it.runIf(ownPublic.length > 0)('this machine\'s own interface addresses are restricted, also IPv4-mapped', () => {
+    for (const address of ownPublic) {
+      expect(isRestrictedAddress(address), address).toBe(true);
+      if (!address.includes(':')) expect(isRestrictedAddress(`::ffff:${address}`), address).toBe(true);
+    }
   });
 
   it.each(['localhost', 'example.com', '', '999.1.1.1', '1.2.3', '::g', '[::1]', ' 127.0.0.1'])('%j (not an address) is restricted', (value) => {

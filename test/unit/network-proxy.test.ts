@@ -383,7 +383,7 @@ describe('FilterProxy: absolute-URI HTTP', () => {
     expect(r.status).toBe(403);
     expect(r.body).not.toContain(BODY);
     const why = String(r.headers['x-isolate-denied']);
-    expect(why).toMatch(/loopback, private or metadata/);
+    expect(why).toMatch(/loopback, private, metadata or this machine.s own address/);
     expect(why).toContain('127.0.0.1');
     expect(why).toContain(`allowed.test:${upstreamPort}`); // the fix it suggests
     expect(upstreamSeen).toHaveLength(0);
