@@ -13,6 +13,7 @@ export const UNIT_ISOLATED: readonly string[] = [
   'test/unit/api-errors.test.ts',
   'test/unit/audit-log.test.ts',
   'test/unit/cli-program.test.ts',
+  'test/unit/credential-ttl-clock.test.ts',
   'test/unit/git-config-read-once.test.ts',
   'test/unit/git-home-unlistable.test.ts',
   'test/unit/mcp-calls.test.ts',

@@ -76,7 +76,7 @@ describe.each(runners())('a Transfer-Encoding the proxy and the client could rea
   });
   afterAll(() => p.cleanup());
 
-  const env = (): NodeJS.ProcessEnv => ({ ...p.env, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN });
+  const env = (): Record<string, string> => ({ ...p.env, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN });
   const curls = (base: string): string =>
     Object.keys(FRAMINGS)
       .map((path) => `printf '%s=' ${path}; curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" ${base}${path}; echo`)
