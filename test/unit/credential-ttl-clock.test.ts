@@ -15,7 +15,7 @@ it('expires after its ttl although the wall clock was set back an hour meanwhile
   const spy = vi.spyOn(Date, 'now').mockReturnValue(wall);
   try {
     const placeholder = makePlaceholder(TOKEN);
-    const v = new CredentialVault([{ spec: { name: 'GITHUB_TOKEN', source: { kind: 'env', name: 'GITHUB_TOKEN' }, hosts: ['api.github.com'], ttlMs: 30 }, value: TOKEN, placeholder }]);
+    const v = new CredentialVault([{ spec: { name: 'GITHUB_TOKEN', source: { kind: 'env', name: 'GITHUB_TOKEN' }, hosts: ['api.github.com'], ttlMs: 30, from: 'test: credentials[0]' }, value: TOKEN, placeholder }]);
     expect(v.rewrite(request(placeholder)).ok).toBe(true);
     spy.mockReturnValue(wall - 3_600_000);
     await new Promise((resolve) => setTimeout(resolve, 60));
