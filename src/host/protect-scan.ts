@@ -26,7 +26,7 @@ import { Facts, dirStat, visit, type Search } from './scan-walk.js';
 import { ScanSplit, type SplitOptions } from './scan-split.js';
 import { linkedFacts } from './linked-files.js';
 
-export { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES, sandboxCanEnter } from './scan-walk.js';
+export { MAX_SCAN_DEPTH, MAX_SCAN_PATH_BYTES, sandboxMayEnter } from './scan-walk.js';
 
 export interface ScanOptions {
   /** Where the search keeps what it saw between runs (scan-cache-file.ts); undefined: nothing is kept. */

@@ -14,6 +14,7 @@
  * are noted, and kept in its record for the runs that reuse its listing.
  */
 import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { mayExecute } from './access-x.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
 import { isWritable } from '../backends/mounts.js';
@@ -44,13 +45,30 @@ export interface Self {
 }
 
 /**
- * Whether the sandboxed command could enter a directory: the sandbox has no
- * capabilities, so even root gets only the owner/group/other permission bits.
+ * Whether the sandboxed command could enter a directory by its permission
+ * bits: the sandbox has no capabilities, so even root gets only the
+ * owner/group/other bits (and an access control list, sandboxMayEnter).
  */
 export function sandboxCanEnter(mode: number, uid: number, gid: number, self: Self): boolean {
   if (uid === self.uid) return (mode & 0o100) !== 0;
   if (self.groups.includes(gid)) return (mode & 0o010) !== 0;
   return (mode & 0o001) !== 0;
+}
+
+/**
+ * Whether the sandboxed command may enter the directory at `path`, erring
+ * towards yes: its permission bits let it in, or, where they keep it out,
+ * an access control list may not (a directory shared with `setfacl -m
+ * u:me:rwx` and mode 0770 was taken for one the sandbox never enters, and
+ * went unsearched before and after the run). An ordinary user's own access
+ * check reads the list; root's passes everything, so for root a list that
+ * could hold an entry letting it in (its mask, the group bits, allows
+ * searching, and root does not own the directory) is enough.
+ */
+export function sandboxMayEnter(path: string | Buffer, st: Pick<Stats, 'mode' | 'uid' | 'gid'>, self: Self): boolean {
+  if (sandboxCanEnter(st.mode, st.uid, st.gid, self)) return true;
+  if (self.uid !== 0) return mayExecute(path);
+  return st.uid !== self.uid && (st.mode & 0o010) !== 0;
 }
 
 /** The subdirectories of one directory, in the order they are searched; from `limit` on, handed to the split (scan-split.ts). */
@@ -101,7 +119,7 @@ export class Facts implements Finder {
   }
   enterable(path: string): boolean {
     const st = dirStat(path);
-    return st !== undefined && st.isDirectory() && sandboxCanEnter(st.mode, st.uid, st.gid, this.self);
+    return st !== undefined && st.isDirectory() && sandboxMayEnter(path, st, this.self);
   }
   /** The facts added from the `from`-th on. */
   facts(from = 0): ProtectFact[] {
@@ -177,7 +195,7 @@ function gitObjectLinks(s: Search, dir: string): void {
   const git = under(dir, '.git');
   const objects = `${git}/objects`;
   const st = dirStat(objects);
-  if (st === undefined || !st.isDirectory() || !sandboxCanEnter(st.mode, st.uid, st.gid, s.self)) return;
+  if (st === undefined || !st.isDirectory() || !sandboxMayEnter(objects, st, s.self)) return;
   const entries = listDir(objects) ?? [];
   const pins = [...s.pins, git, objects];
   s.finder.addLinked(objects, linkedFiles(objects, entries), pins);
@@ -204,7 +222,7 @@ function cacheable(s: Search, dev: number, path: string): boolean {
 export function visit(s: Search, path: string, name: string, st: Stats, old: number, atTop: boolean): void {
   const mayReuse = cacheable(s, st.dev, path);
   if (mayReuse && old >= 0 && s.old?.reusableFor(old, st) === true) return revisit(s, path, old, atTop);
-  const entries = atTop && !sandboxCanEnter(st.mode, st.uid, st.gid, s.self) ? undefined : listDir(path);
+  const entries = atTop && !sandboxMayEnter(path, st, s.self) ? undefined : listDir(path);
   const index = s.inPackages ? s.packages : s.names;
   if (entries === undefined) {
     namesIn(s.finder, index, path, undefined, atTop, s.pins);
@@ -216,7 +234,7 @@ export function visit(s: Search, path: string, name: string, st: Stats, old: num
     if (s.names.keySet.has(nameKey(e.name))) hits.push({ name: e.name, kind: kindOf(e) });
     if (e.isDirectory() && e.name !== '.git') subdirs.push(e.name);
   }
-  refuseUnnamableDirs(path, subdirs, (sub) => sandboxCanEnter(sub.mode, sub.uid, sub.gid, s.self));
+  refuseUnnamableDirs(path, subdirs, (sub, at) => sandboxMayEnter(at, sub, s.self));
   if (atTop || hits.length > 0) namesIn(s.finder, index, path, hitMap(hits), atTop, s.pins);
   const linked = linkedFiles(path, entries);
   s.finder.addLinked(path, linked, s.pins);
@@ -273,7 +291,7 @@ export function child(s: Search, parent: string, name: string, old: number): boo
   const st = dirStat(path);
   if (st === undefined || !st.isDirectory()) return false; // gone or replaced since the listing (the parent's stamp changed too), or a name not UTF-8
   const enter =
-    sandboxCanEnter(st.mode, st.uid, st.gid, s.self) && // one it cannot enter holds nothing it could write
+    sandboxMayEnter(path, st, s.self) && // one it cannot enter holds nothing it could write
     !s.finder.has(path) && // protected as a whole
     (!s.rulePaths.has(path) || isWritable(s.rules, path));
   if (!enter) return record(s, name, st);

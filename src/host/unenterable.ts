@@ -4,7 +4,7 @@
  * the sandbox up in a user namespace and the command runs without
  * capabilities, so neither has any over the host's files: even root gets
  * only the owner, group or other permission bits (scan-walk.ts,
- * sandboxCanEnter; an ordinary user's own access check, which reads access
+ * sandboxMayEnter; an ordinary user's own access check, which reads access
  * control lists too). A project in another user's 0700 directory, run by root,
  * can be neither mounted nor used. plan() refuses such a run and names the
  * directory (backends/enterable.ts); the launcher would fail on it with a
@@ -13,7 +13,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { mayExecute } from './access-x.js';
 import type { UnenterableFact } from '../backends/types.js';
-import { sandboxCanEnter } from './scan-walk.js';
+import { sandboxCanEnter, sandboxMayEnter } from './scan-walk.js';
 import { aclGrants, type SandboxUser } from './acl.js';
 
 type Self = SandboxUser;
@@ -34,7 +34,7 @@ function waysTo(path: string): string[] {
 export function sandboxEnters(dir: string, st: Stats, self: Self): boolean | undefined {
   if (self.uid !== 0) return mayExecute(dir); // an ordinary user's own access check, ACLs included
   if (sandboxCanEnter(st.mode, st.uid, st.gid, self)) return true;
-  if (st.uid === self.uid || (st.mode & 0o010) === 0) return false;
+  if (!sandboxMayEnter(dir, st, self)) return false; // no access control list could let root in
   const listing = self.acl?.(dir);
   return listing === undefined ? undefined : aclGrants(listing, st, self, 1) === true;
 }

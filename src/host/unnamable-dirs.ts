@@ -18,9 +18,10 @@ export function escapedName(name: Buffer): string {
 const isUtf8 = (name: Buffer): boolean => Buffer.from(name.toString('utf8')).equals(name);
 
 /** Refuse when `dir` holds a directory the sandbox could enter whose name is not UTF-8 (`decoded`: see unnamableEntries). */
-export function refuseUnnamableDirs(dir: string, decoded: readonly string[], enterable: (st: Stats) => boolean): void {
+export function refuseUnnamableDirs(dir: string, decoded: readonly string[], enterable: (st: Stats, path: Buffer) => boolean): void {
+  const prefix = Buffer.from(dir === '/' ? '/' : `${dir}/`);
   for (const { name, st } of unnamableEntries(dir, decoded)) {
-    if (!st.isDirectory() || !enterable(st)) continue;
+    if (!st.isDirectory() || !enterable(st, Buffer.concat([prefix, name]))) continue;
     throw new IsolateError('E_PATH_INVALID', `${dir === '/' ? '' : dir}/${escapedName(name)}: a directory whose name is not UTF-8 inside a writable path; isolate cannot search it for protected names (.git/hooks, .envrc, ...) or keep them read-only`, {
       fix: 'rename the directory to a UTF-8 name (e.g. with convmv), or remove it, or make the directory that holds it read-only in the profile',
     });

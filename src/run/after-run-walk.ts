@@ -6,7 +6,7 @@
  * reused without opening it is opened when it must be looked into.
  */
 import { statfsSync, type Stats } from 'node:fs';
-import { sandboxCanEnter } from '../host/protect-scan.js';
+import { sandboxMayEnter } from '../host/protect-scan.js';
 import type { NameIndex } from '../host/protect-names.js';
 import { CACHEABLE_FS, settled } from '../host/scan-cache.js';
 import type { StampsAhead } from '../host/scan-ahead.js';
@@ -115,7 +115,7 @@ export function moveAndRecord(w: Walk, frames: Frame[], chain: readonly Step[], 
  * the owner, or the directory's change time is from before the run).
  */
 export function neverEntered(w: Walk, st: Stats, parent: DirHandle, name: EntryName): boolean {
-  if (sandboxCanEnter(st.mode, st.uid, st.gid, w.self)) return false;
+  if (sandboxMayEnter(entryAt(parent, name), st, w.self)) return false;
   return st.uid !== w.self.uid || unchangedSinceRun(w, st, parent, name);
 }
 
