@@ -8,7 +8,7 @@
  * instead, and so on up to the writable root: what cannot be moved alone
  * is never left in place silently.
  */
-import { lstatSync, readdirSync, renameSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, renameSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { basename, dirname } from 'node:path';
 import { entryAt, entryName, entryPath, openDir, type DirHandle, type EntryName } from './dir-handle.js';
@@ -61,6 +61,28 @@ export function isEmpty(step: Step): boolean {
   }
 }
 
+/**
+ * Rename an entry within its directory. A command may have made the
+ * directory read-only to its owner (`chmod a-w`) so that what it planted
+ * there could not be moved: where the rename is refused so and the
+ * directory is isolate's own user's, it is made writable for the rename,
+ * then given its mode back.
+ */
+function renameWithin(dir: DirHandle, from: EntryName, to: EntryName): void {
+  try {
+    renameSync(entryAt(dir, from), entryAt(dir, to));
+  } catch (e: unknown) {
+    const st = errnoCode(e) === 'EACCES' ? dir.stat() : undefined;
+    if (st === undefined || st.uid !== process.getuid?.() || (st.mode & 0o300) === 0o300) throw e;
+    chmodSync(dir.self, (st.mode & 0o7777) | 0o300);
+    try {
+      renameSync(entryAt(dir, from), entryAt(dir, to));
+    } finally {
+      chmodSync(dir.self, st.mode & 0o7777);
+    }
+  }
+}
+
 /** The result of a move: what was moved, and how many steps of the chain it kept (the index of the step moved). */
 export interface Moved {
   result: Quarantined | undefined;
@@ -80,7 +102,7 @@ export function moveAside(chain: readonly Step[], tag: string, reason?: string):
     const step = chain[k] as Step;
     const aside = asideName(step, tag);
     try {
-      renameSync(entryAt(step.dir, step.name), entryAt(step.dir, aside));
+      renameWithin(step.dir, step.name, aside);
       const why = k === last ? reason : `in place of ${path}, which could not be moved (${firstError ?? 'unknown'})${reason === undefined ? '' : `; ${reason}`}`;
       return { result: { path: entryPath(step.dir, step.name), movedTo: entryPath(step.dir, aside), ...(why === undefined ? {} : { reason: why }) }, at: k };
     } catch (e: unknown) {

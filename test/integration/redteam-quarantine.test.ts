@@ -46,6 +46,18 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
   });
 
+  it('a new repository whose directories the run made read-only (chmod 555 on its .git, on it and on the project) is moved aside: host git runs nothing planted', () => {
+    try {
+      const r = run(`${plantRepo('sub')} && chmod 555 sub/.git sub .`);
+      expect(r.status, r.stderr).toBe(0);
+      hostGit(['-C', 'sub', 'status', '--short']);
+      expect(existsSync(marker), 'host git in sub/ ran the planted fsmonitor').toBe(false);
+      expect(r.stderr, 'a name was left in place').not.toMatch(/could not be moved aside/);
+    } finally {
+      asRunner(runner, ['chmod', '-R', 'u+w', project], { cwd: dir, env });
+    }
+  });
+
   // The search runs on the host once the sandbox has ended, the same after every backend: the tree of 50,000
   // directories is made (and removed) under bubblewrap only, once per runner.
   if (backend !== 'bwrap') console.warn(`red team: 50,000 directories (${label}) skipped: the post-run search runs on the host after every backend alike; the bubblewrap case makes the tree`);
