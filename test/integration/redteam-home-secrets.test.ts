@@ -64,7 +64,9 @@ const JUPYTER = '.local/share/jupyter/runtime/jpserver-4242.json';
  * keys, aws-vault's file keyring, the CircleCI and Argo CD CLIs' tokens, OpenStack's clouds.yaml, HTTPie's saved
  * sessions (their auth headers and cookies), DBeaver's saved database logins, and wallets (Solana's CLI keypair,
  * geth's keystore, Bitcoin Core's and Electrum's). And histories beside the ones already hidden: atuin's (with its
- * sync key), Neovim's shada (old and new places), IPython's, irb's and pry's, Julia's, mongosh's.
+ * sync key), Neovim's shada (old and new places), IPython's, irb's and pry's, Julia's, mongosh's, prezto's.
+ * And Docker's legacy ~/.dockercfg, keyrings.alt's plaintext keyring, age's keys, Cloud Foundry's and Travis CI's
+ * tokens.
  */
 const MORE_STORES = [
   '.cloudflared/cert.pem',
@@ -90,6 +92,13 @@ const MORE_STORES = [
   '.pry_history',
   '.julia/logs/repl_history.jl',
   '.mongodb/mongosh/mongosh_repl_history',
+  // Docker's legacy registry logins, keyrings.alt's file store, age's keys, Cloud Foundry's and Travis CI's tokens, prezto's history.
+  '.dockercfg',
+  '.local/share/python_keyring/keyring_pass.cfg',
+  '.config/age/keys.txt',
+  '.cf/config.json',
+  '.travis/config.yml',
+  '.zhistory',
 ];
 
 /**
