@@ -27,23 +27,10 @@ function holds(value: string, placeholder: string): boolean {
   return value.includes(placeholder) || decodeBasic(value)?.includes(placeholder) === true;
 }
 
-/** The query's parameters, names in lower case; a malformed escape leaves its text as written. */
+/** The query's parameters, decoded, names in lower case (a malformed escape stays as written). */
 function queryParams(target: string): [string, string][] {
   const at = target.indexOf('?');
-  if (at === -1) return [];
-  return target.slice(at + 1).split('&').map((pair): [string, string] => {
-    const eq = pair.indexOf('=');
-    const [name, value] = eq === -1 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
-    return [decodeLoosely(name).toLowerCase(), value];
-  });
-}
-
-function decodeLoosely(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
+  return at === -1 ? [] : [...new URLSearchParams(target.slice(at + 1))].map(([n, v]) => [n.toLowerCase(), v]);
 }
 
 /** The request's authentication of its own beside `placeholder`: the header or parameter that carries it, or undefined. */
