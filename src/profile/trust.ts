@@ -54,21 +54,32 @@ export function foreignOrigin(origins: MergedProfile['origins'], key: keyof Merg
   return file === undefined || file.startsWith('builtin:') || (own !== undefined && isWithin(file, realOrSame(own))) ? undefined : file;
 }
 
+/** The temporary directories, where no program looks for start-up files. */
+const TEMP_DIRS: readonly string[] = ['/tmp', '/var/tmp'];
+
 /**
- * A profile that is not one of the caller's own may not send the audit log to a hidden name in the home directory
- * (`~/.bash_login`, `~/.bashrc.d/x`, `~/.config/...`), where the start-up files of shells and other programs are:
- * its records hold the words of the commands run, and a shell that sourced the file would run what a
- * `$(...)` among them says. isolate's own state directory, where the log is by default, is allowed.
+ * A profile that is not one of the caller's own may send the audit log only
+ * to isolate's state directory, a name in the home directory that is not
+ * hidden, or a temporary directory: its records hold the words of the
+ * commands run, and a shell that sourced the file would run what a `$(...)`
+ * among them says. Hidden names in the home are where shells and other
+ * programs keep their start-up files (`~/.bash_login`, `~/.bashrc.d/x`),
+ * and elsewhere are the system's (`/etc/profile.d/*.sh`, which every login
+ * shell sources, open to a run by root that a cloned repository's profile
+ * configures).
  */
 export function checkForeignAuditLog(log: string, origins: MergedProfile['origins'], env: Readonly<Record<string, string | undefined>>, home: string): void {
   const file = foreignOrigin(origins, 'audit.log', env);
-  const inHome = [home, realOrSame(home)].find((h) => h !== '/' && isWithin(log, h));
-  if (file === undefined || inHome === undefined) return;
+  if (file === undefined) return;
+  const under = (dir: string): boolean => isWithin(log, dir) || isWithin(log, realOrSame(dir));
   const state = isolateStateDir(env);
-  if (state !== undefined && (isWithin(log, state) || isWithin(log, realOrSame(state)))) return;
-  if (!log.slice(inHome.length + 1).split('/').some((part) => part.startsWith('.'))) return;
+  if (state !== undefined && under(state)) return;
+  const inHome = [home, realOrSame(home)].find((h) => h !== '/' && isWithin(log, h));
+  const hidden = inHome !== undefined && log.slice(inHome.length + 1).split('/').some((part) => part.startsWith('.'));
+  if (inHome !== undefined ? !hidden : TEMP_DIRS.some(under)) return;
   const own = isolateConfigDir(env);
-  throw new IsolateError('E_PROFILE_INVALID', `${file}: audit.log ${log} is a hidden name in your home directory, where programs keep their start-up files, and this profile is not one of your own${own === undefined ? '' : ` (${own})`}: a shell that sourced the log would run the commands' words`, {
+  const where = inHome === undefined ? 'outside your home directory and the temporary directories, where the system keeps start-up files (/etc/profile.d)' : 'a hidden name in your home directory, where programs keep their start-up files';
+  throw new IsolateError('E_PROFILE_INVALID', `${file}: audit.log ${log} is ${where}, and this profile is not one of your own${own === undefined ? '' : ` (${own})`}: a shell that sourced the log would run the commands' words`, {
     fix: `choose the log for this run with --audit-log, or keep the profile in ${own ?? 'your configuration directory'}/profiles, or drop audit.log from it (the default log is ${state ?? '$XDG_STATE_HOME/isolate/audit.jsonl'})`,
   });
 }
