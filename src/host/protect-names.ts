@@ -65,11 +65,15 @@ export function nameIndex(fs: { protect: readonly string[]; protectExisting?: re
  * Mercurial look for their directory from wherever they run up to the root,
  * so a `.git` or `.hg` anywhere below is the repository of every host git
  * or hg run beneath it (a prompt's `git status` after `cd
- * node_modules/<pkg>`), and runs what its configuration names. npm never
- * packs either, so protecting them costs an install nothing.
+ * node_modules/<pkg>`), and runs what its configuration names. So is a
+ * directory holding `HEAD` (with `objects` and `refs`): git takes it for a
+ * bare repository, and a `core.worktree` in its `config` makes it the
+ * repository of every directory below. npm never packs a `.git` or `.hg`,
+ * and a package seldom ships a `HEAD`, so protecting them costs an install
+ * nothing.
  */
 export const PACKAGES_DIR = 'node_modules';
-const PACKAGES_NAMES = new Set(['.git', '.hg'].map(nameKey));
+const PACKAGES_NAMES = new Set(['.git', '.hg', 'HEAD'].map(nameKey));
 
 /** The names searched for inside a package manager's directory: the version-control ones of `index`. */
 export function packagesIndex(index: NameIndex): NameIndex {

@@ -67,4 +67,14 @@ describe.each(backendCases('a project made a bare repository'))('the project mad
     expect(r.stderr).toMatch(/deep\.git\/HEAD.*moved aside/);
     expect(r.stderr).toMatch(/byhand\/HEAD.*moved aside/);
   });
+
+  it('node_modules made a bare repository whose worktree is the project: moved aside, host git in a package runs nothing', async () => {
+    mkdirSync(join(p.project, 'node_modules', 'leftpad'), { recursive: true });
+    giveTo(runner, p.project);
+    const r = await run(p.project, `cd node_modules && ${bareHere(marker).replace('"$PWD"', '..')}`);
+    hostGit(join(p.project, 'node_modules', 'leftpad'), 'status');
+    expect(existsSync(marker), "host git ran the sandbox's core.fsmonitor").toBe(false);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/node_modules\/HEAD.*moved aside/);
+  });
 });
