@@ -49,11 +49,17 @@ function asideName(step: Step, tag: string): EntryName {
   return entryName(aside);
 }
 
-/** Whether the entry configures nothing: an empty file or directory. One that cannot be read is not empty. */
+/**
+ * Whether the entry configures nothing: an empty file or directory. One
+ * that cannot be read is not empty, nor is an empty file with another
+ * name: kept in place, it would be a protected name in the next run, bound
+ * read-only there, while its other name (in a `.git`, which no search
+ * lists) stayed writable and wrote it.
+ */
 export function isEmpty(step: Step): boolean {
   try {
     const st = lstatSync(entryAt(step.dir, step.name));
-    if (st.isFile()) return st.size === 0;
+    if (st.isFile()) return st.size === 0 && st.nlink === 1;
     if (st.isDirectory()) return readdirSync(entryAt(step.dir, step.name)).length === 0;
     return false;
   } catch (e: unknown) {

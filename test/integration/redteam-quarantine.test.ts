@@ -58,6 +58,14 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     }
   });
 
+  it('an empty config with a second name in its .git, made in one run, is not written through that name in the next: host git runs nothing planted', () => {
+    const first = run('mkdir -p sub/.git/objects sub/.git/refs/heads && echo "ref: refs/heads/main" > sub/.git/HEAD && : > sub/.git/config && ln sub/.git/config sub/.git/description');
+    expect(first.status, first.stderr).toBe(0);
+    run(`printf '[core]\\n\\trepositoryformatversion = 0\\n\\tfsmonitor = "touch ${marker}; false"\\n' > sub/.git/description`);
+    hostGit(['-C', 'sub', 'status', '--short']);
+    expect(existsSync(marker), 'host git in sub/ ran the fsmonitor written through the second name').toBe(false);
+  });
+
   // The search runs on the host once the sandbox has ended, the same after every backend: the tree of 50,000
   // directories is made (and removed) under bubblewrap only, once per runner.
   if (backend !== 'bwrap') console.warn(`red team: 50,000 directories (${label}) skipped: the post-run search runs on the host after every backend alike; the bubblewrap case makes the tree`);
