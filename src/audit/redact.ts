@@ -4,7 +4,9 @@
  * secret-named assignments (`GITHUB_TOKEN=…`), passwords in URLs, bearer and
  * basic credentials in headers, and well-known token formats wherever they
  * appear. The argument count is kept, so the shape of the command stays
- * readable.
+ * readable. A shell's script (the argument after `-c`, as `sh -c '…'` and
+ * every command of the MCP server take one) is redacted within its text:
+ * the same forms, wherever in it they stand.
  */
 import { isSecretName } from '../profile/environment.js';
 import { TOKEN_SHAPES } from '../token-shapes.js';
@@ -24,10 +26,31 @@ function redactInline(arg: string): string {
   return out;
 }
 
+/** A word of a script as the shell reads it: quoted, or up to a blank or an operator. */
+const WORD = String.raw`("[^"]*"|'[^']*'|[^\s'";&|()]+)`;
+const SCRIPT_OPTION = new RegExp(String.raw`(^|\s)(--?[A-Za-z0-9][A-Za-z0-9_.-]*)(=|\s+)${WORD}`, 'g');
+const SCRIPT_ASSIGNMENT = new RegExp(String.raw`(^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=${WORD}?`, 'g');
+const SCRIPT_HEADER = /((?:proxy-)?authorization|(?:x-[a-z-]*)?(?:api-?key|token|secret)|private-token|job-token|cookie)(\s*:\s*)[^'"\n]*/gi;
+
+/** A shell script with the values of secret-named options, assignments and credential headers redacted where they stand in it. */
+function redactScript(script: string): string {
+  return redactInline(script)
+    .replace(SCRIPT_HEADER, `$1$2${REDACTED}`)
+    .replace(SCRIPT_OPTION, (m: string, pre: string, name: string, sep: string) => (SECRET_WORD.test(name) ? `${pre}${name}${sep}${REDACTED}` : m))
+    .replace(SCRIPT_ASSIGNMENT, (m: string, pre: string, name: string) => (isSecretName(name) || SECRET_WORD.test(name) ? `${pre}${name}=${REDACTED}` : m));
+}
+
+/** Whether `option` gives a shell its script in the next argument (`-c`, `-lc`, `-ec`). */
+const takesScript = (option: string | undefined): boolean => option !== undefined && /^-[A-Za-z]*c$/.test(option);
+
 export function redactArgv(argv: readonly string[]): string[] {
   const out: string[] = [];
   let redactNext = false;
-  for (const arg of argv) {
+  for (const [i, arg] of argv.entries()) {
+    if (takesScript(argv[i - 1]) && /\s/.test(arg)) {
+      out.push(redactScript(arg));
+      continue;
+    }
     if (redactNext) {
       out.push(REDACTED);
       redactNext = false;

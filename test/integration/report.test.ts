@@ -2,7 +2,7 @@
  * Every field of the run report, from real runs, checked against the
  * published schema.
  */
-import { writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReportSchema } from '../../src/audit/report-schema.js';
@@ -66,6 +66,19 @@ describe.each(runners())('run report ($label)', (runner: Runner) => {
     expect(JSON.stringify(r.backend?.argv)).not.toContain('pw1234');
     // The command itself still got the real values.
     expect(r.stdout).toContain('s3cr3tvalue');
+  });
+
+  it('secrets inside a shell script are redacted where they stand, in the report and in the audit log', () => {
+    const state = join(dir, 'state-script');
+    const secrets = ['abc123secretXYZ', 'MYTOK987', 'Hunter22pw'];
+    const script = `echo -H "Authorization: Bearer ${secrets[0]}" --token ${secrets[1]} --password=${secrets[2]}`;
+    const r = report(['--', 'sh', '-c', script], { XDG_STATE_HOME: state });
+    // The command got the real values; the records did not.
+    expect(r.stdout).toContain(secrets[0]);
+    expect(r.command).toEqual(['sh', '-c', 'echo -H "Authorization: <redacted>" --token <redacted> --password=<redacted>']);
+    const written = [JSON.stringify({ ...r, stdout: '' }), ...readdirSync(state, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))].join('\n');
+    expect(written).toContain('<redacted>');
+    for (const secret of secrets) expect(written, secret).not.toContain(secret);
   });
 
   it('a timeout, a CPU limit and a signal', () => {

@@ -20,4 +20,19 @@ describe('redactArgv', () => {
     const argv = ['npm', 'run', 'build', '--', '--port=8080', 'https://example.com/a?b=c', 'KEY', '-p', '5432'];
     expect(redactArgv(argv)).toEqual(argv);
   });
+
+  it('redacts within a shell script (the argument after -c): headers, secret-named options and assignments, wherever they stand', () => {
+    const script = 'curl -H "Authorization: Bearer abc123secretXYZ" --token MYTOK987 --password=Hunter22pw -H \'PRIVATE-TOKEN: glpatzz\' -b x https://u:pw9@h/x';
+    const out = redactArgv(['/bin/sh', '-c', script]);
+    expect(out).toHaveLength(3);
+    for (const secret of ['abc123secretXYZ', 'MYTOK987', 'Hunter22pw', 'glpatzz', 'pw9']) expect(out[2]).not.toContain(secret);
+    expect(out[2]).toBe(`curl -H "Authorization: ${REDACTED}" --token ${REDACTED} --password=${REDACTED} -H 'PRIVATE-TOKEN: ${REDACTED}' -b x https://u:${REDACTED}@h/x`);
+  });
+
+  it('in a script, an assignment hides its value only, and the rest of the script stays readable', () => {
+    expect(redactArgv(['bash', '-lc', 'GITHUB_TOKEN=abcdef gh api /user && echo ok; X=1 npm test -- --port 8080'])).toEqual(['bash', '-lc', `GITHUB_TOKEN=${REDACTED} gh api /user && echo ok; X=1 npm test -- --port 8080`]);
+    expect(redactArgv(['sh', '-ec', "export NPM_TOKEN='a b c'; npm publish"])).toEqual(['sh', '-ec', `export NPM_TOKEN=${REDACTED}; npm publish`]);
+    // Not after -c: an argument is one value, redacted whole as before.
+    expect(redactArgv(['env', 'MY_TOKEN=a b', 'cmd'])).toEqual(['env', `MY_TOKEN=${REDACTED}`, 'cmd']);
+  });
 });
