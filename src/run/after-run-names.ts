@@ -56,8 +56,11 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
     try {
       cur = openChild(cur, name);
       opened.push(cur);
-    } catch {
-      return; // replaced since (ENOTDIR, ELOOP) or gone; one that cannot be searched fails at its next lstat
+    } catch (e: unknown) {
+      // Replaced since (ENOTDIR, ELOOP) or gone: nothing. Else (out of descriptors, EMFILE) it cannot be examined: it goes whole.
+      const code = errnoCode(e) ?? String(e);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') found.set(steps.map((s) => s.name).join('/'), { steps: [...steps], reason: `could not be examined after the run (${code}): moved aside whole` });
+      return;
     }
   }
 }

@@ -66,6 +66,21 @@ describe.each(backendCases('red team: quarantine'))('red team: protected names c
     expect(existsSync(marker), 'host git in sub/ ran the fsmonitor written through the second name').toBe(false);
   });
 
+  it('a repository at the depth where the search after the run runs out of descriptors (a hard limit of 600) is moved aside whole: host git runs nothing planted', () => {
+    // A repository by hand at each of 700 levels (git init 700 times would take half a minute).
+    const repo = `mkdir -p .git/objects .git/refs && echo 'ref: refs/heads/main' > .git/HEAD && printf '[core]\\n\\tfsmonitor = "touch ${marker}; false"\\n' > .git/config`;
+    const deep = `i=0; while [ $i -lt 700 ]; do mkdir d && cd d && ${repo} || break; i=$((i+1)); done; echo levels=$i`;
+    const r = asRunner(runner, ['prlimit', '--nofile=600:600', runner.bin, 'run', '--backend', backend, '--', 'sh', '-c', deep], { cwd: project, env });
+    expect(r.stdout, r.stderr).toContain('levels=700');
+    // Down the tree as far as it goes unmoved: each level's git obeys that level's config, if it is still there.
+    let at = project;
+    while (existsSync(join(at, 'd'))) {
+      at = join(at, 'd');
+      if (existsSync(join(at, '.git', 'config'))) hostGit(['status', '--short'], at);
+    }
+    expect(existsSync(marker), 'host git ran a planted fsmonitor the search left in place').toBe(false);
+  });
+
   // The search runs on the host once the sandbox has ended, the same after every backend: the tree of 50,000
   // directories is made (and removed) under bubblewrap only, once per runner.
   if (backend !== 'bwrap') console.warn(`red team: 50,000 directories (${label}) skipped: the post-run search runs on the host after every backend alike; the bubblewrap case makes the tree`);
