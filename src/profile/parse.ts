@@ -131,19 +131,28 @@ async function parseYaml(file: string, text: string): Promise<unknown> {
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lines });
   const first = doc.errors[0] ?? doc.warnings[0];
   if (first !== undefined) throw parseError(file, 'YAML', first);
-  await refuseAliases(file, text, doc, lines);
+  await refuseIndirection(file, text, doc, lines);
   return doc.toJS({ maxAliasCount: 0 }) as unknown;
 }
 
 /**
- * No anchors (&a) and no aliases (*a) in a profile. A profile is security
- * policy that people review: with an alias, what a key holds is written
- * somewhere else (`write: *readonly` makes the read list writable), and
- * aliases of aliases expand exponentially ("billion laughs"). Sharing
- * settings is what `extends` is for. Refusing both is simpler to explain
+ * No anchors (&a), no aliases (*a) and no tags (!!bool) in a profile. A
+ * profile is security policy that people review: with an alias, what a key
+ * holds is written somewhere else (`write: *readonly` makes the read list
+ * writable), and aliases of aliases expand exponentially ("billion
+ * laughs"); a tag makes a value other than it reads (`enabled: !!bool
+ * "false"` is false, where "false" is refused as a string). Sharing
+ * settings is what `extends` is for. Refusing them is simpler to explain
  * and to check than a bound on how far they may expand.
  */
-async function refuseAliases(file: string, text: string, doc: Document, lines: LineCounter): Promise<void> {
+/** Where the tag of the node at `offset` begins: its first `!` (of `!!bool`, `!<...>`, `!local`). */
+function tagStart(text: string, offset: number): number {
+  let at = Math.max(0, text.lastIndexOf('!', offset));
+  while (at > 0 && text[at - 1] === '!') at--;
+  return at;
+}
+
+async function refuseIndirection(file: string, text: string, doc: Document, lines: LineCounter): Promise<void> {
   const { isAlias, isNode, visit } = await import('yaml');
   let found: { what: string; offset: number } | undefined;
   visit(doc, (_key, node) => {
@@ -151,12 +160,12 @@ async function refuseAliases(file: string, text: string, doc: Document, lines: L
     // The node starts after its anchor: point at the &name itself.
     else if (isNode(node) && node.anchor !== undefined) {
       found = { what: `anchor &${node.anchor}`, offset: Math.max(0, text.lastIndexOf(`&${node.anchor}`, node.range?.[0] ?? 0)) };
-    }
+    } else if (isNode(node) && node.tag !== undefined) found = { what: `tag ${node.tag}`, offset: tagStart(text, node.range?.[0] ?? 0) };
     return found === undefined ? undefined : visit.BREAK;
   });
   if (found === undefined) return;
   const pos = lines.linePos(found.offset);
-  throw new IsolateError('E_PROFILE_PARSE', `${file}: YAML anchors and aliases are not allowed in a profile (${found.what} at line ${pos.line}, column ${pos.col})`, {
-    fix: 'write the values out where they apply; to share settings between profiles, use extends',
+  throw new IsolateError('E_PROFILE_PARSE', `${file}: YAML anchors, aliases and tags are not allowed in a profile (${found.what} at line ${pos.line}, column ${pos.col})`, {
+    fix: 'write the values out where they apply, as plain YAML; to share settings between profiles, use extends',
   });
 }

@@ -60,7 +60,7 @@ async function expectEverywhere(options: unknown, code: ErrorCode, mentions: str
 describe('the API and bad profiles', () => {
   it('an alias bomb: report.error from run(), an IsolateError from the others, naming the file and line', async () => {
     const file = profile('bomb.yaml', 'a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n');
-    await expectEverywhere({ ...base(), profile: file }, 'E_PROFILE_PARSE', `${file}: YAML anchors and aliases are not allowed in a profile (anchor &a at line 1`);
+    await expectEverywhere({ ...base(), profile: file }, 'E_PROFILE_PARSE', `${file}: YAML anchors, aliases and tags are not allowed in a profile (anchor &a at line 1`);
   });
 
   it('an unknown key, a missing extends target and an extends cycle', async () => {

@@ -69,7 +69,7 @@ describe('YAML is read as plain data', () => {
   it('an alias is refused with the file and line: a reviewer would read one list and get another', async () => {
     const file = write('alias.yaml', 'filesystem:\n  read: &ro [/usr]\n  write: *ro\n');
     const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
-    expect(err.message).toBe(`${file}: YAML anchors and aliases are not allowed in a profile (anchor &ro at line 2, column 9)`);
+    expect(err.message).toBe(`${file}: YAML anchors, aliases and tags are not allowed in a profile (anchor &ro at line 2, column 9)`);
     expect(err.fix).toContain('extends');
   });
 
@@ -77,7 +77,7 @@ describe('YAML is read as plain data', () => {
     const rows = 'bcdefghi'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`);
     const file = write('bomb.yaml', `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n${rows.join('\n')}\n`);
     const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
-    expect(err.message).toContain(`${file}: YAML anchors and aliases are not allowed in a profile (anchor &a at line 1`);
+    expect(err.message).toContain(`${file}: YAML anchors, aliases and tags are not allowed in a profile (anchor &a at line 1`);
   });
 
   it('an alias to no anchor is refused the same way, not as an internal error', async () => {
@@ -97,6 +97,14 @@ describe('YAML is read as plain data', () => {
       const file = write('tag.yaml', text);
       const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
       expect(err.message).toContain(`${file}: malformed YAML at line ${line}`);
+    }
+  });
+
+  it('a core tag (!!bool, !!str, !!map, !<tag:...>) is refused too: it would make a value other than it reads', async () => {
+    for (const [text, line, col] of [['audit: { enabled: !!bool "false" }\n', 1, 19], ['x: 1\ndescription: !!str 5\n', 2, 14], ['network: !!map { mode: none }\n', 1, 10], ['description: !<tag:yaml.org,2002:str> x\n', 1, 14]] as const) {
+      const file = write('core-tag.yaml', text);
+      const err = await expectIsolateRejection(loadMergedProfile(file, ctx()), 'E_PROFILE_PARSE');
+      expect(err.message).toMatch(new RegExp(`: YAML anchors, aliases and tags are not allowed in a profile \\(tag tag:yaml\\.org,2002:\\w+ at line ${line}, column ${col}\\)$`));
     }
   });
 
