@@ -2,14 +2,16 @@
  * Code a variable may carry, which bash runs when it evaluates the variable
  * as arithmetic: the value is read as an expression, and an array subscript
  * in it is expanded, command substitutions included. With
- * x='a[$(git push)]', each of `$((x))`, `((x))`, `$[x]`, `[[ x -eq 1 ]]`,
- * `let x`, `declare -i y=x`, `${a[x]}`, `a[x]=1`, `for ((i=x;;))` and the
- * indirection `${!x}` runs git push.
+ * x='a[$(git push)]', each of `$((x))`, `((x))`, `$[x]`, `[[ x -eq 1 ]]`
+ * (anywhere inside the brackets), `let x`, `declare -i y=x`, `${a[x]}`,
+ * `a[x]=1`, `y=([x]=1)`, `for ((i=x;;))`, a substring's offset or length
+ * (`${y:x}`, `${@:x:1}`) and the indirection `${!x}` runs git push.
  *
  * A script evaluates a variable so safely only when nothing in the command
  * may have put anything but a number in it: what a script assigns (outside
  * arithmetic) other than an integer literal, what read, mapfile, getopts,
- * printf -v, for and select assign, what `${x:=…}` assigns, and a NAME=VALUE
+ * printf -v, for and select assign (REPLY and MAPFILE without a name),
+ * what `${x:=…}` assigns, and a NAME=VALUE
  * word given to a command (env, export "x=…") all may; so may the
  * positional parameters (the words after a shell's script). Names never
  * assigned come from the environment the profile gives the sandbox.
@@ -31,6 +33,8 @@ const NAME_VALUE = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=(.*)$/s;
 const NUMERIC_SPECIAL = new Set(['#', '?', '$', '!', 'RANDOM', 'SRANDOM', 'SECONDS', 'LINENO', 'BASHPID', 'PPID', 'UID', 'EUID']);
 /** Builtins whose literal identifier arguments name variables they assign. */
 const ASSIGNING = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf']);
+/** What those fill when no name is given. */
+const DEFAULT_TARGET: Readonly<Record<string, readonly string[]>> = { read: ['REPLY'], mapfile: ['MAPFILE'], readarray: ['MAPFILE'], getopts: ['OPTARG'] };
 const ARITH_TEST = /^-(eq|ne|lt|le|gt|ge)$/;
 
 export function emptyDormantCode(): DormantCode {
@@ -46,7 +50,7 @@ export function noteNameValue(word: string, out: DormantCode): void {
 /** The names an arithmetic context refers to (of a subscript, its index): variables, identifiers in words, positional parameters. */
 function namesIn(node: SyntaxNode): string[] {
   const names: string[] = [];
-  const stack = [(node.type === 'subscript' ? node.childForFieldName('index') : node) ?? node];
+  const stack = node.type === 'expansion' && isSubstring(node) ? afterColon(node) : [(node.type === 'subscript' ? node.childForFieldName('index') : node) ?? node];
   while (stack.length > 0) {
     const n = stack.pop() as SyntaxNode;
     if (n.type === 'variable_name' || n.type === 'special_variable_name') names.push(n.text);
@@ -54,6 +58,22 @@ function namesIn(node: SyntaxNode): string[] {
     for (const child of named(n)) stack.push(child);
   }
   return names;
+}
+
+/** `${x:offset}`, `${x:offset:length}` (not `${x:-…}`, `${x:=…}`, `${x:?…}`, `${x:+…}`, whose operators are tokens of their own). */
+const isSubstring = (node: SyntaxNode): boolean => node.children.some((c) => c?.type === ':');
+
+/** The offset and length of a substring expansion: the named nodes after its first `:`. */
+function afterColon(node: SyntaxNode): SyntaxNode[] {
+  const at = node.children.findIndex((c) => c?.type === ':');
+  return node.children.slice(at + 1).filter((c): c is SyntaxNode => c !== null && c.isNamed);
+}
+
+/** Whether a test expression stands inside `[[ ]]`, however deep in (), &&, || and ! it is. */
+function inDoubleBrackets(node: SyntaxNode): boolean {
+  let up = node.parent;
+  while (up !== null && ['binary_expression', 'parenthesized_expression', 'unary_expression', 'negated_expression'].includes(up.type)) up = up.parent;
+  return up?.type === 'test_command' && firstToken(up) === '[[';
 }
 
 function firstToken(node: SyntaxNode): string {
@@ -69,12 +89,14 @@ function evaluates(node: SyntaxNode): boolean {
       return true;
     case 'compound_statement':
       return firstToken(node) === '((';
-    case 'expansion':
-      return node.children.some((c) => c?.type === '!') && !/[@*]\]?\}$/.test(node.text); // ${!x}, not the names ${!a[@]} ${!p@}
+    case 'expansion': // ${!x}, not the names ${!a[@]} ${!p@}; a substring's offset and length
+      return (node.children.some((c) => c?.type === '!') && !/[@*]\]?\}$/.test(node.text)) || isSubstring(node);
     case 'binary_expression': // [[ a -eq b ]]; the test builtin ([ a -eq b ]) compares integers only
-      return node.parent?.type === 'test_command' && firstToken(node.parent) === '[[' && named(node).some((c) => c.type === 'test_operator' && ARITH_TEST.test(c.text));
+      return inDoubleBrackets(node) && named(node).some((c) => c.type === 'test_operator' && ARITH_TEST.test(c.text));
     case 'unary_expression': // [[ -v x ]] evaluates a subscript in x's value
-      return node.parent?.type === 'test_command' && named(node).some((c) => c.type === 'test_operator' && /^-[vR]$/.test(c.text));
+      return inDoubleBrackets(node) && named(node).some((c) => c.type === 'test_operator' && /^-[vR]$/.test(c.text));
+    case 'array': // y=([x]=1): an indexed array's subscripts
+      return named(node).some((c) => c.text.startsWith('['));
     case 'command': {
       const name = literal(node.childForFieldName('name') ?? node);
       return name === 'let' || ((name === 'test' || name === '[') && node.childrenForFieldName('argument').some((a) => a !== null && /^-[vR]$/.test(a.text)));
@@ -108,12 +130,17 @@ function assignsCode(node: SyntaxNode, inArithmetic: boolean): string[] {
   if (node.type === 'for_statement' || node.type === 'select_statement') {
     const variable = node.childForFieldName('variable');
     const values = node.childrenForFieldName('value').filter((v): v is SyntaxNode => v !== null);
-    const numbers = node.type === 'for_statement' && values.length > 0 && values.every(isNumber);
-    return variable === null || numbers ? [] : [variable.text];
+    const select = node.type === 'select_statement' || firstToken(node) === 'select'; // the parser reads select as a for
+    const numbers = !select && values.length > 0 && values.every(isNumber);
+    const reply = select ? ['REPLY'] : [];
+    return variable === null || numbers ? reply : [variable.text, ...reply];
   }
   if (node.type === 'expansion' && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(node.text)) return [named(node)[0]?.text ?? ''];
-  if (node.type === 'command' && ASSIGNING.has(literal(node.childForFieldName('name') ?? node) ?? '')) {
-    return node.childrenForFieldName('argument').flatMap((a) => (a !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(literal(a) ?? '') ? [literal(a) ?? ''] : []));
+  const builtin = node.type === 'command' ? (literal(node.childForFieldName('name') ?? node) ?? '') : '';
+  if (ASSIGNING.has(builtin)) {
+    const names = node.childrenForFieldName('argument').flatMap((a) => (a !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(literal(a) ?? '') ? [literal(a) ?? ''] : []));
+    // Without a name, read fills REPLY and mapfile MAPFILE (with options only, too: counted as names, the names stay counted).
+    return [...names, ...(DEFAULT_TARGET[builtin] ?? [])];
   }
   return [];
 }

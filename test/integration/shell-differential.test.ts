@@ -231,6 +231,17 @@ const CORPUS = [
   "x='a[$(git push)]'; for ((i=x;i<1;i++)); do :; done",
   "x='a[$(git push)]'; echo $[x]",
   "x='a[$(git push)]'; a[x]=1",
+  // the same code made at run time (no a[$(…)] written whole), evaluated by a substring's offset or length, a test
+  // inside [[ ]], a compound array's subscript, or from REPLY
+  "x=$(printf %s%s 'a[' '$(git push)]'); echo ${x:x}",
+  "x=$(printf %s%s 'a[' '$(git push)]'); y=abc; echo ${y:1:x}",
+  "x=$(printf %s%s 'a[' '$(git push)]'); y=abc; echo ${y:(x)}",
+  "x=$(printf %s%s 'a[' '$(git push)]'); set -- a b; echo ${@:x}",
+  "x=$(printf %s%s 'a[' '$(git push)]'); [[ ( x -eq 1 ) ]]",
+  "x=$(printf %s%s 'a[' '$(git push)]'); [[ -n a && x -eq 1 ]]",
+  "x=$(printf %s%s 'a[' '$(git push)]'); y=([x]=1)",
+  "x=$(printf %s%s 'a[' '$(git push)]'); declare -a y=([x]=1)",
+  "read <<< $(printf %s%s 'a[' '$(git push)]'); echo $((REPLY))",
   // builtins that run a string, a file a shell sources on start
   "mapfile -C 'git push' -c 1 <<< x",
   "readarray -tC 'git push' -c 1 <<< x",

@@ -19,6 +19,19 @@ describe('code a variable may carry, run by arithmetic, prompt expansion or indi
     "PS4='$(git push)'; set -x; echo",
     'echo "${x:-`git push`}"',
     "echo \"${x:-'$(git push)'}\"",
+    // Offsets and lengths of a substring, tests nested in [[ ]], compound array subscripts, and what read and select put in REPLY.
+    'read x; ls ${x:x}',
+    'read x; y=abc; ls ${y:x:1}',
+    'read x; y=abc; ls ${y:(x)}',
+    'read x; ls ${@:x}',
+    'read x; ls ${a[@]:0:x}',
+    'read x; [[ ( x -eq 1 ) ]]',
+    'read x; [[ -n a && x -eq 1 ]]',
+    'read x; y=([x]=1)',
+    'read x; declare -a y=([x]=1)',
+    'read; ls $((REPLY))',
+    'select s in a b; do echo $((REPLY)); done',
+    'mapfile; echo $((MAPFILE))',
   ])('%s is undecidable, so refused with an allow list', async (script) => {
     const d = await decide(script);
     expect(d.decision).toBe('refused');
@@ -35,6 +48,11 @@ describe('code a variable may carry, run by arithmetic, prompt expansion or indi
     'echo ${x:-default} "${y:-$(ls)}"',
     "echo ${x:-'`git push`'}",
     'echo "$(echo a\'$(x)\')"',
+    'x=abcdef; echo ${x:1:2} ${x: -2} ${x:n} ${@:2}',
+    'read name; echo ${name:0:3} ${PATH:0:5}',
+    '[[ -n a && 2 -eq 2 ]]',
+    'y=([0]=a [1]=b)',
+    'read; echo "$REPLY"',
   ])('%s stays decidable', async (script) => {
     const d = await decide(script);
     expect(d.undecidable).toEqual([]);
