@@ -139,7 +139,7 @@ function assignsCode(node: SyntaxNode, inArithmetic: boolean): string[] {
   const builtin = node.type === 'command' ? (literal(node.childForFieldName('name') ?? node) ?? '') : '';
   if (ASSIGNING.has(builtin)) {
     const names = node.childrenForFieldName('argument').flatMap((a) => (a !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(literal(a) ?? '') ? [literal(a) ?? ''] : []));
-    // Without a name, read fills REPLY and mapfile MAPFILE (with options only, too: counted as names, the names stay counted).
+    // Given no name, read fills REPLY, mapfile MAPFILE and getopts OPTARG: counted whatever the words are (towards undecidable).
     return [...names, ...(DEFAULT_TARGET[builtin] ?? [])];
   }
   return [];

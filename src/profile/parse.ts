@@ -135,6 +135,13 @@ async function parseYaml(file: string, text: string): Promise<unknown> {
   return doc.toJS({ maxAliasCount: 0 }) as unknown;
 }
 
+/** Where the tag of the node at `offset` begins: its first `!` (of `!!bool`, `!<...>`, `!local`). */
+function tagStart(text: string, offset: number): number {
+  let at = Math.max(0, text.lastIndexOf('!', offset));
+  while (at > 0 && text[at - 1] === '!') at--;
+  return at;
+}
+
 /**
  * No anchors (&a), no aliases (*a) and no tags (!!bool) in a profile. A
  * profile is security policy that people review: with an alias, what a key
@@ -145,13 +152,6 @@ async function parseYaml(file: string, text: string): Promise<unknown> {
  * settings is what `extends` is for. Refusing them is simpler to explain
  * and to check than a bound on how far they may expand.
  */
-/** Where the tag of the node at `offset` begins: its first `!` (of `!!bool`, `!<...>`, `!local`). */
-function tagStart(text: string, offset: number): number {
-  let at = Math.max(0, text.lastIndexOf('!', offset));
-  while (at > 0 && text[at - 1] === '!') at--;
-  return at;
-}
-
 async function refuseIndirection(file: string, text: string, doc: Document, lines: LineCounter): Promise<void> {
   const { isAlias, isNode, visit } = await import('yaml');
   let found: { what: string; offset: number } | undefined;
