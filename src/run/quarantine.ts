@@ -8,7 +8,7 @@
  * instead, and so on up to the writable root: what cannot be moved alone
  * is never left in place silently.
  */
-import { chmodSync, lstatSync, readdirSync, renameSync } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, renameSync } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { basename, dirname } from 'node:path';
 import { entryAt, entryName, entryPath, openDir, type DirHandle, type EntryName } from './dir-handle.js';
@@ -117,7 +117,31 @@ export function moveAside(chain: readonly Step[], tag: string, reason?: string):
       firstError ??= code;
     }
   }
-  return { result: { path, movedTo: null, ...(reason === undefined ? {} : { reason }), error: firstError ?? 'unknown' }, at: -1 };
+  const locked = lockDown(chain[last] as Step) ? `${reason === undefined ? '' : `${reason}; `}made unreadable in place (mode 000) instead` : reason;
+  return { result: { path, movedTo: null, ...(locked === undefined ? {} : { reason: locked }), error: firstError ?? 'unknown' }, at: -1 };
+}
+
+/**
+ * Where nothing on the way could be renamed (a full disk, ENOSPC, or a
+ * directory full to its last block), the entry itself is made unreadable
+ * (mode 000), so that git and the others fail on it rather than obey it.
+ * Only a regular file or directory of isolate's own user, opened without
+ * following a link and changed through its descriptor. Root reads it all
+ * the same: the warning stands.
+ */
+function lockDown(step: Step): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(entryAt(step.dir, step.name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!(st.isFile() || st.isDirectory()) || st.uid !== process.getuid?.()) return false;
+    fchmodSync(fd, 0);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Move aside the entry at each absolute path, its directory opened without following a link; one whose directory cannot be opened is reported, not moved. */

@@ -23,6 +23,7 @@ export const UNIT_ISOLATED: readonly string[] = [
   'test/unit/process.test.ts',
   'test/unit/profile-schema-equivalence.test.ts',
   'test/unit/profile-trust-swap.test.ts',
+  'test/unit/quarantine-locked.test.ts',
   'test/unit/protect-scan-cache.test.ts',
   'test/unit/shell-parser-lazy.test.ts',
   'test/unit/shell-parser.test.ts',
