@@ -56,8 +56,8 @@ function embeddedV4(address: string): string | undefined {
   return undefined;
 }
 
-/** This machine's interface addresses now (interfaces come and go while a server runs). */
-function ownAddresses(): BlockList {
+/** This machine's interface addresses now (interfaces come and go while a server runs): read once per decision, for each address it checks. */
+export function ownAddresses(): BlockList {
   const b = new BlockList();
   for (const a of Object.values(networkInterfaces()).flat()) {
     if (a !== undefined) b.addAddress(a.address.replace(/%.*$/, ''), a.family === 'IPv6' ? 'ipv6' : 'ipv4');
@@ -65,10 +65,10 @@ function ownAddresses(): BlockList {
   return b;
 }
 
-export function isRestrictedAddress(address: string): boolean {
+export function isRestrictedAddress(address: string, own: BlockList = ownAddresses()): boolean {
   const family = ipVersion(address);
   if (family === 0) return true; // not an address: refuse
   const v4 = family === 6 ? embeddedV4(address) : address;
   const [plain, type] = v4 === undefined ? [address, 'ipv6' as const] : [v4, 'ipv4' as const];
-  return blockList().check(plain, type) || ownAddresses().check(plain, type);
+  return blockList().check(plain, type) || own.check(plain, type);
 }

@@ -9,7 +9,7 @@
 import { lookup } from 'node:dns/promises';
 import { connect as netConnect, createServer as createNetServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { isRestrictedAddress } from './address.js';
+import { isRestrictedAddress, ownAddresses } from './address.js';
 import { NetworkEventLog } from './event-log.js';
 import { decide, ipVersion, isHostName, normalizeHost, type RuleSet } from './rules.js';
 import type { CredentialVault, OutgoingRequest } from './credentials/vault.js';
@@ -210,7 +210,8 @@ export class FilterProxy {
       }
     }
     const explicit = d.rule?.explicit === true;
-    const usable = addresses.filter((a) => explicit || !isRestrictedAddress(a));
+    const own = explicit ? undefined : ownAddresses();
+    const usable = addresses.filter((a) => own === undefined || !isRestrictedAddress(a, own));
     const address = usable[0];
     if (address === undefined) {
       return {

@@ -12,7 +12,7 @@ import { lstatSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { PACKAGES_DIR, isPointerFile, nameKey, type NameIndex } from '../host/protect-names.js';
 import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
-import { isEmpty, type Step } from './quarantine.js';
+import { isEmpty, unexaminedReason, type Step } from './quarantine.js';
 import { linksInGitDir, type GitEntry } from './git-links.js';
 import { chainOf, localTimes, moveAndRecord, neverEntered, openFrames, unchangedSinceRun, type Frame, type Walk } from './after-run-walk.js';
 
@@ -40,14 +40,15 @@ function lstatOf(dir: DirHandle, name: EntryName): Stats | string {
 /** Follow `segments` (the first as the directory spells it) from `dir`; record what counts in `found`, keep every handle opened in `opened`. */
 function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map<string, Found>, opened: DirHandle[]): void {
   const steps: Step[] = [];
+  // What cannot be examined (the directory holding a name, one out of descriptors could not open) goes whole.
+  const unexamined = (code: string): void => {
+    const reason = unexaminedReason(code, 'examined');
+    if (reason !== undefined) found.set(steps.map((s) => s.name).join('/'), { steps: [...steps], reason });
+  };
   let cur = dir;
   for (const [i, name] of segments.entries()) {
     const st = lstatOf(cur, name);
-    if (typeof st === 'string') {
-      // Gone, or replaced by a file since: nothing. Else the directory holding it cannot be examined: it goes whole.
-      if (st !== 'ENOENT' && st !== 'ENOTDIR') found.set(steps.map((s) => s.name).join('/'), { steps: [...steps], reason: `could not be examined after the run (${st}): moved aside whole` });
-      return;
-    }
+    if (typeof st === 'string') return unexamined(st);
     steps.push({ dir: cur, name });
     // A link on the way stands for the name, and so does a pointer file (protect-names.ts).
     const pointer = st.isFile() && isPointerFile(steps.map((s) => String(s.name)));
@@ -57,10 +58,7 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
       cur = openChild(cur, name);
       opened.push(cur);
     } catch (e: unknown) {
-      // Replaced since (ENOTDIR, ELOOP) or gone: nothing. Else (out of descriptors, EMFILE) it cannot be examined: it goes whole.
-      const code = errnoCode(e) ?? String(e);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') found.set(steps.map((s) => s.name).join('/'), { steps: [...steps], reason: `could not be examined after the run (${code}): moved aside whole` });
-      return;
+      return unexamined(errnoCode(e) ?? String(e));
     }
   }
 }

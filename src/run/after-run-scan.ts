@@ -31,7 +31,7 @@ import { clockTrusted, type ScanClock } from '../host/scan-cache.js';
 import type { SeenTrees } from '../host/scan-seen.js';
 import { StampsAhead, type AheadOptions } from '../host/scan-ahead.js';
 import { entryName, openChild, openDir, pathIn, type DirHandle, type EntryName } from './dir-handle.js';
-import type { Quarantined } from './quarantine.js';
+import { unexaminedReason, type Quarantined } from './quarantine.js';
 import { createdIn } from './after-run-names.js';
 import { ChangedDuringSearch, chainOf, dropFrom, moveAndRecord, neverEntered, openFrames, type Frame, type Walk } from './after-run-walk.js';
 
@@ -210,10 +210,8 @@ function searchChild(w: Walk, frames: Frame[], name: EntryName, path: string, ol
     handle?.close();
     if (e instanceof ChangedDuringSearch) throw e;
     dropFrom(frames, Math.min(depth, frames.length));
-    const code = errnoCode(e) ?? String(e);
-    // Gone, or not a directory (any more): nothing to search.
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP') return;
-    moveAndRecord(w, frames, chain, `could not be searched after the run (${code}): moved aside whole`);
+    const reason = unexaminedReason(errnoCode(e) ?? String(e), 'searched');
+    if (reason !== undefined) moveAndRecord(w, frames, chain, reason);
   }
 }
 

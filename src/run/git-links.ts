@@ -24,7 +24,7 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { entryAt, entryName, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
-import type { Step } from './quarantine.js';
+import { unexaminedReason, type Step } from './quarantine.js';
 
 /** How far before the run's start a change time may be and still count as the run's: the kernel stamps files from a clock that lags the wall clock by a tick. */
 const CLOCK_SLACK_MS = 100;
@@ -141,10 +141,7 @@ function searchIn(s: Search, here: DirHandle, chain: readonly Step[], under: boo
 function searchDir(s: Search, steps: Step[], under: boolean, depth: number): void {
   const last = steps[steps.length - 1] as Step;
   if (depth > MAX_GIT_DEPTH) return void s.out.push({ steps, reason: `more than ${MAX_GIT_DEPTH} directories deep in a git directory: moved aside whole, not searched` });
-  const cannot = (e: unknown): string | undefined => {
-    const code = errnoCode(e) ?? String(e);
-    return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' ? undefined : `could not be searched after the run (${code}): moved aside whole`;
-  };
+  const cannot = (e: unknown): string | undefined => unexaminedReason(errnoCode(e) ?? String(e), 'searched');
   let handle: DirHandle;
   try {
     handle = openChild(last.dir, last.name);

@@ -22,6 +22,16 @@ export interface Quarantined {
   error?: string;
 }
 
+/**
+ * Why an entry the search after a run could not look at (`code`, its
+ * errno) goes aside whole; undefined when it is gone, or replaced by a
+ * file or a link since it was listed (ENOENT, ENOTDIR, ELOOP): nothing is
+ * there to look at.
+ */
+export function unexaminedReason(code: string, verb: 'examined' | 'searched'): string | undefined {
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' ? undefined : `could not be ${verb} after the run (${code}): moved aside whole`;
+}
+
 /** One step down a tree: the entry `name` of the directory `dir`. A chain of them leads from a writable root to an entry. */
 export interface Step {
   dir: DirHandle;

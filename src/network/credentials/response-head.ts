@@ -73,8 +73,9 @@ function plainlyChunked(codings: readonly string[]): boolean {
 export function framing(head: ResponseHead, method: string): Framing | { error: string } {
   if (method === 'HEAD' || head.status === 204 || head.status === 304 || head.status < 200) return { kind: 'none' };
   // A Transfer-Encoding overrides any Content-Length (which is then dropped). Its values are not quoted: a server may echo a value there.
-  if (head.headers.some(([n]) => n.toLowerCase() === 'transfer-encoding')) {
-    const codings = codingsOf(head.headers, 'transfer-encoding').filter((c) => c !== '');
+  const transfer = codingsOf(head.headers, 'transfer-encoding'); // an empty header lists one empty item
+  if (transfer.length > 0) {
+    const codings = transfer.filter((c) => c !== '');
     return plainlyChunked(codings) ? { kind: 'chunked' } : { error: 'the upstream response has a Transfer-Encoding that is not chunked last, once, after compressions only' };
   }
   const lengths = [...new Set(values(head.headers, 'content-length').map((v) => v.trim()))];
