@@ -5,10 +5,13 @@
  * that stops reading ends the copy (EPIPE); the caller's descriptor stays
  * open. A terminal is read through process.stdin, which reads only while
  * the run lasts: a read of a terminal cannot be cancelled, and the next
- * program of the caller's gets the keys typed after it.
+ * program of the caller's gets the keys typed after it. A pipe is read as
+ * soon as it has data, as ssh reads it: what it holds when the run starts
+ * is the command's, whether it reads it or not.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { isatty } from 'node:tty';
 
 /** Start copying the caller's terminal on stdin into the launcher's stdin; the returned function stops it. */
@@ -28,12 +31,30 @@ function relayTerminalStdin(pipe: NonNullable<ChildProcess['stdin']>): () => voi
   };
 }
 
+/**
+ * The caller's pipe on `fd` opened anew for reading without blocking (Linux: through /proc/self/fd), read through the
+ * event loop: a read of the caller's descriptor itself would block a thread of node's pool until the pipe has data or
+ * is closed, which a run that ends cannot cancel, and setting O_NONBLOCK on it would set it for every process that
+ * shares it. Undefined when it cannot be opened so: the descriptor itself is read.
+ */
+function reopenedPipe(fd: number): Socket | undefined {
+  if (process.platform !== 'linux' || !fstatSync(fd).isFIFO()) return undefined;
+  let own: number | undefined;
+  try {
+    own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
+    return new Socket({ fd: own, readable: true, writable: false });
+  } catch {
+    if (own !== undefined) closeSync(own);
+    return undefined;
+  }
+}
+
 /** Start copying descriptor `fd` into the launcher's stdin; the returned function stops it. */
 export function relayStdin(launcher: ChildProcess, fd = 0): () => void {
   const pipe = launcher.stdin;
   if (pipe === null) return () => undefined;
   if (fd === 0 && isatty(0)) return relayTerminalStdin(pipe);
-  const source = createReadStream('', { fd, autoClose: false, highWaterMark: 256 * 1024 });
+  const source = reopenedPipe(fd) ?? createReadStream('', { fd, autoClose: false, highWaterMark: 256 * 1024 });
   pipe.on('error', () => source.destroy());
   source.on('error', () => pipe.end());
   source.pipe(pipe);

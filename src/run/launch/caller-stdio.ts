@@ -6,19 +6,24 @@
  *
  * - A directory (`isolate run -- ls /proc/self/fd/0/ < /`) would open the
  *   host's file system below it to the command: refused, exit 125.
- * - A regular file or block device on stdin, opened read-only by the caller,
- *   could be opened again for writing (`echo x > /proc/self/fd/0`) when the
- *   user may write it: isolate relays its data through a pipe instead, so the
- *   command reads the same bytes and never holds the file.
- * - A file, block device or terminal that the caller owns (`> out.log`, the
- *   terminal you type in): its owner may chmod and re-time it through the
- *   descriptor alone (fchmod, `chmod 0666 /proc/self/fd/1`), with no
- *   capability, and the sandbox's user is the caller (root's uid 0, or the
- *   ordinary user mapped into the sandbox). So the command gets a pipe there
- *   too, which isolate copies from (stdin) or to (stdout, stderr) the
- *   caller's descriptor: the command reads and writes the same bytes and
- *   never holds the inode. stdout and stderr on the same file (`> log 2>&1`,
- *   a terminal) share one pipe, so their order stays as written.
+ * - A regular file, block device or pipe (a FIFO) on stdin, opened
+ *   read-only by the caller, could be opened again for writing (`echo x >
+ *   /proc/self/fd/0`): into a file the user may write, or into the pipe a
+ *   host loop reads its next items from (`... | while read f; do isolate
+ *   run -- ...; rm "$f"; done`). isolate relays its data through a pipe of
+ *   its own instead, so the command reads the same bytes and never holds
+ *   the caller's. Like ssh, isolate reads ahead what the caller's pipe
+ *   holds: in such a loop, give each run `</dev/null`.
+ * - A regular file or block device on stdout or stderr, whoever owns it:
+ *   opened again through /proc/self/fd/1, a log of another user's that the
+ *   caller appends to (`>> /var/log/build.log`) could be read from its start
+ *   and emptied or written over, and a file the caller owns chmod-ed and
+ *   re-timed through the descriptor alone (fchmod, `chmod 0666
+ *   /proc/self/fd/1`), with no capability. So the command gets a pipe there
+ *   too, which isolate copies to the caller's descriptor: the command writes
+ *   the same bytes and never holds the inode. stdout and stderr on the same
+ *   file (`> log 2>&1`, a terminal) share one pipe, so their order stays as
+ *   written.
  * - A terminal, whoever owns it (`sudo isolate run` keeps yours): what the
  *   command writes there reaches your terminal, which obeys escape
  *   sequences that act outside the screen (a clipboard write, a request it
@@ -27,9 +32,15 @@
  *   terminal of its own has (run/tty/filter.ts) unless --raw-terminal: a
  *   run without one (--no-tty, stdin from a file or a pipe) used to hand the
  *   command the terminal itself.
- * - Other pipes, /dev/null and sockets are handed over as they are:
- *   reopening one gives nothing the command does not have already, and the
- *   command cannot change an inode it does not own.
+ * - A pipe on stdout or stderr (`| less`) is handed over as it is, so that
+ *   the command's writes end as they would (SIGPIPE when `| head` has
+ *   read enough). Opened again for reading, it gives the command what
+ *   other host processes write into the same pipe while the run lasts:
+ *   give a run a pipe of its own (`isolate run -- cmd | ...`, not a
+ *   pipeline's shared `{ ...; } | ...`).
+ * - Sockets and the other character devices (/dev/null) are handed over as
+ *   they are: a socket cannot be opened again through /proc/self/fd/N, and
+ *   /dev/null gives nothing.
  */
 import { fstatSync, readlinkSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -53,8 +64,6 @@ export interface CallerStdio {
 export interface StdioProbe {
   stat: (fd: number) => Stats | undefined;
   isTerminal: (fd: number) => boolean;
-  /** The effective uid, whose files the command could chmod; undefined where there is none (Windows). */
-  uid: number | undefined;
 }
 
 /** The caller's descriptors 0-2 that the command would inherit. */
@@ -81,12 +90,7 @@ function pathOf(fd: number): string | undefined {
   }
 }
 
-/**
- * The host's probe, made per run: the uid is read when the run starts, never when the module loads, since the
- * start-up snapshot loads it at build time (a snapshot built by root, run by an ordinary user, would take root's uid
- * and hand the user's own `> out.log` to the command).
- */
-const hostProbe = (): StdioProbe => ({ stat: statOf, isTerminal: isatty, uid: process.geteuid?.() });
+const hostProbe = (): StdioProbe => ({ stat: statOf, isTerminal: isatty });
 
 function refuseDirectory(fd: number): never {
   const name = NAMES[fd] ?? `descriptor ${fd}`;
@@ -96,11 +100,8 @@ function refuseDirectory(fd: number): never {
   });
 }
 
-/** A file or block device of the caller's: the command could chmod or re-time it through the descriptor. */
-function callerOwned(st: Stats, probe: StdioProbe): boolean {
-  if (probe.uid === undefined || st.uid !== probe.uid) return false;
-  return st.isFile() || st.isBlockDevice();
-}
+/** A file or block device, whoever owns it: opened again through /proc/self/fd/N, it gives the command more than the descriptor does. */
+const reopenable = (st: Stats): boolean => st.isFile() || st.isBlockDevice();
 
 /** A terminal, whoever owns it. */
 const terminal = (fd: number, st: Stats, probe: StdioProbe): boolean => st.isCharacterDevice() && probe.isTerminal(fd);
@@ -118,8 +119,9 @@ export function checkCallerStdio(options: ExecuteOptions, probe: Partial<StdioPr
     if (st.isDirectory()) refuseDirectory(fd);
     stats.set(fd, st);
     const tty = terminal(fd, st, p);
-    if (fd === 0) relayStdin = st.isFile() || st.isBlockDevice() || tty;
-    else if (tty || callerOwned(st, p)) relayOutput.push(fd === 1 ? 1 : 2);
+    // A pipe on stdin too: opened again for writing, it would feed the next host program that reads it.
+    if (fd === 0) relayStdin = reopenable(st) || st.isFIFO() || tty;
+    else if (tty || reopenable(st)) relayOutput.push(fd === 1 ? 1 : 2);
     if (fd !== 0 && tty) terminals.push(fd === 1 ? 1 : 2);
   }
   const [out, err] = [stats.get(1), stats.get(2)];
