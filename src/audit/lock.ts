@@ -43,7 +43,7 @@
  * for, and how its user gets past a full disk or another program's file.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,7 +107,8 @@ function readLock(path: string): { info: LockInfo | undefined; raw: string; mtim
   let raw: string;
   let mtimeMs: number;
   try {
-    ({ text: raw, mtimeMs } = readRegularFile(path));
+    // Never through a link: a dangling one reads as no lock (ENOENT) while none can be made in its place (EEXIST).
+    ({ text: raw, mtimeMs } = readRegularFile(path, constants.O_RDONLY | constants.O_NOFOLLOW));
   } catch (e: unknown) {
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw e;

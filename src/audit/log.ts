@@ -497,16 +497,20 @@ export interface Appended {
 async function appendLocked(file: string, data: JsonObject): Promise<Appended> {
   let fd: number;
   let existed = true;
+  // Never through a link: one a repository ships where its profile puts the log would lead the records anywhere the
+  // caller may write, and a dangling one would create that file (~/.bash_profile, whose next login shell runs them).
+  const flags = constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW;
   try {
     try {
-      fd = openSync(file, constants.O_RDWR | constants.O_APPEND);
+      fd = openSync(file, flags);
     } catch (e: unknown) {
       if (errnoCode(e) !== 'ENOENT') throw e;
       existed = false;
-      fd = openSync(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
+      fd = openSync(file, flags | constants.O_CREAT | constants.O_EXCL, 0o600);
       fchmodSync(fd, 0o600); // exactly 0600 whatever the umask
     }
   } catch (e: unknown) {
+    if (errnoCode(e) === 'ELOOP') throw ioError(`the audit log ${file} is a symbolic link; isolate writes the log only where it is named`, e, 'name the file the link leads to as the log (audit.log, --audit-log), or remove the link');
     throw ioError(`cannot open the audit log ${file}`, e, 'check that the file and its directory are writable by you');
   }
   try {

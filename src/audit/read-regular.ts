@@ -23,8 +23,8 @@ export function openRegular(path: string, flags: number = constants.O_RDONLY): n
 }
 
 /** The file's text and modification time; throws (code ENOENT, ENOTREG, ...) when it cannot be read as a regular file. */
-export function readRegularFile(path: string): { text: string; mtimeMs: number } {
-  const fd = openRegular(path);
+export function readRegularFile(path: string, flags: number = constants.O_RDONLY): { text: string; mtimeMs: number } {
+  const fd = openRegular(path, flags);
   try {
     return { text: readFileSync(fd, 'utf8'), mtimeMs: fstatSync(fd).mtimeMs };
   } finally {
