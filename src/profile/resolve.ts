@@ -218,8 +218,19 @@ function tmpfsRule(abs: string, entry: SourcedPath, env: Env, disk: PathLookup):
   return { kind: 'tmpfs', path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) };
 }
 
-/** A path that does not exist: skipped when hiding it or when it is optional, else an error. */
+/** The characters of a shell pattern, which paths do not expand. */
+const PATTERN = /[*?[]/;
+
+/**
+ * A path that does not exist: skipped when hiding it or when it is optional, else an error. A hidden path with a
+ * pattern's characters (`~/vault/*.pem`) is refused: it names one file of that name, so it would hide nothing.
+ */
 function missingPath(kind: MountKind, abs: string, entry: SourcedPath): Skipped {
+  if (kind === 'deny' && PATTERN.test(entry.path)) {
+    throw new IsolateError('E_PROFILE_INVALID', `${entry.from}: hidden path ${abs} does not exist: paths are not patterns (*, ?, [ are expanded nowhere), so it would hide nothing`, {
+      fix: `name each file to hide, or the directory that holds them (deny: ["${entry.path.slice(0, entry.path.search(PATTERN)).replace(/\/[^/]*$/, '') || entry.path}"])`,
+    });
+  }
   if (kind === 'deny') return { path: abs, reason: MISSING_DENY_REASON };
   if (entry.optional) return { path: abs, reason: `${kind}: optional and does not exist` };
   throw new IsolateError('E_PATH_MISSING', `${entry.from}: ${kind === 'write' ? 'writable' : 'readable'} path ${abs} does not exist`, {

@@ -169,3 +169,29 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     expect(readFileSync(lockfile, 'utf8')).toContain('serde');
   });
 });
+
+describe.each(runners())('red team: a pattern among the hidden paths ($label)', (runner) => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDirFor(runner, 'isolate-it-rtpg-'));
+  });
+  afterEach(() => cleanup());
+
+  // Paths are not patterns: `~/vault/*.pem` names a file called `*.pem`, which does not exist, so it hid nothing.
+  it.each([
+    ['the command line', (home: string) => ['--profile', 'dev', '--deny', `${home}/vault/*.pem`]],
+    ['a profile', (home: string) => ['-p', join(home, 'project', 'deny.yaml')]],
+  ])('a deny path with * in %s that names nothing is refused, and the key it meant is not printed', (_where, args) => {
+    const home = join(dir, 'home');
+    mkdirSync(join(home, 'project'), { recursive: true });
+    writeFileSync(join(home, 'project', 'deny.yaml'), 'extends: dev\nfilesystem:\n  deny: ["~/vault/*.pem"]\n');
+    mkdirSync(join(home, 'vault'));
+    writeFileSync(join(home, 'vault', 'key.pem'), 'RT-VAULT-KEY-7c1\n');
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', ...args(home), '--', 'cat', join(home, 'vault', 'key.pem')], { cwd: join(home, 'project'), env: { HOME: home, PATH: DEFAULT_PATH } });
+    expect(r.stdout).not.toContain('RT-VAULT-KEY-7c1');
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain('pattern');
+  });
+});
