@@ -51,6 +51,7 @@ import { credentialVariables, describeSource, variableNames, type CredentialKind
 import type { NetworkEvent } from './network/proxy.js';
 import type { ProxyServer } from './network/proxy-server.js';
 import type { ProxyAudit } from './audit/proxy-record.js';
+import { currentDir } from './current-dir.js';
 
 export { IsolateError } from './errors.js';
 /** The protected paths of a plan's summary as explain shows them, for the CLI and the MCP server. */
@@ -130,7 +131,7 @@ export interface Prepared {
 }
 
 function context(options: IsolateOptions): LoadContext & { env: Readonly<Record<string, string | undefined>> } {
-  return { callerCwd: options.callerCwd ?? process.cwd(), env: options.callerEnv ?? process.env };
+  return { callerCwd: options.callerCwd ?? currentDir(), env: options.callerEnv ?? process.env };
 }
 
 /**
@@ -610,7 +611,7 @@ export async function recordCall(call: CallOutcome, options: RunOptions = {}): P
     policy = undefined; // the call's own error says why; it is still recorded where the options say
   }
   const profile = { name: policy?.profile.name ?? '', sources: policy?.profile.sources ?? [], sha256: policy === undefined ? null : policyDigest(policy) };
-  const target = auditTarget(policy, options.audit, options.callerCwd ?? process.cwd(), context(options).env);
+  const target = auditTarget(policy, options.audit, options.callerCwd ?? currentDir(), context(options).env);
   const c = call.check;
   const decision = c === undefined ? null : { decision: c.decision, rule: c.rule, list: c.list, reason: c.reason };
   return appendCall(target, { origin: call.origin, command: call.command, user: callingUser(), profile, decision, error: call.error?.toJSON() ?? null });
@@ -738,7 +739,7 @@ export async function runWithError(
   // Options that cannot be read cannot say where to record the run either: then it is reported, not recorded.
   const invalid = problemOf(() => checkApiOptions(given));
   const options: RunOptions = invalid === undefined ? given : { audit: { enabled: false } };
-  const callerCwd = options.callerCwd ?? process.cwd();
+  const callerCwd = options.callerCwd ?? currentDir();
   const user = callingUser();
   let audit: RunAudit | undefined;
   let planned: PlanResult | undefined;

@@ -5,6 +5,7 @@ import type { LimitsDoc } from '../profile/types.js';
 import { UNLIMITED, parseCount } from '../profile/limits.js';
 import type { PolicyFlags, SandboxFlags } from './options.js';
 import type { Invocation } from './program.js';
+import { currentDir } from '../current-dir.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -34,7 +35,7 @@ function limitsOf(flags: PolicyFlags): LimitsDoc {
 
 /** The API options the policy options describe, for `profile`. */
 export function policyOptions(flags: PolicyFlags, env: Env, profile: string): IsolateOptions {
-  const o: IsolateOptions = { profile, callerEnv: env, callerCwd: process.cwd() };
+  const o: IsolateOptions = { profile, callerEnv: env, callerCwd: currentDir() };
   for (const key of ['allowRead', 'allowWrite', 'deny', 'env', 'allowDomain', 'denyDomain', 'credential'] as const) {
     const v = flags[key];
     if (v !== undefined) o[key] = v;

@@ -12,6 +12,7 @@ import { parseDuration } from '../profile/limits.js';
 import { profileName } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
+import { currentDir } from '../current-dir.js';
 
 interface ProxyFlags {
   listen: string;
@@ -68,7 +69,7 @@ export async function proxyCommand(inv: Invocation, ctx: CliContext): Promise<nu
   const server = await startProxy({
     profile: profileName(inv),
     callerEnv: ctx.env,
-    callerCwd: process.cwd(),
+    callerCwd: currentDir(),
     listen: flags.listen,
     ...(flags.allowRemote === true ? { allowRemote: true } : {}),
     ...(flags.allowDomain === undefined ? {} : { allowDomain: flags.allowDomain }),

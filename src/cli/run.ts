@@ -5,6 +5,7 @@ import { commandOf, sandboxOptions } from './common.js';
 import type { CliContext } from './context.js';
 import type { Invocation } from './program.js';
 import { reportTarget, writeReport } from './report-file.js';
+import { currentDir } from '../current-dir.js';
 
 interface RunFlags {
   report?: string;
@@ -26,7 +27,7 @@ export async function runCommand(inv: Invocation, ctx: CliContext): Promise<numb
   const flags = inv.options as unknown as RunFlags;
   const { report: reportFile, auditLog, audit: record } = flags;
   // Resolved before the run: the command may change what the path leads to (report-file.ts).
-  const target = reportFile === undefined ? undefined : reportTarget(reportFile, process.cwd());
+  const target = reportFile === undefined ? undefined : reportTarget(reportFile, currentDir());
   const { report, error, audit } = await runWithError(command, {
     ...sandboxOptions(inv, ctx.env),
     audit: { ...(record ? {} : { enabled: false }), ...(auditLog === undefined ? {} : { log: auditLog }) },

@@ -15,6 +15,7 @@ import { cgroupFacts } from '../host/cgroup.js';
 import { ociRuntimes } from '../host/oci-runtime.js';
 import { launcherGate, type LauncherGate } from './launcher-gate.js';
 import { sandboxCheck } from './sandbox-check.js';
+import { currentDir } from '../current-dir.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -185,7 +186,7 @@ function workingDirCheck(refused: IsolateError): Check {
 }
 
 /** `cwd`: where the caller runs doctor, whose default policy decides which launchers isolate run would refuse. */
-export async function runChecks(env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Promise<Check[]> {
+export async function runChecks(env: Readonly<Record<string, string | undefined>>, cwd = currentDir()): Promise<Check[]> {
   const uid = process.getuid?.() ?? -1;
   const { gate, refusedHere } = await launcherGate(env, cwd);
   const bwrapPath = findBwrap(env);

@@ -5,11 +5,11 @@
  * overrides, colour follows NO_COLOR and FORCE_COLOR, and explain describes
  * the descriptors of the backend it plans for.
  */
-import { existsSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findNsjail } from '../../src/host/facts.js';
-import { STACK_LINE, homeWithProject, isolate, runners, type Project, type Result } from '../helpers/isolate.js';
+import { STACK_LINE, asRunner, homeWithProject, isolate, isolateArgv, runners, type Project, type Result } from '../helpers/isolate.js';
 
 const NSJAIL = findNsjail(process.env);
 if (NSJAIL === undefined) console.warn('skipping explain --backend nsjail: no nsjail binary on PATH or in ISOLATE_NSJAIL');
@@ -56,6 +56,21 @@ describe.each(runners())('cli contract ($label)', (runner) => {
       expect(r.status, args.join(' ')).toBe(125);
       expect(r.stderr).toMatch(/^isolate: no command given\n/);
     }
+  });
+
+  it('a working directory removed under the caller: exit 125 saying so, not an internal error, and the command does not run', () => {
+    const gone = join(p.home, 'gone');
+    mkdirSync(gone);
+    chownSync(gone, runner.uid, runner.gid);
+    // The shell stands in the directory when it is removed, as a user's does when another terminal deletes it.
+    const script = `cd ${gone} && rmdir ${gone} && exec "$@"`;
+    const r = asRunner(runner, ['sh', '-c', script, 'sh', ...isolateArgv(runner, ['run', '--', 'sh', '-c', `touch ${join(p.home, 'ran')}`]).slice(runner.prefix.length)], { env: { ...p.env, XDG_STATE_HOME: runner.stateDir } });
+    // bin/isolate.js is a shell script first, and sh warns of the directory itself (dash: "getcwd() failed").
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toMatch(/^isolate: the current directory no longer exists.*\n {2}fix: cd to a directory that exists/m);
+    expect(r.stderr).not.toContain('internal error');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(existsSync(join(p.home, 'ran'))).toBe(false);
   });
 
   it('--help lists every command; each command has its own --help; exit 0', () => {
