@@ -64,7 +64,7 @@ describe.each(runners())('cli contract ($label)', (runner) => {
     chownSync(gone, runner.uid, runner.gid);
     // The shell stands in the directory when it is removed, as a user's does when another terminal deletes it.
     const script = `cd ${gone} && rmdir ${gone} && exec "$@"`;
-    const r = asRunner(runner, ['sh', '-c', script, 'sh', ...isolateArgv(runner, ['run', '--', 'sh', '-c', `touch ${join(p.home, 'ran')}`]).slice(runner.prefix.length)], { env: { ...p.env, XDG_STATE_HOME: runner.stateDir } });
+    const r = asRunner(runner, ['sh', '-c', script, 'sh', ...isolateArgv(runner, ['run', '--', 'sh', '-c', `touch ${join(p.home, 'ran')}`]).slice(runner.prefix.length)], { cwd: p.home, env: { ...p.env, XDG_STATE_HOME: runner.stateDir } });
     // bin/isolate.js is a shell script first, and sh warns of the directory itself (dash: "getcwd() failed").
     expect(r.status, r.stderr).toBe(125);
     expect(r.stderr).toMatch(/^isolate: the current directory no longer exists.*\n {2}fix: cd to a directory that exists/m);
