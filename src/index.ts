@@ -310,12 +310,13 @@ function inputText(p: Plan, input: NonNullable<Plan['inputs']>[number]): string 
 /** The descriptors `commandLine` opens, in words and in order: each backend has its own. */
 function describeDescriptors(p: Plan): string[] {
   const b = p.backend;
-  const { args, status, ready, started } = p.fds;
+  const { args, status, ready, started, gate } = p.fds;
   const out: [number | undefined, string][] = [
     [args, `${b}'s arguments, the environment among them, through a pipe`],
     [status, `${b}'s status, which isolate reads (here /dev/null)`],
     [ready, 'one byte the start wrapper writes just before it execs the command (here /dev/null)'],
     [started, `the sandbox's init says it has started and waits for "go" (here echo go)`],
+    [gate, 'the gate before the command says the sandbox will die with isolate and waits for "go" (here echo go)'],
     [p.seccomp?.fd, 'the seccomp filter (a BPF program)'],
     ...(p.inputs ?? []).map((i): [number, string] => [i.fd, inputText(p, i)]),
   ];
@@ -446,7 +447,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const statusPart = fds.status === undefined ? '' : ` ${fds.status}>/dev/null`;
   // sandbox-exec's wrapper writes one byte on `ready`; nsjail's init writes one on `started` and waits to read "go" on it.
   const readyPart = fds.ready === undefined ? '' : ` ${fds.ready}>/dev/null`;
-  const startedPart = fds.started === undefined ? '' : ` ${fds.started}<> <(echo go)`;
+  const startedPart = [fds.started, fds.gate].map((fd) => (fd === undefined ? '' : ` ${fd}<> <(echo go)`)).join('');
   // Generated configs carry the environment (nsjail): show passed-through values as "$NAME", like the piped args,
   // when the value, pasted into the config's quoted string, cannot end it (no quote, backslash or control character).
   const expanded = new Set<string>();

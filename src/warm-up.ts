@@ -31,7 +31,7 @@ const ENV: Readonly<Record<string, string>> = { PATH: '/usr/local/bin:/usr/bin:/
 /** A profile with an entry of every kind a run meets (the built-in ones are read from the package when a run needs them). */
 const PROFILE = `description: the start-up snapshot's warm-up
 filesystem:
-  read: [/usr, /etc, { path: /opt, optional: true }, { path: /nix/store, optional: true }, "\${CWD}"]
+  read: [/usr, /bin, /etc, { path: /opt, optional: true }, { path: /nix/store, optional: true }, "\${CWD}"]
   write: ["\${CWD}", { path: ~/.cache, optional: true }]
   tmpfs: [/tmp, /var/tmp, "~"]
   deny: [/etc/shadow, /etc/ssh, ~/.ssh, ~/.npmrc, "\${CWD}/.env"]

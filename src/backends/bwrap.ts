@@ -16,6 +16,8 @@ import { DEV_SHM, DEV_SHM_MODE, HIDDEN_DIR_MODE, type SetupOp } from './setup-op
 import { SEALED_DIR_MODE } from './seal.js';
 import { planSetup } from './setup-plan.js';
 import { planTerminal, terminalNote } from './terminal.js';
+import { reachable } from './command.js';
+import { GATE_NAME, INIT_SHELL, gateScript } from './sandbox-init.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
 const ARGS_FD = 3;
@@ -62,14 +64,33 @@ export function checkBwrapHost(host: Pick<HostFacts, 'platform' | 'uid' | 'bwrap
  * caller's stdout and stderr. setpriv arms the same signal before bwrap's
  * first instruction. What remains, isolate killed between bwrap's clone and
  * that release, the next run ends (run/orphaned-launchers.ts). Without
- * setpriv, bwrap is started as before (docs/backends.md).
+ * setpriv, bwrap is started as before (docs/backends.md). The sandbox's own
+ * init arms the signal later still, after its setup: the command waits
+ * behind a gate until it has (gateScript, sandbox-init.ts).
  */
 function dieWithIsolate(setpriv: string | undefined): string[] {
   return setpriv === undefined ? [] : [setpriv, '--pdeathsig', 'KILL', '--'];
 }
 
-/** Descriptors from 6 on carry paths opened by run/ (after args 3, status 4, seccomp 5). */
-const FIRST_PATH_FD = 6;
+/** Where the gate's shell may be: /bin/sh, or where a merged /usr keeps it when a profile reads /usr but not /bin. */
+const GATE_SHELLS = [INIT_SHELL, '/usr/bin/sh'];
+
+/** The gate before the command (sandbox-init.ts): its shell must be inside the sandbox, or nothing keeps the command from outliving a killed isolate. */
+function gate(policy: Policy): string[] {
+  const shell = GATE_SHELLS.find((path) => reachable(policy.filesystem.mounts, path));
+  if (shell === undefined) {
+    throw new IsolateError('E_SANDBOX_SETUP', `${INIT_SHELL} is not visible inside the sandbox; bwrap starts the command behind a gate run by it, so that the sandbox dies with isolate`, {
+      fix: 'make it visible inside the sandbox (e.g. --allow-read /bin --allow-read /usr)',
+    });
+  }
+  return [shell, '-c', gateScript(GATE_FD), GATE_NAME];
+}
+
+/** The gate's socket (gateScript): below 10, which is as far as a POSIX shell's redirections reach. */
+const GATE_FD = 6;
+
+/** Descriptors from 7 on carry paths opened by run/ (after args 3, status 4, seccomp 5, the gate 6). */
+const FIRST_PATH_FD = 7;
 
 const sizeArg = (size: number | undefined): string[] => (size === undefined ? [] : ['--size', String(size)]);
 
@@ -175,7 +196,7 @@ export const bwrapBackend: Backend = {
     // The device copies' descriptors follow the path descriptors; the terminal's control pipe follows them.
     const deviceFd = host.devices === undefined ? undefined : FIRST_PATH_FD + setup.pathFds.length;
     const tty = planTerminal(host, policy.filesystem.mounts, FIRST_PATH_FD + setup.pathFds.length + (deviceFd === undefined ? 0 : DEVICE_NODES.length));
-    const commandArgv = [...tty.prefix, ...rl.prefix, ...inner];
+    const commandArgv = [...gate(policy), ...tty.prefix, ...rl.prefix, ...inner];
     // The texts of git configuration shown without its secrets follow the terminal's descriptor.
     const gitConfigFd = FIRST_PATH_FD + setup.pathFds.length + (deviceFd === undefined ? 0 : DEVICE_NODES.length) + 1;
     const gitConfigs = setup.ops.flatMap((op) => (op.kind === 'git-config' ? [{ fd: gitConfigFd + op.index, data: op.text, gitConfig: op.path }] : []));
@@ -214,7 +235,7 @@ export const bwrapBackend: Backend = {
       backendVersion: bwrap.version,
       argv,
       pipedArgs: envAssignments(env),
-      fds: { args: ARGS_FD, status: STATUS_FD },
+      fds: { args: ARGS_FD, status: STATUS_FD, gate: GATE_FD },
       // bwrap passes every descriptor it has on to the command; it closes an --args descriptor after reading it.
       closeFdFlag: '--args',
       ...(guard.length === 0 ? {} : { launcherAt: guard.length }),

@@ -318,8 +318,15 @@ export interface Plan {
    * no answer. If the launcher exits (or is killed) without that byte having
    * arrived, and isolate passed no signal on, run/ reports a setup failure
    * (exit 125) instead of its status.
+   *
+   * gate (beside status: bwrap): a socket on which the gate before the
+   * command (sandbox-init.ts gateScript) writes one byte once the sandbox's
+   * init has armed its parent-death signal, then waits for run/'s "go\n";
+   * run/ answers while the run has not timed out, and closes it otherwise.
+   * A gate that reads no answer (isolate is gone) exits 125 and the command
+   * never starts.
    */
-  fds: { args?: number; status?: number; started?: number; ready?: number };
+  fds: { args?: number; status?: number; started?: number; ready?: number; gate?: number };
   /**
    * Descriptors isolate's process inherited and does not pass on purpose
    * (the caller's) reach the launcher as /dev/null, never as what they were

@@ -105,8 +105,8 @@ describe('golden bwrap plans for the built-in profiles', () => {
 
   it('default with a terminal of its own (stdin and stdout on a terminal)', async () => {
     const plan = await goldenPlan('default', ['top'], usrBinCommand('top'), {}, { terminal: { python: '/usr/bin/python3.11' } });
-    // The control pipe follows the path descriptors; the helper runs before prlimit.
-    const control = 6 + (plan.pathFds?.length ?? 0);
+    // The control pipe follows the path descriptors (from 7, after the gate's 6); the helper runs before prlimit.
+    const control = 7 + (plan.pathFds?.length ?? 0);
     expect(plan.terminal).toEqual({ given: true, controlFd: control });
     const helper = plan.argv.indexOf('/usr/bin/python3.11');
     expect(plan.argv.slice(helper + 1, helper + 5)).toEqual(['-I', '-S', '-B', '-c']);
@@ -129,8 +129,8 @@ describe('golden bwrap plans for the built-in profiles', () => {
   it('default run by root: the sandbox\'s /dev shows isolate\'s copies of the device nodes, bound from the descriptors run/ checked', async () => {
     const plan = await goldenPlan('default', ['make', 'test'], usrBinCommand('make'), {}, { uid: 0, gid: 0, devices: ROOT_DEVICES });
     expect(plan.devices).toEqual(ROOT_DEVICES);
-    // The device descriptors follow the path descriptors (from 6); the terminal's control pipe follows them.
-    expect(plan.deviceFd).toBe(6 + (plan.pathFds?.length ?? 0));
+    // The device descriptors follow the path descriptors (from 7, after the gate's 6); the terminal's control pipe follows them.
+    expect(plan.deviceFd).toBe(7 + (plan.pathFds?.length ?? 0));
     const dev = plan.argv.indexOf('--dev');
     expect(plan.argv.slice(dev, dev + 8)).toEqual(['--dev', '/dev', '--dev-bind', `/proc/self/fd/${plan.deviceFd}`, '/dev/null', '--dev-bind', `/proc/self/fd/${(plan.deviceFd ?? 0) + 1}`, '/dev/zero']);
     if (plan.terminal?.given === true) expect(plan.terminal.controlFd).toBe((plan.deviceFd ?? 0) + 6);

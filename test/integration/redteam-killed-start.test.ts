@@ -14,7 +14,7 @@
  * Written as a failing finding first; it now guards the fix.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findBwrap } from '../../src/host/facts.js';
@@ -23,6 +23,15 @@ import { killRunWhileSleeping } from '../helpers/killed-run.js';
 
 const BWRAP = findBwrap(process.env);
 if (BWRAP === undefined) console.warn('red team: isolate killed while bubblewrap starts skipped: no bwrap on PATH to start (install bubblewrap)');
+
+/** The children of `pid` (/proc/PID/task/PID/children), or none when it is gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
 
 /** Live processes with `marker` among their arguments (a sandbox's bwrap carries its command's argv). */
 const carrying = (marker: string): ProcInfo[] => listProcs().filter((p) => p.state !== 'Z' && p.argv.includes(marker));
@@ -78,6 +87,37 @@ describe.skipIf(BWRAP === undefined).each(runners())('red team: isolate killed w
     expect(left, 'a process of the killed run is still on the host').toEqual([]);
     await pollFor('the end of isolate\'s stdout and stderr', () => (closed ? true : undefined), 5000).catch(() => undefined);
     expect(closed, 'a process of the killed run still holds isolate\'s stdout or stderr (its caller waits for their end)').toBe(true);
+  });
+
+  it('isolate killed while the sandbox sets itself up: its command never runs on without it', async () => {
+    // bwrap's own init arms its death signal only after the setup; killed in between, the init's parent became the
+    // host's, and the command ran to its end with no timeout. The kill lands 0-15 ms after bwrap appears: in the
+    // setup on most tries here, where the command outlived isolate on about a third of them.
+    const survivors: string[] = [];
+    for (let attempt = 0; attempt < 25 && survivors.length === 0; attempt++) {
+      const command = uniqueSleep(300);
+      markers.push(command);
+      const child = spawnIsolate(runner, ['run', '--backend', 'bwrap', '--', 'sleep', command], { cwd: p.project, env: p.env });
+      children.push(child);
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      const bwrapUnder = (): boolean => childrenOf(child.pid ?? 0).some((c) => (readProcInfo(c)?.argv[0] ?? '').endsWith('bwrap'));
+      // Polled without pause: the window is milliseconds long.
+      const deadline = Date.now() + START_WAIT_MS;
+      while (!bwrapUnder()) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for bwrap under isolate');
+        await new Promise((r) => setImmediate(r));
+      }
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 16)));
+      child.kill('SIGKILL');
+      await exited;
+      // The command itself: what ran to its end with no timeout. (A bwrap killed before it released the sandbox's first
+      // process may stay, waiting with no command: the next run ends it, the test below.)
+      const ran = (): ProcInfo[] => carrying(command).filter((t) => (t.argv[0] ?? '').endsWith('sleep'));
+      await pollFor('the killed run\'s command to end', () => (ran().length === 0 ? true : undefined), 2000).catch(() => undefined);
+      survivors.push(...ran().map((t) => `attempt ${attempt}: ${t.pid} (parent ${t.ppid}) ${t.argv.join(' ')}`));
+      killCarrying(command);
+    }
+    expect(survivors, 'a process of a killed run still runs on the host').toEqual([]);
   });
 
   it('a bwrap left waiting by a killed run (its bwrap killed between the clone and the release) is ended by the next run', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rule } from '../helpers/mount-rule.js';
 import { BWRAP_MIN_VERSION, bwrapBackend, checkBwrapHost, compareVersions } from '../../src/backends/bwrap.js';
+import { gateScript } from '../../src/backends/sandbox-init.js';
 import { selectBackend } from '../../src/backends/index.js';
 import type { CommandFact, HostFacts, Plan, ProtectFact } from '../../src/backends/types.js';
 import type { MountRule, Policy } from '../../src/profile/types.js';
@@ -217,7 +218,7 @@ describe('plan: process and namespaces', () => {
     expectSeq(s, ['--dev', '/dev']);
     expectSeq(s, ['--args', '3']);
     expectSeq(s, ['--json-status-fd', '4']);
-    expect(p.fds).toEqual({ args: 3, status: 4 });
+    expect(p.fds).toEqual({ args: 3, status: 4, gate: 6 });
     // bwrap hands the command every descriptor it has: it closes the caller's on --args (run/inherited-fds.ts)
     expect(p.closeFdFlag).toBe('--args');
     // never the catch-all that would leave the host's namespaces shared
@@ -248,11 +249,12 @@ describe('plan: process and namespaces', () => {
     expect(hostNet.summary.namespaces).toEqual(['user', 'pid', 'ipc', 'uts', 'cgroup', 'mount']);
   });
 
-  it('ends with chdir, the status fd, -- and the resolved command with its arguments verbatim', () => {
+  it('ends with chdir, the status fd, -- and the resolved command with its arguments verbatim, behind the gate that waits for isolate\'s go', () => {
     const args = ['-la', '--help', '', 'a b', "'q'", '$HOME', '--', 'new\nline'];
     const p = plan(policy(), ['ls', ...args]);
     const dd = p.argv.indexOf('--');
-    expect(p.argv.slice(dd - 6)).toEqual(['--chdir', PROJECT, '--json-status-fd', '4', '--seccomp', '5', '--', '/usr/bin/prlimit', '--core=0', '--', '/usr/bin/ls', ...args]);
+    expect(p.argv.slice(dd - 6)).toEqual(['--chdir', PROJECT, '--json-status-fd', '4', '--seccomp', '5', '--', '/usr/bin/sh', '-c', gateScript(6), 'isolate-gate', '/usr/bin/prlimit', '--core=0', '--', '/usr/bin/ls', ...args]);
+    expect(p.fds).toEqual({ args: 3, status: 4, gate: 6 });
     expect(p.command).toEqual({ program: 'ls', resolved: '/usr/bin/ls', args });
     expect(p.cwd).toBe(PROJECT);
   });

@@ -941,7 +941,8 @@ describe('plan: mounts in bwrap\'s order and meaning', () => {
     expect(p.childEnv['HTTPS_PROXY']).toBe('http://127.0.0.1:3128');
     expect(p.childEnv['NO_PROXY']).toBeUndefined();
     const bw = bwrapBackend.plan(policy({ network: 'filtered' }), ['ls'], { ...h, bwrap: { path: '/usr/bin/bwrap', version: '0.8.0' } });
-    const wrapper = bw.argv.slice(bw.argv.indexOf('/bin/sh'), bw.argv.indexOf('isolate-net') + 1);
+    // The forwarder's shell, after the gate's (bwrap starts the command behind it).
+    const wrapper = bw.argv.slice(bw.argv.indexOf('/bin/sh', bw.argv.indexOf('isolate-gate')), bw.argv.indexOf('isolate-net') + 1);
     const cmd = commandPart(p);
     expect(cmd.slice(cmd.indexOf('isolate-net') - 3, cmd.indexOf('isolate-net') + 1)).toEqual(wrapper);
   });

@@ -257,8 +257,8 @@ describe('the Linux backends render a sealed directory', () => {
   it('bwrap: a tmpfs (0755), entries bound from their descriptors (never by path, which would follow a link), links made, remounted read-only', () => {
     const args = setupArgs(ops).join(' ');
     expect(args).toContain(`--perms 0755 --tmpfs ${HOME} `);
-    expect(args).toContain(`--ro-bind-fd 6 ${HOME}/.bashrc`);
-    expect(args).toContain(`--ro-bind-fd 8 ${HOME}/line\nbreak`);
+    expect(args).toContain(`--ro-bind-fd 7 ${HOME}/.bashrc`);
+    expect(args).toContain(`--ro-bind-fd 9 ${HOME}/line\nbreak`);
     expect(args).not.toContain('--ro-bind-try');
     expect(args).toContain(`--symlink .git-credentials ${HOME}/to-credentials`);
     expect(args).toContain(`--ro-bind /dev/null ${HOME}/.git-credentials`);

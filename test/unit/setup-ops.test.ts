@@ -183,16 +183,16 @@ describe('protected names: descriptor slots, run/\'s part, refusals', () => {
   it('for a run, each bind of a host path but / has a descriptor after the others; bwrap binds from it; an export opens none', () => {
     // No hidden path: nothing sealed (which binds its entries from descriptors of its own).
     const run = setupOps(policy([rule('read', '/'), ...MOUNTS.filter((r) => r.kind !== 'deny')]), facts({ sealed: [] }));
-    const binds = pathFdsOf(run, 6).filter((e) => e.bind === true);
-    // /usr and /etc are seen through the root's bind; the slots follow the 5 of the pins, protected names and placeholders.
+    const binds = pathFdsOf(run, 7).filter((e) => e.bind === true);
+    // /usr and /etc are seen through the root's bind; the slots follow the 5 of the pins, protected names and placeholders (bwrap's first is 7).
     expect(binds).toEqual([
-      { fd: 11, path: PROJECT, readOnly: false, bind: true },
-      { fd: 12, path: `${PROJECT}/vendor`, readOnly: true, bind: true },
-      { fd: 13, path: `${PROJECT}/vendor/out`, readOnly: false, bind: true },
+      { fd: 12, path: PROJECT, readOnly: false, bind: true },
+      { fd: 13, path: `${PROJECT}/vendor`, readOnly: true, bind: true },
+      { fd: 14, path: `${PROJECT}/vendor/out`, readOnly: false, bind: true },
     ]);
     const args = setupArgs(run);
-    expect(args.join(' ')).toContain(`--bind-fd 11 ${PROJECT} `);
-    expect(args.join(' ')).toContain(`--ro-bind-fd 12 ${PROJECT}/vendor `);
+    expect(args.join(' ')).toContain(`--bind-fd 12 ${PROJECT} `);
+    expect(args.join(' ')).toContain(`--ro-bind-fd 13 ${PROJECT}/vendor `);
     // Nothing can swap the root for a link: bound by its path.
     expect(args.join(' ')).toContain('--ro-bind / /');
     expect(pathFdsOf(ops, 6).some((e) => e.bind === true)).toBe(false);

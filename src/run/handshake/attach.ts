@@ -1,7 +1,8 @@
 /**
  * Which handshake the launcher makes (Plan.fds), and what it tells the run:
- * bwrap's status lines, nsjail's started byte and "go" answer after the
- * mount check, sandbox-exec's ready byte; with none, the command counts as
+ * bwrap's status lines and its gate's byte and "go" answer, nsjail's
+ * started byte and "go" answer after the mount check, sandbox-exec's ready
+ * byte; with none, the command counts as
  * started as soon as the launcher is.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -13,7 +14,7 @@ import { closePathFds } from '../launch/path-fds.js';
 import { verifySandboxMounts } from '../mount-verify.js';
 import type { Reach } from '../reach/reach.js';
 import type { RunState } from '../resolve/exit.js';
-import { awaitReady, awaitStarted } from './started.js';
+import { awaitGate, awaitReady, awaitStarted } from './started.js';
 import { readStatus } from './status.js';
 
 export interface Handshake {
@@ -54,7 +55,9 @@ function readLauncherStatus(h: Handshake, pipe: Duplex): void {
 
 export function attachHandshake(h: Handshake): void {
   const pipe = (fd: number | undefined): Duplex | null => (fd === undefined ? null : ((h.launcher.stdio[fd] as Duplex | null | undefined) ?? null));
-  const { status, started, ready } = h.plan.fds;
+  const { status, started, ready, gate } = h.plan.fds;
+  const gatePipe = pipe(gate);
+  if (gatePipe !== null) awaitGate(gatePipe, h.state);
   if (status !== undefined) {
     const statusPipe = pipe(status);
     if (statusPipe !== null) readLauncherStatus(h, statusPipe);

@@ -41,3 +41,16 @@ export function awaitReady(pipe: Duplex, state: RunState): void {
     state.started = true;
   });
 }
+
+/**
+ * Plan.fds.gate (bwrap's gate before the command): one byte once the sandbox's init has armed its parent-death
+ * signal, answered "go" unless the run has timed out (the sandbox is being killed). Whether the command started is
+ * still the launcher's status to say.
+ */
+export function awaitGate(socket: Duplex, state: RunState): void {
+  socket.on('error', () => undefined);
+  socket.once('data', () => {
+    if (state.timedOut) socket.end();
+    else socket.write('go\n');
+  });
+}

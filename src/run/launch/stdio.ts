@@ -21,9 +21,9 @@ export const NO_RELAY: StdioRelay = { stdin: false, outputs: [] };
 
 /** The descriptors from 3 up that are pipes between isolate and the launcher. */
 export function pipeFds(plan: Plan): number[] {
-  const { args, status, started, ready } = plan.fds;
+  const { args, status, started, ready, gate } = plan.fds;
   const control = plan.terminal?.given === true ? plan.terminal.controlFd : undefined;
-  return [args, status, started, ready, plan.seccomp?.fd, control, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
+  return [args, status, started, ready, gate, plan.seccomp?.fd, control, ...(plan.inputs ?? []).map((i) => i.fd)].filter((fd): fd is number => fd !== undefined);
 }
 
 /** What the launcher gets on stdout (1) or stderr (2) when it is not captured: the caller's, or a pipe isolate relays to it. */
