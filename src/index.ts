@@ -445,9 +445,9 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const fds = r.plan.fds;
   const argsPart = fds.args === undefined ? '' : ` ${fds.args}< <(printf '%s\\0' ${quotedPiped})`;
   const statusPart = fds.status === undefined ? '' : ` ${fds.status}>/dev/null`;
-  // sandbox-exec's wrapper writes one byte on `ready`; nsjail's init writes one on `started` and waits to read "go" on it.
+  // sandbox-exec's wrapper writes one byte on `ready`; nsjail's init writes one on `started`, and bwrap's gate on `gate`, and waits to read "go" on it.
   const readyPart = fds.ready === undefined ? '' : ` ${fds.ready}>/dev/null`;
-  const startedPart = [fds.started, fds.gate].map((fd) => (fd === undefined ? '' : ` ${fd}<> <(echo go)`)).join('');
+  const handshakePart = [fds.started, fds.gate].map((fd) => (fd === undefined ? '' : ` ${fd}<> <(echo go)`)).join('');
   // Generated configs carry the environment (nsjail): show passed-through values as "$NAME", like the piped args,
   // when the value, pasted into the config's quoted string, cannot end it (no quote, backslash or control character).
   const expanded = new Set<string>();
@@ -470,7 +470,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   const pathsPart = (r.plan.pathFds ?? []).filter((p) => !byPath.has(p.fd)).map((p) => ` ${p.fd}${p.create === true && p.dir !== true ? '<>' : '<'} ${bashQuote(shownPath(p))}`).join('');
   // The device copies by their paths: the line cannot hand over the descriptors run/ opens (backends/devices.ts).
   const argv = bindArgsByPath(deviceArgsByPath(r.plan.argv, r.plan.devices, r.plan.deviceFd), byPath);
-  const commandLine = `${dirsPart}${bundlePart(r.plan.bundle, redactValue, expanded)}${bashJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${startedPart}${seccomp}${inputsPart}${pathsPart}`;
+  const commandLine = `${dirsPart}${bundlePart(r.plan.bundle, redactValue, expanded)}${bashJoin(['env', '-i', ...argv])}${argsPart}${statusPart}${readyPart}${handshakePart}${seccomp}${inputsPart}${pathsPart}`;
   return {
     schemaVersion: EXPLAIN_SCHEMA_VERSION,
     kind: 'explain',

@@ -72,6 +72,9 @@ function dieWithIsolate(setpriv: string | undefined): string[] {
   return setpriv === undefined ? [] : [setpriv, '--pdeathsig', 'KILL', '--'];
 }
 
+/** The gate's socket (gateScript): below 10, which is as far as a POSIX shell's redirections reach. */
+const GATE_FD = 6;
+
 /** Where the gate's shell may be: /bin/sh, or where a merged /usr keeps it when a profile reads /usr but not /bin. */
 const GATE_SHELLS = [INIT_SHELL, '/usr/bin/sh'];
 
@@ -85,9 +88,6 @@ function gate(policy: Policy): string[] {
   }
   return [shell, '-c', gateScript(GATE_FD), GATE_NAME];
 }
-
-/** The gate's socket (gateScript): below 10, which is as far as a POSIX shell's redirections reach. */
-const GATE_FD = 6;
 
 /** Descriptors from 7 on carry paths opened by run/ (after args 3, status 4, seccomp 5, the gate 6). */
 const FIRST_PATH_FD = 7;
