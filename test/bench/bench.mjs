@@ -114,7 +114,8 @@ function spawnWait(file, args, options) {
  * bwrap's argv for the plan's very sandbox, run without isolate: the piped
  * arguments inline where --args reads them, path descriptors bound by path,
  * the status to /dev/null, the seccomp filter from a file, a root run's
- * device copies by path (as explain shows them). `swap` replaces
+ * device copies by path (as explain shows them), the command without the
+ * gate isolate answers. `swap` replaces
  * paths of the run (the proxy's directory) with the bench's own.
  */
 function sameSandbox(plan, seccompFile, swap = new Map()) {
@@ -127,7 +128,9 @@ function sameSandbox(plan, seccompFile, swap = new Map()) {
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
-      out.push(...argv.slice(i));
+      // The command without the gate before it (plan.fds.gate: a shell that waits for isolate's go), which is isolate's own cost.
+      const gate = plan.fds.gate === undefined ? -1 : argv.indexOf('isolate-gate', i);
+      out.push('--', ...argv.slice(gate === -1 ? i + 1 : gate + 1));
       break;
     }
     if (a === '--args') out.push(...plan.pipedArgs);

@@ -49,12 +49,23 @@ function reopenedPipe(fd: number): Socket | undefined {
   }
 }
 
+/**
+ * The launcher's stdin is a socket: ended, it would be closed at once, and a command that then writes to its stdin
+ * (`echo x >&0`, harmless on the caller's pipe or file: EBADF) would die of SIGPIPE. So the end only sends the end
+ * of the data (the command reads EOF), and the socket stays open, unread, until the run is over (the returned
+ * function of relayStdin destroys it).
+ */
+function keepOpenAfterEnd(pipe: NonNullable<ChildProcess['stdin']>): void {
+  (pipe as unknown as { _writableState: { autoDestroy: boolean } })._writableState.autoDestroy = false;
+}
+
 /** Start copying descriptor `fd` into the launcher's stdin; the returned function stops it. */
 export function relayStdin(launcher: ChildProcess, fd = 0): () => void {
   const pipe = launcher.stdin;
   if (pipe === null) return () => undefined;
   if (fd === 0 && isatty(0)) return relayTerminalStdin(pipe);
   const source = reopenedPipe(fd) ?? createReadStream('', { fd, autoClose: false, highWaterMark: 256 * 1024 });
+  keepOpenAfterEnd(pipe);
   pipe.on('error', () => source.destroy());
   source.on('error', () => pipe.end());
   source.pipe(pipe);
