@@ -516,6 +516,8 @@ async function appendLocked(file: string, data: JsonObject): Promise<Appended> {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new IsolateError('E_AUDIT_IO', `the audit log ${file} is not a regular file`);
+    // A file with another name is another file too (a repository's log hard-linked to an empty ~/.bashrc).
+    if (stat.nlink > 1) throw new IsolateError('E_AUDIT_IO', `the audit log ${file} has ${stat.nlink - 1} other name${stat.nlink > 2 ? 's' : ''} (a hard link): its records would be written into a file that is also elsewhere`, { fix: 'give the log a file of its own (audit.log, --audit-log), or remove the other names' });
     const size = stat.size;
 
     // The tail: the last record and the head file must agree.

@@ -218,17 +218,27 @@ function tmpfsRule(abs: string, entry: SourcedPath, env: Env, disk: PathLookup):
   return { kind: 'tmpfs', path: real, requested: abs, type: 'dir', ...(isLink ? { linkFrom: abs } : {}) };
 }
 
-/** The characters of a shell pattern, which paths do not expand. */
-const PATTERN = /[*?[]/;
+/**
+ * What a shell would expand in a path and isolate does not: a pattern's characters (`*`, `?`, `[`, braces, `|`) and
+ * a variable other than the ${CWD}, ${HOME} and ${TMPDIR} a profile's paths may use (`$HOME/x` on the command line).
+ */
+const SHELL_SYNTAX = /[*?[\]{}|$]/;
+
+/** The path without the variables a profile's paths may use, which isolate expands. */
+const withoutVariables = (path: string): string => path.replace(/\$\{(?:CWD|HOME|TMPDIR)\}/g, '');
 
 /**
- * A path that does not exist: skipped when hiding it or when it is optional, else an error. A hidden path with a
- * pattern's characters (`~/vault/*.pem`) is refused: it names one file of that name, so it would hide nothing.
+ * A path that does not exist: skipped when hiding it or when it is optional, else an error. A hidden path with what a
+ * shell would expand (`~/vault/*.pem`, `~/vault/{a,b}.pem`) is refused: it names one file of that very name, so it
+ * would hide nothing.
  */
 function missingPath(kind: MountKind, abs: string, entry: SourcedPath): Skipped {
-  if (kind === 'deny' && PATTERN.test(entry.path)) {
-    throw new IsolateError('E_PROFILE_INVALID', `${entry.from}: hidden path ${abs} does not exist: paths are not patterns (*, ?, [ are expanded nowhere), so it would hide nothing`, {
-      fix: `name each file to hide, or the directory that holds them (deny: ["${entry.path.slice(0, entry.path.search(PATTERN)).replace(/\/[^/]*$/, '') || entry.path}"])`,
+  if (kind === 'deny' && SHELL_SYNTAX.test(withoutVariables(entry.path))) {
+    const at = abs.search(SHELL_SYNTAX);
+    // The directory above the first pattern character, as a hint; none for a variable (its directory is not meant).
+    const dir = abs[at] === '$' ? '' : abs.slice(0, Math.max(0, at)).replace(/\/[^/]*$/, '');
+    throw new IsolateError('E_PROFILE_INVALID', `${entry.from}: hidden path ${abs} does not exist: paths are not patterns and name no variable but \${CWD}, \${HOME} and \${TMPDIR} (*, ?, [, {, |, $ are taken as they are), so it would hide nothing`, {
+      fix: `name each file to hide (from ~ or /), or the directory that holds them${dir === '' ? '' : ` (deny: ["${dir}"])`}`,
     });
   }
   if (kind === 'deny') return { path: abs, reason: MISSING_DENY_REASON };

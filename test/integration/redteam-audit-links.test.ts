@@ -11,7 +11,7 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, homeWithProject, isolate, runners, type Project } from '../helpers/isolate.js';
@@ -48,6 +48,17 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red
     expect(existsSync(join(site.home, '.bashrc.d', 'audit.sh'))).toBe(false);
     expect(r.status, r.stderr).toBe(125);
     expect(r.stderr).toContain('hidden name in your home directory');
+  });
+
+  it("a hard link shipped as the repository's log does not fill an empty start-up file of the home with records", () => {
+    const bashrc = join(site.home, '.bashrc');
+    writeFileSync(bashrc, '');
+    mkdirSync(join(site.project, 'logs'));
+    linkSync(bashrc, join(site.project, 'logs', 'audit.jsonl'));
+    const profile = repoProfile('logs/audit.jsonl');
+    giveTo(runner, site.home);
+    isolate(runner, ['run', '-p', profile, '--', 'echo', `$(touch ${join(site.home, 'PWNED')})`], { cwd: site.project, env: site.env, timeoutMs: 40_000 });
+    expect(readFileSync(bashrc, 'utf8')).toBe('');
   });
 
   it("a dangling link in place of the log's lock: isolate ends by itself, and creates nothing where it leads", () => {

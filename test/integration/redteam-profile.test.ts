@@ -180,9 +180,12 @@ describe.each(runners())('red team: a pattern among the hidden paths ($label)', 
 
   // Paths are not patterns: `~/vault/*.pem` names a file called `*.pem`, which does not exist, so it hid nothing.
   it.each([
-    ['the command line', (home: string) => ['--profile', 'dev', '--deny', `${home}/vault/*.pem`]],
-    ['a profile', (home: string) => ['-p', join(home, 'project', 'deny.yaml')]],
-  ])('a deny path with * in %s that names nothing is refused, and the key it meant is not printed', (_where, args) => {
+    ['* on the command line', (home: string) => ['--profile', 'dev', '--deny', `${home}/vault/*.pem`]],
+    ['braces on the command line', (home: string) => ['--profile', 'dev', '--deny', `${home}/vault/{key,other}.pem`]],
+    ['| on the command line', (home: string) => ['--profile', 'dev', '--deny', `${home}/vault/key.pem|other.pem`]],
+    ['$HOME on the command line (not expanded there)', () => ['--profile', 'dev', '--deny', '$HOME/vault/key.pem']],
+    ['* in a profile', (home: string) => ['-p', join(home, 'project', 'deny.yaml')]],
+  ])('a deny path with %s that names nothing is refused, and the key it meant is not printed', (_where, args) => {
     const home = join(dir, 'home');
     mkdirSync(join(home, 'project'), { recursive: true });
     writeFileSync(join(home, 'project', 'deny.yaml'), 'extends: dev\nfilesystem:\n  deny: ["~/vault/*.pem"]\n');

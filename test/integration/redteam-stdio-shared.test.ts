@@ -10,12 +10,13 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createConnection, createServer } from 'node:net';
 import { chmodSync, chownSync, closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backendCases } from '../helpers/backends.js';
-import { DEFAULT_PATH, isolate, isolateArgv, projectSite } from '../helpers/isolate.js';
+import { DEFAULT_PATH, giveTo, isolate, isolateArgv, projectSite } from '../helpers/isolate.js';
 
 const canChown = process.getuid?.() === 0;
 if (!canChown) console.warn("the other user's log case of the shared-stdio red team is skipped: a file of another user's needs root to make; the root pass runs it as root and as an ordinary user");
@@ -65,5 +66,31 @@ describe.each(backendCases('red team: shared stdio'))('red team: stdio shared wi
     expect(r.stdout + r.stderr).not.toContain('run failed');
     const seen = readdirSync(dir).filter((n) => n.startsWith('seen-'));
     expect(seen).toEqual(['seen-first']);
+  });
+
+  it.each([0, 1])('a socket connected to a host service on descriptor %i: the command cannot talk to that service through it', async (fd) => {
+    // The service answers a line, then records whatever else reaches it: a sandbox without network must not reach it.
+    const received: string[] = [];
+    const server = createServer((c) => {
+      c.on('data', (d: Buffer) => received.push(d.toString()));
+      c.on('error', () => undefined);
+      c.write('hello-from-service\n');
+    });
+    const path = join(dir, 'service.sock');
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    giveTo(runner, dir);
+    const client = createConnection(path);
+    await new Promise<void>((resolve) => client.once('connect', resolve));
+    const script = fd === 0 ? 'head -1; echo rt-sock-exfil-0 >&0; true' : 'echo to-stdout; timeout 2 head -1 <&1 > got.txt 2>/dev/null; echo rt-sock-exfil-1; true';
+    const [file, ...rest] = isolateArgv(runner, ['run', '--backend', backend, '--', 'sh', '-c', script]);
+    const child = spawn(file as string, rest, { cwd: project, env: { ...env, XDG_STATE_HOME: runner.stateDir }, stdio: fd === 0 ? [client, 'pipe', 'pipe'] : ['ignore', client, 'pipe'] });
+    const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise((r) => setTimeout(r, 300));
+    client.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(status).not.toBeNull();
+    expect(received.join('')).not.toContain('rt-sock-exfil-0');
+    const got = join(project, 'got.txt');
+    expect(existsSync(got) ? readFileSync(got, 'utf8') : '', 'the command read what the service sent').not.toContain('hello-from-service');
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The caller's stdin, stdout and stderr as the command would inherit them:
  * a directory is refused (it opens the host's file system through
- * /proc/self/fd/N); a file, block device or terminal, whoever owns it, and a
- * pipe on stdin are relayed through a pipe; /dev/null, sockets and pipes on
+ * /proc/self/fd/N); a file, block device, socket or terminal, whoever owns
+ * it, and a pipe on stdin are relayed through a pipe; /dev/null and pipes on
  * stdout and stderr are handed over.
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
@@ -21,8 +21,8 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'isolate-unit-stdio-'));
   writeFileSync(join(dir, 'file'), 'data');
   writeFileSync(join(dir, 'other'), 'data');
-  const ttyLike = { ...statSync('/dev/null'), isCharacterDevice: () => true, isFile: () => false, isBlockDevice: () => false, isFIFO: () => false, isDirectory: () => false } as Stats;
-  const fifoLike = { ...statSync('/dev/null'), isCharacterDevice: () => false, isFile: () => false, isBlockDevice: () => false, isFIFO: () => true, isDirectory: () => false } as Stats;
+  const ttyLike = { ...statSync('/dev/null'), isCharacterDevice: () => true, isFile: () => false, isBlockDevice: () => false, isFIFO: () => false, isSocket: () => false, isDirectory: () => false } as Stats;
+  const fifoLike = { ...statSync('/dev/null'), isCharacterDevice: () => false, isFile: () => false, isBlockDevice: () => false, isFIFO: () => true, isSocket: () => false, isDirectory: () => false } as Stats;
   const socketLike = { ...statSync('/dev/null'), isCharacterDevice: () => false, isFile: () => false, isBlockDevice: () => false, isFIFO: () => false, isSocket: () => true, isDirectory: () => false } as Stats;
   stats = { dir: statSync(dir), file: statSync(join(dir, 'file')), other: statSync(join(dir, 'other')), null: statSync('/dev/null'), tty: ttyLike, fifo: fifoLike, socket: socketLike };
 });
@@ -51,10 +51,13 @@ describe('checkCallerStdio', () => {
     expectIsolateError(() => checkCallerStdio({ stdio: 'capture', input: 'inherit' }, as(['dir'])), 'E_STDIO');
   });
 
-  it('hands over /dev/null, sockets and closed descriptors as they are: opened again, they give the command nothing more', () => {
+  it('hands over /dev/null and closed descriptors as they are: opened again, they give the command nothing more', () => {
     expect(checkCallerStdio({ stdio: 'inherit' }, as(['null', 'null', 'null']))).toEqual(NONE);
-    expect(checkCallerStdio({ stdio: 'inherit' }, as(['socket', 'socket', 'socket']))).toEqual(NONE);
     expect(checkCallerStdio({ stdio: 'inherit' }, as([undefined, undefined, undefined]))).toEqual(NONE);
+  });
+
+  it('relays a socket on any of them: it goes both ways, to a service no network namespace takes from the command', () => {
+    expect(checkCallerStdio({ stdio: 'inherit' }, as(['socket', 'socket', 'null']))).toEqual({ ...NONE, relayStdin: true, relayOutput: [1] });
   });
 
   it('relays a file or a pipe on stdin, whoever owns it: opened again for writing, it would take what the command writes', () => {

@@ -45,9 +45,13 @@ function copy(from: Readable, fd: 1 | 2, failures: Failures, filter: TerminalFil
     from.destroy();
   };
   to.on('error', failed);
+  // A socket there is written asynchronously: while it is full, the command's end is not read, so the command waits
+  // as it would on the socket itself, and isolate holds no more than a chunk.
   from.on('data', (chunk: Buffer) => {
     const data = filter === undefined ? chunk : filter.push(chunk);
-    if (data.length > 0) to.write(data);
+    if (data.length === 0 || to.write(data)) return;
+    from.pause();
+    to.once('drain', () => from.resume());
   });
   from.on('error', () => undefined);
   from.once('close', () => to.off('error', failed));

@@ -5,7 +5,7 @@
  * that stops reading ends the copy (EPIPE); the caller's descriptor stays
  * open. A terminal is read through process.stdin, which reads only while
  * the run lasts: a read of a terminal cannot be cancelled, and the next
- * program of the caller's gets the keys typed after it. A pipe is read as
+ * program of the caller's gets the keys typed after it. So is a socket. A pipe is read as
  * soon as it has data, as ssh reads it: what it holds when the run starts
  * is the command's, whether it reads it or not.
  */
@@ -14,8 +14,12 @@ import { closeSync, constants, createReadStream, fstatSync, openSync } from 'nod
 import { Socket } from 'node:net';
 import { isatty } from 'node:tty';
 
-/** Start copying the caller's terminal on stdin into the launcher's stdin; the returned function stops it. */
-function relayTerminalStdin(pipe: NonNullable<ChildProcess['stdin']>): () => void {
+/**
+ * Start copying the caller's terminal or socket on stdin into the launcher's stdin, through process.stdin (read
+ * through the event loop, so a read that is waiting when the run ends keeps nothing waiting: a socket read by node's
+ * thread pool would hold isolate's exit until its peer writes or closes); the returned function stops it.
+ */
+function relayProcessStdin(pipe: NonNullable<ChildProcess['stdin']>): () => void {
   const source = process.stdin;
   const stop = (): void => {
     source.unpipe(pipe);
@@ -63,9 +67,9 @@ function keepOpenAfterEnd(pipe: NonNullable<ChildProcess['stdin']>): void {
 export function relayStdin(launcher: ChildProcess, fd = 0): () => void {
   const pipe = launcher.stdin;
   if (pipe === null) return () => undefined;
-  if (fd === 0 && isatty(0)) return relayTerminalStdin(pipe);
-  const source = reopenedPipe(fd) ?? createReadStream('', { fd, autoClose: false, highWaterMark: 256 * 1024 });
   keepOpenAfterEnd(pipe);
+  if (fd === 0 && (isatty(0) || fstatSync(0).isSocket())) return relayProcessStdin(pipe);
+  const source = reopenedPipe(fd) ?? createReadStream('', { fd, autoClose: false, highWaterMark: 256 * 1024 });
   pipe.on('error', () => source.destroy());
   source.on('error', () => pipe.end());
   source.pipe(pipe);

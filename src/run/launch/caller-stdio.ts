@@ -38,9 +38,13 @@
  *   other host processes write into the same pipe while the run lasts:
  *   give a run a pipe of its own (`isolate run -- cmd | ...`, not a
  *   pipeline's shared `{ ...; } | ...`).
- * - Sockets and the other character devices (/dev/null) are handed over as
- *   they are: a socket cannot be opened again through /proc/self/fd/N, and
- *   /dev/null gives nothing.
+ * - A socket on any of them (a connection to a service, one inetd or
+ *   systemd hands over, `< /dev/tcp/host/port`) is relayed too: it cannot be
+ *   opened again, but it goes both ways, and a network namespace does not
+ *   take a socket the command already holds: it could write to the service
+ *   through its stdin, read what the service sends through its stdout, or
+ *   accept connections on a listening one.
+ * - The other character devices (/dev/null) are handed over as they are.
  */
 import { fstatSync, readlinkSync, type Stats } from 'node:fs';
 import { isatty } from 'node:tty';
@@ -120,8 +124,8 @@ export function checkCallerStdio(options: ExecuteOptions, probe: Partial<StdioPr
     stats.set(fd, st);
     const tty = terminal(fd, st, p);
     // A pipe on stdin too: opened again for writing, it would feed the next host program that reads it.
-    if (fd === 0) relayStdin = reopenable(st) || st.isFIFO() || tty;
-    else if (tty || reopenable(st)) relayOutput.push(fd === 1 ? 1 : 2);
+    if (fd === 0) relayStdin = reopenable(st) || st.isFIFO() || st.isSocket() || tty;
+    else if (tty || reopenable(st) || st.isSocket()) relayOutput.push(fd === 1 ? 1 : 2);
     if (fd !== 0 && tty) terminals.push(fd === 1 ? 1 : 2);
   }
   const [out, err] = [stats.get(1), stats.get(2)];
