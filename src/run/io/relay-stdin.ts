@@ -42,7 +42,7 @@ function relayProcessStdin(pipe: NonNullable<ChildProcess['stdin']>): () => void
  * shares it. Undefined when it cannot be opened so: the descriptor itself is read.
  */
 function reopenedPipe(fd: number): Socket | undefined {
-  if (process.platform !== 'linux' || !fstatSync(fd).isFIFO()) return undefined;
+  if (process.platform !== 'linux') return undefined;
   let own: number | undefined;
   try {
     own = openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -68,8 +68,9 @@ export function relayStdin(launcher: ChildProcess, fd = 0): () => void {
   const pipe = launcher.stdin;
   if (pipe === null) return () => undefined;
   keepOpenAfterEnd(pipe);
-  if (fd === 0 && (isatty(0) || fstatSync(0).isSocket())) return relayProcessStdin(pipe);
-  const source = reopenedPipe(fd) ?? createReadStream('', { fd, autoClose: false, highWaterMark: 256 * 1024 });
+  const st = fstatSync(fd);
+  if (fd === 0 && (isatty(0) || st.isSocket())) return relayProcessStdin(pipe);
+  const source = (st.isFIFO() ? reopenedPipe(fd) : undefined) ?? createReadStream('', { fd, autoClose: false, highWaterMark: 256 * 1024 });
   pipe.on('error', () => source.destroy());
   source.on('error', () => pipe.end());
   source.pipe(pipe);
