@@ -14,6 +14,7 @@ import { PACKAGES_DIR, isPointerFile, nameKey, type NameIndex } from '../host/pr
 import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { isEmpty, unexaminedReason, type Step } from './quarantine.js';
 import { linksInGitDir, type GitEntry } from './git-links.js';
+import { changedGitStates } from './git-states.js';
 import { chainOf, localTimes, moveAndRecord, neverEntered, openFrames, unchangedSinceRun, type Frame, type Walk } from './after-run-walk.js';
 
 /** A name found: the steps from the directory to it, and why it is moved when it is a directory that could not be examined. */
@@ -64,12 +65,16 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
 }
 
 /**
- * The links placed in the git directory `git` of `dir` during the run (git-links.ts). One that was not pinned for
- * the run and changed since its start (made, or moved in whole) counts as placed itself: its old links are new there.
+ * What the run left in the git directory `git` of `dir` for host git to act on: the links placed in it
+ * (git-links.ts), and a rebase or cherry-pick it started or changed (git-states.ts). A git directory that was not
+ * pinned for the run and changed since its start (made, or moved in whole) counts as the run's whole: its old links
+ * and states are new there.
  */
-function gitLinks(w: Walk, dir: DirHandle, git: string, st: Stats, opened: DirHandle[]): GitEntry[] {
+function gitLeftovers(w: Walk, dir: DirHandle, git: string, st: Stats, opened: DirHandle[]): GitEntry[] {
   const movedIn = !w.pinned.has(entryPath(dir, git)) && !unchangedSinceRun(w, st, dir, git);
-  return linksInGitDir(dir, git, { sinceMs: localTimes(w, st, dir, git) ? w.sinceMs : undefined, kept: w.existed }, movedIn, opened) ?? [];
+  const sinceMs = localTimes(w, st, dir, git) ? w.sinceMs : undefined;
+  const links = linksInGitDir(dir, git, { sinceMs, kept: w.existed }, movedIn, opened) ?? [];
+  return [...links, ...changedGitStates(dir, git, { sinceMs, movedIn }, opened)];
 }
 
 /** Whether the top frame's directory is a package manager's directory or below one (not counting the root's own name). */
@@ -96,9 +101,9 @@ export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[])
     const git = hits.get(nameKey('.git'));
     const gitSt = git === undefined ? undefined : lstatOf(dir, git);
     if (git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === false) found.set(git, { steps: [{ dir, name: git }] });
-    // Links among git's own files, through which git on the host would write elsewhere (git-links.ts).
+    // Links among git's own files, through which git on the host would write elsewhere, and a rebase's next steps.
     if (git !== undefined && typeof gitSt !== 'string' && gitSt?.isDirectory() === true) {
-      for (const f of gitLinks(w, dir, git, gitSt, opened)) found.set(f.steps.map((s) => String(s.name)).join('/'), f);
+      for (const f of gitLeftovers(w, dir, git, gitSt, opened)) found.set(f.steps.map((s) => String(s.name)).join('/'), f);
     }
     const chain = chainOf(frames);
     for (const f of [...found.values()].sort((a, b) => b.steps.length - a.steps.length)) {

@@ -94,7 +94,10 @@ function namesIn(here: DirHandle, top: boolean): { name: EntryName; file: boolea
 /** Whether `name` in the directory `chain` reaches is a loose-object directory (`objects/ab` of the git directory). */
 const looseObjects = (chain: readonly Step[], name: EntryName): boolean => chain.length === 2 && chain[1]?.name === 'objects' && typeof name === 'string' && LOOSE_OBJECTS.test(name);
 
-const placed = (s: Search, st: Stats): boolean => s.sinceMs === undefined || st.ctimeMs >= s.sinceMs - CLOCK_SLACK_MS;
+/** Whether an entry's change time is since the run's start (`sinceMs`), or cannot tell (undefined): it counts as the run's. */
+export const changedInRun = (sinceMs: number | undefined, st: Stats): boolean => sinceMs === undefined || st.ctimeMs >= sinceMs - CLOCK_SLACK_MS;
+
+const placed = (s: Search, st: Stats): boolean => changedInRun(s.sinceMs, st);
 
 /**
  * The links placed during the run anywhere in the git directory `name` of
