@@ -196,7 +196,7 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
       if (definition !== undefined) await expandScript(definition, depth + 1, out, false); // only bash reads exported functions
     }
   }
-  if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown });
+  if (chain.unknown !== undefined) out.unknown.push({ command: inner.argv, reason: chain.unknown, ...(chain.unread === true ? { unread: true as const } : {}) });
   const why = evaluates(inner);
   if (why !== undefined) out.unknown.push({ command: inner.argv, reason: why });
   const shell = chain.unknown === undefined ? shellInput(inner) : undefined;

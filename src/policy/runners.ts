@@ -18,11 +18,11 @@
  * `strace -o '|cmd'`, gdb without --args or with
  * other options than GDB_PLAIN before it) are undecidable.
  */
+import { readOptions, type OptionTable, type ReadOption } from './getopt.js';
+import { RUNNER_OPTIONS } from './runner-options.js';
 import type { Words } from './words.js';
 
 interface Runner {
-  /** Options whose value is the next word. */
-  values: readonly string[];
   /** Words after the options and before the command (chrt's priority, taskset's mask, flock's lock, chroot's root, setarch's architecture). */
   operands?: number;
   /** Options whose value is a script for the shell. */
@@ -37,14 +37,13 @@ interface Runner {
   opaque?: readonly string[];
 }
 
-/** What runnerCommand returns for a command that cannot be known before it runs. */
+/** What runnerCommand returns for a command that cannot be known before it runs; `unread` when its options are not read (getopt.ts). */
 export interface Opaque {
   undecidable: string;
+  unread?: true;
 }
 
-const USER = ['-g', '--group', '-G', '--supp-group', '-s', '--shell', '-w', '--whitelist-environment'];
 const SCRIPT = ['-c', '--command', '--session-command'];
-const TRACE = ['-e', '-o', '-p', '-s', '-u', '-E', '-a', '-b', '-I', '-O', '-P', '-S', '-X', '-U', '-A', '-D', '-F', '-l', '-n', '-x', '-L'];
 
 /** A table's own entry for a program's name: never an object's inherited property (a program named `toString`). */
 function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
@@ -52,44 +51,39 @@ function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined
 }
 
 const RUNNERS: Record<string, Runner> = {
-  chrt: { values: ['-T', '--sched-runtime', '-P', '--sched-period', '-D', '--sched-deadline'], operands: 1, pid: ['-p', '--pid'] },
-  taskset: { values: [], operands: 1, pid: ['-p', '--pid'] },
-  flock: { values: ['-w', '--timeout', '--wait', '-E', '--conflict-exit-code'], operands: 1, script: ['-c', '--command'], options: 'after' },
-  unshare: { values: ['-S', '--setuid', '-G', '--setgid', '-R', '--root', '-w', '--wd', '--map-user', '--map-group', '--map-users', '--map-groups', '--propagation', '--setgroups'] },
-  nsenter: { values: ['-t', '--target', '-S', '--setuid', '-G', '--setgid'] },
-  setpriv: { values: ['--reuid', '--regid', '--ruid', '--euid', '--rgid', '--egid', '--groups', '--inh-caps', '--ambient-caps', '--bounding-set', '--securebits', '--pdeathsig', '--selinux-label', '--apparmor-profile', '--landlock-access', '--landlock-rule'] },
-  prlimit: { values: ['-o', '--output'], pid: ['-p', '--pid'] },
-  chroot: { values: [], operands: 1 },
-  setarch: { values: [], operands: 1, options: 'after' },
-  linux32: { values: [] },
-  linux64: { values: [] },
-  runuser: { values: ['-u', '--user', ...USER], script: SCRIPT, options: 'anywhere' },
-  su: { values: USER, script: SCRIPT, options: 'anywhere' },
-  script: { values: ['-E', '--echo', '-I', '--log-in', '-O', '--log-out', '-B', '--log-io', '-T', '--log-timing', '-m', '--logging-format', '-o', '--output-limit'], script: ['-c', '--command'], options: 'anywhere' },
-  strace: { values: TRACE },
-  ltrace: { values: TRACE },
-  'ssh-agent': { values: ['-a', '-E', '-P', '-t', '-O'] },
-  fakeroot: { values: ['-l', '--lib', '--faked', '-s', '-i', '-b'] },
-  'dbus-run-session': { values: [] },
-  catchsegv: { values: [] },
-  valgrind: { values: [] },
-  watch: { values: ['-n', '--interval', '-q', '--equexit'], joined: true },
-  sg: { values: [], operands: 1, script: ['-c'], options: 'after', joined: true },
-  faketime: { values: ['--date-prog'], operands: 1 },
-  firejail: { values: [] },
-  proot: { values: ['-r', '--rootfs', '-b', '--bind', '-m', '--mount', '-w', '--pwd', '--cwd', '-k', '--kernel-release', '-v', '--verbose', '-q', '--qemu', '-p', '--port'] },
-  pkexec: { values: ['--user'] },
-  'systemd-run': {
-    values: ['-p', '--property', '-E', '--setenv', '-M', '--machine', '-H', '--host', '--unit', '-u', '--description', '--slice', '--uid', '--gid', '--nice', '--working-directory', '--service-type', '--on-active', '--on-boot', '--on-startup', '--on-unit-active', '--on-unit-inactive', '--on-calendar', '--timer-property', '--path-property', '--socket-property'],
-  },
-  screen: { values: ['-c', '-e', '-h', '-p', '-s', '-S', '-t', '-T', '-Logfile'], opaque: ['-X', '-c'] },
+  chrt: { operands: 1, pid: ['-p', '--pid'] },
+  taskset: { operands: 1, pid: ['-p', '--pid'] },
+  flock: { operands: 1, script: ['-c', '--command'], options: 'after' },
+  unshare: {},
+  nsenter: {},
+  setpriv: {},
+  prlimit: { pid: ['-p', '--pid'] },
+  chroot: { operands: 1 },
+  setarch: { operands: 1, options: 'after' },
+  linux32: {},
+  linux64: {},
+  runuser: { script: SCRIPT, options: 'anywhere' },
+  su: { script: SCRIPT, options: 'anywhere' },
+  script: { script: ['-c', '--command'], options: 'anywhere' },
+  strace: {},
+  ltrace: {},
+  'ssh-agent': {},
+  fakeroot: {},
+  'dbus-run-session': {},
+  catchsegv: {},
+  valgrind: {},
+  watch: { joined: true },
+  sg: { operands: 1, script: ['-c'], options: 'after', joined: true },
+  faketime: { operands: 1 },
+  firejail: {},
+  proot: {},
+  pkexec: {},
+  'systemd-run': {},
+  screen: { opaque: ['-X', '-c'] },
   // glibc's and musl's: --list and --verify load the program and run none of it (ldd), the others run it.
-  'ld.so': {
-    values: ['--library-path', '--inhibit-rpath', '--audit', '--preload', '--argv0', '--glibc-hwcaps-prepend', '--glibc-hwcaps-mask'],
-    pid: ['--list', '--verify', '--help', '--version', '--list-tunables', '--list-diagnostics'],
-  },
-  npx: { values: ['-p', '--package', '--cache', '--userconfig', '-w', '--workspace'], script: ['-c', '--call'] },
-  bunx: { values: ['-p', '--package'] },
+  'ld.so': { pid: ['--list', '--verify', '--help', '--version', '--list-tunables', '--list-diagnostics'] },
+  npx: { script: ['-c', '--call'] },
+  bunx: {},
 };
 
 /** Package managers' subcommands that run a command as npx does. */
@@ -142,45 +136,20 @@ function gdbOnlyRuns(args: readonly string[]): boolean {
 const TMUX_VALUES = ['-c', '-f', '-L', '-S', '-T'];
 const TMUX_RUNS = new Set(['new', 'new-session', 'new-window', 'neww', 'split-window', 'splitw', 'respawn-pane', 'respawnp', 'respawn-window', 'respawnw', 'run-shell', 'run', 'if-shell', 'if', 'pipe-pane', 'pipep', 'display-popup', 'popup', 'send-keys', 'send']);
 
-/** The script a word gives with a script option (`-c x`, `-qc x`, `-cx`, `--command=x`), with how many words it took; undefined when it gives none. */
-function scriptValue(r: Runner, args: readonly string[], i: number): { script: string; words: number } | undefined {
-  const a = args[i] ?? '';
-  const script = r.script ?? [];
-  if (script.includes(a)) return { script: args[i + 1] ?? '', words: 2 };
-  const long = script.find((o) => o.startsWith('--') && a.startsWith(`${o}=`));
-  if (long !== undefined) return { script: a.slice(long.length + 1), words: 1 };
-  if (a.startsWith('--') || !a.startsWith('-')) return undefined;
-  for (let j = 1; j < a.length; j++) {
-    const o = `-${a[j] ?? ''}`;
-    if (r.values.includes(o)) return undefined; // the rest of the word is that option's value
-    if (script.includes(o)) return j === a.length - 1 ? { script: args[i + 1] ?? '', words: 2 } : { script: a.slice(j + 1), words: 1 };
-  }
-  return undefined;
+/** What a runner's options say: where they end, the script one of them gives, and whether it acts on a process instead. */
+interface RunnerOptions {
+  next: number;
+  script?: string;
+  pid: boolean;
 }
 
-/** For programs whose options may follow their operands (su root -c x, script -q log -c x): a script option anywhere. */
-function scriptAnywhere(r: Runner, args: readonly string[]): string | undefined {
-  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
-    const s = scriptValue(r, args, i);
-    if (s !== undefined) return s.script;
-  }
-  return undefined;
-}
-
-/** The index of the first word after the options, a script given with an option, and whether it acts on a process instead. */
-function readOptions(r: Runner, args: readonly string[], optionWords: (a: string, v: readonly string[]) => number): { next: number; script?: string; pid: boolean } {
-  let i = 0;
-  let pid = false;
-  while (i < args.length) {
-    const a = args[i] ?? '';
-    if (a === '--') return { next: i + 1, pid };
-    if (!a.startsWith('-') || a === '-') break;
-    const s = scriptValue(r, args, i);
-    if (s !== undefined) return { next: i + s.words, script: s.script, pid };
-    pid ||= (r.pid ?? []).some((p) => a === p || (!a.startsWith('--') && a.includes(p.slice(1))));
-    i += optionWords(a, r.values);
-  }
-  return { next: i, pid };
+/** The options of `args` from `from` on, read as the runner reads them; an option it does not have leaves its command unread. */
+function runnerOptions(name: string, r: Runner, args: readonly string[], from: number, table: OptionTable): RunnerOptions | Opaque {
+  const read = readOptions(table, args, from);
+  if ('unknown' in read) return { undecidable: `${name} has an option the policy does not read (${read.unknown}): its command cannot be told`, unread: true };
+  const script = read.options.find((o: ReadOption) => r.script?.includes(o.name) === true);
+  const pid = read.options.some((o) => r.pid?.includes(o.name) === true);
+  return { next: read.next, ...(script === undefined ? {} : { script: script.value ?? '' }), pid };
 }
 
 /** The dynamic loader's file names (ld-linux-x86-64.so.2, ld-linux-aarch64.so.1, ld-musl-x86_64.so.1, ld64.so.2, ld-2.31.so, ld.so.1). */
@@ -210,24 +179,30 @@ function opaqueCommand(name: string, args: readonly string[]): Opaque | undefine
 }
 
 /** The command a runner starts: the inner command, a shell with its script, or undefined when `name` is no runner or runs nothing. */
-export function runnerCommand(name: string, args: readonly string[], tail: boolean, optionWords: (a: string, v: readonly string[]) => number): Words | Opaque | undefined {
+export function runnerCommand(name: string, args: readonly string[], tail: boolean): Words | Opaque | undefined {
   const opaque = opaqueCommand(name, args);
   if (opaque !== undefined) return opaque;
   if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
   const sub = packageRunSubcommand(name, args);
-  if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail, optionWords);
-  const r = own(RUNNERS, runnerName(name));
-  if (r === undefined) return undefined;
+  if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail);
+  const known = runnerName(name);
+  const r = own(RUNNERS, known);
+  const table = own(RUNNER_OPTIONS, known);
+  if (r === undefined || table === undefined) return undefined;
   if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };
-  const anywhere = r.options === 'anywhere' ? scriptAnywhere(r, args) : undefined;
-  if (anywhere !== undefined) return { argv: ['sh', '-c', anywhere], tail: false };
-  const o = readOptions(r, args, optionWords);
+  // su, runuser and script take their options anywhere (getopt permutes): a script option after the user is theirs.
+  const anywhere = r.options === 'anywhere' ? runnerOptions(name, r, args, 0, { ...table, permute: true }) : undefined;
+  if (anywhere !== undefined && 'undecidable' in anywhere) return anywhere;
+  if (anywhere?.script !== undefined) return { argv: ['sh', '-c', anywhere.script], tail: false };
+  const o = runnerOptions(name, r, args, 0, table);
+  if ('undecidable' in o) return o;
   if (o.script !== undefined) return { argv: ['sh', '-c', o.script], tail: false };
   if (o.pid) return undefined;
   const operandsEnd = o.next + (r.operands ?? 0);
-  const after = r.options === 'after' ? readOptions(r, args.slice(operandsEnd), optionWords) : { next: 0, pid: false };
+  const after = r.options === 'after' ? runnerOptions(name, r, args, operandsEnd, table) : { next: operandsEnd, pid: false };
+  if ('undecidable' in after) return after;
   if (after.script !== undefined) return { argv: ['sh', '-c', after.script], tail: false };
-  const rest = args.slice(operandsEnd + after.next);
+  const rest = args.slice(after.next);
   if (rest.length === 0) return undefined;
   const exec = name === 'watch' && args.slice(0, o.next).some((a) => a === '-x' || a === '--exec' || /^-[a-wyz]*x/.test(a));
   if (r.joined === true && !exec) return { argv: ['sh', '-c', rest.join(' ')], tail };

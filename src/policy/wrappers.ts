@@ -4,64 +4,26 @@
  * `nice`, `ionice`, `nohup`, `setsid`, `stdbuf`, `timeout`, `command`,
  * `exec`, `builtin`, `time`, `coproc`, zsh's `noglob` and `nocorrect`, `sudo`,
  * `doas`, `unbuffer`, `busybox` (its applet) and `xargs` (whose command also gets
- * words read from its input: an unknown tail).
+ * words read from its input: an unknown tail). Their options are read as
+ * getopt_long reads them (getopt.ts, wrapper-options.ts), so the word taken
+ * for the program is the one the wrapper runs.
  */
 import { basename } from 'node:path';
 import { gitForm } from './git-forms.js';
+import { readOptions, type ReadOption } from './getopt.js';
 import { runnerCommand } from './runners.js';
+import { NO_OPTIONS, WRAPPER_OPTIONS } from './wrapper-options.js';
 import { normalProgram, type Words } from './words.js';
 
-/** A wrapper whose inner command cannot be known before it runs. */
+/** A wrapper whose inner command cannot be known before it runs; `unread` when its options are not read (getopt.ts), where a deny rule may match. */
 export interface Unknowable {
   undecidable: string;
+  unread?: true;
 }
 
-/** env's options that take the next word as their value (GNU and BSD). */
-const ENV_WITH_VALUE = ['-u', '--unset', '-C', '--chdir', '-P', '-a', '--argv0'];
-
-/** Options of each plain wrapper that take a value as the next word. */
-const PLAIN: Record<string, readonly string[]> = {
-  nice: ['-n', '--adjustment'],
-  ionice: ['-c', '--class', '-n', '--classdata', '-p', '--pid', '-P', '--pgid', '-u', '--uid'],
-  nohup: [],
-  setsid: [],
-  stdbuf: ['-i', '-o', '-e', '--input', '--output', '--error'],
-  timeout: ['-k', '--kill-after', '-s', '--signal'],
-  command: [],
-  coproc: [],
-  noglob: [],
-  nocorrect: [],
-  exec: ['-a'],
-  builtin: [],
-  time: ['-f', '--format', '-o', '--output'],
-  doas: ['-u', '-C'],
-  unbuffer: [],
-  busybox: [],
-  sudo: ['-u', '--user', '-g', '--group', '-C', '--close-from', '-D', '--chdir', '-h', '--host', '-p', '--prompt', '-r', '--role', '-t', '--type', '-U', '--other-user', '-T', '--command-timeout', '-R', '--chroot'],
-  xargs: ['-a', '--arg-file', '-d', '--delimiter', '-E', '-I', '-L', '-n', '--max-args', '-P', '--max-procs', '-s', '--max-chars', '--process-slot-var'],
-};
-
-/**
- * How many words an option takes: 2 when its value is the next word (`-u
- * root`, and a cluster ending in such a letter: `-nu root`), else 1 (a flag,
- * `--user=root`, or a value in the same word: `-n5`, `-nuroot`).
- */
-export function optionWords(a: string, withValue: readonly string[]): number {
-  if (withValue.includes(a)) return 2;
-  if (a.startsWith('--')) return 1;
-  for (let j = 1; j < a.length; j++) if (withValue.includes(`-${a[j] ?? ''}`)) return j === a.length - 1 ? 2 : 1;
-  return 1;
-}
-
-/** Index of the first word after the options (and a `--`) from `i` on. */
-function skipOptions(args: readonly string[], i: number, withValue: readonly string[]): number {
-  while (i < args.length) {
-    const a = args[i] ?? '';
-    if (a === '--') return i + 1;
-    if (!a.startsWith('-') || a === '-') return i;
-    i += optionWords(a, withValue);
-  }
-  return i;
+/** A wrapper with an option the policy cannot read: any later word may be its program, so deny rules refuse it (decide.ts). */
+function unreadable(name: string, why: string): Unknowable {
+  return { undecidable: `${name} has an option the policy does not read (${why}): its command cannot be told`, unread: true };
 }
 
 /** Words split from `env -S`'s string, or undefined when it quotes, escapes or expands (env's own syntax). */
@@ -70,57 +32,56 @@ function splitString(value: string): string[] | undefined {
   return value.split(/\s+/).filter((w) => w !== '');
 }
 
-function unwrapEnv(args: readonly string[]): { start: number; split: string[] } | Unknowable {
-  const split: string[] = [];
-  let i = 0;
-  while (i < args.length) {
-    const a = args[i] ?? '';
-    if (a === '--') return { start: i + 1, split };
-    let s: string | undefined;
-    if (a === '-S' || a === '--split-string') s = args[++i];
-    else if (a.startsWith('--split-string=')) s = a.slice('--split-string='.length);
-    else if (/^-[i0v]*S/.test(a)) s = a.slice(a.indexOf('S') + 1) || args[++i];
-    if (s !== undefined || a === '-S' || a === '--split-string') {
-      const words = splitString(s ?? '');
-      if (words === undefined) return { undecidable: 'env -S with quotes, escapes or variables in its string' };
-      split.push(...words);
-    } else if (a.startsWith('-') && optionWords(a, ENV_WITH_VALUE) === 2) i++;
-    else if (!a.startsWith('-') && !/^[^=]+=/.test(a)) return { start: i, split };
-    i++;
+/**
+ * env's command: after its options, every word with a `=` is an assignment
+ * (also after `--`: `env -- A=B cmd`); the words of -S are env's own again,
+ * read as getopt goes on reading them (options, NAME=VALUE, the command).
+ */
+function unwrapEnv(args: readonly string[], tail: boolean): Words | Unknowable | undefined {
+  const read = readOptions(WRAPPER_OPTIONS.env ?? { short: '', long: {} }, args);
+  if ('unknown' in read) return unreadable('env', read.unknown);
+  const split = read.options.find((o) => o.name === '-S' || o.name === '--split-string');
+  if (split !== undefined) {
+    const words = splitString(split.value ?? '');
+    if (words === undefined) return { undecidable: 'env -S with quotes, escapes or variables in its string' };
+    return { argv: ['env', ...words, ...args.slice(split.next)], tail };
   }
-  return { start: i, split };
-}
-
-function unwrapEnvWords(args: readonly string[], tail: boolean): Words | Unknowable | undefined {
-  const env = unwrapEnv(args);
-  if ('undecidable' in env) return env;
-  // The words of -S are env's own again: options and NAME=VALUE before the command.
-  const argv = env.split.length > 0 ? ['env', ...env.split, ...args.slice(env.start)] : args.slice(env.start);
+  let start = read.next;
+  while (args[start]?.includes('=') === true) start++;
+  if (args[start] === '--' && start > read.next) start++; // env would run a program named `--` (none): read as the command a reader sees after it
+  const argv = args.slice(start);
   if (argv.length > 0) return { argv, tail };
   return tail ? { undecidable: 'env with a command computed at run time' } : undefined;
 }
 
-/** Where the inner command starts among a plain wrapper's arguments, or undefined when it runs none. */
-function innerStart(name: string, args: readonly string[]): number | undefined {
-  const options = PLAIN[name];
-  if (options === undefined) return undefined;
-  if (name === 'command' && args.some((a) => /^-[a-zA-Z]*[vV]/.test(a))) return undefined; // command -v/-V only looks a name up
-  let i = skipOptions(args, 0, options);
+interface Read {
+  start: number;
+  options: ReadOption[];
+}
+
+/** A plain wrapper's options, and where its inner command starts; undefined when `name` is none or runs no command (`command -v`). */
+function readWrapper(name: string, args: readonly string[]): Read | Unknowable | undefined {
+  if (NO_OPTIONS.has(name)) return { start: 0, options: [] };
+  const table = Object.hasOwn(WRAPPER_OPTIONS, name) ? WRAPPER_OPTIONS[name] : undefined;
+  if (table === undefined) return undefined;
+  const read = readOptions(table, args);
+  if ('unknown' in read) return unreadable(name, read.unknown);
+  if (name === 'command' && read.options.some((o) => o.name === '-v' || o.name === '-V')) return undefined; // it only looks a name up
+  let i = read.next;
   if (name === 'timeout') i++; // its duration, whatever its spelling (10, 1.5m, inf, 1e3)
   if (name === 'time') while (args[i] === '!') i++; // the keyword times a pipeline, which may be negated: time ! git push
   if (name === 'sudo') while (/^[A-Za-z_][A-Za-z0-9_]*=/.test(args[i] ?? '')) i++;
-  return i;
+  return { start: i, options: read.options };
 }
 
-/** The string xargs -I (or -i) replaces with words read from its input, if given. */
-function xargsReplace(options: readonly string[]): string | undefined {
-  for (const [i, a] of options.entries()) {
-    if (a === '-I') return options[i + 1];
-    if (a === '-i' || a === '--replace') return '{}';
-    const attached = /^(?:-I|-i|--replace=)(.+)$/.exec(a);
-    if (attached !== null) return attached[1];
+/** The string xargs replaces with words read from its input: -I's, or -i's and --replace's (`{}` when given none); the last one given counts. */
+function xargsReplace(options: readonly ReadOption[]): string | undefined {
+  let replace: string | undefined;
+  for (const o of options) {
+    if (o.name === '-I') replace = o.value;
+    else if (o.name === '-i' || o.name === '--replace') replace = o.value ?? '{}';
   }
-  return undefined;
+  return replace;
 }
 
 /** The words before the first one containing `marker` (replaced at run time). */
@@ -135,15 +96,15 @@ export function unwrap(words: Words): Words | Unknowable | undefined {
   const [program, ...args] = words.argv;
   if (program === undefined) return undefined;
   const name = basename(normalProgram(program));
-  if (name === 'env') return unwrapEnvWords(args, words.tail);
+  if (name === 'env') return unwrapEnv(args, words.tail);
   if (name === 'git' || name.startsWith('git-')) return gitForm(words);
-  const run = runnerCommand(name, args, words.tail, optionWords);
+  const run = runnerCommand(name, args, words.tail);
   if (run !== undefined) return run;
-  const start = innerStart(name, args);
-  if (start === undefined) return undefined;
-  const argv = args.slice(start);
+  const read = readWrapper(name, args);
+  if (read === undefined || 'undecidable' in read) return read;
+  const argv = args.slice(read.start);
   if (name === 'xargs') {
-    const known = knownBefore(argv.length === 0 ? ['echo'] : argv, xargsReplace(args.slice(0, start)));
+    const known = knownBefore(argv.length === 0 ? ['echo'] : argv, xargsReplace(read.options));
     return known.length === 0 ? { undecidable: 'xargs runs a command named by its input' } : { argv: known, tail: true };
   }
   if (argv.length === 0) return words.tail ? { undecidable: `${name} with a command computed at run time` } : undefined;
@@ -151,13 +112,13 @@ export function unwrap(words: Words): Words | Unknowable | undefined {
 }
 
 /** The command as given, then each command found inside wrappers (innermost last), or why the innermost cannot be known. */
-export function wrapperChain(words: Words): { forms: Words[]; unknown?: string } {
+export function wrapperChain(words: Words): { forms: Words[]; unknown?: string; unread?: true } {
   const forms: Words[] = [words];
   let current: Words = words;
   while (forms.length < 16) {
     const inner = unwrap(current);
     if (inner === undefined) return { forms };
-    if ('undecidable' in inner) return { forms, unknown: inner.undecidable };
+    if ('undecidable' in inner) return { forms, unknown: inner.undecidable, ...(inner.unread === true ? { unread: true as const } : {}) };
     forms.push(inner);
     current = inner;
   }
