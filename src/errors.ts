@@ -50,11 +50,16 @@ export interface IsolateErrorOptions {
   cause?: unknown;
 }
 
-/** Control characters (C0, DEL, C1) and the Unicode line and paragraph separators; the second keeps newlines. */
+/**
+ * Control characters (C0, DEL, C1), the Unicode line and paragraph
+ * separators, and the direction controls (the marks, embeddings, overrides
+ * and isolates): shown raw, U+202E makes a name the sandbox chose read
+ * backwards, and what follows it in the line with it. The second keeps newlines.
+ */
 // eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 // eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-export const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g;
+export const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 

@@ -31,6 +31,18 @@ describe.each(runners())('red team: audit show ($label)', (runner) => {
     expect(shown.stdout.split('\n').filter((l) => l.includes('faked-row') && !l.includes('echo')), 'a recorded command faked a row').toEqual([]);
   });
 
+  it('Unicode direction controls of a recorded command are shown escaped: a command cannot show itself as another', () => {
+    const env = { ...p.env, XDG_STATE_HOME: join(p.home, 'state') };
+    // Shown raw, the right-to-left override turns "rm -rf ~ #sgol" into what reads as "...# logs".
+    const hostile = ['rm -rf ~ #\u202esgol daer', 'x\u2066y\u2067z\u2068w\u2069v\u200fu\u061ct'];
+    const run = isolate(runner, ['run', '--', 'echo', ...hostile], { cwd: p.project, env });
+    expect(run.status, run.stderr).toBe(0);
+    const shown = isolate(runner, ['audit', 'show'], { cwd: p.project, env });
+    expect(shown.status, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('\\u202e');
+    for (const c of ['\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200f', '\u061c']) expect(shown.stdout.includes(c), `${JSON.stringify(c)} reached the terminal`).toBe(false);
+  });
+
   it('audit verify lists a run still going with its command escaped, never sent to the terminal', async () => {
     const env = { ...p.env, XDG_STATE_HOME: join(p.home, 'state') };
     const log = join(p.home, 'state', 'isolate', 'audit.jsonl');

@@ -12,6 +12,11 @@ describe('IsolateError text', () => {
     expect(e.fix).toBe('check /x\\u0007');
   });
 
+  it('a user value cannot reorder what is printed around it: Unicode direction controls are escaped', () => {
+    const e = new IsolateError('E_PATH_MISSING', 'readable path /x\u202e/gol.txt\u2066a\u2069\u200e\u200f\u061c\u202a does not exist');
+    expect(e.message).toBe('readable path /x\\u202e/gol.txt\\u2066a\\u2069\\u200e\\u200f\\u061c\\u202a does not exist');
+  });
+
   it('shown() quotes a value, escapes quotes and control characters, and cuts it after 100 characters', () => {
     expect(shown('597h')).toBe('"597h"');
     expect(shown(-5)).toBe('-5');
