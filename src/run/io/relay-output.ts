@@ -53,6 +53,11 @@ function copy(from: Readable, fd: 1 | 2, failures: Failures, filter: TerminalFil
     from.pause();
     to.once('drain', () => from.resume());
   });
+  // A string the command left open is closed, so what the terminal shows after the run is not read into it.
+  from.once('end', () => {
+    const rest = filter?.end();
+    if (rest !== undefined && rest.length > 0) to.write(rest);
+  });
   from.on('error', () => undefined);
   from.once('close', () => to.off('error', failed));
 }

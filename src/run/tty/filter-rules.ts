@@ -17,7 +17,20 @@ export interface CsiParts {
   final: string;
 }
 
-export function splitCsi(body: string, final: string): CsiParts {
+/**
+ * A control (C0) or DEL inside a sequence: a terminal executes or ignores it there and reads the sequence on around
+ * it (`ESC ] 5 LF 2 ;` is an OSC 52 to it), so the rules read a sequence without them.
+ */
+export function ignoredInSequence(byte: number): boolean {
+  return byte < 0x20 || byte === 0x7f;
+}
+
+function withoutIgnored(text: string): string {
+  return [...text].filter((c) => !ignoredInSequence(c.charCodeAt(0))).join('');
+}
+
+export function splitCsi(raw: string, final: string): CsiParts {
+  const body = withoutIgnored(raw);
   const m = /^([<=>?]?)([0-9:;<=>?]*)([\x20-\x2f]*)$/.exec(body);
   return m === null ? { prefix: '', params: body, intermediates: '', final } : { prefix: m[1] ?? '', params: m[2] ?? '', intermediates: m[3] ?? '', final };
 }
@@ -58,21 +71,31 @@ export type OscDecision = 'drop' | 'pass' | 'whole';
 /** OSC colour and font numbers whose `?` form is a query the terminal answers. */
 const QUERYABLE_OSC = new Set(['4', '5', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '50']);
 
-/** OSC by its number: 52 (clipboard) is dropped; colours and fonts are read whole (see dropWholeOsc); the rest passes. */
-export function oscByNumber(num: string): OscDecision {
-  if (num === '52') return 'drop';
+/** How many digits of an OSC number (after its leading zeros) a terminal is trusted to read as the filter does; a longer one is dropped. */
+const MAX_OSC_DIGITS = 8;
+
+/**
+ * OSC by its number, read as a terminal reads it (052 is 52): 52 (clipboard) is dropped; colours and fonts are read
+ * whole (see dropWholeOsc); the rest passes.
+ */
+export function oscByNumber(digits: string): OscDecision {
+  const num = digits.replace(/^0+(?=\d)/, '');
+  if (num === '52' || num.length > MAX_OSC_DIGITS) return 'drop';
   return QUERYABLE_OSC.has(num) ? 'whole' : 'pass';
 }
 
 /** A colour or font OSC read whole: dropped when any of its fields is a query (`?`). */
 export function dropWholeOsc(payload: string): boolean {
-  return payload.split(';').some((field) => field === '?');
+  return withoutIgnored(payload).split(';').some((field) => field === '?');
 }
 
 /** DCS by its header: setting and capability requests (DCS $ q, + q) and tmux's passthrough (DCS tmux;), which reaches the terminal outside tmux unfiltered. */
 export function dropDcs(header: string): boolean {
-  return /^[0-9;]*(\$q|\+q|t)/.test(header);
+  return /^[0-9:;<=>?]*(\$q|\+q|t)/.test(withoutIgnored(header));
 }
+
+/** How many bytes of a DCS header are read for its final byte; a longer one is dropped, as it may end in a request. */
+export const MAX_DCS_HEADER = 16;
 
 /** How many bytes of a sequence are read before it is decided; a longer one is dropped. */
 export const MAX_DECIDING = 4096;

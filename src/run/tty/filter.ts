@@ -4,9 +4,17 @@
  * it (filter-rules.ts says which are dropped). Strings (OSC, DCS, APC, PM,
  * SOS) end where a terminal ends them: ST (ESC \ or its UTF-8 C1 form), BEL
  * for OSC, CAN or SUB, or any other ESC, which starts the next sequence and
- * is read as one. APC, PM and SOS are dropped whole; ENQ (answerback) too.
+ * is read as one. APC, PM and SOS are dropped whole; ENQ (answerback) too,
+ * wherever it comes, as a terminal answers it inside a sequence as well.
+ *
+ * What passes is whole, so the pieces around a dropped sequence cannot join
+ * into another on the terminal (`ESC ] 5`, a dropped OSC 52, then
+ * `2;c;...BEL` was a clipboard write). A sequence cut short before it is
+ * decided is dropped whole; a string already passing (a title, a sixel
+ * image: passed as it comes, however long) is closed with ST when it is cut
+ * short or left open at the end.
  */
-import { MAX_DECIDING, dropCsi, dropDcs, dropWholeOsc, oscByNumber, splitCsi } from './filter-rules.js';
+import { MAX_DCS_HEADER, MAX_DECIDING, dropCsi, dropDcs, dropWholeOsc, ignoredInSequence, oscByNumber, splitCsi } from './filter-rules.js';
 
 const ESC = 0x1b;
 const BEL = 0x07;
@@ -15,13 +23,16 @@ const CAN = 0x18;
 const SUB = 0x1a;
 /** The lead byte of a C1 control in UTF-8 (U+0080..U+009F). */
 const C2 = 0xc2;
+const ST = [ESC, 0x5c];
 
-type State = 'ground' | 'esc' | 'c2' | 'csi' | 'string';
+/** esc: after ESC; nf: after ESC and intermediate bytes (ESC ( B); c2: after the UTF-8 C1 lead byte. */
+type State = 'ground' | 'esc' | 'nf' | 'c2' | 'csi' | 'string';
 /** In a string: read its number or header (osc, dcs), read it whole (whole), pass or drop the rest of it. */
 type Mode = 'osc' | 'dcs' | 'whole' | 'pass' | 'drop';
+type Kind = 'csi' | 'osc' | 'dcs' | 'other-string';
 
 /** The sequence kinds, by the byte after ESC or after the UTF-8 C1 lead byte. */
-function kindOf(byte: number, c1: boolean): 'csi' | 'osc' | 'dcs' | 'other-string' | undefined {
+function kindOf(byte: number, c1: boolean): Kind | undefined {
   const b = c1 ? byte - 0x40 : byte;
   if (b === 0x5b) return 'csi';
   if (b === 0x5d) return 'osc';
@@ -29,6 +40,15 @@ function kindOf(byte: number, c1: boolean): 'csi' | 'osc' | 'dcs' | 'other-strin
   if (b === 0x58 || b === 0x5e || b === 0x5f) return 'other-string';
   return undefined;
 }
+
+const isIntermediate = (b: number): boolean => b >= 0x20 && b <= 0x2f;
+const isEscFinal = (b: number): boolean => b >= 0x30 && b <= 0x7e;
+const isFinal = (b: number): boolean => b >= 0x40 && b <= 0x7e;
+/**
+ * The UTF-8 C1 lead byte passes only with a continuation byte (a character U+0080..U+00BF); alone it is dropped, since
+ * what follows a sequence the filter drops after it could complete it (C2, a dropped CSI, then 0x9D: an OSC).
+ */
+const continuesLead = (b: number): boolean => b >= 0x80 && b <= 0xbf;
 
 export class TerminalFilter {
   private state: State = 'ground';
@@ -55,23 +75,38 @@ export class TerminalFilter {
         if (i > runStart) parts.push(Buffer.from(chunk.subarray(runStart, i)));
       }
       this.step(b);
-      if (this.out.length > 0) {
-        parts.push(Buffer.from(this.out));
-        this.out = [];
-      }
+      if (this.out.length > 0) parts.push(this.take());
       runStart = i + 1;
     }
     if (this.state === 'ground' && runStart < chunk.length) parts.push(Buffer.from(chunk.subarray(runStart)));
     return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
   }
 
+  /** The end of the output: a string still passing is closed, so what the terminal shows next is not read into it; an undecided sequence is dropped. */
+  end(): Buffer {
+    if (this.state === 'string') this.cutString();
+    this.seq = [];
+    this.state = 'ground';
+    return this.take();
+  }
+
+  private take(): Buffer {
+    const bytes = Buffer.from(this.out);
+    this.out = [];
+    return bytes;
+  }
+
   private step(b: number): void {
+    if (b === ENQ) return;
     switch (this.state) {
       case 'ground':
         return this.ground(b);
       case 'esc':
+        return this.afterEsc(b);
+      case 'nf':
+        return this.afterIntermediate(b);
       case 'c2':
-        return this.introduced(b);
+        return this.afterC2(b);
       case 'csi':
         return this.csi(b);
       case 'string':
@@ -80,7 +115,6 @@ export class TerminalFilter {
   }
 
   private ground(b: number): void {
-    if (b === ENQ) return;
     if (b === ESC || b === C2) {
       this.seq = [b];
       this.state = b === ESC ? 'esc' : 'c2';
@@ -89,21 +123,47 @@ export class TerminalFilter {
     this.out.push(b);
   }
 
-  /** The byte after ESC or after the UTF-8 C1 lead byte. */
-  private introduced(b: number): void {
-    const kind = kindOf(b, this.state === 'c2');
-    this.seq.push(b);
-    this.body = '';
-    if (kind === undefined) {
-      // Not a sequence the filter reads: the two bytes pass (but a second ESC or C1 lead byte may begin one).
-      const again = b === ESC || b === C2;
-      this.flush(again ? this.seq.slice(0, -1) : this.seq);
-      this.state = 'ground';
-      if (again) this.ground(b);
+  /** The byte after ESC: an introducer, an intermediate, a final; anything else (a control a terminal runs inside the escape, DEL, a byte outside ASCII) cuts it short. */
+  private afterEsc(b: number): void {
+    const kind = kindOf(b, false);
+    if (kind !== undefined) return this.introduce(kind, b);
+    if (isIntermediate(b)) {
+      this.seq.push(b);
+      this.state = 'nf';
       return;
     }
+    if (isEscFinal(b)) return this.complete(b);
+    this.abort(b);
+  }
+
+  /** After ESC and intermediates: held until the final byte, so that what a dropped sequence parts cannot become the final of this one. */
+  private afterIntermediate(b: number): void {
+    if (isIntermediate(b) && this.seq.length < MAX_DECIDING) return void this.seq.push(b);
+    if (isEscFinal(b)) return this.complete(b);
+    this.abort(b);
+  }
+
+  /** The byte after the UTF-8 C1 lead byte: an introducer, or a character (U+0080..U+00BF) that passes. */
+  private afterC2(b: number): void {
+    const kind = kindOf(b, true);
+    if (kind !== undefined) return this.introduce(kind, b);
+    if (!continuesLead(b)) return this.abort(b);
+    this.state = 'ground';
+    this.complete(b);
+  }
+
+  private introduce(kind: Kind, b: number): void {
+    this.seq.push(b);
+    this.body = '';
     if (kind === 'csi') this.state = 'csi';
     else this.enterString(kind === 'osc' ? 'osc' : kind === 'dcs' ? 'dcs' : 'drop');
+  }
+
+  /** The held sequence ends with `b`, complete, and passes. */
+  private complete(b: number): void {
+    this.seq.push(b);
+    this.flush(this.seq);
+    this.state = 'ground';
   }
 
   private enterString(mode: Mode): void {
@@ -119,7 +179,7 @@ export class TerminalFilter {
     // ESC, CAN, SUB or a byte outside ASCII (a UTF-8 C1 control) ends it unfinished, as a terminal reads it.
     if (b === ESC || b === CAN || b === SUB || b >= 0x80) return this.abort(b);
     this.seq.push(b);
-    if (b >= 0x40 && b <= 0x7e) {
+    if (isFinal(b)) {
       if (!dropCsi(splitCsi(this.body, String.fromCharCode(b)))) this.flush(this.seq);
       this.seq = [];
       this.state = 'ground';
@@ -129,7 +189,7 @@ export class TerminalFilter {
     if (this.seq.length > MAX_DECIDING) this.abort(undefined);
   }
 
-  /** An unfinished sequence cut short: dropped; `b` (ESC, CAN, SUB) read afresh. */
+  /** An unfinished sequence cut short: dropped whole; `b` (ESC, CAN, SUB, ...) read afresh. */
   private abort(b: number | undefined): void {
     this.seq = [];
     this.state = 'ground';
@@ -149,29 +209,34 @@ export class TerminalFilter {
       else this.strC2 = true;
       return;
     }
-    if (b === CAN || b === SUB) return this.endString([], b);
-    if (b === BEL && this.osc) return this.endString([BEL]);
+    if (b === CAN || b === SUB) {
+      // A terminal drops the string and acts on CAN or SUB.
+      this.cutString();
+      return this.ground(b);
+    }
+    if (b === BEL && this.osc) return this.finishString([BEL]);
     this.stringByte(b);
   }
 
   private afterStringEsc(b: number): void {
     this.strEsc = false;
-    if (b === 0x5c) return this.endString([ESC, 0x5c]);
+    if (b === 0x5c) return this.finishString(ST);
     // ESC ends the string and begins the next sequence.
-    this.endString([]);
+    this.cutString();
     this.ground(ESC);
     this.step(b);
   }
 
   private afterStringC2(b: number): void {
     this.strC2 = false;
-    if (b === 0x9c) return this.endString([C2, 0x9c]);
+    if (b === 0x9c) return this.finishString([C2, 0x9c]);
     if (kindOf(b, true) !== undefined) {
-      this.endString([]);
+      this.cutString();
       this.ground(C2);
       this.step(b);
       return;
     }
+    if (!continuesLead(b)) return this.string(b);
     this.stringByte(C2);
     this.stringByte(b);
   }
@@ -188,16 +253,23 @@ export class TerminalFilter {
       case 'dcs':
         return this.dcsHeaderByte(b);
       case 'whole':
-        this.seq.push(b);
-        this.body += String.fromCharCode(b);
-        if (this.seq.length > MAX_DECIDING) this.decide('drop');
+        if (this.hold(b)) this.body += String.fromCharCode(b);
         return;
     }
   }
 
-  private oscNumberByte(b: number): void {
+  /** Keep `b` of an undecided string; false when that makes it too long to decide, and it is dropped. */
+  private hold(b: number): boolean {
     this.seq.push(b);
-    if (b >= 0x30 && b <= 0x39 && this.body.length < 8) {
+    if (this.seq.length <= MAX_DECIDING) return true;
+    this.decide('drop');
+    return false;
+  }
+
+  /** The OSC number ends at the first byte that is neither a digit nor one a terminal ignores there. */
+  private oscNumberByte(b: number): void {
+    if (!this.hold(b) || ignoredInSequence(b)) return;
+    if (b >= 0x30 && b <= 0x39) {
       this.body += String.fromCharCode(b);
       return;
     }
@@ -205,10 +277,11 @@ export class TerminalFilter {
   }
 
   private dcsHeaderByte(b: number): void {
-    this.seq.push(b);
+    if (!this.hold(b)) return;
     this.body += String.fromCharCode(b);
-    // The header ends with its final byte (0x40-0x7e); tmux's "tmux;" is read far enough to be told.
-    if ((b >= 0x40 && b <= 0x7e) || this.body.length >= 16) this.decide(dropDcs(this.body) ? 'drop' : 'pass');
+    // The header ends with its final byte; tmux's "tmux;" is read far enough to be told; one too long to be told is dropped.
+    if (isFinal(b)) this.decide(dropDcs(this.body) ? 'drop' : 'pass');
+    else if (this.body.length >= MAX_DCS_HEADER) this.decide('drop');
   }
 
   /** The string's fate, now that enough of it is read: what was held goes out (pass) or away (drop), or is kept (whole). */
@@ -219,22 +292,34 @@ export class TerminalFilter {
     if (mode === 'whole') this.body = '';
   }
 
-  /** The string ended with `terminator`; `reread`: CAN or SUB, which a terminal acts on. */
-  private endString(terminator: number[], reread?: number): void {
-    const mode = this.mode;
-    if (mode === 'osc') this.mode = oscByNumber(this.body) === 'drop' ? 'drop' : 'pass';
-    if (this.mode === 'pass') this.flush([...this.seq, ...terminator]);
-    if (mode === 'whole' && !dropWholeOsc(this.body)) this.flush([...this.seq, ...terminator]);
+  /** The string ended with its own terminator: one passing gets it; one held passes whole with it, if allowed. */
+  private finishString(terminator: readonly number[]): void {
+    if (this.mode === 'pass') this.flush(terminator);
+    else if (this.passesWhole()) this.flush([...this.seq, ...terminator]);
     this.seq = [];
     this.state = 'ground';
-    if (reread !== undefined) this.out.push(reread);
+  }
+
+  /** The string cut short (by ESC, a C1 introducer, CAN, SUB, the end): one held is dropped whole, one passing is closed with ST. */
+  private cutString(): void {
+    if (this.mode === 'pass') this.flush(ST);
+    this.seq = [];
+    this.state = 'ground';
+  }
+
+  /** A held string, complete: an OSC ended right after its number unless that number is dropped; a colour or font OSC unless it queries. */
+  private passesWhole(): boolean {
+    if (this.mode === 'osc') return oscByNumber(this.body) !== 'drop';
+    return this.mode === 'whole' && !dropWholeOsc(this.body);
   }
 }
 
 /**
  * A whole text through the filter, as the relay would pass it to a terminal: what `isolate mcp` returns of a command's
- * output, which an assistant may show in the user's terminal. A sequence still undecided at the end is dropped.
+ * output, which an assistant may show in the user's terminal. A sequence still undecided at the end is dropped; a
+ * string still passing is closed.
  */
 export function filteredText(text: string): string {
-  return new TerminalFilter().push(Buffer.from(text, 'utf8')).toString('utf8');
+  const filter = new TerminalFilter();
+  return Buffer.concat([filter.push(Buffer.from(text, 'utf8')), filter.end()]).toString('utf8');
 }

@@ -34,6 +34,11 @@ function relayOut(from: Readable | null, to: Writable, raw: boolean): void {
     const data = filter === undefined ? chunk : filter.push(chunk);
     if (data.length > 0) to.write(data);
   });
+  // A string the command left open is closed, so what the terminal shows after the run is not read into it.
+  from?.once('end', () => {
+    const rest = filter?.end();
+    if (rest !== undefined && rest.length > 0) to.write(rest);
+  });
   from?.on('error', () => undefined);
 }
 
