@@ -32,6 +32,14 @@ describe('the terminal filter', () => {
     expect(filtered(`a\x9d52;c;ZXZpbA==\x9cb`)).toBe('ab');
   });
 
+  it("drops the other terminals' clipboard and file writes (iTerm2's OSC 1337, kitty's OSC 5522 and 5113) and key programming (DECUDK)", () => {
+    expect(filtered(`a${E}]1337;Copy=:ZXZpbA==\x07b`)).toBe('ab');
+    expect(filtered(`a${E}]01337;ReportVariable=eA==${ST}b`)).toBe('ab');
+    expect(filtered(`a${E}]5522;type=write;ZXZpbA==${ST}b`)).toBe('ab');
+    expect(filtered(`a${E}]5113;ac=send;id=x${ST}b`)).toBe('ab');
+    expect(filtered(`a${E}P0;1|17/6563686f${ST}b`)).toBe('ab');
+  });
+
   it('drops colour and font queries, and passes colour settings', () => {
     expect(filtered(`${E}]11;?\x07x`)).toBe('x');
     expect(filtered(`${E}]4;1;?${ST}x`)).toBe('x');

@@ -75,12 +75,18 @@ const QUERYABLE_OSC = new Set(['4', '5', '10', '11', '12', '13', '14', '15', '16
 const MAX_OSC_DIGITS = 8;
 
 /**
- * OSC by its number, read as a terminal reads it (052 is 52): 52 (clipboard) is dropped; colours and fonts are read
+ * OSC numbers dropped whole: the clipboard (52), iTerm2's own (1337: Copy= writes the clipboard, File= downloads a
+ * file, the Report ones answer), kitty's clipboard (5522) and file transfer (5113).
+ */
+const DROPPED_OSC = new Set(['52', '1337', '5522', '5113']);
+
+/**
+ * OSC by its number, read as a terminal reads it (052 is 52): DROPPED_OSC are dropped; colours and fonts are read
  * whole (see dropWholeOsc); the rest passes.
  */
 export function oscByNumber(digits: string): OscDecision {
   const num = digits.replace(/^0+(?=\d)/, '');
-  if (num === '52' || num.length > MAX_OSC_DIGITS) return 'drop';
+  if (DROPPED_OSC.has(num) || num.length > MAX_OSC_DIGITS) return 'drop';
   return QUERYABLE_OSC.has(num) ? 'whole' : 'pass';
 }
 
@@ -89,9 +95,13 @@ export function dropWholeOsc(payload: string): boolean {
   return withoutIgnored(payload).split(';').some((field) => field === '?');
 }
 
-/** DCS by its header: setting and capability requests (DCS $ q, + q) and tmux's passthrough (DCS tmux;), which reaches the terminal outside tmux unfiltered. */
+/**
+ * DCS by its header: setting and capability requests (DCS $ q, + q), tmux's passthrough (DCS tmux;), which reaches
+ * the terminal outside tmux unfiltered, and user-defined keys (DECUDK, DCS ... |), which program a key to type text
+ * the command chose.
+ */
 export function dropDcs(header: string): boolean {
-  return /^[0-9:;<=>?]*(\$q|\+q|t)/.test(withoutIgnored(header));
+  return /^[0-9:;<=>?]*(\$q|\+q|t|\|)/.test(withoutIgnored(header));
 }
 
 /** How many bytes of a DCS header are read for its final byte; a longer one is dropped, as it may end in a request. */
