@@ -239,8 +239,10 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
-    if (this.options.terminator !== undefined && this.options.credentials?.servesHost(t.host, t.port) === true) {
-      this.terminate(this.options.terminator, client, t, verdict, started, early);
+    const established = (): void => void client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    const terminator = this.terminatorFor(t);
+    if (terminator !== undefined) {
+      this.terminate(terminator, client, t, verdict, started, early, established);
       return;
     }
     this.tunnel(
@@ -250,7 +252,7 @@ export class FilterProxy {
       started,
       early,
       {
-        established: () => client.write('HTTP/1.1 200 Connection Established\r\n\r\n'),
+        established,
         failed: () => finish(client, simpleResponse(502, 'Bad Gateway', 'cannot connect')),
       },
       this.opaque(t),
@@ -272,9 +274,20 @@ export class FilterProxy {
     return { gate: (data) => (data[0] === TLS_HANDSHAKE ? sni(data) : http.gate(data)), checkUp: allChecks(placeholders, http.watch) };
   }
 
+  /**
+   * The terminator for a tunnel (CONNECT or SOCKS5 alike) to a credential
+   * host, or undefined: other tunnels stay opaque. Through an opaque one a
+   * credential host's responses would reach the command unscrubbed, and it
+   * may show what it was sent before (the value, added to an earlier
+   * request) to whoever asks.
+   */
+  private terminatorFor(t: Target): TlsTerminator | undefined {
+    return this.options.credentials?.servesHost(t.host, t.port) === true ? this.options.terminator : undefined;
+  }
+
   /** A tunnel to a credential host: TLS answered here, each request sent on with the values (credentials/terminate.ts). */
-  private terminate(terminator: TlsTerminator, client: Socket, t: Target, verdict: Extract<Verdict, { ok: true }>, started: bigint, early: Buffer): void {
-    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  private terminate(terminator: TlsTerminator, client: Socket, t: Target, verdict: Extract<Verdict, { ok: true }>, started: bigint, early: Buffer, established: () => void): void {
+    established();
     const done = (end: TerminatedEnd): void =>
       this.record(t, started, {
         decision: end.refused === undefined ? 'allowed' : 'denied',
@@ -502,6 +515,12 @@ export class FilterProxy {
       this.record(t, started, { decision: 'denied', rule: verdict.rule, reason: verdict.reason, bytesUp: 0, bytesDown: 0 });
       return;
     }
+    const established = (): void => void client.write(reply(0));
+    const terminator = this.terminatorFor(t);
+    if (terminator !== undefined) {
+      this.terminate(terminator, client, t, verdict, started, rest, established);
+      return;
+    }
     this.tunnel(
       client,
       t,
@@ -509,7 +528,7 @@ export class FilterProxy {
       started,
       rest,
       {
-        established: () => client.write(reply(0)),
+        established,
         failed: (e) => finish(client, reply(e.code === 'ECONNREFUSED' ? 5 : 1)),
       },
       this.opaque(t),

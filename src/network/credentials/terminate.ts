@@ -1,6 +1,6 @@
 /**
  * TLS terminated for the credential hosts only. Inside an allowed CONNECT
- * tunnel to such a host, the proxy answers the TLS handshake itself with a
+ * (or SOCKS5) tunnel to such a host, the proxy answers the TLS handshake itself with a
  * certificate from the run's CA (ca.ts), reads each HTTP request (node's
  * HTTP server: keep-alive, chunked bodies), lets the vault put the values in
  * (or refuse), and sends it on over a new TLS connection that verifies the
@@ -94,7 +94,7 @@ export class TlsTerminator {
   /** The last TLS session of each upstream host:port, to resume: a request's connection skips the full handshake. */
   private readonly sessions = new Map<string, Buffer>();
 
-  /** Take over an established CONNECT tunnel (`early`: bytes the client sent after the CONNECT head). */
+  /** Take over an established CONNECT or SOCKS5 tunnel (`early`: bytes the client sent after the CONNECT head or SOCKS5 request). */
   async accept(client: Socket, t: TerminatedTarget, early: Buffer, done: (end: TerminatedEnd) => void): Promise<void> {
     const end: TerminatedEnd = { bytesUp: 0, bytesDown: 0 };
     const note = (field: 'refused' | 'error', text: string): void => {
