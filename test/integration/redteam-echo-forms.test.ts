@@ -7,7 +7,9 @@
  * the chunks out, printed the real token. Escaped, as servers write text: a
  * key with other characters than letters and digits (`/`, `+`, `=`, as
  * base64 keys have) echoed percent-encoded or in JSON (`\/` as PHP writes
- * it) reached the command as it was. Each must reach the command with the
+ * it) reached the command as it was; so did one spelled as other encoders
+ * write it (Python's quote() keeps /, Go's url.PathEscape keeps + and =,
+ * .NET's JSON writes \u002B). Each must reach the command with the
  * placeholder.
  *
  * A loopback server written byte by byte stands in for the credential host;
@@ -25,10 +27,18 @@ import { rawReply } from '../helpers/raw-reply.js';
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
 /** A key as base64 writes it: with /, + and =. */
 const KEY = `${randomBytes(24).toString('base64')}/+=`;
+const hex = (c: string): string => c.charCodeAt(0).toString(16).padStart(2, '0');
+const fromJson = (e: string): string => JSON.parse(`"${e}"`) as string;
 /** The forms `/escaped` echoes the key in, and how a client reads each back. */
 const ESCAPED: readonly [string, (key: string) => string, (echo: string) => string][] = [
   ['percent', (k) => encodeURIComponent(k), decodeURIComponent],
-  ['php-json', (k) => k.replace(/[\\"/]/g, (c) => `\\${c}`), (e) => JSON.parse(`"${e}"`) as string],
+  ['php-json', (k) => k.replace(/[\\"/]/g, (c) => `\\${c}`), fromJson],
+  // Python's urllib.parse.quote() keeps /; Go's url.PathEscape keeps + and =.
+  ['python-quote', (k) => k.replace(/[+=]/g, (c) => `%${hex(c).toUpperCase()}`), decodeURIComponent],
+  ['go-path-escape', (k) => k.replace(/\//g, (c) => `%${hex(c).toUpperCase()}`), decodeURIComponent],
+  // .NET's System.Text.Json writes + as \u002B; other writers escape every / + = with lower-case hex.
+  ['dotnet-json', (k) => k.replace(/\+/g, '\\u002B'), fromJson],
+  ['json-lower-hex', (k) => k.replace(/[/+=]/g, (c) => `\\u00${hex(c)}`), fromJson],
 ];
 
 let server: Server;

@@ -1,0 +1,59 @@
+/**
+ * The spellings of a value the response scrubber must find (scrub.ts): each
+ * character other than a letter or digit written on its own way, as
+ * encoders do (Python's quote() keeps / and encodes + and =, Go's
+ * url.PathEscape the other way round, .NET's JSON writes \u002B). Each
+ * echo is cut at every point, so a match split between two pieces of a
+ * response is caught too.
+ */
+import { describe, expect, it } from 'vitest';
+import { makePlaceholder } from '../../src/network/credentials/placeholder.js';
+import { replacementsFor, scrubber } from '../../src/network/credentials/scrub.js';
+
+const VALUE = 'rt2REAL/Abc+Def9/Ghi+Jkl=';
+/** A value long enough that its placeholder keeps its / + = (placeholder.ts). */
+const LONG = 'rt2REAL/Abc+Def9/Ghi+Jkl/Mno+Pqr8/Stu+Vwx=';
+const PLACEHOLDERS = new Map([VALUE, LONG].map((v) => [v, makePlaceholder(v).slice(0, v.length)]));
+
+/** `text` through a fresh scrubber for `value`, in two pieces cut at `cut`. */
+function scrubbed(text: string, cut: number, value = VALUE): string {
+  const s = scrubber(replacementsFor(Buffer.from(value, 'latin1'), Buffer.from(PLACEHOLDERS.get(value) ?? '', 'latin1')));
+  const pieces = [text.slice(0, cut), text.slice(cut)].map((p) => Buffer.from(p, 'latin1'));
+  return Buffer.concat([...pieces.flatMap((p) => s.push(p)), s.flush()]).toString('latin1');
+}
+
+/** Every way of cutting `text` in two: the value must be gone, and the length kept, in each. */
+function everyCut(text: string): string[] {
+  return Array.from({ length: text.length + 1 }, (_, cut) => scrubbed(text, cut));
+}
+
+const percent = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase()}`;
+const unicode = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const jsonDecode = (e: string): string => JSON.parse(`"${e}"`) as string;
+
+/** The echoes of a value, each with how a client reads it back. */
+const ESCAPED: readonly [string, (value: string) => string, (echo: string) => string][] = [
+  ['python quote()', (v) => v.replace(/[+=]/g, percent), decodeURIComponent],
+  ['go url.PathEscape', (v) => v.replace(/\//g, percent), decodeURIComponent],
+  ['percent, mixed hex case', (v) => v.replace(/[/+=]/g, (c) => percent(c).toLowerCase()).replace('%2b', '%2B'), decodeURIComponent],
+  ['.NET JSON, upper-case hex', (v) => v.replace(/\+/g, (c) => unicode(c).toUpperCase().replace('\\U', '\\u')), jsonDecode],
+  ['JSON, lower-case hex, every character', (v) => v.replace(/[/+=]/g, unicode), jsonDecode],
+  ['JSON, \\/ and \\u002b mixed', (v) => v.replace(/\//g, '\\/').replace(/\+/g, unicode), jsonDecode],
+];
+
+describe('the scrubber, a value with / + = in the spellings servers write it', () => {
+  it.each(ESCAPED)('%s: the value is replaced wherever the echo is cut, and the length kept', (_name, escape, decode) => {
+    expect(decode(escape(VALUE))).toBe(VALUE);
+    const text = `{"echo":"${escape(VALUE)}"}`;
+    for (const out of everyCut(text)) {
+      expect(out).toHaveLength(text.length);
+      const shown = decode(/"echo":"(.*)"/.exec(out)?.[1] ?? '');
+      expect(shown, out).not.toBe(VALUE);
+      expect(shown.slice(0, 7), out).not.toBe(VALUE.slice(0, 7));
+    }
+  });
+
+  it('the mask is written in the spelling of the echo: a client decodes the placeholder', () => {
+    for (const [name, escape, decode] of ESCAPED) expect(decode(scrubbed(escape(LONG), 0, LONG)), name).toBe(PLACEHOLDERS.get(LONG));
+  });
+});
