@@ -9,8 +9,8 @@
  * base64 keys have) echoed percent-encoded or in JSON (`\/` as PHP writes
  * it) reached the command as it was; so did one spelled as other encoders
  * write it (Python's quote() keeps /, Go's url.PathEscape keeps + and =,
- * .NET's JSON writes \u002B). Each must reach the command with the
- * placeholder.
+ * .NET's JSON writes \u002B) and one in base64 wrapped in lines (MIME,
+ * PEM). Each must reach the command with the placeholder.
  *
  * A loopback server written byte by byte stands in for the credential host;
  * curl in the sandbox prints the body it receives.
@@ -40,6 +40,13 @@ const ESCAPED: readonly [string, (key: string) => string, (echo: string) => stri
   ['dotnet-json', (k) => k.replace(/\+/g, '\\u002B'), fromJson],
   ['json-lower-hex', (k) => k.replace(/[/+=]/g, (c) => `\\u00${hex(c)}`), fromJson],
 ];
+/** The key in base64 wrapped as MIME (76 columns, CRLF) and PEM or GitHub's API (60, LF) write it, a line end falling inside its form. */
+const WRAPPED: readonly [number, string][] = [
+  [76, '\r\n'],
+  [60, '\n'],
+];
+const wrap = (text: string, columns: number, eol: string): string => (Buffer.from(text).toString('base64').match(new RegExp(`.{1,${columns}}`, 'g')) ?? []).join(eol) + eol;
+const wrappedEchoes = (key: string): string[] => WRAPPED.flatMap(([columns, eol]) => [40, 41, 42].map((n) => wrap(`${'p'.repeat(n)}${key}.`, columns, eol)));
 
 let server: Server;
 let PORT = 0;
@@ -50,8 +57,8 @@ const chunk = (text: string): string => `${Buffer.byteLength(text).toString(16)}
 
 /** The token echoed in chunks of `size` bytes (1: every byte a chunk of its own), or cut once at `size`. */
 function reply(path: string, token: string, key: string): string {
-  if (path === '/escaped') {
-    const body = ESCAPED.map(([name, escape]) => `${name}=${escape(key)}\n`).join('');
+  if (path === '/escaped' || path === '/wrapped') {
+    const body = path === '/escaped' ? ESCAPED.map(([name, escape]) => `${name}=${escape(key)}\n`).join('') : wrappedEchoes(key).join('--\n');
     return `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
   }
   const text = `you sent ${token}.`;
@@ -136,6 +143,25 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
       const echoed = new RegExp(`^${name}=(.*)$`, 'm').exec(r.stdout)?.[1] ?? '';
       expect(unescape(echoed), `the real key reached the command, ${name}`).not.toBe(KEY);
       expect(unescape(echoed).slice(0, 8)).not.toBe(KEY.slice(0, 8));
+    }
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('a key echoed in base64 wrapped in lines reaches the command as the placeholder', async () => {
+    const before = seen.length;
+    const script = `curl -sS -H "X-Api-Key: $API_KEY" http://127.0.0.1:${PORT}/wrapped`;
+    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
+      cwd: p.project,
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY },
+      timeoutMs: 30_000,
+    });
+    expect(seen.slice(before)).toEqual([KEY]);
+    const blocks = r.stdout.split('--\n');
+    expect(blocks).toHaveLength(wrappedEchoes(KEY).length);
+    for (const block of blocks) {
+      const decoded = Buffer.from(block.replace(/\r?\n/g, ''), 'base64').toString('latin1');
+      expect(decoded, `the real key reached the command, in ${JSON.stringify(block)}`).not.toContain(KEY.slice(2, -2));
+      expect(decoded).toMatch(/^p{40}/);
     }
     expect(r.status, r.stderr).toBe(0);
   });

@@ -2,9 +2,10 @@
  * The spellings of a value the response scrubber must find (scrub.ts): each
  * character other than a letter or digit written on its own way, as
  * encoders do (Python's quote() keeps / and encodes + and =, Go's
- * url.PathEscape the other way round, .NET's JSON writes \u002B). Each
- * echo is cut at every point, so a match split between two pieces of a
- * response is caught too.
+ * url.PathEscape the other way round, .NET's JSON writes \u002B), and its
+ * base64 forms wrapped in lines (MIME at 76 columns with CRLF, PEM and
+ * GitHub's API at 60 with LF). Each echo is cut at every point, so a match
+ * split between two pieces of a response is caught too.
  */
 import { describe, expect, it } from 'vitest';
 import { makePlaceholder } from '../../src/network/credentials/placeholder.js';
@@ -55,5 +56,28 @@ describe('the scrubber, a value with / + = in the spellings servers write it', (
 
   it('the mask is written in the spelling of the echo: a client decodes the placeholder', () => {
     for (const [name, escape, decode] of ESCAPED) expect(decode(scrubbed(escape(LONG), 0, LONG)), name).toBe(PLACEHOLDERS.get(LONG));
+  });
+});
+
+/** base64 of `text` in lines of `columns`, each ended by `eol`. */
+function wrapped(text: string, columns: number, eol: string): string {
+  return (Buffer.from(text, 'latin1').toString('base64').match(new RegExp(`.{1,${columns}}`, 'g')) ?? []).join(eol) + eol;
+}
+
+describe('the scrubber, a value in base64 wrapped in lines', () => {
+  const cases: [string, number, string][] = [
+    ['MIME, 76 columns, CRLF', 76, '\r\n'],
+    ['PEM and GitHub, 60 columns, LF', 60, '\n'],
+  ];
+  it.each(cases)('%s: replaced wherever the line ends fall in it and wherever the text is cut', (_name, columns, eol) => {
+    // Prefixes that put the value at each of base64's three offsets and each line end at several places in its form.
+    for (let prefix = 30; prefix < 60; prefix++) {
+      const text = wrapped(`${'p'.repeat(prefix)}${VALUE} and more`, columns, eol);
+      for (const out of everyCut(text)) {
+        expect(out).toHaveLength(text.length);
+        const decoded = Buffer.from(out.replace(/\r?\n/g, ''), 'base64').toString('latin1');
+        expect(decoded, `prefix ${prefix}`).not.toContain(VALUE.slice(2, -2));
+      }
+    }
   });
 });

@@ -24,7 +24,10 @@ export interface Scrubber {
  * spelling (spellings.ts), and its base64 forms at each of the three
  * offsets it can have in an encoded text (an echoed `Authorization: Basic`
  * header carries it so): the characters that encode only the value's
- * bytes, which are the same wherever it sits.
+ * bytes, which are the same wherever it sits. Base64 is often wrapped in
+ * lines (MIME at 76 columns with CRLF, PEM at 64, GitHub's API at 60 with
+ * LF), and where a line ends in the form depends on what comes before the
+ * value: a line end may stand anywhere in it.
  */
 export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
   const out: Replacement[] = [{ from: value.toString('latin1'), to: mask.toString('latin1') }];
@@ -33,7 +36,7 @@ export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
     const end = Math.floor((offset + value.length) / 3);
     const encode = (b: Buffer): string => Buffer.concat([Buffer.alloc(offset), b]).toString('base64').slice(4 * first, 4 * end);
     const from = encode(value);
-    if (from.length >= 8) out.push({ from, to: encode(mask) });
+    if (from.length >= 8) out.push({ from, to: encode(mask), wrapped: true });
   }
   return out;
 }

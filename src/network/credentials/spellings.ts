@@ -16,11 +16,15 @@ export interface Replacement {
   from: string;
   /** The mask, of the same length: the placeholder (or its form). */
   to: string;
+  /** A line end (CRLF or LF) may stand between any two characters: base64 wrapped in lines (MIME, PEM). */
+  wrapped?: boolean;
 }
 
 const PLAIN = /^[A-Za-z0-9]$/;
 /** The longest spelling of a character: `\u002B`. */
 const LONGEST_SPELLING = 6;
+/** The longest line end: CRLF. */
+const LONGEST_LINE_END = 2;
 
 const hexOf = (c: string): string => c.charCodeAt(0).toString(16).padStart(2, '0');
 
@@ -32,14 +36,16 @@ function spellings(c: string, capture: boolean): string {
   return `(${capture ? '' : '?:'}${raw}|\\\\${raw}|%${hex}|\\\\u00${hex})`;
 }
 
-/** A regular expression for `r.from` in every spelling, with a group for each character spelled (`capture`) or none. */
+/** A regular expression for `r.from` in every spelling, with a group for each character spelled and each line end (`capture`) or none. */
 function pattern(r: Replacement, capture: boolean): string {
-  return [...r.from].map((c) => spellings(c, capture)).join('');
+  const lineEnd = r.wrapped === true ? `(${capture ? '' : '?:'}\\r?\\n)?` : '';
+  return [...r.from].map((c) => spellings(c, capture)).join(lineEnd);
 }
 
 /** How long `r.from` can be written: the length a match has at most. */
 function longest(r: Replacement): number {
-  return [...r.from].reduce((sum, c) => sum + (PLAIN.test(c) ? 1 : LONGEST_SPELLING), 0);
+  const chars = [...r.from].reduce((sum, c) => sum + (PLAIN.test(c) ? 1 : LONGEST_SPELLING), 0);
+  return chars + (r.wrapped === true ? LONGEST_LINE_END * (r.from.length - 1) : 0);
 }
 
 /** `c` written as `like` (a spelling of another character) is written: the mask keeps the echo's length and escapes, so a client still decodes it. */
@@ -51,13 +57,14 @@ function spellLike(c: string, like: string): string {
   return like.length === 3 ? `%${hex}` : `\\u00${hex}`;
 }
 
-/** `r.to` spelled as the echo spelled `r.from`: `groups` are its spellings, in order (pattern with capture). */
+/** `r.to` spelled as the echo spelled `r.from`: `groups` are its spellings and line ends, in order (pattern with capture). */
 function maskLike(r: Replacement, groups: readonly (string | undefined)[]): string {
   let at = 0;
   return [...r.from]
     .map((c, i) => {
+      const lineEnd = r.wrapped === true && i > 0 ? (groups[at++] ?? '') : '';
       const m = r.to[i] ?? 'x';
-      return PLAIN.test(c) ? m : spellLike(m, groups[at++] ?? m);
+      return lineEnd + (PLAIN.test(c) ? m : spellLike(m, groups[at++] ?? m));
     })
     .join('');
 }
