@@ -104,7 +104,14 @@ export const RUNNER_OPTIONS: Readonly<Record<string, OptionTable>> = {
   'dbus-run-session': { short: '', long: {}, partial: true },
   catchsegv: { short: '', long: {}, partial: true },
   valgrind: { short: '', long: {}, partial: true },
-  watch: { short: 'n:q:', long: valued('interval', 'equexit'), partial: true },
+  // procps-ng's: -d takes its value only in its own word (-dx is -d with x, not -x).
+  watch: {
+    short: 'bcCd::egn:pq:rs:twxhv',
+    long: {
+      ...HELP, beep: 'none', color: 'none', 'no-color': 'none', differences: 'optional', errexit: 'none', chgexit: 'none', interval: 'required', precise: 'none',
+      equexit: 'required', 'no-rerun': 'none', shotsdir: 'required', 'no-title': 'none', 'no-wrap': 'none', exec: 'none',
+    },
+  },
   faketime: { short: '', long: valued('date-prog'), partial: true },
   firejail: { short: '', long: {}, partial: true },
   proot: { short: 'r:b:m:w:k:v:q:p:', long: valued('rootfs', 'bind', 'mount', 'pwd', 'cwd', 'kernel-release', 'verbose', 'qemu', 'port'), partial: true },

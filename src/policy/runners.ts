@@ -33,6 +33,10 @@ interface Runner {
   options?: 'after' | 'anywhere';
   /** Its command words are joined into one script for the shell (watch without -x, sg). */
   joined?: true;
+  /** A lone `-` before its operands is a flag of its own (sg's login shell), not the first operand. */
+  login?: true;
+  /** Options with which it runs the words as they are, not joined (watch -x). */
+  exec?: readonly string[];
   /** Options with which it runs what another session or a script of its own says (screen -X): undecidable. */
   opaque?: readonly string[];
 }
@@ -72,8 +76,8 @@ const RUNNERS: Record<string, Runner> = {
   'dbus-run-session': {},
   catchsegv: {},
   valgrind: {},
-  watch: { joined: true },
-  sg: { operands: 1, script: ['-c'], options: 'after', joined: true },
+  watch: { joined: true, exec: ['-x', '--exec'] },
+  sg: { operands: 1, script: ['-c'], options: 'after', joined: true, login: true },
   faketime: { operands: 1 },
   firejail: {},
   proot: {},
@@ -85,6 +89,9 @@ const RUNNERS: Record<string, Runner> = {
   npx: { script: ['-c', '--call'] },
   bunx: {},
 };
+
+/** npx (and npm exec) with no command: it runs the one npm_config_call (any case) names, from the environment, which the policy does not read. */
+const NPX_CALL: Opaque = { undecidable: 'npx with no command runs the one npm_config_call names (from the environment)', unread: true };
 
 /** Package managers' subcommands that run a command as npx does. */
 const PACKAGE_RUNNERS: Readonly<Record<string, readonly string[]>> = { npm: ['exec', 'x'], pnpm: ['exec', 'dlx'], yarn: ['exec', 'dlx'], bun: ['x'] };
@@ -141,6 +148,8 @@ interface RunnerOptions {
   next: number;
   script?: string;
   pid: boolean;
+  /** One of the runner's `exec` options was given. */
+  exec: boolean;
 }
 
 /** The options of `args` from `from` on, read as the runner reads them; an option it does not have leaves its command unread. */
@@ -149,7 +158,8 @@ function runnerOptions(name: string, r: Runner, args: readonly string[], from: n
   if ('unknown' in read) return { undecidable: `${name} has an option the policy does not read (${read.unknown}): its command cannot be told`, unread: true };
   const script = read.options.find((o: ReadOption) => r.script?.includes(o.name) === true);
   const pid = read.options.some((o) => r.pid?.includes(o.name) === true);
-  return { next: read.next, ...(script === undefined ? {} : { script: script.value ?? '' }), pid };
+  const exec = read.options.some((o) => r.exec?.includes(o.name) === true);
+  return { next: read.next, ...(script === undefined ? {} : { script: script.value ?? '' }), pid, exec };
 }
 
 /** The dynamic loader's file names (ld-linux-x86-64.so.2, ld-linux-aarch64.so.1, ld-musl-x86_64.so.1, ld64.so.2, ld-2.31.so, ld.so.1). */
@@ -198,14 +208,13 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if ('undecidable' in o) return o;
   if (o.script !== undefined) return { argv: ['sh', '-c', o.script], tail: false };
   if (o.pid) return undefined;
-  const operandsEnd = o.next + (r.operands ?? 0);
-  const after = r.options === 'after' ? runnerOptions(name, r, args, operandsEnd, table) : { next: operandsEnd, pid: false };
+  const operandsEnd = o.next + (r.login === true && args[o.next] === '-' ? 1 : 0) + (r.operands ?? 0);
+  const after = r.options === 'after' ? runnerOptions(name, r, args, operandsEnd, table) : { next: operandsEnd, pid: false, exec: false };
   if ('undecidable' in after) return after;
   if (after.script !== undefined) return { argv: ['sh', '-c', after.script], tail: false };
   const rest = args.slice(after.next);
-  if (rest.length === 0) return undefined;
-  const exec = name === 'watch' && args.slice(0, o.next).some((a) => a === '-x' || a === '--exec' || /^-[a-wyz]*x/.test(a));
-  if (r.joined === true && !exec) return { argv: ['sh', '-c', rest.join(' ')], tail };
+  if (rest.length === 0) return known === 'npx' ? NPX_CALL : undefined;
+  if (r.joined === true && !o.exec) return { argv: ['sh', '-c', rest.join(' ')], tail };
   return { argv: [...rest], tail };
 }
 

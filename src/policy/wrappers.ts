@@ -47,6 +47,7 @@ function unwrapEnv(args: readonly string[], tail: boolean): Words | Unknowable |
     return { argv: ['env', ...words, ...args.slice(split.next)], tail };
   }
   let start = read.next;
+  if (args[start] === '-') start++; // GNU env reads a lone - as -i
   while (args[start]?.includes('=') === true) start++;
   if (args[start] === '--' && start > read.next) start++; // env would run a program named `--` (none): read as the command a reader sees after it
   const argv = args.slice(start);

@@ -11,12 +11,13 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolate, projectSite, runners, type Runner } from '../helpers/isolate.js';
 
-/** Scripts that write the file MARK through a wrapper (MARK is replaced by a name of each case's own). */
+/** Scripts that write the file MARK through a wrapper (MARK is replaced by a name of each case's own, GROUP by the runner's group). */
 const FORMS = [
   'command -p cp -v /etc/hostname MARK',
   'env --u X touch MARK',
@@ -36,6 +37,14 @@ const FORMS = [
   'echo MARK | xargs --repl=X touch X',
   'flock --wa 5 lock touch MARK',
   'taskset --cpu 0 touch MARK',
+  // GNU env reads a lone - as -i; sg's - is its login flag, before the group; watch -d takes its value in its own word (-dx is not -x).
+  'env - touch MARK',
+  'env - A=1 touch MARK',
+  "sg - GROUP 'touch MARK'",
+  "TERM=xterm timeout 2 watch -t -dx echo 'a;touch MARK;kill $PPID'; true",
+  // npx (and npm exec) with no command runs the one npm_config_call names.
+  "npm_config_call='touch MARK' npx",
+  "NPM_CONFIG_CALL='touch MARK' npm exec",
 ];
 
 describe.each(runners())('red team: wrappers\' options read as the wrapper reads them ($label)', (runner: Runner) => {
@@ -47,7 +56,9 @@ describe.each(runners())('red team: wrappers\' options read as the wrapper reads
   let allow: string;
   let open: string;
   let n = 0;
+  let group: string;
   beforeAll(() => {
+    group = execFileSync('getent', ['group', String(runner.gid)], { encoding: 'utf8' }).split(':')[0] ?? '';
     ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rt-wrappers-'));
     deny = join(dir, 'deny.yaml');
     writeFileSync(deny, 'extends: default\ncommands: { deny: ["git push *", "touch *", "cp *"] }\n', { mode: 0o644 });
@@ -63,11 +74,11 @@ describe.each(runners())('red team: wrappers\' options read as the wrapper reads
 
   it.each(FORMS)('%s: writes MARK without rules, and is refused (126) with MARK not written under "touch *" and "cp *"', (form) => {
     const control = mark();
-    const ran = run(open, ['sh', '-c', form.replaceAll('MARK', control)]);
+    const ran = run(open, ['sh', '-c', form.replaceAll('MARK', control).replaceAll('GROUP', group)]);
     expect(ran.status, ran.stderr).toBe(0);
     expect(existsSync(join(project, control)), 'the form does not write its file: the test proves nothing').toBe(true);
     const target = mark();
-    const r = run(deny, ['sh', '-c', form.replaceAll('MARK', target)]);
+    const r = run(deny, ['sh', '-c', form.replaceAll('MARK', target).replaceAll('GROUP', group)]);
     expect(existsSync(join(project, target)), 'the denied command ran').toBe(false);
     expect(r.status, r.stderr).toBe(126);
   });

@@ -14,6 +14,12 @@ const ALLOW = { allow: ['ls *', 'echo *', 'git status', 'env *'], deny: ['git pu
 describe('wrappers read their options as the real tool does', () => {
   it.each([
     [['command', 'git', 'push', '-v', 'origin', 'main']],
+    [['env', '-', 'touch', 'MARK']],
+    [['env', '-', 'A=1', 'git', 'push', 'origin', 'main']],
+    [['sg', '-', 'staff', 'touch MARK']],
+    [['sg', '-', 'staff', '-c', 'touch MARK']],
+    [['watch', '-t', '-dx', 'echo', 'a;touch MARK']],
+    [['watch', '--differences=x', 'echo', 'a;touch MARK']],
     [['command', '-p', 'git', 'push', '-v']],
     [['command', '-p', 'touch', '-V', 'MARK']],
     [['env', '--u', 'X', 'git', 'push', 'origin', 'main']],
@@ -57,6 +63,21 @@ describe('wrappers read their options as the real tool does', () => {
   ])('the deny rules refuse %j by the denied program', async (argv) => {
     const d = await decideCommands(DENY, argv);
     expect(d, JSON.stringify(d)).toMatchObject({ decision: 'refused', list: 'deny' });
+  });
+
+  it.each([[['sh', '-c', "npm_config_call='touch MARK' npx"]], [['sh', '-c', 'NPM_CONFIG_CALL="touch MARK" npm exec']], [['npx', '--yes']], [['npm', 'exec']]])(
+    'npx or npm exec with no command runs the one npm_config_call names: %j is not read, and refused under deny rules',
+    async (argv) => {
+      const d = await decideCommands(DENY, argv);
+      expect(d, JSON.stringify(d)).toMatchObject({ decision: 'refused' });
+      expect(d.reason).toContain('not read by the policy');
+    },
+  );
+
+  it('npm_config_call and the other npm settings that name a command make a script undecidable, as GIT_EDITOR does', async () => {
+    const d = await decideCommands(ALLOW, ['sh', '-c', "npm_config_script_shell=/tmp/x ls"]);
+    expect(d.decision).toBe('refused');
+    expect(d.reason).toContain('npm_config_script_shell names a command npm runs');
   });
 
   it.each([
