@@ -64,6 +64,19 @@ describe.skipIf(!driver).each(backendCases('red team terminal splices'))('red te
     expect(r.status, r.output).toBe(0);
     expect(r.output).toMatch(FORBIDDEN);
   });
+
+  it('the other requests a terminal answers (DECID, a checksum of the screen, feature and kitty queries) and the switch out of UTF-8 do not reach it', async () => {
+    const requests = ['\x1bZ', '\x1b[1;1;1;1;1;1*y', '\x1b[1$w', '\x1b[1$u', '\x1b]60\x07', '\x1b]21;foreground=?\x07', '\x1b]99;i=1:p=?;\x1b\\', '\x1b%@'];
+    const command = `printf '${requests.map((q) => q.replaceAll('%', '%%').replaceAll('\x1b', '\\033').replaceAll('\x07', '\\007').replace(/\\$/, '\\\\')).join('')}'; echo; echo done`;
+    const raw = await on(['--raw-terminal', '--', 'sh', '-c', command]);
+    for (const q of requests) expect(raw.output, `control: the command writes ${JSON.stringify(q)}`).toContain(q);
+    for (const args of [[], ['--no-tty']]) {
+      const r = await on([...args, '--', 'sh', '-c', command], args.length === 0 ? '' : '</dev/null');
+      expect(r.status, r.output).toBe(0);
+      expect(r.output).toContain('done');
+      for (const q of requests) expect(r.output.includes(q), `${JSON.stringify(q)} reached the terminal (${args.join(' ') || 'a terminal of its own'})`).toBe(false);
+    }
+  });
 });
 
 describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red team: sequences spliced around a dropped one, in what isolate mcp returns ($label)', ({ runner }) => {

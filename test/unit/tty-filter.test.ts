@@ -53,6 +53,18 @@ describe('the terminal filter', () => {
     }
   });
 
+  it('drops the other requests a terminal answers: DECID, DECRQCRA (a checksum of the screen), DECRQPSR, DECRQTSR, xterm\'s feature queries, kitty\'s colour, pointer, text-size and notification queries', () => {
+    for (const s of [`${E}Z`, `${E}[1;1;1;1;1;1*y`, `${E}[1$w`, `${E}[1$u`, `${E}]60\x07`, `${E}]61${ST}`, `${E}]21;foreground=?\x07`, `${E}]22;?__current__${ST}`, `${E}]66;?${ST}`, `${E}]99;i=1:p=?;${ST}`]) {
+      expect(filtered(`<${s}>`), JSON.stringify(s)).toBe('<>');
+    }
+    expect(filtered(`${E}]21;foreground=red\x07`), 'setting a colour passes').toBe(`${E}]21;foreground=red\x07`);
+  });
+
+  it('drops the switches out of UTF-8 (ESC % @, ESC % G), after which the 8-bit controls it passes as text would act', () => {
+    expect(filtered(`<${E}%@>`)).toBe('<>');
+    expect(filtered(`<${E}%G>`)).toBe('<>');
+  });
+
   it("drops tmux's passthrough, APC, PM and SOS strings", () => {
     // Its header is dropped, and what it wraps is read as a terminal outside tmux reads it: the clipboard write goes.
     const tmux = filtered(`<${E}Ptmux;${E}${E}]52;c;eA==\x07${ST}>`);

@@ -41,7 +41,9 @@ const WINDOW_OPS_KEPT = new Set(['22', '23']);
 /**
  * Reports: device attributes (CSI c, > c, = c), status and cursor position
  * (CSI n, ? n), terminal parameters (CSI x), mode requests (CSI $ p),
- * the version (CSI > q), keyboard and graphics queries (CSI ? u, ? S, ? m);
+ * the version (CSI > q), keyboard and graphics queries (CSI ? u, ? S, ? m),
+ * presentation and tab-stop state (CSI $ w, $ u), a checksum of an area of
+ * the screen (CSI * y, DECRQCRA: what the screen shows, read back);
  * window operations and reports (CSI t) but pushing and popping the title.
  */
 export function dropCsi(p: CsiParts): boolean {
@@ -56,9 +58,14 @@ export function dropCsi(p: CsiParts): boolean {
     case 'q':
       return p.prefix === '>';
     case 'u':
+      return p.prefix === '?' || p.intermediates.includes('$');
     case 'S':
     case 'm':
       return p.prefix === '?';
+    case 'w':
+      return p.intermediates.includes('$');
+    case 'y':
+      return p.intermediates.includes('*');
     case 't':
       return p.prefix === '' && !WINDOW_OPS_KEPT.has(p.params.split(';')[0] ?? '');
     default:
@@ -68,17 +75,18 @@ export function dropCsi(p: CsiParts): boolean {
 
 export type OscDecision = 'drop' | 'pass' | 'whole';
 
-/** OSC colour and font numbers whose `?` form is a query the terminal answers. */
-const QUERYABLE_OSC = new Set(['4', '5', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '50']);
+/** OSC numbers whose `?` form is a query the terminal answers: colours and fonts, kitty's colours (21), pointer shape (22), text size (66) and notifications (99). */
+const QUERYABLE_OSC = new Set(['4', '5', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '21', '22', '50', '66', '99']);
 
 /** How many digits of an OSC number (after its leading zeros) a terminal is trusted to read as the filter does; a longer one is dropped. */
 const MAX_OSC_DIGITS = 8;
 
 /**
  * OSC numbers dropped whole: the clipboard (52), iTerm2's own (1337: Copy= writes the clipboard, File= downloads a
- * file, the Report ones answer), kitty's clipboard (5522) and file transfer (5113).
+ * file, the Report ones answer), kitty's clipboard (5522) and file transfer (5113), xterm's queries of its allowed
+ * and disallowed features (60, 61).
  */
-const DROPPED_OSC = new Set(['52', '1337', '5522', '5113']);
+const DROPPED_OSC = new Set(['52', '1337', '5522', '5113', '60', '61']);
 
 /**
  * OSC by its number, read as a terminal reads it (052 is 52): DROPPED_OSC are dropped; colours and fonts are read
@@ -90,9 +98,19 @@ export function oscByNumber(digits: string): OscDecision {
   return QUERYABLE_OSC.has(num) ? 'whole' : 'pass';
 }
 
-/** A colour or font OSC read whole: dropped when any of its fields is a query (`?`). */
+/** A queryable OSC read whole: dropped when any of its fields (`;` or `:` apart) is a query: `?`, `?name`, `key=?`. */
 export function dropWholeOsc(payload: string): boolean {
-  return withoutIgnored(payload).split(';').some((field) => field === '?');
+  return withoutIgnored(payload)
+    .split(/[;:]/)
+    .some((field) => field.startsWith('?') || field.endsWith('=?'));
+}
+
+/**
+ * ESC sequences dropped: DECID (ESC Z), which the terminal answers as it does CSI c, and the character-set switches
+ * (ESC %): ESC % @ takes a terminal out of UTF-8, where the 8-bit controls the filter passes as text would act.
+ */
+export function dropEsc(intermediates: string, final: string): boolean {
+  return (intermediates === '' && final === 'Z') || intermediates.startsWith('%');
 }
 
 /**

@@ -14,7 +14,7 @@
  * image: passed as it comes, however long) is closed with ST when it is cut
  * short or left open at the end.
  */
-import { MAX_DCS_HEADER, MAX_DECIDING, dropCsi, dropDcs, dropWholeOsc, ignoredInSequence, oscByNumber, splitCsi } from './filter-rules.js';
+import { MAX_DCS_HEADER, MAX_DECIDING, dropCsi, dropDcs, dropEsc, dropWholeOsc, ignoredInSequence, oscByNumber, splitCsi } from './filter-rules.js';
 
 const ESC = 0x1b;
 const BEL = 0x07;
@@ -132,14 +132,14 @@ export class TerminalFilter {
       this.state = 'nf';
       return;
     }
-    if (isEscFinal(b)) return this.complete(b);
+    if (isEscFinal(b)) return this.completeEsc(b);
     this.abort(b);
   }
 
   /** After ESC and intermediates: held until the final byte, so that what a dropped sequence parts cannot become the final of this one. */
   private afterIntermediate(b: number): void {
     if (isIntermediate(b) && this.seq.length < MAX_DECIDING) return void this.seq.push(b);
-    if (isEscFinal(b)) return this.complete(b);
+    if (isEscFinal(b)) return this.completeEsc(b);
     this.abort(b);
   }
 
@@ -160,6 +160,13 @@ export class TerminalFilter {
   }
 
   /** The held sequence ends with `b`, complete, and passes. */
+  /** An ESC sequence's final byte (after ESC and its intermediates in `seq`): passed whole, or dropped whole (dropEsc). */
+  private completeEsc(b: number): void {
+    if (!dropEsc(String.fromCharCode(...this.seq.slice(1)), String.fromCharCode(b))) return this.complete(b);
+    this.seq = [];
+    this.state = 'ground';
+  }
+
   private complete(b: number): void {
     this.seq.push(b);
     this.flush(this.seq);
