@@ -188,13 +188,13 @@ function opaqueCommand(name: string, args: readonly string[]): Opaque | undefine
   return undefined;
 }
 
-/** The command a runner starts: the inner command, a shell with its script, or undefined when `name` is no runner or runs nothing. */
-export function runnerCommand(name: string, args: readonly string[], tail: boolean): Words | Opaque | undefined {
+/** The command a runner starts: the inner command, a shell with its script, or undefined when `name` is no runner or runs nothing; `via`: the package manager whose subcommand it is (npm exec is npx). */
+export function runnerCommand(name: string, args: readonly string[], tail: boolean, via: string = name): Words | Opaque | undefined {
   const opaque = opaqueCommand(name, args);
   if (opaque !== undefined) return opaque;
   if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
   const sub = packageRunSubcommand(name, args);
-  if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail);
+  if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail, name);
   const known = runnerName(name);
   const r = own(RUNNERS, known);
   const table = own(RUNNER_OPTIONS, known);
@@ -213,7 +213,7 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if ('undecidable' in after) return after;
   if (after.script !== undefined) return { argv: ['sh', '-c', after.script], tail: false };
   const rest = args.slice(after.next);
-  if (rest.length === 0) return known === 'npx' ? NPX_CALL : undefined;
+  if (rest.length === 0) return via === 'npx' || via === 'npm' ? NPX_CALL : undefined;
   if (r.joined === true && !o.exec) return { argv: ['sh', '-c', rest.join(' ')], tail };
   return { argv: [...rest], tail };
 }

@@ -264,7 +264,7 @@ describe('wrappers are looked through', () => {
 
   it('package managers and tmux otherwise run no command of their own: decided as they are', async () => {
     // npm exec with no command runs the one npm_config_call names: refused as unread (wrapper-options.test.ts).
-    for (const argv of [['npm', 'test'], ['pnpm', 'install'], ['yarn', 'build'], ['tmux', 'ls'], ['screen', '-ls']]) {
+    for (const argv of [['npm', 'test'], ['pnpm', 'exec'], ['pnpm', 'install'], ['yarn', 'build'], ['tmux', 'ls'], ['screen', '-ls']]) {
       const d = await decideCommands({ allow: [], deny: ['git push *'] }, argv);
       expect(d, argv.join(' ')).toMatchObject({ decision: 'allowed', undecidable: [] });
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { TerminalFilter, filteredText } from '../../src/run/tty/filter.js';
+import { PassThrough } from 'node:stream';
+import { TerminalFilter, closeWhenDone, filteredText } from '../../src/run/tty/filter.js';
 import { pick, rng, type Rand } from '../helpers/fuzz-values.js';
 
 const E = '\x1b';
@@ -23,6 +24,21 @@ describe('the terminal filter', () => {
   it('passes text, UTF-8, colours, cursor moves and titles unchanged', () => {
     for (const s of ['plain text\r\n', 'héllo © 日本', `${E}[1;31mred${E}[0m`, `${E}[2J${E}[H`, `${E}]0;my title\x07`, `${E}]2;t${ST}`, `${E}[?1049h`, `${E}(B`, `${E}[22;0t${E}[23;0t`, `${E}]8;;http://x/?a=1${ST}link${E}]8;;${ST}`, `${E}P0;1;0q#0;2;0;0;0${ST}`]) {
       expect(filtered(s)).toBe(s);
+    }
+  });
+
+  it('closes a string the command left open when its output ends, and when it is cut off (destroyed, never ended)', async () => {
+    for (const stop of [(s: PassThrough) => s.end(), (s: PassThrough) => s.destroy()]) {
+      const from = new PassThrough();
+      const filter = new TerminalFilter();
+      const written: Buffer[] = [];
+      from.on('data', (chunk: Buffer) => written.push(filter.push(chunk)));
+      closeWhenDone(from, filter, (rest) => written.push(rest));
+      from.write(`${E}]0;open title`);
+      await new Promise((r) => setImmediate(r));
+      stop(from);
+      await new Promise((r) => from.once('close', r));
+      expect(Buffer.concat(written).toString('latin1')).toBe(`${E}]0;open title${ST}`);
     }
   });
 

@@ -74,6 +74,11 @@ describe('wrappers read their options as the real tool does', () => {
     },
   );
 
+  it.each([[['pnpm', 'exec']], [['yarn', 'dlx']], [['bun', 'x']]])('%j with no command runs nothing npm_config_call names: not refused for it', async (argv) => {
+    const d = await decideCommands(DENY, argv);
+    expect(d, JSON.stringify(d)).toMatchObject({ decision: 'allowed' });
+  });
+
   it('npm_config_call and the other npm settings that name a command make a script undecidable, as GIT_EDITOR does', async () => {
     const d = await decideCommands(ALLOW, ['sh', '-c', "npm_config_script_shell=/tmp/x ls"]);
     expect(d.decision).toBe('refused');

@@ -14,7 +14,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { IsolateError, errnoCode } from '../../errors.js';
-import { TerminalFilter } from '../tty/filter.js';
+import { TerminalFilter, closeWhenDone } from '../tty/filter.js';
 import { HELD_OUTPUT_GRACE_MS } from './held-output.js';
 
 export interface OutputRelay {
@@ -53,11 +53,7 @@ function copy(from: Readable, fd: 1 | 2, failures: Failures, filter: TerminalFil
     from.pause();
     to.once('drain', () => from.resume());
   });
-  // A string the command left open is closed, so what the terminal shows after the run is not read into it.
-  from.once('end', () => {
-    const rest = filter?.end();
-    if (rest !== undefined && rest.length > 0) to.write(rest);
-  });
+  closeWhenDone(from, filter, (rest) => to.write(rest));
   from.on('error', () => undefined);
   from.once('close', () => to.off('error', failed));
 }

@@ -14,6 +14,7 @@
  * image: passed as it comes, however long) is closed with ST when it is cut
  * short or left open at the end.
  */
+import type { Readable } from 'node:stream';
 import { MAX_DCS_HEADER, MAX_DECIDING, dropCsi, dropDcs, dropEsc, dropWholeOsc, ignoredInSequence, oscByNumber, splitCsi } from './filter-rules.js';
 
 const ESC = 0x1b;
@@ -326,6 +327,18 @@ export class TerminalFilter {
  * output, which an assistant may show in the user's terminal. A sequence still undecided at the end is dropped; a
  * string still passing is closed.
  */
+/**
+ * Once `from` has closed (ended, or cut off: destroyed without an end), write through `write` what closes a string
+ * the command left open, so that what the terminal shows after the run is not read into it.
+ */
+export function closeWhenDone(from: Readable, filter: TerminalFilter | undefined, write: (data: Buffer) => void): void {
+  if (filter === undefined) return;
+  from.once('close', () => {
+    const rest = filter.end();
+    if (rest.length > 0) write(rest);
+  });
+}
+
 export function filteredText(text: string): string {
   const filter = new TerminalFilter();
   return Buffer.concat([filter.push(Buffer.from(text, 'utf8')), filter.end()]).toString('utf8');

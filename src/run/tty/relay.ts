@@ -9,7 +9,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { ReadStream, WriteStream } from 'node:tty';
-import { TerminalFilter } from './filter.js';
+import { TerminalFilter, closeWhenDone } from './filter.js';
 import { enterRawMode } from './mode.js';
 
 export interface TerminalIo {
@@ -34,11 +34,7 @@ function relayOut(from: Readable | null, to: Writable, raw: boolean): void {
     const data = filter === undefined ? chunk : filter.push(chunk);
     if (data.length > 0) to.write(data);
   });
-  // A string the command left open is closed, so what the terminal shows after the run is not read into it.
-  from?.once('end', () => {
-    const rest = filter?.end();
-    if (rest !== undefined && rest.length > 0) to.write(rest);
-  });
+  if (from !== null) closeWhenDone(from, filter, (rest) => to.write(rest));
   from?.on('error', () => undefined);
 }
 
