@@ -56,10 +56,9 @@ export interface IsolateErrorOptions {
  * and isolates): shown raw, U+202E makes a name the sandbox chose read
  * backwards, and what follows it in the line with it. The second keeps newlines.
  */
-// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-// eslint-disable-next-line no-control-regex -- control characters are what these find, to escape them
-export const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const SEPARATORS_AND_DIRECTION = String.raw`\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069`;
+export const CONTROL = new RegExp(String.raw`[\u0000-\u001f\u007f-\u009f${SEPARATORS_AND_DIRECTION}]`, 'g');
+export const CONTROL_BUT_NEWLINE = new RegExp(String.raw`[\u0000-\u0009\u000b-\u001f\u007f-\u009f${SEPARATORS_AND_DIRECTION}]`, 'g');
 
 const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 

@@ -1,10 +1,11 @@
 /**
- * A wrapper's options read as GNU getopt_long reads them, so that the word
+ * A wrapper's or runner's options read as GNU getopt_long reads them, so that the word
  * the policy takes for the program is the one the wrapper runs: `env --u X
  * cmd` is `env --unset X cmd` (any unique prefix of a long option), `xargs
  * -ri cmd` is `-r -i` (an optional value only in the option's own word),
  * `nice -n5` holds its value. Options end at `--` or at the first word that
- * is none (getopt's leading `+`), unless the table permutes (su, script).
+ * is none (getopt's leading `+`), unless `permute` is set (runners.ts sets
+ * it for su, runuser and script).
  *
  * An option the table does not have, a prefix of two, or a value where none
  * is taken is not read: the wrapper would fail, or do what its table does
@@ -106,4 +107,23 @@ export function readOptions(table: OptionTable, args: readonly string[], from = 
     i = read.at(-1)?.next ?? i + 1;
   }
   return { options, next: i, operands };
+}
+
+/** A command that cannot be known before it runs; `unread` when a wrapper's or runner's options are not read (refused under deny rules). */
+export interface Undecidable {
+  undecidable: string;
+  unread?: true;
+}
+
+/** The command of `name`, which has an option (`why`) the policy does not read. */
+export function unreadable(name: string, why: string): Undecidable {
+  return { undecidable: `${name} has an option the policy does not read (${why}): its command cannot be told`, unread: true };
+}
+
+/** The options every GNU tool has. */
+export const HELP = { help: 'none', version: 'none' } as const;
+
+/** A table's own entry for a program's name: never an object's inherited property (a program named `toString`). */
+export function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
+  return Object.hasOwn(table, name) ? table[name] : undefined;
 }

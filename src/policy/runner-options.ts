@@ -1,15 +1,14 @@
 /**
  * The options of the programs runners.ts looks through, for getopt.ts (su,
  * runuser and script permute theirs: runners.ts reads them so).
- * util-linux's tools and coreutils' chroot read theirs with getopt_long, and
- * their tables here are complete: `flock --wa 5 lock cmd` is `--wait 5`, and
- * an option a table lacks leaves the command unread. The other programs'
+ * util-linux's tools, coreutils' chroot, procps' watch and shadow's sg read
+ * theirs with getopt_long, and their tables here are complete: `flock --wa 5
+ * lock cmd` is `--wait 5`, and an option a table lacks leaves the command
+ * unread. The other programs'
  * tables are partial (`partial`): they name the options that take a value,
  * and a word they do not know is read as a flag.
  */
-import type { OptionTable, Takes } from './getopt.js';
-
-const HELP = { help: 'none', version: 'none' } as const;
+import { HELP, type OptionTable, type Takes } from './getopt.js';
 
 /** Long options that all take a value, for the partial tables. */
 function valued(...names: string[]): Record<string, Takes> {

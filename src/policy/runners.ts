@@ -18,7 +18,7 @@
  * `strace -o '|cmd'`, gdb without --args or with
  * other options than GDB_PLAIN before it) are undecidable.
  */
-import { readOptions, type OptionTable, type ReadOption } from './getopt.js';
+import { own, readOptions, unreadable, type OptionTable, type Undecidable } from './getopt.js';
 import { RUNNER_OPTIONS } from './runner-options.js';
 import type { Words } from './words.js';
 
@@ -41,18 +41,8 @@ interface Runner {
   opaque?: readonly string[];
 }
 
-/** What runnerCommand returns for a command that cannot be known before it runs; `unread` when its options are not read (getopt.ts). */
-export interface Opaque {
-  undecidable: string;
-  unread?: true;
-}
 
 const SCRIPT = ['-c', '--command', '--session-command'];
-
-/** A table's own entry for a program's name: never an object's inherited property (a program named `toString`). */
-function own<T>(table: Readonly<Record<string, T>>, name: string): T | undefined {
-  return Object.hasOwn(table, name) ? table[name] : undefined;
-}
 
 const RUNNERS: Record<string, Runner> = {
   chrt: { operands: 1, pid: ['-p', '--pid'] },
@@ -91,7 +81,7 @@ const RUNNERS: Record<string, Runner> = {
 };
 
 /** npx (and npm exec) with no command: it runs the one npm_config_call (any case) names, from the environment, which the policy does not read. */
-const NPX_CALL: Opaque = { undecidable: 'npx with no command runs the one npm_config_call names (from the environment)', unread: true };
+const NPX_CALL: Undecidable = { undecidable: 'npx with no command runs the one npm_config_call names (from the environment)', unread: true };
 
 /** Package managers' subcommands that run a command as npx does. */
 const PACKAGE_RUNNERS: Readonly<Record<string, readonly string[]>> = { npm: ['exec', 'x'], pnpm: ['exec', 'dlx'], yarn: ['exec', 'dlx'], bun: ['x'] };
@@ -153,10 +143,10 @@ interface RunnerOptions {
 }
 
 /** The options of `args` from `from` on, read as the runner reads them; an option it does not have leaves its command unread. */
-function runnerOptions(name: string, r: Runner, args: readonly string[], from: number, table: OptionTable): RunnerOptions | Opaque {
+function runnerOptions(name: string, r: Runner, args: readonly string[], from: number, table: OptionTable): RunnerOptions | Undecidable {
   const read = readOptions(table, args, from);
-  if ('unknown' in read) return { undecidable: `${name} has an option the policy does not read (${read.unknown}): its command cannot be told`, unread: true };
-  const script = read.options.find((o: ReadOption) => r.script?.includes(o.name) === true);
+  if ('unknown' in read) return unreadable(name, read.unknown);
+  const script = read.options.find((o) => r.script?.includes(o.name) === true);
   const pid = read.options.some((o) => r.pid?.includes(o.name) === true);
   const exec = read.options.some((o) => r.exec?.includes(o.name) === true);
   return { next: read.next, ...(script === undefined ? {} : { script: script.value ?? '' }), pid, exec };
@@ -176,7 +166,7 @@ export function isRunner(name: string): boolean {
 }
 
 /** Why the command of a program that runs one its words do not name cannot be known; undefined for any other program. */
-function opaqueCommand(name: string, args: readonly string[]): Opaque | undefined {
+function opaqueCommand(name: string, args: readonly string[]): Undecidable | undefined {
   const why = own(OPAQUE, name);
   if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
@@ -189,7 +179,7 @@ function opaqueCommand(name: string, args: readonly string[]): Opaque | undefine
 }
 
 /** The command a runner starts: the inner command, a shell with its script, or undefined when `name` is no runner or runs nothing; `via`: the package manager whose subcommand it is (npm exec is npx). */
-export function runnerCommand(name: string, args: readonly string[], tail: boolean, via: string = name): Words | Opaque | undefined {
+export function runnerCommand(name: string, args: readonly string[], tail: boolean, via: string = name): Words | Undecidable | undefined {
   const opaque = opaqueCommand(name, args);
   if (opaque !== undefined) return opaque;
   if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;

@@ -6,9 +6,7 @@
  * unreadable rather than misread. Where GNU and BSD differ, the table is
  * their union (BSD env's -P altpath, -L and -U user/class).
  */
-import type { OptionTable } from './getopt.js';
-
-const HELP = { help: 'none', version: 'none' } as const;
+import { HELP, type OptionTable } from './getopt.js';
 
 /** A shell builtin's options: letters only, read by bash's internal getopt (clusters, `--`). */
 const builtin = (short: string): OptionTable => ({ short, long: {} });

@@ -10,21 +10,12 @@
  */
 import { basename } from 'node:path';
 import { gitForm } from './git-forms.js';
-import { readOptions, type ReadOption } from './getopt.js';
+import { own, readOptions, unreadable, type ReadOption, type Undecidable } from './getopt.js';
 import { runnerCommand } from './runners.js';
 import { NO_OPTIONS, WRAPPER_OPTIONS } from './wrapper-options.js';
 import { normalProgram, type Words } from './words.js';
 
 /** A wrapper whose inner command cannot be known before it runs; `unread` when its options are not read (getopt.ts), where a deny rule may match. */
-export interface Unknowable {
-  undecidable: string;
-  unread?: true;
-}
-
-/** A wrapper with an option the policy cannot read: any later word may be its program, so deny rules refuse it (decide.ts). */
-function unreadable(name: string, why: string): Unknowable {
-  return { undecidable: `${name} has an option the policy does not read (${why}): its command cannot be told`, unread: true };
-}
 
 /** Words split from `env -S`'s string, or undefined when it quotes, escapes or expands (env's own syntax). */
 function splitString(value: string): string[] | undefined {
@@ -37,7 +28,7 @@ function splitString(value: string): string[] | undefined {
  * (also after `--`: `env -- A=B cmd`); the words of -S are env's own again,
  * read as getopt goes on reading them (options, NAME=VALUE, the command).
  */
-function unwrapEnv(args: readonly string[], tail: boolean): Words | Unknowable | undefined {
+function unwrapEnv(args: readonly string[], tail: boolean): Words | Undecidable | undefined {
   const read = readOptions(WRAPPER_OPTIONS.env ?? { short: '', long: {} }, args);
   if ('unknown' in read) return unreadable('env', read.unknown);
   const split = read.options.find((o) => o.name === '-S' || o.name === '--split-string');
@@ -61,9 +52,9 @@ interface Read {
 }
 
 /** A plain wrapper's options, and where its inner command starts; undefined when `name` is none or runs no command (`command -v`). */
-function readWrapper(name: string, args: readonly string[]): Read | Unknowable | undefined {
+function readWrapper(name: string, args: readonly string[]): Read | Undecidable | undefined {
   if (NO_OPTIONS.has(name)) return { start: 0, options: [] };
-  const table = Object.hasOwn(WRAPPER_OPTIONS, name) ? WRAPPER_OPTIONS[name] : undefined;
+  const table = own(WRAPPER_OPTIONS, name);
   if (table === undefined) return undefined;
   const read = readOptions(table, args);
   if ('unknown' in read) return unreadable(name, read.unknown);
@@ -93,7 +84,7 @@ export function knownBefore(argv: readonly string[], marker: string | undefined)
 }
 
 /** The command inside a wrapper, or undefined when `words` is not a wrapper around a known command. */
-export function unwrap(words: Words): Words | Unknowable | undefined {
+export function unwrap(words: Words): Words | Undecidable | undefined {
   const [program, ...args] = words.argv;
   if (program === undefined) return undefined;
   const name = basename(normalProgram(program));

@@ -66,7 +66,7 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
 
 /**
  * What the run left in the git directory `git` of `dir` for host git to act on: the links placed in it
- * (git-links.ts), and a rebase or cherry-pick it started or changed (git-states.ts). A git directory that was not
+ * (git-links.ts), and a rebase, cherry-pick or revert it started or changed (git-states.ts). A git directory that was not
  * pinned for the run and changed since its start (made, or moved in whole) counts as the run's whole: its old links
  * and states are new there.
  */

@@ -23,9 +23,9 @@ const STATE_DIRS = ['rebase-merge', 'rebase-apply', 'sequencer'];
 /** How deep below a state directory change times are looked at; deeper (git makes nothing so deep) counts as changed. */
 const MAX_STATE_DEPTH = 4;
 
-const REASON = 'a rebase or cherry-pick in progress that the run started or changed: its next steps (exec lines, a merge program) would run on the host at --continue';
+const REASON = 'a rebase, cherry-pick or revert in progress that the run started or changed: its next steps (exec lines, a merge program) would run on the host at --continue';
 
-/** Whether anything in `dir` (below `name` of `parent`) changed since `sinceMs`, or cannot be told. */
+/** Whether anything below `name` of `parent` changed since `sinceMs`, or cannot be told. */
 function changedBelow(parent: DirHandle, name: EntryName, sinceMs: number | undefined, depth: number): boolean {
   if (depth > MAX_STATE_DEPTH) return true;
   let dir: DirHandle;

@@ -50,8 +50,8 @@ function longest(r: Replacement): number {
 
 /** `c` written as `like` (a spelling of another character) is written: the mask keeps the echo's length and escapes, so a client still decodes it. */
 function spellLike(c: string, like: string): string {
-  const hex = /[a-f]/.test(like.slice(-2)) ? hexOf(c) : hexOf(c).toUpperCase();
   if (like.length === 1) return c;
+  const hex = /[a-f]/.test(like.slice(-2)) ? hexOf(c) : hexOf(c).toUpperCase();
   // No escape writes a letter or a digit in two characters: the placeholder of a value too plain to keep its other characters is padded.
   if (like.length === 2) return PLAIN.test(c) ? `${c}x` : `\\${c}`;
   return like.length === 3 ? `%${hex}` : `\\u00${hex}`;

@@ -1,10 +1,13 @@
 /**
  * Which escape sequences the relay drops on their way to the user's
  * terminal (pure; the list is docs/terminal.md's): those that write outside
- * the screen (the clipboard) and those that make the terminal answer, which
- * it does by typing into its input, where the user's shell reads it once the
- * command has exited (a title or setting report types text the command
- * chose). Everything else passes; `--raw-terminal` passes all.
+ * the screen (the clipboard, a file download or transfer), those that make
+ * the terminal answer, which it does by typing into its input, where the
+ * user's shell reads it once the command has exited (a title or setting
+ * report types text the command chose), those that program a key to type
+ * text (DECUDK), and the switch out of UTF-8 (ESC %), after which the 8-bit
+ * controls passed as text would act. Everything else passes;
+ * `--raw-terminal` passes all.
  */
 
 /** CSI: the bytes between the introducer and the final byte, split as a terminal reads them. */

@@ -160,7 +160,6 @@ export class TerminalFilter {
     else this.enterString(kind === 'osc' ? 'osc' : kind === 'dcs' ? 'dcs' : 'drop');
   }
 
-  /** The held sequence ends with `b`, complete, and passes. */
   /** An ESC sequence's final byte (after ESC and its intermediates in `seq`): passed whole, or dropped whole (dropEsc). */
   private completeEsc(b: number): void {
     if (!dropEsc(String.fromCharCode(...this.seq.slice(1)), String.fromCharCode(b))) return this.complete(b);
@@ -168,6 +167,7 @@ export class TerminalFilter {
     this.state = 'ground';
   }
 
+  /** The held sequence ends with `b`, complete, and passes. */
   private complete(b: number): void {
     this.seq.push(b);
     this.flush(this.seq);
