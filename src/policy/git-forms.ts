@@ -38,6 +38,14 @@ export function gitVariable(word: string): string | undefined {
   return GIT_VARIABLE.test(word) ? `${word.replace(/[=+].*$/s, '')} names a command (or settings) that git, and other programs, run` : undefined;
 }
 
+/** npm's settings from the environment (`npm_config_<name>`, in any case) that name a command it runs: npx's and npm exec's call, its scripts' shell, its git, editor, browser and node-gyp. */
+const NPM_COMMAND_SETTING = /^npm_config_(call|script_shell|shell|git|editor|browser|viewer|node_gyp)([=+]|$)/i;
+
+/** Why a word naming such a variable (`npm_config_call=…`, given to env or exported) makes npm run a command, or undefined. */
+export function npmVariable(word: string): string | undefined {
+  return NPM_COMMAND_SETTING.test(word) ? `${word.replace(/[=+].*$/s, '')} names a command npm runs` : undefined;
+}
+
 export type GitForm = Words | { undecidable: string } | undefined;
 
 /** The most aliases followed in one command (git itself refuses a loop). */

@@ -12,7 +12,7 @@
  * grammar misses substitutions after leading blanks in heredoc lines), and
  * so is a heredoc bash ends on another line than the grammar (heredoc.ts).
  */
-import { gitVariable } from './git-forms.js';
+import { gitVariable, npmVariable } from './git-forms.js';
 import { heredocMisread } from './heredoc.js';
 import type { SyntaxNode } from './shell-parser.js';
 import { literal, named } from './script-words.js';
@@ -126,16 +126,12 @@ const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND|BASH_ENV)([=+[]|$)/;
 /** An exported function in the environment (`BASH_FUNC_name%%=() { …; }`): bash defines `name` from it, and a later `name` runs its body. */
 const EXPORTED_FUNCTION = /^BASH_FUNC_([^=]*?)(%%|\(\))=(.*)$/s;
 
-/** npm's settings from the environment (`npm_config_<name>`, in any case) that name a command it runs: npx's and npm exec's call, its scripts' shell, its git, editor, browser and node-gyp. */
-const NPM_COMMAND_SETTING = /^npm_config_(call|script_shell|shell|git|editor|browser|viewer|node_gyp)([=+]|$)/i;
-
 /** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env), an exported function, SHELLOPTS (which can turn on history expansion), or one with which git or npm runs a command (`GIT_EDITOR=…`, `npm_config_call=…`), runs code, or undefined. */
 export function codeVariable(word: string): string | undefined {
-  if (NPM_COMMAND_SETTING.test(word)) return `${word.replace(/[=+].*$/s, '')} names a command npm runs`;
   if (PROMPT_NAME.test(word)) return `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)`;
   if (/^BASH_FUNC_/.test(word)) return `bash defines a function from ${word.replace(/=.*$/s, '')} (an exported function), which its name runs`;
   if (/^SHELLOPTS([=+[]|$)/.test(word)) return 'bash sets the options SHELLOPTS names as it starts (histexpand: history expansion)';
-  return gitVariable(word);
+  return gitVariable(word) ?? npmVariable(word);
 }
 
 /** The definition bash reads from an exported function's variable (`name () { …; }`), to be parsed as a script, or undefined. */

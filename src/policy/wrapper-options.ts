@@ -11,15 +11,17 @@ import { HELP, type OptionTable } from './getopt.js';
 /** A shell builtin's options: letters only, read by bash's internal getopt (clusters, `--`). */
 const builtin = (short: string): OptionTable => ({ short, long: {} });
 
-export const WRAPPER_OPTIONS: Readonly<Record<string, OptionTable>> = {
-  // GNU coreutils env 9.x, and BSD/macOS env.
-  env: {
-    short: '0a:C:iL:P:S:u:U:v',
-    long: {
-      ...HELP, 'ignore-environment': 'none', null: 'none', unset: 'required', chdir: 'required', 'default-signal': 'optional', 'ignore-signal': 'optional',
-      'block-signal': 'optional', 'list-signal-handling': 'none', debug: 'none', 'split-string': 'required', argv0: 'required',
-    },
+/** GNU coreutils env 9.x, and BSD/macOS env. */
+export const ENV: OptionTable = {
+  short: '0a:C:iL:P:S:u:U:v',
+  long: {
+    ...HELP, 'ignore-environment': 'none', null: 'none', unset: 'required', chdir: 'required', 'default-signal': 'optional', 'ignore-signal': 'optional',
+    'block-signal': 'optional', 'list-signal-handling': 'none', debug: 'none', 'split-string': 'required', argv0: 'required',
   },
+};
+
+export const WRAPPER_OPTIONS: Readonly<Record<string, OptionTable>> = {
+  env: ENV,
   nice: { short: 'n:', long: { ...HELP, adjustment: 'required' }, numeric: true },
   nohup: { short: '', long: HELP },
   timeout: { short: 'fk:ps:v', long: { ...HELP, foreground: 'none', 'kill-after': 'required', 'preserve-status': 'none', signal: 'required', verbose: 'none' } },

@@ -12,7 +12,7 @@ import { basename } from 'node:path';
 import { gitForm } from './git-forms.js';
 import { own, readOptions, unreadable, type ReadOption, type Undecidable } from './getopt.js';
 import { runnerCommand } from './runners.js';
-import { NO_OPTIONS, WRAPPER_OPTIONS } from './wrapper-options.js';
+import { ENV, NO_OPTIONS, WRAPPER_OPTIONS } from './wrapper-options.js';
 import { normalProgram, type Words } from './words.js';
 
 /** A wrapper whose inner command cannot be known before it runs; `unread` when its options are not read (getopt.ts), where a deny rule may match. */
@@ -29,7 +29,7 @@ function splitString(value: string): string[] | undefined {
  * read as getopt goes on reading them (options, NAME=VALUE, the command).
  */
 function unwrapEnv(args: readonly string[], tail: boolean): Words | Undecidable | undefined {
-  const read = readOptions(WRAPPER_OPTIONS.env ?? { short: '', long: {} }, args);
+  const read = readOptions(ENV, args);
   if ('unknown' in read) return unreadable('env', read.unknown);
   const split = read.options.find((o) => o.name === '-S' || o.name === '--split-string');
   if (split !== undefined) {

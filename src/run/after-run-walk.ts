@@ -133,6 +133,12 @@ export function localTimes(w: Walk, st: Stats, parent: DirHandle, name: EntryNam
   return local;
 }
 
+/** How far before the run's start a change time may be and still count as the run's: the kernel stamps files from a clock that lags the wall clock by a tick. */
+const CLOCK_SLACK_MS = 100;
+
+/** Whether an entry's change time is since the run's start (`sinceMs`), or cannot tell (undefined): it counts as the run's. */
+export const changedInRun = (sinceMs: number | undefined, st: Stats): boolean => sinceMs === undefined || st.ctimeMs >= sinceMs - CLOCK_SLACK_MS;
+
 /** Whether a directory's change time proves it unchanged since before the run (scan-cache.ts, rules 1 and 3). */
 export function unchangedSinceRun(w: Walk, st: Stats, parent: DirHandle, name: EntryName): boolean {
   if (w.sinceMs === undefined) return false;

@@ -25,9 +25,7 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { entryAt, entryName, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
 import { unexaminedReason, type Step } from './quarantine.js';
-
-/** How far before the run's start a change time may be and still count as the run's: the kernel stamps files from a clock that lags the wall clock by a tick. */
-const CLOCK_SLACK_MS = 100;
+import { changedInRun } from './after-run-walk.js';
 
 /** How deep below a git directory links are looked for; a directory deeper is moved aside whole (git makes none: refs nest by the slashes of a branch name). */
 export const MAX_GIT_DEPTH = 64;
@@ -94,10 +92,6 @@ function namesIn(here: DirHandle, top: boolean): { name: EntryName; file: boolea
 /** Whether `name` in the directory `chain` reaches is a loose-object directory (`objects/ab` of the git directory). */
 const looseObjects = (chain: readonly Step[], name: EntryName): boolean => chain.length === 2 && chain[1]?.name === 'objects' && typeof name === 'string' && LOOSE_OBJECTS.test(name);
 
-/** Whether an entry's change time is since the run's start (`sinceMs`), or cannot tell (undefined): it counts as the run's. */
-export const changedInRun = (sinceMs: number | undefined, st: Stats): boolean => sinceMs === undefined || st.ctimeMs >= sinceMs - CLOCK_SLACK_MS;
-
-const placed = (s: Search, st: Stats): boolean => changedInRun(s.sinceMs, st);
 
 /**
  * The links placed during the run anywhere in the git directory `name` of
@@ -133,9 +127,9 @@ function searchIn(s: Search, here: DirHandle, chain: readonly Step[], under: boo
       continue;
     }
     if (st.isSymbolicLink()) {
-      if (under || placed(s, st)) s.out.push({ steps });
+      if (under || changedInRun(s.sinceMs, st)) s.out.push({ steps });
     } else if (st.isDirectory() && !looseObjects(chain, name) && !s.kept.has(entryPath(here, name))) {
-      searchDir(s, steps, under || placed(s, st), depth + 1);
+      searchDir(s, steps, under || changedInRun(s.sinceMs, st), depth + 1);
     }
   }
 }

@@ -15,7 +15,8 @@
  */
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { entryAt, entryName, openChild, type DirHandle, type EntryName } from './dir-handle.js';
-import { changedInRun, type GitEntry } from './git-links.js';
+import { changedInRun } from './after-run-walk.js';
+import type { GitEntry } from './git-links.js';
 
 /** The directories of a rebase (merge and apply backends) and of a cherry-pick or revert in progress. */
 const STATE_DIRS = ['rebase-merge', 'rebase-apply', 'sequencer'];

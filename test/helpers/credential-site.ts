@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { TEMP_PREFIX } from './isolate.js';
+import { TEMP_PREFIX, isolateAsync, type Project, type Result, type Runner } from './isolate.js';
 
 type Server = HttpServer | HttpsServer;
 
@@ -65,24 +65,37 @@ export function makeCerts(dir: string): void {
 
 /**
  * A profile in `home` (written as `<name>.yaml`, with the test CA beside it as test-ca.pem) that extends default,
- * lets the filtered network reach 127.0.0.1:`port` only, trusts the test CA for it, and gives the command a
- * placeholder for GITHUB_TOKEN, whose value the proxy adds for that host only. Returns the profile's path.
+ * lets the filtered network reach 127.0.0.1 at `ports` only, trusts the test CA for them, and gives the command a
+ * placeholder for GITHUB_TOKEN, whose value the proxy adds for those hosts only. Returns the profile's path.
  */
-export function loopbackCredentialProfile(home: string, name: string, caPem: string, port: number): string {
+export function loopbackCredentialProfile(home: string, name: string, caPem: string, ports: number | readonly number[]): string {
   writeFileSync(join(home, 'test-ca.pem'), readFileSync(caPem));
   const profile = join(home, `${name}.yaml`);
+  const hosts = JSON.stringify([ports].flat().map((port) => `127.0.0.1:${port}`));
   const lines = [
     'extends: default',
     'network:',
     '  mode: filtered',
-    `  allow: ["127.0.0.1:${port}"]`,
+    `  allow: ${hosts}`,
     `  upstreamCa: ${join(home, 'test-ca.pem')}`,
     'credentials:',
-    `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${port}"] }`,
+    `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ${hosts} }`,
     '',
   ];
   writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
   return profile;
+}
+
+/** How a test runs a script as `runner` under the profile `at()` gives (set up before each test), with `token` as GITHUB_TOKEN's real value and an audit log in the home. */
+export function runWithToken(runner: Runner, at: () => { p: Project; profile: string }, token: string): (script: string) => Promise<Result> {
+  return (script) => {
+    const { p, profile } = at();
+    return isolateAsync(runner, ['run', '-p', profile, '--', 'sh', '-c', script], {
+      cwd: p.project,
+      env: { ...p.env, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: token },
+      timeoutMs: 30_000,
+    });
+  };
 }
 
 /** A loopback TLS server with certificates of a test CA of its own (makeCerts), and how to stop it. */

@@ -13,11 +13,10 @@
  * host; curl in the sandbox asks for three parts of the echo.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loopbackCredentialProfile, startTlsSite, type TlsSite } from '../helpers/credential-site.js';
-import { giveTo, homeWithProject, isolateAsync, runners, type Project, type Runner } from '../helpers/isolate.js';
+import { loopbackCredentialProfile, runWithToken, startTlsSite, type TlsSite } from '../helpers/credential-site.js';
+import { giveTo, homeWithProject, runners, type Project, type Runner } from '../helpers/isolate.js';
 import { rawReply } from '../helpers/raw-reply.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
@@ -57,12 +56,7 @@ describe.each(runners())('red team: a credential echoed back in parts ($label)',
   });
   afterAll(() => p.cleanup());
 
-  const run = (script: string) =>
-    isolateAsync(runner, ['run', '-p', profile, '--', 'sh', '-c', script], {
-      cwd: p.project,
-      env: { ...p.env, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN },
-      timeoutMs: 30_000,
-    });
+  const run = runWithToken(runner, () => ({ p, profile }), TOKEN);
 
   it('the parts of an echo, asked for with Range, do not put the token together: the server is asked for the whole', async () => {
     const before = ranges.length;

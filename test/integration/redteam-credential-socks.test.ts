@@ -13,13 +13,11 @@
  * sent and shows it at /last; /echo shows the one of its own request.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTlsSite, type TlsSite } from '../helpers/credential-site.js';
-import { giveTo, homeWithProject, isolateAsync, runners, type Project, type Runner } from '../helpers/isolate.js';
+import { loopbackCredentialProfile, runWithToken, startTlsSite, type TlsSite } from '../helpers/credential-site.js';
+import { giveTo, homeWithProject, runners, type Project, type Runner } from '../helpers/isolate.js';
 import { rawReply } from '../helpers/raw-reply.js';
 
 const TOKEN = `ghp_${randomBytes(27).toString('base64url').replace(/[-_]/g, 'x')}`;
@@ -66,30 +64,12 @@ describe.each(runners())('red team: a credential host reached through SOCKS5 ($l
 
   beforeAll(() => {
     p = homeWithProject(runner);
-    writeFileSync(join(p.home, 'test-ca.pem'), readFileSync(site.caPem));
-    profile = join(p.home, 'socks.yaml');
-    const hosts = `["127.0.0.1:${TLS_PORT}", "127.0.0.1:${PLAIN_PORT}"]`;
-    const lines = [
-      'extends: default',
-      'network:',
-      '  mode: filtered',
-      `  allow: ${hosts}`,
-      `  upstreamCa: ${join(p.home, 'test-ca.pem')}`,
-      'credentials:',
-      `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ${hosts} }`,
-      '',
-    ];
-    writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
+    profile = loopbackCredentialProfile(p.home, 'socks', site.caPem, [TLS_PORT, PLAIN_PORT]);
     giveTo(runner, p.home);
   });
   afterAll(() => p.cleanup());
 
-  const run = (script: string) =>
-    isolateAsync(runner, ['run', '-p', profile, '--', 'sh', '-c', script], {
-      cwd: p.project,
-      env: { ...p.env, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN },
-      timeoutMs: 30_000,
-    });
+  const run = runWithToken(runner, () => ({ p, profile }), TOKEN);
   // -k: the command trusts what it likes; through the opaque tunnel it reached the server's own certificate.
   const socks = '-k --socks5-hostname 127.0.0.1:3128';
 
