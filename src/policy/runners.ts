@@ -39,6 +39,8 @@ interface Runner {
   exec?: readonly string[];
   /** Options with which it runs what another session or a script of its own says (screen -X): undecidable. */
   opaque?: readonly string[];
+  /** It runs a shell (the one -s names, else the user's) with its script and the words after the user (su; runuser without -u). */
+  userShell?: true;
 }
 
 
@@ -56,8 +58,8 @@ const RUNNERS: Record<string, Runner> = {
   setarch: { operands: 1, options: 'after' },
   linux32: {},
   linux64: {},
-  runuser: { script: SCRIPT, options: 'anywhere' },
-  su: { script: SCRIPT, options: 'anywhere' },
+  runuser: { script: SCRIPT, options: 'anywhere', userShell: true },
+  su: { script: SCRIPT, options: 'anywhere', userShell: true },
   script: { script: ['-c', '--command'], options: 'anywhere' },
   strace: {},
   ltrace: {},
@@ -182,7 +184,7 @@ function opaqueCommand(name: string, args: readonly string[]): Undecidable | und
 export function runnerCommand(name: string, args: readonly string[], tail: boolean, via: string = name): Words | Undecidable | undefined {
   const opaque = opaqueCommand(name, args);
   if (opaque !== undefined) return opaque;
-  if (name === 'gdb') return args.includes('--args') ? words(args.slice(args.indexOf('--args') + 1), tail) : undefined;
+  if (name === 'gdb') return args.includes('--args') ? words(name, args.slice(args.indexOf('--args') + 1), tail) : undefined;
   const sub = packageRunSubcommand(name, args);
   if (sub !== undefined) return runnerCommand('npx', args.slice(sub + 1), tail, name);
   const known = runnerName(name);
@@ -190,7 +192,8 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   const table = own(RUNNER_OPTIONS, known);
   if (r === undefined || table === undefined) return undefined;
   if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };
-  // su, runuser and script take their options anywhere (getopt permutes): a script option after the user is theirs.
+  if (r.userShell === true) return userShellCommand(name, args, table, tail);
+  // script takes its options anywhere (getopt permutes): a script option after its file is its own.
   const anywhere = r.options === 'anywhere' ? runnerOptions(name, r, args, 0, { ...table, permute: true }) : undefined;
   if (anywhere !== undefined && 'undecidable' in anywhere) return anywhere;
   if (anywhere?.script !== undefined) return { argv: ['sh', '-c', anywhere.script], tail: false };
@@ -203,12 +206,32 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if ('undecidable' in after) return after;
   if (after.script !== undefined) return { argv: ['sh', '-c', after.script], tail: false };
   const rest = args.slice(after.next);
-  if (rest.length === 0) return via === 'npx' || via === 'npm' ? NPX_CALL : undefined;
+  if (rest.length === 0 && !tail) return via === 'npx' || via === 'npm' ? NPX_CALL : undefined;
+  if (rest.length === 0) return words(name, rest, tail);
   if (r.joined === true && !o.exec) return { argv: ['sh', '-c', rest.join(' ')], tail };
   return { argv: [...rest], tail };
 }
 
-/** The words of a command, or undefined when there are none. */
-function words(argv: readonly string[], tail: boolean): Words | undefined {
-  return argv.length === 0 ? undefined : { argv: [...argv], tail };
+/** The words of `name`'s command; none: undefined, unless words computed at run time follow, which may be a command (undecidable). */
+function words(name: string, argv: readonly string[], tail: boolean): Words | Undecidable | undefined {
+  if (argv.length > 0) return { argv: [...argv], tail };
+  return tail ? { undecidable: `${name} with a command computed at run time` } : undefined;
+}
+
+/**
+ * su, and runuser without -u: the first operand (after a lone `-`) is the
+ * user, and the shell (-s, else the user's, read as sh) is started with the
+ * script (-c) and the words after the user: `su root -- -c cmd` runs
+ * `sh -c cmd`, `su root` an interactive sh. runuser -u runs its operands as
+ * the command.
+ */
+function userShellCommand(name: string, args: readonly string[], table: OptionTable, tail: boolean): Words | Undecidable | undefined {
+  const read = readOptions({ ...table, permute: true }, args, 0);
+  if ('unknown' in read) return unreadable(name, read.unknown);
+  const operands = [...read.operands, ...args.slice(read.next)];
+  const last = (names: readonly string[]): string | undefined => read.options.findLast((o) => names.includes(o.name))?.value;
+  const script = last(SCRIPT);
+  if (read.options.some((o) => o.name === '-u' || o.name === '--user')) return script === undefined ? words(name, operands, tail) : { argv: ['sh', '-c', script], tail: false };
+  const rest = operands.slice(operands[0] === '-' ? 2 : 1);
+  return { argv: [last(['-s', '--shell']) ?? 'sh', ...(script === undefined ? [] : ['-c', script]), ...rest], tail };
 }

@@ -278,6 +278,35 @@ describe('wrappers are looked through', () => {
     expect((await decideCommands({ allow: ['ls *'], deny: [] }, ['taskset', '-p', '1'])).decision).toBe('refused');
   });
 
+  it.each([
+    'taskset 1 $X', 'taskset $X', 'chrt 1 $X', 'flock l $X', 'setarch x86_64 $X', 'watch $X', 'sg users $X', 'runuser -u root $X',
+    'su root $X', 'gdb --args $X', 'npx $X', 'unshare $X',
+  ])('a runner whose command is computed at run time is undecidable, so an allow list that names the runner refuses it: %s', async (script) => {
+    const allow = { allow: ['ls *', 'taskset *', 'chrt *', 'flock *', 'setarch *', 'watch *', 'sg *', 'runuser *', 'su *', 'gdb *', 'npx *', 'unshare *'], deny: [] };
+    const d = await decideCommands(allow, ['sh', '-c', script]);
+    expect(d.decision, JSON.stringify(d)).toBe('refused');
+    expect(d.undecidable.map((u) => u.reason).join()).toContain('computed at run time');
+  });
+
+  it.each([
+    [['su', 'root', '--', '-c', 'git push']],
+    [['su', '-', 'root', '--', '-c', 'git push']],
+    [['su', 'root', '-s', '/bin/bash', '--', '-c', 'git push']],
+    [['runuser', 'root', '--', '-c', 'git push']],
+    [['su', '-l', 'root', '--', '-c', 'git push']],
+  ])('su (and runuser without -u) gives the words after the user to the shell: %j runs git push', async (argv) => {
+    expect((await decideCommands({ allow: [], deny: ['git push *'] }, argv)).decision).toBe('refused');
+  });
+
+  it('su -s names the shell su runs, with the words after the user', async () => {
+    const d = await decideCommands({ allow: [], deny: ['touch *'] }, ['su', 'root', '-s', '/usr/bin/touch', 'M']);
+    expect(d.decision).toBe('refused');
+    expect((await decideCommands({ allow: ['ls *', 'su *'], deny: [] }, ['su', 'root', '-s', '/usr/bin/touch', 'M'])).decision).toBe('refused');
+    // Without a script or words, the shell reads its commands from its input, as sh alone does.
+    const alone = await decideCommands({ allow: ['su *', 'sh *'], deny: [] }, ['su', 'root']);
+    expect(alone.undecidable.map((u) => u.reason)).toEqual(['sh reads its script from standard input']);
+  });
+
   it('a script too large or too deep for the policy to read whole is refused under deny rules: a deny rule may match in the part not read', async () => {
     const deny = { allow: [], deny: ['git push *'] };
     let nested = 'git push';

@@ -1,0 +1,56 @@
+/**
+ * Red team: a runner (taskset, flock, chrt, setarch, sg) whose command is
+ * computed at run time. `X=touch; taskset 1 $X MARK` runs touch, but the
+ * policy knew the words only up to `$X`, found no command after taskset's
+ * operands, and read it as taskset running nothing: under an allow list
+ * that names the runner (and not touch) it ran, and MARK was written.
+ * A runner's command that is computed at run time cannot be decided, as a
+ * wrapper's (`nice $X`) already was not, so an allow list refuses it (126).
+ * Each form is first run without command rules, to show that it really
+ * writes MARK.
+ *
+ * Each test was written as a failing finding first; it now guards the fix.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolate, projectSite, runners, type Runner } from '../helpers/isolate.js';
+
+/** Scripts that write MARK through a runner whose command is the value of X (GROUP is the runner's own group). */
+const FORMS = ['X=touch; taskset 1 $X MARK', 'X=touch; flock lock $X MARK', 'X=touch; chrt -o 0 $X MARK', 'X=touch; setarch x86_64 $X MARK', 'X="touch MARK"; sg - GROUP "$X"'];
+
+describe.each(runners())('red team: a runner\'s command computed at run time ($label)', (runner: Runner) => {
+  let dir: string;
+  let project: string;
+  let env: Record<string, string>;
+  let cleanup: () => void;
+  let allow: string;
+  let open: string;
+  let group: string;
+  let n = 0;
+  beforeAll(() => {
+    group = execFileSync('getent', ['group', String(runner.gid)], { encoding: 'utf8' }).split(':')[0] ?? '';
+    ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rt-runner-computed-'));
+    allow = join(dir, 'allow.yaml');
+    writeFileSync(allow, 'extends: default\ncommands: { allow: ["ls *", "echo *", "taskset *", "flock *", "chrt *", "setarch *", "sg *"] }\n', { mode: 0o644 });
+    open = join(dir, 'open.yaml');
+    writeFileSync(open, 'extends: default\n', { mode: 0o644 });
+  });
+  afterAll(() => cleanup());
+
+  const run = (profile: string, script: string): ReturnType<typeof isolate> => isolate(runner, ['run', '-p', profile, '--', 'sh', '-c', script], { cwd: project, env });
+  const form = (f: string, name: string): string => f.replaceAll('MARK', name).replaceAll('GROUP', group);
+
+  it.each(FORMS)('%s: writes MARK without rules, and is refused (126) with MARK not written under an allow list without touch', (f) => {
+    const control = `mark-${n++}`;
+    const ran = run(open, form(f, control));
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(existsSync(join(project, control)), 'the form does not write its file: the test proves nothing').toBe(true);
+    const target = `mark-${n++}`;
+    const r = run(allow, form(f, target));
+    expect(existsSync(join(project, target)), 'the command no rule allows ran').toBe(false);
+    expect(r.status, r.stderr).toBe(126);
+    expect(r.stderr).toContain('computed at run time');
+  });
+});
