@@ -120,6 +120,11 @@ export function unreadable(name: string, why: string): Undecidable {
   return { undecidable: `${name} has an option the policy does not read (${why}): its command cannot be told`, unread: true };
 }
 
+/** The command of `name`, made of words computed at run time (`taskset 1 $X`, `script -c "$X"`). */
+export function computedCommand(name: string): Undecidable {
+  return { undecidable: `${name} with a command computed at run time` };
+}
+
 /** The options every GNU tool has. */
 export const HELP = { help: 'none', version: 'none' } as const;
 

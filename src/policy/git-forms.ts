@@ -105,7 +105,8 @@ export function gitForm(words: Words): GitForm {
   const name = basename(program);
   const dispatched = /^git-([a-z][a-z0-9-]*)$/.exec(name);
   if (dispatched !== null) return { argv: ['git', dispatched[1] ?? '', ...first], tail: words.tail };
-  if (name === 'git' && !(first[0] ?? '').startsWith('-')) return pushEquivalent(program, first, words.tail);
+  // No word after git but words computed at run time: they may be its global options (-c alias.x='!cmd'), read below.
+  if (name === 'git' && first.length > 0 && !(first[0] ?? '').startsWith('-')) return pushEquivalent(program, first, words.tail);
   if (name !== 'git') return undefined;
   const aliases = new Map<string, string>();
   let args = first;

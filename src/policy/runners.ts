@@ -18,7 +18,7 @@
  * `strace -o '|cmd'`, gdb without --args or with
  * other options than GDB_PLAIN before it) are undecidable.
  */
-import { own, readOptions, unreadable, type OptionTable, type Undecidable } from './getopt.js';
+import { computedCommand, own, readOptions, unreadable, type OptionTable, type Undecidable } from './getopt.js';
 import { RUNNER_OPTIONS } from './runner-options.js';
 import type { Words } from './words.js';
 
@@ -145,10 +145,12 @@ interface RunnerOptions {
 }
 
 /** The options of `args` from `from` on, read as the runner reads them; an option it does not have leaves its command unread. */
-function runnerOptions(name: string, r: Runner, args: readonly string[], from: number, table: OptionTable): RunnerOptions | Undecidable {
+function runnerOptions(name: string, r: Runner, args: readonly string[], from: number, table: OptionTable, tail: boolean): RunnerOptions | Undecidable {
   const read = readOptions(table, args, from);
   if ('unknown' in read) return unreadable(name, read.unknown);
   const script = read.options.find((o) => r.script?.includes(o.name) === true);
+  // A script option's value missing from the known words is the first word computed at run time.
+  if (script !== undefined && script.value === undefined && tail) return computedCommand(name);
   const pid = read.options.some((o) => r.pid?.includes(o.name) === true);
   const exec = read.options.some((o) => r.exec?.includes(o.name) === true);
   return { next: read.next, ...(script === undefined ? {} : { script: script.value ?? '' }), pid, exec };
@@ -168,9 +170,10 @@ export function isRunner(name: string): boolean {
 }
 
 /** Why the command of a program that runs one its words do not name cannot be known; undefined for any other program. */
-function opaqueCommand(name: string, args: readonly string[]): Undecidable | undefined {
+function opaqueCommand(name: string, args: readonly string[], tail: boolean): Undecidable | undefined {
   const why = own(OPAQUE, name);
-  if (why !== undefined) return args.length > 0 || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
+  if (why !== undefined) return args.length > 0 || tail || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
+  if (name === 'tmux' && tail) return computedCommand(name);
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
   if (name === 'tmux' && args.includes('-f')) return { undecidable: 'tmux runs the commands of the configuration file -f names' };
   if (name === 'strace' && args.some((a, i) => STRACE_PIPE.test(a) || (/^[|!]/.test(a) && /^(-[a-zA-Z]*o|--output)$/.test(args[i - 1] ?? '')))) {
@@ -182,7 +185,7 @@ function opaqueCommand(name: string, args: readonly string[]): Undecidable | und
 
 /** The command a runner starts: the inner command, a shell with its script, or undefined when `name` is no runner or runs nothing; `via`: the package manager whose subcommand it is (npm exec is npx). */
 export function runnerCommand(name: string, args: readonly string[], tail: boolean, via: string = name): Words | Undecidable | undefined {
-  const opaque = opaqueCommand(name, args);
+  const opaque = opaqueCommand(name, args, tail);
   if (opaque !== undefined) return opaque;
   if (name === 'gdb') return args.includes('--args') ? words(name, args.slice(args.indexOf('--args') + 1), tail) : undefined;
   const sub = packageRunSubcommand(name, args);
@@ -194,15 +197,15 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if (r.opaque !== undefined && args.some((a) => r.opaque?.includes(a))) return { undecidable: `${name} ${args.find((a) => r.opaque?.includes(a)) ?? ''} runs what another session or a script says` };
   if (r.userShell === true) return userShellCommand(name, args, table, tail);
   // script takes its options anywhere (getopt permutes): a script option after its file is its own.
-  const anywhere = r.options === 'anywhere' ? runnerOptions(name, r, args, 0, { ...table, permute: true }) : undefined;
+  const anywhere = r.options === 'anywhere' ? runnerOptions(name, r, args, 0, { ...table, permute: true }, tail) : undefined;
   if (anywhere !== undefined && 'undecidable' in anywhere) return anywhere;
   if (anywhere?.script !== undefined) return { argv: ['sh', '-c', anywhere.script], tail: false };
-  const o = runnerOptions(name, r, args, 0, table);
+  const o = runnerOptions(name, r, args, 0, table, tail);
   if ('undecidable' in o) return o;
   if (o.script !== undefined) return { argv: ['sh', '-c', o.script], tail: false };
   if (o.pid) return undefined;
   const operandsEnd = o.next + (r.login === true && args[o.next] === '-' ? 1 : 0) + (r.operands ?? 0);
-  const after = r.options === 'after' ? runnerOptions(name, r, args, operandsEnd, table) : { next: operandsEnd, pid: false, exec: false };
+  const after = r.options === 'after' ? runnerOptions(name, r, args, operandsEnd, table, tail) : { next: operandsEnd, pid: false, exec: false };
   if ('undecidable' in after) return after;
   if (after.script !== undefined) return { argv: ['sh', '-c', after.script], tail: false };
   const rest = args.slice(after.next);
@@ -215,7 +218,7 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
 /** The words of `name`'s command; none: undefined, unless words computed at run time follow, which may be a command (undecidable). */
 function words(name: string, argv: readonly string[], tail: boolean): Words | Undecidable | undefined {
   if (argv.length > 0) return { argv: [...argv], tail };
-  return tail ? { undecidable: `${name} with a command computed at run time` } : undefined;
+  return tail ? computedCommand(name) : undefined;
 }
 
 /**
@@ -231,6 +234,7 @@ function userShellCommand(name: string, args: readonly string[], table: OptionTa
   const operands = [...read.operands, ...args.slice(read.next)];
   const last = (names: readonly string[]): string | undefined => read.options.findLast((o) => names.includes(o.name))?.value;
   const script = last(SCRIPT);
+  if (script === undefined && tail && read.options.some((o) => SCRIPT.includes(o.name))) return computedCommand(name);
   if (read.options.some((o) => o.name === '-u' || o.name === '--user')) return script === undefined ? words(name, operands, tail) : { argv: ['sh', '-c', script], tail: false };
   const rest = operands.slice(operands[0] === '-' ? 2 : 1);
   return { argv: [last(['-s', '--shell']) ?? 'sh', ...(script === undefined ? [] : ['-c', script]), ...rest], tail };

@@ -10,7 +10,7 @@
  */
 import { basename } from 'node:path';
 import { gitForm } from './git-forms.js';
-import { own, readOptions, unreadable, type ReadOption, type Undecidable } from './getopt.js';
+import { computedCommand, own, readOptions, unreadable, type ReadOption, type Undecidable } from './getopt.js';
 import { runnerCommand } from './runners.js';
 import { ENV, NO_OPTIONS, WRAPPER_OPTIONS } from './wrapper-options.js';
 import { normalProgram, type Words } from './words.js';
@@ -95,11 +95,12 @@ export function unwrap(words: Words): Words | Undecidable | undefined {
   const read = readWrapper(name, args);
   if (read === undefined || 'undecidable' in read) return read;
   const argv = args.slice(read.start);
+  if (argv.length === 0 && words.tail) return computedCommand(name);
   if (name === 'xargs') {
     const known = knownBefore(argv.length === 0 ? ['echo'] : argv, xargsReplace(read.options));
     return known.length === 0 ? { undecidable: 'xargs runs a command named by its input' } : { argv: known, tail: true };
   }
-  if (argv.length === 0) return words.tail ? { undecidable: `${name} with a command computed at run time` } : undefined;
+  if (argv.length === 0) return undefined;
   return { argv, tail: words.tail };
 }
 

@@ -1,6 +1,6 @@
 /**
- * Red team: a runner (taskset, flock, chrt, setarch, sg) whose command is
- * computed at run time. `X=touch; taskset 1 $X MARK` runs touch, but the
+ * Red team: a runner (taskset, flock, chrt, setarch, sg, xargs, script -c,
+ * git's global options) whose command is computed at run time. `X=touch; taskset 1 $X MARK` runs touch, but the
  * policy knew the words only up to `$X`, found no command after taskset's
  * operands, and read it as taskset running nothing: under an allow list
  * that names the runner (and not touch) it ran, and MARK was written.
@@ -17,8 +17,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolate, projectSite, runners, type Runner } from '../helpers/isolate.js';
 
-/** Scripts that write MARK through a runner whose command is the value of X (GROUP is the runner's own group). */
-const FORMS = ['X=touch; taskset 1 $X MARK', 'X=touch; flock lock $X MARK', 'X=touch; chrt -o 0 $X MARK', 'X=touch; setarch x86_64 $X MARK', 'X="touch MARK"; sg - GROUP "$X"'];
+/** Scripts that write MARK through a runner whose command is the value of X (GROUP is the runner's own group; git's alias runs it). */
+const FORMS = [
+  'X=touch; taskset 1 $X MARK',
+  'X=touch; flock lock $X MARK',
+  'X=touch; chrt -o 0 $X MARK',
+  'X=touch; setarch x86_64 $X MARK',
+  'X="touch MARK"; sg - GROUP "$X"',
+  'X=touch; echo MARK | xargs $X',
+  'X="touch MARK"; script -qc "$X" /dev/null',
+  'X="-c alias.x=!touch x MARK"; git $X',
+];
 
 describe.each(runners())('red team: a runner\'s command computed at run time ($label)', (runner: Runner) => {
   let dir: string;
@@ -33,7 +42,8 @@ describe.each(runners())('red team: a runner\'s command computed at run time ($l
     group = execFileSync('getent', ['group', String(runner.gid)], { encoding: 'utf8' }).split(':')[0] ?? '';
     ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rt-runner-computed-'));
     allow = join(dir, 'allow.yaml');
-    writeFileSync(allow, 'extends: default\ncommands: { allow: ["ls *", "echo *", "taskset *", "flock *", "chrt *", "setarch *", "sg *"] }\n', { mode: 0o644 });
+    const runs = ['taskset', 'flock', 'chrt', 'setarch', 'sg', 'xargs', 'script', 'git'].map((r) => `"${r} *"`).join(', ');
+    writeFileSync(allow, `extends: default\ncommands: { allow: ["ls *", "echo *", ${runs}] }\n`, { mode: 0o644 });
     open = join(dir, 'open.yaml');
     writeFileSync(open, 'extends: default\n', { mode: 0o644 });
   });
