@@ -358,6 +358,20 @@ describe('scrubbing responses', () => {
     }
   });
 
+  it('two credentials, one value the start of the other: the longer is replaced whole across every split point of the stream', () => {
+    const short = 'Tok3nPrefix';
+    const long = `${short}SecretTail99`;
+    const v = new CredentialVault([loaded({ name: 'SHORT' }, short), loaded({ name: 'LONG' }, long)]);
+    const text = `${'x'.repeat(1000)}echo: ${long}. again ${short}!`;
+    for (let cut = 0; cut <= text.length; cut++) {
+      const s = v.responseScrubber();
+      const body = Buffer.concat([...s.push(Buffer.from(text.slice(0, cut))), ...s.push(Buffer.from(text.slice(cut))), s.flush()]).toString();
+      expect(body, `cut at ${cut}`).not.toContain('Tail99');
+      expect(body, `cut at ${cut}`).not.toContain(short);
+      expect(body).toHaveLength(text.length);
+    }
+  });
+
   it('replaces the value with a mask of the same length, also across every split point', () => {
     const text = `{"token":"${TOKEN}","again":"${TOKEN}"}`;
     for (let cut = 0; cut <= text.length; cut++) {

@@ -46,7 +46,11 @@ export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
  * bytes (at most `keep`, the longest match's length - 1) ends within the
  * next `keep` bytes, so the carry and the chunk's first `keep` bytes are
  * scrubbed together, the chunk's part written back, then the chunk itself
- * is scrubbed where it lies and its last `keep` bytes carried.
+ * is scrubbed where it lies and its last `keep` bytes carried. Only
+ * matches that start before the bytes carried on are replaced: one that
+ * starts there may be the start of a longer value (one credential's value
+ * the start of another's) whose end is still to come, and is replaced
+ * with the next piece, or at the end.
  */
 export function scrubber(replacements: readonly Replacement[]): Scrubber {
   const { longest, replaceIn } = replacer(replacements);
@@ -54,8 +58,8 @@ export function scrubber(replacements: readonly Replacement[]): Scrubber {
   let carry = Buffer.alloc(0);
   const small = (chunk: Buffer): Buffer[] => {
     const data = Buffer.concat([carry, chunk]);
-    replaceIn(data);
     const cut = Math.max(0, data.length - keep);
+    replaceIn(data, cut);
     carry = data.subarray(cut);
     return cut === 0 ? [] : [data.subarray(0, cut)];
   };
@@ -63,10 +67,10 @@ export function scrubber(replacements: readonly Replacement[]): Scrubber {
     push(chunk) {
       if (carry.length + chunk.length <= 2 * keep) return small(chunk);
       const seam = Buffer.concat([carry, chunk.subarray(0, keep)]);
-      replaceIn(seam);
+      replaceIn(seam, carry.length);
       seam.copy(chunk, 0, carry.length);
-      replaceIn(chunk);
       const cut = chunk.length - keep;
+      replaceIn(chunk, cut);
       const head = seam.subarray(0, carry.length);
       // A copy: the chunk is passed on, and its writer may reuse it once written.
       carry = Buffer.from(chunk.subarray(cut));
@@ -75,6 +79,7 @@ export function scrubber(replacements: readonly Replacement[]): Scrubber {
     flush() {
       const rest = carry;
       carry = Buffer.alloc(0);
+      replaceIn(rest);
       return rest;
     },
   };

@@ -72,8 +72,8 @@ function maskLike(r: Replacement, groups: readonly (string | undefined)[]): stri
 export interface Replacer {
   /** The length of the longest match: what a stream must hold back to find one cut between two pieces. */
   longest: number;
-  /** Write each replacement's mask over each match in `data`, in place, in the spelling of the match. */
-  replaceIn(data: Buffer): void;
+  /** Write each replacement's mask over each match in `data` that starts before `startsBefore`, in place, in the spelling of the match. */
+  replaceIn(data: Buffer, startsBefore?: number): void;
 }
 
 /**
@@ -96,8 +96,11 @@ export function replacer(given: readonly Replacement[]): Replacer {
   };
   return {
     longest: Math.max(0, ...replacements.map(longest)),
-    replaceIn(data) {
-      for (const m of data.toString('latin1').matchAll(any)) data.write(masked(m[0]), m.index, 'latin1');
+    replaceIn(data, startsBefore = data.length) {
+      for (const m of data.toString('latin1').matchAll(any)) {
+        if (m.index >= startsBefore) break;
+        data.write(masked(m[0]), m.index, 'latin1');
+      }
     },
   };
 }
