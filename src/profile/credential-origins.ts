@@ -3,17 +3,16 @@
  * (trust.ts): it reads that file, or runs that program, outside any sandbox,
  * before the run. So its profile must be one nobody else can write, and the
  * sandbox is somebody else: a profile inside a path the run's sandbox can
- * write (a `ci.yaml` in the project) may have been written by the command
- * of an earlier run, which would then choose a program isolate runs on the
- * host, or a file of the caller's (`~/.git-credentials`) that the proxy
- * sends to hosts the command chose. Such a profile may still take a value
- * from a variable (`from: { env }`).
+ * write, or an earlier run's could (a `ci.yaml` in the project:
+ * earlier-runs.ts), may have been written by the command of a run, which
+ * would then choose a program isolate runs on the host, or a file of the
+ * caller's (`~/.git-credentials`) that the proxy sends to hosts the command
+ * chose. Such a profile may still take a value from a variable
+ * (`from: { env }`).
  */
 import { isAbsolute } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { CredentialSpec } from '../network/credentials/spec.js';
-import { isWritable } from './mount-rules.js';
-import type { MountRule } from './types.js';
 
 /** The profile file that defined a credential (`/p/ci.yaml: credentials[0]`), or undefined for a flag. */
 function profileFile(from: string): string | undefined {
@@ -22,12 +21,12 @@ function profileFile(from: string): string | undefined {
   return file !== undefined && isAbsolute(file) ? file : undefined;
 }
 
-/** Refuse a file or command source defined by a profile file inside a path the sandbox can write. */
-export function checkCredentialOrigins(specs: readonly CredentialSpec[], mounts: readonly MountRule[]): void {
+/** Refuse a file or command source defined by a profile file inside a path a sandbox can write (`writable`: this run's or an earlier one's). */
+export function checkCredentialOrigins(specs: readonly CredentialSpec[], writable: (path: string) => boolean): void {
   for (const spec of specs) {
     if (spec.source.kind === 'env') continue;
     const file = profileFile(spec.from);
-    if (file === undefined || !isWritable(mounts, file)) continue;
+    if (file === undefined || !writable(file)) continue;
     throw new IsolateError('E_PROFILE_INVALID', `${spec.from}: its from: ${spec.source.kind} makes isolate act on the host, and ${file} is inside a path the sandbox can write: the command of an earlier run could have written it`, {
       fix: `keep a profile with file or command sources outside the paths the sandbox can write (e.g. in ~/.config/isolate/profiles/), or take the value from a variable (from: { env: ${spec.name} })`,
     });

@@ -12,11 +12,9 @@
  */
 import { IsolateError } from '../errors.js';
 import { hostFileWay } from './links.js';
-import { isWritable } from './mount-rules.js';
-import type { MountRule } from './types.js';
 
-export function checkUpstreamCa(path: string, mounts: readonly MountRule[]): void {
-  const way = hostFileWay(path, (p) => isWritable(mounts, p));
+export function checkUpstreamCa(path: string, writable: (path: string) => boolean): void {
+  const way = hostFileWay(path, writable);
   if (way.open === undefined) return;
   throw new IsolateError('E_PATH_INVALID', `network.upstreamCa: ${way.shown} is inside a path the sandbox can write: the command of a run could put a CA of its own there, which the next run's proxy would trust for a credential's host`, {
     fix: 'keep the CA file outside the paths the profile makes writable (e.g. in ~/.config/isolate/), and name it by a path outside them',

@@ -72,10 +72,11 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
     expect(second.stderr).toContain(`its program ${join(project, 'bin', 'rt9-token')} is inside a path the sandbox can write`);
   });
 
-  it('a profile the command writes in the project does not make the next run read a file or run a program on the host', () => {
+  // strict: the profile makes the project read-only for its own run, which does not make it a file no earlier run wrote.
+  it.each(['default', 'strict'])('a profile (extends: %s) the command writes in the project does not make the next run read a file or run a program on the host', (base) => {
     const marker = join(dir, 'ran-on-host');
     const written = [
-      'extends: default',
+      `extends: ${base}`,
       'network: {mode: filtered, allow: [example.com]}',
       'credentials:',
       `  - {name: RT_TOKEN, from: {command: [sh, -c, "touch ${marker}; echo rt9-chosen-by-the-command"]}, hosts: [example.com]}`,
@@ -89,6 +90,7 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
     expect(existsSync(marker), `the next run ran the command's program on the host: ${next.stderr}`).toBe(false);
     expect(next.status, next.stderr).toBe(125);
     expect(next.stderr).toContain(`${join(project, 'ci.yaml')} is inside a path the sandbox can write`);
+    expect(next.stderr).toContain('the command of an earlier run could have written it');
   });
 
   it('the file a credential is read from is hidden from the command, in the project or elsewhere it can read', () => {
@@ -130,6 +132,20 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
     expect(readFileSync(inProject, 'utf8')).toBe(readFileSync(ca, 'utf8'));
     expect(first.status, first.stderr).toBe(125);
     expect(first.stderr).toContain(`network.upstreamCa: ${inProject} is inside a path the sandbox can write`);
+  });
+
+  it('the CA is refused inside the project also when the profile makes the project read-only: an earlier run could have planted it', () => {
+    const { ca } = twoCas();
+    const inProject = join(project, 'upstream-ca.pem');
+    copyFileSync(ca, inProject);
+    caProfile('~/project/upstream-ca.pem');
+    const text = readFileSync(join(dir, 'home', '.config', 'isolate', 'profiles', 'ca.yaml'), 'utf8').replace('extends: default', 'extends: strict');
+    writeFileSync(join(dir, 'home', '.config', 'isolate', 'profiles', 'ca.yaml'), text, { mode: 0o644 });
+    giveTo(runner, dir);
+    const r = isolate(runner, ['run', '--backend', backend, '-p', 'ca', '--', 'echo', 'ran'], { cwd: project, env: { ...env, RT_TOKEN: 'rt9-legit-token-value' } });
+    expect(r.stdout).not.toContain('ran');
+    expect(r.status, r.stderr).toBe(125);
+    expect(r.stderr).toContain(`network.upstreamCa: ${inProject} is inside a path the sandbox can write`);
   });
 
   it('the CA named through a link in the project is refused: the command could point the link at its own', () => {

@@ -1,0 +1,32 @@
+/**
+ * What the command of an earlier run could have written, whatever this
+ * run's profile says: a host-acting file (a profile with credential
+ * sources, the CA the proxy trusts) must lie outside it as well as outside
+ * this run's writable paths. A profile that makes the project read-only
+ * (`extends: strict`) says nothing of the run before it, which the default
+ * profile let write its working directory: a `ci.yaml` planted there by
+ * that run must not choose a program isolate runs on the host. Earlier
+ * runs are taken to have worked where this one is started: the working
+ * directory and the repository around it (a run from its top writes it
+ * all), not above the home directory. isolate's own directories are hidden
+ * from every sandbox, so no run wrote them.
+ */
+import { dirname, join } from 'node:path';
+import { isWithin } from './mount-rules.js';
+
+/** What `stat` says of a path: enough of resolve.ts's PathLookup. */
+export type Stat = (path: string) => 'dir' | 'file' | 'other' | undefined;
+
+/** The top of the git repository `cwd` is in (the nearest directory above with a .git), below `home`; else `cwd`. */
+function projectOf(cwd: string, home: string | undefined, stat: Stat): string {
+  for (let d = cwd; ; d = dirname(d)) {
+    if (d === '/' || (home !== undefined && (d === home || isWithin(home, d)))) return cwd;
+    if (stat(join(d, '.git')) !== undefined) return d;
+  }
+}
+
+/** Whether an earlier run in `cwds` could have written `path` (a real path): inside one's project and outside isolate's own directories. */
+export function earlierRunWrote(cwds: readonly string[], own: readonly string[], home: string | undefined, stat: Stat): (path: string) => boolean {
+  const projects = cwds.map((cwd) => projectOf(cwd, home, stat));
+  return (path) => projects.some((p) => isWithin(path, p)) && !own.some((o) => isWithin(path, o));
+}
