@@ -9,6 +9,8 @@
  * profiles (auditNotices).
  */
 import { realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { openAncestor } from '../ancestors.js';
 import { IsolateError } from '../errors.js';
 import { isWithin } from './mount-rules.js';
 import { isolateConfigDir, isolateStateDir } from './own-paths.js';
@@ -76,11 +78,33 @@ export function checkForeignAuditLog(log: string, origins: MergedProfile['origin
   if (state !== undefined && under(state)) return;
   const inHome = [home, realOrSame(home)].find((h) => h !== '/' && isWithin(log, h));
   const hidden = inHome !== undefined && log.slice(inHome.length + 1).split('/').some((part) => part.startsWith('.'));
-  if (inHome !== undefined ? !hidden : TEMP_DIRS.some(under)) return;
+  if (inHome !== undefined && !hidden) return;
+  if (inHome === undefined && TEMP_DIRS.some(under)) return checkTempLogDir(log, file);
   const own = isolateConfigDir(env);
   const where = inHome === undefined ? 'outside your home directory and the temporary directories, where the system keeps start-up files (/etc/profile.d)' : 'a hidden name in your home directory, where programs keep their start-up files';
   throw new IsolateError('E_PROFILE_INVALID', `${file}: audit.log ${log} is ${where}, and this profile is not one of your own${own === undefined ? '' : ` (${own})`}: a shell that sourced the log would run the commands' words`, {
     fix: `choose the log for this run with --audit-log, or keep the profile in ${own ?? 'your configuration directory'}/profiles, or drop audit.log from it (the default log is ${state ?? '$XDG_STATE_HOME/isolate/audit.jsonl'})`,
+  });
+}
+
+/**
+ * A log in a temporary directory is reached through directories only the
+ * caller or root can change (sticky /tmp is fine): one another user owns,
+ * or could make first, could be swapped for a link to a directory of the
+ * caller's (/etc/profile.d, the home) while the command runs, and the
+ * run's record, written at its end, would land there.
+ */
+function checkTempLogDir(log: string, file: string): void {
+  const dir = dirname(log);
+  let why: string | undefined;
+  try {
+    why = openAncestor(realpathSync(dir), [process.getuid?.() ?? 0, 0]);
+  } catch {
+    why = `${dir} does not exist, and another user could make it first`;
+  }
+  if (why === undefined) return;
+  throw new IsolateError('E_PROFILE_INVALID', `${file}: audit.log ${log} is in a temporary directory another user can change (${why}), and this profile is not one of your own: the run's record could be sent elsewhere`, {
+    fix: `choose the log for this run with --audit-log, or make ${dir} a directory of your own that only you can write, or drop audit.log from the profile`,
   });
 }
 

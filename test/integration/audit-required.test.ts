@@ -6,7 +6,7 @@
  * recorded (exit 125), and exit 125 when its outcome cannot be, though it ran.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/index.js';
 import { giveTo, homeWithProject, isolate, runners, type Project, type Runner } from '../helpers/isolate.js';
@@ -46,7 +46,11 @@ describe.each(runners())('audit log that cannot be written ($label)', (runner: R
       log = join(disk.dir, 'state', 'audit.jsonl');
       work = join(disk.dir, 'work');
       mkdirSync(work);
+      // The log's directory exists, the caller's: a profile of the home (not one of isolate's configuration
+      // directory) may log into a temporary directory only through directories no other user can change.
+      mkdirSync(dirname(log));
       giveTo(runner, work);
+      giveTo(runner, dirname(log));
     };
     beforeEach(mountDisk);
     afterEach(() => disk.unmount());
