@@ -41,6 +41,8 @@ interface Runner {
   opaque?: readonly string[];
   /** It runs a shell (the one -s names, else the user's) with its script and the words after the user (su; runuser without -u). */
   userShell?: true;
+  /** Given no command, it starts a shell ($SHELL, else /bin/sh) that reads its commands from its input: read as `sh`. */
+  bareShell?: true;
 }
 
 
@@ -50,30 +52,31 @@ const RUNNERS: Record<string, Runner> = {
   chrt: { operands: 1, pid: ['-p', '--pid'] },
   taskset: { operands: 1, pid: ['-p', '--pid'] },
   flock: { operands: 1, script: ['-c', '--command'], options: 'after' },
-  unshare: {},
-  nsenter: {},
+  unshare: { bareShell: true },
+  nsenter: { bareShell: true },
   setpriv: {},
   prlimit: { pid: ['-p', '--pid'] },
-  chroot: { operands: 1 },
-  setarch: { operands: 1, options: 'after' },
-  linux32: {},
-  linux64: {},
+  chroot: { operands: 1, bareShell: true },
+  setarch: { operands: 1, options: 'after', bareShell: true },
+  linux32: { bareShell: true },
+  linux64: { bareShell: true },
   runuser: { script: SCRIPT, options: 'anywhere', userShell: true },
   su: { script: SCRIPT, options: 'anywhere', userShell: true },
-  script: { script: ['-c', '--command'], options: 'anywhere' },
+  // Its operand is the file it writes the session to, not a command.
+  script: { operands: 1, script: ['-c', '--command'], options: 'anywhere', bareShell: true },
   strace: {},
   ltrace: {},
   'ssh-agent': {},
-  fakeroot: {},
+  fakeroot: { bareShell: true },
   'dbus-run-session': {},
   catchsegv: {},
   valgrind: {},
   watch: { joined: true, exec: ['-x', '--exec'] },
-  sg: { operands: 1, script: ['-c'], options: 'after', joined: true, login: true },
+  sg: { operands: 1, script: ['-c'], options: 'after', joined: true, login: true, bareShell: true },
   faketime: { operands: 1 },
-  firejail: {},
-  proot: {},
-  pkexec: {},
+  firejail: { bareShell: true },
+  proot: { bareShell: true },
+  pkexec: { bareShell: true },
   'systemd-run': {},
   screen: { opaque: ['-X', '-c'] },
   // glibc's and musl's: --list and --verify load the program and run none of it (ldd), the others run it.
@@ -131,6 +134,16 @@ function gdbOnlyRuns(args: readonly string[]): boolean {
   return at !== -1 && args.slice(0, at).every((a) => GDB_PLAIN.test(a));
 }
 
+/** tmux's first word that is not a global option or its value: its command (none: new-session). */
+function tmuxCommand(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (!a.startsWith('-')) return a;
+    if (TMUX_VALUES.includes(a)) i++;
+  }
+  return undefined;
+}
+
 /** tmux's global options that take a value, and its commands that start a shell command. */
 const TMUX_VALUES = ['-c', '-f', '-L', '-S', '-T'];
 const TMUX_RUNS = new Set(['new', 'new-session', 'new-window', 'neww', 'split-window', 'splitw', 'respawn-pane', 'respawnp', 'respawn-window', 'respawnw', 'run-shell', 'run', 'if-shell', 'if', 'pipe-pane', 'pipep', 'display-popup', 'popup', 'send-keys', 'send']);
@@ -174,6 +187,7 @@ function opaqueCommand(name: string, args: readonly string[], tail: boolean): Un
   const why = own(OPAQUE, name);
   if (why !== undefined) return args.length > 0 || tail || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && tail) return computedCommand(name);
+  if (name === 'tmux' && tmuxCommand(args) === undefined) return { undecidable: 'tmux with no command starts a session, and its shell' };
   if (name === 'tmux' && (args.includes('-c') || args.some((a, i) => TMUX_RUNS.has(a) && !TMUX_VALUES.includes(args[i - 1] ?? '')))) return { undecidable: 'tmux runs a shell command in a session' };
   if (name === 'tmux' && args.includes('-f')) return { undecidable: 'tmux runs the commands of the configuration file -f names' };
   if (name === 'strace' && args.some((a, i) => STRACE_PIPE.test(a) || (/^[|!]/.test(a) && /^(-[a-zA-Z]*o|--output)$/.test(args[i - 1] ?? '')))) {
@@ -209,6 +223,7 @@ export function runnerCommand(name: string, args: readonly string[], tail: boole
   if ('undecidable' in after) return after;
   if (after.script !== undefined) return { argv: ['sh', '-c', after.script], tail: false };
   const rest = args.slice(after.next);
+  if (rest.length === 0 && !tail && r.bareShell === true) return { argv: ['sh'], tail: false };
   if (rest.length === 0 && !tail) return via === 'npx' || via === 'npm' ? NPX_CALL : undefined;
   if (rest.length === 0) return words(name, rest, tail);
   if (r.joined === true && !o.exec) return { argv: ['sh', '-c', rest.join(' ')], tail };

@@ -1,11 +1,15 @@
 /**
  * Red team: a runner (taskset, flock, chrt, setarch, sg, xargs, script -c,
- * git's global options) whose command is computed at run time. `X=touch; taskset 1 $X MARK` runs touch, but the
- * policy knew the words only up to `$X`, found no command after taskset's
- * operands, and read it as taskset running nothing: under an allow list
- * that names the runner (and not touch) it ran, and MARK was written.
- * A runner's command that is computed at run time cannot be decided, as a
- * wrapper's (`nice $X`) already was not, so an allow list refuses it (126).
+ * git's global options) whose command is computed at run time, or that is
+ * given none and starts a shell reading its input (setarch, linux64; unshare
+ * is refused by the sandbox's seccomp filter, so only its unit test shows
+ * it). `X=touch; taskset 1 $X MARK` runs touch, but the policy knew the
+ * words only up to `$X`, found no command after taskset's operands, and
+ * read it as taskset running nothing: under an allow list that names the
+ * runner (and not touch) it ran, and MARK was written. A runner's command
+ * that is computed at run time cannot be decided, as a wrapper's (`nice
+ * $X`) already was not, and a runner given none runs a shell that reads
+ * its input, as `sh` alone does: an allow list refuses both (126).
  * Each form is first run without command rules, to show that it really
  * writes MARK.
  *
@@ -42,7 +46,7 @@ describe.each(runners())('red team: a runner\'s command computed at run time ($l
     group = execFileSync('getent', ['group', String(runner.gid)], { encoding: 'utf8' }).split(':')[0] ?? '';
     ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rt-runner-computed-'));
     allow = join(dir, 'allow.yaml');
-    const runs = ['taskset', 'flock', 'chrt', 'setarch', 'sg', 'xargs', 'script', 'git'].map((r) => `"${r} *"`).join(', ');
+    const runs = ['taskset', 'flock', 'chrt', 'setarch', 'sg', 'xargs', 'script', 'git', 'linux64'].map((r) => `"${r} *"`).join(', ');
     writeFileSync(allow, `extends: default\ncommands: { allow: ["ls *", "echo *", ${runs}] }\n`, { mode: 0o644 });
     open = join(dir, 'open.yaml');
     writeFileSync(open, 'extends: default\n', { mode: 0o644 });
@@ -51,6 +55,19 @@ describe.each(runners())('red team: a runner\'s command computed at run time ($l
 
   const run = (profile: string, script: string): ReturnType<typeof isolate> => isolate(runner, ['run', '-p', profile, '--', 'sh', '-c', script], { cwd: project, env });
   const form = (f: string, name: string): string => f.replaceAll('MARK', name).replaceAll('GROUP', group);
+
+  // Given no command, these start a shell that reads its commands from their input: the policy read them as running nothing.
+  it.each(['echo "touch MARK" | setarch x86_64', 'echo "touch MARK" | linux64'])('%s: writes MARK without rules, and is refused (126) with MARK not written under an allow list naming the runner', (f) => {
+    const control = `mark-${n++}`;
+    const ran = run(open, form(f, control));
+    expect(ran.status, ran.stderr).toBe(0);
+    expect(existsSync(join(project, control)), 'the form does not write its file: the test proves nothing').toBe(true);
+    const target = `mark-${n++}`;
+    const r = run(allow, form(f, target));
+    expect(existsSync(join(project, target)), 'the command no rule allows ran').toBe(false);
+    expect(r.status, r.stderr).toBe(126);
+    expect(r.stderr).toContain('reads its script from standard input');
+  });
 
   it.each(FORMS)('%s: writes MARK without rules, and is refused (126) with MARK not written under an allow list without touch', (f) => {
     const control = `mark-${n++}`;

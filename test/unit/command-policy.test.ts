@@ -301,6 +301,23 @@ describe('wrappers are looked through', () => {
     expect((await decideCommands({ allow: [], deny: ['git push *'] }, argv)).decision).toBe('refused');
   });
 
+  it.each([['unshare'], ['unshare', '-r'], ['nsenter', '-t', '1', '-n'], ['chroot', '/'], ['fakeroot'], ['sg', 'users'], ['sg', '-', 'users'], ['script', '-q'], ['script', '-q', '/dev/null'],
+    ['setarch', 'x86_64'], ['linux64'], ['firejail'], ['proot'], ['pkexec'], ['tmux'], ['tmux', '-L', 's', '-C']])(
+    'a runner given no command starts a shell that reads its input: %j is decided as that shell (refused under an allow list)', async (...argv) => {
+      const name = argv[0] ?? '';
+      const d = await decideCommands({ allow: ['ls *', `${name} *`, 'sh *'], deny: [] }, argv);
+      expect(d.decision, JSON.stringify(d)).toBe('refused');
+      expect(d.undecidable.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('runners that run nothing without a command, and tmux commands that start none, stay allowed', async () => {
+    for (const argv of [['setpriv'], ['ssh-agent'], ['dbus-run-session'], ['tmux', 'ls'], ['tmux', '-L', 's', 'kill-server'], ['prlimit'], ['chrt', '-p', '1']]) {
+      const d = await decideCommands({ allow: [`${argv[0] ?? ''} *`], deny: [] }, argv);
+      expect(d.decision, argv.join(' ')).toBe('allowed');
+    }
+  });
+
   it('su -s names the shell su runs, with the words after the user', async () => {
     const d = await decideCommands({ allow: [], deny: ['touch *'] }, ['su', 'root', '-s', '/usr/bin/touch', 'M']);
     expect(d.decision).toBe('refused');
