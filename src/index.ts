@@ -13,7 +13,7 @@ import { redactArgv } from './audit/redact.js';
 import type { RunOrigin } from './audit/call.js';
 import { recordCall as appendCall } from './audit/record-call.js';
 import { registerRun, type Registration } from './run/placeholders.js';
-import { isWritable, writableRoots } from './backends/mounts.js';
+import { writableRoots } from './backends/mounts.js';
 import { assertEnforceable, conformanceRows } from './backends/conformance.js';
 import { decideCommands, type CommandDecision } from './policy/commands.js';
 import { BACKEND_CHOICES, loadBackend, selectBackend, type BackendChoice } from './backends/index.js';
@@ -38,9 +38,11 @@ import { IsolateError, asIsolateError, requireCommand } from './errors.js';
 import { computeEnvironment, isSecretName } from './profile/environment.js';
 import { assertValuesStayOut, maskValues } from './run/credential-exposure.js';
 import { applyOverrides, loadMergedProfile, type LoadContext } from './profile/load.js';
-import { hostFileWay } from './profile/links.js';
+import { hostFileWay, type HostFileWay } from './profile/links.js';
 import { checkOptions } from './profile/options.js';
-import { pathVars, resolvePolicy } from './profile/resolve.js';
+import { DISK, pathVars, resolvePolicy } from './profile/resolve.js';
+import { writtenByRuns } from './profile/earlier-runs.js';
+import { hiddenOwnDirs } from './profile/own-paths.js';
 import { protectsAnything } from './profile/own-paths.js';
 import { withTimeoutAtMost, withWorkdir } from './profile/narrow.js';
 import { auditNotices } from './profile/trust.js';
@@ -433,7 +435,7 @@ async function explainPlan(command: readonly string[], options: IsolateOptions =
   // What a run refuses before it plans, explain refuses too: the runtime directory it registers in (registerRun), its credentials' sources (readCredentials, from the same home).
   const env = context(options).env;
   if (protectedRoots(prepared.policy).length > 0) ensureRuntimeDir(env);
-  await checkCredentials(prepared.policy, env, env['HOME'] || homedir());
+  await checkCredentials(prepared.policy, options);
   const r = await planPrepared(prepared, command, options);
   const setNames = new Set(Object.keys(r.policy.environment.set));
   const piped = redactPipedArgs(r.plan, r.host.env, setNames);
@@ -641,15 +643,20 @@ function neutraliseCreated(planned: PlanResult, runId: string, since: ScanClock 
   }
 }
 
-/** Where a credential's program may lie (run/credential-program.ts): not where the policy's sandbox could change it. */
-const programCheck = (policy: Policy) => (program: string) => hostFileWay(program, (path) => isWritable(policy.filesystem.mounts, path));
+/** Where a credential's program may lie (run/credential-program.ts): not where this run's sandbox, or an earlier one's in the caller's project, could change it. */
+function programCheck(policy: Policy, env: Readonly<Record<string, string | undefined>>, callerCwd: string): (program: string) => HostFileWay {
+  const written = writtenByRuns(policy.filesystem.mounts, [callerCwd, policy.process.cwd], hiddenOwnDirs(env), env['HOME'], (path) => DISK.stat(path));
+  return (program) => hostFileWay(program, written);
+}
 
 /** The policy's credentials with their values (run/credential-sources.ts, loaded only when there are some), or undefined. */
-async function readCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<RunCredentials | undefined> {
+async function readCredentials(policy: Policy, options: IsolateOptions): Promise<RunCredentials | undefined> {
   const specs = policy.credentials ?? [];
   if (specs.length === 0) return undefined;
+  const { env, callerCwd } = context(options);
   const { loadCredentials } = await import('./run/credential-sources.js');
-  const loaded = loadCredentials(specs, env, cwd, programCheck(policy));
+  // A `from: command` runs in the caller's home, not the project: a repository's configuration must not steer it.
+  const loaded = loadCredentials(specs, env, env['HOME'] || homedir(), programCheck(policy, env, callerCwd));
   const ca = await upstreamCa(policy);
   return { loaded, ...(ca === undefined ? {} : { upstreamCa: ca }) };
 }
@@ -658,11 +665,12 @@ async function readCredentials(policy: Policy, env: Readonly<Record<string, stri
  * What readCredentials refuses that explain can see without a credential's value: a credential command's program
  * the sandbox could have changed (none is started), network.upstreamCa unusable.
  */
-async function checkCredentials(policy: Policy, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<void> {
+async function checkCredentials(policy: Policy, options: IsolateOptions): Promise<void> {
   const specs = policy.credentials ?? [];
   if (specs.length === 0) return;
+  const { env, callerCwd } = context(options);
   const { checkCredentialPrograms } = await import('./run/credential-sources.js');
-  checkCredentialPrograms(specs, env, cwd, programCheck(policy));
+  checkCredentialPrograms(specs, env, env['HOME'] || homedir(), programCheck(policy, env, callerCwd));
   await upstreamCa(policy);
 }
 
@@ -761,8 +769,7 @@ export async function runWithError(
     const prepared = await prepare(command, options);
     // Register before the protected-file search, so a concurrent run's placeholders are not removed under us.
     registration = await registerRun(protectedRoots(prepared.policy), context(options).env);
-    // A `from: command` runs in the caller's home, not the project: a repository's configuration must not steer it.
-    credentials = await readCredentials(prepared.policy, context(options).env, context(options).env['HOME'] || homedir());
+    credentials = await readCredentials(prepared.policy, options);
     if (credentials !== undefined) recorded = maskValues(credentials.loaded, command);
     planned = await planPrepared(prepared, command, options, credentials?.loaded);
     policySha256 = policyDigest(planned.policy);

@@ -19,6 +19,7 @@ import { asIsolateError, type IsolateError } from '../errors.js';
 import { checkLauncher } from '../host/launcher-check.js';
 import { loadMergedProfile } from '../profile/load.js';
 import { pathVars, resolvePolicy } from '../profile/resolve.js';
+import { isWritable } from '../profile/mount-rules.js';
 import type { Policy } from '../profile/types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -49,7 +50,7 @@ async function freshPolicy(env: Env): Promise<Pick<Policy, 'filesystem'>> {
 function gateOf(policy: Pick<Policy, 'filesystem'>): LauncherGate {
   return (name, path) => {
     try {
-      checkLauncher(policy, name, path);
+      checkLauncher((p) => isWritable(policy.filesystem.mounts, p), name, path);
       return undefined;
     } catch (e: unknown) {
       return asIsolateError(e);

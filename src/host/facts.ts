@@ -35,7 +35,9 @@ import { cgroupNeeds, wantsCgroup } from '../backends/cgroup.js';
 import { cgroupFacts } from './cgroup.js';
 import { KERNEL_GUARD_PATHS, PROC, isOtherProcEntry, type KernelPathFact } from '../backends/kernel-guard.js';
 import { ensureStateDir } from './own-paths.js';
-import { isolateStateDir } from '../profile/own-paths.js';
+import { hiddenOwnDirs, isolateStateDir } from '../profile/own-paths.js';
+import { writtenByRuns } from '../profile/earlier-runs.js';
+import { DISK } from '../profile/resolve.js';
 import { DEVICE_NODES, type DeviceFacts } from '../backends/devices.js';
 import { SYSTEM_PATH, findSystemProgram } from './system-programs.js';
 
@@ -431,8 +433,13 @@ function unenterableFacts(policy: Policy): Pick<HostFacts, 'unenterable'> {
 /** nsjail's facts, once it is known not to be one the sandbox could have changed (launcher-check.ts). */
 function checkedNsjail(policy: Policy, env: Readonly<Record<string, string | undefined>>): NsjailFacts | undefined {
   const path = findNsjail(env);
-  checkLauncher(policy, 'nsjail', path);
+  checkLauncher(launcherWritable(policy, env), 'nsjail', path);
   return nsjailFacts(env, path);
+}
+
+/** Where a launcher must not be: a path this run's sandbox, or an earlier run's in the same project, could write. */
+function launcherWritable(policy: Policy, env: Readonly<Record<string, string | undefined>>): (path: string) => boolean {
+  return writtenByRuns(policy.filesystem.mounts, searchedFrom(policy), hiddenOwnDirs(env), env['HOME'], (path) => DISK.stat(path));
 }
 
 /** The working directories the searches for the read-only repositories and credential stores start from: the command's, and the profile's when a run moved the command (narrow.ts). */
@@ -455,7 +462,7 @@ export function gatherHostFacts(policy: Policy, command: readonly string[], opti
   ensureStateDir(policy, options.env);
   const { env } = computeEnvironment(policy.environment, options.env);
   const bwrapPath = findBwrap(options.env);
-  checkLauncher(policy, 'bwrap', bwrapPath);
+  checkLauncher(launcherWritable(policy, options.env), 'bwrap', bwrapPath);
   const bwrap = bwrapFacts(options.env, bwrapPath);
   const devices = deviceFacts(options.env, process.getuid?.() ?? -1);
   // Git's own configuration, and the home searched for repositories, are those of the home the sandbox sees as `~`.

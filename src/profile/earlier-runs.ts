@@ -12,7 +12,8 @@
  * from every sandbox, so no run wrote them.
  */
 import { dirname, join } from 'node:path';
-import { isWithin } from './mount-rules.js';
+import { isWithin, isWritable } from './mount-rules.js';
+import type { MountRule } from './types.js';
 
 /** What `stat` says of a path: enough of resolve.ts's PathLookup. */
 export type Stat = (path: string) => 'dir' | 'file' | 'other' | undefined;
@@ -23,6 +24,12 @@ function projectOf(cwd: string, home: string | undefined, stat: Stat): string {
     if (d === '/' || (home !== undefined && (d === home || isWithin(home, d)))) return cwd;
     if (stat(join(d, '.git')) !== undefined) return d;
   }
+}
+
+/** Whether the command of this run (its `mounts`) or of an earlier one in `cwds` could have written `path` (a real path). */
+export function writtenByRuns(mounts: readonly MountRule[], cwds: readonly string[], own: readonly string[], home: string | undefined, stat: Stat): (path: string) => boolean {
+  const earlier = earlierRunWrote(cwds, own, home, stat);
+  return (path) => isWritable(mounts, path) || earlier(path);
 }
 
 /** Whether an earlier run in `cwds` could have written `path` (a real path): inside one's project and outside isolate's own directories. */

@@ -20,7 +20,7 @@ import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
 import { checkUpstreamCa } from './upstream-ca.js';
-import { earlierRunWrote } from './earlier-runs.js';
+import { writtenByRuns } from './earlier-runs.js';
 import { checkRuleLinks, checkRulesLeavingCwd, type SourcedRule } from './rule-links.js';
 import { checkPathDirs, pathDirs, type PathDir } from './path-dirs.js';
 
@@ -329,8 +329,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // A credential's file holds the value the command must never see, only its placeholder: hidden wherever a rule would show it.
   const credentials = resolveCredentials(profile, (raw, from) => expandPath(raw, ctx.vars, from));
   // Host-acting files: outside what this run's sandbox can write, and what an earlier run's could have (earlier-runs.ts).
-  const earlier = earlierRunWrote([ctx.vars.CWD, cwd], own, ctx.vars.HOME, (path) => disk.stat(path));
-  const planted = (path: string): boolean => isWritable(mounts, path) || earlier(path);
+  const planted = writtenByRuns(mounts, [ctx.vars.CWD, cwd], own, ctx.vars.HOME, (path) => disk.stat(path));
   checkCredentialOrigins(credentials.credentials ?? [], planted);
   add('deny', credentialFiles(credentials).filter((f) => exists(f.path)).map(({ path, from }) => ({ path, optional: true, from: `${from}.from.file` })));
   // So is the CA the proxy trusts for credential hosts (the command trusts the run's CA), once it is known to lie outside every writable path.

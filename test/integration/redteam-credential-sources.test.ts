@@ -72,6 +72,21 @@ describe.each(backendCases('red team: where a credential comes from'))('red team
     expect(second.stderr).toContain(`its program ${join(project, 'bin', 'rt9-token')} is inside a path the sandbox can write`);
   });
 
+  it('a program an earlier run put on PATH in the project is not run on the host by a profile that makes the project read-only', () => {
+    const marker = join(dir, 'ran-on-host');
+    const profiles = join(dir, 'home', '.config', 'isolate', 'profiles');
+    writeFileSync(join(profiles, 'cred-strict.yaml'), PROFILE.replace('extends: default', 'extends: strict'), { mode: 0o644 });
+    giveTo(runner, dir);
+    // An earlier run, with the default profile and a PATH without bin/, plants the program.
+    const plant = `printf '#!/bin/sh\ntouch ${marker}\necho rt9-planted-token-value\n' > bin/rt9-token && chmod 755 bin/rt9-token && echo planted`;
+    const other = isolate(runner, ['run', '--backend', backend, '--', 'sh', '-c', plant], { cwd: project, env: { ...env, PATH: `${join(dir, 'tools')}:${DEFAULT_PATH}` } });
+    expect(other.stdout, other.stderr).toContain('planted');
+    const next = isolate(runner, ['run', '--backend', backend, '-p', 'cred-strict', '--', 'true'], { cwd: project, env });
+    expect(existsSync(marker), `the next run ran the planted program on the host: ${next.stderr}`).toBe(false);
+    expect(next.status, next.stderr).toBe(125);
+    expect(next.stderr).toContain(`its program ${join(project, 'bin', 'rt9-token')} is inside a path the sandbox can write`);
+  });
+
   // strict: the profile makes the project read-only for its own run, which does not make it a file no earlier run wrote.
   it.each(['default', 'strict'])('a profile (extends: %s) the command writes in the project does not make the next run read a file or run a program on the host', (base) => {
     const marker = join(dir, 'ran-on-host');

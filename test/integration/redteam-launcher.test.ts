@@ -41,4 +41,17 @@ describe.skipIf(BWRAP === undefined).each(runners())('red team: the launcher in 
     expect(first.status, first.stderr).toBe(125);
     expect(first.stderr).toContain(`bwrap at ${join(project, 'build', 'bwrap')} is inside a path the sandbox can write`);
   });
+
+  it('a bwrap in the project is refused also under a profile that makes the project read-only: an earlier run could have replaced it', () => {
+    const marker = join(dir, 'ran-on-host');
+    const replace = `printf '#!/bin/sh\ntouch ${marker}\nexec ${BWRAP as string} "$@"\n' > build/bwrap.new && chmod 755 build/bwrap.new && mv build/bwrap.new build/bwrap; echo replaced`;
+    // The earlier run: the default profile, started with the system's bwrap.
+    const { ISOLATE_BWRAP: _project, ...system } = env;
+    const first = isolate(runner, ['run', '--backend', 'bwrap', '--', 'sh', '-c', replace], { cwd: project, env: system });
+    expect(first.stdout, first.stderr).toContain('replaced');
+    const second = isolate(runner, ['run', '--backend', 'bwrap', '-p', 'strict', '--', 'true'], { cwd: project, env });
+    expect(existsSync(marker), `the next run started the replaced bwrap on the host: ${second.stderr}`).toBe(false);
+    expect(second.status, second.stderr).toBe(125);
+    expect(second.stderr).toContain(`bwrap at ${join(project, 'build', 'bwrap')} is inside a path the sandbox can write`);
+  });
 });
