@@ -126,11 +126,12 @@ const PROMPT_NAME = /^(PS[0-4]|PROMPT_COMMAND|BASH_ENV)([=+[]|$)/;
 /** An exported function in the environment (`BASH_FUNC_name%%=() { …; }`): bash defines `name` from it, and a later `name` runs its body. */
 const EXPORTED_FUNCTION = /^BASH_FUNC_([^=]*?)(%%|\(\))=(.*)$/s;
 
-/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env), an exported function, SHELLOPTS (which can turn on history expansion), or one with which git or npm runs a command (`GIT_EDITOR=…`, `npm_config_call=…`), runs code, or undefined. */
+/** Why a word naming such a variable (`BASH_ENV=/tmp/x`, given to env), an exported function, SHELLOPTS (which can turn on history expansion), SHELL, or one with which git or npm runs a command (`GIT_EDITOR=…`, `npm_config_call=…`), runs code, or undefined. */
 export function codeVariable(word: string): string | undefined {
   if (PROMPT_NAME.test(word)) return `bash runs ${word.replace(/[=+[].*$/s, '')} as code (a prompt's command substitutions, BASH_ENV's file)`;
   if (/^BASH_FUNC_/.test(word)) return `bash defines a function from ${word.replace(/=.*$/s, '')} (an exported function), which its name runs`;
   if (/^SHELLOPTS([=+[]|$)/.test(word)) return 'bash sets the options SHELLOPTS names as it starts (histexpand: history expansion)';
+  if (/^SHELL([=+[]|$)/.test(word)) return 'SHELL names the program that flock -c, script -c, su -m -c and runuser -m -c run with their script, and chroot, unshare, fakeroot, script and sg without a command start';
   return gitVariable(word) ?? npmVariable(word);
 }
 
@@ -143,11 +144,12 @@ export function exportedFunction(word: string): string | undefined {
 /**
  * Why a node runs code kept as text, if it does: prompt expansion of a
  * variable (`${x@P}`), or a word naming a prompt variable (an assignment,
- * read, printf -v, declare -n), whose value bash expands later.
+ * read, printf -v, declare -n), whose value bash expands later. Reading
+ * one (`echo "$SHELL"`) changes nothing.
  */
 function expandsPrompt(node: SyntaxNode): string | undefined {
   if (node.type === 'expansion' && /@P\}$/.test(node.text)) return 'prompt expansion (${x@P}) runs the command substitutions in a value';
-  const name = node.type === 'variable_name' ? node.text : ['word', 'string', 'raw_string', 'concatenation'].includes(node.type) ? literal(node) : null;
+  const name = node.type === 'variable_name' ? (node.parent?.type === 'simple_expansion' ? null : node.text) : ['word', 'string', 'raw_string', 'concatenation'].includes(node.type) ? literal(node) : null;
   return name === null ? undefined : codeVariable(name);
 }
 

@@ -335,3 +335,34 @@ describe('which shells and wrappers are read', () => {
     expect(await decideCommands({ allow: [], deny: [] }, sh('$(x) "unterminated'))).toMatchObject({ decision: 'allowed', reason: 'no command rules', undecidable: [] });
   });
 });
+
+/** Under an allow list that names the runner, and under a deny rule for what the attack runs. */
+const reparse = (runner: string) => ({ allow: ['ls *', 'echo *', 'cat *', `${runner} *`], deny: [] });
+const DENY_TOUCH = { allow: [], deny: ['touch *'] };
+
+describe('a script that chooses what a runner or bash itself runs later', () => {
+  it.each([
+    // flock -c, script -c, su -m -c and runuser -m -c run $SHELL -c; chroot, unshare, fakeroot, script and sg without a command start $SHELL.
+    ['flock', 'SHELL=touch flock l -c "ls"'],
+    ['flock', 'export SHELL=touch; flock l -c "echo x"'],
+    ['flock', 'env SHELL=/usr/bin/touch flock l -c ls'],
+    ['flock', 'declare -x SHELL=/usr/bin/touch; flock l -c ls'],
+    ['flock', 'SHELL+=x; flock l -c ls'],
+    ['flock', 'read SHELL; flock l -c ls'],
+    ['script', 'SHELL=./x script -qc ls /dev/null'],
+    ['unshare', 'SHELL=./x unshare -r'],
+  ])('%s: %j is undecidable: refused under an allow list naming it, reported under deny rules', async (runner, script) => {
+    const strict = await decideCommands(reparse(runner), ['bash', '-c', script]);
+    expect(strict, strict.reason).toMatchObject({ decision: 'refused' });
+    expect(strict.undecidable).not.toEqual([]);
+    expect((await decideCommands(DENY_TOUCH, ['bash', '-c', script])).undecidable).not.toEqual([]);
+  });
+
+  it.each([
+    ['flock', 'flock l -c ls'],
+    ['flock', 'echo "$SHELL"; flock l -c ls'],
+  ])('%s: %j stays allowed', async (runner, script) => {
+    const d = await decideCommands(reparse(runner), ['bash', '-c', script]);
+    expect(d, d.reason).toMatchObject({ decision: 'allowed', undecidable: [] });
+  });
+});
