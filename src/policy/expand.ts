@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import { shellInput } from './shell.js';
 import { shellParser } from './shell-parser.js';
 import { bracketTangle } from './bracket-scan.js';
-import { clip, codeVariable, exportedFunction, scriptParts } from './script.js';
+import { ARRAY_REPARSED, arrayValueRunsCode, clip, codeVariable, DECLARATIONS, exportedFunction, scriptParts } from './script.js';
 import { dashEdits, mayReadAsDash } from './posix-reading.js';
 import { keywordEdits } from './keyword-prefix.js';
 import { rewritten } from './rewrite.js';
@@ -56,7 +56,8 @@ const ASSIGNS = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf']);
 function evaluates(words: Words): string | undefined {
   const [program = '', ...args] = words.argv;
   const name = basename(normalProgram(program));
-  if (ASSIGNS.has(name) && words.tail && (name !== 'printf' || args[0] === '-v')) return `${name} may assign a variable named at run time`;
+  if ((ASSIGNS.has(name) || DECLARATIONS.has(name)) && words.tail && (name !== 'printf' || args[0] === '-v')) return `${name} may assign a variable named at run time`;
+  if (DECLARATIONS.has(name) && args.some(arrayValueRunsCode)) return ARRAY_REPARSED; // builtin declare …, command typeset …
   if (name === 'eval') return 'eval runs a string as a script';
   if (name === 'source' || name === '.') return `${name} runs the commands of a file`;
   if (name === 'trap' && args.some((a) => !a.startsWith('-'))) return 'trap runs a string as a script later';

@@ -114,6 +114,56 @@ function declaresUnknownName(node: SyntaxNode): boolean {
   });
 }
 
+/** The declaration builtins: bash may parse a `(…)` value given to them again, as an array's (arrayValueRunsCode). */
+export const DECLARATIONS = new Set(['declare', 'typeset', 'local', 'readonly', 'export']);
+
+export const ARRAY_REPARSED = 'bash parses a (…) value given to a declaration builtin again as an array assignment, and runs the $(…) in it';
+
+/**
+ * Whether a declaration builtin's argument, as it receives it (NAME=VALUE,
+ * NAME+=VALUE), may run code: bash parses a value that starts with `(` again
+ * as an array assignment, for -a, -A or a name that is already an array, and
+ * runs the $(…) and backquotes in it (`declare -a a='($(cmd))'`).
+ */
+export function arrayValueRunsCode(word: string): boolean {
+  const value = /^[A-Za-z_][A-Za-z0-9_]*\+?=(.*)$/s.exec(word)?.[1];
+  return value !== undefined && value.startsWith('(') && /[$`]/.test(value);
+}
+
+/** Where a script may make a name an array (NAME=(…), NAME[…], mapfile, read -a, declare -a or -A, a name reference), and bash's own arrays. */
+const MAKES_ARRAYS = /[A-Za-z0-9_](\+?=\(|\[)|\b(mapfile|readarray)\b|\b(declare|typeset|local|readonly|export|read)\b[^;&|\n]*\s[-+][A-Za-z]*[aAn]/;
+const BASH_ARRAYS = /^(BASH_[A-Z]+|DIRSTACK|FUNCNAME|GROUPS|PIPESTATUS|COMP_WORDS|COPROC)$/;
+
+/** The text a value begins with, up to its first part computed at run time; null when its first character is computed. */
+function leadingText(node: SyntaxNode): string | null {
+  const known = literal(node);
+  if (known !== null) return known;
+  const first = node.type === 'concatenation' || node.type === 'string' ? named(node)[0] : undefined;
+  if (first === undefined || first.startIndex !== node.startIndex + (node.type === 'string' ? 1 : 0)) return null;
+  return first.type === 'string_content' ? first.text : leadingText(first);
+}
+
+/**
+ * A declaration whose argument bash may parse again as an array's `(…)` and
+ * run code from (arrayValueRunsCode); a value computed at run time may be
+ * one, when the name may be an array.
+ */
+function declaresArrayCode(node: SyntaxNode, source: string): boolean {
+  if (node.type !== 'declaration_command') return false;
+  const parts = named(node);
+  const arrays = MAKES_ARRAYS.test(source) || parts.some((c) => c.type === 'word' && /^[-+][A-Za-z]*[aA]/.test(c.text));
+  return parts.some((c) => {
+    if (c.type !== 'variable_assignment') return arrayValueRunsCode(literal(c) ?? '');
+    const name = c.childForFieldName('name')?.text ?? '';
+    const value = c.childForFieldName('value');
+    if (value === null || value.type === 'array') return false;
+    const known = literal(value);
+    if (known !== null) return arrayValueRunsCode(`${name}=${known}`);
+    const lead = leadingText(value);
+    return (arrays || BASH_ARRAYS.test(name)) && (lead === null || lead.startsWith('('));
+  });
+}
+
 /** Why the script as a whole cannot be decided, if it changes what names run without running anything. */
 function redefinesNames(source: string): string | undefined {
   if (/BASH_(CMDS|ALIASES)/.test(source)) return 'the script changes the command hash or aliases of bash (BASH_CMDS, BASH_ALIASES)';
@@ -232,6 +282,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     } else if (node.type === 'command') parts.push(commandWords(node, source));
     else if (heredocRunsCommands(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'an unquoted heredoc runs commands ($(...) or `...`)' });
     else if (declaresUnknownName(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'it declares a variable named at run time' });
+    else if (declaresArrayCode(node, source)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: ARRAY_REPARSED });
     const misread = heredocMisread(node, source);
     if (misread !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: misread.reason }, { kind: 'script', script: misread.text });
     if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });

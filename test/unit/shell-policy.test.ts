@@ -351,6 +351,24 @@ describe('a script that chooses what a runner or bash itself runs later', () => 
     ['flock', 'read SHELL; flock l -c ls'],
     ['script', 'SHELL=./x script -qc ls /dev/null'],
     ['unshare', 'SHELL=./x unshare -r'],
+    // bash parses a (…) value given to a declaration builtin again, as an array assignment, and runs its $(…) and backquotes.
+    ['ls', "declare -a a='($(touch p))'"],
+    ['ls', 'declare -a a="(\\$(touch p))"'],
+    ['ls', "declare -a a+='($(touch p))'"],
+    ['ls', "declare -a a='([$(touch p)]=1)'"],
+    ['ls', "typeset -A a='([x]=$(touch p))'"],
+    ['ls', "readonly -a a='(`touch p`)'"],
+    ['ls', "export -a a='($(touch p))'"],
+    ['ls', "a=(); declare a='($(touch p))'"],
+    ['ls', "f(){ local -a a='($(touch p))'; }; f"],
+    ['ls', 'declare -a "a=(\\$(touch p))"'],
+    ['ls', "declare -a a'=($(touch p))'"],
+    ['ls', 'declare -a a=\\(\\$\\(touch\\ p\\)\\)'],
+    ['ls', 'x=\'$(touch p)\'; declare -a a="($x)"'],
+    ['ls', 'read x; declare -a a=$x'],
+    ['ls', 'a=(1); read x; declare a="$x"'],
+    ['ls', "builtin declare -a a='($(touch p))'"],
+    ['ls', "command typeset -a a='($(touch p))'"],
   ])('%s: %j is undecidable: refused under an allow list naming it, reported under deny rules', async (runner, script) => {
     const strict = await decideCommands(reparse(runner), ['bash', '-c', script]);
     expect(strict, strict.reason).toMatchObject({ decision: 'refused' });
@@ -361,6 +379,10 @@ describe('a script that chooses what a runner or bash itself runs later', () => 
   it.each([
     ['flock', 'flock l -c ls'],
     ['flock', 'echo "$SHELL"; flock l -c ls'],
+    ['ls', "declare -a a='(1 2)'"],
+    ['ls', 'declare -a a=(1 "$(ls)")'],
+    ['ls', 'declare a="($HOME)"; export PATH=$PATH:/opt/bin; f(){ local x=$1; }; ls'],
+    ['ls', "declare -A m='([k]=v)'"],
   ])('%s: %j stays allowed', async (runner, script) => {
     const d = await decideCommands(reparse(runner), ['bash', '-c', script]);
     expect(d, d.reason).toMatchObject({ decision: 'allowed', undecidable: [] });
