@@ -4,6 +4,7 @@
  * in it is expanded, command substitutions included. With
  * x='a[$(git push)]', each of `$((x))`, `((x))`, `$[x]`, `[[ x -eq 1 ]]`
  * (anywhere inside the brackets), `let x`, `declare -i y=x`, `${a[x]}`,
+ * `test -v a[x]`, `unset a[x]`,
  * `a[x]=1`, `y=([x]=1)`, `for ((i=x;;))`, a substring's offset or length
  * (`${y:x}`, `${@:x:1}`) and the indirection `${!x}` runs git push.
  *
@@ -47,8 +48,24 @@ export function noteNameValue(word: string, out: DormantCode): void {
   if (m !== null && !INTEGER.test(m[2] ?? '')) out.mayHoldCode.add(m[1] ?? '');
 }
 
+/**
+ * The names test -v and unset evaluate: the variables their words expand
+ * (`unset "$x"`: x's value may be `a[$(cmd)]`) and the names in the
+ * subscripts of the names they are given (`unset a[i]`: i, not a).
+ */
+function subscriptNames(node: SyntaxNode): string[] {
+  const args = named(node).filter((c) => c.type !== 'command_name');
+  const expanded = args.flatMap(function variables(n: SyntaxNode): string[] {
+    const own = ['simple_expansion', 'expansion'].includes(n.parent?.type ?? '') && /variable_name$/.test(n.type) ? [n.text] : [];
+    return [...own, ...named(n).flatMap(variables)];
+  });
+  const subscripts = [...args.map((a) => a.text).join(' ').matchAll(/\[([^\]]*)\]/g)].flatMap((m) => (m[1] ?? '').match(IDENTIFIER) ?? []);
+  return [...expanded, ...subscripts];
+}
+
 /** The names an arithmetic context refers to (of a subscript, its index): variables, identifiers in words, positional parameters. */
 function namesIn(node: SyntaxNode): string[] {
+  if (node.type === 'unset_command' || (node.type === 'command' && literal(node.childForFieldName('name') ?? node) !== 'let')) return subscriptNames(node);
   const names: string[] = [];
   const stack = node.type === 'expansion' && isSubstring(node) ? afterColon(node) : [(node.type === 'subscript' ? node.childForFieldName('index') : node) ?? node];
   while (stack.length > 0) {
@@ -101,11 +118,18 @@ function evaluates(node: SyntaxNode): boolean {
       const name = literal(node.childForFieldName('name') ?? node);
       return name === 'let' || ((name === 'test' || name === '[') && node.childrenForFieldName('argument').some((a) => a !== null && /^-[vR]$/.test(a.text)));
     }
+    case 'unset_command':
+      return !unsetsFunctions(node);
     case 'declaration_command':
       return named(node).some((c) => c.type === 'word' && /^[-+][A-Za-z]*i/.test(c.text));
     default:
       return false;
   }
+}
+
+/** Whether `unset` is given -f: its words name functions, whose names have no subscript to evaluate. */
+export function unsetsFunctions(node: SyntaxNode): boolean {
+  return named(node).some((c) => /^-[a-z]*f/.test(c.text));
 }
 
 /** Whether a value is surely a number: an integer literal, arithmetic, a range of integers, the indices of an array (${!a[@]}). */

@@ -7,17 +7,17 @@
  */
 import type { SyntaxNode } from './shell-parser.js';
 
-/** An unquoted word: backslash escapes removed; null if the shell would expand a glob or braces in it. */
-function unquoted(text: string): string | null {
-  if (/^=[^=\s]/.test(text)) return null; // zsh: =cmd is the path of cmd
-  if (/(^|[^\\])\{[^}]*(,|\.\.)[^}]*\}/.test(text)) return null;
+/** An unquoted word: backslash escapes removed; null if the shell would expand a glob or braces in it, unless `globs` keeps them as written. */
+function unquoted(text: string, globs: boolean): string | null {
+  if (!globs && /^=[^=\s]/.test(text)) return null; // zsh: =cmd is the path of cmd
+  if (!globs && /(^|[^\\])\{[^}]*(,|\.\.)[^}]*\}/.test(text)) return null;
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const c = text[i] ?? '';
     if (c === '\\') {
       const next = text[++i];
       if (next !== undefined && next !== '\n') out += next;
-    } else if (c === '*' || c === '?' || c === '[' || ('@!+'.includes(c) && text[i + 1] === '(')) return null;
+    } else if (!globs && (c === '*' || c === '?' || c === '[' || ('@!+'.includes(c) && text[i + 1] === '('))) return null;
     else out += c;
   }
   return out;
@@ -51,12 +51,19 @@ function stringValue(node: SyntaxNode): string | null {
   return doubleQuoted(node.text.slice(1, -1));
 }
 
-/** A word's literal value, or null when it is computed at run time. */
-export function literal(node: SyntaxNode): string | null {
+/**
+ * A word's literal value, or null when it is computed at run time. With
+ * `globs`, its text as bash passes it on when a glob in it matches no file
+ * (`a[\$\(cmd\)]` is `a[$(cmd)]`): what a builtin given a variable name
+ * with a subscript receives.
+ */
+export function literal(node: SyntaxNode, globs = false): string | null {
   switch (node.type) {
     case 'word':
     case 'number':
-      return unquoted(node.text);
+      return unquoted(node.text, globs);
+    case 'variable_name': // a name given to declare or unset
+      return node.text;
     case 'raw_string':
       return node.text.slice(1, -1);
     case 'string':
@@ -65,10 +72,10 @@ export function literal(node: SyntaxNode): string | null {
       return ansiC(node.text.slice(2, -1));
     case 'command_name':
     case 'concatenation': {
-      const parts = named(node).map(literal);
+      const parts = named(node).map((part) => literal(part, globs));
       if (parts.length === 0 || parts.length !== node.children.length) return null; // a bare token between the parts: not a plain word
       const braced = named(node).some((c) => c.type === 'word' && /(^|[^\\])\{/.test(c.text)) && /\{[^}]*(,|\.\.)/.test(node.text);
-      if (braced) return null; // brace expansion across the parts
+      if (braced && !globs) return null; // brace expansion across the parts
       return parts.some((p) => p === null) ? null : parts.join('');
     }
     default:

@@ -12,6 +12,7 @@
  * grammar misses substitutions after leading blanks in heredoc lines), and
  * so is a heredoc bash ends on another line than the grammar (heredoc.ts).
  */
+import { unsetsFunctions } from './dormant-code.js';
 import { gitVariable, npmVariable } from './git-forms.js';
 import { heredocMisread } from './heredoc.js';
 import type { SyntaxNode } from './shell-parser.js';
@@ -34,14 +35,18 @@ export function clip(text: string): string {
   return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT)}…` : text;
 }
 
-/** The command's words as bash reads them: nodes separated only by line continuations are one word. */
-function joinedWords(nodes: readonly SyntaxNode[], source: string): Array<string | null> {
+/**
+ * The command's words as bash reads them: nodes with nothing or only line
+ * continuations between them are one word (the grammar splits `a[\$\(x\)]`
+ * in two). `globs`: an unquoted glob kept as written (literal).
+ */
+function joinedWords(nodes: readonly SyntaxNode[], source: string, globs = false): Array<string | null> {
   const words: Array<string | null> = [];
   let previous: SyntaxNode | undefined;
   for (const node of nodes) {
-    const value = literal(node);
+    const value = literal(node, globs);
     const gap = previous === undefined ? ' ' : source.slice(previous.endIndex, node.startIndex);
-    if (words.length > 0 && /^(\\\n)+$/.test(gap)) {
+    if (words.length > 0 && /^(\\\n)*$/.test(gap)) {
       const last = words.pop() ?? null;
       words.push(last === null || value === null ? null : last + value);
     } else words.push(value);
@@ -203,12 +208,22 @@ function expandsPrompt(node: SyntaxNode): string | undefined {
   return name === null ? undefined : codeVariable(name);
 }
 
-/** A variable name with a subscript that runs a command (`read 'a[$(cmd)]'`, `test -v …`, `printf -v …`): bash expands the subscript when it uses the name. */
+/** A variable name with a subscript that runs a command (`read 'a[$(cmd)]'`, `test -v …`, `printf -v …`, `unset …`): bash expands the subscript when it uses the name. */
 const SUBSCRIPT_CODE = /^[A-Za-z_][A-Za-z0-9_]*\[[^\]]*[$`]/;
 
-function namesSubscriptCode(node: SyntaxNode): boolean {
-  if (!['word', 'string', 'raw_string', 'concatenation'].includes(node.type) || node.parent?.type === 'concatenation') return false;
-  return SUBSCRIPT_CODE.test(literal(node) ?? '');
+/**
+ * Such a name, read as the builtin receives it: an unquoted `[` is a glob
+ * that matches no file (`unset a[\$\(cmd\)]`). A command's words are read
+ * whole (joinedWords); any other word by itself.
+ */
+function namesSubscriptCode(node: SyntaxNode, source: string): boolean {
+  if (node.type === 'unset_command' && unsetsFunctions(node)) return false;
+  if (node.type === 'command' || node.type === 'unset_command') {
+    const words = node.type === 'command' ? [...present(node.childrenForFieldName('argument')), ...wordsAfterRedirects(node)] : named(node);
+    return joinedWords(words, source, true).some((w) => SUBSCRIPT_CODE.test(w ?? ''));
+  }
+  if (!['word', 'string', 'raw_string', 'concatenation'].includes(node.type) || ['concatenation', 'command', 'unset_command'].includes(node.parent?.type ?? '')) return false;
+  return SUBSCRIPT_CODE.test(literal(node, true) ?? '');
 }
 
 /**
@@ -285,7 +300,7 @@ export function scriptParts(root: SyntaxNode, source: string): ScriptPart[] {
     else if (declaresArrayCode(node, source)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: ARRAY_REPARSED });
     const misread = heredocMisread(node, source);
     if (misread !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: misread.reason }, { kind: 'script', script: misread.text });
-    if (namesSubscriptCode(node)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
+    if (namesSubscriptCode(node, source)) parts.push({ kind: 'undecidable', text: clip(node.text), reason: 'a variable name whose subscript runs a command when bash uses it' });
     const prompt = expandsPrompt(node);
     if (prompt !== undefined) parts.push({ kind: 'undecidable', text: clip(node.text), reason: prompt });
     const unread = unreadSubstitution(node, inString || inHeredocBody(node));

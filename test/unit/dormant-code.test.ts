@@ -32,6 +32,11 @@ describe('code a variable may carry, run by arithmetic, prompt expansion or indi
     'read; ls $((REPLY))',
     'select s in a b; do echo $((REPLY)); done',
     'mapfile; echo $((MAPFILE))',
+    // unset evaluates the subscripts of the names it is given, as test -v does, and a name one of them expands.
+    'read i; a=(1); unset a[i]',
+    'read i; a=(1); unset -v "a[i]"',
+    'read x; unset "$x"',
+    'unset "$1"',
   ])('%s is undecidable, so refused with an allow list', async (script) => {
     const d = await decide(script);
     expect(d.decision).toBe('refused');
@@ -53,6 +58,7 @@ describe('code a variable may carry, run by arithmetic, prompt expansion or indi
     '[[ -n a && 2 -eq 2 ]]',
     'y=([0]=a [1]=b)',
     'read; echo "$REPLY"',
+    'a=(x y); test -v a[0]; unset a[1]; read x; unset x; unset -f "$x"',
   ])('%s stays decidable', async (script) => {
     const d = await decide(script);
     expect(d.undecidable).toEqual([]);

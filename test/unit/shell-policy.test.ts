@@ -369,6 +369,18 @@ describe('a script that chooses what a runner or bash itself runs later', () => 
     ['ls', 'a=(1); read x; declare a="$x"'],
     ['ls', "builtin declare -a a='($(touch p))'"],
     ['ls', "command typeset -a a='($(touch p))'"],
+    // A variable name whose subscript runs code, behind an unquoted [ (a glob character), or computed at run time.
+    ['ls', 'a=(1); unset a[\\$\\(touch\\ p\\)]'],
+    ['ls', 'a=(1); unset -v a[\\$\\(touch\\ p\\)]'],
+    ['ls', 'a=(1); unset a[\\`touch\\ p\\`]'],
+    ['ls', 'a=(1); unset "a"[\\$\\(touch\\ p\\)]'],
+    ['ls', 'test -v a[\\$\\(touch\\ p\\)]'],
+    ['ls', 'test -v a["$"\\(touch\\ p\\)]'],
+    ['ls', '[ -v a[\\$\\(touch\\ p\\)] ]'],
+    ['ls', '[[ -v a[\\$\\(touch\\ p\\)] ]]'],
+    ['ls', 'read x; a=(1); unset "$x"'],
+    ['ls', 'read x; test -v "$x"'],
+    ['ls', "a=(1); i='b[$(touch p)]'; unset a[i]"],
   ])('%s: %j is undecidable: refused under an allow list naming it, reported under deny rules', async (runner, script) => {
     const strict = await decideCommands(reparse(runner), ['bash', '-c', script]);
     expect(strict, strict.reason).toMatchObject({ decision: 'refused' });
@@ -383,6 +395,10 @@ describe('a script that chooses what a runner or bash itself runs later', () => 
     ['ls', 'declare -a a=(1 "$(ls)")'],
     ['ls', 'declare a="($HOME)"; export PATH=$PATH:/opt/bin; f(){ local x=$1; }; ls'],
     ['ls', "declare -A m='([k]=v)'"],
+    ['ls', 'unset a[1]'],
+    ['ls', 'unset x y; unset -f a[\\$\\(touch\\ p\\)]'],
+    ['ls', 'test -v a[0]'],
+    ['ls', 'test -v a[0] && [ -n "$x" ]'],
   ])('%s: %j stays allowed', async (runner, script) => {
     const d = await decideCommands(reparse(runner), ['bash', '-c', script]);
     expect(d, d.reason).toMatchObject({ decision: 'allowed', undecidable: [] });
