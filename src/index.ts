@@ -225,6 +225,18 @@ function checkApiOptions(options: unknown): void {
   }
 }
 
+/**
+ * Of options that cannot be read, what still says where to record the run:
+ * its audit option and the caller's environment, when they can be read
+ * themselves (an MCP client's bad `cwd` must not take its call out of the
+ * server's log). Else the run is reported, not recorded.
+ */
+function recordingOptions(given: RunOptions | null): RunOptions {
+  if (typeof given !== 'object' || given === null) return { audit: { enabled: false } };
+  const kept: RunOptions = { ...(given.audit === undefined ? {} : { audit: given.audit }), ...(given.callerEnv === undefined ? {} : { callerEnv: given.callerEnv }) };
+  return problemOf(() => checkApiOptions(kept)) === undefined ? kept : { audit: { enabled: false } };
+}
+
 async function prepare(command: readonly string[], options: RunOptions): Promise<Prepared> {
   if (!Array.isArray(command) || !command.every((a) => typeof a === 'string')) {
     throw new IsolateError('E_USAGE', 'command: expected an array of strings', { fix: "pass the command as an argument vector, e.g. ['npm', 'test']" });
@@ -745,9 +757,8 @@ export async function runWithError(
 ): Promise<{ report: RunReport; error: IsolateError | undefined; audit: RunAudit }> {
   const startedAt = new Date();
   const runId = randomUUID();
-  // Options that cannot be read cannot say where to record the run either: then it is reported, not recorded.
   const invalid = problemOf(() => checkApiOptions(given));
-  const options: RunOptions = invalid === undefined ? given : { audit: { enabled: false } };
+  const options: RunOptions = invalid === undefined ? given : recordingOptions(given);
   const callerCwd = options.callerCwd ?? currentDir();
   const user = callingUser();
   let audit: RunAudit | undefined;

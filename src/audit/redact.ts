@@ -8,7 +8,7 @@
  * every command of the MCP server take one) is redacted within its text:
  * the same forms, wherever in it they stand.
  */
-import { isSecretName } from '../profile/environment.js';
+import { isSecretName, URL_PASSWORD } from '../profile/environment.js';
 import { TOKEN_SHAPES } from '../token-shapes.js';
 
 export const REDACTED = '<redacted>';
@@ -19,7 +19,7 @@ function redactInline(arg: string): string {
   let out = arg;
   for (const re of TOKEN_SHAPES) out = out.replace(re, REDACTED);
   // scheme://user:password@host
-  out = out.replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^/\s@]+@/gi, `$1${REDACTED}@`);
+  out = out.replace(URL_PASSWORD, `$1${REDACTED}@`);
   // Authorization: Bearer xyz / Basic xyz, and other credential headers
   out = out.replace(/^((?:proxy-)?authorization\s*:\s*)(.*)$/i, `$1${REDACTED}`);
   out = out.replace(/^((?:x-[a-z-]*)?(?:api-?key|token|secret)\s*:\s*)(.*)$/i, `$1${REDACTED}`);

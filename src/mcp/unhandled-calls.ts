@@ -2,11 +2,12 @@
  * Calls the SDK answers without reaching a tool's handler: arguments that do
  * not match the tool's input schema (a key beyond it, such as a path to
  * allow, or a wrong type). The SDK answers those with a tool error of its
- * own; a client trying to widen the sandbox is exactly what the audit log
- * should show, so they are recorded too. Seen on the transport: a
- * `tools/call` request of a known tool that no handler took (`take`) and
- * that is answered with an error result is recorded before the answer goes
- * out.
+ * own, or, for arguments it refuses before the tool's schema (not an object,
+ * a `constructor` key), with a JSON-RPC error; a client trying to widen the
+ * sandbox is exactly what the audit log should show, so they are recorded
+ * too. Seen on the transport: a `tools/call` request of a known tool that
+ * no handler took (`take`) and that is answered with an error result or an
+ * error response is recorded before the answer goes out.
  *
  * A request id names one call until it is answered (JSON-RPC). A request
  * that reuses the id of one still in progress would make two calls share
@@ -75,8 +76,8 @@ export class WatchedTransport<T extends string> implements Transport {
   }
 
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (isJSONRPCResultResponse(message)) await this.settle(message.id, message.result);
-    else if (isJSONRPCErrorResponse(message) && message.id !== undefined) this.pending.delete(message.id);
+    if (isJSONRPCResultResponse(message)) await this.settle(message.id, errorText(message.result));
+    else if (isJSONRPCErrorResponse(message) && message.id !== undefined) await this.settle(message.id, message.error.message);
     if ((isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) && message.id !== undefined) this.open.delete(message.id);
     return this.inner.send(message, options);
   }
@@ -106,11 +107,11 @@ export class WatchedTransport<T extends string> implements Transport {
     }
   }
 
-  private async settle(id: RequestId, result: Record<string, unknown>): Promise<void> {
+  /** The answer to a call no handler took: recorded when it is an error (`message`). */
+  private async settle(id: RequestId, message: string | null): Promise<void> {
     const call = this.pending.get(id);
     if (call === undefined) return;
     this.pending.delete(id);
-    const message = errorText(result);
     if (message !== null) await this.onUnhandled({ ...call, message });
   }
 }

@@ -22,7 +22,16 @@ export type Stat = (path: string) => 'dir' | 'file' | 'other' | undefined;
 function projectOf(cwd: string, home: string | undefined, stat: Stat): string {
   for (let d = cwd; ; d = dirname(d)) {
     if (d === '/' || (home !== undefined && (d === home || isWithin(home, d)))) return cwd;
-    if (stat(join(d, '.git')) !== undefined) return d;
+    if (hasGit(d, stat)) return d;
+  }
+}
+
+/** Whether `dir` holds a .git; a directory that cannot be searched (its refusal is said elsewhere) is taken to hold none. */
+function hasGit(dir: string, stat: Stat): boolean {
+  try {
+    return stat(join(dir, '.git')) !== undefined;
+  } catch {
+    return false;
   }
 }
 

@@ -96,7 +96,15 @@ export function isSecretName(name: string, extra: readonly string[] = []): boole
  * Withheld from a wildcard like a secret's name (REDIS_URL, MONGODB_URI and
  * CELERY_BROKER_URL hold them).
  */
-const PASSWORD_IN_URL = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:[^/\s@]+@/i;
+/**
+ * A password in a URL's user information (`https://user:pw@`, `redis://:pw@`):
+ * group 1 is what comes before it. Found from its `://`, not from the
+ * scheme: a pattern that starts at each letter that might begin a scheme
+ * reads a long word of letters once per letter (a call that stalled the MCP
+ * server), and what comes before `://` does not make a password less one.
+ */
+export const URL_PASSWORD = /(:\/\/[^/\s:@]*:)[^/\s@]+@/g;
+const PASSWORD_IN_URL = new RegExp(URL_PASSWORD.source);
 const PASSWORD_FIELD = /(?:^|;)\s*(?:password|pwd)\s*=/i;
 const AUTH_HEADER = /\bauthorization\s*:\s*\S/i;
 export const holdsPassword = (value: string): boolean => PASSWORD_IN_URL.test(value) || PASSWORD_FIELD.test(value) || AUTH_HEADER.test(value);

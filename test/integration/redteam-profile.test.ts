@@ -147,8 +147,10 @@ describe.each(runners())('red team: profiles in the repository ($label)', (runne
     expect(r.status, r.stderr).toBe(125);
     expect(r.stderr).toContain('audit.log');
     expect(d.status, d.stderr).toBe(125);
-    // Control: the same log chosen by the caller is theirs to choose, and the profile may log elsewhere.
+    // Control: the same log chosen by the caller is theirs to choose, and the profile may log elsewhere
+    // (in a temporary directory: one of the caller's that exists, redteam-audit-log-swap.test.ts).
     writeFileSync(join(project, 'elsewhere.yaml'), `extends: default\naudit:\n  log: ${join(dir, 'logs', 'audit.jsonl')}\n`);
+    mkdirSync(join(dir, 'logs'));
     giveTo(runner, dir);
     const ok = isolate(runner, ['run', '-p', './elsewhere.yaml', '--', 'true'], { cwd: project, env });
     expect(ok.status, ok.stderr).toBe(0);

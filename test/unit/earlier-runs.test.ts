@@ -30,3 +30,13 @@ describe('what an earlier run could have written', () => {
     expect(wrote('/h/ci.yaml')).toBe(true);
   });
 });
+
+describe('what an earlier run could have written, where a directory cannot be searched', () => {
+  it('a directory stat cannot look into is taken to hold no repository: the working directory stays one', () => {
+    const denied = (path: string): 'dir' | undefined => {
+      if (path === '/h/p/.git') throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      return undefined;
+    };
+    expect(earlierRunWrote(['/h/p'], [], '/h', denied)('/h/p/x')).toBe(true);
+  });
+});

@@ -40,10 +40,17 @@ describe('WatchedTransport', () => {
     await t.answer(2, false);
     t.call(3, 'other', {});
     await t.answer(3, true);
-    t.call(4, 'run', {});
-    await t.watched.send({ jsonrpc: '2.0', id: 4, error: { code: -32602, message: 'bad' } });
-    await t.answer(4, true);
     expect(t.reported).toEqual([]);
-    expect(t.sent).toHaveLength(5);
+    expect(t.sent).toHaveLength(3);
+  });
+
+  it('reports a JSON-RPC error answer to a call no handler took (arguments the SDK refuses before the schema: a string, a constructor key)', async () => {
+    const t = setUp();
+    t.call(4, 'run', 'rm -rf /');
+    await t.watched.send({ jsonrpc: '2.0', id: 4, error: { code: -32602, message: 'bad' } });
+    expect(t.reported).toEqual([{ tool: 'run', args: 'rm -rf /', message: 'bad' }]);
+    // Once: a second answer under the same id (none should come) reports nothing more.
+    await t.answer(4, true);
+    expect(t.reported).toHaveLength(1);
   });
 });

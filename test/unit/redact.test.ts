@@ -36,3 +36,18 @@ describe('redactArgv', () => {
     expect(redactArgv(['env', 'MY_TOKEN=a b', 'cmd'])).toEqual(['env', `MY_TOKEN=${REDACTED}`, 'cmd']);
   });
 });
+
+describe('redactArgv on long words (a call with one must not stall the MCP server)', () => {
+  // Before, the URL-password pattern read a word of letters once per letter: 150 KB took minutes. Each must finish.
+  it.each([['letters', 'x'], ['dashes', 'a-'], ['dots', 'a.'], ['colons', 'a:'], ['schemes', 'a://'], ['userinfo', 'a://b:']])('a 1 MiB word of %s, as an argument and in a script', (_what, unit) => {
+    const word = unit.repeat(Math.ceil((1 << 20) / unit.length));
+    expect(redactArgv(['echo', word])[1]).toHaveLength(word.length);
+    expect(redactArgv(['sh', '-c', `echo ${word} x`])[2]).toHaveLength(word.length + 7);
+  });
+
+  it('still finds the password of a URL, with or without a user, after any scheme', () => {
+    expect(redactArgv(['sh', '-c', 'redis-cli -u redis://:s3cret@cache x; git clone https://u:pw9@h/r 1http://a:b@c'])[2]).toBe(
+      `redis-cli -u redis://:${REDACTED}@cache x; git clone https://u:${REDACTED}@h/r 1http://a:${REDACTED}@c`,
+    );
+  });
+});

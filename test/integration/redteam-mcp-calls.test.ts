@@ -1,0 +1,79 @@
+/**
+ * Red team: calls a manipulated model can send an MCP server.
+ *
+ * - One long word of letters (`echo xxx…`, 300 KB) froze the whole server:
+ *   the redaction of passwords in URLs, run on every call's command before it
+ *   is recorded, backtracked over the word once per letter. No other call
+ *   was answered, cancellation did nothing, and the server went on burning
+ *   CPU after its client had gone.
+ * - A call whose arguments the SDK refuses before isolate sees them (a
+ *   `constructor` key beside an attempt to widen the sandbox, arguments that
+ *   are a string) was answered with a JSON-RPC error and never recorded.
+ * - A `run` with a NUL byte in its `cwd` switched recording off for that
+ *   call: refused, but not in the audit log.
+ * Every call is one record, refused ones included (docs/mcp.md).
+ *
+ * Written as failing findings first; they now guard the fixes.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startMcp, type McpProcess } from '../helpers/mcp.js';
+import { auditRecords, giveTo, pollFor, projectSite, runners } from '../helpers/isolate.js';
+
+describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red team: MCP calls that escaped the record or stalled the server ($label)', ({ runner }) => {
+  const cleanups: (() => void)[] = [];
+  const servers: McpProcess[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop();
+    for (const c of cleanups.splice(0)) c();
+  });
+
+  /** A server recording to its own log, and a way to send it raw JSON-RPC lines and read its answers. */
+  async function serve(): Promise<{ server: McpProcess; log: string; send: (id: number, params: unknown) => void; answered: (id: number) => boolean; project: string }> {
+    const site = projectSite(runner, 'isolate-it-rt-mcp-calls-');
+    cleanups.push(site.cleanup);
+    giveTo(runner, site.dir);
+    const log = join(site.dir, 'audit.jsonl');
+    const server = await startMcp(runner, ['--audit-log', log], { cwd: site.project, env: site.env });
+    servers.push(server);
+    let answers = '';
+    server.child.stdout?.on('data', (d: Buffer) => (answers += d.toString()));
+    const send = (id: number, params: unknown): void => {
+      server.child.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params })}\n`);
+    };
+    return { server, log, send, answered: (id) => answers.includes(`"id":${id},`) || answers.includes(`"id":${id}}`), project: site.project };
+  }
+
+  /** The records of calls: a run's (kind run, from mcp), and the other tools' (kind mcp-call). */
+  const calls = (log: string): Record<string, unknown>[] => auditRecords(log).filter((x) => x['kind'] === 'mcp-call' || (x['kind'] === 'run' && x['error'] !== undefined));
+  const runs = (log: string): Record<string, unknown>[] => auditRecords(log).filter((x) => x['kind'] === 'run');
+
+  it('a call with long words is answered, and the server answers the next call too', async () => {
+    const { log, send, answered } = await serve();
+    // Eight words of 100 KB (each under the kernel's 128 KiB for one argument): minutes each, before.
+    send(1, { name: 'run', arguments: { argv: ['sh', '-c', 'echo "$#"', 'sh', ...Array.from({ length: 8 }, () => 'x'.repeat(100_000))] } });
+    send(2, { name: 'check', arguments: { argv: ['echo', 'hi'] } });
+    await pollFor('the answers to both calls', () => (answered(1) && answered(2) ? true : undefined), 60_000);
+    await pollFor('the run\'s record and the check\'s', () => (runs(log).length > 0 && auditRecords(log).some((x) => x['kind'] === 'mcp-call') ? true : undefined));
+  });
+
+  it.each([
+    ['a constructor key beside a wider sandbox', { command: 'echo widened', allowWrite: ['/'], constructor: {} }],
+    ['arguments that are a string', 'rm -rf /'],
+    ['arguments that are an array', ['rm', '-rf', '/']],
+  ])('a call the SDK refuses for its arguments (%s) is recorded, as a usage error', async (_what, args) => {
+    const { log, send, answered } = await serve();
+    send(3, { name: 'run', arguments: args });
+    await pollFor('the answer', () => (answered(3) ? true : undefined));
+    const records = await pollFor('its record', () => (calls(log).length > 0 ? calls(log) : undefined));
+    expect(records[0]).toMatchObject({ error: { code: 'E_USAGE' } });
+  });
+
+  it('a run whose cwd holds a NUL byte is refused and recorded', async () => {
+    const { log, send, answered, project } = await serve();
+    send(4, { name: 'run', arguments: { argv: ['id'], cwd: `${project}\u0000` } });
+    await pollFor('the answer', () => (answered(4) ? true : undefined));
+    const records = await pollFor('its record', () => (runs(log).length > 0 ? runs(log) : undefined));
+    expect(records[0]).toMatchObject({ error: { code: 'E_USAGE' } });
+  });
+});
