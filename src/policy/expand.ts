@@ -207,6 +207,7 @@ async function expandInto(words: Words, depth: number, inScript: boolean, out: E
   if (shell?.kind === 'script') await expandScript(shell.script, depth, out, mayReadAsDash(program));
   else if (evaluated !== undefined) await expandScript(evaluated, depth, out, dash);
   else if (shell?.kind === 'unknown') out.unknown.push({ command: inner.argv, reason: shell.reason });
+  if (shell?.kind === 'script' && shell.stdin === true) out.unknown.push({ command: inner.argv, reason: `${program} reads its script from standard input (-s), after its -c script` });
   if (shell?.kind === 'script' && shell.historyExpansion !== undefined) {
     out.unknown.push({ command: inner.argv, reason: `${basename(normalProgram(inner.argv[0] ?? ''))} ${shell.historyExpansion}: history expansion is on from the start: ${REPLAYED}` });
   } else if (shell?.kind === 'script' && shell.interactive !== undefined) {

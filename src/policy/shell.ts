@@ -8,15 +8,22 @@ import { normalProgram, type Words } from './words.js';
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'posh', 'yash', 'rbash']);
 
+/**
+ * The shells that bash is: given -s with -c, bash runs the -c script alone. dash (Debian's /bin/sh) runs the script and
+ * then the commands it reads from its input; any other shell (sh may be any of them) is read as dash.
+ */
+const BASH = new Set(['bash', 'rbash']);
+
 /** Long options of bash and zsh that take the next word as their value. */
 const LONG_WITH_VALUE = new Set(['--rcfile', '--init-file']);
 
 export type ShellInput =
   /**
    * The script after -c, as one literal word; `historyExpansion`: the option that has the shell expand its lines from
-   * its history (-H, -i); `interactive`: the option that makes it interactive without -i (`-o interactive`).
+   * its history (-H, -i); `interactive`: the option that makes it interactive without -i (`-o interactive`); `stdin`:
+   * it then runs what it reads from its input too (-s, in any shell but bash: BASH).
    */
-  | { kind: 'script'; script: string; historyExpansion?: '-H' | '-i'; interactive?: string }
+  | { kind: 'script'; script: string; historyExpansion?: '-H' | '-i'; interactive?: string; stdin?: true }
   /** A script file: the shell runs whatever the file says (checked as the command given). */
   | { kind: 'file' }
   /** The script comes from standard input, or from a word computed at run time. */
@@ -88,6 +95,7 @@ export function shellInput(words: Words): ShellInput | undefined {
       script: first,
       ...(o.historyExpansion === undefined ? {} : { historyExpansion: o.historyExpansion }),
       ...(o.interactive === undefined ? {} : { interactive: o.interactive }),
+      ...(o.stdin && !BASH.has(basename(normalProgram(program))) ? { stdin: true as const } : {}),
     };
   }
   if (first === undefined && !words.tail) return { kind: 'unknown', reason: `${basename(program)} reads its script from standard input` };

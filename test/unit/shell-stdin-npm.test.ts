@@ -1,0 +1,46 @@
+/**
+ * A shell given both -c and -s (dash, Debian's /bin/sh, runs the -c script
+ * and then what it reads from its input), npm's abbreviated subcommands
+ * (`npm exe` is `npm exec`) and npm's settings given on its command line
+ * (`--script-shell=prog`) that choose the program it runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { decideCommands } from '../../src/policy/commands.js';
+
+const ALLOW = { allow: ['ls *', 'echo *', 'cat *'], deny: [] };
+const DENY = { allow: [], deny: ['git push *'] };
+const sh = (script: string): string[] => ['sh', '-c', script];
+
+/** Refused under an allow list without the command it hides; undecidable (reported, as `curl x | sh` is) under the deny rule alone. */
+async function expectHidden(allow: { allow: string[]; deny: string[] }, argv: string[], denied: string[]): Promise<void> {
+  expect(await decideCommands(allow, argv), argv.join(' ')).toMatchObject({ decision: 'refused' });
+  const open = await decideCommands(DENY, denied);
+  expect(open.undecidable.length, denied.join(' ')).toBeGreaterThan(0);
+}
+
+describe('a shell given -s with -c also runs what its input says (dash)', () => {
+  it.each([
+    [sh("echo 'touch S' | sh -s -c 'echo hi'"), sh("echo 'git push origin' | sh -s -c 'echo hi'")],
+    [sh("echo 'touch S' | sh -sc 'echo hi'"), sh("echo 'git push origin' | sh -sc 'echo hi'")],
+    [sh("echo 'touch S' | dash -cs 'echo hi'"), sh("echo 'git push origin' | dash -cs 'echo hi'")],
+    [sh("echo 'touch S' | sh -c -s 'echo hi'"), sh("echo 'git push origin' | sh -c -s 'echo hi'")],
+    [sh("sh -s -c 'echo hi' <<'EOF'\ntouch S\nEOF"), sh("sh -s -c 'echo hi' <<'EOF'\ngit push origin\nEOF")],
+    [['sh', '-s', '-c', 'echo hi'], ['sh', '-s', '-c', 'echo hi']],
+    [['/bin/dash', '-e', '-s', '-c', 'echo hi'], ['/bin/dash', '-e', '-s', '-c', 'echo hi']],
+  ])('%j is refused', async (argv, denied) => {
+    await expectHidden({ allow: [...ALLOW.allow, 'sh *', 'dash *'], deny: [] }, argv, denied);
+  });
+
+  it('reports the input as read, and still reads the -c script', async () => {
+    const open = await decideCommands(DENY, ['sh', '-s', '-c', 'echo hi']);
+    expect(open.undecidable.map((u) => u.reason).join('\n')).toContain('sh reads its script from standard input');
+    expect(await decideCommands(DENY, ['sh', '-s', '-c', 'git push'])).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('bash ignores -s with -c, and a shell without -s is read as before', async () => {
+    expect(await decideCommands(ALLOW, sh("echo 'touch S' | bash -s -c 'echo hi'"))).toMatchObject({ decision: 'allowed' });
+    expect(await decideCommands(ALLOW, sh("echo x | sh -c 'echo hi'"))).toMatchObject({ decision: 'allowed' });
+    expect(await decideCommands(ALLOW, sh("sh -e -c 'echo hi'"))).toMatchObject({ decision: 'allowed' });
+    expect(await decideCommands(ALLOW, sh("sh -c 'echo hi' -s"))).toMatchObject({ decision: 'allowed' });
+  });
+});
