@@ -19,6 +19,7 @@
  * other options than GDB_PLAIN before it) are undecidable.
  */
 import { computedCommand, own, readOptions, unreadable, type OptionTable, type Undecidable } from './getopt.js';
+import { npmCommand } from './npm-commands.js';
 import { RUNNER_OPTIONS } from './runner-options.js';
 import type { Words } from './words.js';
 
@@ -88,8 +89,13 @@ const RUNNERS: Record<string, Runner> = {
 /** npx (and npm exec) with no command: it runs the one npm_config_call (any case) names, from the environment, which the policy does not read. */
 const NPX_CALL: Undecidable = { undecidable: 'npx with no command runs the one npm_config_call names (from the environment)', unread: true };
 
-/** Package managers' subcommands that run a command as npx does. */
-const PACKAGE_RUNNERS: Readonly<Record<string, readonly string[]>> = { npm: ['exec', 'x'], pnpm: ['exec', 'dlx'], yarn: ['exec', 'dlx'], bun: ['x'] };
+/** Package managers' subcommands that run a command as npx does (npm's also by an alias or abbreviation: isSubcommand). */
+const PACKAGE_RUNNERS: Readonly<Record<string, readonly string[]>> = { npm: ['exec'], pnpm: ['exec', 'dlx'], yarn: ['exec', 'dlx'], bun: ['x'] };
+
+/** Whether `word` names one of `subcommands` of the package manager `name`: npm reads `x` and `exe` as `exec` (npm-commands.ts). */
+function isSubcommand(name: string, subcommands: readonly string[], word: string): boolean {
+  return subcommands.includes(name === 'npm' ? (npmCommand(word) ?? '') : word);
+}
 
 /** Programs that run what their input, a language of their own or a session says: their command cannot be read from their words. */
 const OPAQUE: Readonly<Record<string, string>> = {
@@ -113,7 +119,7 @@ function packageRunSubcommand(name: string, args: readonly string[]): number | u
   if (subcommands === undefined) return undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
-    if (subcommands.includes(a)) return i;
+    if (isSubcommand(name, subcommands, a)) return i;
     const before = args[i - 1];
     const option = a.startsWith('-') && a !== '--';
     const value = before !== undefined && before.startsWith('-') && before !== '--' && !before.includes('=');

@@ -44,3 +44,23 @@ describe('a shell given -s with -c also runs what its input says (dash)', () => 
     expect(await decideCommands(ALLOW, sh("sh -c 'echo hi' -s"))).toMatchObject({ decision: 'allowed' });
   });
 });
+
+describe("npm's subcommand abbreviated as npm reads it: any unique prefix of its command names (npm exe is npm exec)", () => {
+  const NPM = { allow: ['npm *', 'npx *', ...ALLOW.allow], deny: [] };
+  it.each([
+    [['npm', 'exe', '-c', 'touch M'], ['npm', 'exe', '-c', 'git push origin']],
+    [['npm', 'exe', '--', 'touch', 'M'], ['npm', 'exe', '--', 'git', 'push']],
+    [['npm', '--yes', 'exe', 'touch', 'M'], ['npm', '--yes', 'exe', 'git', 'push']],
+    [sh("npm exe -c 'touch M'"), sh("npm exe -c 'git push origin'")],
+  ])('%j runs what npm exec runs', async (argv, denied) => {
+    expect(await decideCommands(NPM, argv), argv.join(' ')).toMatchObject({ decision: 'refused' });
+    expect(await decideCommands(DENY, denied), denied.join(' ')).toMatchObject({ decision: 'refused', rule: 'git push *' });
+  });
+
+  it('other commands, and a prefix two commands share, are read as before', async () => {
+    for (const argv of [['npm', 'test'], ['npm', 'exec', '--', 'ls'], ['npm', 'x', 'ls'], ['npm', 'explain', 'touch'], ['npm', 'ex', 'touch'], ['npm', 'run', 'exe']]) {
+      expect(await decideCommands(NPM, argv), argv.join(' ')).toMatchObject({ decision: 'allowed' });
+    }
+    expect(await decideCommands(NPM, ['npx', '--yes', 'ls'])).toMatchObject({ decision: 'allowed' });
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * npm's subcommand as npm reads it (`deref` in npm's lib/utils/cmd-list.js):
+ * a command's name, an alias of one (`x` is `exec`), or any prefix of them
+ * that only one begins with (`exe` is `exec`), after camelCase is spelled
+ * with dashes (`runScript` is `run-script`). pnpm, yarn and bun take their
+ * commands by their full names and aliases only: none abbreviates them.
+ */
+import { own } from './getopt.js';
+
+/** npm 11's commands (lib/utils/cmd-list.js, npm 11.19.1). */
+const COMMANDS = [
+  'access', 'adduser', 'approve-scripts', 'audit', 'bugs', 'cache', 'ci', 'completion', 'config', 'dedupe',
+  'deny-scripts', 'deprecate', 'diff', 'dist-tag', 'docs', 'doctor', 'edit', 'exec', 'explain', 'explore',
+  'find-dupes', 'fund', 'get', 'help', 'help-search', 'init', 'install', 'install-ci-test', 'install-scripts',
+  'install-test', 'link', 'll', 'login', 'logout', 'ls', 'org', 'outdated', 'owner', 'pack', 'ping', 'pkg', 'prefix',
+  'profile', 'prune', 'publish', 'query', 'rebuild', 'repo', 'restart', 'root', 'run', 'sbom', 'search', 'set',
+  'shrinkwrap', 'stage', 'star', 'stars', 'start', 'stop', 'team', 'test', 'token', 'trust', 'undeprecate',
+  'uninstall', 'unpublish', 'unstar', 'update', 'version', 'view', 'whoami',
+];
+
+/** npm 11's aliases (the same file), which an abbreviation may name too (`npm ins` is `npm install`). */
+const ALIASES: Readonly<Record<string, string>> = {
+  author: 'owner', home: 'docs', issues: 'bugs', info: 'view', show: 'view', find: 'search', add: 'install',
+  unlink: 'uninstall', remove: 'uninstall', rm: 'uninstall', r: 'uninstall', un: 'uninstall', rb: 'rebuild',
+  list: 'ls', ln: 'link', create: 'init', i: 'install', it: 'install-test', cit: 'install-ci-test', u: 'update',
+  up: 'update', c: 'config', s: 'search', se: 'search', tst: 'test', t: 'test', ddp: 'dedupe', v: 'view',
+  'run-script': 'run', 'clean-install': 'ci', 'clean-install-test': 'install-ci-test', x: 'exec', why: 'explain',
+  la: 'll', verison: 'version', ic: 'ci', innit: 'init', in: 'install', ins: 'install', inst: 'install',
+  insta: 'install', instal: 'install', isnt: 'install', isnta: 'install', isntal: 'install', isntall: 'install',
+  'install-clean': 'ci', 'isntall-clean': 'ci', hlep: 'help', 'dist-tags': 'dist-tag', upgrade: 'update',
+  udpate: 'update', rum: 'run', sit: 'install-ci-test', urn: 'run', ogr: 'org', 'add-user': 'adduser',
+};
+
+const NAMES = [...COMMANDS, ...Object.keys(ALIASES)];
+
+/** The command npm runs for `word` (its first word that is no option), or undefined when npm knows none by it. */
+export function npmCommand(word: string): string | undefined {
+  const c = word.replace(/[A-Z]/g, (m) => `-${m.toLowerCase()}`);
+  const named = NAMES.includes(c) ? [c] : NAMES.filter((n) => c !== '' && n.startsWith(c));
+  const name = named.length === 1 ? named[0] : undefined;
+  return name === undefined ? undefined : (own(ALIASES, name) ?? name);
+}
