@@ -38,12 +38,25 @@ export function gitVariable(word: string): string | undefined {
   return GIT_VARIABLE.test(word) ? `${word.replace(/[=+].*$/s, '')} names a command (or settings) that git, and other programs, run` : undefined;
 }
 
-/** npm's settings from the environment (`npm_config_<name>`, in any case) that name a command it runs: npx's and npm exec's call, its scripts' shell, its git, editor, browser and node-gyp. */
-const NPM_COMMAND_SETTING = /^npm_config_(call|script_shell|shell|git|editor|browser|viewer|node_gyp)([=+]|$)/i;
+/** npm's settings that name a command it runs: npx's and npm exec's call, its scripts' shell, its git, editor, browser and node-gyp. */
+const NPM_COMMAND_SETTINGS = ['call', 'script-shell', 'shell', 'git', 'editor', 'browser', 'viewer', 'node-gyp'];
+
+/** Those settings from the environment (`npm_config_<name>`, in any case). */
+const NPM_COMMAND_SETTING = new RegExp(`^npm_config_(${NPM_COMMAND_SETTINGS.map((s) => s.replaceAll('-', '_')).join('|')})([=+]|$)`, 'i');
 
 /** Why a word naming such a variable (`npm_config_call=…`, given to env or exported) makes npm run a command, or undefined. */
 export function npmVariable(word: string): string | undefined {
   return NPM_COMMAND_SETTING.test(word) ? `${word.replace(/[=+].*$/s, '')} names a command npm runs` : undefined;
+}
+
+/**
+ * Why an option of npm's command line (npx's and pnpm's too) that sets one of those settings makes npm run a command,
+ * or undefined: `--script-shell=prog`, `--shell prog`, also by a prefix of its name and with one dash, as npm reads it
+ * (`--script-sh=prog`, `-script-shell=prog`). A lone letter is a short option (`-c` is npx's script), not a prefix.
+ */
+export function npmOption(word: string): string | undefined {
+  const name = /^--?([a-z][\w-]+)(=|$)/i.exec(word)?.[1]?.toLowerCase().replaceAll('_', '-');
+  return name !== undefined && NPM_COMMAND_SETTINGS.some((s) => s.startsWith(name)) ? `npm's ${word.replace(/=.*$/s, '')} names a command npm runs` : undefined;
 }
 
 export type GitForm = Words | { undecidable: string } | undefined;

@@ -19,6 +19,7 @@
  * other options than GDB_PLAIN before it) are undecidable.
  */
 import { computedCommand, own, readOptions, unreadable, type OptionTable, type Undecidable } from './getopt.js';
+import { npmOption } from './git-forms.js';
 import { npmCommand } from './npm-commands.js';
 import { RUNNER_OPTIONS } from './runner-options.js';
 import type { Words } from './words.js';
@@ -188,8 +189,21 @@ export function isRunner(name: string): boolean {
   return Object.hasOwn(RUNNERS, runnerName(name)) || Object.hasOwn(PACKAGE_RUNNERS, name) || name === 'gdb';
 }
 
+/** The programs that take npm's settings on their command line (git-forms.ts: npmOption). */
+const NPM_CONFIGURED = new Set(['npm', 'npx', 'pnpm']);
+
+/** Why an npm setting given before `--` (its options may be anywhere before it) makes the command unknown, or undefined. */
+function npmSetting(name: string, args: readonly string[]): Undecidable | undefined {
+  if (!NPM_CONFIGURED.has(name)) return undefined;
+  const end = args.indexOf('--');
+  const why = (end === -1 ? args : args.slice(0, end)).map(npmOption).find((w) => w !== undefined);
+  return why === undefined ? undefined : { undecidable: why };
+}
+
 /** Why the command of a program that runs one its words do not name cannot be known; undefined for any other program. */
 function opaqueCommand(name: string, args: readonly string[], tail: boolean): Undecidable | undefined {
+  const setting = npmSetting(name, args);
+  if (setting !== undefined) return setting;
   const why = own(OPAQUE, name);
   if (why !== undefined) return args.length > 0 || tail || name === 'at' || name === 'batch' ? { undecidable: why } : undefined;
   if (name === 'tmux' && tail) return computedCommand(name);

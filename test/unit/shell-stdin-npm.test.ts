@@ -64,3 +64,33 @@ describe("npm's subcommand abbreviated as npm reads it: any unique prefix of its
     expect(await decideCommands(NPM, ['npx', '--yes', 'ls'])).toMatchObject({ decision: 'allowed' });
   });
 });
+
+describe("npm's settings given on its command line that name the program it runs (--script-shell, --shell, --call, …)", () => {
+  const NPM = { allow: ['npm *', 'npx *', 'pnpm *', ...ALLOW.allow], deny: [] };
+  it.each([
+    [['npm', 'exec', '--script-shell=touch', '-c', 'echo']],
+    [['npm', 'exec', '--script-shell', 'touch', '-c', 'echo']],
+    [['npx', '--shell=touch', '-c', 'echo']],
+    [['npm', 'run', 'x', '--script-shell=touch']],
+    [['npm', '--script-shell=touch', 'run', 'x']],
+    [['npm', '--script-shell', 'touch', 'test']],
+    // npm reads a long option by a prefix of its name, and with one dash.
+    [['npm', 'run', 'x', '--script-sh=touch']],
+    [['npm', '-script-shell=touch', 'run', 'x']],
+    [['npx', '--cal', 'touch M']],
+    [['npm', '--editor=touch', 'edit', 'x']],
+    [['npm', 'install', '--node-gyp=touch']],
+    [['pnpm', '--script-shell=touch', 'run', 'x']],
+    [sh("npm run x --script-shell='touch'")],
+  ])('%j is undecidable', async (argv) => {
+    expect(await decideCommands(NPM, argv), argv.join(' ')).toMatchObject({ decision: 'refused' });
+    const open = await decideCommands(DENY, argv);
+    expect(open.undecidable.map((u) => u.reason).join('\n'), argv.join(' ')).toMatch(/names a command npm runs/);
+  });
+
+  it('other options, and words after -- (the command\'s own), are read as before', async () => {
+    for (const argv of [['npm', 'test'], ['npm', 'run', 'build', '--', '--shell=x'], ['npm', 'exec', '--', 'ls', '--shell=x'], ['npm', '--no-save', 'install'], ['npm', '--cache', '/tmp/c', 'ci'], ['npx', '--yes', 'ls'], ['npm', 'exec', '-c', 'echo hi']]) {
+      expect(await decideCommands(NPM, argv), argv.join(' ')).toMatchObject({ decision: 'allowed', undecidable: [] });
+    }
+  });
+});
