@@ -14,7 +14,9 @@
  * printf -v, for and select assign (REPLY and MAPFILE without a name),
  * what `${x:=…}` assigns, and a NAME=VALUE
  * word given to a command (env, export "x=…") all may; so may the
- * positional parameters (the words after a shell's script). Names never
+ * positional parameters (the words after a shell's script), `_` and
+ * BASH_REMATCH, which bash fills from the script's words, and any name once
+ * the script declares a name reference (`declare -n r=x; read r`). Names never
  * assigned come from the environment the profile gives the sandbox.
  */
 import type { SyntaxNode } from './shell-parser.js';
@@ -25,6 +27,8 @@ export interface DormantCode {
   mayHoldCode: Set<string>;
   /** The places that evaluate variables as arithmetic, with the names they evaluate. */
   evaluated: Array<{ text: string; names: string[] }>;
+  /** The command declares a name reference (`declare -n r=x`): assigning r assigns x, so any name may hold code. */
+  references: boolean;
 }
 
 const INTEGER = /^[+-]?[0-9]+$/;
@@ -37,9 +41,11 @@ const ASSIGNING = new Set(['read', 'mapfile', 'readarray', 'getopts', 'printf'])
 /** What those fill when no name is given. */
 const DEFAULT_TARGET: Readonly<Record<string, readonly string[]>> = { read: ['REPLY'], mapfile: ['MAPFILE'], readarray: ['MAPFILE'], getopts: ['OPTARG'] };
 const ARITH_TEST = /^-(eq|ne|lt|le|gt|ge)$/;
+/** Variables bash fills itself with text the script chooses: `_` (the last word of the command before), BASH_REMATCH (what `[[ =~ ]]` matched). */
+const FILLED_BY_BASH = new Set(['_', 'BASH_REMATCH']);
 
 export function emptyDormantCode(): DormantCode {
-  return { mayHoldCode: new Set(), evaluated: [] };
+  return { mayHoldCode: new Set(), evaluated: [], references: false };
 }
 
 /** A NAME=VALUE word given to a command (env x=…, sudo x=…): NAME may hold code unless VALUE is an integer. */
@@ -162,11 +168,27 @@ function assignsCode(node: SyntaxNode, inArithmetic: boolean): string[] {
   if (node.type === 'expansion' && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(node.text)) return [named(node)[0]?.text ?? ''];
   const builtin = node.type === 'command' ? (literal(node.childForFieldName('name') ?? node) ?? '') : '';
   if (ASSIGNING.has(builtin)) {
-    const names = node.childrenForFieldName('argument').flatMap((a) => (a !== null && /^[A-Za-z_][A-Za-z0-9_]*$/.test(literal(a) ?? '') ? [literal(a) ?? ''] : []));
+    const names = node.childrenForFieldName('argument').flatMap((a) => (a === null ? [] : assignedNames(literal(a) ?? '')));
     // Given no name, read fills REPLY, mapfile MAPFILE and getopts OPTARG: counted whatever the words are (towards undecidable).
     return [...names, ...(DEFAULT_TARGET[builtin] ?? [])];
   }
   return [];
+}
+
+/**
+ * The names a word given to read, printf, … may name: the word without its subscript (`read 'x[0]'`: x), or, in an
+ * option cluster, each name its letters may end with (`printf -vx`, `read -rax`: x, among others).
+ */
+function assignedNames(word: string): string[] {
+  const cluster = /^-([A-Za-z0-9_]+)$/.exec(word)?.[1];
+  if (cluster !== undefined) return [...cluster].map((_, i) => cluster.slice(i)).filter((n) => /^[A-Za-z_]/.test(n));
+  const name = /^([A-Za-z_][A-Za-z0-9_]*)(\[.*\])?$/s.exec(word)?.[1];
+  return name === undefined ? [] : [name];
+}
+
+/** Whether a declaration makes a name reference (`declare -n`, `local -n`, `typeset -n`). */
+function declaresReference(node: SyntaxNode): boolean {
+  return node.type === 'declaration_command' && named(node).some((c) => c.type === 'word' && /^-[A-Za-z]*n/.test(c.text));
 }
 
 /** The most nodes of one script read; a script with more is undecidable as a whole. */
@@ -180,6 +202,7 @@ export function noteDormantCode(root: SyntaxNode, out: DormantCode): boolean {
     const { node, arithmetic, declared } = stack.pop() as { node: SyntaxNode; arithmetic: boolean; declared: boolean };
     const type = node.type;
     for (const name of assignsCode(node, arithmetic)) out.mayHoldCode.add(name);
+    if (declaresReference(node)) out.references = true;
     if (declared && type !== 'variable_assignment') noteNameValue(literal(node) ?? '', out); // export "x=…"
     const evaluating = evaluates(node);
     if (evaluating) out.evaluated.push({ text: node.text, names: namesIn(node) });
@@ -191,6 +214,6 @@ export function noteDormantCode(root: SyntaxNode, out: DormantCode): boolean {
 
 /** The places that evaluate, as arithmetic, a name the command may have given code; empty when there are none. */
 export function dormantCodeRuns(d: DormantCode): string[] {
-  const risky = (name: string): boolean => !NUMERIC_SPECIAL.has(name) && (/^[0-9@*]+$/.test(name) || d.mayHoldCode.has(name));
+  const risky = (name: string): boolean => !NUMERIC_SPECIAL.has(name) && (/^[0-9@*]+$/.test(name) || d.mayHoldCode.has(name) || FILLED_BY_BASH.has(name) || d.references);
   return d.evaluated.filter((e) => e.names.some(risky)).map((e) => e.text);
 }

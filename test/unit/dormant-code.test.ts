@@ -64,3 +64,32 @@ describe('code a variable may carry, run by arithmetic, prompt expansion or indi
     expect(d.undecidable).toEqual([]);
   });
 });
+
+describe('variables filled where no assignment is written: $_, BASH_REMATCH, a name reference, a quoted or joined name', () => {
+  it.each([
+    'd=\'$\'; : "a[${d}(touch A)]"; echo $((_))',
+    'd=\'$\'; s="a[${d}(touch A)]"; [[ $s =~ .* ]]; echo $((BASH_REMATCH))',
+    'd=\'$\'; s="a[${d}(touch A)]"; [[ $s =~ .* ]]; echo $((BASH_REMATCH[0]))',
+    "declare -n r=x; read r; echo $((x))",
+    'f() { local -n r=$1; read r; }; f x; echo $((x))',
+    "read 'x[0]'; echo $((x))",
+    "read -a 'x'; echo $((x))",
+    'd=\'$\'; printf -vx \'%s\' "a[${d}(touch A)]"; echo $((x))',
+    "read -rax; echo $((x))",
+  ])('%s is undecidable, so refused with an allow list', async (script) => {
+    const d = await decide(script);
+    expect(d.decision).toBe('refused');
+    expect(d.undecidable.length + (d.list === 'deny' ? 1 : 0)).toBeGreaterThan(0);
+  });
+
+  it.each([
+    'x=1; echo $((x+1))',
+    ': foo; echo "$_"',
+    '[[ ab =~ a(b) ]] && echo "${BASH_REMATCH[1]}"',
+    'y=2; echo $((y+1))',
+    'read -r line; echo "$line"',
+  ])('%s stays decidable', async (script) => {
+    const d = await decide(script);
+    expect(d.undecidable).toEqual([]);
+  });
+});
