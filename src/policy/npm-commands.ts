@@ -40,3 +40,25 @@ export function npmCommand(word: string): string | undefined {
   const name = named.length === 1 ? named[0] : undefined;
   return name === undefined ? undefined : (own(ALIASES, name) ?? name);
 }
+
+/**
+ * npm's command written by its full name and first (`npm publ` is `npm
+ * publish`, `npm i` is `npm install`, `npm --tag beta publish` is `npm
+ * publish --tag beta`: npm reads its options anywhere), so that a rule on the
+ * command matches however it was written; undefined when it already is, or
+ * npm knows no command by it. After npm's own options a word may be an option's value (`npm
+ * --tag beta publ`): each such word npm could read as its command is tried,
+ * the first that names one taken (errs towards seeing the command).
+ */
+export function npmForm(program: string, args: readonly string[], tail: boolean): { argv: string[]; tail: boolean } | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    const before = args[i - 1];
+    const value = before !== undefined && before.startsWith('-') && before !== '--' && !before.includes('=');
+    if (a === '--' || (a.startsWith('-') && !value)) continue;
+    const command = a.startsWith('-') ? undefined : npmCommand(a);
+    if (command !== undefined) return command === a && i === 0 ? undefined : { argv: [program, command, ...args.slice(0, i), ...args.slice(i + 1)], tail };
+    if (!value) return undefined;
+  }
+  return undefined;
+}

@@ -11,6 +11,7 @@
 import { basename } from 'node:path';
 import { gitForm } from './git-forms.js';
 import { computedCommand, own, readOptions, unreadable, type ReadOption, type Undecidable } from './getopt.js';
+import { npmForm } from './npm-commands.js';
 import { runnerCommand } from './runners.js';
 import { ENV, NO_OPTIONS, WRAPPER_OPTIONS } from './wrapper-options.js';
 import { normalProgram, type Words } from './words.js';
@@ -92,6 +93,7 @@ export function unwrap(words: Words): Words | Undecidable | undefined {
   if (name === 'git' || name.startsWith('git-')) return gitForm(words);
   const run = runnerCommand(name, args, words.tail);
   if (run !== undefined) return run;
+  if (name === 'npm') return npmForm(program, args, words.tail);
   const read = readWrapper(name, args);
   if (read === undefined || 'undecidable' in read) return read;
   const argv = args.slice(read.start);

@@ -94,3 +94,21 @@ describe("npm's settings given on its command line that name the program it runs
     }
   });
 });
+
+describe('npm commands by their full names', () => {
+  it.each([
+    [['npm', 'publ']],
+    [['npm', 'pub', '--tag', 'beta']],
+    [['npm', '--tag', 'beta', 'publ']],
+    [['npm', '--tag', 'beta', 'publish']],
+    [['npm', 'publish']],
+  ])('a deny rule on npm publish refuses %j, which npm runs as npm publish', async (argv) => {
+    expect((await decideCommands({ allow: [], deny: ['npm publish *'] }, argv)).decision).toBe('refused');
+  });
+
+  it('aliases and abbreviations are read as the command they name; other words stay as written', async () => {
+    expect((await decideCommands({ allow: [], deny: ['npm install *'] }, ['npm', 'i', 'left-pad'])).decision).toBe('refused');
+    expect((await decideCommands({ allow: [], deny: ['npm publish *'] }, ['npm', 'test'])).decision).toBe('allowed');
+    expect((await decideCommands({ allow: [], deny: ['npm publish *'] }, ['npm', 'p'])).decision).toBe('allowed'); // p: several commands (pack, ping, …)
+  });
+});
