@@ -16,10 +16,9 @@
  * Each test was written as a failing finding first; it now guards the fix.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolate, projectSite, runners, type Runner } from '../helpers/isolate.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { runners, type Runner } from '../helpers/isolate.js';
+import { expectFormRefused, policySite, type PolicySite } from '../helpers/policy-forms.js';
 
 /** Scripts that write MARK through a runner whose command is the value of X (GROUP is the runner's own group; git's alias runs it). */
 const FORMS = [
@@ -34,50 +33,20 @@ const FORMS = [
 ];
 
 describe.each(runners())('red team: a runner\'s command computed at run time ($label)', (runner: Runner) => {
-  let dir: string;
-  let project: string;
-  let env: Record<string, string>;
-  let cleanup: () => void;
-  let allow: string;
-  let open: string;
-  let group: string;
-  let n = 0;
+  let site: PolicySite;
   beforeAll(() => {
-    group = execFileSync('getent', ['group', String(runner.gid)], { encoding: 'utf8' }).split(':')[0] ?? '';
-    ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rt-runner-computed-'));
-    allow = join(dir, 'allow.yaml');
-    const runs = ['taskset', 'flock', 'chrt', 'setarch', 'sg', 'xargs', 'script', 'git', 'linux64'].map((r) => `"${r} *"`).join(', ');
-    writeFileSync(allow, `extends: default\ncommands: { allow: ["ls *", "echo *", ${runs}] }\n`, { mode: 0o644 });
-    open = join(dir, 'open.yaml');
-    writeFileSync(open, 'extends: default\n', { mode: 0o644 });
+    const group = execFileSync('getent', ['group', String(runner.gid)], { encoding: 'utf8' }).split(':')[0] ?? '';
+    const runs = ['taskset', 'flock', 'chrt', 'setarch', 'sg', 'xargs', 'script', 'git', 'linux64'].map((r) => `${r} *`);
+    site = policySite(runner, 'isolate-it-rt-runner-computed-', ['ls *', 'echo *', ...runs], 'sh', { GROUP: group });
   });
-  afterAll(() => cleanup());
-
-  const run = (profile: string, script: string): ReturnType<typeof isolate> => isolate(runner, ['run', '-p', profile, '--', 'sh', '-c', script], { cwd: project, env });
-  const form = (f: string, name: string): string => f.replaceAll('MARK', name).replaceAll('GROUP', group);
+  afterAll(() => site.cleanup());
 
   // Given no command, these start a shell that reads its commands from their input: the policy read them as running nothing.
-  it.each(['echo "touch MARK" | setarch x86_64', 'echo "touch MARK" | linux64'])('%s: writes MARK without rules, and is refused (126) with MARK not written under an allow list naming the runner', (f) => {
-    const control = `mark-${n++}`;
-    const ran = run(open, form(f, control));
-    expect(ran.status, ran.stderr).toBe(0);
-    expect(existsSync(join(project, control)), 'the form does not write its file: the test proves nothing').toBe(true);
-    const target = `mark-${n++}`;
-    const r = run(allow, form(f, target));
-    expect(existsSync(join(project, target)), 'the command no rule allows ran').toBe(false);
-    expect(r.status, r.stderr).toBe(126);
-    expect(r.stderr).toContain('reads its script from standard input');
+  it.each(['echo "touch MARK" | setarch x86_64', 'echo "touch MARK" | linux64'])('%s: writes MARK without rules, and is refused (126) with MARK not written under an allow list naming the runner', (form) => {
+    expectFormRefused(site, form, { reason: 'reads its script from standard input' });
   });
 
-  it.each(FORMS)('%s: writes MARK without rules, and is refused (126) with MARK not written under an allow list without touch', (f) => {
-    const control = `mark-${n++}`;
-    const ran = run(open, form(f, control));
-    expect(ran.status, ran.stderr).toBe(0);
-    expect(existsSync(join(project, control)), 'the form does not write its file: the test proves nothing').toBe(true);
-    const target = `mark-${n++}`;
-    const r = run(allow, form(f, target));
-    expect(existsSync(join(project, target)), 'the command no rule allows ran').toBe(false);
-    expect(r.status, r.stderr).toBe(126);
-    expect(r.stderr).toContain('computed at run time');
+  it.each(FORMS)('%s: writes MARK without rules, and is refused (126) with MARK not written under an allow list without touch', (form) => {
+    expectFormRefused(site, form, { reason: 'computed at run time' });
   });
 });

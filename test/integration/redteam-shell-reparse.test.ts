@@ -12,10 +12,9 @@
  *
  * Each test was written as a failing finding first; it now guards the fix.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolate, projectSite, runners, type Runner } from '../helpers/isolate.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { runners, type Runner } from '../helpers/isolate.js';
+import { expectFormRefused, policySite, type PolicySite } from '../helpers/policy-forms.js';
 
 /** A shell that touches the last word of its script: flock -c runs `$SHELL -c 'echo MARK'`. */
 const SH2 = `printf '#!/bin/sh\\nset -- $2\\ntouch "$2"\\n' > sh2 && chmod +x sh2 && `;
@@ -30,35 +29,13 @@ const FORMS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 describe.each(runners())('red team: code bash or a runner parses again ($label)', (runner: Runner) => {
-  let dir: string;
-  let project: string;
-  let env: Record<string, string>;
-  let cleanup: () => void;
-  let allow: string;
-  let open: string;
-  let n = 0;
+  let site: PolicySite;
   beforeAll(() => {
-    ({ dir, project, env, cleanup } = projectSite(runner, 'isolate-it-rt-reparse-'));
-    allow = join(dir, 'allow.yaml');
-    writeFileSync(allow, 'extends: default\ncommands: { allow: ["ls *", "echo *", "cat *", "flock *", "printf *", "chmod *"] }\n', { mode: 0o644 });
-    open = join(dir, 'open.yaml');
-    writeFileSync(open, 'extends: default\n', { mode: 0o644 });
+    site = policySite(runner, 'isolate-it-rt-reparse-', ['ls *', 'echo *', 'cat *', 'flock *', 'printf *', 'chmod *'], 'bash');
   });
-  afterAll(() => cleanup());
-
-  const run = (profile: string, script: string): ReturnType<typeof isolate> => isolate(runner, ['run', '-p', profile, '--', 'bash', '-c', script], { cwd: project, env });
-  const mark = (): string => `mark-${n++}`;
+  afterAll(() => site.cleanup());
 
   it.each(FORMS)('%s: writes MARK without rules; refused (126) with MARK not written under an allow list without touch', (form, twin) => {
-    const control = mark();
-    const ran = run(open, form.replaceAll('MARK', control));
-    expect(ran.status, ran.stderr).toBe(0);
-    expect(existsSync(join(project, control)), 'the form does not write its file: the test proves nothing').toBe(true);
-    const harmless = run(allow, twin.replaceAll('MARK', mark()));
-    expect(harmless.status, `the harmless twin is refused too: the test proves nothing\n${harmless.stderr}`).toBe(0);
-    const target = mark();
-    const r = run(allow, form.replaceAll('MARK', target));
-    expect(existsSync(join(project, target)), 'the command no rule allows ran').toBe(false);
-    expect(r.status, r.stderr).toBe(126);
+    expectFormRefused(site, form, { twin });
   });
 });
