@@ -9,7 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { DEFAULT_PATH, isolateArgv, type Runner } from './isolate.js';
+import { join } from 'node:path';
+import { DEFAULT_PATH, giveTo, isolateArgv, projectSite, type Runner } from './isolate.js';
 
 /** JSON-RPC over a child's stdin and stdout, one message a line, as StdioClientTransport does. */
 class ChildTransport implements Transport {
@@ -75,4 +76,25 @@ export async function startMcp(runner: Runner, args: readonly string[], options:
     throw new Error(`isolate mcp did not start: ${String(e)}\n${stderr}`);
   }
   return { client, child, exited, stderr: () => stderr, stop };
+}
+
+/** A server in a project of its own, recording to its own log, whose answers are read as raw text: a hostile client writes its JSON-RPC lines itself. */
+export interface RawMcpSite {
+  server: McpProcess;
+  log: string;
+  project: string;
+  /** Everything the server has written on its stdout so far. */
+  answers(): string;
+  /** Remove the project (after the server has stopped). */
+  cleanup(): void;
+}
+
+export async function rawMcpSite(runner: Runner, prefix: string): Promise<RawMcpSite> {
+  const site = projectSite(runner, prefix);
+  giveTo(runner, site.dir);
+  const log = join(site.dir, 'audit.jsonl');
+  const server = await startMcp(runner, ['--audit-log', log], { cwd: site.project, env: site.env });
+  let answers = '';
+  server.child.stdout?.on('data', (d: Buffer) => (answers += d.toString()));
+  return { server, log, project: site.project, answers: () => answers, cleanup: site.cleanup };
 }

@@ -15,10 +15,9 @@
  *
  * Written as failing findings first; they now guard the fixes.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMcp, type McpProcess } from '../helpers/mcp.js';
-import { auditRecords, giveTo, pollFor, projectSite, runners } from '../helpers/isolate.js';
+import { rawMcpSite, type McpProcess } from '../helpers/mcp.js';
+import { auditRecords, pollFor, runners } from '../helpers/isolate.js';
 
 describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red team: MCP calls that escaped the record or stalled the server ($label)', ({ runner }) => {
   const cleanups: (() => void)[] = [];
@@ -28,20 +27,16 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red
     for (const c of cleanups.splice(0)) c();
   });
 
-  /** A server recording to its own log, and a way to send it raw JSON-RPC lines and read its answers. */
-  async function serve(): Promise<{ server: McpProcess; log: string; send: (id: number, params: unknown) => void; answered: (id: number) => boolean; project: string }> {
-    const site = projectSite(runner, 'isolate-it-rt-mcp-calls-');
+  /** A server recording to its own log, a way to send it a tool call as a raw JSON-RPC line, and whether a call was answered. */
+  async function serve(): Promise<{ log: string; send: (id: number, params: unknown) => void; answered: (id: number) => boolean; project: string }> {
+    const site = await rawMcpSite(runner, 'isolate-it-rt-mcp-calls-');
     cleanups.push(site.cleanup);
-    giveTo(runner, site.dir);
-    const log = join(site.dir, 'audit.jsonl');
-    const server = await startMcp(runner, ['--audit-log', log], { cwd: site.project, env: site.env });
-    servers.push(server);
-    let answers = '';
-    server.child.stdout?.on('data', (d: Buffer) => (answers += d.toString()));
+    servers.push(site.server);
     const send = (id: number, params: unknown): void => {
-      server.child.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params })}\n`);
+      site.server.child.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params })}\n`);
     };
-    return { server, log, send, answered: (id) => answers.includes(`"id":${id},`) || answers.includes(`"id":${id}}`), project: site.project };
+    const answered = (id: number): boolean => site.answers().includes(`"id":${id},`) || site.answers().includes(`"id":${id}}`);
+    return { log: site.log, send, answered, project: site.project };
   }
 
   /** The records of calls: a run's (kind run, from mcp), and the other tools' (kind mcp-call). */

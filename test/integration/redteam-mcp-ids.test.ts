@@ -7,10 +7,9 @@
  * showed only the harmless call. Every call must be in the audit log, as it
  * was sent, in either order; the reused id is answered with an error.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startMcp, type McpProcess } from '../helpers/mcp.js';
-import { auditRecords, giveTo, pollFor, projectSite, runners } from '../helpers/isolate.js';
+import { rawMcpSite, type McpProcess } from '../helpers/mcp.js';
+import { auditRecords, pollFor, runners } from '../helpers/isolate.js';
 
 const WIDEN = { name: 'run', arguments: { command: 'echo widened', allowWrite: ['/'] } };
 const HARMLESS = { name: 'check', arguments: { argv: ['echo', 'harmless'] } };
@@ -28,14 +27,9 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('iso
     ['harmless call first', [HARMLESS, WIDEN]],
   ] as const) {
     it(`${order}: both calls are recorded as sent, and the second is answered with an error`, async () => {
-      const site = projectSite(runner, 'isolate-it-mcp-ids-');
-      cleanups.push(site.cleanup);
-      giveTo(runner, site.dir);
-      const log = join(site.dir, 'audit.jsonl');
-      const server = await startMcp(runner, ['--audit-log', log], { cwd: site.project, env: site.env });
+      const { server, log, answers, cleanup } = await rawMcpSite(runner, 'isolate-it-mcp-ids-');
+      cleanups.push(cleanup);
       servers.push(server);
-      let answers = '';
-      server.child.stdout?.on('data', (d: Buffer) => (answers += d.toString()));
       // Both requests in one write, as a hostile client sends them: the server reads them together.
       const lines = calls.map((params) => JSON.stringify({ jsonrpc: '2.0', id: 'reused', method: 'tools/call', params }));
       server.child.stdin?.write(`${lines.join('\n')}\n`);
@@ -47,8 +41,8 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('iso
       expect(JSON.stringify(byTool('run')?.['command'])).toContain('echo widened');
       expect(byTool('run')).toMatchObject({ error: { code: 'E_USAGE' } });
       expect(byTool('check')?.['command']).toEqual(['echo', 'harmless']);
-      await pollFor('the answers to both requests', () => (answers.split('"id":"reused"').length > 2 ? true : undefined));
-      expect(answers).toContain('request id \\"reused\\" is still in use');
+      await pollFor('the answers to both requests', () => (answers().split('"id":"reused"').length > 2 ? true : undefined));
+      expect(answers()).toContain('request id \\"reused\\" is still in use');
     });
   }
 });
