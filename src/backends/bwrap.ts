@@ -17,6 +17,7 @@ import { SEALED_DIR_MODE } from './seal.js';
 import { planSetup } from './setup-plan.js';
 import { planTerminal, terminalNote } from './terminal.js';
 import { reachable } from './command.js';
+import { requireBwrapArgCount } from './arg-limits.js';
 import { GATE_NAME, INIT_SHELL, gateScript } from './sandbox-init.js';
 
 export const BWRAP_MIN_VERSION = '0.8.0';
@@ -229,12 +230,14 @@ export const bwrapBackend: Backend = {
       '--',
       ...commandArgv,
     ];
+    const pipedArgs = envAssignments(env);
+    requireBwrapArgCount(argv.length - guard.length - 1 + pipedArgs.length, command);
 
     return {
       backend: 'bwrap',
       backendVersion: bwrap.version,
       argv,
-      pipedArgs: envAssignments(env),
+      pipedArgs,
       fds: { args: ARGS_FD, status: STATUS_FD, gate: GATE_FD },
       // bwrap passes every descriptor it has on to the command; it closes an --args descriptor after reading it.
       closeFdFlag: '--args',

@@ -3,6 +3,7 @@
  * that user namespaces are usable, the filtered network's forwarder, and the
  * parts of a plan that do not depend on the backend. Pure, like plan().
  */
+import { requireArgumentSizes } from './arg-limits.js';
 import { IsolateError, requireCommand } from '../errors.js';
 import { BYPASS_VARIABLES, PROXY_PORT, PROXY_URL, SANDBOX_SOCKET, caEnvironment, forwarderScript, proxyEnvironment } from './forwarder.js';
 import { computeEnvironment } from '../profile/environment.js';
@@ -109,6 +110,7 @@ export interface LinuxPlanBase {
 export function linuxPlanBase(policy: Policy, command: readonly string[], host: HostFacts): LinuxPlanBase {
   requireCommand(command);
   const { env, withheld } = computeEnvironment(policy.environment, host.env, host.credentials);
+  requireArgumentSizes(command, env);
   const rules = policy.filesystem.mounts;
   const cwdRule = governing(rules, policy.process.cwd);
   const cwdShown = isVisible(rules, policy.process.cwd) || (cwdRule?.kind === 'tmpfs' && cwdRule.path === policy.process.cwd);

@@ -119,6 +119,15 @@ describe.each(runners())('exit codes ($label)', (runner) => {
     expectRefused(run(['run', '--', '']), 'no command');
   });
 
+  it('returns 125, naming the limit, for a command with more arguments than bubblewrap parses (not a failed set-up)', () => {
+    const files = Array.from({ length: 9000 }, (_, i) => `f${i}`);
+    expectRefused(run(['run', '--', 'touch', 'ran.txt', ...files]), /bubblewrap parses at most 9000 arguments/, /fix: .*standard input/);
+    const control = run(['run', '--', 'touch', 'ran.txt', ...files.slice(0, 4000)]);
+    expect(control.status, control.stderr).toBe(0);
+    expect(existsSync(marker())).toBe(true);
+    for (const f of files.slice(0, 4000)) rmSync(join(p.project, f));
+  });
+
   it('returns 125 for an unknown profile, naming it', () => {
     expectRefused(run(['run', '-p', 'no-such-profile', '--', 'touch', 'ran.txt']), 'no-such-profile');
     expectRefused(run(['run', '-p', './missing-profile.yaml', '--', 'touch', 'ran.txt']), 'missing-profile.yaml');

@@ -11,10 +11,15 @@
  *   are a string) was answered with a JSON-RPC error and never recorded.
  * - A `run` with a NUL byte in its `cwd` switched recording off for that
  *   call: refused, but not in the audit log.
+ * - A `run` with one argument past Linux's 128 KiB, or arguments past the
+ *   kernel's limit for all of them, was an internal error ("spawn E2BIG",
+ *   "please report it"): the caller's to fix, and told how.
  * Every call is one record, refused ones included (docs/mcp.md).
  *
  * Written as failing findings first; they now guard the fixes.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawMcpSite, type McpProcess } from '../helpers/mcp.js';
 import { auditRecords, pollFor, runners } from '../helpers/isolate.js';
@@ -28,7 +33,7 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red
   });
 
   /** A server recording to its own log, a way to send it a tool call as a raw JSON-RPC line, and whether a call was answered. */
-  async function serve(): Promise<{ log: string; send: (id: number, params: unknown) => void; answered: (id: number) => boolean; project: string }> {
+  async function serve(): Promise<{ log: string; send: (id: number, params: unknown) => void; answered: (id: number) => boolean; answer: (id: number) => string; project: string }> {
     const site = await rawMcpSite(runner, 'isolate-it-rt-mcp-calls-');
     cleanups.push(site.cleanup);
     servers.push(site.server);
@@ -36,7 +41,8 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red
       site.server.child.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params })}\n`);
     };
     const answered = (id: number): boolean => site.answers().includes(`"id":${id},`) || site.answers().includes(`"id":${id}}`);
-    return { log: site.log, send, answered, project: site.project };
+    const answer = (id: number): string => site.answers().split('\n').find((l) => l.includes(`"id":${id},`) || l.includes(`"id":${id}}`)) ?? '';
+    return { log: site.log, send, answered, answer, project: site.project };
   }
 
   /** The records of calls: a run's (kind run, from mcp), and the other tools' (kind mcp-call). */
@@ -62,6 +68,20 @@ describe.each(runners().map((runner) => ({ label: runner.label, runner })))('red
     await pollFor('the answer', () => (answered(3) ? true : undefined));
     const records = await pollFor('its record', () => (calls(log).length > 0 ? calls(log) : undefined));
     expect(records[0]).toMatchObject({ error: { code: 'E_USAGE' } });
+  });
+
+  it.each([
+    ['one argument longer than Linux passes to a program', ['touch', 'ran', 'x'.repeat(131_072)], /argument 2 of the command is 131072 bytes/],
+    ['arguments past the kernel\'s limit for them together', ['touch', 'ran', ...Array.from({ length: 24 }, () => 'x'.repeat(120_000))], /too large to start \(E2BIG/],
+  ])('a run with %s is a usage error, recorded, never an internal error', async (_what, argv, message) => {
+    const { log, send, answered, answer, project } = await serve();
+    send(5, { name: 'run', arguments: { argv } });
+    await pollFor('the answer', () => (answered(5) ? true : undefined), 60_000);
+    expect(answer(5)).toMatch(message);
+    expect(answer(5)).not.toContain('internal error');
+    const records = await pollFor('its record', () => (runs(log).length > 0 ? runs(log) : undefined));
+    expect(records[0]).toMatchObject({ error: { code: 'E_USAGE' } });
+    expect(existsSync(join(project, 'ran'))).toBe(false);
   });
 
   it('a run whose cwd holds a NUL byte is refused and recorded', async () => {

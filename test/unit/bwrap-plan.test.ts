@@ -264,6 +264,26 @@ describe('plan: process and namespaces', () => {
     expectIsolateError(() => plan(policy(), ['']), 'E_COMMAND_EMPTY');
   });
 
+  it('a command with more arguments than bubblewrap parses is a usage error that names the limit, not a failed set-up', () => {
+    const fits = plan(policy(), ['ls', ...Array<string>(100).fill('f')]);
+    const room = 9000 - (fits.argv.length - fits.argv.indexOf('/usr/bin/bwrap') - 1) - fits.pipedArgs.length + 100;
+    expect(plan(policy(), ['ls', ...Array<string>(room).fill('f')]).argv.at(-1)).toBe('f');
+    const err = expectIsolateError(() => plan(policy(), ['ls', ...Array<string>(room + 1).fill('f')]), 'E_USAGE');
+    expect(err.message).toContain('9000');
+    expect(err.fix).toMatch(/file|standard input/);
+  });
+
+  it('an argument or an environment entry longer than Linux passes to a program is a usage error naming which', () => {
+    expect(plan(policy(), ['ls', 'a'.repeat(131071)]).argv.at(-1)).toHaveLength(131071);
+    const arg = expectIsolateError(() => plan(policy(), ['ls', 'x', 'a'.repeat(131072)]), 'E_USAGE');
+    expect(arg.message).toMatch(/argument 2 of the command is 131072 bytes/);
+    const multi = expectIsolateError(() => plan(policy(), ['ls', 'é'.repeat(65536)]), 'E_USAGE');
+    expect(multi.message).toMatch(/argument 1 of the command is 131072 bytes/);
+    const env = expectIsolateError(() => plan(policy({ env: { set: { BIG: 'v'.repeat(131068) } } }), ['ls']), 'E_USAGE');
+    expect(env.message).toMatch(/the environment variable BIG is 131072 bytes/);
+    expect(env.message).not.toContain('vvvv');
+  });
+
   it('does not modify the policy or the host facts', () => {
     const pol = policy();
     const h = host({ protect: [{ path: `${PROJECT}/.git/hooks`, state: 'dir', pins: [`${PROJECT}/.git`] }] });

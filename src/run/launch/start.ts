@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Plan } from '../../backends/types.js';
+import { tooLargeToStart } from '../../backends/arg-limits.js';
 import { IsolateError } from '../../errors.js';
 import type { Started, StartProcess } from '../../process.js';
 import { shutInherited } from '../inherited-fds.js';
@@ -53,7 +54,7 @@ export function startLauncher(plan: Plan, options: ExecuteOptions, start: StartP
     }
   } catch (e: unknown) {
     closePathFds(pathFds);
-    throw e;
+    throw tooLargeToStart(e) ?? e;
   }
   // The launcher has its own copies now (checkPathFds: kept until the sandbox is checked).
   if (plan.checkPathFds !== true) closePathFds(pathFds);

@@ -3,6 +3,7 @@
  * on the way (pure): the command's own status, 128+N for a signal, 124 for
  * isolate's timeout, 125 when the sandbox was not set up.
  */
+import { tooLargeToStart } from '../../backends/arg-limits.js';
 import { IsolateError } from '../../errors.js';
 import type { ProcessEnd } from '../../process.js';
 import type { ExecuteResult } from '../result.js';
@@ -43,7 +44,7 @@ function passed(status: number): Outcome {
 
 function setupFailure(end: ProcessEnd, rules: ExitRules): IsolateError {
   if (end.spawnError !== undefined) {
-    return new IsolateError('E_BACKEND_MISSING', `cannot start ${rules.file}: ${end.spawnError.message}`, { cause: end.spawnError });
+    return tooLargeToStart(end.spawnError) ?? new IsolateError('E_BACKEND_MISSING', `cannot start ${rules.file}: ${end.spawnError.message}`, { cause: end.spawnError });
   }
   const how = end.exitCode === null && end.signal !== null ? `killed by ${end.signal}` : `exit ${end.exitCode ?? '?'}`;
   return new IsolateError('E_SANDBOX_SETUP', `${rules.backend} could not set up the sandbox (${how}); the command was not run`, {
