@@ -64,8 +64,11 @@ export function proxyEnvironment(authority = `127.0.0.1:${PROXY_PORT}`): Record<
 
 export const BYPASS_VARIABLES = ['NO_PROXY', 'no_proxy'];
 
-/** With credentials: the run's trust bundle (the system's roots and the run's CA), which run/ writes into the proxy's directory. */
-export const CA_BUNDLE = `${SANDBOX_NET_DIR}/ca-bundle.pem`;
+/** With credentials: the name of the run's trust bundle (the system's roots and the run's CA), which run/ writes into the proxy's directory. */
+export const CA_BUNDLE_NAME = 'ca-bundle.pem';
+
+/** That bundle, where the sandbox sees it. */
+export const CA_BUNDLE = `${SANDBOX_NET_DIR}/${CA_BUNDLE_NAME}`;
 
 /** The variables through which common tools read a CA bundle; each names the run's bundle (caller's values replaced). */
 export const CA_VARIABLES = [

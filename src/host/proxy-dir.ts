@@ -14,12 +14,14 @@
  * process with that pid runs, or the one that does started at another time
  * (the pid was reused); it is a real directory (lstat: a symlink is never
  * followed), owned by this user, mode 0700, holding nothing but a socket
- * named proxy.sock; and the base directory cannot be rearranged by other
+ * named proxy.sock and, with credentials, the trust bundle ca-bundle.pem (a
+ * regular file of certificates); and the base directory cannot be rearranged by other
  * users (private, or sticky like /tmp).
  */
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { CA_BUNDLE_NAME } from '../backends/forwarder.js';
 import { pidNamespaceOf, processAlive, processStart } from './alive.js';
 
 const NAME = /^net-([1-9][0-9]{0,9})-([0-9a-z]{1,12})-([0-9a-z]{1,12})-[0-9a-f]{8}$/;
@@ -58,17 +60,20 @@ export function safeBase(base: string, uid: number): boolean {
   }
 }
 
-/** Remove a dead run's directory if it is exactly what isolate leaves behind: ours, 0700, a socket and nothing else. */
+/** What a run puts in its directory: the proxy's socket and, with credentials, the trust bundle (certificates only). */
+const LEFT: Readonly<Record<string, (st: Stats) => boolean>> = {
+  [SOCKET]: (st) => st.isSocket(),
+  [CA_BUNDLE_NAME]: (st) => st.isFile(),
+};
+
+/** Remove a dead run's directory if it is exactly what isolate leaves behind: ours, 0700, holding only what a run puts there. */
 function removeLeftover(dir: string, uid: number): boolean {
   try {
     const st = lstatSync(dir);
     if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o7777) !== 0o700) return false;
     const entries = readdirSync(dir);
-    if (entries.some((e) => e !== SOCKET)) return false;
-    if (entries.length === 1) {
-      if (!lstatSync(join(dir, SOCKET)).isSocket()) return false;
-      unlinkSync(join(dir, SOCKET));
-    }
+    if (!entries.every((e) => Object.hasOwn(LEFT, e) && LEFT[e]?.(lstatSync(join(dir, e))) === true)) return false;
+    for (const e of entries) unlinkSync(join(dir, e));
     rmdirSync(dir);
     return true;
   } catch {

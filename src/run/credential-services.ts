@@ -8,14 +8,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { CA_BUNDLE_NAME } from '../backends/forwarder.js';
 import type { Service } from '../backends/types.js';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { RunCredentials } from '../network/credentials/spec.js';
 import type { TlsTerminator } from '../network/credentials/terminate.js';
 import type { CredentialVault } from '../network/credentials/vault.js';
-
-/** The bundle's name in the proxy's directory; the plan points the sandbox's CA variables at it (backends/forwarder.ts CA_BUNDLE). */
-export const BUNDLE_NAME = 'ca-bundle.pem';
 
 /** Where distributions keep the system's roots as one PEM file (Debian/Ubuntu, Fedora/RHEL, Alpine/Arch, openSUSE). */
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem', '/etc/ssl/ca-bundle.pem'];
@@ -62,7 +60,7 @@ export async function startCredentials(services: readonly Service[], credentials
 /** Put the trust bundle in the proxy's directory (created by run/ just before). */
 export function writeBundle(socketDir: string, bundle: string): void {
   try {
-    writeFileSync(`${socketDir}/${BUNDLE_NAME}`, bundle, { mode: 0o644, flag: 'wx' });
+    writeFileSync(`${socketDir}/${CA_BUNDLE_NAME}`, bundle, { mode: 0o644, flag: 'wx' });
   } catch (e: unknown) {
     throw new IsolateError('E_NETWORK_PROXY', `cannot write the run's certificate bundle in ${socketDir}: ${errnoCode(e) ?? String(e)}`, { cause: e });
   }

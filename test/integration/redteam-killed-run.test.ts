@@ -9,7 +9,7 @@
  * Written as a failing finding first; it now guards the fix.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, isolate, killSleepers, uniqueSleep } from '../helpers/isolate.js';
@@ -58,4 +58,25 @@ describe.each(backendCases('red team: killed run'))('red team: a run whose isola
     expect(after.status, after.stderr).toBe(0);
     expect(after.stderr).not.toMatch(KILLED);
   });
+
+  it('a killed run with credentials leaves no proxy directory once the next filtered run has started: its trust bundle goes too', async () => {
+    const d = uniqueSleep(60);
+    durations.push(d);
+    const credential = ['--backend', backend, '--allow-domain', '127.0.0.1:9', '--credential', 'GITHUB_TOKEN@127.0.0.1:9'];
+    const withToken = { ...env, GITHUB_TOKEN: `ghp_${'k'.repeat(36)}` };
+    await killRunWhileSleeping(runner, [...credential, '--', 'sh', '-c', `exec sleep ${d}`], d, { cwd: project, env: withToken }, children);
+    const left = proxyDirs(site.dir);
+    expect(left, 'the killed run left its proxy directory (the control)').toHaveLength(1);
+    expect(readdirSync(left[0] ?? '')).toContain('ca-bundle.pem');
+    const next = isolate(runner, ['run', ...credential, '--', 'true'], { cwd: project, env: withToken });
+    expect(next.status, next.stderr).toBe(0);
+    expect(proxyDirs(site.dir)).toEqual([]);
+  });
 });
+
+/** The filtered runs' proxy directories (net-<pid>-...) anywhere under `dir`. */
+function proxyDirs(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^net-\d+-/.test(e.name))
+    .map((e) => join(e.parentPath, e.name));
+}

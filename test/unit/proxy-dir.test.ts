@@ -63,6 +63,15 @@ describe.runIf(process.platform === 'linux')('proxy directories', () => {
     expect(readdirSync(base)).toEqual([]);
   });
 
+  it("removes a dead run's directory that holds its credentials' trust bundle (certificates only), and keeps a live one's", () => {
+    const dead = leftover({ pid: deadPid() });
+    writeFileSync(join(dead, 'ca-bundle.pem'), '-----BEGIN CERTIFICATE-----\n', { mode: 0o644 });
+    const live = leftover({ pid: process.pid });
+    writeFileSync(join(live, 'ca-bundle.pem'), '-----BEGIN CERTIFICATE-----\n', { mode: 0o644 });
+    expect(sweepProxyDirs(base)).toEqual([dead]);
+    expect(existsSync(join(live, 'ca-bundle.pem'))).toBe(true);
+  });
+
   it("keeps a live run's directory, and removes one whose pid now belongs to a process that started later", () => {
     const live = leftover({ pid: process.pid });
     const recycled = leftover({ pid: process.pid, start: b36(Number.parseInt(OWN.start, 36) - 1) });
@@ -87,7 +96,13 @@ describe.runIf(process.platform === 'linux')('proxy directories', () => {
     mkdirSync(join(sub, 'proxy.sock'));
     const open = leftover({ pid: deadPid() });
     chmodSync(open, 0o755);
+    const bundleDir = leftover({ pid: deadPid() });
+    mkdirSync(join(bundleDir, 'ca-bundle.pem'));
+    const bundleLink = leftover({ pid: deadPid() });
+    symlinkSync('/etc/passwd', join(bundleLink, 'ca-bundle.pem'));
     expect(sweepProxyDirs(base)).toEqual([]);
+    expect(existsSync(join(bundleDir, 'ca-bundle.pem'))).toBe(true);
+    expect(lstatSync(join(bundleLink, 'ca-bundle.pem')).isSymbolicLink()).toBe(true);
     expect(existsSync(join(extra, 'notes.txt'))).toBe(true);
     expect(existsSync(join(extra, 'proxy.sock'))).toBe(true);
     expect(existsSync(join(fileNotSocket, 'proxy.sock'))).toBe(true);
