@@ -47,6 +47,9 @@ const WRAPPED: readonly [number, string][] = [
 ];
 const wrap = (text: string, columns: number, eol: string): string => (Buffer.from(text).toString('base64').match(new RegExp(`.{1,${columns}}`, 'g')) ?? []).join(eol) + eol;
 const wrappedEchoes = (key: string): string[] => WRAPPED.flatMap(([columns, eol]) => [40, 41, 42].map((n) => wrap(`${'p'.repeat(n)}${key}.`, columns, eol)));
+/** A key whose base64url differs from its base64 (6-bit groups 62 and 63: `>`, `?`, `~`), echoed in base64url at each offset, as a JWT or a URL carries it. */
+const URL_KEY = `Zq?>~?>~${randomBytes(12).toString('hex')}?>~?>~Zq`;
+const urlEchoes = (key: string): string[] => [0, 1, 2].map((n) => Buffer.from(`${'p'.repeat(n)}${key}`, 'latin1').toString('base64url'));
 
 let server: Server;
 let PORT = 0;
@@ -57,8 +60,9 @@ const chunk = (text: string): string => `${Buffer.byteLength(text).toString(16)}
 
 /** The token echoed in chunks of `size` bytes (1: every byte a chunk of its own), or cut once at `size`. */
 function reply(path: string, token: string, key: string): string {
-  if (path === '/escaped' || path === '/wrapped') {
-    const body = path === '/escaped' ? ESCAPED.map(([name, escape]) => `${name}=${escape(key)}\n`).join('') : wrappedEchoes(key).join('--\n');
+  if (path === '/escaped' || path === '/wrapped' || path === '/base64url') {
+    const echoes = { '/escaped': () => ESCAPED.map(([name, escape]) => `${name}=${escape(key)}\n`).join(''), '/wrapped': () => wrappedEchoes(key).join('--\n'), '/base64url': () => urlEchoes(key).join('\n') };
+    const body = echoes[path]();
     return `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
   }
   const text = `you sent ${token}.`;
@@ -73,7 +77,7 @@ beforeAll(async () => {
   server = createServer(
     rawReply(sockets, (head) => {
       const token = /^authorization: bearer (.*)$/im.exec(head)?.[1] ?? '';
-      const key = /^x-api-key: (.*)$/im.exec(head)?.[1] ?? '';
+      const key = /^x-(?:api|url)-key: (.*)$/im.exec(head)?.[1] ?? '';
       seen.push(token || key);
       return reply(head.split(' ')[1] ?? '', token, key);
     }),
@@ -102,6 +106,7 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
       'credentials:',
       `  - { name: GITHUB_TOKEN, from: { env: GITHUB_TOKEN }, hosts: ["127.0.0.1:${PORT}"] }`,
       `  - { name: API_KEY, from: { env: API_KEY }, hosts: ["127.0.0.1:${PORT}"] }`,
+      `  - { name: URL_KEY, from: { env: URL_KEY }, hosts: ["127.0.0.1:${PORT}"] }`,
       '',
     ];
     writeFileSync(profile, lines.join('\n'), { mode: 0o644 });
@@ -115,7 +120,7 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
     const curl = (path: string): string => `curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" http://127.0.0.1:${PORT}${path}; echo`;
     const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', `${paths.map(curl).join('; ')}; printf 'placeholder=%s\\n' "$GITHUB_TOKEN"`], {
       cwd: p.project,
-      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY },
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
       timeoutMs: 30_000,
     });
     // The server was sent the real token each time: the echo is real.
@@ -132,7 +137,7 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
     const script = `curl -sS -H "X-Api-Key: $API_KEY" http://127.0.0.1:${PORT}/escaped; printf 'placeholder=%s\\n' "$API_KEY"`;
     const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
       cwd: p.project,
-      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY },
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
       timeoutMs: 30_000,
     });
     // The server was sent the real key: the echo is real.
@@ -152,7 +157,7 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
     const script = `curl -sS -H "X-Api-Key: $API_KEY" http://127.0.0.1:${PORT}/wrapped`;
     const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
       cwd: p.project,
-      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY },
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
       timeoutMs: 30_000,
     });
     expect(seen.slice(before)).toEqual([KEY]);
@@ -162,6 +167,26 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
       const decoded = Buffer.from(block.replace(/\r?\n/g, ''), 'base64').toString('latin1');
       expect(decoded, `the real key reached the command, in ${JSON.stringify(block)}`).not.toContain(KEY.slice(2, -2));
       expect(decoded).toMatch(/^p{40}/);
+    }
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it('a key echoed in base64url (a JWT, a URL) reaches the command as the placeholder', async () => {
+    const before = seen.length;
+    const script = `curl -sS -H "X-Url-Key: $URL_KEY" http://127.0.0.1:${PORT}/base64url`;
+    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
+      cwd: p.project,
+      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
+      timeoutMs: 30_000,
+    });
+    expect(seen.slice(before)).toEqual([URL_KEY]);
+    // What the server sent differs from base64: the form a base64 scrubber would miss.
+    for (const echo of urlEchoes(URL_KEY)) expect(echo).not.toBe(Buffer.from(Buffer.from(echo, 'base64url')).toString('base64').replace(/=+$/, ''));
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      const decoded = Buffer.from(line, 'base64url').toString('latin1');
+      expect(decoded, `the real key reached the command, in ${line}`).not.toContain(URL_KEY.slice(2, -2));
     }
     expect(r.status, r.stderr).toBe(0);
   });

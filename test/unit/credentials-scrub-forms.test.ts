@@ -81,3 +81,23 @@ describe('the scrubber, a value in base64 wrapped in lines', () => {
     }
   });
 });
+
+describe('the scrubber, a value in base64url (RFC 4648 §5: JWTs, URLs)', () => {
+  // Characters whose 6-bit groups are 62 and 63 at some offset: base64url writes them - and _ where base64 writes + and /.
+  const URLISH = 'Zq?>~?>~Zq?>~?>~Zq?>~?>~Zq?>~';
+  const mask = makePlaceholder(URLISH).slice(0, URLISH.length);
+  it('is replaced at each of the three offsets wherever the text is cut, and the client decodes the mask', () => {
+    for (let prefix = 0; prefix < 3; prefix++) {
+      const b64url = Buffer.from(`${'p'.repeat(prefix)}${URLISH}`, 'latin1').toString('base64url');
+      expect(b64url).toMatch(/[-_]/);
+      const text = `{"echo":"${b64url}"}`;
+      for (let cut = 0; cut <= text.length; cut++) {
+        const s = scrubber(replacementsFor(Buffer.from(URLISH, 'latin1'), Buffer.from(mask, 'latin1')));
+        const out = Buffer.concat([...[text.slice(0, cut), text.slice(cut)].flatMap((p) => s.push(Buffer.from(p, 'latin1'))), s.flush()]).toString('latin1');
+        expect(out).toHaveLength(text.length);
+        const decoded = Buffer.from(/"echo":"(.*)"/.exec(out)?.[1] ?? '', 'base64url').toString('latin1');
+        expect(decoded, `prefix ${prefix}, cut ${cut}`).not.toContain(URLISH.slice(2, -2));
+      }
+    }
+  });
+});

@@ -304,6 +304,16 @@ describe('the vault', () => {
     expect(v.rewrite(req('api.github.com', auth, '/', 443, true)).ok).toBe(true);
   });
 
+  it('a rule that names port 443 exactly means https: a plain http request to that port gets no value', () => {
+    const c = loaded({ hosts: ['127.0.0.1:443', 'api.github.com:443'] });
+    const v = new CredentialVault([c]);
+    const auth: [string, string][] = [['Authorization', `Bearer ${c.placeholder}`]];
+    for (const host of ['127.0.0.1', 'api.github.com']) {
+      expect(v.rewrite(req(host, auth, '/', 443, false))).toMatchObject({ ok: false, reason: expect.stringMatching(/not sent to .*:443 over plain http.*https/) });
+      expect(v.rewrite(req(host, auth, '/', 443, true)).ok).toBe(true);
+    }
+  });
+
   it('a request without a placeholder is passed on unchanged and not recorded', () => {
     const v = new CredentialVault([loaded()]);
     expect(v.rewrite(req('example.org', [['A', 'b']]))).toEqual({ ok: true, target: '/user', headers: [['A', 'b']], injected: [] });

@@ -21,7 +21,7 @@ export interface Scrubber {
 
 /**
  * The replacements for one value and its mask: the value itself, in each
- * spelling (spellings.ts), and its base64 forms at each of the three
+ * spelling (spellings.ts), and its base64 and base64url forms at each of the three
  * offsets it can have in an encoded text (an echoed `Authorization: Basic`
  * header carries it so): the characters that encode only the value's
  * bytes, which are the same wherever it sits. Base64 is often wrapped in
@@ -34,12 +34,17 @@ export function replacementsFor(value: Buffer, mask: Buffer): Replacement[] {
   for (let offset = 0; offset < 3; offset++) {
     const first = Math.ceil(offset / 3);
     const end = Math.floor((offset + value.length) / 3);
-    const encode = (b: Buffer): string => Buffer.concat([Buffer.alloc(offset), b]).toString('base64').slice(4 * first, 4 * end);
-    const from = encode(value);
-    if (from.length >= 8) out.push({ from, to: encode(mask), wrapped: true });
+    for (const alphabet of BASE64_ALPHABETS) {
+      const encode = (b: Buffer): string => Buffer.concat([Buffer.alloc(offset), b]).toString(alphabet).slice(4 * first, 4 * end);
+      const from = encode(value);
+      if (from.length >= 8 && !out.some((r) => r.from === from)) out.push({ from, to: encode(mask), wrapped: true });
+    }
   }
   return out;
 }
+
+/** base64, and base64url (RFC 4648 §5: JWTs, URLs), which writes - and _ where base64 writes + and /. */
+const BASE64_ALPHABETS = ['base64', 'base64url'] as const;
 
 /**
  * Nothing is copied but the seams: a value that starts in the carried

@@ -22,6 +22,9 @@ import { sigV4Params } from './sigv4.js';
 import { valuePairs, type AwsSigning, type CredentialEvent, type LoadedCredential } from './spec.js';
 import { replacementsFor, scrubber, type Scrubber } from './scrub.js';
 
+/** The port https uses: a rule that names it means https, whatever a request to it says. */
+const HTTPS_PORT = 443;
+
 export const MAX_CREDENTIAL_EVENTS = 1000;
 
 export interface OutgoingRequest {
@@ -84,7 +87,8 @@ export class CredentialVault {
    * Why `e`'s value may not go to host:port now, or undefined when it may.
    * In clear text (`tls` false) only to a host and port a rule names
    * exactly (`localhost:8080`): a pattern without a port covers port 80,
-   * and the value would cross the network readable by anyone on the way.
+   * and the value would cross the network readable by anyone on the way;
+   * never to port 443, which a rule names to mean https.
    */
   private refusal(e: Entry, host: string, port: number, tls = true): string | undefined {
     const { name, hosts } = e.credential.spec;
@@ -94,6 +98,9 @@ export class CredentialVault {
     }
     if (!tls && e.credential.aws !== undefined) {
       return `credential ${name} (aws) signs requests over https only: send it to https://${host}${port === 443 ? '' : `:${port}`}`;
+    }
+    if (!tls && port === HTTPS_PORT) {
+      return `credential ${name} is not sent to ${host}:${port} over plain http (in clear text): port ${HTTPS_PORT} is https's, send it to https://${host}`;
     }
     if (!tls && !rule.explicit) {
       return `credential ${name} is not sent to ${host}:${port} over plain http (in clear text): use https, or name the host and port exactly in its hosts (e.g. "${host}:${port}")`;
