@@ -87,6 +87,11 @@ const PLANTED = [
   // Mail delivery: a `|command` line, a recipe's action.
   '.forward',
   '.procmailrc',
+  // Shell files Debian's tools source (sensible-editor, xdg-user-dir), cpan's Perl configuration, pnpm's global rc.
+  '.selected_editor',
+  '.config/user-dirs.dirs',
+  '.cpan/CPAN/MyConfig.pm',
+  '.config/pnpm/rc',
 ];
 
 /**
@@ -156,6 +161,20 @@ describe.each(backendCases("checks of what a writable home makes the host's tool
     const perl = asRunner(runner, ['perl', '-d', '-e', 'print "debugged\\n"'], { cwd: '/', env: { HOME: home, PERLDB_OPTS: 'NonStop' } });
     expect(perl.stdout, perl.stderr).toContain('debugged'); // control: the host's perl ran under its debugger
     expect(existsSync(marker), 'the host perl debugger ran code from a file the command wrote').toBe(false);
+  });
+
+  it.runIf(hostHas('sensible-editor', 'apt-get install sensible-utils'))("the host's sensible-editor (crontab -e) runs no command the command chose (~/.selected_editor)", () => {
+    const marker = join(home, 'editor-ran');
+    const r = run(`printf 'touch ${marker}\\n' > .selected_editor; true`);
+    expect(r.status, r.stderr).toBe(0);
+    // EDITOR: the editor it then starts is true, never an interactive one.
+    const editor = (): void => void asRunner(runner, ['sensible-editor', join(home, 'notes.txt')], { cwd: home, env: { HOME: home, PATH: DEFAULT_PATH, EDITOR: '/bin/true' } });
+    editor();
+    expect(existsSync(marker), 'the host sensible-editor ran a command from a file the command wrote').toBe(false);
+    // Control: the same file written on the host is sourced by the host's sensible-editor.
+    plant(runner, home, '.selected_editor', `touch ${marker}\n`);
+    editor();
+    expect(existsSync(marker), 'control: sensible-editor sources ~/.selected_editor').toBe(true);
   });
 
   it("psql's version-named start-up files in the home (~/.psqlrc-16.2, ~/.psqlrc-16, ~/.psqlrc-9.6), read before ~/.psqlrc, stay as they are", () => {
