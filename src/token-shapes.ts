@@ -2,7 +2,8 @@
  * What a token looks like: the well-known formats of the services whose
  * tokens end up in command lines and configuration files, and a generic
  * shape for the rest. One definition for the audit log's redaction
- * (audit/redact.ts) and the git scrubber's user names (host/git-credentials.ts).
+ * (audit/redact.ts), the git scrubber's user names (host/git-credentials.ts)
+ * and the variables a wildcard passes (profile/environment.ts).
  */
 
 /** Well-known token formats, to be found anywhere in a text (global): GitHub, GitLab, Slack, OpenAI and Anthropic, AWS key ids, npm, Google API keys, JWTs. */
@@ -19,6 +20,13 @@ export const TOKEN_SHAPES: readonly RegExp[] = [
 ];
 
 const WHOLE: readonly RegExp[] = TOKEN_SHAPES.map((re) => new RegExp(`^(?:${re.source})$`));
+/** The same formats, without the global flag's state between tests. */
+const ANYWHERE: readonly RegExp[] = TOKEN_SHAPES.map((re) => new RegExp(re.source));
+
+/** Whether a text holds a token of a well-known format anywhere (a variable whose name says nothing of it). */
+export function holdsKnownToken(text: string): boolean {
+  return ANYWHERE.some((re) => re.test(text));
+}
 
 /**
  * Longer than a person's user name runs (GitHub allows 39 characters), all of a token's characters, with letters and

@@ -1,11 +1,13 @@
 /**
  * The child's environment: empty, then the profile's allowlist, then what it
  * sets. Names that look like secrets, and values that hold a password (a
- * URL's or a connection string's), never pass through a wildcard; they pass
+ * URL's or a connection string's) or a token of a well-known format
+ * (token-shapes.ts), never pass through a wildcard; they pass
  * only when named exactly (`pass: [GITHUB_TOKEN]`, `--env GITHUB_TOKEN`).
  */
 import { IsolateError } from '../errors.js';
 import { globRegExp, globSource } from '../glob.js';
+import { holdsKnownToken } from '../token-shapes.js';
 
 /**
  * Patterns for names that hold secrets. Matched case-insensitively against
@@ -22,7 +24,7 @@ export const SECRET_PATTERNS: readonly string[] = [
   '*APIKEY*',
   '*API_KEY*',
   '*PRIVATE*',
-  '*CREDENTIAL*',
+  '*CRED*',
   '*AUTH*',
   '*COOKIE*',
   '*SESSION*',
@@ -156,7 +158,7 @@ export function computeEnvironment(
     if (exact.has(name)) {
       env[name] = envValue(`the caller's ${name}`, value);
     } else if (wild.some((p) => matchesPattern(name, p))) {
-      if (isSecretName(name, rules.secrets) || holdsPassword(value)) withheld.push(name);
+      if (isSecretName(name, rules.secrets) || holdsPassword(value) || holdsKnownToken(value)) withheld.push(name);
       else env[name] = envValue(`the caller's ${name}`, value);
     }
   }

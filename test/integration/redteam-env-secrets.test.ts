@@ -7,6 +7,9 @@
  * in them), `AZURE_STORAGE_...`-style connection strings. A profile passing
  * `MYSQL_*` or `REDIS_*` handed them to the command.
  *
+ * Nor did a token of a well-known format (`ghp_...`) under a name the
+ * built-in profiles' `LC_*` passes, or `LC_CREDS`.
+ *
  * Each test was written as a failing finding first; it now guards the fix.
  */
 import { randomBytes } from 'node:crypto';
@@ -39,5 +42,14 @@ describe.each(runners())('red team: secrets through a wildcard ($label)', (runne
     for (const [name, value] of Object.entries(secrets)) expect(r.stdout, `${name} reached the command`).not.toContain(value);
     expect(r.stdout).toContain('MYSQL_HOST=db');
     expect(r.stdout).toContain('REDIS_DB=3');
+  });
+
+  it("a token of a well-known format under a name a wildcard passes (LC_*, which the built-in profiles pass) is withheld, and a short name for credentials", () => {
+    const token = `ghp_${randomBytes(18).toString('hex')}`;
+    const r = isolate(runner, ['run', '--', 'env'], { cwd: p.project, env: { ...p.env, LC_X: token, LC_CREDS: secret('creds'), LC_TIME: 'en_GB.UTF-8' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout, 'the token reached the command').not.toContain(token);
+    expect(r.stdout).not.toContain('LC_CREDS=');
+    expect(r.stdout).toContain('LC_TIME=en_GB.UTF-8'); // control: LC_* passes
   });
 });

@@ -50,6 +50,15 @@ describe('computeEnvironment', () => {
     expect(withheld).toEqual(['LC_MY_TOKEN']);
   });
 
+  it('a wildcard withholds a value shaped like a known token, and credentials by a short name, whatever else the name says', () => {
+    const token = `ghp_${'a1'.repeat(18)}`;
+    const caller = { LC_X: token, LC_NOTE: `set by ${token} here`, LC_CREDS: 'user:pw', LC_JWT: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQtaGVyZQ', LC_ALL: 'C.UTF-8', LC_SHA: 'a'.repeat(40) };
+    const { env, withheld } = computeEnvironment(rules({ pass: ['LC_*'] }), caller);
+    expect(env).toEqual({ LC_ALL: 'C.UTF-8', LC_SHA: 'a'.repeat(40) });
+    expect(withheld.sort()).toEqual(['LC_CREDS', 'LC_JWT', 'LC_NOTE', 'LC_X']);
+    expect(computeEnvironment(rules({ pass: ['LC_X'] }), caller).env).toEqual({ LC_X: token }); // named exactly: passed
+  });
+
   it('secret detection is case-insensitive even when the wildcard matches lower case', () => {
     const { env, withheld } = computeEnvironment(rules({ pass: ['lc_*'] }), CALLER);
     expect(env).toEqual({ lc_messages: 'lower-ok' });
