@@ -137,7 +137,8 @@ export function ruleSet(allow: readonly string[], deny: readonly string[]): Rule
 export function decide(rules: RuleSet, host: string, port: number): Decision {
   const denied = rules.deny.find((r) => ruleMatches(r, host, port));
   if (denied !== undefined) return { allowed: false, rule: denied, reason: `denied by rule "${denied.pattern}"` };
-  const allowed = rules.allow.find((r) => ruleMatches(r, host, port));
+  // A rule naming this host and port exactly decides over a broader one, wherever it stands: only it lets a loopback or private address through (proxy.ts).
+  const allowed = rules.allow.find((r) => r.explicit && ruleMatches(r, host, port)) ?? rules.allow.find((r) => ruleMatches(r, host, port));
   if (allowed !== undefined) return { allowed: true, rule: allowed, reason: `allowed by rule "${allowed.pattern}"` };
   return { allowed: false, rule: null, reason: 'no allow rule matches' };
 }

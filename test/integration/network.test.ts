@@ -390,6 +390,13 @@ describe.each(runners())('filtered network ($label)', (runner: Runner) => {
       // Control ("allowed" above): localhost:<port> works.
     });
 
+    it('localhost:<port> reaches loopback even after a broader rule for the host (localhost:*)', async () => {
+      const before = hits.http;
+      const r = await isolate(['--allow-domain', 'localhost:*', '--allow-domain', `localhost:${P}`, '--', 'curl', '-sS', '-i', url(P)]);
+      expect(r.stdout, r.stderr).toContain(BODY);
+      expect(hits.http).toBe(before + 1);
+    });
+
     it('--net filtered without rules denies everything', async () => {
       const before = { ...hits };
       const r = await isolate(['--net', 'filtered', '--json', '--', 'sh', '-c', `curl -sS -i ${url(P)}; curl -sS --socks5-hostname 127.0.0.1:3128 ${url(P)}; curl -sS -k https://localhost:${TLS}/; exit 0`]);

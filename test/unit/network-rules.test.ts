@@ -242,6 +242,14 @@ describe('decide', () => {
     expect(decide(rules([]), 'example.com', 443)).toMatchObject({ allowed: false, rule: null });
   });
 
+  it('an allow rule naming the host and port exactly decides over a broader one given before it (loopback needs it)', () => {
+    for (const allow of [['localhost', 'localhost:443'], ['localhost:443', 'localhost'], ['*.example.com', 'api.example.com:443']]) {
+      const host = allow[1]?.split(':')[0]?.replace('*.', 'api.') ?? '';
+      expect(decide(rules(allow), host, 443), allow.join(' ')).toMatchObject({ allowed: true, rule: { explicit: true } });
+    }
+    expect(decide(rules(['localhost', 'localhost:8080']), 'localhost', 80)).toMatchObject({ allowed: true, rule: { pattern: 'localhost', explicit: false } });
+  });
+
   it('deny wins over allow, in whatever order they are given', () => {
     const set = rules(['*.example.com', 'bad.example.com:*'], ['bad.example.com']);
     const bad = decide(set, 'bad.example.com', 443);
