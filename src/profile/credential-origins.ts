@@ -10,25 +10,15 @@
  * chose. Such a profile may still take a value from a variable
  * (`from: { env }`).
  */
-import { isAbsolute } from 'node:path';
-import { IsolateError } from '../errors.js';
 import type { CredentialSpec } from '../network/credentials/spec.js';
-
-/** The profile file that defined a credential (`/p/ci.yaml: credentials[0]`), or undefined for a flag. */
-function profileFile(from: string): string | undefined {
-  const at = from.lastIndexOf(': credentials[');
-  const file = at === -1 ? undefined : from.slice(0, at);
-  return file !== undefined && isAbsolute(file) ? file : undefined;
-}
+import { originFile, plantedError } from './planted-profile.js';
 
 /** Refuse a file or command source defined by a profile file inside a path a sandbox can write (`writable`: this run's or an earlier one's). */
 export function checkCredentialOrigins(specs: readonly CredentialSpec[], writable: (path: string) => boolean): void {
   for (const spec of specs) {
     if (spec.source.kind === 'env') continue;
-    const file = profileFile(spec.from);
+    const file = originFile(spec.from);
     if (file === undefined || !writable(file)) continue;
-    throw new IsolateError('E_PROFILE_INVALID', `${spec.from}: its from: ${spec.source.kind} makes isolate act on the host, and ${file} is inside a path the sandbox can write: the command of an earlier run could have written it`, {
-      fix: `keep a profile with file or command sources outside the paths the sandbox can write (e.g. in ~/.config/isolate/profiles/), or take the value from a variable (from: { env: ${spec.name} })`,
-    });
+    throw plantedError(file, `${spec.from.slice(file.length + 2)}: its from: ${spec.source.kind} makes isolate act on the host`, `keep a profile with file or command sources outside the paths the sandbox can write (e.g. in ~/.config/isolate/profiles/), or take the value from a variable (from: { env: ${spec.name} })`);
   }
 }

@@ -241,6 +241,7 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       required: doc.audit?.required ?? base.audit.required,
     },
     ...mergeCredentials(base.credentials, (doc.credentials ?? []).map((c, i) => ({ ...c, origin: `${label}: credentials[${i}]` }))),
+    ...passOrigins(base, env.pass ?? [], `${label}: environment.pass`),
     origins: {
       ...base.origins,
       ...(doc.process?.cwd === undefined ? {} : { 'process.cwd': `${label}: process.cwd` }),
@@ -249,6 +250,12 @@ export function mergeDoc(base: MergedProfile, doc: ProfileDoc, label: string): M
       ...(doc.network?.mode === undefined ? {} : { 'network.mode': `${label}: network.mode` }),
     },
   };
+}
+
+/** `passOrigins` with `origin` for each variable `pass` names exactly that no earlier entry passed. */
+function passOrigins(base: MergedProfile, pass: readonly string[], origin: string): Pick<MergedProfile, 'passOrigins'> {
+  const fresh = pass.filter((name) => !name.includes('*') && !base.environment.pass.includes(name));
+  return fresh.length === 0 && base.passOrigins === undefined ? {} : { passOrigins: { ...base.passOrigins, ...Object.fromEntries(fresh.map((name) => [name, origin])) } };
 }
 
 /** Later values win, key by key (ceilings too). */
@@ -359,6 +366,7 @@ export function applyOverrides(profile: MergedProfile, o: ProfileOverrides, ctx:
     process: { ...profile.process, cwd: o.cwd === undefined ? profile.process.cwd : resolve(ctx.callerCwd, o.cwd) },
     limits: mergeLimits(profile.limits, o.limits ?? {}),
     ...mergeCredentials(profile.credentials, (o.credential ?? []).map(credentialFlag)),
+    ...(pass.length === 0 ? {} : { passOrigins: { ...profile.passOrigins, ...Object.fromEntries(pass.map((name) => [name, '--env'])) } }),
     origins: {
       ...profile.origins,
       ...(o.cwd === undefined ? {} : { 'process.cwd': '--cwd' }),

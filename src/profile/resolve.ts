@@ -16,6 +16,7 @@ import { checkForeignAuditLog } from './trust.js';
 import { checkOwnPath, hiddenOwnDirs, ownProtectedPaths, protectedNames } from './own-paths.js';
 import { resolveCredentials } from './credentials.js';
 import { checkCredentialOrigins } from './credential-origins.js';
+import { checkPlantedProfile } from './planted-profile.js';
 import { registeredStateDirs } from './state-registry.js';
 import { ownCodePaths } from './own-code.js';
 import { checkHiddenFileUnlinked } from './hidden-links.js';
@@ -331,6 +332,7 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // Host-acting files: outside what this run's sandbox can write, and what an earlier run's could have (earlier-runs.ts).
   const planted = writtenByRuns(mounts, [ctx.vars.CWD, cwd], own, ctx.vars.HOME, (path) => disk.stat(path));
   checkCredentialOrigins(credentials.credentials ?? [], planted);
+  checkPlantedProfile({ profile, rules: sourced, secretDirs: ci.map((s) => s.path), callerEnv: env, written: planted });
   add('deny', credentialFiles(credentials).filter((f) => exists(f.path)).map(({ path, from }) => ({ path, optional: true, from: `${from}.from.file` })));
   // So is the CA the proxy trusts for credential hosts (the command trusts the run's CA), once it is known to lie outside every writable path.
   const network = resolveNetwork(upstreamCaResolved(profile.network, ctx.vars), profile.origins['network.mode']);

@@ -114,6 +114,8 @@ export interface MergedProfile {
   credentials?: MergedCredential[];
   /** For messages: which file (and key) or flag set these values. */
   origins: Origins;
+  /** Which file (`/p/ci.yaml: environment.pass`) or flag (`--env`) first passed each variable named exactly. */
+  passOrigins?: Record<string, string>;
 }
 
 /** Network access. allow/deny are domain patterns (see network/rules.ts), used in filtered mode. */
