@@ -111,6 +111,11 @@ const PASSWORD_FIELD = /(?:^|;)\s*(?:password|pwd)\s*=/i;
 const AUTH_HEADER = /\bauthorization\s*:\s*\S/i;
 export const holdsPassword = (value: string): boolean => PASSWORD_IN_URL.test(value) || PASSWORD_FIELD.test(value) || AUTH_HEADER.test(value);
 
+/** A variable no wildcard passes: a secret-looking name (SECRET_PATTERNS and `extra`), or a value that holds a password or a token of a well-known format. */
+export function isSecretVariable(name: string, value: string | undefined, extra: readonly string[] = []): boolean {
+  return isSecretName(name, extra) || (value !== undefined && (holdsPassword(value) || holdsKnownToken(value)));
+}
+
 export interface EnvironmentRules {
   pass: readonly string[];
   set: Readonly<Record<string, string>>;
@@ -158,7 +163,7 @@ export function computeEnvironment(
     if (exact.has(name)) {
       env[name] = envValue(`the caller's ${name}`, value);
     } else if (wild.some((p) => matchesPattern(name, p))) {
-      if (isSecretName(name, rules.secrets) || holdsPassword(value) || holdsKnownToken(value)) withheld.push(name);
+      if (isSecretVariable(name, value, rules.secrets)) withheld.push(name);
       else env[name] = envValue(`the caller's ${name}`, value);
     }
   }

@@ -14,8 +14,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { IsolateError } from '../errors.js';
-import { holdsKnownToken } from '../token-shapes.js';
-import { holdsPassword, isSecretName } from './environment.js';
+import { isSecretVariable } from './environment.js';
 import { isWithin } from './mount-rules.js';
 import type { MergedProfile, MountRule } from './types.js';
 
@@ -52,9 +51,7 @@ export function checkPlantedProfile(p: Planted): void {
   };
   for (const [name, origin] of Object.entries(p.profile.passOrigins ?? {})) {
     const file = planted(origin);
-    const value = p.callerEnv[name];
-    const secret = isSecretName(name, p.profile.environment.secrets) || (value !== undefined && (holdsPassword(value) || holdsKnownToken(value)));
-    if (file !== undefined && secret) throw plantedError(file, `environment.pass: ${name} passes a secret-looking variable by name`, `${KEEP_OUTSIDE}, or pass it on the command line (--env ${name})`);
+    if (file !== undefined && isSecretVariable(name, p.callerEnv[name], p.profile.environment.secrets)) throw plantedError(file, `environment.pass: ${name} passes a secret-looking variable by name`, `${KEEP_OUTSIDE}, or pass it on the command line (--env ${name})`);
   }
   const modeFile = planted(p.profile.origins['network.mode']);
   if (modeFile !== undefined && p.profile.network.mode === 'host') throw plantedError(modeFile, 'network.mode: host gives the command the host\'s network', `${KEEP_OUTSIDE}, or choose it on the command line (--net host)`);
