@@ -69,7 +69,8 @@ export function parseMountinfo(text: string): MountinfoEntry[] {
  * The last one must have the device and inode of the descriptor run/ opened,
  * and belong to the topmost mount whose mount point (in `proc`/mountinfo, as
  * the sandbox sees it) is exactly the path, with the read-only flag the
- * entry names. Returns the error to report, or undefined when every path is
+ * entry names (read-only where another entry at the path is: a bind
+ * covered by a protected name's). Returns the error to report, or undefined when every path is
  * what was opened, mounted as planned.
  */
 export function verifySandboxMounts(proc: string, entries: readonly CheckedPath[], handles: ReadonlyMap<number, number>): IsolateError | undefined {
@@ -81,6 +82,8 @@ export function verifySandboxMounts(proc: string, entries: readonly CheckedPath[
       cause: e,
     });
   let mounts: MountinfoEntry[] | undefined;
+  // A writable path kept read-only whole has two entries: its bind, and the read-only bind on top (setup-ops.ts orders protected names after binds).
+  const coveredReadOnly = new Set(entries.filter((e) => e.readOnly === true).map((e) => e.path));
   for (const { fd, path, readOnly, hidden } of entries) {
     const handle = handles.get(fd);
     const changed = (why: string): IsolateError =>
@@ -132,6 +135,7 @@ export function verifySandboxMounts(proc: string, entries: readonly CheckedPath[
     if (reached.dev !== want.dev || reached.ino !== want.ino) {
       return changed('the sandbox has another file or directory there than the one isolate opened');
     }
+    if (readOnly === false && coveredReadOnly.has(path)) continue;
     const top = mounts.findLast((m) => m.mountPoint === path);
     if (top === undefined) return notMounted(`nothing is mounted at ${path} inside the sandbox (the ${readOnly ? 'read-only' : 'read-write'} bind landed elsewhere)`);
     if (top.readOnly !== readOnly) return notMounted(`the mount at ${path} inside the sandbox is ${top.readOnly ? 'read-only' : 'read-write'}, not ${readOnly ? 'read-only' : 'read-write'}`);

@@ -131,6 +131,24 @@ describe.skipIf(!canUnshare)('verifySandboxMounts', () => {
     expect(verifySandboxMounts(proc, entries(), handles)?.detail).toBe(`the mount at ${config()} inside the sandbox is read-write, not read-only`);
   });
 
+  it('a writable path kept read-only whole (its bind, and the protected name\'s read-only bind on top): read-only on top is accepted, read-write alone refused', async () => {
+    // As the plan lists them: the protected name's descriptor first, the writable path's bind after.
+    const whole: CheckedPath[] = [
+      { fd: 7, path: git(), readOnly: true },
+      { fd: 8, path: git(), readOnly: false },
+    ];
+    const wholeHandles = openPathFds(whole);
+    try {
+      const ok = await inNamespace('mount --bind "$1/.git" "$1/.git" && mount --bind "$1/.git" "$1/.git" && mount -o remount,bind,ro "$1/.git"');
+      expect(verifySandboxMounts(ok, whole, wholeHandles)).toBeUndefined();
+      sandbox?.kill('SIGKILL');
+      const rw = await inNamespace('mount --bind "$1/.git" "$1/.git"');
+      expect(verifySandboxMounts(rw, whole, wholeHandles)?.detail).toBe(`the mount at ${git()} inside the sandbox is read-write, not read-only`);
+    } finally {
+      for (const h of wholeHandles.values()) closeSync(h);
+    }
+  });
+
   it('refuses a path that leads to another mount than the one listed at it (covered by a later mount above it)', async () => {
     // A second, non-recursive bind of .git over the first hides the config's mount; the file itself is the same inode.
     const proc = await inNamespace(`${NSJAIL_MOUNTS} && mount --bind "$1/.git" "$1/.git"`);
