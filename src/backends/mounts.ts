@@ -2,7 +2,7 @@
  * Protecting names inside writable roots, for every backend.
  * The rules' precedence lives in profile/mount-rules.ts (re-exported here).
  */
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { IsolateError } from '../errors.js';
 import type { MountRule } from '../profile/types.js';
 import { effectiveKind, isWithin, isWritable } from '../profile/mount-rules.js';
@@ -52,7 +52,13 @@ export type ProtectOp = Extract<SetupOp, { kind: 'pin' | 'protect' | 'placeholde
 export function protectOps(rules: readonly MountRule[], facts: readonly ProtectFact[], bound: ReadonlySet<string>, shownInstead: ReadonlySet<string> = new Set(), hiddenMissing: readonly string[] = []): ProtectOp[] {
   const ops: ProtectOp[] = [];
   // A directory protected as a whole is bound read-only itself: it is not pinned (writable) as well.
+  const whole = new Set<string>(facts.filter((f) => f.state === 'dir' && effectiveKind(rules, f.path) === 'write').map((f) => f.path));
   const pinned = new Set<string>(facts.filter((f) => f.state === 'dir').map((f) => f.path));
+  // Nor is a directory inside one (a writable root kept read-only whole, holding other names): its pin would bind it writable again.
+  const inWhole = (path: string): boolean => {
+    for (let p = dirname(path); p !== path && p !== '/' && p !== '.'; path = p, p = dirname(p)) if (whole.has(p)) return true;
+    return false;
+  };
   for (const fact of facts) {
     const kind = effectiveKind(rules, fact.path);
     if (kind !== 'write' && kind !== 'deny') continue;
@@ -62,7 +68,7 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
       });
     }
     for (const pin of fact.pins) {
-      if (pinned.has(pin) || !isWritable(rules, pin) || bound.has(pin)) continue;
+      if (pinned.has(pin) || !isWritable(rules, pin) || bound.has(pin) || inWhole(pin)) continue;
       pinned.add(pin);
       ops.push({ kind: 'pin', path: pin, slot: ops.length });
     }

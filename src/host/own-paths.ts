@@ -73,6 +73,25 @@ export function pathFacts(rules: readonly MountRule[], targets: readonly string[
   return facts;
 }
 
+/** Why a writable root is kept read-only whole (rootsInPaths, and protect-scan.ts for a root at or inside a protected name): explain's note. */
+export const ROOT_IN_PROTECTED_WHY = 'a writable path at or inside a protected name or path, which stays read-only whatever the profile makes writable: read-only whole for the run (change it outside the sandbox)';
+
+/**
+ * Facts for the writable roots that lie at or inside an absolute protected
+ * path (`--allow-write ~/.config/autostart`, the file `~/.bashrc` given as
+ * a writable path): each is kept read-only as a whole, as the path is where
+ * a root holds it. One the sandbox cannot reach needs nothing.
+ */
+export function rootsInPaths(rules: readonly MountRule[], targets: readonly string[], probe: WalkProbe): ProtectFact[] {
+  const facts: ProtectFact[] = [];
+  for (const root of writableRoots(rules)) {
+    if (!targets.some((target) => isWithin(root, target))) continue;
+    const state = probe.state(root);
+    if (state !== 'missing' && state !== 'inaccessible') facts.push({ path: root, state, pins: [], why: ROOT_IN_PROTECTED_WHY });
+  }
+  return facts;
+}
+
 /**
  * Facts for the profile's hidden paths (deny rules) inside a writable root:
  * the directories on the way to each are pinned, or the command could rename

@@ -35,10 +35,12 @@ export function lstatState(path: string): PathState {
   }
 }
 
-interface NameRule {
+export interface NameRule {
   segments: readonly string[];
   /** Blocked where missing; false for names protected only where they exist. */
   block: boolean;
+  /** The name's first directories, when the path of the writable root it is looked for in ends with them (rootNames); none for the index's own names. */
+  above?: readonly string[];
 }
 
 export interface NameIndex {
@@ -48,12 +50,16 @@ export interface NameIndex {
   keySet: ReadonlySet<string>;
 }
 
+/** An index of `rules` alone, as namesIn and the search after the run take one. */
+export function indexOf(rules: readonly NameRule[]): NameIndex {
+  const keys = [...new Set([...rules.map((r) => nameKey(r.segments[0] ?? '')), nameKey('.git')])].sort();
+  return { rules, keys, keySet: new Set(keys) };
+}
+
 /** The names to look for: the profile's protected names, blocked where missing; the names protected only where they exist (profile/after-run.ts, the profile's ~/ names). */
 export function nameIndex(fs: { protect: readonly string[]; protectExisting?: readonly string[] | undefined }): NameIndex {
   const existingOnly = [...AFTER_RUN_NAMES, ...(fs.protectExisting ?? [])];
-  const rules = [...fs.protect.map((name) => ({ name, block: true })), ...existingOnly.map((name) => ({ name, block: false }))].map(({ name, block }) => ({ segments: name.split('/'), block }));
-  const keys = [...new Set([...rules.map((r) => nameKey(r.segments[0] ?? '')), nameKey('.git')])].sort();
-  return { rules, keys, keySet: new Set(keys) };
+  return indexOf([...fs.protect.map((name) => ({ name, block: true })), ...existingOnly.map((name) => ({ name, block: false }))].map(({ name, block }) => ({ segments: name.split('/'), block })));
 }
 
 /**
@@ -93,6 +99,32 @@ export function packagesIndex(index: NameIndex): NameIndex {
  */
 const POINTER_FILES = new Set(['.jj/repo'].map(nameKey));
 
+/**
+ * The protected names matched against a writable root's full path, the
+ * directories above the root counting, as they count for a root that holds
+ * the name: `whole` when the root lies at or inside a name (a root
+ * `<p>/.git/hooks` or `<p>/.git/hooks/x`, `~/.config/autostart`, the file
+ * `~/.bashrc`), which is then kept read-only as a whole; else `rules`, the
+ * rest of each name whose first directories the root's path ends with (a
+ * root `<p>/.git`: `hooks` of `.git/hooks`, `config` of `.git/config`), to
+ * look for at the root's top as the index's own names are (blocked where
+ * missing as they are).
+ */
+export function rootNames(index: NameIndex, root: string): { whole: boolean; rules: NameRule[] } {
+  const parts = root.split('/').filter((p) => p !== '').map(nameKey);
+  const rules: NameRule[] = [];
+  for (const rule of index.rules) {
+    const keys = rule.segments.map(nameKey);
+    for (let at = 0; at < parts.length; at++) {
+      const shared = Math.min(keys.length, parts.length - at);
+      if (!keys.slice(0, shared).every((k, i) => k === parts[at + i])) continue;
+      if (shared === keys.length) return { whole: true, rules: [] };
+      rules.push({ segments: rule.segments.slice(shared), block: rule.block, above: rule.segments.slice(0, shared) });
+    }
+  }
+  return { whole: false, rules };
+}
+
 /** Whether `segments`, the start of a protected name, is a pointer file's path when it is a file. */
 export function isPointerFile(segments: readonly string[]): boolean {
   return POINTER_FILES.has(nameKey(segments.join('/')));
@@ -118,7 +150,7 @@ function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | 
       return;
     }
     // A symbolic link on the way stands for the name itself (a `.git` linked to a repository elsewhere), and so does a pointer file.
-    if (i === segments.length || state === 'symlink' || (state === 'file' && isPointerFile(segments.slice(0, i)))) return found.add(path, state, on);
+    if (i === segments.length || state === 'symlink' || (state === 'file' && isPointerFile([...(rule.above ?? []), ...segments.slice(0, i)]))) return found.add(path, state, on);
     // A directory on the way the sandbox cannot enter (or not a directory): nothing beneath is reachable.
     if (!found.enterable(path)) return;
     on.push(path);

@@ -11,11 +11,11 @@ import { isWritable, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
-import { deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts } from './own-paths.js';
+import { ROOT_IN_PROTECTED_WHY, deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts, rootsInPaths } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { GitConfigReads } from './git-config-reads.js';
 import type { GitPlaces } from './git-paths.js';
-import { lstatState, nameIndex, packagesIndex, type NameIndex } from './protect-names.js';
+import { indexOf, lstatState, nameIndex, namesIn, packagesIndex, rootNames, type NameIndex } from './protect-names.js';
 import { clockTrusted, type ScanClock } from './scan-cache.js';
 import type { ScanTree } from './scan-tree.js';
 import { TreeBuilder } from './scan-tree-builder.js';
@@ -63,12 +63,24 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   // Absolute protected paths first: the walk then does not enter what they protect as a whole. Then the hidden paths' pins.
   const enterable = (path: string): boolean => s.finder.enterable(path);
   const probe = { state: lstatState, enterable };
-  const versioned = pathFacts(rules, versionedRcPaths(policy.filesystem.protectPaths ?? []), probe);
+  const versionedPaths = versionedRcPaths(policy.filesystem.protectPaths ?? []);
+  const versioned = pathFacts(rules, versionedPaths, probe);
   for (const fact of [...ownPathFacts(policy, probe), ...versioned, ...deniedPathFacts(rules, probe), ...missingDeniedFacts(policy, probe)]) s.finder.add(fact.path, fact.state, fact.pins);
+  // A root at or inside a protected path (`--allow-write ~/.config/autostart`) is kept read-only whole; so is one at or inside a protected name (below).
+  for (const fact of rootsInPaths(rules, [...rootProtectingPaths(policy), ...versionedPaths], probe)) s.finder.add(fact.path, fact.state, fact.pins, fact.why);
   const trees = [];
   for (const root of writableRoots(rules)) {
     const st = dirStat(root);
-    if (st === undefined || !st.isDirectory()) continue;
+    if (st === undefined || s.finder.has(root)) continue;
+    const at = rootNames(names, root);
+    if (at.whole) {
+      const state = lstatState(root);
+      if (state !== 'missing' && state !== 'inaccessible') s.finder.add(root, state, [], ROOT_IN_PROTECTED_WHY);
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    // The rest of each name the root's path begins (a root `<p>/.git`: its `hooks`, `config`), at its top.
+    if (at.rules.length > 0) namesIn(s.finder, indexOf(at.rules), root, undefined, true, []);
     s.old = cacheDir === undefined || start === undefined ? undefined : readScanCache(cacheDir, root, names.keys, start);
     s.out = new TreeBuilder(s.old);
     const split = new ScanSplit({ filesystem: { protect: policy.filesystem.protect, protectExisting: policy.filesystem.protectExisting }, rules, self, startMs: s.startMs, old: s.old?.a }, options.split);
@@ -85,6 +97,17 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   const gitReads = new GitConfigReads();
   for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads, options.gitPlaces)) s.finder.add(fact.path, fact.state, fact.pins);
   return { facts: s.finder.facts(), gitReads, trees };
+}
+
+/**
+ * The absolute protected paths whose inside is protected too: all but the
+ * directories protected only for being on PATH (path-dirs.ts), inside which
+ * a writable path is fine (the sandbox cannot add a name to the directory
+ * itself), and which a writable path cannot be (the run is refused).
+ */
+function rootProtectingPaths(policy: Policy): string[] {
+  const onPath = new Set((policy.filesystem.protectWhy ?? []).map((w) => w.path));
+  return (policy.filesystem.protectPaths ?? []).filter((path) => !onPath.has(path));
 }
 
 /**
@@ -148,17 +171,23 @@ export function scanProtectedAndGit(policy: Policy, options: ScanOptions = {}): 
 
 /** What the search after a run (run/after-run-scan.ts) takes from the policy: the same roots and names as this search. */
 export interface SearchScope {
+  /** The roots, but those at or inside a protected name: read-only whole during the run. */
   roots: string[];
   names: NameIndex;
+  /** The names at the top of each root whose path begins some (a root `<p>/.git`: `names` and `hooks`, `config`, ...): rootNames. */
+  tops: ReadonlyMap<string, NameIndex>;
   /** Paths inside the roots with a rule of their own that does not make them writable: not searched. */
   notWritable: ReadonlySet<string>;
 }
 
 export function searchScope(policy: Policy): SearchScope {
   const rules = policy.filesystem.mounts;
+  const names = nameIndex(policy.filesystem);
+  const roots = writableRoots(rules).map((root) => ({ root, at: rootNames(names, root) }));
   return {
-    roots: writableRoots(rules),
-    names: nameIndex(policy.filesystem),
+    roots: roots.filter(({ at }) => !at.whole).map(({ root }) => root),
+    names,
+    tops: new Map(roots.filter(({ at }) => !at.whole && at.rules.length > 0).map(({ root, at }) => [root, indexOf([...names.rules, ...at.rules])])),
     notWritable: new Set(rules.filter((r) => !isWritable(rules, r.path)).map((r) => r.path)),
   };
 }

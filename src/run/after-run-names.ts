@@ -38,8 +38,8 @@ function lstatOf(dir: DirHandle, name: EntryName): Stats | string {
   }
 }
 
-/** Follow `segments` (the first as the directory spells it) from `dir`; record what counts in `found`, keep every handle opened in `opened`. */
-function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map<string, Found>, opened: DirHandle[]): void {
+/** Follow `segments` (the first as the directory spells it; `above`: the name's directories above `dir`, rootNames) from `dir`; record what counts in `found`, keep every handle opened in `opened`. */
+function follow(w: Walk, dir: DirHandle, segments: readonly string[], above: readonly string[], found: Map<string, Found>, opened: DirHandle[]): void {
   const steps: Step[] = [];
   // What cannot be examined (the directory holding a name, one out of descriptors could not open) goes whole.
   const unexamined = (code: string): void => {
@@ -52,7 +52,7 @@ function follow(w: Walk, dir: DirHandle, segments: readonly string[], found: Map
     if (typeof st === 'string') return unexamined(st);
     steps.push({ dir: cur, name });
     // A link on the way stands for the name, and so does a pointer file (protect-names.ts).
-    const pointer = st.isFile() && isPointerFile(steps.map((s) => String(s.name)));
+    const pointer = st.isFile() && isPointerFile([...above, ...steps.map((s) => String(s.name))]);
     if (st.isSymbolicLink() || pointer || i === segments.length - 1) return void found.set(steps.map((s) => s.name).join('/'), { steps: [...steps] });
     if (!st.isDirectory() || neverEntered(w, st, cur, name)) return;
     try {
@@ -86,7 +86,7 @@ const inPackages = (frames: readonly Frame[]): boolean => frames.some((f, i) => 
  * be moved instead (its frames are gone).
  */
 export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[]): boolean {
-  const index = inPackages(frames) ? w.packages : w.index;
+  const index = frames.length === 1 && w.top !== undefined ? w.top : inPackages(frames) ? w.packages : w.index;
   const hits = hitsOf(index, names);
   if (hits.size === 0) return false;
   const dir = openFrames(w, frames);
@@ -95,7 +95,7 @@ export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[])
   try {
     for (const rule of index.rules) {
       const first = hits.get(nameKey(rule.segments[0] ?? ''));
-      if (first !== undefined) follow(w, dir, [first, ...rule.segments.slice(1)], found, opened);
+      if (first !== undefined) follow(w, dir, [first, ...rule.segments.slice(1)], rule.above ?? [], found, opened);
     }
     // A `.git` that is not a directory (a worktree or submodule pointer, a link): it would send git to other hooks.
     const git = hits.get(nameKey('.git'));

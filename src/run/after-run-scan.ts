@@ -68,6 +68,7 @@ export function quarantineAfterRun(input: AfterRun): Quarantined[] {
   const trusted = input.since !== undefined && input.now !== undefined && clockTrusted(input.since, input.now);
   const w: Walk = {
     index: input.scope.names,
+    top: undefined,
     packages: packagesIndex(input.scope.names),
     tag: input.tag,
     existed: new Set(input.before.filter((f) => f.state !== 'missing').map((f) => f.path)),
@@ -83,6 +84,8 @@ export function quarantineAfterRun(input: AfterRun): Quarantined[] {
   };
   const seen = reusable(input);
   for (const root of input.scope.roots) {
+    if (w.existed.has(root)) continue; // protected whole for the run (at or inside a protected path): nothing could be made in it
+    w.top = input.scope.tops.get(root);
     w.tree = seen?.trees.get(root);
     // Started now, after the run: every stamp it looks up is taken after the sandbox ended.
     w.ahead = w.tree === undefined || w.sinceMs === undefined ? undefined : StampsAhead.start(root, w.tree, input.ahead);

@@ -17,6 +17,8 @@ import { moveAside, type Quarantined, type Step } from './quarantine.js';
 /** What one search knows and gathers. */
 export interface Walk {
   index: NameIndex;
+  /** The names at the top of the current root, when its path begins some (host/protect-scan.ts, SearchScope.tops). */
+  top: NameIndex | undefined;
   /** The names looked for below a package manager's directory (host/protect-names.ts, packagesIndex). */
   packages: NameIndex;
   tag: string;
