@@ -115,7 +115,8 @@ const frameOf = (name: EntryName, path: string, old: number, handle?: DirHandle,
 
 function searchRoot(w: Walk, root: string): void {
   const failed = (e: unknown): void => {
-    if (errnoCode(e) !== 'ENOENT') w.out.push({ path: root, movedTo: null, reason: 'the writable path could not be searched after the run', error: errnoCode(e) ?? String(e) });
+    // A root that is a file (`--allow-write notes.txt`) holds no names; one that is gone has none left.
+    if (errnoCode(e) !== 'ENOENT' && errnoCode(e) !== 'ENOTDIR') w.out.push({ path: root, movedTo: null, reason: 'the writable path could not be searched after the run', error: errnoCode(e) ?? String(e) });
   };
   let handle: DirHandle;
   try {

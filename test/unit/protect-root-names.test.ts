@@ -157,6 +157,6 @@ describe('the search after the run, for a root at or inside a protected name', (
     expect(after(policyAt('p/.git/hooks'))).toEqual([]);
     expect(existsSync(join(dir, 'p/.git/hooks/pre-commit'))).toBe(true);
     make('notes.txt', 'notes\n');
-    // (a file root: below)
+    expect(after(policyAt('notes.txt', 'file'))).toEqual([]);
   });
 });
