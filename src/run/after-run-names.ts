@@ -11,7 +11,7 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { errnoCode } from '../errors.js';
 import { PACKAGES_DIR, isPointerFile, nameKey, type NameIndex } from '../host/protect-names.js';
-import { entryAt, entryPath, openChild, type DirHandle, type EntryName } from './dir-handle.js';
+import { entryAt, entryPath, openChild, openDir, type DirHandle, type EntryName } from './dir-handle.js';
 import { isEmpty, unexaminedReason, type Step } from './quarantine.js';
 import { linksInGitDir, type GitEntry } from './git-links.js';
 import { changedGitStates } from './git-states.js';
@@ -119,6 +119,41 @@ export function createdIn(w: Walk, frames: Frame[], names: readonly EntryName[])
       if (moveAndRecord(w, frames, target, f.reason)) return true;
     }
     return false;
+  } finally {
+    for (const h of opened) h.close();
+  }
+}
+
+/**
+ * A writable root that is a repository's git directory or lies inside one
+ * (`--allow-write .git`, `--allow-write .git/logs`): what the run left in it
+ * for host git to act on, links and a rebase's next steps (gitLeftovers), as
+ * for a `.git` found in a directory searched. Only what lies in the root
+ * counts (the rest of the git directory was not writable); the git directory
+ * was not moved in by the run (the root is a mount point in the sandbox).
+ */
+export function leftInGitRoot(w: Walk, frames: Frame[], root: string): void {
+  const parts = root.split('/');
+  const at = parts.map(nameKey).lastIndexOf(nameKey('.git'));
+  const git = parts[at];
+  if (at < 1 || git === undefined) return;
+  const opened: DirHandle[] = [];
+  try {
+    const dir = openDir(parts.slice(0, at).join('/') || '/');
+    opened.push(dir);
+    const st = lstatOf(dir, git);
+    if (typeof st === 'string' || !st.isDirectory()) return;
+    const sinceMs = localTimes(w, st, dir, git) ? w.sinceMs : undefined;
+    const found = [...(linksInGitDir(dir, git, { sinceMs, kept: w.existed }, false, opened) ?? []), ...changedGitStates(dir, git, { sinceMs, movedIn: false }, opened)];
+    for (const f of found.sort((a, b) => b.steps.length - a.steps.length)) {
+      const last = f.steps[f.steps.length - 1];
+      if (last === undefined) continue;
+      const path = entryPath(last.dir, last.name);
+      if (!path.startsWith(`${root}/`) || w.existed.has(path)) continue;
+      moveAndRecord(w, frames, f.steps, f.reason);
+    }
+  } catch {
+    return; // the directories above the root cannot be opened: git on the host, as the same user, could not reach it either
   } finally {
     for (const h of opened) h.close();
   }

@@ -32,7 +32,7 @@ import type { SeenTrees } from '../host/scan-seen.js';
 import { StampsAhead, type AheadOptions } from '../host/scan-ahead.js';
 import { entryName, openChild, openDir, pathIn, type DirHandle, type EntryName } from './dir-handle.js';
 import { unexaminedReason, type Quarantined } from './quarantine.js';
-import { createdIn } from './after-run-names.js';
+import { createdIn, leftInGitRoot } from './after-run-names.js';
 import { ChangedDuringSearch, chainOf, dropFrom, moveAndRecord, neverEntered, openFrames, type Frame, type Walk } from './after-run-walk.js';
 
 /** How deep the search holds directories open; a subtree below is moved aside whole (far below any real project). */
@@ -126,6 +126,7 @@ function searchRoot(w: Walk, root: string): void {
   }
   const frames: Frame[] = [frameOf('', root, w.tree === undefined ? -1 : 0, handle)];
   try {
+    leftInGitRoot(w, frames, root);
     if (w.tree?.reusableFor(0, handle.stat()) === true) reuseListing(w, frames);
     else enter(w, frames, list(handle));
     while (frames.length > 0) next(w, frames);

@@ -83,6 +83,25 @@ describe.each(backendCases('a writable path at or inside a protected name'))('re
     expect(hostGitRuns(), r.stderr).toEqual({ hook: false, monitor: false });
   });
 
+  /** Shell lines that point git's COMMIT_EDITMSG at ~/.bashrc: host git writes the message of its next commit there. */
+  const linkCommitMessage = (): string => `rm -f .git/COMMIT_EDITMSG && ln -s '${join(home, '.bashrc')}' .git/COMMIT_EDITMSG && echo linked`;
+  const bashrc = (): string => readFileSync(join(home, '.bashrc'), 'utf8');
+
+  it('control: a COMMIT_EDITMSG linked to ~/.bashrc without a sandbox has host git write into it', () => {
+    const r = asRunner(runner, ['sh', '-c', linkCommitMessage()], { cwd: project, env: { HOME: home } });
+    expect(r.stdout, r.stderr).toMatch(/linked/);
+    expect(hostGit(project, 'commit', '-q', '--allow-empty', '-m', 'touch /tmp/x').status).toBe(0);
+    expect(bashrc()).not.toBe("# the user's own\n");
+  });
+
+  it('strict with --allow-write .git: a link the command placed among git\'s files is moved aside after the run', () => {
+    const r = run(['--allow-write', join(project, '.git')], `echo started; ${linkCommitMessage()}`);
+    expect(r.stdout, r.stderr).toMatch(/linked/);
+    expect(hostGit(project, 'commit', '-q', '--allow-empty', '-m', 'touch /tmp/x').status).toBe(0);
+    expect(bashrc(), '~/.bashrc on the host').toBe("# the user's own\n");
+    expect(r.stderr).toMatch(/COMMIT_EDITMSG/);
+  });
+
   it('strict with --allow-write .git where .git/hooks is missing: none can be made', () => {
     rmSync(join(project, '.git', 'hooks'), { recursive: true, force: true });
     const r = run(['--allow-write', join(project, '.git')], `echo started\nmkdir -p .git/hooks\n${plantHookAndMonitor(hookMarker, monitorMarker)}`);

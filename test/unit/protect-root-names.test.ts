@@ -5,7 +5,7 @@
  * name (`<p>/.git`) has the rest of it (`hooks`, `config`) protected at its
  * top, before the run and by the search after it.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -150,6 +150,17 @@ describe('the search after the run, for a root at or inside a protected name', (
   it('a root whose path begins a name protected where it exists: one the run made is moved aside', () => {
     make('home/.jj/repo/config.toml', '[ui]\npager = "touch /tmp/x"\n');
     expect(after(policyAt('home/.jj/repo'))).toEqual([['home/.jj/repo/config.toml', `home/.jj/repo/config.toml.isolate-quarantined-${TAG}`, undefined]]);
+  });
+
+  it('a root at a git directory or inside one: a link the run placed among git\'s files in it is moved aside; one outside the root is not the run\'s', () => {
+    make('p/.git/HEAD', 'ref: refs/heads/main\n');
+    make('p/.git/logs/refs/heads/main');
+    symlinkSync(join(dir, 'home/.bashrc'), join(dir, 'p/.git/COMMIT_EDITMSG'));
+    symlinkSync(join(dir, 'home/.bashrc'), join(dir, 'p/.git/logs/refs/heads/feature'));
+    expect(after(policyAt('p/.git/logs'))).toEqual([['p/.git/logs/refs/heads/feature', `p/.git/logs/refs/heads/feature.isolate-quarantined-${TAG}`, undefined]]);
+    expect(lstatSync(join(dir, 'p/.git/COMMIT_EDITMSG')).isSymbolicLink()).toBe(true);
+    rmSync(join(dir, `p/.git/logs/refs/heads/feature.isolate-quarantined-${TAG}`)); // (made at this test's "run" too)
+    expect(after(policyAt('p/.git'))).toEqual([['p/.git/COMMIT_EDITMSG', `p/.git/COMMIT_EDITMSG.isolate-quarantined-${TAG}`, undefined]]);
   });
 
   it('a root read-only whole is not searched; a file root is no error', () => {
