@@ -8,16 +8,14 @@
  * that host git obeys later. The configuration is read, never run: no git
  * process sees these files (git-config.ts parses them).
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
 import { gitConfigPaths, type GitConfigPaths } from './git-config.js';
 import { GitConfigReads, type GitConfigFile } from './git-config-reads.js';
-import { readSmallFile } from './small-file.js';
+import { GitPointers } from './git-pointers.js';
 import { hostGitPlaces, systemGitConfigs, type GitPlaces } from './git-paths.js';
 
-/** The most a `.git` file or a `commondir` file may weigh to be read (git writes one line; git itself reads any size). */
-const MAX_POINTER_BYTES = 1024 * 1024;
 /** How deep includes are followed: git's own limit (config.c, MAX_INCLUDE_DEPTH). */
 const MAX_INCLUDE_DEPTH = 10;
 
@@ -37,11 +35,6 @@ export interface GitTargets {
   include: string[];
   /** Every configuration file read so far into the reads given (git's own for this user, the repositories', the included ones), once each by real path. */
   configs: GitConfigFile[];
-}
-
-/** A regular file's text, or undefined (missing, not a regular file, too large, unreadable). Never blocks on a FIFO. */
-export function readSmallText(path: string): string | undefined {
-  return readSmallFile(path, { maxBytes: MAX_POINTER_BYTES })?.toString('utf8');
 }
 
 /**
@@ -67,17 +60,26 @@ interface Repo {
   commonDir: string;
 }
 
+/** `path` as git resolves the path of a git directory (links followed, then `..`); as written when it leads nowhere. */
+function realPath(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
 /** The repository a protected-name fact shows: a `.git` directory (a fact inside it), or a `.git` file pointing at one. */
-function repoOf(fact: ProtectFact): Repo | undefined {
+function repoOf(fact: ProtectFact, pointers: GitPointers): Repo | undefined {
   const parent = dirname(fact.path);
   if (basename(parent) === '.git') return { worktree: dirname(parent), gitDir: parent, configs: [join(parent, 'config'), join(parent, 'config.worktree')], commonDir: parent };
   if (basename(fact.path) !== '.git' || fact.state !== 'file') return undefined;
-  const pointer = /^gitdir:\s*(.*?)\s*$/m.exec(readSmallText(fact.path) ?? '');
-  if (pointer?.[1] === undefined || pointer[1] === '') return undefined;
-  const gitDir = resolve(parent, pointer[1]);
-  const common = readSmallText(join(gitDir, 'commondir'))?.trim();
+  const target = pointers.gitFile(fact.path);
+  if (target === undefined) return undefined;
+  const gitDir = realPath(target);
+  const common = pointers.commonDir(gitDir);
   const configs = [join(gitDir, 'config'), join(gitDir, 'config.worktree')];
-  const commonDir = common !== undefined && common !== '' ? resolve(gitDir, common) : gitDir;
+  const commonDir = common === undefined ? gitDir : realPath(common);
   if (commonDir !== gitDir) configs.push(join(commonDir, 'config'));
   return { worktree: parent, gitDir, configs, commonDir };
 }
@@ -93,7 +95,7 @@ function bareRepoOf(fact: ProtectFact): Repo | undefined {
 }
 
 /** Every repository the facts show (each as `of` tells it), once. */
-function reposOf(facts: readonly ProtectFact[], of: (fact: ProtectFact) => Repo | undefined = repoOf): Repo[] {
+function reposOf(facts: readonly ProtectFact[], of: (fact: ProtectFact) => Repo | undefined): Repo[] {
   const repos = new Map<string, Repo>();
   for (const fact of facts) {
     const repo = of(fact);
@@ -151,12 +153,12 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
  * the configuration files as read, for the copies the sandbox sees
  * (git-scrub.ts): no file is read twice.
  */
-export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads(), places: GitPlaces = hostGitPlaces(env)): GitTargets {
+export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads(), places: GitPlaces = hostGitPlaces(env), pointers: GitPointers = new GitPointers()): GitTargets {
   const home = env['HOME'];
   const user = collect(userConfigFiles(env, places), home, reads, places);
   const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') || h.startsWith('%(') ? expand(h, '/', home, places) : []));
   const include = [...user.include];
-  for (const repo of reposOf(facts)) {
+  for (const repo of reposOf(facts, (f) => repoOf(f, pointers))) {
     const own = collect(repo.configs, home, reads, places);
     include.push(...own.include);
     // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
@@ -175,7 +177,8 @@ export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitCo
  * read again.
  */
 export function readRepoConfigs(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads, places: GitPlaces = hostGitPlaces(env)): void {
-  for (const repo of reposOf(facts, (f) => repoOf(f) ?? bareRepoOf(f))) collect([...repo.configs, ...moduleConfigs(repo.gitDir), ...worktreeConfigs(repo.commonDir)], env['HOME'], reads, places);
+  const pointers = new GitPointers();
+  for (const repo of reposOf(facts, (f) => repoOf(f, pointers) ?? bareRepoOf(f))) collect([...repo.configs, ...moduleConfigs(repo.gitDir), ...worktreeConfigs(repo.commonDir)], env['HOME'], reads, places);
 }
 
 /**

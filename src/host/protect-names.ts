@@ -4,7 +4,7 @@
  * blocked for the run (the rules are scanProtected's, in protect-scan.ts).
  */
 import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { IsolateError, errnoCode } from '../errors.js';
 import type { ProtectFact } from '../backends/types.js';
 import { AFTER_RUN_NAMES } from '../profile/after-run.js';
@@ -136,12 +136,15 @@ export interface Finder {
   enterable(path: string): boolean;
 }
 
-/** One name in one directory; `hit`: its first segment's entry, null when absent, undefined when unknown (looked up). */
-function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | undefined, atTop: boolean, pins: readonly string[]): void {
+/**
+ * One name in one directory; `hit`: its first segment's entry, null when absent, undefined when unknown (looked up).
+ * `first`: the name its first segment has there (another git directory's for a `.git/` name, gitDirNamesIn).
+ */
+function consider(found: Finder, dir: string, rule: NameRule, hit: Hit | null | undefined, atTop: boolean, pins: readonly string[], first = rule.segments[0] ?? ''): void {
   const { segments } = rule;
   const on = [...pins];
   for (let i = 1; i <= segments.length; i++) {
-    const path = join(dir, ...segments.slice(0, i));
+    const path = join(dir, first, ...segments.slice(1, i));
     const state = i === 1 && hit !== undefined ? (hit?.kind ?? 'missing') : lstatState(path);
     if (state === 'inaccessible') return; // the sandbox cannot reach it either
     if (state === 'missing') {
@@ -177,4 +180,16 @@ export function namesIn(found: Finder, index: NameIndex, dir: string, hits: Read
   }
   // `.git` files (worktree and submodule pointers): rewriting one would redirect git to other hooks.
   if (git === 'file') found.add(gitPath, 'file', [...pins]);
+}
+
+/**
+ * The names under `.git/` (`.git/config`, `.git/hooks`, ...) in another git directory, `gitDir`: one a `.git` file or
+ * a `commondir` points to, or a bare repository (git-dirs.ts). Found and blocked as they are in a `.git` there.
+ * `pins`: the directories to keep in place on the way to it.
+ */
+export function gitDirNamesIn(found: Finder, index: NameIndex, gitDir: string, pins: readonly string[]): void {
+  for (const rule of index.rules) {
+    if (rule.segments.length < 2 || nameKey(rule.segments[0] ?? '') !== nameKey('.git')) continue;
+    consider(found, dirname(gitDir), rule, undefined, false, pins, basename(gitDir));
+  }
 }

@@ -5,15 +5,17 @@
  * The walk of each root is scan-walk.ts; a large one is shared with a
  * worker thread (scan-split.ts).
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { MountRule, Policy } from '../profile/types.js';
-import { isWritable, writableRoots } from '../backends/mounts.js';
+import { isWithin, isWritable, writableRoots } from '../backends/mounts.js';
 import type { ProtectFact } from '../backends/types.js';
 import { protectsAnything } from '../profile/own-paths.js';
 import { missingHiddenPaths } from '../profile/mount-rules.js';
 import { ROOT_IN_PROTECTED_WHY, deniedPathFacts, missingDeniedFacts, ownPathFacts, pathFacts, rootsInPaths } from './own-paths.js';
 import { GIT_HOOK_NAMES, gitTargets } from './git-repos.js';
 import { GitConfigReads } from './git-config-reads.js';
+import { addGitDirFacts, type GitDirProbe } from './git-dirs.js';
+import { GitPointers } from './git-pointers.js';
 import type { GitPlaces } from './git-paths.js';
 import { indexOf, lstatState, nameIndex, namesIn, packagesIndex, rootNames, type NameIndex } from './protect-names.js';
 import { clockTrusted, type ScanClock } from './scan-cache.js';
@@ -94,9 +96,23 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
     trees.push({ root, ...s.out.finish() });
   }
   for (const fact of linkedFacts(s.finder.linked)) s.finder.add(fact.path, fact.state, fact.pins, fact.why);
+  // The git directories not named `.git` that the walk's `.git` files, `HEAD`s and `commondir`s lead to: protected as a `.git` is.
+  const pointers = new GitPointers();
+  addGitDirFacts(s.finder, s.finder.facts(), names, gitDirProbe(rules, enterable), pointers);
   const gitReads = new GitConfigReads();
-  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads, options.gitPlaces)) s.finder.add(fact.path, fact.state, fact.pins);
+  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads, options.gitPlaces, pointers)) s.finder.add(fact.path, fact.state, fact.pins);
   return { facts: s.finder.facts(), gitReads, trees };
+}
+
+/** What resolving a git directory's path takes from the host and the policy (git-dirs.ts). */
+function gitDirProbe(rules: readonly MountRule[], enterable: (path: string) => boolean): GitDirProbe {
+  const roots = writableRoots(rules);
+  return {
+    state: lstatState,
+    enterable,
+    replaceable: (path) => isWritable(rules, dirname(path)),
+    inWritable: (path) => roots.some((root) => isWithin(path, root)),
+  };
 }
 
 /**
@@ -116,8 +132,8 @@ function rootProtectingPaths(policy: Policy): string[] {
  * root, protected as a whole; a hooks directory that is a writable root
  * itself by the hook names in it.
  */
-function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads, places: GitPlaces | undefined): ProtectFact[] {
-  const { hooks, include } = gitTargets(found, env, reads, places);
+function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads, places: GitPlaces | undefined, pointers: GitPointers): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, env, reads, places, pointers);
   const roots = new Set(writableRoots(rules));
   const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
   return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });

@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gitTargets, readSmallText } from '../../src/host/git-repos.js';
+import { gitTargets } from '../../src/host/git-repos.js';
+import { gitFileTarget } from '../../src/host/git-pointers.js';
 import { GitConfigReads } from '../../src/host/git-config-reads.js';
 import { gitPrefixes, hostGitPlaces, type GitPlaces } from '../../src/host/git-paths.js';
 import { userHome } from '../../src/host/user-homes.js';
@@ -77,7 +78,7 @@ describe('gitTargets', () => {
 
   it('a FIFO where a configuration file should be is not read (and does not block)', () => {
     expect(spawnSync('mkfifo', [join(root, 'fifo')]).status).toBe(0);
-    expect(readSmallText(join(root, 'fifo'))).toBeUndefined();
+    expect(gitFileTarget(join(root, 'fifo'))).toBeUndefined();
     write('z/.git/config', '[include]\n\tpath = ../../fifo\n');
     const t = gitTargets([fact('z/.git/config')], env());
     expect(rel(t.include)).toEqual(['fifo']);
