@@ -120,10 +120,10 @@ const within = (path: string, dir: string): boolean => path === dir || path.star
 /**
  * Protect the git directories the facts found so far lead to (above), in `finder`, by the names of `index`. Facts of
  * the walk that lead to one: a `.git` file, a `HEAD` (a bare repository), a `.git/commondir` (each read once, in
- * `pointers`). One inside a directory
- * kept read-only whole (a bare repository's `worktrees`) needs nothing more.
+ * `pointers`). One inside a directory kept read-only whole (a bare repository's `worktrees`) needs nothing more.
+ * Returns every git directory found, for the search of what their configuration names (git-repos.ts).
  */
-export function addGitDirFacts(finder: Finder, facts: readonly ProtectFact[], index: NameIndex, probe: GitDirProbe, pointers: GitPointers): void {
+export function addGitDirFacts(finder: Finder, facts: readonly ProtectFact[], index: NameIndex, probe: GitDirProbe, pointers: GitPointers): string[] {
   const found = new Map<string, readonly string[]>();
   const queue: { dir: string; pins: readonly string[] }[] = [];
   const follow = (path: string | undefined): void => {
@@ -154,8 +154,10 @@ export function addGitDirFacts(finder: Finder, facts: readonly ProtectFact[], in
     },
     enterable: (path) => finder.enterable(path),
   };
-  for (const dir of [...found.keys()].sort((a, b) => a.length - b.length)) {
+  const dirs = [...found.keys()].sort((a, b) => a.length - b.length);
+  for (const dir of dirs) {
     if (!probe.inWritable(dir) || whole.some((w) => within(dir, w))) continue;
     gitDirNamesIn(kept, index, dir, found.get(dir) ?? []);
   }
+  return dirs;
 }

@@ -60,7 +60,7 @@ interface Repo {
   commonDir: string;
 }
 
-/** `path` as git resolves the path of a git directory (links followed, then `..`); as written when it leads nowhere. */
+/** `path` as git resolves the path of a git directory (as the kernel does: a `..` after a link leaves where the link led); as written when it leads nowhere. */
 function realPath(path: string): string {
   try {
     return realpathSync.native(path);
@@ -69,19 +69,22 @@ function realPath(path: string): string {
   }
 }
 
-/** The repository a protected-name fact shows: a `.git` directory (a fact inside it), or a `.git` file pointing at one. */
-function repoOf(fact: ProtectFact, pointers: GitPointers): Repo | undefined {
-  const parent = dirname(fact.path);
-  if (basename(parent) === '.git') return { worktree: dirname(parent), gitDir: parent, configs: [join(parent, 'config'), join(parent, 'config.worktree')], commonDir: parent };
-  if (basename(fact.path) !== '.git' || fact.state !== 'file') return undefined;
-  const target = pointers.gitFile(fact.path);
-  if (target === undefined) return undefined;
-  const gitDir = realPath(target);
+/** The repository whose git directory is `gitDir`, checked out in `worktree`: its configuration, and that of the git directory its `commondir` names. */
+function repoAt(worktree: string, gitDir: string, pointers: GitPointers): Repo {
   const common = pointers.commonDir(gitDir);
   const configs = [join(gitDir, 'config'), join(gitDir, 'config.worktree')];
   const commonDir = common === undefined ? gitDir : realPath(common);
   if (commonDir !== gitDir) configs.push(join(commonDir, 'config'));
-  return { worktree: parent, gitDir, configs, commonDir };
+  return { worktree, gitDir, configs, commonDir };
+}
+
+/** The repository a protected-name fact shows: a `.git` directory (a fact inside it), or a `.git` file pointing at one. */
+function repoOf(fact: ProtectFact, pointers: GitPointers): Repo | undefined {
+  const parent = dirname(fact.path);
+  if (basename(parent) === '.git') return repoAt(dirname(parent), parent, pointers);
+  if (basename(fact.path) !== '.git' || fact.state !== 'file') return undefined;
+  const target = pointers.gitFile(fact.path);
+  return target === undefined ? undefined : repoAt(parent, realPath(target), pointers);
 }
 
 /**
@@ -153,12 +156,16 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
  * the configuration files as read, for the copies the sandbox sees
  * (git-scrub.ts): no file is read twice.
  */
-export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads(), places: GitPlaces = hostGitPlaces(env), pointers: GitPointers = new GitPointers()): GitTargets {
+export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads(), places: GitPlaces = hostGitPlaces(env), pointers: GitPointers = new GitPointers(), gitDirs: readonly string[] = []): GitTargets {
   const home = env['HOME'];
   const user = collect(userConfigFiles(env, places), home, reads, places);
   const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') || h.startsWith('%(') ? expand(h, '/', home, places) : []));
   const include = [...user.include];
-  for (const repo of reposOf(facts, (f) => repoOf(f, pointers))) {
+  const repos = reposOf(facts, (f) => repoOf(f, pointers));
+  // The git directories with other names (git-dirs.ts) that no `.git` shows: a bare repository, its own worktree.
+  const known = new Set(repos.flatMap((r) => [r.gitDir, r.commonDir]));
+  for (const dir of gitDirs) if (!known.has(dir)) repos.push(repoAt(dir, dir, pointers));
+  for (const repo of repos) {
     const own = collect(repo.configs, home, reads, places);
     include.push(...own.include);
     // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.

@@ -98,9 +98,9 @@ function search(policy: Policy, cacheDir: string | undefined, start: ScanClock |
   for (const fact of linkedFacts(s.finder.linked)) s.finder.add(fact.path, fact.state, fact.pins, fact.why);
   // The git directories not named `.git` that the walk's `.git` files, `HEAD`s and `commondir`s lead to: protected as a `.git` is.
   const pointers = new GitPointers();
-  addGitDirFacts(s.finder, s.finder.facts(), names, gitDirProbe(rules, enterable), pointers);
+  const gitDirs = addGitDirFacts(s.finder, s.finder.facts(), names, gitDirProbe(rules, enterable), pointers);
   const gitReads = new GitConfigReads();
-  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads, options.gitPlaces, pointers)) s.finder.add(fact.path, fact.state, fact.pins);
+  for (const fact of gitTargetFacts(rules, s.finder.facts(), env, enterable, gitReads, options.gitPlaces, { pointers, gitDirs })) s.finder.add(fact.path, fact.state, fact.pins);
   return { facts: s.finder.facts(), gitReads, trees };
 }
 
@@ -127,13 +127,14 @@ function rootProtectingPaths(policy: Policy): string[] {
 }
 
 /**
- * What the configuration of the repositories found makes git run or read
+ * What the configuration of the repositories found (and of the git
+ * directories with other names, git-dirs.ts) makes git run or read
  * (git-repos.ts): each hooks directory and included file inside a writable
  * root, protected as a whole; a hooks directory that is a writable root
  * itself by the hook names in it.
  */
-function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads, places: GitPlaces | undefined, pointers: GitPointers): ProtectFact[] {
-  const { hooks, include } = gitTargets(found, env, reads, places, pointers);
+function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads, places: GitPlaces | undefined, git: { pointers: GitPointers; gitDirs: readonly string[] }): ProtectFact[] {
+  const { hooks, include } = gitTargets(found, env, reads, places, git.pointers, git.gitDirs);
   const roots = new Set(writableRoots(rules));
   const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
   return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });

@@ -94,6 +94,17 @@ const LAYOUTS: Layout[] = [
     trigger: [{ cwd: 'clone', args: ['push', '-q', '../p/sub.git', 'main'] }],
     markers: ['config'],
   },
+  {
+    name: 'a bare repository in the project whose config includes a file beside it: that file obeyed by host git',
+    make: `${SOURCE} && mkdir p && git init -q --bare p/sub.git && git -C p/sub.git config include.path ../shared.cfg && touch p/shared.cfg && git clone -q src clone 2>/dev/null`,
+    at: 'p',
+    plant: [
+      `mkdir -p evil && printf '#!/bin/sh\\necho HOOK > %s.include\\n' "$M" > evil/pre-receive && chmod +x evil/pre-receive`,
+      `printf '[core]\\n\\thooksPath = %s/evil\\n' "$PWD" >> shared.cfg`,
+    ].join('\n'),
+    trigger: [{ cwd: 'clone', args: ['push', '-q', '../p/sub.git', 'main'] }],
+    markers: ['include'],
+  },
 ];
 
 describe.each(backendCases('red team: git directories not named .git'))('red team: a git directory not named .git ($label)', ({ runner, backend, backendEnv }) => {

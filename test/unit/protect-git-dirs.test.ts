@@ -205,3 +205,18 @@ describe('git pointers, read as git reads them', () => {
     expect(['a', 'b', 'c', 'd'].map((d) => holdsGitDir(join(base, d)))).toEqual([true, false, true, true]);
   });
 });
+
+describe('what the configuration of a git directory not named .git names', () => {
+  it('a bare repository\'s includes, and those of the git directory a .git directory\'s commondir names, are kept as a .git\'s are', () => {
+    bare('proj/sub.git');
+    make('proj/sub.git/config', '[core]\n\tbare = true\n[include]\n\tpath = ../shared.cfg\n');
+    make('proj/shared.cfg', '[user]\n\tname = me\n');
+    make('proj/w/.git/HEAD', 'ref: refs/heads/main\n');
+    make('proj/w/.git/commondir', '../../common\n');
+    bare('proj/common');
+    make('proj/common/config', '[include]\n\tpath = common.cfg\n');
+    const paths = scan('proj').map(([path, state]) => `${path} ${state}`);
+    expect(paths).toContain('proj/shared.cfg file');
+    expect(paths).toContain('proj/common/common.cfg missing');
+  });
+});
