@@ -54,7 +54,8 @@ export function protectOps(rules: readonly MountRule[], facts: readonly ProtectF
   // A directory protected as a whole is bound read-only itself: it is not pinned (writable) as well.
   const whole = new Set<string>(facts.filter((f) => f.state === 'dir' && effectiveKind(rules, f.path) === 'write').map((f) => f.path));
   const pinned = new Set<string>(facts.filter((f) => f.state === 'dir').map((f) => f.path));
-  // Nor is a directory inside one (a writable root kept read-only whole, holding other names): its pin would bind it writable again.
+  // Nor is a directory inside one (a writable root kept read-only whole, holding other names; a bare repository's
+  // `worktrees/<name>` beneath its read-only `worktrees`): its pin would bind it writable again.
   const inWhole = (path: string): boolean => {
     for (let p = dirname(path); p !== path && p !== '/' && p !== '.'; path = p, p = dirname(p)) if (whole.has(p)) return true;
     return false;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { scanProtected } from '../../src/host/protect-scan.js';
+import { protectOps } from '../../src/backends/mounts.js';
 import { holdsGitDir, resolveAsGit, type GitDirProbe } from '../../src/host/git-dirs.js';
 import { commonDirTarget, gitFileTarget } from '../../src/host/git-pointers.js';
 import { lstatState } from '../../src/host/protect-names.js';
@@ -218,5 +219,17 @@ describe('what the configuration of a git directory not named .git names', () =>
     const paths = scan('proj').map(([path, state]) => `${path} ${state}`);
     expect(paths).toContain('proj/shared.cfg file');
     expect(paths).toContain('proj/common/common.cfg missing');
+  });
+});
+
+describe('a directory kept read-only whole', () => {
+  it('pins nothing inside it: no pin there makes a directory of it writable again (a bare repository\'s worktrees/<name>)', () => {
+    bare('proj/.bare', ['worktrees/main/HEAD', 'worktrees/main/logs/HEAD']);
+    make('proj/.bare/worktrees/main/commondir', '../..\n');
+    const policy = writablePolicy(proj, NAMES);
+    const ops = protectOps(policy.filesystem.mounts, scanProtected(policy), new Set([proj]));
+    const rel = (p: string): string => p.slice(base.length + 1);
+    expect(ops.filter((op) => op.kind === 'pin').map((op) => rel(op.path)).filter((p) => p.includes('.bare/worktrees'))).toEqual([]);
+    expect(ops.map((op) => `${op.kind} ${rel(op.path)}`)).toContain('protect proj/.bare/worktrees');
   });
 });
