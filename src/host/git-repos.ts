@@ -33,6 +33,8 @@ export interface GitTargets {
   hooks: string[];
   /** Included configuration files (absolute). */
   include: string[];
+  /** The directories the paths of hooks and includes pass through by a `..` after a name (`sub/../inc.cfg`: `sub`). */
+  anchors: string[];
   /** Every configuration file read so far into the reads given (git's own for this user, the repositories', the included ones), once each by real path. */
   configs: GitConfigFile[];
 }
@@ -42,14 +44,38 @@ export interface GitTargets {
  * (git-paths.ts), `%(prefix)/` below each prefix a git on this host has; relative to `base`. Empty when it cannot be told.
  */
 function expand(value: string, base: string, home: string | undefined, places: GitPlaces): string[] {
+  return startsOf(value, base, home, places).map(([start, rest]) => resolve(join(start, rest)));
+}
+
+/** Where a configuration value's path starts (absolute), and the rest of it as written, for each place it can mean. */
+function startsOf(value: string, base: string, home: string | undefined, places: GitPlaces): [string, string][] {
   const tilde = /^~([^/]*)(\/.*)?$/.exec(value);
   if (tilde !== null) {
     const dir = tilde[1] === '' ? home : places.userHome(tilde[1] as string);
-    return dir === undefined || !isAbsolute(dir) ? [] : [join(dir, tilde[2] ?? '')];
+    return dir === undefined || !isAbsolute(dir) ? [] : [[dir, tilde[2] ?? '']];
   }
-  if (value.startsWith('%(prefix)/')) return places.prefixes.map((p) => join(p, value.slice('%(prefix)/'.length)));
+  if (value.startsWith('%(prefix)/')) return places.prefixes.map((p) => [p, value.slice('%(prefix)/'.length)]);
   if (value.startsWith('%(')) return [];
-  return [isAbsolute(value) ? resolve(value) : resolve(base, value)];
+  return [[isAbsolute(value) ? '/' : base, value]];
+}
+
+/**
+ * The directories a value's path leaves by a `..` after a name of its own (`sub/../inc.cfg`: `<base>/sub`). expand()
+ * drops them as text does; the kernel, and so git, goes through each: one a run turns into a link leads elsewhere.
+ */
+function dotDotDirs(value: string, base: string, home: string | undefined, places: GitPlaces): string[] {
+  return startsOf(value, base, home, places).flatMap(([start, rest]) => {
+    const left: string[] = [];
+    let at = start;
+    let names = 0;
+    for (const part of rest.split('/')) {
+      if (part === '' || part === '.') continue;
+      if (part === '..' && names > 0) left.push(at);
+      names = part === '..' ? Math.max(0, names - 1) : names + 1;
+      at = part === '..' ? dirname(at) : join(at, part);
+    }
+    return left;
+  });
 }
 
 /** One repository: where its hooks would run (worktree candidates, its git directory), its configuration files, and the git directory its linked worktrees share. */
@@ -121,7 +147,7 @@ function userConfigFiles(env: Env, places: GitPlaces): string[] {
  * The settings of configuration files and of every file they include (as git follows them, to its depth); includes as
  * absolute paths. An include past git's depth is read (the sandbox may see it) but not followed.
  */
-function collect(files: readonly string[], home: string | undefined, reads: GitConfigReads, places: GitPlaces): GitConfigPaths {
+function collect(files: readonly string[], home: string | undefined, reads: GitConfigReads, places: GitPlaces, dots: string[] = []): GitConfigPaths {
   const out: GitConfigPaths = { hooksPath: [], include: [], worktree: [], bare: [], helper: [] };
   const seen = new Set<string>();
   const follow = (file: string, depth: number): void => {
@@ -137,6 +163,7 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
     out.bare.push(...paths.bare);
     for (const inc of paths.include) {
       const found = expand(inc, dirname(file), home, places);
+      dots.push(...dotDotDirs(inc, dirname(file), home, places));
       // An include whose file cannot be told is left out of the copy the sandbox sees (git-scrub.ts).
       if (found.length === 0 && read !== undefined) reads.unresolved(read.path, inc);
       for (const path of found) {
@@ -158,24 +185,30 @@ function collect(files: readonly string[], home: string | undefined, reads: GitC
  */
 export function gitTargets(facts: readonly ProtectFact[], env: Env, reads: GitConfigReads = new GitConfigReads(), places: GitPlaces = hostGitPlaces(env), pointers: GitPointers = new GitPointers(), gitDirs: readonly string[] = []): GitTargets {
   const home = env['HOME'];
-  const user = collect(userConfigFiles(env, places), home, reads, places);
-  const hooks = user.hooksPath.flatMap((h) => (isAbsolute(h) || h.startsWith('~') || h.startsWith('%(') ? expand(h, '/', home, places) : []));
+  const dots: string[] = [];
+  const user = collect(userConfigFiles(env, places), home, reads, places, dots);
+  const fixed = user.hooksPath.filter((h) => isAbsolute(h) || h.startsWith('~') || h.startsWith('%('));
+  const hooks = fixed.flatMap((h) => expand(h, '/', home, places));
+  dots.push(...fixed.flatMap((h) => dotDotDirs(h, '/', home, places)));
   const include = [...user.include];
   const repos = reposOf(facts, (f) => repoOf(f, pointers));
   // The git directories with other names (git-dirs.ts) that no `.git` shows: a bare repository, its own worktree.
   const known = new Set(repos.flatMap((r) => [r.gitDir, r.commonDir]));
   for (const dir of gitDirs) if (!known.has(dir)) repos.push(repoAt(dir, dir, pointers));
   for (const repo of repos) {
-    const own = collect(repo.configs, home, reads, places);
+    const own = collect(repo.configs, home, reads, places, dots);
     include.push(...own.include);
     // A relative hooks path starts where hooks run: the worktree (or core.worktree), or the git directory of a bare repository.
     const bare = own.bare.some((v) => /^(true|yes|on|1)$/i.test(v)) ? [repo.gitDir] : [];
     const bases = [repo.worktree, ...bare, ...own.worktree.flatMap((w) => expand(w, repo.gitDir, home, places))];
-    for (const h of [...own.hooksPath, ...user.hooksPath]) hooks.push(...bases.flatMap((b) => expand(h, b, home, places)));
+    for (const h of [...own.hooksPath, ...user.hooksPath]) {
+      hooks.push(...bases.flatMap((b) => expand(h, b, home, places)));
+      dots.push(...bases.flatMap((b) => dotDotDirs(h, b, home, places)));
+    }
     // The other worktrees' own settings: read for their copies (and what they include), not for hooks run here.
-    include.push(...collect(worktreeConfigs(repo.commonDir), home, reads, places).include);
+    include.push(...collect(worktreeConfigs(repo.commonDir), home, reads, places, dots).include);
   }
-  return { hooks: [...new Set(hooks)], include: [...new Set(include)], configs: reads.files() };
+  return { hooks: [...new Set(hooks)], include: [...new Set(include)], anchors: [...new Set(dots)].sort(), configs: reads.files() };
 }
 
 /**

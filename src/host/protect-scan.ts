@@ -134,10 +134,11 @@ function rootProtectingPaths(policy: Policy): string[] {
  * itself by the hook names in it.
  */
 function gitTargetFacts(rules: readonly MountRule[], found: readonly ProtectFact[], env: Readonly<Record<string, string | undefined>>, enterable: (path: string) => boolean, reads: GitConfigReads, places: GitPlaces | undefined, git: { pointers: GitPointers; gitDirs: readonly string[] }): ProtectFact[] {
-  const { hooks, include } = gitTargets(found, env, reads, places, git.pointers, git.gitDirs);
+  const { hooks, include, anchors } = gitTargets(found, env, reads, places, git.pointers, git.gitDirs);
   const roots = new Set(writableRoots(rules));
   const atRoots = hooks.filter((dir) => roots.has(dir)).flatMap((dir) => GIT_HOOK_NAMES.map((name) => join(dir, name)));
-  return pathFacts(rules, [...hooks, ...include, ...atRoots], { state: lstatState, enterable });
+  // A directory a path leaves by `..` is kept as it is (read-only, or blocked where missing): made a link, it would lead elsewhere.
+  return pathFacts(rules, [...hooks, ...include, ...atRoots, ...anchors], { state: lstatState, enterable });
 }
 
 /**

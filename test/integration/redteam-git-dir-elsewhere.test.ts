@@ -8,7 +8,9 @@
  * could write `core.fsmonitor` into such a directory's `config`, or a hook
  * into its `hooks/`, and the user's next `git status`, `git commit` or `git
  * push` on the host ran it. They are now protected as a `.git` directory's
- * are.
+ * are. So is the directory an include or a hooks path leaves by a `..`
+ * after a name (`sub/../inc.cfg`): git, like the kernel, goes through `sub`,
+ * which a command could turn into a link to a directory of its own.
  *
  * Judged by the effect: host git, run afterwards by the test as the
  * runner's user, runs the planted fsmonitor or hook (it writes a marker
@@ -74,6 +76,17 @@ const LAYOUTS: Layout[] = [
     plant: PLANT_CONFIG_AND_HOOK('meta/gd'),
     trigger: STATUS_AND_COMMIT('p'),
     markers: ['fsmonitor', 'hook'],
+  },
+  {
+    name: 'an include written with a name before `..` (sub/../inc.cfg): the command turns sub into a link, and git follows it',
+    make: `mkdir -p p/sub && git -C p init -q -b main . && git -C p ${IDENT.join(' ')} commit -q --allow-empty -m first && printf '[include]\\n\\tpath = ../sub/../inc.cfg\\n' >> p/.git/config`,
+    at: 'p',
+    plant: [
+      'mv sub sub.old && mkdir -p x/y && ln -s x/y sub',
+      `printf '[core]\\n\\tfsmonitor = "id -un > %s.fsmonitor; false"\\n' "$M" > x/inc.cfg`,
+    ].join('\n'),
+    trigger: [{ cwd: 'p', args: ['status'] }],
+    markers: ['fsmonitor'],
   },
   {
     name: 'a bare repository in the project: a hook run by a host git push into it',
@@ -146,6 +159,6 @@ describe.each(backendCases('red team: git directories not named .git'))('red tea
     for (const t of layout.trigger) hostGit(join(attacked, t.cwd), t.args);
     expect(ran(marker, layout), "host git ran a payload the sandbox planted").toEqual([]);
     expect(readdirSync(p.home).filter((e) => e.startsWith('pwned')), 'no marker at all').toEqual([]);
-    expect(r.stderr, 'the plants were refused in the sandbox').toMatch(/Read-only file system|Permission denied/);
+    expect(r.stderr, 'the plants were refused in the sandbox').toMatch(/Read-only file system|Permission denied|Device or resource busy/);
   });
 });

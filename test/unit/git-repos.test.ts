@@ -44,6 +44,18 @@ describe('gitTargets', () => {
     expect(rel(t.include)).toEqual(['home/user.cfg', 'shared.cfg', 'sub/more.cfg']);
   });
 
+  it('a path with a name before `..` (sub/../inc.cfg) also names that directory: the kernel follows it, and a run could make it a link', () => {
+    write('app/.git/config', '[include]\n\tpath = ../sub/../inc.cfg\n[core]\n\thooksPath = tools/x/../../hooks\n');
+    write('app/sub/keep', '');
+    const t = gitTargets([fact('app/.git/config')], env(), new GitConfigReads(), nowhere);
+    expect(rel(t.include)).toEqual(['app/inc.cfg']);
+    expect(rel(t.hooks)).toEqual(['app/hooks']);
+    expect(rel(t.anchors)).toEqual(['app/sub', 'app/tools', 'app/tools/x']);
+    // A `..` that only leaves the directory the path starts in names none.
+    write('app/.git/config', '[include]\n\tpath = ../../shared.cfg\n');
+    expect(gitTargets([fact('app/.git/config')], env(), new GitConfigReads(), nowhere).anchors).toEqual([]);
+  });
+
   it('a worktree\'s .git file: its git directory\'s config and config.worktree, and the common directory\'s config', () => {
     write('main/.git/config', '[core]\n\thooksPath = common-hooks\n');
     write('main/.git/worktrees/wt/commondir', '../..\n');
