@@ -24,6 +24,7 @@
 import { readlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ProtectFact } from '../backends/types.js';
+import { isWithin } from '../profile/mount-rules.js';
 import type { GitPointers } from './git-pointers.js';
 import { gitDirNamesIn, lstatState, nameKey, type Finder, type NameIndex } from './protect-names.js';
 import { readSmallFile } from './small-file.js';
@@ -114,9 +115,6 @@ export function holdsGitDir(dir: string): boolean {
 
 const GIT = nameKey('.git');
 
-/** Whether `path` is `dir` or lies below it. */
-const within = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
-
 /**
  * Protect the git directories the facts found so far lead to (above), in `finder`, by the names of `index`. Facts of
  * the walk that lead to one: a `.git` file, a `HEAD` (a bare repository), a `.git/commondir` (each read once, in
@@ -156,7 +154,7 @@ export function addGitDirFacts(finder: Finder, facts: readonly ProtectFact[], in
   };
   const dirs = [...found.keys()].sort((a, b) => a.length - b.length);
   for (const dir of dirs) {
-    if (!probe.inWritable(dir) || whole.some((w) => within(dir, w))) continue;
+    if (!probe.inWritable(dir) || whole.some((w) => isWithin(dir, w))) continue;
     gitDirNamesIn(kept, index, dir, found.get(dir) ?? []);
   }
   return dirs;

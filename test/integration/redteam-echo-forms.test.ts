@@ -114,15 +114,19 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
   });
   afterAll(() => p.cleanup());
 
-  it('reaches the command with the placeholder, whole, however the chunks cut it', async () => {
-    const paths = ['/cut/15', '/cut/20', '/cut/40', '/every/1', '/every/7'];
-    const before = seen.length;
-    const curl = (path: string): string => `curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" http://127.0.0.1:${PORT}${path}; echo`;
-    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', `${paths.map(curl).join('; ')}; printf 'placeholder=%s\\n' "$GITHUB_TOKEN"`], {
+  /** `script` under sh in the sandbox of the profile, with the three credentials' real values in the caller's environment. */
+  const curlIn = (script: string) =>
+    isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
       cwd: p.project,
       env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
       timeoutMs: 30_000,
     });
+
+  it('reaches the command with the placeholder, whole, however the chunks cut it', async () => {
+    const paths = ['/cut/15', '/cut/20', '/cut/40', '/every/1', '/every/7'];
+    const before = seen.length;
+    const curl = (path: string): string => `curl -sS -H "Authorization: Bearer $GITHUB_TOKEN" http://127.0.0.1:${PORT}${path}; echo`;
+    const r = await curlIn(`${paths.map(curl).join('; ')}; printf 'placeholder=%s\\n' "$GITHUB_TOKEN"`);
     // The server was sent the real token each time: the echo is real.
     expect(seen.slice(before)).toEqual(paths.map(() => TOKEN));
     expect(r.stdout + r.stderr, 'the real token reached the command').not.toContain(TOKEN);
@@ -135,11 +139,7 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
   it('a key echoed percent-encoded or escaped in JSON reaches the command as the placeholder', async () => {
     const before = seen.length;
     const script = `curl -sS -H "X-Api-Key: $API_KEY" http://127.0.0.1:${PORT}/escaped; printf 'placeholder=%s\\n' "$API_KEY"`;
-    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
-      cwd: p.project,
-      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
-      timeoutMs: 30_000,
-    });
+    const r = await curlIn(script);
     // The server was sent the real key: the echo is real.
     expect(seen.slice(before)).toEqual([KEY]);
     const placeholder = /^placeholder=(\S+)$/m.exec(r.stdout)?.[1] ?? '';
@@ -155,11 +155,7 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
   it('a key echoed in base64 wrapped in lines reaches the command as the placeholder', async () => {
     const before = seen.length;
     const script = `curl -sS -H "X-Api-Key: $API_KEY" http://127.0.0.1:${PORT}/wrapped`;
-    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
-      cwd: p.project,
-      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
-      timeoutMs: 30_000,
-    });
+    const r = await curlIn(script);
     expect(seen.slice(before)).toEqual([KEY]);
     const blocks = r.stdout.split('--\n');
     expect(blocks).toHaveLength(wrappedEchoes(KEY).length);
@@ -174,11 +170,7 @@ describe.each(backendCases('chunked echo scrubbing'))('a token echoed across chu
   it('a key echoed in base64url (a JWT, a URL) reaches the command as the placeholder', async () => {
     const before = seen.length;
     const script = `curl -sS -H "X-Url-Key: $URL_KEY" http://127.0.0.1:${PORT}/base64url`;
-    const r = await isolateAsync(runner, ['run', '--backend', backend, '-p', profile, '--', 'sh', '-c', script], {
-      cwd: p.project,
-      env: { ...p.env, ...backendEnv, XDG_STATE_HOME: join(p.home, 'state'), GITHUB_TOKEN: TOKEN, API_KEY: KEY, URL_KEY },
-      timeoutMs: 30_000,
-    });
+    const r = await curlIn(script);
     expect(seen.slice(before)).toEqual([URL_KEY]);
     // What the server sent differs from base64: the form a base64 scrubber would miss.
     for (const echo of urlEchoes(URL_KEY)) expect(echo).not.toBe(Buffer.from(Buffer.from(echo, 'base64url')).toString('base64').replace(/=+$/, ''));
