@@ -170,7 +170,7 @@ async function loadPrepared(options: RunOptions = {}): Promise<Prepared> {
   // The audit log a run names (--audit-log) is checked and hidden from its sandbox like the profile's.
   const log = options.audit?.log === undefined ? {} : { log: resolve(ctx.callerCwd, options.audit.log) };
   const audit = { audit: { enabled: options.audit?.enabled, ...log } };
-  const resolved = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env, loginHome: loginHome(), ...audit });
+  const resolved = resolvePolicy(merged, { vars: pathVars(cwd, ctx.env, homedir()), env: ctx.env, processEnv: process.env, loginHome: loginHome(), ...audit });
   const moved = options.workdir === undefined ? resolved : withWorkdir(resolved, resolve(ctx.callerCwd, options.workdir));
   const policy = options.timeoutAtMostMs === undefined ? moved : withTimeoutAtMost(moved, options.timeoutAtMostMs);
   return { merged, policy };

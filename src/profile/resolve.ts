@@ -206,6 +206,11 @@ export interface ResolveContext {
   loginHome?: string | undefined;
   /** isolate's own code (default: where this process's code is, own-code.ts); the start-up snapshot's warm-up names a made-up one. */
   ownCode?: readonly string[];
+  /**
+   * The environment this process was started with, when it is not `env` (the Node API's callerEnv may leave out what a
+   * CI runner set): the CI secret directories it names are hidden too (ci-dirs.ts).
+   */
+  processEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 type Skipped = Policy['filesystem']['skipped'][number];
@@ -313,10 +318,10 @@ export function resolvePolicy(profile: MergedProfile, ctx: ResolveContext): Poli
   // And its state directories of runs with another XDG_STATE_HOME (state-registry.ts).
   add('deny', registeredStateDirs(env).filter((path) => !own.includes(path) && exists(path)).map((path) => ({ path, optional: true, from: "isolate's state directory of other runs" })));
   // A CI job's secrets on disk beside the checkout (ci-dirs.ts): hidden wherever a rule would show them (dev reads the home).
-  // Told by the runner's variables, or, with them cleared, by the checkout's place: where isolate was started and the
+  // Told by the runner's variables (the caller's, and this process's), or, with them cleared, by the checkout's place: where isolate was started and the
   // working directory the run has (a profile's process.cwd, a real path); a path named twice is hidden once.
   const cwd = resolveCwd(profile, ctx.vars, disk);
-  const ci = [...ciSecretPaths(env), ...ciLayoutPaths(cwd, ctx.vars.CWD)].filter((s, i, all) => all.findIndex((o) => o.path === s.path) === i);
+  const ci = [...ciSecretPaths(env), ...ciSecretPaths(ctx.processEnv ?? {}), ...ciLayoutPaths(cwd, ctx.vars.CWD)].filter((s, i, all) => all.findIndex((o) => o.path === s.path) === i);
   add('deny', ci.filter((s) => exists(s.path)).map(({ path, from }) => ({ path, optional: true, from })));
   checkProfileLinks(profile, mounts);
   const audit = resolveAudit(profile.audit, ctx.vars, mounts, profile.origins['audit.log'] ?? 'audit.log', disk);

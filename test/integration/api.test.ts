@@ -3,7 +3,7 @@
  * global process state touched (no printing, no exit code, no signal
  * handlers, no change of cwd or environment).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -50,6 +50,27 @@ describe('Node API', () => {
     expect(process.exitCode).toBe(before.exitCode);
     expect(JSON.stringify(process.env)).toBe(before.env);
     expect(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'exit'].map((s) => process.listenerCount(s as NodeJS.Signals))).toEqual(before.listeners);
+  });
+
+  it("run() hides a CI job's secret directory that this process's environment names, also when callerEnv leaves it out", async () => {
+    // A self-hosted runner whose work directory has its own name, inside a path the profile reads.
+    const runner = mkdtempSync(join(tmpdir(), 'isolate-api-runner-'));
+    const temp = join(runner, 'wk', '_temp');
+    mkdirSync(temp, { recursive: true });
+    writeFileSync(join(temp, 'step.sh'), 'export SECRET=ghs_apistepscriptsecret\n');
+    const before = process.env['RUNNER_TEMP'];
+    process.env['RUNNER_TEMP'] = temp;
+    try {
+      const report = await run(['cat', join(temp, 'step.sh')], { ...opts(), allowRead: [runner] });
+      expect(`${report.stdout ?? ''}${report.stderr ?? ''}`).not.toContain('ghs_apistepscriptsecret');
+      expect(report.exitCode, report.stderr).not.toBe(0); // the file is not there to read
+      const control = await run(['ls', join(runner, 'wk')], { ...opts(), allowRead: [runner] });
+      expect(control.exitCode, control.stderr).toBe(0); // control: the runner's directory is readable
+    } finally {
+      if (before === undefined) delete process.env['RUNNER_TEMP'];
+      else process.env['RUNNER_TEMP'] = before;
+      rmSync(runner, { recursive: true, force: true });
+    }
   });
 
   it('runs are independent and can run concurrently', async () => {
